@@ -1,0 +1,184 @@
+import { Readable } from 'node:stream';
+import Papa from 'papaparse';
+import { WHOLE_ROW } from '../../src/validate/row-error.ts';
+import {
+  FileFormatError,
+  type Format,
+  type FormatOptions,
+  type RowStream,
+  type SourceRow,
+} from '../contracts.ts';
+import { decodeText } from './decode-text.ts';
+
+const BATCH_ROWS = 2000;
+const MAX_QUEUED_BATCHES = 4;
+
+/** CSV with a header row (papaparse, streaming; see README "Design notes" for why papaparse). */
+export const csvFormat: Format = {
+  name: 'csv',
+  async open(input, options: FormatOptions): Promise<RowStream> {
+    const decoded = await decodeText(input, options.encoding);
+    const chunks = decoded.chunks[Symbol.asyncIterator]();
+    const first = await chunks.next();
+    const firstText = first.done ? '' : first.value;
+    const text = Readable.from(prepend(firstText, chunks), { objectMode: false, encoding: 'utf8' });
+    const rows = parseRows(text, detectNewline(firstText));
+    const iterator = rows[Symbol.asyncIterator]();
+    const headerBatch = await iterator.next();
+    const headerRow = headerBatch.done ? undefined : headerBatch.value.rows[0];
+    if (!headerRow) {
+      throw new FileFormatError('empty-file', '文件为空：第1行应为表头（目录规定的列名），其后为数据行');
+    }
+    const header = headerRow.cells;
+    const firstRows = headerBatch.done ? [] : headerBatch.value.rows.slice(1);
+    let blankLines = 0;
+    async function* batches(): AsyncGenerator<SourceRow[]> {
+      let pending = firstRows;
+      for (;;) {
+        const checked = pending.filter((row) => {
+          if (row.cells.length === 1 && row.cells[0] === '') {
+            blankLines++;
+            return false;
+          }
+          return true;
+        });
+        if (checked.length > 0) yield checked.map((row) => withCellCount(row, header.length));
+        const next = await iterator.next();
+        if (next.done) return;
+        pending = next.value.rows;
+      }
+    }
+    return { header, encoding: decoded.encoding, batches: batches(), stats: () => ({ blankLines }) };
+  },
+};
+
+async function* prepend(first: string, rest: AsyncIterator<string>): AsyncGenerator<string> {
+  if (first) yield first;
+  for (let next = await rest.next(); !next.done; next = await rest.next()) if (next.value) yield next.value;
+}
+
+/** Papaparse's own newline guess looks at the first chunk only and can leave `\r` on fields: decide once. */
+export function detectNewline(text: string): '\r\n' | '\n' | '\r' {
+  const lf = text.indexOf('\n');
+  const cr = text.indexOf('\r');
+  if (cr >= 0 && (lf < 0 || cr < lf)) return text[cr + 1] === '\n' ? '\r\n' : '\r';
+  return '\n';
+}
+
+function withCellCount(row: SourceRow, expected: number): SourceRow {
+  if (row.problem || row.cells.length === expected) return row;
+  const fewer = row.cells.length < expected;
+  return {
+    ...row,
+    problem: {
+      field: WHOLE_ROW,
+      code: 'field-count',
+      message: `第${row.rowNumber}行有${row.cells.length}列，表头有${expected}列（${fewer ? '缺少' : '多出'}${Math.abs(row.cells.length - expected)}列），请检查分隔符和引号`,
+      value: String(row.cells.length),
+    },
+  };
+}
+
+interface ParsedBatch {
+  rows: SourceRow[];
+}
+
+/** Papaparse's step callback turned into an async stream of batches, pausing the parser when we lag. */
+function parseRows(text: Readable, newline: string): AsyncIterable<ParsedBatch> {
+  const queue: ParsedBatch[] = [];
+  let current: SourceRow[] = [];
+  let rowNumber = 0;
+  let line = 1;
+  let done = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  const flush = () => {
+    if (current.length > 0) queue.push({ rows: current });
+    current = [];
+    // Backpressure on the text stream, not on the parser: papaparse's own pause/resume is fragile.
+    if (queue.length >= MAX_QUEUED_BATCHES) text.pause();
+    notify();
+  };
+  Papa.parse<string[]>(text as unknown as File, {
+    newline: newline as Papa.ParseConfig['newline'],
+    skipEmptyLines: false,
+    step(results, stepParser) {
+      rowNumber++;
+      const cells = results.data;
+      const unterminated = results.errors.find((error) => error.code === 'MissingQuotes');
+      if (unterminated) {
+        failure = new FileFormatError(
+          'unterminated-quote',
+          `文件第${line}行（第${rowNumber}条记录）开始的引号没有闭合，之后的内容无法读取，请检查该行的双引号`,
+        );
+        stepParser.abort();
+        done = true;
+        notify();
+        return;
+      }
+      const malformed = results.errors.find((error) => error.type === 'Quotes');
+      current.push(
+        malformed
+          ? {
+              rowNumber,
+              cells,
+              problem: {
+                field: WHOLE_ROW,
+                code: 'malformed-quotes',
+                message: `第${rowNumber}行的引号不成对或位置错误，请检查该行的双引号`,
+              },
+            }
+          : { rowNumber, cells },
+      );
+      line += 1 + countLineBreaks(cells);
+      if (current.length >= BATCH_ROWS) flush();
+    },
+    complete() {
+      flush();
+      done = true;
+      notify();
+    },
+    error(error) {
+      failure = error;
+      done = true;
+      notify();
+    },
+  });
+  return {
+    async *[Symbol.asyncIterator]() {
+      try {
+        for (;;) {
+          const batch = queue.shift();
+          if (batch) {
+            if (queue.length < MAX_QUEUED_BATCHES && text.isPaused()) text.resume();
+            yield batch;
+            continue;
+          }
+          if (failure) throw failure;
+          if (done) return;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+        }
+      } finally {
+        text.destroy();
+      }
+    },
+  };
+}
+
+function countLineBreaks(cells: string[]): number {
+  let count = 0;
+  for (const cell of cells) {
+    if (cell.length < 1) continue;
+    for (let i = 0; i < cell.length; i++) {
+      const c = cell.charCodeAt(i);
+      if (c === 10 || (c === 13 && cell.charCodeAt(i + 1) !== 10)) count++;
+    }
+  }
+  return count;
+}

@@ -1,0 +1,13 @@
+import type { Format } from './contracts.ts';
+import { csvFormat } from './formats/csv-format.ts';
+
+/** Every format, listed by hand: no folder scanning. */
+export const FORMATS: Readonly<Record<string, Format>> = {
+  csv: csvFormat,
+};
+
+/** The format for a file name by its extension, or undefined. */
+export function formatForFile(name: string): Format | undefined {
+  const extension = name.toLowerCase().split('.').pop() ?? '';
+  return { csv: csvFormat, txt: csvFormat, tsv: csvFormat }[extension];
+}

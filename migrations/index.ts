@@ -1,0 +1,7 @@
+import type { Knex } from 'knex';
+import * as warehouse from './001-warehouse.ts';
+
+/** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
+export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
+  ['001-warehouse', warehouse],
+];

@@ -1,0 +1,101 @@
+/** Channel levels of the data-exchange platform (Art. 13): the province's unified push and city/county pushes. */
+export const CHANNEL_LEVELS = ['province', 'city', 'county'] as const;
+export type ChannelLevel = (typeof CHANNEL_LEVELS)[number];
+
+/** The Art. 7 attributes every catalog entry states. */
+export interface CatalogAttributes {
+  /** 信息内容 */
+  content: string;
+  /** 共享方式: 有条件共享 / 无条件共享 / 不予共享 */
+  sharingMethod: '有条件共享' | '无条件共享' | '不予共享';
+  /** 使用范围 */
+  usageScope: string;
+  /** 更新周期 */
+  updateCycle: string;
+  /** 数据来源 */
+  dataSource: string;
+  /** 格式规范 */
+  formatSpec: string;
+  /** 使用（公示）期限 */
+  usagePeriod: string;
+  /** 保存期限 */
+  retentionPeriod: string;
+}
+
+/** A code list attached to a field (`x-codeList`): allowed values, old names mapped to current ones. */
+export interface CodeList {
+  values: string[];
+  /** Legacy or colloquial names → the canonical value they stand for (`a;b` when one old name covers two). */
+  aliases?: Record<string, string>;
+  /** Free-text values allowed after this prefix, e.g. `其他-军官证`. */
+  otherPrefix?: string;
+  /** Several values separated by `;` or `；`. */
+  multiple?: boolean;
+}
+
+/** One property of an entry's row schema, with the catalog's own `x-` annotations. */
+export interface FieldSchema {
+  title: string;
+  type: 'string' | 'number';
+  format?: string;
+  'x-aliases'?: string[];
+  'x-codeList'?: CodeList;
+  /** How the value is normalized when it is part of the business key. */
+  'x-key'?: 'document-number';
+  'x-notFuture'?: boolean;
+  'x-maxDecimals'?: number;
+  /** Personal data (a natural person's ID number): masked in everything that leaves the platform. */
+  'x-personal'?: boolean;
+  [keyword: string]: unknown;
+}
+
+export interface RowSchema {
+  $schema?: string;
+  type: 'object';
+  properties: Record<string, FieldSchema>;
+  required: string[];
+  [keyword: string]: unknown;
+}
+
+/** Cross-field rules that JSON Schema cannot say well. */
+export type CrossFieldRule =
+  | { rule: 'date-not-before'; field: string; reference: string }
+  | { rule: 'identifier-by-type'; field: string; typeField: string; types: Record<string, string> }
+  | {
+      rule: 'subject-type-matches-uscc';
+      field: string;
+      typeField: string;
+      categories: Record<string, string[]>;
+    };
+
+/** One version of one catalog entry, as stored in `catalog/<code>.v<version>.json`. */
+export interface CatalogEntry {
+  /** Short ASCII code used on the command line and in storage, e.g. `xzcf`. */
+  code: string;
+  version: number;
+  /** First day (YYYY-MM-DD) rows received on or after which are validated by this version. */
+  effectiveFrom: string;
+  /** Chinese name, e.g. 行政处罚. */
+  title: string;
+  subjectTypes: string[];
+  attributes: CatalogAttributes;
+  /** Fields whose normalized values identify one record. */
+  businessKey: string[];
+  /** The subject's code; with several fields, the first non-empty one is the subject code. */
+  subjectCodeField: string | string[];
+  /** The date the information was formed (Art. 10 timeliness counts from it). */
+  formationDateField: string;
+  /** Channel precedence, highest first. */
+  precedence: ChannelLevel[];
+  schema: RowSchema;
+  rules: CrossFieldRule[];
+}
+
+/** Field codes in the entry's column order. */
+export function fieldCodes(entry: CatalogEntry): string[] {
+  return Object.keys(entry.schema.properties);
+}
+
+export function subjectCodeFields(entry: CatalogEntry): string[] {
+  return Array.isArray(entry.subjectCodeField) ? entry.subjectCodeField : [entry.subjectCodeField];
+}

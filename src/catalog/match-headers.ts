@@ -1,0 +1,83 @@
+import { type CatalogEntry, fieldCodes } from './catalog-entry.ts';
+
+/** How a file's header row maps onto an entry's fields. */
+export interface HeaderMatch {
+  /** Field code per source column; `undefined` for a column that maps to nothing. */
+  columns: (string | undefined)[];
+  /** Problems that make the whole file unusable, in Chinese, each naming the columns. */
+  problems: HeaderProblem[];
+}
+
+export interface HeaderProblem {
+  code: 'missing-columns' | 'unknown-columns' | 'duplicate-columns' | 'empty-header';
+  message: string;
+  columns: string[];
+}
+
+/** Header text as compared: NFKC (full-width brackets), no spaces, no `*` required markers, lowercase. */
+export function headerKey(text: string): string {
+  return text
+    .normalize('NFKC')
+    .replace(/[\s*\u200B-\u200D\uFEFF]/g, '')
+    .toLowerCase();
+}
+
+/** Every name a column may carry for each field: code, title, aliases, and the title without `行政`. */
+function headerIndex(entry: CatalogEntry): Map<string, string> {
+  const index = new Map<string, string>();
+  for (const code of fieldCodes(entry)) {
+    const field = entry.schema.properties[code]!;
+    const names = [code, field.title, ...(field['x-aliases'] ?? [])];
+    for (const name of names) {
+      index.set(headerKey(name), code);
+      if (name.startsWith('行政')) index.set(headerKey(name.slice(2)), code);
+    }
+  }
+  return index;
+}
+
+export function matchHeaders(entry: CatalogEntry, header: string[]): HeaderMatch {
+  const index = headerIndex(entry);
+  const columns = header.map((name) => index.get(headerKey(name)));
+  const problems: HeaderProblem[] = [];
+  if (header.every((name) => name.trim() === '')) {
+    problems.push({
+      code: 'empty-header',
+      message: '文件第1行（表头）为空，请在第1行填写目录规定的列名',
+      columns: [],
+    });
+    return { columns, problems };
+  }
+  const unknown = header.filter((name, i) => columns[i] === undefined && name.trim() !== '');
+  if (unknown.length > 0) {
+    problems.push({
+      code: 'unknown-columns',
+      message: `表头中有目录"${entry.title}"未定义的列：${unknown.join('、')}，请删除或按目录列名改正`,
+      columns: unknown,
+    });
+  }
+  const seen = new Map<string, string>();
+  const duplicates: string[] = [];
+  columns.forEach((code, i) => {
+    if (code === undefined) return;
+    if (seen.has(code)) duplicates.push(`${seen.get(code)} / ${header[i]}`);
+    else seen.set(code, header[i] ?? code);
+  });
+  if (duplicates.length > 0) {
+    problems.push({
+      code: 'duplicate-columns',
+      message: `表头中以下列指向同一字段：${duplicates.join('；')}，请只保留一列`,
+      columns: duplicates,
+    });
+  }
+  const missing = entry.schema.required.filter((code) => !seen.has(code));
+  if (missing.length > 0) {
+    const titles = missing.map((code) => entry.schema.properties[code]?.title ?? code);
+    problems.push({
+      code: 'missing-columns',
+      message: `缺少目录"${entry.title}"规定的必填列：${titles.join('、')}，请按目录模板补齐表头`,
+      columns: titles,
+    });
+  }
+  return { columns, problems };
+}

@@ -1,0 +1,99 @@
+import path from 'node:path';
+import { type Command, Option } from 'commander';
+import { ENCODINGS, type Encoding, type SourceUnit } from '../../../connectors/contracts.ts';
+import { localFileUnit } from '../../../connectors/transports/local-file.ts';
+import { CHANNEL_LEVELS, type ChannelLevel } from '../../catalog/catalog-entry.ts';
+import { loadCatalog } from '../../catalog/load-catalog.ts';
+import { writeRejectionsCsv } from '../../report/rejections-csv.ts';
+import { ingestUnits } from '../../run/ingest-files.ts';
+import { commandContext } from '../command-context.ts';
+import { EXIT, UsageError } from '../exit-codes.ts';
+import { summaryJson, summaryText } from '../format-summary.ts';
+import { withWarehouse } from '../with-warehouse.ts';
+
+interface IngestOptions {
+  catalog: string;
+  provider: string;
+  level: ChannelLevel;
+  encoding: Encoding;
+  receivedAt?: string;
+  allowPilotCodes?: boolean;
+  json?: boolean;
+}
+
+export function registerIngestCommand(program: Command): void {
+  program
+    .command('ingest')
+    .description('validate files against a catalog entry and load them into the warehouse (one run)')
+    .argument('<files...>', 'CSV files to load')
+    .requiredOption('--catalog <code>', 'catalog entry code or Chinese title, e.g. xzcf or 行政处罚')
+    .requiredOption('--provider <code>', "the providing department's code (its unified social credit code)")
+    .addOption(
+      new Option('--level <level>', 'channel level of this delivery')
+        .choices(CHANNEL_LEVELS)
+        .makeOptionMandatory(),
+    )
+    .addOption(new Option('--encoding <encoding>', 'file encoding').choices(ENCODINGS).default('auto'))
+    .option(
+      '--received-at <time>',
+      'when the platform received the files (ISO date/time, Asia/Shanghai); default now',
+    )
+    .option('--allow-pilot-codes', 'accept pilot-era USCCs that fail only the 18th-character check')
+    .option('--json', 'print the run summary as JSON')
+    .action(async (files: string[], options: IngestOptions) => {
+      const { config, logger } = commandContext();
+      const receivedAt = parseReceivedAt(options.receivedAt);
+      const units: SourceUnit[] = [];
+      for (const file of files) {
+        try {
+          units.push(await localFileUnit(file, receivedAt));
+        } catch (error) {
+          throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+        }
+      }
+      const catalog = await loadCatalog(config.catalogDir);
+      catalog.resolve(options.catalog, new Date().toISOString().slice(0, 10));
+      const code = await withWarehouse(config, logger, async (warehouse) => {
+        const summary = await ingestUnits(
+          warehouse,
+          catalog,
+          {
+            units,
+            catalog: options.catalog,
+            providerCode: options.provider,
+            level: options.level,
+            encoding: options.encoding,
+            validatorOptions: { allowPilotCodes: Boolean(options.allowPilotCodes) },
+          },
+          logger,
+        );
+        let report: string | undefined;
+        if (summary.counts.rejected > 0) {
+          report = path.join(config.reportDir, `run-${summary.runId}-rejections.csv`);
+          await writeRejectionsCsv(warehouse, catalog, summary.runId, report);
+        }
+        console.log(
+          options.json ? JSON.stringify(summaryJson(summary, report)) : summaryText(summary, report),
+        );
+        return summary.status === 'completed' ? EXIT.ok : EXIT.failed;
+      });
+      process.exitCode = code;
+    });
+}
+
+function parseReceivedAt(text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined;
+  // A bare date or a time without zone is Shanghai time, as the platform's operators mean it.
+  const withZone = /[zZ]|[+-]\d\d:?\d\d$/.test(text)
+    ? text
+    : /T|\s/.test(text)
+      ? `${text}+08:00`
+      : `${text}T00:00:00+08:00`;
+  const date = new Date(withZone.replace(' ', 'T'));
+  if (Number.isNaN(date.getTime())) {
+    throw new UsageError(
+      `--received-at ${text} is not a date or time: use e.g. 2026-11-20 or 2026-11-20T14:30`,
+    );
+  }
+  return date;
+}

@@ -1,0 +1,127 @@
+import type { Command } from 'commander';
+import { OUTCOMES, type OutcomeCounts } from '../../run/outcome-counts.ts';
+import { commandContext } from '../command-context.ts';
+import { EXIT, UsageError } from '../exit-codes.ts';
+import { formatTable } from '../format-table.ts';
+import { withWarehouse } from '../with-warehouse.ts';
+
+const COUNT_COLUMNS = ['read', ...OUTCOMES, 'late'] as const;
+const countCells = (counts: Partial<OutcomeCounts>) => COUNT_COLUMNS.map((column) => counts[column] ?? 0);
+
+export function registerRunsCommand(program: Command): void {
+  const runs = program.command('runs').description('run history');
+  runs
+    .command('list')
+    .description('recent runs, newest first')
+    .option('--limit <n>', 'how many', '20')
+    .option('--status <status>', 'only runs with this status')
+    .option('--json', 'print JSON')
+    .action(async (options: { limit: string; status?: string; json?: boolean }) => {
+      const limit = Number(options.limit);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new UsageError(`--limit ${options.limit} is not a positive integer`);
+      const { config, logger } = commandContext();
+      await withWarehouse(config, logger, async (warehouse) => {
+        const query = warehouse('runs').orderBy('id', 'desc').limit(limit);
+        if (options.status) query.where({ status: options.status });
+        const rows = await query.select(
+          'id',
+          'kind',
+          'pipeline',
+          'status',
+          'started_at',
+          'finished_at',
+          'counts',
+        );
+        if (options.json) {
+          console.log(JSON.stringify(rows));
+          return;
+        }
+        console.log(
+          formatTable(
+            ['run', 'kind', 'status', 'started', 'seconds', ...COUNT_COLUMNS],
+            rows.map((run) => [
+              run.id,
+              run.pipeline ?? run.kind,
+              run.status,
+              shanghaiTime(run.started_at),
+              run.finished_at ? ((run.finished_at - run.started_at) / 1000).toFixed(1) : '',
+              ...countCells(run.counts),
+            ]),
+          ),
+        );
+      });
+    });
+  runs
+    .command('show')
+    .description('one run: status, totals, each file with its counts and errors')
+    .argument('<id>', 'run id')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      const runId = Number(id);
+      if (!Number.isInteger(runId))
+        throw new UsageError(`run id ${id} is not a number: see \`credit-etl runs list\``);
+      const { config, logger } = commandContext();
+      process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+        const run = await warehouse('runs').where({ id: runId }).first();
+        if (!run) {
+          console.error(`run ${runId} not found: see \`credit-etl runs list\``);
+          return EXIT.usage;
+        }
+        const files = await warehouse('source_files')
+          .where({ run_id: runId })
+          .orderBy('id')
+          .select(
+            'id',
+            'name',
+            'status',
+            'encoding',
+            'sha256',
+            'catalog_code',
+            'catalog_version',
+            'provider_code',
+            'level',
+            'received_at',
+            'counts',
+            'blank_lines',
+            'error_code',
+            'error',
+            'started_at',
+            'finished_at',
+          );
+        if (options.json) {
+          console.log(JSON.stringify({ ...run, files }));
+          return EXIT.ok;
+        }
+        console.log(`run ${run.id} (${run.pipeline ?? run.kind}) ${run.status}`);
+        console.log(
+          `started ${shanghaiTime(run.started_at)}, finished ${run.finished_at ? shanghaiTime(run.finished_at) : '-'}`,
+        );
+        console.log(
+          formatTable(
+            ['file', 'catalog', 'provider', 'level', 'status', 'seconds', ...COUNT_COLUMNS],
+            files.map((file) => [
+              file.name,
+              `${file.catalog_code}${file.catalog_version ? ` v${file.catalog_version}` : ''}`,
+              file.provider_code,
+              file.level,
+              file.status,
+              ((file.finished_at - file.started_at) / 1000).toFixed(1),
+              ...countCells(file.counts),
+            ]),
+          ),
+        );
+        for (const file of files.filter((candidate) => candidate.error)) {
+          console.log(`✗ ${file.name} [${file.error_code}]: ${file.error}`);
+        }
+        const codes = Object.entries(run.errors_by_code as Record<string, number>);
+        if (codes.length > 0)
+          console.log(`rejections by error code: ${codes.map(([c, n]) => `${c} ${n}`).join(', ')}`);
+        return EXIT.ok;
+      });
+    });
+}
+
+export function shanghaiTime(date: Date): string {
+  return new Date(date.getTime() + 8 * 3600_000).toISOString().replace('T', ' ').slice(0, 19);
+}

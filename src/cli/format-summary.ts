@@ -1,0 +1,41 @@
+import type { RunSummary } from '../run/ingest-files.ts';
+import { OUTCOMES, type OutcomeCounts } from '../run/outcome-counts.ts';
+import { formatTable } from './format-table.ts';
+
+const COLUMNS = ['read', ...OUTCOMES, 'late'] as const;
+
+/** The `--json` summary: a stable shape for scripts. */
+export function summaryJson(summary: RunSummary, reportPath?: string): object {
+  return {
+    runId: summary.runId,
+    status: summary.status,
+    counts: summary.counts,
+    errorsByCode: summary.errorsByCode,
+    files: summary.files.map((file) => ({
+      name: file.name,
+      sourceFileId: file.sourceFileId,
+      status: file.status,
+      encoding: file.encoding,
+      counts: file.counts,
+      blankLines: file.blankLines,
+      ...(file.error ? { error: file.error } : {}),
+    })),
+    ...(reportPath ? { rejectionReport: reportPath } : {}),
+  };
+}
+
+/** The readable summary: one line per file, totals, what went wrong and where to look. */
+export function summaryText(summary: RunSummary, reportPath?: string): string {
+  const countCells = (counts: OutcomeCounts) => COLUMNS.map((column) => counts[column]);
+  const rows = summary.files.map((file) => [file.name, file.status, ...countCells(file.counts)]);
+  if (summary.files.length > 1) rows.push(['total', '', ...countCells(summary.counts)]);
+  const lines = [`run ${summary.runId} ${summary.status}`, formatTable(['file', 'status', ...COLUMNS], rows)];
+  for (const file of summary.files.filter((candidate) => candidate.error)) {
+    lines.push(`✗ ${file.name} [${file.error?.code}]: ${file.error?.message}`);
+  }
+  const codes = Object.entries(summary.errorsByCode);
+  if (codes.length > 0)
+    lines.push(`rejections by error code: ${codes.map(([code, n]) => `${code} ${n}`).join(', ')}`);
+  if (reportPath) lines.push(`rejection report: ${reportPath}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,42 @@
+import { Command, CommanderError } from 'commander';
+import { CatalogError } from '../catalog/load-catalog.ts';
+import { ConfigError } from '../config/config.ts';
+import { maskPersonalData } from '../log/mask-personal-data.ts';
+import { registerDbCommand } from './commands/db-command.ts';
+import { registerDemoCommand } from './commands/demo-command.ts';
+import { registerIngestCommand } from './commands/ingest-command.ts';
+import { registerReportCommand } from './commands/report-command.ts';
+import { registerRunsCommand } from './commands/runs-command.ts';
+import { EXIT, UsageError } from './exit-codes.ts';
+
+const program = new Command('credit-etl')
+  .description('Ingestion engine of the public credit information platform (公共信用信息平台)')
+  .exitOverride()
+  .showHelpAfterError('(run with --help for usage)');
+
+registerIngestCommand(program);
+registerRunsCommand(program);
+registerReportCommand(program);
+registerDbCommand(program);
+registerDemoCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = exitCodeFor(error);
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander already printed the message; --help and --version are not errors.
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  const message = maskPersonalData(error instanceof Error ? error.message : String(error));
+  if (error instanceof UsageError || error instanceof ConfigError || error instanceof CatalogError) {
+    console.error(`credit-etl: ${message}`);
+    return EXIT.usage;
+  }
+  console.error(`credit-etl: failed: ${message}`);
+  if (process.env.CREDIT_ETL_LOG_LEVEL === 'debug' && error instanceof Error) console.error(error.stack);
+  return EXIT.failed;
+}

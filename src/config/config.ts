@@ -1,0 +1,50 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The directory credit-etl is installed in: defaults live here, whatever the working directory. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+
+/** Settings from the environment, validated at start-up. Every variable is listed in the README. */
+export interface Config {
+  /** `DATABASE_URL`: the warehouse's PostgreSQL server; unset = the embedded server. */
+  databaseUrl: string | undefined;
+  /** `CREDIT_ETL_PG_DIR`: data directory of the embedded PostgreSQL (default `.data/postgres`). */
+  embeddedDataDir: string;
+  /** `CREDIT_ETL_CATALOG_DIR`: the catalog entries (default `catalog/`). */
+  catalogDir: string;
+  /** `CREDIT_ETL_LOG_FILE`: JSON-lines log (default `logs/credit-etl.log`). */
+  logFile: string;
+  /** `CREDIT_ETL_LOG_LEVEL`: error | warn | info | debug (default `info`). */
+  logLevel: (typeof LOG_LEVELS)[number];
+  /** `CREDIT_ETL_REPORT_DIR`: where reports are written when no path is given (default `reports/`). */
+  reportDir: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const fromEnv = (name: string, fallback: string) => {
+    const value = env[name]?.trim();
+    return value ? path.resolve(value) : path.join(PROJECT_ROOT, fallback);
+  };
+  const logLevel = (env.CREDIT_ETL_LOG_LEVEL?.trim() || 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`CREDIT_ETL_LOG_LEVEL=${logLevel} is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// URL, e.g. postgres://user@host:5432/credit');
+  }
+  return {
+    databaseUrl,
+    embeddedDataDir: fromEnv('CREDIT_ETL_PG_DIR', '.data/postgres'),
+    catalogDir: fromEnv('CREDIT_ETL_CATALOG_DIR', 'catalog'),
+    logFile: fromEnv('CREDIT_ETL_LOG_FILE', 'logs/credit-etl.log'),
+    logLevel,
+    reportDir: fromEnv('CREDIT_ETL_REPORT_DIR', 'reports'),
+  };
+}

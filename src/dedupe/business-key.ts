@@ -1,0 +1,37 @@
+import type { CatalogEntry } from '../catalog/catalog-entry.ts';
+import type { NormalizedRow } from '../validate/compile-validator.ts';
+
+const KEY_SEPARATOR = '\u001f';
+const OPENING = /[〔［[（(【〖]/g;
+const CLOSING = /[〕］\]）)】〗]/g;
+
+/**
+ * Decision numbers typed any which way are one number: `鲁市监罚【2026】12号`, `鲁市监罚(2026)12号` and
+ * `鲁市监罚 〔2026〕 12 号` all become `鲁市监罚〔2026〕12号`.
+ */
+export function normalizeDocumentNumber(text: string): string {
+  return text
+    .normalize('NFKC')
+    .replace(/\s+/g, '')
+    .replace(OPENING, '〔')
+    .replace(CLOSING, '〕')
+    .toUpperCase();
+}
+
+/** Builds the key function of an entry once: the normalized business-key values joined by a unit separator. */
+export function compileBusinessKey(entry: CatalogEntry): (row: NormalizedRow) => string {
+  const parts = entry.businessKey.map((field) => {
+    const normalize =
+      entry.schema.properties[field]?.['x-key'] === 'document-number' ? normalizeDocumentNumber : String;
+    return (row: NormalizedRow) => {
+      const value = row[field];
+      return value === undefined ? '' : normalize(String(value));
+    };
+  });
+  return (row) => parts.map((part) => part(row)).join(KEY_SEPARATOR);
+}
+
+/** The key in a form people can read: `|` between parts. */
+export function displayKey(key: string): string {
+  return key.split(KEY_SEPARATOR).join('|');
+}

@@ -1,0 +1,29 @@
+// Invisible or space-like characters that survive copy/paste from Word, web pages and Excel. NFKC has
+// already turned NBSP and the ideographic space into U+0020, but zero-width characters and the soft
+// hyphen are untouched by it.
+const INVISIBLE = /[\s\u00AD\u180E\u200B-\u200D\u2060\uFEFF]/gu;
+
+// Excel users type an apostrophe so a long number stays text; Chinese IMEs turn it into a curly quote.
+const LEADING_APOSTROPHES = /^['‘’`]+/u;
+
+// ASCII hyphen-minus (and full-width/small variants, which NFKC maps to it), the Unicode hyphens and
+// dashes (U+2010–U+2015: hyphen, non-breaking hyphen, figure dash, en dash, em dash, horizontal bar),
+// and the minus sign.
+const DASHES_INSIDE = /(?<=[0-9A-Za-z])[-\u2010-\u2015\u2212]+(?=[0-9A-Za-z])/gu;
+
+/**
+ * Brings a code as typed by a data provider to the canonical form the checks expect:
+ * full-width → half-width (NFKC), whitespace and invisible characters removed, a leading apostrophe
+ * dropped, hyphens between code characters removed (`D2143569-X` → `D2143569X`), uppercased.
+ *
+ * A dash that is not between two code characters is kept, so placeholders such as `-` or `——` stay
+ * recognisable. Nothing else is "repaired": O/0 and I/1 confusions are left for the checks to report.
+ */
+export function normalizeCode(raw: string): string {
+  return raw
+    .normalize('NFKC')
+    .replace(INVISIBLE, '')
+    .replace(LEADING_APOSTROPHES, '')
+    .replace(DASHES_INSIDE, '')
+    .toUpperCase();
+}

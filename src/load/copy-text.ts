@@ -1,0 +1,18 @@
+/** PostgreSQL COPY text format: one line per row, tab-separated, `\N` for NULL, backslash escapes. */
+export type CopyValue = string | number | boolean | null | undefined;
+
+const SPECIAL = /[\\\t\n\r]/;
+const SPECIAL_GLOBAL = /[\\\t\n\r]/g;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+export function copyField(value: CopyValue): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value !== 'string') return String(value);
+  return SPECIAL.test(value) ? value.replace(SPECIAL_GLOBAL, (c) => ESCAPES[c] ?? c) : value;
+}
+
+export function copyLine(values: CopyValue[]): string {
+  let line = '';
+  for (let i = 0; i < values.length; i++) line += (i === 0 ? '' : '\t') + copyField(values[i]);
+  return `${line}\n`;
+}

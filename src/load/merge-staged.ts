@@ -1,0 +1,139 @@
+import type { ChannelLevel } from '../catalog/catalog-entry.ts';
+import type { UnitSession } from '../warehouse/unit-session.ts';
+
+export interface MergeContext {
+  runId: number;
+  sourceFileId: number;
+  catalogCode: string;
+  catalogVersion: number;
+  providerCode: string;
+  level: ChannelLevel;
+  /** Channel precedence of the entry, highest first. */
+  precedence: readonly ChannelLevel[];
+  receivedAt: Date;
+}
+
+export interface MergeCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  merged: number;
+  conflict: number;
+  rejected: number;
+  late: number;
+}
+
+/**
+ * Merges the staged unit into the warehouse, set-based, in the caller's transaction. Each staged row gets
+ * exactly one outcome (DESIGN.md "Outcomes"): validation rejects and in-file duplicates become rejections;
+ * the first row of each key is compared with the record's current version and the channel precedence.
+ */
+export async function mergeStaged(session: UnitSession, context: MergeContext): Promise<MergeCounts> {
+  const { runId, sourceFileId, catalogCode, catalogVersion, providerCode, level, precedence, receivedAt } =
+    context;
+  // One merge per catalog entry at a time: two units delivering the same key cannot race.
+  await session.query(`SELECT pg_advisory_xact_lock(hashtext('credit-etl:merge:' || $1))`, [catalogCode]);
+  await session.query(
+    `INSERT INTO rejections (run_id, source_file_id, row_number, catalog_code, provider_code, raw, errors)
+     SELECT $1, $2, row_number, $3, $4, raw, errors FROM stage WHERE errors IS NOT NULL`,
+    [runId, sourceFileId, catalogCode, providerCode],
+  );
+  await session.query(
+    `CREATE TEMP TABLE classified ON COMMIT DROP AS
+     WITH valid AS (SELECT * FROM stage WHERE errors IS NULL),
+     firsts AS (
+       SELECT DISTINCT ON (business_key) business_key, row_number AS first_row, content_hash AS first_hash
+       FROM valid ORDER BY business_key, row_number
+     )
+     SELECT v.*, f.first_row, r.id AS record_id, cv.version_no AS current_version_no,
+       CASE
+         WHEN v.row_number <> f.first_row AND v.content_hash <> f.first_hash THEN 'duplicate'
+         WHEN v.row_number <> f.first_row THEN 'repeat'
+         WHEN r.id IS NULL THEN 'inserted'
+         WHEN cv.content_hash = v.content_hash AND EXISTS (
+           SELECT 1 FROM record_sources s
+           WHERE s.record_id = r.id AND s.level = $1 AND s.content_hash = v.content_hash AND s.outcome <> 'conflict'
+         ) THEN 'unchanged'
+         WHEN cv.content_hash = v.content_hash THEN 'merged'
+         WHEN array_position($2::text[], $1) <= array_position($2::text[], r.level) THEN 'updated'
+         ELSE 'conflict'
+       END AS outcome
+     FROM valid v
+     JOIN firsts f USING (business_key)
+     LEFT JOIN records r ON r.catalog_code = $3 AND r.business_key = v.business_key
+     LEFT JOIN record_versions cv ON cv.id = r.current_version_id`,
+    [level, precedence, catalogCode],
+  );
+  // A repeated key with other content: rejected, naming the row that came first.
+  await session.query(
+    `INSERT INTO rejections (run_id, source_file_id, row_number, catalog_code, provider_code, raw, errors)
+     SELECT $1, $2, row_number, $3, $4, data, jsonb_build_array(jsonb_build_object(
+       'field', '*', 'code', 'duplicate-key-in-batch', 'value', first_row::text,
+       'message', '与第' || first_row || '行的业务主键相同但内容不同：同一文件中同一条记录只能出现一次，请合并或删除重复行'))
+     FROM classified WHERE outcome = 'duplicate'`,
+    [runId, sourceFileId, catalogCode, providerCode],
+  );
+  await session.query(
+    `WITH created AS (
+       INSERT INTO records (catalog_code, business_key, subject_code, level, current_version_id)
+       SELECT $1, business_key, subject_code, $2, nextval(pg_get_serial_sequence('record_versions', 'id'))
+       FROM classified WHERE outcome = 'inserted'
+       RETURNING id, business_key, current_version_id
+     )
+     INSERT INTO record_versions (id, record_id, version_no, data, content_hash, catalog_version, formation_date,
+                                  source_file_id, row_number)
+     SELECT created.current_version_id, created.id, 1, c.data, c.content_hash, $3, c.formation_date, $4, c.row_number
+     FROM created JOIN classified c ON c.business_key = created.business_key AND c.outcome = 'inserted'`,
+    [catalogCode, level, catalogVersion, sourceFileId],
+  );
+  await session.query(
+    `WITH added AS (
+       INSERT INTO record_versions (record_id, version_no, data, content_hash, catalog_version, formation_date,
+                                    source_file_id, row_number)
+       SELECT record_id, current_version_no + 1, data, content_hash, $1, formation_date, $2, row_number
+       FROM classified WHERE outcome = 'updated'
+       RETURNING id, record_id
+     )
+     UPDATE records r SET current_version_id = added.id, level = $3, updated_at = now()
+     FROM added WHERE r.id = added.record_id`,
+    [catalogVersion, sourceFileId, level],
+  );
+  // Equal content from a higher channel raises the level that vouches for the current version.
+  await session.query(
+    `UPDATE records r SET level = $1, updated_at = now()
+     FROM classified c
+     WHERE c.outcome = 'merged' AND r.id = c.record_id
+       AND array_position($2::text[], $1) < array_position($2::text[], r.level)`,
+    [level, precedence],
+  );
+  await session.query(
+    `INSERT INTO record_sources (record_id, version_id, outcome, run_id, source_file_id, row_number, provider_code,
+                                 level, content_hash, conflict_data, received_at, late, working_days)
+     SELECT r.id,
+       CASE WHEN c.outcome = 'conflict' OR (c.outcome = 'repeat' AND first.outcome = 'conflict') THEN NULL
+            ELSE r.current_version_id END,
+       CASE c.outcome WHEN 'repeat' THEN 'unchanged' ELSE c.outcome END,
+       $1, $2, c.row_number, $3, $4, c.content_hash,
+       CASE WHEN c.outcome = 'conflict' THEN c.data END,
+       $5, c.late, c.working_days
+     FROM classified c
+     JOIN records r ON r.catalog_code = $6 AND r.business_key = c.business_key
+     LEFT JOIN classified first ON c.outcome = 'repeat' AND first.row_number = c.first_row
+     WHERE c.outcome <> 'duplicate'`,
+    [runId, sourceFileId, providerCode, level, receivedAt, catalogCode],
+  );
+  const [counts] = await session.query<MergeCounts>(
+    `SELECT
+       count(*) FILTER (WHERE outcome = 'inserted')::int AS inserted,
+       count(*) FILTER (WHERE outcome = 'updated')::int AS updated,
+       count(*) FILTER (WHERE outcome IN ('unchanged', 'repeat'))::int AS unchanged,
+       count(*) FILTER (WHERE outcome = 'merged')::int AS merged,
+       count(*) FILTER (WHERE outcome = 'conflict')::int AS conflict,
+       (SELECT count(*) FROM stage WHERE errors IS NOT NULL)::int
+         + count(*) FILTER (WHERE outcome = 'duplicate')::int AS rejected,
+       count(*) FILTER (WHERE outcome <> 'duplicate' AND late)::int AS late
+     FROM classified`,
+  );
+  if (!counts) throw new Error('merge returned no counts');
+  return counts;
+}

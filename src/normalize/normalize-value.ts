@@ -1,0 +1,55 @@
+import type { CodeList, FieldSchema } from '../catalog/catalog-entry.ts';
+import { normalizeCode } from '../identifiers/normalize-code.ts';
+import { toIsoDate } from './parse-date.ts';
+
+/** A normalized cell: text, a number, or absent (empty cells are absent, so `required` catches them). */
+export type CellValue = string | number | undefined;
+export type ValueNormalizer = (raw: string) => CellValue;
+
+// Zero-width characters and BOMs that Excel and web forms leave in cells; NBSP and the ideographic space
+// count as spaces.
+const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF]/g;
+const ODD_SPACES = /[\u00A0\u3000]/g;
+const CODE_FORMATS = new Set(['uscc', 'resident-id', 'org-code', 'business-reg-number']);
+const LIST_SEPARATOR = /[;；]/;
+
+export function cleanText(raw: string): string {
+  return raw.replace(INVISIBLE, '').replace(ODD_SPACES, ' ').trim();
+}
+
+/** Builds the normalizer of one field once, so the per-row work is a single call. */
+export function valueNormalizer(field: FieldSchema): ValueNormalizer {
+  const codeList = field['x-codeList'];
+  if (field.format && CODE_FORMATS.has(field.format)) return present(normalizeCode);
+  if (field['x-personal']) return present(normalizeCode);
+  if (field.format === 'cn-date') return present((text) => toIsoDate(text.normalize('NFKC')));
+  if (field.type === 'number') return present(toNumber);
+  if (codeList) return present((text) => canonicalCodes(text.normalize('NFKC'), codeList));
+  return present((text) => text);
+}
+
+function present(normalize: (text: string) => CellValue): ValueNormalizer {
+  return (raw) => {
+    const text = cleanText(raw);
+    return text === '' ? undefined : normalize(text);
+  };
+}
+
+const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** `1,234.50` and full-width digits become numbers; anything else stays text for the validator to name. */
+function toNumber(text: string): CellValue {
+  const compact = text.normalize('NFKC').replace(/[,\s]/g, '');
+  return NUMERIC.test(compact) ? Number(compact) : text;
+}
+
+/** Old names become current ones (行政处罚法 2021 Art. 9); several values are kept in a canonical `;` list. */
+function canonicalCodes(text: string, codeList: CodeList): string {
+  const canonical = (value: string) => codeList.aliases?.[value] ?? value;
+  if (!codeList.multiple) return canonical(text.trim());
+  const values = text
+    .split(LIST_SEPARATOR)
+    .flatMap((value) => canonical(value.trim()).split(LIST_SEPARATOR))
+    .filter((value) => value !== '');
+  return [...new Set(values)].join(';');
+}

@@ -1,0 +1,45 @@
+import { type CatalogEntry, subjectCodeFields } from '../catalog/catalog-entry.ts';
+import { compileBusinessKey } from '../dedupe/business-key.ts';
+import { type ValueNormalizer, valueNormalizer } from '../normalize/normalize-value.ts';
+import {
+  compileValidator,
+  type NormalizedRow,
+  type RowValidator,
+  type ValidatorOptions,
+} from '../validate/compile-validator.ts';
+
+/** Everything the row loop needs from one catalog entry version, built once per process. */
+export interface CompiledEntry {
+  entry: CatalogEntry;
+  normalizers: Map<string, ValueNormalizer>;
+  validate: RowValidator;
+  businessKey: (row: NormalizedRow) => string;
+  subjectCode: (row: NormalizedRow) => string | undefined;
+}
+
+const cache = new Map<string, CompiledEntry>();
+
+export function compileEntry(entry: CatalogEntry, options: ValidatorOptions = {}): CompiledEntry {
+  const cacheKey = `${entry.code}.v${entry.version}:${JSON.stringify(options)}`;
+  const cached = cache.get(cacheKey);
+  if (cached) return cached;
+  const normalizers = new Map(
+    Object.entries(entry.schema.properties).map(([code, field]) => [code, valueNormalizer(field)] as const),
+  );
+  const subjectFields = subjectCodeFields(entry);
+  const compiled: CompiledEntry = {
+    entry,
+    normalizers,
+    validate: compileValidator(entry, options),
+    businessKey: compileBusinessKey(entry),
+    subjectCode: (row) => {
+      for (const field of subjectFields) {
+        const value = row[field];
+        if (value !== undefined) return String(value);
+      }
+      return undefined;
+    },
+  };
+  cache.set(cacheKey, compiled);
+  return compiled;
+}

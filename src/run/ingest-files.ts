@@ -1,0 +1,122 @@
+import type { Encoding, SourceUnit } from '../../connectors/contracts.ts';
+import { formatForFile } from '../../connectors/registry.ts';
+import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
+import type { Catalog } from '../catalog/load-catalog.ts';
+import type { Logger } from '../log/logger.ts';
+import { todayInShanghai } from '../normalize/parse-date.ts';
+import type { ValidatorOptions } from '../validate/compile-validator.ts';
+import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { failedUnit, loadUnit, type UnitResult } from './load-unit.ts';
+import { addCounts, emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
+import { finishRun, type RunKind, type RunStatus, startRun } from './run-ledger.ts';
+import { UnitFailure } from './unit-failure.ts';
+
+export interface IngestRequest {
+  units: SourceUnit[];
+  /** Catalog entry code or Chinese title. */
+  catalog: string;
+  providerCode: string;
+  level: ChannelLevel;
+  encoding: Encoding;
+  kind?: RunKind;
+  validatorOptions?: ValidatorOptions;
+  onUnitStart?: (unit: SourceUnit) => void;
+  onProgress?: (unit: SourceUnit, rowsRead: number) => void;
+}
+
+export interface RunSummary {
+  runId: number;
+  status: RunStatus;
+  counts: OutcomeCounts;
+  errorsByCode: Record<string, number>;
+  files: UnitResult[];
+}
+
+/** One run over a list of units: each unit loads whole or not at all; the run records the totals. */
+export async function ingestUnits(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  request: IngestRequest,
+  logger: Logger,
+): Promise<RunSummary> {
+  const runId = await startRun(warehouse, request.kind ?? 'ingest', {
+    catalog: request.catalog,
+    provider: request.providerCode,
+    level: request.level,
+    encoding: request.encoding,
+    files: request.units.map((unit) => unit.name),
+  });
+  const log = logger.child({ runId });
+  log.info(`run ${runId} started: ${request.units.length} file(s), catalog ${request.catalog}`);
+  const files: UnitResult[] = [];
+  for (const unit of request.units) {
+    request.onUnitStart?.(unit);
+    const result = await loadOne(warehouse, catalog, request, runId, unit);
+    files.push(result);
+    if (result.status === 'loaded') {
+      log.info(`file ${unit.name} loaded`, { sourceFileId: result.sourceFileId, counts: result.counts });
+    } else {
+      log.error(`file ${unit.name} failed: ${result.error?.message}`, {
+        sourceFileId: result.sourceFileId,
+        code: result.error?.code,
+      });
+    }
+  }
+  const counts = files.reduce((total, file) => addCounts(total, file.counts), emptyCounts());
+  const errorsByCode: Record<string, number> = {};
+  for (const file of files) {
+    for (const [code, count] of Object.entries(file.errorsByCode))
+      errorsByCode[code] = (errorsByCode[code] ?? 0) + count;
+  }
+  const failed = files.filter((file) => file.status === 'failed');
+  const status: RunStatus = failed.length > 0 ? 'failed' : 'completed';
+  const error = failed.map((file) => `${file.name}: ${file.error?.message}`).join('\n') || undefined;
+  await finishRun(warehouse, runId, { status, counts, errorsByCode, ...(error ? { error } : {}) });
+  log.info(`run ${runId} ${status}`, { counts });
+  return { runId, status, counts, errorsByCode, files };
+}
+
+async function loadOne(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  request: IngestRequest,
+  runId: number,
+  unit: SourceUnit,
+): Promise<UnitResult> {
+  const format = formatForFile(unit.name);
+  const file = {
+    runId,
+    unit,
+    format: format?.name ?? 'unknown',
+    catalogCode: request.catalog,
+    catalogVersion: undefined,
+    providerCode: request.providerCode,
+    level: request.level,
+    startedAt: new Date(),
+  };
+  if (!format) {
+    const extension = unit.name.includes('.') ? unit.name.split('.').pop() : '(none)';
+    return failedUnit(
+      warehouse,
+      file,
+      new UnitFailure('unsupported-format', `不支持的文件类型 .${extension}：${unit.name}（支持 .csv）`),
+    );
+  }
+  let entry: CatalogEntry;
+  try {
+    entry = catalog.resolve(request.catalog, todayInShanghai(unit.receivedAt));
+  } catch (error) {
+    return failedUnit(warehouse, file, error);
+  }
+  return loadUnit(warehouse, {
+    runId,
+    unit,
+    format,
+    encoding: request.encoding,
+    entry,
+    providerCode: request.providerCode,
+    level: request.level,
+    ...(request.validatorOptions ? { validatorOptions: request.validatorOptions } : {}),
+    onProgress: (rows) => request.onProgress?.(unit, rows),
+  });
+}

@@ -1,0 +1,204 @@
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import type { Encoding, Format, SourceRow, SourceUnit } from '../../connectors/contracts.ts';
+import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
+import { matchHeaders } from '../catalog/match-headers.ts';
+import { canonicalJson, hashCanonicalJson } from '../dedupe/content-hash.ts';
+import { CopyWriter } from '../load/copy-writer.ts';
+import { mergeStaged } from '../load/merge-staged.ts';
+import { COPY_INTO_STAGE, createStageTable, rejectedLine, validLine } from '../load/stage-table.ts';
+import { isRealIsoDate, todayInShanghai } from '../normalize/parse-date.ts';
+import type { NormalizedRow, ValidatorOptions } from '../validate/compile-validator.ts';
+import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { withUnitTransaction } from '../warehouse/unit-session.ts';
+import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
+import { assertCountsAddUp, emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
+import {
+  finishSourceFile,
+  recordFailedUnit,
+  type SourceFileRow,
+  startSourceFile,
+} from './source-file-ledger.ts';
+import { timelinessOn } from './timeliness.ts';
+import { toUnitFailure, UnitFailure } from './unit-failure.ts';
+
+export interface UnitRequest {
+  runId: number;
+  unit: SourceUnit;
+  format: Format;
+  encoding: Encoding;
+  entry: CatalogEntry;
+  providerCode: string;
+  level: ChannelLevel;
+  validatorOptions?: ValidatorOptions;
+  /** Called every batch with the rows read so far (progress display). */
+  onProgress?: (rowsRead: number) => void;
+}
+
+export interface UnitResult {
+  sourceFileId: number;
+  name: string;
+  status: 'loaded' | 'failed';
+  counts: OutcomeCounts;
+  errorsByCode: Record<string, number>;
+  blankLines: number;
+  encoding: string | undefined;
+  error?: { code: string; message: string };
+  durationMs: number;
+}
+
+/** Reads, normalizes, validates, stages and merges one unit in one transaction. Never throws for bad data. */
+export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Promise<UnitResult> {
+  const started = Date.now();
+  const file: SourceFileRow = {
+    runId: request.runId,
+    unit: request.unit,
+    format: request.format.name,
+    catalogCode: request.entry.code,
+    catalogVersion: request.entry.version,
+    providerCode: request.providerCode,
+    level: request.level,
+    startedAt: new Date(started),
+  };
+  try {
+    return await withUnitTransaction(warehouse, async (session) => {
+      const sourceFileId = await startSourceFile(session, file);
+      const compiled = compileEntry(request.entry, request.validatorOptions);
+      const hasher = createHash('sha256');
+      const input = request.unit.open();
+      const hashing = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          hasher.update(chunk);
+          callback(null, chunk);
+        },
+      });
+      input.on('error', (error) => hashing.destroy(error));
+      const rows = await request.format.open(input.pipe(hashing), { encoding: request.encoding });
+      const match = matchHeaders(request.entry, rows.header);
+      if (match.problems.length > 0) {
+        input.destroy();
+        throw new UnitFailure(
+          match.problems[0]!.code,
+          match.problems.map((problem) => problem.message).join('；'),
+        );
+      }
+      await createStageTable(session);
+      const copy = new CopyWriter(session.copyFrom(COPY_INTO_STAGE));
+      const stageRow = rowStager(
+        compiled,
+        match.columns,
+        rows.header,
+        timelinessOn(todayInShanghai(request.unit.receivedAt)),
+      );
+      let read = 0;
+      try {
+        for await (const batch of rows.batches) {
+          for (const row of batch) await copy.write(stageRow(row));
+          read += batch.length;
+          request.onProgress?.(read);
+        }
+      } finally {
+        await copy.end();
+      }
+      const merged = await mergeStaged(session, {
+        runId: request.runId,
+        sourceFileId,
+        catalogCode: request.entry.code,
+        catalogVersion: request.entry.version,
+        providerCode: request.providerCode,
+        level: request.level,
+        precedence: request.entry.precedence,
+        receivedAt: request.unit.receivedAt,
+      });
+      const counts: OutcomeCounts = { read, ...merged };
+      assertCountsAddUp(counts);
+      const errorsByCode = await finishSourceFile(session, sourceFileId, {
+        sha256: hasher.digest('hex'),
+        encoding: rows.encoding,
+        columns: rows.header.map((header, i) => ({ header, field: match.columns[i] ?? null })),
+        counts,
+        blankLines: rows.stats().blankLines,
+      });
+      return {
+        sourceFileId,
+        name: request.unit.name,
+        status: 'loaded' as const,
+        counts,
+        errorsByCode,
+        blankLines: rows.stats().blankLines,
+        encoding: rows.encoding,
+        durationMs: Date.now() - started,
+      };
+    });
+  } catch (error) {
+    return failedUnit(warehouse, file, error);
+  }
+}
+
+/** Records why a unit could not be loaded (after its transaction rolled back) and reports it as failed. */
+export async function failedUnit(
+  warehouse: Warehouse,
+  file: SourceFileRow,
+  error: unknown,
+): Promise<UnitResult> {
+  const failure = toUnitFailure(error);
+  const sourceFileId = await recordFailedUnit(warehouse, file, failure);
+  return {
+    sourceFileId,
+    name: file.unit.name,
+    status: 'failed',
+    counts: emptyCounts(),
+    errorsByCode: {},
+    blankLines: 0,
+    encoding: undefined,
+    error: { code: failure.code, message: failure.message },
+    durationMs: Date.now() - file.startedAt.getTime(),
+  };
+}
+
+/** The per-row work: cells → normalized row → errors, or key, hash and timeliness → one COPY line. */
+function rowStager(
+  compiled: CompiledEntry,
+  columns: (string | undefined)[],
+  header: string[],
+  timeliness: ReturnType<typeof timelinessOn>,
+): (row: SourceRow) => string {
+  const formationField = compiled.entry.formationDateField;
+  const normalizers = columns.map((code) =>
+    code === undefined ? undefined : compiled.normalizers.get(code),
+  );
+  const rawKeys = columns.map((code, i) => code ?? header[i] ?? `column_${i + 1}`);
+  return (row) => {
+    const raw: Record<string, string> = {};
+    for (let i = 0; i < row.cells.length; i++) raw[rawKeys[i] ?? `column_${i + 1}`] = row.cells[i] ?? '';
+    if (row.problem) return rejectedLine(row.rowNumber, raw, [row.problem]);
+    const data: NormalizedRow = {};
+    for (let i = 0; i < columns.length; i++) {
+      const code = columns[i];
+      const normalize = normalizers[i];
+      if (code === undefined || normalize === undefined) continue;
+      const value = normalize(row.cells[i] ?? '');
+      if (value !== undefined) data[code] = value;
+    }
+    const errors = compiled.validate(data);
+    if (errors.length > 0) {
+      for (const error of errors) error.value = raw[error.field] ?? error.value;
+      return rejectedLine(row.rowNumber, raw, errors);
+    }
+    const formationDate = data[formationField];
+    const formation =
+      typeof formationDate === 'string' && isRealIsoDate(formationDate) ? formationDate : undefined;
+    const { late, workingDays } = formation ? timeliness(formation) : { late: false, workingDays: undefined };
+    const json = canonicalJson(data);
+    return validLine({
+      rowNumber: row.rowNumber,
+      businessKey: compiled.businessKey(data),
+      subjectCode: compiled.subjectCode(data),
+      contentHash: hashCanonicalJson(json),
+      formationDate: formation,
+      late,
+      workingDays,
+      json,
+    });
+  };
+}

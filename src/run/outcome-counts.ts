@@ -1,0 +1,33 @@
+/** The six outcomes of DESIGN.md; every row read ends in exactly one. `late` is a flag on top. */
+export const OUTCOMES = ['inserted', 'updated', 'unchanged', 'merged', 'conflict', 'rejected'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export type OutcomeCounts = { read: number; late: number } & Record<Outcome, number>;
+
+export function emptyCounts(): OutcomeCounts {
+  return { read: 0, inserted: 0, updated: 0, unchanged: 0, merged: 0, conflict: 0, rejected: 0, late: 0 };
+}
+
+export function addCounts(total: OutcomeCounts, more: OutcomeCounts): OutcomeCounts {
+  const sum = emptyCounts();
+  for (const key of Object.keys(sum) as (keyof OutcomeCounts)[]) sum[key] = total[key] + more[key];
+  return sum;
+}
+
+export function outcomeSum(counts: OutcomeCounts): number {
+  return OUTCOMES.reduce((sum, outcome) => sum + counts[outcome], 0);
+}
+
+/** Thrown when read ≠ the sum of outcomes: a bug, never data's fault, and the unit is rolled back. */
+export class CountInvariantError extends Error {
+  override readonly name = 'CountInvariantError';
+  constructor(readonly counts: OutcomeCounts) {
+    super(
+      `row accounting broken: read ${counts.read} ≠ outcomes ${outcomeSum(counts)} (${JSON.stringify(counts)})`,
+    );
+  }
+}
+
+export function assertCountsAddUp(counts: OutcomeCounts): void {
+  if (counts.read !== outcomeSum(counts)) throw new CountInvariantError(counts);
+}

@@ -1,0 +1,74 @@
+import os from 'node:os';
+import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import type { OutcomeCounts } from './outcome-counts.ts';
+
+export const RUN_KINDS = ['ingest', 'pipeline', 'backfill', 'demo'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+export const RUN_STATUSES = ['running', 'completed', 'failed', 'failed-threshold', 'interrupted'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export async function startRun(
+  warehouse: Warehouse,
+  kind: RunKind,
+  options: Record<string, unknown>,
+  pipeline?: string,
+): Promise<number> {
+  const [row] = await warehouse('runs')
+    .insert({
+      kind,
+      pipeline: pipeline ?? null,
+      options: JSON.stringify(options),
+      host: os.hostname(),
+      pid: process.pid,
+    })
+    .returning<{ id: number }[]>('id');
+  return row!.id;
+}
+
+export async function finishRun(
+  warehouse: Warehouse,
+  runId: number,
+  result: { status: RunStatus; counts: OutcomeCounts; errorsByCode: Record<string, number>; error?: string },
+): Promise<void> {
+  await warehouse('runs')
+    .where({ id: runId })
+    .update({
+      status: result.status,
+      counts: JSON.stringify(result.counts),
+      errors_by_code: JSON.stringify(result.errorsByCode),
+      error: result.error ?? null,
+      finished_at: warehouse.fn.now(),
+    });
+}
+
+/**
+ * Runs still `running` whose process is gone (killed, machine restarted) are marked `interrupted`. Their
+ * units were never committed, so nothing of them is in the warehouse and the next run loads them whole.
+ */
+export async function markInterruptedRuns(warehouse: Warehouse): Promise<number> {
+  const running = await warehouse('runs')
+    .where({ status: 'running', host: os.hostname() })
+    .select('id', 'pid');
+  const dead = running.filter((run: { pid: number | null }) => run.pid !== process.pid && !isAlive(run.pid));
+  if (dead.length === 0) return 0;
+  return warehouse('runs')
+    .whereIn(
+      'id',
+      dead.map((run: { id: number }) => run.id),
+    )
+    .update({
+      status: 'interrupted',
+      finished_at: warehouse.fn.now(),
+      error: 'process ended before the run finished',
+    });
+}
+
+function isAlive(pid: number | null): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,94 @@
+import type { SourceUnit } from '../../connectors/contracts.ts';
+import type { ChannelLevel } from '../catalog/catalog-entry.ts';
+import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session.ts';
+import type { OutcomeCounts } from './outcome-counts.ts';
+import type { UnitFailure } from './unit-failure.ts';
+
+/** What the ledger knows about a unit before reading it. */
+export interface SourceFileRow {
+  runId: number;
+  unit: SourceUnit;
+  format: string;
+  catalogCode: string;
+  catalogVersion: number | undefined;
+  providerCode: string;
+  level: ChannelLevel;
+  startedAt: Date;
+}
+
+const INSERT = `INSERT INTO source_files (run_id, name, path, size_bytes, format, catalog_code, catalog_version,
+  provider_code, level, received_at, status, started_at, error_code, error)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`;
+
+function insertValues(file: SourceFileRow, status: string, failure?: UnitFailure): unknown[] {
+  const { unit } = file;
+  return [
+    file.runId,
+    unit.name,
+    unit.path ?? null,
+    unit.sizeBytes ?? null,
+    file.format,
+    file.catalogCode,
+    file.catalogVersion ?? null,
+    file.providerCode,
+    file.level,
+    unit.receivedAt,
+    status,
+    file.startedAt,
+    failure?.code ?? null,
+    failure?.message ?? null,
+  ];
+}
+
+/** Inside the unit's transaction: the file row exists only if the unit commits. */
+export async function startSourceFile(session: UnitSession, file: SourceFileRow): Promise<number> {
+  const [row] = await session.query<{ id: number }>(INSERT, insertValues(file, 'loaded'));
+  return row!.id;
+}
+
+export interface FinishedFile {
+  sha256: string;
+  encoding: string;
+  columns: { header: string; field: string | null }[];
+  counts: OutcomeCounts;
+  blankLines: number;
+}
+
+/** Stores the file's fingerprint and counts; returns its rejections counted by error code. */
+export async function finishSourceFile(
+  session: UnitSession,
+  sourceFileId: number,
+  finished: FinishedFile,
+): Promise<Record<string, number>> {
+  await session.query(
+    `UPDATE source_files SET sha256 = $2, encoding = $3, columns = $4, counts = $5, blank_lines = $6, finished_at = now()
+     WHERE id = $1`,
+    [
+      sourceFileId,
+      finished.sha256,
+      finished.encoding,
+      JSON.stringify(finished.columns),
+      JSON.stringify(finished.counts),
+      finished.blankLines,
+    ],
+  );
+  const rows = await session.query<{ code: string; count: number }>(
+    `SELECT error ->> 'code' AS code, count(*)::int AS count
+     FROM rejections, jsonb_array_elements(errors) AS error WHERE source_file_id = $1 GROUP BY 1 ORDER BY 2 DESC`,
+    [sourceFileId],
+  );
+  return Object.fromEntries(rows.map((row) => [row.code, row.count]));
+}
+
+/** After a rollback: a record that the unit was tried and why it failed, in its own transaction. */
+export async function recordFailedUnit(
+  warehouse: Warehouse,
+  file: SourceFileRow,
+  failure: UnitFailure,
+): Promise<number> {
+  const [row] = await withUnitTransaction(warehouse, (session) =>
+    session.query<{ id: number }>(INSERT, insertValues(file, 'failed', failure)),
+  );
+  return row!.id;
+}

@@ -1,0 +1,43 @@
+import type { Ajv } from 'ajv';
+import type { CodeList } from '../catalog/catalog-entry.ts';
+import { todayInShanghai } from '../normalize/parse-date.ts';
+
+/** Annotation keywords: data about a field that validation does not check. */
+const ANNOTATIONS = ['x-aliases', 'x-key', 'x-personal'];
+
+/** Registers the catalog's `x-` keywords on an ajv instance. */
+export function addCatalogKeywords(ajv: Ajv, today: () => string = todayInShanghai): void {
+  for (const keyword of ANNOTATIONS) ajv.addKeyword({ keyword });
+  ajv.addKeyword({
+    keyword: 'x-codeList',
+    type: 'string',
+    schemaType: 'object',
+    compile(codeList: CodeList) {
+      const allowed = new Set(codeList.values);
+      const isAllowed = (value: string) =>
+        allowed.has(value) ||
+        (codeList.otherPrefix !== undefined &&
+          value.startsWith(codeList.otherPrefix) &&
+          value.length > codeList.otherPrefix.length);
+      return (data: string) => (codeList.multiple ? data.split(';') : [data]).every(isAllowed);
+    },
+  });
+  ajv.addKeyword({
+    keyword: 'x-notFuture',
+    type: 'string',
+    schemaType: 'boolean',
+    compile: (enabled: boolean) => (data: string) => !enabled || data <= today(),
+  });
+  ajv.addKeyword({
+    keyword: 'x-maxDecimals',
+    type: 'number',
+    schemaType: 'number',
+    compile: (places: number) => (data: number) => decimalPlaces(data) <= places,
+  });
+}
+
+export function decimalPlaces(value: number): number {
+  const [mantissa = '', exponent = '0'] = String(value).toLowerCase().split('e');
+  const fraction = mantissa.split('.')[1]?.length ?? 0;
+  return Math.max(0, fraction - Number(exponent));
+}

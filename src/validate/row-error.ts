@@ -1,0 +1,14 @@
+/**
+ * One thing wrong with one row: a stable kebab-case `code` for machines and reports, a Chinese `message` for
+ * the provider that names the field, the value and the fix, and the offending `value` as received.
+ */
+export interface RowError {
+  /** Field code (`CF_WSH`), or `*` for a problem with the row as a whole. */
+  field: string;
+  code: string;
+  message: string;
+  value?: string | undefined;
+}
+
+/** A whole-row problem (`field-count`, `duplicate-key-in-batch`, ...), not tied to one field. */
+export const WHOLE_ROW = '*';

@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  fixturePath,
+  flatRejections,
+  openWarehouseFixture,
+  type WarehouseFixture,
+} from './support/warehouse-fixture.ts';
+
+const RECEIVED = new Date('2026-11-20T10:00:00+08:00');
+
+describe.each(['utf8-bom', 'gb18030'])('ingesting the %s penalty fixture', (name) => {
+  let fx: WarehouseFixture;
+  const expected = JSON.parse(readFileSync(fixturePath('xzcf', name, 'expected.json'), 'utf8'));
+  const input = fixturePath('xzcf', name, 'input.csv');
+
+  beforeAll(async () => {
+    fx = await openWarehouseFixture(`fixture_${name}`);
+  });
+  afterAll(async () => fx?.close());
+
+  it('ends every row in its expected outcome, with each bad row rejected for its exact reasons', async () => {
+    const summary = await fx.ingest([input], { receivedAt: RECEIVED });
+    expect(summary.status).toBe('completed');
+    expect(summary.files[0]?.encoding).toBe(name === 'gb18030' ? 'gb18030' : 'utf8');
+    expect(summary.counts).toMatchObject(expected.counts);
+    expect(await flatRejections(fx.warehouse, summary.runId)).toEqual(expected.rejections);
+  });
+
+  it('stores one record and one version per valid key, with lineage for every accepted row', async () => {
+    const records = await fx.warehouse('records').count<{ count: number }[]>({ count: '*' });
+    const versions = await fx.warehouse('record_versions').count<{ count: number }[]>({ count: '*' });
+    const sources = await fx.warehouse('record_sources').count<{ count: number }[]>({ count: '*' });
+    expect(Number(records[0]?.count)).toBe(expected.counts.inserted);
+    expect(Number(versions[0]?.count)).toBe(expected.counts.inserted);
+    expect(Number(sources[0]?.count)).toBe(expected.counts.inserted + expected.counts.unchanged);
+  });
+
+  it('keeps the rejected row as received, with a Chinese message naming the field', async () => {
+    const rejection = await fx.warehouse('rejections').where({ row_number: 8 }).first();
+    expect(rejection.raw.CF_XDR_SHDM).toBe('91350100M000100Y44');
+    expect(rejection.errors[0]).toMatchObject({
+      field: 'CF_XDR_SHDM',
+      code: 'uscc-check-digit',
+      value: '91350100M000100Y44',
+    });
+    expect(rejection.errors[0].message).toContain('行政相对人代码_1(统一社会信用代码)');
+  });
+
+  it('re-ingesting the same file changes nothing: every valid row is unchanged, no new version', async () => {
+    const again = await fx.ingest([input], { receivedAt: RECEIVED });
+    const valid = expected.counts.read - expected.counts.rejected;
+    expect(again.counts).toMatchObject({
+      read: expected.counts.read,
+      inserted: 0,
+      updated: 0,
+      unchanged: valid,
+      rejected: expected.counts.rejected,
+    });
+    const versions = await fx.warehouse('record_versions').count<{ count: number }[]>({ count: '*' });
+    expect(Number(versions[0]?.count)).toBe(expected.counts.inserted);
+  });
+});

@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { localFileUnit } from '../../connectors/transports/local-file.ts';
+import type { ChannelLevel } from '../../src/catalog/catalog-entry.ts';
+import { type Catalog, loadCatalog } from '../../src/catalog/load-catalog.ts';
+import { PROJECT_ROOT } from '../../src/config/config.ts';
+import { createLogger } from '../../src/log/logger.ts';
+import { ingestUnits, type RunSummary } from '../../src/run/ingest-files.ts';
+import { connectWarehouse, migrateWarehouse, type Warehouse } from '../../src/warehouse/connect-warehouse.ts';
+import { createTestDatabase } from '../test-database.ts';
+
+/** A migrated warehouse in a database of its own, a scratch directory, and a one-call ingest. */
+export interface WarehouseFixture {
+  url: string;
+  warehouse: Warehouse;
+  catalog: Catalog;
+  scratch: string;
+  ingest(
+    files: string[],
+    options?: { level?: ChannelLevel; provider?: string; receivedAt?: Date },
+  ): Promise<RunSummary>;
+  close(): Promise<void>;
+}
+
+export async function openWarehouseFixture(label: string): Promise<WarehouseFixture> {
+  const database = await createTestDatabase(label);
+  const warehouse = connectWarehouse(database.url);
+  await migrateWarehouse(warehouse);
+  const catalog = await loadCatalog(path.join(PROJECT_ROOT, 'catalog'));
+  const scratch = mkdtempSync(path.join(os.tmpdir(), `credit-etl-${label}-`));
+  const logger = createLogger({ logFile: path.join(scratch, 'test.log'), console: false });
+  return {
+    url: database.url,
+    warehouse,
+    catalog,
+    scratch,
+    async ingest(files, options = {}) {
+      const units = await Promise.all(files.map((file) => localFileUnit(file, options.receivedAt)));
+      return ingestUnits(
+        warehouse,
+        catalog,
+        {
+          units,
+          catalog: 'xzcf',
+          providerCode: options.provider ?? '113700000000000000',
+          level: options.level ?? 'province',
+          encoding: 'auto',
+        },
+        logger,
+      );
+    },
+    async close() {
+      await warehouse.destroy();
+      await database.drop();
+      rmSync(scratch, { recursive: true, force: true });
+    },
+  };
+}
+
+export const fixturePath = (...parts: string[]) => path.join(PROJECT_ROOT, 'fixtures', ...parts);
+
+/** Rejections of a run as sorted `[row, field, code]` triples: short, exact assertions. */
+export async function flatRejections(
+  warehouse: Warehouse,
+  runId: number,
+): Promise<[number, string, string][]> {
+  const rows = await warehouse('rejections')
+    .where({ run_id: runId })
+    .orderBy('row_number')
+    .select('row_number', 'errors');
+  return rows.flatMap((row: { row_number: number; errors: { field: string; code: string }[] }) =>
+    row.errors.map((error) => [row.row_number, error.field, error.code] as [number, string, string]),
+  );
+}
