@@ -1,9 +1,11 @@
 import type { Readable } from 'node:stream';
 import type { RowError } from '../src/validate/row-error.ts';
+import type { UnitSession } from '../src/warehouse/unit-session.ts';
 
 /**
- * One unit a transport delivers: a file (local, SFTP download) or a batch of table rows. Units are loaded
- * atomically: all of a unit's rows, or none.
+ * One unit a transport delivers: a file (local, SFTP download, zip entry) or a batch of table rows. Units are
+ * loaded atomically: all of a unit's rows, or none. A unit gives either bytes (`open`, read by a format) or
+ * rows (`rows`, from a table or an HTTP interface).
  */
 export interface SourceUnit {
   /** What people call it in reports: a file name, a remote path, `table@batch`. */
@@ -11,10 +13,49 @@ export interface SourceUnit {
   /** Local path, when the unit is a file on this machine. */
   readonly path?: string;
   readonly sizeBytes?: number;
+  /** sha256 of the bytes, when the transport knows it before loading (to consult the ledger). */
+  readonly sha256?: string;
   /** When the platform received it (Art. 10): the channel's time, else ingestion time. */
   readonly receivedAt: Date;
   /** The bytes; each call opens a fresh stream. */
-  open(): Readable;
+  open?(): Readable;
+  /** The rows, for units that are rows already (header = source column names). */
+  rows?(): Promise<RowStream>;
+  /** Runs inside the unit's transaction just before commit: e.g. saving a table watermark with its batch. */
+  beforeCommit?(session: UnitSession): Promise<void>;
+}
+
+export interface PollOptions {
+  /** Backfill: only units of this partition day (YYYY-MM-DD), as the transport defines it. */
+  partition?: string;
+  /** The sha256 ledger: was this content already loaded for this catalog entry? */
+  alreadyLoaded(sha256: string): Promise<boolean>;
+  signal?: AbortSignal;
+}
+
+/** Where units come from (local drop folder, SFTP, 前置库 table, HTTP interface). */
+export interface Transport {
+  readonly type: string;
+  /** Complete, not yet loaded units (a done-marker or a stable size; content never loaded before). */
+  poll(options: PollOptions): AsyncIterable<SourceUnit>;
+  /** After a unit was loaded or failed: move it aside (processed/, failed/), never delete. */
+  settle(unit: SourceUnit, outcome: 'loaded' | 'failed'): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TransportContext {
+  /** A local directory for downloads in progress (never ingested until complete). */
+  stagingDir: string;
+  /** Secrets come from here (variables or files named by them), never from pipeline files. */
+  env: NodeJS.ProcessEnv;
+}
+
+/** Creates transports of one type from a pipeline file's `transport` section. */
+export interface TransportFactory<Config = unknown> {
+  readonly type: string;
+  /** JSON Schema of the transport section (validated when a pipeline file is loaded). */
+  readonly configSchema: Record<string, unknown>;
+  create(config: Config, context: TransportContext): Transport;
 }
 
 /** A row as read from the source, before any interpretation. Provenance travels with it. */
@@ -24,6 +65,8 @@ export interface SourceRow {
   readonly cells: string[];
   /** Set when the row could not be read properly (wrong cell count, bad quotes); the row is rejected. */
   readonly problem?: RowError;
+  /** When this row reached the platform, if the channel knows it per row (a table's exchange timestamp). */
+  readonly receivedAt?: Date;
 }
 
 /** A unit opened by a format: its header, then its rows in batches (one await per batch, not per row). */

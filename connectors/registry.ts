@@ -1,10 +1,13 @@
-import type { Format } from './contracts.ts';
+import type { Format, TransportFactory } from './contracts.ts';
 import { csvFormat } from './formats/csv-format.ts';
 
 /** Every format, listed by hand: no folder scanning. */
 export const FORMATS: Readonly<Record<string, Format>> = {
   csv: csvFormat,
 };
+
+/** Every transport type a pipeline file may name, listed by hand. */
+export const TRANSPORTS: Readonly<Record<string, TransportFactory<never>>> = {};
 
 /** The format for a file name by its extension, or undefined. */
 export function formatForFile(name: string): Format | undefined {

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 
 const CHUNK_BYTES = 1 << 20;
 
@@ -10,8 +11,19 @@ const CHUNK_BYTES = 1 << 20;
 export class CopyWriter {
   private parts: string[] = [];
   private length = 0;
+  private failure: Error | undefined;
+  /** Rejects when the server rejects the COPY, so no wait for 'drain' can hang on a dead stream. */
+  private readonly failed: Promise<never>;
 
-  constructor(private readonly stream: Writable) {}
+  constructor(private readonly stream: Writable) {
+    this.failed = new Promise<never>((_, reject) => {
+      stream.on('error', (error) => {
+        this.failure ??= error;
+        reject(error);
+      });
+    });
+    this.failed.catch(() => undefined);
+  }
 
   async write(line: string): Promise<void> {
     this.parts.push(line);
@@ -20,18 +32,25 @@ export class CopyWriter {
   }
 
   async flush(): Promise<void> {
+    if (this.failure) throw this.failure;
     if (this.parts.length === 0) return;
     const chunk = this.parts.join('');
     this.parts = [];
     this.length = 0;
-    if (!this.stream.write(chunk)) await once(this.stream, 'drain');
+    if (!this.stream.write(chunk)) await Promise.race([once(this.stream, 'drain'), this.failed]);
+  }
+
+  /** Abandons the COPY (the server fails it) so the transaction can roll back. */
+  abort(error: Error): void {
+    this.parts = [];
+    this.failure ??= error;
+    this.stream.destroy(error);
   }
 
   /** Flushes and ends the COPY; resolves when the server has accepted every row. */
   async end(): Promise<void> {
     await this.flush();
-    const finished = once(this.stream, 'finish');
     this.stream.end();
-    await finished;
+    await Promise.race([finished(this.stream), this.failed]);
   }
 }

@@ -10,6 +10,7 @@ export interface MergeContext {
   level: ChannelLevel;
   /** Channel precedence of the entry, highest first. */
   precedence: readonly ChannelLevel[];
+  /** The unit's received time, for rows without a time of their own. */
   receivedAt: Date;
 }
 
@@ -115,7 +116,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
        CASE c.outcome WHEN 'repeat' THEN 'unchanged' ELSE c.outcome END,
        $1, $2, c.row_number, $3, $4, c.content_hash,
        CASE WHEN c.outcome = 'conflict' THEN c.data END,
-       $5, c.late, c.working_days
+       COALESCE(c.received_at, $5), c.late, c.working_days
      FROM classified c
      JOIN records r ON r.catalog_code = $6 AND r.business_key = c.business_key
      LEFT JOIN classified first ON c.outcome = 'repeat' AND first.row_number = c.first_row

@@ -13,6 +13,7 @@ export const STAGE_COLUMNS = [
   'formation_date',
   'late',
   'working_days',
+  'received_at',
   'data',
   'raw',
   'errors',
@@ -28,6 +29,7 @@ export async function createStageTable(session: UnitSession): Promise<void> {
       formation_date date,
       late boolean,
       working_days integer,
+      received_at timestamptz,
       data jsonb,
       raw jsonb,
       errors jsonb
@@ -44,37 +46,33 @@ export interface StagedValid {
   formationDate: string | undefined;
   late: boolean;
   workingDays: number | undefined;
+  /** Set when the channel gives a per-row time; else the unit's received time applies. */
+  receivedAt: Date | undefined;
   /** The normalized row as canonical JSON. */
   json: string;
 }
 
+type StageColumn = (typeof STAGE_COLUMNS)[number];
+
+/** One staging line; columns by name, so adding a column cannot shift the others. */
+function stageLine(values: Partial<Record<StageColumn, CopyValue>>): string {
+  return copyLine(STAGE_COLUMNS.map((column) => values[column]));
+}
+
 export function validLine(row: StagedValid): string {
-  const values: CopyValue[] = [
-    row.rowNumber,
-    row.businessKey,
-    row.subjectCode,
-    row.contentHash,
-    row.formationDate,
-    row.late,
-    row.workingDays,
-    row.json,
-    null,
-    null,
-  ];
-  return copyLine(values);
+  return stageLine({
+    row_number: row.rowNumber,
+    business_key: row.businessKey,
+    subject_code: row.subjectCode,
+    content_hash: row.contentHash,
+    formation_date: row.formationDate,
+    late: row.late,
+    working_days: row.workingDays,
+    received_at: row.receivedAt?.toISOString(),
+    data: row.json,
+  });
 }
 
 export function rejectedLine(rowNumber: number, raw: Record<string, string>, errors: unknown[]): string {
-  return copyLine([
-    rowNumber,
-    null,
-    null,
-    null,
-    null,
-    null,
-    null,
-    null,
-    JSON.stringify(raw),
-    JSON.stringify(errors),
-  ]);
+  return stageLine({ row_number: rowNumber, raw: JSON.stringify(raw), errors: JSON.stringify(errors) });
 }

@@ -94,7 +94,7 @@ async function loadOne(
     level: request.level,
     startedAt: new Date(),
   };
-  if (!format) {
+  if (!format && !unit.rows) {
     const extension = unit.name.includes('.') ? unit.name.split('.').pop() : '(none)';
     return failedUnit(
       warehouse,

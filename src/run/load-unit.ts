@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
 import type { Encoding, Format, SourceRow, SourceUnit } from '../../connectors/contracts.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import { matchHeaders } from '../catalog/match-headers.ts';
@@ -12,6 +10,7 @@ import type { NormalizedRow, ValidatorOptions } from '../validate/compile-valida
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { withUnitTransaction } from '../warehouse/unit-session.ts';
 import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
+import { openUnitRows } from './open-unit-rows.ts';
 import { assertCountsAddUp, emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
 import {
   finishSourceFile,
@@ -19,13 +18,14 @@ import {
   type SourceFileRow,
   startSourceFile,
 } from './source-file-ledger.ts';
-import { timelinessOn } from './timeliness.ts';
+import { timelinessChecker } from './timeliness.ts';
 import { toUnitFailure, UnitFailure } from './unit-failure.ts';
 
 export interface UnitRequest {
   runId: number;
   unit: SourceUnit;
-  format: Format;
+  /** How to read the unit's bytes; not needed for units that give rows. */
+  format: Format | undefined;
   encoding: Encoding;
   entry: CatalogEntry;
   providerCode: string;
@@ -53,7 +53,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
   const file: SourceFileRow = {
     runId: request.runId,
     unit: request.unit,
-    format: request.format.name,
+    format: request.format?.name ?? 'rows',
     catalogCode: request.entry.code,
     catalogVersion: request.entry.version,
     providerCode: request.providerCode,
@@ -64,19 +64,11 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
     return await withUnitTransaction(warehouse, async (session) => {
       const sourceFileId = await startSourceFile(session, file);
       const compiled = compileEntry(request.entry, request.validatorOptions);
-      const hasher = createHash('sha256');
-      const input = request.unit.open();
-      const hashing = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          hasher.update(chunk);
-          callback(null, chunk);
-        },
-      });
-      input.on('error', (error) => hashing.destroy(error));
-      const rows = await request.format.open(input.pipe(hashing), { encoding: request.encoding });
+      const opened = await openUnitRows(request.unit, request.format, request.encoding);
+      const { rows } = opened;
       const match = matchHeaders(request.entry, rows.header);
       if (match.problems.length > 0) {
-        input.destroy();
+        opened.abort();
         throw new UnitFailure(
           match.problems[0]!.code,
           match.problems.map((problem) => problem.message).join('；'),
@@ -84,12 +76,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       }
       await createStageTable(session);
       const copy = new CopyWriter(session.copyFrom(COPY_INTO_STAGE));
-      const stageRow = rowStager(
-        compiled,
-        match.columns,
-        rows.header,
-        timelinessOn(todayInShanghai(request.unit.receivedAt)),
-      );
+      const stageRow = rowStager(compiled, match.columns, rows.header, request.unit.receivedAt);
       let read = 0;
       try {
         for await (const batch of rows.batches) {
@@ -97,8 +84,10 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
           read += batch.length;
           request.onProgress?.(read);
         }
-      } finally {
         await copy.end();
+      } catch (error) {
+        copy.abort(error as Error);
+        throw error;
       }
       const merged = await mergeStaged(session, {
         runId: request.runId,
@@ -112,8 +101,9 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       });
       const counts: OutcomeCounts = { read, ...merged };
       assertCountsAddUp(counts);
+      await request.unit.beforeCommit?.(session);
       const errorsByCode = await finishSourceFile(session, sourceFileId, {
-        sha256: hasher.digest('hex'),
+        sha256: opened.sha256(),
         encoding: rows.encoding,
         columns: rows.header.map((header, i) => ({ header, field: match.columns[i] ?? null })),
         counts,
@@ -161,8 +151,10 @@ function rowStager(
   compiled: CompiledEntry,
   columns: (string | undefined)[],
   header: string[],
-  timeliness: ReturnType<typeof timelinessOn>,
+  unitReceivedAt: Date,
 ): (row: SourceRow) => string {
+  const unitReceivedDate = todayInShanghai(unitReceivedAt);
+  const timeliness = timelinessChecker(unitReceivedDate);
   const formationField = compiled.entry.formationDateField;
   const normalizers = columns.map((code) =>
     code === undefined ? undefined : compiled.normalizers.get(code),
@@ -188,7 +180,10 @@ function rowStager(
     const formationDate = data[formationField];
     const formation =
       typeof formationDate === 'string' && isRealIsoDate(formationDate) ? formationDate : undefined;
-    const { late, workingDays } = formation ? timeliness(formation) : { late: false, workingDays: undefined };
+    const receivedDate = row.receivedAt ? todayInShanghai(row.receivedAt) : unitReceivedDate;
+    const { late, workingDays } = formation
+      ? timeliness(formation, receivedDate)
+      : { late: false, workingDays: undefined };
     const json = canonicalJson(data);
     return validLine({
       rowNumber: row.rowNumber,
@@ -198,6 +193,7 @@ function rowStager(
       formationDate: formation,
       late,
       workingDays,
+      receivedAt: row.receivedAt,
       json,
     });
   };

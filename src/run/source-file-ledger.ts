@@ -48,7 +48,7 @@ export async function startSourceFile(session: UnitSession, file: SourceFileRow)
 }
 
 export interface FinishedFile {
-  sha256: string;
+  sha256: string | undefined;
   encoding: string;
   columns: { header: string; field: string | null }[];
   counts: OutcomeCounts;
@@ -91,4 +91,19 @@ export async function recordFailedUnit(
     session.query<{ id: number }>(INSERT, insertValues(file, 'failed', failure)),
   );
   return row!.id;
+}
+
+/**
+ * The sha256 ledger: content already loaded for this catalog entry is never loaded again, whatever its file
+ * name. A changed file under an old name has another hash, so it is a new delivery.
+ */
+export async function isAlreadyLoaded(
+  warehouse: Warehouse,
+  sha256: string,
+  catalogCode: string,
+): Promise<boolean> {
+  const row = await warehouse('source_files')
+    .where({ sha256, catalog_code: catalogCode, status: 'loaded' })
+    .first('id');
+  return row !== undefined;
 }

@@ -10,26 +10,31 @@ export interface Timeliness {
 }
 
 /**
- * Timeliness of rows received on one day, memoized per formation date (many rows share one). The received
- * date must lie in a year with calendar data: otherwise CalendarMissingError, never a Mon–Fri guess.
+ * Timeliness of rows, memoized per (formation date, received date): many rows share both. A received date in
+ * a year without calendar data throws CalendarMissingError — never a Mon–Fri guess. `unitReceivedDate` is
+ * checked at once, so a missing calendar fails the unit before its first row, not on row 1,000,000.
  */
-export function timelinessOn(receivedDate: string): (formationDate: string) => Timeliness {
-  workingDaysBetween(receivedDate, receivedDate); // throws CalendarMissingError now, not on row 1,000,000
+export function timelinessChecker(
+  unitReceivedDate: string,
+): (formationDate: string, receivedDate: string) => Timeliness {
+  workingDaysBetween(unitReceivedDate, unitReceivedDate);
   const firstYear = calendarYears().from;
   const memo = new Map<string, Timeliness>();
-  return (formationDate) => {
-    let result = memo.get(formationDate);
+  return (formationDate, receivedDate) => {
+    const key = `${formationDate}|${receivedDate}`;
+    let result = memo.get(key);
     if (result) return result;
     if (formationDate >= receivedDate) {
       result = { late: false, workingDays: 0 };
     } else if (Number(formationDate.slice(0, 4)) < firstYear) {
       // Formed before the calendar starts and received within it: certainly years late, count unknown.
+      workingDaysBetween(receivedDate, receivedDate);
       result = { late: true, workingDays: undefined };
     } else {
       const workingDays = workingDaysBetween(formationDate, receivedDate);
       result = { late: workingDays > DEADLINE_WORKING_DAYS, workingDays };
     }
-    memo.set(formationDate, result);
+    memo.set(key, result);
     return result;
   };
 }
