@@ -46,6 +46,8 @@ export interface FieldSchema {
   'x-maxDecimals'?: number;
   /** Personal data (a natural person's ID number): masked in everything that leaves the platform. */
   'x-personal'?: boolean;
+  /** Explanation shown in the published catalog (填报说明). */
+  description?: string;
   [keyword: string]: unknown;
 }
 
@@ -66,7 +68,30 @@ export type CrossFieldRule =
       field: string;
       typeField: string;
       categories: Record<string, string[]>;
+    }
+  | {
+      /**
+       * A placeholder code that stands for "no code" only for one subject type (个体工商户 without a USCC:
+       * `00000000000000000X`), and then another field becomes required (工商注册号).
+       */
+      rule: 'placeholder-for-type';
+      field: string;
+      placeholder: string;
+      typeField: string;
+      type: string;
+      requires: string;
     };
+
+export const CROSS_FIELD_RULES = [
+  'date-not-before',
+  'identifier-by-type',
+  'subject-type-matches-uscc',
+  'placeholder-for-type',
+] as const;
+
+/** Subject types an entry covers. */
+export const SUBJECT_TYPES = ['legal-person', 'natural-person', 'individual-business'] as const;
+export type SubjectType = (typeof SUBJECT_TYPES)[number];
 
 /** One version of one catalog entry, as stored in `catalog/<code>.v<version>.json`. */
 export interface CatalogEntry {
@@ -77,7 +102,7 @@ export interface CatalogEntry {
   effectiveFrom: string;
   /** Chinese name, e.g. 行政处罚. */
   title: string;
-  subjectTypes: string[];
+  subjectTypes: SubjectType[];
   attributes: CatalogAttributes;
   /** Fields whose normalized values identify one record. */
   businessKey: string[];

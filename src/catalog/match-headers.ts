@@ -22,17 +22,24 @@ export function headerKey(text: string): string {
     .toLowerCase();
 }
 
-/** Every name a column may carry for each field: code, title, aliases, and the title without `行政`. */
-function headerIndex(entry: CatalogEntry): Map<string, string> {
-  const index = new Map<string, string>();
+/** Every name a column may carry for each field (compared keys): code, title, aliases, and each without `行政`. */
+export function headerNames(entry: CatalogEntry): Map<string, Set<string>> {
+  const names = new Map<string, Set<string>>();
   for (const code of fieldCodes(entry)) {
     const field = entry.schema.properties[code]!;
-    const names = [code, field.title, ...(field['x-aliases'] ?? [])];
-    for (const name of names) {
-      index.set(headerKey(name), code);
-      if (name.startsWith('行政')) index.set(headerKey(name.slice(2)), code);
+    const keys = new Set<string>();
+    for (const name of [code, field.title, ...(field['x-aliases'] ?? [])]) {
+      keys.add(headerKey(name));
+      if (name.startsWith('行政')) keys.add(headerKey(name.slice(2)));
     }
+    names.set(code, keys);
   }
+  return names;
+}
+
+function headerIndex(entry: CatalogEntry): Map<string, string> {
+  const index = new Map<string, string>();
+  for (const [code, keys] of headerNames(entry)) for (const key of keys) index.set(key, code);
   return index;
 }
 

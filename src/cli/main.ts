@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { CatalogError } from '../catalog/load-catalog.ts';
 import { ConfigError } from '../config/config.ts';
 import { maskPersonalData } from '../log/mask-personal-data.ts';
+import { registerCatalogCommand } from './commands/catalog-command.ts';
 import { registerDbCommand } from './commands/db-command.ts';
 import { registerDemoCommand } from './commands/demo-command.ts';
 import { registerIngestCommand } from './commands/ingest-command.ts';
@@ -19,6 +20,7 @@ registerRunsCommand(program);
 registerReportCommand(program);
 registerDbCommand(program);
 registerDemoCommand(program);
+registerCatalogCommand(program);
 
 try {
   await program.parseAsync(process.argv);

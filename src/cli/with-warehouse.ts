@@ -1,3 +1,4 @@
+import { syncCatalogDirectory } from '../catalog/sync-catalog-entries.ts';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../log/logger.ts';
 import { markInterruptedRuns } from '../run/run-ledger.ts';
@@ -38,6 +39,7 @@ export async function withWarehouse<T>(
   try {
     const applied = await migrateWarehouse(warehouse);
     if (applied.length > 0) logger.info(`warehouse migrated: ${applied.join(', ')}`);
+    await syncCatalogDirectory(warehouse, config.catalogDir, logger);
     const interrupted = await markInterruptedRuns(warehouse);
     if (interrupted > 0) logger.warn(`${interrupted} run(s) from killed processes marked interrupted`);
     return await work(warehouse);

@@ -109,14 +109,14 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
   );
   await session.query(
     `INSERT INTO record_sources (record_id, version_id, outcome, run_id, source_file_id, row_number, provider_code,
-                                 level, content_hash, conflict_data, received_at, late, working_days)
+                                 level, content_hash, conflict_data, received_at, late, working_days, warnings)
      SELECT r.id,
        CASE WHEN c.outcome = 'conflict' OR (c.outcome = 'repeat' AND first.outcome = 'conflict') THEN NULL
             ELSE r.current_version_id END,
        CASE c.outcome WHEN 'repeat' THEN 'unchanged' ELSE c.outcome END,
        $1, $2, c.row_number, $3, $4, c.content_hash,
        CASE WHEN c.outcome = 'conflict' THEN c.data END,
-       COALESCE(c.received_at, $5), c.late, c.working_days
+       COALESCE(c.received_at, $5), c.late, c.working_days, c.warnings
      FROM classified c
      JOIN records r ON r.catalog_code = $6 AND r.business_key = c.business_key
      LEFT JOIN classified first ON c.outcome = 'repeat' AND first.row_number = c.first_row

@@ -17,6 +17,7 @@ export const STAGE_COLUMNS = [
   'data',
   'raw',
   'errors',
+  'warnings',
 ] as const;
 
 export async function createStageTable(session: UnitSession): Promise<void> {
@@ -32,7 +33,8 @@ export async function createStageTable(session: UnitSession): Promise<void> {
       received_at timestamptz,
       data jsonb,
       raw jsonb,
-      errors jsonb
+      errors jsonb,
+      warnings jsonb
     ) ON COMMIT DROP`);
 }
 
@@ -50,6 +52,8 @@ export interface StagedValid {
   receivedAt: Date | undefined;
   /** The normalized row as canonical JSON. */
   json: string;
+  /** Warning-level problems (JSON array of RowError) kept in the row's lineage; the row is still loaded. */
+  warnings?: string | undefined;
 }
 
 type StageColumn = (typeof STAGE_COLUMNS)[number];
@@ -70,6 +74,7 @@ export function validLine(row: StagedValid): string {
     working_days: row.workingDays,
     received_at: row.receivedAt?.toISOString(),
     data: row.json,
+    warnings: row.warnings,
   });
 }
 

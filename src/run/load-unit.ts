@@ -7,6 +7,7 @@ import { mergeStaged } from '../load/merge-staged.ts';
 import { COPY_INTO_STAGE, createStageTable, rejectedLine, validLine } from '../load/stage-table.ts';
 import { isRealIsoDate, todayInShanghai } from '../normalize/parse-date.ts';
 import type { NormalizedRow, ValidatorOptions } from '../validate/compile-validator.ts';
+import { isWarning } from '../validate/row-error.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { withUnitTransaction } from '../warehouse/unit-session.ts';
 import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
@@ -172,11 +173,11 @@ function rowStager(
       const value = normalize(row.cells[i] ?? '');
       if (value !== undefined) data[code] = value;
     }
-    const errors = compiled.validate(data);
-    if (errors.length > 0) {
-      for (const error of errors) error.value = raw[error.field] ?? error.value;
-      return rejectedLine(row.rowNumber, raw, errors);
-    }
+    const problems = compiled.validate(data);
+    for (const problem of problems) problem.value = raw[problem.field] ?? problem.value;
+    const errors = problems.filter((problem) => !isWarning(problem));
+    if (errors.length > 0) return rejectedLine(row.rowNumber, raw, errors);
+    const warnings = problems.filter(isWarning);
     const formationDate = data[formationField];
     const formation =
       typeof formationDate === 'string' && isRealIsoDate(formationDate) ? formationDate : undefined;
@@ -195,6 +196,7 @@ function rowStager(
       workingDays,
       receivedAt: row.receivedAt,
       json,
+      warnings: warnings.length > 0 ? JSON.stringify(warnings) : undefined,
     });
   };
 }

@@ -1,6 +1,6 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
-import { checkIdentifier, type IdentifierKind } from '../identifiers/index.ts';
+import { checkIdentifier, type IdentifierKind, type IdentifierProblem } from '../identifiers/index.ts';
 import type { CellValue } from '../normalize/normalize-value.ts';
 import { isRealIsoDate, todayInShanghai } from '../normalize/parse-date.ts';
 import { compileCrossFieldRules } from './cross-field-rules.ts';
@@ -9,7 +9,10 @@ import { describeAjvError } from './describe-ajv-error.ts';
 import type { RowError } from './row-error.ts';
 
 export type NormalizedRow = Record<string, CellValue>;
-/** Validates one normalized row; returns every problem found (empty when the row is valid). */
+/**
+ * Validates one normalized row; returns every problem found (empty when the row is valid). Problems marked
+ * `severity: 'warning'` do not make the row invalid.
+ */
 export type RowValidator = (row: NormalizedRow) => RowError[];
 
 export const IDENTIFIER_FORMATS: readonly IdentifierKind[] = [
@@ -20,7 +23,10 @@ export const IDENTIFIER_FORMATS: readonly IdentifierKind[] = [
 ];
 
 export interface ValidatorOptions {
-  /** Accept the legally issued pilot-era USCCs whose 18th character fails the check. */
+  /**
+   * Accept the legally issued pilot-era USCCs whose 18th character fails the check without a word. When
+   * false (the default) such a row is still loaded, with a `uscc-pilot-check-digit` warning in its lineage.
+   */
   allowPilotCodes?: boolean;
   today?: () => string;
 }
@@ -30,16 +36,26 @@ export function compileValidator(entry: CatalogEntry, options: ValidatorOptions 
   const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
   addCatalogKeywords(ajv, options.today ?? todayInShanghai);
   ajv.addFormat('cn-date', { type: 'string', validate: isRealIsoDate });
+  // Formats see only the value: warnings they pass are noted by value and tied to their field afterwards.
+  const warned = new Map<string, IdentifierProblem>();
   for (const kind of IDENTIFIER_FORMATS) {
     ajv.addFormat(kind, {
       type: 'string',
-      validate: (value: string) => isAcceptable(checkIdentifier(kind, value, options).problem),
+      validate: (value: string) => {
+        const { problem } = checkIdentifier(kind, value, options);
+        if (problem?.severity === 'warning') warned.set(value, problem);
+        return problem === null || problem.severity === 'warning';
+      },
     });
   }
   const validate = ajv.compile(entry.schema);
   const crossFieldRules = compileCrossFieldRules(entry, options);
+  const identifierFields = Object.entries(entry.schema.properties)
+    .filter(([, field]) => IDENTIFIER_FORMATS.includes(field.format as IdentifierKind))
+    .map(([code, field]) => [code, field.title] as const);
   return (row) => {
     const errors: RowError[] = [];
+    warned.clear();
     if (!validate(row)) {
       // ajv overwrites validate.errors on the next call: describe them now.
       for (const error of validate.errors ?? []) {
@@ -48,10 +64,15 @@ export function compileValidator(entry: CatalogEntry, options: ValidatorOptions 
       }
     }
     for (const rule of crossFieldRules) rule(row, errors);
+    if (warned.size > 0) {
+      for (const [field, title] of identifierFields) {
+        const value = row[field];
+        const problem = typeof value === 'string' ? warned.get(value) : undefined;
+        if (!problem || typeof value !== 'string') continue;
+        const message = `"${title}"的值"${value}"：${problem.message}`;
+        errors.push({ field, code: problem.code, message, value, severity: 'warning' });
+      }
+    }
     return errors;
   };
-}
-
-function isAcceptable(problem: { severity: 'error' | 'warning' } | null): boolean {
-  return problem === null || problem.severity === 'warning';
 }

@@ -8,7 +8,11 @@ export interface RowError {
   code: string;
   message: string;
   value?: string | undefined;
+  /** `warning`: worth telling the provider, but the row is loaded (e.g. a pilot-era USCC). Absent = error. */
+  severity?: 'warning';
 }
+
+export const isWarning = (error: RowError): boolean => error.severity === 'warning';
 
 /** A whole-row problem (`field-count`, `duplicate-key-in-batch`, ...), not tied to one field. */
 export const WHOLE_ROW = '*';

@@ -1,0 +1,162 @@
+import type { CatalogEntry, CrossFieldRule, FieldSchema } from './catalog-entry.ts';
+import { fieldCodes, subjectCodeFields } from './catalog-entry.ts';
+
+/** An entry as the published catalog shows it: plain Chinese strings, the same for Markdown and HTML. */
+export interface EntryDescription {
+  code: string;
+  title: string;
+  version: number;
+  effectiveFrom: string;
+  /** Other versions of the same entry: `v1（2021-07-15起）`. */
+  otherVersions: string[];
+  attributes: [label: string, value: string][];
+  fields: FieldDescription[];
+  rules: string[];
+}
+
+export interface FieldDescription {
+  code: string;
+  title: string;
+  type: string;
+  required: string;
+  constraints: string;
+  aliases: string;
+}
+
+const SUBJECT_TYPE_NAMES: Record<string, string> = {
+  'legal-person': '法人和非法人组织',
+  'natural-person': '自然人',
+  'individual-business': '个体工商户',
+};
+
+const FORMAT_NAMES: Record<string, string> = {
+  uscc: '统一社会信用代码（GB 32100-2015，含校验位）',
+  'resident-id': '居民身份证号码（GB 11643-1999，18位，含校验位）',
+  'org-code': '组织机构代码（GB 11714，9位，可带连字符）',
+  'business-reg-number': '工商注册号（15位，ISO 7064 MOD 11,10）',
+  'cn-date': '日期（2026-03-05、2026/3/5、2026年3月5日、20260305）',
+};
+
+export function describeEntry(entry: CatalogEntry, all: readonly CatalogEntry[]): EntryDescription {
+  const title = (field: string) => entry.schema.properties[field]?.title ?? field;
+  const titles = (fields: string[]) => fields.map((field) => `${title(field)}（${field}）`).join(' + ');
+  const conditional = conditionalRequired(entry);
+  const { attributes: a } = entry;
+  return {
+    code: entry.code,
+    title: entry.title,
+    version: entry.version,
+    effectiveFrom: entry.effectiveFrom,
+    otherVersions: all
+      .filter((other) => other.code === entry.code && other.version !== entry.version)
+      .sort((x, y) => x.version - y.version)
+      .map((other) => `v${other.version}（${other.effectiveFrom}起）`),
+    attributes: [
+      ['信息内容', a.content],
+      ['共享方式', a.sharingMethod],
+      ['使用范围', a.usageScope],
+      ['更新周期', a.updateCycle],
+      ['数据来源', a.dataSource],
+      ['格式规范', a.formatSpec],
+      ['使用（公示）期限', a.usagePeriod],
+      ['保存期限', a.retentionPeriod],
+      ['主体类型', entry.subjectTypes.map((type) => SUBJECT_TYPE_NAMES[type] ?? type).join('、')],
+      ['业务主键', titles(entry.businessKey)],
+      ['主体代码字段', titles(subjectCodeFields(entry))],
+      ['信息形成日期', titles([entry.formationDateField])],
+      ['渠道优先级', entry.precedence.map((level) => LEVEL_NAMES[level]).join(' > ')],
+    ],
+    fields: fieldCodes(entry).map((code) => {
+      const field = entry.schema.properties[code]!;
+      const condition = conditional.get(code);
+      return {
+        code,
+        title: field.title,
+        type: field.type === 'number' ? '数字' : '文本',
+        required: entry.schema.required.includes(code)
+          ? '必填'
+          : condition
+            ? `条件必填：${condition}`
+            : '选填',
+        constraints: constraintsOf(field),
+        aliases: (field['x-aliases'] ?? []).join('、'),
+      };
+    }),
+    rules: entry.rules.map((rule) => describeRule(rule, title)),
+  };
+}
+
+const LEVEL_NAMES = { province: '省级', city: '市级', county: '县级' } as const;
+
+function constraintsOf(field: FieldSchema): string {
+  const parts: string[] = [];
+  if (field.format) parts.push(FORMAT_NAMES[field.format] ?? field.format);
+  const codeList = field['x-codeList'];
+  if (codeList) {
+    let text = `代码表：${codeList.values.join('、')}`;
+    if (codeList.otherPrefix) text += `，或"${codeList.otherPrefix}具体名称"`;
+    if (codeList.multiple) text += '（可多选，分号分隔）';
+    parts.push(text);
+    const aliases = Object.entries(codeList.aliases ?? {});
+    if (aliases.length > 0) {
+      parts.push(
+        `旧称对照：${aliases.map(([old, now]) => `${old} → ${now.split(';').join('、')}`).join('；')}`,
+      );
+    }
+  }
+  if (field.maxLength) parts.push(`最多${field.maxLength}字`);
+  if (field.minimum !== undefined) parts.push(`不小于${field.minimum}`);
+  if (field['x-maxDecimals'] !== undefined) parts.push(`最多${field['x-maxDecimals']}位小数`);
+  if (field['x-notFuture']) parts.push('不得晚于报送当日');
+  if (field['x-personal']) parts.push('个人信息：对外脱敏');
+  if (field.description) parts.push(field.description);
+  return parts.join('；');
+}
+
+/** `CF_XDR_SHDM → 行政相对人类别为"法人及非法人组织"时` from the schema's `allOf` if/then branches. */
+function conditionalRequired(entry: CatalogEntry): Map<string, string> {
+  const conditions = new Map<string, string>();
+  type Branch = { if?: { properties?: Record<string, { const?: unknown }> }; then?: { required?: string[] } };
+  for (const branch of (entry.schema.allOf ?? []) as Branch[]) {
+    const [field, condition] = Object.entries(branch.if?.properties ?? {})[0] ?? [];
+    if (!field || condition?.const === undefined) continue;
+    const text = `${entry.schema.properties[field]?.title ?? field}为"${String(condition.const)}"时`;
+    for (const code of branch.then?.required ?? []) {
+      conditions.set(code, [conditions.get(code), text].filter(Boolean).join('，或'));
+    }
+  }
+  for (const rule of entry.rules) {
+    if (rule.rule !== 'placeholder-for-type') continue;
+    const text = `${entry.schema.properties[rule.field]?.title ?? rule.field}为占位代码${rule.placeholder}时`;
+    conditions.set(rule.requires, [conditions.get(rule.requires), text].filter(Boolean).join('，或'));
+  }
+  return conditions;
+}
+
+function describeRule(rule: CrossFieldRule, title: (field: string) => string): string {
+  switch (rule.rule) {
+    case 'date-not-before':
+      return `"${title(rule.field)}"不得早于"${title(rule.reference)}"`;
+    case 'identifier-by-type':
+      return Object.entries(rule.types)
+        .map(
+          ([type, kind]) =>
+            `"${title(rule.typeField)}"为"${type}"时，"${title(rule.field)}"按${FORMAT_NAMES[kind] ?? kind}校验`,
+        )
+        .join('；');
+    case 'subject-type-matches-uscc':
+      return (
+        `"${title(rule.field)}"的前两位须与"${title(rule.typeField)}"一致：` +
+        Object.entries(rule.categories)
+          .map(([type, prefixes]) =>
+            prefixes.length > 0 ? `${type} ${prefixes.join('/')}` : `${type} 不填或不限`,
+          )
+          .join('，')
+      );
+    case 'placeholder-for-type':
+      return (
+        `"${title(rule.field)}"可填占位代码${rule.placeholder}，仅限"${title(rule.typeField)}"为"${rule.type}"，` +
+        `且此时"${title(rule.requires)}"必填`
+      );
+  }
+}

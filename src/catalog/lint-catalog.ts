@@ -1,0 +1,157 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import metaSchema from '../../catalog/catalog.schema.json' with { type: 'json' };
+import { compileValidator } from '../validate/compile-validator.ts';
+import { type CatalogEntry, fieldCodes, subjectCodeFields } from './catalog-entry.ts';
+import { headerNames } from './match-headers.ts';
+
+/** One thing wrong in the catalog directory; `file` is the base name. */
+export interface LintProblem {
+  file: string;
+  message: string;
+}
+
+export interface LintReport {
+  files: number;
+  entries: CatalogEntry[];
+  problems: LintProblem[];
+}
+
+export const META_SCHEMA_FILE = 'catalog.schema.json';
+const ENTRY_FILE = /^([a-z0-9_-]+)\.v(\d+)\.json$/;
+
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+const validateEntryShape = ajv.compile(metaSchema);
+
+/**
+ * Checks every entry file of a catalog directory: the meta-schema, the file name, references between the
+ * parts of an entry, header names that would collide, that the row schema compiles, and that each entry's
+ * versions take effect in order. Never throws for a bad file: every problem is reported at once.
+ */
+export async function lintCatalog(directory: string): Promise<LintReport> {
+  const names = (await readdir(directory)).filter(
+    (name) => name.endsWith('.json') && name !== META_SCHEMA_FILE,
+  );
+  const problems: LintProblem[] = [];
+  const entries: CatalogEntry[] = [];
+  for (const name of names.sort()) {
+    const report = (message: string) => problems.push({ file: name, message });
+    const match = ENTRY_FILE.exec(name);
+    if (!match) {
+      report('file name must be <code>.v<version>.json, e.g. xzcf.v2.json');
+      continue;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(path.join(directory, name), 'utf8'));
+    } catch (error) {
+      report(`not valid JSON: ${(error as Error).message}`);
+      continue;
+    }
+    if (!validateEntryShape(parsed)) {
+      for (const error of validateEntryShape.errors ?? []) {
+        report(`${error.instancePath || '/'} ${error.message}${paramsText(error.params)}`);
+      }
+      continue;
+    }
+    const entry = parsed as unknown as CatalogEntry;
+    if (entry.code !== match[1] || String(entry.version) !== match[2]) {
+      report(`holds entry ${entry.code} v${entry.version}: rename it ${entry.code}.v${entry.version}.json`);
+    }
+    for (const message of lintEntry(entry)) report(message);
+    entries.push(entry);
+  }
+  problems.push(...lintVersions(entries));
+  return { files: names.length, entries, problems };
+}
+
+function paramsText(params: Record<string, unknown>): string {
+  const shown = Object.entries(params).filter(([, value]) => typeof value !== 'object');
+  return shown.length > 0 ? ` (${shown.map(([key, value]) => `${key}: ${value}`).join(', ')})` : '';
+}
+
+/** Problems inside one entry that the meta-schema cannot see. */
+export function lintEntry(entry: CatalogEntry): string[] {
+  const problems: string[] = [];
+  const fields = new Set(fieldCodes(entry));
+  const mustExist = (where: string, field: string) => {
+    if (!fields.has(field)) problems.push(`${where} names field ${field}, which is not in schema.properties`);
+  };
+  for (const field of entry.businessKey) mustExist('businessKey', field);
+  for (const field of subjectCodeFields(entry)) mustExist('subjectCodeField', field);
+  mustExist('formationDateField', entry.formationDateField);
+  if (entry.schema.properties[entry.formationDateField]?.format !== 'cn-date') {
+    problems.push(`formationDateField ${entry.formationDateField} must have format cn-date`);
+  }
+  for (const field of entry.schema.required) mustExist('schema.required', field);
+  entry.rules.forEach((rule, i) => {
+    const where = `rules[${i}] (${rule.rule})`;
+    mustExist(where, rule.field);
+    if ('reference' in rule) mustExist(where, rule.reference);
+    if ('typeField' in rule) mustExist(where, rule.typeField);
+    if ('requires' in rule) mustExist(where, rule.requires);
+  });
+  for (const [code, field] of Object.entries(entry.schema.properties)) {
+    const codeList = field['x-codeList'];
+    if (!codeList) continue;
+    for (const [alias, target] of Object.entries(codeList.aliases ?? {})) {
+      const unknown = target.split(';').filter((value) => !codeList.values.includes(value));
+      if (unknown.length > 0) {
+        problems.push(`${code}: code-list alias "${alias}" maps to ${unknown.join(', ')}, not in its values`);
+      }
+      if (target.includes(';') && !codeList.multiple) {
+        problems.push(
+          `${code}: code-list alias "${alias}" maps to several values but the list is not multiple`,
+        );
+      }
+    }
+  }
+  const owners = new Map<string, string>();
+  for (const [code, names] of headerNames(entry)) {
+    for (const name of names) {
+      const owner = owners.get(name);
+      if (owner && owner !== code)
+        problems.push(`header name "${name}" is used by both ${owner} and ${code}`);
+      owners.set(name, code);
+    }
+  }
+  try {
+    compileValidator(entry);
+  } catch (error) {
+    problems.push(`schema does not compile: ${(error as Error).message}`);
+  }
+  return problems;
+}
+
+/** Across files: versions of one code take effect in version order; one title belongs to one code. */
+function lintVersions(entries: CatalogEntry[]): LintProblem[] {
+  const problems: LintProblem[] = [];
+  const byCode = new Map<string, CatalogEntry[]>();
+  for (const entry of entries) byCode.set(entry.code, [...(byCode.get(entry.code) ?? []), entry]);
+  for (const [code, versions] of byCode) {
+    versions.sort((a, b) => a.version - b.version);
+    for (let i = 1; i < versions.length; i++) {
+      const previous = versions[i - 1]!;
+      const current = versions[i]!;
+      if (current.effectiveFrom <= previous.effectiveFrom) {
+        problems.push({
+          file: `${code}.v${current.version}.json`,
+          message: `effectiveFrom ${current.effectiveFrom} is not after v${previous.version}'s ${previous.effectiveFrom}`,
+        });
+      }
+    }
+  }
+  const titles = new Map<string, string>();
+  for (const entry of entries) {
+    const owner = titles.get(entry.title);
+    if (owner && owner !== entry.code) {
+      problems.push({
+        file: `${entry.code}.v${entry.version}.json`,
+        message: `title ${entry.title} is already the title of ${owner}: --catalog would be ambiguous`,
+      });
+    }
+    titles.set(entry.title, entry.code);
+  }
+  return problems;
+}

@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from '../log/logger.ts';
+import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import type { CatalogEntry } from './catalog-entry.ts';
+import { loadCatalog } from './load-catalog.ts';
+
+/** sha256 of an entry's JSON with sorted keys at every level: formatting changes do not change it. */
+export function catalogEntryHash(entry: CatalogEntry): string {
+  return createHash('sha256').update(sortedJson(entry)).digest('hex');
+}
+
+function sortedJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const object = value as Record<string, unknown>;
+    const keys = Object.keys(object).sort();
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${sortedJson(object[key])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export interface CatalogSyncResult {
+  /** `code vN` of each entry version (or new content of one) recorded by this sync. */
+  added: string[];
+  /** `code vN` whose content differs from what was recorded before: a published version was edited. */
+  changed: string[];
+}
+
+/** Records every entry version not yet in `catalog_entries` (by content hash). Existing rows are never changed. */
+export async function syncCatalogEntries(
+  warehouse: Warehouse,
+  entries: readonly CatalogEntry[],
+): Promise<CatalogSyncResult> {
+  const known: { code: string; version: number; content_hash: string }[] = await warehouse(
+    'catalog_entries',
+  ).select('code', 'version', 'content_hash');
+  const hashes = new Set(known.map((row) => `${row.code}\u001f${row.version}\u001f${row.content_hash}`));
+  const versions = new Set(known.map((row) => `${row.code}\u001f${row.version}`));
+  const result: CatalogSyncResult = { added: [], changed: [] };
+  for (const entry of entries) {
+    const hash = catalogEntryHash(entry);
+    if (hashes.has(`${entry.code}\u001f${entry.version}\u001f${hash}`)) continue;
+    await warehouse('catalog_entries')
+      .insert({
+        code: entry.code,
+        version: entry.version,
+        title: entry.title,
+        effective_from: entry.effectiveFrom,
+        content_hash: hash,
+        entry: JSON.stringify(entry),
+      })
+      .onConflict(['code', 'version', 'content_hash'])
+      .ignore();
+    const label = `${entry.code} v${entry.version}`;
+    result.added.push(label);
+    if (versions.has(`${entry.code}\u001f${entry.version}`)) result.changed.push(label);
+  }
+  return result;
+}
+
+/**
+ * Records the catalog directory into `catalog_entries` when a command opens the warehouse. A broken catalog
+ * is logged, not fatal: `runs list` must still work; `ingest` fails on it by itself.
+ */
+export async function syncCatalogDirectory(
+  warehouse: Warehouse,
+  directory: string,
+  logger: Pick<Logger, 'info' | 'warn'>,
+): Promise<void> {
+  try {
+    const catalog = await loadCatalog(directory);
+    const { added, changed } = await syncCatalogEntries(warehouse, catalog.entries);
+    if (added.length > 0) logger.info(`catalog entries recorded: ${added.join(', ')}`);
+    for (const label of changed) {
+      logger.warn(
+        `catalog entry ${label} differs from the copy recorded earlier: publish a new version instead of editing one`,
+      );
+    }
+  } catch (error) {
+    logger.warn(`catalog not synced: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,132 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { catalogMarkdown } from '../../catalog/catalog-docs.ts';
+import { fieldCodes } from '../../catalog/catalog-entry.ts';
+import { catalogHtml } from '../../catalog/catalog-html.ts';
+import { describeEntry } from '../../catalog/describe-entry.ts';
+import { lintCatalog } from '../../catalog/lint-catalog.ts';
+import { loadCatalog } from '../../catalog/load-catalog.ts';
+import { catalogEntryHash } from '../../catalog/sync-catalog-entries.ts';
+import { loadConfig } from '../../config/config.ts';
+import { todayInShanghai } from '../../normalize/parse-date.ts';
+import { EXIT, UsageError } from '../exit-codes.ts';
+import { formatTable } from '../format-table.ts';
+
+/** `catalog list | show | lint | docs`: all read the catalog files only, no database needed. */
+export function registerCatalogCommand(program: Command): void {
+  const catalog = program.command('catalog').description('the public credit information catalog (Art. 7)');
+  catalog
+    .command('list')
+    .description('every entry and version, with its effective date and content hash')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const { entries } = await loadCatalog(loadConfig().catalogDir);
+      const today = todayInShanghai();
+      const rows = [...entries]
+        .sort((a, b) => a.code.localeCompare(b.code) || a.version - b.version)
+        .map((entry) => ({
+          code: entry.code,
+          version: entry.version,
+          title: entry.title,
+          effectiveFrom: entry.effectiveFrom,
+          fields: fieldCodes(entry).length,
+          inForce:
+            entries
+              .filter((other) => other.code === entry.code && other.effectiveFrom <= today)
+              .sort((a, b) => b.version - a.version)[0]?.version === entry.version,
+          hash: catalogEntryHash(entry).slice(0, 12),
+        }));
+      if (options.json) {
+        console.log(JSON.stringify(rows));
+        return;
+      }
+      console.log(
+        formatTable(
+          ['code', 'version', 'title', 'effective from', 'fields', 'in force', 'hash'],
+          rows.map((row) => [
+            row.code,
+            `v${row.version}`,
+            row.title,
+            row.effectiveFrom,
+            row.fields,
+            row.inForce ? 'yes' : '',
+            row.hash,
+          ]),
+        ),
+      );
+    });
+  catalog
+    .command('show')
+    .description('one entry: Art. 7 attributes, fields, code lists and rules')
+    .argument('<code>', 'entry code or Chinese title, e.g. xzcf or 行政处罚')
+    .option('--version <n>', 'a version other than the one in force today')
+    .option('--json', 'print the entry file as JSON')
+    .action(async (code: string, options: { version?: string; json?: boolean }) => {
+      const catalog = await loadCatalog(loadConfig().catalogDir);
+      const entry = options.version
+        ? catalog.entries.find(
+            (candidate) =>
+              (candidate.code === code || candidate.title === code) &&
+              String(candidate.version) === options.version,
+          )
+        : catalog.resolve(code, todayInShanghai());
+      if (!entry)
+        throw new UsageError(
+          `catalog entry ${code} v${options.version} not found: run \`credit-etl catalog list\``,
+        );
+      if (options.json) {
+        console.log(JSON.stringify(entry, null, 2));
+        return;
+      }
+      const described = describeEntry(entry, catalog.entries);
+      console.log(
+        `${described.title} (${described.code}) v${described.version}, effective from ${described.effectiveFrom}`,
+      );
+      if (described.otherVersions.length > 0)
+        console.log(`other versions: ${described.otherVersions.join(', ')}`);
+      for (const [label, value] of described.attributes) console.log(`  ${label}：${value}`);
+      console.log(
+        formatTable(
+          ['field', 'title', 'type', 'required', 'format / values'],
+          described.fields.map((field) => [
+            field.code,
+            field.title,
+            field.type,
+            field.required,
+            field.constraints,
+          ]),
+        ),
+      );
+      for (const rule of described.rules) console.log(`  规则：${rule}`);
+    });
+  catalog
+    .command('lint')
+    .description('check every catalog file against the meta-schema and its own references (no database)')
+    .option('--dir <dir>', 'catalog directory (default: CREDIT_ETL_CATALOG_DIR or catalog/)')
+    .action(async (options: { dir?: string }) => {
+      const directory = options.dir ? path.resolve(options.dir) : loadConfig().catalogDir;
+      const report = await lintCatalog(directory);
+      for (const problem of report.problems) console.error(`${problem.file}: ${problem.message}`);
+      if (report.problems.length > 0) {
+        console.error(`catalog lint: ${report.problems.length} problem(s) in ${directory}`);
+        process.exitCode = EXIT.failed;
+        return;
+      }
+      const codes = new Set(report.entries.map((entry) => entry.code)).size;
+      console.log(`catalog lint: ${report.entries.length} version(s) of ${codes} entries OK in ${directory}`);
+    });
+  catalog
+    .command('docs')
+    .description('publish the catalog: catalog.md and catalog.html (one self-contained page)')
+    .requiredOption('--out <dir>', 'directory to write into (created if missing)')
+    .action(async (options: { out: string }) => {
+      const catalog = await loadCatalog(loadConfig().catalogDir);
+      const out = path.resolve(options.out);
+      await mkdir(out, { recursive: true });
+      const today = todayInShanghai();
+      await writeFile(path.join(out, 'catalog.md'), catalogMarkdown(catalog.entries, today));
+      await writeFile(path.join(out, 'catalog.html'), catalogHtml(catalog.entries, today));
+      console.log(`wrote ${path.join(out, 'catalog.md')} and ${path.join(out, 'catalog.html')}`);
+    });
+}
