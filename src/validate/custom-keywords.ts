@@ -1,6 +1,6 @@
 import type { Ajv } from 'ajv';
 import type { CodeList } from '../catalog/catalog-entry.ts';
-import { todayInShanghai } from '../normalize/parse-date.ts';
+import { isRealIsoDate, todayInShanghai } from '../normalize/parse-date.ts';
 
 /** Annotation keywords: data about a field that validation does not check. */
 const ANNOTATIONS = ['x-aliases', 'x-key', 'x-personal'];
@@ -26,7 +26,8 @@ export function addCatalogKeywords(ajv: Ajv, today: () => string = todayInShangh
     keyword: 'x-notFuture',
     type: 'string',
     schemaType: 'boolean',
-    compile: (enabled: boolean) => (data: string) => !enabled || data <= today(),
+    // Only real dates are compared: the format reports anything else, once.
+    compile: (enabled: boolean) => (data: string) => !enabled || !isRealIsoDate(data) || data <= today(),
   });
   ajv.addKeyword({
     keyword: 'x-maxDecimals',
