@@ -1,0 +1,201 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../config/config.ts';
+import { catalogMarkdown } from './catalog-docs.ts';
+import type { CatalogEntry } from './catalog-entry.ts';
+import { catalogHtml } from './catalog-html.ts';
+import { lintCatalog } from './lint-catalog.ts';
+import { createCatalog, loadCatalog } from './load-catalog.ts';
+import { matchHeaders } from './match-headers.ts';
+import { catalogEntryHash } from './sync-catalog-entries.ts';
+
+const CATALOG_DIR = path.join(PROJECT_ROOT, 'catalog');
+let entries: readonly CatalogEntry[];
+beforeAll(async () => {
+  entries = (await loadCatalog(CATALOG_DIR)).entries;
+});
+const entry = (code: string) => entries.find((candidate) => candidate.code === code)!;
+
+describe('catalog lint', () => {
+  let scratch: string;
+  beforeAll(() => {
+    scratch = mkdtempSync(path.join(os.tmpdir(), 'catalog-lint-'));
+  });
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  const copy = (name: string) => {
+    const dir = mkdtempSync(path.join(scratch, `${name}-`));
+    cpSync(CATALOG_DIR, dir, { recursive: true });
+    return dir;
+  };
+  const edit = (dir: string, file: string, change: (entry: Record<string, unknown>) => void) => {
+    const json = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+    change(json);
+    writeFileSync(path.join(dir, file), JSON.stringify(json));
+  };
+
+  it('the shipped catalog has six entries and no problems', async () => {
+    const report = await lintCatalog(CATALOG_DIR);
+    expect(report.problems).toEqual([]);
+    expect(report.entries.map((e) => e.code).sort()).toEqual([
+      'frdj',
+      'xzcf',
+      'xzqz',
+      'xzxk',
+      'yzsxmd',
+      'zyzg',
+    ]);
+  });
+
+  it('reports a missing Art. 7 attribute and a wrong sharing method through the meta-schema', async () => {
+    const dir = copy('attributes');
+    edit(dir, 'xzxk.v1.json', (json) => {
+      const attributes = json.attributes as Record<string, string>;
+      delete attributes.retentionPeriod;
+      attributes.sharingMethod = '共享';
+    });
+    const messages = (await lintCatalog(dir)).problems.map(
+      (problem) => `${problem.file}: ${problem.message}`,
+    );
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^xzxk\.v1\.json: \/attributes must have required property 'retentionPeriod'/),
+        expect.stringMatching(
+          /^xzxk\.v1\.json: \/attributes\/sharingMethod must be equal to one of the allowed values/,
+        ),
+      ]),
+    );
+  });
+
+  it('reports references to fields that do not exist, colliding header names and bad aliases', async () => {
+    const dir = copy('references');
+    edit(dir, 'zyzg.v1.json', (json) => {
+      json.businessKey = ['ZG_NOPE'];
+      const schema = json.schema as { properties: Record<string, Record<string, unknown>> };
+      schema.properties.ZG_XM!['x-aliases'] = ['证书编号'];
+      (schema.properties.ZG_ZT!['x-codeList'] as { aliases: Record<string, string> }).aliases.作废 = '废止';
+    });
+    const messages = (await lintCatalog(dir)).problems.map((problem) => problem.message);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'businessKey names field ZG_NOPE, which is not in schema.properties',
+        'header name "证书编号" is used by both ZG_XM and ZG_ZSBH',
+        'ZG_ZT: code-list alias "作废" maps to 废止, not in its values',
+      ]),
+    );
+  });
+
+  it('reports versions out of order and a file named for another version', async () => {
+    const dir = copy('versions');
+    edit(dir, 'xzcf.v1.json', (json) => {
+      json.version = 2;
+      json.effectiveFrom = '2020-01-01';
+    });
+    cpSync(path.join(dir, 'xzcf.v1.json'), path.join(dir, 'xzcf.v2.json'));
+    edit(dir, 'xzcf.v1.json', (json) => {
+      json.version = 1;
+      json.effectiveFrom = '2021-07-15';
+    });
+    const problems = (await lintCatalog(dir)).problems;
+    expect(problems).toContainEqual({
+      file: 'xzcf.v2.json',
+      message: "effectiveFrom 2020-01-01 is not after v1's 2021-07-15",
+    });
+  });
+});
+
+describe('versions by effective date', () => {
+  it('a row is validated by the version in force on its received date', () => {
+    const v1 = entry('xzcf');
+    const v2 = { ...v1, version: 2, effectiveFrom: '2026-12-01' };
+    const catalog = createCatalog([v1, v2]);
+    expect(catalog.resolve('xzcf', '2026-11-30').version).toBe(1);
+    expect(catalog.resolve('行政处罚', '2026-12-01').version).toBe(2);
+    expect(() => catalog.resolve('xzcf', '2020-01-01')).toThrow(
+      /no version of catalog entry "xzcf" is in force/,
+    );
+  });
+  it('the content hash ignores key order and changes with any rule', () => {
+    const xzcf = entry('xzcf');
+    const reordered = Object.fromEntries(Object.entries(xzcf).reverse()) as unknown as CatalogEntry;
+    expect(catalogEntryHash(reordered)).toBe(catalogEntryHash(xzcf));
+    expect(catalogEntryHash({ ...xzcf, rules: [] })).not.toBe(catalogEntryHash(xzcf));
+  });
+});
+
+describe('header aliases', () => {
+  it('2016-era and 2021 names, with or without 行政, full-width brackets', () => {
+    const match = matchHeaders(entry('xzxk'), [
+      '相对人名称',
+      '行政相对人类别',
+      '行政相对人代码_1（统一社会信用代码）',
+      '许可决定文书名称',
+      '许可决定书文号',
+      '审批类别',
+      '许可内容',
+      '许可决定日期',
+      '有效期自',
+      '许可截止期',
+      '许可机关',
+      '许可机关统一社会信用代码',
+      '当前状态',
+      '数据来源单位',
+      '数据来源单位统一社会信用代码',
+    ]);
+    expect(match.problems).toEqual([]);
+    expect(match.columns).toEqual([
+      'XK_XDR_MC',
+      'XK_XDR_LB',
+      'XK_XDR_SHDM',
+      'XK_XKWS',
+      'XK_XKWSH',
+      'XK_XKLB',
+      'XK_NR',
+      'XK_JDRQ',
+      'XK_YXQZ',
+      'XK_YXQZI',
+      'XK_XKJG',
+      'XK_XKJGDM',
+      'XK_ZT',
+      'XK_SJLY',
+      'XK_SJLYDM',
+    ]);
+  });
+  it('missing and unknown columns are listed together as file-level problems', () => {
+    const match = matchHeaders(entry('zyzg'), ['姓名', '身份证号码', '籍贯', '民族']);
+    expect(match.problems.map((problem) => problem.code)).toEqual(['unknown-columns', 'missing-columns']);
+    expect(match.problems[0]?.columns).toEqual(['籍贯', '民族']);
+    expect(match.problems[1]?.columns).toContain('发证机关统一社会信用代码');
+  });
+});
+
+describe('published catalog', () => {
+  it('Markdown lists every entry with its fields, required flags, code lists and periods', () => {
+    const markdown = catalogMarkdown(entries, '2026-11-27');
+    for (const title of [
+      '行政处罚',
+      '行政许可',
+      '法人和非法人组织登记注册基本信息',
+      '严重失信主体名单',
+      '行政强制',
+      '职业资格',
+    ]) {
+      expect(markdown).toContain(`## ${title}（`);
+    }
+    expect(markdown).toContain(
+      '| `XK_XKLB` | 许可类别 | 文本 | 必填 | 代码表：普通、特许、认可、核准、登记、其他',
+    );
+    expect(markdown).toContain('条件必填：行政相对人类别为"自然人"时');
+    expect(markdown).toContain('| 使用（公示）期限 |');
+  });
+  it('HTML is one self-contained page: no scripts, no external resources, text escaped', () => {
+    const html = catalogHtml(entries, '2026-11-27');
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).not.toMatch(/<script|<link|src=|url\(/);
+    expect(html).toContain('<section id="xzcf-v1">');
+    expect(catalogHtml([{ ...entry('zyzg'), title: '<b>职业资格</b>' }], 'x')).toContain(
+      '&lt;b&gt;职业资格&lt;/b&gt;',
+    );
+  });
+});
