@@ -7,6 +7,7 @@ import { type Catalog, loadCatalog } from '../../src/catalog/load-catalog.ts';
 import { PROJECT_ROOT } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { ingestUnits, type RunSummary } from '../../src/run/ingest-files.ts';
+import type { ValidatorOptions } from '../../src/validate/compile-validator.ts';
 import { connectWarehouse, migrateWarehouse, type Warehouse } from '../../src/warehouse/connect-warehouse.ts';
 import { createTestDatabase } from '../test-database.ts';
 
@@ -18,7 +19,14 @@ export interface WarehouseFixture {
   scratch: string;
   ingest(
     files: string[],
-    options?: { level?: ChannelLevel; provider?: string; receivedAt?: Date },
+    options?: {
+      level?: ChannelLevel;
+      provider?: string;
+      receivedAt?: Date;
+      /** Catalog entry code or title (default xzcf). */
+      catalog?: string;
+      validatorOptions?: ValidatorOptions;
+    },
   ): Promise<RunSummary>;
   close(): Promise<void>;
 }
@@ -42,10 +50,11 @@ export async function openWarehouseFixture(label: string): Promise<WarehouseFixt
         catalog,
         {
           units,
-          catalog: 'xzcf',
+          catalog: options.catalog ?? 'xzcf',
           providerCode: options.provider ?? '113700000000000000',
           level: options.level ?? 'province',
           encoding: 'auto',
+          ...(options.validatorOptions ? { validatorOptions: options.validatorOptions } : {}),
         },
         logger,
       );
