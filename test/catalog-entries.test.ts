@@ -54,7 +54,16 @@ describe.each(CASES.filter(([code]) => code !== 'xzcf'))('fixture %s/%s', (code,
   });
 });
 
-describe('pilot-era codes and the catalog history', () => {
+describe('pilot-era codes, placeholders and the catalog history', () => {
+  it('an individual business under the placeholder is filed under its 工商注册号', async () => {
+    const record = await fx
+      .warehouse('records')
+      .where({ catalog_code: 'xzxk' })
+      .whereRaw(`business_key LIKE '%00000000000000000X%'`)
+      .first();
+    expect(record?.subject_code).toBe('440301103448669');
+  });
+
   it('with allowPilotCodes a pilot-era code loads without a warning', async () => {
     const summary = await fx.ingest([fixturePath('xzxk', 'aliases-2016', 'input.csv')], {
       catalog: 'xzxk',

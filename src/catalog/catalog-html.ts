@@ -19,7 +19,7 @@ main{padding:0 2rem 3rem;max-width:1400px}section{margin-top:2rem;border-top:2px
 table{border-collapse:collapse;width:100%;margin:.6rem 0;font-size:.92rem}
 th,td{border:1px solid #d0d7de;padding:.35rem .55rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}td.code{font-family:ui-monospace,Consolas,monospace;white-space:nowrap}
-.req{color:#b42318;font-weight:600}.cond{color:#9a6700}.meta th{width:10rem}
+.nowrap{white-space:nowrap}.req{color:#b42318;font-weight:600}.cond{color:#9a6700}.meta th{width:10rem}
 @media print{nav{display:none}}`;
 
 /** The published catalog as one self-contained HTML page: no scripts, no external files. */
@@ -51,7 +51,7 @@ function section(entry: EntryDescription, id: string): string {
   const fields = entry.fields
     .map((field) => {
       const required = field.required === '必填' ? 'req' : field.required === '选填' ? '' : 'cond';
-      return `<tr><td class="code">${escapeHtml(field.code)}</td><td>${escapeHtml(field.title)}</td><td>${field.type}</td><td class="${required}">${escapeHtml(field.required)}</td><td>${escapeHtml(field.constraints)}</td><td>${escapeHtml(field.aliases)}</td></tr>`;
+      return `<tr><td class="code">${escapeHtml(field.code)}</td><td>${escapeHtml(field.title)}</td><td class="nowrap">${field.type}</td><td class="${required}">${escapeHtml(field.required)}</td><td>${escapeHtml(field.constraints)}</td><td>${escapeHtml(field.aliases)}</td></tr>`;
     })
     .join('\n');
   const versions =

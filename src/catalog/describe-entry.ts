@@ -62,7 +62,7 @@ export function describeEntry(entry: CatalogEntry, all: readonly CatalogEntry[])
       ['保存期限', a.retentionPeriod],
       ['主体类型', entry.subjectTypes.map((type) => SUBJECT_TYPE_NAMES[type] ?? type).join('、')],
       ['业务主键', titles(entry.businessKey)],
-      ['主体代码字段', titles(subjectCodeFields(entry))],
+      ['主体代码字段', `${titles(subjectCodeFields(entry)).split(' + ').join('，')}（依次取第一个有效值）`],
       ['信息形成日期', titles([entry.formationDateField])],
       ['渠道优先级', entry.precedence.map((level) => LEVEL_NAMES[level]).join(' > ')],
     ],

@@ -1,5 +1,6 @@
 import { type CatalogEntry, subjectCodeFields } from '../catalog/catalog-entry.ts';
 import { compileBusinessKey } from '../dedupe/business-key.ts';
+import { isPlaceholderCode } from '../identifiers/index.ts';
 import { type ValueNormalizer, valueNormalizer } from '../normalize/normalize-value.ts';
 import {
   compileValidator,
@@ -35,7 +36,8 @@ export function compileEntry(entry: CatalogEntry, options: ValidatorOptions = {}
     subjectCode: (row) => {
       for (const field of subjectFields) {
         const value = row[field];
-        if (value !== undefined) return String(value);
+        // An accepted placeholder (个体工商户 00000000000000000X) identifies nobody: use the next code.
+        if (value !== undefined && !isPlaceholderCode(String(value))) return String(value);
       }
       return undefined;
     },
