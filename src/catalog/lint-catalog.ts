@@ -24,6 +24,14 @@ const ENTRY_FILE = /^([a-z0-9_-]+)\.v(\d+)\.json$/;
 const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
 const validateEntryShape = ajv.compile(metaSchema);
 
+/** Meta-schema problems of one parsed entry file (empty when its shape is right). */
+export function entryShapeProblems(parsed: unknown): string[] {
+  if (validateEntryShape(parsed)) return [];
+  return (validateEntryShape.errors ?? []).map(
+    (error) => `${error.instancePath || '/'} ${error.message}${paramsText(error.params)}`,
+  );
+}
+
 /**
  * Checks every entry file of a catalog directory: the meta-schema, the file name, references between the
  * parts of an entry, header names that would collide, that the row schema compiles, and that each entry's
@@ -49,10 +57,9 @@ export async function lintCatalog(directory: string): Promise<LintReport> {
       report(`not valid JSON: ${(error as Error).message}`);
       continue;
     }
-    if (!validateEntryShape(parsed)) {
-      for (const error of validateEntryShape.errors ?? []) {
-        report(`${error.instancePath || '/'} ${error.message}${paramsText(error.params)}`);
-      }
+    const shape = entryShapeProblems(parsed);
+    if (shape.length > 0) {
+      for (const message of shape) report(message);
       continue;
     }
     const entry = parsed as unknown as CatalogEntry;

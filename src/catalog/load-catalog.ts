@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CatalogEntry } from './catalog-entry.ts';
+import { entryShapeProblems } from './lint-catalog.ts';
 
 export class CatalogError extends Error {
   override readonly name = 'CatalogError';
@@ -30,6 +31,12 @@ export async function loadCatalog(directory: string): Promise<Catalog> {
       entry = JSON.parse(await readFile(file, 'utf8')) as CatalogEntry;
     } catch (error) {
       throw new CatalogError(`catalog file ${file} is not valid JSON: ${(error as Error).message}`);
+    }
+    const shape = entryShapeProblems(entry);
+    if (shape.length > 0) {
+      throw new CatalogError(
+        `catalog file ${file} does not match the catalog meta-schema (${shape.slice(0, 3).join('; ')}): run \`credit-etl catalog lint\``,
+      );
     }
     const [, code, version] = ENTRY_FILE.exec(name) ?? [];
     if (entry.code !== code || String(entry.version) !== version) {
