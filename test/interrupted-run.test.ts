@@ -67,8 +67,8 @@ describe('a run killed with SIGKILL in the middle of a file', () => {
 
     const summary = await fx.ingest([file], { level: 'city' });
     expect(summary.counts).toMatchObject({
-      read: 60_000,
-      inserted: 60_000 - expected.length,
+      read: 30_000,
+      inserted: 30_000 - expected.length,
       rejected: expected.length,
     });
   }, 180_000);
