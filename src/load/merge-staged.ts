@@ -93,10 +93,11 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
                                     source_file_id, row_number)
        SELECT record_id, current_version_no + 1, data, content_hash, $1, formation_date, $2, row_number
        FROM classified WHERE outcome = 'updated'
-       RETURNING id, record_id
+       RETURNING id, record_id, row_number
      )
-     UPDATE records r SET current_version_id = added.id, level = $3, updated_at = now()
-     FROM added WHERE r.id = added.record_id`,
+     UPDATE records r SET current_version_id = added.id, level = $3, subject_code = c.subject_code, updated_at = now()
+     FROM added JOIN classified c ON c.record_id = added.record_id AND c.row_number = added.row_number
+     WHERE r.id = added.record_id`,
     [catalogVersion, sourceFileId, level],
   );
   // Equal content from a higher channel raises the level that vouches for the current version.

@@ -1,7 +1,7 @@
 import type { Encoding, Format, SourceRow, SourceUnit } from '../../connectors/contracts.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import { matchHeaders } from '../catalog/match-headers.ts';
-import { canonicalJson, hashCanonicalJson } from '../dedupe/content-hash.ts';
+import { canonicalJson } from '../dedupe/content-hash.ts';
 import { CopyWriter } from '../load/copy-writer.ts';
 import { mergeStaged } from '../load/merge-staged.ts';
 import { COPY_INTO_STAGE, createStageTable, rejectedLine, validLine } from '../load/stage-table.ts';
@@ -189,7 +189,7 @@ function rowStager(
       rowNumber: row.rowNumber,
       businessKey: compiled.businessKey(data),
       subjectCode: compiled.subjectCode(data),
-      contentHash: hashCanonicalJson(json),
+      contentHash: compiled.contentHash(data),
       formationDate: formation,
       late,
       workingDays,
