@@ -108,6 +108,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
        AND array_position($2::text[], $1) < array_position($2::text[], r.level)`,
     [level, precedence],
   );
+  // In row order, so lineage ids follow the file (an in-file repeat comes after the row it repeats).
   await session.query(
     `INSERT INTO record_sources (record_id, version_id, outcome, run_id, source_file_id, row_number, provider_code,
                                  level, content_hash, conflict_data, received_at, late, working_days)
@@ -121,7 +122,8 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
      FROM classified c
      JOIN records r ON r.catalog_code = $6 AND r.business_key = c.business_key
      LEFT JOIN classified first ON c.outcome = 'repeat' AND first.row_number = c.first_row
-     WHERE c.outcome <> 'duplicate'`,
+     WHERE c.outcome <> 'duplicate'
+     ORDER BY c.row_number`,
     [runId, sourceFileId, providerCode, level, receivedAt, catalogCode],
   );
   const [counts] = await session.query<MergeCounts>(

@@ -74,9 +74,11 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
           match.problems.map((problem) => problem.message).join('；'),
         );
       }
+      // Before the COPY starts: a missing calendar year throws here, and a connection left in COPY mode
+      // could not roll back.
+      const stageRow = rowStager(compiled, match.columns, rows.header, request.unit.receivedAt);
       await createStageTable(session);
       const copy = new CopyWriter(session.copyFrom(COPY_INTO_STAGE));
-      const stageRow = rowStager(compiled, match.columns, rows.header, request.unit.receivedAt);
       let read = 0;
       try {
         for await (const batch of rows.batches) {
