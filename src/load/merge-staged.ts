@@ -117,7 +117,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
             ELSE r.current_version_id END,
        CASE c.outcome WHEN 'repeat' THEN 'unchanged' ELSE c.outcome END,
        $1, $2, c.row_number, $3, $4, c.content_hash,
-       CASE WHEN c.outcome = 'conflict' THEN c.data END,
+       CASE WHEN c.outcome = 'conflict' OR (c.outcome = 'repeat' AND first.outcome = 'conflict') THEN c.data END,
        COALESCE(c.received_at, $5), c.late, c.working_days
      FROM classified c
      JOIN records r ON r.catalog_code = $6 AND r.business_key = c.business_key
