@@ -44,7 +44,8 @@ export function recordView(history: RecordHistory, entry: CatalogEntry | undefin
   const { record, versions, sources } = history;
   const current = versions.find((version) => version.id === record.currentVersionId) ?? versions.at(-1);
   if (!current) throw new Error(`record ${record.id} has no versions`);
-  const channelContent = (source: SourceRow) => `${source.level}|${source.providerCode}|${source.contentHash}`;
+  const channelContent = (source: SourceRow) =>
+    `${source.level}|${source.providerCode}|${source.contentHash}`;
   const pending = new Set(
     pendingDisagreements(
       sources,
