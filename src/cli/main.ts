@@ -6,8 +6,10 @@ import { registerCatalogCommand } from './commands/catalog-command.ts';
 import { registerDbCommand } from './commands/db-command.ts';
 import { registerDemoCommand } from './commands/demo-command.ts';
 import { registerIngestCommand } from './commands/ingest-command.ts';
+import { registerRecordCommand } from './commands/record-command.ts';
 import { registerReportCommand } from './commands/report-command.ts';
 import { registerRunsCommand } from './commands/runs-command.ts';
+import { registerSubjectCommand } from './commands/subject-command.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 
 const program = new Command('credit-etl')
@@ -17,6 +19,8 @@ const program = new Command('credit-etl')
 
 registerIngestCommand(program);
 registerRunsCommand(program);
+registerRecordCommand(program);
+registerSubjectCommand(program);
 registerReportCommand(program);
 registerDbCommand(program);
 registerDemoCommand(program);

@@ -35,3 +35,12 @@ export function compileBusinessKey(entry: CatalogEntry): (row: NormalizedRow) =>
 export function displayKey(key: string): string {
   return key.split(KEY_SEPARATOR).join('|');
 }
+
+/**
+ * What a person types for a key — the whole key with `|` between parts, or one part such as a decision
+ * number — normalized the way keys are stored (document-number folding also canonicalizes codes).
+ */
+export function parseTypedKey(text: string): { parts: string[]; whole: string | undefined } {
+  const parts = text.split('|').map(normalizeDocumentNumber);
+  return { parts, whole: parts.length > 1 ? parts.join(KEY_SEPARATOR) : undefined };
+}

@@ -93,10 +93,11 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
                                     source_file_id, row_number)
        SELECT record_id, current_version_no + 1, data, content_hash, $1, formation_date, $2, row_number
        FROM classified WHERE outcome = 'updated'
-       RETURNING id, record_id
+       RETURNING id, record_id, row_number
      )
-     UPDATE records r SET current_version_id = added.id, level = $3, updated_at = now()
-     FROM added WHERE r.id = added.record_id`,
+     UPDATE records r SET current_version_id = added.id, level = $3, subject_code = c.subject_code, updated_at = now()
+     FROM added JOIN classified c ON c.record_id = added.record_id AND c.row_number = added.row_number
+     WHERE r.id = added.record_id`,
     [catalogVersion, sourceFileId, level],
   );
   // Equal content from a higher channel raises the level that vouches for the current version.
@@ -107,6 +108,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
        AND array_position($2::text[], $1) < array_position($2::text[], r.level)`,
     [level, precedence],
   );
+  // In row order, so lineage ids follow the file (an in-file repeat comes after the row it repeats).
   await session.query(
     `INSERT INTO record_sources (record_id, version_id, outcome, run_id, source_file_id, row_number, provider_code,
                                  level, content_hash, conflict_data, received_at, late, working_days, warnings)
@@ -115,12 +117,13 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
             ELSE r.current_version_id END,
        CASE c.outcome WHEN 'repeat' THEN 'unchanged' ELSE c.outcome END,
        $1, $2, c.row_number, $3, $4, c.content_hash,
-       CASE WHEN c.outcome = 'conflict' THEN c.data END,
+       CASE WHEN c.outcome = 'conflict' OR (c.outcome = 'repeat' AND first.outcome = 'conflict') THEN c.data END,
        COALESCE(c.received_at, $5), c.late, c.working_days, c.warnings
      FROM classified c
      JOIN records r ON r.catalog_code = $6 AND r.business_key = c.business_key
      LEFT JOIN classified first ON c.outcome = 'repeat' AND first.row_number = c.first_row
-     WHERE c.outcome <> 'duplicate'`,
+     WHERE c.outcome <> 'duplicate'
+     ORDER BY c.row_number`,
     [runId, sourceFileId, providerCode, level, receivedAt, catalogCode],
   );
   const [counts] = await session.query<MergeCounts>(

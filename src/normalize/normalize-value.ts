@@ -1,4 +1,5 @@
 import type { CodeList, FieldSchema } from '../catalog/catalog-entry.ts';
+import { normalizeDocumentNumber } from '../dedupe/business-key.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
 import { toIsoDate } from './parse-date.ts';
 
@@ -21,6 +22,8 @@ export function cleanText(raw: string): string {
 export function valueNormalizer(field: FieldSchema): ValueNormalizer {
   const codeList = field['x-codeList'];
   if (field.format && CODE_FORMATS.has(field.format)) return present(normalizeCode);
+  // A decision number is stored in its one canonical form (〔〕, half-width), whichever channel typed it first.
+  if (field['x-key'] === 'document-number') return present(normalizeDocumentNumber);
   if (field['x-personal']) return present(normalizeCode);
   if (field.format === 'cn-date') return present((text) => toIsoDate(text.normalize('NFKC')));
   if (field.type === 'number') return present(toNumber);

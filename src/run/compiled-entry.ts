@@ -1,5 +1,6 @@
 import { type CatalogEntry, subjectCodeFields } from '../catalog/catalog-entry.ts';
 import { compileBusinessKey } from '../dedupe/business-key.ts';
+import { compileContentHash } from '../dedupe/content-hash.ts';
 import { isPlaceholderCode } from '../identifiers/index.ts';
 import { type ValueNormalizer, valueNormalizer } from '../normalize/normalize-value.ts';
 import {
@@ -15,6 +16,8 @@ export interface CompiledEntry {
   normalizers: Map<string, ValueNormalizer>;
   validate: RowValidator;
   businessKey: (row: NormalizedRow) => string;
+  /** Hash of the row's content for comparison (folds what must not count as a difference). */
+  contentHash: (row: NormalizedRow) => string;
   subjectCode: (row: NormalizedRow) => string | undefined;
 }
 
@@ -33,6 +36,7 @@ export function compileEntry(entry: CatalogEntry, options: ValidatorOptions = {}
     normalizers,
     validate: compileValidator(entry, options),
     businessKey: compileBusinessKey(entry),
+    contentHash: compileContentHash(entry),
     subjectCode: (row) => {
       for (const field of subjectFields) {
         const value = row[field];

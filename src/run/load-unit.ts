@@ -1,7 +1,7 @@
 import type { Encoding, Format, SourceRow, SourceUnit } from '../../connectors/contracts.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import { matchHeaders } from '../catalog/match-headers.ts';
-import { canonicalJson, hashCanonicalJson } from '../dedupe/content-hash.ts';
+import { canonicalJson } from '../dedupe/content-hash.ts';
 import { CopyWriter } from '../load/copy-writer.ts';
 import { mergeStaged } from '../load/merge-staged.ts';
 import { COPY_INTO_STAGE, createStageTable, rejectedLine, validLine } from '../load/stage-table.ts';
@@ -75,9 +75,11 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
           match.problems.map((problem) => problem.message).join('；'),
         );
       }
+      // Before the COPY starts: a missing calendar year throws here, and a connection left in COPY mode
+      // could not roll back.
+      const stageRow = rowStager(compiled, match.columns, rows.header, request.unit.receivedAt);
       await createStageTable(session);
       const copy = new CopyWriter(session.copyFrom(COPY_INTO_STAGE));
-      const stageRow = rowStager(compiled, match.columns, rows.header, request.unit.receivedAt);
       let read = 0;
       try {
         for await (const batch of rows.batches) {
@@ -190,7 +192,7 @@ function rowStager(
       rowNumber: row.rowNumber,
       businessKey: compiled.businessKey(data),
       subjectCode: compiled.subjectCode(data),
-      contentHash: hashCanonicalJson(json),
+      contentHash: compiled.contentHash(data),
       formationDate: formation,
       late,
       workingDays,

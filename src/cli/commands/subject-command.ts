@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import { loadCatalog } from '../../catalog/load-catalog.ts';
+import { normalizeCode } from '../../identifiers/normalize-code.ts';
+import { maskPersonalData } from '../../log/mask-personal-data.ts';
+import { type SubjectArchive, subjectArchive } from '../../records/subject-archive.ts';
+import { commandContext } from '../command-context.ts';
+import { EXIT } from '../exit-codes.ts';
+import { formatTable } from '../format-table.ts';
+import { withWarehouse } from '../with-warehouse.ts';
+
+export function registerSubjectCommand(program: Command): void {
+  program
+    .command('subject')
+    .description("one subject's credit archive (Art. 9): every current record, grouped by catalog entry")
+    .argument('<code>', 'unified social credit code, resident ID number or other subject code')
+    .option('--json', 'print JSON')
+    .action(async (code: string, options: { json?: boolean }) => {
+      const { config, logger } = commandContext();
+      const catalog = await loadCatalog(config.catalogDir);
+      process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+        const archive = await subjectArchive(warehouse, catalog, normalizeCode(code));
+        if (options.json) {
+          console.log(maskPersonalData(JSON.stringify(archive)));
+          return EXIT.ok;
+        }
+        console.log(formatSubjectArchive(archive));
+        return EXIT.ok;
+      });
+    });
+}
+
+const OUTCOME_ORDER = ['inserted', 'updated', 'unchanged', 'merged', 'conflict'];
+
+/** The archive as text: one table per catalog entry, newest first, personal data masked. */
+export function formatSubjectArchive(archive: SubjectArchive): string {
+  const total = archive.groups.reduce((sum, group) => sum + group.records.length, 0);
+  const name = archive.groups.flatMap((group) => group.records).find((record) => record.data.CF_XDR_MC)
+    ?.data.CF_XDR_MC;
+  const lines = [
+    `subject ${archive.subjectCode}${name ? ` ${name}` : ''}: ${total} current record(s) in ${archive.groups.length} catalog entr${archive.groups.length === 1 ? 'y' : 'ies'}`,
+  ];
+  if (total === 0)
+    lines.push('no records: check the code, or see `credit-etl runs list` for what was loaded');
+  for (const group of archive.groups) {
+    lines.push(
+      '',
+      `${group.title} (${group.catalogCode}) — ${group.records.length}`,
+      formatTable(
+        ['record', 'key', 'formed', 'version', 'level', 'lineage', 'flags'],
+        group.records.map((record) => [
+          record.recordId,
+          record.businessKey,
+          record.formationDate ?? '—',
+          `v${record.versionNo}`,
+          record.level,
+          OUTCOME_ORDER.filter((outcome) => record.lineage[outcome])
+            .map((outcome) => `${outcome} ${record.lineage[outcome]}`)
+            .join(', '),
+          [
+            record.late ? 'late' : '',
+            record.conflictPending > 0 ? `conflict pending (${record.conflictPending})` : '',
+          ]
+            .filter(Boolean)
+            .join(', '),
+        ]),
+      ),
+    );
+  }
+  lines.push('', 'details of one record: credit-etl record <record>');
+  return maskPersonalData(lines.join('\n'));
+}

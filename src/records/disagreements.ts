@@ -1,0 +1,40 @@
+import type { ChannelLevel } from '../catalog/catalog-entry.ts';
+
+/** The lineage facts the conflict status needs (one row of `record_sources`). */
+export interface LineageFact {
+  id: number;
+  outcome: string;
+  providerCode: string;
+  level: ChannelLevel;
+  contentHash: string;
+}
+
+/**
+ * The deliveries that still disagree with the current version: for each provider and channel of lower
+ * precedence than the record's level, its latest delivery, when that differs from the current content.
+ *
+ * Looking at each channel's latest delivery (not at the `conflict` outcome alone) makes the status independent
+ * of arrival order: province-then-city keeps the city's row as a `conflict`, city-then-province keeps it as a
+ * superseded version, and both are pending until the province corrects to the city's content or the city
+ * re-delivers the province's.
+ */
+export function pendingDisagreements<Fact extends LineageFact>(
+  facts: readonly Fact[],
+  current: { contentHash: string; level: ChannelLevel },
+  precedence: readonly ChannelLevel[],
+): Fact[] {
+  const rank = (level: ChannelLevel) => {
+    const index = precedence.indexOf(level);
+    return index < 0 ? precedence.length : index;
+  };
+  const latest = new Map<string, Fact>();
+  for (const fact of facts) {
+    if (rank(fact.level) <= rank(current.level)) continue;
+    const channel = `${fact.level}|${fact.providerCode}`;
+    const seen = latest.get(channel);
+    if (!seen || fact.id > seen.id) latest.set(channel, fact);
+  }
+  return [...latest.values()]
+    .filter((fact) => fact.contentHash !== current.contentHash)
+    .sort((a, b) => a.id - b.id);
+}

@@ -1,0 +1,162 @@
+import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
+import { CHANNEL_LEVELS, subjectCodeFields } from '../catalog/catalog-entry.ts';
+import type { Catalog } from '../catalog/load-catalog.ts';
+import { displayKey } from '../dedupe/business-key.ts';
+import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { type LineageFact, pendingDisagreements } from './disagreements.ts';
+import { maskRow, type RowData } from './mask-row.ts';
+
+/** One current record in a subject's archive. */
+export interface ArchiveRecord {
+  recordId: number;
+  businessKey: string;
+  formationDate: string | null;
+  versionNo: number;
+  level: ChannelLevel;
+  updatedAt: Date;
+  /** Delivered rows by outcome (inserted, updated, unchanged, merged, conflict). */
+  lineage: Record<string, number>;
+  /** Art. 10: the record first reached the platform more than 7 working days after its formation. */
+  late: boolean;
+  /** Lower-channel deliveries whose content still differs from the current version. */
+  conflictPending: number;
+  /** The current version, personal data masked. */
+  data: RowData;
+}
+
+export interface ArchiveGroup {
+  catalogCode: string;
+  title: string;
+  records: ArchiveRecord[];
+}
+
+export interface SubjectArchive {
+  subjectCode: string;
+  groups: ArchiveGroup[];
+}
+
+interface CurrentRow {
+  recordId: number;
+  catalogCode: string;
+  businessKey: string;
+  level: ChannelLevel;
+  updatedAt: Date;
+  versionNo: number;
+  data: RowData;
+  contentHash: string;
+  catalogVersion: number;
+  formationDate: string | null;
+}
+
+interface FactRow extends LineageFact {
+  recordId: number;
+  late: boolean;
+  receivedAt: Date;
+}
+
+/**
+ * Art. 9: every current record of one subject, across all catalog entries, grouped by entry (in catalog
+ * order), newest formation date first. Three queries whatever the number of records.
+ */
+export async function subjectArchive(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  subjectCode: string,
+): Promise<SubjectArchive> {
+  const current: CurrentRow[] = await warehouse('records as r')
+    .join('record_versions as v', 'v.id', 'r.current_version_id')
+    .where('r.subject_code', subjectCode)
+    .orderBy([
+      { column: 'v.formation_date', order: 'desc', nulls: 'last' },
+      { column: 'r.id', order: 'desc' },
+    ])
+    .select(
+      'r.id as recordId',
+      'r.catalog_code as catalogCode',
+      'r.business_key as businessKey',
+      'r.level',
+      'r.updated_at as updatedAt',
+      'v.version_no as versionNo',
+      'v.data',
+      'v.content_hash as contentHash',
+      'v.catalog_version as catalogVersion',
+      'v.formation_date as formationDate',
+    );
+  const facts: FactRow[] = current.length
+    ? await warehouse('record_sources')
+        .whereIn(
+          'record_id',
+          current.map((row) => row.recordId),
+        )
+        .orderBy('id')
+        .select(
+          'id',
+          'record_id as recordId',
+          'outcome',
+          'provider_code as providerCode',
+          'level',
+          'content_hash as contentHash',
+          'late',
+          'received_at as receivedAt',
+        )
+    : [];
+  const factsByRecord = new Map<number, FactRow[]>();
+  for (const fact of facts) {
+    const list = factsByRecord.get(fact.recordId) ?? [];
+    list.push(fact);
+    factsByRecord.set(fact.recordId, list);
+  }
+  const groups = new Map<string, ArchiveGroup>();
+  for (const row of current) {
+    const entry = entryVersion(catalog, row.catalogCode, row.catalogVersion);
+    let group = groups.get(row.catalogCode);
+    if (!group) {
+      group = { catalogCode: row.catalogCode, title: entry?.title ?? row.catalogCode, records: [] };
+      groups.set(row.catalogCode, group);
+    }
+    const lineage = factsByRecord.get(row.recordId) ?? [];
+    group.records.push(archiveRecord(row, lineage, entry));
+  }
+  const order = [...new Set(catalog.entries.map((entry) => entry.code))];
+  const rank = (code: string) => (order.includes(code) ? order.indexOf(code) : order.length);
+  return {
+    subjectCode,
+    groups: [...groups.values()].sort((a, b) => rank(a.catalogCode) - rank(b.catalogCode)),
+  };
+}
+
+function archiveRecord(row: CurrentRow, lineage: FactRow[], entry: CatalogEntry | undefined): ArchiveRecord {
+  const counts: Record<string, number> = {};
+  for (const fact of lineage) counts[fact.outcome] = (counts[fact.outcome] ?? 0) + 1;
+  const first = [...lineage].sort(
+    (a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || a.id - b.id,
+  )[0];
+  const precedence = entry?.precedence ?? [...CHANNEL_LEVELS];
+  return {
+    recordId: row.recordId,
+    businessKey: keyWithoutSubject(row.businessKey, entry),
+    formationDate: row.formationDate,
+    versionNo: row.versionNo,
+    level: row.level,
+    updatedAt: row.updatedAt,
+    lineage: counts,
+    late: first?.late ?? false,
+    conflictPending: pendingDisagreements(lineage, row, precedence).length,
+    data: maskRow(entry, row.data),
+  };
+}
+
+/** The archive is one subject's already: its code (often a resident ID) need not repeat on every line. */
+function keyWithoutSubject(key: string, entry: CatalogEntry | undefined): string {
+  const parts = displayKey(key).split('|');
+  if (!entry) return parts.join('|');
+  const subjectFields = new Set(subjectCodeFields(entry));
+  return parts.filter((_, i) => !subjectFields.has(entry.businessKey[i] ?? '')).join('|');
+}
+
+export function entryVersion(catalog: Catalog, code: string, version: number): CatalogEntry | undefined {
+  const versions = catalog.entries.filter((entry) => entry.code === code);
+  return (
+    versions.find((entry) => entry.version === version) ?? versions.sort((a, b) => b.version - a.version)[0]
+  );
+}

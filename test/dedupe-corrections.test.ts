@@ -1,0 +1,168 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localFileUnit } from '../connectors/transports/local-file.ts';
+import type { ChannelLevel } from '../src/catalog/catalog-entry.ts';
+import { createCatalog } from '../src/catalog/load-catalog.ts';
+import { createLogger } from '../src/log/logger.ts';
+import { pendingDisagreements } from '../src/records/disagreements.ts';
+import { findRecords, recordHistory } from '../src/records/record-history.ts';
+import { ingestUnits } from '../src/run/ingest-files.ts';
+import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
+import { flatRejections, openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
+
+const RECEIVED = new Date('2026-11-20T10:00:00+08:00');
+const channel = (level: ChannelLevel, provider: string) => ({ level, provider, receivedAt: RECEIVED });
+const PROVINCE = channel('province', '113700000000000000');
+const CITY = channel('city', '113701000000000000');
+const COUNTY = channel('county', '113701020000000000');
+
+describe('corrections, re-deliveries, in-file duplicates and channel precedence', () => {
+  let fx: WarehouseFixture;
+  const rows = basePenalties(12, 66);
+  const row = (i: number) => rows[i] as PenaltyRow;
+  let n = 0;
+  const file = (list: PenaltyRow[]) => writeRows(fx.scratch, `delivery-${++n}.csv`, list);
+  const historyOf = async (i: number) => {
+    const [record] = await findRecords(fx.warehouse, row(i).行政处罚决定书文号!);
+    if (!record) throw new Error(`no record for row ${i}`);
+    const history = await recordHistory(fx.warehouse, record.id);
+    if (!history) throw new Error(`no history for record ${record.id}`);
+    const current = history.versions.at(-1)!;
+    const pending = pendingDisagreements(
+      history.sources,
+      { contentHash: current.contentHash, level: history.record.level },
+      ['province', 'city', 'county'],
+    );
+    return { ...history, current, pending };
+  };
+
+  beforeAll(async () => {
+    fx = await openWarehouseFixture('dedupe_corrections');
+  });
+  afterAll(async () => fx?.close());
+
+  it('an exact re-delivery from the same channel is unchanged and adds no version', async () => {
+    const first = await fx.ingest([file(rows.slice(0, 4))], PROVINCE);
+    expect(first.counts).toMatchObject({ read: 4, inserted: 4 });
+    const again = await fx.ingest([file(rows.slice(0, 4))], PROVINCE);
+    expect(again.counts).toMatchObject({ read: 4, unchanged: 4, inserted: 0, updated: 0, merged: 0 });
+    const history = await historyOf(0);
+    expect(history.versions).toHaveLength(1);
+    expect(history.sources.map((source) => source.outcome)).toEqual(['inserted', 'unchanged']);
+  });
+
+  it('a correction becomes a new version; the old version stays readable', async () => {
+    const corrected = edit(row(0), { 处罚内容: '罚款人民币2万元（更正）', '罚款金额（万元）': '2' });
+    const summary = await fx.ingest([file([corrected])], PROVINCE);
+    expect(summary.counts).toMatchObject({ read: 1, updated: 1 });
+    const history = await historyOf(0);
+    expect(history.versions.map((version) => version.versionNo)).toEqual([1, 2]);
+    expect(history.versions[0]?.data.CF_NR).toBe(row(0).处罚内容);
+    expect(history.current.data).toMatchObject({ CF_NR: '罚款人民币2万元（更正）', CF_NR_FK: 2 });
+    expect(history.record.currentVersionId).toBe(history.current.id);
+  });
+
+  it('a re-delivery typed differently (brackets, date and number formats, spaces) is unchanged', async () => {
+    const retyped = edit(row(1), {
+      行政处罚决定书文号: ` ${row(1).行政处罚决定书文号!.replace('〔', '（').replace('〕', '）')}`,
+      处罚决定日期: row(1).处罚决定日期!.replace(/-0?/g, '/'),
+      '罚款金额（万元）': `${Number(row(1)['罚款金额（万元）']).toFixed(6)}`,
+      违法事实: row(1).违法事实!.replace(/，/g, ' , '),
+    });
+    const summary = await fx.ingest([file([retyped])], PROVINCE);
+    expect(summary.counts).toMatchObject({ read: 1, unchanged: 1 });
+  });
+
+  it('in one file: an exact repeat is unchanged, the same key with other content is rejected naming the first row', async () => {
+    const repeat = row(4);
+    const clash = edit(row(4), {
+      行政处罚决定书文号: row(4).行政处罚决定书文号!.replace('〔', '【').replace('〕', '】'),
+      处罚内容: '罚款人民币9万元',
+    });
+    const summary = await fx.ingest([file([row(4), row(5), repeat, clash])], PROVINCE);
+    expect(summary.counts).toMatchObject({ read: 4, inserted: 2, unchanged: 1, rejected: 1 });
+    expect(await flatRejections(fx.warehouse, summary.runId)).toEqual([[5, '*', 'duplicate-key-in-batch']]);
+    const [rejection] = await fx.warehouse('rejections').where({ run_id: summary.runId });
+    expect(rejection.errors[0]).toMatchObject({ value: '2' });
+    expect(rejection.errors[0].message).toContain('第2行');
+    expect((await historyOf(4)).sources.map((source) => source.outcome)).toEqual(['inserted', 'unchanged']);
+  });
+
+  it('county below city: differing county content is a conflict, equal content merges', async () => {
+    const city = await fx.ingest([file([row(6)])], CITY);
+    const differing = edit(row(6), { 处罚内容: '警告（县级录入）' });
+    const county = await fx.ingest([file([differing])], COUNTY);
+    expect([city.counts.inserted, county.counts.conflict]).toEqual([1, 1]);
+    const countyAgrees = await fx.ingest([file([row(6)])], COUNTY);
+    expect(countyAgrees.counts).toMatchObject({ merged: 1 });
+    const cityAgain = await fx.ingest([file([row(6)])], CITY);
+    expect(cityAgain.counts).toMatchObject({ unchanged: 1 });
+    const history = await historyOf(6);
+    expect(history.versions).toHaveLength(1);
+    expect(history.record.level).toBe('city');
+    expect(history.sources.find((source) => source.outcome === 'conflict')?.conflictData?.CF_NR).toBe(
+      '警告（县级录入）',
+    );
+    // The county's latest delivery agrees with the current version: nothing pending.
+    expect(history.pending).toEqual([]);
+  });
+
+  it('a city delivery equal to a city-level record and a higher province push raise the level', async () => {
+    await fx.ingest([file([row(7)])], CITY);
+    const province = await fx.ingest([file([row(7)])], PROVINCE);
+    expect(province.counts).toMatchObject({ merged: 1 });
+    const history = await historyOf(7);
+    expect(history.record.level).toBe('province');
+    expect(history.versions).toHaveLength(1);
+  });
+
+  it('a conflict stays pending until the province corrects to the city content', async () => {
+    await fx.ingest([file([row(8)])], PROVINCE);
+    const cityVersion = edit(row(8), {
+      处罚内容: '罚款人民币0.5万元（市级复核）',
+      '罚款金额（万元）': '0.50',
+    });
+    const conflict = await fx.ingest([file([cityVersion])], CITY);
+    expect(conflict.counts).toMatchObject({ conflict: 1 });
+    let history = await historyOf(8);
+    expect(history.current.data.CF_NR).toBe(row(8).处罚内容);
+    expect(history.pending.map((source) => source.level)).toEqual(['city']);
+
+    const provinceCorrection = edit(cityVersion, { '罚款金额（万元）': '0.5' });
+    const correction = await fx.ingest([file([provinceCorrection])], PROVINCE);
+    expect(correction.counts).toMatchObject({ updated: 1 });
+    history = await historyOf(8);
+    expect(history.current.data).toMatchObject({ CF_NR: '罚款人民币0.5万元（市级复核）', CF_NR_FK: 0.5 });
+    expect(history.pending).toEqual([]);
+    // The city re-delivering its content now merges with the province's version.
+    const cityAgain = await fx.ingest([file([cityVersion])], CITY);
+    expect(cityAgain.counts).toMatchObject({ merged: 1 });
+  });
+
+  it('precedence is configurable per catalog entry: with city first, a province difference is the conflict', async () => {
+    const entry = fx.catalog.resolve('xzcf', '2026-11-20');
+    const cityFirst = createCatalog([{ ...entry, precedence: ['city', 'province', 'county'] }]);
+    const logger = createLogger({ logFile: path.join(fx.scratch, 'precedence.log'), console: false });
+    const ingest = async (list: PenaltyRow[], level: ChannelLevel, provider: string) =>
+      ingestUnits(
+        fx.warehouse,
+        cityFirst,
+        {
+          units: [await localFileUnit(file(list), RECEIVED)],
+          catalog: 'xzcf',
+          providerCode: provider,
+          level,
+          encoding: 'auto',
+        },
+        logger,
+      );
+    await ingest([row(9)], 'city', CITY.provider);
+    const province = await ingest([edit(row(9), { 处罚内容: '省级版本' })], 'province', PROVINCE.provider);
+    expect(province.counts).toMatchObject({ conflict: 1, updated: 0 });
+    const city = await ingest([edit(row(9), { 处罚内容: '市级更正' })], 'city', CITY.provider);
+    expect(city.counts).toMatchObject({ updated: 1 });
+    const history = await historyOf(9);
+    expect(history.current.data.CF_NR).toBe('市级更正');
+    expect(history.record.level).toBe('city');
+  });
+});
