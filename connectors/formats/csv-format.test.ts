@@ -14,8 +14,7 @@ describe('csv delimiters', () => {
     ['tab', '\t'],
     ['pipe', '|'],
   ])('auto-detects the %s from the header line', async (_name, delimiter) => {
-    const text =
-      ['名称', '代码', '金额'].join(delimiter) + '\n' + ['甲公司', '"9,1;|"', '"1,5"'].join(delimiter);
+    const text = `${['名称', '代码', '金额'].join(delimiter)}\n${['甲公司', '"9,1;|"', '"1,5"'].join(delimiter)}`;
     const { header, rows } = await readAll(csvFormat, utf8(`${text}\n`));
     expect(header).toEqual(['名称', '代码', '金额']);
     expect(rows[0]?.cells).toEqual(['甲公司', '9,1;|', '1,5']);
