@@ -1,6 +1,7 @@
 import type { Format, TransportFactory } from './contracts.ts';
 import { csvFormat } from './formats/csv-format.ts';
 import { xlsxFormat } from './formats/xlsx-format.ts';
+import { dropFolderTransport } from './transports/drop-folder.ts';
 
 /** Every format, listed by hand: no folder scanning. */
 export const FORMATS: Readonly<Record<string, Format>> = {
@@ -9,7 +10,9 @@ export const FORMATS: Readonly<Record<string, Format>> = {
 };
 
 /** Every transport type a pipeline file may name, listed by hand. */
-export const TRANSPORTS: Readonly<Record<string, TransportFactory<never>>> = {};
+export const TRANSPORTS: Readonly<Record<string, TransportFactory<never>>> = {
+  'drop-folder': dropFolderTransport,
+};
 
 /** The format for a file name by its extension, or undefined. */
 export function formatForFile(name: string): Format | undefined {
