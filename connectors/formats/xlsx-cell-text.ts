@@ -54,11 +54,19 @@ export function cellText(value: unknown, numFmt: string | undefined, date1904: b
   return { text: String(v), isNumber: false };
 }
 
-/** What Excel shows in a General cell: at most 15 significant digits, no float noise (0.1 + 0.2 → 0.3). */
+/**
+ * What Excel shows in a General cell: at most 15 significant digits, no float noise (0.1 + 0.2 → 0.3), and
+ * long integers written out with zeros where Excel dropped the digits (913701020000123456 → …123000).
+ */
 export function numberText(value: number): string {
   if (!Number.isFinite(value)) return String(value);
-  const rounded = Number(value.toPrecision(15));
-  return Number.isInteger(rounded) && Math.abs(rounded) < 1e21 ? BigInt(rounded).toString() : String(rounded);
+  const [mantissa = '', exponent = '0'] = value.toExponential(14).split('e');
+  const power = Number(exponent);
+  if (Number.isInteger(value) && power >= 15 && power < 21) {
+    const digits = mantissa.replace('-', '').replace('.', '');
+    return `${value < 0 ? '-' : ''}${digits.padEnd(power + 1, '0')}`;
+  }
+  return String(Number(value.toPrecision(15)));
 }
 
 /**

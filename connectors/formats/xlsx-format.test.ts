@@ -38,6 +38,7 @@ describe('excel serial dates', () => {
   it('shows numbers as Excel does: 15 significant digits, no exponent for long integers', () => {
     expect(numberText(0.1 + 0.2)).toBe('0.3');
     expect(numberText(913501000000000000)).toBe('913501000000000000');
+    expect(numberText(Number('913701020000123456'))).toBe('913701020000123000');
     expect(numberText(1.5)).toBe('1.5');
   });
 
