@@ -67,6 +67,12 @@ export interface SourceRow {
   readonly problem?: RowError;
   /** When this row reached the platform, if the channel knows it per row (a table's exchange timestamp). */
   readonly receivedAt?: Date;
+  /**
+   * Indexes of cells the source stored as numbers (Excel numeric cells), when the format knows. The format
+   * cannot tell which columns hold codes; the runner rejects a number in an identifier field, because Excel
+   * keeps only 15 significant digits and an 18-digit code stored as a number has already lost its tail.
+   */
+  readonly numberCells?: readonly number[];
 }
 
 /** A unit opened by a format: its header, then its rows in batches (one await per batch, not per row). */
@@ -82,8 +88,17 @@ export interface RowStream {
 export const ENCODINGS = ['auto', 'utf8', 'gb18030', 'utf16le', 'utf16be'] as const;
 export type Encoding = (typeof ENCODINGS)[number];
 
+export const DELIMITERS = ['auto', ',', ';', '\t', '|'] as const;
+export type Delimiter = (typeof DELIMITERS)[number];
+
 export interface FormatOptions {
   encoding: Encoding;
+  /** CSV: the field separator; `auto` (default) picks the one the header line uses most. */
+  delimiter?: Delimiter;
+  /** XLSX: the sheet, by name or 1-based index; default the first visible sheet with data. */
+  sheet?: string | number;
+  /** XLSX: the header's row number; default the fullest of the first rows (title rows above are skipped). */
+  headerRow?: number;
 }
 
 /** Turns bytes into rows. A CSV on SFTP and a CSV on disk share the same format. */

@@ -1,16 +1,21 @@
 import type { Format, TransportFactory } from './contracts.ts';
 import { csvFormat } from './formats/csv-format.ts';
+import { xlsxFormat } from './formats/xlsx-format.ts';
+import { dropFolderTransport } from './transports/drop-folder.ts';
 
 /** Every format, listed by hand: no folder scanning. */
 export const FORMATS: Readonly<Record<string, Format>> = {
   csv: csvFormat,
+  xlsx: xlsxFormat,
 };
 
 /** Every transport type a pipeline file may name, listed by hand. */
-export const TRANSPORTS: Readonly<Record<string, TransportFactory<never>>> = {};
+export const TRANSPORTS: Readonly<Record<string, TransportFactory<never>>> = {
+  'drop-folder': dropFolderTransport,
+};
 
 /** The format for a file name by its extension, or undefined. */
 export function formatForFile(name: string): Format | undefined {
   const extension = name.toLowerCase().split('.').pop() ?? '';
-  return { csv: csvFormat, txt: csvFormat, tsv: csvFormat }[extension];
+  return { csv: csvFormat, txt: csvFormat, tsv: csvFormat, xlsx: xlsxFormat }[extension];
 }

@@ -8,7 +8,7 @@ import {
   type RowStream,
   type SourceRow,
 } from '../contracts.ts';
-import { decodeText } from './decode-text.ts';
+import { decodeText, UNDECODABLE } from './decode-text.ts';
 
 const BATCH_ROWS = 2000;
 const MAX_QUEUED_BATCHES = 4;
@@ -22,7 +22,9 @@ export const csvFormat: Format = {
     const first = await chunks.next();
     const firstText = first.done ? '' : first.value;
     const text = Readable.from(prepend(firstText, chunks), { objectMode: false, encoding: 'utf8' });
-    const rows = parseRows(text, detectNewline(firstText));
+    const delimiter =
+      options.delimiter && options.delimiter !== 'auto' ? options.delimiter : detectDelimiter(firstText);
+    const rows = parseRows(text, detectNewline(firstText), delimiter, decoded.encoding);
     const iterator = rows[Symbol.asyncIterator]();
     const headerBatch = await iterator.next();
     const headerRow = headerBatch.done ? undefined : headerBatch.value.rows[0];
@@ -84,7 +86,12 @@ interface ParsedBatch {
 }
 
 /** Papaparse's step callback turned into an async stream of batches, pausing the parser when we lag. */
-function parseRows(text: Readable, newline: string): AsyncIterable<ParsedBatch> {
+function parseRows(
+  text: Readable,
+  newline: string,
+  delimiter: string,
+  encoding: string,
+): AsyncIterable<ParsedBatch> {
   const queue: ParsedBatch[] = [];
   let current: SourceRow[] = [];
   let rowNumber = 0;
@@ -105,6 +112,7 @@ function parseRows(text: Readable, newline: string): AsyncIterable<ParsedBatch> 
   };
   Papa.parse<string[]>(text as unknown as File, {
     newline: newline as Papa.ParseConfig['newline'],
+    delimiter,
     skipEmptyLines: false,
     step(results, stepParser) {
       rowNumber++;
@@ -121,6 +129,7 @@ function parseRows(text: Readable, newline: string): AsyncIterable<ParsedBatch> 
         return;
       }
       const malformed = results.errors.find((error) => error.type === 'Quotes');
+      const undecodable = cells.find((cell) => cell.includes(UNDECODABLE));
       current.push(
         malformed
           ? {
@@ -132,7 +141,9 @@ function parseRows(text: Readable, newline: string): AsyncIterable<ParsedBatch> 
                 message: `第${rowNumber}行的引号不成对或位置错误，请检查该行的双引号`,
               },
             }
-          : { rowNumber, cells },
+          : undecodable !== undefined
+            ? { rowNumber, cells, problem: undecodableProblem(rowNumber, cells, undecodable, encoding) }
+            : { rowNumber, cells },
       );
       line += 1 + countLineBreaks(cells);
       if (current.length >= BATCH_ROWS) flush();
@@ -169,6 +180,34 @@ function parseRows(text: Readable, newline: string): AsyncIterable<ParsedBatch> 
       }
     },
   };
+}
+
+function undecodableProblem(rowNumber: number, cells: string[], cell: string, encoding: string) {
+  return {
+    field: WHOLE_ROW,
+    code: 'undecodable-bytes',
+    message: `第${rowNumber}行第${cells.indexOf(cell) + 1}列含有无法按 ${encoding} 编码解码的字节（显示为 ${UNDECODABLE}），该行未入库：请确认文件编码（UTF-8 或 GB18030/GBK）后重新导出，或用 --encoding 指定编码`,
+    value: cell,
+  };
+}
+
+const DELIMITER_CANDIDATES = [',', '\t', ';', '|'] as const;
+
+/** The separator the header line uses most (outside quotes); a comma when it has none of them. */
+export function detectDelimiter(text: string): string {
+  const counts = new Map<string, number>(DELIMITER_CANDIDATES.map((candidate) => [candidate, 0]));
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && (c === '\n' || c === '\r')) break;
+    else if (!quoted && counts.has(c)) counts.set(c, (counts.get(c) ?? 0) + 1);
+  }
+  let best = ',';
+  for (const candidate of DELIMITER_CANDIDATES) {
+    if ((counts.get(candidate) ?? 0) > (counts.get(best) ?? 0)) best = candidate;
+  }
+  return best;
 }
 
 function countLineBreaks(cells: string[]): number {

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { type Encoding, FileFormatError } from '../contracts.ts';
+import type { Encoding } from '../contracts.ts';
 
 type ConcreteEncoding = Exclude<Encoding, 'auto'>;
 const DECODER_LABEL: Record<ConcreteEncoding, string> = {
@@ -17,8 +17,9 @@ export interface DecodedText {
 }
 
 /**
- * Decodes strictly: an undecodable byte is a FileFormatError naming its offset, never a silent U+FFFD.
- * `auto`: a BOM decides; else valid UTF-8 in the first 64 KiB means UTF-8; else GB18030 (which also reads GBK).
+ * Decodes the bytes; an undecodable byte becomes U+FFFD, which the format turns into a rejection of the
+ * row holding it (`undecodable-bytes`), so one bad byte costs one row, not the file, and is never loaded.
+ * `auto`: a BOM decides; else the first 64 KiB decide between UTF-8 and GB18030 (which also reads GBK).
  */
 export async function decodeText(input: Readable, requested: Encoding): Promise<DecodedText> {
   const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -35,28 +36,15 @@ export async function decodeText(input: Readable, requested: Encoding): Promise<
   const encoding = requested === 'auto' ? detectEncoding(head) : requested;
   const bomLength = byteOrderMarkLength(head, encoding);
   async function* chunks(): AsyncGenerator<string> {
-    const decoder = new TextDecoder(DECODER_LABEL[encoding], { fatal: true, ignoreBOM: true });
-    let offset = 0;
-    const decode = (bytes: Buffer, stream: boolean) => {
-      try {
-        return decoder.decode(bytes, { stream });
-      } catch {
-        throw new FileFormatError(
-          'undecodable-bytes',
-          `文件第${offset + 1}字节附近的内容无法按 ${encoding} 编码解码，请确认文件编码（UTF-8 或 GB18030/GBK）后重新导出，或用 --encoding 指定编码`,
-        );
-      }
-    };
+    const decoder = new TextDecoder(DECODER_LABEL[encoding], { fatal: false, ignoreBOM: true });
     try {
-      yield decode(head.subarray(bomLength), true);
-      offset += head.length;
+      yield decoder.decode(head.subarray(bomLength), { stream: true });
       if (!ended) {
         for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-          yield decode(next.value, true);
-          offset += next.value.length;
+          yield decoder.decode(next.value, { stream: true });
         }
       }
-      yield decode(Buffer.alloc(0), false);
+      yield decoder.decode();
     } finally {
       await iterator.return?.();
     }
@@ -68,14 +56,22 @@ export function detectEncoding(head: Buffer): ConcreteEncoding {
   if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return 'utf8';
   if (head[0] === 0xff && head[1] === 0xfe) return 'utf16le';
   if (head[0] === 0xfe && head[1] === 0xff) return 'utf16be';
-  try {
-    // `stream: true` tolerates a character cut in half at the end of the sample.
-    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
-    return 'utf8';
-  } catch {
-    return 'gb18030';
+  // Real GBK text read as UTF-8 is mostly invalid sequences; real UTF-8 with a damaged byte here and there
+  // is still overwhelmingly valid multi-byte characters: decide on the ratio, not on the first bad byte.
+  // `stream: true` keeps a character cut in half at the end of the sample from counting as bad.
+  const sample = new TextDecoder('utf-8').decode(head, { stream: true });
+  let bad = 0;
+  let nonAscii = 0;
+  for (let i = 0; i < sample.length; i++) {
+    const c = sample.charCodeAt(i);
+    if (c === 0xfffd) bad++;
+    else if (c > 0x7f) nonAscii++;
   }
+  return bad === 0 || nonAscii >= 10 * bad ? 'utf8' : 'gb18030';
 }
+
+/** The replacement character a decoder puts where bytes could not be decoded. */
+export const UNDECODABLE = '\uFFFD';
 
 function byteOrderMarkLength(head: Buffer, encoding: ConcreteEncoding): number {
   if (encoding === 'utf8') return head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;

@@ -1,4 +1,4 @@
-import type { Encoding, SourceUnit } from '../../connectors/contracts.ts';
+import type { Encoding, FormatOptions, SourceUnit } from '../../connectors/contracts.ts';
 import { formatForFile } from '../../connectors/registry.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
@@ -18,6 +18,7 @@ export interface IngestRequest {
   providerCode: string;
   level: ChannelLevel;
   encoding: Encoding;
+  formatOptions?: Omit<FormatOptions, 'encoding'>;
   kind?: RunKind;
   validatorOptions?: ValidatorOptions;
   onUnitStart?: (unit: SourceUnit) => void;
@@ -99,7 +100,10 @@ async function loadOne(
     return failedUnit(
       warehouse,
       file,
-      new UnitFailure('unsupported-format', `不支持的文件类型 .${extension}：${unit.name}（支持 .csv）`),
+      new UnitFailure(
+        'unsupported-format',
+        `不支持的文件类型 .${extension}：${unit.name}（支持 .csv .txt .tsv .xlsx，及装有这些文件的 .zip .gz）`,
+      ),
     );
   }
   let entry: CatalogEntry;
@@ -113,6 +117,7 @@ async function loadOne(
     unit,
     format,
     encoding: request.encoding,
+    ...(request.formatOptions ? { formatOptions: request.formatOptions } : {}),
     entry,
     providerCode: request.providerCode,
     level: request.level,

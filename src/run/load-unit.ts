@@ -1,4 +1,4 @@
-import type { Encoding, Format, SourceRow, SourceUnit } from '../../connectors/contracts.ts';
+import type { Encoding, Format, FormatOptions, SourceRow, SourceUnit } from '../../connectors/contracts.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import { matchHeaders } from '../catalog/match-headers.ts';
 import { canonicalJson } from '../dedupe/content-hash.ts';
@@ -7,6 +7,7 @@ import { mergeStaged } from '../load/merge-staged.ts';
 import { COPY_INTO_STAGE, createStageTable, rejectedLine, validLine } from '../load/stage-table.ts';
 import { isRealIsoDate, todayInShanghai } from '../normalize/parse-date.ts';
 import type { NormalizedRow, ValidatorOptions } from '../validate/compile-validator.ts';
+import { numberStoredCodeCheck } from '../validate/number-stored-codes.ts';
 import { isWarning } from '../validate/row-error.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { withUnitTransaction } from '../warehouse/unit-session.ts';
@@ -28,6 +29,8 @@ export interface UnitRequest {
   /** How to read the unit's bytes; not needed for units that give rows. */
   format: Format | undefined;
   encoding: Encoding;
+  /** Delimiter, sheet, header row: how to read the unit beyond its encoding. */
+  formatOptions?: Omit<FormatOptions, 'encoding'>;
   entry: CatalogEntry;
   providerCode: string;
   level: ChannelLevel;
@@ -65,7 +68,10 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
     return await withUnitTransaction(warehouse, async (session) => {
       const sourceFileId = await startSourceFile(session, file);
       const compiled = compileEntry(request.entry, request.validatorOptions);
-      const opened = await openUnitRows(request.unit, request.format, request.encoding);
+      const opened = await openUnitRows(request.unit, request.format, {
+        ...request.formatOptions,
+        encoding: request.encoding,
+      });
       const { rows } = opened;
       const match = matchHeaders(request.entry, rows.header);
       if (match.problems.length > 0) {
@@ -163,10 +169,13 @@ function rowStager(
     code === undefined ? undefined : compiled.normalizers.get(code),
   );
   const rawKeys = columns.map((code, i) => code ?? header[i] ?? `column_${i + 1}`);
+  const numberStoredCodes = numberStoredCodeCheck(compiled.entry, columns);
   return (row) => {
     const raw: Record<string, string> = {};
     for (let i = 0; i < row.cells.length; i++) raw[rawKeys[i] ?? `column_${i + 1}`] = row.cells[i] ?? '';
     if (row.problem) return rejectedLine(row.rowNumber, raw, [row.problem]);
+    const lostDigits = numberStoredCodes(row);
+    if (lostDigits.length > 0) return rejectedLine(row.rowNumber, raw, lostDigits);
     const data: NormalizedRow = {};
     for (let i = 0; i < columns.length; i++) {
       const code = columns[i];

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
-import type { Encoding, Format, RowStream, SourceUnit } from '../../connectors/contracts.ts';
+import type { Format, FormatOptions, RowStream, SourceUnit } from '../../connectors/contracts.ts';
 import { UnitFailure } from './unit-failure.ts';
 
 export interface OpenedUnit {
@@ -15,7 +15,7 @@ export interface OpenedUnit {
 export async function openUnitRows(
   unit: SourceUnit,
   format: Format | undefined,
-  encoding: Encoding,
+  options: FormatOptions,
 ): Promise<OpenedUnit> {
   if (unit.rows) {
     const rows = await unit.rows();
@@ -33,7 +33,7 @@ export async function openUnitRows(
     },
   });
   input.on('error', (error) => hashing.destroy(error));
-  const rows = await format.open(input.pipe(hashing), { encoding });
+  const rows = await format.open(input.pipe(hashing), options);
   let digest: string | undefined;
   return {
     rows,

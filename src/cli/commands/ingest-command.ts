@@ -1,7 +1,13 @@
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import { ENCODINGS, type Encoding, type SourceUnit } from '../../../connectors/contracts.ts';
-import { localFileUnit } from '../../../connectors/transports/local-file.ts';
+import {
+  DELIMITERS,
+  type Delimiter,
+  ENCODINGS,
+  type Encoding,
+  type SourceUnit,
+} from '../../../connectors/contracts.ts';
+import { unitsForFile } from '../../../connectors/transports/archive-units.ts';
 import { CHANNEL_LEVELS, type ChannelLevel } from '../../catalog/catalog-entry.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { writeRejectionsCsv } from '../../report/rejections-csv.ts';
@@ -16,6 +22,9 @@ interface IngestOptions {
   provider: string;
   level: ChannelLevel;
   encoding: Encoding;
+  delimiter: Delimiter | 'tab';
+  sheet?: string;
+  headerRow?: string;
   receivedAt?: string;
   allowPilotCodes?: boolean;
   json?: boolean;
@@ -25,7 +34,7 @@ export function registerIngestCommand(program: Command): void {
   program
     .command('ingest')
     .description('validate files against a catalog entry and load them into the warehouse (one run)')
-    .argument('<files...>', 'CSV files to load')
+    .argument('<files...>', 'CSV/XLSX files to load, or .zip/.gz archives holding them')
     .requiredOption('--catalog <code>', 'catalog entry code or Chinese title, e.g. xzcf or 行政处罚')
     .requiredOption('--provider <code>', "the providing department's code (its unified social credit code)")
     .addOption(
@@ -34,6 +43,13 @@ export function registerIngestCommand(program: Command): void {
         .makeOptionMandatory(),
     )
     .addOption(new Option('--encoding <encoding>', 'file encoding').choices(ENCODINGS).default('auto'))
+    .addOption(
+      new Option('--delimiter <delimiter>', 'CSV field separator')
+        .choices([...DELIMITERS, 'tab'])
+        .default('auto'),
+    )
+    .option('--sheet <name|index>', 'XLSX: sheet name or 1-based index among visible sheets')
+    .option('--header-row <n>', 'XLSX: row number of the header (default: found below title rows)')
     .option(
       '--received-at <time>',
       'when the platform received the files (ISO date/time, Asia/Shanghai); default now',
@@ -43,10 +59,11 @@ export function registerIngestCommand(program: Command): void {
     .action(async (files: string[], options: IngestOptions) => {
       const { config, logger } = commandContext();
       const receivedAt = parseReceivedAt(options.receivedAt);
+      const readOptions = formatOptions(options);
       const units: SourceUnit[] = [];
       for (const file of files) {
         try {
-          units.push(await localFileUnit(file, receivedAt));
+          units.push(...(await unitsForFile(file, receivedAt)));
         } catch (error) {
           throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
         }
@@ -63,6 +80,7 @@ export function registerIngestCommand(program: Command): void {
             providerCode: options.provider,
             level: options.level,
             encoding: options.encoding,
+            formatOptions: readOptions,
             validatorOptions: { allowPilotCodes: Boolean(options.allowPilotCodes) },
           },
           logger,
@@ -79,6 +97,18 @@ export function registerIngestCommand(program: Command): void {
       });
       process.exitCode = code;
     });
+}
+
+function formatOptions(options: IngestOptions) {
+  const headerRow = options.headerRow === undefined ? undefined : Number(options.headerRow);
+  if (headerRow !== undefined && !(Number.isInteger(headerRow) && headerRow > 0)) {
+    throw new UsageError(`--header-row ${options.headerRow} is not a row number: use e.g. 3`);
+  }
+  return {
+    delimiter: options.delimiter === 'tab' ? ('\t' as const) : options.delimiter,
+    ...(options.sheet === undefined ? {} : { sheet: options.sheet }),
+    ...(headerRow === undefined ? {} : { headerRow }),
+  };
 }
 
 function parseReceivedAt(text: string | undefined): Date | undefined {

@@ -1,0 +1,147 @@
+import { Readable } from 'node:stream';
+import iconv from 'iconv-lite';
+import { describe, expect, it } from 'vitest';
+import { FileFormatError } from '../contracts.ts';
+import { csvFormat, detectDelimiter } from './csv-format.ts';
+import { problems, readAll } from './read-all.test-support.ts';
+
+const utf8 = (text: string) => Buffer.from(text, 'utf8');
+
+describe('csv delimiters', () => {
+  it.each([
+    ['comma', ','],
+    ['semicolon', ';'],
+    ['tab', '\t'],
+    ['pipe', '|'],
+  ])('auto-detects the %s from the header line', async (_name, delimiter) => {
+    const text = `${['名称', '代码', '金额'].join(delimiter)}\n${['甲公司', '"9,1;|"', '"1,5"'].join(delimiter)}`;
+    const { header, rows } = await readAll(csvFormat, utf8(`${text}\n`));
+    expect(header).toEqual(['名称', '代码', '金额']);
+    expect(rows[0]?.cells).toEqual(['甲公司', '9,1;|', '1,5']);
+  });
+
+  it('ignores separators inside a quoted header cell', () => {
+    expect(detectDelimiter('"a;b;c";d,e,f\n')).toBe(',');
+    expect(detectDelimiter('no separators at all\n')).toBe(',');
+  });
+
+  it('uses a configured delimiter over the guess', async () => {
+    const { header, rows } = await readAll(csvFormat, utf8('a,b;c\n1,2;3\n'), { delimiter: ';' });
+    expect(header).toEqual(['a,b', 'c']);
+    expect(rows[0]?.cells).toEqual(['1,2', '3']);
+  });
+});
+
+describe('csv line endings and quoting', () => {
+  it.each([
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+    ['CR only (old Mac exports)', '\r'],
+  ])('reads %s files with embedded newlines in quotes and Excel row numbers', async (_name, eol) => {
+    const text = ['a,b', '1,"two', 'lines"', '3,4', ''].join(eol);
+    const { rows } = await readAll(csvFormat, utf8(text));
+    expect(rows.map((row) => [row.rowNumber, row.cells])).toEqual([
+      [2, ['1', `two${eol}lines`]],
+      [3, ['3', '4']],
+    ]);
+  });
+
+  it('rejects ragged rows as field-count naming the counts, skips and counts blank lines', async () => {
+    const { rows, blankLines } = await readAll(csvFormat, utf8('a,b,c\n1,2,3\n\n1,2\n\n1,2,3,4\n'));
+    expect(problems(rows)).toEqual([
+      [4, 'field-count'],
+      [6, 'field-count'],
+    ]);
+    expect(rows[1]?.problem?.message).toContain('有2列，表头有3列（缺少1列）');
+    expect(rows[2]?.problem?.message).toContain('有4列，表头有3列（多出1列）');
+    expect(blankLines).toBe(2);
+  });
+
+  it('fails the file on a trailing unterminated quote, naming the line', async () => {
+    const failure = readAll(csvFormat, utf8('a,b\n1,2\n3,"never closed\n4,5\n'));
+    await expect(failure).rejects.toBeInstanceOf(FileFormatError);
+    await expect(failure).rejects.toMatchObject({ code: 'unterminated-quote' });
+    await expect(failure).rejects.toThrow('文件第3行');
+  });
+});
+
+describe('csv encodings', () => {
+  const text = '名称,代码\n𠀀甲公司,91350100M000100Y43\n';
+
+  it.each([
+    ['utf16le', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])],
+    ['utf16be', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()])],
+    ['utf8', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), utf8(text)])],
+    ['utf8', utf8(text)],
+    ['gb18030', iconv.encode(text, 'gb18030')],
+  ])('detects %s and reads the same rows', async (encoding, bytes) => {
+    const read = await readAll(csvFormat, bytes);
+    expect(read.encoding).toBe(encoding);
+    expect(read.header).toEqual(['名称', '代码']);
+    expect(read.rows[0]?.cells).toEqual(['𠀀甲公司', '91350100M000100Y43']);
+  });
+
+  it('rejects only the row holding an undecodable byte, never loading a replacement character', async () => {
+    const bytes = Buffer.concat([
+      utf8('名称,代码\n甲公司,1\n乙'),
+      Buffer.from([0xff]),
+      utf8('公司,2\n丙公司,3\n'),
+    ]);
+    const { encoding, rows } = await readAll(csvFormat, bytes);
+    expect(encoding).toBe('utf8');
+    expect(problems(rows)).toEqual([[3, 'undecodable-bytes']]);
+    expect(rows[1]?.problem?.message).toContain('第3行第1列');
+    expect(rows.map((row) => row.cells[1])).toEqual(['1', '2', '3']);
+  });
+
+  it('does the same for a GB18030 file with a byte no GB18030 character uses', async () => {
+    const bytes = Buffer.concat([
+      iconv.encode('名称,代码\n甲公司,1\n', 'gb18030'),
+      Buffer.from([0xff]),
+      utf8(',2\n'),
+    ]);
+    const { encoding, rows } = await readAll(csvFormat, bytes);
+    expect(encoding).toBe('gb18030');
+    expect(problems(rows)).toEqual([[3, 'undecodable-bytes']]);
+  });
+
+  it('flags an odd trailing byte in UTF-16 as a row problem', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('a,b\n1,2\n3,4', 'utf16le'),
+      Buffer.from([0x41]),
+    ]);
+    const { rows } = await readAll(csvFormat, bytes);
+    expect(problems(rows)).toEqual([[3, 'undecodable-bytes']]);
+  });
+});
+
+describe('csv size', () => {
+  it('reads a 1 MB field intact', async () => {
+    const big = '违'.repeat(1024 * 1024);
+    const { rows } = await readAll(csvFormat, utf8(`a,b\n1,"${big}"\n2,x\n`));
+    expect(rows.map((row) => row.cells[1]?.length)).toEqual([big.length, 1]);
+  });
+
+  it('streams ~100 MB of rows without holding them: heap stays flat', async () => {
+    const line = `91350100M000100Y43,${'某某市市场监督管理局行政处罚决定书'.repeat(4)},2026-03-05,1.5\n`;
+    const lineBytes = Buffer.byteLength(line);
+    const lines = Math.ceil((100 * 1024 * 1024) / lineBytes);
+    const chunk = Buffer.from(line.repeat(1000));
+    async function* generate() {
+      yield Buffer.from('代码,内容,日期,金额\n');
+      for (let i = 0; i < lines / 1000; i++) yield chunk;
+    }
+    global.gc?.();
+    const before = process.memoryUsage().heapUsed;
+    let count = 0;
+    let peak = 0;
+    const opened = await csvFormat.open(Readable.from(generate()), { encoding: 'auto' });
+    for await (const batch of opened.batches) {
+      count += batch.length;
+      peak = Math.max(peak, process.memoryUsage().heapUsed);
+    }
+    expect(count).toBe(Math.ceil(lines / 1000) * 1000);
+    expect(peak - before).toBeLessThan(100 * 1024 * 1024);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * Excel cell values as the text a person sees, the way the CSV path sees them: dates as ISO dates, numbers
+ * with Excel's 15 significant digits, rich text and formulas (cached result) as their text.
+ */
+
+const DAY_MS = 86_400_000;
+/** Day 0 of the 1900 date system once Excel's fictitious 1900-02-29 (serial 60) is accounted for. */
+const EPOCH_1900 = Date.UTC(1899, 11, 30);
+/** Serial 0 of the 1904 date system (Mac Excel) is serial 1462 of the 1900 system. */
+const OFFSET_1904 = 1462;
+/** Serial of 1970-01-01 in the 1900 system: exceljs converts serials to Dates with it. */
+const UNIX_EPOCH_SERIAL = 25_569;
+
+export interface CellText {
+  text: string;
+  /** The cell holds a number (not a date): codes stored this way have lost digits. */
+  isNumber: boolean;
+}
+
+/** The shapes exceljs gives a cell's value. */
+type ExcelValue =
+  | null
+  | undefined
+  | string
+  | number
+  | boolean
+  | Date
+  | { richText: { text: string }[] }
+  | { formula?: string; sharedFormula?: string; result?: unknown }
+  | { error: string }
+  | { text: unknown; hyperlink: string };
+
+export function cellText(value: unknown, numFmt: string | undefined, date1904: boolean): CellText {
+  const v = value as ExcelValue;
+  if (v === null || v === undefined) return { text: '', isNumber: false };
+  if (typeof v === 'string') return { text: v, isNumber: false };
+  if (typeof v === 'number') {
+    if (isDateFormat(numFmt)) return { text: serialToIsoDate(v, date1904), isNumber: false };
+    return { text: numberText(v), isNumber: true };
+  }
+  if (typeof v === 'boolean') return { text: v ? 'TRUE' : 'FALSE', isNumber: false };
+  if (v instanceof Date) return { text: dateCellText(v, date1904), isNumber: false };
+  if ('richText' in v) return { text: v.richText.map((run) => run.text).join(''), isNumber: false };
+  if ('error' in v) return { text: v.error, isNumber: false };
+  if ('formula' in v || 'sharedFormula' in v) {
+    // A formula cell: what Excel last computed and stored is what the provider saw.
+    const result = v.result;
+    if (result !== null && typeof result === 'object' && 'error' in result) {
+      return { text: String((result as { error: unknown }).error), isNumber: false };
+    }
+    return cellText(result, numFmt, date1904);
+  }
+  if ('hyperlink' in v) return cellText(v.text, numFmt, date1904);
+  return { text: String(v), isNumber: false };
+}
+
+/**
+ * What Excel shows in a General cell: at most 15 significant digits, no float noise (0.1 + 0.2 → 0.3), and
+ * long integers written out with zeros where Excel dropped the digits (913701020000123456 → …123000).
+ */
+export function numberText(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const [mantissa = '', exponent = '0'] = value.toExponential(14).split('e');
+  const power = Number(exponent);
+  if (Number.isInteger(value) && power >= 15 && power < 21) {
+    const digits = mantissa.replace('-', '').replace('.', '');
+    return `${value < 0 ? '-' : ''}${digits.padEnd(power + 1, '0')}`;
+  }
+  return String(Number(value.toPrecision(15)));
+}
+
+/**
+ * An Excel serial as `YYYY-MM-DD` (with ` HH:MM:SS` when it has a time). In the 1900 system serial 60 is
+ * 1900-02-29, a day that never existed (Lotus 1-2-3's leap-year bug, kept by Excel): it comes out as
+ * `1900-02-29` so the validator rejects it as an impossible date instead of it silently moving a day.
+ */
+export function serialToIsoDate(serial: number, date1904: boolean): string {
+  let whole = Math.floor(serial);
+  let seconds = Math.round((serial - whole) * 86_400);
+  if (seconds >= 86_400) {
+    whole += 1;
+    seconds = 0;
+  }
+  let day: string;
+  if (!date1904 && whole === 60) day = '1900-02-29';
+  else {
+    const days = date1904 ? whole + OFFSET_1904 : whole < 60 ? whole + 1 : whole;
+    day = new Date(EPOCH_1900 + days * DAY_MS).toISOString().slice(0, 10);
+  }
+  if (seconds === 0) return day;
+  const hh = String(Math.floor(seconds / 3600)).padStart(2, '0');
+  const mm = String(Math.floor((seconds % 3600) / 60)).padStart(2, '0');
+  const ss = String(seconds % 60).padStart(2, '0');
+  return `${day} ${hh}:${mm}:${ss}`;
+}
+
+/** exceljs turned a date cell's serial into a Date with a plain formula; take the serial back and convert it. */
+function dateCellText(date: Date, date1904: boolean): string {
+  const serial = UNIX_EPOCH_SERIAL + date.getTime() / DAY_MS - (date1904 ? OFFSET_1904 : 0);
+  return serialToIsoDate(Math.round(serial * 86_400) / 86_400, date1904);
+}
+
+/** Excel's rule: a number format with y/m/d/h/s outside quotes and brackets shows a date. */
+export function isDateFormat(numFmt: string | undefined): boolean {
+  if (!numFmt) return false;
+  const bare = numFmt.replace(/\[[^\]]*]/g, '').replace(/"[^"]*"/g, '');
+  return /[ymdhs]/i.test(bare.replace(/General/gi, ''));
+}

@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import iconv from 'iconv-lite';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { SourceUnit } from '../contracts.ts';
+import { unitsForFile } from './archive-units.ts';
+import { writeZip } from './zip-fixture.test-support.ts';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'archive-units-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function content(unit: SourceUnit): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of unit.open?.() ?? []) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+describe('archives as units', () => {
+  it('makes each zip entry a unit named archive!entry, skipping folders', async () => {
+    const file = path.join(dir, 'delivery.zip');
+    await writeZip(file, { '处罚.csv': 'a\n1\n', 'sub/': '', 'sub/许可.xlsx': 'x' });
+    const units = await unitsForFile(file);
+    expect(units.map((unit) => unit.name)).toEqual(['delivery.zip!处罚.csv', 'delivery.zip!sub/许可.xlsx']);
+    expect(await content(units[0] as SourceUnit)).toBe('a\n1\n');
+  });
+
+  it('reads GBK entry names written without the UTF-8 flag', async () => {
+    const file = path.join(dir, 'gbk.zip');
+    await writeZip(file, { '处罚.csv': 'a\n' }, { '处罚.csv': iconv.encode('处罚.csv', 'gbk') });
+    expect((await unitsForFile(file)).map((unit) => unit.name)).toEqual(['gbk.zip!处罚.csv']);
+  });
+
+  it('refuses entries that climb out of the archive, with a clear error, and keeps the others', async () => {
+    const file = path.join(dir, 'evil.zip');
+    await writeZip(file, {
+      '../../etc/x.csv': 'a\n',
+      '/abs.csv': 'a\n',
+      'C:\\win.csv': 'a\n',
+      'ok.csv': 'a\n',
+    });
+    const units = await unitsForFile(file);
+    expect(units.map((unit) => unit.name)).toEqual([
+      'evil.zip!../../etc/x.csv',
+      'evil.zip!/abs.csv',
+      'evil.zip!C:\\win.csv',
+      'evil.zip!ok.csv',
+    ]);
+    for (const unit of units.slice(0, 3)) {
+      await expect(content(unit)).rejects.toMatchObject({ code: 'unsafe-archive-entry' });
+    }
+    await expect(content(units[0] as SourceUnit)).rejects.toThrow('上级目录（..）或绝对路径');
+    expect(await content(units[3] as SourceUnit)).toBe('a\n');
+  });
+
+  it('unpacks a .gz into one unit named after its content', async () => {
+    const file = path.join(dir, '处罚.csv.gz');
+    writeFileSync(file, gzipSync('a\n1\n'));
+    const [unit] = await unitsForFile(file);
+    expect(unit?.name).toBe('处罚.csv.gz!处罚.csv');
+    expect(await content(unit as SourceUnit)).toBe('a\n1\n');
+  });
+
+  it('fails a corrupt archive as a file error', async () => {
+    const gz = path.join(dir, 'broken.csv.gz');
+    writeFileSync(gz, 'not gzip');
+    const [unit] = await unitsForFile(gz);
+    await expect(content(unit as SourceUnit)).rejects.toMatchObject({ code: 'corrupt-archive' });
+    const zip = path.join(dir, 'broken.zip');
+    writeFileSync(zip, 'not zip');
+    await expect(unitsForFile(zip)).rejects.toMatchObject({ code: 'corrupt-archive' });
+  });
+});

@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SourceUnit } from '../contracts.ts';
+import { type DropFolderConfig, dropFolderTransport } from './drop-folder.ts';
+import { writeZip } from './zip-fixture.test-support.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'drop-folder-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+const at = (...parts: string[]) => path.join(dir, ...parts);
+const list = (...parts: string[]) => (existsSync(at(...parts)) ? readdirSync(at(...parts)).sort() : []);
+
+async function poll(config: Partial<DropFolderConfig> = {}, loaded: Set<string> = new Set()) {
+  const transport = dropFolderTransport.create({ directory: dir, ...config }, { stagingDir: dir, env: {} });
+  const units: SourceUnit[] = [];
+  for await (const unit of transport.poll({ alreadyLoaded: async (hash) => loaded.has(hash) }))
+    units.push(unit);
+  return { transport, units, names: units.map((unit) => unit.name) };
+}
+
+describe('drop folder with done-markers', () => {
+  it('takes only files with a marker, received at their mtime, and files them with their markers', async () => {
+    writeFileSync(at('a.csv'), 'x\n1\n');
+    writeFileSync(at('a.csv.ok'), '');
+    writeFileSync(at('b.csv'), 'x\n2\n');
+    writeFileSync(at('c.xlsx'), 'not really');
+    writeFileSync(at('c.xlsx.done'), '');
+    writeFileSync(at('notes.doc'), 'ignored');
+    writeFileSync(at('notes.doc.ok'), '');
+    const mtime = new Date('2026-11-20T02:00:00Z');
+    utimesSync(at('a.csv'), mtime, mtime);
+    const { transport, units, names } = await poll();
+    expect(names).toEqual(['a.csv', 'c.xlsx']);
+    expect(units[0]?.receivedAt).toEqual(mtime);
+    expect(units[0]?.sha256).toBe(sha('x\n1\n'));
+    await transport.settle(units[0] as SourceUnit, 'loaded');
+    await transport.settle(units[1] as SourceUnit, 'failed');
+    expect(list()).toEqual(['b.csv', 'failed', 'notes.doc', 'notes.doc.ok', 'processed']);
+    expect(list('processed')).toEqual(['a.csv', 'a.csv.ok']);
+    expect(list('failed')).toEqual(['c.xlsx', 'c.xlsx.done']);
+  });
+
+  it('honours configured marker suffixes and glob', async () => {
+    writeFileSync(at('a.csv'), 'x\n');
+    writeFileSync(at('a.csv.ok'), '');
+    writeFileSync(at('b.txt'), 'x\n');
+    writeFileSync(at('b.txt.ready'), '');
+    const { names } = await poll({ markerSuffixes: ['.ready'], glob: '*.txt' });
+    expect(names).toEqual(['b.txt']);
+  });
+});
+
+describe('drop folder without markers', () => {
+  it('takes a file only when its size did not change between two listings', async () => {
+    writeFileSync(at('done.csv'), 'x\n1\n');
+    writeFileSync(at('growing.csv'), 'x\n');
+    const timer = setInterval(() => appendFileSync(at('growing.csv'), '1\n'), 20);
+    try {
+      const { names } = await poll({ markerSuffixes: [], stableSizeMs: 300 });
+      expect(names).toEqual(['done.csv']);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+});
+
+describe('drop folder and the sha256 ledger', () => {
+  it('never yields content already loaded, even renamed, and files it as processed', async () => {
+    writeFileSync(at('renamed.csv'), 'x\n1\n');
+    writeFileSync(at('renamed.csv.ok'), '');
+    writeFileSync(at('same-twice.csv'), 'x\n3\n');
+    writeFileSync(at('same-twice.csv.ok'), '');
+    writeFileSync(at('same-twice-copy.csv'), 'x\n3\n');
+    writeFileSync(at('same-twice-copy.csv.ok'), '');
+    const { names } = await poll({}, new Set([sha('x\n1\n')]));
+    expect(names).toEqual(['same-twice-copy.csv']);
+    expect(list('processed')).toEqual([
+      'renamed.csv',
+      'renamed.csv.ok',
+      'same-twice.csv',
+      'same-twice.csv.ok',
+    ]);
+  });
+
+  it('takes a changed file under an old name as a new delivery and files it beside the old one', async () => {
+    writeFileSync(at('daily.csv'), 'x\n1\n');
+    writeFileSync(at('daily.csv.ok'), '');
+    const first = await poll();
+    await first.transport.settle(first.units[0] as SourceUnit, 'loaded');
+    writeFileSync(at('daily.csv'), 'x\n2\n');
+    writeFileSync(at('daily.csv.ok'), '');
+    const second = await poll({}, new Set([sha('x\n1\n')]));
+    expect(second.names).toEqual(['daily.csv']);
+    await second.transport.settle(second.units[0] as SourceUnit, 'loaded');
+    expect(list('processed')).toEqual(['daily.2.csv', 'daily.csv', 'daily.csv.2.ok', 'daily.csv.ok']);
+  });
+});
+
+describe('drop folder archives', () => {
+  it('yields each zip entry and files the archive once all its entries settled', async () => {
+    await writeZip(at('batch.zip'), { 'a.csv': 'x\n1\n', 'sub/b.csv': 'x\n2\n' });
+    writeFileSync(at('batch.zip.ok'), '');
+    const { transport, units, names } = await poll();
+    expect(names).toEqual(['batch.zip!a.csv', 'batch.zip!sub/b.csv']);
+    expect(units.map((unit) => unit.sha256)).toEqual([sha('x\n1\n'), sha('x\n2\n')]);
+    await transport.settle(units[0] as SourceUnit, 'loaded');
+    expect(list()).toContain('batch.zip');
+    await transport.settle(units[1] as SourceUnit, 'failed');
+    expect(list('failed')).toEqual(['batch.zip', 'batch.zip.ok']);
+  });
+});
