@@ -1,5 +1,6 @@
 import type { Format, TransportFactory } from './contracts.ts';
 import { csvFormat } from './formats/csv-format.ts';
+import { tableTransportFactory } from './transports/table-transport.ts';
 
 /** Every format, listed by hand: no folder scanning. */
 export const FORMATS: Readonly<Record<string, Format>> = {
@@ -7,7 +8,9 @@ export const FORMATS: Readonly<Record<string, Format>> = {
 };
 
 /** Every transport type a pipeline file may name, listed by hand. */
-export const TRANSPORTS: Readonly<Record<string, TransportFactory<never>>> = {};
+export const TRANSPORTS: Readonly<Record<string, TransportFactory<never>>> = {
+  table: tableTransportFactory,
+};
 
 /** The format for a file name by its extension, or undefined. */
 export function formatForFile(name: string): Format | undefined {
