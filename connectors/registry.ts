@@ -1,5 +1,6 @@
 import type { Format, TransportFactory } from './contracts.ts';
 import { csvFormat } from './formats/csv-format.ts';
+import { sftpTransportFactory } from './transports/sftp-transport.ts';
 import { tableTransportFactory } from './transports/table-transport.ts';
 
 /** Every format, listed by hand: no folder scanning. */
@@ -9,6 +10,7 @@ export const FORMATS: Readonly<Record<string, Format>> = {
 
 /** Every transport type a pipeline file may name, listed by hand. */
 export const TRANSPORTS: Readonly<Record<string, TransportFactory<never>>> = {
+  sftp: sftpTransportFactory,
   table: tableTransportFactory,
 };
 
