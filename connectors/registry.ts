@@ -1,5 +1,6 @@
 import type { Format, TransportFactory } from './contracts.ts';
 import { csvFormat } from './formats/csv-format.ts';
+import { httpTransportFactory } from './transports/http-transport.ts';
 import { sftpTransportFactory } from './transports/sftp-transport.ts';
 import { tableTransportFactory } from './transports/table-transport.ts';
 
@@ -10,6 +11,7 @@ export const FORMATS: Readonly<Record<string, Format>> = {
 
 /** Every transport type a pipeline file may name, listed by hand. */
 export const TRANSPORTS: Readonly<Record<string, TransportFactory<never>>> = {
+  http: httpTransportFactory,
   sftp: sftpTransportFactory,
   table: tableTransportFactory,
 };

@@ -2,6 +2,8 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { TransportError } from './retry-with-backoff.ts';
 
+export { cellText } from './cell-text.ts';
+
 // Timestamps, dates, bigints and decimals arrive as the database's own text: a cursor read back as a JS Date
 // would lose microseconds, and the next batch would repeat or skip rows sharing the millisecond.
 const RAW_TEXT_TYPES = new Set([
@@ -58,15 +60,6 @@ export function connectSource(url: string): Knex {
     'invalid-source-url',
     `source database protocol ${parsed.protocol} is not supported (postgres://, mysql:// or mariadb://)`,
   );
-}
-
-/** A cell as text, the way a CSV export of the table would show it. */
-export function cellText(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (Buffer.isBuffer(value)) return value.toString('utf8');
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
 }
 
 /**

@@ -68,13 +68,14 @@ export function describeTransportContract(harness: ContractHarness): void {
       expect(second.units).toEqual([]);
     });
 
-    it('yields only new deliveries after earlier ones were loaded', async () => {
+    // A page-based interface re-serves a page that gained rows, so only the new rows must end `inserted`.
+    it('loads a later delivery without touching what earlier runs loaded', async () => {
       const { transport, deliver } = await open();
       await deliver(penaltyRows(6, `c${++tag}`));
       await pollAndIngest(fx, transport);
       await deliver(penaltyRows(4, `c${++tag}`));
       const { summary } = await pollAndIngest(fx, transport);
-      expect(summary?.counts).toMatchObject({ read: 4, inserted: 4 });
+      expect(summary?.counts).toMatchObject({ inserted: 4, updated: 0, conflict: 0, rejected: 0 });
     });
 
     it('never yields a delivery that is still being written', async (context) => {
