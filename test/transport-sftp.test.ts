@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceUnit } from '../connectors/contracts.ts';
@@ -167,6 +167,22 @@ describe('SFTP drops: failures', () => {
       'renamed-copy.csv',
     ]);
     await transport.close();
+  });
+
+  it('with stable-size completeness, leaves a file that is still growing', async () => {
+    const file = drop(server, 'growing', 'upload.csv', penaltyRows(2, 'growing'), false);
+    // A slow upload: the file keeps growing for as long as the poll runs.
+    const writer = setInterval(() => appendFileSync(file, '\n'), 20);
+    const transport = sftpTransportFactory.create(
+      sftpConfig(server, '/growing', { completeness: { stableForMs: 300 } }),
+      transportContext(fx, ENV),
+    );
+    try {
+      expect((await pollAndIngest(fx, transport)).units).toEqual([]);
+    } finally {
+      clearInterval(writer);
+      await transport.close();
+    }
   });
 
   it('with stable-size completeness, takes a file whose size did not change between two listings', async () => {

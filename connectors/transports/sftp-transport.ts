@@ -83,10 +83,8 @@ export class SftpTransport implements Transport {
     const target =
       outcome === 'loaded' ? (this.config.processedDir ?? 'processed') : (this.config.failedDir ?? 'failed');
     const targetDir = path.posix.resolve(this.config.remoteDir, target);
-    const marker =
-      'marker' in (this.config.completeness ?? {})
-        ? (this.config.completeness as { marker: string }).marker
-        : undefined;
+    const completeness = this.config.completeness;
+    const marker = completeness && 'marker' in completeness ? completeness.marker : undefined;
     await this.connection.run(`move ${name} to ${targetDir}`, async (client) => {
       if (!(await client.exists(targetDir))) await client.mkdir(targetDir, true);
       await moveAside(client, this.config.remoteDir, name, targetDir);
