@@ -48,6 +48,8 @@ export interface TransportContext {
   stagingDir: string;
   /** Secrets come from here (variables or files named by them), never from pipeline files. */
   env: NodeJS.ProcessEnv;
+  /** The saved watermark of an incremental source (table transports), read from the warehouse by the runner. */
+  readWatermark?(source: string): Promise<unknown>;
 }
 
 /** Creates transports of one type from a pipeline file's `transport` section. */

@@ -2,6 +2,9 @@ import type { Format, TransportFactory } from './contracts.ts';
 import { csvFormat } from './formats/csv-format.ts';
 import { xlsxFormat } from './formats/xlsx-format.ts';
 import { dropFolderTransport } from './transports/drop-folder.ts';
+import { httpTransportFactory } from './transports/http-transport.ts';
+import { sftpTransportFactory } from './transports/sftp-transport.ts';
+import { tableTransportFactory } from './transports/table-transport.ts';
 
 /** Every format, listed by hand: no folder scanning. */
 export const FORMATS: Readonly<Record<string, Format>> = {
@@ -12,6 +15,9 @@ export const FORMATS: Readonly<Record<string, Format>> = {
 /** Every transport type a pipeline file may name, listed by hand. */
 export const TRANSPORTS: Readonly<Record<string, TransportFactory<never>>> = {
   'drop-folder': dropFolderTransport,
+  http: httpTransportFactory,
+  sftp: sftpTransportFactory,
+  table: tableTransportFactory,
 };
 
 /** The format for a file name by its extension, or undefined. */

@@ -1,0 +1,83 @@
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+import { TransportError } from './retry-with-backoff.ts';
+
+export { cellText } from './cell-text.ts';
+
+// Timestamps, dates, bigints and decimals arrive as the database's own text: a cursor read back as a JS Date
+// would lose microseconds, and the next batch would repeat or skip rows sharing the millisecond.
+const RAW_TEXT_TYPES = new Set([
+  pg.types.builtins.TIMESTAMP,
+  pg.types.builtins.TIMESTAMPTZ,
+  pg.types.builtins.DATE,
+  pg.types.builtins.INT8,
+  pg.types.builtins.NUMERIC,
+]);
+
+/** A knex connection to the source (前置库) database named by a URL; PostgreSQL or MySQL/MariaDB. */
+export function connectSource(url: string): Knex {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TransportError('invalid-source-url', 'the source database URL is not a URL');
+  }
+  const pool = { min: 0, max: 2 };
+  if (parsed.protocol === 'postgres:' || parsed.protocol === 'postgresql:') {
+    return knexFactory({
+      client: 'pg',
+      connection: {
+        connectionString: url,
+        application_name: 'credit-etl-source',
+        types: {
+          getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+            RAW_TEXT_TYPES.has(oid)
+              ? (value: string) => value
+              : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+        },
+      } as Knex.PgConnectionConfig,
+      pool,
+    });
+  }
+  if (parsed.protocol === 'mysql:' || parsed.protocol === 'mariadb:') {
+    return knexFactory({
+      client: 'mysql2',
+      connection: {
+        host: parsed.hostname,
+        port: Number(parsed.port || 3306),
+        user: decodeURIComponent(parsed.username),
+        password: decodeURIComponent(parsed.password),
+        database: decodeURIComponent(parsed.pathname.slice(1)),
+        charset: 'utf8mb4',
+        dateStrings: true,
+        supportBigNumbers: true,
+        bigNumberStrings: true,
+      },
+      pool,
+    });
+  }
+  throw new TransportError(
+    'invalid-source-url',
+    `source database protocol ${parsed.protocol} is not supported (postgres://, mysql:// or mariadb://)`,
+  );
+}
+
+/**
+ * A database timestamp's text (`2026-11-20 10:00:00.123456`, optionally with `+08`/`+08:00`/`Z`) as a Date;
+ * zone-less times are in `timezone`. Undefined when it is not a timestamp.
+ */
+export function parseDatabaseTime(text: string, timezone: string): Date | undefined {
+  const match =
+    /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(
+      text.trim(),
+    );
+  if (!match) return undefined;
+  const [, date, time = '00:00:00', fraction = '', zone] = match;
+  let offset = timezone;
+  if (zone === 'Z') offset = 'Z';
+  else if (zone) offset = zone.length === 3 ? `${zone}:00` : `${zone.slice(0, 3)}:${zone.slice(-2)}`;
+  const parsed = new Date(
+    `${date}T${time.length === 5 ? `${time}:00` : time}${fraction.slice(0, 4)}${offset}`,
+  );
+  return Number.isNaN(parsed.getTime()) ? undefined : parsed;
+}

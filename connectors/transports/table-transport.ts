@@ -1,0 +1,192 @@
+import type { Knex } from 'knex';
+import { advanceWatermark } from '../../src/run/watermark-ledger.ts';
+import type {
+  PollOptions,
+  RowStream,
+  SourceRow,
+  SourceUnit,
+  Transport,
+  TransportContext,
+  TransportFactory,
+} from '../contracts.ts';
+import { TransportError } from './retry-with-backoff.ts';
+import { readSecret } from './secret-from-env.ts';
+import { checkTableConfig, TABLE_CONFIG_SCHEMA, type TableTransportConfig } from './table-config.ts';
+import { cellText, connectSource, parseDatabaseTime } from './table-source.ts';
+
+/** A keyset position: the last (cursor, tie-breaker) pair loaded. */
+export interface KeysetPosition {
+  cursor: string | number;
+  tie?: string | number;
+}
+
+/**
+ * 库表交换: pulls a 前置库 table or view in keyset order by (cursor, tie-breaker). Each unit is one batch,
+ * `(after, upTo]`; its `beforeCommit` moves the watermark from `after` to `upTo` inside the load transaction,
+ * so a crash between batches resumes exactly after the last committed one.
+ */
+export const tableTransportFactory: TransportFactory<TableTransportConfig> = {
+  type: 'table',
+  configSchema: TABLE_CONFIG_SCHEMA,
+  create(config, context) {
+    checkTableConfig(config);
+    const url = readSecret({ env: config.urlEnv }, context.env, 'table transport: source database URL');
+    return new TableTransport(config, connectSource(url ?? ''), context);
+  },
+};
+
+class TableTransport implements Transport {
+  readonly type = 'table';
+  private readonly key: string;
+  private readonly batchSize: number;
+  private readonly pageSize: number;
+  private readonly sourceColumns: string[];
+
+  constructor(
+    private readonly config: TableTransportConfig,
+    private readonly db: Knex,
+    private readonly context: TransportContext,
+  ) {
+    this.key = config.watermark ?? `table:${config.table}`;
+    this.batchSize = config.batchSize ?? 5000;
+    this.pageSize = Math.min(config.pageSize ?? 1000, this.batchSize);
+    this.sourceColumns = Object.keys(config.columns);
+  }
+
+  async *poll(options: PollOptions): AsyncIterable<SourceUnit> {
+    if (!this.context.readWatermark) {
+      throw new TransportError('no-watermark-store', 'table transport needs readWatermark in its context');
+    }
+    let after = checkPosition(await this.context.readWatermark(this.key), this.key);
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const upTo = await this.batchEnd(after);
+      if (!upTo) return;
+      yield this.unit(after, upTo);
+      after = upTo;
+    }
+  }
+
+  /** Rows of a table are not files: nothing to move aside; the watermark records what was loaded. */
+  async settle(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  /** The position of the batch's last row: the batchSize-th row after `after`, else the last row there is. */
+  private async batchEnd(after: KeysetPosition | undefined): Promise<KeysetPosition | undefined> {
+    const { column, tieBreaker } = this.config.cursor;
+    const keys = (query: Knex.QueryBuilder) =>
+      this.afterPosition(query.from(this.config.table).whereNotNull(column), after).select({
+        k0: column,
+        ...(tieBreaker ? { k1: tieBreaker } : {}),
+      });
+    const ascending = [{ column }, ...(tieBreaker ? [{ column: tieBreaker }] : [])];
+    const descending = ascending.map((order) => ({ ...order, order: 'desc' }));
+    const nth = await keys(this.db.queryBuilder())
+      .orderBy(ascending)
+      .offset(this.batchSize - 1)
+      .limit(1);
+    const row = nth[0] ?? (await keys(this.db.queryBuilder()).orderBy(descending).limit(1))[0];
+    return row ? positionOf(row, tieBreaker !== undefined) : undefined;
+  }
+
+  private afterPosition(query: Knex.QueryBuilder, after: KeysetPosition | undefined): Knex.QueryBuilder {
+    if (!after) return query;
+    const { column, tieBreaker } = this.config.cursor;
+    if (!tieBreaker || after.tie === undefined) return query.where(column, '>', after.cursor);
+    return query.where((outer) =>
+      outer
+        .where(column, '>', after.cursor)
+        .orWhere((inner) => inner.where(column, '=', after.cursor).andWhere(tieBreaker, '>', after.tie!)),
+    );
+  }
+
+  private notAfter(query: Knex.QueryBuilder, upTo: KeysetPosition): Knex.QueryBuilder {
+    const { column, tieBreaker } = this.config.cursor;
+    if (!tieBreaker || upTo.tie === undefined) return query.where(column, '<=', upTo.cursor);
+    return query.where((outer) =>
+      outer
+        .where(column, '<', upTo.cursor)
+        .orWhere((inner) => inner.where(column, '=', upTo.cursor).andWhere(tieBreaker, '<=', upTo.tie!)),
+    );
+  }
+
+  private unit(after: KeysetPosition | undefined, upTo: KeysetPosition): SourceUnit {
+    const label = (position: KeysetPosition | undefined) =>
+      position ? [position.cursor, position.tie].filter((part) => part !== undefined).join(' #') : 'start';
+    return {
+      name: `${this.config.table} (${label(after)} … ${label(upTo)}]`,
+      receivedAt: new Date(),
+      rows: async () => this.rowStream(after, upTo),
+      beforeCommit: (session) => advanceWatermark(session, this.key, after, upTo),
+    };
+  }
+
+  private rowStream(after: KeysetPosition | undefined, upTo: KeysetPosition): RowStream {
+    const header = this.sourceColumns.map((column) => this.config.columns[column] ?? column);
+    return {
+      header,
+      encoding: 'utf8',
+      batches: this.pages(after, upTo),
+      stats: () => ({ blankLines: 0 }),
+    };
+  }
+
+  /** The batch's rows in keyset pages of pageSize: memory holds one page, whatever the batch size. */
+  private async *pages(after: KeysetPosition | undefined, upTo: KeysetPosition): AsyncIterable<SourceRow[]> {
+    const { column, tieBreaker } = this.config.cursor;
+    const timezone = this.config.timezone ?? '+08:00';
+    const selected: Record<string, string> = { k0: column };
+    if (tieBreaker) selected.k1 = tieBreaker;
+    if (this.config.receivedAtColumn) selected.r0 = this.config.receivedAtColumn;
+    this.sourceColumns.forEach((name, i) => {
+      selected[`c${i}`] = name;
+    });
+    const order = [{ column }, ...(tieBreaker ? [{ column: tieBreaker }] : [])];
+    let position = after;
+    let rowNumber = 0;
+    for (;;) {
+      const query = this.notAfter(this.afterPosition(this.db.from(this.config.table), position), upTo);
+      const rows: Record<string, unknown>[] = await query
+        .select(selected)
+        .orderBy(order)
+        .limit(this.pageSize);
+      if (rows.length === 0) return;
+      yield rows.map((row) => {
+        const received = row.r0 == null ? undefined : parseDatabaseTime(cellText(row.r0), timezone);
+        rowNumber++;
+        return {
+          rowNumber,
+          cells: this.sourceColumns.map((_, i) => cellText(row[`c${i}`])),
+          ...(received ? { receivedAt: received } : {}),
+        };
+      });
+      position = positionOf(rows[rows.length - 1]!, tieBreaker !== undefined);
+      if (rows.length < this.pageSize) return;
+    }
+  }
+}
+
+function positionOf(row: Record<string, unknown>, withTie: boolean): KeysetPosition {
+  const value = (cell: unknown) => (typeof cell === 'number' ? cell : cellText(cell));
+  return withTie ? { cursor: value(row.k0), tie: value(row.k1) } : { cursor: value(row.k0) };
+}
+
+function checkPosition(saved: unknown, key: string): KeysetPosition | undefined {
+  if (saved === undefined || saved === null) return undefined;
+  const position = saved as Partial<KeysetPosition>;
+  const scalar = (value: unknown) => typeof value === 'string' || typeof value === 'number';
+  if (
+    typeof saved !== 'object' ||
+    !scalar(position.cursor) ||
+    (position.tie !== undefined && !scalar(position.tie))
+  ) {
+    throw new TransportError(
+      'invalid-watermark',
+      `watermark ${key} is not a keyset position: ${JSON.stringify(saved)}`,
+    );
+  }
+  return position as KeysetPosition;
+}
