@@ -37,17 +37,23 @@ export function rejectionSheet(
   name: string,
   columns: EntryColumns,
   masker: ReportMasker,
+  options: { template?: boolean } = {},
 ): RejectionSheet {
-  const headers = [...LEADING_HEADERS, ...columns.titles];
+  // A re-upload template holds exactly the catalog headers, so the file can be delivered again as it is.
+  const leadingHeaders = options.template ? [] : LEADING_HEADERS;
+  const headers = [...leadingHeaders, ...columns.titles];
   const sheet = workbook.addWorksheet(sheetName(name), { views: [{ state: 'frozen', ySplit: 1 }] });
-  sheet.columns = headers.map((header, i) => ({ key: `c${i}`, width: columnWidth(header, i) }));
+  sheet.columns = headers.map((header, i) => ({
+    key: `c${i}`,
+    width: columnWidth(header, options.template ? i + 2 : i),
+  }));
   sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: headers.length } };
   const header = sheet.addRow(headers);
   header.eachCell((cell) => {
     cell.style = HEADER_STYLE;
   });
   header.commit();
-  const leading = LEADING_HEADERS.length;
+  const leading = leadingHeaders.length;
   let rows = 0;
   return {
     get rows() {
@@ -59,12 +65,14 @@ export function rejectionSheet(
         spreadsheetSafe(masker.cell(catalogCode, code, rejection.raw[code] ?? '')),
       );
       const codes = [...new Set(rejection.errors.map((error) => error.code))].join(', ');
-      const row = sheet.addRow([spreadsheetSafe(rejection.file), rejection.rowNumber, codes, ...cells]);
+      const row = sheet.addRow(
+        options.template ? cells : [spreadsheetSafe(rejection.file), rejection.rowNumber, codes, ...cells],
+      );
       const notes = new Map<number, string[]>();
       for (const error of rejection.errors) {
         const index = columns.codes.indexOf(error.field);
         // A whole-row problem (or a field the sheet lacks) is marked on the row number.
-        const column = index >= 0 ? leading + index + 1 : 2;
+        const column = index >= 0 ? leading + index + 1 : options.template ? 1 : 2;
         const text = `${error.code}：${masker.error(catalogCode, error).message}`;
         notes.set(column, [...(notes.get(column) ?? []), text]);
       }
