@@ -6,6 +6,7 @@ import { EXIT, UsageError } from '../exit-codes.ts';
 import { withWarehouse } from '../with-warehouse.ts';
 import { registerNoticeCommands } from './report-notice-command.ts';
 import { missingScope, rejectionScope, type ScopeOptions } from './report-options.ts';
+import { registerQualityCommand } from './report-quality-command.ts';
 
 export function registerReportCommand(program: Command): void {
   const report = program.command('report').description('reports for data engineers and providers');
@@ -43,4 +44,5 @@ export function registerReportCommand(program: Command): void {
       });
     });
   registerNoticeCommands(report);
+  registerQualityCommand(report);
 }
