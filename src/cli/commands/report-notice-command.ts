@@ -12,7 +12,8 @@ import { withWarehouse } from '../with-warehouse.ts';
 import { idOption, missingScope } from './report-options.ts';
 
 interface NoticeOptions {
-  provider: string;
+  provider?: string;
+  id?: string;
   run?: string;
   from?: string;
   to?: string;
@@ -29,7 +30,8 @@ export function registerNoticeCommands(report: Command): void {
     .description(
       'review notice (复核通知) for one provider: its rejected and conflicting rows, how to fix them, the deadline and a re-upload template',
     )
-    .requiredOption('--provider <code>', 'provider code')
+    .option('--provider <code>', 'provider code (a new notice)')
+    .option('--id <notice>', 'or: write an existing notice again, with its current status')
     .option('--run <id>', 'the run whose rows are covered')
     .option('--from <date>', 'or: first received date, YYYY-MM-DD (Asia/Shanghai)')
     .option('--to <date>', 'last received date, YYYY-MM-DD')
@@ -42,6 +44,7 @@ export function registerNoticeCommands(report: Command): void {
     .option('--unmasked', 'write resident ID numbers in clear (internal use only)')
     .option('--providers <file>', 'providers config', DEFAULT_PROVIDERS_FILE)
     .action(async (options: NoticeOptions) => {
+      if (options.id !== undefined) return rewriteNotice(idOption('--id', options.id), options);
       const scope = noticeScope(options);
       const workingDays = Number(options.workingDays);
       if (!Number.isInteger(workingDays) || workingDays < 0)
@@ -58,7 +61,7 @@ export function registerNoticeCommands(report: Command): void {
           return EXIT.usage;
         }
         const notice = await createNotice(warehouse, catalog, {
-          providerCode: options.provider,
+          providerCode: options.provider!,
           scope,
           workingDays,
         });
@@ -106,7 +109,30 @@ export function registerNoticeCommands(report: Command): void {
     });
 }
 
+async function rewriteNotice(noticeId: number, options: NoticeOptions): Promise<void> {
+  if (options.provider || options.run || options.from || options.to)
+    throw new UsageError('--id writes an existing notice: leave out --provider, --run, --from and --to');
+  const { config, logger } = commandContext();
+  const catalog = await loadCatalog(config.catalogDir);
+  const providers = await loadProviders(options.providers);
+  process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+    const [state] = await noticeStates(warehouse, { noticeId });
+    if (!state) {
+      console.error(`notice ${noticeId} not found: see \`credit-etl report notices\``);
+      return EXIT.usage;
+    }
+    await writeNoticeXlsx(warehouse, catalog, providers, noticeId, options.out, {
+      unmasked: Boolean(options.unmasked),
+    });
+    console.log(
+      `notice ${noticeId}: ${state.status}, ${state.corrected}/${state.rows} corrected → ${options.out}`,
+    );
+    return EXIT.ok;
+  });
+}
+
 function noticeScope(options: NoticeOptions): ReportScope {
+  if (!options.provider) throw new UsageError('give --provider <code> for a new notice, or --id <notice>');
   if (options.run !== undefined) {
     if (options.from || options.to) throw new UsageError('give --run or --from/--to, not both');
     return { kind: 'run', runId: idOption('--run', options.run) };
