@@ -8,6 +8,7 @@ import { entryColumns, type ReportMasker } from './report-columns.ts';
 export interface NoticeRow extends RejectionRow {
   kind: 'rejected' | 'conflict';
   businessKey: string | null;
+  keyParts: Record<string, string> | null;
 }
 
 const PAGE = 2000;
@@ -38,6 +39,7 @@ export async function* noticeRows(
         'nr.source_file_id',
         'nr.row_number',
         'nr.business_key',
+        'nr.key_parts',
         'f.name as file',
         'f.run_id',
         'f.provider_code',
@@ -54,6 +56,7 @@ export async function* noticeRows(
         id: row.id,
         kind: row.kind,
         businessKey: row.business_key,
+        keyParts: row.key_parts,
         file: row.file,
         sourceFileId: row.source_file_id,
         runId: row.run_id,
@@ -101,17 +104,18 @@ function conflictErrors(
     });
 }
 
-/** The business key for people: parts joined by `|`, personal parts masked unless unmasked. */
-export function shownKey(
-  catalog: Catalog,
-  catalogCode: string,
-  key: string | null,
-  masker: ReportMasker,
-): string {
-  if (key === null) return '（无法确定）';
-  const entry = catalog.entries.find((candidate) => candidate.code === catalogCode);
-  return key
-    .split('\u001f')
-    .map((part, i) => masker.cell(catalogCode, entry?.businessKey[i] ?? '', part))
+/**
+ * The business key for people: parts joined by `|`, personal parts masked unless unmasked; a part that was
+ * in error (not used to match the correction) shows as `？`.
+ */
+export function shownKey(catalog: Catalog, row: NoticeRow, masker: ReportMasker): string {
+  const entry = catalog.entries.find((candidate) => candidate.code === row.catalogCode);
+  const fields = entry?.businessKey ?? [];
+  let parts: (string | undefined)[];
+  if (row.businessKey !== null) parts = row.businessKey.split('\u001f');
+  else if (row.keyParts !== null) parts = fields.map((_, i) => row.keyParts?.[String(i + 1)]);
+  else return '（无法确定）';
+  return parts
+    .map((part, i) => (part === undefined ? '？' : masker.cell(row.catalogCode, fields[i] ?? '', part)))
     .join('|');
 }

@@ -107,7 +107,7 @@ export async function writeNoticeXlsx(
             columns.title,
             row.file,
             row.rowNumber,
-            shownKey(catalog, row.catalogCode, row.businessKey, masker),
+            shownKey(catalog, row, masker),
             fieldTitle(columns, error.field),
             error.code,
             masker.error(row.catalogCode, error).message,
