@@ -1,11 +1,13 @@
 import type { Knex } from 'knex';
 import * as warehouse from './001-warehouse.ts';
 import * as catalogEntries from './002-catalog-entries.ts';
+import * as notices from './005-notices.ts';
 import * as watermarks from './006-watermarks.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
   ['001-warehouse', warehouse],
   ['002-catalog-entries', catalogEntries],
+  ['005-notices', notices],
   ['006-watermarks', watermarks],
 ];

@@ -3,11 +3,16 @@ import type { Catalog } from '../catalog/load-catalog.ts';
 import { maskPersonalData } from '../log/mask-personal-data.ts';
 import type { RowError } from '../validate/row-error.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { type ReportScope, whereInScope } from './report-scope.ts';
 
 export interface RejectionRow {
+  id: number;
   file: string;
+  sourceFileId: number;
+  runId: number;
   rowNumber: number;
   catalogCode: string;
+  providerCode: string;
   raw: Record<string, string>;
   errors: RowError[];
 }
@@ -15,21 +20,45 @@ export interface RejectionRow {
 const PAGE = 5000;
 
 /** A run's rejections in file and row order, read page by page (keyset) so memory stays flat. */
-export async function* rejectionsOfRun(warehouse: Warehouse, runId: number): AsyncGenerator<RejectionRow> {
+export function rejectionsOfRun(warehouse: Warehouse, runId: number): AsyncGenerator<RejectionRow> {
+  return rejectionsIn(warehouse, { kind: 'run', runId });
+}
+
+/** The rejections of a scope (optionally of one catalog entry) in id order, page by page (keyset). */
+export async function* rejectionsIn(
+  warehouse: Warehouse,
+  scope: ReportScope,
+  catalogCode?: string,
+): AsyncGenerator<RejectionRow> {
   let after = 0;
   for (;;) {
-    const page = await warehouse('rejections as r')
+    const query = warehouse('rejections as r')
       .join('source_files as f', 'f.id', 'r.source_file_id')
-      .where('r.run_id', runId)
       .andWhere('r.id', '>', after)
       .orderBy('r.id')
       .limit(PAGE)
-      .select('r.id', 'f.name as file', 'r.row_number', 'r.catalog_code', 'r.raw', 'r.errors');
+      .select(
+        'r.id',
+        'f.name as file',
+        'r.source_file_id',
+        'r.run_id',
+        'r.row_number',
+        'r.catalog_code',
+        'r.provider_code',
+        'r.raw',
+        'r.errors',
+      );
+    if (catalogCode) query.where('r.catalog_code', catalogCode);
+    const page = await whereInScope(query, scope);
     for (const row of page) {
       yield {
+        id: row.id,
         file: row.file,
+        sourceFileId: row.source_file_id,
+        runId: row.run_id,
         rowNumber: row.row_number,
         catalogCode: row.catalog_code,
+        providerCode: row.provider_code,
         raw: row.raw,
         errors: row.errors,
       };
@@ -37,6 +66,16 @@ export async function* rejectionsOfRun(warehouse: Warehouse, runId: number): Asy
     if (page.length < PAGE) return;
     after = page.at(-1).id;
   }
+}
+
+/** The catalog entries that have rejections in the scope, in code order. */
+export async function rejectedCatalogCodes(warehouse: Warehouse, scope: ReportScope): Promise<string[]> {
+  const query = warehouse('rejections as r')
+    .join('source_files as f', 'f.id', 'r.source_file_id')
+    .distinct('r.catalog_code')
+    .orderBy('r.catalog_code');
+  const rows: { catalog_code: string }[] = await whereInScope(query, scope);
+  return rows.map((row) => row.catalog_code);
 }
 
 /** Which fields hold personal data (x-personal or a resident-ID format), per catalog code. */

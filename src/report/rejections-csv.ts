@@ -2,10 +2,11 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fieldCodes } from '../catalog/catalog-entry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { maskIf, personalFieldsOf, rejectionsOfRun } from './rejection-rows.ts';
+import { rejectedCatalogCodes, rejectionsIn } from './rejection-rows.ts';
+import { type EntryColumns, entryColumns, fieldTitle, reportMasker } from './report-columns.ts';
+import type { ReportScope } from './report-scope.ts';
 import { csvLine } from './spreadsheet-safe.ts';
 
 export interface RejectionReportOptions {
@@ -20,19 +21,16 @@ export interface RejectionReportOptions {
 export async function writeRejectionsCsv(
   warehouse: Warehouse,
   catalog: Catalog,
-  runId: number,
+  scopeOrRunId: ReportScope | number,
   outFile: string,
   options: RejectionReportOptions = {},
 ): Promise<number> {
-  const catalogCodes = (
-    await warehouse('source_files').where({ run_id: runId }).distinct('catalog_code')
-  ).map((row: { catalog_code: string }) => row.catalog_code);
-  const entries = catalog.entries.filter((entry) => catalogCodes.includes(entry.code));
-  const columns = [...new Set(entries.flatMap((entry) => fieldCodes(entry)))];
-  const titles = columns.map(
-    (code) => entries.find((e) => e.schema.properties[code])?.schema.properties[code]?.title ?? code,
-  );
-  const isPersonal = personalFieldsOf(catalog);
+  const scope: ReportScope =
+    typeof scopeOrRunId === 'number' ? { kind: 'run', runId: scopeOrRunId } : scopeOrRunId;
+  const entries = (await rejectedCatalogCodes(warehouse, scope)).map((code) => entryColumns(catalog, code));
+  const columns = [...new Set(entries.flatMap((entry) => entry.codes))];
+  const titles = columns.map((code) => titleIn(entries, code));
+  const masker = reportMasker(catalog, Boolean(options.unmasked));
   await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
   const out = createWriteStream(outFile);
   const write = async (line: string) => {
@@ -40,26 +38,34 @@ export async function writeRejectionsCsv(
   };
   await write('\uFEFF');
   await write(
-    csvLine(['来源文件', '行号', '字段代码', '字段名称', '错误代码', '错误说明', '错误值', ...titles]),
+    csvLine([
+      '来源文件',
+      '行号',
+      '目录代码',
+      '字段代码',
+      '字段名称',
+      '错误代码',
+      '错误说明',
+      '错误值',
+      ...titles,
+    ]),
   );
   let lines = 0;
-  for await (const rejection of rejectionsOfRun(warehouse, runId)) {
-    const cells = columns.map((code) =>
-      maskIf(!options.unmasked && isPersonal(rejection.catalogCode, code), rejection.raw[code] ?? ''),
-    );
+  for await (const rejection of rejectionsIn(warehouse, scope)) {
+    const entry = entries.find((e) => e.catalogCode === rejection.catalogCode);
+    const cells = columns.map((code) => masker.cell(rejection.catalogCode, code, rejection.raw[code] ?? ''));
     for (const error of rejection.errors) {
-      const mask = !options.unmasked && isPersonal(rejection.catalogCode, error.field);
-      const fieldTitle =
-        titles[columns.indexOf(error.field)] ?? (error.field === '*' ? '（整行）' : error.field);
+      const shown = masker.error(rejection.catalogCode, error);
       await write(
         csvLine([
           rejection.file,
           String(rejection.rowNumber),
+          rejection.catalogCode,
           error.field,
-          fieldTitle,
+          entry ? fieldTitle(entry, error.field) : error.field,
           error.code,
-          maskIf(mask, error.message),
-          maskIf(mask, error.value ?? ''),
+          shown.message,
+          shown.value,
           ...cells,
         ]),
       );
@@ -69,4 +75,12 @@ export async function writeRejectionsCsv(
   out.end();
   await once(out, 'finish');
   return lines;
+}
+
+function titleIn(entries: EntryColumns[], code: string): string {
+  for (const entry of entries) {
+    const index = entry.codes.indexOf(code);
+    if (index >= 0) return entry.titles[index] ?? code;
+  }
+  return code;
 }

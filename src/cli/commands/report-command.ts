@@ -1,39 +1,48 @@
 import type { Command } from 'commander';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
-import { writeRejectionsCsv } from '../../report/rejections-csv.ts';
+import { rejectionFormatOf, writeRejectionReport } from '../../report/write-rejection-report.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { withWarehouse } from '../with-warehouse.ts';
+import { registerNoticeCommands } from './report-notice-command.ts';
+import { missingScope, rejectionScope, type ScopeOptions } from './report-options.ts';
+import { registerQualityCommand } from './report-quality-command.ts';
 
 export function registerReportCommand(program: Command): void {
   const report = program.command('report').description('reports for data engineers and providers');
   report
     .command('rejections')
     .description(
-      "a run's rejected rows: one line per error with field, code, Chinese message and the original cells",
+      'rejected rows of a run, a file, or a provider and date range: summary by error code and field, every row with its original cells',
     )
-    .requiredOption('--run <id>', 'run id (see `credit-etl runs list`)')
-    .requiredOption('--out <file.csv>', 'output file (.csv, UTF-8 with BOM for Excel)')
+    .option('--run <id>', 'run id (see `credit-etl runs list`)')
+    .option('--file <id>', 'source file id (see `credit-etl runs show <id>`)')
+    .option('--provider <code>', 'provider code, with --from and --to')
+    .option('--from <date>', 'first received date, YYYY-MM-DD (Asia/Shanghai)')
+    .option('--to <date>', 'last received date, YYYY-MM-DD (Asia/Shanghai)')
+    .requiredOption('--out <file>', 'output file: .xlsx, .csv (UTF-8 with BOM) or .json')
     .option('--unmasked', 'write resident ID numbers in clear (internal use only)')
-    .action(async (options: { run: string; out: string; unmasked?: boolean }) => {
-      const runId = Number(options.run);
-      if (!Number.isInteger(runId)) throw new UsageError(`--run ${options.run} is not a run id`);
-      if (!options.out.toLowerCase().endsWith('.csv'))
-        throw new UsageError(`--out ${options.out}: use a .csv file name`);
+    .action(async (options: ScopeOptions & { out: string; unmasked?: boolean }) => {
+      const scope = rejectionScope(options);
+      const format = rejectionFormatOf(options.out);
+      if (!format) throw new UsageError(`--out ${options.out}: use a .xlsx, .csv or .json file name`);
       const { config, logger } = commandContext();
       const catalog = await loadCatalog(config.catalogDir);
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
-        if (!(await warehouse('runs').where({ id: runId }).first())) {
-          console.error(`run ${runId} not found: see \`credit-etl runs list\``);
+        const missing = await missingScope(warehouse, scope);
+        if (missing) {
+          console.error(missing);
           return EXIT.usage;
         }
-        const lines = await writeRejectionsCsv(warehouse, catalog, runId, options.out, {
+        const count = await writeRejectionReport(warehouse, catalog, scope, options.out, format, {
           unmasked: Boolean(options.unmasked),
         });
         console.log(
-          `${lines} rejection line(s) written to ${options.out}${options.unmasked ? ' (UNMASKED: internal use only)' : ''}`,
+          `${count} rejection ${format === 'csv' ? 'line' : 'row'}(s) written to ${options.out}${options.unmasked ? ' (UNMASKED: internal use only)' : ''}`,
         );
         return EXIT.ok;
       });
     });
+  registerNoticeCommands(report);
+  registerQualityCommand(report);
 }

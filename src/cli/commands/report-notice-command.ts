@@ -1,0 +1,143 @@
+import type { Command } from 'commander';
+import { loadCatalog } from '../../catalog/load-catalog.ts';
+import { noticeStates, STATUS_TITLES } from '../../report/notice-status.ts';
+import { writeNoticeXlsx } from '../../report/notice-workbook.ts';
+import { createNotice, DEFAULT_NOTICE_WORKING_DAYS } from '../../report/notices.ts';
+import { DEFAULT_PROVIDERS_FILE, loadProviders } from '../../report/providers.ts';
+import { dateRangeProblem, type ReportScope } from '../../report/report-scope.ts';
+import { commandContext } from '../command-context.ts';
+import { EXIT, UsageError } from '../exit-codes.ts';
+import { formatTable } from '../format-table.ts';
+import { withWarehouse } from '../with-warehouse.ts';
+import { idOption, missingScope } from './report-options.ts';
+
+interface NoticeOptions {
+  provider?: string;
+  id?: string;
+  run?: string;
+  from?: string;
+  to?: string;
+  workingDays: string;
+  out: string;
+  unmasked?: boolean;
+  providers: string;
+}
+
+/** `report notice` (issue a review notice) and `report notices` (their computed status). */
+export function registerNoticeCommands(report: Command): void {
+  report
+    .command('notice')
+    .description(
+      'review notice (复核通知) for one provider: its rejected and conflicting rows, how to fix them, the deadline and a re-upload template',
+    )
+    .option('--provider <code>', 'provider code (a new notice)')
+    .option('--id <notice>', 'or: write an existing notice again, with its current status')
+    .option('--run <id>', 'the run whose rows are covered')
+    .option('--from <date>', 'or: first received date, YYYY-MM-DD (Asia/Shanghai)')
+    .option('--to <date>', 'last received date, YYYY-MM-DD')
+    .option(
+      '--working-days <n>',
+      'resubmission deadline in working days',
+      String(DEFAULT_NOTICE_WORKING_DAYS),
+    )
+    .requiredOption('--out <file.xlsx>', 'output workbook')
+    .option('--unmasked', 'write resident ID numbers in clear (internal use only)')
+    .option('--providers <file>', 'providers config', DEFAULT_PROVIDERS_FILE)
+    .action(async (options: NoticeOptions) => {
+      if (options.id !== undefined) return rewriteNotice(idOption('--id', options.id), options);
+      const scope = noticeScope(options);
+      const workingDays = Number(options.workingDays);
+      if (!Number.isInteger(workingDays) || workingDays < 0)
+        throw new UsageError(`--working-days ${options.workingDays}: use a whole number ≥ 0`);
+      if (!options.out.toLowerCase().endsWith('.xlsx'))
+        throw new UsageError(`--out ${options.out}: use a .xlsx file name`);
+      const { config, logger } = commandContext();
+      const catalog = await loadCatalog(config.catalogDir);
+      const providers = await loadProviders(options.providers);
+      process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+        const missing = await missingScope(warehouse, scope);
+        if (missing) {
+          console.error(missing);
+          return EXIT.usage;
+        }
+        const notice = await createNotice(warehouse, catalog, {
+          providerCode: options.provider!,
+          scope,
+          workingDays,
+        });
+        await writeNoticeXlsx(warehouse, catalog, providers, notice.id, options.out, {
+          unmasked: Boolean(options.unmasked),
+        });
+        console.log(
+          `notice ${notice.id}: ${notice.rows} row(s), resubmit by ${notice.deadline} (${workingDays} working days) → ${options.out}${options.unmasked ? ' (UNMASKED: internal use only)' : ''}`,
+        );
+        return EXIT.ok;
+      });
+    });
+  report
+    .command('notices')
+    .description(
+      'review notices with their status computed from later deliveries (open / partly corrected / closed)',
+    )
+    .option('--provider <code>', 'only this provider')
+    .option('--json', 'print JSON')
+    .action(async (options: { provider?: string; json?: boolean }) => {
+      const { config, logger } = commandContext();
+      process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+        const states = await noticeStates(
+          warehouse,
+          options.provider ? { providerCode: options.provider } : {},
+        );
+        if (options.json) console.log(JSON.stringify(states));
+        else
+          console.log(
+            formatTable(
+              ['notice', 'provider', 'issued', 'deadline', 'rows', 'corrected', 'status'],
+              states.map((s) => [
+                String(s.id),
+                s.providerCode,
+                s.issuedOn,
+                s.deadline,
+                String(s.rows),
+                String(s.corrected),
+                `${s.status} ${STATUS_TITLES[s.status]}`,
+              ]),
+            ),
+          );
+        return EXIT.ok;
+      });
+    });
+}
+
+async function rewriteNotice(noticeId: number, options: NoticeOptions): Promise<void> {
+  if (options.provider || options.run || options.from || options.to)
+    throw new UsageError('--id writes an existing notice: leave out --provider, --run, --from and --to');
+  const { config, logger } = commandContext();
+  const catalog = await loadCatalog(config.catalogDir);
+  const providers = await loadProviders(options.providers);
+  process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+    const [state] = await noticeStates(warehouse, { noticeId });
+    if (!state) {
+      console.error(`notice ${noticeId} not found: see \`credit-etl report notices\``);
+      return EXIT.usage;
+    }
+    await writeNoticeXlsx(warehouse, catalog, providers, noticeId, options.out, {
+      unmasked: Boolean(options.unmasked),
+    });
+    console.log(
+      `notice ${noticeId}: ${state.status}, ${state.corrected}/${state.rows} corrected → ${options.out}`,
+    );
+    return EXIT.ok;
+  });
+}
+
+function noticeScope(options: NoticeOptions): ReportScope {
+  if (!options.provider) throw new UsageError('give --provider <code> for a new notice, or --id <notice>');
+  if (options.run !== undefined) {
+    if (options.from || options.to) throw new UsageError('give --run or --from/--to, not both');
+    return { kind: 'run', runId: idOption('--run', options.run) };
+  }
+  const problem = dateRangeProblem(options.from, options.to);
+  if (problem) throw new UsageError(`${problem} (or give --run <id>)`);
+  return { kind: 'provider', providerCode: options.provider, from: options.from!, to: options.to! };
+}

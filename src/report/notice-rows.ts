@@ -1,0 +1,121 @@
+import type { Catalog } from '../catalog/load-catalog.ts';
+import type { RowError } from '../validate/row-error.ts';
+import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import type { RejectionRow } from './rejection-rows.ts';
+import { entryColumns, type ReportMasker } from './report-columns.ts';
+
+/** One row a notice covers, in the shape of a rejected row: conflicts list each differing field as an error. */
+export interface NoticeRow extends RejectionRow {
+  kind: 'rejected' | 'conflict';
+  businessKey: string | null;
+  keyParts: Record<string, string> | null;
+}
+
+const PAGE = 2000;
+
+/** The rows of a notice in order (keyset paging), optionally of one catalog entry. */
+export async function* noticeRows(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  noticeId: number,
+  catalogCode?: string,
+): AsyncGenerator<NoticeRow> {
+  let after = 0;
+  for (;;) {
+    const query = warehouse('notice_rows as nr')
+      .join('source_files as f', 'f.id', 'nr.source_file_id')
+      .leftJoin('rejections as rj', 'rj.id', 'nr.rejection_id')
+      .leftJoin('record_sources as s', 's.id', 'nr.record_source_id')
+      .leftJoin('records as r', 'r.id', 's.record_id')
+      .leftJoin('record_versions as cv', 'cv.id', 'r.current_version_id')
+      .where('nr.notice_id', noticeId)
+      .andWhere('nr.id', '>', after)
+      .orderBy('nr.id')
+      .limit(PAGE)
+      .select(
+        'nr.id',
+        'nr.kind',
+        'nr.catalog_code',
+        'nr.source_file_id',
+        'nr.row_number',
+        'nr.business_key',
+        'nr.key_parts',
+        'f.name as file',
+        'f.run_id',
+        'f.provider_code',
+        'rj.raw',
+        'rj.errors',
+        's.conflict_data',
+        'cv.data as current_data',
+      );
+    if (catalogCode) query.where('nr.catalog_code', catalogCode);
+    const page = await query;
+    for (const row of page) {
+      const conflict = row.kind === 'conflict';
+      yield {
+        id: row.id,
+        kind: row.kind,
+        businessKey: row.business_key,
+        keyParts: row.key_parts,
+        file: row.file,
+        sourceFileId: row.source_file_id,
+        runId: row.run_id,
+        rowNumber: row.row_number,
+        catalogCode: row.catalog_code,
+        providerCode: row.provider_code,
+        raw: conflict ? asText(row.conflict_data) : row.raw,
+        errors: conflict
+          ? conflictErrors(catalog, row.catalog_code, row.conflict_data ?? {}, row.current_data ?? {})
+          : row.errors,
+      };
+    }
+    if (page.length < PAGE) return;
+    after = page.at(-1).id;
+  }
+}
+
+function asText(data: Record<string, unknown> | null): Record<string, string> {
+  const text: Record<string, string> = {};
+  for (const [field, value] of Object.entries(data ?? {})) text[field] = String(value);
+  return text;
+}
+
+/** Each field where the delivered content differs from the warehouse's current (higher-channel) version. */
+function conflictErrors(
+  catalog: Catalog,
+  catalogCode: string,
+  delivered: Record<string, unknown>,
+  current: Record<string, unknown>,
+): RowError[] {
+  const columns = entryColumns(catalog, catalogCode);
+  const fields = [...new Set([...Object.keys(delivered), ...Object.keys(current)])];
+  return fields
+    .filter((field) => String(delivered[field] ?? '') !== String(current[field] ?? ''))
+    .map((field) => {
+      const title = columns.titles[columns.codes.indexOf(field)] ?? field;
+      const mine = String(delivered[field] ?? '');
+      const theirs = String(current[field] ?? '');
+      return {
+        field,
+        code: 'conflict',
+        message: `"${title}"与现行（更高层级渠道）数据不一致：本次报送"${mine}"，现行数据"${theirs}"`,
+        value: mine,
+      };
+    });
+}
+
+/**
+ * The business key for people: parts joined by `|`, personal parts masked unless unmasked; a part that was
+ * in error (not used to match the correction) shows as `？`.
+ */
+export function shownKey(catalog: Catalog, row: NoticeRow, masker: ReportMasker): string {
+  const entry = catalog.entries.find((candidate) => candidate.code === row.catalogCode);
+  const fields = entry?.businessKey ?? [];
+  let parts: (string | undefined)[];
+  if (row.businessKey !== null) parts = row.businessKey.split('\u001f');
+  else if (row.keyParts !== null) parts = fields.map((_, i) => row.keyParts?.[String(i + 1)]);
+  else return '（无法确定）';
+  return parts
+    .map((part, i) => (part === undefined ? '？' : masker.cell(row.catalogCode, fields[i] ?? '', part)))
+    .join('|');
+}

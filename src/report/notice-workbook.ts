@@ -1,0 +1,131 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
+import type { Catalog } from '../catalog/load-catalog.ts';
+import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { fixHint } from './fix-hint.ts';
+import { noticeRows, shownKey } from './notice-rows.ts';
+import { noticeRowStates, noticeStates, STATUS_TITLES } from './notice-status.ts';
+import { type Provider, providerName } from './providers.ts';
+import { HEADER_STYLE, rejectionSheet, sheetName } from './rejection-sheet.ts';
+import { entryColumns, fieldTitle, maskingNote, reportMasker } from './report-columns.ts';
+import { describeScope, type ReportScope } from './report-scope.ts';
+import { spreadsheetSafe } from './spreadsheet-safe.ts';
+import { summarySheet } from './summary-sheet.ts';
+
+const LIST_HEADERS = [
+  '序号',
+  '类型',
+  '目录',
+  '来源文件',
+  '行号',
+  '业务主键',
+  '字段',
+  '错误代码',
+  '问题说明',
+  '修改建议',
+  '更正状态',
+];
+const LIST_WIDTHS = [6, 8, 12, 28, 8, 40, 24, 22, 70, 40, 10];
+
+/**
+ * The review notice workbook (复核通知, Art. 14): the letter with the deadline and the computed status, the list
+ * of problems with how to fix each, and per catalog entry a re-upload template with the catalog headers,
+ * pre-filled with the rows to correct (bad cells highlighted, the problem in a comment).
+ */
+export async function writeNoticeXlsx(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  providers: readonly Provider[],
+  noticeId: number,
+  outFile: string,
+  options: { unmasked?: boolean } = {},
+): Promise<void> {
+  const masker = reportMasker(catalog, Boolean(options.unmasked));
+  const notice = await warehouse('notices').where({ id: noticeId }).first();
+  if (!notice) throw new Error(`notice ${noticeId} not found`);
+  const [state] = await noticeStates(warehouse, { noticeId });
+  const corrected = await noticeRowStates(warehouse, noticeId);
+  const kinds: { kind: string; count: number }[] = await warehouse('notice_rows')
+    .where({ notice_id: noticeId })
+    .groupBy('kind')
+    .select('kind', warehouse.raw('count(*)::int AS count'));
+  const codes: string[] = (
+    await warehouse('notice_rows')
+      .where({ notice_id: noticeId })
+      .distinct('catalog_code')
+      .orderBy('catalog_code')
+  ).map((row: { catalog_code: string }) => row.catalog_code);
+  await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+    filename: outFile,
+    useStyles: true,
+    useSharedStrings: false,
+  });
+  workbook.creator = 'credit-etl';
+
+  const letter = summarySheet(workbook, '复核通知', [18, 90]);
+  letter.title(`公共信用信息复核通知（第 ${noticeId} 号）`);
+  letter.line('脱敏说明', maskingNote(masker.unmasked), { warn: masker.unmasked });
+  letter.line('报送单位', `${providerName(providers, notice.provider_code)}（${notice.provider_code}）`);
+  letter.line('范围', describeScope(notice.scope as ReportScope));
+  letter.line('发出日期', notice.issued_on);
+  letter.line('重新报送期限', `${notice.deadline}（${notice.working_days} 个工作日内，不含发出当日）`, {
+    warn: true,
+  });
+  letter.line('拒收数据', kinds.find((k) => k.kind === 'rejected')?.count ?? 0);
+  letter.line('冲突数据', kinds.find((k) => k.kind === 'conflict')?.count ?? 0);
+  letter.line(
+    '当前状态',
+    state ? `${STATUS_TITLES[state.status]}（已更正 ${state.corrected} / ${state.rows} 行）` : '',
+  );
+  letter.line(
+    '办理要求',
+    '依据《公共信用信息归集管理办法》第十四条，请核实“问题清单”所列数据，按“修改建议”更正后，使用“重报模板”工作表（表头与目录一致）在期限内重新报送。更正数据入库后，本通知状态自动更新。',
+  );
+  if (!masker.unmasked) letter.line('注意', '模板中带 * 号的身份证号码已脱敏，重新报送前请填写完整号码。');
+  letter.commit();
+
+  const list = workbook.addWorksheet('问题清单', { views: [{ state: 'frozen', ySplit: 1 }] });
+  list.columns = LIST_WIDTHS.map((width, i) => ({ key: `c${i}`, width }));
+  list.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: LIST_HEADERS.length } };
+  const header = list.addRow(LIST_HEADERS);
+  header.eachCell((cell) => {
+    cell.style = HEADER_STYLE;
+  });
+  header.commit();
+  let serial = 0;
+  for await (const row of noticeRows(warehouse, catalog, noticeId)) {
+    serial++;
+    const columns = entryColumns(catalog, row.catalogCode);
+    for (const error of row.errors) {
+      list
+        .addRow(
+          [
+            serial,
+            row.kind === 'conflict' ? '冲突' : '拒收',
+            columns.title,
+            row.file,
+            row.rowNumber,
+            shownKey(catalog, row, masker),
+            fieldTitle(columns, error.field),
+            error.code,
+            masker.error(row.catalogCode, error).message,
+            fixHint(error.code),
+            corrected.get(row.id) ? '已更正' : '待更正',
+          ].map((value) => (typeof value === 'string' ? spreadsheetSafe(value) : value)),
+        )
+        .commit();
+    }
+  }
+  list.commit();
+
+  for (const code of codes) {
+    const columns = entryColumns(catalog, code);
+    const template = rejectionSheet(workbook, sheetName(`重报模板-${columns.title}`), columns, masker, {
+      template: true,
+    });
+    for await (const row of noticeRows(warehouse, catalog, noticeId, code)) template.add(row);
+  }
+  await workbook.commit();
+}

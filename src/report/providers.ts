@@ -1,0 +1,67 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Ajv2020 as Ajv } from 'ajv/dist/2020.js';
+import { CHANNEL_LEVELS, type ChannelLevel } from '../catalog/catalog-entry.ts';
+import { ConfigError, PROJECT_ROOT } from '../config/config.ts';
+
+/** One providing department (报送单位): who is expected to deliver what (Art. 11, Art. 15 应归尽归). */
+export interface Provider {
+  /** The department's code as used with `ingest --provider` (its unified social credit code). */
+  code: string;
+  /** Its Chinese name, shown on notices and bulletins. */
+  name: string;
+  /** Its channel level. */
+  level: ChannelLevel;
+  /** Catalog entry codes it must deliver: catalog coverage is delivered ÷ expected. */
+  expectedEntries: string[];
+}
+
+export const DEFAULT_PROVIDERS_FILE = path.join(PROJECT_ROOT, 'config', 'providers.json');
+
+const SCHEMA = {
+  type: 'object',
+  required: ['providers'],
+  properties: {
+    providers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['code', 'name', 'level', 'expectedEntries'],
+        additionalProperties: false,
+        properties: {
+          code: { type: 'string', minLength: 1 },
+          name: { type: 'string', minLength: 1 },
+          level: { enum: [...CHANNEL_LEVELS] },
+          expectedEntries: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+        },
+      },
+    },
+  },
+} as const;
+
+/** Reads and checks the providers file; a ConfigError names the file and the fix. */
+export async function loadProviders(file: string = DEFAULT_PROVIDERS_FILE): Promise<Provider[]> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`providers file ${file}: ${(error as Error).message} (format: README "Reports")`);
+  }
+  const validate = new Ajv({ allErrors: true }).compile(SCHEMA);
+  if (!validate(data)) {
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+    throw new ConfigError(`providers file ${file} is invalid: ${problems} (format: README "Reports")`);
+  }
+  const providers = (data as { providers: Provider[] }).providers;
+  const seen = new Set<string>();
+  for (const provider of providers) {
+    if (seen.has(provider.code)) throw new ConfigError(`providers file ${file}: code ${provider.code} twice`);
+    seen.add(provider.code);
+  }
+  return providers;
+}
+
+/** A provider's name from the file, else its code (a department that delivered without being listed). */
+export function providerName(providers: readonly Provider[], code: string): string {
+  return providers.find((provider) => provider.code === code)?.name ?? code;
+}

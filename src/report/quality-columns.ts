@@ -1,0 +1,58 @@
+import { type ProviderQuality, percent, SCORE_WEIGHTS } from './quality-stats.ts';
+
+/** The bulletin's table, shared by the XLSX and the HTML versions so both say the same. */
+export const QUALITY_HEADERS = [
+  '排名',
+  '报送单位',
+  '代码',
+  '层级',
+  '报送行数',
+  '入库行数',
+  '拒收行数',
+  '拒收率',
+  '迟报率',
+  '冲突数',
+  '目录覆盖',
+  '得分',
+  '上期得分',
+  '变化',
+] as const;
+
+const LEVEL_TITLES: Record<string, string> = { province: '省级', city: '市级', county: '县级' };
+
+export function qualityCells(row: ProviderQuality): (string | number)[] {
+  const { current } = row;
+  const expected = row.expectedEntries.length;
+  const covered = row.expectedEntries.filter((code) => current.deliveredEntries.includes(code)).length;
+  return [
+    row.rank,
+    row.name,
+    row.code,
+    LEVEL_TITLES[row.level] ?? row.level,
+    current.delivered,
+    current.accepted,
+    current.rejected,
+    percent(current.rejectionRate),
+    percent(current.lateRate),
+    current.conflicts,
+    expected === 0 ? '—' : `${covered}/${expected}（${percent(current.coverage)}）`,
+    current.score,
+    row.previous.score,
+    row.trend > 0 ? `+${row.trend}` : String(row.trend),
+  ];
+}
+
+/** How the figures are defined, printed with every bulletin. */
+export const QUALITY_DEFINITIONS: [string, string][] = [
+  ['报送行数', '本期接收的全部数据行（入库、冲突、拒收之和），按文件接收日期（北京时间）计'],
+  ['入库行数', '新增、更新、未变化、合并的行（冲突与拒收除外）'],
+  ['拒收率', '拒收行数 ÷ 报送行数'],
+  ['迟报率', '超过形成之日起7个工作日报送的行 ÷ 通过校验的行（第十条）'],
+  ['冲突数', '与更高层级渠道现行数据不一致、未予采用的行（第十三条省市互补）'],
+  ['目录覆盖', '本期报送的目录数 ÷ 应报送目录数（config/providers.json），应归尽归'],
+  [
+    '得分',
+    `${SCORE_WEIGHTS.acceptance}×(1−拒收率) + ${SCORE_WEIGHTS.timeliness}×(1−迟报率) + ${SCORE_WEIGHTS.coverage}×目录覆盖；本期未报送为0分`,
+  ],
+  ['变化', '本期得分 − 上期（等长的前一周期）得分'],
+];

@@ -1,0 +1,47 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
+import { QUALITY_DEFINITIONS, QUALITY_HEADERS, qualityCells } from './quality-columns.ts';
+import type { QualityBulletin } from './quality-stats.ts';
+import { BAD_CELL, HEADER_STYLE } from './rejection-sheet.ts';
+import { spreadsheetSafe } from './spreadsheet-safe.ts';
+
+const WIDTHS = [6, 28, 22, 8, 10, 10, 10, 10, 10, 8, 18, 8, 10, 8];
+
+/** The quality bulletin (Art. 15) as a workbook: the ranking with the bottom N highlighted, then definitions. */
+export async function writeQualityXlsx(bulletin: QualityBulletin, outFile: string): Promise<void> {
+  const { request, previousPeriod } = bulletin;
+  const workbook = new ExcelJS.Workbook();
+  workbook.creator = 'credit-etl';
+  const sheet = workbook.addWorksheet('质量通报');
+  sheet.columns = WIDTHS.map((width) => ({ width }));
+  sheet.addRow(['公共信用信息归集质量通报']).font = { bold: true, size: 14 };
+  sheet.addRow([
+    '统计期间',
+    `${request.from} 至 ${request.to}（上期 ${previousPeriod.from} 至 ${previousPeriod.to}）`,
+  ]);
+  sheet.addRow(['层级', request.level ?? '全部']);
+  sheet.addRow(['末位', `排名最后 ${request.bottom} 位以红色标出（末位约谈，第十五条）`]);
+  sheet.addRow([]);
+  const header = sheet.addRow([...QUALITY_HEADERS]);
+  header.eachCell((cell) => {
+    cell.style = HEADER_STYLE;
+  });
+  const first = header.number;
+  sheet.views = [{ state: 'frozen', ySplit: first }];
+  sheet.autoFilter = { from: { row: first, column: 1 }, to: { row: first, column: QUALITY_HEADERS.length } };
+  for (const provider of bulletin.providers) {
+    const row = sheet.addRow(
+      qualityCells(provider).map((value) => (typeof value === 'string' ? spreadsheetSafe(value) : value)),
+    );
+    if (provider.bottom)
+      row.eachCell((cell) => {
+        cell.style = BAD_CELL;
+      });
+  }
+  const definitions = workbook.addWorksheet('指标说明');
+  definitions.columns = [{ width: 12 }, { width: 90 }];
+  for (const line of QUALITY_DEFINITIONS) definitions.addRow(line);
+  await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
+  await workbook.xlsx.writeFile(outFile);
+}

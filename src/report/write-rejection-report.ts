@@ -1,0 +1,34 @@
+import type { Catalog } from '../catalog/load-catalog.ts';
+import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { writeRejectionsCsv } from './rejections-csv.ts';
+import { writeRejectionsJson } from './rejections-json.ts';
+import { writeRejectionsXlsx } from './rejections-xlsx.ts';
+import type { ReportScope } from './report-scope.ts';
+
+export const REJECTION_FORMATS = ['xlsx', 'csv', 'json'] as const;
+export type RejectionFormat = (typeof REJECTION_FORMATS)[number];
+
+/** The format named by the output file's extension, or undefined for any other extension. */
+export function rejectionFormatOf(file: string): RejectionFormat | undefined {
+  const extension = file.toLowerCase().split('.').pop();
+  return REJECTION_FORMATS.find((format) => format === extension);
+}
+
+/** Writes the rejection report of a scope in the given format; returns the rows (XLSX, JSON) or lines (CSV). */
+export function writeRejectionReport(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  scope: ReportScope,
+  outFile: string,
+  format: RejectionFormat,
+  options: { unmasked?: boolean } = {},
+): Promise<number> {
+  switch (format) {
+    case 'xlsx':
+      return writeRejectionsXlsx(warehouse, catalog, scope, outFile, options);
+    case 'csv':
+      return writeRejectionsCsv(warehouse, catalog, scope, outFile, options);
+    case 'json':
+      return writeRejectionsJson(warehouse, catalog, scope, outFile, options);
+  }
+}
