@@ -6,6 +6,12 @@ const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, 
 
 /** The README's examples of each channel's `transport` section (kept short here: the mapping is elided). */
 const EXAMPLES: Record<string, unknown> = {
+  'drop-folder': {
+    type: 'drop-folder',
+    directory: '/srv/exchange/xzcf',
+    glob: '*.{csv,xlsx,zip}',
+    markerSuffixes: ['.ok', '.done'],
+  },
   sftp: {
     type: 'sftp',
     host: 'exchange.example.gov.cn',
