@@ -1,5 +1,9 @@
 import type { Format, TransportFactory } from './contracts.ts';
-import { csvFormat } from './formats/csv-format.ts';
+import { csvFormat as papaparseFormat } from './formats/csv-format.ts';
+import { csvParseFormat } from './formats/csv-parse-format.ts';
+
+// The benchmark compares the parsers end to end through the CLI; papaparse ships (README "Design notes").
+const csvFormat = process.env.CREDIT_ETL_CSV_PARSER === 'csv-parse' ? csvParseFormat : papaparseFormat;
 
 /** Every format, listed by hand: no folder scanning. */
 export const FORMATS: Readonly<Record<string, Format>> = {

@@ -45,6 +45,8 @@ export interface UnitResult {
   encoding: string | undefined;
   error?: { code: string; message: string };
   durationMs: number;
+  /** Where the time went (benchmark stage split): reading through COPY, and the set-based merge. */
+  stageMs?: { read: number; merge: number };
 }
 
 /** Reads, normalizes, validates, stages and merges one unit in one transaction. Never throws for bad data. */
@@ -78,6 +80,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       const copy = new CopyWriter(session.copyFrom(COPY_INTO_STAGE));
       const stageRow = rowStager(compiled, match.columns, rows.header, request.unit.receivedAt);
       let read = 0;
+      const readStarted = Date.now();
       try {
         for await (const batch of rows.batches) {
           for (const row of batch) await copy.write(stageRow(row));
@@ -89,6 +92,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         copy.abort(error as Error);
         throw error;
       }
+      const mergeStarted = Date.now();
       const merged = await mergeStaged(session, {
         runId: request.runId,
         sourceFileId,
@@ -99,6 +103,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         precedence: request.entry.precedence,
         receivedAt: request.unit.receivedAt,
       });
+      const stageMs = { read: mergeStarted - readStarted, merge: Date.now() - mergeStarted };
       const counts: OutcomeCounts = { read, ...merged };
       assertCountsAddUp(counts);
       await request.unit.beforeCommit?.(session);
@@ -118,6 +123,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         blankLines: rows.stats().blankLines,
         encoding: rows.encoding,
         durationMs: Date.now() - started,
+        stageMs,
       };
     });
   } catch (error) {
