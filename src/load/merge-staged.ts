@@ -34,9 +34,14 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
     context;
   // One merge per catalog entry at a time: two units delivering the same key cannot race.
   await session.query(`SELECT pg_advisory_xact_lock(hashtext('credit-etl:merge:' || $1))`, [catalogCode]);
+  // The temp tables have no statistics until analyzed: without them the planner guesses ~1,000 rows, picks
+  // sorts that spill to disk and switches JIT on (bench: ~0.5 s of JIT per query at 50k rows).
+  await session.query(`SET LOCAL work_mem = '256MB'`);
+  await session.query('SET LOCAL jit = off');
+  await session.query('ANALYZE stage');
   await session.query(
     `INSERT INTO rejections (run_id, source_file_id, row_number, catalog_code, provider_code, raw, errors)
-     SELECT $1, $2, row_number, $3, $4, raw, errors FROM stage WHERE errors IS NOT NULL`,
+     SELECT $1, $2, row_number, $3, $4, raw::jsonb, errors::jsonb FROM stage WHERE errors IS NOT NULL`,
     [runId, sourceFileId, catalogCode, providerCode],
   );
   await session.query(
@@ -65,10 +70,11 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
      LEFT JOIN record_versions cv ON cv.id = r.current_version_id`,
     [level, precedence, catalogCode],
   );
+  await session.query('ANALYZE classified');
   // A repeated key with other content: rejected, naming the row that came first.
   await session.query(
     `INSERT INTO rejections (run_id, source_file_id, row_number, catalog_code, provider_code, raw, errors)
-     SELECT $1, $2, row_number, $3, $4, data, jsonb_build_array(jsonb_build_object(
+     SELECT $1, $2, row_number, $3, $4, data::jsonb, jsonb_build_array(jsonb_build_object(
        'field', '*', 'code', 'duplicate-key-in-batch', 'value', first_row::text,
        'message', '与第' || first_row || '行的业务主键相同但内容不同：同一文件中同一条记录只能出现一次，请合并或删除重复行'))
      FROM classified WHERE outcome = 'duplicate'`,
@@ -83,7 +89,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
      )
      INSERT INTO record_versions (id, record_id, version_no, data, content_hash, catalog_version, formation_date,
                                   source_file_id, row_number)
-     SELECT created.current_version_id, created.id, 1, c.data, c.content_hash, $3, c.formation_date, $4, c.row_number
+     SELECT created.current_version_id, created.id, 1, c.data::jsonb, c.content_hash, $3, c.formation_date, $4, c.row_number
      FROM created JOIN classified c ON c.business_key = created.business_key AND c.outcome = 'inserted'`,
     [catalogCode, level, catalogVersion, sourceFileId],
   );
@@ -91,7 +97,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
     `WITH added AS (
        INSERT INTO record_versions (record_id, version_no, data, content_hash, catalog_version, formation_date,
                                     source_file_id, row_number)
-       SELECT record_id, current_version_no + 1, data, content_hash, $1, formation_date, $2, row_number
+       SELECT record_id, current_version_no + 1, data::jsonb, content_hash, $1, formation_date, $2, row_number
        FROM classified WHERE outcome = 'updated'
        RETURNING id, record_id
      )
@@ -115,7 +121,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
             ELSE r.current_version_id END,
        CASE c.outcome WHEN 'repeat' THEN 'unchanged' ELSE c.outcome END,
        $1, $2, c.row_number, $3, $4, c.content_hash,
-       CASE WHEN c.outcome = 'conflict' THEN c.data END,
+       CASE WHEN c.outcome = 'conflict' THEN c.data::jsonb END,
        COALESCE(c.received_at, $5), c.late, c.working_days
      FROM classified c
      JOIN records r ON r.catalog_code = $6 AND r.business_key = c.business_key
