@@ -4,7 +4,8 @@ import type { IngestMeasurement } from './run-ingest.ts';
 /** What one `npm run bench` measured; written as JSON under bench/results/. */
 export interface BenchResult {
   date: string;
-  machine: { cpus: number; memoryMb: number; node: string };
+  /** loadAverage at the end of the run: other work on the machine skews every number. */
+  machine: { cpus: number; loadAverage?: number[]; memoryMb: number; node: string };
   postgres: { version: string; embedded: boolean };
   input: { rows: number; bytes: number; encoding: string; badShare: number; badRows: number };
   baseline: { pgCopyStreamsMs: number; psqlMs: number | undefined };

@@ -120,7 +120,12 @@ try {
 
   const result: BenchResult = {
     date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, memoryMb: Math.round(os.totalmem() / 2 ** 20), node: process.version },
+    machine: {
+      cpus: os.cpus().length,
+      loadAverage: os.loadavg(),
+      memoryMb: Math.round(os.totalmem() / 2 ** 20),
+      node: process.version,
+    },
     postgres: { version: server.version, embedded: server.embedded },
     input: { rows, bytes: written.bytes, encoding, badShare, badRows: written.badRows },
     baseline,
