@@ -47,7 +47,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
   await session.query(
     `CREATE TEMP TABLE classified ON COMMIT DROP AS
      WITH valid AS (
-       -- Everything but the row data, which stays in stage until a row is stored (most rows never are).
+       -- No row data: it is joined back from stage only for rows that are stored (a re-delivery stores none).
        SELECT row_number, business_key, subject_code, content_hash, formation_date, late, working_days, received_at
        FROM stage WHERE errors IS NULL
      ),
