@@ -34,14 +34,24 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
     context;
   // One merge per catalog entry at a time: two units delivering the same key cannot race.
   await session.query(`SELECT pg_advisory_xact_lock(hashtext('credit-etl:merge:' || $1))`, [catalogCode]);
+  // The temp tables have no statistics until analyzed: without them the planner guesses ~1,000 rows, picks
+  // sorts that spill to disk and switches JIT on (bench: ~0.5 s of JIT per query at 50k rows).
+  await session.query(`SET LOCAL work_mem = '256MB'`);
+  await session.query('SET LOCAL jit = off');
+  await session.query('ANALYZE stage');
   await session.query(
     `INSERT INTO rejections (run_id, source_file_id, row_number, catalog_code, provider_code, raw, errors)
-     SELECT $1, $2, row_number, $3, $4, raw, errors FROM stage WHERE errors IS NOT NULL`,
+     SELECT $1, $2, row_number, $3, $4, raw::jsonb, errors::jsonb FROM stage WHERE errors IS NOT NULL`,
     [runId, sourceFileId, catalogCode, providerCode],
   );
   await session.query(
     `CREATE TEMP TABLE classified ON COMMIT DROP AS
-     WITH valid AS (SELECT * FROM stage WHERE errors IS NULL),
+     WITH valid AS (
+       -- No row data: it is joined back from stage only for rows that are stored (a re-delivery stores none).
+       SELECT row_number, business_key, subject_code, content_hash, formation_date, late, working_days, received_at,
+              warnings
+       FROM stage WHERE errors IS NULL
+     ),
      firsts AS (
        SELECT DISTINCT ON (business_key) business_key, row_number AS first_row, content_hash AS first_hash
        FROM valid ORDER BY business_key, row_number
@@ -65,13 +75,14 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
      LEFT JOIN record_versions cv ON cv.id = r.current_version_id`,
     [level, precedence, catalogCode],
   );
+  await session.query('ANALYZE classified');
   // A repeated key with other content: rejected, naming the row that came first.
   await session.query(
     `INSERT INTO rejections (run_id, source_file_id, row_number, catalog_code, provider_code, raw, errors)
-     SELECT $1, $2, row_number, $3, $4, data, jsonb_build_array(jsonb_build_object(
-       'field', '*', 'code', 'duplicate-key-in-batch', 'value', first_row::text,
-       'message', '与第' || first_row || '行的业务主键相同但内容不同：同一文件中同一条记录只能出现一次，请合并或删除重复行'))
-     FROM classified WHERE outcome = 'duplicate'`,
+     SELECT $1, $2, c.row_number, $3, $4, s.data::jsonb, jsonb_build_array(jsonb_build_object(
+       'field', '*', 'code', 'duplicate-key-in-batch', 'value', c.first_row::text,
+       'message', '与第' || c.first_row || '行的业务主键相同但内容不同：同一文件中同一条记录只能出现一次，请合并或删除重复行'))
+     FROM classified c JOIN stage s USING (row_number) WHERE c.outcome = 'duplicate'`,
     [runId, sourceFileId, catalogCode, providerCode],
   );
   await session.query(
@@ -83,16 +94,18 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
      )
      INSERT INTO record_versions (id, record_id, version_no, data, content_hash, catalog_version, formation_date,
                                   source_file_id, row_number)
-     SELECT created.current_version_id, created.id, 1, c.data, c.content_hash, $3, c.formation_date, $4, c.row_number
-     FROM created JOIN classified c ON c.business_key = created.business_key AND c.outcome = 'inserted'`,
+     SELECT created.current_version_id, created.id, 1, s.data::jsonb, c.content_hash, $3, c.formation_date, $4, c.row_number
+     FROM created JOIN classified c ON c.business_key = created.business_key AND c.outcome = 'inserted'
+     JOIN stage s ON s.row_number = c.row_number`,
     [catalogCode, level, catalogVersion, sourceFileId],
   );
   await session.query(
     `WITH added AS (
        INSERT INTO record_versions (record_id, version_no, data, content_hash, catalog_version, formation_date,
                                     source_file_id, row_number)
-       SELECT record_id, current_version_no + 1, data, content_hash, $1, formation_date, $2, row_number
-       FROM classified WHERE outcome = 'updated'
+       SELECT c.record_id, c.current_version_no + 1, s.data::jsonb, c.content_hash, $1, c.formation_date, $2,
+              c.row_number
+       FROM classified c JOIN stage s USING (row_number) WHERE c.outcome = 'updated'
        RETURNING id, record_id, row_number
      )
      UPDATE records r SET current_version_id = added.id, level = $3, subject_code = c.subject_code, updated_at = now()
@@ -117,11 +130,14 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
             ELSE r.current_version_id END,
        CASE c.outcome WHEN 'repeat' THEN 'unchanged' ELSE c.outcome END,
        $1, $2, c.row_number, $3, $4, c.content_hash,
-       CASE WHEN c.outcome = 'conflict' OR (c.outcome = 'repeat' AND first.outcome = 'conflict') THEN c.data END,
-       COALESCE(c.received_at, $5), c.late, c.working_days, c.warnings
+       conflicted.data::jsonb,
+       COALESCE(c.received_at, $5), c.late, c.working_days, c.warnings::jsonb
      FROM classified c
      JOIN records r ON r.catalog_code = $6 AND r.business_key = c.business_key
      LEFT JOIN classified first ON c.outcome = 'repeat' AND first.row_number = c.first_row
+     -- Row data only for deliveries kept as conflicts (and their exact in-file repeats).
+     LEFT JOIN stage conflicted ON conflicted.row_number = c.row_number
+       AND (c.outcome = 'conflict' OR first.outcome = 'conflict')
      WHERE c.outcome <> 'duplicate'
      ORDER BY c.row_number`,
     [runId, sourceFileId, providerCode, level, receivedAt, catalogCode],

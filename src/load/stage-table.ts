@@ -4,6 +4,8 @@ import { type CopyValue, copyLine } from './copy-text.ts';
 /**
  * The unit's rows on their way in: valid rows with key, hash and data; rejected rows with their raw cells and
  * errors. A temporary table: never WAL-logged, private to the unit's transaction, dropped at commit.
+ * JSON columns are text here and cast where they are stored: a re-delivered (unchanged) row's data is then
+ * never parsed into jsonb at all (bench: re-ingest).
  */
 export const STAGE_COLUMNS = [
   'row_number',
@@ -31,10 +33,10 @@ export async function createStageTable(session: UnitSession): Promise<void> {
       late boolean,
       working_days integer,
       received_at timestamptz,
-      data jsonb,
-      raw jsonb,
-      errors jsonb,
-      warnings jsonb
+      data text,
+      raw text,
+      errors text,
+      warnings text
     ) ON COMMIT DROP`);
 }
 

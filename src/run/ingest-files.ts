@@ -55,7 +55,11 @@ export async function ingestUnits(
     const result = await loadOne(warehouse, catalog, request, runId, unit);
     files.push(result);
     if (result.status === 'loaded') {
-      log.info(`file ${unit.name} loaded`, { sourceFileId: result.sourceFileId, counts: result.counts });
+      log.info(`file ${unit.name} loaded`, {
+        sourceFileId: result.sourceFileId,
+        counts: result.counts,
+        stageMs: result.stageMs,
+      });
     } else {
       log.error(`file ${unit.name} failed: ${result.error?.message}`, {
         sourceFileId: result.sourceFileId,

@@ -49,6 +49,8 @@ export interface UnitResult {
   encoding: string | undefined;
   error?: { code: string; message: string };
   durationMs: number;
+  /** Where the time went (benchmark stage split): reading through COPY, and the set-based merge. */
+  stageMs?: { read: number; merge: number };
 }
 
 /** Reads, normalizes, validates, stages and merges one unit in one transaction. Never throws for bad data. */
@@ -87,6 +89,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       await createStageTable(session);
       const copy = new CopyWriter(session.copyFrom(COPY_INTO_STAGE));
       let read = 0;
+      const readStarted = Date.now();
       try {
         for await (const batch of rows.batches) {
           for (const row of batch) await copy.write(stageRow(row));
@@ -98,6 +101,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         copy.abort(error as Error);
         throw error;
       }
+      const mergeStarted = Date.now();
       const merged = await mergeStaged(session, {
         runId: request.runId,
         sourceFileId,
@@ -108,6 +112,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         precedence: request.entry.precedence,
         receivedAt: request.unit.receivedAt,
       });
+      const stageMs = { read: mergeStarted - readStarted, merge: Date.now() - mergeStarted };
       const counts: OutcomeCounts = { read, ...merged };
       assertCountsAddUp(counts);
       await request.unit.beforeCommit?.(session);
@@ -127,6 +132,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         blankLines: rows.stats().blankLines,
         encoding: rows.encoding,
         durationMs: Date.now() - started,
+        stageMs,
       };
     });
   } catch (error) {

@@ -1,0 +1,99 @@
+import { formatTable } from '../src/cli/format-table.ts';
+import type { IngestMeasurement } from './run-ingest.ts';
+
+/** What one `npm run bench` measured; written as JSON under bench/results/. */
+export interface BenchResult {
+  date: string;
+  /** loadAverage at the end of the run: other work on the machine skews every number. */
+  machine: { cpus: number; loadAverage?: number[]; memoryMb: number; node: string };
+  postgres: { version: string; embedded: boolean };
+  input: { rows: number; bytes: number; encoding: string; badShare: number; badRows: number };
+  baseline: { pgCopyStreamsMs: number; psqlMs: number | undefined };
+  /** Decode + parse only, per parser. */
+  parse: Partial<Record<string, { ms: number; rows: number }>>;
+  phases: ({ name: string; parser: string; rows: number; bytes: number } & IngestMeasurement)[];
+}
+
+const seconds = (ms: number | undefined) => (ms === undefined ? '' : (ms / 1000).toFixed(2));
+const perSecond = (count: number, ms: number) => Math.round((count * 1000) / ms);
+
+/** The table printed at the end of a bench run. */
+export function printResult(result: BenchResult): string {
+  const { input, baseline } = result;
+  const baselineMs = Math.min(baseline.pgCopyStreamsMs, baseline.psqlMs ?? Number.POSITIVE_INFINITY);
+  const baselineRate = (input.rows * 1000) / baselineMs;
+  const mb = (bytes: number, ms: number) => ((bytes / 2 ** 20) * 1000) / ms;
+  const rows: (string | number)[][] = [
+    [
+      'COPY (pg-copy-streams)',
+      input.rows,
+      seconds(baseline.pgCopyStreamsMs),
+      perSecond(input.rows, baseline.pgCopyStreamsMs),
+      mb(input.bytes, baseline.pgCopyStreamsMs).toFixed(1),
+      (input.rows * 1000) / baseline.pgCopyStreamsMs / baselineRate,
+      '',
+      '',
+      '',
+      '',
+    ],
+  ];
+  if (baseline.psqlMs !== undefined) {
+    rows.push([
+      'COPY (psql \\copy)',
+      input.rows,
+      seconds(baseline.psqlMs),
+      perSecond(input.rows, baseline.psqlMs),
+      mb(input.bytes, baseline.psqlMs).toFixed(1),
+      (input.rows * 1000) / baseline.psqlMs / baselineRate,
+      '',
+      '',
+      '',
+      '',
+    ]);
+  }
+  for (const [parser, parse] of Object.entries(result.parse)) {
+    if (!parse) continue;
+    rows.push([
+      `parse only (${parser})`,
+      parse.rows,
+      seconds(parse.ms),
+      perSecond(parse.rows, parse.ms),
+      mb(input.bytes, parse.ms).toFixed(1),
+      (parse.rows * 1000) / parse.ms / baselineRate,
+      '',
+      '',
+      '',
+      '',
+    ]);
+  }
+  for (const phase of result.phases) {
+    const rate = (phase.rows * 1000) / phase.ms;
+    const other = phase.stageMs ? phase.ms - phase.stageMs.read - phase.stageMs.merge : undefined;
+    rows.push([
+      `ingest: ${phase.name}`,
+      phase.rows,
+      seconds(phase.ms),
+      Math.round(rate),
+      phase.bytes ? mb(phase.bytes, phase.ms).toFixed(1) : '',
+      rate / baselineRate,
+      phase.peakRssMb.toFixed(0),
+      seconds(phase.stageMs?.read),
+      seconds(phase.stageMs?.merge),
+      seconds(other),
+    ]);
+  }
+  const table = formatTable(
+    ['step', 'rows', 's', 'rows/s', 'MB/s', '× COPY', 'peak RSS MB', 'read+COPY s', 'merge s', 'other s'],
+    rows.map((row) => row.map((cell, i) => (i === 5 && typeof cell === 'number' ? cell.toFixed(2) : cell))),
+  );
+  const counts = result.phases
+    .map(
+      (phase) =>
+        `${phase.name}: ${Object.entries(phase.counts)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+    )
+    .join('\n');
+  const header = `${input.rows} rows, ${(input.bytes / 2 ** 20).toFixed(1)} MB ${input.encoding}, ${input.badRows} bad · PostgreSQL ${result.postgres.version}${result.postgres.embedded ? ' (embedded)' : ''} · ${result.machine.cpus} cores · Node ${result.machine.node}`;
+  return `${header}\n${table}\n${counts}\n"other" = process start, migrations, ledger, rejection report.`;
+}

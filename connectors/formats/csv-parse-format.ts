@@ -1,0 +1,160 @@
+import { Readable } from 'node:stream';
+import { CsvError, type Info, parse } from 'csv-parse';
+import { WHOLE_ROW } from '../../src/validate/row-error.ts';
+import {
+  FileFormatError,
+  type Format,
+  type FormatOptions,
+  type RowStream,
+  type SourceRow,
+} from '../contracts.ts';
+import { detectNewline } from './csv-format.ts';
+import { decodeText } from './decode-text.ts';
+
+const BATCH_ROWS = 2000;
+
+/**
+ * The same CSV format read with csv-parse (the product card's parser), kept behind the Format contract so the
+ * robustness suite and the benchmark can compare it with papaparse. Selected only by
+ * `CREDIT_ETL_CSV_PARSER=csv-parse` (tests and `npm run bench`); papaparse ships (README "Design notes").
+ */
+export const csvParseFormat: Format = {
+  name: 'csv',
+  async open(input, options: FormatOptions): Promise<RowStream> {
+    const decoded = await decodeText(input, options.encoding);
+    const chunks = decoded.chunks[Symbol.asyncIterator]();
+    const first = await chunks.next();
+    const firstText = first.done ? '' : first.value;
+    const text = Readable.from(prepend(firstText, chunks), { objectMode: false, encoding: 'utf8' });
+    const parser = text.pipe(
+      parse({
+        record_delimiter: detectNewline(firstText),
+        relax_column_count: true,
+        skip_empty_lines: false,
+        skip_records_with_error: true,
+        info: true,
+        raw: true,
+      }),
+    );
+    text.on('error', (error) => parser.destroy(error));
+    const records = readRecords(parser);
+    const headerNext = await records.next();
+    const headerRow = headerNext.done ? undefined : headerNext.value;
+    if (!headerRow) {
+      throw new FileFormatError('empty-file', '文件为空：第1行应为表头（目录规定的列名），其后为数据行');
+    }
+    const header = headerRow.cells;
+    let blankLines = 0;
+    async function* batches(): AsyncGenerator<SourceRow[]> {
+      let batch: SourceRow[] = [];
+      for (let next = await records.next(); !next.done; next = await records.next()) {
+        const row = next.value;
+        if (row.cells.length === 1 && row.cells[0] === '' && !row.problem) {
+          blankLines++;
+          continue;
+        }
+        batch.push(withCellCount(row, header.length));
+        if (batch.length >= BATCH_ROWS) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) yield batch;
+    }
+    return { header, encoding: decoded.encoding, batches: batches(), stats: () => ({ blankLines }) };
+  },
+};
+
+async function* prepend(first: string, rest: AsyncIterator<string>): AsyncGenerator<string> {
+  if (first) yield first;
+  for (let next = await rest.next(); !next.done; next = await rest.next()) if (next.value) yield next.value;
+}
+
+interface ParsedRecord {
+  record: string[];
+  info: Info;
+}
+
+interface Skipped {
+  code: string;
+  /** csv-parse's line count where the record ended: orders it among the buffered records. */
+  lines: number;
+  raw: string;
+}
+
+/**
+ * Records with their row numbers; a record skipped for bad quotes becomes a row with a problem. csv-parse
+ * reports skips as events while records wait in the stream's buffer: they are put back in order by line.
+ */
+async function* readRecords(parser: ReturnType<typeof parse>): AsyncGenerator<SourceRow> {
+  let rowNumber = 0;
+  // Lines counted as papaparse's reader counts them: csv-parse's own count takes an embedded CRLF as two.
+  let endLine = 0;
+  const skipped: Skipped[] = [];
+  parser.on('skip', (error: CsvError) => {
+    skipped.push({ code: error.code, lines: Number(error.lines), raw: String(error.raw ?? '') });
+  });
+  function* skippedBefore(line: number): Generator<SourceRow> {
+    while (skipped.length > 0 && skipped[0]!.lines <= line) {
+      const { code, raw } = skipped.shift()!;
+      if (code === 'CSV_QUOTE_NOT_CLOSED') throw unterminated(endLine + 1, rowNumber + 1);
+      rowNumber++;
+      endLine += 1 + countLineBreaks([raw.replace(/\r?\n$|\r$/, '')]);
+      yield {
+        rowNumber,
+        cells: [raw],
+        problem: {
+          field: WHOLE_ROW,
+          code: 'malformed-quotes',
+          message: `第${rowNumber}行的引号不成对或位置错误，请检查该行的双引号`,
+        },
+      };
+    }
+  }
+  try {
+    for await (const parsed of parser as AsyncIterable<ParsedRecord>) {
+      yield* skippedBefore(parsed.info.lines - 1);
+      rowNumber++;
+      endLine += 1 + countLineBreaks(parsed.record);
+      yield { rowNumber, cells: parsed.record };
+    }
+    yield* skippedBefore(Number.POSITIVE_INFINITY);
+  } catch (error) {
+    if (error instanceof CsvError && error.code === 'CSV_QUOTE_NOT_CLOSED') {
+      throw unterminated(endLine + 1, rowNumber + 1);
+    }
+    throw error;
+  }
+}
+
+function unterminated(line: number, record: number): FileFormatError {
+  return new FileFormatError(
+    'unterminated-quote',
+    `文件第${line}行（第${record}条记录）开始的引号没有闭合，之后的内容无法读取，请检查该行的双引号`,
+  );
+}
+
+function countLineBreaks(cells: string[]): number {
+  let count = 0;
+  for (const cell of cells) {
+    for (let i = 0; i < cell.length; i++) {
+      const c = cell.charCodeAt(i);
+      if (c === 10 || (c === 13 && cell.charCodeAt(i + 1) !== 10)) count++;
+    }
+  }
+  return count;
+}
+
+function withCellCount(row: SourceRow, expected: number): SourceRow {
+  if (row.problem || row.cells.length === expected) return row;
+  const fewer = row.cells.length < expected;
+  return {
+    ...row,
+    problem: {
+      field: WHOLE_ROW,
+      code: 'field-count',
+      message: `第${row.rowNumber}行有${row.cells.length}列，表头有${expected}列（${fewer ? '缺少' : '多出'}${Math.abs(row.cells.length - expected)}列），请检查分隔符和引号`,
+      value: String(row.cells.length),
+    },
+  };
+}
