@@ -12,6 +12,7 @@ import { withUnitTransaction } from '../warehouse/unit-session.ts';
 import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
 import { openUnitRows } from './open-unit-rows.ts';
 import { assertCountsAddUp, emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
+import { checkThreshold, holdBackUnit, type ThresholdDecision, type Thresholds } from './reject-threshold.ts';
 import {
   finishSourceFile,
   recordFailedUnit,
@@ -33,18 +34,23 @@ export interface UnitRequest {
   validatorOptions?: ValidatorOptions;
   /** Called every batch with the rows read so far (progress display). */
   onProgress?: (rowsRead: number) => void;
+  /** Over these, none of the unit's rows are applied (its rejections are still stored). */
+  thresholds?: Thresholds;
+  /** A pipeline's field mapping: source header → catalog field code or title, applied before matching. */
+  headerMap?: Readonly<Record<string, string>>;
 }
 
 export interface UnitResult {
   sourceFileId: number;
   name: string;
-  status: 'loaded' | 'failed';
+  status: 'loaded' | 'failed' | 'failed-threshold';
   counts: OutcomeCounts;
   errorsByCode: Record<string, number>;
   blankLines: number;
   encoding: string | undefined;
   error?: { code: string; message: string };
   durationMs: number;
+  threshold?: ThresholdDecision;
 }
 
 /** Reads, normalizes, validates, stages and merges one unit in one transaction. Never throws for bad data. */
@@ -66,7 +72,11 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       const compiled = compileEntry(request.entry, request.validatorOptions);
       const opened = await openUnitRows(request.unit, request.format, request.encoding);
       const { rows } = opened;
-      const match = matchHeaders(request.entry, rows.header);
+      const headerMap = request.headerMap ?? {};
+      const match = matchHeaders(
+        request.entry,
+        rows.header.map((header) => headerMap[header] ?? header),
+      );
       if (match.problems.length > 0) {
         opened.abort();
         throw new UnitFailure(
@@ -89,6 +99,11 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         copy.abort(error as Error);
         throw error;
       }
+      const threshold = await checkThreshold(session, request.thresholds, read);
+      if (threshold?.exceeded) {
+        const stats = { encoding: rows.encoding, blankLines: rows.stats().blankLines, started };
+        return holdBackUnit(session, request, sourceFileId, opened.sha256(), stats, threshold);
+      }
       const merged = await mergeStaged(session, {
         runId: request.runId,
         sourceFileId,
@@ -108,6 +123,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         columns: rows.header.map((header, i) => ({ header, field: match.columns[i] ?? null })),
         counts,
         blankLines: rows.stats().blankLines,
+        threshold,
       });
       return {
         sourceFileId,
@@ -118,6 +134,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         blankLines: rows.stats().blankLines,
         encoding: rows.encoding,
         durationMs: Date.now() - started,
+        ...(threshold ? { threshold } : {}),
       };
     });
   } catch (error) {
