@@ -20,16 +20,10 @@ export interface Scheduler {
 }
 
 /** The next `count` trigger times of a cron expression in Asia/Shanghai (shown by `pipelines show`). */
-export function nextTriggers(expression: string, count: number, from?: Date): Date[] {
+export function nextTriggers(expression: string, count: number): Date[] {
   const task = cron.createTask(expression, () => undefined, { timezone: SCHEDULE_TIMEZONE });
   try {
-    if (!from) return task.getNextRuns(count);
-    const runs: Date[] = [];
-    // getNextRuns starts at now; to start elsewhere, step with match() a second at a time from `from`.
-    for (let time = Math.floor(from.getTime() / 1000) * 1000 + 1000; runs.length < count; time += 1000) {
-      if (task.match(new Date(time))) runs.push(new Date(time));
-    }
-    return runs;
+    return task.getNextRuns(count);
   } finally {
     void task.destroy();
   }
