@@ -2,11 +2,15 @@ import { Command, CommanderError } from 'commander';
 import { CatalogError } from '../catalog/load-catalog.ts';
 import { ConfigError } from '../config/config.ts';
 import { maskPersonalData } from '../log/mask-personal-data.ts';
+import { registerBackfillCommand } from './commands/backfill-command.ts';
 import { registerDbCommand } from './commands/db-command.ts';
 import { registerDemoCommand } from './commands/demo-command.ts';
 import { registerIngestCommand } from './commands/ingest-command.ts';
+import { registerPipelinesCommand } from './commands/pipelines-command.ts';
 import { registerReportCommand } from './commands/report-command.ts';
+import { registerRunCommand } from './commands/run-command.ts';
 import { registerRunsCommand } from './commands/runs-command.ts';
+import { registerScheduleCommand } from './commands/schedule-command.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 
 const program = new Command('credit-etl')
@@ -19,6 +23,10 @@ registerRunsCommand(program);
 registerReportCommand(program);
 registerDbCommand(program);
 registerDemoCommand(program);
+registerPipelinesCommand(program);
+registerRunCommand(program);
+registerBackfillCommand(program);
+registerScheduleCommand(program);
 
 try {
   await program.parseAsync(process.argv);
