@@ -6,6 +6,7 @@ import {
   loadPipeline,
   loadPipelines,
   PipelineError,
+  type TransportRegistry,
 } from '../pipelines/load-pipelines.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
 import { UsageError } from './exit-codes.ts';
@@ -23,9 +24,12 @@ export function stagingDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** One pipeline by name; a bad or unknown one is a usage error (exit 2) naming the file and fields. */
-export async function pipelineNamed(name: string): Promise<PipelineDefinition> {
+export async function pipelineNamed(
+  name: string,
+  transports: TransportRegistry = TRANSPORTS,
+): Promise<PipelineDefinition> {
   try {
-    return await loadPipeline(pipelinesDir(), name, TRANSPORTS);
+    return await loadPipeline(pipelinesDir(), name, transports);
   } catch (error) {
     if (error instanceof PipelineError) throw new UsageError(error.message);
     throw error;
