@@ -73,7 +73,7 @@ export async function holdBackUnit(
   const message = `${decision.read} 行中 ${decision.rejected} 行未通过校验（${percent(decision.rejectRate)}），超过阈值（${limits.join('，')}）：整个文件未入库，请按拒绝报告改正后重新报送`;
   await session.query(
     `UPDATE source_files SET status = 'failed-threshold', sha256 = $2, encoding = $3, counts = $4,
-       blank_lines = $5, threshold = $6, error_code = 'reject-threshold-exceeded', error = $7, finished_at = now()
+       blank_lines = $5, threshold = $6, error_code = 'reject-threshold-exceeded', error = $7, finished_at = clock_timestamp()
      WHERE id = $1`,
     [
       sourceFileId,

@@ -66,7 +66,7 @@ export async function finishSourceFile(
 ): Promise<Record<string, number>> {
   await session.query(
     `UPDATE source_files SET sha256 = $2, encoding = $3, columns = $4, counts = $5, blank_lines = $6,
-       threshold = $7, finished_at = now()
+       threshold = $7, finished_at = clock_timestamp()
      WHERE id = $1`,
     [
       sourceFileId,
