@@ -71,8 +71,12 @@ export async function loadPipeline(
   if ('pipeline' in result) return result.pipeline;
   const missing = result.problems[0]?.message.startsWith('cannot read');
   if (missing) {
-    const { pipelines } = await loadPipelines(directory, transports);
-    const known = pipelines.map((pipeline) => pipeline.name).join(', ') || '(none)';
+    const files = await readdir(directory).catch(() => [] as string[]);
+    const known =
+      files
+        .filter((candidate) => candidate.endsWith('.json'))
+        .map((candidate) => candidate.slice(0, -'.json'.length))
+        .join(', ') || '(none)';
     throw new PipelineError([
       {
         file,
