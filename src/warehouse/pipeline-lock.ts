@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import type { Warehouse } from './connect-warehouse.ts';
 
 export type Locked<T> = { acquired: true; value: T } | { acquired: false };
@@ -13,7 +13,11 @@ export async function withPipelineLock<T>(
   pipeline: string,
   work: () => Promise<T>,
 ): Promise<Locked<T>> {
-  const client = (await warehouse.client.acquireConnection()) as pg.Client;
+  // A connection of its own, outside the pool: holding pool connections for whole runs could starve the
+  // units of concurrently scheduled pipelines.
+  const client = new pg.Client(warehouse.client.connectionSettings as pg.ClientConfig);
+  client.on('error', () => undefined);
+  await client.connect();
   const key = `credit-etl:pipeline:${pipeline}`;
   try {
     const { rows } = await client.query<{ locked: boolean }>(
@@ -27,6 +31,6 @@ export async function withPipelineLock<T>(
       await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch(() => undefined);
     }
   } finally {
-    await warehouse.client.releaseConnection(client);
+    await client.end().catch(() => undefined);
   }
 }
