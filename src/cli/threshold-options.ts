@@ -9,15 +9,19 @@ export interface ThresholdFlags {
 }
 
 /** `--max-reject-rate` and `--max-rejected`, shared by `ingest`, `run` and `backfill`. */
+export function thresholdOptions(): [Option, Option] {
+  return [
+    new Option(
+      '--max-reject-rate <share>',
+      `a file with a larger share of rejected rows (0–1) is not applied (default ${DEFAULT_THRESHOLDS.maxRejectRate})`,
+    ),
+    new Option('--max-rejected <n>', 'a file with more rejected rows is not applied'),
+  ];
+}
+
 export function addThresholdOptions(command: Command): Command {
-  return command
-    .addOption(
-      new Option(
-        '--max-reject-rate <share>',
-        `a file with a larger share of rejected rows (0–1) is not applied (default ${DEFAULT_THRESHOLDS.maxRejectRate})`,
-      ),
-    )
-    .addOption(new Option('--max-rejected <n>', 'a file with more rejected rows is not applied'));
+  for (const option of thresholdOptions()) command.addOption(option);
+  return command;
 }
 
 /** The flags over `base` (a pipeline's thresholds, else the defaults). */

@@ -10,12 +10,7 @@ import { commandContext } from '../command-context.ts';
 import { UsageError } from '../exit-codes.ts';
 import { summaryJson, summaryText } from '../format-summary.ts';
 import { createProgressDisplay } from '../progress-display.ts';
-import {
-  addThresholdOptions,
-  exitCodeForRun,
-  type ThresholdFlags,
-  thresholdsFrom,
-} from '../threshold-options.ts';
+import { exitCodeForRun, thresholdOptions, thresholdsFrom } from '../threshold-options.ts';
 import { withWarehouse } from '../with-warehouse.ts';
 
 interface IngestOptions {
@@ -26,12 +21,12 @@ interface IngestOptions {
   receivedAt?: string;
   allowPilotCodes?: boolean;
   json?: boolean;
+  maxRejectRate?: string;
+  maxRejected?: string;
 }
 
-type IngestFlags = IngestOptions & ThresholdFlags;
-
 export function registerIngestCommand(program: Command): void {
-  const command = program
+  program
     .command('ingest')
     .description('validate files against a catalog entry and load them into the warehouse (one run)')
     .argument('<files...>', 'CSV files to load')
@@ -48,49 +43,53 @@ export function registerIngestCommand(program: Command): void {
       'when the platform received the files (ISO date/time, Asia/Shanghai); default now',
     )
     .option('--allow-pilot-codes', 'accept pilot-era USCCs that fail only the 18th-character check')
-    .option('--json', 'print the run summary as JSON');
-  addThresholdOptions(command).action(async (files: string[], options: IngestFlags) => {
-    const { config, logger } = commandContext();
-    const thresholds = thresholdsFrom(options);
-    const receivedAt = parseReceivedAt(options.receivedAt);
-    const units: SourceUnit[] = [];
-    for (const file of files) {
-      try {
-        units.push(await localFileUnit(file, receivedAt));
-      } catch (error) {
-        throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+    .option('--json', 'print the run summary as JSON')
+    .addOption(thresholdOptions()[0])
+    .addOption(thresholdOptions()[1])
+    .action(async (files: string[], options: IngestOptions) => {
+      const { config, logger } = commandContext();
+      const thresholds = thresholdsFrom(options);
+      const receivedAt = parseReceivedAt(options.receivedAt);
+      const units: SourceUnit[] = [];
+      for (const file of files) {
+        try {
+          units.push(await localFileUnit(file, receivedAt));
+        } catch (error) {
+          throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+        }
       }
-    }
-    const catalog = await loadCatalog(config.catalogDir);
-    catalog.resolve(options.catalog, new Date().toISOString().slice(0, 10));
-    const code = await withWarehouse(config, logger, async (warehouse) => {
-      const progress = createProgressDisplay();
-      const summary = await ingestUnits(
-        warehouse,
-        catalog,
-        {
-          units,
-          catalog: options.catalog,
-          providerCode: options.provider,
-          level: options.level,
-          encoding: options.encoding,
-          validatorOptions: { allowPilotCodes: Boolean(options.allowPilotCodes) },
-          thresholds,
-          onUnitStart: (unit) => progress.onUnitStart(unit),
-          onProgress: (unit, rows) => progress.onProgress(unit, rows),
-        },
-        logger,
-      ).finally(() => progress.stop());
-      let report: string | undefined;
-      if (summary.counts.rejected > 0) {
-        report = path.join(config.reportDir, `run-${summary.runId}-rejections.csv`);
-        await writeRejectionsCsv(warehouse, catalog, summary.runId, report);
-      }
-      console.log(options.json ? JSON.stringify(summaryJson(summary, report)) : summaryText(summary, report));
-      return exitCodeForRun(summary.status);
+      const catalog = await loadCatalog(config.catalogDir);
+      catalog.resolve(options.catalog, new Date().toISOString().slice(0, 10));
+      const code = await withWarehouse(config, logger, async (warehouse) => {
+        const progress = createProgressDisplay();
+        const summary = await ingestUnits(
+          warehouse,
+          catalog,
+          {
+            units,
+            catalog: options.catalog,
+            providerCode: options.provider,
+            level: options.level,
+            encoding: options.encoding,
+            validatorOptions: { allowPilotCodes: Boolean(options.allowPilotCodes) },
+            thresholds,
+            onUnitStart: (unit) => progress.onUnitStart(unit),
+            onProgress: (unit, rows) => progress.onProgress(unit, rows),
+          },
+          logger,
+        ).finally(() => progress.stop());
+        let report: string | undefined;
+        if (summary.counts.rejected > 0) {
+          report = path.join(config.reportDir, `run-${summary.runId}-rejections.csv`);
+          await writeRejectionsCsv(warehouse, catalog, summary.runId, report);
+        }
+        console.log(
+          options.json ? JSON.stringify(summaryJson(summary, report)) : summaryText(summary, report),
+        );
+        return exitCodeForRun(summary.status);
+      });
+      process.exitCode = code;
     });
-    process.exitCode = code;
-  });
 }
 
 function parseReceivedAt(text: string | undefined): Date | undefined {
