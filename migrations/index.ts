@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as warehouse from './001-warehouse.ts';
 import * as catalogEntries from './002-catalog-entries.ts';
+import * as pipelines from './004-pipelines.ts';
 import * as notices from './005-notices.ts';
 import * as watermarks from './006-watermarks.ts';
 
@@ -8,6 +9,7 @@ import * as watermarks from './006-watermarks.ts';
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
   ['001-warehouse', warehouse],
   ['002-catalog-entries', catalogEntries],
+  ['004-pipelines', pipelines],
   ['005-notices', notices],
   ['006-watermarks', watermarks],
 ];

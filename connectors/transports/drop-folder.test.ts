@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   appendFileSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   rmSync,
@@ -122,5 +123,37 @@ describe('drop folder archives', () => {
     expect(list()).toContain('batch.zip');
     await transport.settle(units[1] as SourceUnit, 'failed');
     expect(list('failed')).toEqual(['batch.zip', 'batch.zip.ok']);
+  });
+});
+
+describe('drop folder partitions (backfill)', () => {
+  async function pollPartition(config: Partial<DropFolderConfig>, partition: string) {
+    const transport = dropFolderTransport.create({ directory: dir, ...config }, { stagingDir: dir, env: {} });
+    const names: string[] = [];
+    for await (const unit of transport.poll({ partition, alreadyLoaded: async () => false }))
+      names.push(unit.name);
+    return names;
+  }
+
+  it('reads the day folder named by `{date}`, and nothing when that day has no folder', async () => {
+    for (const day of ['2026-10-01', '2026-10-02']) {
+      mkdirSync(at(day));
+      writeFileSync(at(day, 'penalties.csv'), `x\n${day}\n`);
+      writeFileSync(at(day, 'penalties.csv.ok'), '');
+    }
+    const dated = { directory: path.join(dir, '{date}') };
+    expect(await pollPartition(dated, '2026-10-02')).toEqual(['penalties.csv']);
+    expect(await pollPartition(dated, '2026-10-03')).toEqual([]);
+  });
+
+  it('in an undated folder, takes the files received that day (Asia/Shanghai)', async () => {
+    writeFileSync(at('early.csv'), 'x\n1\n');
+    writeFileSync(at('late.csv'), 'x\n2\n');
+    for (const name of ['early.csv', 'late.csv']) writeFileSync(at(`${name}.ok`), '');
+    // 2026-10-01T23:30 in Shanghai is still 1 October; 2026-10-01T16:30Z is already 2 October there.
+    utimesSync(at('early.csv'), new Date('2026-10-01T15:30:00Z'), new Date('2026-10-01T15:30:00Z'));
+    utimesSync(at('late.csv'), new Date('2026-10-01T16:30:00Z'), new Date('2026-10-01T16:30:00Z'));
+    expect(await pollPartition({}, '2026-10-01')).toEqual(['early.csv']);
+    expect(await pollPartition({}, '2026-10-02')).toEqual(['late.csv']);
   });
 });

@@ -42,7 +42,11 @@ export const dropFolderTransport: TransportFactory<DropFolderConfig> = {
     additionalProperties: false,
     properties: {
       type: { const: 'drop-folder' },
-      directory: { type: 'string', minLength: 1, description: 'the directory providers deliver into' },
+      directory: {
+        type: 'string',
+        minLength: 1,
+        description: 'the directory providers deliver into; `{date}` in it stands for the partition day',
+      },
       glob: { type: 'string', minLength: 1, default: DEFAULTS.glob },
       markerSuffixes: {
         type: 'array',
@@ -81,8 +85,14 @@ class DropFolder implements Transport {
 
   async *poll(options: PollOptions): AsyncGenerator<SourceUnit> {
     const seenThisPoll = new Set<string>();
-    for (const { file, markers } of await this.completeFiles(options.signal)) {
+    const dated = this.directory.includes(DATE_PLACEHOLDER);
+    const day = options.partition ?? shanghaiDate(new Date());
+    const directory = dated ? this.directory.replaceAll(DATE_PLACEHOLDER, day) : this.directory;
+    if (dated && !(await isDirectory(directory))) return; // nothing delivered that day
+    for (const { file, markers } of await this.completeFiles(directory, options.signal)) {
       const receivedAt = (await stat(file)).mtime;
+      // A backfill partition of an undated folder: the files received (last written) that day.
+      if (!dated && options.partition && shanghaiDate(receivedAt) !== options.partition) continue;
       const units = await unitsForFile(file, receivedAt);
       const fresh: SourceUnit[] = [];
       for (const unit of units) {
@@ -121,16 +131,19 @@ class DropFolder implements Transport {
     this.deliveries.clear();
   }
 
-  private async completeFiles(signal?: AbortSignal): Promise<{ file: string; markers: string[] }[]> {
+  private async completeFiles(
+    directory: string,
+    signal?: AbortSignal,
+  ): Promise<{ file: string; markers: string[] }[]> {
     const names = new Set(
-      (await readdir(this.directory, { withFileTypes: true }))
+      (await readdir(directory, { withFileTypes: true }))
         .filter((entry) => entry.isFile())
         .map((entry) => entry.name),
     );
     const isMarker = (name: string) =>
       this.markerSuffixes.some((suffix) => name.endsWith(suffix) && names.has(name.slice(0, -suffix.length)));
     const candidates = [...names].filter((name) => this.matches(name) && !isMarker(name)).sort();
-    const at = (name: string) => path.join(this.directory, name);
+    const at = (name: string) => path.join(directory, name);
     if (this.markerSuffixes.length > 0) {
       return candidates.flatMap((name) => {
         const markers = this.markerSuffixes
@@ -159,11 +172,26 @@ class DropFolder implements Transport {
           ? DEFAULTS.failedDir
           : this.config.failedDir;
     if (dir === null) return;
-    const target = path.resolve(this.directory, dir);
+    const target = path.resolve(path.dirname(delivery.file), dir);
     await mkdir(target, { recursive: true });
     for (const file of [delivery.file, ...delivery.markers]) {
       await rename(file, await freeName(path.join(target, path.basename(file))));
     }
+  }
+}
+
+/** In `directory`, stands for the partition day (backfill) or today (scheduled runs), e.g. `/drop/xzcf/{date}`. */
+const DATE_PLACEHOLDER = '{date}';
+
+function shanghaiDate(time: Date): string {
+  return new Date(time.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+}
+
+async function isDirectory(directory: string): Promise<boolean> {
+  try {
+    return (await stat(directory)).isDirectory();
+  } catch {
+    return false;
   }
 }
 

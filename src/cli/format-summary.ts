@@ -19,6 +19,7 @@ export function summaryJson(summary: RunSummary, reportPath?: string): object {
       counts: file.counts,
       blankLines: file.blankLines,
       ...(file.error ? { error: file.error } : {}),
+      ...(file.threshold ? { threshold: file.threshold } : {}),
     })),
     ...(reportPath ? { rejectionReport: reportPath } : {}),
   };

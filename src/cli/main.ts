@@ -2,13 +2,17 @@ import { Command, CommanderError } from 'commander';
 import { CatalogError } from '../catalog/load-catalog.ts';
 import { ConfigError } from '../config/config.ts';
 import { maskPersonalData } from '../log/mask-personal-data.ts';
+import { registerBackfillCommand } from './commands/backfill-command.ts';
 import { registerCatalogCommand } from './commands/catalog-command.ts';
 import { registerDbCommand } from './commands/db-command.ts';
 import { registerDemoCommand } from './commands/demo-command.ts';
 import { registerIngestCommand } from './commands/ingest-command.ts';
+import { registerPipelinesCommand } from './commands/pipelines-command.ts';
 import { registerRecordCommand } from './commands/record-command.ts';
 import { registerReportCommand } from './commands/report-command.ts';
+import { registerRunCommand } from './commands/run-command.ts';
 import { registerRunsCommand } from './commands/runs-command.ts';
+import { registerScheduleCommand } from './commands/schedule-command.ts';
 import { registerSubjectCommand } from './commands/subject-command.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 
@@ -25,6 +29,10 @@ registerReportCommand(program);
 registerDbCommand(program);
 registerDemoCommand(program);
 registerCatalogCommand(program);
+registerPipelinesCommand(program);
+registerRunCommand(program);
+registerBackfillCommand(program);
+registerScheduleCommand(program);
 
 try {
   await program.parseAsync(process.argv);

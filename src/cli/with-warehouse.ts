@@ -14,6 +14,8 @@ export async function withWarehouse<T>(
   config: Config,
   logger: Logger,
   work: (warehouse: Warehouse) => Promise<T>,
+  /** Long-running commands (schedule, run, backfill): the first signal aborts this and lets the current unit finish; a second one rolls back. */
+  gracefulStop?: AbortController,
 ): Promise<T> {
   if (!config.databaseUrl) logger.debug(`starting the embedded PostgreSQL in ${config.embeddedDataDir}`);
   const server = await openDatabaseServer({
@@ -30,6 +32,12 @@ export async function withWarehouse<T>(
     return closing;
   };
   const onSignal = (signal: NodeJS.Signals) => {
+    if (gracefulStop && !gracefulStop.signal.aborted) {
+      logger.warn(`${signal} received: finishing the current file, then stopping (again to roll it back)`);
+      gracefulStop.abort();
+      process.once(signal, onSignal);
+      return;
+    }
     // Open transactions roll back when their connection closes: no partial unit is ever left behind.
     logger.warn(`${signal} received: rolling back the current file and stopping`);
     void close().finally(() => process.exit(EXIT.interrupted));

@@ -24,6 +24,18 @@ export interface MergeCounts {
   late: number;
 }
 
+/** Staged rows that failed validation become rejections, each with every error found. */
+export async function storeStagedRejections(
+  session: UnitSession,
+  context: Pick<MergeContext, 'runId' | 'sourceFileId' | 'catalogCode' | 'providerCode'>,
+): Promise<void> {
+  await session.query(
+    `INSERT INTO rejections (run_id, source_file_id, row_number, catalog_code, provider_code, raw, errors)
+     SELECT $1, $2, row_number, $3, $4, raw::jsonb, errors::jsonb FROM stage WHERE errors IS NOT NULL`,
+    [context.runId, context.sourceFileId, context.catalogCode, context.providerCode],
+  );
+}
+
 /**
  * Merges the staged unit into the warehouse, set-based, in the caller's transaction. Each staged row gets
  * exactly one outcome (DESIGN.md "Outcomes"): validation rejects and in-file duplicates become rejections;
@@ -39,11 +51,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
   await session.query(`SET LOCAL work_mem = '256MB'`);
   await session.query('SET LOCAL jit = off');
   await session.query('ANALYZE stage');
-  await session.query(
-    `INSERT INTO rejections (run_id, source_file_id, row_number, catalog_code, provider_code, raw, errors)
-     SELECT $1, $2, row_number, $3, $4, raw::jsonb, errors::jsonb FROM stage WHERE errors IS NOT NULL`,
-    [runId, sourceFileId, catalogCode, providerCode],
-  );
+  await storeStagedRejections(session, context);
   await session.query(
     `CREATE TEMP TABLE classified ON COMMIT DROP AS
      WITH valid AS (

@@ -8,6 +8,7 @@ import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { failedUnit, loadUnit, type UnitResult } from './load-unit.ts';
 import { addCounts, emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
+import type { Thresholds } from './reject-threshold.ts';
 import { finishRun, type RunKind, type RunStatus, startRun } from './run-ledger.ts';
 import { UnitFailure } from './unit-failure.ts';
 
@@ -23,6 +24,16 @@ export interface IngestRequest {
   validatorOptions?: ValidatorOptions;
   onUnitStart?: (unit: SourceUnit) => void;
   onProgress?: (unit: SourceUnit, rowsRead: number) => void;
+  /** After each unit (e.g. the transport moves it aside); awaited before the next unit starts. */
+  onUnitDone?: (unit: SourceUnit, result: UnitResult) => Promise<void>;
+  /** Over these a file's rows are not applied and the run ends `failed-threshold`; none = no limit. */
+  thresholds?: Thresholds;
+  /** Pipeline runs: its name, partition day (backfill) and field mapping. */
+  pipeline?: string;
+  partitionDate?: string;
+  headerMap?: Readonly<Record<string, string>>;
+  /** Aborted (SIGTERM): the unit being loaded finishes, the others wait for the next run. */
+  signal?: AbortSignal;
 }
 
 export interface RunSummary {
@@ -40,20 +51,28 @@ export async function ingestUnits(
   request: IngestRequest,
   logger: Logger,
 ): Promise<RunSummary> {
-  const runId = await startRun(warehouse, request.kind ?? 'ingest', {
-    catalog: request.catalog,
-    provider: request.providerCode,
-    level: request.level,
-    encoding: request.encoding,
-    files: request.units.map((unit) => unit.name),
-  });
+  const runId = await startRun(
+    warehouse,
+    request.kind ?? 'ingest',
+    {
+      catalog: request.catalog,
+      provider: request.providerCode,
+      level: request.level,
+      encoding: request.encoding,
+      files: request.units.map((unit) => unit.name),
+    },
+    request.pipeline,
+    { partitionDate: request.partitionDate, thresholds: request.thresholds },
+  );
   const log = logger.child({ runId });
   log.info(`run ${runId} started: ${request.units.length} file(s), catalog ${request.catalog}`);
   const files: UnitResult[] = [];
   for (const unit of request.units) {
+    if (request.signal?.aborted) break;
     request.onUnitStart?.(unit);
     const result = await loadOne(warehouse, catalog, request, runId, unit);
     files.push(result);
+    await request.onUnitDone?.(unit, result);
     if (result.status === 'loaded') {
       log.info(`file ${unit.name} loaded`, {
         sourceFileId: result.sourceFileId,
@@ -73,12 +92,19 @@ export async function ingestUnits(
     for (const [code, count] of Object.entries(file.errorsByCode))
       errorsByCode[code] = (errorsByCode[code] ?? 0) + count;
   }
-  const failed = files.filter((file) => file.status === 'failed');
-  const status: RunStatus = failed.length > 0 ? 'failed' : 'completed';
+  const failed = files.filter((file) => file.status !== 'loaded');
+  const status = runStatus(files, files.length < request.units.length);
   const error = failed.map((file) => `${file.name}: ${file.error?.message}`).join('\n') || undefined;
   await finishRun(warehouse, runId, { status, counts, errorsByCode, ...(error ? { error } : {}) });
   log.info(`run ${runId} ${status}`, { counts });
   return { runId, status, counts, errorsByCode, files };
+}
+
+/** A file that failed outright outranks a threshold; a stop before the last unit is `interrupted`. */
+function runStatus(files: UnitResult[], stoppedEarly: boolean): RunStatus {
+  if (files.some((file) => file.status === 'failed')) return 'failed';
+  if (files.some((file) => file.status === 'failed-threshold')) return 'failed-threshold';
+  return stoppedEarly ? 'interrupted' : 'completed';
 }
 
 async function loadOne(
@@ -126,6 +152,8 @@ async function loadOne(
     providerCode: request.providerCode,
     level: request.level,
     ...(request.validatorOptions ? { validatorOptions: request.validatorOptions } : {}),
+    ...(request.thresholds ? { thresholds: request.thresholds } : {}),
+    ...(request.headerMap ? { headerMap: request.headerMap } : {}),
     onProgress: (rows) => request.onProgress?.(unit, rows),
   });
 }

@@ -14,6 +14,7 @@ import { withUnitTransaction } from '../warehouse/unit-session.ts';
 import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
 import { openUnitRows } from './open-unit-rows.ts';
 import { assertCountsAddUp, emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
+import { checkThreshold, holdBackUnit, type ThresholdDecision, type Thresholds } from './reject-threshold.ts';
 import {
   finishSourceFile,
   recordFailedUnit,
@@ -37,12 +38,16 @@ export interface UnitRequest {
   validatorOptions?: ValidatorOptions;
   /** Called every batch with the rows read so far (progress display). */
   onProgress?: (rowsRead: number) => void;
+  /** Over these, none of the unit's rows are applied (its rejections are still stored). */
+  thresholds?: Thresholds;
+  /** A pipeline's field mapping: source header → catalog field code or title, applied before matching. */
+  headerMap?: Readonly<Record<string, string>>;
 }
 
 export interface UnitResult {
   sourceFileId: number;
   name: string;
-  status: 'loaded' | 'failed';
+  status: 'loaded' | 'failed' | 'failed-threshold';
   counts: OutcomeCounts;
   errorsByCode: Record<string, number>;
   blankLines: number;
@@ -51,6 +56,7 @@ export interface UnitResult {
   durationMs: number;
   /** Where the time went (benchmark stage split): reading through COPY, and the set-based merge. */
   stageMs?: { read: number; merge: number };
+  threshold?: ThresholdDecision;
 }
 
 /** Reads, normalizes, validates, stages and merges one unit in one transaction. Never throws for bad data. */
@@ -75,7 +81,11 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         encoding: request.encoding,
       });
       const { rows } = opened;
-      const match = matchHeaders(request.entry, rows.header);
+      const headerMap = request.headerMap ?? {};
+      const match = matchHeaders(
+        request.entry,
+        rows.header.map((header) => headerMap[header] ?? header),
+      );
       if (match.problems.length > 0) {
         opened.abort();
         throw new UnitFailure(
@@ -102,6 +112,11 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         throw error;
       }
       const mergeStarted = Date.now();
+      const threshold = await checkThreshold(session, request.thresholds, read);
+      if (threshold?.exceeded) {
+        const stats = { encoding: rows.encoding, blankLines: rows.stats().blankLines, started };
+        return holdBackUnit(session, request, sourceFileId, opened.sha256(), stats, threshold);
+      }
       const merged = await mergeStaged(session, {
         runId: request.runId,
         sourceFileId,
@@ -122,6 +137,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         columns: rows.header.map((header, i) => ({ header, field: match.columns[i] ?? null })),
         counts,
         blankLines: rows.stats().blankLines,
+        threshold,
       });
       return {
         sourceFileId,
@@ -133,6 +149,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         encoding: rows.encoding,
         durationMs: Date.now() - started,
         stageMs,
+        ...(threshold ? { threshold } : {}),
       };
     });
   } catch (error) {

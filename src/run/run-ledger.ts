@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import type { OutcomeCounts } from './outcome-counts.ts';
+import type { Thresholds } from './reject-threshold.ts';
 
 export const RUN_KINDS = ['ingest', 'pipeline', 'backfill', 'demo'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
@@ -12,11 +13,14 @@ export async function startRun(
   kind: RunKind,
   options: Record<string, unknown>,
   pipeline?: string,
+  extra: { partitionDate?: string | undefined; thresholds?: Thresholds | undefined } = {},
 ): Promise<number> {
   const [row] = await warehouse('runs')
     .insert({
       kind,
       pipeline: pipeline ?? null,
+      partition_date: extra.partitionDate ?? null,
+      thresholds: extra.thresholds ? JSON.stringify(extra.thresholds) : null,
       options: JSON.stringify(options),
       host: os.hostname(),
       pid: process.pid,

@@ -3,6 +3,7 @@ import type { ChannelLevel } from '../catalog/catalog-entry.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session.ts';
 import type { OutcomeCounts } from './outcome-counts.ts';
+import type { ThresholdDecision } from './reject-threshold.ts';
 import type { UnitFailure } from './unit-failure.ts';
 
 /** What the ledger knows about a unit before reading it. */
@@ -53,6 +54,8 @@ export interface FinishedFile {
   columns: { header: string; field: string | null }[];
   counts: OutcomeCounts;
   blankLines: number;
+  /** The reject-threshold decision, when the run had thresholds. */
+  threshold?: ThresholdDecision | undefined;
 }
 
 /** Stores the file's fingerprint and counts; returns its rejections counted by error code. */
@@ -62,7 +65,8 @@ export async function finishSourceFile(
   finished: FinishedFile,
 ): Promise<Record<string, number>> {
   await session.query(
-    `UPDATE source_files SET sha256 = $2, encoding = $3, columns = $4, counts = $5, blank_lines = $6, finished_at = now()
+    `UPDATE source_files SET sha256 = $2, encoding = $3, columns = $4, counts = $5, blank_lines = $6,
+       threshold = $7, finished_at = clock_timestamp()
      WHERE id = $1`,
     [
       sourceFileId,
@@ -71,8 +75,17 @@ export async function finishSourceFile(
       JSON.stringify(finished.columns),
       JSON.stringify(finished.counts),
       finished.blankLines,
+      finished.threshold ? JSON.stringify(finished.threshold) : null,
     ],
   );
+  return rejectionsByCode(session, sourceFileId);
+}
+
+/** A file's rejections counted by error code, most frequent first. */
+export async function rejectionsByCode(
+  session: UnitSession,
+  sourceFileId: number,
+): Promise<Record<string, number>> {
   const rows = await session.query<{ code: string; count: number }>(
     `SELECT error ->> 'code' AS code, count(*)::int AS count
      FROM rejections, jsonb_array_elements(errors) AS error WHERE source_file_id = $1 GROUP BY 1 ORDER BY 2 DESC`,

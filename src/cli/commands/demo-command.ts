@@ -1,57 +1,70 @@
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { localFileUnit } from '../../../connectors/transports/local-file.ts';
-import type { ChannelLevel } from '../../catalog/catalog-entry.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { PROJECT_ROOT } from '../../config/config.ts';
+import { todayInShanghai } from '../../normalize/parse-date.ts';
+import { runPipeline } from '../../pipelines/run-pipeline.ts';
 import { writeRejectionsCsv } from '../../report/rejections-csv.ts';
-import { ingestUnits } from '../../run/ingest-files.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { summaryText } from '../format-summary.ts';
+import { pipelineNamed, stagingDir } from '../pipeline-context.ts';
 import { withWarehouse } from '../with-warehouse.ts';
 
-/** The province's unified push and a city's push of overlapping penalties (省市互补). */
-const DELIVERIES: { file: string; level: ChannelLevel; provider: string }[] = [
-  { file: 'fixtures/xzcf/utf8-bom/input.csv', level: 'province', provider: '113700000000000000' },
-  { file: 'fixtures/xzcf/gb18030/input.csv', level: 'city', provider: '113701000000000000' },
-];
+/** The province's unified push, then a city's push of overlapping penalties (省市互补), as pipelines. */
+const DELIVERIES = [
+  { pipeline: 'xzcf-province', fixture: 'fixtures/xzcf/utf8-bom/input.csv' },
+  { pipeline: 'xzcf-jinan', fixture: 'fixtures/xzcf/gb18030/input.csv' },
+] as const;
 
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('the main job on the bundled fixtures: migrate, ingest a province and a city push, report')
+    .description(
+      'the main job on the bundled fixtures: drop a province and a city delivery, run both pipelines, report',
+    )
     .action(async () => {
       const { config, logger } = commandContext();
       const catalog = await loadCatalog(config.catalogDir);
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
         let exitCode: number = EXIT.ok;
         for (const delivery of DELIVERIES) {
-          const unit = await localFileUnit(path.join(PROJECT_ROOT, delivery.file));
-          const summary = await ingestUnits(
+          const pipeline = await pipelineNamed(delivery.pipeline);
+          const dropDir = path.resolve(String(pipeline.transport.directory));
+          // A provider's delivery: the file, then its done-marker (only complete files are taken).
+          const name = `${delivery.pipeline}-${todayInShanghai()}.csv`;
+          await mkdir(dropDir, { recursive: true });
+          await copyFile(path.join(PROJECT_ROOT, delivery.fixture), path.join(dropDir, name));
+          await writeFile(path.join(dropDir, `${name}.ok`), '');
+          const result = await runPipeline(
             warehouse,
             catalog,
-            {
-              units: [unit],
-              catalog: 'xzcf',
-              providerCode: delivery.provider,
-              level: delivery.level,
-              encoding: 'auto',
-              kind: 'demo',
-            },
+            pipeline,
+            { stagingDir: stagingDir() },
             logger,
           );
+          if (result.status === 'locked') {
+            console.log(`\n${delivery.pipeline}: running in another process, skipped`);
+            continue;
+          }
+          const { summary } = result;
+          console.log(`\npipeline ${delivery.pipeline} (${pipeline.level}) over ${dropDir}:`);
+          if (summary.files.length === 0) {
+            console.log(`run ${summary.runId}: nothing new — this content was loaded before (sha256 ledger)`);
+            continue;
+          }
           const report = path.join(config.reportDir, `run-${summary.runId}-rejections.csv`);
           await writeRejectionsCsv(warehouse, catalog, summary.runId, report);
-          console.log(`\n${delivery.level} push of ${delivery.file} (${summary.files[0]?.encoding ?? '?'}):`);
           console.log(summaryText(summary, report));
           if (summary.status !== 'completed') exitCode = EXIT.failed;
         }
+        const where = config.databaseUrl
+          ? 'DATABASE_URL'
+          : `embedded PostgreSQL in ${config.embeddedDataDir}`;
+        console.log(`\nwarehouse: ${where}`);
         console.log(
-          `\nwarehouse: ${config.databaseUrl ? 'DATABASE_URL' : `embedded PostgreSQL in ${config.embeddedDataDir}`}`,
-        );
-        console.log(
-          'next: credit-etl runs list · credit-etl runs show <id> · credit-etl report rejections --run <id> --out <file.csv>',
+          'next: credit-etl runs list · credit-etl subject <code> · credit-etl report rejections --run <id> --out <file.xlsx>',
         );
         return exitCode;
       });

@@ -13,8 +13,10 @@ import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { writeRejectionsCsv } from '../../report/rejections-csv.ts';
 import { ingestUnits } from '../../run/ingest-files.ts';
 import { commandContext } from '../command-context.ts';
-import { EXIT, UsageError } from '../exit-codes.ts';
+import { UsageError } from '../exit-codes.ts';
 import { summaryJson, summaryText } from '../format-summary.ts';
+import { createProgressDisplay } from '../progress-display.ts';
+import { exitCodeForRun, thresholdOptions, thresholdsFrom } from '../threshold-options.ts';
 import { withWarehouse } from '../with-warehouse.ts';
 
 interface IngestOptions {
@@ -28,6 +30,8 @@ interface IngestOptions {
   receivedAt?: string;
   allowPilotCodes?: boolean;
   json?: boolean;
+  maxRejectRate?: string;
+  maxRejected?: string;
 }
 
 export function registerIngestCommand(program: Command): void {
@@ -56,8 +60,11 @@ export function registerIngestCommand(program: Command): void {
     )
     .option('--allow-pilot-codes', 'accept pilot-era USCCs that fail only the 18th-character check')
     .option('--json', 'print the run summary as JSON')
+    .addOption(thresholdOptions()[0])
+    .addOption(thresholdOptions()[1])
     .action(async (files: string[], options: IngestOptions) => {
       const { config, logger } = commandContext();
+      const thresholds = thresholdsFrom(options);
       const receivedAt = parseReceivedAt(options.receivedAt);
       const readOptions = formatOptions(options);
       const units: SourceUnit[] = [];
@@ -71,6 +78,7 @@ export function registerIngestCommand(program: Command): void {
       const catalog = await loadCatalog(config.catalogDir);
       catalog.resolve(options.catalog, new Date().toISOString().slice(0, 10));
       const code = await withWarehouse(config, logger, async (warehouse) => {
+        const progress = createProgressDisplay();
         const summary = await ingestUnits(
           warehouse,
           catalog,
@@ -82,9 +90,12 @@ export function registerIngestCommand(program: Command): void {
             encoding: options.encoding,
             formatOptions: readOptions,
             validatorOptions: { allowPilotCodes: Boolean(options.allowPilotCodes) },
+            thresholds,
+            onUnitStart: (unit) => progress.onUnitStart(unit),
+            onProgress: (unit, rows) => progress.onProgress(unit, rows),
           },
           logger,
-        );
+        ).finally(() => progress.stop());
         let report: string | undefined;
         if (summary.counts.rejected > 0) {
           report = path.join(config.reportDir, `run-${summary.runId}-rejections.csv`);
@@ -93,7 +104,7 @@ export function registerIngestCommand(program: Command): void {
         console.log(
           options.json ? JSON.stringify(summaryJson(summary, report)) : summaryText(summary, report),
         );
-        return summary.status === 'completed' ? EXIT.ok : EXIT.failed;
+        return exitCodeForRun(summary.status);
       });
       process.exitCode = code;
     });

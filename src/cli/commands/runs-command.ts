@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { OUTCOMES, type OutcomeCounts } from '../../run/outcome-counts.ts';
+import type { ThresholdDecision } from '../../run/reject-threshold.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
@@ -15,15 +16,20 @@ export function registerRunsCommand(program: Command): void {
     .description('recent runs, newest first')
     .option('--limit <n>', 'how many', '20')
     .option('--status <status>', 'only runs with this status')
+    .option('--pipeline <name>', 'only runs of this pipeline')
+    .option('--since <date>', 'only runs started on or after this date/time (Asia/Shanghai)')
     .option('--json', 'print JSON')
-    .action(async (options: { limit: string; status?: string; json?: boolean }) => {
+    .action(async (options: RunsListOptions) => {
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit < 1)
         throw new UsageError(`--limit ${options.limit} is not a positive integer`);
+      const since = options.since === undefined ? undefined : parseSince(options.since);
       const { config, logger } = commandContext();
       await withWarehouse(config, logger, async (warehouse) => {
         const query = warehouse('runs').orderBy('id', 'desc').limit(limit);
         if (options.status) query.where({ status: options.status });
+        if (options.pipeline) query.where({ pipeline: options.pipeline });
+        if (since) query.where('started_at', '>=', since);
         const rows = await query.select(
           'id',
           'kind',
@@ -32,6 +38,7 @@ export function registerRunsCommand(program: Command): void {
           'started_at',
           'finished_at',
           'counts',
+          'partition_date',
         );
         if (options.json) {
           console.log(JSON.stringify(rows));
@@ -39,10 +46,11 @@ export function registerRunsCommand(program: Command): void {
         }
         console.log(
           formatTable(
-            ['run', 'kind', 'status', 'started', 'seconds', ...COUNT_COLUMNS],
+            ['run', 'kind', 'partition', 'status', 'started', 'seconds', ...COUNT_COLUMNS],
             rows.map((run) => [
               run.id,
               run.pipeline ?? run.kind,
+              run.partition_date ?? '',
               run.status,
               shanghaiTime(run.started_at),
               run.finished_at ? ((run.finished_at - run.started_at) / 1000).toFixed(1) : '',
@@ -88,15 +96,28 @@ export function registerRunsCommand(program: Command): void {
             'error',
             'started_at',
             'finished_at',
+            'threshold',
           );
         if (options.json) {
           console.log(JSON.stringify({ ...run, files }));
           return EXIT.ok;
         }
         console.log(`run ${run.id} (${run.pipeline ?? run.kind}) ${run.status}`);
+        const seconds = run.finished_at
+          ? `, ${((run.finished_at - run.started_at) / 1000).toFixed(1)} s`
+          : '';
         console.log(
-          `started ${shanghaiTime(run.started_at)}, finished ${run.finished_at ? shanghaiTime(run.finished_at) : '-'}`,
+          `started ${shanghaiTime(run.started_at)}, finished ${run.finished_at ? shanghaiTime(run.finished_at) : '-'}${seconds}`,
         );
+        const about = [
+          run.partition_date ? `partition ${run.partition_date}` : '',
+          run.attempts > 1 ? `${run.attempts} attempts` : '',
+          run.thresholds
+            ? `thresholds: max reject rate ${run.thresholds.maxRejectRate}, max rejected ${run.thresholds.maxRejected ?? 'none'}`
+            : '',
+        ].filter(Boolean);
+        if (about.length > 0) console.log(about.join(' · '));
+        if (run.error && files.length === 0) console.log(`✗ ${run.error}`);
         console.log(
           formatTable(
             ['file', 'catalog', 'provider', 'level', 'status', 'seconds', ...COUNT_COLUMNS],
@@ -111,6 +132,14 @@ export function registerRunsCommand(program: Command): void {
             ]),
           ),
         );
+        for (const file of files.filter((candidate) => candidate.threshold)) {
+          const t = file.threshold as ThresholdDecision;
+          console.log(
+            `threshold ${file.name}: ${t.rejected}/${t.read} rejected (${(t.rejectRate * 100).toFixed(1)}%) ` +
+              `vs max ${(t.maxRejectRate * 100).toFixed(1)}%${t.maxRejected === null ? '' : ` / ${t.maxRejected} rows`}` +
+              ` → ${t.exceeded ? 'exceeded: no row applied' : 'within: applied'}`,
+          );
+        }
         for (const file of files.filter((candidate) => candidate.error)) {
           console.log(`✗ ${file.name} [${file.error_code}]: ${file.error}`);
         }
@@ -120,6 +149,27 @@ export function registerRunsCommand(program: Command): void {
         return EXIT.ok;
       });
     });
+}
+
+interface RunsListOptions {
+  limit: string;
+  status?: string;
+  pipeline?: string;
+  since?: string;
+  json?: boolean;
+}
+
+/** A date or a date-time without zone is Shanghai time, as operators mean it. */
+function parseSince(text: string): Date {
+  const withZone = /[zZ]|[+-]\d\d:?\d\d$/.test(text)
+    ? text
+    : /T|\s/.test(text)
+      ? `${text}+08:00`
+      : `${text}T00:00:00+08:00`;
+  const date = new Date(withZone.replace(' ', 'T'));
+  if (Number.isNaN(date.getTime()))
+    throw new UsageError(`--since ${text} is not a date: use e.g. 2026-11-01`);
+  return date;
 }
 
 export function shanghaiTime(date: Date): string {

@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { formatProblem } from '../../pipelines/load-pipelines.ts';
+import { nextTriggers, SCHEDULE_TIMEZONE } from '../../schedule/scheduler.ts';
+import { EXIT } from '../exit-codes.ts';
+import { formatTable } from '../format-table.ts';
+import { allPipelines, pipelineNamed, pipelinesDir } from '../pipeline-context.ts';
+import { shanghaiTime } from './runs-command.ts';
+
+export function registerPipelinesCommand(program: Command): void {
+  const pipelines = program.command('pipelines').description(`pipeline definitions (${pipelinesDir()})`);
+  pipelines
+    .command('list')
+    .description('every pipeline with its transport, catalog entry, provider and schedule')
+    .action(async () => {
+      const { pipelines: found, problems } = await allPipelines();
+      console.log(
+        formatTable(
+          ['pipeline', 'transport', 'catalog', 'provider', 'level', 'schedule', 'next run (Asia/Shanghai)'],
+          found.map((p) => [
+            p.name,
+            p.transport.type,
+            p.catalog,
+            p.provider,
+            p.level,
+            p.schedule.cron && p.schedule.enabled ? p.schedule.cron : '(by hand)',
+            p.schedule.cron && p.schedule.enabled ? shanghaiTime(nextTriggers(p.schedule.cron, 1)[0]!) : '',
+          ]),
+        ),
+      );
+      for (const problem of problems) console.error(`✗ ${formatProblem(problem)}`);
+      process.exitCode = problems.length > 0 ? EXIT.usage : EXIT.ok;
+    });
+  pipelines
+    .command('show')
+    .description('one pipeline as loaded (defaults filled in) and its next trigger times')
+    .argument('<name>', 'pipeline name (its file name without .json)')
+    .action(async (name: string) => {
+      const pipeline = await pipelineNamed(name);
+      console.log(JSON.stringify(pipeline, null, 2));
+      if (pipeline.schedule.cron && pipeline.schedule.enabled) {
+        const next = nextTriggers(pipeline.schedule.cron, 5).map(shanghaiTime);
+        console.log(`next runs (${SCHEDULE_TIMEZONE}): ${next.join(', ')}`);
+      }
+    });
+  pipelines
+    .command('validate')
+    .description('check every pipeline file; each problem names the file and the field')
+    .action(async () => {
+      const { pipelines: found, problems } = await allPipelines();
+      for (const pipeline of found) console.log(`✓ ${pipeline.file}`);
+      for (const problem of problems) console.error(`✗ ${formatProblem(problem)}`);
+      process.exitCode = problems.length > 0 ? EXIT.usage : EXIT.ok;
+    });
+}

@@ -1,0 +1,82 @@
+import cliProgress from 'cli-progress';
+import type { SourceUnit } from '../../connectors/contracts.ts';
+
+/** The two runner callbacks that drive a progress display, and a way to clear it. */
+export interface ProgressDisplay {
+  onUnitStart(unit: SourceUnit): void;
+  onProgress(unit: SourceUnit, rowsRead: number): void;
+  stop(): void;
+}
+
+/** Typical bytes per row of a penalty CSV (88 MB / 200k rows): only to estimate a file's rows for the ETA. */
+const BYTES_PER_ROW_ESTIMATE = 440;
+/** How often the plain (non-TTY) display writes a line. */
+const PLAIN_INTERVAL_MS = 5_000;
+
+/**
+ * A bar per file with rows, rows/s and ETA on a terminal; elsewhere (cron, systemd, CI) a plain line every
+ * few seconds, so logs stay readable. Progress goes to stderr: stdout is for the command's result.
+ */
+export function createProgressDisplay(stream: NodeJS.WriteStream = process.stderr): ProgressDisplay {
+  return stream.isTTY ? barDisplay(stream) : plainDisplay(stream);
+}
+
+function barDisplay(stream: NodeJS.WriteStream): ProgressDisplay {
+  const bars = new cliProgress.MultiBar(
+    {
+      stream,
+      format: '{file} [{bar}] {value}/~{total} rows | {speed} rows/s | ETA {eta_formatted}',
+      hideCursor: true,
+      clearOnComplete: false,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let current: { bar: cliProgress.SingleBar; started: number; total: number } | undefined;
+  return {
+    onUnitStart(unit) {
+      current?.bar.stop();
+      const total = estimateRows(unit);
+      current = { bar: bars.create(total, 0, { file: unit.name, speed: 0 }), started: Date.now(), total };
+    },
+    onProgress(_unit, rows) {
+      if (!current) return;
+      if (rows > current.total) {
+        current.total = Math.ceil(rows * 1.1);
+        current.bar.setTotal(current.total);
+      }
+      current.bar.update(rows, { speed: rate(rows, current.started) });
+    },
+    stop() {
+      bars.stop();
+    },
+  };
+}
+
+function plainDisplay(stream: NodeJS.WritableStream): ProgressDisplay {
+  let started = 0;
+  let lastLine = 0;
+  return {
+    onUnitStart(unit) {
+      started = Date.now();
+      lastLine = started;
+      stream.write(`${unit.name}: started (~${estimateRows(unit)} rows)\n`);
+    },
+    onProgress(unit, rows) {
+      const now = Date.now();
+      if (now - lastLine < PLAIN_INTERVAL_MS) return;
+      lastLine = now;
+      stream.write(`${unit.name}: ${rows} rows read, ${rate(rows, started)} rows/s\n`);
+    },
+    stop() {},
+  };
+}
+
+function estimateRows(unit: SourceUnit): number {
+  return Math.max(1, Math.round((unit.sizeBytes ?? 0) / BYTES_PER_ROW_ESTIMATE));
+}
+
+function rate(rows: number, started: number): number {
+  const seconds = (Date.now() - started) / 1000;
+  return seconds > 0 ? Math.round(rows / seconds) : 0;
+}

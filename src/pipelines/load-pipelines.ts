@@ -1,0 +1,174 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import cron from 'node-cron';
+import type { TransportFactory } from '../../connectors/contracts.ts';
+import { DEFAULT_THRESHOLDS } from '../run/reject-threshold.ts';
+import { DEFAULT_RETRY, PIPELINE_SCHEMA, type PipelineDefinition } from './pipeline-definition.ts';
+
+/** One thing wrong with a pipeline file: the file, the JSON path of the field, and what to do. */
+export interface PipelineProblem {
+  file: string;
+  path: string;
+  message: string;
+}
+
+/** A pipeline file that cannot be used; the message lists every problem with its file and field. */
+export class PipelineError extends Error {
+  override readonly name = 'PipelineError';
+  constructor(readonly problems: PipelineProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+  }
+}
+
+export const formatProblem = (problem: PipelineProblem): string =>
+  `${problem.file}: ${problem.path || '(file)'}: ${problem.message}`;
+
+export type TransportRegistry = Readonly<Record<string, TransportFactory<never>>>;
+
+export interface LoadedPipelines {
+  pipelines: PipelineDefinition[];
+  problems: PipelineProblem[];
+}
+
+const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: false });
+const validatePipeline = ajv.compile(PIPELINE_SCHEMA);
+
+/** Every `*.json` in `directory`, each validated; a bad file is reported and does not stop the others. */
+export async function loadPipelines(
+  directory: string,
+  transports: TransportRegistry,
+): Promise<LoadedPipelines> {
+  let names: string[];
+  try {
+    names = (await readdir(directory)).filter((name) => name.endsWith('.json')).sort();
+  } catch (error) {
+    const problem = {
+      file: directory,
+      path: '',
+      message: `cannot read the pipelines directory: ${(error as Error).message}`,
+    };
+    return { pipelines: [], problems: [problem] };
+  }
+  const pipelines: PipelineDefinition[] = [];
+  const problems: PipelineProblem[] = [];
+  for (const name of names) {
+    const result = await readPipeline(path.join(directory, name), transports);
+    if ('problems' in result) problems.push(...result.problems);
+    else pipelines.push(result.pipeline);
+  }
+  return { pipelines, problems };
+}
+
+/** One pipeline by name; throws PipelineError naming the file and fields, or saying which names exist. */
+export async function loadPipeline(
+  directory: string,
+  name: string,
+  transports: TransportRegistry,
+): Promise<PipelineDefinition> {
+  const file = path.join(directory, `${name}.json`);
+  const result = await readPipeline(file, transports);
+  if ('pipeline' in result) return result.pipeline;
+  const missing = result.problems[0]?.message.startsWith('cannot read');
+  if (missing) {
+    const files = await readdir(directory).catch(() => [] as string[]);
+    const known =
+      files
+        .filter((candidate) => candidate.endsWith('.json'))
+        .map((candidate) => candidate.slice(0, -'.json'.length))
+        .join(', ') || '(none)';
+    throw new PipelineError([
+      {
+        file,
+        path: '',
+        message: `no pipeline "${name}" in ${directory}; pipelines: ${known} (credit-etl pipelines list)`,
+      },
+    ]);
+  }
+  throw new PipelineError(result.problems);
+}
+
+export async function readPipeline(
+  file: string,
+  transports: TransportRegistry,
+): Promise<{ pipeline: PipelineDefinition } | { problems: PipelineProblem[] }> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ? 'cannot read' : 'is not valid JSON';
+    return { problems: [{ file, path: '', message: `${reason}: ${(error as Error).message}` }] };
+  }
+  const problems: PipelineProblem[] = [];
+  if (!validatePipeline(data)) {
+    const errors = [...(validatePipeline.errors ?? [])];
+    problems.push(...errors.map((error) => ({ file, path: errorPath(error), message: errorText(error) })));
+  }
+  const raw = data as Omit<PipelineDefinition, 'name' | 'file' | 'thresholds' | 'retry'> & {
+    thresholds: Partial<PipelineDefinition['thresholds']>;
+    retry: Partial<PipelineDefinition['retry']>;
+  };
+  const cronExpression = raw?.schedule?.cron;
+  if (typeof cronExpression === 'string' && !cron.validate(cronExpression)) {
+    problems.push({
+      file,
+      path: '/schedule/cron',
+      message: `"${cronExpression}" is not a cron expression (e.g. "0 30 1 * * *" = 01:30:00 every day, Asia/Shanghai)`,
+    });
+  }
+  // The transport section is checked even when other fields are wrong: one pass shows every problem.
+  if (typeof raw?.transport?.type === 'string')
+    problems.push(...transportProblems(file, raw.transport, transports));
+  if (problems.length > 0) return { problems: problems.sort((x, y) => x.path.localeCompare(y.path)) };
+  const { $schema: _schema, ...definition } = raw as typeof raw & { $schema?: string };
+  return {
+    pipeline: {
+      ...definition,
+      name: path.basename(file, '.json'),
+      file,
+      thresholds: { ...DEFAULT_THRESHOLDS, ...raw.thresholds },
+      retry: { ...DEFAULT_RETRY, ...raw.retry },
+    },
+  };
+}
+
+/** The transport section against its type's own schema; an unknown type says which types exist. */
+function transportProblems(
+  file: string,
+  transport: { type: string } & Record<string, unknown>,
+  transports: TransportRegistry,
+): PipelineProblem[] {
+  const factory = transports[transport.type];
+  if (!factory) {
+    const known = Object.keys(transports).join(', ') || '(none registered yet)';
+    return [
+      {
+        file,
+        path: '/transport/type',
+        message: `transport type "${transport.type}" is not registered in connectors/registry.ts; registered: ${known}`,
+      },
+    ];
+  }
+  // The schema describes the whole section, `type` included (TransportFactory.configSchema).
+  const validate = ajv.compile(factory.configSchema);
+  if (validate(transport)) return [];
+  return [...(validate.errors ?? [])].map((error) => ({
+    file,
+    path: `/transport${errorPath(error)}`,
+    message: errorText(error),
+  }));
+}
+
+function errorPath(error: ErrorObject): string {
+  const missing = error.keyword === 'required' ? `/${String(error.params.missingProperty)}` : '';
+  const extra = error.keyword === 'additionalProperties' ? `/${String(error.params.additionalProperty)}` : '';
+  return `${error.instancePath}${missing}${extra}`;
+}
+
+function errorText(error: ErrorObject): string {
+  if (error.keyword === 'required') return 'is required';
+  if (error.keyword === 'additionalProperties') return 'is not a known field (a typo?)';
+  if (error.keyword === 'enum')
+    return `${error.message}: ${(error.params.allowedValues as unknown[]).join(', ')}`;
+  return error.message ?? error.keyword;
+}

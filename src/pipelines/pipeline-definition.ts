@@ -1,0 +1,99 @@
+import { ENCODINGS, type Encoding } from '../../connectors/contracts.ts';
+import { CHANNEL_LEVELS, type ChannelLevel } from '../catalog/catalog-entry.ts';
+import type { Thresholds } from '../run/reject-threshold.ts';
+
+/** One feed, as declared in `pipelines/<name>.json`. The name is the file name without `.json`. */
+export interface PipelineDefinition {
+  name: string;
+  /** The file it was read from, for messages. */
+  file: string;
+  description?: string;
+  /** Catalog entry code or Chinese title, e.g. `xzcf`. */
+  catalog: string;
+  /** The providing department's code (its unified social credit code). */
+  provider: string;
+  level: ChannelLevel;
+  /** `csv` (the format registry's name); files are read by their extension within it. */
+  format: string;
+  encoding: Encoding;
+  /** Where units come from: `type` names a transport in connectors/registry.ts, the rest is its config. */
+  transport: { type: string } & Record<string, unknown>;
+  /** Source header → catalog field code or title, for providers whose headers differ from the catalog. */
+  fieldMapping: Record<string, string>;
+  schedule: PipelineSchedule;
+  thresholds: Thresholds;
+  retry: RetryPolicy;
+  /** Accept pilot-era USCCs that fail only the 18th-character check. */
+  allowPilotCodes: boolean;
+}
+
+export interface PipelineSchedule {
+  /** node-cron expression (optional seconds field), in Asia/Shanghai time; none = run only by hand. */
+  cron?: string;
+  enabled: boolean;
+}
+
+/** Retryable failures (network, lock timeouts) are tried again after a growing pause. */
+export interface RetryPolicy {
+  /** Tries in all, the first included. */
+  attempts: number;
+  /** Pause before the second try; each later pause doubles. */
+  backoffSeconds: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, backoffSeconds: 30 };
+
+/** JSON Schema (draft 2020-12) of a pipeline file; the transport section is checked by its own schema. */
+export const PIPELINE_SCHEMA = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  type: 'object',
+  additionalProperties: false,
+  required: ['catalog', 'provider', 'level', 'transport'],
+  properties: {
+    $schema: { type: 'string' },
+    description: { type: 'string' },
+    catalog: { type: 'string', minLength: 1 },
+    provider: { type: 'string', minLength: 1 },
+    level: { enum: [...CHANNEL_LEVELS] },
+    format: { enum: ['csv'], default: 'csv' },
+    encoding: { enum: [...ENCODINGS], default: 'auto' },
+    transport: {
+      type: 'object',
+      required: ['type'],
+      properties: { type: { type: 'string', minLength: 1 } },
+    },
+    fieldMapping: {
+      type: 'object',
+      additionalProperties: { type: 'string', minLength: 1 },
+      default: {},
+    },
+    schedule: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        cron: { type: 'string', minLength: 1 },
+        enabled: { type: 'boolean', default: true },
+      },
+      default: {},
+    },
+    thresholds: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        maxRejectRate: { type: 'number', minimum: 0, maximum: 1 },
+        maxRejected: { type: ['integer', 'null'], minimum: 0 },
+      },
+      default: {},
+    },
+    retry: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        attempts: { type: 'integer', minimum: 1, maximum: 20 },
+        backoffSeconds: { type: 'number', minimum: 0 },
+      },
+      default: {},
+    },
+    allowPilotCodes: { type: 'boolean', default: false },
+  },
+} as const;

@@ -1,0 +1,102 @@
+import { storeStagedRejections } from '../load/merge-staged.ts';
+import type { UnitSession } from '../warehouse/unit-session.ts';
+import type { UnitRequest, UnitResult } from './load-unit.ts';
+import { emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
+import { rejectionsByCode } from './source-file-ledger.ts';
+
+/** When a file has too many bad rows to be trusted, none of its rows are applied (the runner's policy). */
+export interface Thresholds {
+  /** Largest share of rejected rows (0–1) a file may have and still be applied; above it, nothing is. */
+  maxRejectRate: number;
+  /** Largest number of rejected rows a file may have and still be applied; `null` = no limit. */
+  maxRejected: number | null;
+}
+
+/**
+ * The defaults for every pipeline and for `credit-etl ingest`: a file where (nearly) every row fails must
+ * never look like success, while a delivery with many fixable rows still loads its good rows.
+ */
+export const DEFAULT_THRESHOLDS: Thresholds = { maxRejectRate: 0.9, maxRejected: null };
+
+/** What the runner decided for one file, stored with it and shown by `runs show`. */
+export interface ThresholdDecision extends Thresholds {
+  read: number;
+  rejected: number;
+  rejectRate: number;
+  exceeded: boolean;
+}
+
+export function decideThreshold(thresholds: Thresholds, read: number, rejected: number): ThresholdDecision {
+  const rejectRate = read === 0 ? 0 : rejected / read;
+  const exceeded =
+    rejectRate > thresholds.maxRejectRate ||
+    (thresholds.maxRejected !== null && rejected > thresholds.maxRejected);
+  return { ...thresholds, read, rejected, rejectRate: Math.round(rejectRate * 10_000) / 10_000, exceeded };
+}
+
+/** The decision for a staged unit, or undefined when the run has no thresholds. */
+export async function checkThreshold(
+  session: UnitSession,
+  thresholds: Thresholds | undefined,
+  read: number,
+): Promise<ThresholdDecision | undefined> {
+  if (!thresholds) return undefined;
+  // Rows that failed validation; repeats of a key inside the file are found only by the merge.
+  const [row] = await session.query<{ count: number }>(
+    'SELECT count(*)::int AS count FROM stage WHERE errors IS NOT NULL',
+  );
+  return decideThreshold(thresholds, read, row?.count ?? 0);
+}
+
+/**
+ * A file over its threshold: its rejections are stored (the provider needs them to fix the file), no valid row
+ * is merged, and the file is marked `failed-threshold` with the decision. Its content hash is kept but the
+ * ledger counts only `loaded` files, so a corrected or re-approved delivery loads later.
+ */
+export async function holdBackUnit(
+  session: UnitSession,
+  request: UnitRequest,
+  sourceFileId: number,
+  sha256: string | undefined,
+  stats: { encoding: string; blankLines: number; started: number },
+  decision: ThresholdDecision,
+): Promise<UnitResult> {
+  await storeStagedRejections(session, {
+    runId: request.runId,
+    sourceFileId,
+    catalogCode: request.entry.code,
+    providerCode: request.providerCode,
+  });
+  // Not an outcome split: the valid rows were read but deliberately not applied (read − rejected of them).
+  const counts: OutcomeCounts = { ...emptyCounts(), read: decision.read, rejected: decision.rejected };
+  const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
+  const limits = [`最大拒绝率 ${percent(decision.maxRejectRate)}`];
+  if (decision.maxRejected !== null) limits.push(`最大拒绝行数 ${decision.maxRejected}`);
+  const message = `${decision.read} 行中 ${decision.rejected} 行未通过校验（${percent(decision.rejectRate)}），超过阈值（${limits.join('，')}）：整个文件未入库，请按拒绝报告改正后重新报送`;
+  await session.query(
+    `UPDATE source_files SET status = 'failed-threshold', sha256 = $2, encoding = $3, counts = $4,
+       blank_lines = $5, threshold = $6, error_code = 'reject-threshold-exceeded', error = $7, finished_at = clock_timestamp()
+     WHERE id = $1`,
+    [
+      sourceFileId,
+      sha256,
+      stats.encoding,
+      JSON.stringify(counts),
+      stats.blankLines,
+      JSON.stringify(decision),
+      message,
+    ],
+  );
+  return {
+    sourceFileId,
+    name: request.unit.name,
+    status: 'failed-threshold',
+    counts,
+    errorsByCode: await rejectionsByCode(session, sourceFileId),
+    blankLines: stats.blankLines,
+    encoding: stats.encoding,
+    error: { code: 'reject-threshold-exceeded', message },
+    durationMs: Date.now() - stats.started,
+    threshold: decision,
+  };
+}

@@ -1,0 +1,108 @@
+import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createLogger } from '../log/logger.ts';
+import { DEFAULT_RETRY, type PipelineDefinition } from '../pipelines/pipeline-definition.ts';
+import { DEFAULT_THRESHOLDS } from '../run/reject-threshold.ts';
+import { nextTriggers, startScheduler } from './scheduler.ts';
+
+const shanghai = (date: Date) =>
+  new Date(date.getTime() + 8 * 3600_000).toISOString().replace('T', ' ').slice(0, 19);
+
+function pipeline(name: string, cron: string): PipelineDefinition {
+  return {
+    name,
+    file: `${name}.json`,
+    catalog: 'xzcf',
+    provider: 'P',
+    level: 'city',
+    format: 'csv',
+    encoding: 'auto',
+    transport: { type: 'test' },
+    fieldMapping: {},
+    schedule: { cron, enabled: true },
+    thresholds: DEFAULT_THRESHOLDS,
+    retry: DEFAULT_RETRY,
+    allowPilotCodes: false,
+  };
+}
+
+describe('schedules in Asia/Shanghai', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const now = (iso: string) => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date(iso));
+  };
+
+  it('01:30 every night is 17:30 UTC the evening before', () => {
+    now('2026-11-27T12:00:00Z'); // 20:00 in Shanghai
+    const runs = nextTriggers('0 30 1 * * *', 3);
+    expect(runs.map(shanghai)).toEqual(['2026-11-28 01:30:00', '2026-11-29 01:30:00', '2026-11-30 01:30:00']);
+    expect(runs[0]?.toISOString()).toBe('2026-11-27T17:30:00.000Z');
+  });
+
+  it('weekday mornings skip the weekend (Shanghai weekdays, not UTC ones)', () => {
+    // Friday 2026-11-27 20:00 Shanghai: the next 07:00 Mon–Fri triggers are Monday and Tuesday.
+    now('2026-11-27T12:00:00Z');
+    const runs = nextTriggers('0 7 * * 1-5', 2);
+    expect(runs.map(shanghai)).toEqual(['2026-11-30 07:00:00', '2026-12-01 07:00:00']);
+  });
+
+  it("node-cron's own next run agrees with the wall clock in Shanghai", () => {
+    const [next] = nextTriggers('0 0 2 * * *', 1);
+    expect(next && shanghai(next).slice(11)).toBe('02:00:00');
+  });
+});
+
+describe('the scheduler', () => {
+  it('skips and logs a trigger that arrives while the same pipeline is still running', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      console: true,
+      consoleStream: new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          lines.push(chunk.toString());
+          callback();
+        },
+      }),
+    });
+    let started = 0;
+    let release = () => {};
+    const busy = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const scheduler = startScheduler({
+      pipelines: [pipeline('every-second', '* * * * * *')],
+      logger,
+      runPipeline: async () => {
+        started++;
+        await busy;
+      },
+    });
+    // Three triggers pass while the first run is held open.
+    while (!lines.some((line) => line.includes('skipped'))) await sleep(100);
+    expect(started).toBe(1);
+    release();
+    await scheduler.stop();
+    expect(lines.find((line) => line.includes('skipped'))).toMatch(/still running/);
+  });
+
+  it('stop() asks a running pipeline to stop and waits for it', async () => {
+    let sawAbort = false;
+    let entered = false;
+    const scheduler = startScheduler({
+      pipelines: [pipeline('stops', '* * * * * *')],
+      logger: createLogger({ console: false }),
+      runPipeline: async (_pipeline, signal) => {
+        entered = true;
+        await new Promise((resolve) => signal.addEventListener('abort', resolve));
+        sawAbort = true;
+      },
+    });
+    while (!entered) await sleep(50);
+    await scheduler.stop();
+    expect(sawAbort).toBe(true);
+  });
+});

@@ -1,0 +1,91 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from '../log/logger.ts';
+import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
+
+/** Schedules are read as the platform's operators mean them: Beijing time, whatever the server's zone. */
+export const SCHEDULE_TIMEZONE = 'Asia/Shanghai';
+
+export interface SchedulerOptions {
+  pipelines: PipelineDefinition[];
+  /** One run of a pipeline; `signal` aborts when the scheduler stops (finish the current unit, then return). */
+  runPipeline(pipeline: PipelineDefinition, signal: AbortSignal): Promise<void>;
+  logger: Logger;
+}
+
+export interface Scheduler {
+  /** Pipelines with a schedule, each with its task. */
+  readonly tasks: ReadonlyMap<string, ScheduledTask>;
+  /** Takes no more triggers, asks running pipelines to stop after their unit, and waits for them. */
+  stop(): Promise<void>;
+}
+
+/** The next `count` trigger times of a cron expression in Asia/Shanghai (shown by `pipelines show`). */
+export function nextTriggers(expression: string, count: number): Date[] {
+  const task = cron.createTask(expression, () => undefined, { timezone: SCHEDULE_TIMEZONE });
+  try {
+    return task.getNextRuns(count);
+  } finally {
+    void task.destroy();
+  }
+}
+
+/**
+ * One node-cron task per scheduled pipeline. `noOverlap`: a trigger that arrives while the pipeline's previous
+ * run is still going is skipped and logged, never queued. Exclusion across processes and machines is the
+ * pipeline lock taken by the run itself.
+ */
+export function startScheduler(options: SchedulerOptions): Scheduler {
+  const { logger } = options;
+  const stopping = new AbortController();
+  const running = new Set<Promise<void>>();
+  const tasks = new Map<string, ScheduledTask>();
+  for (const pipeline of options.pipelines) {
+    const expression = pipeline.schedule.cron;
+    if (!expression || !pipeline.schedule.enabled) continue;
+    const log = logger.child({ pipeline: pipeline.name });
+    const task = cron.createTask(
+      expression,
+      async () => {
+        if (stopping.signal.aborted) return;
+        const run = options.runPipeline(pipeline, stopping.signal).catch((error: unknown) => {
+          log.error(`pipeline ${pipeline.name} failed: ${(error as Error).message}`);
+        });
+        running.add(run);
+        try {
+          await run;
+        } finally {
+          running.delete(run);
+        }
+      },
+      { timezone: SCHEDULE_TIMEZONE, noOverlap: true, name: pipeline.name, logger: cronLogger(log) },
+    );
+    task.on('execution:overlap', (context) => {
+      log.warn(`trigger at ${context.dateLocalIso} skipped: pipeline ${pipeline.name} is still running`, {
+        skipped: 'overlap',
+      });
+    });
+    tasks.set(pipeline.name, task);
+    void task.start();
+    log.info(`scheduled "${expression}" (${SCHEDULE_TIMEZONE}); next ${task.getNextRun()?.toISOString()}`);
+  }
+  return {
+    tasks,
+    async stop() {
+      stopping.abort();
+      await Promise.all([...tasks.values()].map((task) => task.stop()));
+      await Promise.all(running);
+      await Promise.all([...tasks.values()].map((task) => task.destroy()));
+    },
+  };
+}
+
+/** node-cron's own messages through our logger (JSON lines), at debug: we log the overlaps ourselves. */
+function cronLogger(log: Logger) {
+  const text = (message: string | Error) => (message instanceof Error ? message.message : message);
+  return {
+    info: (message: string) => log.debug(message),
+    warn: (message: string) => log.debug(message),
+    error: (message: string | Error) => log.error(text(message)),
+    debug: (message: string | Error) => log.debug(text(message)),
+  };
+}
