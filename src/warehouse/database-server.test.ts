@@ -40,6 +40,13 @@ describe('openDatabaseServer (embedded)', () => {
     await server.stop();
   });
 
+  it('leaves SIGINT and SIGTERM to the caller (the library would otherwise stop the server and exit)', async () => {
+    const before = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+    const server = await open();
+    expect([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]).toEqual(before);
+    await server.stop();
+  });
+
   it('initialises the data directory on first start and serves the credit_etl database', async () => {
     const server = await open();
     expect(server.embedded).toBe(true);
