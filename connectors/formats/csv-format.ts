@@ -8,6 +8,7 @@ import {
   type RowStream,
   type SourceRow,
 } from '../contracts.ts';
+import { countLineBreaks, detectNewline, prepend, withCellCount } from './csv-rows.ts';
 import { decodeText, UNDECODABLE } from './decode-text.ts';
 
 const BATCH_ROWS = 2000;
@@ -53,33 +54,6 @@ export const csvFormat: Format = {
     return { header, encoding: decoded.encoding, batches: batches(), stats: () => ({ blankLines }) };
   },
 };
-
-async function* prepend(first: string, rest: AsyncIterator<string>): AsyncGenerator<string> {
-  if (first) yield first;
-  for (let next = await rest.next(); !next.done; next = await rest.next()) if (next.value) yield next.value;
-}
-
-/** Papaparse's own newline guess looks at the first chunk only and can leave `\r` on fields: decide once. */
-export function detectNewline(text: string): '\r\n' | '\n' | '\r' {
-  const lf = text.indexOf('\n');
-  const cr = text.indexOf('\r');
-  if (cr >= 0 && (lf < 0 || cr < lf)) return text[cr + 1] === '\n' ? '\r\n' : '\r';
-  return '\n';
-}
-
-function withCellCount(row: SourceRow, expected: number): SourceRow {
-  if (row.problem || row.cells.length === expected) return row;
-  const fewer = row.cells.length < expected;
-  return {
-    ...row,
-    problem: {
-      field: WHOLE_ROW,
-      code: 'field-count',
-      message: `第${row.rowNumber}行有${row.cells.length}列，表头有${expected}列（${fewer ? '缺少' : '多出'}${Math.abs(row.cells.length - expected)}列），请检查分隔符和引号`,
-      value: String(row.cells.length),
-    },
-  };
-}
 
 interface ParsedBatch {
   rows: SourceRow[];
@@ -208,16 +182,4 @@ export function detectDelimiter(text: string): string {
     if ((counts.get(candidate) ?? 0) > (counts.get(best) ?? 0)) best = candidate;
   }
   return best;
-}
-
-function countLineBreaks(cells: string[]): number {
-  let count = 0;
-  for (const cell of cells) {
-    if (cell.length < 1) continue;
-    for (let i = 0; i < cell.length; i++) {
-      const c = cell.charCodeAt(i);
-      if (c === 10 || (c === 13 && cell.charCodeAt(i + 1) !== 10)) count++;
-    }
-  }
-  return count;
 }

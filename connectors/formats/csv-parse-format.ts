@@ -8,7 +8,7 @@ import {
   type RowStream,
   type SourceRow,
 } from '../contracts.ts';
-import { detectNewline } from './csv-format.ts';
+import { countLineBreaks, detectNewline, prepend, withCellCount } from './csv-rows.ts';
 import { decodeText } from './decode-text.ts';
 
 const BATCH_ROWS = 2000;
@@ -64,11 +64,6 @@ export const csvParseFormat: Format = {
     return { header, encoding: decoded.encoding, batches: batches(), stats: () => ({ blankLines }) };
   },
 };
-
-async function* prepend(first: string, rest: AsyncIterator<string>): AsyncGenerator<string> {
-  if (first) yield first;
-  for (let next = await rest.next(); !next.done; next = await rest.next()) if (next.value) yield next.value;
-}
 
 interface ParsedRecord {
   record: string[];
@@ -132,29 +127,4 @@ function unterminated(line: number, record: number): FileFormatError {
     'unterminated-quote',
     `文件第${line}行（第${record}条记录）开始的引号没有闭合，之后的内容无法读取，请检查该行的双引号`,
   );
-}
-
-function countLineBreaks(cells: string[]): number {
-  let count = 0;
-  for (const cell of cells) {
-    for (let i = 0; i < cell.length; i++) {
-      const c = cell.charCodeAt(i);
-      if (c === 10 || (c === 13 && cell.charCodeAt(i + 1) !== 10)) count++;
-    }
-  }
-  return count;
-}
-
-function withCellCount(row: SourceRow, expected: number): SourceRow {
-  if (row.problem || row.cells.length === expected) return row;
-  const fewer = row.cells.length < expected;
-  return {
-    ...row,
-    problem: {
-      field: WHOLE_ROW,
-      code: 'field-count',
-      message: `第${row.rowNumber}行有${row.cells.length}列，表头有${expected}列（${fewer ? '缺少' : '多出'}${Math.abs(row.cells.length - expected)}列），请检查分隔符和引号`,
-      value: String(row.cells.length),
-    },
-  };
 }

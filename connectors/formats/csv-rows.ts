@@ -1,0 +1,46 @@
+import { WHOLE_ROW } from '../../src/validate/row-error.ts';
+import type { SourceRow } from '../contracts.ts';
+
+// What both CSV readers share (papaparse ships; csv-parse is kept for the benchmark's comparison).
+
+/** Papaparse's own newline guess looks at the first chunk only and can leave `\r` on fields: decide once. */
+export function detectNewline(text: string): '\r\n' | '\n' | '\r' {
+  const lf = text.indexOf('\n');
+  const cr = text.indexOf('\r');
+  if (cr >= 0 && (lf < 0 || cr < lf)) return text[cr + 1] === '\n' ? '\r\n' : '\r';
+  return '\n';
+}
+
+/** The first decoded chunk (already read to sniff newline and delimiter) back in front of the rest. */
+export async function* prepend(first: string, rest: AsyncIterator<string>): AsyncGenerator<string> {
+  if (first) yield first;
+  for (let next = await rest.next(); !next.done; next = await rest.next()) if (next.value) yield next.value;
+}
+
+/** A row whose cell count differs from the header's is rejected as `field-count`, naming both counts. */
+export function withCellCount(row: SourceRow, expected: number): SourceRow {
+  if (row.problem || row.cells.length === expected) return row;
+  const fewer = row.cells.length < expected;
+  return {
+    ...row,
+    problem: {
+      field: WHOLE_ROW,
+      code: 'field-count',
+      message: `第${row.rowNumber}行有${row.cells.length}列，表头有${expected}列（${fewer ? '缺少' : '多出'}${Math.abs(row.cells.length - expected)}列），请检查分隔符和引号`,
+      value: String(row.cells.length),
+    },
+  };
+}
+
+/** Line breaks inside quoted cells, so a file-level error can name the physical line. */
+export function countLineBreaks(cells: string[]): number {
+  let count = 0;
+  for (const cell of cells) {
+    if (cell.length < 1) continue;
+    for (let i = 0; i < cell.length; i++) {
+      const c = cell.charCodeAt(i);
+      if (c === 10 || (c === 13 && cell.charCodeAt(i + 1) !== 10)) count++;
+    }
+  }
+  return count;
+}
