@@ -5,11 +5,10 @@ import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { PROJECT_ROOT } from '../../config/config.ts';
 import { todayInShanghai } from '../../normalize/parse-date.ts';
 import { runPipeline } from '../../pipelines/run-pipeline.ts';
-import { writeRejectionsCsv } from '../../report/rejections-csv.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
-import { summaryText } from '../format-summary.ts';
 import { pipelineNamed, stagingDir } from '../pipeline-context.ts';
+import { printRun } from '../print-run.ts';
 import { withWarehouse } from '../with-warehouse.ts';
 
 /** The province's unified push, then a city's push of overlapping penalties (省市互补), as pipelines. */
@@ -54,9 +53,7 @@ export function registerDemoCommand(program: Command): void {
             console.log(`run ${summary.runId}: nothing new — this content was loaded before (sha256 ledger)`);
             continue;
           }
-          const report = path.join(config.reportDir, `run-${summary.runId}-rejections.csv`);
-          await writeRejectionsCsv(warehouse, catalog, summary.runId, report);
-          console.log(summaryText(summary, report));
+          await printRun(warehouse, catalog, config.reportDir, summary);
           if (summary.status !== 'completed') exitCode = EXIT.failed;
         }
         const where = config.databaseUrl

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { type Command, Option } from 'commander';
 import {
   DELIMITERS,
@@ -10,11 +9,10 @@ import {
 import { unitsForFile } from '../../../connectors/transports/archive-units.ts';
 import { CHANNEL_LEVELS, type ChannelLevel } from '../../catalog/catalog-entry.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
-import { writeRejectionsCsv } from '../../report/rejections-csv.ts';
 import { ingestUnits } from '../../run/ingest-files.ts';
 import { commandContext } from '../command-context.ts';
 import { UsageError } from '../exit-codes.ts';
-import { summaryJson, summaryText } from '../format-summary.ts';
+import { printRun } from '../print-run.ts';
 import { createProgressDisplay } from '../progress-display.ts';
 import { exitCodeForRun, thresholdOptions, thresholdsFrom } from '../threshold-options.ts';
 import { withWarehouse } from '../with-warehouse.ts';
@@ -96,14 +94,7 @@ export function registerIngestCommand(program: Command): void {
           },
           logger,
         ).finally(() => progress.stop());
-        let report: string | undefined;
-        if (summary.counts.rejected > 0) {
-          report = path.join(config.reportDir, `run-${summary.runId}-rejections.csv`);
-          await writeRejectionsCsv(warehouse, catalog, summary.runId, report);
-        }
-        console.log(
-          options.json ? JSON.stringify(summaryJson(summary, report)) : summaryText(summary, report),
-        );
+        await printRun(warehouse, catalog, config.reportDir, summary, Boolean(options.json));
         return exitCodeForRun(summary.status);
       });
       process.exitCode = code;

@@ -1,14 +1,12 @@
-import path from 'node:path';
 import type { Command } from 'commander';
 import { TRANSPORTS } from '../../../connectors/registry.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import type { TransportRegistry } from '../../pipelines/load-pipelines.ts';
 import { runPipeline } from '../../pipelines/run-pipeline.ts';
-import { writeRejectionsCsv } from '../../report/rejections-csv.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
-import { summaryJson, summaryText } from '../format-summary.ts';
 import { pipelineNamed, stagingDir } from '../pipeline-context.ts';
+import { printRun } from '../print-run.ts';
 import { createProgressDisplay } from '../progress-display.ts';
 import {
   addThresholdOptions,
@@ -66,12 +64,7 @@ export async function runPipelineNow(
         return EXIT.failed;
       }
       const { summary } = result;
-      let report: string | undefined;
-      if (summary.counts.rejected > 0) {
-        report = path.join(config.reportDir, `run-${summary.runId}-rejections.csv`);
-        await writeRejectionsCsv(warehouse, catalog, summary.runId, report);
-      }
-      console.log(options.json ? JSON.stringify(summaryJson(summary, report)) : summaryText(summary, report));
+      await printRun(warehouse, catalog, config.reportDir, summary, Boolean(options.json));
       // Stopped by SIGTERM/SIGINT after a whole unit: a clean stop, the rest loads next time.
       if (stop.signal.aborted && summary.status === 'interrupted') return EXIT.ok;
       return exitCodeForRun(summary.status);
