@@ -85,6 +85,11 @@ export interface RowStream {
   readonly batches: AsyncIterable<SourceRow[]>;
   /** Counters only known at the end, e.g. blank lines skipped. */
   stats(): { blankLines: number };
+  /**
+   * Workbooks only: the date an Excel serial number stands for (1900 or 1904 system, as the workbook says), for
+   * a date typed into a General-format cell, which arrives as a number.
+   */
+  serialToDate?(serial: number): string;
 }
 
 export const ENCODINGS = ['auto', 'utf8', 'gb18030', 'utf16le', 'utf16be'] as const;

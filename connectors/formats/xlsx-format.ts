@@ -7,7 +7,7 @@ import {
   type RowStream,
   type SourceRow,
 } from '../contracts.ts';
-import { cellText } from './xlsx-cell-text.ts';
+import { cellText, serialToIsoDate } from './xlsx-cell-text.ts';
 
 const BATCH_ROWS = 2000;
 /** Title rows above the header: the header is the fullest of the first rows read. */
@@ -149,7 +149,13 @@ async function openSheet(
     }
     if (batch.length > 0) yield batch;
   }
-  return { header: headerCells, encoding: 'xlsx', batches: batches(), stats: () => ({ blankLines }) };
+  return {
+    header: headerCells,
+    encoding: 'xlsx',
+    batches: batches(),
+    stats: () => ({ blankLines }),
+    serialToDate: (serial) => serialToIsoDate(serial, date1904()),
+  };
 }
 
 function toReadRow(row: ExcelJS.Row, date1904: boolean): ReadRow {

@@ -6,6 +6,7 @@ import { CopyWriter } from '../load/copy-writer.ts';
 import { mergeStaged } from '../load/merge-staged.ts';
 import { COPY_INTO_STAGE, createStageTable, rejectedLine, validLine } from '../load/stage-table.ts';
 import { isRealIsoDate, todayInShanghai } from '../normalize/parse-date.ts';
+import { serialDateCells } from '../normalize/serial-dates.ts';
 import type { NormalizedRow, ValidatorOptions } from '../validate/compile-validator.ts';
 import { numberStoredCodeCheck } from '../validate/number-stored-codes.ts';
 import { isWarning } from '../validate/row-error.ts';
@@ -95,7 +96,13 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       }
       // Before the COPY starts: a missing calendar year throws here, and a connection left in COPY mode
       // could not roll back.
-      const stageRow = rowStager(compiled, match.columns, rows.header, request.unit.receivedAt);
+      const stageRow = rowStager(
+        compiled,
+        match.columns,
+        rows.header,
+        request.unit.receivedAt,
+        rows.serialToDate?.bind(rows),
+      );
       await createStageTable(session);
       const copy = new CopyWriter(session.copyFrom(COPY_INTO_STAGE));
       let read = 0;
@@ -184,6 +191,7 @@ function rowStager(
   columns: (string | undefined)[],
   header: string[],
   unitReceivedAt: Date,
+  serialToDate?: (serial: number) => string,
 ): (row: SourceRow) => string {
   const unitReceivedDate = todayInShanghai(unitReceivedAt);
   const timeliness = timelinessChecker(unitReceivedDate);
@@ -193,6 +201,7 @@ function rowStager(
   );
   const rawKeys = columns.map((code, i) => code ?? header[i] ?? `column_${i + 1}`);
   const numberStoredCodes = numberStoredCodeCheck(compiled.entry, columns);
+  const cellsToNormalize = serialDateCells(compiled.entry, columns, serialToDate);
   return (row) => {
     const raw: Record<string, string> = {};
     for (let i = 0; i < row.cells.length; i++) raw[rawKeys[i] ?? `column_${i + 1}`] = row.cells[i] ?? '';
@@ -200,11 +209,12 @@ function rowStager(
     const lostDigits = numberStoredCodes(row);
     if (lostDigits.length > 0) return rejectedLine(row.rowNumber, raw, lostDigits);
     const data: NormalizedRow = {};
+    const cells = cellsToNormalize(row);
     for (let i = 0; i < columns.length; i++) {
       const code = columns[i];
       const normalize = normalizers[i];
       if (code === undefined || normalize === undefined) continue;
-      const value = normalize(row.cells[i] ?? '');
+      const value = normalize(cells[i] ?? '');
       if (value !== undefined) data[code] = value;
     }
     const problems = compiled.validate(data);
