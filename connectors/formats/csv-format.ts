@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import Papa from 'papaparse';
 import { WHOLE_ROW } from '../../src/validate/row-error.ts';
 import {
@@ -8,8 +8,8 @@ import {
   type RowStream,
   type SourceRow,
 } from '../contracts.ts';
-import { countLineBreaks, detectNewline, prepend, withCellCount } from './csv-rows.ts';
-import { decodeText, UNDECODABLE } from './decode-text.ts';
+import { countLineBreaks, decodedText, detectNewline, withCellCount } from './csv-rows.ts';
+import { UNDECODABLE } from './decode-text.ts';
 
 const BATCH_ROWS = 2000;
 const MAX_QUEUED_BATCHES = 4;
@@ -18,11 +18,7 @@ const MAX_QUEUED_BATCHES = 4;
 export const csvFormat: Format = {
   name: 'csv',
   async open(input, options: FormatOptions): Promise<RowStream> {
-    const decoded = await decodeText(input, options.encoding);
-    const chunks = decoded.chunks[Symbol.asyncIterator]();
-    const first = await chunks.next();
-    const firstText = first.done ? '' : first.value;
-    const text = Readable.from(prepend(firstText, chunks), { objectMode: false, encoding: 'utf8' });
+    const { decoded, firstText, text } = await decodedText(input, options.encoding);
     const delimiter =
       options.delimiter && options.delimiter !== 'auto' ? options.delimiter : detectDelimiter(firstText);
     const rows = parseRows(text, detectNewline(firstText), delimiter, decoded.encoding);

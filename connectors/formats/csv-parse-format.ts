@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { CsvError, type Info, parse } from 'csv-parse';
 import { WHOLE_ROW } from '../../src/validate/row-error.ts';
 import {
@@ -8,8 +7,7 @@ import {
   type RowStream,
   type SourceRow,
 } from '../contracts.ts';
-import { countLineBreaks, detectNewline, prepend, withCellCount } from './csv-rows.ts';
-import { decodeText } from './decode-text.ts';
+import { countLineBreaks, decodedText, detectNewline, withCellCount } from './csv-rows.ts';
 
 const BATCH_ROWS = 2000;
 
@@ -21,11 +19,7 @@ const BATCH_ROWS = 2000;
 export const csvParseFormat: Format = {
   name: 'csv',
   async open(input, options: FormatOptions): Promise<RowStream> {
-    const decoded = await decodeText(input, options.encoding);
-    const chunks = decoded.chunks[Symbol.asyncIterator]();
-    const first = await chunks.next();
-    const firstText = first.done ? '' : first.value;
-    const text = Readable.from(prepend(firstText, chunks), { objectMode: false, encoding: 'utf8' });
+    const { decoded, firstText, text } = await decodedText(input, options.encoding);
     const parser = text.pipe(
       parse({
         record_delimiter: detectNewline(firstText),

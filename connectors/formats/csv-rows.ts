@@ -1,5 +1,7 @@
+import { Readable } from 'node:stream';
 import { WHOLE_ROW } from '../../src/validate/row-error.ts';
-import type { SourceRow } from '../contracts.ts';
+import type { Encoding, SourceRow } from '../contracts.ts';
+import { type DecodedText, decodeText } from './decode-text.ts';
 
 // What both CSV readers share (papaparse ships; csv-parse is kept for the benchmark's comparison).
 
@@ -11,8 +13,23 @@ export function detectNewline(text: string): '\r\n' | '\n' | '\r' {
   return '\n';
 }
 
-/** The first decoded chunk (already read to sniff newline and delimiter) back in front of the rest. */
-export async function* prepend(first: string, rest: AsyncIterator<string>): AsyncGenerator<string> {
+/**
+ * The decoded text as a stream, plus its first chunk: read ahead to sniff the newline and the delimiter, and put
+ * back in front of the rest.
+ */
+export async function decodedText(
+  input: Readable,
+  encoding: Encoding,
+): Promise<{ decoded: DecodedText; firstText: string; text: Readable }> {
+  const decoded = await decodeText(input, encoding);
+  const chunks = decoded.chunks[Symbol.asyncIterator]();
+  const first = await chunks.next();
+  const firstText = first.done ? '' : first.value;
+  const text = Readable.from(prepend(firstText, chunks), { objectMode: false, encoding: 'utf8' });
+  return { decoded, firstText, text };
+}
+
+async function* prepend(first: string, rest: AsyncIterator<string>): AsyncGenerator<string> {
   if (first) yield first;
   for (let next = await rest.next(); !next.done; next = await rest.next()) if (next.value) yield next.value;
 }
