@@ -4,6 +4,7 @@ import * as catalogEntries from './002-catalog-entries.ts';
 import * as pipelines from './004-pipelines.ts';
 import * as notices from './005-notices.ts';
 import * as watermarks from './006-watermarks.ts';
+import * as bulkIntegrity from './007-bulk-integrity.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['004-pipelines', pipelines],
   ['005-notices', notices],
   ['006-watermarks', watermarks],
+  ['007-bulk-integrity', bulkIntegrity],
 ];

@@ -52,6 +52,8 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
   await session.query('SET LOCAL jit = off');
   await session.query('ANALYZE stage');
   await storeStagedRejections(session, context);
+  // Ids are drawn here, in row order, so every later statement writes straight from this table: no
+  // RETURNING joins back by key, and lineage never looks a record up in the (large) records table.
   await session.query(
     `CREATE TEMP TABLE classified ON COMMIT DROP AS
      WITH valid AS (
@@ -63,29 +65,54 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
      firsts AS (
        SELECT DISTINCT ON (business_key) business_key, row_number AS first_row, content_hash AS first_hash
        FROM valid ORDER BY business_key, row_number
+     ),
+     judged AS (
+       SELECT v.*, f.first_row, r.id AS known_record_id, r.current_version_id, cv.version_no AS current_version_no,
+         CASE
+           WHEN v.row_number <> f.first_row AND v.content_hash <> f.first_hash THEN 'duplicate'
+           WHEN v.row_number <> f.first_row THEN 'repeat'
+           WHEN r.id IS NULL THEN 'inserted'
+           WHEN cv.content_hash = v.content_hash AND EXISTS (
+             SELECT 1 FROM record_sources s
+             WHERE s.record_id = r.id AND s.level = $1 AND s.content_hash = v.content_hash AND s.outcome <> 'conflict'
+           ) THEN 'unchanged'
+           WHEN cv.content_hash = v.content_hash THEN 'merged'
+           WHEN array_position($2::text[], $1) <= array_position($2::text[], r.level) THEN 'updated'
+           ELSE 'conflict'
+         END AS outcome
+       FROM valid v
+       JOIN firsts f USING (business_key)
+       LEFT JOIN records r ON r.catalog_code = $3 AND r.business_key = v.business_key
+       LEFT JOIN record_versions cv ON cv.id = r.current_version_id
+       ORDER BY v.row_number
      )
-     SELECT v.*, f.first_row, r.id AS record_id, cv.version_no AS current_version_no,
-       CASE
-         WHEN v.row_number <> f.first_row AND v.content_hash <> f.first_hash THEN 'duplicate'
-         WHEN v.row_number <> f.first_row THEN 'repeat'
-         WHEN r.id IS NULL THEN 'inserted'
-         WHEN cv.content_hash = v.content_hash AND EXISTS (
-           SELECT 1 FROM record_sources s
-           WHERE s.record_id = r.id AND s.level = $1 AND s.content_hash = v.content_hash AND s.outcome <> 'conflict'
-         ) THEN 'unchanged'
-         WHEN cv.content_hash = v.content_hash THEN 'merged'
-         WHEN array_position($2::text[], $1) <= array_position($2::text[], r.level) THEN 'updated'
-         ELSE 'conflict'
-       END AS outcome
-     FROM valid v
-     JOIN firsts f USING (business_key)
-     LEFT JOIN records r ON r.catalog_code = $3 AND r.business_key = v.business_key
-     LEFT JOIN record_versions cv ON cv.id = r.current_version_id`,
+     SELECT judged.*,
+       COALESCE(known_record_id,
+                CASE WHEN outcome = 'inserted' THEN nextval(pg_get_serial_sequence('records', 'id')) END) AS record_id,
+       CASE WHEN outcome IN ('inserted', 'updated')
+            THEN nextval(pg_get_serial_sequence('record_versions', 'id')) END AS new_version_id
+     FROM judged`,
     [level, precedence, catalogCode],
   );
   await session.query('ANALYZE classified');
+  const [expected] = await session.query<Record<'inserted' | 'updated' | 'duplicate' | 'lineage', number>>(
+    `SELECT count(*) FILTER (WHERE outcome = 'inserted')::int AS inserted,
+            count(*) FILTER (WHERE outcome = 'updated')::int AS updated,
+            count(*) FILTER (WHERE outcome = 'duplicate')::int AS duplicate,
+            count(*) FILTER (WHERE outcome <> 'duplicate')::int AS lineage
+     FROM classified`,
+  );
+  if (!expected) throw new Error('merge: classification returned no counts');
+  // Each statement must write exactly the rows the classification gave it (the bulk tables keep no per-row
+  // foreign keys: 007-bulk-integrity.ts). A mismatch fails the unit and rolls everything back.
+  const wrote = async (what: string, want: number, sql: string, params: unknown[]) => {
+    const got = await session.execute(sql, params);
+    if (got !== want) throw new Error(`merge: ${what} wrote ${got} rows, expected ${want}`);
+  };
   // A repeated key with other content: rejected, naming the row that came first.
-  await session.query(
+  await wrote(
+    'in-file duplicate rejections',
+    expected.duplicate,
     `INSERT INTO rejections (run_id, source_file_id, row_number, catalog_code, provider_code, raw, errors)
      SELECT $1, $2, c.row_number, $3, $4, s.data::jsonb, jsonb_build_array(jsonb_build_object(
        'field', '*', 'code', 'duplicate-key-in-batch', 'value', c.first_row::text,
@@ -93,62 +120,63 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
      FROM classified c JOIN stage s USING (row_number) WHERE c.outcome = 'duplicate'`,
     [runId, sourceFileId, catalogCode, providerCode],
   );
-  await session.query(
-    `WITH created AS (
-       INSERT INTO records (catalog_code, business_key, subject_code, level, current_version_id)
-       SELECT $1, business_key, subject_code, $2, nextval(pg_get_serial_sequence('record_versions', 'id'))
-       FROM classified WHERE outcome = 'inserted'
-       RETURNING id, business_key, current_version_id
-     )
-     INSERT INTO record_versions (id, record_id, version_no, data, content_hash, catalog_version, formation_date,
-                                  source_file_id, row_number)
-     SELECT created.current_version_id, created.id, 1, s.data::jsonb, c.content_hash, $3, c.formation_date, $4, c.row_number
-     FROM created JOIN classified c ON c.business_key = created.business_key AND c.outcome = 'inserted'
-     JOIN stage s ON s.row_number = c.row_number`,
-    [catalogCode, level, catalogVersion, sourceFileId],
+  await wrote(
+    'new records',
+    expected.inserted,
+    `INSERT INTO records (id, catalog_code, business_key, subject_code, level, current_version_id)
+     SELECT record_id, $1, business_key, subject_code, $2, new_version_id
+     FROM classified WHERE outcome = 'inserted'`,
+    [catalogCode, level],
   );
-  await session.query(
-    `WITH added AS (
-       INSERT INTO record_versions (record_id, version_no, data, content_hash, catalog_version, formation_date,
-                                    source_file_id, row_number)
-       SELECT c.record_id, c.current_version_no + 1, s.data::jsonb, c.content_hash, $1, c.formation_date, $2,
-              c.row_number
-       FROM classified c JOIN stage s USING (row_number) WHERE c.outcome = 'updated'
-       RETURNING id, record_id, row_number
-     )
-     UPDATE records r SET current_version_id = added.id, level = $3, subject_code = c.subject_code, updated_at = now()
-     FROM added JOIN classified c ON c.record_id = added.record_id AND c.row_number = added.row_number
-     WHERE r.id = added.record_id`,
-    [catalogVersion, sourceFileId, level],
+  await wrote(
+    'versions',
+    expected.inserted + expected.updated,
+    `INSERT INTO record_versions (id, record_id, version_no, data, content_hash, catalog_version, formation_date,
+                                  source_file_id, row_number)
+     SELECT c.new_version_id, c.record_id, COALESCE(c.current_version_no, 0) + 1, s.data::jsonb, c.content_hash, $1,
+            c.formation_date, $2, c.row_number
+     FROM classified c JOIN stage s USING (row_number) WHERE c.outcome IN ('inserted', 'updated')`,
+    [catalogVersion, sourceFileId],
+  );
+  await wrote(
+    'corrected records',
+    expected.updated,
+    `UPDATE records r SET current_version_id = c.new_version_id, level = $1, subject_code = c.subject_code,
+                          updated_at = now()
+     FROM classified c WHERE c.outcome = 'updated' AND r.id = c.record_id`,
+    [level],
   );
   // Equal content from a higher channel raises the level that vouches for the current version.
-  await session.query(
+  await session.execute(
     `UPDATE records r SET level = $1, updated_at = now()
      FROM classified c
      WHERE c.outcome = 'merged' AND r.id = c.record_id
        AND array_position($2::text[], $1) < array_position($2::text[], r.level)`,
     [level, precedence],
   );
-  // In row order, so lineage ids follow the file (an in-file repeat comes after the row it repeats).
-  await session.query(
+  // In row order, so lineage ids follow the file (an in-file repeat comes after the row it repeats). A row's
+  // version is the one current after this merge: its own new version, else the one it matched.
+  await wrote(
+    'lineage',
+    expected.lineage,
     `INSERT INTO record_sources (record_id, version_id, outcome, run_id, source_file_id, row_number, provider_code,
                                  level, content_hash, conflict_data, received_at, late, working_days, warnings)
-     SELECT r.id,
-       CASE WHEN c.outcome = 'conflict' OR (c.outcome = 'repeat' AND first.outcome = 'conflict') THEN NULL
-            ELSE r.current_version_id END,
+     SELECT COALESCE(c.record_id, first.record_id),
+       CASE WHEN c.outcome = 'conflict' OR first.outcome = 'conflict' THEN NULL
+            WHEN c.outcome = 'repeat' THEN COALESCE(first.new_version_id, first.current_version_id)
+            ELSE COALESCE(c.new_version_id, c.current_version_id) END,
        CASE c.outcome WHEN 'repeat' THEN 'unchanged' ELSE c.outcome END,
        $1, $2, c.row_number, $3, $4, c.content_hash,
        conflicted.data::jsonb,
        COALESCE(c.received_at, $5), c.late, c.working_days, c.warnings::jsonb
      FROM classified c
-     JOIN records r ON r.catalog_code = $6 AND r.business_key = c.business_key
      LEFT JOIN classified first ON c.outcome = 'repeat' AND first.row_number = c.first_row
      -- Row data only for deliveries kept as conflicts (and their exact in-file repeats).
      LEFT JOIN stage conflicted ON conflicted.row_number = c.row_number
        AND (c.outcome = 'conflict' OR first.outcome = 'conflict')
      WHERE c.outcome <> 'duplicate'
      ORDER BY c.row_number`,
-    [runId, sourceFileId, providerCode, level, receivedAt, catalogCode],
+    [runId, sourceFileId, providerCode, level, receivedAt],
   );
   const [counts] = await session.query<MergeCounts>(
     `SELECT

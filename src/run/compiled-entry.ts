@@ -1,6 +1,6 @@
 import { type CatalogEntry, subjectCodeFields } from '../catalog/catalog-entry.ts';
 import { compileBusinessKey } from '../dedupe/business-key.ts';
-import { compileContentHash } from '../dedupe/content-hash.ts';
+import { compileCanonicalJson, compileContentHash } from '../dedupe/content-hash.ts';
 import { isPlaceholderCode } from '../identifiers/index.ts';
 import { type ValueNormalizer, valueNormalizer } from '../normalize/normalize-value.ts';
 import {
@@ -18,6 +18,8 @@ export interface CompiledEntry {
   businessKey: (row: NormalizedRow) => string;
   /** Hash of the row's content for comparison (folds what must not count as a difference). */
   contentHash: (row: NormalizedRow) => string;
+  /** The row as stored: canonical JSON (sorted keys, absent values left out). */
+  canonicalJson: (row: NormalizedRow) => string;
   subjectCode: (row: NormalizedRow) => string | undefined;
 }
 
@@ -37,6 +39,7 @@ export function compileEntry(entry: CatalogEntry, options: ValidatorOptions = {}
     validate: compileValidator(entry, options),
     businessKey: compileBusinessKey(entry),
     contentHash: compileContentHash(entry),
+    canonicalJson: compileCanonicalJson(Object.keys(entry.schema.properties)),
     subjectCode: (row) => {
       for (const field of subjectFields) {
         const value = row[field];

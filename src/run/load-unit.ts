@@ -1,18 +1,13 @@
-import type { Encoding, Format, FormatOptions, SourceRow, SourceUnit } from '../../connectors/contracts.ts';
+import type { Encoding, Format, FormatOptions, SourceUnit } from '../../connectors/contracts.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import { matchHeaders } from '../catalog/match-headers.ts';
-import { canonicalJson } from '../dedupe/content-hash.ts';
 import { CopyWriter } from '../load/copy-writer.ts';
 import { mergeStaged } from '../load/merge-staged.ts';
-import { COPY_INTO_STAGE, createStageTable, rejectedLine, validLine } from '../load/stage-table.ts';
-import { isRealIsoDate, todayInShanghai } from '../normalize/parse-date.ts';
-import { serialDateCells } from '../normalize/serial-dates.ts';
-import type { NormalizedRow, ValidatorOptions } from '../validate/compile-validator.ts';
-import { numberStoredCodeCheck } from '../validate/number-stored-codes.ts';
-import { isWarning } from '../validate/row-error.ts';
+import { COPY_INTO_STAGE, createStageTable } from '../load/stage-table.ts';
+import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { withUnitTransaction } from '../warehouse/unit-session.ts';
-import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
+import { compileEntry } from './compiled-entry.ts';
 import { openUnitRows } from './open-unit-rows.ts';
 import { assertCountsAddUp, emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
 import { checkThreshold, holdBackUnit, type ThresholdDecision, type Thresholds } from './reject-threshold.ts';
@@ -22,7 +17,7 @@ import {
   type SourceFileRow,
   startSourceFile,
 } from './source-file-ledger.ts';
-import { timelinessChecker } from './timeliness.ts';
+import { compileRowStager } from './stage-row.ts';
 import { toUnitFailure, UnitFailure } from './unit-failure.ts';
 
 export interface UnitRequest {
@@ -96,7 +91,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       }
       // Before the COPY starts: a missing calendar year throws here, and a connection left in COPY mode
       // could not roll back.
-      const stageRow = rowStager(
+      const stageRow = compileRowStager(
         compiled,
         match.columns,
         rows.header,
@@ -182,65 +177,5 @@ export async function failedUnit(
     encoding: undefined,
     error: { code: failure.code, message: failure.message },
     durationMs: Date.now() - file.startedAt.getTime(),
-  };
-}
-
-/** The per-row work: cells → normalized row → errors, or key, hash and timeliness → one COPY line. */
-function rowStager(
-  compiled: CompiledEntry,
-  columns: (string | undefined)[],
-  header: string[],
-  unitReceivedAt: Date,
-  serialToDate?: (serial: number) => string,
-): (row: SourceRow) => string {
-  const unitReceivedDate = todayInShanghai(unitReceivedAt);
-  const timeliness = timelinessChecker(unitReceivedDate);
-  const formationField = compiled.entry.formationDateField;
-  const normalizers = columns.map((code) =>
-    code === undefined ? undefined : compiled.normalizers.get(code),
-  );
-  const rawKeys = columns.map((code, i) => code ?? header[i] ?? `column_${i + 1}`);
-  const numberStoredCodes = numberStoredCodeCheck(compiled.entry, columns);
-  const cellsToNormalize = serialDateCells(compiled.entry, columns, serialToDate);
-  return (row) => {
-    const raw: Record<string, string> = {};
-    for (let i = 0; i < row.cells.length; i++) raw[rawKeys[i] ?? `column_${i + 1}`] = row.cells[i] ?? '';
-    if (row.problem) return rejectedLine(row.rowNumber, raw, [row.problem]);
-    const lostDigits = numberStoredCodes(row);
-    if (lostDigits.length > 0) return rejectedLine(row.rowNumber, raw, lostDigits);
-    const data: NormalizedRow = {};
-    const cells = cellsToNormalize(row);
-    for (let i = 0; i < columns.length; i++) {
-      const code = columns[i];
-      const normalize = normalizers[i];
-      if (code === undefined || normalize === undefined) continue;
-      const value = normalize(cells[i] ?? '');
-      if (value !== undefined) data[code] = value;
-    }
-    const problems = compiled.validate(data);
-    for (const problem of problems) problem.value = raw[problem.field] ?? problem.value;
-    const errors = problems.filter((problem) => !isWarning(problem));
-    if (errors.length > 0) return rejectedLine(row.rowNumber, raw, errors);
-    const warnings = problems.filter(isWarning);
-    const formationDate = data[formationField];
-    const formation =
-      typeof formationDate === 'string' && isRealIsoDate(formationDate) ? formationDate : undefined;
-    const receivedDate = row.receivedAt ? todayInShanghai(row.receivedAt) : unitReceivedDate;
-    const { late, workingDays } = formation
-      ? timeliness(formation, receivedDate)
-      : { late: false, workingDays: undefined };
-    const json = canonicalJson(data);
-    return validLine({
-      rowNumber: row.rowNumber,
-      businessKey: compiled.businessKey(data),
-      subjectCode: compiled.subjectCode(data),
-      contentHash: compiled.contentHash(data),
-      formationDate: formation,
-      late,
-      workingDays,
-      receivedAt: row.receivedAt,
-      json,
-      warnings: warnings.length > 0 ? JSON.stringify(warnings) : undefined,
-    });
   };
 }

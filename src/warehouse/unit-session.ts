@@ -6,6 +6,8 @@ import type { Warehouse } from './connect-warehouse.ts';
 /** The port the load stages use: one connection inside one transaction (no `pg` types outside warehouse/). */
 export interface UnitSession {
   query<Row extends object = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /** Runs a statement for its effect; resolves to the number of rows it wrote. */
+  execute(sql: string, params?: unknown[]): Promise<number>;
   /** A `COPY … FROM STDIN` stream; end it and wait for 'finish' before the next query. */
   copyFrom(sql: string): Writable;
 }
@@ -22,6 +24,9 @@ export async function withUnitTransaction<T>(
   const session: UnitSession = {
     async query<Row extends object>(sql: string, params: unknown[] = []) {
       return (await client.query(sql, params)).rows as Row[];
+    },
+    async execute(sql: string, params: unknown[] = []) {
+      return (await client.query(sql, params)).rowCount ?? 0;
     },
     copyFrom: (sql) => client.query(copyStreams.from(sql)),
   };
