@@ -4,6 +4,17 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../src/config/config.ts';
 
 const GNU_TIME = '/usr/bin/time';
+const BIN = path.join(PROJECT_ROOT, 'bin/credit-etl.js');
+
+/** The node flags the CLI ships with (its shebang line), so the bench measures what users run. */
+export function shippedNodeFlags(): string[] {
+  const shebang = readFileSync(BIN, 'utf8').split('\n', 1)[0] ?? '';
+  return shebang
+    .replace(/^#!.*?\bnode\b/, '')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
+}
 
 export interface IngestMeasurement {
   ms: number;
@@ -31,8 +42,9 @@ export interface IngestRequest {
 export async function measureIngest(request: IngestRequest): Promise<IngestMeasurement> {
   const logFile = path.join(request.scratch, `${request.label}.log`);
   const nodeArgs = [
+    ...shippedNodeFlags(),
     ...(request.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(request.scratch, 'profiles')}`] : []),
-    path.join(PROJECT_ROOT, 'bin/credit-etl.js'),
+    BIN,
     'ingest',
     request.file,
     '--catalog',

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import SftpClient from 'ssh2-sftp-client';
+import type SftpClient from 'ssh2-sftp-client';
 import { RetryableError, type RetryPolicy, retryWithBackoff, TransportError } from './retry-with-backoff.ts';
 import { readSecret } from './secret-from-env.ts';
 import type { SftpTransportConfig } from './sftp-config.ts';
@@ -45,7 +45,9 @@ export class SftpConnection {
 
   private async open(): Promise<SftpClient> {
     if (this.client) return this.client;
-    const client = new SftpClient('credit-etl');
+    // ssh2 is loaded on the first connection: most runs never open one (CLI start-up time and memory).
+    const { default: Client } = await import('ssh2-sftp-client');
+    const client = new Client('credit-etl');
     client.on('error', () => undefined);
     const expected = this.config.hostKeySha256.replace(/=+$/, '');
     this.hostKeyMismatch = false;

@@ -50,7 +50,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
   // sorts that spill to disk and switches JIT on (bench: ~0.5 s of JIT per query at 50k rows).
   await session.query(`SET LOCAL work_mem = '256MB'`);
   await session.query('SET LOCAL jit = off');
-  await session.query('ANALYZE stage');
+  await session.query('ANALYZE stage (row_number, business_key, errors)');
   await storeStagedRejections(session, context);
   // Ids are drawn here, in row order, so every later statement writes straight from this table: no
   // RETURNING joins back by key, and lineage never looks a record up in the (large) records table.

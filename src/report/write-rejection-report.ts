@@ -2,7 +2,6 @@ import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { writeRejectionsCsv } from './rejections-csv.ts';
 import { writeRejectionsJson } from './rejections-json.ts';
-import { writeRejectionsXlsx } from './rejections-xlsx.ts';
 import type { ReportScope } from './report-scope.ts';
 
 export const REJECTION_FORMATS = ['xlsx', 'csv', 'json'] as const;
@@ -15,7 +14,7 @@ export function rejectionFormatOf(file: string): RejectionFormat | undefined {
 }
 
 /** Writes the rejection report of a scope in the given format; returns the rows (XLSX, JSON) or lines (CSV). */
-export function writeRejectionReport(
+export async function writeRejectionReport(
   warehouse: Warehouse,
   catalog: Catalog,
   scope: ReportScope,
@@ -25,7 +24,14 @@ export function writeRejectionReport(
 ): Promise<number> {
   switch (format) {
     case 'xlsx':
-      return writeRejectionsXlsx(warehouse, catalog, scope, outFile, options);
+      // exceljs is loaded only when a workbook is written (CLI start-up time and memory).
+      return (await import('./rejections-xlsx.ts')).writeRejectionsXlsx(
+        warehouse,
+        catalog,
+        scope,
+        outFile,
+        options,
+      );
     case 'csv':
       return writeRejectionsCsv(warehouse, catalog, scope, outFile, options);
     case 'json':

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { noticeStates, STATUS_TITLES } from '../../report/notice-status.ts';
-import { writeNoticeXlsx } from '../../report/notice-workbook.ts';
 import { createNotice, DEFAULT_NOTICE_WORKING_DAYS } from '../../report/notices.ts';
 import { DEFAULT_PROVIDERS_FILE, loadProviders } from '../../report/providers.ts';
 import { dateRangeProblem, type ReportScope } from '../../report/report-scope.ts';
@@ -65,9 +64,16 @@ export function registerNoticeCommands(report: Command): void {
           scope,
           workingDays,
         });
-        await writeNoticeXlsx(warehouse, catalog, providers, notice.id, options.out, {
-          unmasked: Boolean(options.unmasked),
-        });
+        await (await import('../../report/notice-workbook.ts')).writeNoticeXlsx(
+          warehouse,
+          catalog,
+          providers,
+          notice.id,
+          options.out,
+          {
+            unmasked: Boolean(options.unmasked),
+          },
+        );
         console.log(
           `notice ${notice.id}: ${notice.rows} row(s), resubmit by ${notice.deadline} (${workingDays} working days) → ${options.out}${options.unmasked ? ' (UNMASKED: internal use only)' : ''}`,
         );
@@ -121,9 +127,16 @@ async function rewriteNotice(noticeId: number, options: NoticeOptions): Promise<
       console.error(`notice ${noticeId} not found: see \`credit-etl report notices\``);
       return EXIT.usage;
     }
-    await writeNoticeXlsx(warehouse, catalog, providers, noticeId, options.out, {
-      unmasked: Boolean(options.unmasked),
-    });
+    await (await import('../../report/notice-workbook.ts')).writeNoticeXlsx(
+      warehouse,
+      catalog,
+      providers,
+      noticeId,
+      options.out,
+      {
+        unmasked: Boolean(options.unmasked),
+      },
+    );
     console.log(
       `notice ${noticeId}: ${state.status}, ${state.corrected}/${state.rows} corrected → ${options.out}`,
     );

@@ -3,7 +3,6 @@ import { CHANNEL_LEVELS, type ChannelLevel } from '../../catalog/catalog-entry.t
 import { DEFAULT_PROVIDERS_FILE, loadProviders } from '../../report/providers.ts';
 import { writeQualityHtml } from '../../report/quality-html.ts';
 import { qualityBulletin } from '../../report/quality-stats.ts';
-import { writeQualityXlsx } from '../../report/quality-xlsx.ts';
 import { dateRangeProblem } from '../../report/report-scope.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
@@ -55,7 +54,7 @@ export function registerQualityCommand(report: Command): void {
           ...(options.level ? { level: options.level } : {}),
         });
         if (format === 'html') await writeQualityHtml(bulletin, options.out);
-        else await writeQualityXlsx(bulletin, options.out);
+        else await (await import('../../report/quality-xlsx.ts')).writeQualityXlsx(bulletin, options.out);
         console.log(
           `quality bulletin for ${bulletin.providers.length} provider(s) written to ${options.out}`,
         );
