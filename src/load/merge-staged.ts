@@ -114,7 +114,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
     'in-file duplicate rejections',
     expected.duplicate,
     `INSERT INTO rejections (run_id, source_file_id, row_number, catalog_code, provider_code, raw, errors)
-     SELECT $1, $2, c.row_number, $3, $4, s.data::jsonb, jsonb_build_array(jsonb_build_object(
+     SELECT $1, $2, c.row_number, $3, $4, s.data, jsonb_build_array(jsonb_build_object(
        'field', '*', 'code', 'duplicate-key-in-batch', 'value', c.first_row::text,
        'message', '与第' || c.first_row || '行的业务主键相同但内容不同：同一文件中同一条记录只能出现一次，请合并或删除重复行'))
      FROM classified c JOIN stage s USING (row_number) WHERE c.outcome = 'duplicate'`,
@@ -133,7 +133,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
     expected.inserted + expected.updated,
     `INSERT INTO record_versions (id, record_id, version_no, data, content_hash, catalog_version, formation_date,
                                   source_file_id, row_number)
-     SELECT c.new_version_id, c.record_id, COALESCE(c.current_version_no, 0) + 1, s.data::jsonb, c.content_hash, $1,
+     SELECT c.new_version_id, c.record_id, COALESCE(c.current_version_no, 0) + 1, s.data, c.content_hash, $1,
             c.formation_date, $2, c.row_number
      FROM classified c JOIN stage s USING (row_number) WHERE c.outcome IN ('inserted', 'updated')`,
     [catalogVersion, sourceFileId],
@@ -167,7 +167,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
             ELSE COALESCE(c.new_version_id, c.current_version_id) END,
        CASE c.outcome WHEN 'repeat' THEN 'unchanged' ELSE c.outcome END,
        $1, $2, c.row_number, $3, $4, c.content_hash,
-       conflicted.data::jsonb,
+       conflicted.data,
        COALESCE(c.received_at, $5), c.late, c.working_days, c.warnings::jsonb
      FROM classified c
      LEFT JOIN classified first ON c.outcome = 'repeat' AND first.row_number = c.first_row

@@ -4,8 +4,9 @@ import { type CopyValue, copyLine } from './copy-text.ts';
 /**
  * The unit's rows on their way in: valid rows with key, hash and data; rejected rows with their raw cells and
  * errors. A temporary table: never WAL-logged, private to the unit's transaction, dropped at commit.
- * JSON columns are text here and cast where they are stored: a re-delivered (unchanged) row's data is then
- * never parsed into jsonb at all (bench: re-ingest).
+ * The row data is jsonb already here: the server parses it while the client is still reading and validating
+ * the file (the server is the other core), instead of during the merge, which nothing overlaps. The rare
+ * columns (raw cells and errors of rejected rows, warnings) stay text and are cast where they are stored.
  */
 export const STAGE_COLUMNS = [
   'row_number',
@@ -33,7 +34,7 @@ export async function createStageTable(session: UnitSession): Promise<void> {
       late boolean,
       working_days integer,
       received_at timestamptz,
-      data text,
+      data jsonb,
       raw text,
       errors text,
       warnings text
