@@ -11,6 +11,8 @@ export interface BenchResult {
   baseline: { pgCopyStreamsMs: number; psqlMs: number | undefined };
   /** Decode + parse only, per parser. */
   parse: Partial<Record<string, { ms: number; rows: number }>>;
+  /** Decode + parse + per-row work (normalize, validate, key, hash, COPY line), no database. */
+  rowWork?: { ms: number; rows: number };
   phases: ({ name: string; parser: string; rows: number; bytes: number } & IngestMeasurement)[];
 }
 
@@ -60,6 +62,21 @@ export function printResult(result: BenchResult): string {
       perSecond(parse.rows, parse.ms),
       mb(input.bytes, parse.ms).toFixed(1),
       (parse.rows * 1000) / parse.ms / baselineRate,
+      '',
+      '',
+      '',
+      '',
+    ]);
+  }
+  if (result.rowWork) {
+    const { ms, rows: count } = result.rowWork;
+    rows.push([
+      'parse + row work, no database',
+      count,
+      seconds(ms),
+      perSecond(count, ms),
+      mb(input.bytes, ms).toFixed(1),
+      (count * 1000) / ms / baselineRate,
       '',
       '',
       '',

@@ -4,6 +4,7 @@ import type { Format } from '../connectors/contracts.ts';
 import { loadCatalog } from '../src/catalog/load-catalog.ts';
 import { matchHeaders } from '../src/catalog/match-headers.ts';
 import { PROJECT_ROOT } from '../src/config/config.ts';
+import { todayInShanghai } from '../src/normalize/parse-date.ts';
 import { compileEntry } from '../src/run/compiled-entry.ts';
 import { compileRowStager } from '../src/run/stage-row.ts';
 
@@ -17,7 +18,7 @@ export async function rowWork(
 ): Promise<{ ms: number; rows: number; bytes: number }> {
   const catalog = await loadCatalog(path.join(PROJECT_ROOT, 'catalog'));
   const received = new Date();
-  const compiled = compileEntry(catalog.resolve('xzcf', '2026-11-27'));
+  const compiled = compileEntry(catalog.resolve('xzcf', todayInShanghai(received)));
   const started = performance.now();
   const stream = await format.open(createReadStream(file, { highWaterMark: 256 * 1024 }), {
     encoding: 'auto',

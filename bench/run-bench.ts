@@ -9,6 +9,7 @@ import { baselineCopy } from './baseline-copy.ts';
 import { openBenchServer } from './bench-database.ts';
 import { type BenchResult, printResult } from './bench-result.ts';
 import { parseOnly } from './parse-only.ts';
+import { rowWork } from './row-work.ts';
 import { measureIngest } from './run-ingest.ts';
 import { writePenaltyCsv } from './write-penalty-csv.ts';
 
@@ -61,6 +62,8 @@ try {
   }
 
   const primary = parsers[0]!;
+  step(`parse + row work (${primary}, no database)`);
+  const { ms: rowWorkMs, rows: rowWorkRows } = await rowWork(PARSERS[primary], file);
   const cpuProf = values['cpu-prof'];
   const phases: BenchResult['phases'] = [];
   step('ingest: first load');
@@ -130,6 +133,7 @@ try {
     input: { rows, bytes: written.bytes, encoding, badShare, badRows: written.badRows },
     baseline,
     parse,
+    rowWork: { ms: rowWorkMs, rows: rowWorkRows },
     phases,
   };
   console.log(printResult(result));
