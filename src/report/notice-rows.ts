@@ -1,6 +1,7 @@
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { RowError } from '../validate/row-error.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { keysetPages } from '../warehouse/keyset-pages.ts';
 import type { RejectionRow } from './rejection-rows.ts';
 import { entryColumns, type ReportMasker } from './report-columns.ts';
 
@@ -20,8 +21,7 @@ export async function* noticeRows(
   noticeId: number,
   catalogCode?: string,
 ): AsyncGenerator<NoticeRow> {
-  let after = 0;
-  for (;;) {
+  const pages = keysetPages(PAGE, (after) => {
     const query = warehouse('notice_rows as nr')
       .join('source_files as f', 'f.id', 'nr.source_file_id')
       .leftJoin('rejections as rj', 'rj.id', 'nr.rejection_id')
@@ -49,28 +49,26 @@ export async function* noticeRows(
         'cv.data as current_data',
       );
     if (catalogCode) query.where('nr.catalog_code', catalogCode);
-    const page = await query;
-    for (const row of page) {
-      const conflict = row.kind === 'conflict';
-      yield {
-        id: row.id,
-        kind: row.kind,
-        businessKey: row.business_key,
-        keyParts: row.key_parts,
-        file: row.file,
-        sourceFileId: row.source_file_id,
-        runId: row.run_id,
-        rowNumber: row.row_number,
-        catalogCode: row.catalog_code,
-        providerCode: row.provider_code,
-        raw: conflict ? asText(row.conflict_data) : row.raw,
-        errors: conflict
-          ? conflictErrors(catalog, row.catalog_code, row.conflict_data ?? {}, row.current_data ?? {})
-          : row.errors,
-      };
-    }
-    if (page.length < PAGE) return;
-    after = page.at(-1).id;
+    return query;
+  });
+  for await (const row of pages) {
+    const conflict = row.kind === 'conflict';
+    yield {
+      id: row.id,
+      kind: row.kind,
+      businessKey: row.business_key,
+      keyParts: row.key_parts,
+      file: row.file,
+      sourceFileId: row.source_file_id,
+      runId: row.run_id,
+      rowNumber: row.row_number,
+      catalogCode: row.catalog_code,
+      providerCode: row.provider_code,
+      raw: conflict ? asText(row.conflict_data) : row.raw,
+      errors: conflict
+        ? conflictErrors(catalog, row.catalog_code, row.conflict_data ?? {}, row.current_data ?? {})
+        : row.errors,
+    };
   }
 }
 

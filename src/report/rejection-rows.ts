@@ -3,6 +3,7 @@ import type { Catalog } from '../catalog/load-catalog.ts';
 import { maskPersonalData } from '../log/mask-personal-data.ts';
 import type { RowError } from '../validate/row-error.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { keysetPages } from '../warehouse/keyset-pages.ts';
 import { type ReportScope, whereInScope } from './report-scope.ts';
 
 export interface RejectionRow {
@@ -19,6 +20,19 @@ export interface RejectionRow {
 
 const PAGE = 5000;
 
+/** A rejection as the page query selects it (snake_case columns). */
+interface RejectionRecord {
+  id: number;
+  file: string;
+  source_file_id: number;
+  run_id: number;
+  row_number: number;
+  catalog_code: string;
+  provider_code: string;
+  raw: Record<string, string>;
+  errors: RowError[];
+}
+
 /** A run's rejections in file and row order, read page by page (keyset) so memory stays flat. */
 export function rejectionsOfRun(warehouse: Warehouse, runId: number): AsyncGenerator<RejectionRow> {
   return rejectionsIn(warehouse, { kind: 'run', runId });
@@ -30,8 +44,7 @@ export async function* rejectionsIn(
   scope: ReportScope,
   catalogCode?: string,
 ): AsyncGenerator<RejectionRow> {
-  let after = 0;
-  for (;;) {
+  const pages = keysetPages<RejectionRecord>(PAGE, (after) => {
     const query = warehouse('rejections as r')
       .join('source_files as f', 'f.id', 'r.source_file_id')
       .andWhere('r.id', '>', after)
@@ -49,22 +62,20 @@ export async function* rejectionsIn(
         'r.errors',
       );
     if (catalogCode) query.where('r.catalog_code', catalogCode);
-    const page = await whereInScope(query, scope);
-    for (const row of page) {
-      yield {
-        id: row.id,
-        file: row.file,
-        sourceFileId: row.source_file_id,
-        runId: row.run_id,
-        rowNumber: row.row_number,
-        catalogCode: row.catalog_code,
-        providerCode: row.provider_code,
-        raw: row.raw,
-        errors: row.errors,
-      };
-    }
-    if (page.length < PAGE) return;
-    after = page.at(-1).id;
+    return whereInScope(query, scope);
+  });
+  for await (const row of pages) {
+    yield {
+      id: row.id,
+      file: row.file,
+      sourceFileId: row.source_file_id,
+      runId: row.run_id,
+      rowNumber: row.row_number,
+      catalogCode: row.catalog_code,
+      providerCode: row.provider_code,
+      raw: row.raw,
+      errors: row.errors,
+    };
   }
 }
 
