@@ -1,20 +1,11 @@
 import { type Command, Option } from 'commander';
-import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { isRealIsoDate } from '../../normalize/parse-date.ts';
 import { REPROCESS_MODES, type ReprocessMode } from '../../pipelines/backfill-plan.ts';
 import { runBackfill } from '../../pipelines/run-backfill.ts';
-import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
-import { pipelineNamed, stagingDir } from '../pipeline-context.ts';
-import { createProgressDisplay } from '../progress-display.ts';
-import {
-  addThresholdOptions,
-  exitCodeForRun,
-  type ThresholdFlags,
-  thresholdsFrom,
-} from '../threshold-options.ts';
-import { withWarehouse } from '../with-warehouse.ts';
+import { withPipelineCommand } from '../pipeline-command.ts';
+import { addThresholdOptions, exitCodeForRun, type ThresholdFlags } from '../threshold-options.ts';
 
 interface BackfillFlags extends ThresholdFlags {
   from: string;
@@ -48,33 +39,22 @@ export function registerBackfillCommand(program: Command): void {
         throw new UsageError(`${flag} ${value} is not a date: use YYYY-MM-DD, e.g. 2026-10-01`);
     }
     if (options.from > options.to) throw new UsageError(`--from ${options.from} is after --to ${options.to}`);
-    const { config, logger } = commandContext();
-    const pipeline = await pipelineNamed(name);
-    const thresholds = thresholdsFrom(options, pipeline.thresholds);
-    const catalog = await loadCatalog(config.catalogDir);
-    const stop = new AbortController();
-    process.exitCode = await withWarehouse(
-      config,
-      logger,
-      async (warehouse) => {
-        const progress = createProgressDisplay();
-        const days = await runBackfill(
+    process.exitCode = await withPipelineCommand(name, options, {
+      load: ({ warehouse, catalog, pipeline, runOptions, logger }) =>
+        runBackfill(
           warehouse,
           catalog,
           pipeline,
           {
+            ...runOptions,
             from: options.from,
             to: options.to,
             reprocess: options.reprocess,
             dryRun: Boolean(options.dryRun),
-            thresholds,
-            signal: stop.signal,
-            stagingDir: stagingDir(),
-            onUnitStart: (unit) => progress.onUnitStart(unit),
-            onProgress: (unit, rows) => progress.onProgress(unit, rows),
           },
           logger,
-        ).finally(() => progress.stop());
+        ),
+      report: (_command, days) => {
         console.log(
           formatTable(
             [
@@ -106,7 +86,6 @@ export function registerBackfillCommand(program: Command): void {
         if (codes.includes(EXIT.threshold)) return EXIT.threshold;
         return EXIT.ok;
       },
-      stop,
-    );
+    });
   });
 }
