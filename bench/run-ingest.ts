@@ -22,6 +22,8 @@ export interface IngestRequest {
   parser: 'papaparse' | 'csv-parse';
   /** Write a V8 CPU profile of the ingest process into this directory. */
   cpuProf?: boolean;
+  /** Options for the ingest's node, before the launcher (e.g. `--max-old-space-size=192`). */
+  nodeOptions?: string[];
 }
 
 /**
@@ -31,6 +33,7 @@ export interface IngestRequest {
 export async function measureIngest(request: IngestRequest): Promise<IngestMeasurement> {
   const logFile = path.join(request.scratch, `${request.label}.log`);
   const nodeArgs = [
+    ...(request.nodeOptions ?? []),
     ...(request.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(request.scratch, 'profiles')}`] : []),
     path.join(PROJECT_ROOT, 'bin/credit-etl.js'),
     'ingest',
