@@ -28,6 +28,8 @@ interface ReaderInternals {
 interface SheetReader extends AsyncIterable<ExcelJS.Row> {
   name?: string;
   state?: string;
+  /** The sheet's XML as it streams (a temporary file's stream when exceljs deferred the sheet). */
+  iterator?: { destroy?(): void };
 }
 
 /**
@@ -41,6 +43,8 @@ export class XlsxWorkbook {
   readonly sharedStrings = new SharedStrings();
   private readonly reader: ReaderInternals;
   private readonly input: Readable;
+  private readonly events: AsyncIterator<unknown>;
+  private current: SheetReader | undefined;
   private closed = false;
 
   private constructor(
@@ -59,6 +63,7 @@ export class XlsxWorkbook {
       entries: 'emit',
     });
     this.reader = reader as unknown as ReaderInternals;
+    this.events = this.reader.parse()[Symbol.asyncIterator]();
   }
 
   static async open(input: Readable): Promise<XlsxWorkbook> {
@@ -87,19 +92,10 @@ export class XlsxWorkbook {
     this.reader.on('entry', (entry) => {
       if (entry.type === 'worksheet') part = `xl/worksheets/sheet${entry.id}.xml`;
     });
-    for await (const event of this.reader.parse()) {
-      if (!event || typeof event !== 'object') continue;
-      // exceljs 4.4 yields each emitted shared string bare ({index, text}), not as an event.
-      if ('index' in event && 'text' in event) {
-        this.sharedStrings.push(event.text);
-        continue;
-      }
-      if ('eventType' in event && event.eventType === 'shared-strings' && 'value' in event) {
-        this.sharedStrings.push((event.value as { text?: unknown } | undefined)?.text);
-        continue;
-      }
-      if (!('eventType' in event) || event.eventType !== 'worksheet' || !('value' in event)) continue;
-      const sheet = event.value as SheetReader;
+    for (let next = await this.events.next(); !next.done; next = await this.events.next()) {
+      const sheet = this.take(next.value);
+      if (!sheet) continue;
+      this.current = sheet;
       const entry = part ? this.parts.get(part) : undefined;
       yield {
         name: sheet.name,
@@ -110,11 +106,41 @@ export class XlsxWorkbook {
     }
   }
 
+  /** Keeps a shared string, or returns the worksheet an event carries. */
+  private take(event: unknown): SheetReader | undefined {
+    if (!event || typeof event !== 'object') return undefined;
+    // exceljs 4.4 yields each emitted shared string bare ({index, text}), not as an event.
+    if ('index' in event && 'text' in event) {
+      this.sharedStrings.push(event.text);
+      return undefined;
+    }
+    if (!('eventType' in event) || !('value' in event)) return undefined;
+    if (event.eventType === 'shared-strings') {
+      this.sharedStrings.push((event.value as { text?: unknown } | undefined)?.text);
+      return undefined;
+    }
+    return event.eventType === 'worksheet' ? (event.value as SheetReader) : undefined;
+  }
+
+  /** Stops reading; the temporary copies are gone once the close has run its course in the background. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.zip.close();
-    this.input.destroy();
+    this.finish()
+      .catch(() => undefined)
+      .finally(() => this.input.destroy());
+  }
+
+  /**
+   * exceljs copies each sheet to a temporary file of its own and deletes it only when asked for the next event
+   * after it: ask until the end, closing each later sheet's file unread, so nothing is left in the temp folder.
+   */
+  private async finish(): Promise<void> {
+    this.current?.iterator?.destroy?.();
+    for (let next = await this.events.next(); !next.done; next = await this.events.next()) {
+      this.take(next.value)?.iterator?.destroy?.();
+    }
   }
 }
 
