@@ -69,7 +69,8 @@ async function benchFiles(): Promise<void> {
   const result = await filesBench(server, { csvMb, xlsxRows, nodeOptions, scratch, step });
   console.log(printFilesResult(result));
   mkdirSync(resultsDir, { recursive: true });
-  const out = path.join(resultsDir, `${result.date.slice(0, 10)}-files-${csvMb}mb-${xlsxRows}.json`);
+  const cap = heapMb === undefined ? '' : `-heap${heapMb}`;
+  const out = path.join(resultsDir, `${result.date.slice(0, 10)}-files-${csvMb}mb-${xlsxRows}${cap}.json`);
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   step(`written ${path.relative(process.cwd(), out)}`);
 }

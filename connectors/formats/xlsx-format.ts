@@ -93,7 +93,7 @@ function isChosen(
 
 async function drain(sheet: WorkbookSheet): Promise<void> {
   for await (const _row of sheet.rows) {
-    // Skipping a sheet still means reading past it: the zip is one stream.
+    // Skipping a sheet still means reading past it: exceljs hands out the sheets one after the other.
   }
 }
 
