@@ -8,6 +8,7 @@ import { PROJECT_ROOT } from '../src/config/config.ts';
 import { baselineCopy } from './baseline-copy.ts';
 import { openBenchServer } from './bench-database.ts';
 import { type BenchResult, printResult } from './bench-result.ts';
+import { filesBench, printFilesResult } from './files-bench.ts';
 import { parseOnly } from './parse-only.ts';
 import { rowWork } from './row-work.ts';
 import { measureIngest } from './run-ingest.ts';
@@ -25,6 +26,10 @@ const { values } = parseArgs({
     parser: { type: 'string', default: 'papaparse' },
     'cpu-prof': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    files: { type: 'boolean', default: false },
+    'csv-mb': { type: 'string', default: '1024' },
+    'xlsx-rows': { type: 'string', default: '200000' },
+    'heap-mb': { type: 'string' },
   },
 });
 const rows = Number(values.rows);
@@ -35,11 +40,44 @@ if (!['papaparse', 'csv-parse', 'both'].includes(values.parser)) {
   throw new Error('--parser must be papaparse, csv-parse or both');
 }
 const parsers: Parser[] = values.parser === 'both' ? ['papaparse', 'csv-parse'] : [values.parser as Parser];
+const heapMb = values['heap-mb'] === undefined ? undefined : Number(values['heap-mb']);
+if (heapMb !== undefined && !(Number.isInteger(heapMb) && heapMb >= 64)) {
+  throw new Error('--heap-mb must be an integer ≥ 64');
+}
+// V8 lets garbage pile up while memory is free: a cap makes the peak say what the process needs.
+const nodeOptions = heapMb === undefined ? [] : [`--max-old-space-size=${heapMb}`];
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'credit-etl-bench-'));
 const step = (text: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}`);
+const resultsDir = path.join(PROJECT_ROOT, 'bench/results');
 
 const server = await openBenchServer(process.env.DATABASE_URL);
 try {
+  if (values.files) await benchFiles();
+  else await benchRows();
+} finally {
+  await server.close();
+  if (values['cpu-prof']) step(`CPU profiles kept in ${path.join(scratch, 'profiles')}`);
+  else if (!values.keep) rmSync(scratch, { recursive: true, force: true });
+}
+
+/** `--files`: peak memory of loading a big CSV and a big workbook (issue #4's bound). */
+async function benchFiles(): Promise<void> {
+  const csvMb = Number(values['csv-mb']);
+  const xlsxRows = Number(values['xlsx-rows']);
+  if (!(Number.isInteger(csvMb) && csvMb >= 0) || !(Number.isInteger(xlsxRows) && xlsxRows >= 0)) {
+    throw new Error('--csv-mb and --xlsx-rows must be integers ≥ 0 (0 skips that file)');
+  }
+  const result = await filesBench(server, { csvMb, xlsxRows, nodeOptions, scratch, step });
+  console.log(printFilesResult(result));
+  mkdirSync(resultsDir, { recursive: true });
+  const cap = heapMb === undefined ? '' : `-heap${heapMb}`;
+  const out = path.join(resultsDir, `${result.date.slice(0, 10)}-files-${csvMb}mb-${xlsxRows}${cap}.json`);
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  step(`written ${path.relative(process.cwd(), out)}`);
+}
+
+/** The default: one generated CSV of `--rows` rows against PostgreSQL's own COPY. */
+async function benchRows(): Promise<void> {
   step(`generating ${rows} rows (${encoding}, ${badShare * 100}% bad) in ${scratch}`);
   const file = path.join(scratch, `penalties-${rows}.csv`);
   const written = await writePenaltyCsv(file, rows, { badShare, encoding });
@@ -72,7 +110,7 @@ try {
     parser: primary,
     rows,
     bytes: written.bytes,
-    ...(await measureIngest({ url, file, scratch, label: 'first', parser: primary, cpuProf })),
+    ...(await measureIngest({ url, file, scratch, label: 'first', parser: primary, cpuProf, nodeOptions })),
   });
   step('ingest: the same file under another name');
   phases.push({
@@ -80,7 +118,15 @@ try {
     parser: primary,
     rows,
     bytes: written.bytes,
-    ...(await measureIngest({ url, file: again, scratch, label: 'again', parser: primary, cpuProf })),
+    ...(await measureIngest({
+      url,
+      file: again,
+      scratch,
+      label: 'again',
+      parser: primary,
+      cpuProf,
+      nodeOptions,
+    })),
   });
   step(`ingest: ${correctedRows} corrected rows`);
   phases.push({
@@ -88,7 +134,14 @@ try {
     parser: primary,
     rows: correctedRows,
     bytes: 0,
-    ...(await measureIngest({ url, file: corrected, scratch, label: 'corrected', parser: primary })),
+    ...(await measureIngest({
+      url,
+      file: corrected,
+      scratch,
+      label: 'corrected',
+      parser: primary,
+      nodeOptions,
+    })),
   });
   step(`ingest: first load of ${SMALL_ROWS} rows into a fresh database (RSS at 100k)`);
   phases.push({
@@ -102,6 +155,7 @@ try {
       scratch,
       label: 'small',
       parser: primary,
+      nodeOptions,
     })),
   });
   for (const parser of parsers.slice(1)) {
@@ -117,6 +171,7 @@ try {
         scratch,
         label: `first-${parser}`,
         parser,
+        nodeOptions,
       })),
     });
   }
@@ -137,13 +192,8 @@ try {
     phases,
   };
   console.log(printResult(result));
-  const resultsDir = path.join(PROJECT_ROOT, 'bench/results');
   mkdirSync(resultsDir, { recursive: true });
   const out = path.join(resultsDir, `${result.date.slice(0, 10)}-${rows}-${encoding}.json`);
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   step(`written ${path.relative(process.cwd(), out)}`);
-} finally {
-  await server.close();
-  if (values['cpu-prof']) step(`CPU profiles kept in ${path.join(scratch, 'profiles')}`);
-  else if (!values.keep) rmSync(scratch, { recursive: true, force: true });
 }

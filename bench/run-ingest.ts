@@ -33,6 +33,8 @@ export interface IngestRequest {
   parser: 'papaparse' | 'csv-parse';
   /** Write a V8 CPU profile of the ingest process into this directory. */
   cpuProf?: boolean;
+  /** Options for the ingest's node, before the launcher (e.g. `--max-old-space-size=192`). */
+  nodeOptions?: string[];
 }
 
 /**
@@ -43,6 +45,8 @@ export async function measureIngest(request: IngestRequest): Promise<IngestMeasu
   const logFile = path.join(request.scratch, `${request.label}.log`);
   const nodeArgs = [
     ...shippedNodeFlags(),
+    // After the shipped flags, so a bench --heap-mb overrides the shipped heap cap.
+    ...(request.nodeOptions ?? []),
     ...(request.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(request.scratch, 'profiles')}`] : []),
     BIN,
     'ingest',

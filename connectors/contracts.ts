@@ -90,6 +90,8 @@ export interface RowStream {
    * a date typed into a General-format cell, which arrives as a number.
    */
   serialToDate?(serial: number): string;
+  /** Stops reading before the end and lets go of what the format holds open (a workbook's file). */
+  close?(): void;
 }
 
 export const ENCODINGS = ['auto', 'utf8', 'gb18030', 'utf16le', 'utf16be'] as const;

@@ -1,4 +1,4 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { WHOLE_ROW } from '../../src/validate/row-error.ts';
 import {
   FileFormatError,
@@ -8,72 +8,77 @@ import {
   type SourceRow,
 } from '../contracts.ts';
 import { cellText, serialToIsoDate } from './xlsx-cell-text.ts';
+import { type CoveredCell, MergeFill } from './xlsx-merges.ts';
+import type { SharedStrings } from './xlsx-shared-strings.ts';
+import { type WorkbookSheet, XlsxWorkbook } from './xlsx-workbook.ts';
 
 const BATCH_ROWS = 2000;
 /** Title rows above the header: the header is the fullest of the first rows read. */
 const HEADER_SEARCH_ROWS = 20;
 
-/** The parts of exceljs' streaming reader its type declarations leave out. */
-interface SheetReader extends AsyncIterable<ExcelJS.Row> {
-  name?: string;
-  state?: string;
-}
-interface BookInternals {
-  properties?: { model?: { date1904?: boolean } };
-}
-
 interface ReadRow {
   rowNumber: number;
   cells: string[];
   numberCells: number[];
+  /** Cells with content of their own: a cell covered by a merge shows its merge's value, not its own. */
   filled: number;
+  /**
+   * Cells showing a name for their column, to find the header by: those of its own and those a merge from
+   * above continues down into (a two-row header's 序号 merged over both rows), not those merged across.
+   */
+  shown: number;
+  covered: CoveredCell[];
 }
+
+/** Columns of the header row covered by a header cell merged across them: they have no name of their own. */
+type MergedHeader = Map<number, { text: string; ref: string; column: number }>;
 
 /**
  * Excel workbooks (.xlsx), streamed with exceljs' WorkbookReader: the whole workbook is never in memory.
- * Row numbers are the ones Excel shows; dates become ISO dates in both date systems.
+ * Row numbers are the ones Excel shows; dates become ISO dates in both date systems; a cell covered by a
+ * merged area reads as the area's top-left cell, as Excel shows it.
  */
 export const xlsxFormat: Format = {
   name: 'xlsx',
   async open(input, options: FormatOptions): Promise<RowStream> {
-    const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
-      sharedStrings: 'cache',
-      // Styles are needed to tell a date cell from a number cell.
-      styles: 'cache',
-      hyperlinks: 'ignore',
-      worksheets: 'emit',
-      entries: 'ignore',
-    });
-    const book = reader as unknown as BookInternals;
-    const sheets = reader[Symbol.asyncIterator]() as AsyncIterator<SheetReader>;
-    const seen: string[] = [];
-    let visibleIndex = 0;
-    for (let next = await sheets.next(); !next.done; next = await sheets.next()) {
-      const sheet = next.value;
-      const hidden = sheet.state === 'hidden' || sheet.state === 'veryHidden';
-      const name = sheet.name ?? `Sheet${seen.length + 1}`;
-      seen.push(hidden ? `${name}（隐藏）` : name);
-      if (!hidden) visibleIndex++;
-      if (!isChosen(options.sheet, name, hidden, visibleIndex)) {
-        await drain(sheet);
-        continue;
-      }
-      const date1904 = () => book.properties?.model?.date1904 === true;
-      const opened = await openSheet(sheet, date1904, options.headerRow);
+    const book = await XlsxWorkbook.open(input);
+    try {
+      const opened = await openChosenSheet(book, options);
       if (opened) return opened;
-      if (options.sheet !== undefined) {
-        throw new FileFormatError('empty-sheet', `工作表「${name}」没有内容：第1行应为表头，其后为数据行`);
-      }
+    } catch (error) {
+      book.close();
+      throw error;
     }
-    if (options.sheet !== undefined) {
-      throw new FileFormatError(
-        'sheet-not-found',
-        `工作簿中没有工作表「${options.sheet}」（现有：${seen.join('、') || '无'}），请用 --sheet 指定名称或序号（从1开始，不计隐藏工作表）`,
-      );
-    }
+    book.close();
     throw new FileFormatError('empty-file', '工作簿中没有任何有内容的可见工作表：应有一行表头，其后为数据行');
   },
 };
+
+async function openChosenSheet(book: XlsxWorkbook, options: FormatOptions): Promise<RowStream | undefined> {
+  const seen: string[] = [];
+  let visibleIndex = 0;
+  for await (const sheet of book.sheets()) {
+    const name = sheet.name ?? `Sheet${seen.length + 1}`;
+    seen.push(sheet.hidden ? `${name}（隐藏）` : name);
+    if (!sheet.hidden) visibleIndex++;
+    if (!isChosen(options.sheet, name, sheet.hidden, visibleIndex)) {
+      await drain(sheet);
+      continue;
+    }
+    const opened = await openSheet(book, sheet, options.headerRow);
+    if (opened) return opened;
+    if (options.sheet !== undefined) {
+      throw new FileFormatError('empty-sheet', `工作表「${name}」没有内容：第1行应为表头，其后为数据行`);
+    }
+  }
+  if (options.sheet !== undefined) {
+    throw new FileFormatError(
+      'sheet-not-found',
+      `工作簿中没有工作表「${options.sheet}」（现有：${seen.join('、') || '无'}），请用 --sheet 指定名称或序号（从1开始，不计隐藏工作表）`,
+    );
+  }
+  return undefined;
+}
 
 function isChosen(
   wanted: string | number | undefined,
@@ -86,25 +91,26 @@ function isChosen(
   return name === wanted || (/^\d+$/.test(wanted) && !hidden && visibleIndex === Number(wanted));
 }
 
-async function drain(sheet: SheetReader): Promise<void> {
-  for await (const _row of sheet) {
-    // Skipping a sheet still means reading past it: the zip is one stream.
+async function drain(sheet: WorkbookSheet): Promise<void> {
+  for await (const _row of sheet.rows) {
+    // Skipping a sheet still means reading past it: exceljs hands out the sheets one after the other.
   }
 }
 
 /** Finds the header (skipping title rows), or undefined for a sheet without content. */
 async function openSheet(
-  sheet: SheetReader,
-  date1904: () => boolean,
+  book: XlsxWorkbook,
+  sheet: WorkbookSheet,
   headerRow: number | undefined,
 ): Promise<RowStream | undefined> {
-  const rows = sheet[Symbol.asyncIterator]();
+  const merges = new MergeFill(await sheet.merges());
+  const rows = sheet.rows[Symbol.asyncIterator]();
   let blankLines = 0;
   const readRow = async (): Promise<ReadRow | undefined> => {
     for (;;) {
       const next = await rows.next();
       if (next.done) return undefined;
-      const row = toReadRow(next.value, date1904());
+      const row = toReadRow(next.value, book.date1904(), book.sharedStrings, merges);
       // A stored row with nothing visible in it is counted by the gap it leaves.
       if (row.filled > 0) return row;
     }
@@ -117,7 +123,7 @@ async function openSheet(
   const headerAt =
     headerRow !== undefined
       ? ahead.findIndex((row) => row.rowNumber === headerRow)
-      : ahead.reduce((best, row, i) => (row.filled > (ahead[best]?.filled ?? 0) ? i : best), 0);
+      : ahead.reduce((best, row, i) => (row.shown > (ahead[best]?.shown ?? 0) ? i : best), 0);
   const header = ahead[headerAt];
   if (!header) {
     if (headerRow !== undefined && ahead.length > 0) {
@@ -125,10 +131,7 @@ async function openSheet(
     }
     return undefined;
   }
-  // Empty trailing header columns are formatting, not columns.
-  let width = header.cells.length;
-  while (width > 0 && header.cells[width - 1] === '') width--;
-  const headerCells = header.cells.slice(0, width);
+  const { cells: headerCells, width, merged } = headerOf(header);
   const first = ahead.slice(headerAt + 1);
   blankLines = 0;
   let previous = header.rowNumber;
@@ -136,54 +139,107 @@ async function openSheet(
   const take = (row: ReadRow): SourceRow => {
     blankLines += row.rowNumber - previous - 1;
     previous = row.rowNumber;
-    return toSourceRow(row, width, headerCells);
+    return toSourceRow(row, width, headerCells, merged);
   };
   async function* batches(): AsyncGenerator<SourceRow[]> {
-    let batch: SourceRow[] = first.map(take);
-    for (let row = await readRow(); row; row = await readRow()) {
-      batch.push(take(row));
-      if (batch.length >= BATCH_ROWS) {
-        yield batch;
-        batch = [];
+    try {
+      let batch: SourceRow[] = first.map(take);
+      for (let row = await readRow(); row; row = await readRow()) {
+        batch.push(take(row));
+        if (batch.length >= BATCH_ROWS) {
+          yield batch;
+          batch = [];
+        }
       }
+      if (batch.length > 0) yield batch;
+    } finally {
+      book.close();
     }
-    if (batch.length > 0) yield batch;
   }
   return {
     header: headerCells,
     encoding: 'xlsx',
     batches: batches(),
     stats: () => ({ blankLines }),
-    serialToDate: (serial) => serialToIsoDate(serial, date1904()),
+    serialToDate: (serial) => serialToIsoDate(serial, book.date1904()),
+    close: () => book.close(),
   };
 }
 
-function toReadRow(row: ExcelJS.Row, date1904: boolean): ReadRow {
+/**
+ * The header's names and width. A header cell merged down over the header row names its column; one merged
+ * across columns names only its first column, the others have no name of their own (two columns of one name
+ * would be a duplicate): their cells are read as part of the first.
+ */
+function headerOf(header: ReadRow): { cells: string[]; width: number; merged: MergedHeader } {
+  const cells = [...header.cells];
+  const merged: MergedHeader = new Map();
+  for (const { column, range } of header.covered) {
+    if (column === range.left) continue;
+    merged.set(column, { text: cells[range.left] ?? '', ref: range.ref, column: range.left });
+    cells[column] = '';
+  }
+  // Empty trailing header columns are formatting, not columns; merged ones belong to their first column.
+  let width = cells.length;
+  while (width > 0 && cells[width - 1] === '' && !merged.has(width - 1)) width--;
+  return { cells: cells.slice(0, width), width, merged };
+}
+
+function toReadRow(row: ExcelJS.Row, date1904: boolean, strings: SharedStrings, merges: MergeFill): ReadRow {
   const values = row.values as unknown[];
   const cells: string[] = [];
   const numberCells: number[] = [];
-  let filled = 0;
   // exceljs' values are 1-based by column; index 0 is always empty.
   for (let column = 1; column < values.length; column++) {
-    const value = values[column];
+    let value = values[column];
     if (value === undefined || value === null) {
       cells.push('');
       continue;
     }
+    if (typeof value === 'object' && 'sharedString' in value) {
+      value = strings.get((value as { sharedString: number }).sharedString);
+    }
     const { text, isNumber } = cellText(value, row.getCell(column).numFmt, date1904);
     cells.push(text);
     if (isNumber) numberCells.push(column - 1);
-    if (text.trim() !== '') filled++;
   }
-  return { rowNumber: row.number, cells, numberCells, filled };
+  const read = { rowNumber: row.number, cells, numberCells };
+  const covered = merges.empty ? [] : merges.fill(read);
+  let filled = 0;
+  let shown = 0;
+  cells.forEach((text, i) => {
+    if (text.trim() === '') return;
+    const range = covered.find((cell) => cell.column === i)?.range;
+    if (!range) filled++;
+    if (!range || range.left === i) shown++;
+  });
+  return { ...read, filled, shown, covered };
 }
 
-function toSourceRow(row: ReadRow, width: number, header: string[]): SourceRow {
+function toSourceRow(row: ReadRow, width: number, header: string[], merged: MergedHeader): SourceRow {
   const cells = row.cells.slice(0, width);
   while (cells.length < width) cells.push('');
-  const numberCells = row.numberCells.filter((index) => index < width);
-  const outside = row.cells.findIndex((text, i) => i >= width && text.trim() !== '');
+  const own = (i: number) => !row.covered.some((cell) => cell.column === i);
+  let underMerged: number | undefined;
+  for (const column of merged.keys()) {
+    if (own(column) && cells[column]?.trim() && underMerged === undefined) underMerged = column;
+    cells[column] = '';
+  }
+  const numberCells = row.numberCells.filter((index) => index < width && !merged.has(index));
+  const outside = row.cells.findIndex((text, i) => i >= width && text.trim() !== '' && own(i));
   const base = { rowNumber: row.rowNumber, cells, ...(numberCells.length > 0 ? { numberCells } : {}) };
+  if (underMerged !== undefined) {
+    const head = merged.get(underMerged);
+    return {
+      ...base,
+      problem: {
+        field: WHOLE_ROW,
+        code: 'field-count',
+        message: `第${row.rowNumber}行第${columnLetter(underMerged)}列有内容，但该列表头与${columnLetter(head?.column ?? 0)}列合并为「${head?.text ?? ''}」（${head?.ref ?? ''}），没有自己的列名：请取消表头合并并填写该列列名，或删除该列内容`,
+        value: row.cells[underMerged],
+      },
+    };
+  }
   if (outside < 0) return base;
   return {
     ...base,

@@ -41,6 +41,9 @@ export async function openUnitRows(
       digest ??= hasher.digest('hex');
       return digest;
     },
-    abort: () => input.destroy(),
+    abort: () => {
+      rows.close?.();
+      input.destroy();
+    },
   };
 }
