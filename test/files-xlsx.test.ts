@@ -1,5 +1,7 @@
+import { readdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { unitsForFile } from '../connectors/transports/archive-units.ts';
 import { writePenaltyWorkbook } from '../fixtures/generate/penalty-workbook.ts';
 import { ingestDelivery } from './support/ingest-delivery.ts';
@@ -56,5 +58,13 @@ describe('a 2,000-row penalty workbook as people fill it in', () => {
     expect(dates.rows.map((row: { date: string }) => row.date)).toEqual(
       expected.map((text) => text?.replace(/-(\d)(?=-|$)/g, '-0$1')),
     );
+  });
+
+  it('a workbook whose unit fails after it was opened (no calendar for 2027) leaves no temporary copy', async () => {
+    // exceljs names its temporary files tmp-<pid>-…; each test file runs in a process of its own.
+    const left = () => readdirSync(os.tmpdir()).filter((name) => name.startsWith(`tmp-${process.pid}-`));
+    const summary = await ingestDelivery(fx, await unitsForFile(file, new Date('2027-01-05T10:00:00+08:00')));
+    expect(summary.files[0]?.error?.code).toBe('calendar-missing');
+    await vi.waitFor(() => expect(left()).toEqual([]));
   });
 });

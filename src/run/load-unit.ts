@@ -6,9 +6,9 @@ import { mergeStaged } from '../load/merge-staged.ts';
 import { COPY_INTO_STAGE, createStageTable } from '../load/stage-table.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { withUnitTransaction } from '../warehouse/unit-session.ts';
-import { compileEntry } from './compiled-entry.ts';
-import { openUnitRows } from './open-unit-rows.ts';
+import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session.ts';
+import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
+import { type OpenedUnit, openUnitRows } from './open-unit-rows.ts';
 import { assertCountsAddUp, emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
 import { checkThreshold, holdBackUnit, type ThresholdDecision, type Thresholds } from './reject-threshold.ts';
 import {
@@ -77,42 +77,14 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         encoding: request.encoding,
       });
       const { rows } = opened;
-      const headerMap = request.headerMap ?? {};
-      const match = matchHeaders(
-        request.entry,
-        rows.header.map((header) => headerMap[header] ?? header),
-      );
-      if (match.problems.length > 0) {
-        opened.abort();
-        throw new UnitFailure(
-          match.problems[0]!.code,
-          match.problems.map((problem) => problem.message).join('；'),
-        );
-      }
-      // Before the COPY starts: a missing calendar year throws here, and a connection left in COPY mode
-      // could not roll back.
-      const stageRow = compileRowStager(
-        compiled,
-        match.columns,
-        rows.header,
-        request.unit.receivedAt,
-        rows.serialToDate?.bind(rows),
-      );
-      await createStageTable(session);
-      const copy = new CopyWriter(session.copyFrom(COPY_INTO_STAGE));
-      let read = 0;
       const readStarted = Date.now();
-      try {
-        for await (const batch of rows.batches) {
-          for (const row of batch) await copy.write(stageRow(row));
-          read += batch.length;
-          request.onProgress?.(read);
-        }
-        await copy.end();
-      } catch (error) {
-        copy.abort(error as Error);
-        throw error;
-      }
+      // Whatever stops the unit before its rows are all read releases the input (and a workbook's temp copy).
+      const { columns, read } = await stageRows(session, request, opened, compiled).catch(
+        (error: unknown) => {
+          opened.abort();
+          throw error;
+        },
+      );
       const mergeStarted = Date.now();
       const threshold = await checkThreshold(session, request.thresholds, read);
       if (threshold?.exceeded) {
@@ -136,7 +108,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       const errorsByCode = await finishSourceFile(session, sourceFileId, {
         sha256: opened.sha256(),
         encoding: rows.encoding,
-        columns: rows.header.map((header, i) => ({ header, field: match.columns[i] ?? null })),
+        columns: rows.header.map((header, i) => ({ header, field: columns[i] ?? null })),
         counts,
         blankLines: rows.stats().blankLines,
         threshold,
@@ -178,4 +150,52 @@ export async function failedUnit(
     error: { code: failure.code, message: failure.message },
     durationMs: Date.now() - file.startedAt.getTime(),
   };
+}
+
+/**
+ * Matches the unit's header to the catalog entry and COPYs every row, staged, into the unit's staging table.
+ * Returns the field of each column and the number of rows read.
+ */
+async function stageRows(
+  session: UnitSession,
+  request: UnitRequest,
+  opened: OpenedUnit,
+  compiled: CompiledEntry,
+): Promise<{ columns: (string | undefined)[]; read: number }> {
+  const { rows } = opened;
+  const headerMap = request.headerMap ?? {};
+  const match = matchHeaders(
+    request.entry,
+    rows.header.map((header) => headerMap[header] ?? header),
+  );
+  if (match.problems.length > 0) {
+    throw new UnitFailure(
+      match.problems[0]!.code,
+      match.problems.map((problem) => problem.message).join('；'),
+    );
+  }
+  // Before the COPY starts: a missing calendar year throws here, and a connection left in COPY mode
+  // could not roll back.
+  const stageRow = compileRowStager(
+    compiled,
+    match.columns,
+    rows.header,
+    request.unit.receivedAt,
+    rows.serialToDate?.bind(rows),
+  );
+  await createStageTable(session);
+  const copy = new CopyWriter(session.copyFrom(COPY_INTO_STAGE));
+  let read = 0;
+  try {
+    for await (const batch of rows.batches) {
+      for (const row of batch) await copy.write(stageRow(row));
+      read += batch.length;
+      request.onProgress?.(read);
+    }
+    await copy.end();
+  } catch (error) {
+    copy.abort(error as Error);
+    throw error;
+  }
+  return { columns: match.columns, read };
 }
