@@ -28,10 +28,19 @@ export function compileRowStager(
     const normalize = code === undefined ? undefined : compiled.normalizers.get(code);
     if (code !== undefined && normalize) fields.push({ index, code, normalize });
   });
-  const rawKeys = columns.map((code, i) => code ?? header[i] ?? `column_${i + 1}`);
+  const rawKeys = columns.map((code, i) => code ?? (header[i]?.trim() ? header[i] : columnKey(i)));
+  // A value under a column without a header has no field to go to: the row is rejected, never the value dropped.
+  const unnamed = header.flatMap((name, i) => (columns[i] === undefined && name.trim() === '' ? [i] : []));
+  const valuesWithoutHeader = (cells: string[]): RowError[] =>
+    unnamed.flatMap((i) => {
+      const value = cells[i]?.trim();
+      if (!value) return [];
+      const message = `第${i + 1}列没有表头，本行在该列填写了"${value}"，无法归入目录字段：请在表头补上该列的目录列名，或删除该值`;
+      return [{ field: columnKey(i), code: 'value-without-header', message, value }];
+    });
   const rawOf = (row: SourceRow): Record<string, string> => {
     const raw: Record<string, string> = {};
-    for (let i = 0; i < row.cells.length; i++) raw[rawKeys[i] ?? `column_${i + 1}`] = row.cells[i] ?? '';
+    for (let i = 0; i < row.cells.length; i++) raw[rawKeys[i] ?? columnKey(i)] = row.cells[i] ?? '';
     return raw;
   };
   const numberStoredCodes = numberStoredCodeCheck(compiled.entry, columns);
@@ -48,12 +57,13 @@ export function compileRowStager(
       if (value !== undefined) data[field.code] = value;
     }
     const problems = compiled.validate(data);
+    const unplaced = unnamed.length > 0 ? valuesWithoutHeader(row.cells) : [];
     let warnings: RowError[] | undefined;
-    if (problems.length > 0) {
+    if (problems.length > 0 || unplaced.length > 0) {
       // Problems name the value as the provider sent it, not as normalized.
       const raw = rawOf(row);
       for (const problem of problems) problem.value = raw[problem.field] ?? problem.value;
-      const errors = problems.filter((problem) => !isWarning(problem));
+      const errors = [...problems.filter((problem) => !isWarning(problem)), ...unplaced];
       if (errors.length > 0) return rejectedLine(row.rowNumber, raw, errors);
       warnings = problems;
     }
@@ -78,3 +88,6 @@ export function compileRowStager(
     });
   };
 }
+
+/** The key of a column without a field (no header, or rows longer than the header): its position. */
+const columnKey = (index: number) => `column_${index + 1}`;
