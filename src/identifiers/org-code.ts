@@ -20,15 +20,29 @@ function charValue(ch: string): number {
   return value;
 }
 
+const BODY_8 = /^[0-9A-Z]{8}$/;
+
+function weightedSum(body8: string): number {
+  // Fast path for a well-formed body (every USCC carries one): ASCII digits and capitals, read by char code.
+  if (BODY_8.test(body8)) {
+    let sum = 0;
+    for (let i = 0; i < 8; i++) {
+      const ch = body8.charCodeAt(i);
+      sum += (ch <= 57 ? ch - 48 : ch - 55) * WEIGHTS[i]!; // '0'–'9' → 0–9, 'A'–'Z' → 10–35
+    }
+    return sum;
+  }
+  const chars = codeChars(body8);
+  if (chars.length !== 8) throw new RangeError(`expected 8 characters, got ${chars.length}`);
+  return chars.reduce((acc, ch, i) => acc + charValue(ch) * WEIGHTS[i]!, 0);
+}
+
 /**
  * The GB 11714 check character for the 8 body characters of an organization code:
  * `c = 11 − (Σ value·weight mod 11)`, 10 → 'X', 11 → '0'. Throws RangeError on malformed input.
  */
 export function computeOrgCodeCheckChar(body8: string): string {
-  const chars = codeChars(body8);
-  if (chars.length !== 8) throw new RangeError(`expected 8 characters, got ${chars.length}`);
-  const sum = chars.reduce((acc, ch, i) => acc + charValue(ch) * WEIGHTS[i]!, 0);
-  const c = 11 - (sum % 11);
+  const c = 11 - (weightedSum(body8) % 11);
   if (c === 10) return 'X';
   if (c === 11) return '0';
   return String(c);
