@@ -38,6 +38,8 @@ export function addCatalogKeywords(ajv: Ajv, today: () => string = todayInShangh
 }
 
 export function decimalPlaces(value: number): number {
+  // Integers (most amounts) have none; String() of a large one is `1e+21`, whose exponent says the same.
+  if (Number.isInteger(value)) return 0;
   const [mantissa = '', exponent = '0'] = String(value).toLowerCase().split('e');
   const fraction = mantissa.split('.')[1]?.length ?? 0;
   return Math.max(0, fraction - Number(exponent));
