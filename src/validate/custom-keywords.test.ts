@@ -15,6 +15,9 @@ describe('decimalPlaces', () => {
     [1e-7, 7], // String() gives 1e-7
     [1.25e-7, 9],
     [0.1234567, 7],
+    [Number.NaN, 0],
+    [Number.POSITIVE_INFINITY, 0],
+    [Number.NEGATIVE_INFINITY, 0],
   ])('%d has %d decimal places', (value, places) => {
     expect(decimalPlaces(value)).toBe(places);
   });

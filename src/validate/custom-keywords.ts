@@ -40,7 +40,11 @@ export function addCatalogKeywords(ajv: Ajv, today: () => string = todayInShangh
 export function decimalPlaces(value: number): number {
   // Integers (most amounts) have none; String() of a large one is `1e+21`, whose exponent says the same.
   if (Number.isInteger(value)) return 0;
-  const [mantissa = '', exponent = '0'] = String(value).toLowerCase().split('e');
+  const text = String(value);
+  // Plain notation (every amount a person types): the digits after the point.
+  const point = text.indexOf('.');
+  if (point >= 0 && !text.includes('e')) return text.length - point - 1;
+  const [mantissa = '', exponent = '0'] = text.split('e');
   const fraction = mantissa.split('.')[1]?.length ?? 0;
   return Math.max(0, fraction - Number(exponent));
 }
