@@ -11,6 +11,7 @@ const LEADING_APOSTROPHES = /^['‘’`]+/u;
 // and the minus sign.
 const DASHES_INSIDE = /(?<=[0-9A-Za-z])[-\u2010-\u2015\u2212]+(?=[0-9A-Za-z])/gu;
 
+const ASCII_UPPER_ALPHANUMERIC = /^[0-9A-Z]*$/;
 const ASCII_ALPHANUMERIC = /^[0-9A-Za-z]*$/;
 
 /**
@@ -23,6 +24,7 @@ const ASCII_ALPHANUMERIC = /^[0-9A-Za-z]*$/;
  */
 export function normalizeCode(raw: string): string {
   // Most codes arrive as plain ASCII letters and digits, which none of the steps below change but case.
+  if (ASCII_UPPER_ALPHANUMERIC.test(raw)) return raw;
   if (ASCII_ALPHANUMERIC.test(raw)) return raw.toUpperCase();
   return raw
     .normalize('NFKC')
