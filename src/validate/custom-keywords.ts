@@ -19,7 +19,7 @@ export function addCatalogKeywords(ajv: Ajv, today: () => string = todayInShangh
         (codeList.otherPrefix !== undefined &&
           value.startsWith(codeList.otherPrefix) &&
           value.length > codeList.otherPrefix.length);
-      return (data: string) => (codeList.multiple ? data.split(';') : [data]).every(isAllowed);
+      return codeList.multiple ? (data: string) => data.split(';').every(isAllowed) : isAllowed;
     },
   });
   ajv.addKeyword({
