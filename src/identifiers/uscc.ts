@@ -5,7 +5,7 @@ import {
   type IdentifierProblem,
   lengthHint,
 } from './identifier-problem.ts';
-import { computeOrgCodeCheckChar } from './org-code.ts';
+import { orgCodeCheckCharAt } from './org-code.ts';
 import categoriesJson from './uscc-categories.json' with { type: 'json' };
 import pilotJson from './uscc-pilot-codes.json' with { type: 'json' };
 
@@ -36,12 +36,7 @@ export interface CheckUsccOptions {
  * `c = 31 − (Σ value·weight mod 31)`, 31 → '0'. Throws RangeError on malformed input.
  */
 export function computeUsccCheckChar(first17: string): string {
-  if (USCC_FIRST_17.test(first17)) {
-    // Fast path for well-formed input: ASCII only, so string indices are characters.
-    let sum = 0;
-    for (let i = 0; i < 17; i++) sum += USCC_CHARSET.indexOf(first17[i]!) * WEIGHTS[i]!;
-    return USCC_CHARSET[(31 - (sum % 31)) % 31]!;
-  }
+  if (USCC_FIRST_17.test(first17)) return usccCheckChar(first17);
   const chars = codeChars(first17);
   if (chars.length !== 17) throw new RangeError(`expected 17 characters, got ${chars.length}`);
   let sum = 0;
@@ -50,6 +45,17 @@ export function computeUsccCheckChar(first17: string): string {
     if (value < 0) throw new RangeError(`not a GB 32100 character: ${JSON.stringify(ch)}`);
     sum += value * WEIGHTS[i]!;
   });
+  return USCC_CHARSET[(31 - (sum % 31)) % 31]!;
+}
+
+/** Each GB 32100 character's value, by char code (the others are never looked up). */
+const VALUE_BY_CHAR_CODE = new Int8Array(128).fill(-1);
+for (let i = 0; i < USCC_CHARSET.length; i++) VALUE_BY_CHAR_CODE[USCC_CHARSET.charCodeAt(i)] = i;
+
+/** The 18th character for text whose first 17 characters the caller knows are of the GB 32100 set. */
+function usccCheckChar(text: string): string {
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += VALUE_BY_CHAR_CODE[text.charCodeAt(i)]! * WEIGHTS[i]!;
   return USCC_CHARSET[(31 - (sum % 31)) % 31]!;
 }
 
@@ -155,7 +161,7 @@ export function checkUscc(code: string, options: CheckUsccOptions = {}): Identif
   const category = categoryProblem(code);
   if (category) return category;
 
-  const orgExpected = computeOrgCodeCheckChar(code.slice(8, 16));
+  const orgExpected = orgCodeCheckCharAt(code, 8);
   if (code[16] !== orgExpected) {
     return {
       code: 'uscc-org-code-check',
@@ -166,7 +172,7 @@ export function checkUscc(code: string, options: CheckUsccOptions = {}): Identif
     };
   }
 
-  const expected = computeUsccCheckChar(code.slice(0, 17));
+  const expected = usccCheckChar(code);
   if (code[17] === expected) return null;
 
   if (PILOT_CODES.has(code)) {
