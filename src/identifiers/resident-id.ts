@@ -31,8 +31,13 @@ export interface CheckResidentIdOptions {
 /** GB 11643-1999 check character (MOD 11-2) for 17 digits. Throws RangeError on malformed input. */
 export function computeResidentIdCheckChar(first17: string): string {
   if (!DIGITS_17.test(first17)) throw new RangeError(`expected 17 digits, got ${JSON.stringify(first17)}`);
+  return residentIdCheckChar(first17);
+}
+
+/** The check character for text whose first 17 characters the caller knows are ASCII digits. */
+function residentIdCheckChar(text: string): string {
   let sum = 0;
-  for (let i = 0; i < 17; i++) sum += (first17.charCodeAt(i) - 48) * WEIGHTS[i]!;
+  for (let i = 0; i < 17; i++) sum += (text.charCodeAt(i) - 48) * WEIGHTS[i]!;
   return CHECK_CHARS[sum % 11]!;
 }
 
@@ -145,7 +150,7 @@ export function checkResidentId(
   const fault = birthDateFault(birth, today);
   if (fault) return birthDateProblem('第7–14位', birth, fault);
 
-  const expected = computeResidentIdCheckChar(code.slice(0, 17));
+  const expected = residentIdCheckChar(code);
   if (code[17] !== expected) {
     const excel = code.endsWith('000')
       ? '；如号码曾在Excel中按数字保存，第15位之后会变成0且无法恢复，请将单元格设为文本后重新录入'
