@@ -55,7 +55,8 @@ export function compileValidator(entry: CatalogEntry, options: ValidatorOptions 
     .map(([code, field]) => [code, field.title] as const);
   return (row) => {
     const errors: RowError[] = [];
-    warned.clear();
+    // Map.clear() allocates a fresh table even when empty, and nearly every row has no warning.
+    if (warned.size > 0) warned.clear();
     if (!validate(row)) {
       // ajv overwrites validate.errors on the next call: describe them now.
       for (const error of validate.errors ?? []) {
