@@ -19,7 +19,9 @@ export function addCatalogKeywords(ajv: Ajv, today: () => string = todayInShangh
         (codeList.otherPrefix !== undefined &&
           value.startsWith(codeList.otherPrefix) &&
           value.length > codeList.otherPrefix.length);
-      return codeList.multiple ? (data: string) => data.split(';').every(isAllowed) : isAllowed;
+      if (!codeList.multiple) return isAllowed;
+      // Most cells of a multiple-value list hold one value: no array for it.
+      return (data: string) => (data.includes(';') ? data.split(';').every(isAllowed) : isAllowed(data));
     },
   });
   ajv.addKeyword({
