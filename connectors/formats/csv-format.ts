@@ -87,7 +87,9 @@ function parseRows(
     step(results, stepParser) {
       rowNumber++;
       const cells = results.data;
-      const unterminated = results.errors.find((error) => error.code === 'MissingQuotes');
+      // Nearly every row has no error: skip the searches (and their closures) then.
+      const errors = results.errors.length > 0 ? results.errors : undefined;
+      const unterminated = errors?.find((error) => error.code === 'MissingQuotes');
       if (unterminated) {
         failure = new FileFormatError(
           'unterminated-quote',
@@ -98,8 +100,8 @@ function parseRows(
         notify();
         return;
       }
-      const malformed = results.errors.find((error) => error.type === 'Quotes');
-      const undecodable = cells.find((cell) => cell.includes(UNDECODABLE));
+      const malformed = errors?.find((error) => error.type === 'Quotes');
+      const undecodable = undecodableCell(cells);
       current.push(
         malformed
           ? {
@@ -150,6 +152,12 @@ function parseRows(
       }
     },
   };
+}
+
+/** The first cell holding the replacement character, if any. */
+function undecodableCell(cells: string[]): string | undefined {
+  for (const cell of cells) if (cell.includes(UNDECODABLE)) return cell;
+  return undefined;
 }
 
 function undecodableProblem(rowNumber: number, cells: string[], cell: string, encoding: string) {

@@ -79,3 +79,20 @@ describe('describePositions', () => {
     expect(describePositions(['A', 'I', 'O'], [1, 2])).toBe('第2位"I"、第3位"O"');
   });
 });
+
+describe('isPlaceholderCode on plain letters and digits (no punctuation to strip)', () => {
+  it.each([
+    ['', true],
+    ['000000000000000000', true],
+    ['00000000000000000X', true],
+    ['NULL', true],
+    ['NA', true],
+    ['null', false], // placeholder words are compared uppercased, as normalizeCode leaves them
+    ['91350100M000100Y43', false],
+    ['0X0', false],
+  ])('%s → %s', (code, placeholder) => {
+    expect(isPlaceholderCode(code)).toBe(placeholder);
+    // The same answer as with punctuation around it, which takes the Unicode-property path.
+    expect(isPlaceholderCode(`-${code}/`)).toBe(placeholder);
+  });
+});

@@ -35,6 +35,7 @@ const PLACEHOLDER_WORDS: ReadonlySet<string> = new Set([
 
 const PUNCTUATION_OR_SYMBOL = /[\p{P}\p{S}]/gu;
 const ZEROS = /^0+X?$/;
+const ASCII_ALPHANUMERIC = /^[0-9A-Za-z]*$/;
 
 /**
  * True when a normalized code is a stand-in for "no code": blank, only punctuation (`/`, `-`, `——`),
@@ -42,7 +43,8 @@ const ZEROS = /^0+X?$/;
  * (`000000000000000000` passes both USCC check characters, so only this rule catches it).
  */
 export function isPlaceholderCode(code: string): boolean {
-  const bare = code.replace(PUNCTUATION_OR_SYMBOL, '');
+  // Letters and digits only (nearly every code): nothing to remove, so skip the Unicode-property regex.
+  const bare = ASCII_ALPHANUMERIC.test(code) ? code : code.replace(PUNCTUATION_OR_SYMBOL, '');
   return bare === '' || ZEROS.test(bare) || PLACEHOLDER_WORDS.has(bare);
 }
 

@@ -44,14 +44,31 @@ export function checkIdentifier(
   options: CheckIdentifierOptions = {},
 ): IdentifierCheckResult {
   const normalized = normalizeCode(raw);
+  return { normalized, problem: checkNormalizedIdentifier(kind, normalized, options) };
+}
+
+/** checkIdentifier's problem alone, without a result object: the validator asks per value of every row. */
+export function identifierProblem(
+  kind: IdentifierKind,
+  raw: string,
+  options: CheckIdentifierOptions = {},
+): IdentifierProblem | null {
+  return checkNormalizedIdentifier(kind, normalizeCode(raw), options);
+}
+
+function checkNormalizedIdentifier(
+  kind: IdentifierKind,
+  normalized: string,
+  options: CheckIdentifierOptions,
+): IdentifierProblem | null {
   switch (kind) {
     case 'uscc':
-      return { normalized, problem: checkUscc(normalized, options) };
+      return checkUscc(normalized, options);
     case 'resident-id':
-      return { normalized, problem: checkResidentId(normalized, options) };
+      return checkResidentId(normalized, options);
     case 'org-code':
-      return { normalized, problem: checkOrgCode(normalized) };
+      return checkOrgCode(normalized);
     case 'business-reg-number':
-      return { normalized, problem: checkBusinessRegNumber(normalized) };
+      return checkBusinessRegNumber(normalized);
   }
 }

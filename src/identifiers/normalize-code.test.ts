@@ -93,4 +93,26 @@ describe('normalizeCode', () => {
       expect(normalizeCode(once)).toBe(once);
     }
   });
+
+  // normalizeCode returns plain ASCII letters and digits uppercased without the full pipeline: same result.
+  it('gives plain letters and digits the same result as the full pipeline', () => {
+    const fullPipeline = (raw: string) =>
+      raw
+        .normalize('NFKC')
+        .replace(/[\s\u00AD\u180E\u200B-\u200D\u2060\uFEFF]/gu, '')
+        .replace(/^['‘’`]+/u, '')
+        .replace(/(?<=[0-9A-Za-z])[-\u2010-\u2015\u2212]+(?=[0-9A-Za-z])/gu, '')
+        .toUpperCase();
+    for (const raw of [
+      '',
+      '91350100M000100Y43',
+      '91350100m000100y43',
+      '11010519491231002x',
+      'null',
+      'NA',
+      '0',
+    ]) {
+      expect(normalizeCode(raw)).toBe(fullPipeline(raw));
+    }
+  });
 });

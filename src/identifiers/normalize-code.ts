@@ -11,6 +11,9 @@ const LEADING_APOSTROPHES = /^['‘’`]+/u;
 // and the minus sign.
 const DASHES_INSIDE = /(?<=[0-9A-Za-z])[-\u2010-\u2015\u2212]+(?=[0-9A-Za-z])/gu;
 
+const ASCII_UPPER_ALPHANUMERIC = /^[0-9A-Z]*$/;
+const ASCII_ALPHANUMERIC = /^[0-9A-Za-z]*$/;
+
 /**
  * Brings a code as typed by a data provider to the canonical form the checks expect:
  * full-width → half-width (NFKC), whitespace and invisible characters removed, a leading apostrophe
@@ -20,6 +23,9 @@ const DASHES_INSIDE = /(?<=[0-9A-Za-z])[-\u2010-\u2015\u2212]+(?=[0-9A-Za-z])/gu
  * recognisable. Nothing else is "repaired": O/0 and I/1 confusions are left for the checks to report.
  */
 export function normalizeCode(raw: string): string {
+  // Most codes arrive as plain ASCII letters and digits, which none of the steps below change but case.
+  if (ASCII_UPPER_ALPHANUMERIC.test(raw)) return raw;
+  if (ASCII_ALPHANUMERIC.test(raw)) return raw.toUpperCase();
   return raw
     .normalize('NFKC')
     .replace(INVISIBLE, '')

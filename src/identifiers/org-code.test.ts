@@ -85,3 +85,29 @@ describe('checkOrgCode', () => {
     expect(() => computeOrgCodeCheckChar('D214356#')).toThrow(RangeError);
   });
 });
+
+describe('computeOrgCodeCheckChar against the GB 11714 formula', () => {
+  const formula = (body: string) => {
+    const weights = [3, 7, 9, 10, 5, 8, 4, 2];
+    const sum = [...body].reduce((acc, ch, i) => acc + Number.parseInt(ch, 36) * weights[i]!, 0);
+    const c = 11 - (sum % 11);
+    return c === 10 ? 'X' : c === 11 ? '0' : String(c);
+  };
+
+  it('agrees for bodies covering every remainder', () => {
+    const chars = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+    let seed = 1;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed;
+    };
+    const seen = new Set<string>();
+    for (let n = 0; n < 2000; n++) {
+      const body = Array.from({ length: 8 }, () => chars[next() % 36]).join('');
+      const expected = formula(body);
+      seen.add(expected);
+      expect(computeOrgCodeCheckChar(body)).toBe(expected);
+    }
+    expect(seen.size).toBe(11);
+  });
+});

@@ -20,18 +20,33 @@ function charValue(ch: string): number {
   return value;
 }
 
+const BODY_8 = /^[0-9A-Z]{8}$/;
+/** The check character by `Σ value·weight mod 11`: c = 11 − remainder, 10 → 'X', 11 → '0'. */
+const CHECK_BY_REMAINDER = ['0', 'X', '9', '8', '7', '6', '5', '4', '3', '2', '1'] as const;
+
+/**
+ * The check character of the 8 body characters at `start` of `text`, which the caller knows to be ASCII digits
+ * and capitals (a USCC of the right shape carries its organization code at 8–15): read by char code, no copy.
+ */
+export function orgCodeCheckCharAt(text: string, start: number): string {
+  let sum = 0;
+  for (let i = 0; i < 8; i++) {
+    const ch = text.charCodeAt(start + i);
+    sum += (ch <= 57 ? ch - 48 : ch - 55) * WEIGHTS[i]!; // '0'–'9' → 0–9, 'A'–'Z' → 10–35
+  }
+  return CHECK_BY_REMAINDER[sum % 11]!;
+}
+
 /**
  * The GB 11714 check character for the 8 body characters of an organization code:
  * `c = 11 − (Σ value·weight mod 11)`, 10 → 'X', 11 → '0'. Throws RangeError on malformed input.
  */
 export function computeOrgCodeCheckChar(body8: string): string {
+  if (BODY_8.test(body8)) return orgCodeCheckCharAt(body8, 0);
   const chars = codeChars(body8);
   if (chars.length !== 8) throw new RangeError(`expected 8 characters, got ${chars.length}`);
   const sum = chars.reduce((acc, ch, i) => acc + charValue(ch) * WEIGHTS[i]!, 0);
-  const c = 11 - (sum % 11);
-  if (c === 10) return 'X';
-  if (c === 11) return '0';
-  return String(c);
+  return CHECK_BY_REMAINDER[sum % 11]!;
 }
 
 /**

@@ -71,6 +71,9 @@ describe('checkResidentId: birth date', () => {
     ['19491200', '不是真实存在的日期'],
     ['19490431', '不是真实存在的日期'],
     ['17991231', '早于1800年，不是合理的出生日期'],
+    ['00500101', '不是真实存在的日期'], // years below 100 have always counted as unreal
+    ['20240230', '不是真实存在的日期'],
+    ['21000229', '不是真实存在的日期'], // 2100 is not a leap year
     ['20261128', '晚于今天'],
     ['30001231', '晚于今天'],
   ])('rejects %s (%s)', (birth, reason) => {
@@ -80,6 +83,11 @@ describe('checkResidentId: birth date', () => {
       message: `居民身份证号码第7–14位的出生日期"${birth}"${reason}，请对照身份证核对号码`,
       severity: 'error',
     });
+  });
+
+  it('accepts 29 February of a leap year, 2000 included', () => {
+    expect(checkResidentId(id('11010520000229002'), TODAY)).toBeNull();
+    expect(checkResidentId(id('11010519960229002'), TODAY)).toBeNull();
   });
 
   it('checks the birth date before the check character', () => {

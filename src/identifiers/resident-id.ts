@@ -1,3 +1,4 @@
+import { daysInMonth, todayInShanghai } from '../normalize/parse-date.ts';
 import {
   checkPlaceholder,
   codeChars,
@@ -11,6 +12,7 @@ const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as const;
 const CHECK_CHARS = '10X98765432';
 const DIGITS_17 = /^[0-9]{17}$/;
 const DIGITS_15 = /^[0-9]{15}$/;
+const RESIDENT_ID_SHAPE = /^[0-9]{17}[0-9X]$/;
 // The oldest sample in GB 11643 is born 1880; anything before 1800 is a typo, not a person.
 const EARLIEST_BIRTH_YEAR = 1800;
 
@@ -29,8 +31,13 @@ export interface CheckResidentIdOptions {
 /** GB 11643-1999 check character (MOD 11-2) for 17 digits. Throws RangeError on malformed input. */
 export function computeResidentIdCheckChar(first17: string): string {
   if (!DIGITS_17.test(first17)) throw new RangeError(`expected 17 digits, got ${JSON.stringify(first17)}`);
+  return residentIdCheckChar(first17);
+}
+
+/** The check character for text whose first 17 characters the caller knows are ASCII digits. */
+function residentIdCheckChar(text: string): string {
   let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * WEIGHTS[i]!;
+  for (let i = 0; i < 17; i++) sum += (text.charCodeAt(i) - 48) * WEIGHTS[i]!;
   return CHECK_CHARS[sum % 11]!;
 }
 
@@ -57,23 +64,25 @@ export function maskResidentId(id: string): string {
   return head + '*'.repeat(chars.length - 2 * keep) + tail;
 }
 
-// China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact and cheap per row.
-function todayInShanghai(): string {
-  return new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
-}
-
 /** Why an 8-digit YYYYMMDD birth date is impossible, or null when it is a real past date. */
 function birthDateFault(yyyymmdd: string, today: string): string | null {
   const year = Number(yyyymmdd.slice(0, 4));
   const month = Number(yyyymmdd.slice(4, 6));
   const day = Number(yyyymmdd.slice(6, 8));
-  const date = new Date(Date.UTC(year, month - 1, day));
-  const real =
-    date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  // Years 0–99 have always counted as unreal here (Date.UTC, used before, reads them as 19xx).
+  const real = year >= 100 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
   if (!real) return '不是真实存在的日期';
   if (year < EARLIEST_BIRTH_YEAR) return `早于${EARLIEST_BIRTH_YEAR}年，不是合理的出生日期`;
-  if (yyyymmdd > today.replaceAll('-', '')) return '晚于今天';
+  if (yyyymmdd > compactDate(today)) return '晚于今天';
   return null;
+}
+
+let lastToday = { iso: '', compact: '' };
+
+/** `2026-11-27` → `20261127`, remembered: every ID of a load compares with the same today. */
+function compactDate(iso: string): string {
+  if (iso !== lastToday.iso) lastToday = { iso, compact: iso.replaceAll('-', '') };
+  return lastToday.compact;
 }
 
 function birthDateProblem(where: string, yyyymmdd: string, fault: string): IdentifierProblem {
@@ -82,6 +91,28 @@ function birthDateProblem(where: string, yyyymmdd: string, fault: string): Ident
     message: `${KIND}${where}的出生日期"${yyyymmdd}"${fault}，请对照身份证核对号码`,
     severity: 'error',
   };
+}
+
+function lengthOrCharsetProblem(code: string): IdentifierProblem | null {
+  const chars = codeChars(code);
+  if (chars.length !== 18) {
+    return {
+      code: 'resident-id-length',
+      message: `${KIND}应为18位，实际为${chars.length}位，请对照身份证核对是否漏录或多录${lengthHint(code)}`,
+      severity: 'error',
+    };
+  }
+  const bad = chars.flatMap((ch, i) => (/[0-9]/.test(ch) || (i === 17 && ch === 'X') ? [] : [i]));
+  if (bad.length > 0) {
+    return {
+      code: 'resident-id-charset',
+      message:
+        `${KIND}前17位只能是数字，第18位只能是数字或"X"，${describePositions(chars, bad)}不合规，` +
+        '请对照身份证核对后更正',
+      severity: 'error',
+    };
+  }
+  return null;
 }
 
 /**
@@ -109,39 +140,25 @@ export function checkResidentId(
     };
   }
 
-  const chars = codeChars(code);
-  if (chars.length !== 18) {
-    return {
-      code: 'resident-id-length',
-      message: `${KIND}应为18位，实际为${chars.length}位，请对照身份证核对是否漏录或多录${lengthHint(code)}`,
-      severity: 'error',
-    };
-  }
-
-  const bad = chars.flatMap((ch, i) => (/[0-9]/.test(ch) || (i === 17 && ch === 'X') ? [] : [i]));
-  if (bad.length > 0) {
-    return {
-      code: 'resident-id-charset',
-      message:
-        `${KIND}前17位只能是数字，第18位只能是数字或"X"，${describePositions(chars, bad)}不合规，` +
-        '请对照身份证核对后更正',
-      severity: 'error',
-    };
+  // Nearly every number has the right shape; only one that does not is split into characters to describe.
+  if (!RESIDENT_ID_SHAPE.test(code)) {
+    const shapeProblem = lengthOrCharsetProblem(code);
+    if (shapeProblem) return shapeProblem;
   }
 
   const birth = code.slice(6, 14);
   const fault = birthDateFault(birth, today);
   if (fault) return birthDateProblem('第7–14位', birth, fault);
 
-  const expected = computeResidentIdCheckChar(code.slice(0, 17));
-  if (chars[17] !== expected) {
+  const expected = residentIdCheckChar(code);
+  if (code[17] !== expected) {
     const excel = code.endsWith('000')
       ? '；如号码曾在Excel中按数字保存，第15位之后会变成0且无法恢复，请将单元格设为文本后重新录入'
       : '';
     return {
       code: 'resident-id-check-digit',
       message:
-        `${KIND}校验码错误：第18位应为"${expected}"，实际为"${chars[17]}"；` +
+        `${KIND}校验码错误：第18位应为"${expected}"，实际为"${code[17]}"；` +
         `多为前17位中某一位录入错误，请对照身份证核对全部18位，不要只改校验码${excel}`,
       severity: 'error',
     };

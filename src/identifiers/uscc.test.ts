@@ -252,3 +252,28 @@ describe('computeUsccCheckChar', () => {
     expect(() => computeUsccCheckChar('91350100M000100I4')).toThrow(RangeError);
   });
 });
+
+describe('computeUsccCheckChar against the GB 32100 formula', () => {
+  const formula = (first17: string) => {
+    const weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    const sum = [...first17].reduce((acc, ch, i) => acc + USCC_CHARSET.indexOf(ch) * weights[i]!, 0);
+    return USCC_CHARSET[(31 - (sum % 31)) % 31];
+  };
+
+  it('agrees for codes covering every check character', () => {
+    let seed = 1;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed;
+    };
+    const seen = new Set<string>();
+    for (let n = 0; n < 3000; n++) {
+      const first17 = Array.from({ length: 17 }, () => USCC_CHARSET[next() % 31]).join('');
+      const expected = formula(first17);
+      seen.add(expected ?? '');
+      expect(computeUsccCheckChar(first17)).toBe(expected);
+      expect(checkUscc(first17 + expected)?.code).not.toBe('uscc-check-digit');
+    }
+    expect(seen.size).toBe(31);
+  });
+});

@@ -5,7 +5,7 @@ import {
   type IdentifierProblem,
   lengthHint,
 } from './identifier-problem.ts';
-import { computeOrgCodeCheckChar } from './org-code.ts';
+import { orgCodeCheckCharAt } from './org-code.ts';
 import categoriesJson from './uscc-categories.json' with { type: 'json' };
 import pilotJson from './uscc-pilot-codes.json' with { type: 'json' };
 
@@ -14,6 +14,9 @@ const KIND = '统一社会信用代码';
 export const USCC_CHARSET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 const WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28] as const;
 const EXCLUDED_LETTERS = new Set(['I', 'O', 'Z', 'S', 'V']);
+const USCC_FIRST_17 = /^[0-9A-HJ-NP-RTUWXY]{17}$/;
+/** 18 characters of the GB 32100 set: length and character set are right. */
+const USCC_SHAPE = /^[0-9A-HJ-NP-RTUWXY]{18}$/;
 
 interface UsccAuthority {
   authority: string;
@@ -33,6 +36,7 @@ export interface CheckUsccOptions {
  * `c = 31 − (Σ value·weight mod 31)`, 31 → '0'. Throws RangeError on malformed input.
  */
 export function computeUsccCheckChar(first17: string): string {
+  if (USCC_FIRST_17.test(first17)) return usccCheckChar(first17);
   const chars = codeChars(first17);
   if (chars.length !== 17) throw new RangeError(`expected 17 characters, got ${chars.length}`);
   let sum = 0;
@@ -41,6 +45,17 @@ export function computeUsccCheckChar(first17: string): string {
     if (value < 0) throw new RangeError(`not a GB 32100 character: ${JSON.stringify(ch)}`);
     sum += value * WEIGHTS[i]!;
   });
+  return USCC_CHARSET[(31 - (sum % 31)) % 31]!;
+}
+
+/** Each GB 32100 character's value, by char code (the others are never looked up). */
+const VALUE_BY_CHAR_CODE = new Int8Array(128).fill(-1);
+for (let i = 0; i < USCC_CHARSET.length; i++) VALUE_BY_CHAR_CODE[USCC_CHARSET.charCodeAt(i)] = i;
+
+/** The 18th character for text whose first 17 characters the caller knows are of the GB 32100 set. */
+function usccCheckChar(text: string): string {
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += VALUE_BY_CHAR_CODE[text.charCodeAt(i)]! * WEIGHTS[i]!;
   return USCC_CHARSET[(31 - (sum % 31)) % 31]!;
 }
 
@@ -96,8 +111,9 @@ function charsetProblem(chars: readonly string[]): IdentifierProblem | null {
   };
 }
 
-function categoryProblem(chars: readonly string[]): IdentifierProblem | null {
-  const [first = '', second = ''] = chars;
+function categoryProblem(code: string): IdentifierProblem | null {
+  const first = code[0] ?? '';
+  const second = code[1] ?? '';
   const entry = AUTHORITIES[first];
   if (!entry) {
     return {
@@ -133,28 +149,31 @@ export function checkUscc(code: string, options: CheckUsccOptions = {}): Identif
   const placeholder = checkPlaceholder(code, KIND);
   if (placeholder) return placeholder;
 
-  const chars = codeChars(code);
-  if (chars.length !== 18) return lengthProblem(chars, code);
+  // Nearly every code has the right shape; only one that does not is split into characters to describe.
+  if (!USCC_SHAPE.test(code)) {
+    const chars = codeChars(code);
+    if (chars.length !== 18) return lengthProblem(chars, code);
+    const charset = charsetProblem(chars);
+    if (charset) return charset;
+  }
+  // From here the code is 18 ASCII characters: string indices are positions.
 
-  const charset = charsetProblem(chars);
-  if (charset) return charset;
-
-  const category = categoryProblem(chars);
+  const category = categoryProblem(code);
   if (category) return category;
 
-  const orgExpected = computeOrgCodeCheckChar(chars.slice(8, 16).join(''));
-  if (chars[16] !== orgExpected) {
+  const orgExpected = orgCodeCheckCharAt(code, 8);
+  if (code[16] !== orgExpected) {
     return {
       code: 'uscc-org-code-check',
       message:
-        `${KIND}第9–17位（组织机构代码部分）校验错误：第17位应为"${orgExpected}"，实际为"${chars[16]}"；` +
+        `${KIND}第9–17位（组织机构代码部分）校验错误：第17位应为"${orgExpected}"，实际为"${code[16]}"；` +
         '通常是第9–16位中有录入错误，请对照证照核对',
       severity: 'error',
     };
   }
 
-  const expected = computeUsccCheckChar(chars.slice(0, 17).join(''));
-  if (chars[17] === expected) return null;
+  const expected = usccCheckChar(code);
+  if (code[17] === expected) return null;
 
   if (PILOT_CODES.has(code)) {
     if (options.allowPilotCodes) return null;
@@ -169,7 +188,7 @@ export function checkUscc(code: string, options: CheckUsccOptions = {}): Identif
   return {
     code: 'uscc-check-digit',
     message:
-      `${KIND}校验位错误：第18位应为"${expected}"，实际为"${chars[17]}"，请核对代码` +
+      `${KIND}校验位错误：第18位应为"${expected}"，实际为"${code[17]}"，请核对代码` +
       '（多为前17位中某一位录入错误，请对照证照核对全部18位，不要只改校验位）',
     severity: 'error',
   };

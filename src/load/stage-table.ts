@@ -1,5 +1,5 @@
 import type { UnitSession } from '../warehouse/unit-session.ts';
-import { type CopyValue, copyLine } from './copy-text.ts';
+import { type CopyValue, copyField } from './copy-text.ts';
 
 /**
  * The unit's rows on their way in: valid rows with key, hash and data; rejected rows with their raw cells and
@@ -63,7 +63,10 @@ type StageColumn = (typeof STAGE_COLUMNS)[number];
 
 /** One staging line; columns by name, so adding a column cannot shift the others. */
 function stageLine(values: Partial<Record<StageColumn, CopyValue>>): string {
-  return copyLine(STAGE_COLUMNS.map((column) => values[column]));
+  // Written straight into the line (no array of values per row): once per row of every load.
+  let line = copyField(values[STAGE_COLUMNS[0]]);
+  for (let i = 1; i < STAGE_COLUMNS.length; i++) line += `\t${copyField(values[STAGE_COLUMNS[i]!])}`;
+  return `${line}\n`;
 }
 
 export function validLine(row: StagedValid): string {

@@ -14,7 +14,11 @@ const ODD_SPACES = /[\u00A0\u3000]/g;
 const CODE_FORMATS = new Set(['uscc', 'resident-id', 'org-code', 'business-reg-number']);
 const LIST_SEPARATOR = /[;；]/;
 
+// Either kind, tested once: most cells have neither, and then the two replaces would change nothing.
+const INVISIBLE_OR_ODD_SPACE = /[\u200B-\u200D\u2060\uFEFF\u00A0\u3000]/;
+
 export function cleanText(raw: string): string {
+  if (!INVISIBLE_OR_ODD_SPACE.test(raw)) return raw.trim();
   return raw.replace(INVISIBLE, '').replace(ODD_SPACES, ' ').trim();
 }
 
@@ -25,9 +29,9 @@ export function valueNormalizer(field: FieldSchema): ValueNormalizer {
   // A decision number is stored in its one canonical form (〔〕, half-width), whichever channel typed it first.
   if (field['x-key'] === 'document-number') return present(normalizeDocumentNumber);
   if (field['x-personal']) return present(normalizeCode);
-  if (field.format === 'cn-date') return present((text) => toIsoDate(text.normalize('NFKC')));
+  if (field.format === 'cn-date') return present(remembered((text) => toIsoDate(text.normalize('NFKC'))));
   if (field.type === 'number') return present(toNumber);
-  if (codeList) return present((text) => canonicalCodes(text.normalize('NFKC'), codeList));
+  if (codeList) return present(remembered((text) => canonicalCodes(text.normalize('NFKC'), codeList)));
   return present((text) => text);
 }
 
@@ -38,21 +42,47 @@ function present(normalize: (text: string) => CellValue): ValueNormalizer {
   };
 }
 
+/**
+ * Dates and code-list values repeat from row to row (a few hundred distinct values in a million rows): the
+ * normalized form of each is remembered rather than recomputed (NFKC and all). Forgets everything when full,
+ * so a column of unexpectedly distinct values costs a little memory, never unbounded.
+ */
+const REMEMBERED_VALUES = 1000;
+
+function remembered(normalize: (text: string) => string): (text: string) => string {
+  const memo = new Map<string, string>();
+  return (text) => {
+    let value = memo.get(text);
+    if (value === undefined) {
+      value = normalize(text);
+      if (memo.size >= REMEMBERED_VALUES) memo.clear();
+      memo.set(text, value);
+    }
+    return value;
+  };
+}
+
 const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+// A plain ASCII decimal, as most amounts are: NFKC and the separator removal would leave it as it is.
+const PLAIN_DECIMAL = /^\d+(\.\d+)?$/;
 
 /** `1,234.50` and full-width digits become numbers; anything else stays text for the validator to name. */
 function toNumber(text: string): CellValue {
+  if (PLAIN_DECIMAL.test(text)) return Number(text);
   const compact = text.normalize('NFKC').replace(/[,\s]/g, '');
   return NUMERIC.test(compact) ? Number(compact) : text;
 }
 
 /** Old names become current ones (行政处罚法 2021 Art. 9); several values are kept in a canonical `;` list. */
 function canonicalCodes(text: string, codeList: CodeList): string {
-  const canonical = (value: string) => codeList.aliases?.[value] ?? value;
-  if (!codeList.multiple) return canonical(text.trim());
+  if (!codeList.multiple) return canonicalCode(text.trim(), codeList);
   const values = text
     .split(LIST_SEPARATOR)
-    .flatMap((value) => canonical(value.trim()).split(LIST_SEPARATOR))
+    .flatMap((value) => canonicalCode(value.trim(), codeList).split(LIST_SEPARATOR))
     .filter((value) => value !== '');
   return [...new Set(values)].join(';');
+}
+
+function canonicalCode(value: string, codeList: CodeList): string {
+  return codeList.aliases?.[value] ?? value;
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isRealIsoDate, todayInShanghai, toIsoDate } from './parse-date.ts';
 
 describe('toIsoDate', () => {
@@ -32,6 +32,28 @@ describe('isRealIsoDate', () => {
     expect(isRealIsoDate('2026-02-29')).toBe(false);
     expect(isRealIsoDate('2099-12-31')).toBe(true);
     expect(isRealIsoDate('2026-13-01')).toBe(false);
+    expect(isRealIsoDate('2000-02-29')).toBe(true);
+    expect(isRealIsoDate('2100-02-29')).toBe(false);
+  });
+
+  it.each([
+    ['2026-01-31', true],
+    ['2026-04-30', true],
+    ['2026-04-31', false],
+    ['2026-12-31', true],
+    ['2026-12-32', false],
+    ['2026-00-10', false],
+    ['2026-01-00', false],
+    ['1900-01-01', true],
+    ['1899-12-31', false],
+    ['9999-12-31', true],
+    ['2026-1-05', false],
+    ['2026-01-05 ', false],
+    ['２０２６-01-05', false],
+    ['2026/01/05', false],
+    ['', false],
+  ])('%s → %s', (text, real) => {
+    expect(isRealIsoDate(text)).toBe(real);
   });
 });
 
@@ -39,5 +61,34 @@ describe('todayInShanghai', () => {
   it('is already the next day in Shanghai at 17:00 UTC', () => {
     expect(todayInShanghai(new Date('2026-11-27T17:00:00Z'))).toBe('2026-11-28');
     expect(todayInShanghai(new Date('2026-11-27T15:59:00Z'))).toBe('2026-11-27');
+  });
+
+  // The day is remembered between calls (rows ask per row): it must still turn at Shanghai midnight.
+  it('turns to the next day at Shanghai midnight, and back for an earlier time', () => {
+    expect(todayInShanghai(new Date('2026-11-27T15:59:59.999Z'))).toBe('2026-11-27');
+    expect(todayInShanghai(new Date('2026-11-27T16:00:00.000Z'))).toBe('2026-11-28');
+    expect(todayInShanghai(new Date('2026-11-28T15:59:59.999Z'))).toBe('2026-11-28');
+    expect(todayInShanghai(new Date('2026-11-27T15:59:59.999Z'))).toBe('2026-11-27');
+    expect(todayInShanghai(new Date('2026-12-31T16:00:00Z'))).toBe('2027-01-01');
+  });
+
+  describe('from the clock', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('follows the clock across midnight', () => {
+      vi.useFakeTimers();
+      vi.setSystemTime(new Date('2026-11-27T15:59:59.999Z'));
+      expect(todayInShanghai()).toBe('2026-11-27');
+      vi.setSystemTime(new Date('2026-11-27T16:00:00.000Z'));
+      expect(todayInShanghai()).toBe('2026-11-28');
+      vi.setSystemTime(new Date('2026-11-20T08:00:00Z'));
+      expect(todayInShanghai()).toBe('2026-11-20');
+    });
+  });
+
+  it('still refuses an invalid date', () => {
+    expect(() => todayInShanghai(new Date(Number.NaN))).toThrow(RangeError);
   });
 });

@@ -14,20 +14,48 @@ export function toIsoDate(text: string): string {
   return `${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`;
 }
 
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 
-/** True for a `YYYY-MM-DD` string naming a real calendar day. */
-export function isRealIsoDate(text: string): boolean {
-  const match = ISO_DATE.exec(text);
-  if (!match) return false;
-  const year = Number(match[1]);
-  const month = Number(match[2]);
-  const day = Number(match[3]);
-  if (year < 1900 || month < 1 || month > 12 || day < 1) return false;
-  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+/** The number written by the ASCII digits `text[start..end)` (the caller has checked they are digits). */
+function digitsAt(text: string, start: number, end: number): number {
+  let value = 0;
+  for (let i = start; i < end; i++) value = value * 10 + text.charCodeAt(i) - 48;
+  return value;
 }
 
+/**
+ * True for a `YYYY-MM-DD` string naming a real calendar day. Called several times per date cell (format,
+ * x-notFuture, formation date), so it reads the digits in place and asks no Date object.
+ */
+export function isRealIsoDate(text: string): boolean {
+  if (!ISO_DATE.test(text)) return false;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 7);
+  const day = digitsAt(text, 8, 10);
+  if (year < 1900 || month < 1 || month > 12 || day < 1) return false;
+  return day <= daysInMonth(year, month);
+}
+
+/** Days in a month (1–12) of the Gregorian calendar. */
+export function daysInMonth(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? Number.NaN);
+}
+
+// China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact.
+const SHANGHAI_OFFSET_MS = 8 * 3600_000;
+const DAY_MS = 86_400_000;
+
+/** The Shanghai day last computed, as the UTC instants [from, until) it covers: rows ask for today per row. */
+let cachedDay = { date: '', from: 0, until: 0 };
+
 /** Today's date in Asia/Shanghai, as `YYYY-MM-DD`. */
-export function todayInShanghai(now: Date = new Date()): string {
-  return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+export function todayInShanghai(now?: Date): string {
+  const time = now ? now.getTime() : Date.now();
+  if (time >= cachedDay.from && time < cachedDay.until) return cachedDay.date;
+  const date = new Date(time + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10);
+  const from = Math.floor((time + SHANGHAI_OFFSET_MS) / DAY_MS) * DAY_MS - SHANGHAI_OFFSET_MS;
+  cachedDay = { date, from, until: from + DAY_MS };
+  return date;
 }

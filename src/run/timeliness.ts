@@ -19,10 +19,15 @@ export function timelinessChecker(
 ): (formationDate: string, receivedDate: string) => Timeliness {
   workingDaysBetween(unitReceivedDate, unitReceivedDate);
   const firstYear = calendarYears().from;
-  const memo = new Map<string, Timeliness>();
+  // By received date, then formation date: no key string to build per row (nearly all rows share one received date).
+  const memo = new Map<string, Map<string, Timeliness>>();
   return (formationDate, receivedDate) => {
-    const key = `${formationDate}|${receivedDate}`;
-    let result = memo.get(key);
+    let byFormation = memo.get(receivedDate);
+    if (!byFormation) {
+      byFormation = new Map();
+      memo.set(receivedDate, byFormation);
+    }
+    let result = byFormation.get(formationDate);
     if (result) return result;
     if (formationDate >= receivedDate) {
       result = { late: false, workingDays: 0 };
@@ -34,7 +39,7 @@ export function timelinessChecker(
       const workingDays = workingDaysBetween(formationDate, receivedDate);
       result = { late: workingDays > DEADLINE_WORKING_DAYS, workingDays };
     }
-    memo.set(key, result);
+    byFormation.set(formationDate, result);
     return result;
   };
 }

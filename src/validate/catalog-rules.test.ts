@@ -240,6 +240,9 @@ describe('code lists', () => {
   });
   it('处罚类别: an unknown type is rejected', () => {
     expect(check('xzcf', penalty({ CF_CFLB: '罚款；罚金' }))).toEqual([['CF_CFLB', 'not-in-code-list']]);
+    // One value alone (no separator) is checked the same way.
+    expect(check('xzcf', penalty({ CF_CFLB: '罚金' }))).toEqual([['CF_CFLB', 'not-in-code-list']]);
+    expect(check('xzcf', penalty({ CF_CFLB: '罚款' }))).toEqual([]);
   });
   it('许可类别 and 当前状态 (1 = 有效)', () => {
     expect(check('xzxk', license({ XK_XKLB: '普通许可', XK_ZT: '1' }))).toEqual([]);

@@ -1,6 +1,6 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
-import { checkIdentifier, type IdentifierKind, type IdentifierProblem } from '../identifiers/index.ts';
+import { type IdentifierKind, type IdentifierProblem, identifierProblem } from '../identifiers/index.ts';
 import type { CellValue } from '../normalize/normalize-value.ts';
 import { isRealIsoDate, todayInShanghai } from '../normalize/parse-date.ts';
 import { compileCrossFieldRules } from './cross-field-rules.ts';
@@ -42,7 +42,7 @@ export function compileValidator(entry: CatalogEntry, options: ValidatorOptions 
     ajv.addFormat(kind, {
       type: 'string',
       validate: (value: string) => {
-        const { problem } = checkIdentifier(kind, value, options);
+        const problem = identifierProblem(kind, value, options);
         if (problem?.severity === 'warning') warned.set(value, problem);
         return problem === null || problem.severity === 'warning';
       },
@@ -55,7 +55,8 @@ export function compileValidator(entry: CatalogEntry, options: ValidatorOptions 
     .map(([code, field]) => [code, field.title] as const);
   return (row) => {
     const errors: RowError[] = [];
-    warned.clear();
+    // Map.clear() allocates a fresh table even when empty, and nearly every row has no warning.
+    if (warned.size > 0) warned.clear();
     if (!validate(row)) {
       // ajv overwrites validate.errors on the next call: describe them now.
       for (const error of validate.errors ?? []) {

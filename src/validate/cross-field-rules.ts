@@ -1,5 +1,5 @@
 import type { CatalogEntry, CrossFieldRule } from '../catalog/catalog-entry.ts';
-import { checkIdentifier, type IdentifierKind, isPlaceholderCode } from '../identifiers/index.ts';
+import { type IdentifierKind, identifierProblem, isPlaceholderCode } from '../identifiers/index.ts';
 import { isRealIsoDate } from '../normalize/parse-date.ts';
 import type { NormalizedRow, ValidatorOptions } from './compile-validator.ts';
 import type { RowError } from './row-error.ts';
@@ -43,7 +43,7 @@ function compileRule(
         const value = row[rule.field];
         const kind = rule.types[String(row[rule.typeField])];
         if (typeof value !== 'string' || !kind || hasError(errors, rule.field)) return;
-        const problem = checkIdentifier(kind as IdentifierKind, value, options).problem;
+        const problem = identifierProblem(kind as IdentifierKind, value, options);
         if (!problem || problem.severity === 'warning') return;
         errors.push({
           field: rule.field,
@@ -52,7 +52,8 @@ function compileRule(
           value,
         });
       };
-    case 'subject-type-matches-uscc':
+    case 'subject-type-matches-uscc': {
+      const categories = Object.entries(rule.categories);
       return (row, errors) => {
         const code = row[rule.field];
         const type = row[rule.typeField];
@@ -60,7 +61,7 @@ function compileRule(
         if (isPlaceholderCode(code)) return; // an accepted placeholder has no category to compare
         const prefix = code.slice(0, 2);
         const own = rule.categories[type] ?? [];
-        const claimedByOther = Object.entries(rule.categories).find(
+        const claimedByOther = categories.find(
           ([other, prefixes]) => other !== type && prefixes.includes(prefix),
         );
         if ((own.length === 0 || own.includes(prefix)) && !claimedByOther) return;
@@ -72,6 +73,7 @@ function compileRule(
           value: code,
         });
       };
+    }
     case 'placeholder-for-type':
       return (row, errors) => {
         if (row[rule.field] !== rule.placeholder) return;

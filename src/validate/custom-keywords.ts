@@ -19,7 +19,9 @@ export function addCatalogKeywords(ajv: Ajv, today: () => string = todayInShangh
         (codeList.otherPrefix !== undefined &&
           value.startsWith(codeList.otherPrefix) &&
           value.length > codeList.otherPrefix.length);
-      return (data: string) => (codeList.multiple ? data.split(';') : [data]).every(isAllowed);
+      if (!codeList.multiple) return isAllowed;
+      // Most cells of a multiple-value list hold one value: no array for it.
+      return (data: string) => (data.includes(';') ? data.split(';').every(isAllowed) : isAllowed(data));
     },
   });
   ajv.addKeyword({
@@ -38,7 +40,13 @@ export function addCatalogKeywords(ajv: Ajv, today: () => string = todayInShangh
 }
 
 export function decimalPlaces(value: number): number {
-  const [mantissa = '', exponent = '0'] = String(value).toLowerCase().split('e');
+  // Integers (most amounts) have none; String() of a large one is `1e+21`, whose exponent says the same.
+  if (Number.isInteger(value)) return 0;
+  const text = String(value);
+  // Plain notation (every amount a person types): the digits after the point.
+  const point = text.indexOf('.');
+  if (point >= 0 && !text.includes('e')) return text.length - point - 1;
+  const [mantissa = '', exponent = '0'] = text.split('e');
   const fraction = mantissa.split('.')[1]?.length ?? 0;
   return Math.max(0, fraction - Number(exponent));
 }

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import type { FieldSchema } from '../catalog/catalog-entry.ts';
+import { cleanText, valueNormalizer } from './normalize-value.ts';
+
+/** cleanText without its fast path: what every cell got before. */
+const cleanTextAlways = (raw: string) =>
+  raw
+    .replace(/[\u200B-\u200D\u2060\uFEFF]/g, '')
+    .replace(/[\u00A0\u3000]/g, ' ')
+    .trim();
+
+describe('cleanText', () => {
+  it.each([
+    '',
+    '济南示例商贸有限公司',
+    '  前后有空格  ',
+    '\t制表符\n',
+    '零宽\u200B字符',
+    '\uFEFF开头的BOM',
+    '不换行\u00A0空格',
+    '全角\u3000空格',
+    '\u3000\u3000两端全角空格\u3000',
+    '\u200C\u200D\u2060',
+    'ASCII only, with spaces ',
+  ])('gives %j the same result with and without special characters', (raw) => {
+    expect(cleanText(raw)).toBe(cleanTextAlways(raw));
+  });
+
+  it('removes invisible characters and turns odd spaces into spaces', () => {
+    expect(cleanText('鲁\u200B市\u00A0监\u3000罚\uFEFF')).toBe('鲁市 监 罚');
+  });
+});
+
+describe('valueNormalizer', () => {
+  const codeList: FieldSchema = {
+    title: '处罚类别',
+    type: 'string',
+    'x-codeList': {
+      values: ['警告', '罚款', '没收违法所得', '没收非法财物'],
+      aliases: { '没收违法所得、没收非法财物': '没收违法所得;没收非法财物' },
+      multiple: true,
+    },
+  };
+
+  it('gives a remembered code-list value the same result every time', () => {
+    const normalize = valueNormalizer(codeList);
+    for (let round = 0; round < 3; round++) {
+      expect(normalize('罚款')).toBe('罚款');
+      expect(normalize(' 警告；罚款；警告 ')).toBe('警告;罚款');
+      expect(normalize('没收违法所得、没收非法财物')).toBe('没收违法所得;没收非法财物');
+      expect(normalize('罚款;没收违法所得、没收非法财物')).toBe('罚款;没收违法所得;没收非法财物');
+      expect(normalize('')).toBeUndefined();
+    }
+  });
+
+  it('keeps normalizing correctly after forgetting (more distinct values than it remembers)', () => {
+    const normalize = valueNormalizer({ title: '日期', type: 'string', format: 'cn-date' });
+    for (let i = 0; i < 2500; i++) {
+      const day = String((i % 28) + 1);
+      const year = 2000 + Math.floor(i / 28);
+      expect(normalize(`${year}/3/${day}`)).toBe(`${year}-03-${day.padStart(2, '0')}`);
+    }
+    expect(normalize('２０２６年３月５日')).toBe('2026-03-05');
+  });
+
+  it.each([
+    ['12', 12],
+    ['0.5', 0.5],
+    ['33.9683', 33.9683],
+    ['007', 7],
+    ['1,234.50', 1234.5],
+    ['１２３', 123],
+    ['-5', -5],
+    ['.5', 0.5],
+    ['1e3', 1000],
+    ['12.', 12],
+    ['十二', '十二'],
+    ['1.2.3', '1.2.3'],
+  ])('reads the amount %j as %j', (raw, expected) => {
+    expect(valueNormalizer({ title: '金额', type: 'number' })(raw)).toBe(expected);
+  });
+});
