@@ -86,11 +86,11 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
        LEFT JOIN record_versions cv ON cv.id = r.current_version_id
        ORDER BY v.row_number
      )
+     -- The serial columns' own sequences (001-warehouse), named as literals: resolved once when the statement is
+     -- planned, where pg_get_serial_sequence() would look the sequence up again for every row (bench: 0.4 s/100k).
      SELECT judged.*,
-       COALESCE(known_record_id,
-                CASE WHEN outcome = 'inserted' THEN nextval(pg_get_serial_sequence('records', 'id')) END) AS record_id,
-       CASE WHEN outcome IN ('inserted', 'updated')
-            THEN nextval(pg_get_serial_sequence('record_versions', 'id')) END AS new_version_id
+       COALESCE(known_record_id, CASE WHEN outcome = 'inserted' THEN nextval('records_id_seq') END) AS record_id,
+       CASE WHEN outcome IN ('inserted', 'updated') THEN nextval('record_versions_id_seq') END AS new_version_id
      FROM judged`,
     [level, precedence, catalogCode],
   );
