@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { copyField, copyLine } from './copy-text.ts';
+import { copyField } from './copy-text.ts';
+import { STAGE_COLUMNS, validLine } from './stage-table.ts';
 
 describe('COPY text format', () => {
   it('escapes the characters COPY treats specially', () => {
@@ -22,7 +23,34 @@ describe('COPY text format', () => {
     expect(copyField('')).toBe('');
   });
 
-  it('joins fields with tabs and ends the line', () => {
-    expect(copyLine([1, 'x', undefined, true])).toBe('1\tx\t\\N\ttrue\n');
+  it('writes a staged row as one field per stage column, in column order, \\N for absent values', () => {
+    const line = validLine({
+      rowNumber: 7,
+      businessKey: 'K',
+      subjectCode: undefined,
+      contentHash: 'H',
+      formationDate: '2026-11-20',
+      late: true,
+      workingDays: 9,
+      receivedAt: undefined,
+      json: '{"CF_WSH":"x"}',
+    });
+    expect(line.endsWith('\n')).toBe(true);
+    const fields = line.slice(0, -1).split('\t');
+    expect(Object.fromEntries(STAGE_COLUMNS.map((column, i) => [column, fields[i]]))).toEqual({
+      row_number: '7',
+      business_key: 'K',
+      subject_code: '\\N',
+      content_hash: 'H',
+      formation_date: '2026-11-20',
+      late: 'true',
+      working_days: '9',
+      received_at: '\\N',
+      data: '{"CF_WSH":"x"}',
+      raw: '\\N',
+      errors: '\\N',
+      warnings: '\\N',
+    });
+    expect(fields).toHaveLength(STAGE_COLUMNS.length);
   });
 });

@@ -14,9 +14,3 @@ export function copyField(value: CopyValue): string {
 function needsEscape(value: string): boolean {
   return value.includes('\\') || value.includes('\t') || value.includes('\n') || value.includes('\r');
 }
-
-export function copyLine(values: CopyValue[]): string {
-  let line = '';
-  for (let i = 0; i < values.length; i++) line += (i === 0 ? '' : '\t') + copyField(values[i]);
-  return `${line}\n`;
-}
