@@ -6,7 +6,7 @@ import { generatePenalties, PENALTY_HEADER, toCsv } from '../fixtures/generate/p
 import { writePenaltyWorkbook } from '../fixtures/generate/penalty-workbook.ts';
 import { formatTable } from '../src/cli/format-table.ts';
 import type { BenchServer } from './bench-database.ts';
-import { type IngestMeasurement, measureIngest } from './run-ingest.ts';
+import { type IngestMeasurement, measureIngest, shippedNodeFlags } from './run-ingest.ts';
 
 /** The issue's bound: a 1 GB CSV and a 200,000-row workbook load with peak memory under this. */
 export const PEAK_RSS_LIMIT_MB = 300;
@@ -85,7 +85,8 @@ export async function filesBench(server: BenchServer, options: FilesBenchOptions
       node: process.version,
     },
     postgres: { version: server.version, embedded: server.embedded },
-    nodeOptions: options.nodeOptions,
+    // What the ingests ran with: the CLI's shipped flags, then any --heap-mb override.
+    nodeOptions: [...shippedNodeFlags(), ...options.nodeOptions],
     env: Object.fromEntries(
       Object.entries(process.env).filter(
         (entry): entry is [string, string] => entry[0].startsWith('CREDIT_ETL_') && entry[1] !== undefined,
