@@ -1,17 +1,39 @@
+import v8 from 'node:v8';
+import { FileFormatError } from '../contracts.ts';
+
 /** Strings per joined chunk: large enough that the per-chunk overhead vanishes, small enough to join cheaply. */
 const CHUNK = 4096;
+const MB = 2 ** 20;
+
+/** The young generation V8 counts in `heap_size_limit` on 64-bit machines: three 16 MB semi-spaces. */
+const YOUNG_GENERATION = 48 * MB;
+
+/** What the program itself keeps live while a workbook is read (measured: ~26 MB before the first string). */
+const PROGRAM_HEAP = 16 * MB;
 
 /**
- * A workbook's shared-strings table (`xl/sharedStrings.xml`), which every text cell points into and which must
- * therefore be kept whole while the rows are read. exceljs' own cache holds each string as a separate heap
- * object: the heap had grown by 80 MB at the first row of a 200,000-row penalty workbook (746,000 strings; 4 MB
- * without the table). Here every 4,096 strings are joined into one flat string with their offsets in a typed
- * array, about the size of the characters themselves: 28 MB at the same point.
+ * How much of the heap the table may take: half of the old space, less what the program itself needs (the CLI
+ * ships with a 192 MB cap; the rows being read need the other half). Past it the unit fails with a clear error
+ * instead of the whole process dying of V8's out-of-memory abort. With the shipped cap: 80 MB, about 2 million
+ * strings, a 600,000-row penalty sheet.
  */
+export function defaultStringBudget(): number {
+  const { heap_size_limit: limit } = v8.getHeapStatistics();
+  const oldSpace = Math.max(limit - YOUNG_GENERATION, limit / 2);
+  return Math.max(oldSpace / 2 - PROGRAM_HEAP, 0);
+}
+
+/** Bytes a string costs in the table: two per character (Chinese makes a chunk two-byte), four for its offset. */
+const bytesOf = (text: string) => text.length * 2 + 4;
+
 export class SharedStrings {
   private readonly chunks: string[] = [];
   private readonly offsets: Uint32Array[] = [];
   private pending: string[] = [];
+  /** What the strings kept so far cost, estimated (`bytesOf`). */
+  private bytes = 0;
+
+  constructor(private readonly budgetBytes: number = defaultStringBudget()) {}
 
   get size(): number {
     return this.chunks.length * CHUNK + this.pending.length;
@@ -19,7 +41,18 @@ export class SharedStrings {
 
   /** The next string of the table (they arrive in index order); rich text is kept as its plain text. */
   push(value: unknown): void {
-    this.pending.push(plainText(value));
+    const text = plainText(value);
+    this.bytes += bytesOf(text);
+    if (this.bytes > this.budgetBytes) {
+      const limit = Math.round(v8.getHeapStatistics().heap_size_limit / MB);
+      throw new FileFormatError(
+        'workbook-too-large',
+        `工作簿的共享字符串表（第${this.size + 1}个字符串时已超过 ${Math.round(this.budgetBytes / MB)} MB）过大，` +
+          `无法在本进程的内存上限（${limit} MB）内读取：请把数据拆分为多个文件，或另存为 CSV 后报送` +
+          `（运维人员也可用 node --max-old-space-size=<MB> bin/credit-etl.js 提高上限后重新加载）`,
+      );
+    }
+    this.pending.push(text);
     if (this.pending.length < CHUNK) return;
     const offsets = new Uint32Array(CHUNK + 1);
     let at = 0;
