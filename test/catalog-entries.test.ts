@@ -49,6 +49,8 @@ describe.each(CASES.filter(([code]) => code !== 'xzcf'))('fixture %s/%s', (code,
         row.warnings.map((warning) => [row.row_number, warning.field, warning.code]),
     );
     expect(warnings).toEqual(expected.warnings ?? []);
+    // The run summary counts the rows loaded with a warning, so an operator sees them without a query.
+    expect(summary.counts.warned).toBe(sources.length);
     const file = await fx.warehouse('source_files').where({ run_id: summary.runId }).first();
     expect(file).toMatchObject({ catalog_code: code, catalog_version: 1 });
   });
@@ -77,6 +79,7 @@ describe('pilot-era codes, placeholders and the catalog history', () => {
       .whereNotNull('warnings')
       .count<{ count: number }[]>({ count: '*' });
     expect(Number(warned[0]?.count)).toBe(0);
+    expect(summary.counts.warned).toBe(0);
     expect(summary.counts.merged).toBeGreaterThan(0);
   });
 

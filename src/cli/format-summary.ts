@@ -1,8 +1,6 @@
 import type { RunSummary } from '../run/ingest-files.ts';
-import { OUTCOMES, type OutcomeCounts } from '../run/outcome-counts.ts';
+import { COUNT_COLUMNS, type OutcomeCounts } from '../run/outcome-counts.ts';
 import { formatTable } from './format-table.ts';
-
-const COLUMNS = ['read', ...OUTCOMES, 'late'] as const;
 
 /** The `--json` summary: a stable shape for scripts. */
 export function summaryJson(summary: RunSummary, reportPath?: string): object {
@@ -27,10 +25,13 @@ export function summaryJson(summary: RunSummary, reportPath?: string): object {
 
 /** The readable summary: one line per file, totals, what went wrong and where to look. */
 export function summaryText(summary: RunSummary, reportPath?: string): string {
-  const countCells = (counts: OutcomeCounts) => COLUMNS.map((column) => counts[column]);
+  const countCells = (counts: OutcomeCounts) => COUNT_COLUMNS.map((column) => counts[column]);
   const rows = summary.files.map((file) => [file.name, file.status, ...countCells(file.counts)]);
   if (summary.files.length > 1) rows.push(['total', '', ...countCells(summary.counts)]);
-  const lines = [`run ${summary.runId} ${summary.status}`, formatTable(['file', 'status', ...COLUMNS], rows)];
+  const lines = [
+    `run ${summary.runId} ${summary.status}`,
+    formatTable(['file', 'status', ...COUNT_COLUMNS], rows),
+  ];
   for (const file of summary.files.filter((candidate) => candidate.error)) {
     lines.push(`✗ ${file.name} [${file.error?.code}]: ${file.error?.message}`);
   }

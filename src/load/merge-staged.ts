@@ -22,6 +22,7 @@ export interface MergeCounts {
   conflict: number;
   rejected: number;
   late: number;
+  warned: number;
 }
 
 /** Staged rows that failed validation become rejections, each with every error found. */
@@ -187,7 +188,8 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
        count(*) FILTER (WHERE outcome = 'conflict')::int AS conflict,
        (SELECT count(*) FROM stage WHERE errors IS NOT NULL)::int
          + count(*) FILTER (WHERE outcome = 'duplicate')::int AS rejected,
-       count(*) FILTER (WHERE outcome <> 'duplicate' AND late)::int AS late
+       count(*) FILTER (WHERE outcome <> 'duplicate' AND late)::int AS late,
+       count(*) FILTER (WHERE outcome <> 'duplicate' AND warnings IS NOT NULL)::int AS warned
      FROM classified`,
   );
   if (!counts) throw new Error('merge returned no counts');

@@ -1,11 +1,27 @@
-/** The six outcomes of DESIGN.md; every row read ends in exactly one. `late` is a flag on top. */
+/**
+ * The six outcomes of DESIGN.md; every row read ends in exactly one. `late` (received after the deadline) and
+ * `warned` (loaded with a warning, e.g. a pilot-era USCC, kept in `record_sources.warnings`) are flags on top.
+ */
 export const OUTCOMES = ['inserted', 'updated', 'unchanged', 'merged', 'conflict', 'rejected'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-export type OutcomeCounts = { read: number; late: number } & Record<Outcome, number>;
+export type OutcomeCounts = { read: number; late: number; warned: number } & Record<Outcome, number>;
+
+/** The count columns of every summary table, in order. */
+export const COUNT_COLUMNS = ['read', ...OUTCOMES, 'late', 'warned'] as const;
 
 export function emptyCounts(): OutcomeCounts {
-  return { read: 0, inserted: 0, updated: 0, unchanged: 0, merged: 0, conflict: 0, rejected: 0, late: 0 };
+  return {
+    read: 0,
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+    merged: 0,
+    conflict: 0,
+    rejected: 0,
+    late: 0,
+    warned: 0,
+  };
 }
 
 export function addCounts(total: OutcomeCounts, more: OutcomeCounts): OutcomeCounts {

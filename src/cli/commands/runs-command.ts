@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { OUTCOMES, type OutcomeCounts } from '../../run/outcome-counts.ts';
+import { COUNT_COLUMNS, type OutcomeCounts } from '../../run/outcome-counts.ts';
 import type { ThresholdDecision } from '../../run/reject-threshold.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
 import { withWarehouse } from '../with-warehouse.ts';
 
-const COUNT_COLUMNS = ['read', ...OUTCOMES, 'late'] as const;
 const countCells = (counts: Partial<OutcomeCounts>) => COUNT_COLUMNS.map((column) => counts[column] ?? 0);
 
 export function registerRunsCommand(program: Command): void {
