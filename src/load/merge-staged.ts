@@ -73,10 +73,12 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
            WHEN v.row_number <> f.first_row AND v.content_hash <> f.first_hash THEN 'duplicate'
            WHEN v.row_number <> f.first_row THEN 'repeat'
            WHEN r.id IS NULL THEN 'inserted'
-           WHEN cv.content_hash = v.content_hash AND EXISTS (
+           -- The record's level is always a channel that delivered its current content (inserted, updated or
+           -- merged it): when it is this channel, no lineage lookup is needed (a nightly full dump: most rows).
+           WHEN cv.content_hash = v.content_hash AND (r.level = $1 OR EXISTS (
              SELECT 1 FROM record_sources s
              WHERE s.record_id = r.id AND s.level = $1 AND s.content_hash = v.content_hash AND s.outcome <> 'conflict'
-           ) THEN 'unchanged'
+           )) THEN 'unchanged'
            WHEN cv.content_hash = v.content_hash THEN 'merged'
            WHEN array_position($2::text[], $1) <= array_position($2::text[], r.level) THEN 'updated'
            ELSE 'conflict'
