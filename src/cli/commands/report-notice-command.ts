@@ -64,16 +64,9 @@ export function registerNoticeCommands(report: Command): void {
           scope,
           workingDays,
         });
-        await (await import('../../report/notice-workbook.ts')).writeNoticeXlsx(
-          warehouse,
-          catalog,
-          providers,
-          notice.id,
-          options.out,
-          {
-            unmasked: Boolean(options.unmasked),
-          },
-        );
+        await writeNotice(warehouse, catalog, providers, notice.id, options.out, {
+          unmasked: Boolean(options.unmasked),
+        });
         console.log(
           `notice ${notice.id}: ${notice.rows} row(s), resubmit by ${notice.deadline} (${workingDays} working days) → ${options.out}${options.unmasked ? ' (UNMASKED: internal use only)' : ''}`,
         );
@@ -127,16 +120,9 @@ async function rewriteNotice(noticeId: number, options: NoticeOptions): Promise<
       console.error(`notice ${noticeId} not found: see \`credit-etl report notices\``);
       return EXIT.usage;
     }
-    await (await import('../../report/notice-workbook.ts')).writeNoticeXlsx(
-      warehouse,
-      catalog,
-      providers,
-      noticeId,
-      options.out,
-      {
-        unmasked: Boolean(options.unmasked),
-      },
-    );
+    await writeNotice(warehouse, catalog, providers, noticeId, options.out, {
+      unmasked: Boolean(options.unmasked),
+    });
     console.log(
       `notice ${noticeId}: ${state.status}, ${state.corrected}/${state.rows} corrected → ${options.out}`,
     );
@@ -153,4 +139,12 @@ function noticeScope(options: NoticeOptions): ReportScope {
   const problem = dateRangeProblem(options.from, options.to);
   if (problem) throw new UsageError(`${problem} (or give --run <id>)`);
   return { kind: 'provider', providerCode: options.provider, from: options.from!, to: options.to! };
+}
+
+/** exceljs is loaded only when a notice is written (CLI start-up time and memory). */
+async function writeNotice(
+  ...args: Parameters<typeof import('../../report/notice-workbook.ts').writeNoticeXlsx>
+): Promise<void> {
+  const { writeNoticeXlsx } = await import('../../report/notice-workbook.ts');
+  await writeNoticeXlsx(...args);
 }
