@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { formatTable } from '../src/cli/format-table.ts';
 import type { IngestMeasurement } from './run-ingest.ts';
 
@@ -14,6 +15,16 @@ export interface BenchResult {
   /** Decode + parse + per-row work (normalize, validate, key, hash, COPY line), no database. */
   rowWork?: { ms: number; rows: number };
   phases: ({ name: string; parser: string; rows: number; bytes: number } & IngestMeasurement)[];
+}
+
+/** The machine a result was measured on; the load average says how much else was running. */
+export function machineInfo(): Required<BenchResult['machine']> {
+  return {
+    cpus: os.cpus().length,
+    loadAverage: os.loadavg(),
+    memoryMb: Math.round(os.totalmem() / 2 ** 20),
+    node: process.version,
+  };
 }
 
 const seconds = (ms: number | undefined) => (ms === undefined ? '' : (ms / 1000).toFixed(2));

@@ -1,11 +1,11 @@
 import { once } from 'node:events';
 import { createWriteStream, statSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { generatePenalties, PENALTY_HEADER, toCsv } from '../fixtures/generate/penalty-rows.ts';
 import { writePenaltyWorkbook } from '../fixtures/generate/penalty-workbook.ts';
 import { formatTable } from '../src/cli/format-table.ts';
 import type { BenchServer } from './bench-database.ts';
+import { machineInfo } from './bench-result.ts';
 import { type IngestMeasurement, measureIngest, shippedNodeFlags } from './run-ingest.ts';
 
 /** The bound: a 1 GB CSV and a 200,000-row workbook load with peak memory under this. */
@@ -78,12 +78,7 @@ export async function filesBench(server: BenchServer, options: FilesBenchOptions
   }
   return {
     date: new Date().toISOString(),
-    machine: {
-      cpus: os.cpus().length,
-      loadAverage: os.loadavg(),
-      memoryMb: Math.round(os.totalmem() / 2 ** 20),
-      node: process.version,
-    },
+    machine: machineInfo(),
     postgres: { version: server.version, embedded: server.embedded },
     // What the ingests ran with: the CLI's shipped flags, then any --heap-mb override.
     nodeOptions: [...shippedNodeFlags(), ...options.nodeOptions],

@@ -7,7 +7,7 @@ import { csvParseFormat } from '../connectors/formats/csv-parse-format.ts';
 import { PROJECT_ROOT } from '../src/config/config.ts';
 import { baselineCopy } from './baseline-copy.ts';
 import { openBenchServer } from './bench-database.ts';
-import { type BenchResult, printResult } from './bench-result.ts';
+import { type BenchResult, machineInfo, printResult } from './bench-result.ts';
 import { filesBench, printFilesResult } from './files-bench.ts';
 import { parseOnly } from './parse-only.ts';
 import { rowWork } from './row-work.ts';
@@ -178,12 +178,7 @@ async function benchRows(): Promise<void> {
 
   const result: BenchResult = {
     date: new Date().toISOString(),
-    machine: {
-      cpus: os.cpus().length,
-      loadAverage: os.loadavg(),
-      memoryMb: Math.round(os.totalmem() / 2 ** 20),
-      node: process.version,
-    },
+    machine: machineInfo(),
     postgres: { version: server.version, embedded: server.embedded },
     input: { rows, bytes: written.bytes, encoding, badShare, badRows: written.badRows },
     baseline,
