@@ -36,63 +36,26 @@ export function printResult(result: BenchResult): string {
   const baselineMs = Math.min(baseline.pgCopyStreamsMs, baseline.psqlMs ?? Number.POSITIVE_INFINITY);
   const baselineRate = (input.rows * 1000) / baselineMs;
   const mb = (bytes: number, ms: number) => ((bytes / 2 ** 20) * 1000) / ms;
-  const rows: (string | number)[][] = [
-    [
-      'COPY (pg-copy-streams)',
-      input.rows,
-      seconds(baseline.pgCopyStreamsMs),
-      perSecond(input.rows, baseline.pgCopyStreamsMs),
-      mb(input.bytes, baseline.pgCopyStreamsMs).toFixed(1),
-      (input.rows * 1000) / baseline.pgCopyStreamsMs / baselineRate,
-      '',
-      '',
-      '',
-      '',
-    ],
+  // A step measured outside the ingest: no RSS and no stage split.
+  const stepRow = (label: string, count: number, ms: number): (string | number)[] => [
+    label,
+    count,
+    seconds(ms),
+    perSecond(count, ms),
+    mb(input.bytes, ms).toFixed(1),
+    (count * 1000) / ms / baselineRate,
+    '',
+    '',
+    '',
+    '',
   ];
-  if (baseline.psqlMs !== undefined) {
-    rows.push([
-      'COPY (psql \\copy)',
-      input.rows,
-      seconds(baseline.psqlMs),
-      perSecond(input.rows, baseline.psqlMs),
-      mb(input.bytes, baseline.psqlMs).toFixed(1),
-      (input.rows * 1000) / baseline.psqlMs / baselineRate,
-      '',
-      '',
-      '',
-      '',
-    ]);
-  }
+  const rows = [stepRow('COPY (pg-copy-streams)', input.rows, baseline.pgCopyStreamsMs)];
+  if (baseline.psqlMs !== undefined) rows.push(stepRow('COPY (psql \\copy)', input.rows, baseline.psqlMs));
   for (const [parser, parse] of Object.entries(result.parse)) {
-    if (!parse) continue;
-    rows.push([
-      `parse only (${parser})`,
-      parse.rows,
-      seconds(parse.ms),
-      perSecond(parse.rows, parse.ms),
-      mb(input.bytes, parse.ms).toFixed(1),
-      (parse.rows * 1000) / parse.ms / baselineRate,
-      '',
-      '',
-      '',
-      '',
-    ]);
+    if (parse) rows.push(stepRow(`parse only (${parser})`, parse.rows, parse.ms));
   }
   if (result.rowWork) {
-    const { ms, rows: count } = result.rowWork;
-    rows.push([
-      'parse + row work, no database',
-      count,
-      seconds(ms),
-      perSecond(count, ms),
-      mb(input.bytes, ms).toFixed(1),
-      (count * 1000) / ms / baselineRate,
-      '',
-      '',
-      '',
-      '',
-    ]);
+    rows.push(stepRow('parse + row work, no database', result.rowWork.rows, result.rowWork.ms));
   }
   for (const phase of result.phases) {
     const rate = (phase.rows * 1000) / phase.ms;
