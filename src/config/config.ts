@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type Limits, readLimits } from '../../connectors/limits.ts';
 
 /** The directory credit-etl is installed in: defaults live here, whatever the working directory. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -20,6 +21,8 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   /** `CREDIT_ETL_REPORT_DIR`: where reports are written when no path is given (default `reports/`). */
   reportDir: string;
+  /** `CREDIT_ETL_MAX_…`, `CREDIT_ETL_UNIT_…`: what one unit may cost (connectors/limits.ts). */
+  limits: Limits;
 }
 
 export class ConfigError extends Error {
@@ -46,5 +49,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logFile: fromEnv('CREDIT_ETL_LOG_FILE', 'logs/credit-etl.log'),
     logLevel,
     reportDir: fromEnv('CREDIT_ETL_REPORT_DIR', 'reports'),
+    limits: limitsFrom(env),
   };
+}
+
+function limitsFrom(env: NodeJS.ProcessEnv): Limits {
+  try {
+    return readLimits(env);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }

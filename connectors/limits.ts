@@ -1,0 +1,67 @@
+/**
+ * How much one unit may cost before it is refused: checked while streaming, before memory grows, so a bomb or a
+ * runaway line fails its own unit (with a specific code) and never the process. Every limit is an environment
+ * variable (README "Configuration"); the defaults leave room for the largest real deliveries measured in the
+ * bench (a 1 GB CSV, a 200,000-row workbook).
+ */
+export interface Limits {
+  /** `CREDIT_ETL_MAX_EXPANDED_BYTES`: bytes one archive entry (zip entry, .gz content) may expand to. */
+  maxExpandedBytes: number;
+  /** `CREDIT_ETL_MAX_EXPANSION_RATIO`: expanded ÷ compressed bytes of one entry, checked once past 16 MiB. */
+  maxExpansionRatio: number;
+  /** `CREDIT_ETL_MAX_LINE_BYTES`: bytes of one CSV record (quoted line breaks included). */
+  maxLineBytes: number;
+  /** `CREDIT_ETL_MAX_CELL_BYTES`: bytes of one cell, CSV or XLSX. */
+  maxCellBytes: number;
+  /** `CREDIT_ETL_MAX_CELLS_PER_ROW`: cells in one row. */
+  maxCellsPerRow: number;
+  /** `CREDIT_ETL_MAX_SHEET_XML_BYTES`: expanded bytes of one worksheet's XML (and of its shared strings). */
+  maxSheetXmlBytes: number;
+  /** `CREDIT_ETL_UNIT_TIMEOUT_S`: seconds one unit may take to read, check and load. */
+  unitTimeoutSeconds: number;
+  /** `CREDIT_ETL_UNIT_HEAP_MB`: the heap cap of the isolated worker that reads one unit. */
+  unitHeapMb: number;
+}
+
+const MiB = 1024 * 1024;
+
+export const DEFAULT_LIMITS: Readonly<Limits> = {
+  maxExpandedBytes: 4096 * MiB,
+  maxExpansionRatio: 200,
+  maxLineBytes: 4 * MiB,
+  maxCellBytes: 1 * MiB,
+  maxCellsPerRow: 1000,
+  maxSheetXmlBytes: 1024 * MiB,
+  unitTimeoutSeconds: 3600,
+  unitHeapMb: 192,
+};
+
+const VARIABLES: Readonly<Record<keyof Limits, string>> = {
+  maxExpandedBytes: 'CREDIT_ETL_MAX_EXPANDED_BYTES',
+  maxExpansionRatio: 'CREDIT_ETL_MAX_EXPANSION_RATIO',
+  maxLineBytes: 'CREDIT_ETL_MAX_LINE_BYTES',
+  maxCellBytes: 'CREDIT_ETL_MAX_CELL_BYTES',
+  maxCellsPerRow: 'CREDIT_ETL_MAX_CELLS_PER_ROW',
+  maxSheetXmlBytes: 'CREDIT_ETL_MAX_SHEET_XML_BYTES',
+  unitTimeoutSeconds: 'CREDIT_ETL_UNIT_TIMEOUT_S',
+  unitHeapMb: 'CREDIT_ETL_UNIT_HEAP_MB',
+};
+
+/** The limits in force: each variable that is set must be a positive whole number. */
+export function readLimits(env: NodeJS.ProcessEnv = process.env): Limits {
+  const limits = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(VARIABLES) as (keyof Limits)[]) {
+    const text = env[VARIABLES[key]]?.trim();
+    if (!text) continue;
+    const value = Number(text);
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new LimitsError(`${VARIABLES[key]}=${text} is not a positive whole number`);
+    }
+    limits[key] = value;
+  }
+  return limits;
+}
+
+export class LimitsError extends Error {
+  override readonly name = 'LimitsError';
+}
