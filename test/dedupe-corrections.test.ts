@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localFileUnit } from '../connectors/transports/local-file.ts';
+import { PENALTY_HEADER } from '../fixtures/generate/penalty-rows.ts';
 import type { ChannelLevel } from '../src/catalog/catalog-entry.ts';
 import { createCatalog } from '../src/catalog/load-catalog.ts';
 import { createLogger } from '../src/log/logger.ts';
@@ -22,6 +23,10 @@ describe('corrections, re-deliveries, in-file duplicates and channel precedence'
   const row = (i: number) => rows[i] as PenaltyRow;
   let n = 0;
   const file = (list: PenaltyRow[]) => writeRows(fx.scratch, `delivery-${++n}.csv`, list);
+  // The same rows in another file (columns in another order, as another export would write them): a
+  // byte-identical file from the same channel would be skipped by the sha256 ledger (test/ingest-ledger.test.ts).
+  const refiled = (list: PenaltyRow[]) =>
+    writeRows(fx.scratch, `delivery-${++n}.csv`, list, [...PENALTY_HEADER].reverse());
   const historyOf = async (i: number) => {
     const [record] = await findRecords(fx.warehouse, row(i).行政处罚决定书文号!);
     if (!record) throw new Error(`no record for row ${i}`);
@@ -44,7 +49,7 @@ describe('corrections, re-deliveries, in-file duplicates and channel precedence'
   it('an exact re-delivery from the same channel is unchanged and adds no version', async () => {
     const first = await fx.ingest([file(rows.slice(0, 4))], PROVINCE);
     expect(first.counts).toMatchObject({ read: 4, inserted: 4 });
-    const again = await fx.ingest([file(rows.slice(0, 4))], PROVINCE);
+    const again = await fx.ingest([refiled(rows.slice(0, 4))], PROVINCE);
     expect(again.counts).toMatchObject({ read: 4, unchanged: 4, inserted: 0, updated: 0, merged: 0 });
     const history = await historyOf(0);
     expect(history.versions).toHaveLength(1);
@@ -95,7 +100,7 @@ describe('corrections, re-deliveries, in-file duplicates and channel precedence'
     expect([city.counts.inserted, county.counts.conflict]).toEqual([1, 1]);
     const countyAgrees = await fx.ingest([file([row(6)])], COUNTY);
     expect(countyAgrees.counts).toMatchObject({ merged: 1 });
-    const cityAgain = await fx.ingest([file([row(6)])], CITY);
+    const cityAgain = await fx.ingest([refiled([row(6)])], CITY);
     expect(cityAgain.counts).toMatchObject({ unchanged: 1 });
     const history = await historyOf(6);
     expect(history.versions).toHaveLength(1);
@@ -135,7 +140,7 @@ describe('corrections, re-deliveries, in-file duplicates and channel precedence'
     expect(history.current.data).toMatchObject({ CF_NR: '罚款人民币0.5万元（市级复核）', CF_NR_FK: 0.5 });
     expect(history.pending).toEqual([]);
     // The city re-delivering its content now merges with the province's version.
-    const cityAgain = await fx.ingest([file([cityVersion])], CITY);
+    const cityAgain = await fx.ingest([refiled([cityVersion])], CITY);
     expect(cityAgain.counts).toMatchObject({ merged: 1 });
   });
 

@@ -11,7 +11,12 @@ import { generatePenalties, PENALTY_HEADER, toCsv } from '../fixtures/generate/p
 import { writePenaltyWorkbook } from '../fixtures/generate/penalty-workbook.ts';
 import { isAlreadyLoaded } from '../src/run/source-file-ledger.ts';
 import { ingestDelivery } from './support/ingest-delivery.ts';
-import { flatRejections, openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
+import {
+  flatRejections,
+  openWarehouseFixture,
+  PROVINCE_XZCF,
+  type WarehouseFixture,
+} from './support/warehouse-fixture.ts';
 
 const RECEIVED = new Date('2026-11-20T10:00:00+08:00');
 
@@ -92,7 +97,7 @@ describe('a drop folder feeding the warehouse', () => {
   async function pass(): Promise<string[]> {
     const transport = dropFolderTransport.create({ directory: inbox }, { stagingDir: fx.scratch, env: {} });
     const units: SourceUnit[] = [];
-    const alreadyLoaded = (sha256: string) => isAlreadyLoaded(fx.warehouse, sha256, 'xzcf');
+    const alreadyLoaded = (sha256: string) => isAlreadyLoaded(fx.warehouse, sha256, PROVINCE_XZCF);
     for await (const unit of transport.poll({ alreadyLoaded })) units.push(unit);
     if (units.length === 0) return [];
     const summary = await ingestDelivery(fx, units);

@@ -18,6 +18,7 @@ export function summaryJson(summary: RunSummary, reportPath?: string): object {
       blankLines: file.blankLines,
       ...(file.error ? { error: file.error } : {}),
       ...(file.threshold ? { threshold: file.threshold } : {}),
+      ...(file.sameContentAs ? { sameContentAs: file.sameContentAs } : {}),
     })),
     ...(reportPath ? { rejectionReport: reportPath } : {}),
   };
@@ -32,6 +33,18 @@ export function summaryText(summary: RunSummary, reportPath?: string): string {
     `run ${summary.runId} ${summary.status}`,
     formatTable(['file', 'status', ...COUNT_COLUMNS], rows),
   ];
+  for (const file of summary.files) {
+    const earlier = file.sameContentAs;
+    if (!earlier) continue;
+    const what =
+      file.status === 'skipped' ? 'skipped: same content as' : 'reloaded (--force): same content as';
+    lines.push(
+      `= ${file.name} ${what} ${earlier.name} (source file ${earlier.sourceFileId}, run ${earlier.runId})`,
+    );
+  }
+  if (summary.files.some((file) => file.status === 'skipped')) {
+    lines.push('  content already in the warehouse is never loaded twice; `ingest --force` loads it again');
+  }
   for (const file of summary.files.filter((candidate) => candidate.error)) {
     lines.push(`✗ ${file.name} [${file.error?.code}]: ${file.error?.message}`);
   }

@@ -103,7 +103,12 @@ async function attemptRun(
     const units: SourceUnit[] = [];
     for await (const unit of transport.poll({
       ...(options.partition ? { partition: options.partition } : {}),
-      alreadyLoaded: (sha256) => isAlreadyLoaded(warehouse, sha256, entry.code),
+      alreadyLoaded: (sha256) =>
+        isAlreadyLoaded(warehouse, sha256, {
+          catalogCode: entry.code,
+          providerCode: pipeline.provider,
+          level: pipeline.level,
+        }),
       ...(options.signal ? { signal: options.signal } : {}),
     })) {
       units.push(unit);
@@ -128,7 +133,11 @@ async function attemptRun(
         ...(options.onUnitStart ? { onUnitStart: options.onUnitStart } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         onUnitDone: (unit, result) =>
-          transport.settle(unit, result.status === 'loaded' ? 'loaded' : 'failed'),
+          // A skipped unit's content is in the warehouse already: it goes where loaded files go.
+          transport.settle(
+            unit,
+            result.status === 'loaded' || result.status === 'skipped' ? 'loaded' : 'failed',
+          ),
       },
       log,
     );

@@ -34,6 +34,8 @@ export interface IngestRequest {
   headerMap?: Readonly<Record<string, string>>;
   /** Aborted (SIGTERM): the unit being loaded finishes, the others wait for the next run. */
   signal?: AbortSignal;
+  /** Load content the sha256 ledger has seen (`ingest --force`): recorded as a forced reload. */
+  force?: boolean;
 }
 
 export interface RunSummary {
@@ -73,7 +75,14 @@ export async function ingestUnits(
     const result = await loadOne(warehouse, catalog, request, runId, unit);
     files.push(result);
     await request.onUnitDone?.(unit, result);
-    if (result.status === 'loaded') {
+    if (result.status === 'skipped') {
+      log.info(
+        `file ${unit.name} skipped: same content as source file ${result.sameContentAs?.sourceFileId}`,
+        {
+          sourceFileId: result.sourceFileId,
+        },
+      );
+    } else if (result.status === 'loaded') {
       log.info(`file ${unit.name} loaded`, {
         sourceFileId: result.sourceFileId,
         counts: result.counts,
@@ -92,7 +101,7 @@ export async function ingestUnits(
     for (const [code, count] of Object.entries(file.errorsByCode))
       errorsByCode[code] = (errorsByCode[code] ?? 0) + count;
   }
-  const failed = files.filter((file) => file.status !== 'loaded');
+  const failed = files.filter((file) => file.status === 'failed' || file.status === 'failed-threshold');
   const status = runStatus(files, files.length < request.units.length);
   const error = failed.map((file) => `${file.name}: ${file.error?.message}`).join('\n') || undefined;
   await finishRun(warehouse, runId, { status, counts, errorsByCode, ...(error ? { error } : {}) });
@@ -154,6 +163,7 @@ async function loadOne(
     ...(request.validatorOptions ? { validatorOptions: request.validatorOptions } : {}),
     ...(request.thresholds ? { thresholds: request.thresholds } : {}),
     ...(request.headerMap ? { headerMap: request.headerMap } : {}),
+    ...(request.force ? { force: true } : {}),
     onProgress: (rows) => request.onProgress?.(unit, rows),
   });
 }

@@ -12,8 +12,13 @@ import { type OpenedUnit, openUnitRows } from './open-unit-rows.ts';
 import { assertCountsAddUp, emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
 import { checkThreshold, holdBackUnit, type ThresholdDecision, type Thresholds } from './reject-threshold.ts';
 import {
+  type DeliveryChannel,
+  type EarlierLoad,
+  earlierLoadOf,
   finishSourceFile,
+  markForcedReload,
   recordFailedUnit,
+  recordSkippedUnit,
   type SourceFileRow,
   startSourceFile,
 } from './source-file-ledger.ts';
@@ -38,12 +43,14 @@ export interface UnitRequest {
   thresholds?: Thresholds;
   /** A pipeline's field mapping: source header → catalog field code or title, applied before matching. */
   headerMap?: Readonly<Record<string, string>>;
+  /** Load even content the sha256 ledger has seen (`ingest --force`); recorded as a forced reload. */
+  force?: boolean;
 }
 
 export interface UnitResult {
   sourceFileId: number;
   name: string;
-  status: 'loaded' | 'failed' | 'failed-threshold';
+  status: 'loaded' | 'failed' | 'failed-threshold' | 'skipped';
   counts: OutcomeCounts;
   errorsByCode: Record<string, number>;
   blankLines: number;
@@ -53,6 +60,8 @@ export interface UnitResult {
   /** Where the time went (benchmark stage split): reading through COPY, and the set-based merge. */
   stageMs?: { read: number; merge: number };
   threshold?: ThresholdDecision;
+  /** The earlier load with the same content: why this unit was skipped, or what a forced reload repeated. */
+  sameContentAs?: EarlierLoad;
 }
 
 /** Reads, normalizes, validates, stages and merges one unit in one transaction. Never throws for bad data. */
@@ -85,6 +94,9 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
           throw error;
         },
       );
+      const earlier = await earlierLoadOf(session, opened.sha256(), ledgerChannel(request), sourceFileId);
+      if (earlier && !request.force) throw new AlreadyLoaded(earlier);
+      if (earlier) await markForcedReload(session, sourceFileId, earlier);
       const mergeStarted = Date.now();
       const threshold = await checkThreshold(session, request.thresholds, read);
       if (threshold?.exceeded) {
@@ -124,11 +136,44 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         durationMs: Date.now() - started,
         stageMs,
         ...(threshold ? { threshold } : {}),
+        ...(earlier ? { sameContentAs: earlier } : {}),
       };
     });
   } catch (error) {
+    if (error instanceof AlreadyLoaded) return skippedUnit(warehouse, file, error.earlier);
     return failedUnit(warehouse, file, error);
   }
+}
+
+function ledgerChannel(request: UnitRequest): DeliveryChannel {
+  return { catalogCode: request.entry.code, providerCode: request.providerCode, level: request.level };
+}
+
+/** Content the ledger has seen: the unit's transaction is rolled back and the unit recorded as skipped. */
+class AlreadyLoaded extends Error {
+  constructor(readonly earlier: EarlierLoad) {
+    super(`same content as source file ${earlier.sourceFileId}`);
+  }
+}
+
+/** Records a unit whose content was loaded before, pointing at that load; nothing of it is applied. */
+async function skippedUnit(
+  warehouse: Warehouse,
+  file: SourceFileRow,
+  earlier: EarlierLoad,
+): Promise<UnitResult> {
+  const sourceFileId = await recordSkippedUnit(warehouse, file, earlier);
+  return {
+    sourceFileId,
+    name: file.unit.name,
+    status: 'skipped',
+    counts: emptyCounts(),
+    errorsByCode: {},
+    blankLines: 0,
+    encoding: undefined,
+    durationMs: Date.now() - file.startedAt.getTime(),
+    sameContentAs: earlier,
+  };
 }
 
 /** Records why a unit could not be loaded (after its transaction rolled back) and reports it as failed. */

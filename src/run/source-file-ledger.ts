@@ -107,16 +107,95 @@ export async function recordFailedUnit(
 }
 
 /**
- * The sha256 ledger: content already loaded for this catalog entry is never loaded again, whatever its file
- * name. A changed file under an old name has another hash, so it is a new delivery.
+ * Who delivered what: the same bytes from another provider or level are another channel's delivery (省市互补:
+ * they merge and add lineage), so the ledger is kept per channel.
+ */
+export interface DeliveryChannel {
+  catalogCode: string;
+  providerCode: string;
+  level: ChannelLevel;
+}
+
+/** The load a unit's content repeats: where an operator finds the rows it already gave. */
+export interface EarlierLoad {
+  sourceFileId: number;
+  runId: number;
+  name: string;
+}
+
+/**
+ * Inside the unit's transaction, once its bytes are read: the earlier loaded file with the same content for
+ * this catalog entry, whichever command delivered it (transports check before downloading; `ingest` and
+ * `demo` rely on this).
+ */
+export async function earlierLoadOf(
+  session: UnitSession,
+  sha256: string | undefined,
+  channel: DeliveryChannel,
+  sourceFileId: number,
+): Promise<EarlierLoad | undefined> {
+  if (sha256 === undefined) return undefined;
+  const [row] = await session.query<{ id: number; run_id: number; name: string }>(
+    `SELECT id, run_id, name FROM source_files
+     WHERE sha256 = $1 AND catalog_code = $2 AND provider_code = $3 AND level = $4 AND status = 'loaded'
+       AND id <> $5
+     ORDER BY id LIMIT 1`,
+    [sha256, channel.catalogCode, channel.providerCode, channel.level, sourceFileId],
+  );
+  return row ? { sourceFileId: row.id, runId: row.run_id, name: row.name } : undefined;
+}
+
+/** A reload the operator asked for (`--force`): loaded, and marked as repeating the earlier file. */
+export async function markForcedReload(
+  session: UnitSession,
+  sourceFileId: number,
+  earlier: EarlierLoad,
+): Promise<void> {
+  await session.execute('UPDATE source_files SET forced = true, same_content_as = $2 WHERE id = $1', [
+    sourceFileId,
+    earlier.sourceFileId,
+  ]);
+}
+
+/** After the rollback of a unit the ledger had seen: a record that it arrived again, and when it first came. */
+export async function recordSkippedUnit(
+  warehouse: Warehouse,
+  file: SourceFileRow,
+  earlier: EarlierLoad,
+): Promise<number> {
+  const [row] = await withUnitTransaction(warehouse, async (session) => {
+    const inserted = await session.query<{ id: number }>(INSERT, insertValues(file, 'skipped'));
+    await session.execute(
+      `UPDATE source_files SET same_content_as = $2, error_code = 'already-loaded',
+         error = $3, sha256 = (SELECT sha256 FROM source_files WHERE id = $2) WHERE id = $1`,
+      [inserted[0]!.id, earlier.sourceFileId, alreadyLoadedMessage(earlier)],
+    );
+    return inserted;
+  });
+  return row!.id;
+}
+
+export function alreadyLoadedMessage(earlier: EarlierLoad): string {
+  return `内容与已载入的文件「${earlier.name}」（文件 ${earlier.sourceFileId}，运行 ${earlier.runId}）完全相同，已跳过`;
+}
+
+/**
+ * The sha256 ledger: content already loaded for this catalog entry by this channel is never loaded again,
+ * whatever its file name. A changed file under an old name has another hash, so it is a new delivery.
  */
 export async function isAlreadyLoaded(
   warehouse: Warehouse,
   sha256: string,
-  catalogCode: string,
+  channel: DeliveryChannel,
 ): Promise<boolean> {
   const row = await warehouse('source_files')
-    .where({ sha256, catalog_code: catalogCode, status: 'loaded' })
+    .where({
+      sha256,
+      catalog_code: channel.catalogCode,
+      provider_code: channel.providerCode,
+      level: channel.level,
+      status: 'loaded',
+    })
     .first('id');
   return row !== undefined;
 }

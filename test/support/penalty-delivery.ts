@@ -7,7 +7,7 @@ import { createLogger } from '../../src/log/logger.ts';
 import { ingestUnits, type RunSummary } from '../../src/run/ingest-files.ts';
 import { isAlreadyLoaded } from '../../src/run/source-file-ledger.ts';
 import { readWatermark } from '../../src/run/watermark-ledger.ts';
-import type { WarehouseFixture } from './warehouse-fixture.ts';
+import { PROVINCE_XZCF, type WarehouseFixture } from './warehouse-fixture.ts';
 
 export { PENALTY_HEADER };
 
@@ -49,7 +49,7 @@ export interface PulledRun {
 /** One scheduled run, as the pipeline runner does it: poll, load every unit through ingestUnits, settle each. */
 export async function pollAndIngest(fx: WarehouseFixture, transport: Transport): Promise<PulledRun> {
   const units: SourceUnit[] = [];
-  const alreadyLoaded = (sha256: string) => isAlreadyLoaded(fx.warehouse, sha256, 'xzcf');
+  const alreadyLoaded = (sha256: string) => isAlreadyLoaded(fx.warehouse, sha256, PROVINCE_XZCF);
   for await (const unit of transport.poll({ alreadyLoaded })) units.push(unit);
   if (units.length === 0) return { units, summary: undefined };
   const summary = await ingestAll(fx, units);

@@ -67,6 +67,13 @@ export async function openWarehouseFixture(label: string): Promise<WarehouseFixt
   };
 }
 
+/** The channel the fixture's deliveries come from by default: the province's 行政处罚 push. */
+export const PROVINCE_XZCF = {
+  catalogCode: 'xzcf',
+  providerCode: '113700000000000000',
+  level: 'province',
+} as const;
+
 export const fixturePath = (...parts: string[]) => path.join(PROJECT_ROOT, 'fixtures', ...parts);
 
 /** Rejections of a run as sorted `[row, field, code]` triples: short, exact assertions. */

@@ -27,6 +27,7 @@ interface IngestOptions {
   headerRow?: string;
   receivedAt?: string;
   allowPilotCodes?: boolean;
+  force?: boolean;
   json?: boolean;
   maxRejectRate?: string;
   maxRejected?: string;
@@ -57,6 +58,7 @@ export function registerIngestCommand(program: Command): void {
       'when the platform received the files (ISO date/time, Asia/Shanghai); default now',
     )
     .option('--allow-pilot-codes', 'accept pilot-era USCCs that fail only the 18th-character check')
+    .option('--force', 'load content the sha256 ledger has already loaded (recorded as a forced reload)')
     .option('--json', 'print the run summary as JSON')
     .addOption(thresholdOptions()[0])
     .addOption(thresholdOptions()[1])
@@ -89,6 +91,7 @@ export function registerIngestCommand(program: Command): void {
             formatOptions: readOptions,
             validatorOptions: { allowPilotCodes: Boolean(options.allowPilotCodes) },
             thresholds,
+            force: Boolean(options.force),
             onUnitStart: (unit) => progress.onUnitStart(unit),
             onProgress: (unit, rows) => progress.onProgress(unit, rows),
           },

@@ -1,0 +1,132 @@
+import { copyFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localFileUnit } from '../connectors/transports/local-file.ts';
+import type { ChannelLevel } from '../src/catalog/catalog-entry.ts';
+import { createLogger } from '../src/log/logger.ts';
+import { ingestUnits } from '../src/run/ingest-files.ts';
+import { writePenaltyCsv } from './support/generated-file.ts';
+import { runCli } from './support/run-cli.ts';
+import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
+
+describe('the sha256 ledger, whichever command delivers the content', () => {
+  let fx: WarehouseFixture;
+  let file: string;
+
+  beforeAll(async () => {
+    fx = await openWarehouseFixture('ingest_ledger');
+    ({ file } = writePenaltyCsv(fx.scratch, 'penalties.csv', 40, { seed: 7, badShare: 0.1 }));
+  });
+  afterAll(async () => fx?.close());
+
+  async function ingest(files: string[], options: { level?: ChannelLevel; force?: boolean } = {}) {
+    const units = await Promise.all(files.map((one) => localFileUnit(one)));
+    return ingestUnits(
+      fx.warehouse,
+      fx.catalog,
+      {
+        units,
+        catalog: 'xzcf',
+        providerCode: '113700000000000000',
+        level: options.level ?? 'province',
+        encoding: 'auto',
+        ...(options.force ? { force: true } : {}),
+      },
+      createLogger({ logFile: path.join(fx.scratch, 'test.log'), console: false }),
+    );
+  }
+
+  const lineage = async () => Number((await fx.warehouse('record_sources').count('* as n').first())?.n);
+  const rejections = async () => Number((await fx.warehouse('rejections').count('* as n').first())?.n);
+
+  it('skips the same content delivered again, under any name, and points at the first load', async () => {
+    const first = await ingest([file]);
+    expect(first.files[0]?.status).toBe('loaded');
+    const [linesBefore, rejectedBefore] = [await lineage(), await rejections()];
+    expect(rejectedBefore).toBeGreaterThan(0);
+
+    const renamed = path.join(fx.scratch, '处罚-重报.csv');
+    copyFileSync(file, renamed);
+    const again = await ingest([file, renamed]);
+
+    expect(again.status).toBe('completed');
+    expect(again.files.map((one) => [one.name, one.status])).toEqual([
+      ['penalties.csv', 'skipped'],
+      ['处罚-重报.csv', 'skipped'],
+    ]);
+    expect(again.counts.read).toBe(0);
+    expect(again.files[1]?.sameContentAs).toEqual({
+      sourceFileId: first.files[0]?.sourceFileId,
+      runId: first.runId,
+      name: 'penalties.csv',
+    });
+    expect([await lineage(), await rejections()]).toEqual([linesBefore, rejectedBefore]);
+    const stored = await fx
+      .warehouse('source_files')
+      .where({ run_id: again.runId })
+      .orderBy('id')
+      .select('status', 'same_content_as', 'error_code', 'sha256');
+    const firstSha = (await fx.warehouse('source_files').where({ id: first.files[0]?.sourceFileId }).first())
+      .sha256;
+    expect(stored).toEqual([
+      {
+        status: 'skipped',
+        same_content_as: first.files[0]?.sourceFileId,
+        error_code: 'already-loaded',
+        sha256: firstSha,
+      },
+      {
+        status: 'skipped',
+        same_content_as: first.files[0]?.sourceFileId,
+        error_code: 'already-loaded',
+        sha256: firstSha,
+      },
+    ]);
+  });
+
+  it('loads the same bytes from another channel level: they merge and add that channel to the lineage', async () => {
+    const linesBefore = await lineage();
+    const city = await ingest([file], { level: 'city' });
+    expect(city.files[0]?.status).toBe('loaded');
+    expect(city.counts.merged).toBeGreaterThan(0);
+    expect(await lineage()).toBe(linesBefore + city.counts.merged);
+  });
+
+  it('reloads with --force, recorded as a forced reload of the earlier file', async () => {
+    const forced = await ingest([file], { force: true });
+    expect(forced.files[0]?.status).toBe('loaded');
+    expect(forced.counts.unchanged).toBeGreaterThan(0);
+    const row = await fx.warehouse('source_files').where({ id: forced.files[0]?.sourceFileId }).first();
+    expect(row.forced).toBe(true);
+    expect(row.same_content_as).toBe(forced.files[0]?.sameContentAs?.sourceFileId);
+  });
+
+  it('says so on the command line and exits 0; --force loads it', async () => {
+    const env = {
+      DATABASE_URL: fx.url,
+      CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log'),
+      CREDIT_ETL_REPORT_DIR: fx.scratch,
+    };
+    const args = [
+      'ingest',
+      file,
+      '--catalog',
+      'xzcf',
+      '--provider',
+      '113700000000000000',
+      '--level',
+      'province',
+    ];
+    const skipped = await runCli(args, env);
+    expect(skipped.code).toBe(0);
+    expect(skipped.stdout).toMatch(
+      /penalties\.csv skipped: same content as penalties\.csv \(source file \d+, run \d+\)/,
+    );
+    expect(skipped.stdout).toContain('--force');
+    const forced = await runCli([...args, '--force', '--json'], env);
+    expect(forced.code).toBe(0);
+    const summary = JSON.parse(forced.stdout);
+    expect(summary.files[0].status).toBe('loaded');
+    expect(summary.files[0].sameContentAs.name).toBe('penalties.csv');
+  }, 120_000);
+});
