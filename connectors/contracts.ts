@@ -28,6 +28,11 @@ export interface SourceUnit {
 export interface PollOptions {
   /** Backfill: only units of this partition day (YYYY-MM-DD), as the transport defines it. */
   partition?: string;
+  /**
+   * The run's partition day (YYYY-MM-DD), what `{date}` in a transport's path stands for: a pipeline run's
+   * (by default yesterday in Asia/Shanghai), a backfill's `partition`. Not a filter by itself.
+   */
+  partitionDay?: string;
   /** The sha256 ledger: was this content already loaded for this catalog entry? */
   alreadyLoaded(sha256: string): Promise<boolean>;
   signal?: AbortSignal;

@@ -86,7 +86,7 @@ class DropFolder implements Transport {
   async *poll(options: PollOptions): AsyncGenerator<SourceUnit> {
     const seenThisPoll = new Set<string>();
     const dated = this.directory.includes(DATE_PLACEHOLDER);
-    const day = options.partition ?? shanghaiDate(new Date());
+    const day = options.partitionDay ?? options.partition ?? shanghaiDate(new Date());
     const directory = dated ? this.directory.replaceAll(DATE_PLACEHOLDER, day) : this.directory;
     if (dated && !(await isDirectory(directory))) return; // nothing delivered that day
     for (const { file, markers } of await this.completeFiles(directory, options.signal)) {
@@ -180,7 +180,7 @@ class DropFolder implements Transport {
   }
 }
 
-/** In `directory`, stands for the partition day (backfill) or today (scheduled runs), e.g. `/drop/xzcf/{date}`. */
+/** In `directory`, stands for the run's partition day (PollOptions.partitionDay), e.g. `/drop/xzcf/{date}`. */
 const DATE_PLACEHOLDER = '{date}';
 
 function shanghaiDate(time: Date): string {

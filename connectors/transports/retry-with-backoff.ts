@@ -1,6 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isInfrastructureFault } from '../../src/schedule/infrastructure-fault.ts';
 
-/** How often and how patiently a transport retries a failed network step. */
+/**
+ * How often and how patiently to retry: a transport's network step, or (converted from a pipeline's `retry`) a
+ * whole pipeline run. One backoff for both, below.
+ */
 export interface RetryPolicy {
   /** Tries in total, the first included (1 = no retry). */
   attempts: number;
@@ -26,6 +30,8 @@ export const RETRY_SCHEMA = {
 /** A failure worth another try (connection lost, timeout, 5xx, 429); `retryAfterMs` is the server's wish. */
 export class RetryableError extends Error {
   override readonly name = 'RetryableError';
+  /** Read by the one retry policy (src/schedule/infrastructure-fault.ts). */
+  readonly retryable = true;
   constructor(
     readonly code: string,
     message: string,
@@ -49,28 +55,33 @@ export class TransportError extends Error {
 
 export interface RetryOptions {
   signal?: AbortSignal;
-  /** Which errors are worth another try; default: `RetryableError` only. */
+  /** Which errors are worth another try; default: infrastructure faults (RetryableError among them). */
   isRetryable?: (error: unknown) => boolean;
   /** Called before each wait, e.g. to drop a broken connection. */
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void | Promise<void>;
 }
 
-/** Runs `work` until it succeeds or the policy is spent; waits grow exponentially, capped, with jitter. */
+/**
+ * Runs `work` until it succeeds or the policy is spent; waits grow exponentially, capped, with jitter. A stop
+ * (`signal`) during a wait ends it with the error that caused the wait: that is what went wrong.
+ */
 export async function retryWithBackoff<T>(
   policy: RetryPolicy,
   work: (attempt: number) => Promise<T>,
   options: RetryOptions = {},
 ): Promise<T> {
-  const retryable = options.isRetryable ?? ((error) => error instanceof RetryableError);
+  const retryable = options.isRetryable ?? isInfrastructureFault;
   for (let attempt = 1; ; attempt++) {
-    options.signal?.throwIfAborted();
     try {
       return await work(attempt);
     } catch (error) {
-      if (attempt >= policy.attempts || !retryable(error)) throw error;
+      if (attempt >= policy.attempts || !retryable(error) || options.signal?.aborted) throw error;
       const delayMs = backoffDelay(policy, attempt, error);
       await options.onRetry?.(error, attempt, delayMs);
-      await sleep(delayMs, undefined, options.signal ? { signal: options.signal } : {});
+      const stopped = await sleep(delayMs, false, options.signal ? { signal: options.signal } : {}).catch(
+        () => true,
+      );
+      if (stopped) throw error;
     }
   }
 }

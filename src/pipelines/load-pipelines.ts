@@ -4,7 +4,13 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import cron from 'node-cron';
 import type { TransportFactory } from '../../connectors/contracts.ts';
 import { DEFAULT_THRESHOLDS } from '../run/reject-threshold.ts';
-import { DEFAULT_RETRY, PIPELINE_SCHEMA, type PipelineDefinition } from './pipeline-definition.ts';
+import {
+  DEFAULT_RETRY,
+  PARTITION_NAMES,
+  type PartitionSetting,
+  PIPELINE_SCHEMA,
+  type PipelineDefinition,
+} from './pipeline-definition.ts';
 
 /** One thing wrong with a pipeline file: the file, the JSON path of the field, and what to do. */
 export interface PipelineProblem {
@@ -104,9 +110,10 @@ export async function readPipeline(
     const errors = [...(validatePipeline.errors ?? [])];
     problems.push(...errors.map((error) => ({ file, path: errorPath(error), message: errorText(error) })));
   }
-  const raw = data as Omit<PipelineDefinition, 'name' | 'file' | 'thresholds' | 'retry'> & {
+  const raw = data as Omit<PipelineDefinition, 'name' | 'file' | 'thresholds' | 'retry' | 'partition'> & {
     thresholds: Partial<PipelineDefinition['thresholds']>;
     retry: Partial<PipelineDefinition['retry']>;
+    partition: PartitionSetting;
   };
   const cronExpression = raw?.schedule?.cron;
   if (typeof cronExpression === 'string' && !cron.validate(cronExpression)) {
@@ -128,6 +135,7 @@ export async function readPipeline(
       file,
       thresholds: { ...DEFAULT_THRESHOLDS, ...raw.thresholds },
       retry: { ...DEFAULT_RETRY, ...raw.retry },
+      partition: typeof raw.partition === 'string' ? PARTITION_NAMES[raw.partition] : raw.partition,
     },
   };
 }

@@ -23,6 +23,8 @@ export interface PipelineDefinition {
   schedule: PipelineSchedule;
   thresholds: Thresholds;
   retry: RetryPolicy;
+  /** Which day a scheduled or manual run is for (its partition, `{date}` in a transport path). */
+  partition: PartitionRule;
   /** Accept pilot-era USCCs that fail only the 18th-character check. */
   allowPilotCodes: boolean;
 }
@@ -42,6 +44,19 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, backoffSeconds: 30 };
+
+/**
+ * A run's partition day, counted from the day it starts in Asia/Shanghai: `offsetDays: -1` (the default,
+ * written `"yesterday"`) is the day before, as a nightly run collects the previous day's data; `0` ("today").
+ */
+export interface PartitionRule {
+  offsetDays: number;
+}
+
+/** `"partition"` in a pipeline file: a name or `{"offsetDays": n}`. */
+export type PartitionSetting = 'today' | 'yesterday' | PartitionRule;
+
+export const PARTITION_NAMES = { today: { offsetDays: 0 }, yesterday: { offsetDays: -1 } } as const;
 
 /** JSON Schema (draft 2020-12) of a pipeline file; the transport section is checked by its own schema. */
 export const PIPELINE_SCHEMA = {
@@ -93,6 +108,18 @@ export const PIPELINE_SCHEMA = {
         backoffSeconds: { type: 'number', minimum: 0 },
       },
       default: {},
+    },
+    partition: {
+      anyOf: [
+        { enum: Object.keys(PARTITION_NAMES) },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['offsetDays'],
+          properties: { offsetDays: { type: 'integer', minimum: -366, maximum: 0 } },
+        },
+      ],
+      default: 'yesterday',
     },
     allowPilotCodes: { type: 'boolean', default: false },
   },

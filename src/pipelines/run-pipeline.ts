@@ -1,10 +1,11 @@
+import os from 'node:os';
 import type { SourceUnit } from '../../connectors/contracts.ts';
 import { TRANSPORTS } from '../../connectors/registry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
 import { todayInShanghai } from '../normalize/parse-date.ts';
 import { type IngestRequest, ingestUnits, type RunSummary } from '../run/ingest-files.ts';
-import { emptyCounts } from '../run/outcome-counts.ts';
+import { addCounts, emptyCounts, type OutcomeCounts } from '../run/outcome-counts.ts';
 import type { Thresholds } from '../run/reject-threshold.ts';
 import { finishRun, startRun } from '../run/run-ledger.ts';
 import { isAlreadyLoaded } from '../run/source-file-ledger.ts';
@@ -13,12 +14,15 @@ import { withRetry } from '../schedule/retry.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { withPipelineLock } from '../warehouse/pipeline-lock.ts';
 import { PipelineError, type TransportRegistry } from './load-pipelines.ts';
+import { partitionDay } from './partition-day.ts';
 import type { PipelineDefinition } from './pipeline-definition.ts';
 
 export interface PipelineRunOptions {
   kind?: 'pipeline' | 'backfill';
-  /** Backfill: the partition day (YYYY-MM-DD) the transport should deliver. */
+  /** Backfill: the partition day (YYYY-MM-DD) the transport should deliver, and only that day's units. */
   partition?: string;
+  /** When the run was triggered (default: now); its partition day is the pipeline's `partition` from it. */
+  triggeredAt?: Date;
   /** SIGTERM: no new unit starts; the one loading finishes. */
   signal?: AbortSignal;
   /** `--max-reject-rate` / `--max-rejected` given on the command line win over the pipeline's. */
@@ -35,8 +39,12 @@ export type PipelineRunResult = { status: 'locked' } | { status: 'ran'; summary:
 
 /**
  * One run of a pipeline: take its lock, poll the transport for complete unloaded units, load them in one run,
- * move each aside as it settles. Retryable failures (network, lock timeouts) are tried again with backoff;
- * a fatal one, or the last retryable one, is stored as a failed run with its reason.
+ * move each aside as it settles. Every run has a partition day (a backfill's, else the pipeline's `partition`
+ * from the trigger day), stored on the run and given to the transport for `{date}`.
+ * An infrastructure fault (database, network, remote server; src/schedule/infrastructure-fault.ts) ends the
+ * attempt without blaming the file being loaded, and the attempt is made again after a pause, per the
+ * pipeline's `retry`: the ledger skips what already loaded. Any other error, or the fault of the last attempt,
+ * is stored as a failed run with its reason; the files not loaded stay for the next run.
  */
 export async function runPipeline(
   warehouse: Warehouse,
@@ -45,15 +53,13 @@ export async function runPipeline(
   options: PipelineRunOptions,
   logger: Logger,
 ): Promise<PipelineRunResult> {
-  const log = logger.child({
-    pipeline: pipeline.name,
-    ...(options.partition ? { partition: options.partition } : {}),
-  });
+  const day = options.partition ?? partitionDay(pipeline.partition, options.triggeredAt ?? new Date());
+  const log = logger.child({ pipeline: pipeline.name, partition: day });
   const locked = await withPipelineLock(warehouse, pipeline.name, async () => {
     try {
       return await withRetry(
         pipeline.retry,
-        (attempt) => attemptRun(warehouse, catalog, pipeline, options, log, attempt),
+        (attempt) => attemptRun(warehouse, catalog, pipeline, { ...options, day }, log, attempt),
         {
           ...(options.signal ? { signal: options.signal } : {}),
           onRetry: (attempt, error, delayMs) =>
@@ -63,7 +69,7 @@ export async function runPipeline(
         },
       );
     } catch (error) {
-      return recordFailedRun(warehouse, pipeline, options, error, log);
+      return recordFailedRun(warehouse, pipeline, { ...options, day }, error, log);
     }
   });
   if (!locked.acquired) {
@@ -77,7 +83,7 @@ async function attemptRun(
   warehouse: Warehouse,
   catalog: Catalog,
   pipeline: PipelineDefinition,
-  options: PipelineRunOptions,
+  options: PipelineRunOptions & { day: string },
   log: Logger,
   attempt: number,
 ): Promise<RunSummary> {
@@ -103,6 +109,7 @@ async function attemptRun(
     const units: SourceUnit[] = [];
     for await (const unit of transport.poll({
       ...(options.partition ? { partition: options.partition } : {}),
+      partitionDay: options.day,
       alreadyLoaded: (sha256) =>
         isAlreadyLoaded(warehouse, sha256, {
           catalogCode: entry.code,
@@ -114,6 +121,7 @@ async function attemptRun(
       units.push(unit);
     }
     log.info(`attempt ${attempt}: ${units.length} unit(s) to load`);
+    const lastRunBefore = await lastRunId(warehouse);
     const summary = await ingestUnits(
       warehouse,
       catalog,
@@ -127,7 +135,7 @@ async function attemptRun(
         validatorOptions: { allowPilotCodes: pipeline.allowPilotCodes },
         thresholds: options.thresholds ?? pipeline.thresholds,
         pipeline: pipeline.name,
-        ...(options.partition ? { partitionDate: options.partition } : {}),
+        partitionDate: options.day,
         headerMap: pipeline.fieldMapping,
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onUnitStart ? { onUnitStart: options.onUnitStart } : {}),
@@ -140,7 +148,9 @@ async function attemptRun(
           ),
       },
       log,
-    );
+    ).catch(async (error: unknown) => {
+      throw await endFaultedRun(warehouse, pipeline.name, lastRunBefore, attempt, error);
+    });
     if (attempt > 1) await warehouse('runs').where({ id: summary.runId }).update({ attempts: attempt });
     return summary;
   } finally {
@@ -148,23 +158,77 @@ async function attemptRun(
   }
 }
 
-/** A run that never got to its units (transport down, bad configuration): stored with the reason. */
+async function lastRunId(warehouse: Warehouse): Promise<number> {
+  const row = await warehouse('runs').max<{ id: number | null }>('id as id').first();
+  return row?.id ?? 0;
+}
+
+/**
+ * The run an attempt started before an error ended it (an infrastructure fault thrown on by the loader):
+ * finished as failed with the error if still `running`, with the totals of the files it did load, and marked
+ * with its attempt number. Its id is
+ * put on the error, for recordFailedRun to mark the last attempt's run rather than add another.
+ */
+async function endFaultedRun(
+  warehouse: Warehouse,
+  pipeline: string,
+  lastRunBefore: number,
+  attempt: number,
+  error: unknown,
+): Promise<unknown> {
+  if (typeof error !== 'object' || error === null) return error;
+  // The pipeline lock is held: a run of this pipeline by this process since the attempt began is the attempt's.
+  const run = await warehouse('runs')
+    .where({ pipeline, host: os.hostname(), pid: process.pid })
+    .where('id', '>', lastRunBefore)
+    .orderBy('id', 'desc')
+    .first<{ id: number; status: string } | undefined>('id', 'status')
+    .catch(() => undefined);
+  if (!run) return error;
+  if (run.status === 'running') {
+    const files = await warehouse('source_files')
+      .where({ run_id: run.id })
+      .select<{ counts: OutcomeCounts }[]>('counts');
+    const counts = files.reduce((total, file) => addCounts(total, file.counts), emptyCounts());
+    await finishRun(warehouse, run.id, {
+      status: 'failed',
+      counts,
+      errorsByCode: {},
+      error: error instanceof Error ? error.message : String(error),
+    }).catch(() => undefined);
+  }
+  await warehouse('runs')
+    .where({ id: run.id })
+    .update({ attempts: attempt })
+    .catch(() => undefined);
+  return Object.assign(error, { runId: run.id });
+}
+
+/**
+ * The last attempt's failure: stored on that attempt's run, or as a run of its own when the attempt never got
+ * to its units (transport down, bad configuration), with the reason and the number of attempts.
+ */
 async function recordFailedRun(
   warehouse: Warehouse,
   pipeline: PipelineDefinition,
-  options: PipelineRunOptions,
+  options: PipelineRunOptions & { day: string },
   error: unknown,
   log: Logger,
 ): Promise<RunSummary> {
   const message = error instanceof Error ? error.message : String(error);
-  const attempts = (error as { attempts?: number }).attempts ?? 1;
+  const { attempts = 1, runId: attemptRunId } = error as { attempts?: number; runId?: number };
+  if (attemptRunId !== undefined) {
+    await warehouse('runs').where({ id: attemptRunId }).update({ attempts });
+    log.error(`run ${attemptRunId} failed after ${attempts} attempt(s): ${message}`, { runId: attemptRunId });
+    return attemptSummary(warehouse, attemptRunId);
+  }
   const runId = await startRun(
     warehouse,
     options.kind ?? 'pipeline',
     { transport: pipeline.transport.type },
     pipeline.name,
     {
-      partitionDate: options.partition,
+      partitionDate: options.day,
       thresholds: options.thresholds ?? pipeline.thresholds,
     },
   );
@@ -173,4 +237,21 @@ async function recordFailedRun(
   await warehouse('runs').where({ id: runId }).update({ attempts });
   log.error(`run ${runId} failed after ${attempts} attempt(s): ${message}`, { runId });
   return { runId, status: 'failed', counts, errorsByCode: {}, files: [] };
+}
+
+/** A failed attempt's run as stored (its loaded files are in source_files; the summary lists none). */
+async function attemptSummary(warehouse: Warehouse, runId: number): Promise<RunSummary> {
+  const run = await warehouse('runs')
+    .where({ id: runId })
+    .first<{ counts: OutcomeCounts | null; errors_by_code: Record<string, number> | null }>(
+      'counts',
+      'errors_by_code',
+    );
+  return {
+    runId,
+    status: 'failed',
+    counts: { ...emptyCounts(), ...run?.counts },
+    errorsByCode: run?.errors_by_code ?? {},
+    files: [],
+  };
 }

@@ -4,6 +4,7 @@ import { matchHeaders } from '../catalog/match-headers.ts';
 import { CopyWriter } from '../load/copy-writer.ts';
 import { mergeStaged } from '../load/merge-staged.ts';
 import { COPY_INTO_STAGE, createStageTable } from '../load/stage-table.ts';
+import { InfrastructureFault, infrastructureFault } from '../schedule/infrastructure-fault.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session.ts';
@@ -176,12 +177,19 @@ async function skippedUnit(
   };
 }
 
-/** Records why a unit could not be loaded (after its transaction rolled back) and reports it as failed. */
+/**
+ * Records why a unit could not be loaded (after its transaction rolled back) and reports it as failed. An
+ * infrastructure fault (database, network) is not the file's: it is thrown on, naming the file, and nothing
+ * is recorded against the file, so the run's attempt ends and the file loads on the next one.
+ */
 export async function failedUnit(
   warehouse: Warehouse,
   file: SourceFileRow,
   error: unknown,
 ): Promise<UnitResult> {
+  if (error instanceof InfrastructureFault) throw error;
+  const side = infrastructureFault(error);
+  if (side) throw new InfrastructureFault(side, file.unit.name, error);
   const failure = toUnitFailure(error);
   const sourceFileId = await recordFailedUnit(warehouse, file, failure);
   return {

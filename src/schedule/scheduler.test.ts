@@ -23,6 +23,7 @@ function pipeline(name: string, cron: string): PipelineDefinition {
     schedule: { cron, enabled: true },
     thresholds: DEFAULT_THRESHOLDS,
     retry: DEFAULT_RETRY,
+    partition: { offsetDays: -1 },
     allowPilotCodes: false,
   };
 }

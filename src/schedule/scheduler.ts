@@ -7,8 +7,12 @@ export const SCHEDULE_TIMEZONE = 'Asia/Shanghai';
 
 export interface SchedulerOptions {
   pipelines: PipelineDefinition[];
-  /** One run of a pipeline; `signal` aborts when the scheduler stops (finish the current unit, then return). */
-  runPipeline(pipeline: PipelineDefinition, signal: AbortSignal): Promise<void>;
+  /**
+   * One run of a pipeline; `signal` aborts when the scheduler stops (finish the current unit, then return).
+   * `scheduledAt` is the trigger's time: the run's partition day counts from it (a run triggered at 23:59:59
+   * is for the same day however long it waits for a connection).
+   */
+  runPipeline(pipeline: PipelineDefinition, signal: AbortSignal, scheduledAt: Date): Promise<void>;
   logger: Logger;
 }
 
@@ -45,9 +49,9 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     const log = logger.child({ pipeline: pipeline.name });
     const task = cron.createTask(
       expression,
-      async () => {
+      async (context) => {
         if (stopping.signal.aborted) return;
-        const run = options.runPipeline(pipeline, stopping.signal).catch((error: unknown) => {
+        const run = options.runPipeline(pipeline, stopping.signal, context.date).catch((error: unknown) => {
           log.error(`pipeline ${pipeline.name} failed: ${(error as Error).message}`);
         });
         running.add(run);

@@ -29,12 +29,12 @@ export function registerScheduleCommand(program: Command): void {
           const scheduler = startScheduler({
             pipelines: scheduled,
             logger,
-            runPipeline: async (pipeline, signal) => {
+            runPipeline: async (pipeline, signal, scheduledAt) => {
               const result = await runPipeline(
                 warehouse,
                 catalog,
                 pipeline,
-                { signal, stagingDir: stagingDir() },
+                { signal, stagingDir: stagingDir(), triggeredAt: scheduledAt },
                 logger,
               );
               if (result.status === 'ran') {

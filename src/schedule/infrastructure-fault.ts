@@ -1,0 +1,96 @@
+/**
+ * The one retry policy: which errors are infrastructure faults (the database, the network, a remote server)
+ * rather than defects of the data or the configuration. An infrastructure fault is retried with backoff and is
+ * never the file's fault: the delivery stays where it is and loads on a later attempt or run. Both the
+ * transports' retries and the pipeline runner's ask this module.
+ */
+
+/** Node's network errors (and those of the SFTP/HTTP clients built on it): the other side may be back soon. */
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENETRESET',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/**
+ * SQLSTATE classes and codes of a server in trouble, not of a bad statement: 08 connection exception,
+ * 53 insufficient resources (disk full, out of memory, too many connections), 58 system error (I/O),
+ * 57P01-57P03 shutdown / crash / cannot connect now (a restart), 40001/40P01 serialization failure and
+ * deadlock, 55P03 lock not available (lock timeout).
+ */
+const SQLSTATE_CLASSES = new Set(['08', '53', '58']);
+const SQLSTATES = new Set(['57P01', '57P02', '57P03', '40001', '40P01', '55P03']);
+
+/**
+ * node-postgres reports a connection that died under it without a SQLSTATE ("Connection terminated
+ * unexpectedly", "Client has encountered a connection error and is not queryable"); knex's pool says it timed
+ * out acquiring a connection when the server does not answer.
+ */
+const CONNECTION_MESSAGES =
+  /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|Knex: Timeout acquiring a connection)/;
+
+/** Which side failed, for messages that tell the operator where to look. */
+export type FaultSide = 'database' | 'network';
+
+/** The side an infrastructure fault came from, or undefined for any other error (data, configuration, bug). */
+export function infrastructureFault(error: unknown, seen = new Set<unknown>()): FaultSide | undefined {
+  if (typeof error !== 'object' || error === null || seen.has(error)) return undefined;
+  seen.add(error);
+  const { code, retryable, message, cause, errors } = error as {
+    code?: unknown;
+    retryable?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+  };
+  // An error that says so itself: RetryableError of the transports, InfrastructureFault of the loader.
+  if (retryable === true) return (error as { side?: FaultSide }).side ?? 'network';
+  if (typeof code === 'string') {
+    if (SQLSTATES.has(code) || (/^[0-9A-Z]{5}$/.test(code) && SQLSTATE_CLASSES.has(code.slice(0, 2))))
+      return 'database';
+    if (NETWORK_CODES.has(code)) return 'network';
+  }
+  if (typeof message === 'string' && CONNECTION_MESSAGES.test(message)) return 'database';
+  // Wrapped errors (`cause`) and Node's AggregateError of a refused dual-stack connect (`errors`).
+  for (const inner of [cause, ...(Array.isArray(errors) ? errors : [])]) {
+    const side = infrastructureFault(inner, seen);
+    if (side) return side;
+  }
+  return undefined;
+}
+
+/** Worth another try after a pause: the database, the network or a remote server failed, not the data. */
+export function isInfrastructureFault(error: unknown): boolean {
+  return infrastructureFault(error) !== undefined;
+}
+
+/**
+ * A unit stopped by an infrastructure fault: not recorded against the file, which stays where it was. The
+ * message says so, for the operator and for the run's stored error.
+ */
+export class InfrastructureFault extends Error {
+  override readonly name = 'InfrastructureFault';
+  readonly retryable = true;
+  constructor(
+    readonly side: FaultSide,
+    unitName: string,
+    override readonly cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      `the ${side === 'database' ? 'database connection' : 'network'} failed while loading ${unitName} ` +
+        `(not a fault of the file, which stays to be loaded again): ${reason}`,
+    );
+  }
+}
