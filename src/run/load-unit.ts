@@ -1,4 +1,5 @@
 import type { Encoding, Format, FormatOptions, SourceUnit } from '../../connectors/contracts.ts';
+import { RetryableError } from '../../connectors/transports/retry-with-backoff.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import { matchHeaders } from '../catalog/match-headers.ts';
 import { CopyWriter } from '../load/copy-writer.ts';
@@ -188,8 +189,12 @@ export async function failedUnit(
   error: unknown,
 ): Promise<UnitResult> {
   if (error instanceof InfrastructureFault) throw error;
-  const side = infrastructureFault(error);
-  if (side) throw new InfrastructureFault(side, file.unit.name, error);
+  if (infrastructureFault(error)) {
+    // The loader's connection is the warehouse's: a socket error here (EPIPE, ECONNRESET) is the database's.
+    // Only a transport's own error (a unit streamed from a remote server) names the network.
+    const side = error instanceof RetryableError ? 'network' : 'database';
+    throw new InfrastructureFault(side, file.unit.name, error);
+  }
   const failure = toUnitFailure(error);
   const sourceFileId = await recordFailedUnit(warehouse, file, failure);
   return {
