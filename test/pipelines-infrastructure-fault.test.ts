@@ -125,6 +125,27 @@ describe('a lost database connection is retried, never blamed on the file (real 
     expect(readdirSync(inbox).sort()).toEqual(['big.csv', 'big.csv.ok']);
   });
 
+  it('a transport outage (SFTP server unreachable) is retried by the runner too, then stored with its attempts', async () => {
+    const port = await closedPort();
+    const pipeline: PipelineDefinition = {
+      ...dropFolderPipeline('sftp-down', fx.scratch, 2),
+      transport: {
+        type: 'sftp',
+        host: '127.0.0.1',
+        port,
+        username: 'nobody',
+        hostKeySha256: `SHA256:${'A'.repeat(43)}`,
+        remoteDir: '/drop',
+        retry: { attempts: 1 },
+      },
+    };
+    const result = await runPipeline(fx.warehouse, fx.catalog, pipeline, { stagingDir: fx.scratch }, logger);
+    expect(result.status === 'ran' && result.summary.status).toBe('failed');
+    const runs = await fx.warehouse('runs').where({ pipeline: 'sftp-down' });
+    expect(runs.map((run) => [run.status, run.attempts])).toEqual([['failed', 2]]);
+    expect(runs[0].error).toMatch(/ECONNREFUSED/);
+  });
+
   it('`ingest` with a lost connection exits 1 saying the database failed, not the file', {
     timeout: 240_000,
   }, async () => {
@@ -177,10 +198,7 @@ describe('the classifier on real failures', () => {
   });
 
   it('a refused connection to a closed port is a network fault, through pg and through knex', async () => {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as net.AddressInfo;
-    await new Promise((resolve) => server.close(resolve));
+    const port = await closedPort();
     const url = `postgres://postgres@127.0.0.1:${port}/none`;
     const client = new pg.Client({ connectionString: url });
     const refused = await client.connect().catch((error: unknown) => error);
@@ -195,3 +213,12 @@ describe('the classifier on real failures', () => {
     }
   });
 });
+
+/** A loopback port nothing listens on: a connection to it is refused. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

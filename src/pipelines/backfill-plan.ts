@@ -24,7 +24,8 @@ export function daysBetween(from: string, to: string): string[] {
 
 /**
  * Which days to run: `none` runs days never run or cut short (interrupted), `failed` also redoes days whose latest run did not
- * complete, `all` redoes every day. Redoing is safe: the sha256 ledger skips content already loaded and the
+ * complete, `all` redoes every day. A day's runs are all the pipeline's runs stored with that partition day:
+ * scheduled and manual runs (by default for the day before) count as well as backfills. Redoing is safe: the sha256 ledger skips content already loaded and the
  * merge gives loaded rows `unchanged`.
  */
 export async function planBackfill(

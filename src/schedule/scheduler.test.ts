@@ -93,10 +93,12 @@ describe('the scheduler', () => {
   it('stop() asks a running pipeline to stop and waits for it', async () => {
     let sawAbort = false;
     let entered = false;
+    let scheduled: Date | undefined;
     const scheduler = startScheduler({
       pipelines: [pipeline('stops', '* * * * * *')],
       logger: createLogger({ console: false }),
-      runPipeline: async (_pipeline, signal) => {
+      runPipeline: async (_pipeline, signal, scheduledAt) => {
+        scheduled = scheduledAt;
         entered = true;
         await new Promise((resolve) => signal.addEventListener('abort', resolve));
         sawAbort = true;
@@ -105,5 +107,7 @@ describe('the scheduler', () => {
     while (!entered) await sleep(50);
     await scheduler.stop();
     expect(sawAbort).toBe(true);
+    // The run learns its trigger's time (a whole second here), from which its partition day counts.
+    expect(scheduled?.getMilliseconds()).toBe(0);
   });
 });
