@@ -81,15 +81,14 @@ describe('every pipeline run has a partition day (real PostgreSQL, real drop fol
     ]);
   });
 
-  it('a pipeline may say which day it is for: "today", or an offset in days', async () => {
-    feed('same-day', { partition: 'today' });
+  it('a pipeline may say which day it is for, as an offset in days (0: the same day)', async () => {
+    feed('same-day', { partition: { offsetDays: 0 } });
     feed('two-back', { partition: { offsetDays: -2 } });
-    feed('broken', { partition: 'tomorrow' });
+    feed('broken', { partition: { offsetDays: 1 } });
     const loaded = await loadPipelines(pipelines, TRANSPORTS);
-    expect(loaded.problems.map((problem) => [path.basename(problem.file), problem.path])).toContainEqual([
-      'broken.json',
-      '/partition',
-    ]);
+    expect(
+      loaded.problems.map((problem) => [path.basename(problem.file), problem.path, problem.message]),
+    ).toEqual([['broken.json', '/partition/offsetDays', 'must be <= 0']]);
     const byName = new Map(loaded.pipelines.map((pipeline) => [pipeline.name, pipeline]));
     expect(byName.get('feed')?.partition).toEqual({ offsetDays: -1 });
     expect(byName.get('two-back')?.partition).toEqual({ offsetDays: -2 });

@@ -5,9 +5,8 @@ import cron from 'node-cron';
 import type { TransportFactory } from '../../connectors/contracts.ts';
 import { DEFAULT_THRESHOLDS } from '../run/reject-threshold.ts';
 import {
+  DEFAULT_PARTITION,
   DEFAULT_RETRY,
-  PARTITION_NAMES,
-  type PartitionSetting,
   PIPELINE_SCHEMA,
   type PipelineDefinition,
 } from './pipeline-definition.ts';
@@ -113,7 +112,7 @@ export async function readPipeline(
   const raw = data as Omit<PipelineDefinition, 'name' | 'file' | 'thresholds' | 'retry' | 'partition'> & {
     thresholds: Partial<PipelineDefinition['thresholds']>;
     retry: Partial<PipelineDefinition['retry']>;
-    partition: PartitionSetting;
+    partition: Partial<PipelineDefinition['partition']>;
   };
   const cronExpression = raw?.schedule?.cron;
   if (typeof cronExpression === 'string' && !cron.validate(cronExpression)) {
@@ -135,7 +134,7 @@ export async function readPipeline(
       file,
       thresholds: { ...DEFAULT_THRESHOLDS, ...raw.thresholds },
       retry: { ...DEFAULT_RETRY, ...raw.retry },
-      partition: typeof raw.partition === 'string' ? PARTITION_NAMES[raw.partition] : raw.partition,
+      partition: { ...DEFAULT_PARTITION, ...raw.partition },
     },
   };
 }

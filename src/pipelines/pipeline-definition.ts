@@ -45,18 +45,13 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, backoffSeconds: 30 };
 
-/**
- * A run's partition day, counted from the day it starts in Asia/Shanghai: `offsetDays: -1` (the default,
- * written `"yesterday"`) is the day before, as a nightly run collects the previous day's data; `0` ("today").
- */
+/** A run's partition day, counted in days from the day it was triggered in Asia/Shanghai. */
 export interface PartitionRule {
+  /** -1 (the default): the day before, as a nightly run collects the previous day's data; 0: the same day. */
   offsetDays: number;
 }
 
-/** `"partition"` in a pipeline file: a name or `{"offsetDays": n}`. */
-export type PartitionSetting = 'today' | 'yesterday' | PartitionRule;
-
-export const PARTITION_NAMES = { today: { offsetDays: 0 }, yesterday: { offsetDays: -1 } } as const;
+export const DEFAULT_PARTITION: PartitionRule = { offsetDays: -1 };
 
 /** JSON Schema (draft 2020-12) of a pipeline file; the transport section is checked by its own schema. */
 export const PIPELINE_SCHEMA = {
@@ -110,16 +105,10 @@ export const PIPELINE_SCHEMA = {
       default: {},
     },
     partition: {
-      anyOf: [
-        { enum: Object.keys(PARTITION_NAMES) },
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['offsetDays'],
-          properties: { offsetDays: { type: 'integer', minimum: -366, maximum: 0 } },
-        },
-      ],
-      default: 'yesterday',
+      type: 'object',
+      additionalProperties: false,
+      properties: { offsetDays: { type: 'integer', minimum: -366, maximum: 0 } },
+      default: {},
     },
     allowPilotCodes: { type: 'boolean', default: false },
   },
