@@ -35,11 +35,14 @@ export interface PipelineSchedule {
   enabled: boolean;
 }
 
-/** Retryable failures (network, lock timeouts) are tried again after a growing pause. */
+/**
+ * A run ended by an infrastructure fault (database, network, remote server) is tried again after a growing
+ * pause; nothing else is (src/schedule/infrastructure-fault.ts).
+ */
 export interface RetryPolicy {
   /** Tries in all, the first included. */
   attempts: number;
-  /** Pause before the second try; each later pause doubles. */
+  /** Pause before the second try, jittered to between half and all of it; each later pause doubles (≤ 15 min). */
   backoffSeconds: number;
 }
 

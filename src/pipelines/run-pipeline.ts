@@ -166,8 +166,7 @@ async function lastRunId(warehouse: Warehouse): Promise<number> {
 /**
  * The run an attempt started before an error ended it (an infrastructure fault thrown on by the loader):
  * finished as failed with the error if still `running`, with the totals of the files it did load, and marked
- * with its attempt number. Its id is
- * put on the error, for recordFailedRun to mark the last attempt's run rather than add another.
+ * with its attempt number. Its id goes on the error: recordFailedRun marks that run rather than add another.
  */
 async function endFaultedRun(
   warehouse: Warehouse,
