@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Transport } from '../connectors/contracts.ts';
+import type { SourceUnit, Transport } from '../connectors/contracts.ts';
 import { dropFolderTransport } from '../connectors/transports/drop-folder.ts';
+import { localFileUnit } from '../connectors/transports/local-file.ts';
 import { sftpTransportFactory } from '../connectors/transports/sftp-transport.ts';
 import { writeZip } from '../connectors/transports/zip-fixture.test-support.ts';
 import { toCsv } from '../fixtures/generate/penalty-rows.ts';
@@ -10,7 +11,7 @@ import { createLogger } from '../src/log/logger.ts';
 import { todayInShanghai } from '../src/normalize/parse-date.ts';
 import type { PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
 import { runPipeline } from '../src/pipelines/run-pipeline.ts';
-import type { RunSummary } from '../src/run/ingest-files.ts';
+import { ingestUnits, type RunSummary } from '../src/run/ingest-files.ts';
 import { PENALTY_HEADER, penaltyRows, pollAndIngest, transportContext } from './support/penalty-delivery.ts';
 import { runCli } from './support/run-cli.ts';
 import { type SftpTestServer, sftpTransportConfig, startSftpServer } from './support/sftp-server.ts';
@@ -300,5 +301,42 @@ describe('credit-etl run with nothing to load', () => {
     });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`nothing to load in ${path.join(inbox, todayInShanghai())}`);
+  });
+});
+
+describe('a poll that breaks off mid-run', () => {
+  let fx: WarehouseFixture;
+  beforeAll(async () => {
+    fx = await openWarehouseFixture('file_drop_broken_poll');
+  });
+  afterAll(async () => fx?.close());
+
+  it('keeps the units loaded so far, ends the run failed with the reason, and passes the error on', async () => {
+    const file = path.join(fx.scratch, 'first.csv');
+    writeFileSync(file, penaltyCsv(2, 'broken-poll'));
+    async function* poll(): AsyncGenerator<SourceUnit> {
+      yield await localFileUnit(file);
+      throw new Error('connection refused');
+    }
+    const loaded: string[] = [];
+    const logger = createLogger({ console: false });
+    const request = {
+      catalog: 'xzcf',
+      providerCode: '113700000000000000',
+      level: 'province',
+      encoding: 'auto',
+    } as const;
+    await expect(
+      ingestUnits(
+        fx.warehouse,
+        fx.catalog,
+        { ...request, units: poll(), onUnitDone: async (unit) => void loaded.push(unit.name) },
+        logger,
+      ),
+    ).rejects.toThrow('connection refused');
+    expect(loaded).toEqual(['first.csv']);
+    const run = await fx.warehouse('runs').orderBy('id', 'desc').first();
+    expect(run).toMatchObject({ status: 'failed', error: 'transport: connection refused' });
+    expect(run.counts.inserted).toBe(2);
   });
 });

@@ -105,6 +105,8 @@ export async function ingestUnits(
         });
       }
     }
+    // A source may itself stop early when told to (no new download after SIGTERM).
+    if (request.signal?.aborted) stoppedEarly = true;
   } catch (error) {
     // The source broke off mid-run (a server gone): what loaded stays, the run ends failed, the caller retries.
     broken = { error };

@@ -74,6 +74,8 @@ export class FileDropTransport implements Transport {
     }
     try {
       for (const { entry, markers } of complete) {
+        // Stopping (SIGTERM): no new download starts; what is left waits for the next run.
+        if (options.signal?.aborted) break;
         // A backfill partition of an undated directory: the files received (last written) that day.
         if (!dated && options.partition && shanghaiDate(entry.mtimeMs) !== options.partition) continue;
         const file = this.port.paths.join(directory, entry.name);
@@ -93,7 +95,6 @@ export class FileDropTransport implements Transport {
         if (fresh.length === 0) {
           // The same content was loaded before (perhaps under another name): nothing to do but file it away.
           await this.finish(delivery, 'processed');
-          opened.delete(delivery);
           continue;
         }
         for (const unit of fresh) {
@@ -103,10 +104,8 @@ export class FileDropTransport implements Transport {
       }
       finished = true;
     } finally {
-      // Stopped early (SIGTERM, an error): local copies of deliveries not settled in full go; the files stay.
-      if (!finished) {
-        for (const delivery of opened) if (delivery.pending > 0) await this.forget(delivery);
-      }
+      // Left early (the run stopped, an error): local copies of unsettled deliveries go; the files stay.
+      if (!finished) for (const delivery of opened) await this.forget(delivery);
     }
   }
 
