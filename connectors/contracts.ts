@@ -41,6 +41,8 @@ export interface PollOptions {
 /** Where units come from (local drop folder, SFTP, 前置库 table, HTTP interface). */
 export interface Transport {
   readonly type: string;
+  /** Where it looks, for people: `/srv/drop/2026-11-30`, `sftp://host:22/out/2026-11-30` (partition: backfill day). */
+  describe?(partition?: string): string;
   /** Complete, not yet loaded units (a done-marker or a stable size; content never loaded before). */
   poll(options: PollOptions): AsyncIterable<SourceUnit>;
   /** After a unit was loaded or failed: move it aside (processed/, failed/), never delete. */

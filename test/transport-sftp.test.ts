@@ -3,32 +3,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceUnit } from '../connectors/contracts.ts';
 import { RetryableError, TransportError } from '../connectors/transports/retry-with-backoff.ts';
-import type { SftpTransportConfig } from '../connectors/transports/sftp-config.ts';
 import { SftpTransport, sftpTransportFactory } from '../connectors/transports/sftp-transport.ts';
 import { toCsv } from '../fixtures/generate/penalty-rows.ts';
 import { PENALTY_HEADER, penaltyRows, pollAndIngest, transportContext } from './support/penalty-delivery.ts';
-import { type SftpTestServer, startSftpServer } from './support/sftp-server.ts';
+import { type SftpTestServer, sftpTransportConfig, startSftpServer } from './support/sftp-server.ts';
 import { describeTransportContract } from './support/transport-contract.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const ENV = { SFTP_PASSWORD: 'pw-for-tests' };
-const FAST_RETRY = { attempts: 4, baseDelayMs: 20, maxDelayMs: 200 };
-
-function sftpConfig(server: SftpTestServer, remoteDir: string, overrides: Partial<SftpTransportConfig> = {}) {
-  return {
-    type: 'sftp',
-    host: '127.0.0.1',
-    port: server.port,
-    username: server.username,
-    password: { env: 'SFTP_PASSWORD' },
-    hostKeySha256: server.hostKeySha256,
-    remoteDir,
-    completeness: { marker: '.done' },
-    retry: FAST_RETRY,
-    timeoutMs: 5000,
-    ...overrides,
-  } satisfies SftpTransportConfig;
-}
 
 /** A drop: the CSV, then (unless still being written) its `.done` marker. */
 function drop(server: SftpTestServer, dir: string, name: string, rows: string[][], marker = true): string {
@@ -49,7 +31,10 @@ describeTransportContract({
     const server = await startSftpServer();
     const dir = `drop${++drops}`;
     mkdirSync(path.join(server.root, dir));
-    const transport = sftpTransportFactory.create(sftpConfig(server, `/${dir}`), transportContext(fx, ENV));
+    const transport = sftpTransportFactory.create(
+      sftpTransportConfig(server, `/${dir}`),
+      transportContext(fx, ENV),
+    );
     return {
       transport,
       deliver: async (rows) => {
@@ -87,7 +72,10 @@ describe('SFTP drops: failures', () => {
     drop(server, 'kill', 'big.csv', rows);
     server.killTransfersAfter(300_000, 1);
     const before = server.connections();
-    const transport = sftpTransportFactory.create(sftpConfig(server, '/kill'), transportContext(fx, ENV));
+    const transport = sftpTransportFactory.create(
+      sftpTransportConfig(server, '/kill'),
+      transportContext(fx, ENV),
+    );
     const { units, summary } = await pollAndIngest(fx, transport);
     await transport.close();
     expect(server.connections() - before).toBeGreaterThanOrEqual(2);
@@ -101,7 +89,7 @@ describe('SFTP drops: failures', () => {
     drop(server, 'dying', 'big.csv', penaltyRows(3000, 'dying'));
     server.killTransfersAfter(100_000, 99);
     const transport = sftpTransportFactory.create(
-      sftpConfig(server, '/dying', { retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 50 } }),
+      sftpTransportConfig(server, '/dying', { retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 50 } }),
       transportContext(fx, ENV),
     );
     await expect(pollAndIngest(fx, transport)).rejects.toThrow(RetryableError);
@@ -115,7 +103,7 @@ describe('SFTP drops: failures', () => {
     const before = server.connections();
     const wrong = `SHA256:${'A'.repeat(43)}`;
     const transport = sftpTransportFactory.create(
-      sftpConfig(server, '/kill', { hostKeySha256: wrong }),
+      sftpTransportConfig(server, '/kill', { hostKeySha256: wrong }),
       transportContext(fx, ENV),
     );
     const error = await pollAndIngest(fx, transport).catch((caught: unknown) => caught);
@@ -130,7 +118,11 @@ describe('SFTP drops: failures', () => {
     writeFileSync(keyFile, server.clientPrivateKey, { mode: 0o600 });
     drop(server, 'keyed', 'a.csv', penaltyRows(2, 'key'));
     const transport = sftpTransportFactory.create(
-      { ...sftpConfig(server, '/keyed'), password: undefined, privateKey: { fileEnv: 'SFTP_KEY_FILE' } },
+      {
+        ...sftpTransportConfig(server, '/keyed'),
+        password: undefined,
+        privateKey: { fileEnv: 'SFTP_KEY_FILE' },
+      },
       transportContext(fx, { SFTP_KEY_FILE: keyFile }),
     );
     const { summary } = await pollAndIngest(fx, transport);
@@ -141,7 +133,7 @@ describe('SFTP drops: failures', () => {
   it('never uses hostile remote names as local paths', async () => {
     drop(server, 'hostile', 'good.csv', penaltyRows(1, 'hostile'));
     server.fakeNames.push('../../escape.csv', 'bad\u0001name.csv', '/etc/passwd.csv', '.hidden.csv');
-    const transport = new SftpTransport(sftpConfig(server, '/hostile'), transportContext(fx, ENV));
+    const transport = new SftpTransport(sftpTransportConfig(server, '/hostile'), transportContext(fx, ENV));
     try {
       const { units } = await pollAndIngest(fx, transport);
       expect(units.map((unit: SourceUnit) => unit.name)).toEqual(['good.csv']);
@@ -158,7 +150,10 @@ describe('SFTP drops: failures', () => {
   it('the same content under another name is not loaded again, and is kept with the processed files', async () => {
     const rows = penaltyRows(4, 'again');
     drop(server, 'again', 'first.csv', rows);
-    const transport = sftpTransportFactory.create(sftpConfig(server, '/again'), transportContext(fx, ENV));
+    const transport = sftpTransportFactory.create(
+      sftpTransportConfig(server, '/again'),
+      transportContext(fx, ENV),
+    );
     expect((await pollAndIngest(fx, transport)).summary?.counts.inserted).toBe(4);
     drop(server, 'again', 'renamed-copy.csv', rows);
     expect((await pollAndIngest(fx, transport)).units).toEqual([]);
@@ -174,7 +169,7 @@ describe('SFTP drops: failures', () => {
     // A slow upload: the file keeps growing for as long as the poll runs.
     const writer = setInterval(() => appendFileSync(file, '\n'), 20);
     const transport = sftpTransportFactory.create(
-      sftpConfig(server, '/growing', { completeness: { stableForMs: 300 } }),
+      sftpTransportConfig(server, '/growing', { completeness: { stableForMs: 300 } }),
       transportContext(fx, ENV),
     );
     try {
@@ -188,7 +183,7 @@ describe('SFTP drops: failures', () => {
   it('with stable-size completeness, takes a file whose size did not change between two listings', async () => {
     drop(server, 'stable', 'quiet.csv', penaltyRows(2, 'stable'), false);
     const transport = sftpTransportFactory.create(
-      sftpConfig(server, '/stable', { completeness: { stableForMs: 50 } }),
+      sftpTransportConfig(server, '/stable', { completeness: { stableForMs: 50 } }),
       transportContext(fx, ENV),
     );
     expect((await pollAndIngest(fx, transport)).summary?.counts.inserted).toBe(2);

@@ -157,3 +157,24 @@ describe('drop folder partitions (backfill)', () => {
     expect(await pollPartition({}, '2026-10-02')).toEqual(['late.csv']);
   });
 });
+
+describe('drop folder files that cannot be read', () => {
+  it('a file gone before its turn becomes a unit that fails with the reason, and the others still come', async () => {
+    for (const name of ['a.csv', 'b.csv', 'c.csv']) {
+      writeFileSync(at(name), `x\n${name}\n`);
+      writeFileSync(at(`${name}.ok`), '');
+    }
+    const transport = dropFolderTransport.create({ directory: dir }, { stagingDir: dir, env: {} });
+    const units: SourceUnit[] = [];
+    for await (const unit of transport.poll({ alreadyLoaded: async () => false })) {
+      // Files are opened one at a time, as the run gets to them: b.csv vanishes while a.csv is loading.
+      if (unit.name === 'a.csv') rmSync(at('b.csv'));
+      units.push(unit);
+    }
+    expect(units.map((unit) => unit.name)).toEqual(['a.csv', 'b.csv', 'c.csv']);
+    const failure = await units[1]?.rows?.().catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'file-vanished' });
+    await transport.settle(units[1] as SourceUnit, 'failed');
+    expect(list('failed')).toEqual(['b.csv.ok']);
+  });
+});

@@ -34,6 +34,11 @@ class HttpTransport implements Transport {
     this.keys = Object.keys(config.columns);
   }
 
+  /** The interface's address (secrets travel in headers, never in the configured URL). */
+  describe(): string {
+    return this.config.url;
+  }
+
   async *poll(options: PollOptions): AsyncIterable<SourceUnit> {
     const { paging } = this.config;
     const size = paging.size ?? 500;

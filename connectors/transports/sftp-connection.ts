@@ -100,6 +100,9 @@ export class SftpConnection {
     if ((error as { code?: unknown }).code === 2 || /no such file/i.test(message)) {
       return new TransportError('remote-not-found', `${what}: ${message}`);
     }
+    if ((error as { code?: unknown }).code === 3 || /permission denied/i.test(message)) {
+      return new TransportError('remote-permission-denied', `${what}: ${message}`);
+    }
     return new RetryableError('sftp-connection', `${what}: ${message}`);
   }
 }

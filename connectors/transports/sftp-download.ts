@@ -15,20 +15,20 @@ export interface Downloaded {
 }
 
 /**
- * Streams a remote file into the staging directory under a temporary name, hashing as it goes; only a
- * download that ended cleanly with the listed size is renamed to its final name. A broken or short transfer
- * leaves nothing behind but an error, so a half file can never be picked up.
+ * Streams a remote file into `targetDir` under a temporary name, hashing as it goes; only a download that ended
+ * cleanly with the listed size is renamed to `localName`. A broken or short transfer leaves nothing behind but
+ * an error, so a half file can never be picked up.
  */
 export async function downloadToStaging(
   client: SftpClient,
   remotePath: string,
   localName: string,
   expectedSize: number,
-  stagingDir: string,
+  targetDir: string,
   stallMs: number,
 ): Promise<Downloaded> {
-  localPathFor(stagingDir, localName);
-  const temporary = path.join(stagingDir, `.partial-${randomBytes(6).toString('hex')}`);
+  const final = localPathFor(targetDir, localName);
+  const temporary = path.join(targetDir, `.partial-${randomBytes(6).toString('hex')}`);
   const hash = createHash('sha256');
   let size = 0;
   let stall: NodeJS.Timeout | undefined;
@@ -59,7 +59,6 @@ export async function downloadToStaging(
       );
     }
     const sha256 = hash.digest('hex');
-    const final = localPathFor(stagingDir, `${sha256.slice(0, 12)}-${localName}`);
     await rename(temporary, final);
     return { path: final, sha256, sizeBytes: size };
   } catch (error) {

@@ -53,6 +53,11 @@ class TableTransport implements Transport {
     this.sourceColumns = Object.keys(config.columns);
   }
 
+  /** The table and where its database is named; the URL itself holds a password and is never shown. */
+  describe(): string {
+    return `table ${this.config.table} (database from $${this.config.urlEnv})`;
+  }
+
   async *poll(options: PollOptions): AsyncIterable<SourceUnit> {
     if (!this.context.readWatermark) {
       throw new TransportError('no-watermark-store', 'table transport needs readWatermark in its context');

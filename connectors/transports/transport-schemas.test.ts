@@ -51,3 +51,26 @@ describe.each(Object.keys(TRANSPORTS))('the %s transport config schema', (type) 
     expect(validate({ ...(EXAMPLES[type] as object), password: 'plain-text' })).toBe(false);
   });
 });
+
+describe('where each transport of the documented examples looks', () => {
+  const context = {
+    stagingDir: '/tmp/unused',
+    env: { QZK_URL: 'postgres://reader:secret@db.example.gov.cn/qzk', XZCF_TOKEN: 't' },
+  };
+  const where: Record<string, string> = {
+    'drop-folder': '/srv/exchange/xzcf',
+    sftp: 'sftp://exchange.example.gov.cn:22/out/xzcf',
+    table: 'table exchange.xzcf_out (database from $QZK_URL)',
+    http: 'https://api.example.gov.cn/xzcf',
+  };
+
+  it.each(Object.keys(TRANSPORTS))('%s names it without any secret', async (type) => {
+    const { type: _type, ...config } = EXAMPLES[type] as { type: string };
+    const transport = TRANSPORTS[type]!.create(config as never, context);
+    try {
+      expect(transport.describe?.('2026-11-30')).toBe(where[type]);
+    } finally {
+      await transport.close();
+    }
+  });
+});

@@ -32,6 +32,8 @@ export interface PipelineRunOptions {
   stagingDir: string;
   onUnitStart?: IngestRequest['onUnitStart'];
   onProgress?: IngestRequest['onProgress'];
+  /** Where the transport looked (its `describe()`), once polled: `run` names it when there was nothing. */
+  onPolled?: (source: string) => void;
 }
 
 /** `locked`: another process (maybe on another machine) is running this pipeline; nothing was done. */
@@ -106,27 +108,33 @@ async function attemptRun(
     readWatermark: (source) => readWatermark(warehouse, source),
   });
   try {
-    const units: SourceUnit[] = [];
-    for await (const unit of transport.poll({
-      ...(options.partition ? { partition: options.partition } : {}),
-      partitionDay: options.day,
-      alreadyLoaded: (sha256) =>
-        isAlreadyLoaded(warehouse, sha256, {
-          catalogCode: entry.code,
-          providerCode: pipeline.provider,
-          level: pipeline.level,
-        }),
-      ...(options.signal ? { signal: options.signal } : {}),
-    })) {
-      units.push(unit);
-    }
-    log.info(`attempt ${attempt}: ${units.length} unit(s) to load`);
+    const polled = transport
+      .poll({
+        ...(options.partition ? { partition: options.partition } : {}),
+        partitionDay: options.day,
+        alreadyLoaded: (sha256) =>
+          isAlreadyLoaded(warehouse, sha256, {
+            catalogCode: entry.code,
+            providerCode: pipeline.provider,
+            level: pipeline.level,
+          }),
+        ...(options.signal ? { signal: options.signal } : {}),
+      })
+      [Symbol.asyncIterator]();
+    // The first unit is asked for before the run starts: a source that cannot be reached at all fails the
+    // attempt (retried), not a run. The others are fetched one at a time as the run gets to them.
+    const first = await polled.next();
+    const source = transport.describe?.(options.day);
+    if (source) options.onPolled?.(source);
+    log.info(
+      `attempt ${attempt}: ${first.done ? 'nothing' : 'units'} to load${source ? ` in ${source}` : ''}`,
+    );
     const lastRunBefore = await lastRunId(warehouse);
     const summary = await ingestUnits(
       warehouse,
       catalog,
       {
-        units,
+        units: resumed(first, polled),
         catalog: pipeline.catalog,
         providerCode: pipeline.provider,
         level: pipeline.level,
@@ -155,6 +163,20 @@ async function attemptRun(
     return summary;
   } finally {
     await transport.close();
+  }
+}
+
+/** The poll again from its first result: the rest is pulled only as the run asks for it. */
+async function* resumed(
+  first: IteratorResult<SourceUnit>,
+  rest: AsyncIterator<SourceUnit>,
+): AsyncGenerator<SourceUnit> {
+  if (first.done) return;
+  try {
+    yield first.value;
+    yield* { [Symbol.asyncIterator]: () => rest };
+  } finally {
+    await rest.return?.(); // a stop before the first unit still lets the poll clean up
   }
 }
 

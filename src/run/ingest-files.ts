@@ -13,7 +13,11 @@ import { finishRun, type RunKind, type RunStatus, startRun } from './run-ledger.
 import { UnitFailure } from './unit-failure.ts';
 
 export interface IngestRequest {
-  units: SourceUnit[];
+  /**
+   * The units, in order. An async iterable (a transport's poll) is consumed lazily: the next unit is asked for
+   * only once the one before has been loaded and `onUnitDone` returned, so one unit is fetched at a time.
+   */
+  units: Iterable<SourceUnit> | AsyncIterable<SourceUnit>;
   /** Catalog entry code or Chinese title. */
   catalog: string;
   providerCode: string;
@@ -61,39 +65,51 @@ export async function ingestUnits(
       provider: request.providerCode,
       level: request.level,
       encoding: request.encoding,
-      files: request.units.map((unit) => unit.name),
+      ...(Array.isArray(request.units) ? { files: request.units.map((unit: SourceUnit) => unit.name) } : {}),
     },
     request.pipeline,
     { partitionDate: request.partitionDate, thresholds: request.thresholds },
   );
   const log = logger.child({ runId });
-  log.info(`run ${runId} started: ${request.units.length} file(s), catalog ${request.catalog}`);
+  log.info(`run ${runId} started: catalog ${request.catalog}`);
   const files: UnitResult[] = [];
-  for (const unit of request.units) {
-    if (request.signal?.aborted) break;
-    request.onUnitStart?.(unit);
-    const result = await loadOne(warehouse, catalog, request, runId, unit);
-    files.push(result);
-    await request.onUnitDone?.(unit, result);
-    if (result.status === 'skipped') {
-      log.info(
-        `file ${unit.name} skipped: same content as source file ${result.sameContentAs?.sourceFileId}`,
-        {
+  let stoppedEarly = false;
+  let broken: { error: unknown } | undefined;
+  try {
+    for await (const unit of request.units) {
+      if (request.signal?.aborted) {
+        stoppedEarly = true;
+        break;
+      }
+      request.onUnitStart?.(unit);
+      const result = await loadOne(warehouse, catalog, request, runId, unit);
+      files.push(result);
+      await request.onUnitDone?.(unit, result);
+      if (result.status === 'skipped') {
+        log.info(
+          `file ${unit.name} skipped: same content as source file ${result.sameContentAs?.sourceFileId}`,
+          {
+            sourceFileId: result.sourceFileId,
+          },
+        );
+      } else if (result.status === 'loaded') {
+        log.info(`file ${unit.name} loaded`, {
           sourceFileId: result.sourceFileId,
-        },
-      );
-    } else if (result.status === 'loaded') {
-      log.info(`file ${unit.name} loaded`, {
-        sourceFileId: result.sourceFileId,
-        counts: result.counts,
-        stageMs: result.stageMs,
-      });
-    } else {
-      log.error(`file ${unit.name} failed: ${result.error?.message}`, {
-        sourceFileId: result.sourceFileId,
-        code: result.error?.code,
-      });
+          counts: result.counts,
+          stageMs: result.stageMs,
+        });
+      } else {
+        log.error(`file ${unit.name} failed: ${result.error?.message}`, {
+          sourceFileId: result.sourceFileId,
+          code: result.error?.code,
+        });
+      }
     }
+    // A source may itself stop early when told to (no new download after SIGTERM).
+    if (request.signal?.aborted) stoppedEarly = true;
+  } catch (error) {
+    // The source broke off mid-run (a server gone): what loaded stays, the run ends failed, the caller retries.
+    broken = { error };
   }
   const counts = files.reduce((total, file) => addCounts(total, file.counts), emptyCounts());
   const errorsByCode: Record<string, number> = {};
@@ -102,10 +118,14 @@ export async function ingestUnits(
       errorsByCode[code] = (errorsByCode[code] ?? 0) + count;
   }
   const failed = files.filter((file) => file.status === 'failed' || file.status === 'failed-threshold');
-  const status = runStatus(files, files.length < request.units.length);
-  const error = failed.map((file) => `${file.name}: ${file.error?.message}`).join('\n') || undefined;
+  const status = broken ? 'failed' : runStatus(files, stoppedEarly);
+  const reasons = failed.map((file) => `${file.name}: ${file.error?.message}`);
+  if (broken)
+    reasons.push(`transport: ${broken.error instanceof Error ? broken.error.message : String(broken.error)}`);
+  const error = reasons.join('\n') || undefined;
   await finishRun(warehouse, runId, { status, counts, errorsByCode, ...(error ? { error } : {}) });
   log.info(`run ${runId} ${status}`, { counts });
+  if (broken) throw broken.error;
   return { runId, status, counts, errorsByCode, files };
 }
 

@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import ssh2 from 'ssh2';
+import type { SftpTransportConfig } from '../../connectors/transports/sftp-config.ts';
 
 const { Server, utils } = ssh2;
 const { OPEN_MODE, STATUS_CODE } = utils.sftp;
@@ -24,6 +25,8 @@ export interface SftpTestServer {
   killTransfersAfter(bytes: number, times?: number): void;
   /** Extra names READDIR reports besides the real files (a hostile server's listing). */
   fakeNames: string[];
+  /** File names whose OPEN is refused with "permission denied" (listed, but not readable). */
+  deniedNames: string[];
   /** Connections accepted so far. */
   connections(): number;
   close(): Promise<void>;
@@ -138,6 +141,8 @@ export async function startSftpServer(): Promise<SftpTestServer> {
       );
     });
     sftp.on('OPEN', (id, remote, flags) => {
+      if (server.deniedNames.includes(path.posix.basename(remote)))
+        return sftp.status(id, STATUS_CODE.PERMISSION_DENIED);
       const mode = flags & OPEN_MODE.WRITE ? (flags & OPEN_MODE.APPEND ? 'a' : 'w') : 'r';
       fs.open(local(remote), mode).then(
         (file) => sftp.handle(id, newHandle({ file })),
@@ -239,6 +244,7 @@ export async function startSftpServer(): Promise<SftpTestServer> {
       kill = { after: bytes, times };
     },
     fakeNames: [],
+    deniedNames: [],
     connections: () => accepted,
     async close() {
       for (const socket of sockets) socket.destroy();
@@ -247,4 +253,25 @@ export async function startSftpServer(): Promise<SftpTestServer> {
     },
   };
   return server;
+}
+
+/** The `sftp` section of a pipeline over this server: password from `SFTP_PASSWORD`, `.done` markers, fast retries. */
+export function sftpTransportConfig(
+  server: SftpTestServer,
+  remoteDir: string,
+  overrides: Partial<SftpTransportConfig> = {},
+): SftpTransportConfig {
+  return {
+    type: 'sftp',
+    host: '127.0.0.1',
+    port: server.port,
+    username: server.username,
+    password: { env: 'SFTP_PASSWORD' },
+    hostKeySha256: server.hostKeySha256,
+    remoteDir,
+    completeness: { marker: '.done' },
+    retry: { attempts: 4, baseDelayMs: 20, maxDelayMs: 200 },
+    timeoutMs: 5000,
+    ...overrides,
+  };
 }

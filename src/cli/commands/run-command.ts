@@ -26,12 +26,24 @@ export function runPipelineNow(
   options: RunFlags,
   transports: TransportRegistry = TRANSPORTS,
 ): Promise<number> {
+  let source: string | undefined;
   return withPipelineCommand(
     name,
     options,
     {
       load: ({ warehouse, catalog, pipeline, runOptions, logger }) =>
-        runPipeline(warehouse, catalog, pipeline, runOptions, logger),
+        runPipeline(
+          warehouse,
+          catalog,
+          pipeline,
+          {
+            ...runOptions,
+            onPolled: (where) => {
+              source = where;
+            },
+          },
+          logger,
+        ),
       async report({ config, warehouse, catalog, stopped }, result) {
         if (result.status === 'locked') {
           console.error(`pipeline ${name} is running in another process: nothing done`);
@@ -39,6 +51,9 @@ export function runPipelineNow(
         }
         const { summary } = result;
         await printRun(warehouse, catalog, config.reportDir, summary, Boolean(options.json));
+        // An empty run is often a wrong folder or day: say where the transport looked.
+        if (summary.files.length === 0 && summary.status === 'completed' && source && !options.json)
+          console.log(`nothing to load in ${source}`);
         // Stopped by SIGTERM/SIGINT after a whole unit: a clean stop, the rest loads next time.
         if (stopped() && summary.status === 'interrupted') return EXIT.ok;
         return exitCodeForRun(summary.status);
