@@ -8,7 +8,7 @@ import { sftpTransportFactory } from '../connectors/transports/sftp-transport.ts
 import { writeZip } from '../connectors/transports/zip-fixture.test-support.ts';
 import { toCsv } from '../fixtures/generate/penalty-rows.ts';
 import { createLogger } from '../src/log/logger.ts';
-import { todayInShanghai } from '../src/normalize/parse-date.ts';
+import { partitionDay } from '../src/pipelines/partition-day.ts';
 import { DEFAULT_PARTITION, type PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
 import { runPipeline } from '../src/pipelines/run-pipeline.ts';
 import { ingestUnits, type RunSummary } from '../src/run/ingest-files.ts';
@@ -301,7 +301,9 @@ describe('credit-etl run with nothing to load', () => {
       CREDIT_ETL_STAGING_DIR: path.join(fx.scratch, 'staging'),
     });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`nothing to load in ${path.join(inbox, todayInShanghai())}`);
+    // A plain run's partition day is yesterday in Shanghai by default.
+    const day = partitionDay(DEFAULT_PARTITION, new Date());
+    expect(result.stdout).toContain(`nothing to load in ${path.join(inbox, day)}`);
   });
 });
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { TransportFactory } from '../contracts.ts';
-import { FileDropTransport } from './file-drop/file-drop-transport.ts';
+import { DELIVERY_GLOB, FileDropTransport } from './file-drop/file-drop-transport.ts';
 import { LocalDropPort } from './file-drop/local-drop-port.ts';
 
 /** The `transport` section of a pipeline that watches a local drop folder. */
@@ -23,7 +23,7 @@ export interface DropFolderConfig {
 }
 
 const DEFAULTS = {
-  glob: '*.{csv,txt,tsv,xlsx,zip,gz}',
+  glob: DELIVERY_GLOB,
   markerSuffixes: ['.ok', '.done'],
   stableSizeMs: 2000,
   processedDir: 'processed',

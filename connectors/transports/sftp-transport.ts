@@ -1,5 +1,5 @@
 import type { TransportContext, TransportFactory } from '../contracts.ts';
-import { type FileDropSettings, FileDropTransport } from './file-drop/file-drop-transport.ts';
+import { DELIVERY_GLOB, type FileDropSettings, FileDropTransport } from './file-drop/file-drop-transport.ts';
 import { SftpDropPort } from './file-drop/sftp-drop-port.ts';
 import { SFTP_CONFIG_SCHEMA, type SftpTransportConfig } from './sftp-config.ts';
 
@@ -21,7 +21,7 @@ function sftpSettings(config: SftpTransportConfig): FileDropSettings {
   const completeness = config.completeness ?? { stableForMs: 10_000 };
   return {
     directory: config.remoteDir,
-    glob: config.glob ?? '*.csv',
+    glob: config.glob ?? DELIVERY_GLOB,
     markerSuffixes: 'marker' in completeness ? [completeness.marker] : [],
     stableMs: 'stableForMs' in completeness ? completeness.stableForMs : 0,
     processedDir: config.processedDir ?? 'processed',

@@ -25,6 +25,9 @@ export interface FileDropSettings {
 }
 
 /** In a directory, stands for the run's partition day (by default yesterday for scheduled runs), e.g. `/drop/xzcf/{date}`. */
+/** Every file a provider may deliver, on every adapter: the formats, and the archives that hold them. */
+export const DELIVERY_GLOB = '*.{csv,txt,tsv,xlsx,zip,gz}';
+
 const DATE_PLACEHOLDER = '{date}';
 
 /** One complete delivery file and the units it gave (several for a zip). */
