@@ -1,5 +1,6 @@
 import type { RunSummary } from '../run/ingest-files.ts';
 import { COUNT_COLUMNS, type OutcomeCounts } from '../run/outcome-counts.ts';
+import { pendingTimelinessWarning } from '../run/timeliness.ts';
 import { formatTable } from './format-table.ts';
 
 /** The `--json` summary: a stable shape for scripts. */
@@ -20,6 +21,13 @@ export function summaryJson(summary: RunSummary, reportPath?: string): object {
       ...(file.threshold ? { threshold: file.threshold } : {}),
     })),
     ...(reportPath ? { rejectionReport: reportPath } : {}),
+    ...(summary.counts.pending > 0
+      ? {
+          warnings: [
+            { code: 'timeliness-pending', message: pendingTimelinessWarning(summary.counts.pending) },
+          ],
+        }
+      : {}),
   };
 }
 
@@ -39,5 +47,6 @@ export function summaryText(summary: RunSummary, reportPath?: string): string {
   if (codes.length > 0)
     lines.push(`rejections by error code: ${codes.map(([code, n]) => `${code} ${n}`).join(', ')}`);
   if (reportPath) lines.push(`rejection report: ${reportPath}`);
+  if (summary.counts.pending > 0) lines.push(`⚠ ${pendingTimelinessWarning(summary.counts.pending)}`);
   return lines.join('\n');
 }
