@@ -11,8 +11,7 @@ export function dateOption(flag: string, text: string): string {
   return text;
 }
 
-const INSTANT =
-  /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,3})?)?)?(Z|z|[+-]\d{2}:?\d{2})?$/;
+const INSTANT = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|z|[+-]\d{2}:?\d{2})?$/;
 
 /**
  * A date or date-time option: `2026-11-20`, `2026-11-20T14:30`, `2026-11-20 14:30:05`, with an optional zone
