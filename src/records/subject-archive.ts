@@ -140,7 +140,7 @@ function archiveRecord(row: CurrentRow, lineage: FactRow[], entry: CatalogEntry 
     level: row.level,
     updatedAt: row.updatedAt,
     lineage: counts,
-    late: first?.late ?? false,
+    late: first ? first.late : false,
     conflictPending: pendingDisagreements(lineage, row, precedence).length,
     data: maskRow(entry, row.data),
   };

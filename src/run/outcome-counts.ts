@@ -12,7 +12,7 @@ export type OutcomeCounts = { read: number; late: number; pending: number; warne
 >;
 
 /** The count columns of every summary table, in order. */
-export const COUNT_COLUMNS = ['read', ...OUTCOMES, 'late', 'warned'] as const;
+export const COUNT_COLUMNS = ['read', ...OUTCOMES, 'late', 'pending', 'warned'] as const;
 
 export function emptyCounts(): OutcomeCounts {
   return {
