@@ -5,6 +5,7 @@ import * as pipelines from './004-pipelines.ts';
 import * as notices from './005-notices.ts';
 import * as watermarks from './006-watermarks.ts';
 import * as bulkIntegrity from './007-bulk-integrity.ts';
+import * as pendingTimeliness from './008-pending-timeliness.ts';
 import * as sameContent from './009-same-content.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
@@ -15,5 +16,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['005-notices', notices],
   ['006-watermarks', watermarks],
   ['007-bulk-integrity', bulkIntegrity],
+  ['008-pending-timeliness', pendingTimeliness],
   ['009-same-content', sameContent],
 ];

@@ -68,19 +68,16 @@ describe('timeliness flag and working days stored per delivered row', () => {
     expect(rowsOfRun.every((row) => row.received_at instanceof Date)).toBe(true);
   });
 
-  it('a unit received in 2027 (no calendar data yet) fails explicitly with calendar-missing', async () => {
+  it('a unit received in 2027 (no calendar data yet) loads with its timeliness pending, never guessed', async () => {
     const summary = await fx.ingest([writeRows(fx.scratch, 'next-year.csv', [decided(5, '2026-11-20')])], {
       receivedAt: at('2027-01-05'),
     });
-    expect(summary.status).toBe('failed');
-    expect(summary.files[0]?.error?.code).toBe('calendar-missing');
-    expect(summary.files[0]?.error?.message).toContain('holiday-overrides.json');
-    expect(summary.counts.read).toBe(0);
-    const file = await fx.warehouse('source_files').where({ id: summary.files[0]?.sourceFileId }).first();
-    expect(file).toMatchObject({ status: 'failed', error_code: 'calendar-missing' });
+    expect(summary.status).toBe('completed');
+    expect(summary.counts).toMatchObject({ read: 1, inserted: 1, late: 0, pending: 1 });
+    expect(await lineage(summary.runId)).toMatchObject([{ late: null, working_days: null }]);
   });
 
-  it('a table row stamped in 2027 fails its unit the same way, even when the unit itself is dated 2026', async () => {
+  it('a table row stamped in 2027 is pending the same way, even when the unit itself is dated 2026', async () => {
     const cells = PENALTY_HEADER.map((header) => decided(5, '2026-11-02')[header] ?? '');
     const unit: SourceUnit = {
       name: 'xzcf_exchange@batch-1',
@@ -107,7 +104,7 @@ describe('timeliness flag and working days stored per delivered row', () => {
       },
       logger,
     );
-    expect(summary.files[0]?.error?.code).toBe('calendar-missing');
-    expect(await fx.warehouse('records').where('business_key', 'like', '%〔2026〕6号%')).toEqual([]);
+    expect(summary.counts).toMatchObject({ read: 1, pending: 1 });
+    expect(await lineage(summary.runId)).toMatchObject([{ late: null, working_days: null }]);
   });
 });

@@ -60,11 +60,11 @@ describe('a 2,000-row penalty workbook as people fill it in', () => {
     );
   });
 
-  it('a workbook whose unit fails after it was opened (no calendar for 2027) leaves no temporary copy', async () => {
+  it('a workbook whose unit fails after it was opened (the title row taken as header) leaves no temporary copy', async () => {
     // exceljs names its temporary files tmp-<pid>-…; each test file runs in a process of its own.
     const left = () => readdirSync(os.tmpdir()).filter((name) => name.startsWith(`tmp-${process.pid}-`));
-    const summary = await ingestDelivery(fx, await unitsForFile(file, new Date('2027-01-05T10:00:00+08:00')));
-    expect(summary.files[0]?.error?.code).toBe('calendar-missing');
+    const summary = await ingestDelivery(fx, await unitsForFile(file, RECEIVED), { headerRow: 1 });
+    expect(summary.files[0]?.error?.code).toBe('unknown-columns');
     await vi.waitFor(() => expect(left()).toEqual([]));
   });
 });

@@ -1,18 +1,22 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { HolidayYears } from './holidays-file.ts';
 import {
   addWorkingDays,
   CalendarDataError,
   CalendarMissingError,
   calendarYears,
   createCalendar,
-  type HolidayOverrides,
   isWorkingDay,
   workingDaysBetween,
 } from './working-days.ts';
 
-/** Made-up 2027 data for the override mechanism; not the official notice. */
-const test2027: HolidayOverrides = {
+const configured = JSON.parse(readFileSync('config/holidays.json', 'utf8')) as HolidayYears;
+
+/** Made-up 2027 data added to the configured years; not the official notice. */
+const test2027: HolidayYears = {
   years: {
+    ...configured.years,
     '2027': {
       source: 'test fixture, not the official notice',
       holidays: ['2027-01-01', '2027-01-02', '2027-01-03', '2027-02-05', '2027-02-08', '2027-02-09'],
@@ -106,7 +110,7 @@ describe('counting rules', () => {
 });
 
 describe('years without data', () => {
-  it('covers 2004–2026 from the package', () => {
+  it('covers 2004–2026 from config/holidays.json', () => {
     expect(calendarYears()).toEqual({ from: 2004, to: 2026 });
   });
 
@@ -121,7 +125,7 @@ describe('years without data', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(CalendarMissingError);
       expect((error as CalendarMissingError).year).toBe(2027);
-      expect((error as Error).message).toContain('src/calendar/holiday-overrides.json');
+      expect((error as Error).message).toContain('config/holidays.json');
       expect((error as Error).message).toContain('缺少 2027 年');
     }
   });
@@ -131,10 +135,10 @@ describe('years without data', () => {
   });
 });
 
-describe('override years', () => {
+describe('years added to the file', () => {
   const calendar = createCalendar(test2027);
 
-  it('adds a year the package lacks', () => {
+  it('adds a year', () => {
     expect(calendar.calendarYears()).toEqual({ from: 2004, to: 2027 });
     expect(calendar.isWorkingDay('2027-02-05')).toBe(false);
     expect(calendar.isWorkingDay('2027-02-06')).toBe(true);
@@ -144,7 +148,7 @@ describe('override years', () => {
     expect(() => calendar.isWorkingDay('2028-01-03')).toThrow(CalendarMissingError);
   });
 
-  it('replaces a year the package has', () => {
+  it('counts a year exactly as the file lists it', () => {
     const corrected = createCalendar({
       years: { '2026': { source: 'test', holidays: ['2026-03-10'], workdays: [] } },
     });
@@ -153,17 +157,24 @@ describe('override years', () => {
     expect(isWorkingDay('2026-02-16')).toBe(false);
   });
 
-  it('rejects override data that would count wrongly', () => {
+  it('rejects data that would count wrongly, naming the entry', () => {
     const year = (holidays: string[], workdays: string[], source = 'test') => ({
       years: { '2027': { source, holidays, workdays } },
     });
     expect(() => createCalendar(year(['2027-13-01'], []))).toThrow(CalendarDataError);
-    expect(() => createCalendar(year(['2028-01-01'], []))).toThrow(/not a date in 2027/);
+    expect(() => createCalendar(year(['2028-01-01'], []))).toThrow(
+      /years\.2027\.holidays\[0\]: "2028-01-01" is not a real date in 2027/,
+    );
     expect(() => createCalendar(year(['2027-02-06'], ['2027-02-06']))).toThrow(/both/);
     expect(() => createCalendar(year([], ['2027-02-08']))).toThrow(/weekday/);
     expect(() => createCalendar(year([], [], ' '))).toThrow(/source/);
     expect(() =>
-      createCalendar({ years: { '2028': { source: 'test', holidays: [], workdays: [] } } }),
+      createCalendar({
+        years: {
+          '2026': { source: 'test', holidays: [], workdays: [] },
+          '2028': { source: 'test', holidays: [], workdays: [] },
+        },
+      }),
     ).toThrow(/2027 is missing/);
   });
 });

@@ -1,42 +1,30 @@
-import packageData from 'chinese-days/dist/chinese-days.json' with { type: 'json' };
-import overrideFile from './holiday-overrides.json' with { type: 'json' };
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CalendarDataError,
+  type HolidaysData,
+  type HolidayYears,
+  holidaysData,
+  holidaysFilePath,
+  readHolidaysFile,
+} from './holidays-file.ts';
 
-/** Where operators add the State Council holiday notice for a year the package lacks (format: README.md here). */
-export const HOLIDAY_OVERRIDE_FILE = 'src/calendar/holiday-overrides.json';
-
-/** One year of the State Council notice (国务院办公厅关于部分节假日安排的通知). */
-export interface YearOverride {
-  /** Where the dates come from: the notice's title and number, or its URL. */
-  source: string;
-  /** Days off (放假), weekends inside a holiday break included. */
-  holidays: string[];
-  /** Weekend days worked in exchange (调休上班). */
-  workdays: string[];
-}
-
-/** The override file: a year listed here replaces the package's data for that whole year. */
-export interface HolidayOverrides {
-  years: Record<string, YearOverride>;
-}
+export { CalendarDataError };
 
 export class CalendarMissingError extends Error {
   override readonly name = 'CalendarMissingError';
   constructor(
     readonly year: number,
     known: { from: number; to: number },
+    file: string,
   ) {
     super(
       `no working-day calendar for ${year} (calendar data covers ${known.from}–${known.to}): add the State Council ` +
-        `holiday notice for ${year} (holidays and adjusted workdays) to ${HOLIDAY_OVERRIDE_FILE}, format in ` +
-        `src/calendar/README.md / 缺少 ${year} 年的工作日日历（现有 ${known.from}–${known.to} 年）：请将国务院办公厅 ` +
-        `${year} 年部分节假日安排通知中的放假日期和调休上班日期补充到 ${HOLIDAY_OVERRIDE_FILE}`,
+        `holiday notice for ${year} (holidays and adjusted workdays) to ${file}, format in src/calendar/README.md, ` +
+        `then run \`credit-etl calendar recompute\` / 缺少 ${year} 年的工作日日历（现有 ${known.from}–${known.to} 年）：` +
+        `请将国务院办公厅 ${year} 年部分节假日安排通知中的放假日期和调休上班日期补充到 ${file}`,
     );
   }
-}
-
-/** The override data itself is wrong: a configuration error, fixed by editing the file. */
-export class CalendarDataError extends Error {
-  override readonly name = 'CalendarDataError';
 }
 
 export interface WorkingDayCalendar {
@@ -46,6 +34,18 @@ export interface WorkingDayCalendar {
   /** The date `n` (≥ 0) working days after `from`; `from` itself when n = 0. */
   addWorkingDays(from: string, n: number): string;
   calendarYears(): { from: number; to: number };
+  /** Whether the calendar has the State Council notice for `year`. */
+  covers(year: number): boolean;
+  /** Where the data came from and which version of it (recompute log, `calendar show`). */
+  readonly data: HolidaysData;
+}
+
+export interface CalendarOptions {
+  /**
+   * `weekdays`: a year without data counts Monday–Friday as working days. Only for results that are labelled
+   * provisional and recomputed later (review-notice deadlines); never for timeliness.
+   */
+  missingYears?: 'throw' | 'weekdays';
 }
 
 interface DayLists {
@@ -71,42 +71,16 @@ interface DayRef {
 const MS_PER_DAY = 86_400_000;
 const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/**
- * The package's years, read from its published JSON rather than through its functions: those answer Mon–Fri
- * for any date outside their data, and the JSON's keys tell which years it really has.
- */
-const PACKAGE_YEARS: ReadonlyMap<number, DayLists> = (() => {
-  const byYear = new Map<number, { holidays: string[]; workdays: string[] }>();
-  const add = (dates: Record<string, string>, kind: 'holidays' | 'workdays') => {
-    for (const date of Object.keys(dates)) {
-      const year = Number(date.slice(0, 4));
-      let lists = byYear.get(year);
-      if (!lists) {
-        lists = { holidays: [], workdays: [] };
-        byYear.set(year, lists);
-      }
-      lists[kind].push(date);
-    }
-  };
-  const data = packageData as { holidays: Record<string, string>; workdays: Record<string, string> };
-  add(data.holidays, 'holidays');
-  add(data.workdays, 'workdays');
-  return byYear;
-})();
-
-export function createCalendar(overrides: HolidayOverrides = { years: {} }): WorkingDayCalendar {
-  const sources = new Map<number, DayLists>(PACKAGE_YEARS);
-  for (const [year, lists] of readOverrides(overrides)) sources.set(year, lists);
+/** A calendar over validated data (readHolidaysFile / holidaysData), or over plain years for tests. */
+export function createCalendar(
+  source: HolidaysData | HolidayYears,
+  options: CalendarOptions = {},
+): WorkingDayCalendar {
+  const data = 'version' in source ? source : holidaysData(source);
+  const sources: ReadonlyMap<number, DayLists> = data.years;
   const years = [...sources.keys()].sort((a, b) => a - b);
   const span = { from: years[0] ?? 0, to: years.at(-1) ?? -1 };
-  for (let i = 1; i < years.length; i++) {
-    const previous = years[i - 1]!;
-    if (years[i] !== previous + 1) {
-      throw new CalendarDataError(
-        `${HOLIDAY_OVERRIDE_FILE}: calendar years must be contiguous, ${previous + 1} is missing before ${years[i]}`,
-      );
-    }
-  }
+  const weekdaysOnly: DayLists = { holidays: [], workdays: [] };
 
   const tables = new Map<number, YearTable>();
   // Bounded: only dates in covered years are remembered (a few thousand at most).
@@ -115,8 +89,9 @@ export function createCalendar(overrides: HolidayOverrides = { years: {} }): Wor
   function tableFor(year: number): YearTable {
     let table = tables.get(year);
     if (!table) {
-      const lists = sources.get(year);
-      if (!lists) throw new CalendarMissingError(year, span);
+      let lists = sources.get(year);
+      if (!lists && options.missingYears === 'weekdays') lists = weekdaysOnly;
+      if (!lists) throw new CalendarMissingError(year, span, data.file);
       table = buildYear(year, lists);
       tables.set(year, table);
     }
@@ -188,15 +163,36 @@ export function createCalendar(overrides: HolidayOverrides = { years: {} }): Wor
     calendarYears() {
       return { ...span };
     },
+
+    covers(year) {
+      return sources.has(year);
+    },
+
+    data,
   };
 }
 
-let defaultCalendar: WorkingDayCalendar | undefined;
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The package's data plus the override file, built on first use. */
+let processCalendar: WorkingDayCalendar | undefined;
+
+/**
+ * The calendar of this process: the one installed at command start (useCalendar, from the validated
+ * configuration), else the holidays file named by the environment, read on first use.
+ */
 export function calendar(): WorkingDayCalendar {
-  defaultCalendar ??= createCalendar(overrideFile as HolidayOverrides);
-  return defaultCalendar;
+  processCalendar ??= createCalendar(readHolidaysFile(holidaysFilePath(process.env, PROJECT_ROOT)));
+  return processCalendar;
+}
+
+/** Installs the calendar the engine counts with (command start; tests that add a year). */
+export function useCalendar(next: WorkingDayCalendar): void {
+  processCalendar = next;
+}
+
+/** Reads and validates the holidays file named by `env` (default config/holidays.json). */
+export function loadCalendar(env: NodeJS.ProcessEnv = process.env): WorkingDayCalendar {
+  return createCalendar(readHolidaysFile(holidaysFilePath(env, PROJECT_ROOT)));
 }
 
 export function isWorkingDay(date: string): boolean {
@@ -213,46 +209,6 @@ export function addWorkingDays(from: string, n: number): string {
 
 export function calendarYears(): { from: number; to: number } {
   return calendar().calendarYears();
-}
-
-function readOverrides(overrides: HolidayOverrides): Map<number, DayLists> {
-  const result = new Map<number, DayLists>();
-  const fail = (message: string): never => {
-    throw new CalendarDataError(`${HOLIDAY_OVERRIDE_FILE}: ${message} (format: src/calendar/README.md)`);
-  };
-  const years: unknown = overrides?.years;
-  if (typeof years !== 'object' || years === null || Array.isArray(years))
-    return fail('"years" must be an object');
-  for (const [key, value] of Object.entries(years as Record<string, unknown>)) {
-    if (!/^\d{4}$/.test(key)) fail(`year key "${key}" must be four digits`);
-    const year = Number(key);
-    const entry = (typeof value === 'object' && value !== null ? value : {}) as Partial<
-      Record<string, unknown>
-    >;
-    if (typeof entry.source !== 'string' || entry.source.trim() === '') {
-      fail(`${key}: "source" must name the notice the dates come from`);
-    }
-    const dates = (field: 'holidays' | 'workdays'): string[] => {
-      const list = entry[field];
-      if (!Array.isArray(list)) return fail(`${key}: "${field}" must be a list of YYYY-MM-DD dates`);
-      for (const date of list) {
-        if (typeof date !== 'string' || !isValidDate(date) || !date.startsWith(`${key}-`)) {
-          fail(`${key}: "${field}" holds ${JSON.stringify(date)}, not a date in ${key}`);
-        }
-      }
-      return list as string[];
-    };
-    const holidays = dates('holidays');
-    const workdays = dates('workdays');
-    const off = new Set(holidays);
-    for (const date of workdays) {
-      if (off.has(date)) fail(`${key}: ${date} is listed both as a holiday and as a workday`);
-      if (!isWeekend(parseDate(date)))
-        fail(`${key}: workday ${date} is a weekday already; list only 调休 weekend days`);
-    }
-    result.set(year, { holidays, workdays });
-  }
-  return result;
 }
 
 function buildYear(year: number, lists: DayLists): YearTable {
@@ -280,15 +236,6 @@ function parseDate(date: string): number {
   throw new RangeError(
     `invalid date ${JSON.stringify(date)}: expected YYYY-MM-DD / 日期无效，应为 YYYY-MM-DD`,
   );
-}
-
-function isValidDate(date: string): boolean {
-  try {
-    parseDate(date);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function formatDate(day: number): string {

@@ -1,3 +1,4 @@
+import { useCalendar } from '../calendar/working-days.ts';
 import { type Config, loadConfig } from '../config/config.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 
@@ -12,6 +13,7 @@ let context: CommandContext | undefined;
 export function commandContext(): CommandContext {
   if (!context) {
     const config = loadConfig();
+    useCalendar(config.calendar);
     context = {
       config,
       logger: createLogger({ logFile: config.logFile, level: config.logLevel, console: true }),

@@ -1,5 +1,6 @@
 import type { RunSummary } from '../run/ingest-files.ts';
 import { COUNT_COLUMNS, type OutcomeCounts } from '../run/outcome-counts.ts';
+import { pendingTimelinessWarning } from '../run/timeliness.ts';
 import { formatTable } from './format-table.ts';
 
 /** The `--json` summary: a stable shape for scripts. */
@@ -21,6 +22,13 @@ export function summaryJson(summary: RunSummary, reportPath?: string): object {
       ...(file.sameContentAs ? { sameContentAs: file.sameContentAs } : {}),
     })),
     ...(reportPath ? { rejectionReport: reportPath } : {}),
+    ...(summary.counts.pending > 0
+      ? {
+          warnings: [
+            { code: 'timeliness-pending', message: pendingTimelinessWarning(summary.counts.pending) },
+          ],
+        }
+      : {}),
   };
 }
 
@@ -52,5 +60,6 @@ export function summaryText(summary: RunSummary, reportPath?: string): string {
   if (codes.length > 0)
     lines.push(`rejections by error code: ${codes.map(([code, n]) => `${code} ${n}`).join(', ')}`);
   if (reportPath) lines.push(`rejection report: ${reportPath}`);
+  if (summary.counts.pending > 0) lines.push(`⚠ ${pendingTimelinessWarning(summary.counts.pending)}`);
   return lines.join('\n');
 }

@@ -1,8 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { CatalogError } from '../catalog/load-catalog.ts';
-import { ConfigError } from '../config/config.ts';
+import { ConfigError, loadConfig } from '../config/config.ts';
 import { maskPersonalData } from '../log/mask-personal-data.ts';
 import { registerBackfillCommand } from './commands/backfill-command.ts';
+import { registerCalendarCommand } from './commands/calendar-command.ts';
 import { registerCatalogCommand } from './commands/catalog-command.ts';
 import { registerDbCommand } from './commands/db-command.ts';
 import { registerDemoCommand } from './commands/demo-command.ts';
@@ -19,7 +20,9 @@ import { EXIT, UsageError } from './exit-codes.ts';
 const program = new Command('credit-etl')
   .description('Ingestion engine of the public credit information platform (公共信用信息平台)')
   .exitOverride()
-  .showHelpAfterError('(run with --help for usage)');
+  .showHelpAfterError('(run with --help for usage)')
+  // Every command checks the configuration (holidays file included) before it does anything: exit 2.
+  .hook('preAction', () => void loadConfig());
 
 registerIngestCommand(program);
 registerRunsCommand(program);
@@ -33,6 +36,7 @@ registerPipelinesCommand(program);
 registerRunCommand(program);
 registerBackfillCommand(program);
 registerScheduleCommand(program);
+registerCalendarCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Limits, readLimits } from '../../connectors/limits.ts';
+import { CalendarDataError } from '../calendar/holidays-file.ts';
+import { loadCalendar, type WorkingDayCalendar } from '../calendar/working-days.ts';
 
 /** The directory credit-etl is installed in: defaults live here, whatever the working directory. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -23,6 +25,8 @@ export interface Config {
   reportDir: string;
   /** `CREDIT_ETL_MAX_…`, `CREDIT_ETL_UNIT_…`: what one unit may cost (connectors/limits.ts). */
   limits: Limits;
+  /** `CREDIT_ETL_HOLIDAYS_FILE`: the holiday calendar (default `config/holidays.json`), read and validated here. */
+  calendar: WorkingDayCalendar;
 }
 
 export class ConfigError extends Error {
@@ -50,7 +54,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     reportDir: fromEnv('CREDIT_ETL_REPORT_DIR', 'reports'),
     limits: limitsFrom(env),
+    calendar: calendarFrom(env),
   };
+}
+
+/** A bad holidays file stops every command before it does anything, not a load halfway through. */
+function calendarFrom(env: NodeJS.ProcessEnv): WorkingDayCalendar {
+  try {
+    return loadCalendar(env);
+  } catch (error) {
+    if (error instanceof CalendarDataError) throw new ConfigError(error.message);
+    throw error;
+  }
 }
 
 function limitsFrom(env: NodeJS.ProcessEnv): Limits {

@@ -22,6 +22,8 @@ export interface MergeCounts {
   conflict: number;
   rejected: number;
   late: number;
+  /** Rows whose timeliness waits for calendar data (late unknown): `credit-etl calendar recompute`. */
+  pending: number;
   warned: number;
 }
 
@@ -163,7 +165,8 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
     'lineage',
     expected.lineage,
     `INSERT INTO record_sources (record_id, version_id, outcome, run_id, source_file_id, row_number, provider_code,
-                                 level, content_hash, conflict_data, received_at, late, working_days, warnings)
+                                 level, content_hash, conflict_data, received_at, late, working_days, warnings,
+                                 pending_formation_date)
      SELECT COALESCE(c.record_id, first.record_id),
        CASE WHEN c.outcome = 'conflict' OR first.outcome = 'conflict' THEN NULL
             WHEN c.outcome = 'repeat' THEN COALESCE(first.new_version_id, first.current_version_id)
@@ -171,7 +174,9 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
        CASE c.outcome WHEN 'repeat' THEN 'unchanged' ELSE c.outcome END,
        $1, $2, c.row_number, $3, $4, c.content_hash,
        conflicted.data,
-       COALESCE(c.received_at, $5), c.late, c.working_days, c.warnings::jsonb
+       COALESCE(c.received_at, $5), c.late, c.working_days, c.warnings::jsonb,
+       -- Kept only while timeliness is pending: what the calendar recompute counts from (008-pending-timeliness).
+       CASE WHEN c.late IS NULL THEN c.formation_date END
      FROM classified c
      LEFT JOIN classified first ON c.outcome = 'repeat' AND first.row_number = c.first_row
      -- Row data only for deliveries kept as conflicts (and their exact in-file repeats).
@@ -191,6 +196,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
        (SELECT count(*) FROM stage WHERE errors IS NOT NULL)::int
          + count(*) FILTER (WHERE outcome = 'duplicate')::int AS rejected,
        count(*) FILTER (WHERE outcome <> 'duplicate' AND late)::int AS late,
+       count(*) FILTER (WHERE outcome <> 'duplicate' AND late IS NULL)::int AS pending,
        count(*) FILTER (WHERE outcome <> 'duplicate' AND warnings IS NOT NULL)::int AS warned
      FROM classified`,
   );

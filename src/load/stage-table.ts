@@ -49,7 +49,8 @@ export interface StagedValid {
   subjectCode: string | undefined;
   contentHash: string;
   formationDate: string | undefined;
-  late: boolean;
+  /** Undefined while pending: no calendar data yet for a year between formation and receipt. */
+  late: boolean | undefined;
   workingDays: number | undefined;
   /** Set when the channel gives a per-row time; else the unit's received time applies. */
   receivedAt: Date | undefined;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isRealIsoDate, todayInShanghai, toIsoDate } from './parse-date.ts';
+import { isoDateProblem, isRealIsoDate, todayInShanghai, toIsoDate } from './parse-date.ts';
 
 describe('toIsoDate', () => {
   it.each([
@@ -20,9 +20,33 @@ describe('toIsoDate', () => {
     expect(isRealIsoDate('2025-02-30')).toBe(false);
   });
 
+  it('leaves a date with an impossible time unchanged, so the validator rejects the cell', () => {
+    expect(toIsoDate('2026-03-05 24:61')).toBe('2026-03-05 24:61');
+    expect(toIsoDate('2026-03-05 24:00')).toBe('2026-03-05 24:00');
+    expect(toIsoDate('2026/3/5 12:60')).toBe('2026/3/5 12:60');
+    expect(toIsoDate('2026-03-05 23:59:60')).toBe('2026-03-05 23:59:60');
+    expect(toIsoDate('2026-03-05 23:59:59')).toBe('2026-03-05');
+    expect(isRealIsoDate(toIsoDate('2026-03-05 24:61'))).toBe(false);
+  });
+
   it('leaves text that is no date unchanged', () => {
     expect(toIsoDate('长期')).toBe('长期');
     expect(toIsoDate('2026-3')).toBe('2026-3');
+  });
+});
+
+describe('isoDateProblem', () => {
+  it.each([
+    ['2026-02-30', '2026-02 has 28 days'],
+    ['2025-02-29', '2025-02 has 28 days'],
+    ['2026-13-01', 'month 13 does not exist'],
+    ['2026-00-10', 'month 0 does not exist'],
+    ['2026-01-00', '2026-01 has 31 days'],
+    ['1899-12-31', 'years before 1900 are not accepted'],
+    ['2026/01/05', 'use YYYY-MM-DD'],
+    ['2024-02-29', undefined],
+  ])('%s → %s', (text, problem) => {
+    expect(isoDateProblem(text)).toBe(problem);
   });
 });
 

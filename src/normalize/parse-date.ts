@@ -1,17 +1,46 @@
 /**
  * Dates as providers type them — `2026-03-05`, `2026/3/5`, `2026.3.5`, `2026年3月5日`, `20260305`, with or
  * without a time part — become `YYYY-MM-DD`. Impossible dates keep the ISO shape (`2025-02-30`) so the
- * validator can say exactly what is wrong; anything else is returned unchanged.
+ * validator can say exactly what is wrong; an impossible time (`24:61`) leaves the text unchanged, so the
+ * validator rejects the cell instead of the time being dropped unseen; anything else is returned unchanged.
  */
 const SEPARATED =
-  /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[\sT]+\d{1,2}[:：]\d{1,2}(?:[:：]\d{1,2}(?:\.\d+)?)?)?$/;
+  /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[\sT]+(\d{1,2})[:：](\d{1,2})(?:[:：](\d{1,2})(?:\.\d+)?)?)?$/;
 const COMPACT = /^(\d{4})(\d{2})(\d{2})$/;
 
 export function toIsoDate(text: string): string {
   const match = SEPARATED.exec(text) ?? COMPACT.exec(text);
   if (!match) return text;
-  const [, year, month, day] = match as unknown as [string, string, string, string];
+  const [, year, month, day, hour, minute, second] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    ...(string | undefined)[],
+  ];
+  if (hour !== undefined && !isRealTime(Number(hour), Number(minute), Number(second ?? 0))) return text;
   return `${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`;
+}
+
+/** 00:00:00–23:59:59; a leap second (:60) is not accepted, as no provider system records one. */
+export function isRealTime(hour: number, minute: number, second = 0): boolean {
+  return hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59;
+}
+
+/**
+ * Why `YYYY-MM-DD` is not a real day (`month 13 does not exist`, `2026-02 has 28 days`), or undefined when it
+ * is. For messages that name the fault; rows use isRealIsoDate.
+ */
+export function isoDateProblem(text: string): string | undefined {
+  if (!ISO_DATE.test(text)) return 'use YYYY-MM-DD';
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 7);
+  const day = digitsAt(text, 8, 10);
+  if (year < 1900) return 'years before 1900 are not accepted';
+  if (month < 1 || month > 12) return `month ${month} does not exist`;
+  const days = daysInMonth(year, month);
+  if (day < 1 || day > days) return `${text.slice(0, 7)} has ${days} days`;
+  return undefined;
 }
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;

@@ -40,7 +40,8 @@ export interface SourceRow {
   contentHash: string;
   conflictData: RowData | null;
   receivedAt: Date;
-  late: boolean;
+  /** Null while pending: no calendar data yet for the year it was received in. */
+  late: boolean | null;
   workingDays: number | null;
 }
 

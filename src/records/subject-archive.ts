@@ -16,8 +16,8 @@ export interface ArchiveRecord {
   updatedAt: Date;
   /** Delivered rows by outcome (inserted, updated, unchanged, merged, conflict). */
   lineage: Record<string, number>;
-  /** Art. 10: the record first reached the platform more than 7 working days after its formation. */
-  late: boolean;
+  /** Art. 10: the record first reached the platform more than 7 working days after its formation; null: pending. */
+  late: boolean | null;
   /** Lower-channel deliveries whose content still differs from the current version. */
   conflictPending: number;
   /** The current version, personal data masked. */
@@ -50,7 +50,7 @@ interface CurrentRow {
 
 interface FactRow extends LineageFact {
   recordId: number;
-  late: boolean;
+  late: boolean | null;
   receivedAt: Date;
 }
 
@@ -140,7 +140,7 @@ function archiveRecord(row: CurrentRow, lineage: FactRow[], entry: CatalogEntry 
     level: row.level,
     updatedAt: row.updatedAt,
     lineage: counts,
-    late: first?.late ?? false,
+    late: first ? first.late : false,
     conflictPending: pendingDisagreements(lineage, row, precedence).length,
     data: maskRow(entry, row.data),
   };

@@ -31,6 +31,8 @@ export interface NoticeState {
   providerCode: string;
   issuedOn: string;
   deadline: string;
+  /** Counted Mon–Fri through a year without calendar data (notices.ts PROVISIONAL_NOTE). */
+  provisional: boolean;
   rows: number;
   corrected: number;
   status: NoticeStatus;
@@ -52,7 +54,7 @@ export async function noticeStates(
   filter: { providerCode?: string; noticeId?: number } = {},
 ): Promise<NoticeState[]> {
   const { rows } = await warehouse.raw(
-    `SELECT n.id, n.provider_code, n.issued_on, n.deadline,
+    `SELECT n.id, n.provider_code, n.issued_on, n.deadline, n.provisional,
        count(nr.id)::int AS rows, count(nr.id) FILTER (WHERE ${CORRECTED})::int AS corrected
      FROM notices n LEFT JOIN notice_rows nr ON nr.notice_id = n.id
      WHERE (?::text IS NULL OR n.provider_code = ?) AND (?::bigint IS NULL OR n.id = ?)
@@ -70,6 +72,7 @@ export async function noticeStates(
       provider_code: string;
       issued_on: string;
       deadline: string;
+      provisional: boolean;
       rows: number;
       corrected: number;
     }) => ({
@@ -77,6 +80,7 @@ export async function noticeStates(
       providerCode: row.provider_code,
       issuedOn: row.issued_on,
       deadline: row.deadline,
+      provisional: row.provisional,
       rows: row.rows,
       corrected: row.corrected,
       status: statusOf(row.rows, row.corrected),

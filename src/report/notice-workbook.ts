@@ -6,6 +6,7 @@ import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { fixHint } from './fix-hint.ts';
 import { noticeRows, shownKey } from './notice-rows.ts';
 import { noticeRowStates, noticeStates, STATUS_TITLES } from './notice-status.ts';
+import { PROVISIONAL_NOTE } from './notices.ts';
 import { type Provider, providerName } from './providers.ts';
 import { HEADER_STYLE, rejectionSheet, sheetName } from './rejection-sheet.ts';
 import { entryColumns, fieldTitle, maskingNote, reportMasker } from './report-columns.ts';
@@ -70,9 +71,14 @@ export async function writeNoticeXlsx(
   letter.line('报送单位', `${providerName(providers, notice.provider_code)}（${notice.provider_code}）`);
   letter.line('范围', describeScope(notice.scope as ReportScope));
   letter.line('发出日期', notice.issued_on);
-  letter.line('重新报送期限', `${notice.deadline}（${notice.working_days} 个工作日内，不含发出当日）`, {
-    warn: true,
-  });
+  const provisional = notice.provisional ? `；${PROVISIONAL_NOTE.zh}` : '';
+  letter.line(
+    '重新报送期限',
+    `${notice.deadline}（${notice.working_days} 个工作日内，不含发出当日${provisional}）`,
+    {
+      warn: true,
+    },
+  );
   letter.line('拒收数据', kinds.find((k) => k.kind === 'rejected')?.count ?? 0);
   letter.line('冲突数据', kinds.find((k) => k.kind === 'conflict')?.count ?? 0);
   letter.line(

@@ -1,4 +1,4 @@
-import { addWorkingDays } from '../calendar/working-days.ts';
+import { deadlineAfter } from '../calendar/provisional-deadline.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { todayInShanghai } from '../normalize/parse-date.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
@@ -8,6 +8,12 @@ import { type ReportScope, whereInScope } from './report-scope.ts';
 
 /** Working days a provider has to resubmit (DESIGN.md "Working days"; configurable per notice). */
 export const DEFAULT_NOTICE_WORKING_DAYS = 7;
+
+/** How a provisional deadline is labelled wherever it is shown (letter, CLI). */
+export const PROVISIONAL_NOTE = {
+  en: 'provisional: counted Mon–Fri, the holiday calendar lacks a year it crosses; `credit-etl calendar recompute` sets it',
+  zh: '暂定：所跨年份的节假日安排尚未录入，暂按周一至周五计算，录入后重新计算并以更新后的期限为准',
+} as const;
 
 export interface NoticeRequest {
   providerCode: string;
@@ -25,6 +31,8 @@ export interface Notice {
   issuedOn: string;
   workingDays: number;
   deadline: string;
+  /** The deadline crosses a year without calendar data: counted Mon–Fri until `calendar recompute`. */
+  provisional: boolean;
   rows: number;
 }
 
@@ -41,7 +49,7 @@ export async function createNotice(
 ): Promise<Notice> {
   const workingDays = request.workingDays ?? DEFAULT_NOTICE_WORKING_DAYS;
   const issuedOn = request.issuedOn ?? todayInShanghai();
-  const deadline = addWorkingDays(issuedOn, workingDays);
+  const { date: deadline, provisional } = deadlineAfter(issuedOn, workingDays);
   return warehouse.transaction(async (trx) => {
     const [notice] = await trx('notices')
       .insert({
@@ -50,6 +58,7 @@ export async function createNotice(
         issued_on: issuedOn,
         working_days: workingDays,
         deadline,
+        provisional,
       })
       .returning('id');
     const noticeId = Number(notice.id);
@@ -105,6 +114,7 @@ export async function createNotice(
       issuedOn,
       workingDays,
       deadline,
+      provisional,
       rows,
     };
   });

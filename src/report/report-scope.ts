@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { isoDateProblem } from '../normalize/parse-date.ts';
 
 /** Which rejections a report covers: one run, one source file, or one provider's deliveries in a date range. */
 export type ReportScope =
@@ -35,12 +36,16 @@ export function describeScope(scope: ReportScope): string {
   }
 }
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-
 /** Checks a `--from`/`--to` pair; returns an error message naming the fix, or undefined when fine. */
 export function dateRangeProblem(from: string | undefined, to: string | undefined): string | undefined {
   if (!from || !to) return '--from and --to are both needed (YYYY-MM-DD, Asia/Shanghai dates)';
-  if (!ISO_DATE.test(from) || !ISO_DATE.test(to)) return `--from ${from} --to ${to}: use YYYY-MM-DD dates`;
+  for (const [flag, date] of [
+    ['--from', from],
+    ['--to', to],
+  ]) {
+    const problem = isoDateProblem(date!);
+    if (problem) return `${flag} ${date} is not a real date (${problem}): use YYYY-MM-DD dates`;
+  }
   if (from > to) return `--from ${from} is after --to ${to}`;
   return undefined;
 }

@@ -10,6 +10,7 @@ import { failedUnit, loadUnit, type UnitResult } from './load-unit.ts';
 import { addCounts, emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
 import type { Thresholds } from './reject-threshold.ts';
 import { finishRun, type RunKind, type RunStatus, startRun } from './run-ledger.ts';
+import { pendingTimelinessWarning } from './timeliness.ts';
 import { UnitFailure } from './unit-failure.ts';
 
 export interface IngestRequest {
@@ -98,6 +99,11 @@ export async function ingestUnits(
           counts: result.counts,
           stageMs: result.stageMs,
         });
+        if (result.counts.pending > 0)
+          log.warn(pendingTimelinessWarning(result.counts.pending), {
+            sourceFileId: result.sourceFileId,
+            code: 'timeliness-pending',
+          });
       } else {
         log.error(`file ${unit.name} failed: ${result.error?.message}`, {
           sourceFileId: result.sourceFileId,

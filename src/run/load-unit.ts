@@ -232,7 +232,7 @@ async function stageRows(
       match.problems.map((problem) => problem.message).join('；'),
     );
   }
-  // Before the COPY starts: a missing calendar year throws here, and a connection left in COPY mode
+  // Before the COPY starts: whatever compiling the stager throws, a connection left in COPY mode
   // could not roll back.
   const stageRow = compileRowStager(
     compiled,

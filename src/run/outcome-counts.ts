@@ -1,14 +1,18 @@
 /**
- * The six outcomes of DESIGN.md; every row read ends in exactly one. `late` (received after the deadline) and
+ * The six outcomes of DESIGN.md; every row read ends in exactly one. `late` (received after the deadline),
+ * `pending` (timeliness unknown until the calendar has the year: `credit-etl calendar recompute`) and
  * `warned` (loaded with a warning, e.g. a pilot-era USCC, kept in `record_sources.warnings`) are flags on top.
  */
 export const OUTCOMES = ['inserted', 'updated', 'unchanged', 'merged', 'conflict', 'rejected'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-export type OutcomeCounts = { read: number; late: number; warned: number } & Record<Outcome, number>;
+export type OutcomeCounts = { read: number; late: number; pending: number; warned: number } & Record<
+  Outcome,
+  number
+>;
 
 /** The count columns of every summary table, in order. */
-export const COUNT_COLUMNS = ['read', ...OUTCOMES, 'late', 'warned'] as const;
+export const COUNT_COLUMNS = ['read', ...OUTCOMES, 'late', 'pending', 'warned'] as const;
 
 export function emptyCounts(): OutcomeCounts {
   return {
@@ -20,6 +24,7 @@ export function emptyCounts(): OutcomeCounts {
     conflict: 0,
     rejected: 0,
     late: 0,
+    pending: 0,
     warned: 0,
   };
 }

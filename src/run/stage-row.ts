@@ -21,7 +21,7 @@ export function compileRowStager(
   serialToDate?: (serial: number) => string,
 ): (row: SourceRow) => string {
   const unitReceivedDate = todayInShanghai(unitReceivedAt);
-  const timeliness = timelinessChecker(unitReceivedDate);
+  const timeliness = timelinessChecker();
   const formationField = compiled.entry.formationDateField;
   const fields: { index: number; code: string; normalize: (raw: string) => NormalizedRow[string] }[] = [];
   columns.forEach((code, index) => {

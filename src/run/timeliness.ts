@@ -1,24 +1,48 @@
-import { CalendarMissingError, calendarYears, workingDaysBetween } from '../calendar/working-days.ts';
+import { CalendarMissingError, calendar, type WorkingDayCalendar } from '../calendar/working-days.ts';
 
 /** Art. 10: information is due within 7 working days of its formation. */
 export const DEADLINE_WORKING_DAYS = 7;
 
 export interface Timeliness {
-  late: boolean;
-  /** Working days from formation to receipt; undefined when the formation date predates the calendar. */
+  /**
+   * Received more than DEADLINE_WORKING_DAYS working days after formation. `undefined`: pending — a year
+   * between formation and receipt has no calendar data yet; `credit-etl calendar recompute` decides it later.
+   */
+  late: boolean | undefined;
+  /** Working days from formation to receipt; undefined when pending or when the formation date predates the calendar. */
   workingDays: number | undefined;
 }
 
+const PENDING: Timeliness = { late: undefined, workingDays: undefined };
+
 /**
- * Timeliness of rows, memoized per (formation date, received date): many rows share both. A received date in
- * a year without calendar data throws CalendarMissingError — never a Mon–Fri guess. `unitReceivedDate` is
- * checked at once, so a missing calendar fails the unit before its first row, not on row 1,000,000.
+ * Timeliness of one row. Timeliness is a flag, not a gate: a year without calendar data (the State Council
+ * notice not typed in yet) makes it pending, never stops the row, and never guesses Mon–Fri.
  */
+export function timelinessOf(
+  formationDate: string,
+  receivedDate: string,
+  days: WorkingDayCalendar = calendar(),
+): Timeliness {
+  if (formationDate >= receivedDate) return { late: false, workingDays: 0 };
+  try {
+    if (Number(formationDate.slice(0, 4)) < days.calendarYears().from) {
+      // Formed before the calendar starts and received within it: certainly years late, count unknown.
+      days.isWorkingDay(receivedDate);
+      return { late: true, workingDays: undefined };
+    }
+    const workingDays = days.workingDaysBetween(formationDate, receivedDate);
+    return { late: workingDays > DEADLINE_WORKING_DAYS, workingDays };
+  } catch (error) {
+    if (error instanceof CalendarMissingError) return PENDING;
+    throw error;
+  }
+}
+
+/** Timeliness of rows, memoized per (formation date, received date): many rows share both. */
 export function timelinessChecker(
-  unitReceivedDate: string,
+  days: WorkingDayCalendar = calendar(),
 ): (formationDate: string, receivedDate: string) => Timeliness {
-  workingDaysBetween(unitReceivedDate, unitReceivedDate);
-  const firstYear = calendarYears().from;
   // By received date, then formation date: no key string to build per row (nearly all rows share one received date).
   const memo = new Map<string, Map<string, Timeliness>>();
   return (formationDate, receivedDate) => {
@@ -28,20 +52,21 @@ export function timelinessChecker(
       memo.set(receivedDate, byFormation);
     }
     let result = byFormation.get(formationDate);
-    if (result) return result;
-    if (formationDate >= receivedDate) {
-      result = { late: false, workingDays: 0 };
-    } else if (Number(formationDate.slice(0, 4)) < firstYear) {
-      // Formed before the calendar starts and received within it: certainly years late, count unknown.
-      workingDaysBetween(receivedDate, receivedDate);
-      result = { late: true, workingDays: undefined };
-    } else {
-      const workingDays = workingDaysBetween(formationDate, receivedDate);
-      result = { late: workingDays > DEADLINE_WORKING_DAYS, workingDays };
+    if (!result) {
+      result = timelinessOf(formationDate, receivedDate, days);
+      byFormation.set(formationDate, result);
     }
-    byFormation.set(formationDate, result);
     return result;
   };
 }
 
-export { CalendarMissingError };
+/** The warning of a unit or run whose rows' timeliness waits for calendar data (run log and summary). */
+export function pendingTimelinessWarning(rows: number, days: WorkingDayCalendar = calendar()): string {
+  const { to } = days.calendarYears();
+  return (
+    `timeliness pending for ${rows} row(s): the holiday calendar (${days.data.file}) ends in ${to}. The rows are ` +
+    `loaded; add the State Council holiday notice for ${to + 1} and run \`credit-etl calendar recompute\` to set ` +
+    `their late flags / ${rows} 行的及时性待定：节假日日历只到 ${to} 年，数据已入库；补充 ${to + 1} 年节假日安排后运行 ` +
+    '`credit-etl calendar recompute` 重新计算是否迟报'
+  );
+}

@@ -1,6 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from '../log/logger.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
+import { type MissingCalendarYear, startCalendarWatch } from './calendar-watch.ts';
 
 /** Schedules are read as the platform's operators mean them: Beijing time, whatever the server's zone. */
 export const SCHEDULE_TIMEZONE = 'Asia/Shanghai';
@@ -14,6 +15,8 @@ export interface SchedulerOptions {
    */
   runPipeline(pipeline: PipelineDefinition, signal: AbortSignal, scheduledAt: Date): Promise<void>;
   logger: Logger;
+  /** Alert hook: a year without holiday calendar data begins within 60 days (checked at start and daily). */
+  onCalendarYearMissing?: (missing: MissingCalendarYear) => void;
 }
 
 export interface Scheduler {
@@ -43,6 +46,11 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   const stopping = new AbortController();
   const running = new Set<Promise<void>>();
   const tasks = new Map<string, ScheduledTask>();
+  // Data never stops for a missing holiday year, but operators should add it before it starts.
+  const calendarWatch = startCalendarWatch({
+    logger,
+    ...(options.onCalendarYearMissing ? { onCalendarYearMissing: options.onCalendarYearMissing } : {}),
+  });
   for (const pipeline of options.pipelines) {
     const expression = pipeline.schedule.cron;
     if (!expression || !pipeline.schedule.enabled) continue;
@@ -76,6 +84,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     tasks,
     async stop() {
       stopping.abort();
+      await calendarWatch.destroy();
       await Promise.all([...tasks.values()].map((task) => task.stop()));
       await Promise.all(running);
       await Promise.all([...tasks.values()].map((task) => task.destroy()));

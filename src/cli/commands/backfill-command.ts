@@ -1,11 +1,11 @@
 import { type Command, Option } from 'commander';
-import { isRealIsoDate } from '../../normalize/parse-date.ts';
 import { REPROCESS_MODES, type ReprocessMode } from '../../pipelines/backfill-plan.ts';
 import { runBackfill } from '../../pipelines/run-backfill.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
 import { withPipelineCommand } from '../pipeline-command.ts';
 import { addThresholdOptions, exitCodeForRun, type ThresholdFlags } from '../threshold-options.ts';
+import { dateOption } from './date-options.ts';
 
 interface BackfillFlags extends ThresholdFlags {
   from: string;
@@ -31,13 +31,8 @@ export function registerBackfillCommand(program: Command): void {
     )
     .option('--dry-run', 'list what would run, change nothing');
   addThresholdOptions(command).action(async (name: string, options: BackfillFlags) => {
-    for (const [flag, value] of [
-      ['--from', options.from],
-      ['--to', options.to],
-    ] as const) {
-      if (!isRealIsoDate(value))
-        throw new UsageError(`${flag} ${value} is not a date: use YYYY-MM-DD, e.g. 2026-10-01`);
-    }
+    dateOption('--from', options.from);
+    dateOption('--to', options.to);
     if (options.from > options.to) throw new UsageError(`--from ${options.from} is after --to ${options.to}`);
     process.exitCode = await withPipelineCommand(name, options, {
       load: ({ warehouse, catalog, pipeline, runOptions, logger }) =>

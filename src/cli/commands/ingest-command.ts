@@ -16,6 +16,7 @@ import { printRun } from '../print-run.ts';
 import { createProgressDisplay } from '../progress-display.ts';
 import { exitCodeForRun, thresholdOptions, thresholdsFrom } from '../threshold-options.ts';
 import { withWarehouse } from '../with-warehouse.ts';
+import { instantOption } from './date-options.ts';
 
 interface IngestOptions {
   catalog: string;
@@ -117,18 +118,5 @@ function formatOptions(options: IngestOptions) {
 }
 
 function parseReceivedAt(text: string | undefined): Date | undefined {
-  if (text === undefined) return undefined;
-  // A bare date or a time without zone is Shanghai time, as the platform's operators mean it.
-  const withZone = /[zZ]|[+-]\d\d:?\d\d$/.test(text)
-    ? text
-    : /T|\s/.test(text)
-      ? `${text}+08:00`
-      : `${text}T00:00:00+08:00`;
-  const date = new Date(withZone.replace(' ', 'T'));
-  if (Number.isNaN(date.getTime())) {
-    throw new UsageError(
-      `--received-at ${text} is not a date or time: use e.g. 2026-11-20 or 2026-11-20T14:30`,
-    );
-  }
-  return date;
+  return text === undefined ? undefined : instantOption('--received-at', text);
 }

@@ -119,7 +119,7 @@ export function formatRecordView(view: RecordView, entry: CatalogEntry | undefin
           : `v${view.versions.find((v) => v.id === source.versionId)?.versionNo ?? '?'}`,
         shanghaiTime(source.receivedAt),
         show(source.workingDays),
-        source.late ? 'late' : '',
+        source.late ? 'late' : source.late === null ? 'pending' : '',
       ]),
     ),
   ];

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { noticeStates, STATUS_TITLES } from '../../report/notice-status.ts';
-import { createNotice, DEFAULT_NOTICE_WORKING_DAYS } from '../../report/notices.ts';
+import { createNotice, DEFAULT_NOTICE_WORKING_DAYS, PROVISIONAL_NOTE } from '../../report/notices.ts';
 import { DEFAULT_PROVIDERS_FILE, loadProviders } from '../../report/providers.ts';
 import { dateRangeProblem, type ReportScope } from '../../report/report-scope.ts';
 import { commandContext } from '../command-context.ts';
@@ -68,7 +68,7 @@ export function registerNoticeCommands(report: Command): void {
           unmasked: Boolean(options.unmasked),
         });
         console.log(
-          `notice ${notice.id}: ${notice.rows} row(s), resubmit by ${notice.deadline} (${workingDays} working days) → ${options.out}${options.unmasked ? ' (UNMASKED: internal use only)' : ''}`,
+          `notice ${notice.id}: ${notice.rows} row(s), resubmit by ${notice.deadline} (${workingDays} working days${notice.provisional ? `; ${PROVISIONAL_NOTE.en}` : ''}) → ${options.out}${options.unmasked ? ' (UNMASKED: internal use only)' : ''}`,
         );
         return EXIT.ok;
       });
@@ -96,7 +96,7 @@ export function registerNoticeCommands(report: Command): void {
                 String(s.id),
                 s.providerCode,
                 s.issuedOn,
-                s.deadline,
+                s.provisional ? `${s.deadline} (provisional)` : s.deadline,
                 String(s.rows),
                 String(s.corrected),
                 `${s.status} ${STATUS_TITLES[s.status]}`,

@@ -5,6 +5,7 @@ import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
 import { withWarehouse } from '../with-warehouse.ts';
+import { instantOption } from './date-options.ts';
 
 const countCells = (counts: Partial<OutcomeCounts>) => COUNT_COLUMNS.map((column) => counts[column] ?? 0);
 
@@ -22,7 +23,7 @@ export function registerRunsCommand(program: Command): void {
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit < 1)
         throw new UsageError(`--limit ${options.limit} is not a positive integer`);
-      const since = options.since === undefined ? undefined : parseSince(options.since);
+      const since = options.since === undefined ? undefined : instantOption('--since', options.since);
       const { config, logger } = commandContext();
       await withWarehouse(config, logger, async (warehouse) => {
         const query = warehouse('runs').orderBy('id', 'desc').limit(limit);
@@ -159,17 +160,6 @@ interface RunsListOptions {
 }
 
 /** A date or a date-time without zone is Shanghai time, as operators mean it. */
-function parseSince(text: string): Date {
-  const withZone = /[zZ]|[+-]\d\d:?\d\d$/.test(text)
-    ? text
-    : /T|\s/.test(text)
-      ? `${text}+08:00`
-      : `${text}T00:00:00+08:00`;
-  const date = new Date(withZone.replace(' ', 'T'));
-  if (Number.isNaN(date.getTime()))
-    throw new UsageError(`--since ${text} is not a date: use e.g. 2026-11-01`);
-  return date;
-}
 
 export function shanghaiTime(date: Date): string {
   return new Date(date.getTime() + 8 * 3600_000).toISOString().replace('T', ' ').slice(0, 19);

@@ -57,7 +57,7 @@ export function formatSubjectArchive(archive: SubjectArchive): string {
             .map((outcome) => `${outcome} ${record.lineage[outcome]}`)
             .join(', '),
           [
-            record.late ? 'late' : '',
+            record.late ? 'late' : record.late === null ? 'timeliness pending' : '',
             record.conflictPending > 0 ? `conflict pending (${record.conflictPending})` : '',
           ]
             .filter(Boolean)

@@ -1,0 +1,39 @@
+import { isoDateProblem, isRealTime } from '../../normalize/parse-date.ts';
+import { UsageError } from '../exit-codes.ts';
+
+/**
+ * A `YYYY-MM-DD` option naming a real day. `new Date` would roll 2026-02-30 over to 2026-03-02 without a word:
+ * an impossible date is a usage error (exit 2) that says what is wrong.
+ */
+export function dateOption(flag: string, text: string): string {
+  const problem = isoDateProblem(text);
+  if (problem) throw new UsageError(`${flag} ${text} is not a real date (${problem}): use e.g. 2026-10-01`);
+  return text;
+}
+
+const INSTANT = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|z|[+-]\d{2}:?\d{2})?$/;
+
+/**
+ * A date or date-time option: `2026-11-20`, `2026-11-20T14:30`, `2026-11-20 14:30:05`, with an optional zone
+ * (`Z`, `+08:00`). Without a zone it is Asia/Shanghai time, as the platform's operators mean it. Every part is
+ * checked, so `2026-02-30` or `24:61` is refused rather than rolled over.
+ */
+export function instantOption(flag: string, text: string): Date {
+  const usage = (why: string) =>
+    new UsageError(
+      `${flag} ${text} is not a real date or time (${why}): use e.g. 2026-11-20 or 2026-11-20T14:30`,
+    );
+  const match = INSTANT.exec(text.trim());
+  if (!match) throw usage('use YYYY-MM-DD or YYYY-MM-DDTHH:MM');
+  const [, day, hour = '00', minute = '00', second = '00', fraction = '', zone] = match as unknown as [
+    string,
+    string,
+    ...(string | undefined)[],
+  ];
+  const problem = isoDateProblem(day);
+  if (problem) throw usage(problem);
+  if (!isRealTime(Number(hour), Number(minute), Number(second)))
+    throw usage(`${hour}:${minute}:${second} is not a time of day`);
+  const offset = zone === undefined ? '+08:00' : zone.toUpperCase().replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
+  return new Date(`${day}T${hour}:${minute}:${second}${fraction}${offset}`);
+}
