@@ -26,6 +26,17 @@ export function writeNulInCellCsv(dir: string, name = 'nul-cell.csv'): string {
   return writeCsv(dir, name, PENALTY_HEADER, rows);
 }
 
+/** Where the overlong cell of `writeLongCellCsv` is. */
+export const LONG_CELL = { rowNumber: 3, field: 'CF_SY', column: 16, header: '违法事实' } as const;
+
+/** Four valid penalty rows whose second (row 3) has a 违法事实 of `bytes` (default 1.5 MiB, over the 1 MiB limit). */
+export function writeLongCellCsv(dir: string, bytes = 1.5 * MiB, name = 'long-cell.csv'): string {
+  const { rows } = generatePenalties(4, { seed: 34 });
+  const row = rows[LONG_CELL.rowNumber - 2] as string[];
+  row[LONG_CELL.column - 1] = '违'.repeat(Math.ceil(bytes / 3));
+  return writeCsv(dir, name, PENALTY_HEADER, rows);
+}
+
 /**
  * A penalty header, two valid rows, then one line of `bytes` (default 64 MiB) without a line break: a runaway
  * record. Written in 1 MiB pieces, never held whole.
