@@ -85,6 +85,10 @@ function parseRows(
   let line = 1;
   let done = false;
   let failure: Error | undefined;
+  /** Characters of text fed to papaparse, where its last finished record ended, and the bytes after it. */
+  let fedChars = 0;
+  let recordEnd = 0;
+  let unfinishedBytes = 0;
   let wake: (() => void) | undefined;
   const notify = () => {
     wake?.();
@@ -172,9 +176,6 @@ function parseRows(
   });
   // Registered after papaparse's own listener, which parses each chunk as it comes (its steps move `recordEnd`):
   // what is left of the text fed so far is the record papaparse holds unfinished.
-  let fedChars = 0;
-  let recordEnd = 0;
-  let unfinishedBytes = 0;
   text.on('data', (chunk: string) => {
     fedChars += chunk.length;
     const unfinished = fedChars - recordEnd;
