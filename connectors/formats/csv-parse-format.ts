@@ -31,7 +31,7 @@ export const csvParseFormat: Format = {
     const limits = { ...readLimits(), ...options.limits };
     const parser = text.pipe(
       parse({
-        // Characters, not bytes: csv-parse counts what it buffers.
+        // Bytes of the record csv-parse buffers (it parses UTF-8 bytes), quoted line breaks included.
         max_record_size: limits.maxLineBytes,
         record_delimiter: detectNewline(firstText),
         relax_column_count: true,

@@ -52,6 +52,18 @@ describe.each([
     await expect(failure).rejects.toThrow(/文件第3行（第3条记录）起的一条记录超过了单条记录的上限 1000 字节/);
   });
 
+  it('finds the same record however the text is cut into chunks', async () => {
+    const bytes = utf8(`a,b\n1,2\n3,"${'违\n'.repeat(300)}"\n5,6\n`);
+    for (const size of [7, 100, 4096]) {
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+      const failure = readAll(format, Readable.from(chunks), { limits: { maxLineBytes: 1000 } });
+      await expect(failure).rejects.toThrow(
+        /^文件第3行（第3条记录）起的一条记录超过了单条记录的上限 1000 字节/,
+      );
+    }
+  });
+
   it('reads a record just under the limit', async () => {
     const { rows } = await readAll(format, utf8(`a,b\n1,${'x'.repeat(900)}\n`), {
       limits: { maxLineBytes: 1000 },
