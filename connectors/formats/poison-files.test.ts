@@ -145,6 +145,17 @@ describe('a workbook whose sheet XML is 2 GiB', () => {
 });
 
 describe('workbook cells', () => {
+  it('fails a workbook as cell-too-long once the text of one cell outgrows the record limit, while inflating', async () => {
+    const file = writeHugeSheetXlsx(dir, { xmlBytes: 8 * MiB, name: 'long-cells.xlsx' });
+    const { error } = await readMeasured(xlsxFormat, file, { limits: { maxLineBytes: 512 * 1024 } });
+    expect(error).toMatchObject({ code: 'cell-too-long' });
+    expect(error?.message).toContain(
+      '工作簿的 xl/worksheets/sheet1.xml 中有一段连续文本（一个单元格的内容）超过 512 KB',
+    );
+    const { error: none } = await readMeasured(xlsxFormat, file, { limits: { maxLineBytes: 2 * MiB } });
+    expect(none).toBeUndefined();
+  });
+
   it('fails a row with a cell at column XFD as too-many-cells', async () => {
     const book = new ExcelJS.Workbook();
     const sheet = book.addWorksheet('处罚');

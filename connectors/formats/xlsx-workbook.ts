@@ -9,7 +9,7 @@ import yauzl from 'yauzl';
 import { FileFormatError } from '../contracts.ts';
 import type { Limits } from '../limits.ts';
 import { type MergeRange, readMergeRanges } from './xlsx-merges.ts';
-import { asWorkbookError, partText, partTooLarge } from './xlsx-part-text.ts';
+import { asWorkbookError, type PartLimits, partText, partTooLarge } from './xlsx-part-text.ts';
 import { SharedStrings } from './xlsx-shared-strings.ts';
 
 /** One worksheet as exceljs' streaming reader gives it; its rows must be read (or drained) before the next. */
@@ -45,7 +45,7 @@ const SHEET_PART = /^xl\/worksheets\/sheet(\d+)\.xml$/;
  * The zip is read with yauzl, part by part, and each part is handed to exceljs' own parser for it (its
  * WorkbookReader would unzip the file itself, with unzipper). That way every byte exceljs parses has passed
  * `partText`: the part's size is bounded (`CREDIT_ETL_MAX_SHEET_XML_BYTES`, stated sizes checked before any
- * byte is inflated, real ones while inflating), a DOCTYPE (entity declarations, "billion laughs") is refused,
+ * byte is inflated, real ones while inflating) and so is one cell's text (`CREDIT_ETL_MAX_LINE_BYTES`), a DOCTYPE (entity declarations, "billion laughs") is refused,
  * and the UTF-8 is decoded across chunk boundaries (exceljs 4.4 decodes each chunk on its own and turns a
  * Chinese character cut by a chunk into U+FFFD). Shared strings are read first, so no sheet is copied aside.
  */
@@ -59,7 +59,7 @@ export class XlsxWorkbook {
   private constructor(
     private readonly zip: yauzl.ZipFile,
     private readonly parts: Map<string, yauzl.Entry>,
-    private readonly maxPartBytes: number,
+    private readonly limits: PartLimits,
   ) {
     // Never read as a whole: its part parsers are given the parts one by one.
     const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([]), {
@@ -72,7 +72,10 @@ export class XlsxWorkbook {
     this.reader = reader as unknown as ReaderInternals;
   }
 
-  static async open(input: Readable, limits: Pick<Limits, 'maxSheetXmlBytes'>): Promise<XlsxWorkbook> {
+  static async open(
+    input: Readable,
+    limits: Pick<Limits, 'maxSheetXmlBytes' | 'maxLineBytes'>,
+  ): Promise<XlsxWorkbook> {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'credit-etl-xlsx-'));
     const file = path.join(dir, 'delivery.xlsx');
     let zip: yauzl.ZipFile | undefined;
@@ -88,7 +91,10 @@ export class XlsxWorkbook {
         }
         parts.set(entry.fileName, entry);
       }
-      const book = new XlsxWorkbook(zip, parts, limits.maxSheetXmlBytes);
+      const book = new XlsxWorkbook(zip, parts, {
+        maxPartBytes: limits.maxSheetXmlBytes,
+        maxTextBytes: limits.maxLineBytes,
+      });
       await book.readWorkbookParts();
       return book;
     } catch (error) {
@@ -155,7 +161,7 @@ export class XlsxWorkbook {
   }
 
   private async text(entry: yauzl.Entry): Promise<Readable> {
-    return partText(await this.zip.openReadStreamPromise(entry), entry.fileName, this.maxPartBytes);
+    return partText(await this.zip.openReadStreamPromise(entry), entry.fileName, this.limits);
   }
 }
 

@@ -58,8 +58,8 @@ export function writeLongLineCsv(dir: string, bytes = 64 * MiB, name = 'long-lin
 
 /**
  * An .xlsx of about 2 MB whose worksheet XML expands to `xmlBytes` (default 2 GiB, twice the default limit of
- * `CREDIT_ETL_MAX_SHEET_XML_BYTES`): after a header row, rows of one cell that is
- * 1 MiB of `A`, repeated. The zip states the true sizes, as any zip tool writes them, unless `statedBytes` is
+ * `CREDIT_ETL_MAX_SHEET_XML_BYTES`): after a header row, one row (numbered 2, repeated verbatim) of a cell that is
+ * 1 MiB of `A`. The zip states the true sizes, as any zip tool writes them, unless `statedBytes` is
  * given: a zip that understates the sheet's size, to slip past a check of the directory.
  */
 export function writeHugeSheetXlsx(
@@ -68,7 +68,9 @@ export function writeHugeSheetXlsx(
 ): string {
   const head = Buffer.from(`${XML_DECLARATION}<worksheet xmlns="${MAIN_NS}"><sheetData>${row(1, ['名称'])}`);
   const tail = Buffer.from('</sheetData></worksheet>');
-  const body = Buffer.from(`<row><c r="A2" t="inlineStr"><is><t>${'A'.repeat(MiB - 50)}</t></is></c></row>`);
+  const body = Buffer.from(
+    `<row r="2"><c r="A2" t="inlineStr"><is><t>${'A'.repeat(MiB - 50)}</t></is></c></row>`,
+  );
   const repeats = Math.max(1, Math.ceil((xmlBytes - head.length - tail.length) / body.length));
   // A deflate block after a full flush refers to nothing before it: the body's compressed bytes repeat as they are.
   const flushed = (data: Buffer) => deflateRawSync(data, { finishFlush: constants.Z_FULL_FLUSH });
