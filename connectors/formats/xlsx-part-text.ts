@@ -47,6 +47,8 @@ export function partText(inflated: Readable, part: string, limits: PartLimits): 
     },
   });
   inflated.on('error', (error) => guard.destroy(asWorkbookError(error)));
+  // Stopped early (refused, or the reader closed): the zip's descriptor is held until its stream is gone too.
+  guard.on('close', () => inflated.destroy());
   // A sheet's part may fail before its rows are asked for (the merges are read first): the error is kept on the
   // stream and thrown by the reader's iteration, not raised as an unhandled event.
   guard.on('error', () => undefined);
