@@ -5,7 +5,6 @@ import type { SourceUnit } from '../connectors/contracts.ts';
 import { dropFolderTransport } from '../connectors/transports/drop-folder.ts';
 import { localFileUnit } from '../connectors/transports/local-file.ts';
 import { generatePenalties, PENALTY_HEADER, toCsv } from '../fixtures/generate/penalty-rows.ts';
-import { isAlreadyLoaded } from '../src/run/source-file-ledger.ts';
 import { ingestDelivery } from './support/ingest-delivery.ts';
 import {
   LONG_CELL,
@@ -150,8 +149,8 @@ describe('poison inside a delivery fails its row or its file with a clear code, 
     }
     const transport = dropFolderTransport.create({ directory: inbox }, { stagingDir: fx.scratch, env: {} });
     const polled: SourceUnit[] = [];
-    const alreadyLoaded = (sha256: string) => isAlreadyLoaded(fx.warehouse, sha256, 'xzcf');
-    for await (const unit of transport.poll({ alreadyLoaded })) polled.push(unit);
+    // Every file here is new to the ledger.
+    for await (const unit of transport.poll({ alreadyLoaded: async () => false })) polled.push(unit);
     const summary = await ingestDelivery(fx, polled);
     for (const [i, unit] of polled.entries()) {
       await transport.settle(unit, summary.files[i]?.status === 'loaded' ? 'loaded' : 'failed');
