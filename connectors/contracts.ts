@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { RowError } from '../src/validate/row-error.ts';
 import type { UnitSession } from '../src/warehouse/unit-session.ts';
+import type { Limits } from './limits.ts';
 
 /**
  * One unit a transport delivers: a file (local, SFTP download, zip entry) or a batch of table rows. Units are
@@ -115,6 +116,8 @@ export interface FormatOptions {
   sheet?: string | number;
   /** XLSX: the header's row number; default the fullest of the first rows (title rows above are skipped). */
   headerRow?: number;
+  /** Line, cell, cells-per-row and sheet limits, checked while reading; unset ones come from `readLimits()`. */
+  limits?: Partial<Limits>;
 }
 
 /** Turns bytes into rows. A CSV on SFTP and a CSV on disk share the same format. */

@@ -8,7 +8,15 @@ import {
   type RowStream,
   type SourceRow,
 } from '../contracts.ts';
-import { countLineBreaks, decodedText, detectNewline, withCellCount } from './csv-rows.ts';
+import { type Limits, readLimits } from '../limits.ts';
+import {
+  countLineBreaks,
+  decodedText,
+  detectNewline,
+  lineTooLong,
+  tooManyCells,
+  withCellCount,
+} from './csv-rows.ts';
 import { UNDECODABLE } from './decode-text.ts';
 
 const BATCH_ROWS = 2000;
@@ -21,7 +29,8 @@ export const csvFormat: Format = {
     const { decoded, firstText, text } = await decodedText(input, options.encoding);
     const delimiter =
       options.delimiter && options.delimiter !== 'auto' ? options.delimiter : detectDelimiter(firstText);
-    const rows = parseRows(text, detectNewline(firstText), delimiter, decoded.encoding);
+    const limits = { ...readLimits(), ...options.limits };
+    const rows = parseRows(text, detectNewline(firstText), delimiter, decoded.encoding, limits);
     const iterator = rows[Symbol.asyncIterator]();
     const headerBatch = await iterator.next();
     const headerRow = headerBatch.done ? undefined : headerBatch.value.rows[0];
@@ -55,12 +64,20 @@ interface ParsedBatch {
   rows: SourceRow[];
 }
 
-/** Papaparse's step callback turned into an async stream of batches, pausing the parser when we lag. */
+/**
+ * Papaparse's step callback turned into an async stream of batches, pausing the parser when we lag.
+ *
+ * Papaparse keeps an unfinished record in memory (and parses it again with every chunk), so after each chunk
+ * the record it holds unfinished is measured: the text fed to it past the end of the last record it finished.
+ * That counts every byte of a record (as UTF-8), quoted line breaks included: a 64 MB line fails once its first
+ * 4 MB (`maxLineBytes`) and one chunk more have streamed by, never held whole.
+ */
 function parseRows(
   text: Readable,
   newline: string,
   delimiter: string,
   encoding: string,
+  limits: Pick<Limits, 'maxLineBytes' | 'maxCellsPerRow'>,
 ): AsyncIterable<ParsedBatch> {
   const queue: ParsedBatch[] = [];
   let current: SourceRow[] = [];
@@ -68,10 +85,20 @@ function parseRows(
   let line = 1;
   let done = false;
   let failure: Error | undefined;
+  /** Characters of text fed to papaparse, where its last finished record ended, and the bytes after it. */
+  let fedChars = 0;
+  let recordEnd = 0;
+  let unfinishedBytes = 0;
   let wake: (() => void) | undefined;
   const notify = () => {
     wake?.();
     wake = undefined;
+  };
+  const fail = (error: Error) => {
+    failure ??= error;
+    done = true;
+    text.destroy();
+    notify();
   };
   const flush = () => {
     if (current.length > 0) queue.push({ rows: current });
@@ -85,19 +112,36 @@ function parseRows(
     delimiter,
     skipEmptyLines: false,
     step(results, stepParser) {
+      if (done) {
+        stepParser.abort();
+        return;
+      }
+      const recordChars = results.meta.cursor - recordEnd;
+      recordEnd = results.meta.cursor;
       rowNumber++;
       const cells = results.data;
+      // A record that began and ended within one chunk was never measured unfinished.
+      if (recordChars * 3 > limits.maxLineBytes && recordBytes(cells, recordChars) > limits.maxLineBytes) {
+        stepParser.abort();
+        fail(lineTooLong(line, rowNumber, limits.maxLineBytes));
+        return;
+      }
+      if (cells.length > limits.maxCellsPerRow) {
+        stepParser.abort();
+        fail(tooManyCells(rowNumber, cells.length, limits.maxCellsPerRow));
+        return;
+      }
       // Nearly every row has no error: skip the searches (and their closures) then.
       const errors = results.errors.length > 0 ? results.errors : undefined;
       const unterminated = errors?.find((error) => error.code === 'MissingQuotes');
       if (unterminated) {
-        failure = new FileFormatError(
-          'unterminated-quote',
-          `文件第${line}行（第${rowNumber}条记录）开始的引号没有闭合，之后的内容无法读取，请检查该行的双引号`,
-        );
         stepParser.abort();
-        done = true;
-        notify();
+        fail(
+          new FileFormatError(
+            'unterminated-quote',
+            `文件第${line}行（第${rowNumber}条记录）开始的引号没有闭合，之后的内容无法读取，请检查该行的双引号`,
+          ),
+        );
         return;
       }
       const malformed = errors?.find((error) => error.type === 'Quotes');
@@ -121,15 +165,27 @@ function parseRows(
       if (current.length >= BATCH_ROWS) flush();
     },
     complete() {
+      if (done) return;
       flush();
       done = true;
       notify();
     },
     error(error) {
-      failure = error;
-      done = true;
-      notify();
+      fail(error);
     },
+  });
+  // Registered after papaparse's own listener, which parses each chunk as it comes (its steps move `recordEnd`):
+  // what is left of the text fed so far is the record papaparse holds unfinished.
+  text.on('data', (chunk: string) => {
+    fedChars += chunk.length;
+    const unfinished = fedChars - recordEnd;
+    unfinishedBytes =
+      unfinished > chunk.length
+        ? unfinishedBytes + Buffer.byteLength(chunk)
+        : Buffer.byteLength(unfinished === chunk.length ? chunk : chunk.slice(chunk.length - unfinished));
+    if (unfinishedBytes > limits.maxLineBytes && !done) {
+      fail(lineTooLong(line, rowNumber + 1, limits.maxLineBytes));
+    }
   });
   return {
     async *[Symbol.asyncIterator]() {
@@ -152,6 +208,13 @@ function parseRows(
       }
     },
   };
+}
+
+/** A record's bytes as UTF-8: its cells', and the separators and quotes around them (ASCII, one byte each). */
+function recordBytes(cells: string[], chars: number): number {
+  let bytes = chars;
+  for (const cell of cells) bytes += Buffer.byteLength(cell) - cell.length;
+  return bytes;
 }
 
 /** The first cell holding the replacement character, if any. */

@@ -7,7 +7,15 @@ import {
   type RowStream,
   type SourceRow,
 } from '../contracts.ts';
-import { countLineBreaks, decodedText, detectNewline, withCellCount } from './csv-rows.ts';
+import { readLimits } from '../limits.ts';
+import {
+  countLineBreaks,
+  decodedText,
+  detectNewline,
+  lineTooLong,
+  tooManyCells,
+  withCellCount,
+} from './csv-rows.ts';
 
 const BATCH_ROWS = 2000;
 
@@ -20,8 +28,11 @@ export const csvParseFormat: Format = {
   name: 'csv',
   async open(input, options: FormatOptions): Promise<RowStream> {
     const { decoded, firstText, text } = await decodedText(input, options.encoding);
+    const limits = { ...readLimits(), ...options.limits };
     const parser = text.pipe(
       parse({
+        // Bytes of the record csv-parse buffers (it parses UTF-8 bytes), quoted line breaks included.
+        max_record_size: limits.maxLineBytes,
         record_delimiter: detectNewline(firstText),
         relax_column_count: true,
         skip_empty_lines: false,
@@ -31,7 +42,7 @@ export const csvParseFormat: Format = {
       }),
     );
     text.on('error', (error) => parser.destroy(error));
-    const records = readRecords(parser);
+    const records = readRecords(parser, limits.maxLineBytes, limits.maxCellsPerRow);
     const headerNext = await records.next();
     const headerRow = headerNext.done ? undefined : headerNext.value;
     if (!headerRow) {
@@ -75,7 +86,11 @@ interface Skipped {
  * Records with their row numbers; a record skipped for bad quotes becomes a row with a problem. csv-parse
  * reports skips as events while records wait in the stream's buffer: they are put back in order by line.
  */
-async function* readRecords(parser: ReturnType<typeof parse>): AsyncGenerator<SourceRow> {
+async function* readRecords(
+  parser: ReturnType<typeof parse>,
+  maxLineBytes: number,
+  maxCellsPerRow: number,
+): AsyncGenerator<SourceRow> {
   let rowNumber = 0;
   // Lines counted as papaparse's reader counts them: csv-parse's own count takes an embedded CRLF as two.
   let endLine = 0;
@@ -87,6 +102,7 @@ async function* readRecords(parser: ReturnType<typeof parse>): AsyncGenerator<So
     while (skipped.length > 0 && skipped[0]!.lines <= line) {
       const { code, raw } = skipped.shift()!;
       if (code === 'CSV_QUOTE_NOT_CLOSED') throw unterminated(endLine + 1, rowNumber + 1);
+      if (code === 'CSV_MAX_RECORD_SIZE') throw lineTooLong(endLine + 1, rowNumber + 1, maxLineBytes);
       rowNumber++;
       endLine += 1 + countLineBreaks([raw.replace(/\r?\n$|\r$/, '')]);
       yield {
@@ -104,6 +120,8 @@ async function* readRecords(parser: ReturnType<typeof parse>): AsyncGenerator<So
     for await (const parsed of parser as AsyncIterable<ParsedRecord>) {
       yield* skippedBefore(parsed.info.lines - 1);
       rowNumber++;
+      if (parsed.record.length > maxCellsPerRow)
+        throw tooManyCells(rowNumber, parsed.record.length, maxCellsPerRow);
       endLine += 1 + countLineBreaks(parsed.record);
       yield { rowNumber, cells: parsed.record };
     }
@@ -111,6 +129,9 @@ async function* readRecords(parser: ReturnType<typeof parse>): AsyncGenerator<So
   } catch (error) {
     if (error instanceof CsvError && error.code === 'CSV_QUOTE_NOT_CLOSED') {
       throw unterminated(endLine + 1, rowNumber + 1);
+    }
+    if (error instanceof CsvError && error.code === 'CSV_MAX_RECORD_SIZE') {
+      throw lineTooLong(endLine + 1, rowNumber + 1, maxLineBytes);
     }
     throw error;
   }

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { WHOLE_ROW } from '../../src/validate/row-error.ts';
-import type { Encoding, SourceRow } from '../contracts.ts';
+import { type Encoding, FileFormatError, type SourceRow } from '../contracts.ts';
 import { type DecodedText, decodeText } from './decode-text.ts';
 
 // What both CSV readers share (papaparse ships; csv-parse is kept for the benchmark's comparison).
@@ -60,4 +60,27 @@ export function countLineBreaks(cells: string[]): number {
     }
   }
   return count;
+}
+
+/** A size in the unit a person reads: `4 MB`, `512 KB`, `900 字节`. */
+export function sizeText(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
+  if (bytes >= 1024) return `${Math.round((bytes / 1024) * 10) / 10} KB`;
+  return `${bytes} 字节`;
+}
+
+/** A record that outgrew `CREDIT_ETL_MAX_LINE_BYTES` before it ended: the file fails. */
+export function lineTooLong(line: number, record: number, maxLineBytes: number): FileFormatError {
+  return new FileFormatError(
+    'line-too-long',
+    `文件第${line}行（第${record}条记录）起的一条记录超过了单条记录的上限 ${sizeText(maxLineBytes)}，整个文件未入库：常见原因是引号没有闭合或换行符丢失，使许多行连成了一条记录。请检查该行附近的双引号和换行后重新导出报送（运维人员可用 CREDIT_ETL_MAX_LINE_BYTES 调整上限）`,
+  );
+}
+
+/** A record of more cells than `CREDIT_ETL_MAX_CELLS_PER_ROW`: not a data row but a broken export; the file fails. */
+export function tooManyCells(record: number, cells: number, maxCellsPerRow: number): FileFormatError {
+  return new FileFormatError(
+    'too-many-cells',
+    `第${record}行有 ${cells} 个单元格，超过每行上限 ${maxCellsPerRow} 个，整个文件未入库：请检查分隔符是否正确（可用 --delimiter 指定）、该行引号是否闭合，按目录列名重新导出后报送（运维人员可用 CREDIT_ETL_MAX_CELLS_PER_ROW 调整上限）`,
+  );
 }

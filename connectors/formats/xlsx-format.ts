@@ -7,6 +7,7 @@ import {
   type RowStream,
   type SourceRow,
 } from '../contracts.ts';
+import { readLimits } from '../limits.ts';
 import { cellText, serialToIsoDate } from './xlsx-cell-text.ts';
 import { type CoveredCell, MergeFill } from './xlsx-merges.ts';
 import type { SharedStrings } from './xlsx-shared-strings.ts';
@@ -41,9 +42,10 @@ type MergedHeader = Map<number, { text: string; ref: string; column: number }>;
 export const xlsxFormat: Format = {
   name: 'xlsx',
   async open(input, options: FormatOptions): Promise<RowStream> {
-    const book = await XlsxWorkbook.open(input);
+    const limits = { ...readLimits(), ...options.limits };
+    const book = await XlsxWorkbook.open(input, limits);
     try {
-      const opened = await openChosenSheet(book, options);
+      const opened = await openChosenSheet(book, options, limits.maxCellsPerRow);
       if (opened) return opened;
     } catch (error) {
       book.close();
@@ -54,7 +56,11 @@ export const xlsxFormat: Format = {
   },
 };
 
-async function openChosenSheet(book: XlsxWorkbook, options: FormatOptions): Promise<RowStream | undefined> {
+async function openChosenSheet(
+  book: XlsxWorkbook,
+  options: FormatOptions,
+  maxCellsPerRow: number,
+): Promise<RowStream | undefined> {
   const seen: string[] = [];
   let visibleIndex = 0;
   for await (const sheet of book.sheets()) {
@@ -65,7 +71,7 @@ async function openChosenSheet(book: XlsxWorkbook, options: FormatOptions): Prom
       await drain(sheet);
       continue;
     }
-    const opened = await openSheet(book, sheet, options.headerRow);
+    const opened = await openSheet(book, sheet, options.headerRow, maxCellsPerRow);
     if (opened) return opened;
     if (options.sheet !== undefined) {
       throw new FileFormatError('empty-sheet', `工作表「${name}」没有内容：第1行应为表头，其后为数据行`);
@@ -102,6 +108,7 @@ async function openSheet(
   book: XlsxWorkbook,
   sheet: WorkbookSheet,
   headerRow: number | undefined,
+  maxCellsPerRow: number,
 ): Promise<RowStream | undefined> {
   const merges = new MergeFill(await sheet.merges());
   const rows = sheet.rows[Symbol.asyncIterator]();
@@ -110,7 +117,7 @@ async function openSheet(
     for (;;) {
       const next = await rows.next();
       if (next.done) return undefined;
-      const row = toReadRow(next.value, book.date1904(), book.sharedStrings, merges);
+      const row = toReadRow(next.value, book.date1904(), book.sharedStrings, merges, maxCellsPerRow);
       // A stored row with nothing visible in it is counted by the gap it leaves.
       if (row.filled > 0) return row;
     }
@@ -185,8 +192,16 @@ function headerOf(header: ReadRow): { cells: string[]; width: number; merged: Me
   return { cells: cells.slice(0, width), width, merged };
 }
 
-function toReadRow(row: ExcelJS.Row, date1904: boolean, strings: SharedStrings, merges: MergeFill): ReadRow {
+function toReadRow(
+  row: ExcelJS.Row,
+  date1904: boolean,
+  strings: SharedStrings,
+  merges: MergeFill,
+  maxCellsPerRow: number,
+): ReadRow {
   const values = row.values as unknown[];
+  // A cell far to the right (XFD is column 16,384) makes every column before it a cell of the row.
+  if (values.length - 1 > maxCellsPerRow) throw tooManyColumns(row.number, values.length - 1, maxCellsPerRow);
   const cells: string[] = [];
   const numberCells: number[] = [];
   // exceljs' values are 1-based by column; index 0 is always empty.
@@ -250,6 +265,13 @@ function toSourceRow(row: ReadRow, width: number, header: string[], merged: Merg
       value: row.cells[outside],
     },
   };
+}
+
+function tooManyColumns(rowNumber: number, width: number, maxCellsPerRow: number): FileFormatError {
+  return new FileFormatError(
+    'too-many-cells',
+    `第${rowNumber}行一直到第${columnLetter(width - 1)}列（第${width}列）都有单元格，超过每行上限 ${maxCellsPerRow} 列，整个文件未入库：请删除表格右侧多余的内容或格式（选中这些列后“删除”），按目录列名重新报送（运维人员可用 CREDIT_ETL_MAX_CELLS_PER_ROW 调整上限）`,
+  );
 }
 
 /** 0 → A, 25 → Z, 26 → AA: the column names Excel shows. */

@@ -1,13 +1,15 @@
 import { createWriteStream } from 'node:fs';
-import fs, { type FileHandle } from 'node:fs/promises';
+import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import ExcelJS from 'exceljs';
 import yauzl from 'yauzl';
 import { FileFormatError } from '../contracts.ts';
+import type { Limits } from '../limits.ts';
 import { type MergeRange, readMergeRanges } from './xlsx-merges.ts';
+import { asWorkbookError, type PartLimits, partText, partTooLarge } from './xlsx-part-text.ts';
 import { SharedStrings } from './xlsx-shared-strings.ts';
 
 /** One worksheet as exceljs' streaming reader gives it; its rows must be read (or drained) before the next. */
@@ -19,64 +21,85 @@ export interface WorkbookSheet {
   merges(): Promise<MergeRange[]>;
 }
 
-/** The parts of exceljs' streaming reader its type declarations leave out. */
+/** The part parsers of exceljs' streaming reader, which its type declarations leave out. */
 interface ReaderInternals {
-  parse(): AsyncIterable<unknown>;
-  on(event: 'entry', listener: (entry: { type?: string; id?: string }) => void): void;
+  _parseRels(part: Readable): Promise<void>;
+  _parseWorkbook(part: Readable): Promise<void>;
+  _parseStyles(part: Readable): Promise<void>;
+  _parseSharedStrings(part: Readable): AsyncIterable<{ text?: unknown }>;
+  _parseWorksheet(part: Readable, sheetNo: string): Iterable<{ eventType: string; value: unknown }>;
   properties?: { model?: { date1904?: boolean } };
 }
 interface SheetReader extends AsyncIterable<ExcelJS.Row> {
   name?: string;
   state?: string;
-  /** The sheet's XML as it streams (a temporary file's stream when exceljs deferred the sheet). */
-  iterator?: { destroy?(): void };
 }
 
+const SHEET_PART = /^xl\/worksheets\/sheet(\d+)\.xml$/;
+
 /**
- * An .xlsx delivery opened for streaming. The bytes are first copied to a temporary file (a zip can only be
- * read twice, or out of order, from a file), which is unlinked as soon as it is open: nothing is left on disk
- * whatever happens to the load. exceljs reads the rows from one descriptor; the merged areas, which Excel writes
- * after the rows, are read from the other before the rows.
+ * An .xlsx delivery opened for streaming. The bytes are first copied to a temporary file (a zip is read from its
+ * central directory, out of order), which is unlinked as soon as it is open: nothing is left on disk whatever
+ * happens to the load.
+ *
+ * The zip is read with yauzl, part by part, and each part is handed to exceljs' own parser for it (its
+ * WorkbookReader would unzip the file itself, with unzipper). That way every byte exceljs parses has passed
+ * `partText`: the part's size is bounded (`CREDIT_ETL_MAX_SHEET_XML_BYTES`, stated sizes checked before any
+ * byte is inflated, real ones while inflating) and so is one cell's text (`CREDIT_ETL_MAX_LINE_BYTES`), a DOCTYPE (entity declarations, "billion laughs") is refused,
+ * and the UTF-8 is decoded across chunk boundaries (exceljs 4.4 decodes each chunk on its own and turns a
+ * Chinese character cut by a chunk into U+FFFD). Shared strings are read first, so no sheet is copied aside.
  */
 export class XlsxWorkbook {
   /** Cells hold indexes into this table: `sharedStrings: 'emit'` leaves the keeping to us. */
   readonly sharedStrings = new SharedStrings();
   private readonly reader: ReaderInternals;
-  private readonly input: Readable;
-  private readonly events: AsyncIterator<unknown>;
-  private current: SheetReader | undefined;
+  private current: Readable | undefined;
   private closed = false;
 
   private constructor(
     private readonly zip: yauzl.ZipFile,
     private readonly parts: Map<string, yauzl.Entry>,
-    handle: FileHandle,
+    private readonly limits: PartLimits,
   ) {
-    this.input = handle.createReadStream({ start: 0, highWaterMark: 256 * 1024 });
-    const reader = new ExcelJS.stream.xlsx.WorkbookReader(this.input, {
+    // Never read as a whole: its part parsers are given the parts one by one.
+    const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([]), {
       sharedStrings: 'emit',
       // Styles are needed to tell a date cell from a number cell.
       styles: 'cache',
       hyperlinks: 'ignore',
       worksheets: 'emit',
-      // The worksheet entry events name each sheet's part (`sheet3.xml`), which the sheet reader forgets.
-      entries: 'emit',
     });
     this.reader = reader as unknown as ReaderInternals;
-    this.events = this.reader.parse()[Symbol.asyncIterator]();
   }
 
-  static async open(input: Readable): Promise<XlsxWorkbook> {
+  static async open(
+    input: Readable,
+    limits: Pick<Limits, 'maxSheetXmlBytes' | 'maxLineBytes'>,
+  ): Promise<XlsxWorkbook> {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'credit-etl-xlsx-'));
     const file = path.join(dir, 'delivery.xlsx');
+    let zip: yauzl.ZipFile | undefined;
     try {
       await pipeline(input, createWriteStream(file));
-      const zip = await openZip(file);
+      zip = await openZip(file);
       const parts = new Map<string, yauzl.Entry>();
       for await (const entry of zip.eachEntry()) {
-        if (/^xl\/worksheets\/sheet\d+\.xml$/.test(entry.fileName)) parts.set(entry.fileName, entry);
+        if (!/\.(xml|rels)$/i.test(entry.fileName)) continue;
+        // The zip's own statement of the size: a bomb fails here, before a byte of it is inflated.
+        if (entry.uncompressedSize > limits.maxSheetXmlBytes) {
+          throw partTooLarge(entry.fileName, limits.maxSheetXmlBytes, entry.uncompressedSize);
+        }
+        parts.set(entry.fileName, entry);
       }
-      return new XlsxWorkbook(zip, parts, await fs.open(file, 'r'));
+      const book = new XlsxWorkbook(zip, parts, {
+        maxPartBytes: limits.maxSheetXmlBytes,
+        maxTextBytes: limits.maxLineBytes,
+      });
+      await book.readWorkbookParts();
+      return book;
+    } catch (error) {
+      zip?.close();
+      throw asWorkbookError(error);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
@@ -86,61 +109,68 @@ export class XlsxWorkbook {
     return this.reader.properties?.model?.date1904 === true;
   }
 
-  /** The worksheets in the workbook's order; shared strings are taken in on the way. */
+  /** The worksheets in the order of their parts in the zip. */
   async *sheets(): AsyncGenerator<WorkbookSheet> {
-    let part: string | undefined;
-    this.reader.on('entry', (entry) => {
-      if (entry.type === 'worksheet') part = `xl/worksheets/sheet${entry.id}.xml`;
-    });
-    for (let next = await this.events.next(); !next.done; next = await this.events.next()) {
-      const sheet = this.take(next.value);
-      if (!sheet) continue;
-      this.current = sheet;
-      const entry = part ? this.parts.get(part) : undefined;
-      yield {
-        name: sheet.name,
-        hidden: sheet.state === 'hidden' || sheet.state === 'veryHidden',
-        rows: sheet,
-        merges: async () => (entry ? readMergeRanges(this.zip, entry) : []),
-      };
+    for (const [name, entry] of this.parts) {
+      const sheetNo = SHEET_PART.exec(name)?.[1];
+      if (!sheetNo || this.closed) continue;
+      this.current?.destroy();
+      const part = await this.text(entry);
+      this.current = part;
+      for (const event of this.reader._parseWorksheet(part, sheetNo)) {
+        if (event.eventType !== 'worksheet') continue;
+        const sheet = event.value as SheetReader;
+        yield {
+          name: sheet.name,
+          hidden: sheet.state === 'hidden' || sheet.state === 'veryHidden',
+          rows: rowsOf(sheet),
+          merges: () =>
+            readMergeRanges(this.zip, entry).catch((error) => Promise.reject(asWorkbookError(error))),
+        };
+      }
     }
   }
 
-  /** Keeps a shared string, or returns the worksheet an event carries. */
-  private take(event: unknown): SheetReader | undefined {
-    if (!event || typeof event !== 'object') return undefined;
-    // exceljs 4.4 yields each emitted shared string bare ({index, text}), not as an event.
-    if ('index' in event && 'text' in event) {
-      this.sharedStrings.push(event.text);
-      return undefined;
-    }
-    if (!('eventType' in event) || !('value' in event)) return undefined;
-    if (event.eventType === 'shared-strings') {
-      this.sharedStrings.push((event.value as { text?: unknown } | undefined)?.text);
-      return undefined;
-    }
-    return event.eventType === 'worksheet' ? (event.value as SheetReader) : undefined;
-  }
-
-  /** Stops reading; the temporary copies are gone once the close has run its course in the background. */
+  /** Stops reading and lets go of the zip. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.current?.destroy();
     this.zip.close();
-    this.finish()
-      .catch(() => undefined)
-      .finally(() => this.input.destroy());
   }
 
-  /**
-   * exceljs copies each sheet to a temporary file of its own and deletes it only when asked for the next event
-   * after it: ask until the end, closing each later sheet's file unread, so nothing is left in the temp folder.
-   */
-  private async finish(): Promise<void> {
-    this.current?.iterator?.destroy?.();
-    for (let next = await this.events.next(); !next.done; next = await this.events.next()) {
-      this.take(next.value)?.iterator?.destroy?.();
+  /** Relationships, workbook (sheet names, date system), styles (date formats), then the shared strings. */
+  private async readWorkbookParts(): Promise<void> {
+    const rels = this.parts.get('xl/_rels/workbook.xml.rels');
+    if (rels) await this.reader._parseRels(await this.text(rels));
+    const workbook = this.parts.get('xl/workbook.xml');
+    if (!workbook) {
+      throw new FileFormatError(
+        'not-a-workbook',
+        '文件不是有效的 Excel 工作簿（.xlsx）：缺少 xl/workbook.xml。旧版 .xls、WPS 的 .et 或改了扩展名的文件请用 Excel 另存为 .xlsx 后重新报送',
+      );
     }
+    await this.reader._parseWorkbook(await this.text(workbook));
+    const styles = this.parts.get('xl/styles.xml');
+    if (styles) await this.reader._parseStyles(await this.text(styles));
+    const strings = this.parts.get('xl/sharedStrings.xml');
+    if (!strings) return;
+    for await (const event of this.reader._parseSharedStrings(await this.text(strings))) {
+      this.sharedStrings.push(event.text);
+    }
+  }
+
+  private async text(entry: yauzl.Entry): Promise<Readable> {
+    return partText(await this.zip.openReadStreamPromise(entry), entry.fileName, this.limits);
+  }
+}
+
+/** A sheet's rows; what breaks while parsing them is the workbook's defect, said so. */
+async function* rowsOf(sheet: SheetReader): AsyncGenerator<ExcelJS.Row> {
+  try {
+    yield* sheet;
+  } catch (error) {
+    throw asWorkbookError(error);
   }
 }
 

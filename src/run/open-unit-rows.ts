@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
-import type { Format, FormatOptions, RowStream, SourceUnit } from '../../connectors/contracts.ts';
+import {
+  FileFormatError,
+  type Format,
+  type FormatOptions,
+  type RowStream,
+  type SourceUnit,
+} from '../../connectors/contracts.ts';
+import { describeUnstorable, unstorableAt, visibleText } from '../load/copy-text.ts';
 import { UnitFailure } from './unit-failure.ts';
 
 export interface OpenedUnit {
@@ -19,6 +26,7 @@ export async function openUnitRows(
 ): Promise<OpenedUnit> {
   if (unit.rows) {
     const rows = await unit.rows();
+    checkHeader(rows, () => rows.close?.());
     return { rows, sha256: () => unit.sha256, abort: () => undefined };
   }
   if (!unit.open || !format) {
@@ -34,6 +42,10 @@ export async function openUnitRows(
   });
   input.on('error', (error) => hashing.destroy(error));
   const rows = await format.open(input.pipe(hashing), options);
+  checkHeader(rows, () => {
+    rows.close?.();
+    input.destroy();
+  });
   let digest: string | undefined;
   return {
     rows,
@@ -46,4 +58,20 @@ export async function openUnitRows(
       input.destroy();
     },
   };
+}
+
+/**
+ * A header cell holding a character PostgreSQL cannot store (U+0000, a lone surrogate) fails the unit: the header
+ * is recorded with the unit and quoted in every message about it, so nothing could be recorded at all.
+ */
+function checkHeader(rows: RowStream, release: () => void): void {
+  rows.header.forEach((name, i) => {
+    const at = unstorableAt(name);
+    if (at < 0) return;
+    release();
+    throw new FileFormatError(
+      'invalid-header-character',
+      `表头第${i + 1}列「${visibleText(name)}」的第${at + 1}个字符是数据库无法保存的${describeUnstorable(name.charAt(at))}，整个文件未入库：请在表头中删除该字符（多由导出程序或文件损坏带入），按目录列名重新导出后报送`,
+    );
+  });
 }

@@ -1,10 +1,13 @@
 import type { SourceRow } from '../../connectors/contracts.ts';
+import { readLimits } from '../../connectors/limits.ts';
+import { mayHoldUnstorable } from '../load/copy-text.ts';
 import { rejectedLine, validLine } from '../load/stage-table.ts';
 import { isRealIsoDate, todayInShanghai } from '../normalize/parse-date.ts';
 import { serialDateCells } from '../normalize/serial-dates.ts';
 import type { NormalizedRow } from '../validate/compile-validator.ts';
 import { numberStoredCodeCheck } from '../validate/number-stored-codes.ts';
 import { isWarning, type RowError } from '../validate/row-error.ts';
+import { cellChecks } from './cell-checks.ts';
 import type { CompiledEntry } from './compiled-entry.ts';
 import { timelinessChecker } from './timeliness.ts';
 
@@ -19,6 +22,7 @@ export function compileRowStager(
   header: string[],
   unitReceivedAt: Date,
   serialToDate?: (serial: number) => string,
+  maxCellBytes: number = readLimits().maxCellBytes,
 ): (row: SourceRow) => string {
   const unitReceivedDate = todayInShanghai(unitReceivedAt);
   const timeliness = timelinessChecker();
@@ -45,9 +49,16 @@ export function compileRowStager(
   };
   const numberStoredCodes = numberStoredCodeCheck(compiled.entry, columns);
   const cellsToNormalize = serialDateCells(compiled.entry, columns, serialToDate);
-  const rejected = (row: SourceRow, errors: RowError[]) => rejectedLine(row.rowNumber, rawOf(row), errors);
+  const checks = cellChecks(rawKeys, header, maxCellBytes);
+  // A rejection is stored as it is read: first the cells that cannot be stored as they are, then the rest.
+  const rejected = (row: SourceRow, errors: RowError[]) =>
+    rejectedLine(row.rowNumber, checks.storableRaw(rawOf(row)), [
+      ...checks.problems(row),
+      ...errors.map(checks.storableError),
+    ]);
   return (row) => {
     if (row.problem) return rejected(row, [row.problem]);
+    if (checks.anyTooLong(row)) return rejected(row, []);
     const lostDigits = numberStoredCodes(row);
     if (lostDigits.length > 0) return rejected(row, lostDigits);
     const data: NormalizedRow = {};
@@ -64,7 +75,7 @@ export function compileRowStager(
       const raw = rawOf(row);
       for (const problem of problems) problem.value = raw[problem.field] ?? problem.value;
       const errors = [...problems.filter((problem) => !isWarning(problem)), ...unplaced];
-      if (errors.length > 0) return rejectedLine(row.rowNumber, raw, errors);
+      if (errors.length > 0) return rejected(row, errors);
       warnings = problems;
     }
     const formationDate = data[formationField];
@@ -74,6 +85,12 @@ export function compileRowStager(
     const { late, workingDays } = formation
       ? timeliness(formation, receivedDate)
       : { late: false, workingDays: undefined };
+    const json = compiled.canonicalJson(data);
+    const warningsJson = warnings ? JSON.stringify(warnings) : undefined;
+    // Only what is stored is checked: a character in a column no field takes is dropped with that column.
+    if (mayHoldUnstorable(json) || (warningsJson && mayHoldUnstorable(warningsJson))) {
+      if (checks.problems(row).length > 0) return rejected(row, []);
+    }
     return validLine({
       rowNumber: row.rowNumber,
       businessKey: compiled.businessKey(data),
@@ -83,8 +100,8 @@ export function compileRowStager(
       late,
       workingDays,
       receivedAt: row.receivedAt,
-      json: compiled.canonicalJson(data),
-      warnings: warnings ? JSON.stringify(warnings) : undefined,
+      json,
+      warnings: warningsJson,
     });
   };
 }

@@ -1,0 +1,96 @@
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import { FileFormatError } from '../contracts.ts';
+import { sizeText } from './csv-rows.ts';
+
+/** How far into a part its prolog (XML declaration, comments, DOCTYPE) is looked for the root element. */
+const PROLOG_BYTES = 64 * 1024;
+
+/** What a part's text may cost before it reaches exceljs' parser. */
+export interface PartLimits {
+  /** `CREDIT_ETL_MAX_SHEET_XML_BYTES`: the part's inflated bytes. */
+  maxPartBytes: number;
+  /**
+   * `CREDIT_ETL_MAX_LINE_BYTES`: bytes of text between two tags. exceljs gathers a cell's text whole before the
+   * runner can weigh it (over `CREDIT_ETL_MAX_CELL_BYTES` the row is rejected); no cell may outgrow a record.
+   */
+  maxTextBytes: number;
+}
+
+/**
+ * One XML part of a workbook as exceljs' parsers take it: text decoded across chunk boundaries (`setEncoding`
+ * keeps a character cut in two whole), bounded (`PartLimits`), and refused if it declares a DOCTYPE.
+ *
+ * The Office Open XML packaging rules forbid DTDs in a package, and exceljs' parser (saxes) neither loads nor
+ * expands entities: a DOCTYPE can only be an attack ("billion laughs", external entities) or damage, and is
+ * refused before the parser sees it.
+ */
+export function partText(inflated: Readable, part: string, limits: PartLimits): Readable {
+  let bytes = 0;
+  // Bytes since the last `<`, counted per inflated chunk (16 KiB): a run within one chunk is under any limit.
+  let textRun = 0;
+  let prolog: string | undefined = '';
+  const guard = new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      bytes += chunk.length;
+      if (bytes > limits.maxPartBytes) return callback(partTooLarge(part, limits.maxPartBytes));
+      const lastTag = chunk.lastIndexOf(0x3c);
+      textRun = lastTag < 0 ? textRun + chunk.length : chunk.length - 1 - lastTag;
+      if (textRun > limits.maxTextBytes) return callback(textTooLong(part, limits.maxTextBytes));
+      if (prolog !== undefined) {
+        // latin1 keeps every byte one character: the markup looked for is ASCII.
+        prolog += chunk.toString('latin1', 0, Math.min(chunk.length, PROLOG_BYTES));
+        const first = /<!DOCTYPE|<[A-Za-z_]/i.exec(prolog);
+        if (first?.[0].toUpperCase() === '<!DOCTYPE') return callback(doctypeRefused(part));
+        if (first || prolog.length >= PROLOG_BYTES) prolog = undefined;
+      }
+      callback(null, chunk);
+    },
+  });
+  inflated.on('error', (error) => guard.destroy(asWorkbookError(error)));
+  // Stopped early (refused, or the reader closed): the zip's descriptor is held until its stream is gone too.
+  guard.on('close', () => inflated.destroy());
+  // A sheet's part may fail before its rows are asked for (the merges are read first): the error is kept on the
+  // stream and thrown by the reader's iteration, not raised as an unhandled event.
+  guard.on('error', () => undefined);
+  guard.setEncoding('utf8');
+  return inflated.pipe(guard);
+}
+
+/** A part over `CREDIT_ETL_MAX_SHEET_XML_BYTES`, by the zip's statement (`stated`) or while inflating it. */
+export function partTooLarge(part: string, maxBytes: number, stated?: number): FileFormatError {
+  const size = stated === undefined ? `解压后超过 ${sizeText(maxBytes)}` : `解压后有 ${sizeText(stated)}`;
+  return new FileFormatError(
+    'workbook-too-large',
+    `工作簿的 ${part} ${size}，超过单个工作表（及共享字符串表）的上限 ${sizeText(maxBytes)}，整个文件未入库：请把数据拆分为多个文件，或另存为 CSV 后报送；若表格本不该这么大，请检查是否有大量空白格式行或异常内容（运维人员可用 CREDIT_ETL_MAX_SHEET_XML_BYTES 调整上限）`,
+  );
+}
+
+function textTooLong(part: string, maxBytes: number): FileFormatError {
+  return new FileFormatError(
+    'cell-too-long',
+    `工作簿的 ${part} 中有一段连续文本（一个单元格的内容）超过 ${sizeText(maxBytes)}，整个文件未入库：请找出并精简这个异常的单元格（常见原因是误粘贴了大段内容），或另存为 CSV 后报送（运维人员可用 CREDIT_ETL_MAX_LINE_BYTES 调整上限）`,
+  );
+}
+
+function doctypeRefused(part: string): FileFormatError {
+  return new FileFormatError(
+    'not-a-workbook',
+    `工作簿的 ${part} 含有 DOCTYPE 声明（可定义实体，Excel 不会生成这样的文件），为安全起见整个文件未读取、未入库：请用 Excel 打开后另存为 .xlsx 重新报送；若文件来自其他系统，请让其按标准 .xlsx 格式导出`,
+  );
+}
+
+/**
+ * What stops exceljs or the zip reader while reading a workbook is the workbook's defect (malformed XML, a
+ * damaged deflate stream, a size the zip misstates): `not-a-workbook`, naming the cause. System errors (disk,
+ * descriptors) are not, and pass as they are.
+ */
+export function asWorkbookError(error: unknown): Error {
+  if (error instanceof FileFormatError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (error instanceof Error && typeof code === 'string' && /^E[A-Z]+$/.test(code)) return error;
+  const cause = error instanceof Error ? error.message : String(error);
+  return new FileFormatError(
+    'not-a-workbook',
+    `工作簿内容已损坏或不是 Excel 生成的标准 .xlsx，无法读取（${cause}），整个文件未入库：请用 Excel 打开后另存为 .xlsx 重新报送`,
+  );
+}
