@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config/config.ts';
 
@@ -8,8 +8,20 @@ export interface CliResult {
   stderr: string;
 }
 
+/** A `credit-etl` child process still running: its output so far, and its result once it exits. */
+export interface RunningCli {
+  child: ChildProcess;
+  output(): string;
+  result: Promise<CliResult>;
+}
+
 /** Runs `credit-etl …` as a child process against the test database, as an operator would. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return startCli(args, env).result;
+}
+
+/** Starts `credit-etl …` as a child process, for tests that signal it while it works. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv): RunningCli {
   const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/credit-etl.js'), ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -22,5 +34,9 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResul
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return {
+    child,
+    output: () => stdout + stderr,
+    result: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))),
+  };
 }
