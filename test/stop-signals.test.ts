@@ -3,10 +3,11 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localFileUnit } from '../connectors/transports/local-file.ts';
+import { PROJECT_ROOT } from '../src/config/config.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { ingestUnits } from '../src/run/ingest-files.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
-import { runCli, startCli } from './support/run-cli.ts';
+import { type RunningCli, runCli, startCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 // `credit-etl run` over a real drop folder: how a pipeline run ends when it is stopped, or cannot move a file.
@@ -42,10 +43,7 @@ describe('a pipeline run that is stopped or cannot settle', { timeout: 240_000 }
     return { inbox, env };
   }
 
-  it('a second SIGTERM rolls the current file back: exit 130, run interrupted, the file left in the inbox', async () => {
-    const { inbox, env } = dropFolderPipeline('twice');
-    writePenaltyCsv(inbox, 'big.csv', 100_000, { seed: 4 });
-    const running = startCli(['run', 'twice'], env);
+  async function untilCopying(running: RunningCli): Promise<void> {
     const copying = async () =>
       (
         await fx.warehouse.raw(
@@ -56,6 +54,13 @@ describe('a pipeline run that is stopped or cannot settle', { timeout: 240_000 }
       expect(tries, `the COPY into staging never started:\n${running.output()}`).toBeLessThan(1200);
       await sleep(50);
     }
+  }
+
+  it('a second SIGTERM rolls the current file back: exit 130, run interrupted, the file left in the inbox', async () => {
+    const { inbox, env } = dropFolderPipeline('twice');
+    writePenaltyCsv(inbox, 'big.csv', 100_000, { seed: 4 });
+    const running = startCli(['run', 'twice'], env);
+    await untilCopying(running);
     running.child.kill('SIGTERM');
     for (let tries = 0; !running.output().includes('finishing the current file'); tries++) {
       expect(tries, 'the first SIGTERM was not acknowledged').toBeLessThan(600);
@@ -94,6 +99,24 @@ describe('a pipeline run that is stopped or cannot settle', { timeout: 240_000 }
       { name: 'b.csv', status: 'loaded' },
     ]);
     expect(existsSync(path.join(inbox, 'a.csv'))).toBe(true);
+  });
+
+  it('an uncaught exception while a file loads: the file rolls back, the run ends failed with it, exit 1', async () => {
+    const { file } = writePenaltyCsv(fx.scratch, 'crash.csv', 100_000, { seed: 8 });
+    const running = startCli(
+      ['ingest', file, '--catalog', 'xzcf', '--provider', 'P1', '--level', 'city'],
+      { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') },
+      ['--import', 'tsx', '--import', path.join(PROJECT_ROOT, 'test/support/fault-on-sigusr2.ts')],
+    );
+    await untilCopying(running);
+    running.child.kill('SIGUSR2');
+    const result = await running.result;
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toContain('credit-etl: crashed: fault injected by the test');
+
+    const [run] = await fx.warehouse('runs').orderBy('id', 'desc').limit(1).select('id', 'status', 'error');
+    expect(run).toMatchObject({ status: 'failed', error: 'the process crashed: fault injected by the test' });
+    expect(await fx.warehouse('source_files').where({ run_id: run.id, status: 'loaded' })).toEqual([]);
   });
 
   it('an error that escapes the run ends it failed with the error before it propagates', async () => {

@@ -21,11 +21,15 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResul
 }
 
 /** Starts `credit-etl …` as a child process, for tests that signal it while it works. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv): RunningCli {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/credit-etl.js'), ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export function startCli(args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): RunningCli {
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, path.join(PROJECT_ROOT, 'bin/credit-etl.js'), ...args],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {
