@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabaseServer } from '../src/warehouse/database-server.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
-import { runCli, startCli } from './support/run-cli.ts';
+import { runCli, type StartOptions, startCli } from './support/run-cli.ts';
 import { createTestDatabase, type TestDatabase } from './test-database.ts';
 
 // Every documented exit code, from the real CLI, on a server (DATABASE_URL) and on the embedded default, which
@@ -86,42 +87,51 @@ function exitCodeCases(setting: () => Setting) {
   });
 
   it('130: SIGTERM while the COPY runs rolls the file back and ends the run interrupted', async () => {
-    const running = startCli(ingest(big), setting().env);
-    // The server is up and the unit has begun once the progress line shows; then wait for its COPY.
-    for (let tries = 0; !running.output().includes('big.csv: started'); tries++) {
-      expect(tries, `the ingest never started:\n${running.output()}`).toBeLessThan(1200);
+    await stopWhileCopying(setting(), {}, (child) => child.kill('SIGTERM'));
+  });
+}
+
+/** Starts `ingest` of the big file, stops it with `stop` while its COPY runs: exit 130, nothing loaded. */
+async function stopWhileCopying(
+  setting: Setting,
+  options: StartOptions,
+  stop: (child: ChildProcess) => void,
+): Promise<void> {
+  const running = startCli(ingest(big), setting.env, options);
+  // The server is up and the unit has begun once the progress line shows; then wait for its COPY.
+  for (let tries = 0; !running.output().includes('big.csv: started'); tries++) {
+    expect(tries, `the ingest never started:\n${running.output()}`).toBeLessThan(1200);
+    await sleep(50);
+  }
+  const watcher = new pg.Client({ connectionString: await setting.liveUrl() });
+  watcher.on('error', () => undefined);
+  await watcher.connect();
+  try {
+    const copying = async () =>
+      (
+        await watcher.query(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY stage%'`,
+        )
+      ).rows.length > 0;
+    for (let tries = 0; !(await copying()); tries++) {
+      expect(tries, 'the COPY into staging never started').toBeLessThan(600);
       await sleep(50);
     }
-    const watcher = new pg.Client({ connectionString: await setting().liveUrl() });
-    watcher.on('error', () => undefined);
-    await watcher.connect();
-    try {
-      const copying = async () =>
-        (
-          await watcher.query(
-            `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY stage%'`,
-          )
-        ).rows.length > 0;
-      for (let tries = 0; !(await copying()); tries++) {
-        expect(tries, 'the COPY into staging never started').toBeLessThan(600);
-        await sleep(50);
-      }
-    } finally {
-      await watcher.end();
-    }
-    running.child.kill('SIGTERM');
-    const result = await running.result;
-    expect(result.code, result.stderr).toBe(130);
-    setting().expectNoServerLeft();
+  } finally {
+    await watcher.end();
+  }
+  stop(running.child);
+  const result = await running.result;
+  expect(result.code, result.stderr).toBe(130);
+  setting.expectNoServerLeft();
 
-    const [run] = await setting().query('SELECT id, status FROM runs ORDER BY id DESC LIMIT 1');
-    expect(run?.status).toBe('interrupted');
-    const loaded = await setting().query(
-      "SELECT name FROM source_files WHERE run_id = $1 AND status = 'loaded'",
-      [run?.id],
-    );
-    expect(loaded).toEqual([]);
-  });
+  const [run] = await setting.query('SELECT id, status FROM runs ORDER BY id DESC LIMIT 1');
+  expect(run?.status).toBe('interrupted');
+  const loaded = await setting.query(
+    "SELECT name FROM source_files WHERE run_id = $1 AND status = 'loaded'",
+    [run?.id],
+  );
+  expect(loaded).toEqual([]);
 }
 
 describe('exit codes on a server (DATABASE_URL)', { timeout: 180_000 }, () => {
@@ -174,7 +184,7 @@ describe('exit codes on the embedded default (no DATABASE_URL)', { timeout: 180_
     }
   }
 
-  exitCodeCases(() => ({
+  const embedded = (): Setting => ({
     env: {
       DATABASE_URL: '',
       CREDIT_ETL_PG_DIR: dataDir,
@@ -186,7 +196,15 @@ describe('exit codes on the embedded default (no DATABASE_URL)', { timeout: 180_
     liveUrl: async () => (await openDatabaseServer({ embeddedDataDir: dataDir })).url,
     // PostgreSQL removes postmaster.pid when it has shut down.
     expectNoServerLeft: () => expect(existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false),
-  }));
+  });
+  exitCodeCases(embedded);
+
+  it('130: Ctrl-C in a terminal (SIGINT to the whole process group) reaches the CLI, not its server', async () => {
+    // The server must outlive the signal: the CLI still has to mark its run interrupted before stopping it.
+    await stopWhileCopying(embedded(), { processGroup: true }, (child) => {
+      if (child.pid) process.kill(-child.pid, 'SIGINT');
+    });
+  });
 });
 
 async function queryOnce(url: string, sql: string, params: unknown[] = []) {

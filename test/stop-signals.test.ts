@@ -106,7 +106,14 @@ describe('a pipeline run that is stopped or cannot settle', { timeout: 240_000 }
     const running = startCli(
       ['ingest', file, '--catalog', 'xzcf', '--provider', 'P1', '--level', 'city'],
       { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') },
-      ['--import', 'tsx', '--import', path.join(PROJECT_ROOT, 'test/support/fault-on-sigusr2.ts')],
+      {
+        nodeArgs: [
+          '--import',
+          'tsx',
+          '--import',
+          path.join(PROJECT_ROOT, 'test/support/fault-on-sigusr2.ts'),
+        ],
+      },
     );
     await untilCopying(running);
     running.child.kill('SIGUSR2');

@@ -20,16 +20,21 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResul
   return startCli(args, env).result;
 }
 
+export interface StartOptions {
+  /** Flags for node before the script, e.g. `--import` of a test hook. */
+  nodeArgs?: string[];
+  /** In a process group of its own, as a terminal's foreground job: `process.kill(-pid, …)` is its Ctrl-C. */
+  processGroup?: boolean;
+}
+
 /** Starts `credit-etl …` as a child process, for tests that signal it while it works. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): RunningCli {
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, path.join(PROJECT_ROOT, 'bin/credit-etl.js'), ...args],
-    {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+export function startCli(args: string[], env: NodeJS.ProcessEnv, options: StartOptions = {}): RunningCli {
+  const script = path.join(PROJECT_ROOT, 'bin/credit-etl.js');
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.processGroup ?? false,
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {
