@@ -117,6 +117,7 @@ export async function withWarehouse<T>(
 /** With a connection of its own: the pool is closed, and may still hold the connection of a dead unit. */
 async function endRuns(url: string, end: HardStop): Promise<number> {
   const fresh = connectWarehouse(url, 1);
+  fresh.client.logger.warn = () => undefined; // a refused connection is reported by the caller, once
   try {
     return await endRunsOfThisProcess(fresh, end.status, end.reason);
   } finally {
