@@ -420,7 +420,8 @@ function message(error: unknown): string {
  * a pm2 `message`; each stops every server and then calls `process.exit` with a code of its own: 0 on
  * `beforeExit`, which turned every failure of a command into success for cron and systemd. The CLI owns signals
  * (finish or roll back the current file, mark the run, then stop the server itself) and its exit code, so all
- * those listeners are removed; a started server is stopped on `exit` by startWithRetries instead.
+ * those listeners are removed; a started server is stopped on `exit` by startWithRetries instead. Only the
+ * library's initialise() (initdb) is used: the server itself is started by postgres-process.ts.
  */
 async function importWithoutExitHooks() {
   const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'exit', 'message'];

@@ -40,6 +40,8 @@ export async function spawnPostgres(options: PostgresProcessOptions): Promise<Po
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
+  // A failure to spawn or to signal it: logged here, and a failed spawn also ends `ready` below.
+  child.on('error', (error) => options.onLog(`postgres: ${error.message}`));
   let hasExited = false;
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
