@@ -150,7 +150,8 @@ describe('a pipeline run that is stopped or cannot settle', { timeout: 240_000 }
       .orderBy('id', 'desc')
       .limit(1)
       .select('status', 'error', 'finished_at');
-    expect(run).toMatchObject({ status: 'failed', error: 'the progress display fell over' });
+    expect(run.status).toBe('failed');
+    expect(run.error).toContain('the progress display fell over');
     expect(run.finished_at).not.toBeNull();
   });
 });
