@@ -2,13 +2,13 @@
 export const EXIT = {
   /** The run completed; rejected rows are not a failure. */
   ok: 0,
-  /** The run failed (a file could not be loaded, the database failed). */
+  /** The run failed (a file could not be loaded or moved aside, the database failed, the process crashed). */
   failed: 1,
   /** Usage or configuration error: nothing was done. */
   usage: 2,
   /** A file exceeded its reject threshold: none of its rows were applied. */
   threshold: 3,
-  /** Stopped by SIGINT/SIGTERM. */
+  /** Stopped by SIGINT/SIGTERM (a second one for run, backfill, schedule) or SIGHUP: the file being loaded rolled back, the run `interrupted`. */
   interrupted: 130,
 } as const;
 

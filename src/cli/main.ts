@@ -16,6 +16,7 @@ import { registerRunsCommand } from './commands/runs-command.ts';
 import { registerScheduleCommand } from './commands/schedule-command.ts';
 import { registerSubjectCommand } from './commands/subject-command.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
+import { isWarehouseOpen, STOP_SIGNALS, stopNow } from './with-warehouse.ts';
 
 const program = new Command('credit-etl')
   .description('Ingestion engine of the public credit information platform (公共信用信息平台)')
@@ -37,6 +38,23 @@ registerRunCommand(program);
 registerBackfillCommand(program);
 registerScheduleCommand(program);
 registerCalendarCommand(program);
+
+// A fault no command handled (a throw in a callback, a promise nobody awaited) still ends the run honestly: the
+// file being loaded rolls back, the run is marked failed with the error, and the exit code is 1.
+const crash = (error: unknown) => {
+  const message = maskPersonalData(error instanceof Error ? error.message : String(error));
+  console.error(`credit-etl: crashed: ${message}`);
+  if (error instanceof Error) console.error(maskPersonalData(error.stack ?? ''));
+  void stopNow({ status: 'failed', reason: `the process crashed: ${message}`, exitCode: EXIT.failed });
+};
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+// Before the warehouse is open (or after it closed) nothing needs rolling back: a signal just ends the command.
+for (const signal of STOP_SIGNALS) {
+  process.on(signal, () => {
+    if (!isWarehouseOpen()) process.exit(EXIT.interrupted);
+  });
+}
 
 try {
   await program.parseAsync(process.argv);

@@ -76,6 +76,8 @@ export async function ingestUnits(
   const files: UnitResult[] = [];
   let stoppedEarly = false;
   let broken: { error: unknown } | undefined;
+  const settleFailures: string[] = [];
+  const settle = recordingSettleFailures(request.onUnitDone, settleFailures, log);
   try {
     for await (const unit of request.units) {
       if (request.signal?.aborted) {
@@ -85,7 +87,7 @@ export async function ingestUnits(
       request.onUnitStart?.(unit);
       const result = await loadOne(warehouse, catalog, request, runId, unit);
       files.push(result);
-      await request.onUnitDone?.(unit, result);
+      await settle(unit, result);
       if (result.status === 'skipped') {
         log.info(
           `file ${unit.name} skipped: same content as source file ${result.sameContentAs?.sourceFileId}`,
@@ -124,8 +126,9 @@ export async function ingestUnits(
       errorsByCode[code] = (errorsByCode[code] ?? 0) + count;
   }
   const failed = files.filter((file) => file.status === 'failed' || file.status === 'failed-threshold');
-  const status = broken ? 'failed' : runStatus(files, stoppedEarly);
-  const reasons = failed.map((file) => `${file.name}: ${file.error?.message}`);
+  // A file left where it was (not moved aside) needs the operator: the run failed, even if every row loaded.
+  const status = broken || settleFailures.length > 0 ? 'failed' : runStatus(files, stoppedEarly);
+  const reasons = [...failed.map((file) => `${file.name}: ${file.error?.message}`), ...settleFailures];
   if (broken)
     reasons.push(`transport: ${broken.error instanceof Error ? broken.error.message : String(broken.error)}`);
   const error = reasons.join('\n') || undefined;
@@ -140,6 +143,26 @@ function runStatus(files: UnitResult[], stoppedEarly: boolean): RunStatus {
   if (files.some((file) => file.status === 'failed')) return 'failed';
   if (files.some((file) => file.status === 'failed-threshold')) return 'failed-threshold';
   return stoppedEarly ? 'interrupted' : 'completed';
+}
+
+/**
+ * `onUnitDone` that cannot stop the run: a unit that loaded (or failed) stays so when the transport cannot settle
+ * it (move it aside); the failure is recorded for the run and the next unit starts.
+ */
+function recordingSettleFailures(
+  onUnitDone: IngestRequest['onUnitDone'],
+  failures: string[],
+  log: Logger,
+): (unit: SourceUnit, result: UnitResult) => Promise<void> {
+  return async (unit, result) => {
+    try {
+      await onUnitDone?.(unit, result);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      failures.push(`${unit.name}: ${result.status}, but the transport could not settle it: ${message}`);
+      log.error(`file ${unit.name} could not be settled (moved aside): ${message}`);
+    }
+  };
 }
 
 async function loadOne(

@@ -67,6 +67,20 @@ export async function markInterruptedRuns(warehouse: Warehouse): Promise<number>
     });
 }
 
+/**
+ * This process's runs still `running` end now with `status` (a hard stop: `interrupted`; a crash: `failed`) and
+ * the reason. Called with a fresh connection: the pool may be busy with the very unit being rolled back.
+ */
+export async function endRunsOfThisProcess(
+  warehouse: Warehouse,
+  status: Extract<RunStatus, 'interrupted' | 'failed'>,
+  reason: string,
+): Promise<number> {
+  return warehouse('runs')
+    .where({ status: 'running', host: os.hostname(), pid: process.pid })
+    .update({ status, finished_at: warehouse.fn.now(), error: reason });
+}
+
 function isAlive(pid: number | null): boolean {
   if (!pid) return false;
   try {

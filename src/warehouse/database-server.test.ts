@@ -40,11 +40,15 @@ describe('openDatabaseServer (embedded)', () => {
     await server.stop();
   });
 
-  it('leaves SIGINT and SIGTERM to the caller (the library would otherwise stop the server and exit)', async () => {
-    const before = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+  it('leaves signals and the exit code to the caller (the library would stop the server and exit, 0 on beforeExit)', async () => {
+    const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'exit'] as const;
+    const counts = () => events.map((event) => process.listenerCount(event));
+    const before = counts();
     const server = await open();
-    expect([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]).toEqual(before);
+    // One `exit` listener of its own while the server runs: it stops the server if the process ends first.
+    expect(counts()).toEqual([...before.slice(0, 4), (before[4] ?? 0) + 1]);
     await server.stop();
+    expect(counts()).toEqual(before);
   });
 
   it('initialises the data directory on first start and serves the credit_etl database', async () => {

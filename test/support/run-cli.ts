@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config/config.ts';
 
@@ -8,11 +8,32 @@ export interface CliResult {
   stderr: string;
 }
 
+/** A `credit-etl` child process still running: its output so far, and its result once it exits. */
+export interface RunningCli {
+  child: ChildProcess;
+  output(): string;
+  result: Promise<CliResult>;
+}
+
 /** Runs `credit-etl …` as a child process against the test database, as an operator would. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/credit-etl.js'), ...args], {
+  return startCli(args, env).result;
+}
+
+export interface StartOptions {
+  /** Flags for node before the script, e.g. `--import` of a test hook. */
+  nodeArgs?: string[];
+  /** In a process group of its own, as a terminal's foreground job: `process.kill(-pid, …)` is its Ctrl-C. */
+  processGroup?: boolean;
+}
+
+/** Starts `credit-etl …` as a child process, for tests that signal it while it works. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv, options: StartOptions = {}): RunningCli {
+  const script = path.join(PROJECT_ROOT, 'bin/credit-etl.js');
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.processGroup ?? false,
   });
   let stdout = '';
   let stderr = '';
@@ -22,5 +43,9 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResul
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return {
+    child,
+    output: () => stdout + stderr,
+    result: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))),
+  };
 }
