@@ -17,6 +17,14 @@ export function connectWarehouse(url: string, poolSize = 4): Warehouse {
   });
 }
 
+/** The server a warehouse connects to, for a thread that opens connections of its own (an isolated unit). */
+export function warehouseUrl(warehouse: Warehouse): string {
+  const connection = warehouse.client.config.connection as string | { connectionString?: string };
+  const url = typeof connection === 'string' ? connection : connection.connectionString;
+  if (!url) throw new Error('the warehouse was not connected by URL (connectWarehouse)');
+  return url;
+}
+
 const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => MIGRATIONS.map(([name]) => name),
   getMigrationName: (name) => name,
