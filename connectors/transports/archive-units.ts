@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { PassThrough, type Readable, Transform } from 'node:stream';
-import { createGunzip, createInflateRaw } from 'node:zlib';
+import { createGunzip, createInflateRaw, type Zlib } from 'node:zlib';
 import yauzl from 'yauzl';
 import { FileFormatError, type SourceUnit, type UnitLocator } from '../contracts.ts';
 import { type Limits, readLimits } from '../limits.ts';
@@ -65,7 +65,7 @@ function openGzip(file: string, limits: Limits): Readable {
     ),
   );
   const compressed = createReadStream(file, { highWaterMark: CHUNK }).on('error', fail);
-  const guard = expansionGuard(label, compressed, limits).on('error', fail);
+  const guard = expansionGuard(label, gunzip, limits).on('error', fail);
   compressed.pipe(gunzip).pipe(guard).pipe(out);
   out.on('close', () => compressed.destroy());
   return out;
@@ -152,9 +152,13 @@ function openZipEntry(wanted: UnitLocator & { kind: 'zip-entry' }, limits: Limit
         raw.destroy();
         zip.close();
       });
-      const guard = expansionGuard(label, raw, limits).on('error', (error) => out.destroy(error));
-      if (entry.compressionMethod === 0) raw.pipe(guard).pipe(out);
-      else raw.pipe(createInflateRaw().on('error', corrupt)).pipe(guard).pipe(out);
+      if (entry.compressionMethod === 0) {
+        raw.pipe(out); // stored: as many bytes out as in
+        return;
+      }
+      const inflate = createInflateRaw().on('error', corrupt);
+      const guard = expansionGuard(label, inflate, limits).on('error', (error) => out.destroy(error));
+      raw.pipe(inflate).pipe(guard).pipe(out);
       return;
     }
     zip.close();
@@ -163,19 +167,19 @@ function openZipEntry(wanted: UnitLocator & { kind: 'zip-entry' }, limits: Limit
   return out;
 }
 
-/** Expansion ratios are only judged past this many bytes: a small, very repetitive file is no threat. */
-const RATIO_CHECKED_FROM = 16 * 1024 * 1024;
+/**
+ * Expansion ratios are only judged past this many bytes: a small, very repetitive file is no threat. Low, so
+ * that a bomb is stopped before a slow reader (a parser stuck on one endless line) has to take in much of it.
+ */
+const RATIO_CHECKED_FROM = 1024 * 1024;
 
 /**
  * Counts the bytes an archive entry expands to while they stream, and stops at the limits: past the
- * expanded-bytes cap, or (past 16 MiB) at an expansion ratio no real delivery has, measured against the
- * compressed bytes read so far, so a bomb stops after a few MiB whatever its size on disk.
+ * expanded-bytes cap, or (past 1 MiB) at an expansion ratio no real delivery has, measured against the
+ * compressed bytes the decompressor has consumed so far (`bytesWritten`), so a bomb stops after about 1 MiB
+ * whatever its size on disk.
  */
-function expansionGuard(label: string, compressedInput: Readable, limits: Limits): Transform {
-  let compressed = 0;
-  compressedInput.on('data', (chunk: Buffer) => {
-    compressed += chunk.length;
-  });
+function expansionGuard(label: string, engine: Zlib, limits: Limits): Transform {
   let expanded = 0;
   return new Transform({
     highWaterMark: CHUNK,
@@ -189,6 +193,7 @@ function expansionGuard(label: string, compressedInput: Readable, limits: Limits
           ),
         );
       }
+      const compressed = engine.bytesWritten;
       if (expanded > RATIO_CHECKED_FROM && expanded > limits.maxExpansionRatio * compressed) {
         return callback(
           new FileFormatError(

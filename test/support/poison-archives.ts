@@ -1,4 +1,7 @@
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
 import { constants, crc32, deflateRawSync } from 'node:zlib';
 import { PENALTY_HEADER } from '../../fixtures/generate/penalty-rows.ts';
 
@@ -34,44 +37,64 @@ export async function writeLongLineGzip(file: string, options: { lineBytes?: num
 }
 
 /**
- * An `.xlsx` of a few MB whose shared-strings table holds `strings` (default 2,000,000) different texts: the
- * streaming reader keeps that table in memory, so it needs far more heap than its size on disk suggests.
+ * An `.xlsx` of ~1 MB whose one worksheet's XML expands to `sheetBytes` (default 1 GiB): the same row, each with
+ * one long inline-string cell, over and over.
  */
-export async function writeSharedStringsWorkbook(
+export async function writeHugeSheetWorkbook(
   file: string,
-  options: { strings?: number } = {},
+  options: { sheetBytes?: number } = {},
 ): Promise<void> {
-  const count = options.strings ?? 2_000_000;
-  const items: string[] = [];
-  for (let i = 0; i < count; i++) items.push(`<si><t>共享字符串第${i}号-${(i * 7919) % 100_003}</t></si>`);
-  const sharedStrings = `<?xml version="1.0" encoding="UTF-8"?><sst xmlns="${MAIN_NS}" count="${count}" uniqueCount="${count}">${items.join('')}</sst>`;
-  const header = PENALTY_HEADER.map((title) => `<c t="inlineStr"><is><t>${title}</t></is></c>`).join('');
-  const sheet = `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="${MAIN_NS}"><sheetData><row r="1">${header}</row><row r="2"><c r="A2" t="s"><v>0</v></c></row></sheetData></worksheet>`;
-  await writeWorkbook(file, { 'xl/sharedStrings.xml': sharedStrings, 'xl/worksheets/sheet1.xml': sheet });
+  const row = `<row><c t="inlineStr"><is><t>${'A'.repeat(1000)}</t></is></c></row>`;
+  const body = Buffer.from(row.repeat(Math.floor(MiB / row.length)));
+  const head = Buffer.from(
+    `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="${MAIN_NS}"><sheetData><row>${PENALTY_HEADER.map((title) => `<c t="inlineStr"><is><t>${title}</t></is></c>`).join('')}</row>`,
+  );
+  const tail = Buffer.from('</sheetData></worksheet>');
+  const sheet = repeatedDeflate(
+    head,
+    body,
+    Math.ceil((options.sheetBytes ?? 1024 * MiB) / body.length),
+    tail,
+  );
+  await writeWorkbook(file, { name: 'xl/worksheets/sheet1.xml', ...sheet });
+}
+
+/**
+ * A CSV whose rows are each `cellBytes` × every column wide (default ~30 KB): no line or cell is unusual, but
+ * the 2,000 rows read as one batch need more memory than a small unit heap has. `rows` default 2,100.
+ */
+export async function writeWideRowsCsv(
+  file: string,
+  options: { rows?: number; cellBytes?: number } = {},
+): Promise<void> {
+  const output = createWriteStream(file);
+  output.write(`${PENALTY_HEADER.join(',')}\n`);
+  for (let i = 0; i < (options.rows ?? 2100); i++) {
+    const cell = String(i).padEnd(options.cellBytes ?? 1000, 'W');
+    if (!output.write(`${PENALTY_HEADER.map(() => cell).join(',')}\n`)) await once(output, 'drain');
+  }
+  output.end();
+  await finished(output);
 }
 
 const MAIN_NS = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
 const REL_NS = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
 const PACKAGE_REL_NS = 'http://schemas.openxmlformats.org/package/2006/relationships';
 
-async function writeWorkbook(file: string, parts: Record<string, string>): Promise<void> {
+/** A minimal workbook: one sheet, given as a packed entry. */
+async function writeWorkbook(file: string, sheet: PackedEntry): Promise<void> {
   const xml = '<?xml version="1.0" encoding="UTF-8"?>';
-  const entries: Record<string, string> = {
-    '[Content_Types].xml': `${xml}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>`,
+  const parts: Record<string, string> = {
+    '[Content_Types].xml': `${xml}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>`,
     '_rels/.rels': `${xml}<Relationships xmlns="${PACKAGE_REL_NS}"><Relationship Id="rId1" Type="${REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>`,
     'xl/workbook.xml': `${xml}<workbook xmlns="${MAIN_NS}" xmlns:r="${REL_NS}"><sheets><sheet name="行政处罚" sheetId="1" r:id="rId1"/></sheets></workbook>`,
-    'xl/_rels/workbook.xml.rels': `${xml}<Relationships xmlns="${PACKAGE_REL_NS}"><Relationship Id="rId1" Type="${REL_NS}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="${REL_NS}/sharedStrings" Target="sharedStrings.xml"/></Relationships>`,
-    ...parts,
+    'xl/_rels/workbook.xml.rels': `${xml}<Relationships xmlns="${PACKAGE_REL_NS}"><Relationship Id="rId1" Type="${REL_NS}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`,
   };
-  await writeFile(
-    file,
-    packedZip(
-      Object.entries(entries).map(([name, text]) => {
-        const data = Buffer.from(text);
-        return { name, data: deflateRawSync(data), crc: crc32(data), size: data.length };
-      }),
-    ),
-  );
+  const small = Object.entries(parts).map(([name, text]) => {
+    const data = Buffer.from(text);
+    return { name, data: deflateRawSync(data), crc: crc32(data), size: data.length };
+  });
+  await writeFile(file, packedZip([...small, sheet]));
 }
 
 interface PackedEntry {
