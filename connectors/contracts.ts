@@ -13,7 +13,10 @@ export interface SourceUnit {
   readonly name: string;
   /** Local path, when the unit is a file on this machine. */
   readonly path?: string;
-  /** Where the bytes are, as plain data: an isolated worker reopens the unit from it (src/run/isolated-unit.ts). */
+  /**
+   * Where the bytes are, as plain data: the unit is then loaded in an isolated worker that reopens the bytes from
+   * it, not through `open()` (src/run/isolated-unit.ts). A transport that wraps `open()` must drop the locator.
+   */
   readonly locator?: UnitLocator;
   readonly sizeBytes?: number;
   /** sha256 of the bytes, when the transport knows it before loading (to consult the ledger). */

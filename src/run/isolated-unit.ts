@@ -56,8 +56,11 @@ export async function loadIsolated(
   limits: Limits,
 ): Promise<UnitResult> {
   const { unit, format, onProgress, ...rest } = request;
-  // A `today` override (tests of the validator) is a function and cannot cross to another thread.
-  if (!unit.locator || !format || request.validatorOptions?.today) return loadUnit(warehouse, request);
+  // Work that must run here: rows or a commit hook the transport gives, or a `today` override (validator
+  // tests): functions cannot cross to another thread.
+  if (!unit.locator || !format || unit.rows || unit.beforeCommit || request.validatorOptions?.today) {
+    return loadUnit(warehouse, request);
+  }
   const startedAt = new Date();
   const job: WorkerJob = {
     url: warehouseUrl(warehouse),
@@ -73,9 +76,12 @@ export async function loadIsolated(
     request: rest,
   };
   const worker = takeWorker(limits.unitHeapMb);
-  const ending = await runJob(worker, job, limits, onProgress);
+  const ending = await runJob(worker, job, limits, onProgress).catch((error: unknown) => {
+    void worker.terminate();
+    throw error;
+  });
   if (ending.kind === 'result') {
-    keepWarm(worker, limits.unitHeapMb);
+    if (ending.reusable) keepWarm(worker, limits.unitHeapMb);
     return ending.result;
   }
   // After any failure the next unit gets a fresh worker.
@@ -86,7 +92,7 @@ export async function loadIsolated(
 }
 
 type Ending =
-  | { kind: 'result'; result: UnitResult }
+  | { kind: 'result'; result: UnitResult; reusable: boolean }
   | { kind: 'error'; error: { message: string; code?: string } }
   | { kind: 'died'; cause: 'out-of-memory' | 'timeout' | 'stopped' | 'crashed'; detail: string };
 
@@ -97,7 +103,7 @@ function runJob(
   limits: Limits,
   onProgress: ((rows: number) => void) | undefined,
 ): Promise<Ending> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let terminatedFor: 'timeout' | 'stopped' | undefined;
     let fault: (Error & { code?: string }) | undefined;
     const untrack = trackActiveUnit(async () => {
@@ -108,17 +114,20 @@ function runJob(
       terminatedFor ??= 'timeout';
       void worker.terminate();
     }, limits.unitTimeoutSeconds * 1000);
-    const settle = (ending: Ending) => {
+    const detach = () => {
       clearTimeout(budget);
       untrack();
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+    };
+    const settle = (ending: Ending) => {
+      detach();
       resolve(ending);
     };
     const onMessage = (message: WorkerMessage) => {
       if (message.type === 'progress') onProgress?.(message.rows);
-      else if (terminatedFor)
-        return; // answered as it was being terminated: its exit decides
-      else if (message.type === 'result') settle({ kind: 'result', result: message.result });
+      // A result is sent after COMMIT: it stands even if a stop or the time budget came just after.
+      else if (message.type === 'result')
+        settle({ kind: 'result', result: message.result, reusable: !terminatedFor });
       else settle({ kind: 'error', error: message.error });
     };
     const onError = (error: Error) => {
@@ -131,7 +140,12 @@ function runJob(
     };
     worker.on('message', onMessage).on('error', onError).on('exit', onExit);
     worker.ref();
-    worker.postMessage(job);
+    try {
+      worker.postMessage(job);
+    } catch (error) {
+      detach(); // a request that cannot be cloned: a programming error, not the file's
+      reject(error);
+    }
   });
 }
 
