@@ -9,6 +9,7 @@ import { createLogger } from '../src/log/logger.ts';
 import { rollBackActiveUnits } from '../src/run/active-units.ts';
 import { ingestUnits, type RunSummary } from '../src/run/ingest-files.ts';
 import { loadIsolated } from '../src/run/isolated-unit.ts';
+import { InfrastructureFault } from '../src/schedule/infrastructure-fault.ts';
 import { connectWarehouse } from '../src/warehouse/connect-warehouse.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
 import { writeLongLineGzip, writeWideRowsCsv, writeZipBomb } from './support/poison-archives.ts';
@@ -138,22 +139,42 @@ describe('a file unit that would take the process down fails alone', () => {
     expect(await committedRows(summary.runId)).toBe(0);
   });
 
-  it('rethrows a database fault inside the worker with its SQLSTATE, for the runner to retry', async () => {
+  /** A load request for one small CSV, into the given warehouse. */
+  const csvRequest = async (name: string, seed: number) => {
+    const unit = await goodCsv(name, seed);
+    return {
+      runId: 1,
+      unit,
+      format: formatForFile(unit.name),
+      encoding: 'auto' as const,
+      entry: fx.catalog.resolve('xzcf', '2026-11-20'),
+      providerCode: '113700000000000000',
+      level: 'province' as const,
+    };
+  };
+
+  it('rethrows an error the worker could not own with its SQLSTATE', async () => {
     const missing = connectWarehouse(`${fx.url}_missing`);
     try {
-      const unit = await goodCsv('fault.csv', 6);
-      const request = {
-        runId: 1,
-        unit,
-        format: formatForFile(unit.name),
-        encoding: 'auto' as const,
-        entry: fx.catalog.resolve('xzcf', '2026-11-20'),
-        providerCode: '113700000000000000',
-        level: 'province' as const,
-      };
-      await expect(loadIsolated(missing, request, DEFAULT_LIMITS)).rejects.toMatchObject({ code: '3D000' });
+      await expect(
+        loadIsolated(missing, await csvRequest('fault.csv', 6), DEFAULT_LIMITS),
+      ).rejects.toMatchObject({
+        code: '3D000',
+      });
     } finally {
       await missing.destroy();
+    }
+  });
+
+  it('rethrows a lost database inside the worker as an InfrastructureFault, for the runner to retry', async () => {
+    const down = connectWarehouse('postgres://postgres@127.0.0.1:1/credit');
+    try {
+      const error = await loadIsolated(down, await csvRequest('down.csv', 7), DEFAULT_LIMITS).catch((e) => e);
+      expect(error).toBeInstanceOf(InfrastructureFault);
+      expect(error).toMatchObject({ side: 'database', retryable: true, cause: { code: 'ECONNREFUSED' } });
+      expect(error.message).toContain('while loading down.csv');
+    } finally {
+      await down.destroy();
     }
   });
 });

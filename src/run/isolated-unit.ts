@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { UnitLocator } from '../../connectors/contracts.ts';
 import type { Limits } from '../../connectors/limits.ts';
+import { type FaultSide, InfrastructureFault } from '../schedule/infrastructure-fault.ts';
 import { type Warehouse, warehouseUrl } from '../warehouse/connect-warehouse.ts';
 import { trackActiveUnit } from './active-units.ts';
 import { failedUnit, loadUnit, sourceFileRow, type UnitRequest, type UnitResult } from './load-unit.ts';
@@ -25,9 +26,17 @@ export interface WorkerJob {
 export type WorkerMessage =
   | { type: 'progress'; rows: number }
   | { type: 'result'; result: UnitResult }
-  | { type: 'error'; error: { name: string; message: string; code?: string } };
+  | { type: 'error'; error: WorkerFault };
 
-/** A fault raised inside a unit's worker (a lost connection, 57P01…), rethrown here with its code. */
+/** An error the worker could not own, as plain data: its code, and the side when it is an infrastructure fault. */
+interface WorkerFault {
+  name: string;
+  message: string;
+  code?: string;
+  side?: FaultSide;
+}
+
+/** An error raised inside a unit's worker that the unit could not own, rethrown here with its code. */
 export class IsolatedUnitError extends Error {
   override readonly name = 'IsolatedUnitError';
   constructor(
@@ -86,14 +95,19 @@ export async function loadIsolated(
   }
   // After any failure the next unit gets a fresh worker.
   void worker.terminate();
-  if (ending.kind === 'error') throw new IsolatedUnitError(ending.error.message, ending.error.code);
+  if (ending.kind === 'error') {
+    const cause = new IsolatedUnitError(ending.error.message, ending.error.code);
+    // Not the file's fault: retried by the runner, never recorded against the file.
+    if (ending.error.side) throw new InfrastructureFault(ending.error.side, unit.name, cause);
+    throw cause;
+  }
   if (ending.cause === 'stopped') throw new UnitStoppedError(`${unit.name}: stopped, rolled back`);
   return failedUnit(warehouse, sourceFileRow(request, startedAt), unitDied(request, ending, limits));
 }
 
 type Ending =
   | { kind: 'result'; result: UnitResult; reusable: boolean }
-  | { kind: 'error'; error: { message: string; code?: string } }
+  | { kind: 'error'; error: WorkerFault }
   | { kind: 'died'; cause: 'out-of-memory' | 'timeout' | 'stopped' | 'crashed'; detail: string };
 
 /** Runs one job on a worker; settles on its answer, or when the worker exits (OOM, crash, terminated). */

@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import type { SourceUnit } from '../../connectors/contracts.ts';
 import { formatForFile } from '../../connectors/registry.ts';
 import { openLocated } from '../../connectors/transports/archive-units.ts';
+import { InfrastructureFault, infrastructureFault } from '../schedule/infrastructure-fault.ts';
 import { connectWarehouse } from '../warehouse/connect-warehouse.ts';
 import type { WorkerJob, WorkerMessage } from './isolated-unit.ts';
 import { loadUnit } from './load-unit.ts';
@@ -32,11 +33,24 @@ async function run(job: WorkerJob): Promise<WorkerMessage> {
     });
     return { type: 'result', result };
   } catch (error) {
-    // A fault loadUnit does not own (lost connection, server shutting down): the scheduler decides.
-    const { message, name } = error instanceof Error ? error : new Error(String(error));
-    const code = (error as { code?: unknown } | null)?.code;
-    return { type: 'error', error: { name, message, ...(typeof code === 'string' ? { code } : {}) } };
+    // A fault loadUnit does not own (lost connection, server shutting down): the scheduler's thread decides.
+    // An InfrastructureFault is sent as its cause and side; the scheduler's thread wraps it again.
+    const side = infrastructureFault(error);
+    const root = error instanceof InfrastructureFault && error.cause instanceof Error ? error.cause : error;
+    const { message, name } = root instanceof Error ? root : new Error(String(root));
+    const code = errorCode(root);
+    return { type: 'error', error: { name, message, ...(code ? { code } : {}), ...(side ? { side } : {}) } };
   } finally {
     await warehouse.destroy();
   }
+}
+
+/** The SQLSTATE or Node code of an error, or of the error it wraps. */
+function errorCode(error: unknown): string | undefined {
+  for (let current = error; typeof current === 'object' && current !== null; ) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
+    if (typeof code === 'string') return code;
+    current = cause;
+  }
+  return undefined;
 }
