@@ -82,6 +82,14 @@ describe('a file unit that would take the process down fails alone', () => {
     ]);
   });
 
+  /** Sessions of unit workers still open on the server. */
+  const unitSessions = async () =>
+    (
+      await fx.warehouse.raw(
+        `SELECT application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'credit-etl unit %'`,
+      )
+    ).rows;
+
   /** Holds every other writer of `records` off (a hung unit), until the returned release is called. */
   const holdRecords = async () => {
     const lock = await fx.warehouse.transaction();
@@ -94,6 +102,8 @@ describe('a file unit that would take the process down fails alone', () => {
     let summary: RunSummary;
     try {
       summary = await ingest([await goodCsv('hung.csv', 3)], { unitTimeoutSeconds: 1 });
+      // Its session is gone too, not left waiting for the lock.
+      expect(await unitSessions()).toEqual([]);
     } finally {
       await release();
     }
@@ -109,11 +119,16 @@ describe('a file unit that would take the process down fails alone', () => {
 
   it('rolls a worker’s unit back at once when active units are rolled back (hard stop)', async () => {
     const release = await holdRecords();
+    let rolledBack: Promise<void> | undefined;
     let stopped: unknown;
     try {
-      await ingest([await goodCsv('stopped.csv', 5)], {}, () => void rollBackActiveUnits()).catch((error) => {
+      await ingest([await goodCsv('stopped.csv', 5)], {}, () => {
+        rolledBack ??= rollBackActiveUnits();
+      }).catch((error) => {
         stopped = error;
       });
+      await rolledBack;
+      expect(await unitSessions()).toEqual([]);
     } finally {
       await release();
     }

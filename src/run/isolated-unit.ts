@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { UnitLocator } from '../../connectors/contracts.ts';
 import type { Limits } from '../../connectors/limits.ts';
 import { type FaultSide, InfrastructureFault } from '../schedule/infrastructure-fault.ts';
-import { type Warehouse, warehouseUrl } from '../warehouse/connect-warehouse.ts';
+import { endSessions, type Warehouse, warehouseUrl } from '../warehouse/connect-warehouse.ts';
 import { trackActiveUnit } from './active-units.ts';
 import { failedUnit, loadUnit, sourceFileRow, type UnitRequest, type UnitResult } from './load-unit.ts';
 import { UnitFailure } from './unit-failure.ts';
@@ -10,6 +10,8 @@ import { UnitFailure } from './unit-failure.ts';
 /** What the scheduler's thread sends a unit worker: plain data only (structured clone). */
 export interface WorkerJob {
   url: string;
+  /** The worker's sessions are opened under this name, so that they can be ended if the worker is terminated. */
+  applicationName: string;
   limits: Limits;
   unit: {
     name: string;
@@ -73,6 +75,7 @@ export async function loadIsolated(
   const startedAt = new Date();
   const job: WorkerJob = {
     url: warehouseUrl(warehouse),
+    applicationName: `credit-etl unit ${process.pid}-${++jobs}`,
     limits,
     unit: {
       name: unit.name,
@@ -93,8 +96,9 @@ export async function loadIsolated(
     if (ending.reusable) keepWarm(worker, limits.unitHeapMb);
     return ending.result;
   }
-  // After any failure the next unit gets a fresh worker.
+  // After any failure the next unit gets a fresh worker, and nothing of this one's sessions is left running.
   void worker.terminate();
+  if (ending.kind === 'died') await endSessions(job.url, job.applicationName).catch(() => undefined);
   if (ending.kind === 'error') {
     const cause = new IsolatedUnitError(ending.error.message, ending.error.code);
     // Not the file's fault: retried by the runner, never recorded against the file.
@@ -123,6 +127,7 @@ function runJob(
     const untrack = trackActiveUnit(async () => {
       terminatedFor ??= 'stopped';
       await worker.terminate();
+      await endSessions(job.url, job.applicationName).catch(() => undefined);
     });
     const budget = setTimeout(() => {
       terminatedFor ??= 'timeout';
@@ -189,6 +194,9 @@ function unitDied(request: UnitRequest, ending: Ending & { kind: 'died' }, limit
     `读取文件 ${name} 时处理意外中断（${ending.detail}），未入库任何数据；请确认文件完整、格式正确后重新报送，如反复出现请联系平台运维`,
   );
 }
+
+/** Numbers the jobs of this process, for their sessions' application name. */
+let jobs = 0;
 
 const BOOTSTRAP = new URL('./unit-worker-bootstrap.js', import.meta.url);
 
