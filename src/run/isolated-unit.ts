@@ -214,7 +214,8 @@ function takeWorker(heapMb: number): Worker {
     if (kept.heapMb === heapMb) return kept.worker;
     void kept.worker.terminate();
   }
-  const worker = new Worker(BOOTSTRAP, { resourceLimits: { maxOldGenerationSizeMb: heapMb } });
+  // No inherited node flags: the heap cap is `resourceLimits`, and preloads (`--import`) are the main thread's.
+  const worker = new Worker(BOOTSTRAP, { execArgv: [], resourceLimits: { maxOldGenerationSizeMb: heapMb } });
   worker.once('exit', () => {
     if (warm?.worker !== worker) return;
     clearTimeout(warm.timer);
