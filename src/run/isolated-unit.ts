@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { UnitLocator } from '../../connectors/contracts.ts';
 import type { Limits } from '../../connectors/limits.ts';
+import { todayInShanghai } from '../normalize/parse-date.ts';
 import { type FaultSide, InfrastructureFault } from '../schedule/infrastructure-fault.ts';
 import { endSessions, type Warehouse, warehouseUrl } from '../warehouse/connect-warehouse.ts';
 import { trackActiveUnit } from './active-units.ts';
@@ -21,7 +22,11 @@ export interface WorkerJob {
     receivedAt: Date;
     locator: UnitLocator;
   };
-  request: Omit<UnitRequest, 'unit' | 'format' | 'onProgress'>;
+  request: Omit<UnitRequest, 'unit' | 'format' | 'onProgress' | 'validatorOptions'> & {
+    validatorOptions: Omit<NonNullable<UnitRequest['validatorOptions']>, 'today'>;
+  };
+  /** The day rows are checked against (dates not in the future), as this thread sees it (Asia/Shanghai). */
+  today: string;
 }
 
 /** What a unit worker answers: progress while it reads, then the unit's result or the fault it could not own. */
@@ -66,12 +71,10 @@ export async function loadIsolated(
   request: UnitRequest,
   limits: Limits,
 ): Promise<UnitResult> {
-  const { unit, format, onProgress, ...rest } = request;
-  // Work that must run here: rows or a commit hook the transport gives, or a `today` override (validator
-  // tests): functions cannot cross to another thread.
-  if (!unit.locator || !format || unit.rows || unit.beforeCommit || request.validatorOptions?.today) {
-    return loadUnit(warehouse, request);
-  }
+  const { unit, format, onProgress, validatorOptions = {}, ...rest } = request;
+  const { today = todayInShanghai, ...plainOptions } = validatorOptions;
+  // Work that must run here: rows or a commit hook the transport gives (functions cannot cross threads).
+  if (!unit.locator || !format || unit.rows || unit.beforeCommit) return loadUnit(warehouse, request);
   const startedAt = new Date();
   const job: WorkerJob = {
     url: warehouseUrl(warehouse),
@@ -85,7 +88,8 @@ export async function loadIsolated(
       receivedAt: unit.receivedAt,
       locator: unit.locator,
     },
-    request: rest,
+    request: { ...rest, validatorOptions: plainOptions },
+    today: today(),
   };
   const worker = takeWorker(limits.unitHeapMb);
   const ending = await runJob(worker, job, limits, onProgress).catch((error: unknown) => {

@@ -27,6 +27,7 @@ async function run(job: WorkerJob): Promise<WorkerMessage> {
   try {
     const result = await loadUnit(warehouse, {
       ...job.request,
+      validatorOptions: { ...job.request.validatorOptions, today: () => job.today },
       unit,
       format: formatForFile(unit.name),
       onProgress: (rows) => port?.postMessage({ type: 'progress', rows } satisfies WorkerMessage),
