@@ -13,6 +13,11 @@ export interface SourceUnit {
   readonly name: string;
   /** Local path, when the unit is a file on this machine. */
   readonly path?: string;
+  /**
+   * Where the bytes are, as plain data: the unit is then loaded in an isolated worker that reopens the bytes from
+   * it, not through `open()` (src/run/isolated-unit.ts). A transport that wraps `open()` must drop the locator.
+   */
+  readonly locator?: UnitLocator;
   readonly sizeBytes?: number;
   /** sha256 of the bytes, when the transport knows it before loading (to consult the ledger). */
   readonly sha256?: string;
@@ -25,6 +30,15 @@ export interface SourceUnit {
   /** Runs inside the unit's transaction just before commit: e.g. saving a table watermark with its batch. */
   beforeCommit?(session: UnitSession): Promise<void>;
 }
+
+/**
+ * A file unit's bytes, described so that another thread can open them itself: a file on this machine, the
+ * content of a `.gz`, or one entry of a `.zip` (by its position in the central directory, and its name to check).
+ */
+export type UnitLocator =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'gzip'; readonly path: string }
+  | { readonly kind: 'zip-entry'; readonly path: string; readonly index: number; readonly entry: string };
 
 export interface PollOptions {
   /** Backfill: only units of this partition day (YYYY-MM-DD), as the transport defines it. */

@@ -7,7 +7,7 @@
 export interface Limits {
   /** `CREDIT_ETL_MAX_EXPANDED_BYTES`: bytes one archive entry (zip entry, .gz content) may expand to. */
   maxExpandedBytes: number;
-  /** `CREDIT_ETL_MAX_EXPANSION_RATIO`: expanded ÷ compressed bytes of one entry, checked once past 16 MiB. */
+  /** `CREDIT_ETL_MAX_EXPANSION_RATIO`: expanded ÷ compressed bytes of one entry, checked once past 1 MiB expanded. */
   maxExpansionRatio: number;
   /** `CREDIT_ETL_MAX_LINE_BYTES`: bytes of one CSV record (quoted line breaks included). */
   maxLineBytes: number;

@@ -49,7 +49,7 @@ export class SharedStrings {
         'workbook-too-large',
         `工作簿的共享字符串表（第${this.size + 1}个字符串时已超过 ${Math.round(this.budgetBytes / MB)} MB）过大，` +
           `无法在本进程的内存上限（${limit} MB）内读取：请把数据拆分为多个文件，或另存为 CSV 后报送` +
-          `（运维人员也可用 node --max-old-space-size=<MB> bin/credit-etl.js 提高上限后重新加载）`,
+          `（运维人员也可设置 CREDIT_ETL_UNIT_HEAP_MB=<MB> 提高上限后重新加载）`,
       );
     }
     this.pending.push(text);

@@ -5,7 +5,8 @@ import { gzipSync } from 'node:zlib';
 import iconv from 'iconv-lite';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SourceUnit } from '../contracts.ts';
-import { unitsForFile } from './archive-units.ts';
+import { DEFAULT_LIMITS } from '../limits.ts';
+import { openLocated, unitsForFile } from './archive-units.ts';
 import { writeZip } from './zip-fixture.test-support.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'archive-units-'));
@@ -70,5 +71,57 @@ describe('archives as units', () => {
     const zip = path.join(dir, 'broken.zip');
     writeFileSync(zip, 'not zip');
     await expect(unitsForFile(zip)).rejects.toMatchObject({ code: 'corrupt-archive' });
+  });
+
+  it('gives every readable unit a locator that reopens the same bytes, and none to a refused entry', async () => {
+    const zip = path.join(dir, 'located.zip');
+    await writeZip(zip, { '../x.csv': 'a\n', 'ok.csv': 'a\n2\n' });
+    const gz = path.join(dir, 'located.csv.gz');
+    writeFileSync(gz, gzipSync('a\n3\n'));
+    const plain = path.join(dir, 'located.csv');
+    writeFileSync(plain, 'a\n4\n');
+    const units = [...(await unitsForFile(zip)), ...(await unitsForFile(gz)), ...(await unitsForFile(plain))];
+    expect(units.map((unit) => unit.locator?.kind)).toEqual([undefined, 'zip-entry', 'gzip', 'file']);
+    for (const unit of units.slice(1)) {
+      const reopened = { ...unit, open: () => openLocated(unit.locator!, DEFAULT_LIMITS) };
+      expect(await content(reopened)).toBe(await content(unit));
+    }
+  });
+});
+
+describe('archive limits', () => {
+  const MiB = 1024 * 1024;
+
+  it('stops a zip entry and a .gz that expand too far for their size, naming the entry and the limit', async () => {
+    const repetitive = Buffer.alloc(4 * MiB, 'a');
+    const zip = path.join(dir, 'ratio.zip');
+    await writeZip(zip, { '处罚.csv': repetitive });
+    const gz = path.join(dir, 'ratio.csv.gz');
+    writeFileSync(gz, gzipSync(repetitive));
+    const [entry] = await unitsForFile(zip);
+    await expect(content(entry as SourceUnit)).rejects.toMatchObject({
+      code: 'decompression-limit',
+      message: expect.stringContaining('压缩包 ratio.zip 中的「处罚.csv」的压缩比超过 200 倍'),
+    });
+    const [content_] = await unitsForFile(gz);
+    await expect(content(content_ as SourceUnit)).rejects.toMatchObject({
+      code: 'decompression-limit',
+      message: expect.stringContaining('CREDIT_ETL_MAX_EXPANSION_RATIO'),
+    });
+  });
+
+  it('lets an entry of an ordinary ratio through, up to the expanded-bytes cap', async () => {
+    const text = Buffer.from(
+      Array.from({ length: 40_000 }, (_, i) => `${i},${(i * 7919) % 100_003},许可${i % 97}\n`).join(''),
+    );
+    const zip = path.join(dir, 'ordinary.zip');
+    await writeZip(zip, { 'ok.csv': text });
+    const [unit] = await unitsForFile(zip);
+    expect((await content(unit as SourceUnit)).length).toBe(text.toString().length);
+    const [capped] = await unitsForFile(zip, undefined, { ...DEFAULT_LIMITS, maxExpandedBytes: 64 * 1024 });
+    await expect(content(capped as SourceUnit)).rejects.toMatchObject({
+      code: 'decompression-limit',
+      message: expect.stringContaining('解压后超过 64 KB'),
+    });
   });
 });

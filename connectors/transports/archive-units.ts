@@ -1,51 +1,74 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { PassThrough, type Readable, Transform } from 'node:stream';
+import { createGunzip, createInflateRaw, type Zlib } from 'node:zlib';
 import yauzl from 'yauzl';
-import { FileFormatError, type SourceUnit } from '../contracts.ts';
+import { FileFormatError, type SourceUnit, type UnitLocator } from '../contracts.ts';
+import { type Limits, readLimits } from '../limits.ts';
 import { localFileUnit } from './local-file.ts';
 
 /** Separates an archive's name from the entry's: `delivery.zip!处罚.csv`. */
 export const ENTRY_SEPARATOR = '!';
 
+const CHUNK = 256 * 1024;
+
 /**
  * The units of one local file: the file itself, each entry of a `.zip`, or the content of a `.gz`. A zip
  * entry whose name climbs out of the archive (`../x.csv`, `/etc/x`, `C:\x`) becomes a unit that fails with
- * `unsafe-archive-entry`: the provider sees it refused, and the other entries still load.
+ * `unsafe-archive-entry`: the provider sees it refused, and the other entries still load. Every other unit has a
+ * locator, so an isolated worker can reopen (and decompress) it itself.
  */
-export async function unitsForFile(file: string, receivedAt?: Date): Promise<SourceUnit[]> {
+export async function unitsForFile(
+  file: string,
+  receivedAt?: Date,
+  limits: Limits = readLimits(),
+): Promise<SourceUnit[]> {
   const lower = file.toLowerCase();
-  if (lower.endsWith('.zip')) return zipUnits(file, receivedAt ?? new Date());
-  if (lower.endsWith('.gz')) return [await gzipUnit(file, receivedAt)];
+  if (lower.endsWith('.zip')) return zipUnits(file, receivedAt ?? new Date(), limits);
+  if (lower.endsWith('.gz')) return [await gzipUnit(file, receivedAt, limits)];
   return [await localFileUnit(file, receivedAt)];
 }
 
-async function gzipUnit(file: string, receivedAt?: Date): Promise<SourceUnit> {
+/**
+ * The bytes a locator points at, decompressed within the limits: a bomb fails with `decompression-limit`
+ * after a few MiB, before memory grows. The same code runs in the scheduler's thread and in a unit's worker.
+ */
+export function openLocated(locator: UnitLocator, limits: Limits): Readable {
+  if (locator.kind === 'file') return createReadStream(locator.path, { highWaterMark: CHUNK });
+  if (locator.kind === 'gzip') return openGzip(locator.path, limits);
+  return openZipEntry(locator, limits);
+}
+
+async function gzipUnit(file: string, receivedAt: Date | undefined, limits: Limits): Promise<SourceUnit> {
   const unit = await localFileUnit(file, receivedAt);
   const inner = unit.name.replace(/\.gz$/i, '');
+  const locator: UnitLocator = { kind: 'gzip', path: unit.path ?? path.resolve(file) };
   return {
     name: `${unit.name}${ENTRY_SEPARATOR}${inner}`,
-    ...(unit.path ? { path: unit.path } : {}),
+    path: locator.path,
+    locator,
     receivedAt: unit.receivedAt,
-    open: () => {
-      const out = new PassThrough({ highWaterMark: 256 * 1024 });
-      const gunzip = createGunzip();
-      gunzip.on('error', (error) =>
-        out.destroy(
-          new FileFormatError(
-            'corrupt-archive',
-            `压缩文件 ${unit.name} 已损坏或不是 gzip 格式（${error.message}），请重新压缩后报送`,
-          ),
-        ),
-      );
-      createReadStream(file, { highWaterMark: 256 * 1024 })
-        .on('error', (error) => out.destroy(error))
-        .pipe(gunzip)
-        .pipe(out);
-      return out;
-    },
+    open: () => openLocated(locator, limits),
   };
+}
+
+function openGzip(file: string, limits: Limits): Readable {
+  const label = `压缩文件「${path.basename(file)}」`;
+  const out = new PassThrough({ highWaterMark: CHUNK });
+  const fail = (error: Error) => out.destroy(error);
+  const gunzip = createGunzip().on('error', (error) =>
+    fail(
+      new FileFormatError(
+        'corrupt-archive',
+        `${label}已损坏或不是 gzip 格式（${error.message}），请重新压缩后报送`,
+      ),
+    ),
+  );
+  const compressed = createReadStream(file, { highWaterMark: CHUNK }).on('error', fail);
+  const guard = expansionGuard(label, gunzip, limits).on('error', fail);
+  compressed.pipe(gunzip).pipe(guard).pipe(out);
+  out.on('close', () => compressed.destroy());
+  return out;
 }
 
 interface ZipEntryInfo {
@@ -55,17 +78,22 @@ interface ZipEntryInfo {
   problem?: FileFormatError;
 }
 
-async function zipUnits(file: string, receivedAt: Date): Promise<SourceUnit[]> {
+async function zipUnits(file: string, receivedAt: Date, limits: Limits): Promise<SourceUnit[]> {
   const absolute = path.resolve(file);
   const archive = path.basename(absolute);
   const entries = await listZip(absolute, archive);
-  return entries.map((entry) => ({
-    name: `${archive}${ENTRY_SEPARATOR}${entry.name}`,
-    path: absolute,
-    sizeBytes: entry.size,
-    receivedAt,
-    open: () => openZipEntry(absolute, archive, entry),
-  }));
+  return entries.map((entry): SourceUnit => {
+    const unit = {
+      name: `${archive}${ENTRY_SEPARATOR}${entry.name}`,
+      path: absolute,
+      sizeBytes: entry.size,
+      receivedAt,
+    };
+    const { problem } = entry;
+    if (problem) return { ...unit, open: () => failedStream(problem) };
+    const locator: UnitLocator = { kind: 'zip-entry', path: absolute, index: entry.index, entry: entry.name };
+    return { ...unit, locator, open: () => openLocated(locator, limits) };
+  });
 }
 
 async function listZip(file: string, archive: string): Promise<ZipEntryInfo[]> {
@@ -98,35 +126,96 @@ async function listZip(file: string, archive: string): Promise<ZipEntryInfo[]> {
   return entries;
 }
 
+function failedStream(error: Error): Readable {
+  const out = new PassThrough();
+  process.nextTick(() => out.destroy(error));
+  return out;
+}
+
 /** Each open reads the central directory again: units may be opened long after listing, one at a time. */
-function openZipEntry(file: string, archive: string, wanted: ZipEntryInfo): Readable {
-  const out = new PassThrough({ highWaterMark: 256 * 1024 });
-  if (wanted.problem) {
-    process.nextTick(() => out.destroy(wanted.problem));
-    return out;
-  }
+function openZipEntry(wanted: UnitLocator & { kind: 'zip-entry' }, limits: Limits): Readable {
+  const archive = path.basename(wanted.path);
+  const label = `压缩包 ${archive} 中的「${wanted.entry}」`;
+  const out = new PassThrough({ highWaterMark: CHUNK });
   (async () => {
-    const zip = await openZip(file, archive);
+    const zip = await openZip(wanted.path, archive);
     let index = 0;
     for await (const entry of zip.eachEntry()) {
       if (index++ !== wanted.index) continue;
-      const stream = await zip.openReadStreamPromise(entry);
-      stream.on('error', (error) =>
-        out.destroy(
-          new FileFormatError(
-            'corrupt-archive',
-            `压缩包 ${archive} 中的「${wanted.name}」已损坏：${error.message}`,
-          ),
-        ),
-      );
-      stream.on('end', () => zip.close());
-      stream.pipe(out);
+      if (entryName(entry) !== wanted.entry) break;
+      // The compressed bytes are inflated here, not by yauzl, so that the guard can count them as they come.
+      const raw = await zip.openReadStreamPromise(entry, { decompress: false });
+      const corrupt = (error: Error) =>
+        out.destroy(new FileFormatError('corrupt-archive', `${label}已损坏：${error.message}`));
+      raw.on('error', corrupt).on('end', () => zip.close());
+      out.on('close', () => {
+        raw.destroy();
+        zip.close();
+      });
+      if (entry.compressionMethod === 0) {
+        raw.pipe(out); // stored: as many bytes out as in
+        return;
+      }
+      const inflate = createInflateRaw().on('error', corrupt);
+      const guard = expansionGuard(label, inflate, limits).on('error', (error) => out.destroy(error));
+      raw.pipe(inflate).pipe(guard).pipe(out);
       return;
     }
     zip.close();
-    throw new FileFormatError('corrupt-archive', `压缩包 ${archive} 中找不到「${wanted.name}」`);
+    throw new FileFormatError('corrupt-archive', `压缩包 ${archive} 中找不到「${wanted.entry}」`);
   })().catch((error: Error) => out.destroy(error));
   return out;
+}
+
+/**
+ * Expansion ratios are only judged past this many bytes: a small, very repetitive file is no threat. Low, so
+ * that a bomb is stopped before a slow reader (a parser stuck on one endless line) has to take in much of it.
+ */
+const RATIO_CHECKED_FROM = 1024 * 1024;
+
+/**
+ * Counts the bytes an archive entry expands to while they stream, and stops at the limits: past the
+ * expanded-bytes cap, or (past 1 MiB) at an expansion ratio no real delivery has, measured against the
+ * compressed bytes the decompressor has consumed so far (`bytesWritten`), so a bomb stops after about 1 MiB
+ * whatever its size on disk.
+ */
+function expansionGuard(label: string, engine: Zlib, limits: Limits): Transform {
+  let expanded = 0;
+  return new Transform({
+    highWaterMark: CHUNK,
+    transform(chunk: Buffer, _encoding, callback) {
+      expanded += chunk.length;
+      if (expanded > limits.maxExpandedBytes) {
+        return callback(
+          new FileFormatError(
+            'decompression-limit',
+            `${label}解压后超过 ${bytesText(limits.maxExpandedBytes)}（单个压缩文件解压后的上限，CREDIT_ETL_MAX_EXPANDED_BYTES），已停止读取，未入库任何数据；请拆分为多个较小的文件后重新报送`,
+          ),
+        );
+      }
+      const compressed = engine.bytesWritten;
+      if (expanded > RATIO_CHECKED_FROM && expanded > limits.maxExpansionRatio * compressed) {
+        return callback(
+          new FileFormatError(
+            'decompression-limit',
+            `${label}的压缩比超过 ${limits.maxExpansionRatio} 倍（${bytesText(compressed)} 压缩数据解压出 ${bytesText(expanded)}；上限 CREDIT_ETL_MAX_EXPANSION_RATIO），不像正常的数据文件（疑似“压缩炸弹”，或含大量重复内容的超长行），已停止读取，未入库任何数据；请检查文件内容，改正后重新报送`,
+          ),
+        );
+      }
+      callback(null, chunk);
+    },
+  });
+}
+
+function bytesText(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 async function openZip(file: string, archive: string): Promise<yauzl.ZipFile> {

@@ -11,6 +11,7 @@ export async function localFileUnit(file: string, receivedAt?: Date): Promise<So
   return {
     name: path.basename(absolute),
     path: absolute,
+    locator: { kind: 'file', path: absolute },
     sizeBytes: info.size,
     receivedAt: receivedAt ?? new Date(),
     open: () => createReadStream(absolute, { highWaterMark: 256 * 1024 }),

@@ -1,4 +1,5 @@
 import type { Encoding, FormatOptions, SourceUnit } from '../../connectors/contracts.ts';
+import { type Limits, readLimits } from '../../connectors/limits.ts';
 import { formatForFile } from '../../connectors/registry.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
@@ -6,7 +7,8 @@ import type { Logger } from '../log/logger.ts';
 import { todayInShanghai } from '../normalize/parse-date.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { failedUnit, loadUnit, type UnitResult } from './load-unit.ts';
+import { loadIsolated } from './isolated-unit.ts';
+import { failedUnit, type UnitResult } from './load-unit.ts';
 import { addCounts, emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
 import type { Thresholds } from './reject-threshold.ts';
 import { finishRun, type RunKind, type RunStatus, startRun } from './run-ledger.ts';
@@ -37,6 +39,8 @@ export interface IngestRequest {
   pipeline?: string;
   partitionDate?: string;
   headerMap?: Readonly<Record<string, string>>;
+  /** What one unit may cost (heap, time, archive expansion); default the environment's (`readLimits`). */
+  limits?: Limits;
   /** Aborted (SIGTERM): the unit being loaded finishes, the others wait for the next run. */
   signal?: AbortSignal;
   /** Load content the sha256 ledger has seen (`ingest --force`): recorded as a forced reload. */
@@ -200,19 +204,23 @@ async function loadOne(
   } catch (error) {
     return failedUnit(warehouse, file, error);
   }
-  return loadUnit(warehouse, {
-    runId,
-    unit,
-    format,
-    encoding: request.encoding,
-    ...(request.formatOptions ? { formatOptions: request.formatOptions } : {}),
-    entry,
-    providerCode: request.providerCode,
-    level: request.level,
-    ...(request.validatorOptions ? { validatorOptions: request.validatorOptions } : {}),
-    ...(request.thresholds ? { thresholds: request.thresholds } : {}),
-    ...(request.headerMap ? { headerMap: request.headerMap } : {}),
-    ...(request.force ? { force: true } : {}),
-    onProgress: (rows) => request.onProgress?.(unit, rows),
-  });
+  return loadIsolated(
+    warehouse,
+    {
+      runId,
+      unit,
+      format,
+      encoding: request.encoding,
+      ...(request.formatOptions ? { formatOptions: request.formatOptions } : {}),
+      entry,
+      providerCode: request.providerCode,
+      level: request.level,
+      ...(request.validatorOptions ? { validatorOptions: request.validatorOptions } : {}),
+      ...(request.thresholds ? { thresholds: request.thresholds } : {}),
+      ...(request.headerMap ? { headerMap: request.headerMap } : {}),
+      ...(request.force ? { force: true } : {}),
+      onProgress: (rows) => request.onProgress?.(unit, rows),
+    },
+    request.limits ?? readLimits(),
+  );
 }

@@ -69,16 +69,7 @@ export interface UnitResult {
 /** Reads, normalizes, validates, stages and merges one unit in one transaction. Never throws for bad data. */
 export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Promise<UnitResult> {
   const started = Date.now();
-  const file: SourceFileRow = {
-    runId: request.runId,
-    unit: request.unit,
-    format: request.format?.name ?? 'rows',
-    catalogCode: request.entry.code,
-    catalogVersion: request.entry.version,
-    providerCode: request.providerCode,
-    level: request.level,
-    startedAt: new Date(started),
-  };
+  const file = sourceFileRow(request, new Date(started));
   try {
     return await withUnitTransaction(warehouse, async (session) => {
       const sourceFileId = await startSourceFile(session, file);
@@ -175,6 +166,20 @@ async function skippedUnit(
     encoding: undefined,
     durationMs: Date.now() - file.startedAt.getTime(),
     sameContentAs: earlier,
+  };
+}
+
+/** The `source_files` row a unit is recorded under, loaded or failed. */
+export function sourceFileRow(request: UnitRequest, startedAt: Date): SourceFileRow {
+  return {
+    runId: request.runId,
+    unit: request.unit,
+    format: request.format?.name ?? 'rows',
+    catalogCode: request.entry.code,
+    catalogVersion: request.entry.version,
+    providerCode: request.providerCode,
+    level: request.level,
+    startedAt,
   };
 }
 

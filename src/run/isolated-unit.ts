@@ -1,0 +1,236 @@
+import { Worker } from 'node:worker_threads';
+import type { UnitLocator } from '../../connectors/contracts.ts';
+import type { Limits } from '../../connectors/limits.ts';
+import { todayInShanghai } from '../normalize/parse-date.ts';
+import { type FaultSide, InfrastructureFault } from '../schedule/infrastructure-fault.ts';
+import { endSessions, type Warehouse, warehouseUrl } from '../warehouse/connect-warehouse.ts';
+import { trackActiveUnit } from './active-units.ts';
+import { failedUnit, loadUnit, sourceFileRow, type UnitRequest, type UnitResult } from './load-unit.ts';
+import { UnitFailure } from './unit-failure.ts';
+
+/** What the scheduler's thread sends a unit worker: plain data only (structured clone). */
+export interface WorkerJob {
+  url: string;
+  /** The worker's sessions are opened under this name, so that they can be ended if the worker is terminated. */
+  applicationName: string;
+  limits: Limits;
+  unit: {
+    name: string;
+    path?: string;
+    sizeBytes?: number;
+    sha256?: string;
+    receivedAt: Date;
+    locator: UnitLocator;
+  };
+  request: Omit<UnitRequest, 'unit' | 'format' | 'onProgress' | 'validatorOptions'> & {
+    validatorOptions: Omit<NonNullable<UnitRequest['validatorOptions']>, 'today'>;
+  };
+  /** The day rows are checked against (dates not in the future), as this thread sees it (Asia/Shanghai). */
+  today: string;
+}
+
+/** What a unit worker answers: progress while it reads, then the unit's result or the fault it could not own. */
+export type WorkerMessage =
+  | { type: 'progress'; rows: number }
+  | { type: 'result'; result: UnitResult }
+  | { type: 'error'; error: WorkerFault };
+
+/** An error the worker could not own, as plain data: its code, and the side when it is an infrastructure fault. */
+interface WorkerFault {
+  name: string;
+  message: string;
+  code?: string;
+  side?: FaultSide;
+}
+
+/** An error raised inside a unit's worker that the unit could not own, rethrown here with its code. */
+export class IsolatedUnitError extends Error {
+  override readonly name = 'IsolatedUnitError';
+  constructor(
+    message: string,
+    /** SQLSTATE or Node error code, as the worker saw it. */
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** The unit's worker was terminated by a hard stop (rollBackActiveUnits): nothing of it was committed. */
+export class UnitStoppedError extends Error {
+  override readonly name = 'UnitStoppedError';
+  readonly code = 'unit-stopped';
+}
+
+/**
+ * Loads one file unit in a worker thread with its own heap cap and time budget, so that an out-of-memory, a
+ * crash or a hang fails that unit only (recorded in `source_files` with its code) and the run goes on. Units
+ * without a locator (table and HTTP rows, refused archive entries) load in this thread as before.
+ */
+export async function loadIsolated(
+  warehouse: Warehouse,
+  request: UnitRequest,
+  limits: Limits,
+): Promise<UnitResult> {
+  const { unit, format, onProgress, validatorOptions = {}, ...rest } = request;
+  const { today = todayInShanghai, ...plainOptions } = validatorOptions;
+  // Work that must run here: rows or a commit hook the transport gives (functions cannot cross threads).
+  if (!unit.locator || !format || unit.rows || unit.beforeCommit) return loadUnit(warehouse, request);
+  const startedAt = new Date();
+  const job: WorkerJob = {
+    url: warehouseUrl(warehouse),
+    applicationName: `credit-etl unit ${process.pid}-${++jobs}`,
+    limits,
+    unit: {
+      name: unit.name,
+      ...(unit.path ? { path: unit.path } : {}),
+      ...(unit.sizeBytes !== undefined ? { sizeBytes: unit.sizeBytes } : {}),
+      ...(unit.sha256 ? { sha256: unit.sha256 } : {}),
+      receivedAt: unit.receivedAt,
+      locator: unit.locator,
+    },
+    request: { ...rest, validatorOptions: plainOptions },
+    today: today(),
+  };
+  const worker = takeWorker(limits.unitHeapMb);
+  const ending = await runJob(worker, job, limits, onProgress).catch((error: unknown) => {
+    void worker.terminate();
+    throw error;
+  });
+  if (ending.kind === 'result') {
+    if (ending.reusable) keepWarm(worker, limits.unitHeapMb);
+    return ending.result;
+  }
+  // After any failure the next unit gets a fresh worker, and nothing of this one's sessions is left running.
+  void worker.terminate();
+  if (ending.kind === 'died') await endSessions(job.url, job.applicationName).catch(() => undefined);
+  if (ending.kind === 'error') {
+    const cause = new IsolatedUnitError(ending.error.message, ending.error.code);
+    // Not the file's fault: retried by the runner, never recorded against the file.
+    if (ending.error.side) throw new InfrastructureFault(ending.error.side, unit.name, cause);
+    throw cause;
+  }
+  if (ending.cause === 'stopped') throw new UnitStoppedError(`${unit.name}: stopped, rolled back`);
+  return failedUnit(warehouse, sourceFileRow(request, startedAt), unitDied(request, ending, limits));
+}
+
+type Ending =
+  | { kind: 'result'; result: UnitResult; reusable: boolean }
+  | { kind: 'error'; error: WorkerFault }
+  | { kind: 'died'; cause: 'out-of-memory' | 'timeout' | 'stopped' | 'crashed'; detail: string };
+
+/** Runs one job on a worker; settles on its answer, or when the worker exits (OOM, crash, terminated). */
+function runJob(
+  worker: Worker,
+  job: WorkerJob,
+  limits: Limits,
+  onProgress: ((rows: number) => void) | undefined,
+): Promise<Ending> {
+  return new Promise((resolve, reject) => {
+    let terminatedFor: 'timeout' | 'stopped' | undefined;
+    let fault: (Error & { code?: string }) | undefined;
+    const untrack = trackActiveUnit(async () => {
+      terminatedFor ??= 'stopped';
+      await worker.terminate();
+      await endSessions(job.url, job.applicationName).catch(() => undefined);
+    });
+    const budget = setTimeout(() => {
+      terminatedFor ??= 'timeout';
+      void worker.terminate();
+    }, limits.unitTimeoutSeconds * 1000);
+    const detach = () => {
+      clearTimeout(budget);
+      untrack();
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+    };
+    const settle = (ending: Ending) => {
+      detach();
+      resolve(ending);
+    };
+    const onMessage = (message: WorkerMessage) => {
+      if (message.type === 'progress') onProgress?.(message.rows);
+      // A result is sent after COMMIT: it stands even if a stop or the time budget came just after.
+      else if (message.type === 'result')
+        settle({ kind: 'result', result: message.result, reusable: !terminatedFor });
+      else settle({ kind: 'error', error: message.error });
+    };
+    const onError = (error: Error) => {
+      fault = error;
+    };
+    const onExit = (exitCode: number) => {
+      const cause =
+        terminatedFor ?? (fault?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out-of-memory' : 'crashed');
+      settle({ kind: 'died', cause, detail: fault?.message ?? `exit code ${exitCode}` });
+    };
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+    worker.ref();
+    try {
+      worker.postMessage(job);
+    } catch (error) {
+      detach(); // a request that cannot be cloned: a programming error, not the file's
+      reject(error);
+    }
+  });
+}
+
+/** The failure recorded for a unit whose worker died, in words the provider can act on. */
+function unitDied(request: UnitRequest, ending: Ending & { kind: 'died' }, limits: Limits): UnitFailure {
+  const name = request.unit.name;
+  if (ending.cause === 'timeout') {
+    return new UnitFailure(
+      'unit-timeout',
+      `文件 ${name} 在 ${limits.unitTimeoutSeconds} 秒内未能读完入库（单个文件的处理时限，CREDIT_ETL_UNIT_TIMEOUT_S），已中止，未入库任何数据；请将其拆分为多个较小的文件后重新报送`,
+    );
+  }
+  if (ending.cause === 'out-of-memory' && request.format?.name === 'xlsx') {
+    return new UnitFailure(
+      'workbook-too-large',
+      `Excel 工作簿 ${name} 过大，读取时所需内存超过上限（${limits.unitHeapMb} MB，CREDIT_ETL_UNIT_HEAP_MB），未入库任何数据；请拆分为多个较小的工作簿，或另存为 CSV 后重新报送`,
+    );
+  }
+  if (ending.cause === 'out-of-memory') {
+    return new UnitFailure(
+      'unit-out-of-memory',
+      `读取文件 ${name} 时所需内存超过上限（${limits.unitHeapMb} MB，CREDIT_ETL_UNIT_HEAP_MB），未入库任何数据；文件中可能有超长的行或单元格（如缺少换行符、引号不配对），请检查改正，或拆分为多个较小的文件后重新报送`,
+    );
+  }
+  return new UnitFailure(
+    'unit-crashed',
+    `读取文件 ${name} 时处理意外中断（${ending.detail}），未入库任何数据；请确认文件完整、格式正确后重新报送，如反复出现请联系平台运维`,
+  );
+}
+
+/** Numbers the jobs of this process, for their sessions' application name. */
+let jobs = 0;
+
+const BOOTSTRAP = new URL('./unit-worker-bootstrap.js', import.meta.url);
+
+/** How long a worker that loaded a unit waits for the next one before it is let go. */
+const WARM_MS = 5_000;
+
+/** One worker kept between units (starting one costs the module loads): never one that failed. */
+let warm: { worker: Worker; heapMb: number; timer: NodeJS.Timeout } | undefined;
+
+function takeWorker(heapMb: number): Worker {
+  const kept = warm;
+  warm = undefined;
+  if (kept) {
+    clearTimeout(kept.timer);
+    if (kept.heapMb === heapMb) return kept.worker;
+    void kept.worker.terminate();
+  }
+  // No inherited node flags: the heap cap is `resourceLimits`, and preloads (`--import`) are the main thread's.
+  const worker = new Worker(BOOTSTRAP, { execArgv: [], resourceLimits: { maxOldGenerationSizeMb: heapMb } });
+  worker.once('exit', () => {
+    if (warm?.worker !== worker) return;
+    clearTimeout(warm.timer);
+    warm = undefined;
+  });
+  return worker;
+}
+
+function keepWarm(worker: Worker, heapMb: number): void {
+  if (warm) void warm.worker.terminate(); // two units finished at once: keep the newest
+  worker.unref();
+  const timer = setTimeout(() => void worker.terminate(), WARM_MS).unref();
+  warm = { worker, heapMb, timer };
+}

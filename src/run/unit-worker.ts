@@ -1,0 +1,57 @@
+import { parentPort } from 'node:worker_threads';
+import type { SourceUnit } from '../../connectors/contracts.ts';
+import { formatForFile } from '../../connectors/registry.ts';
+import { openLocated } from '../../connectors/transports/archive-units.ts';
+import { InfrastructureFault, infrastructureFault } from '../schedule/infrastructure-fault.ts';
+import { connectWarehouse } from '../warehouse/connect-warehouse.ts';
+import type { WorkerJob, WorkerMessage } from './isolated-unit.ts';
+import { loadUnit } from './load-unit.ts';
+
+/**
+ * One isolated unit at a time: the request arrives as plain data, the worker reopens the unit's bytes from its
+ * locator (decompressing them here, not in the scheduler's thread) and loads it with `loadUnit` over a
+ * connection of its own. If this thread dies, that connection closes and PostgreSQL rolls the unit back.
+ */
+const port = parentPort;
+if (!port) throw new Error('unit-worker.ts runs only as a worker thread (see isolated-unit.ts)');
+
+port.on('message', (job: WorkerJob) => {
+  run(job).then((message) => port.postMessage(message satisfies WorkerMessage));
+});
+
+async function run(job: WorkerJob): Promise<WorkerMessage> {
+  const { locator, ...plain } = job.unit;
+  const unit: SourceUnit = { ...plain, locator, open: () => openLocated(locator, job.limits) };
+  // One connection, closed before the answer: an idle worker holds none.
+  const warehouse = connectWarehouse(job.url, 1, job.applicationName);
+  try {
+    const result = await loadUnit(warehouse, {
+      ...job.request,
+      validatorOptions: { ...job.request.validatorOptions, today: () => job.today },
+      unit,
+      format: formatForFile(unit.name),
+      onProgress: (rows) => port?.postMessage({ type: 'progress', rows } satisfies WorkerMessage),
+    });
+    return { type: 'result', result };
+  } catch (error) {
+    // A fault loadUnit does not own (lost connection, server shutting down): the scheduler's thread decides.
+    // An InfrastructureFault is sent as its cause and side; the scheduler's thread wraps it again.
+    const side = infrastructureFault(error);
+    const root = error instanceof InfrastructureFault && error.cause instanceof Error ? error.cause : error;
+    const { message, name } = root instanceof Error ? root : new Error(String(root));
+    const code = errorCode(root);
+    return { type: 'error', error: { name, message, ...(code ? { code } : {}), ...(side ? { side } : {}) } };
+  } finally {
+    await warehouse.destroy();
+  }
+}
+
+/** The SQLSTATE or Node code of an error, or of the error it wraps. */
+function errorCode(error: unknown): string | undefined {
+  for (let current = error; typeof current === 'object' && current !== null; ) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
+    if (typeof code === 'string') return code;
+    current = cause;
+  }
+  return undefined;
+}

@@ -1,0 +1,195 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SourceUnit } from '../connectors/contracts.ts';
+import { DEFAULT_LIMITS, type Limits } from '../connectors/limits.ts';
+import { formatForFile } from '../connectors/registry.ts';
+import { unitsForFile } from '../connectors/transports/archive-units.ts';
+import { localFileUnit } from '../connectors/transports/local-file.ts';
+import { createLogger } from '../src/log/logger.ts';
+import { rollBackActiveUnits } from '../src/run/active-units.ts';
+import { ingestUnits, type RunSummary } from '../src/run/ingest-files.ts';
+import { loadIsolated } from '../src/run/isolated-unit.ts';
+import { InfrastructureFault } from '../src/schedule/infrastructure-fault.ts';
+import { connectWarehouse } from '../src/warehouse/connect-warehouse.ts';
+import { writePenaltyCsv } from './support/generated-file.ts';
+import { writeLongLineGzip, writeWideRowsCsv, writeZipBomb } from './support/poison-archives.ts';
+import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
+
+const RECEIVED = new Date('2026-11-20T10:00:00+08:00');
+
+describe('a file unit that would take the process down fails alone', () => {
+  let fx: WarehouseFixture;
+  beforeAll(async () => {
+    fx = await openWarehouseFixture('isolation');
+  });
+  afterAll(async () => fx?.close());
+
+  const ingest = (units: SourceUnit[], limits: Partial<Limits> = {}, onProgress?: () => void) =>
+    ingestUnits(
+      fx.warehouse,
+      fx.catalog,
+      {
+        units,
+        catalog: 'xzcf',
+        providerCode: '113700000000000000',
+        level: 'province',
+        encoding: 'auto',
+        limits: { ...DEFAULT_LIMITS, ...limits },
+        ...(onProgress ? { onProgress } : {}),
+      },
+      createLogger({ logFile: path.join(fx.scratch, 'test.log'), console: false }),
+    );
+  const goodCsv = (name: string, seed: number) =>
+    localFileUnit(writePenaltyCsv(fx.scratch, name, 40, { seed }).file, RECEIVED);
+  /** What of a run reached the warehouse: row outcomes and rejections. */
+  const committedRows = async (runId: number) => {
+    const { rows } = await fx.warehouse.raw(
+      `SELECT (SELECT count(*) FROM record_sources WHERE run_id = ?) + (SELECT count(*) FROM rejections WHERE run_id = ?) AS n`,
+      [runId, runId],
+    );
+    return Number(rows[0].n);
+  };
+  const storedFiles = async (runId: number) =>
+    (await fx.warehouse('source_files').where({ run_id: runId }).orderBy('id')).map(
+      (file: { name: string; status: string; error_code: string | null }) => [
+        file.name,
+        file.status,
+        file.error_code,
+      ],
+    );
+
+  it('records a file that exhausts its worker’s heap as unit-out-of-memory and loads the files around it', async () => {
+    const poison = path.join(fx.scratch, 'wide.csv');
+    await writeWideRowsCsv(poison);
+    const units = [
+      await goodCsv('a.csv', 1),
+      await localFileUnit(poison, RECEIVED),
+      await goodCsv('b.csv', 2),
+    ];
+    const summary = await ingest(units, { unitHeapMb: 64 });
+    expect(summary.files.map((file) => [file.name, file.status, file.error?.code])).toEqual([
+      ['a.csv', 'loaded', undefined],
+      ['wide.csv', 'failed', 'unit-out-of-memory'],
+      ['b.csv', 'loaded', undefined],
+    ]);
+    expect(summary.files[1]?.error?.message).toContain('所需内存超过上限（64 MB');
+    expect(summary.counts.read).toBe(80);
+    expect(await committedRows(summary.runId)).toBe(80);
+    expect(await storedFiles(summary.runId)).toEqual([
+      ['a.csv', 'loaded', null],
+      ['wide.csv', 'failed', 'unit-out-of-memory'],
+      ['b.csv', 'loaded', null],
+    ]);
+  });
+
+  /** Sessions of unit workers still open on the server. */
+  const unitSessions = async () =>
+    (
+      await fx.warehouse.raw(
+        `SELECT application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'credit-etl unit %'`,
+      )
+    ).rows;
+
+  /** Holds every other writer of `records` off (a hung unit), until the returned release is called. */
+  const holdRecords = async () => {
+    const lock = await fx.warehouse.transaction();
+    await lock.raw('LOCK TABLE records IN ACCESS EXCLUSIVE MODE');
+    return () => lock.rollback();
+  };
+
+  it('ends a unit over its time budget with unit-timeout, nothing of it committed, and goes on', async () => {
+    const release = await holdRecords();
+    let summary: RunSummary;
+    try {
+      summary = await ingest([await goodCsv('hung.csv', 3)], { unitTimeoutSeconds: 1 });
+      // Its session is gone too, not left waiting for the lock.
+      expect(await unitSessions()).toEqual([]);
+    } finally {
+      await release();
+    }
+    expect(summary.files.map((file) => [file.name, file.status, file.error?.code])).toEqual([
+      ['hung.csv', 'failed', 'unit-timeout'],
+    ]);
+    expect(summary.files[0]?.error?.message).toContain('1 秒内未能读完入库');
+    expect(await committedRows(summary.runId)).toBe(0);
+    expect(await storedFiles(summary.runId)).toEqual([['hung.csv', 'failed', 'unit-timeout']]);
+    const next = await ingest([await goodCsv('after.csv', 4)]);
+    expect(next.files.map((file) => file.status)).toEqual(['loaded']);
+  });
+
+  it('rolls a worker’s unit back at once when active units are rolled back (hard stop)', async () => {
+    const release = await holdRecords();
+    let rolledBack: Promise<void> | undefined;
+    let stopped: unknown;
+    try {
+      await ingest([await goodCsv('stopped.csv', 5)], {}, () => {
+        rolledBack ??= rollBackActiveUnits();
+      }).catch((error) => {
+        stopped = error;
+      });
+      await rolledBack;
+      expect(await unitSessions()).toEqual([]);
+    } finally {
+      await release();
+    }
+    expect(stopped).toMatchObject({ code: 'unit-stopped' });
+    const { rows } = await fx.warehouse.raw('SELECT max(id) AS id FROM runs');
+    const runId = Number(rows[0].id);
+    expect(await storedFiles(runId)).toEqual([]);
+    expect(await committedRows(runId)).toBe(0);
+  });
+
+  it('stops a zip bomb and a 64 KB .gz holding a 64 MB line at the decompression limit', async () => {
+    const bomb = path.join(fx.scratch, 'bomb.zip');
+    const longLine = path.join(fx.scratch, 'long.csv.gz');
+    await writeZipBomb(bomb);
+    await writeLongLineGzip(longLine);
+    const units = [...(await unitsForFile(bomb, RECEIVED)), ...(await unitsForFile(longLine, RECEIVED))];
+    const summary = await ingest(units);
+    expect(summary.files.map((file) => [file.name, file.status, file.error?.code])).toEqual([
+      ['bomb.zip!bomb.csv', 'failed', 'decompression-limit'],
+      ['long.csv.gz!long.csv', 'failed', 'decompression-limit'],
+    ]);
+    expect(summary.files[0]?.error?.message).toContain('压缩包 bomb.zip 中的「bomb.csv」的压缩比超过 200 倍');
+    expect(await committedRows(summary.runId)).toBe(0);
+  });
+
+  /** A load request for one small CSV, into the given warehouse. */
+  const csvRequest = async (name: string, seed: number) => {
+    const unit = await goodCsv(name, seed);
+    return {
+      runId: 1,
+      unit,
+      format: formatForFile(unit.name),
+      encoding: 'auto' as const,
+      entry: fx.catalog.resolve('xzcf', '2026-11-20'),
+      providerCode: '113700000000000000',
+      level: 'province' as const,
+    };
+  };
+
+  it('rethrows an error the worker could not own with its SQLSTATE', async () => {
+    const missing = connectWarehouse(`${fx.url}_missing`);
+    try {
+      await expect(
+        loadIsolated(missing, await csvRequest('fault.csv', 6), DEFAULT_LIMITS),
+      ).rejects.toMatchObject({
+        code: '3D000',
+      });
+    } finally {
+      await missing.destroy();
+    }
+  });
+
+  it('rethrows a lost database inside the worker as an InfrastructureFault, for the runner to retry', async () => {
+    const down = connectWarehouse('postgres://postgres@127.0.0.1:1/credit');
+    try {
+      const error = await loadIsolated(down, await csvRequest('down.csv', 7), DEFAULT_LIMITS).catch((e) => e);
+      expect(error).toBeInstanceOf(InfrastructureFault);
+      expect(error).toMatchObject({ side: 'database', retryable: true, cause: { code: 'ECONNREFUSED' } });
+      expect(error.message).toContain('while loading down.csv');
+    } finally {
+      await down.destroy();
+    }
+  });
+});
