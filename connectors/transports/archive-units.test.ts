@@ -55,6 +55,16 @@ describe('archives as units', () => {
     expect(await content(units[3] as SourceUnit)).toBe('a\n');
   });
 
+  it('refuses an entry named with a control character, shown escaped so it can be recorded', async () => {
+    const file = path.join(dir, 'nul-name.zip');
+    await writeZip(file, { '处罚\0.csv': 'a\n', 'ok.csv': 'a\n' });
+    const units = await unitsForFile(file);
+    expect(units.map((unit) => unit.name)).toEqual(['nul-name.zip!处罚\\u0000.csv', 'nul-name.zip!ok.csv']);
+    await expect(content(units[0] as SourceUnit)).rejects.toMatchObject({ code: 'unsafe-archive-entry' });
+    await expect(content(units[0] as SourceUnit)).rejects.toThrow('含有控制字符');
+    expect(await content(units[1] as SourceUnit)).toBe('a\n');
+  });
+
   it('unpacks a .gz into one unit named after its content', async () => {
     const file = path.join(dir, '处罚.csv.gz');
     writeFileSync(file, gzipSync('a\n1\n'));

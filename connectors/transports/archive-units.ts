@@ -102,22 +102,28 @@ async function listZip(file: string, archive: string): Promise<ZipEntryInfo[]> {
   try {
     let index = 0;
     for await (const entry of zip.eachEntry()) {
-      const name = entryName(entry);
+      const raw = entryName(entry);
+      // A control character (a NUL above all) could not even be recorded: the name is shown escaped.
+      const name = raw.replace(CONTROL_CHARACTERS, escapeControl);
       const current = index++;
       // Folders and macOS resource forks are not deliveries.
       if (name.endsWith('/') || name.startsWith('__MACOSX/')) continue;
-      const unsafe = yauzl.validateFileName(name);
-      const problem = unsafe
+      const problem = yauzl.validateFileName(raw)
         ? new FileFormatError(
             'unsafe-archive-entry',
             `压缩包 ${archive} 中的文件名「${name}」含有上级目录（..）或绝对路径，出于安全考虑拒收该文件；请只打包数据文件本身后重新报送`,
           )
-        : entry.isEncrypted()
+        : name !== raw
           ? new FileFormatError(
-              'encrypted-archive-entry',
-              `压缩包 ${archive} 中的「${name}」设有密码，无法读取；请不加密重新打包`,
+              'unsafe-archive-entry',
+              `压缩包 ${archive} 中的文件名「${name}」含有控制字符（如空字符 NUL，已以 \\u 形式显示），出于安全考虑拒收该文件；请改用普通文件名后重新打包报送`,
             )
-          : undefined;
+          : entry.isEncrypted()
+            ? new FileFormatError(
+                'encrypted-archive-entry',
+                `压缩包 ${archive} 中的「${name}」设有密码，无法读取；请不加密重新打包`,
+              )
+            : undefined;
       entries.push({ index: current, name, size: entry.uncompressedSize, ...(problem ? { problem } : {}) });
     }
   } finally {
@@ -232,6 +238,13 @@ async function openZip(file: string, archive: string): Promise<yauzl.ZipFile> {
 }
 
 const UTF8_FLAG = 0x800;
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
+
+function escapeControl(character: string): string {
+  return `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
 
 function entryName(entry: yauzl.Entry): string {
   const raw = entry.fileNameRaw;
