@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import type { SourceUnit } from '../../connectors/contracts.ts';
-import { formatForFile } from '../../connectors/registry.ts';
+import { formatForFile } from '../../connectors/formats/format-for-file.ts';
 import { openLocated } from '../../connectors/transports/archive-units.ts';
 import { InfrastructureFault, infrastructureFault } from '../schedule/infrastructure-fault.ts';
 import { connectWarehouse } from '../warehouse/connect-warehouse.ts';
