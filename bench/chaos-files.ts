@@ -4,6 +4,15 @@ import { gzipSync } from 'node:zlib';
 import iconv from 'iconv-lite';
 import { writeZip } from '../connectors/transports/zip-fixture.test-support.ts';
 import { generatePenalties, PENALTY_HEADER, toCsv } from '../fixtures/generate/penalty-rows.ts';
+import { writeLongLineGzip, writeZipBomb } from '../test/support/poison-archives.ts';
+import {
+  writeEntityXlsx,
+  writeHugeSheetXlsx,
+  writeLongCellCsv,
+  writeLongLineCsv,
+  writeNulInCellCsv,
+  writeNulInHeaderCsv,
+} from '../test/support/poison-files.ts';
 
 /** A good delivery of the chaos night: its file name and how many units (zip entries) it loads as. */
 export interface GoodDelivery {
@@ -51,6 +60,15 @@ export async function writeGoodDeliveries(dir: string, count: number): Promise<G
   return deliveries;
 }
 
+const quarantined = (...codes: string[]): PoisonExpectation => ({ kind: 'quarantined', codes });
+
+/** A poison made by one of the tests' generators (test/support/poison-*.ts). */
+const generated = (
+  label: string,
+  write: (dir: string) => string | Promise<string>,
+  expect: PoisonExpectation,
+): ChaosPoison => ({ label, expect, write: async (dir) => write(dir) });
+
 const poison = (
   label: string,
   name: string,
@@ -91,4 +109,49 @@ export const CHAOS_POISONS: ChaosPoison[] = [
     kind: 'quarantined',
     codes: ['unknown-columns', 'missing-columns'],
   }),
+  generated(
+    'a zip entry named with a NUL byte',
+    async (dir) => {
+      const file = path.join(dir, 'nul-name.zip');
+      await writeZip(file, { '处罚\0.csv': toCsv(PENALTY_HEADER, generatePenalties(3, { seed: 77 }).rows) });
+      return file;
+    },
+    quarantined('unsafe-archive-entry'),
+  ),
+  generated(
+    'NUL in a header cell',
+    (dir) => writeNulInHeaderCsv(dir),
+    quarantined('invalid-header-character'),
+  ),
+  generated('NUL in one data cell', (dir) => writeNulInCellCsv(dir), { kind: 'rejected-row' }),
+  generated('a 1.5 MB cell', (dir) => writeLongCellCsv(dir), { kind: 'rejected-row' }),
+  generated('one 64 MB line', (dir) => writeLongLineCsv(dir), quarantined('line-too-long')),
+  generated(
+    '64 KB .csv.gz holding one 64 MB line',
+    async (dir) => {
+      const file = path.join(dir, 'long-line.csv.gz');
+      await writeLongLineGzip(file);
+      return file;
+    },
+    quarantined('decompression-limit'),
+  ),
+  generated(
+    'zip bomb (2 GiB in a few MB)',
+    async (dir) => {
+      const file = path.join(dir, 'bomb.zip');
+      await writeZipBomb(file);
+      return file;
+    },
+    quarantined('decompression-limit'),
+  ),
+  generated(
+    'small .xlsx with a 2 GiB sheet',
+    (dir) => writeHugeSheetXlsx(dir),
+    quarantined('workbook-too-large'),
+  ),
+  generated(
+    'billion-laughs .xlsx (XXE)',
+    (dir) => writeEntityXlsx(dir, 'sheet'),
+    quarantined('not-a-workbook'),
+  ),
 ];

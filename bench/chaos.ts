@@ -110,7 +110,7 @@ async function warehouseChecks(databaseUrl: string): Promise<Check[]> {
     }[] = await db('source_files').select('name', 'status', 'error_code', 'counts').orderBy('id');
     const found: Check[] = [];
     for (const delivery of good) {
-      const loads = files.filter((file) => file.name.startsWith(delivery.name) && file.status === 'loaded');
+      const loads = files.filter((file) => isUnitOf(file.name, delivery.name) && file.status === 'loaded');
       found.push({
         what: `good ${delivery.name}: loaded exactly once, in processed/`,
         ok: loads.length === delivery.units && existsSync(path.join(inbox, 'processed', delivery.name)),
@@ -119,7 +119,7 @@ async function warehouseChecks(databaseUrl: string): Promise<Check[]> {
     }
     for (const poison of poisons) {
       const name = path.basename(poison.file);
-      const rows = files.filter((file) => file.name.startsWith(name));
+      const rows = files.filter((file) => isUnitOf(file.name, name));
       if (poison.stillUploading) {
         found.push({
           what: `${poison.label}: left waiting in the inbox`,
@@ -154,6 +154,11 @@ async function warehouseChecks(databaseUrl: string): Promise<Check[]> {
   } finally {
     await db.destroy();
   }
+}
+
+/** A unit is the file itself or one of its entries (`x.zip!a.csv`). */
+function isUnitOf(unitName: string, fileName: string): boolean {
+  return unitName === fileName || unitName.startsWith(`${fileName}!`);
 }
 
 interface CliRun {
