@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { constants, crc32, deflateRawSync } from 'node:zlib';
+import { zipBytes } from '../../connectors/transports/zip-fixture.test-support.ts';
 import { PENALTY_HEADER } from '../../fixtures/generate/penalty-rows.ts';
 
 /**
@@ -124,41 +125,15 @@ function repeatedDeflate(head: Buffer, body: Buffer, times: number, tail: Buffer
   return { data, crc, size: head.length + body.length * times + tail.length };
 }
 
-/** A zip of already-deflated entries (method 8), names flagged UTF-8. */
+/** A zip of already-deflated entries, names flagged UTF-8. */
 function packedZip(entries: PackedEntry[]): Buffer {
-  const parts: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const entry of entries) {
-    const name = Buffer.from(entry.name, 'utf8');
-    const fields = (header: Buffer, at: number) => {
-      header.writeUInt16LE(0x800, at);
-      header.writeUInt16LE(8, at + 2);
-      header.writeUInt32LE(entry.crc, at + 8);
-      header.writeUInt32LE(entry.data.length, at + 12);
-      header.writeUInt32LE(entry.size, at + 16);
-      header.writeUInt16LE(name.length, at + 20);
-    };
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    fields(local, 6);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    fields(central, 8);
-    central.writeUInt32LE(offset, 42);
-    parts.push(local, name, entry.data);
-    centrals.push(central, name);
-    offset += local.length + name.length + entry.data.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...parts, directory, end]);
+  return zipBytes(
+    entries.map((entry) => ({
+      name: Buffer.from(entry.name, 'utf8'),
+      utf8: true,
+      packed: entry.data,
+      crc: entry.crc,
+      size: entry.size,
+    })),
+  );
 }

@@ -1,6 +1,7 @@
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { constants, crc32, deflateRawSync } from 'node:zlib';
+import { zipBytes } from '../../connectors/transports/zip-fixture.test-support.ts';
 import { generatePenalties, PENALTY_HEADER, toCsv } from '../../fixtures/generate/penalty-rows.ts';
 
 // Hostile deliveries, one function each, writing one file into `dir` and returning its path: the tests of the
@@ -207,48 +208,8 @@ function entryOf([name, xml]: [string, string]): ZipEntry {
   return { name, packed: deflateRawSync(data), size: data.length, crc: crc32(data) };
 }
 
-/** A zip of deflated entries whose local and central headers both state the true sizes. */
+/** A zip of deflated entries, each stating the size it is given. */
 function writeZipEntries(file: string, entries: ZipEntry[]): void {
-  const fd = openSync(file, 'w');
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  try {
-    for (const entry of entries) {
-      const name = Buffer.from(entry.name);
-      const local = Buffer.alloc(30);
-      local.writeUInt32LE(0x04034b50, 0);
-      local.writeUInt16LE(20, 4);
-      local.writeUInt16LE(0x800, 6);
-      local.writeUInt16LE(8, 8);
-      local.writeUInt32LE(entry.crc >>> 0, 14);
-      local.writeUInt32LE(entry.packed.length, 18);
-      local.writeUInt32LE(entry.size, 22);
-      local.writeUInt16LE(name.length, 26);
-      const central = Buffer.alloc(46);
-      central.writeUInt32LE(0x02014b50, 0);
-      central.writeUInt16LE(20, 4);
-      central.writeUInt16LE(20, 6);
-      central.writeUInt16LE(0x800, 8);
-      central.writeUInt16LE(8, 10);
-      central.writeUInt32LE(entry.crc >>> 0, 16);
-      central.writeUInt32LE(entry.packed.length, 20);
-      central.writeUInt32LE(entry.size, 24);
-      central.writeUInt16LE(name.length, 28);
-      central.writeUInt32LE(offset, 42);
-      for (const part of [local, name, entry.packed]) writeSync(fd, part);
-      centrals.push(central, name);
-      offset += local.length + name.length + entry.packed.length;
-    }
-    const directory = Buffer.concat(centrals);
-    const end = Buffer.alloc(22);
-    end.writeUInt32LE(0x06054b50, 0);
-    end.writeUInt16LE(entries.length, 8);
-    end.writeUInt16LE(entries.length, 10);
-    end.writeUInt32LE(directory.length, 12);
-    end.writeUInt32LE(offset, 16);
-    writeSync(fd, directory);
-    writeSync(fd, end);
-  } finally {
-    closeSync(fd);
-  }
+  const deflated = entries.map((entry) => ({ ...entry, name: Buffer.from(entry.name), utf8: true }));
+  writeFileSync(file, zipBytes(deflated));
 }
