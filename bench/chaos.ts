@@ -8,8 +8,7 @@
  *
  *   npm run chaos [-- --good 12] [-- --keep]     DATABASE_URL=… to use a server, else the embedded one
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,11 +16,11 @@ import knexFactory from 'knex';
 import { PROJECT_ROOT } from '../src/config/config.ts';
 import { openBenchServer } from './bench-database.ts';
 import { CHAOS_POISONS, writeGoodDeliveries } from './chaos-files.ts';
+import { measureNode } from './measure-process.ts';
 import { shippedNodeFlags } from './run-ingest.ts';
 
 const PEAK_RSS_LIMIT_MB = 256;
 const BIN = path.join(PROJECT_ROOT, 'bin/credit-etl.js');
-const GNU_TIME = '/usr/bin/time';
 
 const { values } = parseArgs({
   options: { good: { type: 'string', default: '12' }, keep: { type: 'boolean', default: false } },
@@ -171,65 +170,20 @@ interface CliRun {
 }
 
 async function runPipelineCli(databaseUrl: string, label: string): Promise<CliRun> {
-  const nodeArgs = [...shippedNodeFlags(), BIN, 'run', 'chaos', '--json'];
-  const useTime = existsSync(GNU_TIME);
-  const [command, args] = useTime
-    ? [GNU_TIME, ['-f', 'peak-rss-kb=%M', process.execPath, ...nodeArgs]]
-    : [process.execPath, nodeArgs];
-  const started = performance.now();
-  const child = spawn(command, args, {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      CREDIT_ETL_PIPELINES_DIR: pipelinesDir,
-      CREDIT_ETL_STAGING_DIR: path.join(scratch, 'staging'),
-      CREDIT_ETL_LOG_FILE: path.join(scratch, `${label}.log`),
-      CREDIT_ETL_REPORT_DIR: path.join(scratch, 'reports'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const run = await measureNode([...shippedNodeFlags(), BIN, 'run', 'chaos', '--json'], {
+    DATABASE_URL: databaseUrl,
+    CREDIT_ETL_PIPELINES_DIR: pipelinesDir,
+    CREDIT_ETL_STAGING_DIR: path.join(scratch, 'staging'),
+    CREDIT_ETL_LOG_FILE: path.join(scratch, `${label}.log`),
+    CREDIT_ETL_REPORT_DIR: path.join(scratch, 'reports'),
   });
-  let stdout = '';
-  let stderr = '';
-  let polledKb = 0;
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const poll = useTime
-    ? undefined
-    : setInterval(() => {
-        const kb = Number(/VmHWM:\s+(\d+)/.exec(readStatus(child.pid))?.[1] ?? 0);
-        if (kb > polledKb) polledKb = kb;
-      }, 50);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-    child.on('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal])),
-  );
-  if (poll) clearInterval(poll);
-  const peakKb = useTime ? Number(/peak-rss-kb=(\d+)/.exec(stderr)?.[1] ?? 0) : polledKb;
   let summary: unknown;
   try {
-    summary = JSON.parse(stdout.trim().split('\n').pop() ?? '');
+    summary = JSON.parse(run.stdout.trim().split('\n').pop() ?? '');
   } catch {
-    console.error(`${label} run printed no summary:\n${stderr.slice(-2000)}`);
+    console.error(`${label} run printed no summary:\n${run.stderr.slice(-2000)}`);
   }
-  console.log(`${label} run: exit ${code}, ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  return {
-    label,
-    code,
-    signal,
-    seconds: (performance.now() - started) / 1000,
-    peakRssMb: peakKb / 1024,
-    summary,
-  };
-}
-
-function readStatus(pid: number | undefined): string {
-  try {
-    return pid === undefined ? '' : readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return '';
-  }
+  const seconds = run.ms / 1000;
+  console.log(`${label} run: exit ${run.code}, ${seconds.toFixed(1)} s`);
+  return { label, code: run.code, signal: run.signal, seconds, peakRssMb: run.peakRssMb, summary };
 }

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/config/config.ts';
+import { measureNode } from './measure-process.ts';
 
-const GNU_TIME = '/usr/bin/time';
 const BIN = path.join(PROJECT_ROOT, 'bin/credit-etl.js');
 
 /** The node flags the CLI ships with (its shebang line), so the bench measures what users run. */
@@ -37,10 +36,7 @@ export interface IngestRequest {
   nodeOptions?: string[];
 }
 
-/**
- * `credit-etl ingest` as a child process, so the peak RSS is the ingest's alone: GNU time's maximum resident
- * set size when /usr/bin/time exists, else VmHWM from /proc polled until exit.
- */
+/** `credit-etl ingest` as a child process, so the peak RSS is the ingest's alone (measure-process.ts). */
 export async function measureIngest(request: IngestRequest): Promise<IngestMeasurement> {
   const logFile = path.join(request.scratch, `${request.label}.log`);
   const nodeArgs = [
@@ -59,59 +55,25 @@ export async function measureIngest(request: IngestRequest): Promise<IngestMeasu
     'province',
     '--json',
   ];
-  const useTime = existsSync(GNU_TIME);
-  const [command, args] = useTime
-    ? [GNU_TIME, ['-f', 'peak-rss-kb=%M', process.execPath, ...nodeArgs]]
-    : [process.execPath, nodeArgs];
-  const started = performance.now();
-  const child = spawn(command, args, {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: request.url,
-      CREDIT_ETL_LOG_FILE: logFile,
-      CREDIT_ETL_REPORT_DIR: path.join(request.scratch, 'reports'),
-      CREDIT_ETL_CSV_PARSER: request.parser,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const run = await measureNode(nodeArgs, {
+    DATABASE_URL: request.url,
+    CREDIT_ETL_LOG_FILE: logFile,
+    CREDIT_ETL_REPORT_DIR: path.join(request.scratch, 'reports'),
+    CREDIT_ETL_CSV_PARSER: request.parser,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  let polledKb = 0;
-  const poll = useTime
-    ? undefined
-    : setInterval(() => {
-        const status = readProcStatus(child.pid);
-        const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-        if (kb > polledKb) polledKb = kb;
-      }, 50);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  const ms = performance.now() - started;
-  if (poll) clearInterval(poll);
-  if (code !== 0) throw new Error(`ingest ${request.label} exited with ${code}:\n${stderr}\n${stdout}`);
-  const peakKb = useTime ? Number(/peak-rss-kb=(\d+)/.exec(stderr)?.[1] ?? 0) : polledKb;
-  const summary = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { counts: Record<string, number> };
+  if (run.code !== 0) {
+    throw new Error(`ingest ${request.label} exited with ${run.code}:\n${run.stderr}\n${run.stdout}`);
+  }
+  const summary = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as {
+    counts: Record<string, number>;
+  };
   return {
-    ms,
-    peakRssMb: peakKb / 1024,
+    ms: run.ms,
+    peakRssMb: run.peakRssMb,
     counts: summary.counts,
     stageMs: stageTimings(logFile),
     ...(request.cpuProf ? { cpuProfileDir: path.join(request.scratch, 'profiles') } : {}),
   };
-}
-
-function readProcStatus(pid: number | undefined): string {
-  try {
-    return pid === undefined ? '' : readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 function stageTimings(logFile: string): IngestMeasurement['stageMs'] {
