@@ -5,6 +5,7 @@ import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
 import { todayInShanghai } from '../normalize/parse-date.ts';
+import { InfrastructureFault } from '../schedule/infrastructure-fault.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { loadIsolated } from './isolated-unit.ts';
@@ -120,7 +121,8 @@ export async function ingestUnits(
     // A source may itself stop early when told to (no new download after SIGTERM).
     if (request.signal?.aborted) stoppedEarly = true;
   } catch (error) {
-    // The source broke off mid-run (a server gone): what loaded stays, the run ends failed, the caller retries.
+    // The source broke off mid-run (a server gone), or the database failed under a unit (an InfrastructureFault
+    // the loader threw on): what loaded stays, the run ends failed, the caller retries.
     broken = { error };
   }
   const counts = files.reduce((total, file) => addCounts(total, file.counts), emptyCounts());
@@ -133,8 +135,11 @@ export async function ingestUnits(
   // A file left where it was (not moved aside) needs the operator: the run failed, even if every row loaded.
   const status = broken || settleFailures.length > 0 ? 'failed' : runStatus(files, stoppedEarly);
   const reasons = [...failed.map((file) => `${file.name}: ${file.error?.message}`), ...settleFailures];
-  if (broken)
-    reasons.push(`transport: ${broken.error instanceof Error ? broken.error.message : String(broken.error)}`);
+  if (broken) {
+    const message = broken.error instanceof Error ? broken.error.message : String(broken.error);
+    // A fault thrown on by the loader names its side (database, network) and the file itself.
+    reasons.push(broken.error instanceof InfrastructureFault ? message : `transport: ${message}`);
+  }
   const error = reasons.join('\n') || undefined;
   await finishRun(warehouse, runId, { status, counts, errorsByCode, ...(error ? { error } : {}) });
   log.info(`run ${runId} ${status}`, { counts });
