@@ -75,6 +75,16 @@ export function markdownLinks(markdown: string): MarkdownLink[] {
   return links;
 }
 
+/** The part of a page under a heading (`## Commands`), up to the next heading of the same or a higher level. */
+export function sectionOf(markdown: string, heading: string): string {
+  const level = /^#+/.exec(heading)![0].length;
+  const lines = markdown.split('\n');
+  const start = lines.indexOf(heading);
+  if (start < 0) throw new Error(`no heading "${heading}"`);
+  const end = lines.findIndex((line, index) => index > start && new RegExp(`^#{1,${level}} `).test(line));
+  return lines.slice(start, end < 0 ? undefined : end).join('\n');
+}
+
 /** The rows of every table in a page, each as its cells (a `\|` inside a cell stays in the cell). */
 export function tableRows(markdown: string): string[][] {
   return proseLines(markdown)
