@@ -14,6 +14,7 @@ export {
   checkResidentId,
   computeResidentIdCheckChar,
   convertLegacyResidentId,
+  isResidentIdNumber,
   maskResidentId,
   RESIDENT_ID_PATTERN,
 } from './resident-id.ts';
