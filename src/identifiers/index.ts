@@ -18,6 +18,7 @@ export {
   maskResidentId,
   RESIDENT_ID_PATTERN,
 } from './resident-id.ts';
+export { shownCode } from './shown-code.ts';
 export {
   type CheckUsccOptions,
   checkUscc,
