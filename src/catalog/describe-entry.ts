@@ -30,7 +30,7 @@ const SUBJECT_TYPE_NAMES: Record<string, string> = {
 };
 
 const FORMAT_NAMES: Record<string, string> = {
-  uscc: '统一社会信用代码（GB 32100-2015，含校验位）',
+  uscc: '统一社会信用代码（GB 32100-2015，18位，第3–8位为6位数字行政区划代码，含校验位）',
   'resident-id': '居民身份证号码（GB 11643-1999，18位，含校验位）',
   'org-code': '组织机构代码（GB 11714，9位，可带连字符）',
   'business-reg-number': '工商注册号（15位，ISO 7064 MOD 11,10）',
