@@ -249,6 +249,18 @@ describe('subject codes follow the subject type (national 双公示 layout, Art.
     expect(message).toContain('3716**********249X');
     expect(message).not.toContain(ID);
   });
+  it('a personal number on a company row is named masked, a passport number too', () => {
+    const message = messageOf(
+      'xzcf',
+      penalty({ CF_XDR_ZJLX: '护照号', CF_XDR_ZJHM: 'E12345678' }),
+      'CF_XDR_ZJHM',
+    );
+    expect(message).toContain('（本行填写了"E12***678"）');
+    expect(message).not.toContain('E12345678');
+    expect(messageOf('xzcf', penalty({ CF_XDR_ZJLX: '护照号' }), 'CF_XDR_ZJLX')).toContain(
+      '（本行填写了"护照号"）',
+    );
+  });
   it('a legal person or individual business leaves 证件类型 and 证件号码 empty', () => {
     expect(check('xzcf', penalty({ CF_XDR_ZJLX: '身份证', CF_XDR_ZJHM: ID }))).toEqual([
       ['CF_XDR_ZJLX', 'subject-code-not-allowed'],

@@ -24,7 +24,10 @@ export function compileCrossFieldRules(entry: CatalogEntry, options: ValidatorOp
   const ordered = [...entry.rules].sort((a, b) => order(a) - order(b));
   const subjectFieldsOf = (type: string) =>
     (entry.subjectCodeByType?.fields[type] ?? []).map((field) => `"${title(field)}"`);
-  return ordered.map((rule) => compileRule(rule, title, hasError, options, subjectFieldsOf));
+  // A personal field (证件号码: a passport number too) is shown masked; a code column only when it holds an ID.
+  const shown = (field: string, value: string) =>
+    entry.schema.properties[field]?.['x-personal'] ? maskResidentId(value) : shownCode(value);
+  return ordered.map((rule) => compileRule(rule, title, hasError, options, subjectFieldsOf, shown));
 }
 
 function compileRule(
@@ -33,6 +36,7 @@ function compileRule(
   hasError: (errors: RowError[], field: string) => boolean,
   options: ValidatorOptions,
   subjectFieldsOf: (type: string) => string[],
+  shown: (field: string, value: string) => string,
 ): CompiledRule {
   switch (rule.rule) {
     case 'date-not-before':
@@ -133,7 +137,7 @@ function compileRule(
             code: 'subject-code-not-allowed',
             message:
               `"${title(rule.typeField)}"为"${type}"时，"${title(field)}"应为空：请清空该列` +
-              `（本行填写了"${shownCode(String(value))}"）${where}`,
+              `（本行填写了"${shown(field, String(value))}"）${where}`,
             value: String(value),
           });
         }
