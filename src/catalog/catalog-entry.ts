@@ -71,6 +71,17 @@ export type CrossFieldRule =
     }
   | {
       /**
+       * Code fields that stay empty for some subject types (national 双公示 layout: a 自然人's code fields
+       * 1–6 are empty, the 证件号码 is the subject; a company's 证件类型/证件号码 are empty). A value there
+       * contradicts the type: the row is rejected with `subject-code-not-allowed`, naming the field to clear.
+       */
+      rule: 'empty-for-type';
+      fields: string[];
+      typeField: string;
+      types: string[];
+    }
+  | {
+      /**
        * A placeholder code that stands for "no code" only for one subject type (个体工商户 without a USCC:
        * `00000000000000000X`), and then another field becomes required (工商注册号).
        */
@@ -87,7 +98,34 @@ export const CROSS_FIELD_RULES = [
   'identifier-by-type',
   'subject-type-matches-uscc',
   'placeholder-for-type',
+  'empty-for-type',
 ] as const;
+
+/** The fields a cross-field rule reads (its own field or fields, the type field, references). */
+export function ruleFields(rule: CrossFieldRule): string[] {
+  switch (rule.rule) {
+    case 'date-not-before':
+      return [rule.field, rule.reference];
+    case 'identifier-by-type':
+    case 'subject-type-matches-uscc':
+      return [rule.field, rule.typeField];
+    case 'placeholder-for-type':
+      return [rule.field, rule.typeField, rule.requires];
+    case 'empty-for-type':
+      return [...rule.fields, rule.typeField];
+  }
+}
+
+/**
+ * Which code identifies the subject, by subject type (行政相对人类别): a natural person by the 证件号码,
+ * never by a company code on the same row; an individual business by its 92… USCC, else its 工商注册号.
+ */
+export interface SubjectCodeByType {
+  /** The field holding the subject type, with a code list (e.g. `CF_XDR_LB`). */
+  typeField: string;
+  /** For each value of the type field's code list, the code fields to take, the first non-empty wins. */
+  fields: Record<string, string[]>;
+}
 
 /** Subject types an entry covers. */
 export const SUBJECT_TYPES = ['legal-person', 'natural-person', 'individual-business'] as const;
@@ -106,8 +144,13 @@ export interface CatalogEntry {
   attributes: CatalogAttributes;
   /** Fields whose normalized values identify one record. */
   businessKey: string[];
-  /** The subject's code; with several fields, the first non-empty one is the subject code. */
+  /**
+   * Every field that can hold the subject's code; with several fields and no `subjectCodeByType`, the first
+   * non-empty one is the subject code.
+   */
   subjectCodeField: string | string[];
+  /** The subject code's fields per subject type; required when subjects of several types use different fields. */
+  subjectCodeByType?: SubjectCodeByType;
   /** The date the information was formed (Art. 10 timeliness counts from it). */
   formationDateField: string;
   /** Channel precedence, highest first. */

@@ -86,6 +86,54 @@ describe('catalog lint', () => {
     );
   });
 
+  it('requires the subject code per subject type where the subject can sit in several fields (Art. 8)', async () => {
+    const dir = copy('subject-by-type');
+    edit(dir, 'xzxk.v1.json', (json) => {
+      delete json.subjectCodeByType;
+    });
+    edit(dir, 'xzcf.v1.json', (json) => {
+      const byType = json.subjectCodeByType as { fields: Record<string, string[]> };
+      delete byType.fields.个体工商户;
+      byType.fields.自然人 = ['CF_XDR_SHDM'];
+      byType.fields.企业 = ['CF_XDR_ZZJG'];
+    });
+    const messages = (await lintCatalog(dir)).problems.map(
+      (problem) => `${problem.file}: ${problem.message}`,
+    );
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^xzxk\.v1\.json: subjectCodeField lists several fields but subjectCodeByType is missing/,
+        ),
+        'xzcf.v1.json: subjectCodeByType.fields has no entry for type "个体工商户"',
+        'xzcf.v1.json: CF_XDR_SHDM is the subject code of "自然人" and also required empty for it (empty-for-type)',
+        'xzcf.v1.json: subjectCodeByType.fields names type "企业", not in CF_XDR_LB\'s code list',
+        'xzcf.v1.json: subjectCodeByType.fields["企业"] names CF_XDR_ZZJG, which is not in subjectCodeField',
+      ]),
+    );
+  });
+
+  it('checks an empty-for-type rule through the meta-schema and against the type code list', async () => {
+    const dir = copy('empty-for-type');
+    edit(dir, 'xzcf.v1.json', (json) => {
+      const rules = json.rules as Record<string, unknown>[];
+      rules.push({ rule: 'empty-for-type', fields: ['CF_NOPE'], typeField: 'CF_XDR_LB', types: ['个人'] });
+    });
+    edit(dir, 'xzxk.v1.json', (json) => {
+      (json.rules as Record<string, unknown>[]).push({ rule: 'empty-for-type', typeField: 'XK_XDR_LB' });
+    });
+    const messages = (await lintCatalog(dir)).problems.map(
+      (problem) => `${problem.file}: ${problem.message}`,
+    );
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'xzcf.v1.json: rules[8] (empty-for-type) names field CF_NOPE, which is not in schema.properties',
+        'xzcf.v1.json: rules[8] (empty-for-type) names type "个人", not in CF_XDR_LB\'s code list',
+        expect.stringMatching(/^xzxk\.v1\.json: \/rules\/\d+ must have required property 'fields'/),
+      ]),
+    );
+  });
+
   it('reports versions out of order and a file named for another version', async () => {
     const dir = copy('versions');
     edit(dir, 'xzcf.v1.json', (json) => {
@@ -187,6 +235,16 @@ describe('published catalog', () => {
       '| `XK_XKLB` | 许可类别 | 文本 | 必填 | 代码表：普通、特许、认可、核准、登记、其他',
     );
     expect(markdown).toContain('条件必填：行政相对人类别为"自然人"时');
+    expect(markdown).toContain(
+      '| 主体代码字段 | 按"行政相对人类别"确定——法人及非法人组织：行政相对人代码_1(统一社会信用代码)（CF_XDR_SHDM）；' +
+        '自然人：证件号码（CF_XDR_ZJHM）；个体工商户：行政相对人代码_1(统一社会信用代码)（CF_XDR_SHDM），' +
+        '行政相对人代码_2(工商注册号)（CF_XDR_GSZC）（依次取第一个有效值，占位代码除外） |',
+    );
+    expect(markdown).toContain(
+      '- "行政相对人类别"为"自然人"时，"行政相对人代码_1(统一社会信用代码)"、"行政相对人代码_2(工商注册号)"、' +
+        '"行政相对人代码_3(组织机构代码)"、"行政相对人代码_4(税务登记号)"、"行政相对人代码_5(事业单位证书号)"、' +
+        '"行政相对人代码_6(社会组织登记证号)"应为空（填写了即退回，错误代码 subject-code-not-allowed）',
+    );
     expect(markdown).toContain('| 使用（公示）期限 |');
   });
   it('HTML is one self-contained page: no scripts, no external resources, text escaped', () => {

@@ -30,7 +30,7 @@ const SUBJECT_TYPE_NAMES: Record<string, string> = {
 };
 
 const FORMAT_NAMES: Record<string, string> = {
-  uscc: '统一社会信用代码（GB 32100-2015，含校验位）',
+  uscc: '统一社会信用代码（GB 32100-2015，18位，第3–8位为6位数字行政区划代码，含校验位）',
   'resident-id': '居民身份证号码（GB 11643-1999，18位，含校验位）',
   'org-code': '组织机构代码（GB 11714，9位，可带连字符）',
   'business-reg-number': '工商注册号（15位，ISO 7064 MOD 11,10）',
@@ -62,7 +62,7 @@ export function describeEntry(entry: CatalogEntry, all: readonly CatalogEntry[])
       ['保存期限', a.retentionPeriod],
       ['主体类型', entry.subjectTypes.map((type) => SUBJECT_TYPE_NAMES[type] ?? type).join('、')],
       ['业务主键', titles(entry.businessKey)],
-      ['主体代码字段', `${titles(subjectCodeFields(entry)).split(' + ').join('，')}（依次取第一个有效值）`],
+      ['主体代码字段', subjectCodeText(entry, titles)],
       ['信息形成日期', titles([entry.formationDateField])],
       ['渠道优先级', entry.precedence.map((level) => LEVEL_NAMES[level]).join(' > ')],
     ],
@@ -158,5 +158,22 @@ function describeRule(rule: CrossFieldRule, title: (field: string) => string): s
         `"${title(rule.field)}"可填占位代码${rule.placeholder}，仅限"${title(rule.typeField)}"为"${rule.type}"，` +
         `且此时"${title(rule.requires)}"必填`
       );
+    case 'empty-for-type':
+      return (
+        `"${title(rule.typeField)}"为${rule.types.map((type) => `"${type}"`).join('或')}时，` +
+        `${rule.fields.map((field) => `"${title(field)}"`).join('、')}应为空（填写了即退回，错误代码 subject-code-not-allowed）`
+      );
   }
+}
+
+/** `主体代码字段`: per subject type when the entry says so, else the fields in order. */
+function subjectCodeText(entry: CatalogEntry, titles: (fields: string[]) => string): string {
+  const byType = entry.subjectCodeByType;
+  if (!byType) return `${titles(subjectCodeFields(entry)).split(' + ').join('，')}（依次取第一个有效值）`;
+  const typeTitle = entry.schema.properties[byType.typeField]?.title ?? byType.typeField;
+  const perType = Object.entries(byType.fields).map(
+    ([type, fields]) =>
+      `${type}：${titles(fields).split(' + ').join('，')}${fields.length > 1 ? '（依次取第一个有效值，占位代码除外）' : ''}`,
+  );
+  return `按"${typeTitle}"确定——${perType.join('；')}`;
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import metaSchema from '../../catalog/catalog.schema.json' with { type: 'json' };
 import { compileValidator } from '../validate/compile-validator.ts';
-import { type CatalogEntry, fieldCodes, subjectCodeFields } from './catalog-entry.ts';
+import { type CatalogEntry, fieldCodes, ruleFields, subjectCodeFields } from './catalog-entry.ts';
 import { headerNames } from './match-headers.ts';
 
 /** One thing wrong in the catalog directory; `file` is the base name. */
@@ -94,11 +94,9 @@ export function lintEntry(entry: CatalogEntry): string[] {
   for (const field of entry.schema.required) mustExist('schema.required', field);
   entry.rules.forEach((rule, i) => {
     const where = `rules[${i}] (${rule.rule})`;
-    mustExist(where, rule.field);
-    if ('reference' in rule) mustExist(where, rule.reference);
-    if ('typeField' in rule) mustExist(where, rule.typeField);
-    if ('requires' in rule) mustExist(where, rule.requires);
+    for (const field of ruleFields(rule)) mustExist(where, field);
   });
+  problems.push(...lintSubjectTypes(entry));
   for (const [code, field] of Object.entries(entry.schema.properties)) {
     const codeList = field['x-codeList'];
     if (!codeList) continue;
@@ -128,6 +126,70 @@ export function lintEntry(entry: CatalogEntry): string[] {
   } catch (error) {
     problems.push(`schema does not compile: ${(error as Error).message}`);
   }
+  return problems;
+}
+
+/** The type code list a rule or `subjectCodeByType` names by its `typeField`, if the field has one. */
+function typeValues(entry: CatalogEntry, typeField: string): string[] | undefined {
+  return entry.schema.properties[typeField]?.['x-codeList']?.values;
+}
+
+/**
+ * Subject attribution by type (Art. 8): an entry whose subject can sit in several fields says per type which
+ * one is the subject's, for every type; rules name only real types; no field is both a type's subject code
+ * and required empty for that type.
+ */
+function lintSubjectTypes(entry: CatalogEntry): string[] {
+  const problems: string[] = [];
+  const byType = entry.subjectCodeByType;
+  const allSubjectFields = new Set(subjectCodeFields(entry));
+  if (!byType && allSubjectFields.size > 1) {
+    problems.push(
+      'subjectCodeField lists several fields but subjectCodeByType is missing: the first non-empty field would ' +
+        "be the subject whatever the row's subject type; say per type which field identifies the subject",
+    );
+  }
+  const emptyFor = (type: string) =>
+    entry.rules.flatMap((rule) =>
+      rule.rule === 'empty-for-type' && rule.types.includes(type) ? rule.fields : [],
+    );
+  if (byType) {
+    const values = typeValues(entry, byType.typeField);
+    if (!values) problems.push(`subjectCodeByType.typeField ${byType.typeField} has no x-codeList`);
+    for (const value of values ?? []) {
+      if (!byType.fields[value]) problems.push(`subjectCodeByType.fields has no entry for type "${value}"`);
+    }
+    for (const [type, fields] of Object.entries(byType.fields)) {
+      if (values && !values.includes(type)) {
+        problems.push(
+          `subjectCodeByType.fields names type "${type}", not in ${byType.typeField}'s code list`,
+        );
+      }
+      for (const field of fields) {
+        if (!allSubjectFields.has(field)) {
+          problems.push(
+            `subjectCodeByType.fields["${type}"] names ${field}, which is not in subjectCodeField`,
+          );
+        }
+        if (emptyFor(type).includes(field)) {
+          problems.push(
+            `${field} is the subject code of "${type}" and also required empty for it (empty-for-type)`,
+          );
+        }
+      }
+    }
+  }
+  entry.rules.forEach((rule, i) => {
+    if (rule.rule !== 'empty-for-type') return;
+    const values = typeValues(entry, rule.typeField);
+    for (const type of rule.types) {
+      if (values && !values.includes(type)) {
+        problems.push(
+          `rules[${i}] (empty-for-type) names type "${type}", not in ${rule.typeField}'s code list`,
+        );
+      }
+    }
+  });
   return problems;
 }
 

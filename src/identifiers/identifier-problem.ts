@@ -8,6 +8,11 @@ export interface IdentifierProblem {
   /** Chinese, actionable, without the field name or the raw value. */
   message: string;
   severity: 'error' | 'warning';
+  /**
+   * The value is personal data although the field is not a personal one (a resident ID typed into a USCC
+   * column): whoever prefixes the value to the message shows it masked.
+   */
+  personal?: true;
 }
 
 // Words providers type instead of leaving a code empty, compared after punctuation is removed and the

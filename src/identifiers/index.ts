@@ -14,9 +14,11 @@ export {
   checkResidentId,
   computeResidentIdCheckChar,
   convertLegacyResidentId,
+  isResidentIdNumber,
   maskResidentId,
   RESIDENT_ID_PATTERN,
 } from './resident-id.ts';
+export { shownCode } from './shown-code.ts';
 export {
   type CheckUsccOptions,
   checkUscc,

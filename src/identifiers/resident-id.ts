@@ -116,6 +116,17 @@ function lengthOrCharsetProblem(code: string): IdentifierProblem | null {
 }
 
 /**
+ * True when a normalized value is a resident ID number by its own checks: 18 characters passing every
+ * check, or a 15-digit legacy number with a real birth date (a person's number all the same, only to be
+ * converted). Used to recognise an ID typed where another code belongs.
+ */
+export function isResidentIdNumber(code: string, options: CheckResidentIdOptions = {}): boolean {
+  if (!RESIDENT_ID_SHAPE.test(code) && !DIGITS_15.test(code)) return false;
+  const problem = checkResidentId(code, options);
+  return problem === null || problem.code === 'resident-id-legacy-15';
+}
+
+/**
  * Checks a normalized 居民身份证号码 (GB 11643-1999; also 港澳台居民居住证, which share the layout), in
  * this order: placeholder, 15-digit legacy number, length, character set, birth date, check character.
  * Returns the first problem, or null when the number is valid.

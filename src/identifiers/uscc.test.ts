@@ -211,6 +211,79 @@ describe('checkUscc: registration authority and category', () => {
   });
 });
 
+describe('checkUscc: division code (characters 3–8, GB/T 2260)', () => {
+  it('rejects letters in characters 3–8 even when both check characters are right', () => {
+    const code = withBothChecks('9137AB02MA3C0000');
+    expect(computeUsccCheckChar(code.slice(0, 17))).toBe(code[17]);
+    expect(checkUscc(code)).toEqual({
+      code: 'uscc-division-code',
+      message: expect.stringContaining(
+        '第3–8位是登记管理机关的行政区划代码（GB/T 2260，6位数字），本代码为"37AB02"',
+      ),
+      severity: 'error',
+    });
+  });
+
+  it('names each character that is not a digit', () => {
+    expect(checkUscc(withBothChecks('91X70102MA3C0000'))?.message).toContain('第3位"X"不是数字');
+    expect(checkUscc(withBothChecks('913701A2MA3C0000'))?.message).toContain('第7位"A"不是数字');
+  });
+
+  it.each([2, 3, 4, 5, 6, 7])('a letter at index %i alone is caught', (index) => {
+    const first16 = `${'91370102'.slice(0, index)}A${'91370102'.slice(index + 1)}MA3C0000`;
+    expect(checkUscc(withBothChecks(first16))?.code).toBe('uscc-division-code');
+  });
+
+  it('the example from the issue, 9137AB02123456788D, is rejected', () => {
+    expect(checkUscc('9137AB02123456788D')?.code).toBe('uscc-division-code');
+  });
+
+  it('any 6 digits pass: the code keeps the division of when it was issued', () => {
+    for (const division of ['371200', '000000', '999999', '110000']) {
+      expect(checkUscc(withBothChecks(`91${division}MA3C0000`)), division).toBeNull();
+    }
+  });
+
+  it('is checked after the authority/category and before the organization code', () => {
+    expect(checkUscc(withBothChecks('94AB0102MA3C0000'))?.code).toBe('uscc-category');
+    expect(checkUscc('9137AB02MA3C00001X')?.code).toBe('uscc-division-code');
+  });
+
+  it('leaves the placeholder and the pilot-era codes as documented', () => {
+    expect(checkUscc('00000000000000000X')?.code).toBe('placeholder');
+    expect(checkUscc('000000000000000000')?.code).toBe('placeholder');
+    for (const pilot of pilotJson.codes) {
+      expect(checkUscc(pilot)?.code).toBe('uscc-pilot-check-digit');
+      expect(checkUscc(pilot, { allowPilotCodes: true })).toBeNull();
+    }
+  });
+});
+
+describe('checkUscc: a resident ID number in a USCC column', () => {
+  it.each(['37160219680525249X', '11010519491231002X', '440524188001010014'])(
+    '%s is named as a resident ID, without the value in the message',
+    (id) => {
+      const problem = checkUscc(id);
+      expect(problem).toMatchObject({ code: 'uscc-resident-id', severity: 'error', personal: true });
+      expect(problem?.message).toContain('证件号码');
+      expect(problem?.message).not.toContain(id);
+    },
+  );
+
+  it('a 15-digit legacy ID too, but not a 15-digit 工商注册号', () => {
+    expect(checkUscc('610104620927690')?.code).toBe('uscc-resident-id');
+    expect(checkUscc('110108000000016')?.code).toBe('uscc-length');
+  });
+
+  it('an ID with a wrong check character is not guessed to be one', () => {
+    expect(checkUscc('371602196805252491')?.code).not.toBe('uscc-resident-id');
+  });
+
+  it('a valid USCC is never taken for an ID', () => {
+    for (const code of OFFICIAL_VALID) expect(checkUscc(code)).toBeNull();
+  });
+});
+
 describe('checkUscc: Fujian/Xiamen pilot-era codes', () => {
   const PILOTS = ['91350100M0001TGQXM', '91350211M0000XUF46', '91350203M0001FUE2P', '91350203M0001QAY9B'];
 

@@ -1,3 +1,4 @@
+import { checkBusinessRegNumber } from './business-reg-number.ts';
 import {
   checkPlaceholder,
   codeChars,
@@ -6,6 +7,7 @@ import {
   lengthHint,
 } from './identifier-problem.ts';
 import { orgCodeCheckCharAt } from './org-code.ts';
+import { type CheckResidentIdOptions, isResidentIdNumber } from './resident-id.ts';
 import categoriesJson from './uscc-categories.json' with { type: 'json' };
 import pilotJson from './uscc-pilot-codes.json' with { type: 'json' };
 
@@ -17,6 +19,9 @@ const EXCLUDED_LETTERS = new Set(['I', 'O', 'Z', 'S', 'V']);
 const USCC_FIRST_17 = /^[0-9A-HJ-NP-RTUWXY]{17}$/;
 /** 18 characters of the GB 32100 set: length and character set are right. */
 const USCC_SHAPE = /^[0-9A-HJ-NP-RTUWXY]{18}$/;
+/** Characters 3–8: the GB/T 2260 division code of the registering office, always 6 digits. */
+const DIVISION_CODE = /^[0-9]{6}$/;
+const DIGITS_15 = /^[0-9]{15}$/;
 
 interface UsccAuthority {
   authority: string;
@@ -26,7 +31,7 @@ interface UsccAuthority {
 const AUTHORITIES: Readonly<Record<string, UsccAuthority>> = categoriesJson.authorities;
 const PILOT_CODES: ReadonlySet<string> = new Set(pilotJson.codes);
 
-export interface CheckUsccOptions {
+export interface CheckUsccOptions extends CheckResidentIdOptions {
   /** Accept the listed Fujian/Xiamen pilot-era codes silently instead of returning a warning. */
   allowPilotCodes?: boolean;
 }
@@ -139,13 +144,56 @@ function categoryProblem(code: string): IdentifierProblem | null {
   return null;
 }
 
+function divisionCodeProblem(code: string): IdentifierProblem | null {
+  const division = code.slice(2, 8);
+  if (DIVISION_CODE.test(division)) return null;
+  const chars = codeChars(code);
+  const notDigits = [2, 3, 4, 5, 6, 7].filter((i) => !/[0-9]/.test(chars[i] ?? ''));
+  return {
+    code: 'uscc-division-code',
+    message:
+      `${KIND}第3–8位是登记管理机关的行政区划代码（GB/T 2260，6位数字），本代码为"${division}"，` +
+      `${describePositions(chars, notDigits)}不是数字；请对照营业执照等证照核对全部18位`,
+    severity: 'error',
+  };
+}
+
+/**
+ * A resident ID number typed into a USCC column. The message names the value only masked: the caller
+ * shows `value` masked when the problem is `personal` (an ID is personal data, a USCC never is).
+ */
+const RESIDENT_ID_IN_USCC: IdentifierProblem = {
+  code: 'uscc-resident-id',
+  message:
+    `该值是居民身份证号码，不是${KIND}：相对人是自然人时，本列应为空，身份证号码填入"证件号码"列` +
+    '（"证件类型"填"身份证"）；相对人是法人、非法人组织或个体工商户时，请填写其18位统一社会信用代码',
+  severity: 'error',
+  personal: true,
+};
+
+/** True when a code that failed as a USCC is a resident ID number (and not, at 15 digits, a 工商注册号). */
+function isResidentIdInstead(code: string, options: CheckResidentIdOptions): boolean {
+  if (DIGITS_15.test(code) && checkBusinessRegNumber(code) === null) return false;
+  return isResidentIdNumber(code, options);
+}
+
 /**
  * Checks a normalized 统一社会信用代码 (GB 32100-2015), in this order: placeholder, length, character
- * set, authority/category table, embedded GB 11714 organization code (characters 9–17), 18th character.
- * Returns the first problem, or null when the code is valid. Characters 3–8 (the division code when the
- * code was issued) are deliberately not checked against today's division list.
+ * set, authority/category table, division code (characters 3–8 are 6 digits), embedded GB 11714
+ * organization code (characters 9–17), 18th character. Returns the first problem, or null when the code
+ * is valid. A code that fails and is a valid resident ID number gets `uscc-resident-id` instead, so the
+ * provider learns where the number belongs. Characters 3–8 (the division code when the code was issued)
+ * are deliberately not checked against today's division list, only as digits.
  */
 export function checkUscc(code: string, options: CheckUsccOptions = {}): IdentifierProblem | null {
+  const problem = checkUsccLayout(code, options);
+  if (problem?.severity === 'error' && problem.code !== 'placeholder' && isResidentIdInstead(code, options)) {
+    return RESIDENT_ID_IN_USCC;
+  }
+  return problem;
+}
+
+function checkUsccLayout(code: string, options: CheckUsccOptions): IdentifierProblem | null {
   const placeholder = checkPlaceholder(code, KIND);
   if (placeholder) return placeholder;
 
@@ -160,6 +208,8 @@ export function checkUscc(code: string, options: CheckUsccOptions = {}): Identif
 
   const category = categoryProblem(code);
   if (category) return category;
+  const division = divisionCodeProblem(code);
+  if (division) return division;
 
   const orgExpected = orgCodeCheckCharAt(code, 8);
   if (code[16] !== orgExpected) {

@@ -39,6 +39,12 @@ describe('report helpers', () => {
     expect(fixHint('something-new')).toBe('按问题说明更正后重新报送');
   });
 
+  it('has its own hint for the subject-type and USCC layout codes', () => {
+    expect(fixHint('subject-code-not-allowed')).toContain('清空该列');
+    expect(fixHint('uscc-division-code')).toContain('第3–8位');
+    expect(fixHint('uscc-resident-id')).toContain('证件号码');
+  });
+
   it('checks a date range', () => {
     expect(dateRangeProblem('2026-11-01', '2026-11-30')).toBeUndefined();
     expect(dateRangeProblem('2026-11-30', '2026-11-01')).toContain('after');

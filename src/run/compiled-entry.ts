@@ -1,7 +1,6 @@
-import { type CatalogEntry, subjectCodeFields } from '../catalog/catalog-entry.ts';
+import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { compileBusinessKey } from '../dedupe/business-key.ts';
 import { compileCanonicalJson, compileContentHash } from '../dedupe/content-hash.ts';
-import { isPlaceholderCode } from '../identifiers/index.ts';
 import { type ValueNormalizer, valueNormalizer } from '../normalize/normalize-value.ts';
 import {
   compileValidator,
@@ -9,6 +8,7 @@ import {
   type RowValidator,
   type ValidatorOptions,
 } from '../validate/compile-validator.ts';
+import { compileSubjectCode } from './subject-code.ts';
 
 /** Everything the row loop needs from one catalog entry version, built once per process. */
 export interface CompiledEntry {
@@ -32,7 +32,6 @@ export function compileEntry(entry: CatalogEntry, options: ValidatorOptions = {}
   const normalizers = new Map(
     Object.entries(entry.schema.properties).map(([code, field]) => [code, valueNormalizer(field)] as const),
   );
-  const subjectFields = subjectCodeFields(entry);
   const compiled: CompiledEntry = {
     entry,
     normalizers,
@@ -40,14 +39,7 @@ export function compileEntry(entry: CatalogEntry, options: ValidatorOptions = {}
     businessKey: compileBusinessKey(entry),
     contentHash: compileContentHash(entry),
     canonicalJson: compileCanonicalJson(Object.keys(entry.schema.properties)),
-    subjectCode: (row) => {
-      for (const field of subjectFields) {
-        const value = row[field];
-        // An accepted placeholder (个体工商户 00000000000000000X) identifies nobody: use the next code.
-        if (value !== undefined && !isPlaceholderCode(String(value))) return String(value);
-      }
-      return undefined;
-    },
+    subjectCode: compileSubjectCode(entry),
   };
   cache.set(cacheKey, compiled);
   return compiled;

@@ -171,6 +171,128 @@ describe('subject type against the USCC category', () => {
   });
 });
 
+describe('subject codes follow the subject type (national 双公示 layout, Art. 8)', () => {
+  const USCC = '91370112MA9A37366E';
+  const ID = '37160219680525249X';
+  const person = (overrides: Record<string, string> = {}) =>
+    penalty({
+      CF_XDR_LB: '自然人',
+      CF_XDR_SHDM: '',
+      CF_FRDB: '',
+      CF_XDR_ZJLX: '身份证',
+      CF_XDR_ZJHM: ID,
+      ...overrides,
+    });
+  const messageOf = (code: string, cells: Record<string, string>, field: string) => {
+    const entry = catalog.resolve(code, TODAY);
+    const row: NormalizedRow = {};
+    for (const [key, raw] of Object.entries(cells)) {
+      const value = valueNormalizer(entry.schema.properties[key]!)(raw);
+      if (value !== undefined) row[key] = value;
+    }
+    return compileValidator(entry, { today: () => TODAY })(row).find((error) => error.field === field)
+      ?.message;
+  };
+
+  it('a natural person with only the ID is valid', () => {
+    expect(check('xzcf', person())).toEqual([]);
+  });
+  it.each([
+    ['CF_XDR_SHDM', USCC],
+    ['CF_XDR_GSZC', '110108000000016'],
+    ['CF_XDR_ZZJG', 'D2143569-X'],
+    ['CF_XDR_SWDJ', '370102123456789'],
+    ['CF_XDR_SYDW', '事证第123号'],
+    ['CF_XDR_SHZZ', '51370000MJD000001X'],
+  ])('a natural person with %s filled is rejected: clear it', (field, value) => {
+    expect(check('xzcf', person({ [field]: value }))).toEqual([[field, 'subject-code-not-allowed']]);
+  });
+  it('the message names the type, the field to clear, the value and where the subject code goes', () => {
+    expect(messageOf('xzcf', person({ CF_XDR_SHDM: USCC }), 'CF_XDR_SHDM')).toBe(
+      `"行政相对人类别"为"自然人"时，"行政相对人代码_1(统一社会信用代码)"应为空：请清空该列（本行填写了"${USCC}"）；` +
+        '自然人的主体代码填在"证件号码"',
+    );
+  });
+  it('whatever else is wrong with such a value, the fix is to clear it', () => {
+    expect(check('xzcf', person({ CF_XDR_SHDM: '91370112MA9A37366F' }))).toEqual([
+      ['CF_XDR_SHDM', 'subject-code-not-allowed'],
+    ]);
+    expect(check('xzcf', person({ CF_XDR_SHDM: '00000000000000000X' }))).toEqual([
+      ['CF_XDR_SHDM', 'subject-code-not-allowed'],
+    ]);
+    expect(check('xzcf', person({ CF_XDR_SHDM: '92340602MA2PBMEM24' }))).toEqual([
+      ['CF_XDR_SHDM', 'subject-code-not-allowed'],
+    ]);
+  });
+  it('a natural person with only a USCC lacks the 证件类型/证件号码 and must clear the USCC', () => {
+    expect(check('xzcf', person({ CF_XDR_SHDM: USCC, CF_XDR_ZJLX: '', CF_XDR_ZJHM: '' }))).toEqual([
+      ['CF_XDR_ZJLX', 'missing-value'],
+      ['CF_XDR_ZJHM', 'missing-value'],
+      ['CF_XDR_SHDM', 'subject-code-not-allowed'],
+    ]);
+  });
+  it('an ID typed into the USCC column is named as an ID, masked', () => {
+    const cells = person({ CF_XDR_SHDM: ID, CF_XDR_ZJLX: '', CF_XDR_ZJHM: '' });
+    expect(check('xzcf', cells)).toEqual([
+      ['CF_XDR_ZJLX', 'missing-value'],
+      ['CF_XDR_ZJHM', 'missing-value'],
+      ['CF_XDR_SHDM', 'uscc-resident-id'],
+    ]);
+    const message = messageOf('xzcf', cells, 'CF_XDR_SHDM');
+    expect(message).toContain('"3716**********249X"');
+    expect(message).not.toContain(ID);
+    // The same for a legal person whose provider typed the representative's ID into the USCC column.
+    expect(check('xzcf', penalty({ CF_XDR_SHDM: ID }))).toEqual([['CF_XDR_SHDM', 'uscc-resident-id']]);
+  });
+  it('an ID typed into another code column of a natural person is shown masked', () => {
+    const message = messageOf('xzcf', person({ CF_XDR_SWDJ: ID }), 'CF_XDR_SWDJ');
+    expect(message).toContain('3716**********249X');
+    expect(message).not.toContain(ID);
+  });
+  it('a personal number on a company row is named masked, a passport number too', () => {
+    const message = messageOf(
+      'xzcf',
+      penalty({ CF_XDR_ZJLX: '护照号', CF_XDR_ZJHM: 'E12345678' }),
+      'CF_XDR_ZJHM',
+    );
+    expect(message).toContain('（本行填写了"E12***678"）');
+    expect(message).not.toContain('E12345678');
+    expect(messageOf('xzcf', penalty({ CF_XDR_ZJLX: '护照号' }), 'CF_XDR_ZJLX')).toContain(
+      '（本行填写了"护照号"）',
+    );
+  });
+  it('a legal person or individual business leaves 证件类型 and 证件号码 empty', () => {
+    expect(check('xzcf', penalty({ CF_XDR_ZJLX: '身份证', CF_XDR_ZJHM: ID }))).toEqual([
+      ['CF_XDR_ZJLX', 'subject-code-not-allowed'],
+      ['CF_XDR_ZJHM', 'subject-code-not-allowed'],
+    ]);
+    expect(
+      check('xzcf', penalty({ CF_XDR_LB: '个体工商户', CF_XDR_SHDM: '92340602MA2PBMEM24', CF_XDR_ZJHM: ID })),
+    ).toEqual([['CF_XDR_ZJHM', 'subject-code-not-allowed']]);
+  });
+  it('a legal person with only an ID is rejected: the USCC is required and the ID does not belong', () => {
+    expect(check('xzcf', penalty({ CF_XDR_SHDM: '', CF_XDR_ZJLX: '身份证', CF_XDR_ZJHM: ID }))).toEqual([
+      ['CF_XDR_SHDM', 'missing-value'],
+      ['CF_XDR_ZJLX', 'subject-code-not-allowed'],
+      ['CF_XDR_ZJHM', 'subject-code-not-allowed'],
+    ]);
+  });
+  it('the same in 行政许可 and in 严重失信主体名单', () => {
+    expect(
+      check(
+        'xzxk',
+        license({ XK_XDR_LB: '自然人', XK_XDR_SHDM: USCC, XK_XDR_ZJLX: '身份证', XK_XDR_ZJHM: ID }),
+      ),
+    ).toEqual([['XK_XDR_SHDM', 'subject-code-not-allowed']]);
+    expect(
+      check('yzsxmd', listing({ SX_ZTLB: '自然人', SX_TYSHXYDM: USCC, SX_ZJLX: '身份证', SX_ZJHM: ID })),
+    ).toEqual([['SX_TYSHXYDM', 'subject-code-not-allowed']]);
+    expect(
+      check('yzsxmd', listing({ SX_ZTLB: '自然人', SX_TYSHXYDM: '', SX_ZJLX: '身份证', SX_ZJHM: ID })),
+    ).toEqual([]);
+  });
+});
+
 describe('resident ID numbers', () => {
   const person = (id: string) =>
     penalty({ CF_XDR_LB: '自然人', CF_XDR_SHDM: '', CF_FRDB: '', CF_XDR_ZJLX: '身份证', CF_XDR_ZJHM: id });

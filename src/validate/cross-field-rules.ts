@@ -1,5 +1,11 @@
 import type { CatalogEntry, CrossFieldRule } from '../catalog/catalog-entry.ts';
-import { type IdentifierKind, identifierProblem, isPlaceholderCode } from '../identifiers/index.ts';
+import {
+  type IdentifierKind,
+  identifierProblem,
+  isPlaceholderCode,
+  maskResidentId,
+  shownCode,
+} from '../identifiers/index.ts';
 import { isRealIsoDate } from '../normalize/parse-date.ts';
 import type { NormalizedRow, ValidatorOptions } from './compile-validator.ts';
 import type { RowError } from './row-error.ts';
@@ -10,12 +16,18 @@ export type CompiledRule = (row: NormalizedRow, errors: RowError[]) => void;
 export function compileCrossFieldRules(entry: CatalogEntry, options: ValidatorOptions): CompiledRule[] {
   const title = (field: string) => entry.schema.properties[field]?.title ?? field;
   const hasError = (errors: RowError[], field: string) => errors.some((error) => error.field === field);
-  // Placeholder rules first: they withdraw the generic placeholder error the later rules would see.
-  const ordered = [
-    ...entry.rules.filter((rule) => rule.rule === 'placeholder-for-type'),
-    ...entry.rules.filter((rule) => rule.rule !== 'placeholder-for-type'),
-  ];
-  return ordered.map((rule) => compileRule(rule, title, hasError, options));
+  // Placeholder rules first: they withdraw the generic placeholder error the later rules would see. Then the
+  // fields that must be empty for the row's type: whatever else is wrong with such a value, the fix is to
+  // clear it, and the rules after them stay quiet about a field that already has an error.
+  const order = (rule: CrossFieldRule) =>
+    rule.rule === 'placeholder-for-type' ? 0 : rule.rule === 'empty-for-type' ? 1 : 2;
+  const ordered = [...entry.rules].sort((a, b) => order(a) - order(b));
+  const subjectFieldsOf = (type: string) =>
+    (entry.subjectCodeByType?.fields[type] ?? []).map((field) => `"${title(field)}"`);
+  // A personal field (证件号码: a passport number too) is shown masked; a code column only when it holds an ID.
+  const shown = (field: string, value: string) =>
+    entry.schema.properties[field]?.['x-personal'] ? maskResidentId(value) : shownCode(value);
+  return ordered.map((rule) => compileRule(rule, title, hasError, options, subjectFieldsOf, shown));
 }
 
 function compileRule(
@@ -23,6 +35,8 @@ function compileRule(
   title: (field: string) => string,
   hasError: (errors: RowError[], field: string) => boolean,
   options: ValidatorOptions,
+  subjectFieldsOf: (type: string) => string[],
+  shown: (field: string, value: string) => string,
 ): CompiledRule {
   switch (rule.rule) {
     case 'date-not-before':
@@ -45,10 +59,11 @@ function compileRule(
         if (typeof value !== 'string' || !kind || hasError(errors, rule.field)) return;
         const problem = identifierProblem(kind as IdentifierKind, value, options);
         if (!problem || problem.severity === 'warning') return;
+        const shown = problem.personal ? maskResidentId(value) : value;
         errors.push({
           field: rule.field,
           code: problem.code,
-          message: `"${title(rule.field)}"的值"${value}"有误：${problem.message}`,
+          message: `"${title(rule.field)}"的值"${shown}"有误：${problem.message}`,
           value,
         });
       };
@@ -103,5 +118,30 @@ function compileRule(
           });
         }
       };
+    case 'empty-for-type': {
+      const types = new Set(rule.types);
+      return (row, errors) => {
+        const type = row[rule.typeField];
+        if (typeof type !== 'string' || !types.has(type)) return;
+        for (const field of rule.fields) {
+          const value = row[field];
+          if (value === undefined) continue;
+          // An ID in a USCC column already has the error that says where it belongs; any other problem of
+          // the value is moot, as the value must go.
+          if (errors.some((error) => error.field === field && error.code === 'uscc-resident-id')) continue;
+          for (let i = errors.length - 1; i >= 0; i--) if (errors[i]?.field === field) errors.splice(i, 1);
+          const subject = subjectFieldsOf(type);
+          const where = subject.length > 0 ? `；${type}的主体代码填在${subject.join('或')}` : '';
+          errors.push({
+            field,
+            code: 'subject-code-not-allowed',
+            message:
+              `"${title(rule.typeField)}"为"${type}"时，"${title(field)}"应为空：请清空该列` +
+              `（本行填写了"${shown(field, String(value))}"）${where}`,
+            value: String(value),
+          });
+        }
+      };
+    }
   }
 }

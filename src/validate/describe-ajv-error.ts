@@ -1,6 +1,6 @@
 import type { ErrorObject } from 'ajv';
 import type { CatalogEntry, FieldSchema } from '../catalog/catalog-entry.ts';
-import { checkIdentifier, type IdentifierKind } from '../identifiers/index.ts';
+import { checkIdentifier, type IdentifierKind, maskResidentId } from '../identifiers/index.ts';
 import type { NormalizedRow, ValidatorOptions } from './compile-validator.ts';
 import type { RowError } from './row-error.ts';
 
@@ -88,11 +88,13 @@ function describeFormat(
       value,
     };
   }
-  const problem = checkIdentifier(format as IdentifierKind, value, options).problem;
+  const { normalized, problem } = checkIdentifier(format as IdentifierKind, value, options);
+  // A resident ID found in a code column is named masked: the message travels where IDs must not.
+  const shown = problem?.personal ? maskResidentId(normalized) : value;
   return {
     field,
     code: problem?.code ?? `invalid-${format}`,
-    message: `${name}的值"${value}"有误：${problem?.message ?? '格式不正确'}`,
+    message: `${name}的值"${shown}"有误：${problem?.message ?? '格式不正确'}`,
     value,
   };
 }
