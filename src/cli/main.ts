@@ -73,6 +73,7 @@ function exitCodeFor(error: unknown): number {
     return EXIT.usage;
   }
   console.error(`credit-etl: failed: ${message}`);
-  if (process.env.CREDIT_ETL_LOG_LEVEL === 'debug' && error instanceof Error) console.error(maskPersonalText(error.stack ?? ''));
+  if (process.env.CREDIT_ETL_LOG_LEVEL === 'debug' && error instanceof Error)
+    console.error(maskPersonalText(error.stack ?? ''));
   return EXIT.failed;
 }

@@ -26,10 +26,14 @@ describe('maskPersonalText', () => {
   });
 
   it('masks full-width and spaced IDs, leaving the characters around them as typed', () => {
-    expect(maskPersonalText('当事人３７１１０２１９７９０６１２４０４８')).toBe('当事人３７１１**********４０４８');
+    expect(maskPersonalText('当事人３７１１０２１９７９０６１２４０４８')).toBe(
+      '当事人３７１１**********４０４８',
+    );
     expect(maskPersonalText('证件 371102 19790612 4048 号')).toBe('证件 3711** ******** 4048 号');
     expect(maskPersonalText('371102-1979-0612-4048')).toBe('3711**-****-****-4048');
-    expect(maskPersonalText('３７１１０２　１９７９０６１２　４０４８')).toBe('３７１１**　********　４０４８');
+    expect(maskPersonalText('３７１１０２　１９７９０６１２　４０４８')).toBe(
+      '３７１１**　********　４０４８',
+    );
     expect(maskPersonalText('11010519491231002Ｘ')).toBe('1101**********002Ｘ');
   });
 
@@ -111,7 +115,10 @@ describe('fieldMaskerOf', () => {
   it('masks a personal value wherever a message quotes it, then any ID in the text', () => {
     const quoted = { ZJHM: '37010219900101123', SHDM: '121200004013590816' };
     expect(
-      masker.message('"证件号码"的值"37010219900101123"应为18位；代码121200004013590816；另370102199001011231', quoted),
+      masker.message(
+        '"证件号码"的值"37010219900101123"应为18位；代码121200004013590816；另370102199001011231',
+        quoted,
+      ),
     ).toBe('"证件号码"的值"3701*********1123"应为18位；代码121200004013590816；另3701**********1231');
   });
 

@@ -1,4 +1,5 @@
-import type { CatalogEntry } from '../catalog/catalog-entry.ts';
+import { type CatalogEntry, subjectCodeFields } from '../catalog/catalog-entry.ts';
+import { normalizeCode } from '../identifiers/normalize-code.ts';
 import { checkResidentId } from '../identifiers/resident-id.ts';
 import { checkUscc } from '../identifiers/uscc.ts';
 
@@ -60,7 +61,9 @@ export function isResidentId(code: string): boolean {
 function isResidentIdShaped(code: string): boolean {
   if (code.length !== 18 && code.length !== 15) return false;
   const problem = checkResidentId(code);
-  return problem === null || problem.code === 'resident-id-legacy-15' || problem.code === 'resident-id-check-digit';
+  return (
+    problem === null || problem.code === 'resident-id-legacy-15' || problem.code === 'resident-id-check-digit'
+  );
 }
 
 /** Masks the ID's characters between its first 4 and last 4, leaving separators where they were. */
@@ -85,7 +88,11 @@ interface Group {
 }
 
 /** The ID a run of groups starting at `first` forms, 18 characters preferred over 15; undefined if none. */
-function idFrom(groups: readonly Group[], first: number, isId: (code: string) => boolean): number | undefined {
+function idFrom(
+  groups: readonly Group[],
+  first: number,
+  isId: (code: string) => boolean,
+): number | undefined {
   let code = '';
   let found: number | undefined;
   for (let last = first; last < groups.length; last++) {
@@ -192,6 +199,10 @@ export interface FieldMasker {
    * quoted, then any ID in the text.
    */
   message(text: string, quoted: Record<string, string | undefined>): string;
+  /** A business key's parts (in the entry's `businessKey` field order) as shown, each masked as its field. */
+  key(parts: readonly string[]): string[];
+  /** A subject code as shown: masked as the subject field of `data` that holds it, else as free text. */
+  subjectCode(code: string, data: Record<string, ShownValue>): string;
 }
 
 /** The masker of an entry's fields; without an entry (unknown catalog code) every value is free text. */
@@ -202,6 +213,7 @@ export function fieldMaskerOf(entry: CatalogEntry | undefined): FieldMasker {
     if (schema['x-personal'] || schema.format === 'resident-id') personal.add(field);
     else if (schema.format !== undefined && CODE_FORMATS.has(schema.format)) codes.add(field);
   }
+  const subjectFields = entry ? subjectCodeFields(entry) : [];
   const cell = (field: string, value: string): string => {
     if (personal.has(field)) return maskPersonalField(value);
     if (codes.has(field)) return maskCodeField(value);
@@ -225,6 +237,14 @@ export function fieldMaskerOf(entry: CatalogEntry | undefined): FieldMasker {
         if (shown !== value) masked = replaceStandalone(masked, value, shown);
       }
       return maskPersonalText(masked);
+    },
+    key: (parts) => parts.map((part, i) => cell(entry?.businessKey[i] ?? '', part)),
+    subjectCode(code, data) {
+      const field = subjectFields.find((candidate) => {
+        const value = data[candidate];
+        return typeof value === 'string' && normalizeCode(value) === code;
+      });
+      return field === undefined ? maskCodeField(code) : cell(field, code);
     },
   };
 }
