@@ -1,7 +1,7 @@
 import { type CatalogEntry, subjectCodeFields } from '../catalog/catalog-entry.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
-import { checkResidentId } from '../identifiers/resident-id.ts';
-import { checkUscc } from '../identifiers/uscc.ts';
+import { checkResidentId, computeResidentIdCheckChar } from '../identifiers/resident-id.ts';
+import { checkUscc, usccCategory } from '../identifiers/uscc.ts';
 
 /*
  * What is masked, and why by meaning rather than by pattern (issue #15):
@@ -30,29 +30,49 @@ const GROUP = `${DIGIT}+(?:${CHECK_X}(?!${DIGIT}))?`;
 /** Runs of digit groups joined by separators, not preceded by a digit: a group is always a whole digit run. */
 const DIGIT_RUN = new RegExp(`(?<!${DIGIT})${GROUP}(?:${SEPARATOR}${GROUP})*`, 'g');
 const GROUP_IN_RUN = new RegExp(GROUP, 'g');
-const ANY_DIGIT = /[0-9\uFF10-\uFF19]/;
-const ID_CHAR = /[0-9\uFF10-\uFF19Xx\uFF38\uFF58]/;
+
+/** An ASCII or full-width digit, by char code: this runs on every character of every value shown. */
+function isDigitCode(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 0xff10 && code <= 0xff19);
+}
+
+function isCheckXCode(code: number): boolean {
+  return code === 88 || code === 120 || code === 0xff38 || code === 0xff58;
+}
+
+function digitCount(text: string): number {
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) if (isDigitCode(text.charCodeAt(i))) digits++;
+  return digits;
+}
 
 /** Full-width digits and X to ASCII, x to X: the form the identifier checks read. */
 function halfWidth(text: string): string {
   let out = '';
-  for (const char of text) {
-    const code = char.charCodeAt(0);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
     if (code >= 0xff10 && code <= 0xff19) out += String.fromCharCode(code - 0xff10 + 48);
-    else if (char === 'x' || char === '\uFF38' || char === '\uFF58') out += 'X';
-    else out += char;
+    else if (isCheckXCode(code)) out += 'X';
+    else out += text.charAt(i);
   }
   return out;
 }
 
 /** A valid USCC (pilot-era codes included) is never masked, even when it is all digits. */
 function isValidUscc(code: string): boolean {
-  return code.length === 18 && checkUscc(code, { allowPilotCodes: true }) === null;
+  // usccCategory first: a cheap no for nearly every ID (37…, 44…), before the full check builds its messages.
+  return (
+    code.length === 18 &&
+    usccCategory(code) !== undefined &&
+    checkUscc(code, { allowPilotCodes: true }) === null
+  );
 }
 
 /** True when 15 or 18 half-width characters check as a resident ID: real birth date, right check character. */
 export function isResidentId(code: string): boolean {
   if (code.length !== 18 && code.length !== 15) return false;
+  // The check character first: ten in eleven long numbers that are no ID stop here, cheaply.
+  if (code.length === 18 && computeResidentIdCheckChar(code.slice(0, 17)) !== code[17]) return false;
   const problem = checkResidentId(code);
   return problem === null || problem.code === 'resident-id-legacy-15';
 }
@@ -70,12 +90,13 @@ function isResidentIdShaped(code: string): boolean {
 function maskCharacters(text: string, idLength: number): string {
   let out = '';
   let seen = 0;
-  for (const char of text) {
-    if (ID_CHAR.test(char)) {
-      out += seen >= 4 && seen < idLength - 4 ? '*' : char;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (isDigitCode(code) || isCheckXCode(code)) {
+      out += seen >= 4 && seen < idLength - 4 ? '*' : text.charAt(i);
       seen++;
     } else {
-      out += char;
+      out += text.charAt(i);
     }
   }
   return out;
@@ -127,13 +148,9 @@ function maskRun(run: string, isId: (code: string) => boolean): string {
 }
 
 function maskIds(text: string, isId: (code: string) => boolean): string {
-  if (!ANY_DIGIT.test(text)) return text;
-  return text.replace(DIGIT_RUN, (run) => {
-    // Fewer than 15 digits in the whole run cannot hold an ID: most runs (row numbers, dates) stop here.
-    let digits = 0;
-    for (const char of run) if (ANY_DIGIT.test(char)) digits++;
-    return digits < 15 ? run : maskRun(run, isId);
-  });
+  // Fewer than 15 digits cannot hold an ID: most values (names, dates, amounts) stop here.
+  if (digitCount(text) < 15) return text;
+  return text.replace(DIGIT_RUN, (run) => (digitCount(run) < 15 ? run : maskRun(run, isId)));
 }
 
 /**
@@ -232,7 +249,7 @@ export function fieldMaskerOf(entry: CatalogEntry | undefined): FieldMasker {
     message(text, quoted) {
       let masked = text;
       for (const [field, value] of Object.entries(quoted)) {
-        if (value === undefined || value.length < QUOTED_MIN_LENGTH) continue;
+        if (value === undefined || value.length < QUOTED_MIN_LENGTH || !masked.includes(value)) continue;
         const shown = cell(field, value);
         if (shown !== value) masked = replaceStandalone(masked, value, shown);
       }
