@@ -81,6 +81,7 @@ describe('fieldMaskerOf', () => {
       properties: {
         ZJHM: { title: '证件号码', type: 'string', 'x-personal': true },
         SHDM: { title: '统一社会信用代码', type: 'string', format: 'uscc' },
+        GSZC: { title: '工商注册号', type: 'string', format: 'business-reg-number' },
         SY: { title: '违法事实', type: 'string' },
         FK: { title: '罚款', type: 'number' },
       },
@@ -97,6 +98,13 @@ describe('fieldMaskerOf', () => {
     expect(masker.cell('SHDM', '370102199001011231')).toBe('3701**********1231');
     expect(masker.cell('SHDM', '370102199001011234')).toBe('3701**********1234');
     for (const uscc of [...ALL_DIGIT_USCCS, BOTH]) expect(masker.cell('SHDM', uscc)).toBe(uscc);
+  });
+
+  it('shows a valid code of the column kind even where it reads like a 15-digit ID', () => {
+    // 370102 600123 45 1: a valid 工商注册号 whose 7th–12th digits read as 1960-01-23.
+    expect(masker.cell('GSZC', '370102600123451')).toBe('370102600123451');
+    expect(maskPersonalText('370102600123451')).toBe('3701*******3451');
+    expect(masker.cell('GSZC', '610104620927690')).toBe('6101*******7690');
   });
 
   it('masks only what checks as an ID in free-text fields', () => {

@@ -1,4 +1,5 @@
 import { type CatalogEntry, subjectCodeFields } from '../catalog/catalog-entry.ts';
+import { identifierProblem } from '../identifiers/index.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
 import { checkResidentId, computeResidentIdCheckChar } from '../identifiers/resident-id.ts';
 import { checkUscc, usccCategory } from '../identifiers/uscc.ts';
@@ -173,13 +174,20 @@ export function maskPersonalField(value: string): string {
   return chars.slice(0, keep).join('') + '*'.repeat(chars.length - 2 * keep) + chars.slice(-keep).join('');
 }
 
-/** A code column's value (USCC, 工商注册号 …): an ID-shaped value is masked unless it is a valid USCC. */
-function maskCodeField(value: string): string {
+/**
+ * A code column's value (USCC, 工商注册号 …): shown when it is a valid code of the column's own kind (a 15-digit
+ * 工商注册号 may carry a date-like run), else an ID-shaped value in it is masked unless it is a valid USCC.
+ */
+function maskCodeField(value: string, kind?: CodeKind): string {
+  if (kind !== undefined && identifierProblem(kind, value, { allowPilotCodes: true }) === null) return value;
   return maskIds(value, isResidentIdShaped);
 }
 
 /** The formats of code columns that can receive an ID typed in the wrong place. */
-const CODE_FORMATS: ReadonlySet<string> = new Set(['uscc', 'org-code', 'business-reg-number']);
+const CODE_KINDS = ['uscc', 'org-code', 'business-reg-number'] as const;
+type CodeKind = (typeof CODE_KINDS)[number];
+const isCodeKind = (format: string | undefined): format is CodeKind =>
+  (CODE_KINDS as readonly (string | undefined)[]).includes(format);
 
 /** Personal field values shorter than this are not searched for in messages (`第12行` must not become `第**行`). */
 const QUOTED_MIN_LENGTH = 6;
@@ -225,15 +233,16 @@ export interface FieldMasker {
 /** The masker of an entry's fields; without an entry (unknown catalog code) every value is free text. */
 export function fieldMaskerOf(entry: CatalogEntry | undefined): FieldMasker {
   const personal = new Set<string>();
-  const codes = new Set<string>();
+  const codes = new Map<string, CodeKind>();
   for (const [field, schema] of Object.entries(entry?.schema.properties ?? {})) {
     if (schema['x-personal'] || schema.format === 'resident-id') personal.add(field);
-    else if (schema.format !== undefined && CODE_FORMATS.has(schema.format)) codes.add(field);
+    else if (isCodeKind(schema.format)) codes.set(field, schema.format);
   }
   const subjectFields = entry ? subjectCodeFields(entry) : [];
   const cell = (field: string, value: string): string => {
     if (personal.has(field)) return maskPersonalField(value);
-    if (codes.has(field)) return maskCodeField(value);
+    const kind = codes.get(field);
+    if (kind !== undefined) return maskCodeField(value, kind);
     return maskPersonalText(value);
   };
   return {
