@@ -130,6 +130,13 @@ describe('fieldMaskerOf', () => {
     ).toBe('"证件号码"的值"3701*********1123"应为18位；代码121200004013590816；另3701**********1231');
   });
 
+  it('masks the personal values of every row a message quotes (a conflict quotes the current version too)', () => {
+    const text = '"证件号码"与现行数据不一致：本次报送"E12345678"，现行数据"E87654321"';
+    expect(masker.message(text, { ZJHM: 'E12345678' }, { ZJHM: 'E87654321' })).toBe(
+      '"证件号码"与现行数据不一致：本次报送"E1*****78"，现行数据"E8*****21"',
+    );
+  });
+
   it('without an entry treats every field as free text', () => {
     expect(fieldMaskerOf(undefined).cell('ZJHM', 'E12345678')).toBe('E12345678');
   });

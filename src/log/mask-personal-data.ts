@@ -220,10 +220,10 @@ export interface FieldMasker {
   /** A stored row as shown: every string value masked as its field says; numbers and empties as they are. */
   row<Row extends Record<string, ShownValue>>(row: Row): Row;
   /**
-   * A message about a row, masked: the row's personal values (and the message's own field value) wherever
-   * quoted, then any ID in the text.
+   * A message about a row, masked: the values of the rows given (the row as received, the current version a
+   * conflict quotes, the message's own field value) wherever quoted, as their fields say; then any ID in the text.
    */
-  message(text: string, quoted: Record<string, string | undefined>): string;
+  message(text: string, ...quoted: Readonly<Record<string, string | undefined>>[]): string;
   /** A business key's parts (in the entry's `businessKey` field order) as shown, each masked as its field. */
   key(parts: readonly string[]): string[];
   /** A subject code as shown: masked as the subject field of `data` that holds it, else as free text. */
@@ -255,9 +255,9 @@ export function fieldMaskerOf(entry: CatalogEntry | undefined): FieldMasker {
       }
       return shown as typeof row;
     },
-    message(text, quoted) {
+    message(text, ...quoted) {
       let masked = text;
-      for (const [field, value] of Object.entries(quoted)) {
+      for (const [field, value] of quoted.flatMap((row) => Object.entries(row))) {
         if (value === undefined || value.length < QUOTED_MIN_LENGTH || !masked.includes(value)) continue;
         const shown = cell(field, value);
         if (shown !== value) masked = replaceStandalone(masked, value, shown);

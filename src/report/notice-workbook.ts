@@ -116,7 +116,7 @@ export async function writeNoticeXlsx(
             shownKey(catalog, row, masker),
             fieldTitle(columns, error.field),
             error.code,
-            masker.error(row.catalogCode, error, row.raw).message,
+            masker.error(row.catalogCode, error, row.raw, row.current).message,
             fixHint(error.code),
             corrected.get(row.id) ? '已更正' : '待更正',
           ].map((value) => (typeof value === 'string' ? spreadsheetSafe(value) : value)),

@@ -13,6 +13,8 @@ export interface RejectionRow {
   providerCode: string;
   raw: Record<string, string>;
   errors: RowError[];
+  /** Values the errors quote besides the row's own (a conflict's current version), for masking them. */
+  current?: Record<string, string>;
 }
 
 // Rejected rows keep every cell as sent: a page of 5,000 rows of 30 KB each (a broken wide export) took 150 MB of

@@ -75,7 +75,7 @@ export function rejectionSheet(
         const index = columns.codes.indexOf(error.field);
         // A whole-row problem (or a field the sheet lacks) is marked on the row number.
         const column = index >= 0 ? leading + index + 1 : options.template ? 1 : 2;
-        const text = `${error.code}：${masker.error(catalogCode, error, rejection.raw).message}`;
+        const text = `${error.code}：${masker.error(catalogCode, error, rejection.raw, rejection.current ?? {}).message}`;
         notes.set(column, [...(notes.get(column) ?? []), text]);
       }
       for (const [column, texts] of notes) {

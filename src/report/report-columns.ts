@@ -41,11 +41,14 @@ export function fieldTitle(columns: EntryColumns, field: string): string {
 export interface ReportMasker {
   readonly unmasked: boolean;
   cell(catalogCode: string, field: string, value: string): string;
-  /** An error's message and value; `raw` (the row as received) lets the row's personal values be masked where quoted. */
+  /**
+   * An error's message and value; `rows` (the row as received, a conflict's current version) let their personal
+   * values be masked where the message quotes them.
+   */
   error(
     catalogCode: string,
     error: Pick<RowError, 'field' | 'message' | 'value'>,
-    raw?: Readonly<Record<string, string>>,
+    ...rows: Readonly<Record<string, string>>[]
   ): { message: string; value: string };
   /** Any other text shown: a file name, a key, a scope description. */
   text(value: string): string;
@@ -76,11 +79,11 @@ export function reportMasker(catalog: Catalog, unmasked: boolean): ReportMasker 
   return {
     unmasked,
     cell: (catalogCode, field, value) => maskerOf(catalogCode).cell(field, value),
-    error(catalogCode, error, raw = {}) {
+    error(catalogCode, error, ...rows) {
       const masker = maskerOf(catalogCode);
       const value = error.value ?? '';
       return {
-        message: masker.message(error.message, { ...raw, [error.field]: value }),
+        message: masker.message(error.message, ...rows, { [error.field]: value }),
         value: masker.cell(error.field, value),
       };
     },
