@@ -13,9 +13,11 @@ import { checkUscc, usccCategory } from '../identifiers/uscc.ts';
  *   never masked: 12120000… and 91370102000005… codes are 18 digits too.
  *   Free text is full of long numbers (case numbers, accounts, amounts); masking every 18-digit run would hide
  *   them and the USCCs, which must be shown. A mistyped ID in free text is the price of that choice.
- * - In a code column that is not personal (统一社会信用代码, 工商注册号, 组织机构代码), a value shaped like an ID
- *   (digits, a real birth date) is masked even with a wrong check character unless it is a valid USCC: an ID
- *   typed into the wrong column, mistyped, is still a person's number.
+ * - In a code column that is not personal (统一社会信用代码, 工商注册号, 组织机构代码), a valid code of the column's
+ *   kind is shown; otherwise a value shaped like an ID (digits, a real birth date) is masked even with a wrong
+ *   check character, unless it is a valid USCC: an ID typed into the wrong column, mistyped, is still a person's.
+ * - A string valid both as a USCC and as an ID (possible: 11…, 12…, 31… IDs pass the USCC category table) is
+ *   shown outside declared personal fields: the issue's rule "never mask a USCC" wins there.
  * - In a field the catalog declares personal (`x-personal`, or `format: resident-id`) the whole value is
  *   masked, whatever it is: a wrong-length ID, a passport number, a typo.
  */
