@@ -1,9 +1,10 @@
+import { maskPersonalText } from '../log/mask-personal-data.ts';
 import type { RunSummary } from '../run/ingest-files.ts';
 import { COUNT_COLUMNS, type OutcomeCounts } from '../run/outcome-counts.ts';
 import { pendingTimelinessWarning } from '../run/timeliness.ts';
 import { formatTable } from './format-table.ts';
 
-/** The `--json` summary: a stable shape for scripts. */
+/** The `--json` summary: a stable shape for scripts. File names and messages may hold IDs: masked. */
 export function summaryJson(summary: RunSummary, reportPath?: string): object {
   return {
     runId: summary.runId,
@@ -11,15 +12,17 @@ export function summaryJson(summary: RunSummary, reportPath?: string): object {
     counts: summary.counts,
     errorsByCode: summary.errorsByCode,
     files: summary.files.map((file) => ({
-      name: file.name,
+      name: maskPersonalText(file.name),
       sourceFileId: file.sourceFileId,
       status: file.status,
       encoding: file.encoding,
       counts: file.counts,
       blankLines: file.blankLines,
-      ...(file.error ? { error: file.error } : {}),
+      ...(file.error ? { error: { ...file.error, message: maskPersonalText(file.error.message) } } : {}),
       ...(file.threshold ? { threshold: file.threshold } : {}),
-      ...(file.sameContentAs ? { sameContentAs: file.sameContentAs } : {}),
+      ...(file.sameContentAs
+        ? { sameContentAs: { ...file.sameContentAs, name: maskPersonalText(file.sameContentAs.name) } }
+        : {}),
     })),
     ...(reportPath ? { rejectionReport: reportPath } : {}),
     ...(summary.counts.pending > 0
@@ -32,7 +35,7 @@ export function summaryJson(summary: RunSummary, reportPath?: string): object {
   };
 }
 
-/** The readable summary: one line per file, totals, what went wrong and where to look. */
+/** The readable summary: one line per file, totals, what went wrong and where to look; IDs masked. */
 export function summaryText(summary: RunSummary, reportPath?: string): string {
   const countCells = (counts: OutcomeCounts) => COUNT_COLUMNS.map((column) => counts[column]);
   const rows = summary.files.map((file) => [file.name, file.status, ...countCells(file.counts)]);
@@ -61,5 +64,5 @@ export function summaryText(summary: RunSummary, reportPath?: string): string {
     lines.push(`rejections by error code: ${codes.map(([code, n]) => `${code} ${n}`).join(', ')}`);
   if (reportPath) lines.push(`rejection report: ${reportPath}`);
   if (summary.counts.pending > 0) lines.push(`⚠ ${pendingTimelinessWarning(summary.counts.pending)}`);
-  return lines.join('\n');
+  return maskPersonalText(lines.join('\n'));
 }

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { CatalogError } from '../catalog/load-catalog.ts';
 import { ConfigError, loadConfig } from '../config/config.ts';
-import { maskPersonalData } from '../log/mask-personal-data.ts';
+import { maskPersonalText } from '../log/mask-personal-data.ts';
 import { registerBackfillCommand } from './commands/backfill-command.ts';
 import { registerCalendarCommand } from './commands/calendar-command.ts';
 import { registerCatalogCommand } from './commands/catalog-command.ts';
@@ -42,9 +42,9 @@ registerCalendarCommand(program);
 // A fault no command handled (a throw in a callback, a promise nobody awaited) still ends the run honestly: the
 // file being loaded rolls back, the run is marked failed with the error, and the exit code is 1.
 const crash = (error: unknown) => {
-  const message = maskPersonalData(error instanceof Error ? error.message : String(error));
+  const message = maskPersonalText(error instanceof Error ? error.message : String(error));
   console.error(`credit-etl: crashed: ${message}`);
-  if (error instanceof Error) console.error(maskPersonalData(error.stack ?? ''));
+  if (error instanceof Error) console.error(maskPersonalText(error.stack ?? ''));
   void stopNow({ status: 'failed', reason: `the process crashed: ${message}`, exitCode: EXIT.failed });
 };
 process.on('uncaughtException', crash);
@@ -67,12 +67,13 @@ function exitCodeFor(error: unknown): number {
     // Commander already printed the message; --help and --version are not errors.
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
-  const message = maskPersonalData(error instanceof Error ? error.message : String(error));
+  const message = maskPersonalText(error instanceof Error ? error.message : String(error));
   if (error instanceof UsageError || error instanceof ConfigError || error instanceof CatalogError) {
     console.error(`credit-etl: ${message}`);
     return EXIT.usage;
   }
   console.error(`credit-etl: failed: ${message}`);
-  if (process.env.CREDIT_ETL_LOG_LEVEL === 'debug' && error instanceof Error) console.error(error.stack);
+  if (process.env.CREDIT_ETL_LOG_LEVEL === 'debug' && error instanceof Error)
+    console.error(maskPersonalText(error.stack ?? ''));
   return EXIT.failed;
 }

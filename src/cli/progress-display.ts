@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { SourceUnit } from '../../connectors/contracts.ts';
+import { maskPersonalText } from '../log/mask-personal-data.ts';
 
 /** The two runner callbacks that drive a progress display, and a way to clear it. */
 export interface ProgressDisplay {
@@ -37,7 +38,8 @@ function barDisplay(stream: NodeJS.WriteStream): ProgressDisplay {
     onUnitStart(unit) {
       current?.bar.stop();
       const total = estimateRows(unit);
-      current = { bar: bars.create(total, 0, { file: unit.name, speed: 0 }), started: Date.now(), total };
+      const file = maskPersonalText(unit.name);
+      current = { bar: bars.create(total, 0, { file, speed: 0 }), started: Date.now(), total };
     },
     onProgress(_unit, rows) {
       if (!current) return;
@@ -60,13 +62,13 @@ function plainDisplay(stream: NodeJS.WritableStream): ProgressDisplay {
     onUnitStart(unit) {
       started = Date.now();
       lastLine = started;
-      stream.write(`${unit.name}: started (~${estimateRows(unit)} rows)\n`);
+      stream.write(`${maskPersonalText(unit.name)}: started (~${estimateRows(unit)} rows)\n`);
     },
     onProgress(unit, rows) {
       const now = Date.now();
       if (now - lastLine < PLAIN_INTERVAL_MS) return;
       lastLine = now;
-      stream.write(`${unit.name}: ${rows} rows read, ${rate(rows, started)} rows/s\n`);
+      stream.write(`${maskPersonalText(unit.name)}: ${rows} rows read, ${rate(rows, started)} rows/s\n`);
     },
     stop() {},
   };

@@ -8,9 +8,9 @@ import { createLogger } from './logger.ts';
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'credit-etl-log-'));
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
-const ID = '370102199001011234';
-const MASKED = '3701**********1234';
-const USCC = '91350100M000100Y43';
+const ID = '370102199001011231'; // a valid ID: only what checks as one is masked in text
+const MASKED = '3701**********1231';
+const USCC = '121200004013590816'; // all digits, and never masked
 const BANK = '6222021234567890123';
 
 function captureStream(): { stream: Writable; text: () => string } {
@@ -68,7 +68,7 @@ describe('createLogger', () => {
     const out = console.text();
     expect(out.trimEnd().split('\n')).toHaveLength(1);
     expect(out).toMatch(
-      /^\d\d:\d\d:\d\d WARN {2}\[run 7\] row 3 rejected: 证件号码 3701\*{10}1234 校验位错误 \{/,
+      /^\d\d:\d\d:\d\d WARN {2}\[run 7\] row 3 rejected: 证件号码 3701\*{10}1231 校验位错误 \{/,
     );
     expect(out).not.toContain(ID);
     expect(out).toContain(USCC);

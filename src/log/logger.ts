@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import winston from 'winston';
-import { maskPersonalData } from './mask-personal-data.ts';
+import { maskPersonalText } from './mask-personal-data.ts';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -96,10 +96,10 @@ function bind(logger: winston.Logger, bound: LogMeta): Logger {
 
 /** Level and message are set by winston (message is masked here too); every other key is caller meta. */
 const maskInfo = winston.format((info) => {
-  info.message = typeof info.message === 'string' ? maskPersonalData(info.message) : maskValue(info.message);
+  info.message = typeof info.message === 'string' ? maskPersonalText(info.message) : maskValue(info.message);
   for (const key of Object.keys(info)) {
     if (key === 'level' || key === 'message') continue;
-    const masked = maskPersonalData(key);
+    const masked = maskPersonalText(key);
     const value = maskValue(info[key]);
     if (masked !== key) delete info[key];
     info[masked] = value;
@@ -109,10 +109,10 @@ const maskInfo = winston.format((info) => {
 
 /** A masked copy: caller objects are never modified. Errors become plain objects, since JSON drops them. */
 function maskValue(value: unknown, seen: Set<object> = new Set()): unknown {
-  if (typeof value === 'string') return maskPersonalData(value);
+  if (typeof value === 'string') return maskPersonalText(value);
   // A legacy 15-digit ID fits in a JS number.
   if (typeof value === 'number') return Number.isInteger(value) ? maskNumber(value) : value;
-  if (typeof value === 'bigint') return maskPersonalData(value.toString());
+  if (typeof value === 'bigint') return maskPersonalText(value.toString());
   if (typeof value !== 'object' || value === null || value instanceof Date) return value;
   if (seen.has(value)) return '[Circular]';
   seen.add(value);
@@ -125,7 +125,7 @@ function maskValue(value: unknown, seen: Set<object> = new Set()): unknown {
         ? { ...value, name: value.name, message: value.message, stack: value.stack }
         : (value as Record<string, unknown>);
     const copy: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(source)) copy[maskPersonalData(key)] = maskValue(item, seen);
+    for (const [key, item] of Object.entries(source)) copy[maskPersonalText(key)] = maskValue(item, seen);
     result = copy;
   }
   seen.delete(value);
@@ -134,7 +134,7 @@ function maskValue(value: unknown, seen: Set<object> = new Set()): unknown {
 
 function maskNumber(value: number): number | string {
   const text = String(value);
-  const masked = maskPersonalData(text);
+  const masked = maskPersonalText(text);
   return masked === text ? value : masked;
 }
 

@@ -1,35 +1,143 @@
 import { describe, expect, it } from 'vitest';
-import { maskPersonalData } from './mask-personal-data.ts';
+import type { CatalogEntry } from '../catalog/catalog-entry.ts';
+import { fieldMaskerOf, maskPersonalField, maskPersonalText } from './mask-personal-data.ts';
 
-describe('maskPersonalData', () => {
+/** Real, public all-digit USCCs (domain-notes, fixtures): every one passes uscc.ts. */
+const ALL_DIGIT_USCCS = ['121200004013590816', '913701020000050122', '913701020000090800'];
+/** Valid as a USCC and as a resident ID at once (built to be): the USCC wins, as the issue requires. */
+const BOTH = '123701198001010106';
+
+describe('maskPersonalText', () => {
   it('keeps the first 4 and last 4 characters of an 18-character ID', () => {
-    expect(maskPersonalData('370102199001011234')).toBe('3701**********1234');
-    expect(maskPersonalData('11010519491231002X')).toBe('1101**********002X');
-    expect(maskPersonalData('11010519491231002x')).toBe('1101**********002x');
+    expect(maskPersonalText('370102199001011231')).toBe('3701**********1231');
+    expect(maskPersonalText('11010519491231002X')).toBe('1101**********002X');
+    expect(maskPersonalText('11010519491231002x')).toBe('1101**********002x');
   });
 
-  it('masks a legacy 15-digit ID', () => {
-    expect(maskPersonalData('370102900101123')).toBe('3701*******1123');
+  it('masks a legacy 15-digit ID with a real birth date', () => {
+    expect(maskPersonalText('610104620927690')).toBe('6101*******7690');
   });
 
-  it('masks every ID inside free text, Chinese punctuation included', () => {
-    expect(maskPersonalData('身份证号370102199001011234与11010519491231002X不一致')).toBe(
-      '身份证号3701**********1234与1101**********002X不一致',
+  it('masks every ID inside free text, Chinese punctuation and JSON included', () => {
+    expect(maskPersonalText('身份证号370102199001011231与11010519491231002X不一致')).toBe(
+      '身份证号3701**********1231与1101**********002X不一致',
     );
-    expect(maskPersonalData('{"zjhm":"370102199001011234"}')).toBe('{"zjhm":"3701**********1234"}');
+    expect(maskPersonalText('{"zjhm":"370102199001011231"}')).toBe('{"zjhm":"3701**********1231"}');
   });
 
-  it('leaves USCCs, longer digit runs and short numbers intact', () => {
+  it('masks full-width and spaced IDs, leaving the characters around them as typed', () => {
+    expect(maskPersonalText('当事人３７１１０２１９７９０６１２４０４８')).toBe(
+      '当事人３７１１**********４０４８',
+    );
+    expect(maskPersonalText('证件 371102 19790612 4048 号')).toBe('证件 3711** ******** 4048 号');
+    expect(maskPersonalText('371102-1979-0612-4048')).toBe('3711**-****-****-4048');
+    expect(maskPersonalText('３７１１０２　１９７９０６１２　４０４８')).toBe(
+      '３７１１**　********　４０４８',
+    );
+    expect(maskPersonalText('11010519491231002Ｘ')).toBe('1101**********002Ｘ');
+  });
+
+  it('finds an ID among other numbers of a spaced run', () => {
+    expect(maskPersonalText('第12 371102197906124048 5行')).toBe('第12 3711**********4048 5行');
+  });
+
+  it('never masks a valid USCC, all-digit ones included', () => {
+    for (const uscc of [...ALL_DIGIT_USCCS, BOTH, '91370112MA9A37366E']) {
+      expect(maskPersonalText(`代码${uscc}。`)).toBe(`代码${uscc}。`);
+    }
+  });
+
+  it('leaves mistyped IDs, longer digit runs and short numbers in free text as they are', () => {
     for (const text of [
-      '91350100M000100Y43',
+      '370102199001011234', // wrong check digit
+      '370102199013011231', // month 13
       '6222021234567890123', // 19-digit bank card
       '62220212345678901234', // 20 digits
       '3701021990010112', // 16 digits
       '37010219900101123', // 17 digits
-      '12345678901234', // 14 digits
-      'row 1234, 200000 rows',
+      '37110219790612404X5', // an X followed by a digit ends nothing
+      'row 1234, 200000 rows, 2026-11-27 10:00:00',
     ]) {
-      expect(maskPersonalData(text)).toBe(text);
+      expect(maskPersonalText(text)).toBe(text);
     }
+  });
+});
+
+describe('maskPersonalField', () => {
+  it('masks whatever a personal field holds: first and last 4 from 12 characters, 2 from 5, all below', () => {
+    expect(maskPersonalField('370102199001011234')).toBe('3701**********1234');
+    expect(maskPersonalField('37010219900101')).toBe('3701******0101');
+    expect(maskPersonalField('E12345678')).toBe('E1*****78');
+    expect(maskPersonalField('1234')).toBe('****');
+    expect(maskPersonalField('')).toBe('');
+  });
+});
+
+describe('fieldMaskerOf', () => {
+  const entry = {
+    schema: {
+      type: 'object',
+      required: [],
+      properties: {
+        ZJHM: { title: '证件号码', type: 'string', 'x-personal': true },
+        SHDM: { title: '统一社会信用代码', type: 'string', format: 'uscc' },
+        GSZC: { title: '工商注册号', type: 'string', format: 'business-reg-number' },
+        SY: { title: '违法事实', type: 'string' },
+        FK: { title: '罚款', type: 'number' },
+      },
+    },
+  } as unknown as CatalogEntry;
+  const masker = fieldMaskerOf(entry);
+
+  it('masks a personal field whole, even an ID that does not check', () => {
+    expect(masker.cell('ZJHM', '37010219900101123')).toBe('3701*********1123');
+    expect(masker.isPersonal('ZJHM')).toBe(true);
+  });
+
+  it('masks an ID typed into a code column even with a wrong check digit, never a valid USCC there', () => {
+    expect(masker.cell('SHDM', '370102199001011231')).toBe('3701**********1231');
+    expect(masker.cell('SHDM', '370102199001011234')).toBe('3701**********1234');
+    for (const uscc of [...ALL_DIGIT_USCCS, BOTH]) expect(masker.cell('SHDM', uscc)).toBe(uscc);
+  });
+
+  it('shows a valid code of the column kind even where it reads like a 15-digit ID', () => {
+    // 370102 600123 45 1: a valid 工商注册号 whose 7th–12th digits read as 1960-01-23.
+    expect(masker.cell('GSZC', '370102600123451')).toBe('370102600123451');
+    expect(maskPersonalText('370102600123451')).toBe('3701*******3451');
+    expect(masker.cell('GSZC', '610104620927690')).toBe('6101*******7690');
+  });
+
+  it('masks only what checks as an ID in free-text fields', () => {
+    expect(masker.cell('SY', '当事人370102199001011231')).toBe('当事人3701**********1231');
+    expect(masker.cell('SY', '编号370102199001011234')).toBe('编号370102199001011234');
+  });
+
+  it('masks a row by field, numbers as they are', () => {
+    expect(masker.row({ ZJHM: 'E12345678', SY: '370102199001011231', FK: 370102199001011 })).toEqual({
+      ZJHM: 'E1*****78',
+      SY: '3701**********1231',
+      FK: 370102199001011,
+    });
+  });
+
+  it('masks a personal value wherever a message quotes it, then any ID in the text', () => {
+    const quoted = { ZJHM: '37010219900101123', SHDM: '121200004013590816' };
+    expect(
+      masker.message(
+        '"证件号码"的值"37010219900101123"应为18位；代码121200004013590816；另370102199001011231',
+        quoted,
+      ),
+    ).toBe('"证件号码"的值"3701*********1123"应为18位；代码121200004013590816；另3701**********1231');
+  });
+
+  it('masks the personal values of every row a message quotes (a conflict quotes the current version too)', () => {
+    const text = '"证件号码"与现行数据不一致：本次报送"E12345678"，现行数据"E87654321"';
+    expect(masker.message(text, { ZJHM: 'E12345678' }, { ZJHM: 'E87654321' })).toBe(
+      '"证件号码"与现行数据不一致：本次报送"E1*****78"，现行数据"E8*****21"',
+    );
+  });
+
+  it('without an entry treats every field as free text', () => {
+    expect(fieldMaskerOf(undefined).cell('ZJHM', 'E12345678')).toBe('E12345678');
   });
 });

@@ -1,15 +1,278 @@
-/**
- * A resident ID number (18 chars, GB 11643; or the legacy 15 digits) standing alone: digits on either side
- * mean a longer number (a 19-digit bank account, a 16-digit card), which is not an ID and stays as it is.
- * The check digit is not verified on purpose: a mistyped ID is personal data all the same.
- */
-const RESIDENT_ID = /(?<!\d)(?:\d{17}[\dXx]|\d{15})(?!\d)/g;
+import { type CatalogEntry, subjectCodeFields } from '../catalog/catalog-entry.ts';
+import { identifierProblem } from '../identifiers/index.ts';
+import { normalizeCode } from '../identifiers/normalize-code.ts';
+import { checkResidentId, computeResidentIdCheckChar } from '../identifiers/resident-id.ts';
+import { checkUscc, usccCategory } from '../identifiers/uscc.ts';
 
-/** Masks every resident ID number in free text to its first 4 and last 4 characters. */
-export function maskPersonalData(text: string): string {
-  return text.replace(RESIDENT_ID, maskOne);
+/*
+ * What is masked, and why by meaning rather than by pattern (issue #15):
+ * - In free text (messages, file names, free-text columns such as 违法事实, keys, command output) a resident ID is
+ *   masked when it checks as one: a real birth date and the right check character (18), or a real birth date
+ *   (15-digit legacy numbers, which have no check character). Typed full-width or with spaces/dashes between
+ *   groups (`３７１１０２…`, `371102 19790612 4048`), it is found all the same. A string that is a valid USCC is
+ *   never masked: 12120000… and 91370102000005… codes are 18 digits too.
+ *   Free text is full of long numbers (case numbers, accounts, amounts); masking every 18-digit run would hide
+ *   them and the USCCs, which must be shown. A mistyped ID in free text is the price of that choice.
+ * - In a code column that is not personal (统一社会信用代码, 工商注册号, 组织机构代码), a valid code of the column's
+ *   kind is shown; otherwise a value shaped like an ID (digits, a real birth date) is masked even with a wrong
+ *   check character, unless it is a valid USCC: an ID typed into the wrong column, mistyped, is still a person's.
+ * - A string valid both as a USCC and as an ID (possible: 11…, 12…, 31… IDs pass the USCC category table) is
+ *   shown outside declared personal fields: the issue's rule "never mask a USCC" wins there.
+ * - In a field the catalog declares personal (`x-personal`, or `format: resident-id`) the whole value is
+ *   masked, whatever it is: a wrong-length ID, a passport number, a typo.
+ */
+
+const DIGIT = '[0-9\uFF10-\uFF19]';
+const CHECK_X = '[Xx\uFF38\uFF58]';
+const SPACE = '[ \\t\\u00A0\\u3000]';
+const DASH = '[-\\uFF0D\\u2010-\\u2015]';
+/** Between the groups of a spaced ID: spaces (also NBSP and the ideographic space), one dash, or both. */
+const SEPARATOR = `(?:${SPACE}+(?:${DASH}${SPACE}*)?|${DASH}${SPACE}*)`;
+/** A digit group; an X ends it only when no digit follows (`…404X5` is no ID). */
+const GROUP = `${DIGIT}+(?:${CHECK_X}(?!${DIGIT}))?`;
+/** Runs of digit groups joined by separators, not preceded by a digit: a group is always a whole digit run. */
+const DIGIT_RUN = new RegExp(`(?<!${DIGIT})${GROUP}(?:${SEPARATOR}${GROUP})*`, 'g');
+const GROUP_IN_RUN = new RegExp(GROUP, 'g');
+
+/** An ASCII or full-width digit, by char code: this runs on every character of every value shown. */
+function isDigitCode(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 0xff10 && code <= 0xff19);
 }
 
-function maskOne(id: string): string {
-  return `${id.slice(0, 4)}${'*'.repeat(id.length - 8)}${id.slice(-4)}`;
+function isCheckXCode(code: number): boolean {
+  return code === 88 || code === 120 || code === 0xff38 || code === 0xff58;
+}
+
+function digitCount(text: string): number {
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) if (isDigitCode(text.charCodeAt(i))) digits++;
+  return digits;
+}
+
+/** Full-width digits and X to ASCII, x to X: the form the identifier checks read. */
+function halfWidth(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xff10 && code <= 0xff19) out += String.fromCharCode(code - 0xff10 + 48);
+    else if (isCheckXCode(code)) out += 'X';
+    else out += text.charAt(i);
+  }
+  return out;
+}
+
+/** A valid USCC (pilot-era codes included) is never masked, even when it is all digits. */
+function isValidUscc(code: string): boolean {
+  // usccCategory first: a cheap no for nearly every ID (37…, 44…), before the full check builds its messages.
+  return (
+    code.length === 18 &&
+    usccCategory(code) !== undefined &&
+    checkUscc(code, { allowPilotCodes: true }) === null
+  );
+}
+
+/** True when 15 or 18 half-width characters check as a resident ID: real birth date, right check character. */
+export function isResidentId(code: string): boolean {
+  if (code.length !== 18 && code.length !== 15) return false;
+  // The check character first: ten in eleven long numbers that are no ID stop here, cheaply.
+  if (code.length === 18 && computeResidentIdCheckChar(code.slice(0, 17)) !== code[17]) return false;
+  const problem = checkResidentId(code);
+  return problem === null || problem.code === 'resident-id-legacy-15';
+}
+
+/** True when a code is shaped like a resident ID with a real birth date, whatever its check character. */
+function isResidentIdShaped(code: string): boolean {
+  if (code.length !== 18 && code.length !== 15) return false;
+  const problem = checkResidentId(code);
+  return (
+    problem === null || problem.code === 'resident-id-legacy-15' || problem.code === 'resident-id-check-digit'
+  );
+}
+
+/** Masks the ID's characters between its first 4 and last 4, leaving separators where they were. */
+function maskCharacters(text: string, idLength: number): string {
+  let out = '';
+  let seen = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (isDigitCode(code) || isCheckXCode(code)) {
+      out += seen >= 4 && seen < idLength - 4 ? '*' : text.charAt(i);
+      seen++;
+    } else {
+      out += text.charAt(i);
+    }
+  }
+  return out;
+}
+
+interface Group {
+  start: number;
+  end: number;
+  code: string;
+}
+
+/** The ID a run of groups starting at `first` forms, 18 characters preferred over 15; undefined if none. */
+function idFrom(
+  groups: readonly Group[],
+  first: number,
+  isId: (code: string) => boolean,
+): number | undefined {
+  let code = '';
+  let found: number | undefined;
+  for (let last = first; last < groups.length; last++) {
+    code += groups[last]!.code;
+    if (code.length > 18) break;
+    const id = (code.length === 18 || code.length === 15) && isId(code) && !isValidUscc(code);
+    if (id) found = last;
+    // An X ends an ID: no group may follow it.
+    if (code.endsWith('X')) break;
+  }
+  return found;
+}
+
+function maskRun(run: string, isId: (code: string) => boolean): string {
+  const groups: Group[] = [];
+  for (const match of run.matchAll(GROUP_IN_RUN)) {
+    groups.push({ start: match.index, end: match.index + match[0].length, code: halfWidth(match[0]) });
+  }
+  let out = '';
+  let copied = 0;
+  for (let first = 0; first < groups.length; first++) {
+    const last = idFrom(groups, first, isId);
+    if (last === undefined) continue;
+    const start = groups[first]!.start;
+    const end = groups[last]!.end;
+    const idLength = groups.slice(first, last + 1).reduce((sum, group) => sum + group.code.length, 0);
+    out += run.slice(copied, start) + maskCharacters(run.slice(start, end), idLength);
+    copied = end;
+    first = last;
+  }
+  return out + run.slice(copied);
+}
+
+function maskIds(text: string, isId: (code: string) => boolean): string {
+  // Fewer than 15 digits cannot hold an ID: most values (names, dates, amounts) stop here.
+  if (digitCount(text) < 15) return text;
+  return text.replace(DIGIT_RUN, (run) => (digitCount(run) < 15 ? run : maskRun(run, isId)));
+}
+
+/**
+ * Masks every resident ID in free text to its first 4 and last 4 characters (`3701**********1231`), also when
+ * typed full-width or in spaced groups; leaves valid USCCs, longer digit runs and mistyped IDs as they are.
+ */
+export function maskPersonalText(text: string): string {
+  return maskIds(text, isResidentId);
+}
+
+/**
+ * Masks a value of a field declared personal, whatever it holds: first and last 4 characters kept from 12
+ * characters on (`3701**********1231`), 2 from 5, none below.
+ */
+export function maskPersonalField(value: string): string {
+  const chars = Array.from(value);
+  if (chars.length === 0) return value;
+  if (chars.length <= 4) return '*'.repeat(chars.length);
+  const keep = chars.length >= 12 ? 4 : 2;
+  return chars.slice(0, keep).join('') + '*'.repeat(chars.length - 2 * keep) + chars.slice(-keep).join('');
+}
+
+/**
+ * A code column's value (USCC, 工商注册号 …): shown when it is a valid code of the column's own kind (a 15-digit
+ * 工商注册号 may carry a date-like run), else an ID-shaped value in it is masked unless it is a valid USCC.
+ */
+function maskCodeField(value: string, kind?: CodeKind): string {
+  if (kind !== undefined && identifierProblem(kind, value, { allowPilotCodes: true }) === null) return value;
+  return maskIds(value, isResidentIdShaped);
+}
+
+/** The formats of code columns that can receive an ID typed in the wrong place. */
+const CODE_KINDS = ['uscc', 'org-code', 'business-reg-number'] as const;
+type CodeKind = (typeof CODE_KINDS)[number];
+const isCodeKind = (format: string | undefined): format is CodeKind =>
+  (CODE_KINDS as readonly (string | undefined)[]).includes(format);
+
+/** Personal field values shorter than this are not searched for in messages (`第12行` must not become `第**行`). */
+const QUOTED_MIN_LENGTH = 6;
+
+const CODE_CHAR = /[0-9A-Za-z\uFF10-\uFF19\uFF21-\uFF3A\uFF41-\uFF5A]/;
+
+/** Replaces `value` where it stands alone, not where it is part of a longer code (`…123` inside `…1231`). */
+function replaceStandalone(text: string, value: string, shown: string): string {
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf(value); at >= 0; at = text.indexOf(value, at + 1)) {
+    if (at < from) continue;
+    const before = text.charAt(at - 1);
+    const after = text.charAt(at + value.length);
+    if ((before && CODE_CHAR.test(before)) || (after && CODE_CHAR.test(after))) continue;
+    out += text.slice(from, at) + shown;
+    from = at + value.length;
+  }
+  return out + text.slice(from);
+}
+
+export type ShownValue = string | number | undefined;
+
+/** How one catalog entry's values are shown outside the platform. */
+export interface FieldMasker {
+  /** True when the catalog declares the field personal (`x-personal` or `format: resident-id`). */
+  isPersonal(field: string): boolean;
+  /** One value of a field as shown: personal fields whole, code columns ID-shaped values, other text IDs. */
+  cell(field: string, value: string): string;
+  /** A stored row as shown: every string value masked as its field says; numbers and empties as they are. */
+  row<Row extends Record<string, ShownValue>>(row: Row): Row;
+  /**
+   * A message about a row, masked: the values of the rows given (the row as received, the current version a
+   * conflict quotes, the message's own field value) wherever quoted, as their fields say; then any ID in the text.
+   */
+  message(text: string, ...quoted: Readonly<Record<string, string | undefined>>[]): string;
+  /** A business key's parts (in the entry's `businessKey` field order) as shown, each masked as its field. */
+  key(parts: readonly string[]): string[];
+  /** A subject code as shown: masked as the subject field of `data` that holds it, else as free text. */
+  subjectCode(code: string, data: Record<string, ShownValue>): string;
+}
+
+/** The masker of an entry's fields; without an entry (unknown catalog code) every value is free text. */
+export function fieldMaskerOf(entry: CatalogEntry | undefined): FieldMasker {
+  const personal = new Set<string>();
+  const codes = new Map<string, CodeKind>();
+  for (const [field, schema] of Object.entries(entry?.schema.properties ?? {})) {
+    if (schema['x-personal'] || schema.format === 'resident-id') personal.add(field);
+    else if (isCodeKind(schema.format)) codes.set(field, schema.format);
+  }
+  const subjectFields = entry ? subjectCodeFields(entry) : [];
+  const cell = (field: string, value: string): string => {
+    if (personal.has(field)) return maskPersonalField(value);
+    const kind = codes.get(field);
+    if (kind !== undefined) return maskCodeField(value, kind);
+    return maskPersonalText(value);
+  };
+  return {
+    isPersonal: (field) => personal.has(field),
+    cell,
+    row(row) {
+      const shown: Record<string, ShownValue> = {};
+      for (const [field, value] of Object.entries(row)) {
+        shown[field] = typeof value === 'string' ? cell(field, value) : value;
+      }
+      return shown as typeof row;
+    },
+    message(text, ...quoted) {
+      let masked = text;
+      for (const [field, value] of quoted.flatMap((row) => Object.entries(row))) {
+        if (value === undefined || value.length < QUOTED_MIN_LENGTH || !masked.includes(value)) continue;
+        const shown = cell(field, value);
+        if (shown !== value) masked = replaceStandalone(masked, value, shown);
+      }
+      return maskPersonalText(masked);
+    },
+    key: (parts) => parts.map((part, i) => cell(entry?.businessKey[i] ?? '', part)),
+    subjectCode(code, data) {
+      const field = subjectFields.find((candidate) => {
+        const value = data[candidate];
+        return typeof value === 'string' && normalizeCode(value) === code;
+      });
+      return field === undefined ? maskCodeField(code) : cell(field, code);
+    },
+  };
 }

@@ -1,6 +1,9 @@
 import { parseTypedKey } from '../dedupe/business-key.ts';
+import type { CellValue } from '../normalize/normalize-value.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import type { RowData } from './mask-row.ts';
+
+/** A stored row: field code → normalized value. */
+export type RowData = Record<string, CellValue>;
 
 export interface RecordRow {
   id: number;

@@ -1,9 +1,14 @@
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
-import { displayKey } from '../dedupe/business-key.ts';
-import { maskPersonalData } from '../log/mask-personal-data.ts';
+import { keyParts } from '../dedupe/business-key.ts';
+import { fieldMaskerOf } from '../log/mask-personal-data.ts';
 import { pendingDisagreements } from './disagreements.ts';
-import { maskRow, type RowData } from './mask-row.ts';
-import { deliveredData, type RecordHistory, type SourceRow, type VersionRow } from './record-history.ts';
+import {
+  deliveredData,
+  type RecordHistory,
+  type RowData,
+  type SourceRow,
+  type VersionRow,
+} from './record-history.ts';
 
 export interface FieldDifference {
   field: string;
@@ -60,29 +65,30 @@ export function recordView(history: RecordHistory, entry: CatalogEntry | undefin
     if ((source.outcome === 'conflict' || pending.has(key)) && !disputed.has(key)) disputed.set(key, source);
   }
   const title = (field: string) => entry?.schema.properties[field]?.title ?? field;
+  const masker = fieldMaskerOf(entry);
   return {
     id: record.id,
     catalogCode: record.catalogCode,
     title: entry?.title ?? record.catalogCode,
-    key: maskPersonalData(displayKey(record.businessKey)),
-    subjectCode: record.subjectCode === null ? null : maskPersonalData(record.subjectCode),
+    key: masker.key(keyParts(record.businessKey)).join('|'),
+    subjectCode: record.subjectCode === null ? null : masker.subjectCode(record.subjectCode, current.data),
     level: record.level,
     current: {
       versionNo: current.versionNo,
       fileName: current.fileName,
       rowNumber: current.rowNumber,
       runId: current.runId,
-      data: maskRow(entry, current.data),
+      data: masker.row(current.data),
     },
     versions: versions.map((version, i) => ({
       ...version,
-      data: maskRow(entry, version.data),
+      data: masker.row(version.data),
       changedFields: i === 0 ? [] : changedFields(versions[i - 1]!.data, version.data),
     })),
     lineage: sources.map(({ conflictData: _, ...source }) => source),
     disagreements: [...disputed.values()].map((source) => {
-      const delivered = maskRow(entry, deliveredData(history, source) ?? {});
-      const now = maskRow(entry, current.data);
+      const delivered = masker.row(deliveredData(history, source) ?? {});
+      const now = masker.row(current.data);
       return {
         sourceId: source.id,
         outcome: source.outcome,

@@ -1,10 +1,11 @@
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import { CHANNEL_LEVELS, subjectCodeFields } from '../catalog/catalog-entry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
-import { displayKey } from '../dedupe/business-key.ts';
+import { keyParts } from '../dedupe/business-key.ts';
+import { fieldMaskerOf } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { type LineageFact, pendingDisagreements } from './disagreements.ts';
-import { maskRow, type RowData } from './mask-row.ts';
+import type { RowData } from './record-history.ts';
 
 /** One current record in a subject's archive. */
 export interface ArchiveRecord {
@@ -31,6 +32,7 @@ export interface ArchiveGroup {
 }
 
 export interface SubjectArchive {
+  /** The code asked for, masked when it is a person's number. */
   subjectCode: string;
   groups: ArchiveGroup[];
 }
@@ -119,8 +121,11 @@ export async function subjectArchive(
   }
   const order = [...new Set(catalog.entries.map((entry) => entry.code))];
   const rank = (code: string) => (order.includes(code) ? order.indexOf(code) : order.length);
+  // The code as typed may be a person's ID: shown masked as the field that holds it in a record says.
+  const first = current[0];
+  const holder = first ? entryVersion(catalog, first.catalogCode, first.catalogVersion) : undefined;
   return {
-    subjectCode,
+    subjectCode: fieldMaskerOf(holder).subjectCode(subjectCode, first?.data ?? {}),
     groups: [...groups.values()].sort((a, b) => rank(a.catalogCode) - rank(b.catalogCode)),
   };
 }
@@ -142,13 +147,13 @@ function archiveRecord(row: CurrentRow, lineage: FactRow[], entry: CatalogEntry 
     lineage: counts,
     late: first ? first.late : false,
     conflictPending: pendingDisagreements(lineage, row, precedence).length,
-    data: maskRow(entry, row.data),
+    data: fieldMaskerOf(entry).row(row.data),
   };
 }
 
 /** The archive is one subject's already: its code (often a resident ID) need not repeat on every line. */
 function keyWithoutSubject(key: string, entry: CatalogEntry | undefined): string {
-  const parts = displayKey(key).split('|');
+  const parts = fieldMaskerOf(entry).key(keyParts(key));
   if (!entry) return parts.join('|');
   const subjectFields = new Set(subjectCodeFields(entry));
   return parts.filter((_, i) => !subjectFields.has(entry.businessKey[i] ?? '')).join('|');

@@ -10,6 +10,7 @@ export interface NoticeRow extends RejectionRow {
   kind: 'rejected' | 'conflict';
   businessKey: string | null;
   keyParts: Record<string, string> | null;
+  current: Record<string, string>;
 }
 
 const PAGE = 2000;
@@ -65,6 +66,7 @@ export async function* noticeRows(
       catalogCode: row.catalog_code,
       providerCode: row.provider_code,
       raw: conflict ? asText(row.conflict_data) : row.raw,
+      current: conflict ? asText(row.current_data) : {},
       errors: conflict
         ? conflictErrors(catalog, row.catalog_code, row.conflict_data ?? {}, row.current_data ?? {})
         : row.errors,

@@ -69,7 +69,7 @@ export async function writeNoticeXlsx(
   letter.title(`公共信用信息复核通知（第 ${noticeId} 号）`);
   letter.line('脱敏说明', maskingNote(masker.unmasked), { warn: masker.unmasked });
   letter.line('报送单位', `${providerName(providers, notice.provider_code)}（${notice.provider_code}）`);
-  letter.line('范围', describeScope(notice.scope as ReportScope));
+  letter.line('范围', masker.text(describeScope(notice.scope as ReportScope)));
   letter.line('发出日期', notice.issued_on);
   const provisional = notice.provisional ? `；${PROVISIONAL_NOTE.zh}` : '';
   letter.line(
@@ -111,12 +111,12 @@ export async function writeNoticeXlsx(
             serial,
             row.kind === 'conflict' ? '冲突' : '拒收',
             columns.title,
-            row.file,
+            masker.text(row.file),
             row.rowNumber,
             shownKey(catalog, row, masker),
             fieldTitle(columns, error.field),
             error.code,
-            masker.error(row.catalogCode, error).message,
+            masker.error(row.catalogCode, error, row.raw, row.current).message,
             fixHint(error.code),
             corrected.get(row.id) ? '已更正' : '待更正',
           ].map((value) => (typeof value === 'string' ? spreadsheetSafe(value) : value)),

@@ -1,6 +1,3 @@
-import { fieldCodes } from '../catalog/catalog-entry.ts';
-import type { Catalog } from '../catalog/load-catalog.ts';
-import { maskPersonalData } from '../log/mask-personal-data.ts';
 import type { RowError } from '../validate/row-error.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { keysetPages } from '../warehouse/keyset-pages.ts';
@@ -16,6 +13,8 @@ export interface RejectionRow {
   providerCode: string;
   raw: Record<string, string>;
   errors: RowError[];
+  /** Values the errors quote besides the row's own (a conflict's current version), for masking them. */
+  current?: Record<string, string>;
 }
 
 // Rejected rows keep every cell as sent: a page of 5,000 rows of 30 KB each (a broken wide export) took 150 MB of
@@ -89,21 +88,4 @@ export async function rejectedCatalogCodes(warehouse: Warehouse, scope: ReportSc
     .orderBy('r.catalog_code');
   const rows: { catalog_code: string }[] = await whereInScope(query, scope);
   return rows.map((row) => row.catalog_code);
-}
-
-/** Which fields hold personal data (x-personal or a resident-ID format), per catalog code. */
-export function personalFieldsOf(catalog: Catalog): (catalogCode: string, field: string) => boolean {
-  const personal = new Set<string>();
-  for (const entry of catalog.entries) {
-    for (const code of fieldCodes(entry)) {
-      const field = entry.schema.properties[code];
-      if (field?.['x-personal'] || field?.format === 'resident-id') personal.add(`${entry.code}:${code}`);
-    }
-  }
-  return (catalogCode, field) => personal.has(`${catalogCode}:${field}`);
-}
-
-/** Masks resident ID numbers in a personal field's value and in messages quoting it. */
-export function maskIf(isPersonal: boolean, text: string): string {
-  return isPersonal ? maskPersonalData(text) : text;
 }

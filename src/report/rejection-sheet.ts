@@ -66,14 +66,16 @@ export function rejectionSheet(
       );
       const codes = [...new Set(rejection.errors.map((error) => error.code))].join(', ');
       const row = sheet.addRow(
-        options.template ? cells : [spreadsheetSafe(rejection.file), rejection.rowNumber, codes, ...cells],
+        options.template
+          ? cells
+          : [spreadsheetSafe(masker.text(rejection.file)), rejection.rowNumber, codes, ...cells],
       );
       const notes = new Map<number, string[]>();
       for (const error of rejection.errors) {
         const index = columns.codes.indexOf(error.field);
         // A whole-row problem (or a field the sheet lacks) is marked on the row number.
         const column = index >= 0 ? leading + index + 1 : options.template ? 1 : 2;
-        const text = `${error.code}：${masker.error(catalogCode, error).message}`;
+        const text = `${error.code}：${masker.error(catalogCode, error, rejection.raw, rejection.current ?? {}).message}`;
         notes.set(column, [...(notes.get(column) ?? []), text]);
       }
       for (const [column, texts] of notes) {

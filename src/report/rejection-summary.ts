@@ -9,6 +9,8 @@ export interface ErrorCount {
   count: number;
   /** One of the messages for this field and code (messages name the value: mask before use). */
   message: string;
+  /** The value that message names, so that a personal one can be masked where the message quotes it. */
+  value: string;
 }
 
 /** Counted in the database: the summary sheet is written before the streamed row sheets. */
@@ -22,17 +24,25 @@ export async function countErrors(warehouse: Warehouse, scope: ReportScope): Pro
       warehouse.raw(`e->>'code' AS code`),
       warehouse.raw('count(*)::int AS count'),
       warehouse.raw(`min(e->>'message') AS message`),
+      warehouse.raw(`(array_agg(e->>'value' ORDER BY e->>'message'))[1] AS value`),
     )
     .groupByRaw(`r.catalog_code, e->>'field', e->>'code'`)
     .orderByRaw(`count(*) DESC, r.catalog_code, e->>'code', e->>'field'`);
-  const rows: { catalog_code: string; field: string; code: string; count: number; message: string }[] =
-    await whereInScope(query, scope);
+  const rows: {
+    catalog_code: string;
+    field: string;
+    code: string;
+    count: number;
+    message: string;
+    value: string | null;
+  }[] = await whereInScope(query, scope);
   return rows.map((row) => ({
     catalogCode: row.catalog_code,
     field: row.field,
     code: row.code,
     count: row.count,
     message: row.message ?? '',
+    value: row.value ?? '',
   }));
 }
 

@@ -55,10 +55,10 @@ export async function writeRejectionsCsv(
     const entry = entries.find((e) => e.catalogCode === rejection.catalogCode);
     const cells = columns.map((code) => masker.cell(rejection.catalogCode, code, rejection.raw[code] ?? ''));
     for (const error of rejection.errors) {
-      const shown = masker.error(rejection.catalogCode, error);
+      const shown = masker.error(rejection.catalogCode, error, rejection.raw);
       await write(
         csvLine([
-          rejection.file,
+          masker.text(rejection.file),
           String(rejection.rowNumber),
           rejection.catalogCode,
           error.field,

@@ -39,7 +39,7 @@ export async function writeRejectionsJson(
   };
   const head = {
     report: 'rejections',
-    scope: { ...scope, description: describeScope(scope) },
+    scope: { ...scope, description: masker.text(describeScope(scope)) },
     masking: maskingNote(masker.unmasked),
     unmasked: masker.unmasked,
     generatedAt: new Date().toISOString(),
@@ -55,14 +55,14 @@ export async function writeRejectionsJson(
       if (value !== undefined) cells[code] = masker.cell(rejection.catalogCode, code, value);
     }
     const item = {
-      file: rejection.file,
+      file: masker.text(rejection.file),
       rowNumber: rejection.rowNumber,
       catalogCode: rejection.catalogCode,
       errors: rejection.errors.map((error) => ({
         field: error.field,
         fieldTitle: fieldTitle(entry, error.field),
         code: error.code,
-        ...masker.error(rejection.catalogCode, error),
+        ...masker.error(rejection.catalogCode, error, rejection.raw),
       })),
       cells,
     };

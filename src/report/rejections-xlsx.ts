@@ -39,7 +39,10 @@ export async function writeRejectionsXlsx(
   summary.line('范围', describeScope(scope));
   summary.line('生成时间', new Date().toISOString());
   summary.line('拒收行数', await countRejectedRows(warehouse, scope));
-  const byCode = new Map<string, { count: number; message: string; catalogCode: string; field: string }>();
+  const byCode = new Map<
+    string,
+    { count: number; message: string; value: string; catalogCode: string; field: string }
+  >();
   for (const count of counts) {
     const seen = byCode.get(count.code);
     if (seen) seen.count += count.count;
@@ -48,11 +51,7 @@ export async function writeRejectionsXlsx(
   summary.table(
     '按错误代码统计',
     ['错误代码', '错误说明（示例）', '次数'],
-    [...byCode].map(([code, seen]) => [
-      code,
-      masker.error(seen.catalogCode, { field: seen.field, code, message: seen.message }).message,
-      seen.count,
-    ]),
+    [...byCode].map(([code, seen]) => [code, masker.error(seen.catalogCode, seen).message, seen.count]),
   );
   summary.table(
     '按字段统计',

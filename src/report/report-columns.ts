@@ -1,7 +1,7 @@
 import { fieldCodes } from '../catalog/catalog-entry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
+import { type FieldMasker, fieldMaskerOf, maskPersonalText } from '../log/mask-personal-data.ts';
 import type { RowError } from '../validate/row-error.ts';
-import { maskIf, personalFieldsOf } from './rejection-rows.ts';
 
 /** The catalog columns of one entry, in catalog order, with their Chinese titles. */
 export interface EntryColumns {
@@ -34,23 +34,60 @@ export function fieldTitle(columns: EntryColumns, field: string): string {
   return columns.titles[columns.codes.indexOf(field)] ?? field;
 }
 
-/** What leaves the platform: personal fields masked unless the report is explicitly unmasked (internal use). */
+/**
+ * What leaves the platform: personal fields masked whole, IDs masked wherever else they appear (file names,
+ * messages, free text), unless the report is explicitly unmasked (internal use). See mask-personal-data.ts.
+ */
 export interface ReportMasker {
   readonly unmasked: boolean;
   cell(catalogCode: string, field: string, value: string): string;
-  error(catalogCode: string, error: RowError): { message: string; value: string };
+  /**
+   * An error's message and value; `rows` (the row as received, a conflict's current version) let their personal
+   * values be masked where the message quotes them.
+   */
+  error(
+    catalogCode: string,
+    error: Pick<RowError, 'field' | 'message' | 'value'>,
+    ...rows: Readonly<Record<string, string>>[]
+  ): { message: string; value: string };
+  /** Any other text shown: a file name, a key, a scope description. */
+  text(value: string): string;
 }
 
 export function reportMasker(catalog: Catalog, unmasked: boolean): ReportMasker {
-  const isPersonal = personalFieldsOf(catalog);
-  const mask = (catalogCode: string, field: string) => !unmasked && isPersonal(catalogCode, field);
+  if (unmasked) {
+    return {
+      unmasked,
+      cell: (_catalogCode, _field, value) => value,
+      error: (_catalogCode, error) => ({ message: error.message, value: error.value ?? '' }),
+      text: (value) => value,
+    };
+  }
+  const maskers = new Map<string, FieldMasker>();
+  const maskerOf = (catalogCode: string): FieldMasker => {
+    let masker = maskers.get(catalogCode);
+    if (!masker) {
+      // The newest version: a later version only adds fields, so it declares every personal field.
+      const newest = catalog.entries
+        .filter((entry) => entry.code === catalogCode)
+        .sort((a, b) => b.version - a.version)[0];
+      masker = fieldMaskerOf(newest);
+      maskers.set(catalogCode, masker);
+    }
+    return masker;
+  };
   return {
     unmasked,
-    cell: (catalogCode, field, value) => maskIf(mask(catalogCode, field), value),
-    error: (catalogCode, error) => ({
-      message: maskIf(mask(catalogCode, error.field), error.message),
-      value: maskIf(mask(catalogCode, error.field), error.value ?? ''),
-    }),
+    cell: (catalogCode, field, value) => maskerOf(catalogCode).cell(field, value),
+    error(catalogCode, error, ...rows) {
+      const masker = maskerOf(catalogCode);
+      const value = error.value ?? '';
+      return {
+        message: masker.message(error.message, ...rows, { [error.field]: value }),
+        value: masker.cell(error.field, value),
+      };
+    },
+    text: maskPersonalText,
   };
 }
 

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { maskPersonalText } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import type { OutcomeCounts } from './outcome-counts.ts';
 import type { Thresholds } from './reject-threshold.ts';
@@ -40,7 +41,8 @@ export async function finishRun(
       status: result.status,
       counts: JSON.stringify(result.counts),
       errors_by_code: JSON.stringify(result.errorsByCode),
-      error: result.error ?? null,
+      // Errors quote rows and file names; the stored text is what `runs show` and the logs may print.
+      error: result.error === undefined ? null : maskPersonalText(result.error),
       finished_at: warehouse.fn.now(),
     });
 }
@@ -78,7 +80,7 @@ export async function endRunsOfThisProcess(
 ): Promise<number> {
   return warehouse('runs')
     .where({ status: 'running', host: os.hostname(), pid: process.pid })
-    .update({ status, finished_at: warehouse.fn.now(), error: reason });
+    .update({ status, finished_at: warehouse.fn.now(), error: maskPersonalText(reason) });
 }
 
 function isAlive(pid: number | null): boolean {

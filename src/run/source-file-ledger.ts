@@ -1,5 +1,6 @@
 import type { SourceUnit } from '../../connectors/contracts.ts';
 import type { ChannelLevel } from '../catalog/catalog-entry.ts';
+import { maskPersonalText } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session.ts';
 import type { OutcomeCounts } from './outcome-counts.ts';
@@ -38,7 +39,8 @@ function insertValues(file: SourceFileRow, status: string, failure?: UnitFailure
     status,
     file.startedAt,
     failure?.code ?? null,
-    failure?.message ?? null,
+    // A failure may quote the file's first line (a headerless file): stored as every reader would show it.
+    failure ? maskPersonalText(failure.message) : null,
   ];
 }
 

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { CatalogEntry } from '../../catalog/catalog-entry.ts';
 import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
-import { displayKey } from '../../dedupe/business-key.ts';
-import { maskPersonalData } from '../../log/mask-personal-data.ts';
+import { keyParts } from '../../dedupe/business-key.ts';
+import { fieldMaskerOf, maskPersonalText } from '../../log/mask-personal-data.ts';
 import { findRecords, recordHistory } from '../../records/record-history.ts';
 import { type RecordView, recordView } from '../../records/record-view.ts';
 import { entryVersion } from '../../records/subject-archive.ts';
@@ -28,7 +28,7 @@ export function registerRecordCommand(program: Command): void {
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
         const found = await findRecords(warehouse, typed, options.catalog);
         if (found.length !== 1) {
-          const what = maskPersonalData(typed);
+          const what = maskPersonalText(typed);
           if (found.length === 0) {
             console.error(
               `no record matches ${what}: give a record id, a whole key (a|b|c) or a decision number`,
@@ -38,7 +38,7 @@ export function registerRecordCommand(program: Command): void {
           console.error(`${found.length} records match ${what}; choose one by id:`);
           for (const record of found)
             console.error(
-              `  ${record.id}  ${record.catalogCode}  ${maskPersonalData(displayKey(record.businessKey))}`,
+              `  ${record.id}  ${record.catalogCode}  ${shownKey(catalog, record.catalogCode, record.businessKey)}`,
             );
           return EXIT.usage;
         }
@@ -50,10 +50,17 @@ export function registerRecordCommand(program: Command): void {
           history.versions.at(-1)?.catalogVersion,
         );
         const view = recordView(history, entry);
-        console.log(options.json ? maskPersonalData(JSON.stringify(view)) : formatRecordView(view, entry));
+        console.log(options.json ? maskPersonalText(JSON.stringify(view)) : formatRecordView(view, entry));
         return EXIT.ok;
       });
     });
+}
+
+/** A stored key as shown: each part masked as its field says. */
+function shownKey(catalog: Catalog, code: string, key: string): string {
+  return fieldMaskerOf(entryVersion(catalog, code, 0))
+    .key(keyParts(key))
+    .join('|');
 }
 
 function currentEntry(catalog: Catalog, code: string, version: number | undefined): CatalogEntry | undefined {
@@ -141,5 +148,5 @@ export function formatRecordView(view: RecordView, entry: CatalogEntry | undefin
       ),
     );
   }
-  return maskPersonalData(lines.join('\n'));
+  return maskPersonalText(lines.join('\n'));
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { COUNT_COLUMNS, type OutcomeCounts } from '../../run/outcome-counts.ts';
 import type { ThresholdDecision } from '../../run/reject-threshold.ts';
 import { commandContext } from '../command-context.ts';
@@ -98,15 +99,17 @@ export function registerRunsCommand(program: Command): void {
             'finished_at',
             'threshold',
           );
+        // File names and stored errors may quote a row (a headerless file's first line): IDs in them are masked.
+        const print = (line: string) => console.log(maskPersonalText(line));
         if (options.json) {
-          console.log(JSON.stringify({ ...run, files }));
+          print(maskPersonalText(JSON.stringify({ ...run, files })));
           return EXIT.ok;
         }
-        console.log(`run ${run.id} (${run.pipeline ?? run.kind}) ${run.status}`);
+        print(`run ${run.id} (${run.pipeline ?? run.kind}) ${run.status}`);
         const seconds = run.finished_at
           ? `, ${((run.finished_at - run.started_at) / 1000).toFixed(1)} s`
           : '';
-        console.log(
+        print(
           `started ${shanghaiTime(run.started_at)}, finished ${run.finished_at ? shanghaiTime(run.finished_at) : '-'}${seconds}`,
         );
         const about = [
@@ -116,9 +119,9 @@ export function registerRunsCommand(program: Command): void {
             ? `thresholds: max reject rate ${run.thresholds.maxRejectRate}, max rejected ${run.thresholds.maxRejected ?? 'none'}`
             : '',
         ].filter(Boolean);
-        if (about.length > 0) console.log(about.join(' · '));
-        if (run.error && files.length === 0) console.log(`✗ ${run.error}`);
-        console.log(
+        if (about.length > 0) print(about.join(' · '));
+        if (run.error && files.length === 0) print(`✗ ${run.error}`);
+        print(
           formatTable(
             ['file', 'catalog', 'provider', 'level', 'status', 'seconds', ...COUNT_COLUMNS],
             files.map((file) => [
@@ -134,18 +137,18 @@ export function registerRunsCommand(program: Command): void {
         );
         for (const file of files.filter((candidate) => candidate.threshold)) {
           const t = file.threshold as ThresholdDecision;
-          console.log(
+          print(
             `threshold ${file.name}: ${t.rejected}/${t.read} rejected (${(t.rejectRate * 100).toFixed(1)}%) ` +
               `vs max ${(t.maxRejectRate * 100).toFixed(1)}%${t.maxRejected === null ? '' : ` / ${t.maxRejected} rows`}` +
               ` → ${t.exceeded ? 'exceeded: no row applied' : 'within: applied'}`,
           );
         }
         for (const file of files.filter((candidate) => candidate.error)) {
-          console.log(`✗ ${file.name} [${file.error_code}]: ${file.error}`);
+          print(`✗ ${file.name} [${file.error_code}]: ${file.error}`);
         }
         const codes = Object.entries(run.errors_by_code as Record<string, number>);
         if (codes.length > 0)
-          console.log(`rejections by error code: ${codes.map(([c, n]) => `${c} ${n}`).join(', ')}`);
+          print(`rejections by error code: ${codes.map(([c, n]) => `${c} ${n}`).join(', ')}`);
         return EXIT.ok;
       });
     });

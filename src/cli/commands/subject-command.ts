@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { normalizeCode } from '../../identifiers/normalize-code.ts';
-import { maskPersonalData } from '../../log/mask-personal-data.ts';
+import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { type SubjectArchive, subjectArchive } from '../../records/subject-archive.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -20,7 +20,7 @@ export function registerSubjectCommand(program: Command): void {
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
         const archive = await subjectArchive(warehouse, catalog, normalizeCode(code));
         if (options.json) {
-          console.log(maskPersonalData(JSON.stringify(archive)));
+          console.log(maskPersonalText(JSON.stringify(archive)));
           return EXIT.ok;
         }
         console.log(formatSubjectArchive(archive));
@@ -67,5 +67,5 @@ export function formatSubjectArchive(archive: SubjectArchive): string {
     );
   }
   lines.push('', 'details of one record: credit-etl record <record>');
-  return maskPersonalData(lines.join('\n'));
+  return maskPersonalText(lines.join('\n'));
 }
