@@ -8,11 +8,11 @@ import { todayInShanghai } from '../normalize/parse-date.ts';
 import { InfrastructureFault } from '../schedule/infrastructure-fault.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { finishRun, type RunKind, type RunStatus, startRun } from '../warehouse/runs-repository.ts';
 import { loadIsolated } from './isolated-unit.ts';
 import { failedUnit, type UnitResult } from './load-unit.ts';
 import { addCounts, emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
 import type { Thresholds } from './reject-threshold.ts';
-import { finishRun, type RunKind, type RunStatus, startRun } from './run-ledger.ts';
 import { pendingTimelinessWarning } from './timeliness.ts';
 import { UnitFailure } from './unit-failure.ts';
 
