@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log/logger.ts';
 import type { PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
 import { runPipeline } from '../src/pipelines/run-pipeline.ts';
-import { infrastructureFault } from '../src/schedule/infrastructure-fault.ts';
+import { infrastructureFault } from '../connectors/infrastructure-fault.ts';
 import { connectWarehouse } from '../src/warehouse/connect-warehouse.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
 import { runCli } from './support/run-cli.ts';

@@ -9,7 +9,7 @@ import { createLogger } from '../src/log/logger.ts';
 import { rollBackActiveUnits } from '../src/run/active-units.ts';
 import { ingestUnits, type RunSummary } from '../src/run/ingest-files.ts';
 import { loadIsolated } from '../src/run/isolated-unit.ts';
-import { InfrastructureFault } from '../src/schedule/infrastructure-fault.ts';
+import { InfrastructureFault } from '../connectors/infrastructure-fault.ts';
 import { connectWarehouse } from '../src/warehouse/connect-warehouse.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
 import { writeLongLineGzip, writeWideRowsCsv, writeZipBomb } from './support/poison-archives.ts';

@@ -1,5 +1,5 @@
+import type { RowError } from '../../connectors/row-error.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
-import type { RowError } from '../validate/row-error.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { keysetPages } from '../warehouse/keyset-pages.ts';
 import type { RejectionRow } from './rejection-rows.ts';

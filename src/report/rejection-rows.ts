@@ -1,7 +1,7 @@
+import type { RowError } from '../../connectors/row-error.ts';
 import { fieldCodes } from '../catalog/catalog-entry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { maskPersonalData } from '../log/mask-personal-data.ts';
-import type { RowError } from '../validate/row-error.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { keysetPages } from '../warehouse/keyset-pages.ts';
 import { type ReportScope, whereInScope } from './report-scope.ts';

@@ -1,6 +1,6 @@
+import type { RowError } from '../../connectors/row-error.ts';
 import { fieldCodes } from '../catalog/catalog-entry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
-import type { RowError } from '../validate/row-error.ts';
 import { maskIf, personalFieldsOf } from './rejection-rows.ts';
 
 /** The catalog columns of one entry, in catalog order, with their Chinese titles. */
