@@ -2,7 +2,7 @@ import type { RowError } from '../../connectors/row-error.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { keysetPages } from '../warehouse/keyset-pages.ts';
-import type { RejectionRow } from './rejection-rows.ts';
+import type { RejectionRow } from '../warehouse/rejections-repository.ts';
 import { entryColumns, type ReportMasker } from './report-columns.ts';
 
 /** One row a notice covers, in the shape of a rejected row: conflicts list each differing field as an error. */

@@ -2,9 +2,10 @@ import { deadlineAfter } from '../calendar/provisional-deadline.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { todayInShanghai } from '../normalize/parse-date.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { rejectionsIn } from '../warehouse/rejections-repository.ts';
+import { whereInScope } from '../warehouse/scope-filter.ts';
 import { rejectedRowKey } from './notice-key.ts';
-import { rejectionsIn } from './rejection-rows.ts';
-import { type ReportScope, whereInScope } from './report-scope.ts';
+import type { ReportScope } from './report-scope.ts';
 
 /** Working days a provider has to resubmit (DESIGN.md "Working days"; configurable per notice). */
 export const DEFAULT_NOTICE_WORKING_DAYS = 7;

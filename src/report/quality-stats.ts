@@ -1,7 +1,7 @@
 import type { ChannelLevel } from '../catalog/catalog-entry.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { RECEIVED_DATE_SQL } from '../warehouse/scope-filter.ts';
 import type { Provider } from './providers.ts';
-import { RECEIVED_DATE_SQL } from './report-scope.ts';
 
 export interface QualityRequest {
   from: string;
