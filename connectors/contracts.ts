@@ -1,7 +1,6 @@
 import type { Readable } from 'node:stream';
-import type { RowError } from '../src/validate/row-error.ts';
-import type { UnitSession } from '../src/warehouse/unit-session.ts';
 import type { Limits } from './limits.ts';
+import type { RowError } from './row-error.ts';
 
 /**
  * One unit a transport delivers: a file (local, SFTP download, zip entry) or a batch of table rows. Units are
@@ -28,7 +27,7 @@ export interface SourceUnit {
   /** The rows, for units that are rows already (header = source column names). */
   rows?(): Promise<RowStream>;
   /** Runs inside the unit's transaction just before commit: e.g. saving a table watermark with its batch. */
-  beforeCommit?(session: UnitSession): Promise<void>;
+  beforeCommit?(commit: UnitCommit): Promise<void>;
 }
 
 /**
@@ -70,8 +69,23 @@ export interface TransportContext {
   stagingDir: string;
   /** Secrets come from here (variables or files named by them), never from pipeline files. */
   env: NodeJS.ProcessEnv;
-  /** The saved watermark of an incremental source (table transports), read from the warehouse by the runner. */
-  readWatermark?(source: string): Promise<unknown>;
+  /** The saved watermarks of incremental sources (table transports), kept in the warehouse by the runner. */
+  watermarks?: WatermarkStore;
+}
+
+/** Ports the engine implements for transports: connectors/ never imports src/. */
+export interface WatermarkStore {
+  /** The saved position of an incremental source, or undefined before its first batch. */
+  read(source: string): Promise<unknown>;
+}
+
+/** What a unit may do inside its load transaction, just before commit. */
+export interface UnitCommit {
+  /**
+   * Moves the source's watermark from `from` (undefined: none saved yet) to `to`, with the batch's rows. Fails
+   * the unit when the watermark no longer stands at `from` (another batch moved it).
+   */
+  advanceWatermark(source: string, from: unknown, to: unknown): Promise<void>;
 }
 
 /** Creates transports of one type from a pipeline file's `transport` section. */

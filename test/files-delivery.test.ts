@@ -9,7 +9,7 @@ import { dropFolderTransport } from '../connectors/transports/drop-folder.ts';
 import { writeZip } from '../connectors/transports/zip-fixture.test-support.ts';
 import { generatePenalties, PENALTY_HEADER, toCsv } from '../fixtures/generate/penalty-rows.ts';
 import { writePenaltyWorkbook } from '../fixtures/generate/penalty-workbook.ts';
-import { isAlreadyLoaded } from '../src/run/source-file-ledger.ts';
+import { isAlreadyLoaded } from '../src/warehouse/source-files-repository.ts';
 import { ingestDelivery } from './support/ingest-delivery.ts';
 import {
   flatRejections,

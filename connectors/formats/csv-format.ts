@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
 import Papa from 'papaparse';
-import { WHOLE_ROW } from '../../src/validate/row-error.ts';
 import {
   FileFormatError,
   type Format,
@@ -9,6 +8,7 @@ import {
   type SourceRow,
 } from '../contracts.ts';
 import { type Limits, readLimits } from '../limits.ts';
+import { WHOLE_ROW } from '../row-error.ts';
 import {
   countLineBreaks,
   decodedText,

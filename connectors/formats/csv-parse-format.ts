@@ -1,5 +1,4 @@
 import { CsvError, type Info, parse } from 'csv-parse';
-import { WHOLE_ROW } from '../../src/validate/row-error.ts';
 import {
   FileFormatError,
   type Format,
@@ -8,6 +7,7 @@ import {
   type SourceRow,
 } from '../contracts.ts';
 import { readLimits } from '../limits.ts';
+import { WHOLE_ROW } from '../row-error.ts';
 import {
   countLineBreaks,
   decodedText,

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { WHOLE_ROW } from '../../src/validate/row-error.ts';
 import { type Encoding, FileFormatError, type SourceRow } from '../contracts.ts';
+import { WHOLE_ROW } from '../row-error.ts';
 import { type DecodedText, decodeText } from './decode-text.ts';
 
 // What both CSV readers share (papaparse ships; csv-parse is kept for the benchmark's comparison).

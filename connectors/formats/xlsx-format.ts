@@ -1,5 +1,4 @@
 import type ExcelJS from 'exceljs';
-import { WHOLE_ROW } from '../../src/validate/row-error.ts';
 import {
   FileFormatError,
   type Format,
@@ -8,6 +7,7 @@ import {
   type SourceRow,
 } from '../contracts.ts';
 import { readLimits } from '../limits.ts';
+import { WHOLE_ROW } from '../row-error.ts';
 import { cellText, serialToIsoDate } from './xlsx-cell-text.ts';
 import { type CoveredCell, MergeFill } from './xlsx-merges.ts';
 import type { SharedStrings } from './xlsx-shared-strings.ts';

@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import { advanceWatermark } from '../../src/run/watermark-ledger.ts';
 import type {
   PollOptions,
   RowStream,
@@ -59,10 +58,13 @@ class TableTransport implements Transport {
   }
 
   async *poll(options: PollOptions): AsyncIterable<SourceUnit> {
-    if (!this.context.readWatermark) {
-      throw new TransportError('no-watermark-store', 'table transport needs readWatermark in its context');
+    if (!this.context.watermarks) {
+      throw new TransportError(
+        'no-watermark-store',
+        'table transport needs a watermark store in its context',
+      );
     }
-    let after = checkPosition(await this.context.readWatermark(this.key), this.key);
+    let after = checkPosition(await this.context.watermarks.read(this.key), this.key);
     for (;;) {
       options.signal?.throwIfAborted();
       const upTo = await this.batchEnd(after);
@@ -125,7 +127,7 @@ class TableTransport implements Transport {
       name: `${this.config.table} (${label(after)} … ${label(upTo)}]`,
       receivedAt: new Date(),
       rows: async () => this.rowStream(after, upTo),
-      beforeCommit: (session) => advanceWatermark(session, this.key, after, upTo),
+      beforeCommit: (commit) => commit.advanceWatermark(this.key, after, upTo),
     };
   }
 

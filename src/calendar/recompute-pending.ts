@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { timelinessOf } from '../run/timeliness.ts';
+import { type DecidedPair, withRecomputeTransaction } from '../warehouse/calendar-recomputes-repository.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { deadlineAfter } from './provisional-deadline.ts';
 import type { WorkingDayCalendar } from './working-days.ts';
@@ -27,19 +28,6 @@ export interface RecomputeResult {
   };
 }
 
-interface PendingPair {
-  formation: string;
-  received: string;
-  rows: number;
-}
-
-interface ProvisionalNotice {
-  id: number;
-  issued_on: string;
-  working_days: number;
-  deadline: string;
-}
-
 /**
  * The named procedure that settles what waited for calendar data: pending timeliness flags (`late` NULL) and
  * provisional notice deadlines, counted with `days`. One transaction; lineage changes only as migration 008's
@@ -50,15 +38,10 @@ export async function recomputePending(
   days: WorkingDayCalendar,
   ranBy: string = whoRuns(),
 ): Promise<RecomputeResult> {
-  return warehouse.transaction(async (trx) => {
-    await trx.raw(`SET LOCAL credit_etl.timeliness_recompute = 'on'`);
+  return withRecomputeTransaction(warehouse, async (recompute) => {
     // Pending rows share few (formation, received) pairs: each is counted once, then written set-based.
-    const { rows: pairs } = await trx.raw<{ rows: PendingPair[] }>(
-      `SELECT pending_formation_date AS formation, (received_at AT TIME ZONE 'Asia/Shanghai')::date AS received,
-              count(*)::int AS rows
-       FROM record_sources WHERE late IS NULL GROUP BY 1, 2`,
-    );
-    const decided: { formation: string; received: string; late: boolean; working_days: number | null }[] = [];
+    const pairs = await recompute.pendingPairs();
+    const decided: DecidedPair[] = [];
     const timeliness = { decided: 0, late: 0, stillPending: 0 };
     for (const pair of pairs) {
       const result = timelinessOf(pair.formation, pair.received, days);
@@ -76,24 +59,12 @@ export async function recomputePending(
       if (result.late) timeliness.late += pair.rows;
     }
     if (decided.length > 0) {
-      const updated = await trx.raw(
-        `UPDATE record_sources s SET late = v.late, working_days = v.working_days
-         FROM jsonb_to_recordset(?::jsonb) AS v(formation date, received date, late boolean, working_days int)
-         WHERE s.late IS NULL AND s.pending_formation_date = v.formation
-           AND (s.received_at AT TIME ZONE 'Asia/Shanghai')::date = v.received`,
-        [JSON.stringify(decided)],
-      );
-      if (updated.rowCount !== timeliness.decided)
-        throw new Error(
-          `recompute: updated ${updated.rowCount} pending rows, expected ${timeliness.decided}`,
-        );
+      const updated = await recompute.decidePending(decided);
+      if (updated !== timeliness.decided)
+        throw new Error(`recompute: updated ${updated} pending rows, expected ${timeliness.decided}`);
     }
 
-    const notices: ProvisionalNotice[] = await trx('notices')
-      .where({ provisional: true })
-      .orderBy('id')
-      .forUpdate()
-      .select('id', 'issued_on', 'working_days', 'deadline');
+    const notices = await recompute.provisionalNotices();
     const deadlines = {
       decided: 0,
       moved: 0,
@@ -106,7 +77,7 @@ export async function recomputePending(
         deadlines.stillProvisional++;
         continue;
       }
-      await trx('notices').where({ id: notice.id }).update({ deadline: deadline.date, provisional: false });
+      await recompute.settleDeadline(notice.id, deadline.date);
       deadlines.decided++;
       if (deadline.date !== notice.deadline) {
         deadlines.moved++;
@@ -115,22 +86,20 @@ export async function recomputePending(
     }
 
     const { from, to } = days.calendarYears();
-    const [logged] = await trx('calendar_recomputes')
-      .insert({
-        ran_by: ranBy,
-        calendar_file: days.data.file,
-        calendar_version: days.data.version,
-        calendar_years: `${from}–${to}`,
-        timeliness_decided: timeliness.decided,
-        timeliness_late: timeliness.late,
-        timeliness_still_pending: timeliness.stillPending,
-        deadlines_decided: deadlines.decided,
-        deadlines_moved: deadlines.moved,
-        deadlines_still_provisional: deadlines.stillProvisional,
-      })
-      .returning('id');
+    const id = await recompute.logRecompute({
+      ran_by: ranBy,
+      calendar_file: days.data.file,
+      calendar_version: days.data.version,
+      calendar_years: `${from}–${to}`,
+      timeliness_decided: timeliness.decided,
+      timeliness_late: timeliness.late,
+      timeliness_still_pending: timeliness.stillPending,
+      deadlines_decided: deadlines.decided,
+      deadlines_moved: deadlines.moved,
+      deadlines_still_provisional: deadlines.stillProvisional,
+    });
     return {
-      id: Number(logged.id),
+      id,
       calendar: { file: days.data.file, version: days.data.version, from, to },
       timeliness,
       deadlines,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log/logger.ts';
+import { recordCatalogEntry, recordedCatalogEntries } from '../warehouse/catalog-entries-repository.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import type { CatalogEntry } from './catalog-entry.ts';
 import { loadCatalog } from './load-catalog.ts';
@@ -31,26 +32,21 @@ export async function syncCatalogEntries(
   warehouse: Warehouse,
   entries: readonly CatalogEntry[],
 ): Promise<CatalogSyncResult> {
-  const known: { code: string; version: number; content_hash: string }[] = await warehouse(
-    'catalog_entries',
-  ).select('code', 'version', 'content_hash');
+  const known = await recordedCatalogEntries(warehouse);
   const hashes = new Set(known.map((row) => `${row.code}\u001f${row.version}\u001f${row.content_hash}`));
   const versions = new Set(known.map((row) => `${row.code}\u001f${row.version}`));
   const result: CatalogSyncResult = { added: [], changed: [] };
   for (const entry of entries) {
     const hash = catalogEntryHash(entry);
     if (hashes.has(`${entry.code}\u001f${entry.version}\u001f${hash}`)) continue;
-    await warehouse('catalog_entries')
-      .insert({
-        code: entry.code,
-        version: entry.version,
-        title: entry.title,
-        effective_from: entry.effectiveFrom,
-        content_hash: hash,
-        entry: JSON.stringify(entry),
-      })
-      .onConflict(['code', 'version', 'content_hash'])
-      .ignore();
+    await recordCatalogEntry(warehouse, {
+      code: entry.code,
+      version: entry.version,
+      title: entry.title,
+      effectiveFrom: entry.effectiveFrom,
+      contentHash: hash,
+      entry,
+    });
     const label = `${entry.code} v${entry.version}`;
     result.added.push(label);
     if (versions.has(`${entry.code}\u001f${entry.version}`)) result.changed.push(label);

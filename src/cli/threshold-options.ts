@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../run/reject-threshold.ts';
-import type { RunStatus } from '../run/run-ledger.ts';
+import type { RunStatus } from '../warehouse/runs-repository.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 
 export interface ThresholdFlags {

@@ -1,4 +1,5 @@
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { latestRunsByPartition } from '../warehouse/runs-repository.ts';
 
 export const REPROCESS_MODES = ['none', 'failed', 'all'] as const;
 export type ReprocessMode = (typeof REPROCESS_MODES)[number];
@@ -34,13 +35,7 @@ export async function planBackfill(
   days: string[],
   reprocess: ReprocessMode,
 ): Promise<PlannedDay[]> {
-  const latest = await warehouse('runs')
-    .distinctOn('partition_date')
-    .where({ pipeline })
-    .whereBetween('partition_date', [days[0] ?? '', days.at(-1) ?? ''])
-    .whereNot({ status: 'running' })
-    .orderBy([{ column: 'partition_date' }, { column: 'id', order: 'desc' }])
-    .select<{ id: number; partition_date: string; status: string }[]>('id', 'partition_date', 'status');
+  const latest = await latestRunsByPartition(warehouse, pipeline, days[0] ?? '', days.at(-1) ?? '');
   const byDay = new Map(latest.map((run) => [run.partition_date, run]));
   return days.map((date) => {
     const last = byDay.get(date);

@@ -1,18 +1,24 @@
-import os from 'node:os';
 import type { SourceUnit } from '../../connectors/contracts.ts';
 import { TRANSPORTS } from '../../connectors/registry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
 import { todayInShanghai } from '../normalize/parse-date.ts';
 import { type IngestRequest, ingestUnits, type RunSummary } from '../run/ingest-files.ts';
-import { addCounts, emptyCounts, type OutcomeCounts } from '../run/outcome-counts.ts';
+import { addCounts, emptyCounts } from '../run/outcome-counts.ts';
 import type { Thresholds } from '../run/reject-threshold.ts';
-import { finishRun, startRun } from '../run/run-ledger.ts';
-import { isAlreadyLoaded } from '../run/source-file-ledger.ts';
-import { readWatermark } from '../run/watermark-ledger.ts';
+import { watermarkStore } from '../run/watermark-ledger.ts';
 import { withRetry } from '../schedule/retry.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { withPipelineLock } from '../warehouse/pipeline-lock.ts';
+import {
+  findRun,
+  finishRun,
+  lastRunId,
+  latestRunOfThisProcess,
+  setRunAttempts,
+  startRun,
+} from '../warehouse/runs-repository.ts';
+import { isAlreadyLoaded, sourceFileCountsOfRun } from '../warehouse/source-files-repository.ts';
 import { PipelineError, type TransportRegistry } from './load-pipelines.ts';
 import { partitionDay } from './partition-day.ts';
 import type { PipelineDefinition } from './pipeline-definition.ts';
@@ -43,7 +49,7 @@ export type PipelineRunResult = { status: 'locked' } | { status: 'ran'; summary:
  * One run of a pipeline: take its lock, poll the transport for complete unloaded units, load them in one run,
  * move each aside as it settles. Every run has a partition day (a backfill's, else the pipeline's `partition`
  * from the trigger day), stored on the run and given to the transport for `{date}`.
- * An infrastructure fault (database, network, remote server; src/schedule/infrastructure-fault.ts) ends the
+ * An infrastructure fault (database, network, remote server; connectors/infrastructure-fault.ts) ends the
  * attempt without blaming the file being loaded, and the attempt is made again after a pause, per the
  * pipeline's `retry`: the ledger skips what already loaded. Any other error, or the fault of the last attempt,
  * is stored as a failed run with its reason; the files not loaded stay for the next run.
@@ -105,7 +111,7 @@ async function attemptRun(
   const transport = factory.create(config as never, {
     stagingDir: options.stagingDir,
     env: process.env,
-    readWatermark: (source) => readWatermark(warehouse, source),
+    watermarks: watermarkStore(warehouse),
   });
   try {
     const polled = transport
@@ -159,7 +165,7 @@ async function attemptRun(
     ).catch(async (error: unknown) => {
       throw await endFaultedRun(warehouse, pipeline.name, lastRunBefore, attempt, error);
     });
-    if (attempt > 1) await warehouse('runs').where({ id: summary.runId }).update({ attempts: attempt });
+    if (attempt > 1) await setRunAttempts(warehouse, summary.runId, attempt);
     return summary;
   } finally {
     await transport.close();
@@ -180,11 +186,6 @@ async function* resumed(
   }
 }
 
-async function lastRunId(warehouse: Warehouse): Promise<number> {
-  const row = await warehouse('runs').max<{ id: number | null }>('id as id').first();
-  return row?.id ?? 0;
-}
-
 /**
  * The run an attempt started before an error ended it (an infrastructure fault thrown on by the loader):
  * finished as failed with the error if still `running`, with the totals of the files it did load, and marked
@@ -199,18 +200,11 @@ async function endFaultedRun(
 ): Promise<unknown> {
   if (typeof error !== 'object' || error === null) return error;
   // The pipeline lock is held: a run of this pipeline by this process since the attempt began is the attempt's.
-  const run = await warehouse('runs')
-    .where({ pipeline, host: os.hostname(), pid: process.pid })
-    .where('id', '>', lastRunBefore)
-    .orderBy('id', 'desc')
-    .first<{ id: number; status: string } | undefined>('id', 'status')
-    .catch(() => undefined);
+  const run = await latestRunOfThisProcess(warehouse, pipeline, lastRunBefore).catch(() => undefined);
   if (!run) return error;
   if (run.status === 'running') {
-    const files = await warehouse('source_files')
-      .where({ run_id: run.id })
-      .select<{ counts: OutcomeCounts }[]>('counts');
-    const counts = files.reduce((total, file) => addCounts(total, file.counts), emptyCounts());
+    const files = await sourceFileCountsOfRun(warehouse, run.id);
+    const counts = files.reduce((total, fileCounts) => addCounts(total, fileCounts), emptyCounts());
     await finishRun(warehouse, run.id, {
       status: 'failed',
       counts,
@@ -218,10 +212,7 @@ async function endFaultedRun(
       error: error instanceof Error ? error.message : String(error),
     }).catch(() => undefined);
   }
-  await warehouse('runs')
-    .where({ id: run.id })
-    .update({ attempts: attempt })
-    .catch(() => undefined);
+  await setRunAttempts(warehouse, run.id, attempt).catch(() => undefined);
   return Object.assign(error, { runId: run.id });
 }
 
@@ -239,7 +230,7 @@ async function recordFailedRun(
   const message = error instanceof Error ? error.message : String(error);
   const { attempts = 1, runId: attemptRunId } = error as { attempts?: number; runId?: number };
   if (attemptRunId !== undefined) {
-    await warehouse('runs').where({ id: attemptRunId }).update({ attempts });
+    await setRunAttempts(warehouse, attemptRunId, attempts);
     log.error(`run ${attemptRunId} failed after ${attempts} attempt(s): ${message}`, { runId: attemptRunId });
     return attemptSummary(warehouse, attemptRunId);
   }
@@ -255,19 +246,14 @@ async function recordFailedRun(
   );
   const counts = emptyCounts();
   await finishRun(warehouse, runId, { status: 'failed', counts, errorsByCode: {}, error: message });
-  await warehouse('runs').where({ id: runId }).update({ attempts });
+  await setRunAttempts(warehouse, runId, attempts);
   log.error(`run ${runId} failed after ${attempts} attempt(s): ${message}`, { runId });
   return { runId, status: 'failed', counts, errorsByCode: {}, files: [] };
 }
 
 /** A failed attempt's run as stored (its loaded files are in source_files; the summary lists none). */
 async function attemptSummary(warehouse: Warehouse, runId: number): Promise<RunSummary> {
-  const run = await warehouse('runs')
-    .where({ id: runId })
-    .first<{ counts: OutcomeCounts | null; errors_by_code: Record<string, number> | null }>(
-      'counts',
-      'errors_by_code',
-    );
+  const run = await findRun(warehouse, runId);
   return {
     runId,
     status: 'failed',

@@ -1,7 +1,7 @@
+import type { RowError } from '../../connectors/row-error.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { compileEntry } from '../run/compiled-entry.ts';
 import type { NormalizedRow } from '../validate/compile-validator.ts';
-import type { RowError } from '../validate/row-error.ts';
 
 /** How a notice row is recognised in a later delivery. */
 export interface NoticeRowKey {

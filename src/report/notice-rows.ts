@@ -1,8 +1,8 @@
+import type { RowError } from '../../connectors/row-error.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
-import type { RowError } from '../validate/row-error.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { keysetPages } from '../warehouse/keyset-pages.ts';
-import type { RejectionRow } from './rejection-rows.ts';
+import { noticeRowRecords } from '../warehouse/notices-repository.ts';
+import type { RejectionRow } from '../warehouse/rejections-repository.ts';
 import { entryColumns, type ReportMasker } from './report-columns.ts';
 
 /** One row a notice covers, in the shape of a rejected row: conflicts list each differing field as an error. */
@@ -13,8 +13,6 @@ export interface NoticeRow extends RejectionRow {
   current: Record<string, string>;
 }
 
-const PAGE = 2000;
-
 /** The rows of a notice in order (keyset paging), optionally of one catalog entry. */
 export async function* noticeRows(
   warehouse: Warehouse,
@@ -22,37 +20,7 @@ export async function* noticeRows(
   noticeId: number,
   catalogCode?: string,
 ): AsyncGenerator<NoticeRow> {
-  const pages = keysetPages(PAGE, (after) => {
-    const query = warehouse('notice_rows as nr')
-      .join('source_files as f', 'f.id', 'nr.source_file_id')
-      .leftJoin('rejections as rj', 'rj.id', 'nr.rejection_id')
-      .leftJoin('record_sources as s', 's.id', 'nr.record_source_id')
-      .leftJoin('records as r', 'r.id', 's.record_id')
-      .leftJoin('record_versions as cv', 'cv.id', 'r.current_version_id')
-      .where('nr.notice_id', noticeId)
-      .andWhere('nr.id', '>', after)
-      .orderBy('nr.id')
-      .limit(PAGE)
-      .select(
-        'nr.id',
-        'nr.kind',
-        'nr.catalog_code',
-        'nr.source_file_id',
-        'nr.row_number',
-        'nr.business_key',
-        'nr.key_parts',
-        'f.name as file',
-        'f.run_id',
-        'f.provider_code',
-        'rj.raw',
-        'rj.errors',
-        's.conflict_data',
-        'cv.data as current_data',
-      );
-    if (catalogCode) query.where('nr.catalog_code', catalogCode);
-    return query;
-  });
-  for await (const row of pages) {
+  for await (const row of noticeRowRecords(warehouse, noticeId, catalogCode)) {
     const conflict = row.kind === 'conflict';
     yield {
       id: row.id,

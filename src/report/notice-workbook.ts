@@ -3,14 +3,20 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import {
+  findNotice,
+  noticeCatalogCodes,
+  noticeRowKinds,
+  noticeRowStates,
+} from '../warehouse/notices-repository.ts';
 import { fixHint } from './fix-hint.ts';
 import { noticeRows, shownKey } from './notice-rows.ts';
-import { noticeRowStates, noticeStates, STATUS_TITLES } from './notice-status.ts';
+import { noticeStates, STATUS_TITLES } from './notice-status.ts';
 import { PROVISIONAL_NOTE } from './notices.ts';
 import { type Provider, providerName } from './providers.ts';
 import { HEADER_STYLE, rejectionSheet, sheetName } from './rejection-sheet.ts';
 import { entryColumns, fieldTitle, maskingNote, reportMasker } from './report-columns.ts';
-import { describeScope, type ReportScope } from './report-scope.ts';
+import { describeScope } from './report-scope.ts';
 import { spreadsheetSafe } from './spreadsheet-safe.ts';
 import { summarySheet } from './summary-sheet.ts';
 
@@ -43,20 +49,12 @@ export async function writeNoticeXlsx(
   options: { unmasked?: boolean } = {},
 ): Promise<void> {
   const masker = reportMasker(catalog, Boolean(options.unmasked));
-  const notice = await warehouse('notices').where({ id: noticeId }).first();
+  const notice = await findNotice(warehouse, noticeId);
   if (!notice) throw new Error(`notice ${noticeId} not found`);
   const [state] = await noticeStates(warehouse, { noticeId });
   const corrected = await noticeRowStates(warehouse, noticeId);
-  const kinds: { kind: string; count: number }[] = await warehouse('notice_rows')
-    .where({ notice_id: noticeId })
-    .groupBy('kind')
-    .select('kind', warehouse.raw('count(*)::int AS count'));
-  const codes: string[] = (
-    await warehouse('notice_rows')
-      .where({ notice_id: noticeId })
-      .distinct('catalog_code')
-      .orderBy('catalog_code')
-  ).map((row: { catalog_code: string }) => row.catalog_code);
+  const kinds = await noticeRowKinds(warehouse, noticeId);
+  const codes = await noticeCatalogCodes(warehouse, noticeId);
   await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
     filename: outFile,
@@ -69,7 +67,7 @@ export async function writeNoticeXlsx(
   letter.title(`公共信用信息复核通知（第 ${noticeId} 号）`);
   letter.line('脱敏说明', maskingNote(masker.unmasked), { warn: masker.unmasked });
   letter.line('报送单位', `${providerName(providers, notice.provider_code)}（${notice.provider_code}）`);
-  letter.line('范围', masker.text(describeScope(notice.scope as ReportScope)));
+  letter.line('范围', masker.text(describeScope(notice.scope)));
   letter.line('发出日期', notice.issued_on);
   const provisional = notice.provisional ? `；${PROVISIONAL_NOTE.zh}` : '';
   letter.line(

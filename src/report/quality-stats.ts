@@ -1,7 +1,7 @@
 import type { ChannelLevel } from '../catalog/catalog-entry.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { providerPeriodCounts } from '../warehouse/quality-repository.ts';
 import type { Provider } from './providers.ts';
-import { RECEIVED_DATE_SQL } from './report-scope.ts';
 
 export interface QualityRequest {
   from: string;
@@ -127,33 +127,9 @@ async function periodFigures(
   to: string,
   level: ChannelLevel | undefined,
 ): Promise<Map<string, PeriodFigures & { level?: string }>> {
-  const files = `SELECT f.id, f.provider_code, f.level, f.catalog_code FROM source_files f
-    WHERE f.status = 'loaded' AND ${RECEIVED_DATE_SQL} BETWEEN ?::date AND ?::date
-      AND (?::text IS NULL OR f.level = ?)`;
-  const bindings = [from, to, level ?? null, level ?? null];
-  const { rows } = await warehouse.raw(
-    `WITH files AS (${files}),
-     lineage AS (
-       SELECT f.provider_code, count(*)::int AS sources,
-         count(*) FILTER (WHERE s.outcome <> 'conflict')::int AS accepted,
-         count(*) FILTER (WHERE s.outcome = 'conflict')::int AS conflicts,
-         count(*) FILTER (WHERE s.late)::int AS late
-       FROM record_sources s JOIN files f ON f.id = s.source_file_id GROUP BY 1),
-     rejected AS (
-       SELECT f.provider_code, count(*)::int AS rejected
-       FROM rejections r JOIN files f ON f.id = r.source_file_id GROUP BY 1),
-     entries AS (
-       SELECT provider_code, array_agg(DISTINCT catalog_code ORDER BY catalog_code) AS entries,
-         min(level) AS level
-       FROM files GROUP BY 1)
-     SELECT e.provider_code, e.entries, e.level, coalesce(l.sources, 0) AS sources,
-       coalesce(l.accepted, 0) AS accepted, coalesce(l.conflicts, 0) AS conflicts, coalesce(l.late, 0) AS late,
-       coalesce(r.rejected, 0) AS rejected
-     FROM entries e LEFT JOIN lineage l USING (provider_code) LEFT JOIN rejected r USING (provider_code)`,
-    bindings,
-  );
+  const rows = await providerPeriodCounts(warehouse, from, to, level);
   const result = new Map<string, PeriodFigures & { level?: string }>();
-  for (const row of rows as (Counts & { provider_code: string })[]) {
+  for (const row of rows) {
     const configured = providers.find((p) => p.code === row.provider_code);
     result.set(row.provider_code, { ...figures(configured, row), level: row.level });
   }

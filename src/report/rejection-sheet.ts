@@ -1,5 +1,5 @@
 import type ExcelJS from 'exceljs';
-import type { RejectionRow } from './rejection-rows.ts';
+import type { RejectionRow } from '../warehouse/rejections-repository.ts';
 import type { EntryColumns, ReportMasker } from './report-columns.ts';
 import { spreadsheetSafe } from './spreadsheet-safe.ts';
 

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { rejectedCatalogCodes, rejectionsIn } from './rejection-rows.ts';
+import { rejectedCatalogCodes, rejectionsIn } from '../warehouse/rejections-repository.ts';
 import { type EntryColumns, entryColumns, fieldTitle, reportMasker } from './report-columns.ts';
 import type { ReportScope } from './report-scope.ts';
 import { csvLine } from './spreadsheet-safe.ts';

@@ -4,8 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { rejectedCatalogCodes, rejectionsIn } from './rejection-rows.ts';
-import { countErrors } from './rejection-summary.ts';
+import { countErrors, rejectedCatalogCodes, rejectionsIn } from '../warehouse/rejections-repository.ts';
 import { entryColumns, fieldTitle, maskingNote, reportMasker } from './report-columns.ts';
 import { describeScope, type ReportScope } from './report-scope.ts';
 

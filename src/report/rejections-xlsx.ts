@@ -3,9 +3,13 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { rejectedCatalogCodes, rejectionsIn } from './rejection-rows.ts';
+import {
+  countErrors,
+  countRejectedRows,
+  rejectedCatalogCodes,
+  rejectionsIn,
+} from '../warehouse/rejections-repository.ts';
 import { rejectionSheet } from './rejection-sheet.ts';
-import { countErrors, countRejectedRows } from './rejection-summary.ts';
 import { entryColumns, fieldTitle, maskingNote, reportMasker } from './report-columns.ts';
 import { describeScope, type ReportScope } from './report-scope.ts';
 import { summarySheet } from './summary-sheet.ts';

@@ -1,7 +1,7 @@
+import type { RowError } from '../../connectors/row-error.ts';
 import { fieldCodes } from '../catalog/catalog-entry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { type FieldMasker, fieldMaskerOf, maskPersonalText } from '../log/mask-personal-data.ts';
-import type { RowError } from '../validate/row-error.ts';
 
 /** The catalog columns of one entry, in catalog order, with their Chinese titles. */
 export interface EntryColumns {

@@ -1,6 +1,6 @@
 import type { SourceRow } from '../../connectors/contracts.ts';
+import type { RowError } from '../../connectors/row-error.ts';
 import { describeUnstorable, unstorableAt, visibleText } from '../load/copy-text.ts';
-import type { RowError } from '../validate/row-error.ts';
 
 /** How much of an overlong cell a rejection keeps: enough to find it in the file. */
 const PREVIEW_CHARS = 100;

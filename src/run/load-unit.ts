@@ -1,18 +1,13 @@
 import type { Encoding, Format, FormatOptions, SourceUnit } from '../../connectors/contracts.ts';
+import { InfrastructureFault, infrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import { RetryableError } from '../../connectors/transports/retry-with-backoff.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import { matchHeaders } from '../catalog/match-headers.ts';
 import { CopyWriter } from '../load/copy-writer.ts';
 import { mergeStaged } from '../load/merge-staged.ts';
 import { COPY_INTO_STAGE, createStageTable } from '../load/stage-table.ts';
-import { InfrastructureFault, infrastructureFault } from '../schedule/infrastructure-fault.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session.ts';
-import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
-import { type OpenedUnit, openUnitRows } from './open-unit-rows.ts';
-import { assertCountsAddUp, emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
-import { checkThreshold, holdBackUnit, type ThresholdDecision, type Thresholds } from './reject-threshold.ts';
 import {
   type DeliveryChannel,
   type EarlierLoad,
@@ -23,9 +18,15 @@ import {
   recordSkippedUnit,
   type SourceFileRow,
   startSourceFile,
-} from './source-file-ledger.ts';
+} from '../warehouse/source-files-repository.ts';
+import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session.ts';
+import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
+import { type OpenedUnit, openUnitRows } from './open-unit-rows.ts';
+import { assertCountsAddUp, emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
+import { checkThreshold, holdBackUnit, type ThresholdDecision, type Thresholds } from './reject-threshold.ts';
 import { compileRowStager } from './stage-row.ts';
 import { toUnitFailure, UnitFailure } from './unit-failure.ts';
+import { unitCommit } from './watermark-ledger.ts';
 
 export interface UnitRequest {
   runId: number;
@@ -109,7 +110,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       const stageMs = { read: mergeStarted - readStarted, merge: Date.now() - mergeStarted };
       const counts: OutcomeCounts = { read, ...merged };
       assertCountsAddUp(counts);
-      await request.unit.beforeCommit?.(session);
+      await request.unit.beforeCommit?.(unitCommit(session));
       const errorsByCode = await finishSourceFile(session, sourceFileId, {
         sha256: opened.sha256(),
         encoding: rows.encoding,

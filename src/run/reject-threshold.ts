@@ -1,8 +1,10 @@
 import { storeStagedRejections } from '../load/merge-staged.ts';
+import { rejectionsByCode } from '../warehouse/rejections-repository.ts';
+import { holdBackSourceFile } from '../warehouse/source-files-repository.ts';
+import { countInvalidStagedRows } from '../warehouse/staging-repository.ts';
 import type { UnitSession } from '../warehouse/unit-session.ts';
 import type { UnitRequest, UnitResult } from './load-unit.ts';
 import { emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
-import { rejectionsByCode } from './source-file-ledger.ts';
 
 /** When a file has too many bad rows to be trusted, none of its rows are applied (the runner's policy). */
 export interface Thresholds {
@@ -41,11 +43,7 @@ export async function checkThreshold(
   read: number,
 ): Promise<ThresholdDecision | undefined> {
   if (!thresholds) return undefined;
-  // Rows that failed validation; repeats of a key inside the file are found only by the merge.
-  const [row] = await session.query<{ count: number }>(
-    'SELECT count(*)::int AS count FROM stage WHERE errors IS NOT NULL',
-  );
-  return decideThreshold(thresholds, read, row?.count ?? 0);
+  return decideThreshold(thresholds, read, await countInvalidStagedRows(session));
 }
 
 /**
@@ -73,20 +71,14 @@ export async function holdBackUnit(
   const limits = [`最大拒绝率 ${percent(decision.maxRejectRate)}`];
   if (decision.maxRejected !== null) limits.push(`最大拒绝行数 ${decision.maxRejected}`);
   const message = `${decision.read} 行中 ${decision.rejected} 行未通过校验（${percent(decision.rejectRate)}），超过阈值（${limits.join('，')}）：整个文件未入库，请按拒绝报告改正后重新报送`;
-  await session.query(
-    `UPDATE source_files SET status = 'failed-threshold', sha256 = $2, encoding = $3, counts = $4,
-       blank_lines = $5, threshold = $6, error_code = 'reject-threshold-exceeded', error = $7, finished_at = clock_timestamp()
-     WHERE id = $1`,
-    [
-      sourceFileId,
-      sha256,
-      stats.encoding,
-      JSON.stringify(counts),
-      stats.blankLines,
-      JSON.stringify(decision),
-      message,
-    ],
-  );
+  await holdBackSourceFile(session, sourceFileId, {
+    sha256,
+    encoding: stats.encoding,
+    counts,
+    blankLines: stats.blankLines,
+    decision,
+    message,
+  });
   return {
     sourceFileId,
     name: request.unit.name,

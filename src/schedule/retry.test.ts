@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import {
+  InfrastructureFault,
+  infrastructureFault,
+  isInfrastructureFault,
+} from '../../connectors/infrastructure-fault.ts';
 import { RetryableError } from '../../connectors/transports/retry-with-backoff.ts';
-import { InfrastructureFault, infrastructureFault, isInfrastructureFault } from './infrastructure-fault.ts';
 import { withRetry } from './retry.ts';
 
 const networkError = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });

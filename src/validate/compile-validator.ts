@@ -1,4 +1,5 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { RowError } from '../../connectors/row-error.ts';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { type IdentifierKind, type IdentifierProblem, identifierProblem } from '../identifiers/index.ts';
 import type { CellValue } from '../normalize/normalize-value.ts';
@@ -6,7 +7,6 @@ import { isRealIsoDate, todayInShanghai } from '../normalize/parse-date.ts';
 import { compileCrossFieldRules } from './cross-field-rules.ts';
 import { addCatalogKeywords } from './custom-keywords.ts';
 import { describeAjvError } from './describe-ajv-error.ts';
-import type { RowError } from './row-error.ts';
 
 export type NormalizedRow = Record<string, CellValue>;
 /**

@@ -1,3 +1,4 @@
+import type { RowError } from '../../connectors/row-error.ts';
 import type { CatalogEntry, CrossFieldRule } from '../catalog/catalog-entry.ts';
 import {
   type IdentifierKind,
@@ -8,7 +9,6 @@ import {
 } from '../identifiers/index.ts';
 import { isRealIsoDate } from '../normalize/parse-date.ts';
 import type { NormalizedRow, ValidatorOptions } from './compile-validator.ts';
-import type { RowError } from './row-error.ts';
 
 /** A compiled cross-field rule: appends its errors, if any. */
 export type CompiledRule = (row: NormalizedRow, errors: RowError[]) => void;

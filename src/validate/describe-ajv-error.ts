@@ -1,8 +1,8 @@
 import type { ErrorObject } from 'ajv';
+import type { RowError } from '../../connectors/row-error.ts';
 import type { CatalogEntry, FieldSchema } from '../catalog/catalog-entry.ts';
 import { checkIdentifier, type IdentifierKind, maskResidentId } from '../identifiers/index.ts';
 import type { NormalizedRow, ValidatorOptions } from './compile-validator.ts';
-import type { RowError } from './row-error.ts';
 
 /** Turns one ajv error into a RowError with our own code and a Chinese message; `undefined` for noise. */
 export function describeAjvError(

@@ -1,7 +1,7 @@
 import type { SourceRow } from '../../connectors/contracts.ts';
+import type { RowError } from '../../connectors/row-error.ts';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { IDENTIFIER_FORMATS } from './compile-validator.ts';
-import type { RowError } from './row-error.ts';
 
 /** Excel keeps 15 significant digits: a longer code stored as a number has lost its tail for good. */
 const EXCEL_DIGITS = 15;

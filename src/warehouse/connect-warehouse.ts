@@ -59,3 +59,12 @@ export async function migrateWarehouse(warehouse: Warehouse): Promise<string[]> 
   const [, applied] = (await warehouse.migrate.latest({ migrationSource })) as [number, string[]];
   return applied;
 }
+
+/** The migrations applied so far, oldest first. */
+export async function appliedMigrations(
+  warehouse: Warehouse,
+): Promise<{ name: string; migration_time: Date }[]> {
+  return warehouse('knex_migrations')
+    .orderBy('id')
+    .select<{ name: string; migration_time: Date }[]>('name', 'migration_time');
+}

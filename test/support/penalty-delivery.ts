@@ -5,8 +5,8 @@ import { generatePenalties, PENALTY_HEADER } from '../../fixtures/generate/penal
 import { PROJECT_ROOT } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { ingestUnits, type RunSummary } from '../../src/run/ingest-files.ts';
-import { isAlreadyLoaded } from '../../src/run/source-file-ledger.ts';
-import { readWatermark } from '../../src/run/watermark-ledger.ts';
+import { watermarkStore } from '../../src/run/watermark-ledger.ts';
+import { isAlreadyLoaded } from '../../src/warehouse/source-files-repository.ts';
 import { PROVINCE_XZCF, type WarehouseFixture } from './warehouse-fixture.ts';
 
 export { PENALTY_HEADER };
@@ -37,7 +37,7 @@ export function transportContext(fx: WarehouseFixture, env: NodeJS.ProcessEnv = 
   return {
     stagingDir: path.join(fx.scratch, 'staging'),
     env,
-    readWatermark: (source) => readWatermark(fx.warehouse, source),
+    watermarks: watermarkStore(fx.warehouse),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { appliedMigrations } from '../../warehouse/connect-warehouse.ts';
 import { commandContext } from '../command-context.ts';
 import { withWarehouse } from '../with-warehouse.ts';
 
@@ -11,7 +12,7 @@ export function registerDbCommand(program: Command): void {
     .action(async () => {
       const { config, logger } = commandContext();
       await withWarehouse(config, logger, async (warehouse) => {
-        const applied = await warehouse('knex_migrations').orderBy('id').select('name', 'migration_time');
+        const applied = await appliedMigrations(warehouse);
         const where = config.databaseUrl
           ? 'DATABASE_URL'
           : `embedded PostgreSQL in ${config.embeddedDataDir}`;

@@ -1,5 +1,7 @@
 import { dateRangeProblem, type ReportScope } from '../../report/report-scope.ts';
 import type { Warehouse } from '../../warehouse/connect-warehouse.ts';
+import { findRun } from '../../warehouse/runs-repository.ts';
+import { findSourceFile } from '../../warehouse/source-files-repository.ts';
 import { UsageError } from '../exit-codes.ts';
 
 export interface ScopeOptions {
@@ -30,9 +32,9 @@ export function idOption(name: string, value: string): number {
 
 /** A message naming the fix when the scope's run or file does not exist. */
 export async function missingScope(warehouse: Warehouse, scope: ReportScope): Promise<string | undefined> {
-  if (scope.kind === 'run' && !(await warehouse('runs').where({ id: scope.runId }).first()))
+  if (scope.kind === 'run' && !(await findRun(warehouse, scope.runId)))
     return `run ${scope.runId} not found: see \`credit-etl runs list\``;
-  if (scope.kind === 'file' && !(await warehouse('source_files').where({ id: scope.sourceFileId }).first()))
+  if (scope.kind === 'file' && !(await findSourceFile(warehouse, scope.sourceFileId)))
     return `source file ${scope.sourceFileId} not found: see \`credit-etl runs show <run id>\``;
   return undefined;
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { COUNT_COLUMNS, type OutcomeCounts } from '../../run/outcome-counts.ts';
-import type { ThresholdDecision } from '../../run/reject-threshold.ts';
+import { findRun, listRuns } from '../../warehouse/runs-repository.ts';
+import { sourceFilesOfRun } from '../../warehouse/source-files-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
@@ -9,6 +10,8 @@ import { withWarehouse } from '../with-warehouse.ts';
 import { instantOption } from './date-options.ts';
 
 const countCells = (counts: Partial<OutcomeCounts>) => COUNT_COLUMNS.map((column) => counts[column] ?? 0);
+const secondsBetween = (started: Date, finished: Date) =>
+  ((finished.getTime() - started.getTime()) / 1000).toFixed(1);
 
 export function registerRunsCommand(program: Command): void {
   const runs = program.command('runs').description('run history');
@@ -27,20 +30,12 @@ export function registerRunsCommand(program: Command): void {
       const since = options.since === undefined ? undefined : instantOption('--since', options.since);
       const { config, logger } = commandContext();
       await withWarehouse(config, logger, async (warehouse) => {
-        const query = warehouse('runs').orderBy('id', 'desc').limit(limit);
-        if (options.status) query.where({ status: options.status });
-        if (options.pipeline) query.where({ pipeline: options.pipeline });
-        if (since) query.where('started_at', '>=', since);
-        const rows = await query.select(
-          'id',
-          'kind',
-          'pipeline',
-          'status',
-          'started_at',
-          'finished_at',
-          'counts',
-          'partition_date',
-        );
+        const rows = await listRuns(warehouse, {
+          limit,
+          status: options.status,
+          pipeline: options.pipeline,
+          since,
+        });
         if (options.json) {
           console.log(JSON.stringify(rows));
           return;
@@ -54,7 +49,7 @@ export function registerRunsCommand(program: Command): void {
               run.partition_date ?? '',
               run.status,
               shanghaiTime(run.started_at),
-              run.finished_at ? ((run.finished_at - run.started_at) / 1000).toFixed(1) : '',
+              run.finished_at ? secondsBetween(run.started_at, run.finished_at) : '',
               ...countCells(run.counts),
             ]),
           ),
@@ -72,43 +67,20 @@ export function registerRunsCommand(program: Command): void {
         throw new UsageError(`run id ${id} is not a number: see \`credit-etl runs list\``);
       const { config, logger } = commandContext();
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
-        const run = await warehouse('runs').where({ id: runId }).first();
+        const run = await findRun(warehouse, runId);
         if (!run) {
           console.error(`run ${runId} not found: see \`credit-etl runs list\``);
           return EXIT.usage;
         }
-        const files = await warehouse('source_files')
-          .where({ run_id: runId })
-          .orderBy('id')
-          .select(
-            'id',
-            'name',
-            'status',
-            'encoding',
-            'sha256',
-            'catalog_code',
-            'catalog_version',
-            'provider_code',
-            'level',
-            'received_at',
-            'counts',
-            'blank_lines',
-            'error_code',
-            'error',
-            'started_at',
-            'finished_at',
-            'threshold',
-          );
+        const files = await sourceFilesOfRun(warehouse, runId);
         // File names and stored errors may quote a row (a headerless file's first line): IDs in them are masked.
         const print = (line: string) => console.log(maskPersonalText(line));
         if (options.json) {
-          print(maskPersonalText(JSON.stringify({ ...run, files })));
+          print(JSON.stringify({ ...run, files }));
           return EXIT.ok;
         }
         print(`run ${run.id} (${run.pipeline ?? run.kind}) ${run.status}`);
-        const seconds = run.finished_at
-          ? `, ${((run.finished_at - run.started_at) / 1000).toFixed(1)} s`
-          : '';
+        const seconds = run.finished_at ? `, ${secondsBetween(run.started_at, run.finished_at)} s` : '';
         print(
           `started ${shanghaiTime(run.started_at)}, finished ${run.finished_at ? shanghaiTime(run.finished_at) : '-'}${seconds}`,
         );
@@ -130,13 +102,13 @@ export function registerRunsCommand(program: Command): void {
               file.provider_code,
               file.level,
               file.status,
-              ((file.finished_at - file.started_at) / 1000).toFixed(1),
+              secondsBetween(file.started_at, file.finished_at),
               ...countCells(file.counts),
             ]),
           ),
         );
         for (const file of files.filter((candidate) => candidate.threshold)) {
-          const t = file.threshold as ThresholdDecision;
+          const t = file.threshold!;
           print(
             `threshold ${file.name}: ${t.rejected}/${t.read} rejected (${(t.rejectRate * 100).toFixed(1)}%) ` +
               `vs max ${(t.maxRejectRate * 100).toFixed(1)}%${t.maxRejected === null ? '' : ` / ${t.maxRejected} rows`}` +
@@ -146,7 +118,7 @@ export function registerRunsCommand(program: Command): void {
         for (const file of files.filter((candidate) => candidate.error)) {
           print(`✗ ${file.name} [${file.error_code}]: ${file.error}`);
         }
-        const codes = Object.entries(run.errors_by_code as Record<string, number>);
+        const codes = Object.entries(run.errors_by_code);
         if (codes.length > 0)
           print(`rejections by error code: ${codes.map(([c, n]) => `${c} ${n}`).join(', ')}`);
         return EXIT.ok;

@@ -1,11 +1,17 @@
 import type { SourceUnit } from '../../connectors/contracts.ts';
 import type { ChannelLevel } from '../catalog/catalog-entry.ts';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
-import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session.ts';
-import type { OutcomeCounts } from './outcome-counts.ts';
-import type { ThresholdDecision } from './reject-threshold.ts';
-import type { UnitFailure } from './unit-failure.ts';
+import type { OutcomeCounts } from '../run/outcome-counts.ts';
+import type { ThresholdDecision } from '../run/reject-threshold.ts';
+import type { Warehouse } from './connect-warehouse.ts';
+import { rejectionsByCode } from './rejections-repository.ts';
+import { type UnitSession, withUnitTransaction } from './unit-session.ts';
+
+/** Why a unit failed, as the ledger stores it (src/run/unit-failure.ts). */
+interface FailureText {
+  code: string;
+  message: string;
+}
 
 /** What the ledger knows about a unit before reading it. */
 export interface SourceFileRow {
@@ -23,7 +29,7 @@ const INSERT = `INSERT INTO source_files (run_id, name, path, size_bytes, format
   provider_code, level, received_at, status, started_at, error_code, error)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`;
 
-function insertValues(file: SourceFileRow, status: string, failure?: UnitFailure): unknown[] {
+function insertValues(file: SourceFileRow, status: string, failure?: FailureText): unknown[] {
   const { unit } = file;
   return [
     file.runId,
@@ -83,24 +89,11 @@ export async function finishSourceFile(
   return rejectionsByCode(session, sourceFileId);
 }
 
-/** A file's rejections counted by error code, most frequent first. */
-export async function rejectionsByCode(
-  session: UnitSession,
-  sourceFileId: number,
-): Promise<Record<string, number>> {
-  const rows = await session.query<{ code: string; count: number }>(
-    `SELECT error ->> 'code' AS code, count(*)::int AS count
-     FROM rejections, jsonb_array_elements(errors) AS error WHERE source_file_id = $1 GROUP BY 1 ORDER BY 2 DESC`,
-    [sourceFileId],
-  );
-  return Object.fromEntries(rows.map((row) => [row.code, row.count]));
-}
-
 /** After a rollback: a record that the unit was tried and why it failed, in its own transaction. */
 export async function recordFailedUnit(
   warehouse: Warehouse,
   file: SourceFileRow,
-  failure: UnitFailure,
+  failure: FailureText,
 ): Promise<number> {
   const [row] = await withUnitTransaction(warehouse, (session) =>
     session.query<{ id: number }>(INSERT, insertValues(file, 'failed', failure)),
@@ -200,4 +193,96 @@ export async function isAlreadyLoaded(
     })
     .first('id');
   return row !== undefined;
+}
+
+/** A file over its reject threshold: marked `failed-threshold` with the decision, in the unit's transaction. */
+export async function holdBackSourceFile(
+  session: UnitSession,
+  sourceFileId: number,
+  held: {
+    sha256: string | undefined;
+    encoding: string;
+    counts: OutcomeCounts;
+    blankLines: number;
+    decision: ThresholdDecision;
+    message: string;
+  },
+): Promise<void> {
+  await session.query(
+    `UPDATE source_files SET status = 'failed-threshold', sha256 = $2, encoding = $3, counts = $4,
+       blank_lines = $5, threshold = $6, error_code = 'reject-threshold-exceeded', error = $7, finished_at = clock_timestamp()
+     WHERE id = $1`,
+    [
+      sourceFileId,
+      held.sha256,
+      held.encoding,
+      JSON.stringify(held.counts),
+      held.blankLines,
+      JSON.stringify(held.decision),
+      held.message,
+    ],
+  );
+}
+
+/** One source file as stored (the columns `runs show` prints). */
+export interface SourceFileListRow {
+  id: number;
+  name: string;
+  status: 'loaded' | 'failed' | 'failed-threshold' | 'skipped';
+  encoding: string | null;
+  sha256: string | null;
+  catalog_code: string;
+  catalog_version: number | null;
+  provider_code: string;
+  level: ChannelLevel;
+  received_at: Date;
+  counts: Partial<OutcomeCounts>;
+  blank_lines: number;
+  error_code: string | null;
+  error: string | null;
+  started_at: Date;
+  finished_at: Date;
+  threshold: ThresholdDecision | null;
+}
+
+/** A run's files in the order they were recorded. */
+export async function sourceFilesOfRun(warehouse: Warehouse, runId: number): Promise<SourceFileListRow[]> {
+  return warehouse('source_files')
+    .where({ run_id: runId })
+    .orderBy('id')
+    .select<SourceFileListRow[]>(
+      'id',
+      'name',
+      'status',
+      'encoding',
+      'sha256',
+      'catalog_code',
+      'catalog_version',
+      'provider_code',
+      'level',
+      'received_at',
+      'counts',
+      'blank_lines',
+      'error_code',
+      'error',
+      'started_at',
+      'finished_at',
+      'threshold',
+    );
+}
+
+/** The outcome counts of each file a run recorded. */
+export async function sourceFileCountsOfRun(warehouse: Warehouse, runId: number): Promise<OutcomeCounts[]> {
+  const files = await warehouse('source_files')
+    .where({ run_id: runId })
+    .select<{ counts: OutcomeCounts }[]>('counts');
+  return files.map((file) => file.counts);
+}
+
+/** A source file's id, or undefined when there is no such file. */
+export async function findSourceFile(
+  warehouse: Warehouse,
+  sourceFileId: number,
+): Promise<{ id: number } | undefined> {
+  return warehouse('source_files').where({ id: sourceFileId }).first<{ id: number } | undefined>('id');
 }

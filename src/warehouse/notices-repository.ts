@@ -1,0 +1,233 @@
+import type { RowError } from '../../connectors/row-error.ts';
+import type { Warehouse } from './connect-warehouse.ts';
+import { keysetPages } from './keyset-pages.ts';
+import { type RejectionRow, rejectionsIn } from './rejections-repository.ts';
+import { type ReportScope, whereInScope } from './scope-filter.ts';
+
+/** A row of `notices` as stored. */
+export interface NoticeRecord {
+  id: number;
+  provider_code: string;
+  scope: ReportScope;
+  created_at: Date;
+  issued_on: string;
+  working_days: number;
+  deadline: string;
+  provisional: boolean;
+}
+
+/** What a new notice records; its rows come from the scope's rejections and conflicts. */
+export type NewNotice = Omit<NoticeRecord, 'id' | 'created_at'>;
+
+/** The key a notice row's correction will carry: the full business key, or the usable key parts. */
+export interface NoticeRowKey {
+  businessKey: string | null;
+  keyParts: Record<string, string> | null;
+}
+
+const BATCH = 1000;
+
+/**
+ * Records a notice in one transaction: the provider's rejected rows in the scope (each with the key `keyOf`
+ * derives) and its conflicting rows. Returns the notice id and how many rows it covers.
+ */
+export async function recordNotice(
+  warehouse: Warehouse,
+  notice: NewNotice,
+  keyOf: (rejection: RejectionRow) => NoticeRowKey,
+): Promise<{ id: number; rows: number }> {
+  return warehouse.transaction(async (trx) => {
+    const [inserted] = await trx('notices')
+      .insert({ ...notice, scope: JSON.stringify(notice.scope) })
+      .returning<{ id: number }[]>('id');
+    const noticeId = Number(inserted!.id);
+    let batch: Record<string, unknown>[] = [];
+    let rows = 0;
+    for await (const rejection of rejectionsIn(trx, notice.scope)) {
+      if (rejection.providerCode !== notice.provider_code) continue;
+      const key = keyOf(rejection);
+      batch.push({
+        notice_id: noticeId,
+        kind: 'rejected',
+        catalog_code: rejection.catalogCode,
+        source_file_id: rejection.sourceFileId,
+        row_number: rejection.rowNumber,
+        rejection_id: rejection.id,
+        business_key: key.businessKey,
+        key_parts: key.keyParts ? JSON.stringify(key.keyParts) : null,
+      });
+      if (batch.length >= BATCH) {
+        rows += batch.length;
+        await trx('notice_rows').insert(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await trx('notice_rows').insert(batch);
+    rows += batch.length;
+    const conflicts = whereInScope(
+      trx('record_sources as s')
+        .join('source_files as f', 'f.id', 's.source_file_id')
+        .join('records as r', 'r.id', 's.record_id')
+        .where('s.outcome', 'conflict')
+        .where('s.provider_code', notice.provider_code)
+        .select(
+          trx.raw('? AS notice_id', [noticeId]),
+          trx.raw(`'conflict' AS kind`),
+          'r.catalog_code',
+          's.source_file_id',
+          's.row_number',
+          's.id AS record_source_id',
+          'r.business_key',
+        ),
+      notice.scope,
+    );
+    const insertedConflicts = await trx.raw(
+      `INSERT INTO notice_rows (notice_id, kind, catalog_code, source_file_id, row_number, record_source_id,
+         business_key) ${conflicts.toQuery()}`,
+    );
+    rows += insertedConflicts.rowCount ?? 0;
+    return { id: noticeId, rows };
+  });
+}
+
+/** One notice as stored, or undefined when there is no such notice. */
+export async function findNotice(warehouse: Warehouse, noticeId: number): Promise<NoticeRecord | undefined> {
+  return warehouse('notices').where({ id: noticeId }).first<NoticeRecord | undefined>();
+}
+
+/**
+ * A notice row is corrected when a later accepted delivery (any outcome but `conflict`, in a source file
+ * loaded after the row's own) from the notice's provider carries the row's business key in the same catalog
+ * entry; a row without a full key matches on its usable key fields (src/report/notice-key.ts).
+ */
+const CORRECTED = `EXISTS (
+  SELECT 1 FROM record_sources s JOIN records r ON r.id = s.record_id
+  WHERE s.provider_code = n.provider_code AND s.outcome <> 'conflict' AND s.source_file_id > nr.source_file_id
+    AND r.catalog_code = nr.catalog_code
+    AND CASE
+      WHEN nr.business_key IS NOT NULL THEN r.business_key = nr.business_key
+      WHEN nr.key_parts IS NOT NULL THEN NOT EXISTS (
+        SELECT 1 FROM jsonb_each_text(nr.key_parts) AS part
+        WHERE split_part(r.business_key, chr(31), part.key::int) <> part.value)
+      ELSE false
+    END)`;
+
+/** Every notice row with whether it has been corrected, in row order. */
+export async function noticeRowStates(warehouse: Warehouse, noticeId: number): Promise<Map<number, boolean>> {
+  const { rows } = await warehouse.raw<{ rows: { id: number; corrected: boolean }[] }>(
+    `SELECT nr.id, ${CORRECTED} AS corrected
+     FROM notice_rows nr JOIN notices n ON n.id = nr.notice_id WHERE nr.notice_id = ? ORDER BY nr.id`,
+    [noticeId],
+  );
+  return new Map(rows.map((row) => [row.id, row.corrected]));
+}
+
+/** A notice with how many rows it covers and how many of them were corrected. */
+export interface NoticeTally {
+  id: number;
+  provider_code: string;
+  issued_on: string;
+  deadline: string;
+  provisional: boolean;
+  rows: number;
+  corrected: number;
+}
+
+/** Notices with their rows counted, newest first; optionally one provider's or one notice. */
+export async function noticeTallies(
+  warehouse: Warehouse,
+  filter: { providerCode?: string; noticeId?: number } = {},
+): Promise<NoticeTally[]> {
+  const { rows } = await warehouse.raw<{ rows: NoticeTally[] }>(
+    `SELECT n.id, n.provider_code, n.issued_on, n.deadline, n.provisional,
+       count(nr.id)::int AS rows, count(nr.id) FILTER (WHERE ${CORRECTED})::int AS corrected
+     FROM notices n LEFT JOIN notice_rows nr ON nr.notice_id = n.id
+     WHERE (?::text IS NULL OR n.provider_code = ?) AND (?::bigint IS NULL OR n.id = ?)
+     GROUP BY n.id ORDER BY n.id DESC`,
+    [
+      filter.providerCode ?? null,
+      filter.providerCode ?? null,
+      filter.noticeId ?? null,
+      filter.noticeId ?? null,
+    ],
+  );
+  return rows;
+}
+
+/** How many of a notice's rows are of each kind. */
+export async function noticeRowKinds(
+  warehouse: Warehouse,
+  noticeId: number,
+): Promise<{ kind: string; count: number }[]> {
+  return warehouse('notice_rows')
+    .where({ notice_id: noticeId })
+    .groupBy('kind')
+    .select<{ kind: string; count: number }[]>('kind', warehouse.raw('count(*)::int AS count'));
+}
+
+/** The catalog entries a notice's rows belong to, in code order. */
+export async function noticeCatalogCodes(warehouse: Warehouse, noticeId: number): Promise<string[]> {
+  const rows = await warehouse('notice_rows')
+    .where({ notice_id: noticeId })
+    .distinct<{ catalog_code: string }[]>('catalog_code')
+    .orderBy('catalog_code');
+  return rows.map((row) => row.catalog_code);
+}
+
+/** A notice row joined to its file and to its rejection or its conflicting lineage (snake_case columns). */
+export interface NoticeRowRecord {
+  id: number;
+  kind: 'rejected' | 'conflict';
+  catalog_code: string;
+  source_file_id: number;
+  row_number: number;
+  business_key: string | null;
+  key_parts: Record<string, string> | null;
+  file: string;
+  run_id: number;
+  provider_code: string;
+  raw: Record<string, string>;
+  errors: RowError[];
+  conflict_data: Record<string, unknown> | null;
+  current_data: Record<string, unknown> | null;
+}
+
+const PAGE = 2000;
+
+/** The rows of a notice in order (keyset paging), optionally of one catalog entry. */
+export function noticeRowRecords(
+  warehouse: Warehouse,
+  noticeId: number,
+  catalogCode?: string,
+): AsyncGenerator<NoticeRowRecord> {
+  return keysetPages<NoticeRowRecord>(PAGE, (after) => {
+    const query = warehouse('notice_rows as nr')
+      .join('source_files as f', 'f.id', 'nr.source_file_id')
+      .leftJoin('rejections as rj', 'rj.id', 'nr.rejection_id')
+      .leftJoin('record_sources as s', 's.id', 'nr.record_source_id')
+      .leftJoin('records as r', 'r.id', 's.record_id')
+      .leftJoin('record_versions as cv', 'cv.id', 'r.current_version_id')
+      .where('nr.notice_id', noticeId)
+      .andWhere('nr.id', '>', after)
+      .orderBy('nr.id')
+      .limit(PAGE)
+      .select(
+        'nr.id',
+        'nr.kind',
+        'nr.catalog_code',
+        'nr.source_file_id',
+        'nr.row_number',
+        'nr.business_key',
+        'nr.key_parts',
+        'f.name as file',
+        'f.run_id',
+        'f.provider_code',
+        'rj.raw',
+        'rj.errors',
+        's.conflict_data',
+        'cv.data as current_data',
+      );
+    if (catalogCode) query.where('nr.catalog_code', catalogCode);
+    return query;
+  });
+}

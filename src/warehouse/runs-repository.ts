@@ -1,0 +1,174 @@
+import os from 'node:os';
+import { maskPersonalText } from '../log/mask-personal-data.ts';
+import type { OutcomeCounts } from '../run/outcome-counts.ts';
+import type { Thresholds } from '../run/reject-threshold.ts';
+import type { Warehouse } from './connect-warehouse.ts';
+
+export const RUN_KINDS = ['ingest', 'pipeline', 'backfill', 'demo'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+export const RUN_STATUSES = ['running', 'completed', 'failed', 'failed-threshold', 'interrupted'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** A row of `runs` as stored (snake_case columns; `runs show --json` prints it as is). */
+export interface RunRow {
+  id: number;
+  kind: RunKind;
+  pipeline: string | null;
+  status: RunStatus;
+  started_at: Date;
+  finished_at: Date | null;
+  counts: Partial<OutcomeCounts>;
+  errors_by_code: Record<string, number>;
+  error: string | null;
+  options: Record<string, unknown>;
+  host: string | null;
+  pid: number | null;
+  partition_date: string | null;
+  thresholds: Thresholds | null;
+  attempts: number;
+}
+
+/** The columns `runs list` shows, in its JSON's order. */
+export type RunListRow = Pick<
+  RunRow,
+  'id' | 'kind' | 'pipeline' | 'status' | 'started_at' | 'finished_at' | 'counts' | 'partition_date'
+>;
+
+export async function startRun(
+  warehouse: Warehouse,
+  kind: RunKind,
+  options: Record<string, unknown>,
+  pipeline?: string,
+  extra: { partitionDate?: string | undefined; thresholds?: Thresholds | undefined } = {},
+): Promise<number> {
+  const [row] = await warehouse('runs')
+    .insert({
+      kind,
+      pipeline: pipeline ?? null,
+      partition_date: extra.partitionDate ?? null,
+      thresholds: extra.thresholds ? JSON.stringify(extra.thresholds) : null,
+      options: JSON.stringify(options),
+      host: os.hostname(),
+      pid: process.pid,
+    })
+    .returning<{ id: number }[]>('id');
+  return row!.id;
+}
+
+export async function finishRun(
+  warehouse: Warehouse,
+  runId: number,
+  result: { status: RunStatus; counts: OutcomeCounts; errorsByCode: Record<string, number>; error?: string },
+): Promise<void> {
+  await warehouse('runs')
+    .where({ id: runId })
+    .update({
+      status: result.status,
+      counts: JSON.stringify(result.counts),
+      errors_by_code: JSON.stringify(result.errorsByCode),
+      // Errors quote rows and file names; the stored text is what `runs show` and the logs may print.
+      error: result.error === undefined ? null : maskPersonalText(result.error),
+      finished_at: warehouse.fn.now(),
+    });
+}
+
+/** How many attempts of a pipeline the run took (1 unless the runner retried it). */
+export async function setRunAttempts(warehouse: Warehouse, runId: number, attempts: number): Promise<void> {
+  await warehouse('runs').where({ id: runId }).update({ attempts });
+}
+
+/** Runs still `running` on this machine, with the process that started each. */
+export async function runningRunsOnThisHost(
+  warehouse: Warehouse,
+): Promise<{ id: number; pid: number | null }[]> {
+  return warehouse('runs')
+    .where({ status: 'running', host: os.hostname() })
+    .select<{ id: number; pid: number | null }[]>('id', 'pid');
+}
+
+/** Ends these runs as `interrupted`; returns how many were still running. */
+export async function interruptRuns(warehouse: Warehouse, runIds: number[], reason: string): Promise<number> {
+  return warehouse('runs')
+    .whereIn('id', runIds)
+    .update({ status: 'interrupted', finished_at: warehouse.fn.now(), error: maskPersonalText(reason) });
+}
+
+/**
+ * This process's runs still `running` end now with `status` (a hard stop: `interrupted`; a crash: `failed`) and
+ * the reason. Called with a fresh connection: the pool may be busy with the very unit being rolled back.
+ */
+export async function endRunsOfThisProcess(
+  warehouse: Warehouse,
+  status: Extract<RunStatus, 'interrupted' | 'failed'>,
+  reason: string,
+): Promise<number> {
+  return warehouse('runs')
+    .where({ status: 'running', host: os.hostname(), pid: process.pid })
+    .update({ status, finished_at: warehouse.fn.now(), error: maskPersonalText(reason) });
+}
+
+/** The highest run id so far (0 when there is none). */
+export async function lastRunId(warehouse: Warehouse): Promise<number> {
+  const row = await warehouse('runs').max<{ id: number | null }>('id as id').first();
+  return row?.id ?? 0;
+}
+
+/** The newest run of this pipeline started by this process after run `afterRunId`. */
+export async function latestRunOfThisProcess(
+  warehouse: Warehouse,
+  pipeline: string,
+  afterRunId: number,
+): Promise<Pick<RunRow, 'id' | 'status'> | undefined> {
+  return warehouse('runs')
+    .where({ pipeline, host: os.hostname(), pid: process.pid })
+    .where('id', '>', afterRunId)
+    .orderBy('id', 'desc')
+    .first<Pick<RunRow, 'id' | 'status'> | undefined>('id', 'status');
+}
+
+/** One run as stored, or undefined when there is no such run. */
+export async function findRun(warehouse: Warehouse, runId: number): Promise<RunRow | undefined> {
+  return warehouse('runs').where({ id: runId }).first<RunRow | undefined>();
+}
+
+/** Recent runs, newest first, optionally of one status or pipeline or since an instant. */
+export async function listRuns(
+  warehouse: Warehouse,
+  filter: {
+    limit: number;
+    status?: string | undefined;
+    pipeline?: string | undefined;
+    since?: Date | undefined;
+  },
+): Promise<RunListRow[]> {
+  const query = warehouse('runs').orderBy('id', 'desc').limit(filter.limit);
+  if (filter.status) query.where({ status: filter.status });
+  if (filter.pipeline) query.where({ pipeline: filter.pipeline });
+  if (filter.since) query.where('started_at', '>=', filter.since);
+  return query.select<RunListRow[]>(
+    'id',
+    'kind',
+    'pipeline',
+    'status',
+    'started_at',
+    'finished_at',
+    'counts',
+    'partition_date',
+  );
+}
+
+/** Per partition day in [first, last]: the pipeline's latest run that is no longer running. */
+export async function latestRunsByPartition(
+  warehouse: Warehouse,
+  pipeline: string,
+  first: string,
+  last: string,
+): Promise<{ id: number; partition_date: string; status: RunStatus }[]> {
+  return warehouse('runs')
+    .distinctOn('partition_date')
+    .where({ pipeline })
+    .whereBetween('partition_date', [first, last])
+    .whereNot({ status: 'running' })
+    .orderBy([{ column: 'partition_date' }, { column: 'id', order: 'desc' }])
+    .select<{ id: number; partition_date: string; status: RunStatus }[]>('id', 'partition_date', 'status');
+}
