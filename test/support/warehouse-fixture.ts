@@ -33,8 +33,8 @@ export interface WarehouseFixture {
 
 export async function openWarehouseFixture(label: string): Promise<WarehouseFixture> {
   const database = await createTestDatabase(label);
+  await migrateWarehouse(database.url);
   const warehouse = connectWarehouse(database.url);
-  await migrateWarehouse(warehouse);
   const catalog = await loadCatalog(path.join(PROJECT_ROOT, 'catalog'));
   const scratch = mkdtempSync(path.join(os.tmpdir(), `credit-etl-${label}-`));
   const logger = createLogger({ logFile: path.join(scratch, 'test.log'), console: false });
