@@ -109,6 +109,12 @@ export async function up(knex: Knex): Promise<void> {
     `ALTER DEFAULT PRIVILEGES IN SCHEMA ${schema} GRANT USAGE ON SEQUENCES TO ${loader}, ${procedure}`,
   );
 
+  // A new function is executable by PUBLIC unless revoked: a procedure function (012) must be executable by
+  // the officer it is granted to, never by the loader. Functions this user or the procedure role create from
+  // here on start closed.
+  await knex.raw('ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC');
+  await knex.raw(`ALTER DEFAULT PRIVILEGES FOR ROLE ${procedure} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC`);
+
   for (const table of LOADER_INSERTS) await grantTo(knex, 'INSERT', table, loader);
   for (const [table, columns] of Object.entries(LOADER_UPDATES)) {
     await grantTo(knex, `UPDATE (${columns.join(', ')})`, table, loader);
@@ -255,6 +261,8 @@ export async function down(knex: Knex): Promise<void> {
   // The roles stay: they are the server's, and other databases on it may use them. Their grants here go.
   const schema = await currentSchema(knex);
   const roles = ALL_ROLES.join(', ');
+  await knex.raw('ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO PUBLIC');
+  await knex.raw(`ALTER DEFAULT PRIVILEGES FOR ROLE ${procedure} GRANT EXECUTE ON FUNCTIONS TO PUBLIC`);
   await knex.raw(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${schema} REVOKE ALL ON TABLES FROM ${roles}`);
   await knex.raw(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${schema} REVOKE ALL ON SEQUENCES FROM ${roles}`);
   await knex.raw(`REVOKE ALL ON ALL TABLES IN SCHEMA ${schema} FROM ${roles}`);
