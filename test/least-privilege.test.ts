@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createNotice } from '../src/report/notices.ts';
 import { connectWarehouse, type Warehouse } from '../src/warehouse/connect-warehouse.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
@@ -309,6 +309,13 @@ describe('a LOGIN user per duty (README: database roles)', () => {
       await expect(warehouse.raw('SELECT 1')).rejects.toThrow(
         `the warehouse user "${user}" may not act as credit_etl_loader: as the warehouse owner, run GRANT credit_etl_loader TO "${user}";`,
       );
+      // The refused connection is closed, not left open in the pool's hands.
+      await vi.waitFor(async () => {
+        const [sessions] = (
+          await fx.owner.raw('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = ?', [user])
+        ).rows;
+        expect(sessions).toEqual({ n: 0 });
+      });
     } finally {
       await warehouse.destroy();
     }

@@ -43,7 +43,14 @@ type AfterCreateDone = (error: Error | null, connection: pg.Client) => void;
 function takeRole(connection: pg.Client, role: WarehouseRole, done: AfterCreateDone): void {
   connection.query(`SET ROLE ${role}`).then(
     () => done(null, connection),
-    (error: unknown) => done(roleRefused(error, role, connection.user ?? 'the warehouse user'), connection),
+    (error: unknown) => {
+      // The pool never destroys a connection whose afterCreate failed: closed here, or it stays open.
+      const refused = roleRefused(error, role, connection.user ?? 'the warehouse user');
+      connection.end().then(
+        () => done(refused, connection),
+        () => done(refused, connection),
+      );
+    },
   );
 }
 
