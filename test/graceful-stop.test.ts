@@ -53,8 +53,9 @@ describe('SIGTERM while a pipeline is loading a file', () => {
     });
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     const copying = async () =>
+      // As the owner: the engine's role may not read another session's query.
       (
-        await fx.warehouse.raw(
+        await fx.owner.raw(
           `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY stage%'`,
         )
       ).rows.length > 0;

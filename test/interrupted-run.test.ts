@@ -41,8 +41,9 @@ describe('a run killed with SIGKILL in the middle of a file', () => {
     const exited = new Promise((resolve) => child.on('exit', resolve));
     // Wait until the file's rows are streaming into staging, then kill the process outright.
     const copying = async () =>
+      // As the owner: the engine's role may not read another session's query.
       (
-        await fx.warehouse.raw(
+        await fx.owner.raw(
           `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY stage%'`,
         )
       ).rows.length > 0;

@@ -45,8 +45,9 @@ describe('a pipeline run that is stopped or cannot settle', { timeout: 240_000 }
 
   async function untilCopying(running: RunningCli): Promise<void> {
     const copying = async () =>
+      // As the owner: the engine's role may not read another session's query.
       (
-        await fx.warehouse.raw(
+        await fx.owner.raw(
           `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY stage%'`,
         )
       ).rows.length > 0;

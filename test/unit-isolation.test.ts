@@ -85,14 +85,15 @@ describe('a file unit that would take the process down fails alone', () => {
   /** Sessions of unit workers still open on the server. */
   const unitSessions = async () =>
     (
-      await fx.warehouse.raw(
+      await fx.owner.raw(
         `SELECT application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'credit-etl unit %'`,
       )
     ).rows;
 
   /** Holds every other writer of `records` off (a hung unit), until the returned release is called. */
   const holdRecords = async () => {
-    const lock = await fx.warehouse.transaction();
+    // As the owner: the engine's role may append and update, never take a table's exclusive lock.
+    const lock = await fx.owner.transaction();
     await lock.raw('LOCK TABLE records IN ACCESS EXCLUSIVE MODE');
     return () => lock.rollback();
   };
