@@ -23,6 +23,8 @@ export function summaryJson(summary: RunSummary, reportPath?: string): object {
       ...(file.sameContentAs
         ? { sameContentAs: { ...file.sameContentAs, name: maskPersonalText(file.sameContentAs.name) } }
         : {}),
+      // What the file added, as the warehouse fixed it: kept elsewhere, it anchors a later `verify`.
+      ...(file.digest ? { digest: file.digest } : {}),
     })),
     ...(reportPath ? { rejectionReport: reportPath } : {}),
     ...(summary.counts.pending > 0

@@ -1,10 +1,11 @@
 import os from 'node:os';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
+import type { IntegrityCounts } from '../verify/integrity-finding.ts';
 import type { OutcomeCounts } from '../run/outcome-counts.ts';
 import type { Thresholds } from '../run/reject-threshold.ts';
 import type { Warehouse } from './connect-warehouse.ts';
 
-export const RUN_KINDS = ['ingest', 'pipeline', 'backfill', 'demo'] as const;
+export const RUN_KINDS = ['ingest', 'pipeline', 'backfill', 'demo', 'verify'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 export const RUN_STATUSES = ['running', 'completed', 'failed', 'failed-threshold', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -58,7 +59,13 @@ export async function startRun(
 export async function finishRun(
   warehouse: Warehouse,
   runId: number,
-  result: { status: RunStatus; counts: OutcomeCounts; errorsByCode: Record<string, number>; error?: string },
+  result: {
+    status: RunStatus;
+    /** A load's outcomes, or what a verify run checked and found. */
+    counts: OutcomeCounts | IntegrityCounts;
+    errorsByCode: Record<string, number>;
+    error?: string;
+  },
 ): Promise<void> {
   await warehouse('runs')
     .where({ id: runId })
