@@ -139,6 +139,7 @@ async function attemptRun(
         providerCode: pipeline.provider,
         level: pipeline.level,
         encoding: pipeline.encoding,
+        formatOptions: readOptions(pipeline),
         kind: options.kind ?? 'pipeline',
         validatorOptions: { allowPilotCodes: pipeline.allowPilotCodes },
         thresholds: options.thresholds ?? pipeline.thresholds,
@@ -164,6 +165,15 @@ async function attemptRun(
   } finally {
     await transport.close();
   }
+}
+
+/** The pipeline's `delimiter`, `sheet` and `headerRow`, for the format of each unit (its encoding goes apart). */
+function readOptions({ delimiter, sheet, headerRow }: PipelineDefinition): IngestRequest['formatOptions'] {
+  return {
+    ...(delimiter === undefined ? {} : { delimiter }),
+    ...(sheet === undefined ? {} : { sheet }),
+    ...(headerRow === undefined ? {} : { headerRow }),
+  };
 }
 
 /** The poll again from its first result: the rest is pulled only as the run asks for it. */
