@@ -1,6 +1,6 @@
 import type { CodeList, FieldSchema } from '../catalog/catalog-entry.ts';
-import { normalizeDocumentNumber } from '../dedupe/business-key.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
+import { normalizeDocumentNumber } from './document-number.ts';
 import { toIsoDate } from './parse-date.ts';
 
 /** A normalized cell: text, a number, or absent (empty cells are absent, so `required` catches them). */
