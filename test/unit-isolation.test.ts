@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceUnit } from '../connectors/contracts.ts';
+import { InfrastructureFault } from '../connectors/infrastructure-fault.ts';
 import { DEFAULT_LIMITS, type Limits } from '../connectors/limits.ts';
 import { formatForFile } from '../connectors/registry.ts';
 import { unitsForFile } from '../connectors/transports/archive-units.ts';
@@ -9,7 +10,6 @@ import { createLogger } from '../src/log/logger.ts';
 import { rollBackActiveUnits } from '../src/run/active-units.ts';
 import { ingestUnits, type RunSummary } from '../src/run/ingest-files.ts';
 import { loadIsolated } from '../src/run/isolated-unit.ts';
-import { InfrastructureFault } from '../src/schedule/infrastructure-fault.ts';
 import { connectWarehouse } from '../src/warehouse/connect-warehouse.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
 import { writeLongLineGzip, writeWideRowsCsv, writeZipBomb } from './support/poison-archives.ts';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isInfrastructureFault } from '../../src/schedule/infrastructure-fault.ts';
+import { isInfrastructureFault } from '../infrastructure-fault.ts';
 
 /**
  * How often and how patiently to retry: a transport's network step, or (converted from a pipeline's `retry`) a
@@ -30,7 +30,7 @@ export const RETRY_SCHEMA = {
 /** A failure worth another try (connection lost, timeout, 5xx, 429); `retryAfterMs` is the server's wish. */
 export class RetryableError extends Error {
   override readonly name = 'RetryableError';
-  /** Read by the one retry policy (src/schedule/infrastructure-fault.ts). */
+  /** Read by the one retry policy (connectors/infrastructure-fault.ts). */
   readonly retryable = true;
   constructor(
     readonly code: string,

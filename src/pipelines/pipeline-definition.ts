@@ -45,7 +45,7 @@ export interface PipelineSchedule {
 
 /**
  * A run ended by an infrastructure fault (database, network, remote server) is tried again after a growing
- * pause; nothing else is (src/schedule/infrastructure-fault.ts).
+ * pause; nothing else is (connectors/infrastructure-fault.ts).
  */
 export interface RetryPolicy {
   /** Tries in all, the first included. */

@@ -10,12 +10,12 @@ import type { Thresholds } from '../run/reject-threshold.ts';
 import { finishRun, startRun } from '../run/run-ledger.ts';
 import { isAlreadyLoaded } from '../run/source-file-ledger.ts';
 import { readWatermark } from '../run/watermark-ledger.ts';
-import { withRetry } from '../schedule/retry.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { withPipelineLock } from '../warehouse/pipeline-lock.ts';
 import { PipelineError, type TransportRegistry } from './load-pipelines.ts';
 import { partitionDay } from './partition-day.ts';
 import type { PipelineDefinition } from './pipeline-definition.ts';
+import { withRetry } from './retry-run.ts';
 
 export interface PipelineRunOptions {
   kind?: 'pipeline' | 'backfill';
@@ -43,7 +43,7 @@ export type PipelineRunResult = { status: 'locked' } | { status: 'ran'; summary:
  * One run of a pipeline: take its lock, poll the transport for complete unloaded units, load them in one run,
  * move each aside as it settles. Every run has a partition day (a backfill's, else the pipeline's `partition`
  * from the trigger day), stored on the run and given to the transport for `{date}`.
- * An infrastructure fault (database, network, remote server; src/schedule/infrastructure-fault.ts) ends the
+ * An infrastructure fault (database, network, remote server; connectors/infrastructure-fault.ts) ends the
  * attempt without blaming the file being loaded, and the attempt is made again after a pause, per the
  * pipeline's `retry`: the ledger skips what already loaded. Any other error, or the fault of the last attempt,
  * is stored as a failed run with its reason; the files not loaded stay for the next run.

@@ -1,11 +1,11 @@
 import type { Encoding, Format, FormatOptions, SourceUnit } from '../../connectors/contracts.ts';
+import { InfrastructureFault, infrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import { RetryableError } from '../../connectors/transports/retry-with-backoff.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import { matchHeaders } from '../catalog/match-headers.ts';
 import { CopyWriter } from '../load/copy-writer.ts';
 import { mergeStaged } from '../load/merge-staged.ts';
 import { COPY_INTO_STAGE, createStageTable } from '../load/stage-table.ts';
-import { InfrastructureFault, infrastructureFault } from '../schedule/infrastructure-fault.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session.ts';

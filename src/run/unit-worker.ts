@@ -1,8 +1,8 @@
 import { parentPort } from 'node:worker_threads';
 import type { SourceUnit } from '../../connectors/contracts.ts';
 import { formatForFile } from '../../connectors/formats/format-for-file.ts';
+import { InfrastructureFault, infrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import { openLocated } from '../../connectors/transports/archive-units.ts';
-import { InfrastructureFault, infrastructureFault } from '../schedule/infrastructure-fault.ts';
 import { connectWarehouse } from '../warehouse/connect-warehouse.ts';
 import type { WorkerJob, WorkerMessage } from './isolated-unit.ts';
 import { loadUnit } from './load-unit.ts';

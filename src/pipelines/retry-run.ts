@@ -1,6 +1,6 @@
+import { isInfrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import { retryWithBackoff } from '../../connectors/transports/retry-with-backoff.ts';
 import type { RetryPolicy } from '../pipelines/pipeline-definition.ts';
-import { isInfrastructureFault } from './infrastructure-fault.ts';
 
 /** No pause between two attempts of a run is longer than this, however many attempts a pipeline allows. */
 const MAX_PAUSE_MS = 15 * 60_000;
