@@ -1,9 +1,9 @@
 import os from 'node:os';
 import type { SourceUnit } from '../../connectors/contracts.ts';
 import { TRANSPORTS } from '../../connectors/registry.ts';
+import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
-import { todayInShanghai } from '../normalize/parse-date.ts';
 import { type IngestRequest, ingestUnits, type RunSummary } from '../run/ingest-files.ts';
 import { addCounts, emptyCounts, type OutcomeCounts } from '../run/outcome-counts.ts';
 import type { Thresholds } from '../run/reject-threshold.ts';

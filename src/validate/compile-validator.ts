@@ -1,8 +1,9 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { type IdentifierKind, type IdentifierProblem, identifierProblem } from '../identifiers/index.ts';
 import type { CellValue } from '../normalize/normalize-value.ts';
-import { isRealIsoDate, todayInShanghai } from '../normalize/parse-date.ts';
+import { isRealIsoDate } from '../normalize/parse-date.ts';
 import { compileCrossFieldRules } from './cross-field-rules.ts';
 import { addCatalogKeywords } from './custom-keywords.ts';
 import { describeAjvError } from './describe-ajv-error.ts';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
 import { COUNT_COLUMNS, type OutcomeCounts } from '../../run/outcome-counts.ts';
 import type { ThresholdDecision } from '../../run/reject-threshold.ts';
 import { commandContext } from '../command-context.ts';
@@ -157,10 +158,4 @@ interface RunsListOptions {
   pipeline?: string;
   since?: string;
   json?: boolean;
-}
-
-/** A date or a date-time without zone is Shanghai time, as operators mean it. */
-
-export function shanghaiTime(date: Date): string {
-  return new Date(date.getTime() + 8 * 3600_000).toISOString().replace('T', ' ').slice(0, 19);
 }
