@@ -1,5 +1,6 @@
 import os from 'node:os';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { isAlive } from '../warehouse/process-alive.ts';
 import type { OutcomeCounts } from './outcome-counts.ts';
 import type { Thresholds } from './reject-threshold.ts';
 
@@ -79,14 +80,4 @@ export async function endRunsOfThisProcess(
   return warehouse('runs')
     .where({ status: 'running', host: os.hostname(), pid: process.pid })
     .update({ status, finished_at: warehouse.fn.now(), error: reason });
-}
-
-function isAlive(pid: number | null): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
