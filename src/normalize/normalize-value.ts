@@ -1,4 +1,5 @@
 import type { CodeList, FieldSchema } from '../catalog/catalog-entry.ts';
+import { IDENTIFIER_KINDS } from '../identifiers/index.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
 import { normalizeDocumentNumber } from './document-number.ts';
 import { toIsoDate } from './parse-date.ts';
@@ -11,7 +12,7 @@ export type ValueNormalizer = (raw: string) => CellValue;
 // count as spaces.
 const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF]/g;
 const ODD_SPACES = /[\u00A0\u3000]/g;
-const CODE_FORMATS = new Set(['uscc', 'resident-id', 'org-code', 'business-reg-number']);
+const CODE_FORMATS = new Set<string>(IDENTIFIER_KINDS);
 const LIST_SEPARATOR = /[;；]/;
 
 // Either kind, tested once: most cells have neither, and then the two replaces would change nothing.
