@@ -71,7 +71,6 @@ export async function filesBench(server: BenchServer, options: FilesBenchOptions
       file,
       scratch: options.scratch,
       label: `files-${kind}`,
-      parser: 'papaparse',
       nodeOptions: options.nodeOptions,
     });
     files.push({ kind, name: path.basename(file), bytes: statSync(file).size, ...measured });

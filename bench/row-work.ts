@@ -1,10 +1,10 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { Format } from '../connectors/contracts.ts';
+import { todayInShanghai } from '../connectors/shanghai-time.ts';
 import { loadCatalog } from '../src/catalog/load-catalog.ts';
 import { matchHeaders } from '../src/catalog/match-headers.ts';
 import { PROJECT_ROOT } from '../src/config/config.ts';
-import { todayInShanghai } from '../src/normalize/parse-date.ts';
 import { compileEntry } from '../src/run/compiled-entry.ts';
 import { compileRowStager } from '../src/run/stage-row.ts';
 

@@ -29,14 +29,16 @@ export interface IngestRequest {
   file: string;
   scratch: string;
   label: string;
-  parser: 'papaparse' | 'csv-parse';
   /** Write a V8 CPU profile of the ingest process into this directory. */
   cpuProf?: boolean;
   /** Options for the ingest's node, before the launcher (e.g. `--max-old-space-size=192`). */
   nodeOptions?: string[];
 }
 
-/** `credit-etl ingest` as a child process, so the peak RSS is the ingest's alone (measure-process.ts). */
+/**
+ * `credit-etl ingest` as a child process, so the peak RSS is the ingest's alone (measure-process.ts). It reads
+ * CSV with the one parser that ships; the parsers are compared by `parseOnly` and `rowWork`, which take a Format.
+ */
 export async function measureIngest(request: IngestRequest): Promise<IngestMeasurement> {
   const logFile = path.join(request.scratch, `${request.label}.log`);
   const nodeArgs = [
@@ -59,7 +61,6 @@ export async function measureIngest(request: IngestRequest): Promise<IngestMeasu
     DATABASE_URL: request.url,
     CREDIT_ETL_LOG_FILE: logFile,
     CREDIT_ETL_REPORT_DIR: path.join(request.scratch, 'reports'),
-    CREDIT_ETL_CSV_PARSER: request.parser,
   });
   if (run.code !== 0) {
     throw new Error(`ingest ${request.label} exited with ${run.code}:\n${run.stderr}\n${run.stdout}`);

@@ -5,7 +5,7 @@ import { sftpTransportFactory } from './transports/sftp-transport.ts';
 import { tableTransportFactory } from './transports/table-transport.ts';
 
 // The formats are registered in formats/format-for-file.ts, which unit workers import without the transports.
-export { FORMATS, formatForFile } from './formats/format-for-file.ts';
+export { formatForFile } from './formats/format-for-file.ts';
 
 /** Every transport type a pipeline file may name, listed by hand. */
 export const TRANSPORTS: Readonly<Record<string, TransportFactory<never>>> = {

@@ -50,7 +50,6 @@ describe('a lost database connection is retried, never blamed on the file (real 
       catalog: 'xzcf',
       provider: '113701000000000000',
       level: 'city',
-      format: 'csv',
       encoding: 'auto',
       transport: { type: 'drop-folder', directory: inbox },
       fieldMapping: {},

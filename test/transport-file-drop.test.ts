@@ -193,7 +193,6 @@ describe('SFTP polls stream into the run', () => {
       provider: '113700000000000000',
       level: 'province',
       partition: DEFAULT_PARTITION,
-      format: 'csv',
       encoding: 'auto',
       transport: { ...sftpTransportConfig(server, `/${dir}`) },
       fieldMapping: {},

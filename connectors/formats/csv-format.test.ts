@@ -32,6 +32,30 @@ describe('csv delimiters', () => {
   });
 });
 
+describe('csv header row', () => {
+  const titled = utf8('2026年行政处罚信息公示\n报送单位：济南市\n名称;代码\n甲公司;"1;2"\n乙公司;3\n');
+
+  it('reads the header from the declared row, guesses the delimiter there, and keeps the row numbers', async () => {
+    const { header, rows } = await readAll(csvFormat, titled, { headerRow: 3 });
+    expect(header).toEqual(['名称', '代码']);
+    expect(rows.map((row) => [row.rowNumber, row.cells])).toEqual([
+      [4, ['甲公司', '1;2']],
+      [5, ['乙公司', '3']],
+    ]);
+  });
+
+  it('fails a file shorter than its header row, and a blank header row, as header-not-found', async () => {
+    await expect(readAll(csvFormat, titled, { headerRow: 9 })).rejects.toMatchObject({
+      code: 'header-not-found',
+      message: expect.stringContaining('文件只有5行，没有第9行'),
+    });
+    await expect(readAll(csvFormat, utf8('标题\n\na,b\n'), { headerRow: 2 })).rejects.toMatchObject({
+      code: 'header-not-found',
+      message: '第2行是空行，不能作为表头',
+    });
+  });
+});
+
 describe('csv line endings and quoting', () => {
   it.each([
     ['LF', '\n'],

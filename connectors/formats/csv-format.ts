@@ -27,18 +27,40 @@ export const csvFormat: Format = {
   name: 'csv',
   async open(input, options: FormatOptions): Promise<RowStream> {
     const { decoded, firstText, text } = await decodedText(input, options.encoding);
+    const headerAt = options.headerRow ?? 1;
     const delimiter =
-      options.delimiter && options.delimiter !== 'auto' ? options.delimiter : detectDelimiter(firstText);
+      options.delimiter && options.delimiter !== 'auto'
+        ? options.delimiter
+        : detectDelimiter(afterLines(firstText, headerAt - 1));
     const limits = { ...readLimits(), ...options.limits };
     const rows = parseRows(text, detectNewline(firstText), delimiter, decoded.encoding, limits);
     const iterator = rows[Symbol.asyncIterator]();
-    const headerBatch = await iterator.next();
-    const headerRow = headerBatch.done ? undefined : headerBatch.value.rows[0];
+    // Title rows above a declared header row are not data: they are passed over.
+    let headerRow: SourceRow | undefined;
+    let firstRows: SourceRow[] = [];
+    let records = 0;
+    while (!headerRow) {
+      const next = await iterator.next();
+      if (next.done) break;
+      const at = next.value.rows.findIndex((row) => row.rowNumber === headerAt);
+      records += next.value.rows.length;
+      if (at < 0) continue;
+      headerRow = next.value.rows[at];
+      firstRows = next.value.rows.slice(at + 1);
+    }
     if (!headerRow) {
-      throw new FileFormatError('empty-file', '文件为空：第1行应为表头（目录规定的列名），其后为数据行');
+      if (records === 0) {
+        throw new FileFormatError('empty-file', '文件为空：第1行应为表头（目录规定的列名），其后为数据行');
+      }
+      throw new FileFormatError(
+        'header-not-found',
+        `文件只有${records}行，没有第${headerAt}行：按约定第${headerAt}行应为表头，请检查文件是否完整`,
+      );
     }
     const header = headerRow.cells;
-    const firstRows = headerBatch.done ? [] : headerBatch.value.rows.slice(1);
+    if (options.headerRow !== undefined && header.every((cell) => cell.trim() === '')) {
+      throw new FileFormatError('header-not-found', `第${headerAt}行是空行，不能作为表头`);
+    }
     let blankLines = 0;
     async function* batches(): AsyncGenerator<SourceRow[]> {
       let pending = firstRows;
@@ -230,6 +252,21 @@ function undecodableProblem(rowNumber: number, cells: string[], cell: string, en
     message: `第${rowNumber}行第${cells.indexOf(cell) + 1}列含有无法按 ${encoding} 编码解码的字节（显示为 ${UNDECODABLE}），该行未入库：请确认文件编码（UTF-8 或 GB18030/GBK）后重新导出，或用 --encoding 指定编码`,
     value: cell,
   };
+}
+
+/** The text after its first `count` lines (line breaks inside quotes do not end a line). */
+function afterLines(text: string, count: number): string {
+  let quoted = false;
+  let skipped = 0;
+  for (let i = 0; i < text.length && skipped < count; i++) {
+    const c = text[i];
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && (c === '\n' || (c === '\r' && text[i + 1] !== '\n'))) {
+      skipped++;
+      if (skipped === count) return text.slice(i + 1);
+    }
+  }
+  return skipped === count ? text : '';
 }
 
 const DELIMITER_CANDIDATES = [',', '\t', ';', '|'] as const;

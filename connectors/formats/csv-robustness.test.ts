@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
+import { csvParseFormat } from '../../bench/csv-parse-format.ts';
 import type { Encoding, Format } from '../contracts.ts';
 import { csvFormat } from './csv-format.ts';
-import { csvParseFormat } from './csv-parse-format.ts';
 
 /** Reads `bytes` fed in chunks of `chunkSize` (small chunks cut quotes, CRLF and characters in half). */
 async function read(format: Format, bytes: Buffer, chunkSize = 7, encoding: Encoding = 'auto') {

@@ -3,7 +3,7 @@ import { type Encoding, FileFormatError, type SourceRow } from '../contracts.ts'
 import { WHOLE_ROW } from '../row-error.ts';
 import { type DecodedText, decodeText } from './decode-text.ts';
 
-// What both CSV readers share (papaparse ships; csv-parse is kept for the benchmark's comparison).
+// What both CSV readers share (papaparse ships; csv-parse is the benchmark's, bench/csv-parse-format.ts).
 
 /** Papaparse's own newline guess looks at the first chunk only and can leave `\r` on fields: decide once. */
 export function detectNewline(text: string): '\r\n' | '\n' | '\r' {

@@ -1,6 +1,5 @@
 import type { Format } from '../contracts.ts';
-import { csvFormat as papaparseFormat } from './csv-format.ts';
-import { csvParseFormat } from './csv-parse-format.ts';
+import { csvFormat } from './csv-format.ts';
 
 /**
  * The formats, apart from the transports: a unit worker reads bytes and needs no SFTP, HTTP or MySQL client, so
@@ -13,17 +12,16 @@ const xlsxFormat: Format = {
   open: async (input, options) => (await import('./xlsx-format.ts')).xlsxFormat.open(input, options),
 };
 
-// The benchmark compares the parsers end to end through the CLI; papaparse ships (README "Design notes").
-const csvFormat = process.env.CREDIT_ETL_CSV_PARSER === 'csv-parse' ? csvParseFormat : papaparseFormat;
-
-/** Every format, listed by hand: no folder scanning. */
-export const FORMATS: Readonly<Record<string, Format>> = {
-  csv: csvFormat,
-  xlsx: xlsxFormat,
-};
+/** Every format by the file extensions it reads, listed by hand: no folder scanning. */
+const FORMAT_BY_EXTENSION: ReadonlyMap<string, Format> = new Map([
+  ['csv', csvFormat],
+  ['txt', csvFormat],
+  ['tsv', csvFormat],
+  ['xlsx', xlsxFormat],
+]);
 
 /** The format for a file name by its extension, or undefined. */
 export function formatForFile(name: string): Format | undefined {
   const extension = name.toLowerCase().split('.').pop() ?? '';
-  return { csv: csvFormat, txt: csvFormat, tsv: csvFormat, xlsx: xlsxFormat }[extension];
+  return FORMAT_BY_EXTENSION.get(extension);
 }

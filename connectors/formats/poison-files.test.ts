@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { csvParseFormat } from '../../bench/csv-parse-format.ts';
 import {
   writeEntityXlsx,
   writeHugeSheetXlsx,
@@ -12,7 +13,6 @@ import {
 } from '../../test/support/poison-files.ts';
 import type { Format, FormatOptions } from '../contracts.ts';
 import { csvFormat } from './csv-format.ts';
-import { csvParseFormat } from './csv-parse-format.ts';
 import { readAll } from './read-all.test-support.ts';
 import { xlsxFormat } from './xlsx-format.ts';
 

@@ -1,3 +1,4 @@
+import type { IdentifierKind } from '../identifiers/index.ts';
 import type { CatalogEntry, CrossFieldRule, FieldSchema } from './catalog-entry.ts';
 import { fieldCodes, subjectCodeFields } from './catalog-entry.ts';
 
@@ -29,13 +30,14 @@ const SUBJECT_TYPE_NAMES: Record<string, string> = {
   'individual-business': '个体工商户',
 };
 
-const FORMAT_NAMES: Record<string, string> = {
+// `satisfies`: a new identifier kind (src/identifiers) does not compile until it has its name here.
+const FORMAT_NAMES: Readonly<Record<string, string>> = {
   uscc: '统一社会信用代码（GB 32100-2015，18位，第3–8位为6位数字行政区划代码，含校验位）',
   'resident-id': '居民身份证号码（GB 11643-1999，18位，含校验位）',
   'org-code': '组织机构代码（GB 11714，9位，可带连字符）',
   'business-reg-number': '工商注册号（15位，ISO 7064 MOD 11,10）',
   'cn-date': '日期（2026-03-05、2026/3/5、2026年3月5日、20260305）',
-};
+} satisfies Record<IdentifierKind | 'cn-date', string>;
 
 export function describeEntry(entry: CatalogEntry, all: readonly CatalogEntry[]): EntryDescription {
   const title = (field: string) => entry.schema.properties[field]?.title ?? field;

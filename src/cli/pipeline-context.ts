@@ -2,10 +2,12 @@ import path from 'node:path';
 import { TRANSPORTS } from '../../connectors/registry.ts';
 import { PROJECT_ROOT } from '../config/config.ts';
 import {
+  formatProblem,
   type LoadedPipelines,
   loadPipeline,
   loadPipelines,
   PipelineError,
+  type PipelineProblem,
   type TransportRegistry,
 } from '../pipelines/load-pipelines.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
@@ -23,19 +25,31 @@ export function stagingDir(env: NodeJS.ProcessEnv = process.env): string {
   return value ? path.resolve(value) : path.join(PROJECT_ROOT, '.data', 'staging');
 }
 
-/** One pipeline by name; a bad or unknown one is a usage error (exit 2) naming the file and fields. */
+/**
+ * One pipeline by name; a bad or unknown one is a usage error (exit 2) naming the file and fields. What its file
+ * should change although it loads (an out-of-date field) is printed to stderr.
+ */
 export async function pipelineNamed(
   name: string,
   transports: TransportRegistry = TRANSPORTS,
 ): Promise<PipelineDefinition> {
   try {
-    return await loadPipeline(pipelinesDir(), name, transports);
+    const { pipeline, warnings } = await loadPipeline(pipelinesDir(), name, transports);
+    printPipelineWarnings(warnings);
+    return pipeline;
   } catch (error) {
     if (error instanceof PipelineError) throw new UsageError(error.message);
     throw error;
   }
 }
 
-export function allPipelines(): Promise<LoadedPipelines> {
-  return loadPipelines(pipelinesDir(), TRANSPORTS);
+/** Every pipeline file; the out-of-date fields of those that load are printed to stderr. */
+export async function allPipelines(): Promise<LoadedPipelines> {
+  const loaded = await loadPipelines(pipelinesDir(), TRANSPORTS);
+  printPipelineWarnings(loaded.warnings);
+  return loaded;
+}
+
+function printPipelineWarnings(warnings: readonly PipelineProblem[]): void {
+  for (const warning of warnings) console.error(`⚠ ${formatProblem(warning)}`);
 }

@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import type { CatalogEntry, FieldSchema } from '../catalog/catalog-entry.ts';
+import { normalizeDocumentNumber } from '../normalize/document-number.ts';
 import type { CellValue } from '../normalize/normalize-value.ts';
 import type { NormalizedRow } from '../validate/compile-validator.ts';
-import { normalizeDocumentNumber } from './business-key.ts';
 
 /**
  * The hash of a row's content, independent of column order: serialized with sorted keys, absent values left

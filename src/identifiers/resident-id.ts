@@ -1,4 +1,5 @@
-import { daysInMonth, todayInShanghai } from '../normalize/parse-date.ts';
+import { todayInShanghai } from '../../connectors/shanghai-time.ts';
+import { daysInMonth } from '../normalize/parse-date.ts';
 import {
   checkPlaceholder,
   codeChars,

@@ -1,6 +1,7 @@
 import type { CodeList, FieldSchema } from '../catalog/catalog-entry.ts';
-import { normalizeDocumentNumber } from '../dedupe/business-key.ts';
+import { IDENTIFIER_KINDS } from '../identifiers/index.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
+import { normalizeDocumentNumber } from './document-number.ts';
 import { toIsoDate } from './parse-date.ts';
 
 /** A normalized cell: text, a number, or absent (empty cells are absent, so `required` catches them). */
@@ -11,7 +12,7 @@ export type ValueNormalizer = (raw: string) => CellValue;
 // count as spaces.
 const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF]/g;
 const ODD_SPACES = /[\u00A0\u3000]/g;
-const CODE_FORMATS = new Set(['uscc', 'resident-id', 'org-code', 'business-reg-number']);
+const CODE_FORMATS = new Set<string>(IDENTIFIER_KINDS);
 const LIST_SEPARATOR = /[;；]/;
 
 // Either kind, tested once: most cells have neither, and then the two replaces would change nothing.

@@ -71,20 +71,3 @@ export function daysInMonth(year: number, month: number): number {
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   return month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? Number.NaN);
 }
-
-// China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact.
-const SHANGHAI_OFFSET_MS = 8 * 3600_000;
-const DAY_MS = 86_400_000;
-
-/** The Shanghai day last computed, as the UTC instants [from, until) it covers: rows ask for today per row. */
-let cachedDay = { date: '', from: 0, until: 0 };
-
-/** Today's date in Asia/Shanghai, as `YYYY-MM-DD`. */
-export function todayInShanghai(now?: Date): string {
-  const time = now ? now.getTime() : Date.now();
-  if (time >= cachedDay.from && time < cachedDay.until) return cachedDay.date;
-  const date = new Date(time + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10);
-  const from = Math.floor((time + SHANGHAI_OFFSET_MS) / DAY_MS) * DAY_MS - SHANGHAI_OFFSET_MS;
-  cachedDay = { date, from, until: from + DAY_MS };
-  return date;
-}

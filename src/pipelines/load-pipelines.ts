@@ -7,11 +7,12 @@ import { DEFAULT_THRESHOLDS } from '../run/reject-threshold.ts';
 import {
   DEFAULT_PARTITION,
   DEFAULT_RETRY,
+  LEGACY_FORMAT_WARNING,
   PIPELINE_SCHEMA,
   type PipelineDefinition,
 } from './pipeline-definition.ts';
 
-/** One thing wrong with a pipeline file: the file, the JSON path of the field, and what to do. */
+/** One thing wrong (or, as a warning, out of date) in a pipeline file: the file, the field's JSON path, what to do. */
 export interface PipelineProblem {
   file: string;
   path: string;
@@ -34,6 +35,14 @@ export type TransportRegistry = Readonly<Record<string, TransportFactory<never>>
 export interface LoadedPipelines {
   pipelines: PipelineDefinition[];
   problems: PipelineProblem[];
+  /** Out-of-date fields of pipelines that loaded all the same (a `"format": "csv"` line). */
+  warnings: PipelineProblem[];
+}
+
+/** A pipeline that loaded, with what its file should change although it loads. */
+export interface LoadedPipeline {
+  pipeline: PipelineDefinition;
+  warnings: PipelineProblem[];
 }
 
 const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: false });
@@ -53,16 +62,20 @@ export async function loadPipelines(
       path: '',
       message: `cannot read the pipelines directory: ${(error as Error).message}`,
     };
-    return { pipelines: [], problems: [problem] };
+    return { pipelines: [], problems: [problem], warnings: [] };
   }
   const pipelines: PipelineDefinition[] = [];
   const problems: PipelineProblem[] = [];
+  const warnings: PipelineProblem[] = [];
   for (const name of names) {
     const result = await readPipeline(path.join(directory, name), transports);
     if ('problems' in result) problems.push(...result.problems);
-    else pipelines.push(result.pipeline);
+    else {
+      pipelines.push(result.pipeline);
+      warnings.push(...result.warnings);
+    }
   }
-  return { pipelines, problems };
+  return { pipelines, problems, warnings };
 }
 
 /** One pipeline by name; throws PipelineError naming the file and fields, or saying which names exist. */
@@ -70,10 +83,10 @@ export async function loadPipeline(
   directory: string,
   name: string,
   transports: TransportRegistry,
-): Promise<PipelineDefinition> {
+): Promise<LoadedPipeline> {
   const file = path.join(directory, `${name}.json`);
   const result = await readPipeline(file, transports);
-  if ('pipeline' in result) return result.pipeline;
+  if ('pipeline' in result) return result;
   const missing = result.problems[0]?.message.startsWith('cannot read');
   if (missing) {
     const files = await readdir(directory).catch(() => [] as string[]);
@@ -96,7 +109,7 @@ export async function loadPipeline(
 export async function readPipeline(
   file: string,
   transports: TransportRegistry,
-): Promise<{ pipeline: PipelineDefinition } | { problems: PipelineProblem[] }> {
+): Promise<LoadedPipeline | { problems: PipelineProblem[] }> {
   let data: unknown;
   try {
     data = JSON.parse(await readFile(file, 'utf8'));
@@ -126,8 +139,13 @@ export async function readPipeline(
   if (typeof raw?.transport?.type === 'string')
     problems.push(...transportProblems(file, raw.transport, transports));
   if (problems.length > 0) return { problems: problems.sort((x, y) => x.path.localeCompare(y.path)) };
-  const { $schema: _schema, ...definition } = raw as typeof raw & { $schema?: string };
+  const {
+    $schema: _schema,
+    format,
+    ...definition
+  } = raw as typeof raw & { $schema?: string; format?: string };
   return {
+    warnings: format === undefined ? [] : [{ file, path: '/format', message: LEGACY_FORMAT_WARNING }],
     pipeline: {
       ...definition,
       name: path.basename(file, '.json'),
@@ -175,7 +193,8 @@ function errorPath(error: ErrorObject): string {
 function errorText(error: ErrorObject): string {
   if (error.keyword === 'required') return 'is required';
   if (error.keyword === 'additionalProperties') return 'is not a known field (a typo?)';
+  // Quoted: a delimiter's allowed values are `,` and a tab.
   if (error.keyword === 'enum')
-    return `${error.message}: ${(error.params.allowedValues as unknown[]).join(', ')}`;
+    return `${error.message}: ${(error.params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`;
   return error.message ?? error.keyword;
 }

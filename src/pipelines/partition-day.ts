@@ -1,4 +1,4 @@
-import { todayInShanghai } from '../normalize/parse-date.ts';
+import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import type { PartitionRule } from './pipeline-definition.ts';
 
 /** The partition day (YYYY-MM-DD) of a run started at `now`: the pipeline's offset from today in Asia/Shanghai. */

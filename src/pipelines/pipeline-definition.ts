@@ -1,4 +1,4 @@
-import { ENCODINGS, type Encoding } from '../../connectors/contracts.ts';
+import { DELIMITERS, type Delimiter, ENCODINGS, type Encoding } from '../../connectors/contracts.ts';
 import { CHANNEL_LEVELS, type ChannelLevel } from '../catalog/catalog-entry.ts';
 import type { Thresholds } from '../run/reject-threshold.ts';
 
@@ -13,9 +13,17 @@ export interface PipelineDefinition {
   /** The providing department's code (its unified social credit code). */
   provider: string;
   level: ChannelLevel;
-  /** `csv` (the format registry's name); files are read by their extension within it. */
-  format: string;
+  /**
+   * How the files are read; the format itself follows each file's extension (.csv .txt .tsv: CSV, .xlsx: Excel).
+   * `auto` (the default) lets a BOM, else the first 64 KiB, decide between UTF-8 and GB18030; CSV only.
+   */
   encoding: Encoding;
+  /** CSV: the field separator; `auto` (the default) takes the one the header line uses most. */
+  delimiter?: Delimiter;
+  /** Excel: the sheet, by name or 1-based index among visible sheets; default the first visible one with data. */
+  sheet?: string | number;
+  /** Both formats: the header's row number (title rows above it are skipped); default row 1 for CSV, found for Excel. */
+  headerRow?: number;
   /** Where units come from: `type` names a transport in connectors/registry.ts, the rest is its config. */
   transport: { type: string } & Record<string, unknown>;
   /** Source header → catalog field code or title, for providers whose headers differ from the catalog. */
@@ -68,8 +76,12 @@ export const PIPELINE_SCHEMA = {
     catalog: { type: 'string', minLength: 1 },
     provider: { type: 'string', minLength: 1 },
     level: { enum: [...CHANNEL_LEVELS] },
-    format: { enum: ['csv'], default: 'csv' },
+    /** Read by nothing (the extension decides); still accepted as `"csv"`, with a warning (LEGACY_FORMAT_WARNING). */
+    format: { enum: ['csv'] },
     encoding: { enum: [...ENCODINGS], default: 'auto' },
+    delimiter: { enum: [...DELIMITERS] },
+    sheet: { type: ['string', 'integer'], minLength: 1, minimum: 1 },
+    headerRow: { type: 'integer', minimum: 1 },
     transport: {
       type: 'object',
       required: ['type'],
@@ -116,3 +128,8 @@ export const PIPELINE_SCHEMA = {
     allowPilotCodes: { type: 'boolean', default: false },
   },
 } as const;
+
+/** What a pipeline file that still says `"format": "csv"` is told; the field is ignored. */
+export const LEGACY_FORMAT_WARNING =
+  'is no longer read and is ignored: each file is read by its extension (.csv .txt .tsv as CSV, .xlsx as Excel); ' +
+  'delete this line. How files are read is set by "encoding", "delimiter", "sheet" and "headerRow"';

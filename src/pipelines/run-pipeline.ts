@@ -1,13 +1,12 @@
 import type { SourceUnit } from '../../connectors/contracts.ts';
 import { TRANSPORTS } from '../../connectors/registry.ts';
+import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
-import { todayInShanghai } from '../normalize/parse-date.ts';
 import { type IngestRequest, ingestUnits, type RunSummary } from '../run/ingest-files.ts';
 import { addCounts, emptyCounts } from '../run/outcome-counts.ts';
 import type { Thresholds } from '../run/reject-threshold.ts';
 import { watermarkStore } from '../run/watermark-ledger.ts';
-import { withRetry } from '../schedule/retry.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { withPipelineLock } from '../warehouse/pipeline-lock.ts';
 import {
@@ -22,6 +21,7 @@ import { isAlreadyLoaded, sourceFileCountsOfRun } from '../warehouse/source-file
 import { PipelineError, type TransportRegistry } from './load-pipelines.ts';
 import { partitionDay } from './partition-day.ts';
 import type { PipelineDefinition } from './pipeline-definition.ts';
+import { withRetry } from './retry-run.ts';
 
 export interface PipelineRunOptions {
   kind?: 'pipeline' | 'backfill';
@@ -145,6 +145,7 @@ async function attemptRun(
         providerCode: pipeline.provider,
         level: pipeline.level,
         encoding: pipeline.encoding,
+        formatOptions: readOptions(pipeline),
         kind: options.kind ?? 'pipeline',
         validatorOptions: { allowPilotCodes: pipeline.allowPilotCodes },
         thresholds: options.thresholds ?? pipeline.thresholds,
@@ -170,6 +171,15 @@ async function attemptRun(
   } finally {
     await transport.close();
   }
+}
+
+/** The pipeline's `delimiter`, `sheet` and `headerRow`, for the format of each unit (its encoding goes apart). */
+function readOptions({ delimiter, sheet, headerRow }: PipelineDefinition): IngestRequest['formatOptions'] {
+  return {
+    ...(delimiter === undefined ? {} : { delimiter }),
+    ...(sheet === undefined ? {} : { sheet }),
+    ...(headerRow === undefined ? {} : { headerRow }),
+  };
 }
 
 /** The poll again from its first result: the rest is pulled only as the run asks for it. */

@@ -1,6 +1,6 @@
+import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { deadlineAfter } from '../calendar/provisional-deadline.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
-import { todayInShanghai } from '../normalize/parse-date.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { recordNotice } from '../warehouse/notices-repository.ts';
 import { rejectedRowKey } from './notice-key.ts';

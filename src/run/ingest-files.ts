@@ -2,10 +2,10 @@ import type { Encoding, FormatOptions, SourceUnit } from '../../connectors/contr
 import { InfrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import { type Limits, readLimits } from '../../connectors/limits.ts';
 import { formatForFile } from '../../connectors/registry.ts';
+import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
-import { todayInShanghai } from '../normalize/parse-date.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { finishRun, type RunKind, type RunStatus, startRun } from '../warehouse/runs-repository.ts';

@@ -1,4 +1,5 @@
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { isAlive } from '../warehouse/process-alive.ts';
 import { interruptRuns, runningRunsOnThisHost } from '../warehouse/runs-repository.ts';
 
 /**
@@ -14,14 +15,4 @@ export async function markInterruptedRuns(warehouse: Warehouse): Promise<number>
     dead.map((run) => run.id),
     'process ended before the run finished',
   );
-}
-
-function isAlive(pid: number | null): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -1,9 +1,10 @@
 import type { SourceRow } from '../../connectors/contracts.ts';
 import { readLimits } from '../../connectors/limits.ts';
 import { isWarning, type RowError } from '../../connectors/row-error.ts';
+import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { mayHoldUnstorable } from '../load/copy-text.ts';
 import { rejectedLine, validLine } from '../load/stage-table.ts';
-import { isRealIsoDate, todayInShanghai } from '../normalize/parse-date.ts';
+import { isRealIsoDate } from '../normalize/parse-date.ts';
 import { serialDateCells } from '../normalize/serial-dates.ts';
 import type { NormalizedRow } from '../validate/compile-validator.ts';
 import { numberStoredCodeCheck } from '../validate/number-stored-codes.ts';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { type HolidayYears, readHolidaysFile } from '../calendar/holidays-file.ts';
 import { createCalendar } from '../calendar/working-days.ts';
 import { createLogger } from '../log/logger.ts';
-import { todayInShanghai } from '../normalize/parse-date.ts';
 import { type MissingCalendarYear, missingCalendarYearAhead, startCalendarWatch } from './calendar-watch.ts';
 
 const configured = JSON.parse(readFileSync('config/holidays.json', 'utf8')) as HolidayYears;

@@ -1,7 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
+import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { calendar, type WorkingDayCalendar } from '../calendar/working-days.ts';
 import type { Logger } from '../log/logger.ts';
-import { todayInShanghai } from '../normalize/parse-date.ts';
 
 /** Warn this many days before a year without calendar data begins (the notice usually comes Oct–Dec). */
 export const CALENDAR_WARNING_DAYS = 60;

@@ -16,7 +16,6 @@ function pipeline(name: string, cron: string): PipelineDefinition {
     catalog: 'xzcf',
     provider: 'P',
     level: 'city',
-    format: 'csv',
     encoding: 'auto',
     transport: { type: 'test' },
     fieldMapping: {},

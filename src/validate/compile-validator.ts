@@ -1,9 +1,15 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { RowError } from '../../connectors/row-error.ts';
+import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
-import { type IdentifierKind, type IdentifierProblem, identifierProblem } from '../identifiers/index.ts';
+import {
+  IDENTIFIER_KINDS,
+  type IdentifierKind,
+  type IdentifierProblem,
+  identifierProblem,
+} from '../identifiers/index.ts';
 import type { CellValue } from '../normalize/normalize-value.ts';
-import { isRealIsoDate, todayInShanghai } from '../normalize/parse-date.ts';
+import { isRealIsoDate } from '../normalize/parse-date.ts';
 import { compileCrossFieldRules } from './cross-field-rules.ts';
 import { addCatalogKeywords } from './custom-keywords.ts';
 import { describeAjvError } from './describe-ajv-error.ts';
@@ -14,13 +20,6 @@ export type NormalizedRow = Record<string, CellValue>;
  * `severity: 'warning'` do not make the row invalid.
  */
 export type RowValidator = (row: NormalizedRow) => RowError[];
-
-export const IDENTIFIER_FORMATS: readonly IdentifierKind[] = [
-  'uscc',
-  'resident-id',
-  'org-code',
-  'business-reg-number',
-];
 
 export interface ValidatorOptions {
   /**
@@ -38,7 +37,7 @@ export function compileValidator(entry: CatalogEntry, options: ValidatorOptions 
   ajv.addFormat('cn-date', { type: 'string', validate: isRealIsoDate });
   // Formats see only the value: warnings they pass are noted by value and tied to their field afterwards.
   const warned = new Map<string, IdentifierProblem>();
-  for (const kind of IDENTIFIER_FORMATS) {
+  for (const kind of IDENTIFIER_KINDS) {
     ajv.addFormat(kind, {
       type: 'string',
       validate: (value: string) => {
@@ -51,7 +50,7 @@ export function compileValidator(entry: CatalogEntry, options: ValidatorOptions 
   const validate = ajv.compile(entry.schema);
   const crossFieldRules = compileCrossFieldRules(entry, options);
   const identifierFields = Object.entries(entry.schema.properties)
-    .filter(([, field]) => IDENTIFIER_FORMATS.includes(field.format as IdentifierKind))
+    .filter(([, field]) => IDENTIFIER_KINDS.includes(field.format as IdentifierKind))
     .map(([code, field]) => [code, field.title] as const);
   return (row) => {
     const errors: RowError[] = [];

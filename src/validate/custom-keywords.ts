@@ -1,6 +1,7 @@
 import type { Ajv } from 'ajv';
+import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import type { CodeList } from '../catalog/catalog-entry.ts';
-import { isRealIsoDate, todayInShanghai } from '../normalize/parse-date.ts';
+import { isRealIsoDate } from '../normalize/parse-date.ts';
 
 /** Annotation keywords: data about a field that validation does not check. */
 const ANNOTATIONS = ['x-aliases', 'x-key', 'x-personal'];

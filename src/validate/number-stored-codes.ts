@@ -1,7 +1,7 @@
 import type { SourceRow } from '../../connectors/contracts.ts';
 import type { RowError } from '../../connectors/row-error.ts';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
-import { IDENTIFIER_FORMATS } from './compile-validator.ts';
+import { IDENTIFIER_KINDS } from '../identifiers/index.ts';
 
 /** Excel keeps 15 significant digits: a longer code stored as a number has lost its tail for good. */
 const EXCEL_DIGITS = 15;
@@ -15,7 +15,7 @@ export function numberStoredCodeCheck(
   entry: CatalogEntry,
   columns: (string | undefined)[],
 ): (row: SourceRow) => RowError[] {
-  const formats = new Set<string>(IDENTIFIER_FORMATS);
+  const formats = new Set<string>(IDENTIFIER_KINDS);
   const isCode = columns.map((code) => {
     const field = code === undefined ? undefined : entry.schema.properties[code];
     return (

@@ -5,6 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseServer, openDatabaseServer } from './database-server.ts';
+import { isAlive } from './process-alive.ts';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -140,15 +141,6 @@ async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
 
 async function postmasterPid(dataDir: string): Promise<number> {
   return Number.parseInt(await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8'), 10);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {

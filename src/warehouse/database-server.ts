@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { type PostgresProcess, spawnPostgres } from './postgres-process.ts';
+import { isAlive } from './process-alive.ts';
 
 export interface DatabaseServer {
   /** connection URL for the credit warehouse database */
@@ -391,15 +392,6 @@ async function settleWithin(
     return await Promise.race([settled, timeout]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errorCode(error) === 'EPERM'; // alive, owned by another user
   }
 }
 

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import picomatch from 'picomatch';
 import { FileFormatError, type PollOptions, type SourceUnit, type Transport } from '../../contracts.ts';
+import { todayInShanghai } from '../../shanghai-time.ts';
 import { unitsForFile } from '../archive-units.ts';
 import { TransportError } from '../retry-with-backoff.ts';
 import { UnsafeNameError, unsafeNameReason } from '../safe-remote-name.ts';
@@ -81,7 +82,8 @@ export class FileDropTransport implements Transport {
         // Stopping (SIGTERM): no new download starts; what is left waits for the next run.
         if (options.signal?.aborted) break;
         // A backfill partition of an undated directory: the files received (last written) that day.
-        if (!dated && options.partition && shanghaiDate(entry.mtimeMs) !== options.partition) continue;
+        if (!dated && options.partition && todayInShanghai(new Date(entry.mtimeMs)) !== options.partition)
+          continue;
         const file = this.port.paths.join(directory, entry.name);
         const delivery: Delivery = { file, markers, fetched: undefined, pending: 0, failed: false };
         opened.add(delivery);
@@ -130,7 +132,7 @@ export class FileDropTransport implements Transport {
   }
 
   private directoryFor(partition: string | undefined): string {
-    const day = partition ?? shanghaiDate(Date.now());
+    const day = partition ?? todayInShanghai();
     return this.settings.directory.replaceAll(DATE_PLACEHOLDER, day);
   }
 
@@ -246,10 +248,6 @@ function fileFailure(error: unknown): FileFormatError | undefined {
   if (error instanceof FileFormatError) return error;
   if (error instanceof FileDropFileError) return new FileFormatError(error.code, error.message);
   return undefined;
-}
-
-function shanghaiDate(ms: number): string {
-  return new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
 }
 
 async function hashStream(stream: Readable | undefined): Promise<string | undefined> {

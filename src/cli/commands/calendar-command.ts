@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { recomputePending } from '../../calendar/recompute-pending.ts';
-import { todayInShanghai } from '../../normalize/parse-date.ts';
 import { missingCalendarYearAhead } from '../../schedule/calendar-watch.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';

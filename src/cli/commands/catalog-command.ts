@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { catalogMarkdown } from '../../catalog/catalog-docs.ts';
 import { fieldCodes } from '../../catalog/catalog-entry.ts';
 import { catalogHtml } from '../../catalog/catalog-html.ts';
@@ -9,7 +10,6 @@ import { lintCatalog } from '../../catalog/lint-catalog.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { catalogEntryHash } from '../../catalog/sync-catalog-entries.ts';
 import { loadConfig } from '../../config/config.ts';
-import { todayInShanghai } from '../../normalize/parse-date.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
 

@@ -53,7 +53,7 @@ export function registerIngestCommand(program: Command): void {
         .default('auto'),
     )
     .option('--sheet <name|index>', 'XLSX: sheet name or 1-based index among visible sheets')
-    .option('--header-row <n>', 'XLSX: row number of the header (default: found below title rows)')
+    .option('--header-row <n>', 'row number of the header (default: CSV row 1; XLSX found below title rows)')
     .option(
       '--received-at <time>',
       'when the platform received the files (ISO date/time, Asia/Shanghai); default now',

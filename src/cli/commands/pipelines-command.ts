@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
+import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
 import { formatProblem } from '../../pipelines/load-pipelines.ts';
 import { nextTriggers, SCHEDULE_TIMEZONE } from '../../schedule/scheduler.ts';
 import { EXIT } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
 import { allPipelines, pipelineNamed, pipelinesDir } from '../pipeline-context.ts';
-import { shanghaiTime } from './runs-command.ts';
 
 export function registerPipelinesCommand(program: Command): void {
   const pipelines = program.command('pipelines').description(`pipeline definitions (${pipelinesDir()})`);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
 import type { CatalogEntry } from '../../catalog/catalog-entry.ts';
 import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
 import { keyParts } from '../../dedupe/business-key.ts';
@@ -10,7 +11,6 @@ import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
 import { withWarehouse } from '../with-warehouse.ts';
-import { shanghaiTime } from './runs-command.ts';
 
 export function registerRecordCommand(program: Command): void {
   program

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { COUNT_COLUMNS, type OutcomeCounts } from '../../run/outcome-counts.ts';
 import { findRun, listRuns } from '../../warehouse/runs-repository.ts';
@@ -132,10 +133,4 @@ interface RunsListOptions {
   pipeline?: string;
   since?: string;
   json?: boolean;
-}
-
-/** A date or a date-time without zone is Shanghai time, as operators mean it. */
-
-export function shanghaiTime(date: Date): string {
-  return new Date(date.getTime() + 8 * 3600_000).toISOString().replace('T', ' ').slice(0, 19);
 }

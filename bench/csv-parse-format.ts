@@ -5,9 +5,7 @@ import {
   type FormatOptions,
   type RowStream,
   type SourceRow,
-} from '../contracts.ts';
-import { readLimits } from '../limits.ts';
-import { WHOLE_ROW } from '../row-error.ts';
+} from '../connectors/contracts.ts';
 import {
   countLineBreaks,
   decodedText,
@@ -15,14 +13,16 @@ import {
   lineTooLong,
   tooManyCells,
   withCellCount,
-} from './csv-rows.ts';
+} from '../connectors/formats/csv-rows.ts';
+import { readLimits } from '../connectors/limits.ts';
+import { WHOLE_ROW } from '../connectors/row-error.ts';
 
 const BATCH_ROWS = 2000;
 
 /**
  * The same CSV format read with csv-parse (the product card's parser), kept behind the Format contract so the
- * robustness suite and the benchmark can compare it with papaparse. Selected only by
- * `CREDIT_ETL_CSV_PARSER=csv-parse` (tests and `npm run bench`); papaparse ships (README "Design notes").
+ * robustness suite and the benchmark (`--parser`) can compare it with papaparse. It lives here, not in
+ * connectors/: papaparse is the one CSV parser that ships (README "Design notes").
  */
 export const csvParseFormat: Format = {
   name: 'csv',
