@@ -82,6 +82,9 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
              WHERE s.record_id = r.id AND s.level = $1 AND s.content_hash = v.content_hash AND s.outcome <> 'conflict'
            )) THEN 'unchanged'
            WHEN cv.content_hash = v.content_hash THEN 'merged'
+           -- A record a legal procedure withdrew or superseded is never brought back by a delivery: new content
+           -- for its key is kept as a conflict (lineage and review notices show it), not applied.
+           WHEN r.status <> 'current' THEN 'conflict'
            WHEN array_position($2::text[], $1) <= array_position($2::text[], r.level) THEN 'updated'
            ELSE 'conflict'
          END AS outcome
@@ -155,7 +158,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
   await session.execute(
     `UPDATE records r SET level = $1, updated_at = now()
      FROM classified c
-     WHERE c.outcome = 'merged' AND r.id = c.record_id
+     WHERE c.outcome = 'merged' AND r.id = c.record_id AND r.status = 'current'
        AND array_position($2::text[], $1) < array_position($2::text[], r.level)`,
     [level, precedence],
   );

@@ -1,9 +1,16 @@
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { displayKey } from '../dedupe/business-key.ts';
 import { maskPersonalData } from '../log/mask-personal-data.ts';
+import type { ProcedureEntry, ProcedureState } from '../procedures/procedure-entry.ts';
 import { pendingDisagreements } from './disagreements.ts';
 import { maskRow, type RowData } from './mask-row.ts';
-import { deliveredData, type RecordHistory, type SourceRow, type VersionRow } from './record-history.ts';
+import {
+  deliveredData,
+  type RecordHistory,
+  type RecordRow,
+  type SourceRow,
+  type VersionRow,
+} from './record-history.ts';
 
 export interface FieldDifference {
   field: string;
@@ -26,6 +33,14 @@ export interface Disagreement {
   differences: FieldDifference[];
 }
 
+/** A legal procedure as `record` shows it, personal data masked. */
+export type ProcedureView = Omit<ProcedureEntry, 'prevHash' | 'hash'>;
+
+/** One line of a record's history: a version, or a legal procedure, in the order they happened. */
+export type HistoryEvent =
+  | { at: Date; event: 'version'; versionNo: number; procedureId: number | null }
+  | { at: Date; event: 'procedure'; procedureId: number; kind: ProcedureEntry['kind'] };
+
 /** Everything `credit-etl record` shows, personal data masked: also the `--json` output. */
 export interface RecordView {
   id: number;
@@ -34,9 +49,27 @@ export interface RecordView {
   key: string;
   subjectCode: string | null;
   level: string;
-  current: { versionNo: number; fileName: string; rowNumber: number; runId: number; data: RowData };
+  /** `withdrawn` / `superseded`: a legal procedure retired the record; its versions are all kept. */
+  status: RecordRow['status'];
+  /** The procedure that withdrew or superseded it, with its basis. */
+  retiredBy: ProcedureView | null;
+  supersededBy: { id: number; key: string; subjectCode: string | null } | null;
+  /** Records this one replaced (supersede, reattribute). */
+  replaces: number[];
+  current: {
+    versionNo: number;
+    fileName: string | null;
+    rowNumber: number | null;
+    runId: number | null;
+    procedureId: number | null;
+    data: RowData;
+  };
   versions: Array<Omit<VersionRow, 'data'> & { changedFields: string[]; data: RowData }>;
-  lineage: Array<Omit<SourceRow, 'conflictData'>>;
+  procedures: ProcedureView[];
+  /** Versions and procedures interleaved, oldest first. */
+  history: HistoryEvent[];
+  /** `note`: why a delivery was not applied (the record had been withdrawn or superseded). */
+  lineage: Array<Omit<SourceRow, 'conflictData'> & { note?: string }>;
   disagreements: Disagreement[];
 }
 
@@ -60,6 +93,14 @@ export function recordView(history: RecordHistory, entry: CatalogEntry | undefin
     if ((source.outcome === 'conflict' || pending.has(key)) && !disputed.has(key)) disputed.set(key, source);
   }
   const title = (field: string) => entry?.schema.properties[field]?.title ?? field;
+  const procedures = history.procedures.map(({ prevHash: _, hash: __, ...procedure }) =>
+    maskProcedure(procedure, entry),
+  );
+  const retiredBy = procedures.find((procedure) => procedure.id === record.statusProcedureId) ?? null;
+  const notApplied = (source: SourceRow) =>
+    retiredBy && source.outcome === 'conflict' && source.createdAt >= retiredBy.performedAt
+      ? `not applied: the record was ${record.status} by procedure #${retiredBy.id}`
+      : undefined;
   return {
     id: record.id,
     catalogCode: record.catalogCode,
@@ -67,11 +108,27 @@ export function recordView(history: RecordHistory, entry: CatalogEntry | undefin
     key: maskPersonalData(displayKey(record.businessKey)),
     subjectCode: record.subjectCode === null ? null : maskPersonalData(record.subjectCode),
     level: record.level,
+    status: record.status,
+    retiredBy,
+    supersededBy: history.supersededBy
+      ? {
+          id: history.supersededBy.id,
+          key: maskPersonalData(displayKey(history.supersededBy.businessKey)),
+          subjectCode:
+            history.supersededBy.subjectCode === null
+              ? null
+              : maskPersonalData(history.supersededBy.subjectCode),
+        }
+      : null,
+    replaces: procedures
+      .filter((procedure) => procedure.otherRecordId === record.id && procedure.kind !== 'correct')
+      .map((procedure) => procedure.recordId),
     current: {
       versionNo: current.versionNo,
       fileName: current.fileName,
       rowNumber: current.rowNumber,
       runId: current.runId,
+      procedureId: current.procedureId,
       data: maskRow(entry, current.data),
     },
     versions: versions.map((version, i) => ({
@@ -79,7 +136,12 @@ export function recordView(history: RecordHistory, entry: CatalogEntry | undefin
       data: maskRow(entry, version.data),
       changedFields: i === 0 ? [] : changedFields(versions[i - 1]!.data, version.data),
     })),
-    lineage: sources.map(({ conflictData: _, ...source }) => source),
+    procedures,
+    history: historyEvents(versions, procedures),
+    lineage: sources.map(({ conflictData: _, ...source }) => {
+      const note = notApplied(source as SourceRow);
+      return note ? { ...source, note } : source;
+    }),
     disagreements: [...disputed.values()].map((source) => {
       const delivered = maskRow(entry, deliveredData(history, source) ?? {});
       const now = maskRow(entry, current.data);
@@ -101,6 +163,48 @@ export function recordView(history: RecordHistory, entry: CatalogEntry | undefin
       };
     }),
   };
+}
+
+/** A procedure's changed field values and subject codes masked as the record's own data is. */
+function maskProcedure(procedure: ProcedureView, entry: CatalogEntry | undefined): ProcedureView {
+  const side = (state: ProcedureState): ProcedureState => ({
+    ...state,
+    ...(state.subject_code ? { subject_code: maskPersonalData(state.subject_code) } : {}),
+    ...(state.superseded_by_subject_code
+      ? { superseded_by_subject_code: maskPersonalData(state.superseded_by_subject_code) }
+      : {}),
+    ...(state.fields ? { fields: maskRow(entry, state.fields as RowData) as ProcedureState['fields'] } : {}),
+  });
+  return { ...procedure, before: side(procedure.before), after: side(procedure.after) };
+}
+
+/**
+ * Versions and procedures in the order they happened. A version a procedure wrote comes right after that
+ * procedure (it is stored in the same transaction, stamped with the transaction's start).
+ */
+export function historyEvents(
+  versions: readonly VersionRow[],
+  procedures: readonly ProcedureView[],
+): HistoryEvent[] {
+  const performed = new Map(procedures.map((procedure) => [procedure.id, procedure.performedAt]));
+  const events: Array<HistoryEvent & { rank: number }> = [
+    ...versions.map((version) => ({
+      at: (version.procedureId !== null && performed.get(version.procedureId)) || version.createdAt,
+      event: 'version' as const,
+      versionNo: version.versionNo,
+      procedureId: version.procedureId,
+      rank: 1,
+    })),
+    ...procedures.map((procedure) => ({
+      at: procedure.performedAt,
+      event: 'procedure' as const,
+      procedureId: procedure.id,
+      kind: procedure.kind,
+      rank: 0,
+    })),
+  ];
+  events.sort((a, b) => a.at.getTime() - b.at.getTime() || a.rank - b.rank);
+  return events.map(({ rank: _, ...event }) => event);
 }
 
 /** Fields whose stored values differ between two rows, in a stable order. */

@@ -7,6 +7,7 @@ import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
 import { withWarehouse } from '../with-warehouse.ts';
+import { shanghaiTime } from './runs-command.ts';
 
 export function registerSubjectCommand(program: Command): void {
   program
@@ -62,6 +63,25 @@ export function formatSubjectArchive(archive: SubjectArchive): string {
           ]
             .filter(Boolean)
             .join(', '),
+        ]),
+      ),
+    );
+  }
+  if (archive.retired.length > 0) {
+    lines.push(
+      '',
+      `no longer current (legal procedures, kept) — ${archive.retired.length}`,
+      formatTable(
+        ['record', 'catalog', 'key', 'status', 'procedure', 'basis'],
+        archive.retired.map((record) => [
+          record.recordId,
+          record.catalogCode,
+          record.businessKey,
+          record.status === 'withdrawn'
+            ? 'withdrawn'
+            : `superseded by ${record.supersededBy}${record.supersededBySubject && record.supersededBySubject !== archive.subjectCode ? ` (subject ${record.supersededBySubject})` : ''}`,
+          `#${record.procedureId} ${shanghaiTime(record.performedAt)}`,
+          record.basis,
         ]),
       ),
     );
