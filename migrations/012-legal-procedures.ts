@@ -41,8 +41,8 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     CREATE SEQUENCE procedure_log_id_seq;
     CREATE TABLE procedure_log (
-      id bigint PRIMARY KEY DEFAULT nextval('procedure_log_id_seq'),
-      performed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+      id bigint PRIMARY KEY, -- drawn by procedure_log_chain() under its lock
+      performed_at timestamptz NOT NULL,
       kind text NOT NULL CHECK (kind IN ('correct', 'withdraw', 'reattribute', 'supersede')),
       record_id bigint NOT NULL,
       other_record_id bigint,
@@ -101,6 +101,7 @@ export async function up(knex: Knex): Promise<void> {
       ADD COLUMN procedure_id bigint,
       ADD CONSTRAINT record_versions_one_origin CHECK ((source_file_id IS NULL) <> (procedure_id IS NULL)),
       ADD CONSTRAINT record_versions_row_of_file CHECK (source_file_id IS NULL OR row_number IS NOT NULL);
+    CREATE INDEX record_versions_procedure ON record_versions (procedure_id) WHERE procedure_id IS NOT NULL;
     COMMENT ON COLUMN record_versions.procedure_id IS 'a version written by a legal procedure (no source file): its procedure_log entry';
 
     -- Only a procedure sets a record's state, and a record that is no longer current gets no new current

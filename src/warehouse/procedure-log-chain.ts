@@ -51,6 +51,12 @@ export function procedureLogPayload(row: Omit<LogRow, 'hash' | 'performed_at'>):
   ].join('\x1f');
 }
 
+interface FindingRow {
+  record_id: number;
+  status: string;
+  procedure_id: number | null;
+}
+
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /**
@@ -92,25 +98,55 @@ export async function verifyProcedureLog(
       });
     previous = row.hash;
   }
-  // A record retired without a logged procedure, or by an entry that does not retire it.
-  const unexplained: Array<{ id: number; status: string; status_procedure_id: number | null }> = (
-    await warehouse.raw(
-      `SELECT r.id, r.status, r.status_procedure_id FROM records r
-       LEFT JOIN procedure_log p ON p.id = r.status_procedure_id
-       WHERE r.status <> 'current'
-         AND (p.id IS NULL OR p.record_id <> r.id
-              OR (r.status = 'withdrawn') <> (p.kind = 'withdraw')
-              OR (r.status = 'superseded' AND p.other_record_id IS DISTINCT FROM r.superseded_by))
-         ${scope.catalogCode ? 'AND r.catalog_code = ?' : ''}
-       ORDER BY r.id`,
-      scope.catalogCode ? [scope.catalogCode] : [],
-    )
-  ).rows;
-  for (const record of unexplained)
-    findings.push({
-      kind: 'procedure-missing',
-      recordId: record.id,
-      detail: `record ${record.id} is ${record.status} but procedure_log has no matching entry (#${record.status_procedure_id ?? '—'})`,
-    });
+  const catalogFilter = (alias: string) => (scope.catalogCode ? `AND ${alias}.catalog_code = ?` : '');
+  const params = scope.catalogCode ? [scope.catalogCode] : [];
+  const check = async (kind: string, sql: string, detail: (row: FindingRow) => string) => {
+    const found: FindingRow[] = (await warehouse.raw(sql, params)).rows;
+    for (const row of found) findings.push({ kind, recordId: row.record_id, detail: detail(row) });
+  };
+  // The state of the records must be what the log says the procedures left.
+  await check(
+    'procedure-missing',
+    `SELECT r.id AS record_id, r.status, r.status_procedure_id AS procedure_id FROM records r
+     LEFT JOIN procedure_log p ON p.id = r.status_procedure_id
+     WHERE r.status <> 'current'
+       AND (p.id IS NULL OR p.record_id <> r.id OR (r.status = 'withdrawn') <> (p.kind = 'withdraw')
+            OR (r.status = 'superseded' AND p.other_record_id IS DISTINCT FROM r.superseded_by))
+       ${catalogFilter('r')}
+     ORDER BY r.id`,
+    (row) =>
+      `record ${row.record_id} is ${row.status} but no logged procedure made it so (#${row.procedure_id ?? '—'})`,
+  );
+  await check(
+    'procedure-undone',
+    `SELECT p.record_id, r.status, p.id AS procedure_id FROM procedure_log p JOIN records r ON r.id = p.record_id
+     WHERE p.kind IN ('withdraw', 'supersede', 'reattribute')
+       AND r.status_procedure_id IS DISTINCT FROM p.id ${catalogFilter('p')}
+     ORDER BY p.id`,
+    (row) =>
+      `procedure #${row.procedure_id} retired record ${row.record_id}, but the record is now ${row.status}: undone behind the engine's back`,
+  );
+  await check(
+    'procedure-version-missing',
+    `SELECT p.record_id, p.id AS procedure_id, 'current' AS status FROM procedure_log p
+     WHERE p.kind IN ('correct', 'reattribute') ${catalogFilter('p')}
+       AND NOT EXISTS (SELECT 1 FROM record_versions v WHERE v.procedure_id = p.id
+                       AND v.record_id = CASE p.kind WHEN 'correct' THEN p.record_id ELSE p.other_record_id END)
+     ORDER BY p.id`,
+    (row) =>
+      `procedure #${row.procedure_id} wrote a version that is no longer there (record ${row.record_id})`,
+  );
+  await check(
+    'version-without-procedure',
+    `SELECT v.record_id, v.procedure_id, 'current' AS status FROM record_versions v
+     JOIN records r ON r.id = v.record_id
+     LEFT JOIN procedure_log p ON p.id = v.procedure_id
+     WHERE v.procedure_id IS NOT NULL ${catalogFilter('r')}
+       AND (p.id IS NULL OR p.kind NOT IN ('correct', 'reattribute')
+            OR v.record_id <> CASE p.kind WHEN 'correct' THEN p.record_id ELSE p.other_record_id END)
+     ORDER BY v.id`,
+    (row) =>
+      `record ${row.record_id} has a version claiming procedure #${row.procedure_id}, which wrote no version of it`,
+  );
   return findings;
 }
