@@ -21,9 +21,10 @@ const { values } = parseArgs({ options: { files: { type: 'string', default: '10'
 const count = Number(values.files);
 const server = await openBenchServer(process.env.DATABASE_URL);
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'credit-etl-unit-startup-'));
-const warehouse = connectWarehouse(await server.freshDatabase('unit_startup'));
+const url = await server.freshDatabase('unit_startup');
+await migrateWarehouse(url);
+const warehouse = connectWarehouse(url);
 try {
-  await migrateWarehouse(warehouse);
   const units: SourceUnit[] = [];
   for (let i = 0; i < count; i++) {
     const file = path.join(scratch, `small-${i}.csv`);

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { grantTo, WAREHOUSE_ROLES } from './grant-roles.ts';
 
 /**
  * Art. 17 (非经法定程序不得撤除、篡改): the only changes to the record outside a delivery are four named legal
@@ -12,7 +13,7 @@ import type { Knex } from 'knex';
  *
  * A version written by a procedure has no source file: it points at its procedure_log entry instead.
  */
-const ROLES = ['credit_etl_procedure', 'credit_etl_officer'] as const;
+const { procedure, officer } = WAREHOUSE_ROLES;
 
 export const PROCEDURE_FUNCTIONS = [
   'procedure_correct(bigint, jsonb, text, integer, date, text, text, text, text, text)',
@@ -28,12 +29,7 @@ const PAYLOAD = (e: string) => `concat_ws(chr(31), ${e}.id::text,
       ${e}.operator, ${e}.before::text, ${e}.after::text, coalesce(${e}.prev_hash, ''))`;
 
 export async function up(knex: Knex): Promise<void> {
-  // Roles are cluster-wide: created once, whichever database migrates first (010-roles creates them too).
-  for (const role of ROLES) {
-    await knex.raw(`DO $$ BEGIN
-      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE ${role} NOLOGIN; END IF;
-    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
-  }
+  // The roles exist and the owner is a member of each (010-roles.ts): it can hand the functions to their owner.
   const schema = (await knex.raw<{ rows: { schema: string }[] }>('SELECT current_schema() AS schema')).rows[0]
     ?.schema;
   if (!schema) throw new Error('012-legal-procedures: no current schema');
@@ -108,7 +104,7 @@ export async function up(knex: Knex): Promise<void> {
     -- version from a delivery (the merge keeps such a delivery as a conflict: merge-staged.ts).
     CREATE FUNCTION records_procedure_state_guard() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      IF current_user = 'credit_etl_procedure' THEN RETURN NEW; END IF;
+      IF current_user = '${procedure}' THEN RETURN NEW; END IF;
       IF TG_OP = 'INSERT' THEN
         IF NEW.status <> 'current' OR NEW.superseded_by IS NOT NULL OR NEW.status_procedure_id IS NOT NULL THEN
           RAISE EXCEPTION 'records: only a legal procedure sets a record''s status (credit-etl procedure …)';
@@ -128,26 +124,27 @@ export async function up(knex: Knex): Promise<void> {
       FOR EACH ROW EXECUTE FUNCTION records_procedure_state_guard();
   `);
   await knex.raw(procedureFunctions(pinned));
-  await knex.raw(`
-    GRANT SELECT, INSERT, UPDATE ON records TO credit_etl_procedure;
-    GRANT SELECT, INSERT ON record_versions, procedure_log TO credit_etl_procedure;
-    GRANT USAGE, SELECT ON SEQUENCE records_id_seq, record_versions_id_seq, procedure_log_id_seq
-      TO credit_etl_procedure;
-    GRANT SELECT ON procedure_log TO credit_etl_officer;
-    ${PROCEDURE_FUNCTIONS.map(
-      (fn) => `ALTER FUNCTION ${fn} OWNER TO credit_etl_procedure;
-    REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC;
-    GRANT EXECUTE ON FUNCTION ${fn} TO credit_etl_officer;`,
-    ).join('\n    ')}
-    REVOKE ALL ON FUNCTION procedure_grounds(text, text, text) FROM PUBLIC;
-    REVOKE ALL ON FUNCTION procedure_current_record(bigint) FROM PUBLIC;
-    REVOKE ALL ON FUNCTION procedure_changed_fields(jsonb, jsonb) FROM PUBLIC;
-    REVOKE ALL ON FUNCTION procedure_log_write(text, bigint, bigint, text, text, text, text, jsonb, jsonb) FROM PUBLIC;
-    GRANT EXECUTE ON FUNCTION procedure_grounds(text, text, text), procedure_current_record(bigint),
-      procedure_changed_fields(jsonb, jsonb),
-      procedure_log_write(text, bigint, bigint, text, text, text, text, jsonb, jsonb) TO credit_etl_procedure;
-  `);
+  // Every role reads the new table (010's default privileges); only the procedure role appends to it.
+  await grantTo(knex, 'INSERT', 'procedure_log', procedure);
+  await grantTo(knex, 'USAGE', 'SEQUENCE procedure_log_id_seq', procedure);
+  for (const fn of PROCEDURE_FUNCTIONS) {
+    await knex.raw(`ALTER FUNCTION ${fn} OWNER TO ${procedure}`);
+    await knex.raw(`REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC`);
+    await knex.raw(`GRANT EXECUTE ON FUNCTION ${fn} TO ${officer}`);
+  }
+  // The helpers run inside the procedures, as the procedure role, and for nobody else.
+  for (const helper of HELPERS) {
+    await knex.raw(`REVOKE ALL ON FUNCTION ${helper} FROM PUBLIC`);
+    await knex.raw(`GRANT EXECUTE ON FUNCTION ${helper} TO ${procedure}`);
+  }
 }
+
+const HELPERS = [
+  'procedure_grounds(text, text, text)',
+  'procedure_current_record(bigint)',
+  'procedure_changed_fields(jsonb, jsonb)',
+  'procedure_log_write(text, bigint, bigint, text, text, text, text, jsonb, jsonb)',
+] as const;
 
 /** The four procedures and their helpers. Messages are Chinese: an officer reads them. */
 function procedureFunctions(pinned: string): string {
@@ -329,8 +326,7 @@ function procedureFunctions(pinned: string): string {
 export async function down(knex: Knex): Promise<void> {
   await knex.raw(`
     DROP FUNCTION ${PROCEDURE_FUNCTIONS.join(', ')};
-    DROP FUNCTION procedure_log_write(text, bigint, bigint, text, text, text, text, jsonb, jsonb),
-      procedure_changed_fields(jsonb, jsonb), procedure_current_record(bigint), procedure_grounds(text, text, text);
+    DROP FUNCTION ${HELPERS.join(', ')};
     DROP TRIGGER records_procedure_state_guard ON records;
     DROP FUNCTION records_procedure_state_guard();
     ALTER TABLE record_versions DROP CONSTRAINT record_versions_row_of_file,

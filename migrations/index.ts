@@ -7,6 +7,7 @@ import * as watermarks from './006-watermarks.ts';
 import * as bulkIntegrity from './007-bulk-integrity.ts';
 import * as pendingTimeliness from './008-pending-timeliness.ts';
 import * as sameContent from './009-same-content.ts';
+import * as roles from './010-roles.ts';
 import * as legalProcedures from './012-legal-procedures.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
@@ -19,5 +20,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['007-bulk-integrity', bulkIntegrity],
   ['008-pending-timeliness', pendingTimeliness],
   ['009-same-content', sameContent],
+  ['010-roles', roles],
   ['012-legal-procedures', legalProcedures],
 ];

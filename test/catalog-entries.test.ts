@@ -99,7 +99,9 @@ describe('pilot-era codes, placeholders and the catalog history', () => {
       .select('content_hash', 'entry');
     expect(rows).toHaveLength(2);
     await expect(fx.warehouse('catalog_entries').where({ code: 'xzcf' }).delete()).rejects.toThrow(
-      /append-only/,
+      /permission denied/,
     );
+    // Even the owner, who may delete anything it was granted, is refused by the trigger.
+    await expect(fx.owner('catalog_entries').where({ code: 'xzcf' }).delete()).rejects.toThrow(/append-only/);
   });
 });

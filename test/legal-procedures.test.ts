@@ -291,41 +291,48 @@ describe('legal procedures (Art. 17)', () => {
     expect(later.stdout).toContain('no legal procedures match');
   }, 180_000);
 
-  it('the procedure log refuses UPDATE, DELETE and TRUNCATE, even from a superuser', async () => {
-    await expect(fx.warehouse.raw(`UPDATE procedure_log SET reason = '改写'`)).rejects.toThrow('append-only');
-    await expect(fx.warehouse.raw('DELETE FROM procedure_log')).rejects.toThrow('append-only');
-    await expect(fx.warehouse.raw('TRUNCATE procedure_log')).rejects.toThrow('append-only');
+  it('the procedure log refuses UPDATE, DELETE and TRUNCATE: to the loader by privilege, to the owner by trigger', async () => {
+    for (const statement of [
+      `UPDATE procedure_log SET reason = '改写'`,
+      'DELETE FROM procedure_log',
+      'TRUNCATE procedure_log',
+    ]) {
+      await expect(fx.warehouse.raw(statement)).rejects.toThrow('permission denied');
+      await expect(fx.owner.raw(statement)).rejects.toThrow('append-only');
+    }
+    await expect(
+      fx.warehouse.raw(`INSERT INTO procedure_log (kind, record_id, catalog_code, basis, reason, db_user, operator, before, after, hash)
+        VALUES ('withdraw', 1, 'xzcf', 'x', 'y', 'z', 'w', '{}', '{}', '')`),
+    ).rejects.toThrow('permission denied');
   });
 
-  it('only a procedure sets a record state: a direct UPDATE is refused, also as a superuser', async () => {
+  it('only a procedure sets a record state: the loader may not, the owner is stopped by the trigger', async () => {
     const record = await only('鲁济市监罚〔2026〕3031号');
     await expect(
-      fx.warehouse.raw(
+      fx.warehouse.raw(`UPDATE records SET status = 'withdrawn', status_procedure_id = 1 WHERE id = ?`, [
+        record.id,
+      ]),
+    ).rejects.toThrow('permission denied');
+    await expect(
+      fx.owner.raw(
         `UPDATE records SET status = 'current', status_procedure_id = NULL WHERE status <> 'current'`,
       ),
     ).rejects.toThrow('only a legal procedure');
     await expect(
-      fx.warehouse.raw(`UPDATE records SET status = 'withdrawn', status_procedure_id = 1 WHERE id = ?`, [
+      fx.owner.raw(`UPDATE records SET status = 'withdrawn', status_procedure_id = 1 WHERE id = ?`, [
         record.id,
       ]),
     ).rejects.toThrow('only a legal procedure');
   });
 
-  it('a role that is not an officer (the loader) cannot call the procedure functions', async () => {
-    await fx.warehouse.raw(`DO $$ BEGIN
-      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'credit_etl_loader') THEN CREATE ROLE credit_etl_loader NOLOGIN; END IF;
-    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
+  it("the loader role cannot call the procedure functions (EXECUTE is the officer's only)", async () => {
     const record = await only('鲁济市监罚〔2026〕3031号');
     for (const call of [
       `SELECT procedure_withdraw(${record.id}, 'x号', '理由', '某人')`,
       `SELECT procedure_supersede(${record.id}, ${record.id + 1}, 'x号', '理由', '某人')`,
+      `SELECT procedure_log_write('withdraw', ${record.id}, NULL, 'xzcf', 'x号', '理由', '某人', '{}', '{}')`,
     ]) {
-      await expect(
-        fx.warehouse.transaction(async (trx) => {
-          await trx.raw('SET LOCAL ROLE credit_etl_loader');
-          await trx.raw(call);
-        }),
-      ).rejects.toThrow(/permission denied for function procedure_/);
+      await expect(fx.warehouse.raw(call)).rejects.toThrow(/permission denied for function procedure_/);
     }
     expect((await only('鲁济市监罚〔2026〕3031号')).status).toBe('current');
   });
@@ -342,7 +349,7 @@ describe('verifyProcedureLog (the hook `credit-etl verify` runs)', () => {
   afterAll(async () => fx?.close());
 
   const asSuperuser = (sql: string, params: unknown[] = []) =>
-    fx.warehouse.transaction(async (trx) => {
+    fx.owner.transaction(async (trx) => {
       await trx.raw('SET LOCAL session_replication_role = replica'); // triggers off: tampering behind the engine
       await trx.raw(sql, params as never);
     });

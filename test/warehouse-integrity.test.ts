@@ -70,24 +70,49 @@ describe('warehouse integrity without per-row foreign keys (007-bulk-integrity)'
   });
 
   it.each(['records', 'source_files', 'runs', 'record_versions', 'record_sources', 'rejections'])(
-    '%s refuses DELETE and TRUNCATE outside a legal procedure',
+    '%s refuses DELETE and TRUNCATE outside a legal procedure, even to the owner',
     async (table) => {
-      await expect(fx.warehouse.raw(`DELETE FROM ${table}`)).rejects.toThrow(/append-only/);
-      await expect(fx.warehouse.raw(`TRUNCATE ${table} CASCADE`)).rejects.toThrow(/append-only/);
+      // The engine (credit_etl_loader) has no such privilege; the owner has, and the trigger refuses it.
+      await expect(fx.warehouse.raw(`DELETE FROM ${table}`)).rejects.toThrow(/permission denied/);
+      await expect(fx.warehouse.raw(`TRUNCATE ${table} CASCADE`)).rejects.toThrow(/permission denied/);
+      await expect(fx.owner.raw(`DELETE FROM ${table}`)).rejects.toThrow(/append-only/);
+      await expect(fx.owner.raw(`TRUNCATE ${table} CASCADE`)).rejects.toThrow(/append-only/);
       expect(Number((await fx.warehouse(table).count({ n: '*' }))[0]?.n)).toBeGreaterThan(0);
     },
   );
 
   it('the catalog versions refuse TRUNCATE too', async () => {
-    await expect(fx.warehouse.raw('TRUNCATE catalog_entries')).rejects.toThrow(/append-only/);
+    await expect(fx.owner.raw('TRUNCATE catalog_entries')).rejects.toThrow(/append-only/);
   });
 
-  it('a documented legal procedure may delete (its transaction sets credit_etl.legal_procedure)', async () => {
-    const [rejection] = await fx.warehouse('rejections').select('id').limit(1);
-    await fx.warehouse.transaction(async (trx) => {
-      await trx.raw(`SET LOCAL credit_etl.legal_procedure = 'on'`);
-      await trx('rejections').where({ id: rejection.id }).delete();
-    });
-    expect(await fx.warehouse('rejections').where({ id: rejection.id })).toEqual([]);
+  it('the session flag credit_etl.legal_procedure lifts nothing, even for the owner', async () => {
+    const [rejection] = await fx.owner('rejections').select('id').limit(1);
+    await expect(
+      fx.owner.transaction(async (trx) => {
+        await trx.raw(`SET LOCAL credit_etl.legal_procedure = 'on'`);
+        await trx('rejections').where({ id: rejection.id }).delete();
+      }),
+    ).rejects.toThrow(/append-only/);
+    expect(await fx.warehouse('rejections').where({ id: rejection.id })).toHaveLength(1);
+  });
+
+  it('a function owned by credit_etl_procedure passes the guard (privileges then decide)', async () => {
+    const [rejection] = await fx.owner('rejections').select('id').limit(1);
+    // The procedure role is never granted DELETE (procedures never delete): granted here, in this test's own
+    // database only, so that what is shown is the trigger's rule alone.
+    await fx.owner.raw(`
+      GRANT DELETE ON rejections TO credit_etl_procedure;
+      CREATE FUNCTION test_remove_rejection(target bigint) RETURNS void
+        LANGUAGE sql SECURITY DEFINER SET search_path = public
+        AS 'DELETE FROM rejections WHERE id = target';
+      ALTER FUNCTION test_remove_rejection(bigint) OWNER TO credit_etl_procedure;`);
+    try {
+      await fx.owner.raw('SELECT test_remove_rejection(?)', [rejection.id]);
+      expect(await fx.warehouse('rejections').where({ id: rejection.id })).toEqual([]);
+    } finally {
+      await fx.owner.raw(`
+        DROP FUNCTION test_remove_rejection(bigint);
+        REVOKE DELETE ON rejections FROM credit_etl_procedure;`);
+    }
   });
 });

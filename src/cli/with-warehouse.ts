@@ -94,8 +94,8 @@ export async function withWarehouse<T>(
     const server = await opening;
     if (stopping) await stopping; // a signal while the server was starting
     try {
+      const applied = await migrateWarehouse(server.url);
       warehouse = connectWarehouse(server.url);
-      const applied = await migrateWarehouse(warehouse);
       if (applied.length > 0) logger.info(`warehouse migrated: ${applied.join(', ')}`);
       await syncCatalogDirectory(warehouse, config.catalogDir, logger);
       const interrupted = await markInterruptedRuns(warehouse);
@@ -116,7 +116,7 @@ export async function withWarehouse<T>(
 
 /** With a connection of its own: the pool is closed, and may still hold the connection of a dead unit. */
 async function endRuns(url: string, end: HardStop): Promise<number> {
-  const fresh = connectWarehouse(url, 1);
+  const fresh = connectWarehouse(url, { poolSize: 1 });
   fresh.client.logger.warn = () => undefined; // a refused connection is reported by the caller, once
   try {
     return await endRunsOfThisProcess(fresh, end.status, end.reason);

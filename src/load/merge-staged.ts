@@ -154,14 +154,6 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
      FROM classified c WHERE c.outcome = 'updated' AND r.id = c.record_id`,
     [level],
   );
-  // Equal content from a higher channel raises the level that vouches for the current version.
-  await session.execute(
-    `UPDATE records r SET level = $1, updated_at = now()
-     FROM classified c
-     WHERE c.outcome = 'merged' AND r.id = c.record_id AND r.status = 'current'
-       AND array_position($2::text[], $1) < array_position($2::text[], r.level)`,
-    [level, precedence],
-  );
   // In row order, so lineage ids follow the file (an in-file repeat comes after the row it repeats). A row's
   // version is the one current after this merge: its own new version, else the one it matched.
   await wrote(
@@ -188,6 +180,15 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
      WHERE c.outcome <> 'duplicate'
      ORDER BY c.row_number`,
     [runId, sourceFileId, providerCode, level, receivedAt],
+  );
+  // Equal content from a higher channel raises the level that vouches for the current version. After the
+  // lineage: the database lets a level rise only to a channel that delivered the current version (010-roles).
+  await session.execute(
+    `UPDATE records r SET level = $1, updated_at = now()
+     FROM classified c
+     WHERE c.outcome = 'merged' AND r.id = c.record_id
+       AND array_position($2::text[], $1) < array_position($2::text[], r.level)`,
+    [level, precedence],
   );
   const [counts] = await session.query<MergeCounts>(
     `SELECT

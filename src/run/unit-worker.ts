@@ -23,7 +23,7 @@ async function run(job: WorkerJob): Promise<WorkerMessage> {
   const { locator, ...plain } = job.unit;
   const unit: SourceUnit = { ...plain, locator, open: () => openLocated(locator, job.limits) };
   // One connection, closed before the answer: an idle worker holds none.
-  const warehouse = connectWarehouse(job.url, 1, job.applicationName);
+  const warehouse = connectWarehouse(job.url, { poolSize: 1, applicationName: job.applicationName });
   try {
     const result = await loadUnit(warehouse, {
       ...job.request,

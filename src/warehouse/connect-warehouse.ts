@@ -1,6 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { MIGRATIONS } from '../../migrations/index.ts';
+import { WAREHOUSE_ROLES, type WarehouseRole } from './warehouse-roles.ts';
 
 // bigint ids and counts fit in a JS number here; dates stay `YYYY-MM-DD` strings (no local-midnight Dates).
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -9,12 +10,64 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 
 export type Warehouse = Knex;
 
-export function connectWarehouse(url: string, poolSize = 4, applicationName = 'credit-etl'): Warehouse {
+export interface ConnectOptions {
+  /** Default 4. */
+  poolSize?: number;
+  /** Shown in pg_stat_activity (an isolated unit's sessions are ended by it). Default `credit-etl`. */
+  applicationName?: string;
+  /**
+   * The role every connection takes before its first statement (`SET ROLE`). Default the loader: the engine
+   * can append history and nothing more. `null` keeps the login user's own privileges: migrations, and tests
+   * that tamper on purpose.
+   */
+  role?: WarehouseRole | null;
+}
+
+export function connectWarehouse(url: string, options: ConnectOptions = {}): Warehouse {
+  const { poolSize = 4, applicationName = 'credit-etl', role = WAREHOUSE_ROLES.loader } = options;
   return knexFactory({
     client: 'pg',
     connection: { connectionString: url, application_name: applicationName },
-    pool: { min: 0, max: poolSize },
+    pool: {
+      min: 0,
+      max: poolSize,
+      ...(role
+        ? { afterCreate: (connection: pg.Client, done: AfterCreateDone) => takeRole(connection, role, done) }
+        : {}),
+    },
   });
+}
+
+type AfterCreateDone = (error: Error | null, connection: pg.Client) => void;
+
+function takeRole(connection: pg.Client, role: WarehouseRole, done: AfterCreateDone): void {
+  connection.query(`SET ROLE ${role}`).then(
+    () => done(null, connection),
+    (error: unknown) => done(roleRefused(error, role, connection.user ?? 'the warehouse user'), connection),
+  );
+}
+
+const INSUFFICIENT_PRIVILEGE = '42501';
+const UNDEFINED_OBJECT = '42704';
+
+/** What the operator has to run when a login user may not take the engine's role. */
+function roleRefused(error: unknown, role: WarehouseRole, user: string): Error {
+  const code = (error as { code?: unknown }).code;
+  if (code === INSUFFICIENT_PRIVILEGE) {
+    return new Error(
+      `the warehouse user "${user}" may not act as ${role}: as the warehouse owner, run ` +
+        `GRANT ${role} TO "${user}"; (README: database roles)`,
+      { cause: error },
+    );
+  }
+  if (code === UNDEFINED_OBJECT) {
+    return new Error(
+      `the role ${role} does not exist on this server: run \`credit-etl db migrate\` as the warehouse owner, ` +
+        'which creates the roles (README: database roles)',
+      { cause: error },
+    );
+  }
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** The server a warehouse connects to, for a thread that opens connections of its own (an isolated unit). */
@@ -54,8 +107,41 @@ const migrationSource: Knex.MigrationSource<string> = {
   },
 };
 
-/** Applies pending migrations; returns the names applied (empty when up to date). */
-export async function migrateWarehouse(warehouse: Warehouse): Promise<string[]> {
-  const [, applied] = (await warehouse.migrate.latest({ migrationSource })) as [number, string[]];
-  return applied;
+/**
+ * Applies pending migrations over a connection of its own as the login user (the owner: migrations create
+ * tables, functions and roles); returns the names applied (empty when up to date). A user that may only load
+ * is told to have the owner migrate, instead of failing on the first table it may not create.
+ */
+export async function migrateWarehouse(url: string): Promise<string[]> {
+  const owner = connectWarehouse(url, { poolSize: 1, applicationName: 'credit-etl migrate', role: null });
+  try {
+    const pending = await pendingMigrations(owner, url);
+    if (pending.length === 0) return [];
+    const [, applied] = (await owner.migrate.latest({ migrationSource }).catch((error: unknown) => {
+      throw notTheOwner(error, url, pending);
+    })) as [number, string[]];
+    return applied;
+  } finally {
+    await owner.destroy();
+  }
+}
+
+/** Read only: an up-to-date warehouse is never locked for migration, so a loader-only user may start. */
+async function pendingMigrations(owner: Warehouse, url: string): Promise<string[]> {
+  try {
+    const [, pending] = (await owner.migrate.list({ migrationSource })) as [unknown, string[]];
+    return pending;
+  } catch (error) {
+    throw notTheOwner(error, url, ['not yet known']);
+  }
+}
+
+function notTheOwner(error: unknown, url: string, pending: string[]): unknown {
+  if ((error as { code?: unknown }).code !== INSUFFICIENT_PRIVILEGE) return error;
+  const user = decodeURIComponent(new URL(url).username) || process.env.PGUSER || 'the login user';
+  return new Error(
+    `the warehouse has pending migrations (${pending.join(', ')}) and "${user}" may not apply them: run ` +
+      '`credit-etl db migrate` with DATABASE_URL naming the warehouse owner (README: database roles)',
+    { cause: error },
+  );
 }

@@ -14,7 +14,13 @@ import { createTestDatabase } from '../test-database.ts';
 /** A migrated warehouse in a database of its own, a scratch directory, and a one-call ingest. */
 export interface WarehouseFixture {
   url: string;
+  /** As the engine: every connection is credit_etl_loader (SET ROLE). */
   warehouse: Warehouse;
+  /**
+   * As the login user, a superuser on the test server, with no SET ROLE: for a test that tampers on purpose,
+   * or shows that a trigger holds even for the owner (superusers bypass grants, never triggers).
+   */
+  owner: Warehouse;
   catalog: Catalog;
   scratch: string;
   ingest(
@@ -33,14 +39,20 @@ export interface WarehouseFixture {
 
 export async function openWarehouseFixture(label: string): Promise<WarehouseFixture> {
   const database = await createTestDatabase(label);
+  await migrateWarehouse(database.url);
   const warehouse = connectWarehouse(database.url);
-  await migrateWarehouse(warehouse);
+  const owner = connectWarehouse(database.url, {
+    poolSize: 2,
+    applicationName: 'credit-etl test owner',
+    role: null,
+  });
   const catalog = await loadCatalog(path.join(PROJECT_ROOT, 'catalog'));
   const scratch = mkdtempSync(path.join(os.tmpdir(), `credit-etl-${label}-`));
   const logger = createLogger({ logFile: path.join(scratch, 'test.log'), console: false });
   return {
     url: database.url,
     warehouse,
+    owner,
     catalog,
     scratch,
     async ingest(files, options = {}) {
@@ -61,6 +73,7 @@ export async function openWarehouseFixture(label: string): Promise<WarehouseFixt
     },
     async close() {
       await warehouse.destroy();
+      await owner.destroy();
       await database.drop();
       rmSync(scratch, { recursive: true, force: true });
     },
