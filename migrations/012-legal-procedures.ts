@@ -11,9 +11,12 @@ import { grantTo, WAREHOUSE_ROLES } from './grant-roles.ts';
  * removed behind the engine's back. Nothing is ever deleted: a withdrawn or superseded record keeps every
  * version; `records.status` says it is no longer current, and only the procedure role can set it.
  *
- * A version written by a procedure has no source file: it points at its procedure_log entry instead.
+ * A version written by a procedure has no source file: it points at its procedure_log entry instead, records
+ * the subject it is filed under, and is chained to the record's previous version by 011's trigger like any other.
+ * A procedure never moves a record's current version back: the highest version stays current (a withdrawn or
+ * superseded record keeps its last one), so 011's procedure_explains_current() stays false.
  */
-const { procedure, officer } = WAREHOUSE_ROLES;
+const { loader, procedure, officer, reader } = WAREHOUSE_ROLES;
 
 export const PROCEDURE_FUNCTIONS = [
   'procedure_correct(bigint, jsonb, text, integer, date, text, text, text, text, text)',
@@ -124,6 +127,7 @@ export async function up(knex: Knex): Promise<void> {
       FOR EACH ROW EXECUTE FUNCTION records_procedure_state_guard();
   `);
   await knex.raw(procedureFunctions(pinned));
+  await grantVersionChain(knex);
   // Every role reads the new table (010's default privileges); only the procedure role appends to it.
   await grantTo(knex, 'INSERT', 'procedure_log', procedure);
   await grantTo(knex, 'USAGE', 'SEQUENCE procedure_log_id_seq', procedure);
@@ -145,6 +149,17 @@ const HELPERS = [
   'procedure_changed_fields(jsonb, jsonb)',
   'procedure_log_write(text, bigint, bigint, text, text, text, text, jsonb, jsonb)',
 ] as const;
+
+/**
+ * 011 (version chains) was written beside 010 (least privilege): the loader writes a file's digest, and every
+ * role that appends a version (the loader, a procedure) or verifies runs the chain functions, which 010 closed
+ * to PUBLIC. Exported for a test that recreates 011's functions.
+ */
+export async function grantVersionChain(knex: Knex): Promise<void> {
+  await grantTo(knex, 'UPDATE (digest)', 'source_files', loader);
+  await knex.raw(`GRANT EXECUTE ON FUNCTION version_chain_hash(text, record_versions), source_file_digest(bigint),
+    procedure_explains_current(bigint, bigint) TO ${loader}, ${procedure}, ${officer}, ${reader}`);
+}
 
 /** The four procedures and their helpers. Messages are Chinese: an officer reads them. */
 function procedureFunctions(pinned: string): string {
@@ -226,8 +241,9 @@ function procedureFunctions(pinned: string): string {
           'version_no', next_no, 'content_hash', p_content_hash,
           'fields', procedure_changed_fields(p_data, cv.data)));
       INSERT INTO record_versions (id, record_id, version_no, data, content_hash, catalog_version, formation_date,
-                                   procedure_id)
-      VALUES (v_id, r.id, next_no, p_data, p_content_hash, p_catalog_version, p_formation_date, log_id);
+                                   procedure_id, subject_code)
+      VALUES (v_id, r.id, next_no, p_data, p_content_hash, p_catalog_version, p_formation_date, log_id,
+              p_subject_code);
       UPDATE records SET current_version_id = v_id, subject_code = p_subject_code, updated_at = now()
       WHERE id = r.id;
       RETURN log_id;
@@ -313,8 +329,8 @@ function procedureFunctions(pinned: string): string {
       INSERT INTO records (id, catalog_code, business_key, subject_code, current_version_id, level)
       VALUES (new_id, r.catalog_code, p_business_key, p_subject_code, v_id, r.level);
       INSERT INTO record_versions (id, record_id, version_no, data, content_hash, catalog_version, formation_date,
-                                   procedure_id)
-      VALUES (v_id, new_id, 1, p_data, p_content_hash, p_catalog_version, p_formation_date, log_id);
+                                   procedure_id, subject_code)
+      VALUES (v_id, new_id, 1, p_data, p_content_hash, p_catalog_version, p_formation_date, log_id, p_subject_code);
       UPDATE records SET status = 'superseded', superseded_by = new_id, status_procedure_id = log_id,
                          updated_at = now()
       WHERE id = r.id;

@@ -8,6 +8,7 @@ import * as bulkIntegrity from './007-bulk-integrity.ts';
 import * as pendingTimeliness from './008-pending-timeliness.ts';
 import * as sameContent from './009-same-content.ts';
 import * as roles from './010-roles.ts';
+import * as versionChain from './011-version-chain.ts';
 import * as legalProcedures from './012-legal-procedures.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
@@ -21,5 +22,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['008-pending-timeliness', pendingTimeliness],
   ['009-same-content', sameContent],
   ['010-roles', roles],
+  ['011-version-chain', versionChain],
   ['012-legal-procedures', legalProcedures],
 ];

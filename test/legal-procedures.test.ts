@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
 import { formatRecordView } from '../src/cli/commands/record-command.ts';
 import { formatSubjectArchive } from '../src/cli/commands/subject-command.ts';
+import { createLogger } from '../src/log/logger.ts';
 import {
   correctRecord,
   type Grounds,
@@ -14,6 +15,7 @@ import { ProcedureRefused } from '../src/procedures/run-procedure.ts';
 import { findRecords, recordHistory } from '../src/records/record-history.ts';
 import { recordView } from '../src/records/record-view.ts';
 import { subjectArchive } from '../src/records/subject-archive.ts';
+import { verifyWarehouse } from '../src/verify/verify-warehouse.ts';
 import { verifyProcedureLog } from '../src/warehouse/procedure-log-chain.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { runCli } from './support/run-cli.ts';
@@ -360,6 +362,9 @@ describe('verifyProcedureLog (the hook `credit-etl verify` runs)', () => {
     const withdrawn = await withdrawRecord(fx.warehouse, b!, GROUNDS);
     await withdrawRecord(fx.warehouse, c!, GROUNDS);
     expect(await verifyProcedureLog(fx.warehouse)).toEqual([]);
+    const logger = createLogger({ logFile: path.join(fx.scratch, 'verify.log'), console: false });
+    const clean = await verifyWarehouse(fx.warehouse, {}, logger);
+    expect([clean.status, clean.records]).toEqual(['completed', []]);
 
     await asSuperuser(`UPDATE procedure_log SET reason = '事后改写' WHERE id = ?`, [withdrawn.procedureId]);
     await asSuperuser(`UPDATE records SET status = 'current', status_procedure_id = NULL WHERE id = ?`, [c]);
@@ -369,6 +374,12 @@ describe('verifyProcedureLog (the hook `credit-etl verify` runs)', () => {
       ['procedure-undone', c],
     ]);
     expect(await verifyProcedureLog(fx.warehouse, { catalogCode: 'xzcf' })).toHaveLength(2);
+    const altered = await verifyWarehouse(fx.warehouse, {}, logger);
+    expect(altered.status).toBe('failed');
+    expect(altered.records.map((finding) => [finding.problem, finding.recordId])).toEqual([
+      ['procedure-log-altered', b],
+      ['procedure-undone', c],
+    ]);
     expect(await verifyProcedureLog(fx.warehouse, { catalogCode: 'xzqz' })).toEqual([]);
   });
 });

@@ -8,6 +8,8 @@ export const EXIT = {
   usage: 2,
   /** A file exceeded its reject threshold: none of its rows were applied. */
   threshold: 3,
+  /** `verify` found history altered outside the engine: the records and files it names (README "Data integrity"). */
+  integrity: 4,
   /** Stopped by SIGINT/SIGTERM (a second one for run, backfill, schedule) or SIGHUP: the file being loaded rolled back, the run `interrupted`. */
   interrupted: 130,
 } as const;

@@ -16,6 +16,7 @@ import { registerRunCommand } from './commands/run-command.ts';
 import { registerRunsCommand } from './commands/runs-command.ts';
 import { registerScheduleCommand } from './commands/schedule-command.ts';
 import { registerSubjectCommand } from './commands/subject-command.ts';
+import { registerVerifyCommand } from './commands/verify-command.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { isWarehouseOpen, STOP_SIGNALS, stopNow } from './with-warehouse.ts';
 
@@ -40,6 +41,7 @@ registerRunCommand(program);
 registerBackfillCommand(program);
 registerScheduleCommand(program);
 registerCalendarCommand(program);
+registerVerifyCommand(program);
 
 // A fault no command handled (a throw in a callback, a promise nobody awaited) still ends the run honestly: the
 // file being loaded rolls back, the run is marked failed with the error, and the exit code is 1.

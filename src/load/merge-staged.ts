@@ -140,9 +140,9 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
     'versions',
     expected.inserted + expected.updated,
     `INSERT INTO record_versions (id, record_id, version_no, data, content_hash, catalog_version, formation_date,
-                                  source_file_id, row_number)
+                                  source_file_id, row_number, subject_code)
      SELECT c.new_version_id, c.record_id, COALESCE(c.current_version_no, 0) + 1, s.data, c.content_hash, $1,
-            c.formation_date, $2, c.row_number
+            c.formation_date, $2, c.row_number, c.subject_code
      FROM classified c JOIN stage s USING (row_number) WHERE c.outcome IN ('inserted', 'updated')`,
     [catalogVersion, sourceFileId],
   );
@@ -205,5 +205,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
      FROM classified`,
   );
   if (!counts) throw new Error('merge returned no counts');
+  // What the file added, fixed now, in its own transaction: `credit-etl verify` recomputes it (011-version-chain).
+  await session.execute('UPDATE source_files SET digest = source_file_digest($1) WHERE id = $1', [sourceFileId]);
   return counts;
 }

@@ -1,9 +1,10 @@
 import os from 'node:os';
+import type { IntegrityCounts } from '../verify/integrity-finding.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import type { OutcomeCounts } from './outcome-counts.ts';
 import type { Thresholds } from './reject-threshold.ts';
 
-export const RUN_KINDS = ['ingest', 'pipeline', 'backfill', 'demo'] as const;
+export const RUN_KINDS = ['ingest', 'pipeline', 'backfill', 'demo', 'verify'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 export const RUN_STATUSES = ['running', 'completed', 'failed', 'failed-threshold', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -32,7 +33,13 @@ export async function startRun(
 export async function finishRun(
   warehouse: Warehouse,
   runId: number,
-  result: { status: RunStatus; counts: OutcomeCounts; errorsByCode: Record<string, number>; error?: string },
+  result: {
+    status: RunStatus;
+    /** A load's outcomes, or what a verify run checked and found. */
+    counts: OutcomeCounts | IntegrityCounts;
+    errorsByCode: Record<string, number>;
+    error?: string;
+  },
 ): Promise<void> {
   await warehouse('runs')
     .where({ id: runId })

@@ -1,10 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { Warehouse } from './connect-warehouse.ts';
 
-/** Something `verify` found wrong; `recordId` when it concerns one record. */
+export type ProcedureLogProblem =
+  | 'procedure-log-altered'
+  | 'procedure-log-broken-link'
+  | 'procedure-missing'
+  | 'procedure-undone'
+  | 'procedure-version-missing'
+  | 'version-without-procedure';
+
+/** Something `verify` found wrong with the legal procedures, and the record it concerns. */
 export interface ChainFinding {
-  kind: string;
-  recordId?: number;
+  kind: ProcedureLogProblem;
+  recordId: number;
+  catalogCode: string;
   detail: string;
 }
 
@@ -53,6 +62,7 @@ export function procedureLogPayload(row: Omit<LogRow, 'hash' | 'performed_at'>):
 
 interface FindingRow {
   record_id: number;
+  catalog_code: string;
   status: string;
   procedure_id: number | null;
 }
@@ -88,26 +98,29 @@ export async function verifyProcedureLog(
       findings.push({
         kind: 'procedure-log-broken-link',
         recordId: row.record_id,
+        catalogCode: row.catalog_code,
         detail: `${where} does not follow the entry before it: an entry was removed, inserted or reordered`,
       });
     if (sha256(procedureLogPayload(row)) !== row.hash && inScope(row))
       findings.push({
         kind: 'procedure-log-altered',
         recordId: row.record_id,
+        catalogCode: row.catalog_code,
         detail: `${where}: its content no longer matches its hash (changed behind the engine's back)`,
       });
     previous = row.hash;
   }
   const catalogFilter = (alias: string) => (scope.catalogCode ? `AND ${alias}.catalog_code = ?` : '');
   const params = scope.catalogCode ? [scope.catalogCode] : [];
-  const check = async (kind: string, sql: string, detail: (row: FindingRow) => string) => {
+  const check = async (kind: ProcedureLogProblem, sql: string, detail: (row: FindingRow) => string) => {
     const found: FindingRow[] = (await warehouse.raw(sql, params)).rows;
-    for (const row of found) findings.push({ kind, recordId: row.record_id, detail: detail(row) });
+    for (const row of found)
+      findings.push({ kind, recordId: row.record_id, catalogCode: row.catalog_code, detail: detail(row) });
   };
   // The state of the records must be what the log says the procedures left.
   await check(
     'procedure-missing',
-    `SELECT r.id AS record_id, r.status, r.status_procedure_id AS procedure_id FROM records r
+    `SELECT r.id AS record_id, r.catalog_code, r.status, r.status_procedure_id AS procedure_id FROM records r
      LEFT JOIN procedure_log p ON p.id = r.status_procedure_id
      WHERE r.status <> 'current'
        AND (p.id IS NULL OR p.record_id <> r.id OR (r.status = 'withdrawn') <> (p.kind = 'withdraw')
@@ -119,7 +132,7 @@ export async function verifyProcedureLog(
   );
   await check(
     'procedure-undone',
-    `SELECT p.record_id, r.status, p.id AS procedure_id FROM procedure_log p JOIN records r ON r.id = p.record_id
+    `SELECT p.record_id, p.catalog_code, r.status, p.id AS procedure_id FROM procedure_log p JOIN records r ON r.id = p.record_id
      WHERE p.kind IN ('withdraw', 'supersede', 'reattribute')
        AND r.status_procedure_id IS DISTINCT FROM p.id ${catalogFilter('p')}
      ORDER BY p.id`,
@@ -128,7 +141,7 @@ export async function verifyProcedureLog(
   );
   await check(
     'procedure-version-missing',
-    `SELECT p.record_id, p.id AS procedure_id, 'current' AS status FROM procedure_log p
+    `SELECT p.record_id, p.catalog_code, p.id AS procedure_id, 'current' AS status FROM procedure_log p
      WHERE p.kind IN ('correct', 'reattribute') ${catalogFilter('p')}
        AND NOT EXISTS (SELECT 1 FROM record_versions v WHERE v.procedure_id = p.id
                        AND v.record_id = CASE p.kind WHEN 'correct' THEN p.record_id ELSE p.other_record_id END)
@@ -138,7 +151,7 @@ export async function verifyProcedureLog(
   );
   await check(
     'version-without-procedure',
-    `SELECT v.record_id, v.procedure_id, 'current' AS status FROM record_versions v
+    `SELECT v.record_id, r.catalog_code, v.procedure_id, 'current' AS status FROM record_versions v
      JOIN records r ON r.id = v.record_id
      LEFT JOIN procedure_log p ON p.id = v.procedure_id
      WHERE v.procedure_id IS NOT NULL ${catalogFilter('r')}

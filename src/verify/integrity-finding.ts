@@ -1,0 +1,66 @@
+/** What verify found wrong, each with a stable kebab-case code (README "Data integrity"). */
+export const INTEGRITY_PROBLEMS = {
+  /** The version's stored chain hash is not the hash of its row and the previous version's chain hash. */
+  'chain-broken': 'version content or chain hash altered',
+  /** A version number is missing before this one: a version was deleted. */
+  'version-missing': 'a version before this one is missing',
+  /** A version whose record is gone. */
+  'record-missing': 'the version has no record',
+  /** A record without any version. */
+  'no-versions': 'the record has no version',
+  /** `records.current_version_id` is not a version of this record. */
+  'current-not-own-version': 'the current version is not a version of this record',
+  /** The current version is not the highest, and no legal procedure says why. */
+  'current-not-latest': 'the current version is not the latest and no procedure explains it',
+  /** `records.subject_code` differs from the subject the current version was filed under. */
+  'subject-differs': "the record's subject differs from its current version's",
+  /** A loaded file's digest differs from what its lineage and versions hash to now. */
+  'file-digest-differs': 'what the file added no longer matches its digest',
+  /** A procedure_log entry whose content no longer matches its hash (src/warehouse/procedure-log-chain.ts). */
+  'procedure-log-altered': 'a legal procedure log entry was changed',
+  /** A procedure_log entry that does not point at the entry before it: one was removed or inserted. */
+  'procedure-log-broken-link': 'a legal procedure log entry was removed, inserted or reordered',
+  /** A record withdrawn or superseded with no logged procedure that did so. */
+  'procedure-missing': 'the record was retired without a logged legal procedure',
+  /** A record a logged procedure retired is current again (or retired by another entry). */
+  'procedure-undone': 'a logged legal procedure was undone',
+  /** A correct/reattribute entry whose version is gone. */
+  'procedure-version-missing': 'the version a legal procedure wrote is missing',
+  /** A version that claims a procedure which wrote no version of this record. */
+  'version-without-procedure': 'a version claims a legal procedure that did not write it',
+} as const;
+export type IntegrityProblem = keyof typeof INTEGRITY_PROBLEMS;
+
+/** A record (or one of its versions) whose history was altered behind the engine's back. */
+export interface RecordFinding {
+  recordId: number;
+  catalogCode: string | null;
+  businessKey: string | null;
+  versionNo: number | null;
+  problem: IntegrityProblem;
+  detail: string;
+}
+
+/** A source file whose digest no longer fits what it added. */
+export interface FileFinding {
+  sourceFileId: number;
+  name: string;
+  catalogCode: string;
+  problem: IntegrityProblem;
+  detail: string;
+}
+
+/** What a verify run looked at and what it found; stored as the run's counts. */
+export type IntegrityCounts = {
+  records: number;
+  versions: number;
+  files: number;
+  tamperedRecords: number;
+  tamperedFiles: number;
+};
+
+/** The scope of a verify run: one catalog entry, and/or what was written on or after a day (Asia/Shanghai). */
+export interface VerifyScope {
+  catalogCode?: string | undefined;
+  since?: Date | undefined;
+}
