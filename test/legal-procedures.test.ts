@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
@@ -15,6 +16,8 @@ import { ProcedureRefused } from '../src/procedures/run-procedure.ts';
 import { findRecords, recordHistory } from '../src/records/record-history.ts';
 import { recordView } from '../src/records/record-view.ts';
 import { subjectArchive } from '../src/records/subject-archive.ts';
+import { noticeRows } from '../src/report/notice-rows.ts';
+import { createNotice } from '../src/report/notices.ts';
 import { verifyWarehouse } from '../src/verify/verify-warehouse.ts';
 import { verifyProcedureLog } from '../src/warehouse/procedure-log-chain.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
@@ -237,6 +240,18 @@ describe('legal procedures (Art. 17)', () => {
       outcome: 'conflict',
       note: `not applied: the record was withdrawn by procedure #${done.procedureId}`,
     });
+    // The provider's review notice says why the row was not applied, before the fields that differ.
+    const notice = await createNotice(fx.warehouse, fx.catalog, {
+      providerCode: '113700000000000000',
+      scope: { kind: 'run', runId: changed.runId },
+      issuedOn: '2026-11-18',
+    });
+    const listed = [];
+    for await (const row of noticeRows(fx.warehouse, fx.catalog, notice.id)) listed.push(row);
+    expect(listed.map((row) => [row.kind, row.errors.map((error) => error.code)])).toEqual([
+      ['conflict', ['record-withdrawn', 'conflict']],
+    ]);
+    expect(listed[0]?.errors[0]?.message).toContain(`依法定程序撤销（依据：${GROUNDS.basis}）`);
     const text = formatRecordView(view, undefined);
     expect(text).toContain('WITHDRAWN');
     expect(text).toContain(GROUNDS.basis);
@@ -382,4 +397,52 @@ describe('verifyProcedureLog (the hook `credit-etl verify` runs)', () => {
     ]);
     expect(await verifyProcedureLog(fx.warehouse, { catalogCode: 'xzqz' })).toEqual([]);
   });
+});
+
+describe('who may run a procedure: members of credit_etl_officer', () => {
+  let fx: WarehouseFixture;
+  const user = `credit_etl_test_clerk_${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(12).toString('hex');
+  const cli = (args: string[]) => {
+    const url = new URL(fx.url);
+    url.username = user;
+    url.password = password;
+    return runCli(args, {
+      DATABASE_URL: url.toString(),
+      CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log'),
+    });
+  };
+
+  beforeAll(async () => {
+    fx = await openWarehouseFixture('procedure_officer');
+    await fx.ingest([writeRows(fx.scratch, 'o1.csv', basePenalties(1, 1717))], {
+      receivedAt: at('2026-11-02'),
+    });
+    await fx.owner.raw(`CREATE ROLE ${user} LOGIN PASSWORD '${password}' IN ROLE credit_etl_loader`);
+  });
+  afterAll(async () => {
+    await fx?.owner.raw(`DROP ROLE IF EXISTS ${user}`).catch(() => undefined);
+    await fx?.close();
+  });
+
+  it('a loader-only user is refused with the GRANT to run; once an officer, its procedure names it', async () => {
+    const [id] = await fx.warehouse('records').pluck('id');
+    const args = [
+      'procedure',
+      'withdraw',
+      String(id),
+      '--basis',
+      '鲁信用办函〔2026〕18号',
+      '--reason',
+      '重复归集',
+    ];
+    const refused = await cli(args);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`GRANT credit_etl_officer TO ${user};`);
+    expect(await procedureEntries(fx.warehouse)).toEqual([]);
+    await fx.owner.raw(`GRANT credit_etl_officer TO ${user}`);
+    const done = await cli([...args, '--json']);
+    expect(done.code, done.stderr).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({ kind: 'withdraw', dbUser: user, recordId: id });
+  }, 180_000);
 });

@@ -28,6 +28,7 @@ export async function* noticeRows(
       .leftJoin('record_sources as s', 's.id', 'nr.record_source_id')
       .leftJoin('records as r', 'r.id', 's.record_id')
       .leftJoin('record_versions as cv', 'cv.id', 'r.current_version_id')
+      .leftJoin('procedure_log as p', 'p.id', 'r.status_procedure_id')
       .where('nr.notice_id', noticeId)
       .andWhere('nr.id', '>', after)
       .orderBy('nr.id')
@@ -47,6 +48,9 @@ export async function* noticeRows(
         'rj.errors',
         's.conflict_data',
         'cv.data as current_data',
+        'r.status',
+        'r.superseded_by',
+        'p.basis',
       );
     if (catalogCode) query.where('nr.catalog_code', catalogCode);
     return query;
@@ -66,7 +70,10 @@ export async function* noticeRows(
       providerCode: row.provider_code,
       raw: conflict ? asText(row.conflict_data) : row.raw,
       errors: conflict
-        ? conflictErrors(catalog, row.catalog_code, row.conflict_data ?? {}, row.current_data ?? {})
+        ? [
+            ...retiredErrors(row.status, row.superseded_by, row.basis),
+            ...conflictErrors(catalog, row.catalog_code, row.conflict_data ?? {}, row.current_data ?? {}),
+          ]
         : row.errors,
     };
   }
@@ -76,6 +83,19 @@ function asText(data: Record<string, unknown> | null): Record<string, string> {
   const text: Record<string, string> = {};
   for (const [field, value] of Object.entries(data ?? {})) text[field] = String(value);
   return text;
+}
+
+/**
+ * A delivery for a record a legal procedure withdrew or superseded is never applied (merge-staged.ts): the
+ * provider is told why, first, before the fields that differ.
+ */
+function retiredErrors(status: string | null, supersededBy: number | null, basis: string | null): RowError[] {
+  if (status !== 'withdrawn' && status !== 'superseded') return [];
+  const message =
+    status === 'withdrawn'
+      ? `该记录已依法定程序撤销（依据：${basis ?? '—'}），本次报送未采用：请从报送数据中删除该记录`
+      : `该记录已依法定程序由记录 ${supersededBy} 取代（依据：${basis ?? '—'}），本次报送未采用：请按正确的主体或主键报送`;
+  return [{ field: '*', code: `record-${status}`, message }];
 }
 
 /** Each field where the delivered content differs from the warehouse's current (higher-channel) version. */

@@ -40,7 +40,7 @@ export function formatSubjectArchive(archive: SubjectArchive): string {
   const lines = [
     `subject ${archive.subjectCode}${name ? ` ${name}` : ''}: ${total} current record(s) in ${archive.groups.length} catalog entr${archive.groups.length === 1 ? 'y' : 'ies'}`,
   ];
-  if (total === 0)
+  if (total === 0 && archive.retired.length === 0)
     lines.push('no records: check the code, or see `credit-etl runs list` for what was loaded');
   for (const group of archive.groups) {
     lines.push(
