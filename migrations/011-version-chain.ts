@@ -29,10 +29,11 @@ export async function up(knex: Knex): Promise<void> {
 
     CREATE FUNCTION version_chain_hash(previous text, version record_versions) RETURNS text
       LANGUAGE sql STABLE SET "TimeZone" = 'UTC' AS $$
+        -- The row data is appended as its own text, not merged back into the jsonb: a second copy of a large
+        -- document per version cost more than the hash itself (bench/chain-cost.ts).
         SELECT encode(sha256(convert_to(
           COALESCE(previous, '') || ':'
-            || (jsonb_strip_nulls(to_jsonb(version) - 'chain_hash' - 'data')
-                || jsonb_build_object('data', version.data))::text,
+            || jsonb_strip_nulls(to_jsonb(version) - 'chain_hash' - 'data')::text || ':' || version.data::text,
           'UTF8')), 'hex')
       $$;
 

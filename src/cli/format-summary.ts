@@ -20,6 +20,8 @@ export function summaryJson(summary: RunSummary, reportPath?: string): object {
       ...(file.error ? { error: file.error } : {}),
       ...(file.threshold ? { threshold: file.threshold } : {}),
       ...(file.sameContentAs ? { sameContentAs: file.sameContentAs } : {}),
+      // What the file added, as the warehouse fixed it: kept elsewhere, it anchors a later `verify`.
+      ...(file.digest ? { digest: file.digest } : {}),
     })),
     ...(reportPath ? { rejectionReport: reportPath } : {}),
     ...(summary.counts.pending > 0

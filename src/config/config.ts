@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import cron from 'node-cron';
 import { type Limits, readLimits } from '../../connectors/limits.ts';
 import { CalendarDataError } from '../calendar/holidays-file.ts';
 import { loadCalendar, type WorkingDayCalendar } from '../calendar/working-days.ts';
@@ -27,7 +28,15 @@ export interface Config {
   limits: Limits;
   /** `CREDIT_ETL_HOLIDAYS_FILE`: the holiday calendar (default `config/holidays.json`), read and validated here. */
   calendar: WorkingDayCalendar;
+  /**
+   * `CREDIT_ETL_VERIFY_CRON`: when `schedule` runs `verify` over the whole warehouse, a node-cron expression in
+   * Asia/Shanghai time (default `30 3 * * *`, 03:30 every night); `off` runs it only by hand.
+   */
+  verifyCron: string | undefined;
 }
+
+/** 03:30 Beijing time: after the nightly pushes, before anyone reads the morning's archive. */
+export const DEFAULT_VERIFY_CRON = '30 3 * * *';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -55,7 +64,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reportDir: fromEnv('CREDIT_ETL_REPORT_DIR', 'reports'),
     limits: limitsFrom(env),
     calendar: calendarFrom(env),
+    verifyCron: verifyCronFrom(env),
   };
+}
+
+function verifyCronFrom(env: NodeJS.ProcessEnv): string | undefined {
+  const value = env.CREDIT_ETL_VERIFY_CRON?.trim() || DEFAULT_VERIFY_CRON;
+  if (value === 'off') return undefined;
+  if (!cron.validate(value)) {
+    throw new ConfigError(
+      `CREDIT_ETL_VERIFY_CRON=${value} is not a cron expression: use e.g. "30 3 * * *" (03:30 Asia/Shanghai) or off`,
+    );
+  }
+  return value;
 }
 
 /** A bad holidays file stops every command before it does anything, not a load halfway through. */

@@ -205,7 +205,5 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
      FROM classified`,
   );
   if (!counts) throw new Error('merge returned no counts');
-  // What the file added, fixed now, in its own transaction: `credit-etl verify` recomputes it (011-version-chain).
-  await session.execute('UPDATE source_files SET digest = source_file_digest($1) WHERE id = $1', [sourceFileId]);
   return counts;
 }

@@ -105,6 +105,7 @@ export async function ingestUnits(
           sourceFileId: result.sourceFileId,
           counts: result.counts,
           stageMs: result.stageMs,
+          digest: result.digest,
         });
         if (result.counts.pending > 0)
           log.warn(pendingTimelinessWarning(result.counts.pending), {

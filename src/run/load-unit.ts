@@ -3,6 +3,7 @@ import { RetryableError } from '../../connectors/transports/retry-with-backoff.t
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import { matchHeaders } from '../catalog/match-headers.ts';
 import { CopyWriter } from '../load/copy-writer.ts';
+import { storeFileDigest } from '../load/file-digest.ts';
 import { mergeStaged } from '../load/merge-staged.ts';
 import { COPY_INTO_STAGE, createStageTable } from '../load/stage-table.ts';
 import { InfrastructureFault, infrastructureFault } from '../schedule/infrastructure-fault.ts';
@@ -64,6 +65,8 @@ export interface UnitResult {
   threshold?: ThresholdDecision;
   /** The earlier load with the same content: why this unit was skipped, or what a forced reload repeated. */
   sameContentAs?: EarlierLoad;
+  /** A loaded unit's digest of what it added (source_files.digest), logged so an operator can keep it elsewhere. */
+  digest?: string;
 }
 
 /** Reads, normalizes, validates, stages and merges one unit in one transaction. Never throws for bad data. */
@@ -106,6 +109,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         precedence: request.entry.precedence,
         receivedAt: request.unit.receivedAt,
       });
+      const digest = await storeFileDigest(session, sourceFileId);
       const stageMs = { read: mergeStarted - readStarted, merge: Date.now() - mergeStarted };
       const counts: OutcomeCounts = { read, ...merged };
       assertCountsAddUp(counts);
@@ -128,6 +132,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         encoding: rows.encoding,
         durationMs: Date.now() - started,
         stageMs,
+        digest,
         ...(threshold ? { threshold } : {}),
         ...(earlier ? { sameContentAs: earlier } : {}),
       };

@@ -17,10 +17,19 @@ export interface SchedulerOptions {
   logger: Logger;
   /** Alert hook: a year without holiday calendar data begins within 60 days (checked at start and daily). */
   onCalendarYearMissing?: (missing: MissingCalendarYear) => void;
+  /** Warehouse jobs beside the pipelines (the nightly `verify`), each on its own cron in Asia/Shanghai. */
+  jobs?: ScheduledJob[];
+}
+
+/** A job the scheduler runs on a cron of its own, as it runs a pipeline (no overlap, stop waits for it). */
+export interface ScheduledJob {
+  name: string;
+  cron: string;
+  run(signal: AbortSignal, scheduledAt: Date): Promise<void>;
 }
 
 export interface Scheduler {
-  /** Pipelines with a schedule, each with its task. */
+  /** Pipelines with a schedule and the jobs, each with its task (by pipeline or job name). */
   readonly tasks: ReadonlyMap<string, ScheduledTask>;
   /** Takes no more triggers, asks running pipelines to stop after their unit, and waits for them. */
   stop(): Promise<void>;
@@ -51,34 +60,52 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     logger,
     ...(options.onCalendarYearMissing ? { onCalendarYearMissing: options.onCalendarYearMissing } : {}),
   });
-  for (const pipeline of options.pipelines) {
-    const expression = pipeline.schedule.cron;
-    if (!expression || !pipeline.schedule.enabled) continue;
-    const log = logger.child({ pipeline: pipeline.name });
+  /** `name` keys the task; `label` is how the logs name what runs ("pipeline x", "verify"). */
+  const schedule = (
+    name: string,
+    label: string,
+    expression: string,
+    run: ScheduledJob['run'],
+    log: Logger,
+  ) => {
     const task = cron.createTask(
       expression,
       async (context) => {
         if (stopping.signal.aborted) return;
-        const run = options.runPipeline(pipeline, stopping.signal, context.date).catch((error: unknown) => {
-          log.error(`pipeline ${pipeline.name} failed: ${(error as Error).message}`);
+        const pending = run(stopping.signal, context.date).catch((error: unknown) => {
+          log.error(`${label} failed: ${(error as Error).message}`);
         });
-        running.add(run);
+        running.add(pending);
         try {
-          await run;
+          await pending;
         } finally {
-          running.delete(run);
+          running.delete(pending);
         }
       },
-      { timezone: SCHEDULE_TIMEZONE, noOverlap: true, name: pipeline.name, logger: cronLogger(log) },
+      { timezone: SCHEDULE_TIMEZONE, noOverlap: true, name, logger: cronLogger(log) },
     );
     task.on('execution:overlap', (context) => {
-      log.warn(`trigger at ${context.dateLocalIso} skipped: pipeline ${pipeline.name} is still running`, {
+      log.warn(`trigger at ${context.dateLocalIso} skipped: ${label} is still running`, {
         skipped: 'overlap',
       });
     });
-    tasks.set(pipeline.name, task);
+    tasks.set(name, task);
     void task.start();
     log.info(`scheduled "${expression}" (${SCHEDULE_TIMEZONE}); next ${task.getNextRun()?.toISOString()}`);
+  };
+  for (const pipeline of options.pipelines) {
+    const expression = pipeline.schedule.cron;
+    if (!expression || !pipeline.schedule.enabled) continue;
+    schedule(
+      pipeline.name,
+      `pipeline ${pipeline.name}`,
+      expression,
+      (signal, scheduledAt) => options.runPipeline(pipeline, signal, scheduledAt),
+      logger.child({ pipeline: pipeline.name }),
+    );
+  }
+  for (const job of options.jobs ?? []) {
+    schedule(job.name, job.name, job.cron, job.run, logger.child({ job: job.name }));
   }
   return {
     tasks,

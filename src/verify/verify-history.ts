@@ -27,16 +27,20 @@ const HISTORY_PAGE = `
   versions_in_scope AS (
     SELECT c.* FROM chained c, since WHERE since.at IS NULL OR c.created_at >= since.at
   ),
+  -- Joined by hash, never probed per record: a CTE has no index, and a page holds thousands of records.
+  per_record AS (
+    SELECT record_id, max(created_at) AS latest_at FROM chained GROUP BY record_id
+  ),
   -- With --since, a record is in scope when it changed (or gained a version) on or after the day.
   records_in_scope AS (
-    SELECT p.* FROM page p, since
-    WHERE since.at IS NULL OR p.updated_at >= since.at
-       OR EXISTS (SELECT 1 FROM versions_in_scope s WHERE s.record_id = p.id)
-  ),
-  currents AS (
-    SELECT p.id AS record_id, p.subject_code AS record_subject, c.id, c.version_no, c.highest_no, c.subject_code
-    FROM records_in_scope p
-    LEFT JOIN chained c ON c.id = p.current_version_id AND c.record_id = p.id
+    SELECT p.id AS record_id, p.subject_code AS record_subject, p.current_version_id,
+      pr.record_id IS NOT NULL AS has_versions,
+      c.id, c.record_id AS version_record_id, c.version_no, c.highest_no, c.subject_code
+    FROM page p
+    CROSS JOIN since
+    LEFT JOIN per_record pr ON pr.record_id = p.id
+    LEFT JOIN chained c ON c.id = p.current_version_id
+    WHERE since.at IS NULL OR p.updated_at >= since.at OR pr.latest_at >= since.at
   ),
   findings AS (
     SELECT record_id, version_no, 'chain-broken' AS problem,
@@ -48,22 +52,21 @@ const HISTORY_PAGE = `
            ELSE 'versions ' || (previous_no + 1) || '–' || (version_no - 1) END || ' missing before version ' || version_no
     FROM versions_in_scope WHERE version_no <> previous_no + 1
     UNION ALL
-    SELECT p.id, NULL, 'no-versions', 'current_version_id ' || p.current_version_id
-    FROM records_in_scope p WHERE NOT EXISTS (SELECT 1 FROM chained c WHERE c.record_id = p.id)
+    SELECT record_id, NULL, 'no-versions', 'current_version_id ' || current_version_id
+    FROM records_in_scope WHERE NOT has_versions
     UNION ALL
-    SELECT p.id, NULL, 'current-not-own-version', 'current_version_id ' || p.current_version_id
-    FROM records_in_scope p
-    WHERE EXISTS (SELECT 1 FROM chained c WHERE c.record_id = p.id)
-      AND NOT EXISTS (SELECT 1 FROM chained c WHERE c.id = p.current_version_id AND c.record_id = p.id)
+    SELECT record_id, NULL, 'current-not-own-version', 'current_version_id ' || current_version_id
+    FROM records_in_scope WHERE has_versions AND (id IS NULL OR version_record_id <> record_id)
     UNION ALL
     SELECT record_id, version_no, 'current-not-latest',
       'current is version ' || version_no || ' of ' || highest_no
-    FROM currents
-    WHERE id IS NOT NULL AND version_no <> highest_no AND NOT procedure_explains_current(record_id, id)
+    FROM records_in_scope
+    WHERE version_record_id = record_id AND version_no <> highest_no
+      AND NOT procedure_explains_current(record_id, id)
     UNION ALL
     SELECT record_id, version_no, 'subject-differs',
       'record ' || COALESCE(record_subject, '(none)') || ', version ' || COALESCE(subject_code, '(none)')
-    FROM currents WHERE id IS NOT NULL AND record_subject IS DISTINCT FROM subject_code
+    FROM records_in_scope WHERE version_record_id = record_id AND record_subject IS DISTINCT FROM subject_code
   )
   SELECT (SELECT max(id) FROM page) AS last_id,
     (SELECT count(*) FROM records_in_scope)::int AS records,

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
+import type { Logger } from '../../log/logger.ts';
 import { formatProblem } from '../../pipelines/load-pipelines.ts';
 import { runPipeline } from '../../pipelines/run-pipeline.ts';
-import { startScheduler } from '../../schedule/scheduler.ts';
+import { type ScheduledJob, startScheduler } from '../../schedule/scheduler.ts';
+import { verifyWarehouse } from '../../verify/verify-warehouse.ts';
+import type { Warehouse } from '../../warehouse/connect-warehouse.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { allPipelines, stagingDir } from '../pipeline-context.ts';
@@ -11,15 +14,20 @@ import { withWarehouse } from '../with-warehouse.ts';
 export function registerScheduleCommand(program: Command): void {
   program
     .command('schedule')
-    .description('long-running: run each pipeline on its cron schedule (Asia/Shanghai) until SIGTERM/SIGINT')
+    .description(
+      'long-running: run each pipeline on its cron schedule, and verify nightly (Asia/Shanghai), until SIGTERM/SIGINT',
+    )
     .action(async () => {
       const { config, logger } = commandContext();
       const { pipelines, problems } = await allPipelines();
       // A scheduler that silently drops a broken feed would be found out weeks later: refuse to start.
       if (problems.length > 0) throw new UsageError(problems.map(formatProblem).join('\n'));
       const scheduled = pipelines.filter((pipeline) => pipeline.schedule.cron && pipeline.schedule.enabled);
-      if (scheduled.length === 0)
-        throw new UsageError('no pipeline has a schedule: add "schedule": {"cron": …}');
+      // The nightly verify alone is worth a scheduler; with it switched off, an empty one would do nothing.
+      if (scheduled.length === 0 && !config.verifyCron)
+        throw new UsageError(
+          'no pipeline has a schedule and CREDIT_ETL_VERIFY_CRON is off: add "schedule": {"cron": …}',
+        );
       const catalog = await loadCatalog(config.catalogDir);
       const stop = new AbortController();
       process.exitCode = await withWarehouse(
@@ -29,6 +37,7 @@ export function registerScheduleCommand(program: Command): void {
           const scheduler = startScheduler({
             pipelines: scheduled,
             logger,
+            jobs: config.verifyCron ? [nightlyVerify(warehouse, config.verifyCron, logger)] : [],
             runPipeline: async (pipeline, signal, scheduledAt) => {
               const result = await runPipeline(
                 warehouse,
@@ -48,7 +57,10 @@ export function registerScheduleCommand(program: Command): void {
               }
             },
           });
-          logger.info(`scheduler started: ${scheduled.length} pipeline(s); SIGTERM or SIGINT stops it`);
+          const verifying = config.verifyCron ? `, verify "${config.verifyCron}"` : ', verify off';
+          logger.info(
+            `scheduler started: ${scheduled.length} pipeline(s)${verifying}; SIGTERM or SIGINT stops it`,
+          );
           await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
           await scheduler.stop();
           logger.info('scheduler stopped');
@@ -57,4 +69,30 @@ export function registerScheduleCommand(program: Command): void {
         stop,
       );
     });
+}
+
+/**
+ * The whole warehouse verified on `cron` (CREDIT_ETL_VERIFY_CRON), recorded as a run of kind `verify` like any
+ * run: altered history is a failed run, visible in `runs list`, and an error in the log naming what was found.
+ */
+function nightlyVerify(warehouse: Warehouse, cron: string, logger: Logger): ScheduledJob {
+  return {
+    name: 'verify',
+    cron,
+    run: async () => {
+      const summary = await verifyWarehouse(warehouse, {}, logger);
+      const { counts } = summary;
+      if (summary.status === 'completed') {
+        logger.info(`verify: run ${summary.runId} completed: history intact`, {
+          runId: summary.runId,
+          counts,
+        });
+      } else {
+        logger.error(
+          `verify: run ${summary.runId} failed: history altered outside the engine: ${counts.tamperedRecords} record(s), ${counts.tamperedFiles} file(s)`,
+          { runId: summary.runId, counts },
+        );
+      }
+    },
+  };
 }
