@@ -20,7 +20,7 @@ interface PgError {
 export async function runProcedure(
   warehouse: Warehouse,
   fn: 'procedure_correct' | 'procedure_withdraw' | 'procedure_supersede' | 'procedure_reattribute',
-  args: unknown[],
+  args: ReadonlyArray<string | number | null>,
 ): Promise<number> {
   try {
     return await warehouse.transaction(async (trx) => {
@@ -28,7 +28,7 @@ export async function runProcedure(
       const placeholders = args.map(() => '?').join(', ');
       const result = await trx.raw<{ rows: { id: number }[] }>(
         `SELECT ${fn}(${placeholders}) AS id`,
-        args as readonly unknown[] as never,
+        [...args],
       );
       const id = result.rows[0]?.id;
       if (typeof id !== 'number') throw new Error(`${fn} returned no procedure id`);
