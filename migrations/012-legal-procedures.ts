@@ -123,8 +123,15 @@ export async function up(knex: Knex): Promise<void> {
       END IF;
       RETURN NEW;
     END $$;
-    CREATE TRIGGER records_procedure_state_guard BEFORE INSERT OR UPDATE ON records
-      FOR EACH ROW EXECUTE FUNCTION records_procedure_state_guard();
+    -- The WHEN conditions keep the function off the merge's path: a current record inserted or moved to a
+    -- newer version never calls it (the merge writes records by the hundred thousand).
+    CREATE TRIGGER records_procedure_state_on_insert BEFORE INSERT ON records FOR EACH ROW
+      WHEN (NEW.status <> 'current' OR NEW.superseded_by IS NOT NULL OR NEW.status_procedure_id IS NOT NULL)
+      EXECUTE FUNCTION records_procedure_state_guard();
+    CREATE TRIGGER records_procedure_state_on_update BEFORE UPDATE ON records FOR EACH ROW
+      WHEN (OLD.status <> 'current' OR (NEW.status, NEW.superseded_by, NEW.status_procedure_id)
+            IS DISTINCT FROM (OLD.status, OLD.superseded_by, OLD.status_procedure_id))
+      EXECUTE FUNCTION records_procedure_state_guard();
   `);
   await knex.raw(procedureFunctions(pinned));
   await grantVersionChain(knex);
@@ -343,7 +350,8 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw(`
     DROP FUNCTION ${PROCEDURE_FUNCTIONS.join(', ')};
     DROP FUNCTION ${HELPERS.join(', ')};
-    DROP TRIGGER records_procedure_state_guard ON records;
+    DROP TRIGGER records_procedure_state_on_insert ON records;
+    DROP TRIGGER records_procedure_state_on_update ON records;
     DROP FUNCTION records_procedure_state_guard();
     ALTER TABLE record_versions DROP CONSTRAINT record_versions_row_of_file,
       DROP CONSTRAINT record_versions_one_origin, DROP COLUMN procedure_id;
