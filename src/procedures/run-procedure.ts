@@ -26,10 +26,9 @@ export async function runProcedure(
     return await warehouse.transaction(async (trx) => {
       await trx.raw(`SET LOCAL ROLE ${OFFICER_ROLE}`);
       const placeholders = args.map(() => '?').join(', ');
-      const result = await trx.raw<{ rows: { id: number }[] }>(
-        `SELECT ${fn}(${placeholders}) AS id`,
-        [...args],
-      );
+      const result = await trx.raw<{ rows: { id: number }[] }>(`SELECT ${fn}(${placeholders}) AS id`, [
+        ...args,
+      ]);
       const id = result.rows[0]?.id;
       if (typeof id !== 'number') throw new Error(`${fn} returned no procedure id`);
       return id;
