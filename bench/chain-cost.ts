@@ -65,11 +65,12 @@ try {
     for (const mode of ['chained', 'plain'] as const) {
       const url = await server.freshDatabase(`${mode}_${round}`);
       await migrateWarehouse(url);
+      const warehouse = connectWarehouse(url);
       if (mode === 'plain') {
+        // Switching the chain off is the owner's to do (migrations' rights); the loads run as the loader.
         const owner = connectWarehouse(url, { poolSize: 1, role: null });
         await withoutChain(owner).finally(() => owner.destroy());
       }
-      const warehouse = connectWarehouse(url);
       const loaded = await load(warehouse, first);
       const updated = await load(warehouse, corrected);
       const line = `round ${round} ${mode}: first load ${loaded.ms} ms (merge ${loaded.merge}), correction ${updated.ms} ms (merge ${updated.merge}); inserted ${loaded.counts.inserted}, updated ${updated.counts.updated}`;

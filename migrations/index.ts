@@ -9,6 +9,7 @@ import * as pendingTimeliness from './008-pending-timeliness.ts';
 import * as sameContent from './009-same-content.ts';
 import * as roles from './010-roles.ts';
 import * as versionChain from './011-version-chain.ts';
+import * as legalProcedures from './012-legal-procedures.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -22,4 +23,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['009-same-content', sameContent],
   ['010-roles', roles],
   ['011-version-chain', versionChain],
+  ['012-legal-procedures', legalProcedures],
 ];

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PENALTY_HEADER } from '../fixtures/generate/penalty-rows.ts';
 import * as versionChain from '../migrations/011-version-chain.ts';
+import { grantVersionChain } from '../migrations/012-legal-procedures.ts';
 import { findRecords } from '../src/records/record-history.ts';
 import type { VerifySummary } from '../src/verify/verify-warehouse.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
@@ -282,9 +283,11 @@ describe('verify: chained versions and file digests name what was altered behind
   });
 
   it('migrating an existing warehouse chains its versions and digests its files in version order', async () => {
-    await fx.warehouse.transaction(async (trx) => {
+    // As the owner (migrations create and drop; the engine's loader role may not).
+    await fx.owner.transaction(async (trx) => {
       await versionChain.down(trx);
       await versionChain.up(trx);
+      await grantVersionChain(trx); // what 012 grants on 011's functions
     });
     const { code, summary } = await verify();
     expect([code, summary.counts.versions, summary.records, summary.files]).toEqual([0, 9, [], []]);

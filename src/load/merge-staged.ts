@@ -82,6 +82,9 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
              WHERE s.record_id = r.id AND s.level = $1 AND s.content_hash = v.content_hash AND s.outcome <> 'conflict'
            )) THEN 'unchanged'
            WHEN cv.content_hash = v.content_hash THEN 'merged'
+           -- A record a legal procedure withdrew or superseded is never brought back by a delivery: new content
+           -- for its key is kept as a conflict (lineage and review notices show it), not applied.
+           WHEN r.status <> 'current' THEN 'conflict'
            WHEN array_position($2::text[], $1) <= array_position($2::text[], r.level) THEN 'updated'
            ELSE 'conflict'
          END AS outcome

@@ -1,5 +1,6 @@
 import { parseTypedKey } from '../dedupe/business-key.ts';
 import type { CellValue } from '../normalize/normalize-value.ts';
+import { type ProcedureEntry, procedureEntries } from '../procedures/procedure-entry.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 
 /** A stored row: field code → normalized value. */
@@ -12,6 +13,11 @@ export interface RecordRow {
   subjectCode: string | null;
   level: 'province' | 'city' | 'county';
   currentVersionId: number;
+  /** `withdrawn` or `superseded` by a legal procedure: kept, no longer current (012-legal-procedures.ts). */
+  status: 'current' | 'withdrawn' | 'superseded';
+  supersededBy: number | null;
+  /** The procedure that withdrew or superseded the record. */
+  statusProcedureId: number | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -23,10 +29,13 @@ export interface VersionRow {
   contentHash: string;
   catalogVersion: number;
   formationDate: string | null;
-  sourceFileId: number;
-  fileName: string;
-  rowNumber: number;
-  runId: number;
+  /** The delivery that brought this version; null for a version written by a legal procedure. */
+  sourceFileId: number | null;
+  fileName: string | null;
+  rowNumber: number | null;
+  runId: number | null;
+  /** The legal procedure (procedure_log entry) that wrote this version; null for a delivered version. */
+  procedureId: number | null;
   createdAt: Date;
 }
 
@@ -46,6 +55,7 @@ export interface SourceRow {
   /** Null while pending: no calendar data yet for the year it was received in. */
   late: boolean | null;
   workingDays: number | null;
+  createdAt: Date;
 }
 
 export interface RecordHistory {
@@ -54,6 +64,10 @@ export interface RecordHistory {
   versions: VersionRow[];
   /** Every delivered row of the record, in arrival order. */
   sources: SourceRow[];
+  /** Every legal procedure on the record (acted on, or the record that replaced it), oldest first. */
+  procedures: ProcedureEntry[];
+  /** The record that superseded this one, when one did. */
+  supersededBy: RecordRow | undefined;
 }
 
 /** Records matching what a person typed: an id, a whole key (`a|b|c`), or one key part (a decision number). */
@@ -81,7 +95,7 @@ export async function recordHistory(
   const record = await warehouse('records').select(RECORD_COLUMNS).where({ id: recordId }).first();
   if (!record) return undefined;
   const versions = await warehouse('record_versions as v')
-    .join('source_files as f', 'f.id', 'v.source_file_id')
+    .leftJoin('source_files as f', 'f.id', 'v.source_file_id')
     .where('v.record_id', recordId)
     .orderBy('v.version_no')
     .select(
@@ -95,6 +109,7 @@ export async function recordHistory(
       'f.name as fileName',
       'v.row_number as rowNumber',
       'f.run_id as runId',
+      'v.procedure_id as procedureId',
       'v.created_at as createdAt',
     );
   const sources = await warehouse('record_sources as s')
@@ -116,8 +131,14 @@ export async function recordHistory(
       's.received_at as receivedAt',
       's.late',
       's.working_days as workingDays',
+      's.created_at as createdAt',
     );
-  return { record, versions, sources };
+  const procedures = await procedureEntries(warehouse, { recordId });
+  const supersededBy =
+    record.supersededBy === null
+      ? undefined
+      : await warehouse('records').select(RECORD_COLUMNS).where({ id: record.supersededBy }).first();
+  return { record, versions, sources, procedures, supersededBy };
 }
 
 /** The row data a delivery carried: its conflict data, else the version it was recorded against. */
@@ -133,6 +154,9 @@ const RECORD_COLUMNS = [
   'subject_code as subjectCode',
   'level',
   'current_version_id as currentVersionId',
+  'status',
+  'superseded_by as supersededBy',
+  'status_procedure_id as statusProcedureId',
   'created_at as createdAt',
   'updated_at as updatedAt',
 ];

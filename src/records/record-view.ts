@@ -1,10 +1,12 @@
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { keyParts } from '../dedupe/business-key.ts';
-import { fieldMaskerOf } from '../log/mask-personal-data.ts';
+import { type FieldMasker, fieldMaskerOf } from '../log/mask-personal-data.ts';
+import type { ProcedureEntry, ProcedureState } from '../procedures/procedure-entry.ts';
 import { pendingDisagreements } from './disagreements.ts';
 import {
   deliveredData,
   type RecordHistory,
+  type RecordRow,
   type RowData,
   type SourceRow,
   type VersionRow,
@@ -31,6 +33,14 @@ export interface Disagreement {
   differences: FieldDifference[];
 }
 
+/** A legal procedure as `record` shows it, personal data masked. */
+export type ProcedureView = Omit<ProcedureEntry, 'prevHash' | 'hash'>;
+
+/** One line of a record's history: a version, or a legal procedure, in the order they happened. */
+export type HistoryEvent =
+  | { at: Date; event: 'version'; versionNo: number; procedureId: number | null }
+  | { at: Date; event: 'procedure'; procedureId: number; kind: ProcedureEntry['kind'] };
+
 /** Everything `credit-etl record` shows, personal data masked: also the `--json` output. */
 export interface RecordView {
   id: number;
@@ -39,9 +49,27 @@ export interface RecordView {
   key: string;
   subjectCode: string | null;
   level: string;
-  current: { versionNo: number; fileName: string; rowNumber: number; runId: number; data: RowData };
+  /** `withdrawn` / `superseded`: a legal procedure retired the record; its versions are all kept. */
+  status: RecordRow['status'];
+  /** The procedure that withdrew or superseded it, with its basis. */
+  retiredBy: ProcedureView | null;
+  supersededBy: { id: number; key: string; subjectCode: string | null } | null;
+  /** Records this one replaced (supersede, reattribute). */
+  replaces: number[];
+  current: {
+    versionNo: number;
+    fileName: string | null;
+    rowNumber: number | null;
+    runId: number | null;
+    procedureId: number | null;
+    data: RowData;
+  };
   versions: Array<Omit<VersionRow, 'data'> & { changedFields: string[]; data: RowData }>;
-  lineage: Array<Omit<SourceRow, 'conflictData'>>;
+  procedures: ProcedureView[];
+  /** Versions and procedures interleaved, oldest first. */
+  history: HistoryEvent[];
+  /** `note`: why a delivery was not applied (the record had been withdrawn or superseded). */
+  lineage: Array<Omit<SourceRow, 'conflictData'> & { note?: string }>;
   disagreements: Disagreement[];
 }
 
@@ -66,6 +94,14 @@ export function recordView(history: RecordHistory, entry: CatalogEntry | undefin
   }
   const title = (field: string) => entry?.schema.properties[field]?.title ?? field;
   const masker = fieldMaskerOf(entry);
+  const procedures = history.procedures.map(({ prevHash: _, hash: __, ...procedure }) =>
+    maskProcedure(procedure, masker),
+  );
+  const retiredBy = procedures.find((procedure) => procedure.id === record.statusProcedureId) ?? null;
+  const notApplied = (source: SourceRow) =>
+    retiredBy && source.outcome === 'conflict' && source.createdAt >= retiredBy.performedAt
+      ? `not applied: the record was ${record.status} by procedure #${retiredBy.id}`
+      : undefined;
   return {
     id: record.id,
     catalogCode: record.catalogCode,
@@ -73,11 +109,27 @@ export function recordView(history: RecordHistory, entry: CatalogEntry | undefin
     key: masker.key(keyParts(record.businessKey)).join('|'),
     subjectCode: record.subjectCode === null ? null : masker.subjectCode(record.subjectCode, current.data),
     level: record.level,
+    status: record.status,
+    retiredBy,
+    supersededBy: history.supersededBy
+      ? {
+          id: history.supersededBy.id,
+          key: masker.key(keyParts(history.supersededBy.businessKey)).join('|'),
+          subjectCode:
+            history.supersededBy.subjectCode === null
+              ? null
+              : masker.subjectCode(history.supersededBy.subjectCode, {}),
+        }
+      : null,
+    replaces: procedures
+      .filter((procedure) => procedure.otherRecordId === record.id && procedure.kind !== 'correct')
+      .map((procedure) => procedure.recordId),
     current: {
       versionNo: current.versionNo,
       fileName: current.fileName,
       rowNumber: current.rowNumber,
       runId: current.runId,
+      procedureId: current.procedureId,
       data: masker.row(current.data),
     },
     versions: versions.map((version, i) => ({
@@ -85,7 +137,12 @@ export function recordView(history: RecordHistory, entry: CatalogEntry | undefin
       data: masker.row(version.data),
       changedFields: i === 0 ? [] : changedFields(versions[i - 1]!.data, version.data),
     })),
-    lineage: sources.map(({ conflictData: _, ...source }) => source),
+    procedures,
+    history: historyEvents(versions, procedures),
+    lineage: sources.map(({ conflictData: _, ...source }) => {
+      const note = notApplied(source as SourceRow);
+      return note ? { ...source, note } : source;
+    }),
     disagreements: [...disputed.values()].map((source) => {
       const delivered = masker.row(deliveredData(history, source) ?? {});
       const now = masker.row(current.data);
@@ -107,6 +164,50 @@ export function recordView(history: RecordHistory, entry: CatalogEntry | undefin
       };
     }),
   };
+}
+
+/** A procedure's changed field values and subject codes masked as the record's own data is. */
+function maskProcedure(procedure: ProcedureView, masker: FieldMasker): ProcedureView {
+  const side = (state: ProcedureState): ProcedureState => ({
+    ...state,
+    ...(state.subject_code
+      ? { subject_code: masker.subjectCode(state.subject_code, (state.fields ?? {}) as RowData) }
+      : {}),
+    ...(state.superseded_by_subject_code
+      ? { superseded_by_subject_code: masker.subjectCode(state.superseded_by_subject_code, {}) }
+      : {}),
+    ...(state.fields ? { fields: masker.row(state.fields as RowData) as ProcedureState['fields'] } : {}),
+  });
+  return { ...procedure, before: side(procedure.before), after: side(procedure.after) };
+}
+
+/**
+ * Versions and procedures in the order they happened. A version a procedure wrote comes right after that
+ * procedure (it is stored in the same transaction, stamped with the transaction's start).
+ */
+export function historyEvents(
+  versions: readonly VersionRow[],
+  procedures: readonly ProcedureView[],
+): HistoryEvent[] {
+  const performed = new Map(procedures.map((procedure) => [procedure.id, procedure.performedAt]));
+  const events: Array<HistoryEvent & { rank: number }> = [
+    ...versions.map((version) => ({
+      at: (version.procedureId !== null && performed.get(version.procedureId)) || version.createdAt,
+      event: 'version' as const,
+      versionNo: version.versionNo,
+      procedureId: version.procedureId,
+      rank: 1,
+    })),
+    ...procedures.map((procedure) => ({
+      at: procedure.performedAt,
+      event: 'procedure' as const,
+      procedureId: procedure.id,
+      kind: procedure.kind,
+      rank: 0,
+    })),
+  ];
+  events.sort((a, b) => a.at.getTime() - b.at.getTime() || a.rank - b.rank);
+  return events.map(({ rank: _, ...event }) => event);
 }
 
 /** Fields whose stored values differ between two rows, in a stable order. */

@@ -31,10 +31,26 @@ export interface ArchiveGroup {
   records: ArchiveRecord[];
 }
 
+/** A record of the subject that a legal procedure withdrew or superseded: no longer current, kept, shown apart. */
+export interface RetiredRecord {
+  recordId: number;
+  catalogCode: string;
+  businessKey: string;
+  status: 'withdrawn' | 'superseded';
+  supersededBy: number | null;
+  /** Subject of the record that superseded it (a reattribution moves a record to another subject). */
+  supersededBySubject: string | null;
+  procedureId: number;
+  basis: string;
+  performedAt: Date;
+}
+
 export interface SubjectArchive {
   /** The code asked for, masked when it is a person's number. */
   subjectCode: string;
   groups: ArchiveGroup[];
+  /** Withdrawn or superseded records of the subject, newest procedure first. */
+  retired: RetiredRecord[];
 }
 
 interface CurrentRow {
@@ -68,6 +84,7 @@ export async function subjectArchive(
   const current: CurrentRow[] = await warehouse('records as r')
     .join('record_versions as v', 'v.id', 'r.current_version_id')
     .where('r.subject_code', subjectCode)
+    .where('r.status', 'current')
     .orderBy([
       { column: 'v.formation_date', order: 'desc', nulls: 'last' },
       { column: 'r.id', order: 'desc' },
@@ -127,7 +144,39 @@ export async function subjectArchive(
   return {
     subjectCode: fieldMaskerOf(holder).subjectCode(subjectCode, first?.data ?? {}),
     groups: [...groups.values()].sort((a, b) => rank(a.catalogCode) - rank(b.catalogCode)),
+    retired: await retiredRecords(warehouse, catalog, subjectCode),
   };
+}
+
+async function retiredRecords(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  subjectCode: string,
+): Promise<RetiredRecord[]> {
+  const rows: Array<Omit<RetiredRecord, 'businessKey'> & { businessKey: string; catalogVersion: number }> =
+    await warehouse('records as r')
+      .join('procedure_log as p', 'p.id', 'r.status_procedure_id')
+      .join('record_versions as v', 'v.id', 'r.current_version_id')
+      .leftJoin('records as n', 'n.id', 'r.superseded_by')
+      .where('r.subject_code', subjectCode)
+      .whereNot('r.status', 'current')
+      .orderBy('p.id', 'desc')
+      .select(
+        'r.id as recordId',
+        'r.catalog_code as catalogCode',
+        'r.business_key as businessKey',
+        'r.status',
+        'r.superseded_by as supersededBy',
+        'n.subject_code as supersededBySubject',
+        'p.id as procedureId',
+        'p.basis',
+        'p.performed_at as performedAt',
+        'v.catalog_version as catalogVersion',
+      );
+  return rows.map(({ catalogVersion, ...row }) => ({
+    ...row,
+    businessKey: keyWithoutSubject(row.businessKey, entryVersion(catalog, row.catalogCode, catalogVersion)),
+  }));
 }
 
 function archiveRecord(row: CurrentRow, lineage: FactRow[], entry: CatalogEntry | undefined): ArchiveRecord {

@@ -36,7 +36,10 @@ export async function* noticeRows(
       raw: conflict ? asText(row.conflict_data) : row.raw,
       current: conflict ? asText(row.current_data) : {},
       errors: conflict
-        ? conflictErrors(catalog, row.catalog_code, row.conflict_data ?? {}, row.current_data ?? {})
+        ? [
+            ...retiredErrors(row.status, row.superseded_by, row.basis),
+            ...conflictErrors(catalog, row.catalog_code, row.conflict_data ?? {}, row.current_data ?? {}),
+          ]
         : row.errors,
     };
   }
@@ -46,6 +49,19 @@ function asText(data: Record<string, unknown> | null): Record<string, string> {
   const text: Record<string, string> = {};
   for (const [field, value] of Object.entries(data ?? {})) text[field] = String(value);
   return text;
+}
+
+/**
+ * A delivery for a record a legal procedure withdrew or superseded is never applied (merge-staged.ts): the
+ * provider is told why, first, before the fields that differ.
+ */
+function retiredErrors(status: string | null, supersededBy: number | null, basis: string | null): RowError[] {
+  if (status !== 'withdrawn' && status !== 'superseded') return [];
+  const message =
+    status === 'withdrawn'
+      ? `该记录已依法定程序撤销（依据：${basis ?? '—'}），本次报送未采用：请从报送数据中删除该记录`
+      : `该记录已依法定程序由记录 ${supersededBy} 取代（依据：${basis ?? '—'}），本次报送未采用：请按正确的主体或主键报送`;
+  return [{ field: '*', code: `record-${status}`, message }];
 }
 
 /** Each field where the delivered content differs from the warehouse's current (higher-channel) version. */

@@ -16,6 +16,18 @@ export const INTEGRITY_PROBLEMS = {
   'subject-differs': "the record's subject differs from its current version's",
   /** A loaded file's digest differs from what its lineage and versions hash to now. */
   'file-digest-differs': 'what the file added no longer matches its digest',
+  /** A procedure_log entry whose content no longer matches its hash (src/warehouse/procedure-log-chain.ts). */
+  'procedure-log-altered': 'a legal procedure log entry was changed',
+  /** A procedure_log entry that does not point at the entry before it: one was removed or inserted. */
+  'procedure-log-broken-link': 'a legal procedure log entry was removed, inserted or reordered',
+  /** A record withdrawn or superseded with no logged procedure that did so. */
+  'procedure-missing': 'the record was retired without a logged legal procedure',
+  /** A record a logged procedure retired is current again (or retired by another entry). */
+  'procedure-undone': 'a logged legal procedure was undone',
+  /** A correct/reattribute entry whose version is gone. */
+  'procedure-version-missing': 'the version a legal procedure wrote is missing',
+  /** A version that claims a procedure which wrote no version of this record. */
+  'version-without-procedure': 'a version claims a legal procedure that did not write it',
 } as const;
 export type IntegrityProblem = keyof typeof INTEGRITY_PROBLEMS;
 

@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.ts';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { verifyProcedureLog } from '../warehouse/procedure-log-chain.ts';
 import { finishRun, startRun } from '../warehouse/runs-repository.ts';
 import type { FileFinding, IntegrityCounts, RecordFinding, VerifyScope } from './integrity-finding.ts';
 import { verifyFileDigests } from './verify-file-digests.ts';
@@ -56,6 +57,17 @@ export async function verifyWarehouse(
       counts.files += page.files;
       for (const finding of page.findings) report(files, finding);
     }
+    // The legal procedures: their log's hash chain, and the records' state against it.
+    for (const finding of await verifyProcedureLog(warehouse, scope)) {
+      report(records, {
+        recordId: finding.recordId,
+        catalogCode: finding.catalogCode,
+        businessKey: null,
+        versionNo: null,
+        problem: finding.kind,
+        detail: finding.detail,
+      });
+    }
   } catch (error) {
     await finishRun(warehouse, runId, {
       status: 'failed',
@@ -90,7 +102,7 @@ export function describeFinding(finding: RecordFinding | FileFinding): string {
     return `file ${finding.sourceFileId} (${finding.catalogCode}, ${finding.name}): ${finding.problem}: ${finding.detail}`;
   }
   const where = finding.catalogCode
-    ? `record ${finding.recordId} (${finding.catalogCode} ${finding.businessKey})`
+    ? `record ${finding.recordId} (${finding.catalogCode}${finding.businessKey ? ` ${finding.businessKey}` : ''})`
     : `record ${finding.recordId}`;
   const version = finding.versionNo === null ? '' : ` version ${finding.versionNo}`;
   return `${where}${version}: ${finding.problem}: ${finding.detail}`;

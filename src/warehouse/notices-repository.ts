@@ -190,6 +190,11 @@ export interface NoticeRowRecord {
   errors: RowError[];
   conflict_data: Record<string, unknown> | null;
   current_data: Record<string, unknown> | null;
+  /** The conflicting row's record state: a retired record's later delivery is not applied (012). */
+  status: 'current' | 'withdrawn' | 'superseded' | null;
+  superseded_by: number | null;
+  /** The legal basis of the procedure that retired the record. */
+  basis: string | null;
 }
 
 const PAGE = 2000;
@@ -207,6 +212,7 @@ export function noticeRowRecords(
       .leftJoin('record_sources as s', 's.id', 'nr.record_source_id')
       .leftJoin('records as r', 'r.id', 's.record_id')
       .leftJoin('record_versions as cv', 'cv.id', 'r.current_version_id')
+      .leftJoin('procedure_log as p', 'p.id', 'r.status_procedure_id')
       .where('nr.notice_id', noticeId)
       .andWhere('nr.id', '>', after)
       .orderBy('nr.id')
@@ -226,6 +232,9 @@ export function noticeRowRecords(
         'rj.errors',
         's.conflict_data',
         'cv.data as current_data',
+        'r.status',
+        'r.superseded_by',
+        'p.basis',
       );
     if (catalogCode) query.where('nr.catalog_code', catalogCode);
     return query;

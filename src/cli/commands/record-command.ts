@@ -2,14 +2,15 @@ import type { Command } from 'commander';
 import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
 import type { CatalogEntry } from '../../catalog/catalog-entry.ts';
 import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
-import { keyParts } from '../../dedupe/business-key.ts';
-import { fieldMaskerOf, maskPersonalText } from '../../log/mask-personal-data.ts';
-import { findRecords, recordHistory } from '../../records/record-history.ts';
+import { maskPersonalText } from '../../log/mask-personal-data.ts';
+import { recordHistory } from '../../records/record-history.ts';
 import { type RecordView, recordView } from '../../records/record-view.ts';
 import { entryVersion } from '../../records/subject-archive.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
+import { procedureLine, procedureSummary, recordStatusLines } from '../format-procedure.ts';
 import { formatTable } from '../format-table.ts';
+import { resolveRecord } from '../resolve-record.ts';
 import { withWarehouse } from '../with-warehouse.ts';
 
 export function registerRecordCommand(program: Command): void {
@@ -26,23 +27,9 @@ export function registerRecordCommand(program: Command): void {
       const { config, logger } = commandContext();
       const catalog = await loadCatalog(config.catalogDir);
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
-        const found = await findRecords(warehouse, typed, options.catalog);
-        if (found.length !== 1) {
-          const what = maskPersonalText(typed);
-          if (found.length === 0) {
-            console.error(
-              `no record matches ${what}: give a record id, a whole key (a|b|c) or a decision number`,
-            );
-            return EXIT.usage;
-          }
-          console.error(`${found.length} records match ${what}; choose one by id:`);
-          for (const record of found)
-            console.error(
-              `  ${record.id}  ${record.catalogCode}  ${shownKey(catalog, record.catalogCode, record.businessKey)}`,
-            );
-          return EXIT.usage;
-        }
-        const history = await recordHistory(warehouse, found[0]!.id);
+        const found = await resolveRecord(warehouse, catalog, typed, options.catalog);
+        if (!found) return EXIT.usage;
+        const history = await recordHistory(warehouse, found.id);
         if (!history) return EXIT.usage;
         const entry = currentEntry(
           catalog,
@@ -56,15 +43,14 @@ export function registerRecordCommand(program: Command): void {
     });
 }
 
-/** A stored key as shown: each part masked as its field says. */
-function shownKey(catalog: Catalog, code: string, key: string): string {
-  return fieldMaskerOf(entryVersion(catalog, code, 0))
-    .key(keyParts(key))
-    .join('|');
-}
-
 function currentEntry(catalog: Catalog, code: string, version: number | undefined): CatalogEntry | undefined {
   return entryVersion(catalog, code, version ?? 0);
+}
+
+/** Where a version came from: a delivered row, or a legal procedure. */
+function origin(version: RecordView['current']): string {
+  if (version.procedureId !== null) return `written by legal procedure #${version.procedureId}`;
+  return `run ${version.runId}, ${version.fileName} row ${version.rowNumber}`;
 }
 
 const show = (value: unknown) => (value === undefined || value === null ? '—' : String(value));
@@ -73,11 +59,13 @@ const show = (value: unknown) => (value === undefined || value === null ? '—' 
 export function formatRecordView(view: RecordView, entry: CatalogEntry | undefined): string {
   const title = (field: string) => entry?.schema.properties[field]?.title ?? field;
   const fields = entry ? Object.keys(entry.schema.properties) : Object.keys(view.current.data).sort();
+  const noted = view.lineage.some((source) => source.note);
   const lines = [
     `record ${view.id} · ${view.title} (${view.catalogCode}) · key ${view.key}`,
     `subject ${show(view.subjectCode)} · channel level ${view.level} · version ${view.current.versionNo} of ${view.versions.length}`,
+    ...recordStatusLines(view),
     '',
-    `current version v${view.current.versionNo} (run ${view.current.runId}, ${view.current.fileName} row ${view.current.rowNumber}):`,
+    `${view.status === 'current' ? 'current' : 'last'} version v${view.current.versionNo} (${origin(view.current)}):`,
     formatTable(
       ['field', 'code', 'value'],
       fields
@@ -85,17 +73,31 @@ export function formatRecordView(view: RecordView, entry: CatalogEntry | undefin
         .map((field) => [title(field), field, show(view.current.data[field])]),
     ),
     '',
-    'history (oldest first):',
+    'history (oldest first, versions and legal procedures):',
     formatTable(
-      ['version', 'run', 'file', 'row', 'stored', 'changed fields'],
-      view.versions.map((version) => [
-        `v${version.versionNo}`,
-        version.runId,
-        version.fileName,
-        version.rowNumber,
-        shanghaiTime(version.createdAt),
-        version.changedFields.join(', ') || (version.versionNo === 1 ? '(first)' : '—'),
-      ]),
+      ['event', 'run', 'file', 'row', 'at', 'changed fields / procedure'],
+      view.history.map((event) => {
+        if (event.event === 'procedure') {
+          const procedure = view.procedures.find((p) => p.id === event.procedureId);
+          return [
+            `procedure #${event.procedureId}`,
+            '—',
+            '—',
+            '—',
+            shanghaiTime(event.at),
+            procedure ? `${procedureSummary(procedure)} · ${procedureLine(procedure)}` : event.kind,
+          ];
+        }
+        const version = view.versions.find((v) => v.versionNo === event.versionNo);
+        return [
+          `v${event.versionNo}`,
+          show(version?.runId),
+          version?.procedureId ? `(procedure #${version.procedureId})` : show(version?.fileName),
+          show(version?.rowNumber),
+          shanghaiTime(version?.createdAt ?? event.at),
+          version?.changedFields.join(', ') || (event.versionNo === 1 ? '(first)' : '—'),
+        ];
+      }),
     ),
     '',
     'lineage (every delivered row):',
@@ -112,6 +114,7 @@ export function formatRecordView(view: RecordView, entry: CatalogEntry | undefin
         'received',
         'working days',
         'late',
+        ...(noted ? ['note'] : []),
       ],
       view.lineage.map((source) => [
         source.id,
@@ -127,6 +130,7 @@ export function formatRecordView(view: RecordView, entry: CatalogEntry | undefin
         shanghaiTime(source.receivedAt),
         show(source.workingDays),
         source.late ? 'late' : source.late === null ? 'pending' : '',
+        ...(noted ? [source.note ?? ''] : []),
       ]),
     ),
   ];

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { normalizeCode } from '../../identifiers/normalize-code.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
@@ -39,7 +40,7 @@ export function formatSubjectArchive(archive: SubjectArchive): string {
   const lines = [
     `subject ${archive.subjectCode}${name ? ` ${name}` : ''}: ${total} current record(s) in ${archive.groups.length} catalog entr${archive.groups.length === 1 ? 'y' : 'ies'}`,
   ];
-  if (total === 0)
+  if (total === 0 && archive.retired.length === 0)
     lines.push('no records: check the code, or see `credit-etl runs list` for what was loaded');
   for (const group of archive.groups) {
     lines.push(
@@ -62,6 +63,25 @@ export function formatSubjectArchive(archive: SubjectArchive): string {
           ]
             .filter(Boolean)
             .join(', '),
+        ]),
+      ),
+    );
+  }
+  if (archive.retired.length > 0) {
+    lines.push(
+      '',
+      `no longer current (legal procedures, kept) — ${archive.retired.length}`,
+      formatTable(
+        ['record', 'catalog', 'key', 'status', 'procedure', 'basis'],
+        archive.retired.map((record) => [
+          record.recordId,
+          record.catalogCode,
+          record.businessKey,
+          record.status === 'withdrawn'
+            ? 'withdrawn'
+            : `superseded by ${record.supersededBy}${record.supersededBySubject && record.supersededBySubject !== archive.subjectCode ? ` (subject ${record.supersededBySubject})` : ''}`,
+          `#${record.procedureId} ${shanghaiTime(record.performedAt)}`,
+          record.basis,
         ]),
       ),
     );

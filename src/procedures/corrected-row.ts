@@ -1,0 +1,90 @@
+import { isWarning, type RowError } from '../../connectors/row-error.ts';
+import type { CatalogEntry } from '../catalog/catalog-entry.ts';
+import { isRealIsoDate } from '../normalize/parse-date.ts';
+import type { RowData } from '../records/record-history.ts';
+import type { CompiledEntry } from '../run/compiled-entry.ts';
+import type { NormalizedRow } from '../validate/compile-validator.ts';
+
+/** One `--set 字段=值`: the field by its code or its Chinese title, the value as typed. */
+export interface FieldSetting {
+  field: string;
+  value: string;
+}
+
+/** A row a procedure will store, in the exact form a delivery's row is stored in. */
+export interface ProcedureRow {
+  data: RowData;
+  /** Canonical JSON, as the merge stores a delivered row. */
+  json: string;
+  contentHash: string;
+  businessKey: string;
+  subjectCode: string | null;
+  formationDate: string | null;
+  catalogVersion: number;
+}
+
+export type CorrectedRow =
+  | { ok: true; row: ProcedureRow; warnings: RowError[] }
+  | { ok: false; errors: RowError[] };
+
+/** `字段=值` → a setting; the field resolved against the entry (code, or title as in a file's header). */
+export function parseSetting(entry: CatalogEntry, text: string): FieldSetting | string {
+  const at = text.indexOf('=');
+  if (at <= 0) return `--set ${text}: write 字段=值, e.g. --set CF_NR=警告 or --set 处罚内容=警告`;
+  const name = text.slice(0, at).trim();
+  const value = text.slice(at + 1);
+  const properties = entry.schema.properties;
+  if (properties[name]) return { field: name, value };
+  const byTitle = Object.entries(properties).find(([, field]) => field.title === name);
+  if (byTitle) return { field: byTitle[0], value };
+  return `--set ${name}: ${entry.code} v${entry.version} has no field ${name} (see credit-etl catalog show ${entry.code})`;
+}
+
+/**
+ * The current row with the settings applied, normalized and validated exactly as a delivered row is (the
+ * same normalizers, validator and cross-field rules, the same Chinese messages); an empty value clears a field.
+ */
+export function correctedRow(
+  compiled: CompiledEntry,
+  current: RowData,
+  settings: readonly FieldSetting[],
+): CorrectedRow {
+  const data: NormalizedRow = { ...current };
+  const typed = new Map<string, string>();
+  for (const { field, value } of settings) {
+    const normalize = compiled.normalizers.get(field);
+    const normalized = normalize ? normalize(value) : value;
+    if (normalized === undefined) delete data[field];
+    else data[field] = normalized;
+    typed.set(field, value);
+  }
+  const problems = compiled.validate(data);
+  // As for a delivered row, a problem names the value as it was typed, not as normalized.
+  for (const problem of problems) problem.value = typed.get(problem.field) ?? problem.value;
+  const errors = problems.filter((problem) => !isWarning(problem));
+  if (errors.length > 0) return { ok: false, errors };
+  const formation = data[compiled.entry.formationDateField];
+  return {
+    ok: true,
+    warnings: problems,
+    row: {
+      data: JSON.parse(compiled.canonicalJson(data)) as RowData,
+      json: compiled.canonicalJson(data),
+      contentHash: compiled.contentHash(data),
+      businessKey: compiled.businessKey(data),
+      subjectCode: compiled.subjectCode(data) ?? null,
+      formationDate: typeof formation === 'string' && isRealIsoDate(formation) ? formation : null,
+      catalogVersion: compiled.entry.version,
+    },
+  };
+}
+
+/** The errors as an officer reads them: one line per problem, field title and code, value, message. */
+export function describeErrors(entry: CatalogEntry, errors: readonly RowError[]): string[] {
+  return errors.map((error) => {
+    const title = entry.schema.properties[error.field]?.title;
+    const name = title ? `${title}(${error.field})` : error.field;
+    const value = error.value === undefined ? '' : ` 值"${error.value}"`;
+    return `  ${name}${value}: ${error.message}`;
+  });
+}

@@ -1,0 +1,189 @@
+import type { RowError } from '../../connectors/row-error.ts';
+import { subjectCodeFields } from '../catalog/catalog-entry.ts';
+import type { Catalog } from '../catalog/load-catalog.ts';
+import { normalizeCode } from '../identifiers/normalize-code.ts';
+import type { RowData } from '../records/record-history.ts';
+import { entryVersion } from '../records/subject-archive.ts';
+import { compileEntry } from '../run/compiled-entry.ts';
+import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import {
+  correctedRow,
+  describeErrors,
+  type FieldSetting,
+  type ProcedureRow,
+  parseSetting,
+} from './corrected-row.ts';
+import { checkOfficer, ProcedureRefused, runProcedure } from './run-procedure.ts';
+
+/** What every procedure must carry (Art. 17): the legal basis (文号), the reason, and who runs it. */
+export interface Grounds {
+  basis: string;
+  reason: string;
+  operator: string;
+}
+
+export interface ProcedureDone {
+  procedureId: number;
+  /** Warnings the corrected row carries (loaded, as a delivered row's would be). */
+  warnings: RowError[];
+  /** reattribute: the record created for the right subject. */
+  newRecordId?: number;
+}
+
+/** correct: a new version of the record with the fields set, validated as a delivered row. */
+export async function correctRecord(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  recordId: number,
+  settings: readonly string[],
+  grounds: Grounds,
+): Promise<ProcedureDone> {
+  if (settings.length === 0) throw new ProcedureRefused('correct needs at least one --set 字段=值');
+  checkGrounds(grounds);
+  await checkOfficer(warehouse);
+  const current = await currentRow(warehouse, catalog, recordId);
+  const { row, warnings } = validRow(current, settings);
+  const procedureId = await runProcedure(warehouse, 'procedure_correct', [
+    recordId,
+    row.json,
+    row.contentHash,
+    row.catalogVersion,
+    row.formationDate,
+    row.businessKey,
+    row.subjectCode,
+    grounds.basis,
+    grounds.reason,
+    grounds.operator,
+  ]);
+  return { procedureId, warnings };
+}
+
+/** withdraw (撤销): the record stops being current; every version is kept. */
+export async function withdrawRecord(
+  warehouse: Warehouse,
+  recordId: number,
+  grounds: Grounds,
+): Promise<ProcedureDone> {
+  checkGrounds(grounds);
+  await checkOfficer(warehouse);
+  const procedureId = await runProcedure(warehouse, 'procedure_withdraw', [
+    recordId,
+    grounds.basis,
+    grounds.reason,
+    grounds.operator,
+  ]);
+  return { procedureId, warnings: [] };
+}
+
+/** supersede: the old record (wrong key or subject) is replaced by a record already in the warehouse. */
+export async function supersedeRecord(
+  warehouse: Warehouse,
+  oldRecordId: number,
+  newRecordId: number,
+  grounds: Grounds,
+): Promise<ProcedureDone> {
+  checkGrounds(grounds);
+  await checkOfficer(warehouse);
+  const procedureId = await runProcedure(warehouse, 'procedure_supersede', [
+    oldRecordId,
+    newRecordId,
+    grounds.basis,
+    grounds.reason,
+    grounds.operator,
+  ]);
+  return { procedureId, warnings: [], newRecordId };
+}
+
+/**
+ * reattribute: the record was filed against the wrong subject. The subject field that held the old code takes
+ * the new one (unless a subject field holds it already), the other settings apply, the row is validated, and a
+ * new record with it supersedes the old one.
+ */
+export async function reattributeRecord(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  recordId: number,
+  subject: string,
+  settings: readonly string[],
+  grounds: Grounds,
+): Promise<ProcedureDone> {
+  checkGrounds(grounds);
+  await checkOfficer(warehouse);
+  const current = await currentRow(warehouse, catalog, recordId);
+  const code = normalizeCode(subject);
+  const fields = subjectCodeFields(current.entry);
+  const holding = fields.find((field) => current.data[field] === current.subjectCode);
+  const subjectSetting =
+    fields.some((field) => current.data[field] === code) || !holding ? [] : [`${holding}=${code}`];
+  const { row, warnings } = validRow(current, [...subjectSetting, ...settings]);
+  if (row.subjectCode !== code)
+    throw new ProcedureRefused(
+      `after the changes the record's subject is ${row.subjectCode ?? '(none)'}, not ${code}: ` +
+        `clear or set the subject fields (${fields.join(', ')}) with --set`,
+    );
+  const procedureId = await runProcedure(warehouse, 'procedure_reattribute', [
+    recordId,
+    row.json,
+    row.contentHash,
+    row.catalogVersion,
+    row.formationDate,
+    row.businessKey,
+    row.subjectCode,
+    grounds.basis,
+    grounds.reason,
+    grounds.operator,
+  ]);
+  const created = await warehouse('procedure_log').where({ id: procedureId }).first('other_record_id');
+  return { procedureId, warnings, newRecordId: created?.other_record_id };
+}
+
+/** Refused here, before the database is asked, with the same words the database would use. */
+function checkGrounds(grounds: Grounds): void {
+  if (!grounds.basis?.trim())
+    throw new ProcedureRefused('法定程序必须注明法律依据（文号）：请用 --basis 填写');
+  if (!grounds.reason?.trim()) throw new ProcedureRefused('法定程序必须注明理由：请用 --reason 填写');
+  if (!grounds.operator?.trim()) throw new ProcedureRefused('法定程序必须注明经办人：请用 --operator 填写');
+}
+
+interface CurrentRow {
+  entry: ReturnType<typeof compileEntry>['entry'];
+  subjectCode: string | null;
+  data: RowData;
+}
+
+async function currentRow(warehouse: Warehouse, catalog: Catalog, recordId: number): Promise<CurrentRow> {
+  const found = await warehouse('records as r')
+    .join('record_versions as v', 'v.id', 'r.current_version_id')
+    .where('r.id', recordId)
+    .first(
+      'r.catalog_code as catalogCode',
+      'r.subject_code as subjectCode',
+      'v.data',
+      'v.catalog_version as catalogVersion',
+    );
+  if (!found) throw new ProcedureRefused(`记录 ${recordId} 不存在`);
+  const entry = entryVersion(catalog, found.catalogCode, found.catalogVersion);
+  if (!entry)
+    throw new ProcedureRefused(
+      `catalog entry ${found.catalogCode} is not in catalog/: cannot validate the record`,
+    );
+  return { entry, subjectCode: found.subjectCode, data: found.data };
+}
+
+function validRow(
+  current: CurrentRow,
+  texts: readonly string[],
+): { row: ProcedureRow; warnings: RowError[] } {
+  const settings: FieldSetting[] = [];
+  for (const text of texts) {
+    const setting = parseSetting(current.entry, text);
+    if (typeof setting === 'string') throw new ProcedureRefused(setting);
+    settings.push(setting);
+  }
+  const result = correctedRow(compileEntry(current.entry), current.data, settings);
+  if (!result.ok)
+    throw new ProcedureRefused(
+      ['更正后的记录未通过目录校验，未办理：', ...describeErrors(current.entry, result.errors)].join('\n'),
+    );
+  return result;
+}
