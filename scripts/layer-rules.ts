@@ -27,8 +27,6 @@ export interface SourceFile {
  */
 export const ALLOWLIST: Readonly<Record<string, string>> = {
   // Records aggregate: moves in the follow-up of issue 14 (issue 15 is changing these files now).
-  'src/load/merge-staged.ts': 'records aggregate: the hand-tuned set-based merge',
-  'src/load/stage-table.ts': 'records aggregate: the staging table and its COPY',
   'src/records/record-history.ts': 'records aggregate: a record and its versions',
   'src/records/subject-archive.ts': 'records aggregate: a subject and its records',
 };
