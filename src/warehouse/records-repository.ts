@@ -143,3 +143,119 @@ const RECORD_COLUMNS = [
   'created_at as createdAt',
   'updated_at as updatedAt',
 ];
+
+/** A subject's current record with its current version, as the subject archive lists it (Art. 9). */
+export interface CurrentRecordRow {
+  recordId: number;
+  catalogCode: string;
+  businessKey: string;
+  level: ChannelLevel;
+  updatedAt: Date;
+  versionNo: number;
+  data: RowData;
+  contentHash: string;
+  catalogVersion: number;
+  formationDate: string | null;
+}
+
+/** One delivered row of a record, as much as timeliness and pending disagreements need. */
+export interface LineageFactRow {
+  id: number;
+  recordId: number;
+  outcome: SourceRow['outcome'];
+  providerCode: string;
+  level: ChannelLevel;
+  contentHash: string;
+  late: boolean | null;
+  receivedAt: Date;
+}
+
+/** A record of the subject a legal procedure withdrew or superseded, with the procedure that did it. */
+export interface RetiredRecordRow {
+  recordId: number;
+  catalogCode: string;
+  businessKey: string;
+  status: 'withdrawn' | 'superseded';
+  supersededBy: number | null;
+  /** Subject of the record that superseded it (a reattribution moves a record to another subject). */
+  supersededBySubject: string | null;
+  procedureId: number;
+  basis: string;
+  performedAt: Date;
+  /** The catalog version of its current version: which entry's fields its key has. */
+  catalogVersion: number;
+}
+
+/** Every current record of one subject, newest formation date first (undated last), then newest record. */
+export async function currentRecordsOfSubject(
+  warehouse: Warehouse,
+  subjectCode: string,
+): Promise<CurrentRecordRow[]> {
+  return warehouse('records as r')
+    .join('record_versions as v', 'v.id', 'r.current_version_id')
+    .where('r.subject_code', subjectCode)
+    .where('r.status', 'current')
+    .orderBy([
+      { column: 'v.formation_date', order: 'desc', nulls: 'last' },
+      { column: 'r.id', order: 'desc' },
+    ])
+    .select<CurrentRecordRow[]>(
+      'r.id as recordId',
+      'r.catalog_code as catalogCode',
+      'r.business_key as businessKey',
+      'r.level',
+      'r.updated_at as updatedAt',
+      'v.version_no as versionNo',
+      'v.data',
+      'v.content_hash as contentHash',
+      'v.catalog_version as catalogVersion',
+      'v.formation_date as formationDate',
+    );
+}
+
+/** The lineage of the given records in one query, in arrival order. */
+export async function lineageFactsOf(
+  warehouse: Warehouse,
+  recordIds: readonly number[],
+): Promise<LineageFactRow[]> {
+  if (recordIds.length === 0) return [];
+  return warehouse('record_sources')
+    .whereIn('record_id', recordIds)
+    .orderBy('id')
+    .select<LineageFactRow[]>(
+      'id',
+      'record_id as recordId',
+      'outcome',
+      'provider_code as providerCode',
+      'level',
+      'content_hash as contentHash',
+      'late',
+      'received_at as receivedAt',
+    );
+}
+
+/** The subject's withdrawn or superseded records, newest procedure first. */
+export async function retiredRecordsOfSubject(
+  warehouse: Warehouse,
+  subjectCode: string,
+): Promise<RetiredRecordRow[]> {
+  return warehouse('records as r')
+    .join('procedure_log as p', 'p.id', 'r.status_procedure_id')
+    .join('record_versions as v', 'v.id', 'r.current_version_id')
+    .leftJoin('records as n', 'n.id', 'r.superseded_by')
+    .where('r.subject_code', subjectCode)
+    .whereNot('r.status', 'current')
+    .orderBy('p.id', 'desc')
+    .select<RetiredRecordRow[]>(
+      'r.id as recordId',
+      'r.catalog_code as catalogCode',
+      'r.business_key as businessKey',
+      'r.status',
+      'r.superseded_by as supersededBy',
+      'n.subject_code as supersededBySubject',
+      'p.id as procedureId',
+      'p.basis',
+      'p.performed_at as performedAt',
+      'v.catalog_version as catalogVersion',
+    );
+}
