@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { STAGE_COLUMNS } from '../warehouse/staging-repository.ts';
 import { copyField } from './copy-text.ts';
-import { STAGE_COLUMNS, validLine } from './stage-table.ts';
+import { validLine } from './stage-lines.ts';
 
 describe('COPY text format', () => {
   it('escapes the characters COPY treats specially', () => {

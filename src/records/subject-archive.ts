@@ -4,8 +4,16 @@ import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import { fieldMaskerOf } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { type LineageFact, pendingDisagreements } from './disagreements.ts';
-import type { RowData } from './record-history.ts';
+import {
+  type CurrentRecordRow,
+  currentRecordsOfSubject,
+  type LineageFactRow,
+  lineageFactsOf,
+  type RetiredRecordRow,
+  type RowData,
+  retiredRecordsOfSubject,
+} from '../warehouse/records-repository.ts';
+import { pendingDisagreements } from './disagreements.ts';
 
 /** One current record in a subject's archive. */
 export interface ArchiveRecord {
@@ -31,19 +39,11 @@ export interface ArchiveGroup {
   records: ArchiveRecord[];
 }
 
-/** A record of the subject that a legal procedure withdrew or superseded: no longer current, kept, shown apart. */
-export interface RetiredRecord {
-  recordId: number;
-  catalogCode: string;
-  businessKey: string;
-  status: 'withdrawn' | 'superseded';
-  supersededBy: number | null;
-  /** Subject of the record that superseded it (a reattribution moves a record to another subject). */
-  supersededBySubject: string | null;
-  procedureId: number;
-  basis: string;
-  performedAt: Date;
-}
+/**
+ * A record of the subject that a legal procedure withdrew or superseded: no longer current, kept, shown apart.
+ * Its business key is shown as the archive shows keys: without the subject's own parts, personal data masked.
+ */
+export type RetiredRecord = Omit<RetiredRecordRow, 'catalogVersion'>;
 
 export interface SubjectArchive {
   /** The code asked for, masked when it is a person's number. */
@@ -51,25 +51,6 @@ export interface SubjectArchive {
   groups: ArchiveGroup[];
   /** Withdrawn or superseded records of the subject, newest procedure first. */
   retired: RetiredRecord[];
-}
-
-interface CurrentRow {
-  recordId: number;
-  catalogCode: string;
-  businessKey: string;
-  level: ChannelLevel;
-  updatedAt: Date;
-  versionNo: number;
-  data: RowData;
-  contentHash: string;
-  catalogVersion: number;
-  formationDate: string | null;
-}
-
-interface FactRow extends LineageFact {
-  recordId: number;
-  late: boolean | null;
-  receivedAt: Date;
 }
 
 /**
@@ -81,45 +62,12 @@ export async function subjectArchive(
   catalog: Catalog,
   subjectCode: string,
 ): Promise<SubjectArchive> {
-  const current: CurrentRow[] = await warehouse('records as r')
-    .join('record_versions as v', 'v.id', 'r.current_version_id')
-    .where('r.subject_code', subjectCode)
-    .where('r.status', 'current')
-    .orderBy([
-      { column: 'v.formation_date', order: 'desc', nulls: 'last' },
-      { column: 'r.id', order: 'desc' },
-    ])
-    .select(
-      'r.id as recordId',
-      'r.catalog_code as catalogCode',
-      'r.business_key as businessKey',
-      'r.level',
-      'r.updated_at as updatedAt',
-      'v.version_no as versionNo',
-      'v.data',
-      'v.content_hash as contentHash',
-      'v.catalog_version as catalogVersion',
-      'v.formation_date as formationDate',
-    );
-  const facts: FactRow[] = current.length
-    ? await warehouse('record_sources')
-        .whereIn(
-          'record_id',
-          current.map((row) => row.recordId),
-        )
-        .orderBy('id')
-        .select(
-          'id',
-          'record_id as recordId',
-          'outcome',
-          'provider_code as providerCode',
-          'level',
-          'content_hash as contentHash',
-          'late',
-          'received_at as receivedAt',
-        )
-    : [];
-  const factsByRecord = new Map<number, FactRow[]>();
+  const current = await currentRecordsOfSubject(warehouse, subjectCode);
+  const facts = await lineageFactsOf(
+    warehouse,
+    current.map((row) => row.recordId),
+  );
+  const factsByRecord = new Map<number, LineageFactRow[]>();
   for (const fact of facts) {
     const list = factsByRecord.get(fact.recordId) ?? [];
     list.push(fact);
@@ -153,33 +101,18 @@ async function retiredRecords(
   catalog: Catalog,
   subjectCode: string,
 ): Promise<RetiredRecord[]> {
-  const rows: Array<Omit<RetiredRecord, 'businessKey'> & { businessKey: string; catalogVersion: number }> =
-    await warehouse('records as r')
-      .join('procedure_log as p', 'p.id', 'r.status_procedure_id')
-      .join('record_versions as v', 'v.id', 'r.current_version_id')
-      .leftJoin('records as n', 'n.id', 'r.superseded_by')
-      .where('r.subject_code', subjectCode)
-      .whereNot('r.status', 'current')
-      .orderBy('p.id', 'desc')
-      .select(
-        'r.id as recordId',
-        'r.catalog_code as catalogCode',
-        'r.business_key as businessKey',
-        'r.status',
-        'r.superseded_by as supersededBy',
-        'n.subject_code as supersededBySubject',
-        'p.id as procedureId',
-        'p.basis',
-        'p.performed_at as performedAt',
-        'v.catalog_version as catalogVersion',
-      );
+  const rows = await retiredRecordsOfSubject(warehouse, subjectCode);
   return rows.map(({ catalogVersion, ...row }) => ({
     ...row,
     businessKey: keyWithoutSubject(row.businessKey, entryVersion(catalog, row.catalogCode, catalogVersion)),
   }));
 }
 
-function archiveRecord(row: CurrentRow, lineage: FactRow[], entry: CatalogEntry | undefined): ArchiveRecord {
+function archiveRecord(
+  row: CurrentRecordRow,
+  lineage: LineageFactRow[],
+  entry: CatalogEntry | undefined,
+): ArchiveRecord {
   const counts: Record<string, number> = {};
   for (const fact of lineage) counts[fact.outcome] = (counts[fact.outcome] ?? 0) + 1;
   const first = [...lineage].sort(

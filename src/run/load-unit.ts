@@ -4,11 +4,9 @@ import { RetryableError } from '../../connectors/transports/retry-with-backoff.t
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import { matchHeaders } from '../catalog/match-headers.ts';
 import { CopyWriter } from '../load/copy-writer.ts';
-import { storeFileDigest } from '../load/file-digest.ts';
-import { mergeStaged } from '../load/merge-staged.ts';
-import { COPY_INTO_STAGE, createStageTable } from '../load/stage-table.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { mergeStaged } from '../warehouse/merge-staged.ts';
 import {
   type DeliveryChannel,
   type EarlierLoad,
@@ -19,7 +17,9 @@ import {
   recordSkippedUnit,
   type SourceFileRow,
   startSourceFile,
+  storeFileDigest,
 } from '../warehouse/source-files-repository.ts';
+import { COPY_INTO_STAGE, createStageTable } from '../warehouse/staging-repository.ts';
 import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session.ts';
 import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
 import { type OpenedUnit, openUnitRows } from './open-unit-rows.ts';

@@ -1,4 +1,4 @@
-import { storeStagedRejections } from '../load/merge-staged.ts';
+import { storeStagedRejections } from '../warehouse/merge-staged.ts';
 import { rejectionsByCode } from '../warehouse/rejections-repository.ts';
 import { holdBackSourceFile } from '../warehouse/source-files-repository.ts';
 import { countInvalidStagedRows } from '../warehouse/staging-repository.ts';

@@ -3,7 +3,7 @@ import { readLimits } from '../../connectors/limits.ts';
 import { isWarning, type RowError } from '../../connectors/row-error.ts';
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { mayHoldUnstorable } from '../load/copy-text.ts';
-import { rejectedLine, validLine } from '../load/stage-table.ts';
+import { rejectedLine, validLine } from '../load/stage-lines.ts';
 import { isRealIsoDate } from '../normalize/parse-date.ts';
 import { serialDateCells } from '../normalize/serial-dates.ts';
 import type { NormalizedRow } from '../validate/compile-validator.ts';

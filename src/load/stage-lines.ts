@@ -1,48 +1,7 @@
-import type { UnitSession } from '../warehouse/unit-session.ts';
+import { STAGE_COLUMNS, type StageColumn } from '../warehouse/staging-repository.ts';
 import { type CopyValue, copyField } from './copy-text.ts';
 
-/**
- * The unit's rows on their way in: valid rows with key, hash and data; rejected rows with their raw cells and
- * errors. A temporary table: never WAL-logged, private to the unit's transaction, dropped at commit.
- * The row data is jsonb already here: the server parses it while the client is still reading and validating
- * the file (the server is the other core), instead of during the merge, which nothing overlaps. The rare
- * columns (raw cells and errors of rejected rows, warnings) stay text and are cast where they are stored.
- */
-export const STAGE_COLUMNS = [
-  'row_number',
-  'business_key',
-  'subject_code',
-  'content_hash',
-  'formation_date',
-  'late',
-  'working_days',
-  'received_at',
-  'data',
-  'raw',
-  'errors',
-  'warnings',
-] as const;
-
-export async function createStageTable(session: UnitSession): Promise<void> {
-  await session.query(`
-    CREATE TEMP TABLE stage (
-      row_number integer NOT NULL,
-      business_key text,
-      subject_code text,
-      content_hash text,
-      formation_date date,
-      late boolean,
-      working_days integer,
-      received_at timestamptz,
-      data jsonb,
-      raw text,
-      errors text,
-      warnings text
-    ) ON COMMIT DROP`);
-}
-
-export const COPY_INTO_STAGE = `COPY stage (${STAGE_COLUMNS.join(', ')}) FROM STDIN`;
-
+/** A staged row as one COPY line of the staging table (src/warehouse/staging-repository.ts). */
 export interface StagedValid {
   rowNumber: number;
   businessKey: string;
@@ -59,8 +18,6 @@ export interface StagedValid {
   /** Warning-level problems (JSON array of RowError) kept in the row's lineage; the row is still loaded. */
   warnings?: string | undefined;
 }
-
-type StageColumn = (typeof STAGE_COLUMNS)[number];
 
 /** One staging line; columns by name, so adding a column cannot shift the others. */
 function stageLine(values: Partial<Record<StageColumn, CopyValue>>): string {

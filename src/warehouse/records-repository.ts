@@ -1,0 +1,261 @@
+import type { ChannelLevel } from '../catalog/catalog-entry.ts';
+import type { Warehouse } from './connect-warehouse.ts';
+
+/**
+ * A stored row: field code → normalized value (src/normalize/normalize-value.ts CellValue, spelled out here so
+ * the warehouse does not import the normalizer: the engine imports the warehouse, not the other way round).
+ */
+export type RowData = Record<string, string | number | undefined>;
+
+export interface RecordRow {
+  id: number;
+  catalogCode: string;
+  businessKey: string;
+  subjectCode: string | null;
+  level: ChannelLevel;
+  currentVersionId: number;
+  /** `withdrawn` or `superseded` by a legal procedure: kept, no longer current (012-legal-procedures.ts). */
+  status: 'current' | 'withdrawn' | 'superseded';
+  supersededBy: number | null;
+  /** The procedure that withdrew or superseded the record. */
+  statusProcedureId: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface VersionRow {
+  id: number;
+  versionNo: number;
+  data: RowData;
+  contentHash: string;
+  catalogVersion: number;
+  formationDate: string | null;
+  /** The delivery that brought this version; null for a version written by a legal procedure. */
+  sourceFileId: number | null;
+  fileName: string | null;
+  rowNumber: number | null;
+  runId: number | null;
+  /** The legal procedure (procedure_log entry) that wrote this version; null for a delivered version. */
+  procedureId: number | null;
+  createdAt: Date;
+}
+
+export interface SourceRow {
+  id: number;
+  versionId: number | null;
+  outcome: 'inserted' | 'updated' | 'unchanged' | 'merged' | 'conflict';
+  runId: number;
+  sourceFileId: number;
+  fileName: string;
+  rowNumber: number;
+  providerCode: string;
+  level: ChannelLevel;
+  contentHash: string;
+  conflictData: RowData | null;
+  receivedAt: Date;
+  /** Null while pending: no calendar data yet for the year it was received in. */
+  late: boolean | null;
+  workingDays: number | null;
+  createdAt: Date;
+}
+
+/** How a person's typed text is matched: a record id, a whole business key, or one part of a key. */
+export type RecordMatch = { id: number } | { businessKey: string } | { keyPart: string };
+
+/** At most this many records answer a lookup: it is a person reading a list, not an export. */
+const FOUND_LIMIT = 50;
+
+/** Records matching one way of reading what was typed, by id, optionally of one catalog entry. */
+export async function findRecordRows(
+  warehouse: Warehouse,
+  match: RecordMatch,
+  catalogCode?: string,
+): Promise<RecordRow[]> {
+  const query = warehouse('records').select<RecordRow[]>(RECORD_COLUMNS).orderBy('id').limit(FOUND_LIMIT);
+  if (catalogCode) query.where({ catalog_code: catalogCode });
+  if ('id' in match) return query.where({ id: match.id });
+  if ('businessKey' in match) return query.where({ business_key: match.businessKey });
+  // The stored key joins its parts with the unit separator (src/dedupe/business-key.ts).
+  return query.whereRaw(`? = ANY (string_to_array(business_key, E'\\x1f'))`, [match.keyPart]);
+}
+
+export async function recordById(warehouse: Warehouse, recordId: number): Promise<RecordRow | undefined> {
+  return warehouse('records').select(RECORD_COLUMNS).where({ id: recordId }).first<RecordRow | undefined>();
+}
+
+/** A record's versions, oldest first (the last one is the current version), with the file that brought each. */
+export async function versionsOfRecord(warehouse: Warehouse, recordId: number): Promise<VersionRow[]> {
+  return warehouse('record_versions as v')
+    .leftJoin('source_files as f', 'f.id', 'v.source_file_id')
+    .where('v.record_id', recordId)
+    .orderBy('v.version_no')
+    .select<VersionRow[]>(
+      'v.id',
+      'v.version_no as versionNo',
+      'v.data',
+      'v.content_hash as contentHash',
+      'v.catalog_version as catalogVersion',
+      'v.formation_date as formationDate',
+      'v.source_file_id as sourceFileId',
+      'f.name as fileName',
+      'v.row_number as rowNumber',
+      'f.run_id as runId',
+      'v.procedure_id as procedureId',
+      'v.created_at as createdAt',
+    );
+}
+
+/** Every delivered row of a record (its lineage), in arrival order. */
+export async function sourcesOfRecord(warehouse: Warehouse, recordId: number): Promise<SourceRow[]> {
+  return warehouse('record_sources as s')
+    .join('source_files as f', 'f.id', 's.source_file_id')
+    .where('s.record_id', recordId)
+    .orderBy('s.id')
+    .select<SourceRow[]>(
+      's.id',
+      's.version_id as versionId',
+      's.outcome',
+      's.run_id as runId',
+      's.source_file_id as sourceFileId',
+      'f.name as fileName',
+      's.row_number as rowNumber',
+      's.provider_code as providerCode',
+      's.level',
+      's.content_hash as contentHash',
+      's.conflict_data as conflictData',
+      's.received_at as receivedAt',
+      's.late',
+      's.working_days as workingDays',
+      's.created_at as createdAt',
+    );
+}
+
+const RECORD_COLUMNS = [
+  'id',
+  'catalog_code as catalogCode',
+  'business_key as businessKey',
+  'subject_code as subjectCode',
+  'level',
+  'current_version_id as currentVersionId',
+  'status',
+  'superseded_by as supersededBy',
+  'status_procedure_id as statusProcedureId',
+  'created_at as createdAt',
+  'updated_at as updatedAt',
+];
+
+/** A subject's current record with its current version, as the subject archive lists it (Art. 9). */
+export interface CurrentRecordRow {
+  recordId: number;
+  catalogCode: string;
+  businessKey: string;
+  level: ChannelLevel;
+  updatedAt: Date;
+  versionNo: number;
+  data: RowData;
+  contentHash: string;
+  catalogVersion: number;
+  formationDate: string | null;
+}
+
+/** One delivered row of a record, as much as timeliness and pending disagreements need. */
+export interface LineageFactRow {
+  id: number;
+  recordId: number;
+  outcome: SourceRow['outcome'];
+  providerCode: string;
+  level: ChannelLevel;
+  contentHash: string;
+  late: boolean | null;
+  receivedAt: Date;
+}
+
+/** A record of the subject a legal procedure withdrew or superseded, with the procedure that did it. */
+export interface RetiredRecordRow {
+  recordId: number;
+  catalogCode: string;
+  businessKey: string;
+  status: 'withdrawn' | 'superseded';
+  supersededBy: number | null;
+  /** Subject of the record that superseded it (a reattribution moves a record to another subject). */
+  supersededBySubject: string | null;
+  procedureId: number;
+  basis: string;
+  performedAt: Date;
+  /** The catalog version of its current version: which entry's fields its key has. */
+  catalogVersion: number;
+}
+
+/** Every current record of one subject, newest formation date first (undated last), then newest record. */
+export async function currentRecordsOfSubject(
+  warehouse: Warehouse,
+  subjectCode: string,
+): Promise<CurrentRecordRow[]> {
+  return warehouse('records as r')
+    .join('record_versions as v', 'v.id', 'r.current_version_id')
+    .where('r.subject_code', subjectCode)
+    .where('r.status', 'current')
+    .orderBy([
+      { column: 'v.formation_date', order: 'desc', nulls: 'last' },
+      { column: 'r.id', order: 'desc' },
+    ])
+    .select<CurrentRecordRow[]>(
+      'r.id as recordId',
+      'r.catalog_code as catalogCode',
+      'r.business_key as businessKey',
+      'r.level',
+      'r.updated_at as updatedAt',
+      'v.version_no as versionNo',
+      'v.data',
+      'v.content_hash as contentHash',
+      'v.catalog_version as catalogVersion',
+      'v.formation_date as formationDate',
+    );
+}
+
+/** The lineage of the given records in one query, in arrival order. */
+export async function lineageFactsOf(
+  warehouse: Warehouse,
+  recordIds: readonly number[],
+): Promise<LineageFactRow[]> {
+  if (recordIds.length === 0) return [];
+  return warehouse('record_sources')
+    .whereIn('record_id', recordIds)
+    .orderBy('id')
+    .select<LineageFactRow[]>(
+      'id',
+      'record_id as recordId',
+      'outcome',
+      'provider_code as providerCode',
+      'level',
+      'content_hash as contentHash',
+      'late',
+      'received_at as receivedAt',
+    );
+}
+
+/** The subject's withdrawn or superseded records, newest procedure first. */
+export async function retiredRecordsOfSubject(
+  warehouse: Warehouse,
+  subjectCode: string,
+): Promise<RetiredRecordRow[]> {
+  return warehouse('records as r')
+    .join('procedure_log as p', 'p.id', 'r.status_procedure_id')
+    .join('record_versions as v', 'v.id', 'r.current_version_id')
+    .leftJoin('records as n', 'n.id', 'r.superseded_by')
+    .where('r.subject_code', subjectCode)
+    .whereNot('r.status', 'current')
+    .orderBy('p.id', 'desc')
+    .select<RetiredRecordRow[]>(
+      'r.id as recordId',
+      'r.catalog_code as catalogCode',
+      'r.business_key as businessKey',
+      'r.status',
+      'r.superseded_by as supersededBy',
+      'n.subject_code as supersededBySubject',
+      'p.id as procedureId',
+      'p.basis',
+      'p.performed_at as performedAt',
+      'v.catalog_version as catalogVersion',
+    );
+}
