@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../config/config.ts';
 import { catalogMarkdown } from './catalog-docs.ts';
 import type { CatalogEntry } from './catalog-entry.ts';
+import { catalogEntryHash } from './catalog-entry-hash.ts';
 import { catalogHtml } from './catalog-html.ts';
 import { lintCatalog } from './lint-catalog.ts';
 import { createCatalog, loadCatalog } from './load-catalog.ts';
 import { matchHeaders } from './match-headers.ts';
-import { catalogEntryHash } from './sync-catalog-entries.ts';
 
 const CATALOG_DIR = path.join(PROJECT_ROOT, 'catalog');
 let entries: readonly CatalogEntry[];
