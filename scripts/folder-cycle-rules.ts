@@ -14,8 +14,6 @@ export const KNOWN: Readonly<Record<string, string>> = {
   'src/warehouse → src/run':
     'unit-session.ts tracks active units of src/run (issue 14: SQL into src/warehouse)',
   'src/calendar → src/run': 'recompute-pending.ts uses src/run/timeliness.ts',
-  'src/catalog → src/validate': 'lint-catalog.ts compiles validators of src/validate',
-  'src/identifiers → src/normalize': 'resident-id.ts parses dates with src/normalize/parse-date.ts',
 };
 
 export interface FolderEdge {

@@ -7,9 +7,9 @@ import { fieldCodes } from '../../catalog/catalog-entry.ts';
 import { catalogEntryHash } from '../../catalog/catalog-entry-hash.ts';
 import { catalogHtml } from '../../catalog/catalog-html.ts';
 import { describeEntry } from '../../catalog/describe-entry.ts';
-import { lintCatalog } from '../../catalog/lint-catalog.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { loadConfig } from '../../config/config.ts';
+import { lintCatalog } from '../../validate/lint-catalog.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
 
