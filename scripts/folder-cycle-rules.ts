@@ -11,9 +11,7 @@ import type { SourceFile } from './layer-rules.ts';
 
 /** Imports that close a known cycle, `from folder → to folder`, with why they are still here. */
 export const KNOWN: Readonly<Record<string, string>> = {
-  'src/warehouse → src/run':
-    'unit-session.ts tracks active units of src/run (issue 14: SQL into src/warehouse)',
-  'src/calendar → src/run': 'recompute-pending.ts uses src/run/timeliness.ts',
+  // Empty since issue 14: add an entry only with the import that closes the cycle and why it must stay.
 };
 
 export interface FolderEdge {

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../log/logger.ts';
-import { rollBackActiveUnits } from '../run/active-units.ts';
 import { markInterruptedRuns } from '../run/run-ledger.ts';
+import { rollBackActiveUnits } from '../warehouse/active-units.ts';
 import { connectWarehouse, migrateWarehouse, type Warehouse } from '../warehouse/connect-warehouse.ts';
 import { openDatabaseServer } from '../warehouse/database-server.ts';
 import { endRunsOfThisProcess } from '../warehouse/runs-repository.ts';
