@@ -1,11 +1,15 @@
 /**
- * CI check (npm run check:layers): SQL only in src/warehouse/ and migrations/, connectors/ never importing src/.
- * Exits 1 naming each file, line and rule broken; the rules and the allowlist are in layer-rules.ts.
+ * The layer check (npm run check:layers, run by `npm run lint` and so by CI), two rule sets over the same files:
+ * - layer-rules.ts: SQL and the query builder only in src/warehouse/ and migrations/; connectors/ never
+ *   importing src/ (with its allowlist);
+ * - folder-cycle-rules.ts: no import cycles between the folders of src/ and connectors/ (with its known list).
+ * Exits 1 naming each file, line or import that breaks a rule, and each list entry that is no longer needed.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { folderEdges, judgeFolderCycles } from './folder-cycle-rules.ts';
 import { findLayerViolations, judge } from './layer-rules.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,6 +24,8 @@ const paths = execFileSync(
   .split('\n')
   .filter((file) => file !== '' && !file.startsWith('node_modules/'));
 const files = paths.map((file) => ({ path: file, text: readFileSync(path.join(root, file), 'utf8') }));
+let failed = false;
+
 const { failures, staleAllowlist } = judge(findLayerViolations(files));
 for (const failure of failures) {
   console.error(`${failure.file}:${failure.line}: ${failure.rule}: ${failure.detail}`);
@@ -33,8 +39,25 @@ if (failures.length > 0 || staleAllowlist.length > 0) {
   console.error(
     'SQL belongs in src/warehouse/ (a repository per aggregate); connectors/ get ports from the engine, never src/ imports',
   );
-  process.exit(1);
+  failed = true;
 }
+
+const { cycles, staleKnown } = judgeFolderCycles(folderEdges(files));
+for (const known of staleKnown) {
+  console.error(
+    `folder-cycles: "${known}" no longer occurs: delete it from KNOWN in scripts/folder-cycle-rules.ts`,
+  );
+}
+for (const cycle of cycles) {
+  console.error(`folder-cycles: these folders import each other: ${cycle.folders.join(', ')}`);
+  for (const edge of cycle.edges) console.error(`  ${edge.from} → ${edge.to}  (${edge.example})`);
+}
+if (cycles.length > 0) {
+  console.error('Move the shared piece down to the folder it belongs to, so that imports go one way.');
+}
+if (cycles.length > 0 || staleKnown.length > 0) failed = true;
+
+if (failed) process.exit(1);
 console.log(
-  `layers: ${files.length} files checked, SQL only in src/warehouse/ and migrations/, connectors/ free of src/`,
+  `layers: ${files.length} files checked: SQL only in src/warehouse/ and migrations/, connectors/ free of src/, no folder import cycles`,
 );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { folderEdges, judgeFolderCycles } from './folder-cycle-rules.ts';
 import { ALLOWLIST, findLayerViolations, judge, type SourceFile } from './layer-rules.ts';
 
 /** A template substitution inside planted source text. */
@@ -82,5 +83,45 @@ describe('the layer check', () => {
     const { failures, staleAllowlist } = judge(violations);
     expect(failures.map((failure) => failure.file)).toEqual(['src/run/planted.ts']);
     expect(staleAllowlist).toEqual(Object.keys(ALLOWLIST).slice(1));
+  });
+});
+
+describe('the folder-cycle rule of the layer check', () => {
+  const planted = (path: string, ...imports: string[]): SourceFile => ({
+    path,
+    text: imports.map((from, i) => `import { x${i} } from '${from}';`).join('\n'),
+  });
+
+  it('fails on two folders that import each other, naming each import of the cycle', () => {
+    const edges = folderEdges([
+      planted('src/alpha/a.ts', '../beta/b.ts'),
+      planted('src/beta/b.ts', '../alpha/a.ts', '../gamma/c.ts'),
+      planted('src/gamma/c.ts'),
+    ]);
+    const { cycles } = judgeFolderCycles(edges, {});
+    expect(cycles.map((cycle) => cycle.folders)).toEqual([['src/alpha', 'src/beta']]);
+    expect(cycles[0]?.edges.map((edge) => edge.example)).toEqual([
+      'src/alpha/a.ts imports ../beta/b.ts',
+      'src/beta/b.ts imports ../alpha/a.ts',
+    ]);
+  });
+
+  it('ignores tests and a folder importing its own subfolder; passes imports that go one way', () => {
+    const edges = folderEdges([
+      planted('src/alpha/a.ts', './inner/deep.ts', '../beta/b.ts'),
+      planted('src/alpha/inner/deep.ts', '../../beta/b.ts'),
+      planted('src/beta/b.ts'),
+      planted('src/beta/b.test.ts', '../alpha/a.ts'),
+    ]);
+    expect(judgeFolderCycles(edges, {})).toEqual({ cycles: [], staleKnown: [] });
+  });
+
+  it('sets a known edge aside, and fails on a known edge that no longer occurs', () => {
+    const edges = folderEdges([
+      planted('src/alpha/a.ts', '../beta/b.ts'),
+      planted('src/beta/b.ts', '../alpha/a.ts'),
+    ]);
+    const known = { 'src/beta → src/alpha': 'being undone', 'src/gone → src/alpha': 'undone already' };
+    expect(judgeFolderCycles(edges, known)).toEqual({ cycles: [], staleKnown: ['src/gone → src/alpha'] });
   });
 });

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { syncCatalogEntries } from '../src/catalog/sync-catalog-entries.ts';
+import { syncCatalogEntries } from '../src/cli/sync-catalog-entries.ts';
 import {
   fixturePath,
   flatRejections,

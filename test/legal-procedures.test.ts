@@ -11,7 +11,6 @@ import {
   reattributeRecord,
   withdrawRecord,
 } from '../src/procedures/legal-procedures.ts';
-import { procedureEntries } from '../src/procedures/procedure-entry.ts';
 import { ProcedureRefused } from '../src/procedures/run-procedure.ts';
 import { findRecords, recordHistory } from '../src/records/record-history.ts';
 import { recordView } from '../src/records/record-view.ts';
@@ -20,6 +19,7 @@ import { noticeRows } from '../src/report/notice-rows.ts';
 import { createNotice } from '../src/report/notices.ts';
 import { verifyWarehouse } from '../src/verify/verify-warehouse.ts';
 import { verifyProcedureLog } from '../src/warehouse/procedure-log-chain.ts';
+import { procedureEntries } from '../src/warehouse/procedure-log-repository.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';

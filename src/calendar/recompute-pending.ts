@@ -1,8 +1,8 @@
 import os from 'node:os';
-import { timelinessOf } from '../run/timeliness.ts';
 import { type DecidedPair, withRecomputeTransaction } from '../warehouse/calendar-recomputes-repository.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { deadlineAfter } from './provisional-deadline.ts';
+import { timelinessOf } from './timeliness.ts';
 import type { WorkingDayCalendar } from './working-days.ts';
 
 /** What one recompute settled, as logged in `calendar_recomputes` and printed by `credit-etl calendar recompute`. */

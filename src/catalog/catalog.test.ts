@@ -3,13 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../config/config.ts';
+import { lintCatalog } from '../validate/lint-catalog.ts';
 import { catalogMarkdown } from './catalog-docs.ts';
 import type { CatalogEntry } from './catalog-entry.ts';
+import { catalogEntryHash } from './catalog-entry-hash.ts';
 import { catalogHtml } from './catalog-html.ts';
-import { lintCatalog } from './lint-catalog.ts';
 import { createCatalog, loadCatalog } from './load-catalog.ts';
 import { matchHeaders } from './match-headers.ts';
-import { catalogEntryHash } from './sync-catalog-entries.ts';
 
 const CATALOG_DIR = path.join(PROJECT_ROOT, 'catalog');
 let entries: readonly CatalogEntry[];

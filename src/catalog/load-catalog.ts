@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CatalogEntry } from './catalog-entry.ts';
-import { entryShapeProblems } from './lint-catalog.ts';
+import { entryShapeProblems } from './entry-shape.ts';
 
 export class CatalogError extends Error {
   override readonly name = 'CatalogError';

@@ -1,6 +1,6 @@
 import { shanghaiTime } from '../../connectors/shanghai-time.ts';
-import type { ProcedureEntry } from '../procedures/procedure-entry.ts';
 import type { RecordView } from '../records/record-view.ts';
+import type { ProcedureEntry } from '../warehouse/procedure-log-repository.ts';
 
 type Procedure = Omit<ProcedureEntry, 'prevHash' | 'hash'>;
 

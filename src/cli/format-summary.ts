@@ -1,7 +1,7 @@
+import { pendingTimelinessWarning } from '../calendar/timeliness.ts';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
 import type { RunSummary } from '../run/ingest-files.ts';
-import { COUNT_COLUMNS, type OutcomeCounts } from '../run/outcome-counts.ts';
-import { pendingTimelinessWarning } from '../run/timeliness.ts';
+import { COUNT_COLUMNS, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import { formatTable } from './format-table.ts';
 
 /** The `--json` summary: a stable shape for scripts. File names and messages may hold IDs: masked. */

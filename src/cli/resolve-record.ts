@@ -1,8 +1,8 @@
+import { entryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import { fieldMaskerOf, maskPersonalText } from '../log/mask-personal-data.ts';
 import { findRecords, type RecordRow } from '../records/record-history.ts';
-import { entryVersion } from '../records/subject-archive.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 
 /**

@@ -1,12 +1,12 @@
-import { syncCatalogDirectory } from '../catalog/sync-catalog-entries.ts';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../log/logger.ts';
-import { rollBackActiveUnits } from '../run/active-units.ts';
 import { markInterruptedRuns } from '../run/run-ledger.ts';
+import { rollBackActiveUnits } from '../warehouse/active-units.ts';
 import { connectWarehouse, migrateWarehouse, type Warehouse } from '../warehouse/connect-warehouse.ts';
 import { openDatabaseServer } from '../warehouse/database-server.ts';
 import { endRunsOfThisProcess } from '../warehouse/runs-repository.ts';
 import { EXIT } from './exit-codes.ts';
+import { syncCatalogDirectory } from './sync-catalog-entries.ts';
 
 /** How a process that cannot finish its command ends: its runs get this status and reason, it exits so. */
 export interface HardStop {

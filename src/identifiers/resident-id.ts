@@ -1,5 +1,5 @@
+import { daysInMonth } from '../../connectors/days-in-month.ts';
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
-import { daysInMonth } from '../normalize/parse-date.ts';
 import {
   checkPlaceholder,
   codeChars,

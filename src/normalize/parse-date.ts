@@ -1,3 +1,5 @@
+import { daysInMonth } from '../../connectors/days-in-month.ts';
+
 /**
  * Dates as providers type them — `2026-03-05`, `2026/3/5`, `2026.3.5`, `2026年3月5日`, `20260305`, with or
  * without a time part — become `YYYY-MM-DD`. Impossible dates keep the ISO shape (`2025-02-30`) so the
@@ -44,7 +46,6 @@ export function isoDateProblem(text: string): string | undefined {
 }
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 
 /** The number written by the ASCII digits `text[start..end)` (the caller has checked they are digits). */
 function digitsAt(text: string, start: number, end: number): number {
@@ -64,10 +65,4 @@ export function isRealIsoDate(text: string): boolean {
   const day = digitsAt(text, 8, 10);
   if (year < 1900 || month < 1 || month > 12 || day < 1) return false;
   return day <= daysInMonth(year, month);
-}
-
-/** Days in a month (1–12) of the Gregorian calendar. */
-export function daysInMonth(year: number, month: number): number {
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  return month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? Number.NaN);
 }

@@ -4,10 +4,10 @@ import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
 import { type IngestRequest, ingestUnits, type RunSummary } from '../run/ingest-files.ts';
-import { addCounts, emptyCounts } from '../run/outcome-counts.ts';
 import type { Thresholds } from '../run/reject-threshold.ts';
 import { watermarkStore } from '../run/watermark-ledger.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { addCounts, emptyCounts } from '../warehouse/outcome-counts.ts';
 import { withPipelineLock } from '../warehouse/pipeline-lock.ts';
 import {
   findRun,

@@ -1,9 +1,9 @@
 import { isWarning, type RowError } from '../../connectors/row-error.ts';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { isRealIsoDate } from '../normalize/parse-date.ts';
-import type { RowData } from '../records/record-history.ts';
 import type { CompiledEntry } from '../run/compiled-entry.ts';
 import type { NormalizedRow } from '../validate/compile-validator.ts';
+import type { VersionData } from '../warehouse/procedure-log-repository.ts';
 
 /** One `--set 字段=值`: the field by its code or its Chinese title, the value as typed. */
 export interface FieldSetting {
@@ -13,7 +13,7 @@ export interface FieldSetting {
 
 /** A row a procedure will store, in the exact form a delivery's row is stored in. */
 export interface ProcedureRow {
-  data: RowData;
+  data: VersionData;
   /** Canonical JSON, as the merge stores a delivered row. */
   json: string;
   contentHash: string;
@@ -46,7 +46,7 @@ export function parseSetting(entry: CatalogEntry, text: string): FieldSetting | 
  */
 export function correctedRow(
   compiled: CompiledEntry,
-  current: RowData,
+  current: VersionData,
   settings: readonly FieldSetting[],
 ): CorrectedRow {
   const data: NormalizedRow = { ...current };
@@ -68,7 +68,7 @@ export function correctedRow(
     ok: true,
     warnings: problems,
     row: {
-      data: JSON.parse(compiled.canonicalJson(data)) as RowData,
+      data: JSON.parse(compiled.canonicalJson(data)) as VersionData,
       json: compiled.canonicalJson(data),
       contentHash: compiled.contentHash(data),
       businessKey: compiled.businessKey(data),

@@ -1,11 +1,11 @@
 import type { RowError } from '../../connectors/row-error.ts';
 import { subjectCodeFields } from '../catalog/catalog-entry.ts';
+import { entryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
-import type { RowData } from '../records/record-history.ts';
-import { entryVersion } from '../records/subject-archive.ts';
 import { compileEntry } from '../run/compiled-entry.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { createdRecordId, currentVersion, type VersionData } from '../warehouse/procedure-log-repository.ts';
 import {
   correctedRow,
   describeErrors,
@@ -133,8 +133,8 @@ export async function reattributeRecord(
     grounds.reason,
     grounds.operator,
   ]);
-  const created = await warehouse('procedure_log').where({ id: procedureId }).first('other_record_id');
-  return { procedureId, warnings, newRecordId: created?.other_record_id };
+  const newRecordId = await createdRecordId(warehouse, procedureId);
+  return { procedureId, warnings, ...(newRecordId === undefined ? {} : { newRecordId }) };
 }
 
 /** Refused here, before the database is asked, with the same words the database would use. */
@@ -148,19 +148,11 @@ function checkGrounds(grounds: Grounds): void {
 interface CurrentRow {
   entry: ReturnType<typeof compileEntry>['entry'];
   subjectCode: string | null;
-  data: RowData;
+  data: VersionData;
 }
 
 async function currentRow(warehouse: Warehouse, catalog: Catalog, recordId: number): Promise<CurrentRow> {
-  const found = await warehouse('records as r')
-    .join('record_versions as v', 'v.id', 'r.current_version_id')
-    .where('r.id', recordId)
-    .first(
-      'r.catalog_code as catalogCode',
-      'r.subject_code as subjectCode',
-      'v.data',
-      'v.catalog_version as catalogVersion',
-    );
+  const found = await currentVersion(warehouse, recordId);
   if (!found) throw new ProcedureRefused(`记录 ${recordId} 不存在`);
   const entry = entryVersion(catalog, found.catalogCode, found.catalogVersion);
   if (!entry)

@@ -1,7 +1,14 @@
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import {
+  callProcedure,
+  type ProcedureFunction,
+  sessionUser,
+  sessionUserIsMember,
+} from '../warehouse/procedure-log-repository.ts';
+import { WAREHOUSE_ROLES } from '../warehouse/warehouse-roles.ts';
 
 /** The role whose members may run legal procedures (012-legal-procedures.ts grants it EXECUTE). */
-export const OFFICER_ROLE = 'credit_etl_officer';
+export const OFFICER_ROLE = WAREHOUSE_ROLES.officer;
 
 /** A procedure the database refused: the grounds are missing, the record is not current, the caller lacks the role. */
 export class ProcedureRefused extends Error {
@@ -13,34 +20,17 @@ interface PgError {
   message: string;
 }
 
-/**
- * Calls one procedure function as the officer role, in a transaction of its own, and returns the id of the
- * procedure_log entry it wrote. The role is taken with SET LOCAL, so it ends with the transaction.
- */
+/** Calls one procedure function as the officer role; the database's refusals become ProcedureRefused. */
 export async function runProcedure(
   warehouse: Warehouse,
-  fn: 'procedure_correct' | 'procedure_withdraw' | 'procedure_supersede' | 'procedure_reattribute',
+  fn: ProcedureFunction,
   args: ReadonlyArray<string | number | null>,
 ): Promise<number> {
   try {
-    return await warehouse.transaction(async (trx) => {
-      await trx.raw(`SET LOCAL ROLE ${OFFICER_ROLE}`);
-      const placeholders = args.map(() => '?').join(', ');
-      const result = await trx.raw<{ rows: { id: number }[] }>(`SELECT ${fn}(${placeholders}) AS id`, [
-        ...args,
-      ]);
-      const id = result.rows[0]?.id;
-      if (typeof id !== 'number') throw new Error(`${fn} returned no procedure id`);
-      return id;
-    });
+    return await callProcedure(warehouse, OFFICER_ROLE, fn, args);
   } catch (error) {
     throw refusal(error as PgError);
   }
-}
-
-async function sessionUser(warehouse: Warehouse): Promise<string> {
-  const result = await warehouse.raw<{ rows: { user: string }[] }>('SELECT session_user AS user');
-  return result.rows[0]?.user ?? '?';
 }
 
 function refusal(error: PgError): Error {
@@ -57,11 +47,7 @@ function refusal(error: PgError): Error {
 
 /** Says what to GRANT when the connecting user may not act as an officer (checked before any procedure). */
 export async function checkOfficer(warehouse: Warehouse): Promise<void> {
-  const result = await warehouse.raw<{ rows: { member: boolean }[] }>(
-    `SELECT pg_has_role(session_user, ?, 'MEMBER') AS member`,
-    [OFFICER_ROLE],
-  );
-  if (result.rows[0]?.member) return;
+  if (await sessionUserIsMember(warehouse, OFFICER_ROLE)) return;
   const user = await sessionUser(warehouse);
   throw new ProcedureRefused(
     `the database user ${user} may not run legal procedures: a DBA must run \`GRANT ${OFFICER_ROLE} TO ${user};\``,

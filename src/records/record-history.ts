@@ -1,6 +1,6 @@
 import { parseTypedKey } from '../dedupe/business-key.ts';
-import { type ProcedureEntry, procedureEntries } from '../procedures/procedure-entry.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { type ProcedureEntry, procedureEntries } from '../warehouse/procedure-log-repository.ts';
 import {
   findRecordRows,
   type RecordRow,

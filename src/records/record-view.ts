@@ -1,7 +1,7 @@
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import { type FieldMasker, fieldMaskerOf } from '../log/mask-personal-data.ts';
-import type { ProcedureEntry, ProcedureState } from '../procedures/procedure-entry.ts';
+import type { ProcedureEntry, ProcedureState } from '../warehouse/procedure-log-repository.ts';
 import { pendingDisagreements } from './disagreements.ts';
 import {
   deliveredData,

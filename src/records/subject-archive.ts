@@ -1,5 +1,6 @@
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import { CHANNEL_LEVELS, subjectCodeFields } from '../catalog/catalog-entry.ts';
+import { entryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import { fieldMaskerOf } from '../log/mask-personal-data.ts';
@@ -139,11 +140,4 @@ function keyWithoutSubject(key: string, entry: CatalogEntry | undefined): string
   if (!entry) return parts.join('|');
   const subjectFields = new Set(subjectCodeFields(entry));
   return parts.filter((_, i) => !subjectFields.has(entry.businessKey[i] ?? '')).join('|');
-}
-
-export function entryVersion(catalog: Catalog, code: string, version: number): CatalogEntry | undefined {
-  const versions = catalog.entries.filter((entry) => entry.code === code);
-  return (
-    versions.find((entry) => entry.version === version) ?? versions.sort((a, b) => b.version - a.version)[0]
-  );
 }

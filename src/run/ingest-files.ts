@@ -3,17 +3,17 @@ import { InfrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import { type Limits, readLimits } from '../../connectors/limits.ts';
 import { formatForFile } from '../../connectors/registry.ts';
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
+import { pendingTimelinessWarning } from '../calendar/timeliness.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { addCounts, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import { finishRun, type RunKind, type RunStatus, startRun } from '../warehouse/runs-repository.ts';
 import { loadIsolated } from './isolated-unit.ts';
 import { failedUnit, type UnitResult } from './load-unit.ts';
-import { addCounts, emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
 import type { Thresholds } from './reject-threshold.ts';
-import { pendingTimelinessWarning } from './timeliness.ts';
 import { UnitFailure } from './unit-failure.ts';
 
 export interface IngestRequest {

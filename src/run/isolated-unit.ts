@@ -3,8 +3,8 @@ import type { UnitLocator } from '../../connectors/contracts.ts';
 import { type FaultSide, InfrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import type { Limits } from '../../connectors/limits.ts';
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
+import { trackActiveUnit } from '../warehouse/active-units.ts';
 import { endSessions, type Warehouse, warehouseUrl } from '../warehouse/connect-warehouse.ts';
-import { trackActiveUnit } from './active-units.ts';
 import { failedUnit, loadUnit, sourceFileRow, type UnitRequest, type UnitResult } from './load-unit.ts';
 import { UnitFailure } from './unit-failure.ts';
 

@@ -7,6 +7,7 @@ import { CopyWriter } from '../load/copy-writer.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { mergeStaged } from '../warehouse/merge-staged.ts';
+import { assertCountsAddUp, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import {
   type DeliveryChannel,
   type EarlierLoad,
@@ -23,7 +24,6 @@ import { COPY_INTO_STAGE, createStageTable } from '../warehouse/staging-reposito
 import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session.ts';
 import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
 import { type OpenedUnit, openUnitRows } from './open-unit-rows.ts';
-import { assertCountsAddUp, emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
 import { checkThreshold, holdBackUnit, type ThresholdDecision, type Thresholds } from './reject-threshold.ts';
 import { compileRowStager } from './stage-row.ts';
 import { toUnitFailure, UnitFailure } from './unit-failure.ts';

@@ -1,32 +1,19 @@
 import { storeStagedRejections } from '../warehouse/merge-staged.ts';
+import { emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import { rejectionsByCode } from '../warehouse/rejections-repository.ts';
 import { holdBackSourceFile } from '../warehouse/source-files-repository.ts';
 import { countInvalidStagedRows } from '../warehouse/staging-repository.ts';
+import type { ThresholdDecision, Thresholds } from '../warehouse/threshold-decision.ts';
 import type { UnitSession } from '../warehouse/unit-session.ts';
 import type { UnitRequest, UnitResult } from './load-unit.ts';
-import { emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
 
-/** When a file has too many bad rows to be trusted, none of its rows are applied (the runner's policy). */
-export interface Thresholds {
-  /** Largest share of rejected rows (0–1) a file may have and still be applied; above it, nothing is. */
-  maxRejectRate: number;
-  /** Largest number of rejected rows a file may have and still be applied; `null` = no limit. */
-  maxRejected: number | null;
-}
+export type { ThresholdDecision, Thresholds };
 
 /**
  * The defaults for every pipeline and for `credit-etl ingest`: a file where (nearly) every row fails must
  * never look like success, while a delivery with many fixable rows still loads its good rows.
  */
 export const DEFAULT_THRESHOLDS: Thresholds = { maxRejectRate: 0.9, maxRejected: null };
-
-/** What the runner decided for one file, stored with it and shown by `runs show`. */
-export interface ThresholdDecision extends Thresholds {
-  read: number;
-  rejected: number;
-  rejectRate: number;
-  exceeded: boolean;
-}
 
 export function decideThreshold(thresholds: Thresholds, read: number, rejected: number): ThresholdDecision {
   const rejectRate = read === 0 ? 0 : rejected / read;

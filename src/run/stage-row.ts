@@ -2,6 +2,7 @@ import type { SourceRow } from '../../connectors/contracts.ts';
 import { readLimits } from '../../connectors/limits.ts';
 import { isWarning, type RowError } from '../../connectors/row-error.ts';
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
+import { timelinessChecker } from '../calendar/timeliness.ts';
 import { mayHoldUnstorable } from '../load/copy-text.ts';
 import { rejectedLine, validLine } from '../load/stage-lines.ts';
 import { isRealIsoDate } from '../normalize/parse-date.ts';
@@ -10,7 +11,6 @@ import type { NormalizedRow } from '../validate/compile-validator.ts';
 import { numberStoredCodeCheck } from '../validate/number-stored-codes.ts';
 import { cellChecks } from './cell-checks.ts';
 import type { CompiledEntry } from './compiled-entry.ts';
-import { timelinessChecker } from './timeliness.ts';
 
 /**
  * The per-row work of a unit, compiled once per unit: cells → normalized row → errors, or key, hash and

@@ -1,3 +1,5 @@
+import type { IntegrityCounts, IntegrityScope } from '../warehouse/integrity-repository.ts';
+
 /** What verify found wrong, each with a stable kebab-case code (README "Data integrity"). */
 export const INTEGRITY_PROBLEMS = {
   /** The version's stored chain hash is not the hash of its row and the previous version's chain hash. */
@@ -50,17 +52,8 @@ export interface FileFinding {
   detail: string;
 }
 
-/** What a verify run looked at and what it found; stored as the run's counts. */
-export type IntegrityCounts = {
-  records: number;
-  versions: number;
-  files: number;
-  tamperedRecords: number;
-  tamperedFiles: number;
-};
-
 /** The scope of a verify run: one catalog entry, and/or what was written on or after a day (Asia/Shanghai). */
-export interface VerifyScope {
-  catalogCode?: string | undefined;
-  since?: Date | undefined;
-}
+export type VerifyScope = IntegrityScope;
+
+/** What a verify run looked at and what it found; stored as the run's counts. */
+export type { IntegrityCounts };

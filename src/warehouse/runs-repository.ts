@@ -1,9 +1,9 @@
 import os from 'node:os';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
-import type { OutcomeCounts } from '../run/outcome-counts.ts';
-import type { Thresholds } from '../run/reject-threshold.ts';
-import type { IntegrityCounts } from '../verify/integrity-finding.ts';
 import type { Warehouse } from './connect-warehouse.ts';
+import type { IntegrityCounts } from './integrity-repository.ts';
+import type { OutcomeCounts } from './outcome-counts.ts';
+import type { Thresholds } from './threshold-decision.ts';
 
 export const RUN_KINDS = ['ingest', 'pipeline', 'backfill', 'demo', 'verify'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];

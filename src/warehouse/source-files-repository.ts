@@ -1,10 +1,10 @@
 import type { SourceUnit } from '../../connectors/contracts.ts';
 import type { ChannelLevel } from '../catalog/catalog-entry.ts';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
-import type { OutcomeCounts } from '../run/outcome-counts.ts';
-import type { ThresholdDecision } from '../run/reject-threshold.ts';
 import type { Warehouse } from './connect-warehouse.ts';
+import type { OutcomeCounts } from './outcome-counts.ts';
 import { rejectionsByCode } from './rejections-repository.ts';
+import type { ThresholdDecision } from './threshold-decision.ts';
 import { type UnitSession, withUnitTransaction } from './unit-session.ts';
 
 /** Why a unit failed, as the ledger stores it (src/run/unit-failure.ts). */

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { trackActiveUnit } from '../run/active-units.ts';
+import { trackActiveUnit } from './active-units.ts';
 import type { Warehouse } from './connect-warehouse.ts';
 
 /** The port the load stages use: one connection inside one transaction (no `pg` types outside warehouse/). */

@@ -4,12 +4,12 @@ import type { Command } from 'commander';
 import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { catalogMarkdown } from '../../catalog/catalog-docs.ts';
 import { fieldCodes } from '../../catalog/catalog-entry.ts';
+import { catalogEntryHash } from '../../catalog/catalog-entry-hash.ts';
 import { catalogHtml } from '../../catalog/catalog-html.ts';
 import { describeEntry } from '../../catalog/describe-entry.ts';
-import { lintCatalog } from '../../catalog/lint-catalog.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
-import { catalogEntryHash } from '../../catalog/sync-catalog-entries.ts';
 import { loadConfig } from '../../config/config.ts';
+import { lintCatalog } from '../../validate/lint-catalog.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
 

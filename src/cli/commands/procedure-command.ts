@@ -10,9 +10,9 @@ import {
   supersedeRecord,
   withdrawRecord,
 } from '../../procedures/legal-procedures.ts';
-import { procedureEntries } from '../../procedures/procedure-entry.ts';
 import { ProcedureRefused } from '../../procedures/run-procedure.ts';
 import type { Warehouse } from '../../warehouse/connect-warehouse.ts';
+import { procedureEntries } from '../../warehouse/procedure-log-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { procedureLine, procedureSummary } from '../format-procedure.ts';

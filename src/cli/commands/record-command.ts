@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
 import type { CatalogEntry } from '../../catalog/catalog-entry.ts';
+import { entryVersion } from '../../catalog/entry-version.ts';
 import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { recordHistory } from '../../records/record-history.ts';
 import { type RecordView, recordView } from '../../records/record-view.ts';
-import { entryVersion } from '../../records/subject-archive.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { procedureLine, procedureSummary, recordStatusLines } from '../format-procedure.ts';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
-import { COUNT_COLUMNS, type OutcomeCounts } from '../../run/outcome-counts.ts';
+import { COUNT_COLUMNS, type OutcomeCounts } from '../../warehouse/outcome-counts.ts';
 import { findRun, listRuns } from '../../warehouse/runs-repository.ts';
 import { sourceFilesOfRun } from '../../warehouse/source-files-repository.ts';
 import { commandContext } from '../command-context.ts';

@@ -1,24 +1,14 @@
-import { createHash } from 'node:crypto';
+/**
+ * The catalog directory recorded into the warehouse's `catalog_entries`: above both src/catalog and
+ * src/warehouse, so the catalog stays a leaf the warehouse and the masker can import.
+ */
+
+import type { CatalogEntry } from '../catalog/catalog-entry.ts';
+import { catalogEntryHash } from '../catalog/catalog-entry-hash.ts';
+import { loadCatalog } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
 import { recordCatalogEntry, recordedCatalogEntries } from '../warehouse/catalog-entries-repository.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import type { CatalogEntry } from './catalog-entry.ts';
-import { loadCatalog } from './load-catalog.ts';
-
-/** sha256 of an entry's JSON with sorted keys at every level: formatting changes do not change it. */
-export function catalogEntryHash(entry: CatalogEntry): string {
-  return createHash('sha256').update(sortedJson(entry)).digest('hex');
-}
-
-function sortedJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const object = value as Record<string, unknown>;
-    const keys = Object.keys(object).sort();
-    return `{${keys.map((key) => `${JSON.stringify(key)}:${sortedJson(object[key])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 export interface CatalogSyncResult {
   /** `code vN` of each entry version (or new content of one) recorded by this sync. */

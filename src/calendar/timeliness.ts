@@ -1,4 +1,4 @@
-import { CalendarMissingError, calendar, type WorkingDayCalendar } from '../calendar/working-days.ts';
+import { CalendarMissingError, calendar, type WorkingDayCalendar } from './working-days.ts';
 
 /** Art. 10: information is due within 7 working days of its formation. */
 export const DEADLINE_WORKING_DAYS = 7;

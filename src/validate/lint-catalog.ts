@@ -1,10 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import metaSchema from '../../catalog/catalog.schema.json' with { type: 'json' };
-import { compileValidator } from '../validate/compile-validator.ts';
-import { type CatalogEntry, fieldCodes, ruleFields, subjectCodeFields } from './catalog-entry.ts';
-import { headerNames } from './match-headers.ts';
+import { type CatalogEntry, fieldCodes, ruleFields, subjectCodeFields } from '../catalog/catalog-entry.ts';
+import { entryShapeProblems } from '../catalog/entry-shape.ts';
+import { headerNames } from '../catalog/match-headers.ts';
+import { compileValidator } from './compile-validator.ts';
 
 /** One thing wrong in the catalog directory; `file` is the base name. */
 export interface LintProblem {
@@ -20,17 +19,6 @@ export interface LintReport {
 
 export const META_SCHEMA_FILE = 'catalog.schema.json';
 const ENTRY_FILE = /^([a-z0-9_-]+)\.v(\d+)\.json$/;
-
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-const validateEntryShape = ajv.compile(metaSchema);
-
-/** Meta-schema problems of one parsed entry file (empty when its shape is right). */
-export function entryShapeProblems(parsed: unknown): string[] {
-  if (validateEntryShape(parsed)) return [];
-  return (validateEntryShape.errors ?? []).map(
-    (error) => `${error.instancePath || '/'} ${error.message}${paramsText(error.params)}`,
-  );
-}
 
 /**
  * Checks every entry file of a catalog directory: the meta-schema, the file name, references between the
@@ -71,11 +59,6 @@ export async function lintCatalog(directory: string): Promise<LintReport> {
   }
   problems.push(...lintVersions(entries));
   return { files: names.length, entries, problems };
-}
-
-function paramsText(params: Record<string, unknown>): string {
-  const shown = Object.entries(params).filter(([, value]) => typeof value !== 'object');
-  return shown.length > 0 ? ` (${shown.map(([key, value]) => `${key}: ${value}`).join(', ')})` : '';
 }
 
 /** Problems inside one entry that the meta-schema cannot see. */

@@ -1,0 +1,216 @@
+import type { Warehouse } from './connect-warehouse.ts';
+
+/**
+ * The statements `verify` checks the warehouse's history with (README "Data integrity"): each recomputes in
+ * the database what the engine stored, a page at a time, and returns only what differs. What is done with a
+ * finding (masking, reporting, the run's outcome) is src/verify's business.
+ */
+
+/** What a verify run looked at and what it found; stored as the run's counts (runs-repository.ts). */
+export type IntegrityCounts = {
+  records: number;
+  versions: number;
+  files: number;
+  tamperedRecords: number;
+  tamperedFiles: number;
+};
+
+/** The scope of a check: one catalog entry, and/or what was written on or after a time. */
+export interface IntegrityScope {
+  catalogCode?: string | undefined;
+  since?: Date | undefined;
+}
+
+/** The problems the history statement names (a subset of src/verify/integrity-finding.ts's codes). */
+export type HistoryProblem =
+  | 'chain-broken'
+  | 'version-missing'
+  | 'no-versions'
+  | 'current-not-own-version'
+  | 'current-not-latest'
+  | 'subject-differs';
+
+export interface HistoryFindingRow {
+  recordId: number;
+  catalogCode: string;
+  businessKey: string;
+  versionNo: number | null;
+  problem: HistoryProblem;
+  detail: string;
+}
+
+export interface HistoryPageRow {
+  records: number;
+  versions: number;
+  findings: HistoryFindingRow[];
+}
+
+export interface DigestFindingRow {
+  sourceFileId: number;
+  name: string;
+  catalogCode: string;
+  problem: 'file-digest-differs';
+  detail: string;
+}
+
+export interface DigestPageRow {
+  files: number;
+  findings: DigestFindingRow[];
+}
+
+/** A version whose record row is gone. */
+export interface OrphanVersionRow {
+  recordId: number;
+  versionNo: number;
+}
+
+/**
+ * One page of records (keyset: id above `after`), their versions recomputed in version order and compared
+ * with what is stored, and the records checked against their history; all in one statement, so only the
+ * page's findings and counts come back. The chain is checked link by link (each version against its stored
+ * predecessor), so a version is checked without reading the record's whole history into the client.
+ */
+const HISTORY_PAGE = `
+  WITH page AS (
+    SELECT r.id, r.catalog_code, r.business_key, r.subject_code, r.current_version_id, r.updated_at
+    FROM records r
+    WHERE r.id > ? AND (?::text IS NULL OR r.catalog_code = ?)
+    ORDER BY r.id LIMIT ?
+  ),
+  chained AS (
+    SELECT v.id, v.record_id, v.version_no, v.subject_code, v.created_at, v.chain_hash,
+      version_chain_hash(COALESCE(lag(v.chain_hash) OVER w, ''), v) AS recomputed,
+      COALESCE(lag(v.version_no) OVER w, 0) AS previous_no,
+      max(v.version_no) OVER (PARTITION BY v.record_id) AS highest_no
+    FROM record_versions v
+    WHERE v.record_id IN (SELECT id FROM page)
+    WINDOW w AS (PARTITION BY v.record_id ORDER BY v.version_no)
+  ),
+  since AS (SELECT ?::timestamptz AS at),
+  versions_in_scope AS (
+    SELECT c.* FROM chained c, since WHERE since.at IS NULL OR c.created_at >= since.at
+  ),
+  -- Joined by hash, never probed per record: a CTE has no index, and a page holds thousands of records.
+  per_record AS (
+    SELECT record_id, max(created_at) AS latest_at FROM chained GROUP BY record_id
+  ),
+  -- With --since, a record is in scope when it changed (or gained a version) on or after the day.
+  records_in_scope AS (
+    SELECT p.id AS record_id, p.subject_code AS record_subject, p.current_version_id,
+      pr.record_id IS NOT NULL AS has_versions,
+      c.id, c.record_id AS version_record_id, c.version_no, c.highest_no, c.subject_code
+    FROM page p
+    CROSS JOIN since
+    LEFT JOIN per_record pr ON pr.record_id = p.id
+    LEFT JOIN chained c ON c.id = p.current_version_id
+    WHERE since.at IS NULL OR p.updated_at >= since.at OR pr.latest_at >= since.at
+  ),
+  findings AS (
+    SELECT record_id, version_no, 'chain-broken' AS problem,
+      'stored ' || COALESCE(left(chain_hash, 16), 'nothing') || ', recomputed ' || left(recomputed, 16) AS detail
+    FROM versions_in_scope WHERE chain_hash IS DISTINCT FROM recomputed
+    UNION ALL
+    SELECT record_id, version_no, 'version-missing',
+      CASE WHEN version_no - previous_no = 2 THEN 'version ' || (previous_no + 1)
+           ELSE 'versions ' || (previous_no + 1) || '–' || (version_no - 1) END || ' missing before version ' || version_no
+    FROM versions_in_scope WHERE version_no <> previous_no + 1
+    UNION ALL
+    SELECT record_id, NULL, 'no-versions', 'current_version_id ' || current_version_id
+    FROM records_in_scope WHERE NOT has_versions
+    UNION ALL
+    SELECT record_id, NULL, 'current-not-own-version', 'current_version_id ' || current_version_id
+    FROM records_in_scope WHERE has_versions AND (id IS NULL OR version_record_id <> record_id)
+    UNION ALL
+    SELECT record_id, version_no, 'current-not-latest',
+      'current is version ' || version_no || ' of ' || highest_no
+    FROM records_in_scope
+    WHERE version_record_id = record_id AND version_no <> highest_no
+      AND NOT procedure_explains_current(record_id, id)
+    UNION ALL
+    SELECT record_id, version_no, 'subject-differs',
+      'record ' || COALESCE(record_subject, '(none)') || ', version ' || COALESCE(subject_code, '(none)')
+    FROM records_in_scope WHERE version_record_id = record_id AND record_subject IS DISTINCT FROM subject_code
+  )
+  SELECT (SELECT max(id) FROM page) AS last_id,
+    (SELECT count(*) FROM records_in_scope)::int AS records,
+    (SELECT count(*) FROM versions_in_scope)::int AS versions,
+    COALESCE((
+      SELECT json_agg(json_build_object('recordId', f.record_id, 'catalogCode', p.catalog_code,
+        'businessKey', p.business_key, 'versionNo', f.version_no, 'problem', f.problem, 'detail', f.detail)
+        ORDER BY f.record_id, f.version_no NULLS FIRST, f.problem)
+      FROM findings f JOIN page p ON p.id = f.record_id), '[]') AS findings`;
+
+/** Versions whose record is gone (a record row deleted as a superuser). */
+const ORPHAN_VERSIONS = `
+  SELECT v.record_id AS "recordId", v.version_no AS "versionNo" FROM record_versions v
+  WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.id = v.record_id)
+    AND (?::timestamptz IS NULL OR v.created_at >= ?)
+  ORDER BY v.record_id, v.version_no`;
+
+/**
+ * One page of loaded files (keyset: id above `after`), each digest recomputed by the same function the loader
+ * used (source_file_digest, 011-version-chain); only the page's mismatches come back.
+ */
+const DIGEST_PAGE = `
+  WITH page AS (
+    SELECT id, name, catalog_code, digest FROM source_files
+    WHERE id > ? AND status = 'loaded' AND (?::text IS NULL OR catalog_code = ?)
+      AND (?::timestamptz IS NULL OR started_at >= ?)
+    ORDER BY id LIMIT ?
+  ),
+  checked AS (SELECT page.*, source_file_digest(page.id) AS recomputed FROM page)
+  SELECT (SELECT max(id) FROM page) AS last_id, (SELECT count(*) FROM page)::int AS files,
+    COALESCE((
+      SELECT json_agg(json_build_object('sourceFileId', id, 'name', name, 'catalogCode', catalog_code,
+        'problem', 'file-digest-differs',
+        'detail', 'stored ' || COALESCE(left(digest, 16), 'nothing') || ', recomputed ' || left(recomputed, 16))
+        ORDER BY id)
+      FROM checked WHERE digest IS DISTINCT FROM recomputed), '[]') AS findings`;
+
+/** Every record in scope, a page at a time (memory stays flat), with what differs in its history. */
+export async function* historyPages(
+  warehouse: Warehouse,
+  scope: IntegrityScope,
+  pageSize: number,
+): AsyncGenerator<HistoryPageRow> {
+  const catalog = scope.catalogCode ?? null;
+  const since = scope.since ?? null;
+  let after = 0;
+  for (;;) {
+    const { rows } = await warehouse.raw<{ rows: Array<HistoryPageRow & { last_id: number | null }> }>(
+      HISTORY_PAGE,
+      [after, catalog, catalog, pageSize, since],
+    );
+    const page = rows[0];
+    if (!page || page.last_id === null) return;
+    yield { records: page.records, versions: page.versions, findings: page.findings };
+    after = page.last_id;
+  }
+}
+
+/** Versions (created since `since`, when given) whose record row no longer exists. */
+export async function orphanVersions(warehouse: Warehouse, since: Date | null): Promise<OrphanVersionRow[]> {
+  const { rows } = await warehouse.raw<{ rows: OrphanVersionRow[] }>(ORPHAN_VERSIONS, [since, since]);
+  return rows;
+}
+
+/** Every loaded file in scope, a page at a time, with the ones whose digest no longer fits. */
+export async function* digestPages(
+  warehouse: Warehouse,
+  scope: IntegrityScope,
+  pageSize: number,
+): AsyncGenerator<DigestPageRow> {
+  const catalog = scope.catalogCode ?? null;
+  const since = scope.since ?? null;
+  let after = 0;
+  for (;;) {
+    const { rows } = await warehouse.raw<{ rows: Array<DigestPageRow & { last_id: number | null }> }>(
+      DIGEST_PAGE,
+      [after, catalog, catalog, since, since, pageSize],
+    );
+    const page = rows[0];
+    if (!page || page.last_id === null) return;
+    yield { files: page.files, findings: page.findings };
+    after = page.last_id;
+  }
+}
