@@ -308,6 +308,39 @@ describe('legal procedures (Art. 17)', () => {
     expect(later.stdout).toContain('no legal procedures match');
   }, 180_000);
 
+  it('a corrected personal field is masked by its field in the procedure output, `procedure log` and `record`', async () => {
+    // A passport number is personal by the field it is in (x-personal): free-text masking alone would not see it.
+    const passport = 'E12345678';
+    const done = await cli([
+      'procedure',
+      'correct',
+      '鲁济市监罚〔2026〕3031号',
+      '--set',
+      '法定代表人证件类型=护照号',
+      '--set',
+      `法定代表人证件号码=${passport}`,
+      '--basis',
+      GROUNDS.basis,
+      '--reason',
+      GROUNDS.reason,
+      '--json',
+    ]);
+    expect(done.code, done.stderr).toBe(0);
+    const log = await cli(['procedure', 'log', '--record', '鲁济市监罚〔2026〕3031号', '--json']);
+    const text = await cli(['procedure', 'log', '--record', '鲁济市监罚〔2026〕3031号']);
+    const record = await cli(['record', '鲁济市监罚〔2026〕3031号', '--json']);
+    for (const output of [done, log, text, record]) {
+      expect(output.code, output.stderr).toBe(0);
+      expect(output.stdout + output.stderr).not.toContain(passport);
+    }
+    const corrected = JSON.parse(log.stdout).at(-1);
+    expect(corrected.after.fields.CF_FR_ZJHM).toBe('E1*****78');
+    expect(JSON.parse(record.stdout).current.data.CF_FR_ZJHM).toBe('E1*****78');
+    // Stored as delivered by the procedure: masking is of output only.
+    const stored = await procedureEntries(fx.warehouse, { recordId: corrected.recordId });
+    expect(stored.at(-1)!.after.fields?.CF_FR_ZJHM).toBe(passport);
+  }, 180_000);
+
   it('the procedure log refuses UPDATE, DELETE and TRUNCATE: to the loader by privilege, to the owner by trigger', async () => {
     for (const statement of [
       `UPDATE procedure_log SET reason = '改写'`,

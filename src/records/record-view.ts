@@ -1,8 +1,9 @@
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { keyParts } from '../dedupe/business-key.ts';
-import { type FieldMasker, fieldMaskerOf } from '../log/mask-personal-data.ts';
-import type { ProcedureEntry, ProcedureState } from '../warehouse/procedure-log-repository.ts';
+import { fieldMaskerOf } from '../log/mask-personal-data.ts';
+import type { ProcedureEntry } from '../warehouse/procedure-log-repository.ts';
 import { pendingDisagreements } from './disagreements.ts';
+import { maskProcedure } from './mask-procedure.ts';
 import {
   deliveredData,
   type RecordHistory,
@@ -164,21 +165,6 @@ export function recordView(history: RecordHistory, entry: CatalogEntry | undefin
       };
     }),
   };
-}
-
-/** A procedure's changed field values and subject codes masked as the record's own data is. */
-function maskProcedure(procedure: ProcedureView, masker: FieldMasker): ProcedureView {
-  const side = (state: ProcedureState): ProcedureState => ({
-    ...state,
-    ...(state.subject_code
-      ? { subject_code: masker.subjectCode(state.subject_code, (state.fields ?? {}) as RowData) }
-      : {}),
-    ...(state.superseded_by_subject_code
-      ? { superseded_by_subject_code: masker.subjectCode(state.superseded_by_subject_code, {}) }
-      : {}),
-    ...(state.fields ? { fields: masker.row(state.fields as RowData) as ProcedureState['fields'] } : {}),
-  });
-  return { ...procedure, before: side(procedure.before), after: side(procedure.after) };
 }
 
 /**

@@ -1,7 +1,8 @@
 import os from 'node:os';
 import type { Command } from 'commander';
+import { entryVersion } from '../../catalog/entry-version.ts';
 import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
-import { maskPersonalText } from '../../log/mask-personal-data.ts';
+import { fieldMaskerOf, maskPersonalText } from '../../log/mask-personal-data.ts';
 import {
   correctRecord,
   type Grounds,
@@ -11,8 +12,9 @@ import {
   withdrawRecord,
 } from '../../procedures/legal-procedures.ts';
 import { ProcedureRefused } from '../../procedures/run-procedure.ts';
+import { maskProcedure } from '../../records/mask-procedure.ts';
 import type { Warehouse } from '../../warehouse/connect-warehouse.ts';
-import { procedureEntries } from '../../warehouse/procedure-log-repository.ts';
+import { type ProcedureEntry, procedureEntries } from '../../warehouse/procedure-log-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { procedureLine, procedureSummary } from '../format-procedure.ts';
@@ -121,11 +123,12 @@ export function registerProcedureCommand(program: Command): void {
           if (!found) return EXIT.usage;
           recordId = found.id;
         }
-        const entries = await procedureEntries(warehouse, {
+        const logged = await procedureEntries(warehouse, {
           ...(recordId === undefined ? {} : { recordId }),
           ...(options.catalog ? { catalogCode: options.catalog } : {}),
           ...(since ? { since } : {}),
         });
+        const entries = logged.map((entry) => maskedByField(catalog, entry));
         if (options.json) {
           console.log(maskPersonalText(JSON.stringify(entries)));
           return EXIT.ok;
@@ -174,9 +177,10 @@ async function perform(typed: string, options: GroundsOptions, work: Work): Prom
       console.error(maskPersonalText(`credit-etl: procedure refused, nothing changed: ${error.message}`));
       return EXIT.usage;
     }
-    const [entry] = await procedureEntries(warehouse, { recordId: record.id }).then((entries) =>
+    const [logged] = await procedureEntries(warehouse, { recordId: record.id }).then((entries) =>
       entries.filter((candidate) => candidate.id === done.procedureId),
     );
+    const entry = logged && maskedByField(catalog, logged);
     if (!entry) throw new Error(`procedure #${done.procedureId} is not in the procedure log`);
     logger.info(
       `legal procedure #${entry.id} ${entry.kind} on record ${entry.recordId} by ${entry.operator}`,
@@ -190,6 +194,11 @@ async function perform(typed: string, options: GroundsOptions, work: Work): Prom
       console.log(maskPersonalText(`  ⚠ ${warning.field}: ${warning.message}`));
     return EXIT.ok;
   });
+}
+
+/** A log entry's field values masked by the field they are in (then free text, as everything printed). */
+function maskedByField(catalog: Catalog, entry: ProcedureEntry): ProcedureEntry {
+  return maskProcedure(entry, fieldMaskerOf(entryVersion(catalog, entry.catalogCode, 0)));
 }
 
 function osUser(): string {
