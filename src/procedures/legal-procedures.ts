@@ -43,18 +43,11 @@ export async function correctRecord(
   await checkOfficer(warehouse);
   const current = await currentRow(warehouse, catalog, recordId);
   const { row, warnings } = validRow(current, settings);
-  const procedureId = await runProcedure(warehouse, 'procedure_correct', [
-    recordId,
-    row.json,
-    row.contentHash,
-    row.catalogVersion,
-    row.formationDate,
-    row.businessKey,
-    row.subjectCode,
-    grounds.basis,
-    grounds.reason,
-    grounds.operator,
-  ]);
+  const procedureId = await runProcedure(
+    warehouse,
+    'procedure_correct',
+    newVersionArguments(recordId, row, grounds),
+  );
   return { procedureId, warnings };
 }
 
@@ -121,18 +114,11 @@ export async function reattributeRecord(
       `after the changes the record's subject is ${row.subjectCode ?? '(none)'}, not ${code}: ` +
         `clear or set the subject fields (${fields.join(', ')}) with --set`,
     );
-  const procedureId = await runProcedure(warehouse, 'procedure_reattribute', [
-    recordId,
-    row.json,
-    row.contentHash,
-    row.catalogVersion,
-    row.formationDate,
-    row.businessKey,
-    row.subjectCode,
-    grounds.basis,
-    grounds.reason,
-    grounds.operator,
-  ]);
+  const procedureId = await runProcedure(
+    warehouse,
+    'procedure_reattribute',
+    newVersionArguments(recordId, row, grounds),
+  );
   const newRecordId = await createdRecordId(warehouse, procedureId);
   return { procedureId, warnings, ...(newRecordId === undefined ? {} : { newRecordId }) };
 }
@@ -160,6 +146,26 @@ async function currentRow(warehouse: Warehouse, catalog: Catalog, recordId: numb
       `catalog entry ${found.catalogCode} is not in catalog/: cannot validate the record`,
     );
   return { entry, subjectCode: found.subjectCode, data: found.data };
+}
+
+/** The arguments of a procedure function that writes a new version: the record, the validated row, the grounds. */
+function newVersionArguments(
+  recordId: number,
+  row: ProcedureRow,
+  grounds: Grounds,
+): Array<string | number | null> {
+  return [
+    recordId,
+    row.json,
+    row.contentHash,
+    row.catalogVersion,
+    row.formationDate,
+    row.businessKey,
+    row.subjectCode,
+    grounds.basis,
+    grounds.reason,
+    grounds.operator,
+  ];
 }
 
 function validRow(
