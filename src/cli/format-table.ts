@@ -1,16 +1,31 @@
-/** A plain text table; column widths count CJK characters as two cells, as terminals draw them. */
-export function formatTable(header: string[], rows: (string | number)[][]): string {
+/**
+ * A plain text table; column widths count CJK characters as two cells, as terminals draw them. Columns after the
+ * first are right-aligned (counts) unless `left` (text). A cell holding line breaks (a wrapped long text) spans
+ * several lines of its row.
+ */
+export function formatTable(
+  header: string[],
+  rows: (string | number)[][],
+  options: { left?: boolean } = {},
+): string {
   const cells = [header, ...rows.map((row) => row.map(String))];
-  const widths = header.map((_, i) => Math.max(...cells.map((row) => displayWidth(row[i] ?? ''))));
+  const widths = header.map((_, i) =>
+    Math.max(...cells.flatMap((row) => (row[i] ?? '').split('\n').map(displayWidth))),
+  );
   const line = (row: string[]) =>
     row
       .map((cell, i) => {
         const pad = ' '.repeat((widths[i] ?? 0) - displayWidth(cell));
-        return i === 0 ? cell + pad : pad + cell;
+        return i === 0 || options.left ? cell + pad : pad + cell;
       })
       .join('  ')
       .trimEnd();
-  return cells.map(line).join('\n');
+  const lines = (row: string[]) => {
+    const parts = row.map((cell) => cell.split('\n'));
+    const height = Math.max(...parts.map((part) => part.length));
+    return Array.from({ length: height }, (_, n) => line(parts.map((part) => part[n] ?? '')));
+  };
+  return cells.flatMap(lines).join('\n');
 }
 
 export function displayWidth(text: string): number {

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import packageJson from '../../package.json' with { type: 'json' };
 import { CatalogError } from '../catalog/load-catalog.ts';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
@@ -22,6 +23,9 @@ import { isWarehouseOpen, STOP_SIGNALS, stopNow } from './with-warehouse.ts';
 
 const program = new Command('credit-etl')
   .description('Ingestion engine of the public credit information platform (公共信用信息平台)')
+  .version(packageJson.version, '-V, --version', 'print the version of credit-etl')
+  // Program options only before the command: `catalog show <code> --version <n>` is the entry's version.
+  .enablePositionalOptions()
   .exitOverride()
   .showHelpAfterError('(run with --help for usage)')
   // Every command checks the configuration (holidays file included) before it does anything: exit 2.
@@ -51,6 +55,11 @@ const crash = (error: unknown) => {
   if (error instanceof Error) console.error(maskPersonalText(error.stack ?? ''));
   void stopNow({ status: 'failed', reason: `the process crashed: ${message}`, exitCode: EXIT.failed });
 };
+// `credit-etl catalog show xzcf | head`: a reader that stops early is not a crash.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(EXIT.ok);
+  crash(error);
+});
 process.on('uncaughtException', crash);
 process.on('unhandledRejection', crash);
 // Before the warehouse is open (or after it closed) nothing needs rolling back: a signal just ends the command.

@@ -138,18 +138,18 @@ export async function findRun(warehouse: Warehouse, runId: number): Promise<RunR
   return warehouse('runs').where({ id: runId }).first<RunRow | undefined>();
 }
 
-/** Recent runs, newest first, optionally of one status or pipeline or since an instant. */
+/** Recent runs, newest first, optionally of some statuses or one pipeline or since an instant. */
 export async function listRuns(
   warehouse: Warehouse,
   filter: {
     limit: number;
-    status?: string | undefined;
+    statuses?: readonly RunStatus[] | undefined;
     pipeline?: string | undefined;
     since?: Date | undefined;
   },
 ): Promise<RunListRow[]> {
   const query = warehouse('runs').orderBy('id', 'desc').limit(filter.limit);
-  if (filter.status) query.where({ status: filter.status });
+  if (filter.statuses) query.whereIn('status', filter.statuses);
   if (filter.pipeline) query.where({ pipeline: filter.pipeline });
   if (filter.since) query.where('started_at', '>=', filter.since);
   return query.select<RunListRow[]>(

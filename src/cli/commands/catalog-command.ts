@@ -11,7 +11,8 @@ import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { loadConfig } from '../../config/config.ts';
 import { lintCatalog } from '../../validate/lint-catalog.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
-import { formatTable } from '../format-table.ts';
+import { displayWidth, formatTable } from '../format-table.ts';
+import { consoleWidth, wrapText } from '../wrap-text.ts';
 
 /** `catalog list | show | lint | docs`: all read the catalog files only, no database needed. */
 export function registerCatalogCommand(program: Command): void {
@@ -85,20 +86,29 @@ export function registerCatalogCommand(program: Command): void {
       );
       if (described.otherVersions.length > 0)
         console.log(`other versions: ${described.otherVersions.join(', ')}`);
-      for (const [label, value] of described.attributes) console.log(`  ${label}：${value}`);
-      console.log(
-        formatTable(
-          ['field', 'title', 'type', 'required', 'format / values'],
-          described.fields.map((field) => [
-            field.code,
-            field.title,
-            field.type,
-            field.required,
-            field.constraints,
-          ]),
-        ),
+      // Long code lists and rules wrap to the terminal (100 columns when piped), never one 1000-character line.
+      const width = consoleWidth();
+      const indented = (label: string, text: string) =>
+        wrapText(`${label}：${text}`, width - 4)
+          .map((line, i) => (i === 0 ? `  ${line}` : `      ${line}`))
+          .join('\n');
+      for (const [label, value] of described.attributes) console.log(indented(label, value));
+      const wrapped = described.fields.map((field) => [
+        field.code,
+        wrapText(field.title, 20).join('\n'),
+        field.type,
+        wrapText(field.required, 24).join('\n'),
+        field.constraints,
+      ]);
+      const narrow = [0, 1, 2, 3].map((i) =>
+        Math.max(8, ...wrapped.flatMap((cells) => cells[i]!.split('\n').map(displayWidth))),
       );
-      for (const rule of described.rules) console.log(`  规则：${rule}`);
+      const rest = Math.max(width - narrow.reduce((sum, w) => sum + w + 2, 0), 30);
+      for (const cells of wrapped) cells[4] = wrapText(cells[4]!, rest).join('\n');
+      console.log(
+        formatTable(['field', 'title', 'type', 'required', 'format / values'], wrapped, { left: true }),
+      );
+      for (const rule of described.rules) console.log(indented('规则', rule));
     });
   catalog
     .command('lint')

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { COUNT_COLUMNS, type OutcomeCounts } from '../../warehouse/outcome-counts.ts';
-import { findRun, listRuns } from '../../warehouse/runs-repository.ts';
+import { findRun, listRuns, RUN_STATUSES, type RunStatus } from '../../warehouse/runs-repository.ts';
 import { sourceFilesOfRun } from '../../warehouse/source-files-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
@@ -20,7 +20,10 @@ export function registerRunsCommand(program: Command): void {
     .command('list')
     .description('recent runs, newest first')
     .option('--limit <n>', 'how many', '20')
-    .option('--status <status>', 'only runs with this status')
+    .option(
+      '--status <status>',
+      `only runs with this status: ${RUN_STATUSES.join(', ')} (failed includes failed-threshold)`,
+    )
     .option('--pipeline <name>', 'only runs of this pipeline')
     .option('--since <date>', 'only runs started on or after this date/time (Asia/Shanghai)')
     .option('--json', 'print JSON')
@@ -29,11 +32,12 @@ export function registerRunsCommand(program: Command): void {
       if (!Number.isInteger(limit) || limit < 1)
         throw new UsageError(`--limit ${options.limit} is not a positive integer`);
       const since = options.since === undefined ? undefined : instantOption('--since', options.since);
+      const statuses = options.status === undefined ? undefined : statusesOf(options.status);
       const { config, logger } = commandContext();
       await withWarehouse(config, logger, async (warehouse) => {
         const rows = await listRuns(warehouse, {
           limit,
-          status: options.status,
+          statuses,
           pipeline: options.pipeline,
           since,
         });
@@ -87,7 +91,7 @@ export function registerRunsCommand(program: Command): void {
         );
         const about = [
           run.partition_date ? `partition ${run.partition_date}` : '',
-          run.attempts > 1 ? `${run.attempts} attempts` : '',
+          `${run.attempts} attempt${run.attempts === 1 ? '' : 's'}`,
           run.thresholds
             ? `thresholds: max reject rate ${run.thresholds.maxRejectRate}, max rejected ${run.thresholds.maxRejected ?? 'none'}`
             : '',
@@ -96,9 +100,22 @@ export function registerRunsCommand(program: Command): void {
         if (run.error && files.length === 0) print(`✗ ${run.error}`);
         print(
           formatTable(
-            ['file', 'catalog', 'provider', 'level', 'status', 'seconds', ...COUNT_COLUMNS],
+            // `file id` is what `report rejections --file` takes.
+            [
+              'file id',
+              'file',
+              'encoding',
+              'catalog',
+              'provider',
+              'level',
+              'status',
+              'seconds',
+              ...COUNT_COLUMNS,
+            ],
             files.map((file) => [
+              file.id,
               file.name,
+              file.encoding ?? '-',
               `${file.catalog_code}${file.catalog_version ? ` v${file.catalog_version}` : ''}`,
               file.provider_code,
               file.level,
@@ -125,6 +142,18 @@ export function registerRunsCommand(program: Command): void {
         return EXIT.ok;
       });
     });
+}
+
+/**
+ * The statuses `--status` selects. A run over its reject threshold failed too: `failed` lists it with the others
+ * (`failed-threshold` alone narrows to it). A mistyped status is refused rather than listing nothing.
+ */
+function statusesOf(status: string): RunStatus[] {
+  if (status === 'failed') return ['failed', 'failed-threshold'];
+  const known = RUN_STATUSES.find((candidate) => candidate === status);
+  if (!known)
+    throw new UsageError(`--status ${status} is not a run status: use one of ${RUN_STATUSES.join(', ')}`);
+  return [known];
 }
 
 interface RunsListOptions {
