@@ -57,7 +57,7 @@ export async function withPipelineCommand<Loaded>(
         signal: stop.signal,
         stagingDir: stagingDir(),
         onUnitStart: (unit) => progress.onUnitStart(unit),
-        onProgress: (unit, rows) => progress.onProgress(unit, rows),
+        onProgress: (unit, rows, phase) => progress.onProgress(unit, rows, phase),
       };
       const stopped = () => stop.signal.aborted;
       const command = { config, logger, warehouse, catalog, pipeline, runOptions, stopped };

@@ -16,10 +16,19 @@ export async function printRun(
   summary: RunSummary,
   json = false,
 ): Promise<void> {
-  let report: string | undefined;
-  if (summary.counts.rejected > 0) {
-    report = path.join(reportDir, `run-${summary.runId}-rejections.csv`);
-    await writeRejectionsCsv(warehouse, catalog, summary.runId, report);
-  }
+  const report = await writeRunRejections(warehouse, catalog, reportDir, summary);
   console.log(json ? JSON.stringify(summaryJson(summary, report)) : summaryText(summary, report));
+}
+
+/** `run-<id>-rejections.csv` in the report directory when the run rejected rows; returns its path. */
+export async function writeRunRejections(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  reportDir: string,
+  summary: RunSummary,
+): Promise<string | undefined> {
+  if (summary.counts.rejected === 0) return undefined;
+  const report = path.join(reportDir, `run-${summary.runId}-rejections.csv`);
+  await writeRejectionsCsv(warehouse, catalog, summary.runId, report);
+  return report;
 }

@@ -1,11 +1,13 @@
 import cliProgress from 'cli-progress';
 import type { SourceUnit } from '../../connectors/contracts.ts';
+import { routeConsoleLines } from '../log/logger.ts';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
+import type { UnitPhase } from '../run/load-unit.ts';
 
 /** The two runner callbacks that drive a progress display, and a way to clear it. */
 export interface ProgressDisplay {
   onUnitStart(unit: SourceUnit): void;
-  onProgress(unit: SourceUnit, rowsRead: number): void;
+  onProgress(unit: SourceUnit, rowsRead: number, phase?: UnitPhase): void;
   stop(): void;
 }
 
@@ -14,9 +16,14 @@ const BYTES_PER_ROW_ESTIMATE = 440;
 /** How often the plain (non-TTY) display writes a line. */
 const PLAIN_INTERVAL_MS = 5_000;
 
+const READ_FORMAT = '{file} [{bar}] {value}/~{total} rows | {speed} rows/s | ETA {eta_formatted}';
+/** Once every row is read the count is exact; the merge has no row count to estimate from, so no ETA. */
+const MERGE_FORMAT = '{file} [{bar}] {value} rows read | merging into the warehouse… {duration_formatted}';
+
 /**
- * A bar per file with rows, rows/s and ETA on a terminal; elsewhere (cron, systemd, CI) a plain line every
- * few seconds, so logs stay readable. Progress goes to stderr: stdout is for the command's result.
+ * A bar per file with rows, rows/s and ETA on a terminal, then the merge phase; elsewhere (cron, systemd, CI) a
+ * plain line every few seconds, so logs stay readable. Progress goes to stderr: stdout is for the command's
+ * result. While the bars are shown, log lines are printed above them, whole.
  */
 export function createProgressDisplay(stream: NodeJS.WriteStream = process.stderr): ProgressDisplay {
   return stream.isTTY ? barDisplay(stream) : plainDisplay(stream);
@@ -26,7 +33,12 @@ function barDisplay(stream: NodeJS.WriteStream): ProgressDisplay {
   const bars = new cliProgress.MultiBar(
     {
       stream,
-      format: '{file} [{bar}] {value}/~{total} rows | {speed} rows/s | ETA {eta_formatted}',
+      format: (options, params, payload: { phase?: UnitPhase }) =>
+        cliProgress.Format.Formatter(
+          { ...options, format: payload.phase === 'merge' ? MERGE_FORMAT : READ_FORMAT },
+          params,
+          payload,
+        ),
       hideCursor: true,
       clearOnComplete: false,
       etaBuffer: 50,
@@ -37,12 +49,20 @@ function barDisplay(stream: NodeJS.WriteStream): ProgressDisplay {
   return {
     onUnitStart(unit) {
       current?.bar.stop();
+      // From the first bar on, cli-progress redraws the terminal: log lines go above the bars through it.
+      routeConsoleLines((text) => bars.log(text.endsWith('\n') ? text : `${text}\n`));
       const total = estimateRows(unit);
       const file = maskPersonalText(unit.name);
-      current = { bar: bars.create(total, 0, { file, speed: 0 }), started: Date.now(), total };
+      current = { bar: bars.create(total, 0, { file, speed: 0, phase: 'read' }), started: Date.now(), total };
     },
-    onProgress(_unit, rows) {
+    onProgress(_unit, rows, phase = 'read') {
       if (!current) return;
+      if (phase === 'merge') {
+        current.total = Math.max(rows, 1);
+        current.bar.setTotal(current.total);
+        current.bar.update(rows, { phase });
+        return;
+      }
       if (rows > current.total) {
         current.total = Math.ceil(rows * 1.1);
         current.bar.setTotal(current.total);
@@ -50,7 +70,10 @@ function barDisplay(stream: NodeJS.WriteStream): ProgressDisplay {
       current.bar.update(rows, { speed: rate(rows, current.started) });
     },
     stop() {
+      // Log lines not yet drawn are written before the bars' final state (stop alone would drop them).
+      if (current) bars.update();
       bars.stop();
+      routeConsoleLines(undefined);
     },
   };
 }
@@ -64,7 +87,11 @@ function plainDisplay(stream: NodeJS.WritableStream): ProgressDisplay {
       lastLine = started;
       stream.write(`${maskPersonalText(unit.name)}: started (~${estimateRows(unit)} rows)\n`);
     },
-    onProgress(unit, rows) {
+    onProgress(unit, rows, phase = 'read') {
+      if (phase === 'merge') {
+        stream.write(`${maskPersonalText(unit.name)}: ${rows} rows read, merging into the warehouse\n`);
+        return;
+      }
       const now = Date.now();
       if (now - lastLine < PLAIN_INTERVAL_MS) return;
       lastLine = now;

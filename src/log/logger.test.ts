@@ -116,4 +116,25 @@ describe('createLogger', () => {
     }
     expect(readJsonLines(logFile).map((line) => line.message)).toEqual(['one', 'two']);
   });
+
+  it('console times are Beijing time, whatever the server zone (the file keeps the UTC instant)', async () => {
+    const zone = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      const logFile = path.join(scratch, 'zone.log');
+      const console = captureStream();
+      const logger = createLogger({ logFile, consoleStream: console.stream });
+      logger.info('tick');
+      await logger.close();
+      const [line] = readJsonLines(logFile);
+      // Computed here independently: the file's UTC instant plus eight hours.
+      const beijing = new Date(Date.parse(String(line!.timestamp)) + 8 * 3600_000)
+        .toISOString()
+        .slice(11, 19);
+      expect(console.text()).toBe(`${beijing} INFO  tick\n`);
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
 });

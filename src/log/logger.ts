@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import winston from 'winston';
+import { shanghaiTime } from '../../connectors/shanghai-time.ts';
 import { maskPersonalText } from './mask-personal-data.ts';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -38,6 +40,29 @@ export interface LoggerOptions {
   consoleStream?: NodeJS.WritableStream;
 }
 
+/** Where console lines go instead of stderr while something else owns the terminal (the progress bars). */
+let consoleRoute: ((text: string) => void) | undefined;
+
+/**
+ * Sends the console lines of every logger writing to stderr through `route` (undefined: straight to stderr
+ * again). The progress bars print them above themselves, so neither cuts the other.
+ */
+export function routeConsoleLines(route: ((text: string) => void) | undefined): void {
+  consoleRoute = route;
+}
+
+/** stderr, or the current route: one per logger, since a logger's close ends its streams. */
+function routedStderr(): Writable {
+  return new Writable({
+    write(chunk, _encoding, done) {
+      const text = String(chunk);
+      if (consoleRoute) consoleRoute(text);
+      else process.stderr.write(text);
+      done();
+    },
+  });
+}
+
 export function createLogger(options: LoggerOptions = {}): RootLogger {
   const level = options.level ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
@@ -53,7 +78,7 @@ export function createLogger(options: LoggerOptions = {}): RootLogger {
     transports.push(new winston.transports.Stream({ stream: file, format: jsonLine }));
   }
   if (options.console ?? true) {
-    const stream = options.consoleStream ?? process.stderr;
+    const stream = options.consoleStream ?? routedStderr();
     transports.push(new winston.transports.Stream({ stream, format: consoleLine }));
   }
   const logger = winston.createLogger({
@@ -144,10 +169,13 @@ const jsonLine = winston.format.printf((info) => {
   return JSON.stringify({ timestamp, level, message, ...meta });
 });
 
-/** `10:04:05 WARN  [run 12] message {"key":"value"}` — one line, whatever the message holds. */
+/**
+ * `10:04:05 WARN  [run 12] message {"key":"value"}` — one line, whatever the message holds. Beijing time, as the
+ * tables of `runs list` show it, whatever the server's zone (the JSON file keeps the UTC instant).
+ */
 const consoleLine = winston.format.printf((info) => {
   const { timestamp, level, message, runId, ...meta } = info;
-  const time = new Date(String(timestamp)).toTimeString().slice(0, 8);
+  const time = shanghaiTime(new Date(String(timestamp))).slice(11);
   const run = runId === undefined ? '' : `[run ${String(runId)}] `;
   const text = String(message).replace(/\s*[\r\n]+\s*/g, ' | ');
   const rest = Object.keys(meta).length > 0 ? ` ${JSON.stringify(meta)}` : '';

@@ -12,7 +12,7 @@ import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { addCounts, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import { finishRun, type RunKind, type RunStatus, startRun } from '../warehouse/runs-repository.ts';
 import { loadIsolated } from './isolated-unit.ts';
-import { failedUnit, type UnitResult } from './load-unit.ts';
+import { failedUnit, type UnitPhase, type UnitResult } from './load-unit.ts';
 import type { Thresholds } from './reject-threshold.ts';
 import { UnitFailure } from './unit-failure.ts';
 
@@ -31,7 +31,7 @@ export interface IngestRequest {
   kind?: RunKind;
   validatorOptions?: ValidatorOptions;
   onUnitStart?: (unit: SourceUnit) => void;
-  onProgress?: (unit: SourceUnit, rowsRead: number) => void;
+  onProgress?: (unit: SourceUnit, rowsRead: number, phase?: UnitPhase) => void;
   /** After each unit (e.g. the transport moves it aside); awaited before the next unit starts. */
   onUnitDone?: (unit: SourceUnit, result: UnitResult) => Promise<void>;
   /** Over these a file's rows are not applied and the run ends `failed-threshold`; none = no limit. */
@@ -225,7 +225,7 @@ async function loadOne(
       ...(request.thresholds ? { thresholds: request.thresholds } : {}),
       ...(request.headerMap ? { headerMap: request.headerMap } : {}),
       ...(request.force ? { force: true } : {}),
-      onProgress: (rows) => request.onProgress?.(unit, rows),
+      onProgress: (rows, phase) => request.onProgress?.(unit, rows, phase),
     },
     request.limits ?? readLimits(),
   );

@@ -5,7 +5,14 @@ import type { Limits } from '../../connectors/limits.ts';
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { trackActiveUnit } from '../warehouse/active-units.ts';
 import { endSessions, type Warehouse, warehouseUrl } from '../warehouse/connect-warehouse.ts';
-import { failedUnit, loadUnit, sourceFileRow, type UnitRequest, type UnitResult } from './load-unit.ts';
+import {
+  failedUnit,
+  loadUnit,
+  sourceFileRow,
+  type UnitPhase,
+  type UnitRequest,
+  type UnitResult,
+} from './load-unit.ts';
 import { UnitFailure } from './unit-failure.ts';
 
 /** What the scheduler's thread sends a unit worker: plain data only (structured clone). */
@@ -31,7 +38,7 @@ export interface WorkerJob {
 
 /** What a unit worker answers: progress while it reads, then the unit's result or the fault it could not own. */
 export type WorkerMessage =
-  | { type: 'progress'; rows: number }
+  | { type: 'progress'; rows: number; phase?: UnitPhase }
   | { type: 'result'; result: UnitResult }
   | { type: 'error'; error: WorkerFault };
 
@@ -123,7 +130,7 @@ function runJob(
   worker: Worker,
   job: WorkerJob,
   limits: Limits,
-  onProgress: ((rows: number) => void) | undefined,
+  onProgress: UnitRequest['onProgress'],
 ): Promise<Ending> {
   return new Promise((resolve, reject) => {
     let terminatedFor: 'timeout' | 'stopped' | undefined;
@@ -147,7 +154,7 @@ function runJob(
       resolve(ending);
     };
     const onMessage = (message: WorkerMessage) => {
-      if (message.type === 'progress') onProgress?.(message.rows);
+      if (message.type === 'progress') onProgress?.(message.rows, message.phase);
       // A result is sent after COMMIT: it stands even if a stop or the time budget came just after.
       else if (message.type === 'result')
         settle({ kind: 'result', result: message.result, reusable: !terminatedFor });

@@ -29,6 +29,9 @@ import { compileRowStager } from './stage-row.ts';
 import { toUnitFailure, UnitFailure } from './unit-failure.ts';
 import { unitCommit } from './watermark-ledger.ts';
 
+/** What a unit is doing: reading (and checking) rows, or merging them into the warehouse. */
+export type UnitPhase = 'read' | 'merge';
+
 export interface UnitRequest {
   runId: number;
   unit: SourceUnit;
@@ -41,8 +44,11 @@ export interface UnitRequest {
   providerCode: string;
   level: ChannelLevel;
   validatorOptions?: ValidatorOptions;
-  /** Called every batch with the rows read so far (progress display). */
-  onProgress?: (rowsRead: number) => void;
+  /**
+   * Called every batch with the rows read so far, then once with `merge` when all are read and the merge into
+   * the warehouse begins (progress display).
+   */
+  onProgress?: (rowsRead: number, phase?: UnitPhase) => void;
   /** Over these, none of the unit's rows are applied (its rejections are still stored). */
   thresholds?: Thresholds;
   /** A pipeline's field mapping: source header → catalog field code or title, applied before matching. */
@@ -91,6 +97,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
           throw error;
         },
       );
+      request.onProgress?.(read, 'merge');
       const earlier = await earlierLoadOf(session, opened.sha256(), ledgerChannel(request), sourceFileId);
       if (earlier && !request.force) throw new AlreadyLoaded(earlier);
       if (earlier) await markForcedReload(session, sourceFileId, earlier);

@@ -30,7 +30,8 @@ async function run(job: WorkerJob): Promise<WorkerMessage> {
       validatorOptions: { ...job.request.validatorOptions, today: () => job.today },
       unit,
       format: formatForFile(unit.name),
-      onProgress: (rows) => port?.postMessage({ type: 'progress', rows } satisfies WorkerMessage),
+      onProgress: (rows, phase) =>
+        port?.postMessage({ type: 'progress', rows, ...(phase ? { phase } : {}) } satisfies WorkerMessage),
     });
     return { type: 'result', result };
   } catch (error) {

@@ -4,6 +4,7 @@ import { runBackfill } from '../../pipelines/run-backfill.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
 import { withPipelineCommand } from '../pipeline-command.ts';
+import { writeRunRejections } from '../print-run.ts';
 import { addThresholdOptions, exitCodeForRun, type ThresholdFlags } from '../threshold-options.ts';
 import { dateOption } from './date-options.ts';
 
@@ -49,7 +50,7 @@ export function registerBackfillCommand(program: Command): void {
           },
           logger,
         ),
-      report: (_command, days) => {
+      async report({ warehouse, catalog, config }, days) {
         console.log(
           formatTable(
             [
@@ -74,6 +75,12 @@ export function registerBackfillCommand(program: Command): void {
             ]),
           ),
         );
+        // As `run` does: each day's run that rejected rows leaves its rejection report for the provider.
+        for (const day of days) {
+          if (!day.summary) continue;
+          const report = await writeRunRejections(warehouse, catalog, config.reportDir, day.summary);
+          if (report) console.log(`rejection report ${day.date} (run ${day.summary.runId}): ${report}`);
+        }
         if (days.some((day) => day.locked)) return EXIT.failed;
         // The worst day decides: a failed day outranks a threshold stop.
         const codes = days.flatMap((day) => (day.summary ? [exitCodeForRun(day.summary.status)] : []));

@@ -89,7 +89,7 @@ export function registerCatalogCommand(program: Command): void {
       // Long code lists and rules wrap to the terminal (100 columns when piped), never one 1000-character line.
       const width = consoleWidth();
       const indented = (label: string, text: string) =>
-        wrapText(`${label}：${text}`, width - 4)
+        wrapText(`${label}：${text}`, width - 6)
           .map((line, i) => (i === 0 ? `  ${line}` : `      ${line}`))
           .join('\n');
       for (const [label, value] of described.attributes) console.log(indented(label, value));

@@ -94,7 +94,7 @@ export function registerIngestCommand(program: Command): void {
             thresholds,
             force: Boolean(options.force),
             onUnitStart: (unit) => progress.onUnitStart(unit),
-            onProgress: (unit, rows) => progress.onProgress(unit, rows),
+            onProgress: (unit, rows, phase) => progress.onProgress(unit, rows, phase),
           },
           logger,
         ).finally(() => progress.stop());
