@@ -33,6 +33,18 @@ export interface Config {
    * Asia/Shanghai time (default `30 3 * * *`, 03:30 every night); `off` runs it only by hand.
    */
   verifyCron: string | undefined;
+  /** `CREDIT_ETL_ISSUER_*`: who issues notices and reports, printed in their header. */
+  issuer: Issuer;
+}
+
+/** The unit that issues notices and reports (their official header). */
+export interface Issuer {
+  /** `CREDIT_ETL_ISSUER_NAME` (default `公共信用信息平台`), e.g. `山东省公共信用信息中心`. */
+  name: string;
+  /** `CREDIT_ETL_ISSUER_CONTACT`: who a provider calls or writes to (unset: no contact line). */
+  contact: string | undefined;
+  /** `CREDIT_ETL_ISSUER_DOC_PREFIX` (default `信用复核`): a notice's number is `<prefix>〔<year>〕<n>号`. */
+  documentPrefix: string;
 }
 
 /** 03:30 Beijing time: after the nightly pushes, before anyone reads the morning's archive. */
@@ -65,6 +77,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limits: limitsFrom(env),
     calendar: calendarFrom(env),
     verifyCron: verifyCronFrom(env),
+    issuer: {
+      name: env.CREDIT_ETL_ISSUER_NAME?.trim() || '公共信用信息平台',
+      contact: env.CREDIT_ETL_ISSUER_CONTACT?.trim() || undefined,
+      documentPrefix: env.CREDIT_ETL_ISSUER_DOC_PREFIX?.trim() || '信用复核',
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
+import { shanghaiTime } from '../../connectors/shanghai-time.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import {
@@ -10,13 +11,15 @@ import {
   noticeRowStates,
 } from '../warehouse/notices-repository.ts';
 import { fixHint } from './fix-hint.ts';
+import { chineseDate, DEFAULT_ISSUER, type Issuer, noticeNumber } from './issuer.ts';
 import { noticeRows, shownKey } from './notice-rows.ts';
 import { noticeStates, STATUS_TITLES } from './notice-status.ts';
 import { PROVISIONAL_NOTE } from './notices.ts';
+import { printLayout, WRAP } from './print-setup.ts';
 import { type Provider, providerName } from './providers.ts';
 import { HEADER_STYLE, rejectionSheet, sheetName } from './rejection-sheet.ts';
 import { entryColumns, fieldTitle, maskingNote, reportMasker } from './report-columns.ts';
-import { describeScope } from './report-scope.ts';
+import { scopeInWords } from './report-scope.ts';
 import { spreadsheetSafe } from './spreadsheet-safe.ts';
 import { summarySheet } from './summary-sheet.ts';
 
@@ -46,8 +49,9 @@ export async function writeNoticeXlsx(
   providers: readonly Provider[],
   noticeId: number,
   outFile: string,
-  options: { unmasked?: boolean } = {},
+  options: { unmasked?: boolean; issuer?: Issuer } = {},
 ): Promise<void> {
+  const issuer = options.issuer ?? DEFAULT_ISSUER;
   const masker = reportMasker(catalog, Boolean(options.unmasked));
   const notice = await findNotice(warehouse, noticeId);
   if (!notice) throw new Error(`notice ${noticeId} not found`);
@@ -63,12 +67,17 @@ export async function writeNoticeXlsx(
   });
   workbook.creator = 'credit-etl';
 
-  const letter = summarySheet(workbook, '复核通知', [18, 90]);
-  letter.title(`公共信用信息复核通知（第 ${noticeId} 号）`);
-  letter.line('脱敏说明', maskingNote(masker.unmasked), { warn: masker.unmasked });
+  const number = noticeNumber(issuer, notice.issued_on, noticeId);
+  const documentTitle = `${issuer.name} 公共信用信息复核通知 ${number}`;
+  const letter = summarySheet(workbook, '复核通知', [18, 90], documentTitle);
+  // The official header: who issues it, what it is, its number; then to whom.
+  letter.title(issuer.name);
+  letter.title('公共信用信息复核通知');
+  letter.line('文号', number);
   letter.line('报送单位', `${providerName(providers, notice.provider_code)}（${notice.provider_code}）`);
-  letter.line('范围', masker.text(describeScope(notice.scope)));
-  letter.line('发出日期', notice.issued_on);
+  letter.line('脱敏说明', maskingNote(masker.unmasked), { warn: masker.unmasked });
+  letter.line('范围', masker.text(await scopeInWords(warehouse, notice.scope)));
+  letter.line('发出日期', chineseDate(notice.issued_on));
   const provisional = notice.provisional ? `；${PROVISIONAL_NOTE.zh}` : '';
   letter.line(
     '重新报送期限',
@@ -88,10 +97,16 @@ export async function writeNoticeXlsx(
     '依据《公共信用信息归集管理办法》第十四条，请核实“问题清单”所列数据，按“修改建议”更正后，使用“重报模板”工作表（表头与目录一致）在期限内重新报送。更正数据入库后，本通知状态自动更新。',
   );
   if (!masker.unmasked) letter.line('注意', '模板中带 * 号的身份证号码已脱敏，重新报送前请填写完整号码。');
+  letter.line('发文单位', issuer.name);
+  if (issuer.contact) letter.line('联系方式', issuer.contact);
+  letter.line('生成时间', `${shanghaiTime(new Date())}（北京时间）`);
   letter.commit();
 
-  const list = workbook.addWorksheet('问题清单', { views: [{ state: 'frozen', ySplit: 1 }] });
-  list.columns = LIST_WIDTHS.map((width, i) => ({ key: `c${i}`, width }));
+  const list = workbook.addWorksheet('问题清单', {
+    views: [{ state: 'frozen', ySplit: 1 }],
+    ...printLayout(`${documentTitle} 问题清单`, 1),
+  });
+  list.columns = LIST_WIDTHS.map((width, i) => ({ key: `c${i}`, width, style: { alignment: WRAP } }));
   list.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: LIST_HEADERS.length } };
   const header = list.addRow(LIST_HEADERS);
   header.eachCell((cell) => {
@@ -128,6 +143,7 @@ export async function writeNoticeXlsx(
     const columns = entryColumns(catalog, code);
     const template = rejectionSheet(workbook, sheetName(`重报模板-${columns.title}`), columns, masker, {
       template: true,
+      document: `${documentTitle} 重报模板`,
     });
     for await (const row of noticeRows(warehouse, catalog, noticeId, code)) template.add(row);
   }

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
+import { printLayout, WRAP } from './print-setup.ts';
 import { QUALITY_DEFINITIONS, QUALITY_HEADERS, qualityCells } from './quality-columns.ts';
 import type { QualityBulletin } from './quality-stats.ts';
 import { BAD_CELL, HEADER_STYLE } from './rejection-sheet.ts';
@@ -13,7 +14,7 @@ export async function writeQualityXlsx(bulletin: QualityBulletin, outFile: strin
   const { request, previousPeriod } = bulletin;
   const workbook = new ExcelJS.Workbook();
   workbook.creator = 'credit-etl';
-  const sheet = workbook.addWorksheet('质量通报');
+  const sheet = workbook.addWorksheet('质量通报', printLayout('公共信用信息归集质量通报'));
   sheet.columns = WIDTHS.map((width) => ({ width }));
   sheet.addRow(['公共信用信息归集质量通报']).font = { bold: true, size: 14 };
   sheet.addRow([
@@ -28,6 +29,8 @@ export async function writeQualityXlsx(bulletin: QualityBulletin, outFile: strin
     cell.style = HEADER_STYLE;
   });
   const first = header.number;
+  // The heading rows (title, period, …, column headers) repeat on every printed page.
+  sheet.pageSetup.printTitlesRow = `1:${first}`;
   sheet.views = [{ state: 'frozen', ySplit: first }];
   sheet.autoFilter = { from: { row: first, column: 1 }, to: { row: first, column: QUALITY_HEADERS.length } };
   for (const provider of bulletin.providers) {
@@ -39,8 +42,8 @@ export async function writeQualityXlsx(bulletin: QualityBulletin, outFile: strin
         cell.style = BAD_CELL;
       });
   }
-  const definitions = workbook.addWorksheet('指标说明');
-  definitions.columns = [{ width: 12 }, { width: 90 }];
+  const definitions = workbook.addWorksheet('指标说明', printLayout('公共信用信息归集质量通报 指标说明'));
+  definitions.columns = [{ width: 12 }, { width: 90, style: { alignment: WRAP } }];
   for (const line of QUALITY_DEFINITIONS) definitions.addRow(line);
   await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
   await workbook.xlsx.writeFile(outFile);

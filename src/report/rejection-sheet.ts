@@ -1,5 +1,6 @@
 import type ExcelJS from 'exceljs';
 import type { RejectionRow } from '../warehouse/rejections-repository.ts';
+import { printLayout, WRAP } from './print-setup.ts';
 import type { EntryColumns, ReportMasker } from './report-columns.ts';
 import { spreadsheetSafe } from './spreadsheet-safe.ts';
 
@@ -37,15 +38,19 @@ export function rejectionSheet(
   name: string,
   columns: EntryColumns,
   masker: ReportMasker,
-  options: { template?: boolean } = {},
+  options: { template?: boolean; document?: string } = {},
 ): RejectionSheet {
   // A re-upload template holds exactly the catalog headers, so the file can be delivered again as it is.
   const leadingHeaders = options.template ? [] : LEADING_HEADERS;
   const headers = [...leadingHeaders, ...columns.titles];
-  const sheet = workbook.addWorksheet(sheetName(name), { views: [{ state: 'frozen', ySplit: 1 }] });
+  const sheet = workbook.addWorksheet(sheetName(name), {
+    views: [{ state: 'frozen', ySplit: 1 }],
+    ...printLayout(options.document ?? name, 1),
+  });
   sheet.columns = headers.map((header, i) => ({
     key: `c${i}`,
     width: columnWidth(header, options.template ? i + 2 : i),
+    style: { alignment: WRAP },
   }));
   sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: headers.length } };
   const header = sheet.addRow(headers);
@@ -80,7 +85,7 @@ export function rejectionSheet(
       }
       for (const [column, texts] of notes) {
         const cell = row.getCell(column);
-        cell.style = BAD_CELL;
+        cell.style = { ...cell.style, ...BAD_CELL };
         cell.note = texts.join('\n');
       }
       row.commit();

@@ -6,7 +6,7 @@ import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { countErrors, rejectedCatalogCodes, rejectionsIn } from '../warehouse/rejections-repository.ts';
 import { entryColumns, fieldTitle, maskingNote, reportMasker } from './report-columns.ts';
-import { describeScope, type ReportScope } from './report-scope.ts';
+import { type ReportScope, scopeInWords } from './report-scope.ts';
 
 /**
  * The same content as the CSV and XLSX reports as one JSON document: `{report, scope, masking, unmasked,
@@ -38,7 +38,7 @@ export async function writeRejectionsJson(
   };
   const head = {
     report: 'rejections',
-    scope: { ...scope, description: masker.text(describeScope(scope)) },
+    scope: { ...scope, description: masker.text(await scopeInWords(warehouse, scope)) },
     masking: maskingNote(masker.unmasked),
     unmasked: masker.unmasked,
     generatedAt: new Date().toISOString(),

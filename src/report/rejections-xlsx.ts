@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
+import { shanghaiTime } from '../../connectors/shanghai-time.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import {
@@ -9,9 +10,10 @@ import {
   rejectedCatalogCodes,
   rejectionsIn,
 } from '../warehouse/rejections-repository.ts';
+import { DEFAULT_ISSUER, type Issuer } from './issuer.ts';
 import { rejectionSheet } from './rejection-sheet.ts';
 import { entryColumns, fieldTitle, maskingNote, reportMasker } from './report-columns.ts';
-import { describeScope, type ReportScope } from './report-scope.ts';
+import { type ReportScope, scopeInWords } from './report-scope.ts';
 import { summarySheet } from './summary-sheet.ts';
 
 /**
@@ -24,8 +26,9 @@ export async function writeRejectionsXlsx(
   catalog: Catalog,
   scope: ReportScope,
   outFile: string,
-  options: { unmasked?: boolean } = {},
+  options: { unmasked?: boolean; issuer?: Issuer } = {},
 ): Promise<number> {
+  const issuer = options.issuer ?? DEFAULT_ISSUER;
   const masker = reportMasker(catalog, Boolean(options.unmasked));
   const counts = await countErrors(warehouse, scope);
   const codes = await rejectedCatalogCodes(warehouse, scope);
@@ -37,11 +40,13 @@ export async function writeRejectionsXlsx(
   });
   workbook.creator = 'credit-etl';
 
-  const summary = summarySheet(workbook, '汇总', [24, 60, 12, 12]);
+  const summary = summarySheet(workbook, '汇总', [24, 60, 12, 12], `${issuer.name} 拒收数据报告`);
+  summary.title(issuer.name);
   summary.title('拒收数据报告');
   summary.line('脱敏说明', maskingNote(masker.unmasked), { warn: masker.unmasked });
-  summary.line('范围', describeScope(scope));
-  summary.line('生成时间', new Date().toISOString());
+  summary.line('范围', masker.text(await scopeInWords(warehouse, scope)));
+  summary.line('生成时间', `${shanghaiTime(new Date())}（北京时间）`);
+  if (issuer.contact) summary.line('联系方式', issuer.contact);
   summary.line('拒收行数', await countRejectedRows(warehouse, scope));
   const byCode = new Map<
     string,
@@ -72,7 +77,9 @@ export async function writeRejectionsXlsx(
   let rows = 0;
   for (const code of codes) {
     const columns = entryColumns(catalog, code);
-    const sheet = rejectionSheet(workbook, `${columns.title}(${code})`, columns, masker);
+    const sheet = rejectionSheet(workbook, `${columns.title}(${code})`, columns, masker, {
+      document: `拒收数据报告 ${columns.title}`,
+    });
     for await (const rejection of rejectionsIn(warehouse, scope, code)) sheet.add(rejection);
     rows += sheet.rows;
   }

@@ -1,4 +1,5 @@
 import type ExcelJS from 'exceljs';
+import { printLayout, WRAP } from './print-setup.ts';
 import { HEADER_STYLE } from './rejection-sheet.ts';
 import { spreadsheetSafe } from './spreadsheet-safe.ts';
 
@@ -10,13 +11,16 @@ export interface SummarySheet {
   commit(): void;
 }
 
+/** `document` is the title printed at the top of each page (default: the sheet's name). */
 export function summarySheet(
   workbook: ExcelJS.stream.xlsx.WorkbookWriter,
   name: string,
   widths: number[],
+  document = name,
 ): SummarySheet {
-  const sheet = workbook.addWorksheet(name);
-  sheet.columns = widths.map((width, i) => ({ key: `c${i}`, width }));
+  const sheet = workbook.addWorksheet(name, printLayout(document));
+  // Long values (what to do, the scope) wrap in their cell instead of running off the page.
+  sheet.columns = widths.map((width, i) => ({ key: `c${i}`, width, style: { alignment: WRAP } }));
   const safe = (value: string | number) => (typeof value === 'string' ? spreadsheetSafe(value) : value);
   return {
     title(text) {

@@ -1,5 +1,6 @@
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import type { Issuer } from './issuer.ts';
 import { writeRejectionsCsv } from './rejections-csv.ts';
 import { writeRejectionsJson } from './rejections-json.ts';
 import type { ReportScope } from './report-scope.ts';
@@ -20,7 +21,7 @@ export async function writeRejectionReport(
   scope: ReportScope,
   outFile: string,
   format: RejectionFormat,
-  options: { unmasked?: boolean } = {},
+  options: { unmasked?: boolean; issuer?: Issuer } = {},
 ): Promise<number> {
   switch (format) {
     case 'xlsx':

@@ -4,6 +4,7 @@ import { maskPersonalText } from '../log/mask-personal-data.ts';
 import type { Warehouse } from './connect-warehouse.ts';
 import type { OutcomeCounts } from './outcome-counts.ts';
 import { rejectionsByCode } from './rejections-repository.ts';
+import { RECEIVED_DATE_SQL, type ReportScope, whereInScope } from './scope-filter.ts';
 import type { ThresholdDecision } from './threshold-decision.ts';
 import { type UnitSession, withUnitTransaction } from './unit-session.ts';
 
@@ -299,4 +300,22 @@ export async function storeFileDigest(session: UnitSession, sourceFileId: number
   );
   if (!row) throw new Error(`file digest: source file ${sourceFileId} not found`);
   return row.digest;
+}
+
+/** A file a report covers, as its provider knows it: its name and the Shanghai day it was received. */
+export interface ScopeFile {
+  name: string;
+  received_on: string;
+}
+
+/** The files of a report's scope in the order they were received (a report's scope in words). */
+export async function filesInScope(warehouse: Warehouse, scope: ReportScope): Promise<ScopeFile[]> {
+  const query = warehouse('source_files as f')
+    .orderBy('f.received_at')
+    .orderBy('f.id')
+    .select<ScopeFile[]>(
+      'f.name',
+      warehouse.raw(`to_char(${RECEIVED_DATE_SQL}, 'YYYY-MM-DD') AS received_on`),
+    );
+  return whereInScope(query, scope);
 }

@@ -36,6 +36,7 @@ export function registerReportCommand(program: Command): void {
         }
         const count = await writeRejectionReport(warehouse, catalog, scope, options.out, format, {
           unmasked: Boolean(options.unmasked),
+          issuer: config.issuer,
         });
         console.log(
           `${count} rejection ${format === 'csv' ? 'line' : 'row'}(s) written to ${options.out}${options.unmasked ? ' (UNMASKED: internal use only)' : ''}`,

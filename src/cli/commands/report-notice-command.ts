@@ -66,6 +66,7 @@ export function registerNoticeCommands(report: Command): void {
         });
         await writeNotice(warehouse, catalog, providers, notice.id, options.out, {
           unmasked: Boolean(options.unmasked),
+          issuer: config.issuer,
         });
         console.log(
           `notice ${notice.id}: ${notice.rows} row(s), resubmit by ${notice.deadline} (${workingDays} working days${notice.provisional ? `; ${PROVISIONAL_NOTE.en}` : ''}) → ${options.out}${options.unmasked ? ' (UNMASKED: internal use only)' : ''}`,
@@ -122,6 +123,7 @@ async function rewriteNotice(noticeId: number, options: NoticeOptions): Promise<
     }
     await writeNotice(warehouse, catalog, providers, noticeId, options.out, {
       unmasked: Boolean(options.unmasked),
+      issuer: config.issuer,
     });
     console.log(
       `notice ${noticeId}: ${state.status}, ${state.corrected}/${state.rows} corrected → ${options.out}`,
