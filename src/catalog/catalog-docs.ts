@@ -10,8 +10,26 @@ export function publishedEntries(entries: readonly CatalogEntry[]): EntryDescrip
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 const row = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;
 
-/** The published catalog as one Markdown document (Art. 7 目录按规定程序发布). */
-export function catalogMarkdown(entries: readonly CatalogEntry[], generatedOn: string): string {
+/** A line of the table of error codes published with the catalog (the CLI gives them: src/report/error-codes). */
+export interface PublishedErrorCode {
+  code: string;
+  scope: 'row' | 'file' | 'platform';
+  meaning: string;
+  fix: string;
+}
+
+/** How the table names who acts on an error. */
+export const ERROR_SCOPE_TITLES = { row: '数据行', file: '整个文件', platform: '平台' } as const;
+
+/**
+ * The published catalog as one Markdown document (Art. 7 目录按规定程序发布), ending with the table of error
+ * codes a provider meets in its rejection reports and notices.
+ */
+export function catalogMarkdown(
+  entries: readonly CatalogEntry[],
+  generatedOn: string,
+  errorCodes: readonly PublishedErrorCode[] = [],
+): string {
   const published = publishedEntries(entries);
   const lines = [
     '# 公共信用信息目录',
@@ -40,6 +58,20 @@ export function catalogMarkdown(entries: readonly CatalogEntry[], generatedOn: s
     if (entry.rules.length > 0) {
       lines.push('', '### 校验规则', '', ...entry.rules.map((rule) => `- ${rule}`));
     }
+    lines.push('');
+  }
+  if (errorCodes.length > 0) {
+    lines.push('## 错误代码说明', '', '拒收报告和复核通知中的错误代码：含义、涉及范围和更正方法。', '');
+    lines.push(row(['错误代码', '范围', '含义', '如何更正']), row(['---', '---', '---', '---']));
+    for (const error of errorCodes)
+      lines.push(
+        row([
+          `\`${error.code}${error.code.endsWith('-') ? '…' : ''}\``,
+          ERROR_SCOPE_TITLES[error.scope],
+          error.meaning,
+          error.fix,
+        ]),
+      );
     lines.push('');
   }
   return lines.join('\n');

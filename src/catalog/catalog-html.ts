@@ -1,4 +1,4 @@
-import { publishedEntries } from './catalog-docs.ts';
+import { ERROR_SCOPE_TITLES, type PublishedErrorCode, publishedEntries } from './catalog-docs.ts';
 import type { CatalogEntry } from './catalog-entry.ts';
 import type { EntryDescription } from './describe-entry.ts';
 
@@ -23,12 +23,17 @@ th{background:#f6f8fa}td.code{font-family:ui-monospace,Consolas,monospace;white-
 @media print{nav{display:none}}`;
 
 /** The published catalog as one self-contained HTML page: no scripts, no external files. */
-export function catalogHtml(entries: readonly CatalogEntry[], generatedOn: string): string {
+export function catalogHtml(
+  entries: readonly CatalogEntry[],
+  generatedOn: string,
+  errorCodes: readonly PublishedErrorCode[] = [],
+): string {
   const published = publishedEntries(entries);
   const anchor = (entry: EntryDescription) => `${entry.code}-v${entry.version}`;
-  const nav = published
-    .map((entry) => `<a href="#${anchor(entry)}">${escapeHtml(entry.title)} v${entry.version}</a>`)
-    .join('');
+  const nav =
+    published
+      .map((entry) => `<a href="#${anchor(entry)}">${escapeHtml(entry.title)} v${entry.version}</a>`)
+      .join('') + (errorCodes.length > 0 ? '<a href="#error-codes">错误代码说明</a>' : '');
   return `<!doctype html>
 <html lang="zh-CN">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -38,6 +43,7 @@ export function catalogHtml(entries: readonly CatalogEntry[], generatedOn: strin
 <nav>${nav}</nav>
 <main>
 ${published.map((entry) => section(entry, anchor(entry))).join('\n')}
+${errorCodes.length > 0 ? errorCodeSection(errorCodes) : ''}
 </main>
 </body>
 </html>
@@ -70,5 +76,23 @@ function section(entry: EntryDescription, id: string): string {
 ${fields}
 </tbody></table>
 ${rules}
+</section>`;
+}
+
+/** The table of error codes: what each means, whether a row or the file is concerned, and how to fix it. */
+function errorCodeSection(errorCodes: readonly PublishedErrorCode[]): string {
+  const rows = errorCodes
+    .map(
+      (error) =>
+        `<tr><td class="code">${escapeHtml(error.code)}${error.code.endsWith('-') ? '…' : ''}</td><td class="nowrap">${ERROR_SCOPE_TITLES[error.scope]}</td><td>${escapeHtml(error.meaning)}</td><td>${escapeHtml(error.fix)}</td></tr>`,
+    )
+    .join('\n');
+  return `<section id="error-codes">
+<h2>错误代码说明</h2>
+<p>拒收报告和复核通知中的错误代码：含义、涉及范围和更正方法。</p>
+<table><thead><tr><th>错误代码</th><th>范围</th><th>含义</th><th>如何更正</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
 </section>`;
 }

@@ -9,6 +9,7 @@ import { catalogHtml } from '../../catalog/catalog-html.ts';
 import { describeEntry } from '../../catalog/describe-entry.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { loadConfig } from '../../config/config.ts';
+import { errorCodeTable } from '../../report/error-codes.ts';
 import { lintCatalog } from '../../validate/lint-catalog.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { displayWidth, formatTable } from '../format-table.ts';
@@ -135,8 +136,10 @@ export function registerCatalogCommand(program: Command): void {
       const out = path.resolve(options.out);
       await mkdir(out, { recursive: true });
       const today = todayInShanghai();
-      await writeFile(path.join(out, 'catalog.md'), catalogMarkdown(catalog.entries, today));
-      await writeFile(path.join(out, 'catalog.html'), catalogHtml(catalog.entries, today));
+      // The error codes a provider meets in its reports, explained in Chinese with how to fix each.
+      const errorCodes = errorCodeTable();
+      await writeFile(path.join(out, 'catalog.md'), catalogMarkdown(catalog.entries, today, errorCodes));
+      await writeFile(path.join(out, 'catalog.html'), catalogHtml(catalog.entries, today, errorCodes));
       console.log(`wrote ${path.join(out, 'catalog.md')} and ${path.join(out, 'catalog.html')}`);
     });
 }
