@@ -143,11 +143,14 @@ export function checkResidentId(
   if (DIGITS_15.test(code)) {
     const fault = birthDateFault(`19${code.slice(6, 12)}`, today);
     if (fault) return birthDateProblem('（15位旧号码）第7–12位', `19${code.slice(6, 12)}`, fault);
+    const converted = convertLegacyResidentId(code);
     return {
       code: 'resident-id-legacy-15',
+      // The check character is named on its own: reports mask both numbers, and with the rule and it the
+      // provider, who holds the full old number, can still write the new one.
       message:
-        `${KIND}是15位旧号码，请换算为18位后报送：在第6位后补"19"，末尾加GB 11643校验码，` +
-        `换算结果为"${convertLegacyResidentId(code)}"，请与身份证核对一致后使用`,
+        `${KIND}是15位旧号码，请换算为18位后报送：在第6位后补"19"，末尾加GB 11643校验码"${converted.slice(-1)}"，` +
+        `换算结果为"${converted}"，请与身份证核对一致后使用`,
       severity: 'error',
     };
   }
