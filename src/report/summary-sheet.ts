@@ -26,6 +26,8 @@ export function summarySheet(
     title(text) {
       const row = sheet.addRow([text]);
       row.font = { bold: true, size: 14 };
+      // A title runs on over the empty cells to its right rather than wrapping in the narrow label column.
+      row.getCell(1).alignment = { vertical: 'top', wrapText: false };
       row.commit();
     },
     line(label, value, options = {}) {
