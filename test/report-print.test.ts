@@ -14,6 +14,7 @@ import type { Provider } from '../src/report/providers.ts';
 import { writeQualityHtml } from '../src/report/quality-html.ts';
 import { qualityBulletin } from '../src/report/quality-stats.ts';
 import { writeQualityXlsx } from '../src/report/quality-xlsx.ts';
+import { writeRejectionsJson } from '../src/report/rejections-json.ts';
 import { writeRejectionsXlsx } from '../src/report/rejections-xlsx.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 import { workbookHtml } from './support/workbook-html.ts';
@@ -151,6 +152,49 @@ describe('reports fit for a provider and a printer (issue 18 item 5)', () => {
     const sheet = (await read(quality)).getWorksheet('质量通报')!;
     expect(sheet.pageSetup).toMatchObject({ orientation: 'landscape', fitToWidth: 1, printTitlesRow: '1:6' });
     expect(sheet.getRow(6).getCell(1).value).toBe('排名');
+  });
+
+  it('a provider’s report over a date range lists each problem once, from its latest delivery', async () => {
+    const provider = '113703000000000000';
+    const generated = generatePenalties(8, { badShare: 0.5, seed: 31 });
+    const bad = generated.expected.length;
+    expect(bad).toBeGreaterThan(1);
+    const deliver = async (name: string, rows: string[][], day: string) => {
+      const file = path.join(fx.scratch, name);
+      writeFileSync(file, toCsv(PENALTY_HEADER, rows));
+      await fx.ingest([file], { provider, receivedAt: new Date(`${day}T10:00:00+08:00`) });
+    };
+    await deliver('first.csv', generated.rows, '2026-11-20');
+    // Sent again the next day without its first bad row; every other problem comes back unchanged.
+    const dropped = generated.expected[0]!.row;
+    await deliver(
+      'again.csv',
+      generated.rows.filter((_, i) => i + 2 !== dropped),
+      '2026-11-21',
+    );
+
+    const out = path.join(fx.scratch, 'range.json');
+    const scope = { kind: 'provider', providerCode: provider, from: '2026-11-20', to: '2026-11-21' } as const;
+    await writeRejectionsJson(fx.warehouse, fx.catalog, scope, out);
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    const listed = report.rejections.map(
+      (r: { file: string; rowNumber: number }) => `${r.file}:${r.rowNumber}`,
+    );
+    expect(listed).toHaveLength(bad);
+    expect(listed.filter((where: string) => where.startsWith('again.csv'))).toHaveLength(bad - 1);
+    expect(listed).toContain(`first.csv:${dropped}`);
+    // The counts agree with the rows listed.
+    const counted = report.summary.reduce((sum: number, line: { count: number }) => sum + line.count, 0);
+    const errors = report.rejections.reduce(
+      (sum: number, r: { errors: unknown[] }) => sum + r.errors.length,
+      0,
+    );
+    expect(counted).toBe(errors);
+    // One run is one delivery: its report still lists all its rows.
+    const run = await fx.warehouse('source_files').where({ name: 'again.csv' }).first('run_id');
+    const single = path.join(fx.scratch, 'again.json');
+    await writeRejectionsJson(fx.warehouse, fx.catalog, { kind: 'run', runId: run.run_id }, single);
+    expect(JSON.parse(readFileSync(single, 'utf8')).rejections).toHaveLength(bad - 1);
   });
 
   const browserTest = existsSync(CHROMIUM)

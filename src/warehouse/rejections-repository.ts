@@ -1,7 +1,8 @@
+import type { Knex } from 'knex';
 import type { RowError } from '../../connectors/row-error.ts';
 import type { Warehouse } from './connect-warehouse.ts';
 import { keysetPages } from './keyset-pages.ts';
-import { type ReportScope, whereInScope } from './scope-filter.ts';
+import { RECEIVED_DATE_SQL, type ReportScope, whereInScope } from './scope-filter.ts';
 import type { UnitSession } from './unit-session.ts';
 
 /** A file's rejections counted by error code, most frequent first. */
@@ -15,6 +16,31 @@ export async function rejectionsByCode(
     [sourceFileId],
   );
   return Object.fromEntries(rows.map((row) => [row.code, row.count]));
+}
+
+/** What went wrong with a rejected row, without the wording: its (field, code) pairs in a fixed order. */
+const problemsOf = (alias: string) =>
+  `(SELECT coalesce(jsonb_agg(jsonb_build_array(e->>'field', e->>'code') ORDER BY e->>'field', e->>'code'), '[]')
+    FROM jsonb_array_elements(${alias}.errors) AS e)`;
+
+/**
+ * The rejections of a scope, each problem once. Over a provider's date range the same problem comes back with
+ * every re-delivery of a file whose other rows were fixed: **the same problem** is the same catalog entry, the
+ * same delivered cells and the same errors (field and code), and only its latest delivery is listed (the file and
+ * row the provider has now). A run or a file is one delivery: each of its rows is its own problem (two identical
+ * rows in one file are `duplicate-key-in-batch`, both to fix).
+ */
+function inScopeOnce(query: Knex.QueryBuilder, scope: ReportScope): Knex.QueryBuilder {
+  whereInScope(query, scope);
+  if (scope.kind !== 'provider') return query;
+  return query.whereRaw(
+    `NOT EXISTS (
+       SELECT 1 FROM rejections AS later JOIN source_files AS lf ON lf.id = later.source_file_id
+       WHERE later.id > r.id AND later.catalog_code = r.catalog_code AND later.raw = r.raw
+         AND lf.provider_code = ? AND ${RECEIVED_DATE_SQL.replaceAll('f.', 'lf.')} BETWEEN ?::date AND ?::date
+         AND ${problemsOf('later')} = ${problemsOf('r')})`,
+    [scope.providerCode, scope.from, scope.to],
+  );
 }
 
 /** Errors of a scope counted by catalog entry, field and code, with one of the Chinese messages. */
@@ -51,7 +77,7 @@ export async function countErrors(warehouse: Warehouse, scope: ReportScope): Pro
     count: number;
     message: string;
     value: string | null;
-  }[] = await whereInScope(query, scope);
+  }[] = await inScopeOnce(query, scope);
   return rows.map((row) => ({
     catalogCode: row.catalog_code,
     field: row.field,
@@ -67,7 +93,7 @@ export async function countRejectedRows(warehouse: Warehouse, scope: ReportScope
   const query = warehouse('rejections as r')
     .join('source_files as f', 'f.id', 'r.source_file_id')
     .count<{ count: string }[]>({ count: '*' });
-  const [row] = await whereInScope(query, scope);
+  const [row] = await inScopeOnce(query, scope);
   return Number(row?.count ?? 0);
 }
 
@@ -126,7 +152,7 @@ export async function* rejectionsIn(
         'r.errors',
       );
     if (catalogCode) query.where('r.catalog_code', catalogCode);
-    return whereInScope(query, scope);
+    return inScopeOnce(query, scope);
   });
   for await (const row of pages) {
     yield {
