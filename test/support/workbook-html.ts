@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 
-const escape = (text: string) =>
+const escapeText = (text: string) =>
   text.replace(
     /[&<>"]/g,
     (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[char] ?? char,
@@ -48,15 +48,15 @@ export async function workbookHtml(file: string): Promise<string> {
             : undefined;
         if (fill) style.push(`background:#${fill.slice(2)}`);
         const note = noteText(cell.note as ExcelJS.Comment | string | undefined);
-        return `<td style="${style.join(';')}">${escape(cellText(cell))}${note ? `<div class="note">${escape(note)}</div>` : ''}</td>`;
+        return `<td style="${style.join(';')}">${escapeText(cellText(cell))}${note ? `<div class="note">${escapeText(note)}</div>` : ''}</td>`;
       });
       rows.push(`<tr>${cells.join('')}</tr>`);
     });
     const columns = widths.map((width) => `<col style="width:${Math.round(width)}px">`).join('');
-    return `<h2>${escape(sheet.name)}</h2><table><colgroup>${columns}</colgroup>${rows.join('\n')}</table>`;
+    return `<h2>${escapeText(sheet.name)}</h2><table><colgroup>${columns}</colgroup>${rows.join('\n')}</table>`;
   });
   return `<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>${escape(file)}</title>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeText(file)}</title>
 <style>
 body { font-family: "WenQuanYi Micro Hei", "Noto Sans CJK SC", sans-serif; margin: 16px; font-size: 13px; }
 table { border-collapse: collapse; table-layout: fixed; margin-bottom: 24px; }
