@@ -11,6 +11,7 @@ import * as roles from './010-roles.ts';
 import * as versionChain from './011-version-chain.ts';
 import * as legalProcedures from './012-legal-procedures.ts';
 import * as objections from './013-objections.ts';
+import * as creditRepair from './014-credit-repair.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -26,4 +27,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['011-version-chain', versionChain],
   ['012-legal-procedures', legalProcedures],
   ['013-objections', objections],
+  ['014-credit-repair', creditRepair],
 ];
