@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DisclosureRule, SeverityPeriodRule } from '../catalog/disclosure-rule.ts';
 import { nextDay, periodEnd } from './civil-dates.ts';
 import { disclosurePeriod, severityOf } from './disclosure-period.ts';
-import { disclosureState } from './disclosure-state.ts';
+import { disclosureState, periodNote } from './disclosure-state.ts';
 
 const PENALTY: SeverityPeriodRule = {
   period: 'by-severity',
@@ -75,6 +75,14 @@ describe('severity of a penalty row', () => {
     });
     expect(severityOf(PENALTY, { CF_CFLB: '警告;罚款' }).source).toBe('default');
     expect(severityOf(PENALTY, {}).source).toBe('default');
+  });
+  it('a default severity is said so wherever the period is described', () => {
+    expect(periodNote(penalty('2026-01-15', '罚款'))).toBe(
+      '失信程度 一般（默认：罚款 不能确定失信程度）；按最长公示期；可申请信用修复自 2026-04-16',
+    );
+    expect(periodNote(penalty('2026-01-15', '吊销许可证件', '2026-03-01'))).toBe(
+      '失信程度 严重（按 吊销许可证件）；所填截止日期早于最短公示期，按最短公示期；可申请信用修复自 2027-01-16',
+    );
   });
   it('a named value more severe than the default decides even beside an unnamed one', () => {
     expect(severityOf(PENALTY, { CF_CFLB: '罚款;吊销许可证件' })).toMatchObject({

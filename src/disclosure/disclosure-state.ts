@@ -101,7 +101,7 @@ export function periodNote(period: DisclosurePeriod): string {
   if (period.severity) {
     const how =
       period.severitySource === 'default'
-        ? `默认${period.severityValue ? `（${period.severityValue} 不能确定失信程度）` : '（未填处罚类别）'}`
+        ? `默认：${period.severityValue ? `${period.severityValue} 不能确定失信程度` : '未填处罚类别'}`
         : period.severitySource === 'fixed'
           ? '目录规定'
           : `按 ${period.severityValue}`;

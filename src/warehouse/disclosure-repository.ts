@@ -28,7 +28,7 @@ export async function repairMarks(
       [[...recordIds]],
     )
   ).rows;
-  for (const row of rows) marks.set(Number(row.record_id), { procedureId: Number(row.id), on: row.on });
+  for (const row of rows) marks.set(row.record_id, { procedureId: row.id, on: row.on });
   return marks;
 }
 
@@ -61,7 +61,7 @@ export async function disclosurePage(
   after: number,
   pageSize: number,
 ): Promise<DisclosureRecordRow[]> {
-  const rows: DisclosureRecordRow[] = (
+  return (
     await warehouse.raw(
       `SELECT r.id, r.catalog_code AS "catalogCode", r.status, r.subject_code AS "subjectCode", r.level,
               v.data, v.catalog_version AS "catalogVersion", to_char(v.formation_date, 'YYYY-MM-DD') AS "formationDate",
@@ -75,9 +75,4 @@ export async function disclosurePage(
       [catalogCode, after, pageSize],
     )
   ).rows;
-  return rows.map((row) => ({
-    ...row,
-    id: Number(row.id),
-    repairProcedureId: row.repairProcedureId === null ? null : Number(row.repairProcedureId),
-  }));
 }
