@@ -283,6 +283,7 @@ describe('published catalog', () => {
         '"行政相对人代码_6(社会组织登记证号)"应为空（填写了即退回，错误代码 subject-code-not-allowed）',
     );
     expect(markdown).toContain('| 使用（公示）期限 |');
+    expect(markdown).toContain('| 公示期计算 | 自处罚决定日期（CF_JDRQ）起算');
   });
   it('HTML is one self-contained page: no scripts, no external resources, text escaped', () => {
     const html = catalogHtml(entries, '2026-11-27');
