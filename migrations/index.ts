@@ -10,6 +10,8 @@ import * as sameContent from './009-same-content.ts';
 import * as roles from './010-roles.ts';
 import * as versionChain from './011-version-chain.ts';
 import * as legalProcedures from './012-legal-procedures.ts';
+import * as objections from './013-objections.ts';
+import * as creditRepair from './014-credit-repair.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -24,4 +26,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['010-roles', roles],
   ['011-version-chain', versionChain],
   ['012-legal-procedures', legalProcedures],
+  ['013-objections', objections],
+  ['014-credit-repair', creditRepair],
 ];

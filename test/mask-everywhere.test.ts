@@ -220,6 +220,14 @@ describe('personal data is masked by meaning in every output of the CLI', () => 
       await cli(`subject ${subject}`, 'subject', subject);
       await cli(`subject ${subject} --json`, 'subject', subject, '--json');
     }
+    for (const extension of ['csv', 'xlsx', 'json']) {
+      const out = path.join(fx.scratch, `disclosure.${extension}`);
+      await cli(`disclosure ${extension}`, 'report', 'disclosure', '--as-of', '2026-12-01', '--out', out);
+      outputs.set(
+        `disclosure.${extension}`,
+        extension === 'xlsx' ? await xlsxText(out) : readFileSync(out, 'utf8'),
+      );
+    }
     outputs.set('log file', readFileSync(path.join(fx.scratch, 'credit-etl.log'), 'utf8'));
   }, 600_000);
   afterAll(async () => fx?.close());
@@ -267,5 +275,9 @@ describe('personal data is masked by meaning in every output of the CLI', () => 
     expect(outputs.get('rejections.json')).toContain(USCC.authority);
     expect(outputs.get('record 2 --json stdout')).toContain(USCC.subject);
     expect(outputs.get('record 1 stdout')).toContain(USCC.authority);
+    for (const extension of ['csv', 'xlsx', 'json']) {
+      expect(outputs.get(`disclosure.${extension}`)).toContain(USCC.subject);
+      expect(outputs.get(`disclosure.${extension}`)).toContain('3711**********4048');
+    }
   });
 });

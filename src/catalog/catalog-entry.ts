@@ -1,3 +1,5 @@
+import type { DisclosureRule } from './disclosure-rule.ts';
+
 /** Channel levels of the data-exchange platform (Art. 13): the province's unified push and city/county pushes. */
 export const CHANNEL_LEVELS = ['province', 'city', 'county'] as const;
 export type ChannelLevel = (typeof CHANNEL_LEVELS)[number];
@@ -157,6 +159,8 @@ export interface CatalogEntry {
   precedence: ChannelLevel[];
   schema: RowSchema;
   rules: CrossFieldRule[];
+  /** How long its records are shown to the public and kept (使用期限, 保存期限), computably. */
+  disclosure: DisclosureRule;
 }
 
 /** Field codes in the entry's column order. */

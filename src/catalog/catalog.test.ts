@@ -134,6 +134,43 @@ describe('catalog lint', () => {
     );
   });
 
+  it('checks the disclosure block: required, its fields and dates, its severity map, min not above max', async () => {
+    const dir = copy('disclosure');
+    edit(dir, 'xzcf.v1.json', (json) => {
+      const disclosure = json.disclosure as {
+        from: string;
+        until: string;
+        severity: { values: Record<string, string> };
+        periods: Record<string, unknown>;
+      };
+      disclosure.from = 'CF_NOPE';
+      disclosure.until = 'CF_NR';
+      disclosure.severity.values.罚金 = '严重';
+      disclosure.periods.一般 = { minMonths: 13, maxMonths: 12 };
+    });
+    edit(dir, 'xzxk.v1.json', (json) => {
+      delete json.disclosure;
+    });
+    edit(dir, 'frdj.v1.json', (json) => {
+      (json.disclosure as Record<string, unknown>).period = 'forever';
+    });
+    const messages = (await lintCatalog(dir)).problems.map(
+      (problem) => `${problem.file}: ${problem.message}`,
+    );
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'xzcf.v1.json: disclosure (by-severity) names field CF_NOPE, which is not in schema.properties',
+        'xzcf.v1.json: disclosure: CF_NR must have format cn-date',
+        'xzcf.v1.json: disclosure.severity.values names "罚金", not in CF_CFLB\'s code list',
+        'xzcf.v1.json: disclosure.periods.一般: minMonths 13 is above maxMonths 12',
+        "xzxk.v1.json: / must have required property 'disclosure' (missingProperty: disclosure)",
+        expect.stringMatching(
+          /^frdj\.v1\.json: \/disclosure\/period must be equal to one of the allowed values/,
+        ),
+      ]),
+    );
+  });
+
   it('reports versions out of order and a file named for another version', async () => {
     const dir = copy('versions');
     edit(dir, 'xzcf.v1.json', (json) => {
@@ -246,6 +283,7 @@ describe('published catalog', () => {
         '"行政相对人代码_6(社会组织登记证号)"应为空（填写了即退回，错误代码 subject-code-not-allowed）',
     );
     expect(markdown).toContain('| 使用（公示）期限 |');
+    expect(markdown).toContain('| 公示期计算 | 自处罚决定日期（CF_JDRQ）起算');
   });
   it('HTML is one self-contained page: no scripts, no external resources, text escaped', () => {
     const html = catalogHtml(entries, '2026-11-27');

@@ -1,6 +1,7 @@
 import type { IdentifierKind } from '../identifiers/index.ts';
 import type { CatalogEntry, CrossFieldRule, FieldSchema } from './catalog-entry.ts';
 import { fieldCodes, subjectCodeFields } from './catalog-entry.ts';
+import { SEVERITIES } from './disclosure-rule.ts';
 
 /** An entry as the published catalog shows it: plain Chinese strings, the same for Markdown and HTML. */
 export interface EntryDescription {
@@ -62,6 +63,7 @@ export function describeEntry(entry: CatalogEntry, all: readonly CatalogEntry[])
       ['格式规范', a.formatSpec],
       ['使用（公示）期限', a.usagePeriod],
       ['保存期限', a.retentionPeriod],
+      ['公示期计算', describeDisclosure(entry)],
       ['主体类型', entry.subjectTypes.map((type) => SUBJECT_TYPE_NAMES[type] ?? type).join('、')],
       ['业务主键', titles(entry.businessKey)],
       ['主体代码字段', subjectCodeText(entry, titles)],
@@ -178,4 +180,32 @@ function subjectCodeText(entry: CatalogEntry, titles: (fields: string[]) => stri
       `${type}：${titles(fields).split(' + ').join('，')}${fields.length > 1 ? '（依次取第一个有效值，占位代码除外）' : ''}`,
   );
   return `按"${typeTitle}"确定——${perType.join('；')}`;
+}
+
+/** The entry's `disclosure` block in words: what the engine computes a record's disclosure from. */
+function describeDisclosure(entry: CatalogEntry): string {
+  const rule = entry.disclosure;
+  const title = (field: string) => `${entry.schema.properties[field]?.title ?? field}（${field}）`;
+  const months = (n: number) => (n % 12 === 0 ? `${n / 12}年` : `${n}个月`);
+  const repair = rule.repair ? '可信用修复' : '不适用信用修复';
+  switch (rule.period) {
+    case 'not-public':
+      return `不向社会公示；${repair}`;
+    case 'while-current':
+      return `自${title(rule.from)}起，记录有效期间持续公示；${repair}`;
+    case 'until-field':
+      return `自${title(rule.from)}起公示至${title(rule.until)}（含当日），未填则长期；${repair}${rule.repairAfterMonths ? `（${months(rule.repairAfterMonths)}后）` : ''}`;
+    case 'by-severity': {
+      const periods = SEVERITIES.map((severity) => {
+        const period = rule.periods[severity];
+        return `${severity} ${period.minMonths === 0 ? '即可修复' : `最短${months(period.minMonths)}`}、最长${months(period.maxMonths)}`;
+      }).join('；');
+      const how =
+        'fixed' in rule.severity
+          ? `失信程度为${rule.severity.fixed}`
+          : `失信程度按${title(rule.severity.field)}确定，无法确定的按${rule.severity.default}`;
+      const until = rule.until ? `；填有${title(rule.until)}的，在最短、最长公示期之间以其为准` : '';
+      return `自${title(rule.from)}起算（${how}）：${periods}${until}；最短公示期届满后${repair}`;
+    }
+  }
 }

@@ -9,6 +9,7 @@ const KIND_TITLES: Record<Procedure['kind'], string> = {
   withdraw: '撤销 withdraw',
   reattribute: '改变归属 reattribute',
   supersede: '取代 supersede',
+  repair: '信用修复 repair',
 };
 
 /** What a procedure did, in a few words: which record, which version, which fields. */
@@ -25,6 +26,8 @@ export function procedureSummary(procedure: Procedure): string {
       return `record ${procedure.recordId} superseded by record ${procedure.otherRecordId}`;
     case 'reattribute':
       return `record ${procedure.recordId} (subject ${before.subject_code ?? '—'}) superseded by new record ${procedure.otherRecordId} (subject ${after.superseded_by_subject_code ?? '—'})${changed}`;
+    case 'repair':
+      return `record ${procedure.recordId}: public disclosure ended (was ${String(before.disclosure?.label ?? '?')}); record and v${before.version_no} kept`;
   }
 }
 

@@ -124,7 +124,7 @@ export async function reattributeRecord(
 }
 
 /** Refused here, before the database is asked, with the same words the database would use. */
-function checkGrounds(grounds: Grounds): void {
+export function checkGrounds(grounds: Grounds): void {
   if (!grounds.basis?.trim())
     throw new ProcedureRefused('法定程序必须注明法律依据（文号）：请用 --basis 填写');
   if (!grounds.reason?.trim()) throw new ProcedureRefused('法定程序必须注明理由：请用 --reason 填写');

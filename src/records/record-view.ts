@@ -1,5 +1,6 @@
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { keyParts } from '../dedupe/business-key.ts';
+import type { DisclosureState } from '../disclosure/disclosure-state.ts';
 import { fieldMaskerOf } from '../log/mask-personal-data.ts';
 import type { ProcedureEntry } from '../warehouse/procedure-log-repository.ts';
 import { pendingDisagreements } from './disagreements.ts';
@@ -72,9 +73,15 @@ export interface RecordView {
   /** `note`: why a delivery was not applied (the record had been withdrawn or superseded). */
   lineage: Array<Omit<SourceRow, 'conflictData'> & { note?: string }>;
   disagreements: Disagreement[];
+  /** Public disclosure on the day asked (公示中, 公示期满, 已信用修复, 异议处理中, not disclosed); null: not computed. */
+  disclosure: DisclosureState | null;
 }
 
-export function recordView(history: RecordHistory, entry: CatalogEntry | undefined): RecordView {
+export function recordView(
+  history: RecordHistory,
+  entry: CatalogEntry | undefined,
+  disclosure: DisclosureState | null = null,
+): RecordView {
   const { record, versions, sources } = history;
   const current = versions.find((version) => version.id === record.currentVersionId) ?? versions.at(-1);
   if (!current) throw new Error(`record ${record.id} has no versions`);
@@ -164,6 +171,7 @@ export function recordView(history: RecordHistory, entry: CatalogEntry | undefin
         })),
       };
     }),
+    disclosure,
   };
 }
 

@@ -1,8 +1,11 @@
+import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import { CHANNEL_LEVELS, subjectCodeFields } from '../catalog/catalog-entry.ts';
 import { entryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
+import type { DisclosureState } from '../disclosure/disclosure-state.ts';
+import { disclosuresOf } from '../disclosure/record-disclosures.ts';
 import { fieldMaskerOf } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import {
@@ -32,6 +35,8 @@ export interface ArchiveRecord {
   conflictPending: number;
   /** The current version, personal data masked. */
   data: RowData;
+  /** Public disclosure on the archive's day (公示中, 公示期满, 已信用修复, 异议处理中). */
+  disclosure: DisclosureState | null;
 }
 
 export interface ArchiveGroup {
@@ -49,6 +54,8 @@ export type RetiredRecord = Omit<RetiredRecordRow, 'catalogVersion'>;
 export interface SubjectArchive {
   /** The code asked for, masked when it is a person's number. */
   subjectCode: string;
+  /** The day the disclosure states are for (YYYY-MM-DD). */
+  asOf: string;
   groups: ArchiveGroup[];
   /** Withdrawn or superseded records of the subject, newest procedure first. */
   retired: RetiredRecord[];
@@ -62,8 +69,15 @@ export async function subjectArchive(
   warehouse: Warehouse,
   catalog: Catalog,
   subjectCode: string,
+  asOf: string = todayInShanghai(),
 ): Promise<SubjectArchive> {
   const current = await currentRecordsOfSubject(warehouse, subjectCode);
+  const disclosures = await disclosuresOf(
+    warehouse,
+    catalog,
+    current.map((row) => ({ ...row, id: row.recordId, status: 'current' as const })),
+    asOf,
+  );
   const facts = await lineageFactsOf(
     warehouse,
     current.map((row) => row.recordId),
@@ -83,7 +97,7 @@ export async function subjectArchive(
       groups.set(row.catalogCode, group);
     }
     const lineage = factsByRecord.get(row.recordId) ?? [];
-    group.records.push(archiveRecord(row, lineage, entry));
+    group.records.push(archiveRecord(row, lineage, entry, disclosures.get(row.recordId) ?? null));
   }
   const order = [...new Set(catalog.entries.map((entry) => entry.code))];
   const rank = (code: string) => (order.includes(code) ? order.indexOf(code) : order.length);
@@ -92,6 +106,7 @@ export async function subjectArchive(
   const holder = first ? entryVersion(catalog, first.catalogCode, first.catalogVersion) : undefined;
   return {
     subjectCode: fieldMaskerOf(holder).subjectCode(subjectCode, first?.data ?? {}),
+    asOf,
     groups: [...groups.values()].sort((a, b) => rank(a.catalogCode) - rank(b.catalogCode)),
     retired: await retiredRecords(warehouse, catalog, subjectCode),
   };
@@ -113,6 +128,7 @@ function archiveRecord(
   row: CurrentRecordRow,
   lineage: LineageFactRow[],
   entry: CatalogEntry | undefined,
+  disclosure: DisclosureState | null,
 ): ArchiveRecord {
   const counts: Record<string, number> = {};
   for (const fact of lineage) counts[fact.outcome] = (counts[fact.outcome] ?? 0) + 1;
@@ -131,6 +147,7 @@ function archiveRecord(
     late: first ? first.late : false,
     conflictPending: pendingDisagreements(lineage, row, precedence).length,
     data: fieldMaskerOf(entry).row(row.data),
+    disclosure,
   };
 }
 

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type CatalogEntry, fieldCodes, ruleFields, subjectCodeFields } from '../catalog/catalog-entry.ts';
+import { disclosureFields } from '../catalog/disclosure-rule.ts';
 import { entryShapeProblems } from '../catalog/entry-shape.ts';
 import { headerNames } from '../catalog/match-headers.ts';
 import { compileValidator } from './compile-validator.ts';
@@ -80,6 +81,7 @@ export function lintEntry(entry: CatalogEntry): string[] {
     for (const field of ruleFields(rule)) mustExist(where, field);
   });
   problems.push(...lintSubjectTypes(entry));
+  problems.push(...lintDisclosure(entry, mustExist));
   for (const [code, field] of Object.entries(entry.schema.properties)) {
     const codeList = field['x-codeList'];
     if (!codeList) continue;
@@ -108,6 +110,45 @@ export function lintEntry(entry: CatalogEntry): string[] {
     compileValidator(entry);
   } catch (error) {
     problems.push(`schema does not compile: ${(error as Error).message}`);
+  }
+  return problems;
+}
+
+/**
+ * The disclosure block: its fields exist, its dates are dates, a severity map names only its field's code-list
+ * values, and each period's minimum is not above its maximum.
+ */
+function lintDisclosure(entry: CatalogEntry, mustExist: (where: string, field: string) => void): string[] {
+  const problems: string[] = [];
+  const rule = entry.disclosure;
+  for (const field of disclosureFields(rule)) mustExist(`disclosure (${rule.period})`, field);
+  const dates = rule.period === 'not-public' ? [] : [rule.from];
+  if ((rule.period === 'by-severity' || rule.period === 'until-field') && rule.until) dates.push(rule.until);
+  for (const field of dates) {
+    const schema = entry.schema.properties[field];
+    if (schema && schema.format !== 'cn-date') problems.push(`disclosure: ${field} must have format cn-date`);
+  }
+  if (rule.period === 'until-field' && rule.repairAfterMonths !== undefined && !rule.repair) {
+    problems.push('disclosure: repairAfterMonths is given but repair is false');
+  }
+  if (rule.period !== 'by-severity') return problems;
+  for (const [severity, period] of Object.entries(rule.periods)) {
+    if (period.minMonths > period.maxMonths) {
+      problems.push(
+        `disclosure.periods.${severity}: minMonths ${period.minMonths} is above maxMonths ${period.maxMonths}`,
+      );
+    }
+  }
+  if ('field' in rule.severity) {
+    const values = entry.schema.properties[rule.severity.field]?.['x-codeList']?.values;
+    if (!values) problems.push(`disclosure.severity.field ${rule.severity.field} has no x-codeList`);
+    for (const value of Object.keys(rule.severity.values)) {
+      if (values && !values.includes(value)) {
+        problems.push(
+          `disclosure.severity.values names "${value}", not in ${rule.severity.field}'s code list`,
+        );
+      }
+    }
   }
   return problems;
 }

@@ -7,7 +7,7 @@ import type { Warehouse } from './connect-warehouse.ts';
  * what the officer is told are src/procedures' business.
  */
 
-export const PROCEDURE_KINDS = ['correct', 'withdraw', 'reattribute', 'supersede'] as const;
+export const PROCEDURE_KINDS = ['correct', 'withdraw', 'reattribute', 'supersede', 'repair'] as const;
 export type ProcedureKind = (typeof PROCEDURE_KINDS)[number];
 
 /** A record's state as a procedure saw it before and left it after (012-legal-procedures.ts builds these). */
@@ -22,6 +22,8 @@ export interface ProcedureState {
   superseded_by_version_id?: number;
   /** The fields that changed, with their values on this side. */
   fields?: Record<string, string | number | null>;
+  /** repair (014-credit-repair.ts): the record's disclosure before (as the engine computed it) and after. */
+  disclosure?: Record<string, unknown>;
 }
 
 /** One entry of the procedure log: who, when, on what grounds, and the record before and after. */
@@ -103,6 +105,9 @@ export interface CurrentVersionRow {
   catalogVersion: number;
   subjectCode: string | null;
   data: VersionData;
+  status: 'current' | 'withdrawn' | 'superseded';
+  statusProcedureId: number | null;
+  formationDate: string | null;
 }
 
 export async function currentVersion(
@@ -117,6 +122,9 @@ export async function currentVersion(
       'r.subject_code as subjectCode',
       'v.data',
       'v.catalog_version as catalogVersion',
+      'r.status',
+      'r.status_procedure_id as statusProcedureId',
+      'v.formation_date as formationDate',
     );
 }
 
@@ -125,7 +133,8 @@ export type ProcedureFunction =
   | 'procedure_correct'
   | 'procedure_withdraw'
   | 'procedure_supersede'
-  | 'procedure_reattribute';
+  | 'procedure_reattribute'
+  | 'procedure_repair';
 
 /**
  * Calls one procedure function as `role`, in a transaction of its own, and returns the id of the

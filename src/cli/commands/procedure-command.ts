@@ -22,7 +22,7 @@ import { resolveRecord } from '../resolve-record.ts';
 import { withWarehouse } from '../with-warehouse.ts';
 import { instantOption } from './date-options.ts';
 
-interface GroundsOptions {
+export interface GroundsOptions {
   basis: string;
   reason: string;
   operator?: string;
@@ -141,7 +141,8 @@ export function registerProcedureCommand(program: Command): void {
     });
 }
 
-function withGrounds(command: Command): Command {
+/** The options every legal procedure takes: basis, reason, operator, and how to choose the record. */
+export function withGrounds(command: Command): Command {
   return command
     .requiredOption('--basis <文号>', 'the legal basis: the document number of the decision (文号)')
     .requiredOption('--reason <text>', 'why the procedure is taken')
@@ -150,7 +151,7 @@ function withGrounds(command: Command): Command {
     .option('--json', 'print the procedure log entry as JSON');
 }
 
-type Work = (
+export type Work = (
   warehouse: Warehouse,
   catalog: Catalog,
   recordId: number,
@@ -158,7 +159,7 @@ type Work = (
 ) => Promise<ProcedureDone>;
 
 /** Finds the record, runs the procedure, prints its log entry; a refusal is exit 2 with its reason, nothing done. */
-async function perform(typed: string, options: GroundsOptions, work: Work): Promise<void> {
+export async function perform(typed: string, options: GroundsOptions, work: Work): Promise<void> {
   const { config, logger } = commandContext();
   const catalog = await loadCatalog(config.catalogDir);
   const grounds: Grounds = {

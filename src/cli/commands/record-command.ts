@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
-import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
+import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import type { CatalogEntry } from '../../catalog/catalog-entry.ts';
 import { entryVersion } from '../../catalog/entry-version.ts';
 import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
+import { periodNote } from '../../disclosure/disclosure-state.ts';
+import { disclosuresOf } from '../../disclosure/record-disclosures.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { recordHistory } from '../../records/record-history.ts';
 import { type RecordView, recordView } from '../../records/record-view.ts';
@@ -12,6 +14,7 @@ import { procedureLine, procedureSummary, recordStatusLines } from '../format-pr
 import { formatTable } from '../format-table.ts';
 import { resolveRecord } from '../resolve-record.ts';
 import { withWarehouse } from '../with-warehouse.ts';
+import { dateOption } from './date-options.ts';
 
 export function registerRecordCommand(program: Command): void {
   program
@@ -22,8 +25,13 @@ export function registerRecordCommand(program: Command): void {
       'record id, whole business key (parts joined by |), or one key part such as a decision number',
     )
     .option('--catalog <code>', 'only records of this catalog entry')
+    .option(
+      '--as-of <date>',
+      'the day the disclosure state is for, YYYY-MM-DD (default: today, Asia/Shanghai)',
+    )
     .option('--json', 'print JSON')
-    .action(async (typed: string, options: { catalog?: string; json?: boolean }) => {
+    .action(async (typed: string, options: { catalog?: string; asOf?: string; json?: boolean }) => {
+      const asOf = options.asOf === undefined ? todayInShanghai() : dateOption('--as-of', options.asOf);
       const { config, logger } = commandContext();
       const catalog = await loadCatalog(config.catalogDir);
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
@@ -36,7 +44,29 @@ export function registerRecordCommand(program: Command): void {
           history.record.catalogCode,
           history.versions.at(-1)?.catalogVersion,
         );
-        const view = recordView(history, entry);
+        const current =
+          history.versions.find((version) => version.id === history.record.currentVersionId) ??
+          history.versions.at(-1);
+        const disclosure = current
+          ? (
+              await disclosuresOf(
+                warehouse,
+                catalog,
+                [
+                  {
+                    id: history.record.id,
+                    status: history.record.status,
+                    catalogCode: history.record.catalogCode,
+                    catalogVersion: current.catalogVersion,
+                    data: current.data,
+                    formationDate: current.formationDate,
+                  },
+                ],
+                asOf,
+              )
+            ).get(history.record.id)
+          : undefined;
+        const view = recordView(history, entry, disclosure ?? null);
         console.log(options.json ? maskPersonalText(JSON.stringify(view)) : formatRecordView(view, entry));
         return EXIT.ok;
       });
@@ -55,6 +85,17 @@ function origin(version: RecordView['current']): string {
 
 const show = (value: unknown) => (value === undefined || value === null ? '—' : String(value));
 
+/** The record's public disclosure on the day asked, with how its period was found. */
+function disclosureLines(view: RecordView): string[] {
+  const disclosure = view.disclosure;
+  if (!disclosure) return [];
+  const note = periodNote(disclosure.period);
+  return [
+    `disclosure on ${disclosure.asOf}: ${disclosure.label}`,
+    ...(note && disclosure.period.public ? [`  ${note}`] : []),
+  ];
+}
+
 /** The human-readable record page: header, current version, history, lineage, conflicts side by side. */
 export function formatRecordView(view: RecordView, entry: CatalogEntry | undefined): string {
   const title = (field: string) => entry?.schema.properties[field]?.title ?? field;
@@ -64,6 +105,7 @@ export function formatRecordView(view: RecordView, entry: CatalogEntry | undefin
     `record ${view.id} · ${view.title} (${view.catalogCode}) · key ${view.key}`,
     `subject ${show(view.subjectCode)} · channel level ${view.level} · version ${view.current.versionNo} of ${view.versions.length}`,
     ...recordStatusLines(view),
+    ...disclosureLines(view),
     '',
     `${view.status === 'current' ? 'current' : 'last'} version v${view.current.versionNo} (${origin(view.current)}):`,
     formatTable(

@@ -4,6 +4,7 @@ import { rejectionFormatOf, writeRejectionReport } from '../../report/write-reje
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { withWarehouse } from '../with-warehouse.ts';
+import { registerDisclosureCommand } from './report-disclosure-command.ts';
 import { registerNoticeCommands } from './report-notice-command.ts';
 import { missingScope, rejectionScope, type ScopeOptions } from './report-options.ts';
 import { registerQualityCommand } from './report-quality-command.ts';
@@ -46,4 +47,5 @@ export function registerReportCommand(program: Command): void {
     });
   registerNoticeCommands(report);
   registerQualityCommand(report);
+  registerDisclosureCommand(report);
 }

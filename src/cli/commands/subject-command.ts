@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
+import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { normalizeCode } from '../../identifiers/normalize-code.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
@@ -8,18 +8,24 @@ import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
 import { withWarehouse } from '../with-warehouse.ts';
+import { dateOption } from './date-options.ts';
 
 export function registerSubjectCommand(program: Command): void {
   program
     .command('subject')
     .description("one subject's credit archive (Art. 9): every current record, grouped by catalog entry")
     .argument('<code>', 'unified social credit code, resident ID number or other subject code')
+    .option(
+      '--as-of <date>',
+      'the day the disclosure states are for, YYYY-MM-DD (default: today, Asia/Shanghai)',
+    )
     .option('--json', 'print JSON')
-    .action(async (code: string, options: { json?: boolean }) => {
+    .action(async (code: string, options: { asOf?: string; json?: boolean }) => {
+      const asOf = options.asOf === undefined ? todayInShanghai() : dateOption('--as-of', options.asOf);
       const { config, logger } = commandContext();
       const catalog = await loadCatalog(config.catalogDir);
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
-        const archive = await subjectArchive(warehouse, catalog, normalizeCode(code));
+        const archive = await subjectArchive(warehouse, catalog, normalizeCode(code), asOf);
         if (options.json) {
           console.log(maskPersonalText(JSON.stringify(archive)));
           return EXIT.ok;
@@ -47,7 +53,7 @@ export function formatSubjectArchive(archive: SubjectArchive): string {
       '',
       `${group.title} (${group.catalogCode}) — ${group.records.length}`,
       formatTable(
-        ['record', 'key', 'formed', 'version', 'level', 'lineage', 'flags'],
+        ['record', 'key', 'formed', 'version', 'level', 'lineage', `disclosure on ${archive.asOf}`, 'flags'],
         group.records.map((record) => [
           record.recordId,
           record.businessKey,
@@ -57,6 +63,7 @@ export function formatSubjectArchive(archive: SubjectArchive): string {
           OUTCOME_ORDER.filter((outcome) => record.lineage[outcome])
             .map((outcome) => `${outcome} ${record.lineage[outcome]}`)
             .join(', '),
+          record.disclosure?.label ?? '—',
           [
             record.late ? 'late' : record.late === null ? 'timeliness pending' : '',
             record.conflictPending > 0 ? `conflict pending (${record.conflictPending})` : '',

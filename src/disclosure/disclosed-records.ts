@@ -1,0 +1,59 @@
+import type { CatalogEntry } from '../catalog/catalog-entry.ts';
+import { entryVersion } from '../catalog/entry-version.ts';
+import type { Catalog } from '../catalog/load-catalog.ts';
+import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { type DisclosureRecordRow, disclosurePage } from '../warehouse/disclosure-repository.ts';
+import { keysetPages } from '../warehouse/keyset-pages.ts';
+import { type ObjectionMark, objectionMarks } from '../warehouse/objections-repository.ts';
+import type { DisclosureState } from './disclosure-state.ts';
+import { recordDisclosure } from './record-disclosure.ts';
+
+/** Records read per page: memory stays flat whatever the size of the warehouse. */
+export const DISCLOSURE_PAGE_SIZE = 1000;
+
+export interface DisclosedRecordState {
+  record: DisclosureRecordRow;
+  entry: CatalogEntry | undefined;
+  state: DisclosureState;
+}
+
+/**
+ * Every record of one catalog entry (every status) with its disclosure state on `asOf`, in id order, read by
+ * keyset pages; each page's objection marks are read in one query, its repairs come with the page.
+ */
+export async function* entryDisclosures(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  catalogCode: string,
+  asOf: string,
+  pageSize = DISCLOSURE_PAGE_SIZE,
+): AsyncGenerator<DisclosedRecordState> {
+  let marks = new Map<number, ObjectionMark>();
+  const records = keysetPages(pageSize, async (after) => {
+    const page = await disclosurePage(warehouse, catalogCode, after, pageSize);
+    marks = await objectionMarks(
+      warehouse,
+      page.map((record) => record.id),
+    );
+    return page;
+  });
+  for await (const record of records) {
+    const entry = entryVersion(catalog, record.catalogCode, record.catalogVersion);
+    const repair =
+      record.repairProcedureId === null || record.repairOn === null
+        ? undefined
+        : { procedureId: record.repairProcedureId, on: record.repairOn };
+    const state = recordDisclosure(
+      entry,
+      {
+        status: record.status,
+        data: record.data,
+        formationDate: record.formationDate,
+        repair,
+        objection: marks.get(record.id),
+      },
+      asOf,
+    );
+    yield { record, entry, state };
+  }
+}

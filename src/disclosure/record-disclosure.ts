@@ -1,0 +1,35 @@
+import type { CatalogEntry } from '../catalog/catalog-entry.ts';
+import type { ObjectionMark } from '../warehouse/objections-repository.ts';
+import { type DisclosureRow, disclosurePeriod } from './disclosure-period.ts';
+import { type DisclosureState, disclosureState, type RepairMark } from './disclosure-state.ts';
+
+/** What is known of one record: its status, its current version, its repair and objection marks. */
+export interface RecordFacts {
+  status: 'current' | 'withdrawn' | 'superseded';
+  data: DisclosureRow;
+  formationDate: string | null;
+  repair?: RepairMark | undefined;
+  objection?: ObjectionMark | undefined;
+}
+
+/**
+ * A record's disclosure state on `asOf` under its catalog entry's rule. A record whose entry is not in the
+ * catalog directory is never shown: nothing says for how long it may be.
+ */
+export function recordDisclosure(
+  entry: CatalogEntry | undefined,
+  facts: RecordFacts,
+  asOf: string,
+): DisclosureState {
+  const rule = entry?.disclosure ?? {
+    period: 'not-public' as const,
+    repair: false,
+    retention: 'permanent' as const,
+    basis: 'catalog entry not found',
+  };
+  const period = disclosurePeriod(rule, facts.data, facts.formationDate);
+  return disclosureState(
+    { status: facts.status, period, repair: facts.repair, objection: facts.objection },
+    asOf,
+  );
+}
