@@ -60,7 +60,7 @@ describe('credit-etl report …', () => {
       'report',
       'notice',
       '--provider',
-      '113700000000000000',
+      '11370000MB2852362M',
       '--run',
       String(runId),
       '--out',

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { noticeStates, STATUS_TITLES } from '../../report/notice-status.ts';
 import { createNotice, DEFAULT_NOTICE_WORKING_DAYS, PROVISIONAL_NOTE } from '../../report/notices.ts';
-import { DEFAULT_PROVIDERS_FILE, loadProviders } from '../../report/providers.ts';
+import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
 import { dateRangeProblem, type ReportScope } from '../../report/report-scope.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
@@ -41,7 +41,11 @@ export function registerNoticeCommands(report: Command): void {
     )
     .requiredOption('--out <file.xlsx>', 'output workbook')
     .option('--unmasked', 'write resident ID numbers in clear (internal use only)')
-    .option('--providers <file>', 'providers config', DEFAULT_PROVIDERS_FILE)
+    .option(
+      '--providers <file>',
+      'provider registry (default: CREDIT_ETL_PROVIDERS_FILE or config/providers.json)',
+      providersFile(),
+    )
     .action(async (options: NoticeOptions) => {
       if (options.id !== undefined) return rewriteNotice(idOption('--id', options.id), options);
       const scope = noticeScope(options);
@@ -83,6 +87,7 @@ export function registerNoticeCommands(report: Command): void {
     .action(async (options: { provider?: string; json?: boolean }) => {
       const { config, logger } = commandContext();
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+        const registry = await loadProviders(providersFile());
         const states = await noticeStates(
           warehouse,
           options.provider ? { providerCode: options.provider } : {},
@@ -94,7 +99,7 @@ export function registerNoticeCommands(report: Command): void {
               ['notice', 'provider', 'issued', 'deadline', 'rows', 'corrected', 'status'],
               states.map((s) => [
                 String(s.id),
-                s.providerCode,
+                providerLabel(registry, s.providerCode),
                 s.issuedOn,
                 s.provisional ? `${s.deadline} (provisional)` : s.deadline,
                 String(s.rows),
