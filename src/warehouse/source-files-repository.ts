@@ -300,3 +300,12 @@ export async function storeFileDigest(session: UnitSession, sourceFileId: number
   if (!row) throw new Error(`file digest: source file ${sourceFileId} not found`);
   return row.digest;
 }
+
+/** The providers whose files a run loaded, in code order (a notice covers one provider's rows of a run). */
+export async function providersOfRun(warehouse: Warehouse, runId: number): Promise<string[]> {
+  const rows = await warehouse('source_files')
+    .where({ run_id: runId })
+    .distinct<{ provider_code: string }[]>('provider_code')
+    .orderBy('provider_code');
+  return rows.map((row) => row.provider_code);
+}
