@@ -60,7 +60,7 @@ describe('credit-etl report …', () => {
       'report',
       'notice',
       '--provider',
-      '11370000MB2852362M',
+      '113700000000000000',
       '--run',
       String(runId),
       '--out',

@@ -94,8 +94,8 @@ export async function createNotice(
   );
   if (recorded.kind === 'empty')
     throw new NoticeRefused(
-      `nothing to notify: ${scopeInWords(request.scope)} holds no rejected or conflicting row of ` +
-        `${label(request.providerCode)}; no notice was issued`,
+      `nothing to notify: no rejected or conflicting row of ${label(request.providerCode)} in ` +
+        `${scopeInWords(request.scope)}; no notice was issued`,
     );
   if (recorded.kind === 'duplicate') {
     const { existing } = recorded;

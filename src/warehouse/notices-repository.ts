@@ -33,9 +33,6 @@ export type RecordedNotice =
   | { kind: 'duplicate'; existing: NoticeRecord }
   | { kind: 'empty' };
 
-/** Thrown inside the transaction so that a notice with no rows leaves nothing behind. */
-class NothingToNotify extends Error {}
-
 /**
  * Records a notice in one transaction: the provider's rejected rows in the scope (each with the key `keyOf`
  * derives), its conflicting rows, and the `issued` event. Refused, with nothing written, when a notice of the
@@ -49,26 +46,41 @@ export async function recordNotice(
   keyOf: (rejection: RejectionRow) => NoticeRowKey,
   operator: string,
 ): Promise<RecordedNotice> {
-  try {
-    return await warehouse.transaction(async (trx) => {
-      await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [
-        `credit-etl:notice:${notice.provider_code}`,
-      ]);
-      const existing = await trx('notices')
-        .where({ provider_code: notice.provider_code })
-        .whereRaw('scope = ?::jsonb', [JSON.stringify(notice.scope)])
-        .orderBy('id')
-        .first<NoticeRecord | undefined>();
-      if (existing) return { kind: 'duplicate', existing };
-      const recorded = await insertNotice(trx, notice, keyOf);
-      if (recorded.rows === 0) throw new NothingToNotify();
-      await trx('notice_events').insert({ notice_id: recorded.id, kind: 'issued', operator });
-      return { kind: 'recorded', ...recorded };
-    });
-  } catch (error) {
-    if (error instanceof NothingToNotify) return { kind: 'empty' };
-    throw error;
-  }
+  return warehouse.transaction(async (trx) => {
+    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`credit-etl:notice:${notice.provider_code}`]);
+    const existing = await trx('notices')
+      .where({ provider_code: notice.provider_code })
+      .whereRaw('scope = ?::jsonb', [JSON.stringify(notice.scope)])
+      .orderBy('id')
+      .first<NoticeRecord | undefined>();
+    if (existing) return { kind: 'duplicate', existing };
+    // Checked before the insert, so a refused notice does not use up a notice number.
+    if (!(await hasNoticeRows(trx, notice))) return { kind: 'empty' };
+    const recorded = await insertNotice(trx, notice, keyOf);
+    await trx('notice_events').insert({ notice_id: recorded.id, kind: 'issued', operator });
+    return { kind: 'recorded', ...recorded };
+  });
+}
+
+/** Whether the scope holds any of the provider's rejected or conflicting rows (what a notice would cover). */
+async function hasNoticeRows(trx: Warehouse, notice: NewNotice): Promise<boolean> {
+  const rejected = await whereInScope(
+    trx('rejections as r')
+      .join('source_files as f', 'f.id', 'r.source_file_id')
+      .where('f.provider_code', notice.provider_code)
+      .select(trx.raw('1 AS found')),
+    notice.scope,
+  ).first();
+  if (rejected) return true;
+  const conflict = await whereInScope(
+    trx('record_sources as s')
+      .join('source_files as f', 'f.id', 's.source_file_id')
+      .where('s.outcome', 'conflict')
+      .where('s.provider_code', notice.provider_code)
+      .select(trx.raw('1 AS found')),
+    notice.scope,
+  ).first();
+  return Boolean(conflict);
 }
 
 async function insertNotice(
