@@ -205,6 +205,8 @@ describe('personal data is masked by meaning in every output of the CLI', () => 
       notice,
     );
     outputs.set('notice.xlsx', await xlsxText(notice));
+    await cli('notice show', 'notice', 'show', '1');
+    await cli('notice show --json', 'notice', 'show', '1', '--json');
     outputs.set(
       'run-1-rejections.csv',
       readFileSync(path.join(fx.scratch, 'reports', 'run-1-rejections.csv'), 'utf8'),
