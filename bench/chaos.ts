@@ -43,7 +43,7 @@ writeFileSync(
     {
       description: 'chaos: good files and poison files in one drop folder',
       catalog: 'xzcf',
-      provider: '113701000000000000',
+      provider: '11370100MB28174284',
       level: 'city',
       transport: { type: 'drop-folder', directory: inbox, markerSuffixes: ['.ok'] },
       retry: { attempts: 1, backoffSeconds: 1 },

@@ -52,7 +52,7 @@ export async function measureIngest(request: IngestRequest): Promise<IngestMeasu
     '--catalog',
     'xzcf',
     '--provider',
-    '113700000000000000',
+    '11370000MB2852362M',
     '--level',
     'province',
     '--json',

@@ -13,7 +13,7 @@ import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penal
 import { runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
-const PROVINCE = '113700000000000000';
+const PROVINCE = '11370000MB2852362M';
 const configured = JSON.parse(
   readFileSync(path.join(PROJECT_ROOT, 'config/holidays.json'), 'utf8'),
 ) as HolidayYears;

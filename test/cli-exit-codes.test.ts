@@ -46,7 +46,7 @@ const ingest = (file: string, ...more: string[]) => [
   '--catalog',
   'xzcf',
   '--provider',
-  'P1',
+  '11370000MB2852362M',
   '--level',
   'city',
   ...more,

@@ -28,7 +28,7 @@ describe('SIGTERM while a pipeline is loading a file', () => {
       path.join(pipelines, 'feed.json'),
       JSON.stringify({
         catalog: 'xzcf',
-        provider: 'P1',
+        provider: '11370000MB2852362M',
         level: 'city',
         transport: { type: 'partition-folder', dir: path.join(fx.scratch, 'inbox') },
       }),

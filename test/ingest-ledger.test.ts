@@ -27,7 +27,7 @@ describe('the sha256 ledger, whichever command delivers the content', () => {
       {
         units,
         catalog: 'xzcf',
-        providerCode: '113700000000000000',
+        providerCode: '11370000MB2852362M',
         level: options.level ?? 'province',
         encoding: 'auto',
         ...(options.force ? { force: true } : {}),
@@ -113,7 +113,7 @@ describe('the sha256 ledger, whichever command delivers the content', () => {
       '--catalog',
       'xzcf',
       '--provider',
-      '113700000000000000',
+      '11370000MB2852362M',
       '--level',
       'province',
     ];

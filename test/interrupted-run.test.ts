@@ -29,7 +29,7 @@ describe('a run killed with SIGKILL in the middle of a file', () => {
         '--catalog',
         'xzcf',
         '--provider',
-        'P1',
+        '11370000MB2852362M',
         '--level',
         'city',
       ],

@@ -330,7 +330,7 @@ describe('a LOGIN user per duty (README: database roles)', () => {
       '--catalog',
       'xzcf',
       '--provider',
-      'P1',
+      '11370000MB2852362M',
       '--level',
       'city',
     ]);

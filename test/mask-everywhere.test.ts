@@ -179,7 +179,7 @@ describe('personal data is masked by meaning in every output of the CLI', () => 
           .map((cells) => cells.map((cell, i) => (i === 12 ? ID.headerless : cell))),
       ),
     );
-    const ingest = ['ingest', '--catalog', 'xzcf', '--provider', '113700000000000000', '--level', 'province'];
+    const ingest = ['ingest', '--catalog', 'xzcf', '--provider', '11370000MB2852362M', '--level', 'province'];
     await cli('ingest', ...ingest, named, headerless);
     await cli('ingest --json', ...ingest, '--json', '--force', named, headerless);
     await cli('runs show', 'runs', 'show', '1');
@@ -198,13 +198,15 @@ describe('personal data is masked by meaning in every output of the CLI', () => 
       'report',
       'notice',
       '--provider',
-      '113700000000000000',
+      '11370000MB2852362M',
       '--run',
       '1',
       '--out',
       notice,
     );
     outputs.set('notice.xlsx', await xlsxText(notice));
+    await cli('notice show', 'notice', 'show', '1');
+    await cli('notice show --json', 'notice', 'show', '1', '--json');
     outputs.set(
       'run-1-rejections.csv',
       readFileSync(path.join(fx.scratch, 'reports', 'run-1-rejections.csv'), 'utf8'),

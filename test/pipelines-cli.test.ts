@@ -13,7 +13,7 @@ describe('`credit-etl pipelines validate`', () => {
       path.join(dir, 'feed.json'),
       JSON.stringify({
         catalog: 'xzcf',
-        provider: 'P1',
+        provider: '11370000MB2852362M',
         level: 'city',
         transport: { type: 'carrier-pigeon' },
         schedule: { cron: 'every night' },

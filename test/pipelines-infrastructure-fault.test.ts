@@ -48,7 +48,7 @@ describe('a lost database connection is retried, never blamed on the file (real 
       name,
       file: `${name}.json`,
       catalog: 'xzcf',
-      provider: '113701000000000000',
+      provider: '11370100MB28174284',
       level: 'city',
       encoding: 'auto',
       transport: { type: 'drop-folder', directory: inbox },
@@ -151,7 +151,16 @@ describe('a lost database connection is retried, never blamed on the file (real 
     const dir = path.join(fx.scratch, 'ingest');
     mkdirSync(dir);
     const { file } = writePenaltyCsv(dir, 'big.csv', 20_000, { seed: 3 });
-    const args = ['ingest', file, '--catalog', 'xzcf', '--provider', 'P1', '--level', 'province'];
+    const args = [
+      'ingest',
+      file,
+      '--catalog',
+      'xzcf',
+      '--provider',
+      '11370000MB2852362M',
+      '--level',
+      'province',
+    ];
     const env = { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') };
     const [result] = await Promise.all([runCli(args, env), terminateLoaderDuringCopy()]);
     expect(result.code).toBe(1);

@@ -29,7 +29,7 @@ describe('every pipeline run has a partition day (real PostgreSQL, real drop fol
       path.join(pipelines, `${name}.json`),
       JSON.stringify({
         catalog: 'xzcf',
-        provider: '113701000000000000',
+        provider: '11370100MB28174284',
         level: 'city',
         transport: { type: 'drop-folder', directory: path.join(inbox(), '{date}') },
         ...extra,

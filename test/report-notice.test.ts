@@ -10,8 +10,8 @@ import { createNotice } from '../src/report/notices.ts';
 import { loadProviders } from '../src/report/providers.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
-const PROVINCE = '113700000000000000';
-const CITY = '113701000000000000';
+const PROVINCE = '11370000MB2852362M';
+const CITY = '11370100MB28174284';
 const SEED = 14;
 
 /** Twelve rows, six bad (rows 3, 5, …, 13), and the corrected version of each bad row. */
@@ -66,7 +66,7 @@ describe('the review notice (复核通知)', () => {
       '重报模板-行政处罚',
     ]);
     const letter = texts(workbook.worksheets[0]!);
-    expect(letter).toContain('山东省（省级统一推送）（113700000000000000）');
+    expect(letter).toContain('山东省（省级统一推送）（11370000MB2852362M）');
     expect(letter).toContain('2026-10-12（7 个工作日内，不含发出当日）');
     expect(letter).toContain('待更正（已更正 0 / 6 行）');
     const list = rows(workbook.worksheets[1]!);

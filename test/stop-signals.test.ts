@@ -29,7 +29,7 @@ describe('a pipeline run that is stopped or cannot settle', { timeout: 240_000 }
       path.join(pipelines, `${name}.json`),
       JSON.stringify({
         catalog: 'xzcf',
-        provider: 'P1',
+        provider: '11370000MB2852362M',
         level: 'city',
         transport: { type: 'drop-folder', directory: inbox, markerSuffixes: [], stableSizeMs: 0 },
       }),
@@ -105,7 +105,7 @@ describe('a pipeline run that is stopped or cannot settle', { timeout: 240_000 }
   it('an uncaught exception while a file loads: the file rolls back, the run ends failed with it, exit 1', async () => {
     const { file } = writePenaltyCsv(fx.scratch, 'crash.csv', 100_000, { seed: 8 });
     const running = startCli(
-      ['ingest', file, '--catalog', 'xzcf', '--provider', 'P1', '--level', 'city'],
+      ['ingest', file, '--catalog', 'xzcf', '--provider', '11370000MB2852362M', '--level', 'city'],
       { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') },
       {
         nodeArgs: [
@@ -136,7 +136,7 @@ describe('a pipeline run that is stopped or cannot settle', { timeout: 240_000 }
       {
         units: [await localFileUnit(file)],
         catalog: 'xzcf',
-        providerCode: 'P1',
+        providerCode: '11370000MB2852362M',
         level: 'city',
         encoding: 'auto',
         onUnitStart: () => {

@@ -11,7 +11,20 @@ describe('reject thresholds on `credit-etl ingest`', () => {
   let env: NodeJS.ProcessEnv;
   const input = fixturePath('xzcf', 'utf8-bom', 'input.csv');
   const ingest = (...extra: string[]) =>
-    runCli(['ingest', input, '--catalog', 'xzcf', '--provider', 'P1', '--level', 'province', ...extra], env);
+    runCli(
+      [
+        'ingest',
+        input,
+        '--catalog',
+        'xzcf',
+        '--provider',
+        '11370000MB2852362M',
+        '--level',
+        'province',
+        ...extra,
+      ],
+      env,
+    );
 
   beforeAll(async () => {
     fx = await openWarehouseFixture('thresholds');

@@ -190,7 +190,7 @@ describe('SFTP polls stream into the run', () => {
       name: `sftp-${dir}`,
       file: `pipelines/sftp-${dir}.json`,
       catalog: 'xzcf',
-      provider: '113700000000000000',
+      provider: '11370000MB2852362M',
       level: 'province',
       partition: DEFAULT_PARTITION,
       encoding: 'auto',
@@ -287,7 +287,7 @@ describe('credit-etl run with nothing to load', () => {
       path.join(pipelines, 'quiet.json'),
       JSON.stringify({
         catalog: 'xzcf',
-        provider: '113700000000000000',
+        provider: '11370000MB2852362M',
         level: 'province',
         transport: { type: 'drop-folder', directory: path.join(inbox, '{date}') },
       }),
@@ -324,7 +324,7 @@ describe('a poll that breaks off mid-run', () => {
     const logger = createLogger({ console: false });
     const request = {
       catalog: 'xzcf',
-      providerCode: '113700000000000000',
+      providerCode: '11370000MB2852362M',
       level: 'province',
       encoding: 'auto',
     } as const;

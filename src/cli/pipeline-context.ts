@@ -11,6 +11,8 @@ import {
   type TransportRegistry,
 } from '../pipelines/load-pipelines.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
+import { checkProviderCode } from '../report/provider-check.ts';
+import { loadProviders, type Provider, providersFile } from '../report/providers.ts';
 import { UsageError } from './exit-codes.ts';
 
 /** `CREDIT_ETL_PIPELINES_DIR`, default `pipelines/` of the project. */
@@ -36,6 +38,8 @@ export async function pipelineNamed(
   try {
     const { pipeline, warnings } = await loadPipeline(pipelinesDir(), name, transports);
     printPipelineWarnings(warnings);
+    const problem = await providerProblem(pipeline);
+    if (problem) throw new PipelineError([problem]);
     return pipeline;
   } catch (error) {
     if (error instanceof PipelineError) throw new UsageError(error.message);
@@ -47,7 +51,32 @@ export async function pipelineNamed(
 export async function allPipelines(): Promise<LoadedPipelines> {
   const loaded = await loadPipelines(pipelinesDir(), TRANSPORTS);
   printPipelineWarnings(loaded.warnings);
-  return loaded;
+  const registry = await loadProviders(providersFile());
+  const pipelines: PipelineDefinition[] = [];
+  const problems = [...loaded.problems];
+  for (const pipeline of loaded.pipelines) {
+    const problem = await providerProblem(pipeline, registry);
+    if (problem) problems.push(problem);
+    else pipelines.push(pipeline);
+  }
+  return { ...loaded, pipelines, problems };
+}
+
+/**
+ * A pipeline is a standing feed from a registered provider: its code must be in the provider registry, so the
+ * bulletin and notices name the department (no per-pipeline exception, unlike `ingest --allow-unregistered-provider`).
+ */
+async function providerProblem(
+  pipeline: PipelineDefinition,
+  registry?: Provider[],
+): Promise<PipelineProblem | undefined> {
+  const registryFile = providersFile();
+  const check = checkProviderCode(registry ?? (await loadProviders(registryFile)), pipeline.provider, {
+    registryFile,
+  });
+  if (check.ok && check.code === pipeline.provider) return undefined;
+  const message = check.ok ? `write the code as registered: "${check.code}"` : check.message;
+  return { file: pipeline.file, path: '/provider', message };
 }
 
 function printPipelineWarnings(warnings: readonly PipelineProblem[]): void {

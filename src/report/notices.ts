@@ -2,8 +2,12 @@ import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { deadlineAfter } from '../calendar/provisional-deadline.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { recordNotice } from '../warehouse/notices-repository.ts';
+import { appendNoticeEvent } from '../warehouse/notice-events-repository.ts';
+import { type NoticeRecord, noticeTallies, recordNotice } from '../warehouse/notices-repository.ts';
+import { providersOfRun } from '../warehouse/source-files-repository.ts';
 import { rejectedRowKey } from './notice-key.ts';
+import { defaultOperator } from './notice-operator.ts';
+import { type Provider, providerLabel } from './providers.ts';
 import type { ReportScope } from './report-scope.ts';
 
 /** Working days a provider has to resubmit (DESIGN.md "Working days"; configurable per notice). */
@@ -22,6 +26,17 @@ export interface NoticeRequest {
   workingDays?: number;
   /** The day the notice is issued (Asia/Shanghai), default today; the deadline counts from it. */
   issuedOn?: string;
+  /** A notice of this scope exists: record a re-send of it (`resent`) instead of refusing. */
+  reissue?: boolean;
+  /** Who issues it (the notice log), default the OS user. */
+  operator?: string;
+  /** The provider registry, for names in refusals. */
+  providers?: readonly Provider[];
+}
+
+/** A notice that must not be issued (nothing in it, another provider's run, a copy): the message says why. */
+export class NoticeRefused extends Error {
+  override readonly name = 'NoticeRefused';
 }
 
 export interface Notice {
@@ -34,11 +49,15 @@ export interface Notice {
   /** The deadline crosses a year without calendar data: counted Mon–Fri until `calendar recompute`. */
   provisional: boolean;
   rows: number;
+  /** The scope already had this notice: a re-send was recorded in its log instead of issuing a copy. */
+  reissued?: boolean;
 }
 
 /**
  * Records a review notice: the provider's rejected rows and conflicting rows in the scope, each with the key
- * its correction will carry. Returns the notice with its deadline (start day not counted).
+ * its correction will carry. Returns the notice with its deadline (start day not counted). Refuses
+ * (NoticeRefused) a run that holds no file of the provider, a scope with nothing to notify, and a second notice
+ * of the same scope, unless `reissue` asks to record a re-send of the one there is.
  */
 export async function createNotice(
   warehouse: Warehouse,
@@ -47,8 +66,20 @@ export async function createNotice(
 ): Promise<Notice> {
   const workingDays = request.workingDays ?? DEFAULT_NOTICE_WORKING_DAYS;
   const issuedOn = request.issuedOn ?? todayInShanghai();
+  const operator = request.operator ?? defaultOperator();
+  const label = (code: string) => providerLabel(request.providers ?? [], code);
+  if (request.scope.kind === 'run') {
+    const delivered = await providersOfRun(warehouse, request.scope.runId);
+    if (!delivered.includes(request.providerCode))
+      throw new NoticeRefused(
+        `run ${request.scope.runId} holds no delivery of ${label(request.providerCode)}: ` +
+          (delivered.length === 0
+            ? 'it loaded no file'
+            : `its files were delivered by ${delivered.map(label).join(', ')}; give --provider of that department`),
+      );
+  }
   const { date: deadline, provisional } = deadlineAfter(issuedOn, workingDays);
-  const { id, rows } = await recordNotice(
+  const recorded = await recordNotice(
     warehouse,
     {
       provider_code: request.providerCode,
@@ -59,7 +90,25 @@ export async function createNotice(
       provisional,
     },
     (rejection) => rejectedRowKey(catalog, rejection.catalogCode, rejection.raw, rejection.errors),
+    operator,
   );
+  if (recorded.kind === 'empty')
+    throw new NoticeRefused(
+      `nothing to notify: no rejected or conflicting row of ${label(request.providerCode)} in ` +
+        `${scopeInWords(request.scope)}; no notice was issued`,
+    );
+  if (recorded.kind === 'duplicate') {
+    const { existing } = recorded;
+    if (!request.reissue)
+      throw new NoticeRefused(
+        `notice ${existing.id} (issued ${existing.issued_on}) already covers ${scopeInWords(request.scope)} for ` +
+          `${label(request.providerCode)}: write it again with \`credit-etl report notice --id ${existing.id} --out <file.xlsx>\`, ` +
+          'or add --reissue to record a re-send of it in its log (no copy is made)',
+      );
+    await appendNoticeEvent(warehouse, { notice_id: existing.id, kind: 'resent', operator });
+    return { ...(await existingNotice(warehouse, existing)), reissued: true };
+  }
+  const { id, rows } = recorded;
   return {
     id,
     providerCode: request.providerCode,
@@ -69,5 +118,25 @@ export async function createNotice(
     deadline,
     provisional,
     rows,
+  };
+}
+
+function scopeInWords(scope: ReportScope): string {
+  if (scope.kind === 'run') return `run ${scope.runId}`;
+  if (scope.kind === 'file') return `source file ${scope.sourceFileId}`;
+  return `deliveries received ${scope.from} to ${scope.to}`;
+}
+
+async function existingNotice(warehouse: Warehouse, notice: NoticeRecord): Promise<Notice> {
+  const [tally] = await noticeTallies(warehouse, { noticeId: notice.id });
+  return {
+    id: notice.id,
+    providerCode: notice.provider_code,
+    scope: notice.scope,
+    issuedOn: notice.issued_on,
+    workingDays: notice.working_days,
+    deadline: notice.deadline,
+    provisional: notice.provisional,
+    rows: tally?.rows ?? 0,
   };
 }

@@ -27,67 +27,117 @@ export interface NoticeRowKey {
 
 const BATCH = 1000;
 
+/** What recording a notice came to: recorded, or refused because the scope already has one or holds nothing. */
+export type RecordedNotice =
+  | { kind: 'recorded'; id: number; rows: number }
+  | { kind: 'duplicate'; existing: NoticeRecord }
+  | { kind: 'empty' };
+
 /**
  * Records a notice in one transaction: the provider's rejected rows in the scope (each with the key `keyOf`
- * derives) and its conflicting rows. Returns the notice id and how many rows it covers.
+ * derives), its conflicting rows, and the `issued` event. Refused, with nothing written, when a notice of the
+ * same provider and scope exists (one notice per scope: a re-send is an event of that notice, not a copy) or
+ * when the scope holds none of the provider's rows. Issuers of one provider take turns (advisory lock), so two
+ * at once cannot both pass the duplicate check.
  */
 export async function recordNotice(
   warehouse: Warehouse,
   notice: NewNotice,
   keyOf: (rejection: RejectionRow) => NoticeRowKey,
-): Promise<{ id: number; rows: number }> {
+  operator: string,
+): Promise<RecordedNotice> {
   return warehouse.transaction(async (trx) => {
-    const [inserted] = await trx('notices')
-      .insert({ ...notice, scope: JSON.stringify(notice.scope) })
-      .returning<{ id: number }[]>('id');
-    const noticeId = Number(inserted!.id);
-    let batch: Record<string, unknown>[] = [];
-    let rows = 0;
-    for await (const rejection of rejectionsIn(trx, notice.scope)) {
-      if (rejection.providerCode !== notice.provider_code) continue;
-      const key = keyOf(rejection);
-      batch.push({
-        notice_id: noticeId,
-        kind: 'rejected',
-        catalog_code: rejection.catalogCode,
-        source_file_id: rejection.sourceFileId,
-        row_number: rejection.rowNumber,
-        rejection_id: rejection.id,
-        business_key: key.businessKey,
-        key_parts: key.keyParts ? JSON.stringify(key.keyParts) : null,
-      });
-      if (batch.length >= BATCH) {
-        rows += batch.length;
-        await trx('notice_rows').insert(batch);
-        batch = [];
-      }
-    }
-    if (batch.length > 0) await trx('notice_rows').insert(batch);
-    rows += batch.length;
-    const conflicts = whereInScope(
-      trx('record_sources as s')
-        .join('source_files as f', 'f.id', 's.source_file_id')
-        .join('records as r', 'r.id', 's.record_id')
-        .where('s.outcome', 'conflict')
-        .where('s.provider_code', notice.provider_code)
-        .select(
-          trx.raw('? AS notice_id', [noticeId]),
-          trx.raw(`'conflict' AS kind`),
-          'r.catalog_code',
-          's.source_file_id',
-          's.row_number',
-          's.id AS record_source_id',
-          'r.business_key',
-        ),
-      notice.scope,
-    );
-    const insertedConflicts = await trx.raw(
-      `INSERT INTO notice_rows (notice_id, kind, catalog_code, source_file_id, row_number, record_source_id,
-         business_key) ${conflicts.toQuery()}`,
-    );
-    rows += insertedConflicts.rowCount ?? 0;
-    return { id: noticeId, rows };
+    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`credit-etl:notice:${notice.provider_code}`]);
+    const existing = await trx('notices')
+      .where({ provider_code: notice.provider_code })
+      .whereRaw('scope = ?::jsonb', [JSON.stringify(notice.scope)])
+      .orderBy('id')
+      .first<NoticeRecord | undefined>();
+    if (existing) return { kind: 'duplicate', existing };
+    // Checked before the insert, so a refused notice does not use up a notice number.
+    if (!(await hasNoticeRows(trx, notice))) return { kind: 'empty' };
+    const recorded = await insertNotice(trx, notice, keyOf);
+    await trx('notice_events').insert({ notice_id: recorded.id, kind: 'issued', operator });
+    return { kind: 'recorded', ...recorded };
   });
+}
+
+/** Whether the scope holds any of the provider's rejected or conflicting rows (what a notice would cover). */
+async function hasNoticeRows(trx: Warehouse, notice: NewNotice): Promise<boolean> {
+  const rejected = await whereInScope(
+    trx('rejections as r')
+      .join('source_files as f', 'f.id', 'r.source_file_id')
+      .where('f.provider_code', notice.provider_code)
+      .select(trx.raw('1 AS found')),
+    notice.scope,
+  ).first();
+  if (rejected) return true;
+  const conflict = await whereInScope(
+    trx('record_sources as s')
+      .join('source_files as f', 'f.id', 's.source_file_id')
+      .where('s.outcome', 'conflict')
+      .where('s.provider_code', notice.provider_code)
+      .select(trx.raw('1 AS found')),
+    notice.scope,
+  ).first();
+  return Boolean(conflict);
+}
+
+async function insertNotice(
+  trx: Warehouse,
+  notice: NewNotice,
+  keyOf: (rejection: RejectionRow) => NoticeRowKey,
+): Promise<{ id: number; rows: number }> {
+  const [inserted] = await trx('notices')
+    .insert({ ...notice, scope: JSON.stringify(notice.scope) })
+    .returning<{ id: number }[]>('id');
+  const noticeId = Number(inserted!.id);
+  let batch: Record<string, unknown>[] = [];
+  let rows = 0;
+  for await (const rejection of rejectionsIn(trx, notice.scope)) {
+    if (rejection.providerCode !== notice.provider_code) continue;
+    const key = keyOf(rejection);
+    batch.push({
+      notice_id: noticeId,
+      kind: 'rejected',
+      catalog_code: rejection.catalogCode,
+      source_file_id: rejection.sourceFileId,
+      row_number: rejection.rowNumber,
+      rejection_id: rejection.id,
+      business_key: key.businessKey,
+      key_parts: key.keyParts ? JSON.stringify(key.keyParts) : null,
+    });
+    if (batch.length >= BATCH) {
+      rows += batch.length;
+      await trx('notice_rows').insert(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await trx('notice_rows').insert(batch);
+  rows += batch.length;
+  const conflicts = whereInScope(
+    trx('record_sources as s')
+      .join('source_files as f', 'f.id', 's.source_file_id')
+      .join('records as r', 'r.id', 's.record_id')
+      .where('s.outcome', 'conflict')
+      .where('s.provider_code', notice.provider_code)
+      .select(
+        trx.raw('? AS notice_id', [noticeId]),
+        trx.raw(`'conflict' AS kind`),
+        'r.catalog_code',
+        's.source_file_id',
+        's.row_number',
+        's.id AS record_source_id',
+        'r.business_key',
+      ),
+    notice.scope,
+  );
+  const insertedConflicts = await trx.raw(
+    `INSERT INTO notice_rows (notice_id, kind, catalog_code, source_file_id, row_number, record_source_id,
+       business_key) ${conflicts.toQuery()}`,
+  );
+  rows += insertedConflicts.rowCount ?? 0;
+  return { id: noticeId, rows };
 }
 
 /** One notice as stored, or undefined when there is no such notice. */
@@ -98,9 +148,12 @@ export async function findNotice(warehouse: Warehouse, noticeId: number): Promis
 /**
  * A notice row is corrected when a later accepted delivery (any outcome but `conflict`, in a source file
  * loaded after the row's own) from the notice's provider carries the row's business key in the same catalog
- * entry; a row without a full key matches on its usable key fields (src/report/notice-key.ts).
+ * entry; a row without a full key matches on its usable key fields (src/report/notice-key.ts). A conflict row
+ * resolved in the notice log ("确认以省级数据为准", 016) is done as well.
  */
-const CORRECTED = `EXISTS (
+const CORRECTED = `(EXISTS (
+  SELECT 1 FROM notice_events e WHERE e.notice_row_id = nr.id AND e.kind = 'resolved'
+) OR EXISTS (
   SELECT 1 FROM record_sources s JOIN records r ON r.id = s.record_id
   WHERE s.provider_code = n.provider_code AND s.outcome <> 'conflict' AND s.source_file_id > nr.source_file_id
     AND r.catalog_code = nr.catalog_code
@@ -110,7 +163,7 @@ const CORRECTED = `EXISTS (
         SELECT 1 FROM jsonb_each_text(nr.key_parts) AS part
         WHERE split_part(r.business_key, chr(31), part.key::int) <> part.value)
       ELSE false
-    END)`;
+    END))`;
 
 /** Every notice row with whether it has been corrected, in row order. */
 export async function noticeRowStates(warehouse: Warehouse, noticeId: number): Promise<Map<number, boolean>> {
@@ -131,6 +184,11 @@ export interface NoticeTally {
   provisional: boolean;
   rows: number;
   corrected: number;
+  /** Rows escalated in the notice log and not done since. */
+  escalated: number;
+  /** The notice log's `closed` event, if any (how, and the basis when closed by hand). */
+  closed_how: 'redelivery' | 'conflicts-resolved' | 'by-hand' | null;
+  closed_basis: string | null;
 }
 
 /** Notices with their rows counted, newest first; optionally one provider's or one notice. */
@@ -140,10 +198,15 @@ export async function noticeTallies(
 ): Promise<NoticeTally[]> {
   const { rows } = await warehouse.raw<{ rows: NoticeTally[] }>(
     `SELECT n.id, n.provider_code, n.issued_on, n.deadline, n.provisional,
-       count(nr.id)::int AS rows, count(nr.id) FILTER (WHERE ${CORRECTED})::int AS corrected
+       count(nr.id)::int AS rows, count(nr.id) FILTER (WHERE ${CORRECTED})::int AS corrected,
+       count(nr.id) FILTER (WHERE NOT ${CORRECTED} AND EXISTS (
+         SELECT 1 FROM notice_events e WHERE e.notice_row_id = nr.id AND e.kind = 'escalated'))::int AS escalated,
+       closed.closed_how, closed.basis AS closed_basis
      FROM notices n LEFT JOIN notice_rows nr ON nr.notice_id = n.id
+     LEFT JOIN LATERAL (SELECT e.closed_how, e.basis FROM notice_events e
+       WHERE e.notice_id = n.id AND e.kind = 'closed' ORDER BY e.id LIMIT 1) closed ON true
      WHERE (?::text IS NULL OR n.provider_code = ?) AND (?::bigint IS NULL OR n.id = ?)
-     GROUP BY n.id ORDER BY n.id DESC`,
+     GROUP BY n.id, closed.closed_how, closed.basis ORDER BY n.id DESC`,
     [
       filter.providerCode ?? null,
       filter.providerCode ?? null,

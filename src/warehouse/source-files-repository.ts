@@ -319,3 +319,12 @@ export async function filesInScope(warehouse: Warehouse, scope: ReportScope): Pr
     );
   return whereInScope(query, scope);
 }
+
+/** The providers whose files a run loaded, in code order (a notice covers one provider's rows of a run). */
+export async function providersOfRun(warehouse: Warehouse, runId: number): Promise<string[]> {
+  const rows = await warehouse('source_files')
+    .where({ run_id: runId })
+    .distinct<{ provider_code: string }[]>('provider_code')
+    .orderBy('provider_code');
+  return rows.map((row) => row.provider_code);
+}

@@ -9,6 +9,8 @@ import {
 import { unitsForFile } from '../../../connectors/transports/archive-units.ts';
 import { CHANNEL_LEVELS, type ChannelLevel } from '../../catalog/catalog-entry.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
+import { checkProviderCode } from '../../report/provider-check.ts';
+import { loadProviders, providersFile } from '../../report/providers.ts';
 import { ingestUnits } from '../../run/ingest-files.ts';
 import { commandContext } from '../command-context.ts';
 import { UsageError } from '../exit-codes.ts';
@@ -28,6 +30,7 @@ interface IngestOptions {
   headerRow?: string;
   receivedAt?: string;
   allowPilotCodes?: boolean;
+  allowUnregisteredProvider?: boolean;
   force?: boolean;
   json?: boolean;
   maxRejectRate?: string;
@@ -58,6 +61,10 @@ export function registerIngestCommand(program: Command): void {
       '--received-at <time>',
       'when the platform received the files (ISO date/time, Asia/Shanghai); default now',
     )
+    .option(
+      '--allow-unregistered-provider',
+      'accept a valid unified social credit code that the provider registry does not list',
+    )
     .option('--allow-pilot-codes', 'accept pilot-era USCCs that fail only the 18th-character check')
     .option('--force', 'load content the sha256 ledger has already loaded (recorded as a forced reload)')
     .option('--json', 'print the run summary as JSON')
@@ -65,6 +72,7 @@ export function registerIngestCommand(program: Command): void {
     .addOption(thresholdOptions()[1])
     .action(async (files: string[], options: IngestOptions) => {
       const { config, logger } = commandContext();
+      const providerCode = await registeredProvider(options);
       const thresholds = thresholdsFrom(options);
       const receivedAt = parseReceivedAt(options.receivedAt);
       const readOptions = formatOptions(options);
@@ -86,7 +94,7 @@ export function registerIngestCommand(program: Command): void {
           {
             units,
             catalog: options.catalog,
-            providerCode: options.provider,
+            providerCode,
             level: options.level,
             encoding: options.encoding,
             formatOptions: readOptions,
@@ -103,6 +111,20 @@ export function registerIngestCommand(program: Command): void {
       });
       process.exitCode = code;
     });
+}
+
+/** `--provider` checked against the registry: a typo or an injected string never becomes a provider. */
+async function registeredProvider(options: IngestOptions): Promise<string> {
+  const registryFile = providersFile();
+  const check = checkProviderCode(await loadProviders(registryFile), options.provider, {
+    allowUnregistered: Boolean(options.allowUnregisteredProvider),
+    registryFile,
+  });
+  if (!check.ok) {
+    const allow = check.unregistered ? ' (a one-off delivery: --allow-unregistered-provider)' : '';
+    throw new UsageError(`--provider: ${check.message}${allow}`);
+  }
+  return check.code;
 }
 
 function formatOptions(options: IngestOptions) {

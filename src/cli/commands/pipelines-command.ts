@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
 import { formatProblem } from '../../pipelines/load-pipelines.ts';
+import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
 import { nextTriggers, SCHEDULE_TIMEZONE } from '../../schedule/scheduler.ts';
 import { EXIT } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
@@ -13,6 +14,7 @@ export function registerPipelinesCommand(program: Command): void {
     .description('every pipeline with its transport, catalog entry, provider and schedule')
     .action(async () => {
       const { pipelines: found, problems } = await allPipelines();
+      const registry = await loadProviders(providersFile());
       console.log(
         formatTable(
           ['pipeline', 'transport', 'catalog', 'provider', 'level', 'schedule', 'next run (Asia/Shanghai)'],
@@ -20,7 +22,7 @@ export function registerPipelinesCommand(program: Command): void {
             p.name,
             p.transport.type,
             p.catalog,
-            p.provider,
+            providerLabel(registry, p.provider),
             p.level,
             p.schedule.cron && p.schedule.enabled ? p.schedule.cron : '(by hand)',
             p.schedule.cron && p.schedule.enabled ? shanghaiTime(nextTriggers(p.schedule.cron, 1)[0]!) : '',

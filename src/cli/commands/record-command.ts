@@ -8,6 +8,7 @@ import { disclosuresOf } from '../../disclosure/record-disclosures.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { recordHistory } from '../../records/record-history.ts';
 import { type RecordView, recordView } from '../../records/record-view.ts';
+import { loadProviders, type Provider, providerLabel, providersFile } from '../../report/providers.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { procedureLine, procedureSummary, recordStatusLines } from '../format-procedure.ts';
@@ -34,6 +35,7 @@ export function registerRecordCommand(program: Command): void {
       const asOf = options.asOf === undefined ? todayInShanghai() : dateOption('--as-of', options.asOf);
       const { config, logger } = commandContext();
       const catalog = await loadCatalog(config.catalogDir);
+      const registry = await loadProviders(providersFile());
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
         const found = await resolveRecord(warehouse, catalog, typed, options.catalog);
         if (!found) return EXIT.usage;
@@ -67,7 +69,9 @@ export function registerRecordCommand(program: Command): void {
             ).get(history.record.id)
           : undefined;
         const view = recordView(history, entry, disclosure ?? null);
-        console.log(options.json ? maskPersonalText(JSON.stringify(view)) : formatRecordView(view, entry));
+        console.log(
+          options.json ? maskPersonalText(JSON.stringify(view)) : formatRecordView(view, entry, registry),
+        );
         return EXIT.ok;
       });
     });
@@ -97,7 +101,11 @@ function disclosureLines(view: RecordView): string[] {
 }
 
 /** The human-readable record page: header, current version, history, lineage, conflicts side by side. */
-export function formatRecordView(view: RecordView, entry: CatalogEntry | undefined): string {
+export function formatRecordView(
+  view: RecordView,
+  entry: CatalogEntry | undefined,
+  providers: readonly Provider[] = [],
+): string {
   const title = (field: string) => entry?.schema.properties[field]?.title ?? field;
   const fields = entry ? Object.keys(entry.schema.properties) : Object.keys(view.current.data).sort();
   const noted = view.lineage.some((source) => source.note);
@@ -163,7 +171,7 @@ export function formatRecordView(view: RecordView, entry: CatalogEntry | undefin
         source.runId,
         source.fileName,
         source.rowNumber,
-        source.providerCode,
+        providerLabel(providers, source.providerCode),
         source.level,
         source.outcome,
         source.versionId === null
@@ -182,7 +190,7 @@ export function formatRecordView(view: RecordView, entry: CatalogEntry | undefin
   for (const disagreement of view.disagreements) {
     lines.push(
       '',
-      `conflict #${disagreement.sourceId} (${disagreement.status}): ${disagreement.level} ${disagreement.providerCode}, ` +
+      `conflict #${disagreement.sourceId} (${disagreement.status}): ${disagreement.level} ${providerLabel(providers, disagreement.providerCode)}, ` +
         `${disagreement.fileName} row ${disagreement.rowNumber}, ${disagreement.outcome}, received ${shanghaiTime(disagreement.receivedAt)}`,
       formatTable(
         ['field', `current v${view.current.versionNo}`, 'delivered'],

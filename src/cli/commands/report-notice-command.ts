@@ -1,8 +1,13 @@
 import type { Command } from 'commander';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { noticeStates, STATUS_TITLES } from '../../report/notice-status.ts';
-import { createNotice, DEFAULT_NOTICE_WORKING_DAYS, PROVISIONAL_NOTE } from '../../report/notices.ts';
-import { DEFAULT_PROVIDERS_FILE, loadProviders } from '../../report/providers.ts';
+import {
+  createNotice,
+  DEFAULT_NOTICE_WORKING_DAYS,
+  NoticeRefused,
+  PROVISIONAL_NOTE,
+} from '../../report/notices.ts';
+import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
 import { dateRangeProblem, type ReportScope } from '../../report/report-scope.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
@@ -20,6 +25,8 @@ interface NoticeOptions {
   out: string;
   unmasked?: boolean;
   providers: string;
+  reissue?: boolean;
+  operator?: string;
 }
 
 /** `report notice` (issue a review notice) and `report notices` (their computed status). */
@@ -41,7 +48,16 @@ export function registerNoticeCommands(report: Command): void {
     )
     .requiredOption('--out <file.xlsx>', 'output workbook')
     .option('--unmasked', 'write resident ID numbers in clear (internal use only)')
-    .option('--providers <file>', 'providers config', DEFAULT_PROVIDERS_FILE)
+    .option(
+      '--reissue',
+      'the scope has a notice already: record a re-send of it in its log and write it again',
+    )
+    .option('--operator <name>', 'who issues it, for the notice log (default: the OS user)')
+    .option(
+      '--providers <file>',
+      'provider registry (default: CREDIT_ETL_PROVIDERS_FILE or config/providers.json)',
+      providersFile(),
+    )
     .action(async (options: NoticeOptions) => {
       if (options.id !== undefined) return rewriteNotice(idOption('--id', options.id), options);
       const scope = noticeScope(options);
@@ -59,17 +75,27 @@ export function registerNoticeCommands(report: Command): void {
           console.error(missing);
           return EXIT.usage;
         }
-        const notice = await createNotice(warehouse, catalog, {
-          providerCode: options.provider!,
-          scope,
-          workingDays,
-        });
+        let notice: Awaited<ReturnType<typeof createNotice>>;
+        try {
+          notice = await createNotice(warehouse, catalog, {
+            providerCode: options.provider!,
+            scope,
+            workingDays,
+            reissue: Boolean(options.reissue),
+            providers,
+            ...(options.operator ? { operator: options.operator } : {}),
+          });
+        } catch (error) {
+          if (!(error instanceof NoticeRefused)) throw error;
+          console.error(`refused: ${error.message}`);
+          return EXIT.usage;
+        }
         await writeNotice(warehouse, catalog, providers, notice.id, options.out, {
           unmasked: Boolean(options.unmasked),
           issuer: config.issuer,
         });
         console.log(
-          `notice ${notice.id}: ${notice.rows} row(s), resubmit by ${notice.deadline} (${workingDays} working days${notice.provisional ? `; ${PROVISIONAL_NOTE.en}` : ''}) → ${options.out}${options.unmasked ? ' (UNMASKED: internal use only)' : ''}`,
+          `notice ${notice.id}${notice.reissued ? ' re-sent (recorded in its log)' : ''}: ${notice.rows} row(s), resubmit by ${notice.deadline} (${workingDays} working days${notice.provisional ? `; ${PROVISIONAL_NOTE.en}` : ''}) → ${options.out}${options.unmasked ? ' (UNMASKED: internal use only)' : ''}`,
         );
         return EXIT.ok;
       });
@@ -84,6 +110,7 @@ export function registerNoticeCommands(report: Command): void {
     .action(async (options: { provider?: string; json?: boolean }) => {
       const { config, logger } = commandContext();
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+        const registry = await loadProviders(providersFile());
         const states = await noticeStates(
           warehouse,
           options.provider ? { providerCode: options.provider } : {},
@@ -95,7 +122,7 @@ export function registerNoticeCommands(report: Command): void {
               ['notice', 'provider', 'issued', 'deadline', 'rows', 'corrected', 'status'],
               states.map((s) => [
                 String(s.id),
-                s.providerCode,
+                providerLabel(registry, s.providerCode),
                 s.issuedOn,
                 s.provisional ? `${s.deadline} (provisional)` : s.deadline,
                 String(s.rows),

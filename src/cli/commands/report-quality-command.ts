@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { CHANNEL_LEVELS, type ChannelLevel } from '../../catalog/catalog-entry.ts';
-import { DEFAULT_PROVIDERS_FILE, loadProviders } from '../../report/providers.ts';
+import { loadProviders, providersFile } from '../../report/providers.ts';
 import { writeQualityHtml } from '../../report/quality-html.ts';
 import { qualityBulletin } from '../../report/quality-stats.ts';
 import { dateRangeProblem } from '../../report/report-scope.ts';
@@ -33,7 +33,11 @@ export function registerQualityCommand(report: Command): void {
     )
     .requiredOption('--out <file>', 'output file (.xlsx or .html)')
     .option('--bottom <n>', 'how many last-ranked providers to highlight', '3')
-    .option('--providers <file>', 'providers config', DEFAULT_PROVIDERS_FILE)
+    .option(
+      '--providers <file>',
+      'provider registry (default: CREDIT_ETL_PROVIDERS_FILE or config/providers.json)',
+      providersFile(),
+    )
     .action(async (options: QualityOptions) => {
       const problem = dateRangeProblem(options.from, options.to);
       if (problem) throw new UsageError(problem);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
+import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
 import { COUNT_COLUMNS, type OutcomeCounts } from '../../warehouse/outcome-counts.ts';
 import { findRun, listRuns, RUN_STATUSES, type RunStatus } from '../../warehouse/runs-repository.ts';
 import { sourceFilesOfRun } from '../../warehouse/source-files-repository.ts';
@@ -78,6 +79,7 @@ export function registerRunsCommand(program: Command): void {
           return EXIT.usage;
         }
         const files = await sourceFilesOfRun(warehouse, runId);
+        const registry = await loadProviders(providersFile());
         // File names and stored errors may quote a row (a headerless file's first line): IDs in them are masked.
         const print = (line: string) => console.log(maskPersonalText(line));
         if (options.json) {
@@ -117,7 +119,7 @@ export function registerRunsCommand(program: Command): void {
               file.name,
               file.encoding ?? '-',
               `${file.catalog_code}${file.catalog_version ? ` v${file.catalog_version}` : ''}`,
-              file.provider_code,
+              providerLabel(registry, file.provider_code),
               file.level,
               file.status,
               secondsBetween(file.started_at, file.finished_at),
