@@ -52,12 +52,16 @@ export async function loadProviders(file: string = providersFile()): Promise<Pro
   try {
     data = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new ConfigError(`providers file ${file}: ${(error as Error).message} (format: docs/configuration.md "Provider registry")`);
+    throw new ConfigError(
+      `providers file ${file}: ${(error as Error).message} (format: docs/configuration.md "Provider registry")`,
+    );
   }
   const validate = new Ajv({ allErrors: true }).compile(SCHEMA);
   if (!validate(data)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
-    throw new ConfigError(`providers file ${file} is invalid: ${problems} (format: docs/configuration.md "Provider registry")`);
+    throw new ConfigError(
+      `providers file ${file} is invalid: ${problems} (format: docs/configuration.md "Provider registry")`,
+    );
   }
   const providers = (data as { providers: Provider[] }).providers;
   const seen = new Set<string>();
