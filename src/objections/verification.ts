@@ -91,6 +91,10 @@ export async function sendVerificationNotice(
     );
   const workingDays = request.workingDays ?? DEFAULT_VERIFICATION_WORKING_DAYS;
   const issuedOn = request.issuedOn ?? todayInShanghai();
+  if (issuedOn < objection.receivedOn)
+    throw new VerificationRefused(
+      `核实通知的发出日期 ${issuedOn} 早于异议受理日期 ${objection.receivedOn} (the notice cannot go out before the objection was received)`,
+    );
   const { date: deadline, provisional } = deadlineAfter(issuedOn, workingDays);
   const notice: VerificationNotice = { providerCode, issuedOn, workingDays, deadline, provisional };
   await asOfficer(warehouse, (trx) =>
@@ -122,8 +126,8 @@ export async function recordVerificationAnswer(
   objection: ObjectionRow,
   request: AnswerRequest,
 ): Promise<VerificationReply> {
-  const steps = await verificationSteps(warehouse, [objection.id]);
-  if (!steps.some((step) => step.kind === 'sent'))
+  const notice = noticeOf(await verificationSteps(warehouse, [objection.id]));
+  if (!notice)
     throw new VerificationRefused(
       `异议 ${objection.id} 尚未发出核实通知 (no verification notice yet: \`objection notify ${objection.id} --out …\`)`,
     );
@@ -133,6 +137,10 @@ export async function recordVerificationAnswer(
     answer: request.answer,
     answeredOn: request.answeredOn ?? todayInShanghai(),
   };
+  if (reply.answeredOn < notice.issuedOn)
+    throw new VerificationRefused(
+      `答复日期 ${reply.answeredOn} 早于核实通知发出日期 ${notice.issuedOn} (the answer cannot precede the notice)`,
+    );
   await asOfficer(warehouse, (trx) =>
     appendObjectionStep(trx, objection.id, {
       action: 'note',
