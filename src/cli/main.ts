@@ -8,6 +8,7 @@ import { registerCatalogCommand } from './commands/catalog-command.ts';
 import { registerDbCommand } from './commands/db-command.ts';
 import { registerDemoCommand } from './commands/demo-command.ts';
 import { registerIngestCommand } from './commands/ingest-command.ts';
+import { registerObjectionCommand } from './commands/objection-command.ts';
 import { registerVerificationCommands } from './commands/objection-verification-command.ts';
 import { registerPipelinesCommand } from './commands/pipelines-command.ts';
 import { registerProcedureCommand } from './commands/procedure-command.ts';
@@ -33,6 +34,9 @@ registerRunsCommand(program);
 registerRecordCommand(program);
 registerSubjectCommand(program);
 registerProcedureCommand(program);
+registerObjectionCommand(program);
+// After `objection` itself: adds `objection notify|answer` to it.
+registerVerificationCommands(program);
 registerReportCommand(program);
 registerDbCommand(program);
 registerDemoCommand(program);
@@ -43,8 +47,6 @@ registerBackfillCommand(program);
 registerScheduleCommand(program);
 registerCalendarCommand(program);
 registerVerifyCommand(program);
-// After `objection` itself: adds `objection notify|answer` to it.
-registerVerificationCommands(program);
 
 // A fault no command handled (a throw in a callback, a promise nobody awaited) still ends the run honestly: the
 // file being loaded rolls back, the run is marked failed with the error, and the exit code is 1.

@@ -1,6 +1,7 @@
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import { fieldMaskerOf } from '../log/mask-personal-data.ts';
+import type { ObjectionMark } from '../warehouse/objections-repository.ts';
 import type { ProcedureEntry } from '../warehouse/procedure-log-repository.ts';
 import { pendingDisagreements } from './disagreements.ts';
 import { maskProcedure } from './mask-procedure.ts';
@@ -72,6 +73,8 @@ export interface RecordView {
   /** `note`: why a delivery was not applied (the record had been withdrawn or superseded). */
   lineage: Array<Omit<SourceRow, 'conflictData'> & { note?: string }>;
   disagreements: Disagreement[];
+  /** Art. 18: the record is marked 异议处理中 while an objection (or an appeal stage after it) is open. */
+  objection?: ObjectionMark | null;
 }
 
 export function recordView(history: RecordHistory, entry: CatalogEntry | undefined): RecordView {

@@ -5,6 +5,7 @@ import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import { fieldMaskerOf } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { type ObjectionMark, objectionMarks } from '../warehouse/objections-repository.ts';
 import {
   type CurrentRecordRow,
   currentRecordsOfSubject,
@@ -32,6 +33,8 @@ export interface ArchiveRecord {
   conflictPending: number;
   /** The current version, personal data masked. */
   data: RowData;
+  /** Art. 18: marked 异议处理中 while an objection (or an appeal stage after it) is open. */
+  objection: ObjectionMark | null;
 }
 
 export interface ArchiveGroup {
@@ -56,7 +59,7 @@ export interface SubjectArchive {
 
 /**
  * Art. 9: every current record of one subject, across all catalog entries, grouped by entry (in catalog
- * order), newest formation date first. Three queries whatever the number of records.
+ * order), newest formation date first. Four queries whatever the number of records.
  */
 export async function subjectArchive(
   warehouse: Warehouse,
@@ -74,6 +77,10 @@ export async function subjectArchive(
     list.push(fact);
     factsByRecord.set(fact.recordId, list);
   }
+  const marks = await objectionMarks(
+    warehouse,
+    current.map((row) => row.recordId),
+  );
   const groups = new Map<string, ArchiveGroup>();
   for (const row of current) {
     const entry = entryVersion(catalog, row.catalogCode, row.catalogVersion);
@@ -83,7 +90,7 @@ export async function subjectArchive(
       groups.set(row.catalogCode, group);
     }
     const lineage = factsByRecord.get(row.recordId) ?? [];
-    group.records.push(archiveRecord(row, lineage, entry));
+    group.records.push({ ...archiveRecord(row, lineage, entry), objection: marks.get(row.recordId) ?? null });
   }
   const order = [...new Set(catalog.entries.map((entry) => entry.code))];
   const rank = (code: string) => (order.includes(code) ? order.indexOf(code) : order.length);
@@ -113,7 +120,7 @@ function archiveRecord(
   row: CurrentRecordRow,
   lineage: LineageFactRow[],
   entry: CatalogEntry | undefined,
-): ArchiveRecord {
+): Omit<ArchiveRecord, 'objection'> {
   const counts: Record<string, number> = {};
   for (const fact of lineage) counts[fact.outcome] = (counts[fact.outcome] ?? 0) + 1;
   const first = [...lineage].sort(

@@ -55,7 +55,7 @@ export function registerVerificationCommands(program: Command): void {
     .description(
       'the objection verification notice (异议核实通知) to the provider: the record as delivered, the claim, the deadline, what to answer; again: written with its current status',
     )
-    .argument('<objection>', 'objection id')
+    .argument('<id>', 'objection id')
     .requiredOption('--out <file.xlsx>', 'output workbook')
     .option('--provider <code>', "the provider asked (default: the objection's, who delivered the record)")
     .option(
@@ -70,7 +70,7 @@ export function registerVerificationCommands(program: Command): void {
   objection
     .command('answer')
     .description("record the provider's answer to the verification notice: confirmed or corrected")
-    .argument('<objection>', 'objection id')
+    .argument('<id>', 'objection id')
     .requiredOption('--result <answer>', `${VERIFICATION_ANSWERS.join(' | ')}`)
     .requiredOption('--basis <文号>', "the provider's reply (letter number or reference)")
     .option('--note <text>', 'what the provider said')

@@ -4,8 +4,10 @@ import type { CatalogEntry } from '../../catalog/catalog-entry.ts';
 import { entryVersion } from '../../catalog/entry-version.ts';
 import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
+import { objectionMarkLine } from '../../objections/objection-titles.ts';
 import { recordHistory } from '../../records/record-history.ts';
 import { type RecordView, recordView } from '../../records/record-view.ts';
+import { objectionMarks } from '../../warehouse/objections-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { procedureLine, procedureSummary, recordStatusLines } from '../format-procedure.ts';
@@ -36,7 +38,8 @@ export function registerRecordCommand(program: Command): void {
           history.record.catalogCode,
           history.versions.at(-1)?.catalogVersion,
         );
-        const view = recordView(history, entry);
+        const marks = await objectionMarks(warehouse, [found.id]);
+        const view: RecordView = { ...recordView(history, entry), objection: marks.get(found.id) ?? null };
         console.log(options.json ? maskPersonalText(JSON.stringify(view)) : formatRecordView(view, entry));
         return EXIT.ok;
       });
@@ -64,6 +67,7 @@ export function formatRecordView(view: RecordView, entry: CatalogEntry | undefin
     `record ${view.id} · ${view.title} (${view.catalogCode}) · key ${view.key}`,
     `subject ${show(view.subjectCode)} · channel level ${view.level} · version ${view.current.versionNo} of ${view.versions.length}`,
     ...recordStatusLines(view),
+    ...(view.objection ? [objectionMarkLine(view.objection)] : []),
     '',
     `${view.status === 'current' ? 'current' : 'last'} version v${view.current.versionNo} (${origin(view.current)}):`,
     formatTable(
