@@ -162,6 +162,18 @@ describe('the objection verification notice (异议核实通知) and the mark in
     await workbook.xlsx.readFile(out);
     expect(lines(workbook.worksheets[0]!).get('当前状态')).toBe('已答复：已更正');
 
+    const show = await cli('objection', 'show', String(id));
+    expect(show.stdout).toContain(
+      `provider's verification (核实) corrected 已答复：已更正 (${todayInShanghai()})`,
+    );
+    const list = JSON.parse((await cli('objection', 'list', '--json')).stdout) as Array<{
+      id: number;
+      verification: { status: string; notice: { deadline: string } | null };
+    }>;
+    expect(list.find((row) => row.id === id)?.verification).toMatchObject({
+      status: 'corrected',
+      notice: { deadline: '2026-03-04' },
+    });
     const steps = await objectionSteps(fx.warehouse, id);
     expect(steps.map((step) => [step.action, step.detail.verification ?? null, step.basis])).toEqual([
       ['open', null, null],

@@ -72,3 +72,10 @@ export function verificationLine(state: VerificationState): string {
     return `${title} (due ${state.notice.deadline}${state.notice.provisional ? ', provisional' : ''})`;
   return title;
 }
+
+/** A table cell: `sent, due 2026-12-04`, `overdue, due 2026-03-04`, `confirmed 2026-03-05`, `—` when not sent. */
+export function verificationCell(state: VerificationState | undefined): string {
+  if (!state?.notice) return '—';
+  if (state.reply) return `${state.status} ${state.reply.answeredOn}`;
+  return `${state.status}, due ${state.notice.deadline}`;
+}

@@ -14,6 +14,12 @@ import {
   recordOutcome,
 } from '../../objections/objection-workflow.ts';
 import { checkOverdueObjections, overdueLine } from '../../objections/overdue-objections.ts';
+import { verificationStates } from '../../objections/verification.ts';
+import {
+  type VerificationState,
+  verificationCell,
+  verificationLine,
+} from '../../objections/verification-status.ts';
 import type { Warehouse } from '../../warehouse/connect-warehouse.ts';
 import {
   APPEAL_STAGES,
@@ -118,8 +124,17 @@ export function registerObjectionCommand(program: Command): void {
           filter.recordId = record.id;
         }
         const rows = await objectionRows(warehouse, filter);
+        const verification = await verificationStates(
+          warehouse,
+          rows.map((row) => row.id),
+          asOf,
+        );
         if (options.json) {
-          console.log(maskPersonalText(JSON.stringify(rows.map((row) => withOverdue(row, asOf)))));
+          const listed = rows.map((row) => ({
+            ...withOverdue(row, asOf),
+            verification: verification.get(row.id),
+          }));
+          console.log(maskPersonalText(JSON.stringify(listed)));
           return EXIT.ok;
         }
         if (rows.length === 0) {
@@ -139,6 +154,7 @@ export function registerObjectionCommand(program: Command): void {
                 'due',
                 'stage',
                 'state',
+                'verification',
                 'applicant',
               ],
               rows.map((row) => [
@@ -151,6 +167,7 @@ export function registerObjectionCommand(program: Command): void {
                 `${row.dueOn}${row.dueProvisional ? ' (provisional)' : ''}`,
                 STAGE_TITLES[row.stage],
                 stateText(row, asOf),
+                verificationCell(verification.get(row.id)),
                 row.applicant,
               ]),
             ),
@@ -174,11 +191,12 @@ export function registerObjectionCommand(program: Command): void {
         }
         const steps = await objectionSteps(warehouse, id);
         const asOf = todayInShanghai();
+        const verification = (await verificationStates(warehouse, [id], asOf)).get(id)!;
         if (options.json) {
-          console.log(maskPersonalText(JSON.stringify({ ...withOverdue(row, asOf), steps })));
+          console.log(maskPersonalText(JSON.stringify({ ...withOverdue(row, asOf), verification, steps })));
           return EXIT.ok;
         }
-        console.log(maskPersonalText(formatObjection(row, steps, asOf)));
+        console.log(maskPersonalText(formatObjection(row, steps, asOf, verification)));
         return EXIT.ok;
       });
     });
@@ -449,12 +467,18 @@ function decisionLines(row: ObjectionRow, procedureId: number | undefined): stri
 }
 
 /** The objection page: what was received, its state, and every step. */
-function formatObjection(row: ObjectionRow, steps: ObjectionStep[], asOf: string): string {
+function formatObjection(
+  row: ObjectionRow,
+  steps: ObjectionStep[],
+  asOf: string,
+  verification: VerificationState,
+): string {
   return [
     objectionLine(row),
     `applicant ${row.applicant} · channel ${row.channel} · provider ${row.providerCode ?? '—'}`,
     `reason ${row.reason}`,
     `state ${stateText(row, asOf)}`,
+    `provider's verification (核实) ${verificationLine(verification)}`,
     '',
     'trail (oldest first):',
     formatTable(
