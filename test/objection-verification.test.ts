@@ -184,8 +184,20 @@ describe('the objection verification notice (异议核实通知) and the mark in
     await expect(fx.owner('objection_log').where({ id: steps[1]!.id }).del()).rejects.toThrow(/append-only/);
   }, 300_000);
 
-  it('refuses a first notice once the objection check is closed', async () => {
+  it('refuses a notice to a provider that never delivered the record, and once the check is closed', async () => {
     const id = await open(3, '2026-11-30', '当事人名称有误');
+    const stranger = await cli(
+      'objection',
+      'notify',
+      String(id),
+      '--provider',
+      '113799000000000000',
+      '--out',
+      path.join(fx.scratch, 'stranger.xlsx'),
+    );
+    expect(stranger.code).toBe(2);
+    expect(stranger.stderr).toContain('has no delivery from provider 113799000000000000');
+    expect((await objectionSteps(fx.warehouse, id)).map((step) => step.action)).toEqual(['open']);
     await close(id);
     const result = await cli('objection', 'notify', String(id), '--out', path.join(fx.scratch, 'late.xlsx'));
     expect(result.code).toBe(2);

@@ -99,10 +99,18 @@ async function notify(typed: string, options: NotifyOptions): Promise<void> {
       return refused(
         `objection ${objection.id} has a verification notice already (issued ${state.notice?.issuedOn}): leave out --provider, --working-days and --issued-on to write it again`,
       );
+    // The record as the asked provider delivered it, found before anything is logged: a provider that never
+    // delivered the record is refused with nothing done.
+    const asked = state.notice?.providerCode ?? options.provider ?? objection.providerCode ?? undefined;
+    const delivered = await deliveredRecord(warehouse, catalog, objection.recordId, asked);
+    if (!delivered)
+      return refused(
+        `record ${objection.recordId} has no delivery${asked ? ` from provider ${asked}` : ''}: give the provider that delivered it (--provider)`,
+      );
     if (issuing) {
       try {
         await sendVerificationNotice(warehouse, objection, {
-          ...(options.provider ? { providerCode: options.provider } : {}),
+          providerCode: delivered.providerCode,
           ...(workingDays !== undefined ? { workingDays } : {}),
           ...(issuedOn ? { issuedOn } : {}),
           operator: options.operator ?? osUser(),
@@ -114,11 +122,6 @@ async function notify(typed: string, options: NotifyOptions): Promise<void> {
       state = (await verificationStates(warehouse, [objection.id])).get(objection.id)!;
     }
     const notice = state.notice!;
-    const delivered = await deliveredRecord(warehouse, catalog, objection.recordId, notice.providerCode);
-    if (!delivered)
-      return refused(
-        `record ${objection.recordId} has no delivery from provider ${notice.providerCode}: give the provider that delivered it (--provider)`,
-      );
     const { writeVerificationXlsx } = await import('../../objections/verification-workbook.ts');
     await writeVerificationXlsx(
       catalog,
