@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { verifyWarehouse } from '../src/verify/verify-warehouse.ts';
 import { verifyObjectionLog } from '../src/warehouse/objection-log-chain.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
-import { runCli } from './support/run-cli.ts';
+import { runCli, startCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const SUBJECT = makeUscc('91', '370102', 3_160_001);
@@ -369,6 +371,72 @@ describe('the objection log is append-only and verified', { timeout: 300_000 }, 
       'objection-differs-from-log',
       'objection-log-altered',
     ]);
+  });
+});
+
+describe('schedule checks for overdue objections daily and raises them like a failed run', {
+  timeout: 300_000,
+}, () => {
+  let fx: WarehouseFixture;
+
+  beforeAll(async () => {
+    fx = await openWarehouseFixture('objection_scheduled');
+    await fx.ingest([writeRows(fx.scratch, 's1.csv', basePenalties(1, 1619))], {
+      receivedAt: at('2026-11-02'),
+    });
+  });
+  afterAll(async () => fx?.close());
+
+  it('an objection received 2026-11-02 (due 2026-11-05) and still open: a failed objection-check run', async () => {
+    const [id] = await fx.warehouse('records').pluck('id');
+    const env = { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') };
+    const opened = await runCli(
+      [
+        'objection',
+        'open',
+        String(id),
+        '--applicant',
+        '甲公司',
+        '--reason',
+        '不服',
+        '--received-at',
+        '2026-11-02',
+        '--json',
+      ],
+      env,
+    );
+    expect(opened.code, opened.stderr).toBe(0);
+    const objectionId = JSON.parse(opened.stdout).id as number;
+    const pipelines = path.join(fx.scratch, 'pipelines');
+    mkdirSync(pipelines, { recursive: true });
+    // Every second, against the real clock: any day from 2026-11-06 on finds it overdue.
+    const cli = startCli(['schedule'], {
+      ...env,
+      CREDIT_ETL_PIPELINES_DIR: pipelines,
+      CREDIT_ETL_VERIFY_CRON: 'off',
+      CREDIT_ETL_OBJECTION_CHECK_CRON: '* * * * * *',
+    });
+    try {
+      for (let tries = 0; ; tries++) {
+        const run = await fx
+          .warehouse('runs')
+          .where({ kind: 'objection-check' })
+          .whereNot({ status: 'running' })
+          .first();
+        if (run) {
+          expect(run).toMatchObject({ status: 'failed', errors_by_code: { 'objection-overdue': 1 } });
+          expect(run.error).toContain(
+            `#${objectionId} record ${id} (xzcf), received 2026-11-02, due 2026-11-05`,
+          );
+          break;
+        }
+        expect(tries, `no objection-check run finished: ${cli.output()}`).toBeLessThan(600);
+        await sleep(100);
+      }
+    } finally {
+      cli.child.kill('SIGTERM');
+      expect((await cli.result).code).toBe(0);
+    }
   });
 });
 
