@@ -253,6 +253,11 @@ interface PgError {
   message: string;
 }
 
+/** knex puts the statement before the database's message (`insert into … - 异议 8 …`): the officer needs the message. */
+function withoutStatement(message: string): string {
+  return message.replace(/^(?:insert|select|update|delete|with)\s[\s\S]*? - /i, '');
+}
+
 /**
  * The database's refusals (a step out of order, a record no longer current, a missing privilege) and a
  * procedure's become ObjectionRefused: nothing was written, the message says why.
@@ -264,7 +269,7 @@ async function refusedAsObjection<T>(work: () => Promise<T>): Promise<T> {
     if (error instanceof ProcedureRefused) throw new ObjectionRefused(error.message);
     const code = (error as PgError).code;
     if (code === '42501' || code === 'P0001' || code === 'P0002' || code?.startsWith('23'))
-      throw new ObjectionRefused((error as PgError).message);
+      throw new ObjectionRefused(withoutStatement((error as PgError).message));
     throw error;
   }
 }
