@@ -79,7 +79,7 @@ export async function up(knex: Knex): Promise<void> {
     COMMENT ON TABLE objection_log IS 'every step of every objection (Art. 18): append-only, each step hash-chained to the one before';
     COMMENT ON COLUMN objection_log.stage IS 'open: the platform''s check (核查); appeal: 申诉; review: 行政复议; lawsuit: 行政诉讼';
     COMMENT ON COLUMN objection_log.procedure_id IS 'upheld or partly: the legal procedure (correct, withdraw, supersede, reattribute) that carried the result out';
-    COMMENT ON COLUMN objection_log.detail IS 'open: the objection as received (its objections row), so the chain covers it too';
+    COMMENT ON COLUMN objection_log.detail IS 'open: the objection as received (its objections row) besides what the caller logged, so the chain covers it too';
     CREATE INDEX objection_log_objection ON objection_log (objection_id, id);
 
     CREATE FUNCTION objections_write() RETURNS trigger LANGUAGE plpgsql ${pinned} AS $$
@@ -124,7 +124,8 @@ export async function up(knex: Knex): Promise<void> {
             RAISE EXCEPTION '异议 % 已登记', o.id USING ERRCODE = 'check_violation';
           END IF;
           NEW.stage := 'open';
-          NEW.detail := to_jsonb(o) - 'created_at';
+          -- The objection as received joins what the caller logged (a provider's file and row), so the chain covers it.
+          NEW.detail := coalesce(NEW.detail, '{}') || (to_jsonb(o) - 'created_at');
         WHEN 'note' THEN
           IF last.id IS NULL THEN
             RAISE EXCEPTION '异议 % 尚未登记', o.id USING ERRCODE = 'check_violation';

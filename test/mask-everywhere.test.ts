@@ -218,6 +218,21 @@ describe('personal data is masked by meaning in every output of the CLI', () => 
       await cli(`record ${record.id}`, 'record', String(record.id));
       await cli(`record ${record.id} --json`, 'record', String(record.id), '--json');
     }
+    // An objection on the natural person's record, its claim quoting the ID; the verification notice to the provider.
+    await cli(
+      'objection open',
+      'objection',
+      'open',
+      '1',
+      '--applicant',
+      `张某（身份证${ID.naturalPerson}）`,
+      '--reason',
+      `证件号码${ID.naturalPerson}的处罚不属于本人`,
+    );
+    const verification = path.join(fx.scratch, 'verification.xlsx');
+    await cli('objection notify', 'objection', 'notify', '1', '--out', verification);
+    outputs.set('verification.xlsx', await xlsxText(verification));
+    await cli('objection answer', 'objection', 'answer', '1', '--result', 'confirmed', '--basis', '复函1号');
     for (const subject of [ID.naturalPerson, USCC.subject]) {
       await cli(`subject ${subject}`, 'subject', subject);
       await cli(`subject ${subject} --json`, 'subject', subject, '--json');
@@ -264,6 +279,7 @@ describe('personal data is masked by meaning in every output of the CLI', () => 
     expect(all).toContain('6101*******7690');
     expect(outputs.get('ingest stdout')).toContain('6101**********6908');
     expect(outputs.get('runs show stdout')).toContain('8100**********0021');
+    expect(outputs.get('verification.xlsx')).toContain('证件号码3711**********4048的处罚不属于本人');
   });
 
   it('masks no valid USCC in any output, and shows each where it belongs', () => {
@@ -281,5 +297,6 @@ describe('personal data is masked by meaning in every output of the CLI', () => 
       expect(outputs.get(`disclosure.${extension}`)).toContain(USCC.subject);
       expect(outputs.get(`disclosure.${extension}`)).toContain('3711**********4048');
     }
+    expect(outputs.get('verification.xlsx')).toContain(USCC.authority);
   });
 });

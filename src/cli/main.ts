@@ -10,6 +10,8 @@ import { registerDbCommand } from './commands/db-command.ts';
 import { registerDemoCommand } from './commands/demo-command.ts';
 import { registerIngestCommand } from './commands/ingest-command.ts';
 import { registerNoticeCommand } from './commands/notice-command.ts';
+import { registerObjectionCommand } from './commands/objection-command.ts';
+import { registerVerificationCommands } from './commands/objection-verification-command.ts';
 import { registerPipelinesCommand } from './commands/pipelines-command.ts';
 import { registerProcedureCommand } from './commands/procedure-command.ts';
 import { registerProvidersCommand } from './commands/providers-command.ts';
@@ -40,6 +42,9 @@ registerRecordCommand(program);
 registerSubjectCommand(program);
 registerProcedureCommand(program);
 registerRepairCommand(program);
+registerObjectionCommand(program);
+// After `objection` itself: adds `objection notify|answer` to it.
+registerVerificationCommands(program);
 registerReportCommand(program);
 registerNoticeCommand(program);
 registerDbCommand(program);

@@ -33,6 +33,11 @@ export interface Config {
    * Asia/Shanghai time (default `30 3 * * *`, 03:30 every night); `off` runs it only by hand.
    */
   verifyCron: string | undefined;
+  /**
+   * `CREDIT_ETL_OBJECTION_CHECK_CRON`: when `schedule` checks for objections not answered within 3 working days
+   * (Art. 18), node-cron in Asia/Shanghai (default `0 9 * * *`, 09:00 every day); `off` runs it only by hand.
+   */
+  objectionCheckCron: string | undefined;
   /** `CREDIT_ETL_ISSUER_*`: who issues notices and reports, printed in their header. */
   issuer: Issuer;
 }
@@ -49,6 +54,9 @@ export interface Issuer {
 
 /** 03:30 Beijing time: after the nightly pushes, before anyone reads the morning's archive. */
 export const DEFAULT_VERIFY_CRON = '30 3 * * *';
+
+/** 09:00 Beijing time: early in the working day, while an objection due today can still be answered. */
+export const DEFAULT_OBJECTION_CHECK_CRON = '0 9 * * *';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -77,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limits: limitsFrom(env),
     calendar: calendarFrom(env),
     verifyCron: verifyCronFrom(env),
+    objectionCheckCron: cronFrom(env, 'CREDIT_ETL_OBJECTION_CHECK_CRON', DEFAULT_OBJECTION_CHECK_CRON),
     issuer: {
       name: env.CREDIT_ETL_ISSUER_NAME?.trim() || '公共信用信息平台',
       contact: env.CREDIT_ETL_ISSUER_CONTACT?.trim() || undefined,
@@ -93,6 +102,17 @@ function verifyCronFrom(env: NodeJS.ProcessEnv): string | undefined {
       `CREDIT_ETL_VERIFY_CRON=${value} is not a cron expression: use e.g. "30 3 * * *" (03:30 Asia/Shanghai) or off`,
     );
   }
+  return value;
+}
+
+/** A node-cron expression from `name`, its default when unset, undefined when `off`. */
+function cronFrom(env: NodeJS.ProcessEnv, name: string, fallback: string): string | undefined {
+  const value = env[name]?.trim() || fallback;
+  if (value === 'off') return undefined;
+  if (!cron.validate(value))
+    throw new ConfigError(
+      `${name}=${value} is not a cron expression: use e.g. "${fallback}" (Asia/Shanghai) or off`,
+    );
   return value;
 }
 

@@ -2,6 +2,7 @@ import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import type { DisclosureState } from '../disclosure/disclosure-state.ts';
 import { fieldMaskerOf } from '../log/mask-personal-data.ts';
+import type { ObjectionMark } from '../warehouse/objections-repository.ts';
 import type { ProcedureEntry } from '../warehouse/procedure-log-repository.ts';
 import { pendingDisagreements } from './disagreements.ts';
 import { maskProcedure } from './mask-procedure.ts';
@@ -75,6 +76,8 @@ export interface RecordView {
   disagreements: Disagreement[];
   /** Public disclosure on the day asked (公示中, 公示期满, 已信用修复, 异议处理中, not disclosed); null: not computed. */
   disclosure: DisclosureState | null;
+  /** Art. 18: the record is marked 异议处理中 while an objection (or an appeal stage after it) is open. */
+  objection?: ObjectionMark | null;
 }
 
 export function recordView(

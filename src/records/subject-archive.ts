@@ -8,6 +8,7 @@ import type { DisclosureState } from '../disclosure/disclosure-state.ts';
 import { disclosuresOf } from '../disclosure/record-disclosures.ts';
 import { fieldMaskerOf } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { type ObjectionMark, objectionMarks } from '../warehouse/objections-repository.ts';
 import {
   type CurrentRecordRow,
   currentRecordsOfSubject,
@@ -37,6 +38,8 @@ export interface ArchiveRecord {
   data: RowData;
   /** Public disclosure on the archive's day (公示中, 公示期满, 已信用修复, 异议处理中). */
   disclosure: DisclosureState | null;
+  /** Art. 18: marked 异议处理中 while an objection (or an appeal stage after it) is open. */
+  objection: ObjectionMark | null;
 }
 
 export interface ArchiveGroup {
@@ -63,7 +66,7 @@ export interface SubjectArchive {
 
 /**
  * Art. 9: every current record of one subject, across all catalog entries, grouped by entry (in catalog
- * order), newest formation date first. Three queries whatever the number of records.
+ * order), newest formation date first. Four queries whatever the number of records.
  */
 export async function subjectArchive(
   warehouse: Warehouse,
@@ -88,6 +91,10 @@ export async function subjectArchive(
     list.push(fact);
     factsByRecord.set(fact.recordId, list);
   }
+  const marks = await objectionMarks(
+    warehouse,
+    current.map((row) => row.recordId),
+  );
   const groups = new Map<string, ArchiveGroup>();
   for (const row of current) {
     const entry = entryVersion(catalog, row.catalogCode, row.catalogVersion);
@@ -97,7 +104,10 @@ export async function subjectArchive(
       groups.set(row.catalogCode, group);
     }
     const lineage = factsByRecord.get(row.recordId) ?? [];
-    group.records.push(archiveRecord(row, lineage, entry, disclosures.get(row.recordId) ?? null));
+    group.records.push({
+      ...archiveRecord(row, lineage, entry, disclosures.get(row.recordId) ?? null),
+      objection: marks.get(row.recordId) ?? null,
+    });
   }
   const order = [...new Set(catalog.entries.map((entry) => entry.code))];
   const rank = (code: string) => (order.includes(code) ? order.indexOf(code) : order.length);
@@ -129,7 +139,7 @@ function archiveRecord(
   lineage: LineageFactRow[],
   entry: CatalogEntry | undefined,
   disclosure: DisclosureState | null,
-): ArchiveRecord {
+): Omit<ArchiveRecord, 'objection'> {
   const counts: Record<string, number> = {};
   for (const fact of lineage) counts[fact.outcome] = (counts[fact.outcome] ?? 0) + 1;
   const first = [...lineage].sort(

@@ -4,17 +4,20 @@ import ExcelJS from 'exceljs';
 import { shanghaiTime } from '../../connectors/shanghai-time.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { noticeRowRecordIds } from '../warehouse/notice-records-repository.ts';
 import {
   findNotice,
   noticeCatalogCodes,
   noticeRowKinds,
   noticeRowStates,
 } from '../warehouse/notices-repository.ts';
+import { objectionMarks } from '../warehouse/objections-repository.ts';
 import { fixHint } from './fix-hint.ts';
 import { chineseDate, DEFAULT_ISSUER, type Issuer, noticeNumber } from './issuer.ts';
 import { noticeRows, shownKey } from './notice-rows.ts';
 import { noticeStates, STATUS_TITLES } from './notice-status.ts';
 import { PROVISIONAL_NOTE } from './notices.ts';
+import { OBJECTION_MARK, objectionMarkLabel } from './objection-mark-label.ts';
 import { printLayout, WRAP } from './print-setup.ts';
 import { type Provider, providerName } from './providers.ts';
 import { HEADER_STYLE, rejectionSheet, sheetName } from './rejection-sheet.ts';
@@ -35,8 +38,9 @@ const LIST_HEADERS = [
   '问题说明',
   '修改建议',
   '更正状态',
+  '异议标注',
 ];
-const LIST_WIDTHS = [6, 8, 12, 28, 8, 40, 24, 22, 70, 40, 10];
+const LIST_WIDTHS = [6, 8, 12, 28, 8, 40, 24, 22, 70, 40, 10, 36];
 
 /**
  * The review notice workbook (复核通知, Art. 14): the letter with the deadline and the computed status, the list
@@ -59,6 +63,13 @@ export async function writeNoticeXlsx(
   const corrected = await noticeRowStates(warehouse, noticeId);
   const kinds = await noticeRowKinds(warehouse, noticeId);
   const codes = await noticeCatalogCodes(warehouse, noticeId);
+  // Art. 18: a record under objection carries its mark into every output, here each row about it.
+  const rowRecords = await noticeRowRecordIds(warehouse, noticeId);
+  const marks = await objectionMarks(warehouse, [...new Set(rowRecords.values())]);
+  const markOf = (rowId: number) => {
+    const mark = marks.get(rowRecords.get(rowId) ?? 0);
+    return mark ? objectionMarkLabel(mark) : '';
+  };
   await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
     filename: outFile,
@@ -92,6 +103,12 @@ export async function writeNoticeXlsx(
     '当前状态',
     state ? `${STATUS_TITLES[state.status]}（已更正 ${state.corrected} / ${state.rows} 行）` : '',
   );
+  if (marks.size > 0)
+    letter.line(
+      OBJECTION_MARK,
+      `${marks.size} 条记录正在异议处理中（见“问题清单”的“异议标注”列），更正时请一并核实`,
+      { warn: true },
+    );
   letter.line(
     '办理要求',
     '依据《公共信用信息归集管理办法》第十四条，请核实“问题清单”所列数据，按“修改建议”更正后，使用“重报模板”工作表（表头与目录一致）在期限内重新报送。更正数据入库后，本通知状态自动更新。',
@@ -132,6 +149,7 @@ export async function writeNoticeXlsx(
             masker.error(row.catalogCode, error, row.raw, row.current).message,
             fixHint(error.code),
             corrected.get(row.id) ? '已更正' : '待更正',
+            markOf(row.id),
           ].map((value) => (typeof value === 'string' ? spreadsheetSafe(value) : value)),
         )
         .commit();

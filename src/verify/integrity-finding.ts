@@ -30,6 +30,12 @@ export const INTEGRITY_PROBLEMS = {
   'procedure-version-missing': 'the version a legal procedure wrote is missing',
   /** A version that claims a procedure which wrote no version of this record. */
   'version-without-procedure': 'a version claims a legal procedure that did not write it',
+  /** An objection_log step whose content no longer matches its hash (src/warehouse/objection-log-chain.ts). */
+  'objection-log-altered': 'an objection log step was changed',
+  /** An objection_log step that does not point at the step before it. */
+  'objection-log-broken-link': 'an objection log step was removed, inserted or reordered',
+  /** An objection (received, due date, applicant…) that differs from what its open step recorded. */
+  'objection-differs-from-log': 'an objection was changed after it was registered',
 } as const;
 export type IntegrityProblem = keyof typeof INTEGRITY_PROBLEMS;
 

@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.ts';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { verifyObjectionLog } from '../warehouse/objection-log-chain.ts';
 import { verifyProcedureLog } from '../warehouse/procedure-log-chain.ts';
 import { finishRun, startRun } from '../warehouse/runs-repository.ts';
 import type { FileFinding, IntegrityCounts, RecordFinding, VerifyScope } from './integrity-finding.ts';
@@ -57,8 +58,12 @@ export async function verifyWarehouse(
       counts.files += page.files;
       for (const finding of page.findings) report(files, finding);
     }
-    // The legal procedures: their log's hash chain, and the records' state against it.
-    for (const finding of await verifyProcedureLog(warehouse, scope)) {
+    // The legal procedures and the objections (Art. 18): their logs' hash chains, the records' state against them.
+    const logFindings = [
+      ...(await verifyProcedureLog(warehouse, scope)),
+      ...(await verifyObjectionLog(warehouse, scope)),
+    ];
+    for (const finding of logFindings) {
       report(records, {
         recordId: finding.recordId,
         catalogCode: finding.catalogCode,

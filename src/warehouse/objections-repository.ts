@@ -110,6 +110,14 @@ export interface ObjectionStep {
   hash: string;
 }
 
+/** What an `objection-check` run counted (runs.counts). */
+export interface ObjectionCheckCounts {
+  /** Objections whose platform check is still open. */
+  checking: number;
+  /** Of those, past their due date. */
+  overdue: number;
+}
+
 export interface ObjectionFilter {
   id?: number;
   recordId?: number;

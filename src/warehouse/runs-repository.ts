@@ -2,10 +2,11 @@ import os from 'node:os';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
 import type { Warehouse } from './connect-warehouse.ts';
 import type { IntegrityCounts } from './integrity-repository.ts';
+import type { ObjectionCheckCounts } from './objections-repository.ts';
 import type { OutcomeCounts } from './outcome-counts.ts';
 import type { Thresholds } from './threshold-decision.ts';
 
-export const RUN_KINDS = ['ingest', 'pipeline', 'backfill', 'demo', 'verify'] as const;
+export const RUN_KINDS = ['ingest', 'pipeline', 'backfill', 'demo', 'verify', 'objection-check'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 export const RUN_STATUSES = ['running', 'completed', 'failed', 'failed-threshold', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -62,7 +63,7 @@ export async function finishRun(
   result: {
     status: RunStatus;
     /** A load's outcomes, or what a verify run checked and found. */
-    counts: OutcomeCounts | IntegrityCounts;
+    counts: OutcomeCounts | IntegrityCounts | ObjectionCheckCounts;
     errorsByCode: Record<string, number>;
     error?: string;
   },

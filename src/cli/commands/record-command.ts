@@ -6,9 +6,11 @@ import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
 import { periodNote } from '../../disclosure/disclosure-state.ts';
 import { disclosuresOf } from '../../disclosure/record-disclosures.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
+import { objectionMarkLine } from '../../objections/objection-titles.ts';
 import { recordHistory } from '../../records/record-history.ts';
 import { type RecordView, recordView } from '../../records/record-view.ts';
 import { loadProviders, type Provider, providerLabel, providersFile } from '../../report/providers.ts';
+import { objectionMarks } from '../../warehouse/objections-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { procedureLine, procedureSummary, recordStatusLines } from '../format-procedure.ts';
@@ -68,7 +70,11 @@ export function registerRecordCommand(program: Command): void {
               )
             ).get(history.record.id)
           : undefined;
-        const view = recordView(history, entry, disclosure ?? null);
+        const marks = await objectionMarks(warehouse, [found.id]);
+        const view: RecordView = {
+          ...recordView(history, entry, disclosure ?? null),
+          objection: marks.get(found.id) ?? null,
+        };
         console.log(
           options.json ? maskPersonalText(JSON.stringify(view)) : formatRecordView(view, entry, registry),
         );
@@ -114,6 +120,7 @@ export function formatRecordView(
     `subject ${show(view.subjectCode)} · channel level ${view.level} · version ${view.current.versionNo} of ${view.versions.length}`,
     ...recordStatusLines(view),
     ...disclosureLines(view),
+    ...(view.objection ? [objectionMarkLine(view.objection)] : []),
     '',
     `${view.status === 'current' ? 'current' : 'last'} version v${view.current.versionNo} (${origin(view.current)}):`,
     formatTable(

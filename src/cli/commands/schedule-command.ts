@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import type { Logger } from '../../log/logger.ts';
+import { checkOverdueObjections } from '../../objections/overdue-objections.ts';
 import { formatProblem } from '../../pipelines/load-pipelines.ts';
 import { runPipeline } from '../../pipelines/run-pipeline.ts';
 import { type ScheduledJob, startScheduler } from '../../schedule/scheduler.ts';
@@ -15,7 +17,7 @@ export function registerScheduleCommand(program: Command): void {
   program
     .command('schedule')
     .description(
-      'long-running: run each pipeline on its cron schedule, and verify nightly (Asia/Shanghai), until SIGTERM/SIGINT',
+      'long-running: run each pipeline on its cron schedule, verify nightly and check objections daily (Asia/Shanghai), until SIGTERM/SIGINT',
     )
     .action(async () => {
       const { config, logger } = commandContext();
@@ -24,9 +26,9 @@ export function registerScheduleCommand(program: Command): void {
       if (problems.length > 0) throw new UsageError(problems.map(formatProblem).join('\n'));
       const scheduled = pipelines.filter((pipeline) => pipeline.schedule.cron && pipeline.schedule.enabled);
       // The nightly verify alone is worth a scheduler; with it switched off, an empty one would do nothing.
-      if (scheduled.length === 0 && !config.verifyCron)
+      if (scheduled.length === 0 && !config.verifyCron && !config.objectionCheckCron)
         throw new UsageError(
-          'no pipeline has a schedule and CREDIT_ETL_VERIFY_CRON is off: add "schedule": {"cron": …}',
+          'no pipeline has a schedule and CREDIT_ETL_VERIFY_CRON and CREDIT_ETL_OBJECTION_CHECK_CRON are off: add "schedule": {"cron": …}',
         );
       const catalog = await loadCatalog(config.catalogDir);
       const stop = new AbortController();
@@ -37,7 +39,12 @@ export function registerScheduleCommand(program: Command): void {
           const scheduler = startScheduler({
             pipelines: scheduled,
             logger,
-            jobs: config.verifyCron ? [nightlyVerify(warehouse, config.verifyCron, logger)] : [],
+            jobs: [
+              ...(config.verifyCron ? [nightlyVerify(warehouse, config.verifyCron, logger)] : []),
+              ...(config.objectionCheckCron
+                ? [dailyObjectionCheck(warehouse, config.objectionCheckCron, logger)]
+                : []),
+            ],
             runPipeline: async (pipeline, signal, scheduledAt) => {
               const result = await runPipeline(
                 warehouse,
@@ -57,7 +64,11 @@ export function registerScheduleCommand(program: Command): void {
               }
             },
           });
-          const verifying = config.verifyCron ? `, verify "${config.verifyCron}"` : ', verify off';
+          const verifying =
+            (config.verifyCron ? `, verify "${config.verifyCron}"` : ', verify off') +
+            (config.objectionCheckCron
+              ? `, objection check "${config.objectionCheckCron}"`
+              : ', objection check off');
           logger.info(
             `scheduler started: ${scheduled.length} pipeline(s)${verifying}; SIGTERM or SIGINT stops it`,
           );
@@ -93,6 +104,21 @@ function nightlyVerify(warehouse: Warehouse, cron: string, logger: Logger): Sche
           { runId: summary.runId, counts },
         );
       }
+    },
+  };
+}
+
+/**
+ * Art. 18's 3 working days checked every day on `cron` (CREDIT_ETL_OBJECTION_CHECK_CRON): a run of kind
+ * `objection-check`, failed when any objection is overdue, naming each (overdue-objections.ts). The alert
+ * channel, once there is one, is passed as checkOverdueObjections' `onOverdue` (ObjectionsOverdueHook).
+ */
+function dailyObjectionCheck(warehouse: Warehouse, cron: string, logger: Logger): ScheduledJob {
+  return {
+    name: 'objection-check',
+    cron,
+    run: async () => {
+      await checkOverdueObjections(warehouse, todayInShanghai(), logger);
     },
   };
 }

@@ -67,6 +67,9 @@ export function formatSubjectArchive(archive: SubjectArchive): string {
           [
             record.late ? 'late' : record.late === null ? 'timeliness pending' : '',
             record.conflictPending > 0 ? `conflict pending (${record.conflictPending})` : '',
+            record.objection
+              ? `异议处理中 #${record.objection.objectionId} (${record.objection.stage}, due ${record.objection.dueOn})`
+              : '',
           ]
             .filter(Boolean)
             .join(', '),
