@@ -63,7 +63,7 @@ export async function up(knex: Knex): Promise<void> {
       action text NOT NULL CHECK (action IN ('open', 'close', 'appeal', 'outcome', 'note')),
       stage text NOT NULL CHECK (stage IN ('open', 'appeal', 'review', 'lawsuit')),
       result text CHECK (result IN ('upheld', 'rejected', 'partly')),
-      procedure_id bigint REFERENCES procedure_log (id),
+      procedure_id bigint, -- checked by objection_log_write() (a procedure on this record); no foreign key, so procedure_log keeps its own refusals
       basis text,
       note text,
       detail jsonb NOT NULL DEFAULT '{}',
