@@ -17,7 +17,7 @@ import { type Provider, providerName } from './providers.ts';
 import { HEADER_STYLE, rejectionSheet, sheetName } from './rejection-sheet.ts';
 import { entryColumns, fieldTitle, maskingNote, reportMasker } from './report-columns.ts';
 import { describeScope } from './report-scope.ts';
-import { spreadsheetSafe } from './spreadsheet-safe.ts';
+import { xlsxCell, xlsxText } from './spreadsheet-safe.ts';
 import { summarySheet } from './summary-sheet.ts';
 
 const LIST_HEADERS = [
@@ -93,7 +93,7 @@ export async function writeNoticeXlsx(
   const list = workbook.addWorksheet('问题清单', { views: [{ state: 'frozen', ySplit: 1 }] });
   list.columns = LIST_WIDTHS.map((width, i) => ({ key: `c${i}`, width }));
   list.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: LIST_HEADERS.length } };
-  const header = list.addRow(LIST_HEADERS);
+  const header = list.addRow(LIST_HEADERS.map(xlsxText));
   header.eachCell((cell) => {
     cell.style = HEADER_STYLE;
   });
@@ -117,7 +117,7 @@ export async function writeNoticeXlsx(
             masker.error(row.catalogCode, error, row.raw, row.current).message,
             fixHint(error.code),
             corrected.get(row.id) ? '已更正' : '待更正',
-          ].map((value) => (typeof value === 'string' ? spreadsheetSafe(value) : value)),
+          ].map(xlsxCell),
         )
         .commit();
     }

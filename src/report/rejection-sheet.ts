@@ -1,7 +1,7 @@
 import type ExcelJS from 'exceljs';
 import type { RejectionRow } from '../warehouse/rejections-repository.ts';
 import type { EntryColumns, ReportMasker } from './report-columns.ts';
-import { spreadsheetSafe } from './spreadsheet-safe.ts';
+import { xlsxCell, xlsxText } from './spreadsheet-safe.ts';
 
 /** Light red fill and dark red text: Excel's own "bad" cell style, which data engineers recognise. */
 export const BAD_CELL: Partial<ExcelJS.Style> = {
@@ -48,7 +48,7 @@ export function rejectionSheet(
     width: columnWidth(header, options.template ? i + 2 : i),
   }));
   sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: headers.length } };
-  const header = sheet.addRow(headers);
+  const header = sheet.addRow(headers.map(xlsxText));
   header.eachCell((cell) => {
     cell.style = HEADER_STYLE;
   });
@@ -62,13 +62,13 @@ export function rejectionSheet(
     add(rejection) {
       const { catalogCode } = rejection;
       const cells = columns.codes.map((code) =>
-        spreadsheetSafe(masker.cell(catalogCode, code, rejection.raw[code] ?? '')),
+        xlsxText(masker.cell(catalogCode, code, rejection.raw[code] ?? '')),
       );
       const codes = [...new Set(rejection.errors.map((error) => error.code))].join(', ');
       const row = sheet.addRow(
         options.template
           ? cells
-          : [spreadsheetSafe(masker.text(rejection.file)), rejection.rowNumber, codes, ...cells],
+          : [xlsxText(masker.text(rejection.file)), rejection.rowNumber, xlsxCell(codes), ...cells],
       );
       const notes = new Map<number, string[]>();
       for (const error of rejection.errors) {
