@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeRejectionReport } from '../src/report/write-rejection-report.ts';
 import type { RunSummary } from '../src/run/ingest-files.ts';
 import { deliveryWithInjections, INJECTIONS } from './support/report-deliveries.ts';
+import { sheetValues } from './support/sheet-values.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const RECEIVED = new Date('2026-11-20T10:00:00+08:00');
@@ -158,11 +159,7 @@ describe('the rejection report', () => {
 });
 
 function rowsOf(sheet: ExcelJS.Worksheet): unknown[][] {
-  const rows: unknown[][] = [];
-  sheet.eachRow((row) => {
-    rows.push((row.values as unknown[]).slice(1));
-  });
-  return rows;
+  return sheetValues(sheet);
 }
 
 function summaryTexts(sheet: ExcelJS.Worksheet): string[] {

@@ -14,9 +14,10 @@ import { noticeRows, shownKey } from './notice-rows.ts';
 import { noticeStates, STATUS_TITLES } from './notice-status.ts';
 import { PROVISIONAL_NOTE } from './notices.ts';
 import { type Provider, providerName } from './providers.ts';
-import { HEADER_STYLE, rejectionSheet, sheetName } from './rejection-sheet.ts';
+import { HEADER_STYLE } from './rejection-sheet.ts';
 import { entryColumns, fieldTitle, maskingNote, reportMasker } from './report-columns.ts';
 import { describeScope } from './report-scope.ts';
+import { writeReuploadTemplate } from './reupload-template.ts';
 import { xlsxCell, xlsxText } from './spreadsheet-safe.ts';
 import { summarySheet } from './summary-sheet.ts';
 
@@ -46,7 +47,11 @@ export async function writeNoticeXlsx(
   providers: readonly Provider[],
   noticeId: number,
   outFile: string,
-  options: { unmasked?: boolean } = {},
+  options: {
+    unmasked?: boolean;
+    /** The re-upload template holds the provider's own delivered values in clear (reupload-template.ts). */
+    templateUnmasked?: boolean;
+  } = {},
 ): Promise<void> {
   const masker = reportMasker(catalog, Boolean(options.unmasked));
   const notice = await findNotice(warehouse, noticeId);
@@ -65,7 +70,14 @@ export async function writeNoticeXlsx(
 
   const letter = summarySheet(workbook, '复核通知', [18, 90]);
   letter.title(`公共信用信息复核通知（第 ${noticeId} 号）`);
-  letter.line('脱敏说明', maskingNote(masker.unmasked), { warn: masker.unmasked });
+  const ownValues = Boolean(options.templateUnmasked) && !masker.unmasked;
+  letter.line(
+    '脱敏说明',
+    ownValues
+      ? `${maskingNote(false)}；“重报模板”中为贵单位报送的原值（未脱敏），仅供贵单位更正后重新报送，请妥善保管，不得转发`
+      : maskingNote(masker.unmasked),
+    { warn: masker.unmasked || ownValues },
+  );
   letter.line('报送单位', `${providerName(providers, notice.provider_code)}（${notice.provider_code}）`);
   letter.line('范围', masker.text(describeScope(notice.scope)));
   letter.line('发出日期', notice.issued_on);
@@ -85,9 +97,10 @@ export async function writeNoticeXlsx(
   );
   letter.line(
     '办理要求',
-    '依据《公共信用信息归集管理办法》第十四条，请核实“问题清单”所列数据，按“修改建议”更正后，使用“重报模板”工作表（表头与目录一致）在期限内重新报送。更正数据入库后，本通知状态自动更新。',
+    '依据《公共信用信息归集管理办法》第十四条，请核实“问题清单”所列数据，只更正“重报模板”中标红的单元格（批注中为问题说明），其他内容不要改动，然后将本工作簿原样在期限内重新报送（系统自动读取“重报模板”工作表）。同一业务主键只占一行。更正数据入库后，本通知状态自动更新。',
   );
-  if (!masker.unmasked) letter.line('注意', '模板中带 * 号的身份证号码已脱敏，重新报送前请填写完整号码。');
+  if (!masker.unmasked && !ownValues)
+    letter.line('注意', '“重报模板”中标黄的单元格已脱敏（带 * 号），重新报送前请填写完整号码。');
   letter.commit();
 
   const list = workbook.addWorksheet('问题清单', { views: [{ state: 'frozen', ySplit: 1 }] });
@@ -125,11 +138,9 @@ export async function writeNoticeXlsx(
   list.commit();
 
   for (const code of codes) {
-    const columns = entryColumns(catalog, code);
-    const template = rejectionSheet(workbook, sheetName(`重报模板-${columns.title}`), columns, masker, {
-      template: true,
+    await writeReuploadTemplate(workbook, warehouse, catalog, noticeId, code, masker, {
+      ownValues: Boolean(options.templateUnmasked),
     });
-    for await (const row of noticeRows(warehouse, catalog, noticeId, code)) template.add(row);
   }
   await workbook.commit();
 }

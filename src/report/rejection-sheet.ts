@@ -37,15 +37,12 @@ export function rejectionSheet(
   name: string,
   columns: EntryColumns,
   masker: ReportMasker,
-  options: { template?: boolean } = {},
 ): RejectionSheet {
-  // A re-upload template holds exactly the catalog headers, so the file can be delivered again as it is.
-  const leadingHeaders = options.template ? [] : LEADING_HEADERS;
-  const headers = [...leadingHeaders, ...columns.titles];
+  const headers = [...LEADING_HEADERS, ...columns.titles];
   const sheet = workbook.addWorksheet(sheetName(name), { views: [{ state: 'frozen', ySplit: 1 }] });
   sheet.columns = headers.map((header, i) => ({
     key: `c${i}`,
-    width: columnWidth(header, options.template ? i + 2 : i),
+    width: columnWidth(header, i),
   }));
   sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: headers.length } };
   const header = sheet.addRow(headers.map(xlsxText));
@@ -53,7 +50,7 @@ export function rejectionSheet(
     cell.style = HEADER_STYLE;
   });
   header.commit();
-  const leading = leadingHeaders.length;
+  const leading = LEADING_HEADERS.length;
   let rows = 0;
   return {
     get rows() {
@@ -65,16 +62,17 @@ export function rejectionSheet(
         xlsxText(masker.cell(catalogCode, code, rejection.raw[code] ?? '')),
       );
       const codes = [...new Set(rejection.errors.map((error) => error.code))].join(', ');
-      const row = sheet.addRow(
-        options.template
-          ? cells
-          : [xlsxText(masker.text(rejection.file)), rejection.rowNumber, xlsxCell(codes), ...cells],
-      );
+      const row = sheet.addRow([
+        xlsxText(masker.text(rejection.file)),
+        rejection.rowNumber,
+        xlsxCell(codes),
+        ...cells,
+      ]);
       const notes = new Map<number, string[]>();
       for (const error of rejection.errors) {
         const index = columns.codes.indexOf(error.field);
         // A whole-row problem (or a field the sheet lacks) is marked on the row number.
-        const column = index >= 0 ? leading + index + 1 : options.template ? 1 : 2;
+        const column = index >= 0 ? leading + index + 1 : 2;
         const text = `${error.code}：${masker.error(catalogCode, error, rejection.raw, rejection.current ?? {}).message}`;
         notes.set(column, [...(notes.get(column) ?? []), text]);
       }
