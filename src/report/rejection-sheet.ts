@@ -59,7 +59,7 @@ export function rejectionSheet(
     add(rejection) {
       const { catalogCode } = rejection;
       const cells = columns.codes.map((code) =>
-        xlsxText(masker.cell(catalogCode, code, rejection.raw[code] ?? '')),
+        xlsxText(masker.cell(catalogCode, code, String(rejection.raw[code] ?? ''))),
       );
       const codes = [...new Set(rejection.errors.map((error) => error.code))].join(', ');
       const row = sheet.addRow([

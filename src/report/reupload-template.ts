@@ -125,8 +125,8 @@ function templateRow(
     }
     if (row === base) continue;
     codes.forEach((field, i) => {
-      const theirs = row.raw[field] ?? '';
-      const kept = base.raw[field] ?? '';
+      const theirs = textOf(row.raw, field);
+      const kept = textOf(base.raw, field);
       if (theirs === kept) return;
       note(
         i + 1,
@@ -136,11 +136,16 @@ function templateRow(
   }
   const masked = new Set<number>();
   const values = codes.map((field, i) => {
-    const value = base.raw[field] ?? '';
+    const value = textOf(base.raw, field);
     if (options.ownValues) return value;
     const shown = masker.cell(catalogCode, field, value);
     if (shown !== value) masked.add(i + 1);
     return shown;
   });
   return { values, notes, masked };
+}
+
+/** A stored cell as text: a rejected row keeps the numbers it could read as numbers. */
+function textOf(row: Readonly<Record<string, unknown>>, field: string): string {
+  return String(row[field] ?? '');
 }
