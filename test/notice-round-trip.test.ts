@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import yauzl from 'yauzl';
 import { PENALTY_HEADER, toCsv } from '../fixtures/generate/penalty-rows.ts';
 import { noticeStates } from '../src/report/notice-status.ts';
 import type { Warehouse } from '../src/warehouse/connect-warehouse.ts';
@@ -103,6 +104,22 @@ async function storedRecords(warehouse: Warehouse): Promise<StoredRecord[]> {
     .select('r.business_key', 'r.current_version_id', 'v.data');
 }
 
+/** Every worksheet part of a workbook, as its XML. */
+async function sheetXml(file: string): Promise<string> {
+  const zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false });
+  let text = '';
+  try {
+    for await (const entry of zip.eachEntry()) {
+      if (!/^xl\/worksheets\/sheet\d+\.xml$/.test(entry.fileName)) continue;
+      for await (const chunk of (await zip.openReadStreamPromise(entry)) as AsyncIterable<Buffer>)
+        text += chunk;
+    }
+  } finally {
+    zip.close();
+  }
+  return text;
+}
+
 const cellText = (value: ExcelJS.CellValue): string =>
   value && typeof value === 'object' && 'richText' in value
     ? value.richText.map((run) => run.text).join('')
@@ -158,6 +175,30 @@ describe('the review notice round trip (issue #18)', () => {
     );
     expect(issued.code).toBe(0);
     expect(issued.stdout).toContain('notice 1: 5 row(s)');
+
+    // Typed cells (issue #18, 1): text is an inline or shared string, never a formula, and carries no apostrophe;
+    // numbers are numbers. Only the CSV report keeps the apostrophe guard, as a CSV cell has no type.
+    const rejections = path.join(fx.scratch, 'rejections.xlsx');
+    const rejectionsCsv = path.join(fx.scratch, 'rejections.csv');
+    for (const file of [rejections, rejectionsCsv]) {
+      const report = ['report', 'rejections', '--run', String(delivery.runId), '--out', file];
+      expect((await runCli(report, env)).code).toBe(0);
+    }
+    for (const file of [notice, rejections]) {
+      const sheets = await sheetXml(file);
+      expect(sheets).not.toMatch(/<f[ >]/);
+      expect(sheets).not.toMatch(/t="str"/);
+      expect(sheets).not.toMatch(/<t[^>]*>'/);
+      expect([...sheets.matchAll(/<c [^>]*?t="(\w+)"/g)].map((match) => match[1])).toEqual(
+        expect.not.arrayContaining(['str', 'e', 'b']),
+      );
+      expect(sheets).toContain('<t>+当事人多次违法</t>');
+      expect(sheets).toContain('<t>=1+1</t>');
+    }
+    expect(await sheetXml(rejections)).toMatch(/<c r="B\d+"[^>]*><v>6<\/v><\/c>/);
+    const csvText = readFileSync(rejectionsCsv, 'utf8');
+    expect(csvText).toContain(",'+当事人多次违法,");
+    expect(csvText).toContain(",'=1+1");
 
     // The provider's script: open the workbook, fix the flagged cells it has a fix for, save it under a new name.
     const book = new ExcelJS.Workbook();
