@@ -121,8 +121,15 @@ describe('reading a workbook as providers fill it in', () => {
   it('finds the sheet whose header fits, past a letter and a list; else reads the first sheet with data', async () => {
     const bytes = await workbook('notice.xlsx', (book) => {
       book.addWorksheet('复核通知').addRows([['公共信用信息复核通知'], ['脱敏说明', '已脱敏']]);
-      book.addWorksheet('问题清单').addRows([['序号', '类型', '错误代码'], [1, '拒收', 'x']]);
-      book.addWorksheet('重报模板').addRows([['处罚名称', '代码'], ['x', '1'], ['y', '2']]);
+      book.addWorksheet('问题清单').addRows([
+        ['序号', '类型', '错误代码'],
+        [1, '拒收', 'x'],
+      ]);
+      book.addWorksheet('重报模板').addRows([
+        ['处罚名称', '代码'],
+        ['x', '1'],
+        ['y', '2'],
+      ]);
     });
     const fits = (header: readonly string[]) => header.includes('处罚名称');
     const template = await readAll(xlsxFormat, bytes, { headerFits: fits });
