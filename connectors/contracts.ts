@@ -140,8 +140,17 @@ export interface FormatOptions {
   encoding: Encoding;
   /** CSV: the field separator; `auto` (default) picks the one the header line uses most. */
   delimiter?: Delimiter;
-  /** XLSX: the sheet, by name or 1-based index; default the first visible sheet with data. */
+  /**
+   * XLSX: the sheet, by name or 1-based index; default the first visible sheet whose header `headerFits`
+   * accepts, else the first visible sheet with data.
+   */
   sheet?: string | number;
+  /**
+   * XLSX without `sheet`: whether a sheet's header is the one the unit is loaded against (the engine's catalog
+   * entry), so that a workbook with a letter or a list before its data sheet (a review notice sent back as it
+   * is) is read from the data sheet.
+   */
+  headerFits?: (header: readonly string[]) => boolean;
   /** XLSX: the header's row number; default the fullest of the first rows (title rows above are skipped). */
   headerRow?: number;
   /** Line, cell, cells-per-row and sheet limits, checked while reading; unset ones come from `readLimits()`. */

@@ -149,6 +149,24 @@ async function xlsxText(file: string): Promise<string> {
   return text;
 }
 
+/** Every part of a workbook by its name. */
+async function xlsxParts(file: string): Promise<Map<string, string>> {
+  const zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false });
+  const parts = new Map<string, string>();
+  try {
+    for await (const entry of zip.eachEntry()) {
+      let text = '';
+      for await (const chunk of (await zip.openReadStreamPromise(entry)) as AsyncIterable<Buffer>) {
+        text += chunk.toString('utf8');
+      }
+      parts.set(entry.fileName, text);
+    }
+  } finally {
+    zip.close();
+  }
+  return parts;
+}
+
 describe('personal data is masked by meaning in every output of the CLI', () => {
   let fx: WarehouseFixture;
   let env: NodeJS.ProcessEnv;
@@ -267,6 +285,24 @@ describe('personal data is masked by meaning in every output of the CLI', () => 
       unmaskedIds(text).map((id) => `${label}: ${id}`),
     );
     expect(unmasked).toEqual([]);
+  });
+
+  it("--template-unmasked: only the re-upload template's cells hold IDs in clear, the provider's own", async () => {
+    const notice = path.join(fx.scratch, 'notice-own-values.xlsx');
+    const provider = ['--provider', '113700000000000000', '--run', '1'];
+    const args = ['report', 'notice', ...provider, '--template-unmasked', '--out', notice];
+    const result = await runCli(args, env);
+    expect(result.stdout).toContain("re-upload template holds the provider's own values in clear");
+    expect(unmaskedIds(result.stdout + result.stderr)).toEqual([]);
+    const parts = await xlsxParts(notice);
+    const template = parts.get('xl/worksheets/sheet3.xml') ?? '';
+    // The rejected rows' own values: the ID typed into the USCC column, the mistyped ones in both columns.
+    expect(unmaskedIds(template).sort()).toEqual(
+      [ID.inUsccColumn, MISTYPED.personalField, MISTYPED.usccColumn].sort(),
+    );
+    const elsewhere = [...parts].filter(([name]) => name !== 'xl/worksheets/sheet3.xml');
+    // Notes (comments) quote the messages: masked, as in every report.
+    expect(elsewhere.flatMap(([name, text]) => unmaskedIds(text).map((id) => `${name}: ${id}`))).toEqual([]);
   });
 
   it('shows the IDs masked where they were fed, in the same format everywhere', () => {

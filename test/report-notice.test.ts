@@ -8,6 +8,7 @@ import { noticeStates } from '../src/report/notice-status.ts';
 import { writeNoticeXlsx } from '../src/report/notice-workbook.ts';
 import { createNotice } from '../src/report/notices.ts';
 import { loadProviders } from '../src/report/providers.ts';
+import { sheetValues } from './support/sheet-values.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const PROVINCE = '11370000MB2852362M';
@@ -133,11 +134,7 @@ describe('the review notice (复核通知)', () => {
 });
 
 function rows(sheet: ExcelJS.Worksheet): unknown[][] {
-  const all: unknown[][] = [];
-  sheet.eachRow((row) => {
-    all.push((row.values as unknown[]).slice(1));
-  });
-  return all;
+  return sheetValues(sheet);
 }
 
 function texts(sheet: ExcelJS.Worksheet): string[] {

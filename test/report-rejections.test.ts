@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeRejectionReport } from '../src/report/write-rejection-report.ts';
 import type { RunSummary } from '../src/run/ingest-files.ts';
 import { deliveryWithInjections, INJECTIONS } from './support/report-deliveries.ts';
+import { sheetValues } from './support/sheet-values.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const RECEIVED = new Date('2026-11-20T10:00:00+08:00');
@@ -77,15 +78,19 @@ describe('the rejection report', () => {
     expect(sheet.getColumn(shdm).width).toBeGreaterThan(10);
   });
 
-  it('neutralizes every value a spreadsheet would run as a formula, in XLSX and CSV', async () => {
+  it('neutralizes every value a spreadsheet would run as a formula: typed text in XLSX, an apostrophe in CSV', async () => {
     const sheet = (await xlsx('formulas.xlsx')).worksheets[1]!;
     const rows = rowsOf(sheet);
     const remark = rows[0]!.indexOf('备注');
-    // XML turns a lone CR into LF on reading; what matters is the leading apostrophe.
-    expect(rows.slice(1).map((row) => String(row[remark]).replace('\n', '\r'))).toEqual(
-      INJECTIONS.map((value) => `'${value}`),
-    );
-    expect(rows[1]![rows[0]!.indexOf('行政相对人名称')]).toBe(`'${INJECTIONS[0]}`);
+    // XLSX: the value as received, stored as text (never a formula), no apostrophe that would become data.
+    // XML turns a lone CR into LF on reading.
+    expect(rows.slice(1).map((row) => String(row[remark]).replace('\n', '\r'))).toEqual(INJECTIONS);
+    expect(rows[1]![rows[0]!.indexOf('行政相对人名称')]).toBe(INJECTIONS[0]);
+    sheet.eachRow((row) => {
+      row.eachCell((cell) => {
+        expect(cell.type).not.toBe(ExcelJS.ValueType.Formula);
+      });
+    });
     const csvFile = path.join(fx.scratch, 'formulas.csv');
     await writeRejectionReport(fx.warehouse, fx.catalog, { kind: 'run', runId: run.runId }, csvFile, 'csv');
     const csv = readFileSync(csvFile, 'utf8');
@@ -160,11 +165,7 @@ describe('the rejection report', () => {
 });
 
 function rowsOf(sheet: ExcelJS.Worksheet): unknown[][] {
-  const rows: unknown[][] = [];
-  sheet.eachRow((row) => {
-    rows.push((row.values as unknown[]).slice(1));
-  });
-  return rows;
+  return sheetValues(sheet);
 }
 
 function summaryTexts(sheet: ExcelJS.Worksheet): string[] {

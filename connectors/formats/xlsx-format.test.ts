@@ -118,6 +118,35 @@ describe('reading a workbook as providers fill it in', () => {
     await expect(wrong).rejects.toThrow('现有：空表、许可、处罚');
   });
 
+  it('finds the sheet whose header fits, past a letter and a list; else reads the first sheet with data', async () => {
+    const bytes = await workbook('notice.xlsx', (book) => {
+      book.addWorksheet('复核通知').addRows([['公共信用信息复核通知'], ['脱敏说明', '已脱敏']]);
+      book.addWorksheet('问题清单').addRows([
+        ['序号', '类型', '错误代码'],
+        [1, '拒收', 'x'],
+      ]);
+      book.addWorksheet('重报模板').addRows([
+        ['处罚名称', '代码'],
+        ['x', '1'],
+        ['y', '2'],
+      ]);
+    });
+    const fits = (header: readonly string[]) => header.includes('处罚名称');
+    const template = await readAll(xlsxFormat, bytes, { headerFits: fits });
+    expect(template.header).toEqual(['处罚名称', '代码']);
+    expect(template.rows.map((row) => [row.rowNumber, ...row.cells])).toEqual([
+      [2, 'x', '1'],
+      [3, 'y', '2'],
+    ]);
+    const none = await readAll(xlsxFormat, bytes, { headerFits: () => false });
+    expect(none.header).toEqual(['脱敏说明', '已脱敏']);
+    expect((await readAll(xlsxFormat, bytes, { sheet: 2, headerFits: fits })).header).toEqual([
+      '序号',
+      '类型',
+      '错误代码',
+    ]);
+  });
+
   it('takes an explicit header row', async () => {
     const bytes = await workbook('header.xlsx', (book) => {
       const sheet = book.addWorksheet('S');

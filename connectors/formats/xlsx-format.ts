@@ -63,6 +63,8 @@ async function openChosenSheet(
 ): Promise<RowStream | undefined> {
   const seen: string[] = [];
   let visibleIndex = 0;
+  /** Without a sheet named: the first visible sheet with data, read when no sheet's header fits. */
+  let firstWithData: number | undefined;
   for await (const sheet of book.sheets()) {
     const name = sheet.name ?? `Sheet${seen.length + 1}`;
     seen.push(sheet.hidden ? `${name}（隐藏）` : name);
@@ -72,7 +74,14 @@ async function openChosenSheet(
       continue;
     }
     const opened = await openSheet(book, sheet, options.headerRow, maxCellsPerRow);
-    if (opened) return opened;
+    if (opened && (options.sheet !== undefined || !options.headerFits || options.headerFits(opened.header))) {
+      return opened.stream;
+    }
+    if (opened) {
+      firstWithData ??= seen.length;
+      await opened.skip();
+      continue;
+    }
     if (options.sheet !== undefined) {
       throw new FileFormatError('empty-sheet', `工作表「${name}」没有内容：第1行应为表头，其后为数据行`);
     }
@@ -82,6 +91,16 @@ async function openChosenSheet(
       'sheet-not-found',
       `工作簿中没有工作表「${options.sheet}」（现有：${seen.join('、') || '无'}），请用 --sheet 指定名称或序号（从1开始，不计隐藏工作表）`,
     );
+  }
+  if (firstWithData === undefined) return undefined;
+  // No sheet's header fits: read the first sheet with data, whose header problems are then reported as usual.
+  let position = 0;
+  for await (const sheet of book.sheets()) {
+    position++;
+    if (position === firstWithData) {
+      return (await openSheet(book, sheet, options.headerRow, maxCellsPerRow))?.stream;
+    }
+    await drain(sheet);
   }
   return undefined;
 }
@@ -103,13 +122,22 @@ async function drain(sheet: WorkbookSheet): Promise<void> {
   }
 }
 
+/** A sheet whose header was found: its rows to load, or to read past when another sheet is the one. */
+interface OpenedSheet {
+  readonly header: string[];
+  /** Its rows; the workbook is let go of once they are read. */
+  readonly stream: RowStream;
+  /** Reads past the rest of the sheet, keeping the workbook open for the next one. */
+  skip(): Promise<void>;
+}
+
 /** Finds the header (skipping title rows), or undefined for a sheet without content. */
 async function openSheet(
   book: XlsxWorkbook,
   sheet: WorkbookSheet,
   headerRow: number | undefined,
   maxCellsPerRow: number,
-): Promise<RowStream | undefined> {
+): Promise<OpenedSheet | undefined> {
   const merges = new MergeFill(await sheet.merges());
   const rows = sheet.rows[Symbol.asyncIterator]();
   let blankLines = 0;
@@ -165,11 +193,18 @@ async function openSheet(
   }
   return {
     header: headerCells,
-    encoding: 'xlsx',
-    batches: batches(),
-    stats: () => ({ blankLines }),
-    serialToDate: (serial) => serialToIsoDate(serial, book.date1904()),
-    close: () => book.close(),
+    stream: {
+      header: headerCells,
+      encoding: 'xlsx',
+      batches: batches(),
+      stats: () => ({ blankLines }),
+      serialToDate: (serial) => serialToIsoDate(serial, book.date1904()),
+      close: () => book.close(),
+    },
+    async skip() {
+      // Only the sheet's end matters: its rows are not this unit's, nor are their problems.
+      while (!(await rows.next()).done);
+    },
   };
 }
 

@@ -22,7 +22,10 @@ export function headerKey(text: string): string {
     .toLowerCase();
 }
 
-/** Every name a column may carry for each field (compared keys): code, title, aliases, and each without `行政`. */
+/**
+ * Every name a column may carry for each field (compared keys): code, title, aliases, and each without `行政`;
+ * and the blank template's `标题(CODE)` (`catalog template`, title over code in one cell).
+ */
 export function headerNames(entry: CatalogEntry): Map<string, Set<string>> {
   const names = new Map<string, Set<string>>();
   for (const code of fieldCodes(entry)) {
@@ -32,9 +35,15 @@ export function headerNames(entry: CatalogEntry): Map<string, Set<string>> {
       keys.add(headerKey(name));
       if (name.startsWith('行政')) keys.add(headerKey(name.slice(2)));
     }
+    keys.add(headerKey(templateHeader(field.title, code)));
     names.set(code, keys);
   }
   return names;
+}
+
+/** A blank template's header cell: the Chinese title over the field code (`*` for a required field goes before). */
+export function templateHeader(title: string, code: string): string {
+  return `${title}\n(${code})`;
 }
 
 function headerIndex(entry: CatalogEntry): Map<string, string> {

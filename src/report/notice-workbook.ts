@@ -20,10 +20,11 @@ import { PROVISIONAL_NOTE } from './notices.ts';
 import { OBJECTION_MARK, objectionMarkLabel } from './objection-mark-label.ts';
 import { printLayout, WRAP } from './print-setup.ts';
 import { type Provider, providerName } from './providers.ts';
-import { HEADER_STYLE, rejectionSheet, sheetName } from './rejection-sheet.ts';
+import { HEADER_STYLE } from './rejection-sheet.ts';
 import { entryColumns, fieldTitle, maskingNote, reportMasker } from './report-columns.ts';
 import { scopeInWords } from './report-scope.ts';
-import { spreadsheetSafe } from './spreadsheet-safe.ts';
+import { writeReuploadTemplate } from './reupload-template.ts';
+import { xlsxCell, xlsxText } from './spreadsheet-safe.ts';
 import { summarySheet } from './summary-sheet.ts';
 
 const LIST_HEADERS = [
@@ -53,7 +54,12 @@ export async function writeNoticeXlsx(
   providers: readonly Provider[],
   noticeId: number,
   outFile: string,
-  options: { unmasked?: boolean; issuer?: Issuer } = {},
+  options: {
+    unmasked?: boolean;
+    issuer?: Issuer;
+    /** The re-upload template holds the provider's own delivered values in clear (reupload-template.ts). */
+    templateUnmasked?: boolean;
+  } = {},
 ): Promise<void> {
   const issuer = options.issuer ?? DEFAULT_ISSUER;
   const masker = reportMasker(catalog, Boolean(options.unmasked));
@@ -85,8 +91,15 @@ export async function writeNoticeXlsx(
   letter.title(issuer.name);
   letter.title('公共信用信息复核通知');
   letter.line('文号', number);
+  const ownValues = Boolean(options.templateUnmasked) && !masker.unmasked;
   letter.line('报送单位', `${providerName(providers, notice.provider_code)}（${notice.provider_code}）`);
-  letter.line('脱敏说明', maskingNote(masker.unmasked), { warn: masker.unmasked });
+  letter.line(
+    '脱敏说明',
+    ownValues
+      ? `${maskingNote(false)}；“重报模板”中为贵单位报送的原值（未脱敏），仅供贵单位更正后重新报送，请妥善保管，不得转发`
+      : maskingNote(masker.unmasked),
+    { warn: masker.unmasked || ownValues },
+  );
   letter.line('范围', masker.text(await scopeInWords(warehouse, notice.scope)));
   letter.line('发出日期', chineseDate(notice.issued_on));
   const provisional = notice.provisional ? `；${PROVISIONAL_NOTE.zh}` : '';
@@ -111,9 +124,10 @@ export async function writeNoticeXlsx(
     );
   letter.line(
     '办理要求',
-    '依据《公共信用信息归集管理办法》第十四条，请核实“问题清单”所列数据，按“修改建议”更正后，使用“重报模板”工作表（表头与目录一致）在期限内重新报送。更正数据入库后，本通知状态自动更新。',
+    '依据《公共信用信息归集管理办法》第十四条，请核实“问题清单”所列数据，只更正“重报模板”中标红的单元格（批注中为问题说明），其他内容不要改动，然后将本工作簿原样在期限内重新报送（系统自动读取“重报模板”工作表）。同一业务主键只占一行。更正数据入库后，本通知状态自动更新。',
   );
-  if (!masker.unmasked) letter.line('注意', '模板中带 * 号的身份证号码已脱敏，重新报送前请填写完整号码。');
+  if (!masker.unmasked && !ownValues)
+    letter.line('注意', '“重报模板”中标黄的单元格已脱敏（带 * 号），重新报送前请填写完整号码。');
   letter.line('发文单位', issuer.name);
   if (issuer.contact) letter.line('联系方式', issuer.contact);
   letter.line('生成时间', `${shanghaiTime(new Date())}（北京时间）`);
@@ -125,7 +139,7 @@ export async function writeNoticeXlsx(
   });
   list.columns = LIST_WIDTHS.map((width, i) => ({ key: `c${i}`, width, style: { alignment: WRAP } }));
   list.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: LIST_HEADERS.length } };
-  const header = list.addRow(LIST_HEADERS);
+  const header = list.addRow(LIST_HEADERS.map(xlsxText));
   header.eachCell((cell) => {
     cell.style = HEADER_STYLE;
   });
@@ -150,7 +164,7 @@ export async function writeNoticeXlsx(
             fixHint(error.code),
             corrected.get(row.id) ? '已更正' : '待更正',
             markOf(row.id),
-          ].map((value) => (typeof value === 'string' ? spreadsheetSafe(value) : value)),
+          ].map(xlsxCell),
         )
         .commit();
     }
@@ -158,12 +172,10 @@ export async function writeNoticeXlsx(
   list.commit();
 
   for (const code of codes) {
-    const columns = entryColumns(catalog, code);
-    const template = rejectionSheet(workbook, sheetName(`重报模板-${columns.title}`), columns, masker, {
-      template: true,
+    await writeReuploadTemplate(workbook, warehouse, catalog, noticeId, code, masker, {
+      ownValues: Boolean(options.templateUnmasked),
       document: `${documentTitle} 重报模板`,
     });
-    for await (const row of noticeRows(warehouse, catalog, noticeId, code)) template.add(row);
   }
   await workbook.commit();
 }

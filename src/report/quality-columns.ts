@@ -42,6 +42,26 @@ export function qualityCells(row: ProviderQuality): (string | number)[] {
   ];
 }
 
+/**
+ * The same cells for a workbook: rates and the change are numbers (with the formats in `QUALITY_NUMBER_FORMATS`),
+ * so they sort and sum, and a change of +68.8 is not text that begins with a plus sign.
+ */
+export function qualityXlsxCells(row: ProviderQuality): (string | number)[] {
+  const cells = qualityCells(row);
+  const { current } = row;
+  cells[7] = current.rejectionRate ?? '—';
+  cells[8] = current.lateRate ?? '—';
+  cells[13] = row.trend;
+  return cells;
+}
+
+/** Excel number formats of the workbook's numeric columns, by 0-based column. */
+export const QUALITY_NUMBER_FORMATS: Readonly<Record<number, string>> = {
+  7: '0.0%',
+  8: '0.0%',
+  13: '+0.0;-0.0;0',
+};
+
 /** How the figures are defined, printed with every bulletin. */
 export const QUALITY_DEFINITIONS: [string, string][] = [
   ['报送行数', '本期接收的全部数据行（入库、冲突、拒收之和），按文件接收日期（北京时间）计'],

@@ -2,10 +2,14 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { printLayout, WRAP } from './print-setup.ts';
-import { QUALITY_DEFINITIONS, QUALITY_HEADERS, qualityCells } from './quality-columns.ts';
+import {
+  QUALITY_DEFINITIONS,
+  QUALITY_HEADERS,
+  QUALITY_NUMBER_FORMATS,
+  qualityXlsxCells,
+} from './quality-columns.ts';
 import type { QualityBulletin } from './quality-stats.ts';
 import { BAD_CELL, HEADER_STYLE } from './rejection-sheet.ts';
-import { spreadsheetSafe } from './spreadsheet-safe.ts';
 
 const WIDTHS = [6, 28, 22, 8, 10, 10, 10, 10, 10, 8, 18, 8, 10, 8];
 
@@ -34,13 +38,15 @@ export async function writeQualityXlsx(bulletin: QualityBulletin, outFile: strin
   sheet.views = [{ state: 'frozen', ySplit: first }];
   sheet.autoFilter = { from: { row: first, column: 1 }, to: { row: first, column: QUALITY_HEADERS.length } };
   for (const provider of bulletin.providers) {
-    const row = sheet.addRow(
-      qualityCells(provider).map((value) => (typeof value === 'string' ? spreadsheetSafe(value) : value)),
-    );
+    // Not the streaming writer: a string is a shared string (`t="s"`), typed as text, never a formula.
+    const row = sheet.addRow(qualityXlsxCells(provider));
     if (provider.bottom)
       row.eachCell((cell) => {
-        cell.style = BAD_CELL;
+        cell.style = { ...BAD_CELL };
       });
+    for (const [column, numFmt] of Object.entries(QUALITY_NUMBER_FORMATS)) {
+      row.getCell(Number(column) + 1).numFmt = numFmt;
+    }
   }
   const definitions = workbook.addWorksheet('指标说明', printLayout('公共信用信息归集质量通报 指标说明'));
   definitions.columns = [{ width: 12 }, { width: 90, style: { alignment: WRAP } }];

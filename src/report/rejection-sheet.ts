@@ -2,7 +2,7 @@ import type ExcelJS from 'exceljs';
 import type { RejectionRow } from '../warehouse/rejections-repository.ts';
 import { printLayout, WRAP } from './print-setup.ts';
 import type { EntryColumns, ReportMasker } from './report-columns.ts';
-import { spreadsheetSafe } from './spreadsheet-safe.ts';
+import { xlsxCell, xlsxText } from './spreadsheet-safe.ts';
 
 /** Light red fill and dark red text: Excel's own "bad" cell style, which data engineers recognise. */
 export const BAD_CELL: Partial<ExcelJS.Style> = {
@@ -38,27 +38,25 @@ export function rejectionSheet(
   name: string,
   columns: EntryColumns,
   masker: ReportMasker,
-  options: { template?: boolean; document?: string } = {},
+  options: { document?: string } = {},
 ): RejectionSheet {
-  // A re-upload template holds exactly the catalog headers, so the file can be delivered again as it is.
-  const leadingHeaders = options.template ? [] : LEADING_HEADERS;
-  const headers = [...leadingHeaders, ...columns.titles];
+  const headers = [...LEADING_HEADERS, ...columns.titles];
   const sheet = workbook.addWorksheet(sheetName(name), {
     views: [{ state: 'frozen', ySplit: 1 }],
     ...printLayout(options.document ?? name, 1),
   });
   sheet.columns = headers.map((header, i) => ({
     key: `c${i}`,
-    width: columnWidth(header, options.template ? i + 2 : i),
+    width: columnWidth(header, i),
     style: { alignment: WRAP },
   }));
   sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: headers.length } };
-  const header = sheet.addRow(headers);
+  const header = sheet.addRow(headers.map(xlsxText));
   header.eachCell((cell) => {
     cell.style = HEADER_STYLE;
   });
   header.commit();
-  const leading = leadingHeaders.length;
+  const leading = LEADING_HEADERS.length;
   let rows = 0;
   return {
     get rows() {
@@ -67,19 +65,20 @@ export function rejectionSheet(
     add(rejection) {
       const { catalogCode } = rejection;
       const cells = columns.codes.map((code) =>
-        spreadsheetSafe(masker.cell(catalogCode, code, rejection.raw[code] ?? '')),
+        xlsxText(masker.cell(catalogCode, code, String(rejection.raw[code] ?? ''))),
       );
       const codes = [...new Set(rejection.errors.map((error) => error.code))].join(', ');
-      const row = sheet.addRow(
-        options.template
-          ? cells
-          : [spreadsheetSafe(masker.text(rejection.file)), rejection.rowNumber, codes, ...cells],
-      );
+      const row = sheet.addRow([
+        xlsxText(masker.text(rejection.file)),
+        rejection.rowNumber,
+        xlsxCell(codes),
+        ...cells,
+      ]);
       const notes = new Map<number, string[]>();
       for (const error of rejection.errors) {
         const index = columns.codes.indexOf(error.field);
         // A whole-row problem (or a field the sheet lacks) is marked on the row number.
-        const column = index >= 0 ? leading + index + 1 : options.template ? 1 : 2;
+        const column = index >= 0 ? leading + index + 1 : 2;
         const text = `${error.code}：${masker.error(catalogCode, error, rejection.raw, rejection.current ?? {}).message}`;
         notes.set(column, [...(notes.get(column) ?? []), text]);
       }

@@ -2,7 +2,7 @@ import type { Encoding, Format, FormatOptions, SourceUnit } from '../../connecto
 import { InfrastructureFault, infrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import { RetryableError } from '../../connectors/transports/retry-with-backoff.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
-import { matchHeaders } from '../catalog/match-headers.ts';
+import { type HeaderMatch, matchHeaders } from '../catalog/match-headers.ts';
 import { CopyWriter } from '../load/copy-writer.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
@@ -87,6 +87,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       const opened = await openUnitRows(request.unit, request.format, {
         ...request.formatOptions,
         encoding: request.encoding,
+        headerFits: (header) => headerMatch(request, header).problems.length === 0,
       });
       const { rows } = opened;
       const readStarted = Date.now();
@@ -228,6 +229,15 @@ export async function failedUnit(
   };
 }
 
+/** The unit's header matched to the catalog entry, through the pipeline's field mapping. */
+function headerMatch(request: UnitRequest, header: readonly string[]): HeaderMatch {
+  const headerMap = request.headerMap ?? {};
+  return matchHeaders(
+    request.entry,
+    header.map((name) => headerMap[name] ?? name),
+  );
+}
+
 /**
  * Matches the unit's header to the catalog entry and COPYs every row, staged, into the unit's staging table.
  * Returns the field of each column and the number of rows read.
@@ -239,11 +249,7 @@ async function stageRows(
   compiled: CompiledEntry,
 ): Promise<{ columns: (string | undefined)[]; read: number }> {
   const { rows } = opened;
-  const headerMap = request.headerMap ?? {};
-  const match = matchHeaders(
-    request.entry,
-    rows.header.map((header) => headerMap[header] ?? header),
-  );
+  const match = headerMatch(request, rows.header);
   if (match.problems.length > 0) {
     throw new UnitFailure(
       match.problems[0]!.code,

@@ -3,11 +3,11 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { catalogMarkdown } from '../../catalog/catalog-docs.ts';
-import { fieldCodes } from '../../catalog/catalog-entry.ts';
+import { type CatalogEntry, fieldCodes } from '../../catalog/catalog-entry.ts';
 import { catalogEntryHash } from '../../catalog/catalog-entry-hash.ts';
 import { catalogHtml } from '../../catalog/catalog-html.ts';
 import { describeEntry } from '../../catalog/describe-entry.ts';
-import { loadCatalog } from '../../catalog/load-catalog.ts';
+import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
 import { loadConfig } from '../../config/config.ts';
 import { errorCodeTable } from '../../report/error-codes.ts';
 import { lintCatalog } from '../../validate/lint-catalog.ts';
@@ -112,6 +112,24 @@ export function registerCatalogCommand(program: Command): void {
       for (const rule of described.rules) console.log(indented('规则', rule));
     });
   catalog
+    .command('template')
+    .description(
+      'a blank XLSX template for one entry: headers, required markers, code-list dropdowns, date formats, 填报说明',
+    )
+    .argument('<code>', 'entry code or Chinese title, e.g. xzcf or 行政处罚')
+    .option('--version <n>', 'a version other than the one in force today')
+    .requiredOption('--out <file.xlsx>', 'output workbook')
+    .action(async (code: string, options: { version?: string; out: string }) => {
+      if (!options.out.toLowerCase().endsWith('.xlsx'))
+        throw new UsageError(`--out ${options.out}: use a .xlsx file name`);
+      const catalog = await loadCatalog(loadConfig().catalogDir);
+      const entry = findEntry(catalog, code, options.version);
+      // exceljs is loaded only when a workbook is written (CLI start-up time and memory).
+      const { writeBlankTemplate } = await import('../../report/blank-template.ts');
+      await writeBlankTemplate(entry, catalog.entries, options.out);
+      console.log(`${entry.title} (${entry.code}) v${entry.version}: blank template → ${options.out}`);
+    });
+  catalog
     .command('lint')
     .description('check every catalog file against the meta-schema and its own references (no database)')
     .option('--dir <dir>', 'catalog directory (default: CREDIT_ETL_CATALOG_DIR or catalog/)')
@@ -142,4 +160,16 @@ export function registerCatalogCommand(program: Command): void {
       await writeFile(path.join(out, 'catalog.html'), catalogHtml(catalog.entries, today, errorCodes));
       console.log(`wrote ${path.join(out, 'catalog.md')} and ${path.join(out, 'catalog.html')}`);
     });
+}
+
+/** An entry by code or title: the version asked for, or the one in force today. */
+function findEntry(catalog: Catalog, code: string, version: string | undefined): CatalogEntry {
+  if (version === undefined) return catalog.resolve(code, todayInShanghai());
+  const entry = catalog.entries.find(
+    (candidate) =>
+      (candidate.code === code || candidate.title === code) && String(candidate.version) === version,
+  );
+  if (!entry)
+    throw new UsageError(`catalog entry ${code} v${version} not found: run \`credit-etl catalog list\``);
+  return entry;
 }

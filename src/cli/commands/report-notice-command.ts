@@ -24,6 +24,7 @@ interface NoticeOptions {
   workingDays: string;
   out: string;
   unmasked?: boolean;
+  templateUnmasked?: boolean;
   providers: string;
   reissue?: boolean;
   operator?: string;
@@ -48,6 +49,10 @@ export function registerNoticeCommands(report: Command): void {
     )
     .requiredOption('--out <file.xlsx>', 'output workbook')
     .option('--unmasked', 'write resident ID numbers in clear (internal use only)')
+    .option(
+      '--template-unmasked',
+      "re-upload template: the provider's own delivered values in clear, so it can be sent back as it is (for that provider only)",
+    )
     .option(
       '--reissue',
       'the scope has a notice already: record a re-send of it in its log and write it again',
@@ -93,9 +98,10 @@ export function registerNoticeCommands(report: Command): void {
         await writeNotice(warehouse, catalog, providers, notice.id, options.out, {
           unmasked: Boolean(options.unmasked),
           issuer: config.issuer,
+          templateUnmasked: Boolean(options.templateUnmasked),
         });
         console.log(
-          `notice ${notice.id}${notice.reissued ? ' re-sent (recorded in its log)' : ''}: ${notice.rows} row(s), resubmit by ${notice.deadline} (${workingDays} working days${notice.provisional ? `; ${PROVISIONAL_NOTE.en}` : ''}) → ${options.out}${options.unmasked ? ' (UNMASKED: internal use only)' : ''}`,
+          `notice ${notice.id}${notice.reissued ? ' re-sent (recorded in its log)' : ''}: ${notice.rows} row(s), resubmit by ${notice.deadline} (${workingDays} working days${notice.provisional ? `; ${PROVISIONAL_NOTE.en}` : ''}) → ${options.out}${maskingSuffix(options)}`,
         );
         return EXIT.ok;
       });
@@ -151,12 +157,21 @@ async function rewriteNotice(noticeId: number, options: NoticeOptions): Promise<
     await writeNotice(warehouse, catalog, providers, noticeId, options.out, {
       unmasked: Boolean(options.unmasked),
       issuer: config.issuer,
+      templateUnmasked: Boolean(options.templateUnmasked),
     });
     console.log(
-      `notice ${noticeId}: ${state.status}, ${state.corrected}/${state.rows} corrected → ${options.out}`,
+      `notice ${noticeId}: ${state.status}, ${state.corrected}/${state.rows} corrected → ${options.out}${maskingSuffix(options)}`,
     );
     return EXIT.ok;
   });
+}
+
+/** What the console says about clear values in the workbook. */
+function maskingSuffix(options: NoticeOptions): string {
+  if (options.unmasked) return ' (UNMASKED: internal use only)';
+  if (options.templateUnmasked)
+    return " (re-upload template holds the provider's own values in clear: send to that provider only)";
+  return '';
 }
 
 function noticeScope(options: NoticeOptions): ReportScope {
