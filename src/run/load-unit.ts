@@ -6,6 +6,7 @@ import { matchHeaders } from '../catalog/match-headers.ts';
 import { CopyWriter } from '../load/copy-writer.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { recordMissingFromDump, storeFullDumpDecision } from '../warehouse/full-dump-repository.ts';
 import { mergeStaged } from '../warehouse/merge-staged.ts';
 import { assertCountsAddUp, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import {
@@ -20,14 +21,31 @@ import {
   startSourceFile,
   storeFileDigest,
 } from '../warehouse/source-files-repository.ts';
-import { COPY_INTO_STAGE, createStageTable } from '../warehouse/staging-repository.ts';
+import {
+  COPY_INTO_STAGE,
+  countInvalidStagedRows,
+  createStageTable,
+} from '../warehouse/staging-repository.ts';
 import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session.ts';
 import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
+import {
+  checkFullDump,
+  type FullDumpDecision,
+  type FullDumpRule,
+  truncatedDumpMessage,
+} from './full-dump-check.ts';
 import { type OpenedUnit, openUnitRows } from './open-unit-rows.ts';
-import { checkThreshold, holdBackUnit, type ThresholdDecision, type Thresholds } from './reject-threshold.ts';
+import {
+  checkThreshold,
+  holdBack,
+  holdBackUnit,
+  type ThresholdDecision,
+  type Thresholds,
+} from './reject-threshold.ts';
 import { compileRowStager } from './stage-row.ts';
 import { toUnitFailure, UnitFailure } from './unit-failure.ts';
 import { unitCommit } from './watermark-ledger.ts';
+import { unitSignals, type WithdrawalSignals } from './withdrawal-signals.ts';
 
 export interface UnitRequest {
   runId: number;
@@ -49,6 +67,10 @@ export interface UnitRequest {
   headerMap?: Readonly<Record<string, string>>;
   /** Load even content the sha256 ledger has seen (`ingest --force`); recorded as a forced reload. */
   force?: boolean;
+  /** A pipeline's withdrawal signals: rows that say 撤销 withdraw their records instead of loading. */
+  withdrawals?: WithdrawalSignals;
+  /** The unit is a complete dump of the channel's records: checked against the previous one. */
+  fullDump?: FullDumpRule;
 }
 
 export interface UnitResult {
@@ -68,6 +90,8 @@ export interface UnitResult {
   sameContentAs?: EarlierLoad;
   /** A loaded unit's digest of what it added (source_files.digest), logged so an operator can keep it elsewhere. */
   digest?: string;
+  /** A full dump's completeness: the previous dump, what of it is missing, how many records are listed missing. */
+  fullDump?: FullDumpDecision;
 }
 
 /** Reads, normalizes, validates, stages and merges one unit in one transaction. Never throws for bad data. */
@@ -96,9 +120,20 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       if (earlier) await markForcedReload(session, sourceFileId, earlier);
       const mergeStarted = Date.now();
       const threshold = await checkThreshold(session, request.thresholds, read);
-      if (threshold?.exceeded) {
-        const stats = { encoding: rows.encoding, blankLines: rows.stats().blankLines, started };
+      const stats = { encoding: rows.encoding, blankLines: rows.stats().blankLines, started };
+      if (threshold?.exceeded)
         return holdBackUnit(session, request, sourceFileId, opened.sha256(), stats, threshold);
+      const channel = ledgerChannel(request);
+      const fullDump = request.fullDump
+        ? await checkFullDump(session, request.fullDump, channel, sourceFileId)
+        : undefined;
+      if (fullDump?.exceeded) {
+        await storeFullDumpDecision(session, sourceFileId, fullDump);
+        const message = truncatedDumpMessage(fullDump);
+        const rejected = await countInvalidStagedRows(session);
+        const held = { code: 'truncated-dump', message, read, rejected };
+        const result = await holdBack(session, request, sourceFileId, opened.sha256(), stats, held);
+        return { ...result, fullDump };
       }
       const merged = await mergeStaged(session, {
         runId: request.runId,
@@ -110,6 +145,16 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         precedence: request.entry.precedence,
         receivedAt: request.unit.receivedAt,
       });
+      if (fullDump) {
+        if (fullDump.previousSourceFileId !== null)
+          fullDump.missing = await recordMissingFromDump(
+            session,
+            channel,
+            sourceFileId,
+            fullDump.previousSourceFileId,
+          );
+        await storeFullDumpDecision(session, sourceFileId, fullDump);
+      }
       const digest = await storeFileDigest(session, sourceFileId);
       const stageMs = { read: mergeStarted - readStarted, merge: Date.now() - mergeStarted };
       const counts: OutcomeCounts = { read, ...merged };
@@ -136,6 +181,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         digest,
         ...(threshold ? { threshold } : {}),
         ...(earlier ? { sameContentAs: earlier } : {}),
+        ...(fullDump ? { fullDump } : {}),
       };
     });
   } catch (error) {
@@ -233,9 +279,12 @@ async function stageRows(
 ): Promise<{ columns: (string | undefined)[]; read: number }> {
   const { rows } = opened;
   const headerMap = request.headerMap ?? {};
+  // Signal columns first: a soft-delete flag no catalog field takes is the pipeline's, not an unknown column.
+  const signals = unitSignals(request.withdrawals, rows.header, headerMap);
   const match = matchHeaders(
     request.entry,
     rows.header.map((header) => headerMap[header] ?? header),
+    signals.columns,
   );
   if (match.problems.length > 0) {
     throw new UnitFailure(
@@ -251,6 +300,8 @@ async function stageRows(
     rows.header,
     request.unit.receivedAt,
     rows.serialToDate?.bind(rows),
+    undefined,
+    signals,
   );
   await createStageTable(session);
   const copy = new CopyWriter(session.copyFrom(COPY_INTO_STAGE));
