@@ -10,6 +10,7 @@ import * as sameContent from './009-same-content.ts';
 import * as roles from './010-roles.ts';
 import * as versionChain from './011-version-chain.ts';
 import * as legalProcedures from './012-legal-procedures.ts';
+import * as objections from './013-objections.ts';
 import * as providerWithdrawals from './015-provider-withdrawals.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
@@ -25,5 +26,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['010-roles', roles],
   ['011-version-chain', versionChain],
   ['012-legal-procedures', legalProcedures],
+  ['013-objections', objections],
   ['015-provider-withdrawals', providerWithdrawals],
 ];

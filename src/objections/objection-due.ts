@@ -1,0 +1,17 @@
+import { type Deadline, deadlineAfter } from '../calendar/provisional-deadline.ts';
+import { calendar, type WorkingDayCalendar } from '../calendar/working-days.ts';
+
+/** Art. 18: the platform checks an objection and tells the subject "within 3 working days of receipt". */
+export const OBJECTION_CHECK_WORKING_DAYS = 3;
+
+/**
+ * The day an objection received on `receivedOn` (YYYY-MM-DD) must be answered by: the 3rd working day after
+ * the day of receipt on the official calendar (调休 included). The day of receipt does not count (民法典
+ * Art. 201: a period counted in days starts the next day), so an objection received on a rest day or holiday
+ * counts from the next working day, which is day 1. A due date crossing a year without calendar data is
+ * counted Monday–Friday there and marked provisional; the receipt itself must lie in a known year (the
+ * caller checks: objectionReceipt in src/objections/open-objection.ts).
+ */
+export function objectionDue(receivedOn: string, days: WorkingDayCalendar = calendar()): Deadline {
+  return deadlineAfter(receivedOn, OBJECTION_CHECK_WORKING_DAYS, days);
+}
