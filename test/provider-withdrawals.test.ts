@@ -81,7 +81,7 @@ describe('当前状态 撤销 in a CSV withdraws the records it names (real CLI,
     const drop = dropFolder(fx, 'inbox');
     cx.pipeline('penalties', {
       transport: drop.transport,
-      withdrawals: { status: { column: '当前状态', values: ['1', '撤销'] } },
+      withdrawals: { status: { column: '当前状态', values: ['1', '撤销'], objection: ['2', '异议'] } },
     });
     const header = [...PENALTY_HEADER, '当前状态'];
     const rows = penaltyRows(6, 'csv');
@@ -147,6 +147,24 @@ describe('当前状态 撤销 in a CSV withdraws the records it names (real CLI,
     const fourth = await cx.runJson('penalties');
     expect(fourth.summary.counts).toMatchObject({ read: 1, unchanged: 1 });
     expect(await fx.warehouse('records').where({ status: 'withdrawn' })).toHaveLength(2);
+
+    // 异议: the row is data, and the provider's objection marks the record, once.
+    drop.deliver('fifth.csv', header, [[...rows[5]!, '2']]);
+    const fifth = await cx.runJson('penalties');
+    expect(fifth.summary.counts).toMatchObject({ read: 1, unchanged: 1 });
+    expect(fifth.summary.files[0].providerObjections).toEqual({ opened: 1, known: 0 });
+    const objections = await fx.warehouse('objections').select('record_id', 'channel', 'provider_code');
+    const marked = await fx.warehouse('records').where({ business_key: withdrawn[0]!.business_key }).first();
+    expect(objections).toHaveLength(1);
+    expect(objections[0]).toMatchObject({ channel: 'provider', provider_code: PROVIDER });
+    expect(objections[0].record_id).not.toBe(marked.id);
+    drop.deliver('sixth.csv', header, [
+      [...rows[5]!, '异议'],
+      [...rows[0]!, '0'],
+    ]);
+    const sixth = await cx.runJson('penalties');
+    expect(sixth.summary.files[0].providerObjections).toEqual({ opened: 0, known: 1 });
+    expect(await fx.warehouse('objections')).toHaveLength(1);
   });
 });
 

@@ -29,6 +29,16 @@ export function summaryJson(summary: RunSummary, reports: RunReports = {}): obje
       ...(file.error ? { error: { ...file.error, message: maskPersonalText(file.error.message) } } : {}),
       ...(file.threshold ? { threshold: file.threshold } : {}),
       ...(file.fullDump ? { fullDump: file.fullDump } : {}),
+      ...(file.providerObjections
+        ? {
+            providerObjections: {
+              ...file.providerObjections,
+              ...(file.providerObjections.failure
+                ? { failure: maskPersonalText(file.providerObjections.failure) }
+                : {}),
+            },
+          }
+        : {}),
       ...(file.sameContentAs
         ? { sameContentAs: { ...file.sameContentAs, name: maskPersonalText(file.sameContentAs.name) } }
         : {}),
@@ -77,6 +87,14 @@ export function summaryText(summary: RunSummary, reports: RunReports = {}): stri
     lines.push(`rejections by error code: ${codes.map(([code, n]) => `${code} ${n}`).join(', ')}`);
   for (const file of summary.files.filter((candidate) => candidate.fullDump)) {
     lines.push(`full dump ${file.name}: ${fullDumpLine(file.fullDump!)}`);
+  }
+  for (const file of summary.files.filter((candidate) => candidate.providerObjections)) {
+    const { opened, known, failure } = file.providerObjections!;
+    lines.push(
+      failure
+        ? `⚠ ${file.name}: rows say 异议 but no objection could be opened: ${failure} (credit-etl objection open)`
+        : `${file.name}: ${opened} objection(s) opened (异议 in the source), ${known} already known`,
+    );
   }
   if (reportPath) lines.push(`rejection report: ${reportPath}`);
   if (reports.missing) lines.push(`missing from the full dump: ${reports.missing}`);

@@ -10,6 +10,10 @@ import { recordMissingFromDump, storeFullDumpDecision } from '../warehouse/full-
 import { mergeStaged } from '../warehouse/merge-staged.ts';
 import { assertCountsAddUp, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import {
+  type ObjectionRequest,
+  objectionRequestsOfUnit,
+} from '../warehouse/provider-objections-repository.ts';
+import {
   type DeliveryChannel,
   type EarlierLoad,
   earlierLoadOf,
@@ -35,6 +39,7 @@ import {
   truncatedDumpMessage,
 } from './full-dump-check.ts';
 import { type OpenedUnit, openUnitRows } from './open-unit-rows.ts';
+import { type ProviderObjections, raiseProviderObjections } from './provider-objections.ts';
 import {
   checkThreshold,
   holdBack,
@@ -92,14 +97,17 @@ export interface UnitResult {
   digest?: string;
   /** A full dump's completeness: the previous dump, what of it is missing, how many records are listed missing. */
   fullDump?: FullDumpDecision;
+  /** Rows whose 当前状态 said 异议: the objections they opened. */
+  providerObjections?: ProviderObjections;
 }
 
 /** Reads, normalizes, validates, stages and merges one unit in one transaction. Never throws for bad data. */
 export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Promise<UnitResult> {
   const started = Date.now();
   const file = sourceFileRow(request, new Date(started));
+  let objections: ObjectionRequest[] = [];
   try {
-    return await withUnitTransaction(warehouse, async (session) => {
+    const result = await withUnitTransaction(warehouse, async (session) => {
       const sourceFileId = await startSourceFile(session, file);
       const compiled = compileEntry(request.entry, request.validatorOptions);
       const opened = await openUnitRows(request.unit, request.format, {
@@ -155,6 +163,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
           );
         await storeFullDumpDecision(session, sourceFileId, fullDump);
       }
+      if (request.withdrawals?.status?.objection) objections = await objectionRequestsOfUnit(session);
       const digest = await storeFileDigest(session, sourceFileId);
       const stageMs = { read: mergeStarted - readStarted, merge: Date.now() - mergeStarted };
       const counts: OutcomeCounts = { read, ...merged };
@@ -184,6 +193,14 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         ...(fullDump ? { fullDump } : {}),
       };
     });
+    if (result.status !== 'loaded' || objections.length === 0) return result;
+    const delivery = {
+      providerCode: request.providerCode,
+      fileName: request.unit.name,
+      sourceFileId: result.sourceFileId,
+      receivedAt: request.unit.receivedAt,
+    };
+    return { ...result, providerObjections: await raiseProviderObjections(warehouse, delivery, objections) };
   } catch (error) {
     if (error instanceof AlreadyLoaded) return skippedUnit(warehouse, file, error.earlier);
     return failedUnit(warehouse, file, error);
