@@ -1,7 +1,15 @@
 import type { FullDumpDecision, FullDumpRule } from '../warehouse/full-dump-decision.ts';
-import { previousFullDump, previousKeysMissing } from '../warehouse/full-dump-repository.ts';
+import {
+  previousFullDump,
+  previousKeysMissing,
+  recordMissingFromDump,
+  storeFullDumpDecision,
+} from '../warehouse/full-dump-repository.ts';
 import type { DeliveryChannel } from '../warehouse/source-files-repository.ts';
+import { countInvalidStagedRows } from '../warehouse/staging-repository.ts';
 import type { UnitSession } from '../warehouse/unit-session.ts';
+import type { UnitRequest, UnitResult } from './load-unit.ts';
+import { holdBack } from './reject-threshold.ts';
 
 export type { FullDumpDecision, FullDumpRule };
 
@@ -47,4 +55,37 @@ export function truncatedDumpMessage(decision: FullDumpDecision): string {
     `${decision.missingOfPrevious} 条（${percent(decision.missingShare)}），超过允许的 ${percent(decision.maxMissingShare)}：` +
     '疑似数据不完整（导出中断、文件截断），整个文件未入库；请核对后重新报送完整数据'
   );
+}
+
+/** A dump taken for truncated: held back as a threshold holds a file back, with its decision stored. */
+export async function holdBackTruncatedDump(
+  session: UnitSession,
+  request: UnitRequest,
+  sourceFileId: number,
+  sha256: string | undefined,
+  stats: { encoding: string; blankLines: number; started: number },
+  read: number,
+  decision: FullDumpDecision,
+): Promise<UnitResult> {
+  await storeFullDumpDecision(session, sourceFileId, decision);
+  const rejected = await countInvalidStagedRows(session);
+  const held = { code: 'truncated-dump', message: truncatedDumpMessage(decision), read, rejected };
+  return { ...(await holdBack(session, request, sourceFileId, sha256, stats, held)), fullDump: decision };
+}
+
+/** A dump applied: the records it lacks are listed (never deleted), and its decision is stored with it. */
+export async function listMissingFromDump(
+  session: UnitSession,
+  channel: DeliveryChannel,
+  sourceFileId: number,
+  decision: FullDumpDecision,
+): Promise<void> {
+  if (decision.previousSourceFileId !== null)
+    decision.missing = await recordMissingFromDump(
+      session,
+      channel,
+      sourceFileId,
+      decision.previousSourceFileId,
+    );
+  await storeFullDumpDecision(session, sourceFileId, decision);
 }

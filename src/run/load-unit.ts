@@ -6,7 +6,6 @@ import { matchHeaders } from '../catalog/match-headers.ts';
 import { CopyWriter } from '../load/copy-writer.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { recordMissingFromDump, storeFullDumpDecision } from '../warehouse/full-dump-repository.ts';
 import { mergeStaged } from '../warehouse/merge-staged.ts';
 import { assertCountsAddUp, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import {
@@ -25,28 +24,19 @@ import {
   startSourceFile,
   storeFileDigest,
 } from '../warehouse/source-files-repository.ts';
-import {
-  COPY_INTO_STAGE,
-  countInvalidStagedRows,
-  createStageTable,
-} from '../warehouse/staging-repository.ts';
+import { COPY_INTO_STAGE, createStageTable } from '../warehouse/staging-repository.ts';
 import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session.ts';
 import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
 import {
   checkFullDump,
   type FullDumpDecision,
   type FullDumpRule,
-  truncatedDumpMessage,
+  holdBackTruncatedDump,
+  listMissingFromDump,
 } from './full-dump-check.ts';
 import { type OpenedUnit, openUnitRows } from './open-unit-rows.ts';
 import { type ProviderObjections, raiseProviderObjections } from './provider-objections.ts';
-import {
-  checkThreshold,
-  holdBack,
-  holdBackUnit,
-  type ThresholdDecision,
-  type Thresholds,
-} from './reject-threshold.ts';
+import { checkThreshold, holdBackUnit, type ThresholdDecision, type Thresholds } from './reject-threshold.ts';
 import { compileRowStager } from './stage-row.ts';
 import { toUnitFailure, UnitFailure } from './unit-failure.ts';
 import { unitCommit } from './watermark-ledger.ts';
@@ -135,14 +125,8 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       const fullDump = request.fullDump
         ? await checkFullDump(session, request.fullDump, channel, sourceFileId)
         : undefined;
-      if (fullDump?.exceeded) {
-        await storeFullDumpDecision(session, sourceFileId, fullDump);
-        const message = truncatedDumpMessage(fullDump);
-        const rejected = await countInvalidStagedRows(session);
-        const held = { code: 'truncated-dump', message, read, rejected };
-        const result = await holdBack(session, request, sourceFileId, opened.sha256(), stats, held);
-        return { ...result, fullDump };
-      }
+      if (fullDump?.exceeded)
+        return holdBackTruncatedDump(session, request, sourceFileId, opened.sha256(), stats, read, fullDump);
       const merged = await mergeStaged(session, {
         runId: request.runId,
         sourceFileId,
@@ -153,16 +137,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         precedence: request.entry.precedence,
         receivedAt: request.unit.receivedAt,
       });
-      if (fullDump) {
-        if (fullDump.previousSourceFileId !== null)
-          fullDump.missing = await recordMissingFromDump(
-            session,
-            channel,
-            sourceFileId,
-            fullDump.previousSourceFileId,
-          );
-        await storeFullDumpDecision(session, sourceFileId, fullDump);
-      }
+      if (fullDump) await listMissingFromDump(session, channel, sourceFileId, fullDump);
       if (request.withdrawals?.status?.objection) objections = await objectionRequestsOfUnit(session);
       const digest = await storeFileDigest(session, sourceFileId);
       const stageMs = { read: mergeStarted - readStarted, merge: Date.now() - mergeStarted };
