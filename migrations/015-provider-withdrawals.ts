@@ -12,7 +12,7 @@ import { grantTo, WAREHOUSE_ROLES } from './grant-roles.ts';
  * file *now being loaded* asks to withdraw, each of which
  *   - the loader has already recorded as that file's lineage row with outcome `withdrawn` (row number, signal),
  *   - belongs to the file's catalog entry, and
- *   - was delivered by the file's own provider (a lineage row of that provider that is not a withdrawal);
+ *   - has current content the file's own provider delivered, on the highest channel vouching for it;
  * and it writes each withdrawal to the procedure log as an ordinary `withdraw` entry whose basis, reason and
  * operator the function composes itself from the file row (name, id, row, provider, signal), never from
  * text the caller passes. "Now being loaded" is a `loaded` file whose digest is not yet fixed: the digest is
@@ -28,7 +28,7 @@ import { grantTo, WAREHOUSE_ROLES } from './grant-roles.ts';
 const { loader, procedure } = WAREHOUSE_ROLES;
 
 export const PROVIDER_WITHDRAW_FUNCTION = 'provider_withdraw_delivered(bigint)';
-const DELIVERED_CURRENT = 'provider_delivered_current(records, text)';
+const DELIVERED_CURRENT = 'provider_delivered_current(records, text, text)';
 
 const OUTCOMES = `'inserted', 'updated', 'unchanged', 'merged', 'conflict'`;
 
@@ -80,13 +80,14 @@ export async function up(knex: Knex): Promise<void> {
 function providerWithdrawFunction(pinned: string): string {
   return `
     -- A provider may withdraw what it stands behind: the record's current content, as it delivered it (its
-    -- lineage row that inserted, updated, re-delivered or merged that version). The merge asks the same, so
-    -- a withdrawal the function would refuse is a rejection the provider reads, not a failed unit.
-    CREATE FUNCTION provider_delivered_current(r records, p_provider_code text) RETURNS boolean
+    -- lineage row that inserted, updated, re-delivered or merged that version), on the highest channel that
+    -- vouches for it (records.level: a city cannot withdraw what the province delivers too, 省市互补). The
+    -- merge asks the same, so a withdrawal the function would refuse is a rejection the provider reads.
+    CREATE FUNCTION provider_delivered_current(r records, p_provider_code text, p_level text) RETURNS boolean
     LANGUAGE sql STABLE ${pinned} AS $f$
-      SELECT EXISTS (SELECT 1 FROM record_sources s
+      SELECT r.level = p_level AND EXISTS (SELECT 1 FROM record_sources s
         WHERE s.record_id = r.id AND s.version_id = r.current_version_id AND s.provider_code = p_provider_code
-          AND s.outcome IN ('inserted', 'updated', 'unchanged', 'merged'))
+          AND s.level = p_level AND s.outcome IN ('inserted', 'updated', 'unchanged', 'merged'))
     $f$;
 
     CREATE FUNCTION provider_withdraw_delivered(p_source_file_id bigint) RETURNS integer
@@ -114,7 +115,7 @@ function providerWithdrawFunction(pinned: string): string {
         END IF;
         -- Withdrawn before (by this provider or an officer), or superseded: nothing more to do.
         CONTINUE WHEN r.status <> 'current';
-        IF NOT provider_delivered_current(r, f.provider_code) THEN
+        IF NOT provider_delivered_current(r, f.provider_code, f.level) THEN
           RAISE EXCEPTION '记录 % 的当前内容不是数据提供单位 % 报送的，不能由其撤销（文件 % 第 % 行）', r.id,
             f.provider_code, f.id, w.row_number USING ERRCODE = 'insufficient_privilege';
         END IF;

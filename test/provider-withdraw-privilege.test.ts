@@ -1,5 +1,9 @@
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basePenalties, writeRows } from './support/penalty-variants.ts';
+import { localFileUnit } from '../connectors/transports/local-file.ts';
+import { createLogger } from '../src/log/logger.ts';
+import { ingestUnits } from '../src/run/ingest-files.ts';
+import { basePenalties, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const RECEIVED = new Date('2026-11-20T10:00:00+08:00');
@@ -96,5 +100,61 @@ describe('provider_withdraw_delivered: least privilege (real PostgreSQL, as cred
     expect(await fx.warehouse('records').where({ id: recordId }).first('status')).toEqual({
       status: 'withdrawn',
     });
+  });
+});
+
+describe('a provider withdrawal in the merge: 省市互补 (real PostgreSQL)', () => {
+  let fx: WarehouseFixture;
+  beforeAll(async () => {
+    fx = await openWarehouseFixture('withdraw_levels');
+  });
+  afterAll(async () => fx?.close());
+
+  const withdrawing = async (
+    file: string,
+    rows: PenaltyRow[],
+    level: 'city' | 'province',
+    provider: string,
+  ) => {
+    const header = [...Object.keys(rows[0]!), '当前状态'];
+    const written = writeRows(
+      fx.scratch,
+      file,
+      rows.map((row) => ({ ...row, 当前状态: '1' })),
+      header,
+    );
+    return ingestUnits(
+      fx.warehouse,
+      fx.catalog,
+      {
+        units: [await localFileUnit(written, RECEIVED)],
+        catalog: 'xzcf',
+        providerCode: provider,
+        level,
+        encoding: 'auto',
+        withdrawals: { status: { column: '当前状态', values: ['1'] } },
+      },
+      createLogger({ logFile: path.join(fx.scratch, 'test.log'), console: false }),
+    );
+  };
+
+  it('a city cannot withdraw what the province delivers too; the province can, and its key fields are all it needs', async () => {
+    const rows = basePenalties(2, 9);
+    await fx.ingest([writeRows(fx.scratch, 'city.csv', rows)], CITY);
+    await fx.ingest([writeRows(fx.scratch, 'province.csv', rows.slice(0, 1))], {
+      level: 'province',
+      provider: '113700000000000000',
+      receivedAt: RECEIVED,
+    });
+    const city = await withdrawing('city-withdraws.csv', rows, 'city', CITY.provider);
+    // Row 1: the province vouches for it now; row 2: the city's alone.
+    expect(city.counts).toMatchObject({ read: 2, withdrawn: 1, rejected: 1 });
+    expect(city.errorsByCode).toEqual({ 'withdrawal-not-provider-record': 1 });
+    // Only the key has to be right: a withdrawal row's other cells are not checked.
+    const sloppy = { ...rows[0]!, 处罚内容: '', 违法事实: '' };
+    const province = await withdrawing('province-withdraws.csv', [sloppy], 'province', '113700000000000000');
+    expect(province.counts).toMatchObject({ read: 1, withdrawn: 1, rejected: 0 });
+    expect(await fx.warehouse('records').where({ status: 'withdrawn' })).toHaveLength(2);
+    expect(await fx.warehouse('procedure_log').where({ kind: 'withdraw' })).toHaveLength(2);
   });
 });

@@ -136,6 +136,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         level: request.level,
         precedence: request.entry.precedence,
         receivedAt: request.unit.receivedAt,
+        withdrawals: request.withdrawals !== undefined,
       });
       if (fullDump) await listMissingFromDump(session, channel, sourceFileId, fullDump);
       if (request.withdrawals?.status?.objection) objections = await objectionRequestsOfUnit(session);

@@ -13,6 +13,8 @@ export interface MergeContext {
   precedence: readonly ChannelLevel[];
   /** The unit's received time, for rows without a time of their own. */
   receivedAt: Date;
+  /** The pipeline declares withdrawal signals: the unit may hold withdrawal requests (merge-withdrawals.ts). */
+  withdrawals?: boolean;
 }
 
 export interface MergeCounts {
@@ -194,7 +196,9 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
        AND array_position($2::text[], $1) < array_position($2::text[], r.level)`,
     [level, precedence],
   );
-  const withdrawals = await mergeWithdrawals(session, context);
+  const withdrawals = context.withdrawals
+    ? await mergeWithdrawals(session, context)
+    : { withdrawn: 0, rejected: 0 };
   const [counts] = await session.query<MergeCounts>(
     `SELECT
        count(*) FILTER (WHERE outcome = 'inserted')::int AS inserted,

@@ -19,8 +19,8 @@ export interface WithdrawalCounts {
  *  - rejected `withdrawal-unknown-record`: the warehouse holds no record for the key. Nothing was published, so
  *    nothing is withdrawn; the provider is told in case the key is mistyped. Not kept as a pending withdrawal:
  *    a row for that key delivered later is newer than this request and must load.
- *  - rejected `withdrawal-not-provider-record`: another channel's content is current; only it, or an officer,
- *    may withdraw it.
+ *  - rejected `withdrawal-not-provider-record`: another channel's content is current, or a higher channel
+ *    delivered the same content (省市互补: the province's word stands); only it, or an officer, may withdraw it.
  *  - rejected `withdrawal-with-data`: the same unit also delivers the key as data (an integrator re-inserted
  *    the row it soft-deleted): the data row is applied, the contradicting withdrawal is not.
  */
@@ -46,13 +46,13 @@ export async function mergeWithdrawals(
        CASE
          WHEN d.data_row IS NOT NULL THEN 'withdrawal-with-data'
          WHEN r.id IS NULL THEN 'withdrawal-unknown-record'
-         WHEN r.status <> 'current' OR provider_delivered_current(r, $1) THEN 'withdrawn'
+         WHEN r.status <> 'current' OR provider_delivered_current(r, $1, $3) THEN 'withdrawn'
          ELSE 'withdrawal-not-provider-record'
        END AS outcome
      FROM asked a
      LEFT JOIN delivered d USING (business_key)
      LEFT JOIN records r ON r.catalog_code = $2 AND r.business_key = a.business_key`,
-    [providerCode, catalogCode],
+    [providerCode, catalogCode, level],
   );
   const [expected] = await session.query<{ withdrawn: number; rejected: number }>(
     `SELECT count(*) FILTER (WHERE outcome = 'withdrawn')::int AS withdrawn,
@@ -71,7 +71,7 @@ export async function mergeWithdrawals(
          WHEN 'withdrawal-unknown-record' THEN '本行标记撤销（' || w.withdrawal || '），但库中没有该业务主键的记录：'
            || '未入库的信息无需撤销；如业务主键填写有误，请改正后重新报送'
          ELSE '本行标记撤销（' || w.withdrawal || '），但该记录（记录 ' || w.record_id || '）的当前内容不是本单位报送的，'
-           || '不能由本单位撤销：请由报送该内容的单位撤销，或由主管部门按法定程序办理'
+           || '或有更高层级渠道报送了相同内容，不能由本单位撤销：请由该渠道撤销，或由主管部门按法定程序办理'
        END))
      FROM withdrawal_requests w JOIN stage s USING (row_number) WHERE w.outcome <> 'withdrawn'
      ORDER BY w.row_number`,
