@@ -12,6 +12,7 @@ import * as versionChain from './011-version-chain.ts';
 import * as legalProcedures from './012-legal-procedures.ts';
 import * as objections from './013-objections.ts';
 import * as creditRepair from './014-credit-repair.ts';
+import * as providerWithdrawals from './015-provider-withdrawals.ts';
 import * as noticeEvents from './016-notice-events.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
@@ -29,5 +30,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['012-legal-procedures', legalProcedures],
   ['013-objections', objections],
   ['014-credit-repair', creditRepair],
+  ['015-provider-withdrawals', providerWithdrawals],
   ['016-notice-events', noticeEvents],
 ];

@@ -52,7 +52,12 @@ function headerIndex(entry: CatalogEntry): Map<string, string> {
   return index;
 }
 
-export function matchHeaders(entry: CatalogEntry, header: string[]): HeaderMatch {
+/** `pipelineColumns`: columns the pipeline reads itself (a withdrawal flag); never unknown, even with no field. */
+export function matchHeaders(
+  entry: CatalogEntry,
+  header: string[],
+  pipelineColumns: ReadonlySet<number> = new Set(),
+): HeaderMatch {
   const index = headerIndex(entry);
   const columns = header.map((name) => index.get(headerKey(name)));
   const problems: HeaderProblem[] = [];
@@ -64,7 +69,9 @@ export function matchHeaders(entry: CatalogEntry, header: string[]): HeaderMatch
     });
     return { columns, problems };
   }
-  const unknown = header.filter((name, i) => columns[i] === undefined && name.trim() !== '');
+  const unknown = header.filter(
+    (name, i) => columns[i] === undefined && name.trim() !== '' && !pipelineColumns.has(i),
+  );
   if (unknown.length > 0) {
     problems.push({
       code: 'unknown-columns',

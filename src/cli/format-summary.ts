@@ -1,11 +1,19 @@
 import { pendingTimelinessWarning } from '../calendar/timeliness.ts';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
+import type { FullDumpDecision } from '../run/full-dump-check.ts';
 import type { RunSummary } from '../run/ingest-files.ts';
 import { COUNT_COLUMNS, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import { formatTable } from './format-table.ts';
 
+/** Reports written after a run: rejected rows, records missing from a full dump. */
+export interface RunReports {
+  rejections?: string | undefined;
+  missing?: string | undefined;
+}
+
 /** The `--json` summary: a stable shape for scripts. File names and messages may hold IDs: masked. */
-export function summaryJson(summary: RunSummary, reportPath?: string): object {
+export function summaryJson(summary: RunSummary, reports: RunReports = {}): object {
+  const reportPath = reports.rejections;
   return {
     runId: summary.runId,
     status: summary.status,
@@ -20,6 +28,17 @@ export function summaryJson(summary: RunSummary, reportPath?: string): object {
       blankLines: file.blankLines,
       ...(file.error ? { error: { ...file.error, message: maskPersonalText(file.error.message) } } : {}),
       ...(file.threshold ? { threshold: file.threshold } : {}),
+      ...(file.fullDump ? { fullDump: file.fullDump } : {}),
+      ...(file.providerObjections
+        ? {
+            providerObjections: {
+              ...file.providerObjections,
+              ...(file.providerObjections.failure
+                ? { failure: maskPersonalText(file.providerObjections.failure) }
+                : {}),
+            },
+          }
+        : {}),
       ...(file.sameContentAs
         ? { sameContentAs: { ...file.sameContentAs, name: maskPersonalText(file.sameContentAs.name) } }
         : {}),
@@ -27,6 +46,7 @@ export function summaryJson(summary: RunSummary, reportPath?: string): object {
       ...(file.digest ? { digest: file.digest } : {}),
     })),
     ...(reportPath ? { rejectionReport: reportPath } : {}),
+    ...(reports.missing ? { missingReport: reports.missing } : {}),
     ...(summary.counts.pending > 0
       ? {
           warnings: [
@@ -38,7 +58,8 @@ export function summaryJson(summary: RunSummary, reportPath?: string): object {
 }
 
 /** The readable summary: one line per file, totals, what went wrong and where to look; IDs masked. */
-export function summaryText(summary: RunSummary, reportPath?: string): string {
+export function summaryText(summary: RunSummary, reports: RunReports = {}): string {
+  const reportPath = reports.rejections;
   const countCells = (counts: OutcomeCounts) => COUNT_COLUMNS.map((column) => counts[column]);
   const rows = summary.files.map((file) => [file.name, file.status, ...countCells(file.counts)]);
   if (summary.files.length > 1) rows.push(['total', '', ...countCells(summary.counts)]);
@@ -64,7 +85,33 @@ export function summaryText(summary: RunSummary, reportPath?: string): string {
   const codes = Object.entries(summary.errorsByCode);
   if (codes.length > 0)
     lines.push(`rejections by error code: ${codes.map(([code, n]) => `${code} ${n}`).join(', ')}`);
+  for (const file of summary.files.filter((candidate) => candidate.fullDump)) {
+    lines.push(`full dump ${file.name}: ${fullDumpLine(file.fullDump!)}`);
+  }
+  for (const file of summary.files.filter((candidate) => candidate.providerObjections)) {
+    const { opened, known, failure } = file.providerObjections!;
+    lines.push(
+      failure
+        ? `⚠ ${file.name}: rows say 异议 but no objection could be opened: ${failure} (credit-etl objection open)`
+        : `${file.name}: ${opened} objection(s) opened (异议 in the source), ${known} already known`,
+    );
+  }
   if (reportPath) lines.push(`rejection report: ${reportPath}`);
+  if (reports.missing) lines.push(`missing from the full dump: ${reports.missing}`);
   if (summary.counts.pending > 0) lines.push(`⚠ ${pendingTimelinessWarning(summary.counts.pending)}`);
   return maskPersonalText(lines.join('\n'));
+}
+
+/** One full dump's completeness, as `run`, `ingest` and `runs show` print it. */
+export function fullDumpLine(decision: FullDumpDecision): string {
+  if (decision.previousSourceFileId === null) return 'the first of its channel: nothing to compare with';
+  const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
+  const verdict = decision.exceeded
+    ? 'exceeded: taken for truncated, no row applied'
+    : `within: applied, ${decision.missing ?? 0} record(s) listed missing`;
+  return (
+    `${decision.missingOfPrevious}/${decision.previousKeys} records of the previous dump (source file ` +
+    `${decision.previousSourceFileId}) missing (${percent(decision.missingShare)}) vs max ` +
+    `${percent(decision.maxMissingShare)} → ${verdict}`
+  );
 }

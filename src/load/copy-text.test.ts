@@ -51,6 +51,8 @@ describe('COPY text format', () => {
       raw: '\\N',
       errors: '\\N',
       warnings: '\\N',
+      withdrawal: '\\N',
+      objection: '\\N',
     });
     expect(fields).toHaveLength(STAGE_COLUMNS.length);
   });

@@ -17,6 +17,10 @@ export interface StagedValid {
   json: string;
   /** Warning-level problems (JSON array of RowError) kept in the row's lineage; the row is still loaded. */
   warnings?: string | undefined;
+  /** The source's withdrawal signal (`del_flag=1`): the row asks to withdraw its record and is not data. */
+  withdrawal?: string | undefined;
+  /** The source's objection signal (`当前状态=2`): the row is data and says an objection is under way. */
+  objection?: string | undefined;
 }
 
 /** One staging line; columns by name, so adding a column cannot shift the others. */
@@ -39,6 +43,8 @@ export function validLine(row: StagedValid): string {
     received_at: row.receivedAt?.toISOString(),
     data: row.json,
     warnings: row.warnings,
+    withdrawal: row.withdrawal,
+    objection: row.objection,
   });
 }
 

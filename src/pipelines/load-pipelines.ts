@@ -4,6 +4,7 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import cron from 'node-cron';
 import type { TransportFactory } from '../../connectors/contracts.ts';
 import { DEFAULT_THRESHOLDS } from '../run/reject-threshold.ts';
+import { DEFAULT_FULL_DUMP, type FullDumpRule } from '../warehouse/full-dump-decision.ts';
 import {
   DEFAULT_PARTITION,
   DEFAULT_RETRY,
@@ -122,7 +123,11 @@ export async function readPipeline(
     const errors = [...(validatePipeline.errors ?? [])];
     problems.push(...errors.map((error) => ({ file, path: errorPath(error), message: errorText(error) })));
   }
-  const raw = data as Omit<PipelineDefinition, 'name' | 'file' | 'thresholds' | 'retry' | 'partition'> & {
+  const raw = data as Omit<
+    PipelineDefinition,
+    'name' | 'file' | 'thresholds' | 'retry' | 'partition' | 'fullDump'
+  > & {
+    fullDump?: boolean | Partial<FullDumpRule>;
     thresholds: Partial<PipelineDefinition['thresholds']>;
     retry: Partial<PipelineDefinition['retry']>;
     partition: Partial<PipelineDefinition['partition']>;
@@ -142,6 +147,7 @@ export async function readPipeline(
   const {
     $schema: _schema,
     format,
+    fullDump,
     ...definition
   } = raw as typeof raw & { $schema?: string; format?: string };
   return {
@@ -153,6 +159,9 @@ export async function readPipeline(
       thresholds: { ...DEFAULT_THRESHOLDS, ...raw.thresholds },
       retry: { ...DEFAULT_RETRY, ...raw.retry },
       partition: { ...DEFAULT_PARTITION, ...raw.partition },
+      ...(fullDump === undefined || fullDump === false
+        ? {}
+        : { fullDump: { ...DEFAULT_FULL_DUMP, ...(fullDump === true ? {} : fullDump) } }),
     },
   };
 }

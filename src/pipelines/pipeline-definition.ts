@@ -1,6 +1,8 @@
 import { DELIMITERS, type Delimiter, ENCODINGS, type Encoding } from '../../connectors/contracts.ts';
 import { CHANNEL_LEVELS, type ChannelLevel } from '../catalog/catalog-entry.ts';
 import type { Thresholds } from '../run/reject-threshold.ts';
+import type { WithdrawalSignals } from '../run/withdrawal-signals.ts';
+import type { FullDumpRule } from '../warehouse/full-dump-decision.ts';
 
 /** One feed, as declared in `pipelines/<name>.json`. The name is the file name without `.json`. */
 export interface PipelineDefinition {
@@ -35,6 +37,13 @@ export interface PipelineDefinition {
   partition: PartitionRule;
   /** Accept pilot-era USCCs that fail only the 18th-character check. */
   allowPilotCodes: boolean;
+  /**
+   * How the source says a record was withdrawn (a soft-delete flag, a 当前状态 value): such rows are withdrawal
+   * requests applied as legal procedures, never loaded as data (docs/pipelines-and-channels.md).
+   */
+  withdrawals?: WithdrawalSignals;
+  /** Each unit is a complete dump of the provider's records for the entry: completeness is checked. */
+  fullDump?: FullDumpRule;
 }
 
 export interface PipelineSchedule {
@@ -63,6 +72,17 @@ export interface PartitionRule {
 }
 
 export const DEFAULT_PARTITION: PartitionRule = { offsetDays: -1 };
+
+/** A source column and the values of it that say "withdrawn" (compared trimmed, case-insensitively). */
+const SIGNAL_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['column', 'values'],
+  properties: {
+    column: { type: 'string', minLength: 1 },
+    values: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+  },
+} as const;
 
 /** JSON Schema (draft 2020-12) of a pipeline file; the transport section is checked by its own schema. */
 export const PIPELINE_SCHEMA = {
@@ -126,6 +146,28 @@ export const PIPELINE_SCHEMA = {
       default: {},
     },
     allowPilotCodes: { type: 'boolean', default: false },
+    withdrawals: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: {
+        softDelete: SIGNAL_SCHEMA,
+        status: {
+          ...SIGNAL_SCHEMA,
+          properties: { ...SIGNAL_SCHEMA.properties, objection: SIGNAL_SCHEMA.properties.values },
+        },
+      },
+    },
+    fullDump: {
+      oneOf: [
+        { type: 'boolean' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          properties: { maxMissingShare: { type: 'number', minimum: 0, maximum: 1 } },
+        },
+      ],
+    },
   },
 } as const;
 

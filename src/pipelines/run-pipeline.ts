@@ -152,6 +152,8 @@ async function attemptRun(
         pipeline: pipeline.name,
         partitionDate: options.day,
         headerMap: pipeline.fieldMapping,
+        ...(pipeline.withdrawals ? { withdrawals: pipeline.withdrawals } : {}),
+        ...(pipeline.fullDump ? { fullDump: pipeline.fullDump } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onUnitStart ? { onUnitStart: options.onUnitStart } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),

@@ -29,7 +29,8 @@ export function pendingDisagreements<Fact extends LineageFact>(
   };
   const latest = new Map<string, Fact>();
   for (const fact of facts) {
-    if (rank(fact.level) <= rank(current.level)) continue;
+    // A withdrawal request carries no content to disagree with.
+    if (fact.outcome === 'withdrawn' || rank(fact.level) <= rank(current.level)) continue;
     const channel = `${fact.level}|${fact.providerCode}`;
     const seen = latest.get(channel);
     if (!seen || fact.id > seen.id) latest.set(channel, fact);

@@ -11,10 +11,12 @@ import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { addCounts, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import { finishRun, type RunKind, type RunStatus, startRun } from '../warehouse/runs-repository.ts';
+import type { FullDumpRule } from './full-dump-check.ts';
 import { loadIsolated } from './isolated-unit.ts';
 import { failedUnit, type UnitPhase, type UnitResult } from './load-unit.ts';
 import type { Thresholds } from './reject-threshold.ts';
 import { UnitFailure } from './unit-failure.ts';
+import type { WithdrawalSignals } from './withdrawal-signals.ts';
 
 export interface IngestRequest {
   /**
@@ -46,6 +48,10 @@ export interface IngestRequest {
   signal?: AbortSignal;
   /** Load content the sha256 ledger has seen (`ingest --force`): recorded as a forced reload. */
   force?: boolean;
+  /** A pipeline's withdrawal signals (soft-delete flag, 当前状态 撤销). */
+  withdrawals?: WithdrawalSignals;
+  /** A pipeline whose units are complete dumps. */
+  fullDump?: FullDumpRule;
 }
 
 export interface RunSummary {
@@ -225,6 +231,8 @@ async function loadOne(
       ...(request.thresholds ? { thresholds: request.thresholds } : {}),
       ...(request.headerMap ? { headerMap: request.headerMap } : {}),
       ...(request.force ? { force: true } : {}),
+      ...(request.withdrawals ? { withdrawals: request.withdrawals } : {}),
+      ...(request.fullDump ? { fullDump: request.fullDump } : {}),
       onProgress: (rows, phase) => request.onProgress?.(unit, rows, phase),
     },
     request.limits ?? readLimits(),

@@ -9,6 +9,10 @@ import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { mergeStaged } from '../warehouse/merge-staged.ts';
 import { assertCountsAddUp, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import {
+  type ObjectionRequest,
+  objectionRequestsOfUnit,
+} from '../warehouse/provider-objections-repository.ts';
+import {
   type DeliveryChannel,
   type EarlierLoad,
   earlierLoadOf,
@@ -23,11 +27,20 @@ import {
 import { COPY_INTO_STAGE, createStageTable } from '../warehouse/staging-repository.ts';
 import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session.ts';
 import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
+import {
+  checkFullDump,
+  type FullDumpDecision,
+  type FullDumpRule,
+  holdBackTruncatedDump,
+  listMissingFromDump,
+} from './full-dump-check.ts';
 import { type OpenedUnit, openUnitRows } from './open-unit-rows.ts';
+import { type ProviderObjections, raiseProviderObjections } from './provider-objections.ts';
 import { checkThreshold, holdBackUnit, type ThresholdDecision, type Thresholds } from './reject-threshold.ts';
 import { compileRowStager } from './stage-row.ts';
 import { toUnitFailure, UnitFailure } from './unit-failure.ts';
 import { unitCommit } from './watermark-ledger.ts';
+import { unitSignals, type WithdrawalSignals } from './withdrawal-signals.ts';
 
 /** What a unit is doing: reading (and checking) rows, or merging them into the warehouse. */
 export type UnitPhase = 'read' | 'merge';
@@ -55,6 +68,10 @@ export interface UnitRequest {
   headerMap?: Readonly<Record<string, string>>;
   /** Load even content the sha256 ledger has seen (`ingest --force`); recorded as a forced reload. */
   force?: boolean;
+  /** A pipeline's withdrawal signals: rows that say 撤销 withdraw their records instead of loading. */
+  withdrawals?: WithdrawalSignals;
+  /** The unit is a complete dump of the channel's records: checked against the previous one. */
+  fullDump?: FullDumpRule;
 }
 
 export interface UnitResult {
@@ -74,20 +91,25 @@ export interface UnitResult {
   sameContentAs?: EarlierLoad;
   /** A loaded unit's digest of what it added (source_files.digest), logged so an operator can keep it elsewhere. */
   digest?: string;
+  /** A full dump's completeness: the previous dump, what of it is missing, how many records are listed missing. */
+  fullDump?: FullDumpDecision;
+  /** Rows whose 当前状态 said 异议: the objections they opened. */
+  providerObjections?: ProviderObjections;
 }
 
 /** Reads, normalizes, validates, stages and merges one unit in one transaction. Never throws for bad data. */
 export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Promise<UnitResult> {
   const started = Date.now();
   const file = sourceFileRow(request, new Date(started));
+  let objections: ObjectionRequest[] = [];
   try {
-    return await withUnitTransaction(warehouse, async (session) => {
+    const result = await withUnitTransaction(warehouse, async (session) => {
       const sourceFileId = await startSourceFile(session, file);
       const compiled = compileEntry(request.entry, request.validatorOptions);
       const opened = await openUnitRows(request.unit, request.format, {
         ...request.formatOptions,
         encoding: request.encoding,
-        headerFits: (header) => headerMatch(request, header).problems.length === 0,
+        headerFits: (header) => headerFits(request, header),
       });
       const { rows } = opened;
       const readStarted = Date.now();
@@ -104,10 +126,15 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       if (earlier) await markForcedReload(session, sourceFileId, earlier);
       const mergeStarted = Date.now();
       const threshold = await checkThreshold(session, request.thresholds, read);
-      if (threshold?.exceeded) {
-        const stats = { encoding: rows.encoding, blankLines: rows.stats().blankLines, started };
+      const stats = { encoding: rows.encoding, blankLines: rows.stats().blankLines, started };
+      if (threshold?.exceeded)
         return holdBackUnit(session, request, sourceFileId, opened.sha256(), stats, threshold);
-      }
+      const channel = ledgerChannel(request);
+      const fullDump = request.fullDump
+        ? await checkFullDump(session, request.fullDump, channel, sourceFileId)
+        : undefined;
+      if (fullDump?.exceeded)
+        return holdBackTruncatedDump(session, request, sourceFileId, opened.sha256(), stats, read, fullDump);
       const merged = await mergeStaged(session, {
         runId: request.runId,
         sourceFileId,
@@ -117,7 +144,10 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         level: request.level,
         precedence: request.entry.precedence,
         receivedAt: request.unit.receivedAt,
+        withdrawals: request.withdrawals !== undefined,
       });
+      if (fullDump) await listMissingFromDump(session, channel, sourceFileId, fullDump);
+      if (request.withdrawals?.status?.objection) objections = await objectionRequestsOfUnit(session);
       const digest = await storeFileDigest(session, sourceFileId);
       const stageMs = { read: mergeStarted - readStarted, merge: Date.now() - mergeStarted };
       const counts: OutcomeCounts = { read, ...merged };
@@ -144,8 +174,17 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         digest,
         ...(threshold ? { threshold } : {}),
         ...(earlier ? { sameContentAs: earlier } : {}),
+        ...(fullDump ? { fullDump } : {}),
       };
     });
+    if (result.status !== 'loaded' || objections.length === 0) return result;
+    const delivery = {
+      providerCode: request.providerCode,
+      fileName: request.unit.name,
+      sourceFileId: result.sourceFileId,
+      receivedAt: request.unit.receivedAt,
+    };
+    return { ...result, providerObjections: await raiseProviderObjections(warehouse, delivery, objections) };
   } catch (error) {
     if (error instanceof AlreadyLoaded) return skippedUnit(warehouse, file, error.earlier);
     return failedUnit(warehouse, file, error);
@@ -230,12 +269,28 @@ export async function failedUnit(
 }
 
 /** The unit's header matched to the catalog entry, through the pipeline's field mapping. */
-function headerMatch(request: UnitRequest, header: readonly string[]): HeaderMatch {
+function headerMatch(
+  request: UnitRequest,
+  header: readonly string[],
+  signalColumns?: ReadonlySet<number>,
+): HeaderMatch {
   const headerMap = request.headerMap ?? {};
   return matchHeaders(
     request.entry,
     header.map((name) => headerMap[name] ?? name),
+    signalColumns,
   );
+}
+
+/** Whether a sheet's header is this unit's: it matches the entry, withdrawal signal columns included. */
+function headerFits(request: UnitRequest, header: readonly string[]): boolean {
+  try {
+    const signals = unitSignals(request.withdrawals, header, request.headerMap);
+    return headerMatch(request, header, signals.columns).problems.length === 0;
+  } catch (error) {
+    if (error instanceof UnitFailure) return false;
+    throw error;
+  }
 }
 
 /**
@@ -249,7 +304,9 @@ async function stageRows(
   compiled: CompiledEntry,
 ): Promise<{ columns: (string | undefined)[]; read: number }> {
   const { rows } = opened;
-  const match = headerMatch(request, rows.header);
+  // Signal columns first: a soft-delete flag no catalog field takes is the pipeline's, not an unknown column.
+  const signals = unitSignals(request.withdrawals, rows.header, request.headerMap);
+  const match = headerMatch(request, rows.header, signals.columns);
   if (match.problems.length > 0) {
     throw new UnitFailure(
       match.problems[0]!.code,
@@ -264,6 +321,8 @@ async function stageRows(
     rows.header,
     request.unit.receivedAt,
     rows.serialToDate?.bind(rows),
+    undefined,
+    signals,
   );
   await createStageTable(session);
   const copy = new CopyWriter(session.copyFrom(COPY_INTO_STAGE));

@@ -46,6 +46,33 @@ export async function holdBackUnit(
   stats: { encoding: string; blankLines: number; started: number },
   decision: ThresholdDecision,
 ): Promise<UnitResult> {
+  const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
+  const limits = [`最大拒绝率 ${percent(decision.maxRejectRate)}`];
+  if (decision.maxRejected !== null) limits.push(`最大拒绝行数 ${decision.maxRejected}`);
+  const message = `${decision.read} 行中 ${decision.rejected} 行未通过校验（${percent(decision.rejectRate)}），超过阈值（${limits.join('，')}）：整个文件未入库，请按拒绝报告改正后重新报送`;
+  const held = {
+    code: 'reject-threshold-exceeded',
+    message,
+    read: decision.read,
+    rejected: decision.rejected,
+  };
+  const result = await holdBack(session, request, sourceFileId, sha256, stats, held, decision);
+  return { ...result, threshold: decision };
+}
+
+/**
+ * Holds a unit back for a reason of its own (a full dump taken for truncated: `truncated-dump`), as a
+ * threshold does: rejections stored, nothing applied, the file `failed-threshold` and the run exit 3.
+ */
+export async function holdBack(
+  session: UnitSession,
+  request: UnitRequest,
+  sourceFileId: number,
+  sha256: string | undefined,
+  stats: { encoding: string; blankLines: number; started: number },
+  held: { code: string; message: string; read: number; rejected: number },
+  decision?: ThresholdDecision,
+): Promise<UnitResult> {
   await storeStagedRejections(session, {
     runId: request.runId,
     sourceFileId,
@@ -53,18 +80,15 @@ export async function holdBackUnit(
     providerCode: request.providerCode,
   });
   // Not an outcome split: the valid rows were read but deliberately not applied (read − rejected of them).
-  const counts: OutcomeCounts = { ...emptyCounts(), read: decision.read, rejected: decision.rejected };
-  const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
-  const limits = [`最大拒绝率 ${percent(decision.maxRejectRate)}`];
-  if (decision.maxRejected !== null) limits.push(`最大拒绝行数 ${decision.maxRejected}`);
-  const message = `${decision.read} 行中 ${decision.rejected} 行未通过校验（${percent(decision.rejectRate)}），超过阈值（${limits.join('，')}）：整个文件未入库，请按拒绝报告改正后重新报送`;
+  const counts: OutcomeCounts = { ...emptyCounts(), read: held.read, rejected: held.rejected };
   await holdBackSourceFile(session, sourceFileId, {
     sha256,
     encoding: stats.encoding,
     counts,
     blankLines: stats.blankLines,
     decision,
-    message,
+    code: held.code,
+    message: held.message,
   });
   return {
     sourceFileId,
@@ -74,8 +98,7 @@ export async function holdBackUnit(
     errorsByCode: await rejectionsByCode(session, sourceFileId),
     blankLines: stats.blankLines,
     encoding: stats.encoding,
-    error: { code: 'reject-threshold-exceeded', message },
+    error: { code: held.code, message: held.message },
     durationMs: Date.now() - stats.started,
-    threshold: decision,
   };
 }

@@ -11,6 +11,7 @@ import type { NormalizedRow } from '../validate/compile-validator.ts';
 import { numberStoredCodeCheck } from '../validate/number-stored-codes.ts';
 import { cellChecks } from './cell-checks.ts';
 import type { CompiledEntry } from './compiled-entry.ts';
+import type { RowSignal, UnitSignals } from './withdrawal-signals.ts';
 
 /**
  * The per-row work of a unit, compiled once per unit: cells → normalized row → errors, or key, hash and
@@ -24,10 +25,12 @@ export function compileRowStager(
   unitReceivedAt: Date,
   serialToDate?: (serial: number) => string,
   maxCellBytes: number = readLimits().maxCellBytes,
+  signals?: UnitSignals,
 ): (row: SourceRow) => string {
   const unitReceivedDate = todayInShanghai(unitReceivedAt);
   const timeliness = timelinessChecker();
   const formationField = compiled.entry.formationDateField;
+  const keyFields = new Set(compiled.entry.businessKey);
   const fields: { index: number; code: string; normalize: (raw: string) => NormalizedRow[string] }[] = [];
   columns.forEach((code, index) => {
     const normalize = code === undefined ? undefined : compiled.normalizers.get(code);
@@ -68,6 +71,8 @@ export function compileRowStager(
       const value = field.normalize(cells[field.index] ?? '');
       if (value !== undefined) data[field.code] = value;
     }
+    const signal = signals?.read(row.cells);
+    if (signal?.kind === 'withdraw') return withdrawal(row, data, signal);
     const problems = compiled.validate(data);
     const unplaced = unnamed.length > 0 ? valuesWithoutHeader(row.cells) : [];
     let warnings: RowError[] | undefined;
@@ -103,8 +108,39 @@ export function compileRowStager(
       receivedAt: row.receivedAt,
       json,
       warnings: warningsJson,
+      objection: signal?.text,
     });
   };
+
+  /**
+   * A row that asks to withdraw its record: only what finds the record must be right (the business-key fields);
+   * the rest of it is what the provider takes back, not checked and never loaded.
+   */
+  function withdrawal(row: SourceRow, data: NormalizedRow, signal: RowSignal): string {
+    const keyErrors = compiled
+      .validate(data)
+      .filter((problem) => !isWarning(problem) && keyFields.has(problem.field));
+    if (keyErrors.length > 0) {
+      const raw = rawOf(row);
+      for (const problem of keyErrors) problem.value = raw[problem.field] ?? problem.value;
+      return rejected(row, keyErrors);
+    }
+    const json = compiled.canonicalJson(data);
+    if (mayHoldUnstorable(json) && checks.problems(row).length > 0) return rejected(row, []);
+    return validLine({
+      rowNumber: row.rowNumber,
+      businessKey: compiled.businessKey(data),
+      subjectCode: compiled.subjectCode(data),
+      contentHash: compiled.contentHash(data),
+      formationDate: undefined,
+      late: false,
+      workingDays: undefined,
+      receivedAt: row.receivedAt,
+      // Kept only while the unit loads: a withdrawal that cannot be applied is rejected with it.
+      json,
+      withdrawal: signal.text,
+    });
+  }
 }
 
 /** The key of a column without a field (no header, or rows longer than the header): its position. */

@@ -1,5 +1,6 @@
 import type { ChannelLevel } from '../catalog/catalog-entry.ts';
 import type { UnitSession } from '../warehouse/unit-session.ts';
+import { mergeWithdrawals } from './merge-withdrawals.ts';
 
 export interface MergeContext {
   runId: number;
@@ -12,6 +13,8 @@ export interface MergeContext {
   precedence: readonly ChannelLevel[];
   /** The unit's received time, for rows without a time of their own. */
   receivedAt: Date;
+  /** The pipeline declares withdrawal signals: the unit may hold withdrawal requests (merge-withdrawals.ts). */
+  withdrawals?: boolean;
 }
 
 export interface MergeCounts {
@@ -20,6 +23,8 @@ export interface MergeCounts {
   unchanged: number;
   merged: number;
   conflict: number;
+  /** Withdrawal requests (a source row's soft-delete flag or 当前状态 撤销): merge-withdrawals.ts. */
+  withdrawn: number;
   rejected: number;
   late: number;
   /** Rows whose timeliness waits for calendar data (late unknown): `credit-etl calendar recompute`. */
@@ -63,7 +68,8 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
        -- No row data: it is joined back from stage only for rows that are stored (a re-delivery stores none).
        SELECT row_number, business_key, subject_code, content_hash, formation_date, late, working_days, received_at,
               warnings
-       FROM stage WHERE errors IS NULL
+       -- A withdrawal request is never data: merge-withdrawals.ts takes it after the data rows.
+       FROM stage WHERE errors IS NULL AND withdrawal IS NULL
      ),
      firsts AS (
        SELECT DISTINCT ON (business_key) business_key, row_number AS first_row, content_hash AS first_hash
@@ -190,6 +196,9 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
        AND array_position($2::text[], $1) < array_position($2::text[], r.level)`,
     [level, precedence],
   );
+  const withdrawals = context.withdrawals
+    ? await mergeWithdrawals(session, context)
+    : { withdrawn: 0, rejected: 0 };
   const [counts] = await session.query<MergeCounts>(
     `SELECT
        count(*) FILTER (WHERE outcome = 'inserted')::int AS inserted,
@@ -197,6 +206,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
        count(*) FILTER (WHERE outcome IN ('unchanged', 'repeat'))::int AS unchanged,
        count(*) FILTER (WHERE outcome = 'merged')::int AS merged,
        count(*) FILTER (WHERE outcome = 'conflict')::int AS conflict,
+       0 AS withdrawn,
        (SELECT count(*) FROM stage WHERE errors IS NOT NULL)::int
          + count(*) FILTER (WHERE outcome = 'duplicate')::int AS rejected,
        count(*) FILTER (WHERE outcome <> 'duplicate' AND late)::int AS late,
@@ -205,5 +215,9 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
      FROM classified`,
   );
   if (!counts) throw new Error('merge returned no counts');
-  return counts;
+  return {
+    ...counts,
+    withdrawn: withdrawals.withdrawn,
+    rejected: counts.rejected + withdrawals.rejected,
+  };
 }

@@ -1,9 +1,18 @@
 /**
- * The six outcomes of DESIGN.md; every row read ends in exactly one. `late` (received after the deadline),
+ * The six outcomes of DESIGN.md, and `withdrawn` (a source row that asks to withdraw its record: its soft-delete
+ * flag or 当前状态 says 撤销; merge-withdrawals.ts); every row read ends in exactly one. `late` (received after the deadline),
  * `pending` (timeliness unknown until the calendar has the year: `credit-etl calendar recompute`) and
  * `warned` (loaded with a warning, e.g. a pilot-era USCC, kept in `record_sources.warnings`) are flags on top.
  */
-export const OUTCOMES = ['inserted', 'updated', 'unchanged', 'merged', 'conflict', 'rejected'] as const;
+export const OUTCOMES = [
+  'inserted',
+  'updated',
+  'unchanged',
+  'merged',
+  'conflict',
+  'withdrawn',
+  'rejected',
+] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export type OutcomeCounts = { read: number; late: number; pending: number; warned: number } & Record<
@@ -22,6 +31,7 @@ export function emptyCounts(): OutcomeCounts {
     unchanged: 0,
     merged: 0,
     conflict: 0,
+    withdrawn: 0,
     rejected: 0,
     late: 0,
     pending: 0,
@@ -31,7 +41,9 @@ export function emptyCounts(): OutcomeCounts {
 
 export function addCounts(total: OutcomeCounts, more: OutcomeCounts): OutcomeCounts {
   const sum = emptyCounts();
-  for (const key of Object.keys(sum) as (keyof OutcomeCounts)[]) sum[key] = total[key] + more[key];
+  // A run or file stored before `withdrawn` existed has no such count: it had none.
+  for (const key of Object.keys(sum) as (keyof OutcomeCounts)[])
+    sum[key] = (total[key] ?? 0) + (more[key] ?? 0);
   return sum;
 }
 

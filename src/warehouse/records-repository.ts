@@ -43,7 +43,7 @@ export interface VersionRow {
 export interface SourceRow {
   id: number;
   versionId: number | null;
-  outcome: 'inserted' | 'updated' | 'unchanged' | 'merged' | 'conflict';
+  outcome: 'inserted' | 'updated' | 'unchanged' | 'merged' | 'conflict' | 'withdrawn';
   runId: number;
   sourceFileId: number;
   fileName: string;

@@ -2,6 +2,7 @@ import type { SourceUnit } from '../../connectors/contracts.ts';
 import type { ChannelLevel } from '../catalog/catalog-entry.ts';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
 import type { Warehouse } from './connect-warehouse.ts';
+import type { FullDumpDecision } from './full-dump-decision.ts';
 import type { OutcomeCounts } from './outcome-counts.ts';
 import { rejectionsByCode } from './rejections-repository.ts';
 import { RECEIVED_DATE_SQL, type ReportScope, whereInScope } from './scope-filter.ts';
@@ -196,7 +197,10 @@ export async function isAlreadyLoaded(
   return row !== undefined;
 }
 
-/** A file over its reject threshold: marked `failed-threshold` with the decision, in the unit's transaction. */
+/**
+ * A file over a threshold (too many rejected rows, or a full dump missing too many records): marked
+ * `failed-threshold` with the reject-threshold decision and why, in the unit's transaction.
+ */
 export async function holdBackSourceFile(
   session: UnitSession,
   sourceFileId: number,
@@ -205,13 +209,15 @@ export async function holdBackSourceFile(
     encoding: string;
     counts: OutcomeCounts;
     blankLines: number;
-    decision: ThresholdDecision;
+    decision: ThresholdDecision | undefined;
+    /** `reject-threshold-exceeded` (the default) or `truncated-dump`. */
+    code?: string;
     message: string;
   },
 ): Promise<void> {
   await session.query(
     `UPDATE source_files SET status = 'failed-threshold', sha256 = $2, encoding = $3, counts = $4,
-       blank_lines = $5, threshold = $6, error_code = 'reject-threshold-exceeded', error = $7, finished_at = clock_timestamp()
+       blank_lines = $5, threshold = $6, error_code = $8, error = $7, finished_at = clock_timestamp()
      WHERE id = $1`,
     [
       sourceFileId,
@@ -219,8 +225,9 @@ export async function holdBackSourceFile(
       held.encoding,
       JSON.stringify(held.counts),
       held.blankLines,
-      JSON.stringify(held.decision),
+      held.decision ? JSON.stringify(held.decision) : null,
       held.message,
+      held.code ?? 'reject-threshold-exceeded',
     ],
   );
 }
@@ -244,6 +251,8 @@ export interface SourceFileListRow {
   started_at: Date;
   finished_at: Date;
   threshold: ThresholdDecision | null;
+  /** A full dump's completeness decision (015). */
+  full_dump: FullDumpDecision | null;
 }
 
 /** A run's files in the order they were recorded. */
@@ -269,6 +278,7 @@ export async function sourceFilesOfRun(warehouse: Warehouse, runId: number): Pro
       'started_at',
       'finished_at',
       'threshold',
+      'full_dump',
     );
 }
 

@@ -6,6 +6,8 @@ import type { UnitSession } from './unit-session.ts';
  * The row data is jsonb already here: the server parses it while the client is still reading and validating
  * the file (the server is the other core), instead of during the merge, which nothing overlaps. The rare
  * columns (raw cells and errors of rejected rows, warnings) stay text and are cast where they are stored.
+ * `withdrawal` holds the source's withdrawal signal (`del_flag=1`) of a row that asks to withdraw its record
+ * rather than deliver it; `objection` the signal of a data row that says an objection is under way.
  * The COPY lines that fill it are written by src/load/stage-lines.ts, column by column in this order.
  */
 export const STAGE_COLUMNS = [
@@ -21,6 +23,8 @@ export const STAGE_COLUMNS = [
   'raw',
   'errors',
   'warnings',
+  'withdrawal',
+  'objection',
 ] as const;
 
 export type StageColumn = (typeof STAGE_COLUMNS)[number];
@@ -39,7 +43,9 @@ export async function createStageTable(session: UnitSession): Promise<void> {
       data jsonb,
       raw text,
       errors text,
-      warnings text
+      warnings text,
+      withdrawal text,
+      objection text
     ) ON COMMIT DROP`);
 }
 

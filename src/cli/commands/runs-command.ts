@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
 import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
+import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
+import { missingFromRun } from '../../report/missing-from-dump.ts';
 import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
 import { COUNT_COLUMNS, type OutcomeCounts } from '../../warehouse/outcome-counts.ts';
 import { findRun, listRuns, RUN_STATUSES, type RunStatus } from '../../warehouse/runs-repository.ts';
 import { sourceFilesOfRun } from '../../warehouse/source-files-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
+import { fullDumpLine } from '../format-summary.ts';
 import { formatTable } from '../format-table.ts';
 import { withWarehouse } from '../with-warehouse.ts';
 import { instantOption } from './date-options.ts';
@@ -80,10 +83,13 @@ export function registerRunsCommand(program: Command): void {
         }
         const files = await sourceFilesOfRun(warehouse, runId);
         const registry = await loadProviders(providersFile());
+        const missing = files.some((file) => (file.full_dump?.missing ?? 0) > 0)
+          ? await missingFromRun(warehouse, await loadCatalog(config.catalogDir), runId)
+          : [];
         // File names and stored errors may quote a row (a headerless file's first line): IDs in them are masked.
         const print = (line: string) => console.log(maskPersonalText(line));
         if (options.json) {
-          print(JSON.stringify({ ...run, files }));
+          print(JSON.stringify({ ...run, files, missingFromFullDump: missing }));
           return EXIT.ok;
         }
         print(`run ${run.id} (${run.pipeline ?? run.kind}) ${run.status}`);
@@ -133,6 +139,18 @@ export function registerRunsCommand(program: Command): void {
             `threshold ${file.name}: ${t.rejected}/${t.read} rejected (${(t.rejectRate * 100).toFixed(1)}%) ` +
               `vs max ${(t.maxRejectRate * 100).toFixed(1)}%${t.maxRejected === null ? '' : ` / ${t.maxRejected} rows`}` +
               ` → ${t.exceeded ? 'exceeded: no row applied' : 'within: applied'}`,
+          );
+        }
+        for (const file of files.filter((candidate) => candidate.full_dump)) {
+          print(`full dump ${file.name}: ${fullDumpLine(file.full_dump!)}`);
+        }
+        if (missing.length > 0) {
+          print(`missing from the full dump (${missing.length}; listed, never deleted):`);
+          print(
+            formatTable(
+              ['file', 'record', 'key', 'subject'],
+              missing.map((record) => [record.file, record.recordId, record.key, record.subjectCode ?? '']),
+            ),
           );
         }
         for (const file of files.filter((candidate) => candidate.error)) {

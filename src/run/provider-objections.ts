@@ -1,0 +1,51 @@
+import { todayInShanghai } from '../../connectors/shanghai-time.ts';
+import { objectionDue } from '../objections/objection-due.ts';
+import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { insertObjection } from '../warehouse/objections-repository.ts';
+import { alreadyRaised, type ObjectionRequest } from '../warehouse/provider-objections-repository.ts';
+
+export interface ProviderObjections {
+  /** Objections opened (channel `provider`): the records are marked 异议处理中. */
+  opened: number;
+  /** Rows whose record already had one (in progress, or reported for the same version). */
+  known: number;
+  /** Why opening failed, if it did: the unit's data stays loaded; the objections can be registered by hand. */
+  failure?: string;
+}
+
+/**
+ * A 当前状态 of 异议 in a provider's row: the provider reports that the subject objected (Art. 18) and it is
+ * verifying. After the unit committed (an objection is about a record as loaded), each record it names gets an
+ * objection of channel `provider`, received the day the unit was, due 3 working days later — unless it has one
+ * already. The loader may open such an objection and nothing else (013-objections.ts).
+ */
+export async function raiseProviderObjections(
+  warehouse: Warehouse,
+  delivery: { providerCode: string; fileName: string; sourceFileId: number; receivedAt: Date },
+  requests: readonly ObjectionRequest[],
+): Promise<ProviderObjections> {
+  try {
+    const known = await alreadyRaised(warehouse, requests);
+    const receivedOn = todayInShanghai(delivery.receivedAt);
+    const due = objectionDue(receivedOn);
+    let opened = 0;
+    for (const request of requests.filter((candidate) => !known.has(candidate.recordId))) {
+      await insertObjection(warehouse, {
+        recordId: request.recordId,
+        applicant: `数据提供单位 ${delivery.providerCode}`,
+        reason: `数据提供单位报送该信息处于异议状态（${request.signal}）`,
+        receivedOn,
+        dueOn: due.date,
+        dueProvisional: due.provisional,
+        channel: 'provider',
+        operator: `数据提供单位 ${delivery.providerCode}`,
+        providerCode: delivery.providerCode,
+        basis: `文件「${delivery.fileName}」（文件 ${delivery.sourceFileId}）第 ${request.rowNumber} 行，${request.signal}`,
+      });
+      opened++;
+    }
+    return { opened, known: requests.length - opened };
+  } catch (error) {
+    return { opened: 0, known: 0, failure: error instanceof Error ? error.message : String(error) };
+  }
+}

@@ -1,0 +1,100 @@
+import { headerKey } from '../catalog/match-headers.ts';
+import { UnitFailure } from './unit-failure.ts';
+
+/** A source column and the values of it that carry a meaning (compared trimmed and case-insensitively). */
+export interface SignalColumn {
+  /** The column as the source names it (a file's header, a 前置库 column as the transport names it). */
+  column: string;
+  values: string[];
+}
+
+/**
+ * How a pipeline's source says a record was withdrawn (撤销) by the provider: a soft-delete flag an integrator's
+ * 前置库 table keeps (`del_flag` = '1'), or the 当前状态 of the 2016 layouts (0 正常, 1 撤销, 2 异议, 3 其他).
+ * Such a row is a withdrawal request, applied as a legal procedure (015-provider-withdrawals.ts), never data.
+ */
+export interface WithdrawalSignals {
+  softDelete?: SignalColumn;
+  /** `values`: withdrawn; `objection`: an objection (异议) is under way — the row is data and raises the mark. */
+  status?: SignalColumn & { objection?: string[] };
+}
+
+/** What a row says beyond its data: `withdraw` it, or `object` to it; `text` is the evidence, `del_flag=1`. */
+export interface RowSignal {
+  kind: 'withdraw' | 'object';
+  text: string;
+}
+
+/** A unit's signals, bound to its header once. */
+export interface UnitSignals {
+  /** Columns a signal reads: not unknown columns, though no catalog field takes them. */
+  columns: ReadonlySet<number>;
+  read(cells: readonly string[]): RowSignal | undefined;
+}
+
+const NONE: UnitSignals = { columns: new Set(), read: () => undefined };
+
+/**
+ * Finds the signal columns in a unit's header (as delivered, or as the pipeline's field mapping renames it). A
+ * declared soft-delete column must be there: a 前置库 table has a fixed shape, and a missing flag would load
+ * deleted rows as data. A 当前状态 column may be absent: a 2021-layout file of the same feed has none.
+ */
+export function unitSignals(
+  signals: WithdrawalSignals | undefined,
+  header: readonly string[],
+  headerMap: Readonly<Record<string, string>> = {},
+): UnitSignals {
+  if (!signals) return NONE;
+  const indexOf = (column: string) => {
+    const wanted = headerKey(column);
+    return header.findIndex(
+      (name) => headerKey(name) === wanted || headerKey(headerMap[name] ?? name) === wanted,
+    );
+  };
+  const readers: Array<(cells: readonly string[]) => RowSignal | undefined> = [];
+  const columns = new Set<number>();
+  const { softDelete, status } = signals;
+  if (softDelete) {
+    const index = indexOf(softDelete.column);
+    if (index < 0)
+      throw new UnitFailure(
+        'withdrawal-column-missing',
+        `管道声明以"${softDelete.column}"列标记撤销（软删除），但本批数据没有该列：请在数据中提供该列，或改正管道的 withdrawals.softDelete.column`,
+      );
+    columns.add(index);
+    readers.push(reader(index, header[index] ?? softDelete.column, softDelete.values, 'withdraw'));
+  }
+  const statusIndex = status ? indexOf(status.column) : -1;
+  if (status && statusIndex >= 0) {
+    columns.add(statusIndex);
+    const name = header[statusIndex] ?? status.column;
+    readers.push(reader(statusIndex, name, status.values, 'withdraw'));
+    if (status.objection) readers.push(reader(statusIndex, name, status.objection, 'object'));
+  }
+  return {
+    columns,
+    read(cells) {
+      for (const read of readers) {
+        const signal = read(cells);
+        if (signal) return signal;
+      }
+      return undefined;
+    },
+  };
+}
+
+function reader(
+  index: number,
+  name: string,
+  values: readonly string[],
+  kind: RowSignal['kind'],
+): (cells: readonly string[]) => RowSignal | undefined {
+  const wanted = new Set(values.map(signalValue));
+  return (cells) => {
+    const value = cells[index];
+    if (value === undefined || !wanted.has(signalValue(value))) return undefined;
+    return { kind, text: `${name}=${value.trim()}` };
+  };
+}
+
+const signalValue = (value: string) => value.normalize('NFKC').trim().toLowerCase();

@@ -1,0 +1,97 @@
+import type { MergeContext } from './merge-staged.ts';
+import type { UnitSession } from './unit-session.ts';
+
+export interface WithdrawalCounts {
+  /** Rows that withdrew their record, or asked again for a record no longer current: outcome `withdrawn`. */
+  withdrawn: number;
+  /** Withdrawals that cannot be applied (unknown record, another provider's, data for the key in the same unit). */
+  rejected: number;
+  /** Procedure-log entries written: records that stopped being current now. */
+  procedures: number;
+}
+
+/**
+ * The unit's withdrawal requests (rows whose source signal says 撤销; stage.withdrawal), in the caller's
+ * transaction, after its data rows are merged. Each row ends in one outcome:
+ *  - `withdrawn`: the record exists and this provider delivered its current content (or it is no longer
+ *    current already). A lineage row records the request; `provider_withdraw_delivered` (015) then withdraws
+ *    each current record as a legal procedure whose basis is this file and row.
+ *  - rejected `withdrawal-unknown-record`: the warehouse holds no record for the key. Nothing was published, so
+ *    nothing is withdrawn; the provider is told in case the key is mistyped. Not kept as a pending withdrawal:
+ *    a row for that key delivered later is newer than this request and must load.
+ *  - rejected `withdrawal-not-provider-record`: another channel's content is current, or a higher channel
+ *    delivered the same content (省市互补: the province's word stands); only it, or an officer, may withdraw it.
+ *  - rejected `withdrawal-with-data`: the same unit also delivers the key as data (an integrator re-inserted
+ *    the row it soft-deleted): the data row is applied, the contradicting withdrawal is not.
+ */
+export async function mergeWithdrawals(
+  session: UnitSession,
+  context: Pick<
+    MergeContext,
+    'runId' | 'sourceFileId' | 'catalogCode' | 'providerCode' | 'level' | 'receivedAt'
+  >,
+): Promise<WithdrawalCounts> {
+  const { runId, sourceFileId, catalogCode, providerCode, level, receivedAt } = context;
+  await session.query(
+    `CREATE TEMP TABLE withdrawal_requests ON COMMIT DROP AS
+     WITH asked AS (
+       SELECT row_number, business_key, content_hash, withdrawal, received_at
+       FROM stage WHERE errors IS NULL AND withdrawal IS NOT NULL
+     ),
+     delivered AS (
+       SELECT business_key, min(row_number) AS data_row
+       FROM stage WHERE errors IS NULL AND withdrawal IS NULL GROUP BY business_key
+     )
+     SELECT a.*, d.data_row, r.id AS record_id, r.current_version_id,
+       CASE
+         WHEN d.data_row IS NOT NULL THEN 'withdrawal-with-data'
+         WHEN r.id IS NULL THEN 'withdrawal-unknown-record'
+         WHEN r.status <> 'current' OR provider_delivered_current(r, $1, $3) THEN 'withdrawn'
+         ELSE 'withdrawal-not-provider-record'
+       END AS outcome
+     FROM asked a
+     LEFT JOIN delivered d USING (business_key)
+     LEFT JOIN records r ON r.catalog_code = $2 AND r.business_key = a.business_key`,
+    [providerCode, catalogCode, level],
+  );
+  const [expected] = await session.query<{ withdrawn: number; rejected: number }>(
+    `SELECT count(*) FILTER (WHERE outcome = 'withdrawn')::int AS withdrawn,
+            count(*) FILTER (WHERE outcome <> 'withdrawn')::int AS rejected
+     FROM withdrawal_requests`,
+  );
+  if (!expected) throw new Error('withdrawals: classification returned no counts');
+  if (expected.withdrawn + expected.rejected === 0) return { withdrawn: 0, rejected: 0, procedures: 0 };
+  const rejected = await session.execute(
+    `INSERT INTO rejections (run_id, source_file_id, row_number, catalog_code, provider_code, raw, errors)
+     SELECT $1, $2, w.row_number, $3, $4, s.data, jsonb_build_array(jsonb_build_object(
+       'field', '*', 'code', w.outcome, 'value', w.withdrawal,
+       'message', CASE w.outcome
+         WHEN 'withdrawal-with-data' THEN '本行标记撤销（' || w.withdrawal || '），但同一批数据第' || w.data_row
+           || '行以同一业务主键报送了正常数据：已按正常数据入库，撤销未办理；如确需撤销，请单独报送撤销'
+         WHEN 'withdrawal-unknown-record' THEN '本行标记撤销（' || w.withdrawal || '），但库中没有该业务主键的记录：'
+           || '未入库的信息无需撤销；如业务主键填写有误，请改正后重新报送'
+         ELSE '本行标记撤销（' || w.withdrawal || '），但该记录（记录 ' || w.record_id || '）的当前内容不是本单位报送的，'
+           || '或有更高层级渠道报送了相同内容，不能由本单位撤销：请由该渠道撤销，或由主管部门按法定程序办理'
+       END))
+     FROM withdrawal_requests w JOIN stage s USING (row_number) WHERE w.outcome <> 'withdrawn'
+     ORDER BY w.row_number`,
+    [runId, sourceFileId, catalogCode, providerCode],
+  );
+  if (rejected !== expected.rejected)
+    throw new Error(`withdrawals: rejections wrote ${rejected} rows, expected ${expected.rejected}`);
+  const lineage = await session.execute(
+    `INSERT INTO record_sources (record_id, version_id, outcome, run_id, source_file_id, row_number, provider_code,
+                                 level, content_hash, received_at, late, withdrawal_signal)
+     SELECT record_id, current_version_id, 'withdrawn', $1, $2, row_number, $3, $4, content_hash,
+            COALESCE(received_at, $5), false, withdrawal
+     FROM withdrawal_requests WHERE outcome = 'withdrawn' ORDER BY row_number`,
+    [runId, sourceFileId, providerCode, level, receivedAt],
+  );
+  if (lineage !== expected.withdrawn)
+    throw new Error(`withdrawals: lineage wrote ${lineage} rows, expected ${expected.withdrawn}`);
+  const [applied] = await session.query<{ procedures: number }>(
+    'SELECT provider_withdraw_delivered($1) AS procedures',
+    [sourceFileId],
+  );
+  return { ...expected, procedures: applied?.procedures ?? 0 };
+}

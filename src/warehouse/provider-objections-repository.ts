@@ -1,0 +1,49 @@
+import type { Warehouse } from './connect-warehouse.ts';
+import type { UnitSession } from './unit-session.ts';
+
+/** A data row whose source says an objection (异议) is under way, on the record it was merged into. */
+export interface ObjectionRequest {
+  recordId: number;
+  /** The record's current version when the row was merged: a provider's objection is about that content. */
+  versionId: number;
+  rowNumber: number;
+  /** What the source said, e.g. `当前状态=2`. */
+  signal: string;
+}
+
+/**
+ * Inside the unit's transaction, right after its merge (the merge's `classified` table is still there): the
+ * rows that carried an objection signal and reached a current record. A row rejected, or kept as a conflict
+ * for a record that is no longer current, raises nothing.
+ */
+export async function objectionRequestsOfUnit(session: UnitSession): Promise<ObjectionRequest[]> {
+  return session.query<ObjectionRequest>(
+    `SELECT DISTINCT ON (r.id) r.id AS "recordId", r.current_version_id AS "versionId",
+            c.row_number AS "rowNumber", s.objection AS signal
+     FROM classified c JOIN stage s USING (row_number) JOIN records r ON r.id = c.record_id
+     WHERE s.objection IS NOT NULL AND c.outcome <> 'duplicate' AND r.status = 'current'
+     ORDER BY r.id, c.row_number`,
+  );
+}
+
+/**
+ * Of these, the ones with no objection to raise again: the record has an objection in progress, or the provider
+ * already reported one about the same version (its 当前状态 keeps saying 异议 in every nightly dump after
+ * the platform closed the check; a new version with the flag is a new report).
+ */
+export async function alreadyRaised(
+  warehouse: Warehouse,
+  requests: readonly ObjectionRequest[],
+): Promise<Set<number>> {
+  if (requests.length === 0) return new Set();
+  const result = await warehouse.raw<{ rows: { record_id: number }[] }>(
+    `SELECT DISTINCT o.record_id FROM objections o
+     JOIN records r ON r.id = o.record_id
+     JOIN record_versions cv ON cv.id = r.current_version_id
+     WHERE o.record_id = ANY(?::bigint[]) AND (
+       (o.channel = 'provider' AND o.created_at >= cv.created_at)
+       OR NOT EXISTS (SELECT 1 FROM objection_log d WHERE d.objection_id = o.id AND d.action IN ('close', 'outcome')))`,
+    [requests.map((request) => request.recordId)],
+  );
+  return new Set(result.rows.map((row) => Number(row.record_id)));
+}
