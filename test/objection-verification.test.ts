@@ -2,8 +2,8 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { todayInShanghai } from '../connectors/shanghai-time.ts';
+import { objectionDue } from '../src/calendar/objection-due.ts';
 import { deadlineAfter } from '../src/calendar/provisional-deadline.ts';
-import { objectionDue } from '../src/objections/objection-due.ts';
 import { verificationStates } from '../src/objections/verification.ts';
 import {
   appendObjectionStep,

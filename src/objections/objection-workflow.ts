@@ -1,4 +1,5 @@
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
+import { objectionDue } from '../calendar/objection-due.ts';
 import type { Deadline } from '../calendar/provisional-deadline.ts';
 import { calendar, type WorkingDayCalendar } from '../calendar/working-days.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
@@ -22,7 +23,6 @@ import {
   type ObjectionStage,
   objectionRows,
 } from '../warehouse/objections-repository.ts';
-import { objectionDue } from './objection-due.ts';
 import { RESULT_TITLES, STAGE_TITLES } from './objection-titles.ts';
 
 /**

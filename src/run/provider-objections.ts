@@ -1,5 +1,5 @@
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
-import { objectionDue } from '../objections/objection-due.ts';
+import { objectionDue } from '../calendar/objection-due.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { insertObjection } from '../warehouse/objections-repository.ts';
 import { alreadyRaised, type ObjectionRequest } from '../warehouse/provider-objections-repository.ts';

@@ -42,7 +42,7 @@ export interface NewObjection {
   reason: string;
   /** YYYY-MM-DD */
   receivedOn: string;
-  /** YYYY-MM-DD (src/objections/objection-due.ts computes it). */
+  /** YYYY-MM-DD (src/calendar/objection-due.ts computes it). */
   dueOn: string;
   /** The due date was counted Monday–Friday through a year without calendar data. */
   dueProvisional?: boolean;

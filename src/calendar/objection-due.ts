@@ -1,5 +1,5 @@
-import { type Deadline, deadlineAfter } from '../calendar/provisional-deadline.ts';
-import { calendar, type WorkingDayCalendar } from '../calendar/working-days.ts';
+import { type Deadline, deadlineAfter } from './provisional-deadline.ts';
+import { calendar, type WorkingDayCalendar } from './working-days.ts';
 
 /** Art. 18: the platform checks an objection and tells the subject "within 3 working days of receipt". */
 export const OBJECTION_CHECK_WORKING_DAYS = 3;
