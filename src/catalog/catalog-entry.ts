@@ -1,3 +1,5 @@
+import type { LegacyLayout } from './legacy-layout.ts';
+
 /** Channel levels of the data-exchange platform (Art. 13): the province's unified push and city/county pushes. */
 export const CHANNEL_LEVELS = ['province', 'city', 'county'] as const;
 export type ChannelLevel = (typeof CHANNEL_LEVELS)[number];
@@ -157,6 +159,8 @@ export interface CatalogEntry {
   precedence: ChannelLevel[];
   schema: RowSchema;
   rules: CrossFieldRule[];
+  /** An older national layout of the entry, mapped onto the current model (legacy-layout.ts). */
+  legacyLayout?: LegacyLayout;
 }
 
 /** Field codes in the entry's column order. */

@@ -2,8 +2,9 @@ import type { Encoding, Format, FormatOptions, SourceUnit } from '../../connecto
 import { InfrastructureFault, infrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import { RetryableError } from '../../connectors/transports/retry-with-backoff.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
-import { matchHeaders } from '../catalog/match-headers.ts';
+import { pickVersionByHeader } from '../catalog/pick-version.ts';
 import { CopyWriter } from '../load/copy-writer.ts';
+import type { Lookups } from '../normalize/derive-legacy-row.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { mergeStaged } from '../warehouse/merge-staged.ts';
@@ -47,6 +48,15 @@ export interface UnitRequest {
   thresholds?: Thresholds;
   /** A pipeline's field mapping: source header → catalog field code or title, applied before matching. */
   headerMap?: Readonly<Record<string, string>>;
+  /**
+   * The entry's other versions a header may select (a legacy layout such as the 2016 双公示 one); none when the
+   * pipeline names its version.
+   */
+  otherVersions?: readonly CatalogEntry[];
+  /** A pipeline's integrator bookkeeping columns (id, create_time, del_flag…): read by no field, never unknown. */
+  ignoreColumns?: readonly string[];
+  /** A pipeline's tables for a legacy layout's `lookup` derivations (e.g. 处罚机关 → its USCC). */
+  lookups?: Lookups;
   /** Load even content the sha256 ledger has seen (`ingest --force`); recorded as a forced reload. */
   force?: boolean;
 }
@@ -77,7 +87,6 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
   try {
     return await withUnitTransaction(warehouse, async (session) => {
       const sourceFileId = await startSourceFile(session, file);
-      const compiled = compileEntry(request.entry, request.validatorOptions);
       const opened = await openUnitRows(request.unit, request.format, {
         ...request.formatOptions,
         encoding: request.encoding,
@@ -85,7 +94,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       const { rows } = opened;
       const readStarted = Date.now();
       // Whatever stops the unit before its rows are all read releases the input (and a workbook's temp copy).
-      const { columns, read } = await stageRows(session, request, opened, compiled).catch(
+      const { columns, read, entry } = await stageRows(session, request, opened).catch(
         (error: unknown) => {
           opened.abort();
           throw error;
@@ -103,11 +112,11 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       const merged = await mergeStaged(session, {
         runId: request.runId,
         sourceFileId,
-        catalogCode: request.entry.code,
-        catalogVersion: request.entry.version,
+        catalogCode: entry.code,
+        catalogVersion: entry.version,
         providerCode: request.providerCode,
         level: request.level,
-        precedence: request.entry.precedence,
+        precedence: entry.precedence,
         receivedAt: request.unit.receivedAt,
       });
       const digest = await storeFileDigest(session, sourceFileId);
@@ -122,6 +131,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         counts,
         blankLines: rows.stats().blankLines,
         threshold,
+        ...(entry.version !== request.entry.version ? { catalogVersion: entry.version } : {}),
       });
       return {
         sourceFileId,
@@ -222,20 +232,22 @@ export async function failedUnit(
 }
 
 /**
- * Matches the unit's header to the catalog entry and COPYs every row, staged, into the unit's staging table.
- * Returns the field of each column and the number of rows read.
+ * Matches the unit's header to the catalog entry — the version in force, else the version whose layout the
+ * header is in — and COPYs every row, staged, into the unit's staging table. Returns the field of each column,
+ * the number of rows read and the entry version the rows were read by.
  */
 async function stageRows(
   session: UnitSession,
   request: UnitRequest,
   opened: OpenedUnit,
-  compiled: CompiledEntry,
-): Promise<{ columns: (string | undefined)[]; read: number }> {
+): Promise<{ columns: (string | undefined)[]; read: number; entry: CatalogEntry }> {
   const { rows } = opened;
   const headerMap = request.headerMap ?? {};
-  const match = matchHeaders(
+  const { entry, match } = pickVersionByHeader(
     request.entry,
+    request.otherVersions ?? [],
     rows.header.map((header) => headerMap[header] ?? header),
+    request.ignoreColumns,
   );
   if (match.problems.length > 0) {
     throw new UnitFailure(
@@ -245,6 +257,7 @@ async function stageRows(
   }
   // Before the COPY starts: whatever compiling the stager throws, a connection left in COPY mode
   // could not roll back.
+  const compiled: CompiledEntry = compileEntry(entry, request.validatorOptions, request.lookups);
   const stageRow = compileRowStager(
     compiled,
     match.columns,
@@ -266,5 +279,5 @@ async function stageRows(
     copy.abort(error as Error);
     throw error;
   }
-  return { columns: match.columns, read };
+  return { columns: match.columns, read, entry };
 }

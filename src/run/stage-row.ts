@@ -68,7 +68,10 @@ export function compileRowStager(
       const value = field.normalize(cells[field.index] ?? '');
       if (value !== undefined) data[field.code] = value;
     }
-    const problems = compiled.validate(data);
+    // A legacy layout's row becomes a row of the current model before it is validated; its source values
+    // (当前状态, 数据更新时间戳) are no part of the record's content.
+    const derived = compiled.deriveLegacy?.(data);
+    const problems = derived ? [...derived.errors, ...compiled.validate(data)] : compiled.validate(data);
     const unplaced = unnamed.length > 0 ? valuesWithoutHeader(row.cells) : [];
     let warnings: RowError[] | undefined;
     if (problems.length > 0 || unplaced.length > 0) {

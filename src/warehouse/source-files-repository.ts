@@ -64,6 +64,8 @@ export interface FinishedFile {
   blankLines: number;
   /** The reject-threshold decision, when the run had thresholds. */
   threshold?: ThresholdDecision | undefined;
+  /** The entry version the header selected (a legacy layout), when it is not the one the unit started under. */
+  catalogVersion?: number | undefined;
 }
 
 /** Stores the file's fingerprint and counts; returns its rejections counted by error code. */
@@ -74,7 +76,7 @@ export async function finishSourceFile(
 ): Promise<Record<string, number>> {
   await session.query(
     `UPDATE source_files SET sha256 = $2, encoding = $3, columns = $4, counts = $5, blank_lines = $6,
-       threshold = $7, finished_at = clock_timestamp()
+       threshold = $7, catalog_version = COALESCE($8, catalog_version), finished_at = clock_timestamp()
      WHERE id = $1`,
     [
       sourceFileId,
@@ -84,6 +86,7 @@ export async function finishSourceFile(
       JSON.stringify(finished.counts),
       finished.blankLines,
       finished.threshold ? JSON.stringify(finished.threshold) : null,
+      finished.catalogVersion ?? null,
     ],
   );
   return rejectionsByCode(session, sourceFileId);

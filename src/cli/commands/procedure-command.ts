@@ -198,7 +198,7 @@ async function perform(typed: string, options: GroundsOptions, work: Work): Prom
 
 /** A log entry's field values masked by the field they are in (then free text, as everything printed). */
 function maskedByField(catalog: Catalog, entry: ProcedureEntry): ProcedureEntry {
-  return maskProcedure(entry, fieldMaskerOf(entryVersion(catalog, entry.catalogCode, 0)));
+  return maskProcedure(entry, fieldMaskerOf(entryVersion(catalog, entry.catalogCode)));
 }
 
 function osUser(): string {
