@@ -59,7 +59,6 @@ export function derivationSources(derivation: Derivation): string[] {
   }
 }
 
-
 /** The columns a file in the layout must have: required fields that are no derivation's target, and requiredColumns. */
 export function requiredColumnsOf(required: string[], layout: LegacyLayout | undefined): string[] {
   if (!layout) return required;

@@ -100,8 +100,7 @@ export function matchHeaders(
   const missing = required.filter((code) => !seen.has(code));
   if (missing.length > 0) {
     const titles = missing.map(
-      (code) =>
-        entry.schema.properties[code]?.title ?? entry.legacyLayout?.sourceFields[code]?.title ?? code,
+      (code) => entry.schema.properties[code]?.title ?? entry.legacyLayout?.sourceFields[code]?.title ?? code,
     );
     problems.push({
       code: 'missing-columns',

@@ -25,7 +25,9 @@ export function compileLegacyDeriver(
   if (!layout) return undefined;
   const titleOf = (code: string) =>
     entry.schema.properties[code]?.title ?? layout.sourceFields[code]?.title ?? code;
-  const steps = layout.derivations.map((derivation) => compileStep(derivation, normalizers, lookups, titleOf));
+  const steps = layout.derivations.map((derivation) =>
+    compileStep(derivation, normalizers, lookups, titleOf),
+  );
   const sourceCodes = Object.keys(layout.sourceFields);
   const codeListChecks = Object.entries(layout.sourceFields).flatMap(([code, field]) =>
     field['x-codeList'] ? [codeListCheck(code, field)] : [],

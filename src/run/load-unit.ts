@@ -94,12 +94,10 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       const { rows } = opened;
       const readStarted = Date.now();
       // Whatever stops the unit before its rows are all read releases the input (and a workbook's temp copy).
-      const { columns, read, entry } = await stageRows(session, request, opened).catch(
-        (error: unknown) => {
-          opened.abort();
-          throw error;
-        },
-      );
+      const { columns, read, entry } = await stageRows(session, request, opened).catch((error: unknown) => {
+        opened.abort();
+        throw error;
+      });
       const earlier = await earlierLoadOf(session, opened.sha256(), ledgerChannel(request), sourceFileId);
       if (earlier && !request.force) throw new AlreadyLoaded(earlier);
       if (earlier) await markForcedReload(session, sourceFileId, earlier);
