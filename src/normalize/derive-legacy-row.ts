@@ -14,7 +14,15 @@ export type Lookups = Readonly<Record<string, Readonly<Record<string, string>>>>
  * as the row's source values (当前状态 for the withdrawals, 数据更新时间戳). Problems a derivation finds (a
  * lookup with no entry, a source value outside its code list) are returned as row errors.
  */
-export type LegacyRowDeriver = (row: Row) => { source: Row; errors: RowError[] };
+export type LegacyRowDeriver = (row: Row) => DerivedRow;
+
+export interface DerivedRow {
+  /** The old columns that are no field of the model, as normalized. */
+  source: Row;
+  errors: RowError[];
+  /** Fields a derivation could not fill (a lookup without an entry): its error says why, not a missing-value. */
+  unresolved: ReadonlySet<string>;
+}
 
 export function compileLegacyDeriver(
   entry: CatalogEntry,
@@ -29,6 +37,11 @@ export function compileLegacyDeriver(
     compileStep(derivation, normalizers, lookups, titleOf),
   );
   const sourceCodes = Object.keys(layout.sourceFields);
+  const targetOf = new Map(
+    layout.derivations.flatMap((derivation) =>
+      derivation.derive === 'lookup' ? [[derivation.from, derivation.to] as const] : [],
+    ),
+  );
   const codeListChecks = Object.entries(layout.sourceFields).flatMap(([code, field]) =>
     field['x-codeList'] ? [codeListCheck(code, field)] : [],
   );
@@ -41,7 +54,10 @@ export function compileLegacyDeriver(
       if (row[code] !== undefined) source[code] = row[code];
       delete row[code];
     }
-    return { source, errors };
+    const unresolved = new Set(
+      errors.flatMap((error) => (error.code === 'lookup-missing' ? [targetOf.get(error.field)!] : [])),
+    );
+    return { source, errors, unresolved };
   };
 }
 

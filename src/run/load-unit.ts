@@ -2,6 +2,7 @@ import type { Encoding, Format, FormatOptions, SourceUnit } from '../../connecto
 import { InfrastructureFault, infrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import { RetryableError } from '../../connectors/transports/retry-with-backoff.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
+import type { HeaderMatch } from '../catalog/match-headers.ts';
 import { pickVersionByHeader } from '../catalog/pick-version.ts';
 import { CopyWriter } from '../load/copy-writer.ts';
 import type { Lookups } from '../normalize/derive-legacy-row.ts';
@@ -86,15 +87,25 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
   const file = sourceFileRow(request, new Date(started));
   try {
     return await withUnitTransaction(warehouse, async (session) => {
-      const sourceFileId = await startSourceFile(session, file);
       const opened = await openUnitRows(request.unit, request.format, {
         ...request.formatOptions,
         encoding: request.encoding,
       });
       const { rows } = opened;
+      // The header says which version of the entry the file is in (a legacy layout): recorded from the start.
+      const picked = pickVersionByHeader(
+        request.entry,
+        request.otherVersions ?? [],
+        mappedHeader(request, rows.header),
+        request.ignoreColumns,
+      );
+      const { entry } = picked;
       const readStarted = Date.now();
       // Whatever stops the unit before its rows are all read releases the input (and a workbook's temp copy).
-      const { columns, read, entry } = await stageRows(session, request, opened).catch((error: unknown) => {
+      const { sourceFileId, columns, read } = await (async () => {
+        const id = await startSourceFile(session, { ...file, catalogVersion: entry.version });
+        return { sourceFileId: id, ...(await stageRows(session, request, opened, picked)) };
+      })().catch((error: unknown) => {
         opened.abort();
         throw error;
       });
@@ -129,7 +140,6 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         counts,
         blankLines: rows.stats().blankLines,
         threshold,
-        ...(entry.version !== request.entry.version ? { catalogVersion: entry.version } : {}),
       });
       return {
         sourceFileId,
@@ -230,23 +240,16 @@ export async function failedUnit(
 }
 
 /**
- * Matches the unit's header to the catalog entry — the version in force, else the version whose layout the
- * header is in — and COPYs every row, staged, into the unit's staging table. Returns the field of each column,
- * the number of rows read and the entry version the rows were read by.
+ * Checks the header's match to the entry version it picked and COPYs every row, staged, into the unit's
+ * staging table. Returns the field of each column and the number of rows read.
  */
 async function stageRows(
   session: UnitSession,
   request: UnitRequest,
   opened: OpenedUnit,
-): Promise<{ columns: (string | undefined)[]; read: number; entry: CatalogEntry }> {
+  { entry, match }: { entry: CatalogEntry; match: HeaderMatch },
+): Promise<{ columns: (string | undefined)[]; read: number }> {
   const { rows } = opened;
-  const headerMap = request.headerMap ?? {};
-  const { entry, match } = pickVersionByHeader(
-    request.entry,
-    request.otherVersions ?? [],
-    rows.header.map((header) => headerMap[header] ?? header),
-    request.ignoreColumns,
-  );
   if (match.problems.length > 0) {
     throw new UnitFailure(
       match.problems[0]!.code,
@@ -277,5 +280,11 @@ async function stageRows(
     copy.abort(error as Error);
     throw error;
   }
-  return { columns: match.columns, read, entry };
+  return { columns: match.columns, read };
+}
+
+/** The header as matched: a pipeline's field mapping (source header → field code or title) applied. */
+function mappedHeader(request: UnitRequest, header: string[]): string[] {
+  const headerMap = request.headerMap ?? {};
+  return header.map((name) => headerMap[name] ?? name);
 }

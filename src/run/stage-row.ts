@@ -71,7 +71,12 @@ export function compileRowStager(
     // A legacy layout's row becomes a row of the current model before it is validated; its source values
     // (当前状态, 数据更新时间戳) are no part of the record's content.
     const derived = compiled.deriveLegacy?.(data);
-    const problems = derived ? [...derived.errors, ...compiled.validate(data)] : compiled.validate(data);
+    const problems = derived
+      ? [
+          ...derived.errors,
+          ...compiled.validate(data).filter((problem) => !derived.unresolved.has(problem.field)),
+        ]
+      : compiled.validate(data);
     const unplaced = unnamed.length > 0 ? valuesWithoutHeader(row.cells) : [];
     let warnings: RowError[] | undefined;
     if (problems.length > 0 || unplaced.length > 0) {

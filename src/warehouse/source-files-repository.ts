@@ -64,8 +64,6 @@ export interface FinishedFile {
   blankLines: number;
   /** The reject-threshold decision, when the run had thresholds. */
   threshold?: ThresholdDecision | undefined;
-  /** The entry version the header selected (a legacy layout), when it is not the one the unit started under. */
-  catalogVersion?: number | undefined;
 }
 
 /** Stores the file's fingerprint and counts; returns its rejections counted by error code. */
@@ -76,7 +74,7 @@ export async function finishSourceFile(
 ): Promise<Record<string, number>> {
   await session.query(
     `UPDATE source_files SET sha256 = $2, encoding = $3, columns = $4, counts = $5, blank_lines = $6,
-       threshold = $7, catalog_version = COALESCE($8, catalog_version), finished_at = clock_timestamp()
+       threshold = $7, finished_at = clock_timestamp()
      WHERE id = $1`,
     [
       sourceFileId,
@@ -86,7 +84,6 @@ export async function finishSourceFile(
       JSON.stringify(finished.counts),
       finished.blankLines,
       finished.threshold ? JSON.stringify(finished.threshold) : null,
-      finished.catalogVersion ?? null,
     ],
   );
   return rejectionsByCode(session, sourceFileId);
