@@ -8,7 +8,7 @@ import type { NormalizedRow } from '../validate/compile-validator.ts';
 import { compileEntry } from './compiled-entry.ts';
 
 /** The 2016 national 双公示 行政处罚 layout, as providers export it. */
-export const PENALTY_2016_HEADER = [
+const PENALTY_2016_HEADER = [
   '行政处罚决定书文号',
   '处罚名称',
   '处罚类别1',
