@@ -12,6 +12,7 @@ import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { ingestUnits } from '../../run/ingest-files.ts';
 import { commandContext } from '../command-context.ts';
 import { UsageError } from '../exit-codes.ts';
+import { readLookupsFile } from '../lookups-file.ts';
 import { printRun } from '../print-run.ts';
 import { createProgressDisplay } from '../progress-display.ts';
 import { exitCodeForRun, thresholdOptions, thresholdsFrom } from '../threshold-options.ts';
@@ -32,6 +33,7 @@ interface IngestOptions {
   json?: boolean;
   maxRejectRate?: string;
   maxRejected?: string;
+  lookups?: string;
 }
 
 export function registerIngestCommand(program: Command): void {
@@ -59,6 +61,10 @@ export function registerIngestCommand(program: Command): void {
       'when the platform received the files (ISO date/time, Asia/Shanghai); default now',
     )
     .option('--allow-pilot-codes', 'accept pilot-era USCCs that fail only the 18th-character check')
+    .option(
+      '--lookups <file>',
+      "JSON tables for a legacy layout's lookups, e.g. authorityCodes: authority name → its USCC",
+    )
     .option('--force', 'load content the sha256 ledger has already loaded (recorded as a forced reload)')
     .option('--json', 'print the run summary as JSON')
     .addOption(thresholdOptions()[0])
@@ -68,6 +74,7 @@ export function registerIngestCommand(program: Command): void {
       const thresholds = thresholdsFrom(options);
       const receivedAt = parseReceivedAt(options.receivedAt);
       const readOptions = formatOptions(options);
+      const lookups = options.lookups ? readLookupsFile(options.lookups) : undefined;
       const units: SourceUnit[] = [];
       for (const file of files) {
         try {
@@ -93,6 +100,7 @@ export function registerIngestCommand(program: Command): void {
             validatorOptions: { allowPilotCodes: Boolean(options.allowPilotCodes) },
             thresholds,
             force: Boolean(options.force),
+            ...(lookups ? { lookups } : {}),
             onUnitStart: (unit) => progress.onUnitStart(unit),
             onProgress: (unit, rows) => progress.onProgress(unit, rows),
           },
