@@ -7,8 +7,13 @@ export interface TableTransportConfig {
   urlEnv: string;
   /** Table or view, optionally schema-qualified (`exchange.xzcf_out`). */
   table: string;
-  /** Source column → catalog field (code such as `CF_WSH`, or its Chinese title). Only these columns are read. */
-  columns: Record<string, string>;
+  /**
+   * Source column → catalog field (code such as `CF_WSH`, or its Chinese title). Only these columns are read.
+   * Without it every column is read under its own name and matched as a file's header is: field codes in any
+   * case (`cf_wsh`), the catalog's aliases (`cf_xdr_shxym`), and the pipeline's `ignoreColumns` for an
+   * integrator's bookkeeping (`id`, `create_time`, `del_flag`…).
+   */
+  columns?: Record<string, string>;
   /** Incremental cursor: an update timestamp or increasing id, and a unique tie-breaker for equal cursors. */
   cursor: { column: string; tieBreaker?: string };
   /** Rows per unit (one transaction, one watermark step). Default 5000. */
@@ -28,7 +33,7 @@ const IDENTIFIER = '^[\\p{L}_][\\p{L}\\p{N}_$]{0,62}$';
 export const TABLE_CONFIG_SCHEMA = {
   type: 'object',
   additionalProperties: false,
-  required: ['type', 'urlEnv', 'table', 'columns', 'cursor'],
+  required: ['type', 'urlEnv', 'table', 'cursor'],
   properties: {
     type: { const: 'table' },
     urlEnv: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
@@ -71,7 +76,7 @@ export function checkTableConfig(config: TableTransportConfig): void {
   checkIdentifier(config.cursor.column, 'cursor.column');
   if (config.cursor.tieBreaker) checkIdentifier(config.cursor.tieBreaker, 'cursor.tieBreaker');
   if (config.receivedAtColumn) checkIdentifier(config.receivedAtColumn, 'receivedAtColumn');
-  for (const column of Object.keys(config.columns)) {
+  for (const column of Object.keys(config.columns ?? {})) {
     if (column.includes('.'))
       throw new TransportError('invalid-identifier', `column "${column}" must not be qualified`);
     checkIdentifier(column, 'column');

@@ -2,6 +2,11 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { TransportError } from './retry-with-backoff.ts';
 
+/** What the pool's afterCreate gets from mysql2: a connection that runs a statement with a callback. */
+interface MysqlConnection {
+  query(sql: string, callback: (error: Error | null) => void): void;
+}
+
 export { cellText } from './cell-text.ts';
 
 // Timestamps, dates, bigints and decimals arrive as the database's own text: a cursor read back as a JS Date
@@ -14,8 +19,12 @@ const RAW_TEXT_TYPES = new Set([
   pg.types.builtins.NUMERIC,
 ]);
 
-/** A knex connection to the source (前置库) database named by a URL; PostgreSQL or MySQL/MariaDB. */
-export function connectSource(url: string): Knex {
+/**
+ * A knex connection to the source (前置库) database named by a URL; PostgreSQL or MySQL/MariaDB. Typed values
+ * arrive as text (source-value.ts): MySQL's DECIMAL as a string, never a float, and its TIMESTAMP columns in the
+ * source's zone `offset` (the session's time_zone), as its DATETIME columns are written.
+ */
+export function connectSource(url: string, offset = '+08:00'): Knex {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -50,10 +59,16 @@ export function connectSource(url: string): Knex {
         database: decodeURIComponent(parsed.pathname.slice(1)),
         charset: 'utf8mb4',
         dateStrings: true,
+        decimalNumbers: false,
         supportBigNumbers: true,
         bigNumberStrings: true,
       },
-      pool,
+      pool: {
+        ...pool,
+        afterCreate(connection: MysqlConnection, done: (error: Error | null, connection: unknown) => void) {
+          connection.query(`SET time_zone = '${offset}'`, (error) => done(error, connection));
+        },
+      },
     });
   }
   throw new TransportError(

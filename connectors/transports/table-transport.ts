@@ -10,6 +10,7 @@ import type {
 } from '../contracts.ts';
 import { TransportError } from './retry-with-backoff.ts';
 import { readSecret } from './secret-from-env.ts';
+import { sourceValueText } from './source-value.ts';
 import { checkTableConfig, TABLE_CONFIG_SCHEMA, type TableTransportConfig } from './table-config.ts';
 import { cellText, connectSource, parseDatabaseTime } from './table-source.ts';
 
@@ -30,7 +31,7 @@ export const tableTransportFactory: TransportFactory<TableTransportConfig> = {
   create(config, context) {
     checkTableConfig(config);
     const url = readSecret({ env: config.urlEnv }, context.env, 'table transport: source database URL');
-    return new TableTransport(config, connectSource(url ?? ''), context);
+    return new TableTransport(config, connectSource(url ?? '', config.timezone), context);
   },
 };
 
@@ -39,7 +40,8 @@ class TableTransport implements Transport {
   private readonly key: string;
   private readonly batchSize: number;
   private readonly pageSize: number;
-  private readonly sourceColumns: string[];
+  /** The columns read, in order; undefined: every column of the table (its header comes with the first page). */
+  private readonly sourceColumns: string[] | undefined;
 
   constructor(
     private readonly config: TableTransportConfig,
@@ -49,7 +51,7 @@ class TableTransport implements Transport {
     this.key = config.watermark ?? `table:${config.table}`;
     this.batchSize = config.batchSize ?? 5000;
     this.pageSize = Math.min(config.pageSize ?? 1000, this.batchSize);
-    this.sourceColumns = Object.keys(config.columns);
+    this.sourceColumns = config.columns ? Object.keys(config.columns) : undefined;
   }
 
   /** The table and where its database is named; the URL itself holds a password and is never shown. */
@@ -131,45 +133,62 @@ class TableTransport implements Transport {
     };
   }
 
-  private rowStream(after: KeysetPosition | undefined, upTo: KeysetPosition): RowStream {
-    const header = this.sourceColumns.map((column) => this.config.columns[column] ?? column);
-    return {
-      header,
-      encoding: 'utf8',
-      batches: this.pages(after, upTo),
-      stats: () => ({ blankLines: 0 }),
-    };
+  private async rowStream(after: KeysetPosition | undefined, upTo: KeysetPosition): Promise<RowStream> {
+    const pages = this.pages(after, upTo)[Symbol.asyncIterator]();
+    // Every column: the header is the table's column names as the first page has them (a batch has rows).
+    const first = await pages.next();
+    const header = this.sourceColumns
+      ? this.sourceColumns.map((column) => this.config.columns?.[column] ?? column)
+      : (first.value?.header ?? []);
+    async function* batches(): AsyncIterable<SourceRow[]> {
+      if (first.done) return;
+      yield first.value.rows;
+      for (let next = await pages.next(); !next.done; next = await pages.next()) yield next.value.rows;
+    }
+    return { header, encoding: 'utf8', batches: batches(), stats: () => ({ blankLines: 0 }) };
   }
 
   /** The batch's rows in keyset pages of pageSize: memory holds one page, whatever the batch size. */
-  private async *pages(after: KeysetPosition | undefined, upTo: KeysetPosition): AsyncIterable<SourceRow[]> {
+  private async *pages(
+    after: KeysetPosition | undefined,
+    upTo: KeysetPosition,
+  ): AsyncGenerator<{ header: string[]; rows: SourceRow[] }> {
     const { column, tieBreaker } = this.config.cursor;
     const timezone = this.config.timezone ?? '+08:00';
     const selected: Record<string, string> = { k0: column };
     if (tieBreaker) selected.k1 = tieBreaker;
     if (this.config.receivedAtColumn) selected.r0 = this.config.receivedAtColumn;
-    this.sourceColumns.forEach((name, i) => {
+    this.sourceColumns?.forEach((name, i) => {
       selected[`c${i}`] = name;
     });
+    const bookkeeping = new Set(Object.keys(selected));
     const order = [{ column }, ...(tieBreaker ? [{ column: tieBreaker }] : [])];
     let position = after;
     let rowNumber = 0;
     for (;;) {
       const query = this.notAfter(this.afterPosition(this.db.from(this.config.table), position), upTo);
-      const rows: Record<string, unknown>[] = await query
-        .select(selected)
+      const rows: Record<string, unknown>[] = await (this.sourceColumns
+        ? query.select(selected)
+        : query.select(`${this.config.table}.*`, selected)
+      )
         .orderBy(order)
         .limit(this.pageSize);
       if (rows.length === 0) return;
-      yield rows.map((row) => {
-        const received = row.r0 == null ? undefined : parseDatabaseTime(cellText(row.r0), timezone);
-        rowNumber++;
-        return {
-          rowNumber,
-          cells: this.sourceColumns.map((_, i) => cellText(row[`c${i}`])),
-          ...(received ? { receivedAt: received } : {}),
-        };
-      });
+      const keys = this.sourceColumns
+        ? this.sourceColumns.map((_, i) => `c${i}`)
+        : Object.keys(rows[0]!).filter((key) => !bookkeeping.has(key));
+      yield {
+        header: keys,
+        rows: rows.map((row) => {
+          const received = row.r0 == null ? undefined : parseDatabaseTime(cellText(row.r0), timezone);
+          rowNumber++;
+          return {
+            rowNumber,
+            cells: keys.map((key) => sourceValueText(row[key], timezone)),
+            ...(received ? { receivedAt: received } : {}),
+          };
+        }),
+      };
       position = positionOf(rows[rows.length - 1]!, tieBreaker !== undefined);
       if (rows.length < this.pageSize) return;
     }

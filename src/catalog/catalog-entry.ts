@@ -1,4 +1,5 @@
 import type { DisclosureRule } from './disclosure-rule.ts';
+import type { LegacyLayout } from './legacy-layout.ts';
 
 /** Channel levels of the data-exchange platform (Art. 13): the province's unified push and city/county pushes. */
 export const CHANNEL_LEVELS = ['province', 'city', 'county'] as const;
@@ -161,6 +162,8 @@ export interface CatalogEntry {
   rules: CrossFieldRule[];
   /** How long its records are shown to the public and kept (使用期限, 保存期限), computably. */
   disclosure: DisclosureRule;
+  /** An older national layout of the entry, mapped onto the current model (legacy-layout.ts). */
+  legacyLayout?: LegacyLayout;
 }
 
 /** Field codes in the entry's column order. */

@@ -1,6 +1,7 @@
 import type { IdentifierKind } from '../identifiers/index.ts';
 import type { CatalogEntry, CrossFieldRule, FieldSchema } from './catalog-entry.ts';
 import { fieldCodes, subjectCodeFields } from './catalog-entry.ts';
+import { describeLegacyLayout } from './describe-legacy-layout.ts';
 import { SEVERITIES } from './disclosure-rule.ts';
 
 /** An entry as the published catalog shows it: plain Chinese strings, the same for Markdown and HTML. */
@@ -86,7 +87,7 @@ export function describeEntry(entry: CatalogEntry, all: readonly CatalogEntry[])
         aliases: (field['x-aliases'] ?? []).join('、'),
       };
     }),
-    rules: entry.rules.map((rule) => describeRule(rule, title)),
+    rules: [...entry.rules.map((rule) => describeRule(rule, title)), ...describeLegacyLayout(entry)],
   };
 }
 

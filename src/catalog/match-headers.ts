@@ -1,4 +1,5 @@
-import { type CatalogEntry, fieldCodes } from './catalog-entry.ts';
+import { type CatalogEntry, type FieldSchema, fieldCodes } from './catalog-entry.ts';
+import { requiredColumnsOf } from './legacy-layout.ts';
 
 /** How a file's header row maps onto an entry's fields. */
 export interface HeaderMatch {
@@ -24,12 +25,17 @@ export function headerKey(text: string): string {
 
 /**
  * Every name a column may carry for each field (compared keys): code, title, aliases, and each without `行政`;
- * and the blank template's `标题(CODE)` (`catalog template`, title over code in one cell).
+ * and the blank template's `标题(CODE)` (`catalog template`, title over code in one cell); a legacy layout's source
+ * fields too. Codes compare case-insensitively (前置库 tables use `cf_wsh`).
  */
 export function headerNames(entry: CatalogEntry): Map<string, Set<string>> {
   const names = new Map<string, Set<string>>();
-  for (const code of fieldCodes(entry)) {
-    const field = entry.schema.properties[code]!;
+  const sourceFields = entry.legacyLayout?.sourceFields ?? {};
+  const fields: [string, FieldSchema][] = [
+    ...fieldCodes(entry).map((code) => [code, entry.schema.properties[code]!] as [string, FieldSchema]),
+    ...Object.entries(sourceFields),
+  ];
+  for (const [code, field] of fields) {
     const keys = new Set<string>();
     for (const name of [code, field.title, ...(field['x-aliases'] ?? [])]) {
       keys.add(headerKey(name));
@@ -52,13 +58,19 @@ function headerIndex(entry: CatalogEntry): Map<string, string> {
   return index;
 }
 
-/** `pipelineColumns`: columns the pipeline reads itself (a withdrawal flag); never unknown, even with no field. */
+/**
+ * Matches a header to an entry. `pipelineColumns`: columns the pipeline reads itself (a withdrawal flag), never
+ * unknown even with no field; columns named in `ignorable` (a pipeline's integrator bookkeeping columns such as
+ * `id`, `create_time`, `del_flag`; compared as header keys) map to no field and are no unknown column either.
+ */
 export function matchHeaders(
   entry: CatalogEntry,
   header: string[],
   pipelineColumns: ReadonlySet<number> = new Set(),
+  ignorable: readonly string[] = [],
 ): HeaderMatch {
   const index = headerIndex(entry);
+  const ignored = new Set(ignorable.map(headerKey));
   const columns = header.map((name) => index.get(headerKey(name)));
   const problems: HeaderProblem[] = [];
   if (header.every((name) => name.trim() === '')) {
@@ -70,7 +82,11 @@ export function matchHeaders(
     return { columns, problems };
   }
   const unknown = header.filter(
-    (name, i) => columns[i] === undefined && name.trim() !== '' && !pipelineColumns.has(i),
+    (name, i) =>
+      columns[i] === undefined &&
+      name.trim() !== '' &&
+      !pipelineColumns.has(i) &&
+      !ignored.has(headerKey(name)),
   );
   if (unknown.length > 0) {
     problems.push({
@@ -93,9 +109,12 @@ export function matchHeaders(
       columns: duplicates,
     });
   }
-  const missing = entry.schema.required.filter((code) => !seen.has(code));
+  const required = requiredColumnsOf(entry.schema.required, entry.legacyLayout);
+  const missing = required.filter((code) => !seen.has(code));
   if (missing.length > 0) {
-    const titles = missing.map((code) => entry.schema.properties[code]?.title ?? code);
+    const titles = missing.map(
+      (code) => entry.schema.properties[code]?.title ?? entry.legacyLayout?.sourceFields[code]?.title ?? code,
+    );
     problems.push({
       code: 'missing-columns',
       message: `缺少目录"${entry.title}"规定的必填列：${titles.join('、')}，请按目录模板补齐表头`,

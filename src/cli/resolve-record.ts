@@ -32,7 +32,5 @@ export async function resolveRecord(
 
 /** A stored key as shown: each part masked as its field says. */
 function shownKey(catalog: Catalog, code: string, key: string): string {
-  return fieldMaskerOf(entryVersion(catalog, code, 0))
-    .key(keyParts(key))
-    .join('|');
+  return fieldMaskerOf(entryVersion(catalog, code)).key(keyParts(key)).join('|');
 }

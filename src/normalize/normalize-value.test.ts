@@ -76,6 +76,10 @@ describe('valueNormalizer', () => {
     ['12.', 12],
     ['十二', '十二'],
     ['1.2.3', '1.2.3'],
+    // A 前置库 DECIMAL: its scale's trailing zeros are no digits lost; more than 15 digits stay text (rejected).
+    ['12345678.123456', 12345678.123456],
+    ['100.100000000000', 100.1],
+    ['1234567890123.123456', '1234567890123.123456'],
   ])('reads the amount %j as %j', (raw, expected) => {
     expect(valueNormalizer({ title: '金额', type: 'number' })(raw)).toBe(expected);
   });

@@ -67,11 +67,25 @@ const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 // A plain ASCII decimal, as most amounts are: NFKC and the separator removal would leave it as it is.
 const PLAIN_DECIMAL = /^\d+(\.\d+)?$/;
 
-/** `1,234.50` and full-width digits become numbers; anything else stays text for the validator to name. */
+/**
+ * `1,234.50` and full-width digits become numbers; anything else stays text for the validator to name. So does
+ * a decimal with more significant digits than a number holds exactly (15): a 前置库 DECIMAL(20,6) is never
+ * rounded unseen (the validator rejects it as `number-too-precise`).
+ */
 function toNumber(text: string): CellValue {
-  if (PLAIN_DECIMAL.test(text)) return Number(text);
+  if (PLAIN_DECIMAL.test(text)) return exactNumber(text);
   const compact = text.normalize('NFKC').replace(/[,\s]/g, '');
-  return NUMERIC.test(compact) ? Number(compact) : text;
+  return NUMERIC.test(compact) ? exactNumber(compact) : text;
+}
+
+const MAX_EXACT_DIGITS = 15;
+
+function exactNumber(text: string): CellValue {
+  // Most amounts are short: only a long one can hold more digits than a double keeps.
+  if (text.length <= MAX_EXACT_DIGITS) return Number(text);
+  const mantissa = text.replace(/e.*$/i, '').replace(/^[+-]/, '');
+  const significant = mantissa.replace('.', '').replace(/^0+/, '').replace(/0+$/, '').length;
+  return significant > MAX_EXACT_DIGITS ? text : Number(text);
 }
 
 /** Old names become current ones (行政处罚法 2021 Art. 9); several values are kept in a canonical `;` list. */

@@ -30,6 +30,19 @@ export interface PipelineDefinition {
   transport: { type: string } & Record<string, unknown>;
   /** Source header → catalog field code or title, for providers whose headers differ from the catalog. */
   fieldMapping: Record<string, string>;
+  /**
+   * The catalog version every file is read by, e.g. `0` for a feed that only ever sends the 2016 双公示 layout;
+   * none (the default): the version in force, or the version whose layout the header is in.
+   */
+  catalogVersion?: number;
+  /**
+   * Source columns read by no field and never an unknown column: an integrator's bookkeeping in a 前置库 table
+   * (`id`, `tenant_id`, `create_time`, `create_by`, `update_time`, `update_by`, `version`, `del_flag`…).
+   * Compared as headers are (case, spaces and full-width forms ignored).
+   */
+  ignoreColumns?: string[];
+  /** Tables for a legacy layout's `lookup` derivations: `authorityCodes` maps 处罚机关/许可机关 names to their USCC. */
+  lookups?: Record<string, Record<string, string>>;
   schedule: PipelineSchedule;
   thresholds: Thresholds;
   retry: RetryPolicy;
@@ -110,6 +123,21 @@ export const PIPELINE_SCHEMA = {
     fieldMapping: {
       type: 'object',
       additionalProperties: { type: 'string', minLength: 1 },
+      default: {},
+    },
+    catalogVersion: { type: 'integer', minimum: 0 },
+    ignoreColumns: {
+      type: 'array',
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1 },
+      default: [],
+    },
+    lookups: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: { type: 'string', minLength: 1 },
+      },
       default: {},
     },
     schedule: {

@@ -1,6 +1,7 @@
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { compileBusinessKey } from '../dedupe/business-key.ts';
 import { compileCanonicalJson, compileContentHash } from '../dedupe/content-hash.ts';
+import { compileLegacyDeriver, type LegacyRowDeriver, type Lookups } from '../normalize/derive-legacy-row.ts';
 import { type ValueNormalizer, valueNormalizer } from '../normalize/normalize-value.ts';
 import {
   compileValidator,
@@ -21,16 +22,24 @@ export interface CompiledEntry {
   /** The row as stored: canonical JSON (sorted keys, absent values left out). */
   canonicalJson: (row: NormalizedRow) => string;
   subjectCode: (row: NormalizedRow) => string | undefined;
+  /** A legacy layout's mapping onto the current model (undefined for a current-layout version). */
+  deriveLegacy: LegacyRowDeriver | undefined;
 }
 
 const cache = new Map<string, CompiledEntry>();
 
-export function compileEntry(entry: CatalogEntry, options: ValidatorOptions = {}): CompiledEntry {
-  const cacheKey = `${entry.code}.v${entry.version}:${JSON.stringify(options)}`;
+export function compileEntry(
+  entry: CatalogEntry,
+  options: ValidatorOptions = {},
+  lookups: Lookups = {},
+): CompiledEntry {
+  const cacheKey = `${entry.code}.v${entry.version}:${JSON.stringify(options)}:${entry.legacyLayout ? JSON.stringify(lookups) : ''}`;
   const cached = cache.get(cacheKey);
   if (cached) return cached;
+  // A legacy layout's source fields are read and normalized like the model's, then taken out by its deriver.
+  const fields = { ...entry.legacyLayout?.sourceFields, ...entry.schema.properties };
   const normalizers = new Map(
-    Object.entries(entry.schema.properties).map(([code, field]) => [code, valueNormalizer(field)] as const),
+    Object.entries(fields).map(([code, field]) => [code, valueNormalizer(field)] as const),
   );
   const compiled: CompiledEntry = {
     entry,
@@ -40,6 +49,7 @@ export function compileEntry(entry: CatalogEntry, options: ValidatorOptions = {}
     contentHash: compileContentHash(entry),
     canonicalJson: compileCanonicalJson(Object.keys(entry.schema.properties)),
     subjectCode: compileSubjectCode(entry),
+    deriveLegacy: compileLegacyDeriver(entry, normalizers, lookups),
   };
   cache.set(cacheKey, compiled);
   return compiled;

@@ -5,8 +5,9 @@ import { formatForFile } from '../../connectors/registry.ts';
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { pendingTimelinessWarning } from '../calendar/timeliness.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
-import type { Catalog } from '../catalog/load-catalog.ts';
+import { type Catalog, CatalogError } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
+import type { Lookups } from '../normalize/derive-legacy-row.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { addCounts, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
@@ -42,6 +43,12 @@ export interface IngestRequest {
   pipeline?: string;
   partitionDate?: string;
   headerMap?: Readonly<Record<string, string>>;
+  /** The entry version every unit is read by (a pipeline that names it); none = the header picks among versions. */
+  catalogVersion?: number;
+  /** A pipeline's integrator bookkeeping columns, read by no field (matchHeaders). */
+  ignoreColumns?: readonly string[];
+  /** A pipeline's tables for a legacy layout's `lookup` derivations. */
+  lookups?: Lookups;
   /** What one unit may cost (heap, time, archive expansion); default the environment's (`readLimits`). */
   limits?: Limits;
   /** Aborted (SIGTERM): the unit being loaded finishes, the others wait for the next run. */
@@ -213,9 +220,13 @@ async function loadOne(
   let entry: CatalogEntry;
   try {
     entry = catalog.resolve(request.catalog, todayInShanghai(unit.receivedAt));
+    if (request.catalogVersion !== undefined) entry = namedVersion(catalog, entry, request.catalogVersion);
   } catch (error) {
     return failedUnit(warehouse, file, error);
   }
+  // Without a named version, the header may be in another version's layout (the 2016 双公示 one).
+  const otherVersions =
+    request.catalogVersion === undefined ? catalog.entries.filter((other) => other.code === entry.code) : [];
   return loadIsolated(
     warehouse,
     {
@@ -230,6 +241,9 @@ async function loadOne(
       ...(request.validatorOptions ? { validatorOptions: request.validatorOptions } : {}),
       ...(request.thresholds ? { thresholds: request.thresholds } : {}),
       ...(request.headerMap ? { headerMap: request.headerMap } : {}),
+      otherVersions,
+      ...(request.ignoreColumns ? { ignoreColumns: request.ignoreColumns } : {}),
+      ...(request.lookups ? { lookups: request.lookups } : {}),
       ...(request.force ? { force: true } : {}),
       ...(request.withdrawals ? { withdrawals: request.withdrawals } : {}),
       ...(request.fullDump ? { fullDump: request.fullDump } : {}),
@@ -237,4 +251,18 @@ async function loadOne(
     },
     request.limits ?? readLimits(),
   );
+}
+
+/** The version a pipeline names (`catalogVersion`), of the entry it loads. */
+function namedVersion(catalog: Catalog, inForce: CatalogEntry, version: number): CatalogEntry {
+  const named = catalog.entries.find((entry) => entry.code === inForce.code && entry.version === version);
+  if (!named) {
+    const known = catalog.entries
+      .filter((entry) => entry.code === inForce.code)
+      .map((entry) => `v${entry.version}`);
+    throw new CatalogError(
+      `catalog entry ${inForce.code} has no version ${version} (known: ${known.join(', ')}): correct the pipeline's catalogVersion`,
+    );
+  }
+  return named;
 }

@@ -2,8 +2,10 @@ import type { Encoding, Format, FormatOptions, SourceUnit } from '../../connecto
 import { InfrastructureFault, infrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import { RetryableError } from '../../connectors/transports/retry-with-backoff.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
-import { type HeaderMatch, matchHeaders } from '../catalog/match-headers.ts';
+import type { HeaderMatch } from '../catalog/match-headers.ts';
+import { pickVersionByHeader } from '../catalog/pick-version.ts';
 import { CopyWriter } from '../load/copy-writer.ts';
+import type { Lookups } from '../normalize/derive-legacy-row.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { mergeStaged } from '../warehouse/merge-staged.ts';
@@ -40,7 +42,7 @@ import { checkThreshold, holdBackUnit, type ThresholdDecision, type Thresholds }
 import { compileRowStager } from './stage-row.ts';
 import { toUnitFailure, UnitFailure } from './unit-failure.ts';
 import { unitCommit } from './watermark-ledger.ts';
-import { unitSignals, type WithdrawalSignals } from './withdrawal-signals.ts';
+import { type UnitSignals, unitSignals, type WithdrawalSignals } from './withdrawal-signals.ts';
 
 /** What a unit is doing: reading (and checking) rows, or merging them into the warehouse. */
 export type UnitPhase = 'read' | 'merge';
@@ -66,6 +68,15 @@ export interface UnitRequest {
   thresholds?: Thresholds;
   /** A pipeline's field mapping: source header → catalog field code or title, applied before matching. */
   headerMap?: Readonly<Record<string, string>>;
+  /**
+   * The entry's other versions a header may select (a legacy layout such as the 2016 双公示 one); none when the
+   * pipeline names its version.
+   */
+  otherVersions?: readonly CatalogEntry[];
+  /** A pipeline's integrator bookkeeping columns (id, create_time, del_flag…): read by no field, never unknown. */
+  ignoreColumns?: readonly string[];
+  /** A pipeline's tables for a legacy layout's `lookup` derivations (e.g. 处罚机关 → its USCC). */
+  lookups?: Lookups;
   /** Load even content the sha256 ledger has seen (`ingest --force`); recorded as a forced reload. */
   force?: boolean;
   /** A pipeline's withdrawal signals: rows that say 撤销 withdraw their records instead of loading. */
@@ -104,8 +115,6 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
   let objections: ObjectionRequest[] = [];
   try {
     const result = await withUnitTransaction(warehouse, async (session) => {
-      const sourceFileId = await startSourceFile(session, file);
-      const compiled = compileEntry(request.entry, request.validatorOptions);
       const opened = await openUnitRows(request.unit, request.format, {
         ...request.formatOptions,
         encoding: request.encoding,
@@ -114,12 +123,18 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       const { rows } = opened;
       const readStarted = Date.now();
       // Whatever stops the unit before its rows are all read releases the input (and a workbook's temp copy).
-      const { columns, read } = await stageRows(session, request, opened, compiled).catch(
-        (error: unknown) => {
-          opened.abort();
-          throw error;
-        },
-      );
+      const { sourceFileId, picked, columns, read } = await (async () => {
+        // Signal columns first: a soft-delete flag no catalog field takes is the pipeline's, not an unknown column.
+        const signals = unitSignals(request.withdrawals, rows.header, request.headerMap);
+        // The header says which version of the entry the file is in (a legacy layout): recorded from the start.
+        const picked = pickedVersion(request, rows.header, signals);
+        const id = await startSourceFile(session, { ...file, catalogVersion: picked.entry.version });
+        return { sourceFileId: id, picked, ...(await stageRows(session, request, opened, picked, signals)) };
+      })().catch((error: unknown) => {
+        opened.abort();
+        throw error;
+      });
+      const { entry } = picked;
       request.onProgress?.(read, 'merge');
       const earlier = await earlierLoadOf(session, opened.sha256(), ledgerChannel(request), sourceFileId);
       if (earlier && !request.force) throw new AlreadyLoaded(earlier);
@@ -138,11 +153,11 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       const merged = await mergeStaged(session, {
         runId: request.runId,
         sourceFileId,
-        catalogCode: request.entry.code,
-        catalogVersion: request.entry.version,
+        catalogCode: entry.code,
+        catalogVersion: entry.version,
         providerCode: request.providerCode,
         level: request.level,
-        precedence: request.entry.precedence,
+        precedence: entry.precedence,
         receivedAt: request.unit.receivedAt,
         withdrawals: request.withdrawals !== undefined,
       });
@@ -268,25 +283,26 @@ export async function failedUnit(
   };
 }
 
-/** The unit's header matched to the catalog entry, through the pipeline's field mapping. */
-function headerMatch(
+/** The entry version the header is in, matched through the pipeline's field mapping and ignorable columns. */
+function pickedVersion(
   request: UnitRequest,
   header: readonly string[],
-  signalColumns?: ReadonlySet<number>,
-): HeaderMatch {
-  const headerMap = request.headerMap ?? {};
-  return matchHeaders(
+  signals: UnitSignals,
+): { entry: CatalogEntry; match: HeaderMatch } {
+  return pickVersionByHeader(
     request.entry,
-    header.map((name) => headerMap[name] ?? name),
-    signalColumns,
+    request.otherVersions ?? [],
+    mappedHeader(request, header),
+    request.ignoreColumns,
+    signals.columns,
   );
 }
 
-/** Whether a sheet's header is this unit's: it matches the entry, withdrawal signal columns included. */
+/** Whether a sheet's header is this unit's: it matches a version of the entry, withdrawal signal columns included. */
 function headerFits(request: UnitRequest, header: readonly string[]): boolean {
   try {
     const signals = unitSignals(request.withdrawals, header, request.headerMap);
-    return headerMatch(request, header, signals.columns).problems.length === 0;
+    return pickedVersion(request, header, signals).match.problems.length === 0;
   } catch (error) {
     if (error instanceof UnitFailure) return false;
     throw error;
@@ -294,19 +310,17 @@ function headerFits(request: UnitRequest, header: readonly string[]): boolean {
 }
 
 /**
- * Matches the unit's header to the catalog entry and COPYs every row, staged, into the unit's staging table.
- * Returns the field of each column and the number of rows read.
+ * Checks the header's match to the entry version it picked and COPYs every row, staged, into the unit's
+ * staging table. Returns the field of each column and the number of rows read.
  */
 async function stageRows(
   session: UnitSession,
   request: UnitRequest,
   opened: OpenedUnit,
-  compiled: CompiledEntry,
+  { entry, match }: { entry: CatalogEntry; match: HeaderMatch },
+  signals: UnitSignals,
 ): Promise<{ columns: (string | undefined)[]; read: number }> {
   const { rows } = opened;
-  // Signal columns first: a soft-delete flag no catalog field takes is the pipeline's, not an unknown column.
-  const signals = unitSignals(request.withdrawals, rows.header, request.headerMap);
-  const match = headerMatch(request, rows.header, signals.columns);
   if (match.problems.length > 0) {
     throw new UnitFailure(
       match.problems[0]!.code,
@@ -315,6 +329,7 @@ async function stageRows(
   }
   // Before the COPY starts: whatever compiling the stager throws, a connection left in COPY mode
   // could not roll back.
+  const compiled: CompiledEntry = compileEntry(entry, request.validatorOptions, request.lookups);
   const stageRow = compileRowStager(
     compiled,
     match.columns,
@@ -339,4 +354,10 @@ async function stageRows(
     throw error;
   }
   return { columns: match.columns, read };
+}
+
+/** The header as matched: a pipeline's field mapping (source header → field code or title) applied. */
+function mappedHeader(request: UnitRequest, header: readonly string[]): string[] {
+  const headerMap = request.headerMap ?? {};
+  return header.map((name) => headerMap[name] ?? name);
 }

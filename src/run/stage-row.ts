@@ -71,9 +71,17 @@ export function compileRowStager(
       const value = field.normalize(cells[field.index] ?? '');
       if (value !== undefined) data[field.code] = value;
     }
+    // A legacy layout's row becomes a row of the current model before anything reads its key; its source values
+    // (当前状态, 数据更新时间戳) are no part of the record's content.
+    const derived = compiled.deriveLegacy?.(data);
     const signal = signals?.read(row.cells);
     if (signal?.kind === 'withdraw') return withdrawal(row, data, signal);
-    const problems = compiled.validate(data);
+    const problems = derived
+      ? [
+          ...derived.errors,
+          ...compiled.validate(data).filter((problem) => !derived.unresolved.has(problem.field)),
+        ]
+      : compiled.validate(data);
     const unplaced = unnamed.length > 0 ? valuesWithoutHeader(row.cells) : [];
     let warnings: RowError[] | undefined;
     if (problems.length > 0 || unplaced.length > 0) {

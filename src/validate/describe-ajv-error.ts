@@ -4,6 +4,9 @@ import type { CatalogEntry, FieldSchema } from '../catalog/catalog-entry.ts';
 import { checkIdentifier, type IdentifierKind, maskResidentId } from '../identifiers/index.ts';
 import type { NormalizedRow, ValidatorOptions } from './compile-validator.ts';
 
+/** A decimal the normalizer left as text because a number would round it (normalize-value.ts). */
+const TOO_PRECISE = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /** Turns one ajv error into a RowError with our own code and a Chinese message; `undefined` for noise. */
 export function describeAjvError(
   entry: CatalogEntry,
@@ -28,6 +31,13 @@ export function describeAjvError(
   const at = `${name}的值"${value}"`;
   switch (error.keyword) {
     case 'type':
+      if (schema?.type === 'number' && TOO_PRECISE.test(value.replace(/[,\s]/g, '')))
+        return {
+          field,
+          code: 'number-too-precise',
+          message: `${at}有效数字超过15位，无法不失精度地保存，请核对数值与单位（单位见列名）`,
+          value,
+        };
       return schema?.type === 'number'
         ? { field, code: 'not-a-number', message: `${at}不是数字，请填写阿拉伯数字（单位见列名）`, value }
         : { field, code: 'wrong-type', message: `${at}类型错误，应为文本`, value };

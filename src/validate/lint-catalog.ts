@@ -5,6 +5,7 @@ import { disclosureFields } from '../catalog/disclosure-rule.ts';
 import { entryShapeProblems } from '../catalog/entry-shape.ts';
 import { headerNames } from '../catalog/match-headers.ts';
 import { compileValidator } from './compile-validator.ts';
+import { lintLegacyAgainstNewest, lintLegacyLayout } from './lint-legacy-layout.ts';
 
 /** One thing wrong in the catalog directory; `file` is the base name. */
 export interface LintProblem {
@@ -82,6 +83,7 @@ export function lintEntry(entry: CatalogEntry): string[] {
   });
   problems.push(...lintSubjectTypes(entry));
   problems.push(...lintDisclosure(entry, mustExist));
+  problems.push(...lintLegacyLayout(entry));
   for (const [code, field] of Object.entries(entry.schema.properties)) {
     const codeList = field['x-codeList'];
     if (!codeList) continue;
@@ -224,6 +226,11 @@ function lintVersions(entries: CatalogEntry[]): LintProblem[] {
   for (const entry of entries) byCode.set(entry.code, [...(byCode.get(entry.code) ?? []), entry]);
   for (const [code, versions] of byCode) {
     versions.sort((a, b) => a.version - b.version);
+    const newest = versions.at(-1)!;
+    for (const version of versions) {
+      for (const message of lintLegacyAgainstNewest(version, newest))
+        problems.push({ file: `${code}.v${version.version}.json`, message });
+    }
     for (let i = 1; i < versions.length; i++) {
       const previous = versions[i - 1]!;
       const current = versions[i]!;

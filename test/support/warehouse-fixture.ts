@@ -6,6 +6,7 @@ import type { ChannelLevel } from '../../src/catalog/catalog-entry.ts';
 import { type Catalog, loadCatalog } from '../../src/catalog/load-catalog.ts';
 import { PROJECT_ROOT } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log/logger.ts';
+import type { Lookups } from '../../src/normalize/derive-legacy-row.ts';
 import { ingestUnits, type RunSummary } from '../../src/run/ingest-files.ts';
 import type { ValidatorOptions } from '../../src/validate/compile-validator.ts';
 import { connectWarehouse, migrateWarehouse, type Warehouse } from '../../src/warehouse/connect-warehouse.ts';
@@ -32,6 +33,8 @@ export interface WarehouseFixture {
       /** Catalog entry code or title (default xzcf). */
       catalog?: string;
       validatorOptions?: ValidatorOptions;
+      /** A pipeline's lookups for a legacy layout's derivations (e.g. authorityCodes). */
+      lookups?: Lookups;
     },
   ): Promise<RunSummary>;
   close(): Promise<void>;
@@ -67,6 +70,7 @@ export async function openWarehouseFixture(label: string): Promise<WarehouseFixt
           level: options.level ?? 'province',
           encoding: 'auto',
           ...(options.validatorOptions ? { validatorOptions: options.validatorOptions } : {}),
+          ...(options.lookups ? { lookups: options.lookups } : {}),
         },
         logger,
       );

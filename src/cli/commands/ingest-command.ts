@@ -14,6 +14,7 @@ import { loadProviders, providersFile } from '../../report/providers.ts';
 import { ingestUnits } from '../../run/ingest-files.ts';
 import { commandContext } from '../command-context.ts';
 import { UsageError } from '../exit-codes.ts';
+import { readLookupsFile } from '../lookups-file.ts';
 import { printRun } from '../print-run.ts';
 import { createProgressDisplay } from '../progress-display.ts';
 import { exitCodeForRun, thresholdOptions, thresholdsFrom } from '../threshold-options.ts';
@@ -35,6 +36,7 @@ interface IngestOptions {
   json?: boolean;
   maxRejectRate?: string;
   maxRejected?: string;
+  lookups?: string;
 }
 
 export function registerIngestCommand(program: Command): void {
@@ -66,6 +68,10 @@ export function registerIngestCommand(program: Command): void {
       'accept a valid unified social credit code that the provider registry does not list',
     )
     .option('--allow-pilot-codes', 'accept pilot-era USCCs that fail only the 18th-character check')
+    .option(
+      '--lookups <file>',
+      "JSON tables for a legacy layout's lookups, e.g. authorityCodes: authority name → its USCC",
+    )
     .option('--force', 'load content the sha256 ledger has already loaded (recorded as a forced reload)')
     .option('--json', 'print the run summary as JSON')
     .addOption(thresholdOptions()[0])
@@ -76,6 +82,7 @@ export function registerIngestCommand(program: Command): void {
       const thresholds = thresholdsFrom(options);
       const receivedAt = parseReceivedAt(options.receivedAt);
       const readOptions = formatOptions(options);
+      const lookups = options.lookups ? readLookupsFile(options.lookups) : undefined;
       const units: SourceUnit[] = [];
       for (const file of files) {
         try {
@@ -101,6 +108,7 @@ export function registerIngestCommand(program: Command): void {
             validatorOptions: { allowPilotCodes: Boolean(options.allowPilotCodes) },
             thresholds,
             force: Boolean(options.force),
+            ...(lookups ? { lookups } : {}),
             onUnitStart: (unit) => progress.onUnitStart(unit),
             onProgress: (unit, rows, phase) => progress.onProgress(unit, rows, phase),
           },

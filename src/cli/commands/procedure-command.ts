@@ -199,7 +199,7 @@ export async function perform(typed: string, options: GroundsOptions, work: Work
 
 /** A log entry's field values masked by the field they are in (then free text, as everything printed). */
 function maskedByField(catalog: Catalog, entry: ProcedureEntry): ProcedureEntry {
-  return maskProcedure(entry, fieldMaskerOf(entryVersion(catalog, entry.catalogCode, 0)));
+  return maskProcedure(entry, fieldMaskerOf(entryVersion(catalog, entry.catalogCode)));
 }
 
 function osUser(): string {

@@ -84,7 +84,7 @@ export function registerRecordCommand(program: Command): void {
 }
 
 function currentEntry(catalog: Catalog, code: string, version: number | undefined): CatalogEntry | undefined {
-  return entryVersion(catalog, code, version ?? 0);
+  return entryVersion(catalog, code, version);
 }
 
 /** Where a version came from: a delivered row, or a legal procedure. */

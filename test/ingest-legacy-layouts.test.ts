@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  fixturePath,
+  flatRejections,
+  openWarehouseFixture,
+  type WarehouseFixture,
+} from './support/warehouse-fixture.ts';
+
+const RECEIVED = new Date('2026-11-20T10:00:00+08:00');
+const FORMS = [
+  ['utf8', 'input.csv', 'utf8'],
+  ['gb18030', 'input.csv', 'gb18030'],
+  ['xlsx', 'input.xlsx', undefined],
+] as const;
+
+describe.each(['xzcf', 'xzxk'])('the 2016 双公示 layout of %s', (entry) => {
+  let fx: WarehouseFixture;
+  beforeAll(async () => {
+    fx = await openWarehouseFixture(`legacy_${entry}`);
+  });
+  afterAll(async () => fx?.close());
+
+  it.each(FORMS)('%s: every row in its expected outcome, read by version 0', async (form, file, encoding) => {
+    const dir = `legacy-2016-${form}`;
+    const expected = JSON.parse(readFileSync(fixturePath(entry, dir, 'expected.json'), 'utf8'));
+    const before = Number(
+      (await fx.warehouse('records').count<{ count: number }[]>({ count: '*' }))[0]?.count,
+    );
+    const summary = await fx.ingest([fixturePath(entry, dir, file)], {
+      catalog: entry,
+      receivedAt: RECEIVED,
+      lookups: expected.lookups,
+    });
+    expect(summary.status).toBe('completed');
+    if (encoding) expect(summary.files[0]?.encoding).toBe(encoding);
+    // The first form inserts; the same decisions in the next forms are re-deliveries of identical content.
+    const { inserted, ...others } = expected.counts;
+    expect(summary.counts).toMatchObject(
+      before === 0 ? expected.counts : { ...others, inserted: 0, unchanged: inserted },
+    );
+    expect(await flatRejections(fx.warehouse, summary.runId)).toEqual(expected.rejections);
+    const sourceFile = await fx.warehouse('source_files').where({ run_id: summary.runId }).first();
+    expect(sourceFile.catalog_version).toBe(expected.version);
+  });
+
+  it('stores the rows in the current model: one record per decision, versions marked catalog version 0', async () => {
+    const expected = JSON.parse(
+      readFileSync(fixturePath(entry, 'legacy-2016-utf8', 'expected.json'), 'utf8'),
+    );
+    const versions = await fx.warehouse('record_versions').select('catalog_version', 'data');
+    expect(versions.length).toBe(expected.counts.inserted);
+    expect(new Set(versions.map((version) => version.catalog_version))).toEqual(new Set([0]));
+    // Source values (当前状态, 地方编码, 数据更新时间戳) are no part of the record.
+    for (const { data } of versions)
+      expect(Object.keys(data).filter((key) => !/^(CF|XK)_|^BZ$/.test(key))).toEqual([]);
+  });
+
+  it('a rejected row names the 2016 column in its message', async () => {
+    const rejection = await fx
+      .warehouse('rejections')
+      .whereRaw('errors @> \'[{"code": "subject-code-not-allowed"}]\'')
+      .first();
+    expect(rejection.errors[0].message).toContain('行政相对人代码_1(统一社会信用代码)');
+  });
+});
+
+describe('the same 行政处罚 decisions first in the 2016 layout, then in the 2021 layout', () => {
+  let fx: WarehouseFixture;
+  const lookups = JSON.parse(
+    readFileSync(fixturePath('xzcf', 'legacy-2016-gb18030', 'expected.json'), 'utf8'),
+  ).lookups;
+  beforeAll(async () => {
+    fx = await openWarehouseFixture('legacy_round');
+  });
+  afterAll(async () => fx?.close());
+
+  it('one record each: the 2021 delivery is a new version of every decision, never a new record', async () => {
+    const first = await fx.ingest([fixturePath('xzcf', 'legacy-2016-gb18030', 'input.csv')], {
+      receivedAt: RECEIVED,
+      lookups,
+    });
+    expect(first.counts).toMatchObject({ inserted: 4, rejected: 5 });
+    const second = await fx.ingest([fixturePath('xzcf', 'legacy-2016-round', 'input.csv')], {
+      receivedAt: RECEIVED,
+    });
+    expect(second.counts).toMatchObject({ read: 4, inserted: 0, updated: 4, unchanged: 0, rejected: 0 });
+    const records = await fx.warehouse('records').select('id', 'current_version_id');
+    expect(records.length).toBe(4);
+    const versions = await fx.warehouse('record_versions').orderBy(['record_id', 'version_no']);
+    expect(versions.map((version) => [version.version_no, version.catalog_version])).toEqual(
+      records.flatMap(() => [
+        [1, 0],
+        [2, 1],
+      ]),
+    );
+  });
+
+  it('the 2021 version differs only by what the 2016 layout could not carry, and by a real correction', async () => {
+    const versions = await fx.warehouse('record_versions').orderBy(['record_id', 'version_no']);
+    const byRecord = new Map<number, Record<string, unknown>[]>();
+    for (const version of versions)
+      byRecord.set(version.record_id, [...(byRecord.get(version.record_id) ?? []), version.data]);
+    const differences = [...byRecord.values()].map(([old, current]) =>
+      Object.keys({ ...old, ...current })
+        .filter((key) => JSON.stringify(old?.[key]) !== JSON.stringify(current?.[key]))
+        .sort(),
+    );
+    const carriedIn2021Only = ['CF_SJLY', 'CF_SJLYDM', 'CF_YXQ'];
+    expect(differences.filter((keys) => keys.join() === carriedIn2021Only.join()).length).toBe(3);
+    expect(differences).toContainEqual([...carriedIn2021Only, 'CF_NR'].sort());
+  });
+});
