@@ -4,10 +4,11 @@ import ExcelJS from 'exceljs';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import { PROVISIONAL_NOTE } from '../report/notices.ts';
+import { printLayout } from '../report/print-setup.ts';
 import { type Provider, providerName } from '../report/providers.ts';
 import { HEADER_STYLE } from '../report/rejection-sheet.ts';
 import { entryColumns, maskingNote, reportMasker } from '../report/report-columns.ts';
-import { spreadsheetSafe } from '../report/spreadsheet-safe.ts';
+import { xlsxCell, xlsxText } from '../report/spreadsheet-safe.ts';
 import { summarySheet } from '../report/summary-sheet.ts';
 import { VERIFICATION_STATUS_TITLES, type VerificationState } from './verification-status.ts';
 
@@ -101,9 +102,12 @@ export async function writeVerificationXlsx(
   if (!masker.unmasked) letter.line('注意', '带 * 号的身份证号码已脱敏，重新报送时请填写完整号码。');
   letter.commit();
 
-  const fields = workbook.addWorksheet('报送内容', { views: [{ state: 'frozen', ySplit: 1 }] });
+  const fields = workbook.addWorksheet('报送内容', {
+    views: [{ state: 'frozen', ySplit: 1 }],
+    ...printLayout('异议核实通知 报送内容', 1),
+  });
   fields.columns = FIELD_WIDTHS.map((width, i) => ({ key: `c${i}`, width }));
-  const header = fields.addRow(FIELD_HEADERS);
+  const header = fields.addRow(FIELD_HEADERS.map(xlsxText));
   header.eachCell((headerCell) => {
     headerCell.style = HEADER_STYLE;
   });
@@ -115,12 +119,7 @@ export async function writeVerificationXlsx(
     if (value === undefined || value === '') continue;
     const title = columns.titles[columns.codes.indexOf(field)] ?? field;
     fields
-      .addRow([
-        title,
-        field,
-        record.keyFields.includes(field) ? '是' : '',
-        spreadsheetSafe(cell(field, value)),
-      ])
+      .addRow([title, field, record.keyFields.includes(field) ? '是' : '', cell(field, value)].map(xlsxCell))
       .commit();
   }
   fields.commit();

@@ -9,9 +9,10 @@ import type { DisclosureState } from '../disclosure/disclosure-state.ts';
 import { fieldMaskerOf } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { recordedCatalogCodes } from '../warehouse/disclosure-repository.ts';
+import { printLayout } from './print-setup.ts';
 import { HEADER_STYLE, sheetName } from './rejection-sheet.ts';
 import { type EntryColumns, entryColumns, maskingNote } from './report-columns.ts';
-import { csvLine, spreadsheetSafe } from './spreadsheet-safe.ts';
+import { csvLine, xlsxCell, xlsxText } from './spreadsheet-safe.ts';
 import { summarySheet } from './summary-sheet.ts';
 
 export const DISCLOSURE_FORMATS = ['xlsx', 'csv', 'json'] as const;
@@ -238,14 +239,14 @@ async function xlsxWriter(outFile: string, asOf: string): Promise<ReportWriter> 
   });
   workbook.creator = 'credit-etl';
   let sheet: ExcelJS.Worksheet | undefined;
-  const safe = (value: string | number) => (typeof value === 'string' ? spreadsheetSafe(value) : value);
   return {
     async startEntry(columns) {
       sheet?.commit();
       sheet = workbook.addWorksheet(sheetName(`${columns.title}(${columns.catalogCode})`), {
         views: [{ state: 'frozen', ySplit: 1 }],
+        ...printLayout(`公共信用信息公示 ${columns.title}`, 1),
       });
-      const header = sheet.addRow([...DISCLOSURE_HEADERS, ...columns.titles]);
+      const header = sheet.addRow([...DISCLOSURE_HEADERS, ...columns.titles].map(xlsxText));
       header.eachCell((cell) => {
         cell.style = HEADER_STYLE;
       });
@@ -254,7 +255,7 @@ async function xlsxWriter(outFile: string, asOf: string): Promise<ReportWriter> 
     async add(columns, record) {
       sheet
         ?.addRow(
-          [...leadingCells(record), ...columns.codes.map((code) => record.fields[code] ?? '')].map(safe),
+          [...leadingCells(record), ...columns.codes.map((code) => record.fields[code] ?? '')].map(xlsxCell),
         )
         .commit();
     },
