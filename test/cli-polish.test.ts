@@ -8,7 +8,7 @@ import { writePenaltyCsv } from './support/generated-file.ts';
 import { runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
-const PROVIDER = '113701000000000000';
+const PROVIDER = '11370100MB28174284'; // 济南市 in config/providers.json
 
 describe('CLI polish (issue 18 item 7; the real CLI on real PostgreSQL)', () => {
   let fx: WarehouseFixture;

@@ -80,7 +80,7 @@ describe('the demo on the shipped pipelines and registry', () => {
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.readFile(out);
     const letter: string[] = [];
-    workbook.worksheets[0]!.eachRow((row) => row.eachCell((cell) => letter.push(String(cell.value))));
+    workbook.worksheets[0]!.eachRow((row) => row.eachCell((cell) => letter.push(cell.text)));
     expect(letter).toContain('济南市（11370100MB28174284）');
   }, 600_000);
 });

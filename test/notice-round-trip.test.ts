@@ -15,8 +15,9 @@ import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse
  * holds exactly what a correct first delivery would have given.
  */
 
-const PROVINCE = '113700000000000000';
-const CITY = '113701000000000000';
+// Registered in config/providers.json: the CLI refuses an unregistered provider.
+const PROVINCE = '11370000MB2852362M';
+const CITY = '11370100MB28174284';
 const AUTHORITY = '913701020000050122';
 const SUBJECT = '91370102001000010X';
 const PERSON = '371102197906124048';

@@ -13,10 +13,11 @@ import {
 } from '../src/warehouse/objections-repository.ts';
 import { basePenalties, edit, writeRows } from './support/penalty-variants.ts';
 import { type CliResult, runCli } from './support/run-cli.ts';
+import { sheetValues } from './support/sheet-values.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
-const PROVINCE = '113700000000000000';
-const CITY = '113701000000000000';
+const PROVINCE = '11370000MB2852362M'; // 山东省 in config/providers.json
+const CITY = '11370100MB28174284'; // 济南市
 const PERSON_ID = '371102197906124048';
 
 /*
@@ -66,7 +67,9 @@ describe('the objection verification notice (异议核实通知) and the mark in
   beforeAll(async () => {
     fx = await openWarehouseFixture('objection_verification');
     env = { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'credit-etl.log') };
-    const province = await fx.ingest([writeRows(fx.scratch, 'province.csv', [legal!, personRow, third!])]);
+    const province = await fx.ingest([writeRows(fx.scratch, 'province.csv', [legal!, personRow, third!])], {
+      provider: PROVINCE,
+    });
     expect(province.counts.inserted).toBe(3);
     // The city delivers record 1 with other content: a conflict, which a review notice to the city lists.
     const city = await fx.ingest(
@@ -233,11 +236,7 @@ describe('the objection verification notice (异议核实通知) and the mark in
 
 /** A sheet's rows as text cells. */
 function rows(sheet: ExcelJS.Worksheet): string[][] {
-  const all: string[][] = [];
-  sheet.eachRow((row) => {
-    all.push((row.values as unknown[]).slice(1).map((value) => (value == null ? '' : String(value))));
-  });
-  return all;
+  return sheetValues(sheet).map((row) => row.map((value) => (value == null ? '' : String(value))));
 }
 
 /** A letter sheet's label → value lines. */

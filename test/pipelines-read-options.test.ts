@@ -31,6 +31,7 @@ describe('a pipeline file says how its files are read (real PostgreSQL, drop fol
     semicolon: { delimiter: ';' },
     'comma-declared': { delimiter: ',' },
     'named-sheet': { sheet: '处罚信息' },
+    'notes-sheet': { sheet: '填报说明' },
     'first-sheet': {},
     'titled-csv': { headerRow: 3 },
     'untitled-csv': {},
@@ -97,7 +98,7 @@ describe('a pipeline file says how its files are read (real PostgreSQL, drop fol
     expect(await flatRejections(fx.warehouse, summary.runId)).toEqual(expected(0));
   });
 
-  it('"sheet": "处罚信息" reads that sheet; without it the first sheet (the notes) is taken and fails', async () => {
+  it('"sheet" reads the sheet named, even one that fails; without it the sheet whose header matches is found', async () => {
     const book = new ExcelJS.Workbook();
     const notes = book.addWorksheet('填报说明');
     notes.addRow(['填报说明']);
@@ -106,14 +107,22 @@ describe('a pipeline file says how its files are read (real PostgreSQL, drop fol
     data.addRow(PENALTY_HEADER);
     for (const row of generated.rows) data.addRow(row);
     const bytes = Buffer.from(await book.xlsx.writeBuffer());
-    deliver('first-sheet', '两个工作表.xlsx', bytes);
-    expect(outcome(await run('first-sheet'))).toEqual([['failed', 'unknown-columns']]);
+    deliver('notes-sheet', '两个工作表.xlsx', bytes);
+    expect(outcome(await run('notes-sheet'))).toEqual([['failed', 'unknown-columns']]);
 
     deliver('named-sheet', '两个工作表.xlsx', bytes);
     const summary = await run('named-sheet');
     expect(outcome(summary)).toEqual([['loaded', undefined]]);
     expect(summary.counts.read).toBe(ROWS);
     expect(await flatRejections(fx.warehouse, summary.runId)).toEqual(expected(0));
+
+    // Without "sheet" the notes are passed over: their header is no catalog entry's (a notice sent back as it is).
+    // Other notes, so that the content ledger does not skip the file as the one just loaded.
+    notes.addRow(['代码列请勿填写空格']);
+    deliver('first-sheet', '两个工作表-2.xlsx', Buffer.from(await book.xlsx.writeBuffer()));
+    const found = await run('first-sheet');
+    expect(outcome(found)).toEqual([['loaded', undefined]]);
+    expect(found.counts.read).toBe(ROWS);
   });
 
   it('"headerRow": 3 reads a CSV under two title rows, by the row numbers a person sees', async () => {

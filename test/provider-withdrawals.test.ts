@@ -16,7 +16,7 @@ import {
 } from './support/source-database.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
-const PROVIDER = '11370100MB1234567X';
+const PROVIDER = '11370100MB28174284'; // 济南市 in config/providers.json: pipelines name registered providers
 const NUMBER = PENALTY_HEADER.indexOf('行政处罚决定书文号');
 const OUTCOME_KEYS = ['inserted', 'updated', 'unchanged', 'merged', 'conflict', 'withdrawn', 'rejected'];
 const outcomeSum = (counts: Record<string, number>) =>

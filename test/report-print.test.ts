@@ -69,7 +69,7 @@ describe('reports fit for a provider and a printer (issue 18 item 5)', () => {
   };
   const lines = (sheet: ExcelJS.Worksheet) => {
     const found = new Map<string, string>();
-    sheet.eachRow((row) => found.set(String(row.getCell(1).value), String(row.getCell(2).value ?? '')));
+    sheet.eachRow((row) => found.set(String(row.getCell(1).text), String(row.getCell(2).text ?? '')));
     return found;
   };
 
@@ -100,8 +100,8 @@ describe('reports fit for a provider and a printer (issue 18 item 5)', () => {
 
   it('the letter has an official header: issuing unit, document number, contact, Chinese date, Beijing time, a scope in the provider’s words', async () => {
     const letter = (await read(noticeFile())).getWorksheet('复核通知')!;
-    expect(letter.getRow(1).getCell(1).value).toBe(ISSUER.name);
-    expect(letter.getRow(2).getCell(1).value).toBe('公共信用信息复核通知');
+    expect(letter.getRow(1).getCell(1).text).toBe(ISSUER.name);
+    expect(letter.getRow(2).getCell(1).text).toBe('公共信用信息复核通知');
     const values = lines(letter);
     expect(values.get('文号')).toBe(`鲁信复核〔2026〕${noticeId}号`);
     expect(values.get('发文单位')).toBe(ISSUER.name);
@@ -117,7 +117,7 @@ describe('reports fit for a provider and a printer (issue 18 item 5)', () => {
     const list = (await read(noticeFile())).getWorksheet('问题清单')!;
     const messages: string[] = [];
     list.eachRow((row) => {
-      if (row.getCell(8).value === 'resident-id-legacy-15') messages.push(String(row.getCell(9).value));
+      if (row.getCell(8).text === 'resident-id-legacy-15') messages.push(String(row.getCell(9).text));
     });
     expect(messages).toHaveLength(1);
     const converted = convertLegacyResidentId(LEGACY_ID);
@@ -151,7 +151,7 @@ describe('reports fit for a provider and a printer (issue 18 item 5)', () => {
     await writeQualityXlsx(bulletin, quality);
     const sheet = (await read(quality)).getWorksheet('质量通报')!;
     expect(sheet.pageSetup).toMatchObject({ orientation: 'landscape', fitToWidth: 1, printTitlesRow: '1:6' });
-    expect(sheet.getRow(6).getCell(1).value).toBe('排名');
+    expect(sheet.getRow(6).getCell(1).text).toBe('排名');
   });
 
   it('a provider’s report over a date range lists each problem once, from its latest delivery', async () => {
