@@ -1,6 +1,3 @@
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import ExcelJS from 'exceljs';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import { PROVISIONAL_NOTE } from '../report/notices.ts';
@@ -9,6 +6,7 @@ import { type Provider, providerName } from '../report/providers.ts';
 import { HEADER_STYLE } from '../report/rejection-sheet.ts';
 import { entryColumns, maskingNote, reportMasker } from '../report/report-columns.ts';
 import { xlsxCell, xlsxText } from '../report/spreadsheet-safe.ts';
+import { streamingWorkbook } from '../report/streaming-workbook.ts';
 import { summarySheet } from '../report/summary-sheet.ts';
 import { VERIFICATION_STATUS_TITLES, type VerificationState } from './verification-status.ts';
 
@@ -61,13 +59,7 @@ export async function writeVerificationXlsx(
   const columns = entryColumns(catalog, record.catalogCode);
   const cell = (field: string, value: string | number | undefined) =>
     value === undefined ? '' : masker.cell(record.catalogCode, field, String(value));
-  await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
-    filename: outFile,
-    useStyles: true,
-    useSharedStrings: false,
-  });
-  workbook.creator = 'credit-etl';
+  const workbook = await streamingWorkbook(outFile);
 
   const letter = summarySheet(workbook, '异议核实通知', [18, 90]);
   letter.title(`公共信用信息异议核实通知（异议第 ${objection.id} 号）`);

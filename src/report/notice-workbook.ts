@@ -1,6 +1,3 @@
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import ExcelJS from 'exceljs';
 import { shanghaiTime } from '../../connectors/shanghai-time.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
@@ -25,6 +22,7 @@ import { entryColumns, fieldTitle, maskingNote, reportMasker } from './report-co
 import { scopeInWords } from './report-scope.ts';
 import { writeReuploadTemplate } from './reupload-template.ts';
 import { xlsxCell, xlsxText } from './spreadsheet-safe.ts';
+import { streamingWorkbook } from './streaming-workbook.ts';
 import { summarySheet } from './summary-sheet.ts';
 
 const LIST_HEADERS = [
@@ -76,13 +74,7 @@ export async function writeNoticeXlsx(
     const mark = marks.get(rowRecords.get(rowId) ?? 0);
     return mark ? objectionMarkLabel(mark) : '';
   };
-  await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
-    filename: outFile,
-    useStyles: true,
-    useSharedStrings: false,
-  });
-  workbook.creator = 'credit-etl';
+  const workbook = await streamingWorkbook(outFile);
 
   const number = noticeNumber(issuer, notice.issued_on, noticeId);
   const documentTitle = `${issuer.name} 公共信用信息复核通知 ${number}`;

@@ -1,6 +1,3 @@
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import ExcelJS from 'exceljs';
 import { shanghaiTime } from '../../connectors/shanghai-time.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
@@ -14,6 +11,7 @@ import { DEFAULT_ISSUER, type Issuer } from './issuer.ts';
 import { rejectionSheet } from './rejection-sheet.ts';
 import { entryColumns, fieldTitle, maskingNote, reportMasker } from './report-columns.ts';
 import { type ReportScope, scopeInWords } from './report-scope.ts';
+import { streamingWorkbook } from './streaming-workbook.ts';
 import { summarySheet } from './summary-sheet.ts';
 
 /**
@@ -32,13 +30,7 @@ export async function writeRejectionsXlsx(
   const masker = reportMasker(catalog, Boolean(options.unmasked));
   const counts = await countErrors(warehouse, scope);
   const codes = await rejectedCatalogCodes(warehouse, scope);
-  await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
-    filename: outFile,
-    useStyles: true,
-    useSharedStrings: false,
-  });
-  workbook.creator = 'credit-etl';
+  const workbook = await streamingWorkbook(outFile);
 
   const summary = summarySheet(workbook, '汇总', [24, 60, 12, 12], `${issuer.name} 拒收数据报告`);
   summary.title(issuer.name);
