@@ -13,7 +13,6 @@ import { printLayout } from './print-setup.ts';
 import { HEADER_STYLE, sheetName } from './rejection-sheet.ts';
 import { type EntryColumns, entryColumns, maskingNote } from './report-columns.ts';
 import { csvLine, xlsxCell, xlsxText } from './spreadsheet-safe.ts';
-import { streamingWorkbook } from './streaming-workbook.ts';
 import { summarySheet } from './summary-sheet.ts';
 
 export const DISCLOSURE_FORMATS = ['xlsx', 'csv', 'json'] as const;
@@ -231,6 +230,8 @@ function leadingCells(record: ShownRecord): string[] {
 
 /** One sheet per catalog entry, then the summary sheet: the counts are known only at the end of the stream. */
 async function xlsxWriter(outFile: string, asOf: string): Promise<ReportWriter> {
+  // exceljs is loaded only when a workbook is written (CLI start-up time and memory).
+  const { streamingWorkbook } = await import('./streaming-workbook.ts');
   const workbook = await streamingWorkbook(outFile);
   let sheet: ExcelJS.Worksheet | undefined;
   return {
