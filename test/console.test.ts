@@ -6,13 +6,7 @@ import { createLogger } from '../src/log/logger.ts';
 import { loadPipelines } from '../src/pipelines/load-pipelines.ts';
 import { runPipeline } from '../src/pipelines/run-pipeline.ts';
 import { addConsoleUser } from '../src/warehouse/console-users-repository.ts';
-import {
-  CONSOLE_ARTIFACTS,
-  CONSOLE_USERS,
-  type ConsoleFixture,
-  hasChromium,
-  openConsoleFixture,
-} from './support/console-fixture.ts';
+import { CONSOLE_USERS, type ConsoleFixture, openConsoleFixture } from './support/console-fixture.ts';
 import { fixturePath } from './support/warehouse-fixture.ts';
 
 /**
@@ -215,4 +209,3 @@ describe('masking', () => {
     await expect(cx.fx.warehouse.raw('TRUNCATE unmask_views')).rejects.toThrow();
   });
 });
-

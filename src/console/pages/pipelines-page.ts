@@ -6,10 +6,8 @@ import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
 import { html, page, query } from '../html.ts';
 import { nextTriggers } from '../next-triggers.ts';
-import { statusBadge } from '../run-labels.ts';
+import { LEVEL_LABELS, statusBadge } from '../run-labels.ts';
 import { requireRole } from '../session-auth.ts';
-
-const LEVEL_LABELS: Readonly<Record<string, string>> = { province: '省级', city: '市级', county: '县级' };
 
 /** Pipelines: each definition (feed, schedule and its next triggers in Beijing time, thresholds), last run. */
 export function registerPipelinesPage(app: FastifyInstance, deps: ConsoleDeps): void {
