@@ -12,10 +12,11 @@ import { requireRole } from '../session-auth.ts';
 /** Pipelines: each definition (feed, schedule and its next triggers in Beijing time, thresholds), last run. */
 export function registerPipelinesPage(app: FastifyInstance, deps: ConsoleDeps): void {
   app.get('/pipelines', { preHandler: requireRole(...STAFF_ROLES) }, async (request, reply) => {
-    const [loaded, lastRuns] = await Promise.all([
-      deps.loadPipelines(),
-      lastRunOfEachPipeline(deps.warehouse),
-    ]);
+    const loaded = await deps.loadPipelines();
+    const lastRuns = await lastRunOfEachPipeline(
+      deps.warehouse,
+      loaded.pipelines.map((pipeline) => pipeline.name),
+    );
     const last = new Map(lastRuns.map((run) => [run.pipeline, run]));
     const titles = new Map(deps.catalog.entries.map((entry) => [entry.code, entry.title]));
     const body = html`
