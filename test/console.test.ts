@@ -204,6 +204,11 @@ describe('masking', () => {
     expect(views[0].what).toContain(`#${failedRun}`);
     expect(views[0].ip).toMatch(/127\.0\.0\.1/);
     expect(views[0].at.getTime()).toBeGreaterThanOrEqual(before.getTime() - 1000);
+    // The log itself: for auditors and admins, not viewers.
+    const log = await (await auditor.get('/unmask-log')).text();
+    expect(log).toContain(`运行 #${failedRun} 的拒收数据行样本`);
+    expect((await admin.get('/unmask-log')).status).toBe(200);
+    expect((await (await cx.http('viewer')).get('/unmask-log')).status).toBe(403);
     await expect(cx.fx.owner('unmask_views').update({ what: 'nothing' })).rejects.toThrow(/append-only/);
     await expect(cx.fx.owner('unmask_views').delete()).rejects.toThrow(/append-only/);
     await expect(cx.fx.warehouse.raw('TRUNCATE unmask_views')).rejects.toThrow();

@@ -5,6 +5,7 @@ import { registerLoginPage } from './login-page.ts';
 import { registerPipelinesPage } from './pipelines-page.ts';
 import { registerRunPage } from './run-page.ts';
 import { registerRunsPage } from './runs-page.ts';
+import { registerUnmaskLogPage } from './unmask-log-page.ts';
 
 export type RegisterPage = (app: FastifyInstance, deps: ConsoleDeps) => void | Promise<void>;
 
@@ -15,4 +16,5 @@ export const PAGES: readonly RegisterPage[] = [
   registerRunPage,
   registerPipelinesPage,
   registerCatalogPage,
+  registerUnmaskLogPage,
 ];
