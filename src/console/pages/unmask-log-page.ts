@@ -27,17 +27,15 @@ ${
 ${shown.map((row) => html`<tr><td>${shanghaiTime(row.at)}</td><td>${row.user_name}</td><td>${row.what}</td><td class="mono">${row.ip ?? ''}</td></tr>`)}</tbody></table>`
 }
 <p class="pager">${before !== undefined ? html`<a href="/unmask-log">最新</a>` : ''}${next !== undefined ? html`<a href="/unmask-log${query({ before: next })}">更早的记录 →</a>` : ''}</p>`;
-      return reply
-        .type('text/html; charset=utf-8')
-        .send(
-          page({
-            title: '未脱敏查看记录',
-            user: request.user,
-            nav: '/unmask-log',
-            body,
-            csrf: csrfField(request),
-          }),
-        );
+      return reply.type('text/html; charset=utf-8').send(
+        page({
+          title: '未脱敏查看记录',
+          user: request.user,
+          nav: '/unmask-log',
+          body,
+          csrf: csrfField(request),
+        }),
+      );
     },
   );
 }
