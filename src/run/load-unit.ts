@@ -28,6 +28,7 @@ import {
 } from '../warehouse/source-files-repository.ts';
 import { COPY_INTO_STAGE, createStageTable } from '../warehouse/staging-repository.ts';
 import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session.ts';
+import { compareLegacyRows } from './compare-legacy-rows.ts';
 import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
 import {
   checkFullDump,
@@ -150,6 +151,8 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         : undefined;
       if (fullDump?.exceeded)
         return holdBackTruncatedDump(session, request, sourceFileId, opened.sha256(), stats, read, fullDump);
+      // A legacy-layout row equal to the current version on the fields its layout carries re-delivers it.
+      await compareLegacyRows(session, entry);
       const merged = await mergeStaged(session, {
         runId: request.runId,
         sourceFileId,
