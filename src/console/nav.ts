@@ -13,6 +13,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { href: '/runs', label: '运行记录', roles: STAFF_ROLES },
   { href: '/pipelines', label: '管道', roles: STAFF_ROLES },
   { href: '/catalog', label: '目录', roles: STAFF_ROLES },
+  { href: '/direct-report', label: '数据直报', roles: ['provider'] },
 ];
 
 /** Where a user lands after login: the first page their role may open. */

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ConsoleDeps } from '../console-deps.ts';
 import { registerCatalogPage } from './catalog-page.ts';
+import { registerDirectReportPage } from './direct-report-page.ts';
 import { registerLoginPage } from './login-page.ts';
 import { registerPipelinesPage } from './pipelines-page.ts';
 import { registerRunPage } from './run-page.ts';
@@ -15,4 +16,5 @@ export const PAGES: readonly RegisterPage[] = [
   registerRunPage,
   registerPipelinesPage,
   registerCatalogPage,
+  registerDirectReportPage,
 ];
