@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -84,6 +84,82 @@ function exitCodeCases(setting: () => Setting) {
   it('3: a file exceeded --max-rejected', async () => {
     const result = await cli(ingest(rejecty, '--max-rejected', '10'));
     expect(result.code, result.stderr).toBe(3);
+  });
+
+  it('1: `objection check` finds an objection overdue, and records a failed run', async () => {
+    const loaded = await cli(ingest(clean));
+    expect(loaded.code, loaded.stderr).toBe(0); // loaded by the first case already: skipped, exit 0
+    const [record] = await setting().query('SELECT id FROM records ORDER BY id LIMIT 1');
+    expect(record, 'a record to object to').toBeDefined();
+    const opened = await cli([
+      'objection',
+      'open',
+      String(record?.id),
+      '--applicant',
+      '济南示例有限公司',
+      '--reason',
+      '处罚决定已被撤销',
+      '--received-at',
+      '2026-02-13',
+      '--operator',
+      '李科员',
+    ]);
+    expect(opened.code, opened.stderr).toBe(0);
+    const check = await cli(['objection', 'check', '--as-of', '2026-02-26']);
+    expect(check.code, check.stderr).toBe(1);
+    const [run] = await setting().query(
+      "SELECT status FROM runs WHERE kind = 'objection-check' ORDER BY id DESC LIMIT 1",
+    );
+    expect(run?.status).toBe('failed');
+  });
+
+  it("3: a full dump lacking too many of the previous dump's records (truncated-dump): nothing applied", async () => {
+    const dir = mkdtempSync(path.join(files, 'dump-'));
+    const [pipelines, drop] = ['pipelines', 'drop'].map((name) => path.join(dir, name));
+    for (const folder of [pipelines, drop!]) mkdirSync(folder!);
+    writeFileSync(
+      path.join(pipelines!, 'nightly.json'),
+      JSON.stringify({
+        catalog: 'xzcf',
+        provider: '11370100MB28174284',
+        level: 'city',
+        transport: { type: 'drop-folder', directory: drop },
+        fullDump: { maxMissingShare: 0.25 },
+      }),
+    );
+    const env = {
+      ...setting().env,
+      CREDIT_ETL_PIPELINES_DIR: pipelines,
+      CREDIT_ETL_STAGING_DIR: path.join(dir, 'staging'),
+    };
+    const run = async () => {
+      const result = await runCli(['run', 'nightly'], env);
+      setting().expectNoServerLeft();
+      return result;
+    };
+    const deliver = (name: string, lines: string[]) => {
+      writeFileSync(path.join(drop!, name), `${lines.join('\r\n')}\r\n`);
+      writeFileSync(path.join(drop!, `${name}.ok`), '');
+    };
+    const dump = readFileSync(writePenaltyCsv(dir, 'full.csv', 8, { seed: 5 }).file, 'utf8')
+      .trimEnd()
+      .split('\r\n');
+    deliver('dump-1.csv', dump);
+    const first = await run();
+    expect(first.code, first.stderr).toBe(0);
+    const lineage = async () =>
+      (await setting().query('SELECT count(*)::int AS n FROM record_sources'))[0]?.n as number;
+    const before = await lineage();
+    // 2 of the 8 rows: 75% of the previous dump missing, over 25%.
+    deliver('dump-2.csv', dump.slice(0, 3));
+    const second = await run();
+    expect(second.code, second.stdout + second.stderr).toBe(3);
+    const [file] = await setting().query(
+      'SELECT status, error_code FROM source_files WHERE name = $1 ORDER BY id DESC LIMIT 1',
+      ['dump-2.csv'],
+    );
+    expect(file).toMatchObject({ status: 'failed-threshold', error_code: 'truncated-dump' });
+    expect(await lineage()).toBe(before);
   });
 
   it('130: SIGTERM while the COPY runs rolls the file back and ends the run interrupted', async () => {

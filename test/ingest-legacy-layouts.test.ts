@@ -110,4 +110,76 @@ describe('the same 行政处罚 decisions first in the 2016 layout, then in the 
     expect(differences.filter((keys) => keys.join() === carriedIn2021Only.join()).length).toBe(3);
     expect(differences).toContainEqual([...carriedIn2021Only, 'CF_NR'].sort());
   });
+
+  it('the 2016 layout again after the 2021 one: equal on what it carries is no new version; a real difference is', async () => {
+    // The same decisions in the other 2016 file (other bytes: the ledger would skip the first file's own).
+    const third = await fx.ingest([fixturePath('xzcf', 'legacy-2016-utf8', 'input.csv')], {
+      receivedAt: RECEIVED,
+      lookups,
+    });
+    // Three decisions equal the 2021 version on every 2016 field; the fourth's 处罚内容 the 2021 file corrected.
+    expect(third.counts).toMatchObject({ read: 9, inserted: 0, unchanged: 3, updated: 1, rejected: 5 });
+    expect(await fx.warehouse('records')).toHaveLength(4);
+    const versions = await fx.warehouse('record_versions').select('record_id', 'catalog_version');
+    expect(versions.length).toBe(4 * 2 + 1);
+    // The unchanged rows' lineage points at the 2021 version they re-deliver.
+    const lineage = await fx
+      .warehouse('record_sources as s')
+      .join('record_versions as v', 'v.id', 's.version_id')
+      .where({ 's.run_id': third.runId, 's.outcome': 'unchanged' })
+      .pluck('v.catalog_version');
+    expect(lineage).toEqual([1, 1, 1]);
+  });
+});
+
+describe('the same 行政处罚 decisions first in the 2021 layout, then in the 2016 layout', () => {
+  let fx: WarehouseFixture;
+  const lookups = JSON.parse(
+    readFileSync(fixturePath('xzcf', 'legacy-2016-gb18030', 'expected.json'), 'utf8'),
+  ).lookups;
+  beforeAll(async () => {
+    fx = await openWarehouseFixture('legacy_round_back');
+  });
+  afterAll(async () => fx?.close());
+
+  it('one record each; a new version only for the decision whose 2016 content really differs', async () => {
+    const first = await fx.ingest([fixturePath('xzcf', 'legacy-2016-round', 'input.csv')], {
+      receivedAt: RECEIVED,
+    });
+    expect(first.counts).toMatchObject({ read: 4, inserted: 4, rejected: 0 });
+    const second = await fx.ingest([fixturePath('xzcf', 'legacy-2016-gb18030', 'input.csv')], {
+      receivedAt: RECEIVED,
+      lookups,
+    });
+    expect(second.counts).toMatchObject({ inserted: 0, unchanged: 3, updated: 1, rejected: 5 });
+    expect(await fx.warehouse('records')).toHaveLength(4);
+    const versions = await fx.warehouse('record_versions').orderBy(['record_id', 'version_no']);
+    const perRecord = new Map<number, number[]>();
+    for (const version of versions)
+      perRecord.set(version.record_id, [
+        ...(perRecord.get(version.record_id) ?? []),
+        version.catalog_version,
+      ]);
+    expect([...perRecord.values()].sort((a, b) => a.length - b.length)).toEqual([[1], [1], [1], [1, 0]]);
+    // The corrected one: the 2016 row differs in 处罚内容 only (besides what 2016 cannot carry).
+    const [old, back] = [...perRecord.entries()]
+      .filter(([, list]) => list.length === 2)
+      .flatMap(([id]) => versions.filter((version) => version.record_id === id).map((v) => v.data));
+    const differing = Object.keys({ ...old, ...back }).filter(
+      (key) => back?.[key] !== undefined && JSON.stringify(old?.[key]) !== JSON.stringify(back?.[key]),
+    );
+    expect(differing).toEqual(['CF_NR']);
+  });
+
+  it("a 2016 file delivered by a city after the province's 2021 one merges where equal on its fields", async () => {
+    const third = await fx.ingest([fixturePath('xzcf', 'legacy-2016-utf8', 'input.csv')], {
+      receivedAt: RECEIVED,
+      lookups,
+      level: 'city',
+      provider: '11370100MB28174284',
+    });
+    // The corrected decision's current version is the 2016 one now: equal, merged; the others equal the 2021.
+    expect(third.counts).toMatchObject({ inserted: 0, merged: 4, updated: 0, conflict: 0, rejected: 5 });
+    expect(await fx.warehouse('record_versions')).toHaveLength(5);
+  });
 });

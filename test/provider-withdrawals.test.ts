@@ -1,11 +1,16 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toCsv } from '../fixtures/generate/penalty-rows.ts';
 import { keyParts } from '../src/dedupe/business-key.ts';
 import { normalizeDocumentNumber } from '../src/normalize/document-number.ts';
+import {
+  CITY_PROVIDER,
+  type CliPipelineFixture,
+  dropFolder,
+  openCliPipelineFixture,
+  outcomeSum,
+  withdrawEntries,
+} from './support/cli-pipeline-fixture.ts';
 import { PENALTY_HEADER, penaltyRows } from './support/penalty-delivery.ts';
-import { runCli } from './support/run-cli.ts';
 import {
   createPenaltyTable,
   openSourceDatabase,
@@ -14,61 +19,13 @@ import {
   type SourceDatabase,
   type SourceKind,
 } from './support/source-database.ts';
-import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
-const PROVIDER = '11370100MB28174284'; // 济南市 in config/providers.json: pipelines name registered providers
+const PROVIDER = CITY_PROVIDER;
 const NUMBER = PENALTY_HEADER.indexOf('行政处罚决定书文号');
-const OUTCOME_KEYS = ['inserted', 'updated', 'unchanged', 'merged', 'conflict', 'withdrawn', 'rejected'];
-const outcomeSum = (counts: Record<string, number>) =>
-  OUTCOME_KEYS.reduce((sum, key) => sum + (counts[key] ?? 0), 0);
-
-/** A warehouse, a pipelines directory and a drop folder per test file; the CLI as an operator runs it. */
-async function openCliFixture(label: string) {
-  const fx = await openWarehouseFixture(label);
-  const pipelines = path.join(fx.scratch, 'pipelines');
-  mkdirSync(pipelines);
-  const env: NodeJS.ProcessEnv = {
-    DATABASE_URL: fx.url,
-    CREDIT_ETL_PIPELINES_DIR: pipelines,
-    CREDIT_ETL_STAGING_DIR: path.join(fx.scratch, 'staging'),
-    CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log'),
-    CREDIT_ETL_REPORT_DIR: path.join(fx.scratch, 'reports'),
-  };
-  const pipeline = (name: string, definition: Record<string, unknown>) =>
-    writeFileSync(
-      path.join(pipelines, `${name}.json`),
-      JSON.stringify({ catalog: 'xzcf', provider: PROVIDER, level: 'city', ...definition }),
-    );
-  const cli = async (args: string[], extra: NodeJS.ProcessEnv = {}) => runCli(args, { ...env, ...extra });
-  const runJson = async (name: string, extra: NodeJS.ProcessEnv = {}) => {
-    const result = await cli(['run', name, '--json'], extra);
-    return { code: result.code, stderr: result.stderr, summary: JSON.parse(result.stdout || '{}') };
-  };
-  return { fx, pipeline, cli, runJson, env };
-}
-
-/** A drop folder whose files load as soon as their `.ok` marker is there. */
-function dropFolder(fx: WarehouseFixture, name: string) {
-  const directory = path.join(fx.scratch, name);
-  mkdirSync(directory, { recursive: true });
-  return {
-    transport: { type: 'drop-folder', directory },
-    deliver(file: string, header: string[], rows: string[][]) {
-      writeFileSync(path.join(directory, file), toCsv(header, rows));
-      writeFileSync(path.join(directory, `${file}.ok`), '');
-    },
-  };
-}
-
-const withdrawEntries = (fx: WarehouseFixture) =>
-  fx
-    .warehouse('procedure_log')
-    .where({ kind: 'withdraw' })
-    .orderBy('id')
-    .select('id', 'record_id', 'basis', 'operator');
+const openCliFixture = openCliPipelineFixture;
 
 describe('当前状态 撤销 in a CSV withdraws the records it names (real CLI, real PostgreSQL)', () => {
-  let cx: Awaited<ReturnType<typeof openCliFixture>>;
+  let cx: CliPipelineFixture;
   beforeAll(async () => {
     cx = await openCliFixture('withdraw_csv');
   });
@@ -180,7 +137,7 @@ describe('当前状态 撤销 in a CSV withdraws the records it names (real CLI,
 });
 
 describe('full dumps: missing records are listed, a truncated dump is held back (real CLI)', () => {
-  let cx: Awaited<ReturnType<typeof openCliFixture>>;
+  let cx: CliPipelineFixture;
   beforeAll(async () => {
     cx = await openCliFixture('full_dump');
   });
@@ -242,7 +199,7 @@ describe('full dumps: missing records are listed, a truncated dump is held back 
 });
 
 describe.each(SOURCE_KINDS)('a 前置库 table in %s with a soft-delete flag (real CLI)', (kind: SourceKind) => {
-  let cx: Awaited<ReturnType<typeof openCliFixture>>;
+  let cx: CliPipelineFixture;
   let source: SourceDatabase;
   beforeAll(async () => {
     cx = await openCliFixture(`withdraw_table_${kind}`);

@@ -62,12 +62,15 @@ function headerIndex(entry: CatalogEntry): Map<string, string> {
  * Matches a header to an entry. `pipelineColumns`: columns the pipeline reads itself (a withdrawal flag), never
  * unknown even with no field; columns named in `ignorable` (a pipeline's integrator bookkeeping columns such as
  * `id`, `create_time`, `del_flag`; compared as header keys) map to no field and are no unknown column either.
+ * `requiredColumns`: the columns a file must have, by default the version's required fields (a withdrawal list
+ * needs only the business key's, withdrawalListColumns).
  */
 export function matchHeaders(
   entry: CatalogEntry,
   header: string[],
   pipelineColumns: ReadonlySet<number> = new Set(),
   ignorable: readonly string[] = [],
+  requiredColumns: readonly string[] = requiredColumnsOf(entry.schema.required, entry.legacyLayout),
 ): HeaderMatch {
   const index = headerIndex(entry);
   const ignored = new Set(ignorable.map(headerKey));
@@ -109,8 +112,7 @@ export function matchHeaders(
       columns: duplicates,
     });
   }
-  const required = requiredColumnsOf(entry.schema.required, entry.legacyLayout);
-  const missing = required.filter((code) => !seen.has(code));
+  const missing = requiredColumns.filter((code) => !seen.has(code));
   if (missing.length > 0) {
     const titles = missing.map(
       (code) => entry.schema.properties[code]?.title ?? entry.legacyLayout?.sourceFields[code]?.title ?? code,
@@ -122,4 +124,27 @@ export function matchHeaders(
     });
   }
   return { columns, problems };
+}
+
+/**
+ * The columns a withdrawal list (撤销清单, every row a withdrawal) must have: the business-key fields the version
+ * requires (decision number, authority code); of its other key fields (the subject's codes) at least one, which
+ * withdrawalListProblem checks.
+ */
+export function withdrawalListColumns(entry: CatalogEntry): string[] {
+  const required = new Set(requiredColumnsOf(entry.schema.required, entry.legacyLayout));
+  return entry.businessKey.filter((code) => required.has(code));
+}
+
+/** A withdrawal list without any of the business key's optional columns (the subject's codes) names no subject. */
+export function withdrawalListProblem(entry: CatalogEntry, match: HeaderMatch): HeaderProblem | undefined {
+  const required = new Set(withdrawalListColumns(entry));
+  const optional = entry.businessKey.filter((code) => !required.has(code));
+  if (optional.length === 0 || optional.some((code) => match.columns.includes(code))) return undefined;
+  const titles = optional.map((code) => entry.schema.properties[code]?.title ?? code);
+  return {
+    code: 'missing-columns',
+    message: `撤销清单须以业务主键指明要撤销的记录，缺少行政相对人的代码列：请至少提供${titles.join('、')}中的一列`,
+    columns: titles,
+  };
 }

@@ -14,6 +14,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { href: '/pipelines', label: '管道', roles: STAFF_ROLES },
   { href: '/catalog', label: '目录', roles: STAFF_ROLES },
   { href: '/unmask-log', label: '查看记录', roles: ['auditor', 'admin'] },
+  { href: '/direct-report', label: '数据直报', roles: ['provider'] },
 ];
 
 /** Where a user lands after login: the first page their role may open. */

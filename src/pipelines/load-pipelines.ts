@@ -143,6 +143,13 @@ export async function readPipeline(
   // The transport section is checked even when other fields are wrong: one pass shows every problem.
   if (typeof raw?.transport?.type === 'string')
     problems.push(...transportProblems(file, raw.transport, transports));
+  if (raw?.withdrawals?.table && raw.transport?.type !== 'table') {
+    problems.push({
+      file,
+      path: '/withdrawals/table',
+      message: `a withdrawal table is read by the pipeline's own table transport; this pipeline's transport is "${raw.transport?.type}": use withdrawals.file for a file of withdrawn decisions`,
+    });
+  }
   if (problems.length > 0) return { problems: problems.sort((x, y) => x.path.localeCompare(y.path)) };
   const {
     $schema: _schema,

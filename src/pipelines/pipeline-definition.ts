@@ -51,8 +51,9 @@ export interface PipelineDefinition {
   /** Accept pilot-era USCCs that fail only the 18th-character check. */
   allowPilotCodes: boolean;
   /**
-   * How the source says a record was withdrawn (a soft-delete flag, a 当前状态 value): such rows are withdrawal
-   * requests applied as legal procedures, never loaded as data (docs/pipelines-and-channels.md).
+   * How the source says a record was withdrawn (a soft-delete flag, a 当前状态 value, a list of withdrawn
+   * decisions as a file or a 前置库 table): such rows are withdrawal requests applied as legal procedures, never
+   * loaded as data (docs/pipelines-and-channels.md).
    */
   withdrawals?: WithdrawalSignals;
   /** Each unit is a complete dump of the provider's records for the entry: completeness is checked. */
@@ -183,6 +184,32 @@ export const PIPELINE_SCHEMA = {
         status: {
           ...SIGNAL_SCHEMA,
           properties: { ...SIGNAL_SCHEMA.properties, objection: SIGNAL_SCHEMA.properties.values },
+        },
+        file: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['pattern'],
+          properties: { pattern: { type: 'string', minLength: 1 } },
+        },
+        table: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['table'],
+          properties: {
+            table: { type: 'string', minLength: 1, maxLength: 130 },
+            columns: {
+              type: 'object',
+              minProperties: 1,
+              additionalProperties: { type: 'string', minLength: 1 },
+            },
+            cursor: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['column'],
+              properties: { column: { type: 'string' }, tieBreaker: { type: 'string' } },
+            },
+            watermark: { type: 'string', minLength: 1, maxLength: 200 },
+          },
         },
       },
     },

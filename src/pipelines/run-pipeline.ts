@@ -1,4 +1,6 @@
-import type { SourceUnit } from '../../connectors/contracts.ts';
+import path from 'node:path';
+import picomatch from 'picomatch';
+import type { PollOptions, SourceUnit, Transport } from '../../connectors/contracts.ts';
 import { TRANSPORTS } from '../../connectors/registry.ts';
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
@@ -6,6 +8,7 @@ import type { Logger } from '../log/logger.ts';
 import { type IngestRequest, ingestUnits, type RunSummary } from '../run/ingest-files.ts';
 import type { Thresholds } from '../run/reject-threshold.ts';
 import { watermarkStore } from '../run/watermark-ledger.ts';
+import { type WithdrawalTable, withdrawalListText } from '../run/withdrawal-signals.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { addCounts, emptyCounts } from '../warehouse/outcome-counts.ts';
 import { withPipelineLock } from '../warehouse/pipeline-lock.ts';
@@ -108,25 +111,22 @@ async function attemptRun(
   }
   const entry = catalog.resolve(pipeline.catalog, todayInShanghai(new Date()));
   const { type: _type, ...config } = pipeline.transport;
-  const transport = factory.create(config as never, {
-    stagingDir: options.stagingDir,
-    env: process.env,
-    watermarks: watermarkStore(warehouse),
-  });
+  const context = { stagingDir: options.stagingDir, env: process.env, watermarks: watermarkStore(warehouse) };
+  const transport = factory.create(config as never, context);
+  const lists = withdrawalLists(pipeline, (listConfig) => factory.create(listConfig as never, context));
   try {
-    const polled = transport
-      .poll({
-        ...(options.partition ? { partition: options.partition } : {}),
-        partitionDay: options.day,
-        alreadyLoaded: (sha256) =>
-          isAlreadyLoaded(warehouse, sha256, {
-            catalogCode: entry.code,
-            providerCode: pipeline.provider,
-            level: pipeline.level,
-          }),
-        ...(options.signal ? { signal: options.signal } : {}),
-      })
-      [Symbol.asyncIterator]();
+    const pollOptions = {
+      ...(options.partition ? { partition: options.partition } : {}),
+      partitionDay: options.day,
+      alreadyLoaded: (sha256: string) =>
+        isAlreadyLoaded(warehouse, sha256, {
+          catalogCode: entry.code,
+          providerCode: pipeline.provider,
+          level: pipeline.level,
+        }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+    const polled = transport.poll(pollOptions)[Symbol.asyncIterator]();
     // The first unit is asked for before the run starts: a source that cannot be reached at all fails the
     // attempt (retried), not a run. The others are fetched one at a time as the run gets to them.
     const first = await polled.next();
@@ -140,7 +140,8 @@ async function attemptRun(
       warehouse,
       catalog,
       {
-        units: resumed(first, polled),
+        // A withdrawal table's batches after the data's: a record delivered and withdrawn in one run is withdrawn.
+        units: lists.after(resumed(first, polled), pollOptions),
         catalog: pipeline.catalog,
         providerCode: pipeline.provider,
         level: pipeline.level,
@@ -153,6 +154,7 @@ async function attemptRun(
         partitionDate: options.day,
         headerMap: pipeline.fieldMapping,
         ...(pipeline.withdrawals ? { withdrawals: pipeline.withdrawals } : {}),
+        withdrawalList: lists.evidence,
         ...(pipeline.fullDump ? { fullDump: pipeline.fullDump } : {}),
         ...(pipeline.ignoreColumns ? { ignoreColumns: pipeline.ignoreColumns } : {}),
         ...(pipeline.lookups ? { lookups: pipeline.lookups } : {}),
@@ -162,10 +164,9 @@ async function attemptRun(
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         onUnitDone: (unit, result) =>
           // A skipped unit's content is in the warehouse already: it goes where loaded files go.
-          transport.settle(
-            unit,
-            result.status === 'loaded' || result.status === 'skipped' ? 'loaded' : 'failed',
-          ),
+          lists
+            .transportOf(unit, transport)
+            .settle(unit, result.status === 'loaded' || result.status === 'skipped' ? 'loaded' : 'failed'),
       },
       log,
     ).catch(async (error: unknown) => {
@@ -175,7 +176,62 @@ async function attemptRun(
     return summary;
   } finally {
     await transport.close();
+    await lists.close();
   }
+}
+
+/** A pipeline's withdrawal lists: files matching its `withdrawals.file` pattern, batches of its withdrawal table. */
+interface WithdrawalLists {
+  /** The data units, then the withdrawal table's batches (none without a table). */
+  after(units: AsyncIterable<SourceUnit>, poll: PollOptions): AsyncIterable<SourceUnit>;
+  /** The evidence a withdrawal list's rows carry (`撤销清单`), or undefined for a unit of data. */
+  evidence(unit: SourceUnit): string | undefined;
+  /** The transport a unit came from, to settle it. */
+  transportOf(unit: SourceUnit, dataTransport: Transport): Transport;
+  close(): Promise<void>;
+}
+
+function withdrawalLists(
+  pipeline: PipelineDefinition,
+  createTransport: (config: Record<string, unknown>) => Transport,
+): WithdrawalLists {
+  const { file, table } = pipeline.withdrawals ?? {};
+  const matchesFile = file ? picomatch(file.pattern, { nocase: true, dot: false }) : undefined;
+  const tableTransport = table ? createTransport(withdrawalTableConfig(pipeline, table)) : undefined;
+  const tableUnits = new WeakSet<SourceUnit>();
+  return {
+    async *after(units, poll) {
+      yield* units;
+      if (!tableTransport) return;
+      for await (const unit of tableTransport.poll(poll)) {
+        tableUnits.add(unit);
+        yield unit;
+      }
+    },
+    evidence(unit) {
+      if (table && tableUnits.has(unit)) return withdrawalListText.table(table.table);
+      if (matchesFile?.(path.basename(unit.name))) return withdrawalListText.file;
+      return undefined;
+    },
+    transportOf: (unit, dataTransport) =>
+      tableTransport && tableUnits.has(unit) ? tableTransport : dataTransport,
+    close: async () => tableTransport?.close(),
+  };
+}
+
+/** The pipeline's table transport with the withdrawal table's table, columns, cursor and watermark. */
+function withdrawalTableConfig(
+  pipeline: PipelineDefinition,
+  table: WithdrawalTable,
+): Record<string, unknown> {
+  const { type: _type, columns: _columns, watermark: _watermark, ...shared } = pipeline.transport;
+  return {
+    ...shared,
+    table: table.table,
+    ...(table.columns ? { columns: table.columns } : {}),
+    ...(table.cursor ? { cursor: table.cursor } : {}),
+    ...(table.watermark ? { watermark: table.watermark } : {}),
+  };
 }
 
 /** The pipeline's `delimiter`, `sheet` and `headerRow`, for the format of each unit (its encoding goes apart). */

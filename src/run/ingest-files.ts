@@ -57,6 +57,8 @@ export interface IngestRequest {
   force?: boolean;
   /** A pipeline's withdrawal signals (soft-delete flag, 当前状态 撤销). */
   withdrawals?: WithdrawalSignals;
+  /** Which units are withdrawal lists (every row a withdrawal): the evidence their rows carry, else undefined. */
+  withdrawalList?: (unit: SourceUnit) => string | undefined;
   /** A pipeline whose units are complete dumps. */
   fullDump?: FullDumpRule;
 }
@@ -224,6 +226,7 @@ async function loadOne(
   } catch (error) {
     return failedUnit(warehouse, file, error);
   }
+  const withdrawalList = request.withdrawalList?.(unit);
   // Without a named version, the header may be in another version's layout (the 2016 双公示 one).
   const otherVersions =
     request.catalogVersion === undefined ? catalog.entries.filter((other) => other.code === entry.code) : [];
@@ -246,6 +249,7 @@ async function loadOne(
       ...(request.lookups ? { lookups: request.lookups } : {}),
       ...(request.force ? { force: true } : {}),
       ...(request.withdrawals ? { withdrawals: request.withdrawals } : {}),
+      ...(withdrawalList !== undefined ? { withdrawalList } : {}),
       ...(request.fullDump ? { fullDump: request.fullDump } : {}),
       onProgress: (rows, phase) => request.onProgress?.(unit, rows, phase),
     },

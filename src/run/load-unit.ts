@@ -2,7 +2,7 @@ import type { Encoding, Format, FormatOptions, SourceUnit } from '../../connecto
 import { InfrastructureFault, infrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import { RetryableError } from '../../connectors/transports/retry-with-backoff.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
-import type { HeaderMatch } from '../catalog/match-headers.ts';
+import { type HeaderMatch, withdrawalListColumns, withdrawalListProblem } from '../catalog/match-headers.ts';
 import { pickVersionByHeader } from '../catalog/pick-version.ts';
 import { CopyWriter } from '../load/copy-writer.ts';
 import type { Lookups } from '../normalize/derive-legacy-row.ts';
@@ -28,6 +28,7 @@ import {
 } from '../warehouse/source-files-repository.ts';
 import { COPY_INTO_STAGE, createStageTable } from '../warehouse/staging-repository.ts';
 import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session.ts';
+import { compareLegacyRows } from './compare-legacy-rows.ts';
 import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
 import {
   checkFullDump,
@@ -42,7 +43,7 @@ import { checkThreshold, holdBackUnit, type ThresholdDecision, type Thresholds }
 import { compileRowStager } from './stage-row.ts';
 import { toUnitFailure, UnitFailure } from './unit-failure.ts';
 import { unitCommit } from './watermark-ledger.ts';
-import { type UnitSignals, unitSignals, type WithdrawalSignals } from './withdrawal-signals.ts';
+import { listSignals, type UnitSignals, unitSignals, type WithdrawalSignals } from './withdrawal-signals.ts';
 
 /** What a unit is doing: reading (and checking) rows, or merging them into the warehouse. */
 export type UnitPhase = 'read' | 'merge';
@@ -81,6 +82,11 @@ export interface UnitRequest {
   force?: boolean;
   /** A pipeline's withdrawal signals: rows that say 撤销 withdraw their records instead of loading. */
   withdrawals?: WithdrawalSignals;
+  /**
+   * The unit is a withdrawal list (a 撤销清单 file, a withdrawal table's batch): every row withdraws the record its
+   * business key names; this is the evidence its rows carry (`撤销清单`). Only the key columns are needed.
+   */
+  withdrawalList?: string;
   /** The unit is a complete dump of the channel's records: checked against the previous one. */
   fullDump?: FullDumpRule;
 }
@@ -125,7 +131,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       // Whatever stops the unit before its rows are all read releases the input (and a workbook's temp copy).
       const { sourceFileId, picked, columns, read } = await (async () => {
         // Signal columns first: a soft-delete flag no catalog field takes is the pipeline's, not an unknown column.
-        const signals = unitSignals(request.withdrawals, rows.header, request.headerMap);
+        const signals = signalsOf(request, rows.header);
         // The header says which version of the entry the file is in (a legacy layout): recorded from the start.
         const picked = pickedVersion(request, rows.header, signals);
         const id = await startSourceFile(session, { ...file, catalogVersion: picked.entry.version });
@@ -145,11 +151,15 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       if (threshold?.exceeded)
         return holdBackUnit(session, request, sourceFileId, opened.sha256(), stats, threshold);
       const channel = ledgerChannel(request);
-      const fullDump = request.fullDump
-        ? await checkFullDump(session, request.fullDump, channel, sourceFileId)
-        : undefined;
+      // A withdrawal list is no dump of the provider's records: completeness is a data unit's question.
+      const fullDump =
+        request.fullDump && request.withdrawalList === undefined
+          ? await checkFullDump(session, request.fullDump, channel, sourceFileId)
+          : undefined;
       if (fullDump?.exceeded)
         return holdBackTruncatedDump(session, request, sourceFileId, opened.sha256(), stats, read, fullDump);
+      // A legacy-layout row equal to the current version on the fields its layout carries re-delivers it.
+      await compareLegacyRows(session, entry);
       const merged = await mergeStaged(session, {
         runId: request.runId,
         sourceFileId,
@@ -159,7 +169,10 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         level: request.level,
         precedence: entry.precedence,
         receivedAt: request.unit.receivedAt,
-        withdrawals: request.withdrawals !== undefined,
+        withdrawals: request.withdrawals !== undefined || request.withdrawalList !== undefined,
+        numberField: entry.businessKey.find(
+          (code) => entry.schema.properties[code]?.['x-key'] === 'document-number',
+        ),
       });
       if (fullDump) await listMissingFromDump(session, channel, sourceFileId, fullDump);
       if (request.withdrawals?.status?.objection) objections = await objectionRequestsOfUnit(session);
@@ -289,19 +302,31 @@ function pickedVersion(
   header: readonly string[],
   signals: UnitSignals,
 ): { entry: CatalogEntry; match: HeaderMatch } {
-  return pickVersionByHeader(
+  const list = request.withdrawalList !== undefined;
+  const picked = pickVersionByHeader(
     request.entry,
     request.otherVersions ?? [],
     mappedHeader(request, header),
     request.ignoreColumns,
     signals.columns,
+    list ? withdrawalListColumns : undefined,
   );
+  const listProblem = list ? withdrawalListProblem(picked.entry, picked.match) : undefined;
+  if (!listProblem) return picked;
+  return { ...picked, match: { ...picked.match, problems: [...picked.match.problems, listProblem] } };
+}
+
+/** A withdrawal list's rows all withdraw; a data unit's say so by the pipeline's signal columns. */
+function signalsOf(request: UnitRequest, header: readonly string[]): UnitSignals {
+  return request.withdrawalList !== undefined
+    ? listSignals(request.withdrawalList)
+    : unitSignals(request.withdrawals, header, request.headerMap);
 }
 
 /** Whether a sheet's header is this unit's: it matches a version of the entry, withdrawal signal columns included. */
 function headerFits(request: UnitRequest, header: readonly string[]): boolean {
   try {
-    const signals = unitSignals(request.withdrawals, header, request.headerMap);
+    const signals = signalsOf(request, header);
     return pickedVersion(request, header, signals).match.problems.length === 0;
   } catch (error) {
     if (error instanceof UnitFailure) return false;

@@ -17,6 +17,28 @@ export interface WithdrawalSignals {
   softDelete?: SignalColumn;
   /** `values`: withdrawn; `objection`: an objection (异议) is under way — the row is data and raises the mark. */
   status?: SignalColumn & { objection?: string[] };
+  /**
+   * A file of withdrawn decisions (撤销清单): a unit whose file name matches `pattern` (a glob such as
+   * `*撤销*.csv`, compared case-insensitively) is a withdrawal list, every row of it a withdrawal request naming
+   * its record by the business-key fields.
+   */
+  file?: { pattern: string };
+  /**
+   * A 前置库 table (or view) of withdrawn decisions, read like the pipeline's own `table` transport with these
+   * settings in place of its table, columns and cursor: every row a withdrawal request.
+   */
+  table?: WithdrawalTable;
+}
+
+/** The pipeline's table transport, pointed at another table: where an integrator lists withdrawn decisions. */
+export interface WithdrawalTable {
+  table: string;
+  /** Source column → catalog field code or title (the business-key fields); default every column, by name. */
+  columns?: Record<string, string>;
+  /** Default the pipeline's transport's cursor. */
+  cursor?: { column: string; tieBreaker?: string };
+  /** Default `table:<table>`. */
+  watermark?: string;
 }
 
 /** What a row says beyond its data: `withdraw` it, or `object` to it; `text` is the evidence, `del_flag=1`. */
@@ -33,6 +55,18 @@ export interface UnitSignals {
 }
 
 const NONE: UnitSignals = { columns: new Set(), read: () => undefined };
+
+/** A withdrawal list's signals: every row is a withdrawal request, `text` its evidence (撤销清单). */
+export function listSignals(text: string): UnitSignals {
+  const signal: RowSignal = { kind: 'withdraw', text };
+  return { columns: new Set(), read: () => signal };
+}
+
+/** The evidence a withdrawal list's rows carry into lineage and the procedure log's basis. */
+export const withdrawalListText = {
+  file: '撤销清单',
+  table: (table: string) => `撤销表 ${table}`,
+};
 
 /**
  * Finds the signal columns in a unit's header (as delivered, or as the pipeline's field mapping renames it). A

@@ -15,6 +15,8 @@ export interface MergeContext {
   receivedAt: Date;
   /** The pipeline declares withdrawal signals: the unit may hold withdrawal requests (merge-withdrawals.ts). */
   withdrawals?: boolean;
+  /** The business key's decision-number field (`CF_WSH`): the value a rejected withdrawal names. */
+  numberField?: string | undefined;
 }
 
 export interface MergeCounts {

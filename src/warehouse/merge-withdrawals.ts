@@ -28,10 +28,10 @@ export async function mergeWithdrawals(
   session: UnitSession,
   context: Pick<
     MergeContext,
-    'runId' | 'sourceFileId' | 'catalogCode' | 'providerCode' | 'level' | 'receivedAt'
+    'runId' | 'sourceFileId' | 'catalogCode' | 'providerCode' | 'level' | 'receivedAt' | 'numberField'
   >,
 ): Promise<WithdrawalCounts> {
-  const { runId, sourceFileId, catalogCode, providerCode, level, receivedAt } = context;
+  const { runId, sourceFileId, catalogCode, providerCode, level, receivedAt, numberField } = context;
   await session.query(
     `CREATE TEMP TABLE withdrawal_requests ON COMMIT DROP AS
      WITH asked AS (
@@ -64,18 +64,21 @@ export async function mergeWithdrawals(
   const rejected = await session.execute(
     `INSERT INTO rejections (run_id, source_file_id, row_number, catalog_code, provider_code, raw, errors)
      SELECT $1, $2, w.row_number, $3, $4, s.data, jsonb_build_array(jsonb_build_object(
-       'field', '*', 'code', w.outcome, 'value', w.withdrawal,
+       -- The record is named by its key: the decision number is the value the provider looks for in its row.
+       'field', COALESCE($5, '*'), 'code', w.outcome,
+       'value', COALESCE(s.data ->> $5, w.withdrawal),
        'message', CASE w.outcome
          WHEN 'withdrawal-with-data' THEN '本行标记撤销（' || w.withdrawal || '），但同一批数据第' || w.data_row
            || '行以同一业务主键报送了正常数据：已按正常数据入库，撤销未办理；如确需撤销，请单独报送撤销'
-         WHEN 'withdrawal-unknown-record' THEN '本行标记撤销（' || w.withdrawal || '），但库中没有该业务主键的记录：'
-           || '未入库的信息无需撤销；如业务主键填写有误，请改正后重新报送'
+         WHEN 'withdrawal-unknown-record' THEN '本行要求撤销（' || w.withdrawal || '）业务主键为「'
+           || replace(w.business_key, chr(31), '|') || '」的记录，但本单位从未报送过该记录，库中没有：'
+           || '未入库的信息无需撤销；如文号或行政相对人代码填写有误，请改正后重新报送'
          ELSE '本行标记撤销（' || w.withdrawal || '），但该记录（记录 ' || w.record_id || '）的当前内容不是本单位报送的，'
            || '或有更高层级渠道报送了相同内容，不能由本单位撤销：请由该渠道撤销，或由主管部门按法定程序办理'
        END))
      FROM withdrawal_requests w JOIN stage s USING (row_number) WHERE w.outcome <> 'withdrawn'
      ORDER BY w.row_number`,
-    [runId, sourceFileId, catalogCode, providerCode],
+    [runId, sourceFileId, catalogCode, providerCode, numberField ?? null],
   );
   if (rejected !== expected.rejected)
     throw new Error(`withdrawals: rejections wrote ${rejected} rows, expected ${expected.rejected}`);

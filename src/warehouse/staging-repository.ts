@@ -58,3 +58,62 @@ export async function countInvalidStagedRows(session: UnitSession): Promise<numb
   );
   return row?.count ?? 0;
 }
+
+/** A valid staged row whose record's current version was delivered in another layout (catalog version). */
+export interface StagedBesideOtherLayout {
+  rowNumber: number;
+  /** The staged row's content hash, as its own layout computed it. */
+  stagedHash: string;
+  /** The current version's content and hash. */
+  currentData: Record<string, unknown>;
+  currentHash: string;
+}
+
+/**
+ * The unit's valid data rows (no withdrawal requests) whose record is current in a version of another catalog
+ * version than the unit's and whose content hash differs from it: the rows a legacy-layout comparison looks at.
+ */
+export async function stagedBesideOtherLayout(
+  session: UnitSession,
+  catalogCode: string,
+  catalogVersion: number,
+): Promise<StagedBesideOtherLayout[]> {
+  const rows = await session.query<{
+    row_number: number;
+    staged_hash: string;
+    data: Record<string, unknown>;
+    content_hash: string;
+  }>(
+    `SELECT s.row_number, s.content_hash AS staged_hash, cv.data, cv.content_hash
+     FROM stage s
+     JOIN records r ON r.catalog_code = $1 AND r.business_key = s.business_key
+     JOIN record_versions cv ON cv.id = r.current_version_id
+     WHERE s.errors IS NULL AND s.withdrawal IS NULL
+       AND cv.catalog_version <> $2 AND cv.content_hash <> s.content_hash
+     ORDER BY s.row_number`,
+    [catalogCode, catalogVersion],
+  );
+  return rows.map((row) => ({
+    rowNumber: row.row_number,
+    stagedHash: row.staged_hash,
+    currentData: row.data,
+    currentHash: row.content_hash,
+  }));
+}
+
+/**
+ * Gives staged rows the content hash of their record's current version: rows a legacy layout delivers that
+ * equal it on every field the layout carries, so the merge takes them for the content they re-deliver.
+ */
+export async function takeCurrentContentHash(
+  session: UnitSession,
+  rows: readonly { rowNumber: number; currentHash: string }[],
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  return session.execute(
+    `UPDATE stage s SET content_hash = t.content_hash
+     FROM unnest($1::int[], $2::text[]) AS t(row_number, content_hash)
+     WHERE s.row_number = t.row_number`,
+    [rows.map((row) => row.rowNumber), rows.map((row) => row.currentHash)],
+  );
+}

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ConsoleDeps } from '../console-deps.ts';
 import { registerCatalogPage } from './catalog-page.ts';
+import { registerDirectReportPage } from './direct-report-page.ts';
 import { registerLoginPage } from './login-page.ts';
 import { registerPipelinesPage } from './pipelines-page.ts';
 import { registerRunPage } from './run-page.ts';
@@ -17,4 +18,5 @@ export const PAGES: readonly RegisterPage[] = [
   registerPipelinesPage,
   registerCatalogPage,
   registerUnmaskLogPage,
+  registerDirectReportPage,
 ];

@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import multipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SourceUnit } from '../../../connectors/contracts.ts';
+import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time.ts';
+import { unitsForFile } from '../../../connectors/transports/archive-units.ts';
+import { loadProviders, type Provider, providersFile } from '../../report/providers.ts';
+import { ingestUnits, type RunSummary } from '../../run/ingest-files.ts';
+import type { UnitResult } from '../../run/load-unit.ts';
+import type { ConsoleDeps } from '../console-deps.ts';
+import { userOf } from '../console-request.ts';
+import { csrfField, csrfToken } from '../csrf.ts';
+import { html, page, type SafeHtml } from '../html.ts';
+import { requireRole } from '../session-auth.ts';
+import { directReportLimit } from './direct-report-limit.ts';
+import { firstRejections, type ShownRejection, sendRejectionReport } from './direct-report-rejections.ts';
+
+/** The outcomes shown, in the order of DESIGN.md "Outcomes" (they add up to 读取). */
+const OUTCOME_LABELS = [
+  ['inserted', '新增'],
+  ['updated', '更新（更正）'],
+  ['unchanged', '未变（重复报送）'],
+  ['merged', '合并（其他渠道已报送相同内容）'],
+  ['conflict', '冲突（未采用）'],
+  ['withdrawn', '撤销'],
+  ['rejected', '拒收'],
+] as const;
+
+const FILE_STATUS: Readonly<Record<UnitResult['status'], string>> = {
+  loaded: '已入库',
+  failed: '整个文件未能入库',
+  'failed-threshold': '拒收行过多，整个文件未入库',
+  skipped: '内容与此前报送的文件相同，未重复入库',
+};
+
+/** How many rejected rows the result shows on the page; the report download has them all. */
+const SHOWN_REJECTIONS = 200;
+
+/**
+ * 数据直报 (Art. 11): a provider's user uploads a file for one of its own catalog entries (the registry's
+ * `expectedEntries` of the provider on its user) and sees the validation result at once. The file goes the way
+ * `credit-etl ingest` takes it — saved to the staging directory while its size is checked, then one run of
+ * ingestUnits with the provider's code and registered level — so the outcomes, counts and rejection report are
+ * the ones every other channel gets. The provider sees only its own runs' results; every other page refuses it.
+ */
+export async function registerDirectReportPage(app: FastifyInstance, deps: ConsoleDeps): Promise<void> {
+  const maxBytes = directReportLimit();
+  // Multipart only here: the console's other forms stay urlencoded (formbody), parsed before the CSRF check.
+  await app.register(async (scope) => {
+    await scope.register(multipart, { limits: { fileSize: maxBytes, files: 1, fields: 4, parts: 6 } });
+    scope.get('/direct-report', { preHandler: requireRole('provider') }, async (request, reply) => {
+      const provider = await providerOf(request);
+      return sendPage(reply, request, uploadForm(request, provider, maxBytes));
+    });
+    scope.post('/direct-report', { preHandler: requireRole('provider') }, async (request, reply) => {
+      const provider = await providerOf(request);
+      const received = await receiveUpload(request, deps, maxBytes);
+      if ('problem' in received) {
+        return sendPage(
+          reply.code(received.status),
+          request,
+          html`<p class="error" id="upload-problem">${received.problem}</p>${uploadForm(request, provider, maxBytes)}`,
+        );
+      }
+      const entry = provider?.expectedEntries.find((code) => code === received.catalog);
+      if (!provider || !entry) {
+        deps.logger.warn(
+          `console: ${userOf(request).name} tried to report ${received.catalog} for provider ${userOf(request).providerCode}: refused`,
+        );
+        await rm(path.dirname(received.file), { recursive: true, force: true });
+        return sendPage(
+          reply.code(403),
+          request,
+          html`<p class="error" id="upload-problem">目录“${received.catalog}”不是本单位（${userOf(request).providerCode ?? ''}）负责报送的目录，不能由本单位直报。如有疑问，请联系平台管理员。</p>`,
+        );
+      }
+      const summary = await ingestUpload(deps, provider, entry, received);
+      if ('problem' in summary)
+        return sendPage(
+          reply.code(summary.status),
+          request,
+          html`<p class="error" id="upload-problem">${summary.problem}</p>${uploadForm(request, provider, maxBytes)}`,
+        );
+      const rejections = await firstRejections(deps, summary.runId, SHOWN_REJECTIONS);
+      return sendPage(reply, request, resultView(summary, rejections, received.name));
+    });
+    scope.get<{ Params: { runId: string; format: string } }>(
+      '/direct-report/runs/:runId/rejections.:format',
+      { preHandler: requireRole('provider') },
+      async (request, reply) => {
+        const runId = Number(request.params.runId);
+        const format = request.params.format;
+        if (!Number.isSafeInteger(runId) || (format !== 'csv' && format !== 'xlsx'))
+          return reply.code(404).send('没有这个报告');
+        return sendRejectionReport(deps, request, reply, runId, format);
+      },
+    );
+  });
+}
+
+/** The provider on the user, as the registry lists it (its level and entries); undefined if it lists none. */
+async function providerOf(request: FastifyRequest): Promise<Provider | undefined> {
+  const code = userOf(request).providerCode;
+  const providers = await loadProviders(providersFile());
+  return providers.find((provider) => provider.code === code);
+}
+
+interface ReceivedUpload {
+  catalog: string;
+  /** The name the provider's file had (its base name, made safe). */
+  name: string;
+  /** Where it was saved in the staging directory. */
+  file: string;
+}
+
+/**
+ * Reads the multipart form: the entry (`catalog`), then the file, streamed into a directory of its own under
+ * `<staging>/direct-report/<day>/`; its size is checked while it streams, and a file over the limit is deleted.
+ */
+async function receiveUpload(
+  request: FastifyRequest,
+  deps: ConsoleDeps,
+  maxBytes: number,
+): Promise<ReceivedUpload | { problem: string; status: number }> {
+  let catalog = '';
+  let saved: { name: string; file: string } | undefined;
+  const directory = path.join(
+    deps.stagingDir,
+    'direct-report',
+    todayInShanghai(),
+    randomBytes(8).toString('hex'),
+  );
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'field') {
+        if (part.fieldname === 'catalog' && typeof part.value === 'string') catalog = part.value.trim();
+        continue;
+      }
+      if (part.fieldname !== 'file' || saved) {
+        part.file.resume();
+        continue;
+      }
+      const name = safeFileName(part.filename);
+      if (!name) {
+        part.file.resume();
+        continue;
+      }
+      await mkdir(directory, { recursive: true });
+      const file = path.join(directory, name);
+      await pipeline(part.file, createWriteStream(file));
+      saved = { name, file };
+    }
+  } catch (error) {
+    await rm(directory, { recursive: true, force: true });
+    if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE')
+      return {
+        problem: `文件超过直报上限 ${megabytes(maxBytes)}，未接收：请拆分后分别上传，或经前置库、SFTP 等渠道报送`,
+        status: 413,
+      };
+    throw error;
+  }
+  if (!saved) return { problem: '请选择要上传的文件（CSV、XLSX，或装有它们的 ZIP、GZ）', status: 400 };
+  if (!catalog) {
+    await rm(directory, { recursive: true, force: true });
+    return { problem: '请选择报送的目录', status: 400 };
+  }
+  return { catalog, ...saved };
+}
+
+/** One run, as `credit-etl ingest` makes it: the provider's code and registered level, received now. */
+async function ingestUpload(
+  deps: ConsoleDeps,
+  provider: Provider,
+  catalog: string,
+  received: ReceivedUpload,
+): Promise<RunSummary | { problem: string; status: number }> {
+  let units: SourceUnit[];
+  try {
+    units = await unitsForFile(received.file, new Date());
+  } catch (error) {
+    return {
+      problem: `文件无法打开（${(error as Error).message}）：请检查压缩包是否完整后重新上传`,
+      status: 400,
+    };
+  }
+  deps.logger.info(`console: direct report of ${received.name} (${catalog}) by provider ${provider.code}`);
+  return ingestUnits(
+    deps.warehouse,
+    deps.catalog,
+    { units, catalog, providerCode: provider.code, level: provider.level, encoding: 'auto' },
+    deps.logger,
+  );
+}
+
+/** A file name to store and show: its base name, no control characters, at most 200 characters. */
+function safeFileName(name: string | undefined): string | undefined {
+  const base = path.basename((name ?? '').replace(/\\/g, '/'));
+  const clean = base.replace(/\p{Cc}/gu, '').trim();
+  if (!clean || clean === '.' || clean === '..') return undefined;
+  return clean.slice(-200);
+}
+
+const megabytes = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
+
+function uploadForm(request: FastifyRequest, provider: Provider | undefined, maxBytes: number): SafeHtml {
+  if (!provider)
+    return html`<p class="error">本账户的报送单位（${userOf(request).providerCode ?? ''}）不在平台的报送单位登记表中，暂不能直报。请联系平台管理员。</p>`;
+  return html`<p>报送单位：<strong>${provider.name}</strong>（<span class="mono">${provider.code}</span>）</p>
+<form class="filters" id="upload" method="post" action="/direct-report?_csrf=${csrfToken(request)}" enctype="multipart/form-data">
+  <label>目录<select name="catalog" required>${provider.expectedEntries.map((code) => html`<option value="${code}">${code}</option>`)}</select></label>
+  <label>文件<input type="file" name="file" required accept=".csv,.txt,.tsv,.xlsx,.zip,.gz"></label>
+  <button type="submit">上传并校验</button>
+</form>
+<p class="muted">支持 CSV（UTF-8 或 GB18030）、XLSX，及装有它们的 ZIP、GZ；单个文件不超过 ${megabytes(maxBytes)}。上传后立即校验入库，结果显示在本页。</p>`;
+}
+
+function resultView(summary: RunSummary, rejections: ShownRejection[], name: string): SafeHtml {
+  const counts = summary.counts as unknown as Record<string, number>;
+  const rejected = counts.rejected ?? 0;
+  return html`<h2>校验结果：${name}</h2>
+<dl class="facts" id="result">
+  <dt>运行</dt><dd>#${summary.runId}（${shanghaiTime(new Date())}）</dd>
+  <dt>读取行数</dt><dd data-count="read">${counts.read ?? 0}</dd>
+  ${OUTCOME_LABELS.map(([key, label]) => html`<dt>${label}</dt><dd data-count="${key}">${counts[key] ?? 0}</dd>`)}
+</dl>
+${summary.files.map(
+  (file) =>
+    html`<p class="${file.status === 'loaded' || file.status === 'skipped' ? 'notice' : 'error'}" data-file-status="${file.status}">${file.name}：${FILE_STATUS[file.status]}${file.error ? html`。${file.error.message}` : ''}</p>`,
+)}
+${
+  rejected === 0
+    ? html`<p>没有拒收的数据行。</p>`
+    : html`<h2>拒收的数据行（${rejected} 行）</h2>
+<p><a id="download-csv" href="/direct-report/runs/${summary.runId}/rejections.csv">下载拒收报告（CSV）</a> · <a id="download-xlsx" href="/direct-report/runs/${summary.runId}/rejections.xlsx">下载拒收报告（XLSX）</a>：改正后可重新上传。</p>
+<table id="rejections"><thead><tr><th class="num">行号</th><th>字段</th><th>错误值</th><th>说明</th><th>如何改正</th></tr></thead><tbody>
+${rejections.map(
+  (row) =>
+    html`<tr data-row="${row.rowNumber}"><td class="num">${row.rowNumber}</td><td>${row.field}</td><td class="mono">${row.value}</td><td>${row.message}</td><td>${row.fix}</td></tr>`,
+)}</tbody></table>${rejections.length < rejected ? html`<p class="muted">仅显示前 ${rejections.length} 条，全部见报告。</p>` : ''}`
+}`;
+}
+
+function sendPage(reply: FastifyReply, request: FastifyRequest, body: SafeHtml) {
+  return reply.type('text/html; charset=utf-8').send(
+    page({
+      title: '数据直报',
+      user: request.user,
+      nav: '/direct-report',
+      body,
+      csrf: csrfField(request),
+    }),
+  );
+}
