@@ -8,7 +8,6 @@ import { PENALTY_HEADER } from '../fixtures/generate/penalty-rows.ts';
 
 const execFileAsync = promisify(execFile);
 const PSQL = ['/usr/bin/psql', '/usr/local/bin/psql'].find((candidate) => existsSync(candidate));
-const PGLOADER = ['/usr/bin/pgloader', '/usr/local/bin/pgloader'].find((candidate) => existsSync(candidate));
 
 const createTable = (table: string) =>
   `CREATE TABLE ${table} (${PENALTY_HEADER.map((_, i) => `c${i + 1} text`).join(', ')})`;
@@ -20,7 +19,7 @@ export async function baselineCopy(
   url: string,
   file: string,
   encoding: string,
-): Promise<{ pgCopyStreamsMs: number; psqlMs: number | undefined; pgloaderMs: number | undefined }> {
+): Promise<{ pgCopyStreamsMs: number; psqlMs: number | undefined }> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -39,48 +38,8 @@ export async function baselineCopy(
       await execFileAsync(PSQL, [url, '-v', 'ON_ERROR_STOP=1', '-c', command]);
       psqlMs = performance.now() - psqlStarted;
     }
-    let pgloaderMs: number | undefined;
-    if (PGLOADER) {
-      // The reference of issue #17: pgloader into the same untyped table (no validation, no history), with
-      // its own CSV reader, as a user would run it.
-      await client.query(createTable('raw_pgloader'));
-      const fields = PENALTY_HEADER.map((_, i) => `c${i + 1}`).join(',');
-      const target = new URL(url);
-      target.searchParams.set('tablename', 'raw_pgloader');
-      const started = performance.now();
-      await execFileAsync(PGLOADER, [
-        '--quiet',
-        '--type',
-        'csv',
-        '--encoding',
-        encoding === 'gb18030' ? 'gb18030' : 'utf-8',
-        '--field',
-        fields,
-        '--with',
-        'skip header = 1',
-        '--with',
-        "fields terminated by ','",
-        '--with',
-        "fields optionally enclosed by '\"'",
-        '--with',
-        'fields escaped by double-quote',
-        file,
-        target.toString(),
-      ]);
-      pgloaderMs = performance.now() - started;
-      const [loaded] = (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM raw_pgloader'))
-        .rows;
-      if (
-        loaded?.n !==
-        rowsOf(await client.query<{ n: number }>('SELECT count(*)::int AS n FROM raw_copy_streams'))
-      ) {
-        throw new Error(`pgloader loaded ${loaded?.n} rows, COPY another count: not the same work`);
-      }
-    }
-    return { pgCopyStreamsMs, psqlMs, pgloaderMs };
+    return { pgCopyStreamsMs, psqlMs };
   } finally {
     await client.end();
   }
 }
-
-const rowsOf = (result: { rows: { n: number }[] }) => result.rows[0]?.n;

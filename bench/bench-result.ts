@@ -6,19 +6,10 @@ import type { IngestMeasurement } from './run-ingest.ts';
 export interface BenchResult {
   date: string;
   /** loadAverage at the end of the run: other work on the machine skews every number. */
-  machine: {
-    cpus: number;
-    loadAverage?: number[];
-    loadAverageAtStart?: number[];
-    memoryMb: number;
-    node: string;
-  };
-  /** The bench's command-line flags. */
-  flags?: string[];
+  machine: { cpus: number; loadAverage?: number[]; memoryMb: number; node: string };
   postgres: { version: string; embedded: boolean };
   input: { rows: number; bytes: number; encoding: string; badShare: number; badRows: number };
-  /** pgloaderMs: pgloader into the same untyped table, when pgloader is installed (issue #17's reference). */
-  baseline: { pgCopyStreamsMs: number; psqlMs: number | undefined; pgloaderMs?: number };
+  baseline: { pgCopyStreamsMs: number; psqlMs: number | undefined };
   /** Decode + parse only, per parser. */
   parse: Partial<Record<string, { ms: number; rows: number }>>;
   /** Decode + parse + per-row work (normalize, validate, key, hash, COPY line), no database. */
@@ -27,7 +18,7 @@ export interface BenchResult {
 }
 
 /** The machine a result was measured on; the load average says how much else was running. */
-export function machineInfo(): Required<Omit<BenchResult['machine'], 'loadAverageAtStart'>> {
+export function machineInfo(): Required<BenchResult['machine']> {
   return {
     cpus: os.cpus().length,
     loadAverage: os.loadavg(),
@@ -60,8 +51,6 @@ export function printResult(result: BenchResult): string {
   ];
   const rows = [stepRow('COPY (pg-copy-streams)', input.rows, baseline.pgCopyStreamsMs)];
   if (baseline.psqlMs !== undefined) rows.push(stepRow('COPY (psql \\copy)', input.rows, baseline.psqlMs));
-  if (baseline.pgloaderMs !== undefined)
-    rows.push(stepRow('pgloader (no checks)', input.rows, baseline.pgloaderMs));
   for (const [parser, parse] of Object.entries(result.parse)) {
     if (parse) rows.push(stepRow(`parse only (${parser})`, parse.rows, parse.ms));
   }

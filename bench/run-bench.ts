@@ -53,9 +53,6 @@ const scratch = mkdtempSync(path.join(os.tmpdir(), 'credit-etl-bench-'));
 const step = (text: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}`);
 const resultsDir = path.join(PROJECT_ROOT, 'bench/results');
 
-// The load before the run too: on a shared machine, what else ran during it skews every number.
-const loadAtStart = os.loadavg();
-const flags = process.argv.slice(2);
 const server = await openBenchServer(process.env.DATABASE_URL);
 try {
   if (values.files) await benchFiles();
@@ -167,8 +164,7 @@ async function benchRows(): Promise<void> {
 
   const result: BenchResult = {
     date: new Date().toISOString(),
-    machine: { ...machineInfo(), loadAverageAtStart: loadAtStart },
-    flags,
+    machine: machineInfo(),
     postgres: { version: server.version, embedded: server.embedded },
     input: { rows, bytes: written.bytes, encoding, badShare, badRows: written.badRows },
     baseline,
