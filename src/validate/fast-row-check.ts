@@ -55,7 +55,9 @@ export function compileFastRowCheck(
     lines.push(code);
   }
   lines.push('return true;');
-  const build = new Function('c', `return function fastRowCheck(row) {\n${lines.join('\n')}\n};`);
+  // The generated code reaches the checks as `c` (the array above), the row as `row`.
+  const parameter = 'c';
+  const build = new Function(parameter, `return function fastRowCheck(row) {\n${lines.join('\n')}\n};`);
   return build(checks) as FastRowCheck;
 }
 
