@@ -13,6 +13,7 @@ import { isRealIsoDate } from '../normalize/parse-date.ts';
 import { compileCrossFieldRules } from './cross-field-rules.ts';
 import { addCatalogKeywords } from './custom-keywords.ts';
 import { describeAjvError } from './describe-ajv-error.ts';
+import { compileFastRowCheck } from './fast-row-check.ts';
 
 export type NormalizedRow = Record<string, CellValue>;
 /**
@@ -30,24 +31,19 @@ export interface ValidatorOptions {
   today?: () => string;
 }
 
-/** Compiles an entry's schema once; the returned function is called per row. */
-export function compileValidator(entry: CatalogEntry, options: ValidatorOptions = {}): RowValidator {
-  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
-  addCatalogKeywords(ajv, options.today ?? todayInShanghai);
-  ajv.addFormat('cn-date', { type: 'string', validate: isRealIsoDate });
-  // Formats see only the value: warnings they pass are noted by value and tied to their field afterwards.
-  const warned = new Map<string, IdentifierProblem>();
-  for (const kind of IDENTIFIER_KINDS) {
-    ajv.addFormat(kind, {
-      type: 'string',
-      validate: (value: string) => {
-        const problem = identifierProblem(kind, value, options);
-        if (problem?.severity === 'warning') warned.set(value, problem);
-        return problem === null || problem.severity === 'warning';
-      },
-    });
-  }
-  const validate = ajv.compile(entry.schema);
+/**
+ * Compiles an entry's schema once; the returned function is called per row. `fastPath: false` validates every
+ * row with ajv alone: the reference the specialised check is tested against (fast-row-check.test.ts).
+ */
+export function compileValidator(
+  entry: CatalogEntry,
+  options: ValidatorOptions = {},
+  { fastPath = true }: { fastPath?: boolean } = {},
+): RowValidator {
+  const { validate, accepts: fast, warned } = compileSchemaChecks(entry, options);
+  // Most rows are valid: a specialised check clears them without ajv's error bookkeeping; a row it does not
+  // clear goes to ajv, whose errors give the codes and messages (fast-row-check.ts).
+  const accepts = fastPath ? fast : undefined;
   const crossFieldRules = compileCrossFieldRules(entry, options);
   const identifierFields = Object.entries(entry.schema.properties)
     .filter(([, field]) => IDENTIFIER_KINDS.includes(field.format as IdentifierKind))
@@ -56,7 +52,7 @@ export function compileValidator(entry: CatalogEntry, options: ValidatorOptions 
     const errors: RowError[] = [];
     // Map.clear() allocates a fresh table even when empty, and nearly every row has no warning.
     if (warned.size > 0) warned.clear();
-    if (!validate(row)) {
+    if (!accepts?.(row) && !validate(row)) {
       // ajv overwrites validate.errors on the next call: describe them now.
       for (const error of validate.errors ?? []) {
         const described = describeAjvError(entry, row, error, options);
@@ -74,5 +70,32 @@ export function compileValidator(entry: CatalogEntry, options: ValidatorOptions 
       }
     }
     return errors;
+  };
+}
+
+/**
+ * The schema's two checks over the same formats and keywords: ajv (`validate`, with its errors) and the
+ * specialised check (`accepts`; undefined for a schema it does not model), and the identifier warnings that
+ * the formats note by value while either runs.
+ */
+export function compileSchemaChecks(entry: CatalogEntry, options: ValidatorOptions = {}) {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+  const today = options.today ?? todayInShanghai;
+  addCatalogKeywords(ajv, today);
+  // Formats see only the value: warnings they pass are noted by value and tied to their field afterwards.
+  const warned = new Map<string, IdentifierProblem>();
+  const formats = new Map<string, (value: string) => boolean>([['cn-date', isRealIsoDate]]);
+  for (const kind of IDENTIFIER_KINDS) {
+    formats.set(kind, (value: string) => {
+      const problem = identifierProblem(kind, value, options);
+      if (problem?.severity === 'warning') warned.set(value, problem);
+      return problem === null || problem.severity === 'warning';
+    });
+  }
+  for (const [name, validate] of formats) ajv.addFormat(name, { type: 'string', validate });
+  return {
+    validate: ajv.compile(entry.schema),
+    accepts: compileFastRowCheck(entry, formats, today),
+    warned,
   };
 }

@@ -4,40 +4,50 @@ import type { CodeList } from '../catalog/catalog-entry.ts';
 import { isRealIsoDate } from '../normalize/parse-date.ts';
 
 /** Annotation keywords: data about a field that validation does not check. */
-const ANNOTATIONS = ['x-aliases', 'x-key', 'x-personal'];
+export const ANNOTATIONS = ['x-aliases', 'x-key', 'x-personal'];
 
 /** Registers the catalog's `x-` keywords on an ajv instance. */
 export function addCatalogKeywords(ajv: Ajv, today: () => string = todayInShanghai): void {
   for (const keyword of ANNOTATIONS) ajv.addKeyword({ keyword });
-  ajv.addKeyword({
-    keyword: 'x-codeList',
-    type: 'string',
-    schemaType: 'object',
-    compile(codeList: CodeList) {
-      const allowed = new Set(codeList.values);
-      const isAllowed = (value: string) =>
-        allowed.has(value) ||
-        (codeList.otherPrefix !== undefined &&
-          value.startsWith(codeList.otherPrefix) &&
-          value.length > codeList.otherPrefix.length);
-      if (!codeList.multiple) return isAllowed;
-      // Most cells of a multiple-value list hold one value: no array for it.
-      return (data: string) => (data.includes(';') ? data.split(';').every(isAllowed) : isAllowed(data));
-    },
-  });
+  ajv.addKeyword({ keyword: 'x-codeList', type: 'string', schemaType: 'object', compile: codeListCheck });
   ajv.addKeyword({
     keyword: 'x-notFuture',
     type: 'string',
     schemaType: 'boolean',
-    // Only real dates are compared: the format reports anything else, once.
-    compile: (enabled: boolean) => (data: string) => !enabled || !isRealIsoDate(data) || data <= today(),
+    compile: (enabled: boolean) => notFutureCheck(enabled, today),
   });
   ajv.addKeyword({
     keyword: 'x-maxDecimals',
     type: 'number',
     schemaType: 'number',
-    compile: (places: number) => (data: number) => decimalPlaces(data) <= places,
+    compile: maxDecimalsCheck,
   });
+}
+
+// The checks behind the keywords, shared with the specialised row check (fast-row-check.ts): one
+// definition, so the fast path and ajv cannot disagree on what a keyword accepts.
+
+/** `x-codeList`: the value (each value of a multiple list) is in the list, or a named other after its prefix. */
+export function codeListCheck(codeList: CodeList): (data: string) => boolean {
+  const allowed = new Set(codeList.values);
+  const isAllowed = (value: string) =>
+    allowed.has(value) ||
+    (codeList.otherPrefix !== undefined &&
+      value.startsWith(codeList.otherPrefix) &&
+      value.length > codeList.otherPrefix.length);
+  if (!codeList.multiple) return isAllowed;
+  // Most cells of a multiple-value list hold one value: no array for it.
+  return (data: string) => (data.includes(';') ? data.split(';').every(isAllowed) : isAllowed(data));
+}
+
+/** `x-notFuture`: only real dates are compared; the format reports anything else, once. */
+export function notFutureCheck(enabled: boolean, today: () => string): (data: string) => boolean {
+  return (data: string) => !enabled || !isRealIsoDate(data) || data <= today();
+}
+
+/** `x-maxDecimals`: at most that many decimal places. */
+export function maxDecimalsCheck(places: number): (data: number) => boolean {
+  return (data: number) => decimalPlaces(data) <= places;
 }
 
 export function decimalPlaces(value: number): number {
