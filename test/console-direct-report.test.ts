@@ -167,6 +167,26 @@ describe('数据直报: a provider uploads its own file in the console', () => {
     expect(await other.text()).not.toContain('2026-02-30');
   });
 
+  it('over HTTP: the result page at once, and the report as XLSX for its own run', async () => {
+    const session = await jinanSession();
+    const uploaded = await upload(session, 'xzcf', 'http.csv', deliveryWithBadRow('HTTP'));
+    expect(uploaded.status).toBe(200);
+    const text = await uploaded.text();
+    expect(text).toContain('data-count="rejected">1<');
+    const runId = /\/direct-report\/runs\/(\d+)\/rejections\.xlsx/.exec(text)?.[1];
+    expect(runId, text).toBeTruthy();
+    const workbook = await fetch(`${cx.baseUrl}/direct-report/runs/${runId}/rejections.xlsx`, {
+      headers: { cookie: session.cookie },
+    });
+    expect(workbook.status).toBe(200);
+    expect(workbook.headers.get('content-disposition')).toContain(`run-${runId}-rejections.xlsx`);
+    expect(
+      Buffer.from(await workbook.arrayBuffer())
+        .subarray(0, 2)
+        .toString(),
+    ).toBe('PK');
+  });
+
   it('without the CSRF token the upload is refused and nothing is loaded; staff cannot upload either', async () => {
     const session = await jinanSession();
     const before = await runCount();
