@@ -2,7 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import type { ConsoleDeps } from '../console-deps.ts';
 import { registerCatalogPage } from './catalog-page.ts';
 import { registerLoginPage } from './login-page.ts';
+import { registerNoticesPage } from './notices-page.ts';
 import { registerPipelinesPage } from './pipelines-page.ts';
+import { registerQualityPage } from './quality-page.ts';
+import { registerRecordsPage } from './records-page.ts';
+import { registerRejectionsPage } from './rejections-page.ts';
 import { registerRunPage } from './run-page.ts';
 import { registerRunsPage } from './runs-page.ts';
 
@@ -15,4 +19,8 @@ export const PAGES: readonly RegisterPage[] = [
   registerRunPage,
   registerPipelinesPage,
   registerCatalogPage,
+  registerRejectionsPage,
+  registerNoticesPage,
+  registerQualityPage,
+  registerRecordsPage,
 ];
