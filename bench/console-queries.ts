@@ -75,6 +75,11 @@ async function measure(warehouse: Warehouse, url: string): Promise<Record<string
     'rejections, page deep in the list': () => rejectionPage(warehouse, {}, { before: 1000, limit: 50 }),
     'rejections of one provider': () => rejectionPage(warehouse, { providerCode: 'P7' }, { limit: 50 }),
     'rejections of one catalog entry': () => rejectionPage(warehouse, { catalogCode: 'frdj' }, { limit: 50 }),
+    'rejections of a provider with few': () =>
+      rejectionPage(warehouse, { providerCode: 'PRARE' }, { limit: 50 }),
+    'rejections of an entry with few': () => rejectionPage(warehouse, { catalogCode: 'zyzg' }, { limit: 50 }),
+    'rejections with a common error code': () =>
+      rejectionPage(warehouse, { errorCode: 'missing-value' }, { limit: 50 }),
     'rejections with a rare error code': () =>
       rejectionPage(warehouse, { errorCode: 'org-code-check', providerCode: 'P3' }, { limit: 50 }),
     'rejections received in one week': () =>

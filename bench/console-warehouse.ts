@@ -2,7 +2,8 @@ import type { Warehouse } from '../src/warehouse/connect-warehouse.ts';
 
 /**
  * A warehouse of `records` records (one version and one lineage row each, 300,000 subjects) and `rejections`
- * rejected rows over 2,000 files of 20 providers and three catalog entries, written straight into the tables.
+ * rejected rows over 2,000 files of 20 providers and three catalog entries (one row in 10,000 of a
+ * rare provider `PRARE` and entry `zyzg`, the case a keyset walk in id order handles worst), written straight into the tables.
  */
 export async function fillConsoleWarehouse(
   owner: Warehouse,
@@ -44,7 +45,8 @@ export async function fillConsoleWarehouse(
     );
     await trx.raw(
       `INSERT INTO rejections (run_id, source_file_id, row_number, catalog_code, provider_code, raw, errors)
-       SELECT 1 + f % 200, f, i, (ARRAY['xzcf', 'xzxk', 'frdj'])[1 + f % 3], 'P' || (f % 20),
+       SELECT 1 + f % 200, f, i, CASE WHEN i % 10000 = 0 THEN 'zyzg' ELSE (ARRAY['xzcf', 'xzxk', 'frdj'])[1 + f % 3] END,
+         CASE WHEN i % 10000 = 0 THEN 'PRARE' ELSE 'P' || (f % 20) END,
          jsonb_build_object('CF_XDR_SHXYM', 'X' || i),
          jsonb_build_array(jsonb_build_object('field', 'CF_XDR_SHXYM', 'value', 'X' || i, 'message', '统一社会信用代码校验位错误',
            'code', (ARRAY['uscc-check-digit', 'missing-value', 'date-format', 'enum-value', 'resident-id-check-digit',

@@ -6,6 +6,7 @@ import { type QualityRequest, qualityBulletin } from '../../report/quality-stats
 import { dateRangeProblem } from '../../report/report-scope.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
+import { csrfField } from '../csrf.ts';
 import { page, raw } from '../html.ts';
 import { requireRole } from '../session-auth.ts';
 import { sendReportFile } from './download-file.ts';
@@ -44,6 +45,7 @@ export function registerQualityPage(app: FastifyInstance, deps: ConsoleDeps): vo
             title: '数据质量通报',
             user: request.user,
             nav: '/quality',
+            csrf: csrfField(request),
             body: raw(
               `<style>${PAGE_STYLE}${BULLETIN_STYLE}</style>${qualityBody(asked, bulletin, problem)}`,
             ),

@@ -10,6 +10,7 @@ import {
 } from '../../warehouse/rejection-browse-repository.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
+import { csrfField } from '../csrf.ts';
 import { page, raw } from '../html.ts';
 import { requireRole } from '../session-auth.ts';
 import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
@@ -62,6 +63,7 @@ export function registerRejectionsPage(app: FastifyInstance, deps: ConsoleDeps):
           title: '拒收数据',
           user: request.user,
           nav: '/rejections',
+          csrf: csrfField(request),
           body: raw(`<style>${PAGE_STYLE}</style>${body}`),
         }),
       );
