@@ -70,6 +70,8 @@ export async function up(knex: Knex): Promise<void> {
 
     -- A run's page shows its first rejected rows: in id order within the run, without sorting all of them.
     CREATE INDEX rejections_run_id ON rejections (run_id, id);
+    -- The runs page filtered by pipeline (keyset on id) and the pipelines page's last run of each.
+    CREATE INDEX runs_pipeline_id ON runs (pipeline, id DESC);
   `);
   const { loader } = WAREHOUSE_ROLES;
   await grantTo(knex, 'INSERT', 'console_users', loader);
@@ -84,6 +86,7 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.raw(`
     DROP INDEX rejections_run_id;
+    DROP INDEX runs_pipeline_id;
     DROP TABLE unmask_views;
     DROP FUNCTION unmask_views_append_only();
     DROP TABLE console_sessions;

@@ -38,7 +38,7 @@ function ask(prompt: string): Promise<string> {
         }
         if (char === '\u0003') {
           done();
-          reject(new UsageError('cancelled'));
+          reject(new UsageError('password entry cancelled: nothing changed'));
           return;
         }
         if (char === '\u007f' || char === '\b') typed = typed.slice(0, -1);

@@ -7,7 +7,7 @@ export interface ConsoleSettings {
   /** `CREDIT_ETL_SESSION_HOURS`, default 8: a session ends this long after login (or at logout). */
   sessionHours: number;
   /**
-   * `CREDIT_ETL_CONSOLE_SECURE_COOKIE=1`: the session cookie is sent over https only. Default: on when the
+   * `CREDIT_ETL_SECURE_COOKIE=1`: the session cookie is sent over https only. Default: on when the
    * request came over https (directly, or per X-Forwarded-Proto from a trusted proxy).
    */
   secureCookie: boolean;
@@ -40,7 +40,7 @@ export function consoleSettingsFrom(env: NodeJS.ProcessEnv = process.env): Conso
     port,
     sessionHours,
     secureCookie: ['1', 'true', 'yes', 'on'].includes(
-      env.CREDIT_ETL_CONSOLE_SECURE_COOKIE?.trim().toLowerCase() ?? '',
+      env.CREDIT_ETL_SECURE_COOKIE?.trim().toLowerCase() ?? '',
     ),
     trustProxy: (env.CREDIT_ETL_CONSOLE_TRUST_PROXY ?? '')
       .split(',')

@@ -17,6 +17,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { href: '/records', label: '记录查询', roles: STAFF_ROLES },
   { href: '/pipelines', label: '管道', roles: STAFF_ROLES },
   { href: '/catalog', label: '目录', roles: STAFF_ROLES },
+  { href: '/unmask-log', label: '查看记录', roles: ['auditor', 'admin'] },
 ];
 
 /** Where a user lands after login: the first page their role may open. */

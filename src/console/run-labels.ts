@@ -17,7 +17,23 @@ export const OUTCOME_LABELS: Readonly<Record<string, string>> = {
   merged: '合并',
   conflict: '冲突',
   rejected: '拒收',
+  withdrawn: '撤回',
   late: '逾期',
+  pending: '时效待定',
+  warned: '有警示',
+};
+
+export const FILE_STATUS_LABELS: Readonly<Record<string, string>> = {
+  loaded: '已入库',
+  failed: '失败',
+  'failed-threshold': '超过阈值',
+  skipped: '已跳过',
+};
+
+export const LEVEL_LABELS: Readonly<Record<string, string>> = {
+  province: '省级',
+  city: '市级',
+  county: '县级',
 };
 
 export const statusBadge = (status: RunStatus): SafeHtml =>

@@ -63,17 +63,23 @@ export async function runsPage(warehouse: Warehouse, filter: RunsPageFilter): Pr
   );
 }
 
-/** The latest run of each pipeline that has run (the pipelines page's "last status"). */
+/** The latest run of each named pipeline that has run (the pipelines page's "last status"): one index probe each. */
 export async function lastRunOfEachPipeline(
   warehouse: Warehouse,
+  pipelines: readonly string[],
 ): Promise<
   Pick<RunListRow, 'id' | 'pipeline' | 'status' | 'started_at' | 'finished_at' | 'partition_date'>[]
 > {
-  return warehouse('runs')
-    .distinctOn('pipeline')
-    .whereNotNull('pipeline')
-    .orderBy([{ column: 'pipeline' }, { column: 'id', order: 'desc' }])
-    .select('id', 'pipeline', 'status', 'started_at', 'finished_at', 'partition_date');
+  if (pipelines.length === 0) return [];
+  const result = await warehouse.raw<{
+    rows: Pick<RunListRow, 'id' | 'pipeline' | 'status' | 'started_at' | 'finished_at' | 'partition_date'>[];
+  }>(
+    `SELECT r.id, r.pipeline, r.status, r.started_at, r.finished_at, r.partition_date
+       FROM unnest(?::text[]) AS p (name)
+       CROSS JOIN LATERAL (SELECT * FROM runs WHERE pipeline = p.name ORDER BY id DESC LIMIT 1) r`,
+    [[...pipelines]],
+  );
+  return result.rows;
 }
 
 /** The first rejected rows of a run (a sample for its page; the full list is the rejections page). */

@@ -9,6 +9,7 @@ import { registerRecordsPage } from './records-page.ts';
 import { registerRejectionsPage } from './rejections-page.ts';
 import { registerRunPage } from './run-page.ts';
 import { registerRunsPage } from './runs-page.ts';
+import { registerUnmaskLogPage } from './unmask-log-page.ts';
 
 export type RegisterPage = (app: FastifyInstance, deps: ConsoleDeps) => void | Promise<void>;
 
@@ -23,4 +24,5 @@ export const PAGES: readonly RegisterPage[] = [
   registerNoticesPage,
   registerQualityPage,
   registerRecordsPage,
+  registerUnmaskLogPage,
 ];

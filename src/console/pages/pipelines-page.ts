@@ -6,18 +6,17 @@ import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
 import { html, page, query } from '../html.ts';
 import { nextTriggers } from '../next-triggers.ts';
-import { statusBadge } from '../run-labels.ts';
+import { LEVEL_LABELS, statusBadge } from '../run-labels.ts';
 import { requireRole } from '../session-auth.ts';
-
-const LEVEL_LABELS: Readonly<Record<string, string>> = { province: '省级', city: '市级', county: '县级' };
 
 /** Pipelines: each definition (feed, schedule and its next triggers in Beijing time, thresholds), last run. */
 export function registerPipelinesPage(app: FastifyInstance, deps: ConsoleDeps): void {
   app.get('/pipelines', { preHandler: requireRole(...STAFF_ROLES) }, async (request, reply) => {
-    const [loaded, lastRuns] = await Promise.all([
-      deps.loadPipelines(),
-      lastRunOfEachPipeline(deps.warehouse),
-    ]);
+    const loaded = await deps.loadPipelines();
+    const lastRuns = await lastRunOfEachPipeline(
+      deps.warehouse,
+      loaded.pipelines.map((pipeline) => pipeline.name),
+    );
     const last = new Map(lastRuns.map((run) => [run.pipeline, run]));
     const titles = new Map(deps.catalog.entries.map((entry) => [entry.code, entry.title]));
     const body = html`

@@ -11,7 +11,7 @@ import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
 import { html, page, query, type SafeHtml } from '../html.ts';
-import { OUTCOME_LABELS, seconds, statusBadge } from '../run-labels.ts';
+import { FILE_STATUS_LABELS, LEVEL_LABELS, OUTCOME_LABELS, seconds, statusBadge } from '../run-labels.ts';
 import { requireRole } from '../session-auth.ts';
 import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
 
@@ -59,7 +59,7 @@ ${
     : html`<table id="run-files"><thead><tr><th>文件编号</th><th>文件</th><th>目录</th><th>报送单位</th><th>层级</th><th>状态</th><th>编码</th><th class="num">耗时（秒）</th>${COUNT_COLUMNS.map((column) => html`<th class="num">${OUTCOME_LABELS[column] ?? column}</th>`)}<th>阈值判定 / 错误</th></tr></thead><tbody>
 ${files.map(
   (file) =>
-    html`<tr><td>${file.id}</td><td>${text(file.name)}</td><td>${file.catalog_code}${file.catalog_version ? ` v${file.catalog_version}` : ''}</td><td class="mono">${file.provider_code}</td><td>${file.level}</td><td>${file.status}</td><td>${file.encoding ?? '—'}</td><td class="num">${seconds(file.started_at, file.finished_at)}</td>${COUNT_COLUMNS.map((column) => html`<td class="num">${file.counts[column] ?? 0}</td>`)}<td>${
+    html`<tr><td>${file.id}</td><td>${text(file.name)}</td><td>${file.catalog_code}${file.catalog_version ? ` v${file.catalog_version}` : ''}</td><td class="mono">${file.provider_code}</td><td>${LEVEL_LABELS[file.level] ?? file.level}</td><td>${FILE_STATUS_LABELS[file.status] ?? file.status}</td><td>${file.encoding ?? '—'}</td><td class="num">${seconds(file.started_at, file.finished_at)}</td>${COUNT_COLUMNS.map((column) => html`<td class="num">${file.counts[column] ?? 0}</td>`)}<td>${
       file.threshold
         ? html`<div>${file.threshold.exceeded ? '超过阈值，整个文件未入库' : '未超过阈值'}：拒收 ${file.threshold.rejected}/${file.threshold.read} 行（${percent(file.threshold.rejectRate)}，上限 ${percent(file.threshold.maxRejectRate)}${file.threshold.maxRejected === null ? '' : ` / ${file.threshold.maxRejected} 行`}）</div>`
         : ''

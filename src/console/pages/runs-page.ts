@@ -104,7 +104,8 @@ ${names.map(
       const matches =
         cell &&
         (!status || cell.status === status || (status === 'failed' && cell.status === 'failed-threshold'));
-      if (!cell || !matches) return html`<td class="day s-none" title="${name} ${day}：无运行"></td>`;
+      if (!cell || !matches)
+        return html`<td class="day s-none" data-day="${day}" title="${name} ${day}：无运行"></td>`;
       return html`<td class="day s-${cell.status}" data-day="${day}" data-status="${cell.status}" title="${name} ${day}：${STATUS_LABELS[cell.status]}（运行 #${cell.id}）"><a href="/runs/${cell.id}" aria-label="${name} ${day} ${STATUS_LABELS[cell.status]}"></a></td>`;
     })}</tr>`,
 )}</tbody></table>`;
