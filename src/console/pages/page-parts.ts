@@ -55,8 +55,7 @@ export function options(
 
 /** Styles of the data pages (tables of rows and errors), added to the console's own. */
 export const PAGE_STYLE = `
-.filters label { margin-right: 12px; } .filters input[type=date] { width: 10em; }
-td.error-code { font-family: monospace; white-space: nowrap; }
+.error-code { font-family: ui-monospace, Consolas, monospace; white-space: nowrap; }
 tr.overdue td { background: #ffc7ce; color: #9c0006; }
 .side-by-side td.differs { background: #ffeb9c; }
 .marks span { display: inline-block; margin-right: 8px; padding: 1px 6px; border: 1px solid #999; border-radius: 3px; }

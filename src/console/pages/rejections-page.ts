@@ -38,6 +38,7 @@ export function registerRejectionsPage(app: FastifyInstance, deps: ConsoleDeps):
       if (typeof filter === 'string') return reply.code(400).send(new Error(filter));
       const unmasked = await unmaskRequested(deps, request, `拒收数据列表 ${describeFilter(filter)}`);
       const before = positive(request.query.before);
+      const scope = scopeOf(filter);
       const [found, providers, delivering] = await Promise.all([
         rejectionPage(deps.warehouse, filter, { before, limit: PAGE_SIZE }),
         loadProviders(providersFile()),
@@ -56,7 +57,7 @@ export function registerRejectionsPage(app: FastifyInstance, deps: ConsoleDeps):
           .map((code) => [code.code, `${code.code} ${code.meaning}`] as const),
         unmasked,
         unmaskSwitch: String(unmaskSwitch(request, unmasked)),
-        downloadProblem: typeof scopeOf(filter) === 'string' ? (scopeOf(filter) as string) : undefined,
+        downloadProblem: typeof scope === 'string' ? scope : undefined,
       });
       return reply.type('text/html; charset=utf-8').send(
         page({
