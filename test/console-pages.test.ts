@@ -176,7 +176,10 @@ describe.skipIf(!hasChromium())('the console data pages', () => {
     expect(logged[1]!.what).toContain(`run=${runId}`);
   });
 
-  it('refuses every data page without a session', async () => {
+  it('refuses every data page without a session, and to a provider account', async () => {
+    const provider = await cx.http('provider');
+    for (const target of ['/rejections', '/notices', '/quality', '/records', `/records/${personRecord}`])
+      expect([target, (await provider.get(target)).status]).toEqual([target, 403]);
     const anonymous = await cx.http();
     for (const target of [
       '/rejections',
