@@ -15,6 +15,7 @@ import * as creditRepair from './014-credit-repair.ts';
 import * as providerWithdrawals from './015-provider-withdrawals.ts';
 import * as noticeEvents from './016-notice-events.ts';
 import * as consoleUsers from './019-console-users.ts';
+import * as consoleIndexes from './020-console-indexes.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -34,4 +35,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['015-provider-withdrawals', providerWithdrawals],
   ['016-notice-events', noticeEvents],
   ['019-console-users', consoleUsers],
+  ['020-console-indexes', consoleIndexes],
 ];

@@ -11,6 +11,10 @@ export interface NavItem {
 /** The console's top navigation, in order; each page's engineer adds its line. */
 export const NAV_ITEMS: readonly NavItem[] = [
   { href: '/runs', label: '运行记录', roles: STAFF_ROLES },
+  { href: '/rejections', label: '拒收数据', roles: STAFF_ROLES },
+  { href: '/notices', label: '复核通知', roles: STAFF_ROLES },
+  { href: '/quality', label: '质量通报', roles: STAFF_ROLES },
+  { href: '/records', label: '记录查询', roles: STAFF_ROLES },
   { href: '/pipelines', label: '管道', roles: STAFF_ROLES },
   { href: '/catalog', label: '目录', roles: STAFF_ROLES },
   { href: '/unmask-log', label: '查看记录', roles: ['auditor', 'admin'] },

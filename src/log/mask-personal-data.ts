@@ -276,3 +276,19 @@ export function fieldMaskerOf(entry: CatalogEntry | undefined): FieldMasker {
     },
   };
 }
+
+/**
+ * The same entry's fields shown in clear: for an auditor who asked to see them (the console logs every such
+ * view). `isPersonal` still says which fields are personal, so a page can mark them.
+ */
+export function clearFieldMaskerOf(entry: CatalogEntry | undefined): FieldMasker {
+  const masked = fieldMaskerOf(entry);
+  return {
+    isPersonal: masked.isPersonal,
+    cell: (_field, value) => value,
+    row: (row) => ({ ...row }),
+    message: (text) => text,
+    key: (parts) => [...parts],
+    subjectCode: (code) => code,
+  };
+}

@@ -1,7 +1,7 @@
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import type { DisclosureState } from '../disclosure/disclosure-state.ts';
-import { fieldMaskerOf } from '../log/mask-personal-data.ts';
+import { type FieldMasker, fieldMaskerOf } from '../log/mask-personal-data.ts';
 import type { ObjectionMark } from '../warehouse/objections-repository.ts';
 import type { ProcedureEntry } from '../warehouse/procedure-log-repository.ts';
 import { pendingDisagreements } from './disagreements.ts';
@@ -84,6 +84,7 @@ export function recordView(
   history: RecordHistory,
   entry: CatalogEntry | undefined,
   disclosure: DisclosureState | null = null,
+  masker: FieldMasker = fieldMaskerOf(entry),
 ): RecordView {
   const { record, versions, sources } = history;
   const current = versions.find((version) => version.id === record.currentVersionId) ?? versions.at(-1);
@@ -104,7 +105,6 @@ export function recordView(
     if ((source.outcome === 'conflict' || pending.has(key)) && !disputed.has(key)) disputed.set(key, source);
   }
   const title = (field: string) => entry?.schema.properties[field]?.title ?? field;
-  const masker = fieldMaskerOf(entry);
   const procedures = history.procedures.map(({ prevHash: _, hash: __, ...procedure }) =>
     maskProcedure(procedure, masker),
   );

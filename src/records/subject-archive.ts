@@ -6,7 +6,7 @@ import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import type { DisclosureState } from '../disclosure/disclosure-state.ts';
 import { disclosuresOf } from '../disclosure/record-disclosures.ts';
-import { fieldMaskerOf } from '../log/mask-personal-data.ts';
+import { clearFieldMaskerOf, type FieldMasker, fieldMaskerOf } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { type ObjectionMark, objectionMarks } from '../warehouse/objections-repository.ts';
 import {
@@ -19,6 +19,9 @@ import {
   retiredRecordsOfSubject,
 } from '../warehouse/records-repository.ts';
 import { pendingDisagreements } from './disagreements.ts';
+
+/** Masked for everyone, or in clear for an entitled person who asked (the caller logs that view). */
+type MaskerOf = (entry: CatalogEntry | undefined) => FieldMasker;
 
 /** One current record in a subject's archive. */
 export interface ArchiveRecord {
@@ -73,7 +76,9 @@ export async function subjectArchive(
   catalog: Catalog,
   subjectCode: string,
   asOf: string = todayInShanghai(),
+  options: { unmasked?: boolean } = {},
 ): Promise<SubjectArchive> {
+  const maskerOf: MaskerOf = options.unmasked ? clearFieldMaskerOf : fieldMaskerOf;
   const current = await currentRecordsOfSubject(warehouse, subjectCode);
   const disclosures = await disclosuresOf(
     warehouse,
@@ -105,7 +110,7 @@ export async function subjectArchive(
     }
     const lineage = factsByRecord.get(row.recordId) ?? [];
     group.records.push({
-      ...archiveRecord(row, lineage, entry, disclosures.get(row.recordId) ?? null),
+      ...archiveRecord(row, lineage, entry, disclosures.get(row.recordId) ?? null, maskerOf),
       objection: marks.get(row.recordId) ?? null,
     });
   }
@@ -115,10 +120,10 @@ export async function subjectArchive(
   const first = current[0];
   const holder = first ? entryVersion(catalog, first.catalogCode, first.catalogVersion) : undefined;
   return {
-    subjectCode: fieldMaskerOf(holder).subjectCode(subjectCode, first?.data ?? {}),
+    subjectCode: maskerOf(holder).subjectCode(subjectCode, first?.data ?? {}),
     asOf,
     groups: [...groups.values()].sort((a, b) => rank(a.catalogCode) - rank(b.catalogCode)),
-    retired: await retiredRecords(warehouse, catalog, subjectCode),
+    retired: await retiredRecords(warehouse, catalog, subjectCode, maskerOf),
   };
 }
 
@@ -126,11 +131,16 @@ async function retiredRecords(
   warehouse: Warehouse,
   catalog: Catalog,
   subjectCode: string,
+  maskerOf: MaskerOf,
 ): Promise<RetiredRecord[]> {
   const rows = await retiredRecordsOfSubject(warehouse, subjectCode);
   return rows.map(({ catalogVersion, ...row }) => ({
     ...row,
-    businessKey: keyWithoutSubject(row.businessKey, entryVersion(catalog, row.catalogCode, catalogVersion)),
+    businessKey: keyWithoutSubject(
+      row.businessKey,
+      entryVersion(catalog, row.catalogCode, catalogVersion),
+      maskerOf,
+    ),
   }));
 }
 
@@ -139,6 +149,7 @@ function archiveRecord(
   lineage: LineageFactRow[],
   entry: CatalogEntry | undefined,
   disclosure: DisclosureState | null,
+  maskerOf: MaskerOf,
 ): Omit<ArchiveRecord, 'objection'> {
   const counts: Record<string, number> = {};
   for (const fact of lineage) counts[fact.outcome] = (counts[fact.outcome] ?? 0) + 1;
@@ -148,7 +159,7 @@ function archiveRecord(
   const precedence = entry?.precedence ?? [...CHANNEL_LEVELS];
   return {
     recordId: row.recordId,
-    businessKey: keyWithoutSubject(row.businessKey, entry),
+    businessKey: keyWithoutSubject(row.businessKey, entry, maskerOf),
     formationDate: row.formationDate,
     versionNo: row.versionNo,
     level: row.level,
@@ -156,14 +167,14 @@ function archiveRecord(
     lineage: counts,
     late: first ? first.late : false,
     conflictPending: pendingDisagreements(lineage, row, precedence).length,
-    data: fieldMaskerOf(entry).row(row.data),
+    data: maskerOf(entry).row(row.data),
     disclosure,
   };
 }
 
 /** The archive is one subject's already: its code (often a resident ID) need not repeat on every line. */
-function keyWithoutSubject(key: string, entry: CatalogEntry | undefined): string {
-  const parts = fieldMaskerOf(entry).key(keyParts(key));
+function keyWithoutSubject(key: string, entry: CatalogEntry | undefined, maskerOf: MaskerOf): string {
+  const parts = maskerOf(entry).key(keyParts(key));
   if (!entry) return parts.join('|');
   const subjectFields = new Set(subjectCodeFields(entry));
   return parts.filter((_, i) => !subjectFields.has(entry.businessKey[i] ?? '')).join('|');

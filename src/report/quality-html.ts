@@ -4,7 +4,8 @@ import { escapeHtml, rankingChart, trendChart } from './quality-charts.ts';
 import { QUALITY_DEFINITIONS, QUALITY_HEADERS, qualityCells } from './quality-columns.ts';
 import type { QualityBulletin } from './quality-stats.ts';
 
-const STYLE = `
+/** The bulletin's look; the console's page scopes it under its own layout. */
+export const QUALITY_STYLE = `
 body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; margin: 24px; color: #222; }
 h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 28px; }
 table { border-collapse: collapse; font-size: 13px; }
@@ -20,6 +21,26 @@ dl { font-size: 13px; } dt { font-weight: bold; float: left; width: 6em; } dd { 
  * no script and no network request, so it opens the same offline, in a mail client or printed.
  */
 export async function writeQualityHtml(bulletin: QualityBulletin, outFile: string): Promise<void> {
+  const { request } = bulletin;
+  const html = `<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>公共信用信息归集质量通报 ${escapeHtml(request.from)} 至 ${escapeHtml(request.to)}</title>
+<style>${QUALITY_STYLE}</style>
+</head>
+<body>
+${qualityBulletinHtml(bulletin)}
+</body>
+</html>
+`;
+  await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
+  await writeFile(outFile, html);
+}
+
+/** The bulletin's body (heading, charts, ranking table, definitions): the file above and the console's page. */
+export function qualityBulletinHtml(bulletin: QualityBulletin): string {
   const { request, previousPeriod, providers } = bulletin;
   const rows = providers.map(
     (p) =>
@@ -29,16 +50,7 @@ export async function writeQualityHtml(bulletin: QualityBulletin, outFile: strin
         .map((cell) => `<td>${escapeHtml(String(cell))}</td>`)
         .join('')}</tr>`,
   );
-  const html = `<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>公共信用信息归集质量通报 ${escapeHtml(request.from)} 至 ${escapeHtml(request.to)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>公共信用信息归集质量通报</h1>
+  return `<h1>公共信用信息归集质量通报</h1>
 <p class="meta">统计期间 ${escapeHtml(request.from)} 至 ${escapeHtml(request.to)}（上期 ${escapeHtml(previousPeriod.from)} 至 ${escapeHtml(previousPeriod.to)}）· 层级 ${escapeHtml(request.level ?? '全部')} · 排名最后 ${request.bottom} 位以红色标出（末位约谈，第十五条）</p>
 <div class="charts">
 <section><h2>得分排名</h2>${rankingChart(providers)}</section>
@@ -52,10 +64,5 @@ ${rows.join('\n')}
 </tbody>
 </table>
 <h2>指标说明</h2>
-<dl>${QUALITY_DEFINITIONS.map(([term, text]) => `<dt>${escapeHtml(term)}</dt><dd>${escapeHtml(text)}</dd>`).join('')}</dl>
-</body>
-</html>
-`;
-  await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
-  await writeFile(outFile, html);
+<dl>${QUALITY_DEFINITIONS.map(([term, text]) => `<dt>${escapeHtml(term)}</dt><dd>${escapeHtml(text)}</dd>`).join('')}</dl>`;
 }

@@ -1,16 +1,13 @@
 import type { Command } from 'commander';
 import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import type { CatalogEntry } from '../../catalog/catalog-entry.ts';
-import { entryVersion } from '../../catalog/entry-version.ts';
-import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
+import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { periodNote } from '../../disclosure/disclosure-state.ts';
-import { disclosuresOf } from '../../disclosure/record-disclosures.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { objectionMarkLine } from '../../objections/objection-titles.ts';
-import { recordHistory } from '../../records/record-history.ts';
-import { type RecordView, recordView } from '../../records/record-view.ts';
+import { recordDetails } from '../../records/record-details.ts';
+import type { RecordView } from '../../records/record-view.ts';
 import { loadProviders, type Provider, providerLabel, providersFile } from '../../report/providers.ts';
-import { objectionMarks } from '../../warehouse/objections-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { procedureLine, procedureSummary, recordStatusLines } from '../format-procedure.ts';
@@ -41,50 +38,15 @@ export function registerRecordCommand(program: Command): void {
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
         const found = await resolveRecord(warehouse, catalog, typed, options.catalog);
         if (!found) return EXIT.usage;
-        const history = await recordHistory(warehouse, found.id);
-        if (!history) return EXIT.usage;
-        const entry = currentEntry(
-          catalog,
-          history.record.catalogCode,
-          history.versions.at(-1)?.catalogVersion,
-        );
-        const current =
-          history.versions.find((version) => version.id === history.record.currentVersionId) ??
-          history.versions.at(-1);
-        const disclosure = current
-          ? (
-              await disclosuresOf(
-                warehouse,
-                catalog,
-                [
-                  {
-                    id: history.record.id,
-                    status: history.record.status,
-                    catalogCode: history.record.catalogCode,
-                    catalogVersion: current.catalogVersion,
-                    data: current.data,
-                    formationDate: current.formationDate,
-                  },
-                ],
-                asOf,
-              )
-            ).get(history.record.id)
-          : undefined;
-        const marks = await objectionMarks(warehouse, [found.id]);
-        const view: RecordView = {
-          ...recordView(history, entry, disclosure ?? null),
-          objection: marks.get(found.id) ?? null,
-        };
+        const details = await recordDetails(warehouse, catalog, found.id, asOf);
+        if (!details) return EXIT.usage;
+        const { view, entry } = details;
         console.log(
           options.json ? maskPersonalText(JSON.stringify(view)) : formatRecordView(view, entry, registry),
         );
         return EXIT.ok;
       });
     });
-}
-
-function currentEntry(catalog: Catalog, code: string, version: number | undefined): CatalogEntry | undefined {
-  return entryVersion(catalog, code, version);
 }
 
 /** Where a version came from: a delivered row, or a legal procedure. */

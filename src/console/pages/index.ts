@@ -3,7 +3,11 @@ import type { ConsoleDeps } from '../console-deps.ts';
 import { registerCatalogPage } from './catalog-page.ts';
 import { registerDirectReportPage } from './direct-report-page.ts';
 import { registerLoginPage } from './login-page.ts';
+import { registerNoticesPage } from './notices-page.ts';
 import { registerPipelinesPage } from './pipelines-page.ts';
+import { registerQualityPage } from './quality-page.ts';
+import { registerRecordsPage } from './records-page.ts';
+import { registerRejectionsPage } from './rejections-page.ts';
 import { registerRunPage } from './run-page.ts';
 import { registerRunsPage } from './runs-page.ts';
 import { registerUnmaskLogPage } from './unmask-log-page.ts';
@@ -17,6 +21,10 @@ export const PAGES: readonly RegisterPage[] = [
   registerRunPage,
   registerPipelinesPage,
   registerCatalogPage,
+  registerRejectionsPage,
+  registerNoticesPage,
+  registerQualityPage,
+  registerRecordsPage,
   registerUnmaskLogPage,
   registerDirectReportPage,
 ];

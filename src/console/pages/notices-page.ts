@@ -1,0 +1,141 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { NoticeRefused } from '../../report/notices.ts';
+import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
+import type { ConsoleDeps } from '../console-deps.ts';
+import { userOf } from '../console-request.ts';
+import { STAFF_ROLES } from '../console-user.ts';
+import { csrfField } from '../csrf.ts';
+import { html, page, raw } from '../html.ts';
+import { requireRole } from '../session-auth.ts';
+import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
+import { sendReportFile } from './download-file.ts';
+import { noticeBoardBody, noticeBody } from './notices-body.ts';
+import { noticeBoard, noticeDetails, reissueNotice } from './notices-view.ts';
+import { PAGE_STYLE } from './page-parts.ts';
+
+/** The one action here: an administrator re-issues a notice (as `report notice --reissue`), with CSRF. */
+const REISSUE_ROLES = ['admin'] as const;
+
+/**
+ * `/notices`: the review notices' status board (open / partly corrected / closed, overdue first); `/notices/:id`:
+ * one notice with its rows, what to fix, and its log; the notice's workbook to download; re-issue.
+ */
+export function registerNoticesPage(app: FastifyInstance, deps: ConsoleDeps): void {
+  app.get('/notices', { preHandler: requireRole(...STAFF_ROLES) }, async (request, reply) => {
+    const [states, providers] = await Promise.all([
+      noticeBoard(deps.warehouse),
+      loadProviders(providersFile()),
+    ]);
+    const body = noticeBoardBody(states, (code) => providerLabel(providers, code));
+    return reply.type('text/html; charset=utf-8').send(
+      page({
+        title: '复核通知',
+        user: request.user,
+        nav: '/notices',
+        csrf: csrfField(request),
+        body: raw(`<style>${PAGE_STYLE}</style>${body}`),
+      }),
+    );
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { done?: string } }>(
+    '/notices/:id',
+    { preHandler: requireRole(...STAFF_ROLES) },
+    async (request, reply) => {
+      const noticeId = idOf(request.params.id);
+      if (noticeId === undefined) return reply.callNotFound();
+      return sendNoticePage(
+        request,
+        reply,
+        deps,
+        noticeId,
+        request.query.done === 'reissued' ? '已重新发送：办理记录中已登记“重新发送”。' : undefined,
+      );
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/notices/:id/reissue',
+    { preHandler: requireRole(...REISSUE_ROLES) },
+    async (request, reply) => {
+      const noticeId = idOf(request.params.id);
+      if (noticeId === undefined) return reply.callNotFound();
+      try {
+        const providers = await loadProviders(providersFile());
+        const notice = await reissueNotice(
+          deps.warehouse,
+          deps.catalog,
+          providers,
+          noticeId,
+          userOf(request).name,
+        );
+        if (!notice) return reply.callNotFound();
+      } catch (error) {
+        if (!(error instanceof NoticeRefused)) throw error;
+        reply.code(409);
+        return sendNoticePage(request, reply, deps, noticeId, `未重新发送：${error.message}`);
+      }
+      return reply.redirect(`/notices/${noticeId}?done=reissued`, 303);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/notices/:id/notice.xlsx',
+    { preHandler: requireRole(...STAFF_ROLES) },
+    async (request, reply) => {
+      const noticeId = idOf(request.params.id);
+      if (noticeId === undefined) return reply.callNotFound();
+      const unmasked = await unmaskRequested(deps, request, `复核通知 ${noticeId} 下载（XLSX）`);
+      const providers = await loadProviders(providersFile());
+      return sendReportFile(reply, `复核通知-${noticeId}${unmasked ? '-未脱敏' : ''}.xlsx`, async (file) => {
+        const { writeNoticeXlsx } = await import('../../report/notice-workbook.ts');
+        await writeNoticeXlsx(deps.warehouse, deps.catalog, providers, noticeId, file, {
+          unmasked,
+          issuer: deps.config.issuer,
+          templateUnmasked: false,
+        });
+      });
+    },
+  );
+}
+
+async function sendNoticePage(
+  request: FastifyRequest,
+  reply: import('fastify').FastifyReply,
+  deps: ConsoleDeps,
+  noticeId: number,
+  flash: string | undefined,
+) {
+  const unmasked = await unmaskRequested(deps, request, `复核通知 ${noticeId} 的问题清单`);
+  const [details, providers] = await Promise.all([
+    noticeDetails(deps.warehouse, deps.catalog, noticeId, unmasked),
+    loadProviders(providersFile()),
+  ]);
+  if (!details) return reply.callNotFound();
+  const mayReissue = (REISSUE_ROLES as readonly string[]).includes(userOf(request).role);
+  const reissueForm = mayReissue
+    ? html`<form method="post" action="/notices/${noticeId}/reissue" id="reissue-form">${csrfField(request)}<button type="submit" id="reissue">重新发送本通知</button> <span class="muted">（同一范围不另发新通知：在办理记录中登记“重新发送”，与命令 report notice --reissue 相同）</span></form>`
+        .text
+    : '';
+  const body = noticeBody({
+    details,
+    provider: providerLabel(providers, details.state.providerCode),
+    unmasked,
+    unmaskSwitch: String(unmaskSwitch(request, unmasked)),
+    reissueForm,
+    flash,
+  });
+  return reply.type('text/html; charset=utf-8').send(
+    page({
+      title: `复核通知 ${noticeId}`,
+      user: request.user,
+      nav: '/notices',
+      csrf: csrfField(request),
+      body: raw(`<style>${PAGE_STYLE}</style>${body}`),
+    }),
+  );
+}
+
+function idOf(text: string): number | undefined {
+  return /^[1-9]\d{0,15}$/.test(text) ? Number(text) : undefined;
+}

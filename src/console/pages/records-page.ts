@@ -1,0 +1,109 @@
+import type { FastifyInstance } from 'fastify';
+import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
+import { maskPersonalText } from '../../log/mask-personal-data.ts';
+import { recordDetails } from '../../records/record-details.ts';
+import { searchRecords, subjectOfRef } from '../../records/record-search.ts';
+import { subjectArchive } from '../../records/subject-archive.ts';
+import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
+import type { ConsoleDeps } from '../console-deps.ts';
+import { STAFF_ROLES } from '../console-user.ts';
+import { csrfField } from '../csrf.ts';
+import { page, raw } from '../html.ts';
+import { requireRole } from '../session-auth.ts';
+import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
+import { PAGE_STYLE } from './page-parts.ts';
+import { recordBody, recordSearchBody, subjectBody } from './records-body.ts';
+
+/**
+ * `/records`: search by credit code, ID number (shown masked) or decision number typed any way; `/records/:id`:
+ * one record's versions, lineage, conflicts side by side, disclosure and objection marks; `/subjects/:code`: a
+ * subject's archive (Art. 9). Personal data masked; an auditor may unmask, and each such view is logged.
+ */
+export function registerRecordsPage(app: FastifyInstance, deps: ConsoleDeps): void {
+  const send = (title: string, body: string, request: Parameters<typeof csrfField>[0]) =>
+    page({
+      title,
+      user: request.user,
+      nav: '/records',
+      csrf: csrfField(request),
+      body: raw(`<style>${PAGE_STYLE}</style>${body}`),
+    });
+
+  // GET for links (a decision number, a record id); the form posts, so an ID number typed in stays out of the
+  // address bar, the browser's history and the proxy's access log.
+  app.get<{ Querystring: { q?: string } }>(
+    '/records',
+    { preHandler: requireRole(...STAFF_ROLES) },
+    async (request, reply) => {
+      const typed = request.query.q;
+      const search = typed ? await searchRecords(deps.warehouse, deps.catalog, typed) : undefined;
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(send('记录与主体查询', recordSearchBody(search, csrfField(request).text), request));
+    },
+  );
+
+  app.post<{ Body: { q?: string } }>(
+    '/records',
+    { preHandler: requireRole(...STAFF_ROLES) },
+    async (request, reply) => {
+      const search = await searchRecords(deps.warehouse, deps.catalog, request.body?.q ?? '');
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(send('记录与主体查询', recordSearchBody(search, csrfField(request).text), request));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/records/:id',
+    { preHandler: requireRole(...STAFF_ROLES) },
+    async (request, reply) => {
+      if (!/^[1-9]\d{0,15}$/.test(request.params.id)) return reply.callNotFound();
+      const recordId = Number(request.params.id);
+      const unmasked = await unmaskRequested(deps, request, `记录 ${recordId}`);
+      const [details, providers] = await Promise.all([
+        recordDetails(deps.warehouse, deps.catalog, recordId, todayInShanghai(), { unmasked }),
+        loadProviders(providersFile()),
+      ]);
+      if (!details) return reply.callNotFound();
+      const body = recordBody({
+        ...details,
+        label: (code) => providerLabel(providers, code),
+        text: unmasked ? (value) => value : maskPersonalText,
+        unmasked,
+        unmaskSwitch: String(unmaskSwitch(request, unmasked)),
+      });
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(send(`记录 ${recordId} · ${details.view.title}`, body, request));
+    },
+  );
+
+  // `:code` is a subject's code, or `r<record id>` for the subject of that record: the way pages link to a
+  // person, whose ID number must not stand in a link (record-search.ts).
+  app.get<{ Params: { code: string } }>(
+    '/subjects/:code',
+    { preHandler: requireRole(...STAFF_ROLES) },
+    async (request, reply) => {
+      const subjectCode = await subjectOfRef(deps.warehouse, request.params.code);
+      if (!subjectCode) return reply.callNotFound();
+      const unmasked = await unmaskRequested(
+        deps,
+        request,
+        `主体档案 ${maskPersonalText(request.params.code)}`,
+      );
+      const archive = await subjectArchive(deps.warehouse, deps.catalog, subjectCode, todayInShanghai(), {
+        unmasked,
+      });
+      const body = subjectBody({
+        archive,
+        text: unmasked ? (value) => value : maskPersonalText,
+        unmasked,
+        unmaskSwitch: String(unmaskSwitch(request, unmasked)),
+      });
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(send(`主体信用档案 ${archive.subjectCode}`, body, request));
+    },
+  );
+}

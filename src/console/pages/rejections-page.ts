@@ -1,0 +1,141 @@
+import type { FastifyInstance } from 'fastify';
+import { isoDateProblem } from '../../normalize/parse-date.ts';
+import { errorCodeTable } from '../../report/error-codes.ts';
+import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
+import type { ReportScope } from '../../report/report-scope.ts';
+import {
+  providersWithFiles,
+  type RejectionFilter,
+  rejectionPage,
+} from '../../warehouse/rejection-browse-repository.ts';
+import type { ConsoleDeps } from '../console-deps.ts';
+import { STAFF_ROLES } from '../console-user.ts';
+import { csrfField } from '../csrf.ts';
+import { page, raw } from '../html.ts';
+import { requireRole } from '../session-auth.ts';
+import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
+import { sendReportFile } from './download-file.ts';
+import { PAGE_STYLE } from './page-parts.ts';
+import { filterParams, rejectionsBody } from './rejections-body.ts';
+import { rejectionLines } from './rejections-view.ts';
+
+/** Rejected rows per page: a person reads them; the download has them all. */
+const PAGE_SIZE = 50;
+
+type FilterQuery = Record<string, string | undefined>;
+
+/**
+ * `/rejections`: every rejected row, newest first, narrowed by provider, catalog entry, error code, received days
+ * and run (the run page links here with `?run=`); each error with its field, value, message and fix. The
+ * download writes the report `credit-etl report rejections` writes, for a run or a provider's days.
+ */
+export function registerRejectionsPage(app: FastifyInstance, deps: ConsoleDeps): void {
+  app.get<{ Querystring: FilterQuery }>(
+    '/rejections',
+    { preHandler: requireRole(...STAFF_ROLES) },
+    async (request, reply) => {
+      const filter = filterOf(request.query);
+      if (typeof filter === 'string') return reply.code(400).send(new Error(filter));
+      const unmasked = await unmaskRequested(deps, request, `拒收数据列表 ${describeFilter(filter)}`);
+      const before = positive(request.query.before);
+      const scope = scopeOf(filter);
+      const [found, providers, delivering] = await Promise.all([
+        rejectionPage(deps.warehouse, filter, { before, limit: PAGE_SIZE }),
+        loadProviders(providersFile()),
+        providersWithFiles(deps.warehouse),
+      ]);
+      const codes = [...new Set([...providers.map((provider) => provider.code), ...delivering])].sort();
+      const body = rejectionsBody({
+        filter,
+        lines: rejectionLines(found, deps.catalog, providers, unmasked),
+        nextBefore: found.nextBefore,
+        continued: before !== undefined,
+        providers: codes.map((code) => [code, providerLabel(providers, code)] as const),
+        catalogEntries: [...new Map(deps.catalog.entries.map((entry) => [entry.code, entry.title]))].sort(),
+        errorCodes: errorCodeTable()
+          .filter((code) => code.scope === 'row' && !code.code.endsWith('-'))
+          .map((code) => [code.code, `${code.code} ${code.meaning}`] as const),
+        unmasked,
+        unmaskSwitch: String(unmaskSwitch(request, unmasked)),
+        downloadProblem: typeof scope === 'string' ? scope : undefined,
+      });
+      return reply.type('text/html; charset=utf-8').send(
+        page({
+          title: '拒收数据',
+          user: request.user,
+          nav: '/rejections',
+          csrf: csrfField(request),
+          body: raw(`<style>${PAGE_STYLE}</style>${body}`),
+        }),
+      );
+    },
+  );
+
+  app.get<{ Querystring: FilterQuery }>(
+    '/rejections/download',
+    { preHandler: requireRole(...STAFF_ROLES) },
+    async (request, reply) => {
+      const filter = filterOf(request.query);
+      if (typeof filter === 'string') return reply.code(400).send(new Error(filter));
+      const scope = scopeOf(filter);
+      if (typeof scope === 'string') return reply.code(400).send(new Error(scope));
+      const format = request.query.format === 'csv' ? 'csv' : 'xlsx';
+      const unmasked = await unmaskRequested(
+        deps,
+        request,
+        `拒收数据报告下载（${format}）${describeFilter(filter)}`,
+      );
+      const name =
+        scope.kind === 'run' ? `run-${scope.runId}` : `${filter.providerCode}-${filter.from}-${filter.to}`;
+      return sendReportFile(reply, `拒收数据-${name}${unmasked ? '-未脱敏' : ''}.${format}`, async (file) => {
+        const { writeRejectionReport } = await import('../../report/write-rejection-report.ts');
+        await writeRejectionReport(deps.warehouse, deps.catalog, scope, file, format, {
+          unmasked,
+          issuer: deps.config.issuer,
+        });
+      });
+    },
+  );
+}
+
+/** The filter from the query string, or why it cannot be read (a message for a 400 page). */
+function filterOf(query: FilterQuery): RejectionFilter | string {
+  for (const name of ['from', 'to'] as const) {
+    const date = query[name];
+    if (date && isoDateProblem(date))
+      return `${name === 'from' ? '起始' : '截止'}日期 ${date} 不是有效日期（YYYY-MM-DD）`;
+  }
+  if (query.run && positive(query.run) === undefined) return `运行批次 ${query.run} 不是有效编号`;
+  return {
+    providerCode: query.provider || undefined,
+    catalogCode: query.catalog || undefined,
+    errorCode: query.code || undefined,
+    from: query.from || undefined,
+    to: query.to || undefined,
+    runId: positive(query.run),
+  };
+}
+
+/**
+ * The report a filter can be downloaded as — the scopes the report writers know: a run, or a provider's received
+ * days — else what to choose. The catalog entry and error code narrow the list, not the report (it has a sheet
+ * per entry and a count per code).
+ */
+function scopeOf(filter: RejectionFilter): ReportScope | string {
+  if (filter.runId !== undefined) return { kind: 'run', runId: filter.runId };
+  if (filter.providerCode && filter.from && filter.to)
+    return { kind: 'provider', providerCode: filter.providerCode, from: filter.from, to: filter.to };
+  return '请先选择运行批次，或选择报送单位并填写起止日期（报告按运行批次或报送单位与期间生成，含全部目录和错误代码）';
+}
+
+function describeFilter(filter: RejectionFilter): string {
+  return new URLSearchParams(
+    Object.entries(filterParams(filter)).flatMap(([name, value]) =>
+      value === undefined ? [] : [[name, String(value)]],
+    ),
+  ).toString();
+}
+
+function positive(text: string | undefined): number | undefined {
+  return text !== undefined && /^[1-9]\d{0,15}$/.test(text) ? Number(text) : undefined;
+}

@@ -1,0 +1,61 @@
+import type { CatalogEntry } from '../catalog/catalog-entry.ts';
+import { entryVersion } from '../catalog/entry-version.ts';
+import type { Catalog } from '../catalog/load-catalog.ts';
+import { disclosuresOf } from '../disclosure/record-disclosures.ts';
+import { clearFieldMaskerOf, fieldMaskerOf } from '../log/mask-personal-data.ts';
+import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { objectionMarks } from '../warehouse/objections-repository.ts';
+import { recordHistory } from './record-history.ts';
+import { type RecordView, recordView } from './record-view.ts';
+
+/** A record as `record` and the console show it, with the catalog entry its current version follows. */
+export interface RecordDetails {
+  view: RecordView;
+  entry: CatalogEntry | undefined;
+}
+
+/**
+ * Everything about one record: versions, lineage, conflicts side by side, its disclosure state on `asOf` and its
+ * objection mark. Personal data masked unless `unmasked` (an entitled person asked; the caller logs it).
+ */
+export async function recordDetails(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  recordId: number,
+  asOf: string,
+  options: { unmasked?: boolean } = {},
+): Promise<RecordDetails | undefined> {
+  const history = await recordHistory(warehouse, recordId);
+  if (!history) return undefined;
+  const { record, versions } = history;
+  const entry = entryVersion(catalog, record.catalogCode, versions.at(-1)?.catalogVersion);
+  const current = versions.find((version) => version.id === record.currentVersionId) ?? versions.at(-1);
+  const disclosure = current
+    ? (
+        await disclosuresOf(
+          warehouse,
+          catalog,
+          [
+            {
+              id: record.id,
+              status: record.status,
+              catalogCode: record.catalogCode,
+              catalogVersion: current.catalogVersion,
+              data: current.data,
+              formationDate: current.formationDate,
+            },
+          ],
+          asOf,
+        )
+      ).get(record.id)
+    : undefined;
+  const marks = await objectionMarks(warehouse, [record.id]);
+  const masker = options.unmasked ? clearFieldMaskerOf(entry) : fieldMaskerOf(entry);
+  return {
+    view: {
+      ...recordView(history, entry, disclosure ?? null, masker),
+      objection: marks.get(record.id) ?? null,
+    },
+    entry,
+  };
+}

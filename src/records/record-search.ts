@@ -1,0 +1,80 @@
+import { entryVersion } from '../catalog/entry-version.ts';
+import type { Catalog } from '../catalog/load-catalog.ts';
+import { keyParts } from '../dedupe/business-key.ts';
+import { normalizeCode } from '../identifiers/normalize-code.ts';
+import { clearFieldMaskerOf, fieldMaskerOf, maskPersonalText } from '../log/mask-personal-data.ts';
+import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { findRecordRows, type RecordRow } from '../warehouse/records-repository.ts';
+import { findRecords } from './record-history.ts';
+
+/** One record a search found, as a list shows it. */
+export interface FoundRecord {
+  id: number;
+  catalogCode: string;
+  title: string;
+  /** The business key, parts joined by `|`, each masked as its field says (unless unmasked). */
+  key: string;
+  subjectCode: string | null;
+  /**
+   * How the subject's page is addressed: the code itself when showing it is harmless (a USCC), else `r<record
+   * id>` (the subject of that record), so a person's ID number never stands in a link or an address bar.
+   */
+  subjectRef: string | null;
+  status: RecordRow['status'];
+}
+
+export interface RecordSearch {
+  /** What was typed, as shown (an ID number in it masked unless unmasked). */
+  typed: string;
+  /** `subject`: the text was a subject's code; `record`: an id, a whole key or a key part (decision number). */
+  matchedAs: 'subject' | 'record' | 'none';
+  records: FoundRecord[];
+}
+
+/**
+ * What a person typed into the console's search: a subject's code (统一社会信用代码, 身份证号, typed with spaces,
+ * full-width, lower case), else what `credit-etl record` accepts — a record id, a whole key `a|b|c`, or one key
+ * part such as a decision number typed any way (`鲁市监罚【2026】12号` finds `鲁市监罚〔2026〕12号`).
+ */
+export async function searchRecords(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  typed: string,
+  options: { unmasked?: boolean } = {},
+): Promise<RecordSearch> {
+  const text = typed.trim();
+  const shownTyped = options.unmasked ? text : maskPersonalText(text);
+  if (text === '') return { typed: shownTyped, matchedAs: 'none', records: [] };
+  const bySubject = await findRecordRows(warehouse, { subjectCode: normalizeCode(text) });
+  const found = bySubject.length > 0 ? bySubject : await findRecords(warehouse, text);
+  return {
+    typed: shownTyped,
+    matchedAs: found.length === 0 ? 'none' : bySubject.length > 0 ? 'subject' : 'record',
+    records: found.map((record) => foundRecord(catalog, record, Boolean(options.unmasked))),
+  };
+}
+
+function foundRecord(catalog: Catalog, record: RecordRow, unmasked: boolean): FoundRecord {
+  const entry = entryVersion(catalog, record.catalogCode);
+  const masked = fieldMaskerOf(entry);
+  const masker = unmasked ? clearFieldMaskerOf(entry) : masked;
+  const code = record.subjectCode;
+  const harmless = code !== null && masked.subjectCode(code, {}) === code;
+  return {
+    id: record.id,
+    catalogCode: record.catalogCode,
+    title: entry?.title ?? record.catalogCode,
+    key: masker.key(keyParts(record.businessKey)).join('|'),
+    subjectCode: code === null ? null : masker.subjectCode(code, {}),
+    subjectRef: code === null ? null : harmless ? code : `r${record.id}`,
+    status: record.status,
+  };
+}
+
+/** The subject code a subject page's address names: the code itself, or `r<record id>` (that record's subject). */
+export async function subjectOfRef(warehouse: Warehouse, ref: string): Promise<string | undefined> {
+  const byRecord = /^r(\d{1,15})$/.exec(ref);
+  if (!byRecord) return normalizeCode(ref);
+  const [record] = await findRecordRows(warehouse, { id: Number(byRecord[1]) });
+  return record?.subjectCode ?? undefined;
+}
