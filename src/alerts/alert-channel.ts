@@ -29,6 +29,12 @@ export async function postJson(
     headers: { 'content-type': 'application/json; charset=utf-8', ...options.headers },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+  }).catch((error: unknown) => {
+    // fetch says only "fetch failed"; the reason (ECONNREFUSED, a DNS error, the timeout) is its cause.
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(
+      `${redactedUrl(url)} not reached: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
+    );
   });
   const answer = await response.text();
   if (!response.ok)
