@@ -283,6 +283,24 @@ describe('alerts to a webhook, 企业微信, 钉钉 and e-mail on loopback (real
     ]);
   });
 
+  it('still sends when the warehouse does not answer (no suppression check possible)', async () => {
+    const unreachable = connectWarehouse(`postgres://postgres@127.0.0.1:${closedPort}/none`, { poolSize: 1 });
+    try {
+      const alerts = alertDeliverer(
+        { ...config, channels: config.channels.filter((channel) => channel.type === 'webhook') },
+        unreachable,
+        logger,
+      );
+      await alerts.alert(event(['数据库无法连接']));
+      await alerts.close();
+    } finally {
+      await unreachable.destroy();
+    }
+    expect(byPath('/hook').map((post) => (post.body as { lines: string[] }).lines)).toEqual([
+      ['数据库无法连接'],
+    ]);
+  });
+
   it('alerts a pipeline that delivered nothing for its day by expectedBy, and not one that did', async () => {
     const alerts = alertDeliverer(config, fx.warehouse, logger);
     expect(await checkDelivered(pipeline, '2026-10-09', fx.warehouse, alerts, logger)).toBe(false);

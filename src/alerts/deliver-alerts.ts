@@ -46,11 +46,15 @@ export function alertDeliverer(config: AlertsConfig, warehouse: Warehouse, logge
     const targets = channels.filter(({ config: c }) => !c.events || c.events.includes(event.kind));
     if (targets.length === 0) return;
     const message = alertMessage(event);
+    // A warehouse that does not answer is itself worth an alert (a run failed for it): send, unsuppressed.
     const send = await claimAlert(
       warehouse,
       { key: event.key, kind: event.kind, title: message.title },
       config.suppressMinutes,
-    );
+    ).catch((error: unknown) => {
+      log.warn(`alert ${event.key}: repeats not checked (${(error as Error).message}); sending it`);
+      return true;
+    });
     if (!send) {
       log.info(`alert ${event.key} suppressed: sent within the last ${config.suppressMinutes} minute(s)`, {
         alert: event.kind,
