@@ -28,12 +28,7 @@ export function catalogHtml(
   generatedOn: string,
   errorCodes: readonly PublishedErrorCode[] = [],
 ): string {
-  const published = publishedEntries(entries);
-  const anchor = (entry: EntryDescription) => `${entry.code}-v${entry.version}`;
-  const nav =
-    published
-      .map((entry) => `<a href="#${anchor(entry)}">${escapeHtml(entry.title)} v${entry.version}</a>`)
-      .join('') + (errorCodes.length > 0 ? '<a href="#error-codes">错误代码说明</a>' : '');
+  const { nav, sections } = catalogParts(entries, errorCodes);
   return `<!doctype html>
 <html lang="zh-CN">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -42,12 +37,30 @@ export function catalogHtml(
 <header><h1>公共信用信息目录</h1><div>生成日期：${escapeHtml(generatedOn)}；每行数据按其接收日期适用当日有效的版本校验。</div></header>
 <nav>${nav}</nav>
 <main>
-${published.map((entry) => section(entry, anchor(entry))).join('\n')}
-${errorCodes.length > 0 ? errorCodeSection(errorCodes) : ''}
+${sections}
 </main>
 </body>
 </html>
 `;
+}
+
+/**
+ * The catalog's table of contents (links) and its sections, as escaped HTML fragments: the published page above,
+ * and the console's catalog page inside its own layout.
+ */
+export function catalogParts(
+  entries: readonly CatalogEntry[],
+  errorCodes: readonly PublishedErrorCode[] = [],
+): { nav: string; sections: string } {
+  const published = publishedEntries(entries);
+  const anchor = (entry: EntryDescription) => `${entry.code}-v${entry.version}`;
+  const nav =
+    published
+      .map((entry) => `<a href="#${anchor(entry)}">${escapeHtml(entry.title)} v${entry.version}</a>`)
+      .join('') + (errorCodes.length > 0 ? '<a href="#error-codes">错误代码说明</a>' : '');
+  const sections = `${published.map((entry) => section(entry, anchor(entry))).join('\n')}
+${errorCodes.length > 0 ? errorCodeSection(errorCodes) : ''}`;
+  return { nav, sections };
 }
 
 function section(entry: EntryDescription, id: string): string {

@@ -21,7 +21,9 @@ import { registerReportCommand } from './commands/report-command.ts';
 import { registerRunCommand } from './commands/run-command.ts';
 import { registerRunsCommand } from './commands/runs-command.ts';
 import { registerScheduleCommand } from './commands/schedule-command.ts';
+import { registerServeCommand } from './commands/serve-command.ts';
 import { registerSubjectCommand } from './commands/subject-command.ts';
+import { registerUsersCommand } from './commands/users-command.ts';
 import { registerVerifyCommand } from './commands/verify-command.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { isWarehouseOpen, STOP_SIGNALS, stopNow } from './with-warehouse.ts';
@@ -57,6 +59,8 @@ registerBackfillCommand(program);
 registerScheduleCommand(program);
 registerCalendarCommand(program);
 registerVerifyCommand(program);
+registerServeCommand(program);
+registerUsersCommand(program);
 
 // A fault no command handled (a throw in a callback, a promise nobody awaited) still ends the run honestly: the
 // file being loaded rolls back, the run is marked failed with the error, and the exit code is 1.

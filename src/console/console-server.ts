@@ -1,0 +1,67 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ConsoleDeps } from './console-deps.ts';
+import { registerCsrfCheck } from './csrf.ts';
+import { html, page } from './html.ts';
+import { PAGES } from './pages/index.ts';
+import { registerSessionAuth } from './session-auth.ts';
+
+/**
+ * The web console (issue #20): server-rendered pages over the warehouse. Loaded only by `credit-etl serve`
+ * (lazily: no other command pays for fastify). Security in one place: sessions (session-auth.ts) and the
+ * CSRF check of every non-GET route (csrf.ts) are hooks on the whole app; each page guards itself with
+ * requireRole(...).
+ */
+export async function buildConsole(deps: ConsoleDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    // Behind the province's reverse proxy: believe X-Forwarded-For/-Proto from it only (docs/console.md).
+    trustProxy: deps.settings.trustProxy.length > 0 ? deps.settings.trustProxy : false,
+    logger: false,
+    bodyLimit: 1024 * 1024,
+  });
+  await app.register(cookie);
+  await app.register(formbody);
+  registerSessionAuth(app, deps);
+  registerCsrfCheck(app);
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('X-Frame-Options', 'DENY');
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('Referrer-Policy', 'same-origin');
+    reply.header('Cache-Control', 'no-store');
+    reply.header(
+      'Content-Security-Policy',
+      "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+    );
+    return payload;
+  });
+  app.setNotFoundHandler(async (request, reply) =>
+    reply
+      .code(404)
+      .type('text/html; charset=utf-8')
+      .send(
+        page({
+          title: '页面不存在',
+          user: request.user,
+          body: html`<p class="error">没有这个页面：${request.url}</p>`,
+        }),
+      ),
+  );
+  app.setErrorHandler(async (error, request, reply) => {
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    if (status >= 500)
+      deps.logger.error(`console: ${request.method} ${request.url}: ${(error as Error).message}`);
+    return reply
+      .code(status)
+      .type('text/html; charset=utf-8')
+      .send(
+        page({
+          title: status >= 500 ? '服务器错误' : '请求有误',
+          user: request.user,
+          body: html`<p class="error">${status >= 500 ? '处理请求时出错，详情见服务器日志。' : (error as Error).message}</p>`,
+        }),
+      );
+  });
+  for (const register of PAGES) await register(app, deps);
+  return app;
+}

@@ -1,0 +1,91 @@
+import type { FastifyInstance } from 'fastify';
+import { findConsoleUser } from '../../warehouse/console-users-repository.ts';
+import type { ConsoleDeps } from '../console-deps.ts';
+import { csrfField } from '../csrf.ts';
+import { html, page } from '../html.ts';
+import { createLoginThrottle } from '../login-throttle.ts';
+import { homeOf } from '../nav.ts';
+import { decoyHash, verifyPassword } from '../password-hash.ts';
+import { endSession, startSession } from '../session-auth.ts';
+
+interface LoginBody {
+  name?: string;
+  password?: string;
+  next?: string;
+}
+
+/** Only a path of this console: `next=https://elsewhere` must not turn the login into an open redirect. */
+const safeNext = (next: string | undefined) =>
+  next?.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : undefined;
+
+/** Login (CSRF-exempt: nobody is logged in yet; SameSite=Strict and the throttle guard it) and logout. */
+export function registerLoginPage(app: FastifyInstance, deps: ConsoleDeps): void {
+  const throttle = createLoginThrottle();
+  const form = (next: string | undefined, name = '', message?: string) =>
+    page({
+      title: '登录',
+      user: undefined,
+      body: html`${message ? html`<p class="error" id="login-error">${message}</p>` : ''}
+<form method="post" action="/login" class="filters" style="flex-direction:column;align-items:stretch;max-width:22rem">
+<label>用户名<input name="name" autocomplete="username" required value="${name}"></label>
+<label>密码<input name="password" type="password" autocomplete="current-password" required></label>
+<input type="hidden" name="next" value="${next ?? ''}">
+<button type="submit">登录</button>
+</form>`,
+    });
+
+  app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
+    if (request.user) return reply.redirect(safeNext(request.query.next) ?? homeOf(request.user.role), 303);
+    return reply.type('text/html; charset=utf-8').send(form(request.query.next));
+  });
+
+  app.post<{ Body: LoginBody }>('/login', { config: { csrfExempt: true } }, async (request, reply) => {
+    const name = (request.body?.name ?? '').trim();
+    const password = request.body?.password ?? '';
+    const next = safeNext(request.body?.next);
+    const html401 = (code: number, message: string) =>
+      reply
+        .code(code)
+        .type('text/html; charset=utf-8')
+        .send(form(next, name, message));
+    const waitMs = throttle.waitFor(request.ip, name);
+    if (waitMs > 0) {
+      const minutes = Math.ceil(waitMs / 60_000);
+      deps.logger.warn(`console: login for "${name}" from ${request.ip} refused: too many failed attempts`);
+      return html401(429, `登录失败次数过多，请 ${minutes} 分钟后再试。`);
+    }
+    const user = name ? await findConsoleUser(deps.warehouse, name) : undefined;
+    // An unknown name costs a hash too: the answer's timing does not tell which names exist.
+    const good = await verifyPassword(password, user?.password_hash ?? (await decoyHash()));
+    if (!user || !good || user.disabled_at) {
+      throttle.fail(request.ip, name);
+      deps.logger.warn(`console: failed login for "${name}" from ${request.ip}`);
+      return html401(401, '用户名或密码错误，或该用户已停用。');
+    }
+    throttle.succeed(name);
+    await startSession(deps, request, reply, user.id);
+    deps.logger.info(`console: ${user.name} logged in from ${request.ip}`);
+    return reply.redirect(next ?? homeOf(user.role), 303);
+  });
+
+  app.post('/logout', async (request, reply) => {
+    await endSession(deps, request, reply);
+    return reply.redirect('/login', 303);
+  });
+
+  app.get('/', async (request, reply) =>
+    reply.redirect(request.user ? homeOf(request.user.role) : '/login', 303),
+  );
+
+  // Only for a page that has nothing to show a role (a provider without direct reporting yet).
+  app.get('/account', async (request, reply) =>
+    reply.type('text/html; charset=utf-8').send(
+      page({
+        title: '账户',
+        user: request.user,
+        csrf: csrfField(request),
+        body: html`<p>${request.user ? '您的角色暂无可用页面。' : '未登录。'}</p>`,
+      }),
+    ),
+  );
+}

@@ -1,0 +1,111 @@
+import type { FastifyInstance } from 'fastify';
+import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time.ts';
+import { type GridCell, runGrid, runsPage } from '../../warehouse/console-runs-repository.ts';
+import { RUN_STATUSES, type RunStatus } from '../../warehouse/runs-repository.ts';
+import type { ConsoleDeps } from '../console-deps.ts';
+import { STAFF_ROLES } from '../console-user.ts';
+import { csrfField } from '../csrf.ts';
+import { html, page, query } from '../html.ts';
+import { dayParam, daysBetween, daysEnding, STATUS_LABELS, seconds, statusBadge } from '../run-labels.ts';
+import { requireRole } from '../session-auth.ts';
+
+interface RunsQuery {
+  pipeline?: string;
+  status?: string;
+  from?: string;
+  to?: string;
+  before?: string;
+}
+
+const PAGE_SIZE = 50;
+/** The grid spans at most this many days (a column each); a longer range shows its last days. */
+const MAX_GRID_DAYS = 92;
+
+/** Runs: a day grid per pipeline (latest run of each partition day, coloured by status), then the run list. */
+export function registerRunsPage(app: FastifyInstance, deps: ConsoleDeps): void {
+  app.get<{ Querystring: RunsQuery }>(
+    '/runs',
+    { preHandler: requireRole(...STAFF_ROLES) },
+    async (request, reply) => {
+      const q = request.query;
+      const to = dayParam(q.to) ?? todayInShanghai();
+      let from = dayParam(q.from) ?? daysEnding(to, 30)[0]!;
+      if (from > to) from = to;
+      const gridDays = daysEnding(to, Math.min(daysBetween(from, to), MAX_GRID_DAYS));
+      const status = (RUN_STATUSES as readonly string[]).includes(q.status ?? '')
+        ? (q.status as RunStatus)
+        : undefined;
+      const pipeline = q.pipeline?.trim() || undefined;
+      const before = q.before && /^\d+$/.test(q.before) ? Number(q.before) : undefined;
+      const [loaded, cells, runs] = await Promise.all([
+        deps.loadPipelines(),
+        runGrid(deps.warehouse, { first: gridDays[0]!, last: to, pipeline }),
+        runsPage(deps.warehouse, {
+          limit: PAGE_SIZE,
+          before,
+          pipeline,
+          statuses: status === 'failed' ? ['failed', 'failed-threshold'] : status ? [status] : undefined,
+          first: from,
+          last: to,
+        }),
+      ]);
+      const allNames = [
+        ...new Set([...loaded.pipelines.map((p) => p.name), ...cells.map((cell) => cell.pipeline)]),
+      ].sort();
+      const names = allNames.filter((name) => !pipeline || name === pipeline);
+      const byKey = new Map(cells.map((cell) => [`${cell.pipeline} ${cell.partition_date}`, cell]));
+      const shown = runs.slice(0, PAGE_SIZE);
+      const next = runs.length > PAGE_SIZE ? shown[shown.length - 1]?.id : undefined;
+      const filters = { pipeline, status, from, to };
+      const body = html`
+<form class="filters" method="get" action="/runs">
+  <label>管道<select name="pipeline"><option value="">全部</option>${allNames.map((name) => html`<option value="${name}" ${name === pipeline ? 'selected' : ''}>${name}</option>`)}</select></label>
+  <label>状态<select name="status"><option value="">全部</option>${RUN_STATUSES.map(
+    (value) =>
+      html`<option value="${value}" ${value === status ? 'selected' : ''}>${STATUS_LABELS[value]}</option>`,
+  )}</select></label>
+  <label>分区日期从<input type="date" name="from" value="${from}"></label>
+  <label>到<input type="date" name="to" value="${to}"></label>
+  <button type="submit">筛选</button>
+</form>
+<h2>按日运行状态（每格为该分区日最近一次运行）</h2>
+${grid(names, gridDays, byKey, status)}
+<p class="muted">${RUN_STATUSES.map((value) => html`${statusBadge(value)} `)}<span class="status s-none">无运行</span></p>
+<h2>运行列表</h2>
+${
+  shown.length === 0
+    ? html`<p class="muted">所选范围内没有运行记录。</p>`
+    : html`<table id="runs"><thead><tr><th>运行</th><th>类型/管道</th><th>分区日期</th><th>状态</th><th>开始时间</th><th class="num">耗时（秒）</th><th class="num">读取</th><th class="num">新增</th><th class="num">更新</th><th class="num">拒收</th></tr></thead><tbody>
+${shown.map(
+  (run) =>
+    html`<tr data-run="${run.id}"><td><a href="/runs/${run.id}">#${run.id}</a></td><td>${run.pipeline ?? run.kind}</td><td>${run.partition_date ?? ''}</td><td>${statusBadge(run.status)}</td><td>${shanghaiTime(run.started_at)}</td><td class="num">${seconds(run.started_at, run.finished_at)}</td><td class="num">${run.counts.read ?? 0}</td><td class="num">${run.counts.inserted ?? 0}</td><td class="num">${run.counts.updated ?? 0}</td><td class="num">${run.counts.rejected ?? 0}</td></tr>`,
+)}</tbody></table>`
+}
+<p class="pager">${before !== undefined ? html`<a href="/runs${query(filters)}">最新</a>` : ''}${next !== undefined ? html`<a href="/runs${query({ ...filters, before: next })}" id="next-page">更早的运行 →</a>` : ''}</p>`;
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(page({ title: '运行记录', user: request.user, nav: '/runs', body, csrf: csrfField(request) }));
+    },
+  );
+}
+
+function grid(
+  names: readonly string[],
+  days: readonly string[],
+  byKey: ReadonlyMap<string, GridCell>,
+  status: RunStatus | undefined,
+) {
+  if (names.length === 0) return html`<p class="muted">还没有管道。</p>`;
+  return html`<table class="grid" id="run-grid"><thead><tr><th>管道</th>${days.map((day) => html`<th class="day">${day.slice(5)}</th>`)}</tr></thead><tbody>
+${names.map(
+  (name) =>
+    html`<tr><th>${name}</th>${days.map((day) => {
+      const cell = byKey.get(`${name} ${day}`);
+      const matches =
+        cell &&
+        (!status || cell.status === status || (status === 'failed' && cell.status === 'failed-threshold'));
+      if (!cell || !matches) return html`<td class="day s-none" title="${name} ${day}：无运行"></td>`;
+      return html`<td class="day s-${cell.status}" data-day="${day}" data-status="${cell.status}" title="${name} ${day}：${STATUS_LABELS[cell.status]}（运行 #${cell.id}）"><a href="/runs/${cell.id}" aria-label="${name} ${day} ${STATUS_LABELS[cell.status]}"></a></td>`;
+    })}</tr>`,
+)}</tbody></table>`;
+}

@@ -1,0 +1,46 @@
+import type { RunStatus } from '../warehouse/runs-repository.ts';
+import { html, type SafeHtml } from './html.ts';
+
+export const STATUS_LABELS: Readonly<Record<RunStatus, string>> = {
+  running: '运行中',
+  completed: '成功',
+  failed: '失败',
+  'failed-threshold': '超过拒收阈值',
+  interrupted: '中断',
+};
+
+export const OUTCOME_LABELS: Readonly<Record<string, string>> = {
+  read: '读取',
+  inserted: '新增',
+  updated: '更新',
+  unchanged: '未变',
+  merged: '合并',
+  conflict: '冲突',
+  rejected: '拒收',
+  late: '逾期',
+};
+
+export const statusBadge = (status: RunStatus): SafeHtml =>
+  html`<span class="status s-${status}">${STATUS_LABELS[status] ?? status}</span>`;
+
+/** A date field from a query string: `YYYY-MM-DD` or nothing (a bad value is ignored, not an error page). */
+export function dayParam(value: unknown): string | undefined {
+  return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value))
+    ? value
+    : undefined;
+}
+
+/** The `count` days ending with `last`, oldest first (`YYYY-MM-DD`). */
+export function daysEnding(last: string, count: number): string[] {
+  const end = Date.parse(`${last}T00:00:00Z`);
+  return Array.from({ length: count }, (_, index) =>
+    new Date(end - (count - 1 - index) * 86_400_000).toISOString().slice(0, 10),
+  );
+}
+
+export function daysBetween(first: string, last: string): number {
+  return Math.round((Date.parse(`${last}T00:00:00Z`) - Date.parse(`${first}T00:00:00Z`)) / 86_400_000) + 1;
+}
+
+export const seconds = (started: Date, finished: Date | null): string =>
+  finished ? ((finished.getTime() - started.getTime()) / 1000).toFixed(1) : '';
