@@ -80,6 +80,7 @@ export async function createMetricsRegistry(deps: MetricsDeps, logger?: Logger):
   });
   const alertsCounted = new Map<string, number>();
   const started = Date.now();
+  let queueWarned = false;
 
   const readWarehouse = async () => {
     const { warehouse } = deps;
@@ -88,8 +89,13 @@ export async function createMetricsRegistry(deps: MetricsDeps, logger?: Logger):
       runsByStatus(warehouse),
       pipelineRunTimes(warehouse),
       // The queue's tables belong to pg-boss: one it cannot read (no grant yet) costs the queue samples only.
+      // Said once, not at every scrape: the fix is a GRANT (docs/alerts-and-metrics.md#metrics).
       queueDepth(warehouse, deps.queueSchema).catch((error: unknown) => {
-        logger?.warn(`metrics: queue depth not read: ${(error as Error).message}`);
+        if (!queueWarned)
+          logger?.warn(
+            `metrics: queue depth not read (no queue samples): ${(error as Error).message}; grant the engine's role SELECT on pgboss.job`,
+          );
+        queueWarned = true;
         return [];
       }),
     ]);
