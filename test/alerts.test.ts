@@ -336,6 +336,27 @@ describe('alerts to a webhook, 企业微信, 钉钉 and e-mail on loopback (real
     ]);
   });
 
+  it('refuses an expectedBy that is no time of day, naming the field', async () => {
+    const dir = path.join(fx.scratch, 'bad-pipelines');
+    mkdirSync(dir);
+    const definition = { catalog: 'xzcf', provider: '113701000000000000', level: 'city' };
+    writeFileSync(
+      path.join(dir, 'late.json'),
+      JSON.stringify({
+        ...definition,
+        transport: { type: 'partition-folder', dir: inbox() },
+        schedule: { expectedBy: '7点' },
+      }),
+    );
+    const { problems } = await loadPipelines(dir, transports);
+    expect(problems.map((problem) => [problem.path, problem.message])).toEqual([
+      [
+        '/schedule/expectedBy',
+        'must be a time of day HH:MM in Beijing time, e.g. "07:00" (when the day\'s data should be in)',
+      ],
+    ]);
+  });
+
   it('refuses a bad alerts file naming each problem, and reads no file as no alerts', async () => {
     const bad = path.join(fx.scratch, 'bad-alerts.json');
     writeFileSync(
