@@ -16,6 +16,7 @@ import * as providerWithdrawals from './015-provider-withdrawals.ts';
 import * as noticeEvents from './016-notice-events.ts';
 import * as consoleUsers from './019-console-users.ts';
 import * as consoleIndexes from './020-console-indexes.ts';
+import * as alerts from './023-alerts.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -36,4 +37,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['016-notice-events', noticeEvents],
   ['019-console-users', consoleUsers],
   ['020-console-indexes', consoleIndexes],
+  ['023-alerts', alerts],
 ];

@@ -1,6 +1,7 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { registerMetricsRoutes } from '../metrics/metrics-routes.ts';
 import type { ConsoleDeps } from './console-deps.ts';
 import { registerCsrfCheck } from './csrf.ts';
 import { html, page } from './html.ts';
@@ -63,5 +64,7 @@ export async function buildConsole(deps: ConsoleDeps): Promise<FastifyInstance> 
       );
   });
   for (const register of PAGES) await register(app, deps);
+  // Scrape targets without a session, like any exporter: counts and pipeline names, never a record or a person.
+  await registerMetricsRoutes(app, { warehouse: deps.warehouse, component: 'serve' }, deps.logger);
   return app;
 }

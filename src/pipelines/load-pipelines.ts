@@ -209,6 +209,8 @@ function errorPath(error: ErrorObject): string {
 function errorText(error: ErrorObject): string {
   if (error.keyword === 'required') return 'is required';
   if (error.keyword === 'additionalProperties') return 'is not a known field (a typo?)';
+  if (error.instancePath === '/schedule/expectedBy')
+    return 'must be a time of day HH:MM in Beijing time, e.g. "07:00" (when the day\'s data should be in)';
   // Quoted: a delimiter's allowed values are `,` and a tab.
   if (error.keyword === 'enum')
     return `${error.message}: ${(error.params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`;

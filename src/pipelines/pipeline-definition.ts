@@ -64,6 +64,12 @@ export interface PipelineSchedule {
   /** node-cron expression (optional seconds field), in Asia/Shanghai time; none = run only by hand. */
   cron?: string;
   enabled: boolean;
+  /**
+   * `HH:MM`, Beijing time: the partition day's data should have arrived by then (e.g. `07:00` for a nightly
+   * push). `schedule` checks at that time every day and alerts `nothing-delivered` when no run of the pipeline
+   * for the day's partition read a row (docs/alerts-and-metrics.md). None: no such check.
+   */
+  expectedBy?: string;
 }
 
 /**
@@ -147,6 +153,7 @@ export const PIPELINE_SCHEMA = {
       properties: {
         cron: { type: 'string', minLength: 1 },
         enabled: { type: 'boolean', default: true },
+        expectedBy: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' },
       },
       default: {},
     },

@@ -3,8 +3,11 @@ import picomatch from 'picomatch';
 import type { PollOptions, SourceUnit, Transport } from '../../connectors/contracts.ts';
 import { TRANSPORTS } from '../../connectors/registry.ts';
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
+import type { AlertSink } from '../alerts/alert-event.ts';
+import { runEndedEvent } from '../alerts/alert-events.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
+import { recordRunFinished } from '../metrics/process-events.ts';
 import { type IngestRequest, ingestUnits, type RunSummary } from '../run/ingest-files.ts';
 import type { Thresholds } from '../run/reject-threshold.ts';
 import { watermarkStore } from '../run/watermark-ledger.ts';
@@ -43,6 +46,8 @@ export interface PipelineRunOptions {
   onProgress?: IngestRequest['onProgress'];
   /** Where the transport looked (its `describe()`), once polled: `run` names it when there was nothing. */
   onPolled?: (source: string) => void;
+  /** Told when the run ends `failed` or `failed-threshold` (alerts.json); never fails the run. */
+  alerts?: AlertSink;
 }
 
 /** `locked`: another process (maybe on another machine) is running this pipeline; nothing was done. */
@@ -66,6 +71,7 @@ export async function runPipeline(
 ): Promise<PipelineRunResult> {
   const day = options.partition ?? partitionDay(pipeline.partition, options.triggeredAt ?? new Date());
   const log = logger.child({ pipeline: pipeline.name, partition: day });
+  const started = Date.now();
   const locked = await withPipelineLock(warehouse, pipeline.name, async () => {
     try {
       return await withRetry(
@@ -87,7 +93,26 @@ export async function runPipeline(
     log.warn(`pipeline ${pipeline.name} is already running in another process: skipped`);
     return { status: 'locked' };
   }
-  return { status: 'ran', summary: locked.value };
+  const summary = locked.value;
+  recordRunFinished(options.kind ?? 'pipeline', summary.status, (Date.now() - started) / 1000);
+  if (options.alerts && (summary.status === 'failed' || summary.status === 'failed-threshold')) {
+    const event = runEndedEvent({
+      pipeline: pipeline.name,
+      runId: summary.runId,
+      status: summary.status,
+      partition: day,
+      counts: summary.counts,
+      error: summary.status === 'failed' ? await runError(warehouse, summary.runId) : undefined,
+    });
+    if (event) await options.alerts.alert(event);
+  }
+  return { status: 'ran', summary };
+}
+
+/** The stored reason of a failed run (already masked by finishRun), for its alert. */
+async function runError(warehouse: Warehouse, runId: number): Promise<string | undefined> {
+  const run = await findRun(warehouse, runId).catch(() => undefined);
+  return run?.error ?? undefined;
 }
 
 async function attemptRun(

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { TRANSPORTS } from '../../../connectors/registry.ts';
+import { openAlerts } from '../../alerts/open-alerts.ts';
 import type { TransportRegistry } from '../../pipelines/load-pipelines.ts';
 import { runPipeline } from '../../pipelines/run-pipeline.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -31,19 +32,27 @@ export function runPipelineNow(
     name,
     options,
     {
-      load: ({ warehouse, catalog, pipeline, runOptions, logger }) =>
-        runPipeline(
-          warehouse,
-          catalog,
-          pipeline,
-          {
-            ...runOptions,
-            onPolled: (where) => {
-              source = where;
+      load: async ({ warehouse, catalog, pipeline, runOptions, logger }) => {
+        // A run started by the system's cron alerts as a scheduled one does; no alerts file, nothing loaded.
+        const alerts = await openAlerts(warehouse, logger, { quiet: true });
+        try {
+          return await runPipeline(
+            warehouse,
+            catalog,
+            pipeline,
+            {
+              ...runOptions,
+              alerts,
+              onPolled: (where) => {
+                source = where;
+              },
             },
-          },
-          logger,
-        ),
+            logger,
+          );
+        } finally {
+          await alerts.close();
+        }
+      },
       async report({ config, warehouse, catalog, stopped }, result) {
         if (result.status === 'locked') {
           console.error(`pipeline ${name} is running in another process: nothing done`);

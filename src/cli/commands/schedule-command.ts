@@ -1,10 +1,20 @@
 import type { Command } from 'commander';
 import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
-import { loadCatalog } from '../../catalog/load-catalog.ts';
+import type { AlertSink } from '../../alerts/alert-event.ts';
+import {
+  calendarYearMissingEvent,
+  objectionsOverdueEvent,
+  verifyFailedEvent,
+} from '../../alerts/alert-events.ts';
+import { openAlerts } from '../../alerts/open-alerts.ts';
+import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
 import type { Logger } from '../../log/logger.ts';
-import { checkOverdueObjections } from '../../objections/overdue-objections.ts';
+import { metricsListenFrom } from '../../metrics/metrics-listen.ts';
+import { checkOverdueObjections, overdueLine } from '../../objections/overdue-objections.ts';
 import { formatProblem } from '../../pipelines/load-pipelines.ts';
+import type { PipelineDefinition } from '../../pipelines/pipeline-definition.ts';
 import { runPipeline } from '../../pipelines/run-pipeline.ts';
+import { checkUpdateCycles, deliveryDeadlineJobs } from '../../schedule/delivery-watch.ts';
 import { type ScheduledJob, startScheduler } from '../../schedule/scheduler.ts';
 import { verifyWarehouse } from '../../verify/verify-warehouse.ts';
 import type { Warehouse } from '../../warehouse/connect-warehouse.ts';
@@ -31,26 +41,38 @@ export function registerScheduleCommand(program: Command): void {
           'no pipeline has a schedule and CREDIT_ETL_VERIFY_CRON and CREDIT_ETL_OBJECTION_CHECK_CRON are off: add "schedule": {"cron": …}',
         );
       const catalog = await loadCatalog(config.catalogDir);
+      const metricsListen = metricsListenFrom();
       const stop = new AbortController();
       process.exitCode = await withWarehouse(
         config,
         logger,
         async (warehouse) => {
+          const alerts = await openAlerts(warehouse, logger);
+          const metrics = metricsListen
+            ? await (await import('../../metrics/metrics-server.ts')).startMetricsServer(
+                metricsListen,
+                { warehouse, component: 'schedule' },
+                logger,
+              )
+            : undefined;
           const scheduler = startScheduler({
             pipelines: scheduled,
             logger,
+            onCalendarYearMissing: (missing) => void alerts.alert(calendarYearMissingEvent(missing)),
             jobs: [
-              ...(config.verifyCron ? [nightlyVerify(warehouse, config.verifyCron, logger)] : []),
+              ...(config.verifyCron ? [nightlyVerify(warehouse, config.verifyCron, logger, alerts)] : []),
               ...(config.objectionCheckCron
-                ? [dailyObjectionCheck(warehouse, config.objectionCheckCron, logger)]
+                ? [dailyObjectionCheck(warehouse, config.objectionCheckCron, logger, alerts)]
                 : []),
+              ...deliveryDeadlineJobs(pipelines, warehouse, alerts, logger),
+              dailyUpdateCycleCheck(pipelines, catalog, warehouse, logger, alerts),
             ],
             runPipeline: async (pipeline, signal, scheduledAt) => {
               const result = await runPipeline(
                 warehouse,
                 catalog,
                 pipeline,
-                { signal, stagingDir: stagingDir(), triggeredAt: scheduledAt },
+                { signal, stagingDir: stagingDir(), triggeredAt: scheduledAt, alerts },
                 logger,
               );
               if (result.status === 'ran') {
@@ -74,6 +96,8 @@ export function registerScheduleCommand(program: Command): void {
           );
           await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
           await scheduler.stop();
+          await alerts.close();
+          await metrics?.close();
           logger.info('scheduler stopped');
           return EXIT.ok;
         },
@@ -86,7 +110,7 @@ export function registerScheduleCommand(program: Command): void {
  * The whole warehouse verified on `cron` (CREDIT_ETL_VERIFY_CRON), recorded as a run of kind `verify` like any
  * run: altered history is a failed run, visible in `runs list`, and an error in the log naming what was found.
  */
-function nightlyVerify(warehouse: Warehouse, cron: string, logger: Logger): ScheduledJob {
+function nightlyVerify(warehouse: Warehouse, cron: string, logger: Logger, alerts: AlertSink): ScheduledJob {
   return {
     name: 'verify',
     cron,
@@ -103,6 +127,7 @@ function nightlyVerify(warehouse: Warehouse, cron: string, logger: Logger): Sche
           `verify: run ${summary.runId} failed: history altered outside the engine: ${counts.tamperedRecords} record(s), ${counts.tamperedFiles} file(s)`,
           { runId: summary.runId, counts },
         );
+        await alerts.alert(verifyFailedEvent({ runId: summary.runId, ...counts }));
       }
     },
   };
@@ -113,12 +138,44 @@ function nightlyVerify(warehouse: Warehouse, cron: string, logger: Logger): Sche
  * `objection-check`, failed when any objection is overdue, naming each (overdue-objections.ts). The alert
  * channel, once there is one, is passed as checkOverdueObjections' `onOverdue` (ObjectionsOverdueHook).
  */
-function dailyObjectionCheck(warehouse: Warehouse, cron: string, logger: Logger): ScheduledJob {
+function dailyObjectionCheck(
+  warehouse: Warehouse,
+  cron: string,
+  logger: Logger,
+  alerts: AlertSink,
+): ScheduledJob {
   return {
     name: 'objection-check',
     cron,
     run: async () => {
-      await checkOverdueObjections(warehouse, todayInShanghai(), logger);
+      const check = await checkOverdueObjections(warehouse, todayInShanghai(), logger);
+      if (check.overdue.length > 0)
+        await alerts.alert(
+          objectionsOverdueEvent({
+            runId: check.runId,
+            asOf: check.asOf,
+            lines: check.overdue.map(overdueLine),
+          }),
+        );
+    },
+  };
+}
+
+/** 08:30 Beijing time: each provider and entry a pipeline feeds, against the entry's update cycle (Art. 7). */
+export const UPDATE_CYCLE_CHECK_CRON = '30 8 * * *';
+
+function dailyUpdateCycleCheck(
+  pipelines: PipelineDefinition[],
+  catalog: Catalog,
+  warehouse: Warehouse,
+  logger: Logger,
+  alerts: AlertSink,
+): ScheduledJob {
+  return {
+    name: 'update-cycle-check',
+    cron: UPDATE_CYCLE_CHECK_CRON,
+    run: async () => {
+      await checkUpdateCycles(pipelines, catalog, warehouse, alerts, logger);
     },
   };
 }

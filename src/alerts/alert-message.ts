@@ -1,0 +1,66 @@
+import { maskPersonalText } from '../log/mask-personal-data.ts';
+import type { AlertEvent, AlertKind } from './alert-event.ts';
+
+/** The Chinese name of each kind, the first words of every message. */
+export const ALERT_KIND_TITLES: Record<AlertKind, string> = {
+  'run-failed': '运行失败',
+  'threshold-exceeded': '拒收超过阈值',
+  'nothing-delivered': '未按时报送',
+  'update-cycle-missed': '超过更新周期未报送',
+  'calendar-year-missing': '节假日日历缺少下一年数据',
+  'objection-overdue': '异议处理超期',
+  'verify-failed': '数据完整性校验失败',
+};
+
+/** An event as it leaves the process: every resident ID in its text masked (USCCs shown). */
+export interface AlertMessage {
+  kind: AlertKind;
+  key: string;
+  title: string;
+  lines: string[];
+  at: string;
+}
+
+export function alertMessage(event: AlertEvent): AlertMessage {
+  return {
+    kind: event.kind,
+    key: event.key,
+    title: maskPersonalText(`【信用数据归集】${ALERT_KIND_TITLES[event.kind]}：${event.title}`),
+    lines: event.lines.map((line) => maskPersonalText(line)),
+    at: shanghaiTime(event.at),
+  };
+}
+
+/** `2026-12-02 08:00:00` in Beijing time, as the operators read the clock. */
+function shanghaiTime(at: Date): string {
+  return new Date(at.getTime() + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+export function markdownOf(message: AlertMessage): string {
+  return [
+    `### ${message.title}`,
+    ...message.lines.map((line) => `> ${line}`),
+    '',
+    `时间：${message.at}（北京时间）`,
+  ].join('\n');
+}
+
+export function plainTextOf(message: AlertMessage): string {
+  return [message.title, ...message.lines, `时间：${message.at}（北京时间）`].join('\n');
+}
+
+/** Cut to at most `bytes` UTF-8 bytes (the robots refuse longer messages), whole characters only. */
+export function clipUtf8(text: string, bytes: number): string {
+  if (Buffer.byteLength(text) <= bytes) return text;
+  let out = '';
+  let used = 0;
+  const tail = '…';
+  const budget = bytes - Buffer.byteLength(tail);
+  for (const char of text) {
+    const size = Buffer.byteLength(char);
+    if (used + size > budget) break;
+    out += char;
+    used += size;
+  }
+  return out + tail;
+}
