@@ -31,6 +31,8 @@ export interface PipelineRunOptions {
   triggeredAt?: Date;
   /** SIGTERM: no new unit starts; the one loading finishes. */
   signal?: AbortSignal;
+  /** The queued job running this (worker): stored on the run, so `runs show` and `jobs show` name each other. */
+  jobId?: string;
   /** `--max-reject-rate` / `--max-rejected` given on the command line win over the pipeline's. */
   thresholds?: Thresholds;
   transports?: TransportRegistry;
@@ -151,6 +153,7 @@ async function attemptRun(
         thresholds: options.thresholds ?? pipeline.thresholds,
         pipeline: pipeline.name,
         partitionDate: options.day,
+        ...(options.jobId ? { jobId: options.jobId } : {}),
         headerMap: pipeline.fieldMapping,
         ...(pipeline.withdrawals ? { withdrawals: pipeline.withdrawals } : {}),
         ...(pipeline.fullDump ? { fullDump: pipeline.fullDump } : {}),
@@ -257,6 +260,7 @@ async function recordFailedRun(
     {
       partitionDate: options.day,
       thresholds: options.thresholds ?? pipeline.thresholds,
+      jobId: options.jobId,
     },
   );
   const counts = emptyCounts();

@@ -42,6 +42,8 @@ export interface IngestRequest {
   /** Pipeline runs: its name, partition day (backfill) and field mapping. */
   pipeline?: string;
   partitionDate?: string;
+  /** The queued job running this run (a worker's). */
+  jobId?: string;
   headerMap?: Readonly<Record<string, string>>;
   /** The entry version every unit is read by (a pipeline that names it); none = the header picks among versions. */
   catalogVersion?: number;
@@ -87,7 +89,7 @@ export async function ingestUnits(
       ...(Array.isArray(request.units) ? { files: request.units.map((unit: SourceUnit) => unit.name) } : {}),
     },
     request.pipeline,
-    { partitionDate: request.partitionDate, thresholds: request.thresholds },
+    { partitionDate: request.partitionDate, thresholds: request.thresholds, jobId: request.jobId },
   );
   const log = logger.child({ runId });
   log.info(`run ${runId} started: catalog ${request.catalog}`);
