@@ -5,6 +5,9 @@ import { pipeline } from 'node:stream/promises';
 import type { FormatOptions, RowStream } from '../contracts.ts';
 import type { Limits } from '../limits.ts';
 import { type CsvLayout, openCsv, openCsvChunk } from './csv-format.ts';
+
+export type { CsvLayout };
+
 import { decodeFrom } from './decode-text.ts';
 
 /** One chunk of a CSV file: whole records, read by one worker. */

@@ -35,6 +35,8 @@ export interface PipelineRunOptions {
   jobId?: string;
   /** `--max-reject-rate` / `--max-rejected` given on the command line win over the pipeline's. */
   thresholds?: Thresholds;
+  /** A worker's job queue, asked for help with big files' chunks. */
+  chunkHelpers?: IngestRequest['chunkHelpers'];
   transports?: TransportRegistry;
   /** Where transports put downloads in progress. */
   stagingDir: string;
@@ -161,6 +163,7 @@ async function attemptRun(
         ...(pipeline.lookups ? { lookups: pipeline.lookups } : {}),
         ...(pipeline.catalogVersion !== undefined ? { catalogVersion: pipeline.catalogVersion } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.chunkHelpers ? { chunkHelpers: options.chunkHelpers } : {}),
         ...(options.onUnitStart ? { onUnitStart: options.onUnitStart } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         onUnitDone: (unit, result) =>

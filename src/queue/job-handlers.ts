@@ -5,6 +5,7 @@ import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import type { JobKind } from './job-kinds.ts';
 import type { JobData, JobQueue, QueuedJob } from './job-queue.ts';
 import { runPipelineJob } from './pipeline-run-job.ts';
+import { stageChunksJob } from './stage-chunks-job.ts';
 
 /** What a handler gets besides its job: the open warehouse, the catalog, the queue (to enqueue follow-ups). */
 export interface JobContext {
@@ -41,4 +42,5 @@ export class JobFailure extends Error {
 /** Every kind's handler, listed by hand (one registry file, as connectors/registry.ts lists transports). */
 export const JOB_HANDLERS: Readonly<Record<JobKind, JobHandler>> = {
   'pipeline-run': runPipelineJob,
+  'stage-chunks': stageChunksJob,
 };

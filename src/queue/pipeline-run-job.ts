@@ -4,6 +4,7 @@ import type { JobContext } from './job-handlers.ts';
 import { JobFailure } from './job-handlers.ts';
 import type { PipelineRunJob } from './job-kinds.ts';
 import type { JobData } from './job-queue.ts';
+import { chunkHelpersOf } from './stage-chunks-job.ts';
 
 /**
  * One queued run of a pipeline, as `run` would do it inline, with the job's id on the run. The queue retries
@@ -28,6 +29,7 @@ export async function runPipelineJob(data: JobData, context: JobContext): Promis
       signal: context.signal,
       stagingDir: context.stagingDir,
       jobId: context.job.id,
+      chunkHelpers: chunkHelpersOf(context.queue),
     },
     context.logger,
   );

@@ -17,3 +17,11 @@ export function readChunkBytes(env: NodeJS.ProcessEnv = process.env): number | u
   }
   return value;
 }
+
+/**
+ * Asks other workers to help stage a chunked load's chunks (the job queue: src/queue/stage-chunks-job.ts). The
+ * coordinator stages whatever is still pending itself, so a load never waits for help that does not come.
+ */
+export interface ChunkHelpers {
+  request(loadId: number, helpers: number): Promise<void>;
+}

@@ -12,6 +12,7 @@ import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { addCounts, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import { finishRun, type RunKind, type RunStatus, startRun } from '../warehouse/runs-repository.ts';
+import type { ChunkHelpers } from './chunk-settings.ts';
 import type { FullDumpRule } from './full-dump-check.ts';
 import { loadIsolated } from './isolated-unit.ts';
 import { failedUnit, type UnitPhase, type UnitResult } from './load-unit.ts';
@@ -61,6 +62,8 @@ export interface IngestRequest {
   withdrawals?: WithdrawalSignals;
   /** A pipeline whose units are complete dumps. */
   fullDump?: FullDumpRule;
+  /** Who helps with big files' chunks (a worker's job queue). */
+  chunkHelpers?: ChunkHelpers;
 }
 
 export interface RunSummary {
@@ -249,6 +252,7 @@ async function loadOne(
       ...(request.force ? { force: true } : {}),
       ...(request.withdrawals ? { withdrawals: request.withdrawals } : {}),
       ...(request.fullDump ? { fullDump: request.fullDump } : {}),
+      ...(request.chunkHelpers ? { chunkHelpers: request.chunkHelpers } : {}),
       onProgress: (rows, phase) => request.onProgress?.(unit, rows, phase),
     },
     request.limits ?? readLimits(),

@@ -12,6 +12,7 @@ import {
 } from '../warehouse/chunked-loads-repository.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { startSourceFile } from '../warehouse/source-files-repository.ts';
+import type { ChunkHelpers } from './chunk-settings.ts';
 import { type ChunkWork, stageNextChunk } from './chunk-stager.ts';
 import {
   failedUnit,
@@ -23,11 +24,6 @@ import {
 } from './load-unit.ts';
 import { UnitFailure } from './unit-failure.ts';
 import { unitSignals } from './withdrawal-signals.ts';
-
-/** Asks other workers to stage chunks of a load (the job queue); the coordinator stages whatever is left itself. */
-export interface ChunkHelpers {
-  request(loadId: number, helpers: number): Promise<void>;
-}
 
 /** How often the coordinator looks whether chunks other workers hold are staged. */
 const POLL_MS = 100;

@@ -28,6 +28,7 @@ import {
 } from '../warehouse/source-files-repository.ts';
 import { COPY_INTO_STAGE, createStageTable } from '../warehouse/staging-repository.ts';
 import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session.ts';
+import type { ChunkHelpers } from './chunk-settings.ts';
 import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
 import {
   checkFullDump,
@@ -83,6 +84,8 @@ export interface UnitRequest {
   withdrawals?: WithdrawalSignals;
   /** The unit is a complete dump of the channel's records: checked against the previous one. */
   fullDump?: FullDumpRule;
+  /** Who helps with a big file's chunks (a worker's job queue); none: a chunked file is staged by this worker. */
+  chunkHelpers?: ChunkHelpers;
 }
 
 export interface UnitResult {

@@ -4,7 +4,6 @@ import { formatForFile } from '../../connectors/formats/format-for-file.ts';
 import { InfrastructureFault, infrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import { openLocated } from '../../connectors/transports/archive-units.ts';
 import { connectWarehouse } from '../warehouse/connect-warehouse.ts';
-import { readChunkBytes } from './chunk-settings.ts';
 import type { WorkerJob, WorkerMessage } from './isolated-unit.ts';
 import { loadInChunks } from './load-in-chunks.ts';
 import { loadUnit, type UnitRequest } from './load-unit.ts';
@@ -36,8 +35,15 @@ async function run(job: WorkerJob): Promise<WorkerMessage> {
         port?.postMessage({ type: 'progress', rows, ...(phase ? { phase } : {}) } satisfies WorkerMessage),
     };
     // A big CSV file is read in chunks by several workers when CREDIT_ETL_CHUNK_BYTES says so (load-in-chunks.ts).
-    const chunkBytes = readChunkBytes();
-    const chunked = chunkBytes ? await loadInChunks(warehouse, request, job.limits, chunkBytes) : undefined;
+    const helpers = job.helpers
+      ? {
+          request: async (loadId: number, count: number) =>
+            port?.postMessage({ type: 'chunks', loadId, helpers: count } satisfies WorkerMessage),
+        }
+      : undefined;
+    const chunked = job.chunkBytes
+      ? await loadInChunks(warehouse, request, job.limits, job.chunkBytes, helpers)
+      : undefined;
     const result = chunked ?? (await loadUnit(warehouse, request));
     return { type: 'result', result };
   } catch (error) {
