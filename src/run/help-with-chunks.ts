@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { chunkedLoadToHelp } from '../warehouse/chunked-loads-repository.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { type ChunkWork, stageNextChunk } from './chunk-stager.ts';
@@ -15,8 +16,18 @@ export async function helpWithChunks(
   for (;;) {
     const load = await chunkedLoadToHelp(warehouse, options.loadId);
     if (!load) return staged;
+    // A worker on a machine that does not see the file (no shared storage) leaves the chunks to those that do.
+    if (!sameFile(load.path, load.sizeBytes)) return staged;
     const outcome = await stageNextChunk(warehouse, load, load.request as ChunkWork, options.worker);
     if (outcome !== 'staged') return staged;
     staged++;
+  }
+}
+
+function sameFile(path: string, sizeBytes: number): boolean {
+  try {
+    return statSync(path).size === sizeBytes;
+  } catch {
+    return false;
   }
 }

@@ -91,11 +91,11 @@ export async function createChunkedLoad(
 export async function chunkedLoadToHelp(
   warehouse: Warehouse,
   loadId: number | undefined,
-): Promise<(ChunkedLoad & { request: unknown; path: string }) | undefined> {
+): Promise<(ChunkedLoad & { request: unknown; path: string; sizeBytes: number }) | undefined> {
   const rows = await warehouse.raw<{
-    rows: { id: number; staging_table: string; request: unknown; path: string }[];
+    rows: { id: number; staging_table: string; request: unknown; path: string; size_bytes: number }[];
   }>(
-    `SELECT l.id, l.staging_table, l.request, l.path FROM chunked_loads l
+    `SELECT l.id, l.staging_table, l.request, l.path, l.size_bytes FROM chunked_loads l
      WHERE l.state = 'staging' AND (?::bigint IS NULL OR l.id = ?::bigint)
        AND EXISTS (SELECT 1 FROM file_chunks c WHERE c.load_id = l.id AND c.state = 'pending')
      ORDER BY l.id LIMIT 1`,
@@ -103,7 +103,13 @@ export async function chunkedLoadToHelp(
   );
   const row = rows.rows[0];
   return row
-    ? { id: row.id, stagingTable: row.staging_table, request: row.request, path: row.path }
+    ? {
+        id: row.id,
+        stagingTable: row.staging_table,
+        request: row.request,
+        path: row.path,
+        sizeBytes: row.size_bytes,
+      }
     : undefined;
 }
 
