@@ -25,6 +25,8 @@ export interface WorkersRun {
   /** Chunks staged by the coordinator and by the helper processes. */
   stagedBy: Record<string, number>;
   counts: Record<string, number>;
+  /** Bytes on disk after the load (tables with their indexes and TOAST): the storage a row costs. */
+  storage: Record<string, number>;
 }
 
 export interface WorkersResult {
@@ -117,6 +119,12 @@ async function measure(
       `SELECT split_part(worker, ' ', 1) AS kind, count(*)::int AS n FROM file_chunks GROUP BY 1`,
     );
     const stagedBy = Object.fromEntries(chunks.rows.map((row) => [row.kind, row.n]));
+    const sizes = await warehouse.raw<{ rows: { name: string; bytes: number }[] }>(
+      `SELECT relname AS name, pg_total_relation_size(oid)::bigint AS bytes FROM pg_class
+       WHERE relname IN ('records', 'record_versions', 'record_sources', 'rejections') AND relkind = 'r'
+       UNION ALL SELECT 'database', pg_database_size(current_database())::bigint`,
+    );
+    const storage = Object.fromEntries(sizes.rows.map((row) => [row.name, row.bytes]));
     return {
       mode,
       workers,
@@ -125,6 +133,7 @@ async function measure(
       chunks: chunks.rows.reduce((sum, row) => sum + row.n, 0),
       stagedBy,
       counts: { ...summary.counts },
+      storage,
     };
   } finally {
     if (previous === undefined) delete process.env.CREDIT_ETL_CHUNK_BYTES;
