@@ -106,7 +106,7 @@ export function registerJobsCommand(program: Command): void {
     });
   jobs
     .command('retry')
-    .description('run a failed or cancelled job again (its attempts start over from where they were)')
+    .description('run a failed job once more (one attempt beyond its last), or a cancelled one again')
     .argument('<id>', 'job id')
     .action(async (id: string) => {
       process.exitCode = await changeJob(id, 'retry', ['failed', 'cancelled']);
