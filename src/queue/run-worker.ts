@@ -61,6 +61,21 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
   const report: WorkerReport = { completed: 0, failed: 0, recovered: 0 };
   await queue.ensureQueues(options.queues);
   const session = await openLivenessSession(queue.url, `credit-etl worker ${os.hostname()}:${process.pid}`);
+  // Without its session a worker's locks are gone: its jobs look dead to the others, who retry them. It stops
+  // (its jobs finish their current file) and fails, so its supervisor (systemd) starts it afresh.
+  const stopping = new AbortController();
+  const onStop = () => stopping.abort();
+  options.signal.addEventListener('abort', onStop, { once: true });
+  let sessionLost: Error | undefined;
+  session.on('end', () => {
+    if (stopping.signal.aborted) return;
+    sessionLost = new Error(
+      'the worker lost its database session (server restarted or unreachable): stopping',
+    );
+    logger.error(sessionLost.message);
+    stopping.abort();
+  });
+  const signal = stopping.signal;
   const running = new Map<string, AbortController>();
   const slotsHeld = new Map<string, Set<number>>();
   let turn = 0;
@@ -127,8 +142,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
   const runOne = async ({ job, slot }: { job: QueuedJob; slot?: number }) => {
     await holdJobLock(session, job.id);
     const stop = new AbortController();
-    const onStop = () => stop.abort();
-    options.signal.addEventListener('abort', onStop, { once: true });
+    const onAbort = () => stop.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
     running.set(job.id, stop);
     const log = logger.child({ jobId: job.id });
     const what = describe(job.data);
@@ -157,7 +172,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
       const next = job.retryCount < job.retryLimit ? 'retried after its delay' : 'dead-lettered';
       log.error(`job ${job.id} failed (${next}): ${what}: ${message}`, output);
     } finally {
-      options.signal.removeEventListener('abort', onStop);
+      signal.removeEventListener('abort', onAbort);
       running.delete(job.id);
       await releaseJobLock(session, job.id).catch(() => undefined);
       if (slot !== undefined) await freeSlot(job.queue, slot).catch(() => undefined);
@@ -165,13 +180,13 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
   };
 
   const slot = async () => {
-    while (!options.signal.aborted) {
+    while (!signal.aborted) {
       const picked = await pick().catch((error: unknown) => {
         logger.warn(`worker could not fetch a job: ${(error as Error).message}`);
         return undefined;
       });
       if (picked) await runOne(picked);
-      else await pause(options.pollMs ?? 1000, options.signal);
+      else await pause(options.pollMs ?? 1000, signal);
     }
   };
   try {
@@ -183,8 +198,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
   } finally {
     clearInterval(sweepTimer);
     await sweeping;
+    options.signal.removeEventListener('abort', onStop);
+    stopping.abort();
     await session.end().catch(() => undefined);
   }
+  if (sessionLost) throw sessionLost;
   return report;
 }
 
