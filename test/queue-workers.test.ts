@@ -69,7 +69,7 @@ describe('job queue: scheduler and workers as real processes on real PostgreSQL'
     await fx?.close();
   });
 
-  it('3 workers, 20 pipelines, kill -9 during loads: every file loaded once, counts add up, no job lost, capped queue respected; a job failing every attempt is dead-lettered with its error', {
+  it('3 workers, 20 pipelines, SIGTERM and kill -9 during loads: every file loaded once, counts add up, no job lost, capped queue respected; a job failing every attempt is dead-lettered with its error', {
     timeout: 300_000,
   }, async () => {
     const delivered: string[] = [];
@@ -108,7 +108,8 @@ describe('job queue: scheduler and workers as real processes on real PostgreSQL'
     );
     const { pipelines, problems } = await loadPipelines(pipelinesDir, TRANSPORTS);
     expect(problems).toEqual([]);
-    for (const pipeline of pipelines) await enqueuePipelineRun(queue, pipeline, { origin: 'manual' });
+    const feeds = pipelines.filter((pipeline) => pipeline.name !== 'broken');
+    for (const pipeline of feeds) await enqueuePipelineRun(queue, pipeline, { origin: 'manual' });
 
     const startWorker = () => {
       const worker = startCli(['worker', '--concurrency', '2'], env);
@@ -118,36 +119,45 @@ describe('job queue: scheduler and workers as real processes on real PostgreSQL'
     const live = new Set<RunningCli>([startWorker(), startWorker(), startWorker()]);
     const pipelineJobs = `name <> 'dead-letter' AND data->>'pipeline' LIKE 'feed-%'`;
     let kills = 0;
+    let stoppedCode: number | null | undefined;
     let cappedPeak = 0;
     await until('every feed job completed', async () => {
       const active = await jobs<{ n: number }>(`name = ? AND state = 'active'`, [CAPPED.name]);
       cappedPeak = Math.max(cappedPeak, active.length);
-      // kill -9 a worker that is loading right now (a run of its process is running), then start another.
-      if (kills < KILLS) {
+      // SIGTERM a worker that is loading right now (a run of its process is running): it finishes its file and
+      // exits 0. Then kill -9 three that are loading. Each is replaced by a new worker.
+      if (kills < KILLS || stoppedCode === undefined) {
         const pids = [...live].map((worker) => Number(worker.child.pid));
         const loading = await rows<{ pid: number }>(
           `SELECT DISTINCT pid FROM runs WHERE status = 'running' AND pid IN (${pids.join(', ')})`,
         );
         const victim = [...live].find((worker) => worker.child.pid === loading[0]?.pid);
         if (victim) {
-          victim.child.kill('SIGKILL');
-          await victim.result;
+          const stopping = stoppedCode === undefined;
+          victim.child.kill(stopping ? 'SIGTERM' : 'SIGKILL');
+          const { code } = await victim.result;
+          if (stopping) stoppedCode = code;
+          else kills++;
           live.delete(victim);
           live.add(startWorker());
-          kills++;
         }
       }
       const done = await jobs<{ id: string }>(`${pipelineJobs} AND state = 'completed'`);
       return done.length === PIPELINES ? done : undefined;
     });
     expect(kills).toBe(KILLS);
+    expect(stoppedCode).toBe(0);
 
     // No job lost: each feed's one job completed; none waits, none failed, nothing of theirs dead-lettered.
     const feedJobs = await jobs<{ state: string; retry_count: number }>(pipelineJobs);
     expect(feedJobs).toHaveLength(PIPELINES);
     expect(feedJobs.every((job) => job.state === 'completed')).toBe(true);
     // The killed workers' jobs were taken over: retried by a worker that was alive.
-    expect(feedJobs.filter((job) => job.retry_count > 0).length).toBeGreaterThanOrEqual(KILLS);
+    const retried = feedJobs.filter((job) => job.retry_count > 0).length;
+    expect(retried).toBeGreaterThanOrEqual(KILLS);
+    // …and only those: a live worker's job is never taken for a dead one's (each kill or stop cost at most
+    // the 2 jobs its worker ran).
+    expect(retried).toBeLessThanOrEqual(2 * (KILLS + 1));
     expect(cappedPeak).toBeLessThanOrEqual(CAPPED.concurrency);
 
     // Every file loaded exactly once and moved aside; none failed, none left behind.
@@ -195,14 +205,17 @@ describe('job queue: scheduler and workers as real processes on real PostgreSQL'
       (await rows(`SELECT id FROM runs WHERE status = 'running'`)).length === 0 ? true : undefined,
     );
 
-    // The broken feed: failed on each of its 2 attempts, then copied to the dead-letter queue with the error.
-    const [broken] = await until('the broken feed dead-lettered', async () => {
+    // The broken feed, queued once no worker is being killed: failed on each of its 2 attempts, then copied to
+    // the dead-letter queue with the error.
+    const broken = pipelines.find((pipeline) => pipeline.name === 'broken')!;
+    await enqueuePipelineRun(queue, broken, { origin: 'manual' });
+    const [deadLettered] = await until('the broken feed dead-lettered', async () => {
       const found = await jobs<{ id: string; state: string; retry_count: number }>(
         `name = 'dead-letter' AND data->>'pipeline' = 'broken'`,
       );
       return found.length > 0 ? found : undefined;
     });
-    expect(broken).toBeDefined();
+    expect(deadLettered).toBeDefined();
     const [original] = await jobs<{
       id: string;
       state: string;
