@@ -9,6 +9,7 @@ import { registerCatalogCommand } from './commands/catalog-command.ts';
 import { registerDbCommand } from './commands/db-command.ts';
 import { registerDemoCommand } from './commands/demo-command.ts';
 import { registerIngestCommand } from './commands/ingest-command.ts';
+import { registerJobsCommand } from './commands/jobs-command.ts';
 import { registerNoticeCommand } from './commands/notice-command.ts';
 import { registerObjectionCommand } from './commands/objection-command.ts';
 import { registerVerificationCommands } from './commands/objection-verification-command.ts';
@@ -23,6 +24,7 @@ import { registerRunsCommand } from './commands/runs-command.ts';
 import { registerScheduleCommand } from './commands/schedule-command.ts';
 import { registerSubjectCommand } from './commands/subject-command.ts';
 import { registerVerifyCommand } from './commands/verify-command.ts';
+import { registerWorkerCommand } from './commands/worker-command.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { isWarehouseOpen, STOP_SIGNALS, stopNow } from './with-warehouse.ts';
 
@@ -55,6 +57,8 @@ registerProvidersCommand(program);
 registerRunCommand(program);
 registerBackfillCommand(program);
 registerScheduleCommand(program);
+registerWorkerCommand(program);
+registerJobsCommand(program);
 registerCalendarCommand(program);
 registerVerifyCommand(program);
 

@@ -4,9 +4,9 @@
  * own PostgreSQL, schema `pgboss`: no new infrastructure.
  */
 
-/** pg-boss's job states, in its order (a state before `completed` is still pending or running). */
-export const JOB_STATES = ['created', 'retry', 'active', 'completed', 'cancelled', 'failed'] as const;
-export type JobState = (typeof JOB_STATES)[number];
+import type { JobState } from '../warehouse/queue-jobs-repository.ts';
+
+export { JOB_STATES, type JobState } from '../warehouse/queue-jobs-repository.ts';
 
 /** What a job carries: its kind (job-kinds.ts) picks the handler (job-handlers.ts); the rest is the kind's own. */
 export interface JobData {

@@ -102,7 +102,11 @@ export async function openQueue(url: string, options: OpenQueueOptions): Promise
     complete: (queue, id, output) => boss.complete(queue, id, output),
     fail: (queue, id, output) => boss.fail(queue, id, output),
     cancel: (queue, id) => boss.cancel(queue, id),
-    retry: (queue, id) => boss.retry(queue, id),
+    // pg-boss retries a failed job (one attempt more) and resumes a cancelled one; each leaves the other alone.
+    async retry(queue, id) {
+      await boss.retry(queue, id);
+      await boss.resume(queue, id);
+    },
     stop: () => boss.stop({ graceful: false, wait: true }),
   };
 }

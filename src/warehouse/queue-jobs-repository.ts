@@ -1,5 +1,4 @@
 import pg from 'pg';
-import type { JobState } from '../queue/job-queue.ts';
 
 /**
  * What the engine reads and locks in pg-boss's schema beside what pg-boss itself does: a singleton that holds
@@ -7,6 +6,10 @@ import type { JobState } from '../queue/job-queue.ts';
  * `jobs list|show`, and the liveness locks by which a worker that died is told apart from a slow one.
  */
 export const QUEUE_SCHEMA = 'pgboss';
+
+/** pg-boss's job states, in its order (a state before `completed` is still pending or running). */
+export const JOB_STATES = ['created', 'retry', 'active', 'completed', 'cancelled', 'failed'] as const;
+export type JobState = (typeof JOB_STATES)[number];
 
 /** What pg-boss's `send` runs on: a connection inside our transaction. */
 export interface QueueStatementRunner {
@@ -193,3 +196,39 @@ export async function lostJobs(
   );
   return rows;
 }
+
+const SWEEP = 19_003;
+
+/** Runs a sweep only if no other process is sweeping right now (one at a time: a lost job is failed once). */
+export async function withSweepLock<T>(session: pg.Client, work: () => Promise<T>): Promise<T | undefined> {
+  const { rows } = await session.query<{ taken: boolean }>('SELECT pg_try_advisory_lock($1, 0) AS taken', [
+    SWEEP,
+  ]);
+  if (!rows[0]?.taken) return undefined;
+  try {
+    return await work();
+  } finally {
+    await session.query('SELECT pg_advisory_unlock($1, 0)', [SWEEP]);
+  }
+}
+
+/** A connection to the queue's schema for one piece of work; the queue not yet installed is said plainly. */
+export async function withQueueClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, application_name: 'credit-etl jobs' });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await work(client);
+  } catch (error) {
+    if ((error as { code?: string }).code === UNDEFINED_TABLE)
+      throw new Error(
+        'the job queue is not installed in this warehouse yet: it is created when `credit-etl worker` or `schedule` first starts',
+        { cause: error },
+      );
+    throw error;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const UNDEFINED_TABLE = '42P01';

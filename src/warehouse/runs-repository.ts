@@ -136,6 +136,23 @@ export async function endRunsOfThisProcess(
     .update({ status, finished_at: warehouse.fn.now(), error: maskPersonalText(reason) });
 }
 
+/** The runs a queued job made (one per attempt that got to start a run), oldest first. */
+export async function runsOfJob(
+  warehouse: Warehouse,
+  jobId: string,
+): Promise<Pick<RunRow, 'id' | 'status' | 'started_at' | 'host' | 'pid'>[]> {
+  return warehouse('runs')
+    .where({ job_id: jobId })
+    .orderBy('id')
+    .select<Pick<RunRow, 'id' | 'status' | 'started_at' | 'host' | 'pid'>[]>(
+      'id',
+      'status',
+      'started_at',
+      'host',
+      'pid',
+    );
+}
+
 /** The highest run id so far (0 when there is none). */
 export async function lastRunId(warehouse: Warehouse): Promise<number> {
   const row = await warehouse('runs').max<{ id: number | null }>('id as id').first();
