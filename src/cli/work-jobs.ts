@@ -21,7 +21,8 @@ export function workerConcurrency(flag: string | undefined, env: NodeJS.ProcessE
 }
 
 /**
- * The queues a worker works: `--queues a,b` as given, else `pipelines` and every queue a pipeline names; and
+ * The queues a worker works: `--queues a,b` as given, else `pipelines`, `chunks` (help with big files' chunks,
+ * src/queue/stage-chunks-job.ts) and every queue a pipeline names; and
  * the cluster-wide caps pipelines set on their queues (the smallest one given wins).
  */
 export function workedQueues(
@@ -33,7 +34,11 @@ export function workedQueues(
     if (queue?.concurrency === undefined) continue;
     limits.set(queue.name, Math.min(limits.get(queue.name) ?? queue.concurrency, queue.concurrency));
   }
-  const named = [QUEUES.pipelines, ...pipelines.flatMap((pipeline) => pipeline.queue?.name ?? [])];
+  const named = [
+    QUEUES.pipelines,
+    QUEUES.chunks,
+    ...pipelines.flatMap((pipeline) => pipeline.queue?.name ?? []),
+  ];
   const queues = flag
     ? flag
         .split(',')

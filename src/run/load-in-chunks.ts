@@ -115,7 +115,8 @@ export async function loadInChunks(
     if (result.status !== 'failed') state = 'merged';
     return result;
   } finally {
-    await finishChunkedLoad(warehouse, load, state);
+    // A database that is gone now leaves the load `staging`: the next chunked load ends it as abandoned.
+    await finishChunkedLoad(warehouse, load, state).catch(() => undefined);
   }
 }
 
