@@ -12,6 +12,7 @@ import { filesBench, printFilesResult } from './files-bench.ts';
 import { parseOnly } from './parse-only.ts';
 import { rowWork } from './row-work.ts';
 import { measureIngest } from './run-ingest.ts';
+import { printWorkersResult, workersBench } from './workers-bench.ts';
 import { writePenaltyCsv } from './write-penalty-csv.ts';
 
 const SMALL_ROWS = 100_000;
@@ -33,6 +34,8 @@ const { values } = parseArgs({
     'csv-mb': { type: 'string', default: '1024' },
     'xlsx-rows': { type: 'string', default: '200000' },
     'heap-mb': { type: 'string' },
+    workers: { type: 'string' },
+    'chunk-mb': { type: 'string' },
   },
 });
 const rows = Number(values.rows);
@@ -56,6 +59,7 @@ const resultsDir = path.join(PROJECT_ROOT, 'bench/results');
 const server = await openBenchServer(process.env.DATABASE_URL);
 try {
   if (values.files) await benchFiles();
+  else if (values.workers) await benchWorkers(values.workers);
   else await benchRows();
 } finally {
   await server.close();
@@ -75,6 +79,40 @@ async function benchFiles(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
   const cap = heapMb === undefined ? '' : `-heap${heapMb}`;
   const out = path.join(resultsDir, `${result.date.slice(0, 10)}-files-${csvMb}mb-${xlsxRows}${cap}.json`);
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  step(`written ${path.relative(process.cwd(), out)}`);
+}
+
+/**
+ * `--workers 1,2,4`: the first load of one generated CSV read whole, then in chunks by that many workers
+ * (workers-bench.ts); `--chunk-mb` the chunk size (default: the file in 8 chunks).
+ */
+async function benchWorkers(list: string): Promise<void> {
+  const workers = list.split(',').map(Number);
+  if (!workers.every((count) => Number.isInteger(count) && count >= 1 && count <= 16)) {
+    throw new Error('--workers takes worker counts 1–16, comma-separated: --workers 1,2,4');
+  }
+  step(`generating ${rows} rows (${encoding}, ${badShare * 100}% bad) in ${scratch}`);
+  const file = path.join(scratch, `penalties-${rows}.csv`);
+  const written = await writePenaltyCsv(file, rows, { badShare, encoding });
+  const chunkBytes =
+    values['chunk-mb'] === undefined
+      ? Math.max(1 << 20, Math.ceil(written.bytes / 8))
+      : Math.round(Number(values['chunk-mb']) * 2 ** 20);
+  if (!(chunkBytes >= 1 << 20)) throw new Error('--chunk-mb must be a number ≥ 1');
+  const result = await workersBench(server, {
+    file,
+    rows,
+    bytes: written.bytes,
+    encoding,
+    workers,
+    chunkBytes,
+    step,
+    scratch,
+  });
+  console.log(printWorkersResult(result));
+  mkdirSync(resultsDir, { recursive: true });
+  const out = path.join(resultsDir, `${result.date.slice(0, 10)}-workers-${workers.join('-')}-${rows}.json`);
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   step(`written ${path.relative(process.cwd(), out)}`);
 }

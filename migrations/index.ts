@@ -16,6 +16,8 @@ import * as providerWithdrawals from './015-provider-withdrawals.ts';
 import * as noticeEvents from './016-notice-events.ts';
 import * as consoleUsers from './019-console-users.ts';
 import * as consoleIndexes from './020-console-indexes.ts';
+import * as queueJobs from './021-queue-jobs.ts';
+import * as fileChunks from './022-file-chunks.ts';
 import * as alerts from './023-alerts.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
@@ -37,5 +39,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['016-notice-events', noticeEvents],
   ['019-console-users', consoleUsers],
   ['020-console-indexes', consoleIndexes],
+  ['021-queue-jobs', queueJobs],
+  ['022-file-chunks', fileChunks],
   ['023-alerts', alerts],
 ];

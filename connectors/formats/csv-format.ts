@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import Papa from 'papaparse';
 import {
+  type Encoding,
   FileFormatError,
   type Format,
   type FormatOptions,
@@ -26,61 +27,131 @@ const MAX_QUEUED_BATCHES = 4;
 export const csvFormat: Format = {
   name: 'csv',
   async open(input, options: FormatOptions): Promise<RowStream> {
-    const { decoded, firstText, text } = await decodedText(input, options.encoding);
-    const headerAt = options.headerRow ?? 1;
-    const delimiter =
-      options.delimiter && options.delimiter !== 'auto'
-        ? options.delimiter
-        : detectDelimiter(afterLines(firstText, headerAt - 1));
-    const limits = { ...readLimits(), ...options.limits };
-    const rows = parseRows(text, detectNewline(firstText), delimiter, decoded.encoding, limits);
-    const iterator = rows[Symbol.asyncIterator]();
-    // Title rows above a declared header row are not data: they are passed over.
-    let headerRow: SourceRow | undefined;
-    let firstRows: SourceRow[] = [];
-    let records = 0;
-    while (!headerRow) {
-      const next = await iterator.next();
-      if (next.done) break;
-      const at = next.value.rows.findIndex((row) => row.rowNumber === headerAt);
-      records += next.value.rows.length;
-      if (at < 0) continue;
-      headerRow = next.value.rows[at];
-      firstRows = next.value.rows.slice(at + 1);
-    }
-    if (!headerRow) {
-      if (records === 0) {
-        throw new FileFormatError('empty-file', '文件为空：第1行应为表头（目录规定的列名），其后为数据行');
-      }
-      throw new FileFormatError(
-        'header-not-found',
-        `文件只有${records}行，没有第${headerAt}行：按约定第${headerAt}行应为表头，请检查文件是否完整`,
-      );
-    }
-    const header = headerRow.cells;
-    if (options.headerRow !== undefined && header.every((cell) => cell.trim() === '')) {
-      throw new FileFormatError('header-not-found', `第${headerAt}行是空行，不能作为表头`);
-    }
-    let blankLines = 0;
-    async function* batches(): AsyncGenerator<SourceRow[]> {
-      let pending = firstRows;
-      for (;;) {
-        const checked = pending.filter((row) => {
-          if (row.cells.length === 1 && row.cells[0] === '') {
-            blankLines++;
-            return false;
-          }
-          return true;
-        });
-        if (checked.length > 0) yield checked.map((row) => withCellCount(row, header.length));
-        const next = await iterator.next();
-        if (next.done) return;
-        pending = next.value.rows;
-      }
-    }
-    return { header, encoding: decoded.encoding, batches: batches(), stats: () => ({ blankLines }) };
+    return (await openCsv(input, options)).rows;
   },
 };
+
+/** How a CSV file is read, decided once from its start: what every chunk of it is read with (csv-chunks.ts). */
+export interface CsvLayout {
+  encoding: Exclude<Encoding, 'auto'>;
+  delimiter: string;
+  newline: '\r\n' | '\n' | '\r';
+  header: string[];
+}
+
+/**
+ * What the planning pass of a chunked load watches (csv-chunks.ts): every piece of decoded text before the parser
+ * sees it, and where each record ends (the parser's cursor, in characters of that text).
+ */
+export interface CsvObserver {
+  /** `newline`: the line break records end with, decided from the start of the file. */
+  onText(text: string, newline: string): void;
+  onRecord(rowNumber: number, endChar: number, nextLine: number): void;
+}
+
+/** The CSV format's reader, with the layout it decided on, optionally watched record by record. */
+export async function openCsv(
+  input: Readable,
+  options: FormatOptions,
+  observer?: CsvObserver,
+): Promise<{ rows: RowStream; layout: CsvLayout }> {
+  const { decoded, firstText, text } = await decodedText(input, options.encoding);
+  const headerAt = options.headerRow ?? 1;
+  const delimiter =
+    options.delimiter && options.delimiter !== 'auto'
+      ? options.delimiter
+      : detectDelimiter(afterLines(firstText, headerAt - 1));
+  const limits = { ...readLimits(), ...options.limits };
+  const newline = detectNewline(firstText);
+  const rows = parseRows(text, newline, delimiter, decoded.encoding, limits, FILE_START, observer);
+  const iterator = rows[Symbol.asyncIterator]();
+  // Title rows above a declared header row are not data: they are passed over.
+  let headerRow: SourceRow | undefined;
+  let firstRows: SourceRow[] = [];
+  let records = 0;
+  while (!headerRow) {
+    const next = await iterator.next();
+    if (next.done) break;
+    const at = next.value.rows.findIndex((row) => row.rowNumber === headerAt);
+    records += next.value.rows.length;
+    if (at < 0) continue;
+    headerRow = next.value.rows[at];
+    firstRows = next.value.rows.slice(at + 1);
+  }
+  if (!headerRow) {
+    if (records === 0) {
+      throw new FileFormatError('empty-file', '文件为空：第1行应为表头（目录规定的列名），其后为数据行');
+    }
+    throw new FileFormatError(
+      'header-not-found',
+      `文件只有${records}行，没有第${headerAt}行：按约定第${headerAt}行应为表头，请检查文件是否完整`,
+    );
+  }
+  const header = headerRow.cells;
+  if (options.headerRow !== undefined && header.every((cell) => cell.trim() === '')) {
+    throw new FileFormatError('header-not-found', `第${headerAt}行是空行，不能作为表头`);
+  }
+  return {
+    rows: dataRows(iterator, firstRows, header, decoded.encoding),
+    layout: { encoding: decoded.encoding, delimiter, newline, header },
+  };
+}
+
+/**
+ * The rows of one chunk of a CSV file: decoded text that starts at a record boundary after the header (the
+ * planning pass found it, csv-chunks.ts), read with the file's layout and counted on from the file row number
+ * and physical line its first record has. The same parser and checks as the whole file's, so each row is the
+ * row the single-worker load reads.
+ */
+export function openCsvChunk(
+  text: Readable,
+  layout: CsvLayout,
+  start: { rowNumber: number; line: number },
+  limits: Partial<Limits> = {},
+): RowStream {
+  const rows = parseRows(
+    text,
+    layout.newline,
+    layout.delimiter,
+    layout.encoding,
+    {
+      ...readLimits(),
+      ...limits,
+    },
+    { rowNumber: start.rowNumber - 1, line: start.line },
+  );
+  return dataRows(rows[Symbol.asyncIterator](), [], layout.header, layout.encoding);
+}
+
+/** The data rows after the header: blank lines counted and skipped, each row's cell count checked. */
+function dataRows(
+  iterator: AsyncIterator<ParsedBatch>,
+  firstRows: SourceRow[],
+  header: string[],
+  encoding: string,
+): RowStream {
+  let blankLines = 0;
+  async function* batches(): AsyncGenerator<SourceRow[]> {
+    let pending = firstRows;
+    for (;;) {
+      const checked = pending.filter((row) => {
+        if (row.cells.length === 1 && row.cells[0] === '') {
+          blankLines++;
+          return false;
+        }
+        return true;
+      });
+      if (checked.length > 0) yield checked.map((row) => withCellCount(row, header.length));
+      const next = await iterator.next();
+      if (next.done) return;
+      pending = next.value.rows;
+    }
+  }
+  return { header, encoding, batches: batches(), stats: () => ({ blankLines }) };
+}
+
+/** Where a whole file's parse starts counting: no record read yet, on physical line 1. */
+const FILE_START = { rowNumber: 0, line: 1 };
 
 interface ParsedBatch {
   rows: SourceRow[];
@@ -100,11 +171,13 @@ function parseRows(
   delimiter: string,
   encoding: string,
   limits: Pick<Limits, 'maxLineBytes' | 'maxCellsPerRow'>,
+  start: { rowNumber: number; line: number },
+  observer?: CsvObserver,
 ): AsyncIterable<ParsedBatch> {
   const queue: ParsedBatch[] = [];
   let current: SourceRow[] = [];
-  let rowNumber = 0;
-  let line = 1;
+  let rowNumber = start.rowNumber;
+  let line = start.line;
   let done = false;
   let failure: Error | undefined;
   /** Characters of text fed to papaparse, where its last finished record ended, and the bytes after it. */
@@ -129,6 +202,8 @@ function parseRows(
     if (queue.length >= MAX_QUEUED_BATCHES) text.pause();
     notify();
   };
+  // Before papaparse's own listener: the observer has seen every piece of text a record can end in.
+  if (observer) text.on('data', (piece: string) => observer.onText(piece, newline));
   Papa.parse<string[]>(text as unknown as File, {
     newline: newline as Papa.ParseConfig['newline'],
     delimiter,
@@ -184,6 +259,7 @@ function parseRows(
             : { rowNumber, cells },
       );
       line += 1 + countLineBreaks(cells);
+      observer?.onRecord(rowNumber, results.meta.cursor, line);
       if (current.length >= BATCH_ROWS) flush();
     },
     complete() {

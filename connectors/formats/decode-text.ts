@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Encoding } from '../contracts.ts';
 
-type ConcreteEncoding = Exclude<Encoding, 'auto'>;
+export type ConcreteEncoding = Exclude<Encoding, 'auto'>;
 const DECODER_LABEL: Record<ConcreteEncoding, string> = {
   utf8: 'utf-8',
   gb18030: 'gb18030',
@@ -78,4 +78,21 @@ function byteOrderMarkLength(head: Buffer, encoding: ConcreteEncoding): number {
   if (encoding === 'utf16le') return head[0] === 0xff && head[1] === 0xfe ? 2 : 0;
   if (encoding === 'utf16be') return head[0] === 0xfe && head[1] === 0xff ? 2 : 0;
   return 0;
+}
+
+/**
+ * Decodes bytes that start in the middle of a file, at a record boundary (a chunk, csv-chunks.ts): no byte order
+ * mark is looked for or taken off there (bytes EF BB BF at the start of a record are a character of that record).
+ */
+export async function* decodeFrom(
+  input: AsyncIterable<Buffer>,
+  encoding: ConcreteEncoding,
+): AsyncGenerator<string> {
+  const decoder = new TextDecoder(DECODER_LABEL[encoding], { fatal: false, ignoreBOM: true });
+  for await (const chunk of input) {
+    const text = decoder.decode(chunk, { stream: true });
+    if (text) yield text;
+  }
+  const rest = decoder.decode();
+  if (rest) yield rest;
 }

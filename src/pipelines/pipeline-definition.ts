@@ -58,6 +58,19 @@ export interface PipelineDefinition {
   withdrawals?: WithdrawalSignals;
   /** Each unit is a complete dump of the provider's records for the entry: completeness is checked. */
   fullDump?: FullDumpRule;
+  /**
+   * Queued runs (`worker`) go to this queue instead of `pipelines`; `concurrency` caps how many of its jobs run
+   * at once across every worker on every machine (e.g. 2 for a provider's SFTP server). Pipelines naming the
+   * same queue share the cap (the smallest one given counts).
+   */
+  queue?: PipelineQueue;
+}
+
+export interface PipelineQueue {
+  /** Letters, digits, `_` and `-`, e.g. `sftp-jinan`. */
+  name: string;
+  /** Jobs of this queue running at once, cluster-wide; none: no cap beyond each worker's `--concurrency`. */
+  concurrency?: number;
 }
 
 export interface PipelineSchedule {
@@ -218,6 +231,15 @@ export const PIPELINE_SCHEMA = {
             watermark: { type: 'string', minLength: 1, maxLength: 200 },
           },
         },
+      },
+    },
+    queue: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name'],
+      properties: {
+        name: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,60}$', not: { enum: ['dead-letter'] } },
+        concurrency: { type: 'integer', minimum: 1, maximum: 100 },
       },
     },
     fullDump: {

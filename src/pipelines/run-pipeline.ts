@@ -37,8 +37,12 @@ export interface PipelineRunOptions {
   triggeredAt?: Date;
   /** SIGTERM: no new unit starts; the one loading finishes. */
   signal?: AbortSignal;
+  /** The queued job running this (worker): stored on the run, so `runs show` and `jobs show` name each other. */
+  jobId?: string;
   /** `--max-reject-rate` / `--max-rejected` given on the command line win over the pipeline's. */
   thresholds?: Thresholds;
+  /** A worker's job queue, asked for help with big files' chunks. */
+  chunkHelpers?: IngestRequest['chunkHelpers'];
   transports?: TransportRegistry;
   /** Where transports put downloads in progress. */
   stagingDir: string;
@@ -177,6 +181,7 @@ async function attemptRun(
         thresholds: options.thresholds ?? pipeline.thresholds,
         pipeline: pipeline.name,
         partitionDate: options.day,
+        ...(options.jobId ? { jobId: options.jobId } : {}),
         headerMap: pipeline.fieldMapping,
         ...(pipeline.withdrawals ? { withdrawals: pipeline.withdrawals } : {}),
         withdrawalList: lists.evidence,
@@ -185,6 +190,7 @@ async function attemptRun(
         ...(pipeline.lookups ? { lookups: pipeline.lookups } : {}),
         ...(pipeline.catalogVersion !== undefined ? { catalogVersion: pipeline.catalogVersion } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.chunkHelpers ? { chunkHelpers: options.chunkHelpers } : {}),
         ...(options.onUnitStart ? { onUnitStart: options.onUnitStart } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         onUnitDone: (unit, result) =>
@@ -338,6 +344,7 @@ async function recordFailedRun(
     {
       partitionDate: options.day,
       thresholds: options.thresholds ?? pipeline.thresholds,
+      jobId: options.jobId,
     },
   );
   const counts = emptyCounts();

@@ -12,6 +12,7 @@ import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { addCounts, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import { finishRun, type RunKind, type RunStatus, startRun } from '../warehouse/runs-repository.ts';
+import type { ChunkHelpers } from './chunk-settings.ts';
 import type { FullDumpRule } from './full-dump-check.ts';
 import { loadIsolated } from './isolated-unit.ts';
 import { failedUnit, type UnitPhase, type UnitResult } from './load-unit.ts';
@@ -42,6 +43,8 @@ export interface IngestRequest {
   /** Pipeline runs: its name, partition day (backfill) and field mapping. */
   pipeline?: string;
   partitionDate?: string;
+  /** The queued job running this run (a worker's). */
+  jobId?: string;
   headerMap?: Readonly<Record<string, string>>;
   /** The entry version every unit is read by (a pipeline that names it); none = the header picks among versions. */
   catalogVersion?: number;
@@ -61,6 +64,8 @@ export interface IngestRequest {
   withdrawalList?: (unit: SourceUnit) => string | undefined;
   /** A pipeline whose units are complete dumps. */
   fullDump?: FullDumpRule;
+  /** Who helps with big files' chunks (a worker's job queue). */
+  chunkHelpers?: ChunkHelpers;
 }
 
 export interface RunSummary {
@@ -89,7 +94,7 @@ export async function ingestUnits(
       ...(Array.isArray(request.units) ? { files: request.units.map((unit: SourceUnit) => unit.name) } : {}),
     },
     request.pipeline,
-    { partitionDate: request.partitionDate, thresholds: request.thresholds },
+    { partitionDate: request.partitionDate, thresholds: request.thresholds, jobId: request.jobId },
   );
   const log = logger.child({ runId });
   log.info(`run ${runId} started: catalog ${request.catalog}`);
@@ -251,6 +256,7 @@ async function loadOne(
       ...(request.withdrawals ? { withdrawals: request.withdrawals } : {}),
       ...(withdrawalList !== undefined ? { withdrawalList } : {}),
       ...(request.fullDump ? { fullDump: request.fullDump } : {}),
+      ...(request.chunkHelpers ? { chunkHelpers: request.chunkHelpers } : {}),
       onProgress: (rows, phase) => request.onProgress?.(unit, rows, phase),
     },
     request.limits ?? readLimits(),

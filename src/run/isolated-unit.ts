@@ -5,6 +5,7 @@ import type { Limits } from '../../connectors/limits.ts';
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { trackActiveUnit } from '../warehouse/active-units.ts';
 import { endSessions, type Warehouse, warehouseUrl } from '../warehouse/connect-warehouse.ts';
+import { readChunkBytes } from './chunk-settings.ts';
 import {
   failedUnit,
   loadUnit,
@@ -29,16 +30,21 @@ export interface WorkerJob {
     receivedAt: Date;
     locator: UnitLocator;
   };
-  request: Omit<UnitRequest, 'unit' | 'format' | 'onProgress' | 'validatorOptions'> & {
+  request: Omit<UnitRequest, 'unit' | 'format' | 'onProgress' | 'validatorOptions' | 'chunkHelpers'> & {
     validatorOptions: Omit<NonNullable<UnitRequest['validatorOptions']>, 'today'>;
   };
   /** The day rows are checked against (dates not in the future), as this thread sees it (Asia/Shanghai). */
   today: string;
+  /** A chunked load may ask this thread for helpers (a `chunks` message): the request had chunkHelpers. */
+  helpers: boolean;
+  /** CREDIT_ETL_CHUNK_BYTES as this thread read it: a bigger CSV file is loaded in chunks (load-in-chunks.ts). */
+  chunkBytes?: number;
 }
 
 /** What a unit worker answers: progress while it reads, then the unit's result or the fault it could not own. */
 export type WorkerMessage =
   | { type: 'progress'; rows: number; phase?: UnitPhase }
+  | { type: 'chunks'; loadId: number; helpers: number }
   | { type: 'result'; result: UnitResult }
   | { type: 'error'; error: WorkerFault };
 
@@ -78,11 +84,12 @@ export async function loadIsolated(
   request: UnitRequest,
   limits: Limits,
 ): Promise<UnitResult> {
-  const { unit, format, onProgress, validatorOptions = {}, ...rest } = request;
+  const { unit, format, onProgress, chunkHelpers, validatorOptions = {}, ...rest } = request;
   const { today = todayInShanghai, ...plainOptions } = validatorOptions;
   // Work that must run here: rows or a commit hook the transport gives (functions cannot cross threads).
   if (!unit.locator || !format || unit.rows || unit.beforeCommit) return loadUnit(warehouse, request);
   const startedAt = new Date();
+  const chunkBytes = readChunkBytes();
   const job: WorkerJob = {
     url: warehouseUrl(warehouse),
     applicationName: `credit-etl unit ${process.pid}-${++jobs}`,
@@ -97,9 +104,11 @@ export async function loadIsolated(
     },
     request: { ...rest, validatorOptions: plainOptions },
     today: today(),
+    helpers: chunkHelpers !== undefined,
+    ...(chunkBytes ? { chunkBytes } : {}),
   };
   const worker = takeWorker(limits.unitHeapMb);
-  const ending = await runJob(worker, job, limits, onProgress).catch((error: unknown) => {
+  const ending = await runJob(worker, job, limits, onProgress, chunkHelpers).catch((error: unknown) => {
     void worker.terminate();
     throw error;
   });
@@ -131,6 +140,7 @@ function runJob(
   job: WorkerJob,
   limits: Limits,
   onProgress: UnitRequest['onProgress'],
+  chunkHelpers?: UnitRequest['chunkHelpers'],
 ): Promise<Ending> {
   return new Promise((resolve, reject) => {
     let terminatedFor: 'timeout' | 'stopped' | undefined;
@@ -155,6 +165,9 @@ function runJob(
     };
     const onMessage = (message: WorkerMessage) => {
       if (message.type === 'progress') onProgress?.(message.rows, message.phase);
+      // Help that cannot be asked for only slows the load: the worker stages every chunk itself then.
+      else if (message.type === 'chunks')
+        void chunkHelpers?.request(message.loadId, message.helpers).catch(() => undefined);
       // A result is sent after COMMIT: it stands even if a stop or the time budget came just after.
       else if (message.type === 'result')
         settle({ kind: 'result', result: message.result, reusable: !terminatedFor });

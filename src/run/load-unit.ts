@@ -29,6 +29,7 @@ import {
 import { COPY_INTO_STAGE, createStageTable } from '../warehouse/staging-repository.ts';
 import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session.ts';
 import { compareLegacyRows } from './compare-legacy-rows.ts';
+import type { ChunkHelpers } from './chunk-settings.ts';
 import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
 import {
   checkFullDump,
@@ -89,6 +90,8 @@ export interface UnitRequest {
   withdrawalList?: string;
   /** The unit is a complete dump of the channel's records: checked against the previous one. */
   fullDump?: FullDumpRule;
+  /** Who helps with a big file's chunks (a worker's job queue); none: a chunked file is staged by this worker. */
+  chunkHelpers?: ChunkHelpers;
 }
 
 export interface UnitResult {
@@ -116,40 +119,54 @@ export interface UnitResult {
 
 /** Reads, normalizes, validates, stages and merges one unit in one transaction. Never throws for bad data. */
 export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Promise<UnitResult> {
+  return loadStaged(warehouse, request, (session, file) => stageUnitRows(session, request, file));
+}
+
+/**
+ * A unit staged into the transaction's `stage` table, whoever read it: this thread from the unit's bytes
+ * (stageUnitRows), or the chunk workers of a big file, copied from its shared staging table
+ * (src/run/chunks/merge-chunks.ts).
+ */
+export interface StagedUnit {
+  sourceFileId: number;
+  /** The entry version the header picked. */
+  entry: CatalogEntry;
+  header: readonly string[];
+  /** The catalog field of each column. */
+  columns: (string | undefined)[];
+  read: number;
+  sha256: string | undefined;
+  encoding: string;
+  blankLines: number;
+  readStarted: number;
+}
+
+/**
+ * The frame of every unit load: one transaction in which `stage` fills the `stage` table and records the unit's
+ * `source_files` row, then the sha256 ledger, the thresholds (over every row of the unit), the full-dump check,
+ * the merge and the file's bookkeeping. A unit whose content was loaded before is recorded as skipped; one that
+ * fails is rolled back and recorded as failed.
+ */
+export async function loadStaged(
+  warehouse: Warehouse,
+  request: UnitRequest,
+  stage: (session: UnitSession, file: SourceFileRow) => Promise<StagedUnit>,
+): Promise<UnitResult> {
   const started = Date.now();
   const file = sourceFileRow(request, new Date(started));
   let objections: ObjectionRequest[] = [];
   try {
     const result = await withUnitTransaction(warehouse, async (session) => {
-      const opened = await openUnitRows(request.unit, request.format, {
-        ...request.formatOptions,
-        encoding: request.encoding,
-        headerFits: (header) => headerFits(request, header),
-      });
-      const { rows } = opened;
-      const readStarted = Date.now();
-      // Whatever stops the unit before its rows are all read releases the input (and a workbook's temp copy).
-      const { sourceFileId, picked, columns, read } = await (async () => {
-        // Signal columns first: a soft-delete flag no catalog field takes is the pipeline's, not an unknown column.
-        const signals = signalsOf(request, rows.header);
-        // The header says which version of the entry the file is in (a legacy layout): recorded from the start.
-        const picked = pickedVersion(request, rows.header, signals);
-        const id = await startSourceFile(session, { ...file, catalogVersion: picked.entry.version });
-        return { sourceFileId: id, picked, ...(await stageRows(session, request, opened, picked, signals)) };
-      })().catch((error: unknown) => {
-        opened.abort();
-        throw error;
-      });
-      const { entry } = picked;
+      const staged = await stage(session, file);
+      const { sourceFileId, entry, read, sha256, encoding, blankLines } = staged;
       request.onProgress?.(read, 'merge');
-      const earlier = await earlierLoadOf(session, opened.sha256(), ledgerChannel(request), sourceFileId);
+      const earlier = await earlierLoadOf(session, sha256, ledgerChannel(request), sourceFileId);
       if (earlier && !request.force) throw new AlreadyLoaded(earlier);
       if (earlier) await markForcedReload(session, sourceFileId, earlier);
       const mergeStarted = Date.now();
       const threshold = await checkThreshold(session, request.thresholds, read);
-      const stats = { encoding: rows.encoding, blankLines: rows.stats().blankLines, started };
-      if (threshold?.exceeded)
-        return holdBackUnit(session, request, sourceFileId, opened.sha256(), stats, threshold);
+      const stats = { encoding, blankLines, started };
+      if (threshold?.exceeded) return holdBackUnit(session, request, sourceFileId, sha256, stats, threshold);
       const channel = ledgerChannel(request);
       // A withdrawal list is no dump of the provider's records: completeness is a data unit's question.
       const fullDump =
@@ -157,7 +174,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
           ? await checkFullDump(session, request.fullDump, channel, sourceFileId)
           : undefined;
       if (fullDump?.exceeded)
-        return holdBackTruncatedDump(session, request, sourceFileId, opened.sha256(), stats, read, fullDump);
+        return holdBackTruncatedDump(session, request, sourceFileId, sha256, stats, read, fullDump);
       // A legacy-layout row equal to the current version on the fields its layout carries re-delivers it.
       await compareLegacyRows(session, entry);
       const merged = await mergeStaged(session, {
@@ -177,16 +194,16 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
       if (fullDump) await listMissingFromDump(session, channel, sourceFileId, fullDump);
       if (request.withdrawals?.status?.objection) objections = await objectionRequestsOfUnit(session);
       const digest = await storeFileDigest(session, sourceFileId);
-      const stageMs = { read: mergeStarted - readStarted, merge: Date.now() - mergeStarted };
+      const stageMs = { read: mergeStarted - staged.readStarted, merge: Date.now() - mergeStarted };
       const counts: OutcomeCounts = { read, ...merged };
       assertCountsAddUp(counts);
       await request.unit.beforeCommit?.(unitCommit(session));
       const errorsByCode = await finishSourceFile(session, sourceFileId, {
-        sha256: opened.sha256(),
-        encoding: rows.encoding,
-        columns: rows.header.map((header, i) => ({ header, field: columns[i] ?? null })),
+        sha256,
+        encoding,
+        columns: staged.header.map((header, i) => ({ header, field: staged.columns[i] ?? null })),
         counts,
-        blankLines: rows.stats().blankLines,
+        blankLines,
         threshold,
       });
       return {
@@ -195,8 +212,8 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         status: 'loaded' as const,
         counts,
         errorsByCode,
-        blankLines: rows.stats().blankLines,
-        encoding: rows.encoding,
+        blankLines,
+        encoding,
         durationMs: Date.now() - started,
         stageMs,
         digest,
@@ -217,6 +234,44 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
     if (error instanceof AlreadyLoaded) return skippedUnit(warehouse, file, error.earlier);
     return failedUnit(warehouse, file, error);
   }
+}
+
+/** Opens the unit's bytes (or rows), records its `source_files` row and stages every row. */
+async function stageUnitRows(
+  session: UnitSession,
+  request: UnitRequest,
+  file: SourceFileRow,
+): Promise<StagedUnit> {
+  const opened = await openUnitRows(request.unit, request.format, {
+    ...request.formatOptions,
+    encoding: request.encoding,
+    headerFits: (header) => headerFits(request, header),
+  });
+  const { rows } = opened;
+  const readStarted = Date.now();
+  // Whatever stops the unit before its rows are all read releases the input (and a workbook's temp copy).
+  const { sourceFileId, picked, columns, read } = await (async () => {
+    // Signal columns first: a soft-delete flag no catalog field takes is the pipeline's, not an unknown column.
+    const signals = signalsOf(request, rows.header);
+    // The header says which version of the entry the file is in (a legacy layout): recorded from the start.
+    const picked = pickedVersion(request, rows.header, signals);
+    const id = await startSourceFile(session, { ...file, catalogVersion: picked.entry.version });
+    return { sourceFileId: id, picked, ...(await stageRows(session, request, opened, picked, signals)) };
+  })().catch((error: unknown) => {
+    opened.abort();
+    throw error;
+  });
+  return {
+    sourceFileId,
+    entry: picked.entry,
+    header: rows.header,
+    columns,
+    read,
+    sha256: opened.sha256(),
+    encoding: rows.encoding,
+    blankLines: rows.stats().blankLines,
+    readStarted,
+  };
 }
 
 function ledgerChannel(request: UnitRequest): DeliveryChannel {
@@ -297,7 +352,7 @@ export async function failedUnit(
 }
 
 /** The entry version the header is in, matched through the pipeline's field mapping and ignorable columns. */
-function pickedVersion(
+export function pickedVersion(
   request: UnitRequest,
   header: readonly string[],
   signals: UnitSignals,

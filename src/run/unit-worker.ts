@@ -5,7 +5,8 @@ import { InfrastructureFault, infrastructureFault } from '../../connectors/infra
 import { openLocated } from '../../connectors/transports/archive-units.ts';
 import { connectWarehouse } from '../warehouse/connect-warehouse.ts';
 import type { WorkerJob, WorkerMessage } from './isolated-unit.ts';
-import { loadUnit } from './load-unit.ts';
+import { loadInChunks } from './load-in-chunks.ts';
+import { loadUnit, type UnitRequest } from './load-unit.ts';
 
 /**
  * One isolated unit at a time: the request arrives as plain data, the worker reopens the unit's bytes from its
@@ -25,14 +26,25 @@ async function run(job: WorkerJob): Promise<WorkerMessage> {
   // One connection, closed before the answer: an idle worker holds none.
   const warehouse = connectWarehouse(job.url, { poolSize: 1, applicationName: job.applicationName });
   try {
-    const result = await loadUnit(warehouse, {
+    const request: UnitRequest = {
       ...job.request,
       validatorOptions: { ...job.request.validatorOptions, today: () => job.today },
       unit,
       format: formatForFile(unit.name),
       onProgress: (rows, phase) =>
         port?.postMessage({ type: 'progress', rows, ...(phase ? { phase } : {}) } satisfies WorkerMessage),
-    });
+    };
+    // A big CSV file is read in chunks by several workers when CREDIT_ETL_CHUNK_BYTES says so (load-in-chunks.ts).
+    const helpers = job.helpers
+      ? {
+          request: async (loadId: number, count: number) =>
+            port?.postMessage({ type: 'chunks', loadId, helpers: count } satisfies WorkerMessage),
+        }
+      : undefined;
+    const chunked = job.chunkBytes
+      ? await loadInChunks(warehouse, request, job.limits, job.chunkBytes, helpers)
+      : undefined;
+    const result = chunked ?? (await loadUnit(warehouse, request));
     return { type: 'result', result };
   } catch (error) {
     // A fault loadUnit does not own (lost connection, server shutting down): the scheduler's thread decides.

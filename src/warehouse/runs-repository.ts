@@ -28,6 +28,8 @@ export interface RunRow {
   partition_date: string | null;
   thresholds: Thresholds | null;
   attempts: number;
+  /** The queued job that ran it (a worker's run); null for a run made inline. */
+  job_id: string | null;
 }
 
 /** The columns `runs list` shows, in its JSON's order. */
@@ -41,13 +43,18 @@ export async function startRun(
   kind: RunKind,
   options: Record<string, unknown>,
   pipeline?: string,
-  extra: { partitionDate?: string | undefined; thresholds?: Thresholds | undefined } = {},
+  extra: {
+    partitionDate?: string | undefined;
+    thresholds?: Thresholds | undefined;
+    jobId?: string | undefined;
+  } = {},
 ): Promise<number> {
   const [row] = await warehouse('runs')
     .insert({
       kind,
       pipeline: pipeline ?? null,
       partition_date: extra.partitionDate ?? null,
+      ...(extra.jobId ? { job_id: extra.jobId } : {}),
       thresholds: extra.thresholds ? JSON.stringify(extra.thresholds) : null,
       options: JSON.stringify(options),
       host: os.hostname(),
@@ -94,6 +101,20 @@ export async function runningRunsOnThisHost(
     .select<{ id: number; pid: number | null }[]>('id', 'pid');
 }
 
+/**
+ * The runs of a job whose worker died (another worker's sweep found its liveness lock gone), still `running`,
+ * end `interrupted` with the reason; returns how many. Any machine may close them: the job says whose they were.
+ */
+export async function interruptRunsOfJob(
+  warehouse: Warehouse,
+  jobId: string,
+  reason: string,
+): Promise<number> {
+  return warehouse('runs')
+    .where({ job_id: jobId, status: 'running' })
+    .update({ status: 'interrupted', finished_at: warehouse.fn.now(), error: maskPersonalText(reason) });
+}
+
 /** Ends these runs as `interrupted`; returns how many were still running. */
 export async function interruptRuns(warehouse: Warehouse, runIds: number[], reason: string): Promise<number> {
   return warehouse('runs')
@@ -113,6 +134,23 @@ export async function endRunsOfThisProcess(
   return warehouse('runs')
     .where({ status: 'running', host: os.hostname(), pid: process.pid })
     .update({ status, finished_at: warehouse.fn.now(), error: maskPersonalText(reason) });
+}
+
+/** The runs a queued job made (one per attempt that got to start a run), oldest first. */
+export async function runsOfJob(
+  warehouse: Warehouse,
+  jobId: string,
+): Promise<Pick<RunRow, 'id' | 'status' | 'started_at' | 'host' | 'pid'>[]> {
+  return warehouse('runs')
+    .where({ job_id: jobId })
+    .orderBy('id')
+    .select<Pick<RunRow, 'id' | 'status' | 'started_at' | 'host' | 'pid'>[]>(
+      'id',
+      'status',
+      'started_at',
+      'host',
+      'pid',
+    );
 }
 
 /** The highest run id so far (0 when there is none). */

@@ -1,6 +1,12 @@
 import { type Command, Option } from 'commander';
-import { REPROCESS_MODES, type ReprocessMode } from '../../pipelines/backfill-plan.ts';
+import {
+  daysBetween,
+  planBackfill,
+  REPROCESS_MODES,
+  type ReprocessMode,
+} from '../../pipelines/backfill-plan.ts';
 import { runBackfill } from '../../pipelines/run-backfill.ts';
+import { enqueueRuns } from '../enqueue-runs.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
 import { withPipelineCommand } from '../pipeline-command.ts';
@@ -13,6 +19,7 @@ interface BackfillFlags extends ThresholdFlags {
   to: string;
   reprocess: ReprocessMode;
   dryRun?: boolean;
+  enqueue?: boolean;
 }
 
 export function registerBackfillCommand(program: Command): void {
@@ -30,11 +37,30 @@ export function registerBackfillCommand(program: Command): void {
         .choices(REPROCESS_MODES)
         .default('none'),
     )
-    .option('--dry-run', 'list what would run, change nothing');
+    .option('--dry-run', 'list what would run, change nothing')
+    .option(
+      '--enqueue',
+      'queue one job per day to run for workers (credit-etl worker) instead of running here',
+    );
   addThresholdOptions(command).action(async (name: string, options: BackfillFlags) => {
     dateOption('--from', options.from);
     dateOption('--to', options.to);
     if (options.from > options.to) throw new UsageError(`--from ${options.from} is after --to ${options.to}`);
+    if (options.enqueue && !options.dryRun) {
+      // The days the plan would run, each a job of its own (lower priority than nightly runs).
+      process.exitCode = await enqueueRuns(name, options, async (warehouse, pipeline) => {
+        const plan = await planBackfill(
+          warehouse,
+          pipeline.name,
+          daysBetween(options.from, options.to),
+          options.reprocess,
+        );
+        return plan
+          .filter((day) => day.action === 'run')
+          .map((day) => ({ origin: 'backfill' as const, partition: day.date }));
+      });
+      return;
+    }
     process.exitCode = await withPipelineCommand(name, options, {
       load: ({ warehouse, catalog, pipeline, runOptions, logger }) =>
         runBackfill(

@@ -3,6 +3,7 @@ import { TRANSPORTS } from '../../../connectors/registry.ts';
 import { openAlerts } from '../../alerts/open-alerts.ts';
 import type { TransportRegistry } from '../../pipelines/load-pipelines.ts';
 import { runPipeline } from '../../pipelines/run-pipeline.ts';
+import { enqueueRuns } from '../enqueue-runs.ts';
 import { EXIT } from '../exit-codes.ts';
 import { withPipelineCommand } from '../pipeline-command.ts';
 import { printRun } from '../print-run.ts';
@@ -13,13 +14,16 @@ export function registerRunCommand(program: Command): void {
     .command('run')
     .description('run one pipeline now: poll its transport, load what is new, move the files aside')
     .argument('<pipeline>', 'pipeline name (credit-etl pipelines list)')
-    .option('--json', 'print the run summary as JSON');
+    .option('--json', 'print the run summary as JSON')
+    .option('--enqueue', 'queue the run for a worker (credit-etl worker) instead of running it here');
   addThresholdOptions(command).action(async (name: string, options: RunFlags) => {
-    process.exitCode = await runPipelineNow(name, options);
+    process.exitCode = options.enqueue
+      ? await enqueueRuns(name, options, async () => [{ origin: 'manual' }])
+      : await runPipelineNow(name, options);
   });
 }
 
-type RunFlags = ThresholdFlags & { json?: boolean };
+type RunFlags = ThresholdFlags & { json?: boolean; enqueue?: boolean };
 
 /** `credit-etl run`; returns the exit code. `transports` lets a test process add a transport of its own. */
 export function runPipelineNow(

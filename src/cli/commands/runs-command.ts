@@ -4,7 +4,9 @@ import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { missingFromRun } from '../../report/missing-from-dump.ts';
 import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
+import { warehouseUrl } from '../../warehouse/connect-warehouse.ts';
 import { COUNT_COLUMNS, type OutcomeCounts } from '../../warehouse/outcome-counts.ts';
+import { findJob, withQueueClient } from '../../warehouse/queue-jobs-repository.ts';
 import { findRun, listRuns, RUN_STATUSES, type RunStatus } from '../../warehouse/runs-repository.ts';
 import { sourceFilesOfRun } from '../../warehouse/source-files-repository.ts';
 import { commandContext } from '../command-context.ts';
@@ -88,8 +90,14 @@ export function registerRunsCommand(program: Command): void {
           : [];
         // File names and stored errors may quote a row (a headerless file's first line): IDs in them are masked.
         const print = (line: string) => console.log(maskPersonalText(line));
+        // A worker's run names its job; the job's state says whether the queue will try it again.
+        const jobState = run.job_id
+          ? await withQueueClient(warehouseUrl(warehouse), (client) => findJob(client, run.job_id!))
+              .then((job) => job?.state ?? 'gone')
+              .catch(() => 'unknown')
+          : undefined;
         if (options.json) {
-          print(JSON.stringify({ ...run, files, missingFromFullDump: missing }));
+          print(JSON.stringify({ ...run, jobState: jobState ?? null, files, missingFromFullDump: missing }));
           return EXIT.ok;
         }
         print(`run ${run.id} (${run.pipeline ?? run.kind}) ${run.status}`);
@@ -105,6 +113,7 @@ export function registerRunsCommand(program: Command): void {
             : '',
         ].filter(Boolean);
         if (about.length > 0) print(about.join(' · '));
+        if (run.job_id) print(`job ${run.job_id}: ${jobState} (credit-etl jobs show ${run.job_id})`);
         if (run.error && files.length === 0) print(`✗ ${run.error}`);
         print(
           formatTable(

@@ -13,24 +13,37 @@ import { metricsListenFrom } from '../../metrics/metrics-listen.ts';
 import { checkOverdueObjections, overdueLine } from '../../objections/overdue-objections.ts';
 import { formatProblem } from '../../pipelines/load-pipelines.ts';
 import type { PipelineDefinition } from '../../pipelines/pipeline-definition.ts';
-import { runPipeline } from '../../pipelines/run-pipeline.ts';
+import { enqueuePipelineRun } from '../../queue/enqueue-pipeline-run.ts';
+import { openQueue } from '../../queue/open-queue.ts';
 import { checkUpdateCycles, deliveryDeadlineJobs } from '../../schedule/delivery-watch.ts';
 import { type ScheduledJob, startScheduler } from '../../schedule/scheduler.ts';
 import { verifyWarehouse } from '../../verify/verify-warehouse.ts';
-import type { Warehouse } from '../../warehouse/connect-warehouse.ts';
+import { type Warehouse, warehouseUrl } from '../../warehouse/connect-warehouse.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
-import { allPipelines, stagingDir } from '../pipeline-context.ts';
+import { allPipelines } from '../pipeline-context.ts';
 import { withWarehouse } from '../with-warehouse.ts';
+import { workerConcurrency, workJobs } from '../work-jobs.ts';
+
+interface ScheduleFlags {
+  withWorker?: boolean;
+  concurrency?: string;
+}
 
 export function registerScheduleCommand(program: Command): void {
   program
     .command('schedule')
     .description(
-      'long-running: run each pipeline on its cron schedule, verify nightly and check objections daily (Asia/Shanghai), until SIGTERM/SIGINT',
+      'long-running: queue each pipeline run on its cron schedule (workers run them), verify nightly and check objections daily (Asia/Shanghai), until SIGTERM/SIGINT',
     )
-    .action(async () => {
+    .option('--with-worker', 'also run queued jobs in this process (one machine: `npm start`)')
+    .option(
+      '--concurrency <n>',
+      'with --with-worker: jobs at once (default CREDIT_ETL_WORKER_CONCURRENCY, else 1)',
+    )
+    .action(async (flags: ScheduleFlags) => {
       const { config, logger } = commandContext();
+      const concurrency = workerConcurrency(flags.concurrency);
       const { pipelines, problems } = await allPipelines();
       // A scheduler that silently drops a broken feed would be found out weeks later: refuse to start.
       if (problems.length > 0) throw new UsageError(problems.map(formatProblem).join('\n'));
@@ -55,6 +68,7 @@ export function registerScheduleCommand(program: Command): void {
                 logger,
               )
             : undefined;
+          const queue = await openQueue(warehouseUrl(warehouse), { logger });
           const scheduler = startScheduler({
             pipelines: scheduled,
             logger,
@@ -67,23 +81,19 @@ export function registerScheduleCommand(program: Command): void {
               ...deliveryDeadlineJobs(pipelines, warehouse, alerts, logger),
               dailyUpdateCycleCheck(pipelines, catalog, warehouse, logger, alerts),
             ],
-            runPipeline: async (pipeline, signal, scheduledAt) => {
-              const result = await runPipeline(
-                warehouse,
-                catalog,
-                pipeline,
-                { signal, stagingDir: stagingDir(), triggeredAt: scheduledAt, alerts },
-                logger,
+            // A trigger queues the run; workers (this process too with --with-worker) run it. Another
+            // scheduler's trigger for the same pipeline and day finds the job pending and adds none.
+            runPipeline: async (pipeline, _signal, scheduledAt) => {
+              const job = await enqueuePipelineRun(queue, pipeline, {
+                origin: 'scheduled',
+                triggeredAt: scheduledAt,
+              });
+              logger.info(
+                job.created
+                  ? `pipeline ${pipeline.name}: queued job ${job.id} for ${job.partition}`
+                  : `pipeline ${pipeline.name}: job ${job.id} for ${job.partition} is already queued or running`,
+                { jobId: job.id, pipeline: pipeline.name, partition: job.partition },
               );
-              if (result.status === 'ran') {
-                logger.info(
-                  `pipeline ${pipeline.name}: run ${result.summary.runId} ${result.summary.status}`,
-                  {
-                    runId: result.summary.runId,
-                    counts: result.summary.counts,
-                  },
-                );
-              }
             },
           });
           const verifying =
@@ -94,10 +104,33 @@ export function registerScheduleCommand(program: Command): void {
           logger.info(
             `scheduler started: ${scheduled.length} pipeline(s)${verifying}; SIGTERM or SIGINT stops it`,
           );
-          await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
-          await scheduler.stop();
-          await alerts.close();
-          await metrics?.close();
+          // A worker that cannot go on (its database gone) stops the scheduler too: the process fails as one.
+          let workerError: unknown;
+          const worker = flags.withWorker
+            ? workJobs({
+                queue,
+                warehouse,
+                catalog,
+                logger,
+                pipelines,
+                alerts,
+                concurrency,
+                signal: stop.signal,
+              }).catch((error: unknown) => {
+                workerError = error;
+                stop.abort();
+              })
+            : undefined;
+          try {
+            await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
+            await scheduler.stop();
+            await worker;
+          } finally {
+            await queue.stop();
+            await alerts.close();
+            await metrics?.close();
+          }
+          if (workerError !== undefined) throw workerError;
           logger.info('scheduler stopped');
           return EXIT.ok;
         },

@@ -1,0 +1,165 @@
+import type { Command } from 'commander';
+import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
+import { maskPersonalText } from '../../log/mask-personal-data.ts';
+import { JOB_STATES, type JobState } from '../../queue/job-queue.ts';
+import { openQueue } from '../../queue/open-queue.ts';
+import { describe } from '../../queue/run-worker.ts';
+import { warehouseUrl } from '../../warehouse/connect-warehouse.ts';
+import { findJob, type JobRow, listJobs, withQueueClient } from '../../warehouse/queue-jobs-repository.ts';
+import { runsOfJob } from '../../warehouse/runs-repository.ts';
+import { commandContext } from '../command-context.ts';
+import { EXIT, UsageError } from '../exit-codes.ts';
+import { formatTable } from '../format-table.ts';
+import { withWarehouse } from '../with-warehouse.ts';
+
+interface JobsListFlags {
+  limit: string;
+  state?: string;
+  queue?: string;
+  json?: boolean;
+}
+
+export function registerJobsCommand(program: Command): void {
+  const jobs = program
+    .command('jobs')
+    .description('the job queue: queued, running, failed and dead-lettered jobs');
+  jobs
+    .command('list')
+    .description('recent jobs, newest first')
+    .option('--limit <n>', 'how many', '20')
+    .option('--state <state>', `only jobs in this state: ${JOB_STATES.join(', ')}`)
+    .option('--queue <name>', 'only jobs of this queue (dead-letter: jobs that failed their last attempt)')
+    .option('--json', 'print JSON')
+    .action(async (flags: JobsListFlags) => {
+      const limit = Number(flags.limit);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new UsageError(`--limit ${flags.limit} is not a positive integer`);
+      const states = flags.state === undefined ? undefined : [stateOf(flags.state)];
+      const { config, logger } = commandContext();
+      await withWarehouse(config, logger, async (warehouse) => {
+        const rows = await withQueueClient(warehouseUrl(warehouse), (client) =>
+          listJobs(client, { limit, states, queue: flags.queue }),
+        );
+        const print = (line: string) => console.log(maskPersonalText(line));
+        if (flags.json) {
+          print(JSON.stringify(rows));
+          return;
+        }
+        print(
+          formatTable(
+            ['job', 'queue', 'what', 'state', 'attempts', 'priority', 'created', 'finished'],
+            rows.map((job) => [
+              job.id,
+              job.queue,
+              describe(job.data),
+              job.state,
+              attemptsOf(job),
+              job.priority,
+              shanghaiTime(job.created_on),
+              job.completed_on ? shanghaiTime(job.completed_on) : '',
+            ]),
+          ),
+        );
+      });
+    });
+  jobs
+    .command('show')
+    .description('one job: what it runs, its state and attempts, its output or error, and its runs')
+    .argument('<id>', 'job id (credit-etl jobs list)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, flags: { json?: boolean }) => {
+      const { config, logger } = commandContext();
+      process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+        const job = await jobNamed(warehouseUrl(warehouse), id);
+        if (!job) return EXIT.usage;
+        const runs = await runsOfJob(warehouse, job.id);
+        const print = (line: string) => console.log(maskPersonalText(line));
+        if (flags.json) {
+          print(JSON.stringify({ ...job, runs }));
+          return EXIT.ok;
+        }
+        print(`job ${job.id} (${describe(job.data)}) ${job.state}`);
+        print(
+          `queue ${job.queue} · priority ${job.priority} · attempts ${attemptsOf(job)} · created ${shanghaiTime(job.created_on)}` +
+            (job.started_on ? ` · started ${shanghaiTime(job.started_on)}` : '') +
+            (job.completed_on ? ` · finished ${shanghaiTime(job.completed_on)}` : ''),
+        );
+        print(`data: ${JSON.stringify(job.data)}`);
+        if (job.output)
+          print(`${job.state === 'failed' ? 'error' : 'output'}: ${JSON.stringify(job.output)}`);
+        print(
+          runs.length === 0
+            ? 'runs: none yet'
+            : formatTable(
+                ['run', 'status', 'started', 'host', 'pid'],
+                runs.map((run) => [
+                  run.id,
+                  run.status,
+                  shanghaiTime(run.started_at),
+                  run.host ?? '',
+                  run.pid ?? '',
+                ]),
+              ),
+        );
+        return EXIT.ok;
+      });
+    });
+  jobs
+    .command('retry')
+    .description('run a failed job once more (one attempt beyond its last), or a cancelled one again')
+    .argument('<id>', 'job id')
+    .action(async (id: string) => {
+      process.exitCode = await changeJob(id, 'retry', ['failed', 'cancelled']);
+    });
+  jobs
+    .command('cancel')
+    .description('cancel a queued job; a running one stops after its current file')
+    .argument('<id>', 'job id')
+    .action(async (id: string) => {
+      process.exitCode = await changeJob(id, 'cancel', ['created', 'retry', 'active']);
+    });
+}
+
+/** `jobs retry|cancel`: only from the states it makes sense in; anything else says why and exits 2. */
+async function changeJob(id: string, action: 'retry' | 'cancel', from: readonly JobState[]): Promise<number> {
+  const { config, logger } = commandContext();
+  return withWarehouse(config, logger, async (warehouse) => {
+    const url = warehouseUrl(warehouse);
+    const job = await jobNamed(url, id);
+    if (!job) return EXIT.usage;
+    if (!from.includes(job.state)) {
+      console.error(`job ${job.id} is ${job.state}: ${action} applies to a job that is ${from.join(' or ')}`);
+      return EXIT.usage;
+    }
+    const queue = await openQueue(url, { logger, maintain: false });
+    try {
+      await (action === 'retry' ? queue.retry(job.queue, job.id) : queue.cancel(job.queue, job.id));
+    } finally {
+      await queue.stop();
+    }
+    const after = await jobNamed(url, job.id);
+    console.log(`job ${job.id} (${describe(job.data)}): ${job.state} → ${after?.state ?? '?'}`);
+    return EXIT.ok;
+  });
+}
+
+async function jobNamed(url: string, id: string): Promise<JobRow | undefined> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+    throw new UsageError(`job id ${id} is not a job id (a UUID): see \`credit-etl jobs list\``);
+  const job = await withQueueClient(url, (client) => findJob(client, id));
+  if (!job) console.error(`job ${id} not found: see \`credit-etl jobs list\``);
+  return job;
+}
+
+/** Attempts so far of those allowed, e.g. `2/3`. */
+function attemptsOf(job: JobRow): string {
+  const made = job.started_on ? job.retry_count + 1 : job.retry_count;
+  return `${made}/${job.retry_limit + 1}`;
+}
+
+function stateOf(state: string): JobState {
+  const known = JOB_STATES.find((candidate) => candidate === state);
+  if (!known)
+    throw new UsageError(`--state ${state} is not a job state: use one of ${JOB_STATES.join(', ')}`);
+  return known;
+}

@@ -1,0 +1,93 @@
+import type { AlertSink } from '../alerts/alert-event.ts';
+import type { Catalog } from '../catalog/load-catalog.ts';
+import type { Logger } from '../log/logger.ts';
+import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
+import { QUEUES } from '../queue/job-kinds.ts';
+import type { JobQueue } from '../queue/job-queue.ts';
+import { runWorker, type WorkerReport } from '../queue/run-worker.ts';
+import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { UsageError } from './exit-codes.ts';
+import { pipelineNamed, stagingDir } from './pipeline-context.ts';
+
+/** `--concurrency`, else CREDIT_ETL_WORKER_CONCURRENCY, else 1 (one machine's cores are shared with PostgreSQL). */
+export function workerConcurrency(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): number {
+  const given = flag ?? env.CREDIT_ETL_WORKER_CONCURRENCY?.trim();
+  if (given === undefined || given === '') return 1;
+  const value = Number(given);
+  if (!Number.isInteger(value) || value < 1 || value > 64)
+    throw new UsageError(
+      `${flag === undefined ? 'CREDIT_ETL_WORKER_CONCURRENCY=' : '--concurrency '}${given} is not a whole number from 1 to 64`,
+    );
+  return value;
+}
+
+/**
+ * The queues a worker works: `--queues a,b` as given, else `pipelines`, `chunks` (help with big files' chunks,
+ * src/queue/stage-chunks-job.ts) and every queue a pipeline names; and
+ * the cluster-wide caps pipelines set on their queues (the smallest one given wins).
+ */
+export function workedQueues(
+  pipelines: readonly PipelineDefinition[],
+  flag: string | undefined,
+): { queues: string[]; limits: Map<string, number> } {
+  const limits = new Map<string, number>();
+  for (const { queue } of pipelines) {
+    if (queue?.concurrency === undefined) continue;
+    limits.set(queue.name, Math.min(limits.get(queue.name) ?? queue.concurrency, queue.concurrency));
+  }
+  const named = [
+    QUEUES.pipelines,
+    QUEUES.chunks,
+    ...pipelines.flatMap((pipeline) => pipeline.queue?.name ?? []),
+  ];
+  const queues = flag
+    ? flag
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean)
+    : [...new Set(named)];
+  if (queues.length === 0)
+    throw new UsageError('--queues names no queue: e.g. --queues pipelines,sftp-jinan');
+  const bad = queues.find((name) => !/^[A-Za-z0-9_-]+$/.test(name) || name === QUEUES.deadLetter);
+  if (bad !== undefined)
+    throw new UsageError(
+      `--queues: "${bad}" is not a queue a worker can work (letters, digits, _ and -; not ${QUEUES.deadLetter})`,
+    );
+  return { queues, limits };
+}
+
+export interface WorkJobsOptions {
+  queue: JobQueue;
+  warehouse: Warehouse;
+  catalog: Catalog;
+  logger: Logger;
+  pipelines: readonly PipelineDefinition[];
+  concurrency: number;
+  queuesFlag?: string | undefined;
+  signal: AbortSignal;
+  /** Where failed runs are told (config/alerts.json). */
+  alerts?: AlertSink;
+}
+
+/** Runs jobs until `signal` aborts (the first SIGTERM/SIGINT); the running jobs stop after their current unit. */
+export async function workJobs(options: WorkJobsOptions): Promise<WorkerReport> {
+  const { queues, limits } = workedQueues(options.pipelines, options.queuesFlag);
+  const report = await runWorker({
+    queue: options.queue,
+    warehouse: options.warehouse,
+    catalog: options.catalog,
+    logger: options.logger,
+    stagingDir: stagingDir(),
+    queues,
+    concurrency: options.concurrency,
+    limits,
+    pipeline: (name) => pipelineNamed(name),
+    signal: options.signal,
+    ...(options.alerts ? { alerts: options.alerts } : {}),
+  });
+  options.logger.info(
+    `worker stopped: ${report.completed} job(s) completed, ${report.failed} failed, ${report.recovered} recovered from dead workers`,
+    { ...report },
+  );
+  return report;
+}

@@ -1,0 +1,49 @@
+import type { AlertSink } from '../alerts/alert-event.ts';
+import type { Catalog } from '../catalog/load-catalog.ts';
+import type { Logger } from '../log/logger.ts';
+import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
+import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import type { JobKind } from './job-kinds.ts';
+import type { JobData, JobQueue, QueuedJob } from './job-queue.ts';
+import { runPipelineJob } from './pipeline-run-job.ts';
+import { stageChunksJob } from './stage-chunks-job.ts';
+
+/** What a handler gets besides its job: the open warehouse, the catalog, the queue (to enqueue follow-ups). */
+export interface JobContext {
+  job: QueuedJob;
+  warehouse: Warehouse;
+  catalog: Catalog;
+  queue: JobQueue;
+  logger: Logger;
+  /** Where transports put downloads in progress. */
+  stagingDir: string;
+  /** A pipeline by name, as the worker loads them (a bad or unknown one throws: the job fails with the reason). */
+  pipeline(name: string): Promise<PipelineDefinition>;
+  /** Aborted when the worker stops (SIGTERM) or the job is cancelled: finish the current unit, then return. */
+  signal: AbortSignal;
+  /** Where a run that fails or stops at a threshold is told (config/alerts.json); none: no alerts. */
+  alerts?: AlertSink;
+}
+
+/**
+ * Runs one job. Returns what is kept as the job's output (it completes), or throws: a `JobFailure` (or any
+ * error) fails the job, which the queue retries after its delay and dead-letters after the last attempt.
+ */
+export type JobHandler = (data: JobData, context: JobContext) => Promise<Record<string, unknown>>;
+
+/** A job that did not do its work; `output` (e.g. the run id) is kept with the error. */
+export class JobFailure extends Error {
+  override readonly name = 'JobFailure';
+  constructor(
+    message: string,
+    readonly output: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Every kind's handler, listed by hand (one registry file, as connectors/registry.ts lists transports). */
+export const JOB_HANDLERS: Readonly<Record<JobKind, JobHandler>> = {
+  'pipeline-run': runPipelineJob,
+  'stage-chunks': stageChunksJob,
+};

@@ -1,0 +1,51 @@
+import { runPipeline } from '../pipelines/run-pipeline.ts';
+import { findRun } from '../warehouse/runs-repository.ts';
+import type { JobContext } from './job-handlers.ts';
+import { JobFailure } from './job-handlers.ts';
+import type { PipelineRunJob } from './job-kinds.ts';
+import type { JobData } from './job-queue.ts';
+import { chunkHelpersOf } from './stage-chunks-job.ts';
+
+/**
+ * One queued run of a pipeline, as `run` would do it inline, with the job's id on the run. The queue retries
+ * (another worker may take the next attempt), so the run itself is tried once: the pipeline's `retry` became
+ * the job's retry limit and delay when it was enqueued. A run that completed, or stopped at a reject
+ * threshold (the file's own defect: trying again changes nothing), completes the job; a failed or
+ * interrupted run, or a pipeline locked by another process, fails it.
+ */
+export async function runPipelineJob(data: JobData, context: JobContext): Promise<Record<string, unknown>> {
+  const job = data as PipelineRunJob;
+  const pipeline = await context.pipeline(job.pipeline);
+  const result = await runPipeline(
+    context.warehouse,
+    context.catalog,
+    { ...pipeline, retry: { attempts: 1, backoffSeconds: 0 } },
+    {
+      kind: job.runKind,
+      ...(job.runKind === 'backfill'
+        ? { partition: job.partition }
+        : { triggeredAt: new Date(job.triggeredAt ?? Date.now()) }),
+      ...(job.thresholds ? { thresholds: job.thresholds } : {}),
+      signal: context.signal,
+      stagingDir: context.stagingDir,
+      jobId: context.job.id,
+      chunkHelpers: chunkHelpersOf(context.queue),
+      ...(context.alerts ? { alerts: context.alerts } : {}),
+    },
+    context.logger,
+  );
+  if (result.status === 'locked') {
+    throw new JobFailure(`pipeline ${job.pipeline} is running in another process: tried again later`);
+  }
+  const { summary } = result;
+  const output = { runId: summary.runId, status: summary.status, counts: summary.counts };
+  if (summary.status === 'completed' || summary.status === 'failed-threshold') return output;
+  if (summary.status === 'interrupted') {
+    throw new JobFailure(
+      `run ${summary.runId} stopped before it finished (the worker is stopping or the job was cancelled): the files not loaded load on the next attempt`,
+      output,
+    );
+  }
+  const run = await findRun(context.warehouse, summary.runId);
+  throw new JobFailure(`run ${summary.runId} failed: ${run?.error ?? 'see credit-etl runs show'}`, output);
+}

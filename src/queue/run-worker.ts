@@ -1,0 +1,229 @@
+import os from 'node:os';
+import type { AlertSink } from '../alerts/alert-event.ts';
+import type { Catalog } from '../catalog/load-catalog.ts';
+import type { Logger } from '../log/logger.ts';
+import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
+import { markInterruptedRuns } from '../run/run-ledger.ts';
+import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import {
+  holdJobLock,
+  jobStates,
+  lostJobs,
+  openLivenessSession,
+  releaseJobLock,
+  releaseQueueSlot,
+  takeQueueSlot,
+  withSweepLock,
+} from '../warehouse/queue-jobs-repository.ts';
+import { interruptRunsOfJob } from '../warehouse/runs-repository.ts';
+import { JOB_HANDLERS, JobFailure } from './job-handlers.ts';
+import { isJobKind } from './job-kinds.ts';
+import type { JobQueue, QueuedJob } from './job-queue.ts';
+
+export interface WorkerOptions {
+  queue: JobQueue;
+  warehouse: Warehouse;
+  catalog: Catalog;
+  logger: Logger;
+  stagingDir: string;
+  /** The queues this worker takes jobs from, in the order it looks at them. */
+  queues: readonly string[];
+  /** Jobs this worker runs at once. */
+  concurrency: number;
+  /** Queues with a cluster-wide limit of jobs running at once (a provider's SFTP server: 2). */
+  limits: ReadonlyMap<string, number>;
+  pipeline(name: string): Promise<PipelineDefinition>;
+  /** Aborted by the first SIGTERM/SIGINT: no job starts, running ones stop after their unit. */
+  signal: AbortSignal;
+  /** Where failed runs are told (config/alerts.json). */
+  alerts?: AlertSink;
+  /** How often an idle slot looks for work. Default 1000 ms. */
+  pollMs?: number;
+  /** How often the worker looks for jobs of dead workers and for cancelled jobs of its own. Default 5000 ms. */
+  sweepMs?: number;
+}
+
+export interface WorkerReport {
+  completed: number;
+  failed: number;
+  /** Jobs of dead workers this worker failed (so the queue retries them). */
+  recovered: number;
+}
+
+/** A worker takes its liveness lock right after fetching; an active job unlocked for longer has lost its worker. */
+const LOST_AFTER_SECONDS = 10;
+
+/**
+ * Runs jobs until `signal` aborts: `concurrency` slots, each taking the next job from the worked queues (a
+ * limited queue only when one of its cluster-wide slots is free), holding the job's liveness lock while it
+ * runs. Beside them a sweep finds active jobs whose worker died (kill -9, a lost machine: their lock is gone),
+ * fails them so the queue retries them elsewhere, and ends their runs `interrupted`.
+ */
+export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
+  const { queue, logger } = options;
+  const report: WorkerReport = { completed: 0, failed: 0, recovered: 0 };
+  await queue.ensureQueues(options.queues);
+  const session = await openLivenessSession(queue.url, `credit-etl worker ${os.hostname()}:${process.pid}`);
+  // Without its session a worker's locks are gone: its jobs look dead to the others, who retry them. It stops
+  // (its jobs finish their current file) and fails, so its supervisor (systemd) starts it afresh.
+  const stopping = new AbortController();
+  const onStop = () => stopping.abort();
+  options.signal.addEventListener('abort', onStop, { once: true });
+  let sessionLost: Error | undefined;
+  session.on('end', () => {
+    if (stopping.signal.aborted) return;
+    sessionLost = new Error(
+      'the worker lost its database session (server restarted or unreachable): stopping',
+    );
+    logger.error(sessionLost.message);
+    stopping.abort();
+  });
+  const signal = stopping.signal;
+  const running = new Map<string, AbortController>();
+  const slotsHeld = new Map<string, Set<number>>();
+  let turn = 0;
+
+  const sweep = async () => {
+    const recovered = await withSweepLock(session, () => lostJobs(session, LOST_AFTER_SECONDS)).then(
+      async (lost) => {
+        for (const job of lost ?? []) {
+          const reason = `its worker ended (killed, or its machine lost) while it ran job ${job.id}`;
+          await queue.fail(job.queue, job.id, { message: `worker lost: ${reason}` });
+          const ended = await interruptRunsOfJob(options.warehouse, job.id, `process ended: ${reason}`);
+          logger.warn(
+            `job ${job.id} (${describe(job.data)}) lost its worker: failed for a retry, ${ended} run(s) marked interrupted`,
+            { jobId: job.id },
+          );
+        }
+        return lost?.length ?? 0;
+      },
+    );
+    report.recovered += recovered;
+    // Runs of dead processes of this machine (a worker killed before its run had a job id, an inline run).
+    await markInterruptedRuns(options.warehouse);
+    const states = await jobStates(session, [...running.keys()]);
+    for (const [id, state] of states) {
+      if (state === 'cancelled' && !running.get(id)?.signal.aborted) {
+        logger.warn(`job ${id} cancelled: stopping after the current file`, { jobId: id });
+        running.get(id)?.abort();
+      }
+    }
+  };
+  let sweeping = Promise.resolve();
+  const sweepTimer = setInterval(() => {
+    sweeping = sweeping
+      .then(sweep)
+      .catch((error: unknown) => logger.warn(`worker sweep failed: ${(error as Error).message}`));
+  }, options.sweepMs ?? 5000);
+
+  const pick = async (): Promise<{ job: QueuedJob; slot?: number } | undefined> => {
+    for (let i = 0; i < options.queues.length; i++) {
+      const name = options.queues[(turn + i) % options.queues.length]!;
+      const limit = options.limits.get(name);
+      let slot: number | undefined;
+      if (limit !== undefined) {
+        const held = slotsHeld.get(name) ?? new Set<number>();
+        slotsHeld.set(name, held);
+        slot = await takeQueueSlot(session, name, limit, held);
+        if (slot === undefined) continue;
+        held.add(slot);
+      }
+      const job = await queue.fetch(name);
+      if (job) {
+        turn = (turn + i + 1) % options.queues.length;
+        return slot === undefined ? { job } : { job, slot };
+      }
+      if (slot !== undefined) await freeSlot(name, slot);
+    }
+    return undefined;
+  };
+  const freeSlot = async (name: string, slot: number) => {
+    slotsHeld.get(name)?.delete(slot);
+    await releaseQueueSlot(session, name, slot);
+  };
+
+  const runOne = async ({ job, slot }: { job: QueuedJob; slot?: number }) => {
+    await holdJobLock(session, job.id);
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    running.set(job.id, stop);
+    const log = logger.child({ jobId: job.id });
+    const what = describe(job.data);
+    log.info(`job ${job.id} started: ${what} (attempt ${job.retryCount + 1} of ${job.retryLimit + 1})`);
+    try {
+      if (!isJobKind(job.data.kind)) throw new JobFailure(`unknown job kind "${job.data.kind}"`);
+      const output = await JOB_HANDLERS[job.data.kind](job.data, {
+        job,
+        warehouse: options.warehouse,
+        catalog: options.catalog,
+        queue,
+        logger: log,
+        stagingDir: options.stagingDir,
+        ...(options.alerts ? { alerts: options.alerts } : {}),
+        pipeline: options.pipeline,
+        signal: stop.signal,
+      });
+      // Completed before the liveness lock is let go: a sweep never sees it active and unlocked.
+      await queue.complete(job.queue, job.id, output);
+      report.completed++;
+      log.info(`job ${job.id} completed: ${what}`, output);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const output = error instanceof JobFailure ? error.output : {};
+      await queue.fail(job.queue, job.id, { message, ...output });
+      report.failed++;
+      const next = job.retryCount < job.retryLimit ? 'retried after its delay' : 'dead-lettered';
+      log.error(`job ${job.id} failed (${next}): ${what}: ${message}`, output);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      running.delete(job.id);
+      await releaseJobLock(session, job.id).catch(() => undefined);
+      if (slot !== undefined) await freeSlot(job.queue, slot).catch(() => undefined);
+    }
+  };
+
+  const slot = async () => {
+    while (!signal.aborted) {
+      const picked = await pick().catch((error: unknown) => {
+        logger.warn(`worker could not fetch a job: ${(error as Error).message}`);
+        return undefined;
+      });
+      if (picked) await runOne(picked);
+      else await pause(options.pollMs ?? 1000, signal);
+    }
+  };
+  try {
+    logger.info(
+      `worker started: ${options.concurrency} slot(s) on queue(s) ${options.queues.join(', ')}` +
+        [...options.limits].map(([name, limit]) => `; ${name} at most ${limit} at once`).join(''),
+    );
+    await Promise.all(Array.from({ length: options.concurrency }, slot));
+  } finally {
+    clearInterval(sweepTimer);
+    await sweeping;
+    options.signal.removeEventListener('abort', onStop);
+    stopping.abort();
+    await session.end().catch(() => undefined);
+  }
+  if (sessionLost) throw sessionLost;
+  return report;
+}
+
+/** How the logs name a job: its kind and what it is for. */
+export function describe(data: Record<string, unknown>): string {
+  const parts = [data.kind, data.pipeline, data.partition].filter((part) => typeof part === 'string');
+  return parts.join(' ');
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

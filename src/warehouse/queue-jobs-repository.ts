@@ -1,0 +1,234 @@
+import pg from 'pg';
+
+/**
+ * What the engine reads and locks in pg-boss's schema beside what pg-boss itself does: a singleton that holds
+ * across processes (no second job with the same key while one is pending or running), job listings for
+ * `jobs list|show`, and the liveness locks by which a worker that died is told apart from a slow one.
+ */
+export const QUEUE_SCHEMA = 'pgboss';
+
+/** pg-boss's job states, in its order (a state before `completed` is still pending or running). */
+export const JOB_STATES = ['created', 'retry', 'active', 'completed', 'cancelled', 'failed'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/** What pg-boss's `send` runs on: a connection inside our transaction. */
+export interface QueueStatementRunner {
+  executeSql(text: string, values: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * Sends a job unless one with `singletonKey` is created, waiting for a retry or active in `queue`. A
+ * transaction-scoped advisory lock on the key makes two schedulers' triggers one job (pg-boss's own policies
+ * either allow a queued job beside an active one, or depend on timing).
+ */
+export async function sendUnlessPending(
+  url: string,
+  queue: string,
+  singletonKey: string,
+  send: (db: QueueStatementRunner) => Promise<string | null>,
+): Promise<{ id: string; created: boolean }> {
+  const client = new pg.Client({ connectionString: url, application_name: 'credit-etl enqueue' });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`credit-etl:job:${singletonKey}`]);
+    const pending = await client.query<{ id: string }>(
+      `SELECT id FROM ${QUEUE_SCHEMA}.job WHERE name = $1 AND singleton_key = $2 AND state < 'completed' LIMIT 1`,
+      [queue, singletonKey],
+    );
+    const existing = pending.rows[0]?.id;
+    if (existing) {
+      await client.query('ROLLBACK');
+      return { id: existing, created: false };
+    }
+    const id = await send({ executeSql: (text, values) => client.query(text, values) });
+    await client.query('COMMIT');
+    if (!id) throw new Error(`the queue refused job ${singletonKey} in ${queue}`);
+    return { id, created: true };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** A job row as `jobs list|show` and the worker read it. */
+export interface JobRow {
+  id: string;
+  queue: string;
+  data: Record<string, unknown>;
+  state: JobState;
+  priority: number;
+  retry_count: number;
+  retry_limit: number;
+  singleton_key: string | null;
+  created_on: Date;
+  started_on: Date | null;
+  completed_on: Date | null;
+  output: unknown;
+}
+
+const JOB_COLUMNS = `id, name AS queue, data, state, priority, retry_count, retry_limit, singleton_key,
+  created_on, started_on, completed_on, output`;
+
+/** Jobs, newest first, of some states or one queue (archived jobs included: pg-boss moves finished ones there). */
+export async function listJobs(
+  client: pg.Client,
+  filter: { limit: number; states?: readonly JobState[]; queue?: string | undefined },
+): Promise<JobRow[]> {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  if (filter.states) {
+    values.push(filter.states);
+    where.push(`state::text = ANY($${values.length})`);
+  }
+  if (filter.queue) {
+    values.push(filter.queue);
+    where.push(`name = $${values.length}`);
+  }
+  values.push(filter.limit);
+  const condition = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+  const { rows } = await client.query<JobRow>(
+    `SELECT * FROM (
+       SELECT ${JOB_COLUMNS} FROM ${QUEUE_SCHEMA}.job ${condition}
+       UNION ALL
+       SELECT ${JOB_COLUMNS} FROM ${QUEUE_SCHEMA}.archive ${condition}
+     ) jobs ORDER BY created_on DESC, id LIMIT $${values.length}`,
+    values,
+  );
+  return rows;
+}
+
+/** One job by id, wherever it is (queue or archive). */
+export async function findJob(client: pg.Client, id: string): Promise<JobRow | undefined> {
+  const { rows } = await client.query<JobRow>(
+    `SELECT ${JOB_COLUMNS} FROM ${QUEUE_SCHEMA}.job WHERE id = $1
+     UNION ALL SELECT ${JOB_COLUMNS} FROM ${QUEUE_SCHEMA}.archive WHERE id = $1 LIMIT 1`,
+    [id],
+  );
+  return rows[0];
+}
+
+/** The states of these jobs now (a worker's sweep: was one of mine cancelled?). */
+export async function jobStates(client: pg.Client, ids: readonly string[]): Promise<Map<string, JobState>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await client.query<{ id: string; state: JobState }>(
+    `SELECT id, state FROM ${QUEUE_SCHEMA}.job WHERE id = ANY($1::uuid[])`,
+    [ids],
+  );
+  return new Map(rows.map((row) => [row.id, row.state]));
+}
+
+// Advisory locks in two-key form: the first key says what the lock is for, the second which one.
+const JOB_LIVENESS = 19_001;
+const QUEUE_SLOT = 19_002;
+
+/**
+ * A worker's liveness session: while a worker runs a job it holds that job's advisory lock on this connection.
+ * When the process dies (kill -9, a lost machine), the server ends the session and the lock goes with it:
+ * an active job whose lock nobody holds has lost its worker. Keepalives bring a lost machine's session down
+ * within about two minutes, instead of the operating system's two hours.
+ */
+export async function openLivenessSession(url: string, name: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, application_name: name });
+  client.on('error', () => undefined);
+  await client.connect();
+  await client.query(
+    'SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 6',
+  );
+  return client;
+}
+
+export async function holdJobLock(session: pg.Client, jobId: string): Promise<void> {
+  await session.query('SELECT pg_advisory_lock($1, hashtext($2))', [JOB_LIVENESS, jobId]);
+}
+
+export async function releaseJobLock(session: pg.Client, jobId: string): Promise<void> {
+  await session.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LIVENESS, jobId]);
+}
+
+/**
+ * Takes one of a queue's `limit` slots (cluster-wide: every worker on every machine counts), skipping those
+ * this process holds already; undefined when all are taken. Released with `releaseQueueSlot`, or by the
+ * server when the process dies.
+ */
+export async function takeQueueSlot(
+  session: pg.Client,
+  queue: string,
+  limit: number,
+  heldHere: ReadonlySet<number>,
+): Promise<number | undefined> {
+  for (let slot = 0; slot < limit; slot++) {
+    if (heldHere.has(slot)) continue;
+    const { rows } = await session.query<{ taken: boolean }>(
+      'SELECT pg_try_advisory_lock($1, hashtext($2)) AS taken',
+      [QUEUE_SLOT, `${queue}#${slot}`],
+    );
+    if (rows[0]?.taken) return slot;
+  }
+  return undefined;
+}
+
+export async function releaseQueueSlot(session: pg.Client, queue: string, slot: number): Promise<void> {
+  await session.query('SELECT pg_advisory_unlock($1, hashtext($2))', [QUEUE_SLOT, `${queue}#${slot}`]);
+}
+
+/**
+ * Active jobs whose worker is gone: started more than `graceSeconds` ago (a worker takes the lock right after
+ * fetching) and no session holds their liveness lock.
+ */
+export async function lostJobs(
+  client: pg.Client,
+  graceSeconds: number,
+): Promise<{ id: string; queue: string; data: Record<string, unknown> }[]> {
+  const { rows } = await client.query<{ id: string; queue: string; data: Record<string, unknown> }>(
+    `SELECT j.id, j.name AS queue, j.data FROM ${QUEUE_SCHEMA}.job j
+     WHERE j.state = 'active' AND j.started_on < now() - make_interval(secs => $2)
+       AND NOT EXISTS (
+         SELECT 1 FROM pg_locks l
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND l.classid::bigint = $1
+           AND l.objid::bigint = (hashtext(j.id::text)::bigint & 4294967295))`,
+    [JOB_LIVENESS, graceSeconds],
+  );
+  return rows;
+}
+
+const SWEEP = 19_003;
+
+/** Runs a sweep only if no other process is sweeping right now (one at a time: a lost job is failed once). */
+export async function withSweepLock<T>(session: pg.Client, work: () => Promise<T>): Promise<T | undefined> {
+  const { rows } = await session.query<{ taken: boolean }>('SELECT pg_try_advisory_lock($1, 0) AS taken', [
+    SWEEP,
+  ]);
+  if (!rows[0]?.taken) return undefined;
+  try {
+    return await work();
+  } finally {
+    await session.query('SELECT pg_advisory_unlock($1, 0)', [SWEEP]);
+  }
+}
+
+/** A connection to the queue's schema for one piece of work; the queue not yet installed is said plainly. */
+export async function withQueueClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, application_name: 'credit-etl jobs' });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await work(client);
+  } catch (error) {
+    if ((error as { code?: string }).code === UNDEFINED_TABLE)
+      throw new Error(
+        'the job queue is not installed in this warehouse yet: it is created when `credit-etl worker` or `schedule` first starts',
+        { cause: error },
+      );
+    throw error;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const UNDEFINED_TABLE = '42P01';
