@@ -14,6 +14,7 @@ import * as objections from './013-objections.ts';
 import * as creditRepair from './014-credit-repair.ts';
 import * as providerWithdrawals from './015-provider-withdrawals.ts';
 import * as noticeEvents from './016-notice-events.ts';
+import * as compactLineage from './017-compact-lineage.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -32,4 +33,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['014-credit-repair', creditRepair],
   ['015-provider-withdrawals', providerWithdrawals],
   ['016-notice-events', noticeEvents],
+  ['017-compact-lineage', compactLineage],
 ];

@@ -9,6 +9,7 @@ import { type Catalog, CatalogError } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Lookups } from '../normalize/derive-legacy-row.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
+import { fullLineageForced } from '../warehouse/compact-unchanged-runs.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { addCounts, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import { finishRun, type RunKind, type RunStatus, startRun } from '../warehouse/runs-repository.ts';
@@ -247,6 +248,8 @@ async function loadOne(
       ...(request.force ? { force: true } : {}),
       ...(request.withdrawals ? { withdrawals: request.withdrawals } : {}),
       ...(request.fullDump ? { fullDump: request.fullDump } : {}),
+      // Read here, in the scheduling thread: a warm unit worker keeps the environment it started with.
+      ...(fullLineageForced() ? { fullLineage: true } : {}),
       onProgress: (rows, phase) => request.onProgress?.(unit, rows, phase),
     },
     request.limits ?? readLimits(),

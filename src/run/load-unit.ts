@@ -83,6 +83,8 @@ export interface UnitRequest {
   withdrawals?: WithdrawalSignals;
   /** The unit is a complete dump of the channel's records: checked against the previous one. */
   fullDump?: FullDumpRule;
+  /** One lineage row for every delivered row, no compact runs (`CREDIT_ETL_FULL_LINEAGE=1`). */
+  fullLineage?: boolean;
 }
 
 export interface UnitResult {
@@ -160,6 +162,7 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
         precedence: entry.precedence,
         receivedAt: request.unit.receivedAt,
         withdrawals: request.withdrawals !== undefined,
+        fullLineage: request.fullLineage === true,
       });
       if (fullDump) await listMissingFromDump(session, channel, sourceFileId, fullDump);
       if (request.withdrawals?.status?.objection) objections = await objectionRequestsOfUnit(session);
