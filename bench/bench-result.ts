@@ -6,10 +6,24 @@ import type { IngestMeasurement } from './run-ingest.ts';
 export interface BenchResult {
   date: string;
   /** loadAverage at the end of the run: other work on the machine skews every number. */
-  machine: { cpus: number; loadAverage?: number[]; memoryMb: number; node: string };
+  machine: {
+    cpus: number;
+    loadAverage?: number[];
+    loadAverageAtStart?: number[];
+    memoryMb: number;
+    node: string;
+  };
+  /** The bench's own command-line flags. */
+  flags?: string[];
   postgres: { version: string; embedded: boolean };
   input: { rows: number; bytes: number; encoding: string; badShare: number; badRows: number };
   baseline: { pgCopyStreamsMs: number; psqlMs: number | undefined };
+  /** pgloader into the same kind of untyped table, when installed (else why not). */
+  pgloader?: { ms: number } | { error: string };
+  /** Every nightly re-delivery's time (`--redeliveries N`); the first is also a phase. */
+  redeliveries?: { nights: number; ms: number[] };
+  /** pg_total_relation_size of the growing tables after the first load and after re-deliveries. */
+  sizes?: { after: string; bytes: Record<string, number> }[];
   /** Decode + parse only, per parser. */
   parse: Partial<Record<string, { ms: number; rows: number }>>;
   /** Decode + parse + per-row work (normalize, validate, key, hash, COPY line), no database. */
@@ -18,7 +32,7 @@ export interface BenchResult {
 }
 
 /** The machine a result was measured on; the load average says how much else was running. */
-export function machineInfo(): Required<BenchResult['machine']> {
+export function machineInfo(): Omit<Required<BenchResult['machine']>, 'loadAverageAtStart'> {
   return {
     cpus: os.cpus().length,
     loadAverage: os.loadavg(),
@@ -51,6 +65,8 @@ export function printResult(result: BenchResult): string {
   ];
   const rows = [stepRow('COPY (pg-copy-streams)', input.rows, baseline.pgCopyStreamsMs)];
   if (baseline.psqlMs !== undefined) rows.push(stepRow('COPY (psql \\copy)', input.rows, baseline.psqlMs));
+  if (result.pgloader && 'ms' in result.pgloader)
+    rows.push(stepRow('pgloader', input.rows, result.pgloader.ms));
   for (const [parser, parse] of Object.entries(result.parse)) {
     if (parse) rows.push(stepRow(`parse only (${parser})`, parse.rows, parse.ms));
   }
@@ -86,5 +102,22 @@ export function printResult(result: BenchResult): string {
     )
     .join('\n');
   const header = `${input.rows} rows, ${(input.bytes / 2 ** 20).toFixed(1)} MB ${input.encoding}, ${input.badRows} bad · PostgreSQL ${result.postgres.version}${result.postgres.embedded ? ' (embedded)' : ''} · ${result.machine.cpus} cores · Node ${result.machine.node}`;
-  return `${header}\n${table}\n${counts}\n"other" = process start, migrations, ledger, rejection report.`;
+  const pgloaderNote =
+    result.pgloader && 'error' in result.pgloader ? `\npgloader: ${result.pgloader.error}` : '';
+  return `${header}\n${table}\n${counts}\n"other" = process start, migrations, ledger, rejection report.${pgloaderNote}${printSizes(result)}`;
+}
+
+const MB = (bytes: number | undefined) => ((bytes ?? 0) / 2 ** 20).toFixed(1);
+
+/** Table sizes after the first load and the re-deliveries, in MB. */
+function printSizes(result: BenchResult): string {
+  if (!result.sizes || result.sizes.length === 0) return '';
+  const tables = Object.keys(result.sizes[0]!.bytes);
+  const nights = result.redeliveries
+    ? `\nre-deliveries: ${result.redeliveries.ms.map((ms) => seconds(ms)).join(' ')} s`
+    : '';
+  return `${nights}\n${formatTable(
+    ['after', ...tables.map((table) => `${table} MB`)],
+    result.sizes.map((size) => [size.after, ...tables.map((table) => MB(size.bytes[table]))]),
+  )}`;
 }

@@ -1,4 +1,4 @@
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,6 +10,7 @@ import { type BenchResult, machineInfo, printResult } from './bench-result.ts';
 import { csvParseFormat } from './csv-parse-format.ts';
 import { filesBench, printFilesResult } from './files-bench.ts';
 import { parseOnly } from './parse-only.ts';
+import { pgloaderLoad, tableSizes, writeRedelivery } from './redelivery-bench.ts';
 import { rowWork } from './row-work.ts';
 import { measureIngest } from './run-ingest.ts';
 import { printWorkersResult, workersBench } from './workers-bench.ts';
@@ -36,12 +37,16 @@ const { values } = parseArgs({
     'heap-mb': { type: 'string' },
     workers: { type: 'string' },
     'chunk-mb': { type: 'string' },
+    redeliveries: { type: 'string', default: '1' },
   },
 });
 const rows = Number(values.rows);
 const encoding = values.encoding === 'gb18030' ? 'gb18030' : 'utf8';
 const badShare = Number(values.bad);
 if (!Number.isInteger(rows) || rows < 1000) throw new Error('--rows must be an integer ≥ 1000');
+const redeliveries = Number(values.redeliveries);
+if (!Number.isInteger(redeliveries) || redeliveries < 1)
+  throw new Error('--redeliveries must be an integer ≥ 1');
 if (!['papaparse', 'csv-parse', 'both'].includes(values.parser)) {
   throw new Error('--parser must be papaparse, csv-parse or both');
 }
@@ -56,6 +61,8 @@ const scratch = mkdtempSync(path.join(os.tmpdir(), 'credit-etl-bench-'));
 const step = (text: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}`);
 const resultsDir = path.join(PROJECT_ROOT, 'bench/results');
 
+// Other work on the machine skews every number: the load is kept at the start and at the end.
+const loadAverageAtStart = os.loadavg();
 const server = await openBenchServer(process.env.DATABASE_URL);
 try {
   if (values.files) await benchFiles();
@@ -122,11 +129,6 @@ async function benchRows(): Promise<void> {
   step(`generating ${rows} rows (${encoding}, ${badShare * 100}% bad) in ${scratch}`);
   const file = path.join(scratch, `penalties-${rows}.csv`);
   const written = await writePenaltyCsv(file, rows, { badShare, encoding });
-  const again = path.join(scratch, `penalties-${rows}-again.csv`);
-  copyFileSync(file, again);
-  // The same rows, not the same bytes: a byte-identical file is skipped whole by the sha256 ledger, and this step
-  // measures a re-delivery that must be read and classified row by row (a blank line is skipped as such).
-  appendFileSync(again, '\r\n');
   const corrected = path.join(scratch, `penalties-${rows}-corrected.csv`);
   const correctedRows = Math.round(rows / 10);
   await writePenaltyCsv(corrected, correctedRows, { badShare, encoding, version: 2 });
@@ -136,6 +138,14 @@ async function benchRows(): Promise<void> {
   const url = await server.freshDatabase('main');
   step('baseline: COPY of the raw file into an untyped text table');
   const baseline = await baselineCopy(url, file, encoding);
+  step('pgloader into an untyped text table (when installed)');
+  let pgloader: BenchResult['pgloader'];
+  try {
+    const ms = encoding === 'utf8' ? await pgloaderLoad(url, file, scratch) : undefined;
+    pgloader = ms === undefined ? { error: 'not installed (or not UTF-8)' } : { ms };
+  } catch (error) {
+    pgloader = { error: String(error).slice(0, 500) };
+  }
 
   const parse: BenchResult['parse'] = {};
   for (const parser of parsers) {
@@ -156,21 +166,47 @@ async function benchRows(): Promise<void> {
     bytes: written.bytes,
     ...(await measureIngest({ url, file, scratch, label: 'first', cpuProf, nodeOptions })),
   });
-  step('ingest: the same rows in another file');
-  phases.push({
-    name: 're-ingest',
-    parser: SHIPPED_PARSER,
-    rows,
-    bytes: written.bytes,
-    ...(await measureIngest({
+  const sizes: NonNullable<BenchResult['sizes']> = [{ after: 'first load', bytes: await tableSizes(url) }];
+  // Nightly full dumps: the same rows again, never the same bytes (blank lines at the end, skipped as such).
+  const redeliveryMs: number[] = [];
+  for (let night = 1; night <= redeliveries; night++) {
+    step(`ingest: re-delivery ${night} of ${redeliveries} (all unchanged)`);
+    const again = path.join(scratch, `penalties-${rows}-night-${night}.csv`);
+    await writeRedelivery(again, rows, { badShare, every: undefined, blankLines: night });
+    const measured = await measureIngest({
       url,
       file: again,
       scratch,
-      label: 'again',
+      label: `night-${night}`,
       cpuProf,
       nodeOptions,
-    })),
+    });
+    rmSync(again);
+    redeliveryMs.push(measured.ms);
+    if (night === 1) {
+      phases.push({
+        name: 're-delivery, all unchanged',
+        parser: SHIPPED_PARSER,
+        rows,
+        bytes: written.bytes,
+        ...measured,
+      });
+    }
+    if (night === 1 || night === redeliveries) {
+      sizes.push({ after: `${night} re-deliver${night === 1 ? 'y' : 'ies'}`, bytes: await tableSizes(url) });
+    }
+  }
+  step('ingest: re-delivery with 1% of its rows changed');
+  const changedFile = path.join(scratch, `penalties-${rows}-changed.csv`);
+  await writeRedelivery(changedFile, rows, { badShare, every: 100, blankLines: redeliveries + 1 });
+  phases.push({
+    name: 're-delivery, 1% changed',
+    parser: SHIPPED_PARSER,
+    rows,
+    bytes: written.bytes,
+    ...(await measureIngest({ url, file: changedFile, scratch, label: 'changed', nodeOptions })),
   });
+  sizes.push({ after: 'the 1% changed re-delivery', bytes: await tableSizes(url) });
   step(`ingest: ${correctedRows} corrected rows`);
   phases.push({
     name: '10% corrected',
@@ -202,17 +238,24 @@ async function benchRows(): Promise<void> {
 
   const result: BenchResult = {
     date: new Date().toISOString(),
-    machine: machineInfo(),
+    machine: { ...machineInfo(), loadAverageAtStart },
+    flags: process.argv.slice(2),
     postgres: { version: server.version, embedded: server.embedded },
     input: { rows, bytes: written.bytes, encoding, badShare, badRows: written.badRows },
     baseline,
+    pgloader,
     parse,
     rowWork: { ms: rowWorkMs, rows: rowWorkRows },
     phases,
+    redeliveries: { nights: redeliveries, ms: redeliveryMs },
+    sizes,
   };
   console.log(printResult(result));
   mkdirSync(resultsDir, { recursive: true });
-  const out = path.join(resultsDir, `${result.date.slice(0, 10)}-${rows}-${encoding}.json`);
+  const out = path.join(
+    resultsDir,
+    `${result.date.slice(0, 10)}-${rows}-${encoding}${redeliveries > 1 ? `-redeliveries${redeliveries}` : ''}.json`,
+  );
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   step(`written ${path.relative(process.cwd(), out)}`);
 }

@@ -14,6 +14,7 @@ import * as objections from './013-objections.ts';
 import * as creditRepair from './014-credit-repair.ts';
 import * as providerWithdrawals from './015-provider-withdrawals.ts';
 import * as noticeEvents from './016-notice-events.ts';
+import * as compactLineage from './017-compact-lineage.ts';
 import * as consoleUsers from './019-console-users.ts';
 import * as consoleIndexes from './020-console-indexes.ts';
 import * as queueJobs from './021-queue-jobs.ts';
@@ -37,6 +38,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['014-credit-repair', creditRepair],
   ['015-provider-withdrawals', providerWithdrawals],
   ['016-notice-events', noticeEvents],
+  ['017-compact-lineage', compactLineage],
   ['019-console-users', consoleUsers],
   ['020-console-indexes', consoleIndexes],
   ['021-queue-jobs', queueJobs],

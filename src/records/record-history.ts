@@ -2,6 +2,7 @@ import { parseTypedKey } from '../dedupe/business-key.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { type ProcedureEntry, procedureEntries } from '../warehouse/procedure-log-repository.ts';
 import {
+  channelFilesOfRecord,
   findRecordRows,
   type RecordRow,
   type RowData,
@@ -12,6 +13,8 @@ import {
   versionsOfRecord,
 } from '../warehouse/records-repository.ts';
 
+import { type UnchangedDelivery, unchangedDeliveries } from './unchanged-runs.ts';
+
 // The row types are the warehouse's (src/warehouse/records-repository.ts); re-exported for the engine's readers.
 export type { RecordRow, RowData, SourceRow, VersionRow };
 
@@ -19,8 +22,10 @@ export interface RecordHistory {
   record: RecordRow;
   /** Oldest first; the last one is the current version. */
   versions: VersionRow[];
-  /** Every delivered row of the record, in arrival order. */
+  /** Every delivered row of the record with a lineage row, in arrival order. */
   sources: SourceRow[];
+  /** Unchanged re-deliveries its files counted compactly (017-compact-lineage), in file order per channel. */
+  unchanged: UnchangedDelivery[];
   /** Every legal procedure on the record (acted on, or the record that replaced it), oldest first. */
   procedures: ProcedureEntry[];
   /** The record that superseded this one, when one did. */
@@ -51,10 +56,11 @@ export async function recordHistory(
   if (!record) return undefined;
   const versions = await versionsOfRecord(warehouse, recordId);
   const sources = await sourcesOfRecord(warehouse, recordId);
+  const unchanged = unchangedDeliveries(sources, await channelFilesOfRecord(warehouse, recordId));
   const procedures = await procedureEntries(warehouse, { recordId });
   const supersededBy =
     record.supersededBy === null ? undefined : await recordById(warehouse, record.supersededBy);
-  return { record, versions, sources, procedures, supersededBy };
+  return { record, versions, sources, unchanged, procedures, supersededBy };
 }
 
 /** The row data a delivery carried: its conflict data, else the version it was recorded against. */

@@ -14,6 +14,7 @@ import {
   type SourceRow,
   type VersionRow,
 } from './record-history.ts';
+import { type ChannelDeliveries, channelDeliveries } from './unchanged-runs.ts';
 
 export interface FieldDifference {
   field: string;
@@ -73,6 +74,8 @@ export interface RecordView {
   history: HistoryEvent[];
   /** `note`: why a delivery was not applied (the record had been withdrawn or superseded). */
   lineage: Array<Omit<SourceRow, 'conflictData'> & { note?: string }>;
+  /** Per channel: files that delivered the record, re-deliveries (compacted ones included), first and last. */
+  deliveries: ChannelDeliveries[];
   disagreements: Disagreement[];
   /** Public disclosure on the day asked (公示中, 公示期满, 已信用修复, 异议处理中, not disclosed); null: not computed. */
   disclosure: DisclosureState | null;
@@ -154,6 +157,7 @@ export function recordView(
       const note = notApplied(source as SourceRow);
       return note ? { ...source, note } : source;
     }),
+    deliveries: channelDeliveries(sources, history.unchanged),
     disagreements: [...disputed.values()].map((source) => {
       const delivered = masker.row(deliveredData(history, source) ?? {});
       const now = masker.row(current.data);

@@ -11,14 +11,17 @@ import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { type ObjectionMark, objectionMarks } from '../warehouse/objections-repository.ts';
 import {
   type CurrentRecordRow,
+  channelFilesOfRecord,
   currentRecordsOfSubject,
   type LineageFactRow,
   lineageFactsOf,
   type RetiredRecordRow,
   type RowData,
   retiredRecordsOfSubject,
+  sourcesOfRecord,
 } from '../warehouse/records-repository.ts';
 import { pendingDisagreements } from './disagreements.ts';
+import { unchangedDeliveries } from './unchanged-runs.ts';
 
 /** Masked for everyone, or in clear for an entitled person who asked (the caller logs that view). */
 type MaskerOf = (entry: CatalogEntry | undefined) => FieldMasker;
@@ -96,6 +99,14 @@ export async function subjectArchive(
     list.push(fact);
     factsByRecord.set(fact.recordId, list);
   }
+  // Unchanged re-deliveries counted compactly (017-compact-lineage) join the lineage's own `unchanged` rows.
+  const compacted = new Map<number, number>();
+  for (const row of current) {
+    const files = await channelFilesOfRecord(warehouse, row.recordId);
+    if (!files.some((file) => file.summarized)) continue;
+    const runs = unchangedDeliveries(await sourcesOfRecord(warehouse, row.recordId), files);
+    if (runs.length > 0) compacted.set(row.recordId, runs.length);
+  }
   const marks = await objectionMarks(
     warehouse,
     current.map((row) => row.recordId),
@@ -110,7 +121,14 @@ export async function subjectArchive(
     }
     const lineage = factsByRecord.get(row.recordId) ?? [];
     group.records.push({
-      ...archiveRecord(row, lineage, entry, disclosures.get(row.recordId) ?? null, maskerOf),
+      ...archiveRecord(
+        row,
+        lineage,
+        entry,
+        disclosures.get(row.recordId) ?? null,
+        compacted.get(row.recordId) ?? 0,
+        maskerOf,
+      ),
       objection: marks.get(row.recordId) ?? null,
     });
   }
@@ -149,10 +167,12 @@ function archiveRecord(
   lineage: LineageFactRow[],
   entry: CatalogEntry | undefined,
   disclosure: DisclosureState | null,
+  compacted: number,
   maskerOf: MaskerOf,
 ): Omit<ArchiveRecord, 'objection'> {
   const counts: Record<string, number> = {};
   for (const fact of lineage) counts[fact.outcome] = (counts[fact.outcome] ?? 0) + 1;
+  if (compacted > 0) counts.unchanged = (counts.unchanged ?? 0) + compacted;
   const first = [...lineage].sort(
     (a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || a.id - b.id,
   )[0];

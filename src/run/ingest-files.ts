@@ -9,6 +9,7 @@ import { type Catalog, CatalogError } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Lookups } from '../normalize/derive-legacy-row.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
+import { fullLineageForced } from '../warehouse/compact-unchanged-runs.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { addCounts, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import { finishRun, type RunKind, type RunStatus, startRun } from '../warehouse/runs-repository.ts';
@@ -257,6 +258,8 @@ async function loadOne(
       ...(withdrawalList !== undefined ? { withdrawalList } : {}),
       ...(request.fullDump ? { fullDump: request.fullDump } : {}),
       ...(request.chunkHelpers ? { chunkHelpers: request.chunkHelpers } : {}),
+      // Read here, in the scheduling thread: a warm unit worker keeps the environment it started with.
+      ...(fullLineageForced() ? { fullLineage: true } : {}),
       onProgress: (rows, phase) => request.onProgress?.(unit, rows, phase),
     },
     request.limits ?? readLimits(),

@@ -28,8 +28,8 @@ import {
 } from '../warehouse/source-files-repository.ts';
 import { COPY_INTO_STAGE, createStageTable } from '../warehouse/staging-repository.ts';
 import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session.ts';
-import { compareLegacyRows } from './compare-legacy-rows.ts';
 import type { ChunkHelpers } from './chunk-settings.ts';
+import { compareLegacyRows } from './compare-legacy-rows.ts';
 import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
 import {
   checkFullDump,
@@ -92,6 +92,8 @@ export interface UnitRequest {
   fullDump?: FullDumpRule;
   /** Who helps with a big file's chunks (a worker's job queue); none: a chunked file is staged by this worker. */
   chunkHelpers?: ChunkHelpers;
+  /** One lineage row for every delivered row, no compact runs (`CREDIT_ETL_FULL_LINEAGE=1`). */
+  fullLineage?: boolean;
 }
 
 export interface UnitResult {
@@ -190,6 +192,7 @@ export async function loadStaged(
         numberField: entry.businessKey.find(
           (code) => entry.schema.properties[code]?.['x-key'] === 'document-number',
         ),
+        fullLineage: request.fullLineage === true,
       });
       if (fullDump) await listMissingFromDump(session, channel, sourceFileId, fullDump);
       if (request.withdrawals?.status?.objection) objections = await objectionRequestsOfUnit(session);

@@ -6,7 +6,8 @@ import type { UnitSession } from './unit-session.ts';
 /**
  * Full dumps (015-provider-withdrawals.ts): which dump came before, what of it a new dump lacks, and the list of
  * records a dump did not hold. A key is "held" when the unit staged a row for it, data or withdrawal; a row
- * rejected before its key was known holds none.
+ * rejected before its key was known holds none. What a loaded file delivered is its lineage rows and its run of
+ * unchanged rows (delivered_records, 017-compact-lineage.ts).
  */
 
 /** The last complete full dump of this channel before `sourceFileId`, if any. */
@@ -36,8 +37,7 @@ export async function previousKeysMissing(
             count(*) FILTER (WHERE NOT EXISTS (
               SELECT 1 FROM stage st WHERE st.business_key = r.business_key))::int AS missing
      FROM records r
-     WHERE r.status = 'current' AND r.id IN (
-       SELECT record_id FROM record_sources WHERE source_file_id = $1 AND outcome <> 'withdrawn')`,
+     WHERE r.status = 'current' AND r.id IN (SELECT delivered_records($1))`,
     [previousSourceFileId],
   );
   return { previousKeys: row?.previous_keys ?? 0, missing: row?.missing ?? 0 };
@@ -58,11 +58,9 @@ export async function recordMissingFromDump(
      SELECT $1, r.id FROM records r
      WHERE r.status = 'current' AND r.catalog_code = $2
        AND r.id IN (
-         SELECT s.record_id FROM record_sources s
-         WHERE s.outcome <> 'withdrawn' AND s.source_file_id IN (
-           SELECT id FROM source_files
-           WHERE catalog_code = $2 AND provider_code = $3 AND level = $4 AND status = 'loaded'
-             AND id >= $5 AND id <> $1)
+         SELECT delivered_records(f.id) FROM source_files f
+         WHERE f.catalog_code = $2 AND f.provider_code = $3 AND f.level = $4 AND f.status = 'loaded'
+           AND f.id >= $5 AND f.id <> $1
          UNION
          SELECT record_id FROM full_dump_missing WHERE source_file_id = $5)
        AND NOT EXISTS (SELECT 1 FROM stage st WHERE st.business_key = r.business_key)

@@ -1,5 +1,6 @@
 import type { ChannelLevel } from '../catalog/catalog-entry.ts';
 import type { UnitSession } from '../warehouse/unit-session.ts';
+import { compactUnchangedRuns } from './compact-unchanged-runs.ts';
 import { mergeWithdrawals } from './merge-withdrawals.ts';
 
 export interface MergeContext {
@@ -17,6 +18,8 @@ export interface MergeContext {
   withdrawals?: boolean;
   /** The business key's decision-number field (`CF_WSH`): the value a rejected withdrawal names. */
   numberField?: string | undefined;
+  /** Write a lineage row for every delivered row: no compact runs (compact-unchanged-runs.ts). */
+  fullLineage?: boolean;
 }
 
 export interface MergeCounts {
@@ -111,12 +114,14 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
     [level, precedence, catalogCode],
   );
   await session.query('ANALYZE classified');
+  const compacted = await compactUnchangedRuns(session, context);
   const [expected] = await session.query<Record<'inserted' | 'updated' | 'duplicate' | 'lineage', number>>(
     `SELECT count(*) FILTER (WHERE outcome = 'inserted')::int AS inserted,
             count(*) FILTER (WHERE outcome = 'updated')::int AS updated,
             count(*) FILTER (WHERE outcome = 'duplicate')::int AS duplicate,
-            count(*) FILTER (WHERE outcome <> 'duplicate')::int AS lineage
+            count(*) FILTER (WHERE outcome <> 'duplicate')::int - $1 AS lineage
      FROM classified`,
+    [compacted],
   );
   if (!expected) throw new Error('merge: classification returned no counts');
   // Each statement must write exactly the rows the classification gave it (the bulk tables keep no per-row
@@ -163,7 +168,8 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
     [level],
   );
   // In row order, so lineage ids follow the file (an in-file repeat comes after the row it repeats). A row's
-  // version is the one current after this merge: its own new version, else the one it matched.
+  // version is the one current after this merge: its own new version, else the one it matched. Rows that
+  // continue an unchanged run are counted in the file's summary instead (compact-unchanged-runs.ts).
   await wrote(
     'lineage',
     expected.lineage,
@@ -186,6 +192,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
      LEFT JOIN stage conflicted ON conflicted.row_number = c.row_number
        AND (c.outcome = 'conflict' OR first.outcome = 'conflict')
      WHERE c.outcome <> 'duplicate'
+       AND NOT EXISTS (SELECT 1 FROM unchanged_run u WHERE u.row_number = c.row_number)
      ORDER BY c.row_number`,
     [runId, sourceFileId, providerCode, level, receivedAt],
   );

@@ -2,7 +2,7 @@ import type { ChannelLevel } from '../catalog/catalog-entry.ts';
 import type { Warehouse } from './connect-warehouse.ts';
 import { RECEIVED_DATE_SQL } from './scope-filter.ts';
 
-/** One provider's deliveries in a period, counted from lineage and rejections of its loaded files. */
+/** One provider's deliveries in a period, counted from lineage (with its files' unchanged summaries) and rejections. */
 export interface ProviderPeriodCounts {
   provider_code: string;
   /** Catalog entries it delivered, in code order. */
@@ -29,11 +29,19 @@ export async function providerPeriodCounts(
   const { rows } = await warehouse.raw<{ rows: ProviderPeriodCounts[] }>(
     `WITH files AS (${files}),
      lineage AS (
-       SELECT f.provider_code, count(*)::int AS sources,
-         count(*) FILTER (WHERE s.outcome <> 'conflict')::int AS accepted,
-         count(*) FILTER (WHERE s.outcome = 'conflict')::int AS conflicts,
-         count(*) FILTER (WHERE s.late)::int AS late
-       FROM record_sources s JOIN files f ON f.id = s.source_file_id GROUP BY 1),
+       SELECT provider_code, sum(sources)::int AS sources, sum(accepted)::int AS accepted,
+         sum(conflicts)::int AS conflicts, sum(late)::int AS late
+       FROM (
+         SELECT f.provider_code, count(*) AS sources,
+           count(*) FILTER (WHERE s.outcome <> 'conflict') AS accepted,
+           count(*) FILTER (WHERE s.outcome = 'conflict') AS conflicts,
+           count(*) FILTER (WHERE s.late) AS late
+         FROM record_sources s JOIN files f ON f.id = s.source_file_id GROUP BY 1
+         -- Unchanged rows a file's summary counts instead of lineage rows (017-compact-lineage): accepted.
+         UNION ALL
+         SELECT f.provider_code, sum(u.rows), sum(u.rows), 0, sum(u.late)
+         FROM unchanged_deliveries u JOIN files f ON f.id = u.source_file_id GROUP BY 1
+       ) parts GROUP BY 1),
      rejected AS (
        SELECT f.provider_code, count(*)::int AS rejected
        FROM rejections r JOIN files f ON f.id = r.source_file_id GROUP BY 1),

@@ -269,3 +269,44 @@ export async function retiredRecordsOfSubject(
       'v.catalog_version as catalogVersion',
     );
 }
+
+/** A loaded file of a channel that delivered a record, as the walk over its unchanged runs needs it. */
+export interface ChannelFileRow {
+  providerCode: string;
+  level: ChannelLevel;
+  sourceFileId: number;
+  fileName: string;
+  runId: number;
+  receivedAt: Date;
+  /** The file counted its unchanged rows in a summary (017-compact-lineage) instead of lineage rows. */
+  summarized: boolean;
+  /** The file had a summary and did not hold this record: the record's run ends there. */
+  absent: boolean;
+}
+
+/**
+ * Every loaded file of each channel that has delivered the record, after the channel's first lineage row of
+ * it, in file order: what src/records/unchanged-runs.ts walks to find the re-deliveries counted compactly.
+ */
+export async function channelFilesOfRecord(
+  warehouse: Warehouse,
+  recordId: number,
+): Promise<ChannelFileRow[]> {
+  const { rows } = await warehouse.raw<{ rows: ChannelFileRow[] }>(
+    `WITH channels AS (
+       SELECT provider_code, level, min(source_file_id) AS first_file
+       FROM record_sources WHERE record_id = :recordId GROUP BY 1, 2)
+     SELECT c.provider_code AS "providerCode", c.level, f.id::int AS "sourceFileId", f.name AS "fileName",
+       f.run_id::int AS "runId", f.received_at AS "receivedAt", u.source_file_id IS NOT NULL AS summarized,
+       EXISTS (SELECT 1 FROM unchanged_delivery_absences a
+               WHERE a.source_file_id = f.id AND a.record_id = :recordId) AS absent
+     FROM channels c
+     JOIN records r ON r.id = :recordId
+     JOIN source_files f ON f.catalog_code = r.catalog_code AND f.provider_code = c.provider_code
+       AND f.level = c.level AND f.status = 'loaded' AND f.id > c.first_file
+     LEFT JOIN unchanged_deliveries u ON u.source_file_id = f.id
+     ORDER BY 1, 2, 3`,
+    { recordId },
+  );
+  return rows;
+}

@@ -119,7 +119,7 @@ export function formatRecordView(
       }),
     ),
     '',
-    'lineage (every delivered row):',
+    'lineage (every delivered row that changed something, and first deliveries):',
     formatTable(
       [
         '#',
@@ -150,6 +150,20 @@ export function formatRecordView(
         show(source.workingDays),
         source.late ? 'late' : source.late === null ? 'pending' : '',
         ...(noted ? [source.note ?? ''] : []),
+      ]),
+    ),
+    '',
+    'deliveries by channel (unchanged re-deliveries of a run are counted, not listed row by row):',
+    formatTable(
+      ['provider', 'level', 'files', 're-deliveries', 'of them compact', 'first', 'last'],
+      view.deliveries.map((channel) => [
+        providerLabel(providers, channel.providerCode),
+        channel.level,
+        channel.files,
+        channel.redeliveries,
+        channel.compacted,
+        `${channel.first.fileName} ${shanghaiTime(channel.first.receivedAt)}`,
+        `${channel.last.fileName} ${shanghaiTime(channel.last.receivedAt)}`,
       ]),
     ),
   ];
