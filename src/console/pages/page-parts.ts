@@ -1,41 +1,34 @@
 import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
-import { escapeText } from '../html.ts';
+import { html, type SafeHtml } from '../html.ts';
 
 /*
- * The data pages build their markup as strings from these parts: every warehouse or user value goes through
- * `esc` (the console's escapeText), and the finished body enters the layout through raw().
+ * What the data pages share beyond the `html` template (which escapes every value): a dash for nothing, Beijing
+ * time, a table from headers and cells, a select's options, and the pages' extra styles.
  */
 
-/** Text made safe for HTML content and attribute values; nothing for null and undefined. */
-export function esc(value: unknown): string {
-  return value === undefined || value === null ? '' : escapeText(String(value));
-}
-
-/** A value shown in a cell: a dash for nothing. */
-export function shown(value: unknown): string {
-  return value === undefined || value === null || value === '' ? '—' : esc(value);
+/** A value shown in a cell: a dash for nothing (the template escapes the rest). */
+export function shown(value: unknown): unknown {
+  return value === undefined || value === null || value === '' ? '—' : value;
 }
 
 /** A moment as operators read it: Beijing time. */
 export function when(date: Date | null | undefined): string {
-  return date ? esc(shanghaiTime(date)) : '—';
+  return date ? shanghaiTime(date) : '—';
 }
 
-/** A table from headers and already-escaped cells; `empty` says what an empty list means. */
+/** A table from headers and cells (text, or `html` fragments); `empty` says what an empty list means. */
 export function table(
   headers: readonly string[],
-  rows: readonly (readonly string[])[],
+  rows: readonly (readonly unknown[])[],
   options: { id?: string; empty?: string; rowClass?: (index: number) => string | undefined } = {},
-): string {
-  if (rows.length === 0) return `<p class="empty">${esc(options.empty ?? '无')}</p>`;
-  return `<table${options.id ? ` id="${esc(options.id)}"` : ''}><thead><tr>${headers
-    .map((header) => `<th>${esc(header)}</th>`)
-    .join('')}</tr></thead><tbody>${rows
-    .map((cells, i) => {
-      const rowClass = options.rowClass?.(i);
-      return `<tr${rowClass ? ` class="${esc(rowClass)}"` : ''}>${cells.map((cell) => `<td>${cell}</td>`).join('')}</tr>`;
-    })
-    .join('')}</tbody></table>`;
+): SafeHtml {
+  if (rows.length === 0) return html`<p class="empty">${options.empty ?? '无'}</p>`;
+  return html`<table${options.id ? html` id="${options.id}"` : ''}><thead><tr>${headers.map(
+    (header) => html`<th>${header}</th>`,
+  )}</tr></thead><tbody>${rows.map((cells, i) => {
+    const rowClass = options.rowClass?.(i);
+    return html`<tr${rowClass ? html` class="${rowClass}"` : ''}>${cells.map((cell) => html`<td>${cell}</td>`)}</tr>`;
+  })}</tbody></table>`;
 }
 
 /** `<option>`s with the current value selected; the first is "all" (an empty value). */
@@ -43,14 +36,11 @@ export function options(
   all: string,
   choices: readonly (readonly [value: string, label: string])[],
   selected: string | undefined,
-): string {
-  return [
-    `<option value="">${esc(all)}</option>`,
-    ...choices.map(
-      ([value, label]) =>
-        `<option value="${esc(value)}"${value === selected ? ' selected' : ''}>${esc(label)}</option>`,
-    ),
-  ].join('');
+): SafeHtml {
+  return html`<option value="">${all}</option>${choices.map(
+    ([value, label]) =>
+      html`<option value="${value}"${value === selected ? html` selected` : ''}>${label}</option>`,
+  )}`;
 }
 
 /** Styles of the data pages (tables of rows and errors), added to the console's own. */

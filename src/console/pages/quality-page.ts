@@ -7,7 +7,7 @@ import { dateRangeProblem } from '../../report/report-scope.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
-import { page, raw } from '../html.ts';
+import { html, page, raw } from '../html.ts';
 import { requireRole } from '../session-auth.ts';
 import { sendReportFile } from './download-file.ts';
 import { PAGE_STYLE } from './page-parts.ts';
@@ -46,9 +46,7 @@ export function registerQualityPage(app: FastifyInstance, deps: ConsoleDeps): vo
             user: request.user,
             nav: '/quality',
             csrf: csrfField(request),
-            body: raw(
-              `<style>${PAGE_STYLE}${BULLETIN_STYLE}</style>${qualityBody(asked, bulletin, problem)}`,
-            ),
+            body: html`<style>${raw(PAGE_STYLE + BULLETIN_STYLE)}</style>${qualityBody(asked, bulletin, problem)}`,
           }),
         );
     },
