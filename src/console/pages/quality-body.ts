@@ -25,5 +25,5 @@ export function qualityBody(
 ${bulletin ? html`<a id="download-quality" href="/quality/download${query({ from: request.from, to: request.to, level: request.level, bottom: request.bottom })}">下载 Excel（XLSX）</a>` : ''}
 </form>
 ${problem ? html`<p class="problem" role="alert">${problem}</p>` : ''}
-${bulletin ? html`<div class="quality-bulletin">${raw(qualityBulletinHtml(bulletin))}</div>` : ''}`;
+${bulletin ? html`<div class="quality-bulletin">${raw(qualityBulletinHtml(bulletin, { heading: false }))}</div>` : ''}`;
 }

@@ -21,8 +21,7 @@ const BULLETIN_STYLE = `
 .quality-bulletin svg text { font-size: 13px; fill: #222; }
 .quality-bulletin svg .small, .quality-bulletin svg .axis { font-size: 11px; fill: #555; }
 .quality-bulletin .charts { display: flex; flex-wrap: wrap; gap: 32px; }
-.quality-bulletin td { text-align: right; } .quality-bulletin td:nth-child(2), .quality-bulletin td:nth-child(3) { text-align: left; }
-.quality-bulletin h1 { font-size: 1.2rem; }`;
+.quality-bulletin td { text-align: right; } .quality-bulletin td:nth-child(2), .quality-bulletin td:nth-child(3) { text-align: left; }`;
 
 /**
  * `/quality`: the Art. 15 quality bulletin for a chosen period (default: this month so far), the same figures and
