@@ -8,10 +8,10 @@ import { csrfField } from '../csrf.ts';
 import { html, page, raw } from '../html.ts';
 import { requireRole } from '../session-auth.ts';
 import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
+import { noticeBoardBody, noticeBody } from '../views/notices-body.ts';
+import { noticeBoard, noticeDetails, reissueNotice } from '../views/notices-view.ts';
+import { PAGE_STYLE } from '../views/page-parts.ts';
 import { sendReportFile } from './download-file.ts';
-import { noticeBoardBody, noticeBody } from './notices-body.ts';
-import { noticeBoard, noticeDetails, reissueNotice } from './notices-view.ts';
-import { PAGE_STYLE } from './page-parts.ts';
 
 /** The one action here: an administrator re-issues a notice (as `report notice --reissue`), with CSRF. */
 const REISSUE_ROLES = ['admin'] as const;

@@ -9,9 +9,9 @@ import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
 import { html, page, raw } from '../html.ts';
 import { requireRole } from '../session-auth.ts';
+import { PAGE_STYLE } from '../views/page-parts.ts';
+import { qualityBody } from '../views/quality-body.ts';
 import { sendReportFile } from './download-file.ts';
-import { PAGE_STYLE } from './page-parts.ts';
-import { qualityBody } from './quality-body.ts';
 
 type QualityQuery = Record<string, string | undefined>;
 

@@ -11,8 +11,8 @@ import { csrfField } from '../csrf.ts';
 import { html, page, raw, type SafeHtml } from '../html.ts';
 import { requireRole } from '../session-auth.ts';
 import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
-import { PAGE_STYLE } from './page-parts.ts';
-import { recordBody, recordSearchBody, subjectBody } from './records-body.ts';
+import { PAGE_STYLE } from '../views/page-parts.ts';
+import { recordBody, recordSearchBody, subjectBody } from '../views/records-body.ts';
 
 /**
  * `/records`: search by credit code, ID number (shown masked) or decision number typed any way; `/records/:id`:

@@ -14,10 +14,10 @@ import { csrfField } from '../csrf.ts';
 import { html, page, raw } from '../html.ts';
 import { requireRole } from '../session-auth.ts';
 import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
+import { PAGE_STYLE } from '../views/page-parts.ts';
+import { filterParams, rejectionsBody } from '../views/rejections-body.ts';
+import { rejectionLines } from '../views/rejections-view.ts';
 import { sendReportFile } from './download-file.ts';
-import { PAGE_STYLE } from './page-parts.ts';
-import { filterParams, rejectionsBody } from './rejections-body.ts';
-import { rejectionLines } from './rejections-view.ts';
 
 /** Rejected rows per page: a person reads them; the download has them all. */
 const PAGE_SIZE = 50;
