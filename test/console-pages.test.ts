@@ -9,7 +9,12 @@ import {
   hasChromium,
   openConsoleFixture,
 } from './support/console-fixture.ts';
-import { PAGE_DATA, seedConsolePages } from './support/console-pages-data.ts';
+import {
+  HOSTILE_TEXT,
+  PAGE_DATA,
+  seedConsolePages,
+  seedHostileDelivery,
+} from './support/console-pages-data.ts';
 
 /*
  * Issue #20, the console's data pages in real Chromium: rejections (filter, download), notices (board, one
@@ -113,6 +118,8 @@ describe.skipIf(!hasChromium())('the console data pages', () => {
     const ranking = await page.locator('#ranking').textContent();
     expect(ranking).toContain(PAGE_DATA.province);
     expect(ranking).toContain(PAGE_DATA.city);
+    // One heading: the layout's title, not the bulletin's own <h1> as well.
+    expect(await page.locator('h1').count()).toBe(1);
     await shot(page, 'quality');
     await page.goto(`${cx.baseUrl}/quality?from=2026-11-30&to=2026-11-01`);
     expect(await page.locator('.problem').textContent()).toContain('统计期间有误');
@@ -198,5 +205,23 @@ describe.skipIf(!hasChromium())('the console data pages', () => {
         true,
       ]);
     }
+  });
+
+  it('shows markup in a rejected cell and in a record field as text, escaped', async () => {
+    const hostile = await seedHostileDelivery(cx.fx);
+    const escaped = '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;';
+    const viewer = await cx.http('viewer');
+    const rejections = await (await viewer.get(`/rejections?run=${hostile.runId}`)).text();
+    expect(rejections).toContain(`<span class="value">${escaped}</span>`);
+    expect(rejections).not.toContain('<script');
+    // The delivery's one accepted row is the newest record.
+    const record: { id: number } = await cx.fx.owner('records').orderBy('id', 'desc').first('id');
+    const recordPage = await (await viewer.get(`/records/${record.id}`)).text();
+    expect(recordPage).toContain(`<span class="value" data-field="CF_SY">${escaped}</span>`);
+    expect(recordPage).not.toContain('<script');
+    const page = await cx.page('viewer');
+    await page.goto(`${cx.baseUrl}/records/${record.id}`);
+    expect(await page.locator('#current-version').textContent()).toContain(HOSTILE_TEXT);
+    await page.context().close();
   });
 });

@@ -22,7 +22,7 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
-export const escapeText = (text: string): string => text.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
+const escapeText = (text: string): string => text.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
 
 /** Trusted markup (e.g. the catalog's own rendered HTML): never pass user or warehouse text through it. */
 export const raw = (text: string): SafeHtml => new SafeHtml(text);

@@ -39,8 +39,14 @@ ${qualityBulletinHtml(bulletin)}
   await writeFile(outFile, html);
 }
 
-/** The bulletin's body (heading, charts, ranking table, definitions): the file above and the console's page. */
-export function qualityBulletinHtml(bulletin: QualityBulletin): string {
+/**
+ * The bulletin's body (heading, charts, ranking table, definitions): the file above and the console's page. The
+ * console leaves the heading out (`heading: false`): its layout already titles the page.
+ */
+export function qualityBulletinHtml(
+  bulletin: QualityBulletin,
+  { heading = true }: { heading?: boolean } = {},
+): string {
   const { request, previousPeriod, providers } = bulletin;
   const rows = providers.map(
     (p) =>
@@ -50,8 +56,7 @@ export function qualityBulletinHtml(bulletin: QualityBulletin): string {
         .map((cell) => `<td>${escapeHtml(String(cell))}</td>`)
         .join('')}</tr>`,
   );
-  return `<h1>公共信用信息归集质量通报</h1>
-<p class="meta">统计期间 ${escapeHtml(request.from)} 至 ${escapeHtml(request.to)}（上期 ${escapeHtml(previousPeriod.from)} 至 ${escapeHtml(previousPeriod.to)}）· 层级 ${escapeHtml(request.level ?? '全部')} · 排名最后 ${request.bottom} 位以红色标出（末位约谈，第十五条）</p>
+  return `${heading ? '<h1>公共信用信息归集质量通报</h1>\n' : ''}<p class="meta">统计期间 ${escapeHtml(request.from)} 至 ${escapeHtml(request.to)}（上期 ${escapeHtml(previousPeriod.from)} 至 ${escapeHtml(previousPeriod.to)}）· 层级 ${escapeHtml(request.level ?? '全部')} · 排名最后 ${request.bottom} 位以红色标出（末位约谈，第十五条）</p>
 <div class="charts">
 <section><h2>得分排名</h2>${rankingChart(providers)}</section>
 <section><h2>与上期比较</h2>${trendChart(providers)}</section>

@@ -49,6 +49,30 @@ function row(fields: Record<string, string>): string[] {
 const csv = (rows: string[][]) =>
   `\uFEFF${rows.map((cells) => cells.map((cell) => `"${cell.replaceAll('"', '""')}"`).join(',')).join('\r\n')}\r\n`;
 
+/** Markup in a delivered value: the pages must show it as text. */
+export const HOSTILE_TEXT = '<script>alert("x")</script>';
+
+/**
+ * A third provider's delivery whose values are markup: an accepted record with it in 违法事实 and a row rejected
+ * for it in 处罚决定日期.
+ */
+export async function seedHostileDelivery(fx: WarehouseFixture): Promise<{ runId: number }> {
+  const file = path.join(fx.scratch, 'hostile.csv');
+  writeFileSync(
+    file,
+    csv([
+      [...PENALTY_HEADER],
+      row({ 违法事实: HOSTILE_TEXT, 行政处罚决定书文号: '济市监罚〔2026〕990号' }),
+      row({ 处罚决定日期: HOSTILE_TEXT, 行政处罚决定书文号: '济市监罚〔2026〕991号' }),
+    ]),
+  );
+  const run = await fx.ingest([file], {
+    provider: '113701020000000000',
+    receivedAt: new Date('2026-11-22T10:00:00+08:00'),
+  });
+  return { runId: run.runId };
+}
+
 /**
  * What the console's data pages show: the province's delivery (a natural person's record, a company's record, two
  * rejected rows — one with an ID number in the USCC column), the city's differing copy of the company's record

@@ -8,10 +8,10 @@ import { csrfField } from '../csrf.ts';
 import { html, page, raw } from '../html.ts';
 import { requireRole } from '../session-auth.ts';
 import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
+import { noticeBoardBody, noticeBody } from '../views/notices-body.ts';
+import { noticeBoard, noticeDetails, reissueNotice } from '../views/notices-view.ts';
+import { PAGE_STYLE } from '../views/page-parts.ts';
 import { sendReportFile } from './download-file.ts';
-import { noticeBoardBody, noticeBody } from './notices-body.ts';
-import { noticeBoard, noticeDetails, reissueNotice } from './notices-view.ts';
-import { PAGE_STYLE } from './page-parts.ts';
 
 /** The one action here: an administrator re-issues a notice (as `report notice --reissue`), with CSRF. */
 const REISSUE_ROLES = ['admin'] as const;
@@ -33,7 +33,7 @@ export function registerNoticesPage(app: FastifyInstance, deps: ConsoleDeps): vo
         user: request.user,
         nav: '/notices',
         csrf: csrfField(request),
-        body: raw(`<style>${PAGE_STYLE}</style>${body}`),
+        body: html`<style>${raw(PAGE_STYLE)}</style>${body}`,
       }),
     );
   });
@@ -115,13 +115,12 @@ async function sendNoticePage(
   const mayReissue = (REISSUE_ROLES as readonly string[]).includes(userOf(request).role);
   const reissueForm = mayReissue
     ? html`<form method="post" action="/notices/${noticeId}/reissue" id="reissue-form">${csrfField(request)}<button type="submit" id="reissue">重新发送本通知</button> <span class="muted">（同一范围不另发新通知：在办理记录中登记“重新发送”，与命令 report notice --reissue 相同）</span></form>`
-        .text
     : '';
   const body = noticeBody({
     details,
     provider: providerLabel(providers, details.state.providerCode),
     unmasked,
-    unmaskSwitch: String(unmaskSwitch(request, unmasked)),
+    unmaskSwitch: unmaskSwitch(request, unmasked),
     reissueForm,
     flash,
   });
@@ -131,7 +130,7 @@ async function sendNoticePage(
       user: request.user,
       nav: '/notices',
       csrf: csrfField(request),
-      body: raw(`<style>${PAGE_STYLE}</style>${body}`),
+      body: html`<style>${raw(PAGE_STYLE)}</style>${body}`,
     }),
   );
 }

@@ -7,11 +7,11 @@ import { dateRangeProblem } from '../../report/report-scope.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
-import { page, raw } from '../html.ts';
+import { html, page, raw } from '../html.ts';
 import { requireRole } from '../session-auth.ts';
+import { PAGE_STYLE } from '../views/page-parts.ts';
+import { qualityBody } from '../views/quality-body.ts';
 import { sendReportFile } from './download-file.ts';
-import { PAGE_STYLE } from './page-parts.ts';
-import { qualityBody } from './quality-body.ts';
 
 type QualityQuery = Record<string, string | undefined>;
 
@@ -21,8 +21,7 @@ const BULLETIN_STYLE = `
 .quality-bulletin svg text { font-size: 13px; fill: #222; }
 .quality-bulletin svg .small, .quality-bulletin svg .axis { font-size: 11px; fill: #555; }
 .quality-bulletin .charts { display: flex; flex-wrap: wrap; gap: 32px; }
-.quality-bulletin td { text-align: right; } .quality-bulletin td:nth-child(2), .quality-bulletin td:nth-child(3) { text-align: left; }
-.quality-bulletin h1 { font-size: 1.2rem; }`;
+.quality-bulletin td { text-align: right; } .quality-bulletin td:nth-child(2), .quality-bulletin td:nth-child(3) { text-align: left; }`;
 
 /**
  * `/quality`: the Art. 15 quality bulletin for a chosen period (default: this month so far), the same figures and
@@ -46,9 +45,7 @@ export function registerQualityPage(app: FastifyInstance, deps: ConsoleDeps): vo
             user: request.user,
             nav: '/quality',
             csrf: csrfField(request),
-            body: raw(
-              `<style>${PAGE_STYLE}${BULLETIN_STYLE}</style>${qualityBody(asked, bulletin, problem)}`,
-            ),
+            body: html`<style>${raw(PAGE_STYLE + BULLETIN_STYLE)}</style>${qualityBody(asked, bulletin, problem)}`,
           }),
         );
     },

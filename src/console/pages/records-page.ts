@@ -8,11 +8,11 @@ import { loadProviders, providerLabel, providersFile } from '../../report/provid
 import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
-import { page, raw } from '../html.ts';
+import { html, page, raw, type SafeHtml } from '../html.ts';
 import { requireRole } from '../session-auth.ts';
 import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
-import { PAGE_STYLE } from './page-parts.ts';
-import { recordBody, recordSearchBody, subjectBody } from './records-body.ts';
+import { PAGE_STYLE } from '../views/page-parts.ts';
+import { recordBody, recordSearchBody, subjectBody } from '../views/records-body.ts';
 
 /**
  * `/records`: search by credit code, ID number (shown masked) or decision number typed any way; `/records/:id`:
@@ -20,13 +20,13 @@ import { recordBody, recordSearchBody, subjectBody } from './records-body.ts';
  * subject's archive (Art. 9). Personal data masked; an auditor may unmask, and each such view is logged.
  */
 export function registerRecordsPage(app: FastifyInstance, deps: ConsoleDeps): void {
-  const send = (title: string, body: string, request: Parameters<typeof csrfField>[0]) =>
+  const send = (title: string, body: SafeHtml, request: Parameters<typeof csrfField>[0]) =>
     page({
       title,
       user: request.user,
       nav: '/records',
       csrf: csrfField(request),
-      body: raw(`<style>${PAGE_STYLE}</style>${body}`),
+      body: html`<style>${raw(PAGE_STYLE)}</style>${body}`,
     });
 
   // GET for links (a decision number, a record id); the form posts, so an ID number typed in stays out of the
@@ -39,7 +39,7 @@ export function registerRecordsPage(app: FastifyInstance, deps: ConsoleDeps): vo
       const search = typed ? await searchRecords(deps.warehouse, deps.catalog, typed) : undefined;
       return reply
         .type('text/html; charset=utf-8')
-        .send(send('记录与主体查询', recordSearchBody(search, csrfField(request).text), request));
+        .send(send('记录与主体查询', recordSearchBody(search, csrfField(request)), request));
     },
   );
 
@@ -50,7 +50,7 @@ export function registerRecordsPage(app: FastifyInstance, deps: ConsoleDeps): vo
       const search = await searchRecords(deps.warehouse, deps.catalog, request.body?.q ?? '');
       return reply
         .type('text/html; charset=utf-8')
-        .send(send('记录与主体查询', recordSearchBody(search, csrfField(request).text), request));
+        .send(send('记录与主体查询', recordSearchBody(search, csrfField(request)), request));
     },
   );
 
@@ -71,7 +71,7 @@ export function registerRecordsPage(app: FastifyInstance, deps: ConsoleDeps): vo
         label: (code) => providerLabel(providers, code),
         text: unmasked ? (value) => value : maskPersonalText,
         unmasked,
-        unmaskSwitch: String(unmaskSwitch(request, unmasked)),
+        unmaskSwitch: unmaskSwitch(request, unmasked),
       });
       return reply
         .type('text/html; charset=utf-8')
@@ -99,7 +99,7 @@ export function registerRecordsPage(app: FastifyInstance, deps: ConsoleDeps): vo
         archive,
         text: unmasked ? (value) => value : maskPersonalText,
         unmasked,
-        unmaskSwitch: String(unmaskSwitch(request, unmasked)),
+        unmaskSwitch: unmaskSwitch(request, unmasked),
       });
       return reply
         .type('text/html; charset=utf-8')

@@ -11,13 +11,13 @@ import {
 import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
-import { page, raw } from '../html.ts';
+import { html, page, raw } from '../html.ts';
 import { requireRole } from '../session-auth.ts';
 import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
+import { PAGE_STYLE } from '../views/page-parts.ts';
+import { filterParams, rejectionsBody } from '../views/rejections-body.ts';
+import { rejectionLines } from '../views/rejections-view.ts';
 import { sendReportFile } from './download-file.ts';
-import { PAGE_STYLE } from './page-parts.ts';
-import { filterParams, rejectionsBody } from './rejections-body.ts';
-import { rejectionLines } from './rejections-view.ts';
 
 /** Rejected rows per page: a person reads them; the download has them all. */
 const PAGE_SIZE = 50;
@@ -56,7 +56,7 @@ export function registerRejectionsPage(app: FastifyInstance, deps: ConsoleDeps):
           .filter((code) => code.scope === 'row' && !code.code.endsWith('-'))
           .map((code) => [code.code, `${code.code} ${code.meaning}`] as const),
         unmasked,
-        unmaskSwitch: String(unmaskSwitch(request, unmasked)),
+        unmaskSwitch: unmaskSwitch(request, unmasked),
         downloadProblem: typeof scope === 'string' ? scope : undefined,
       });
       return reply.type('text/html; charset=utf-8').send(
@@ -65,7 +65,7 @@ export function registerRejectionsPage(app: FastifyInstance, deps: ConsoleDeps):
           user: request.user,
           nav: '/rejections',
           csrf: csrfField(request),
-          body: raw(`<style>${PAGE_STYLE}</style>${body}`),
+          body: html`<style>${raw(PAGE_STYLE)}</style>${body}`,
         }),
       );
     },

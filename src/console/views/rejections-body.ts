@@ -1,6 +1,6 @@
 import type { RejectionFilter } from '../../warehouse/rejection-browse-repository.ts';
-import { query } from '../html.ts';
-import { esc, options, shown, table, when } from './page-parts.ts';
+import { html, query, type SafeHtml } from '../html.ts';
+import { options, shown, table, when } from './page-parts.ts';
 import type { RejectionLine } from './rejections-view.ts';
 
 /** Everything the rejection list shows. */
@@ -15,7 +15,7 @@ export interface RejectionsModel {
   errorCodes: (readonly [code: string, meaning: string])[];
   unmasked: boolean;
   /** The auditor's link to unmask (or mask again), from ../unmask.ts; empty for other roles. */
-  unmaskSwitch: string;
+  unmaskSwitch: SafeHtml | '';
   /** Why the download needs a narrower filter, or undefined when the filter is a report's scope. */
   downloadProblem: string | undefined;
 }
@@ -32,49 +32,49 @@ export function filterParams(filter: RejectionFilter): Record<string, string | n
   };
 }
 
-export function rejectionsBody(model: RejectionsModel): string {
+export function rejectionsBody(model: RejectionsModel): SafeHtml {
   const { filter } = model;
   const params = filterParams(filter);
   const clear = model.unmasked ? { unmask: 1 } : {};
   const rows = model.lines.flatMap((line) =>
     line.errors.map((error, i) => [
       i === 0 ? when(line.receivedAt) : '',
-      i === 0 ? esc(line.provider) : '',
-      i === 0 ? `${esc(line.catalogTitle)}<br><small>${esc(line.catalogCode)}</small>` : '',
+      i === 0 ? line.provider : '',
+      i === 0 ? html`${line.catalogTitle}<br><small>${line.catalogCode}</small>` : '',
       i === 0
-        ? `${esc(line.file)}<br><small><a href="/runs/${line.runId}">运行 ${line.runId}</a></small>`
+        ? html`${line.file}<br><small><a href="/runs/${line.runId}">运行 ${line.runId}</a></small>`
         : '',
-      i === 0 ? String(line.rowNumber) : '',
-      `${esc(error.fieldTitle)}<br><small>${esc(error.field)}</small>`,
-      `<span class="value">${shown(error.value)}</span>`,
-      `<span class="error-code">${esc(error.code)}</span><br>${esc(error.message)}`,
-      esc(error.fix),
+      i === 0 ? line.rowNumber : '',
+      html`${error.fieldTitle}<br><small>${error.field}</small>`,
+      html`<span class="value">${shown(error.value)}</span>`,
+      html`<span class="error-code">${error.code}</span><br>${error.message}`,
+      error.fix,
     ]),
   );
   const download = (format: string) => `/rejections/download${query({ ...params, format, ...clear })}`;
-  return `<form class="filters" method="get" action="/rejections">
+  return html`<form class="filters" method="get" action="/rejections">
 <label>报送单位 <select name="provider">${options('全部', model.providers, filter.providerCode)}</select></label>
 <label>目录 <select name="catalog">${options('全部', model.catalogEntries, filter.catalogCode)}</select></label>
 <label>错误代码 <select name="code">${options('全部', model.errorCodes, filter.errorCode)}</select></label>
-<label>接收日期 从 <input type="date" name="from" value="${esc(filter.from)}"></label>
-<label>至 <input type="date" name="to" value="${esc(filter.to)}"></label>
-<label>运行批次 <input type="number" name="run" min="1" value="${esc(filter.runId)}" style="width:6em"></label>
-${model.unmasked ? '<input type="hidden" name="unmask" value="1">' : ''}
+<label>接收日期 从 <input type="date" name="from" value="${filter.from}"></label>
+<label>至 <input type="date" name="to" value="${filter.to}"></label>
+<label>运行批次 <input type="number" name="run" min="1" value="${filter.runId}" style="width:6em"></label>
+${model.unmasked ? html`<input type="hidden" name="unmask" value="1">` : ''}
 <button type="submit">筛选</button> <a href="/rejections">清除筛选</a>
 </form>
 <p class="downloads">${
     model.downloadProblem
-      ? `下载报告：${esc(model.downloadProblem)}`
-      : `下载报告（与命令 report rejections 相同）：<a id="download-xlsx" href="${esc(download('xlsx'))}">Excel（XLSX）</a> · <a id="download-csv" href="${esc(download('csv'))}">CSV</a>`
+      ? html`下载报告：${model.downloadProblem}`
+      : html`下载报告（与命令 report rejections 相同）：<a id="download-xlsx" href="${download('xlsx')}">Excel（XLSX）</a> · <a id="download-csv" href="${download('csv')}">CSV</a>`
   }</p>
 ${model.unmaskSwitch}
 ${table(['接收时间', '报送单位', '目录', '文件', '行号', '字段', '值', '错误', '处理建议'], rows, {
   id: 'rejections',
   empty: '没有符合条件的拒收数据',
 })}
-<p class="pager">${model.continued ? `<a href="/rejections${esc(query({ ...params, ...clear }))}">第一页</a>` : ''}${
+<p class="pager">${model.continued ? html`<a href="/rejections${query({ ...params, ...clear })}">第一页</a>` : ''}${
     model.nextBefore === undefined
       ? ''
-      : `<a id="next-page" href="/rejections${esc(query({ ...params, ...clear, before: model.nextBefore }))}">下一页</a>`
+      : html`<a id="next-page" href="/rejections${query({ ...params, ...clear, before: model.nextBefore })}">下一页</a>`
   }</p>`;
 }

@@ -5,7 +5,8 @@ import type { RecordSearch } from '../../records/record-search.ts';
 import type { RecordView } from '../../records/record-view.ts';
 import type { SubjectArchive } from '../../records/subject-archive.ts';
 import type { ObjectionMark } from '../../warehouse/objections-repository.ts';
-import { esc, shown, table, when } from './page-parts.ts';
+import { html, type SafeHtml } from '../html.ts';
+import { shown, table, when } from './page-parts.ts';
 
 const STATUS_TITLES = { current: '现行', withdrawn: '已撤回', superseded: '已被替代' } as const;
 const LEVEL_TITLES: Record<string, string> = { province: '省级', city: '市级', county: '县级' };
@@ -18,34 +19,34 @@ const OUTCOME_TITLES: Record<string, string> = {
   withdrawn: '撤回',
 };
 
-function objectionMark(mark: ObjectionMark | null | undefined): string {
+function objectionMark(mark: ObjectionMark | null | undefined): SafeHtml | '' {
   if (!mark) return '';
-  return `<span class="objection">异议处理中 · 异议 #${mark.objectionId} ${esc(STAGE_TITLES[mark.stage])}，${esc(mark.receivedOn)} 受理，${esc(mark.dueOn)} 前核查</span>`;
+  return html`<span class="objection">异议处理中 · 异议 #${mark.objectionId} ${STAGE_TITLES[mark.stage]}，${mark.receivedOn} 受理，${mark.dueOn} 前核查</span>`;
 }
 
 /** The search box (POST: an ID number typed in stays out of addresses and access logs) and what it found. */
-export function recordSearchBody(search: RecordSearch | undefined, csrfField: string): string {
+export function recordSearchBody(search: RecordSearch | undefined, csrfField: SafeHtml): SafeHtml {
   const found = search
     ? search.records.length === 0
-      ? `<p class="empty">未找到与“${esc(search.typed)}”相符的记录：可输入统一社会信用代码、身份证号、决定书文号、记录号或完整业务主键（各部分以 | 分隔）。</p>`
-      : `<p>“${esc(search.typed)}”${search.matchedAs === 'subject' ? '是主体代码' : '匹配记录号、业务主键或文号'}：共 ${search.records.length} 条${search.records.length >= 50 ? '（最多显示 50 条）' : ''}</p>
+      ? html`<p class="empty">未找到与“${search.typed}”相符的记录：可输入统一社会信用代码、身份证号、决定书文号、记录号或完整业务主键（各部分以 | 分隔）。</p>`
+      : html`<p>“${search.typed}”${search.matchedAs === 'subject' ? '是主体代码' : '匹配记录号、业务主键或文号'}：共 ${search.records.length} 条${search.records.length >= 50 ? '（最多显示 50 条）' : ''}</p>
 ${table(
   ['记录号', '目录', '业务主键', '主体', '状态'],
   search.records.map((record) => [
-    `<a href="/records/${record.id}">${record.id}</a>`,
-    `${esc(record.title)}<br><small>${esc(record.catalogCode)}</small>`,
-    esc(record.key),
+    html`<a href="/records/${record.id}">${record.id}</a>`,
+    html`${record.title}<br><small>${record.catalogCode}</small>`,
+    record.key,
     record.subjectRef
-      ? `<a href="/subjects/${esc(encodeURIComponent(record.subjectRef))}">${shown(record.subjectCode)}</a>`
+      ? html`<a href="/subjects/${encodeURIComponent(record.subjectRef)}">${shown(record.subjectCode)}</a>`
       : '—',
-    esc(STATUS_TITLES[record.status]),
+    STATUS_TITLES[record.status],
   ]),
   { id: 'found' },
 )}`
     : '';
-  return `<form class="filters" method="post" action="/records">
+  return html`<form class="filters" method="post" action="/records">
 ${csrfField}
-<label>查询 <input type="search" name="q" size="40" value="${esc(search?.typed)}" placeholder="统一社会信用代码 / 身份证号 / 决定书文号 / 记录号" autofocus></label>
+<label>查询 <input type="search" name="q" size="40" value="${search?.typed}" placeholder="统一社会信用代码 / 身份证号 / 决定书文号 / 记录号" autofocus></label>
 <button type="submit">查询</button>
 </form>
 <p class="hint">文号的括号、全角半角、空格不论怎样输入都视为同一文号（如 鲁市监罚【2026】12号 = 鲁市监罚〔2026〕12号）；身份证号按脱敏方式显示。</p>
@@ -60,11 +61,11 @@ export interface RecordPageModel {
   text: (value: string) => string;
   unmasked: boolean;
   /** The auditor's link to unmask (or mask again), from ../unmask.ts; empty for other roles. */
-  unmaskSwitch: string;
+  unmaskSwitch: SafeHtml | '';
 }
 
 /** One record: current version, history, lineage, conflicts side by side, disclosure and objection marks. */
-export function recordBody(model: RecordPageModel): string {
+export function recordBody(model: RecordPageModel): SafeHtml {
   const { view, entry } = model;
   const title = (field: string) => entry?.schema.properties[field]?.title ?? field;
   const fields = entry ? Object.keys(entry.schema.properties) : Object.keys(view.current.data).sort();
@@ -74,12 +75,12 @@ export function recordBody(model: RecordPageModel): string {
   const note = disclosure ? periodNote(disclosure.period) : '';
   const marks = [
     disclosure
-      ? `<span class="disclosure">公示状态（${esc(disclosure.asOf)}）：${esc(disclosure.label)}</span>`
+      ? html`<span class="disclosure">公示状态（${disclosure.asOf}）：${disclosure.label}</span>`
       : '',
     objectionMark(view.objection),
-    view.status !== 'current' ? `<span class="retired">${esc(STATUS_TITLES[view.status])}</span>` : '',
+    view.status !== 'current' ? html`<span class="retired">${STATUS_TITLES[view.status]}</span>` : '',
     view.disagreements.some((d) => d.status === 'pending')
-      ? '<span class="conflict">存在待定冲突</span>'
+      ? html`<span class="conflict">存在待定冲突</span>`
       : '',
   ].filter(Boolean);
   const history = view.history.map((event) => {
@@ -90,12 +91,10 @@ export function recordBody(model: RecordPageModel): string {
         when(event.at),
         '—',
         procedure
-          ? esc(
-              model.text(
-                `${procedure.kind} · 依据 ${procedure.basis} · 理由 ${procedure.reason} · 经办 ${procedure.operator}`,
-              ),
+          ? model.text(
+              `${procedure.kind} · 依据 ${procedure.basis} · 理由 ${procedure.reason} · 经办 ${procedure.operator}`,
             )
-          : esc(event.kind),
+          : event.kind,
       ];
     }
     const version = view.versions.find((v) => v.versionNo === event.versionNo);
@@ -104,45 +103,44 @@ export function recordBody(model: RecordPageModel): string {
       when(version?.createdAt ?? event.at),
       version?.procedureId
         ? `法定程序 #${version.procedureId}`
-        : `${shown(version?.fileName ? model.text(version.fileName) : undefined)} 第 ${shown(version?.rowNumber)} 行（运行 ${version?.runId ? `<a href="/runs/${version.runId}">${version.runId}</a>` : '—'}）`,
-      esc(version?.changedFields.map(title).join('、') || (event.versionNo === 1 ? '（首个版本）' : '—')),
+        : html`${shown(version?.fileName ? model.text(version.fileName) : undefined)} 第 ${shown(version?.rowNumber)} 行（运行 ${version?.runId ? html`<a href="/runs/${version.runId}">${version.runId}</a>` : '—'}）`,
+      version?.changedFields.map(title).join('、') || (event.versionNo === 1 ? '（首个版本）' : '—'),
     ];
   });
   const lineage = view.lineage.map((source) => [
-    String(source.id),
-    `<a href="/runs/${source.runId}">${source.runId}</a>`,
-    `${esc(model.text(source.fileName))} 第 ${source.rowNumber} 行`,
-    esc(model.label(source.providerCode)),
-    esc(LEVEL_TITLES[source.level] ?? source.level),
-    esc(OUTCOME_TITLES[source.outcome] ?? source.outcome) +
-      (source.note ? `<br><small>${esc(source.note)}</small>` : ''),
+    source.id,
+    html`<a href="/runs/${source.runId}">${source.runId}</a>`,
+    `${model.text(source.fileName)} 第 ${source.rowNumber} 行`,
+    model.label(source.providerCode),
+    LEVEL_TITLES[source.level] ?? source.level,
+    html`${OUTCOME_TITLES[source.outcome] ?? source.outcome}${source.note ? html`<br><small>${source.note}</small>` : ''}`,
     versionNo(source.versionId),
     when(source.receivedAt),
     shown(source.workingDays),
     source.late ? '逾期报送' : source.late === null ? '待定（缺节假日数据）' : '',
   ]);
   const conflicts = view.disagreements.map(
-    (d) => `<section class="side-by-side" id="conflict-${d.sourceId}">
-<h3>冲突 #${d.sourceId}（${d.status === 'pending' ? '待定' : '已解决'}）：${esc(LEVEL_TITLES[d.level] ?? d.level)} ${esc(model.label(d.providerCode))}，${esc(model.text(d.fileName))} 第 ${d.rowNumber} 行，${when(d.receivedAt)} 接收</h3>
+    (d) => html`<section class="side-by-side" id="conflict-${d.sourceId}">
+<h3>冲突 #${d.sourceId}（${d.status === 'pending' ? '待定' : '已解决'}）：${LEVEL_TITLES[d.level] ?? d.level} ${model.label(d.providerCode)}，${model.text(d.fileName)} 第 ${d.rowNumber} 行，${when(d.receivedAt)} 接收</h3>
 ${table(
   ['字段', `现行版本 v${view.current.versionNo}`, '该渠道报送内容'],
   d.differences.map((difference) => [
-    esc(difference.title),
+    difference.title,
     shown(difference.current),
-    `<span class="differs">${shown(difference.delivered)}</span>`,
+    html`<span class="differs">${shown(difference.delivered)}</span>`,
   ]),
 )}
 </section>`,
   );
-  return `<dl class="facts">
-<dt>目录</dt><dd>${esc(view.title)}（${esc(view.catalogCode)}）</dd>
-<dt>业务主键</dt><dd id="record-key">${esc(view.key)}</dd>
-<dt>主体</dt><dd id="record-subject">${view.subjectCode === null ? '—' : `<a href="/subjects/r${view.id}">${esc(view.subjectCode)}</a>`}</dd>
-<dt>渠道层级</dt><dd>${esc(LEVEL_TITLES[view.level] ?? view.level)}</dd>
-<dt>状态</dt><dd>${esc(STATUS_TITLES[view.status])} · 第 ${view.current.versionNo} 版，共 ${view.versions.length} 版${view.retiredBy ? ` · 法定程序 #${view.retiredBy.id}（依据 ${esc(model.text(view.retiredBy.basis))}）` : ''}</dd>
+  return html`<dl class="facts">
+<dt>目录</dt><dd>${view.title}（${view.catalogCode}）</dd>
+<dt>业务主键</dt><dd id="record-key">${view.key}</dd>
+<dt>主体</dt><dd id="record-subject">${view.subjectCode === null ? '—' : html`<a href="/subjects/r${view.id}">${view.subjectCode}</a>`}</dd>
+<dt>渠道层级</dt><dd>${LEVEL_TITLES[view.level] ?? view.level}</dd>
+<dt>状态</dt><dd>${STATUS_TITLES[view.status]} · 第 ${view.current.versionNo} 版，共 ${view.versions.length} 版${view.retiredBy ? html` · 法定程序 #${view.retiredBy.id}（依据 ${model.text(view.retiredBy.basis)}）` : ''}</dd>
 </dl>
-<p class="marks">${marks.join(' ')}</p>
-${note && disclosure?.period.public ? `<p class="hint">${esc(note)}</p>` : ''}
+<p class="marks">${marks.map((mark, i) => (i === 0 ? mark : html` ${mark}`))}</p>
+${note && disclosure?.period.public ? html`<p class="hint">${note}</p>` : ''}
 ${model.unmaskSwitch}
 <h2>${view.status === 'current' ? '现行版本' : '最后版本'} v${view.current.versionNo}</h2>
 ${table(
@@ -150,9 +148,9 @@ ${table(
   fields
     .filter((field) => view.current.data[field] !== undefined)
     .map((field) => [
-      esc(title(field)),
-      esc(field),
-      `<span class="value" data-field="${esc(field)}">${shown(view.current.data[field])}</span>`,
+      title(field),
+      field,
+      html`<span class="value" data-field="${field}">${shown(view.current.data[field])}</span>`,
     ]),
   { id: 'current-version' },
 )}
@@ -161,7 +159,7 @@ ${table(['事件', '时间', '来源', '变更字段 / 程序'], history, { id: 
 <h2>来源（每次报送）</h2>
 ${table(['#', '运行', '文件与行号', '报送单位', '层级', '结果', '版本', '接收时间', '工作日', '及时性'], lineage, { id: 'lineage' })}
 <h2>冲突对照</h2>
-${conflicts.length > 0 ? conflicts.join('\n') : '<p class="empty">无冲突</p>'}`;
+${conflicts.length > 0 ? conflicts.map((conflict, i) => (i === 0 ? conflict : html`\n${conflict}`)) : html`<p class="empty">无冲突</p>`}`;
 }
 
 export interface SubjectPageModel {
@@ -170,30 +168,28 @@ export interface SubjectPageModel {
   text: (value: string) => string;
   unmasked: boolean;
   /** The auditor's link to unmask (or mask again), from ../unmask.ts; empty for other roles. */
-  unmaskSwitch: string;
+  unmaskSwitch: SafeHtml | '';
 }
 
 const ARCHIVE_OUTCOMES = ['inserted', 'updated', 'unchanged', 'merged', 'conflict'];
 
 /** Art. 9: one subject's current records grouped by catalog entry, with marks; retired records apart. */
-export function subjectBody(model: SubjectPageModel): string {
+export function subjectBody(model: SubjectPageModel): SafeHtml {
   const { archive } = model;
   const total = archive.groups.reduce((sum, group) => sum + group.records.length, 0);
   const groups = archive.groups.map(
-    (group) => `<h2>${esc(group.title)}（${esc(group.catalogCode)}）· ${group.records.length} 条</h2>
+    (group) => html`<h2>${group.title}（${group.catalogCode}）· ${group.records.length} 条</h2>
 ${table(
   ['记录号', '业务主键', '形成日期', '版本', '层级', '来源', `公示状态（${archive.asOf}）`, '标记'],
   group.records.map((record) => [
-    `<a href="/records/${record.recordId}">${record.recordId}</a>`,
-    esc(record.businessKey),
+    html`<a href="/records/${record.recordId}">${record.recordId}</a>`,
+    record.businessKey,
     shown(record.formationDate),
     `v${record.versionNo}`,
-    esc(LEVEL_TITLES[record.level] ?? record.level),
-    esc(
-      ARCHIVE_OUTCOMES.filter((outcome) => record.lineage[outcome])
-        .map((outcome) => `${OUTCOME_TITLES[outcome]} ${record.lineage[outcome]}`)
-        .join('，'),
-    ),
+    LEVEL_TITLES[record.level] ?? record.level,
+    ARCHIVE_OUTCOMES.filter((outcome) => record.lineage[outcome])
+      .map((outcome) => `${OUTCOME_TITLES[outcome]} ${record.lineage[outcome]}`)
+      .join('，'),
     shown(record.disclosure?.label),
     [
       record.late ? '逾期报送' : record.late === null ? '及时性待定' : '',
@@ -201,31 +197,30 @@ ${table(
       objectionMark(record.objection),
     ]
       .filter(Boolean)
-      .map((mark) => (mark.startsWith('<') ? mark : esc(mark)))
-      .join('<br>'),
+      .map((mark, i) => (i === 0 ? mark : html`<br>${mark}`)),
   ]),
 )}`,
   );
   const retired =
     archive.retired.length === 0
       ? ''
-      : `<h2>已不再现行（法定程序，保留）· ${archive.retired.length} 条</h2>
+      : html`<h2>已不再现行（法定程序，保留）· ${archive.retired.length} 条</h2>
 ${table(
   ['记录号', '目录', '业务主键', '状态', '程序', '依据'],
   archive.retired.map((record) => [
-    `<a href="/records/${record.recordId}">${record.recordId}</a>`,
-    esc(record.catalogCode),
-    esc(record.businessKey),
+    html`<a href="/records/${record.recordId}">${record.recordId}</a>`,
+    record.catalogCode,
+    record.businessKey,
     record.status === 'withdrawn'
       ? '已撤回'
-      : `已被记录 <a href="/records/${record.supersededBy}">${record.supersededBy}</a> 替代`,
+      : html`已被记录 <a href="/records/${record.supersededBy}">${record.supersededBy}</a> 替代`,
     `#${record.procedureId} ${when(record.performedAt)}`,
-    esc(model.text(record.basis)),
+    model.text(record.basis),
   ]),
 )}`;
-  return `<p>现行记录 ${total} 条，分属 ${archive.groups.length} 个目录（第九条）。</p>
+  return html`<p>现行记录 ${total} 条，分属 ${archive.groups.length} 个目录（第九条）。</p>
 ${model.unmaskSwitch}
-${total === 0 && archive.retired.length === 0 ? '<p class="empty">没有该主体的记录：请核对代码。</p>' : ''}
-${groups.join('\n')}
+${total === 0 && archive.retired.length === 0 ? html`<p class="empty">没有该主体的记录：请核对代码。</p>` : ''}
+${groups.map((group, i) => (i === 0 ? group : html`\n${group}`))}
 ${retired}`;
 }
