@@ -212,6 +212,17 @@ export async function withSweepLock<T>(session: pg.Client, work: () => Promise<T
   }
 }
 
+/** The warehouse has never run a worker or scheduler: pg-boss's schema is not there, so there are no jobs. */
+export class QueueNotInstalled extends Error {
+  override readonly name = 'QueueNotInstalled';
+  constructor(options?: ErrorOptions) {
+    super(
+      'the job queue is not installed in this warehouse yet: it is created when `credit-etl worker` or `schedule` first starts',
+      options,
+    );
+  }
+}
+
 /** A connection to the queue's schema for one piece of work; the queue not yet installed is said plainly. */
 export async function withQueueClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, application_name: 'credit-etl jobs' });
@@ -220,11 +231,7 @@ export async function withQueueClient<T>(url: string, work: (client: pg.Client) 
   try {
     return await work(client);
   } catch (error) {
-    if ((error as { code?: string }).code === UNDEFINED_TABLE)
-      throw new Error(
-        'the job queue is not installed in this warehouse yet: it is created when `credit-etl worker` or `schedule` first starts',
-        { cause: error },
-      );
+    if ((error as { code?: string }).code === UNDEFINED_TABLE) throw new QueueNotInstalled({ cause: error });
     throw error;
   } finally {
     await client.end().catch(() => undefined);

@@ -5,7 +5,13 @@ import { JOB_STATES, type JobState } from '../../queue/job-queue.ts';
 import { openQueue } from '../../queue/open-queue.ts';
 import { describe } from '../../queue/run-worker.ts';
 import { warehouseUrl } from '../../warehouse/connect-warehouse.ts';
-import { findJob, type JobRow, listJobs, withQueueClient } from '../../warehouse/queue-jobs-repository.ts';
+import {
+  findJob,
+  type JobRow,
+  listJobs,
+  QueueNotInstalled,
+  withQueueClient,
+} from '../../warehouse/queue-jobs-repository.ts';
 import { runsOfJob } from '../../warehouse/runs-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
@@ -37,9 +43,14 @@ export function registerJobsCommand(program: Command): void {
       const states = flags.state === undefined ? undefined : [stateOf(flags.state)];
       const { config, logger } = commandContext();
       await withWarehouse(config, logger, async (warehouse) => {
+        // A warehouse that never ran a worker has no jobs: an empty list, not a failure.
         const rows = await withQueueClient(warehouseUrl(warehouse), (client) =>
           listJobs(client, { limit, states, queue: flags.queue }),
-        );
+        ).catch((error: unknown) => {
+          if (!(error instanceof QueueNotInstalled)) throw error;
+          if (!flags.json) console.error(`no jobs: ${error.message}`);
+          return [];
+        });
         const print = (line: string) => console.log(maskPersonalText(line));
         if (flags.json) {
           print(JSON.stringify(rows));
@@ -146,7 +157,10 @@ async function changeJob(id: string, action: 'retry' | 'cancel', from: readonly 
 async function jobNamed(url: string, id: string): Promise<JobRow | undefined> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
     throw new UsageError(`job id ${id} is not a job id (a UUID): see \`credit-etl jobs list\``);
-  const job = await withQueueClient(url, (client) => findJob(client, id));
+  const job = await withQueueClient(url, (client) => findJob(client, id)).catch((error: unknown) => {
+    if (error instanceof QueueNotInstalled) return undefined;
+    throw error;
+  });
   if (!job) console.error(`job ${id} not found: see \`credit-etl jobs list\``);
   return job;
 }
