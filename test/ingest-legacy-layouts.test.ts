@@ -122,13 +122,16 @@ describe('the same 行政处罚 decisions first in the 2016 layout, then in the 
     expect(await fx.warehouse('records')).toHaveLength(4);
     const versions = await fx.warehouse('record_versions').select('record_id', 'catalog_version');
     expect(versions.length).toBe(4 * 2 + 1);
-    // The unchanged rows' lineage points at the 2021 version they re-deliver.
-    const lineage = await fx
-      .warehouse('record_sources as s')
-      .join('record_versions as v', 'v.id', 's.version_id')
-      .where({ 's.run_id': third.runId, 's.outcome': 'unchanged' })
+    // The unchanged rows re-deliver the 2021 versions, which stay current: they continue their channel's run and
+    // are counted in the file's summary (compact lineage); only the corrected decision's version is a 2016 one.
+    const summary = await fx.warehouse('unchanged_deliveries').where({ run_id: third.runId }).pluck('rows');
+    expect(summary).toEqual([3]);
+    const current = await fx
+      .warehouse('records as r')
+      .join('record_versions as v', 'v.id', 'r.current_version_id')
+      .orderBy('v.catalog_version')
       .pluck('v.catalog_version');
-    expect(lineage).toEqual([1, 1, 1]);
+    expect(current).toEqual([0, 1, 1, 1]);
   });
 });
 
