@@ -3,30 +3,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { CatalogError } from '../catalog/load-catalog.ts';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
-import { registerBackfillCommand } from './commands/backfill-command.ts';
-import { registerCalendarCommand } from './commands/calendar-command.ts';
-import { registerCatalogCommand } from './commands/catalog-command.ts';
-import { registerDbCommand } from './commands/db-command.ts';
-import { registerDemoCommand } from './commands/demo-command.ts';
-import { registerIngestCommand } from './commands/ingest-command.ts';
-import { registerJobsCommand } from './commands/jobs-command.ts';
-import { registerNoticeCommand } from './commands/notice-command.ts';
-import { registerObjectionCommand } from './commands/objection-command.ts';
-import { registerVerificationCommands } from './commands/objection-verification-command.ts';
-import { registerPipelinesCommand } from './commands/pipelines-command.ts';
-import { registerProcedureCommand } from './commands/procedure-command.ts';
-import { registerProvidersCommand } from './commands/providers-command.ts';
-import { registerRecordCommand } from './commands/record-command.ts';
-import { registerRepairCommand } from './commands/repair-command.ts';
-import { registerReportCommand } from './commands/report-command.ts';
-import { registerRunCommand } from './commands/run-command.ts';
-import { registerRunsCommand } from './commands/runs-command.ts';
-import { registerScheduleCommand } from './commands/schedule-command.ts';
-import { registerServeCommand } from './commands/serve-command.ts';
-import { registerSubjectCommand } from './commands/subject-command.ts';
-import { registerUsersCommand } from './commands/users-command.ts';
-import { registerVerifyCommand } from './commands/verify-command.ts';
-import { registerWorkerCommand } from './commands/worker-command.ts';
+import { registerCommands } from './command-modules.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { isWarehouseOpen, STOP_SIGNALS, stopNow } from './with-warehouse.ts';
 
@@ -40,31 +17,7 @@ const program = new Command('credit-etl')
   // Every command checks the configuration (holidays file included) before it does anything: exit 2.
   .hook('preAction', () => void loadConfig());
 
-registerIngestCommand(program);
-registerRunsCommand(program);
-registerRecordCommand(program);
-registerSubjectCommand(program);
-registerProcedureCommand(program);
-registerRepairCommand(program);
-registerObjectionCommand(program);
-// After `objection` itself: adds `objection notify|answer` to it.
-registerVerificationCommands(program);
-registerReportCommand(program);
-registerNoticeCommand(program);
-registerDbCommand(program);
-registerDemoCommand(program);
-registerCatalogCommand(program);
-registerPipelinesCommand(program);
-registerProvidersCommand(program);
-registerRunCommand(program);
-registerBackfillCommand(program);
-registerScheduleCommand(program);
-registerWorkerCommand(program);
-registerJobsCommand(program);
-registerCalendarCommand(program);
-registerVerifyCommand(program);
-registerServeCommand(program);
-registerUsersCommand(program);
+await registerCommands(program, process.argv);
 
 // A fault no command handled (a throw in a callback, a promise nobody awaited) still ends the run honestly: the
 // file being loaded rolls back, the run is marked failed with the error, and the exit code is 1.
