@@ -1,6 +1,6 @@
 import type { RowError } from '../../connectors/row-error.ts';
 import type { Warehouse } from './connect-warehouse.ts';
-import type { RunListRow, RunStatus } from './runs-repository.ts';
+import { RUN_LIST_COLUMNS, type RunListRow, type RunStatus } from './runs-repository.ts';
 
 /**
  * The console's run queries. Runs are few (one per pipeline, partition day and attempt: tens of thousands over
@@ -51,16 +51,7 @@ export async function runsPage(warehouse: Warehouse, filter: RunsPageFilter): Pr
   const day = warehouse.raw("coalesce(partition_date, (started_at AT TIME ZONE 'Asia/Shanghai')::date)");
   if (filter.first) query.where(day, '>=', filter.first);
   if (filter.last) query.where(day, '<=', filter.last);
-  return query.select<RunListRow[]>(
-    'id',
-    'kind',
-    'pipeline',
-    'status',
-    'started_at',
-    'finished_at',
-    'counts',
-    'partition_date',
-  );
+  return query.select<RunListRow[]>(...RUN_LIST_COLUMNS);
 }
 
 /** The latest run of each named pipeline that has run (the pipelines page's "last status"): one index probe each. */

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import { CONSOLE_ROLES } from '../../migrations/019-console-users.ts';
 import type { Warehouse } from './connect-warehouse.ts';
 
@@ -63,13 +64,7 @@ export async function disableConsoleUser(warehouse: Warehouse, name: string): Pr
       .whereNull('disabled_at')
       .update({ disabled_at: trx.fn.now() })
       .returning<{ id: number }[]>('id');
-    const user = rows[0];
-    if (!user) return false;
-    await trx('console_sessions')
-      .where({ user_id: user.id })
-      .whereNull('ended_at')
-      .update({ ended_at: trx.fn.now() });
-    return true;
+    return endSessionsOf(trx, rows[0]?.id);
   });
 }
 
@@ -84,12 +79,16 @@ export async function setConsolePassword(
       .where({ name })
       .update({ password_hash: passwordHash, password_changed_at: trx.fn.now() })
       .returning<{ id: number }[]>('id');
-    const user = rows[0];
-    if (!user) return false;
-    await trx('console_sessions')
-      .where({ user_id: user.id })
-      .whereNull('ended_at')
-      .update({ ended_at: trx.fn.now() });
-    return true;
+    return endSessionsOf(trx, rows[0]?.id);
   });
+}
+
+/** Ends the open sessions of the user the change found; false when it found none. */
+async function endSessionsOf(trx: Knex.Transaction, userId: number | undefined): Promise<boolean> {
+  if (userId === undefined) return false;
+  await trx('console_sessions')
+    .where({ user_id: userId })
+    .whereNull('ended_at')
+    .update({ ended_at: trx.fn.now() });
+  return true;
 }

@@ -1,5 +1,5 @@
 import type { Warehouse } from './connect-warehouse.ts';
-import type { RejectionRow } from './rejections-repository.ts';
+import { REJECTION_COLUMNS, type RejectionRow } from './rejections-repository.ts';
 
 /** What the console's rejection list is narrowed to; every part optional, all parts together. */
 export interface RejectionFilter {
@@ -46,18 +46,7 @@ export async function rejectionPage(
   const query = warehouse('rejections as r')
     .join('source_files as f', 'f.id', 'r.source_file_id')
     .limit(options.limit + 1)
-    .select<BrowsedRecord[]>(
-      'r.id',
-      'f.name as file',
-      'r.source_file_id',
-      'r.run_id',
-      'r.row_number',
-      'r.catalog_code',
-      'r.provider_code',
-      'r.raw',
-      'r.errors',
-      'f.received_at',
-    );
+    .select<BrowsedRecord[]>(...REJECTION_COLUMNS, 'f.received_at');
   if (options.before !== undefined) query.where('r.id', '<', options.before);
   if (filter.runId !== undefined) query.where('r.run_id', filter.runId);
   if (filter.providerCode) query.where('r.provider_code', filter.providerCode);

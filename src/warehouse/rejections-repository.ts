@@ -6,6 +6,19 @@ import { RECEIVED_DATE_SQL, type ReportScope, whereInScope } from './scope-filte
 import type { UnitSession } from './unit-session.ts';
 
 /** A file's rejections counted by error code, most frequent first. */
+/** A rejected row as the reports and the console read it: its file's name beside it. */
+export const REJECTION_COLUMNS = [
+  'r.id',
+  'f.name as file',
+  'r.source_file_id',
+  'r.run_id',
+  'r.row_number',
+  'r.catalog_code',
+  'r.provider_code',
+  'r.raw',
+  'r.errors',
+] as const;
+
 export async function rejectionsByCode(
   session: UnitSession,
   sourceFileId: number,
@@ -140,17 +153,7 @@ export async function* rejectionsIn(
       .andWhere('r.id', '>', after)
       .orderBy('r.id')
       .limit(PAGE)
-      .select(
-        'r.id',
-        'f.name as file',
-        'r.source_file_id',
-        'r.run_id',
-        'r.row_number',
-        'r.catalog_code',
-        'r.provider_code',
-        'r.raw',
-        'r.errors',
-      );
+      .select(...REJECTION_COLUMNS);
     if (catalogCode) query.where('r.catalog_code', catalogCode);
     return inScopeOnce(query, scope);
   });

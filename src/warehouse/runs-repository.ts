@@ -6,6 +6,18 @@ import type { ObjectionCheckCounts } from './objections-repository.ts';
 import type { OutcomeCounts } from './outcome-counts.ts';
 import type { Thresholds } from './threshold-decision.ts';
 
+/** The columns of a run in a list (`runs list`, the console's runs). */
+export const RUN_LIST_COLUMNS = [
+  'id',
+  'kind',
+  'pipeline',
+  'status',
+  'started_at',
+  'finished_at',
+  'counts',
+  'partition_date',
+] as const;
+
 export const RUN_KINDS = ['ingest', 'pipeline', 'backfill', 'demo', 'verify', 'objection-check'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 export const RUN_STATUSES = ['running', 'completed', 'failed', 'failed-threshold', 'interrupted'] as const;
@@ -191,16 +203,7 @@ export async function listRuns(
   if (filter.statuses) query.whereIn('status', filter.statuses);
   if (filter.pipeline) query.where({ pipeline: filter.pipeline });
   if (filter.since) query.where('started_at', '>=', filter.since);
-  return query.select<RunListRow[]>(
-    'id',
-    'kind',
-    'pipeline',
-    'status',
-    'started_at',
-    'finished_at',
-    'counts',
-    'partition_date',
-  );
+  return query.select<RunListRow[]>(...RUN_LIST_COLUMNS);
 }
 
 /** Per partition day in [first, last]: the pipeline's latest run that is no longer running. */
