@@ -19,6 +19,7 @@ import { checkUpdateCycles, deliveryDeadlineJobs } from '../../schedule/delivery
 import { type ScheduledJob, startScheduler } from '../../schedule/scheduler.ts';
 import { verifyWarehouse } from '../../verify/verify-warehouse.ts';
 import { type Warehouse, warehouseUrl } from '../../warehouse/connect-warehouse.ts';
+import { onceAcrossSchedulers } from '../../warehouse/scheduled-claims.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { allPipelines } from '../pipeline-context.ts';
@@ -147,23 +148,28 @@ function nightlyVerify(warehouse: Warehouse, cron: string, logger: Logger, alert
   return {
     name: 'verify',
     cron,
-    run: async () => {
-      const summary = await verifyWarehouse(warehouse, {}, logger);
-      const { counts } = summary;
-      if (summary.status === 'completed') {
-        logger.info(`verify: run ${summary.runId} completed: history intact`, {
-          runId: summary.runId,
-          counts,
-        });
-      } else {
-        logger.error(
-          `verify: run ${summary.runId} failed: history altered outside the engine: ${counts.tamperedRecords} record(s), ${counts.tamperedFiles} file(s)`,
-          { runId: summary.runId, counts },
-        );
-        await alerts.alert(verifyFailedEvent({ runId: summary.runId, ...counts }));
-      }
+    run: async (_signal, scheduledAt) => {
+      const mine = await onceAcrossSchedulers(warehouse, 'verify', scheduledAt, () => verify());
+      if (!mine) logger.info('verify: another scheduler took this trigger');
     },
   };
+
+  async function verify() {
+    const summary = await verifyWarehouse(warehouse, {}, logger);
+    const { counts } = summary;
+    if (summary.status === 'completed') {
+      logger.info(`verify: run ${summary.runId} completed: history intact`, {
+        runId: summary.runId,
+        counts,
+      });
+    } else {
+      logger.error(
+        `verify: run ${summary.runId} failed: history altered outside the engine: ${counts.tamperedRecords} record(s), ${counts.tamperedFiles} file(s)`,
+        { runId: summary.runId, counts },
+      );
+      await alerts.alert(verifyFailedEvent({ runId: summary.runId, ...counts }));
+    }
+  }
 }
 
 /**
@@ -180,16 +186,19 @@ function dailyObjectionCheck(
   return {
     name: 'objection-check',
     cron,
-    run: async () => {
-      const check = await checkOverdueObjections(warehouse, todayInShanghai(), logger);
-      if (check.overdue.length > 0)
-        await alerts.alert(
-          objectionsOverdueEvent({
-            runId: check.runId,
-            asOf: check.asOf,
-            lines: check.overdue.map(overdueLine),
-          }),
-        );
+    run: async (_signal, scheduledAt) => {
+      const mine = await onceAcrossSchedulers(warehouse, 'objection-check', scheduledAt, async () => {
+        const check = await checkOverdueObjections(warehouse, todayInShanghai(), logger);
+        if (check.overdue.length > 0)
+          await alerts.alert(
+            objectionsOverdueEvent({
+              runId: check.runId,
+              asOf: check.asOf,
+              lines: check.overdue.map(overdueLine),
+            }),
+          );
+      });
+      if (!mine) logger.info('objection check: another scheduler took this trigger');
     },
   };
 }
