@@ -33,21 +33,23 @@ export async function openQueue(url: string, options: OpenQueueOptions): Promise
     migrate: true,
   });
   boss.on('error', (error) => options.logger.warn(`job queue: ${error.message}`));
-  await boss.start();
+  await whileDeadlocked(() => boss.start());
   const known = new Set<string>();
   const ensureQueues = async (names: readonly string[]) => {
     for (const name of names) {
       if (known.has(name)) continue;
       // create_queue is idempotent (ON CONFLICT DO NOTHING); a race between two processes is one queue.
-      await boss
-        .createQueue(name, {
-          name,
-          policy: 'standard',
-          ...(name === QUEUES.deadLetter ? {} : { deadLetter: QUEUES.deadLetter }),
-        })
-        .catch((error: Error) => {
-          if (!/already exists/.test(error.message)) throw error;
-        });
+      await whileDeadlocked(() =>
+        boss
+          .createQueue(name, {
+            name,
+            policy: 'standard',
+            ...(name === QUEUES.deadLetter ? {} : { deadLetter: QUEUES.deadLetter }),
+          })
+          .catch((error: Error) => {
+            if (!/already exists/.test(error.message)) throw error;
+          }),
+      );
       known.add(name);
     }
   };
@@ -115,4 +117,22 @@ export async function openQueue(url: string, options: OpenQueueOptions): Promise
 function defaultQueueOf(kind: string): string {
   if (!isJobKind(kind)) throw new Error(`unknown job kind "${kind}": add it to src/queue/job-kinds.ts`);
   return DEFAULT_QUEUE[kind];
+}
+
+/**
+ * Workers starting together create the same queues (a table partition each) and install the same schema: two
+ * such statements can deadlock, and PostgreSQL then cancels one of them (40P01). That is no fault of the worker:
+ * it tries again after a short, jittered pause (the other has finished by then), a few times.
+ */
+async function whileDeadlocked<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const deadlock =
+        (error as { code?: string }).code === '40P01' || /deadlock detected/.test(String(error));
+      if (!deadlock || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt + Math.random() * 200));
+    }
+  }
 }
