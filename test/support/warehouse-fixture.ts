@@ -35,6 +35,8 @@ export interface WarehouseFixture {
       validatorOptions?: ValidatorOptions;
       /** A pipeline's lookups for a legacy layout's derivations (e.g. authorityCodes). */
       lookups?: Lookups;
+      /** A pipeline's integrator bookkeeping columns (create_time…), read by no field. */
+      ignoreColumns?: readonly string[];
     },
   ): Promise<RunSummary>;
   close(): Promise<void>;
@@ -71,6 +73,7 @@ export async function openWarehouseFixture(label: string): Promise<WarehouseFixt
           encoding: 'auto',
           ...(options.validatorOptions ? { validatorOptions: options.validatorOptions } : {}),
           ...(options.lookups ? { lookups: options.lookups } : {}),
+          ...(options.ignoreColumns ? { ignoreColumns: options.ignoreColumns } : {}),
         },
         logger,
       );

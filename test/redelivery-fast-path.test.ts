@@ -1,0 +1,503 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PENALTY_HEADER } from '../fixtures/generate/penalty-rows.ts';
+import { correctRecord, type Grounds, withdrawRecord } from '../src/procedures/legal-procedures.ts';
+import type { RunSummary } from '../src/run/ingest-files.ts';
+import type { Warehouse } from '../src/warehouse/connect-warehouse.ts';
+import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
+import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
+
+const PROVINCE = { level: 'province', provider: '113700000000000000' } as const;
+const CITY = { level: 'city', provider: '113701000000000000' } as const;
+const day = (n: number) => new Date(`2026-11-${String(10 + n).padStart(2, '0')}T10:00:00+08:00`);
+const CONTENT = '处罚内容';
+const GROUNDS: Grounds = {
+  basis: '鲁信用办函〔2026〕17号',
+  reason: '提供单位书面确认原数据有误',
+  operator: '张科员',
+};
+
+type Channel = typeof PROVINCE | typeof CITY;
+
+/** A file of the sequence, or a legal procedure run between two files (by the rank of a row of the first load). */
+type Step =
+  | {
+      name: string;
+      channel: Channel;
+      rows: PenaltyRow[];
+      columns?: readonly string[];
+      receivedAt?: Date;
+      ignoreColumns?: readonly string[];
+    }
+  | { procedure: (fx: WarehouseFixture, recordOf: (index: number) => Promise<number>) => Promise<void> };
+
+/**
+ * Two warehouses get the same files, one through the default ingest (the fast path where it can) and one with
+ * CREDIT_ETL_FAST_REDELIVERY=0 (the full path for every row); everything the warehouse keeps must come out the
+ * same apart from ids and the fast path's own cache (issue #17).
+ */
+async function deliverBoth(
+  label: string,
+  steps: () => Step[],
+): Promise<{
+  fast: WarehouseFixture;
+  full: WarehouseFixture;
+  fastRuns: RunSummary[];
+  fullRuns: RunSummary[];
+}> {
+  const [fast, full] = await Promise.all([
+    openWarehouseFixture(`${label}_fast`),
+    openWarehouseFixture(`${label}_full`),
+  ]);
+  const fastRuns = await deliverAll(fast, steps());
+  process.env.CREDIT_ETL_FAST_REDELIVERY = '0';
+  try {
+    const fullRuns = await deliverAll(full, steps());
+    return { fast, full, fastRuns, fullRuns };
+  } finally {
+    delete process.env.CREDIT_ETL_FAST_REDELIVERY;
+  }
+}
+
+async function deliverAll(fx: WarehouseFixture, steps: Step[]): Promise<RunSummary[]> {
+  const runs: RunSummary[] = [];
+  for (const step of steps) {
+    if ('procedure' in step) {
+      await step.procedure(fx, (index) => recordOfFirstLoad(fx.warehouse, index));
+      continue;
+    }
+    // Every other file's header reversed: the bytes always differ (the sha256 ledger would skip a repeat), and a
+    // reordered header must still be recognised.
+    const columns = step.columns ?? (runs.length % 2 ? [...PENALTY_HEADER].reverse() : PENALTY_HEADER);
+    const file = writeRows(fx.scratch, step.name, step.rows, columns);
+    runs.push(
+      await fx.ingest([file], {
+        ...step.channel,
+        receivedAt: step.receivedAt ?? day(runs.length),
+        ...(step.ignoreColumns ? { ignoreColumns: step.ignoreColumns } : {}),
+      }),
+    );
+  }
+  return runs;
+}
+
+/** The record of a row of the first file (one row per record, in the generated order). */
+async function recordOfFirstLoad(warehouse: Warehouse, index: number): Promise<number> {
+  const { rows } = await warehouse.raw<{ rows: { id: string }[] }>(
+    `SELECT v.record_id AS id FROM record_versions v JOIN source_files f ON f.id = v.source_file_id
+     WHERE f.id = (SELECT min(id) FROM source_files) ORDER BY v.row_number OFFSET ? LIMIT 1`,
+    [index],
+  );
+  return Number(rows[0]!.id);
+}
+
+const lines = async (warehouse: Warehouse, sql: string): Promise<unknown[]> =>
+  (await warehouse.raw<{ rows: unknown[] }>(sql)).rows;
+
+/**
+ * Everything the warehouse keeps about the deliveries, with ids replaced by what they stand for (file names,
+ * business keys, version numbers), each table ordered so that two warehouses compare line by line. Not compared:
+ * the fast path's cache (redelivery_fingerprints, entry_generations), timestamps of the load itself, chain hashes
+ * and digests (they hash ids and creation times; each warehouse checks its own digests instead).
+ */
+async function warehouseState(warehouse: Warehouse) {
+  return {
+    records: await lines(
+      warehouse,
+      `SELECT r.business_key, r.catalog_code, r.status, r.level, r.subject_code, v.version_no, v.content_hash,
+         (SELECT s.business_key FROM records s WHERE s.id = r.superseded_by) AS superseded_by,
+         r.status_procedure_id IS NOT NULL AS by_procedure
+       FROM records r JOIN record_versions v ON v.id = r.current_version_id ORDER BY r.business_key`,
+    ),
+    versions: await lines(
+      warehouse,
+      `SELECT r.business_key, v.version_no, v.content_hash, v.data, v.catalog_version, v.formation_date::text,
+         v.subject_code, f.name AS file, v.row_number, v.procedure_id IS NOT NULL AS by_procedure
+       FROM record_versions v JOIN records r ON r.id = v.record_id LEFT JOIN source_files f ON f.id = v.source_file_id
+       ORDER BY r.business_key, v.version_no`,
+    ),
+    lineage: await lines(
+      warehouse,
+      `SELECT f.name AS file, s.row_number, r.business_key, s.outcome, s.content_hash, v.version_no,
+         s.provider_code, s.level, s.received_at, s.late, s.working_days, s.conflict_data, s.warnings,
+         s.pending_formation_date::text, s.withdrawal_signal
+       FROM record_sources s JOIN source_files f ON f.id = s.source_file_id JOIN records r ON r.id = s.record_id
+       LEFT JOIN record_versions v ON v.id = s.version_id
+       ORDER BY f.id, s.row_number, r.business_key, s.outcome`,
+    ),
+    summaries: await lines(
+      warehouse,
+      `SELECT f.name AS file, u.catalog_code, u.provider_code, u.level, u.rows, u.late, u.absent
+       FROM unchanged_deliveries u JOIN source_files f ON f.id = u.source_file_id ORDER BY f.id`,
+    ),
+    absences: await lines(
+      warehouse,
+      `SELECT f.name AS file, r.business_key
+       FROM unchanged_delivery_absences a JOIN source_files f ON f.id = a.source_file_id
+       JOIN records r ON r.id = a.record_id ORDER BY f.id, r.business_key`,
+    ),
+    rejections: await lines(
+      warehouse,
+      `SELECT f.name AS file, j.row_number, j.catalog_code, j.provider_code, j.raw, j.errors
+       FROM rejections j JOIN source_files f ON f.id = j.source_file_id ORDER BY f.id, j.row_number, j.id`,
+    ),
+    files: await lines(
+      warehouse,
+      `SELECT f.name, f.status, f.counts, f.blank_lines, f.error_code, f.catalog_code, f.catalog_version,
+         f.provider_code, f.level, f.columns, f.received_at, f.sha256, f.forced, f.full_dump,
+         (SELECT e.name FROM source_files e WHERE e.id = f.same_content_as) AS same_content_as
+       FROM source_files f ORDER BY f.id`,
+    ),
+    runs: await lines(warehouse, `SELECT kind, status, counts, errors_by_code FROM runs ORDER BY id`),
+    delivered: await lines(
+      warehouse,
+      `SELECT f.name, array_agg(r.business_key ORDER BY r.business_key) AS keys
+       FROM source_files f CROSS JOIN LATERAL delivered_records(f.id) d JOIN records r ON r.id = d
+       GROUP BY f.id, f.name ORDER BY f.id`,
+    ),
+  };
+}
+
+/** Each loaded file's stored digest is what its lineage and summary hash to now (nothing rewritten under it). */
+async function digestsHold(warehouse: Warehouse): Promise<boolean[]> {
+  const { rows } = await warehouse.raw<{ rows: { ok: boolean }[] }>(
+    `SELECT digest = source_file_digest(id) AS ok FROM source_files WHERE status = 'loaded' ORDER BY id`,
+  );
+  return rows.map((row) => row.ok);
+}
+
+const fastRows = (runs: RunSummary[]) => runs.map((run) => run.files[0]!.fastRows);
+
+/** The result of the file of that name (one file per run). */
+function file(runs: RunSummary[], name: string) {
+  const found = runs.find((run) => run.files[0]?.name === name)?.files[0];
+  if (!found) throw new Error(`no file ${name} in the sequence`);
+  return found;
+}
+
+const fastRowsOf = (runs: RunSummary[], name: string) => file(runs, name).fastRows;
+
+/** Compares the two warehouses table by table, so a failure names the table that differs. */
+function comparesWhole(both: () => { fast: WarehouseFixture; full: WarehouseFixture }) {
+  it('leaves the same records, versions, lineage, summaries, rejections, files and runs', async () => {
+    const { fast, full } = both();
+    const [fastState, fullState] = await Promise.all([
+      warehouseState(fast.warehouse),
+      warehouseState(full.warehouse),
+    ]);
+    for (const table of Object.keys(fastState) as (keyof typeof fastState)[]) {
+      expect(fastState[table], table).toEqual(fullState[table]);
+    }
+    const fastDigests = await digestsHold(fast.warehouse);
+    expect(fastDigests.every(Boolean)).toBe(true);
+    expect(await digestsHold(full.warehouse)).toEqual(fastDigests);
+  });
+}
+
+describe('nightly re-deliveries: the fast path against the full path', () => {
+  const all = basePenalties(46);
+  const base = all.slice(0, 40);
+  const [added, cityOnly, bad1, bad2, bad3] = all.slice(40) as PenaltyRow[];
+  const correctedAt = [3, 13, 23, 33];
+  // ~10% of the rows corrected, one new row.
+  const second = [
+    ...base.map((row, i) =>
+      correctedAt.includes(i) ? edit(row, { [CONTENT]: `罚款人民币${i}万元（更正）` }) : row,
+    ),
+    added!,
+  ];
+  const cityRows = [
+    second[0]!,
+    edit(second[1]!, { [CONTENT]: '罚款人民币9万元（市级）' }),
+    second[2]!,
+    cityOnly!,
+  ];
+  // The province changes row 2 (the city delivered it equal) and takes over the city's own record.
+  const third = [
+    ...second.map((row, i) => (i === 2 ? edit(row, { [CONTENT]: '罚款人民币3万元（省级更正）' }) : row)),
+    edit(cityOnly!, { [CONTENT]: '罚款人民币7万元（省级）' }),
+  ];
+  const without = (list: PenaltyRow[], index: number) => list.filter((_, i) => i !== index);
+  // Another order of the same rows: a file repeating an earlier one's bytes would be skipped by the sha256 ledger.
+  const rotate = (list: PenaltyRow[], by: number) => [...list.slice(by), ...list.slice(0, by)];
+  const bad = [
+    edit(bad1!, { 处罚决定日期: '2025-02-30' }),
+    edit(bad2!, { 违法事实: '' }),
+    edit(bad3!, { 处罚类别: '罚金' }),
+  ];
+  const steps = (): Step[] => [
+    { name: 'p01-first.csv', channel: PROVINCE, rows: base },
+    { name: 'p02-same.csv', channel: PROVINCE, rows: [...base].reverse() },
+    { name: 'p03-corrected.csv', channel: PROVINCE, rows: second },
+    { name: 'c01-city.csv', channel: CITY, rows: cityRows },
+    // The city merged and inserted since: the province's cache may be stale.
+    { name: 'p04-after-city.csv', channel: PROVINCE, rows: [...second].reverse() },
+    { name: 'c02-city-same.csv', channel: CITY, rows: [...cityRows].reverse() },
+    { name: 'p05-over-city.csv', channel: PROVINCE, rows: third },
+    // The province changed two records the city stands in: its old content is a conflict now, not unchanged.
+    { name: 'c03-city-old.csv', channel: CITY, rows: rotate(cityRows, 1) },
+    { name: 'p06-dropped.csv', channel: PROVINCE, rows: without(third, 7) },
+    { name: 'p07-back.csv', channel: PROVINCE, rows: [...third].reverse() },
+    // Row 5 three times: a recognised row whose record another row of the file reaches.
+    { name: 'p08-repeated.csv', channel: PROVINCE, rows: [...third, third[5]!, third[5]!] },
+    // Row 6 corrected, and its old row too: two contents for one business key in one file.
+    {
+      name: 'p09-in-file-duplicate.csv',
+      channel: PROVINCE,
+      rows: [
+        ...third.map((row, i) => (i === 6 ? edit(row, { [CONTENT]: '罚款人民币6万元（更正）' }) : row)),
+        third[6]!,
+      ],
+    },
+    {
+      name: 'p10-bad-rows.csv',
+      channel: PROVINCE,
+      rows: [...third, ...bad, edit(third[8]!, { 处罚决定日期: '2026-13-01' })],
+    },
+    { name: 'p11-after-bad.csv', channel: PROVINCE, rows: rotate(third, 5) },
+    {
+      procedure: async (fx, recordOf) => {
+        await correctRecord(
+          fx.warehouse,
+          fx.catalog,
+          await recordOf(10),
+          [`${CONTENT}=罚款人民币五千元`],
+          GROUNDS,
+        );
+        await withdrawRecord(fx.warehouse, await recordOf(11), GROUNDS);
+      },
+    },
+    // The procedures changed records under the province's cache: re-delivering the old content of both.
+    { name: 'p12-after-procedures.csv', channel: PROVINCE, rows: rotate(third, 10) },
+    { name: 'p13-settled.csv', channel: PROVINCE, rows: rotate(third, 15) },
+  ];
+
+  let fast: WarehouseFixture;
+  let full: WarehouseFixture;
+  let fastRuns: RunSummary[];
+  let fullRuns: RunSummary[];
+
+  beforeAll(async () => {
+    ({ fast, full, fastRuns, fullRuns } = await deliverBoth('fast_redelivery', steps));
+  }, 240_000);
+  afterAll(async () => Promise.all([fast?.close(), full?.close()]));
+
+  it('loads every file both ways (no file skipped as a byte-for-byte repeat)', () => {
+    for (const runs of [fastRuns, fullRuns]) {
+      expect(runs.map((run) => [run.files[0]!.name, run.files[0]!.status])).toEqual(
+        steps().flatMap((step) => ('name' in step ? [[step.name, 'loaded']] : [])),
+      );
+    }
+  });
+
+  it('gives every file the counts the full path gives', () => {
+    expect(fastRuns.map((run) => run.counts)).toEqual(fullRuns.map((run) => run.counts));
+    expect(fastRuns.map((run) => run.files[0]!.errorsByCode)).toEqual(
+      fullRuns.map((run) => run.files[0]!.errorsByCode),
+    );
+    expect(fastRuns.map((run) => run.counts)).toMatchObject([
+      { inserted: 40 },
+      { unchanged: 40 },
+      { updated: 4, inserted: 1, unchanged: 36 },
+      { inserted: 1, merged: 2, conflict: 1 },
+      { unchanged: 41 },
+      { unchanged: 3, conflict: 1 },
+      { updated: 2, unchanged: 40 },
+      { unchanged: 1, conflict: 3 },
+      { unchanged: 41 },
+      { unchanged: 42 },
+      // Row 5 three times: the same content, each occurrence counted unchanged.
+      { unchanged: 44, rejected: 0 },
+      // The corrected row 6 comes first and is applied; its old row later in the file is a duplicate key.
+      { updated: 1, unchanged: 41, rejected: 1 },
+      // Row 6's old content again (updated back), three new bad rows, row 8 spoiled.
+      { updated: 1, unchanged: 41, rejected: 4 },
+      { unchanged: 42 },
+      // Row 10's old content over the procedure's correction; the withdrawn row 11 is unchanged.
+      { updated: 1, unchanged: 41 },
+      { unchanged: 42 },
+    ]);
+  });
+
+  it('never takes the fast path under CREDIT_ETL_FAST_REDELIVERY=0', () => {
+    expect(fastRows(fullRuns)).toEqual(Array(fullRuns.length).fill(0));
+  });
+
+  it('recognises the rows of a re-delivery the channel alone touched since its last file', () => {
+    // First load: nothing to recognise.
+    expect(fastRowsOf(fastRuns, 'p01-first.csv')).toBe(0);
+    // All 40 rows, reversed and under a reversed header.
+    expect(fastRowsOf(fastRuns, 'p02-same.csv')).toBe(40);
+    expect(file(fastRuns, 'p02-same.csv').counts).toMatchObject({ unchanged: 40, inserted: 0, updated: 0 });
+    // The 36 rows not corrected; the 4 corrected and the new one take the full path.
+    expect(fastRowsOf(fastRuns, 'p03-corrected.csv')).toBe(36);
+    expect(file(fastRuns, 'p03-corrected.csv').counts).toMatchObject({
+      unchanged: 36,
+      updated: 4,
+      inserted: 1,
+    });
+    // Each right after a province file, nothing else loaded or changed in between.
+    for (const name of ['p07-back.csv', 'p11-after-bad.csv', 'p13-settled.csv']) {
+      expect(fastRowsOf(fastRuns, name), name).toBeGreaterThan(0);
+    }
+  });
+
+  it('falls back to the full path for a file where one record is reached by two rows', () => {
+    for (const name of ['p08-repeated.csv', 'p09-in-file-duplicate.csv']) {
+      expect(file(fastRuns, name).counts, name).toEqual(file(fullRuns, name).counts);
+      expect(file(fastRuns, name).errorsByCode, name).toEqual(file(fullRuns, name).errorsByCode);
+      expect(fastRowsOf(fastRuns, name), name).toBe(0);
+    }
+  });
+
+  it('does not use a cache a legal procedure made stale', async () => {
+    expect(file(fastRuns, 'p12-after-procedures.csv').counts).toEqual(
+      file(fullRuns, 'p12-after-procedures.csv').counts,
+    );
+    // Both ways the same rows: the corrected record 10 takes the old content back, the withdrawn 11 stays withdrawn.
+    for (const fx of [fast, full]) {
+      const [corrected, withdrawn] = [
+        await recordOfFirstLoad(fx.warehouse, 10),
+        await recordOfFirstLoad(fx.warehouse, 11),
+      ];
+      expect(
+        await lines(
+          fx.warehouse,
+          `SELECT s.record_id::int AS record, s.outcome FROM record_sources s JOIN source_files f ON f.id = s.source_file_id
+           WHERE f.name = 'p12-after-procedures.csv' AND s.outcome <> 'unchanged'`,
+        ),
+      ).toEqual([{ record: corrected, outcome: 'updated' }]);
+      expect((await fx.warehouse('records').where('id', withdrawn).first('status')).status).toBe('withdrawn');
+    }
+    expect(fastRowsOf(fastRuns, 'p12-after-procedures.csv')).toBe(0);
+  });
+
+  it('gives the city conflicts once the province changed its records, both ways', () => {
+    const city = file(fastRuns, 'c03-city-old.csv');
+    expect(city.counts).toEqual(file(fullRuns, 'c03-city-old.csv').counts);
+    // Row 1 differed from the start; row 2 and the city's own record were changed by the province since.
+    expect(city.counts).toMatchObject({ conflict: 3, unchanged: 1, merged: 0 });
+  });
+
+  it('rejects the bad rows both ways with the same error codes', async () => {
+    const name = 'p10-bad-rows.csv';
+    expect(file(fastRuns, name).counts).toMatchObject({ rejected: 4 });
+    const codes = async (fx: WarehouseFixture) =>
+      lines(
+        fx.warehouse,
+        `SELECT j.row_number, e->>'field' AS field, e->>'code' AS code
+         FROM rejections j JOIN source_files f ON f.id = j.source_file_id
+         CROSS JOIN LATERAL jsonb_array_elements(j.errors) e
+         WHERE f.name = '${name}' ORDER BY 1, 2, 3`,
+      );
+    const fastCodes = (await codes(fast)) as { code: string }[];
+    expect(fastCodes).toEqual(await codes(full));
+    expect(fastCodes.map((row) => row.code).sort()).toEqual(
+      ['invalid-date', 'invalid-date', 'missing-value', 'not-in-code-list'].sort(),
+    );
+  });
+
+  comparesWhole(() => ({ fast, full }));
+});
+
+describe('the set of columns: a reordered header is recognised, another set of columns is not', () => {
+  const rows = basePenalties(12, 17);
+  const header = [...PENALTY_HEADER];
+  const withoutRemark = PENALTY_HEADER.filter((column) => column !== '备注');
+  // An integrator's bookkeeping column, ignored by the pipeline (ignoreColumns), its value new every night.
+  const stamped = (night: number) =>
+    rows.map((row, i) => ({ ...row, create_time: `2026-11-1${night} 0${i % 10}:00` }));
+  const steps = (): Step[] => [
+    { name: 'd1.csv', channel: PROVINCE, rows, columns: header },
+    { name: 'd2-reordered.csv', channel: PROVINCE, rows, columns: [...header].reverse() },
+    // A trailing column with no header and no values: mapped to no field, read by the full path as nothing.
+    { name: 'd3-blank-column.csv', channel: PROVINCE, rows, columns: [...header, ''] },
+    { name: 'd4.csv', channel: PROVINCE, rows: [...rows].reverse(), columns: header },
+    {
+      name: 'd5-reordered.csv',
+      channel: PROVINCE,
+      rows: [...rows.slice(6), ...rows.slice(0, 6)],
+      columns: [...header].reverse(),
+    },
+    { name: 'd6-without-remark.csv', channel: PROVINCE, rows, columns: withoutRemark },
+    {
+      name: 'd7-ignored-column.csv',
+      channel: PROVINCE,
+      rows: stamped(7),
+      columns: [...header, 'create_time'],
+      ignoreColumns: ['create_time'],
+    },
+    {
+      name: 'd8-ignored-column.csv',
+      channel: PROVINCE,
+      rows: stamped(8),
+      columns: ['create_time', ...header].reverse(),
+      ignoreColumns: ['create_time'],
+    },
+  ];
+
+  let fast: WarehouseFixture;
+  let full: WarehouseFixture;
+  let fastRuns: RunSummary[];
+  let fullRuns: RunSummary[];
+
+  beforeAll(async () => {
+    ({ fast, full, fastRuns, fullRuns } = await deliverBoth('fast_columns', steps));
+  }, 120_000);
+  afterAll(async () => Promise.all([fast?.close(), full?.close()]));
+
+  it('loads every file with the same counts both ways: all rows unchanged after the first', () => {
+    expect(fastRuns.map((run) => run.files[0]!.status)).toEqual(Array(8).fill('loaded'));
+    expect(fastRuns.map((run) => run.counts)).toEqual(fullRuns.map((run) => run.counts));
+    expect(fastRuns.slice(1).map((run) => run.counts)).toMatchObject(Array(7).fill({ unchanged: 12 }));
+    expect(fastRows(fullRuns)).toEqual(Array(8).fill(0));
+  });
+
+  it('recognises rows under a reordered header', () => {
+    expect(fastRowsOf(fastRuns, 'd2-reordered.csv')).toBe(12);
+    expect(fastRowsOf(fastRuns, 'd5-reordered.csv')).toBe(12);
+  });
+
+  it('recognises none under another set of columns', () => {
+    for (const name of ['d3-blank-column.csv', 'd6-without-remark.csv', 'd7-ignored-column.csv']) {
+      expect(fastRowsOf(fastRuns, name), name).toBe(0);
+    }
+  });
+
+  comparesWhole(() => ({ fast, full }));
+});
+
+describe('timeliness pending (a year without calendar data): those rows take the full path', () => {
+  // Received in 2027, which config/holidays.json does not cover: the working days from the decision are unknown.
+  // The decision date lies before today on any clock this suite runs on (x-notFuture), without faked timers: the
+  // compiled validator keeps the clock it was compiled with across the files of this suite.
+  const rows = basePenalties(6, 29).map((row) => edit(row, { 处罚决定日期: '2026-10-30' }));
+  const january = (n: number) => new Date(`2027-01-0${4 + n}T10:00:00+08:00`);
+  const steps = (): Step[] =>
+    [rows, [...rows].reverse(), [...rows.slice(3), ...rows.slice(0, 3)]].map((list, n) => ({
+      name: `j${n}.csv`,
+      channel: PROVINCE,
+      rows: list,
+      receivedAt: january(n),
+    }));
+  let fast: WarehouseFixture;
+  let full: WarehouseFixture;
+  let fastRuns: RunSummary[];
+  let fullRuns: RunSummary[];
+
+  beforeAll(async () => {
+    ({ fast, full, fastRuns, fullRuns } = await deliverBoth('fast_pending', steps));
+  }, 120_000);
+  afterAll(async () => Promise.all([fast?.close(), full?.close()]));
+
+  it('counts them pending and unchanged as the full path does, none recognised', () => {
+    expect(fastRuns.map((run) => run.counts)).toEqual(fullRuns.map((run) => run.counts));
+    expect(fastRuns.map((run) => run.counts)).toMatchObject([
+      { inserted: 6, pending: 6 },
+      { unchanged: 6, pending: 6 },
+      { unchanged: 6, pending: 6 },
+    ]);
+    expect(fastRows(fastRuns)).toEqual([0, 0, 0]);
+  });
+
+  comparesWhole(() => ({ fast, full }));
+});
