@@ -10,6 +10,8 @@ const PROVINCE = { level: 'province', provider: '113700000000000000' } as const;
 const CITY = { level: 'city', provider: '113701000000000000' } as const;
 const day = (n: number) => new Date(`2026-11-${String(10 + n).padStart(2, '0')}T10:00:00+08:00`);
 const CONTENT = '处罚内容';
+const USCC = '行政相对人代码_1(统一社会信用代码)';
+const PILOT_USCC = '91350100M0001TGQXM';
 const GROUNDS: Grounds = {
   basis: '鲁信用办函〔2026〕17号',
   reason: '提供单位书面确认原数据有误',
@@ -18,7 +20,10 @@ const GROUNDS: Grounds = {
 
 type Channel = typeof PROVINCE | typeof CITY;
 
-/** A file of the sequence, or a legal procedure run between two files (by the rank of a row of the first load). */
+/**
+ * A file of the sequence (a run of its own), several files in one run, or a legal procedure run between two
+ * files (on records named by the rank of their row in the first file).
+ */
 type Step =
   | {
       name: string;
@@ -28,6 +33,7 @@ type Step =
       receivedAt?: Date;
       ignoreColumns?: readonly string[];
     }
+  | { channel: Channel; files: { name: string; rows: PenaltyRow[] }[] }
   | { procedure: (fx: WarehouseFixture, recordOf: (index: number) => Promise<number>) => Promise<void> };
 
 /**
@@ -65,8 +71,15 @@ async function deliverAll(fx: WarehouseFixture, steps: Step[]): Promise<RunSumma
       await step.procedure(fx, (index) => recordOfFirstLoad(fx.warehouse, index));
       continue;
     }
-    // Every other file's header reversed: the bytes always differ (the sha256 ledger would skip a repeat), and a
-    // reordered header must still be recognised.
+    // Every other file's header reversed: a reordered header must still be recognised. (A file repeating an
+    // earlier one's bytes would be skipped by the sha256 ledger: the sequences reorder their rows where needed.)
+    if ('files' in step) {
+      const files = step.files.map(({ name, rows }, n) =>
+        writeRows(fx.scratch, name, rows, n % 2 ? [...PENALTY_HEADER].reverse() : PENALTY_HEADER),
+      );
+      runs.push(await fx.ingest(files, { ...step.channel, receivedAt: day(runs.length) }));
+      continue;
+    }
     const columns = step.columns ?? (runs.length % 2 ? [...PENALTY_HEADER].reverse() : PENALTY_HEADER);
     const file = writeRows(fx.scratch, step.name, step.rows, columns);
     runs.push(
@@ -89,6 +102,9 @@ async function recordOfFirstLoad(warehouse: Warehouse, index: number): Promise<n
   );
   return Number(rows[0]!.id);
 }
+
+/** Another order of the same rows: a file repeating an earlier one's bytes would be skipped by the sha256 ledger. */
+const rotate = <T>(list: T[], by: number) => [...list.slice(by), ...list.slice(0, by)];
 
 const lines = async (warehouse: Warehouse, sql: string): Promise<unknown[]> =>
   (await warehouse.raw<{ rows: unknown[] }>(sql)).rows;
@@ -165,11 +181,12 @@ async function digestsHold(warehouse: Warehouse): Promise<boolean[]> {
   return rows.map((row) => row.ok);
 }
 
-const fastRows = (runs: RunSummary[]) => runs.map((run) => run.files[0]!.fastRows);
+/** Per file of every run, in order: its rows recognised by fingerprint. */
+const fastRows = (runs: RunSummary[]) => runs.flatMap((run) => run.files.map((unit) => unit.fastRows));
 
-/** The result of the file of that name (one file per run). */
+/** The result of the file of that name. */
 function file(runs: RunSummary[], name: string) {
-  const found = runs.find((run) => run.files[0]?.name === name)?.files[0];
+  const found = runs.flatMap((run) => run.files).find((unit) => unit.name === name);
   if (!found) throw new Error(`no file ${name} in the sequence`);
   return found;
 }
@@ -195,7 +212,8 @@ function comparesWhole(both: () => { fast: WarehouseFixture; full: WarehouseFixt
 
 describe('nightly re-deliveries: the fast path against the full path', () => {
   const all = basePenalties(46);
-  const base = all.slice(0, 40);
+  // Row 20 carries a legally issued pilot-era code: loaded with a warning (uscc-pilot-check-digit) every night.
+  const base = all.slice(0, 40).map((row, i) => (i === 20 ? edit(row, { [USCC]: PILOT_USCC }) : row));
   const [added, cityOnly, bad1, bad2, bad3] = all.slice(40) as PenaltyRow[];
   const correctedAt = [3, 13, 23, 33];
   // ~10% of the rows corrected, one new row.
@@ -217,8 +235,6 @@ describe('nightly re-deliveries: the fast path against the full path', () => {
     edit(cityOnly!, { [CONTENT]: '罚款人民币7万元（省级）' }),
   ];
   const without = (list: PenaltyRow[], index: number) => list.filter((_, i) => i !== index);
-  // Another order of the same rows: a file repeating an earlier one's bytes would be skipped by the sha256 ledger.
-  const rotate = (list: PenaltyRow[], by: number) => [...list.slice(by), ...list.slice(0, by)];
   const bad = [
     edit(bad1!, { 处罚决定日期: '2025-02-30' }),
     edit(bad2!, { 违法事实: '' }),
@@ -325,11 +341,16 @@ describe('nightly re-deliveries: the fast path against the full path', () => {
   it('recognises the rows of a re-delivery the channel alone touched since its last file', () => {
     // First load: nothing to recognise.
     expect(fastRowsOf(fastRuns, 'p01-first.csv')).toBe(0);
-    // All 40 rows, reversed and under a reversed header.
-    expect(fastRowsOf(fastRuns, 'p02-same.csv')).toBe(40);
-    expect(file(fastRuns, 'p02-same.csv').counts).toMatchObject({ unchanged: 40, inserted: 0, updated: 0 });
-    // The 36 rows not corrected; the 4 corrected and the new one take the full path.
-    expect(fastRowsOf(fastRuns, 'p03-corrected.csv')).toBe(36);
+    // All 40 rows, reversed and under a reversed header, but the warned row 20: it takes the full path.
+    expect(fastRowsOf(fastRuns, 'p02-same.csv')).toBe(39);
+    expect(file(fastRuns, 'p02-same.csv').counts).toMatchObject({
+      unchanged: 40,
+      warned: 1,
+      inserted: 0,
+      updated: 0,
+    });
+    // The rows neither corrected nor warned; the 4 corrected and the new one take the full path.
+    expect(fastRowsOf(fastRuns, 'p03-corrected.csv')).toBe(35);
     expect(file(fastRuns, 'p03-corrected.csv').counts).toMatchObject({
       unchanged: 36,
       updated: 4,
@@ -394,6 +415,65 @@ describe('nightly re-deliveries: the fast path against the full path', () => {
     expect(fastCodes.map((row) => row.code).sort()).toEqual(
       ['invalid-date', 'invalid-date', 'missing-value', 'not-in-code-list'].sort(),
     );
+  });
+
+  comparesWhole(() => ({ fast, full }));
+});
+
+describe('several files of a channel in one run: each is recognised against the file before it', () => {
+  const rows = basePenalties(20, 23);
+  const corrected = rows.map((row, i) =>
+    i % 10 === 4 ? edit(row, { [CONTENT]: `罚款人民币${i}万元（更正）` }) : row,
+  );
+  const steps = (): Step[] => [
+    {
+      channel: PROVINCE,
+      files: [
+        { name: 'r1.csv', rows },
+        { name: 'r2-corrected.csv', rows: corrected },
+        { name: 'r3-same.csv', rows: [...corrected].reverse() },
+      ],
+    },
+    // The city, in a run between, takes nothing from the province's cache, and leaves it usable.
+    { channel: CITY, files: [{ name: 'c1.csv', rows: [rows[0]!, rows[1]!] }] },
+    {
+      channel: PROVINCE,
+      files: [
+        { name: 'r4-same.csv', rows: rotate(corrected, 5) },
+        { name: 'r5-dropped.csv', rows: corrected.slice(1) },
+        { name: 'r6-back.csv', rows: rotate(corrected, 10) },
+      ],
+    },
+  ];
+
+  let fast: WarehouseFixture;
+  let full: WarehouseFixture;
+  let fastRuns: RunSummary[];
+  let fullRuns: RunSummary[];
+
+  beforeAll(async () => {
+    ({ fast, full, fastRuns, fullRuns } = await deliverBoth('fast_one_run', steps));
+  }, 120_000);
+  afterAll(async () => Promise.all([fast?.close(), full?.close()]));
+
+  it('gives each file the counts the full path gives, and recognises the rows the file before kept', () => {
+    const files = (runs: RunSummary[]) => runs.flatMap((run) => run.files);
+    expect(files(fastRuns).map((unit) => unit.status)).toEqual(Array(7).fill('loaded'));
+    expect(files(fastRuns).map((unit) => unit.counts)).toEqual(files(fullRuns).map((unit) => unit.counts));
+    expect(fastRuns.map((run) => run.counts)).toEqual(fullRuns.map((run) => run.counts));
+    expect(files(fastRuns).map((unit) => unit.counts)).toMatchObject([
+      { inserted: 20 },
+      { updated: 2, unchanged: 18 },
+      { unchanged: 20 },
+      { merged: 2 },
+      { unchanged: 20 },
+      { unchanged: 19 },
+      { unchanged: 20 },
+    ]);
+    expect(fastRowsOf(fastRuns, 'r2-corrected.csv')).toBe(18);
+    expect(fastRowsOf(fastRuns, 'r3-same.csv')).toBe(20);
+    expect(fastRowsOf(fastRuns, 'r5-dropped.csv')).toBe(19);
+    expect(fastRows(fullRuns)).toEqual(Array(7).fill(0));
   });
 
   comparesWhole(() => ({ fast, full }));
