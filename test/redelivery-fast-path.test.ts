@@ -267,7 +267,17 @@ function comparesWhole(both: () => { fast: WarehouseFixture; full: WarehouseFixt
 describe('nightly re-deliveries: the fast path against the full path', () => {
   const all = basePenalties(46);
   // Row 20 carries a legally issued pilot-era code: loaded with a warning (uscc-pilot-check-digit) every night.
-  const base = all.slice(0, 40).map((row, i) => (i === 20 ? edit(row, { [USCC]: PILOT_USCC }) : row));
+  // Rows 30–34 were decided the day before the first night: on time at first, late once the nights pass the
+  // deadline (working days from the decision), so the summary's late count changes while the rows do not.
+  const base = all
+    .slice(0, 40)
+    .map((row, i) =>
+      i === 20
+        ? edit(row, { [USCC]: PILOT_USCC })
+        : i >= 30 && i < 35
+          ? edit(row, { 处罚决定日期: '2026-11-09' })
+          : row,
+    );
   const [added, cityOnly, bad1, bad2, bad3] = all.slice(40) as PenaltyRow[];
   const correctedAt = [3, 13, 23, 33];
   // ~10% of the rows corrected, one new row.
@@ -447,6 +457,14 @@ describe('nightly re-deliveries: the fast path against the full path', () => {
       expect((await fx.warehouse('records').where('id', withdrawn).first('status')).status).toBe('withdrawn');
     }
     expect(fastRowsOf(fastRuns, 'p12-after-procedures.csv')).toBe(0);
+  });
+
+  it('counts late rows per night as the full path does, on time at first and late later', () => {
+    const late = fastRuns.map((run) => run.counts.late);
+    expect(late).toEqual(fullRuns.map((run) => run.counts.late));
+    const province = fastRuns.filter((run) => run.files[0]!.name.startsWith('p'));
+    expect(province[0]!.counts).toMatchObject({ read: 40, late: 35 });
+    expect(province.at(-1)!.counts).toMatchObject({ read: 42, late: 42 });
   });
 
   it('gives the city conflicts once the province changed its records, both ways', () => {
