@@ -6,7 +6,7 @@ import { PENALTY_HEADER } from '../fixtures/generate/penalty-rows.ts';
 import { correctRecord, type Grounds, withdrawRecord } from '../src/procedures/legal-procedures.ts';
 import type { RunSummary } from '../src/run/ingest-files.ts';
 import type { Warehouse } from '../src/warehouse/connect-warehouse.ts';
-import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
+import { basePenalties, currentState, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 import { warehouseState as canonicalState } from './support/warehouse-state.ts';
 
@@ -735,6 +735,133 @@ describe('a night in another format in between: the cache of the night before is
   });
 
   comparesWhole(() => ({ fast, full }));
+});
+
+describe('an incremental file between full dumps: few rows recognised, the summary decided as the full path does', () => {
+  const rows = basePenalties(20, 47);
+  const steps = (): Step[] => [
+    { name: 'i1-dump.csv', channel: PROVINCE, rows },
+    // Two of twenty standing records: no summary for this file, so nothing may be counted into one.
+    { name: 'i2-increment.csv', channel: PROVINCE, rows: rows.slice(0, 2) },
+    { name: 'i3-dump.csv', channel: PROVINCE, rows: rotate(rows, 5) },
+    { name: 'i4-dump.csv', channel: PROVINCE, rows: rotate(rows, 10) },
+    // An increment of half the dump less one: still too few for a summary.
+    { name: 'i5-increment.csv', channel: PROVINCE, rows: rows.slice(0, 9) },
+    { name: 'i6-dump.csv', channel: PROVINCE, rows: rotate(rows, 15) },
+  ];
+
+  let fast: WarehouseFixture;
+  let full: WarehouseFixture;
+  let fastRuns: RunSummary[];
+  let fullRuns: RunSummary[];
+
+  beforeAll(async () => {
+    ({ fast, full, fastRuns, fullRuns } = await deliverBoth('fast_incremental', steps));
+  }, 120_000);
+  afterAll(async () => Promise.all([fast?.close(), full?.close()]));
+
+  it('gives the counts and summaries the full path gives, and recognises the next full dump', async () => {
+    expect(fastRuns.map((run) => run.counts)).toEqual(fullRuns.map((run) => run.counts));
+    expect(fastRuns.map((run) => run.counts)).toMatchObject([
+      { inserted: 20 },
+      { unchanged: 2 },
+      { unchanged: 20 },
+      { unchanged: 20 },
+      { unchanged: 9 },
+      { unchanged: 20 },
+    ]);
+    const summaries = async (fx: WarehouseFixture) =>
+      lines(
+        fx.warehouse,
+        `SELECT f.name, u.rows, u.absent FROM unchanged_deliveries u JOIN source_files f ON f.id = u.source_file_id
+         ORDER BY f.id`,
+      );
+    expect(await summaries(fast)).toEqual(await summaries(full));
+    expect(fastRowsOf(fastRuns, 'i4-dump.csv')).toBe(20);
+  });
+
+  comparesWhole(() => ({ fast, full }));
+});
+
+describe.each([
+  ['on the fast path', {}],
+  // The cache the next night uses is then the one the full path kept.
+  ['on the full path', { CREDIT_ETL_FAST_REDELIVERY: '0' }],
+])('a legal procedure committed while a re-delivery is loaded %s', (_, duringEnv: Record<string, string>) => {
+  const rows = basePenalties(12, 53);
+  let fast: WarehouseFixture;
+  let full: WarehouseFixture;
+  let fastRuns: RunSummary[];
+  let fullRuns: RunSummary[];
+
+  /**
+   * n3 is loaded while a correction of row 4's record is under way in another session: the procedure has changed
+   * the record (not yet committed) when the load starts, and commits once the load waits for a lock that session
+   * holds (on the full path, and on the fast path as it stands: writing the file's summary). n3 may be judged
+   * before or after the correction (either is a serial order of the two), but by n4 the province's old content
+   * must have been judged against the corrected record once: `updated` over it, as the full path does.
+   */
+  async function load(fx: WarehouseFixture): Promise<RunSummary[]> {
+    const ingest = (name: string, list: PenaltyRow[], n: number, env: Record<string, string> = {}) =>
+      withEnv(env, () =>
+        fx.ingest(
+          [writeRows(fx.scratch, name, list, n % 2 ? [...PENALTY_HEADER].reverse() : PENALTY_HEADER)],
+          {
+            ...PROVINCE,
+            receivedAt: day(n),
+          },
+        ),
+      );
+    const runs = [await ingest('n1.csv', rows, 0), await ingest('n2.csv', rotate(rows, 3), 1)];
+    const record = await recordOfFirstLoad(fx.warehouse, 4);
+    let loading: Promise<RunSummary> | undefined;
+    await fx.owner.transaction(async (trx) => {
+      await trx.raw('LOCK TABLE unchanged_deliveries IN EXCLUSIVE MODE');
+      await correctRecord(trx, fx.catalog, record, [`${CONTENT}=罚款人民币四千元`], GROUNDS);
+      loading = ingest('n3.csv', rotate(rows, 6), 2, duringEnv);
+      let settled = false;
+      void loading.finally(() => {
+        settled = true;
+      });
+      // Commit once the load waits for this session (or has ended without).
+      for (let waited = 0; !settled && waited < 30_000; waited += 50) {
+        const { rows: waiting } = await fx.owner.raw<{ rows: unknown[] }>(
+          `SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+           WHERE NOT l.granted AND a.datname = current_database()`,
+        );
+        if (waiting.length > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    });
+    runs.push(await loading!);
+    runs.push(await ingest('n4.csv', rotate(rows, 9), 3));
+    return runs;
+  }
+
+  beforeAll(async () => {
+    [fast, full] = await Promise.all([
+      openWarehouseFixture('fast_concurrent_fast'),
+      openWarehouseFixture('fast_concurrent_full'),
+    ]);
+    fastRuns = await load(fast);
+    fullRuns = await withEnv({ CREDIT_ETL_FAST_REDELIVERY: '0' }, () => load(full));
+  }, 120_000);
+  afterAll(async () => Promise.all([fast?.close(), full?.close()]));
+
+  it('applies the province content over the correction by the next night, as the full path does', async () => {
+    const lastTwo = (runs: RunSummary[]) =>
+      runs.slice(2).reduce(
+        (sum, run) => ({
+          updated: sum.updated + run.counts.updated,
+          unchanged: sum.unchanged + run.counts.unchanged,
+        }),
+        { updated: 0, unchanged: 0 },
+      );
+    expect(lastTwo(fullRuns)).toEqual({ updated: 1, unchanged: 23 });
+    expect(lastTwo(fastRuns)).toEqual(lastTwo(fullRuns));
+    expect(await currentState(fast.warehouse)).toEqual(await currentState(full.warehouse));
+    expect(fastRowsOf(fastRuns, 'n2.csv')).toBe(12);
+  });
 });
 
 describe('the set of columns: a reordered header is recognised, another set of columns is not', () => {
