@@ -20,6 +20,7 @@ import * as consoleIndexes from './020-console-indexes.ts';
 import * as queueJobs from './021-queue-jobs.ts';
 import * as fileChunks from './022-file-chunks.ts';
 import * as alerts from './023-alerts.ts';
+import * as redeliveryFingerprints from './024-redelivery-fingerprints.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -44,4 +45,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['021-queue-jobs', queueJobs],
   ['022-file-chunks', fileChunks],
   ['023-alerts', alerts],
+  ['024-redelivery-fingerprints', redeliveryFingerprints],
 ];

@@ -21,6 +21,8 @@ export interface StagedValid {
   withdrawal?: string | undefined;
   /** The source's objection signal (`当前状态=2`): the row is data and says an objection is under way. */
   objection?: string | undefined;
+  /** The raw cells' fingerprint (raw-fingerprint.ts), by which a later re-delivery of the row is recognised. */
+  fingerprint?: string | undefined;
 }
 
 /** One staging line; columns by name, so adding a column cannot shift the others. */
@@ -45,6 +47,7 @@ export function validLine(row: StagedValid): string {
     warnings: row.warnings,
     withdrawal: row.withdrawal,
     objection: row.objection,
+    fingerprint: row.fingerprint,
   });
 }
 

@@ -14,6 +14,7 @@ import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { addCounts, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import { finishRun, type RunKind, type RunStatus, startRun } from '../warehouse/runs-repository.ts';
 import type { ChunkHelpers } from './chunk-settings.ts';
+import { fastRedeliveryOff } from './fast-redelivery.ts';
 import type { FullDumpRule } from './full-dump-check.ts';
 import { loadIsolated } from './isolated-unit.ts';
 import { failedUnit, type UnitPhase, type UnitResult } from './load-unit.ts';
@@ -126,6 +127,7 @@ export async function ingestUnits(
           sourceFileId: result.sourceFileId,
           counts: result.counts,
           stageMs: result.stageMs,
+          ...(result.fastRows ? { fastRows: result.fastRows } : {}),
           digest: result.digest,
         });
         if (result.counts.pending > 0)
@@ -260,6 +262,7 @@ async function loadOne(
       ...(request.chunkHelpers ? { chunkHelpers: request.chunkHelpers } : {}),
       // Read here, in the scheduling thread: a warm unit worker keeps the environment it started with.
       ...(fullLineageForced() ? { fullLineage: true } : {}),
+      ...(fastRedeliveryOff() ? { fastRedelivery: false } : {}),
       onProgress: (rows, phase) => request.onProgress?.(unit, rows, phase),
     },
     request.limits ?? readLimits(),

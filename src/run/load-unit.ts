@@ -1,6 +1,8 @@
 import type { Encoding, Format, FormatOptions, SourceUnit } from '../../connectors/contracts.ts';
 import { InfrastructureFault, infrastructureFault } from '../../connectors/infrastructure-fault.ts';
+import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { RetryableError } from '../../connectors/transports/retry-with-backoff.ts';
+import { timelinessChecker } from '../calendar/timeliness.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import { type HeaderMatch, withdrawalListColumns, withdrawalListProblem } from '../catalog/match-headers.ts';
 import { pickVersionByHeader } from '../catalog/pick-version.ts';
@@ -8,7 +10,13 @@ import { CopyWriter } from '../load/copy-writer.ts';
 import type { Lookups } from '../normalize/derive-legacy-row.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { mergeStaged } from '../warehouse/merge-staged.ts';
+import {
+  FastPathUnusable,
+  hasCacheOfShape,
+  loadFingerprintCache,
+  usableCacheChannel,
+} from '../warehouse/fingerprint-cache-repository.ts';
+import { type FastRows, lockEntryForMerge, mergeStaged } from '../warehouse/merge-staged.ts';
 import { assertCountsAddUp, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import {
   type ObjectionRequest,
@@ -31,6 +39,7 @@ import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session
 import type { ChunkHelpers } from './chunk-settings.ts';
 import { compareLegacyRows } from './compare-legacy-rows.ts';
 import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
+import { FastRedelivery } from './fast-redelivery.ts';
 import {
   checkFullDump,
   type FullDumpDecision,
@@ -40,8 +49,9 @@ import {
 } from './full-dump-check.ts';
 import { type OpenedUnit, openUnitRows } from './open-unit-rows.ts';
 import { type ProviderObjections, raiseProviderObjections } from './provider-objections.ts';
+import { rawFingerprinter } from './raw-fingerprint.ts';
 import { checkThreshold, holdBackUnit, type ThresholdDecision, type Thresholds } from './reject-threshold.ts';
-import { compileRowStager } from './stage-row.ts';
+import { columnNames, compileRowStager, type RowFingerprints } from './stage-row.ts';
 import { toUnitFailure, UnitFailure } from './unit-failure.ts';
 import { unitCommit } from './watermark-ledger.ts';
 import { listSignals, type UnitSignals, unitSignals, type WithdrawalSignals } from './withdrawal-signals.ts';
@@ -94,6 +104,8 @@ export interface UnitRequest {
   chunkHelpers?: ChunkHelpers;
   /** One lineage row for every delivered row, no compact runs (`CREDIT_ETL_FULL_LINEAGE=1`). */
   fullLineage?: boolean;
+  /** `false`: no row is taken by fingerprint (`CREDIT_ETL_FAST_REDELIVERY=0`); fast-redelivery.ts. */
+  fastRedelivery?: boolean;
 }
 
 export interface UnitResult {
@@ -117,11 +129,20 @@ export interface UnitResult {
   fullDump?: FullDumpDecision;
   /** Rows whose 当前状态 said 异议: the objections they opened. */
   providerObjections?: ProviderObjections;
+  /** Rows the fast path of a re-delivery took by fingerprint (fast-redelivery.ts); 0 when it was not used. */
+  fastRows?: number;
 }
 
 /** Reads, normalizes, validates, stages and merges one unit in one transaction. Never throws for bad data. */
 export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Promise<UnitResult> {
-  return loadStaged(warehouse, request, (session, file) => stageUnitRows(session, request, file));
+  try {
+    return await loadStaged(warehouse, request, (session, file) => stageUnitRows(session, request, file));
+  } catch (error) {
+    if (!(error instanceof FastPathUnusable)) throw error;
+    // Rolled back whole: the same unit again, every row on the full path.
+    const full = { ...request, fastRedelivery: false };
+    return loadStaged(warehouse, full, (session, file) => stageUnitRows(session, full, file));
+  }
 }
 
 /**
@@ -141,6 +162,10 @@ export interface StagedUnit {
   encoding: string;
   blankLines: number;
   readStarted: number;
+  /** The shape of the rows' fingerprints, when they were taken (raw-fingerprint.ts): the channel's cache is kept. */
+  fingerprintShape?: string;
+  /** Rows the fast path took, and the cache they came from. */
+  fast?: FastRows;
 }
 
 /**
@@ -177,6 +202,12 @@ export async function loadStaged(
           : undefined;
       if (fullDump?.exceeded)
         return holdBackTruncatedDump(session, request, sourceFileId, sha256, stats, read, fullDump);
+      // A legal procedure may have changed the entry while the fast rows were read (it takes no merge lock).
+      if (
+        staged.fast &&
+        (await usableCacheChannel(session, channel, staged.fingerprintShape!, sourceFileId)) === undefined
+      )
+        throw new FastPathUnusable('the entry changed while the unit was read');
       // A legacy-layout row equal to the current version on the fields its layout carries re-delivers it.
       await compareLegacyRows(session, entry);
       const merged = await mergeStaged(session, {
@@ -193,6 +224,8 @@ export async function loadStaged(
           (code) => entry.schema.properties[code]?.['x-key'] === 'document-number',
         ),
         fullLineage: request.fullLineage === true,
+        ...(staged.fast ? { fast: staged.fast } : {}),
+        ...(staged.fingerprintShape !== undefined ? { fingerprintShape: staged.fingerprintShape } : {}),
       });
       if (fullDump) await listMissingFromDump(session, channel, sourceFileId, fullDump);
       if (request.withdrawals?.status?.objection) objections = await objectionRequestsOfUnit(session);
@@ -220,6 +253,7 @@ export async function loadStaged(
         durationMs: Date.now() - started,
         stageMs,
         digest,
+        fastRows: staged.fast?.rows ?? 0,
         ...(threshold ? { threshold } : {}),
         ...(earlier ? { sameContentAs: earlier } : {}),
         ...(fullDump ? { fullDump } : {}),
@@ -235,6 +269,7 @@ export async function loadStaged(
     return { ...result, providerObjections: await raiseProviderObjections(warehouse, delivery, objections) };
   } catch (error) {
     if (error instanceof AlreadyLoaded) return skippedUnit(warehouse, file, error.earlier);
+    if (error instanceof FastPathUnusable) throw error;
     return failedUnit(warehouse, file, error);
   }
 }
@@ -253,13 +288,13 @@ async function stageUnitRows(
   const { rows } = opened;
   const readStarted = Date.now();
   // Whatever stops the unit before its rows are all read releases the input (and a workbook's temp copy).
-  const { sourceFileId, picked, columns, read } = await (async () => {
+  const { sourceFileId, picked, columns, read, fingerprintShape, fast } = await (async () => {
     // Signal columns first: a soft-delete flag no catalog field takes is the pipeline's, not an unknown column.
     const signals = signalsOf(request, rows.header);
     // The header says which version of the entry the file is in (a legacy layout): recorded from the start.
     const picked = pickedVersion(request, rows.header, signals);
     const id = await startSourceFile(session, { ...file, catalogVersion: picked.entry.version });
-    return { sourceFileId: id, picked, ...(await stageRows(session, request, opened, picked, signals)) };
+    return { sourceFileId: id, picked, ...(await stageRows(session, request, opened, picked, signals, id)) };
   })().catch((error: unknown) => {
     opened.abort();
     throw error;
@@ -274,6 +309,8 @@ async function stageUnitRows(
     encoding: rows.encoding,
     blankLines: rows.stats().blankLines,
     readStarted,
+    ...(fingerprintShape !== undefined ? { fingerprintShape } : {}),
+    ...(fast ? { fast } : {}),
   };
 }
 
@@ -402,7 +439,8 @@ async function stageRows(
   opened: OpenedUnit,
   { entry, match }: { entry: CatalogEntry; match: HeaderMatch },
   signals: UnitSignals,
-): Promise<{ columns: (string | undefined)[]; read: number }> {
+  sourceFileId: number,
+): Promise<{ columns: (string | undefined)[]; read: number; fingerprintShape?: string; fast?: FastRows }> {
   const { rows } = opened;
   if (match.problems.length > 0) {
     throw new UnitFailure(
@@ -413,6 +451,7 @@ async function stageRows(
   // Before the COPY starts: whatever compiling the stager throws, a connection left in COPY mode
   // could not roll back.
   const compiled: CompiledEntry = compileEntry(entry, request.validatorOptions, request.lookups);
+  const fingerprints = await rowFingerprints(session, request, entry, match.columns, rows, sourceFileId);
   const stageRow = compileRowStager(
     compiled,
     match.columns,
@@ -421,13 +460,17 @@ async function stageRows(
     rows.serialToDate?.bind(rows),
     undefined,
     signals,
+    fingerprints,
   );
   await createStageTable(session);
   const copy = new CopyWriter(session.copyFrom(COPY_INTO_STAGE));
   let read = 0;
   try {
     for await (const batch of rows.batches) {
-      for (const row of batch) await copy.write(stageRow(row));
+      for (const row of batch) {
+        const line = stageRow(row);
+        if (line) await copy.write(line);
+      }
       read += batch.length;
       request.onProgress?.(read);
     }
@@ -436,7 +479,55 @@ async function stageRows(
     copy.abort(error as Error);
     throw error;
   }
-  return { columns: match.columns, read };
+  const redelivery = fingerprints?.redelivery;
+  const shape = fingerprints ? { fingerprintShape: fingerprints.fingerprinter.shape } : {};
+  if (!redelivery || redelivery.rows === 0) return { columns: match.columns, read, ...shape };
+  const notTaken = await redelivery.expand(session, entry.code);
+  if (redelivery.rows === 0) return { columns: match.columns, read, ...shape };
+  const fast = {
+    rows: redelivery.rows,
+    late: redelivery.lateRows,
+    channelId: fingerprints.channelId!,
+    notTaken,
+  };
+  return { columns: match.columns, read, ...shape, fast };
+}
+
+/**
+ * The fingerprints of the unit's rows, and the fast path when the channel's cache can serve this unit: rows read
+ * as text (CSV, tables; a workbook's cells depend on its date system), the current layout, no withdrawal signals
+ * (a row's signal is no part of its content), no forced reload, full dump check or full lineage (each needs every
+ * row staged). The entry's merge lock is taken before the cache is read and held to the merge: no other unit can
+ * change the entry's records under the fast rows.
+ */
+async function rowFingerprints(
+  session: UnitSession,
+  request: UnitRequest,
+  entry: CatalogEntry,
+  columns: (string | undefined)[],
+  rows: OpenedUnit['rows'],
+  sourceFileId: number,
+): Promise<(RowFingerprints & { channelId?: number }) | undefined> {
+  const taken =
+    entry.legacyLayout === undefined &&
+    request.withdrawals === undefined &&
+    request.withdrawalList === undefined &&
+    rows.serialToDate === undefined;
+  if (!taken) return undefined;
+  const fingerprinter = rawFingerprinter(entry, request.validatorOptions, columnNames(columns, rows.header));
+  const fast =
+    request.fastRedelivery !== false &&
+    !request.force &&
+    request.fullDump === undefined &&
+    request.fullLineage !== true;
+  const channel = ledgerChannel(request);
+  if (!fast || !(await hasCacheOfShape(session, channel, fingerprinter.shape))) return { fingerprinter };
+  await lockEntryForMerge(session, entry.code);
+  const channelId = await usableCacheChannel(session, channel, fingerprinter.shape, sourceFileId);
+  if (channelId === undefined) return { fingerprinter };
+  const cache = await loadFingerprintCache(session, channelId);
+  const received = todayInShanghai(request.unit.receivedAt);
+  return { fingerprinter, redelivery: new FastRedelivery(cache, received, timelinessChecker()), channelId };
 }
 
 /** The header as matched: a pipeline's field mapping (source header → field code or title) applied. */

@@ -11,12 +11,21 @@ import type { NormalizedRow } from '../validate/compile-validator.ts';
 import { numberStoredCodeCheck } from '../validate/number-stored-codes.ts';
 import { cellChecks } from './cell-checks.ts';
 import type { CompiledEntry } from './compiled-entry.ts';
+import type { FastRedelivery } from './fast-redelivery.ts';
+import { type Fingerprint, fingerprintText, type RawFingerprinter } from './raw-fingerprint.ts';
 import type { RowSignal, UnitSignals } from './withdrawal-signals.ts';
+
+/** Raw-cell fingerprints of the unit's rows (stored with each valid row), and the fast path that may take rows. */
+export interface RowFingerprints {
+  fingerprinter: RawFingerprinter;
+  redelivery?: FastRedelivery | undefined;
+}
 
 /**
  * The per-row work of a unit, compiled once per unit: cells → normalized row → errors, or key, hash and
  * timeliness → one COPY line for the staging table. The hot loop of every load (bench: "row work"), so it
  * allocates little: the raw cells are keyed only for a row that is rejected or has a problem to describe.
+ * A row the fast path of a re-delivery takes gives no line (''): it is counted there (fast-redelivery.ts).
  */
 export function compileRowStager(
   compiled: CompiledEntry,
@@ -26,6 +35,7 @@ export function compileRowStager(
   serialToDate?: (serial: number) => string,
   maxCellBytes: number = readLimits().maxCellBytes,
   signals?: UnitSignals,
+  fingerprints?: RowFingerprints,
 ): (row: SourceRow) => string {
   const unitReceivedDate = todayInShanghai(unitReceivedAt);
   const timeliness = timelinessChecker();
@@ -36,7 +46,7 @@ export function compileRowStager(
     const normalize = code === undefined ? undefined : compiled.normalizers.get(code);
     if (code !== undefined && normalize) fields.push({ index, code, normalize });
   });
-  const rawKeys = columns.map((code, i) => code ?? (header[i]?.trim() ? header[i] : columnKey(i)));
+  const rawKeys = columnNames(columns, header);
   // A value under a column without a header has no field to go to: the row is rejected, never the value dropped.
   const unnamed = header.flatMap((name, i) => (columns[i] === undefined && name.trim() === '' ? [i] : []));
   const valuesWithoutHeader = (cells: string[]): RowError[] =>
@@ -62,6 +72,12 @@ export function compileRowStager(
     ]);
   return (row) => {
     if (row.problem) return rejected(row, [row.problem]);
+    // A row with a time of its own or Excel number cells says more than its text: never taken by fingerprint.
+    let fingerprint: Fingerprint | undefined;
+    if (fingerprints && row.receivedAt === undefined && row.numberCells === undefined) {
+      fingerprint = fingerprints.fingerprinter.of(row.cells);
+      if (fingerprints.redelivery?.take(fingerprint, row.rowNumber)) return '';
+    }
     if (checks.anyTooLong(row)) return rejected(row, []);
     const lostDigits = numberStoredCodes(row);
     if (lostDigits.length > 0) return rejected(row, lostDigits);
@@ -117,6 +133,7 @@ export function compileRowStager(
       json,
       warnings: warningsJson,
       objection: signal?.text,
+      fingerprint: fingerprint && fingerprintText(fingerprint),
     });
   };
 
@@ -149,6 +166,11 @@ export function compileRowStager(
       withdrawal: signal.text,
     });
   }
+}
+
+/** What each column is called in a rejected row's raw cells: its field, else its header, else its position. */
+export function columnNames(columns: (string | undefined)[], header: readonly string[]): string[] {
+  return columns.map((code, i) => code ?? (header[i]?.trim() ? header[i]! : columnKey(i)));
 }
 
 /** The key of a column without a field (no header, or rows longer than the header): its position. */

@@ -1,3 +1,4 @@
+import { createStandingFromCache, FastPathUnusable } from './fingerprint-cache-repository.ts';
 import type { MergeContext } from './merge-staged.ts';
 import type { UnitSession } from './unit-session.ts';
 
@@ -18,21 +19,32 @@ export const fullLineageForced = (): boolean => process.env.CREDIT_ETL_FULL_LINE
  * (the calendar recompute and the warnings read them per row), a time of its own, or a key repeated in the
  * file. The file is compacted only when the records of the run it did not hold are no more than the rows it
  * saves (a full dump: near none; an incremental file: most of the channel, so it is written out whole and ends
- * every run). Leaves the temp table `unchanged_run` (row numbers) and returns how many rows it holds.
+ * every run). Rows the fast path took (`context.fast`) are such rows already, counted without a row here; the
+ * channel's standing records are then read from the cache they were recognised by, less theirs.
+ * Leaves the temp tables `unchanged_run` (row numbers), `standing` and `absent` (when it compared), and returns
+ * how many staged rows it compacted and whether the file got a summary.
  */
-export async function compactUnchangedRuns(session: UnitSession, context: MergeContext): Promise<number> {
+export async function compactUnchangedRuns(
+  session: UnitSession,
+  context: MergeContext,
+): Promise<{ compacted: number; summarized: boolean }> {
+  const none = { compacted: 0, summarized: false };
   await session.query(
     'CREATE TEMP TABLE unchanged_run (row_number integer PRIMARY KEY, late boolean) ON COMMIT DROP',
   );
-  if (context.fullLineage) return 0;
+  if (context.fullLineage) return none;
+  const { fast } = context;
   const [candidates] = await session.query<{ unchanged: number }>(
     `SELECT count(*)::int AS unchanged FROM classified WHERE outcome = 'unchanged'`,
   );
-  if (!candidates || candidates.unchanged === 0) return 0;
-  await session.query('CREATE TEMP TABLE standing ON COMMIT DROP AS SELECT * FROM feed_standing($1)', [
-    context.sourceFileId,
-  ]);
-  await session.query('ANALYZE standing');
+  if ((!candidates || candidates.unchanged === 0) && !fast?.rows) return none;
+  if (fast) await createStandingFromCache(session, fast.channelId, fast.notTaken);
+  else {
+    await session.query('CREATE TEMP TABLE standing ON COMMIT DROP AS SELECT * FROM feed_standing($1)', [
+      context.sourceFileId,
+    ]);
+    await session.query('ANALYZE standing');
+  }
   await session.query(
     `INSERT INTO unchanged_run (row_number, late)
      SELECT c.row_number, c.late
@@ -56,9 +68,15 @@ export async function compactUnchangedRuns(session: UnitSession, context: MergeC
             (SELECT count(*) FROM absent)::int AS absent
      FROM unchanged_run`,
   );
-  if (!sizes || sizes.rows === 0 || sizes.absent > sizes.rows) {
+  if (!sizes) throw new Error('compaction returned no sizes');
+  const compacted = sizes.rows;
+  sizes.rows += fast?.rows ?? 0;
+  sizes.late += fast?.late ?? 0;
+  if (sizes.rows === 0 || sizes.absent > sizes.rows) {
+    // Fast rows are compacted or nothing: a file without a summary must list them one by one.
+    if (fast?.rows) throw new FastPathUnusable('fast re-delivery rows in a file without a summary');
     await session.query('TRUNCATE unchanged_run');
-    return 0;
+    return none;
   }
   await session.execute(
     `INSERT INTO unchanged_deliveries (source_file_id, run_id, catalog_code, provider_code, level, rows, late, absent)
@@ -79,5 +97,5 @@ export async function compactUnchangedRuns(session: UnitSession, context: MergeC
      SELECT $1, record_id FROM absent ORDER BY record_id`,
     [context.sourceFileId],
   );
-  return sizes.rows;
+  return { compacted, summarized: true };
 }

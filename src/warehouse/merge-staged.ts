@@ -1,6 +1,7 @@
 import type { ChannelLevel } from '../catalog/catalog-entry.ts';
 import type { UnitSession } from '../warehouse/unit-session.ts';
 import { compactUnchangedRuns } from './compact-unchanged-runs.ts';
+import { keepFingerprintCache } from './fingerprint-cache-repository.ts';
 import { mergeWithdrawals } from './merge-withdrawals.ts';
 
 export interface MergeContext {
@@ -20,6 +21,24 @@ export interface MergeContext {
   numberField?: string | undefined;
   /** Write a lineage row for every delivered row: no compact runs (compact-unchanged-runs.ts). */
   fullLineage?: boolean;
+  /** Rows the fast path of a re-delivery took (src/run/fast-redelivery.ts): `unchanged`, compacted. */
+  fast?: FastRows;
+  /** The shape of the unit's row fingerprints: the channel's fingerprint cache is kept after the merge. */
+  fingerprintShape?: string;
+}
+
+/** What the fast path took: counted, never staged; the channel's cache they were recognised by. */
+export interface FastRows {
+  rows: number;
+  late: number;
+  channelId: number;
+  /** The cache's fingerprinted records no fast row took: still standing for compaction. */
+  notTaken: readonly number[];
+}
+
+/** One merge per catalog entry at a time: two units delivering the same key cannot race. */
+export async function lockEntryForMerge(session: UnitSession, catalogCode: string): Promise<void> {
+  await session.query(`SELECT pg_advisory_xact_lock(hashtext('credit-etl:merge:' || $1))`, [catalogCode]);
 }
 
 export interface MergeCounts {
@@ -57,8 +76,7 @@ export async function storeStagedRejections(
 export async function mergeStaged(session: UnitSession, context: MergeContext): Promise<MergeCounts> {
   const { runId, sourceFileId, catalogCode, catalogVersion, providerCode, level, precedence, receivedAt } =
     context;
-  // One merge per catalog entry at a time: two units delivering the same key cannot race.
-  await session.query(`SELECT pg_advisory_xact_lock(hashtext('credit-etl:merge:' || $1))`, [catalogCode]);
+  await lockEntryForMerge(session, catalogCode);
   // The temp tables have no statistics until analyzed: without them the planner guesses ~1,000 rows, picks
   // sorts that spill to disk and switches JIT on (bench: ~0.5 s of JIT per query at 50k rows).
   await session.query(`SET LOCAL work_mem = '256MB'`);
@@ -114,7 +132,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
     [level, precedence, catalogCode],
   );
   await session.query('ANALYZE classified');
-  const compacted = await compactUnchangedRuns(session, context);
+  const { compacted, summarized } = await compactUnchangedRuns(session, context);
   const [expected] = await session.query<Record<'inserted' | 'updated' | 'duplicate' | 'lineage', number>>(
     `SELECT count(*) FILTER (WHERE outcome = 'inserted')::int AS inserted,
             count(*) FILTER (WHERE outcome = 'updated')::int AS updated,
@@ -208,6 +226,14 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
   const withdrawals = context.withdrawals
     ? await mergeWithdrawals(session, context)
     : { withdrawn: 0, rejected: 0 };
+  if (context.fingerprintShape !== undefined && !context.fullLineage)
+    await keepFingerprintCache(session, {
+      channel: { catalogCode, providerCode, level },
+      sourceFileId,
+      shape: context.fingerprintShape,
+      summarized,
+      usedChannelId: context.fast?.channelId,
+    });
   const [counts] = await session.query<MergeCounts>(
     `SELECT
        count(*) FILTER (WHERE outcome = 'inserted')::int AS inserted,
@@ -226,6 +252,8 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
   if (!counts) throw new Error('merge returned no counts');
   return {
     ...counts,
+    unchanged: counts.unchanged + (context.fast?.rows ?? 0),
+    late: counts.late + (context.fast?.late ?? 0),
     withdrawn: withdrawals.withdrawn,
     rejected: counts.rejected + withdrawals.rejected,
   };

@@ -6,6 +6,7 @@ import type { UnitSession } from './unit-session.ts';
  * The row data is jsonb already here: the server parses it while the client is still reading and validating
  * the file (the server is the other core), instead of during the merge, which nothing overlaps. The rare
  * columns (raw cells and errors of rejected rows, warnings) stay text and are cast where they are stored.
+ * `fingerprint` is the raw cells' (src/run/raw-fingerprint.ts), kept in the channel's cache after the merge.
  * `withdrawal` holds the source's withdrawal signal (`del_flag=1`) of a row that asks to withdraw its record
  * rather than deliver it; `objection` the signal of a data row that says an objection is under way.
  * The COPY lines that fill it are written by src/load/stage-lines.ts, column by column in this order.
@@ -25,6 +26,7 @@ export const STAGE_COLUMNS = [
   'warnings',
   'withdrawal',
   'objection',
+  'fingerprint',
 ] as const;
 
 export type StageColumn = (typeof STAGE_COLUMNS)[number];
@@ -45,7 +47,8 @@ export async function createStageTable(session: UnitSession): Promise<void> {
       errors text,
       warnings text,
       withdrawal text,
-      objection text
+      objection text,
+      fingerprint bigint
     ) ON COMMIT DROP`);
 }
 

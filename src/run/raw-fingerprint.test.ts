@@ -1,0 +1,98 @@
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { timelinessChecker } from '../calendar/timeliness.ts';
+import type { CatalogEntry } from '../catalog/catalog-entry.ts';
+import { loadCatalog } from '../catalog/load-catalog.ts';
+import { PROJECT_ROOT } from '../config/config.ts';
+import { type FingerprintCache, NO_FORMATION } from '../warehouse/fingerprint-cache-repository.ts';
+import { FastRedelivery } from './fast-redelivery.ts';
+import { type Fingerprint, fingerprintText, rawFingerprinter } from './raw-fingerprint.ts';
+
+let xzcf: CatalogEntry;
+let zyzg: CatalogEntry;
+beforeAll(async () => {
+  const catalog = await loadCatalog(path.join(PROJECT_ROOT, 'catalog'));
+  xzcf = catalog.resolve('xzcf', '2026-11-20');
+  zyzg = catalog.resolve('zyzg', '2026-11-20');
+});
+
+describe('raw-cell fingerprints', () => {
+  it('do not depend on the order of the columns', () => {
+    const forward = rawFingerprinter(xzcf, undefined, ['A', 'B', 'C']);
+    const backward = rawFingerprinter(xzcf, undefined, ['C', 'B', 'A']);
+    expect(backward.shape).toBe(forward.shape);
+    expect(backward.of(['3', '2', '1'])).toEqual(forward.of(['1', '2', '3']));
+  });
+
+  it('tell apart cells that join to the same text, and rows of different lengths', () => {
+    const fingerprinter = rawFingerprinter(xzcf, undefined, ['A', 'B']);
+    const of = (cells: string[]) => fingerprintText(fingerprinter.of(cells));
+    expect(of(['ab', 'c'])).not.toBe(of(['a', 'bc']));
+    expect(of(['a\u00011:b', ''])).not.toBe(of(['a', 'b']));
+    expect(of(['a', 'b', ''])).not.toBe(of(['a', 'b']));
+    expect(of(['a', 'b'])).toBe(of(['a', 'b']));
+  });
+
+  it('compare only within one shape: the entry, the validator options and the set of columns', () => {
+    const shape = (entry: CatalogEntry, columns: string[], options = {}) =>
+      rawFingerprinter(entry, options, columns).shape;
+    const base = shape(xzcf, ['A', 'B']);
+    expect(shape(zyzg, ['A', 'B'])).not.toBe(base);
+    expect(shape(xzcf, ['A', 'B', 'C'])).not.toBe(base);
+    expect(shape(xzcf, ['A', 'B'], { allowPilotCodes: true })).not.toBe(base);
+  });
+
+  it('are stored as the signed 64-bit value of their halves', () => {
+    expect(fingerprintText({ hi: 0, lo: 1 })).toBe('1');
+    expect(fingerprintText({ hi: 0xffffffff, lo: 0xffffffff })).toBe('-1');
+    expect(fingerprintText({ hi: 0x80000000, lo: 0 })).toBe('-9223372036854775808');
+  });
+});
+
+describe('the fast path takes a standing row once, and only with its timeliness decided', () => {
+  const cacheOf = (entries: { fingerprint: Fingerprint; recordId: number; formation?: string }[]) => {
+    const cache: FingerprintCache = {
+      channelId: 1,
+      standing: entries.length,
+      hi: Uint32Array.from(entries.map((e) => e.fingerprint.hi)),
+      lo: Uint32Array.from(entries.map((e) => e.fingerprint.lo)),
+      recordIds: Float64Array.from(entries.map((e) => e.recordId)),
+      formationDays: Int32Array.from(
+        entries.map((e) => (e.formation ? Date.parse(`${e.formation}T00:00:00Z`) / 86_400_000 : NO_FORMATION)),
+      ),
+    };
+    return cache;
+  };
+  // Colliding low halves: the open-addressing table must still tell them apart by the high half.
+  const a = { hi: 1, lo: 7 };
+  const b = { hi: 2, lo: 7 };
+  const unknown = { hi: 3, lo: 7 };
+
+  it('recognises known fingerprints, each once; an unknown one is left to the full path', () => {
+    const fast = new FastRedelivery(
+      cacheOf([
+        { fingerprint: a, recordId: 10, formation: '2026-11-02' },
+        { fingerprint: b, recordId: 11 },
+      ]),
+      '2026-11-30',
+      timelinessChecker(),
+    );
+    expect(fast.take(unknown, 2)).toBe(false);
+    expect(fast.take(a, 3)).toBe(true);
+    expect(fast.take(a, 4)).toBe(false);
+    expect(fast.take(b, 5)).toBe(true);
+    expect(fast.rows).toBe(2);
+    // 2026-11-02 → 2026-11-30 is more than 7 working days; no formation date is never late.
+    expect(fast.lateRows).toBe(1);
+  });
+
+  it('leaves a row whose timeliness waits for calendar data to the full path', () => {
+    const fast = new FastRedelivery(
+      cacheOf([{ fingerprint: a, recordId: 10, formation: '2026-11-02' }]),
+      '2099-01-05',
+      timelinessChecker(),
+    );
+    expect(fast.take(a, 2)).toBe(false);
+    expect(fast.rows).toBe(0);
+  });
+});

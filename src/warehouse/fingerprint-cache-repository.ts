@@ -1,0 +1,217 @@
+import type { DeliveryChannel } from './source-files-repository.ts';
+import type { UnitSession } from './unit-session.ts';
+
+/**
+ * The fast rows a unit took cannot stand as taken (the entry changed under the unit, or the file turned out too
+ * incomplete for a summary): its transaction is rolled back and it is loaded again on the full path.
+ */
+export class FastPathUnusable extends Error {}
+
+/** No formation date in `formationDays`. */
+export const NO_FORMATION = -2147483648;
+
+/**
+ * A channel's fingerprinted standing records (024-redelivery-fingerprints.ts), as typed arrays: 20 bytes a
+ * record outside the JavaScript heap (20 MB a million).
+ */
+export interface FingerprintCache {
+  channelId: number;
+  /** Every record standing in the channel, fingerprinted or not. */
+  standing: number;
+  hi: Uint32Array;
+  lo: Uint32Array;
+  recordIds: Float64Array;
+  /** Days since 1970-01-01 of the formation date (NO_FORMATION when none). */
+  formationDays: Int32Array;
+}
+
+interface ChannelRow {
+  id: number;
+  shape: string;
+  source_file_id: string;
+  generation: string;
+}
+
+/**
+ * Whether the channel's cache can be used by the unit being loaded: taken in this shape, after the channel's last
+ * loaded file, at the entry's current generation (nothing changed its records since). Call under the entry's
+ * merge lock, so that nothing but a legal procedure can change that before the merge (checked again there).
+ */
+export async function usableCacheChannel(
+  session: UnitSession,
+  channel: DeliveryChannel,
+  shape: string,
+  sourceFileId: number,
+): Promise<number | undefined> {
+  const [row] = await session.query<ChannelRow & { last_file: string | null; current: string | null }>(
+    `SELECT c.id, c.shape, c.source_file_id, c.generation,
+       (SELECT max(f.id) FROM source_files f
+        WHERE f.catalog_code = c.catalog_code AND f.provider_code = c.provider_code AND f.level = c.level
+          AND f.status = 'loaded' AND f.id <> $4) AS last_file,
+       (SELECT g.generation FROM entry_generations g WHERE g.catalog_code = c.catalog_code) AS current
+     FROM fingerprint_channels c WHERE c.catalog_code = $1 AND c.provider_code = $2 AND c.level = $3`,
+    [channel.catalogCode, channel.providerCode, channel.level, sourceFileId],
+  );
+  if (!row || row.shape !== shape) return undefined;
+  if (row.last_file !== row.source_file_id || (row.current ?? '0') !== row.generation) return undefined;
+  return row.id;
+}
+
+/** Whether a cache of this shape exists for the channel at all (before taking the entry's lock for it). */
+export async function hasCacheOfShape(
+  session: UnitSession,
+  channel: DeliveryChannel,
+  shape: string,
+): Promise<boolean> {
+  const rows = await session.query(
+    `SELECT 1 FROM fingerprint_channels WHERE catalog_code = $1 AND provider_code = $2 AND level = $3 AND shape = $4`,
+    [channel.catalogCode, channel.providerCode, channel.level, shape],
+  );
+  return rows.length > 0;
+}
+
+/** The channel's fingerprinted records, in one bytea (a million JavaScript row objects would not fit the heap). */
+export async function loadFingerprintCache(
+  session: UnitSession,
+  channelId: number,
+): Promise<FingerprintCache> {
+  const [row] = await session.query<{ packed: Buffer | null; fingerprinted: number; standing: number }>(
+    `SELECT string_agg(int8send(record_id) || int8send(fingerprint)
+                       || int4send(COALESCE(formation_date - DATE '1970-01-01', ${NO_FORMATION})), ''::bytea) AS packed,
+            count(*)::int AS fingerprinted,
+            (SELECT count(*)::int FROM fingerprint_standing WHERE channel_id = $1) AS standing
+     FROM fingerprint_standing WHERE channel_id = $1 AND fingerprint IS NOT NULL`,
+    [channelId],
+  );
+  const n = row?.fingerprinted ?? 0;
+  const cache: FingerprintCache = {
+    channelId,
+    standing: row?.standing ?? 0,
+    hi: new Uint32Array(n),
+    lo: new Uint32Array(n),
+    recordIds: new Float64Array(n),
+    formationDays: new Int32Array(n),
+  };
+  const packed = row?.packed;
+  for (let i = 0, at = 0; packed && i < n; i++, at += 20) {
+    cache.recordIds[i] = Number(packed.readBigInt64BE(at));
+    cache.hi[i] = packed.readUInt32BE(at + 8);
+    cache.lo[i] = packed.readUInt32BE(at + 12);
+    cache.formationDays[i] = packed.readInt32BE(at + 16);
+  }
+  return cache;
+}
+
+/**
+ * The records the merge must treat as standing in the channel besides the fast rows (what compaction compares
+ * with): the cache's records without a fingerprint, and the fingerprinted ones no fast row took. A record stands
+ * with its current content when `at_current`; otherwise its content is unknown here, and a row can never be
+ * compacted onto it (it would need the current content and another one at once).
+ */
+export async function createStandingFromCache(
+  session: UnitSession,
+  channelId: number,
+  notTaken: readonly number[],
+): Promise<void> {
+  await session.query(
+    `CREATE TEMP TABLE standing ON COMMIT DROP AS
+     SELECT f.record_id, CASE WHEN f.at_current THEN cv.content_hash END AS content_hash
+     FROM fingerprint_standing f
+     JOIN records r ON r.id = f.record_id
+     JOIN record_versions cv ON cv.id = r.current_version_id
+     WHERE f.channel_id = $1 AND (f.fingerprint IS NULL OR f.record_id = ANY($2::bigint[]))`,
+    [channelId, notTaken],
+  );
+  await session.query('ANALYZE standing');
+}
+
+/**
+ * After a unit's merge: the channel's cache becomes the records standing after this file (feed_standing of the
+ * next one). With a summary (the file continued the channel's runs) that is what stood before — the cache
+ * itself when the unit used it, else the `standing` table compaction built — less the records the file left
+ * out (`absent`), with every record this file wrote lineage for standing by its latest lineage row; without one,
+ * only the records this file accepted. A record's fingerprint is its row's in this file when the row could be
+ * re-delivered compactly and stored exactly that row's content; else the one it had.
+ */
+export async function keepFingerprintCache(
+  session: UnitSession,
+  keep: {
+    channel: DeliveryChannel;
+    sourceFileId: number;
+    shape: string;
+    summarized: boolean;
+    /** The cache the unit's fast rows came from: it is updated, not rebuilt. */
+    usedChannelId: number | undefined;
+  },
+): Promise<void> {
+  const { channel, sourceFileId, shape, summarized, usedChannelId } = keep;
+  const [row] = await session.query<{ id: number }>(
+    `INSERT INTO fingerprint_channels (catalog_code, provider_code, level, shape, source_file_id, generation)
+     VALUES ($1, $2, $3, $4, $5, 0)
+     ON CONFLICT (catalog_code, provider_code, level) DO UPDATE SET shape = EXCLUDED.shape
+     RETURNING id`,
+    [channel.catalogCode, channel.providerCode, channel.level, shape, sourceFileId],
+  );
+  const channelId = row!.id;
+  if (usedChannelId === undefined) {
+    await session.query('DELETE FROM fingerprint_standing WHERE channel_id = $1', [channelId]);
+    if (summarized)
+      await session.query(
+        `INSERT INTO fingerprint_standing (channel_id, record_id, at_current)
+         SELECT $1, st.record_id, st.content_hash IS NOT DISTINCT FROM cv.content_hash
+         FROM standing st JOIN records r ON r.id = st.record_id JOIN record_versions cv ON cv.id = r.current_version_id`,
+        [channelId],
+      );
+  }
+  if (summarized) {
+    await session.query(
+      'DELETE FROM fingerprint_standing f USING absent a WHERE f.channel_id = $1 AND f.record_id = a.record_id',
+      [channelId],
+    );
+    // Rows compacted onto their run: the record stands as it did; the row's fingerprint is now the one to know.
+    await session.query(
+      `UPDATE fingerprint_standing f SET fingerprint = s.fingerprint, formation_date = s.formation_date
+       FROM unchanged_run u JOIN classified c USING (row_number) JOIN stage s USING (row_number)
+       JOIN records r ON r.id = c.record_id JOIN record_versions cv ON cv.id = r.current_version_id
+       WHERE f.channel_id = $1 AND f.record_id = c.record_id AND f.at_current AND s.data = cv.data`,
+      [channelId],
+    );
+  }
+  await session.query(
+    `CREATE TEMP TABLE file_latest ON COMMIT DROP AS
+     SELECT DISTINCT ON (record_id) record_id, outcome, content_hash, row_number
+     FROM record_sources WHERE source_file_id = $1 ORDER BY record_id, id DESC`,
+    [sourceFileId],
+  );
+  await session.query('ANALYZE file_latest');
+  // Keys given by more than one row of the file: their rows are never re-delivered compactly.
+  await session.query(
+    `CREATE TEMP TABLE repeated_keys ON COMMIT DROP AS
+     SELECT business_key FROM classified GROUP BY business_key HAVING count(*) > 1`,
+  );
+  await session.query(
+    'DELETE FROM fingerprint_standing f USING file_latest l WHERE f.channel_id = $1 AND f.record_id = l.record_id',
+    [channelId],
+  );
+  await session.query(
+    `INSERT INTO fingerprint_standing (channel_id, record_id, fingerprint, formation_date, at_current)
+     SELECT $1, l.record_id,
+       CASE WHEN l.content_hash = cv.content_hash AND s.warnings IS NULL AND s.received_at IS NULL
+              AND (l.outcome IN ('inserted', 'updated') OR s.data = cv.data) AND k.business_key IS NULL
+            THEN s.fingerprint END,
+       s.formation_date, l.content_hash = cv.content_hash
+     FROM file_latest l
+     JOIN records r ON r.id = l.record_id JOIN record_versions cv ON cv.id = r.current_version_id
+     LEFT JOIN stage s ON s.row_number = l.row_number AND s.errors IS NULL AND s.withdrawal IS NULL
+     LEFT JOIN repeated_keys k ON k.business_key = s.business_key
+     WHERE l.outcome IN ('inserted', 'updated', 'merged', 'unchanged')`,
+    [channelId],
+  );
+  // Read after this merge's own changes bumped it: the next unit may use the cache while nothing else changes.
+  await session.query(
+    `UPDATE fingerprint_channels c SET source_file_id = $2, shape = $3,
+       generation = COALESCE((SELECT g.generation FROM entry_generations g WHERE g.catalog_code = c.catalog_code), 0)
+     WHERE c.id = $1`,
+    [channelId, sourceFileId, shape],
+  );
+}
