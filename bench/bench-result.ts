@@ -98,7 +98,7 @@ export function printResult(result: BenchResult): string {
       (phase) =>
         `${phase.name}: ${Object.entries(phase.counts)
           .map(([k, v]) => `${k} ${v}`)
-          .join(', ')}`,
+          .join(', ')}${phase.fastRows ? ` (${phase.fastRows} taken by fingerprint)` : ''}`,
     )
     .join('\n');
   const header = `${input.rows} rows, ${(input.bytes / 2 ** 20).toFixed(1)} MB ${input.encoding}, ${input.badRows} bad · PostgreSQL ${result.postgres.version}${result.postgres.embedded ? ' (embedded)' : ''} · ${result.machine.cpus} cores · Node ${result.machine.node}`;

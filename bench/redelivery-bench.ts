@@ -55,6 +55,7 @@ export const SIZED_TABLES = [
   'unchanged_deliveries',
   'unchanged_delivery_absences',
   'rejections',
+  'fingerprint_standing',
 ] as const;
 
 export async function tableSizes(url: string): Promise<Record<string, number>> {

@@ -196,9 +196,28 @@ async function benchRows(): Promise<void> {
       sizes.push({ after: `${night} re-deliver${night === 1 ? 'y' : 'ies'}`, bytes: await tableSizes(url) });
     }
   }
+  // The same kind of night on the full path, for the fast path's gain in this very run.
+  step('ingest: re-delivery, all unchanged, on the full path (CREDIT_ETL_FAST_REDELIVERY=0)');
+  const fullPathNight = path.join(scratch, `penalties-${rows}-full-path.csv`);
+  await writeRedelivery(fullPathNight, rows, { badShare, every: undefined, blankLines: redeliveries + 1 });
+  phases.push({
+    name: 're-delivery, all unchanged, full path',
+    parser: SHIPPED_PARSER,
+    rows,
+    bytes: written.bytes,
+    ...(await measureIngest({
+      url,
+      file: fullPathNight,
+      scratch,
+      label: 'full-path',
+      nodeOptions,
+      env: { CREDIT_ETL_FAST_REDELIVERY: '0' },
+    })),
+  });
+  rmSync(fullPathNight);
   step('ingest: re-delivery with 1% of its rows changed');
   const changedFile = path.join(scratch, `penalties-${rows}-changed.csv`);
-  await writeRedelivery(changedFile, rows, { badShare, every: 100, blankLines: redeliveries + 1 });
+  await writeRedelivery(changedFile, rows, { badShare, every: 100, blankLines: redeliveries + 2 });
   phases.push({
     name: 're-delivery, 1% changed',
     parser: SHIPPED_PARSER,

@@ -21,6 +21,8 @@ export interface IngestMeasurement {
   counts: Record<string, number>;
   /** From the ingest's own log: reading through COPY (decode, parse, per-row work, COPY) and the merge. */
   stageMs: { read: number; merge: number } | undefined;
+  /** From the log too: rows the fast path of a re-delivery took by fingerprint (src/run/fast-redelivery.ts). */
+  fastRows?: number;
   cpuProfileDir?: string;
 }
 
@@ -33,6 +35,8 @@ export interface IngestRequest {
   cpuProf?: boolean;
   /** Options for the ingest's node, before the launcher (e.g. `--max-old-space-size=192`). */
   nodeOptions?: string[];
+  /** More environment for the ingest (e.g. `CREDIT_ETL_FAST_REDELIVERY=0`). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -61,6 +65,7 @@ export async function measureIngest(request: IngestRequest): Promise<IngestMeasu
     DATABASE_URL: request.url,
     CREDIT_ETL_LOG_FILE: logFile,
     CREDIT_ETL_REPORT_DIR: path.join(request.scratch, 'reports'),
+    ...request.env,
   });
   if (run.code !== 0) {
     throw new Error(`ingest ${request.label} exited with ${run.code}:\n${run.stderr}\n${run.stdout}`);
@@ -72,15 +77,16 @@ export async function measureIngest(request: IngestRequest): Promise<IngestMeasu
     ms: run.ms,
     peakRssMb: run.peakRssMb,
     counts: summary.counts,
-    stageMs: stageTimings(logFile),
+    ...loggedTimings(logFile),
     ...(request.cpuProf ? { cpuProfileDir: path.join(request.scratch, 'profiles') } : {}),
   };
 }
 
-function stageTimings(logFile: string): IngestMeasurement['stageMs'] {
+function loggedTimings(logFile: string): Pick<IngestMeasurement, 'stageMs' | 'fastRows'> {
   for (const line of readFileSync(logFile, 'utf8').split('\n')) {
     if (!line.includes('"stageMs"')) continue;
-    return (JSON.parse(line) as { stageMs: { read: number; merge: number } }).stageMs;
+    const { stageMs, fastRows } = JSON.parse(line) as Pick<IngestMeasurement, 'stageMs' | 'fastRows'>;
+    return { stageMs, fastRows: fastRows ?? 0 };
   }
-  return undefined;
+  return { stageMs: undefined };
 }

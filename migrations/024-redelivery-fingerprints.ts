@@ -12,7 +12,10 @@ import { grantTo, WAREHOUSE_ROLES } from './grant-roles.ts';
  * 64-bit fingerprint of the raw cells it was accepted from when that is known and the row could be re-delivered
  * compactly (no warnings, no time of its own, its key once in its file), and whether the content it stands with
  * is its current version's (`at_current`). A cache, not the legal record: rebuilt in place by every unit of the
- * channel, in that unit's transaction; lineage stays the record of who delivered what.
+ * channel, in that unit's transaction; lineage stays the record of who delivered what. Both tables are UNLOGGED
+ * (no WAL: a first load of a million rows writes a million cache rows): a crash empties both together, and a
+ * channel without a cache loads its next file on the full path, which builds it again. The loader deletes here,
+ * and only here: a cache is replaced, never kept as history.
  *
  * `entry_generations`: bumped by every statement that changes a record of the entry (a merge of any channel, a
  * legal procedure). A cache is used only while its entry's generation and its channel's last loaded file are
@@ -42,7 +45,7 @@ export async function up(knex: Knex): Promise<void> {
     CREATE TRIGGER records_bump_generation_delete AFTER DELETE ON records
       REFERENCING OLD TABLE AS changed_records FOR EACH STATEMENT EXECUTE FUNCTION bump_entry_generation();
 
-    CREATE TABLE fingerprint_channels (
+    CREATE UNLOGGED TABLE fingerprint_channels (
       id serial PRIMARY KEY,
       catalog_code text NOT NULL,
       provider_code text NOT NULL,
@@ -54,7 +57,7 @@ export async function up(knex: Knex): Promise<void> {
     );
     COMMENT ON TABLE fingerprint_channels IS
       'per channel: the file its fingerprint cache stands after, the entry generation then, and the shape (entry, columns, code revision) its fingerprints were taken in (024)';
-    CREATE TABLE fingerprint_standing (
+    CREATE UNLOGGED TABLE fingerprint_standing (
       channel_id integer NOT NULL REFERENCES fingerprint_channels (id),
       record_id bigint NOT NULL,
       fingerprint bigint,

@@ -35,6 +35,7 @@ describe('COPY text format', () => {
       workingDays: 9,
       receivedAt: undefined,
       json: '{"CF_WSH":"x"}',
+      fingerprint: '-42',
     });
     expect(line.endsWith('\n')).toBe(true);
     const fields = line.slice(0, -1).split('\t');
@@ -53,6 +54,7 @@ describe('COPY text format', () => {
       warnings: '\\N',
       withdrawal: '\\N',
       objection: '\\N',
+      fingerprint: '-42',
     });
     expect(fields).toHaveLength(STAGE_COLUMNS.length);
   });

@@ -1,5 +1,9 @@
 import type { timelinessChecker } from '../calendar/timeliness.ts';
-import { type FingerprintCache, NO_FORMATION } from '../warehouse/fingerprint-cache-repository.ts';
+import {
+  FastPathUnusable,
+  type FingerprintCache,
+  NO_FORMATION,
+} from '../warehouse/fingerprint-cache-repository.ts';
 import type { UnitSession } from '../warehouse/unit-session.ts';
 import type { Fingerprint } from './raw-fingerprint.ts';
 
@@ -18,7 +22,8 @@ export const fastRedeliveryOff = (): boolean => process.env.CREDIT_ETL_FAST_REDE
  *   judges both as the full path does;
  * - timeliness not decidable (no calendar for a year): that row takes the full path;
  * - the record changed since the cache was kept: the cache is not used (entry generation, under the merge lock);
- * - so few rows taken that the file would get no summary (an incremental file): every fast row is staged.
+ * - so few rows taken that the file could get no summary (an incremental file): the unit is loaded again on
+ *   the full path (FastPathUnusable), which its bytes allow (a unit opens a fresh stream each time).
  */
 export class FastRedelivery {
   readonly #cache: FingerprintCache;
@@ -78,24 +83,23 @@ export class FastRedelivery {
   }
 
   /**
-   * Stages again, from their records' current versions, the fast rows whose record another staged row reaches,
-   * or all of them when so few were taken that the file could not be summarized (absent records would outnumber
-   * the rows it continues). Returns the fingerprinted records left out of the fast rows (what compaction must
-   * still see as standing).
+   * Stages again, from their records' current versions, the fast rows whose record another staged row reaches.
+   * Returns the fingerprinted records left out of the fast rows (what compaction must still see as standing).
+   * A file that took fewer rows than it left out of the channel's standing records (an incremental file) could
+   * get no summary: its fast rows cannot stand, and the unit is loaded again on the full path.
    */
   async expand(session: UnitSession, catalogCode: string): Promise<number[]> {
-    const all = this.#rows < this.#cache.standing - this.#rows;
-    const reached = all
-      ? undefined
-      : new Set(
-          (
-            await session.query<{ id: string }>(
-              `SELECT DISTINCT r.id FROM stage s JOIN records r ON r.catalog_code = $1 AND r.business_key = s.business_key
-               WHERE s.errors IS NULL`,
-              [catalogCode],
-            )
-          ).map((row) => Number(row.id)),
-        );
+    if (this.#rows < this.#cache.standing - this.#rows)
+      throw new FastPathUnusable('too few fast rows for a summary: an incremental file');
+    const reached = new Set(
+      (
+        await session.query<{ id: string }>(
+          `SELECT DISTINCT r.id FROM stage s JOIN records r ON r.catalog_code = $1 AND r.business_key = s.business_key
+           WHERE s.errors IS NULL`,
+          [catalogCode],
+        )
+      ).map((row) => Number(row.id)),
+    );
     const rebuilt = { rowNumber: [] as number[], recordId: [] as number[], late: [] as boolean[] };
     const workingDays: (number | null)[] = [];
     const fingerprints: string[] = [];
@@ -103,7 +107,7 @@ export class FastRedelivery {
     const { recordIds, hi, lo } = this.#cache;
     for (let i = 0; i < recordIds.length; i++) {
       const rowNumber = this.#takenBy[i]!;
-      if (rowNumber !== 0 && (all || reached!.has(recordIds[i]!))) {
+      if (rowNumber !== 0 && reached.has(recordIds[i]!)) {
         rebuilt.rowNumber.push(rowNumber);
         rebuilt.recordId.push(recordIds[i]!);
         rebuilt.late.push(this.#late[i] === 1);

@@ -13,6 +13,7 @@ import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import {
   FastPathUnusable,
   hasCacheOfShape,
+  holdEntryGeneration,
   loadFingerprintCache,
   usableCacheChannel,
 } from '../warehouse/fingerprint-cache-repository.ts';
@@ -202,7 +203,12 @@ export async function loadStaged(
           : undefined;
       if (fullDump?.exceeded)
         return holdBackTruncatedDump(session, request, sourceFileId, sha256, stats, read, fullDump);
-      // A legal procedure may have changed the entry while the fast rows were read (it takes no merge lock).
+      // A legal procedure may have changed the entry while the rows were read (it takes no merge lock); from
+      // here it waits for this unit.
+      if (staged.fingerprintShape !== undefined) {
+        await lockEntryForMerge(session, entry.code);
+        await holdEntryGeneration(session, entry.code);
+      }
       if (
         staged.fast &&
         (await usableCacheChannel(session, channel, staged.fingerprintShape!, sourceFileId)) === undefined

@@ -57,6 +57,15 @@ export async function usableCacheChannel(
   return row.id;
 }
 
+/**
+ * Holds the entry's generation until the unit commits: a legal procedure changing one of its records now waits
+ * for the unit (its bump would), so the cache the unit keeps cannot be stamped with a generation that already
+ * counts a change its rows did not see. Taken before the merge reads the records; needs the merge lock first.
+ */
+export async function holdEntryGeneration(session: UnitSession, catalogCode: string): Promise<void> {
+  await session.query('SELECT 1 FROM entry_generations WHERE catalog_code = $1 FOR SHARE', [catalogCode]);
+}
+
 /** Whether a cache of this shape exists for the channel at all (before taking the entry's lock for it). */
 export async function hasCacheOfShape(
   session: UnitSession,
@@ -70,34 +79,54 @@ export async function hasCacheOfShape(
   return rows.length > 0;
 }
 
-/** The channel's fingerprinted records, in one bytea (a million JavaScript row objects would not fit the heap). */
+/** Fingerprinted records read per query: 2 MB of bytea (4 MB of hex text on the heap) at a time. */
+const PAGE = 100_000;
+
+/**
+ * The channel's fingerprinted records, read in pages of packed bytea along the primary key: a million JavaScript
+ * row objects, or one bytea of them all as hex text, would not fit the unit's heap.
+ */
 export async function loadFingerprintCache(
   session: UnitSession,
   channelId: number,
 ): Promise<FingerprintCache> {
-  const [row] = await session.query<{ packed: Buffer | null; fingerprinted: number; standing: number }>(
-    `SELECT string_agg(int8send(record_id) || int8send(fingerprint)
-                       || int4send(COALESCE(formation_date - DATE '1970-01-01', ${NO_FORMATION})), ''::bytea) AS packed,
-            count(*)::int AS fingerprinted,
-            (SELECT count(*)::int FROM fingerprint_standing WHERE channel_id = $1) AS standing
-     FROM fingerprint_standing WHERE channel_id = $1 AND fingerprint IS NOT NULL`,
+  const [sizes] = await session.query<{ fingerprinted: number; standing: number }>(
+    `SELECT count(*) FILTER (WHERE fingerprint IS NOT NULL)::int AS fingerprinted, count(*)::int AS standing
+     FROM fingerprint_standing WHERE channel_id = $1`,
     [channelId],
   );
-  const n = row?.fingerprinted ?? 0;
+  const n = sizes?.fingerprinted ?? 0;
   const cache: FingerprintCache = {
     channelId,
-    standing: row?.standing ?? 0,
+    standing: sizes?.standing ?? 0,
     hi: new Uint32Array(n),
     lo: new Uint32Array(n),
     recordIds: new Float64Array(n),
     formationDays: new Int32Array(n),
   };
-  const packed = row?.packed;
-  for (let i = 0, at = 0; packed && i < n; i++, at += 20) {
-    cache.recordIds[i] = Number(packed.readBigInt64BE(at));
-    cache.hi[i] = packed.readUInt32BE(at + 8);
-    cache.lo[i] = packed.readUInt32BE(at + 12);
-    cache.formationDays[i] = packed.readInt32BE(at + 16);
+  let i = 0;
+  let after = 0;
+  while (i < n) {
+    const [page] = await session.query<{ packed: Buffer | null }>(
+      `SELECT string_agg(int8send(record_id) || int8send(fingerprint)
+                         || int4send(COALESCE(formation_date - DATE '1970-01-01', ${NO_FORMATION})), ''::bytea
+                         ORDER BY record_id) AS packed
+       FROM (SELECT record_id, fingerprint, formation_date FROM fingerprint_standing
+             WHERE channel_id = $1 AND record_id > $2 AND fingerprint IS NOT NULL
+             ORDER BY record_id LIMIT ${PAGE}) page`,
+      [channelId, after],
+    );
+    const packed = page?.packed;
+    // Rows read so far are more than counted: the cache changed under the unit, which holds the entry's lock.
+    if (!packed || packed.length === 0 || i + packed.length / 20 > n)
+      throw new Error(`fingerprint cache of channel ${channelId} changed while it was read`);
+    for (let at = 0; at < packed.length; at += 20, i++) {
+      cache.recordIds[i] = Number(packed.readBigInt64BE(at));
+      cache.hi[i] = packed.readUInt32BE(at + 8);
+      cache.lo[i] = packed.readUInt32BE(at + 12);
+      cache.formationDays[i] = packed.readInt32BE(at + 16);
+    }
+    after = cache.recordIds[i - 1]!;
   }
   return cache;
 }
@@ -193,18 +222,28 @@ export async function keepFingerprintCache(
     'DELETE FROM fingerprint_standing f USING file_latest l WHERE f.channel_id = $1 AND f.record_id = l.record_id',
     [channelId],
   );
+  // A row that made the current version (inserted, updated) stands with it and stored exactly its content: no
+  // need to look the version up (a first load: every row).
+  const fingerprintWhen = `s.warnings IS NULL AND s.received_at IS NULL AND k.business_key IS NULL`;
+  await session.query(
+    `INSERT INTO fingerprint_standing (channel_id, record_id, fingerprint, formation_date, at_current)
+     SELECT $1, l.record_id, CASE WHEN ${fingerprintWhen} THEN s.fingerprint END, s.formation_date, true
+     FROM file_latest l
+     LEFT JOIN stage s ON s.row_number = l.row_number AND s.errors IS NULL AND s.withdrawal IS NULL
+     LEFT JOIN repeated_keys k ON k.business_key = s.business_key
+     WHERE l.outcome IN ('inserted', 'updated')`,
+    [channelId],
+  );
   await session.query(
     `INSERT INTO fingerprint_standing (channel_id, record_id, fingerprint, formation_date, at_current)
      SELECT $1, l.record_id,
-       CASE WHEN l.content_hash = cv.content_hash AND s.warnings IS NULL AND s.received_at IS NULL
-              AND (l.outcome IN ('inserted', 'updated') OR s.data = cv.data) AND k.business_key IS NULL
-            THEN s.fingerprint END,
+       CASE WHEN l.content_hash = cv.content_hash AND s.data = cv.data AND ${fingerprintWhen} THEN s.fingerprint END,
        s.formation_date, l.content_hash = cv.content_hash
      FROM file_latest l
      JOIN records r ON r.id = l.record_id JOIN record_versions cv ON cv.id = r.current_version_id
      LEFT JOIN stage s ON s.row_number = l.row_number AND s.errors IS NULL AND s.withdrawal IS NULL
      LEFT JOIN repeated_keys k ON k.business_key = s.business_key
-     WHERE l.outcome IN ('inserted', 'updated', 'merged', 'unchanged')`,
+     WHERE l.outcome IN ('merged', 'unchanged')`,
     [channelId],
   );
   // Read after this merge's own changes bumped it: the next unit may use the cache while nothing else changes.
