@@ -117,9 +117,10 @@ export async function loadFingerprintCache(
       [channelId, after],
     );
     const packed = page?.packed;
-    // Rows read so far are more than counted: the cache changed under the unit, which holds the entry's lock.
+    // Other than counted: the cache changed while it was read (it cannot, under the entry's lock; were it to,
+    // the unit takes the full path rather than trust it).
     if (!packed || packed.length === 0 || i + packed.length / 20 > n)
-      throw new Error(`fingerprint cache of channel ${channelId} changed while it was read`);
+      throw new FastPathUnusable(`fingerprint cache of channel ${channelId} changed while it was read`);
     for (let at = 0; at < packed.length; at += 20, i++) {
       cache.recordIds[i] = Number(packed.readBigInt64BE(at));
       cache.hi[i] = packed.readUInt32BE(at + 8);
@@ -184,11 +185,17 @@ export async function keepFingerprintCache(
   const channelId = row!.id;
   if (usedChannelId === undefined) {
     await session.query('DELETE FROM fingerprint_standing WHERE channel_id = $1', [channelId]);
+    // Rebuilt from what stood before, with the fingerprints of the rows compacted onto their run: one insert
+    // (an update after it would write every cache row twice).
     if (summarized)
       await session.query(
-        `INSERT INTO fingerprint_standing (channel_id, record_id, at_current)
-         SELECT $1, st.record_id, st.content_hash IS NOT DISTINCT FROM cv.content_hash
-         FROM standing st JOIN records r ON r.id = st.record_id JOIN record_versions cv ON cv.id = r.current_version_id`,
+        `INSERT INTO fingerprint_standing (channel_id, record_id, fingerprint, formation_date, at_current)
+         SELECT $1, st.record_id,
+           CASE WHEN st.content_hash = cv.content_hash AND s.data = cv.data THEN s.fingerprint END, s.formation_date,
+           st.content_hash IS NOT DISTINCT FROM cv.content_hash
+         FROM standing st JOIN records r ON r.id = st.record_id JOIN record_versions cv ON cv.id = r.current_version_id
+         LEFT JOIN (unchanged_run u JOIN classified c USING (row_number) JOIN stage s USING (row_number))
+           ON c.record_id = st.record_id`,
         [channelId],
       );
   }
@@ -198,13 +205,14 @@ export async function keepFingerprintCache(
       [channelId],
     );
     // Rows compacted onto their run: the record stands as it did; the row's fingerprint is now the one to know.
-    await session.query(
-      `UPDATE fingerprint_standing f SET fingerprint = s.fingerprint, formation_date = s.formation_date
-       FROM unchanged_run u JOIN classified c USING (row_number) JOIN stage s USING (row_number)
-       JOIN records r ON r.id = c.record_id JOIN record_versions cv ON cv.id = r.current_version_id
-       WHERE f.channel_id = $1 AND f.record_id = c.record_id AND f.at_current AND s.data = cv.data`,
-      [channelId],
-    );
+    if (usedChannelId !== undefined)
+      await session.query(
+        `UPDATE fingerprint_standing f SET fingerprint = s.fingerprint, formation_date = s.formation_date
+         FROM unchanged_run u JOIN classified c USING (row_number) JOIN stage s USING (row_number)
+         JOIN records r ON r.id = c.record_id JOIN record_versions cv ON cv.id = r.current_version_id
+         WHERE f.channel_id = $1 AND f.record_id = c.record_id AND f.at_current AND s.data = cv.data`,
+        [channelId],
+      );
   }
   await session.query(
     `CREATE TEMP TABLE file_latest ON COMMIT DROP AS
