@@ -58,7 +58,9 @@ describe('the fast path takes a standing row once, and only with its timeliness 
       lo: Uint32Array.from(entries.map((e) => e.fingerprint.lo)),
       recordIds: Float64Array.from(entries.map((e) => e.recordId)),
       formationDays: Int32Array.from(
-        entries.map((e) => (e.formation ? Date.parse(`${e.formation}T00:00:00Z`) / 86_400_000 : NO_FORMATION)),
+        entries.map((e) =>
+          e.formation ? Date.parse(`${e.formation}T00:00:00Z`) / 86_400_000 : NO_FORMATION,
+        ),
       ),
     };
     return cache;
