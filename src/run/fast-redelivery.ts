@@ -4,6 +4,11 @@ import {
   type FingerprintCache,
   NO_FORMATION,
 } from '../warehouse/fingerprint-cache-repository.ts';
+import {
+  type RestagedRows,
+  recordsStagedRowsReach,
+  stageFromCurrentVersions,
+} from '../warehouse/staging-repository.ts';
 import type { UnitSession } from '../warehouse/unit-session.ts';
 import type { Fingerprint } from './raw-fingerprint.ts';
 
@@ -91,18 +96,8 @@ export class FastRedelivery {
   async expand(session: UnitSession, catalogCode: string): Promise<number[]> {
     if (this.#rows < this.#cache.standing - this.#rows)
       throw new FastPathUnusable('too few fast rows for a summary: an incremental file');
-    const reached = new Set(
-      (
-        await session.query<{ id: string }>(
-          `SELECT DISTINCT r.id FROM stage s JOIN records r ON r.catalog_code = $1 AND r.business_key = s.business_key
-           WHERE s.errors IS NULL`,
-          [catalogCode],
-        )
-      ).map((row) => Number(row.id)),
-    );
-    const rebuilt = { rowNumber: [] as number[], recordId: [] as number[], late: [] as boolean[] };
-    const workingDays: (number | null)[] = [];
-    const fingerprints: string[] = [];
+    const reached = new Set(await recordsStagedRowsReach(session, catalogCode));
+    const rebuilt: RestagedRows = { rowNumber: [], recordId: [], late: [], workingDays: [], fingerprint: [] };
     const notTaken: number[] = [];
     const { recordIds, hi, lo } = this.#cache;
     for (let i = 0; i < recordIds.length; i++) {
@@ -111,25 +106,15 @@ export class FastRedelivery {
         rebuilt.rowNumber.push(rowNumber);
         rebuilt.recordId.push(recordIds[i]!);
         rebuilt.late.push(this.#late[i] === 1);
-        workingDays.push(this.#timelinessOf(i).workingDays ?? null);
-        fingerprints.push(BigInt.asIntN(64, (BigInt(hi[i]!) << 32n) | BigInt(lo[i]!)).toString());
+        rebuilt.workingDays.push(this.#timelinessOf(i).workingDays ?? null);
+        rebuilt.fingerprint.push(BigInt.asIntN(64, (BigInt(hi[i]!) << 32n) | BigInt(lo[i]!)).toString());
         this.#takenBy[i] = 0;
         this.#rows--;
         if (this.#late[i] === 1) this.#lateRows--;
       }
       if (this.#takenBy[i] === 0) notTaken.push(recordIds[i]!);
     }
-    if (rebuilt.rowNumber.length > 0)
-      await session.query(
-        `INSERT INTO stage (row_number, business_key, subject_code, content_hash, formation_date, late, working_days,
-                            data, fingerprint)
-         SELECT t.row_number, r.business_key, cv.subject_code, cv.content_hash, cv.formation_date, t.late,
-                t.working_days, cv.data, t.fingerprint
-         FROM unnest($1::int[], $2::bigint[], $3::boolean[], $4::int[], $5::bigint[])
-           AS t(row_number, record_id, late, working_days, fingerprint)
-         JOIN records r ON r.id = t.record_id JOIN record_versions cv ON cv.id = r.current_version_id`,
-        [rebuilt.rowNumber, rebuilt.recordId, rebuilt.late, workingDays, fingerprints],
-      );
+    await stageFromCurrentVersions(session, rebuilt);
     return notTaken;
   }
 

@@ -120,3 +120,41 @@ export async function takeCurrentContentHash(
     [rows.map((row) => row.rowNumber), rows.map((row) => row.currentHash)],
   );
 }
+
+/** The records the unit's valid staged rows (data or withdrawal requests) reach by business key. */
+export async function recordsStagedRowsReach(session: UnitSession, catalogCode: string): Promise<number[]> {
+  const rows = await session.query<{ id: string }>(
+    `SELECT DISTINCT r.id FROM stage s JOIN records r ON r.catalog_code = $1 AND r.business_key = s.business_key
+     WHERE s.errors IS NULL`,
+    [catalogCode],
+  );
+  return rows.map((row) => Number(row.id));
+}
+
+/** Rows of the file the fast path had taken, to be staged as their records' current versions (fast-redelivery.ts). */
+export interface RestagedRows {
+  rowNumber: number[];
+  recordId: number[];
+  late: boolean[];
+  workingDays: (number | null)[];
+  /** Signed 64-bit fingerprints as decimal text. */
+  fingerprint: string[];
+}
+
+/**
+ * Stages rows from their records' current versions: the version holds exactly the content the row would have
+ * been read into (the fast path takes a row only then), so the merge judges them as if they had been read.
+ */
+export async function stageFromCurrentVersions(session: UnitSession, rows: RestagedRows): Promise<void> {
+  if (rows.rowNumber.length === 0) return;
+  await session.query(
+    `INSERT INTO stage (row_number, business_key, subject_code, content_hash, formation_date, late, working_days,
+                        data, fingerprint)
+     SELECT t.row_number, r.business_key, cv.subject_code, cv.content_hash, cv.formation_date, t.late,
+            t.working_days, cv.data, t.fingerprint
+     FROM unnest($1::int[], $2::bigint[], $3::boolean[], $4::int[], $5::bigint[])
+       AS t(row_number, record_id, late, working_days, fingerprint)
+     JOIN records r ON r.id = t.record_id JOIN record_versions cv ON cv.id = r.current_version_id`,
+    [rows.rowNumber, rows.recordId, rows.late, rows.workingDays, rows.fingerprint],
+  );
+}
