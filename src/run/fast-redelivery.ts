@@ -10,7 +10,7 @@ import {
   stageFromCurrentVersions,
 } from '../warehouse/staging-repository.ts';
 import type { UnitSession } from '../warehouse/unit-session.ts';
-import type { Fingerprint } from './raw-fingerprint.ts';
+import { type Fingerprint, fingerprintText } from './raw-fingerprint.ts';
 
 /** `CREDIT_ETL_FAST_REDELIVERY=0`: every row takes the full path (to compare both, or to rule the fast one out). */
 export const fastRedeliveryOff = (): boolean => process.env.CREDIT_ETL_FAST_REDELIVERY === '0';
@@ -107,7 +107,7 @@ export class FastRedelivery {
         rebuilt.recordId.push(recordIds[i]!);
         rebuilt.late.push(this.#late[i] === 1);
         rebuilt.workingDays.push(this.#timelinessOf(i).workingDays ?? null);
-        rebuilt.fingerprint.push(BigInt.asIntN(64, (BigInt(hi[i]!) << 32n) | BigInt(lo[i]!)).toString());
+        rebuilt.fingerprint.push(fingerprintText({ hi: hi[i]!, lo: lo[i]! }));
         this.#takenBy[i] = 0;
         this.#rows--;
         if (this.#late[i] === 1) this.#lateRows--;
