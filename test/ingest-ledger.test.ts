@@ -1,4 +1,4 @@
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localFileUnit } from '../connectors/transports/local-file.ts';
@@ -128,5 +128,18 @@ describe('the sha256 ledger, whichever command delivers the content', () => {
     const summary = JSON.parse(forced.stdout);
     expect(summary.files[0].status).toBe('loaded');
     expect(summary.files[0].sameContentAs.name).toBe('penalties.csv');
+  }, 120_000);
+
+  it('the same rows in other bytes load, each valid row taken by fingerprint (`fastRows` in --json)', async () => {
+    const nextNight = path.join(fx.scratch, 'penalties-next-night.csv');
+    writeFileSync(nextNight, `${readFileSync(file, 'utf8')}\r\n`);
+    const env = { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') };
+    const args = ['ingest', nextNight, '--catalog', 'xzcf', '--provider', '11370000MB2852362M', '--json'];
+    const night = await runCli([...args, '--level', 'province'], env);
+    expect(night.code).toBe(0);
+    const [loaded] = JSON.parse(night.stdout).files;
+    expect(loaded.status).toBe('loaded');
+    expect(loaded.counts.unchanged).toBeGreaterThan(0);
+    expect(loaded.fastRows).toBe(loaded.counts.unchanged);
   }, 120_000);
 });

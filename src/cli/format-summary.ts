@@ -42,6 +42,8 @@ export function summaryJson(summary: RunSummary, reports: RunReports = {}): obje
       ...(file.sameContentAs
         ? { sameContentAs: { ...file.sameContentAs, name: maskPersonalText(file.sameContentAs.name) } }
         : {}),
+      // Rows a re-delivery's fast path took by fingerprint (counted among `unchanged`).
+      ...(file.fastRows ? { fastRows: file.fastRows } : {}),
       // What the file added, as the warehouse fixed it: kept elsewhere, it anchors a later `verify`.
       ...(file.digest ? { digest: file.digest } : {}),
     })),
