@@ -49,11 +49,16 @@ export interface CsvObserver {
   onRecord(rowNumber: number, endChar: number, nextLine: number): void;
 }
 
-/** The CSV format's reader, with the layout it decided on, optionally watched record by record. */
+/**
+ * The CSV format's reader, with the layout it decided on, optionally watched record by record. `rowNumberOf`:
+ * the file row number of the input's `n`th record, when the input holds only some of the file's records (the
+ * ones a skim left, csv-skim.ts); by default the records are the file's, counted from 1.
+ */
 export async function openCsv(
   input: Readable,
   options: FormatOptions,
   observer?: CsvObserver,
+  rowNumberOf?: (record: number) => number,
 ): Promise<{ rows: RowStream; layout: CsvLayout }> {
   const { decoded, firstText, text } = await decodedText(input, options.encoding);
   const headerAt = options.headerRow ?? 1;
@@ -63,7 +68,16 @@ export async function openCsv(
       : detectDelimiter(afterLines(firstText, headerAt - 1));
   const limits = { ...readLimits(), ...options.limits };
   const newline = detectNewline(firstText);
-  const rows = parseRows(text, newline, delimiter, decoded.encoding, limits, FILE_START, observer);
+  const rows = parseRows(
+    text,
+    newline,
+    delimiter,
+    decoded.encoding,
+    limits,
+    FILE_START,
+    observer,
+    rowNumberOf,
+  );
   const iterator = rows[Symbol.asyncIterator]();
   // Title rows above a declared header row are not data: they are passed over.
   let headerRow: SourceRow | undefined;
@@ -173,10 +187,12 @@ function parseRows(
   limits: Pick<Limits, 'maxLineBytes' | 'maxCellsPerRow'>,
   start: { rowNumber: number; line: number },
   observer?: CsvObserver,
+  rowNumberOf?: (record: number) => number,
 ): AsyncIterable<ParsedBatch> {
   const queue: ParsedBatch[] = [];
   let current: SourceRow[] = [];
   let rowNumber = start.rowNumber;
+  let records = 0;
   let line = start.line;
   let done = false;
   let failure: Error | undefined;
@@ -215,7 +231,8 @@ function parseRows(
       }
       const recordChars = results.meta.cursor - recordEnd;
       recordEnd = results.meta.cursor;
-      rowNumber++;
+      records++;
+      rowNumber = rowNumberOf ? rowNumberOf(records) : rowNumber + 1;
       const cells = results.data;
       // A record that began and ended within one chunk was never measured unfinished.
       if (recordChars * 3 > limits.maxLineBytes && recordBytes(cells, recordChars) > limits.maxLineBytes) {

@@ -1,4 +1,5 @@
 import type { Encoding, Format, FormatOptions, SourceUnit } from '../../connectors/contracts.ts';
+import { SkimDeclined } from '../../connectors/formats/csv-skim.ts';
 import { InfrastructureFault, infrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { RetryableError } from '../../connectors/transports/retry-with-backoff.ts';
@@ -50,7 +51,7 @@ import {
 } from './full-dump-check.ts';
 import { type OpenedUnit, openUnitRows } from './open-unit-rows.ts';
 import { type ProviderObjections, raiseProviderObjections } from './provider-objections.ts';
-import { rawFingerprinter } from './raw-fingerprint.ts';
+import { type RawFingerprinter, rawFingerprinter } from './raw-fingerprint.ts';
 import { checkThreshold, holdBackUnit, type ThresholdDecision, type Thresholds } from './reject-threshold.ts';
 import { columnNames, compileRowStager, type RowFingerprints } from './stage-row.ts';
 import { toUnitFailure, UnitFailure } from './unit-failure.ts';
@@ -107,6 +108,8 @@ export interface UnitRequest {
   fullLineage?: boolean;
   /** `false`: no row is taken by fingerprint (`CREDIT_ETL_FAST_REDELIVERY=0`); fast-redelivery.ts. */
   fastRedelivery?: boolean;
+  /** `false`: rows are taken by fingerprint only once parsed, the file's bytes not skimmed (csv-skim.ts). */
+  skim?: boolean;
 }
 
 export interface UnitResult {
@@ -136,13 +139,18 @@ export interface UnitResult {
 
 /** Reads, normalizes, validates, stages and merges one unit in one transaction. Never throws for bad data. */
 export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Promise<UnitResult> {
-  try {
-    return await loadStaged(warehouse, request, (session, file) => stageUnitRows(session, request, file));
-  } catch (error) {
-    if (!(error instanceof FastPathUnusable)) throw error;
-    // Rolled back whole: the same unit again, every row on the full path.
-    const full = { ...request, fastRedelivery: false };
-    return loadStaged(warehouse, full, (session, file) => stageUnitRows(session, full, file));
+  let attempt = request;
+  for (;;) {
+    try {
+      return await loadStaged(warehouse, attempt, (session, file) => stageUnitRows(session, attempt, file));
+    } catch (error) {
+      if (!(error instanceof FastPathUnusable) || attempt.fastRedelivery === false) throw error;
+      // Rolled back whole: the same unit again, its rows parsed (the skim gave up), or every row on the full path.
+      attempt =
+        error.skimOnly && attempt.skim !== false
+          ? { ...attempt, skim: false }
+          : { ...attempt, fastRedelivery: false };
+    }
   }
 }
 
@@ -294,7 +302,7 @@ async function stageUnitRows(
   const { rows } = opened;
   const readStarted = Date.now();
   // Whatever stops the unit before its rows are all read releases the input (and a workbook's temp copy).
-  const { sourceFileId, picked, columns, read, fingerprintShape, fast } = await (async () => {
+  const { sourceFileId, picked, columns, read, fingerprintShape, fast, reading } = await (async () => {
     // Signal columns first: a soft-delete flag no catalog field takes is the pipeline's, not an unknown column.
     const signals = signalsOf(request, rows.header);
     // The header says which version of the entry the file is in (a legacy layout): recorded from the start.
@@ -311,9 +319,9 @@ async function stageUnitRows(
     header: rows.header,
     columns,
     read,
-    sha256: opened.sha256(),
+    sha256: reading.sha256(),
     encoding: rows.encoding,
-    blankLines: rows.stats().blankLines,
+    blankLines: reading.rows.stats().blankLines,
     readStarted,
     ...(fingerprintShape !== undefined ? { fingerprintShape } : {}),
     ...(fast ? { fast } : {}),
@@ -446,7 +454,14 @@ async function stageRows(
   { entry, match }: { entry: CatalogEntry; match: HeaderMatch },
   signals: UnitSignals,
   sourceFileId: number,
-): Promise<{ columns: (string | undefined)[]; read: number; fingerprintShape?: string; fast?: FastRows }> {
+): Promise<{
+  columns: (string | undefined)[];
+  read: number;
+  fingerprintShape?: string;
+  fast?: FastRows;
+  /** The unit as read: `opened`, or the same bytes opened again through a skim. */
+  reading: OpenedUnit;
+}> {
   const { rows } = opened;
   if (match.problems.length > 0) {
     throw new UnitFailure(
@@ -468,35 +483,80 @@ async function stageRows(
     signals,
     fingerprints,
   );
+  const reading = fingerprints?.redelivery
+    ? await skimmedAgain(request, opened, fingerprints.fingerprinter, fingerprints.redelivery)
+    : opened;
   await createStageTable(session);
   const copy = new CopyWriter(session.copyFrom(COPY_INTO_STAGE));
   let read = 0;
   try {
-    for await (const batch of rows.batches) {
+    for await (const batch of reading.rows.batches) {
       for (const row of batch) {
         const line = stageRow(row);
         if (line) await copy.write(line);
       }
       read += batch.length;
-      request.onProgress?.(read);
+      request.onProgress?.(read + reading.skimmed().taken);
     }
     await copy.end();
   } catch (error) {
     copy.abort(error as Error);
+    if (reading !== opened) reading.abort();
+    const declined = reading.skimmed().declined;
+    if (declined) throw new FastPathUnusable(declined.message, true);
     throw error;
   }
+  read += reading.skimmed().taken;
   const redelivery = fingerprints?.redelivery;
   const shape = fingerprints ? { fingerprintShape: fingerprints.fingerprinter.shape } : {};
-  if (!redelivery || redelivery.rows === 0) return { columns: match.columns, read, ...shape };
+  if (!redelivery || redelivery.rows === 0) return { columns: match.columns, read, ...shape, reading };
   const notTaken = await redelivery.expand(session, entry.code);
-  if (redelivery.rows === 0) return { columns: match.columns, read, ...shape };
+  if (redelivery.rows === 0) return { columns: match.columns, read, ...shape, reading };
   const fast = {
     rows: redelivery.rows,
     late: redelivery.lateRows,
     channelId: fingerprints.channelId!,
     notTaken,
   };
-  return { columns: match.columns, read, ...shape, fast };
+  return { columns: match.columns, read, ...shape, fast, reading };
+}
+
+/**
+ * A UTF-8 CSV unit the fast path may serve is opened again through a skim (csv-skim.ts): its records are offered
+ * to the fast path as bytes, and only those it leaves are parsed. Not for a title row above the header (the skim
+ * reads the header on the first line) or a retry after the skim gave up.
+ */
+async function skimmedAgain(
+  request: UnitRequest,
+  opened: OpenedUnit,
+  fingerprinter: RawFingerprinter,
+  redelivery: FastRedelivery,
+): Promise<OpenedUnit> {
+  const skimmable =
+    request.skim !== false &&
+    request.format?.name === 'csv' &&
+    request.unit.open !== undefined &&
+    opened.rows.encoding === 'utf8' &&
+    (request.formatOptions?.headerRow ?? 1) === 1;
+  if (!skimmable) return opened;
+  opened.abort();
+  const reading = await openUnitRows(
+    request.unit,
+    request.format,
+    { ...request.formatOptions, encoding: 'utf8' },
+    {
+      headerCells: opened.rows.header.length,
+      skimmer: { take: (record) => redelivery.take(fingerprinter.ofRecord(record), record.rowNumber) },
+    },
+  ).catch((error: unknown) => {
+    if (error instanceof SkimDeclined) throw new FastPathUnusable(error.message, true);
+    throw error;
+  });
+  if (reading.rows.header.join('\u0000') !== opened.rows.header.join('\u0000')) {
+    reading.abort();
+    throw new FastPathUnusable('the header read again differs', true);
+  }
+  return reading;
 }
 
 /**

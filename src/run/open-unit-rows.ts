@@ -7,6 +7,7 @@ import {
   type RowStream,
   type SourceUnit,
 } from '../../connectors/contracts.ts';
+import { openSkimmedCsv, type RecordSkimmer, type SkimDeclined } from '../../connectors/formats/csv-skim.ts';
 import { describeUnstorable, unstorableAt, visibleText } from '../load/copy-text.ts';
 import { UnitFailure } from './unit-failure.ts';
 
@@ -16,18 +17,29 @@ export interface OpenedUnit {
   sha256(): string | undefined;
   /** Stops reading (a header problem found before the rows). */
   abort(): void;
+  /** Data rows a skim took before they were parsed (0 without a skim), and why it gave up, if it did. */
+  skimmed(): { taken: number; declined: SkimDeclined | undefined };
 }
+
+/** A UTF-8 CSV unit read through a skim (csv-skim.ts): the records the skimmer takes are never parsed. */
+export interface UnitSkim {
+  headerCells: number;
+  skimmer: RecordSkimmer;
+}
+
+const NOT_SKIMMED = { taken: 0, declined: undefined };
 
 /** A unit's rows: bytes through its format, fingerprinted while they stream, or the unit's own rows. */
 export async function openUnitRows(
   unit: SourceUnit,
   format: Format | undefined,
   options: FormatOptions,
+  skim?: UnitSkim,
 ): Promise<OpenedUnit> {
   if (unit.rows) {
     const rows = await unit.rows();
     checkHeader(rows, () => rows.close?.());
-    return { rows, sha256: () => unit.sha256, abort: () => undefined };
+    return { rows, sha256: () => unit.sha256, abort: () => undefined, skimmed: () => NOT_SKIMMED };
   }
   if (!unit.open || !format) {
     throw new UnitFailure('unsupported-format', `${unit.name}: no format can read this unit`);
@@ -41,7 +53,9 @@ export async function openUnitRows(
     },
   });
   input.on('error', (error) => hashing.destroy(error));
-  const rows = await format.open(input.pipe(hashing), options);
+  const skimmed =
+    skim && (await openSkimmedCsv(input.pipe(hashing), options, skim.headerCells, skim.skimmer));
+  const rows = skimmed ? skimmed.rows : await format.open(input.pipe(hashing), options);
   checkHeader(rows, () => {
     rows.close?.();
     input.destroy();
@@ -57,6 +71,7 @@ export async function openUnitRows(
       rows.close?.();
       input.destroy();
     },
+    skimmed: () => (skimmed ? { taken: skimmed.taken(), declined: skimmed.declined() } : NOT_SKIMMED),
   };
 }
 

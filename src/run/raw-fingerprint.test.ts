@@ -1,5 +1,9 @@
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { csvFormat } from '../../connectors/formats/csv-format.ts';
+import { openSkimmedCsv } from '../../connectors/formats/csv-skim.ts';
+import { readAll } from '../../connectors/formats/read-all.test-support.ts';
 import { timelinessChecker } from '../calendar/timeliness.ts';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { loadCatalog } from '../catalog/load-catalog.ts';
@@ -40,6 +44,35 @@ describe('raw-cell fingerprints', () => {
     expect(shape(zyzg, ['A', 'B'])).not.toBe(base);
     expect(shape(xzcf, ['A', 'B', 'C'])).not.toBe(base);
     expect(shape(xzcf, ['A', 'B'], { allowPilotCodes: true })).not.toBe(base);
+  });
+
+  it("are the same from a skimmed record's bytes as from the parser's cells: Chinese, emoji, quotes, empty cells", async () => {
+    const bytes = Buffer.from(
+      '代码,名称,说明\r\n1,甲公司,"他说""好"""\r\n2,😀𠀀é,\r\n3,"a,b","x\r\ny"\r\n4,,""\r\n',
+    );
+    const parsed = await readAll(csvFormat, bytes, { encoding: 'utf8' });
+    // The header reordered: the fingerprints follow the names, not the positions.
+    const fingerprinter = rawFingerprinter(xzcf, undefined, parsed.header);
+    const fromBytes = new Map<number, string>();
+    const skimmed = await openSkimmedCsv(Readable.from([bytes]), { encoding: 'utf8' }, 3, {
+      take(record) {
+        fromBytes.set(record.rowNumber, fingerprintText(fingerprinter.ofRecord(record)));
+        return true;
+      },
+    });
+    for await (const _batch of skimmed.rows.batches);
+    const fromCells = new Map(
+      parsed.rows.map((row) => [row.rowNumber, fingerprintText(fingerprinter.of(row.cells))]),
+    );
+    expect(fromBytes.size).toBe(4);
+    expect(fromBytes).toEqual(fromCells);
+    expect(new Set(fromBytes.values()).size).toBe(4);
+  });
+
+  it('hash a lone surrogate as U+FFFD, as a UTF-8 encoder writes it', () => {
+    const fingerprinter = rawFingerprinter(xzcf, undefined, ['A']);
+    expect(fingerprinter.of(['a\ud800b'])).toEqual(fingerprinter.of(['a\ufffdb']));
+    expect(fingerprinter.of(['a\ud83d\ude00'])).not.toEqual(fingerprinter.of(['a\ufffd\ufffd']));
   });
 
   it('are stored as the signed 64-bit value of their halves', () => {

@@ -3,9 +3,17 @@ import type { UnitSession } from './unit-session.ts';
 
 /**
  * The fast rows a unit took cannot stand as taken (the entry changed under the unit, or the file turned out too
- * incomplete for a summary): its transaction is rolled back and it is loaded again on the full path.
+ * incomplete for a summary): its transaction is rolled back and it is loaded again on the full path. `skimOnly`:
+ * only the byte-level skim of the file could not go on (csv-skim.ts); it is loaded again with rows parsed.
  */
-export class FastPathUnusable extends Error {}
+export class FastPathUnusable extends Error {
+  constructor(
+    message: string,
+    readonly skimOnly = false,
+  ) {
+    super(message);
+  }
+}
 
 /** No formation date in `formationDays`. */
 export const NO_FORMATION = -2147483648;

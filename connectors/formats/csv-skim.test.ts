@@ -1,0 +1,136 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { FormatOptions, SourceRow } from '../contracts.ts';
+import { csvFormat } from './csv-format.ts';
+import { openSkimmedCsv, SkimDeclined, type SkimmedRecord } from './csv-skim.ts';
+import { readAll } from './read-all.test-support.ts';
+
+/** The cells a skimmed record's spans stand for, decoded here only to compare them with the parser's. */
+const cellsOf = (record: SkimmedRecord): string[] =>
+  Array.from(record.starts, (start, i) => {
+    const text = Buffer.from(record.bytes.subarray(start, record.ends[i])).toString('utf8');
+    return record.escaped[i] === 1 ? text.replaceAll('""', '"') : text;
+  });
+
+/** The bytes in pieces of `size` (every boundary a record, a quote or a character can be cut at). */
+function pieces(bytes: Buffer, size: number): Readable {
+  const parts: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += size) parts.push(bytes.subarray(at, at + size));
+  return Readable.from(parts);
+}
+
+async function skim(
+  bytes: Buffer,
+  takeIf: (rowNumber: number) => boolean,
+  pieceSize: number,
+  options: Partial<FormatOptions> = {},
+) {
+  const { header } = await readAll(csvFormat, bytes, { encoding: 'utf8', ...options });
+  const taken = new Map<number, string[]>();
+  const skimmed = await openSkimmedCsv(
+    pieces(bytes, pieceSize),
+    { encoding: 'utf8', ...options },
+    header.length,
+    {
+      take(record) {
+        if (!takeIf(record.rowNumber)) return false;
+        taken.set(record.rowNumber, cellsOf(record));
+        return true;
+      },
+    },
+  );
+  const rows: SourceRow[] = [];
+  for await (const batch of skimmed.rows.batches) rows.push(...batch);
+  return {
+    header: skimmed.rows.header,
+    taken,
+    rows,
+    blankLines: skimmed.rows.stats().blankLines,
+    count: skimmed.taken(),
+  };
+}
+
+const FILES: Record<string, Buffer> = {
+  'LF, Chinese text': Buffer.from(
+    '名称,代码,金额\n甲公司,91370100MA3C4XYZ1K,100\n乙公司,91370100MA3C4XYZ2K,2.5\n',
+  ),
+  'CRLF, quoted cells with delimiters, line breaks, doubled quotes, a lone CR; no final line break':
+    Buffer.from(
+      '名称,说明,金额\r\n"甲,公司","第一行\r\n第二行",1\r\n乙公司,"他说""是""",2\r\n丙公司,a\rb,3\r\n"丁""",,4',
+    ),
+  'CR line breaks': Buffer.from('a,b\r1,2\r"3\r4",5\r'),
+  'a byte order mark before a quoted header': Buffer.from('\uFEFF"名称","代码"\n甲,1\n乙,2\n'),
+  'blank lines, short and long rows, a quote inside an unquoted cell, bad bytes, emoji': Buffer.concat([
+    Buffer.from('a,b,c\n1,2,3\n\n4,5\n6,7,8,9\n10,b"c,12\n13,'),
+    Buffer.from([0xff, 0xfe]),
+    Buffer.from(',15\n16,😀𠀀,18\n\n"",x,y\n19,20,21\n'),
+  ]),
+  'tab-separated': Buffer.from('名称\t代码\n"甲\t公司"\t1\n乙\t2\n'),
+  'one column, with blank lines and an empty quoted cell': Buffer.from('代码\n1\n\n""\n2\n'),
+  'over 64 KiB, so that the start is read in several pieces': Buffer.from(
+    `编号,名称,金额\r\n${Array.from({ length: 3000 }, (_, i) => `${i},"单位${i}，""简称""",${i * 3}`).join('\r\n')}\r\n`,
+  ),
+};
+
+describe('the skim of a UTF-8 CSV file reads every record as the parser does', () => {
+  const policies = {
+    'takes every record it may': () => true,
+    'takes none': () => false,
+    'takes every other row': (rowNumber: number) => rowNumber % 2 === 0,
+  };
+  for (const [name, bytes] of Object.entries(FILES)) {
+    for (const [policy, takeIf] of Object.entries(policies)) {
+      it(`${name}: ${policy}, in whole and in pieces of 1, 3 and 7 bytes`, async () => {
+        const parsed = await readAll(csvFormat, bytes, { encoding: 'utf8' });
+        for (const size of [bytes.length, 1, 3, 7]) {
+          const { header, taken, rows, blankLines, count } = await skim(bytes, takeIf, size);
+          expect(header).toEqual(parsed.header);
+          // A taken record holds the cells the parser reads from it, and was a row without a problem.
+          for (const [rowNumber, cells] of taken) {
+            const row = parsed.rows.find((candidate) => candidate.rowNumber === rowNumber);
+            expect(row?.problem, `row ${rowNumber}`).toBeUndefined();
+            expect(cells, `row ${rowNumber}`).toEqual(row?.cells);
+          }
+          // The rest reach the parser as they were: the same rows, numbers, cells and problems.
+          expect(rows).toEqual(parsed.rows.filter((row) => !taken.has(row.rowNumber)));
+          expect(blankLines).toBe(parsed.blankLines);
+          expect(count).toBe(taken.size);
+          if (policy === 'takes none') expect(count).toBe(0);
+        }
+      });
+    }
+  }
+
+  it('offers the skimmer only records it can read whole: none with a problem, a wrong cell count or bad bytes', async () => {
+    const bytes =
+      FILES['blank lines, short and long rows, a quote inside an unquoted cell, bad bytes, emoji']!;
+    const { taken } = await skim(bytes, () => true, bytes.length);
+    expect([...taken.keys()]).toEqual([2, 6, 8, 10, 11]);
+    expect(taken.get(6)).toEqual(['10', 'b"c', '12']);
+    expect(taken.get(8)).toEqual(['16', '😀𠀀', '18']);
+    expect(taken.get(10)).toEqual(['', 'x', 'y']);
+  });
+});
+
+describe('the skim gives way to the parser where it could read records differently', () => {
+  const skimAll = async (text: string, options: Partial<FormatOptions> = {}) => {
+    const skimmed = await openSkimmedCsv(pieces(Buffer.from(text), 4), { encoding: 'utf8', ...options }, 2, {
+      take: () => true,
+    });
+    for await (const _batch of skimmed.rows.batches);
+    return skimmed;
+  };
+
+  it.each([
+    ['text after a closing quote', 'a,b\n1,2\n"3" ,4\n5,6\n'],
+    ['a quote never closed', 'a,b\n1,2\n"3,4\n5,6\n'],
+    ['a CR after a closing quote in a CRLF file', 'a,b\r\n1,2\r\n"3"\rx,4\r\n'],
+  ])('%s: SkimDeclined, before the parser sees the record', async (_name, text) => {
+    await expect(skimAll(text)).rejects.toBeInstanceOf(SkimDeclined);
+  });
+
+  it('a record longer than the line limit: SkimDeclined once the limit is passed', async () => {
+    const text = `a,b\n1,2\n3,${'x'.repeat(5000)}\n`;
+    await expect(skimAll(text, { limits: { maxLineBytes: 1024 } })).rejects.toBeInstanceOf(SkimDeclined);
+  });
+});

@@ -1,0 +1,322 @@
+import { isUtf8 } from 'node:buffer';
+import { Readable } from 'node:stream';
+import type { FormatOptions, RowStream } from '../contracts.ts';
+import { type Limits, readLimits } from '../limits.ts';
+import { detectDelimiter, openCsv } from './csv-format.ts';
+import { detectNewline } from './csv-rows.ts';
+
+/**
+ * One data record of a UTF-8 CSV file as the skim found it, before any text is decoded: cell `i` is the bytes
+ * `bytes[starts[i], ends[i])` (inside the quotes of a quoted cell), and `escaped[i]` is 1 when those bytes hold
+ * doubled quotes `""`, each of which stands for one. The arrays are reused from record to record.
+ */
+export interface SkimmedRecord {
+  readonly rowNumber: number;
+  readonly bytes: Uint8Array;
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  readonly escaped: Uint8Array;
+}
+
+/** Decides about each data record of a skimmed file: taken (it never reaches the parser) or left to it. */
+export interface RecordSkimmer {
+  take(record: SkimmedRecord): boolean;
+}
+
+/**
+ * The skim met what only the parser reads right (text after a closing quote, a quote never closed, a record
+ * over the line limit): the file must be read again without it. Records it took are taken by a unit that has
+ * not committed, so nothing of it stands.
+ */
+export class SkimDeclined extends Error {}
+
+/** A skimmed CSV file: the rows the skimmer left, parsed, and how many it took. */
+export interface SkimmedCsv {
+  rows: RowStream;
+  /** Data records the skimmer took so far (all of them once `rows.batches` is done). */
+  taken(): number;
+  /** Why the skim gave up, once it has. */
+  declined(): SkimDeclined | undefined;
+}
+
+const QUOTE = 0x22;
+const LF = 0x0a;
+const CR = 0x0d;
+/** Byte classes of the unquoted-cell scan: ordinary, delimiter, the newline's first byte, another line break. */
+const ORDINARY = 0;
+const DELIMITER = 1;
+const NEWLINE = 2;
+const OTHER_BREAK = 3;
+/** How much of the file's start is read before anything is decided (as decodeText reads it). */
+const SNIFF_BYTES = 64 * 1024;
+
+/**
+ * A UTF-8 CSV file read in two lanes (issue #17): a byte-level skim finds every record's cells without decoding
+ * or building a string, and offers each data record with exactly the header's number of cells to the skimmer;
+ * the records it does not take (and the header) are passed on, as the very bytes they were, to the CSV format's
+ * own parser (csv-format.ts), which numbers them by the rows they were in the file. A nightly re-delivery whose
+ * rows are nearly all known thus costs little more than reading its bytes.
+ *
+ * The skim takes a record only where its reading is the parser's: cells unquoted, or quoted and closed right
+ * before a delimiter or the line break. A record holding a line break of another kind, or bytes that are not
+ * UTF-8, is left to the parser (whose problems it will raise); anything that could put the parser's record
+ * boundaries elsewhere declines the skim (SkimDeclined) before the parser sees it.
+ */
+export async function openSkimmedCsv(
+  input: Readable,
+  options: FormatOptions,
+  headerCells: number,
+  skimmer: RecordSkimmer,
+): Promise<SkimmedCsv> {
+  const skim = new CsvSkim(headerCells, skimmer, { ...readLimits(), ...options.limits });
+  const residual = Readable.from(skim.residual(input, options), { objectMode: false });
+  const { rows } = await openCsv(residual, { ...options, encoding: 'utf8' }, undefined, (record) =>
+    skim.rowNumberOf(record),
+  );
+  return { rows, taken: () => skim.taken, declined: () => skim.declinedBy };
+}
+
+class CsvSkim {
+  taken = 0;
+  declinedBy: SkimDeclined | undefined;
+  readonly #cells: number;
+  readonly #skimmer: RecordSkimmer;
+  readonly #limits: Pick<Limits, 'maxLineBytes' | 'maxCellsPerRow'>;
+  /** The file row number of each record passed to the parser, in order (the header's is 1). */
+  readonly #passed: number[] = [];
+  #passedBefore = 0;
+  readonly #starts: Int32Array;
+  readonly #ends: Int32Array;
+  readonly #escaped: Uint8Array;
+  readonly #classes = new Uint8Array(256);
+  #delimiter = 0;
+  #newline: '\r\n' | '\n' | '\r' = '\n';
+  #rowNumber = 0;
+  /** The one record object offered to the skimmer, refilled for each record. */
+  readonly #record: {
+    rowNumber: number;
+    bytes: Uint8Array;
+    starts: Int32Array;
+    ends: Int32Array;
+    escaped: Uint8Array;
+  };
+
+  constructor(
+    headerCells: number,
+    skimmer: RecordSkimmer,
+    limits: Pick<Limits, 'maxLineBytes' | 'maxCellsPerRow'>,
+  ) {
+    this.#cells = headerCells;
+    this.#skimmer = skimmer;
+    this.#limits = limits;
+    this.#starts = new Int32Array(headerCells);
+    this.#ends = new Int32Array(headerCells);
+    this.#escaped = new Uint8Array(headerCells);
+    this.#record = {
+      rowNumber: 0,
+      bytes: new Uint8Array(0),
+      starts: this.#starts,
+      ends: this.#ends,
+      escaped: this.#escaped,
+    };
+  }
+
+  /** The file row number of the parser's `record`th record (1-based). */
+  rowNumberOf(record: number): number {
+    // Numbers the parser has read are let go of in blocks: memory follows the rows passed, not the file.
+    if (record - this.#passedBefore > 65_536) {
+      const drop = record - 1 - this.#passedBefore;
+      this.#passed.splice(0, drop);
+      this.#passedBefore += drop;
+    }
+    return this.#passed[record - 1 - this.#passedBefore]!;
+  }
+
+  /** The bytes passed on to the parser: the header and the records not taken, in file order. */
+  async *residual(input: Readable, options: FormatOptions): AsyncGenerator<Buffer> {
+    let carry: Buffer | undefined;
+    let head = true;
+    let validUpTo = 0;
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      const bytes = carry ? Buffer.concat([carry, chunk]) : chunk;
+      if (head) {
+        // The layout is decided from the file's start exactly as the parser's reader decides it.
+        if (bytes.length < SNIFF_BYTES) {
+          carry = bytes;
+          continue;
+        }
+        this.#decideLayout(bytes, options);
+        head = false;
+      }
+      const lastBreak = Math.max(bytes.lastIndexOf(LF), bytes.lastIndexOf(CR));
+      // A line break byte never sits inside a UTF-8 character: the bytes up to it are whole characters.
+      validUpTo = lastBreak >= 0 && isUtf8(bytes.subarray(0, lastBreak + 1)) ? lastBreak + 1 : 0;
+      const { passed, rest } = this.#records(bytes, validUpTo, false);
+      if (passed.length > 0) yield passed.length === 1 ? passed[0]! : Buffer.concat(passed);
+      if (bytes.length - rest > this.#limits.maxLineBytes)
+        this.#decline('a record longer than the line limit');
+      // Copied: a view would keep the whole chunk alive.
+      carry = rest < bytes.length ? Buffer.from(bytes.subarray(rest)) : undefined;
+    }
+    if (head) {
+      if (!carry) return;
+      this.#decideLayout(carry, options);
+    }
+    if (carry) {
+      const { passed } = this.#records(carry, 0, true);
+      if (passed.length > 0) yield Buffer.concat(passed);
+    }
+  }
+
+  #decideLayout(head: Buffer, options: FormatOptions): void {
+    const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+    const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(head.subarray(bom), { stream: true });
+    this.#newline = detectNewline(text);
+    const delimiter =
+      options.delimiter && options.delimiter !== 'auto' ? options.delimiter : detectDelimiter(text);
+    if (delimiter.length !== 1 || delimiter.charCodeAt(0) > 0x7f)
+      this.#decline('a delimiter not one ASCII byte');
+    this.#delimiter = delimiter.charCodeAt(0);
+    this.#classes[this.#delimiter] = DELIMITER;
+    this.#classes[this.#newline === '\n' ? LF : CR] = NEWLINE;
+    this.#classes[this.#newline === '\n' ? CR : LF] = OTHER_BREAK;
+  }
+
+  /**
+   * The complete records of `bytes` from its start (the file's end closes the last one when `atEnd`): each taken
+   * or passed on. `validUpTo`: bytes known to be UTF-8 (a record past it is checked itself). Returns the runs of
+   * bytes passed on and where the unfinished record left over begins.
+   */
+  #records(bytes: Buffer, validUpTo: number, atEnd: boolean): { passed: Buffer[]; rest: number } {
+    const passed: Buffer[] = [];
+    let runStart = 0;
+    let at = 0;
+    if (this.#rowNumber === 0) {
+      // The header (and a byte order mark before it, which the parser's decoder takes off) goes on as it is.
+      const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+      const end = this.#recordEnd(bytes, bom, atEnd);
+      if (end < 0) return { passed, rest: 0 };
+      this.#rowNumber = 1;
+      this.#passed.push(1);
+      at = end;
+    }
+    const record = this.#record;
+    record.bytes = bytes;
+    for (;;) {
+      const end = this.#recordEnd(bytes, at, atEnd);
+      if (end < 0) break;
+      if (end - at > this.#limits.maxLineBytes) this.#decline('a record longer than the line limit');
+      this.#rowNumber++;
+      record.rowNumber = this.#rowNumber;
+      const take =
+        this.#cellsFound === this.#cells &&
+        !this.#otherBreak &&
+        // A blank line is the parser's to count (a one-column file's empty cell is one).
+        !(this.#cells === 1 && this.#ends[0] === this.#starts[0]) &&
+        (end <= validUpTo || isUtf8(bytes.subarray(at, end))) &&
+        this.#skimmer.take(record);
+      if (take) {
+        this.taken++;
+        if (runStart < at) passed.push(bytes.subarray(runStart, at));
+        runStart = end;
+      } else {
+        this.#passed.push(this.#rowNumber);
+      }
+      at = end;
+    }
+    if (runStart < at) passed.push(bytes.subarray(runStart, at));
+    return { passed, rest: at };
+  }
+
+  /** What the last record found: its cells, and whether it holds a line break the parser reads as text. */
+  #cellsFound = 0;
+  #otherBreak = false;
+
+  /**
+   * Where the record starting at `at` ends (past its line break), its cells noted; -1 when `bytes` ends first
+   * (or holds nothing more at the file's end).
+   */
+  #recordEnd(bytes: Buffer, at: number, atEnd: boolean): number {
+    const length = bytes.length;
+    if (at >= length) return -1;
+    const classes = this.#classes;
+    const crlf = this.#newline === '\r\n';
+    let cell = 0;
+    let i = at;
+    this.#otherBreak = false;
+    for (;;) {
+      let start = i;
+      let end: number;
+      let escaped = 0;
+      if (i < length && bytes[i] === QUOTE) {
+        start = i + 1;
+        let j = start;
+        for (;;) {
+          j = bytes.indexOf(QUOTE, j);
+          if (j < 0 || j + 1 >= length) {
+            if (!atEnd) return -1;
+            if (j < 0) this.#decline('a quote never closed');
+            break;
+          }
+          if (bytes[j + 1] !== QUOTE) break;
+          escaped = 1;
+          j += 2;
+        }
+        end = j;
+        i = j + 1;
+        if (i < length) {
+          const c = classes[bytes[i]!];
+          if (c !== DELIMITER && c !== NEWLINE) this.#decline('text after a closing quote');
+          if (c === NEWLINE && crlf) {
+            if (i + 1 >= length && !atEnd) return -1;
+            if (bytes[i + 1] !== LF) this.#decline('text after a closing quote');
+          }
+        }
+      } else {
+        // To the delimiter or the line break; a line break of another kind (or a lone CR in a CRLF file) is text.
+        for (;;) {
+          while (i < length && classes[bytes[i]!] === ORDINARY) i++;
+          if (i >= length) break;
+          const c = classes[bytes[i]!];
+          if (c === DELIMITER) break;
+          if (c === OTHER_BREAK || (crlf && i + 1 < length && bytes[i + 1] !== LF)) {
+            this.#otherBreak = true;
+            i++;
+            continue;
+          }
+          if (crlf && i + 1 >= length) {
+            if (!atEnd) return -1;
+            this.#otherBreak = true;
+            i++;
+            continue;
+          }
+          break;
+        }
+        end = i;
+      }
+      if (cell < this.#cells) {
+        this.#starts[cell] = start;
+        this.#ends[cell] = end;
+        this.#escaped[cell] = escaped;
+      }
+      cell++;
+      if (cell > this.#limits.maxCellsPerRow) this.#decline('more cells than the limit');
+      if (i >= length) {
+        if (!atEnd) return -1;
+        this.#cellsFound = cell;
+        return length;
+      }
+      if (bytes[i] === this.#delimiter) {
+        i++;
+        continue;
+      }
+      this.#cellsFound = cell;
+      return crlf ? i + 2 : i + 1;
+    }
+  }
+
+  #decline(reason: string): never {
+    this.declinedBy ??= new SkimDeclined(`the skim gave way to the parser: ${reason}`);
+    throw this.declinedBy;
+  }
+}
