@@ -47,6 +47,8 @@ const ORDINARY = 0;
 const DELIMITER = 1;
 const NEWLINE = 2;
 const OTHER_BREAK = 3;
+/** The skim's working buffer: a chunk of the input and the record its predecessor cut (grown for longer ones). */
+const WORK_BYTES = 1024 * 1024;
 /** How much of the file's start is read before anything is decided (as decodeText reads it). */
 const SNIFF_BYTES = 64 * 1024;
 
@@ -134,38 +136,44 @@ class CsvSkim {
 
   /** The bytes passed on to the parser: the header and the records not taken, in file order. */
   async *residual(input: Readable, options: FormatOptions): AsyncGenerator<Buffer> {
-    let carry: Buffer | undefined;
+    // One buffer read into again and again: the record cut by a chunk's end is carried over to its start by a copy,
+    // and the skim allocates nothing per chunk but the bytes it passes on.
+    let work = Buffer.allocUnsafe(WORK_BYTES);
+    let carried = 0;
     let head = true;
-    let validUpTo = 0;
     for await (const chunk of input as AsyncIterable<Buffer>) {
-      const bytes = carry ? Buffer.concat([carry, chunk]) : chunk;
+      const filled = carried + chunk.length;
+      if (filled > work.length) {
+        const grown = Buffer.allocUnsafe(Math.max(filled, work.length * 2));
+        work.copy(grown, 0, 0, carried);
+        work = grown;
+      }
+      chunk.copy(work, carried);
+      const bytes = work.subarray(0, filled);
       if (head) {
         // The layout is decided from the file's start exactly as the parser's reader decides it.
-        if (bytes.length < SNIFF_BYTES) {
-          carry = bytes;
-          continue;
-        }
+        carried = filled;
+        if (filled < SNIFF_BYTES) continue;
         this.#decideLayout(bytes, options);
         head = false;
       }
       const lastBreak = Math.max(bytes.lastIndexOf(LF), bytes.lastIndexOf(CR));
       // A line break byte never sits inside a UTF-8 character: the bytes up to it are whole characters.
-      validUpTo = lastBreak >= 0 && isUtf8(bytes.subarray(0, lastBreak + 1)) ? lastBreak + 1 : 0;
+      const validUpTo = lastBreak >= 0 && isUtf8(bytes.subarray(0, lastBreak + 1)) ? lastBreak + 1 : 0;
       const { passed, rest } = this.#records(bytes, validUpTo, false);
-      if (passed.length > 0) yield passed.length === 1 ? passed[0]! : Buffer.concat(passed);
-      if (bytes.length - rest > this.#limits.maxLineBytes)
-        this.#decline('a record longer than the line limit');
-      // Copied: a view would keep the whole chunk alive.
-      carry = rest < bytes.length ? Buffer.from(bytes.subarray(rest)) : undefined;
-    }
-    if (head) {
-      if (!carry) return;
-      this.#decideLayout(carry, options);
-    }
-    if (carry) {
-      const { passed } = this.#records(carry, 0, true);
+      // Copied: the work buffer is read into again before the parser gets to them.
       if (passed.length > 0) yield Buffer.concat(passed);
+      carried = filled - rest;
+      if (carried > this.#limits.maxLineBytes) this.#decline('a record longer than the line limit');
+      work.copyWithin(0, rest, filled);
     }
+    const bytes = work.subarray(0, carried);
+    if (head) {
+      if (carried === 0) return;
+      this.#decideLayout(bytes, options);
+    }
+    const { passed } = this.#records(bytes, 0, true);
+    if (passed.length > 0) yield Buffer.concat(passed);
   }
 
   #decideLayout(head: Buffer, options: FormatOptions): void {

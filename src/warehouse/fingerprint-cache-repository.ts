@@ -88,7 +88,7 @@ export async function hasCacheOfShape(
 }
 
 /** Fingerprinted records read per query: 2 MB of bytea (4 MB of hex text on the heap) at a time. */
-const PAGE = 100_000;
+const PAGE = 20_000;
 
 /**
  * The channel's fingerprinted records, read in pages of packed bytea along the primary key: a million JavaScript
