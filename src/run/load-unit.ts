@@ -483,10 +483,11 @@ async function stageRows(
     signals,
     fingerprints,
   );
+  await createStageTable(session);
+  // The stage table first: past the reopening, what fails is the loop below, which lets go of the unit again.
   const reading = fingerprints?.redelivery
     ? await skimmedAgain(request, opened, fingerprints.fingerprinter, fingerprints.redelivery)
     : opened;
-  await createStageTable(session);
   const copy = new CopyWriter(session.copyFrom(COPY_INTO_STAGE));
   let read = 0;
   try {
