@@ -10,7 +10,7 @@ import { type BenchResult, machineInfo, printResult } from './bench-result.ts';
 import { csvParseFormat } from './csv-parse-format.ts';
 import { filesBench, printFilesResult } from './files-bench.ts';
 import { parseOnly } from './parse-only.ts';
-import { pgloaderLoad, tableSizes, writeRedelivery } from './redelivery-bench.ts';
+import { pgloaderLoad, settle, tableSizes, writeRedelivery } from './redelivery-bench.ts';
 import { rowWork } from './row-work.ts';
 import { measureIngest } from './run-ingest.ts';
 import { printWorkersResult, workersBench } from './workers-bench.ts';
@@ -173,6 +173,7 @@ async function benchRows(): Promise<void> {
     step(`ingest: re-delivery ${night} of ${redeliveries} (all unchanged)`);
     const again = path.join(scratch, `penalties-${rows}-night-${night}.csv`);
     await writeRedelivery(again, rows, { badShare, every: undefined, blankLines: night });
+    await settle(url);
     const measured = await measureIngest({
       url,
       file: again,
@@ -200,6 +201,7 @@ async function benchRows(): Promise<void> {
   step('ingest: re-delivery, all unchanged, on the full path (CREDIT_ETL_FAST_REDELIVERY=0)');
   const fullPathNight = path.join(scratch, `penalties-${rows}-full-path.csv`);
   await writeRedelivery(fullPathNight, rows, { badShare, every: undefined, blankLines: redeliveries + 1 });
+  await settle(url);
   phases.push({
     name: 're-delivery, all unchanged, full path',
     parser: SHIPPED_PARSER,
@@ -218,6 +220,7 @@ async function benchRows(): Promise<void> {
   step('ingest: re-delivery with 1% of its rows changed');
   const changedFile = path.join(scratch, `penalties-${rows}-changed.csv`);
   await writeRedelivery(changedFile, rows, { badShare, every: 100, blankLines: redeliveries + 2 });
+  await settle(url);
   phases.push({
     name: 're-delivery, 1% changed',
     parser: SHIPPED_PARSER,
@@ -227,6 +230,7 @@ async function benchRows(): Promise<void> {
   });
   sizes.push({ after: 'the 1% changed re-delivery', bytes: await tableSizes(url) });
   step(`ingest: ${correctedRows} corrected rows`);
+  await settle(url);
   phases.push({
     name: '10% corrected',
     parser: SHIPPED_PARSER,
