@@ -13,6 +13,7 @@ import { rollBackActiveUnits } from '../src/warehouse/active-units.ts';
 import { connectWarehouse } from '../src/warehouse/connect-warehouse.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
 import { writeLongLineGzip, writeWideRowsCsv, writeZipBomb } from './support/poison-archives.ts';
+import { startCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const RECEIVED = new Date('2026-11-20T10:00:00+08:00');
@@ -80,6 +81,36 @@ describe('a file unit that would take the process down fails alone', () => {
       ['wide.csv', 'failed', 'unit-out-of-memory'],
       ['b.csv', 'loaded', null],
     ]);
+  });
+
+  it('gives the worker its own heap cap under the real CLI, whose node flags are the main thread’s', async () => {
+    // V8 lets process-wide heap flags override a worker's resourceLimits: under the CLI's `#!` line the worker of
+    // this file once got 192 MB whatever CREDIT_ETL_UNIT_HEAP_MB said, read it whole and rejected every row.
+    const poison = path.join(fx.scratch, 'wide-cli.csv');
+    await writeWideRowsCsv(poison);
+    const env = {
+      DATABASE_URL: fx.url,
+      CREDIT_ETL_UNIT_HEAP_MB: '64',
+      CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log'),
+      CREDIT_ETL_REPORT_DIR: path.join(fx.scratch, 'cli-reports'),
+    };
+    const args = [
+      'ingest',
+      poison,
+      '--catalog',
+      'xzcf',
+      '--provider',
+      '11370000MB2852362M',
+      '--level',
+      'province',
+    ];
+    const { code, stdout } = await startCli([...args, '--json'], env, { asExecutable: true }).result;
+    const summary = JSON.parse(stdout.trim().split('\n').pop()!) as RunSummary;
+    expect(summary.files.map((file) => [file.status, file.error?.code])).toEqual([
+      ['failed', 'unit-out-of-memory'],
+    ]);
+    expect(summary.files[0]?.error?.message).toContain('所需内存超过上限（64 MB');
+    expect(code).toBe(1);
   });
 
   /** Sessions of unit workers still open on the server. */

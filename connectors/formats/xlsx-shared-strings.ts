@@ -1,4 +1,5 @@
 import v8 from 'node:v8';
+import { resourceLimits } from 'node:worker_threads';
 import { FileFormatError } from '../contracts.ts';
 
 /** Strings per joined chunk: large enough that the per-chunk overhead vanishes, small enough to join cheaply. */
@@ -18,8 +19,11 @@ const PROGRAM_HEAP = 16 * MB;
  * strings, a 600,000-row penalty sheet.
  */
 export function defaultStringBudget(): number {
+  // A unit worker knows its old space (CREDIT_ETL_UNIT_HEAP_MB); elsewhere it is estimated from the heap's limit.
   const { heap_size_limit: limit } = v8.getHeapStatistics();
-  const oldSpace = Math.max(limit - YOUNG_GENERATION, limit / 2);
+  const oldSpace = resourceLimits.maxOldGenerationSizeMb
+    ? resourceLimits.maxOldGenerationSizeMb * MB
+    : Math.max(limit - YOUNG_GENERATION, limit / 2);
   return Math.max(oldSpace / 2 - PROGRAM_HEAP, 0);
 }
 

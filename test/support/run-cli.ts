@@ -25,12 +25,17 @@ export interface StartOptions {
   nodeArgs?: string[];
   /** In a process group of its own, as a terminal's foreground job: `process.kill(-pid, …)` is its Ctrl-C. */
   processGroup?: boolean;
+  /** Run through its `#!` line with the node flags it ships, as `npx credit-etl` does (not `node <script>`). */
+  asExecutable?: boolean;
 }
 
 /** Starts `credit-etl …` as a child process, for tests that signal it while it works. */
 export function startCli(args: string[], env: NodeJS.ProcessEnv, options: StartOptions = {}): RunningCli {
   const script = path.join(PROJECT_ROOT, 'bin/credit-etl.js');
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args], {
+  const [command, commandArgs] = options.asExecutable
+    ? [script, args]
+    : [process.execPath, [...(options.nodeArgs ?? []), script, ...args]];
+  const child = spawn(command, commandArgs, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.processGroup ?? false,
