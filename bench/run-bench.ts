@@ -244,6 +244,25 @@ async function benchRows(): Promise<void> {
       nodeOptions,
     })),
   });
+  // The night after a correction file: the channel's last file is the small one, so the dump takes the full path
+  // (and once met a plan that never ended: compact-unchanged-runs.ts).
+  step('ingest: the full dump again, the night after the corrections');
+  const afterCorrections = path.join(scratch, `penalties-${rows}-after-corrections.csv`);
+  await writeRedelivery(afterCorrections, rows, { badShare, every: undefined, blankLines: redeliveries + 3 });
+  await settle(url);
+  phases.push({
+    name: 're-delivery after the corrections',
+    parser: SHIPPED_PARSER,
+    rows,
+    bytes: written.bytes,
+    ...(await measureIngest({
+      url,
+      file: afterCorrections,
+      scratch,
+      label: 'after-corrections',
+      nodeOptions,
+    })),
+  });
   step(`ingest: first load of ${SMALL_ROWS} rows into a fresh database (RSS at 100k)`);
   phases.push({
     name: `first load ${Math.min(rows, SMALL_ROWS)}`,
