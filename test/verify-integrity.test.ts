@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PENALTY_HEADER } from '../fixtures/generate/penalty-rows.ts';
 import * as versionChain from '../migrations/011-version-chain.ts';
 import { grantVersionChain } from '../migrations/012-legal-procedures.ts';
+import * as digestPlan from '../migrations/025-digest-plan.ts';
 import { findRecords } from '../src/records/record-history.ts';
 import type { VerifySummary } from '../src/verify/verify-warehouse.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
@@ -280,6 +281,25 @@ describe('verify: chained versions and file digests name what was altered behind
   it('after every tampering was undone the warehouse verifies clean again', async () => {
     const { code, summary } = await verify();
     expect([code, summary.records, summary.files]).toEqual([0, [], []]);
+  });
+
+  it('digests every file to the same text with the plpgsql function of 025 as with the SQL one it replaced', async () => {
+    const digests = async () => {
+      const { rows: found } = await fx.owner.raw<{ rows: { id: string; stored: string; digest: string }[] }>(
+        `SELECT id, digest AS stored, source_file_digest(id) AS digest FROM source_files
+         WHERE status = 'loaded' ORDER BY id`,
+      );
+      return found;
+    };
+    const replaced = await digests();
+    await fx.owner.transaction((trx) => digestPlan.down(trx));
+    const before = await digests();
+    await fx.owner.transaction((trx) => digestPlan.up(trx));
+    // Files with lineage rows and one with a compact summary (the re-delivery): both parts of the text.
+    const [summaries] = await fx.warehouse('unchanged_deliveries').count<{ count: string }[]>('* as count');
+    expect([replaced.length > 2, Number(summaries?.count) > 0]).toEqual([true, true]);
+    expect(replaced).toEqual(before);
+    expect(replaced.every((file) => file.digest === file.stored)).toBe(true);
   });
 
   it('migrating an existing warehouse chains its versions and digests its files in version order', async () => {
