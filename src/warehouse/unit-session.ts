@@ -1,4 +1,4 @@
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { trackActiveUnit } from './active-units.ts';
@@ -11,6 +11,8 @@ export interface UnitSession {
   execute(sql: string, params?: unknown[]): Promise<number>;
   /** A `COPY … FROM STDIN` stream; end it and wait for 'finish' before the next query. */
   copyFrom(sql: string): Writable;
+  /** A `COPY … TO STDOUT` stream; read it to its end before the next query. */
+  copyTo(sql: string): Readable;
 }
 
 const TERMINATE_WAIT_MS = 5_000;
@@ -33,6 +35,7 @@ export async function withUnitTransaction<T>(
       return (await client.query(sql, params)).rowCount ?? 0;
     },
     copyFrom: (sql) => client.query(copyStreams.from(sql)),
+    copyTo: (sql) => client.query(copyStreams.to(sql)),
   };
   const untrack = trackActiveUnit(() => abandonTransaction(warehouse, client));
   try {
