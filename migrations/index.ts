@@ -23,6 +23,7 @@ import * as alerts from './023-alerts.ts';
 import * as redeliveryFingerprints from './024-redelivery-fingerprints.ts';
 import * as digestPlan from './025-digest-plan.ts';
 import * as cacheWithoutForeignKey from './026-cache-without-foreign-key.ts';
+import * as versionChainText from './027-version-chain-text.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -50,4 +51,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['024-redelivery-fingerprints', redeliveryFingerprints],
   ['025-digest-plan', digestPlan],
   ['026-cache-without-foreign-key', cacheWithoutForeignKey],
+  ['027-version-chain-text', versionChainText],
 ];
