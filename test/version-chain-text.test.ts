@@ -18,12 +18,14 @@ describe('version chain: the trigger hashes the text version_chain_hash() define
   });
 
   /**
-   * Appends versions as the owner in a session of another time zone (the trigger must not depend on it), then
-   * recomputes each version's hash with the defining function from its predecessor, as `verify` does.
+   * Appends versions as the owner in a session of another time zone and date style (the trigger must depend on
+   * neither), then recomputes each version's hash with the defining function from its predecessor, as `verify`
+   * does.
    */
   const appendAndRecompute = (versions: Record<string, unknown>[]) =>
     fx.owner.transaction(async (trx) => {
       await trx.raw(`SET LOCAL TimeZone = 'Asia/Shanghai'`);
+      await trx.raw(`SET LOCAL DateStyle = 'SQL, DMY'`);
       await trx('record_versions').insert(versions);
       const { rows } = await trx.raw<{ rows: Appended[] }>(
         `SELECT v.id, v.chain_hash,
