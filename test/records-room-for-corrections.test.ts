@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
+import { basePenalties, edit, writeRows } from './support/penalty-variants.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 /** A record's place in the table: a heap-only update keeps it on its page (and out of every index). */
@@ -35,7 +35,7 @@ describe('records keep room for corrections (028)', () => {
     expect(blocks.size).toBeGreaterThan(4);
     // Every tenth row corrected: records on every page.
     const corrected = rows.map((row, i) =>
-      i % 10 === 0 ? edit(row as PenaltyRow, { 处罚内容: `${row.处罚内容}（更正）` }) : row,
+      i % 10 === 0 ? edit(row, { 处罚内容: `${row.处罚内容}（更正）` }) : row,
     );
     const second = await fx.ingest([writeRows(fx.scratch, 'corrected.csv', corrected)]);
     expect(second.counts).toMatchObject({ updated: 40, unchanged: 360 });
