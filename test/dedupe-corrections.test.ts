@@ -96,6 +96,25 @@ describe('corrections, re-deliveries, in-file duplicates and channel precedence'
     expect((await historyOf(4)).sources.map((source) => source.outcome)).toEqual(['inserted', 'unchanged']);
   });
 
+  it('in one file: an exact repeat of a conflict keeps the conflicting content in its lineage too', async () => {
+    await fx.ingest([file([row(10)])], PROVINCE);
+    const differing = edit(row(10), { 处罚内容: '警告（市级录入）' });
+    const summary = await fx.ingest([file([differing, row(11), differing])], CITY);
+    expect(summary.counts).toMatchObject({ read: 3, conflict: 1, inserted: 1, unchanged: 1 });
+    const history = await historyOf(10);
+    expect(history.versions).toHaveLength(1);
+    const fromCity = history.sources.filter((source) => source.level === 'city');
+    // The repeat is recorded as the same again, with no version of its own and the content its first row brought.
+    expect(fromCity.map((source) => [source.rowNumber, source.outcome, source.versionId])).toEqual([
+      [2, 'conflict', null],
+      [4, 'unchanged', null],
+    ]);
+    expect(fromCity.map((source) => source.conflictData?.CF_NR)).toEqual([
+      '警告（市级录入）',
+      '警告（市级录入）',
+    ]);
+  });
+
   it('county below city: differing county content is a conflict, equal content merges', async () => {
     const city = await fx.ingest([file([row(6)])], CITY);
     const differing = edit(row(6), { 处罚内容: '警告（县级录入）' });

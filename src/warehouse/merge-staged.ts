@@ -205,10 +205,17 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
        -- Kept only while timeliness is pending: what the calendar recompute counts from (008-pending-timeliness).
        CASE WHEN c.late IS NULL THEN c.formation_date END
      FROM classified c
-     LEFT JOIN classified first ON c.outcome = 'repeat' AND first.row_number = c.first_row
+     -- Each side joined holds only the rows it can give: the firsts of repeated rows, and the staged data of
+     -- conflicts and repeats. Whole, both were hashed for every row of the file (at a million rows 2–3 s of a
+     -- statement whose rows a first load never needs).
+     LEFT JOIN (
+       SELECT * FROM classified WHERE row_number IN (SELECT first_row FROM classified WHERE outcome = 'repeat')
+     ) first ON c.outcome = 'repeat' AND first.row_number = c.first_row
      -- Row data only for deliveries kept as conflicts (and their exact in-file repeats).
-     LEFT JOIN stage conflicted ON conflicted.row_number = c.row_number
-       AND (c.outcome = 'conflict' OR first.outcome = 'conflict')
+     LEFT JOIN (
+       SELECT row_number, data FROM stage
+       WHERE row_number IN (SELECT row_number FROM classified WHERE outcome IN ('conflict', 'repeat'))
+     ) conflicted ON conflicted.row_number = c.row_number AND (c.outcome = 'conflict' OR first.outcome = 'conflict')
      WHERE c.outcome <> 'duplicate'
        AND NOT EXISTS (SELECT 1 FROM unchanged_run u WHERE u.row_number = c.row_number)
      ORDER BY c.row_number`,
