@@ -86,10 +86,10 @@ export async function findRecordRows(
   if ('subjectCode' in match) return query.where({ subject_code: match.subjectCode }).orderBy('id');
   // The stored key joins its parts with the unit separator (src/dedupe/business-key.ts). The GIN index
   // records_key_parts (029) holds each record's parts but its subject code and the empty ones: a part that is the
-  // subject code is found through records_subject and checked against the key, and an empty part finds nothing. Containment,
-  // not `= ANY`, so the GIN answers it; and ordered by an expression of the id, or the planner walks the primary
-  // key hoping for 50 early matches and reads every record (2.1 s on a million records for one decision number,
-  // 0.4 ms through the index: bench/console-queries.ts).
+  // subject code is found through records_subject and checked against the key; an empty part finds nothing.
+  // Containment, not `= ANY`, so the GIN answers it; and ordered by an expression of the id, or the planner walks
+  // the primary key hoping for 50 early matches and reads every record (2.1 s on a million records for one
+  // decision number, 3.4 ms through the indexes: bench/console-queries.ts).
   const part = match.keyPart;
   return query
     .where((either) =>
