@@ -50,7 +50,7 @@ describe('a record found by one part of its key (029)', () => {
     const { rows: keys } = await fx.owner.raw<{ rows: { part: string }[] }>(
       `SELECT DISTINCT part FROM records, unnest(string_to_array(business_key, E'\\x1f')) AS part WHERE part <> ''`,
     );
-    // The deciding authorities, decision numbers, USCCs and ID numbers: several hundred parts.
+    // The deciding authorities, decision numbers, USCCs and ID numbers: over a hundred parts.
     expect(keys.length).toBeGreaterThan(120);
     for (const { part } of keys) expect([part, await searched(part)]).toEqual([part, await scanned(part)]);
   });
