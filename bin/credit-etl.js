@@ -10,4 +10,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// A unit worker for `ingest` loads its modules on another core while this thread loads the CLI's.
+const { startCommandAhead } = await import('../src/cli/command-modules.ts');
+startCommandAhead(process.argv);
 await import('../src/cli/main.ts');

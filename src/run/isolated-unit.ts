@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { UnitLocator } from '../../connectors/contracts.ts';
 import { type FaultSide, InfrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import type { Limits } from '../../connectors/limits.ts';
@@ -15,7 +15,7 @@ import {
   type UnitResult,
 } from './load-unit.ts';
 import { UnitFailure } from './unit-failure.ts';
-import { releaseHeapFlagsToWorkers } from './worker-heap-flags.ts';
+import { keepWarm, takeWorker } from './unit-workers.ts';
 
 /** What the scheduler's thread sends a unit worker: plain data only (structured clone). */
 export interface WorkerJob {
@@ -222,48 +222,3 @@ function unitDied(request: UnitRequest, ending: Ending & { kind: 'died' }, limit
 
 /** Numbers the jobs of this process, for their sessions' application name. */
 let jobs = 0;
-
-/**
- * The worker's young generation: V8's default lets short-lived rows pile up to ~48 MB before a scavenge, on top of
- * the main thread's heap. Scavenges cost what survives, not what is collected, so a small nursery is nearly free:
- * at 1M rows 6 MB against 16 MB left a full-path night as fast (66 s vs 67 s of reading) and took 20 MB off its
- * peak RSS, and a fast re-delivery's peak from 272 to 231 MB (docs/performance.md).
- */
-const YOUNG_GENERATION_MB = 6;
-
-const BOOTSTRAP = new URL('./unit-worker-bootstrap.js', import.meta.url);
-
-/** How long a worker that loaded a unit waits for the next one before it is let go. */
-const WARM_MS = 5_000;
-
-/** One worker kept between units (starting one costs the module loads): never one that failed. */
-let warm: { worker: Worker; heapMb: number; timer: NodeJS.Timeout } | undefined;
-
-function takeWorker(heapMb: number): Worker {
-  const kept = warm;
-  warm = undefined;
-  if (kept) {
-    clearTimeout(kept.timer);
-    if (kept.heapMb === heapMb) return kept.worker;
-    void kept.worker.terminate();
-  }
-  // No inherited node flags: the heap cap is `resourceLimits`, and preloads (`--import`) are the main thread's.
-  releaseHeapFlagsToWorkers();
-  const worker = new Worker(BOOTSTRAP, {
-    execArgv: [],
-    resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
-  });
-  worker.once('exit', () => {
-    if (warm?.worker !== worker) return;
-    clearTimeout(warm.timer);
-    warm = undefined;
-  });
-  return worker;
-}
-
-function keepWarm(worker: Worker, heapMb: number): void {
-  if (warm) void warm.worker.terminate(); // two units finished at once: keep the newest
-  worker.unref();
-  const timer = setTimeout(() => void worker.terminate(), WARM_MS).unref();
-  warm = { worker, heapMb, timer };
-}

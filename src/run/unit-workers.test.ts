@@ -1,0 +1,35 @@
+import { once } from 'node:events';
+import type { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startUnitWorkerAhead, takeWorker } from './unit-workers.ts';
+
+describe('unit workers started ahead', () => {
+  const started: Worker[] = [];
+  const track = (worker: Worker) => {
+    started.push(worker);
+    return worker;
+  };
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((worker) => worker.terminate()));
+  });
+
+  it('the first unit takes the worker started ahead, and a second start keeps that one', () => {
+    const ahead = track(startUnitWorkerAhead(64));
+    expect(startUnitWorkerAhead(64)).toBe(ahead);
+    expect(track(takeWorker(64))).toBe(ahead);
+    expect(track(takeWorker(64))).not.toBe(ahead);
+  });
+
+  it('a worker started ahead that died is not handed to a unit', async () => {
+    const ahead = track(startUnitWorkerAhead(64));
+    await ahead.terminate();
+    expect(track(takeWorker(64))).not.toBe(ahead);
+  });
+
+  it('a unit with another heap cap gets a worker of its own; the one started ahead is let go', async () => {
+    const ahead = track(startUnitWorkerAhead(64));
+    const exited = once(ahead, 'exit');
+    expect(track(takeWorker(96))).not.toBe(ahead);
+    await exited;
+  });
+});
