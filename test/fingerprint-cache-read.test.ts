@@ -59,7 +59,7 @@ describe('fingerprint cache read by binary COPY', () => {
     await fx?.close();
   });
 
-  it('reads every fingerprinted record of the channel, in record order, exactly as stored', async () => {
+  it('reads every fingerprinted record of the channel exactly as stored', async () => {
     const { rows: expected } = await fx.owner.raw<{
       rows: { record_id: number | string; hi: number; lo: number | string; days: number }[];
     }>(
@@ -74,12 +74,13 @@ describe('fingerprint cache read by binary COPY', () => {
     expect(cache.standing).toBe(RECORDS);
     expect(cache.recordIds.length).toBe(expected.length);
     expect(expected.length).toBeGreaterThan(RECORDS * 0.8);
+    // In the table's order, not the records': sorting them was an index scan five times the seq scan's cost.
     const read = Array.from(cache.recordIds, (recordId, i) => ({
       record_id: recordId,
       hi: cache.hi[i]! | 0,
       lo: Number(cache.lo[i]),
       days: cache.formationDays[i],
-    }));
+    })).sort((a, b) => a.record_id - b.record_id);
     expect(read).toEqual(
       expected.map(({ record_id, hi, lo, days }) => ({
         record_id: Number(record_id),

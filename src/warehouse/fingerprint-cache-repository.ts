@@ -92,11 +92,14 @@ const BINARY_HEADER = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const HEADER_BYTES = BINARY_HEADER.length + 8;
 /** A tuple: its field count (3), then each field's length and bytes (record id int8, fingerprint int8, days int4). */
 const TUPLE_BYTES = 2 + (4 + 8) + (4 + 8) + (4 + 4);
+const EMPTY = Buffer.alloc(0);
 
 /**
  * The channel's fingerprinted records, streamed by `COPY … TO STDOUT (FORMAT binary)` straight into the typed
  * arrays: a million JavaScript row objects would not fit the unit's heap. Measured at a million records: 0.9 s
- * read in pages of aggregated bytea (hex text on the heap), 0.4–0.6 s this way.
+ * read in pages of aggregated bytea (hex text on the heap), 0.4–0.6 s this way. In the table's order: nothing
+ * reads the arrays in record order, and sorting by record made the server walk the primary key (584 ms against
+ * 119 ms for the scan).
  */
 export async function loadFingerprintCache(
   session: UnitSession,
@@ -120,8 +123,8 @@ export async function loadFingerprintCache(
   if (!Number.isSafeInteger(channelId)) throw new Error(`channel id ${channelId} is not an integer`);
   const stream = session.copyTo(
     `COPY (SELECT record_id, fingerprint, COALESCE(formation_date - DATE '1970-01-01', ${NO_FORMATION})
-           FROM fingerprint_standing WHERE channel_id = ${channelId} AND fingerprint IS NOT NULL
-           ORDER BY record_id) TO STDOUT (FORMAT binary)`,
+           FROM fingerprint_standing WHERE channel_id = ${channelId} AND fingerprint IS NOT NULL)
+     TO STDOUT (FORMAT binary)`,
   );
   // Other than counted: the cache changed while it was read (it cannot, under the entry's lock; were it to,
   // the unit takes the full path rather than trust it).
@@ -131,12 +134,14 @@ export async function loadFingerprintCache(
   let pending: Buffer = Buffer.alloc(0);
   let header = false;
   let ended = false;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
+  // Each tuple arrives as a chunk of its own: taken in the stream's 'data' events, not by async iteration (a
+  // promise a chunk). The whole read of a million records: 0.54–0.56 s iterated, 0.45–0.52 s so.
+  const take = (chunk: Buffer) => {
     let bytes: Buffer = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
     if (!header) {
       if (bytes.length < HEADER_BYTES) {
         pending = bytes;
-        continue;
+        return;
       }
       if (!bytes.subarray(0, BINARY_HEADER.length).equals(BINARY_HEADER) || bytes.readUInt32BE(15) !== 0)
         throw new Error('fingerprint cache: not a binary COPY stream without header extension');
@@ -167,8 +172,20 @@ export async function loadFingerprintCache(
       i++;
       at += TUPLE_BYTES;
     }
-    pending = bytes.subarray(at);
-  }
+    pending = at === bytes.length ? EMPTY : bytes.subarray(at);
+  };
+  await new Promise<void>((resolve, reject) => {
+    stream.on('data', (chunk: Buffer) => {
+      try {
+        take(chunk);
+      } catch (error) {
+        stream.destroy();
+        reject(error);
+      }
+    });
+    stream.once('end', resolve);
+    stream.once('error', reject);
+  });
   if (!ended || i !== n) throw changed();
   return cache;
 }
