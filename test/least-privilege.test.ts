@@ -62,6 +62,18 @@ const TAMPERING: Tampering[] = [
     asOwner: /keeps its id, catalog, business key and creation time forever/,
   },
   {
+    what: 'give a record another id',
+    sql: (t) => `UPDATE records SET id = id + 1000000 WHERE id = ${t.record}`,
+    asLoader: NO_PRIVILEGE,
+    asOwner: /keeps its id, catalog, business key and creation time forever/,
+  },
+  {
+    what: 'move the time a record was created',
+    sql: (t) => `UPDATE records SET created_at = created_at - interval '1 day' WHERE id = ${t.record}`,
+    asLoader: NO_PRIVILEGE,
+    asOwner: /keeps its id, catalog, business key and creation time forever/,
+  },
+  {
     what: 'rewrite the data of a version',
     sql: (t) => `UPDATE record_versions SET data = '{}' WHERE id = ${t.firstVersion}`,
     asLoader: NO_PRIVILEGE,
@@ -232,6 +244,28 @@ describe('least privilege: the engine cannot rewrite the record (010-roles)', ()
         current_version_id: newer,
         subject_code: target.otherSubject,
       });
+    });
+  });
+
+  it('a statement that moves one record forward and another back fails whole: neither moves', async () => {
+    await expect(
+      fx.warehouse.transaction(async (trx) => {
+        const newer = await appendVersion(trx, 'province');
+        await trx.raw(
+          'UPDATE records SET current_version_id = CASE id WHEN ? THEN ?::bigint ELSE ?::bigint END WHERE id IN (?, ?)',
+          [target.record, newer, target.firstVersion, target.record, target.otherRecord],
+        );
+      }),
+    ).rejects.toThrow(
+      new RegExp(`current version of record ${target.otherRecord} may only become a newer version`),
+    );
+    const pointers = await fx
+      .owner('records')
+      .whereIn('id', [target.record, target.otherRecord])
+      .select('id', 'current_version_id');
+    expect(Object.fromEntries(pointers.map((r) => [Number(r.id), Number(r.current_version_id)]))).toEqual({
+      [target.record]: target.currentVersion,
+      [target.otherRecord]: target.otherVersion,
     });
   });
 
