@@ -141,6 +141,19 @@ interface RejectionRecord {
   errors: RowError[];
 }
 
+/**
+ * A run's or a provider's scope again on the rejection's own columns, which are its file's (a rejection is written
+ * with its file's run and provider): a page then starts among the scope's rejections (rejections_run_id,
+ * rejections_provider_id) instead of walking every earlier one by id. After three nights of 10,000 rejections, the
+ * first page of the third night's report read 20,000 rows to find its 1,000 (51 of its 57 ms), and a year of
+ * nights would make that 3.6 million.
+ */
+function onRejectionColumns(query: Knex.QueryBuilder, scope: ReportScope): Knex.QueryBuilder {
+  if (scope.kind === 'run') return query.where('r.run_id', scope.runId);
+  if (scope.kind === 'provider') return query.where('r.provider_code', scope.providerCode);
+  return query;
+}
+
 /** The rejections of a scope (optionally of one catalog entry) in id order, page by page (keyset). */
 export async function* rejectionsIn(
   warehouse: Warehouse,
@@ -155,7 +168,7 @@ export async function* rejectionsIn(
       .limit(PAGE)
       .select(...REJECTION_COLUMNS);
     if (catalogCode) query.where('r.catalog_code', catalogCode);
-    return inScopeOnce(query, scope);
+    return inScopeOnce(onRejectionColumns(query, scope), scope);
   });
   for await (const row of pages) {
     yield {

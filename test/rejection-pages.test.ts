@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rejectionsIn } from '../src/warehouse/rejections-repository.ts';
+import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
+import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
+
+const RECEIVED = new Date('2026-11-20T10:00:00+08:00');
+const PROVINCE = { level: 'province', provider: '113700000000000000', receivedAt: RECEIVED } as const;
+
+/** A night's report pages through that night's rejections only, whatever the nights before left (030). */
+describe("a run's rejections, page by page", () => {
+  let fx: WarehouseFixture;
+  const runIds: number[] = [];
+
+  beforeAll(async () => {
+    fx = await openWarehouseFixture('rejection_pages');
+    const rows = basePenalties(12, 31);
+    // Three nights, each re-sending bad rows: a night's rejections follow the earlier nights' in id order.
+    for (const night of [1, 2, 3]) {
+      const bad = rows.map((row) => edit(row as PenaltyRow, { 处罚决定日期: `2026-13-${10 + night}` }));
+      const run = await fx.ingest([writeRows(fx.scratch, `night-${night}.csv`, bad)], PROVINCE);
+      expect(run.counts).toMatchObject({ rejected: 12 });
+      runIds.push(run.runId);
+      // Statistics taken after the first night only, as a night's report finds them (autovacuum comes later).
+      if (night === 1) await fx.owner.raw('ANALYZE rejections');
+    }
+  });
+  afterAll(async () => fx?.close());
+
+  it("lists exactly the run's rejections, in id order", async () => {
+    const expected = await fx.owner('rejections').where({ run_id: runIds[1] }).orderBy('id').pluck('id');
+    const listed: number[] = [];
+    for await (const rejection of rejectionsIn(fx.warehouse, { kind: 'run', runId: runIds[1]! }))
+      listed.push(Number(rejection.id));
+    expect(listed).toEqual(expected.map(Number));
+    expect(listed).toHaveLength(12);
+  });
+
+  it("starts each page among the run's rejections, read in id order from rejections_run_id", async () => {
+    const sent: { sql: string; bindings: unknown[] }[] = [];
+    const listen = (query: { sql: string; bindings: unknown[] }) => sent.push(query);
+    fx.warehouse.on('query', listen);
+    try {
+      for await (const _ of rejectionsIn(fx.warehouse, { kind: 'run', runId: runIds[2]! })) break;
+    } finally {
+      fx.warehouse.off('query', listen);
+    }
+    const [page] = sent;
+    const plan = await fx.owner.transaction(async (trx) => {
+      await trx.raw('SET LOCAL enable_seqscan = off');
+      const { rows: lines } = await trx.raw(`EXPLAIN ${page!.sql.replace(/\$\d+/g, '?')}`, page!.bindings);
+      return lines.map((line: { 'QUERY PLAN': string }) => line['QUERY PLAN']).join('\n');
+    });
+    // Not the primary key from id 0 through every earlier night, nor all of the run fetched and sorted per page.
+    expect(plan).toMatch(
+      /Index Scan using rejections_run_id on rejections r .*\n\s+Index Cond: \(\(run_id = '?\d+'?(::bigint)?\) AND \(id > /,
+    );
+    expect(plan).not.toMatch(/Sort/);
+  });
+});
