@@ -36,8 +36,8 @@ describe("a run's rejections, page by page", () => {
   });
 
   it("starts each page among the run's rejections, read in id order from rejections_run_id", async () => {
-    const sent: { sql: string; bindings: unknown[] }[] = [];
-    const listen = (query: { sql: string; bindings: unknown[] }) => sent.push(query);
+    const sent: { sql: string; bindings: (string | number)[] }[] = [];
+    const listen = (query: { sql: string; bindings: (string | number)[] }) => sent.push(query);
     fx.warehouse.on('query', listen);
     try {
       for await (const _ of rejectionsIn(fx.warehouse, { kind: 'run', runId: runIds[2]! })) break;
