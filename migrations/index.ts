@@ -26,7 +26,7 @@ import * as cacheWithoutForeignKey from './026-cache-without-foreign-key.ts';
 import * as versionChainText from './027-version-chain-text.ts';
 import * as recordsRoomForCorrections from './028-records-room-for-corrections.ts';
 import * as keyPartsBesideSubject from './029-key-parts-beside-subject.ts';
-import * as rejectionsRunIndex from './030-rejections-run-index.ts';
+import * as rejectionPagesInIdOrder from './030-rejection-pages-in-id-order.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -57,5 +57,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['027-version-chain-text', versionChainText],
   ['028-records-room-for-corrections', recordsRoomForCorrections],
   ['029-key-parts-beside-subject', keyPartsBesideSubject],
-  ['030-rejections-run-index', rejectionsRunIndex],
+  ['030-rejection-pages-in-id-order', rejectionPagesInIdOrder],
 ];

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rejectionsIn } from '../src/warehouse/rejections-repository.ts';
+import type { ReportScope } from '../src/warehouse/scope-filter.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const RECEIVED = new Date('2026-11-20T10:00:00+08:00');
 const PROVINCE = { level: 'province', provider: '113700000000000000', receivedAt: RECEIVED } as const;
 
-/** A night's report pages through that night's rejections only, whatever the nights before left (030). */
+/** A night's report pages through that night's (or file's) rejections only, whatever the nights before left (030). */
 describe("a run's rejections, page by page", () => {
   let fx: WarehouseFixture;
   const runIds: number[] = [];
@@ -35,24 +36,44 @@ describe("a run's rejections, page by page", () => {
     expect(listed).toHaveLength(12);
   });
 
-  it("starts each page among the run's rejections, read in id order from rejections_run_id", async () => {
+  /** EXPLAIN of the first page's statement as rejectionsIn sends it, with scans made the planner's last resort. */
+  const firstPagePlan = async (scope: ReportScope) => {
     const sent: { sql: string; bindings: (string | number)[] }[] = [];
     const listen = (query: { sql: string; bindings: (string | number)[] }) => sent.push(query);
     fx.warehouse.on('query', listen);
     try {
-      for await (const _ of rejectionsIn(fx.warehouse, { kind: 'run', runId: runIds[2]! })) break;
+      for await (const _ of rejectionsIn(fx.warehouse, scope)) break;
     } finally {
       fx.warehouse.off('query', listen);
     }
     const [page] = sent;
-    const plan = await fx.owner.transaction(async (trx) => {
+    return fx.owner.transaction(async (trx) => {
       await trx.raw('SET LOCAL enable_seqscan = off');
       const { rows: lines } = await trx.raw(`EXPLAIN ${page!.sql.replace(/\$\d+/g, '?')}`, page!.bindings);
       return lines.map((line: { 'QUERY PLAN': string }) => line['QUERY PLAN']).join('\n');
     });
-    // Not the primary key from id 0 through every earlier night, nor all of the run fetched and sorted per page.
+  };
+
+  // Not the primary key from id 0 through every earlier night, nor the whole scope fetched and sorted per page.
+  it("starts each page among the run's rejections, read in id order from rejections_run_id", async () => {
+    const plan = await firstPagePlan({ kind: 'run', runId: runIds[2]! });
     expect(plan).toMatch(
       /Index Scan using rejections_run_id on rejections r .*\n\s+Index Cond: \(\(run_id = '?\d+'?(::bigint)?\) AND \(id > /,
+    );
+    expect(plan).not.toMatch(/Sort/);
+  });
+
+  it("starts each page among the file's rejections, read in id order from rejections_file_id", async () => {
+    const [file] = await fx.owner('source_files').where({ run_id: runIds[2] }).pluck('id');
+    const listed: number[] = [];
+    for await (const rejection of rejectionsIn(fx.warehouse, { kind: 'file', sourceFileId: Number(file) }))
+      listed.push(Number(rejection.id));
+    expect(listed).toEqual(
+      (await fx.owner('rejections').where({ source_file_id: file }).orderBy('id').pluck('id')).map(Number),
+    );
+    const plan = await firstPagePlan({ kind: 'file', sourceFileId: Number(file) });
+    expect(plan).toMatch(
+      /Index Scan using rejections_file_id on rejections r .*\n\s+Index Cond: \(\(source_file_id = '?\d+'?(::bigint)?\) AND \(id > /,
     );
     expect(plan).not.toMatch(/Sort/);
   });
