@@ -50,6 +50,14 @@ export async function createStageTable(session: UnitSession): Promise<void> {
       objection text,
       fingerprint bigint
     ) ON COMMIT DROP`);
+  // The planner needs the staged rows' count, the share rejected and how distinct the keys are: a sample of 3,000
+  // rows (statistics target 10) tells them as well as the default 30,000. ANALYZE reads its sample back from the
+  // temp table's pages spilled out of temp_buffers, and at 30,000 that cost 0.15–0.2 s a night (20,000 staged
+  // rows, 1.5 KB each) against 20 ms.
+  await session.query(
+    `ALTER TABLE stage ALTER row_number SET STATISTICS 10, ALTER business_key SET STATISTICS 10,
+       ALTER errors SET STATISTICS 10`,
+  );
 }
 
 export const COPY_INTO_STAGE = `COPY stage (${STAGE_COLUMNS.join(', ')}) FROM STDIN`;
