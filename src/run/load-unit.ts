@@ -319,7 +319,7 @@ async function stageUnitRows(
     header: rows.header,
     columns,
     read,
-    sha256: reading.sha256(),
+    sha256: await reading.sha256(),
     encoding: rows.encoding,
     blankLines: reading.rows.stats().blankLines,
     readStarted,

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import {
   FileFormatError,
@@ -9,12 +8,13 @@ import {
 } from '../../connectors/contracts.ts';
 import { openSkimmedCsv, type RecordSkimmer, type SkimDeclined } from '../../connectors/formats/csv-skim.ts';
 import { describeUnstorable, unstorableAt, visibleText } from '../load/copy-text.ts';
+import { unitDigest } from './unit-digest.ts';
 import { UnitFailure } from './unit-failure.ts';
 
 export interface OpenedUnit {
   rows: RowStream;
-  /** sha256 of the bytes read (byte units), or what the transport stated (row units). */
-  sha256(): string | undefined;
+  /** sha256 of the bytes read (byte units, once read to their end), or what the transport stated (row units). */
+  sha256(): Promise<string | undefined>;
   /** Stops reading (a header problem found before the rows). */
   abort(): void;
   /** Data rows a skim took before they were parsed (0 without a skim), and why it gave up, if it did. */
@@ -39,17 +39,31 @@ export async function openUnitRows(
   if (unit.rows) {
     const rows = await unit.rows();
     checkHeader(rows, () => rows.close?.());
-    return { rows, sha256: () => unit.sha256, abort: () => undefined, skimmed: () => NOT_SKIMMED };
+    return { rows, sha256: async () => unit.sha256, abort: () => undefined, skimmed: () => NOT_SKIMMED };
   }
   if (!unit.open || !format) {
     throw new UnitFailure('unsupported-format', `${unit.name}: no format can read this unit`);
   }
-  const hasher = createHash('sha256');
+  const digest = unitDigest(unit.sizeBytes);
   const input = unit.open();
   const hashing = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      hasher.update(chunk);
+      try {
+        digest.update(chunk);
+      } catch (error) {
+        callback(error as Error);
+        return;
+      }
       callback(null, chunk);
+    },
+    // Every byte is in: the digest is finished now (a hashing thread lets go as soon as it answers).
+    flush(callback) {
+      void digest.digest().catch(() => undefined);
+      callback();
+    },
+    destroy(error, callback) {
+      digest.close();
+      callback(error);
     },
   });
   input.on('error', (error) => hashing.destroy(error));
@@ -59,17 +73,15 @@ export async function openUnitRows(
   checkHeader(rows, () => {
     rows.close?.();
     input.destroy();
+    digest.close();
   });
-  let digest: string | undefined;
   return {
     rows,
-    sha256: () => {
-      digest ??= hasher.digest('hex');
-      return digest;
-    },
+    sha256: () => digest.digest(),
     abort: () => {
       rows.close?.();
       input.destroy();
+      digest.close();
     },
     skimmed: () => (skimmed ? { taken: skimmed.taken(), declined: skimmed.declined() } : NOT_SKIMMED),
   };
