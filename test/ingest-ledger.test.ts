@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,6 +6,7 @@ import { localFileUnit } from '../connectors/transports/local-file.ts';
 import type { ChannelLevel } from '../src/catalog/catalog-entry.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { ingestUnits } from '../src/run/ingest-files.ts';
+import { RING_MIN_BYTES } from '../src/run/unit-digest.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
 import { runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
@@ -141,5 +143,20 @@ describe('the sha256 ledger, whichever command delivers the content', () => {
     expect(loaded.status).toBe('loaded');
     expect(loaded.counts.unchanged).toBeGreaterThan(0);
     expect(loaded.fastRows).toBe(loaded.counts.unchanged);
+  }, 120_000);
+
+  it("records a big unit (hashed by its worker's parent) with its bytes' sha256, and skips it delivered again", async () => {
+    const { file: big } = writePenaltyCsv(fx.scratch, 'big.csv', 16_000, { seed: 11 });
+    const bytes = readFileSync(big);
+    expect(bytes.length).toBeGreaterThanOrEqual(RING_MIN_BYTES);
+    const first = await ingest([big], { level: 'city' });
+    expect(first.files[0]?.status).toBe('loaded');
+    const row = await fx
+      .warehouse('source_files')
+      .where({ id: first.files[0]?.sourceFileId })
+      .first('sha256');
+    expect(row?.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    const again = await ingest([big], { level: 'city' });
+    expect(again.files[0]?.status).toBe('skipped');
   }, 120_000);
 });

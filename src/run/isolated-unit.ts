@@ -14,6 +14,7 @@ import {
   type UnitRequest,
   type UnitResult,
 } from './load-unit.ts';
+import { type DigestRing, hashRing } from './unit-digest.ts';
 import { UnitFailure } from './unit-failure.ts';
 import { keepWarm, takeWorker } from './unit-workers.ts';
 
@@ -46,6 +47,7 @@ export interface WorkerJob {
 export type WorkerMessage =
   | { type: 'progress'; rows: number; phase?: UnitPhase }
   | { type: 'chunks'; loadId: number; helpers: number }
+  | { type: 'digest'; ring: DigestRing }
   | { type: 'result'; result: UnitResult }
   | { type: 'error'; error: WorkerFault };
 
@@ -155,7 +157,9 @@ function runJob(
       terminatedFor ??= 'timeout';
       void worker.terminate();
     }, limits.unitTimeoutSeconds * 1000);
+    const rings: ReturnType<typeof hashRing>[] = [];
     const detach = () => {
+      for (const ring of rings) ring.stop();
       clearTimeout(budget);
       untrack();
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
@@ -167,6 +171,7 @@ function runJob(
     const onMessage = (message: WorkerMessage) => {
       if (message.type === 'progress') onProgress?.(message.rows, message.phase);
       // Help that cannot be asked for only slows the load: the worker stages every chunk itself then.
+      else if (message.type === 'digest') rings.push(hashRing(message.ring));
       else if (message.type === 'chunks')
         void chunkHelpers?.request(message.loadId, message.helpers).catch(() => undefined);
       // A result is sent after COMMIT: it stands even if a stop or the time budget came just after.

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 
 /** The sha256 of a unit's bytes, fed chunk by chunk as they are read. */
 export interface UnitDigest {
@@ -10,21 +9,64 @@ export interface UnitDigest {
   close(): void;
 }
 
-/** From this size on a unit is hashed on a thread of its own: below it, starting one costs more than it saves. */
-export const DIGEST_THREAD_MIN_BYTES = 8 * 1024 * 1024;
+/** The memory a unit worker shares with the thread that hashes its bytes: control words and a ring of chunks. */
+export interface DigestRing {
+  control: SharedArrayBuffer;
+  bytes: SharedArrayBuffer;
+}
+
+/** From this size on a unit worker's bytes are hashed by its parent: below it, the hand-over is not worth it. */
+export const RING_MIN_BYTES = 8 * 1024 * 1024;
+
+/** The ring: 8 slots of 256 KiB (a file chunk, archive-units.ts), 2 MiB whatever the unit's size. */
+const SLOTS = 8;
+const SLOT_BYTES = 256 * 1024;
+/**
+ * Control words: slots written, slots hashed, a counter bumped at every change the hasher must see, end of the
+ * bytes, stop, done (the digest's 32 bytes are in place) and failed, then each slot's length and the digest.
+ */
+const WRITTEN = 0;
+const HASHED = 1;
+const SIGNAL = 2;
+const ENDED = 3;
+const STOPPED = 4;
+const DONE = 5;
+const FAILED = 6;
+const LENGTHS = 7;
+const DIGEST = LENGTHS + SLOTS;
+const CONTROL_WORDS = DIGEST + 8;
+/** A side that took nothing for this long has gone (a reader never waits on a live hasher for a second). */
+const STALL_MS = 30_000;
+const WAIT_MS = 1_000;
+
+/** ES2024's `Atomics.waitAsync` (Node ≥ 16; not in this project's ES2022 lib): `value` is a promise unless settled. */
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      array: Int32Array,
+      index: number,
+      value: number,
+      timeoutMs: number,
+    ): { value: Promise<'ok' | 'timed-out'> | 'not-equal' | 'timed-out' };
+  }
+).waitAsync;
+
+let parentHashes: ((ring: DigestRing) => void) | undefined;
 
 /**
- * The digest of a unit of `sizeBytes` (unknown: hashed here). Hashing is the one part of reading a unit that
- * needs none of its results: a 566 MB re-delivery spent 0.34 s of its thread's 5.7 s of reading on it.
+ * Called in a unit worker (unit-worker.ts): its big units are hashed by the parent thread, which waits for the
+ * unit's result meanwhile (`hashRing`). Hashing is the one part of reading a unit that needs none of its
+ * results: a 566 MB re-delivery spent 0.34 s of its worker's 5.7 s of reading on it. The parent, not a thread of
+ * its own: a thread costs ~11 MB of RSS, the bench's margin under 256 MB.
  */
+export function hashBigUnitsInParent(send: ((ring: DigestRing) => void) | undefined): void {
+  parentHashes = send;
+}
+
+/** The digest of a unit of `sizeBytes` (unknown, small, or not in a unit worker: hashed in this thread). */
 export function unitDigest(sizeBytes: number | undefined): UnitDigest {
-  if (sizeBytes !== undefined && sizeBytes >= DIGEST_THREAD_MIN_BYTES) {
-    try {
-      return new ThreadDigest();
-    } catch {
-      // No thread to be had (the process is out of them): hashed here, as a small unit is.
-    }
-  }
+  if (parentHashes && sizeBytes !== undefined && sizeBytes >= RING_MIN_BYTES)
+    return new RingDigest(parentHashes);
   const hash = createHash('sha256');
   let hex: string | undefined;
   return {
@@ -37,76 +79,22 @@ export function unitDigest(sizeBytes: number | undefined): UnitDigest {
   };
 }
 
-/** Ring of copied chunks the two threads share: 16 slots of 256 KiB (a file chunk, archive-units.ts). */
-const SLOTS = 16;
-const SLOT_BYTES = 256 * 1024;
-/** Control words: slots written, slots hashed, a counter bumped at every change the hasher must see, end, stop. */
-const WRITTEN = 0;
-const HASHED = 1;
-const SIGNAL = 2;
-const ENDED = 3;
-const STOPPED = 4;
-const LENGTHS = 5;
-/** The reader gives up on a hasher that took nothing for this long (it can only have died). */
-const STALL_MS = 30_000;
-
 /**
- * The hasher: waits for slots, hashes them in order, answers with the digest once the reader says the bytes
- * ended. Plain CommonJS run from a string: it needs no module of ours and starts in milliseconds.
+ * The reader's side: each chunk is copied into the ring (a copy costs a tenth of hashing it); nothing is posted
+ * per chunk. It waits only when the hasher is a whole ring behind, which at ~1.6 GB/s of hashing against ~0.1 GB/s
+ * of skimming happens at most while the hasher picks the ring up.
  */
-const HASHER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const control = new Int32Array(workerData.control);
-const bytes = new Uint8Array(workerData.bytes);
-const hash = createHash('sha256');
-for (let hashed = 0; ; ) {
-  const signal = Atomics.load(control, ${SIGNAL});
-  if (Atomics.load(control, ${STOPPED}) === 1) process.exit(0);
-  if (Atomics.load(control, ${WRITTEN}) > hashed) {
-    const slot = hashed % ${SLOTS};
-    hash.update(bytes.subarray(slot * ${SLOT_BYTES}, slot * ${SLOT_BYTES} + control[${LENGTHS} + slot]));
-    hashed++;
-    Atomics.store(control, ${HASHED}, hashed);
-    Atomics.notify(control, ${HASHED});
-  } else if (Atomics.load(control, ${ENDED}) === 1) {
-    parentPort.postMessage(hash.digest('hex'));
-    break;
-  } else {
-    Atomics.wait(control, ${SIGNAL}, signal);
-  }
-}
-`;
-
-/**
- * The unit's bytes are copied into a ring shared with the hasher's thread (a copy costs a tenth of hashing);
- * nothing is posted per chunk. The reader waits only when the hasher is a whole ring behind, which at ~1.6 GB/s
- * of hashing against ~0.1 GB/s of skimming does not happen. Memory: the 4 MiB ring, whatever the unit's size.
- */
-class ThreadDigest implements UnitDigest {
-  readonly #control = new Int32Array(new SharedArrayBuffer((LENGTHS + SLOTS) * 4));
+class RingDigest implements UnitDigest {
+  readonly #control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
   readonly #bytes = new Uint8Array(new SharedArrayBuffer(SLOTS * SLOT_BYTES));
-  readonly #worker: Worker;
-  readonly #digest: Promise<string>;
   #written = 0;
+  #digest: Promise<string> | undefined;
 
-  constructor() {
-    this.#worker = new Worker(HASHER, {
-      eval: true,
-      execArgv: [],
-      workerData: { control: this.#control.buffer, bytes: this.#bytes.buffer },
+  constructor(send: (ring: DigestRing) => void) {
+    send({
+      control: this.#control.buffer as SharedArrayBuffer,
+      bytes: this.#bytes.buffer as SharedArrayBuffer,
     });
-    // Never what keeps a process alive: the unit's own reading does.
-    this.#worker.unref();
-    this.#digest = new Promise((resolve, reject) => {
-      this.#worker.once('message', resolve);
-      this.#worker.once('error', reject);
-      this.#worker.once('exit', (code) =>
-        reject(new Error(`the sha256 thread exited (${code}) before its digest`)),
-      );
-    });
-    // Asked for only at the unit's end; a unit stopped before it never asks.
-    this.#digest.catch(() => undefined);
   }
 
   update(chunk: Uint8Array): void {
@@ -118,13 +106,12 @@ class ThreadDigest implements UnitDigest {
       this.#control[LENGTHS + slot] = piece.length;
       this.#written++;
       Atomics.store(this.#control, WRITTEN, this.#written);
-      this.#signal();
+      signal(this.#control);
     }
   }
 
   digest(): Promise<string> {
-    Atomics.store(this.#control, ENDED, 1);
-    this.#signal();
+    this.#digest ??= this.#awaitDigest();
     return this.#digest;
   }
 
@@ -132,12 +119,20 @@ class ThreadDigest implements UnitDigest {
     // After the end the hasher finishes on its own (a stream is destroyed once it ended, too).
     if (Atomics.load(this.#control, ENDED) === 1) return;
     Atomics.store(this.#control, STOPPED, 1);
-    this.#signal();
+    signal(this.#control);
   }
 
-  #signal(): void {
-    Atomics.add(this.#control, SIGNAL, 1);
-    Atomics.notify(this.#control, SIGNAL);
+  async #awaitDigest(): Promise<string> {
+    const control = this.#control;
+    Atomics.store(control, ENDED, 1);
+    signal(control);
+    for (let waited = 0; Atomics.load(control, DONE) === 0; ) {
+      if (Atomics.load(control, FAILED) === 1) throw new Error('the thread hashing the unit failed');
+      if (Atomics.load(control, STOPPED) === 1) throw new Error('the unit was closed before its digest');
+      if ((await waitAsync(control, DONE, 0, WAIT_MS).value) === 'timed-out') waited += WAIT_MS;
+      if (waited >= STALL_MS) throw new Error(`no digest of the unit after ${STALL_MS / 1000} s`);
+    }
+    return Buffer.from(control.buffer, DIGEST * 4, 32).toString('hex');
   }
 
   #waitForFreeSlot(): void {
@@ -145,9 +140,56 @@ class ThreadDigest implements UnitDigest {
     for (;;) {
       const hashed = Atomics.load(this.#control, HASHED);
       if (this.#written - hashed < SLOTS) return;
-      if (Atomics.wait(this.#control, HASHED, hashed, 1000) !== 'timed-out') continue;
-      stalled += 1000;
-      if (stalled >= STALL_MS) throw new Error(`the sha256 thread took no bytes for ${STALL_MS / 1000} s`);
+      if (Atomics.wait(this.#control, HASHED, hashed, WAIT_MS) !== 'timed-out') continue;
+      stalled += WAIT_MS;
+      if (stalled >= STALL_MS) throw new Error(`the unit's bytes were not hashed for ${STALL_MS / 1000} s`);
     }
   }
+}
+
+function signal(control: Int32Array): void {
+  Atomics.add(control, SIGNAL, 1);
+  Atomics.notify(control, SIGNAL);
+}
+
+/**
+ * The hasher's side, in the unit worker's parent (isolated-unit.ts): hashes the ring's slots in order as its event
+ * loop allows and leaves the digest in the control words once the reader says the bytes ended. Resolves then, or
+ * when either side stops (`stop`: the unit's job settled).
+ */
+export function hashRing(ring: DigestRing): { stop(): void } {
+  const control = new Int32Array(ring.control);
+  const bytes = new Uint8Array(ring.bytes);
+  const hash = createHash('sha256');
+  void (async () => {
+    try {
+      for (let hashed = 0; ; ) {
+        const seen = Atomics.load(control, SIGNAL);
+        if (Atomics.load(control, STOPPED) === 1) return;
+        if (Atomics.load(control, WRITTEN) > hashed) {
+          const slot = hashed % SLOTS;
+          hash.update(bytes.subarray(slot * SLOT_BYTES, slot * SLOT_BYTES + control[LENGTHS + slot]!));
+          hashed++;
+          Atomics.store(control, HASHED, hashed);
+          Atomics.notify(control, HASHED);
+        } else if (Atomics.load(control, ENDED) === 1) {
+          Buffer.from(control.buffer, DIGEST * 4, 32).set(hash.digest());
+          Atomics.store(control, DONE, 1);
+          Atomics.notify(control, DONE);
+          return;
+        } else {
+          await waitAsync(control, SIGNAL, seen, WAIT_MS).value;
+        }
+      }
+    } catch {
+      Atomics.store(control, FAILED, 1);
+      Atomics.notify(control, DONE);
+    }
+  })();
+  return {
+    stop() {
+      Atomics.store(control, STOPPED, 1);
+      signal(control);
+    },
+  };
 }

@@ -7,6 +7,7 @@ import { connectWarehouse } from '../warehouse/connect-warehouse.ts';
 import type { WorkerJob, WorkerMessage } from './isolated-unit.ts';
 import { loadInChunks } from './load-in-chunks.ts';
 import { loadUnit, type UnitRequest } from './load-unit.ts';
+import { hashBigUnitsInParent } from './unit-digest.ts';
 
 /**
  * One isolated unit at a time: the request arrives as plain data, the worker reopens the unit's bytes from its
@@ -15,6 +16,9 @@ import { loadUnit, type UnitRequest } from './load-unit.ts';
  */
 const port = parentPort;
 if (!port) throw new Error('unit-worker.ts runs only as a worker thread (see isolated-unit.ts)');
+
+// The parent waits for the unit's result meanwhile: it hashes the unit's bytes, this thread reads them.
+hashBigUnitsInParent((ring) => port.postMessage({ type: 'digest', ring } satisfies WorkerMessage));
 
 port.on('message', (job: WorkerJob) => {
   run(job).then((message) => port.postMessage(message satisfies WorkerMessage));
