@@ -170,8 +170,9 @@ function runJob(
     };
     const onMessage = (message: WorkerMessage) => {
       if (message.type === 'progress') onProgress?.(message.rows, message.phase);
-      // Help that cannot be asked for only slows the load: the worker stages every chunk itself then.
+      // The unit's bytes, hashed here while this thread waits (unit-digest.ts).
       else if (message.type === 'digest') rings.push(hashRing(message.ring));
+      // Help that cannot be asked for only slows the load: the worker stages every chunk itself then.
       else if (message.type === 'chunks')
         void chunkHelpers?.request(message.loadId, message.helpers).catch(() => undefined);
       // A result is sent after COMMIT: it stands even if a stop or the time budget came just after.

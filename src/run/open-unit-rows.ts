@@ -56,7 +56,7 @@ export async function openUnitRows(
       }
       callback(null, chunk);
     },
-    // Every byte is in: the digest is finished now (a hashing thread lets go as soon as it answers).
+    // Every byte is in: the digest is finished now (a worker's parent hashing the unit lets its ring go then).
     flush(callback) {
       void digest.digest().catch(() => undefined);
       callback();
