@@ -88,4 +88,12 @@ describe('a big unit hashed through the ring by another side', () => {
     hashers[0]!.stop();
     await expect(digest.digest()).rejects.toThrow(/closed before its digest/);
   });
+
+  it('fails the reading at once, without waiting out a full ring, when the hasher stopped', () => {
+    hashElsewhere();
+    const digest = unitDigest(RING_MIN_BYTES);
+    hashers[0]!.stop();
+    // More than the ring holds, with nothing hashing it (waiting the stall out would fail with another message).
+    expect(() => digest.update(bytes.subarray(0, 3 * 1024 * 1024))).toThrow(/stopped before its end/);
+  });
 });

@@ -140,6 +140,9 @@ class RingDigest implements UnitDigest {
     for (;;) {
       const hashed = Atomics.load(this.#control, HASHED);
       if (this.#written - hashed < SLOTS) return;
+      // A hasher that failed or was stopped (its job settled) takes nothing more: no use waiting for it.
+      if (Atomics.load(this.#control, FAILED) === 1 || Atomics.load(this.#control, STOPPED) === 1)
+        throw new Error('the thread hashing the unit stopped before its end');
       if (Atomics.wait(this.#control, HASHED, hashed, WAIT_MS) !== 'timed-out') continue;
       stalled += WAIT_MS;
       if (stalled >= STALL_MS) throw new Error(`the unit's bytes were not hashed for ${STALL_MS / 1000} s`);
@@ -184,12 +187,14 @@ export function hashRing(ring: DigestRing): { stop(): void } {
     } catch {
       Atomics.store(control, FAILED, 1);
       Atomics.notify(control, DONE);
+      Atomics.notify(control, HASHED);
     }
   })();
   return {
     stop() {
       Atomics.store(control, STOPPED, 1);
       signal(control);
+      Atomics.notify(control, HASHED);
     },
   };
 }
