@@ -1,5 +1,4 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../../connectors/project-root.ts';
 import {
   CalendarDataError,
   type HolidaysData,
@@ -171,8 +170,6 @@ export function createCalendar(
     data,
   };
 }
-
-const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 let processCalendar: WorkingDayCalendar | undefined;
 

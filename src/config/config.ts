@@ -1,12 +1,12 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import cron from 'node-cron';
 import { type Limits, readLimits } from '../../connectors/limits.ts';
+import { PROJECT_ROOT } from '../../connectors/project-root.ts';
 import { CalendarDataError } from '../calendar/holidays-file.ts';
 import { loadCalendar, type WorkingDayCalendar } from '../calendar/working-days.ts';
 
 /** The directory credit-etl is installed in: defaults live here, whatever the working directory. */
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export { PROJECT_ROOT };
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 

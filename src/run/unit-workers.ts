@@ -14,7 +14,11 @@ import { releaseHeapFlagsToWorkers } from './worker-heap-flags.ts';
  */
 const YOUNG_GENERATION_MB = 6;
 
-const BOOTSTRAP = new URL('./unit-worker-bootstrap.js', import.meta.url);
+// A worker thread starts with a bare loader. Precompiled (scripts/cli-build.js) this module is JavaScript and so is
+// the worker's; from the TypeScript sources the worker first registers tsx (unit-worker-bootstrap.js).
+const BOOTSTRAP = import.meta.url.endsWith('.ts')
+  ? new URL('./unit-worker-bootstrap.js', import.meta.url)
+  : new URL('./unit-worker.js', import.meta.url);
 
 /** How long a worker that loaded a unit waits for the next one before it is let go. */
 const WARM_MS = 5_000;
