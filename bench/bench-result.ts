@@ -16,6 +16,8 @@ export interface BenchResult {
   /** The bench's own command-line flags. */
   flags?: string[];
   postgres: { version: string; embedded: boolean };
+  /** Whether the CLI ran from its precompiled copy in .build/ or from the TypeScript sources (scripts/cli-build.js). */
+  cli?: 'precompiled' | 'sources';
   input: { rows: number; bytes: number; encoding: string; badShare: number; badRows: number };
   baseline: { pgCopyStreamsMs: number; psqlMs: number | undefined };
   /** pgloader into the same kind of untyped table, when installed (else why not). */
