@@ -1,5 +1,5 @@
 #!/usr/bin/env -S node --max-old-space-size=192 --max-semi-space-size=2
-// The CLI runs from its precompiled build (.build/cli, made by `npm ci` or `npm run build`) when that build is
+// The CLI runs from its precompiled copy (.build/, made by `npm ci` or `npm run build`) when that copy is
 // current, else from the TypeScript sources through tsx: never from code older than the sources
 // (scripts/cli-build.js).
 // The heap cap (the shebang above; npm scripts run this file directly, so they get it too) keeps a big load's
