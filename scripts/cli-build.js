@@ -104,7 +104,7 @@ function withJavaScriptImports(text, source, copy) {
 export function currentBuild(outDir = BUILD_DIR) {
   try {
     const { root, sources } = JSON.parse(readFileSync(path.join(outDir, MANIFEST), 'utf8'));
-    if (root !== ROOT) return undefined; // a moved checkout: the copy's imports of JSON name the old place
+    if (root !== ROOT) return undefined; // compiled in another checkout and copied here: not trusted
     for (const [input, size, mtimeMs] of sources) {
       const now = statSync(path.resolve(ROOT, input));
       if (now.size !== size || now.mtimeMs !== mtimeMs) return undefined;
