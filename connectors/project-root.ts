@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The folder the CLI's precompiled modules are written to, mirroring the checkout (scripts/cli-build.js). */
-export const BUILD_FOLDER = '.build';
+const BUILD_FOLDER = '.build';
 
 const above = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

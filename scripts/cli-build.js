@@ -20,7 +20,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 // The same folders at the same depth as in the checkout (.build/src/cli/start.js for src/cli/start.ts), so that
 // imports between the modules keep their relative paths; connectors/project-root.ts knows the folder's name.
-export const BUILD_DIR = path.join(ROOT, '.build');
+const BUILD_DIR = path.join(ROOT, '.build');
 const ENTRY = 'src/cli/start.js';
 const MANIFEST = 'sources.json';
 const ENTRY_POINTS = ['src/cli/start.ts', 'src/run/unit-worker.ts'];
