@@ -5,7 +5,7 @@ import { displayWidth } from '../src/cli/format-table.ts';
 import { PROJECT_ROOT } from '../src/config/config.ts';
 import { RUN_STATUSES } from '../src/warehouse/runs-repository.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
-import { runCli } from './support/run-cli.ts';
+import { runCli, startCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const PROVIDER = '11370100MB28174284'; // 济南市 in config/providers.json
@@ -113,5 +113,22 @@ describe('CLI polish (issue 18 item 7; the real CLI on real PostgreSQL)', () => 
     expect(result.stdout).toContain(`rejection report ${day} (run ${run.id}): ${report}`);
     expect(existsSync(report)).toBe(true);
     expect(readFileSync(report, 'utf8')).toContain('day.csv');
+  });
+
+  it('a reader of stderr that stops early (`2>&1 | head -1`) leaves the run to finish: completed, exit 0', {
+    timeout: 60_000,
+  }, async () => {
+    const { file } = writePenaltyCsv(fx.scratch, 'closed-stderr.csv', 2_000, { badShare: 0.1, seed: 5 });
+    const running = startCli(
+      ['ingest', file, '--catalog', 'xzcf', '--provider', PROVIDER, '--level', 'city', '--json'],
+      env,
+    );
+    // The first console line read, the reader goes away: every later line meets a closed pipe.
+    running.child.stderr?.once('data', () => running.child.stderr?.destroy());
+    const result = await running.result;
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    const [run] = await fx.warehouse('runs').where({ id: summary.runId }).select('status');
+    expect(run?.status).toBe('completed');
   });
 });

@@ -32,6 +32,12 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(EXIT.ok);
   crash(error);
 });
+// `credit-etl ingest … 2>&1 | head -1`: once nobody reads stderr, its lines are dropped (the log file has them) and
+// the command goes on to its own end and exit code. Unhandled, the write error was a crash whose own report went to
+// stderr again: the process spun at full CPU and never ended.
+process.stderr.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') crash(error);
+});
 process.on('uncaughtException', crash);
 process.on('unhandledRejection', crash);
 // Before the warehouse is open (or after it closed) nothing needs rolling back: a signal just ends the command.
