@@ -10,14 +10,15 @@ import { csvLine, PENALTY_HEADER, penaltyRows } from '../fixtures/generate/penal
 const execFileAsync = promisify(execFile);
 
 /**
- * The generated file again with every `every`-th row corrected (the generator's version 2 of it) and `blankLines`
+ * The generated file again with every `every`-th row corrected (the generator's version 2 of it; from row `offset`
+ * of each `every`, default the first) and `blankLines`
  * blank lines at the end: a nightly full dump with a share of changed rows, never byte-identical to an earlier
  * one (the sha256 ledger would skip it whole). UTF-8 only.
  */
 export async function writeRedelivery(
   file: string,
   count: number,
-  options: { badShare: number; every: number | undefined; blankLines: number },
+  options: { badShare: number; every: number | undefined; offset?: number; blankLines: number },
 ): Promise<{ changed: number }> {
   const out = createWriteStream(file);
   const write = async (text: string) => {
@@ -32,7 +33,8 @@ export async function writeRedelivery(
   let parts: string[] = [];
   for (const generated of penaltyRows(count, { badShare: options.badShare })) {
     const other = corrected?.next().value;
-    const pick = options.every && index % options.every === 0 && other && !generated.expected;
+    const pick =
+      options.every && index % options.every === (options.offset ?? 0) && other && !generated.expected;
     if (pick) changed++;
     parts.push(csvLine((pick ? other : generated).row));
     index++;
