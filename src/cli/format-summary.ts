@@ -44,6 +44,8 @@ export function summaryJson(summary: RunSummary, reports: RunReports = {}): obje
         : {}),
       // Rows a re-delivery's fast path took by fingerprint (counted among `unchanged`).
       ...(file.fastRows ? { fastRows: file.fastRows } : {}),
+      // New records written while the file was still being read (counted among `inserted`).
+      ...(file.mergedWhileReading ? { mergedWhileReading: file.mergedWhileReading } : {}),
       // What the file added, as the warehouse fixed it: kept elsewhere, it anchors a later `verify`.
       ...(file.digest ? { digest: file.digest } : {}),
     })),

@@ -4,6 +4,7 @@ import { type Limits, readLimits } from '../../connectors/limits.ts';
 import { PROJECT_ROOT } from '../../connectors/project-root.ts';
 import { CalendarDataError } from '../calendar/holidays-file.ts';
 import { loadCalendar, type WorkingDayCalendar } from '../calendar/working-days.ts';
+import { mergeWhileReadingRows } from '../warehouse/merge-while-reading.ts';
 
 /** The directory credit-etl is installed in: defaults live here, whatever the working directory. */
 export { PROJECT_ROOT };
@@ -74,6 +75,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be a postgres:// URL, e.g. postgres://user@host:5432/credit');
+  }
+  try {
+    // Read where each unit is loaded; checked here so that a bad value stops the command before any unit.
+    mergeWhileReadingRows(env);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
   }
   return {
     databaseUrl,

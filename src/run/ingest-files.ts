@@ -11,6 +11,7 @@ import type { Lookups } from '../normalize/derive-legacy-row.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import { fullLineageForced } from '../warehouse/compact-unchanged-runs.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { mergeWhileReadingRows } from '../warehouse/merge-while-reading.ts';
 import { addCounts, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import { finishRun, type RunKind, type RunStatus, startRun } from '../warehouse/runs-repository.ts';
 import type { ChunkHelpers } from './chunk-settings.ts';
@@ -128,6 +129,7 @@ export async function ingestUnits(
           counts: result.counts,
           stageMs: result.stageMs,
           ...(result.fastRows ? { fastRows: result.fastRows } : {}),
+          ...(result.mergedWhileReading ? { mergedWhileReading: result.mergedWhileReading } : {}),
           digest: result.digest,
         });
         if (result.counts.pending > 0)
@@ -263,6 +265,7 @@ async function loadOne(
       // Read here, in the scheduling thread: a warm unit worker keeps the environment it started with.
       ...(fullLineageForced() ? { fullLineage: true } : {}),
       ...(fastRedeliveryOff() ? { fastRedelivery: false } : {}),
+      mergeWhileReading: mergeWhileReadingRows(),
       onProgress: (rows, phase) => request.onProgress?.(unit, rows, phase),
     },
     request.limits ?? readLimits(),

@@ -41,6 +41,7 @@ import { type UnitSession, withUnitTransaction } from '../warehouse/unit-session
 import type { ChunkHelpers } from './chunk-settings.ts';
 import { compareLegacyRows } from './compare-legacy-rows.ts';
 import { type CompiledEntry, compileEntry } from './compiled-entry.ts';
+import { EarlyMerges } from './early-merges.ts';
 import { FastRedelivery } from './fast-redelivery.ts';
 import {
   checkFullDump,
@@ -110,6 +111,8 @@ export interface UnitRequest {
   fastRedelivery?: boolean;
   /** `false`: rows are taken by fingerprint only once parsed, the file's bytes not skimmed (csv-skim.ts). */
   skim?: boolean;
+  /** Rows between two early merges (`CREDIT_ETL_MERGE_WHILE_READING`; early-merges.ts); 0 or none: off. */
+  mergeWhileReading?: number;
 }
 
 export interface UnitResult {
@@ -135,6 +138,8 @@ export interface UnitResult {
   providerObjections?: ProviderObjections;
   /** Rows the fast path of a re-delivery took by fingerprint (fast-redelivery.ts); 0 when it was not used. */
   fastRows?: number;
+  /** New records written while the unit was read (merge-while-reading.ts); 0 when none were. */
+  mergedWhileReading?: number;
 }
 
 /** Reads, normalizes, validates, stages and merges one unit in one transaction. Never throws for bad data. */
@@ -144,6 +149,11 @@ export async function loadUnit(warehouse: Warehouse, request: UnitRequest): Prom
     try {
       return await loadStaged(warehouse, attempt, (session, file) => stageUnitRows(session, attempt, file));
     } catch (error) {
+      if (error instanceof ThresholdAfterEarlyMerge) {
+        // Rolled back whole: read again with every row merged at the end, so the hold-back applies nothing.
+        attempt = { ...attempt, mergeWhileReading: 0 };
+        continue;
+      }
       if (!(error instanceof FastPathUnusable) || attempt.fastRedelivery === false) throw error;
       // Rolled back whole: the same unit again, its rows parsed (the skim gave up), or every row on the full path.
       attempt =
@@ -175,6 +185,8 @@ export interface StagedUnit {
   fingerprintShape?: string;
   /** Rows the fast path took, and the cache they came from. */
   fast?: FastRows;
+  /** New records written while the unit was read (early-merges.ts). */
+  mergedWhileReading?: number;
 }
 
 /**
@@ -202,6 +214,7 @@ export async function loadStaged(
       const mergeStarted = Date.now();
       const threshold = await checkThreshold(session, request.thresholds, read);
       const stats = { encoding, blankLines, started };
+      if (threshold?.exceeded && staged.mergedWhileReading) throw new ThresholdAfterEarlyMerge();
       if (threshold?.exceeded) return holdBackUnit(session, request, sourceFileId, sha256, stats, threshold);
       const channel = ledgerChannel(request);
       // A withdrawal list is no dump of the provider's records: completeness is a data unit's question.
@@ -240,6 +253,7 @@ export async function loadStaged(
         fullLineage: request.fullLineage === true,
         ...(staged.fast ? { fast: staged.fast } : {}),
         ...(staged.fingerprintShape !== undefined ? { fingerprintShape: staged.fingerprintShape } : {}),
+        ...(staged.mergedWhileReading ? { mergedWhileReading: staged.mergedWhileReading } : {}),
       });
       if (fullDump) await listMissingFromDump(session, channel, sourceFileId, fullDump);
       if (request.withdrawals?.status?.objection) objections = await objectionRequestsOfUnit(session);
@@ -268,6 +282,7 @@ export async function loadStaged(
         stageMs,
         digest,
         fastRows: staged.fast?.rows ?? 0,
+        mergedWhileReading: staged.mergedWhileReading ?? 0,
         ...(threshold ? { threshold } : {}),
         ...(earlier ? { sameContentAs: earlier } : {}),
         ...(fullDump ? { fullDump } : {}),
@@ -283,7 +298,7 @@ export async function loadStaged(
     return { ...result, providerObjections: await raiseProviderObjections(warehouse, delivery, objections) };
   } catch (error) {
     if (error instanceof AlreadyLoaded) return skippedUnit(warehouse, file, error.earlier);
-    if (error instanceof FastPathUnusable) throw error;
+    if (error instanceof FastPathUnusable || error instanceof ThresholdAfterEarlyMerge) throw error;
     return failedUnit(warehouse, file, error);
   }
 }
@@ -302,17 +317,22 @@ async function stageUnitRows(
   const { rows } = opened;
   const readStarted = Date.now();
   // Whatever stops the unit before its rows are all read releases the input (and a workbook's temp copy).
-  const { sourceFileId, picked, columns, read, fingerprintShape, fast, reading } = await (async () => {
-    // Signal columns first: a soft-delete flag no catalog field takes is the pipeline's, not an unknown column.
-    const signals = signalsOf(request, rows.header);
-    // The header says which version of the entry the file is in (a legacy layout): recorded from the start.
-    const picked = pickedVersion(request, rows.header, signals);
-    const id = await startSourceFile(session, { ...file, catalogVersion: picked.entry.version });
-    return { sourceFileId: id, picked, ...(await stageRows(session, request, opened, picked, signals, id)) };
-  })().catch((error: unknown) => {
-    opened.abort();
-    throw error;
-  });
+  const { sourceFileId, picked, columns, read, fingerprintShape, fast, reading, mergedWhileReading } =
+    await (async () => {
+      // Signal columns first: a soft-delete flag no catalog field takes is the pipeline's, not an unknown column.
+      const signals = signalsOf(request, rows.header);
+      // The header says which version of the entry the file is in (a legacy layout): recorded from the start.
+      const picked = pickedVersion(request, rows.header, signals);
+      const id = await startSourceFile(session, { ...file, catalogVersion: picked.entry.version });
+      return {
+        sourceFileId: id,
+        picked,
+        ...(await stageRows(session, request, opened, picked, signals, id)),
+      };
+    })().catch((error: unknown) => {
+      opened.abort();
+      throw error;
+    });
   return {
     sourceFileId,
     entry: picked.entry,
@@ -325,11 +345,22 @@ async function stageUnitRows(
     readStarted,
     ...(fingerprintShape !== undefined ? { fingerprintShape } : {}),
     ...(fast ? { fast } : {}),
+    ...(mergedWhileReading ? { mergedWhileReading } : {}),
   };
 }
 
 function ledgerChannel(request: UnitRequest): DeliveryChannel {
   return { catalogCode: request.entry.code, providerCode: request.providerCode, level: request.level };
+}
+
+/**
+ * A unit over its thresholds after some of its rows were merged while it was read: only rolling the unit back
+ * takes them back, so it is read again with merging while reading off (a refused file is read twice).
+ */
+class ThresholdAfterEarlyMerge extends Error {
+  constructor() {
+    super('over its thresholds after merging while reading');
+  }
 }
 
 /** Content the ledger has seen: the unit's transaction is rolled back and the unit recorded as skipped. */
@@ -461,6 +492,7 @@ async function stageRows(
   fast?: FastRows;
   /** The unit as read: `opened`, or the same bytes opened again through a skim. */
   reading: OpenedUnit;
+  mergedWhileReading?: number;
 }> {
   const { rows } = opened;
   if (match.problems.length > 0) {
@@ -488,8 +520,18 @@ async function stageRows(
   const reading = fingerprints?.redelivery
     ? await skimmedAgain(request, opened, fingerprints.fingerprinter, fingerprints.redelivery)
     : opened;
-  const copy = new CopyWriter(session.copyFrom(COPY_INTO_STAGE));
+  let copy = new CopyWriter(session.copyFrom(COPY_INTO_STAGE));
+  const every = fingerprints?.redelivery ? 0 : mergeWhileReadingEvery(request, entry);
+  const early =
+    every > 0
+      ? new EarlyMerges(
+          session,
+          { catalogCode: entry.code, catalogVersion: entry.version, level: request.level, sourceFileId },
+          every,
+        )
+      : undefined;
   let read = 0;
+  let mergedWhileReading = 0;
   try {
     for await (const batch of reading.rows.batches) {
       for (const row of batch) {
@@ -498,19 +540,24 @@ async function stageRows(
       }
       read += batch.length;
       request.onProgress?.(read + reading.skimmed().taken);
+      if (early && batch.length > 0)
+        copy = await early.afterBatch(copy, read, batch[batch.length - 1]!.rowNumber);
     }
     await copy.end();
+    mergedWhileReading = (await early?.finish()) ?? 0;
   } catch (error) {
     copy.abort(error as Error);
+    await early?.settled();
     if (reading !== opened) reading.abort();
     const declined = reading.skimmed().declined;
     if (declined) throw new FastPathUnusable(declined.message, true);
-    throw error;
+    throw early ? early.cause(error) : error;
   }
   read += reading.skimmed().taken;
   const redelivery = fingerprints?.redelivery;
   const shape = fingerprints ? { fingerprintShape: fingerprints.fingerprinter.shape } : {};
-  if (!redelivery || redelivery.rows === 0) return { columns: match.columns, read, ...shape, reading };
+  if (!redelivery || redelivery.rows === 0)
+    return { columns: match.columns, read, ...shape, reading, mergedWhileReading };
   const notTaken = await redelivery.expand(session, entry.code);
   if (redelivery.rows === 0) return { columns: match.columns, read, ...shape, reading };
   const fast = {
@@ -520,6 +567,20 @@ async function stageRows(
     notTaken,
   };
   return { columns: match.columns, read, ...shape, fast, reading };
+}
+
+/**
+ * Rows between two early merges (merge-while-reading.ts), or 0: only for a unit whose merge decides nothing from the
+ * whole file before it writes new records (withdrawal signals and lists, a full dump's completeness and a legacy
+ * layout's comparison each need every row staged first), and not the fast path's (a re-delivery has few new keys).
+ */
+function mergeWhileReadingEvery(request: UnitRequest, entry: CatalogEntry): number {
+  const eligible =
+    request.withdrawals === undefined &&
+    request.withdrawalList === undefined &&
+    request.fullDump === undefined &&
+    entry.legacyLayout === undefined;
+  return eligible ? (request.mergeWhileReading ?? 0) : 0;
 }
 
 /**

@@ -58,6 +58,11 @@ export async function createStageTable(session: UnitSession): Promise<void> {
     `ALTER TABLE stage ALTER row_number SET STATISTICS 10, ALTER business_key SET STATISTICS 10,
        ALTER errors SET STATISTICS 10`,
   );
+  // The rows merged while the unit was read (merge-while-reading.ts): the final merge takes them as inserted.
+  await session.query(
+    `CREATE TEMP TABLE early_inserted (row_number integer PRIMARY KEY, record_id bigint NOT NULL,
+                                       version_id bigint NOT NULL) ON COMMIT DROP`,
+  );
 }
 
 export const COPY_INTO_STAGE = `COPY stage (${STAGE_COLUMNS.join(', ')}) FROM STDIN`;

@@ -10,6 +10,7 @@ import type { Lookups } from '../../src/normalize/derive-legacy-row.ts';
 import { ingestUnits, type RunSummary } from '../../src/run/ingest-files.ts';
 import type { ValidatorOptions } from '../../src/validate/compile-validator.ts';
 import { connectWarehouse, migrateWarehouse, type Warehouse } from '../../src/warehouse/connect-warehouse.ts';
+import type { Thresholds } from '../../src/warehouse/threshold-decision.ts';
 import { createTestDatabase } from '../test-database.ts';
 
 /** A migrated warehouse in a database of its own, a scratch directory, and a one-call ingest. */
@@ -37,6 +38,8 @@ export interface WarehouseFixture {
       lookups?: Lookups;
       /** A pipeline's integrator bookkeeping columns (create_time…), read by no field. */
       ignoreColumns?: readonly string[];
+      /** A pipeline's thresholds: a file over them is held back whole. */
+      thresholds?: Thresholds;
     },
   ): Promise<RunSummary>;
   close(): Promise<void>;
@@ -74,6 +77,7 @@ export async function openWarehouseFixture(label: string): Promise<WarehouseFixt
           ...(options.validatorOptions ? { validatorOptions: options.validatorOptions } : {}),
           ...(options.lookups ? { lookups: options.lookups } : {}),
           ...(options.ignoreColumns ? { ignoreColumns: options.ignoreColumns } : {}),
+          ...(options.thresholds ? { thresholds: options.thresholds } : {}),
         },
         logger,
       );
