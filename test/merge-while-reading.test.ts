@@ -6,6 +6,7 @@ import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penal
 import { runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 import { warehouseState } from './support/warehouse-state.ts';
+import { withEnv } from './support/with-env.ts';
 
 const PROVINCE = { level: 'province', provider: '113700000000000000' } as const;
 const CITY = { level: 'city', provider: '113701000000000000' } as const;
@@ -23,20 +24,6 @@ interface Step {
   channel: Channel;
   rows: PenaltyRow[];
   thresholds?: { maxRejectRate: number; maxRejected: number | null };
-}
-
-/** Runs `work` with `env` set, then puts back what was there. */
-async function withEnv<T>(env: Record<string, string>, work: () => Promise<T>): Promise<T> {
-  const before = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
-  Object.assign(process.env, env);
-  try {
-    return await work();
-  } finally {
-    for (const [name, value] of Object.entries(before)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
 }
 
 async function deliverAll(fx: WarehouseFixture, steps: Step[]): Promise<RunSummary[]> {

@@ -9,6 +9,7 @@ import type { Warehouse } from '../src/warehouse/connect-warehouse.ts';
 import { basePenalties, currentState, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 import { warehouseState as canonicalState } from './support/warehouse-state.ts';
+import { withEnv } from './support/with-env.ts';
 
 const PROVINCE = { level: 'province', provider: '113700000000000000' } as const;
 const CITY = { level: 'city', provider: '113701000000000000' } as const;
@@ -127,20 +128,6 @@ async function writeWorkbook(
   const file = path.join(dir, name);
   writeFileSync(file, await workbooks.get(name)!);
   return file;
-}
-
-/** Runs `work` with `env` set, then puts back what was there (the full warehouse's CREDIT_ETL_FAST_REDELIVERY=0). */
-async function withEnv<T>(env: Record<string, string>, work: () => Promise<T>): Promise<T> {
-  const before = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
-  Object.assign(process.env, env);
-  try {
-    return await work();
-  } finally {
-    for (const [name, value] of Object.entries(before)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
 }
 
 /** The record of a row of the first file (one row per record, in the generated order). */
