@@ -13,8 +13,8 @@ const CITY = { level: 'city', provider: '113701000000000000' } as const;
 const CONTENT = '处罚内容';
 const day = (n: number) => new Date(`2026-11-${String(10 + n).padStart(2, '0')}T10:00:00+08:00`);
 /**
- * Rows between two early merges in the warehouse that merges while reading. A CSV is read in batches of ~64 KB
- * (~110 of these rows) and a range closes after the batch that reaches it: a 600-row file makes ~5 ranges.
+ * Rows between two early merges in the warehouse that merges while reading. A range closes after the batch that
+ * reaches it: with these, a range for every batch the reader takes.
  */
 const EVERY = '100';
 
@@ -56,27 +56,29 @@ async function digestsHold(warehouse: Warehouse): Promise<boolean> {
 }
 
 describe('merging while reading against merging at the end', { timeout: 120_000 }, () => {
-  const all = basePenalties(1000);
-  const base = all.slice(0, 600);
-  const fresh = all.slice(600, 800);
-  const cityOnly = all.slice(800, 900);
+  const all = basePenalties(3700);
+  // A local file is read in 256 KB pieces, ~2,000 of these rows a batch: the first file makes two ranges, and its
+  // repeated, duplicated and bad-then-good keys have their first rows in the first range and the others in the second.
+  const base = all.slice(0, 2400);
+  const fresh = all.slice(2400, 3200);
+  const cityOnly = all.slice(3200, 3500);
   const invalid = (row: PenaltyRow) => edit(row, { 处罚决定日期: '2025-02-30' });
-  // The first file: its rows repeated and duplicated across ranges, bad rows among them, and a key whose first
-  // row is bad and a later one good (the good one is its first valid row: inserted).
+  // The first file: rows repeated and duplicated a range after their first, bad rows among them, and a key whose
+  // first row is bad and a good one a range later (the good one is its first valid row: inserted).
   const first = [
     ...base.slice(0, 50),
     invalid(base[50]!),
-    ...base.slice(51, 300),
+    ...base.slice(51, 2100),
     base[10]!,
-    ...base.slice(300, 450),
+    ...base.slice(2100, 2200),
     edit(base[20]!, { [CONTENT]: '罚款人民币20万元（同一文件另一内容）' }),
     base[50]!,
-    ...base.slice(451, 600),
-    invalid(all[950]!),
+    ...base.slice(2201),
+    invalid(all[3650]!),
   ];
   // The city: some of the province's records (equal, changed: merged and conflicts) and records of its own.
   const city = [
-    ...base.slice(100, 200).map((row, i) => (i % 10 === 0 ? edit(row, { [CONTENT]: `市级内容${i}` }) : row)),
+    ...base.slice(100, 400).map((row, i) => (i % 10 === 0 ? edit(row, { [CONTENT]: `市级内容${i}` }) : row)),
     ...cityOnly,
   ];
   // The province again: one row in ten corrected, new keys spread through the file, and the city's records
@@ -86,10 +88,11 @@ describe('merging while reading against merging at the end', { timeout: 120_000 
       i % 10 === 3 ? edit(row, { [CONTENT]: `罚款人民币${i}万元（更正）` }) : row,
       ...(i % 3 === 0 ? [fresh[i / 3]!] : []),
     ]),
-    ...cityOnly.slice(0, 40).map((row, i) => edit(row, { [CONTENT]: `省级内容${i}` })),
+    ...cityOnly.slice(0, 120).map((row, i) => edit(row, { [CONTENT]: `省级内容${i}` })),
   ];
-  // Over its thresholds: held back whole, though its first ranges were merged early (read again without).
-  const refused = [...all.slice(900, 950), ...all.slice(960, 1000).map(invalid), ...fresh.slice(150)];
+  // Over its thresholds: held back whole, though it was merged early (read again without).
+  const refusedNew = all.slice(3500, 3550);
+  const refused = [...refusedNew, ...all.slice(3560, 3600).map(invalid), ...fresh.slice(750)];
   const steps = (): Step[] => [
     { name: 'p01-first.csv', channel: PROVINCE, rows: first },
     { name: 'c01-city.csv', channel: CITY, rows: city },
@@ -100,7 +103,7 @@ describe('merging while reading against merging at the end', { timeout: 120_000 
       rows: refused,
       thresholds: { maxRejectRate: 0.2, maxRejected: null },
     },
-    { name: 'p04-after-refused.csv', channel: PROVINCE, rows: [...all.slice(900, 950), ...second] },
+    { name: 'p04-after-refused.csv', channel: PROVINCE, rows: [...refusedNew, ...second] },
   ];
 
   let early: WarehouseFixture;
@@ -126,9 +129,9 @@ describe('merging while reading against merging at the end', { timeout: 120_000 
   });
 
   it('merges the new keys of each file while reading it, and none when it is off', () => {
-    expect(unit(earlyRuns, 'p01-first.csv').mergedWhileReading).toBeGreaterThan(500);
-    expect(unit(earlyRuns, 'c01-city.csv').mergedWhileReading).toBeGreaterThan(50);
-    expect(unit(earlyRuns, 'p02-second.csv').mergedWhileReading).toBeGreaterThan(150);
+    expect(unit(earlyRuns, 'p01-first.csv').mergedWhileReading).toBeGreaterThan(2000);
+    expect(unit(earlyRuns, 'c01-city.csv').mergedWhileReading).toBeGreaterThan(250);
+    expect(unit(earlyRuns, 'p02-second.csv').mergedWhileReading).toBeGreaterThan(600);
     expect(lateRuns.flatMap((run) => run.files.map((file) => file.mergedWhileReading ?? 0))).toEqual([
       0, 0, 0, 0, 0,
     ]);
@@ -140,11 +143,11 @@ describe('merging while reading against merging at the end', { timeout: 120_000 
     // Rejected: the two bad rows, and row 20's second content (a key twice in a file with two contents).
     expect(unit(earlyRuns, 'p01-first.csv').counts).toMatchObject({
       read: first.length,
-      inserted: 599,
+      inserted: 2399,
       rejected: 3,
     });
-    expect(unit(earlyRuns, 'c01-city.csv').counts).toMatchObject({ inserted: 100, conflict: 10 });
-    expect(unit(earlyRuns, 'p02-second.csv').counts).toMatchObject({ inserted: 201, updated: 100 });
+    expect(unit(earlyRuns, 'c01-city.csv').counts).toMatchObject({ inserted: 300, conflict: 30 });
+    expect(unit(earlyRuns, 'p02-second.csv').counts).toMatchObject({ inserted: 801, updated: 360 });
   });
 
   it('holds back a file over its thresholds with nothing of it kept, read again without merging early', async () => {
@@ -208,6 +211,47 @@ describe('merging while reading beside another unit of the entry', { timeout: 60
     } finally {
       await other.end();
     }
+  });
+});
+
+describe('a file that fails after ranges of it were merged early', { timeout: 60_000 }, () => {
+  let fx: WarehouseFixture;
+  beforeAll(async () => {
+    fx = await openWarehouseFixture('merge_while_reading_poison');
+  });
+  afterAll(async () => {
+    await fx?.close();
+  });
+
+  it('keeps nothing of it, and the next file of the run loads on the same warehouse', async () => {
+    const rows = basePenalties(5000, 11);
+    // Row 4500 carries a 5 MB line (the limit is 4 MB): the two batches before it (~2,000 rows each) were merged
+    // while the file was read.
+    const poisoned = [
+      ...rows.slice(0, 4499),
+      edit(rows[4499]!, { 违法事实: 'x'.repeat(5 << 20) }),
+      ...rows.slice(4500, 4600),
+    ];
+    const bad = writeRows(fx.scratch, 'poisoned.csv', poisoned);
+    const good = writeRows(fx.scratch, 'good.csv', rows.slice(4600));
+    const run = await withEnv({ CREDIT_ETL_MERGE_WHILE_READING: EVERY }, () =>
+      fx.ingest([bad, good], { ...PROVINCE, receivedAt: day(0) }),
+    );
+    expect(run.files.map((file) => [file.name, file.status, file.error?.code])).toEqual([
+      ['poisoned.csv', 'failed', 'line-too-long'],
+      ['good.csv', 'loaded', undefined],
+    ]);
+    expect(run.files[1]!.mergedWhileReading).toBeGreaterThan(0);
+    const { rows: records } = await fx.warehouse.raw<{ rows: { n: number }[] }>(
+      'SELECT count(*)::int AS n FROM records',
+    );
+    expect(records[0]!.n).toBe(400);
+    // Its early merges did run before it failed: they drew record ids, which a rollback does not give back (the
+    // good file drew 400).
+    const { rows: drawn } = await fx.owner.raw<{ rows: { last: number }[] }>(
+      'SELECT last_value::int AS last FROM records_id_seq',
+    );
+    expect(drawn[0]!.last).toBeGreaterThan(2400);
   });
 });
 
