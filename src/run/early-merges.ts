@@ -21,9 +21,8 @@ const HOLD_BYTES = 32 << 20;
  */
 export class EarlyMerges {
   private rowsAtLastTry = 0;
-  /** The last row number merged early; 0 before the lock is held. */
+  /** The last row number merged early; 0 until the entry's lock is held (taken with the first range). */
   private through = 0;
-  private locked = false;
   /** The ranges queued and not yet seen done, oldest first. */
   private pending: Promise<void>[] = [];
   private merged = 0;
@@ -45,11 +44,10 @@ export class EarlyMerges {
     if (this.pending.length > 1) await this.pending.shift();
     const ended = copy.end();
     const session = this.session;
-    if (!this.locked) {
+    if (this.through === 0) {
       // Waited for: the lock query runs once the COPY ends, and the reader should not run ahead of it.
       await ended;
-      this.locked = await this.lockIfFree();
-      if (!this.locked) return new CopyWriter(session.copyFrom(COPY_INTO_STAGE));
+      if (!(await this.lockIfFree())) return new CopyWriter(session.copyFrom(COPY_INTO_STAGE));
     }
     const range = { ...this.range, after: this.through, through: lastRowNumber };
     const done = ended
