@@ -56,7 +56,7 @@ export async function createStageTable(session: UnitSession): Promise<void> {
   // rows, 1.5 KB each) against 20 ms.
   await session.query(
     `ALTER TABLE stage ALTER row_number SET STATISTICS 10, ALTER business_key SET STATISTICS 10,
-       ALTER errors SET STATISTICS 10`,
+       ALTER errors SET STATISTICS 10, ALTER withdrawal SET STATISTICS 10`,
   );
   // The rows merged while the unit was read (merge-while-reading.ts): the final merge takes them as inserted.
   await session.query(
