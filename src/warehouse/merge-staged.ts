@@ -59,10 +59,8 @@ const MERGE_LOCK = `hashtext('credit-etl:merge:' || $1)`;
  * a first load of 1M rows would otherwise join back the ~1M records it has just written (classify 5 → 16 s). Only
  * then: as a semi-join it cost a 400,000-row night on the full path 0.7 s more than the plain join (2.5 → 3.3 s).
  */
-const EXCEPT_MERGED_EARLY = `AND r.business_key IN (
-         SELECT business_key FROM valid v
-         WHERE v.row_number = v.first_row
-           AND NOT EXISTS (SELECT 1 FROM early_inserted e WHERE e.row_number = v.row_number))`;
+const EXCEPT_MERGED_EARLY =
+  'AND r.business_key IN (SELECT business_key FROM valid WHERE row_number = first_row AND early_record_id IS NULL)';
 
 export interface MergeCounts {
   inserted: number;
@@ -114,14 +112,19 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
     `CREATE TEMP TABLE classified ON COMMIT DROP AS
      WITH valid AS (
        -- No row data: it is joined back from stage only for rows that are stored (a re-delivery stores none).
-       -- Each row carries the first row of its key in the file: one sort by key, where a separate list of first rows
-       -- joined back by key took a second pass over the rows and a hash of them all (1M rows: 9.2 → 6.2 s).
-       SELECT row_number, business_key, subject_code, content_hash, formation_date, late, working_days, received_at,
-              warnings, first_value(row_number) OVER keyed AS first_row,
-              first_value(content_hash) OVER keyed AS first_hash
+       -- Each row carries its key's first row in the file, and the record and version that first row was given while
+       -- the unit was read (merge-while-reading.ts: its key is new, its record this unit's own): one sort by key,
+       -- where a list of first rows joined back by key took a second pass and a hash of them all (1M rows: 7.3 →
+       -- 5.9–6.2 s for a first load, 14.7 → 9.1–10.6 s for a night on the full path).
+       SELECT s.row_number, s.business_key, s.subject_code, s.content_hash, s.formation_date, s.late, s.working_days,
+              s.received_at, s.warnings,
+              first_value(s.row_number) OVER keyed AS first_row, first_value(s.content_hash) OVER keyed AS first_hash,
+              first_value(e.record_id) OVER keyed AS early_record_id,
+              first_value(e.version_id) OVER keyed AS early_version_id
        -- A withdrawal request is never data: merge-withdrawals.ts takes it after the data rows.
-       FROM stage WHERE errors IS NULL AND withdrawal IS NULL
-       WINDOW keyed AS (PARTITION BY business_key ORDER BY row_number)
+       FROM stage s LEFT JOIN early_inserted e USING (row_number)
+       WHERE s.errors IS NULL AND s.withdrawal IS NULL
+       WINDOW keyed AS (PARTITION BY s.business_key ORDER BY s.row_number)
      ),
      known AS (
        SELECT r.business_key, r.id, r.level, r.status, r.current_version_id, cv.version_no, cv.content_hash
@@ -130,13 +133,13 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
      ),
      judged AS (
        SELECT v.row_number, v.business_key, v.subject_code, v.content_hash, v.formation_date, v.late, v.working_days,
-         v.received_at, v.warnings, v.first_row, COALESCE(k.id, e.record_id) AS known_record_id,
+         v.received_at, v.warnings, v.first_row, COALESCE(k.id, v.early_record_id) AS known_record_id,
          k.current_version_id, k.version_no AS current_version_no,
-         CASE WHEN v.row_number = v.first_row THEN e.version_id END AS early_version_id,
+         CASE WHEN v.row_number = v.first_row THEN v.early_version_id END AS early_version_id,
          CASE
            WHEN v.row_number <> v.first_row AND v.content_hash <> v.first_hash THEN 'duplicate'
            WHEN v.row_number <> v.first_row THEN 'repeat'
-           WHEN e.record_id IS NOT NULL OR k.id IS NULL THEN 'inserted'
+           WHEN v.early_record_id IS NOT NULL OR k.id IS NULL THEN 'inserted'
            -- The record's level is always a channel that delivered its current content (inserted, updated or
            -- merged it): when it is this channel, no lineage lookup is needed (a nightly full dump: most rows).
            WHEN k.content_hash = v.content_hash AND (k.level = $1 OR EXISTS (
@@ -151,9 +154,6 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
            ELSE 'conflict'
          END AS outcome
        FROM valid v
-       -- The version a key's first row was given while the unit was read (merge-while-reading.ts): its key is new,
-       -- its record this unit's own.
-       LEFT JOIN early_inserted e ON e.row_number = v.first_row
        LEFT JOIN known k USING (business_key)
        ORDER BY v.row_number
      )
