@@ -115,7 +115,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
        -- Each row carries its key's first row in the file, and the record and version that first row was given while
        -- the unit was read (merge-while-reading.ts: its key is new, its record this unit's own): one sort by key,
        -- where a list of first rows joined back by key took a second pass and a hash of them all (1M rows: 7.3 →
-       -- 5.9–6.2 s for a first load, 14.7 → 9.1–10.6 s for a night on the full path).
+       -- 5.9–6.7 s for a first load, 14.7 → 9.1–10.6 s for a night on the full path).
        SELECT s.row_number, s.business_key, s.subject_code, s.content_hash, s.formation_date, s.late, s.working_days,
               s.received_at, s.warnings,
               first_value(s.row_number) OVER keyed AS first_row, first_value(s.content_hash) OVER keyed AS first_hash,
