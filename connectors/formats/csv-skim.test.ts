@@ -4,6 +4,7 @@ import type { FormatOptions, SourceRow } from '../contracts.ts';
 import { csvFormat } from './csv-format.ts';
 import { openSkimmedCsv, SkimDeclined, type SkimmedRecord } from './csv-skim.ts';
 import { readAll } from './read-all.test-support.ts';
+import { trickyCsvFiles } from './tricky-csv.test-support.ts';
 
 /** The cells a skimmed record's spans stand for, decoded here only to compare them with the parser's. */
 const cellsOf = (record: SkimmedRecord): string[] =>
@@ -112,6 +113,43 @@ describe('the skim of a UTF-8 CSV file reads every record as the parser does', (
   });
 });
 
+describe('the skim against the parser on generated files of tricky bytes', () => {
+  it('takes only what the parser reads alike and passes the rest as it was, or gives way (1,500 files)', async () => {
+    const outcomes = { compared: 0, declined: 0, parserRefused: 0 };
+    let n = 0;
+    for (const bytes of trickyCsvFiles(17, 1500)) {
+      const takeIf = [() => true, (rowNumber: number) => rowNumber % 2 === 0][n % 2]!;
+      const size = [bytes.length, 1, 2, 5][n++ % 4]!;
+      const parsed = await readAll(csvFormat, bytes, { encoding: 'utf8' }).catch(() => undefined);
+      if (!parsed) {
+        outcomes.parserRefused++;
+        continue;
+      }
+      const skimmed = await skim(bytes, takeIf, size).catch((error: unknown) => {
+        if (error instanceof SkimDeclined) return undefined;
+        throw error;
+      });
+      if (!skimmed) {
+        outcomes.declined++;
+        continue;
+      }
+      outcomes.compared++;
+      const file = `${JSON.stringify(bytes.toString('latin1'))} in pieces of ${size}`;
+      expect(skimmed.header, file).toEqual(parsed.header);
+      for (const [rowNumber, cells] of skimmed.taken) {
+        const row = parsed.rows.find((candidate) => candidate.rowNumber === rowNumber);
+        expect(row?.problem, `${file}, row ${rowNumber}`).toBeUndefined();
+        expect(cells, `${file}, row ${rowNumber}`).toEqual(row?.cells);
+      }
+      expect(skimmed.rows, file).toEqual(parsed.rows.filter((row) => !skimmed.taken.has(row.rowNumber)));
+      expect(skimmed.blankLines, file).toBe(parsed.blankLines);
+    }
+    // The files are tricky, not hopeless: most are compared, not given up on.
+    expect(outcomes.compared).toBeGreaterThan(500);
+    expect(outcomes.declined).toBeGreaterThan(100);
+  });
+});
+
 describe('the skim gives way to the parser where it could read records differently', () => {
   const skimAll = async (text: string, options: Partial<FormatOptions> = {}) => {
     const skimmed = await openSkimmedCsv(pieces(Buffer.from(text), 4), { encoding: 'utf8', ...options }, 2, {
@@ -125,6 +163,8 @@ describe('the skim gives way to the parser where it could read records different
     ['text after a closing quote', 'a,b\n1,2\n"3" ,4\n5,6\n'],
     ['a quote never closed', 'a,b\n1,2\n"3,4\n5,6\n'],
     ['a CR after a closing quote in a CRLF file', 'a,b\r\n1,2\r\n"3"\rx,4\r\n'],
+    // Cutting out the taken 1,2 would make CRLF of the CR before it and the LF after it.
+    ['a record opening with a line feed in a file of CR line breaks', 'a,b\r1,2\r\n3,4\r5,6\r'],
   ])('%s: SkimDeclined, before the parser sees the record', async (_name, text) => {
     await expect(skimAll(text)).rejects.toBeInstanceOf(SkimDeclined);
   });
