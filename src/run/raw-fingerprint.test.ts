@@ -2,8 +2,9 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { csvFormat } from '../../connectors/formats/csv-format.ts';
-import { openSkimmedCsv } from '../../connectors/formats/csv-skim.ts';
+import { openSkimmedCsv, SkimDeclined } from '../../connectors/formats/csv-skim.ts';
 import { readAll } from '../../connectors/formats/read-all.test-support.ts';
+import { trickyCsvFiles } from '../../connectors/formats/tricky-csv.test-support.ts';
 import { timelinessChecker } from '../calendar/timeliness.ts';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { loadCatalog } from '../catalog/load-catalog.ts';
@@ -67,6 +68,41 @@ describe('raw-cell fingerprints', () => {
     expect(fromBytes.size).toBe(4);
     expect(fromBytes).toEqual(fromCells);
     expect(new Set(fromBytes.values()).size).toBe(4);
+  });
+
+  it('are the same from the bytes as from the cells on 1,000 generated files of tricky bytes', async () => {
+    let compared = 0;
+    for (const bytes of trickyCsvFiles(29, 1000)) {
+      const parsed = await readAll(csvFormat, bytes, { encoding: 'utf8' }).catch(() => undefined);
+      if (!parsed) continue;
+      const fingerprinter = rawFingerprinter(xzcf, undefined, parsed.header);
+      const fromBytes = new Map<number, string>();
+      try {
+        const skimmed = await openSkimmedCsv(
+          Readable.from([bytes]),
+          { encoding: 'utf8' },
+          parsed.header.length,
+          {
+            take(record) {
+              fromBytes.set(record.rowNumber, fingerprintText(fingerprinter.ofRecord(record)));
+              return true;
+            },
+          },
+        );
+        for await (const _batch of skimmed.rows.batches);
+      } catch (error) {
+        if (error instanceof SkimDeclined) continue;
+        throw error;
+      }
+      for (const [rowNumber, fingerprint] of fromBytes) {
+        const row = parsed.rows.find((candidate) => candidate.rowNumber === rowNumber)!;
+        expect(fingerprint, JSON.stringify(bytes.toString('latin1'))).toBe(
+          fingerprintText(fingerprinter.of(row.cells)),
+        );
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(2000);
   });
 
   it('hash a lone surrogate as U+FFFD, as a UTF-8 encoder writes it', () => {
