@@ -87,6 +87,9 @@ export async function planCsvChunks(
       const due =
         rowNumber === headerRow || (last !== undefined && texts.bytesAt(endChar) - last.bytes >= chunkBytes);
       if (rowNumber < headerRow || !due) return;
+      // The last record of a file without a final line break ends at none: counting line breaks would put a
+      // boundary after it at the last line break byte before it (the one before the record, or one inside it).
+      if (texts.charBefore(endChar) !== newlineChar) return;
       boundaries.push({
         afterRow: rowNumber,
         line: nextLine,
@@ -206,6 +209,11 @@ class TextPieces {
   breaksBefore(char: number): number {
     const piece = this.pieceAt(char);
     return piece.breaksBefore + countChar(piece.text.slice(0, char - piece.start), this.newline);
+  }
+
+  charBefore(char: number): string | undefined {
+    const piece = this.pieceAt(char);
+    return char > piece.start ? piece.text[char - piece.start - 1] : undefined;
   }
 
   bytesAt(char: number): number {
