@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
+import { computeResidentIdCheckChar } from '../identifiers/resident-id.ts';
+import { checkUscc } from '../identifiers/uscc.ts';
 import { fieldMaskerOf, maskPersonalField, maskPersonalText } from './mask-personal-data.ts';
 
 /** Real, public all-digit USCCs (domain-notes, fixtures): every one passes uscc.ts. */
@@ -35,6 +37,78 @@ describe('maskPersonalText', () => {
       '３７１１**　********　４０４８',
     );
     expect(maskPersonalText('11010519491231002Ｘ')).toBe('1101**********002Ｘ');
+  });
+
+  it('masks an ID whose groups invisible characters or a minus sign part, as a reader sees it whole', () => {
+    expect(maskPersonalText('号码371102\u200B19790612\u200B4048。')).toBe(
+      '号码3711**\u200B********\u200B4048。',
+    );
+    expect(maskPersonalText('371102\uFEFF19790612\u00AD4048')).toBe('3711**\uFEFF********\u00AD4048');
+    expect(maskPersonalText('371102 \u2212 19790612\u22124048')).toBe('3711** \u2212 ********\u22124048');
+  });
+
+  it('leaves no ID readable among 20,000 typed as people type them, in text around them', () => {
+    let seed = 11;
+    const next = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+      return seed / 0x80000000;
+    };
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+    const fullWidth = (text: string) =>
+      text.replace(/[0-9X]/g, (c) => (c === 'X' ? 'Ｘ' : String.fromCharCode(c.charCodeAt(0) - 48 + 0xff10)));
+    const around = [
+      '',
+      '身份证号',
+      '：',
+      ' ',
+      '（',
+      '）',
+      '"',
+      '\n',
+      'abc',
+      '，',
+      '。',
+      '\t',
+      '#',
+      '-',
+      '/',
+      '\u3000',
+    ];
+    const separators = [
+      ' ',
+      '  ',
+      '-',
+      ' - ',
+      '\u3000',
+      '\u00A0',
+      '－',
+      '—',
+      '\t',
+      '\u2010',
+      '\u2212',
+      '\u200B',
+      '\uFEFF',
+    ];
+    const groupings = [[], [], [6, 14], [6, 10, 14], [3, 6, 14], [4, 8, 12, 16], [6]];
+    let checked = 0;
+    for (let n = 0; n < 20_000; n++) {
+      const birth = `${1950 + Math.floor(next() * 60)}${String(1 + Math.floor(next() * 12)).padStart(2, '0')}${String(1 + Math.floor(next() * 28)).padStart(2, '0')}`;
+      const first17 = `${pick(['370102', '440305', '510104', '110101', '320106'])}${birth}${String(Math.floor(next() * 1000)).padStart(3, '0')}`;
+      const id = first17 + computeResidentIdCheckChar(first17);
+      // A string valid as a USCC too is shown (the USCC wins): not this test's concern.
+      if (checkUscc(id, { allowPilotCodes: true }) === null) continue;
+      const cuts = pick(groupings);
+      let typed = '';
+      for (let i = 0; i < 18; i++) typed += (cuts.includes(i) ? pick(separators) : '') + id[i];
+      if (next() < 0.3) typed = fullWidth(typed);
+      const masked = maskPersonalText(pick(around) + typed + pick(around));
+      const digits = masked.replace(/[\uFF10-\uFF19]/g, (c) =>
+        String.fromCharCode(c.charCodeAt(0) - 0xff10 + 48),
+      );
+      expect(digits.replace(/[^0-9*]/g, ''), masked).not.toContain(id.slice(4, 14));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(19_000);
   });
 
   it('finds an ID among other numbers of a spaced run', () => {

@@ -9,7 +9,8 @@ import { checkUscc, usccCategory } from '../identifiers/uscc.ts';
  * - In free text (messages, file names, free-text columns such as 违法事实, keys, command output) a resident ID is
  *   masked when it checks as one: a real birth date and the right check character (18), or a real birth date
  *   (15-digit legacy numbers, which have no check character). Typed full-width or with spaces/dashes between
- *   groups (`３７１１０２…`, `371102 19790612 4048`), it is found all the same. A string that is a valid USCC is
+ *   groups (`３７１１０２…`, `371102 19790612 4048`), or with invisible characters between them (a zero-width
+ *   space), it is found all the same. A string that is a valid USCC is
  *   never masked: 12120000… and 91370102000005… codes are 18 digits too.
  *   Free text is full of long numbers (case numbers, accounts, amounts); masking every 18-digit run would hide
  *   them and the USCCs, which must be shown. A mistyped ID in free text is the price of that choice.
@@ -24,9 +25,14 @@ import { checkUscc, usccCategory } from '../identifiers/uscc.ts';
 
 const DIGIT = '[0-9\uFF10-\uFF19]';
 const CHECK_X = '[Xx\uFF38\uFF58]';
-const SPACE = '[ \\t\\u00A0\\u3000]';
-const DASH = '[-\\uFF0D\\u2010-\\u2015]';
-/** Between the groups of a spaced ID: spaces (also NBSP and the ideographic space), one dash, or both. */
+/**
+ * Spaces, and the invisible characters exports leave in cells (zero-width spaces and joiners, the word joiner, a
+ * BOM, the soft hyphen): between two groups they hide nothing from a reader, so they part groups as a space does.
+ */
+const SPACE = '[ \\t\\u00A0\\u3000\\u200B-\\u200D\\u2060\\uFEFF\\u00AD]';
+/** Hyphens and dashes, the minus sign among them. */
+const DASH = '[-\\uFF0D\\u2010-\\u2015\\u2212\\uFE63]';
+/** Between the groups of a spaced ID: spaces (also NBSP, the ideographic space, invisible ones), one dash, or both. */
 const SEPARATOR = `(?:${SPACE}+(?:${DASH}${SPACE}*)?|${DASH}${SPACE}*)`;
 /** A digit group; an X ends it only when no digit follows (`…404X5` is no ID). */
 const GROUP = `${DIGIT}+(?:${CHECK_X}(?!${DIGIT}))?`;
