@@ -3,6 +3,7 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PENALTY_HEADER } from '../fixtures/generate/penalty-rows.ts';
+import { seededRandom } from '../fixtures/generate/seeded-random.ts';
 import { correctRecord, type Grounds, withdrawRecord } from '../src/procedures/legal-procedures.ts';
 import type { RunSummary } from '../src/run/ingest-files.ts';
 import type { Warehouse } from '../src/warehouse/connect-warehouse.ts';
@@ -990,18 +991,6 @@ describe('timeliness pending (a year without calendar data): those rows take the
   comparesWhole(() => ({ fast, full }));
 });
 
-/** mulberry32: the same seed always gives the same sequence of nights. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Sixteen steps drawn from a seed: mostly full dumps of the province (rows now and then dropped, corrected, or set
  * back to an earlier content; new records appearing), city files over some of the same records, incremental files,
@@ -1010,7 +999,7 @@ function seeded(seed: number): () => number {
  * of, the draw may (forty-three seeds were run when it was written, every one alike both ways).
  */
 function randomNights(seed: number): Step[] {
-  const next = seeded(seed);
+  const next = seededRandom(seed);
   const chance = (p: number) => next() < p;
   const draw = (n: number) => Math.floor(next() * n);
   // One company's record carries a legally issued pilot-era code: loaded with a warning, never taken by fingerprint.

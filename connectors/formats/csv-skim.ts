@@ -213,8 +213,7 @@ class CsvSkim {
     for (;;) {
       // In a file of CR line breaks, a record that opens with a line feed would make CRLF with the CR before it once
       // a taken record between them is cut out: the parser would read the rest of the file otherwise.
-      if (bytes[at] === LF && this.#newline === '\r')
-        this.#decline('a line feed after a CR line break');
+      if (bytes[at] === LF && this.#newline === '\r') this.#decline('a line feed after a CR line break');
       const end = this.#recordEnd(bytes, at, atEnd);
       if (end < 0) break;
       if (end - at > this.#limits.maxLineBytes) this.#decline('a record longer than the line limit');

@@ -1,3 +1,5 @@
+import { seededRandom } from '../../fixtures/generate/seeded-random.ts';
+
 /**
  * Small CSV files of the bytes that make readers disagree, generated from a seed (the same files on every run):
  * quotes, doubled quotes, quotes inside unquoted cells, all three line breaks (mixed within a file too), a byte
@@ -5,7 +7,7 @@
  * a UTF-8 character cut short; rows with too few or too many cells; with and without a final line break.
  */
 export function* trickyCsvFiles(seed: number, count: number): Generator<Buffer> {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const cell = (): Buffer => {
     const plain = next() < 0.7;
@@ -54,15 +56,3 @@ const ATOMS = [
   // The first two bytes of 甲 (E7 94 B2): a character cut short.
   Buffer.from([0xe7, 0x94]),
 ];
-
-/** mulberry32, as fixtures/generate/penalty-rows.ts seeds its files. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
