@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../fixtures/generate/seeded-random.ts';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { computeResidentIdCheckChar } from '../identifiers/resident-id.ts';
 import { checkUscc } from '../identifiers/uscc.ts';
@@ -48,11 +49,7 @@ describe('maskPersonalText', () => {
   });
 
   it('leaves no ID readable among 20,000 typed as people type them, in text around them', () => {
-    let seed = 11;
-    const next = () => {
-      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
-      return seed / 0x80000000;
-    };
+    const next = seededRandom(11);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
     const fullWidth = (text: string) =>
       text.replace(/[0-9X]/g, (c) => (c === 'X' ? 'Ｘ' : String.fromCharCode(c.charCodeAt(0) - 48 + 0xff10)));
