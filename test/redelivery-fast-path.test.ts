@@ -66,9 +66,15 @@ async function deliverBoth(
     openWarehouseFixture(`${label}_fast`),
     openWarehouseFixture(`${label}_full`),
   ]);
-  const fastRuns = await deliverAll(fast, steps());
-  const fullRuns = await withEnv({ CREDIT_ETL_FAST_REDELIVERY: '0' }, () => deliverAll(full, steps()));
-  return { fast, full, fastRuns, fullRuns };
+  try {
+    const fastRuns = await deliverAll(fast, steps());
+    const fullRuns = await withEnv({ CREDIT_ETL_FAST_REDELIVERY: '0' }, () => deliverAll(full, steps()));
+    return { fast, full, fastRuns, fullRuns };
+  } catch (error) {
+    // The caller never gets the fixtures to close: their databases would outlive the run.
+    await Promise.all([fast.close(), full.close()]);
+    throw error;
+  }
 }
 
 async function deliverAll(fx: WarehouseFixture, steps: Step[]): Promise<RunSummary[]> {
