@@ -1000,9 +1000,10 @@ describe('timeliness pending (a year without calendar data): those rows take the
 /**
  * Sixteen steps drawn from a seed: mostly full dumps of the province (rows now and then dropped, corrected, or set
  * back to an earlier content; new records appearing), city files over some of the same records, incremental files,
- * rows repeated or duplicated within a file, bad rows, a row with a warning, two files in one run, other line breaks
- * or a byte order mark, and legal procedures between nights. What the hand-written sequences above do not think
- * of, the draw may (forty-three seeds were run when it was written, every one alike both ways).
+ * rows repeated or duplicated within a file, bad rows, a row with a warning, text of tabs, quotes, backslashes and
+ * line breaks (also typed otherwise, or with a NUL), two files in one run, other line breaks or a byte order mark,
+ * and legal procedures between nights. What the hand-written sequences above do not think of, the draw may
+ * (forty-three seeds were run when it was written, every one alike both ways).
  */
 function randomNights(seed: number): Step[] {
   const next = seededRandom(seed);
