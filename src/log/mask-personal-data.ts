@@ -10,8 +10,8 @@ import { checkUscc, usccCategory } from '../identifiers/uscc.ts';
  *   masked when it checks as one: a real birth date and the right check character (18), or a real birth date
  *   (15-digit legacy numbers, which have no check character). Typed full-width or with spaces/dashes between
  *   groups (`３７１１０２…`, `371102 19790612 4048`), or with invisible characters between them (a zero-width
- *   space), it is found all the same. A string that is a valid USCC is
- *   never masked: 12120000… and 91370102000005… codes are 18 digits too.
+ *   space), it is found all the same. A string that is a valid USCC is never masked: 12120000… and
+ *   91370102000005… codes are 18 digits too.
  *   Free text is full of long numbers (case numbers, accounts, amounts); masking every 18-digit run would hide
  *   them and the USCCs, which must be shown. A mistyped ID in free text is the price of that choice.
  * - In a code column that is not personal (统一社会信用代码, 工商注册号, 组织机构代码), a valid code of the column's
