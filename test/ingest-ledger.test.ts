@@ -150,7 +150,8 @@ describe('the sha256 ledger, whichever command delivers the content', () => {
     const bytes = readFileSync(big);
     expect(bytes.length).toBeGreaterThanOrEqual(RING_MIN_BYTES);
     const first = await ingest([big], { level: 'city' });
-    expect(first.files[0]?.status).toBe('loaded');
+    // The unit's whole result as the message: a failure names its code and reason.
+    expect(first.files[0]?.status, JSON.stringify(first.files[0])).toBe('loaded');
     const row = await fx
       .warehouse('source_files')
       .where({ id: first.files[0]?.sourceFileId })
