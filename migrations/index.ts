@@ -27,6 +27,7 @@ import * as versionChainText from './027-version-chain-text.ts';
 import * as recordsRoomForCorrections from './028-records-room-for-corrections.ts';
 import * as keyPartsBesideSubject from './029-key-parts-beside-subject.ts';
 import * as rejectionPagesInIdOrder from './030-rejection-pages-in-id-order.ts';
+import * as correctionsStand from './031-corrections-stand.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -58,4 +59,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['028-records-room-for-corrections', recordsRoomForCorrections],
   ['029-key-parts-beside-subject', keyPartsBesideSubject],
   ['030-rejection-pages-in-id-order', rejectionPagesInIdOrder],
+  ['031-corrections-stand', correctionsStand],
 ];

@@ -35,7 +35,11 @@ describe('corrections, re-deliveries, in-file duplicates and channel precedence'
     const current = history.versions.at(-1)!;
     const pending = pendingDisagreements(
       history.sources,
-      { contentHash: current.contentHash, level: history.record.level },
+      {
+        contentHash: current.contentHash,
+        level: history.record.level,
+        corrected: current.procedureId !== null,
+      },
       ['province', 'city', 'county'],
     );
     return { ...history, current, pending };

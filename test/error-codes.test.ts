@@ -38,7 +38,7 @@ describe('error codes explained in Chinese (published with the catalog)', () => 
       .map(([code, file]) => `${code} (${file})`);
     expect(missing).toEqual([]);
     // Built at run time: the ajv keyword (schema-…) and the legal procedure (record-withdrawn/-superseded).
-    for (const code of ['schema-pattern', 'record-withdrawn', 'record-superseded'])
+    for (const code of ['schema-pattern', 'record-withdrawn', 'record-superseded', 'record-corrected'])
       expect(describeErrorCode(code), code).toBeDefined();
     for (const entry of errorCodeTable()) {
       expect(entry.meaning, entry.code).toMatch(/\p{Script=Han}/u);

@@ -180,6 +180,79 @@ describe('legal procedures (Art. 17)', () => {
     expect((await recordHistory(fx.warehouse, record.id))!.versions).toHaveLength(2);
   });
 
+  it("correct: the correction stands against the provider's next delivery of the old content, a conflict it is told of", async () => {
+    const record = await only('鲁济市监罚〔2026〕3031号');
+    const before = (await recordHistory(fx.warehouse, record.id))!;
+    const correction = before.versions.at(-1)!;
+    expect(correction.procedureId).not.toBeNull();
+    // The province's nightly dump still carries what the procedure corrected (its source was not fixed yet).
+    const stale = await fx.ingest([writeRows(fx.scratch, 'd-stale.csv', [toCorrect])], {
+      receivedAt: at('2026-11-12'),
+    });
+    expect(stale.files[0]?.counts).toMatchObject({ conflict: 1, updated: 0, unchanged: 0 });
+    const after = (await recordHistory(fx.warehouse, record.id))!;
+    expect([after.record.currentVersionId, after.versions.length]).toEqual([
+      correction.id,
+      before.versions.length,
+    ]);
+    const view = recordView(after, fx.catalog.resolve('xzcf', '2026-11-27'));
+    expect(view.lineage.at(-1)).toMatchObject({
+      outcome: 'conflict',
+      note: `not applied: the record was corrected by procedure #${correction.procedureId}`,
+    });
+    expect(view.disagreements).toHaveLength(1);
+    const archived = async () =>
+      (await subjectArchive(fx.warehouse, fx.catalog, RIGHT)).groups
+        .flatMap((group) => group.records)
+        .find((r) => r.recordId === record.id)!;
+    expect((await archived()).conflictPending).toBe(1);
+    // The review notice says why, with the correction's basis, before the field that differs.
+    const notice = await createNotice(fx.warehouse, fx.catalog, {
+      providerCode: '113700000000000000',
+      scope: { kind: 'run', runId: stale.runId },
+      issuedOn: '2026-11-13',
+    });
+    const listed = [];
+    for await (const row of noticeRows(fx.warehouse, fx.catalog, notice.id)) listed.push(row);
+    expect(listed.map((row) => [row.kind, row.errors.map((error) => [error.code, error.field])])).toEqual([
+      [
+        'conflict',
+        [
+          ['record-corrected', '*'],
+          ['conflict', 'CF_NR'],
+        ],
+      ],
+    ]);
+    expect(listed[0]?.errors[0]?.message).toContain(`依法定程序更正（依据：${GROUNDS.basis}）`);
+    expect(listed[0]?.errors[1]?.message).toContain('现行（依法更正后）数据');
+    // Once the province delivers the corrected content, nothing is pending.
+    const fixed = await fx.ingest(
+      [writeRows(fx.scratch, 'd-fixed.csv', [edit(toCorrect, { 处罚内容: '罚款人民币五千元' })])],
+      { receivedAt: at('2026-11-13') },
+    );
+    expect(fixed.files[0]?.counts).toMatchObject({ unchanged: 1, conflict: 0, updated: 0 });
+    expect((await archived()).conflictPending).toBe(0);
+  });
+
+  it('the database refuses a delivered version in place of a correction, to every role but the procedure owner', async () => {
+    const record = await only('鲁济市监罚〔2026〕3031号');
+    // A newer delivered version (the first one's row again) and the pointer moved to it, in one statement.
+    const replace = `WITH v AS (
+        INSERT INTO record_versions (record_id, version_no, data, content_hash, catalog_version, formation_date,
+                                     source_file_id, row_number, subject_code)
+        SELECT o.record_id, cv.version_no + 1, o.data, o.content_hash, o.catalog_version, o.formation_date,
+               o.source_file_id, o.row_number, o.subject_code
+        FROM records r JOIN record_versions cv ON cv.id = r.current_version_id
+        JOIN record_versions o ON o.record_id = r.id AND o.version_no = 1
+        WHERE r.id = ? RETURNING id)
+      UPDATE records SET current_version_id = (SELECT id FROM v) WHERE id = ?`;
+    for (const session of [fx.warehouse, fx.owner])
+      await expect(session.raw(replace, [record.id, record.id])).rejects.toThrow(
+        /record \d+ was corrected by legal procedure \d+; a delivery \(file \d+\) does not replace it/,
+      );
+    expect((await only('鲁济市监罚〔2026〕3031号')).currentVersionId).toBe(record.currentVersionId);
+  });
+
   it('a procedure without basis or reason is refused, by the command and by the database', async () => {
     const record = await only('鲁济市监罚〔2026〕3031号');
     const noBasis = await cli(['procedure', 'withdraw', String(record.id), '--reason', '测试']);

@@ -384,9 +384,10 @@ describe('nightly re-deliveries: the fast path against the full path', () => {
       // Row 6's old content again (updated back), three new bad rows, row 8 spoiled.
       { updated: 1, unchanged: 41, rejected: 4 },
       { unchanged: 42 },
-      // Row 10's old content over the procedure's correction; the withdrawn row 11 is unchanged.
-      { updated: 1, unchanged: 41 },
-      { unchanged: 42 },
+      // Row 10's old content against the procedure's correction (which stands); the withdrawn row 11 is unchanged.
+      { conflict: 1, unchanged: 41 },
+      // The province still sends it: a conflict each night until it corrects its own data.
+      { conflict: 1, unchanged: 41 },
     ]);
   });
 
@@ -434,7 +435,7 @@ describe('nightly re-deliveries: the fast path against the full path', () => {
     expect(file(fastRuns, 'p12-after-procedures.csv').counts).toEqual(
       file(fullRuns, 'p12-after-procedures.csv').counts,
     );
-    // Both ways the same rows: the corrected record 10 takes the old content back, the withdrawn 11 stays withdrawn.
+    // Both ways the same rows: the corrected record 10 keeps its correction, the withdrawn 11 stays withdrawn.
     for (const fx of [fast, full]) {
       const [corrected, withdrawn] = [
         await recordOfFirstLoad(fx.warehouse, 10),
@@ -446,7 +447,7 @@ describe('nightly re-deliveries: the fast path against the full path', () => {
           `SELECT s.record_id::int AS record, s.outcome FROM record_sources s JOIN source_files f ON f.id = s.source_file_id
            WHERE f.name = 'p12-after-procedures.csv' AND s.outcome <> 'unchanged'`,
         ),
-      ).toEqual([{ record: corrected, outcome: 'updated' }]);
+      ).toEqual([{ record: corrected, outcome: 'conflict' }]);
       expect((await fx.warehouse('records').where('id', withdrawn).first('status')).status).toBe('withdrawn');
     }
     expect(fastRowsOf(fastRuns, 'p12-after-procedures.csv')).toBe(0);
@@ -828,8 +829,8 @@ describe.each([
    * n3 is loaded while a correction of row 4's record is under way in another session: the procedure has changed
    * the record (not yet committed) when the load starts, and commits once the load waits for a lock that session
    * holds (on the full path, and on the fast path as it stands: writing the file's summary). n3 may be judged
-   * before or after the correction (either is a serial order of the two), but by n4 the province's old content
-   * must have been judged against the corrected record once: `updated` over it, as the full path does.
+   * before or after the correction (either is a serial order of the two), but n4 meets the corrected record: the
+   * province's old content is a `conflict` there (a correction stands), on both paths.
    */
   async function load(fx: WarehouseFixture): Promise<RunSummary[]> {
     const ingest = (name: string, list: PenaltyRow[], n: number, env: Record<string, string> = {}) =>
@@ -878,18 +879,17 @@ describe.each([
   }, 120_000);
   afterAll(async () => Promise.all([fast?.close(), full?.close()]));
 
-  it('applies the province content over the correction by the next night, as the full path does', async () => {
-    const lastTwo = (runs: RunSummary[]) =>
-      runs.slice(2).reduce(
-        (sum, run) => ({
-          updated: sum.updated + run.counts.updated,
-          unchanged: sum.unchanged + run.counts.unchanged,
-        }),
-        { updated: 0, unchanged: 0 },
-      );
-    expect(lastTwo(fullRuns)).toEqual({ updated: 1, unchanged: 23 });
-    expect(lastTwo(fastRuns)).toEqual(lastTwo(fullRuns));
+  it('keeps the correction against the province content by the next night, as the full path does', async () => {
+    for (const runs of [fastRuns, fullRuns])
+      expect(runs[3]!.counts).toMatchObject({ conflict: 1, unchanged: 11, updated: 0 });
     expect(await currentState(fast.warehouse)).toEqual(await currentState(full.warehouse));
+    const corrected = await recordOfFirstLoad(full.warehouse, 4);
+    const version = await full
+      .warehouse('records as r')
+      .join('record_versions as v', 'v.id', 'r.current_version_id')
+      .where('r.id', corrected)
+      .first('v.procedure_id');
+    expect(version?.procedure_id).not.toBeNull();
     expect(fastRowsOf(fastRuns, 'n2.csv')).toBe(12);
   });
 });

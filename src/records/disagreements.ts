@@ -11,7 +11,9 @@ export interface LineageFact {
 
 /**
  * The deliveries that still disagree with the current version: for each provider and channel of lower
- * precedence than the record's level, its latest delivery, when that differs from the current content.
+ * precedence than the record's level, its latest delivery, when that differs from the current content. A
+ * version a legal procedure wrote (`corrected`) outranks every channel: any channel whose latest delivery
+ * differs from it disagrees, until it delivers the corrected content.
  *
  * Looking at each channel's latest delivery (not at the `conflict` outcome alone) makes the status independent
  * of arrival order: province-then-city keeps the city's row as a `conflict`, city-then-province keeps it as a
@@ -20,17 +22,18 @@ export interface LineageFact {
  */
 export function pendingDisagreements<Fact extends LineageFact>(
   facts: readonly Fact[],
-  current: { contentHash: string; level: ChannelLevel },
+  current: { contentHash: string; level: ChannelLevel; corrected: boolean },
   precedence: readonly ChannelLevel[],
 ): Fact[] {
   const rank = (level: ChannelLevel) => {
     const index = precedence.indexOf(level);
     return index < 0 ? precedence.length : index;
   };
+  const currentRank = current.corrected ? -1 : rank(current.level);
   const latest = new Map<string, Fact>();
   for (const fact of facts) {
     // A withdrawal request carries no content to disagree with.
-    if (fact.outcome === 'withdrawn' || rank(fact.level) <= rank(current.level)) continue;
+    if (fact.outcome === 'withdrawn' || rank(fact.level) <= currentRank) continue;
     const channel = `${fact.level}|${fact.providerCode}`;
     const seen = latest.get(channel);
     if (!seen || fact.id > seen.id) latest.set(channel, fact);

@@ -97,7 +97,7 @@ export function recordView(
   const pending = new Set(
     pendingDisagreements(
       sources,
-      { contentHash: current.contentHash, level: record.level },
+      { contentHash: current.contentHash, level: record.level, corrected: current.procedureId !== null },
       entry?.precedence ?? ['province', 'city', 'county'],
     ).map(channelContent),
   );
@@ -112,10 +112,15 @@ export function recordView(
     maskProcedure(procedure, masker),
   );
   const retiredBy = procedures.find((procedure) => procedure.id === record.statusProcedureId) ?? null;
-  const notApplied = (source: SourceRow) =>
-    retiredBy && source.outcome === 'conflict' && source.createdAt >= retiredBy.performedAt
-      ? `not applied: the record was ${record.status} by procedure #${retiredBy.id}`
-      : undefined;
+  const correctedBy = procedures.find((procedure) => procedure.id === current.procedureId) ?? null;
+  const notApplied = (source: SourceRow) => {
+    if (source.outcome !== 'conflict') return undefined;
+    if (retiredBy && source.createdAt >= retiredBy.performedAt)
+      return `not applied: the record was ${record.status} by procedure #${retiredBy.id}`;
+    if (correctedBy && source.createdAt >= correctedBy.performedAt)
+      return `not applied: the record was corrected by procedure #${correctedBy.id}`;
+    return undefined;
+  };
   return {
     id: record.id,
     catalogCode: record.catalogCode,

@@ -1,7 +1,7 @@
 import type { RowError } from '../../connectors/row-error.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { noticeRowRecords } from '../warehouse/notices-repository.ts';
+import { type NoticeRowRecord, noticeRowRecords } from '../warehouse/notices-repository.ts';
 import type { RejectionRow } from '../warehouse/rejections-repository.ts';
 import { entryColumns, type ReportMasker } from './report-columns.ts';
 
@@ -37,8 +37,14 @@ export async function* noticeRows(
       current: conflict ? asText(row.current_data) : {},
       errors: conflict
         ? [
-            ...retiredErrors(row.status, row.superseded_by, row.basis),
-            ...conflictErrors(catalog, row.catalog_code, row.conflict_data ?? {}, row.current_data ?? {}),
+            ...standingErrors(row),
+            ...conflictErrors(
+              catalog,
+              row.catalog_code,
+              row.conflict_data ?? {},
+              row.current_data ?? {},
+              row.corrected_by !== null && row.status === 'current',
+            ),
           ]
         : row.errors,
     };
@@ -52,10 +58,19 @@ function asText(data: Record<string, unknown> | null): Record<string, string> {
 }
 
 /**
- * A delivery for a record a legal procedure withdrew or superseded is never applied (merge-staged.ts): the
- * provider is told why, first, before the fields that differ.
+ * A delivery for a record a legal procedure withdrew, superseded or corrected is never applied (merge-staged.ts):
+ * the provider is told why, first, before the fields that differ.
  */
-function retiredErrors(status: string | null, supersededBy: number | null, basis: string | null): RowError[] {
+function standingErrors(row: NoticeRowRecord): RowError[] {
+  const { status, superseded_by: supersededBy, basis } = row;
+  if (status === 'current' && row.corrected_by !== null)
+    return [
+      {
+        field: '*',
+        code: 'record-corrected',
+        message: `该记录已依法定程序更正（依据：${row.correction_basis ?? '—'}），本次报送与更正后的内容不一致，未采用：请核实并更正源数据后重新报送`,
+      },
+    ];
   if (status !== 'withdrawn' && status !== 'superseded') return [];
   const message =
     status === 'withdrawn'
@@ -64,13 +79,15 @@ function retiredErrors(status: string | null, supersededBy: number | null, basis
   return [{ field: '*', code: `record-${status}`, message }];
 }
 
-/** Each field where the delivered content differs from the warehouse's current (higher-channel) version. */
+/** Each field where the delivered content differs from the warehouse's current (higher-channel or corrected) version. */
 function conflictErrors(
   catalog: Catalog,
   catalogCode: string,
   delivered: Record<string, unknown>,
   current: Record<string, unknown>,
+  corrected: boolean,
 ): RowError[] {
+  const standing = corrected ? '依法更正后' : '更高层级渠道';
   const columns = entryColumns(catalog, catalogCode);
   const fields = [...new Set([...Object.keys(delivered), ...Object.keys(current)])];
   return fields
@@ -82,7 +99,7 @@ function conflictErrors(
       return {
         field,
         code: 'conflict',
-        message: `"${title}"与现行（更高层级渠道）数据不一致：本次报送"${mine}"，现行数据"${theirs}"`,
+        message: `"${title}"与现行（${standing}）数据不一致：本次报送"${mine}"，现行数据"${theirs}"`,
         value: mine,
       };
     });

@@ -127,7 +127,8 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
        WINDOW keyed AS (PARTITION BY s.business_key ORDER BY s.row_number)
      ),
      known AS (
-       SELECT r.business_key, r.id, r.level, r.status, r.current_version_id, cv.version_no, cv.content_hash
+       SELECT r.business_key, r.id, r.level, r.status, r.current_version_id, cv.version_no, cv.content_hash,
+              cv.procedure_id IS NOT NULL AS corrected
        FROM records r LEFT JOIN record_versions cv ON cv.id = r.current_version_id
        WHERE r.catalog_code = $3 ${mergedEarly ? EXCEPT_MERGED_EARLY : ''}
      ),
@@ -150,6 +151,9 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
            -- A record a legal procedure withdrew or superseded is never brought back by a delivery: new content
            -- for its key is kept as a conflict (lineage and review notices show it), not applied.
            WHEN k.status <> 'current' THEN 'conflict'
+           -- Nor is a correction a legal procedure made (Art. 17, 18: an upheld objection) undone by the provider's next
+           -- dump, still carrying what was corrected: other content is a conflict, for the officers to weigh.
+           WHEN k.corrected THEN 'conflict'
            WHEN array_position($2::text[], $1) <= array_position($2::text[], k.level) THEN 'updated'
            ELSE 'conflict'
          END AS outcome

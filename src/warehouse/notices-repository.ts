@@ -258,6 +258,9 @@ export interface NoticeRowRecord {
   superseded_by: number | null;
   /** The legal basis of the procedure that retired the record. */
   basis: string | null;
+  /** The procedure that wrote the record's current version, and its basis: a correction stands (031). */
+  corrected_by: number | null;
+  correction_basis: string | null;
 }
 
 const PAGE = 2000;
@@ -276,6 +279,7 @@ export function noticeRowRecords(
       .leftJoin('records as r', 'r.id', 's.record_id')
       .leftJoin('record_versions as cv', 'cv.id', 'r.current_version_id')
       .leftJoin('procedure_log as p', 'p.id', 'r.status_procedure_id')
+      .leftJoin('procedure_log as cp', 'cp.id', 'cv.procedure_id')
       .where('nr.notice_id', noticeId)
       .andWhere('nr.id', '>', after)
       .orderBy('nr.id')
@@ -298,6 +302,8 @@ export function noticeRowRecords(
         'r.status',
         'r.superseded_by',
         'p.basis',
+        'cv.procedure_id as corrected_by',
+        'cp.basis as correction_basis',
       );
     if (catalogCode) query.where('nr.catalog_code', catalogCode);
     return query;

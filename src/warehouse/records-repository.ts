@@ -179,6 +179,8 @@ export interface CurrentRecordRow {
   contentHash: string;
   catalogVersion: number;
   formationDate: string | null;
+  /** The current version was written by a legal procedure (a correction), not delivered. */
+  corrected: boolean;
 }
 
 /** One delivered row of a record, as much as timeliness and pending disagreements need. */
@@ -233,6 +235,7 @@ export async function currentRecordsOfSubject(
       'v.content_hash as contentHash',
       'v.catalog_version as catalogVersion',
       'v.formation_date as formationDate',
+      warehouse.raw('v.procedure_id IS NOT NULL AS corrected'),
     );
 }
 
