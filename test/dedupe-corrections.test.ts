@@ -100,23 +100,43 @@ describe('corrections, re-deliveries, in-file duplicates and channel precedence'
     expect((await historyOf(4)).sources.map((source) => source.outcome)).toEqual(['inserted', 'unchanged']);
   });
 
-  it('in one file: an exact repeat of a conflict keeps the conflicting content in its lineage too', async () => {
+  it('in one file: an exact repeat of a conflict is that conflict again, kept with its content', async () => {
     await fx.ingest([file([row(10)])], PROVINCE);
     const differing = edit(row(10), { 处罚内容: '警告（市级录入）' });
     const summary = await fx.ingest([file([differing, row(11), differing])], CITY);
-    expect(summary.counts).toMatchObject({ read: 3, conflict: 1, inserted: 1, unchanged: 1 });
+    expect(summary.counts).toMatchObject({ read: 3, conflict: 2, inserted: 1, unchanged: 0 });
     const history = await historyOf(10);
     expect(history.versions).toHaveLength(1);
     const fromCity = history.sources.filter((source) => source.level === 'city');
-    // The repeat is recorded as the same again, with no version of its own and the content its first row brought.
+    // Not "the same again": that would count as the city having delivered this content (a later city row of it
+    // would be unchanged instead of merged once the province adopts it, and a review notice would close).
     expect(fromCity.map((source) => [source.rowNumber, source.outcome, source.versionId])).toEqual([
       [2, 'conflict', null],
-      [4, 'unchanged', null],
+      [4, 'conflict', null],
     ]);
     expect(fromCity.map((source) => source.conflictData?.CF_NR)).toEqual([
       '警告（市级录入）',
       '警告（市级录入）',
     ]);
+  });
+
+  it('a repeat of a conflict kept as `unchanged` by an older engine does not count as the city delivering it', async () => {
+    // Row 10's city content, adopted by the province, then delivered by the city again: merged, as the city never
+    // had it accepted. The warehouse holds, as an engine before the fix wrote it, one more repeat of the conflict.
+    const differing = edit(row(10), { 处罚内容: '警告（市级录入）' });
+    const record = (await historyOf(10)).record;
+    const conflict = (await historyOf(10)).sources.find((source) => source.outcome === 'conflict')!;
+    await fx.owner.raw(
+      `INSERT INTO record_sources (record_id, version_id, outcome, run_id, source_file_id, row_number, provider_code,
+                                   level, content_hash, conflict_data, received_at, late, working_days)
+       SELECT record_id, NULL, 'unchanged', run_id, source_file_id, row_number + 100, provider_code, level,
+              content_hash, conflict_data, received_at, late, working_days
+       FROM record_sources WHERE id = ?`,
+      [conflict.id],
+    );
+    expect((await fx.ingest([file([differing])], PROVINCE)).counts).toMatchObject({ updated: 1 });
+    expect((await fx.ingest([refiled([differing])], CITY)).counts).toMatchObject({ merged: 1, unchanged: 0 });
+    expect((await historyOf(10)).record.id).toBe(record.id);
   });
 
   it('county below city: differing county content is a conflict, equal content merges', async () => {

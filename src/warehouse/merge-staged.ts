@@ -145,7 +145,10 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
            -- merged it): when it is this channel, no lineage lookup is needed (a nightly full dump: most rows).
            WHEN k.content_hash = v.content_hash AND (k.level = $1 OR EXISTS (
              SELECT 1 FROM record_sources s
+             -- A version: an accepted delivery (warehouses loaded before repeats of conflicts were conflicts hold
+             -- such repeats as 'unchanged' rows without one).
              WHERE s.record_id = k.id AND s.level = $1 AND s.content_hash = v.content_hash AND s.outcome <> 'conflict'
+               AND s.version_id IS NOT NULL
            )) THEN 'unchanged'
            WHEN k.content_hash = v.content_hash THEN 'merged'
            -- A record a legal procedure withdrew or superseded is never brought back by a delivery: new content
@@ -169,6 +172,13 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
          THEN COALESCE(early_version_id, nextval('record_versions_id_seq')) END AS new_version_id
      FROM judged`,
     [level, precedence, catalogCode],
+  );
+  // An exact repeat is judged as its first row was: the same again after an accepted row (`unchanged`), but after
+  // a conflict it is that conflict again, not applied. Counted and kept as one (with its data), it can never pass
+  // for a delivery the channel made of that content (the `unchanged` test above, notices, quality, lineage).
+  await session.query(
+    `UPDATE classified c SET outcome = 'conflict'
+     FROM classified f WHERE c.outcome = 'repeat' AND f.row_number = c.first_row AND f.outcome = 'conflict'`,
   );
   await session.query('ANALYZE classified');
   const { compacted, summarized } = await compactUnchangedRuns(session, context);
@@ -236,7 +246,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
                                  level, content_hash, conflict_data, received_at, late, working_days, warnings,
                                  pending_formation_date)
      SELECT COALESCE(c.record_id, first.record_id),
-       CASE WHEN c.outcome = 'conflict' OR first.outcome = 'conflict' THEN NULL
+       CASE WHEN c.outcome = 'conflict' THEN NULL
             WHEN c.outcome = 'repeat' THEN COALESCE(first.new_version_id, first.current_version_id)
             ELSE COALESCE(c.new_version_id, c.current_version_id) END,
        CASE c.outcome WHEN 'repeat' THEN 'unchanged' ELSE c.outcome END,
@@ -247,16 +257,16 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
        CASE WHEN c.late IS NULL THEN c.formation_date END
      FROM classified c
      -- Each side joined holds only the rows it can give: the firsts of repeated rows, and the staged data of
-     -- conflicts and repeats. Whole, both were hashed for every row of the file (at a million rows 2–3 s of a
+     -- conflicts. Whole, both were hashed for every row of the file (at a million rows 2–3 s of a
      -- statement whose rows a first load never needs).
      LEFT JOIN (
        SELECT * FROM classified WHERE row_number IN (SELECT first_row FROM classified WHERE outcome = 'repeat')
      ) first ON c.outcome = 'repeat' AND first.row_number = c.first_row
-     -- Row data only for deliveries kept as conflicts (and their exact in-file repeats).
+     -- Row data only for deliveries kept as conflicts (their exact in-file repeats are conflicts too).
      LEFT JOIN (
        SELECT row_number, data FROM stage
-       WHERE row_number IN (SELECT row_number FROM classified WHERE outcome IN ('conflict', 'repeat'))
-     ) conflicted ON conflicted.row_number = c.row_number AND (c.outcome = 'conflict' OR first.outcome = 'conflict')
+       WHERE row_number IN (SELECT row_number FROM classified WHERE outcome = 'conflict')
+     ) conflicted ON conflicted.row_number = c.row_number
      WHERE c.outcome <> 'duplicate'
        AND NOT EXISTS (SELECT 1 FROM unchanged_run u WHERE u.row_number = c.row_number)
      ORDER BY c.row_number`,

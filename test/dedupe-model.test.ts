@@ -1,0 +1,243 @@
+import { appendFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../fixtures/generate/seeded-random.ts';
+import type { ChannelLevel } from '../src/catalog/catalog-entry.ts';
+import { correctRecord, type Grounds, withdrawRecord } from '../src/procedures/legal-procedures.ts';
+import { findRecords } from '../src/records/record-history.ts';
+import type { RunSummary } from '../src/run/ingest-files.ts';
+import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
+import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
+
+/**
+ * The outcome rules of docs/warehouse.md ("Outcomes and precedence", "Legal procedures") written down once more,
+ * as a model that knows nothing of SQL, stages, caches or compacted lineage, and a sequence of deliveries drawn
+ * from a seed run through both: province, city and county files over the same records, contents going back and
+ * forth, in-file repeats and duplicates, bad rows, corrections and withdrawals by legal procedure. Every file's
+ * counts and every record's end state (content, level, status, number of versions) must be the model's.
+ */
+
+const CONTENT = '处罚内容';
+const DECISION = '行政处罚决定书文号';
+const PRECEDENCE: readonly ChannelLevel[] = ['province', 'city', 'county'];
+const PROVIDERS: Record<ChannelLevel, string> = {
+  province: '113700000000000000',
+  city: '113701000000000000',
+  county: '113701020000000000',
+};
+const GROUNDS: Grounds = { basis: '鲁信用办函〔2026〕17号', reason: '模型对照', operator: '张科员' };
+const RECORDS = 10;
+
+type Outcome = 'inserted' | 'updated' | 'unchanged' | 'merged' | 'conflict' | 'rejected';
+type Counts = Record<Outcome, number>;
+
+/** What the model holds of one record: a content is a number, its text is `text(i, k)`. */
+interface ModelRecord {
+  content: number;
+  level: ChannelLevel;
+  status: 'current' | 'withdrawn';
+  corrected: boolean;
+  versions: number;
+  /** `level|content` of every delivery that was not a conflict. */
+  delivered: Set<string>;
+}
+
+type Step =
+  | { kind: 'file'; level: ChannelLevel; rows: Array<{ record: number; content: number } | 'bad'> }
+  | { kind: 'correct'; record: number; content: number }
+  | { kind: 'withdraw'; record: number };
+
+const rank = (level: ChannelLevel) => PRECEDENCE.indexOf(level);
+
+/** One file, judged against the state before it (each key by its first row), then applied. */
+function judgeFile(model: Map<number, ModelRecord>, step: Extract<Step, { kind: 'file' }>): Counts {
+  const counts: Counts = { inserted: 0, updated: 0, unchanged: 0, merged: 0, conflict: 0, rejected: 0 };
+  const first = new Map<number, { content: number; outcome: Outcome }>();
+  const { level } = step;
+  for (const row of step.rows) {
+    if (row === 'bad') {
+      counts.rejected++;
+      continue;
+    }
+    const { record: i, content } = row;
+    const seen = first.get(i);
+    if (seen !== undefined) {
+      // The same key with other content is rejected as a duplicate. An exact repeat is the same again: after an
+      // accepted row unchanged (identical to the current version, from this channel); after a conflict, that
+      // conflict again (other content than the current version, from a channel that may not change it).
+      if (seen.content !== content) counts.rejected++;
+      else counts[seen.outcome === 'conflict' ? 'conflict' : 'unchanged']++;
+      continue;
+    }
+    const record = model.get(i);
+    let outcome: Outcome;
+    if (!record) {
+      outcome = 'inserted';
+      model.set(i, {
+        content,
+        level,
+        status: 'current',
+        corrected: false,
+        versions: 1,
+        delivered: new Set(),
+      });
+    } else if (record.content === content) {
+      outcome =
+        record.level === level || record.delivered.has(`${level}|${content}`) ? 'unchanged' : 'merged';
+      // Equal content from a higher channel raises the level that vouches for it.
+      if (outcome === 'merged' && rank(level) < rank(record.level)) record.level = level;
+    } else if (record.status !== 'current' || record.corrected || rank(level) > rank(record.level)) {
+      outcome = 'conflict';
+    } else {
+      outcome = 'updated';
+      Object.assign(record, { content, level, corrected: false, versions: record.versions + 1 });
+    }
+    if (outcome !== 'conflict') model.get(i)!.delivered.add(`${level}|${content}`);
+    first.set(i, { content, outcome });
+    counts[outcome]++;
+  }
+  return counts;
+}
+
+function drawSteps(seed: number): Step[] {
+  const next = seededRandom(seed);
+  const chance = (p: number) => next() < p;
+  const draw = (n: number) => Math.floor(next() * n);
+  const lastSent = new Map<string, number>();
+  const steps: Step[] = [];
+  let corrections = 0;
+  while (steps.length < 22) {
+    if (steps.length > 2 && chance(0.12)) {
+      const record = draw(RECORDS);
+      // Content 100 and up: a procedure's own text, never delivered until a provider catches up.
+      steps.push(
+        chance(0.7)
+          ? { kind: 'correct', record, content: 100 + corrections++ }
+          : { kind: 'withdraw', record },
+      );
+      continue;
+    }
+    const level = PRECEDENCE[chance(0.5) ? 0 : chance(0.6) ? 1 : 2]!;
+    const rows: Array<{ record: number; content: number } | 'bad'> = [];
+    for (let record = 0; record < RECORDS; record++) {
+      if (!chance(0.6)) continue;
+      const sent = lastSent.get(`${level}|${record}`);
+      // Mostly what this channel sent before; sometimes another version, or a correction's text caught up with.
+      const caughtUp = corrections > 0 && chance(0.1) ? 100 + draw(corrections) : undefined;
+      const content = caughtUp ?? (sent !== undefined && chance(0.7) ? sent : draw(4));
+      lastSent.set(`${level}|${record}`, content);
+      rows.push({ record, content });
+    }
+    if (rows.length > 0 && chance(0.2)) rows.push(rows[draw(rows.length)]!);
+    if (rows.length > 0 && chance(0.15)) {
+      const row = rows[draw(rows.length)]!;
+      if (row !== 'bad') rows.push({ record: row.record, content: (row.content + 1) % 4 });
+    }
+    if (chance(0.2)) rows.push('bad');
+    for (let i = rows.length - 1; i > 0; i--) {
+      const j = draw(i + 1);
+      [rows[i], rows[j]] = [rows[j]!, rows[i]!];
+    }
+    steps.push({ kind: 'file', level, rows });
+  }
+  return steps;
+}
+
+// Seeds 114, 153 and 175 each hold an in-file repeat of a conflict whose content a later file of that channel
+// brings again (one of 80 seeds tried found it: the repeat had passed for an accepted delivery).
+describe.each([11, 114, 153, 175])(
+  'deliveries drawn from seed %i against the model of the outcome rules',
+  (seed) => {
+    let fx: WarehouseFixture;
+    const base = basePenalties(RECORDS, 900 + seed);
+    const text = (i: number, k: number) =>
+      k === 0
+        ? base[i]![CONTENT]!
+        : k >= 100
+          ? `罚款人民币${k}元（依法更正）`
+          : `罚款人民币${i}万元（第${k}版）`;
+    const row = (i: number, k: number): PenaltyRow => edit(base[i]!, { [CONTENT]: text(i, k) });
+    const model = new Map<number, ModelRecord>();
+    const expected: Counts[] = [];
+    const got: Counts[] = [];
+
+    beforeAll(async () => {
+      fx = await openWarehouseFixture(`dedupe_model_${seed}`);
+      const recordId = async (i: number) => (await findRecords(fx.warehouse, base[i]![DECISION]!))[0]?.id;
+      let n = 0;
+      for (const step of drawSteps(seed)) {
+        n++;
+        if (step.kind !== 'file') {
+          const record = model.get(step.record);
+          const id = await recordId(step.record);
+          if (record?.status !== 'current' || id === undefined) continue;
+          if (step.kind === 'withdraw') {
+            await withdrawRecord(fx.warehouse, id, GROUNDS);
+            record.status = 'withdrawn';
+          } else {
+            await correctRecord(
+              fx.warehouse,
+              fx.catalog,
+              id,
+              [`${CONTENT}=${text(step.record, step.content)}`],
+              GROUNDS,
+            );
+            Object.assign(record, { content: step.content, corrected: true, versions: record.versions + 1 });
+          }
+          continue;
+        }
+        const rows = step.rows.map((r) =>
+          r === 'bad' ? edit(base[0]!, { 处罚决定日期: '2026-02-30' }) : row(r.record, r.content),
+        );
+        const file = writeRows(fx.scratch, `s${seed}-${String(n).padStart(2, '0')}-${step.level}.csv`, rows);
+        // Blank lines make every file's bytes its own (the sha256 ledger skips a file delivered twice).
+        appendFileSync(file, '\r\n'.repeat(n));
+        const run: RunSummary = await fx.ingest([file], {
+          level: step.level,
+          provider: PROVIDERS[step.level],
+        });
+        expect(run.files[0]?.status, JSON.stringify(run.files[0])).toBe('loaded');
+        const { inserted, updated, unchanged, merged, conflict, rejected } = run.files[0]!.counts;
+        got.push({ inserted, updated, unchanged, merged, conflict, rejected });
+        expected.push(judgeFile(model, step));
+      }
+    }, 240_000);
+    afterAll(async () => fx?.close());
+
+    it('gives every file the model counts', () => {
+      expect(got).toEqual(expected);
+      // The draw is not idle: every outcome occurs.
+      const total = (outcome: Outcome) => got.reduce((sum, counts) => sum + counts[outcome], 0);
+      expect(
+        ['inserted', 'updated', 'unchanged', 'merged', 'conflict', 'rejected'].filter(
+          (o) => total(o as Outcome) === 0,
+        ),
+      ).toEqual([]);
+    });
+
+    it("ends with every record in the model's state: content, level, status and number of versions", async () => {
+      const actual = [];
+      for (const i of [...model.keys()].sort((a, b) => a - b)) {
+        const found = await findRecords(fx.warehouse, base[i]![DECISION]!);
+        expect(found, `record ${i}`).toHaveLength(1);
+        const [r] = await fx
+          .warehouse('records as r')
+          .join('record_versions as v', 'v.id', 'r.current_version_id')
+          .where('r.id', found[0]!.id)
+          .select(
+            'r.level',
+            'r.status',
+            fx.warehouse.raw(`v.data ->> 'CF_NR' AS content`),
+            fx.warehouse.raw(
+              '(SELECT count(*)::int FROM record_versions a WHERE a.record_id = r.id) AS versions',
+            ),
+          );
+        actual.push([i, r.content, r.level, r.status, r.versions]);
+      }
+      expect(Number((await fx.warehouse('records').count({ n: '*' }))[0]!.n)).toBe(model.size);
+      const wanted = [...model.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([i, r]) => [i, text(i, r.content), r.level, r.status, r.versions]);
+      expect(actual).toEqual(wanted);
+    });
+  },
+);
