@@ -79,7 +79,7 @@ function standingErrors(row: NoticeRowRecord): RowError[] {
   return [{ field: '*', code: `record-${status}`, message }];
 }
 
-/** Each field where the delivered content differs from the warehouse's current (higher-channel or corrected) version. */
+/** Each field where the delivered content differs from the current version (a higher channel's, or corrected). */
 function conflictErrors(
   catalog: Catalog,
   catalogCode: string,

@@ -154,7 +154,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
            -- A record a legal procedure withdrew or superseded is never brought back by a delivery: new content
            -- for its key is kept as a conflict (lineage and review notices show it), not applied.
            WHEN k.status <> 'current' THEN 'conflict'
-           -- Nor is a correction a legal procedure made (Art. 17, 18: an upheld objection) undone by the provider's next
+           -- Nor is a legal procedure's correction (Art. 17, 18: an upheld objection) undone by the provider's next
            -- dump, still carrying what was corrected: other content is a conflict, for the officers to weigh.
            WHEN k.corrected THEN 'conflict'
            WHEN array_position($2::text[], $1) <= array_position($2::text[], k.level) THEN 'updated'
@@ -173,14 +173,15 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
      FROM judged`,
     [level, precedence, catalogCode],
   );
+  await session.query('ANALYZE classified');
   // An exact repeat is judged as its first row was: the same again after an accepted row (`unchanged`), but after
   // a conflict it is that conflict again, not applied. Counted and kept as one (with its data), it can never pass
-  // for a delivery the channel made of that content (the `unchanged` test above, notices, quality, lineage).
+  // for a delivery the channel made of that content (the `unchanged` test above, notices, quality, lineage). After
+  // the statistics, so the planner knows how few repeats and conflicts a file has.
   await session.query(
     `UPDATE classified c SET outcome = 'conflict'
      FROM classified f WHERE c.outcome = 'repeat' AND f.row_number = c.first_row AND f.outcome = 'conflict'`,
   );
-  await session.query('ANALYZE classified');
   const { compacted, summarized } = await compactUnchangedRuns(session, context);
   const [expected] = await session.query<Record<'toInsert' | 'updated' | 'duplicate' | 'lineage', number>>(
     `SELECT -- Rows merged while reading are written already: they count as inserted, below, but are not written again.
