@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../fixtures/generate/seeded-random.ts';
 import type { ChannelLevel } from '../src/catalog/catalog-entry.ts';
 import { correctRecord, type Grounds, withdrawRecord } from '../src/procedures/legal-procedures.ts';
-import { findRecords } from '../src/records/record-history.ts';
+import { pendingDisagreements } from '../src/records/disagreements.ts';
+import { findRecords, recordHistory } from '../src/records/record-history.ts';
 import type { RunSummary } from '../src/run/ingest-files.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
@@ -14,7 +15,8 @@ import { withEnv } from './support/with-env.ts';
  * as a model that knows nothing of SQL, stages, caches or compacted lineage, and a sequence of deliveries drawn
  * from a seed run through both: province, city and county files over the same records, contents going back and
  * forth, in-file repeats and duplicates, bad rows, corrections and withdrawals by legal procedure. Every file's
- * counts and every record's end state (content, level, status, number of versions) must be the model's.
+ * counts, every record's end state (content, level, status, number of versions) and the providers whose
+ * disagreement is pending (docs/warehouse.md "Conflict pending") must be the model's.
  */
 
 const CONTENT = '处罚内容';
@@ -43,6 +45,8 @@ interface ModelRecord {
   versions: number;
   /** `level|content` of every delivery that was not a conflict. */
   delivered: Set<string>;
+  /** Each provider's latest delivery of the record (conflicts too), for the disagreements still pending. */
+  latest: Map<string, { level: ChannelLevel; content: number }>;
 }
 
 type Rows = Array<{ record: number; content: number } | 'bad'>;
@@ -56,7 +60,8 @@ type Step =
 const rank = (level: ChannelLevel) => PRECEDENCE.indexOf(level);
 
 /** One file, judged against the state before it (each key by its first row), then applied. */
-function judgeFile(model: Map<number, ModelRecord>, level: ChannelLevel, rows: Rows): Counts {
+function judgeFile(model: Map<number, ModelRecord>, channel: Channel, rows: Rows): Counts {
+  const { level, provider } = channel;
   const counts: Counts = { inserted: 0, updated: 0, unchanged: 0, merged: 0, conflict: 0, rejected: 0 };
   const first = new Map<number, { content: number; outcome: Outcome }>();
   for (const row of rows) {
@@ -72,6 +77,7 @@ function judgeFile(model: Map<number, ModelRecord>, level: ChannelLevel, rows: R
       // conflict again (other content than the current version, from a channel that may not change it).
       if (seen.content !== content) counts.rejected++;
       else counts[seen.outcome === 'conflict' ? 'conflict' : 'unchanged']++;
+      if (seen.content === content) model.get(i)!.latest.set(provider, { level, content });
       continue;
     }
     const record = model.get(i);
@@ -85,6 +91,7 @@ function judgeFile(model: Map<number, ModelRecord>, level: ChannelLevel, rows: R
         corrected: false,
         versions: 1,
         delivered: new Set(),
+        latest: new Map(),
       });
     } else if (record.content === content) {
       outcome =
@@ -98,6 +105,7 @@ function judgeFile(model: Map<number, ModelRecord>, level: ChannelLevel, rows: R
       Object.assign(record, { content, level, corrected: false, versions: record.versions + 1 });
     }
     if (outcome !== 'conflict') model.get(i)!.delivered.add(`${level}|${content}`);
+    model.get(i)!.latest.set(provider, { level, content });
     first.set(i, { content, outcome });
     counts[outcome]++;
   }
@@ -232,7 +240,7 @@ describe.each([
         const { inserted, updated, unchanged, merged, conflict, rejected } = unit.counts;
         got.push({ inserted, updated, unchanged, merged, conflict, rejected });
         fastRows += unit.fastRows ?? 0;
-        expected.push(judgeFile(model, step.channel.level, step.files[i]!));
+        expected.push(judgeFile(model, step.channel, step.files[i]!));
       }
     }
   }, 240_000);
@@ -276,5 +284,33 @@ describe.each([
       .sort(([a], [b]) => a - b)
       .map(([i, r]) => [i, text(i, r.content), r.level, r.status, r.versions]);
     expect(actual).toEqual(wanted);
+  });
+
+  it('flags as pending the providers whose latest delivery disagrees with a version that outranks them', async () => {
+    const actual = [];
+    const wanted = [];
+    for (const [i, record] of [...model.entries()].sort(([a], [b]) => a - b)) {
+      const found = await findRecords(fx.warehouse, base[i]![DECISION]!);
+      const history = (await recordHistory(fx.warehouse, found[0]!.id))!;
+      const current = history.versions.find((version) => version.id === history.record.currentVersionId)!;
+      const pending = pendingDisagreements(
+        history.sources,
+        {
+          contentHash: current.contentHash,
+          level: history.record.level,
+          corrected: current.procedureId !== null,
+        },
+        PRECEDENCE,
+      );
+      actual.push([i, pending.map((fact) => fact.providerCode).sort()]);
+      const outranked = (level: ChannelLevel) => record.corrected || rank(level) > rank(record.level);
+      const disagreeing = [...record.latest].filter(
+        ([, latest]) => latest.content !== record.content && outranked(latest.level),
+      );
+      wanted.push([i, disagreeing.map(([provider]) => provider).sort()]);
+    }
+    expect(actual).toEqual(wanted);
+    // The draw is not idle: some record ends with a disagreement pending.
+    expect(wanted.some(([, providers]) => (providers as string[]).length > 0)).toBe(true);
   });
 });
