@@ -57,6 +57,18 @@ describe('legal procedures (Art. 17)', () => {
     return found[0]!;
   };
 
+  /** The rows of a review notice to the province for one run. */
+  const noticeListing = async (runId: number, issuedOn: string) => {
+    const notice = await createNotice(fx.warehouse, fx.catalog, {
+      providerCode: '113700000000000000',
+      scope: { kind: 'run', runId },
+      issuedOn,
+    });
+    const listed = [];
+    for await (const row of noticeRows(fx.warehouse, fx.catalog, notice.id)) listed.push(row);
+    return listed;
+  };
+
   beforeAll(async () => {
     fx = await openWarehouseFixture('legal_procedures');
     await fx.ingest([writeRows(fx.scratch, 'd1.csv', [filedWrong, toCorrect, toWithdraw, toReattribute])], {
@@ -207,13 +219,7 @@ describe('legal procedures (Art. 17)', () => {
         .find((r) => r.recordId === record.id)!;
     expect((await archived()).conflictPending).toBe(1);
     // The review notice says why, with the correction's basis, before the field that differs.
-    const notice = await createNotice(fx.warehouse, fx.catalog, {
-      providerCode: '113700000000000000',
-      scope: { kind: 'run', runId: stale.runId },
-      issuedOn: '2026-11-13',
-    });
-    const listed = [];
-    for await (const row of noticeRows(fx.warehouse, fx.catalog, notice.id)) listed.push(row);
+    const listed = await noticeListing(stale.runId, '2026-11-13');
     expect(listed.map((row) => [row.kind, row.errors.map((error) => [error.code, error.field])])).toEqual([
       [
         'conflict',
@@ -314,13 +320,7 @@ describe('legal procedures (Art. 17)', () => {
       note: `not applied: the record was withdrawn by procedure #${done.procedureId}`,
     });
     // The provider's review notice says why the row was not applied, before the fields that differ.
-    const notice = await createNotice(fx.warehouse, fx.catalog, {
-      providerCode: '113700000000000000',
-      scope: { kind: 'run', runId: changed.runId },
-      issuedOn: '2026-11-18',
-    });
-    const listed = [];
-    for await (const row of noticeRows(fx.warehouse, fx.catalog, notice.id)) listed.push(row);
+    const listed = await noticeListing(changed.runId, '2026-11-18');
     expect(listed.map((row) => [row.kind, row.errors.map((error) => error.code)])).toEqual([
       ['conflict', ['record-withdrawn', 'conflict']],
     ]);
