@@ -33,6 +33,8 @@ export interface WarehouseFixture {
       receivedAt?: Date;
       /** Catalog entry code or title (default xzcf). */
       catalog?: string;
+      /** Another catalog than the shipped one (an entry with other settings, e.g. its precedence). */
+      catalogs?: Catalog;
       validatorOptions?: ValidatorOptions;
       /** A pipeline's lookups for a legacy layout's derivations (e.g. authorityCodes). */
       lookups?: Lookups;
@@ -67,7 +69,7 @@ export async function openWarehouseFixture(label: string): Promise<WarehouseFixt
       const units = await Promise.all(files.map((file) => localFileUnit(file, options.receivedAt)));
       return ingestUnits(
         warehouse,
-        catalog,
+        options.catalogs ?? catalog,
         {
           units,
           catalog: options.catalog ?? 'xzcf',
