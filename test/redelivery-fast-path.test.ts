@@ -880,8 +880,15 @@ describe.each([
   afterAll(async () => Promise.all([fast?.close(), full?.close()]));
 
   it('keeps the correction against the province content by the next night, as the full path does', async () => {
-    for (const runs of [fastRuns, fullRuns])
+    for (const runs of [fastRuns, fullRuns]) {
+      // n3 in either serial order: before the correction (all unchanged) or after it (row 4 a conflict).
+      const { conflict, unchanged, updated } = runs[2]!.counts;
+      expect([
+        { conflict: 0, unchanged: 12, updated: 0 },
+        { conflict: 1, unchanged: 11, updated: 0 },
+      ]).toContainEqual({ conflict, unchanged, updated });
       expect(runs[3]!.counts).toMatchObject({ conflict: 1, unchanged: 11, updated: 0 });
+    }
     expect(await currentState(fast.warehouse)).toEqual(await currentState(full.warehouse));
     const corrected = await recordOfFirstLoad(full.warehouse, 4);
     const version = await full
