@@ -1,5 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PENALTY_HEADER } from '../fixtures/generate/penalty-rows.ts';
 import { seededRandom } from '../fixtures/generate/seeded-random.ts';
 import type { ChannelLevel } from '../src/catalog/catalog-entry.ts';
 import { type Catalog, createCatalog } from '../src/catalog/load-catalog.ts';
@@ -7,6 +8,7 @@ import { correctRecord, type Grounds, withdrawRecord } from '../src/procedures/l
 import { pendingDisagreements } from '../src/records/disagreements.ts';
 import { findRecords, recordHistory } from '../src/records/record-history.ts';
 import type { RunSummary } from '../src/run/ingest-files.ts';
+import type { WithdrawalSignals } from '../src/run/withdrawal-signals.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 import { withEnv } from './support/with-env.ts';
@@ -15,7 +17,8 @@ import { withEnv } from './support/with-env.ts';
  * The outcome rules of docs/warehouse.md ("Outcomes and precedence", "Legal procedures") written down once more,
  * as a model that knows nothing of SQL, stages, caches or compacted lineage, and a sequence of deliveries drawn
  * from a seed run through both: province, city and county files over the same records, contents going back and
- * forth, in-file repeats and duplicates, bad rows, corrections and withdrawals by legal procedure. Every file's
+ * forth, in-file repeats and duplicates, bad rows, corrections and withdrawals by legal procedure, and where the
+ * pipeline reads a soft-delete flag, the providers' own withdrawal requests. Every file's
  * counts, every record's end state (content, level, status, number of versions) and the providers whose
  * disagreement is pending (docs/warehouse.md "Conflict pending") must be the model's.
  */
@@ -37,8 +40,11 @@ const CHANNELS = {
 type Channel = (typeof CHANNELS)[keyof typeof CHANNELS];
 const GROUNDS: Grounds = { basis: '鲁信用办函〔2026〕17号', reason: '模型对照', operator: '张科员' };
 const RECORDS = 10;
+/** The integrator's soft-delete flag: a row with 1 is the provider withdrawing its record. */
+const DELETED = 'del_flag';
+const SOFT_DELETE: WithdrawalSignals = { softDelete: { column: DELETED, values: ['1'] } };
 
-type Outcome = 'inserted' | 'updated' | 'unchanged' | 'merged' | 'conflict' | 'rejected';
+type Outcome = 'inserted' | 'updated' | 'unchanged' | 'merged' | 'conflict' | 'withdrawn' | 'rejected';
 type Counts = Record<Outcome, number>;
 
 /** What the model holds of one record: a content is a number, its text is `text(i, k)`. */
@@ -52,9 +58,12 @@ interface ModelRecord {
   delivered: Set<string>;
   /** Each provider's latest delivery of the record (conflicts too), for the disagreements still pending. */
   latest: Map<string, { level: ChannelLevel; content: number }>;
+  /** Providers that delivered the current version (inserted, updated, merged or unchanged it): they may withdraw it. */
+  vouchers: Set<string>;
 }
 
-type Rows = Array<{ record: number; content: number } | 'bad'>;
+/** A data row, a withdrawal request (the soft-delete flag set), or a row the catalog rejects. */
+type Rows = Array<{ record: number; content: number; withdraw?: true } | 'bad'>;
 
 /** A run of one channel: one file, or two (the second judged after the first). */
 type Step =
@@ -71,13 +80,22 @@ function judgeFile(
 ): Counts {
   const { level, provider } = channel;
   const rank = (of: ChannelLevel) => precedence.indexOf(of);
-  const counts: Counts = { inserted: 0, updated: 0, unchanged: 0, merged: 0, conflict: 0, rejected: 0 };
+  const counts: Counts = {
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+    merged: 0,
+    conflict: 0,
+    withdrawn: 0,
+    rejected: 0,
+  };
   const first = new Map<number, { content: number; outcome: Outcome }>();
   for (const row of rows) {
     if (row === 'bad') {
       counts.rejected++;
       continue;
     }
+    if (row.withdraw) continue;
     const { record: i, content } = row;
     const seen = first.get(i);
     if (seen !== undefined) {
@@ -101,6 +119,7 @@ function judgeFile(
         versions: 1,
         delivered: new Set(),
         latest: new Map(),
+        vouchers: new Set(),
       });
     } else if (record.content === content) {
       outcome =
@@ -112,16 +131,34 @@ function judgeFile(
     } else {
       outcome = 'updated';
       Object.assign(record, { content, level, corrected: false, versions: record.versions + 1 });
+      record.vouchers.clear();
     }
     if (outcome !== 'conflict') model.get(i)!.delivered.add(`${level}|${content}`);
+    if (outcome !== 'conflict') model.get(i)!.vouchers.add(provider);
     model.get(i)!.latest.set(provider, { level, content });
     first.set(i, { content, outcome });
     counts[outcome]++;
   }
+  // Withdrawal requests, after the data (docs/pipelines-and-channels.md, merge-withdrawals.ts), all judged against
+  // the warehouse the data left: a key the file also delivers as data, or no record, is rejected; a record no
+  // longer current is withdrawn already; a current one only by a provider that delivered its current version, at
+  // its level (省市互补: the province's word stands).
+  const withdrawing: ModelRecord[] = [];
+  for (const row of rows) {
+    if (row === 'bad' || !row.withdraw) continue;
+    const record = model.get(row.record);
+    if (first.has(row.record) || !record) counts.rejected++;
+    else if (record.status !== 'current') counts.withdrawn++;
+    else if (record.level === level && record.vouchers.has(provider)) {
+      counts.withdrawn++;
+      withdrawing.push(record);
+    } else counts.rejected++;
+  }
+  for (const record of withdrawing) record.status = 'withdrawn';
   return counts;
 }
 
-function drawSteps(seed: number): Step[] {
+function drawSteps(seed: number, withdrawals: boolean): Step[] {
   const next = seededRandom(seed);
   const chance = (p: number) => next() < p;
   const draw = (n: number) => Math.floor(next() * n);
@@ -161,7 +198,7 @@ function drawSteps(seed: number): Step[] {
       const caughtUp = corrections > 0 && chance(0.1) ? 100 + draw(corrections) : undefined;
       const content = caughtUp ?? (sent !== undefined && chance(0.7) ? sent : draw(4));
       lastSent.set(`${provider}|${record}`, content);
-      rows.push({ record, content });
+      rows.push(withdrawals && chance(0.06) ? { record, content, withdraw: true } : { record, content });
     }
     if (rows.length > 0 && chance(0.2)) rows.push(rows[draw(rows.length)]!);
     if (rows.length > 0 && chance(0.15)) {
@@ -184,8 +221,9 @@ const PATHS: Record<string, Record<string, string>> = {
   'full lineage, no fast path': { CREDIT_ETL_FULL_LINEAGE: '1', CREDIT_ETL_FAST_REDELIVERY: '0' },
 };
 
-// The first four fail on the engine before an in-file repeat of a conflict was a conflict (the bug this model
-// found); 390 other draws (every path, 45 of them with the city first) passed while it was written.
+// All five fail on the engine before an in-file repeat of a conflict was a conflict (the bug this model found);
+// 450 other draws (every path; 60 with the city first, 20 with the provider's soft-delete flag) passed while it
+// was written.
 describe.each([
   [11, 'default', 'province first'],
   [114, 'default', 'province first'],
@@ -194,6 +232,9 @@ describe.each([
   [412, 'default', 'city first'],
 ])('deliveries drawn from seed %i (%s, %s) against the model of the outcome rules', (seed, path, order) => {
   const precedence = PRECEDENCES[order]!;
+  // A pipeline with withdrawal signals takes neither the fast path nor early merges (load-unit.ts): its draws, with
+  // the soft-delete flag, go through the path that has neither.
+  const signals = path === 'full lineage, no fast path';
   const rank = (level: ChannelLevel) => precedence.indexOf(level);
   let fx: WarehouseFixture;
   const base = basePenalties(RECORDS, 900 + seed);
@@ -217,7 +258,7 @@ describe.each([
     catalog = createCatalog([{ ...entry, precedence: [...precedence] }]);
     const recordId = async (i: number) => (await findRecords(fx.warehouse, base[i]![DECISION]!))[0]?.id;
     let n = 0;
-    for (const step of drawSteps(seed)) {
+    for (const step of drawSteps(seed, signals)) {
       if (step.kind !== 'run') {
         const record = model.get(step.record);
         const id = await recordId(step.record);
@@ -234,6 +275,7 @@ describe.each([
             GROUNDS,
           );
           Object.assign(record, { content: step.content, corrected: true, versions: record.versions + 1 });
+          record.vouchers.clear();
         }
         continue;
       }
@@ -243,20 +285,27 @@ describe.each([
           fx.scratch,
           `s${seed}-${String(n).padStart(2, '0')}-${step.channel.provider}.csv`,
           rows.map((r) =>
-            r === 'bad' ? edit(base[0]!, { 处罚决定日期: '2026-02-30' }) : row(r.record, r.content),
+            r === 'bad'
+              ? edit(base[0]!, { 处罚决定日期: '2026-02-30', [DELETED]: '0' })
+              : edit(row(r.record, r.content), { [DELETED]: r.withdraw ? '1' : '0' }),
           ),
+          signals ? [...PENALTY_HEADER, DELETED] : PENALTY_HEADER,
         );
         // Blank lines make every file's bytes its own (the sha256 ledger skips a file delivered twice).
         appendFileSync(file, '\r\n'.repeat(n));
         return file;
       });
       const run: RunSummary = await withEnv(PATHS[path]!, () =>
-        fx.ingest(files, { ...step.channel, catalogs: catalog }),
+        fx.ingest(files, {
+          ...step.channel,
+          catalogs: catalog,
+          ...(signals ? { withdrawals: SOFT_DELETE } : {}),
+        }),
       );
       for (const [i, unit] of run.files.entries()) {
         expect(unit.status, JSON.stringify(unit)).toBe('loaded');
-        const { inserted, updated, unchanged, merged, conflict, rejected } = unit.counts;
-        got.push({ inserted, updated, unchanged, merged, conflict, rejected });
+        const { inserted, updated, unchanged, merged, conflict, withdrawn, rejected } = unit.counts;
+        got.push({ inserted, updated, unchanged, merged, conflict, withdrawn, rejected });
         fastRows += unit.fastRows ?? 0;
         expected.push(judgeFile(model, step.channel, step.files[i]!, precedence));
       }
@@ -269,13 +318,12 @@ describe.each([
     // The default path took rows by fingerprint; the others never do.
     if (path === 'default') expect(fastRows).toBeGreaterThan(0);
     if (path === 'full lineage, no fast path') expect(fastRows).toBe(0);
-    // The draw is not idle: every outcome occurs.
+    // The draw is not idle: every outcome occurs (withdrawals where the flag is read).
     const total = (outcome: Outcome) => got.reduce((sum, counts) => sum + counts[outcome], 0);
-    expect(
-      ['inserted', 'updated', 'unchanged', 'merged', 'conflict', 'rejected'].filter(
-        (o) => total(o as Outcome) === 0,
-      ),
-    ).toEqual([]);
+    const outcomes: Outcome[] = ['inserted', 'updated', 'unchanged', 'merged', 'conflict', 'rejected'];
+    expect([...outcomes, ...(signals ? ['withdrawn' as const] : [])].filter((o) => total(o) === 0)).toEqual(
+      [],
+    );
   });
 
   it("ends with every record in the model's state: content, level, status and number of versions", async () => {

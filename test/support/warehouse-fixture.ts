@@ -8,6 +8,7 @@ import { PROJECT_ROOT } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import type { Lookups } from '../../src/normalize/derive-legacy-row.ts';
 import { ingestUnits, type RunSummary } from '../../src/run/ingest-files.ts';
+import type { WithdrawalSignals } from '../../src/run/withdrawal-signals.ts';
 import type { ValidatorOptions } from '../../src/validate/compile-validator.ts';
 import { connectWarehouse, migrateWarehouse, type Warehouse } from '../../src/warehouse/connect-warehouse.ts';
 import type { Thresholds } from '../../src/warehouse/threshold-decision.ts';
@@ -42,6 +43,8 @@ export interface WarehouseFixture {
       ignoreColumns?: readonly string[];
       /** A pipeline's thresholds: a file over them is held back whole. */
       thresholds?: Thresholds;
+      /** A pipeline's withdrawal signals (a soft-delete flag, 当前状态 撤销). */
+      withdrawals?: WithdrawalSignals;
     },
   ): Promise<RunSummary>;
   close(): Promise<void>;
@@ -80,6 +83,7 @@ export async function openWarehouseFixture(label: string): Promise<WarehouseFixt
           ...(options.lookups ? { lookups: options.lookups } : {}),
           ...(options.ignoreColumns ? { ignoreColumns: options.ignoreColumns } : {}),
           ...(options.thresholds ? { thresholds: options.thresholds } : {}),
+          ...(options.withdrawals ? { withdrawals: options.withdrawals } : {}),
         },
         logger,
       );
