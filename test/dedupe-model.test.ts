@@ -18,9 +18,9 @@ import { withEnv } from './support/with-env.ts';
  * as a model that knows nothing of SQL, stages, caches or compacted lineage, and a sequence of deliveries drawn
  * from a seed run through both: province, city and county files over the same records, contents going back and
  * forth, in-file repeats and duplicates, bad rows, corrections and withdrawals by legal procedure, and where the
- * pipeline reads a soft-delete flag, the providers' own withdrawal requests. Every file's
- * counts, every record's end state (content, level, status, number of versions) and the providers whose
- * disagreement is pending (docs/warehouse.md "Conflict pending") must be the model's.
+ * pipeline reads a soft-delete flag, the providers' own withdrawal requests. Every file's counts, every record's
+ * end state (content, level, status, number of versions) and the providers whose disagreement is pending
+ * (docs/warehouse.md "Conflict pending") must be the model's.
  */
 
 const CONTENT = '处罚内容';
