@@ -9,6 +9,7 @@ import { pendingDisagreements } from '../src/records/disagreements.ts';
 import { findRecords, recordHistory } from '../src/records/record-history.ts';
 import type { RunSummary } from '../src/run/ingest-files.ts';
 import type { WithdrawalSignals } from '../src/run/withdrawal-signals.ts';
+import { OUTCOMES, type Outcome } from '../src/warehouse/outcome-counts.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 import { withEnv } from './support/with-env.ts';
@@ -44,8 +45,8 @@ const RECORDS = 10;
 const DELETED = 'del_flag';
 const SOFT_DELETE: WithdrawalSignals = { softDelete: { column: DELETED, values: ['1'] } };
 
-type Outcome = 'inserted' | 'updated' | 'unchanged' | 'merged' | 'conflict' | 'withdrawn' | 'rejected';
 type Counts = Record<Outcome, number>;
+const noCounts = (): Counts => Object.fromEntries(OUTCOMES.map((outcome) => [outcome, 0])) as Counts;
 
 /** What the model holds of one record: a content is a number, its text is `text(i, k)`. */
 interface ModelRecord {
@@ -80,15 +81,7 @@ function judgeFile(
 ): Counts {
   const { level, provider } = channel;
   const rank = (of: ChannelLevel) => precedence.indexOf(of);
-  const counts: Counts = {
-    inserted: 0,
-    updated: 0,
-    unchanged: 0,
-    merged: 0,
-    conflict: 0,
-    withdrawn: 0,
-    rejected: 0,
-  };
+  const counts = noCounts();
   const first = new Map<number, { content: number; outcome: Outcome }>();
   for (const row of rows) {
     if (row === 'bad') {
@@ -304,8 +297,7 @@ describe.each([
       );
       for (const [i, unit] of run.files.entries()) {
         expect(unit.status, JSON.stringify(unit)).toBe('loaded');
-        const { inserted, updated, unchanged, merged, conflict, withdrawn, rejected } = unit.counts;
-        got.push({ inserted, updated, unchanged, merged, conflict, withdrawn, rejected });
+        got.push(Object.fromEntries(OUTCOMES.map((outcome) => [outcome, unit.counts[outcome]])) as Counts);
         fastRows += unit.fastRows ?? 0;
         expected.push(judgeFile(model, step.channel, step.files[i]!, precedence));
       }
@@ -320,10 +312,8 @@ describe.each([
     if (path === 'full lineage, no fast path') expect(fastRows).toBe(0);
     // The draw is not idle: every outcome occurs (withdrawals where the flag is read).
     const total = (outcome: Outcome) => got.reduce((sum, counts) => sum + counts[outcome], 0);
-    const outcomes: Outcome[] = ['inserted', 'updated', 'unchanged', 'merged', 'conflict', 'rejected'];
-    expect([...outcomes, ...(signals ? ['withdrawn' as const] : [])].filter((o) => total(o) === 0)).toEqual(
-      [],
-    );
+    const drawn = OUTCOMES.filter((outcome) => signals || outcome !== 'withdrawn');
+    expect(drawn.filter((outcome) => total(outcome) === 0)).toEqual([]);
   });
 
   it("ends with every record in the model's state: content, level, status and number of versions", async () => {
