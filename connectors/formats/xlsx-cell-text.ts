@@ -100,9 +100,14 @@ function dateCellText(date: Date, date1904: boolean): string {
   return serialToIsoDate(Math.round(serial * 86_400) / 86_400, date1904);
 }
 
-/** Excel's rule: a number format with y/m/d/h/s outside quotes and brackets shows a date. */
+/**
+ * Excel's rule: a number format with y/m/d/h/s outside what is shown literally shows a date. Literal: quoted
+ * text, a character escaped (`\d`), a space as wide as a character (`_)`), a fill character (`* `) and the
+ * bracketed colours, conditions and locales (`[Red]`, `[$-804]`); an elapsed-time bracket (`[h]`, `[mm]`) counts.
+ */
 export function isDateFormat(numFmt: string | undefined): boolean {
   if (!numFmt) return false;
-  const bare = numFmt.replace(/\[[^\]]*]/g, '').replace(/"[^"]*"/g, '');
-  return /[ymdhs]/i.test(bare.replace(/General/gi, ''));
+  return /[ymdhs]/i.test(numFmt.replace(LITERAL_IN_FORMAT, ''));
 }
+
+const LITERAL_IN_FORMAT = /"[^"]*"|[\\_*].|\[(?![hms]+\])[^\]]*\]|General/gi;

@@ -6,7 +6,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileFormatError } from '../contracts.ts';
 import { problems, readAll } from './read-all.test-support.ts';
-import { numberText, serialToIsoDate } from './xlsx-cell-text.ts';
+import { isDateFormat, numberText, serialToIsoDate } from './xlsx-cell-text.ts';
 import { columnLetter, xlsxFormat } from './xlsx-format.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'xlsx-format-'));
@@ -41,6 +41,25 @@ describe('excel serial dates', () => {
     expect(numberText(913501000000000000)).toBe('913501000000000000');
     expect(numberText(Number('913701020000123456'))).toBe('913701020000123000');
     expect(numberText(1.5)).toBe('1.5');
+  });
+
+  it('tells a date format by the letters Excel reads as date parts, not the ones it shows literally', () => {
+    const dates = ['yyyy-mm-dd', 'yyyy"年"m"月"d"日"', '[$-804]yyyy/m/d', '[DBNum1]m"月"d"日"', 'h:mm AM/PM'];
+    const elapsed = ['[h]:mm:ss', '[mm]:ss', '[h]'];
+    expect([...dates, ...elapsed].filter((format) => !isDateFormat(format))).toEqual([]);
+    const numbers = [
+      'General',
+      '0.00',
+      '#,##0"元"',
+      '0.0\\h',
+      '0_s',
+      '0*s',
+      '[Red]0;[Blue]-0',
+      '[$USD]0',
+      '@',
+    ];
+    expect(numbers.filter(isDateFormat)).toEqual([]);
+    expect(isDateFormat(undefined)).toBe(false);
   });
 
   it('names columns as Excel does', () => {
