@@ -24,7 +24,7 @@ export type NoticeChannel = keyof typeof NOTICE_CHANNELS;
 
 export const CLOSED_HOW_TITLES: Record<ClosedHow, string> = {
   redelivery: '重报更正',
-  'conflicts-resolved': '冲突已确认（以省级数据为准）',
+  'conflicts-resolved': '冲突已确认（以现行数据为准）',
   'by-hand': '人工办结',
 };
 
@@ -107,9 +107,9 @@ export async function closeNotice(
 }
 
 /**
- * "确认以省级数据为准": the higher channel's version of a conflict row stands. Recorded in the log (the data is not
- * touched: the warehouse already holds the higher channel's version); the row counts as done, and the notice
- * closes when nothing else is open.
+ * "确认以省级数据为准": the current version of a conflict row stands, the higher channel's or the one a legal procedure
+ * corrected. Recorded in the log (the data is not touched: the warehouse already holds that version); the row counts
+ * as done, and the notice closes when nothing else is open.
  */
 export async function acceptHigherChannel(
   warehouse: Warehouse,

@@ -145,7 +145,7 @@ export function registerNoticeCommand(program: Command): void {
     notice
       .command('accept-higher')
       .description(
-        'a conflict row: 确认以省级数据为准 — the higher channel’s version stands; the row is done',
+        'a conflict row: 确认以省级数据为准 — the current version (the higher channel’s, or a legal correction) stands; the row is done',
       )
       .argument('<id>', 'notice id')
       .requiredOption(
@@ -157,7 +157,7 @@ export function registerNoticeCommand(program: Command): void {
       const serial = idOption('--row', options.row);
       return acceptHigherChannel(warehouse, noticeId, serial, author(options)).then(
         ({ closed }) =>
-          `notice ${noticeId} row ${serial}: the higher channel's version stands (确认以省级数据为准)` +
+          `notice ${noticeId} row ${serial}: the current version stands (确认以现行数据为准)` +
           (closed ? `; notice ${noticeId} closed: nothing else is open` : ''),
       );
     });
