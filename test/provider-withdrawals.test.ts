@@ -113,6 +113,49 @@ describe('当前状态 撤销 in a CSV withdraws the records it names (real CLI,
     expect(await fx.warehouse('records').where({ status: 'withdrawn' })).toHaveLength(2);
   });
 
+  it('a record a legal procedure corrected is withdrawn by the provider only once it delivered the correction', {
+    timeout: 400_000,
+  }, async () => {
+    const { fx } = cx;
+    const CONTENT = PENALTY_HEADER.indexOf('处罚内容');
+    const key = rows[0]![NUMBER]!;
+    const [record] = await fx
+      .warehouse('records')
+      .where('business_key', 'like', `%${normalizeDocumentNumber(key)}%`);
+    const corrected = await cx.cli([
+      'procedure',
+      'correct',
+      String(record!.id),
+      '--set',
+      '处罚内容=罚款人民币一千元（依法更正）',
+      '--basis',
+      '鲁信复〔2026〕1号',
+      '--reason',
+      '异议核实',
+      '--json',
+    ]);
+    expect(corrected.code, corrected.stderr).toBe(0);
+    const procedure = JSON.parse(corrected.stdout).id as number;
+
+    drop.deliver('fifth.csv', header, [[...rows[0]!, '1']]);
+    const refused = await cx.runJson('penalties');
+    expect(refused.summary.counts).toMatchObject({ read: 1, rejected: 1, withdrawn: 0 });
+    expect(refused.summary.errorsByCode).toEqual({ 'withdrawal-not-provider-record': 1 });
+    const [rejection] = await fx.warehouse('rejections').where({ run_id: refused.summary.runId });
+    expect(rejection!.errors[0].message).toContain(`已依法更正（程序 #${procedure}）`);
+    expect(rejection!.errors[0].message).not.toContain('不是本单位报送');
+
+    // The provider delivers the corrected content (its own now), then withdraws it.
+    const caughtUp = rows[0]!.map((cell, i) => (i === CONTENT ? '罚款人民币一千元（依法更正）' : cell));
+    drop.deliver('sixth.csv', header, [[...caughtUp, '0']]);
+    expect((await cx.runJson('penalties')).summary.counts).toMatchObject({ read: 1, unchanged: 1 });
+    drop.deliver('seventh.csv', header, [[...caughtUp, '1']]);
+    expect((await cx.runJson('penalties')).summary.counts).toMatchObject({ read: 1, withdrawn: 1 });
+    expect(await fx.warehouse('records').where({ id: record!.id }).first()).toMatchObject({
+      status: 'withdrawn',
+    });
+  });
+
   it('当前状态 异议: the row is data, and the provider objection it reports marks the record, once', {
     timeout: 400_000,
   }, async () => {

@@ -21,6 +21,8 @@ export interface WithdrawalCounts {
  *    a row for that key delivered later is newer than this request and must load.
  *  - rejected `withdrawal-not-provider-record`: another channel's content is current, or a higher channel
  *    delivered the same content (省市互补: the province's word stands); only it, or an officer, may withdraw it.
+ *    A record at the provider's level that a legal procedure corrected is the procedure's until the provider
+ *    delivers the corrected content: its message names the procedure, not "another channel".
  *  - rejected `withdrawal-with-data`: the same unit also delivers the key as data (an integrator re-inserted
  *    the row it soft-deleted): the data row is applied, the contradicting withdrawal is not.
  */
@@ -43,6 +45,7 @@ export async function mergeWithdrawals(
        FROM stage WHERE errors IS NULL AND withdrawal IS NULL GROUP BY business_key
      )
      SELECT a.*, d.data_row, r.id AS record_id, r.current_version_id,
+       CASE WHEN r.level = $3 THEN cv.procedure_id END AS corrected_by,
        CASE
          WHEN d.data_row IS NOT NULL THEN 'withdrawal-with-data'
          WHEN r.id IS NULL THEN 'withdrawal-unknown-record'
@@ -51,7 +54,8 @@ export async function mergeWithdrawals(
        END AS outcome
      FROM asked a
      LEFT JOIN delivered d USING (business_key)
-     LEFT JOIN records r ON r.catalog_code = $2 AND r.business_key = a.business_key`,
+     LEFT JOIN records r ON r.catalog_code = $2 AND r.business_key = a.business_key
+     LEFT JOIN record_versions cv ON cv.id = r.current_version_id`,
     [providerCode, catalogCode, level],
   );
   const [expected] = await session.query<{ withdrawn: number; rejected: number }>(
@@ -73,8 +77,11 @@ export async function mergeWithdrawals(
          WHEN 'withdrawal-unknown-record' THEN '本行要求撤销（' || w.withdrawal || '）业务主键为「'
            || replace(w.business_key, chr(31), '|') || '」的记录，但本单位从未报送过该记录，库中没有：'
            || '未入库的信息无需撤销；如文号或行政相对人代码填写有误，请改正后重新报送'
-         ELSE '本行标记撤销（' || w.withdrawal || '），但该记录（记录 ' || w.record_id || '）的当前内容不是本单位报送的，'
-           || '或有更高层级渠道报送了相同内容，不能由本单位撤销：请由该渠道撤销，或由主管部门按法定程序办理'
+         WHEN 'withdrawal-not-provider-record' THEN CASE WHEN w.corrected_by IS NOT NULL
+           THEN '本行标记撤销（' || w.withdrawal || '），但该记录（记录 ' || w.record_id || '）已依法更正（程序 #'
+             || w.corrected_by || '），本单位尚未报送更正后的内容，不能由本单位撤销：请由主管部门按法定程序办理'
+           ELSE '本行标记撤销（' || w.withdrawal || '），但该记录（记录 ' || w.record_id || '）的当前内容不是本单位报送的，'
+           || '或有更高层级渠道报送了相同内容，不能由本单位撤销：请由该渠道撤销，或由主管部门按法定程序办理' END
        END))
      FROM withdrawal_requests w JOIN stage s USING (row_number) WHERE w.outcome <> 'withdrawn'
      ORDER BY w.row_number`,
