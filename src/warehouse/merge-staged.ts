@@ -145,10 +145,11 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
            -- merged it): when it is this channel, no lineage lookup is needed (a nightly full dump: most rows).
            WHEN k.content_hash = v.content_hash AND (k.level = $1 OR EXISTS (
              SELECT 1 FROM record_sources s
-             -- A version: an accepted delivery (warehouses loaded before repeats of conflicts were conflicts hold
-             -- such repeats as 'unchanged' rows without one).
-             WHERE s.record_id = k.id AND s.level = $1 AND s.content_hash = v.content_hash AND s.outcome <> 'conflict'
-               AND s.version_id IS NOT NULL
+             -- A delivery of the content: not a conflict, nor a withdrawal request (which names the record, and
+             -- carries its content, without delivering it). A version: warehouses loaded before repeats of
+             -- conflicts were conflicts hold such repeats as 'unchanged' rows without one.
+             WHERE s.record_id = k.id AND s.level = $1 AND s.content_hash = v.content_hash
+               AND s.outcome IN ('inserted', 'updated', 'unchanged', 'merged') AND s.version_id IS NOT NULL
            )) THEN 'unchanged'
            WHEN k.content_hash = v.content_hash THEN 'merged'
            -- A record a legal procedure withdrew or superseded is never brought back by a delivery: new content
