@@ -192,6 +192,24 @@ describe('legal procedures (Art. 17)', () => {
     expect((await recordHistory(fx.warehouse, record.id))!.versions).toHaveLength(2);
   });
 
+  it('correct: a refusal quoting a personal value, or an ID typed into a code column, prints it masked', async () => {
+    const record = await only('鲁济市监罚〔2026〕3031号');
+    const refusal = (settings: string[]) =>
+      correctRecord(fx.warehouse, fx.catalog, record.id, settings, GROUNDS).then(
+        () => expect.unreachable('the correction was refused'),
+        (error: ProcedureRefused) => error.message,
+      );
+    // An ID with a wrong check character, typed spaced, in the company code's column: named masked.
+    const inCodeColumn = await refusal(['CF_XDR_SHDM=370102 19800101 1230']);
+    expect(inCodeColumn).toContain('3701**********1230');
+    expect(inCodeColumn).not.toMatch(/370102 ?19800101/);
+    // The legal representative's 证件号码 is personal: masked whole, even when it is no valid ID.
+    const personal = await refusal(['CF_FR_ZJHM=370102198013011234']);
+    expect(personal).toContain('未通过目录校验');
+    expect(personal).toContain('3701**********1234');
+    expect(personal).not.toContain('370102198013011234');
+  });
+
   it("correct: the correction stands against the provider's next delivery of the old content, a conflict it is told of", async () => {
     const record = await only('鲁济市监罚〔2026〕3031号');
     const before = (await recordHistory(fx.warehouse, record.id))!;

@@ -48,6 +48,26 @@ describe('maskPersonalText', () => {
     expect(maskPersonalText('371102 \u2212 19790612\u22124048')).toBe('3711** \u2212 ********\u22124048');
   });
 
+  it('masks an ID parted by thin or figure spaces, line breaks in a cell, direction marks or doubled dashes', () => {
+    for (const separator of [
+      '\u2009',
+      '\u2007',
+      '\u202F',
+      '\n',
+      '\r\n',
+      '\u200E',
+      '\u200F',
+      '\u2066',
+      '--',
+      '- -',
+    ]) {
+      const typed = `当事人370102${separator}19900307${separator}0016。`;
+      expect(maskPersonalText(typed), JSON.stringify(typed)).toBe(
+        `当事人3701**${separator}********${separator}0016。`,
+      );
+    }
+  });
+
   it('leaves no ID readable among 20,000 typed as people type them, in text around them', () => {
     const next = seededRandom(11);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
@@ -85,6 +105,15 @@ describe('maskPersonalText', () => {
       '\u2212',
       '\u200B',
       '\uFEFF',
+      '\u2007',
+      '\u2009',
+      '\u202F',
+      '\n',
+      '\r\n',
+      '\u200E',
+      '\u2062',
+      '--',
+      '- -',
     ];
     const groupings = [[], [], [6, 14], [6, 10, 14], [3, 6, 14], [4, 8, 12, 16], [6]];
     let checked = 0;
@@ -199,6 +228,21 @@ describe('fieldMaskerOf', () => {
         quoted,
       ),
     ).toBe('"证件号码"的值"3701*********1123"应为18位；代码121200004013590816；另3701**********1231');
+  });
+
+  it('masks a mistyped ID a message quotes as the validator read it: full-width folded, spaces dropped', () => {
+    const message = '"证件号码"的值"370102198001011230"有误：第18位应为"7"';
+    const masked = '"证件号码"的值"3701**********1230"有误：第18位应为"7"';
+    for (const typed of [
+      '３７０１０２１９８００１０１１２３０',
+      '370102 19800101 1230',
+      '370102-19800101-1230',
+    ]) {
+      expect(masker.message(message, { ZJHM: typed }), typed).toBe(masked);
+      expect(masker.message(message.replace('证件号码', '统一社会信用代码'), { SHDM: typed }), typed).toBe(
+        masked.replace('证件号码', '统一社会信用代码'),
+      );
+    }
   });
 
   it('masks the personal values of every row a message quotes (a conflict quotes the current version too)', () => {

@@ -26,14 +26,17 @@ import { checkUscc, usccCategory } from '../identifiers/uscc.ts';
 const DIGIT = '[0-9\uFF10-\uFF19]';
 const CHECK_X = '[Xx\uFF38\uFF58]';
 /**
- * Spaces, and the invisible characters exports leave in cells (zero-width spaces and joiners, the word joiner, a
- * BOM, the soft hyphen): between two groups they hide nothing from a reader, so they part groups as a space does.
+ * Spaces of every width (the figure and thin spaces typesetting leaves, the ideographic space), line breaks (an ID
+ * wrapped inside a cell), and the invisible characters exports leave in cells (zero-width spaces and joiners,
+ * direction marks and isolates, the word joiner and invisible operators, a BOM, the soft hyphen, the combining
+ * grapheme joiner): between two groups they hide nothing from a reader, so they part groups as a space does.
  */
-const SPACE = '[ \\t\\u00A0\\u3000\\u200B-\\u200D\\u2060\\uFEFF\\u00AD]';
+const SPACE =
+  '[\\s\\u00A0\\u3000\\u2000-\\u200F\\u2028\\u2029\\u202A-\\u202F\\u205F-\\u2064\\u2066-\\u2069\\u061C\\u180E\\u034F\\uFEFF\\u00AD]';
 /** Hyphens and dashes, the minus sign among them. */
 const DASH = '[-\\uFF0D\\u2010-\\u2015\\u2212\\uFE63]';
-/** Between the groups of a spaced ID: spaces (also NBSP, the ideographic space, invisible ones), one dash, or both. */
-const SEPARATOR = `(?:${SPACE}+(?:${DASH}${SPACE}*)?|${DASH}${SPACE}*)`;
+/** Between the groups of a spaced ID: spaces (also NBSP, the ideographic space, invisible ones), dashes, or both. */
+const SEPARATOR = `(?:${SPACE}|${DASH})+`;
 /** A digit group; an X ends it only when no digit follows (`…404X5` is no ID). */
 const GROUP = `${DIGIT}+(?:${CHECK_X}(?!${DIGIT}))?`;
 /** Runs of digit groups joined by separators, not preceded by a digit: a group is always a whole digit run. */
@@ -266,9 +269,14 @@ export function fieldMaskerOf(entry: CatalogEntry | undefined): FieldMasker {
     message(text, ...quoted) {
       let masked = text;
       for (const [field, value] of quoted.flatMap((row) => Object.entries(row))) {
-        if (value === undefined || value.length < QUOTED_MIN_LENGTH || !masked.includes(value)) continue;
-        const shown = cell(field, value);
-        if (shown !== value) masked = replaceStandalone(masked, value, shown);
+        if (value === undefined) continue;
+        // A message quotes the value as typed, or as the validator read it: full-width folded, spaces and dashes
+        // between groups gone (`３７０１ …` → `3701…`), a form a mistyped ID is no longer found in by its raw cell.
+        for (const form of new Set([value, normalizeCode(value)])) {
+          if (form.length < QUOTED_MIN_LENGTH || !masked.includes(form)) continue;
+          const shown = cell(field, form);
+          if (shown !== form) masked = replaceStandalone(masked, form, shown);
+        }
       }
       return maskPersonalText(masked);
     },

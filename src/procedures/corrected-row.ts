@@ -1,5 +1,6 @@
 import { isWarning, type RowError } from '../../connectors/row-error.ts';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
+import { fieldMaskerOf } from '../log/mask-personal-data.ts';
 import { isRealIsoDate } from '../normalize/parse-date.ts';
 import type { CompiledEntry } from '../run/compiled-entry.ts';
 import type { NormalizedRow } from '../validate/compile-validator.ts';
@@ -79,12 +80,18 @@ export function correctedRow(
   };
 }
 
-/** The errors as an officer reads them: one line per problem, field title and code, value, message. */
+/**
+ * The errors as an officer reads them: one line per problem, field title and code, value, message. Masked as
+ * every output is (a personal field's value whole, wherever the message quotes it): the refusal is printed and
+ * logged.
+ */
 export function describeErrors(entry: CatalogEntry, errors: readonly RowError[]): string[] {
+  const masker = fieldMaskerOf(entry);
   return errors.map((error) => {
     const title = entry.schema.properties[error.field]?.title;
     const name = title ? `${title}(${error.field})` : error.field;
-    const value = error.value === undefined ? '' : ` 值"${error.value}"`;
-    return `  ${name}${value}: ${error.message}`;
+    const typed = error.value === undefined ? undefined : String(error.value);
+    const value = typed === undefined ? '' : ` 值"${masker.cell(error.field, typed)}"`;
+    return `  ${name}${value}: ${masker.message(error.message, { [error.field]: typed })}`;
   });
 }
