@@ -187,6 +187,20 @@ describe('数据直报: a provider uploads its own file in the console', () => {
     ).toBe('PK');
   });
 
+  it('shows a file name or a header cell holding an ID number masked on the result page', async () => {
+    const id = '370102199001011231';
+    const session = await jinanSession();
+    const named = await (await upload(session, 'xzcf', `直报${id}.csv`, deliveryWithBadRow('NAMED'))).text();
+    expect(named).toContain('直报3701**********1231.csv');
+    const header = [...PENALTY_HEADER.slice(0, -1), `姓名${id}`];
+    const badHeader = await (
+      await upload(session, 'xzcf', 'header.csv', toCsv(header, penaltyRows(2, 'HEADER')))
+    ).text();
+    expect(badHeader).toContain('data-file-status="failed"');
+    expect(badHeader).toContain('姓名3701**********1231');
+    for (const text of [named, badHeader]) expect(text).not.toContain(id);
+  });
+
   it('without the CSRF token the upload is refused and nothing is loaded; staff cannot upload either', async () => {
     const session = await jinanSession();
     const before = await runCount();

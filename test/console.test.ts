@@ -85,6 +85,25 @@ describe('access', () => {
     }
   });
 
+  it('neither carries nor echoes an address holding an ID number: login without `next`, a 404 masked', async () => {
+    const id = '370102199001011231';
+    const anonymous = await cx.http();
+    const redirected = await anonymous.get(`/subjects/${id}`);
+    expect(redirected.status).toBe(303);
+    expect(redirected.headers.get('location')).toBe('/login');
+    const login = await (await anonymous.get(`/login?next=${encodeURIComponent(`/records/${id}`)}`)).text();
+    expect(login).not.toContain(id);
+    expect(login).toContain('name="next" value=""');
+    const viewer = await cx.http('viewer');
+    for (const address of [`/nowhere/${id}`, `/nowhere?q=${id.slice(0, 6)}%20${id.slice(6)}`]) {
+      const missing = await viewer.get(address);
+      expect(missing.status, address).toBe(404);
+      const text = await missing.text();
+      expect(text, address).not.toMatch(/370102 ?199001011231/);
+      expect(text, address).toContain('3701');
+    }
+  });
+
   it('sets an HttpOnly, SameSite=Strict session cookie, and logout ends the session server-side', async () => {
     const response = await fetch(`${cx.baseUrl}/login`, {
       method: 'POST',

@@ -7,6 +7,7 @@ import { registerCsrfCheck } from './csrf.ts';
 import { html, page } from './html.ts';
 import { PAGES } from './pages/index.ts';
 import { registerSessionAuth } from './session-auth.ts';
+import { urlAsShown } from './url-shown.ts';
 
 /**
  * The web console (issue #20): server-rendered pages over the warehouse. Loaded only by `credit-etl serve`
@@ -44,7 +45,7 @@ export async function buildConsole(deps: ConsoleDeps): Promise<FastifyInstance> 
         page({
           title: '页面不存在',
           user: request.user,
-          body: html`<p class="error">没有这个页面：${request.url}</p>`,
+          body: html`<p class="error">没有这个页面：${urlAsShown(request.url)}</p>`,
         }),
       ),
   );

@@ -9,6 +9,7 @@ import type { ConsoleDeps } from './console-deps.ts';
 import './console-request.ts';
 import type { ConsoleRole } from './console-user.ts';
 import { html, page } from './html.ts';
+import { urlHoldsId } from './url-shown.ts';
 
 export const SESSION_COOKIE = 'credit_etl_session';
 
@@ -77,7 +78,11 @@ export function requireRole(...roles: ConsoleRole[]): preHandlerAsyncHookHandler
   return async function checkRole(request, reply) {
     const user = request.user;
     if (!user) {
-      const next = request.method === 'GET' ? `?next=${encodeURIComponent(request.url)}` : '';
+      // Back here after the login, unless the address holds an ID number: that is not carried in a link.
+      const next =
+        request.method === 'GET' && !urlHoldsId(request.url)
+          ? `?next=${encodeURIComponent(request.url)}`
+          : '';
       await reply.redirect(`/login${next}`, 303);
       return reply;
     }

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SourceUnit } from '../../../connectors/contracts.ts';
 import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { unitsForFile } from '../../../connectors/transports/archive-units.ts';
+import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { loadProviders, type Provider, providersFile } from '../../report/providers.ts';
 import { ingestUnits, type RunSummary } from '../../run/ingest-files.ts';
 import type { UnitResult } from '../../run/load-unit.ts';
@@ -221,7 +222,8 @@ function uploadForm(request: FastifyRequest, provider: Provider | undefined, max
 function resultView(summary: RunSummary, rejections: ShownRejection[], name: string): SafeHtml {
   const counts = summary.counts as unknown as Record<string, number>;
   const rejected = counts.rejected ?? 0;
-  return html`<h2>校验结果：${name}</h2>
+  // A file name or a file's error (an unknown header cell) may hold an ID number: masked as every page is.
+  return html`<h2>校验结果：${maskPersonalText(name)}</h2>
 <dl class="facts" id="result">
   <dt>运行</dt><dd>#${summary.runId}（${shanghaiTime(new Date())}）</dd>
   <dt>读取行数</dt><dd data-count="read">${counts.read ?? 0}</dd>
@@ -229,7 +231,7 @@ function resultView(summary: RunSummary, rejections: ShownRejection[], name: str
 </dl>
 ${summary.files.map(
   (file) =>
-    html`<p class="${file.status === 'loaded' || file.status === 'skipped' ? 'notice' : 'error'}" data-file-status="${file.status}">${file.name}：${FILE_STATUS[file.status]}${file.error ? html`。${file.error.message}` : ''}</p>`,
+    html`<p class="${file.status === 'loaded' || file.status === 'skipped' ? 'notice' : 'error'}" data-file-status="${file.status}">${maskPersonalText(file.name)}：${FILE_STATUS[file.status]}${file.error ? html`。${maskPersonalText(file.error.message)}` : ''}</p>`,
 )}
 ${
   rejected === 0

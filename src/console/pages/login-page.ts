@@ -7,6 +7,7 @@ import { createLoginThrottle } from '../login-throttle.ts';
 import { homeOf } from '../nav.ts';
 import { decoyHash, verifyPassword } from '../password-hash.ts';
 import { endSession, startSession } from '../session-auth.ts';
+import { urlHoldsId } from '../url-shown.ts';
 
 interface LoginBody {
   name?: string;
@@ -14,9 +15,14 @@ interface LoginBody {
   next?: string;
 }
 
-/** Only a path of this console: `next=https://elsewhere` must not turn the login into an open redirect. */
+/**
+ * Only a path of this console: `next=https://elsewhere` must not turn the login into an open redirect; and none
+ * holding an ID number, which the form would carry in the page.
+ */
 const safeNext = (next: string | undefined) =>
-  next?.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : undefined;
+  next?.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') && !urlHoldsId(next)
+    ? next
+    : undefined;
 
 /** Login (CSRF-exempt: nobody is logged in yet; SameSite=Strict and the throttle guard it) and logout. */
 export function registerLoginPage(app: FastifyInstance, deps: ConsoleDeps): void {
@@ -36,7 +42,7 @@ export function registerLoginPage(app: FastifyInstance, deps: ConsoleDeps): void
 
   app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
     if (request.user) return reply.redirect(safeNext(request.query.next) ?? homeOf(request.user.role), 303);
-    return reply.type('text/html; charset=utf-8').send(form(request.query.next));
+    return reply.type('text/html; charset=utf-8').send(form(safeNext(request.query.next)));
   });
 
   app.post<{ Body: LoginBody }>('/login', { config: { csrfExempt: true } }, async (request, reply) => {
