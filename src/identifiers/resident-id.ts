@@ -86,10 +86,12 @@ function compactDate(iso: string): string {
   return lastToday.compact;
 }
 
-function birthDateProblem(where: string, yyyymmdd: string, fault: string): IdentifierProblem {
+function birthDateProblem(where: string, fault: string): IdentifierProblem {
   return {
     code: 'resident-id-birth-date',
-    message: `${KIND}${where}的出生日期"${yyyymmdd}"${fault}，请对照身份证核对号码`,
+    // The birth date is not quoted: beside a masked number (first and last 4 shown) it would give away all
+    // but two of its digits.
+    message: `${KIND}${where}的出生日期${fault}，请对照身份证核对号码`,
     severity: 'error',
   };
 }
@@ -142,7 +144,7 @@ export function checkResidentId(
 
   if (DIGITS_15.test(code)) {
     const fault = birthDateFault(`19${code.slice(6, 12)}`, today);
-    if (fault) return birthDateProblem('（15位旧号码）第7–12位', `19${code.slice(6, 12)}`, fault);
+    if (fault) return birthDateProblem('（15位旧号码）第7–12位', fault);
     const converted = convertLegacyResidentId(code);
     return {
       code: 'resident-id-legacy-15',
@@ -163,7 +165,7 @@ export function checkResidentId(
 
   const birth = code.slice(6, 14);
   const fault = birthDateFault(birth, today);
-  if (fault) return birthDateProblem('第7–14位', birth, fault);
+  if (fault) return birthDateProblem('第7–14位', fault);
 
   const expected = residentIdCheckChar(code);
   if (code[17] !== expected) {
