@@ -22,11 +22,15 @@ const ID = {
   headerless: '610104196209276908', // the first line of a file without a header
   fileName: '810000199408230021', // in a delivered file's name
   legacy: '610104620927690', // 15 digits, in 违法事实
+  wrapped: '320106198506150028', // in 违法事实, its groups parted by a thin space and a line break
 } as const;
 /** ID-shaped, wrong check digit: personal data all the same where typed into a declared or code column. */
 const MISTYPED = {
   personalField: '370102199001011234', // 证件号码 (x-personal)
   usccColumn: '370102199001011235', // 统一社会信用代码
+  fullWidthPersonal: '370102199001011236', // 证件号码, full-width: messages quote it as the validator read it
+  spacedUsccColumn: '370102199001011237', // 统一社会信用代码, spaced
+  lookedUp: '370102199912310011', // typed to `record`, which finds nothing
 } as const;
 /** Real, public all-digit USCCs (domain-notes, fixtures). */
 const USCC = {
@@ -39,8 +43,19 @@ const toFullWidth = (text: string) =>
   text.replace(/[0-9X]/g, (char) => String.fromCharCode(char.charCodeAt(0) + 0xfee0));
 const spaced = (id: string) => `${id.slice(0, 6)} ${id.slice(6, 14)} ${id.slice(14)}`;
 
-/** Every form an ID was fed in, or may come back in (half-width, full-width, spaced). */
-const idForms = (id: string) => [id, toFullWidth(id), spaced(id), toFullWidth(spaced(id))];
+/** Wrapped in a cell: a thin space, then a line break (as JSON writes it, too). */
+const wrapped = (id: string, newline = '\n') =>
+  `${id.slice(0, 6)}\u2009${id.slice(6, 14)}${newline}${id.slice(14)}`;
+
+/** Every form an ID was fed in, or may come back in (half-width, full-width, spaced, wrapped). */
+const idForms = (id: string) => [
+  id,
+  toFullWidth(id),
+  spaced(id),
+  toFullWidth(spaced(id)),
+  wrapped(id),
+  wrapped(id, '\\n'),
+];
 
 /** Unmasked IDs in a text: the fed ones in any form, and any other 18-character run that checks as an ID. */
 function unmaskedIds(text: string): string[] {
@@ -104,7 +119,7 @@ function delivery(): string[][] {
       ...naturalPerson,
       证件号码: ID.naturalPerson,
       行政处罚决定书文号: '济市监罚〔2026〕901号',
-      违法事实: `当事人（身份证${toFullWidth(ID.fullWidth)}）伙同${ID.legacy}销售过期食品。`,
+      违法事实: `当事人（身份证${toFullWidth(ID.fullWidth)}）伙同${ID.legacy}销售过期食品；另${wrapped(ID.wrapped)}。`,
       备注: `同案人证件 ${spaced(ID.spaced)}；处罚机关代码${USCC.authority}`,
     }),
     // accepted: an all-digit USCC as the subject
@@ -124,6 +139,16 @@ function delivery(): string[][] {
     row({
       '行政相对人代码_1(统一社会信用代码)': MISTYPED.usccColumn,
       行政处罚决定书文号: '济市监罚〔2026〕905号',
+    }),
+    // rejected: a mistyped ID typed full-width in the declared personal field, one spaced in the USCC column
+    row({
+      ...naturalPerson,
+      证件号码: toFullWidth(MISTYPED.fullWidthPersonal),
+      行政处罚决定书文号: '济市监罚〔2026〕907号',
+    }),
+    row({
+      '行政相对人代码_1(统一社会信用代码)': spaced(MISTYPED.spacedUsccColumn),
+      行政处罚决定书文号: '济市监罚〔2026〕908号',
     }),
     // rejected (impossible date): an all-digit USCC subject, shown in the reports
     row({
@@ -236,6 +261,7 @@ describe('personal data is masked by meaning in every output of the CLI', () => 
       await cli(`record ${record.id}`, 'record', String(record.id));
       await cli(`record ${record.id} --json`, 'record', String(record.id), '--json');
     }
+    await cli('record of an unknown ID', 'record', MISTYPED.lookedUp);
     // An objection on the natural person's record, its claim quoting the ID; the verification notice to the provider.
     await cli(
       'objection open',
@@ -274,7 +300,7 @@ describe('personal data is masked by meaning in every output of the CLI', () => 
       .warehouse('rejections')
       .where({ run_id: 1 })
       .count<{ count: string }[]>({ count: '*' });
-    expect(Number(rejected[0]?.count)).toBe(4);
+    expect(Number(rejected[0]?.count)).toBe(6);
     const failed = await fx.warehouse('source_files').where({ run_id: 1, status: 'failed' }).pluck('error');
     expect(failed).toHaveLength(1);
   });
@@ -298,7 +324,13 @@ describe('personal data is masked by meaning in every output of the CLI', () => 
     const template = parts.get('xl/worksheets/sheet3.xml') ?? '';
     // The rejected rows' own values: the ID typed into the USCC column, the mistyped ones in both columns.
     expect(unmaskedIds(template).sort()).toEqual(
-      [ID.inUsccColumn, MISTYPED.personalField, MISTYPED.usccColumn].sort(),
+      [
+        ID.inUsccColumn,
+        MISTYPED.personalField,
+        MISTYPED.usccColumn,
+        toFullWidth(MISTYPED.fullWidthPersonal),
+        spaced(MISTYPED.spacedUsccColumn),
+      ].sort(),
     );
     const elsewhere = [...parts].filter(([name]) => name !== 'xl/worksheets/sheet3.xml');
     // Notes (comments) quote the messages: masked, as in every report.
@@ -315,6 +347,8 @@ describe('personal data is masked by meaning in every output of the CLI', () => 
     expect(all).toContain('6101*******7690');
     expect(outputs.get('ingest stdout')).toContain('6101**********6908');
     expect(outputs.get('runs show stdout')).toContain('8100**********0021');
+    expect(outputs.get('record of an unknown ID stderr')).toContain('3701**********0011');
+    expect(outputs.get('rejections.csv')).toContain('３７０１**********１２３６');
     expect(outputs.get('verification.xlsx')).toContain('证件号码3711**********4048的处罚不属于本人');
   });
 

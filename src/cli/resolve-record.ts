@@ -1,7 +1,7 @@
 import { entryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
-import { fieldMaskerOf, maskPersonalText } from '../log/mask-personal-data.ts';
+import { fieldMaskerOf, maskTypedLookup } from '../log/mask-personal-data.ts';
 import { findRecords, type RecordRow } from '../records/record-history.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 
@@ -17,7 +17,7 @@ export async function resolveRecord(
 ): Promise<RecordRow | undefined> {
   const found = await findRecords(warehouse, typed, catalogCode);
   if (found.length === 1) return found[0];
-  const what = maskPersonalText(typed);
+  const what = maskTypedLookup(typed);
   if (found.length === 0) {
     console.error(`no record matches ${what}: give a record id, a whole key (a|b|c) or a decision number`);
     return undefined;

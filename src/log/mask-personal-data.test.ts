@@ -3,7 +3,7 @@ import { seededRandom } from '../../fixtures/generate/seeded-random.ts';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { computeResidentIdCheckChar } from '../identifiers/resident-id.ts';
 import { checkUscc } from '../identifiers/uscc.ts';
-import { fieldMaskerOf, maskPersonalField, maskPersonalText } from './mask-personal-data.ts';
+import { fieldMaskerOf, maskPersonalField, maskPersonalText, maskTypedLookup } from './mask-personal-data.ts';
 
 /** Real, public all-digit USCCs (domain-notes, fixtures): every one passes uscc.ts. */
 const ALL_DIGIT_USCCS = ['121200004013590816', '913701020000050122', '913701020000090800'];
@@ -159,6 +159,17 @@ describe('maskPersonalText', () => {
       'row 1234, 200000 rows, 2026-11-27 10:00:00',
     ]) {
       expect(maskPersonalText(text)).toBe(text);
+    }
+  });
+});
+
+describe('maskTypedLookup', () => {
+  it('masks what was typed to find a person even with a wrong check character; never a USCC or a decision number', () => {
+    expect(maskTypedLookup('370102199912310011')).toBe('3701**********0011');
+    expect(maskTypedLookup(' 370102 19991231 0011 ')).toBe(' 3701** ******** 0011 ');
+    expect(maskTypedLookup('370102199001011231')).toBe('3701**********1231');
+    for (const typed of [...ALL_DIGIT_USCCS, '91370112MA9A37366E', '鲁济市监罚〔2026〕3031号', '12345']) {
+      expect(maskTypedLookup(typed)).toBe(typed);
     }
   });
 });

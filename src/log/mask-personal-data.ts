@@ -174,6 +174,15 @@ export function maskPersonalText(text: string): string {
 }
 
 /**
+ * What a person typed to look a record or subject up, as echoed back: a value shaped like an ID (a real birth
+ * date) is masked whatever its check character, as in a code column (they typed a person's number, perhaps
+ * mistyped); a valid USCC never is.
+ */
+export function maskTypedLookup(text: string): string {
+  return maskIds(text, isResidentIdShaped);
+}
+
+/**
  * Masks a value of a field declared personal, whatever it holds: first and last 4 characters kept from 12
  * characters on (`3701**********1231`), 2 from 5, none below.
  */

@@ -2,7 +2,7 @@ import { entryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
-import { clearFieldMaskerOf, fieldMaskerOf, maskPersonalText } from '../log/mask-personal-data.ts';
+import { clearFieldMaskerOf, fieldMaskerOf, maskTypedLookup } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { findRecordRows, type RecordRow } from '../warehouse/records-repository.ts';
 import { findRecords } from './record-history.ts';
@@ -43,7 +43,7 @@ export async function searchRecords(
   options: { unmasked?: boolean } = {},
 ): Promise<RecordSearch> {
   const text = typed.trim();
-  const shownTyped = options.unmasked ? text : maskPersonalText(text);
+  const shownTyped = options.unmasked ? text : maskTypedLookup(text);
   if (text === '') return { typed: shownTyped, matchedAs: 'none', records: [] };
   const bySubject = await findRecordRows(warehouse, { subjectCode: normalizeCode(text) });
   const found = bySubject.length > 0 ? bySubject : await findRecords(warehouse, text);
