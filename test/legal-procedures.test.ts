@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
@@ -520,6 +521,56 @@ describe('verifyProcedureLog (the hook `credit-etl verify` runs)', () => {
       ['procedure-undone', c],
     ]);
     expect(await verifyProcedureLog(fx.warehouse, { catalogCode: 'xzqz' })).toEqual([]);
+  });
+});
+
+describe('verify and a log cut back at its end (a chain proves what lies between entries, not the end)', () => {
+  let fx: WarehouseFixture;
+
+  beforeAll(async () => {
+    fx = await openWarehouseFixture('procedure_log_heads');
+    await fx.ingest([writeRows(fx.scratch, 'v1.csv', basePenalties(2, 1717))], {
+      receivedAt: at('2026-11-02'),
+    });
+  });
+  afterAll(async () => fx?.close());
+
+  it('names the record whose newest procedure entry, seen by the last verify, is gone; the log keeps the heads', async () => {
+    const [a, b] = await fx.warehouse('records').orderBy('id').pluck('id');
+    await correctRecord(fx.warehouse, fx.catalog, a!, ['备注=更正'], GROUNDS);
+    const withdrawn = await withdrawRecord(fx.warehouse, b!, GROUNDS);
+    const logFile = path.join(fx.scratch, 'verify.log');
+    const logger = createLogger({ logFile, console: false });
+    const first = await verifyWarehouse(fx.warehouse, {}, logger);
+    expect([first.status, first.records]).toEqual(['completed', []]);
+    expect(first.counts.logHeads?.procedure_log).toMatchObject({
+      id: withdrawn.procedureId,
+      recordId: b,
+      entries: 2,
+    });
+    // A second run that finds the same head is clean too.
+    expect((await verifyWarehouse(fx.warehouse, {}, logger)).status).toBe('completed');
+
+    // The withdrawal's entry deleted with triggers off, and the record put back: the chain that is left checks.
+    await fx.owner.transaction(async (trx) => {
+      await trx.raw('SET LOCAL session_replication_role = replica');
+      await trx.raw('DELETE FROM procedure_log WHERE id = ?', [withdrawn.procedureId]);
+      await trx.raw(`UPDATE records SET status = 'current', status_procedure_id = NULL WHERE id = ?`, [b]);
+    });
+    expect(await verifyProcedureLog(fx.warehouse)).toEqual([]);
+    const cut = await verifyWarehouse(fx.warehouse, {}, logger);
+    expect(cut.status).toBe('failed');
+    expect(cut.records).toEqual([
+      expect.objectContaining({
+        recordId: b,
+        problem: 'log-cut-back',
+        detail: expect.stringContaining(`#${withdrawn.procedureId}`),
+      }),
+    ]);
+    await logger.close();
+    expect(readFileSync(logFile, 'utf8')).toMatch(
+      new RegExp(`verify: log heads procedure_log #${withdrawn.procedureId} [0-9a-f]{64} \\(2 entries\\)`),
+    );
   });
 });
 

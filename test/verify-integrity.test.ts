@@ -90,6 +90,8 @@ describe('verify: chained versions and file digests name what was altered behind
       files: 4,
       tamperedRecords: 0,
       tamperedFiles: 0,
+      // No legal procedure or objection yet: no log has a head to ask for next time.
+      logHeads: {},
     });
     const run = await fx.warehouse('runs').where({ id: summary.runId }).first();
     expect(run).toMatchObject({ kind: 'verify', status: 'completed', counts: summary.counts });

@@ -34,6 +34,8 @@ export const INTEGRITY_PROBLEMS = {
   'objection-log-altered': 'an objection log step was changed',
   /** An objection_log step that does not point at the step before it. */
   'objection-log-broken-link': 'an objection log step was removed, inserted or reordered',
+  /** The newest entry of a legal log an earlier verify run saw is gone: the log was cut back (verify-log-heads.ts). */
+  'log-cut-back': 'the newest entry of a legal log that an earlier verify saw is gone',
   /** An objection (received, due date, applicant…) that differs from what its open step recorded. */
   'objection-differs-from-log': 'an objection was changed after it was registered',
 } as const;

@@ -1,12 +1,14 @@
 import type { Logger } from '../log/logger.ts';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { CHAINED_LOGS, type LogHeads } from '../warehouse/log-heads-repository.ts';
 import { verifyObjectionLog } from '../warehouse/objection-log-chain.ts';
 import { verifyProcedureLog } from '../warehouse/procedure-log-chain.ts';
 import { finishRun, startRun } from '../warehouse/runs-repository.ts';
 import type { FileFinding, IntegrityCounts, RecordFinding, VerifyScope } from './integrity-finding.ts';
 import { verifyFileDigests } from './verify-file-digests.ts';
 import { verifyHistory } from './verify-history.ts';
+import { verifyLogHeads } from './verify-log-heads.ts';
 
 export interface VerifySummary {
   runId: number;
@@ -63,6 +65,10 @@ export async function verifyWarehouse(
       ...(await verifyProcedureLog(warehouse, scope)),
       ...(await verifyObjectionLog(warehouse, scope)),
     ];
+    const heads = await verifyLogHeads(warehouse, runId);
+    counts.logHeads = heads.heads;
+    // Written to the log too: archived outside the database, it is the anchor a superuser cannot reach.
+    logger.info(`verify: log heads ${describeHeads(heads.heads)}`, { runId, logHeads: heads.heads });
     for (const finding of logFindings) {
       report(records, {
         recordId: finding.recordId,
@@ -73,6 +79,7 @@ export async function verifyWarehouse(
         detail: finding.detail,
       });
     }
+    for (const finding of heads.findings) report(records, finding);
   } catch (error) {
     await finishRun(warehouse, runId, {
       status: 'failed',
@@ -99,6 +106,14 @@ export async function verifyWarehouse(
       : {}),
   });
   return { runId, status: altered ? 'failed' : 'completed', scope, counts, records, files };
+}
+
+/** `procedure_log #12 3f5a…(12 entries), objection_log none`: the line an archive keeps. */
+function describeHeads(heads: LogHeads): string {
+  return CHAINED_LOGS.map((log) => {
+    const head = heads[log];
+    return head ? `${log} #${head.id} ${head.hash} (${head.entries} entries)` : `${log} none`;
+  }).join(', ');
 }
 
 /** One line an operator can act on: which record or file, which version, what differs. */

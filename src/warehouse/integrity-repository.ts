@@ -1,4 +1,5 @@
 import type { Warehouse } from './connect-warehouse.ts';
+import type { LogHeads } from './log-heads-repository.ts';
 
 /**
  * The statements `verify` checks the warehouse's history with (README "Data integrity"): each recomputes in
@@ -13,6 +14,8 @@ export type IntegrityCounts = {
   files: number;
   tamperedRecords: number;
   tamperedFiles: number;
+  /** Each chained log's newest entry as this run saw it: the next run asks for it (verify-log-heads.ts). */
+  logHeads?: LogHeads;
 };
 
 /** The scope of a check: one catalog entry, and/or what was written on or after a time. */

@@ -1,0 +1,56 @@
+import type { Warehouse } from './connect-warehouse.ts';
+
+/** The hash-chained logs of legal acts (Art. 17, 18): their chains prove what lies between entries, not the end. */
+export const CHAINED_LOGS = ['procedure_log', 'objection_log'] as const;
+export type ChainedLog = (typeof CHAINED_LOGS)[number];
+
+/** A chained log's newest entry as a verify run saw it: what a later run must still find. */
+export interface LogHead {
+  id: number;
+  hash: string;
+  /** The record the entry concerns: a finding names it when the entry is gone. */
+  recordId: number;
+  catalogCode: string;
+  entries: number;
+}
+
+export type LogHeads = Partial<Record<ChainedLog, LogHead>>;
+
+const HEAD_SQL: Record<ChainedLog, string> = {
+  procedure_log: `SELECT p.id, p.hash, p.record_id AS "recordId", p.catalog_code AS "catalogCode",
+      (SELECT count(*) FROM procedure_log)::int AS entries
+    FROM procedure_log p ORDER BY p.id DESC LIMIT 1`,
+  objection_log: `SELECT l.id, l.hash, o.record_id AS "recordId", o.catalog_code AS "catalogCode",
+      (SELECT count(*) FROM objection_log)::int AS entries
+    FROM objection_log l JOIN objections o ON o.id = l.objection_id ORDER BY l.id DESC LIMIT 1`,
+};
+
+/** Each chained log's newest entry now (a log with no entry has none). */
+export async function logHeads(warehouse: Warehouse): Promise<LogHeads> {
+  const heads: LogHeads = {};
+  for (const log of CHAINED_LOGS) {
+    const { rows } = await warehouse.raw<{ rows: LogHead[] }>(HEAD_SQL[log]);
+    if (rows[0]) heads[log] = { ...rows[0], id: Number(rows[0].id), recordId: Number(rows[0].recordId) };
+  }
+  return heads;
+}
+
+/** True when the log still holds the entry with this id. */
+export async function logHasEntry(warehouse: Warehouse, log: ChainedLog, id: number): Promise<boolean> {
+  const { rows } = await warehouse.raw<{ rows: unknown[] }>(`SELECT 1 FROM ${log} WHERE id = ?`, [id]);
+  return rows.length > 0;
+}
+
+/** The heads the last verify run before this one recorded, with its id; undefined before the first. */
+export async function previousLogHeads(
+  warehouse: Warehouse,
+  beforeRunId: number,
+): Promise<{ runId: number; heads: LogHeads } | undefined> {
+  const { rows } = await warehouse.raw<{ rows: { id: number; heads: LogHeads }[] }>(
+    `SELECT id, counts -> 'logHeads' AS heads FROM runs
+     WHERE kind = 'verify' AND id < ? AND counts -> 'logHeads' IS NOT NULL
+     ORDER BY id DESC LIMIT 1`,
+    [beforeRunId],
+  );
+  return rows[0] ? { runId: Number(rows[0].id), heads: rows[0].heads } : undefined;
+}
