@@ -256,6 +256,13 @@ describe('fieldMaskerOf', () => {
     }
   });
 
+  it('passes over the numbers and nulls a stored row holds among the values it quotes', () => {
+    const row = { FK: 5, SY: null, ZJHM: '370102199001011236' };
+    expect(masker.message('"证件号码"的值"370102199001011236"有误；罚款5万元', row)).toBe(
+      '"证件号码"的值"3701**********1236"有误；罚款5万元',
+    );
+  });
+
   it('masks the personal values of every row a message quotes (a conflict quotes the current version too)', () => {
     const text = '"证件号码"与现行数据不一致：本次报送"E12345678"，现行数据"E87654321"';
     expect(masker.message(text, { ZJHM: 'E12345678' }, { ZJHM: 'E87654321' })).toBe(

@@ -243,7 +243,7 @@ export interface FieldMasker {
    * A message about a row, masked: the values of the rows given (the row as received, the current version a
    * conflict quotes, the message's own field value) wherever quoted, as their fields say; then any ID in the text.
    */
-  message(text: string, ...quoted: Readonly<Record<string, string | undefined>>[]): string;
+  message(text: string, ...quoted: Readonly<Record<string, unknown>>[]): string;
   /** A business key's parts (in the entry's `businessKey` field order) as shown, each masked as its field. */
   key(parts: readonly string[]): string[];
   /** A subject code as shown: masked as the subject field of `data` that holds it, else as free text. */
@@ -278,7 +278,8 @@ export function fieldMaskerOf(entry: CatalogEntry | undefined): FieldMasker {
     message(text, ...quoted) {
       let masked = text;
       for (const [field, value] of quoted.flatMap((row) => Object.entries(row))) {
-        if (value === undefined) continue;
+        // Stored rows hold numbers and nulls too (a JSON row's amounts): only text can quote an ID.
+        if (typeof value !== 'string') continue;
         // A message quotes the value as typed, or as the validator read it: full-width folded, spaces and dashes
         // between groups gone (`３７０１ …` → `3701…`), a form a mistyped ID is no longer found in by its raw cell.
         for (const form of new Set([value, normalizeCode(value)])) {
