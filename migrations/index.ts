@@ -28,6 +28,7 @@ import * as recordsRoomForCorrections from './028-records-room-for-corrections.t
 import * as keyPartsBesideSubject from './029-key-parts-beside-subject.ts';
 import * as rejectionPagesInIdOrder from './030-rejection-pages-in-id-order.ts';
 import * as correctionsStand from './031-corrections-stand.ts';
+import * as objectionGuards from './032-objection-guards.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -60,4 +61,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['029-key-parts-beside-subject', keyPartsBesideSubject],
   ['030-rejection-pages-in-id-order', rejectionPagesInIdOrder],
   ['031-corrections-stand', correctionsStand],
+  ['032-objection-guards', objectionGuards],
 ];

@@ -253,7 +253,10 @@ interface PgError {
   message: string;
 }
 
-/** knex puts the statement before the database's message (`insert into … - 异议 8 …`): the officer needs the message. */
+/**
+ * knex puts the statement before the database's message (`insert into … - 异议 8 …`, a procedure's
+ * `SELECT procedure_supersede($1, …) AS id - 记录 8 …`): the officer needs the message.
+ */
 function withoutStatement(message: string): string {
   return message.replace(/^(?:insert|select|update|delete|with)\s[\s\S]*? - /i, '');
 }
@@ -266,7 +269,7 @@ async function refusedAsObjection<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof ProcedureRefused) throw new ObjectionRefused(error.message);
+    if (error instanceof ProcedureRefused) throw new ObjectionRefused(withoutStatement(error.message));
     const code = (error as PgError).code;
     if (code === '42501' || code === 'P0001' || code === 'P0002' || code?.startsWith('23'))
       throw new ObjectionRefused(withoutStatement((error as PgError).message));

@@ -27,6 +27,16 @@ export const VERIFICATION_STATUS_TITLES: Record<VerificationStatus, string> = {
  */
 export const DEFAULT_VERIFICATION_WORKING_DAYS = 2;
 
+/**
+ * How a provisional answer deadline is labelled (CLI, letter). Unlike a resubmission notice's (report/notices.ts),
+ * it is never recomputed: the deadline lives in the notice's log entry, which `calendar recompute` does not touch,
+ * and the status (overdue or not) is counted from it.
+ */
+export const VERIFICATION_PROVISIONAL_NOTE = {
+  en: 'provisional: counted Mon–Fri, the holiday calendar lacks a year it crosses; it stays as issued (`calendar recompute` does not change a verification notice)',
+  zh: '暂定：所跨年份的节假日安排尚未录入，暂按周一至周五计算，以本通知所载期限为准',
+} as const;
+
 /** The notice as its log entry records it (event `verification-sent`). */
 export interface VerificationNotice {
   providerCode: string;

@@ -1,6 +1,5 @@
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
-import { PROVISIONAL_NOTE } from '../report/notices.ts';
 import { printLayout } from '../report/print-setup.ts';
 import { type Provider, providerName } from '../report/providers.ts';
 import { HEADER_STYLE } from '../report/rejection-sheet.ts';
@@ -8,7 +7,11 @@ import { entryColumns, maskingNote, reportMasker } from '../report/report-column
 import { xlsxCell, xlsxText } from '../report/spreadsheet-safe.ts';
 import { streamingWorkbook } from '../report/streaming-workbook.ts';
 import { summarySheet } from '../report/summary-sheet.ts';
-import { VERIFICATION_STATUS_TITLES, type VerificationState } from './verification-status.ts';
+import {
+  VERIFICATION_PROVISIONAL_NOTE,
+  VERIFICATION_STATUS_TITLES,
+  type VerificationState,
+} from './verification-status.ts';
 
 /** What the notice says about the objection itself. */
 export interface NoticeObjection {
@@ -73,7 +76,7 @@ export async function writeVerificationXlsx(
   letter.line('异议受理日期', objection.receivedOn);
   letter.line('平台核查期限', `${objection.dueOn}（收到异议申请之日起 3 个工作日内）`);
   letter.line('发出日期', notice.issuedOn);
-  const provisional = notice.provisional ? `；${PROVISIONAL_NOTE.zh}` : '';
+  const provisional = notice.provisional ? `；${VERIFICATION_PROVISIONAL_NOTE.zh}` : '';
   letter.line(
     '核实答复期限',
     `${notice.deadline}（${notice.workingDays} 个工作日内，不含发出当日${provisional}）`,

@@ -74,6 +74,7 @@ export async function sendVerificationNotice(
   warehouse: Warehouse,
   objection: ObjectionRow,
   request: NoticeRequest,
+  today: string = todayInShanghai(),
 ): Promise<VerificationNotice> {
   if (!objection.inProgress || objection.stage !== 'open')
     throw new VerificationRefused(
@@ -90,7 +91,12 @@ export async function sendVerificationNotice(
       `异议 ${objection.id} 没有可核实的报送单位：请用 --provider 指定 (no provider known: give --provider)`,
     );
   const workingDays = request.workingDays ?? DEFAULT_VERIFICATION_WORKING_DAYS;
-  const issuedOn = request.issuedOn ?? todayInShanghai();
+  const issuedOn = request.issuedOn ?? today;
+  // A notice is issued once and its log entry is never changed: a day not yet come would stand for good.
+  if (issuedOn > today)
+    throw new VerificationRefused(
+      `核实通知的发出日期 ${issuedOn} 晚于今天 ${today}（Asia/Shanghai）：请填写实际发出的日期 (--issued-on is in the future: give the day the notice goes out)`,
+    );
   if (issuedOn < objection.receivedOn)
     throw new VerificationRefused(
       `核实通知的发出日期 ${issuedOn} 早于异议受理日期 ${objection.receivedOn} (the notice cannot go out before the objection was received)`,
@@ -125,6 +131,7 @@ export async function recordVerificationAnswer(
   warehouse: Warehouse,
   objection: ObjectionRow,
   request: AnswerRequest,
+  today: string = todayInShanghai(),
 ): Promise<VerificationReply> {
   const notice = noticeOf(await verificationSteps(warehouse, [objection.id]));
   if (!notice)
@@ -135,8 +142,12 @@ export async function recordVerificationAnswer(
     throw new VerificationRefused('请用 --basis 注明报送单位的答复文号或依据 (give --basis)');
   const reply: VerificationReply = {
     answer: request.answer,
-    answeredOn: request.answeredOn ?? todayInShanghai(),
+    answeredOn: request.answeredOn ?? today,
   };
+  if (reply.answeredOn > today)
+    throw new VerificationRefused(
+      `答复日期 ${reply.answeredOn} 晚于今天 ${today}（Asia/Shanghai）：请填写报送单位实际答复的日期 (--answered-on is in the future)`,
+    );
   if (reply.answeredOn < notice.issuedOn)
     throw new VerificationRefused(
       `答复日期 ${reply.answeredOn} 早于核实通知发出日期 ${notice.issuedOn} (the answer cannot precede the notice)`,

@@ -12,10 +12,10 @@ import {
 import {
   DEFAULT_VERIFICATION_WORKING_DAYS,
   VERIFICATION_ANSWERS,
+  VERIFICATION_PROVISIONAL_NOTE,
   type VerificationAnswer,
   verificationLine,
 } from '../../objections/verification-status.ts';
-import { PROVISIONAL_NOTE } from '../../report/notices.ts';
 import { DEFAULT_PROVIDERS_FILE, loadProviders, providerName } from '../../report/providers.ts';
 import { type ObjectionRow, objectionRows } from '../../warehouse/objections-repository.ts';
 import { commandContext } from '../command-context.ts';
@@ -133,7 +133,7 @@ async function notify(typed: string, options: NotifyOptions): Promise<void> {
     logger.info(
       `objection ${objection.id}: verification notice ${issuing ? 'issued to' : 'written again for'} ${notice.providerCode}`,
     );
-    const provisional = notice.provisional ? `; ${PROVISIONAL_NOTE.en}` : '';
+    const provisional = notice.provisional ? `; ${VERIFICATION_PROVISIONAL_NOTE.en}` : '';
     console.log(
       maskPersonalText(
         `objection ${objection.id}: verification notice ${issuing ? 'to' : 'for'} ${providerName(providers, notice.providerCode)} (${notice.providerCode}), ` +

@@ -3,7 +3,9 @@ import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { normalizeCode } from '../../identifiers/normalize-code.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
-import { type SubjectArchive, subjectArchive } from '../../records/subject-archive.ts';
+import { type RetiredRecord, type SubjectArchive, subjectArchive } from '../../records/subject-archive.ts';
+import type { Warehouse } from '../../warehouse/connect-warehouse.ts';
+import { type ObjectionMark, objectionMarks } from '../../warehouse/objections-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
@@ -25,7 +27,10 @@ export function registerSubjectCommand(program: Command): void {
       const { config, logger } = commandContext();
       const catalog = await loadCatalog(config.catalogDir);
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
-        const archive = await subjectArchive(warehouse, catalog, normalizeCode(code), asOf);
+        const archive = await withRetiredMarks(
+          warehouse,
+          await subjectArchive(warehouse, catalog, normalizeCode(code), asOf),
+        );
         if (options.json) {
           console.log(maskPersonalText(JSON.stringify(archive)));
           return EXIT.ok;
@@ -36,10 +41,33 @@ export function registerSubjectCommand(program: Command): void {
     });
 }
 
+/**
+ * A record no longer current can still be marked: withdrawn on the platform's upheld result, its objection then
+ * appealed (申诉) or taken to review. `record` shows that mark; so does the archive, beside the procedure.
+ */
+export type ShownArchive = Omit<SubjectArchive, 'retired'> & {
+  retired: Array<RetiredRecord & { objection?: ObjectionMark | null }>;
+};
+
+async function withRetiredMarks(warehouse: Warehouse, archive: SubjectArchive): Promise<ShownArchive> {
+  const marks = await objectionMarks(
+    warehouse,
+    archive.retired.map((record) => record.recordId),
+  );
+  return {
+    ...archive,
+    retired: archive.retired.map((record) => ({ ...record, objection: marks.get(record.recordId) ?? null })),
+  };
+}
+
 const OUTCOME_ORDER = ['inserted', 'updated', 'unchanged', 'merged', 'conflict'];
 
+/** `异议处理中 #3 (appeal, due 2026-02-25)` */
+const markFlag = (mark: ObjectionMark) =>
+  `异议处理中 #${mark.objectionId} (${mark.stage}, due ${mark.dueOn})`;
+
 /** The archive as text: one table per catalog entry, newest first, personal data masked. */
-export function formatSubjectArchive(archive: SubjectArchive): string {
+export function formatSubjectArchive(archive: ShownArchive): string {
   const total = archive.groups.reduce((sum, group) => sum + group.records.length, 0);
   const name = archive.groups.flatMap((group) => group.records).find((record) => record.data.CF_XDR_MC)
     ?.data.CF_XDR_MC;
@@ -67,9 +95,7 @@ export function formatSubjectArchive(archive: SubjectArchive): string {
           [
             record.late ? 'late' : record.late === null ? 'timeliness pending' : '',
             record.conflictPending > 0 ? `conflict pending (${record.conflictPending})` : '',
-            record.objection
-              ? `异议处理中 #${record.objection.objectionId} (${record.objection.stage}, due ${record.objection.dueOn})`
-              : '',
+            record.objection ? markFlag(record.objection) : '',
           ]
             .filter(Boolean)
             .join(', '),
@@ -82,7 +108,7 @@ export function formatSubjectArchive(archive: SubjectArchive): string {
       '',
       `no longer current (legal procedures, kept) — ${archive.retired.length}`,
       formatTable(
-        ['record', 'catalog', 'key', 'status', 'procedure', 'basis'],
+        ['record', 'catalog', 'key', 'status', 'procedure', 'basis', 'flags'],
         archive.retired.map((record) => [
           record.recordId,
           record.catalogCode,
@@ -92,6 +118,7 @@ export function formatSubjectArchive(archive: SubjectArchive): string {
             : `superseded by ${record.supersededBy}${record.supersededBySubject && record.supersededBySubject !== archive.subjectCode ? ` (subject ${record.supersededBySubject})` : ''}`,
           `#${record.procedureId} ${shanghaiTime(record.performedAt)}`,
           record.basis,
+          record.objection ? markFlag(record.objection) : '',
         ]),
       ),
     );
