@@ -29,6 +29,7 @@ import * as keyPartsBesideSubject from './029-key-parts-beside-subject.ts';
 import * as rejectionPagesInIdOrder from './030-rejection-pages-in-id-order.ts';
 import * as correctionsStand from './031-corrections-stand.ts';
 import * as objectionGuards from './032-objection-guards.ts';
+import * as guardsWithoutLoopholes from './033-guards-without-loopholes.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -62,4 +63,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['030-rejection-pages-in-id-order', rejectionPagesInIdOrder],
   ['031-corrections-stand', correctionsStand],
   ['032-objection-guards', objectionGuards],
+  ['033-guards-without-loopholes', guardsWithoutLoopholes],
 ];

@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNotice } from '../src/report/notices.ts';
+import { basePenalties, edit, writeRows } from './support/penalty-variants.ts';
+import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
+
+/*
+ * 033-guards-without-loopholes: what the engine's own login could do around the guards, refused by the database.
+ * `fx.warehouse` is the engine (every connection SET ROLE credit_etl_loader); `fx.owner` the superuser.
+ */
+describe("the guards hold against the engine's own login", () => {
+  let fx: WarehouseFixture;
+  const rows = basePenalties(3, 3303);
+  let record: { id: number; current_version_id: number };
+  let firstVersion: number;
+
+  beforeAll(async () => {
+    fx = await openWarehouseFixture('guard_loopholes');
+    // The third row is rejected: the first run has something to notify.
+    await fx.ingest([
+      writeRows(fx.scratch, 'first.csv', [
+        rows[0]!,
+        rows[1]!,
+        edit(rows[2]!, { 处罚决定日期: '2026-02-30' }),
+      ]),
+    ]);
+    await fx.ingest([writeRows(fx.scratch, 'second.csv', [edit(rows[0]!, { 备注: '第二版' }), rows[1]!])]);
+    [record] = await fx.warehouse('records').orderBy('id').limit(1);
+    firstVersion = (
+      await fx.warehouse('record_versions').where({ record_id: record.id, version_no: 1 }).first()
+    ).id;
+  });
+  afterAll(async () => fx?.close());
+
+  it('a temp table named like a warehouse table does not stand in for it in records_guard', async () => {
+    const shadowed = fx.warehouse.transaction(async (trx) => {
+      // The loader may create temp tables (the merge stages in them): one shadowing record_versions says the old
+      // version is the newest.
+      await trx.raw(
+        `CREATE TEMP TABLE record_versions (id bigint, record_id bigint, version_no int, source_file_id bigint,
+           procedure_id bigint) ON COMMIT DROP`,
+      );
+      // The delivering file of the old version: its channel is the record's level, so only the order stops it.
+      const { source_file_id: file } = await trx('public.record_versions')
+        .where({ id: firstVersion })
+        .first();
+      await trx.raw('INSERT INTO record_versions VALUES (?, ?, 99, ?, NULL), (?, ?, 1, ?, NULL)', [
+        firstVersion,
+        record.id,
+        file,
+        record.current_version_id,
+        record.id,
+        file,
+      ]);
+      await trx.raw('UPDATE public.records SET current_version_id = ? WHERE id = ?', [
+        firstVersion,
+        record.id,
+      ]);
+    });
+    await expect(shadowed).rejects.toThrow(/may only become a newer version/);
+    expect((await fx.warehouse('records').where({ id: record.id }).first()).current_version_id).toBe(
+      record.current_version_id,
+    );
+  });
+
+  it('every plpgsql function of the warehouse runs with its search_path pinned, pg_temp last', async () => {
+    const { rows: functions } = await fx.owner.raw<{ rows: { name: string; config: string[] | null }[] }>(
+      `SELECT p.proname AS name, p.proconfig AS config FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+       WHERE p.pronamespace = current_schema()::regnamespace AND l.lanname = 'plpgsql' ORDER BY 1`,
+    );
+    expect(functions.length).toBeGreaterThan(20);
+    const unpinned = functions.filter(
+      ({ config }) => !config?.some((setting) => /^search_path=\S+, pg_temp$/.test(setting)),
+    );
+    expect(unpinned.map(({ name }) => name)).toEqual([]);
+  });
+
+  it("a file's status moves only as the engine moves it: no skipped file loaded again, no sealed file failed", async () => {
+    const loaded = await fx.warehouse('source_files').where({ status: 'loaded' }).orderBy('id').first();
+    expect(loaded.digest).toMatch(/^[0-9a-f]{64}$/);
+    for (const who of [fx.warehouse, fx.owner]) {
+      await expect(who('source_files').where({ id: loaded.id }).update({ status: 'failed' })).rejects.toThrow(
+        /stays so/,
+      );
+    }
+    // A skipped file (the same bytes again) cannot pass for one being loaded.
+    await fx.ingest([
+      writeRows(fx.scratch, 'first-again.csv', [
+        rows[0]!,
+        rows[1]!,
+        edit(rows[2]!, { 处罚决定日期: '2026-02-30' }),
+      ]),
+    ]);
+    const skipped = await fx.warehouse('source_files').where({ status: 'skipped' }).first();
+    expect(skipped).toBeDefined();
+    await expect(
+      fx.warehouse('source_files').where({ id: skipped.id }).update({ status: 'loaded' }),
+    ).rejects.toThrow(/stays so/);
+  });
+
+  it('an entry generation only counts up: set back or deleted, it is refused', async () => {
+    const [generation] = await fx.warehouse('entry_generations').where({ catalog_code: 'xzcf' });
+    expect(Number(generation.generation)).toBeGreaterThan(1);
+    for (const who of [fx.warehouse, fx.owner]) {
+      await expect(
+        who('entry_generations').where({ catalog_code: 'xzcf' }).update({ generation: 1 }),
+      ).rejects.toThrow(/only counts up/);
+    }
+    await expect(fx.owner('entry_generations').where({ catalog_code: 'xzcf' }).delete()).rejects.toThrow(
+      /only counts up/,
+    );
+    await expect(fx.owner.raw('TRUNCATE entry_generations')).rejects.toThrow(/only counts up/);
+  });
+
+  it('a notice event is stamped with the session user and the clock, whatever the writer says', async () => {
+    const [run] = await fx.warehouse('runs').orderBy('id').limit(1);
+    const notice = await createNotice(fx.warehouse, fx.catalog, {
+      providerCode: '113700000000000000',
+      scope: { kind: 'run', runId: run.id },
+      issuedOn: '2026-11-20',
+    });
+    const { rows: sessions } = await fx.warehouse.raw<{ rows: { session: string }[] }>(
+      'SELECT session_user AS session',
+    );
+    const session = sessions[0]?.session;
+    const before = Date.now();
+    const [event] = await fx
+      .warehouse('notice_events')
+      .insert({
+        notice_id: notice.id,
+        kind: 'sent',
+        channel: '电子邮件',
+        recipient: '某局',
+        operator: '张三',
+        db_user: 'zhang_san',
+        at: new Date('2026-01-01T00:00:00Z'),
+      })
+      .returning(['db_user', 'at']);
+    expect(event.db_user).toBe(session);
+    expect(new Date(event.at).getTime()).toBeGreaterThanOrEqual(before - 5_000);
+  });
+
+  it('a legal procedure with a basis, reason or operator blank in any way (a tab, U+3000) is refused by the database', async () => {
+    for (const [basis, reason, operator] of [
+      ['\t', '理由', '张科员'],
+      ['x号', '\u3000', '张科员'],
+      ['x号', '理由', '\u00a0\u200b'],
+    ]) {
+      await expect(
+        fx.warehouse.transaction(async (trx) => {
+          await trx.raw('SET LOCAL ROLE credit_etl_officer');
+          await trx.raw('SELECT procedure_withdraw(?, ?, ?, ?)', [record.id, basis!, reason!, operator!]);
+        }),
+      ).rejects.toThrow(/法定程序必须注明/);
+    }
+    expect((await fx.warehouse('records').where({ id: record.id }).first()).status).toBe('current');
+  });
+});
