@@ -16,6 +16,11 @@ export const INTEGRITY_PROBLEMS = {
   'current-not-latest': 'the current version is not the latest and no procedure explains it',
   /** `records.subject_code` differs from the subject the current version was filed under. */
   'subject-differs': "the record's subject differs from its current version's",
+  /**
+   * A version that names a source file (not a procedure) but has no lineage row of that file and row that created
+   * it: every delivered version has one, so this one was added behind the engine, outside every file's digest.
+   */
+  'version-without-lineage': 'a delivered version has no lineage row of its file: added behind the engine',
   /** A loaded file's digest differs from what its lineage and versions hash to now. */
   'file-digest-differs': 'what the file added no longer matches its digest',
   /** A procedure_log entry whose content no longer matches its hash (src/warehouse/procedure-log-chain.ts). */

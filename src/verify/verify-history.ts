@@ -10,7 +10,9 @@ export interface HistoryPage {
 
 /**
  * Every record in scope, a page at a time (memory stays flat), with what is wrong with its history: each
- * version's chain hash recomputed link by link, and each record checked against its versions.
+ * version's chain hash recomputed link by link, each delivered version matched with the lineage row of its file
+ * and row that created it (a version without one is in no file's digest), and each record checked against its
+ * versions.
  */
 export async function* verifyHistory(
   warehouse: Warehouse,

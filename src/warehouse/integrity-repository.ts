@@ -31,7 +31,8 @@ export type HistoryProblem =
   | 'no-versions'
   | 'current-not-own-version'
   | 'current-not-latest'
-  | 'subject-differs';
+  | 'subject-differs'
+  | 'version-without-lineage';
 
 export interface HistoryFindingRow {
   recordId: number;
@@ -72,6 +73,12 @@ export interface OrphanVersionRow {
  * with what is stored, and the records checked against their history; all in one statement, so only the
  * page's findings and counts come back. The chain is checked link by link (each version against its stored
  * predecessor), so a version is checked without reading the record's whole history into the client.
+ *
+ * A delivered version (a source file's, not a procedure's) must have the lineage row the merge writes with it, of
+ * the same file and row (merge-staged.ts; a version merged while reading gets it from the final merge): a file's
+ * digest covers only what its lineage reaches, so a version added behind the engine with no lineage row, or with
+ * one of another file or row, would fall outside every digest. The page's lineage is read through
+ * record_sources_record (record_id), the one index that reaches it record by record.
  */
 const HISTORY_PAGE = `
   WITH page AS (
@@ -81,7 +88,8 @@ const HISTORY_PAGE = `
     ORDER BY r.id LIMIT ?
   ),
   chained AS (
-    SELECT v.id, v.record_id, v.version_no, v.subject_code, v.created_at, v.chain_hash,
+    SELECT v.id, v.record_id, v.version_no, v.subject_code, v.created_at, v.chain_hash, v.source_file_id,
+      v.row_number,
       version_chain_hash(COALESCE(lag(v.chain_hash) OVER w, ''), v) AS recomputed,
       COALESCE(lag(v.version_no) OVER w, 0) AS previous_no,
       max(v.version_no) OVER (PARTITION BY v.record_id) AS highest_no
@@ -108,6 +116,11 @@ const HISTORY_PAGE = `
     LEFT JOIN chained c ON c.id = p.current_version_id
     WHERE since.at IS NULL OR p.updated_at >= since.at OR pr.latest_at >= since.at
   ),
+  -- The lineage rows that created a version: one per delivered version.
+  created AS (
+    SELECT s.version_id, s.source_file_id, s.row_number FROM record_sources s
+    WHERE s.record_id IN (SELECT id FROM page) AND s.outcome IN ('inserted', 'updated')
+  ),
   findings AS (
     SELECT record_id, version_no, 'chain-broken' AS problem,
       'stored ' || COALESCE(left(chain_hash, 16), 'nothing') || ', recomputed ' || left(recomputed, 16) AS detail
@@ -117,6 +130,13 @@ const HISTORY_PAGE = `
       CASE WHEN version_no - previous_no = 2 THEN 'version ' || (previous_no + 1)
            ELSE 'versions ' || (previous_no + 1) || '–' || (version_no - 1) END || ' missing before version ' || version_no
     FROM versions_in_scope WHERE version_no <> previous_no + 1
+    UNION ALL
+    SELECT record_id, version_no, 'version-without-lineage',
+      'file ' || source_file_id || ' row ' || row_number || ' has no lineage row that created this version'
+    FROM versions_in_scope c
+    WHERE source_file_id IS NOT NULL AND NOT EXISTS (
+      SELECT 1 FROM created l
+      WHERE l.version_id = c.id AND l.source_file_id = c.source_file_id AND l.row_number = c.row_number)
     UNION ALL
     SELECT record_id, NULL, 'no-versions', 'current_version_id ' || current_version_id
     FROM records_in_scope WHERE NOT has_versions

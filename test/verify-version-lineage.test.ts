@@ -1,0 +1,209 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, type Logger } from '../src/log/logger.ts';
+import { correctRecord, type Grounds } from '../src/procedures/legal-procedures.ts';
+import { findRecords } from '../src/records/record-history.ts';
+import type { VerifyScope } from '../src/verify/integrity-finding.ts';
+import { verifyWarehouse } from '../src/verify/verify-warehouse.ts';
+import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
+import { runCli } from './support/run-cli.ts';
+import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
+import { withEnv } from './support/with-env.ts';
+
+const PROVINCE = { level: 'province', provider: '113700000000000000' } as const;
+const at = (date: string) => new Date(`${date}T10:00:00+08:00`);
+const GROUNDS: Grounds = {
+  basis: '鲁信用办函〔2026〕21号',
+  reason: '提供单位书面确认原数据有误',
+  operator: '张科员',
+};
+const SHANGHAI_DAY = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString().slice(0, 10);
+
+/**
+ * The engine's role may append a version and move a record forward to it. Chained by the database, attributed to
+ * a file already sealed, such a version is in no file's digest (a digest covers what the file's lineage reaches):
+ * only its missing lineage row shows it was not delivered.
+ */
+describe('verify: a delivered version without the lineage row of its file and row', {
+  timeout: 120_000,
+}, () => {
+  let fx: WarehouseFixture;
+  let logger: Logger;
+  const all = basePenalties(3400, 2121);
+  const rows = all.slice(0, 400);
+  const row = (i: number) => rows[i] as PenaltyRow;
+  let firstFile: number;
+
+  const recordOf = async (i: number) => {
+    const [record] = await findRecords(fx.warehouse, row(i).行政处罚决定书文号!);
+    if (!record) throw new Error(`no record for row ${i}`);
+    return record.id;
+  };
+  const verify = (scope: VerifyScope = {}) => verifyWarehouse(fx.warehouse, scope, logger);
+  /** As a superuser with triggers off: only to put back what a test forged. */
+  const asSuperuser = (sql: string, params: unknown[] = []) =>
+    fx.owner.transaction(async (trx) => {
+      await trx.raw('SET LOCAL session_replication_role = replica');
+      await trx.raw(sql, params as never);
+    });
+
+  /** What the auditor did, as the engine's own role: a version 3 of the record, filed under the first file. */
+  const forgeVersion = async (recordId: number) => {
+    const { rows: forged } = await fx.warehouse.raw<{ rows: { id: string; version_no: number }[] }>(
+      `INSERT INTO record_versions (record_id, version_no, data, content_hash, catalog_version, formation_date,
+                                    source_file_id, row_number, subject_code)
+       SELECT v.record_id, v.version_no + 1, jsonb_set(v.data, '{CF_NR}', '"警告"'), md5(v.content_hash),
+              v.catalog_version, v.formation_date, ?, 7, v.subject_code
+       FROM records r JOIN record_versions v ON v.id = r.current_version_id WHERE r.id = ?
+       RETURNING id, version_no`,
+      [firstFile, recordId],
+    );
+    const version = forged[0]!;
+    const { rows: previous } = await fx.warehouse.raw<{ rows: { current_version_id: string }[] }>(
+      'SELECT current_version_id FROM records WHERE id = ?',
+      [recordId],
+    );
+    await fx.warehouse.raw('UPDATE records SET current_version_id = ?, updated_at = now() WHERE id = ?', [
+      version.id,
+      recordId,
+    ]);
+    return {
+      version,
+      undo: async () => {
+        await asSuperuser('UPDATE records SET current_version_id = ? WHERE id = ?', [
+          previous[0]!.current_version_id,
+          recordId,
+        ]);
+        await asSuperuser('DELETE FROM record_sources WHERE version_id = ?', [version.id]);
+        await asSuperuser('DELETE FROM record_versions WHERE id = ?', [version.id]);
+      },
+    };
+  };
+
+  beforeAll(async () => {
+    fx = await openWarehouseFixture('verify_version_lineage');
+    logger = createLogger({ logFile: path.join(fx.scratch, 'verify.log'), console: false });
+    // A first load merged while it was read (its versions written before their lineage), with an exact repeat.
+    const first = await withEnv({ CREDIT_ETL_MERGE_WHILE_READING: '100' }, () =>
+      fx.ingest([writeRows(fx.scratch, 'd1.csv', [...rows, row(5)])], {
+        ...PROVINCE,
+        receivedAt: at('2026-11-02'),
+      }),
+    );
+    expect(first.files[0]!.mergedWhileReading).toBeGreaterThan(0);
+    firstFile = first.files[0]!.sourceFileId!;
+    // A re-delivery updating two records (the rest unchanged), then a legal procedure's correction.
+    const again = await fx.ingest(
+      [
+        writeRows(fx.scratch, 'd2.csv', [
+          edit(row(0), { 处罚内容: '罚款人民币2万元（更正）' }),
+          edit(row(1), { 处罚内容: '警告（更正）' }),
+          ...rows.slice(2),
+        ]),
+      ],
+      { ...PROVINCE, receivedAt: at('2026-11-09') },
+    );
+    expect(again.counts).toMatchObject({ updated: 2, unchanged: 398 });
+    await correctRecord(fx.warehouse, fx.catalog, await recordOf(2), ['备注=更正'], GROUNDS);
+    // A file over CREDIT_ETL_CHUNK_BYTES, loaded in chunks: 3,000 new records and an update.
+    const chunked = await withEnv({ CREDIT_ETL_CHUNK_BYTES: String(1 << 20) }, () =>
+      fx.ingest(
+        [writeRows(fx.scratch, 'd3.csv', [edit(row(4), { 处罚内容: '警告（再更正）' }), ...all.slice(400)])],
+        { ...PROVINCE, receivedAt: at('2026-11-16') },
+      ),
+    );
+    expect(chunked.counts).toMatchObject({ inserted: 3000, updated: 1 });
+    expect(await fx.owner('chunked_loads').where({ state: 'merged' }).count('* as n')).toEqual([{ n: 1 }]);
+  });
+  afterAll(async () => fx?.close());
+
+  it('is clean after a load merged while read, an updating re-delivery, a legal correction and a chunked load', async () => {
+    const clean = await verify();
+    expect([clean.status, clean.records, clean.files]).toEqual(['completed', [], []]);
+    expect(clean.counts).toMatchObject({ records: 3400, versions: 3404, files: 3 });
+  });
+
+  it('names the record given a version behind the engine, filed under a sealed file', async () => {
+    const target = await recordOf(0);
+    const { version, undo } = await forgeVersion(target);
+    try {
+      expect(version.version_no).toBe(3);
+      const found = await verify();
+      expect(found.status).toBe('failed');
+      expect(found.records).toEqual([
+        {
+          recordId: target,
+          catalogCode: 'xzcf',
+          businessKey: expect.any(String),
+          versionNo: 3,
+          problem: 'version-without-lineage',
+          detail: `file ${firstFile} row 7 has no lineage row that created this version`,
+        },
+      ]);
+      // The gap this check closes: the file's digest never covered the version.
+      expect(found.files).toEqual([]);
+      const run = await fx.warehouse('runs').where({ id: found.runId }).first();
+      expect(run).toMatchObject({
+        kind: 'verify',
+        status: 'failed',
+        errors_by_code: { 'version-without-lineage': 1 },
+      });
+      // The scope: another catalog, or a day after the forgery, does not look at it; today does.
+      expect((await verify({ catalogCode: 'xzxk' })).records).toEqual([]);
+      expect((await verify({ since: new Date(`${SHANGHAI_DAY(32)}T00:00:00+08:00`) })).records).toEqual([]);
+      const today = await verify({
+        catalogCode: 'xzcf',
+        since: new Date(`${SHANGHAI_DAY(8)}T00:00:00+08:00`),
+      });
+      expect(today.records.map((finding) => [finding.recordId, finding.problem])).toEqual([
+        [target, 'version-without-lineage'],
+      ]);
+      // The operator's command exits 4.
+      const cli = await runCli(['verify', '--json'], {
+        DATABASE_URL: fx.url,
+        CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log'),
+      });
+      expect(cli.code, cli.stderr).toBe(4);
+    } finally {
+      await undo();
+    }
+    expect((await verify()).status).toBe('completed');
+  });
+
+  it('a lineage row forged for it too, or one of another row, does not hide it', async () => {
+    const target = await recordOf(3);
+    const { version, undo } = await forgeVersion(target);
+    const lineage = (rowNumber: number) =>
+      fx.warehouse.raw(
+        `INSERT INTO record_sources (record_id, version_id, outcome, run_id, source_file_id, row_number, provider_code,
+                                     level, content_hash, received_at, late, working_days)
+         SELECT v.record_id, v.id, 'updated', f.run_id, f.id, ?, f.provider_code, f.level, v.content_hash,
+                f.received_at, false, 0
+         FROM record_versions v, source_files f WHERE v.id = ? AND f.id = ?`,
+        [rowNumber, version.id, firstFile],
+      );
+    try {
+      // Of another row than the version names: still no lineage row that created it; the file's digest moved.
+      await lineage(8);
+      const otherRow = await verify();
+      expect(otherRow.records.map((finding) => [finding.recordId, finding.problem])).toEqual([
+        [target, 'version-without-lineage'],
+      ]);
+      expect(otherRow.files.map((finding) => [finding.sourceFileId, finding.problem])).toEqual([
+        [firstFile, 'file-digest-differs'],
+      ]);
+      // Of its own row: the version has its lineage, and the file's digest no longer fits what it reaches.
+      await asSuperuser('DELETE FROM record_sources WHERE version_id = ?', [version.id]);
+      await lineage(7);
+      const ownRow = await verify();
+      expect(ownRow.status).toBe('failed');
+      expect(ownRow.records).toEqual([]);
+      expect(ownRow.files.map((finding) => [finding.sourceFileId, finding.problem])).toEqual([
+        [firstFile, 'file-digest-differs'],
+      ]);
+    } finally {
+      await undo();
+    }
+    expect((await verify()).status).toBe('completed');
+  });
+});
