@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import iconv from 'iconv-lite';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { SourceUnit } from '../contracts.ts';
-import { DEFAULT_LIMITS } from '../limits.ts';
+import { DEFAULT_LIMITS, LimitsError, readLimits } from '../limits.ts';
 import { openLocated, unitsForFile } from './archive-units.ts';
 import { writeZip } from './zip-fixture.test-support.ts';
 
@@ -133,5 +133,89 @@ describe('archive limits', () => {
       code: 'decompression-limit',
       message: expect.stringContaining('解压后超过 64 KB'),
     });
+  });
+});
+
+describe('the number of files one zip may hold', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  /** `count` small CSVs, with a folder and a macOS resource fork that do not count. */
+  async function zipOf(name: string, count: number): Promise<string> {
+    const file = path.join(dir, name);
+    const entries: Record<string, string> = { 'sub/': '', '__MACOSX/._0.csv': 'x' };
+    for (let i = 0; i < count; i++) entries[`sub/${i}.csv`] = `a\n${i}\n`;
+    await writeZip(file, entries);
+    return file;
+  }
+
+  it('refuses a zip of one file over the limit as a whole, one unit naming the archive, the count and the limit', async () => {
+    const file = await zipOf('many.zip', 4);
+    const units = await unitsForFile(file, undefined, { ...DEFAULT_LIMITS, maxArchiveEntries: 3 });
+    expect(units.map((unit) => unit.name)).toEqual(['many.zip']);
+    const [unit] = units as [SourceUnit];
+    // Nothing of it can be read: no bytes, no locator for a worker to reopen an entry by.
+    expect(unit.locator).toBeUndefined();
+    expect(unit.open).toBeUndefined();
+    await expect(unit.rows?.()).rejects.toMatchObject({
+      code: 'decompression-limit',
+      message: expect.stringContaining(
+        '压缩包 many.zip 中的文件超过 3 个（压缩包目录共列出 6 项；单个压缩包最多 3 个文件，文件夹不计，上限 CREDIT_ETL_MAX_ARCHIVE_ENTRIES），整个压缩包已拒收',
+      ),
+    });
+  });
+
+  it('reads a zip of exactly the limit, folders and macOS forks not counted', async () => {
+    const file = await zipOf('enough.zip', 3);
+    const units = await unitsForFile(file, undefined, { ...DEFAULT_LIMITS, maxArchiveEntries: 3 });
+    expect(units.map((unit) => unit.name)).toEqual([
+      'enough.zip!sub/0.csv',
+      'enough.zip!sub/1.csv',
+      'enough.zip!sub/2.csv',
+    ]);
+    expect(await content(units[2] as SourceUnit)).toBe('a\n2\n');
+  });
+
+  it('counts refused entries too: each would still be a unit', async () => {
+    const file = path.join(dir, 'unsafe-many.zip');
+    await writeZip(file, { '../a.csv': 'a\n', '../b.csv': 'a\n', 'ok.csv': 'a\n' });
+    const limits = { ...DEFAULT_LIMITS, maxArchiveEntries: 2 };
+    expect((await unitsForFile(file, undefined, limits)).map((unit) => unit.name)).toEqual([
+      'unsafe-many.zip',
+    ]);
+  });
+
+  it('bounds folders and macOS forks too, at four directory records per file allowed, before listing any', async () => {
+    const limits = { ...DEFAULT_LIMITS, maxArchiveEntries: 2 };
+    const folders = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`d${i}/`, '']));
+    const within = path.join(dir, 'folders-8.zip');
+    await writeZip(within, { ...folders(5), '__MACOSX/._a.csv': 'x', 'a.csv': 'a\n', 'b.csv': 'a\n' });
+    expect((await unitsForFile(within, undefined, limits)).map((unit) => unit.name)).toEqual([
+      'folders-8.zip!a.csv',
+      'folders-8.zip!b.csv',
+    ]);
+    const over = path.join(dir, 'folders-9.zip');
+    await writeZip(over, { ...folders(6), '__MACOSX/._a.csv': 'x', 'a.csv': 'a\n', 'b.csv': 'a\n' });
+    const units = await unitsForFile(over, undefined, limits);
+    expect(units.map((unit) => unit.name)).toEqual(['folders-9.zip']);
+    await expect(units[0]?.rows?.()).rejects.toMatchObject({
+      code: 'decompression-limit',
+      message: expect.stringContaining(
+        '压缩包 folders-9.zip 的目录共列出 9 项（文件和文件夹），超过 8 项（单个压缩包最多 2 个文件，连同文件夹不超过 8 项，上限 CREDIT_ETL_MAX_ARCHIVE_ENTRIES），整个压缩包已拒收',
+      ),
+    });
+  });
+
+  it('takes the limit from CREDIT_ETL_MAX_ARCHIVE_ENTRIES (default 1000), a positive whole number', async () => {
+    expect(readLimits({}).maxArchiveEntries).toBe(1000);
+    const file = await zipOf('env.zip', 3);
+    vi.stubEnv('CREDIT_ETL_MAX_ARCHIVE_ENTRIES', '2');
+    expect((await unitsForFile(file)).map((unit) => unit.name)).toEqual(['env.zip']);
+    vi.stubEnv('CREDIT_ETL_MAX_ARCHIVE_ENTRIES', '3');
+    expect(await unitsForFile(file)).toHaveLength(3);
+    for (const bad of ['0', '-5', '2.5', 'many']) {
+      expect(() => readLimits({ CREDIT_ETL_MAX_ARCHIVE_ENTRIES: bad })).toThrow(
+        new LimitsError(`CREDIT_ETL_MAX_ARCHIVE_ENTRIES=${bad} is not a positive whole number`),
+      );
+    }
   });
 });

@@ -15,8 +15,10 @@ const CHUNK = 256 * 1024;
 /**
  * The units of one local file: the file itself, each entry of a `.zip`, or the content of a `.gz`. A zip
  * entry whose name climbs out of the archive (`../x.csv`, `/etc/x`, `C:\x`) becomes a unit that fails with
- * `unsafe-archive-entry`: the provider sees it refused, and the other entries still load. Every other unit has a
- * locator, so an isolated worker can reopen (and decompress) it itself.
+ * `unsafe-archive-entry`: the provider sees it refused, and the other entries still load. A zip of more files
+ * than `CREDIT_ETL_MAX_ARCHIVE_ENTRIES` becomes one unit, named after the archive, that fails with
+ * `decompression-limit`: nothing of it is read. Every other unit has a locator, so an isolated worker can reopen
+ * (and decompress) it itself.
  */
 export async function unitsForFile(
   file: string,
@@ -81,8 +83,21 @@ interface ZipEntryInfo {
 async function zipUnits(file: string, receivedAt: Date, limits: Limits): Promise<SourceUnit[]> {
   const absolute = path.resolve(file);
   const archive = path.basename(absolute);
-  const entries = await listZip(absolute, archive);
-  return entries.map((entry): SourceUnit => {
+  const listing = await listZip(absolute, archive, limits.maxArchiveEntries);
+  if ('refused' in listing) {
+    // Refused whole, as one file: one failed row in the ledger (not one per entry), and the feed goes on.
+    const { refused } = listing;
+    return [
+      {
+        name: archive,
+        path: absolute,
+        sizeBytes: listing.bytes,
+        receivedAt,
+        rows: () => Promise.reject(refused),
+      },
+    ];
+  }
+  return listing.entries.map((entry): SourceUnit => {
     const unit = {
       name: `${archive}${ENTRY_SEPARATOR}${entry.name}`,
       path: absolute,
@@ -96,8 +111,30 @@ async function zipUnits(file: string, receivedAt: Date, limits: Limits): Promise
   });
 }
 
-async function listZip(file: string, archive: string): Promise<ZipEntryInfo[]> {
+/**
+ * Directory records of any kind (files, folders, `__MACOSX/` forks) one zip may list, per file it may hold:
+ * room for a fork beside every file and a folder (with its fork) beside each, as a Mac zips them. Folders and
+ * forks are no units, but each is a record to read, while listing and again each time an entry is opened (by
+ * its position): uncounted, 100 MB of folder records would cost minutes with no file over the limit.
+ */
+const RECORDS_PER_ENTRY = 4;
+
+/**
+ * The entries of a zip from its central directory, or the archive refused whole: when the directory states
+ * more records than `RECORDS_PER_ENTRY` × `maxEntries` (before a record is read), or once more than
+ * `maxEntries` files are listed (the listing stops there, so a 100 MB zip of 200,000 empty files costs a
+ * thousand directory records, not 200,000 units).
+ */
+async function listZip(
+  file: string,
+  archive: string,
+  maxEntries: number,
+): Promise<{ entries: ZipEntryInfo[] } | { refused: FileFormatError; bytes: number }> {
   const zip = await openZip(file, archive);
+  if (zip.entryCount > RECORDS_PER_ENTRY * maxEntries) {
+    zip.close();
+    return { refused: tooManyEntries(archive, maxEntries, zip.entryCount, 'records'), bytes: zip.fileSize };
+  }
   const entries: ZipEntryInfo[] = [];
   try {
     let index = 0;
@@ -108,6 +145,10 @@ async function listZip(file: string, archive: string): Promise<ZipEntryInfo[]> {
       const current = index++;
       // Folders and macOS resource forks are not deliveries.
       if (name.endsWith('/') || name.startsWith('__MACOSX/')) continue;
+      // Refused and encrypted entries count too: each would still be a unit, a row in the ledger.
+      if (entries.length >= maxEntries) {
+        return { refused: tooManyEntries(archive, maxEntries, zip.entryCount, 'files'), bytes: zip.fileSize };
+      }
       const problem = yauzl.validateFileName(raw)
         ? new FileFormatError(
             'unsafe-archive-entry',
@@ -129,7 +170,28 @@ async function listZip(file: string, archive: string): Promise<ZipEntryInfo[]> {
   } finally {
     zip.close();
   }
-  return entries;
+  return { entries };
+}
+
+/**
+ * A zip over `CREDIT_ETL_MAX_ARCHIVE_ENTRIES`: the code of the other archive limits, the number of records its
+ * central directory states (folders included: the listing stopped at the limit), the limit and what to do.
+ */
+function tooManyEntries(
+  archive: string,
+  maxEntries: number,
+  stated: number,
+  over: 'files' | 'records',
+): FileFormatError {
+  const maxRecords = RECORDS_PER_ENTRY * maxEntries;
+  const found =
+    over === 'files'
+      ? `中的文件超过 ${maxEntries} 个（压缩包目录共列出 ${stated} 项；单个压缩包最多 ${maxEntries} 个文件，文件夹不计，上限 CREDIT_ETL_MAX_ARCHIVE_ENTRIES）`
+      : `的目录共列出 ${stated} 项（文件和文件夹），超过 ${maxRecords} 项（单个压缩包最多 ${maxEntries} 个文件，连同文件夹不超过 ${maxRecords} 项，上限 CREDIT_ETL_MAX_ARCHIVE_ENTRIES）`;
+  return new FileFormatError(
+    'decompression-limit',
+    `压缩包 ${archive} ${found}，整个压缩包已拒收，其中的文件均未读取，未入库任何数据；请把同一目录的数据合并为较少的文件（一个 CSV 或 XLSX 可装许多行），或分为每个不超过 ${maxEntries} 个文件的多个压缩包后重新报送`,
+  );
 }
 
 function failedStream(error: Error): Readable {
