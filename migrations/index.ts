@@ -30,6 +30,7 @@ import * as rejectionPagesInIdOrder from './030-rejection-pages-in-id-order.ts';
 import * as correctionsStand from './031-corrections-stand.ts';
 import * as objectionGuards from './032-objection-guards.ts';
 import * as guardsWithoutLoopholes from './033-guards-without-loopholes.ts';
+import * as recomputeLogged from './034-recompute-logged.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -64,4 +65,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['031-corrections-stand', correctionsStand],
   ['032-objection-guards', objectionGuards],
   ['033-guards-without-loopholes', guardsWithoutLoopholes],
+  ['034-recompute-logged', recomputeLogged],
 ];

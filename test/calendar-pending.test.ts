@@ -90,6 +90,15 @@ describe('a year without calendar data', () => {
         }),
       ).rejects.toThrow(refusal);
     }
+    // Saying it is a recompute is not enough: a recompute commits with its calendar_recomputes row (034).
+    for (const session of [fx.warehouse, fx.owner]) {
+      await expect(
+        session.transaction(async (trx) => {
+          await trx.raw(`SET LOCAL credit_etl.timeliness_recompute = 'on'`);
+          await trx('record_sources').where({ run_id: runId }).update({ late: false, working_days: 1 });
+        }),
+      ).rejects.toThrow(/outside a logged calendar recompute/);
+    }
     expect((await lineage()).map((row) => row.late)).toEqual([null, null]);
   });
 
