@@ -16,6 +16,7 @@ import type { ConsoleDeps } from '../console-deps.ts';
 import { userOf } from '../console-request.ts';
 import { csrfField, csrfToken } from '../csrf.ts';
 import { html, page, type SafeHtml } from '../html.ts';
+import { idParam } from '../request-values.ts';
 import { requireRole } from '../session-auth.ts';
 import { directReportLimit } from './direct-report-limit.ts';
 import { firstRejections, type ShownRejection, sendRejectionReport } from './direct-report-rejections.ts';
@@ -93,9 +94,9 @@ export async function registerDirectReportPage(app: FastifyInstance, deps: Conso
       '/direct-report/runs/:runId/rejections.:format',
       { preHandler: requireRole('provider') },
       async (request, reply) => {
-        const runId = Number(request.params.runId);
+        const runId = idParam(request.params.runId);
         const format = request.params.format;
-        if (!Number.isSafeInteger(runId) || (format !== 'csv' && format !== 'xlsx'))
+        if (runId === undefined || (format !== 'csv' && format !== 'xlsx'))
           return reply.code(404).send('没有这个报告');
         return sendRejectionReport(deps, request, reply, runId, format);
       },
@@ -183,8 +184,9 @@ async function ingestUpload(
   try {
     units = await unitsForFile(received.file, new Date());
   } catch (error) {
+    // The reason names the file, whose name may hold an ID number: masked as on every page.
     return {
-      problem: `文件无法打开（${(error as Error).message}）：请检查压缩包是否完整后重新上传`,
+      problem: `文件无法打开（${maskPersonalText((error as Error).message)}）：请检查压缩包是否完整后重新上传`,
       status: 400,
     };
   }

@@ -75,7 +75,13 @@ export async function sendRejectionReport(
   const directory = path.join(deps.stagingDir, 'direct-report', 'reports');
   await mkdir(directory, { recursive: true });
   const file = path.join(directory, `${randomBytes(8).toString('hex')}.${format}`);
-  await writeRejectionReport(deps.warehouse, deps.catalog, { kind: 'run', runId }, file, format);
+  try {
+    await writeRejectionReport(deps.warehouse, deps.catalog, { kind: 'run', runId }, file, format);
+  } catch (error) {
+    // Half a report (rows of a person among them) is not left behind in the staging directory.
+    await rm(file, { force: true });
+    throw error;
+  }
   const stream = createReadStream(file);
   // Written for this download only: gone once sent (or once the download broke off).
   stream.on('close', () => void rm(file, { force: true }));

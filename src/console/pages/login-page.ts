@@ -17,12 +17,14 @@ interface LoginBody {
 
 /**
  * Only a path of this console: `next=https://elsewhere` must not turn the login into an open redirect; and none
- * holding an ID number, which the form would carry in the page.
+ * holding an ID number, which the form would carry in the page. A single `/` then anything but `/` or `\`, in
+ * printable ASCII only: browsers drop tabs and line breaks anywhere in a URL and controls and spaces at its ends
+ * (WHATWG URL), so `/<TAB>/evil.example` would be `//evil.example`, another site; a line break would make the
+ * Location header throw. The console's own addresses are percent-encoded, so nothing it makes is refused.
  */
+const LOCAL_PATH = /^\/(?![/\\])[\x21-\x7E]*$/;
 const safeNext = (next: string | undefined) =>
-  next?.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') && !urlHoldsId(next)
-    ? next
-    : undefined;
+  next !== undefined && LOCAL_PATH.test(next) && !urlHoldsId(next) ? next : undefined;
 
 /** Login (CSRF-exempt: nobody is logged in yet; SameSite=Strict and the throttle guard it) and logout. */
 export function registerLoginPage(app: FastifyInstance, deps: ConsoleDeps): void {
@@ -54,21 +56,31 @@ export function registerLoginPage(app: FastifyInstance, deps: ConsoleDeps): void
         .code(code)
         .type('text/html; charset=utf-8')
         .send(form(next, name, message));
-    const waitMs = throttle.waitFor(request.ip, name);
-    if (waitMs > 0) {
-      const minutes = Math.ceil(waitMs / 60_000);
+    // The attempt takes its place in the allowance before the password is checked: parallel attempts cannot
+    // all pass the throttle while none has failed yet (login-throttle.ts).
+    const turn = await throttle.begin(request.ip, name);
+    if ('refusedForMs' in turn) {
+      const minutes = Math.ceil(turn.refusedForMs / 60_000);
       deps.logger.warn(`console: login for "${name}" from ${request.ip} refused: too many failed attempts`);
       return html401(429, `登录失败次数过多，请 ${minutes} 分钟后再试。`);
     }
-    const user = name ? await findConsoleUser(deps.warehouse, name) : undefined;
-    // An unknown name costs a hash too: the answer's timing does not tell which names exist.
-    const good = await verifyPassword(password, user?.password_hash ?? (await decoyHash()));
-    if (!user || !good || user.disabled_at) {
-      throttle.fail(request.ip, name);
+    const { attempt } = turn;
+    let user: Awaited<ReturnType<typeof findConsoleUser>>;
+    try {
+      user = name ? await findConsoleUser(deps.warehouse, name) : undefined;
+      // An unknown name costs a hash too: the answer's timing does not tell which names exist.
+      const good = await verifyPassword(password, user?.password_hash ?? (await decoyHash()));
+      if (!user || !good || user.disabled_at) user = undefined;
+    } catch (error) {
+      attempt.abandoned();
+      throw error;
+    }
+    if (!user) {
+      attempt.failed();
       deps.logger.warn(`console: failed login for "${name}" from ${request.ip}`);
       return html401(401, '用户名或密码错误，或该用户已停用。');
     }
-    throttle.succeed(name);
+    attempt.succeeded();
     await startSession(deps, request, reply, user.id);
     deps.logger.info(`console: ${user.name} logged in from ${request.ip}`);
     return reply.redirect(next ?? homeOf(user.role), 303);

@@ -6,6 +6,7 @@ import { userOf } from '../console-request.ts';
 import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
 import { html, page, raw } from '../html.ts';
+import { idParam } from '../request-values.ts';
 import { requireRole } from '../session-auth.ts';
 import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
 import { noticeBoardBody, noticeBody } from '../views/notices-body.ts';
@@ -42,7 +43,7 @@ export function registerNoticesPage(app: FastifyInstance, deps: ConsoleDeps): vo
     '/notices/:id',
     { preHandler: requireRole(...STAFF_ROLES) },
     async (request, reply) => {
-      const noticeId = idOf(request.params.id);
+      const noticeId = idParam(request.params.id);
       if (noticeId === undefined) return reply.callNotFound();
       return sendNoticePage(
         request,
@@ -58,7 +59,7 @@ export function registerNoticesPage(app: FastifyInstance, deps: ConsoleDeps): vo
     '/notices/:id/reissue',
     { preHandler: requireRole(...REISSUE_ROLES) },
     async (request, reply) => {
-      const noticeId = idOf(request.params.id);
+      const noticeId = idParam(request.params.id);
       if (noticeId === undefined) return reply.callNotFound();
       try {
         const providers = await loadProviders(providersFile());
@@ -83,7 +84,7 @@ export function registerNoticesPage(app: FastifyInstance, deps: ConsoleDeps): vo
     '/notices/:id/notice.xlsx',
     { preHandler: requireRole(...STAFF_ROLES) },
     async (request, reply) => {
-      const noticeId = idOf(request.params.id);
+      const noticeId = idParam(request.params.id);
       if (noticeId === undefined) return reply.callNotFound();
       const unmasked = await unmaskRequested(deps, request, `复核通知 ${noticeId} 下载（XLSX）`);
       const providers = await loadProviders(providersFile());
@@ -133,8 +134,4 @@ async function sendNoticePage(
       body: html`<style>${raw(PAGE_STYLE)}</style>${body}`,
     }),
   );
-}
-
-function idOf(text: string): number | undefined {
-  return /^[1-9]\d{0,15}$/.test(text) ? Number(text) : undefined;
 }

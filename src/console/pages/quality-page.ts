@@ -3,11 +3,11 @@ import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { CHANNEL_LEVELS, type ChannelLevel } from '../../catalog/catalog-entry.ts';
 import { loadProviders, providersFile } from '../../report/providers.ts';
 import { type QualityRequest, qualityBulletin } from '../../report/quality-stats.ts';
-import { dateRangeProblem } from '../../report/report-scope.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
 import { html, page, raw } from '../html.ts';
+import { badRequest, dateProblem } from '../request-values.ts';
 import { requireRole } from '../session-auth.ts';
 import { PAGE_STYLE } from '../views/page-parts.ts';
 import { qualityBody } from '../views/quality-body.ts';
@@ -56,7 +56,7 @@ export function registerQualityPage(app: FastifyInstance, deps: ConsoleDeps): vo
     { preHandler: requireRole(...STAFF_ROLES) },
     async (request, reply) => {
       const { request: asked, problem } = requestOf(request.query);
-      if (problem) return reply.code(400).send(new Error(problem));
+      if (problem) throw badRequest(problem);
       const bulletin = await qualityBulletin(deps.warehouse, await loadProviders(providersFile()), asked);
       return sendReportFile(reply, `质量通报-${asked.from}-${asked.to}.xlsx`, async (file) => {
         const { writeQualityXlsx } = await import('../../report/quality-xlsx.ts');
@@ -66,18 +66,22 @@ export function registerQualityPage(app: FastifyInstance, deps: ConsoleDeps): vo
   );
 }
 
-/** The period asked for (this month so far when none), with a message when it is not a real period. */
+/**
+ * The period asked for (this month so far when none), with a message when it is not a real period. A date that
+ * is not one goes back to the form empty: it may be anything typed into the address bar, a person's number too
+ * (the message shows it masked).
+ */
 function requestOf(query: QualityQuery): { request: QualityRequest; problem: string | undefined } {
   const today = todayInShanghai();
   const from = query.from || `${today.slice(0, 8)}01`;
   const to = query.to || today;
   const bottom = query.bottom && /^\d{1,3}$/.test(query.bottom) ? Number(query.bottom) : 3;
   const level = CHANNEL_LEVELS.find((candidate) => candidate === query.level) as ChannelLevel | undefined;
-  const problem = dateRangeProblem(from, to);
+  const fromProblem = dateProblem('起始日期', from);
+  const toProblem = dateProblem('截止日期', to);
+  const problem = fromProblem ?? toProblem ?? (from > to ? `起始日期 ${from} 晚于截止日期 ${to}` : undefined);
   return {
-    request: { from, to, bottom, ...(level ? { level } : {}) },
-    problem: problem
-      ? `统计期间有误：${problem.replaceAll('--from', '起始日期').replaceAll('--to', '截止日期')}`
-      : undefined,
+    request: { from: fromProblem ? '' : from, to: toProblem ? '' : to, bottom, ...(level ? { level } : {}) },
+    problem: problem ? `统计期间有误：${problem}` : undefined,
   };
 }

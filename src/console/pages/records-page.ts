@@ -9,6 +9,7 @@ import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
 import { html, page, raw, type SafeHtml } from '../html.ts';
+import { idParam } from '../request-values.ts';
 import { requireRole } from '../session-auth.ts';
 import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
 import { PAGE_STYLE } from '../views/page-parts.ts';
@@ -58,8 +59,8 @@ export function registerRecordsPage(app: FastifyInstance, deps: ConsoleDeps): vo
     '/records/:id',
     { preHandler: requireRole(...STAFF_ROLES) },
     async (request, reply) => {
-      if (!/^[1-9]\d{0,15}$/.test(request.params.id)) return reply.callNotFound();
-      const recordId = Number(request.params.id);
+      const recordId = idParam(request.params.id);
+      if (recordId === undefined) return reply.callNotFound();
       const unmasked = await unmaskRequested(deps, request, `记录 ${recordId}`);
       const [details, providers] = await Promise.all([
         recordDetails(deps.warehouse, deps.catalog, recordId, todayInShanghai(), { unmasked }),

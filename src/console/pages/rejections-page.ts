@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { isoDateProblem } from '../../normalize/parse-date.ts';
 import { errorCodeTable } from '../../report/error-codes.ts';
 import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
 import type { ReportScope } from '../../report/report-scope.ts';
@@ -12,6 +11,7 @@ import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
 import { html, page, raw } from '../html.ts';
+import { badRequest, dateProblem, echoed, holdsTypedId, idParam } from '../request-values.ts';
 import { requireRole } from '../session-auth.ts';
 import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
 import { PAGE_STYLE } from '../views/page-parts.ts';
@@ -35,9 +35,9 @@ export function registerRejectionsPage(app: FastifyInstance, deps: ConsoleDeps):
     { preHandler: requireRole(...STAFF_ROLES) },
     async (request, reply) => {
       const filter = filterOf(request.query);
-      if (typeof filter === 'string') return reply.code(400).send(new Error(filter));
+      if (typeof filter === 'string') throw badRequest(filter);
       const unmasked = await unmaskRequested(deps, request, `拒收数据列表 ${describeFilter(filter)}`);
-      const before = positive(request.query.before);
+      const before = idParam(request.query.before);
       const scope = scopeOf(filter);
       const [found, providers, delivering] = await Promise.all([
         rejectionPage(deps.warehouse, filter, { before, limit: PAGE_SIZE }),
@@ -76,9 +76,9 @@ export function registerRejectionsPage(app: FastifyInstance, deps: ConsoleDeps):
     { preHandler: requireRole(...STAFF_ROLES) },
     async (request, reply) => {
       const filter = filterOf(request.query);
-      if (typeof filter === 'string') return reply.code(400).send(new Error(filter));
+      if (typeof filter === 'string') throw badRequest(filter);
       const scope = scopeOf(filter);
-      if (typeof scope === 'string') return reply.code(400).send(new Error(scope));
+      if (typeof scope === 'string') throw badRequest(scope);
       const format = request.query.format === 'csv' ? 'csv' : 'xlsx';
       const unmasked = await unmaskRequested(
         deps,
@@ -98,21 +98,31 @@ export function registerRejectionsPage(app: FastifyInstance, deps: ConsoleDeps):
   );
 }
 
-/** The filter from the query string, or why it cannot be read (a message for a 400 page). */
+/** The names of the filter's query parameters (the form's), each of which a link to another page carries on. */
+const FILTER_NAMES = ['provider', 'catalog', 'code', 'from', 'to', 'run'] as const;
+
+/**
+ * The filter from the query string, or why it cannot be read (a message for a 400 page, nothing of a person in
+ * it). A value holding a person's number is refused: the page's links (download, next page) carry the filter on.
+ */
 function filterOf(query: FilterQuery): RejectionFilter | string {
-  for (const name of ['from', 'to'] as const) {
-    const date = query[name];
-    if (date && isoDateProblem(date))
-      return `${name === 'from' ? '起始' : '截止'}日期 ${date} 不是有效日期（YYYY-MM-DD）`;
+  if (FILTER_NAMES.some((name) => holdsTypedId(query[name] ?? '')))
+    return '筛选条件中不能含身份证号码：请按报送单位、目录、错误代码、接收日期或运行批次筛选';
+  for (const [name, label] of [
+    ['from', '起始日期'],
+    ['to', '截止日期'],
+  ] as const) {
+    const problem = query[name] ? dateProblem(label, query[name]) : undefined;
+    if (problem) return problem;
   }
-  if (query.run && positive(query.run) === undefined) return `运行批次 ${query.run} 不是有效编号`;
+  if (query.run && idParam(query.run) === undefined) return `运行批次 ${echoed(query.run)} 不是有效编号`;
   return {
     providerCode: query.provider || undefined,
     catalogCode: query.catalog || undefined,
     errorCode: query.code || undefined,
     from: query.from || undefined,
     to: query.to || undefined,
-    runId: positive(query.run),
+    runId: idParam(query.run),
   };
 }
 
@@ -134,8 +144,4 @@ function describeFilter(filter: RejectionFilter): string {
       value === undefined ? [] : [[name, String(value)]],
     ),
   ).toString();
-}
-
-function positive(text: string | undefined): number | undefined {
-  return text !== undefined && /^[1-9]\d{0,15}$/.test(text) ? Number(text) : undefined;
 }

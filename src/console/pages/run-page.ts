@@ -11,6 +11,7 @@ import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
 import { html, page, query, type SafeHtml } from '../html.ts';
+import { idParam } from '../request-values.ts';
 import { FILE_STATUS_LABELS, LEVEL_LABELS, OUTCOME_LABELS, seconds, statusBadge } from '../run-labels.ts';
 import { requireRole } from '../session-auth.ts';
 import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
@@ -26,9 +27,8 @@ export function registerRunPage(app: FastifyInstance, deps: ConsoleDeps): void {
     '/runs/:id',
     { preHandler: requireRole(...STAFF_ROLES) },
     async (request, reply) => {
-      const run = /^\d+$/.test(request.params.id)
-        ? await findRun(deps.warehouse, Number(request.params.id))
-        : undefined;
+      const id = idParam(request.params.id);
+      const run = id === undefined ? undefined : await findRun(deps.warehouse, id);
       if (!run) return reply.callNotFound();
       const unmasked = await unmaskRequested(deps, request, `运行 #${run.id} 的拒收数据行样本`);
       const [files, rejected] = await Promise.all([
@@ -99,9 +99,8 @@ ${rejected.flatMap((row) => {
     '/runs/:id/retry',
     { preHandler: requireRole('admin') },
     async (request, reply) => {
-      const run = /^\d+$/.test(request.params.id)
-        ? await findRun(deps.warehouse, Number(request.params.id))
-        : undefined;
+      const id = idParam(request.params.id);
+      const run = id === undefined ? undefined : await findRun(deps.warehouse, id);
       if (!run) return reply.callNotFound();
       const refusal = retryRefusal(run);
       if (refusal)

@@ -6,6 +6,7 @@ import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
 import { html, page, query } from '../html.ts';
+import { idParam } from '../request-values.ts';
 import { dayParam, daysBetween, daysEnding, STATUS_LABELS, seconds, statusBadge } from '../run-labels.ts';
 import { requireRole } from '../session-auth.ts';
 
@@ -36,7 +37,7 @@ export function registerRunsPage(app: FastifyInstance, deps: ConsoleDeps): void 
         ? (q.status as RunStatus)
         : undefined;
       const pipeline = q.pipeline?.trim() || undefined;
-      const before = q.before && /^\d+$/.test(q.before) ? Number(q.before) : undefined;
+      const before = idParam(q.before);
       const [loaded, cells, runs] = await Promise.all([
         deps.loadPipelines(),
         runGrid(deps.warehouse, { first: gridDays[0]!, last: to, pipeline }),

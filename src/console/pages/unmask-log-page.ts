@@ -4,6 +4,7 @@ import { listUnmaskViews } from '../../warehouse/unmask-views-repository.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
 import { csrfField } from '../csrf.ts';
 import { html, page, query } from '../html.ts';
+import { idParam } from '../request-values.ts';
 import { requireRole } from '../session-auth.ts';
 
 const PAGE_SIZE = 100;
@@ -14,8 +15,7 @@ export function registerUnmaskLogPage(app: FastifyInstance, deps: ConsoleDeps): 
     '/unmask-log',
     { preHandler: requireRole('auditor', 'admin') },
     async (request, reply) => {
-      const before =
-        request.query.before && /^\d+$/.test(request.query.before) ? Number(request.query.before) : undefined;
+      const before = idParam(request.query.before);
       const rows = await listUnmaskViews(deps.warehouse, { limit: PAGE_SIZE + 1, before });
       const shown = rows.slice(0, PAGE_SIZE);
       const next = rows.length > PAGE_SIZE ? shown[shown.length - 1]?.id : undefined;

@@ -1,0 +1,44 @@
+import { maskTypedLookup } from '../log/mask-personal-data.ts';
+import { isoDateProblem } from '../normalize/parse-date.ts';
+
+/*
+ * What the pages read from a path or query string, one rule each: an id, a date, a typed value that may hold a
+ * person's number, and the 400 answer when one cannot be read.
+ */
+
+/**
+ * A row id (`/runs/<id>`, `?before=`, `?run=`): 1 to 16 digits, no leading zero, and exact as a JavaScript
+ * number. Anything else is no id — a page answers 404 or ignores it — rather than a query PostgreSQL refuses
+ * (`99999999999999999999` is out of bigint's range: a 500 and an error in the log).
+ */
+export function idParam(text: unknown): number | undefined {
+  if (typeof text !== 'string' || !/^[1-9]\d{0,15}$/.test(text)) return undefined;
+  const id = Number(text);
+  return Number.isSafeInteger(id) ? id : undefined;
+}
+
+/*
+ * The query values below are read as text whatever they are: a parameter given twice (`?from=a&from=b`) comes as
+ * an array.
+ */
+
+/** A value someone typed, as a page may echo it: any number shaped like a resident ID masked. */
+export const echoed = (text: unknown): string => maskTypedLookup(String(text ?? ''));
+
+/** True when a typed value holds a number shaped like a resident ID: it must not be carried on into a link. */
+export const holdsTypedId = (text: unknown): boolean => echoed(text) !== String(text ?? '');
+
+/** Why a typed date (`label`: 起始日期, 截止日期) is not one, in Chinese, the value masked; undefined when it is. */
+export function dateProblem(label: string, text: unknown): string | undefined {
+  return typeof text !== 'string' || isoDateProblem(text)
+    ? `${label} ${echoed(text)} 不是有效日期（请填写实际存在的日期，格式 YYYY-MM-DD）`
+    : undefined;
+}
+
+/**
+ * A request the page cannot read: the console's error handler answers 400 with this message (Chinese, nothing
+ * of a person in it) on its page, and logs no error.
+ */
+export function badRequest(message: string): Error & { statusCode: number } {
+  return Object.assign(new Error(message), { statusCode: 400 });
+}

@@ -1,0 +1,248 @@
+import { readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { toCsv } from '../fixtures/generate/penalty-rows.ts';
+import { homeOf } from '../src/console/nav.ts';
+import { hashPassword } from '../src/console/password-hash.ts';
+import { addConsoleUser } from '../src/warehouse/console-users-repository.ts';
+import { CONSOLE_USERS, type ConsoleFixture, openConsoleFixture } from './support/console-fixture.ts';
+import { PENALTY_HEADER, penaltyRows } from './support/penalty-delivery.ts';
+
+/**
+ * The console's audit findings, each over real HTTP against real PostgreSQL: the login throttle against parallel
+ * attempts, `next` that browsers would read as another site, ID numbers echoed from what was typed or uploaded,
+ * bad filter values and ids that were 500s, and a rejection report left behind when writing it failed.
+ */
+
+/** Writing a rejection report fails (after writing part of it) while this is on. */
+const failingWrite = vi.hoisted(() => ({ on: false }));
+vi.mock('../src/report/write-rejection-report.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../src/report/write-rejection-report.ts')>();
+  return {
+    ...original,
+    async writeRejectionReport(...args: Parameters<typeof original.writeRejectionReport>) {
+      if (!failingWrite.on) return original.writeRejectionReport(...args);
+      writeFileSync(args[3], 'half a report');
+      throw new Error('no space left on device');
+    },
+  };
+});
+
+/** 370103199005170121 is a valid resident ID: checked, masked as 3701**********0121. */
+const ID = '370103199005170121';
+const MASKED = '3701**********0121';
+const JINAN = { name: 'jinan', password: 'jinan-password-1', providerCode: '11370100MB28174284' };
+
+let cx: ConsoleFixture;
+
+beforeAll(async () => {
+  cx = await openConsoleFixture('console_hardening', { browser: false });
+  await addConsoleUser(cx.fx.warehouse, {
+    name: JINAN.name,
+    role: 'provider',
+    providerCode: JINAN.providerCode,
+    passwordHash: await hashPassword(JINAN.password),
+  });
+}, 120_000);
+afterAll(async () => cx?.close());
+afterEach(() => {
+  vi.restoreAllMocks();
+  failingWrite.on = false;
+});
+
+const login = (name: string, password: string, next?: string) =>
+  fetch(`${cx.baseUrl}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ name, password, ...(next === undefined ? {} : { next }) }),
+  });
+
+const addUser = async (name: string, password: string) =>
+  addConsoleUser(cx.fx.warehouse, { name, role: 'viewer', passwordHash: await hashPassword(password) });
+
+describe('the login throttle against parallel attempts', () => {
+  it('checks at most 5 of 12 wrong passwords sent at once; the other 7 are refused (429)', async () => {
+    await addUser('parallel', 'the-right-password');
+    const statuses = (
+      await Promise.all(Array.from({ length: 12 }, () => login('parallel', 'wrong-password')))
+    ).map((response) => response.status);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(5);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(7);
+    expect((await login('parallel', 'the-right-password')).status).toBe(429);
+  });
+
+  it('refuses the right password sent while the wrong ones before it are still being checked', async () => {
+    await addUser('raced', 'the-right-password');
+    const wrong = Promise.all(Array.from({ length: 12 }, () => login('raced', 'wrong-password')));
+    // The wrong ones have reached the server; their scrypt checks (0.1 s and more each) have not all ended.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const right = await login('raced', 'the-right-password');
+    expect(right.status).toBe(429);
+    expect(right.headers.get('set-cookie')).toBeNull();
+    expect(await right.text()).toMatch(/登录失败次数过多，请 1[45] 分钟后再试/);
+    expect((await wrong).filter((response) => response.status === 401)).toHaveLength(5);
+  });
+});
+
+describe('`next` after login', () => {
+  /** Browsers drop tabs and line breaks anywhere, controls and spaces at the ends: each is `//evil.example`. */
+  const BAD_NEXT = [
+    '/\t/evil.example',
+    '/\n/evil.example',
+    '/\r/evil.example',
+    '/\r\n/x',
+    '\t//evil.example',
+    '/\x00/evil.example',
+    '/ /evil.example',
+    '/\u3000/evil.example',
+    '//evil.example',
+    '/\\evil.example',
+  ];
+
+  it('is not followed when logged in already (GET), nor a 500 for a line break', async () => {
+    const viewer = await cx.http('viewer');
+    for (const next of BAD_NEXT) {
+      const response = await viewer.get(`/login?next=${encodeURIComponent(next)}`);
+      expect(response.status, JSON.stringify(next)).toBe(303);
+      expect(response.headers.get('location'), JSON.stringify(next)).toBe(homeOf('viewer'));
+    }
+    const good = await viewer.get(`/login?next=${encodeURIComponent('/runs?from=2026-11-01')}`);
+    expect(good.headers.get('location')).toBe('/runs?from=2026-11-01');
+    const form = await (await cx.http()).get(`/login?next=${encodeURIComponent('/\t/evil.example')}`);
+    expect(await form.text()).toContain('name="next" value=""');
+  });
+
+  it('is not followed after logging in (POST)', async () => {
+    for (const next of BAD_NEXT) {
+      const response = await login(CONSOLE_USERS.auditor.name, CONSOLE_USERS.auditor.password, next);
+      expect(response.status, JSON.stringify(next)).toBe(303);
+      expect(response.headers.get('location'), JSON.stringify(next)).toBe(homeOf('auditor'));
+    }
+  });
+});
+
+describe('ID numbers typed or uploaded are not echoed', () => {
+  it('masks the file name in the message about a broken zip', async () => {
+    const login = await fetch(`${cx.baseUrl}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(JINAN),
+    });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const form = await (await fetch(`${cx.baseUrl}/direct-report`, { headers: { cookie } })).text();
+    const csrf = /action="\/direct-report\?_csrf=([^"]+)"/.exec(form)![1];
+    const body = new FormData();
+    body.set('catalog', 'xzcf');
+    body.set('file', new Blob(['this is no zip'], { type: 'application/zip' }), `${ID}.zip`);
+    const response = await fetch(`${cx.baseUrl}/direct-report?_csrf=${csrf}`, {
+      method: 'POST',
+      headers: { cookie },
+      body,
+    });
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    expect(text).toContain('文件无法打开');
+    expect(text).toContain(`${MASKED}.zip`);
+    expect(text).not.toContain(ID);
+  });
+
+  it('shows a quality period holding an ID masked, in Chinese, and not in the form', async () => {
+    const viewer = await cx.http('viewer');
+    const response = await viewer.get(`/quality?from=${ID}`);
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    expect(text).not.toContain(ID);
+    expect(text).toContain(`统计期间有误：起始日期 ${MASKED} 不是有效日期`);
+    expect(text).not.toMatch(/is not a real date|use YYYY/);
+    expect(text).toContain('name="from" value=""');
+    const reversed = await (await viewer.get('/quality?from=2026-11-30&to=2026-11-01')).text();
+    expect(reversed).toContain('统计期间有误：起始日期 2026-11-30 晚于截止日期 2026-11-01');
+  });
+
+  it('refuses a rejection filter holding an ID: it never stands in a download or page link', async () => {
+    const viewer = await cx.http('viewer');
+    for (const address of [
+      `/rejections?provider=${ID}&from=2026-11-01&to=2026-11-30`,
+      `/rejections?catalog=${ID}&run=1`,
+      `/rejections?code=${ID.slice(0, 6)}%20${ID.slice(6)}&run=1`,
+      `/rejections?from=${ID}`,
+      `/rejections?run=${ID}`,
+      `/rejections/download?provider=${ID}&from=2026-11-01&to=2026-11-30`,
+    ]) {
+      const response = await viewer.get(address);
+      expect(response.status, address).toBe(400);
+      const text = await response.text();
+      expect(text, address).not.toMatch(/370103 ?199005170121/);
+      expect(text, address).not.toContain('/rejections/download?');
+    }
+  });
+});
+
+describe('bad filter values and ids', () => {
+  it('answers a filter that cannot be read with 400 and its Chinese message, logging no error', async () => {
+    const errors = vi.spyOn(cx.deps.logger, 'error');
+    const viewer = await cx.http('viewer');
+    for (const [address, message] of [
+      ['/rejections?run=abc', '运行批次 abc 不是有效编号'],
+      ['/rejections?from=x', '起始日期 x 不是有效日期'],
+      ['/rejections?to=2026-02-30', '截止日期 2026-02-30 不是有效日期'],
+      ['/rejections/download?run=x', '运行批次 x 不是有效编号'],
+      ['/rejections/download', '请先选择运行批次'],
+      ['/quality/download?from=x', '统计期间有误：起始日期 x 不是有效日期'],
+      ['/rejections?from=a&from=b', '起始日期 a,b 不是有效日期'],
+    ] as const) {
+      const response = await viewer.get(address);
+      expect(response.status, address).toBe(400);
+      const text = await response.text();
+      expect(text, address).toContain('请求有误');
+      expect(text, address).toContain(message);
+    }
+    expect(errors).not.toHaveBeenCalled();
+  });
+
+  it('answers an id too long to exist with 404 (a page) or ignores it (`before`), logging no error', async () => {
+    const errors = vi.spyOn(cx.deps.logger, 'error');
+    const huge = '99999999999999999999';
+    const viewer = await cx.http('viewer');
+    expect((await viewer.get(`/runs/${huge}`)).status).toBe(404);
+    expect((await viewer.get(`/runs/${'9'.repeat(16)}`)).status).toBe(404);
+    expect((await viewer.get(`/runs?before=${huge}`)).status).toBe(200);
+    expect((await viewer.get(`/rejections?before=${huge}`)).status).toBe(200);
+    const admin = await cx.http('admin');
+    expect((await admin.post(`/runs/${huge}/retry`)).status).toBe(404);
+    const auditor = await cx.http('auditor');
+    expect((await auditor.get(`/unmask-log?before=${huge}`)).status).toBe(200);
+    expect(errors).not.toHaveBeenCalled();
+  });
+});
+
+describe("a provider's rejection report", () => {
+  it('is not left on disk when writing it fails', async () => {
+    const response = await fetch(`${cx.baseUrl}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(JINAN),
+    });
+    const cookie = response.headers.get('set-cookie')!.split(';')[0]!;
+    const form = await (await fetch(`${cx.baseUrl}/direct-report`, { headers: { cookie } })).text();
+    const csrf = /action="\/direct-report\?_csrf=([^"]+)"/.exec(form)![1];
+    const body = new FormData();
+    body.set('catalog', 'xzcf');
+    body.set('file', new Blob([toCsv(PENALTY_HEADER, penaltyRows(2, 'REPORT'))]), 'report.csv');
+    const uploaded = await (
+      await fetch(`${cx.baseUrl}/direct-report?_csrf=${csrf}`, { method: 'POST', headers: { cookie }, body })
+    ).text();
+    const runId = /<dt>运行<\/dt><dd>#(\d+)/.exec(uploaded)?.[1];
+    expect(runId, uploaded).toBeTruthy();
+    vi.spyOn(cx.deps.logger, 'error').mockImplementation(() => {});
+    failingWrite.on = true;
+    const failed = await fetch(`${cx.baseUrl}/direct-report/runs/${runId}/rejections.csv`, {
+      headers: { cookie },
+    });
+    expect(failed.status).toBe(500);
+    expect(readdirSync(path.join(cx.deps.stagingDir, 'direct-report', 'reports'))).toEqual([]);
+  });
+});
