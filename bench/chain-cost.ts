@@ -78,7 +78,7 @@ try {
       results.push(line);
       if (mode === 'chained' && round === 1) {
         const started = Date.now();
-        const verified = await verifyWarehouse(warehouse, {}, logger);
+        const verified = await verifyWarehouse(warehouse, catalog, {}, logger);
         const verifyLine = `verify: ${verified.counts.versions} versions, ${verified.counts.records} records, ${verified.counts.files} files in ${Date.now() - started} ms (${verified.status})`;
         step(verifyLine);
         results.push(verifyLine);

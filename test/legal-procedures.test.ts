@@ -503,7 +503,7 @@ describe('verifyProcedureLog (the hook `credit-etl verify` runs)', () => {
     await withdrawRecord(fx.warehouse, c!, GROUNDS);
     expect(await verifyProcedureLog(fx.warehouse)).toEqual([]);
     const logger = createLogger({ logFile: path.join(fx.scratch, 'verify.log'), console: false });
-    const clean = await verifyWarehouse(fx.warehouse, {}, logger);
+    const clean = await verifyWarehouse(fx.warehouse, fx.catalog, {}, logger);
     expect([clean.status, clean.records]).toEqual(['completed', []]);
 
     await asSuperuser(`UPDATE procedure_log SET reason = '事后改写' WHERE id = ?`, [withdrawn.procedureId]);
@@ -514,7 +514,7 @@ describe('verifyProcedureLog (the hook `credit-etl verify` runs)', () => {
       ['procedure-undone', c],
     ]);
     expect(await verifyProcedureLog(fx.warehouse, { catalogCode: 'xzcf' })).toHaveLength(2);
-    const altered = await verifyWarehouse(fx.warehouse, {}, logger);
+    const altered = await verifyWarehouse(fx.warehouse, fx.catalog, {}, logger);
     expect(altered.status).toBe('failed');
     expect(altered.records.map((finding) => [finding.problem, finding.recordId])).toEqual([
       ['procedure-log-altered', b],
@@ -541,7 +541,7 @@ describe('verify and a log cut back at its end (a chain proves what lies between
     const withdrawn = await withdrawRecord(fx.warehouse, b!, GROUNDS);
     const logFile = path.join(fx.scratch, 'verify.log');
     const logger = createLogger({ logFile, console: false });
-    const first = await verifyWarehouse(fx.warehouse, {}, logger);
+    const first = await verifyWarehouse(fx.warehouse, fx.catalog, {}, logger);
     expect([first.status, first.records]).toEqual(['completed', []]);
     expect(first.counts.logHeads?.procedure_log).toMatchObject({
       id: withdrawn.procedureId,
@@ -549,7 +549,7 @@ describe('verify and a log cut back at its end (a chain proves what lies between
       entries: 2,
     });
     // A second run that finds the same head is clean too.
-    expect((await verifyWarehouse(fx.warehouse, {}, logger)).status).toBe('completed');
+    expect((await verifyWarehouse(fx.warehouse, fx.catalog, {}, logger)).status).toBe('completed');
 
     // The withdrawal's entry deleted with triggers off, and the record put back: the chain that is left checks.
     await fx.owner.transaction(async (trx) => {
@@ -558,7 +558,7 @@ describe('verify and a log cut back at its end (a chain proves what lies between
       await trx.raw(`UPDATE records SET status = 'current', status_procedure_id = NULL WHERE id = ?`, [b]);
     });
     expect(await verifyProcedureLog(fx.warehouse)).toEqual([]);
-    const cut = await verifyWarehouse(fx.warehouse, {}, logger);
+    const cut = await verifyWarehouse(fx.warehouse, fx.catalog, {}, logger);
     expect(cut.status).toBe('failed');
     expect(cut.records).toEqual([
       expect.objectContaining({

@@ -365,7 +365,7 @@ describe('the objection log is append-only and verified', { timeout: 300_000 }, 
       ['objection-log-altered', a],
     ]);
     const logger = createLogger({ logFile: path.join(fx.scratch, 'verify.log'), console: false });
-    const verified = await verifyWarehouse(fx.warehouse, {}, logger);
+    const verified = await verifyWarehouse(fx.warehouse, fx.catalog, {}, logger);
     expect(verified.status).toBe('failed');
     expect(verified.records.map((finding) => finding.problem)).toEqual([
       'objection-differs-from-log',

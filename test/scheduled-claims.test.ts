@@ -21,7 +21,7 @@ describe('a scheduler job that records runs happens once per trigger, however ma
   it('two schedulers on one trigger: one verifies, the other (running at the same time, or later) does not', async () => {
     const trigger = new Date(Date.now() - 1000);
     const verifySlowly = async () => {
-      await verifyWarehouse(fx.warehouse, {}, logger);
+      await verifyWarehouse(fx.warehouse, fx.catalog, {}, logger);
       await sleep(300);
     };
     const both = await Promise.all([
@@ -40,7 +40,7 @@ describe('a scheduler job that records runs happens once per trigger, however ma
     await sleep(100);
     expect(
       await onceAcrossSchedulers(fx.warehouse, 'verify', next, () =>
-        verifyWarehouse(fx.warehouse, {}, logger).then(() => undefined),
+        verifyWarehouse(fx.warehouse, fx.catalog, {}, logger).then(() => undefined),
       ),
     ).toBe(true);
     expect(Number(await verifyRuns())).toBe(2);

@@ -90,6 +90,9 @@ describe('verify: chained versions and file digests name what was altered behind
       files: 4,
       tamperedRecords: 0,
       tamperedFiles: 0,
+      // Each record's business key recomputed from its current version by the catalog; no credit repair yet.
+      keys: 6,
+      repairs: 0,
       // No legal procedure or objection yet: no log has a head to ask for next time.
       logHeads: {},
     });

@@ -39,7 +39,7 @@ describe('verify: a delivered version without the lineage row of its file and ro
     if (!record) throw new Error(`no record for row ${i}`);
     return record.id;
   };
-  const verify = (scope: VerifyScope = {}) => verifyWarehouse(fx.warehouse, scope, logger);
+  const verify = (scope: VerifyScope = {}) => verifyWarehouse(fx.warehouse, fx.catalog, scope, logger);
   /** As a superuser with triggers off: only to put back what a test forged. */
   const asSuperuser = (sql: string, params: unknown[] = []) =>
     fx.owner.transaction(async (trx) => {

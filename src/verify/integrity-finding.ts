@@ -17,6 +17,13 @@ export const INTEGRITY_PROBLEMS = {
   /** `records.subject_code` differs from the subject the current version was filed under. */
   'subject-differs': "the record's subject differs from its current version's",
   /**
+   * `records.business_key` is not the key the catalog entry version of the current version computes from its data,
+   * or `records.catalog_code` is not the catalog the current version came in under (verify-keys.ts).
+   */
+  'key-differs': "the record's business key or catalog differs from what its current version gives",
+  /** `records.created_at` is not when its version 1 was written (both are set in one transaction). */
+  'created-differs': "the record's creation time differs from its first version's",
+  /**
    * A version that names a source file (not a procedure) but has no lineage row of that file and row that created
    * it: every delivered version has one, so this one was added behind the engine, outside every file's digest.
    */
@@ -31,6 +38,11 @@ export const INTEGRITY_PROBLEMS = {
   'procedure-missing': 'the record was retired without a logged legal procedure',
   /** A record a logged procedure retired is current again (or retired by another entry). */
   'procedure-undone': 'a logged legal procedure was undone',
+  /**
+   * A credit repair performed before the first day its minimum disclosure period allows, of an entry that allows no
+   * repair, or logged with another repairable day than the catalog gives (verify-repairs.ts).
+   */
+  'repair-before-period': 'a credit repair the catalog rules did not allow on the day it was made',
   /** A correct/reattribute entry whose version is gone. */
   'procedure-version-missing': 'the version a legal procedure wrote is missing',
   /** A version that claims a procedure which wrote no version of this record. */

@@ -1,3 +1,4 @@
+import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
@@ -6,9 +7,12 @@ import { verifyObjectionLog } from '../warehouse/objection-log-chain.ts';
 import { verifyProcedureLog } from '../warehouse/procedure-log-chain.ts';
 import { finishRun, startRun } from '../warehouse/runs-repository.ts';
 import type { FileFinding, IntegrityCounts, RecordFinding, VerifyScope } from './integrity-finding.ts';
+import { UncheckedEntries } from './stored-entry.ts';
 import { verifyFileDigests } from './verify-file-digests.ts';
 import { verifyHistory } from './verify-history.ts';
+import { verifyKeys } from './verify-keys.ts';
 import { verifyLogHeads } from './verify-log-heads.ts';
+import { verifyRepairs } from './verify-repairs.ts';
 
 export interface VerifySummary {
   runId: number;
@@ -24,9 +28,13 @@ export interface VerifySummary {
  * Recomputes every chain and file digest in scope and checks every record against its history, recorded as
  * a run of kind `verify` with its counts. Findings are reported as each page is checked (`onFinding`), and
  * kept for the summary: on a sound warehouse there are none, so memory stays flat however large it is.
+ *
+ * With the catalog, each record's business key and catalog are recomputed from its current version, and each
+ * credit repair's repairable day from the catalog's rules (verify-keys.ts, verify-repairs.ts).
  */
 export async function verifyWarehouse(
   warehouse: Warehouse,
+  catalog: Catalog,
   scope: VerifyScope,
   logger: Logger,
   onFinding: (finding: RecordFinding | FileFinding) => void = () => undefined,
@@ -35,7 +43,15 @@ export async function verifyWarehouse(
     catalog: scope.catalogCode ?? null,
     since: scope.since?.toISOString() ?? null,
   });
-  const counts: IntegrityCounts = { records: 0, versions: 0, files: 0, tamperedRecords: 0, tamperedFiles: 0 };
+  const counts: IntegrityCounts = {
+    records: 0,
+    versions: 0,
+    files: 0,
+    tamperedRecords: 0,
+    tamperedFiles: 0,
+    keys: 0,
+    repairs: 0,
+  };
   const records: RecordFinding[] = [];
   const files: FileFinding[] = [];
   const report = <F extends RecordFinding | FileFinding>(found: F[], finding: F) => {
@@ -59,6 +75,23 @@ export async function verifyWarehouse(
     for await (const page of verifyFileDigests(warehouse, scope)) {
       counts.files += page.files;
       for (const finding of page.findings) report(files, finding);
+    }
+    const unchecked = new UncheckedEntries();
+    for await (const page of verifyKeys(warehouse, catalog, scope, unchecked)) {
+      counts.keys += page.keys;
+      for (const finding of page.findings) report(records, finding);
+    }
+    for await (const page of verifyRepairs(warehouse, catalog, scope, unchecked)) {
+      counts.repairs += page.repairs;
+      for (const finding of page.findings) report(records, finding);
+    }
+    if (unchecked.total > 0) {
+      counts.unchecked = unchecked.total;
+      for (const [entry, { records: recordCount, repairs }] of unchecked.byEntry)
+        logger.warn(
+          `verify: ${recordCount} record(s) and ${repairs} repair(s) stored under ${entry} not recomputed: that entry version is not in the catalog directory`,
+          { runId, entry, records: recordCount, repairs },
+        );
     }
     // The legal procedures and the objections (Art. 18): their logs' hash chains, the records' state against them.
     const logFindings = [

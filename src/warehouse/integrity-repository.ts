@@ -1,5 +1,6 @@
 import type { Warehouse } from './connect-warehouse.ts';
 import type { LogHeads } from './log-heads-repository.ts';
+import type { RowData } from './records-repository.ts';
 
 /**
  * The statements `verify` checks the warehouse's history with (README "Data integrity"): each recomputes in
@@ -16,6 +17,12 @@ export type IntegrityCounts = {
   tamperedFiles: number;
   /** Each chained log's newest entry as this run saw it: the next run asks for it (verify-log-heads.ts). */
   logHeads?: LogHeads;
+  /** Records whose business key was recomputed from their current version. */
+  keys: number;
+  /** Credit repairs (procedure_log `repair`) whose repairable day was recomputed. */
+  repairs: number;
+  /** Records and repairs that could not be recomputed: their catalog entry version is not in catalog/. */
+  unchecked?: number;
 };
 
 /** The scope of a check: one catalog entry, and/or what was written on or after a time. */
@@ -32,6 +39,7 @@ export type HistoryProblem =
   | 'current-not-own-version'
   | 'current-not-latest'
   | 'subject-differs'
+  | 'created-differs'
   | 'version-without-lineage';
 
 export interface HistoryFindingRow {
@@ -79,10 +87,14 @@ export interface OrphanVersionRow {
  * digest covers only what its lineage reaches, so a version added behind the engine with no lineage row, or with
  * one of another file or row, would fall outside every digest. The page's lineage is read through
  * record_sources_record (record_id), the one index that reaches it record by record.
+ *
+ * A record is written in the transaction that writes its version 1 (the merge, an early merge, a reattribution),
+ * both with created_at's default now(): `records.created_at` is the chained created_at of version 1, to the
+ * microsecond. The record's own column is outside every chain; version 1's is not.
  */
 const HISTORY_PAGE = `
   WITH page AS (
-    SELECT r.id, r.catalog_code, r.business_key, r.subject_code, r.current_version_id, r.updated_at
+    SELECT r.id, r.catalog_code, r.business_key, r.subject_code, r.current_version_id, r.created_at, r.updated_at
     FROM records r
     WHERE r.id > ? AND (?::text IS NULL OR r.catalog_code = ?)
     ORDER BY r.id LIMIT ?
@@ -103,12 +115,13 @@ const HISTORY_PAGE = `
   ),
   -- Joined by hash, never probed per record: a CTE has no index, and a page holds thousands of records.
   per_record AS (
-    SELECT record_id, max(created_at) AS latest_at FROM chained GROUP BY record_id
+    SELECT record_id, max(created_at) AS latest_at, min(created_at) FILTER (WHERE version_no = 1) AS first_at
+    FROM chained GROUP BY record_id
   ),
   -- With --since, a record is in scope when it changed (or gained a version) on or after the day.
   records_in_scope AS (
     SELECT p.id AS record_id, p.subject_code AS record_subject, p.current_version_id,
-      pr.record_id IS NOT NULL AS has_versions,
+      pr.record_id IS NOT NULL AS has_versions, p.created_at AS record_created_at, pr.first_at,
       c.id, c.record_id AS version_record_id, c.version_no, c.highest_no, c.subject_code
     FROM page p
     CROSS JOIN since
@@ -153,6 +166,11 @@ const HISTORY_PAGE = `
     SELECT record_id, version_no, 'subject-differs',
       'record ' || COALESCE(record_subject, '(none)') || ', version ' || COALESCE(subject_code, '(none)')
     FROM records_in_scope WHERE version_record_id = record_id AND record_subject IS DISTINCT FROM subject_code
+    UNION ALL
+    SELECT record_id, NULL, 'created-differs',
+      'record created ' || to_char(record_created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+        || ', version 1 written ' || to_char(first_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+    FROM records_in_scope WHERE first_at IS NOT NULL AND record_created_at <> first_at
   )
   SELECT (SELECT max(id) FROM page) AS last_id,
     (SELECT count(*) FROM records_in_scope)::int AS records,
@@ -189,6 +207,133 @@ const DIGEST_PAGE = `
         'detail', 'stored ' || COALESCE(left(digest, 16), 'nothing') || ', recomputed ' || left(recomputed, 16))
         ORDER BY id)
       FROM checked WHERE digest IS DISTINCT FROM recomputed), '[]') AS findings`;
+
+/**
+ * A record in scope with what its business key is recomputed from: its current version's data, the catalog
+ * entry version the version was stored under and the catalog the version came in under (its file's, or the
+ * legal procedure's that wrote it; both outside the record's own row). `data` is null when the record is not
+ * in scope (`since`) or its current version is not its own (the history check names that).
+ */
+export interface KeyCheckRow {
+  recordId: number;
+  catalogCode: string;
+  businessKey: string;
+  versionNo: number | null;
+  catalogVersion: number | null;
+  versionCatalogCode: string | null;
+  data: RowData | null;
+}
+
+/**
+ * One page of records (keyset: id above `after`) and their current versions. Every record of the page comes
+ * back, in id order, so the caller pages on the last id; only the records in scope carry their data. The scope
+ * is the history statement's: with `since`, a record that changed, or gained a version, on or after it.
+ */
+const KEY_PAGE = `
+  WITH page AS (
+    SELECT r.id, r.catalog_code, r.business_key, r.current_version_id, r.updated_at
+    FROM records r
+    WHERE r.id > ? AND (?::text IS NULL OR r.catalog_code = ?)
+    ORDER BY r.id LIMIT ?
+  ),
+  since AS (SELECT ?::timestamptz AS at)
+  SELECT p.id AS "recordId", p.catalog_code AS "catalogCode", p.business_key AS "businessKey",
+    v.version_no AS "versionNo", v.catalog_version AS "catalogVersion",
+    COALESCE(f.catalog_code, l.catalog_code) AS "versionCatalogCode",
+    CASE WHEN since.at IS NULL OR p.updated_at >= since.at OR EXISTS (
+      SELECT 1 FROM record_versions w WHERE w.record_id = p.id AND w.created_at >= since.at) THEN v.data END AS data
+  FROM page p
+  CROSS JOIN since
+  LEFT JOIN record_versions v ON v.id = p.current_version_id AND v.record_id = p.id
+  LEFT JOIN source_files f ON f.id = v.source_file_id
+  LEFT JOIN procedure_log l ON l.id = v.procedure_id
+  ORDER BY p.id`;
+
+/** Every record in scope, a page at a time, with its current version's data: memory stays one page. */
+export async function* keyPages(
+  warehouse: Warehouse,
+  scope: IntegrityScope,
+  pageSize: number,
+): AsyncGenerator<KeyCheckRow[]> {
+  const catalog = scope.catalogCode ?? null;
+  const since = scope.since ?? null;
+  let after = 0;
+  for (;;) {
+    const { rows } = await warehouse.raw<{ rows: KeyCheckRow[] }>(KEY_PAGE, [
+      after,
+      catalog,
+      catalog,
+      pageSize,
+      since,
+    ]);
+    const last = rows.at(-1);
+    if (!last) return;
+    yield rows;
+    after = last.recordId;
+  }
+}
+
+/**
+ * A credit repair (procedure_log kind `repair`, 014-credit-repair.ts) with what its repairable day is recomputed
+ * from: the day it was performed (Asia/Shanghai), the disclosure its caller handed the function (logged in
+ * `before`), and the version the log names as current then, with its data, catalog entry version and formation
+ * date. The version's columns are null when the log names no version of the record.
+ */
+export interface RepairCheckRow {
+  procedureId: number;
+  recordId: number;
+  catalogCode: string;
+  businessKey: string | null;
+  repairedOn: string;
+  /** `before.disclosure.repairableFrom` as logged: null when absent, else its JSON value (a day, or null). */
+  loggedRepairableFrom: unknown;
+  loggedVersionId: string | null;
+  versionNo: number | null;
+  catalogVersion: number | null;
+  formationDate: string | null;
+  data: RowData | null;
+}
+
+const REPAIR_PAGE = `
+  SELECT l.id AS "procedureId", l.record_id AS "recordId", l.catalog_code AS "catalogCode",
+    r.business_key AS "businessKey",
+    to_char(l.performed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS "repairedOn",
+    l.before -> 'disclosure' -> 'repairableFrom' AS "loggedRepairableFrom",
+    l.before ->> 'version_id' AS "loggedVersionId",
+    v.version_no AS "versionNo", v.catalog_version AS "catalogVersion",
+    to_char(v.formation_date, 'YYYY-MM-DD') AS "formationDate", v.data
+  FROM procedure_log l
+  LEFT JOIN records r ON r.id = l.record_id
+  LEFT JOIN record_versions v ON v.record_id = l.record_id
+    AND v.id = CASE WHEN l.before ->> 'version_id' ~ '^[0-9]{1,18}$' THEN (l.before ->> 'version_id')::bigint END
+  WHERE l.kind = 'repair' AND l.id > ? AND (?::text IS NULL OR l.catalog_code = ?)
+    AND (?::timestamptz IS NULL OR l.performed_at >= ?)
+  ORDER BY l.id LIMIT ?`;
+
+/** Every credit repair in scope (its catalog; performed on or after `since`), a page at a time. */
+export async function* repairPages(
+  warehouse: Warehouse,
+  scope: IntegrityScope,
+  pageSize: number,
+): AsyncGenerator<RepairCheckRow[]> {
+  const catalog = scope.catalogCode ?? null;
+  const since = scope.since ?? null;
+  let after = 0;
+  for (;;) {
+    const { rows } = await warehouse.raw<{ rows: RepairCheckRow[] }>(REPAIR_PAGE, [
+      after,
+      catalog,
+      catalog,
+      since,
+      since,
+      pageSize,
+    ]);
+    const last = rows.at(-1);
+    if (!last) return;
+    yield rows;
+    after = last.procedureId;
+  }
+}
 
 /** Every record in scope, a page at a time (memory stays flat), with what differs in its history. */
 export async function* historyPages(

@@ -75,7 +75,9 @@ export function registerScheduleCommand(program: Command): void {
             logger,
             onCalendarYearMissing: (missing) => void alerts.alert(calendarYearMissingEvent(missing)),
             jobs: [
-              ...(config.verifyCron ? [nightlyVerify(warehouse, config.verifyCron, logger, alerts)] : []),
+              ...(config.verifyCron
+                ? [nightlyVerify(warehouse, catalog, config.verifyCron, logger, alerts)]
+                : []),
               ...(config.objectionCheckCron
                 ? [dailyObjectionCheck(warehouse, config.objectionCheckCron, logger, alerts)]
                 : []),
@@ -144,7 +146,13 @@ export function registerScheduleCommand(program: Command): void {
  * The whole warehouse verified on `cron` (CREDIT_ETL_VERIFY_CRON), recorded as a run of kind `verify` like any
  * run: altered history is a failed run, visible in `runs list`, and an error in the log naming what was found.
  */
-function nightlyVerify(warehouse: Warehouse, cron: string, logger: Logger, alerts: AlertSink): ScheduledJob {
+function nightlyVerify(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  cron: string,
+  logger: Logger,
+  alerts: AlertSink,
+): ScheduledJob {
   return {
     name: 'verify',
     cron,
@@ -155,7 +163,7 @@ function nightlyVerify(warehouse: Warehouse, cron: string, logger: Logger, alert
   };
 
   async function verify() {
-    const summary = await verifyWarehouse(warehouse, {}, logger);
+    const summary = await verifyWarehouse(warehouse, catalog, {}, logger);
     const { counts } = summary;
     if (summary.status === 'completed') {
       logger.info(`verify: run ${summary.runId} completed: history intact`, {

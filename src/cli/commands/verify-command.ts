@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { describeFinding, type VerifySummary, verifyWarehouse } from '../../verify/verify-warehouse.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -26,9 +27,12 @@ export function registerVerifyCommand(program: Command): void {
           ? undefined
           : instantOption('--since', dateOption('--since', options.since));
       const { config, logger } = commandContext();
+      // Keys and credit repairs are recomputed by the catalog's rules: no verify without it.
+      const catalog = await loadCatalog(config.catalogDir);
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
         const summary = await verifyWarehouse(
           warehouse,
+          catalog,
           { catalogCode: options.catalog, since },
           logger,
           (finding) => {
@@ -48,7 +52,10 @@ export function exitCodeOf(summary: VerifySummary): number {
 
 function summaryLine(summary: VerifySummary): string {
   const { counts } = summary;
-  const checked = `${counts.records} records, ${counts.versions} versions, ${counts.files} files checked`;
+  const unchecked = counts.unchecked
+    ? `; ${counts.unchecked} not recomputed: catalog entry version missing`
+    : '';
+  const checked = `${counts.records} records, ${counts.versions} versions, ${counts.files} files, ${counts.keys ?? 0} keys, ${counts.repairs ?? 0} repairs checked${unchecked}`;
   if (summary.status === 'completed') return `verify run ${summary.runId}: clean (${checked})`;
   return `verify run ${summary.runId}: history altered outside the engine: ${counts.tamperedRecords} record(s), ${counts.tamperedFiles} file(s) (${checked})`;
 }

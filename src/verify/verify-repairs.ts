@@ -1,0 +1,82 @@
+import type { Catalog } from '../catalog/load-catalog.ts';
+import { disclosurePeriod } from '../disclosure/disclosure-period.ts';
+import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { repairPages } from '../warehouse/integrity-repository.ts';
+import type { IntegrityProblem, RecordFinding, VerifyScope } from './integrity-finding.ts';
+import { storedEntry, type UncheckedEntries } from './stored-entry.ts';
+
+export interface RepairPage {
+  /** Repairs whose repairable day was recomputed. */
+  repairs: number;
+  findings: RecordFinding[];
+}
+
+/**
+ * Every credit repair in scope, a page at a time, checked against the rules: `procedure_repair` (014) believes
+ * the disclosure its caller hands it, so an officer calling it directly could repair a record whose minimum
+ * disclosure period has not run. The repairable day is recomputed as the engine computes it before the call
+ * (credit-repair.ts: disclosurePeriod over the catalog entry's rule, the version's data and formation date),
+ * from the version the log names as current then and the entry version that version was stored under. A
+ * repair is named when it was performed (its day in Asia/Shanghai) before that day, when the entry allows no
+ * repair, or when the disclosure logged with it gives another repairable day.
+ */
+export async function* verifyRepairs(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  scope: VerifyScope,
+  unchecked: UncheckedEntries,
+  pageSize = 1_000,
+): AsyncGenerator<RepairPage> {
+  const problem: IntegrityProblem = 'repair-before-period';
+  for await (const rows of repairPages(warehouse, scope, pageSize)) {
+    const page: RepairPage = { repairs: 0, findings: [] };
+    for (const row of rows) {
+      const where = `repair #${row.procedureId} on ${row.repairedOn}`;
+      const finding = (detail: string): RecordFinding => ({
+        recordId: row.recordId,
+        catalogCode: row.catalogCode,
+        businessKey: row.businessKey,
+        versionNo: row.versionNo,
+        problem,
+        detail: `${where}: ${detail}`,
+      });
+      if (row.data === null) {
+        page.findings.push(
+          finding(
+            `the version it names (${row.loggedVersionId ?? 'none'}) is no version of record ${row.recordId}: the rules cannot be recomputed`,
+          ),
+        );
+        continue;
+      }
+      const entry = storedEntry(catalog, row.catalogCode, row.catalogVersion);
+      if (!entry) {
+        unchecked.add(row.catalogCode, row.catalogVersion, 'repairs');
+        continue;
+      }
+      page.repairs += 1;
+      const { repairableFrom } = disclosurePeriod(entry.disclosure, row.data, row.formationDate);
+      const problems: string[] = [];
+      if (!entry.disclosure.repair) {
+        problems.push(`${entry.code} v${entry.version} allows no credit repair`);
+      } else if (repairableFrom === null) {
+        problems.push(
+          `version ${row.versionNo} has no day its disclosure starts from: no repair is possible`,
+        );
+      } else if (row.repairedOn < repairableFrom) {
+        problems.push(`before ${repairableFrom}, the first day its minimum disclosure period allows`);
+      }
+      const logged = typeof row.loggedRepairableFrom === 'string' ? row.loggedRepairableFrom : null;
+      if (logged !== repairableFrom || (row.loggedRepairableFrom ?? null) !== logged)
+        problems.push(
+          `its caller gave repairableFrom ${describeLogged(row.loggedRepairableFrom)}, recomputed ${repairableFrom ?? 'none'}`,
+        );
+      if (problems.length > 0) page.findings.push(finding(problems.join('; ')));
+    }
+    yield page;
+  }
+}
+
+function describeLogged(value: unknown): string {
+  if (value === null || value === undefined) return 'none';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
