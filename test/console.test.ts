@@ -155,10 +155,29 @@ describe('access', () => {
     // Another session's token is as wrong as a made-up one.
     const crossed = await admin.post(`/runs/${failedRun}/retry`, { _csrf: await other.csrfToken() });
     expect(crossed.status).toBe(403);
+    // The right token in the URL of a form POST: only a multipart upload may carry it there (URLs are logged).
+    const inUrl = await admin.post(
+      `/runs/${failedRun}/retry?_csrf=${await admin.csrfToken()}`,
+      {},
+      { csrf: false },
+    );
+    expect(inUrl.status).toBe(403);
     const page = await (await admin.get(`/runs/${failedRun}`)).text();
     expect(page).not.toContain('id="retry-state"');
     // Without a session at all, a POST is refused the same way.
     expect((await (await cx.http()).post('/logout', {}, { csrf: false })).status).toBe(403);
+  });
+
+  it('allows no script, no framing and no caching on a page or an error', async () => {
+    const viewer = await cx.http('viewer');
+    for (const address of ['/runs', `/runs/${completedRun}`, '/nowhere']) {
+      const response = await viewer.get(address);
+      const policy = response.headers.get('content-security-policy') ?? '';
+      expect(policy, address).toContain("script-src 'none'");
+      expect(policy, address).toContain("frame-ancestors 'none'");
+      expect(response.headers.get('x-content-type-options'), address).toBe('nosniff');
+      expect(response.headers.get('cache-control'), address).toContain('no-store');
+    }
   });
 
   it('lets only an admin retry a run', async () => {

@@ -49,6 +49,9 @@ function tokenOf(request: FastifyRequest): string | undefined {
   }
   const header = request.headers['x-csrf-token'];
   if (typeof header === 'string') return header;
+  // In the URL only for a multipart upload, whose body is read as a stream after this check: a token in a URL
+  // ends up in logs and history, so no other form may send it there.
+  if (!request.headers['content-type']?.startsWith('multipart/form-data')) return undefined;
   const query = (request.query as Record<string, unknown> | undefined)?.[CSRF_FIELD];
   return typeof query === 'string' ? query : undefined;
 }
