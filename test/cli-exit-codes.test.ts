@@ -100,12 +100,13 @@ function exitCodeCases(setting: () => Setting) {
       '--reason',
       '处罚决定已被撤销',
       '--received-at',
-      '2026-02-13',
+      // After every decision of the generated rows (2026, January to October): Monday, due Thursday 11-05.
+      '2026-11-02',
       '--operator',
       '李科员',
     ]);
     expect(opened.code, opened.stderr).toBe(0);
-    const check = await cli(['objection', 'check', '--as-of', '2026-02-26']);
+    const check = await cli(['objection', 'check', '--as-of', '2026-11-06']);
     expect(check.code, check.stderr).toBe(1);
     const [run] = await setting().query(
       "SELECT status FROM runs WHERE kind = 'objection-check' ORDER BY id DESC LIMIT 1",

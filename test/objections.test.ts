@@ -32,6 +32,8 @@ describe('objections (Art. 18) through the CLI', { timeout: 600_000 }, () => {
       [USCC]: subject,
       行政相对人名称: subject === SUBJECT ? '济南异议示例有限公司' : '济南另一示例有限公司',
       [DECISION]: `鲁济市监罚〔2026〕16${String(i).padStart(2, '0')}号`,
+      // Decided before every receipt below: an objection is not received before its decision.
+      处罚决定日期: '2026-01-02',
     });
   const decision = (i: number) => `鲁济市监罚〔2026〕16${String(i).padStart(2, '0')}号`;
   const cli = (args: string[]) =>
@@ -265,6 +267,8 @@ describe('objections (Art. 18) through the CLI', { timeout: 600_000 }, () => {
       [openOn('--reason', 'r', '--received-at', '2099-01-05'), 'in the future'],
       [openOn('--reason', 'r', '--received-at', '2003-06-02'), 'no data for 2003'],
       [openOn('--reason', 'r', '--received-at', '2026-02-30'), 'not a real date'],
+      // Every decision of these rows is of 2026: an objection to it was not received in 2025.
+      [openOn('--reason', 'r', '--received-at', '2025-06-02'), '异议受理日期不能早于该记录的决定日期'],
       [['objection', 'appeal', id, '--basis', 'b', '--note', 'n'], '仍在核查阶段处理中'],
     ];
     // Independent and all refused: run side by side.

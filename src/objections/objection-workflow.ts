@@ -22,6 +22,7 @@ import {
   type ObjectionRow,
   type ObjectionStage,
   objectionRows,
+  recordFormationDate,
 } from '../warehouse/objections-repository.ts';
 import { RESULT_TITLES, STAGE_TITLES } from './objection-titles.ts';
 
@@ -83,6 +84,14 @@ export async function openObjection(
   required(opening.reason, '--reason', '异议理由');
   required(opening.operator, '--operator', '经办人');
   const { due } = objectionReceipt(opening.receivedOn, today);
+  // An objection to a decision is not received before the decision was made: a year typed wrong would make it
+  // overdue from the start.
+  const decided = await recordFormationDate(warehouse, opening.recordId);
+  if (decided && opening.receivedOn < decided)
+    throw new ObjectionRefused(
+      `--received-at ${opening.receivedOn} is before record ${opening.recordId}'s decision date ${decided}: ` +
+        `give the day the objection was received / 异议受理日期不能早于该记录的决定日期（${decided}）`,
+    );
   await officer(warehouse);
   const id = await refusedAsObjection(() =>
     asOfficer(warehouse, (trx) =>

@@ -211,6 +211,18 @@ export async function insertObjection(db: Warehouse, objection: NewObjection): P
   });
 }
 
+/** The decision (formation) date of a record's current version: null when it has none, undefined: no record. */
+export async function recordFormationDate(
+  db: Warehouse,
+  recordId: number,
+): Promise<string | null | undefined> {
+  const row: { formation_date: string | null } | undefined = await db('records as r')
+    .leftJoin('record_versions as v', 'v.id', 'r.current_version_id')
+    .where('r.id', recordId)
+    .first(db.raw(`to_char(v.formation_date, 'YYYY-MM-DD') AS formation_date`));
+  return row === undefined ? undefined : row.formation_date;
+}
+
 /** The record an objection was to be opened on does not exist. */
 export class ObjectionRecordMissing extends Error {
   override readonly name = 'ObjectionRecordMissing';
