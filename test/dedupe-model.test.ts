@@ -1,14 +1,17 @@
 import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PENALTY_HEADER } from '../fixtures/generate/penalty-rows.ts';
 import { seededRandom } from '../fixtures/generate/seeded-random.ts';
 import type { ChannelLevel } from '../src/catalog/catalog-entry.ts';
 import { type Catalog, createCatalog } from '../src/catalog/load-catalog.ts';
+import { createLogger } from '../src/log/logger.ts';
 import { correctRecord, type Grounds, withdrawRecord } from '../src/procedures/legal-procedures.ts';
 import { pendingDisagreements } from '../src/records/disagreements.ts';
 import { findRecords, recordHistory } from '../src/records/record-history.ts';
 import type { RunSummary } from '../src/run/ingest-files.ts';
 import type { WithdrawalSignals } from '../src/run/withdrawal-signals.ts';
+import { verifyWarehouse } from '../src/verify/verify-warehouse.ts';
 import { OUTCOMES, type Outcome } from '../src/warehouse/outcome-counts.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
@@ -342,6 +345,14 @@ describe.each([
       .sort(([a], [b]) => a - b)
       .map(([i, r]) => [i, text(i, r.content), r.level, r.status, r.versions]);
     expect(actual).toEqual(wanted);
+  });
+
+  it('leaves a warehouse verify finds sound: chains, digests, keys, levels, procedures', async () => {
+    const logger = createLogger({ logFile: join(fx.scratch, 'verify.log'), console: false });
+    const verified = await verifyWarehouse(fx.warehouse, catalog, {}, logger);
+    await logger.close();
+    expect([verified.status, verified.records, verified.files]).toEqual(['completed', [], []]);
+    expect(verified.counts.keys).toBe(model.size);
   });
 
   it('flags as pending the providers whose latest delivery disagrees with a version that outranks them', async () => {

@@ -256,4 +256,23 @@ describe('verify: business keys and credit repairs recomputed from the catalog',
     expect(keys.map((finding) => [finding.recordId, finding.versionNo])).toEqual([[target, 2]]);
     expect(keys[0]!.detail).toMatch(/〔2026〕106号.* gives .*〔2026〕906号/);
   });
+
+  it("names a record whose level the engine's login lowered below a channel that delivered it", async () => {
+    const target = await idOf('鲁济市监罚〔2026〕103号');
+    // 济南市 delivers the province's content: merged, the record stays the province's.
+    const city = await fx.ingest([writeRows(fx.scratch, 'city.csv', [serious])], {
+      provider: '11370100MB28174284',
+      level: 'city',
+    });
+    expect(city.counts).toMatchObject({ merged: 1 });
+    const before = await verify();
+    expect(before.records.filter((finding) => finding.problem === 'level-below-delivery')).toEqual([]);
+    // The guard lets a level move to a channel that delivered the current version: the loader takes the lower one,
+    // and the city's next different content would be an update instead of a conflict.
+    await fx.warehouse('records').where({ id: target }).update({ level: 'city' });
+    const lowered = (await verify()).records.filter((finding) => finding.problem === 'level-below-delivery');
+    expect(lowered.map((finding) => finding.recordId)).toEqual([target]);
+    expect(lowered[0]!.detail).toContain('below province');
+    await fx.owner('records').where({ id: target }).update({ level: 'province' });
+  });
 });

@@ -21,6 +21,11 @@ export const INTEGRITY_PROBLEMS = {
    * or `records.catalog_code` is not the catalog the current version came in under (verify-keys.ts).
    */
   'key-differs': "the record's business key or catalog differs from what its current version gives",
+  /**
+   * `records.level` ranks below a channel whose accepted lineage delivered the current version: a merge raises
+   * the level, nothing lowers it (verify-keys.ts). Lowered, a lower channel's conflicts would pass as updates.
+   */
+  'level-below-delivery': "the record's level is below a channel that delivered its current version",
   /** `records.created_at` is not when its version 1 was written (both are set in one transaction). */
   'created-differs': "the record's creation time differs from its first version's",
   /**

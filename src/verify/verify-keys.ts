@@ -1,3 +1,4 @@
+import type { ChannelLevel } from '../catalog/catalog-entry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { displayKey } from '../dedupe/business-key.ts';
 import { compileEntry } from '../run/compiled-entry.ts';
@@ -13,7 +14,7 @@ export interface KeyPage {
 }
 
 /**
- * Every record in scope, a page at a time, with its business key recomputed from its current version's data
+ * Every record in scope, a page at a time, with its business key (and its level) recomputed from its current version's data
  * by the key function of the catalog entry version that version was stored under (compileEntry, as the load
  * and the legal procedures compute it). `records.business_key` and `records.catalog_code` are outside every
  * chain: a record whose key or catalog was rewritten would be found under another decision number, and shown
@@ -33,13 +34,12 @@ export async function* verifyKeys(
   // A page carries each record's data (~1 KB): 2,000 a page is as fast as 5,000 (20,000 records: 16 µs each).
   pageSize = 2_000,
 ): AsyncGenerator<KeyPage> {
-  const problem: IntegrityProblem = 'key-differs';
   for await (const rows of keyPages(warehouse, scope, pageSize)) {
     const page: KeyPage = { keys: 0, findings: [] };
     for (const row of rows) {
       // Out of scope, or a current version that is not the record's own (the history check names it).
       if (row.data === null || row.versionNo === null) continue;
-      const finding = (detail: string): RecordFinding => ({
+      const finding = (detail: string, problem: IntegrityProblem = 'key-differs'): RecordFinding => ({
         recordId: row.recordId,
         catalogCode: row.catalogCode,
         businessKey: row.businessKey,
@@ -63,6 +63,17 @@ export async function* verifyKeys(
         continue;
       }
       page.keys += 1;
+      // The level is the highest channel that delivered the current content (a merge raises it, never lowers
+      // it): one below a channel that delivered it passes that channel's conflicts for updates.
+      const rank = (level: string) => entry.precedence.indexOf(level as ChannelLevel);
+      const outranking = (row.deliveredLevels ?? []).filter((level) => rank(level) < rank(row.level));
+      if (outranking.length > 0)
+        page.findings.push(
+          finding(
+            `level ${row.level}, below ${outranking.join(', ')}, which delivered its current version (precedence ${entry.precedence.join(' > ')})`,
+            'level-below-delivery',
+          ),
+        );
       const recomputed = compileEntry(entry).businessKey(row.data);
       if (recomputed !== row.businessKey)
         page.findings.push(

@@ -222,6 +222,10 @@ export interface KeyCheckRow {
   catalogVersion: number | null;
   versionCatalogCode: string | null;
   data: RowData | null;
+  /** The record's channel level (records.level). */
+  level: string;
+  /** The levels whose accepted lineage delivered the current version (inserted, updated, re-delivered, merged). */
+  deliveredLevels: string[] | null;
 }
 
 /**
@@ -231,19 +235,24 @@ export interface KeyCheckRow {
  */
 const KEY_PAGE = `
   WITH page AS (
-    SELECT r.id, r.catalog_code, r.business_key, r.current_version_id, r.updated_at
+    SELECT r.id, r.catalog_code, r.business_key, r.current_version_id, r.updated_at, r.level
     FROM records r
     WHERE r.id > ? AND (?::text IS NULL OR r.catalog_code = ?)
     ORDER BY r.id LIMIT ?
   ),
   since AS (SELECT ?::timestamptz AS at)
-  SELECT p.id AS "recordId", p.catalog_code AS "catalogCode", p.business_key AS "businessKey",
+  SELECT p.id AS "recordId", p.catalog_code AS "catalogCode", p.business_key AS "businessKey", p.level,
     v.version_no AS "versionNo", v.catalog_version AS "catalogVersion",
     COALESCE(f.catalog_code, l.catalog_code) AS "versionCatalogCode",
-    CASE WHEN since.at IS NULL OR p.updated_at >= since.at OR EXISTS (
-      SELECT 1 FROM record_versions w WHERE w.record_id = p.id AND w.created_at >= since.at) THEN v.data END AS data
+    CASE WHEN scoped.in_scope THEN v.data END AS data,
+    CASE WHEN scoped.in_scope AND v.id IS NOT NULL THEN ARRAY(
+      SELECT DISTINCT s.level FROM record_sources s
+      WHERE s.record_id = p.id AND s.version_id = v.id
+        AND s.outcome IN ('inserted', 'updated', 'unchanged', 'merged')) END AS "deliveredLevels"
   FROM page p
   CROSS JOIN since
+  CROSS JOIN LATERAL (SELECT since.at IS NULL OR p.updated_at >= since.at OR EXISTS (
+      SELECT 1 FROM record_versions w WHERE w.record_id = p.id AND w.created_at >= since.at) AS in_scope) scoped
   LEFT JOIN record_versions v ON v.id = p.current_version_id AND v.record_id = p.id
   LEFT JOIN source_files f ON f.id = v.source_file_id
   LEFT JOIN procedure_log l ON l.id = v.procedure_id
