@@ -200,7 +200,7 @@ export function maskPersonalField(value: string): string {
  */
 function maskCodeField(value: string, kind?: CodeKind): string {
   if (kind !== undefined && identifierProblem(kind, value, { allowPilotCodes: true }) === null) return value;
-  return maskIds(value, isResidentIdShaped);
+  return maskTypedLookup(value);
 }
 
 /** The formats of code columns that can receive an ID typed in the wrong place. */
