@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { WAREHOUSE_ROLES } from './grant-roles.ts';
+import { pinnedSearchPath } from './pinned-search-path.ts';
 
 /**
  * Who decides an objection, and which procedure may carry its result out (013's triggers, re-created).
@@ -179,22 +180,15 @@ const objectionLogWrite = (guards: Guards, pinned: string) => `
       RETURN NEW;
     END $$;`;
 
-async function pinnedSearchPath(knex: Knex): Promise<string> {
-  const schema = (await knex.raw<{ rows: { schema: string }[] }>('SELECT current_schema() AS schema')).rows[0]
-    ?.schema;
-  if (!schema) throw new Error('032-objection-guards: no current schema');
-  return `SET search_path = ${schema}, pg_temp`;
-}
-
 export async function up(knex: Knex): Promise<void> {
-  const pinned = await pinnedSearchPath(knex);
+  const pinned = await pinnedSearchPath(knex, '032-objection-guards');
   await knex.raw(objectionsWrite(BY_PRIVILEGE, pinned));
   await knex.raw(objectionLogWrite(BY_PRIVILEGE, pinned));
 }
 
 /** 013's functions, as they were. */
 export async function down(knex: Knex): Promise<void> {
-  const pinned = await pinnedSearchPath(knex);
+  const pinned = await pinnedSearchPath(knex, '032-objection-guards');
   await knex.raw(objectionsWrite(BY_NAME, pinned));
   await knex.raw(objectionLogWrite(BY_NAME, pinned));
 }

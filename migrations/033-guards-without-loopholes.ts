@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { currentSchema } from './pinned-search-path.ts';
 
 /**
  * Loopholes in the guards, found by trying to rewrite history with the engine's own login (a role granted
@@ -41,7 +42,7 @@ const groundsFunction = (blank: (value: string) => string) => `
   END $$;`;
 
 export async function up(knex: Knex): Promise<void> {
-  const schema = await currentSchema(knex);
+  const schema = await currentSchema(knex, '033-guards-without-loopholes');
   await knex.raw(groundsFunction((value) => `coalesce(${value}, '') ~ ${BLANK}`));
   await knex.raw(`
     CREATE FUNCTION source_files_status_guard() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -104,11 +105,4 @@ export async function down(knex: Knex): Promise<void> {
   `);
   await knex.raw(groundsFunction((value) => `coalesce(btrim(${value}), '') = ''`));
   // The pinned search paths stay: they are what every function should have had.
-}
-
-async function currentSchema(knex: Knex): Promise<string> {
-  const schema = (await knex.raw<{ rows: { schema: string }[] }>('SELECT current_schema() AS schema')).rows[0]
-    ?.schema;
-  if (!schema) throw new Error('033-guards-without-loopholes: no current schema');
-  return schema;
 }

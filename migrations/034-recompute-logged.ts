@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { pinnedSearchPath } from './pinned-search-path.ts';
 
 /**
  * A pending timeliness flag, or a provisional notice deadline, is settled only by `calendar recompute`, a named
@@ -9,10 +10,7 @@ import type { Knex } from 'knex';
  * deadline settled, and refuses the commit without one.
  */
 export async function up(knex: Knex): Promise<void> {
-  const schema = (await knex.raw<{ rows: { schema: string }[] }>('SELECT current_schema() AS schema')).rows[0]
-    ?.schema;
-  if (!schema) throw new Error('034-recompute-logged: no current schema');
-  const pinned = `SET search_path = ${schema}, pg_temp`;
+  const pinned = await pinnedSearchPath(knex, '034-recompute-logged');
   await knex.raw(`
     ALTER TABLE calendar_recomputes ADD COLUMN txid bigint;
     COMMENT ON COLUMN calendar_recomputes.txid IS 'the transaction that ran the recompute (034): what it settled must commit with this row';

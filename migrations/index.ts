@@ -31,6 +31,7 @@ import * as correctionsStand from './031-corrections-stand.ts';
 import * as objectionGuards from './032-objection-guards.ts';
 import * as guardsWithoutLoopholes from './033-guards-without-loopholes.ts';
 import * as recomputeLogged from './034-recompute-logged.ts';
+import * as finishedRunsStay from './035-finished-runs-stay.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -66,4 +67,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['032-objection-guards', objectionGuards],
   ['033-guards-without-loopholes', guardsWithoutLoopholes],
   ['034-recompute-logged', recomputeLogged],
+  ['035-finished-runs-stay', finishedRunsStay],
 ];

@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNotice } from '../src/report/notices.ts';
+import { emptyCounts } from '../src/warehouse/outcome-counts.ts';
+import { finishRun, startRun } from '../src/warehouse/runs-repository.ts';
 import { basePenalties, edit, writeRows } from './support/penalty-variants.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 /*
- * 033-guards-without-loopholes: what the engine's own login could do around the guards, refused by the database.
+ * 033-guards-without-loopholes and 035-finished-runs-stay: what the engine's own login could do around the guards,
+ * refused by the database.
  * `fx.warehouse` is the engine (every connection SET ROLE credit_etl_loader); `fx.owner` the superuser.
  */
 describe("the guards hold against the engine's own login", () => {
@@ -95,6 +98,37 @@ describe("the guards hold against the engine's own login", () => {
     await expect(
       fx.warehouse('source_files').where({ id: skipped.id }).update({ status: 'loaded' }),
     ).rejects.toThrow(/stays so/);
+  });
+
+  it("a finished run's outcome stays: no failure made a success, no reason blanked; only its attempts count up", async () => {
+    const finished = await fx.warehouse('runs').where({ status: 'completed' }).orderBy('id').first();
+    expect(finished).toBeDefined();
+    for (const who of [fx.warehouse, fx.owner]) {
+      for (const change of [
+        { status: 'failed' },
+        { counts: JSON.stringify({ ...finished.counts, rejected: 0 }) },
+        { error: 'rewritten' },
+        { finished_at: new Date('2026-01-01T00:00:00Z') },
+      ]) {
+        await expect(who('runs').where({ id: finished.id }).update(change)).rejects.toThrow(/stays so/);
+      }
+      await expect(who('runs').where({ id: finished.id }).update({ attempts: 0 })).rejects.toThrow(
+        /only goes up/,
+      );
+    }
+    // A pipeline's retries are counted onto the attempt's run after it ended.
+    await fx.warehouse('runs').where({ id: finished.id }).update({ attempts: 2 });
+    expect(await fx.warehouse('runs').where({ id: finished.id }).first()).toEqual({
+      ...finished,
+      attempts: 2,
+    });
+    // A running run is finished once.
+    const runId = await startRun(fx.warehouse, 'ingest', {});
+    const result = { status: 'failed', counts: emptyCounts(), errorsByCode: {}, error: 'x' } as const;
+    await finishRun(fx.warehouse, runId, result);
+    await expect(finishRun(fx.warehouse, runId, { ...result, status: 'completed' })).rejects.toThrow(
+      /ended failed and stays so/,
+    );
   });
 
   it('an entry generation only counts up: set back or deleted, it is refused', async () => {
