@@ -257,6 +257,39 @@ describe('verify: business keys and credit repairs recomputed from the catalog',
     expect(keys[0]!.detail).toMatch(/〔2026〕106号.* gives .*〔2026〕906号/);
   });
 
+  it('names a record an officer corrected by calling procedure_correct with a content hash that is not its data', async () => {
+    const target = await idOf('鲁济市监罚〔2026〕107号');
+    const before = await fx.warehouse('record_versions').where({ record_id: target }).orderBy('version_no');
+    // The remark changed, the hash handed in is not the new data's (the database refuses the old content's own
+    // hash as "no change", not another): the content a provider sends next is judged against a wrong hash.
+    await asOfficer(fx.warehouse, (trx) =>
+      trx.raw(
+        `SELECT procedure_correct(r.id, jsonb_set(v.data, '{BZ}', '"改过的备注"'), reverse(v.content_hash),
+                v.catalog_version, v.formation_date, r.business_key, r.subject_code, '伪', '直接调用', 'x')
+         FROM records r JOIN record_versions v ON v.id = r.current_version_id WHERE r.id = ?`,
+        [target],
+      ),
+    );
+    const found = await verify();
+    const hashes = found.records.filter((finding) => finding.problem === 'content-hash-differs');
+    // The other direct correction above handed in a hash of nothing (an md5): found too, and nothing else.
+    const otherCorrected = await idOf('鲁济市监罚〔2026〕106号');
+    expect(hashes.map((finding) => [finding.recordId, finding.versionNo]).sort()).toEqual(
+      [
+        [otherCorrected, 2],
+        [target, before.length + 1],
+      ].sort(),
+    );
+    const handedIn = [...before.at(-1)!.content_hash].reverse().join('');
+    const [, stored, given] =
+      hashes
+        .find((finding) => finding.recordId === target)!
+        .detail.match(/^stored content hash (\S+), its data \(xzcf v1\) gives (\S+)$/) ?? [];
+    expect(stored).toBe(handedIn);
+    expect(given).toMatch(/^[\w-]{43}$/);
+    expect(given).not.toBe(handedIn);
+  });
+
   it("names a record whose level the engine's login lowered below a channel that delivered it", async () => {
     const target = await idOf('鲁济市监罚〔2026〕103号');
     // 济南市 delivers the province's content: merged, the record stays the province's.

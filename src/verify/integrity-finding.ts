@@ -22,6 +22,12 @@ export const INTEGRITY_PROBLEMS = {
    */
   'key-differs': "the record's business key or catalog differs from what its current version gives",
   /**
+   * The current version's stored content hash is not the hash its catalog entry version computes from its data
+   * (verify-keys.ts): re-deliveries are compared with it, so a wrong one passes changed content as `unchanged`, or
+   * the same content as a change. The chain covers the stored hash, not whether it is the data's.
+   */
+  'content-hash-differs': "the current version's content hash differs from what its data gives",
+  /**
    * `records.level` ranks below a channel whose accepted lineage delivered the current version: a merge raises
    * the level, nothing lowers it (verify-keys.ts). Lowered, a lower channel's conflicts would pass as updates.
    */

@@ -14,7 +14,7 @@ export interface KeyPage {
 }
 
 /**
- * Every record in scope, a page at a time, with its business key (and its level) recomputed from its current version's data
+ * Every record in scope, a page at a time, with its business key, content hash and level checked against its current version's data
  * by the key function of the catalog entry version that version was stored under (compileEntry, as the load
  * and the legal procedures compute it). `records.business_key` and `records.catalog_code` are outside every
  * chain: a record whose key or catalog was rewritten would be found under another decision number, and shown
@@ -74,11 +74,20 @@ export async function* verifyKeys(
             'level-below-delivery',
           ),
         );
-      const recomputed = compileEntry(entry).businessKey(row.data);
+      const compiled = compileEntry(entry);
+      const recomputed = compiled.businessKey(row.data);
       if (recomputed !== row.businessKey)
         page.findings.push(
           finding(
             `stored key ${displayKey(row.businessKey)}, its current version (${entry.code} v${entry.version}) gives ${displayKey(recomputed)}`,
+          ),
+        );
+      const hash = compiled.contentHash(row.data);
+      if (hash !== row.contentHash)
+        page.findings.push(
+          finding(
+            `stored content hash ${row.contentHash}, its data (${entry.code} v${entry.version}) gives ${hash}`,
+            'content-hash-differs',
           ),
         );
     }

@@ -222,6 +222,8 @@ export interface KeyCheckRow {
   catalogVersion: number | null;
   versionCatalogCode: string | null;
   data: RowData | null;
+  /** The current version's stored content hash (what re-deliveries are compared with). */
+  contentHash: string | null;
   /** The record's channel level (records.level). */
   level: string;
   /** The levels whose accepted lineage delivered the current version (inserted, updated, re-delivered, merged). */
@@ -244,7 +246,7 @@ const KEY_PAGE = `
   SELECT p.id AS "recordId", p.catalog_code AS "catalogCode", p.business_key AS "businessKey", p.level,
     v.version_no AS "versionNo", v.catalog_version AS "catalogVersion",
     COALESCE(f.catalog_code, l.catalog_code) AS "versionCatalogCode",
-    CASE WHEN scoped.in_scope THEN v.data END AS data,
+    CASE WHEN scoped.in_scope THEN v.data END AS data, v.content_hash AS "contentHash",
     CASE WHEN scoped.in_scope AND v.id IS NOT NULL THEN ARRAY(
       SELECT DISTINCT s.level FROM record_sources s
       WHERE s.record_id = p.id AND s.version_id = v.id
