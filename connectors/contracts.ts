@@ -32,12 +32,21 @@ export interface SourceUnit {
 
 /**
  * A file unit's bytes, described so that another thread can open them itself: a file on this machine, the
- * content of a `.gz`, or one entry of a `.zip` (by its position in the central directory, and its name to check).
+ * content of a `.gz`, or one entry of a `.zip` (by the offset of its central directory record, read straight
+ * from there, and its name to check). Plain JSON data, passed to a unit's worker; never stored.
  */
 export type UnitLocator =
   | { readonly kind: 'file'; readonly path: string }
   | { readonly kind: 'gzip'; readonly path: string }
-  | { readonly kind: 'zip-entry'; readonly path: string; readonly index: number; readonly entry: string };
+  | {
+      readonly kind: 'zip-entry';
+      readonly path: string;
+      /** Its position in the central directory, folders included (for people: the entry is found by `record`). */
+      readonly index: number;
+      readonly entry: string;
+      /** The byte offset of its central directory record in the zip. */
+      readonly record: number;
+    };
 
 export interface PollOptions {
   /** Backfill: only units of this partition day (YYYY-MM-DD), as the transport defines it. */

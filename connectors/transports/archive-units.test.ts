@@ -1,16 +1,18 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import iconv from 'iconv-lite';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import type { SourceUnit } from '../contracts.ts';
+import type { SourceUnit, UnitLocator } from '../contracts.ts';
 import { DEFAULT_LIMITS, LimitsError, readLimits } from '../limits.ts';
 import { openLocated, unitsForFile } from './archive-units.ts';
 import { writeZip } from './zip-fixture.test-support.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'archive-units-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+type ZipLocator = UnitLocator & { kind: 'zip-entry' };
 
 async function content(unit: SourceUnit): Promise<string> {
   const chunks: Buffer[] = [];
@@ -96,6 +98,94 @@ describe('archives as units', () => {
       const reopened = { ...unit, open: () => openLocated(unit.locator!, DEFAULT_LIMITS) };
       expect(await content(reopened)).toBe(await content(unit));
     }
+  });
+});
+
+describe('opening one entry of a zip from its locator', () => {
+  /** 200 CSVs after a folder and a macOS fork, so that an entry's unit, index and record all differ. */
+  async function manyEntries(name: string): Promise<{ file: string; locators: ZipLocator[] }> {
+    const file = path.join(dir, name);
+    const entries: Record<string, string> = { 'sub/': '', '__MACOSX/._0.csv': 'x' };
+    for (let i = 0; i < 200; i++) entries[`sub/${i}.csv`] = `a\n${i}\n`;
+    await writeZip(file, entries);
+    const locators = (await unitsForFile(file)).map((unit) => unit.locator as ZipLocator);
+    return { file, locators };
+  }
+
+  async function read(locator: UnitLocator): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of openLocated(locator, DEFAULT_LIMITS)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  const notFound = (archive: string, entry: string) => ({
+    code: 'corrupt-archive',
+    message: `压缩包 ${archive} 中找不到「${entry}」`,
+  });
+
+  it('reads the entries at the start, middle and end, from locators passed as JSON', async () => {
+    const { locators } = await manyEntries('many.zip');
+    for (const k of [0, 1, 100, 198, 199]) {
+      const locator = JSON.parse(JSON.stringify(locators[k])) as UnitLocator;
+      expect(locator).toMatchObject({ kind: 'zip-entry', index: k + 2, entry: `sub/${k}.csv` });
+      expect(await read(locator)).toBe(`a\n${k}\n`);
+    }
+  });
+
+  it("reads only the entry's own directory record, not the records before it", async () => {
+    const { file, locators } = await manyEntries('first-record-broken.zip');
+    const [first, , middle] = locators as [ZipLocator, ZipLocator, ZipLocator];
+    // The first file's record is spoiled after listing: entries after it still open, it is refused.
+    const bytes = readFileSync(file);
+    bytes.writeUInt32LE(0, first.record);
+    writeFileSync(file, bytes);
+    expect(await read(middle)).toBe('a\n2\n');
+    expect(await read(locators[199] as ZipLocator)).toBe('a\n199\n');
+    await expect(read(first)).rejects.toMatchObject(notFound('first-record-broken.zip', 'sub/0.csv'));
+  });
+
+  it('refuses a locator whose record does not name its entry, or points at no record', async () => {
+    const { file, locators } = await manyEntries('mismatch.zip');
+    const [first, second] = locators as [ZipLocator, ZipLocator];
+    const refused = notFound('mismatch.zip', 'sub/1.csv');
+    await expect(read({ ...second, entry: 'sub/x.csv' })).rejects.toMatchObject(
+      notFound('mismatch.zip', 'sub/x.csv'),
+    );
+    // The right index and name, another entry's record: the record decides, and it names another file.
+    await expect(read({ ...second, record: first.record })).rejects.toMatchObject(refused);
+    const size = statSync(file).size;
+    for (const record of [0, second.record + 1, second.record - 1, size - 22, size, -1, 2 ** 40]) {
+      await expect(read({ ...second, record })).rejects.toMatchObject(refused);
+    }
+  });
+
+  it('refuses an entry whose name at its record changed since the zip was listed', async () => {
+    const file = path.join(dir, 'replaced.zip');
+    await writeZip(file, { 'a.csv': 'a\n1\n', 'b.csv': 'a\n2\n' });
+    const [, b] = (await unitsForFile(file)).map((unit) => unit.locator as ZipLocator);
+    // The same layout byte for byte but for the name: the record is where it was.
+    await writeZip(file, { 'a.csv': 'a\n1\n', 'c.csv': 'a\n2\n' });
+    await expect(read(b as ZipLocator)).rejects.toMatchObject(notFound('replaced.zip', 'b.csv'));
+  });
+
+  it('still refuses an entry its record now marks encrypted or compressed by a method it cannot read', async () => {
+    const { file, locators } = await manyEntries('flags.zip');
+    const [encrypted, bzip2] = locators as [ZipLocator, ZipLocator];
+    const bytes = readFileSync(file);
+    bytes.writeUInt16LE(bytes.readUInt16LE(encrypted.record + 8) | 1, encrypted.record + 8);
+    bytes.writeUInt16LE(12, bzip2.record + 10);
+    writeFileSync(file, bytes);
+    await expect(read(encrypted)).rejects.toThrow();
+    await expect(read(bzip2)).rejects.toThrow();
+    expect(await read(locators[2] as ZipLocator)).toBe('a\n2\n');
+  });
+
+  it('refuses a zip-entry locator without a record offset with a clear error', async () => {
+    const { locators } = await manyEntries('no-record.zip');
+    const { record: _record, ...withoutRecord } = locators[0] as ZipLocator;
+    await expect(read(withoutRecord as unknown as UnitLocator)).rejects.toThrow(
+      'zip-entry locator of no-record.zip!sub/0.csv has no record offset',
+    );
   });
 });
 

@@ -6,6 +6,7 @@ import yauzl from 'yauzl';
 import { FileFormatError, type SourceUnit, type UnitLocator } from '../contracts.ts';
 import { type Limits, readLimits } from '../limits.ts';
 import { localFileUnit } from './local-file.ts';
+import { entryAtRecord, entryName, nextRecordOffset, openZip } from './zip-directory.ts';
 
 /** Separates an archive's name from the entry's: `delivery.zip!处罚.csv`. */
 export const ENTRY_SEPARATOR = '!';
@@ -75,6 +76,8 @@ function openGzip(file: string, limits: Limits): Readable {
 
 interface ZipEntryInfo {
   index: number;
+  /** The offset of its central directory record: where it is read from again when it is opened. */
+  record: number;
   name: string;
   size: number;
   problem?: FileFormatError;
@@ -106,7 +109,13 @@ async function zipUnits(file: string, receivedAt: Date, limits: Limits): Promise
     };
     const { problem } = entry;
     if (problem) return { ...unit, open: () => failedStream(problem) };
-    const locator: UnitLocator = { kind: 'zip-entry', path: absolute, index: entry.index, entry: entry.name };
+    const locator: UnitLocator = {
+      kind: 'zip-entry',
+      path: absolute,
+      index: entry.index,
+      entry: entry.name,
+      record: entry.record,
+    };
     return { ...unit, locator, open: () => openLocated(locator, limits) };
   });
 }
@@ -114,8 +123,8 @@ async function zipUnits(file: string, receivedAt: Date, limits: Limits): Promise
 /**
  * Directory records of any kind (files, folders, `__MACOSX/` forks) one zip may list, per file it may hold:
  * room for a fork beside every file and a folder (with its fork) beside each, as a Mac zips them. Folders and
- * forks are no units, but each is a record to read, while listing and again each time an entry is opened (by
- * its position): uncounted, 100 MB of folder records would cost minutes with no file over the limit.
+ * forks are no units, but each is a record to read while listing: uncounted, 100 MB of folder records would cost
+ * minutes with no file over the limit.
  */
 const RECORDS_PER_ENTRY = 4;
 
@@ -138,7 +147,10 @@ async function listZip(
   const entries: ZipEntryInfo[] = [];
   try {
     let index = 0;
+    let next = nextRecordOffset(zip);
     for await (const entry of zip.eachEntry()) {
+      const record = next;
+      next = nextRecordOffset(zip);
       const raw = entryName(entry);
       // A control character (a NUL above all) could not even be recorded: the name is shown escaped.
       const name = raw.replace(CONTROL_CHARACTERS, escapeControl);
@@ -165,7 +177,13 @@ async function listZip(
                 `压缩包 ${archive} 中的「${name}」设有密码，无法读取；请不加密重新打包`,
               )
             : undefined;
-      entries.push({ index: current, name, size: entry.uncompressedSize, ...(problem ? { problem } : {}) });
+      entries.push({
+        index: current,
+        record,
+        name,
+        size: entry.uncompressedSize,
+        ...(problem ? { problem } : {}),
+      });
     }
   } finally {
     zip.close();
@@ -200,17 +218,27 @@ function failedStream(error: Error): Readable {
   return out;
 }
 
-/** Each open reads the central directory again: units may be opened long after listing, one at a time. */
+/**
+ * Each open reads the entry's own directory record again, from the offset the listing found it at, and checks
+ * that it still names the entry: units may be opened long after listing, one at a time, in another thread.
+ */
 function openZipEntry(wanted: UnitLocator & { kind: 'zip-entry' }, limits: Limits): Readable {
   const archive = path.basename(wanted.path);
   const label = `压缩包 ${archive} 中的「${wanted.entry}」`;
   const out = new PassThrough({ highWaterMark: CHUNK });
   (async () => {
+    if (!Number.isSafeInteger(wanted.record)) {
+      // Locators live for one run (passed to a unit's worker), never stored: this one was built by hand.
+      throw new Error(
+        `zip-entry locator of ${archive}!${wanted.entry} has no record offset: list the archive with unitsForFile`,
+      );
+    }
     const zip = await openZip(wanted.path, archive);
-    let index = 0;
-    for await (const entry of zip.eachEntry()) {
-      if (index++ !== wanted.index) continue;
-      if (entryName(entry) !== wanted.entry) break;
+    try {
+      const entry = await entryAtRecord(zip, wanted.record);
+      if (!entry || entryName(entry) !== wanted.entry) {
+        throw new FileFormatError('corrupt-archive', `压缩包 ${archive} 中找不到「${wanted.entry}」`);
+      }
       // The compressed bytes are inflated here, not by yauzl, so that the guard can count them as they come.
       const raw = await zip.openReadStreamPromise(entry, { decompress: false });
       const corrupt = (error: Error) =>
@@ -227,10 +255,10 @@ function openZipEntry(wanted: UnitLocator & { kind: 'zip-entry' }, limits: Limit
       const inflate = createInflateRaw().on('error', corrupt);
       const guard = expansionGuard(label, inflate, limits).on('error', (error) => out.destroy(error));
       raw.pipe(inflate).pipe(guard).pipe(out);
-      return;
+    } catch (error) {
+      zip.close();
+      throw error;
     }
-    zip.close();
-    throw new FileFormatError('corrupt-archive', `压缩包 ${archive} 中找不到「${wanted.entry}」`);
   })().catch((error: Error) => out.destroy(error));
   return out;
 }
@@ -286,34 +314,9 @@ function bytesText(bytes: number): string {
   return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
-async function openZip(file: string, archive: string): Promise<yauzl.ZipFile> {
-  try {
-    // Names are decoded here, not by yauzl: it would stop at the first unsafe name, and Chinese Windows
-    // tools write GBK names without the UTF-8 flag.
-    return await yauzl.openPromise(file, { lazyEntries: true, decodeStrings: false, autoClose: false });
-  } catch (error) {
-    throw new FileFormatError(
-      'corrupt-archive',
-      `${archive} 不是有效的 zip 压缩包（${(error as Error).message}），请重新压缩后报送`,
-    );
-  }
-}
-
-const UTF8_FLAG = 0x800;
-
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
 
 function escapeControl(character: string): string {
   return `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`;
-}
-
-function entryName(entry: yauzl.Entry): string {
-  const raw = entry.fileNameRaw;
-  if ((entry.generalPurposeBitFlag & UTF8_FLAG) !== 0) return raw.toString('utf8');
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(raw);
-  } catch {
-    return new TextDecoder('gb18030').decode(raw);
-  }
 }
