@@ -148,6 +148,7 @@ describe('verify: chained versions and file digests name what was altered behind
     await tamper('UPDATE record_versions SET data = $2 WHERE id = $1', [version.id, saved[0].data]);
     expect(found.code).toBe(4);
     expect(found.records).toEqual([target.id]);
+    // The chain no longer fits the data, and neither does the content hash re-deliveries are compared with.
     expect(found.summary.records).toMatchObject([
       {
         recordId: target.id,
@@ -156,10 +157,15 @@ describe('verify: chained versions and file digests name what was altered behind
         catalogCode: 'xzcf',
         businessKey: expect.any(String),
       },
+      { recordId: target.id, versionNo: 1, problem: 'content-hash-differs' },
     ]);
     expect(found.files).toEqual([]);
     const run = await fx.warehouse('runs').where({ id: found.summary.runId }).first();
-    expect(run).toMatchObject({ kind: 'verify', status: 'failed', errors_by_code: { 'chain-broken': 1 } });
+    expect(run).toMatchObject({
+      kind: 'verify',
+      status: 'failed',
+      errors_by_code: { 'chain-broken': 1, 'content-hash-differs': 1 },
+    });
   });
 
   it('names the record whose chain hash was rewritten, and the file whose digest covered it', async () => {

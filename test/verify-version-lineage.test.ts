@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, type Logger } from '../src/log/logger.ts';
 import { correctRecord, type Grounds } from '../src/procedures/legal-procedures.ts';
 import { findRecords } from '../src/records/record-history.ts';
+import { compileEntry } from '../src/run/compiled-entry.ts';
 import type { VerifyScope } from '../src/verify/integrity-finding.ts';
+import { storedEntry } from '../src/verify/stored-entry.ts';
 import { verifyWarehouse } from '../src/verify/verify-warehouse.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { runCli } from './support/run-cli.ts';
@@ -49,14 +51,21 @@ describe('verify: a delivered version without the lineage row of its file and ro
 
   /** What the auditor did, as the engine's own role: a version 3 of the record, filed under the first file. */
   const forgeVersion = async (recordId: number) => {
+    const current = await fx
+      .warehouse('records as r')
+      .join('record_versions as v', 'v.id', 'r.current_version_id')
+      .where('r.id', recordId)
+      .first('v.data', 'v.catalog_version');
+    // A careful forger hands in the content hash of the data it writes (verify recomputes it).
+    const data = { ...current.data, CF_NR: '警告' };
+    const entry = storedEntry(fx.catalog, 'xzcf', current.catalog_version)!;
     const { rows: forged } = await fx.warehouse.raw<{ rows: { id: string; version_no: number }[] }>(
       `INSERT INTO record_versions (record_id, version_no, data, content_hash, catalog_version, formation_date,
                                     source_file_id, row_number, subject_code)
-       SELECT v.record_id, v.version_no + 1, jsonb_set(v.data, '{CF_NR}', '"警告"'), md5(v.content_hash),
-              v.catalog_version, v.formation_date, ?, 7, v.subject_code
+       SELECT v.record_id, v.version_no + 1, ?::jsonb, ?, v.catalog_version, v.formation_date, ?, 7, v.subject_code
        FROM records r JOIN record_versions v ON v.id = r.current_version_id WHERE r.id = ?
        RETURNING id, version_no`,
-      [firstFile, recordId],
+      [JSON.stringify(data), compileEntry(entry).contentHash(data), firstFile, recordId],
     );
     const version = forged[0]!;
     const { rows: previous } = await fx.warehouse.raw<{ rows: { current_version_id: string }[] }>(
