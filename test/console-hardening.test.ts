@@ -218,6 +218,28 @@ describe('bad filter values and ids', () => {
   });
 });
 
+describe("the framework's own refusals", () => {
+  it('are told in Chinese by their status, never in English or quoting the request', async () => {
+    const post = (type: string, body: string) =>
+      fetch(`${cx.baseUrl}/login`, { method: 'POST', headers: { 'content-type': type }, body });
+    for (const [response, status, message] of [
+      [await post(`application/x-${ID}`, '<x/>'), 415, '不支持提交的内容类型'],
+      [await post('application/json', '{"name":'), 400, '请求格式有误'],
+      [
+        await post('application/x-www-form-urlencoded', `name=${'x'.repeat(1024 * 1024 + 1)}`),
+        413,
+        '超过上限',
+      ],
+    ] as const) {
+      expect(response.status).toBe(status);
+      const text = await response.text();
+      expect(text).toContain(message);
+      expect(text).not.toMatch(/Unsupported|Unexpected|JSON|too large|Content-Type/i);
+      expect(text).not.toContain(ID);
+    }
+  });
+});
+
 describe("a provider's rejection report", () => {
   it('is not left on disk when writing it fails', async () => {
     const response = await fetch(`${cx.baseUrl}/login`, {

@@ -6,6 +6,7 @@ import type { ConsoleDeps } from './console-deps.ts';
 import { registerCsrfCheck } from './csrf.ts';
 import { html, page } from './html.ts';
 import { PAGES } from './pages/index.ts';
+import { requestErrorText } from './request-error-text.ts';
 import { registerSessionAuth } from './session-auth.ts';
 import { urlAsShown } from './url-shown.ts';
 
@@ -60,7 +61,7 @@ export async function buildConsole(deps: ConsoleDeps): Promise<FastifyInstance> 
         page({
           title: status >= 500 ? '服务器错误' : '请求有误',
           user: request.user,
-          body: html`<p class="error">${status >= 500 ? '处理请求时出错，详情见服务器日志。' : (error as Error).message}</p>`,
+          body: html`<p class="error">${requestErrorText(error, status)}</p>`,
         }),
       );
   });

@@ -1,5 +1,6 @@
 import { maskTypedLookup } from '../log/mask-personal-data.ts';
 import { isoDateProblem } from '../normalize/parse-date.ts';
+import { ConsoleRequestError } from './request-error-text.ts';
 
 /*
  * What the pages read from a path or query string, one rule each: an id, a date, a typed value that may hold a
@@ -39,6 +40,6 @@ export function dateProblem(label: string, text: unknown): string | undefined {
  * A request the page cannot read: the console's error handler answers 400 with this message (Chinese, nothing
  * of a person in it) on its page, and logs no error.
  */
-export function badRequest(message: string): Error & { statusCode: number } {
-  return Object.assign(new Error(message), { statusCode: 400 });
+export function badRequest(message: string): ConsoleRequestError {
+  return new ConsoleRequestError(message, 400);
 }
