@@ -168,6 +168,7 @@ describe('maskTypedLookup', () => {
     expect(maskTypedLookup('370102199912310011')).toBe('3701**********0011');
     expect(maskTypedLookup(' 370102 19991231 0011 ')).toBe(' 3701** ******** 0011 ');
     expect(maskTypedLookup('370102199001011231')).toBe('3701**********1231');
+    expect(maskTypedLookup('37010219900101123')).toBe('3701*********1123');
     for (const typed of [...ALL_DIGIT_USCCS, '91370112MA9A37366E', '鲁济市监罚〔2026〕3031号', '12345']) {
       expect(maskTypedLookup(typed)).toBe(typed);
     }
@@ -209,6 +210,30 @@ describe('fieldMaskerOf', () => {
     expect(masker.cell('SHDM', '370102199001011231')).toBe('3701**********1231');
     expect(masker.cell('SHDM', '370102199001011234')).toBe('3701**********1234');
     for (const uscc of [...ALL_DIGIT_USCCS, BOTH]) expect(masker.cell('SHDM', uscc)).toBe(uscc);
+  });
+
+  it('masks an ID typed a digit short or long into a code column, full-width or spaced too', () => {
+    for (const [typed, shown] of [
+      ['37010219900101123', '3701*********1123'], // the last digit lost
+      ['37010199001011231', '3701*********1231'], // a digit of the region lost: the birth date one to the left
+      ['3701021990010112311', '3701***********2311'], // one digit too many at the end
+      ['3701022199001011231', '3701***********1231'], // one too many before the birth date
+      ['３７０１０２１９９００１０１１２３', '３７０１*********１１２３'],
+      ['370102 19900101 123', '3701*********** 123'],
+    ] as const) {
+      expect(masker.cell('SHDM', typed), typed).toBe(shown);
+      expect(masker.message(`"统一社会信用代码"的值"${typed}"有误`, { SHDM: typed }), typed).not.toMatch(
+        /19900101|１９９００１０１/,
+      );
+    }
+  });
+
+  it('shows a code column value of 17 or 19 characters that holds no birth date, and leaves free text alone', () => {
+    // A USCC a character short, a 19-digit bank card, 17 digits with no real birth date where an ID has one.
+    for (const value of ['91370102MA3C12345', '6222021234567890123', '12345678901234567']) {
+      expect(masker.cell('SHDM', value)).toBe(value);
+    }
+    expect(masker.cell('SY', '37010219900101123')).toBe('37010219900101123');
   });
 
   it('shows a valid code of the column kind even where it reads like a 15-digit ID', () => {

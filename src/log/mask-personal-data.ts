@@ -16,7 +16,8 @@ import { checkUscc, usccCategory } from '../identifiers/uscc.ts';
  *   them and the USCCs, which must be shown. A mistyped ID in free text is the price of that choice.
  * - In a code column that is not personal (统一社会信用代码, 工商注册号, 组织机构代码), a valid code of the column's
  *   kind is shown; otherwise a value shaped like an ID (digits, a real birth date) is masked even with a wrong
- *   check character, unless it is a valid USCC: an ID typed into the wrong column, mistyped, is still a person's.
+ *   check character or a digit missing or added (17 or 19 characters), unless it is a valid USCC: an ID typed
+ *   into the wrong column, mistyped, is still a person's.
  * - A string valid both as a USCC and as an ID (possible: 11…, 12…, 31… IDs pass the USCC category table) is
  *   shown outside declared personal fields: the issue's rule "never mask a USCC" wins there.
  * - In a field the catalog declares personal (`x-personal`, or `format: resident-id`) the whole value is
@@ -98,6 +99,26 @@ function isResidentIdShaped(code: string): boolean {
   );
 }
 
+/** An ID typed with a digit lost or one too many: 17 or 19 characters, digits but for an X last. */
+const OFF_BY_ONE_SHAPE = /^(?:\d{16}|\d{18})[\dX]$/;
+
+/**
+ * True when a code reads as a resident ID typed with one digit missing or one too many: 17 or 19 characters and
+ * a real birth date (1900 on) where the slip would have moved it, at the 6th, 7th or 8th character. No code of
+ * a code column is 17 or 19 characters long, so in one such a value is a person's number mistyped.
+ */
+function isResidentIdOffByOne(code: string): boolean {
+  return OFF_BY_ONE_SHAPE.test(code) && [5, 6, 7].some((at) => isRealBirthDate(code.slice(at, at + 8)));
+}
+
+function isRealBirthDate(yyyymmdd: string): boolean {
+  const year = Number(yyyymmdd.slice(0, 4));
+  const month = Number(yyyymmdd.slice(4, 6));
+  const day = Number(yyyymmdd.slice(6, 8));
+  if (year < 1900 || year > new Date().getUTCFullYear() || month < 1 || month > 12 || day < 1) return false;
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
 /** Masks the ID's characters between its first 4 and last 4, leaving separators where they were. */
 function maskCharacters(text: string, idLength: number): string {
   let out = '';
@@ -174,12 +195,15 @@ export function maskPersonalText(text: string): string {
 }
 
 /**
- * What a person typed to look a record or subject up, as echoed back: a value shaped like an ID (a real birth
- * date) is masked whatever its check character, as in a code column (they typed a person's number, perhaps
- * mistyped); a valid USCC never is.
+ * What a person typed to look a record or subject up, as echoed back, and a code column's value that is no code
+ * of its kind: a value shaped like an ID (a real birth date) is masked whatever its check character (they typed a
+ * person's number, perhaps mistyped), and so is one typed a digit short or long (17 or 19 characters); a valid
+ * USCC never is.
  */
 export function maskTypedLookup(text: string): string {
-  return maskIds(text, isResidentIdShaped);
+  const masked = maskIds(text, isResidentIdShaped);
+  if (masked !== text) return masked;
+  return isResidentIdOffByOne(normalizeCode(text)) ? maskPersonalField(text) : text;
 }
 
 /**
