@@ -79,7 +79,7 @@ describe('objections (Art. 18) through the CLI', { timeout: 600_000 }, () => {
       [
         writeRows(fx.scratch, 'p1.csv', [
           ...[0, 1, 2, 3, 4, 5].map((i) => penalty(i, SUBJECT)),
-          ...[6, 7].map((i) => penalty(i, OTHER)),
+          ...[6, 7, 8].map((i) => penalty(i, OTHER)),
         ]),
       ],
       { receivedAt: at('2026-01-05') },
@@ -150,6 +150,27 @@ describe('objections (Art. 18) through the CLI', { timeout: 600_000 }, () => {
     const early = await cli(['objection', 'check', '--as-of', '2026-02-13', '--json']);
     expect(early.code).toBe(0);
     expect(JSON.parse(early.stdout)).toMatchObject({ status: 'completed', overdue: [] });
+  });
+
+  it('judges a past day as it stood then: a check closed since was overdue that day', async () => {
+    const opened = await open(8, '2026-03-02');
+    const dayAfterDue = new Date(Date.parse(`${opened.dueOn}T00:00:00Z`) + 86_400_000)
+      .toISOString()
+      .slice(0, 10);
+    // Closed today, months after its due day: the platform answered late, and a check of that day says so.
+    expect((await decide('close', opened.id, ['--result', 'rejected'])).code).toBe(0);
+    const ids = (rows: { id: number }[]) => rows.map((row) => row.id);
+    expect(ids(await json(['objection', 'list', '--overdue', '--as-of', dayAfterDue]))).toContain(opened.id);
+    expect(ids(await json(['objection', 'list', '--overdue']))).not.toContain(opened.id);
+    const then = await json(['objection', 'list', '--record', decision(8), '--as-of', dayAfterDue]);
+    expect(then).toMatchObject([{ id: opened.id, inProgress: true, stage: 'open', overdue: true }]);
+    const now = await json(['objection', 'list', '--record', decision(8)]);
+    expect(now).toMatchObject([{ id: opened.id, inProgress: false, lastResult: 'rejected', overdue: false }]);
+    // Before its receipt it was not awaited at all.
+    expect(await json(['objection', 'list', '--record', decision(8), '--as-of', '2026-03-01'])).toEqual([]);
+    const check = await cli(['objection', 'check', '--as-of', dayAfterDue, '--json']);
+    expect(check.code).toBe(1);
+    expect(ids(JSON.parse(check.stdout).overdue)).toContain(opened.id);
   });
 
   it('close upheld --withdraw: the record is withdrawn by a legal procedure named in the trail; the mark lifted', async () => {

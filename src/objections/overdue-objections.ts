@@ -34,11 +34,9 @@ export async function checkOverdueObjections(
   onOverdue?: ObjectionsOverdueHook,
 ): Promise<OverdueCheck> {
   const runId = await startRun(warehouse, 'objection-check', { asOf });
-  // A past --as-of counts only what had been received by then: an objection received later was not awaiting
-  // the check that day (the overdue ones were: received on or before their due day, which is before asOf).
-  const checking = (await objectionRows(warehouse, { status: 'open' })).filter(
-    (objection) => objection.receivedOn <= asOf,
-  ).length;
+  // A past --as-of judges each objection as it stood at the end of that day (a check closed since was still
+  // awaited then) and counts only what had been received by then.
+  const checking = (await objectionRows(warehouse, { status: 'open', asOf })).length;
   const overdue = await objectionRows(warehouse, { overdueOn: asOf });
   const status = overdue.length > 0 ? 'failed' : 'completed';
   const error =

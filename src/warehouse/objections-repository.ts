@@ -127,17 +127,37 @@ export interface ObjectionFilter {
   status?: 'in-progress' | 'closed' | ObjectionStage;
   /** Only objections whose platform check is still open after their due date, as of this day (YYYY-MM-DD). */
   overdueOn?: string;
+  /**
+   * Each objection's state at the end of this day (YYYY-MM-DD, Asia/Shanghai): steps performed later, and
+   * objections received later, are left out. Default: now. `overdueOn` implies it.
+   */
+  asOf?: string;
 }
 
-/** The last step of each objection that is not a note: its stage, whether it is in progress, its result. */
+/**
+ * The moment a day's state is read at: the end of the day given (Asia/Shanghai), or now when it is null. Steps
+ * are stamped with the clock (033), so the state of a past day is the steps performed before its end; but an
+ * objection is open from its receipt (`received_on`), however late it was registered: its opening step counts
+ * whenever it was performed.
+ */
+const AS_OF = `WITH as_of AS (SELECT (?::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai' AS bound)`;
+const BEFORE_BOUND = (step: string) =>
+  `(as_of.bound IS NULL OR ${step}.action = 'open' OR ${step}.performed_at < as_of.bound)`;
+
+/**
+ * The last step of each objection that is not a note: its stage, whether it is in progress, its result; as of
+ * `as_of` (the query starts with AS_OF).
+ */
 const STATE = `
   SELECT o.*, s.stage, s.action IN ('open', 'appeal') AS in_progress,
          (SELECT d.result FROM objection_log d WHERE d.objection_id = o.id AND d.result IS NOT NULL
-          ORDER BY d.id DESC LIMIT 1) AS last_result,
-         (SELECT c.performed_at FROM objection_log c WHERE c.objection_id = o.id AND c.action = 'close') AS checked_at
+            AND ${BEFORE_BOUND('d')} ORDER BY d.id DESC LIMIT 1) AS last_result,
+         (SELECT c.performed_at FROM objection_log c WHERE c.objection_id = o.id AND c.action = 'close'
+            AND ${BEFORE_BOUND('c')}) AS checked_at
   FROM objections o
+  CROSS JOIN as_of
   JOIN LATERAL (SELECT l.action, l.stage FROM objection_log l WHERE l.objection_id = o.id AND l.action <> 'note'
-                ORDER BY l.id DESC LIMIT 1) s ON true`;
+                  AND ${BEFORE_BOUND('l')} ORDER BY l.id DESC LIMIT 1) s ON true`;
 
 /** The records among `recordIds` currently marked 异议处理中, with their (oldest open) objection. */
 export async function objectionMarks(
@@ -154,10 +174,10 @@ export async function objectionMarks(
     due_on: string;
   }> = (
     await db.raw(
-      `SELECT DISTINCT ON (record_id) record_id, id, stage, received_on, due_on
+      `${AS_OF} SELECT DISTINCT ON (record_id) record_id, id, stage, received_on, due_on
        FROM (${STATE} WHERE o.record_id = ANY (?::bigint[])) state
        WHERE in_progress ORDER BY record_id, id`,
-      [[...recordIds]],
+      [null, [...recordIds]],
     )
   ).rows;
   for (const row of rows)
@@ -271,10 +291,12 @@ export async function objectionRows(db: Warehouse, filter: ObjectionFilter = {})
   else if (filter.status !== undefined) add('in_progress AND stage = ?', filter.status);
   if (filter.overdueOn !== undefined)
     add(`in_progress AND stage = 'open' AND due_on < ?::date`, filter.overdueOn);
+  const asOf = filter.asOf ?? filter.overdueOn;
+  if (asOf !== undefined) add('received_on <= ?::date', asOf);
   const rows: Array<Record<string, unknown>> = (
     await db.raw(
-      `SELECT * FROM (${STATE}) state ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`,
-      params,
+      `${AS_OF} SELECT * FROM (${STATE}) state ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`,
+      [asOf ?? null, ...params],
     )
   ).rows;
   return rows.map((row) => ({

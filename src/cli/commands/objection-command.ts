@@ -99,7 +99,10 @@ export function registerObjectionCommand(program: Command): void {
     .command('list')
     .description('objections with their stage and due date, oldest first')
     .option('--overdue', 'only objections whose check is still open after their due date')
-    .option('--as-of <date>', 'the day --overdue is judged on (YYYY-MM-DD; default today, Asia/Shanghai)')
+    .option(
+      '--as-of <date>',
+      'list them as they stood at the end of this day, --overdue judged on it (YYYY-MM-DD; default today, Asia/Shanghai)',
+    )
     .option('--provider <code>', 'only objections on records this provider delivered')
     .addOption(
       new Option(
@@ -115,6 +118,7 @@ export function registerObjectionCommand(program: Command): void {
       await readCommand(async (warehouse, catalog) => {
         const filter: ObjectionFilter = {
           ...(options.overdue ? { overdueOn: asOf } : {}),
+          ...(options.asOf === undefined ? {} : { asOf }),
           ...(options.provider ? { providerCode: options.provider } : {}),
           ...(options.status ? { status: options.status === 'checking' ? 'open' : options.status } : {}),
         };
