@@ -11,6 +11,7 @@ import { WHOLE_ROW } from '../row-error.ts';
 import { cellText, serialToIsoDate } from './xlsx-cell-text.ts';
 import { type CoveredCell, MergeFill } from './xlsx-merges.ts';
 import type { SharedStrings } from './xlsx-shared-strings.ts';
+import { type OpenedSheet, openChosenSheet } from './xlsx-sheet-choice.ts';
 import { type WorkbookSheet, XlsxWorkbook } from './xlsx-workbook.ts';
 
 const BATCH_ROWS = 2000;
@@ -45,7 +46,9 @@ export const xlsxFormat: Format = {
     const limits = { ...readLimits(), ...options.limits };
     const book = await XlsxWorkbook.open(input, limits);
     try {
-      const opened = await openChosenSheet(book, options, limits.maxCellsPerRow);
+      const opened = await openChosenSheet(book, options, (sheet) =>
+        openSheet(book, sheet, options.headerRow, limits.maxCellsPerRow),
+      );
       if (opened) return opened;
     } catch (error) {
       book.close();
@@ -55,81 +58,6 @@ export const xlsxFormat: Format = {
     throw new FileFormatError('empty-file', '工作簿中没有任何有内容的可见工作表：应有一行表头，其后为数据行');
   },
 };
-
-async function openChosenSheet(
-  book: XlsxWorkbook,
-  options: FormatOptions,
-  maxCellsPerRow: number,
-): Promise<RowStream | undefined> {
-  const seen: string[] = [];
-  let visibleIndex = 0;
-  /** Without a sheet named: the first visible sheet with data, read when no sheet's header fits. */
-  let firstWithData: number | undefined;
-  for await (const sheet of book.sheets()) {
-    const name = sheet.name ?? `Sheet${seen.length + 1}`;
-    seen.push(sheet.hidden ? `${name}（隐藏）` : name);
-    if (!sheet.hidden) visibleIndex++;
-    if (!isChosen(options.sheet, name, sheet.hidden, visibleIndex)) {
-      await drain(sheet);
-      continue;
-    }
-    const opened = await openSheet(book, sheet, options.headerRow, maxCellsPerRow);
-    if (opened && (options.sheet !== undefined || !options.headerFits || options.headerFits(opened.header))) {
-      return opened.stream;
-    }
-    if (opened) {
-      firstWithData ??= seen.length;
-      await opened.skip();
-      continue;
-    }
-    if (options.sheet !== undefined) {
-      throw new FileFormatError('empty-sheet', `工作表「${name}」没有内容：第1行应为表头，其后为数据行`);
-    }
-  }
-  if (options.sheet !== undefined) {
-    throw new FileFormatError(
-      'sheet-not-found',
-      `工作簿中没有工作表「${options.sheet}」（现有：${seen.join('、') || '无'}），请用 --sheet 指定名称或序号（从1开始，不计隐藏工作表）`,
-    );
-  }
-  if (firstWithData === undefined) return undefined;
-  // No sheet's header fits: read the first sheet with data, whose header problems are then reported as usual.
-  let position = 0;
-  for await (const sheet of book.sheets()) {
-    position++;
-    if (position === firstWithData) {
-      return (await openSheet(book, sheet, options.headerRow, maxCellsPerRow))?.stream;
-    }
-    await drain(sheet);
-  }
-  return undefined;
-}
-
-function isChosen(
-  wanted: string | number | undefined,
-  name: string,
-  hidden: boolean,
-  visibleIndex: number,
-): boolean {
-  if (wanted === undefined) return !hidden;
-  if (typeof wanted === 'number') return !hidden && visibleIndex === wanted;
-  return name === wanted || (/^\d+$/.test(wanted) && !hidden && visibleIndex === Number(wanted));
-}
-
-async function drain(sheet: WorkbookSheet): Promise<void> {
-  for await (const _row of sheet.rows) {
-    // Skipping a sheet still means reading past it: exceljs hands out the sheets one after the other.
-  }
-}
-
-/** A sheet whose header was found: its rows to load, or to read past when another sheet is the one. */
-interface OpenedSheet {
-  readonly header: string[];
-  /** Its rows; the workbook is let go of once they are read. */
-  readonly stream: RowStream;
-  /** Reads past the rest of the sheet, keeping the workbook open for the next one. */
-  skip(): Promise<void>;
-}
 
 /** Finds the header (skipping title rows), or undefined for a sheet without content. */
 async function openSheet(
@@ -176,7 +104,7 @@ async function openSheet(
     previous = row.rowNumber;
     return toSourceRow(row, width, headerCells, merged);
   };
-  async function* batches(): AsyncGenerator<SourceRow[]> {
+  async function* batches(afterRows?: () => Promise<void>): AsyncGenerator<SourceRow[]> {
     try {
       let batch: SourceRow[] = first.map(take);
       for (let row = await readRow(); row; row = await readRow()) {
@@ -187,20 +115,21 @@ async function openSheet(
         }
       }
       if (batch.length > 0) yield batch;
+      await afterRows?.();
     } finally {
       book.close();
     }
   }
   return {
     header: headerCells,
-    stream: {
+    stream: (afterRows) => ({
       header: headerCells,
       encoding: 'xlsx',
-      batches: batches(),
+      batches: batches(afterRows),
       stats: () => ({ blankLines }),
       serialToDate: (serial) => serialToIsoDate(serial, book.date1904()),
       close: () => book.close(),
-    },
+    }),
     async skip() {
       // Only the sheet's end matters: its rows are not this unit's, nor are their problems.
       while (!(await rows.next()).done);

@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { PassThrough, type Readable, Transform } from 'node:stream';
-import { createGunzip, createInflateRaw, type Zlib } from 'node:zlib';
+import { PassThrough, type Readable } from 'node:stream';
+import { createGunzip, createInflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
 import { FileFormatError, type SourceUnit, type UnitLocator } from '../contracts.ts';
 import { type Limits, readLimits } from '../limits.ts';
+import { expansionGuard } from './expansion-guard.ts';
 import { localFileUnit } from './local-file.ts';
 import { entryAtRecord, entryName, nextRecordOffset, openZip } from './zip-directory.ts';
 
@@ -12,6 +13,9 @@ import { entryAtRecord, entryName, nextRecordOffset, openZip } from './zip-direc
 export const ENTRY_SEPARATOR = '!';
 
 const CHUNK = 256 * 1024;
+
+/** Zip compression method 8; 0 is stored (no compression). */
+const DEFLATED = 8;
 
 /**
  * The units of one local file: the file itself, each entry of a `.zip`, or the content of a `.gz`. A zip
@@ -68,7 +72,7 @@ function openGzip(file: string, limits: Limits): Readable {
     ),
   );
   const compressed = createReadStream(file, { highWaterMark: CHUNK }).on('error', fail);
-  const guard = expansionGuard(label, gunzip, limits).on('error', fail);
+  const guard = expansionGuard(label, limits, () => gunzip.bytesWritten).on('error', fail);
   compressed.pipe(gunzip).pipe(guard).pipe(out);
   out.on('close', () => compressed.destroy());
   return out;
@@ -185,6 +189,13 @@ async function listZip(
         ...(problem ? { problem } : {}),
       });
     }
+  } catch (error) {
+    // The end record was found, but a directory record after it is broken: the archive is, not the engine.
+    if (error instanceof FileFormatError) throw error;
+    throw new FileFormatError(
+      'corrupt-archive',
+      `${archive} 的文件目录已损坏（${(error as Error).message}），无法列出其中的文件，请重新压缩后报送`,
+    );
   } finally {
     zip.close();
   }
@@ -239,8 +250,11 @@ function openZipEntry(wanted: UnitLocator & { kind: 'zip-entry' }, limits: Limit
       if (!entry || entryName(entry) !== wanted.entry) {
         throw new FileFormatError('corrupt-archive', `压缩包 ${archive} 中找不到「${wanted.entry}」`);
       }
-      // The compressed bytes are inflated here, not by yauzl, so that the guard can count them as they come.
-      const raw = await zip.openReadStreamPromise(entry, { decompress: false });
+      // Deflated bytes are inflated here, not by yauzl, so that the guard can count them as they come. yauzl
+      // takes `decompress` only for a deflated entry: it reads a stored one (method 0) as it is, and refuses an
+      // encrypted entry or another method with its own message.
+      const deflated = entry.compressionMethod === DEFLATED;
+      const raw = await zip.openReadStreamPromise(entry, deflated ? { decompress: false } : {});
       const corrupt = (error: Error) =>
         out.destroy(new FileFormatError('corrupt-archive', `${label}已损坏：${error.message}`));
       raw.on('error', corrupt).on('end', () => zip.close());
@@ -248,12 +262,15 @@ function openZipEntry(wanted: UnitLocator & { kind: 'zip-entry' }, limits: Limit
         raw.destroy();
         zip.close();
       });
-      if (entry.compressionMethod === 0) {
-        raw.pipe(out); // stored: as many bytes out as in
+      const overLimit = (error: Error) => out.destroy(error);
+      if (!deflated) {
+        // Stored: as many bytes out as in (yauzl checked both sizes agree and counts the bytes it reads), but
+        // the cap on one entry's bytes holds for it as for a deflated one.
+        raw.pipe(expansionGuard(label, limits).on('error', overLimit)).pipe(out);
         return;
       }
       const inflate = createInflateRaw().on('error', corrupt);
-      const guard = expansionGuard(label, inflate, limits).on('error', (error) => out.destroy(error));
+      const guard = expansionGuard(label, limits, () => inflate.bytesWritten).on('error', overLimit);
       raw.pipe(inflate).pipe(guard).pipe(out);
     } catch (error) {
       zip.close();
@@ -261,57 +278,6 @@ function openZipEntry(wanted: UnitLocator & { kind: 'zip-entry' }, limits: Limit
     }
   })().catch((error: Error) => out.destroy(error));
   return out;
-}
-
-/**
- * Expansion ratios are only judged past this many bytes: a small, very repetitive file is no threat. Low, so
- * that a bomb is stopped before a slow reader (a parser stuck on one endless line) has to take in much of it.
- */
-const RATIO_CHECKED_FROM = 1024 * 1024;
-
-/**
- * Counts the bytes an archive entry expands to while they stream, and stops at the limits: past the
- * expanded-bytes cap, or (past 1 MiB) at an expansion ratio no real delivery has, measured against the
- * compressed bytes the decompressor has consumed so far (`bytesWritten`), so a bomb stops after about 1 MiB
- * whatever its size on disk.
- */
-function expansionGuard(label: string, engine: Zlib, limits: Limits): Transform {
-  let expanded = 0;
-  return new Transform({
-    highWaterMark: CHUNK,
-    transform(chunk: Buffer, _encoding, callback) {
-      expanded += chunk.length;
-      if (expanded > limits.maxExpandedBytes) {
-        return callback(
-          new FileFormatError(
-            'decompression-limit',
-            `${label}解压后超过 ${bytesText(limits.maxExpandedBytes)}（单个压缩文件解压后的上限，CREDIT_ETL_MAX_EXPANDED_BYTES），已停止读取，未入库任何数据；请拆分为多个较小的文件后重新报送`,
-          ),
-        );
-      }
-      const compressed = engine.bytesWritten;
-      if (expanded > RATIO_CHECKED_FROM && expanded > limits.maxExpansionRatio * compressed) {
-        return callback(
-          new FileFormatError(
-            'decompression-limit',
-            `${label}的压缩比超过 ${limits.maxExpansionRatio} 倍（${bytesText(compressed)} 压缩数据解压出 ${bytesText(expanded)}；上限 CREDIT_ETL_MAX_EXPANSION_RATIO），不像正常的数据文件（疑似“压缩炸弹”，或含大量重复内容的超长行），已停止读取，未入库任何数据；请检查文件内容，改正后重新报送`,
-          ),
-        );
-      }
-      callback(null, chunk);
-    },
-  });
-}
-
-function bytesText(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for

@@ -1,7 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { crc32, deflateRawSync } from 'node:zlib';
 
-/** One entry, already deflated (method 8): the bytes that follow its header, and what the headers state. */
+/**
+ * One entry, already deflated (method 8) or stored as it is (method 0, as `zip -0` and some Windows tools store
+ * small files): the bytes that follow its header, and what the headers state.
+ */
 export interface DeflatedEntry {
   /** The name's bytes as stored. */
   name: Buffer;
@@ -11,6 +14,8 @@ export interface DeflatedEntry {
   crc: number;
   /** The expanded size both headers state — true or not, as a test needs (below 4 GiB: no zip64). */
   size: number;
+  /** 0: `packed` is the content itself; default 8 (deflated). */
+  method?: 0 | 8;
 }
 
 /**
@@ -27,7 +32,7 @@ export function zipBytes(entries: DeflatedEntry[]): Buffer {
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
     local.writeUInt16LE(flags, 6);
-    local.writeUInt16LE(8, 8);
+    local.writeUInt16LE(entry.method ?? 8, 8);
     local.writeUInt32LE(entry.crc >>> 0, 14);
     local.writeUInt32LE(entry.packed.length, 18);
     local.writeUInt32LE(entry.size, 22);
@@ -37,7 +42,7 @@ export function zipBytes(entries: DeflatedEntry[]): Buffer {
     central.writeUInt16LE(20, 4);
     central.writeUInt16LE(20, 6);
     central.writeUInt16LE(flags, 8);
-    central.writeUInt16LE(8, 10);
+    central.writeUInt16LE(entry.method ?? 8, 10);
     central.writeUInt32LE(entry.crc >>> 0, 16);
     central.writeUInt32LE(entry.packed.length, 20);
     central.writeUInt32LE(entry.size, 24);
@@ -59,22 +64,26 @@ export function zipBytes(entries: DeflatedEntry[]): Buffer {
 
 /**
  * Writes a zip holding the given entries with their names taken verbatim. Names are flagged UTF-8 unless
- * `rawNames` gives their bytes (old Chinese Windows tools).
+ * `rawNames` gives their bytes (old Chinese Windows tools). Entries are deflated, but those named in `stored`
+ * (method 0, as `zip -0` writes them).
  */
 export async function writeZip(
   file: string,
   entries: Record<string, string | Buffer>,
   rawNames: Record<string, Buffer> = {},
+  stored: readonly string[] = [],
 ): Promise<void> {
   const deflated = Object.entries(entries).map(([name, content]): DeflatedEntry => {
     const data = Buffer.from(content);
     const raw = rawNames[name];
+    const store = stored.includes(name);
     return {
       name: raw ?? Buffer.from(name, 'utf8'),
       utf8: !raw,
-      packed: deflateRawSync(data),
+      packed: store ? data : deflateRawSync(data),
       crc: crc32(data),
       size: data.length,
+      method: store ? 0 : 8,
     };
   });
   await writeFile(file, zipBytes(deflated));

@@ -1,6 +1,8 @@
+import { inspect } from 'node:util';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { MIGRATIONS } from '../../migrations/index.ts';
+import { createLogger, type Logger } from '../log/logger.ts';
 import { WAREHOUSE_ROLES, type WarehouseRole } from './warehouse-roles.ts';
 
 // bigint ids and counts fit in a JS number here; dates stay `YYYY-MM-DD` strings (no local-midnight Dates).
@@ -28,6 +30,7 @@ export function connectWarehouse(url: string, options: ConnectOptions = {}): War
   return knexFactory({
     client: 'pg',
     connection: { connectionString: url, application_name: applicationName },
+    log: knexLog(),
     pool: {
       min: 0,
       max: poolSize,
@@ -36,6 +39,21 @@ export function connectWarehouse(url: string, options: ConnectOptions = {}): War
         : {}),
     },
   });
+}
+
+/**
+ * Where knex's own messages go ("Acquire connection error: …" with a stack when the server is away or a
+ * connection breaks): its default writes them with console.log, onto stdout, where `--json` output goes. They go
+ * to the console log stream instead (stderr, or above the progress bars), masked like every log line: a message
+ * may quote a statement's values. The logger is made when knex first has something to say, which is rare.
+ */
+function knexLog(): Knex.Config['log'] {
+  let logger: Logger | undefined;
+  const line = (level: 'warn' | 'error' | 'debug') => (message: unknown) => {
+    logger ??= createLogger({ level: 'debug' });
+    logger[level](`knex: ${typeof message === 'string' ? message : inspect(message, { depth: 5 })}`);
+  };
+  return { warn: line('warn'), error: line('error'), deprecate: line('warn'), debug: line('debug') };
 }
 
 type AfterCreateDone = (error: Error | null, connection: pg.Client) => void;

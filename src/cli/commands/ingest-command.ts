@@ -1,9 +1,12 @@
+import { access, constants, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { type Command, Option } from 'commander';
 import {
   DELIMITERS,
   type Delimiter,
   ENCODINGS,
   type Encoding,
+  FileFormatError,
   type SourceUnit,
 } from '../../../connectors/contracts.ts';
 import { unitsForFile } from '../../../connectors/transports/archive-units.ts';
@@ -84,13 +87,8 @@ export function registerIngestCommand(program: Command): void {
       const readOptions = formatOptions(options);
       const lookups = options.lookups ? readLookupsFile(options.lookups) : undefined;
       const units: SourceUnit[] = [];
-      for (const file of files) {
-        try {
-          units.push(...(await unitsForFile(file, receivedAt)));
-        } catch (error) {
-          throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
-        }
-      }
+      for (const file of files) await checkReadableFile(file);
+      for (const file of files) units.push(...(await unitsOrFailedFile(file, receivedAt)));
       const catalog = await loadCatalog(config.catalogDir);
       catalog.resolve(options.catalog, new Date().toISOString().slice(0, 10));
       const code = await withWarehouse(config, logger, async (warehouse) => {
@@ -135,16 +133,78 @@ async function registeredProvider(options: IngestOptions): Promise<string> {
   return check.code;
 }
 
+/**
+ * The operator's mistakes, before anything runs: a path that does not exist, a directory, a file this user may not
+ * read. What is wrong inside a file is the provider's, and is recorded as that file's failure (unitsOrFailedFile).
+ */
+async function checkReadableFile(file: string): Promise<void> {
+  try {
+    const info = await stat(file);
+    if (!info.isFile())
+      throw new UsageError(`cannot read ${file}: it is not a file (a directory?); name the files`);
+    await access(file, constants.R_OK);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The file's units, or, when the file itself is broken (a corrupt or truncated archive), one unit that fails with
+ * the reason, as a drop folder records such a file: in source_files, while the other files still load.
+ */
+async function unitsOrFailedFile(file: string, receivedAt: Date | undefined): Promise<SourceUnit[]> {
+  try {
+    return await unitsForFile(file, receivedAt);
+  } catch (error) {
+    if (!(error instanceof FileFormatError)) throw error;
+    const absolute = path.resolve(file);
+    return [
+      {
+        name: path.basename(absolute),
+        path: absolute,
+        sizeBytes: (await stat(absolute)).size,
+        receivedAt: receivedAt ?? new Date(),
+        rows: () => Promise.reject(error),
+      },
+    ];
+  }
+}
+
 function formatOptions(options: IngestOptions) {
   const headerRow = options.headerRow === undefined ? undefined : Number(options.headerRow);
   if (headerRow !== undefined && !(Number.isInteger(headerRow) && headerRow > 0)) {
     throw new UsageError(`--header-row ${options.headerRow} is not a row number: use e.g. 3`);
   }
+  if (options.sheet !== undefined) checkSheetOption(options.sheet);
   return {
     delimiter: options.delimiter === 'tab' ? ('\t' as const) : options.delimiter,
     ...(options.sheet === undefined ? {} : { sheet: options.sheet }),
     ...(headerRow === undefined ? {} : { headerRow }),
   };
+}
+
+/** What Excel forbids in a sheet's name, which is also at most 31 characters long and never empty. */
+const NOT_IN_SHEET_NAMES = /[:\\/?*[\]]/;
+const MAX_SHEET_NAME = 31;
+
+/**
+ * `--sheet` names a sheet or numbers it from 1 among the visible sheets. A value no workbook can have (sheet 0, an
+ * empty name, a name Excel would refuse) is the operator's mistake: refused here, before the provider's file is
+ * read and recorded as failed with `sheet-not-found`.
+ */
+function checkSheetOption(sheet: string): void {
+  if (/^\d+$/.test(sheet) && Number(sheet) === 0) {
+    throw new UsageError(
+      `--sheet ${sheet}: sheets are numbered from 1 (among visible sheets); use e.g. 1, or a name`,
+    );
+  }
+  if (sheet.trim() === '' || [...sheet].length > MAX_SHEET_NAME || NOT_IN_SHEET_NAMES.test(sheet)) {
+    throw new UsageError(
+      `--sheet "${sheet}" is no sheet name Excel allows (1–${MAX_SHEET_NAME} characters, none of : \\ / ? * [ ]): ` +
+        'give the name as the tab shows it, or its number from 1',
+    );
+  }
 }
 
 function parseReceivedAt(text: string | undefined): Date | undefined {

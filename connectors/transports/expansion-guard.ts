@@ -1,0 +1,57 @@
+import { Transform } from 'node:stream';
+import { FileFormatError } from '../contracts.ts';
+import type { Limits } from '../limits.ts';
+
+const CHUNK = 256 * 1024;
+
+/**
+ * Expansion ratios are only judged past this many bytes: a small, very repetitive file is no threat. Low, so
+ * that a bomb is stopped before a slow reader (a parser stuck on one endless line) has to take in much of it.
+ */
+const RATIO_CHECKED_FROM = 1024 * 1024;
+
+/**
+ * Counts the bytes an archive entry expands to while they stream, and stops at the limits: past the
+ * expanded-bytes cap, or (past 1 MiB) at an expansion ratio no real delivery has, measured against the
+ * compressed bytes the decompressor has consumed so far (`compressedBytes`, its `bytesWritten`), so a bomb stops
+ * after about 1 MiB whatever its size on disk. An entry stored uncompressed (zip method 0) has no
+ * decompressor and no ratio to judge (`compressedBytes` undefined), but the cap on its bytes holds all the same.
+ */
+export function expansionGuard(label: string, limits: Limits, compressedBytes?: () => number): Transform {
+  let expanded = 0;
+  return new Transform({
+    highWaterMark: CHUNK,
+    transform(chunk: Buffer, _encoding, callback) {
+      expanded += chunk.length;
+      if (expanded > limits.maxExpandedBytes) {
+        return callback(
+          new FileFormatError(
+            'decompression-limit',
+            `${label}解压后超过 ${bytesText(limits.maxExpandedBytes)}（单个压缩文件解压后的上限，CREDIT_ETL_MAX_EXPANDED_BYTES），已停止读取，未入库任何数据；请拆分为多个较小的文件后重新报送`,
+          ),
+        );
+      }
+      const compressed = compressedBytes?.() ?? expanded;
+      if (expanded > RATIO_CHECKED_FROM && expanded > limits.maxExpansionRatio * compressed) {
+        return callback(
+          new FileFormatError(
+            'decompression-limit',
+            `${label}的压缩比超过 ${limits.maxExpansionRatio} 倍（${bytesText(compressed)} 压缩数据解压出 ${bytesText(expanded)}；上限 CREDIT_ETL_MAX_EXPANSION_RATIO），不像正常的数据文件（疑似“压缩炸弹”，或含大量重复内容的超长行），已停止读取，未入库任何数据；请检查文件内容，改正后重新报送`,
+          ),
+        );
+      }
+      callback(null, chunk);
+    },
+  });
+}
+
+function bytesText(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
+}
