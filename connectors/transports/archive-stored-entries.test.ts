@@ -86,3 +86,22 @@ describe('a zip whose directory breaks after its end record was found', () => {
     });
   });
 });
+
+describe('an entry compressed by a method other than stored or deflated', () => {
+  it('is refused by name as unsupported-format, in Chinese, while the other entries read', async () => {
+    const file = path.join(dir, 'bzip2.zip');
+    await writeZip(file, { 'bzip2.csv': CSV, 'plain.csv': CSV });
+    const bytes = readFileSync(file);
+    // Method 12 (bzip2) in the first entry's local header and in its central directory record.
+    const central = bytes.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    bytes.writeUInt16LE(12, 8);
+    bytes.writeUInt16LE(12, central + 10);
+    writeFileSync(file, bytes);
+    const [bzip2, plain] = await unitsForFile(file);
+    await expect(content(bzip2)).rejects.toMatchObject({
+      code: 'unsupported-format',
+      message: expect.stringMatching(/「bzip2\.csv」使用了不支持的压缩方式（编号 12/),
+    });
+    expect(await content(plain)).toBe(CSV);
+  });
+});

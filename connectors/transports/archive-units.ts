@@ -14,7 +14,8 @@ export const ENTRY_SEPARATOR = '!';
 
 const CHUNK = 256 * 1024;
 
-/** Zip compression method 8; 0 is stored (no compression). */
+/** The zip compression methods read: 0 stored (no compression) and 8 deflated; others are refused by name. */
+const STORED = 0;
 const DEFLATED = 8;
 
 /**
@@ -180,7 +181,12 @@ async function listZip(
                 'encrypted-archive-entry',
                 `压缩包 ${archive} 中的「${name}」设有密码，无法读取；请不加密重新打包`,
               )
-            : undefined;
+            : entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATED
+              ? new FileFormatError(
+                  'unsupported-format',
+                  `压缩包 ${archive} 中的「${name}」使用了不支持的压缩方式（编号 ${entry.compressionMethod}，如 bzip2、LZMA），无法读取；请用常见的 zip 压缩（Deflate）重新打包`,
+                )
+              : undefined;
       entries.push({
         index: current,
         record,
@@ -254,7 +260,16 @@ function openZipEntry(wanted: UnitLocator & { kind: 'zip-entry' }, limits: Limit
       // takes `decompress` only for a deflated entry: it reads a stored one (method 0) as it is, and refuses an
       // encrypted entry or another method with its own message.
       const deflated = entry.compressionMethod === DEFLATED;
-      const raw = await zip.openReadStreamPromise(entry, deflated ? { decompress: false } : {});
+      const raw = await zip
+        .openReadStreamPromise(entry, deflated ? { decompress: false } : {})
+        .catch((error: Error & { code?: unknown }) => {
+          // A read that failed (EIO) is the system's; anything else yauzl says of the entry is the file's.
+          if (typeof error.code === 'string') throw error;
+          throw new FileFormatError(
+            'corrupt-archive',
+            `${label}无法读取（${error.message}），请重新压缩后报送`,
+          );
+        });
       const corrupt = (error: Error) =>
         out.destroy(new FileFormatError('corrupt-archive', `${label}已损坏：${error.message}`));
       raw.on('error', corrupt).on('end', () => zip.close());
