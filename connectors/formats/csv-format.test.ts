@@ -70,6 +70,19 @@ describe('csv line endings and quoting', () => {
     ]);
   });
 
+  it('counts a line of spaces or of delimiters only as a blank line, not as a row missing every field', async () => {
+    const { rows, blankLines } = await readAll(
+      csvFormat,
+      utf8('a,b,c\n1,2,3\n   \n,,\n , ,\u3000\n,,\t\n4,5,6\n, ,x\n'),
+    );
+    expect(rows.map((row) => [row.rowNumber, row.cells, row.problem?.code])).toEqual([
+      [2, ['1', '2', '3'], undefined],
+      [7, ['4', '5', '6'], undefined],
+      [8, ['', ' ', 'x'], undefined],
+    ]);
+    expect(blankLines).toBe(4);
+  });
+
   it('rejects ragged rows as field-count naming the counts, skips and counts blank lines', async () => {
     const { rows, blankLines } = await readAll(csvFormat, utf8('a,b,c\n1,2,3\n\n1,2\n\n1,2,3,4\n'));
     expect(problems(rows)).toEqual([

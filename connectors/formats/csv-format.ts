@@ -137,6 +137,17 @@ export function openCsvChunk(
   return dataRows(rows[Symbol.asyncIterator](), [], layout.header, layout.encoding);
 }
 
+/**
+ * A line with nothing in it: empty, spaces only (a stray space on an empty line), or only delimiters (Excel's
+ * CSV export writes `,,,,,` for an empty row it kept formatting on). It holds no data, so it is not a row with
+ * every field missing but a blank line, as an empty row is in a workbook.
+ */
+function isBlankLine(cells: readonly string[]): boolean {
+  return cells.every((cell) => cell === '' || WHITESPACE_ONLY.test(cell));
+}
+
+const WHITESPACE_ONLY = /^\s+$/;
+
 /** The data rows after the header: blank lines counted and skipped, each row's cell count checked. */
 function dataRows(
   iterator: AsyncIterator<ParsedBatch>,
@@ -149,7 +160,7 @@ function dataRows(
     let pending = firstRows;
     for (;;) {
       const checked = pending.filter((row) => {
-        if (row.cells.length === 1 && row.cells[0] === '') {
+        if (isBlankLine(row.cells)) {
           blankLines++;
           return false;
         }

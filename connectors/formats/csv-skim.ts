@@ -222,8 +222,8 @@ class CsvSkim {
       const take =
         this.#cellsFound === this.#cells &&
         !this.#otherBreak &&
-        // A blank line is the parser's to count (a one-column file's empty cell is one).
-        !(this.#cells === 1 && this.#ends[0] === this.#starts[0]) &&
+        // A blank line (nothing, spaces or delimiters only) is the parser's to count.
+        this.#holdsVisibleAscii(bytes) &&
         (end <= validUpTo || isUtf8(bytes.subarray(at, end))) &&
         this.#skimmer.take(record);
       if (take) {
@@ -324,6 +324,21 @@ class CsvSkim {
       this.#cellsFound = cell;
       return crlf ? i + 2 : i + 1;
     }
+  }
+
+  /**
+   * Whether the record just found surely holds data: a visible ASCII character in one of its cells, which nearly
+   * every record has in its first bytes. One without (blanks and delimiters only, or only U+3000 or Chinese
+   * text) is left to the parser, which alone decides what a blank line is (csv-format.ts).
+   */
+  #holdsVisibleAscii(bytes: Uint8Array): boolean {
+    for (let cell = 0; cell < this.#cells; cell++) {
+      for (let at = this.#starts[cell]!; at < this.#ends[cell]!; at++) {
+        const byte = bytes[at]!;
+        if (byte > 0x20 && byte < 0x7f) return true;
+      }
+    }
+    return false;
   }
 
   #decline(reason: string): never {
