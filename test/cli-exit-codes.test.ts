@@ -75,6 +75,13 @@ function exitCodeCases(setting: () => Setting) {
     expect(result.stderr).toContain('galaxy');
   });
 
+  it('2: a bad setting read only where a file loads (CREDIT_ETL_CHUNK_BYTES), before anything runs', async () => {
+    const result = await runCli(ingest(clean), { ...setting().env, CREDIT_ETL_CHUNK_BYTES: '5' });
+    setting().expectNoServerLeft();
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('CREDIT_ETL_CHUNK_BYTES=5');
+  });
+
   it('2: `runs show` of a run that does not exist', async () => {
     const result = await cli(['runs', 'show', '99999']);
     expect(result.code).toBe(2);

@@ -100,6 +100,16 @@ function consoleCases(setting: () => { env: NodeJS.ProcessEnv }) {
     expect(listed.stdout).not.toContain('scrypt');
   });
 
+  it('refuses a bad upload limit with exit 2 before the warehouse starts, naming the variable', async () => {
+    const { env } = setting();
+    const refused = await cli(['serve', '--port', '0'], {
+      ...env,
+      CREDIT_ETL_DIRECT_REPORT_MAX_BYTES: 'abc',
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('CREDIT_ETL_DIRECT_REPORT_MAX_BYTES=abc');
+  });
+
   it('serves the console on 127.0.0.1, logs a user in, ends a disabled user, and stops on SIGTERM', async () => {
     const { env } = setting();
     const server = await serve(env);

@@ -4,6 +4,7 @@ import { type Limits, readLimits } from '../../connectors/limits.ts';
 import { PROJECT_ROOT } from '../../connectors/project-root.ts';
 import { CalendarDataError } from '../calendar/holidays-file.ts';
 import { loadCalendar, type WorkingDayCalendar } from '../calendar/working-days.ts';
+import { readChunkBytes } from '../run/chunk-settings.ts';
 import { mergeWhileReadingRows } from '../warehouse/merge-while-reading.ts';
 
 /** The directory credit-etl is installed in: defaults live here, whatever the working directory. */
@@ -79,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   try {
     // Read where each unit is loaded; checked here so that a bad value stops the command before any unit.
     mergeWhileReadingRows(env);
+    readChunkBytes(env);
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }

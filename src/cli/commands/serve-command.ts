@@ -18,9 +18,11 @@ export function registerServeCommand(program: Command): void {
       const { config, logger } = commandContext();
       // Fastify and the pages load here only: no other command pays for them (npm run chaos, 256 MB).
       const { consoleSettingsFrom, ConsoleSettingsError } = await import('../../console/console-settings.ts');
+      const { directReportLimit } = await import('../../console/pages/direct-report-limit.ts');
       let settings: ReturnType<typeof consoleSettingsFrom>;
       try {
         settings = consoleSettingsFrom();
+        directReportLimit(); // read again by its page; checked here, before the warehouse starts
       } catch (error) {
         if (error instanceof ConsoleSettingsError) throw new UsageError(error.message);
         throw error;

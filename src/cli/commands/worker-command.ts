@@ -23,7 +23,10 @@ export function registerWorkerCommand(program: Command): void {
       'long-running: run queued jobs (pipeline runs) until SIGTERM/SIGINT; start any number, on any machines',
     )
     .option('--concurrency <n>', 'jobs at once (default CREDIT_ETL_WORKER_CONCURRENCY, else 1)')
-    .option('--queues <names>', 'comma-separated queues to work (default pipelines and every pipeline queue)')
+    .option(
+      '--queues <names>',
+      'comma-separated queues to work (default pipelines, chunks and every pipeline queue)',
+    )
     .action(async (flags: WorkerFlags) => {
       const { config, logger } = commandContext();
       const concurrency = workerConcurrency(flags.concurrency);

@@ -1,3 +1,5 @@
+import { ConsoleSettingsError } from '../console-settings.ts';
+
 /** Default upper bound of one direct-report upload: larger deliveries go through the 前置库 or SFTP. */
 const DEFAULT_MAX_BYTES = 100 * 1024 * 1024;
 
@@ -10,6 +12,8 @@ export function directReportLimit(env: NodeJS.ProcessEnv = process.env): number 
   if (!text) return DEFAULT_MAX_BYTES;
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < 1)
-    throw new Error(`CREDIT_ETL_DIRECT_REPORT_MAX_BYTES=${text} is not a number of bytes (e.g. 104857600)`);
+    throw new ConsoleSettingsError(
+      `CREDIT_ETL_DIRECT_REPORT_MAX_BYTES=${text} is not a number of bytes (e.g. 104857600)`,
+    );
   return value;
 }
