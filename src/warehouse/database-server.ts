@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { type PostgresProcess, spawnPostgres } from './postgres-process.ts';
+import { joinWatchdog, spawnWatchdog, watchdogAddress } from './postgres-watchdog.ts';
 import { isAlive } from './process-alive.ts';
 
 export interface DatabaseServer {
@@ -14,7 +15,10 @@ export interface DatabaseServer {
   readonly url: string;
   /** true when the URL points at the embedded PostgreSQL (started here or by another live process) */
   readonly embedded: boolean;
-  /** Stops the server this call started; a no-op for a given URL or a reused server. Safe to call twice. */
+  /**
+   * Stops the server this call started; for a reused server, lets go of it (and, as the last process using a
+   * server whose starter was killed, waits while it stops); a no-op for a given URL. Safe to call twice.
+   */
   stop(): Promise<void>;
 }
 
@@ -32,6 +36,10 @@ export interface DatabaseServerOptions {
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
 const START_ATTEMPTS = 5;
+const REUSE_ATTEMPTS = 3;
+/** A watchdog just spawned listens after ~60 ms (a node start); a loaded machine gets more. */
+const WATCHDOG_LISTENS_MS = 1_000;
+const WATCHDOG_START_MS = 5_000;
 const SUPERUSER = 'postgres';
 const LOG_TAIL_LINES = 15;
 // Failures worth another try: a port taken between probing and binding, or a killed server's children still
@@ -50,7 +58,10 @@ export async function openDatabaseServer(options: DatabaseServerOptions): Promis
   const log = new LogTail(options.onLog ?? ((line) => appendQuietly(logFile, line)));
   const seeLog = options.onLog ? 'the server log' : `the server log ${logFile}`;
 
-  const { server, password } = await withStartLock(dataDir, () => startOrReuse(dataDir, log, seeLog));
+  const watchdogLog = options.onLog ? undefined : logFile;
+  const { server, password } = await withStartLock(dataDir, () =>
+    startOrReuse(dataDir, log, seeLog, watchdogLog),
+  );
   try {
     await ensureDatabase(serverUrl(password, server.port, 'postgres'), databaseName);
   } catch (error) {
@@ -68,15 +79,10 @@ interface RunningServer {
   stop(): Promise<void>;
 }
 
-async function startOrReuse(dataDir: string, log: LogTail, seeLog: string) {
+async function startOrReuse(dataDir: string, log: LogTail, seeLog: string, watchdogLog: string | undefined) {
   const passwordFile = `${dataDir}.password`;
-  const running = await findRunningServer(dataDir, log);
-  if (running) {
-    const password = await readPassword(passwordFile, dataDir);
-    await waitUntilServing(serverUrl(password, running.port, 'postgres'), dataDir, running.pid);
-    // Another process owns this server: leave stopping it to that process.
-    return { password, server: { port: running.port, stop: async () => undefined } };
-  }
+  const reused = await reuseRunningServer(dataDir, log, watchdogLog);
+  if (reused) return reused;
   const entries = await fs.readdir(dataDir).catch((error: unknown): string[] => {
     if (errorCode(error) === 'ENOENT') return [];
     throw new Error(
@@ -132,11 +138,72 @@ async function startOrReuse(dataDir: string, log: LogTail, seeLog: string) {
   if (isRoot && !runAs) throw new Error(`PostgreSQL cannot run as root, and OS user ${SUPERUSER} is missing`);
   const spawnAt = (port: number) =>
     spawnPostgres({ dataDir, port, flags: postgresFlags, runAs, onLog: (chunk) => log.write(chunk) });
-  return { password, server: await startWithRetries(spawnAt, dataDir, log, seeLog) };
+  const realDataDir = await fs.realpath(dataDir);
+  // This process is a user of the server while it lives (the watchdog watches its pid): nothing to wait for.
+  const watch = (pid: number | undefined) => {
+    if (!pid) return;
+    const address = watchdogAddress(realDataDir, pid);
+    spawnWatchdog({ address, pid, dataDir, logFile: watchdogLog, starter: process.pid });
+  };
+  return { password, server: await startWithRetries(spawnAt, watch, dataDir, log, seeLog) };
+}
+
+/**
+ * Joins the server another process runs on `dataDir`: its watchdog then keeps it running while this process
+ * lives. Undefined when none runs, or when the one found was stopping (its last user had just left).
+ */
+async function reuseRunningServer(dataDir: string, log: LogTail, watchdogLog: string | undefined) {
+  for (let attempt = 1; ; attempt++) {
+    const running = await findRunningServer(dataDir, log);
+    if (!running) return undefined;
+    const address = watchdogAddress(await realpathOr(dataDir), running.pid);
+    // Its starter spawned the watchdog as it started the server, and it listens ~60 ms later: on a busy machine
+    // that can be after the start lock was released.
+    let joined = await joinWatchdog(address, WATCHDOG_LISTENS_MS);
+    if (joined.status === 'absent') {
+      // Its starter was killed before it could start the watchdog (or the watchdog was killed): adopt it.
+      log.write(`no watchdog keeps the embedded PostgreSQL (pid ${running.pid}) running: starting one`);
+      spawnWatchdog({ address, pid: running.pid, dataDir, logFile: watchdogLog });
+      joined = await joinWatchdog(address, WATCHDOG_START_MS);
+    }
+    if (joined.status === 'stopping') {
+      if (attempt < REUSE_ATTEMPTS && (await waitUntilStopped(running.pid))) continue;
+      throw new Error(
+        `the embedded PostgreSQL in ${dataDir} (pid ${running.pid}) is being stopped and does not stop: ` +
+          'kill it by hand, then retry.',
+      );
+    }
+    const membership = joined.status === 'joined' ? joined.membership : undefined;
+    // Without a watchdog (it could not start), the server is used as is, as by a process that is not its starter.
+    if (!membership) log.write(`the watchdog of the embedded PostgreSQL (pid ${running.pid}) did not start`);
+    try {
+      const password = await readPassword(`${dataDir}.password`, dataDir);
+      await waitUntilServing(serverUrl(password, running.port, 'postgres'), dataDir, running.pid);
+      let leaving: Promise<void> | undefined;
+      const stop = async () => {
+        leaving ??= membership?.leave();
+        await leaving;
+      };
+      return { password, server: { port: running.port, stop } };
+    } catch (error) {
+      membership?.drop();
+      throw error;
+    }
+  }
+}
+
+async function waitUntilStopped(pid: number): Promise<boolean> {
+  const deadline = Date.now() + STOP_TIMEOUT_MS + 10_000;
+  while (isAlive(pid) && (await isPostgresProcess(pid))) {
+    if (Date.now() > deadline) return false;
+    await sleep(100);
+  }
+  return true;
 }
 
 async function startWithRetries(
   spawnAt: (port: number) => Promise<PostgresProcess>,
+  watch: (pid: number | undefined) => void,
   dataDir: string,
   log: LogTail,
   seeLog: string,
@@ -144,13 +211,17 @@ async function startWithRetries(
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const postgres = await spawnAt(port);
+    // At once, while the server starts: the sooner it is watched, the shorter a kill -9 of this process can
+    // leave it unwatched (then the next command adopts it). It exits by itself if the server does not start.
+    watch(postgres.pid);
     const starting = postgres.ready.catch((error: unknown) => {
       log.write(message(error));
       throw error;
     });
     const outcome = await settleWithin(starting, START_TIMEOUT_MS);
     if (outcome === 'resolved') {
-      // However this process ends, its server goes with it (fast shutdown: open transactions roll back).
+      // However this process ends, its server goes with it (fast shutdown: open transactions roll back): on
+      // exit by this handler, on kill -9 or out of memory by the watchdog, once no other process uses it.
       const stopOnExit = () => postgres.kill('SIGINT');
       process.on('exit', stopOnExit);
       let stopping: Promise<void> | undefined;

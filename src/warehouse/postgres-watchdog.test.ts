@@ -1,0 +1,120 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { joinWatchdog, spawnWatchdog, watchdogAddress } from './postgres-watchdog.ts';
+import { isAlive } from './process-alive.ts';
+
+// The watchdog's rules with stand-ins, no PostgreSQL: a "server" that takes `stopMs` to stop on SIGINT (as a fast
+// shutdown does), a "starter" that sleeps, users that join over the socket. A second each at most.
+describe('the watchdog of the embedded server', () => {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'credit-etl-watchdog-'));
+  const logFile = path.join(scratch, 'watchdog.log');
+  const started: ChildProcess[] = [];
+  afterEach(() => {
+    for (const child of started.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  const serverStandIn = (stopMs: number) =>
+    track(
+      spawn(process.execPath, [
+        '-e',
+        `process.on('SIGINT', () => setTimeout(() => process.exit(0), ${stopMs})); setInterval(() => {}, 1000)`,
+      ]),
+    );
+  const starterStandIn = () => track(spawn('sleep', ['60']));
+  const track = (child: ChildProcess) => {
+    started.push(child);
+    return child;
+  };
+  const watch = (server: ChildProcess, starter?: ChildProcess) => {
+    const address = watchdogAddress(path.join(scratch, randomBytes(4).toString('hex')), server.pid!);
+    const pid = spawnWatchdog({
+      address,
+      pid: server.pid!,
+      dataDir: scratch,
+      logFile,
+      starter: starter?.pid,
+    });
+    return { address, pid: pid! };
+  };
+
+  it('stops the server once its starter is killed and nobody joined it, then exits', async () => {
+    const server = serverStandIn(0);
+    const starter = starterStandIn();
+    const watchdog = watch(server, starter);
+    await listening(watchdog.address);
+    await sleep(700);
+    expect(server.exitCode).toBeNull(); // its starter still lives
+    starter.kill('SIGKILL');
+    await waitFor(() => server.exitCode !== null);
+    await waitFor(() => !isAlive(watchdog.pid));
+    expect(readFileSync(logFile, 'utf8')).toContain(`(pid ${server.pid}) any more: stopping it`);
+  });
+
+  it('keeps the server while a user remains; the last one to leave returns once the server has stopped', async () => {
+    const server = serverStandIn(400);
+    const starter = starterStandIn();
+    const watchdog = watch(server, starter);
+    const first = await joinWatchdog(watchdog.address, 5_000);
+    const second = await joinWatchdog(watchdog.address);
+    if (first.status !== 'joined' || second.status !== 'joined') throw new Error('not joined');
+    starter.kill('SIGKILL');
+    await sleep(700); // past the watchdog's poll of the starter
+    await first.membership.leave();
+    expect(server.exitCode).toBeNull();
+
+    const leaving = second.membership.leave();
+    await sleep(150);
+    // While it stops the server, a newcomer is told to wait for it and start another.
+    expect((await joinWatchdog(watchdog.address)).status).toBe('stopping');
+    await leaving;
+    expect(isAlive(server.pid)).toBe(false);
+    await waitFor(() => !isAlive(watchdog.pid));
+  });
+
+  it('counts a user killed without leaving as gone', async () => {
+    const server = serverStandIn(0);
+    const watchdog = watch(server); // found running without a watchdog: no starter
+    const address = JSON.stringify(watchdog.address);
+    const user = track(
+      spawn(process.execPath, [
+        '-e',
+        `require('node:net').connect(${address}).on('data', () => {}); setInterval(() => {}, 1000)`,
+      ]),
+    );
+    await sleep(500);
+    expect(server.exitCode).toBeNull();
+    user.kill('SIGKILL');
+    await waitFor(() => server.exitCode !== null);
+  });
+
+  it('exits when the server stops otherwise (its starter stopped it)', async () => {
+    const server = serverStandIn(0);
+    const watchdog = watch(server, starterStandIn());
+    await listening(watchdog.address);
+    server.kill('SIGINT');
+    await waitFor(() => !isAlive(watchdog.pid));
+    expect((await joinWatchdog(watchdog.address)).status).toBe('absent');
+  });
+});
+
+/** Once the watchdog listens: joins it and lets go at once. */
+async function listening(address: string): Promise<void> {
+  const joined = await joinWatchdog(address, 5_000);
+  if (joined.status !== 'joined') throw new Error(`the watchdog did not answer: ${joined.status}`);
+  joined.membership.drop();
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(50);
+  }
+}

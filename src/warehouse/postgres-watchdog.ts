@@ -1,0 +1,240 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * The embedded server must not outlive every process that uses it, also when the one that started it is killed
+ * (kill -9, out of memory), where no exit handler runs. Each server therefore gets a watchdog: a small detached
+ * node process (`credit-etl postgres watchdog <pid> <data directory>` in ps). Its users are the process that
+ * started the server (watched by pid, so that starting costs no wait for the watchdog) and every process that
+ * joined it over a local socket, a connection the kernel closes however that process ends. Once it has no user
+ * left, it stops the server (fast shutdown: open transactions roll back) and exits; it also exits once the
+ * server has stopped otherwise (its starter stops it when it ends normally).
+ *
+ * Protocol, one line each way: on connecting the watchdog answers `ok` (a user until the connection closes) or
+ * `stopping` (the server is going away: start a new one once it has). A user leaving normally sends `bye`; when
+ * it was the last, the watchdog closes that connection only after the server has stopped.
+ */
+const WATCHDOG_SOURCE = String.raw`
+const fs = require('node:fs');
+const net = require('node:net');
+const [addressArgument, pidText, dataDir, logFile, starterText] = process.argv.slice(1);
+const address = addressArgument.replace(/^@/, '\0'); // abstract: an argument cannot hold the NUL
+const pid = Number(pidText);
+const starter = Number(starterText) || 0;
+process.title = 'credit-etl postgres watchdog ' + pid + ' ' + dataDir;
+const FIRST_USER_MS = 15000, POLL_MS = 500, FAST_MS = 30000, IMMEDIATE_MS = 10000;
+const hasProc = fs.existsSync('/proc/self/stat');
+const stat = (of) => {
+  try {
+    const text = fs.readFileSync('/proc/' + of + '/stat', 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  } catch { return undefined; }
+};
+const startTimeOf = (of) => stat(of)?.[19];
+// Alive, not a zombie, and still the process it was when this watchdog started (not a reused pid).
+const lives = (of, startTime) => {
+  try { process.kill(of, 0); } catch (error) { if (error.code !== 'EPERM') return false; }
+  if (!hasProc) return true;
+  const fields = stat(of);
+  return fields !== undefined && fields[0] !== 'Z' && fields[0] !== 'X' && fields[19] === startTime;
+};
+const serverStart = startTimeOf(pid);
+const starterStart = starter ? startTimeOf(starter) : undefined;
+const serverRuns = () => lives(pid, serverStart);
+const log = (line) => {
+  if (!logFile) return;
+  try { fs.appendFileSync(logFile, 'credit-etl watchdog: ' + line + '\n'); } catch {}
+};
+const signal = (name) => { if (serverRuns()) try { process.kill(pid, name); } catch {} };
+const stopped = async (ms) => {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
+    if (!serverRuns()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return !serverRuns();
+};
+let starterLives = starter > 0 && lives(starter, starterStart);
+let users = 0;
+let everUsed = starterLives;
+let stopping;
+const stopServer = () => (stopping ??= (async () => {
+  if (serverRuns()) {
+    log('no process uses the embedded PostgreSQL (pid ' + pid + ') any more: stopping it');
+    signal('SIGINT');
+    if (!(await stopped(FAST_MS))) {
+      signal('SIGQUIT');
+      if (!(await stopped(IMMEDIATE_MS))) log('PostgreSQL (pid ' + pid + ') did not stop: kill it by hand');
+    }
+  }
+  process.exit(0);
+})());
+const stopIfUnused = () => { if (users === 0 && !starterLives) void stopServer(); };
+const server = net.createServer((socket) => {
+  socket.on('error', () => {});
+  if (stopping) return void socket.end('stopping\n');
+  users++;
+  everUsed = true;
+  socket.write('ok\n');
+  let left = false;
+  const leave = () => {
+    if (left) return;
+    left = true;
+    users--;
+    stopIfUnused();
+  };
+  socket.on('data', (chunk) => {
+    if (!String(chunk).includes('bye')) return;
+    leave();
+    if (!stopping) socket.end(); // not the last: it may go at once (else it learns the server stopped on exit)
+  });
+  socket.on('close', leave);
+});
+let tries = 0;
+server.on('error', (error) => {
+  // The watchdog of an earlier server with this pid, still exiting: it lets go within a poll.
+  if (error.code === 'EADDRINUSE' && ++tries < 25) return void setTimeout(() => server.listen(address), 200);
+  log('cannot listen (' + error.message + '): if its users are killed, PostgreSQL (pid ' + pid + ') runs on');
+  process.exit(1);
+});
+server.listen(address);
+setInterval(() => {
+  if (!serverRuns()) process.exit(0);
+  if (starterLives && !lives(starter, starterStart)) {
+    starterLives = false;
+    stopIfUnused();
+  }
+}, POLL_MS);
+// Spawned for a server found without a watchdog: its spawner joins within milliseconds, unless it was killed.
+setTimeout(() => { if (!everUsed) void stopServer(); }, FIRST_USER_MS);
+`;
+
+/** A process's hold on a running server: while it lasts, the watchdog does not stop the server. */
+export interface WatchdogMembership {
+  /** Lets go; if this was the last user, resolves once the watchdog has stopped the server. */
+  leave(): Promise<void>;
+  /** Lets go at once, without waiting (the server has been stopped by its starter, or is being given up). */
+  drop(): void;
+}
+
+export type JoinResult =
+  | { status: 'joined'; membership: WatchdogMembership }
+  /** No watchdog for this server: its starter was killed before it started one, or the watchdog was killed. */
+  | { status: 'absent' }
+  /** The watchdog is stopping the server (its last user just left), or went away while answering. */
+  | { status: 'stopping' };
+
+/**
+ * The watchdog's socket for the postmaster `pid` on `dataDir` (its real path): a name in Linux's abstract
+ * namespace (no file to go stale, no path length limit), elsewhere a socket file in the temp directory.
+ */
+export function watchdogAddress(realDataDir: string, pid: number): string {
+  const name = `credit-etl-postgres-${createHash('sha256').update(realDataDir).digest('hex').slice(0, 16)}-${pid}`;
+  return os.platform() === 'linux' ? `\0${name}` : path.join(os.tmpdir(), `${name}.sock`);
+}
+
+export interface WatchdogOptions {
+  /** The watchdog's socket (watchdogAddress). */
+  address: string;
+  /** The postmaster's pid. */
+  pid: number;
+  dataDir: string;
+  /** Where it logs why it stops the server; none when undefined. */
+  logFile: string | undefined;
+  /** The process that started the server: a user while it lives, without joining. */
+  starter?: number;
+}
+
+/**
+ * Starts the watchdog of a server, detached: in a session of its own, so a Ctrl-C or a kill of the CLI's process
+ * group misses it. Takes a few milliseconds; the watchdog listens ~60 ms later. Returns its pid.
+ */
+export function spawnWatchdog(options: WatchdogOptions): number | undefined {
+  const addressArgument = options.address.replace(/^\0/, '@');
+  const watchdogArguments = [
+    '--',
+    addressArgument,
+    String(options.pid),
+    options.dataDir,
+    options.logFile ?? '',
+    String(options.starter ?? 0),
+  ];
+  const child = spawn(process.execPath, ['-e', WATCHDOG_SOURCE, ...watchdogArguments], {
+    detached: true,
+    stdio: 'ignore',
+    cwd: '/', // holds no directory of the CLI's (one to be deleted, a file system to be unmounted)
+    // Nothing of the CLI's environment (NODE_OPTIONS could load a loader or a heap flag into it).
+    env: { PATH: process.env.PATH ?? '' },
+  });
+  child.on('error', () => undefined); // seen by the caller as a watchdog that never answers
+  child.unref();
+  return child.pid;
+}
+
+const REPLY_TIMEOUT_MS = 5_000;
+
+/**
+ * Joins the watchdog at `address`. `waitMs`: how long to retry while nothing listens yet (a watchdog just
+ * spawned takes ~60 ms to listen); 0 when looking for the watchdog of a server found running.
+ */
+export function joinWatchdog(address: string, waitMs = 0): Promise<JoinResult> {
+  const deadline = Date.now() + waitMs;
+  return new Promise((resolve) => {
+    const attempt = () => {
+      const socket = net.connect(address);
+      let reply = '';
+      let settled = false;
+      const settle = (result: JoinResult) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (result.status !== 'joined') socket.destroy();
+        resolve(result);
+      };
+      // No answer in time: treated as a watchdog going away; the caller waits for the server to stop.
+      const timer = setTimeout(() => settle({ status: 'stopping' }), REPLY_TIMEOUT_MS);
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        if (settled) return;
+        if (!reply && (error.code === 'ECONNREFUSED' || error.code === 'ENOENT')) {
+          clearTimeout(timer);
+          settled = true;
+          if (Date.now() < deadline) setTimeout(attempt, 25);
+          else resolve({ status: 'absent' });
+          return;
+        }
+        settle({ status: 'stopping' });
+      });
+      socket.on('close', () => settle({ status: 'stopping' }));
+      socket.on('data', (chunk: Buffer) => {
+        reply += chunk.toString('utf8');
+        if (!reply.includes('\n')) return;
+        if (reply.startsWith('ok')) {
+          socket.unref(); // a member, not a reason for the process to keep running
+          settle({ status: 'joined', membership: membership(socket) });
+        } else settle({ status: 'stopping' });
+      });
+    };
+    attempt();
+  });
+}
+
+function membership(socket: net.Socket): WatchdogMembership {
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  return {
+    leave: async () => {
+      if (socket.destroyed) return;
+      socket.ref(); // the answer (the server stopped) must be waited for
+      // Not end(): the watchdog would close its side at once, before it has stopped the server.
+      socket.write('bye\n');
+      // Bounded: the watchdog's own fast then immediate shutdown, and a little more.
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, 45_000).unref());
+      await Promise.race([closed, timeout]);
+      socket.destroy();
+    },
+    drop: () => {
+      socket.destroy();
+    },
+  };
+}
