@@ -32,6 +32,7 @@ import * as objectionGuards from './032-objection-guards.ts';
 import * as guardsWithoutLoopholes from './033-guards-without-loopholes.ts';
 import * as recomputeLogged from './034-recompute-logged.ts';
 import * as finishedRunsStay from './035-finished-runs-stay.ts';
+import * as levelOnlyRises from './036-level-only-rises.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -68,4 +69,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['033-guards-without-loopholes', guardsWithoutLoopholes],
   ['034-recompute-logged', recomputeLogged],
   ['035-finished-runs-stay', finishedRunsStay],
+  ['036-level-only-rises', levelOnlyRises],
 ];

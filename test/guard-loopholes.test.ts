@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syncCatalogEntries } from '../src/cli/sync-catalog-entries.ts';
 import { createNotice } from '../src/report/notices.ts';
 import { emptyCounts } from '../src/warehouse/outcome-counts.ts';
 import { finishRun, startRun } from '../src/warehouse/runs-repository.ts';
@@ -6,7 +7,7 @@ import { basePenalties, edit, writeRows } from './support/penalty-variants.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 /*
- * 033-guards-without-loopholes and 035-finished-runs-stay: what the engine's own login could do around the guards,
+ * 033-guards-without-loopholes, 035-finished-runs-stay and 036-level-only-rises: what the engine's own login could do around the guards,
  * refused by the database.
  * `fx.warehouse` is the engine (every connection SET ROLE credit_etl_loader); `fx.owner` the superuser.
  */
@@ -129,6 +130,30 @@ describe("the guards hold against the engine's own login", () => {
     await expect(finishRun(fx.warehouse, runId, { ...result, status: 'completed' })).rejects.toThrow(
       /ended failed and stays so/,
     );
+  });
+
+  it("a record's level alone only rises: a lower channel that delivered the same content does not take it", async () => {
+    // 036 reads the order of the channels from the entry as synced, as every command syncs it at start.
+    await syncCatalogEntries(fx.warehouse, fx.catalog.entries);
+    // A decision of its own: the fixture's rows share their numbers with any other seed's first rows.
+    const same = edit(basePenalties(1, 3304)[0]!, { 行政处罚决定书文号: '鲁济市监罚〔2026〕9036号' });
+    await fx.ingest([writeRows(fx.scratch, 'city-first.csv', [same])], {
+      provider: '11370100MB28174284',
+      level: 'city',
+    });
+    const province = await fx.ingest([writeRows(fx.scratch, 'province-same.csv', [same])], {
+      provider: '113700000000000000',
+      level: 'province',
+    });
+    expect(province.counts).toMatchObject({ merged: 1 });
+    const merged = await fx.warehouse('records').orderBy('id', 'desc').first();
+    expect(merged.level).toBe('province');
+    for (const who of [fx.warehouse, fx.owner]) {
+      await expect(who('records').where({ id: merged.id }).update({ level: 'city' })).rejects.toThrow(
+        /level of record \d+ only rises \(province → city/,
+      );
+    }
+    expect((await fx.warehouse('records').where({ id: merged.id }).first()).level).toBe('province');
   });
 
   it('an entry generation only counts up: set back or deleted, it is refused', async () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { todayInShanghai } from '../connectors/shanghai-time.ts';
 import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
+import { syncCatalogEntries } from '../src/cli/sync-catalog-entries.ts';
 import { nextDay, periodEnd } from '../src/disclosure/civil-dates.ts';
 import { createLogger, type Logger } from '../src/log/logger.ts';
 import { repairRecord } from '../src/procedures/credit-repair.ts';
@@ -300,12 +301,19 @@ describe('verify: business keys and credit repairs recomputed from the catalog',
     expect(city.counts).toMatchObject({ merged: 1 });
     const before = await verify();
     expect(before.records.filter((finding) => finding.problem === 'level-below-delivery')).toEqual([]);
-    // The guard lets a level move to a channel that delivered the current version: the loader takes the lower one,
-    // and the city's next different content would be an update instead of a conflict.
-    await fx.warehouse('records').where({ id: target }).update({ level: 'city' });
+    await syncCatalogEntries(fx.warehouse, fx.catalog.entries);
+    // The database refuses the engine's login a lower level (036) once the entry is synced, as every command does:
+    // lowered behind its back, the city's next different content would be an update instead of a conflict.
+    await expect(fx.warehouse('records').where({ id: target }).update({ level: 'city' })).rejects.toThrow(
+      /only rises/,
+    );
+    await asSuperuser(`UPDATE records SET level = 'city' WHERE id = ?`, [target]);
     const lowered = (await verify()).records.filter((finding) => finding.problem === 'level-below-delivery');
     expect(lowered.map((finding) => finding.recordId)).toEqual([target]);
     expect(lowered[0]!.detail).toContain('below province');
     await fx.owner('records').where({ id: target }).update({ level: 'province' });
+    expect((await verify()).records.filter((finding) => finding.problem === 'level-below-delivery')).toEqual(
+      [],
+    );
   });
 });
