@@ -4,7 +4,7 @@ import { markInterruptedRuns } from '../run/run-ledger.ts';
 import { rollBackActiveUnits } from '../warehouse/active-units.ts';
 import { connectWarehouse, migrateWarehouse, type Warehouse } from '../warehouse/connect-warehouse.ts';
 import { openDatabaseServer } from '../warehouse/database-server.ts';
-import { endRunsOfThisProcess } from '../warehouse/runs-repository.ts';
+import { endRunsOfThisProcess, failRunsOfThisProcess } from '../warehouse/runs-repository.ts';
 import { EXIT } from './exit-codes.ts';
 import { syncCatalogDirectory } from './sync-catalog-entries.ts';
 
@@ -35,7 +35,8 @@ export function stopNow(end: HardStop): Promise<never> {
 
 /**
  * Opens the warehouse for one command: the server from DATABASE_URL or the embedded one, migrations applied,
- * runs left behind by killed processes marked interrupted. Closes everything afterwards. SIGINT, SIGTERM and
+ * runs left behind by killed processes marked interrupted. Closes everything afterwards; when `work` throws, this
+ * process's runs still `running` end `failed` with its error first. SIGINT, SIGTERM and
  * SIGHUP stop the command at once (stopNow, exit 130); with `gracefulStop`, the first SIGINT/SIGTERM only aborts
  * it, so the current unit finishes and no other starts, and a second one stops at once.
  */
@@ -101,7 +102,10 @@ export async function withWarehouse<T>(
       await syncCatalogDirectory(warehouse, config.catalogDir, logger);
       const interrupted = await markInterruptedRuns(warehouse);
       if (interrupted > 0) logger.warn(`${interrupted} run(s) from killed processes marked interrupted`);
-      return await work(warehouse);
+      return await work(warehouse).catch(async (error: unknown) => {
+        if (!stopping && warehouse) await failRunsLeftRunning(warehouse, error, logger);
+        throw error;
+      });
     } finally {
       // A stop under way owns the end (it exits); closing here would take the server from under it.
       if (stopping) await stopping;
@@ -112,6 +116,21 @@ export async function withWarehouse<T>(
     if (stopping) await stopping;
     stopOpenWarehouse = undefined;
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+  }
+}
+
+/**
+ * The command failed (a database fault after its retries, a bug): its runs still `running` end `failed` with the
+ * error and what they loaded, waiting out a restarting server for a while (failRunsOfThisProcess). A process
+ * that exits leaves no run `running`; the command's own error is what it reports, whatever happens here.
+ */
+async function failRunsLeftRunning(warehouse: Warehouse, error: unknown, logger: Logger): Promise<void> {
+  const reason = error instanceof Error ? error.message : String(error);
+  try {
+    const ended = await failRunsOfThisProcess(warehouse, reason);
+    if (ended > 0) logger.warn(`${ended} run(s) of this process marked failed: ${reason}`);
+  } catch (endError) {
+    logger.error(`could not mark this process's runs failed: ${(endError as Error).message}`);
   }
 }
 

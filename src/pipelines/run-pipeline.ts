@@ -13,21 +13,14 @@ import type { Thresholds } from '../run/reject-threshold.ts';
 import { watermarkStore } from '../run/watermark-ledger.ts';
 import { type WithdrawalTable, withdrawalListText } from '../run/withdrawal-signals.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { addCounts, emptyCounts } from '../warehouse/outcome-counts.ts';
-import { withPipelineLock } from '../warehouse/pipeline-lock.ts';
-import {
-  findRun,
-  finishRun,
-  lastRunId,
-  latestRunOfThisProcess,
-  setRunAttempts,
-  startRun,
-} from '../warehouse/runs-repository.ts';
-import { isAlreadyLoaded, sourceFileCountsOfRun } from '../warehouse/source-files-repository.ts';
+import { findRun, lastRunId, setRunAttempts } from '../warehouse/runs-repository.ts';
+import { isAlreadyLoaded } from '../warehouse/source-files-repository.ts';
+import { endFaultedRun, endLeftoverRuns, recordFailedRun } from './failed-attempts.ts';
 import { PipelineError, type TransportRegistry } from './load-pipelines.ts';
 import { partitionDay } from './partition-day.ts';
 import type { PipelineDefinition } from './pipeline-definition.ts';
 import { withRetry } from './retry-run.ts';
+import { LockTakenMeanwhile, RunLock } from './run-lock.ts';
 
 export interface PipelineRunOptions {
   kind?: 'pipeline' | 'backfill';
@@ -54,7 +47,10 @@ export interface PipelineRunOptions {
   alerts?: AlertSink;
 }
 
-/** `locked`: another process (maybe on another machine) is running this pipeline; nothing was done. */
+/**
+ * `locked`: another process (maybe on another machine) is running this pipeline: nothing was done, or, when it
+ * took the lock between two attempts, the earlier attempts' runs are stored `failed` and no more is done.
+ */
 export type PipelineRunResult = { status: 'locked' } | { status: 'ran'; summary: RunSummary };
 
 /**
@@ -63,8 +59,9 @@ export type PipelineRunResult = { status: 'locked' } | { status: 'ran'; summary:
  * from the trigger day), stored on the run and given to the transport for `{date}`.
  * An infrastructure fault (database, network, remote server; connectors/infrastructure-fault.ts) ends the
  * attempt without blaming the file being loaded, and the attempt is made again after a pause, per the
- * pipeline's `retry`: the ledger skips what already loaded. Any other error, or the fault of the last attempt,
- * is stored as a failed run with its reason; the files not loaded stay for the next run.
+ * pipeline's `retry`: the ledger skips what already loaded. Each attempt works under the lock, taken again when
+ * a restart lost it (run-lock.ts). Any other error, or the fault of the last attempt, is stored as a failed run
+ * with its reason; the files not loaded stay for the next run.
  */
 export async function runPipeline(
   warehouse: Warehouse,
@@ -76,28 +73,18 @@ export async function runPipeline(
   const day = options.partition ?? partitionDay(pipeline.partition, options.triggeredAt ?? new Date());
   const log = logger.child({ pipeline: pipeline.name, partition: day });
   const started = Date.now();
-  const locked = await withPipelineLock(warehouse, pipeline.name, async () => {
-    try {
-      return await withRetry(
-        pipeline.retry,
-        (attempt) => attemptRun(warehouse, catalog, pipeline, { ...options, day }, log, attempt),
-        {
-          ...(options.signal ? { signal: options.signal } : {}),
-          onRetry: (attempt, error, delayMs) =>
-            log.warn(
-              `attempt ${attempt} failed, retrying in ${Math.round(delayMs / 1000)} s: ${(error as Error).message}`,
-            ),
-        },
-      );
-    } catch (error) {
-      return recordFailedRun(warehouse, pipeline, { ...options, day }, error, log);
-    }
-  });
-  if (!locked.acquired) {
+  const lock = await RunLock.take(warehouse, pipeline.name);
+  if (!lock) {
     log.warn(`pipeline ${pipeline.name} is already running in another process: skipped`);
     return { status: 'locked' };
   }
-  const summary = locked.value;
+  let summary: RunSummary | undefined;
+  try {
+    summary = await attemptsUnderLock(warehouse, catalog, pipeline, { ...options, day }, log, lock);
+  } finally {
+    await lock.release();
+  }
+  if (!summary) return { status: 'locked' };
   recordRunFinished(options.kind ?? 'pipeline', summary.status, (Date.now() - started) / 1000);
   if (options.alerts && (summary.status === 'failed' || summary.status === 'failed-threshold')) {
     const event = runEndedEvent({
@@ -113,6 +100,57 @@ export async function runPipeline(
   return { status: 'ran', summary };
 }
 
+/**
+ * The attempts of a run, each under the pipeline's lock (run-lock.ts); undefined when another process took the
+ * lock between two attempts. Before each retry and at the end, a run an attempt left `running` (the server was
+ * still down when the attempt tried to end it) ends `failed` with that attempt's fault and what it loaded.
+ */
+async function attemptsUnderLock(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  pipeline: PipelineDefinition,
+  options: PipelineRunOptions & { day: string },
+  log: Logger,
+  lock: RunLock,
+): Promise<RunSummary | undefined> {
+  // The lock is held: this pipeline's runs by this process after this one are this run's attempts.
+  const runsBefore = await lastRunId(warehouse);
+  // The fault of the last attempt that worked, for a run it may have left `running`.
+  let fault: unknown;
+  try {
+    return await withRetry(
+      pipeline.retry,
+      async (attempt) => {
+        if (fault !== undefined) await endLeftoverRuns(warehouse, pipeline.name, runsBefore, fault);
+        fault = undefined;
+        const lockLost = await lock.forAttempt();
+        return await attemptRun(warehouse, catalog, pipeline, options, log, attempt, lockLost).catch(
+          (error: unknown) => {
+            fault = error;
+            throw error;
+          },
+        );
+      },
+      {
+        ...(options.signal ? { signal: options.signal } : {}),
+        onRetry: (attempt, error, delayMs) =>
+          log.warn(
+            `attempt ${attempt} failed, retrying in ${Math.round(delayMs / 1000)} s: ${(error as Error).message}`,
+          ),
+      },
+    );
+  } catch (error) {
+    await endLeftoverRuns(warehouse, pipeline.name, runsBefore, fault ?? error).catch((endError: unknown) =>
+      log.error(`runs of this run left running could not be marked failed: ${(endError as Error).message}`),
+    );
+    if (error instanceof LockTakenMeanwhile) {
+      log.warn(`${error.message}: no further attempt`);
+      return undefined;
+    }
+    return recordFailedRun(warehouse, pipeline, options, error, log);
+  }
+}
+
 /** The stored reason of a failed run (already masked by finishRun), for its alert. */
 async function runError(warehouse: Warehouse, runId: number): Promise<string | undefined> {
   const run = await findRun(warehouse, runId).catch(() => undefined);
@@ -126,6 +164,8 @@ async function attemptRun(
   options: PipelineRunOptions & { day: string },
   log: Logger,
   attempt: number,
+  /** Aborted when the pipeline's lock is lost: the attempt stops (run-lock.ts). */
+  lockLost: AbortSignal,
 ): Promise<RunSummary> {
   const transports = options.transports ?? TRANSPORTS;
   const factory = transports[pipeline.transport.type];
@@ -165,6 +205,7 @@ async function attemptRun(
       `attempt ${attempt}: ${first.done ? 'nothing' : 'units'} to load${source ? ` in ${source}` : ''}`,
     );
     const lastRunBefore = await lastRunId(warehouse);
+    lockLost.throwIfAborted(); // no run is started without the lock
     const summary = await ingestUnits(
       warehouse,
       catalog,
@@ -190,6 +231,7 @@ async function attemptRun(
         ...(pipeline.lookups ? { lookups: pipeline.lookups } : {}),
         ...(pipeline.catalogVersion !== undefined ? { catalogVersion: pipeline.catalogVersion } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        stop: lockLost,
         ...(options.chunkHelpers ? { chunkHelpers: options.chunkHelpers } : {}),
         ...(options.onUnitStart ? { onUnitStart: options.onUnitStart } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -201,7 +243,7 @@ async function attemptRun(
       },
       log,
     ).catch(async (error: unknown) => {
-      throw await endFaultedRun(warehouse, pipeline.name, lastRunBefore, attempt, error);
+      throw await endFaultedRun(warehouse, pipeline.name, lastRunBefore, attempt, error, log);
     });
     if (attempt > 1) await setRunAttempts(warehouse, summary.runId, attempt);
     return summary;
@@ -286,82 +328,4 @@ async function* resumed(
   } finally {
     await rest.return?.(); // a stop before the first unit still lets the poll clean up
   }
-}
-
-/**
- * The run an attempt started before an error ended it (an infrastructure fault thrown on by the loader):
- * finished as failed with the error if still `running`, with the totals of the files it did load, and marked
- * with its attempt number. Its id goes on the error: recordFailedRun marks that run rather than add another.
- */
-async function endFaultedRun(
-  warehouse: Warehouse,
-  pipeline: string,
-  lastRunBefore: number,
-  attempt: number,
-  error: unknown,
-): Promise<unknown> {
-  if (typeof error !== 'object' || error === null) return error;
-  // The pipeline lock is held: a run of this pipeline by this process since the attempt began is the attempt's.
-  const run = await latestRunOfThisProcess(warehouse, pipeline, lastRunBefore).catch(() => undefined);
-  if (!run) return error;
-  if (run.status === 'running') {
-    const files = await sourceFileCountsOfRun(warehouse, run.id);
-    const counts = files.reduce((total, fileCounts) => addCounts(total, fileCounts), emptyCounts());
-    await finishRun(warehouse, run.id, {
-      status: 'failed',
-      counts,
-      errorsByCode: {},
-      error: error instanceof Error ? error.message : String(error),
-    }).catch(() => undefined);
-  }
-  await setRunAttempts(warehouse, run.id, attempt).catch(() => undefined);
-  return Object.assign(error, { runId: run.id });
-}
-
-/**
- * The last attempt's failure: stored on that attempt's run, or as a run of its own when the attempt never got
- * to its units (transport down, bad configuration), with the reason and the number of attempts.
- */
-async function recordFailedRun(
-  warehouse: Warehouse,
-  pipeline: PipelineDefinition,
-  options: PipelineRunOptions & { day: string },
-  error: unknown,
-  log: Logger,
-): Promise<RunSummary> {
-  const message = error instanceof Error ? error.message : String(error);
-  const { attempts = 1, runId: attemptRunId } = error as { attempts?: number; runId?: number };
-  if (attemptRunId !== undefined) {
-    await setRunAttempts(warehouse, attemptRunId, attempts);
-    log.error(`run ${attemptRunId} failed after ${attempts} attempt(s): ${message}`, { runId: attemptRunId });
-    return attemptSummary(warehouse, attemptRunId);
-  }
-  const runId = await startRun(
-    warehouse,
-    options.kind ?? 'pipeline',
-    { transport: pipeline.transport.type },
-    pipeline.name,
-    {
-      partitionDate: options.day,
-      thresholds: options.thresholds ?? pipeline.thresholds,
-      jobId: options.jobId,
-    },
-  );
-  const counts = emptyCounts();
-  await finishRun(warehouse, runId, { status: 'failed', counts, errorsByCode: {}, error: message });
-  await setRunAttempts(warehouse, runId, attempts);
-  log.error(`run ${runId} failed after ${attempts} attempt(s): ${message}`, { runId });
-  return { runId, status: 'failed', counts, errorsByCode: {}, files: [] };
-}
-
-/** A failed attempt's run as stored (its loaded files are in source_files; the summary lists none). */
-async function attemptSummary(warehouse: Warehouse, runId: number): Promise<RunSummary> {
-  const run = await findRun(warehouse, runId);
-  return {
-    runId,
-    status: 'failed',
-    counts: { ...emptyCounts(), ...run?.counts },
-    errorsByCode: run?.errors_by_code ?? {},
-    files: [],
-  };
 }

@@ -13,7 +13,7 @@ import { fullLineageForced } from '../warehouse/compact-unchanged-runs.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { mergeWhileReadingRows } from '../warehouse/merge-while-reading.ts';
 import { addCounts, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
-import { finishRun, type RunKind, type RunStatus, startRun } from '../warehouse/runs-repository.ts';
+import { finishRunIfRunning, type RunKind, type RunStatus, startRun } from '../warehouse/runs-repository.ts';
 import type { ChunkHelpers } from './chunk-settings.ts';
 import { fastRedeliveryOff } from './fast-redelivery.ts';
 import type { FullDumpRule } from './full-dump-check.ts';
@@ -59,6 +59,11 @@ export interface IngestRequest {
   limits?: Limits;
   /** Aborted (SIGTERM): the unit being loaded finishes, the others wait for the next run. */
   signal?: AbortSignal;
+  /**
+   * Aborted when the run may no longer go on (its pipeline's lock was lost): no unit starts after it, and the run
+   * ends `failed` with the abort's reason, which is thrown on (a retryable fault: the caller decides).
+   */
+  stop?: AbortSignal;
   /** Load content the sha256 ledger has seen (`ingest --force`): recorded as a forced reload. */
   force?: boolean;
   /** A pipeline's withdrawal signals (soft-delete flag, 当前状态 撤销). */
@@ -108,6 +113,7 @@ export async function ingestUnits(
   const settle = recordingSettleFailures(request.onUnitDone, settleFailures, log);
   try {
     for await (const unit of request.units) {
+      if (request.stop?.aborted) break;
       if (request.signal?.aborted) {
         stoppedEarly = true;
         break;
@@ -143,7 +149,10 @@ export async function ingestUnits(
           code: result.error?.code,
         });
       }
+      // Checked before the source is asked for its next unit: that may already download or query.
+      if (request.stop?.aborted) break;
     }
+    if (request.stop?.aborted) broken = { error: request.stop.reason };
     // A source may itself stop early when told to (no new download after SIGTERM).
     if (request.signal?.aborted) stoppedEarly = true;
   } catch (error) {
@@ -163,14 +172,27 @@ export async function ingestUnits(
   const reasons = [...failed.map((file) => `${file.name}: ${file.error?.message}`), ...settleFailures];
   if (broken) {
     const message = broken.error instanceof Error ? broken.error.message : String(broken.error);
-    // A fault thrown on by the loader names its side (database, network) and the file itself.
-    reasons.push(broken.error instanceof InfrastructureFault ? message : `transport: ${message}`);
+    // A fault thrown on by the loader names its side (database, network) and the file itself; so does a stop.
+    const named = broken.error instanceof InfrastructureFault || broken.error === request.stop?.reason;
+    reasons.push(named ? message : `transport: ${message}`);
   }
   const error = reasons.join('\n') || undefined;
-  await finishRun(warehouse, runId, { status, counts, errorsByCode, ...(error ? { error } : {}) });
-  log.info(`run ${runId} ${status}`, { counts });
-  if (broken) throw broken.error;
-  return { runId, status, counts, errorsByCode, files };
+  const result = { status, counts, errorsByCode, ...(error ? { error } : {}) };
+  if (!broken) {
+    if (await finishRunIfRunning(warehouse, runId, result)) log.info(`run ${runId} ${status}`, { counts });
+    else
+      log.warn(`run ${runId} was ended by another process before it could be marked ${status}`, { counts });
+    return { runId, status, counts, errorsByCode, files };
+  }
+  // The server may be restarting under this run: ending it waits for the server (finishRunIfRunning retries), and
+  // what the caller gets is the fault that ended the run, never a failure to record it. A run that could not be
+  // ended is ended by the caller (a pipeline's next attempt, the command's exit: with-warehouse.ts).
+  await finishRunIfRunning(warehouse, runId, result).then(
+    () => log.info(`run ${runId} ${status}`, { counts }),
+    (finishError: unknown) =>
+      log.error(`run ${runId} could not be marked ${status}: ${(finishError as Error).message}`, { counts }),
+  );
+  throw broken.error;
 }
 
 /** A file that failed outright outranks a threshold; a stop before the last unit is `interrupted`. */

@@ -1,9 +1,11 @@
 import os from 'node:os';
+import { type RetryPolicy, retryWithBackoff } from '../../connectors/transports/retry-with-backoff.ts';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
 import type { Warehouse } from './connect-warehouse.ts';
 import type { IntegrityCounts } from './integrity-repository.ts';
 import type { ObjectionCheckCounts } from './objections-repository.ts';
-import type { OutcomeCounts } from './outcome-counts.ts';
+import { addCounts, emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
+import { sourceFileCountsOfRun } from './source-files-repository.ts';
 import type { Thresholds } from './threshold-decision.ts';
 
 /** The columns of a run in a list (`runs list`, the console's runs). */
@@ -76,27 +78,99 @@ export async function startRun(
   return row!.id;
 }
 
-export async function finishRun(
+/** How a run ends: its status, totals and reason. */
+export interface RunResult {
+  status: RunStatus;
+  /** A load's outcomes, or what a verify run checked and found. */
+  counts: OutcomeCounts | IntegrityCounts | ObjectionCheckCounts;
+  errorsByCode: Record<string, number>;
+  error?: string;
+}
+
+export async function finishRun(warehouse: Warehouse, runId: number, result: RunResult): Promise<void> {
+  await warehouse('runs').where({ id: runId }).update(finishedColumns(warehouse, result));
+}
+
+function finishedColumns(warehouse: Warehouse, result: RunResult) {
+  return {
+    status: result.status,
+    counts: JSON.stringify(result.counts),
+    errors_by_code: JSON.stringify(result.errorsByCode),
+    // Errors quote rows and file names; the stored text is what `runs show` and the logs may print.
+    error: result.error === undefined ? null : maskPersonalText(result.error),
+    finished_at: warehouse.fn.now(),
+  };
+}
+
+/**
+ * How long ending a run waits out a database that is failing: about half a minute to a minute in growing pauses,
+ * time for a server to restart. A run left `running` is only swept to `interrupted`, without its reason.
+ */
+export const RUN_ENDING_RETRY: RetryPolicy = { attempts: 7, baseDelayMs: 1_000, maxDelayMs: 15_000 };
+
+/**
+ * Finishes a run if it is still `running`; false when it had ended already. An infrastructure fault (the server
+ * restarting, a dead pooled connection) is tried again with backoff. Only a `running` run is touched, so a retry
+ * after an update whose answer was lost never finishes the run twice (a finished run stays, migration 035).
+ */
+export async function finishRunIfRunning(
   warehouse: Warehouse,
   runId: number,
-  result: {
-    status: RunStatus;
-    /** A load's outcomes, or what a verify run checked and found. */
-    counts: OutcomeCounts | IntegrityCounts | ObjectionCheckCounts;
-    errorsByCode: Record<string, number>;
-    error?: string;
-  },
-): Promise<void> {
-  await warehouse('runs')
-    .where({ id: runId })
-    .update({
-      status: result.status,
-      counts: JSON.stringify(result.counts),
-      errors_by_code: JSON.stringify(result.errorsByCode),
-      // Errors quote rows and file names; the stored text is what `runs show` and the logs may print.
-      error: result.error === undefined ? null : maskPersonalText(result.error),
-      finished_at: warehouse.fn.now(),
-    });
+  result: RunResult,
+  retry: RetryPolicy = RUN_ENDING_RETRY,
+): Promise<boolean> {
+  const updated = await retryWithBackoff(retry, () =>
+    warehouse('runs').where({ id: runId, status: 'running' }).update(finishedColumns(warehouse, result)),
+  );
+  return updated > 0;
+}
+
+/**
+ * A run a fault ended while it was `running`: `failed` with the reason and the totals of the files it did load
+ * (each committed whole, in source_files); false when it had ended already. Retried as finishRunIfRunning.
+ */
+export async function failRunningRun(
+  warehouse: Warehouse,
+  runId: number,
+  reason: string,
+  retry: RetryPolicy = RUN_ENDING_RETRY,
+): Promise<boolean> {
+  const files = await retryWithBackoff(retry, () => sourceFileCountsOfRun(warehouse, runId));
+  const counts = files.reduce((total, fileCounts) => addCounts(total, fileCounts), emptyCounts());
+  return finishRunIfRunning(
+    warehouse,
+    runId,
+    { status: 'failed', counts, errorsByCode: {}, error: reason },
+    retry,
+  );
+}
+
+/** This process's runs still `running` end `failed` with the reason and what they loaded; returns how many. */
+export async function failRunsOfThisProcess(warehouse: Warehouse, reason: string): Promise<number> {
+  const running = await retryWithBackoff(RUN_ENDING_RETRY, () =>
+    warehouse('runs')
+      .where({ status: 'running', host: os.hostname(), pid: process.pid })
+      .orderBy('id')
+      .pluck<number[]>('id'),
+  );
+  let ended = 0;
+  for (const runId of running) if (await failRunningRun(warehouse, runId, reason)) ended++;
+  return ended;
+}
+
+/** This process's runs of a pipeline since run `afterRunId` that are still `running`, oldest first. */
+export async function runningRunsOfThisProcess(
+  warehouse: Warehouse,
+  pipeline: string,
+  afterRunId: number,
+): Promise<number[]> {
+  return retryWithBackoff(RUN_ENDING_RETRY, () =>
+    warehouse('runs')
+      .where({ pipeline, status: 'running', host: os.hostname(), pid: process.pid })
+      .where('id', '>', afterRunId)
+      .orderBy('id')
+      .pluck<number[]>('id'),
+  );
 }
 
 /** How many attempts of a pipeline the run took (1 unless the runner retried it). */

@@ -1,0 +1,111 @@
+import { retryWithBackoff } from '../../connectors/transports/retry-with-backoff.ts';
+import type { Logger } from '../log/logger.ts';
+import type { RunSummary } from '../run/ingest-files.ts';
+import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { emptyCounts } from '../warehouse/outcome-counts.ts';
+import {
+  failRunningRun,
+  findRun,
+  finishRun,
+  latestRunOfThisProcess,
+  RUN_ENDING_RETRY,
+  runningRunsOfThisProcess,
+  setRunAttempts,
+  startRun,
+} from '../warehouse/runs-repository.ts';
+import type { PipelineDefinition } from './pipeline-definition.ts';
+import type { PipelineRunOptions } from './run-pipeline.ts';
+
+// How a pipeline's failed attempts are stored: each attempt's run ends `failed` with its fault and what it loaded,
+// even when the server was down as the attempt ended; the last failure is the run's outcome.
+
+/** This run's attempts' runs still `running` end `failed` with the fault that ended them. */
+export async function endLeftoverRuns(
+  warehouse: Warehouse,
+  pipeline: string,
+  runsBefore: number,
+  fault: unknown,
+): Promise<void> {
+  const reason = fault instanceof Error ? fault.message : String(fault);
+  for (const runId of await runningRunsOfThisProcess(warehouse, pipeline, runsBefore))
+    await failRunningRun(warehouse, runId, reason);
+}
+
+/**
+ * The run an attempt started before an error ended it (an infrastructure fault thrown on by the loader): ended
+ * `failed` with the error and what it loaded if the loader could not end it, marked with its attempt number.
+ * Its id goes on the error: recordFailedRun marks that run rather than add another. When the server stays out
+ * of reach, the run is ended before the next attempt or at the end (endLeftoverRuns); the error is returned.
+ */
+export async function endFaultedRun(
+  warehouse: Warehouse,
+  pipeline: string,
+  lastRunBefore: number,
+  attempt: number,
+  error: unknown,
+  log: Logger,
+): Promise<unknown> {
+  if (typeof error !== 'object' || error === null) return error;
+  try {
+    // The pipeline lock is held: a run of this pipeline by this process since the attempt began is the attempt's.
+    const run = await retryWithBackoff(RUN_ENDING_RETRY, () =>
+      latestRunOfThisProcess(warehouse, pipeline, lastRunBefore),
+    );
+    if (!run) return error;
+    if (run.status === 'running')
+      await failRunningRun(warehouse, run.id, error instanceof Error ? error.message : String(error));
+    await retryWithBackoff(RUN_ENDING_RETRY, () => setRunAttempts(warehouse, run.id, attempt));
+    return Object.assign(error, { runId: run.id });
+  } catch (endError) {
+    log.error(`attempt ${attempt}: its run could not be marked failed yet: ${(endError as Error).message}`);
+    return error;
+  }
+}
+
+/**
+ * The last attempt's failure: stored on that attempt's run, or as a run of its own when the attempt never got
+ * to its units (transport down, bad configuration), with the reason and the number of attempts.
+ */
+export async function recordFailedRun(
+  warehouse: Warehouse,
+  pipeline: PipelineDefinition,
+  options: PipelineRunOptions & { day: string },
+  error: unknown,
+  log: Logger,
+): Promise<RunSummary> {
+  const message = error instanceof Error ? error.message : String(error);
+  const { attempts = 1, runId: attemptRunId } = error as { attempts?: number; runId?: number };
+  if (attemptRunId !== undefined) {
+    await setRunAttempts(warehouse, attemptRunId, attempts);
+    log.error(`run ${attemptRunId} failed after ${attempts} attempt(s): ${message}`, { runId: attemptRunId });
+    return attemptSummary(warehouse, attemptRunId);
+  }
+  const runId = await startRun(
+    warehouse,
+    options.kind ?? 'pipeline',
+    { transport: pipeline.transport.type },
+    pipeline.name,
+    {
+      partitionDate: options.day,
+      thresholds: options.thresholds ?? pipeline.thresholds,
+      jobId: options.jobId,
+    },
+  );
+  const counts = emptyCounts();
+  await finishRun(warehouse, runId, { status: 'failed', counts, errorsByCode: {}, error: message });
+  await setRunAttempts(warehouse, runId, attempts);
+  log.error(`run ${runId} failed after ${attempts} attempt(s): ${message}`, { runId });
+  return { runId, status: 'failed', counts, errorsByCode: {}, files: [] };
+}
+
+/** A failed attempt's run as stored (its loaded files are in source_files; the summary lists none). */
+async function attemptSummary(warehouse: Warehouse, runId: number): Promise<RunSummary> {
+  const run = await findRun(warehouse, runId);
+  return {
+    runId,
+    status: 'failed',
+    counts: { ...emptyCounts(), ...run?.counts },
+    errorsByCode: run?.errors_by_code ?? {},
+    files: [],
+  };
+}

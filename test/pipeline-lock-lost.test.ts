@@ -1,0 +1,144 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type CuttableProxy, openCuttableProxy } from './support/cuttable-proxy.ts';
+import { writePenaltyCsv } from './support/generated-file.ts';
+import { type RunningCli, startCli } from './support/run-cli.ts';
+import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
+
+// Two `credit-etl run` of one pipeline, the first losing its database session mid-load: whichever way the lock's
+// session ends, the two never load the delivery at the same time, and it is loaded once.
+describe('a pipeline whose lock session is lost mid-run is never loaded twice at once (real PostgreSQL)', {
+  timeout: 240_000,
+}, () => {
+  let fx: WarehouseFixture;
+  let proxy: CuttableProxy;
+
+  beforeAll(async () => {
+    fx = await openWarehouseFixture('xlock_lost');
+    proxy = await openCuttableProxy(fx.url);
+  });
+  // A test that failed early must not leave the next one a proxy that still refuses.
+  afterEach(async () => proxy?.reopened());
+  afterAll(async () => {
+    await proxy?.close();
+    await fx?.close();
+  });
+
+  /** A drop-folder pipeline retrying after 3 s, with a 100,000-row delivery of its own content in its inbox. */
+  function pipelineWithDelivery(name: string, seed: number) {
+    const inbox = path.join(fx.scratch, name, 'inbox');
+    const pipelines = path.join(fx.scratch, name, 'pipelines');
+    mkdirSync(inbox, { recursive: true });
+    mkdirSync(pipelines);
+    writeFileSync(
+      path.join(pipelines, `${name}.json`),
+      JSON.stringify({
+        catalog: 'xzcf',
+        provider: '11370000MB2852362M',
+        level: 'city',
+        transport: { type: 'drop-folder', directory: inbox, markerSuffixes: [], stableSizeMs: 0 },
+        retry: { attempts: 4, backoffSeconds: 3 },
+      }),
+    );
+    writePenaltyCsv(inbox, 'big.csv', 100_000, { seed });
+    return {
+      DATABASE_URL: fx.url,
+      CREDIT_ETL_PIPELINES_DIR: pipelines,
+      CREDIT_ETL_LOG_FILE: path.join(fx.scratch, `${name}.log`),
+      CREDIT_ETL_REPORT_DIR: fx.scratch,
+    };
+  }
+
+  async function untilCopying(running: RunningCli): Promise<void> {
+    // As the owner: the engine's role may not read another session's query.
+    const copying = async () =>
+      (
+        await fx.owner.raw(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY stage%'`,
+        )
+      ).rows.length > 0;
+    for (let tries = 0; !(await copying()); tries++) {
+      expect(tries, `the COPY into staging never started:\n${running.output()}`).toBeLessThan(1200);
+      await sleep(50);
+    }
+  }
+
+  /** The backend holding the pipeline's advisory lock (single bigint key: its low 32 bits are objid). */
+  async function lockHolder(pipeline: string): Promise<number | undefined> {
+    const { rows } = await fx.owner.raw(
+      `SELECT pid FROM pg_locks
+       WHERE locktype = 'advisory' AND granted AND objsubid = 1
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+         AND objid::bigint = (hashtext(?)::bigint & 4294967295)`,
+      [`credit-etl:pipeline:${pipeline}`],
+    );
+    return rows[0]?.pid;
+  }
+
+  /** What the runs and the ledger say once both processes have ended. */
+  async function outcome(pipeline: string) {
+    const runs = await fx.warehouse('runs').where({ pipeline }).orderBy('id');
+    const files = await fx
+      .warehouse('source_files')
+      .where({ name: 'big.csv' })
+      .whereIn(
+        'run_id',
+        runs.map((run) => run.id),
+      )
+      .orderBy('started_at')
+      .select('status', 'started_at', 'finished_at');
+    const loaded = files.filter((file) => file.status === 'loaded');
+    // Each unit of the delivery (loaded, or skipped as loaded already) ended before the next began.
+    const overlapping = files.filter(
+      (file, i) => i > 0 && file.started_at < (files[i - 1].finished_at ?? files[i - 1].started_at),
+    );
+    return { runs, loaded, overlapping };
+  }
+
+  const saysLocked = (output: string) => /pipeline \S+ is running in another process/.test(output);
+
+  it('a restart (every connection of the first run cut, refused for 4 s): the two runs never load the delivery at once, it loads once', async () => {
+    const env = pipelineWithDelivery('restarted', 11);
+    const first = startCli(['run', 'restarted', '--json'], { ...env, DATABASE_URL: proxy.url });
+    await untilCopying(first);
+    proxy.cut(4_000);
+    // Started while the first cannot reach the server: its lock is gone with its session.
+    const second = startCli(['run', 'restarted', '--json'], env);
+    const [a, b] = await Promise.all([first.result, second.result]);
+
+    const { runs, loaded, overlapping } = await outcome('restarted');
+    expect(overlapping, `first:\n${a.stderr}\nsecond:\n${b.stderr}`).toEqual([]);
+    expect(loaded).toHaveLength(1);
+    expect(runs.filter((run) => run.status === 'running')).toEqual([]);
+    // The first run's attempt that the cut ended is stored failed with the connection fault.
+    expect(runs[0]).toMatchObject({ status: 'failed' });
+    expect(runs[0].error).toMatch(/database connection failed while loading big\.csv/);
+  });
+
+  it("the lock's session alone ended (terminated by an administrator): the run takes it back at once, a second run reports it locked", async () => {
+    const env = pipelineWithDelivery('terminated', 12);
+    const first = startCli(['run', 'terminated', '--json'], env);
+    await untilCopying(first);
+    const holder = await lockHolder('terminated');
+    expect(holder, first.output()).toBeDefined();
+    await fx.owner.raw('SELECT pg_terminate_backend(?)', [holder!]);
+    const second = startCli(['run', 'terminated', '--json'], env);
+    const [a, b] = await Promise.all([first.result, second.result]);
+
+    expect(saysLocked(b.stderr), `first:\n${a.stderr}\nsecond:\n${b.stderr}`).toBe(true);
+    expect(b.code).toBe(1);
+    expect(a.code, a.stderr).toBe(0);
+    const { runs, loaded, overlapping } = await outcome('terminated');
+    expect(overlapping).toEqual([]);
+    expect(loaded).toHaveLength(1);
+    // The attempt that lost its lock let the file it was loading finish and stopped; the next found it loaded.
+    expect(runs.map((run) => [run.status, run.attempts])).toEqual([
+      ['failed', 1],
+      ['completed', 2],
+    ]);
+    expect(runs[0].error).toMatch(/session holding pipeline terminated's lock ended/);
+    expect(runs[0].counts).toMatchObject({ read: 100_000 });
+  });
+});
