@@ -160,4 +160,19 @@ describe('the sha256 ledger, whichever command delivers the content', () => {
     const again = await ingest([big], { level: 'city' });
     expect(again.files[0]?.status).toBe('skipped');
   }, 120_000);
+
+  // Last: its 20,000 new records of the entry would make the fingerprint cache of the cases above stale.
+  it('the same file given to two `ingest`s at once is loaded once: the second finds the first in the ledger', async () => {
+    const { file: big } = writePenaltyCsv(fx.scratch, 'at-once.csv', 20_000, { seed: 17 });
+    const env = { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') };
+    const args = ['ingest', big, '--catalog', 'xzcf', '--provider', '11370000MB2852362M', '--level', 'city'];
+    const both = await Promise.all([runCli(args, env), runCli(args, env)]);
+    for (const result of both) expect(result.code, result.stderr).toBe(0);
+    const rows = await fx.warehouse('source_files').where({ name: 'at-once.csv' }).orderBy('id');
+    expect(rows.map((row) => row.status).sort()).toEqual(['loaded', 'skipped']);
+    const loaded = rows.find((row) => row.status === 'loaded');
+    const skipped = rows.find((row) => row.status === 'skipped');
+    expect(loaded.counts.read).toBe(20_000);
+    expect(skipped.same_content_as).toBe(loaded.id);
+  }, 120_000);
 });

@@ -208,6 +208,10 @@ export async function loadStaged(
       const staged = await stage(session, file);
       const { sourceFileId, entry, read, sha256, encoding, blankLines } = staged;
       request.onProgress?.(read, 'merge');
+      // The ledger is read under the entry's merge lock: two loads of the same content at once (two `ingest`s of
+      // one file, a pipeline run whose lock was lost) both read it before either committed; the second now waits
+      // for the first and finds it, instead of loading the content again, all `unchanged`.
+      await lockEntryForMerge(session, entry.code);
       const earlier = await earlierLoadOf(session, sha256, ledgerChannel(request), sourceFileId);
       if (earlier && !request.force) throw new AlreadyLoaded(earlier);
       if (earlier) await markForcedReload(session, sourceFileId, earlier);
@@ -226,10 +230,7 @@ export async function loadStaged(
         return holdBackTruncatedDump(session, request, sourceFileId, sha256, stats, read, fullDump);
       // A legal procedure may have changed the entry while the rows were read (it takes no merge lock); from
       // here it waits for this unit.
-      if (staged.fingerprintShape !== undefined) {
-        await lockEntryForMerge(session, entry.code);
-        await holdEntryGeneration(session, entry.code);
-      }
+      if (staged.fingerprintShape !== undefined) await holdEntryGeneration(session, entry.code);
       if (
         staged.fast &&
         (await usableCacheChannel(session, channel, staged.fingerprintShape!, sourceFileId)) === undefined
