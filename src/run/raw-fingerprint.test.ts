@@ -70,9 +70,10 @@ describe('raw-cell fingerprints', () => {
     expect(new Set(fromBytes.values()).size).toBe(4);
   });
 
-  it('are the same from the bytes as from the cells on 1,000 generated files of tricky bytes', async () => {
+  it('are the same from the bytes as from the cells on 1,200 generated files of tricky bytes', async () => {
     let compared = 0;
-    for (const bytes of trickyCsvFiles(29, 1000)) {
+    // 1,200: the skim leaves records without a visible ASCII character to the parser (1,000 files gave 1,758).
+    for (const bytes of trickyCsvFiles(29, 1200)) {
       const parsed = await readAll(csvFormat, bytes, { encoding: 'utf8' }).catch(() => undefined);
       if (!parsed) continue;
       const fingerprinter = rawFingerprinter(xzcf, undefined, parsed.header);
