@@ -80,6 +80,8 @@ export interface TransportContext {
   env: NodeJS.ProcessEnv;
   /** The saved watermarks of incremental sources (table transports), kept in the warehouse by the runner. */
   watermarks?: WatermarkStore;
+  /** The pipeline the transport reads for: a table transport's default watermark key names it. */
+  pipeline?: string;
 }
 
 /** Ports the engine implements for transports: connectors/ never imports src/. */

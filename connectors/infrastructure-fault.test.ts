@@ -20,6 +20,30 @@ describe('one retry policy', () => {
     expect(isInfrastructureFault(new AggregateError([refused, refused]))).toBe(true);
   });
 
+  it('knows a 前置库 connection lost under knex (its SQL in front) and mysql2 (PROTOCOL_CONNECTION_LOST, fatal)', () => {
+    const knexWrapped = new Error(
+      'select "id" from "xzcf_out" limit $1 - Connection terminated unexpectedly',
+    );
+    expect(infrastructureFault(knexWrapped)).toBe('database');
+    const lost = Object.assign(new Error('Connection lost: The server closed the connection.'), {
+      code: 'PROTOCOL_CONNECTION_LOST',
+      fatal: true,
+    });
+    expect(infrastructureFault(lost)).toBe('network');
+    const closed = Object.assign(new Error("Can't add new command when connection is in closed state"), {
+      fatal: true,
+    });
+    expect(infrastructureFault(closed)).toBe('network');
+    // A live server's answer stays the operator's: wrong password, no SSL.
+    const denied = Object.assign(new Error('Access denied'), { code: 'ER_ACCESS_DENIED_ERROR', fatal: true });
+    expect(isInfrastructureFault(denied)).toBe(false);
+    expect(
+      isInfrastructureFault(
+        Object.assign(new Error('no SSL'), { code: 'HANDSHAKE_NO_SSL_SUPPORT', fatal: true }),
+      ),
+    ).toBe(false);
+  });
+
   it('leaves defects of the data, the statement and the configuration to the file or the operator', () => {
     expect(isInfrastructureFault(sqlError('42703'))).toBe(false); // undefined column: a bug
     expect(isInfrastructureFault(sqlError('22P02'))).toBe(false); // invalid text: the data

@@ -21,7 +21,17 @@ const NETWORK_CODES = new Set([
   'ENOTFOUND',
   'UND_ERR_SOCKET',
   'UND_ERR_CONNECT_TIMEOUT',
+  // mysql2 (a MySQL/MariaDB 前置库): the server closed the connection, or stopped answering mid-packet.
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
 ]);
+
+/**
+ * mysql2 marks an error `fatal` when its connection is unusable afterwards. Those are the network's, except an
+ * answer the server gave (`ER_*`: access denied) or a handshake it refused (`HANDSHAKE_*`: no SSL): configuration.
+ */
+const isLostMysqlConnection = (fatal: unknown, code: unknown): boolean =>
+  fatal === true && !(typeof code === 'string' && /^(ER_|HANDSHAKE_)/.test(code));
 
 /**
  * SQLSTATE classes and codes of a server in trouble, not of a bad statement: 08 connection exception,
@@ -35,10 +45,11 @@ const SQLSTATES = new Set(['57P01', '57P02', '57P03', '40001', '40P01', '55P03']
 /**
  * node-postgres reports a connection that died under it without a SQLSTATE ("Connection terminated
  * unexpectedly", "Client has encountered a connection error and is not queryable"); knex's pool says it timed
- * out acquiring a connection when the server does not answer.
+ * out acquiring a connection when the server does not answer. knex puts a failed query's SQL in front of the
+ * driver's message (`select … - Connection terminated unexpectedly`), so the message may also follow ` - `.
  */
 const CONNECTION_MESSAGES =
-  /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|Knex: Timeout acquiring a connection)/;
+  /(?:^|\s-\s)(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|Knex: Timeout acquiring a connection)/;
 
 /** Which side failed, for messages that tell the operator where to look. */
 export type FaultSide = 'database' | 'network';
@@ -47,8 +58,9 @@ export type FaultSide = 'database' | 'network';
 export function infrastructureFault(error: unknown, seen = new Set<unknown>()): FaultSide | undefined {
   if (typeof error !== 'object' || error === null || seen.has(error)) return undefined;
   seen.add(error);
-  const { code, retryable, message, cause, errors } = error as {
+  const { code, fatal, retryable, message, cause, errors } = error as {
     code?: unknown;
+    fatal?: unknown;
     retryable?: unknown;
     message?: unknown;
     cause?: unknown;
@@ -61,6 +73,7 @@ export function infrastructureFault(error: unknown, seen = new Set<unknown>()): 
       return 'database';
     if (NETWORK_CODES.has(code)) return 'network';
   }
+  if (isLostMysqlConnection(fatal, code)) return 'network';
   if (typeof message === 'string' && CONNECTION_MESSAGES.test(message)) return 'database';
   // Wrapped errors (`cause`) and Node's AggregateError of a refused dual-stack connect (`errors`).
   for (const inner of [cause, ...(Array.isArray(errors) ? errors : [])]) {

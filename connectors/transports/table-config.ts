@@ -24,7 +24,7 @@ export interface TableTransportConfig {
   receivedAtColumn?: string;
   /** UTC offset of the source's zone-less timestamps. Default `+08:00`. */
   timezone?: string;
-  /** Name of this source's watermark. Default `table:<table>`. */
+  /** Name of this source's watermark. Default `table:<pipeline>:<table>` (table-watermark-key.ts). */
   watermark?: string;
 }
 

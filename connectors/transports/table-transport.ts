@@ -8,11 +8,13 @@ import type {
   TransportContext,
   TransportFactory,
 } from '../contracts.ts';
-import { TransportError } from './retry-with-backoff.ts';
+import { isInfrastructureFault } from '../infrastructure-fault.ts';
+import { RetryableError, TransportError } from './retry-with-backoff.ts';
 import { readSecret } from './secret-from-env.ts';
 import { sourceValueText } from './source-value.ts';
 import { checkTableConfig, TABLE_CONFIG_SCHEMA, type TableTransportConfig } from './table-config.ts';
 import { cellText, connectSource, parseDatabaseTime } from './table-source.ts';
+import { legacyWatermarkKey, tableWatermarkKey } from './table-watermark-key.ts';
 
 /** A keyset position: the last (cursor, tie-breaker) pair loaded. */
 export interface KeysetPosition {
@@ -24,6 +26,11 @@ export interface KeysetPosition {
  * 库表交换: pulls a 前置库 table or view in keyset order by (cursor, tie-breaker). Each unit is one batch,
  * `(after, upTo]`; its `beforeCommit` moves the watermark from `after` to `upTo` inside the load transaction,
  * so a crash between batches resumes exactly after the last committed one.
+ *
+ * A batch and a page end only where the cursor changes unless a tie-breaker makes every position unique: without
+ * one, `(after, upTo]` takes every row whose cursor is `upTo`'s, and a page that stopped halfway through rows
+ * sharing a value would continue with `> value` and skip the rest. So without a tie-breaker a page, like a
+ * batch, ends at the pageSize-th row's cursor value and takes all the rows that share it.
  */
 export const tableTransportFactory: TransportFactory<TableTransportConfig> = {
   type: 'table',
@@ -38,6 +45,8 @@ export const tableTransportFactory: TransportFactory<TableTransportConfig> = {
 class TableTransport implements Transport {
   readonly type = 'table';
   private readonly key: string;
+  /** The source's connection failed while a batch was read: the poll stops there, to be retried as a whole. */
+  private sourceFault: RetryableError | undefined;
   private readonly batchSize: number;
   private readonly pageSize: number;
   /** The columns read, in order; undefined: every column of the table (its header comes with the first page). */
@@ -48,7 +57,7 @@ class TableTransport implements Transport {
     private readonly db: Knex,
     private readonly context: TransportContext,
   ) {
-    this.key = config.watermark ?? `table:${config.table}`;
+    this.key = tableWatermarkKey(config, context.pipeline);
     this.batchSize = config.batchSize ?? 5000;
     this.pageSize = Math.min(config.pageSize ?? 1000, this.batchSize);
     this.sourceColumns = config.columns ? Object.keys(config.columns) : undefined;
@@ -66,13 +75,44 @@ class TableTransport implements Transport {
         'table transport needs a watermark store in its context',
       );
     }
-    let after = checkPosition(await this.context.watermarks.read(this.key), this.key);
+    const { saved, start } = await this.startingPoint(this.context.watermarks);
+    // `saved` is where this key's watermark stands (undefined: no row yet); `after` is where reading resumes.
+    let from = saved;
+    let after = start;
     for (;;) {
       options.signal?.throwIfAborted();
-      const upTo = await this.batchEnd(after);
+      // A batch whose read lost the source ends the poll: the batches after it would only be refused.
+      if (this.sourceFault) throw this.sourceFault;
+      const upTo = await this.fromSource(() => this.boundary(after, this.batchSize));
       if (!upTo) return;
-      yield this.unit(after, upTo);
+      yield this.unit(from, after, upTo);
+      from = upTo;
       after = upTo;
+    }
+  }
+
+  /** This key's saved position; without one, the position saved under the old default key (`table:<table>`). */
+  private async startingPoint(
+    watermarks: NonNullable<TransportContext['watermarks']>,
+  ): Promise<{ saved: KeysetPosition | undefined; start: KeysetPosition | undefined }> {
+    const saved = checkPosition(await watermarks.read(this.key), this.key);
+    const legacy = legacyWatermarkKey(this.config);
+    if (saved || legacy === this.key) return { saved, start: saved };
+    return { saved, start: checkPosition(await watermarks.read(legacy), legacy) };
+  }
+
+  /**
+   * A source query; an infrastructure fault (connection lost or refused) becomes a RetryableError: the run's
+   * attempt ends and is retried, and nothing is recorded against the batch, whose rows stay to be read.
+   */
+  private async fromSource<T>(query: () => Promise<T>): Promise<T> {
+    try {
+      return await query();
+    } catch (error) {
+      if (!isInfrastructureFault(error)) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      this.sourceFault ??= new RetryableError('source-connection', `${this.describe()}: ${reason}`);
+      throw this.sourceFault;
     }
   }
 
@@ -83,19 +123,28 @@ class TableTransport implements Transport {
     await this.db.destroy();
   }
 
-  /** The position of the batch's last row: the batchSize-th row after `after`, else the last row there is. */
-  private async batchEnd(after: KeysetPosition | undefined): Promise<KeysetPosition | undefined> {
+  /**
+   * Where a batch or page of `count` rows after `after` ends: the count-th row's position, else the last row's
+   * there is (none past `upTo`, when given). Without a tie-breaker, every row sharing that cursor value belongs.
+   */
+  private async boundary(
+    after: KeysetPosition | undefined,
+    count: number,
+    upTo?: KeysetPosition,
+  ): Promise<KeysetPosition | undefined> {
     const { column, tieBreaker } = this.config.cursor;
-    const keys = (query: Knex.QueryBuilder) =>
-      this.afterPosition(query.from(this.config.table).whereNotNull(column), after).select({
+    const keys = (query: Knex.QueryBuilder) => {
+      const from = this.afterPosition(query.from(this.config.table).whereNotNull(column), after);
+      return (upTo ? this.notAfter(from, upTo) : from).select({
         k0: column,
         ...(tieBreaker ? { k1: tieBreaker } : {}),
       });
+    };
     const ascending = [{ column }, ...(tieBreaker ? [{ column: tieBreaker }] : [])];
     const descending = ascending.map((order) => ({ ...order, order: 'desc' }));
     const nth = await keys(this.db.queryBuilder())
       .orderBy(ascending)
-      .offset(this.batchSize - 1)
+      .offset(count - 1)
       .limit(1);
     const row = nth[0] ?? (await keys(this.db.queryBuilder()).orderBy(descending).limit(1))[0];
     return row ? positionOf(row, tieBreaker !== undefined) : undefined;
@@ -122,14 +171,19 @@ class TableTransport implements Transport {
     );
   }
 
-  private unit(after: KeysetPosition | undefined, upTo: KeysetPosition): SourceUnit {
+  /** `from`: where the watermark stands (undefined: no row yet); `after`: where the batch's rows begin. */
+  private unit(
+    from: KeysetPosition | undefined,
+    after: KeysetPosition | undefined,
+    upTo: KeysetPosition,
+  ): SourceUnit {
     const label = (position: KeysetPosition | undefined) =>
       position ? [position.cursor, position.tie].filter((part) => part !== undefined).join(' #') : 'start';
     return {
       name: `${this.config.table} (${label(after)} … ${label(upTo)}]`,
       receivedAt: new Date(),
       rows: async () => this.rowStream(after, upTo),
-      beforeCommit: (commit) => commit.advanceWatermark(this.key, after, upTo),
+      beforeCommit: (commit) => commit.advanceWatermark(this.key, from, upTo),
     };
   }
 
@@ -166,13 +220,19 @@ class TableTransport implements Transport {
     let position = after;
     let rowNumber = 0;
     for (;;) {
-      const query = this.notAfter(this.afterPosition(this.db.from(this.config.table), position), upTo);
-      const rows: Record<string, unknown>[] = await (this.sourceColumns
-        ? query.select(selected)
-        : query.select(`${this.config.table}.*`, selected)
-      )
-        .orderBy(order)
-        .limit(this.pageSize);
+      // With a tie-breaker every position is unique and a page is the next pageSize rows; without one it ends
+      // where a cursor value does (see the class comment): memory holds the rows sharing one value at least.
+      const pageEnd = tieBreaker
+        ? upTo
+        : await this.fromSource(() => this.boundary(position, this.pageSize, upTo));
+      if (!pageEnd) return;
+      const query = this.notAfter(this.afterPosition(this.db.from(this.config.table), position), pageEnd);
+      const selection = (
+        this.sourceColumns ? query.select(selected) : query.select(`${this.config.table}.*`, selected)
+      ).orderBy(order);
+      const rows: Record<string, unknown>[] = await this.fromSource(async () =>
+        tieBreaker ? selection.limit(this.pageSize) : selection,
+      );
       if (rows.length === 0) return;
       const keys = this.sourceColumns
         ? this.sourceColumns.map((_, i) => `c${i}`)
@@ -190,7 +250,7 @@ class TableTransport implements Transport {
         }),
       };
       position = positionOf(rows[rows.length - 1]!, tieBreaker !== undefined);
-      if (rows.length < this.pageSize) return;
+      if (tieBreaker && rows.length < this.pageSize) return;
     }
   }
 }

@@ -12,6 +12,7 @@ import {
   PIPELINE_SCHEMA,
   type PipelineDefinition,
 } from './pipeline-definition.ts';
+import { sharedWatermarkProblems } from './watermark-keys.ts';
 
 /** One thing wrong (or, as a warning, out of date) in a pipeline file: the file, the field's JSON path, what to do. */
 export interface PipelineProblem {
@@ -76,7 +77,14 @@ export async function loadPipelines(
       warnings.push(...result.warnings);
     }
   }
-  return { pipelines, problems, warnings };
+  // Pipelines sharing a watermark would skip each other's rows: none of them runs until each has its own.
+  const shared = sharedWatermarkProblems(pipelines);
+  const refused = new Set(shared.map((problem) => problem.file));
+  return {
+    pipelines: pipelines.filter((pipeline) => !refused.has(pipeline.file)),
+    problems: [...problems, ...shared],
+    warnings,
+  };
 }
 
 /** One pipeline by name; throws PipelineError naming the file and fields, or saying which names exist. */

@@ -180,7 +180,12 @@ async function attemptRun(
   }
   const entry = catalog.resolve(pipeline.catalog, todayInShanghai(new Date()));
   const { type: _type, ...config } = pipeline.transport;
-  const context = { stagingDir: options.stagingDir, env: process.env, watermarks: watermarkStore(warehouse) };
+  const context = {
+    stagingDir: options.stagingDir,
+    env: process.env,
+    watermarks: watermarkStore(warehouse),
+    pipeline: pipeline.name,
+  };
   const transport = factory.create(config as never, context);
   const lists = withdrawalLists(pipeline, (listConfig) => factory.create(listConfig as never, context));
   try {
