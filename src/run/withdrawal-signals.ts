@@ -37,7 +37,7 @@ export interface WithdrawalTable {
   columns?: Record<string, string>;
   /** Default the pipeline's transport's cursor. */
   cursor?: { column: string; tieBreaker?: string };
-  /** Default `table:<table>`. */
+  /** Default `table:<pipeline>:<table>` (table-watermark-key.ts). */
   watermark?: string;
 }
 
