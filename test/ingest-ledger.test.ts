@@ -86,6 +86,32 @@ describe('the sha256 ledger, whichever command delivers the content', () => {
     ]);
   });
 
+  it('skips content whose hash the transport knew before loading without reading a byte of it', async () => {
+    const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+    const unreadable = {
+      name: '前置交换-重报.csv',
+      sizeBytes: 1,
+      receivedAt: new Date(),
+      sha256,
+      rows: () => Promise.reject(new Error('read although the ledger had its hash')),
+    };
+    const run = await ingestUnits(
+      fx.warehouse,
+      fx.catalog,
+      {
+        units: [unreadable],
+        catalog: 'xzcf',
+        providerCode: '11370000MB2852362M',
+        level: 'province',
+        encoding: 'auto',
+      },
+      createLogger({ logFile: path.join(fx.scratch, 'test.log'), console: false }),
+    );
+    expect(run.files.map((one) => [one.status, one.sameContentAs?.name])).toEqual([
+      ['skipped', 'penalties.csv'],
+    ]);
+  });
+
   it('loads the same bytes from another channel level: they merge and add that channel to the lineage', async () => {
     const linesBefore = await lineage();
     const city = await ingest([file], { level: 'city' });

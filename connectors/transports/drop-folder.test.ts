@@ -81,18 +81,24 @@ describe('drop folder without markers', () => {
 });
 
 describe('drop folder and the sha256 ledger', () => {
-  it('never yields content already loaded, even renamed, and files it as processed', async () => {
+  it('yields content already loaded too, even renamed or twice in one poll: the ledger of the load skips it', async () => {
     writeFileSync(at('renamed.csv'), 'x\n1\n');
     writeFileSync(at('renamed.csv.ok'), '');
     writeFileSync(at('same-twice.csv'), 'x\n3\n');
     writeFileSync(at('same-twice.csv.ok'), '');
     writeFileSync(at('same-twice-copy.csv'), 'x\n3\n');
     writeFileSync(at('same-twice-copy.csv.ok'), '');
-    const { names } = await poll({}, new Set([sha('x\n1\n')]));
-    expect(names).toEqual(['same-twice-copy.csv']);
+    const { transport, units, names } = await poll({}, new Set([sha('x\n1\n')]));
+    // Nothing is filed before the run settles it: the run lists each (`skipped` when the ledger has it).
+    expect(names).toEqual(['renamed.csv', 'same-twice-copy.csv', 'same-twice.csv']);
+    expect(units.map((unit) => unit.sha256)).toEqual([sha('x\n1\n'), sha('x\n3\n'), sha('x\n3\n')]);
+    expect(list('processed')).toEqual([]);
+    for (const unit of units) await transport.settle(unit, 'loaded');
     expect(list('processed')).toEqual([
       'renamed.csv',
       'renamed.csv.ok',
+      'same-twice-copy.csv',
+      'same-twice-copy.csv.ok',
       'same-twice.csv',
       'same-twice.csv.ok',
     ]);

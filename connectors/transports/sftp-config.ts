@@ -20,10 +20,12 @@ export interface SftpTransportConfig {
   /** Which file names to take (picomatch). Default `*.csv`. */
   glob?: string;
   /**
-   * When a file is complete: `{ marker: '.done' }` = when `<name>.done` exists beside it; `{ stableForMs }` =
-   * when its size and time are unchanged across two listings that far apart. Default `{ stableForMs: 10000 }`.
+   * When a file is complete: `{ marker: '.done' }` = when `<name>.done` exists beside it, is no older than the
+   * file, and the file's size and time are unchanged across two listings `stableForMs` apart (default 2000);
+   * `{ stableForMs }` = when its size and time are unchanged across two listings that far apart. Default
+   * `{ stableForMs: 10000 }`.
    */
-  completeness?: { marker: string } | { stableForMs: number };
+  completeness?: { marker: string; stableForMs?: number } | { stableForMs: number };
   /** Where loaded files go (relative to remoteDir, or absolute). Default `processed`. Files are never deleted. */
   processedDir?: string;
   /** Where files that failed to load go. Default `failed`. */
@@ -56,7 +58,10 @@ export const SFTP_CONFIG_SCHEMA = {
           type: 'object',
           additionalProperties: false,
           required: ['marker'],
-          properties: { marker: { type: 'string', pattern: '^\\.[A-Za-z0-9_.-]+$' } },
+          properties: {
+            marker: { type: 'string', pattern: '^\\.[A-Za-z0-9_.-]+$' },
+            stableForMs: { type: 'integer', minimum: 0 },
+          },
         },
         {
           type: 'object',

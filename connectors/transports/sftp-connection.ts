@@ -47,8 +47,11 @@ export class SftpConnection {
     if (this.client) return this.client;
     // ssh2 is loaded on the first connection: most runs never open one (CLI start-up time and memory).
     const { default: Client } = await import('ssh2-sftp-client');
-    const client = new Client('credit-etl');
-    client.on('error', () => undefined);
+    // The client's default global listeners console.log to stdout ("Global end listener: …"), which would
+    // corrupt `run --json`; a lost connection is seen (and retried) through the failing call instead.
+    const quiet = () => undefined;
+    const client = new Client('credit-etl', { error: quiet, end: quiet, close: quiet });
+    client.on('error', quiet);
     const expected = this.config.hostKeySha256.replace(/=+$/, '');
     this.hostKeyMismatch = false;
     const password = readSecret(this.config.password, this.env, 'sftp password');

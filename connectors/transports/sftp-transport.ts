@@ -16,6 +16,9 @@ export class SftpTransport extends FileDropTransport {
   }
 }
 
+/** The stable-size window of a drop with done-markers, unless `completeness.stableForMs` says otherwise. */
+const MARKER_STABLE_MS = 2000;
+
 /** The `sftp` section's keys, as the file-drop protocol's settings. */
 function sftpSettings(config: SftpTransportConfig): FileDropSettings {
   const completeness = config.completeness ?? { stableForMs: 10_000 };
@@ -23,7 +26,8 @@ function sftpSettings(config: SftpTransportConfig): FileDropSettings {
     directory: config.remoteDir,
     glob: config.glob ?? DELIVERY_GLOB,
     markerSuffixes: 'marker' in completeness ? [completeness.marker] : [],
-    stableMs: 'stableForMs' in completeness ? completeness.stableForMs : 0,
+    // With a marker too, the file's size and time must hold still this long (a writer still appending).
+    stableMs: completeness.stableForMs ?? MARKER_STABLE_MS,
     processedDir: config.processedDir ?? 'processed',
     failedDir: config.failedDir ?? 'failed',
   };

@@ -205,6 +205,12 @@ export async function loadStaged(
   let objections: ObjectionRequest[] = [];
   try {
     const result = await withUnitTransaction(warehouse, async (session) => {
+      // Content the transport hashed before loading (a file drop hashes each file as it polls) and the ledger
+      // has: skipped before a byte is read. A byte-identical nightly dump costs its hash, not a load.
+      const known = request.unit.sha256;
+      const loadedBefore =
+        known && !request.force ? await earlierLoadOf(session, known, ledgerChannel(request), 0) : undefined;
+      if (loadedBefore) throw new AlreadyLoaded(loadedBefore);
       const staged = await stage(session, file);
       const { sourceFileId, entry, read, sha256, encoding, blankLines } = staged;
       request.onProgress?.(read, 'merge');

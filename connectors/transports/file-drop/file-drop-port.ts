@@ -33,6 +33,8 @@ export interface FileDropPort {
   /** Makes one delivery readable here. Throws a `FileDropFileError` when only this file cannot be had. */
   fetch(directory: string, entry: DropEntry, signal?: AbortSignal): Promise<FetchedFile>;
   exists(file: string): Promise<boolean>;
+  /** The file's size and modification time now; undefined when it is gone. */
+  stat(file: string): Promise<Pick<DropEntry, 'size' | 'mtimeMs'> | undefined>;
   /** Renames `from` to `to` (which does not exist), creating `to`'s directory when needed. */
   move(from: string, to: string): Promise<void>;
   close(): Promise<void>;

@@ -5,7 +5,7 @@ import picomatch from 'picomatch';
 import { FileFormatError, type PollOptions, type SourceUnit, type Transport } from '../../contracts.ts';
 import { todayInShanghai } from '../../shanghai-time.ts';
 import { unitsForFile } from '../archive-units.ts';
-import { TransportError } from '../retry-with-backoff.ts';
+import { RetryableError, TransportError } from '../retry-with-backoff.ts';
 import { UnsafeNameError, unsafeNameReason } from '../safe-remote-name.ts';
 import { type DropEntry, type FetchedFile, FileDropFileError, type FileDropPort } from './file-drop-port.ts';
 
@@ -15,9 +15,12 @@ export interface FileDropSettings {
   directory: string;
   /** Which file names are deliveries (picomatch, case-insensitive). */
   glob: string;
-  /** Done-markers: `<name><suffix>` says `<name>` is complete. None: complete when the size is stable. */
+  /**
+   * Done-markers: `<name><suffix>` says `<name>` is complete, if the file is no newer than the marker and also
+   * passes the stable-size check. None: complete when the size is stable.
+   */
   markerSuffixes: readonly string[];
-  /** Milliseconds between the two listings of the stable-size check. */
+  /** Milliseconds between the two listings of the stable-size check (with or without markers). */
   stableMs: number;
   /** Where loaded files go (relative to the directory, or absolute), or null to leave them in place. */
   processedDir: string | null;
@@ -34,6 +37,8 @@ const DATE_PLACEHOLDER = '{date}';
 /** One complete delivery file and the units it gave (several for a zip). */
 interface Delivery {
   file: string;
+  /** Its size and time when it was read: it is moved aside only if it still has them. */
+  seen: Pick<DropEntry, 'size' | 'mtimeMs'>;
   markers: string[];
   fetched: FetchedFile | undefined;
   pending: number;
@@ -42,9 +47,11 @@ interface Delivery {
 
 /**
  * A file drop (local folder or SFTP): complete files matching the glob are fetched one at a time, only when the
- * runner asks for the next unit; each becomes units through `unitsForFile` (a zip gives one per entry); units
- * already in the sha256 ledger are skipped; once all of a file's units settled, the file and its markers move
- * to processed/ or failed/ under a free name and the local copy is released.
+ * runner asks for the next unit; each becomes units through `unitsForFile` (a zip gives one per entry). Every
+ * unit goes to the runner, content loaded before too: its ledger records it `skipped` (pointing at the first
+ * load), and a move that fails is then the run's settle failure like any other. Once all of a file's units
+ * settled, the file and its markers move to processed/ or failed/ under a free name and the local copy is
+ * released, unless the file changed since it was read: then it stays for the next poll.
  */
 export class FileDropTransport implements Transport {
   /** Names refused as unsafe in the last poll (never fetched). */
@@ -69,7 +76,6 @@ export class FileDropTransport implements Transport {
     const dated = this.settings.directory.includes(DATE_PLACEHOLDER);
     // The run's partition day is what `{date}` means; a backfill day when only that is given.
     const directory = this.directoryFor(options.partitionDay ?? options.partition);
-    const seenThisPoll = new Set<string>();
     const opened = new Set<Delivery>();
     let finished = false;
     const complete = await this.completeFiles(directory, options.signal);
@@ -85,22 +91,25 @@ export class FileDropTransport implements Transport {
         if (!dated && options.partition && todayInShanghai(new Date(entry.mtimeMs)) !== options.partition)
           continue;
         const file = this.port.paths.join(directory, entry.name);
-        const delivery: Delivery = { file, markers, fetched: undefined, pending: 0, failed: false };
+        const seen = { size: entry.size, mtimeMs: entry.mtimeMs };
+        const delivery: Delivery = { file, seen, markers, fetched: undefined, pending: 0, failed: false };
         opened.add(delivery);
-        const units = await this.fetchUnits(directory, entry, delivery, options.signal);
-        const fresh: SourceUnit[] = [];
-        for (const unit of units) {
-          const sha256 = unit.sha256 ?? (await hashStream(unit.open?.()));
+        let fresh: SourceUnit[] = [];
+        for (const unit of await this.fetchUnits(directory, entry, delivery, options.signal)) {
           // A refused zip entry or a file that could not be fetched has no bytes to hash: it fails when loaded.
-          if (sha256 !== undefined && (seenThisPoll.has(sha256) || (await options.alreadyLoaded(sha256))))
-            continue;
-          if (sha256 !== undefined) seenThisPoll.add(sha256);
+          // Content loaded before (this poll's twin, a re-delivery) goes on too: the loader's ledger skips it.
+          const sha256 = unit.sha256 ?? (await hashStream(unit.open?.()));
           fresh.push(sha256 === undefined ? unit : { ...unit, sha256 });
         }
+        // Re-stated after reading (the hash, the download): a file still being written is not loaded now.
+        // (A file that could not be fetched at all fails with its own reason instead.)
+        const changed = delivery.fetched ? await this.changedSince(delivery) : undefined;
+        if (changed) fresh = [changedUnit(entry, changed)];
         delivery.pending = fresh.length;
         if (fresh.length === 0) {
-          // The same content was loaded before (perhaps under another name): nothing to do but file it away.
-          await this.finish(delivery, 'processed');
+          // An archive with no file in it: nothing to load, nothing to record, only to file it away. A move that
+          // fails leaves it where it is (tried again next poll) and must not keep the files after it from loading.
+          await this.finish(delivery, 'processed').catch(() => undefined);
           continue;
         }
         for (const unit of fresh) {
@@ -177,6 +186,7 @@ export class FileDropTransport implements Transport {
     const suffixes = this.settings.markerSuffixes;
     const isMarker = (name: string) =>
       suffixes.some((suffix) => name.endsWith(suffix) && names.has(name.slice(0, -suffix.length)));
+    const byName = new Map(listing.map((entry) => [entry.name, entry]));
     const candidates = listing
       .filter((entry) => {
         // Checked before the glob: a hostile name is reported even when it would not match.
@@ -184,26 +194,39 @@ export class FileDropTransport implements Transport {
         if (reason) this.refused.push(new UnsafeNameError(entry.name, reason));
         return reason === undefined && this.matches(entry.name) && !isMarker(entry.name);
       })
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    if (suffixes.length > 0) {
-      return candidates.flatMap((entry) => {
-        const markers = suffixes.map((suffix) => entry.name + suffix).filter((marker) => names.has(marker));
-        return markers.length > 0
-          ? [{ entry, markers: markers.map((marker) => this.port.paths.join(directory, marker)) }]
-          : [];
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .flatMap((entry) => {
+        if (suffixes.length === 0) return [{ entry, markers: [] as string[] }];
+        // A marker says the file is complete only if it was made after the file's last write: a marker
+        // touched before the upload ended (or left from an earlier delivery of that name) does not count.
+        const markers = suffixes
+          .map((suffix) => byName.get(entry.name + suffix))
+          .filter((marker) => marker !== undefined && marker.mtimeMs >= entry.mtimeMs)
+          .map((marker) => this.port.paths.join(directory, (marker as DropEntry).name));
+        return markers.length > 0 ? [{ entry, markers }] : [];
       });
-    }
-    // No markers: a file still being written changes size (or time) between two listings.
+    if (candidates.length === 0) return candidates;
+    // Marker or not, a file still being written changes size (or time) between two listings. A writer that
+    // pauses longer than this window cannot be told from a finished one (docs/pipelines-and-channels.md).
     await sleep(this.settings.stableMs, undefined, signal ? { signal } : {});
     const again = new Map(
       ((await this.port.list(directory, signal)) ?? []).map((entry) => [entry.name, entry]),
     );
-    return candidates
-      .filter((entry) => {
-        const later = again.get(entry.name);
-        return later !== undefined && later.size === entry.size && later.mtimeMs === entry.mtimeMs;
-      })
-      .map((entry) => ({ entry, markers: [] }));
+    return candidates.filter(({ entry }) => {
+      const later = again.get(entry.name);
+      return later !== undefined && later.size === entry.size && later.mtimeMs === entry.mtimeMs;
+    });
+  }
+
+  /** How the file differs from when it was listed for reading (size, time, gone), or undefined if it does not. */
+  private async changedSince(delivery: Delivery): Promise<string | undefined> {
+    const now = await this.port.stat(delivery.file);
+    const was = delivery.seen;
+    if (!now) return 'it is gone';
+    if (now.size !== was.size) return `its size went from ${was.size} to ${now.size} bytes`;
+    if (now.mtimeMs !== was.mtimeMs)
+      return `it was written again (modified ${new Date(was.mtimeMs).toISOString()}, now ${new Date(now.mtimeMs).toISOString()})`;
+    return undefined;
   }
 
   /** Moves a settled delivery and its markers aside, then lets go of its local copy. */
@@ -211,6 +234,13 @@ export class FileDropTransport implements Transport {
     try {
       const dir = outcome === 'processed' ? this.settings.processedDir : this.settings.failedDir;
       if (dir === null) return;
+      // Written again after it was read (a writer that paused longer than the stable-size window): what was
+      // loaded is not this file, which stays to be read again on the next poll.
+      const changed = await this.changedSince(delivery);
+      if (changed && changed !== 'it is gone')
+        throw new FileChangedError(
+          `${this.port.paths.basename(delivery.file)} changed after it was read (${changed}): not moved to ${dir}/, it is read again on the next poll`,
+        );
       const target = this.port.paths.resolve(this.port.paths.dirname(delivery.file), dir);
       for (const file of [delivery.file, ...delivery.markers]) {
         // A file that vanished (the reason it failed, perhaps) has nothing left to move.
@@ -241,6 +271,29 @@ export class FileDropTransport implements Transport {
       if (!(await this.port.exists(candidate))) return candidate;
     }
   }
+}
+
+/** A delivery that changed while it was being loaded: never the provider's fault, never moved aside. */
+class FileChangedError extends RetryableError {
+  constructor(message: string) {
+    super('file-changed', message);
+  }
+}
+
+/**
+ * A delivery that changed while it was being read: one unit that fails as an infrastructure fault would
+ * (retried, nothing recorded against the file or the provider), so the file stays where it is for the next poll.
+ */
+function changedUnit(entry: DropEntry, how: string): SourceUnit {
+  const error = new FileChangedError(
+    `${entry.name} changed while it was loading (${how}): still being written, it is read again on the next poll`,
+  );
+  return {
+    name: entry.name,
+    sizeBytes: entry.size,
+    receivedAt: new Date(entry.mtimeMs),
+    rows: () => Promise.reject(error),
+  };
 }
 
 /** What a file failed with, for the ledger, when the error concerns this file only; undefined otherwise. */

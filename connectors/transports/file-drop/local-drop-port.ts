@@ -55,6 +55,16 @@ export class LocalDropPort implements FileDropPort {
     }
   }
 
+  async stat(file: string): Promise<Pick<DropEntry, 'size' | 'mtimeMs'> | undefined> {
+    try {
+      const info = await stat(file);
+      return { size: info.size, mtimeMs: info.mtimeMs };
+    } catch (error) {
+      if (isCode(error, 'ENOENT', 'ENOTDIR')) return undefined;
+      throw error;
+    }
+  }
+
   async move(from: string, to: string): Promise<void> {
     await mkdir(path.dirname(to), { recursive: true });
     await rename(from, to);

@@ -75,6 +75,18 @@ export class SftpDropPort implements FileDropPort {
     return this.connection.run(`stat ${file}`, async (client) => (await client.exists(file)) !== false);
   }
 
+  async stat(file: string): Promise<Pick<DropEntry, 'size' | 'mtimeMs'> | undefined> {
+    try {
+      return await this.connection.run(`stat ${file}`, async (client) => {
+        const info = await client.stat(file);
+        return { size: info.size, mtimeMs: info.modifyTime };
+      });
+    } catch (error) {
+      if (error instanceof TransportError && error.code === 'remote-not-found') return undefined;
+      throw error;
+    }
+  }
+
   move(from: string, to: string): Promise<void> {
     return this.connection.run(`move ${from} to ${to}`, async (client) => {
       const dir = path.posix.dirname(to);
