@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AlertSink } from '../alerts/alert-event.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
@@ -86,8 +87,29 @@ export async function workJobs(options: WorkJobsOptions): Promise<WorkerReport> 
     ...(options.alerts ? { alerts: options.alerts } : {}),
   });
   options.logger.info(
-    `worker stopped: ${report.completed} job(s) completed, ${report.failed} failed, ${report.recovered} recovered from dead workers`,
+    `worker stopped: ${report.completed} job(s) completed, ${report.failed} failed, ${report.deferred} put back to wait for a locked pipeline, ${report.recovered} recovered from dead workers`,
     { ...report },
   );
   return report;
+}
+
+/**
+ * `schedule --with-worker`: the worker beside the scheduler. A worker that fails (its database gone at a bad
+ * moment, say) is started again after a pause, and the scheduler goes on: the process never stops its
+ * triggers because its worker did. Ends when `signal` aborts.
+ */
+export async function keepWorking(options: WorkJobsOptions): Promise<void> {
+  for (let failures = 0; !options.signal.aborted; ) {
+    try {
+      await workJobs(options);
+      return;
+    } catch (error) {
+      failures++;
+      const pauseMs = Math.min(60_000, 5000 * 2 ** (failures - 1));
+      options.logger.error(
+        `worker stopped: ${(error as Error).message}: the scheduler goes on, and the worker starts again in ${pauseMs / 1000} s`,
+      );
+      await sleep(pauseMs, undefined, { signal: options.signal }).catch(() => undefined);
+    }
+  }
 }

@@ -27,7 +27,8 @@ export interface JobContext {
 
 /**
  * Runs one job. Returns what is kept as the job's output (it completes), or throws: a `JobFailure` (or any
- * error) fails the job, which the queue retries after its delay and dead-letters after the last attempt.
+ * error) fails the job, which the queue retries after its delay and dead-letters after the last attempt; a
+ * `JobDeferred` puts it back to wait, no attempt counted.
  */
 export type JobHandler = (data: JobData, context: JobContext) => Promise<Record<string, unknown>>;
 
@@ -37,6 +38,20 @@ export class JobFailure extends Error {
   constructor(
     message: string,
     readonly output: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A job that could not start yet and did nothing (its pipeline is locked by another process's run): the worker
+ * puts it back to wait `delaySeconds` without counting an attempt, so waiting never dead-letters it.
+ */
+export class JobDeferred extends Error {
+  override readonly name = 'JobDeferred';
+  constructor(
+    message: string,
+    readonly delaySeconds: number,
   ) {
     super(message);
   }

@@ -1,7 +1,7 @@
 import { runPipeline } from '../pipelines/run-pipeline.ts';
 import { findRun } from '../warehouse/runs-repository.ts';
 import type { JobContext } from './job-handlers.ts';
-import { JobFailure } from './job-handlers.ts';
+import { JobDeferred, JobFailure } from './job-handlers.ts';
 import type { PipelineRunJob } from './job-kinds.ts';
 import type { JobData } from './job-queue.ts';
 import { chunkHelpersOf } from './stage-chunks-job.ts';
@@ -11,7 +11,8 @@ import { chunkHelpersOf } from './stage-chunks-job.ts';
  * (another worker may take the next attempt), so the run itself is tried once: the pipeline's `retry` became
  * the job's retry limit and delay when it was enqueued. A run that completed, or stopped at a reject
  * threshold (the file's own defect: trying again changes nothing), completes the job; a failed or
- * interrupted run, or a pipeline locked by another process, fails it.
+ * interrupted run fails it. A pipeline locked by another process (a long backfill day, a run of `run`) has not
+ * started: the job waits and tries again, no attempt counted (LOCKED_WAIT_SECONDS).
  */
 export async function runPipelineJob(data: JobData, context: JobContext): Promise<Record<string, unknown>> {
   const job = data as PipelineRunJob;
@@ -35,7 +36,11 @@ export async function runPipelineJob(data: JobData, context: JobContext): Promis
     context.logger,
   );
   if (result.status === 'locked') {
-    throw new JobFailure(`pipeline ${job.pipeline} is running in another process: tried again later`);
+    const wait = lockedWaitSeconds(pipeline.retry.backoffSeconds);
+    throw new JobDeferred(
+      `waits for pipeline ${job.pipeline}'s lock (a run of it is going on in another process): tried again in ${wait} s, no attempt counted`,
+      wait,
+    );
   }
   const { summary } = result;
   const output = { runId: summary.runId, status: summary.status, counts: summary.counts };
@@ -48,4 +53,11 @@ export async function runPipelineJob(data: JobData, context: JobContext): Promis
   }
   const run = await findRun(context.warehouse, summary.runId);
   throw new JobFailure(`run ${summary.runId} failed: ${run?.error ?? 'see credit-etl runs show'}`, output);
+}
+
+/** How long a job whose pipeline is locked waits before it looks again: the pipeline's backoff, 5 s to 60 s. */
+export const LOCKED_WAIT_SECONDS = { min: 5, max: 60 } as const;
+
+export function lockedWaitSeconds(backoffSeconds: number): number {
+  return Math.min(LOCKED_WAIT_SECONDS.max, Math.max(LOCKED_WAIT_SECONDS.min, Math.round(backoffSeconds)));
 }

@@ -1,11 +1,15 @@
 import os from 'node:os';
+import { isInfrastructureFault } from '../../connectors/infrastructure-fault.ts';
+import { backoffDelay, type RetryPolicy } from '../../connectors/transports/retry-with-backoff.ts';
 import type { AlertSink } from '../alerts/alert-event.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
 import { markInterruptedRuns } from '../run/run-ledger.ts';
+import { abandonChunkedLoadsOfEndedRuns } from '../warehouse/chunked-loads-repository.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import {
+  deferActiveJob,
   holdJobLock,
   jobStates,
   lostJobs,
@@ -16,7 +20,7 @@ import {
   withSweepLock,
 } from '../warehouse/queue-jobs-repository.ts';
 import { interruptRunsOfJob } from '../warehouse/runs-repository.ts';
-import { JOB_HANDLERS, JobFailure } from './job-handlers.ts';
+import { JOB_HANDLERS, JobDeferred, JobFailure } from './job-handlers.ts';
 import { isJobKind } from './job-kinds.ts';
 import type { JobQueue, QueuedJob } from './job-queue.ts';
 
@@ -46,6 +50,8 @@ export interface WorkerOptions {
 export interface WorkerReport {
   completed: number;
   failed: number;
+  /** Jobs put back to wait, no attempt counted (their pipeline was locked by another process). */
+  deferred: number;
   /** Jobs of dead workers this worker failed (so the queue retries them). */
   recovered: number;
 }
@@ -61,21 +67,73 @@ const LOST_AFTER_SECONDS = 10;
  */
 export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
   const { queue, logger } = options;
-  const report: WorkerReport = { completed: 0, failed: 0, recovered: 0 };
+  const report: WorkerReport = { completed: 0, failed: 0, deferred: 0, recovered: 0 };
   await queue.ensureQueues(options.queues);
-  const session = await openLivenessSession(queue.url, `credit-etl worker ${os.hostname()}:${process.pid}`);
-  // Without its session a worker's locks are gone: its jobs look dead to the others, who retry them. It stops
-  // (its jobs finish their current file) and fails, so its supervisor (systemd) starts it afresh.
+  const name = `credit-etl worker ${os.hostname()}:${process.pid}`;
+  logger.info(
+    `worker started: ${options.concurrency} slot(s) on queue(s) ${options.queues.join(', ')}` +
+      [...options.limits].map(([queueName, limit]) => `; ${queueName} at most ${limit} at once`).join(''),
+  );
+  let session: LivenessSession | undefined = await openLivenessSession(queue.url, name);
+  while (session) {
+    const lost = await workOnSession(options, session, report);
+    if (!lost || options.signal.aborted) break;
+    session = await reopenSession(queue.url, name, options.signal, logger);
+  }
+  return report;
+}
+
+/** The connection holding a worker's liveness locks (queue-jobs-repository.ts). */
+type LivenessSession = Awaited<ReturnType<typeof openLivenessSession>>;
+
+/** Waits between tries to open a new liveness session while the database is down. */
+const RECONNECT: RetryPolicy = { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 1000, maxDelayMs: 30_000 };
+
+/** A new liveness session once the database answers again; undefined when the worker is stopped meanwhile. */
+async function reopenSession(
+  url: string,
+  name: string,
+  stop: AbortSignal,
+  logger: Logger,
+): Promise<LivenessSession | undefined> {
+  for (let attempt = 1; !stop.aborted; attempt++) {
+    try {
+      const session = await openLivenessSession(url, name);
+      logger.info(`worker reconnected to the database (after ${attempt} tries): taking jobs again`);
+      return session;
+    } catch (error) {
+      if (!isInfrastructureFault(error)) throw error;
+      const delayMs = backoffDelay(RECONNECT, attempt);
+      logger.warn(
+        `worker cannot reach the database (${(error as Error).message}): trying again in ${Math.round(delayMs / 1000)} s`,
+      );
+      await pause(delayMs, stop);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Works with one liveness session until `options.signal` aborts (false) or the session ends (true). Without its
+ * session a worker's locks are gone: its jobs look dead to the others, whose sweep retries them. So its jobs
+ * stop after their current file (the restart has failed them anyway) before it opens a new session.
+ */
+async function workOnSession(
+  options: WorkerOptions,
+  session: LivenessSession,
+  report: WorkerReport,
+): Promise<boolean> {
+  const { queue, logger } = options;
   const stopping = new AbortController();
   const onStop = () => stopping.abort();
   options.signal.addEventListener('abort', onStop, { once: true });
-  let sessionLost: Error | undefined;
+  let sessionLost = false;
   session.on('end', () => {
     if (stopping.signal.aborted) return;
-    sessionLost = new Error(
-      'the worker lost its database session (server restarted or unreachable): stopping',
+    sessionLost = true;
+    logger.error(
+      'the worker lost its database session (server restarted or unreachable): its jobs stop after their current file and are retried; it reconnects',
     );
-    logger.error(sessionLost.message);
     stopping.abort();
   });
   const signal = stopping.signal;
@@ -101,6 +159,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
     report.recovered += recovered;
     // Runs of dead processes of this machine (a worker killed before its run had a job id, an inline run).
     await markInterruptedRuns(options.warehouse);
+    // Big files' loads of runs ended above (or elsewhere): helpers stop staging them, their tables go.
+    const abandoned = await abandonChunkedLoadsOfEndedRuns(options.warehouse);
+    if (abandoned > 0)
+      logger.warn(`${abandoned} chunked load(s) of ended runs abandoned: their staging tables dropped`);
     const states = await jobStates(session, [...running.keys()]);
     for (const [id, state] of states) {
       if (state === 'cancelled' && !running.get(id)?.signal.aborted) {
@@ -169,10 +231,30 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
       report.completed++;
       log.info(`job ${job.id} completed: ${what}`, output);
     } catch (error) {
+      if (error instanceof JobDeferred) {
+        // Nothing was done: the job waits for its turn again. Should the session be gone, the sweep of a
+        // worker still alive fails it (one attempt), as any job of a worker that lost its session.
+        const put = await deferActiveJob(session, job.id, error.delaySeconds, {
+          waiting: error.message,
+        }).catch((fault: unknown) => {
+          log.warn(`job ${job.id} could not be put back to wait: ${(fault as Error).message}`);
+          return false;
+        });
+        if (put) report.deferred++;
+        log.warn(`job ${job.id} waits: ${what}: ${error.message}`);
+        return;
+      }
       const message = error instanceof Error ? error.message : String(error);
       const output = error instanceof JobFailure ? error.output : {};
-      await queue.fail(job.queue, job.id, { message, ...output });
-      report.failed++;
+      // The database gone too (a restart): the job stays active without its lock, and a sweep retries it.
+      const failed = await queue.fail(job.queue, job.id, { message, ...output }).then(
+        () => true,
+        (fault: unknown) => {
+          log.warn(`job ${job.id} could not be marked failed: ${(fault as Error).message}`);
+          return false;
+        },
+      );
+      if (failed) report.failed++;
       const next = job.retryCount < job.retryLimit ? 'retried after its delay' : 'dead-lettered';
       log.error(`job ${job.id} failed (${next}): ${what}: ${message}`, output);
     } finally {
@@ -189,15 +271,14 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
         logger.warn(`worker could not fetch a job: ${(error as Error).message}`);
         return undefined;
       });
-      if (picked) await runOne(picked);
+      if (picked)
+        await runOne(picked).catch((error: unknown) => {
+          logger.warn(`job ${picked.job.id} could not be run: ${(error as Error).message}`);
+        });
       else await pause(options.pollMs ?? 1000, signal);
     }
   };
   try {
-    logger.info(
-      `worker started: ${options.concurrency} slot(s) on queue(s) ${options.queues.join(', ')}` +
-        [...options.limits].map(([name, limit]) => `; ${name} at most ${limit} at once`).join(''),
-    );
     await Promise.all(Array.from({ length: options.concurrency }, slot));
   } finally {
     clearInterval(sweepTimer);
@@ -206,8 +287,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
     stopping.abort();
     await session.end().catch(() => undefined);
   }
-  if (sessionLost) throw sessionLost;
-  return report;
+  return sessionLost;
 }
 
 /** How the logs name a job: its kind and what it is for. */

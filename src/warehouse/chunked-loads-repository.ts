@@ -87,7 +87,10 @@ export async function createChunkedLoad(
   });
 }
 
-/** What a worker needs to stage chunks of a load: its table and the request the coordinator stored. */
+/**
+ * What a worker needs to stage chunks of a load: its table and the request the coordinator stored. Only loads
+ * whose run is still running: no one would merge the chunks of an ended (interrupted, failed) run.
+ */
 export async function chunkedLoadToHelp(
   warehouse: Warehouse,
   loadId: number | undefined,
@@ -98,6 +101,7 @@ export async function chunkedLoadToHelp(
     `SELECT l.id, l.staging_table, l.request, l.path, l.size_bytes FROM chunked_loads l
      WHERE l.state = 'staging' AND (?::bigint IS NULL OR l.id = ?::bigint)
        AND EXISTS (SELECT 1 FROM file_chunks c WHERE c.load_id = l.id AND c.state = 'pending')
+       AND EXISTS (SELECT 1 FROM runs r WHERE r.id = l.run_id AND r.status = 'running')
      ORDER BY l.id LIMIT 1`,
     [loadId ?? null, loadId ?? null],
   );
@@ -238,4 +242,19 @@ export async function abandonStaleChunkedLoads(
   );
   for (const row of stale.rows) await warehouse.raw(`DROP TABLE IF EXISTS ${row.staging_table}`);
   return stale.rows.length;
+}
+
+/**
+ * Ends the loads still `staging` whose run has ended: their coordinator was killed or lost its worker, and a
+ * sweep ended the run (`interrupted`); no one will merge them. Their shared staging tables are dropped at once
+ * instead of waiting for a later chunked load to find them stale.
+ */
+export async function abandonChunkedLoadsOfEndedRuns(warehouse: Warehouse): Promise<number> {
+  const ended = await warehouse.raw<{ rows: { id: number; staging_table: string }[] }>(
+    `UPDATE chunked_loads l SET state = 'abandoned', finished_at = now()
+     FROM runs r WHERE r.id = l.run_id AND l.state = 'staging' AND r.status <> 'running'
+     RETURNING l.id, l.staging_table`,
+  );
+  for (const row of ended.rows) await warehouse.raw(`DROP TABLE IF EXISTS ${row.staging_table}`);
+  return ended.rows.length;
 }

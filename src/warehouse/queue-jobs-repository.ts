@@ -121,6 +121,30 @@ export async function jobStates(client: pg.Client, ids: readonly string[]): Prom
   return new Map(rows.map((row) => [row.id, row.state]));
 }
 
+/**
+ * Puts an active job back to wait `delaySeconds` as if it had not been fetched: no attempt is counted (pg-boss
+ * counts one at fetch when `started_on` is set, so the count is set back by one, or `started_on` cleared on a
+ * first attempt). `output` says why it waits (`jobs show`). False when the job was no longer active.
+ */
+export async function deferActiveJob(
+  client: pg.Client,
+  jobId: string,
+  delaySeconds: number,
+  output: Record<string, unknown>,
+): Promise<boolean> {
+  const { rowCount } = await client.query(
+    `UPDATE ${QUEUE_SCHEMA}.job SET
+       state = (CASE WHEN retry_count = 0 THEN 'created' ELSE 'retry' END)::${QUEUE_SCHEMA}.job_state,
+       retry_count = GREATEST(retry_count - 1, 0),
+       started_on = CASE WHEN retry_count = 0 THEN NULL ELSE started_on END,
+       start_after = now() + make_interval(secs => $2),
+       output = $3::jsonb
+     WHERE id = $1 AND state = 'active'`,
+    [jobId, delaySeconds, JSON.stringify(output)],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
 // Advisory locks in two-key form: the first key says what the lock is for, the second which one.
 const JOB_LIVENESS = 19_001;
 const QUEUE_SLOT = 19_002;

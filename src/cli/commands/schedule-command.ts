@@ -13,9 +13,9 @@ import { metricsListenFrom } from '../../metrics/metrics-listen.ts';
 import { checkOverdueObjections, overdueLine } from '../../objections/overdue-objections.ts';
 import { formatProblem } from '../../pipelines/load-pipelines.ts';
 import type { PipelineDefinition } from '../../pipelines/pipeline-definition.ts';
-import { enqueuePipelineRun } from '../../queue/enqueue-pipeline-run.ts';
 import { openQueue } from '../../queue/open-queue.ts';
 import { checkUpdateCycles, deliveryDeadlineJobs } from '../../schedule/delivery-watch.ts';
+import { queueScheduledRun } from '../../schedule/queue-scheduled-run.ts';
 import { type ScheduledJob, startScheduler } from '../../schedule/scheduler.ts';
 import { verifyWarehouse } from '../../verify/verify-warehouse.ts';
 import { type Warehouse, warehouseUrl } from '../../warehouse/connect-warehouse.ts';
@@ -24,7 +24,7 @@ import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { allPipelines } from '../pipeline-context.ts';
 import { withWarehouse } from '../with-warehouse.ts';
-import { workerConcurrency, workJobs } from '../work-jobs.ts';
+import { keepWorking, workerConcurrency } from '../work-jobs.ts';
 
 interface ScheduleFlags {
   withWorker?: boolean;
@@ -86,18 +86,9 @@ export function registerScheduleCommand(program: Command): void {
             ],
             // A trigger queues the run; workers (this process too with --with-worker) run it. Another
             // scheduler's trigger for the same pipeline and day finds the job pending and adds none.
-            runPipeline: async (pipeline, _signal, scheduledAt) => {
-              const job = await enqueuePipelineRun(queue, pipeline, {
-                origin: 'scheduled',
-                triggeredAt: scheduledAt,
-              });
-              logger.info(
-                job.created
-                  ? `pipeline ${pipeline.name}: queued job ${job.id} for ${job.partition}`
-                  : `pipeline ${pipeline.name}: job ${job.id} for ${job.partition} is already queued or running`,
-                { jobId: job.id, pipeline: pipeline.name, partition: job.partition },
-              );
-            },
+            // A trigger while the database is down is queued once it is back (before the next trigger).
+            runPipeline: (pipeline, signal, scheduledAt) =>
+              queueScheduledRun(queue, pipeline, scheduledAt, { logger, alerts, signal }),
           });
           const verifying =
             (config.verifyCron ? `, verify "${config.verifyCron}"` : ', verify off') +
@@ -107,10 +98,9 @@ export function registerScheduleCommand(program: Command): void {
           logger.info(
             `scheduler started: ${scheduled.length} pipeline(s)${verifying}; SIGTERM or SIGINT stops it`,
           );
-          // A worker that cannot go on (its database gone) stops the scheduler too: the process fails as one.
-          let workerError: unknown;
+          // The scheduler never stops with its worker: a worker that fails is started again (work-jobs.ts).
           const worker = flags.withWorker
-            ? workJobs({
+            ? keepWorking({
                 queue,
                 warehouse,
                 catalog,
@@ -119,9 +109,6 @@ export function registerScheduleCommand(program: Command): void {
                 alerts,
                 concurrency,
                 signal: stop.signal,
-              }).catch((error: unknown) => {
-                workerError = error;
-                stop.abort();
               })
             : undefined;
           try {
@@ -133,7 +120,6 @@ export function registerScheduleCommand(program: Command): void {
             await alerts.close();
             await metrics?.close();
           }
-          if (workerError !== undefined) throw workerError;
           logger.info('scheduler stopped');
           return EXIT.ok;
         },
