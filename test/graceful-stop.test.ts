@@ -85,7 +85,11 @@ describe('SIGTERM while a pipeline is loading a file', () => {
       .count('* as n')
       .first();
     expect(Number(sources?.n) + Number(rejections?.n)).toBe(20_000);
-    const [run] = await fx.warehouse('runs').select('status');
+    const [run] = await fx.warehouse('runs').select('status', 'error');
     expect(run.status).toBe('interrupted');
+    // Why, for `runs show`: the signal, and that the rest waits for the next run.
+    expect(run.error).toBe(
+      'stopped by SIGTERM after the current file: the files not read are left for the next run',
+    );
   });
 });

@@ -80,7 +80,9 @@ export async function withWarehouse<T>(
   const onSignal = (signal: NodeJS.Signals) => {
     if (gracefulStop && !gracefulStop.signal.aborted && signal !== 'SIGHUP') {
       logger.warn(`${signal} received: finishing the current file, then stopping (again to roll it back)`);
-      gracefulStop.abort();
+      gracefulStop.abort(
+        `stopped by ${signal} after the current file: the files not read are left for the next run`,
+      );
       return;
     }
     logger.warn(`${signal} received: rolling back the current file and stopping`);

@@ -125,7 +125,7 @@ async function workOnSession(
 ): Promise<boolean> {
   const { queue, logger } = options;
   const stopping = new AbortController();
-  const onStop = () => stopping.abort();
+  const onStop = () => stopping.abort(options.signal.reason);
   options.signal.addEventListener('abort', onStop, { once: true });
   let sessionLost = false;
   session.on('end', () => {
@@ -134,7 +134,9 @@ async function workOnSession(
     logger.error(
       'the worker lost its database session (server restarted or unreachable): its jobs stop after their current file and are retried; it reconnects',
     );
-    stopping.abort();
+    stopping.abort(
+      'the worker lost its database session: stopped after the current file, the job is retried',
+    );
   });
   const signal = stopping.signal;
   const running = new Map<string, AbortController>();
@@ -167,7 +169,7 @@ async function workOnSession(
     for (const [id, state] of states) {
       if (state === 'cancelled' && !running.get(id)?.signal.aborted) {
         logger.warn(`job ${id} cancelled: stopping after the current file`, { jobId: id });
-        running.get(id)?.abort();
+        running.get(id)?.abort('the job was cancelled (jobs cancel): stopped after the current file');
       }
     }
   };
@@ -207,7 +209,7 @@ async function workOnSession(
   const runOne = async ({ job, slot }: { job: QueuedJob; slot?: number }) => {
     await holdJobLock(session, job.id);
     const stop = new AbortController();
-    const onAbort = () => stop.abort();
+    const onAbort = () => stop.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     running.set(job.id, stop);
     const log = logger.child({ jobId: job.id });

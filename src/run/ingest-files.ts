@@ -170,6 +170,7 @@ export async function ingestUnits(
   // A file left where it was (not moved aside) needs the operator: the run failed, even if every row loaded.
   const status = broken || settleFailures.length > 0 ? 'failed' : runStatus(files, stoppedEarly);
   const reasons = [...failed.map((file) => `${file.name}: ${file.error?.message}`), ...settleFailures];
+  if (status === 'interrupted') reasons.push(stopReason(request.signal?.reason));
   if (broken) {
     const message = broken.error instanceof Error ? broken.error.message : String(broken.error);
     // A fault thrown on by the loader names its side (database, network) and the file itself; so does a stop.
@@ -193,6 +194,13 @@ export async function ingestUnits(
       log.error(`run ${runId} could not be marked ${status}: ${(finishError as Error).message}`, { counts }),
   );
   throw broken.error;
+}
+
+/** Why a run stopped before its last unit, as its stopper said (a signal, a cancelled job), for `runs show`. */
+function stopReason(reason: unknown): string {
+  if (typeof reason === 'string') return reason;
+  if (reason instanceof Error && reason.name !== 'AbortError') return reason.message;
+  return 'stopped before the last file: the files not read are left for the next run';
 }
 
 /** A file that failed outright outranks a threshold; a stop before the last unit is `interrupted`. */
