@@ -191,7 +191,12 @@ export async function ingestUnits(
   await finishRunIfRunning(warehouse, runId, result).then(
     () => log.info(`run ${runId} ${status}`, { counts }),
     (finishError: unknown) =>
-      log.error(`run ${runId} could not be marked ${status}: ${(finishError as Error).message}`, { counts }),
+      // Not an error of its own: the fault is what the caller reports, and whoever ends this process's runs
+      // (a stop's handler, the next attempt, the command's exit, the next command) ends this one.
+      log.warn(
+        `run ${runId} is left to be ended by this process's exit or the next command (${(finishError as Error).message})`,
+        { counts },
+      ),
   );
   throw broken.error;
 }
