@@ -1,21 +1,13 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { isInfrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import { shanghaiTime } from '../../connectors/shanghai-time.ts';
-import { backoffDelay, type RetryPolicy } from '../../connectors/transports/retry-with-backoff.ts';
 import type { AlertEvent, AlertSink } from '../alerts/alert-event.ts';
 import type { Logger } from '../log/logger.ts';
 import { partitionDay } from '../pipelines/partition-day.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
 import { enqueuePipelineRun } from '../queue/enqueue-pipeline-run.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
+import { retryingInfrastructureFaults } from './retry-trigger.ts';
 import { nextTriggers } from './scheduler.ts';
-
-/** Waits between tries to queue a trigger's run while the database is unreachable. */
-export const ENQUEUE_RETRY: RetryPolicy = {
-  attempts: Number.POSITIVE_INFINITY,
-  baseDelayMs: 1000,
-  maxDelayMs: 30_000,
-};
 
 export interface QueueScheduledRunOptions {
   logger: Logger;
@@ -37,63 +29,42 @@ export async function queueScheduledRun(
   scheduledAt: Date,
   options: QueueScheduledRunOptions,
 ): Promise<void> {
-  const { logger } = options;
+  const { logger, signal } = options;
   const deadline = nextTriggerAfter(pipeline, scheduledAt);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const job = await enqueuePipelineRun(queue, pipeline, {
-        origin: 'scheduled',
-        triggeredAt: scheduledAt,
-      });
-      logger.info(
-        job.created
-          ? `pipeline ${pipeline.name}: queued job ${job.id} for ${job.partition}`
-          : `pipeline ${pipeline.name}: job ${job.id} for ${job.partition} is already queued or running`,
-        {
-          jobId: job.id,
-          pipeline: pipeline.name,
-          partition: job.partition,
-          ...(attempt > 1 ? { attempt } : {}),
-        },
-      );
-      return;
-    } catch (error) {
-      if (!isInfrastructureFault(error)) throw error;
-      const reason = (error as Error).message;
-      const delayMs = backoffDelay(ENQUEUE_RETRY, attempt);
-      // Stop a second before the next trigger: it must find this one finished, or it is skipped as an overlap.
-      const tooLate = deadline !== undefined && Date.now() + delayMs > deadline.getTime() - 1000;
-      if (tooLate || options.signal.aborted) {
-        const why = options.signal.aborted ? 'the scheduler is stopping' : 'its next trigger is due';
-        logger.error(
-          `pipeline ${pipeline.name}: the run triggered at ${shanghaiTime(scheduledAt)} was not queued (${why}) after ${attempt} tries: ${reason}`,
-          { pipeline: pipeline.name, notQueued: scheduledAt.toISOString() },
-        );
-        if (!options.signal.aborted)
-          await options.alerts?.alert(
-            triggerNotQueuedEvent(pipeline.name, {
-              scheduledAt,
-              partition: partitionDay(pipeline.partition, scheduledAt),
-              reason,
-              nextTrigger: deadline,
-            }),
-          );
-        return;
-      }
-      logger.warn(
-        `pipeline ${pipeline.name}: could not queue the run triggered at ${shanghaiTime(scheduledAt)} (${reason}): trying again in ${Math.round(delayMs / 1000)} s` +
-          (deadline ? `, until its next trigger at ${shanghaiTime(deadline)}` : ''),
-        { pipeline: pipeline.name, attempt },
-      );
-      const stopped = await sleep(delayMs, false, { signal: options.signal }).catch(() => true);
-      if (stopped) {
-        logger.error(
-          `pipeline ${pipeline.name}: the run triggered at ${shanghaiTime(scheduledAt)} was not queued (the scheduler is stopping): ${reason}`,
-          { pipeline: pipeline.name, notQueued: scheduledAt.toISOString() },
-        );
-        return;
-      }
-    }
+  const enqueue = async () => {
+    const job = await enqueuePipelineRun(queue, pipeline, { origin: 'scheduled', triggeredAt: scheduledAt });
+    logger.info(
+      job.created
+        ? `pipeline ${pipeline.name}: queued job ${job.id} for ${job.partition}`
+        : `pipeline ${pipeline.name}: job ${job.id} for ${job.partition} is already queued or running`,
+      { jobId: job.id, pipeline: pipeline.name, partition: job.partition },
+    );
+  };
+  try {
+    // Stops a second before the next trigger: it must find this one finished, or it is skipped as an overlap.
+    await retryingInfrastructureFaults(enqueue, {
+      label: `pipeline ${pipeline.name}: could not queue the run triggered at ${shanghaiTime(scheduledAt)}`,
+      nextTrigger: deadline,
+      signal,
+      log: logger,
+    });
+  } catch (error) {
+    if (!isInfrastructureFault(error)) throw error;
+    const reason = (error as Error).message;
+    const why = signal.aborted ? 'the scheduler is stopping' : 'its next trigger is due';
+    logger.error(
+      `pipeline ${pipeline.name}: the run triggered at ${shanghaiTime(scheduledAt)} was not queued (${why}): ${reason}`,
+      { pipeline: pipeline.name, notQueued: scheduledAt.toISOString() },
+    );
+    if (signal.aborted) return;
+    await options.alerts?.alert(
+      triggerNotQueuedEvent(pipeline.name, {
+        scheduledAt,
+        partition: partitionDay(pipeline.partition, scheduledAt),
+        reason,
+        nextTrigger: deadline,
+      }),
+    );
   }
 }
 

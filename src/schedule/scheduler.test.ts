@@ -89,6 +89,80 @@ describe('the scheduler', () => {
     expect(lines.find((line) => line.includes('skipped'))).toMatch(/still running/);
   });
 
+  it("retries a job's work stopped by the database being away (the nightly verify), until it is done", async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      console: true,
+      consoleStream: new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          lines.push(chunk.toString());
+          callback();
+        },
+      }),
+    });
+    const refused = () =>
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const tries: Date[] = [];
+    let done = false;
+    const scheduler = startScheduler({
+      pipelines: [],
+      logger,
+      runPipeline: async () => undefined,
+      jobs: [
+        {
+          name: 'verify',
+          // Every 5 s: room for the retries after 1 and 2 s before the next trigger.
+          cron: '*/5 * * * * *',
+          run: async (_signal, scheduledAt) => {
+            tries.push(scheduledAt);
+            if (tries.length <= 2) throw refused();
+            done = true;
+          },
+        },
+      ],
+    });
+    for (let waited = 0; !done; waited += 100) {
+      expect(waited, lines.join('')).toBeLessThan(15_000);
+      await sleep(100);
+    }
+    await scheduler.stop();
+    // Three tries of one trigger, not three triggers.
+    expect(tries.map((at) => at.getTime())).toEqual(Array(3).fill(tries[0]!.getTime()));
+    expect(lines.filter((line) => line.includes('trying again in'))).toHaveLength(2);
+    expect(lines.some((line) => line.includes('verify failed'))).toBe(false);
+  });
+
+  it("gives a job's work up with an error that is not the infrastructure's, at once", async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      console: true,
+      consoleStream: new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          lines.push(chunk.toString());
+          callback();
+        },
+      }),
+    });
+    const scheduler = startScheduler({
+      pipelines: [],
+      logger,
+      runPipeline: async () => undefined,
+      jobs: [
+        {
+          name: 'objection-check',
+          cron: '* * * * * *',
+          run: async () => {
+            throw new Error('a bug, not a fault');
+          },
+        },
+      ],
+    });
+    while (!lines.some((line) => line.includes('objection-check failed'))) await sleep(50);
+    await scheduler.stop();
+    expect(lines.find((line) => line.includes('objection-check failed'))).toContain('a bug, not a fault');
+    expect(lines.some((line) => line.includes('trying again in'))).toBe(false);
+  });
+
   it('stop() asks a running pipeline to stop and waits for it', async () => {
     let sawAbort = false;
     let entered = false;

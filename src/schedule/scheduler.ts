@@ -2,6 +2,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from '../log/logger.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
 import { type MissingCalendarYear, startCalendarWatch } from './calendar-watch.ts';
+import { retryingInfrastructureFaults } from './retry-trigger.ts';
 
 /** Schedules are read as the platform's operators mean them: Beijing time, whatever the server's zone. */
 export const SCHEDULE_TIMEZONE = 'Asia/Shanghai';
@@ -105,7 +106,16 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     );
   }
   for (const job of options.jobs ?? []) {
-    schedule(job.name, job.name, job.cron, job.run, logger.child({ job: job.name }));
+    const log = logger.child({ job: job.name });
+    // A pipeline's trigger retries its own queuing (queue-scheduled-run.ts); a job's work is retried here.
+    const run: ScheduledJob['run'] = (signal, scheduledAt) =>
+      retryingInfrastructureFaults(() => job.run(signal, scheduledAt), {
+        label: job.name,
+        nextTrigger: nextTriggers(job.cron, 3).find((at) => at.getTime() >= scheduledAt.getTime() + 1000),
+        signal,
+        log,
+      });
+    schedule(job.name, job.name, job.cron, run, log);
   }
   return {
     tasks,
