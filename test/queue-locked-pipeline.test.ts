@@ -1,6 +1,5 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRANSPORTS } from '../connectors/registry.ts';
@@ -11,17 +10,8 @@ import type { JobQueue } from '../src/queue/job-queue.ts';
 import { openQueue } from '../src/queue/open-queue.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
 import { type RunningCli, runCli, startCli } from './support/run-cli.ts';
+import { until } from './support/until.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(300);
-  }
-}
 
 // A backfill day whose pipeline is locked by another process (a long day of the same pipeline, a nightly run)
 // has not started: it waits for the lock however long that takes, and is never failed or dead-lettered for it.

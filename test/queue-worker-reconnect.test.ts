@@ -11,17 +11,8 @@ import { openQueue } from '../src/queue/open-queue.ts';
 import { type CuttableProxy, openCuttableProxy } from './support/cuttable-proxy.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
 import { type RunningCli, startCli } from './support/run-cli.ts';
+import { until } from './support/until.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(300);
-  }
-}
 
 // A database restart (every connection cut, new ones refused for a while) does not end a worker or the
 // scheduler of `schedule --with-worker`: the worker opens a new session once the server is back and takes the

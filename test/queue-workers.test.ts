@@ -9,7 +9,12 @@ import type { JobQueue } from '../src/queue/job-queue.ts';
 import { openQueue } from '../src/queue/open-queue.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
 import { type RunningCli, runCli, startCli } from './support/run-cli.ts';
+import { until as waitUntil } from './support/until.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
+
+/** Whole queues of feeds run here: waited for longer, and asked less often, than one job. */
+const until = <T>(what: string, check: () => Promise<T | undefined>) =>
+  waitUntil(what, check, { timeoutMs: 150_000, everyMs: 500 });
 
 const PIPELINES = 20;
 const FILES_PER_PIPELINE = 2;
@@ -17,19 +22,6 @@ const ROWS_PER_FILE = 300;
 /** Four pipelines share a queue capped at 2 jobs at once (one provider's SFTP server). */
 const CAPPED = { name: 'sftp-jinan', concurrency: 2 };
 const KILLS = 3;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `check` returns a value (not undefined), or fails naming what was awaited. */
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 150_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(500);
-  }
-}
 
 describe('job queue: scheduler and workers as real processes on real PostgreSQL', () => {
   let fx: WarehouseFixture;

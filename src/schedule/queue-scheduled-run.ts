@@ -7,7 +7,7 @@ import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
 import { enqueuePipelineRun } from '../queue/enqueue-pipeline-run.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import { retryingInfrastructureFaults } from './retry-trigger.ts';
-import { nextTriggers } from './scheduler.ts';
+import { nextTriggerAfter } from './scheduler.ts';
 
 export interface QueueScheduledRunOptions {
   logger: Logger;
@@ -30,7 +30,8 @@ export async function queueScheduledRun(
   options: QueueScheduledRunOptions,
 ): Promise<void> {
   const { logger, signal } = options;
-  const deadline = nextTriggerAfter(pipeline, scheduledAt);
+  const cronExpression = pipeline.schedule.cron;
+  const deadline = cronExpression ? nextTriggerAfter(cronExpression, scheduledAt) : undefined;
   const enqueue = async () => {
     const job = await enqueuePipelineRun(queue, pipeline, { origin: 'scheduled', triggeredAt: scheduledAt });
     logger.info(
@@ -66,13 +67,6 @@ export async function queueScheduledRun(
       }),
     );
   }
-}
-
-/** The pipeline's first trigger after `scheduledAt` (undefined: it has no cron). */
-function nextTriggerAfter(pipeline: PipelineDefinition, scheduledAt: Date): Date | undefined {
-  const expression = pipeline.schedule.cron;
-  if (!expression) return undefined;
-  return nextTriggers(expression, 3).find((at) => at.getTime() >= scheduledAt.getTime() + 1000);
 }
 
 /** A trigger whose run was never queued: to the operators it is a failed run of the pipeline. */

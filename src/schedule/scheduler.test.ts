@@ -56,18 +56,24 @@ describe('schedules in Asia/Shanghai', () => {
   });
 });
 
+/** A logger writing its console lines into `lines`. */
+function recordingLogger() {
+  const lines: string[] = [];
+  const logger = createLogger({
+    console: true,
+    consoleStream: new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        lines.push(chunk.toString());
+        callback();
+      },
+    }),
+  });
+  return { lines, logger };
+}
+
 describe('the scheduler', () => {
   it('skips and logs a trigger that arrives while the same pipeline is still running', async () => {
-    const lines: string[] = [];
-    const logger = createLogger({
-      console: true,
-      consoleStream: new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          lines.push(chunk.toString());
-          callback();
-        },
-      }),
-    });
+    const { lines, logger } = recordingLogger();
     let started = 0;
     let release = () => {};
     const busy = new Promise<void>((resolve) => {
@@ -90,16 +96,7 @@ describe('the scheduler', () => {
   });
 
   it("retries a job's work stopped by the database being away (the nightly verify), until it is done", async () => {
-    const lines: string[] = [];
-    const logger = createLogger({
-      console: true,
-      consoleStream: new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          lines.push(chunk.toString());
-          callback();
-        },
-      }),
-    });
+    const { lines, logger } = recordingLogger();
     const refused = () =>
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     const tries: Date[] = [];
@@ -133,16 +130,7 @@ describe('the scheduler', () => {
   });
 
   it("gives a job's work up with an error that is not the infrastructure's, at once", async () => {
-    const lines: string[] = [];
-    const logger = createLogger({
-      console: true,
-      consoleStream: new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          lines.push(chunk.toString());
-          callback();
-        },
-      }),
-    });
+    const { lines, logger } = recordingLogger();
     const scheduler = startScheduler({
       pipelines: [],
       logger,

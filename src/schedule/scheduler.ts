@@ -36,6 +36,11 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
+/** The first trigger of `expression` after the one at `scheduledAt`: until then, that trigger's work may go on. */
+export function nextTriggerAfter(expression: string, scheduledAt: Date): Date | undefined {
+  return nextTriggers(expression, 3).find((at) => at.getTime() >= scheduledAt.getTime() + 1000);
+}
+
 /** The next `count` trigger times of a cron expression in Asia/Shanghai (shown by `pipelines show`). */
 export function nextTriggers(expression: string, count: number): Date[] {
   const task = cron.createTask(expression, () => undefined, { timezone: SCHEDULE_TIMEZONE });
@@ -111,7 +116,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     const run: ScheduledJob['run'] = (signal, scheduledAt) =>
       retryingInfrastructureFaults(() => job.run(signal, scheduledAt), {
         label: job.name,
-        nextTrigger: nextTriggers(job.cron, 3).find((at) => at.getTime() >= scheduledAt.getTime() + 1000),
+        nextTrigger: nextTriggerAfter(job.cron, scheduledAt),
         signal,
         log,
       });
