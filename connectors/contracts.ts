@@ -82,6 +82,8 @@ export interface TransportContext {
   watermarks?: WatermarkStore;
   /** The pipeline the transport reads for: a table transport's default watermark key names it. */
   pipeline?: string;
+  /** Where a transport tells the run's log what it sees but cannot load (e.g. table rows without a cursor). */
+  warn?(message: string): void;
 }
 
 /** Ports the engine implements for transports: connectors/ never imports src/. */

@@ -160,6 +160,27 @@ describe.each(SOURCE_KINDS)('table exchange from %s', (kind: SourceKind) => {
     ]);
   });
 
+  it('says how many rows have no cursor value at each poll: they cannot be read, and are not passed over unseen', async () => {
+    await createPenaltyTable(source.db, 'uncursored');
+    const exchanged = kind === 'postgres' ? '2026-11-02 09:30:00+08' : '2026-11-02 09:30:00.000000';
+    await insertPenalties(source.db, 'uncursored', penaltyRows(3, 'cursored'), nextTime(), exchanged);
+    await insertPenalties(source.db, 'uncursored', penaltyRows(2, 'uncursored'), nextTime());
+    const warnings: string[] = [];
+    const transport = tableTransportFactory.create(
+      tableConfig('uncursored', { cursor: { column: 'exchanged_at', tieBreaker: 'id' } }),
+      { ...transportContext(fx, { QZK_URL: source.url }), warn: (message) => warnings.push(message) },
+    );
+    const { summary } = await pollAndIngest(fx, transport);
+    expect(summary?.counts).toMatchObject({ read: 3, inserted: 3 });
+    expect(warnings).toEqual([
+      expect.stringContaining('2 row(s) have no exchanged_at (NULL) and are never read'),
+    ]);
+    await source.db('uncursored').whereNull('exchanged_at').update({ exchanged_at: exchanged });
+    await pollAndIngest(fx, transport);
+    expect(warnings).toHaveLength(1);
+    await transport.close();
+  });
+
   it('loads values that look like SQL verbatim: data is bound, never interpolated', async () => {
     await createPenaltyTable(source.db, 'hostile');
     const rows = penaltyRows(1, 'sql');

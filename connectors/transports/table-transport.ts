@@ -75,6 +75,7 @@ class TableTransport implements Transport {
         'table transport needs a watermark store in its context',
       );
     }
+    await this.warnOfRowsWithoutCursor();
     const { saved, start } = await this.startingPoint(this.context.watermarks);
     // `saved` is where this key's watermark stands (undefined: no row yet); `after` is where reading resumes.
     let from = saved;
@@ -89,6 +90,24 @@ class TableTransport implements Transport {
       from = upTo;
       after = upTo;
     }
+  }
+
+  /**
+   * Rows whose cursor is NULL have no place in the keyset order and are never read: each poll says how many there
+   * are, so that rows the provider put in the 前置库 do not stay out of the warehouse unseen.
+   */
+  private async warnOfRowsWithoutCursor(): Promise<void> {
+    if (!this.context.warn) return;
+    const { column } = this.config.cursor;
+    const [row] = await this.fromSource(() =>
+      this.db.from(this.config.table).whereNull(column).count({ rows: '*' }),
+    );
+    const count = Number(row?.rows ?? 0);
+    if (count === 0) return;
+    this.context.warn(
+      `${this.describe()}: ${count} row(s) have no ${column} (NULL) and are never read; ` +
+        `the 前置库's operator must set ${column} on them`,
+    );
   }
 
   /** This key's saved position; without one, the position saved under the old default key (`table:<table>`). */

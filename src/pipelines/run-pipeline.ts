@@ -185,6 +185,7 @@ async function attemptRun(
     env: process.env,
     watermarks: watermarkStore(warehouse),
     pipeline: pipeline.name,
+    warn: (message: string) => log.warn(message),
   };
   const transport = factory.create(config as never, context);
   const lists = withdrawalLists(pipeline, (listConfig) => factory.create(listConfig as never, context));
