@@ -238,6 +238,29 @@ describe.each(['drop-folder', 'sftp'] as const)('the %s adapter against a hostil
     expect(readFileSync(path.join(dir, 'processed', 'cut.csv'), 'utf8')).toBe(full);
   });
 
+  it('a file written again between its poll and its load is not loaded as read, and loads whole on the next poll', async () => {
+    const { dir, remote } = freshDir('between');
+    const full = penaltyCsv(30, `${adapter}-between`);
+    const half = Math.floor(full.length / 2); // inside a row: loaded as read, that row would be rejected
+    const file = path.join(dir, 'paused.csv');
+    writeFileSync(file, full.slice(0, half));
+    writeFileSync(`${file}.done`, '');
+    const transport = transportOver(dir, remote, port());
+    const units: SourceUnit[] = [];
+    for await (const unit of transport.poll({ alreadyLoaded: async () => false })) units.push(unit);
+    expect(units.map((unit) => unit.name)).toEqual(['paused.csv']);
+    // The writer goes on after the poll found the file complete, before the loader reads it (the SFTP adapter
+    // loads its download: the rest reaches that copy too, as if it had been downloaded later).
+    for (const bytes of new Set([file, units[0]?.path ?? file])) appendFileSync(bytes, full.slice(half));
+    await expect(ingestAll(fx, units)).rejects.toThrow(/paused\.csv changed while it was loading/);
+    const recorded = await fx.warehouse('source_files').where({ name: 'paused.csv' }).count({ n: '*' });
+    expect(Number(recorded[0]?.n)).toBe(0);
+    await transport.close();
+    writeFileSync(`${file}.done`, '');
+    const summary = await run(dir, remote);
+    expect(summary.counts).toMatchObject({ read: 30, inserted: 30, rejected: 0 });
+  });
+
   it('a file written again after it was loaded is not moved aside, and loads whole on the next poll', async () => {
     const { dir, remote } = freshDir('rewritten');
     const full = penaltyCsv(20, `${adapter}-rewritten`);

@@ -213,6 +213,10 @@ export async function loadStaged(
       if (loadedBefore) throw new AlreadyLoaded(loadedBefore);
       const staged = await stage(session, file);
       const { sourceFileId, entry, read, sha256, encoding, blankLines } = staged;
+      // Bytes other than those the transport found complete and hashed: the file was written again in between
+      // (a writer that paused longer than the drop's stability window). A cut last row would be the provider's
+      // rejection and the rest of the file would wait for the next poll: not loaded, not blamed, read again.
+      if (known && sha256 !== known) throw changedSinceFound(request.unit.name);
       request.onProgress?.(read, 'merge');
       // The ledger is read under the entry's merge lock: two loads of the same content at once (two `ingest`s of
       // one file, a pipeline run whose lock was lost) both read it before either committed; the second now waits
@@ -395,6 +399,15 @@ async function skippedUnit(
     durationMs: Date.now() - file.startedAt.getTime(),
     sameContentAs: earlier,
   };
+}
+
+/** Thrown on like a lost connection (failedUnit): nothing is recorded, the file stays for the next poll. */
+function changedSinceFound(name: string): RetryableError {
+  return new RetryableError(
+    'file-changed',
+    `${name} changed while it was loading (its bytes differ from those found complete): still being written, ` +
+      'it is read again on the next poll',
+  );
 }
 
 /** The `source_files` row a unit is recorded under, loaded or failed. */
