@@ -1,14 +1,16 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { osUserIds, prepareForOsUser } from './postgres-os-user.ts';
 import { type PostgresProcess, spawnPostgres } from './postgres-process.ts';
-import { joinWatchdog, spawnWatchdog, watchdogAddress } from './postgres-watchdog.ts';
-import { isAlive } from './process-alive.ts';
+import { spawnWatchdog, watchdogAddress } from './postgres-watchdog.ts';
+import { reuseRunningServer } from './running-server.ts';
+import { readPassword, SUPERUSER, serverUrl, withClient } from './server-connection.ts';
+import { appendQuietly, LogTail } from './server-log.ts';
+import { withStartLock } from './server-start-lock.ts';
+import { START_TIMEOUT_MS, STOP_TIMEOUT_MS } from './server-timeouts.ts';
 
 export interface DatabaseServer {
   /** connection URL for the credit warehouse database */
@@ -33,21 +35,10 @@ export interface DatabaseServerOptions {
   onLog?: (line: string) => void;
 }
 
-const START_TIMEOUT_MS = 60_000;
-const STOP_TIMEOUT_MS = 30_000;
 const START_ATTEMPTS = 5;
-const REUSE_ATTEMPTS = 3;
-/** A watchdog just spawned listens after ~60 ms (a node start); a loaded machine gets more. */
-const WATCHDOG_LISTENS_MS = 1_000;
-const WATCHDOG_START_MS = 5_000;
-const SUPERUSER = 'postgres';
-const LOG_TAIL_LINES = 15;
 // Failures worth another try: a port taken between probing and binding, or a killed server's children still
 // holding its shared memory for a moment.
 const RETRIABLE_START = /could not bind|Address already in use|pre-existing shared memory block/;
-
-const execFileAsync = promisify(execFile);
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function openDatabaseServer(options: DatabaseServerOptions): Promise<DatabaseServer> {
   if (options.databaseUrl) return { url: options.databaseUrl, embedded: false, stop: async () => undefined };
@@ -148,59 +139,6 @@ async function startOrReuse(dataDir: string, log: LogTail, seeLog: string, watch
   return { password, server: await startWithRetries(spawnAt, watch, dataDir, log, seeLog) };
 }
 
-/**
- * Joins the server another process runs on `dataDir`: its watchdog then keeps it running while this process
- * lives. Undefined when none runs, or when the one found was stopping (its last user had just left).
- */
-async function reuseRunningServer(dataDir: string, log: LogTail, watchdogLog: string | undefined) {
-  for (let attempt = 1; ; attempt++) {
-    const running = await findRunningServer(dataDir, log);
-    if (!running) return undefined;
-    const address = watchdogAddress(await realpathOr(dataDir), running.pid);
-    // Its starter spawned the watchdog as it started the server, and it listens ~60 ms later: on a busy machine
-    // that can be after the start lock was released.
-    let joined = await joinWatchdog(address, WATCHDOG_LISTENS_MS);
-    if (joined.status === 'absent') {
-      // Its starter was killed before it could start the watchdog (or the watchdog was killed): adopt it.
-      log.write(`no watchdog keeps the embedded PostgreSQL (pid ${running.pid}) running: starting one`);
-      spawnWatchdog({ address, pid: running.pid, dataDir, logFile: watchdogLog });
-      joined = await joinWatchdog(address, WATCHDOG_START_MS);
-    }
-    if (joined.status === 'stopping') {
-      if (attempt < REUSE_ATTEMPTS && (await waitUntilStopped(running.pid))) continue;
-      throw new Error(
-        `the embedded PostgreSQL in ${dataDir} (pid ${running.pid}) is being stopped and does not stop: ` +
-          'kill it by hand, then retry.',
-      );
-    }
-    const membership = joined.status === 'joined' ? joined.membership : undefined;
-    // Without a watchdog (it could not start), the server is used as is, as by a process that is not its starter.
-    if (!membership) log.write(`the watchdog of the embedded PostgreSQL (pid ${running.pid}) did not start`);
-    try {
-      const password = await readPassword(`${dataDir}.password`, dataDir);
-      await waitUntilServing(serverUrl(password, running.port, 'postgres'), dataDir, running.pid);
-      let leaving: Promise<void> | undefined;
-      const stop = async () => {
-        leaving ??= membership?.leave();
-        await leaving;
-      };
-      return { password, server: { port: running.port, stop } };
-    } catch (error) {
-      membership?.drop();
-      throw error;
-    }
-  }
-}
-
-async function waitUntilStopped(pid: number): Promise<boolean> {
-  const deadline = Date.now() + STOP_TIMEOUT_MS + 10_000;
-  while (isAlive(pid) && (await isPostgresProcess(pid))) {
-    if (Date.now() > deadline) return false;
-    await sleep(100);
-  }
-  return true;
-}
-
 async function startWithRetries(
   spawnAt: (port: number) => Promise<PostgresProcess>,
   watch: (pid: number | undefined) => void,
@@ -255,128 +193,6 @@ async function stopPostgres(postgres: PostgresProcess, dataDir: string): Promise
   }
 }
 
-interface PostmasterPid {
-  pid: number;
-  port: number;
-}
-
-async function readPostmasterPid(dataDir: string): Promise<PostmasterPid | undefined> {
-  const text = await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
-  const lines = text.split('\n');
-  const pid = Number.parseInt(lines[0] ?? '', 10);
-  const port = Number.parseInt(lines[3] ?? '', 10);
-  return Number.isInteger(pid) && pid > 0 ? { pid, port } : undefined;
-}
-
-/** The server another live process runs on `dataDir`, if any. A dead pid is left to postgres (it ignores it). */
-async function findRunningServer(dataDir: string, log: LogTail): Promise<PostmasterPid | undefined> {
-  const found = await readPostmasterPid(dataDir);
-  if (!found || !isAlive(found.pid)) return undefined;
-  if (await isPostgresProcess(found.pid)) return found;
-  // A zombie or a reused pid: postgres would refuse to start while the file names a pid that answers kill -0.
-  log.write(`removing stale postmaster.pid: pid ${found.pid} is no longer a running postgres`);
-  await fs.rm(path.join(dataDir, 'postmaster.pid'), { force: true });
-  return undefined;
-}
-
-async function isPostgresProcess(pid: number): Promise<boolean> {
-  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  if (stat === undefined) return true; // no /proc to ask (not Linux): trust the live pid
-  const state = stat.slice(stat.lastIndexOf(')') + 2).charAt(0);
-  if (state === 'Z' || state === 'X') return false;
-  const commandLine = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => 'postgres');
-  return commandLine.includes('postgres');
-}
-
-async function waitUntilServing(url: string, dataDir: string, pid: number): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    try {
-      const servedDir = await withClient(url, async (client) => {
-        return String((await client.query("select current_setting('data_directory') as dir")).rows[0]?.dir);
-      });
-      if ((await realpathOr(servedDir)) !== (await realpathOr(dataDir))) {
-        throw new Error(`the server on this port serves ${servedDir}`);
-      }
-      return;
-    } catch (error) {
-      if (Date.now() > deadline || !isAlive(pid)) {
-        throw new Error(
-          `embedded PostgreSQL in ${dataDir} is run by live pid ${pid} but does not answer: ${message(error)}. ` +
-            `Stop that process, or delete ${path.join(dataDir, 'postmaster.pid')} if it is not PostgreSQL.`,
-          { cause: error },
-        );
-      }
-      await sleep(250);
-    }
-  }
-}
-
-/** Serializes start-ups on one data directory across processes, so two never initialise or start it at once. */
-async function withStartLock<T>(dataDir: string, work: () => Promise<T>): Promise<T> {
-  const lockFile = `${dataDir}.lock`;
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    try {
-      await fs.writeFile(lockFile, String(process.pid), { flag: 'wx' });
-      break;
-    } catch (error) {
-      if (errorCode(error) !== 'EEXIST') throw error;
-      const holder = Number.parseInt(await fs.readFile(lockFile, 'utf8').catch(() => ''), 10);
-      // An empty file is being written by its creator right now: wait for it.
-      if (Number.isInteger(holder) && !isAlive(holder)) {
-        await fs.rm(lockFile, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(
-          `another process (pid ${holder || '?'}) has been starting the embedded PostgreSQL in ${dataDir} for over ` +
-            `${START_TIMEOUT_MS / 1000} s: wait for it or stop it, or delete ${lockFile} if no such process runs.`,
-        );
-      }
-      await sleep(200);
-    }
-  }
-  try {
-    return await work();
-  } finally {
-    await fs.rm(lockFile, { force: true });
-  }
-}
-
-interface OsUserIds {
-  uid: number;
-  gid: number;
-}
-
-/** Undefined when the user is missing: the library creates it on initialise. */
-async function osUserIds(name: string): Promise<OsUserIds | undefined> {
-  const { stdout } = await execFileAsync('id', [name]).catch(() => ({ stdout: '' }));
-  const ids = /uid=(\d+).*?gid=(\d+)/.exec(stdout);
-  return ids ? { uid: Number(ids[1]), gid: Number(ids[2]) } : undefined;
-}
-
-/** As root, postgres runs as OS user `postgres`: it must own the data directory and reach it. */
-async function prepareForOsUser(dataDir: string, owner: OsUserIds): Promise<void> {
-  await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
-  if ((await fs.stat(dataDir)).uid !== owner.uid) {
-    // e.g. created by an earlier root run: every file must change hands, or postgres refuses to start.
-    await fs.lchown(dataDir, owner.uid, owner.gid);
-    for (const entry of await fs.readdir(dataDir, { recursive: true })) {
-      await fs.lchown(path.join(dataDir, entry), owner.uid, owner.gid);
-    }
-  }
-  try {
-    await execFileAsync('test', ['-w', dataDir, '-a', '-x', dataDir], owner);
-  } catch {
-    throw new Error(
-      `OS user ${SUPERUSER}, which runs the embedded PostgreSQL, cannot reach ${dataDir}: a parent directory ` +
-        'is closed to other users (e.g. mode 0700). Open it with chmod o+x, or choose another data directory.',
-    );
-  }
-}
-
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   await withClient(adminUrl, async (client) => {
     const found = await client.query('select 1 from pg_database where datname = $1', [name]);
@@ -386,32 +202,6 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
       if (errorCode(error) !== '42P04' && errorCode(error) !== '23505') throw error;
     });
   });
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return await work(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-async function readPassword(passwordFile: string, dataDir: string): Promise<string> {
-  const password = (await fs.readFile(passwordFile, 'utf8').catch(() => '')).trim();
-  if (!password) {
-    throw new Error(
-      `the embedded PostgreSQL in ${dataDir} has no password file ${passwordFile}: it was not created by ` +
-        'credit-etl. Delete the directory to start afresh, or set DATABASE_URL to use that server.',
-    );
-  }
-  return password;
-}
-
-function serverUrl(password: string, port: number, database: string): string {
-  return `postgres://${SUPERUSER}:${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
 }
 
 function freePort(): Promise<number> {
@@ -425,26 +215,6 @@ function freePort(): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
-}
-
-/** Keeps the last log lines for error messages while passing every line on. */
-class LogTail {
-  readonly lines: string[] = [];
-  constructor(private readonly sink: (line: string) => void) {}
-  write(chunk: string): void {
-    for (const line of chunk.split('\n').filter((text) => text.trim())) {
-      if (this.lines.push(line) > LOG_TAIL_LINES) this.lines.shift();
-      this.sink(line);
-    }
-  }
-}
-
-function appendQuietly(file: string, line: string): void {
-  try {
-    appendFileSync(file, `${line}\n`);
-  } catch {
-    // A log that cannot be written must not take the server down.
-  }
 }
 
 async function settleWithin(
@@ -464,10 +234,6 @@ async function settleWithin(
   } finally {
     clearTimeout(timer);
   }
-}
-
-async function realpathOr(file: string): Promise<string> {
-  return fs.realpath(file).catch(() => file);
 }
 
 function errorCode(error: unknown): string | undefined {

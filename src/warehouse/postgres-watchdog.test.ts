@@ -83,10 +83,12 @@ describe('the watchdog of the embedded server', () => {
     const user = track(
       spawn(process.execPath, [
         '-e',
-        `require('node:net').connect(${address}).on('data', () => {}); setInterval(() => {}, 1000)`,
+        `require('node:net').connect(${address}).once('data', () => console.log('joined')); setInterval(() => {}, 1000)`,
       ]),
     );
-    await sleep(500);
+    // Killed only once the watchdog counted it (a node start takes seconds on a loaded machine).
+    await new Promise((resolve) => user.stdout?.once('data', resolve));
+    await sleep(300);
     expect(server.exitCode).toBeNull();
     user.kill('SIGKILL');
     await waitFor(() => server.exitCode !== null);
