@@ -143,6 +143,28 @@ describe.each(['drop-folder', 'sftp'] as const)('the %s adapter against a hostil
   };
   const statuses = (summary: RunSummary) => summary.files.map((file) => [file.name, file.status]);
 
+  it('a spreadsheet in a format that cannot be read fails by name with what to do, instead of waiting unseen', async () => {
+    const { dir, remote } = freshDir('legacy');
+    deliver(dir, 'a.csv', penaltyCsv(2, `${adapter}-legacy`));
+    // An Excel 97-2003 workbook begins with the compound-file signature; a WPS .et is the same kind of file.
+    const compoundFile = Buffer.from('d0cf11e0a1b11ae1', 'hex').toString('latin1');
+    deliver(dir, '处罚.XLS', compoundFile);
+    deliver(dir, 'b.et', compoundFile);
+    const summary = await run(dir, remote);
+    expect(statuses(summary)).toEqual([
+      ['a.csv', 'loaded'],
+      ['b.et', 'failed'],
+      ['处罚.XLS', 'failed'],
+    ]);
+    const failures = summary.files.filter((file) => file.status === 'failed').map((file) => file.error);
+    for (const failure of failures) {
+      expect(failure?.code).toBe('unsupported-format');
+      expect(failure?.message).toMatch(/无法直接读取：请在 Excel 或 WPS 中另存为 \.xlsx 工作簿或 CSV/);
+    }
+    expect(failures[0]?.message).toContain('b.et 是WPS 表格文件');
+    expect(listed(path.join(dir, 'failed'))).toEqual(['b.et', 'b.et.done', '处罚.XLS', '处罚.XLS.done']);
+  });
+
   it('a loaded file that cannot be moved does not keep later deliveries from loading', async () => {
     const { dir, remote } = freshDir('unmovable');
     deliver(dir, 'a1.csv', penaltyCsv(2, `${adapter}-unmovable-1`));

@@ -254,14 +254,10 @@ async function loadOne(
     startedAt: new Date(),
   };
   if (!format && !unit.rows) {
-    const extension = unit.name.includes('.') ? unit.name.split('.').pop() : '(none)';
     return failedUnit(
       warehouse,
       file,
-      new UnitFailure(
-        'unsupported-format',
-        `不支持的文件类型 .${extension}：${unit.name}（支持 .csv .txt .tsv .xlsx，及装有这些文件的 .zip .gz）`,
-      ),
+      new UnitFailure('unsupported-format', unsupportedFormatText(unit.name)),
     );
   }
   let entry: CatalogEntry;
@@ -319,4 +315,22 @@ function namedVersion(catalog: Catalog, inForce: CatalogEntry, version: number):
     );
   }
   return named;
+}
+
+/** Spreadsheets saved in a format that cannot be read, and what each is, for the provider's message. */
+const UNREADABLE_SPREADSHEETS: Record<string, string> = {
+  xls: 'Excel 97-2003 工作簿',
+  xlsm: '启用宏的 Excel 工作簿',
+  xlsb: 'Excel 二进制工作簿',
+  et: 'WPS 表格文件',
+  ods: 'OpenDocument 表格',
+};
+
+function unsupportedFormatText(name: string): string {
+  const extension = name.includes('.') ? (name.split('.').pop() ?? '') : '';
+  const spreadsheet = UNREADABLE_SPREADSHEETS[extension.toLowerCase()];
+  if (spreadsheet) {
+    return `${name} 是${spreadsheet}（.${extension}），无法直接读取：请在 Excel 或 WPS 中另存为 .xlsx 工作簿或 CSV（UTF-8）后重新报送`;
+  }
+  return `不支持的文件类型 .${extension || '(none)'}：${name}（支持 .csv .txt .tsv .xlsx，及装有这些文件的 .zip .gz）`;
 }

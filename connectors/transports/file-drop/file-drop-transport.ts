@@ -28,9 +28,12 @@ export interface FileDropSettings {
   failedDir: string | null;
 }
 
-/** In a directory, stands for the run's partition day (by default yesterday for scheduled runs), e.g. `/drop/xzcf/{date}`. */
-/** Every file a provider may deliver, on every adapter: the formats, and the archives that hold them. */
-export const DELIVERY_GLOB = '*.{csv,txt,tsv,xlsx,zip,gz}';
+/**
+ * Every file a provider may deliver, on every adapter: the formats, the archives that hold them, and the
+ * spreadsheet formats providers send that cannot be read (legacy .xls, WPS .et, …): taken so that they fail by
+ * name with what to do instead, rather than waiting in the folder unseen.
+ */
+export const DELIVERY_GLOB = '*.{csv,txt,tsv,xlsx,zip,gz,xls,xlsm,xlsb,et,ods}';
 
 const DATE_PLACEHOLDER = '{date}';
 
