@@ -71,6 +71,36 @@ describe('poison inside a delivery fails its row or its file with a clear code, 
     expect(rejection.raw[NUL_CELL.field]).toBe(error.value);
   });
 
+  it('rejects the rows holding control characters (a broken export), each naming its character; the rest load', async () => {
+    const { rows } = generatePenalties(5, { seed: 47 });
+    const name = PENALTY_HEADER.indexOf('行政相对人名称');
+    const facts = PENALTY_HEADER.indexOf('违法事实');
+    (rows[0] as string[])[name] = '济南\u0001示例公司'; // C0
+    (rows[1] as string[])[name] = '\u007F'; // DEL alone, where a name is required
+    (rows[2] as string[])[facts] = '\u001B[31m违法事实\u001B[0m'; // a terminal escape
+    (rows[3] as string[])[facts] = '第一行\r\n第二行\t制表'; // line breaks and tabs are text
+    const file = path.join(dir, 'controls.csv');
+    writeFileSync(file, toCsv(PENALTY_HEADER, rows));
+    const summary = await ingestDelivery(fx, await units([file]));
+    expect(summary.counts).toMatchObject({ read: 5, rejected: 3 });
+    const rejections = await fx
+      .warehouse('rejections')
+      .where({ run_id: summary.runId })
+      .orderBy('row_number');
+    expect(
+      rejections.map((rejection) => [
+        rejection.row_number,
+        rejection.errors[0].code,
+        rejection.errors[0].value,
+      ]),
+    ).toEqual([
+      [2, 'invalid-character', '济南\\u0001示例公司'],
+      [3, 'invalid-character', '\\u007F'],
+      [4, 'invalid-character', '\\u001B[31m违法事实\\u001B[0m'],
+    ]);
+    expect(rejections[0].errors[0].message).toContain('第3个字符是不可见的控制字符（\\u0001），该行未入库');
+  });
+
   it('rejects a row whose cell from an interface holds a lone surrogate, which UTF-8 cannot carry', async () => {
     const { rows } = generatePenalties(3, { seed: 44 });
     (rows[1] as string[])[0] = '济南\uD83D示例商贸有限公司';

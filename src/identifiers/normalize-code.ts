@@ -1,7 +1,7 @@
 // Invisible or space-like characters that survive copy/paste from Word, web pages and Excel. NFKC has
 // already turned NBSP and the ideographic space into U+0020, but zero-width characters and the soft
 // hyphen are untouched by it.
-const INVISIBLE = /[\s\u00AD\u180E\u200B-\u200D\u2060\uFEFF]/gu;
+const INVISIBLE = /[\s\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/gu;
 
 // Excel users type an apostrophe so a long number stays text; Chinese IMEs turn it into a curly quote.
 const LEADING_APOSTROPHES = /^['‘’`]+/u;

@@ -5,7 +5,7 @@ import { cleanText, valueNormalizer } from './normalize-value.ts';
 /** cleanText without its fast path: what every cell got before. */
 const cleanTextAlways = (raw: string) =>
   raw
-    .replace(/[\u200B-\u200D\u2060\uFEFF]/g, '')
+    .replace(/[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g, '')
     .replace(/[\u00A0\u3000]/g, ' ')
     .trim();
 
@@ -21,6 +21,8 @@ describe('cleanText', () => {
     '全角\u3000空格',
     '\u3000\u3000两端全角空格\u3000',
     '\u200C\u200D\u2060',
+    '方向\u202E控制\u202C与\u2066隔离\u2069',
+    '软\u00AD连字符',
     'ASCII only, with spaces ',
   ])('gives %j the same result with and without special characters', (raw) => {
     expect(cleanText(raw)).toBe(cleanTextAlways(raw));
@@ -28,6 +30,20 @@ describe('cleanText', () => {
 
   it('removes invisible characters and turns odd spaces into spaces', () => {
     expect(cleanText('鲁\u200B市\u00A0监\u3000罚\uFEFF')).toBe('鲁市 监 罚');
+  });
+
+  it('removes direction marks and overrides, the soft hyphen and invisible operators', () => {
+    expect(cleanText('\u202E鲁市监罚\u00AD〔2026〕\u200E12\u2063号\u2069')).toBe('鲁市监罚〔2026〕12号');
+  });
+
+  it('gives a decision number holding an invisible character the business key of the one without', () => {
+    const number = valueNormalizer({
+      title: '行政处罚决定书文号',
+      type: 'string',
+      'x-key': 'document-number',
+    });
+    expect(number('鲁市监罚\u202E〔2026〕12号')).toBe(number('鲁市监罚〔2026〕12号'));
+    expect(number('鲁市监罚〔2026〕1\u00AD2号')).toBe('鲁市监罚〔2026〕12号');
   });
 });
 

@@ -8,6 +8,12 @@ describe('characters PostgreSQL cannot store', () => {
     ['a NUL', '甲\0乙', 1, '甲\\u0000乙'],
     ['a lone high surrogate', '甲\uD840乙', 1, '甲\\uD840乙'],
     ['a lone low surrogate', '\uDC00乙', 0, '\\uDC00乙'],
+    ['a C0 control character', '济南\u0001公司', 2, '济南\\u0001公司'],
+    ['a terminal escape', '\u001B[31m红字', 0, '\\u001B[31m红字'],
+    ['a backspace', '甲\b', 1, '甲\\u0008'],
+    ['a form feed', '\f乙', 0, '\\u000C乙'],
+    ['DEL alone', '\u007F', 0, '\\u007F'],
+    ['a C1 control character (cp1252 read of GBK)', '甲\u0085乙', 1, '甲\\u0085乙'],
   ])('finds %s and writes it visibly', (_name, text, at, visible) => {
     expect(unstorableAt(text)).toBe(at);
     expect(visibleText(text)).toBe(visible);
@@ -15,7 +21,7 @@ describe('characters PostgreSQL cannot store', () => {
   });
 
   it('leaves a character outside the BMP (a surrogate pair) and plain text alone', () => {
-    for (const text of ['𠀀甲公司', '罚款 1,000 元', '']) {
+    for (const text of ['𠀀甲公司', '罚款 1,000 元', '', '第一行\r\n第二行\t制表']) {
       expect(unstorableAt(text)).toBe(-1);
       expect(visibleText(text)).toBe(text);
       expect(mayHoldUnstorable(JSON.stringify({ a: text }))).toBe(false);
@@ -66,6 +72,14 @@ describe('cell checks of a row', () => {
       CF_XDR_MC: '甲\\u0000',
       CF_SY: `${long}…（共 33 字节，其余未保存）`,
     });
+  });
+
+  it('names a control character as invisible, not as one the database cannot store', () => {
+    const [error] = checks.problems({ rowNumber: 4, cells: ['济南\u0001公司', '无', ''] });
+    expect(error).toMatchObject({ field: 'CF_XDR_MC', code: 'invalid-character', value: '济南\\u0001公司' });
+    expect(error?.message).toContain(
+      '第4行第1列「行政相对人名称」第3个字符是不可见的控制字符（\\u0001），该行未入库',
+    );
   });
 
   it('escapes what an error from elsewhere quotes, and returns a clean error as it is', () => {
