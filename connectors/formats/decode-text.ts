@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Encoding } from '../contracts.ts';
+import { type Encoding, FileFormatError } from '../contracts.ts';
 
 export type ConcreteEncoding = Exclude<Encoding, 'auto'>;
 const DECODER_LABEL: Record<ConcreteEncoding, string> = {
@@ -33,6 +33,13 @@ export async function decodeText(input: Readable, requested: Encoding): Promise<
     }
     head = Buffer.concat([head, next.value]);
   }
+  const binary = binaryFileKind(head);
+  if (binary) {
+    throw new FileFormatError(
+      'unsupported-format',
+      `文件内容是${binary}，不是 CSV 文本（多为改了扩展名的文件）：请按实际类型命名（如 .xlsx、.zip），或在 Excel / WPS 中另存为 CSV（UTF-8）后报送`,
+    );
+  }
   const encoding = requested === 'auto' ? detectEncoding(head) : requested;
   const bomLength = byteOrderMarkLength(head, encoding);
   async function* chunks(): AsyncGenerator<string> {
@@ -56,10 +63,15 @@ export function detectEncoding(head: Buffer): ConcreteEncoding {
   if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return 'utf8';
   if (head[0] === 0xff && head[1] === 0xfe) return 'utf16le';
   if (head[0] === 0xfe && head[1] === 0xff) return 'utf16be';
+  const utf16 = utf16WithoutBom(head);
+  if (utf16) return utf16;
   // Real GBK text read as UTF-8 is mostly invalid sequences; real UTF-8 with a damaged byte here and there
   // is still overwhelmingly valid multi-byte characters: decide on the ratio, not on the first bad byte.
   // `stream: true` keeps a character cut in half at the end of the sample from counting as bad.
   const sample = new TextDecoder('utf-8').decode(head, { stream: true });
+  // A header in Chinese that is whole UTF-8 decides, whatever a few rows pasted in from a GBK file do to the ratio
+  // (those rows are then rejected as undecodable, each alone): GBK text is never valid UTF-8 for long.
+  if (isUtf8ChineseHeader(sample)) return 'utf8';
   let bad = 0;
   let nonAscii = 0;
   for (let i = 0; i < sample.length; i++) {
@@ -68,6 +80,60 @@ export function detectEncoding(head: Buffer): ConcreteEncoding {
     else if (c > 0x7f) nonAscii++;
   }
   return bad === 0 || nonAscii >= 10 * bad ? 'utf8' : 'gb18030';
+}
+
+/** Non-ASCII characters a header line needs before its being valid UTF-8 decides the encoding. */
+const HEADER_NON_ASCII = 2;
+
+function isUtf8ChineseHeader(sample: string): boolean {
+  const end = sample.search(/[\r\n]/);
+  if (end < 0) return false; // the sample may have cut the header short: the ratio decides
+  let nonAscii = 0;
+  for (let i = 0; i < end; i++) {
+    const c = sample.charCodeAt(i);
+    if (c === 0xfffd) return false;
+    if (c > 0x7f) nonAscii++;
+  }
+  return nonAscii >= HEADER_NON_ASCII;
+}
+
+/** How much of the start the UTF-16 test reads, and how many of its code units must hold a zero byte. */
+const UTF16_SAMPLE_BYTES = 4096;
+const UTF16_MIN_ZERO_SHARE = 0.05;
+
+/**
+ * UTF-16 saved without a byte order mark (some exports of 'Unicode text' do): ASCII characters — delimiters,
+ * digits, line breaks — then have a zero high byte, at odd offsets in little-endian and even in big-endian, while
+ * UTF-8 and GB18030 text holds no zero byte at all. Zeros often enough, nearly all on one side, decide.
+ */
+function utf16WithoutBom(head: Buffer): 'utf16le' | 'utf16be' | undefined {
+  const length = Math.min(head.length, UTF16_SAMPLE_BYTES) & ~1;
+  let even = 0;
+  let odd = 0;
+  for (let i = 0; i < length; i += 2) {
+    if (head[i] === 0) even++;
+    if (head[i + 1] === 0) odd++;
+  }
+  const enough = Math.max(4, (length / 2) * UTF16_MIN_ZERO_SHARE);
+  // The other side holds a zero too where a character's low byte is one (一 is U+4E00): rarely.
+  if (odd >= enough && even * 8 <= odd) return 'utf16le';
+  if (even >= enough && odd * 8 <= even) return 'utf16be';
+  return undefined;
+}
+
+/** Files that are not text at all, by their first bytes: what they are, for the provider. */
+const BINARY_SIGNATURES: { bytes: number[]; kind: string }[] = [
+  { bytes: [0x50, 0x4b, 0x03, 0x04], kind: ' .xlsx 工作簿或 zip 压缩包' },
+  {
+    bytes: [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1],
+    kind: ' Excel 97-2003（.xls）或 WPS（.et）文件',
+  },
+  { bytes: [0x1f, 0x8b], kind: ' gzip 压缩文件' },
+  { bytes: [0x25, 0x50, 0x44, 0x46, 0x2d], kind: ' PDF 文件' },
+];
+
+function binaryFileKind(head: Buffer): string | undefined {
+  return BINARY_SIGNATURES.find(({ bytes }) => bytes.every((byte, i) => head[i] === byte))?.kind;
 }
 
 /** The replacement character a decoder puts where bytes could not be decoded. */
