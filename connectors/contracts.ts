@@ -124,6 +124,25 @@ export interface SourceRow {
    * keeps only 15 significant digits and an 18-digit code stored as a number has already lost its tail.
    */
   readonly numberCells?: readonly number[];
+  /**
+   * Workbooks only: cells with no value to load, an Excel error (`#N/A`, `#REF!`, a formula's error result) or a
+   * formula saved without its result. Their text is what the cell shows; the runner rejects the row when one is in
+   * a field's column (the format cannot tell which columns are loaded).
+   */
+  readonly errorCells?: readonly ErrorCell[];
+}
+
+/** A workbook cell that shows an error, or would show a formula's result the file does not hold. */
+export interface ErrorCell {
+  /** The cell's index in `SourceRow.cells`. */
+  readonly index: number;
+  /**
+   * `error`: an error value (`#N/A`); `formula-error`: a formula whose saved result is an error (exceljs' reader
+   * keeps no more than that); `no-result`: a formula saved without its result (a file no spreadsheet calculated).
+   */
+  readonly kind: 'error' | 'formula-error' | 'no-result';
+  /** What a rejection quotes: the error (`#N/A`), or the formula (`=VLOOKUP(A2,代码表!A:B,2,0)`). */
+  readonly value: string;
 }
 
 /** A unit opened by a format: its header, then its rows in batches (one await per batch, not per row). */

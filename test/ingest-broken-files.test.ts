@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeZip } from '../connectors/transports/zip-fixture.test-support.ts';
 import { generatePenalties, PENALTY_HEADER, toCsv } from '../fixtures/generate/penalty-rows.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
-import { runCli } from './support/run-cli.ts';
+import { type CliResult, runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const PROVIDER = '11370100MB28174284'; // 济南市 in config/providers.json
@@ -13,7 +13,7 @@ const PROVIDER = '11370100MB28174284'; // 济南市 in config/providers.json
 interface FileSummary {
   name: string;
   status: string;
-  counts?: { read: number };
+  counts?: { read: number; rejected?: number };
   error?: { code: string; message: string };
 }
 
@@ -86,6 +86,47 @@ describe('ingest: broken files and the operator’s mistakes (the real CLI)', ()
     expect(stored.error).toContain('cut.zip 不是有效的 zip 压缩包');
   });
 
+  it('fails a zip entry changed after it was packed (CRC-32) and commits none of its rows, merged while read or not', async () => {
+    const csv = Buffer.from(toCsv(PENALTY_HEADER, generatePenalties(1200, { seed: 308, badShare: 0 }).rows));
+    const decided = csv.indexOf('2026/', csv.indexOf('\n'));
+    const changed = Buffer.from(csv);
+    changed[decided + 2] = '1'.charCodeAt(0);
+    const good = path.join(dir, 'crc-good.zip');
+    const bad = path.join(dir, 'crc-bad.zip');
+    await writeZip(good, { '处罚.csv': csv }, {}, ['处罚.csv']);
+    // The same zip with one byte of the stored entry changed: its recorded CRC-32 no longer fits (`unzip -t`).
+    const packed = readFileSync(good);
+    packed[packed.indexOf(csv) + decided + 2] = '1'.charCodeAt(0);
+    expect(packed.indexOf(changed)).toBeGreaterThan(0);
+    writeFileSync(bad, packed);
+    const counts = async () => ({
+      records: Number((await fx.warehouse('records').count({ n: '*' }))[0]?.n),
+      versions: Number((await fx.warehouse('record_versions').count({ n: '*' }))[0]?.n),
+    });
+    const before = await counts();
+    const refused = (result: CliResult) => {
+      expect(result.code, result.stderr).toBe(1);
+      expect(files(result.stdout)).toEqual([['crc-bad.zip!处罚.csv', 'failed', 'corrupt-archive']]);
+      const [failure] = (JSON.parse(result.stdout) as { files: FileSummary[] }).files;
+      expect(failure?.error?.message).toMatch(
+        /^压缩包 crc-bad\.zip 中的「处罚\.csv」已损坏：解压出的内容与压缩包记录的校验值不符（CRC-32 应为 [0-9a-f]{8}，实为 [0-9a-f]{8}）/,
+      );
+    };
+    // A first load merging new records every 400 rows while it reads: those merges are in the unit's transaction.
+    const argv = ['ingest', bad, '--catalog', 'xzcf', '--provider', PROVIDER, '--level', 'city', '--json'];
+    refused(await runCli(argv, { ...env, CREDIT_ETL_MERGE_WHILE_READING: '400' }));
+    expect(await counts()).toEqual(before);
+    const loaded = await ingest([good]);
+    expect(loaded.code, loaded.stderr).toBe(0);
+    const [file] = (JSON.parse(loaded.stdout) as { files: FileSummary[] }).files;
+    expect(file).toMatchObject({ status: 'loaded', counts: { read: 1200, rejected: 0 } });
+    const afterGood = await counts();
+    expect(afterGood.versions).toBeGreaterThan(before.versions);
+    // Delivered again, changed: no record gets a version made of the changed bytes.
+    refused(await ingest([bad]));
+    expect(await counts()).toEqual(afterGood);
+  });
+
   it('refuses a path that does not exist, or a directory, before anything runs (exit 2)', async () => {
     const good = writePenaltyCsv(dir, 'good-2.csv', 5, { seed: 303 }).file;
     const before = await runCount();
@@ -130,7 +171,9 @@ describe('ingest: broken files and the operator’s mistakes (the real CLI)', ()
     expect(both.code, both.stderr).toBe(1);
     expect(files(both.stdout)).toEqual([['two-months.xlsx', 'failed', 'multiple-data-sheets']]);
     const [failure] = (JSON.parse(both.stdout) as { files: FileSummary[] }).files;
-    expect(failure?.error?.message).toContain('「一月」「二月」');
+    // The hidden sheet's rows fit too: nobody sees them in Excel, and they would not be loaded.
+    expect(failure?.error?.message).toContain('「旧数据」「一月」「二月」');
+    expect(failure?.error?.message).toContain('其中「旧数据」是隐藏的工作表，有 3 行');
     expect(failure?.error?.message).toContain('--sheet');
     const chosen = await ingest([book], '--sheet', '二月');
     expect(chosen.code, chosen.stderr).toBe(0);

@@ -1,6 +1,8 @@
 /**
  * Excel cell values as the text a person sees, the way the CSV path sees them: dates as ISO dates, numbers
- * with Excel's 15 significant digits, rich text and formulas (cached result) as their text.
+ * with Excel's 15 significant digits, rich text and formulas (stored result) as their text, `_xHHHH_` escapes
+ * decoded. A cell that shows an error, or a formula whose result the file does not hold, has no value to load:
+ * it says so (`fault`), and its text is the error or the formula, for the rejection to quote.
  */
 
 const DAY_MS = 86_400_000;
@@ -15,6 +17,8 @@ export interface CellText {
   text: string;
   /** The cell holds a number (not a date): codes stored this way have lost digits. */
   isNumber: boolean;
+  /** The cell has no value to load (`ErrorCell.kind`): an error, or a formula without a usable result. */
+  fault?: 'error' | 'formula-error' | 'no-result';
 }
 
 /** The shapes exceljs gives a cell's value. */
@@ -30,29 +34,62 @@ type ExcelValue =
   | { error: string }
   | { text: unknown; hyperlink: string };
 
+type FormulaValue = { formula?: string; sharedFormula?: string; result?: unknown };
+
+const isFormula = (value: unknown): value is FormulaValue =>
+  value !== null && typeof value === 'object' && ('formula' in value || 'sharedFormula' in value);
+
+/**
+ * A formula cell's value with the result the file stores for it. exceljs' value leaves out a result that is
+ * falsy — 0, an empty text, and NaN, which its streaming reader makes of an error result (`<v>#N/A</v>` read as a
+ * number) — so a formula that computed 0 looked like one without a result; the cell's own `result` keeps them.
+ */
+export function withStoredResult(value: unknown, cell: { result?: unknown }): unknown {
+  if (!isFormula(value) || 'result' in value) return value;
+  return { ...value, result: cell.result };
+}
+
 export function cellText(value: unknown, numFmt: string | undefined, date1904: boolean): CellText {
   const v = value as ExcelValue;
   if (v === null || v === undefined) return { text: '', isNumber: false };
-  if (typeof v === 'string') return { text: v, isNumber: false };
+  if (typeof v === 'string') return { text: decodeEscapes(v), isNumber: false };
   if (typeof v === 'number') {
     if (isDateFormat(numFmt)) return { text: serialToIsoDate(v, date1904), isNumber: false };
     return { text: numberText(v), isNumber: true };
   }
+  // What Excel shows of a logical value (Chinese Excel too): the text a CSV export of it holds.
   if (typeof v === 'boolean') return { text: v ? 'TRUE' : 'FALSE', isNumber: false };
   if (v instanceof Date) return { text: dateCellText(v, date1904), isNumber: false };
-  if ('richText' in v) return { text: v.richText.map((run) => run.text).join(''), isNumber: false };
-  if ('error' in v) return { text: v.error, isNumber: false };
-  if ('formula' in v || 'sharedFormula' in v) {
+  if ('richText' in v)
+    return { text: decodeEscapes(v.richText.map((run) => run.text).join('')), isNumber: false };
+  if ('error' in v) return { text: String(v.error), isNumber: false, fault: 'error' };
+  if (isFormula(v)) {
     // A formula cell: what Excel last computed and stored is what the provider saw.
-    const result = v.result;
-    if (result !== null && typeof result === 'object' && 'error' in result) {
-      return { text: String((result as { error: unknown }).error), isNumber: false };
-    }
+    const { result } = v;
+    const formula = `=${v.formula || v.sharedFormula || '（共享公式）'}`;
+    if (result === undefined || result === null)
+      return { text: formula, isNumber: false, fault: 'no-result' };
+    const failed =
+      (typeof result === 'number' && Number.isNaN(result)) ||
+      (typeof result === 'object' && 'error' in result);
+    if (failed) return { text: formula, isNumber: false, fault: 'formula-error' };
     return cellText(result, numFmt, date1904);
   }
   if ('hyperlink' in v) return cellText(v.text, numFmt, date1904);
   return { text: String(v), isNumber: false };
 }
+
+/**
+ * Text as ECMA-376 stores it (ST_Xstring): a character XML cannot hold, or Excel chose to escape, is written
+ * `_xHHHH_` — a carriage return in a cell as `_x000D_` — and a literal `_x` that would read as one has its
+ * underscore escaped, `_x005F_`. Decoded once, left to right: `_x005F_x0031_` is the text `_x0031_`.
+ */
+export function decodeEscapes(text: string): string {
+  if (!text.includes('_x')) return text;
+  return text.replace(X_ESCAPE, (_escape, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+}
+
+const X_ESCAPE = /_x([0-9A-Fa-f]{4})_/g;
 
 /**
  * What Excel shows in a General cell: at most 15 significant digits, no float noise (0.1 + 0.2 → 0.3), and

@@ -1,5 +1,6 @@
 import type ExcelJS from 'exceljs';
 import {
+  type ErrorCell,
   FileFormatError,
   type Format,
   type FormatOptions,
@@ -8,7 +9,7 @@ import {
 } from '../contracts.ts';
 import { readLimits } from '../limits.ts';
 import { WHOLE_ROW } from '../row-error.ts';
-import { cellText, serialToIsoDate } from './xlsx-cell-text.ts';
+import { cellText, serialToIsoDate, withStoredResult } from './xlsx-cell-text.ts';
 import { type CoveredCell, MergeFill } from './xlsx-merges.ts';
 import type { SharedStrings } from './xlsx-shared-strings.ts';
 import { type OpenedSheet, openChosenSheet } from './xlsx-sheet-choice.ts';
@@ -22,6 +23,8 @@ interface ReadRow {
   rowNumber: number;
   cells: string[];
   numberCells: number[];
+  /** Cells that show an error, or a formula whose result the file does not hold. */
+  errorCells: ErrorCell[];
   /** Cells with content of their own: a cell covered by a merge shows its merge's value, not its own. */
   filled: number;
   /**
@@ -131,8 +134,11 @@ async function openSheet(
       close: () => book.close(),
     }),
     async skip() {
-      // Only the sheet's end matters: its rows are not this unit's, nor are their problems.
-      while (!(await rows.next()).done);
+      // Only the sheet's end and its number of rows matter: its rows are not this unit's, nor are their problems.
+      let count = first.length;
+      for (let next = await rows.next(); !next.done; next = await rows.next())
+        if (next.value.hasValues) count++;
+      return count;
     },
   };
 }
@@ -168,6 +174,7 @@ function toReadRow(
   if (values.length - 1 > maxCellsPerRow) throw tooManyColumns(row.number, values.length - 1, maxCellsPerRow);
   const cells: string[] = [];
   const numberCells: number[] = [];
+  const errorCells: ErrorCell[] = [];
   // exceljs' values are 1-based by column; index 0 is always empty.
   for (let column = 1; column < values.length; column++) {
     let value = values[column];
@@ -178,11 +185,13 @@ function toReadRow(
     if (typeof value === 'object' && 'sharedString' in value) {
       value = strings.get((value as { sharedString: number }).sharedString);
     }
-    const { text, isNumber } = cellText(value, row.getCell(column).numFmt, date1904);
+    const cell = row.getCell(column);
+    const { text, isNumber, fault } = cellText(withStoredResult(value, cell), cell.numFmt, date1904);
     cells.push(text);
     if (isNumber) numberCells.push(column - 1);
+    if (fault) errorCells.push({ index: column - 1, kind: fault, value: text });
   }
-  const read = { rowNumber: row.number, cells, numberCells };
+  const read = { rowNumber: row.number, cells, numberCells, errorCells };
   const covered = merges.empty ? [] : merges.fill(read);
   let filled = 0;
   let shown = 0;
@@ -205,8 +214,14 @@ function toSourceRow(row: ReadRow, width: number, header: string[], merged: Merg
     cells[column] = '';
   }
   const numberCells = row.numberCells.filter((index) => index < width && !merged.has(index));
+  const errorCells = row.errorCells.filter((cell) => cell.index < width && !merged.has(cell.index));
   const outside = row.cells.findIndex((text, i) => i >= width && text.trim() !== '' && own(i));
-  const base = { rowNumber: row.rowNumber, cells, ...(numberCells.length > 0 ? { numberCells } : {}) };
+  const base = {
+    rowNumber: row.rowNumber,
+    cells,
+    ...(numberCells.length > 0 ? { numberCells } : {}),
+    ...(errorCells.length > 0 ? { errorCells } : {}),
+  };
   if (underMerged !== undefined) {
     const head = merged.get(underMerged);
     return {

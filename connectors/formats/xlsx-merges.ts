@@ -1,4 +1,6 @@
 import type yauzl from 'yauzl';
+import type { ErrorCell } from '../contracts.ts';
+import { checkedPart } from './xlsx-part-text.ts';
 
 /** One merged area of a sheet: rows as Excel numbers them (1-based), columns as cell indexes (0-based). */
 export interface MergeRange {
@@ -28,7 +30,7 @@ export interface CoveredCell {
  */
 export async function readMergeRanges(zip: yauzl.ZipFile, part: yauzl.Entry): Promise<MergeRange[]> {
   const ranges: MergeRange[] = [];
-  const stream = await zip.openReadStreamPromise(part);
+  const stream = await checkedPart(zip, part);
   const mergeCell = /<(?:[\w.-]+:)?mergeCell\s[^>]*?\bref\s*=\s*["']([^"']+)["']/g;
   let carry = '';
   for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -74,12 +76,15 @@ interface RowCells {
   rowNumber: number;
   cells: string[];
   numberCells: number[];
+  errorCells: ErrorCell[];
 }
 
 interface ActiveMerge {
   range: MergeRange;
   text: string;
   isNumber: boolean;
+  /** The top-left cell shows an error (or a formula without its result): so does every cell it covers. */
+  fault: ErrorCell | undefined;
 }
 
 /**
@@ -110,10 +115,11 @@ export class MergeFill {
         range,
         text: own ? (row.cells[range.left] ?? '') : '',
         isNumber: own && row.numberCells.includes(range.left),
+        fault: own ? row.errorCells.find((cell) => cell.index === range.left) : undefined,
       });
     }
     const covered: CoveredCell[] = [];
-    for (const { range, text, isNumber } of this.active) {
+    for (const { range, text, isNumber, fault } of this.active) {
       for (let column = range.left; column <= range.right; column++) {
         if (r === range.top && column === range.left) continue;
         while (row.cells.length <= column) row.cells.push('');
@@ -121,10 +127,16 @@ export class MergeFill {
         const at = row.numberCells.indexOf(column);
         if (isNumber && at < 0) row.numberCells.push(column);
         if (!isNumber && at >= 0) row.numberCells.splice(at, 1);
+        const faultAt = row.errorCells.findIndex((cell) => cell.index === column);
+        if (faultAt >= 0) row.errorCells.splice(faultAt, 1);
+        if (fault) row.errorCells.push({ ...fault, index: column });
         covered.push({ column, range });
       }
     }
-    if (covered.length > 0) row.numberCells.sort((a, b) => a - b);
+    if (covered.length > 0) {
+      row.numberCells.sort((a, b) => a - b);
+      row.errorCells.sort((a, b) => a.index - b.index);
+    }
     return covered;
   }
 }

@@ -1,5 +1,7 @@
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import type yauzl from 'yauzl';
 import { FileFormatError } from '../contracts.ts';
+import { crcCheck } from '../zip-crc.ts';
 import { sizeText } from './csv-rows.ts';
 
 /** How far into a part its prolog (XML declaration, comments, DOCTYPE) is looked for the root element. */
@@ -54,6 +56,27 @@ export function partText(inflated: Readable, part: string, limits: PartLimits): 
   guard.on('error', () => undefined);
   guard.setEncoding('utf8');
   return inflated.pipe(guard);
+}
+
+/**
+ * One part of the workbook's zip, inflated by yauzl (which checks its sizes), and failing at its end as
+ * `not-a-workbook` when its bytes are not those the zip's CRC-32 stands for: a sheet changed by a byte would
+ * otherwise load a wrong value (a date a decade off) as if the provider had sent it.
+ */
+export async function checkedPart(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
+  const inflated = await zip.openReadStreamPromise(entry);
+  const check = crcCheck(entry.crc32, (found, recorded) => partCorrupt(entry.fileName, found, recorded));
+  inflated.on('error', (error) => check.destroy(error));
+  // Stopped early (refused, or the reader closed): the zip's descriptor is held until its stream is gone too.
+  check.on('close', () => inflated.destroy());
+  return inflated.pipe(check);
+}
+
+function partCorrupt(part: string, found: string, recorded: string): FileFormatError {
+  return new FileFormatError(
+    'not-a-workbook',
+    `工作簿的 ${part} 已损坏：解压出的内容与文件记录的校验值不符（CRC-32 应为 ${recorded}，实为 ${found}），文件在保存后被改动或传输中出错，整个文件未入库：请用 Excel 打开确认内容无误后另存为 .xlsx 重新报送`,
+  );
 }
 
 /** A part over `CREDIT_ETL_MAX_SHEET_XML_BYTES`, by the zip's statement (`stated`) or while inflating it. */

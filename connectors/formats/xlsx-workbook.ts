@@ -3,13 +3,13 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import ExcelJS from 'exceljs';
 import yauzl from 'yauzl';
 import { FileFormatError } from '../contracts.ts';
 import type { Limits } from '../limits.ts';
 import { type MergeRange, readMergeRanges } from './xlsx-merges.ts';
-import { asWorkbookError, type PartLimits, partText, partTooLarge } from './xlsx-part-text.ts';
+import { asWorkbookError, checkedPart, type PartLimits, partText, partTooLarge } from './xlsx-part-text.ts';
 import { SharedStrings } from './xlsx-shared-strings.ts';
 
 /** One worksheet as exceljs' streaming reader gives it; its rows must be read (or drained) before the next. */
@@ -45,7 +45,8 @@ const SHEET_PART = /^xl\/worksheets\/sheet(\d+)\.xml$/;
  * The zip is read with yauzl, part by part, and each part is handed to exceljs' own parser for it (its
  * WorkbookReader would unzip the file itself, with unzipper). That way every byte exceljs parses has passed
  * `partText`: the part's size is bounded (`CREDIT_ETL_MAX_SHEET_XML_BYTES`, stated sizes checked before any
- * byte is inflated, real ones while inflating) and so is one cell's text (`CREDIT_ETL_MAX_LINE_BYTES`), a DOCTYPE (entity declarations, "billion laughs") is refused,
+ * byte is inflated, real ones while inflating) and so is one cell's text (`CREDIT_ETL_MAX_LINE_BYTES`), its bytes
+ * are checked against its CRC-32 (`checkedPart`), a DOCTYPE (entity declarations, "billion laughs") is refused,
  * and the UTF-8 is decoded across chunk boundaries (exceljs 4.4 decodes each chunk on its own and turns a
  * Chinese character cut by a chunk into U+FFFD). Shared strings are read first, so no sheet is copied aside.
  */
@@ -142,7 +143,7 @@ export class XlsxWorkbook {
   /** Relationships, workbook (sheet names, date system), styles (date formats), then the shared strings. */
   private async readWorkbookParts(): Promise<void> {
     const rels = this.parts.get('xl/_rels/workbook.xml.rels');
-    if (rels) await this.reader._parseRels(await this.text(rels));
+    if (rels) await this.parseWhole(rels, (part) => this.reader._parseRels(part));
     const workbook = this.parts.get('xl/workbook.xml');
     if (!workbook) {
       throw new FileFormatError(
@@ -150,9 +151,9 @@ export class XlsxWorkbook {
         '文件不是有效的 Excel 工作簿（.xlsx）：缺少 xl/workbook.xml。旧版 .xls、WPS 的 .et 或改了扩展名的文件请用 Excel 另存为 .xlsx 后重新报送',
       );
     }
-    await this.reader._parseWorkbook(await this.text(workbook));
+    await this.parseWhole(workbook, (part) => this.reader._parseWorkbook(part));
     const styles = this.parts.get('xl/styles.xml');
-    if (styles) await this.reader._parseStyles(await this.text(styles));
+    if (styles) await this.parseWhole(styles, (part) => this.reader._parseStyles(part));
     const strings = this.parts.get('xl/sharedStrings.xml');
     if (!strings) return;
     for await (const event of this.reader._parseSharedStrings(await this.text(strings))) {
@@ -160,8 +161,22 @@ export class XlsxWorkbook {
     }
   }
 
+  /**
+   * exceljs stops reading these parts at their root's end tag, short of the stream's end, where the CRC-32 is
+   * checked: the rest (a newline, or nothing, or whatever a hostile file put after the root) is read here, so a
+   * damaged part fails before it is relied on.
+   */
+  private async parseWhole(entry: yauzl.Entry, parse: (part: Readable) => Promise<void>): Promise<void> {
+    const part = await this.text(entry);
+    await parse(part);
+    // exceljs' listener would keep every chunk read past the root: the rest is only read for the check.
+    part.removeAllListeners('data');
+    part.resume();
+    await finished(part);
+  }
+
   private async text(entry: yauzl.Entry): Promise<Readable> {
-    return partText(await this.zip.openReadStreamPromise(entry), entry.fileName, this.limits);
+    return partText(await checkedPart(this.zip, entry), entry.fileName, this.limits);
   }
 }
 

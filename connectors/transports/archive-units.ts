@@ -5,6 +5,7 @@ import { createGunzip, createInflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
 import { FileFormatError, type SourceUnit, type UnitLocator } from '../contracts.ts';
 import { type Limits, readLimits } from '../limits.ts';
+import { crcCheck } from '../zip-crc.ts';
 import { expansionGuard } from './expansion-guard.ts';
 import { localFileUnit } from './local-file.ts';
 import { entryAtRecord, entryName, nextRecordOffset, openZip } from './zip-directory.ts';
@@ -39,7 +40,9 @@ export async function unitsForFile(
 
 /**
  * The bytes a locator points at, decompressed within the limits: a bomb fails with `decompression-limit`
- * after a few MiB, before memory grows. The same code runs in the scheduler's thread and in a unit's worker.
+ * after a few MiB, before memory grows. Bytes changed since they were packed fail as `corrupt-archive` at their
+ * end (a zip entry against its CRC-32; gzip checks its own). The same code runs in the scheduler's thread and in a
+ * unit's worker.
  */
 export function openLocated(locator: UnitLocator, limits: Limits): Readable {
   if (locator.kind === 'file') return createReadStream(locator.path, { highWaterMark: CHUNK });
@@ -277,22 +280,35 @@ function openZipEntry(wanted: UnitLocator & { kind: 'zip-entry' }, limits: Limit
         raw.destroy();
         zip.close();
       });
-      const overLimit = (error: Error) => out.destroy(error);
+      // Over a limit, or changed since it was packed: the file's fault, said by the guard or the check.
+      const refused = (error: Error) => out.destroy(error);
+      // Stored or deflated, the bytes as they come out must be the ones the directory's CRC-32 stands for; the
+      // check fails at the entry's end, in place of it, so the unit's transaction never reaches its commit.
+      const mismatch = (found: string, recorded: string) => crcMismatch(label, found, recorded);
+      const check = crcCheck(entry.crc32, mismatch, CHUNK).on('error', refused);
       if (!deflated) {
         // Stored: as many bytes out as in (yauzl checked both sizes agree and counts the bytes it reads), but
         // the cap on one entry's bytes holds for it as for a deflated one.
-        raw.pipe(expansionGuard(label, limits).on('error', overLimit)).pipe(out);
+        raw.pipe(expansionGuard(label, limits).on('error', refused)).pipe(check).pipe(out);
         return;
       }
       const inflate = createInflateRaw().on('error', corrupt);
-      const guard = expansionGuard(label, limits, () => inflate.bytesWritten).on('error', overLimit);
-      raw.pipe(inflate).pipe(guard).pipe(out);
+      const guard = expansionGuard(label, limits, () => inflate.bytesWritten).on('error', refused);
+      raw.pipe(inflate).pipe(guard).pipe(check).pipe(out);
     } catch (error) {
       zip.close();
       throw error;
     }
   })().catch((error: Error) => out.destroy(error));
   return out;
+}
+
+/** The entry's bytes are not those its CRC-32 was computed from: damaged since it was packed. */
+function crcMismatch(label: string, found: string, recorded: string): FileFormatError {
+  return new FileFormatError(
+    'corrupt-archive',
+    `${label}已损坏：解压出的内容与压缩包记录的校验值不符（CRC-32 应为 ${recorded}，实为 ${found}），文件在打包后被改动或传输中出错，整个文件未入库；请重新压缩后报送`,
+  );
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for

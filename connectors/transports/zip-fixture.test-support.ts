@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
-import { crc32, deflateRawSync } from 'node:zlib';
+import { deflateRawSync } from 'node:zlib';
+import { crc32 } from '../zip-crc.ts';
 
 /**
  * One entry, already deflated (method 8) or stored as it is (method 0, as `zip -0` and some Windows tools store

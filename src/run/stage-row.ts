@@ -8,6 +8,7 @@ import { rejectedLine, validLine } from '../load/stage-lines.ts';
 import { isRealIsoDate } from '../normalize/parse-date.ts';
 import { serialDateCells } from '../normalize/serial-dates.ts';
 import type { NormalizedRow } from '../validate/compile-validator.ts';
+import { excelErrorCheck } from '../validate/excel-error-cells.ts';
 import { numberStoredCodeCheck } from '../validate/number-stored-codes.ts';
 import { cellChecks } from './cell-checks.ts';
 import type { CompiledEntry } from './compiled-entry.ts';
@@ -62,6 +63,7 @@ export function compileRowStager(
     return raw;
   };
   const numberStoredCodes = numberStoredCodeCheck(compiled.entry, columns);
+  const excelErrors = excelErrorCheck(compiled.entry, columns);
   const cellsToNormalize = serialDateCells(compiled.entry, columns, serialToDate);
   const checks = cellChecks(rawKeys, header, maxCellBytes);
   // A rejection is stored as it is read: first the cells that cannot be stored as they are, then the rest.
@@ -72,6 +74,9 @@ export function compileRowStager(
     ]);
   return (row) => {
     if (row.problem) return rejected(row, [row.problem]);
+    // An Excel error or a formula's missing result: no value, whatever a fingerprint of its text would say.
+    const errorValues = excelErrors(row);
+    if (errorValues.length > 0) return rejected(row, errorValues);
     // A row with a time of its own or Excel number cells says more than its text: never taken by fingerprint.
     let fingerprint: Fingerprint | undefined;
     if (fingerprints && row.receivedAt === undefined && row.numberCells === undefined) {
