@@ -9,7 +9,6 @@ import {
 import {
   countLineBreaks,
   decodedText,
-  detectNewline,
   lineTooLong,
   tooManyCells,
   withCellCount,
@@ -21,19 +20,20 @@ const BATCH_ROWS = 2000;
 
 /**
  * The same CSV format read with csv-parse (the product card's parser), kept behind the Format contract so the
- * robustness suite and the benchmark (`--parser`) can compare it with papaparse. It lives here, not in
- * connectors/: papaparse is the one CSV parser that ships (README "Design notes").
+ * robustness suite and the benchmark (`--parser`) can compare it with the shipped reader (csv-format.ts). It lives
+ * here, not in connectors/: the shipped reader is the one that reads deliveries (docs/design-decisions.md).
  */
 export const csvParseFormat: Format = {
   name: 'csv',
   async open(input, options: FormatOptions): Promise<RowStream> {
-    const { decoded, firstText, text } = await decodedText(input, options.encoding);
+    const { decoded, text } = await decodedText(input, options.encoding);
     const limits = { ...readLimits(), ...options.limits };
     const parser = text.pipe(
       parse({
         // Bytes of the record csv-parse buffers (it parses UTF-8 bytes), quoted line breaks included.
         max_record_size: limits.maxLineBytes,
-        record_delimiter: detectNewline(firstText),
+        // Any of the three ends a record, as in the shipped reader (csv-records.ts).
+        record_delimiter: ['\r\n', '\n', '\r'],
         relax_column_count: true,
         skip_empty_lines: false,
         skip_records_with_error: true,
@@ -92,7 +92,7 @@ async function* readRecords(
   maxCellsPerRow: number,
 ): AsyncGenerator<SourceRow> {
   let rowNumber = 0;
-  // Lines counted as papaparse's reader counts them: csv-parse's own count takes an embedded CRLF as two.
+  // Lines counted as the shipped reader counts them: csv-parse's own count takes an embedded CRLF as two.
   let endLine = 0;
   const skipped: Skipped[] = [];
   parser.on('skip', (error: CsvError) => {

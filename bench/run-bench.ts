@@ -21,16 +21,16 @@ import { writePenaltyCsv } from './write-penalty-csv.ts';
 const SMALL_ROWS = 100_000;
 // The bench's own choice: parse-only and row work read with the parsers named by --parser; the ingests run the
 // CLI, which reads CSV with the one parser that ships.
-const PARSERS = { papaparse: csvFormat, 'csv-parse': csvParseFormat } as const;
+const PARSERS = { 'credit-etl': csvFormat, 'csv-parse': csvParseFormat } as const;
 type Parser = keyof typeof PARSERS;
-const SHIPPED_PARSER: Parser = 'papaparse';
+const SHIPPED_PARSER: Parser = 'credit-etl';
 
 const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000' },
     encoding: { type: 'string', default: 'utf8' },
     bad: { type: 'string', default: '0.02' },
-    parser: { type: 'string', default: 'papaparse' },
+    parser: { type: 'string', default: 'credit-etl' },
     'cpu-prof': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     files: { type: 'boolean', default: false },
@@ -49,10 +49,10 @@ if (!Number.isInteger(rows) || rows < 1000) throw new Error('--rows must be an i
 const redeliveries = Number(values.redeliveries);
 if (!Number.isInteger(redeliveries) || redeliveries < 1)
   throw new Error('--redeliveries must be an integer ≥ 1');
-if (!['papaparse', 'csv-parse', 'both'].includes(values.parser)) {
-  throw new Error('--parser must be papaparse, csv-parse or both');
+if (!['credit-etl', 'csv-parse', 'both'].includes(values.parser)) {
+  throw new Error('--parser must be credit-etl, csv-parse or both');
 }
-const parsers: Parser[] = values.parser === 'both' ? ['papaparse', 'csv-parse'] : [values.parser as Parser];
+const parsers: Parser[] = values.parser === 'both' ? ['credit-etl', 'csv-parse'] : [values.parser as Parser];
 const heapMb = values['heap-mb'] === undefined ? undefined : Number(values['heap-mb']);
 if (heapMb !== undefined && !(Number.isInteger(heapMb) && heapMb >= 64)) {
   throw new Error('--heap-mb must be an integer ≥ 64');

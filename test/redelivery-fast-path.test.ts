@@ -1,14 +1,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSkimmedCsv } from '../connectors/formats/csv-skim.ts';
 import { PENALTY_HEADER } from '../fixtures/generate/penalty-rows.ts';
 import { seededRandom } from '../fixtures/generate/seeded-random.ts';
 import { correctRecord, type Grounds, withdrawRecord } from '../src/procedures/legal-procedures.ts';
 import type { RunSummary } from '../src/run/ingest-files.ts';
 import type { Warehouse } from '../src/warehouse/connect-warehouse.ts';
 import { basePenalties, currentState, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
-import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
+import { flatRejections, openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 import { warehouseState as canonicalState } from './support/warehouse-state.ts';
 import { withEnv } from './support/with-env.ts';
 
@@ -731,9 +733,9 @@ describe('a night in another format in between: the cache of the night before is
   comparesWhole(() => ({ fast, full }));
 });
 
-describe('files the byte-level skim gives way on: read again with rows parsed, recognised all the same', () => {
+describe('a record the byte-level skim leaves to the parser, a file without a final line break: recognised all the same', () => {
   const rows = basePenalties(12, 47);
-  /** The first cell of data row `n` quoted with a space before its delimiter (the parser reads past the space). */
+  /** The first cell of data row `n` quoted with a space before its delimiter (the parser drops the space). */
   const spaceAfterQuote = (n: number) => (csv: string) =>
     csv
       .split('\n')
@@ -763,6 +765,80 @@ describe('files the byte-level skim gives way on: read again with rows parsed, r
       { unchanged: 12 },
     ]);
     expect(fastRows(fastRuns)).toEqual([0, 12, 12]);
+  });
+
+  comparesWhole(() => ({ fast, full }));
+});
+
+describe('a stray quote, and line endings that change midway: the skim and the parser read the same rows', () => {
+  const rows = basePenalties(12, 53);
+  const AUTHORITY = '处罚机关';
+  const STRAY = 'STRAY-QUOTE';
+  /** Data row 4 (file row 5) holds the placeholder its 处罚机关 is written over with: a quote Excel does not close. */
+  const strayRows = rotate(rows, 2).map((row, i) => (i === 3 ? edit(row, { [AUTHORITY]: STRAY }) : row));
+  const strayQuote = (csv: string) => csv.replace(STRAY, '"济南市"市场监督管理局');
+  /** A corrected row, its line ending in a lone CR and followed by a known row and a blank LF line. */
+  const mixedRows = rotate(rows, 5).map((row, i) =>
+    i === 1 ? edit(row, { [CONTENT]: '警告（更正）' }) : row,
+  );
+  const mixedEndings = (csv: string) => {
+    // The generated cells hold LF only, never CRLF: every CRLF ends a record.
+    const [header, ...records] = csv.split('\r\n').slice(0, -1);
+    const ending = (i: number) => (i === 1 ? '\r' : i === 2 ? '\n\n' : i < 6 ? '\r\n' : '\n');
+    return `${header}\r\n${records.map((record, i) => record + ending(i)).join('')}`;
+  };
+  const steps = (): Step[] => [
+    { name: 'q1.csv', channel: PROVINCE, rows },
+    { name: 'q2.csv', channel: PROVINCE, rows: strayRows, edit: strayQuote },
+    { name: 'q3.csv', channel: PROVINCE, rows: mixedRows, edit: mixedEndings },
+  ];
+
+  let fast: WarehouseFixture;
+  let full: WarehouseFixture;
+  let fastRuns: RunSummary[];
+  let fullRuns: RunSummary[];
+
+  beforeAll(async () => {
+    ({ fast, full, fastRuns, fullRuns } = await deliverBoth('fast_quotes_line_ends', steps));
+  }, 120_000);
+  afterAll(async () => Promise.all([fast?.close(), full?.close()]));
+
+  it("gives every row of each file one outcome, the stray quote's row alone rejected, as the full path does", async () => {
+    expect(fastRuns.map((run) => run.counts)).toEqual(fullRuns.map((run) => run.counts));
+    expect(fastRuns.map((run) => run.counts)).toMatchObject([
+      { read: 12, inserted: 12 },
+      { read: 12, unchanged: 11, rejected: 1 },
+      { read: 12, unchanged: 11, updated: 1 },
+    ]);
+    for (const [runs, fx] of [
+      [fastRuns, fast],
+      [fullRuns, full],
+    ] as const)
+      expect(await flatRejections(fx.warehouse, runs[1]!.runId)).toEqual([[5, '*', 'malformed-quotes']]);
+    // q3: the corrected row takes the full path, and so does the row q2 rejected (its record left the cache).
+    expect(fastRows(fastRuns)).toEqual([0, 11, 10]);
+  });
+
+  it("skims both files, leaving only the stray quote's record and the rows around the lone CR to the parser", async () => {
+    for (const name of ['q2.csv', 'q3.csv']) {
+      const bytes = readFileSync(path.join(fast.scratch, name));
+      // As the fast path's cache would: every row known but q3's corrected row 3 (the record ending in a lone CR).
+      const skimmed = await openSkimmedCsv(
+        Readable.from([bytes]),
+        { encoding: 'utf8' },
+        PENALTY_HEADER.length,
+        {
+          take: (record) => name === 'q2.csv' || record.rowNumber !== 3,
+        },
+      );
+      const parsed: number[] = [];
+      for await (const batch of skimmed.rows.batches) parsed.push(...batch.map((row) => row.rowNumber));
+      expect(skimmed.declined(), name).toBeUndefined();
+      expect([name, skimmed.taken(), parsed]).toEqual(
+        // Row 4 ends in LF after row 3's lone CR: cut out, it would make CRLF of that CR and the blank line's LF.
+        name === 'q2.csv' ? [name, 11, [5]] : [name, 10, [3, 4]],
+      );
+    }
   });
 
   comparesWhole(() => ({ fast, full }));

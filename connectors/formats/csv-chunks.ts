@@ -36,15 +36,15 @@ export interface CsvChunkPlan {
 
 /**
  * Splits a CSV file into chunks of about `chunkBytes` each, at record boundaries, in one streaming pass that parses
- * the whole file with the very reader a single-worker load uses (openCsv: same decoder, same papaparse settings,
+ * the whole file with the very reader a single-worker load uses (openCsv: same decoder, same parser settings,
  * same limits), plus a pass over the raw bytes.
  *
- * Why a boundary is exact: the parser reports where each record ends (its cursor, just past the record's line
- * break, in characters of the decoded text). A boundary is put there and located in the bytes by counting line
- * break characters: the UTF-8 and GB18030 decoders turn the byte 0x0A (0x0D) into U+000A (U+000D) and never make
- * that character from anything else, nor swallow that byte into an undecodable sequence (they give it back to
- * be decoded as itself; csv-chunks.test.ts checks this on the decoders in use). So "after the K-th line break
- * character" is "after the K-th line break byte", the decoder stands in its initial state there, and decoding the
+ * Why a boundary is exact: the parser reports where each record ends (just past the record's line break, CRLF, LF
+ * or CR, in characters of the decoded text). A boundary is put there and located in the bytes by counting line
+ * break characters, CR and LF alike: the UTF-8 and GB18030 decoders turn the byte 0x0A (0x0D) into U+000A (U+000D)
+ * and never make that character from anything else, nor swallow that byte into an undecodable sequence (they give
+ * it back to be decoded as itself; csv-chunks.test.ts checks this on the decoders in use). So "after the K-th line
+ * break character" is "after the K-th line break byte", the decoder stands in its initial state there, and decoding the
  * bytes from there gives the text the whole file's parse read from there, at the start of a record, where the
  * parser carries nothing over. Each chunk is then read by the same parser with the same layout, counting rows on
  * from its first row number, and checked against the plan (its bytes' sha256, its record count).
@@ -73,13 +73,9 @@ export async function planCsvChunks(
   const texts = new TextPieces();
   const boundaries: Boundary[] = [];
   const headerRow = options.headerRow ?? 1;
-  let newlineChar = '\n';
   let lastRow = 0;
   const { rows, layout } = await openCsv(input, options, {
-    onText: (text, newline) => {
-      newlineChar = newline.at(-1) ?? '\n';
-      texts.add(text, newlineChar);
-    },
+    onText: (text) => texts.add(text),
     onRecord(rowNumber, endChar, nextLine) {
       lastRow = rowNumber;
       texts.dropBefore(endChar);
@@ -89,7 +85,8 @@ export async function planCsvChunks(
       if (rowNumber < headerRow || !due) return;
       // The last record of a file without a final line break ends at none: counting line breaks would put a
       // boundary after it at the last line break byte before it (the one before the record, or one inside it).
-      if (texts.charBefore(endChar) !== newlineChar) return;
+      const before = texts.charBefore(endChar);
+      if (before !== '\n' && before !== '\r') return;
       boundaries.push({
         afterRow: rowNumber,
         line: nextLine,
@@ -109,7 +106,6 @@ export async function planCsvChunks(
   const offsets = await byteOffsetsAfterBreaks(
     path,
     boundaries.map((boundary) => boundary.breaks),
-    newlineChar.charCodeAt(0),
   );
   const ranges = boundaries.map((boundary, i) => ({
     chunkNo: i,
@@ -171,7 +167,7 @@ interface Boundary {
   afterRow: number;
   /** The physical line the next record starts on. */
   line: number;
-  /** Line break characters in the decoded text before the boundary. */
+  /** Line break characters (CR and LF) in the decoded text before the boundary. */
   breaks: number;
   /** Estimated bytes before it (UTF-8 length of the text): only to space the chunks. */
   bytes: number;
@@ -186,13 +182,11 @@ class TextPieces {
   private chars = 0;
   private breaks = 0;
   private bytes = 0;
-  private newline = '\n';
 
-  add(text: string, newline: string): void {
-    this.newline = newline;
+  add(text: string): void {
     this.pieces.push({ start: this.chars, text, breaksBefore: this.breaks, bytesBefore: this.bytes });
     this.chars += text.length;
-    this.breaks += countChar(text, newline);
+    this.breaks += countBreaks(text);
     this.bytes += Buffer.byteLength(text);
   }
 
@@ -208,7 +202,7 @@ class TextPieces {
 
   breaksBefore(char: number): number {
     const piece = this.pieceAt(char);
-    return piece.breaksBefore + countChar(piece.text.slice(0, char - piece.start), this.newline);
+    return piece.breaksBefore + countBreaks(piece.text.slice(0, char - piece.start));
   }
 
   charBefore(char: number): string | undefined {
@@ -229,14 +223,16 @@ class TextPieces {
   }
 }
 
-function countChar(text: string, char: string): number {
+/** CR and LF characters in the text. */
+function countBreaks(text: string): number {
   let count = 0;
-  for (let at = text.indexOf(char); at >= 0; at = text.indexOf(char, at + 1)) count++;
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) count++;
+  for (let at = text.indexOf('\r'); at >= 0; at = text.indexOf('\r', at + 1)) count++;
   return count;
 }
 
-/** For each count K (ascending), the byte offset just after the K-th line break byte of the file (0 for K = 0). */
-async function byteOffsetsAfterBreaks(path: string, counts: number[], breakByte: number): Promise<number[]> {
+/** For each count K (ascending), the byte offset just after the K-th line break byte (CR or LF) of the file (0 for K = 0). */
+async function byteOffsetsAfterBreaks(path: string, counts: number[]): Promise<number[]> {
   const offsets: number[] = [];
   let seen = 0;
   let position = 0;
@@ -246,11 +242,18 @@ async function byteOffsetsAfterBreaks(path: string, counts: number[], breakByte:
     next++;
   }
   for await (const piece of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    for (
-      let at = piece.indexOf(breakByte);
-      at >= 0 && next < counts.length;
-      at = piece.indexOf(breakByte, at + 1)
-    ) {
+    // The next LF and the next CR, merged in file order.
+    let lf = piece.indexOf(0x0a);
+    let cr = piece.indexOf(0x0d);
+    while ((lf >= 0 || cr >= 0) && next < counts.length) {
+      let at: number;
+      if (cr < 0 || (lf >= 0 && lf < cr)) {
+        at = lf;
+        lf = piece.indexOf(0x0a, lf + 1);
+      } else {
+        at = cr;
+        cr = piece.indexOf(0x0d, cr + 1);
+      }
       seen++;
       while (next < counts.length && counts[next] === seen) {
         offsets.push(position + at + 1);

@@ -94,6 +94,123 @@ describe('csv line endings and quoting', () => {
     expect(blankLines).toBe(2);
   });
 
+  /**
+   * The rows of `text` read in pieces of `size` bytes, a CRLF, a quote or a character cut at every place. The first
+   * 64 KiB of a file are decoded as one piece, so a row of 64 KiB goes first (and is left out of the result).
+   */
+  const inPieces = async (text: string, size: number) => {
+    const lineBreak = /\r\n|\n|\r/.exec(text)!;
+    const afterHeader = lineBreak.index + lineBreak[0].length;
+    const filler = `${'x'.repeat(64 * 1024)}${lineBreak[0]}`;
+    const bytes = utf8(text.slice(0, afterHeader) + filler + text.slice(afterHeader));
+    const head = afterHeader + filler.length;
+    const parts: Buffer[] = [bytes.subarray(0, head)];
+    for (let at = head; at < bytes.length; at += size) parts.push(bytes.subarray(at, at + size));
+    const read = await readAll(csvFormat, Readable.from(parts));
+    expect(read.rows[0]?.cells[0]?.length).toBe(64 * 1024);
+    return {
+      ...read,
+      rows: read.rows.slice(1).map((row) => [row.rowNumber - 1, row.cells, row.problem?.code]),
+    };
+  };
+
+  it('ends a record at whichever line break comes, CRLF, LF or CR, when a file mixes them', async () => {
+    // A header saved on Windows over rows appended on Unix; LF rows appended to CRLF ones; CR and CRLF blank lines.
+    const cases: [string, (string | undefined)[][]][] = [
+      [
+        'a,b\r\n1,2\n3,4\n5,6\n',
+        [
+          ['1', '2'],
+          ['3', '4'],
+          ['5', '6'],
+        ],
+      ],
+      [
+        'a,b\r\n1,2\r\n3,4\r\n5,6\n7,8\n',
+        [
+          ['1', '2'],
+          ['3', '4'],
+          ['5', '6'],
+          ['7', '8'],
+        ],
+      ],
+      [
+        'a,b\r1,2\r\n3,4\n5,6\r7,8',
+        [
+          ['1', '2'],
+          ['3', '4'],
+          ['5', '6'],
+          ['7', '8'],
+        ],
+      ],
+    ];
+    for (const [text, cells] of cases) {
+      for (const size of [text.length, 1, 2, 3]) {
+        const { rows, blankLines } = await inPieces(text, size);
+        expect(rows, `${JSON.stringify(text)} in pieces of ${size}`).toEqual(
+          cells.map((row, i) => [i + 2, row, undefined]),
+        );
+        expect(blankLines).toBe(0);
+      }
+    }
+    const { rows, blankLines } = await inPieces('a,b\r\n\n1,2\r\r\n3,"x\r\ny\nz\rw"\n\r5,6', 1);
+    expect(rows).toEqual([
+      [3, ['1', '2'], undefined],
+      [5, ['3', 'x\r\ny\nz\rw'], undefined],
+      [7, ['5', '6'], undefined],
+    ]);
+    expect(blankLines).toBe(3);
+  });
+
+  it('reads a cell that starts with a quote and has text after its closing quote to the next delimiter, as Excel does: that row alone is rejected, the lines after it are rows', async () => {
+    const text = [
+      '名称,处罚机关,金额',
+      '甲,"济南市"市场监督管理局,1',
+      '乙,历下区局,2',
+      '丙,"济南""市""局"x,3',
+      '丁,历城区局,4',
+      '戊,"含,逗号的机关",5',
+      '',
+    ].join('\r\n');
+    for (const size of [text.length, 1, 5]) {
+      const { rows } = await inPieces(text, size);
+      expect(rows).toEqual([
+        [2, ['甲', '"济南市"市场监督管理局', '1'], 'malformed-quotes'],
+        [3, ['乙', '历下区局', '2'], undefined],
+        [4, ['丙', '"济南""市""局"x', '3'], 'malformed-quotes'],
+        [5, ['丁', '历城区局', '4'], undefined],
+        [6, ['戊', '含,逗号的机关', '5'], undefined],
+      ]);
+    }
+    const { rows } = await readAll(csvFormat, utf8(text));
+    expect(rows[0]?.problem).toMatchObject({
+      field: '*',
+      value: '"济南市"市场监督管理局',
+      message: expect.stringMatching(
+        /^第2行“处罚机关”列（第2列）的引号位置错误："济南市"市场监督管理局 以引号开头/,
+      ),
+    });
+  });
+
+  it('keeps a quote inside an unquoted cell as text, and blanks after a closing quote out of the cell', async () => {
+    const { rows } = await readAll(csvFormat, utf8('a,b\n济南"市"局,"1"  \n"2"\t,x"\n'));
+    expect(rows.map((row) => [row.rowNumber, row.cells, row.problem?.code])).toEqual([
+      [2, ['济南"市"局', '1'], undefined],
+      [3, ['2', 'x"'], undefined],
+    ]);
+  });
+
+  it('fails the file when a quote opens a cell that is closed only lines later and followed by text', async () => {
+    // Row 3's quote is never closed on its line: the next quote (row 5's) would close a cell of three lines.
+    const failure = readAll(csvFormat, utf8('a,b\n1,2\n3,"未闭合\n4,5\n6,"七"\n8,9\n'));
+    await expect(failure).rejects.toMatchObject({
+      code: 'unterminated-quote',
+      message: expect.stringContaining(
+        '文件第3行（第3条记录）有一个以引号开头的单元格，到第5行才遇到下一个引号',
+      ),
+    });
+  });
+
   it('fails the file on a trailing unterminated quote, naming the line', async () => {
     const failure = readAll(csvFormat, utf8('a,b\n1,2\n3,"never closed\n4,5\n'));
     await expect(failure).rejects.toBeInstanceOf(FileFormatError);

@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import Papa from 'papaparse';
 import {
   type Encoding,
   FileFormatError,
@@ -10,11 +9,13 @@ import {
 } from '../contracts.ts';
 import { type Limits, readLimits } from '../limits.ts';
 import { WHOLE_ROW } from '../row-error.ts';
+import { CsvRecordReader } from './csv-records.ts';
 import {
   countLineBreaks,
   decodedText,
-  detectNewline,
   lineTooLong,
+  quoteFailure,
+  strayQuoteProblem,
   tooManyCells,
   withCellCount,
 } from './csv-rows.ts';
@@ -23,7 +24,7 @@ import { UNDECODABLE } from './decode-text.ts';
 const BATCH_ROWS = 2000;
 const MAX_QUEUED_BATCHES = 4;
 
-/** CSV with a header row (papaparse, streaming; see README "Design notes" for why papaparse). */
+/** CSV with a header row, read streaming by the rules Excel opens it by (csv-records.ts). */
 export const csvFormat: Format = {
   name: 'csv',
   async open(input, options: FormatOptions): Promise<RowStream> {
@@ -35,7 +36,6 @@ export const csvFormat: Format = {
 export interface CsvLayout {
   encoding: Exclude<Encoding, 'auto'>;
   delimiter: string;
-  newline: '\r\n' | '\n' | '\r';
   header: string[];
 }
 
@@ -44,8 +44,7 @@ export interface CsvLayout {
  * sees it, and where each record ends (the parser's cursor, in characters of that text).
  */
 export interface CsvObserver {
-  /** `newline`: the line break records end with, decided from the start of the file. */
-  onText(text: string, newline: string): void;
+  onText(text: string): void;
   onRecord(rowNumber: number, endChar: number, nextLine: number): void;
 }
 
@@ -67,14 +66,13 @@ export async function openCsv(
       ? options.delimiter
       : detectDelimiter(afterLines(firstText, headerAt - 1));
   const limits = { ...readLimits(), ...options.limits };
-  const newline = detectNewline(firstText);
   const rows = parseRows(
     text,
-    newline,
     delimiter,
     decoded.encoding,
     limits,
     FILE_START,
+    headerAt,
     observer,
     rowNumberOf,
   );
@@ -107,7 +105,7 @@ export async function openCsv(
   }
   return {
     rows: dataRows(iterator, firstRows, header, decoded.encoding),
-    layout: { encoding: decoded.encoding, delimiter, newline, header },
+    layout: { encoding: decoded.encoding, delimiter, header },
   };
 }
 
@@ -125,14 +123,11 @@ export function openCsvChunk(
 ): RowStream {
   const rows = parseRows(
     text,
-    layout.newline,
     layout.delimiter,
     layout.encoding,
-    {
-      ...readLimits(),
-      ...limits,
-    },
+    { ...readLimits(), ...limits },
     { rowNumber: start.rowNumber - 1, line: start.line },
+    layout.header,
   );
   return dataRows(rows[Symbol.asyncIterator](), [], layout.header, layout.encoding);
 }
@@ -183,20 +178,21 @@ interface ParsedBatch {
 }
 
 /**
- * Papaparse's step callback turned into an async stream of batches, pausing the parser when we lag.
+ * The records of the text (csv-records.ts) as an async stream of batches, pausing the text when we lag.
  *
- * Papaparse keeps an unfinished record in memory (and parses it again with every chunk), so after each chunk
- * the record it holds unfinished is measured: the text fed to it past the end of the last record it finished.
- * That counts every byte of a record (as UTF-8), quoted line breaks included: a 64 MB line fails once its first
- * 4 MB (`maxLineBytes`) and one chunk more have streamed by, never held whole.
+ * A record the text fed so far does not finish is kept and read again, from its start, with the next piece of
+ * text; its size is measured after each piece. That counts every byte of a record (as UTF-8), quoted line breaks
+ * included: a 64 MB line fails once its first 4 MB (`maxLineBytes`) and one piece more have streamed by, never held
+ * whole. `header`: the header's cells, or the row number of the record that is the header (its cells name the
+ * columns in messages).
  */
 function parseRows(
   text: Readable,
-  newline: string,
   delimiter: string,
   encoding: string,
   limits: Pick<Limits, 'maxLineBytes' | 'maxCellsPerRow'>,
   start: { rowNumber: number; line: number },
+  header: readonly string[] | number,
   observer?: CsvObserver,
   rowNumberOf?: (record: number) => number,
 ): AsyncIterable<ParsedBatch> {
@@ -205,12 +201,14 @@ function parseRows(
   let rowNumber = start.rowNumber;
   let records = 0;
   let line = start.line;
+  let columns = typeof header === 'number' ? undefined : header;
   let done = false;
   let failure: Error | undefined;
-  /** Characters of text fed to papaparse, where its last finished record ended, and the bytes after it. */
-  let fedChars = 0;
-  let recordEnd = 0;
-  let unfinishedBytes = 0;
+  const reader = new CsvRecordReader(delimiter);
+  /** The text after the last record read (the start of one not finished yet), and the characters before it. */
+  let pending = '';
+  let consumed = 0;
+  let pendingBytes = 0;
   let wake: (() => void) | undefined;
   const notify = () => {
     wake?.();
@@ -225,93 +223,70 @@ function parseRows(
   const flush = () => {
     if (current.length > 0) queue.push({ rows: current });
     current = [];
-    // Backpressure on the text stream, not on the parser: papaparse's own pause/resume is fragile.
     if (queue.length >= MAX_QUEUED_BATCHES) text.pause();
     notify();
   };
-  // Before papaparse's own listener: the observer has seen every piece of text a record can end in.
-  if (observer) text.on('data', (piece: string) => observer.onText(piece, newline));
-  Papa.parse<string[]>(text as unknown as File, {
-    newline: newline as Papa.ParseConfig['newline'],
-    delimiter,
-    skipEmptyLines: false,
-    step(results, stepParser) {
-      if (done) {
-        stepParser.abort();
-        return;
-      }
-      const recordChars = results.meta.cursor - recordEnd;
-      recordEnd = results.meta.cursor;
-      records++;
-      rowNumber = rowNumberOf ? rowNumberOf(records) : rowNumber + 1;
-      const cells = results.data;
-      // A record that began and ended within one chunk was never measured unfinished.
-      if (recordChars * 3 > limits.maxLineBytes && recordBytes(cells, recordChars) > limits.maxLineBytes) {
-        stepParser.abort();
-        fail(lineTooLong(line, rowNumber, limits.maxLineBytes));
-        return;
-      }
-      if (cells.length > limits.maxCellsPerRow) {
-        stepParser.abort();
-        fail(tooManyCells(rowNumber, cells.length, limits.maxCellsPerRow));
-        return;
-      }
-      // Nearly every row has no error: skip the searches (and their closures) then.
-      const errors = results.errors.length > 0 ? results.errors : undefined;
-      const unterminated = errors?.find((error) => error.code === 'MissingQuotes');
-      if (unterminated) {
-        stepParser.abort();
-        fail(
-          new FileFormatError(
-            'unterminated-quote',
-            `文件第${line}行（第${rowNumber}条记录）开始的引号没有闭合，之后的内容无法读取，请检查该行的双引号`,
-          ),
-        );
-        return;
-      }
-      const malformed = errors?.find((error) => error.type === 'Quotes');
-      const undecodable = undecodableCell(cells);
-      current.push(
-        malformed
-          ? {
-              rowNumber,
-              cells,
-              problem: {
-                field: WHOLE_ROW,
-                code: 'malformed-quotes',
-                message: `第${rowNumber}行的引号不成对或位置错误，请检查该行的双引号`,
-              },
-            }
-          : undecodable !== undefined
-            ? { rowNumber, cells, problem: undecodableProblem(rowNumber, cells, undecodable, encoding) }
-            : { rowNumber, cells },
-      );
-      line += 1 + countLineBreaks(cells);
-      observer?.onRecord(rowNumber, results.meta.cursor, line);
-      if (current.length >= BATCH_ROWS) flush();
-    },
-    complete() {
-      if (done) return;
-      flush();
-      done = true;
-      notify();
-    },
-    error(error) {
-      fail(error);
-    },
-  });
-  // Registered after papaparse's own listener, which parses each chunk as it comes (its steps move `recordEnd`):
-  // what is left of the text fed so far is the record papaparse holds unfinished.
-  text.on('data', (chunk: string) => {
-    fedChars += chunk.length;
-    const unfinished = fedChars - recordEnd;
-    unfinishedBytes =
-      unfinished > chunk.length
-        ? unfinishedBytes + Buffer.byteLength(chunk)
-        : Buffer.byteLength(unfinished === chunk.length ? chunk : chunk.slice(chunk.length - unfinished));
-    if (unfinishedBytes > limits.maxLineBytes && !done) {
-      fail(lineTooLong(line, rowNumber + 1, limits.maxLineBytes));
+  /** One record read, ending `recordChars` characters after the last: a row, or the file's failure. */
+  const onRecord = (recordChars: number, endChar: number): void => {
+    records++;
+    rowNumber = rowNumberOf ? rowNumberOf(records) : rowNumber + 1;
+    const cells = reader.cells;
+    // A record that began and ended within one piece of text was never measured unfinished.
+    if (recordChars * 3 > limits.maxLineBytes && recordBytes(cells, recordChars) > limits.maxLineBytes) {
+      fail(lineTooLong(line, rowNumber, limits.maxLineBytes));
+      return;
     }
+    if (cells.length > limits.maxCellsPerRow) {
+      fail(tooManyCells(rowNumber, cells.length, limits.maxCellsPerRow));
+      return;
+    }
+    if (reader.failure) {
+      fail(quoteFailure(reader.failure, cells, reader.failedCell, line, rowNumber));
+      return;
+    }
+    if (rowNumber === header) columns = cells;
+    const undecodable = reader.strayQuote < 0 ? undecodableCell(cells) : undefined;
+    current.push(
+      reader.strayQuote >= 0
+        ? { rowNumber, cells, problem: strayQuoteProblem(rowNumber, cells, reader.strayQuote, columns) }
+        : undecodable !== undefined
+          ? { rowNumber, cells, problem: undecodableProblem(rowNumber, cells, undecodable, encoding) }
+          : { rowNumber, cells },
+    );
+    line += 1 + countLineBreaks(cells);
+    observer?.onRecord(rowNumber, endChar, line);
+    if (current.length >= BATCH_ROWS) flush();
+  };
+  const read = (piece: string, final: boolean): void => {
+    const input = pending.length > 0 ? pending + piece : piece;
+    reader.begin(input, final);
+    let at = 0;
+    for (let end = reader.read(at); end >= 0 && !done; end = reader.read(at)) {
+      onRecord(end - at, consumed + end);
+      at = end;
+    }
+    if (done) return;
+    consumed += at;
+    pending = at === 0 ? input : input.slice(at);
+    pendingBytes = at === 0 ? pendingBytes + Buffer.byteLength(piece) : Buffer.byteLength(pending);
+    if (pendingBytes > limits.maxLineBytes) fail(lineTooLong(line, rowNumber + 1, limits.maxLineBytes));
+  };
+  text.on('data', (piece: string) => {
+    if (done) return;
+    // The observer has seen every piece of text before a record ending in it is reported.
+    observer?.onText(piece);
+    read(piece, false);
+  });
+  text.on('end', () => {
+    if (done) return;
+    read('', true);
+    if (done) return;
+    flush();
+    done = true;
+    notify();
+  });
+  text.on('error', (error: Error) => {
+    if (!done) fail(error);
   });
   return {
     async *[Symbol.asyncIterator]() {

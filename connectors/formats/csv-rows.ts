@@ -1,17 +1,9 @@
 import { Readable } from 'node:stream';
 import { type Encoding, FileFormatError, type SourceRow } from '../contracts.ts';
-import { WHOLE_ROW } from '../row-error.ts';
+import { type RowError, WHOLE_ROW } from '../row-error.ts';
 import { type DecodedText, decodeText } from './decode-text.ts';
 
-// What both CSV readers share (papaparse ships; csv-parse is the benchmark's, bench/csv-parse-format.ts).
-
-/** Papaparse's own newline guess looks at the first chunk only and can leave `\r` on fields: decide once. */
-export function detectNewline(text: string): '\r\n' | '\n' | '\r' {
-  const lf = text.indexOf('\n');
-  const cr = text.indexOf('\r');
-  if (cr >= 0 && (lf < 0 || cr < lf)) return text[cr + 1] === '\n' ? '\r\n' : '\r';
-  return '\n';
-}
+// What both CSV readers share (csv-format.ts ships; csv-parse is the benchmark's, bench/csv-parse-format.ts).
 
 /**
  * The decoded text as a stream, plus its first chunk: read ahead to sniff the newline and the delimiter, and put
@@ -49,8 +41,56 @@ export function withCellCount(row: SourceRow, expected: number): SourceRow {
   };
 }
 
+/**
+ * A cell that starts with a quote whose closing quote is followed by text (`"济南市"市场监督管理局`): its row alone
+ * is rejected, naming the column and the cell as written (csv-records.ts reads it, as Excel does, to the next
+ * delimiter or line break, so it takes in no other line).
+ */
+export function strayQuoteProblem(
+  rowNumber: number,
+  cells: readonly string[],
+  cell: number,
+  columns: readonly string[] | undefined,
+): RowError {
+  const name = columns?.[cell]?.trim();
+  const column = name ? `“${name}”列（第${cell + 1}列）` : `第${cell + 1}列`;
+  const value = cells[cell] ?? '';
+  return {
+    field: WHOLE_ROW,
+    code: 'malformed-quotes',
+    message: `第${rowNumber}行${column}的引号位置错误：${value} 以引号开头，闭合的引号后面还有文字，无法确定原意，该行未入库。引号是内容的一部分时，请把整个单元格放在一对引号内并把其中每个引号写成两个（如 """济南市""市场监督管理局"）；不是时请删去引号，然后重新报送`,
+    value,
+  };
+}
+
+/**
+ * A quote that leaves the rest of the file unreadable as rows: never closed, or closed only lines later and followed
+ * by text (a cell opened by a stray quote that took the following lines in). The file fails, naming the line the
+ * quote opened on.
+ */
+export function quoteFailure(
+  failure: 'unterminated-quote' | 'stray-quote-across-lines',
+  cells: readonly string[],
+  cell: number,
+  recordLine: number,
+  record: number,
+): FileFormatError {
+  const line = recordLine + countLineBreaks(cells.slice(0, cell));
+  if (failure === 'unterminated-quote') {
+    return new FileFormatError(
+      'unterminated-quote',
+      `文件第${line}行（第${record}条记录）开始的引号没有闭合，之后的内容无法读取，请检查该行的双引号`,
+    );
+  }
+  const closed = line + countLineBreaks(cells.slice(cell, cell + 1));
+  return new FileFormatError(
+    'unterminated-quote',
+    `文件第${line}行（第${record}条记录）有一个以引号开头的单元格，到第${closed}行才遇到下一个引号，且其后还有文字：多半是第${line}行的引号没有闭合，使其后的各行连成了一个单元格，无法分行读取，整个文件未入库。请检查第${line}行的双引号（单元格内的引号应写成两个）后重新导出报送`,
+  );
+}
+
 /** Line breaks inside quoted cells, so a file-level error can name the physical line. */
-export function countLineBreaks(cells: string[]): number {
+export function countLineBreaks(cells: readonly string[]): number {
   let count = 0;
   for (const cell of cells) {
     if (cell.length < 1) continue;

@@ -52,6 +52,14 @@ async function skim(
 }
 
 const FILES: Record<string, Buffer> = {
+  'line endings that change within the file: CRLF, then LF, then CR, blank lines of each kind': Buffer.from(
+    '名称,代码\r\n甲,1\r\n乙,2\n\n丙,3\r丁,4\r\r\n戊,5\n"己\r\n庚",6\r辛,7\n',
+  ),
+  // Cutting out a taken 1,2 or 3,4 would join the CR before it and the LF of the blank line after it into one CRLF.
+  'a blank LF line after a record ending in a lone CR': Buffer.from('a,b\rX,1\r1,2\n\n3,4\n5,6\r\n\n7,8\n'),
+  'text after a closing quote: its row left to the parser, the lines after it read apart': Buffer.from(
+    '名称,处罚机关,金额\r\n甲,"济南市"市场监督管理局,1\r\n乙,"济南"市"局,2\r\n丙,济南"市"局,3\r\n丁,"济南市局"  ,4\r\n戊,"历下区",5\r\n',
+  ),
   'LF, Chinese text': Buffer.from(
     '名称,代码,金额\n甲公司,91370100MA3C4XYZ1K,100\n乙公司,91370100MA3C4XYZ2K,2.5\n',
   ),
@@ -115,7 +123,7 @@ describe('the skim of a UTF-8 CSV file reads every record as the parser does', (
 
 describe('the skim against the parser on generated files of tricky bytes', () => {
   it('takes only what the parser reads alike and passes the rest as it was, or gives way (1,500 files)', async () => {
-    const outcomes = { compared: 0, declined: 0, parserRefused: 0 };
+    const outcomes = { compared: 0, declined: 0, parserRefused: 0, strayQuotes: 0 };
     let n = 0;
     for (const bytes of trickyCsvFiles(17, 1500)) {
       const takeIf = [() => true, (rowNumber: number) => rowNumber % 2 === 0][n % 2]!;
@@ -134,6 +142,7 @@ describe('the skim against the parser on generated files of tricky bytes', () =>
         continue;
       }
       outcomes.compared++;
+      if (parsed.rows.some((row) => row.problem?.code === 'malformed-quotes')) outcomes.strayQuotes++;
       const file = `${JSON.stringify(bytes.toString('latin1'))} in pieces of ${size}`;
       expect(skimmed.header, file).toEqual(parsed.header);
       for (const [rowNumber, cells] of skimmed.taken) {
@@ -144,9 +153,11 @@ describe('the skim against the parser on generated files of tricky bytes', () =>
       expect(skimmed.rows, file).toEqual(parsed.rows.filter((row) => !skimmed.taken.has(row.rowNumber)));
       expect(skimmed.blankLines, file).toBe(parsed.blankLines);
     }
-    // The files are tricky, not hopeless: most are compared, not given up on.
-    expect(outcomes.compared).toBeGreaterThan(500);
-    expect(outcomes.declined).toBeGreaterThan(100);
+    // The files are tricky, not hopeless: most are compared, not given up on, text after a closing quote among them
+    // (the skim leaves such a record to the parser). It gives way only where the parser fails the file.
+    expect(outcomes.compared).toBeGreaterThan(1000);
+    expect(outcomes.strayQuotes).toBeGreaterThan(100);
+    expect(outcomes.declined).toBeLessThanOrEqual(outcomes.parserRefused);
   });
 });
 
@@ -160,11 +171,8 @@ describe('the skim gives way to the parser where it could read records different
   };
 
   it.each([
-    ['text after a closing quote', 'a,b\n1,2\n"3" ,4\n5,6\n'],
     ['a quote never closed', 'a,b\n1,2\n"3,4\n5,6\n'],
-    ['a CR after a closing quote in a CRLF file', 'a,b\r\n1,2\r\n"3"\rx,4\r\n'],
-    // Cutting out the taken 1,2 would make CRLF of the CR before it and the LF after it.
-    ['a record opening with a line feed in a file of CR line breaks', 'a,b\r1,2\r\n3,4\r5,6\r'],
+    ['text after the closing quote of a cell holding a line break', 'a,b\n1,2\n"3\n4"x,5\n6,7\n'],
   ])('%s: SkimDeclined, before the parser sees the record', async (_name, text) => {
     await expect(skimAll(text)).rejects.toBeInstanceOf(SkimDeclined);
   });

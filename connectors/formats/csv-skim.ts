@@ -3,7 +3,6 @@ import { Readable } from 'node:stream';
 import type { FormatOptions, RowStream } from '../contracts.ts';
 import { type Limits, readLimits } from '../limits.ts';
 import { detectDelimiter, openCsv } from './csv-format.ts';
-import { detectNewline } from './csv-rows.ts';
 
 /**
  * One data record of a UTF-8 CSV file as the skim found it, before any text is decoded: cell `i` is the bytes
@@ -24,8 +23,8 @@ export interface RecordSkimmer {
 }
 
 /**
- * The skim met what only the parser reads right (text after a closing quote, a quote never closed, a record
- * over the line limit): the file must be read again without it. Records it took are taken by a unit that has
+ * The skim met what only the parser reads right (a quote never closed, text after the closing quote of a cell
+ * holding a line break, a record over the line limit): the file must be read again without it. Records it took are taken by a unit that has
  * not committed, so nothing of it stands.
  */
 export class SkimDeclined extends Error {}
@@ -42,11 +41,10 @@ export interface SkimmedCsv {
 const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
-/** Byte classes of the unquoted-cell scan: ordinary, delimiter, the newline's first byte, another line break. */
+/** Byte classes of the unquoted-cell scan: ordinary, delimiter, a line break (CR or LF). */
 const ORDINARY = 0;
 const DELIMITER = 1;
 const NEWLINE = 2;
-const OTHER_BREAK = 3;
 /** The skim's working buffer: a chunk of the input and the record its predecessor cut (grown for longer ones). */
 const WORK_BYTES = 1024 * 1024;
 /** How much of the file's start is read before anything is decided (as decodeText reads it). */
@@ -59,10 +57,12 @@ const SNIFF_BYTES = 64 * 1024;
  * own parser (csv-format.ts), which numbers them by the rows they were in the file. A nightly re-delivery whose
  * rows are nearly all known thus costs little more than reading its bytes.
  *
- * The skim takes a record only where its reading is the parser's: cells unquoted, or quoted and closed right
- * before a delimiter or the line break. A record holding a line break of another kind, or bytes that are not
- * UTF-8, is left to the parser (whose problems it will raise); anything that could put the parser's record
- * boundaries elsewhere declines the skim (SkimDeclined) before the parser sees it.
+ * The skim finds record boundaries by the parser's rules (csv-records.ts: CRLF, LF or CR outside quotes; a quoted
+ * cell runs to its closing quote; text after a closing quote runs on to the next delimiter or line break) and takes
+ * a record only where its reading is the parser's: cells unquoted, or quoted and closed right before a delimiter
+ * or a line break. A record with text after a closing quote, or bytes that are not UTF-8, is left to the parser
+ * (whose problems it will raise); anything that could put the parser's record boundaries elsewhere, or fail the
+ * file, declines the skim (SkimDeclined) before the parser sees it.
  */
 export async function openSkimmedCsv(
   input: Readable,
@@ -92,8 +92,12 @@ class CsvSkim {
   readonly #escaped: Uint8Array;
   readonly #classes = new Uint8Array(256);
   #delimiter = 0;
-  #newline: '\r\n' | '\n' | '\r' = '\n';
   #rowNumber = 0;
+  /**
+   * Whether the bytes passed on so far end in a CR that ends a record alone: a record ending in LF is then not
+   * taken, or the parser would read that CR and the LF of a blank line after the cut as one CRLF.
+   */
+  #passedEndsInCr = false;
   /** The one record object offered to the skimmer, refilled for each record. */
   readonly #record: {
     rowNumber: number;
@@ -179,15 +183,14 @@ class CsvSkim {
   #decideLayout(head: Buffer, options: FormatOptions): void {
     const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
     const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(head.subarray(bom), { stream: true });
-    this.#newline = detectNewline(text);
     const delimiter =
       options.delimiter && options.delimiter !== 'auto' ? options.delimiter : detectDelimiter(text);
     if (delimiter.length !== 1 || delimiter.charCodeAt(0) > 0x7f)
       this.#decline('a delimiter not one ASCII byte');
     this.#delimiter = delimiter.charCodeAt(0);
     this.#classes[this.#delimiter] = DELIMITER;
-    this.#classes[this.#newline === '\n' ? LF : CR] = NEWLINE;
-    this.#classes[this.#newline === '\n' ? CR : LF] = OTHER_BREAK;
+    this.#classes[LF] = NEWLINE;
+    this.#classes[CR] = NEWLINE;
   }
 
   /**
@@ -206,14 +209,12 @@ class CsvSkim {
       if (end < 0) return { passed, rest: 0 };
       this.#rowNumber = 1;
       this.#passed.push(1);
+      this.#passedEndsInCr = bytes[end - 1] === CR;
       at = end;
     }
     const record = this.#record;
     record.bytes = bytes;
     for (;;) {
-      // In a file of CR line breaks, a record that opens with a line feed would make CRLF with the CR before it once
-      // a taken record between them is cut out: the parser would read the rest of the file otherwise.
-      if (bytes[at] === LF && this.#newline === '\r') this.#decline('a line feed after a CR line break');
       const end = this.#recordEnd(bytes, at, atEnd);
       if (end < 0) break;
       if (end - at > this.#limits.maxLineBytes) this.#decline('a record longer than the line limit');
@@ -221,7 +222,9 @@ class CsvSkim {
       record.rowNumber = this.#rowNumber;
       const take =
         this.#cellsFound === this.#cells &&
-        !this.#otherBreak &&
+        !this.#leftToParser &&
+        // Cutting it out would join a CR passed on before it with the LF of a blank line after it.
+        !(this.#passedEndsInCr && bytes[end - 1] === LF) &&
         // A blank line (nothing, spaces or delimiters only) is the parser's to count.
         this.#holdsVisibleAscii(bytes) &&
         (end <= validUpTo || isUtf8(bytes.subarray(at, end))) &&
@@ -232,6 +235,7 @@ class CsvSkim {
         runStart = end;
       } else {
         this.#passed.push(this.#rowNumber);
+        this.#passedEndsInCr = bytes[end - 1] === CR;
       }
       at = end;
     }
@@ -239,9 +243,9 @@ class CsvSkim {
     return { passed, rest: at };
   }
 
-  /** What the last record found: its cells, and whether it holds a line break the parser reads as text. */
+  /** What the last record found: its cells, and whether a cell of it has text after its closing quote. */
   #cellsFound = 0;
-  #otherBreak = false;
+  #leftToParser = false;
 
   /**
    * Where the record starting at `at` ends (past its line break), its cells noted; -1 when `bytes` ends first
@@ -251,10 +255,9 @@ class CsvSkim {
     const length = bytes.length;
     if (at >= length) return -1;
     const classes = this.#classes;
-    const crlf = this.#newline === '\r\n';
     let cell = 0;
     let i = at;
-    this.#otherBreak = false;
+    this.#leftToParser = false;
     for (;;) {
       let start = i;
       let end: number;
@@ -275,34 +278,18 @@ class CsvSkim {
         }
         end = j;
         i = j + 1;
-        if (i < length) {
-          const c = classes[bytes[i]!];
-          if (c !== DELIMITER && c !== NEWLINE) this.#decline('text after a closing quote');
-          if (c === NEWLINE && crlf) {
-            if (i + 1 >= length && !atEnd) return -1;
-            if (bytes[i + 1] !== LF) this.#decline('text after a closing quote');
-          }
+        if (i < length && classes[bytes[i]!] === ORDINARY) {
+          // Text after the closing quote: the cell runs on to the next delimiter or line break (the parser rejects
+          // its row), unless its quoted part spans lines, which fails the file.
+          const lf = bytes.indexOf(LF, start);
+          const cr = bytes.indexOf(CR, start);
+          if ((lf >= 0 && lf < j) || (cr >= 0 && cr < j))
+            this.#decline('text after the closing quote of a cell holding a line break');
+          this.#leftToParser = true;
+          while (i < length && classes[bytes[i]!] === ORDINARY) i++;
         }
       } else {
-        // To the delimiter or the line break; a line break of another kind (or a lone CR in a CRLF file) is text.
-        for (;;) {
-          while (i < length && classes[bytes[i]!] === ORDINARY) i++;
-          if (i >= length) break;
-          const c = classes[bytes[i]!];
-          if (c === DELIMITER) break;
-          if (c === OTHER_BREAK || (crlf && i + 1 < length && bytes[i + 1] !== LF)) {
-            this.#otherBreak = true;
-            i++;
-            continue;
-          }
-          if (crlf && i + 1 >= length) {
-            if (!atEnd) return -1;
-            this.#otherBreak = true;
-            i++;
-            continue;
-          }
-          break;
-        }
+        while (i < length && classes[bytes[i]!] === ORDINARY) i++;
         end = i;
       }
       if (cell < this.#cells) {
@@ -321,8 +308,14 @@ class CsvSkim {
         i++;
         continue;
       }
+      // A line break: CRLF, LF or CR (whether a CR is followed by LF is known only once the next byte is).
+      if (bytes[i] === CR) {
+        if (i + 1 >= length && !atEnd) return -1;
+        this.#cellsFound = cell;
+        return bytes[i + 1] === LF ? i + 2 : i + 1;
+      }
       this.#cellsFound = cell;
-      return crlf ? i + 2 : i + 1;
+      return i + 1;
     }
   }
 

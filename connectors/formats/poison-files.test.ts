@@ -42,7 +42,7 @@ async function readMeasured(format: Format, file: string, options: Partial<Forma
 }
 
 describe.each([
-  ['papaparse', csvFormat],
+  ['the shipped reader', csvFormat],
   ['csv-parse', csvParseFormat],
 ])('CSV limits with %s', (_name, format) => {
   it('fails a record that outgrows the line limit as line-too-long, naming where it starts', async () => {
