@@ -180,6 +180,74 @@ describe('ID numbers typed or uploaded are not echoed', () => {
   });
 });
 
+describe("ID numbers with a wrong check character (a person's number mistyped) are not echoed either", () => {
+  /** ID-shaped (a real birth date), the check character wrong: free-text masking would show it. */
+  const MISTYPED = '370102198001010122';
+  const MISTYPED_MASKED = '3701**********0122';
+
+  it('masks one in the address of a 404, and does not carry it in the login `next`', async () => {
+    const viewer = await cx.http('viewer');
+    for (const address of [
+      `/records/${MISTYPED}`,
+      `/nowhere?q=${MISTYPED}`,
+      `/nowhere/${MISTYPED.slice(0, 17)}`,
+      `/nowhere/${encodeURIComponent(`${MISTYPED.slice(0, 6)} ${MISTYPED.slice(6)}`)}`,
+    ]) {
+      const response = await viewer.get(address);
+      expect(response.status, address).toBe(404);
+      const text = await response.text();
+      expect(text, address).toContain('没有这个页面');
+      expect(text, address).not.toMatch(/370102 ?1980010101/);
+    }
+    expect(await (await viewer.get(`/nowhere/${MISTYPED}`)).text()).toContain(`/nowhere/${MISTYPED_MASKED}`);
+    const anonymous = await cx.http();
+    const redirected = await anonymous.get(`/records/${MISTYPED}`);
+    expect(redirected.status).toBe(303);
+    expect(redirected.headers.get('location')).toBe('/login');
+    const form = await (
+      await anonymous.get(`/login?next=${encodeURIComponent(`/records/${MISTYPED}`)}`)
+    ).text();
+    expect(form).not.toContain(MISTYPED);
+    expect(form).toContain('name="next" value=""');
+  });
+
+  it("logs an auditor's unmasked view of a passport holder's archive without the ID-shaped number", async () => {
+    // 自然人 with 证件类型 护照: the 证件号码 is not checked as an ID, so one that reads as an ID is loaded as typed.
+    const row: Record<string, string> = {
+      行政相对人名称: '赵某',
+      行政相对人类别: '自然人',
+      证件类型: '护照',
+      证件号码: MISTYPED,
+      行政处罚决定书文号: '济市监罚〔2026〕811号',
+      违法行为类型: '违反《中华人民共和国食品安全法》第三十四条',
+      违法事实: '经营超过保质期的食品。',
+      处罚依据: '《中华人民共和国食品安全法》第一百二十四条第一款',
+      处罚类别: '罚款',
+      处罚内容: '罚款人民币5000元',
+      '罚款金额（万元）': '0.5',
+      处罚决定日期: '2026-10-12',
+      处罚有效期: '2099-12-31',
+      公示截止期: '2027-10-12',
+      处罚机关: '济南市市场监督管理局',
+      处罚机关统一社会信用代码: '11370100MB28174284',
+      数据来源单位: '济南市市场监督管理局',
+      数据来源单位统一社会信用代码: '11370100MB28174284',
+    };
+    const file = path.join(cx.fx.scratch, 'passport.csv');
+    writeFileSync(file, toCsv(PENALTY_HEADER, [PENALTY_HEADER.map((title) => row[title] ?? '')]));
+    const summary = await cx.fx.ingest([file]);
+    expect(summary.counts.inserted, JSON.stringify(summary)).toBe(1);
+    const auditor = await cx.http('auditor');
+    const page = await auditor.get(`/subjects/${MISTYPED}?unmask=1`);
+    expect(page.status).toBe(200);
+    const views = await cx.fx.owner('unmask_views').where('what', 'like', '主体档案%').pluck('what');
+    expect(views).toEqual([`主体档案 ${MISTYPED_MASKED}`]);
+    const log = await (await auditor.get('/unmask-log')).text();
+    expect(log).toContain(`主体档案 ${MISTYPED_MASKED}`);
+    expect(log).not.toContain(MISTYPED);
+  });
+});
+
 describe('bad filter values and ids', () => {
   it('answers a filter that cannot be read with 400 and its Chinese message, logging no error', async () => {
     const errors = vi.spyOn(cx.deps.logger, 'error');

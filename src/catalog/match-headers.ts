@@ -1,3 +1,4 @@
+import { maskTypedLookup } from '../identifiers/mask-ids.ts';
 import { type CatalogEntry, type FieldSchema, fieldCodes } from './catalog-entry.ts';
 import { requiredColumnsOf } from './legacy-layout.ts';
 
@@ -91,11 +92,22 @@ export function matchHeaders(
       !pipelineColumns.has(i) &&
       !ignored.has(headerKey(name)),
   );
-  if (unknown.length > 0) {
+  if (unknown.length > 0 && looksLikeDataRow(unknown, columns)) {
+    // Quoting the cells would put a row's values (a person's ID number among them) into every log and alert.
     problems.push({
       code: 'unknown-columns',
-      message: `表头中有目录"${entry.title}"未定义的列：${unknown.join('、')}，请删除或按目录列名改正`,
-      columns: unknown,
+      message: `第一行像是数据而不是表头：文件第1行应是目录"${entry.title}"的列名，数据从其下一行开始；请在数据前补上表头行（可按目录模板的列名填写）后重新报送`,
+      columns: [],
+    });
+    return { columns, problems };
+  }
+  if (unknown.length > 0) {
+    // A header cell may still be a value (an ID number typed where a column name goes): shown masked.
+    const shown = unknown.map(maskTypedLookup);
+    problems.push({
+      code: 'unknown-columns',
+      message: `表头中有目录"${entry.title}"未定义的列：${shown.join('、')}，请删除或按目录列名改正`,
+      columns: shown,
     });
   }
   const seen = new Map<string, string>();
@@ -124,6 +136,22 @@ export function matchHeaders(
     });
   }
   return { columns, problems };
+}
+
+/** A code, an ID number or an amount (6 digits in a row), or a date: no column name holds one. */
+const VALUE_LIKE = /\d{6}|\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}/;
+
+/** A cell that reads as a value, not a column name. */
+const looksLikeValue = (cell: string): boolean => VALUE_LIKE.test(cell.normalize('NFKC'));
+
+/**
+ * True when a header row reads as a data row (a file without a header): some unknown cells hold values, and
+ * either no cell names a column of the entry or at least three hold values. A header with one odd column name
+ * is still a header.
+ */
+function looksLikeDataRow(unknown: readonly string[], columns: readonly (string | undefined)[]): boolean {
+  const values = unknown.filter(looksLikeValue).length;
+  return values > 0 && (columns.every((code) => code === undefined) || values >= 3);
 }
 
 /**

@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { CatalogError } from '../catalog/load-catalog.ts';
 import { ConfigError, loadConfig } from '../config/config.ts';
-import { maskPersonalText } from '../log/mask-personal-data.ts';
+import { maskTypedLookup } from '../log/mask-personal-data.ts';
 import { registerCommands } from './command-modules.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { isWarehouseOpen, STOP_SIGNALS, stopNow } from './with-warehouse.ts';
@@ -13,6 +13,10 @@ const program = new Command('credit-etl')
   // Program options only before the command: `catalog show <code> --version <n>` is the entry's version.
   .enablePositionalOptions()
   .exitOverride()
+  // Commander's own errors quote what was typed (`argument '3701…' is invalid`, an unknown command or option):
+  // ID-shaped values masked, whatever their check character, as every error here. Subcommands inherit this;
+  // help and the version go to stdout, unchanged.
+  .configureOutput({ writeErr: (text) => process.stderr.write(maskTypedLookup(text)) })
   .showHelpAfterError('(run with --help for usage)')
   // Every command checks the configuration (holidays file included) before it does anything: exit 2.
   .hook('preAction', () => void loadConfig());
@@ -22,9 +26,9 @@ await registerCommands(program, process.argv);
 // A fault no command handled (a throw in a callback, a promise nobody awaited) still ends the run honestly: the
 // file being loaded rolls back, the run is marked failed with the error, and the exit code is 1.
 const crash = (error: unknown) => {
-  const message = maskPersonalText(error instanceof Error ? error.message : String(error));
+  const message = maskTypedLookup(error instanceof Error ? error.message : String(error));
   console.error(`credit-etl: crashed: ${message}`);
-  if (error instanceof Error) console.error(maskPersonalText(error.stack ?? ''));
+  if (error instanceof Error) console.error(maskTypedLookup(error.stack ?? ''));
   void stopNow({ status: 'failed', reason: `the process crashed: ${message}`, exitCode: EXIT.failed });
 };
 // `credit-etl catalog show xzcf | head`: a reader that stops early is not a crash.
@@ -58,13 +62,15 @@ function exitCodeFor(error: unknown): number {
     // Commander already printed the message; --help and --version are not errors.
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
-  const message = maskPersonalText(error instanceof Error ? error.message : String(error));
+  // An error may echo what was typed (`--received-at 3701…`, a `--set` value): an ID-shaped value is masked
+  // whatever its check character, never a valid USCC.
+  const message = maskTypedLookup(error instanceof Error ? error.message : String(error));
   if (error instanceof UsageError || error instanceof ConfigError || error instanceof CatalogError) {
     console.error(`credit-etl: ${message}`);
     return EXIT.usage;
   }
   console.error(`credit-etl: failed: ${message}`);
   if (process.env.CREDIT_ETL_LOG_LEVEL === 'debug' && error instanceof Error)
-    console.error(maskPersonalText(error.stack ?? ''));
+    console.error(maskTypedLookup(error.stack ?? ''));
   return EXIT.failed;
 }

@@ -2,7 +2,8 @@ import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { normalizeDocumentNumber } from '../normalize/document-number.ts';
 import type { NormalizedRow } from '../validate/compile-validator.ts';
 
-const KEY_SEPARATOR = '\u001f';
+/** Between the parts of a stored business key. */
+export const KEY_SEPARATOR = '\u001f';
 
 /** Builds the key function of an entry once: the normalized business-key values joined by a unit separator. */
 export function compileBusinessKey(entry: CatalogEntry): (row: NormalizedRow) => string {

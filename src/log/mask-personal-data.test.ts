@@ -163,6 +163,97 @@ describe('maskPersonalText', () => {
   });
 });
 
+/** An ASCII text with its digits (and X) written in another form: `0` maps to `zero`, the rest follow it. */
+const inDigits = (text: string, zero: number, x = 'X') =>
+  text.replace(/[0-9X]/g, (c) => (c === 'X' ? x : String.fromCodePoint(zero + Number(c))));
+const SUPERSCRIPT = '⁰¹²³⁴⁵⁶⁷⁸⁹';
+const CIRCLED = '⓪①②③④⑤⑥⑦⑧⑨';
+const inTable = (text: string, digits: string) =>
+  text.replace(/[0-9]/g, (c) => Array.from(digits)[Number(c)]!);
+
+describe('IDs written in other digit forms (the validator reads them through NFKC)', () => {
+  const id = '370102198002020020'; // valid
+  const forms: [string, string][] = [
+    ['mathematical bold', inDigits(id, 0x1d7ce)],
+    ['mathematical monospace', inDigits(id, 0x1d7f6)],
+    ['superscript', inTable(id, SUPERSCRIPT)],
+    ['subscript', inDigits(id, 0x2080)],
+    ['circled', inTable(id, CIRCLED)],
+    ['Arabic-Indic', inDigits(id, 0x660)],
+    ['Extended Arabic-Indic', inDigits(id, 0x6f0)],
+    ['Devanagari', inDigits(id, 0x966)],
+    ['mixed', `370102${inDigits('19800202', 0x1d7ce)}${inTable('0020', SUPERSCRIPT)}`],
+  ];
+
+  it('masks them in free text, each character where it stands, its first and last 4 kept', () => {
+    for (const [name, typed] of forms) {
+      const chars = Array.from(typed);
+      const masked = `${chars.slice(0, 4).join('')}${'*'.repeat(10)}${chars.slice(-4).join('')}`;
+      expect(maskPersonalText(`同案${typed}经营`), name).toBe(`同案${masked}经营`);
+      expect(maskTypedLookup(typed), name).toBe(masked);
+    }
+  });
+
+  it('masks them spaced, and an X check character in any form (𝐗, Ⅹ, ⓧ, full-width)', () => {
+    const withX = '11010519491231002X';
+    for (const x of ['𝐗', '\u2169', '\u24e7', 'Ｘ', 'x']) {
+      const typed = inDigits(withX, 0x1d7ce, x);
+      expect(maskPersonalText(typed), x).toBe(
+        `${Array.from(typed).slice(0, 4).join('')}${'*'.repeat(10)}𝟎𝟎𝟐${x}`,
+      );
+    }
+    const spaced = `${inDigits('370102', 0x660)} ${inDigits('19800202', 0x660)} ${inDigits('0020', 0x660)}`;
+    expect(maskPersonalText(spaced)).toBe('٣٧٠١** ******** ٠٠٢٠');
+  });
+
+  it('masks a mistyped one echoed as a lookup, and one typed a digit short', () => {
+    expect(maskTypedLookup(inDigits('370102198002020021', 0x1d7ce))).toBe(
+      `${inDigits('3701', 0x1d7ce)}${'*'.repeat(10)}${inDigits('0021', 0x1d7ce)}`,
+    );
+    expect(maskTypedLookup(inDigits('37010219800202002', 0x660))).toBe('٣٧٠١*********٢٠٠٢');
+    expect(maskPersonalText(inDigits('370102198002020021', 0x1d7ce))).toBe(
+      inDigits('370102198002020021', 0x1d7ce),
+    );
+  });
+
+  it('never masks a valid USCC written so, nor other numbers', () => {
+    for (const uscc of ALL_DIGIT_USCCS) {
+      for (const typed of [inDigits(uscc, 0x1d7ce), inDigits(uscc, 0x660), inTable(uscc, SUPERSCRIPT)]) {
+        expect(maskPersonalText(typed)).toBe(typed);
+        expect(maskTypedLookup(typed)).toBe(typed);
+      }
+    }
+    for (const other of ['³⁷⁰¹⁰²', inDigits('6222021234567890123', 0x660), '①②③④⑤⑥⑦⑧⑨⓪①②③④⑤⑥⑦⑧']) {
+      expect(maskPersonalText(other)).toBe(other);
+    }
+  });
+});
+
+describe('an ID Excel stored as a number: 15 digits kept, 000 after them', () => {
+  it('is masked in free text when the 7th–14th digits are a real birth date', () => {
+    expect(maskPersonalText('370102198204010000')).toBe('3701**********0000');
+    expect(maskPersonalText('备注：370102198002020000。')).toBe('备注：3701**********0000。');
+    expect(maskTypedLookup('370102198204010000')).toBe('3701**********0000');
+  });
+
+  it('never masks a valid USCC ending in 000 with a date-like run, nor other numbers ending in 000', () => {
+    // Valid all-digit USCCs (the USCC check, pilot codes allowed) whose 7th–14th characters read as a date.
+    for (const uscc of ['911101195011016000', '911101196402158000']) {
+      expect(checkUscc(uscc, { allowPilotCodes: true })).toBeNull();
+      expect(maskPersonalText(`代码${uscc}`)).toBe(`代码${uscc}`);
+      expect(maskTypedLookup(uscc)).toBe(uscc);
+    }
+    for (const other of [
+      '370102198213010000',
+      '370102000000000000',
+      '3701021982040100000',
+      '370102198204010100',
+    ]) {
+      expect(maskPersonalText(other)).toBe(other);
+    }
+  });
+});
+
 describe('maskTypedLookup', () => {
   it('masks what was typed to find a person even with a wrong check character; never a USCC or a decision number', () => {
     expect(maskTypedLookup('370102199912310011')).toBe('3701**********0011');

@@ -1,6 +1,6 @@
 import { isWarning, type RowError } from '../../connectors/row-error.ts';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
-import { fieldMaskerOf } from '../log/mask-personal-data.ts';
+import { fieldMaskerOf, maskTypedLookup } from '../log/mask-personal-data.ts';
 import { isRealIsoDate } from '../normalize/parse-date.ts';
 import type { CompiledEntry } from '../run/compiled-entry.ts';
 import type { NormalizedRow } from '../validate/compile-validator.ts';
@@ -83,7 +83,8 @@ export function correctedRow(
 /**
  * The errors as an officer reads them: one line per problem, field title and code, value, message. Masked as
  * every output is (a personal field's value whole, wherever the message quotes it): the refusal is printed and
- * logged.
+ * logged. The values are what the officer typed (`--set 发证日期=…`): one shaped like an ID number is masked in any
+ * field, whatever its check character, as every echo of what was typed.
  */
 export function describeErrors(entry: CatalogEntry, errors: readonly RowError[]): string[] {
   const masker = fieldMaskerOf(entry);
@@ -91,7 +92,7 @@ export function describeErrors(entry: CatalogEntry, errors: readonly RowError[])
     const title = entry.schema.properties[error.field]?.title;
     const name = title ? `${title}(${error.field})` : error.field;
     const typed = error.value === undefined ? undefined : String(error.value);
-    const value = typed === undefined ? '' : ` 值"${masker.cell(error.field, typed)}"`;
-    return `  ${name}${value}: ${masker.message(error.message, { [error.field]: typed })}`;
+    const value = typed === undefined ? '' : ` 值"${maskTypedLookup(masker.cell(error.field, typed))}"`;
+    return `  ${name}${value}: ${maskTypedLookup(masker.message(error.message, { [error.field]: typed }))}`;
   });
 }

@@ -1,6 +1,7 @@
 import type { ChannelLevel } from '../catalog/catalog-entry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
-import { displayKey } from '../dedupe/business-key.ts';
+import { keyParts } from '../dedupe/business-key.ts';
+import { fieldMaskerOf } from '../log/mask-personal-data.ts';
 import { compileEntry } from '../run/compiled-entry.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { keyPages } from '../warehouse/integrity-repository.ts';
@@ -76,10 +77,13 @@ export async function* verifyKeys(
         );
       const compiled = compileEntry(entry);
       const recomputed = compiled.businessKey(row.data);
+      // Each part as its field says: a 证件号码 part masked whole, whatever it holds (free-text masking would
+      // show a mistyped ID or a passport number).
+      const shownKey = (key: string) => fieldMaskerOf(entry).key(keyParts(key)).join('|');
       if (recomputed !== row.businessKey)
         page.findings.push(
           finding(
-            `stored key ${displayKey(row.businessKey)}, its current version (${entry.code} v${entry.version}) gives ${displayKey(recomputed)}`,
+            `stored key ${shownKey(row.businessKey)}, its current version (${entry.code} v${entry.version}) gives ${shownKey(recomputed)}`,
           ),
         );
       const hash = compiled.contentHash(row.data);

@@ -1,11 +1,19 @@
 import type { Command } from 'commander';
 import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
+import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { formatProblem } from '../../pipelines/load-pipelines.ts';
 import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
 import { nextTriggers, SCHEDULE_TIMEZONE } from '../../schedule/scheduler.ts';
 import { EXIT } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
 import { allPipelines, pipelineNamed, pipelinesDir } from '../pipeline-context.ts';
+
+/**
+ * A pipeline's names, paths and settings as printed: masked as the logs mask them (a drop folder or an SFTP user
+ * may be named for a person, by an ID number).
+ */
+const print = (text: string) => console.log(maskPersonalText(text));
+const printProblem = (text: string) => console.error(maskPersonalText(text));
 
 export function registerPipelinesCommand(program: Command): void {
   const pipelines = program.command('pipelines').description(`pipeline definitions (${pipelinesDir()})`);
@@ -15,7 +23,7 @@ export function registerPipelinesCommand(program: Command): void {
     .action(async () => {
       const { pipelines: found, problems } = await allPipelines();
       const registry = await loadProviders(providersFile());
-      console.log(
+      print(
         formatTable(
           ['pipeline', 'transport', 'catalog', 'provider', 'level', 'schedule', 'next run (Asia/Shanghai)'],
           found.map((p) => [
@@ -29,7 +37,7 @@ export function registerPipelinesCommand(program: Command): void {
           ]),
         ),
       );
-      for (const problem of problems) console.error(`✗ ${formatProblem(problem)}`);
+      for (const problem of problems) printProblem(`✗ ${formatProblem(problem)}`);
       process.exitCode = problems.length > 0 ? EXIT.usage : EXIT.ok;
     });
   pipelines
@@ -38,10 +46,10 @@ export function registerPipelinesCommand(program: Command): void {
     .argument('<name>', 'pipeline name (its file name without .json)')
     .action(async (name: string) => {
       const pipeline = await pipelineNamed(name);
-      console.log(JSON.stringify(pipeline, null, 2));
+      print(JSON.stringify(pipeline, null, 2));
       if (pipeline.schedule.cron && pipeline.schedule.enabled) {
         const next = nextTriggers(pipeline.schedule.cron, 5).map(shanghaiTime);
-        console.log(`next runs (${SCHEDULE_TIMEZONE}): ${next.join(', ')}`);
+        print(`next runs (${SCHEDULE_TIMEZONE}): ${next.join(', ')}`);
       }
     });
   pipelines
@@ -49,8 +57,8 @@ export function registerPipelinesCommand(program: Command): void {
     .description('check every pipeline file; each problem names the file and the field')
     .action(async () => {
       const { pipelines: found, problems } = await allPipelines();
-      for (const pipeline of found) console.log(`✓ ${pipeline.file}`);
-      for (const problem of problems) console.error(`✗ ${formatProblem(problem)}`);
+      for (const pipeline of found) print(`✓ ${pipeline.file}`);
+      for (const problem of problems) printProblem(`✗ ${formatProblem(problem)}`);
       process.exitCode = problems.length > 0 ? EXIT.usage : EXIT.ok;
     });
 }

@@ -1,3 +1,4 @@
+import { maskTypedLookup } from '../../log/mask-personal-data.ts';
 import { dateRangeProblem, type ReportScope } from '../../report/report-scope.ts';
 import type { Warehouse } from '../../warehouse/connect-warehouse.ts';
 import { findRun } from '../../warehouse/runs-repository.ts';
@@ -24,17 +25,25 @@ export function rejectionScope(options: ScopeOptions): ReportScope {
   return { kind: 'provider', providerCode: options.provider!, from: options.from!, to: options.to! };
 }
 
+/**
+ * A row id as typed: digits making a safe integer, else a usage error. A longer number is no id (it would be
+ * rounded: `370102198001010015` looked up as …0000) but perhaps a person's ID number typed in the wrong place.
+ */
 export function idOption(name: string, value: string): number {
   const id = Number(value);
-  if (!Number.isInteger(id) || id <= 0) throw new UsageError(`${name} ${value} is not an id`);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(id) || id <= 0)
+    throw new UsageError(`${name} ${shownId(value)} is not an id`);
   return id;
 }
+
+/** An id as a message echoes it: a number shaped like an ID number (15 digits, a birth date) masked. */
+export const shownId = (id: number | string): string => maskTypedLookup(String(id));
 
 /** A message naming the fix when the scope's run or file does not exist. */
 export async function missingScope(warehouse: Warehouse, scope: ReportScope): Promise<string | undefined> {
   if (scope.kind === 'run' && !(await findRun(warehouse, scope.runId)))
-    return `run ${scope.runId} not found: see \`credit-etl runs list\``;
+    return `run ${shownId(scope.runId)} not found: see \`credit-etl runs list\``;
   if (scope.kind === 'file' && !(await findSourceFile(warehouse, scope.sourceFileId)))
-    return `source file ${scope.sourceFileId} not found: see \`credit-etl runs show <run id>\``;
+    return `source file ${shownId(scope.sourceFileId)} not found: see \`credit-etl runs show <run id>\``;
   return undefined;
 }

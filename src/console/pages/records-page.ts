@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
-import { maskPersonalText } from '../../log/mask-personal-data.ts';
+import { maskPersonalText, maskTypedLookup } from '../../log/mask-personal-data.ts';
 import { recordDetails } from '../../records/record-details.ts';
 import { searchRecords, subjectOfRef } from '../../records/record-search.ts';
 import { subjectArchive } from '../../records/subject-archive.ts';
@@ -91,7 +91,9 @@ export function registerRecordsPage(app: FastifyInstance, deps: ConsoleDeps): vo
       const unmasked = await unmaskRequested(
         deps,
         request,
-        `主体档案 ${maskPersonalText(request.params.code)}`,
+        // The log shows what was seen, not whose: an ID-shaped code masked whatever its check character (a
+        // passport holder's 证件号码 may read as an ID that does not check).
+        `主体档案 ${maskTypedLookup(request.params.code)}`,
       );
       const archive = await subjectArchive(deps.warehouse, deps.catalog, subjectCode, todayInShanghai(), {
         unmasked,

@@ -1,0 +1,248 @@
+import { CHECK_X_CLASS, DIGIT_CLASS, digitValue, foldDigits, isCheckX, mayBeDigit } from './id-digits.ts';
+import { normalizeCode } from './normalize-code.ts';
+import { checkResidentId, computeResidentIdCheckChar } from './resident-id.ts';
+import { checkUscc, usccCategory } from './uscc.ts';
+
+/*
+ * Resident IDs in text, masked by meaning (issue #15); the masking of a catalog entry's fields builds on this
+ * (src/log/mask-personal-data.ts, which says what is masked where). Here, in the identifiers' folder, so that the
+ * catalog's own messages (a header row quoted) can mask what they quote.
+ *
+ * Digits are read in every form a reader reads as digits (id-digits.ts): ASCII, full-width, mathematical,
+ * superscript, circled, other scripts' (`𝟑𝟕𝟎…`, `³⁷⁰…`, `٣٧٠…`); each is checked by its value and masked where it
+ * stands, in its own form.
+ */
+
+/**
+ * Spaces of every width (the figure and thin spaces typesetting leaves, the ideographic space), line breaks (an ID
+ * wrapped inside a cell), and the invisible characters exports leave in cells (zero-width spaces and joiners,
+ * direction marks and isolates, the word joiner and invisible operators, a BOM, the soft hyphen, the combining
+ * grapheme joiner): between two groups they hide nothing from a reader, so they part groups as a space does.
+ */
+const SPACE =
+  '[\\s\\u00A0\\u3000\\u2000-\\u200F\\u2028\\u2029\\u202A-\\u202F\\u205F-\\u2064\\u2066-\\u2069\\u061C\\u180E\\u034F\\uFEFF\\u00AD]';
+/** Hyphens and dashes, the minus sign among them. */
+const DASH = '[\\-\\uFF0D\\u2010-\\u2015\\u2212\\uFE63]';
+/** Between the groups of a spaced ID: spaces (also NBSP, the ideographic space, invisible ones), dashes, or both. */
+const SEPARATOR = `(?:${SPACE}|${DASH})+`;
+
+/** How digit runs are found: a run is groups joined by separators; a group is a whole run of digits. */
+interface RunPatterns {
+  run: RegExp;
+  group: RegExp;
+}
+
+function runPatterns(digit: string, checkX: string, flags: string): RunPatterns {
+  // An X ends a group only when no digit follows (`…404X5` is no ID).
+  const group = `${digit}+(?:${checkX}(?!${digit}))?`;
+  return {
+    // Not preceded by a digit: a group is always a whole digit run.
+    run: new RegExp(`(?<!${digit})${group}(?:${SEPARATOR}${group})*`, flags),
+    group: new RegExp(group, flags),
+  };
+}
+
+/** ASCII and full-width digits, as nearly every text holds them: patterns without `u`, faster. */
+const PLAIN = runPatterns('[0-9\\uFF10-\\uFF19]', '[Xx\\uFF38\\uFF58]', 'g');
+/** Digits of every form (id-digits.ts), for a text that holds one of the others. */
+const ANY_FORM = runPatterns(DIGIT_CLASS, CHECK_X_CLASS, 'gu');
+
+/**
+ * The digits of a text, -1 when it holds a character that may be a digit of another form. ASCII and full-width
+ * ones are counted by char code (this runs on every log line and every value shown); Chinese text, Latin letters
+ * and punctuation are passed over without a closer look.
+ */
+function plainDigitCount(text: string): number {
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0xb2) {
+      if (code >= 48 && code <= 57) digits++;
+    } else if (code >= 0x2e80 && code < 0xa620) {
+      // CJK ideographs, kana and their punctuation, most of what is shown: no digit among them.
+    } else if (code >= 0xff10 && code <= 0xff19) digits++;
+    else if (mayBeDigit(code)) return -1;
+  }
+  return digits;
+}
+
+function digitCountOfAnyForm(text: string): number {
+  let digits = 0;
+  for (const char of text) if (digitValue(char.codePointAt(0)!) >= 0) digits++;
+  return digits;
+}
+
+/** A valid USCC (pilot-era codes included) is never masked, even when it is all digits. */
+function isValidUscc(code: string): boolean {
+  // usccCategory first: a cheap no for nearly every ID (37…, 44…), before the full check builds its messages.
+  return (
+    code.length === 18 &&
+    usccCategory(code) !== undefined &&
+    checkUscc(code, { allowPilotCodes: true }) === null
+  );
+}
+
+/** True when 15 or 18 half-width characters check as a resident ID: real birth date, right check character. */
+export function isResidentId(code: string): boolean {
+  if (code.length !== 18 && code.length !== 15) return false;
+  // The check character first: ten in eleven long numbers that are no ID stop here, cheaply.
+  if (code.length === 18 && computeResidentIdCheckChar(code.slice(0, 17)) !== code[17]) return false;
+  const problem = checkResidentId(code);
+  return problem === null || problem.code === 'resident-id-legacy-15';
+}
+
+/** True when a code is shaped like a resident ID with a real birth date, whatever its check character. */
+function isResidentIdShaped(code: string): boolean {
+  if (code.length !== 18 && code.length !== 15) return false;
+  const problem = checkResidentId(code);
+  return (
+    problem === null || problem.code === 'resident-id-legacy-15' || problem.code === 'resident-id-check-digit'
+  );
+}
+
+/** 18 digits, the last three 0: what Excel leaves of an 18-digit number, 15 significant digits. */
+const EXCEL_CUT_SHAPE = /^[1-9]\d{14}000$/;
+
+/**
+ * True when an 18-digit number is an ID Excel stored as a number: its 15 significant digits kept, the last three
+ * zeroed (`370102198204010015` → `370102198204010000`), a real birth date at the 7th–14th digits. The check
+ * character is lost with the tail, so it checks as no ID; it is a person's number all the same.
+ */
+function isExcelCutId(code: string): boolean {
+  return EXCEL_CUT_SHAPE.test(code) && isRealBirthDate(code.slice(6, 14));
+}
+
+/** Free text's IDs: those that check, and those Excel cut (a valid USCC is kept by idFrom either way). */
+const isIdInText = (code: string): boolean => isResidentId(code) || isExcelCutId(code);
+
+/** An ID typed with a digit lost or one too many: 17 or 19 characters, digits but for an X last. */
+const OFF_BY_ONE_SHAPE = /^(?:\d{16}|\d{18})[\dX]$/;
+
+/**
+ * True when a code reads as a resident ID typed with one digit missing or one too many: 17 or 19 characters and
+ * a real birth date (1900 on) where the slip would have moved it, at the 6th, 7th or 8th character. No code of
+ * a code column is 17 or 19 characters long, so in one such a value is a person's number mistyped.
+ */
+function isResidentIdOffByOne(code: string): boolean {
+  return OFF_BY_ONE_SHAPE.test(code) && [5, 6, 7].some((at) => isRealBirthDate(code.slice(at, at + 8)));
+}
+
+/** True when 8 digits are a real birth date, 1900 to this year: what the 7th–14th digits of an ID hold. */
+export function isRealBirthDate(yyyymmdd: string): boolean {
+  const year = Number(yyyymmdd.slice(0, 4));
+  const month = Number(yyyymmdd.slice(4, 6));
+  const day = Number(yyyymmdd.slice(6, 8));
+  if (year < 1900 || year > new Date().getUTCFullYear() || month < 1 || month > 12 || day < 1) return false;
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** Masks the ID's characters between its first 4 and last 4, leaving separators where they were. */
+function maskCharacters(text: string, idLength: number): string {
+  let out = '';
+  let seen = 0;
+  for (let i = 0; i < text.length; i++) {
+    const codePoint = text.codePointAt(i)!;
+    const width = codePoint > 0xffff ? 2 : 1;
+    if (digitValue(codePoint) >= 0 || isCheckX(codePoint)) {
+      // A mathematical digit is two UTF-16 units and one character: one star.
+      out += seen >= 4 && seen < idLength - 4 ? '*' : text.slice(i, i + width);
+      seen++;
+    } else {
+      out += text.slice(i, i + width);
+    }
+    i += width - 1;
+  }
+  return out;
+}
+
+interface Group {
+  start: number;
+  end: number;
+  code: string;
+}
+
+/** The ID a run of groups starting at `first` forms, 18 characters preferred over 15; undefined if none. */
+function idFrom(
+  groups: readonly Group[],
+  first: number,
+  isId: (code: string) => boolean,
+): number | undefined {
+  let code = '';
+  let found: number | undefined;
+  for (let last = first; last < groups.length; last++) {
+    code += groups[last]!.code;
+    if (code.length > 18) break;
+    const id = (code.length === 18 || code.length === 15) && isId(code) && !isValidUscc(code);
+    if (id) found = last;
+    // An X ends an ID: no group may follow it.
+    if (code.endsWith('X')) break;
+  }
+  return found;
+}
+
+function maskRun(run: string, isId: (code: string) => boolean, patterns: RunPatterns): string {
+  const groups: Group[] = [];
+  for (const match of run.matchAll(patterns.group)) {
+    groups.push({ start: match.index, end: match.index + match[0].length, code: foldDigits(match[0]) });
+  }
+  let out = '';
+  let copied = 0;
+  for (let first = 0; first < groups.length; first++) {
+    const last = idFrom(groups, first, isId);
+    if (last === undefined) continue;
+    const start = groups[first]!.start;
+    const end = groups[last]!.end;
+    const idLength = groups.slice(first, last + 1).reduce((sum, group) => sum + group.code.length, 0);
+    out += run.slice(copied, start) + maskCharacters(run.slice(start, end), idLength);
+    copied = end;
+    first = last;
+  }
+  return out + run.slice(copied);
+}
+
+function maskIds(text: string, isId: (code: string) => boolean): string {
+  const plain = plainDigitCount(text);
+  // Fewer than 15 digits cannot hold an ID: most values (names, dates, amounts) stop here.
+  if (plain >= 0 && plain < 15) return text;
+  const patterns = plain < 0 ? ANY_FORM : PLAIN;
+  if (plain < 0 && digitCountOfAnyForm(text) < 15) return text;
+  const count = plain < 0 ? digitCountOfAnyForm : plainDigitCount;
+  return text.replace(patterns.run, (run) => (count(run) < 15 ? run : maskRun(run, isId, patterns)));
+}
+
+/**
+ * Masks every resident ID in free text to its first 4 and last 4 characters (`3701**********1231`), also when
+ * typed full-width, in other digit forms (`𝟑𝟕𝟎…`, `³⁷⁰…`, `٣٧٠…`) or in spaced groups, and an ID Excel cut to 15
+ * digits and `000`; leaves valid USCCs, longer digit runs and mistyped IDs as they are.
+ */
+export function maskPersonalText(text: string): string {
+  return maskIds(text, isIdInText);
+}
+
+/**
+ * What a person typed to look a record or subject up, as echoed back, and a code column's value that is no code
+ * of its kind: a value shaped like an ID (a real birth date) is masked whatever its check character (they typed a
+ * person's number, perhaps mistyped), and so is one typed a digit short or long (17 or 19 characters); a valid
+ * USCC never is.
+ */
+export function maskTypedLookup(text: string): string {
+  const masked = maskIds(text, isResidentIdShaped);
+  if (masked !== text) return masked;
+  const code = normalizeCode(text);
+  if (isResidentIdOffByOne(code)) return maskPersonalField(text);
+  // Digits NFKC leaves as they are (Arabic-Indic …), read by their values; each is one or two UTF-16 units.
+  const other = code.length >= 17 && code.length <= 38 && plainDigitCount(code) < 0;
+  return other && isResidentIdOffByOne(foldDigits(code)) ? maskPersonalField(text) : text;
+}
+
+/**
+ * Masks a value of a field declared personal, whatever it holds: first and last 4 characters kept from 12
+ * characters on (`3701**********1231`), 2 from 5, none below.
+ */
+export function maskPersonalField(value: string): string {
+  const chars = Array.from(value);
+  if (chars.length === 0) return value;
+  if (chars.length <= 4) return '*'.repeat(chars.length);
+  const keep = chars.length >= 12 ? 4 : 2;
+  return chars.slice(0, keep).join('') + '*'.repeat(chars.length - 2 * keep) + chars.slice(-keep).join('');
+}
