@@ -613,7 +613,7 @@ describe('who may run a procedure: members of credit_etl_officer', () => {
     ];
     const refused = await cli(args);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain(`GRANT credit_etl_officer TO ${user};`);
+    expect(refused.stderr).toContain(`GRANT credit_etl_officer TO "${user}";`);
     expect(await procedureEntries(fx.warehouse)).toEqual([]);
     await fx.owner.raw(`GRANT credit_etl_officer TO ${user}`);
     const done = await cli([...args, '--json']);

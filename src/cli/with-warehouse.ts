@@ -1,12 +1,39 @@
-import type { Config } from '../config/config.ts';
+import { type Config, ConfigError } from '../config/config.ts';
 import type { Logger } from '../log/logger.ts';
 import { markInterruptedRuns } from '../run/run-ledger.ts';
 import { rollBackActiveUnits } from '../warehouse/active-units.ts';
-import { connectWarehouse, migrateWarehouse, type Warehouse } from '../warehouse/connect-warehouse.ts';
+import {
+  connectWarehouse,
+  loginRoles,
+  mayNotActAs,
+  migrateWarehouse,
+  roleMissing,
+  type Warehouse,
+} from '../warehouse/connect-warehouse.ts';
 import { openDatabaseServer } from '../warehouse/database-server.ts';
 import { endRunsOfThisProcess, failRunsOfThisProcess } from '../warehouse/runs-repository.ts';
+import { WAREHOUSE_ROLES, type WarehouseRole } from '../warehouse/warehouse-roles.ts';
 import { EXIT } from './exit-codes.ts';
 import { syncCatalogDirectory } from './sync-catalog-entries.ts';
+
+const { loader, officer, reader } = WAREHOUSE_ROLES;
+
+/**
+ * What a command does in the warehouse decides the role its connections take (`SET ROLE`, docs/warehouse.md
+ * "Database roles"): the first of its duty's roles the login user may take.
+ * - `engine` (the default: loading, runs, queues, notices, verify, console): the loader, only.
+ * - `officer` (legal procedures and objection steps, Art. 17-18): the officer, only. An officer's login needs
+ *   nothing of the engine's, and the engine's login cannot pass for an officer.
+ * - `read` (commands that only read): the loader, else the officer, else the reader; the loader first, so the
+ *   engine's login and the owner keep doing the engine's start-up.
+ */
+const DUTY_ROLES = {
+  engine: [loader],
+  officer: [officer],
+  read: [loader, officer, reader],
+} as const satisfies Record<string, readonly WarehouseRole[]>;
+
+export type WarehouseDuty = keyof typeof DUTY_ROLES;
 
 /** How a process that cannot finish its command ends: its runs get this status and reason, it exits so. */
 export interface HardStop {
@@ -35,10 +62,11 @@ export function stopNow(end: HardStop): Promise<never> {
 
 /**
  * Opens the warehouse for one command: the server from DATABASE_URL or the embedded one, migrations applied,
- * runs left behind by killed processes marked interrupted. Closes everything afterwards; when `work` throws, this
- * process's runs still `running` end `failed` with its error first. SIGINT, SIGTERM and
- * SIGHUP stop the command at once (stopNow, exit 130); with `gracefulStop`, the first SIGINT/SIGTERM only aborts
- * it, so the current unit finishes and no other starts, and a second one stops at once.
+ * connections acting as the role of the command's `duty` (a login user that may not take it: ConfigError, exit 2,
+ * naming the GRANT), and, when the login may act as the loader, the engine's start-up (engineStartUp). Closes
+ * everything afterwards; when `work` throws, this process's runs still `running` end `failed` with its error
+ * first. SIGINT, SIGTERM and SIGHUP stop the command at once (stopNow, exit 130); with `gracefulStop`, the first
+ * SIGINT/SIGTERM only aborts it, so the current unit finishes and no other starts, and a second one stops at once.
  */
 export async function withWarehouse<T>(
   config: Config,
@@ -46,6 +74,7 @@ export async function withWarehouse<T>(
   work: (warehouse: Warehouse) => Promise<T>,
   /** Long-running commands (schedule, run, backfill): the first signal aborts this and lets the current unit finish; a second one rolls back. */
   gracefulStop?: AbortController,
+  duty: WarehouseDuty = 'engine',
 ): Promise<T> {
   if (!config.databaseUrl) logger.debug(`starting the embedded PostgreSQL in ${config.embeddedDataDir}`);
   const opening = openDatabaseServer({
@@ -53,6 +82,8 @@ export async function withWarehouse<T>(
     embeddedDataDir: config.embeddedDataDir,
   });
   let warehouse: Warehouse | undefined;
+  // Only the loader starts runs: a command acting as another role has none of its own to end.
+  let hasRuns = false;
   let stopping: Promise<never> | undefined;
   // Closing the pool would wait for the unit's transaction, and the unit would commit: it is rolled back first.
   const stop = (end: HardStop) => {
@@ -65,7 +96,7 @@ export async function withWarehouse<T>(
       }
       await rollBackActiveUnits();
       const server = await opening.catch(() => undefined);
-      if (server && warehouse) {
+      if (server && warehouse && hasRuns) {
         const ended = await endRuns(server.url, end).catch((error: unknown) => {
           logger.error(`could not mark this process's runs ${end.status}: ${(error as Error).message}`);
           return 0;
@@ -98,14 +129,12 @@ export async function withWarehouse<T>(
     const server = await opening;
     if (stopping) await stopping; // a signal while the server was starting
     try {
-      const applied = await migrateWarehouse(server.url);
-      warehouse = connectWarehouse(server.url);
-      if (applied.length > 0) logger.info(`warehouse migrated: ${applied.join(', ')}`);
-      await syncCatalogDirectory(warehouse, config.catalogDir, logger);
-      const interrupted = await markInterruptedRuns(warehouse);
-      if (interrupted > 0) logger.warn(`${interrupted} run(s) from killed processes marked interrupted`);
+      const { role, engine } = await roleForDuty(server.url, duty, logger);
+      warehouse = connectWarehouse(server.url, { role });
+      hasRuns = role === loader;
+      if (engine) await engineStartUp(warehouse, role, server.url, config, logger);
       return await work(warehouse).catch(async (error: unknown) => {
-        if (!stopping && warehouse) await failRunsLeftRunning(warehouse, error, logger);
+        if (!stopping && warehouse && hasRuns) await failRunsLeftRunning(warehouse, error, logger);
         throw error;
       });
     } finally {
@@ -118,6 +147,94 @@ export async function withWarehouse<T>(
     if (stopping) await stopping;
     stopOpenWarehouse = undefined;
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+  }
+}
+
+/**
+ * Migrations applied (migrateWarehouse), and the role the command's connections take: the first of its duty's
+ * roles the login may take; `engine` when the login may also act as the loader (engineStartUp). A login that may
+ * take none of them is told the GRANT before the migration check, which it could not pass either (a login of no
+ * role may not even read the migrations' ledger); on a server never migrated, the roles exist only once the
+ * owner migrated.
+ */
+async function roleForDuty(
+  url: string,
+  duty: WarehouseDuty,
+  logger: Logger,
+): Promise<{ role: WarehouseRole; engine: boolean }> {
+  const choose = async () => {
+    const login = await loginRoles(url, DUTY_ROLES.read);
+    return { login, role: DUTY_ROLES[duty].find((candidate) => login.roles.includes(candidate)) };
+  };
+  let { login, role } = await choose();
+  if (!role && login.missing.length === 0) throw new ConfigError(lacksRole(duty, login.user));
+  const applied = await migrateWarehouse(url);
+  if (applied.length > 0) logger.info(`warehouse migrated: ${applied.join(', ')}`);
+  if (login.missing.length > 0) ({ login, role } = await choose());
+  const [missing] = login.missing;
+  if (missing) throw new ConfigError(roleMissing(missing));
+  if (!role) throw new ConfigError(lacksRole(duty, login.user));
+  return { role, engine: login.roles.includes(loader) };
+}
+
+/** `withWarehouse` for an officer's command (legal procedures, objection steps): connections act as the officer. */
+export function withOfficerWarehouse<T>(
+  config: Config,
+  logger: Logger,
+  work: (warehouse: Warehouse) => Promise<T>,
+): Promise<T> {
+  return withWarehouse(config, logger, work, undefined, 'officer');
+}
+
+/** `withWarehouse` for a command that only reads: the engine's, an officer's or a reader's login may run it. */
+export function withReadingWarehouse<T>(
+  config: Config,
+  logger: Logger,
+  work: (warehouse: Warehouse) => Promise<T>,
+): Promise<T> {
+  return withWarehouse(config, logger, work, undefined, 'read');
+}
+
+/** The GRANT a login lacking the duty's role needs: the role the command acts as, else (to read) the reader. */
+function lacksRole(duty: WarehouseDuty, user: string): string {
+  if (duty === 'engine') return mayNotActAs(loader, user);
+  const grant = (role: WarehouseRole) => `GRANT ${role} TO "${user}";`;
+  if (duty === 'officer')
+    return (
+      `the warehouse user "${user}" may not act as ${officer}, as legal procedures and objection steps do: ` +
+      `as the warehouse owner, run ${grant(officer)} / 数据库账户 ${user} 不是 ${officer} 的成员，` +
+      `不能办理法定程序和异议：请数据库管理员执行 ${grant(officer)} (docs/warehouse.md: database roles)`
+    );
+  return (
+    `the warehouse user "${user}" may act as none of ${DUTY_ROLES.read.join(', ')} and so may not read the ` +
+    `warehouse: as the warehouse owner, run ${grant(reader)} (docs/warehouse.md: database roles)`
+  );
+}
+
+/**
+ * The engine's writes at start, as the loader: the catalog directory recorded into `catalog_entries`, and runs
+ * left `running` by killed processes marked interrupted. On the command's own connections when they act as the
+ * loader; for another duty (an officer's command run by a login that is also the engine's, or the owner) on a
+ * connection of its own. A login that may not act as the loader skips them: they are the engine's to do, and an
+ * officer's procedure needs its catalog entry recorded already (requireRecordedEntry).
+ */
+async function engineStartUp(
+  warehouse: Warehouse,
+  role: WarehouseRole,
+  url: string,
+  config: Config,
+  logger: Logger,
+): Promise<void> {
+  const engine =
+    role === loader
+      ? warehouse
+      : connectWarehouse(url, { poolSize: 1, applicationName: 'credit-etl start-up' });
+  try {
+    await syncCatalogDirectory(engine, config.catalogDir, logger);
+    const interrupted = await markInterruptedRuns(engine);
+    if (interrupted > 0) logger.warn(`${interrupted} run(s) from killed processes marked interrupted`);
+  } finally {
+    if (engine !== warehouse) await engine.destroy().catch(() => undefined);
   }
 }
 

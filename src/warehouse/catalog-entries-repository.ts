@@ -36,3 +36,14 @@ export async function recordCatalogEntry(warehouse: Warehouse, record: CatalogEn
     .onConflict(['code', 'version', 'content_hash'])
     .ignore();
 }
+
+/** Whether this content of an entry version is recorded (the same code, version and content hash). */
+export async function isCatalogEntryRecorded(
+  warehouse: Warehouse,
+  entry: { code: string; version: number; contentHash: string },
+): Promise<boolean> {
+  const found = await warehouse('catalog_entries')
+    .where({ code: entry.code, version: entry.version, content_hash: entry.contentHash })
+    .first('id');
+  return found !== undefined;
+}

@@ -19,7 +19,8 @@ export interface ConnectOptions {
   applicationName?: string;
   /**
    * The role every connection takes before its first statement (`SET ROLE`). Default the loader: the engine
-   * can append history and nothing more. `null` keeps the login user's own privileges: migrations, and tests
+   * can append history and nothing more. A command chooses by its duty (src/cli/with-warehouse.ts): an
+   * officer's command takes the officer. `null` keeps the login user's own privileges: migrations, and tests
    * that tamper on purpose.
    */
   role?: WarehouseRole | null;
@@ -75,24 +76,69 @@ function takeRole(connection: pg.Client, role: WarehouseRole, done: AfterCreateD
 const INSUFFICIENT_PRIVILEGE = '42501';
 const UNDEFINED_OBJECT = '42704';
 
-/** What the operator has to run when a login user may not take the engine's role. */
+/** What the operator has to run when a login user may not take a role (the engine's, or a command's duty). */
 function roleRefused(error: unknown, role: WarehouseRole, user: string): Error {
   const code = (error as { code?: unknown }).code;
-  if (code === INSUFFICIENT_PRIVILEGE) {
-    return new Error(
-      `the warehouse user "${user}" may not act as ${role}: as the warehouse owner, run ` +
-        `GRANT ${role} TO "${user}"; (README: database roles)`,
-      { cause: error },
-    );
-  }
-  if (code === UNDEFINED_OBJECT) {
-    return new Error(
-      `the role ${role} does not exist on this server: run \`credit-etl db migrate\` as the warehouse owner, ` +
-        'which creates the roles (README: database roles)',
-      { cause: error },
-    );
-  }
+  if (code === INSUFFICIENT_PRIVILEGE) return new Error(mayNotActAs(role, user), { cause: error });
+  if (code === UNDEFINED_OBJECT) return new Error(roleMissing(role), { cause: error });
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** `the warehouse user "x" may not act as credit_etl_loader: … run GRANT credit_etl_loader TO "x";`. */
+export function mayNotActAs(role: WarehouseRole, user: string): string {
+  return (
+    `the warehouse user "${user}" may not act as ${role}: as the warehouse owner, run ` +
+    `GRANT ${role} TO "${user}"; (docs/warehouse.md: database roles)`
+  );
+}
+
+/** What to run when a warehouse role does not exist on the server. */
+export function roleMissing(role: WarehouseRole): string {
+  return (
+    `the role ${role} does not exist on this server: run \`credit-etl db migrate\` as the warehouse owner, ` +
+    'which creates the roles (docs/warehouse.md: database roles)'
+  );
+}
+
+/** The login user of a server and the warehouse roles it may take. */
+export interface LoginRoles {
+  /** `session_user`: who the login is, whatever the URL says (PGUSER, the OS user). */
+  user: string;
+  /** Those of the roles asked that it may take (`SET ROLE` succeeds), in the order asked. */
+  roles: WarehouseRole[];
+  /** Those that do not exist on the server: it was never migrated (010-roles creates them). */
+  missing: WarehouseRole[];
+}
+
+/**
+ * Which of `roles` the login user of `url` may take, tried with `SET ROLE` on a connection of its own (exactly
+ * what the pool's connections will do: a membership without the SET option is no use to them). Read only.
+ */
+export async function loginRoles(url: string, roles: readonly WarehouseRole[]): Promise<LoginRoles> {
+  const client = new pg.Client({ connectionString: url, application_name: 'credit-etl roles' });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    // SET ROLE to a role that does not exist says only "invalid parameter value": asked for by name first.
+    const { rows } = await client.query<{ user: string; existing: string[] }>(
+      'SELECT session_user AS user, array(SELECT rolname::text FROM pg_roles WHERE rolname = ANY($1)) AS existing',
+      [roles],
+    );
+    const user = rows[0]?.user ?? '?';
+    const exists = new Set(rows[0]?.existing ?? []);
+    const login: LoginRoles = { user, roles: [], missing: roles.filter((role) => !exists.has(role)) };
+    for (const role of roles.filter((candidate) => exists.has(candidate))) {
+      try {
+        await client.query(`SET ROLE ${role}`);
+        login.roles.push(role);
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== INSUFFICIENT_PRIVILEGE) throw error;
+      }
+    }
+    return login;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** The server a warehouse connects to, for a thread that opens connections of its own (an isolated unit). */

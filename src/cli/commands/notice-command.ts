@@ -26,8 +26,8 @@ import { findNotice } from '../../warehouse/notices-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
-import { withWarehouse } from '../with-warehouse.ts';
-import { idOption } from './report-options.ts';
+import { withReadingWarehouse, withWarehouse } from '../with-warehouse.ts';
+import { idOption, shownId } from './report-options.ts';
 
 interface AuthorOptions {
   operator?: string;
@@ -54,7 +54,7 @@ export function registerNoticeCommand(program: Command): void {
     .action(async (options: { provider?: string; status?: string; overdue?: boolean; json?: boolean }) => {
       const { config, logger } = commandContext();
       const registry = await loadProviders(providersFile());
-      process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+      process.exitCode = await withReadingWarehouse(config, logger, async (warehouse) => {
         const states = (
           await noticeStates(warehouse, options.provider ? { providerCode: options.provider } : {})
         ).filter((s) => (!options.status || s.status === options.status) && (!options.overdue || s.overdue));
@@ -87,7 +87,7 @@ export function registerNoticeCommand(program: Command): void {
       const noticeId = idOption('notice id', id);
       const { config, logger } = commandContext();
       const registry = await loadProviders(providersFile());
-      process.exitCode = await withWarehouse(config, logger, (warehouse) =>
+      process.exitCode = await withReadingWarehouse(config, logger, (warehouse) =>
         showNotice(warehouse, registry, noticeId, Boolean(options.json)),
       );
     });
@@ -224,7 +224,7 @@ async function showNotice(
   const [state] = await noticeStates(warehouse, { noticeId });
   const stored = await findNotice(warehouse, noticeId);
   if (!state || !stored) {
-    console.error(`notice ${noticeId} not found: see \`credit-etl notice list\``);
+    console.error(`notice ${shownId(noticeId)} not found: see \`credit-etl notice list\``);
     return EXIT.usage;
   }
   // File names, keys, notes and bases may quote an ID number: masked as everywhere else.

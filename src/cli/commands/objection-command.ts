@@ -2,12 +2,13 @@ import os from 'node:os';
 import { type Command, Option } from 'commander';
 import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
-import { maskPersonalText } from '../../log/mask-personal-data.ts';
+import { maskPersonalText, maskTypedLookup } from '../../log/mask-personal-data.ts';
 import { ACTION_TITLES, RESULT_TITLES, STAGE_TITLES } from '../../objections/objection-titles.ts';
 import {
   appealObjection,
   closeObjection,
   type Decision,
+  type DecisionDone,
   ObjectionRefused,
   openObjection,
   type Remedy,
@@ -38,7 +39,8 @@ import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
 import { resolveRecord } from '../resolve-record.ts';
-import { withWarehouse } from '../with-warehouse.ts';
+import { unrecordedEntry } from '../sync-catalog-entries.ts';
+import { withOfficerWarehouse, withReadingWarehouse, withWarehouse } from '../with-warehouse.ts';
 import { dateOption } from './date-options.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -50,7 +52,8 @@ const STATUSES = ['in-progress', 'closed', 'checking', ...APPEAL_STAGES] as cons
  * `objection open|list|show|close|appeal|outcome|check`: objections (异议, Art. 18). Registering one marks the
  * record at once (异议处理中); the platform must answer within 3 working days of receipt; an upheld result is
  * carried out by a legal procedure; appeals, administrative review and lawsuits follow on the same objection.
- * Every step is in the append-only, hash-chained objection log. Writing steps takes the officer role.
+ * Every step is in the append-only, hash-chained objection log. Writing steps act as the officer role (a login
+ * that is only an officer may run them), listing and showing as any role; `check` records a run, as the engine.
  */
 export function registerObjectionCommand(program: Command): void {
   const objection = program
@@ -91,7 +94,8 @@ export function registerObjectionCommand(program: Command): void {
           ...(options.basis ? { basis: options.basis } : {}),
           ...(options.note ? { note: options.note } : {}),
         });
-        print(options.json, opened, objectionLine(opened));
+        for (const warning of opened.warnings) console.error(maskPersonalText(`⚠ ${warning}`));
+        print(options.json, opened.objection, objectionLine(opened.objection));
         return EXIT.ok;
       });
     });
@@ -190,7 +194,7 @@ export function registerObjectionCommand(program: Command): void {
       await readCommand(async (warehouse) => {
         const [row] = await objectionRows(warehouse, { id });
         if (!row) {
-          console.error(`no objection ${id}: see \`credit-etl objection list\``);
+          console.error(`no objection ${maskTypedLookup(String(id))}: see \`credit-etl objection list\``);
           return EXIT.usage;
         }
         const steps = await objectionSteps(warehouse, id);
@@ -217,11 +221,12 @@ export function registerObjectionCommand(program: Command): void {
     await officerCommand(async (warehouse, catalog) => {
       const remedy = await remedyOf(warehouse, catalog, options);
       if (remedy === null) return EXIT.usage;
+      await entryRecordedFor(warehouse, catalog, id, remedy);
       const done = await closeObjection(warehouse, catalog, id, {
         ...decision,
         ...(remedy ? { remedy } : {}),
       });
-      print(options.json, done, decisionLines(done.objection, done.procedure?.procedureId));
+      print(options.json, done, decisionLines(done));
       return EXIT.ok;
     });
   });
@@ -274,11 +279,12 @@ export function registerObjectionCommand(program: Command): void {
     await officerCommand(async (warehouse, catalog) => {
       const remedy = await remedyOf(warehouse, catalog, options);
       if (remedy === null) return EXIT.usage;
+      await entryRecordedFor(warehouse, catalog, id, remedy);
       const done = await recordOutcome(warehouse, catalog, id, options.stage, {
         ...decision,
         ...(remedy ? { remedy } : {}),
       });
-      print(options.json, done, decisionLines(done.objection, done.procedure?.procedureId));
+      print(options.json, done, decisionLines(done));
       return EXIT.ok;
     });
   });
@@ -345,6 +351,7 @@ interface DecisionOptions {
   set?: string[];
   supersededBy?: string;
   procedure?: string;
+  version?: string;
   catalog?: string;
   json?: boolean;
 }
@@ -366,6 +373,10 @@ function withDecision(command: Command): Command {
       'upheld/partly: the right record supersedes this one (procedure supersede)',
     )
     .option('--procedure <id>', 'upheld/partly: a legal procedure already run on the record (its log id)')
+    .option(
+      '--version <n>',
+      "upheld/partly: the provider's corrected re-delivery, as the record's version it made (v<n> in `record`)",
+    )
     .option('--operator <name>', 'who decides (default: the OS user)')
     .option('--catalog <code>', 'only records of this catalog entry (to choose --superseded-by)')
     .option('--json', 'print JSON');
@@ -391,6 +402,7 @@ async function remedyOf(
     options.set?.length && '--set',
     options.supersededBy !== undefined && '--superseded-by',
     options.procedure !== undefined && '--procedure',
+    options.version !== undefined && '--version',
   ].filter(Boolean);
   if (given.length > 1)
     throw new UsageError(`give one way to carry out the result, not ${given.join(' and ')}`);
@@ -401,6 +413,14 @@ async function remedyOf(
     if (!Number.isSafeInteger(procedureId) || procedureId <= 0)
       throw new UsageError(`--procedure ${options.procedure} is not a procedure log id`);
     return { kind: 'procedure', procedureId };
+  }
+  if (options.version !== undefined) {
+    const versionNo = Number(options.version.replace(/^v/i, ''));
+    if (!/^v?\d+$/i.test(options.version) || !Number.isSafeInteger(versionNo) || versionNo <= 0)
+      throw new UsageError(
+        `--version ${maskPersonalText(options.version)} is not a version number (v2 or 2, as \`record\` shows it)`,
+      );
+    return { kind: 'version', versionNo };
   }
   if (options.supersededBy !== undefined) {
     const by = await resolveRecord(warehouse, catalog, options.supersededBy, options.catalog);
@@ -413,16 +433,21 @@ function objectionId(typed: string): number {
   const id = Number(typed);
   if (!/^\d+$/.test(typed) || !Number.isSafeInteger(id) || id <= 0)
     throw new UsageError(
-      `${maskPersonalText(typed)} is not an objection id: see \`credit-etl objection list\``,
+      `${maskTypedLookup(typed)} is not an objection id: see \`credit-etl objection list\``,
     );
   return id;
 }
 
 type Work = (warehouse: Warehouse, catalog: Catalog) => Promise<number>;
 
-/** A command that writes: a refusal (blank grounds, a step out of order, no officer role) is exit 2, nothing done. */
+/**
+ * A command that writes, as the officer: a refusal (blank grounds, a step out of order, a catalog entry not yet
+ * recorded) is exit 2, nothing done; so is a login that is not an officer (withOfficerWarehouse).
+ */
 async function officerCommand(work: Work): Promise<void> {
-  await readCommand(async (warehouse, catalog) => {
+  const { config, logger } = commandContext();
+  const catalog = await loadCatalog(config.catalogDir);
+  process.exitCode = await withOfficerWarehouse(config, logger, async (warehouse) => {
     try {
       return await work(warehouse, catalog);
     } catch (error) {
@@ -436,7 +461,20 @@ async function officerCommand(work: Work): Promise<void> {
 async function readCommand(work: Work): Promise<void> {
   const { config, logger } = commandContext();
   const catalog = await loadCatalog(config.catalogDir);
-  process.exitCode = await withWarehouse(config, logger, (warehouse) => work(warehouse, catalog));
+  process.exitCode = await withReadingWarehouse(config, logger, (warehouse) => work(warehouse, catalog));
+}
+
+/** A decision carried out by `--set` (correct) needs the record's catalog entry recorded (unrecordedEntry). */
+async function entryRecordedFor(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  objectionId: number,
+  remedy: Remedy | undefined,
+): Promise<void> {
+  if (remedy?.kind !== 'correct') return;
+  const [objection] = await objectionRows(warehouse, { id: objectionId });
+  const unrecorded = objection && (await unrecordedEntry(warehouse, catalog, objection.recordId));
+  if (unrecorded) throw new ObjectionRefused(unrecorded);
 }
 
 function print(json: boolean | undefined, value: unknown, text: string): void {
@@ -450,10 +488,18 @@ function withOverdue(row: ObjectionRow, asOf: string): ObjectionRow & { overdue:
   return { ...row, overdue: overdueOn(row, asOf) };
 }
 
-/** `异议处理中 (核查, OVERDUE)`, `办结：异议不成立`. */
+/** `异议处理中 (核查, OVERDUE)`, `办结：异议不成立`, `办结：异议成立（程序 #7）`. */
 function stateText(row: ObjectionRow, asOf: string): string {
   if (row.inProgress) return `异议处理中${overdueOn(row, asOf) ? ' · OVERDUE' : ''}`;
-  return `办结${row.lastResult ? `：${RESULT_TITLES[row.lastResult]}` : ''}`;
+  const remedy = remedyText(row.lastProcedureId, row.lastVersionNo);
+  return `办结${row.lastResult ? `：${RESULT_TITLES[row.lastResult]}${remedy ? `（${remedy}）` : ''}` : ''}`;
+}
+
+/** What carried a result out: `程序 #7`, `报送更正 v2`, or nothing. */
+function remedyText(procedureId: number | null, versionNo: number | null): string {
+  if (procedureId !== null) return `程序 #${procedureId}`;
+  if (versionNo !== null) return `报送更正 v${versionNo}`;
+  return '';
 }
 
 function objectionLine(row: ObjectionRow): string {
@@ -464,9 +510,14 @@ function objectionLine(row: ObjectionRow): string {
   );
 }
 
-function decisionLines(row: ObjectionRow, procedureId: number | undefined): string {
+function decisionLines(done: DecisionDone): string {
+  const row = done.objection;
   const result = row.lastResult ? RESULT_TITLES[row.lastResult] : '—';
-  const carried = procedureId === undefined ? '' : ` · carried out by legal procedure #${procedureId}`;
+  const carried = done.procedure
+    ? ` · carried out by legal procedure #${done.procedure.procedureId}`
+    : done.version
+      ? ` · carried out by the provider's corrected delivery v${done.version.versionNo} (报送更正)`
+      : '';
   return `${objectionLine(row)}\n    result ${result}${carried}`;
 }
 
@@ -486,14 +537,14 @@ function formatObjection(
     '',
     'trail (oldest first):',
     formatTable(
-      ['step', 'at', 'action', 'stage', 'result', 'procedure', 'basis', 'note', 'by'],
+      ['step', 'at', 'action', 'stage', 'result', 'carried out by', 'basis', 'note', 'by'],
       steps.map((step) => [
         step.id,
         shanghaiTime(step.performedAt),
         ACTION_TITLES[step.action],
         STAGE_TITLES[step.stage],
         step.result ? RESULT_TITLES[step.result] : '',
-        step.procedureId === null ? '' : `#${step.procedureId}`,
+        remedyText(step.procedureId, step.versionNo),
         step.basis ?? '',
         step.note ?? '',
         `${step.operator} (db ${step.dbUser})`,

@@ -20,9 +20,9 @@ import { DEFAULT_PROVIDERS_FILE, loadProviders, providerName } from '../../repor
 import { type ObjectionRow, objectionRows } from '../../warehouse/objections-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
-import { withWarehouse } from '../with-warehouse.ts';
+import { withOfficerWarehouse } from '../with-warehouse.ts';
 import { dateOption } from './date-options.ts';
-import { idOption } from './report-options.ts';
+import { idOption, shownId } from './report-options.ts';
 
 interface NotifyOptions {
   out: string;
@@ -90,7 +90,7 @@ async function notify(typed: string, options: NotifyOptions): Promise<void> {
   const { config, logger } = commandContext();
   const catalog = await loadCatalog(config.catalogDir);
   const providers = await loadProviders(options.providers);
-  process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+  process.exitCode = await withOfficerWarehouse(config, logger, async (warehouse) => {
     const objection = await findObjection(warehouse, objectionId);
     if (!objection) return EXIT.usage;
     let state = (await verificationStates(warehouse, [objection.id])).get(objection.id)!;
@@ -152,7 +152,7 @@ async function answer(typed: string, options: AnswerOptions): Promise<void> {
   const answeredOn =
     options.answeredOn === undefined ? undefined : dateOption('--answered-on', options.answeredOn);
   const { config, logger } = commandContext();
-  process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+  process.exitCode = await withOfficerWarehouse(config, logger, async (warehouse) => {
     const objection = await findObjection(warehouse, objectionId);
     if (!objection) return EXIT.usage;
     try {
@@ -179,7 +179,7 @@ async function findObjection(
   id: number,
 ): Promise<ObjectionRow | undefined> {
   const [objection] = await objectionRows(warehouse, { id });
-  if (!objection) console.error(`objection ${id} not found: see \`credit-etl objection list\``);
+  if (!objection) console.error(`objection ${shownId(id)} not found: see \`credit-etl objection list\``);
   return objection;
 }
 

@@ -19,7 +19,8 @@ import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { procedureLine, procedureSummary } from '../format-procedure.ts';
 import { resolveRecord } from '../resolve-record.ts';
-import { withWarehouse } from '../with-warehouse.ts';
+import { unrecordedEntry } from '../sync-catalog-entries.ts';
+import { withOfficerWarehouse, withReadingWarehouse } from '../with-warehouse.ts';
 import { instantOption } from './date-options.ts';
 
 export interface GroundsOptions {
@@ -34,8 +35,9 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 /**
  * `procedure correct|withdraw|reattribute|supersede|log`: the legal procedures of Art. 17, the only way to change
- * the record outside a delivery. Each needs a legal basis (文号) and a reason, runs as the officer role, and is
- * logged (who, when, before, after) in the append-only, hash-chained procedure log.
+ * the record outside a delivery. Each needs a legal basis (文号) and a reason, runs as the officer role (a login
+ * that is only an officer may run it), and is logged (who, when, before, after) in the append-only, hash-chained
+ * procedure log, which `log` reads as any role.
  */
 export function registerProcedureCommand(program: Command): void {
   const procedure = program
@@ -56,9 +58,10 @@ export function registerProcedureCommand(program: Command): void {
         collect,
       ),
   ).action(async (typed: string, options: GroundsOptions & { set: string[] }) => {
-    await perform(typed, options, (warehouse, catalog, recordId, grounds) =>
-      correctRecord(warehouse, catalog, recordId, options.set, grounds),
-    );
+    await perform(typed, options, async (warehouse, catalog, recordId, grounds) => {
+      await requireRecordedEntry(warehouse, catalog, recordId);
+      return correctRecord(warehouse, catalog, recordId, options.set, grounds);
+    });
   });
   withGrounds(
     procedure
@@ -84,9 +87,10 @@ export function registerProcedureCommand(program: Command): void {
         collect,
       ),
   ).action(async (typed: string, options: GroundsOptions & { subject: string; set?: string[] }) => {
-    await perform(typed, options, (warehouse, catalog, recordId, grounds) =>
-      reattributeRecord(warehouse, catalog, recordId, options.subject, options.set ?? [], grounds),
-    );
+    await perform(typed, options, async (warehouse, catalog, recordId, grounds) => {
+      await requireRecordedEntry(warehouse, catalog, recordId);
+      return reattributeRecord(warehouse, catalog, recordId, options.subject, options.set ?? [], grounds);
+    });
   });
   withGrounds(
     procedure
@@ -116,7 +120,7 @@ export function registerProcedureCommand(program: Command): void {
       const since = options.since === undefined ? undefined : instantOption('--since', options.since);
       const { config, logger } = commandContext();
       const catalog = await loadCatalog(config.catalogDir);
-      process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+      process.exitCode = await withReadingWarehouse(config, logger, async (warehouse) => {
         let recordId: number | undefined;
         if (options.record !== undefined) {
           const found = await resolveRecord(warehouse, catalog, options.record, options.catalog);
@@ -158,7 +162,10 @@ export type Work = (
   grounds: Grounds,
 ) => Promise<ProcedureDone>;
 
-/** Finds the record, runs the procedure, prints its log entry; a refusal is exit 2 with its reason, nothing done. */
+/**
+ * Finds the record, runs the procedure as the officer, prints its log entry; a refusal is exit 2 with its reason,
+ * nothing done, and so is a login that is not an officer (withOfficerWarehouse).
+ */
 export async function perform(typed: string, options: GroundsOptions, work: Work): Promise<void> {
   const { config, logger } = commandContext();
   const catalog = await loadCatalog(config.catalogDir);
@@ -167,7 +174,7 @@ export async function perform(typed: string, options: GroundsOptions, work: Work
     reason: options.reason,
     operator: options.operator ?? osUser(),
   };
-  process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+  process.exitCode = await withOfficerWarehouse(config, logger, async (warehouse) => {
     const record = await resolveRecord(warehouse, catalog, typed, options.catalog);
     if (!record) return EXIT.usage;
     let done: ProcedureDone;
@@ -195,6 +202,16 @@ export async function perform(typed: string, options: GroundsOptions, work: Work
       console.log(maskPersonalText(`  ⚠ ${warning.field}: ${warning.message}`));
     return EXIT.ok;
   });
+}
+
+/** A procedure that validates or decides by the record's catalog entry needs it recorded (unrecordedEntry). */
+export async function requireRecordedEntry(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  recordId: number,
+): Promise<void> {
+  const unrecorded = await unrecordedEntry(warehouse, catalog, recordId);
+  if (unrecorded) throw new ProcedureRefused(unrecorded);
 }
 
 /** A log entry's field values masked by the field they are in (then free text, as everything printed). */

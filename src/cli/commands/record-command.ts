@@ -13,7 +13,7 @@ import { EXIT } from '../exit-codes.ts';
 import { procedureLine, procedureSummary, recordStatusLines } from '../format-procedure.ts';
 import { formatTable } from '../format-table.ts';
 import { resolveRecord } from '../resolve-record.ts';
-import { withWarehouse } from '../with-warehouse.ts';
+import { withReadingWarehouse } from '../with-warehouse.ts';
 import { dateOption } from './date-options.ts';
 
 export function registerRecordCommand(program: Command): void {
@@ -35,7 +35,7 @@ export function registerRecordCommand(program: Command): void {
       const { config, logger } = commandContext();
       const catalog = await loadCatalog(config.catalogDir);
       const registry = await loadProviders(providersFile());
-      process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+      process.exitCode = await withReadingWarehouse(config, logger, async (warehouse) => {
         const found = await resolveRecord(warehouse, catalog, typed, options.catalog);
         if (!found) return EXIT.usage;
         const details = await recordDetails(warehouse, catalog, found.id, asOf);
@@ -62,10 +62,7 @@ function disclosureLines(view: RecordView): string[] {
   const disclosure = view.disclosure;
   if (!disclosure) return [];
   const note = periodNote(disclosure.period);
-  return [
-    `disclosure on ${disclosure.asOf}: ${disclosure.label}`,
-    ...(note && disclosure.period.public ? [`  ${note}`] : []),
-  ];
+  return [`disclosure on ${disclosure.asOf}: ${disclosure.label}`, ...(note ? [`  ${note}`] : [])];
 }
 
 /** The human-readable record page: header, current version, history, lineage, conflicts side by side. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { repairRecord } from '../../procedures/credit-repair.ts';
-import { type GroundsOptions, perform, withGrounds } from './procedure-command.ts';
+import { type GroundsOptions, perform, requireRecordedEntry, withGrounds } from './procedure-command.ts';
 
 /**
  * `repair <record>` (信用修复): ends the record's public disclosure early through the procedure log; the record
@@ -16,8 +16,9 @@ export function registerRepairCommand(program: Command): void {
       )
       .argument('<record>', 'record id, whole business key, or decision number'),
   ).action(async (typed: string, options: GroundsOptions) => {
-    await perform(typed, options, (warehouse, catalog, recordId, grounds) =>
-      repairRecord(warehouse, catalog, recordId, grounds),
-    );
+    await perform(typed, options, async (warehouse, catalog, recordId, grounds) => {
+      await requireRecordedEntry(warehouse, catalog, recordId);
+      return repairRecord(warehouse, catalog, recordId, grounds);
+    });
   });
 }

@@ -3,7 +3,7 @@ import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { rejectionFormatOf, writeRejectionReport } from '../../report/write-rejection-report.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
-import { withWarehouse } from '../with-warehouse.ts';
+import { withReadingWarehouse } from '../with-warehouse.ts';
 import { registerDisclosureCommand } from './report-disclosure-command.ts';
 import { registerNoticeCommands } from './report-notice-command.ts';
 import { missingScope, rejectionScope, type ScopeOptions } from './report-options.ts';
@@ -29,7 +29,7 @@ export function registerReportCommand(program: Command): void {
       if (!format) throw new UsageError(`--out ${options.out}: use a .xlsx, .csv or .json file name`);
       const { config, logger } = commandContext();
       const catalog = await loadCatalog(config.catalogDir);
-      process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+      process.exitCode = await withReadingWarehouse(config, logger, async (warehouse) => {
         const missing = await missingScope(warehouse, scope);
         if (missing) {
           console.error(missing);

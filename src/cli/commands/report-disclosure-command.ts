@@ -3,7 +3,7 @@ import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { countLines, disclosureFormatOf, writeDisclosureReport } from '../../report/disclosure-report.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
-import { withWarehouse } from '../with-warehouse.ts';
+import { withReadingWarehouse } from '../with-warehouse.ts';
 import { dateOption } from './date-options.ts';
 
 /** `report disclosure --as-of <date> --out <file>`: what may be shown to the public that day, masked. */
@@ -21,7 +21,7 @@ export function registerDisclosureCommand(report: Command): void {
       if (!format) throw new UsageError(`--out ${options.out}: use a .xlsx, .csv or .json file name`);
       const { config, logger } = commandContext();
       const catalog = await loadCatalog(config.catalogDir);
-      process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+      process.exitCode = await withReadingWarehouse(config, logger, async (warehouse) => {
         const counts = await writeDisclosureReport(warehouse, catalog, asOf, options.out, format);
         console.log(`disclosure on ${asOf}: ${counts.shown} record(s) shown written to ${options.out}`);
         console.log(

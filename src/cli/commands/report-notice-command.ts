@@ -12,8 +12,8 @@ import { dateRangeProblem, type ReportScope } from '../../report/report-scope.ts
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
-import { withWarehouse } from '../with-warehouse.ts';
-import { idOption, missingScope } from './report-options.ts';
+import { withReadingWarehouse, withWarehouse } from '../with-warehouse.ts';
+import { idOption, missingScope, shownId } from './report-options.ts';
 
 interface NoticeOptions {
   provider?: string;
@@ -115,7 +115,7 @@ export function registerNoticeCommands(report: Command): void {
     .option('--json', 'print JSON')
     .action(async (options: { provider?: string; json?: boolean }) => {
       const { config, logger } = commandContext();
-      process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+      process.exitCode = await withReadingWarehouse(config, logger, async (warehouse) => {
         const registry = await loadProviders(providersFile());
         const states = await noticeStates(
           warehouse,
@@ -151,7 +151,7 @@ async function rewriteNotice(noticeId: number, options: NoticeOptions): Promise<
   process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
     const [state] = await noticeStates(warehouse, { noticeId });
     if (!state) {
-      console.error(`notice ${noticeId} not found: see \`credit-etl report notices\``);
+      console.error(`notice ${shownId(noticeId)} not found: see \`credit-etl report notices\``);
       return EXIT.usage;
     }
     await writeNotice(warehouse, catalog, providers, noticeId, options.out, {

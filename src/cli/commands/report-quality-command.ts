@@ -6,7 +6,7 @@ import { qualityBulletin } from '../../report/quality-stats.ts';
 import { dateRangeProblem } from '../../report/report-scope.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
-import { withWarehouse } from '../with-warehouse.ts';
+import { withReadingWarehouse } from '../with-warehouse.ts';
 
 interface QualityOptions {
   from: string;
@@ -50,7 +50,7 @@ export function registerQualityCommand(report: Command): void {
         throw new UsageError(`--out ${options.out}: use a .xlsx or .html file name, or give --format`);
       const { config, logger } = commandContext();
       const providers = await loadProviders(options.providers);
-      process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+      process.exitCode = await withReadingWarehouse(config, logger, async (warehouse) => {
         const bulletin = await qualityBulletin(warehouse, providers, {
           from: options.from,
           to: options.to,

@@ -13,8 +13,9 @@ import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { fullDumpLine } from '../format-summary.ts';
 import { formatTable } from '../format-table.ts';
-import { withWarehouse } from '../with-warehouse.ts';
+import { withReadingWarehouse } from '../with-warehouse.ts';
 import { instantOption } from './date-options.ts';
+import { idOption, shownId } from './report-options.ts';
 
 const countCells = (counts: Partial<OutcomeCounts>) => COUNT_COLUMNS.map((column) => counts[column] ?? 0);
 const secondsBetween = (started: Date, finished: Date) =>
@@ -40,7 +41,7 @@ export function registerRunsCommand(program: Command): void {
       const since = options.since === undefined ? undefined : instantOption('--since', options.since);
       const statuses = options.status === undefined ? undefined : statusesOf(options.status);
       const { config, logger } = commandContext();
-      await withWarehouse(config, logger, async (warehouse) => {
+      await withReadingWarehouse(config, logger, async (warehouse) => {
         const rows = await listRuns(warehouse, {
           limit,
           statuses,
@@ -73,14 +74,12 @@ export function registerRunsCommand(program: Command): void {
     .argument('<id>', 'run id')
     .option('--json', 'print JSON')
     .action(async (id: string, options: { json?: boolean }) => {
-      const runId = Number(id);
-      if (!Number.isInteger(runId))
-        throw new UsageError(`run id ${id} is not a number: see \`credit-etl runs list\``);
+      const runId = idOption('run id', id);
       const { config, logger } = commandContext();
-      process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+      process.exitCode = await withReadingWarehouse(config, logger, async (warehouse) => {
         const run = await findRun(warehouse, runId);
         if (!run) {
-          console.error(`run ${runId} not found: see \`credit-etl runs list\``);
+          console.error(`run ${shownId(id)} not found: see \`credit-etl runs list\``);
           return EXIT.usage;
         }
         const files = await sourceFilesOfRun(warehouse, runId);

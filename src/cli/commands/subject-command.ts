@@ -9,7 +9,7 @@ import { type ObjectionMark, objectionMarks } from '../../warehouse/objections-r
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
-import { withWarehouse } from '../with-warehouse.ts';
+import { withReadingWarehouse } from '../with-warehouse.ts';
 import { dateOption } from './date-options.ts';
 
 export function registerSubjectCommand(program: Command): void {
@@ -26,7 +26,7 @@ export function registerSubjectCommand(program: Command): void {
       const asOf = options.asOf === undefined ? todayInShanghai() : dateOption('--as-of', options.asOf);
       const { config, logger } = commandContext();
       const catalog = await loadCatalog(config.catalogDir);
-      process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+      process.exitCode = await withReadingWarehouse(config, logger, async (warehouse) => {
         const archive = await withRetiredMarks(
           warehouse,
           await subjectArchive(warehouse, catalog, normalizeCode(code), asOf),
