@@ -8,9 +8,9 @@ export const OBJECTION_CHECK_WORKING_DAYS = 3;
  * The day an objection received on `receivedOn` (YYYY-MM-DD) must be answered by: the 3rd working day after
  * the day of receipt on the official calendar (调休 included). The day of receipt does not count (民法典
  * Art. 201: a period counted in days starts the next day), so an objection received on a rest day or holiday
- * counts from the next working day, which is day 1. A due date crossing a year without calendar data is
- * counted Monday–Friday there and marked provisional; the receipt itself must lie in a known year (the
- * caller checks: objectionReceipt in src/objections/open-objection.ts).
+ * counts from the next working day, which is day 1. A due date in or crossing a year without calendar data is
+ * counted Monday–Friday there and marked provisional: the objection is registered (and the record marked)
+ * whatever the calendar knows, and the officer is warned (objectionReceipt in src/objections/objection-workflow.ts).
  */
 export function objectionDue(receivedOn: string, days: WorkingDayCalendar = calendar()): Deadline {
   return deadlineAfter(receivedOn, OBJECTION_CHECK_WORKING_DAYS, days);

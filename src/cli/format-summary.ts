@@ -5,6 +5,9 @@ import type { RunSummary } from '../run/ingest-files.ts';
 import { COUNT_COLUMNS, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import { formatTable } from './format-table.ts';
 
+/** How many updated records with an objection the text summary names; the log names each. */
+const OBJECTION_UPDATES_NAMED = 10;
+
 /** Reports written after a run: rejected rows, records missing from a full dump. */
 export interface RunReports {
   rejections?: string | undefined;
@@ -39,6 +42,8 @@ export function summaryJson(summary: RunSummary, reports: RunReports = {}): obje
             },
           }
         : {}),
+      // Records updated while an objection on them is in progress (ids only): the delivery may settle it.
+      ...(file.objectionsUpdated ? { objectionsUpdated: file.objectionsUpdated } : {}),
       ...(file.sameContentAs
         ? { sameContentAs: { ...file.sameContentAs, name: maskPersonalText(file.sameContentAs.name) } }
         : {}),
@@ -98,6 +103,18 @@ export function summaryText(summary: RunSummary, reports: RunReports = {}): stri
       failure
         ? `⚠ ${file.name}: rows say 异议 but no objection could be opened: ${failure} (credit-etl objection open)`
         : `${file.name}: ${opened} objection(s) opened (异议 in the source), ${known} already known`,
+    );
+  }
+  for (const file of summary.files.filter((candidate) => candidate.objectionsUpdated)) {
+    const updates = file.objectionsUpdated!;
+    const named = updates
+      .slice(0, OBJECTION_UPDATES_NAMED)
+      .map((update) => `record ${update.recordId} → v${update.versionNo} (objection #${update.objectionId})`);
+    if (updates.length > OBJECTION_UPDATES_NAMED)
+      named.push(`${updates.length - OBJECTION_UPDATES_NAMED} more in the log`);
+    lines.push(
+      `⚠ ${file.name}: ${updates.length} record(s) with an objection in progress updated (有处理中异议的记录被更新): ` +
+        `${named.join(', ')}; if the corrected delivery settles an objection: objection close <id> --result upheld --version <n>`,
     );
   }
   if (reportPath) lines.push(`rejection report: ${reportPath}`);

@@ -17,13 +17,16 @@ import {
   appendObjectionStep,
   asOfficer,
   insertObjection,
+  type NumberedVersion,
   type ObjectionChannel,
   type ObjectionResult,
   type ObjectionRow,
   type ObjectionStage,
   objectionRows,
   recordFormationDate,
+  versionOfRecord,
 } from '../warehouse/objections-repository.ts';
+import { recordById } from '../warehouse/records-repository.ts';
 import { RESULT_TITLES, STAGE_TITLES } from './objection-titles.ts';
 
 /**
@@ -39,28 +42,33 @@ export class ObjectionRefused extends Error {
 }
 
 /**
- * The day of receipt, checked: a real day, not in the future (Asia/Shanghai), in a year the calendar knows
- * (the due date of a receipt in an unknown year would be a guess from day one), and its due date.
+ * The day of receipt, checked (a real day, not in the future, Asia/Shanghai), and its due date. A year the
+ * calendar lacks does not stop the registration: Art. 18 ¶2 marks the record whatever the calendar knows, so the
+ * due date is counted Monday–Friday there and marked provisional, as a provider's objection's is
+ * (src/run/provider-objections.ts), with a warning that says so.
  */
 export function objectionReceipt(
   receivedOn: string,
   today: string = todayInShanghai(),
   days: WorkingDayCalendar = calendar(),
-): { receivedOn: string; due: Deadline } {
+): { receivedOn: string; due: Deadline; warnings: string[] } {
   if (receivedOn > today)
     throw new ObjectionRefused(
-      `--received-at ${receivedOn} is in the future (today is ${today} in Asia/Shanghai): give the day the objection was received`,
+      `异议受理日期 ${receivedOn} 晚于今天 ${today}（Asia/Shanghai）：请填写收到异议申请的日期 (--received-at is in the future)`,
     );
-  const year = Number(receivedOn.slice(0, 4));
-  if (!days.covers(year)) {
-    const known = days.calendarYears();
-    throw new ObjectionRefused(
-      `--received-at ${receivedOn}: the working-day calendar has no data for ${year} (it covers ${known.from}–${known.to}), ` +
-        `so the 3-working-day due date cannot be counted: add the year to ${days.data.file} (src/calendar/README.md) / ` +
-        `工作日日历缺少 ${year} 年数据，无法计算异议核查期限`,
-    );
-  }
-  return { receivedOn, due: objectionDue(receivedOn, days) };
+  const due = objectionDue(receivedOn, days);
+  return { receivedOn, due, warnings: due.provisional ? [provisionalDueWarning(receivedOn, due, days)] : [] };
+}
+
+function provisionalDueWarning(receivedOn: string, due: Deadline, days: WorkingDayCalendar): string {
+  const missing: number[] = [];
+  for (let year = Number(receivedOn.slice(0, 4)); year <= Number(due.date.slice(0, 4)); year++)
+    if (!days.covers(year)) missing.push(year);
+  return (
+    `异议核查期限 ${due.date} 为暂定：工作日日历缺少 ${missing.join('、')} 年数据，暂按周一至周五计算；` +
+    `该年数据录入后此期限不会自动重算，请按新日历核对 (the due date is provisional, counted Monday–Friday: ` +
+    `add ${missing.join(', ')} to ${days.data.file}, src/calendar/README.md)`
+  );
 }
 
 export interface ObjectionOpening {
@@ -74,23 +82,29 @@ export interface ObjectionOpening {
   note?: string;
 }
 
+export interface ObjectionOpened {
+  objection: ObjectionRow;
+  /** What the officer should know: a provisional due date. */
+  warnings: string[];
+}
+
 /** Registers an objection as the officer; the record is marked 异议处理中 from this moment. */
 export async function openObjection(
   warehouse: Warehouse,
   opening: ObjectionOpening,
   today?: string,
-): Promise<ObjectionRow> {
+): Promise<ObjectionOpened> {
   required(opening.applicant, '--applicant', '异议申请人');
   required(opening.reason, '--reason', '异议理由');
   required(opening.operator, '--operator', '经办人');
-  const { due } = objectionReceipt(opening.receivedOn, today);
+  const { due, warnings } = objectionReceipt(opening.receivedOn, today);
   // An objection to a decision is not received before the decision was made: a year typed wrong would make it
   // overdue from the start.
   const decided = await recordFormationDate(warehouse, opening.recordId);
   if (decided && opening.receivedOn < decided)
     throw new ObjectionRefused(
-      `--received-at ${opening.receivedOn} is before record ${opening.recordId}'s decision date ${decided}: ` +
-        `give the day the objection was received / 异议受理日期不能早于该记录的决定日期（${decided}）`,
+      `异议受理日期 ${opening.receivedOn} 早于记录 ${opening.recordId} 的决定日期 ${decided}：` +
+        `异议受理日期不能早于该记录的决定日期，请填写收到异议申请的日期 (--received-at)`,
     );
   await officer(warehouse);
   const id = await refusedAsObjection(() =>
@@ -102,7 +116,7 @@ export async function openObjection(
       }),
     ),
   );
-  return shown(warehouse, id);
+  return { objection: await shown(warehouse, id), warnings };
 }
 
 /** How an upheld or partly upheld result is carried out: one of the legal procedures of Art. 17. */
@@ -111,7 +125,9 @@ export type Remedy =
   | { kind: 'correct'; settings: readonly string[] }
   | { kind: 'supersede'; byRecordId: number }
   /** A procedure already run on the record (`credit-etl procedure …`), cited by its log id. */
-  | { kind: 'procedure'; procedureId: number };
+  | { kind: 'procedure'; procedureId: number }
+  /** The provider's corrected re-delivery: the record's version it delivered (`v<n>` in `record`). */
+  | { kind: 'version'; versionNo: number };
 
 export interface Decision {
   result: ObjectionResult;
@@ -144,8 +160,10 @@ export function recordOutcome(
 
 export interface DecisionDone {
   objection: ObjectionRow;
-  /** The legal procedure that carried out an upheld or partly upheld result. */
+  /** The legal procedure that carried out an upheld or partly upheld result… */
   procedure?: ProcedureDone;
+  /** …or the delivered version that did (the provider's corrected re-delivery). */
+  version?: { versionId: number; versionNo: number };
 }
 
 async function decide(
@@ -161,15 +179,23 @@ async function decide(
   const { remedy } = decision;
   if (decision.result === 'rejected' && remedy)
     throw new ObjectionRefused(
-      'a rejected objection changes nothing: drop --withdraw, --set, --superseded-by and --procedure',
+      '异议不成立不改变记录：请去掉 --withdraw、--set、--superseded-by、--procedure 和 --version ' +
+        '(a rejected objection changes nothing)',
     );
   if (decision.result !== 'rejected' && !remedy)
     throw new ObjectionRefused(
-      `an ${decision.result} result must be carried out by a legal procedure (Art. 17): give --withdraw, ` +
-        '--set 字段=值 (correct), --superseded-by <record> or --procedure <id> (one already run)',
+      `${RESULT_TITLES[decision.result]}的结果须经法定程序办理（第十七条）：请给出 --withdraw（撤销）、` +
+        '--set 字段=值（更正）、--superseded-by <记录>（取代）、--procedure <程序编号>（已办理的程序）或 ' +
+        '--version <版本号>（数据提供单位报送的更正版本）之一 ' +
+        `(an ${decision.result} result must be carried out by a legal procedure or a corrected delivery)`,
     );
   const objection = await existing(warehouse, objectionId);
   await officer(warehouse);
+  if (remedy) await checkRemedy(warehouse, objection.recordId, remedy);
+  const version =
+    remedy?.kind === 'version'
+      ? await deliveredVersion(warehouse, objection.recordId, remedy.versionNo)
+      : undefined;
   const grounds: Grounds = {
     basis: decision.basis,
     reason: `异议 #${objection.id} ${STAGE_TITLES[stage]}结果：${RESULT_TITLES[decision.result]}。${decision.note}`,
@@ -177,12 +203,16 @@ async function decide(
   };
   const procedure = await refusedAsObjection(() =>
     asOfficer(warehouse, async (trx) => {
-      const done = remedy && (await carryOut(trx, catalog, objection.recordId, remedy, grounds));
+      const done =
+        remedy && remedy.kind !== 'version'
+          ? await carryOut(trx, catalog, objection.recordId, remedy, grounds)
+          : undefined;
       await appendObjectionStep(trx, objection.id, {
         action: stage === 'open' ? 'close' : 'outcome',
         stage,
         result: decision.result,
         ...(done ? { procedureId: done.procedureId } : {}),
+        ...(version ? { versionId: version.id } : {}),
         basis: decision.basis,
         note: decision.note,
         operator: decision.operator,
@@ -191,14 +221,51 @@ async function decide(
       return done;
     }),
   );
-  return { objection: await shown(warehouse, objection.id), ...(procedure ? { procedure } : {}) };
+  return {
+    objection: await shown(warehouse, objection.id),
+    ...(procedure ? { procedure } : {}),
+    ...(version ? { version: { versionId: version.id, versionNo: version.versionNo } } : {}),
+  };
+}
+
+/**
+ * A record a procedure already ended takes no new procedure: the one that ended it may be what carries this
+ * result out too (cited with --procedure; the database checks it was performed after this objection was
+ * registered). Said before anything is tried, with the id to cite.
+ */
+async function checkRemedy(warehouse: Warehouse, recordId: number, remedy: Remedy): Promise<void> {
+  if (remedy.kind === 'procedure' || remedy.kind === 'version') return;
+  const record = await recordById(warehouse, recordId);
+  if (!record || record.status === 'current' || record.statusProcedureId === null) return;
+  const how = record.status === 'withdrawn' ? '撤销' : '被取代';
+  const flag =
+    remedy.kind === 'withdraw' ? '--withdraw' : remedy.kind === 'correct' ? '--set' : '--superseded-by';
+  throw new ObjectionRefused(
+    `记录 ${recordId} 已${how}（程序 #${record.statusProcedureId}），不能再办理 ${flag}：` +
+      `若该程序已实现本异议的结果，请用 --procedure ${record.statusProcedureId} 引用它 ` +
+      `(record ${recordId} was ended by procedure #${record.statusProcedureId}: cite it with --procedure ${record.statusProcedureId})`,
+  );
+}
+
+/** The version `--version <n>` names on the record; the database checks the rest (a delivery, after receipt). */
+async function deliveredVersion(
+  warehouse: Warehouse,
+  recordId: number,
+  versionNo: number,
+): Promise<NumberedVersion> {
+  const version = await versionOfRecord(warehouse, recordId, versionNo);
+  if (!version)
+    throw new ObjectionRefused(
+      `记录 ${recordId} 没有版本 v${versionNo}：版本号见 credit-etl record ${recordId} (--version ${versionNo}: no such version)`,
+    );
+  return version;
 }
 
 async function carryOut(
   trx: Warehouse,
   catalog: Catalog,
   recordId: number,
-  remedy: Remedy,
+  remedy: Exclude<Remedy, { kind: 'version' }>,
   grounds: Grounds,
 ): Promise<ProcedureDone> {
   switch (remedy.kind) {
@@ -250,7 +317,10 @@ async function shown(warehouse: Warehouse, objectionId: number): Promise<Objecti
 }
 
 function required(value: string | undefined, flag: string, title: string): void {
-  if (!value?.trim()) throw new ObjectionRefused(`${flag} is required and may not be blank (${title})`);
+  if (!value?.trim())
+    throw new ObjectionRefused(
+      `${title}不能为空：请用 ${flag} 填写 (${flag} is required and may not be blank)`,
+    );
 }
 
 async function officer(warehouse: Warehouse): Promise<void> {

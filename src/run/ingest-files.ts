@@ -19,6 +19,7 @@ import { fastRedeliveryOff } from './fast-redelivery.ts';
 import type { FullDumpRule } from './full-dump-check.ts';
 import { loadIsolated } from './isolated-unit.ts';
 import { failedUnit, type UnitPhase, type UnitResult } from './load-unit.ts';
+import { objectionUpdatedWarning } from './provider-objections.ts';
 import type { Thresholds } from './reject-threshold.ts';
 import { UnitFailure } from './unit-failure.ts';
 import type { WithdrawalSignals } from './withdrawal-signals.ts';
@@ -138,6 +139,14 @@ export async function ingestUnits(
           ...(result.mergedWhileReading ? { mergedWhileReading: result.mergedWhileReading } : {}),
           digest: result.digest,
         });
+        for (const update of result.objectionsUpdated ?? [])
+          log.warn(objectionUpdatedWarning(update), {
+            sourceFileId: result.sourceFileId,
+            code: 'objection-record-updated',
+            recordId: update.recordId,
+            objectionId: update.objectionId,
+            versionNo: update.versionNo,
+          });
         if (result.counts.pending > 0)
           log.warn(pendingTimelinessWarning(result.counts.pending), {
             sourceFileId: result.sourceFileId,

@@ -21,8 +21,10 @@ import {
 import { type FastRows, lockEntryForMerge, mergeStaged } from '../warehouse/merge-staged.ts';
 import { assertCountsAddUp, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import {
+  type ObjectionOnUpdatedRecord,
   type ObjectionRequest,
   objectionRequestsOfUnit,
+  objectionsOnUpdatedRecords,
 } from '../warehouse/provider-objections-repository.ts';
 import {
   type DeliveryChannel,
@@ -136,6 +138,11 @@ export interface UnitResult {
   fullDump?: FullDumpDecision;
   /** Rows whose 当前状态 said 异议: the objections they opened. */
   providerObjections?: ProviderObjections;
+  /**
+   * Records the unit updated while an objection on them is in progress: the provider's corrected delivery may
+   * settle it (`objection close --version`), which only an officer can decide.
+   */
+  objectionsUpdated?: ObjectionOnUpdatedRecord[];
   /** Rows the fast path of a re-delivery took by fingerprint (fast-redelivery.ts); 0 when it was not used. */
   fastRows?: number;
   /** New records written while the unit was read (merge-while-reading.ts); 0 when none were. */
@@ -268,6 +275,8 @@ export async function loadStaged(
       });
       if (fullDump) await listMissingFromDump(session, channel, sourceFileId, fullDump);
       if (request.withdrawals?.status?.objection) objections = await objectionRequestsOfUnit(session);
+      const objectionsUpdated =
+        merged.updated > 0 ? await objectionsOnUpdatedRecords(session, sourceFileId, entry.code) : [];
       const digest = await storeFileDigest(session, sourceFileId);
       const stageMs = { read: mergeStarted - staged.readStarted, merge: Date.now() - mergeStarted };
       const counts: OutcomeCounts = { read, ...merged };
@@ -297,6 +306,7 @@ export async function loadStaged(
         ...(threshold ? { threshold } : {}),
         ...(earlier ? { sameContentAs: earlier } : {}),
         ...(fullDump ? { fullDump } : {}),
+        ...(objectionsUpdated.length > 0 ? { objectionsUpdated } : {}),
       };
     });
     if (result.status !== 'loaded' || objections.length === 0) return result;

@@ -2,7 +2,11 @@ import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { objectionDue } from '../calendar/objection-due.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { insertObjection } from '../warehouse/objections-repository.ts';
-import { alreadyRaised, type ObjectionRequest } from '../warehouse/provider-objections-repository.ts';
+import {
+  alreadyRaised,
+  type ObjectionOnUpdatedRecord,
+  type ObjectionRequest,
+} from '../warehouse/provider-objections-repository.ts';
 
 export interface ProviderObjections {
   /** Objections opened (channel `provider`): the records are marked 异议处理中. */
@@ -48,4 +52,21 @@ export async function raiseProviderObjections(
   } catch (error) {
     return { opened: 0, known: 0, failure: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/**
+ * A delivery updated a record whose objection is in progress: the provider's corrected re-delivery (Art. 18 ¶1
+ * 核实处理, Art. 14) may settle it, but only an officer decides so. Ids only: no personal data in the log.
+ */
+export function objectionUpdatedWarning(update: ObjectionOnUpdatedRecord): string {
+  const decide =
+    update.stage === 'open'
+      ? `objection close ${update.objectionId}`
+      : `objection outcome ${update.objectionId} --stage ${update.stage}`;
+  return (
+    `记录 ${update.recordId} 有处理中的异议 #${update.objectionId}，本次报送将其更新为 v${update.versionNo}：` +
+    `若该更正了结异议，由经办人登记 (record ${update.recordId} updated to v${update.versionNo} while objection ` +
+    `#${update.objectionId} is in progress: if the corrected delivery settles it, \`credit-etl ${decide} ` +
+    `--result upheld --version ${update.versionNo} --basis … --note …\`)`
+  );
 }

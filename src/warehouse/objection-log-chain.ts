@@ -29,6 +29,8 @@ interface StepRow {
   db_user: string;
   operator: string;
   prev_hash: string | null;
+  /** The delivered version an upheld result cites (037): the payload's last part, only when set. */
+  version_id: number | null;
   hash: string;
   performed_at: Date;
   record_id: number;
@@ -37,7 +39,10 @@ interface StepRow {
   header_matches: boolean | null;
 }
 
-/** The text a step's hash covers: the same fields, in the same order and form, as 013-objections.ts. */
+/**
+ * The text a step's hash covers: the same fields, in the same order and form, as 013-objections.ts, and the
+ * version a result cites after them when there is one (037-objection-remedies.ts: concat_ws skips a NULL).
+ */
 export function objectionLogPayload(row: StepRow): string {
   return [
     String(row.id),
@@ -53,6 +58,7 @@ export function objectionLogPayload(row: StepRow): string {
     row.db_user,
     row.operator,
     row.prev_hash ?? '',
+    ...(row.version_id === null ? [] : [String(row.version_id)]),
   ].join('\x1f');
 }
 
@@ -72,7 +78,7 @@ export async function verifyObjectionLog(
     await warehouse.raw(
       `SELECT l.id, l.objection_id, to_char(l.performed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS performed_at_utc,
               l.action, l.stage, l.result, l.procedure_id, l.basis, l.note, l.detail::text AS detail_text, l.db_user,
-              l.operator, l.prev_hash, l.hash, l.performed_at, o.record_id, o.catalog_code,
+              l.operator, l.prev_hash, l.version_id, l.hash, l.performed_at, o.record_id, o.catalog_code,
               CASE WHEN l.action = 'open' THEN l.detail @> (to_jsonb(o) - 'created_at') END AS header_matches
        FROM objection_log l JOIN objections o ON o.id = l.objection_id ORDER BY l.id`,
     )

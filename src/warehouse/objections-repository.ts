@@ -65,6 +65,11 @@ export interface NewObjectionStep {
   result?: ObjectionResult;
   /** upheld, partly: the legal procedure that carried the result out (procedure_log id). */
   procedureId?: number;
+  /**
+   * upheld, partly, instead of a procedure: the delivered version (record_versions id) that carried the result out,
+   * the provider's corrected re-delivery (037-objection-remedies.ts).
+   */
+  versionId?: number;
   basis?: string;
   note?: string;
   operator: string;
@@ -89,6 +94,11 @@ export interface ObjectionRow {
   inProgress: boolean;
   /** The result of the last decided stage, if any. */
   lastResult: ObjectionResult | null;
+  /** What carried that result out: the legal procedure (procedure_log id)… */
+  lastProcedureId: number | null;
+  /** …or the provider's corrected delivery: its version (record_versions id and the record's version number). */
+  lastVersionId: number | null;
+  lastVersionNo: number | null;
   /** When the platform's check was closed; null while it is open. */
   checkedAt: Date | null;
 }
@@ -101,6 +111,9 @@ export interface ObjectionStep {
   stage: ObjectionStage;
   result: ObjectionResult | null;
   procedureId: number | null;
+  /** The delivered version that carried the result out (record_versions id), and its number on the record. */
+  versionId: number | null;
+  versionNo: number | null;
   basis: string | null;
   note: string | null;
   detail: Record<string, unknown>;
@@ -145,24 +158,32 @@ const BEFORE_BOUND = (step: string) =>
   `(as_of.bound IS NULL OR ${step}.action = 'open' OR ${step}.performed_at < as_of.bound)`;
 
 /**
- * The last step of each objection that is not a note: its stage, whether it is in progress, its result; as of
- * `as_of` (the query starts with AS_OF).
+ * The last step of each objection that is not a note: its stage, whether it is in progress; the last decided
+ * step: its result and what carried it out; as of `as_of` (the query starts with AS_OF).
  */
 const STATE = `
-  SELECT o.*, s.stage, s.action IN ('open', 'appeal') AS in_progress,
-         (SELECT d.result FROM objection_log d WHERE d.objection_id = o.id AND d.result IS NOT NULL
-            AND ${BEFORE_BOUND('d')} ORDER BY d.id DESC LIMIT 1) AS last_result,
+  SELECT o.*, s.stage, s.action IN ('open', 'appeal') AS in_progress, d.result AS last_result,
+         d.procedure_id AS last_procedure_id, d.version_id AS last_version_id, d.version_no AS last_version_no,
          (SELECT c.performed_at FROM objection_log c WHERE c.objection_id = o.id AND c.action = 'close'
             AND ${BEFORE_BOUND('c')}) AS checked_at
   FROM objections o
   CROSS JOIN as_of
   JOIN LATERAL (SELECT l.action, l.stage FROM objection_log l WHERE l.objection_id = o.id AND l.action <> 'note'
-                  AND ${BEFORE_BOUND('l')} ORDER BY l.id DESC LIMIT 1) s ON true`;
+                  AND ${BEFORE_BOUND('l')} ORDER BY l.id DESC LIMIT 1) s ON true
+  LEFT JOIN LATERAL (SELECT l.result, l.procedure_id, l.version_id, v.version_no
+                     FROM objection_log l LEFT JOIN record_versions v ON v.id = l.version_id
+                     WHERE l.objection_id = o.id AND l.result IS NOT NULL AND ${BEFORE_BOUND('l')}
+                     ORDER BY l.id DESC LIMIT 1) d ON true`;
 
-/** The records among `recordIds` currently marked 异议处理中, with their (oldest open) objection. */
+/**
+ * The records among `recordIds` marked 异议处理中, with their (oldest open) objection: now, or at the end of the
+ * day `asOf` (YYYY-MM-DD, Asia/Shanghai) when it is given: objections received by then whose steps up to then
+ * leave them in progress (Art. 18 ¶2: labelled for as long as the objection was being handled).
+ */
 export async function objectionMarks(
   db: Warehouse,
   recordIds: readonly number[],
+  asOf: string | null = null,
 ): Promise<Map<number, ObjectionMark>> {
   const marks = new Map<number, ObjectionMark>();
   if (recordIds.length === 0) return marks;
@@ -175,9 +196,10 @@ export async function objectionMarks(
   }> = (
     await db.raw(
       `${AS_OF} SELECT DISTINCT ON (record_id) record_id, id, stage, received_on, due_on
-       FROM (${STATE} WHERE o.record_id = ANY (?::bigint[])) state
+       FROM (${STATE} WHERE o.record_id = ANY (?::bigint[])
+               AND (?::date IS NULL OR o.received_on <= ?::date)) state
        WHERE in_progress ORDER BY record_id, id`,
-      [null, [...recordIds]],
+      [asOf, [...recordIds], asOf, asOf],
     )
   ).rows;
   for (const row of rows)
@@ -243,6 +265,31 @@ export async function recordFormationDate(
   return row === undefined ? undefined : row.formation_date;
 }
 
+/** One version of a record, by its number (`v2` in `record`), and where it came from. */
+export interface NumberedVersion {
+  id: number;
+  versionNo: number;
+  /** The delivery that brought it; null for a version a legal procedure wrote. */
+  sourceFileId: number | null;
+  /** The legal procedure that wrote it; null for a delivered version. */
+  procedureId: number | null;
+}
+
+export async function versionOfRecord(
+  db: Warehouse,
+  recordId: number,
+  versionNo: number,
+): Promise<NumberedVersion | undefined> {
+  return db('record_versions')
+    .where({ record_id: recordId, version_no: versionNo })
+    .first<NumberedVersion | undefined>(
+      'id',
+      'version_no as versionNo',
+      'source_file_id as sourceFileId',
+      'procedure_id as procedureId',
+    );
+}
+
 /** The record an objection was to be opened on does not exist. */
 export class ObjectionRecordMissing extends Error {
   override readonly name = 'ObjectionRecordMissing';
@@ -264,6 +311,7 @@ export async function appendObjectionStep(
       stage: step.stage ?? 'open',
       result: step.result ?? null,
       procedure_id: step.procedureId ?? null,
+      version_id: step.versionId ?? null,
       basis: step.basis?.trim() || null,
       note: step.note?.trim() || null,
       detail: step.detail ? { ...step.detail } : {},
@@ -314,30 +362,36 @@ export async function objectionRows(db: Warehouse, filter: ObjectionFilter = {})
     stage: row.stage as ObjectionStage,
     inProgress: row.in_progress as boolean,
     lastResult: row.last_result as ObjectionResult | null,
+    lastProcedureId: row.last_procedure_id as number | null,
+    lastVersionId: row.last_version_id as number | null,
+    lastVersionNo: row.last_version_no as number | null,
     checkedAt: row.checked_at as Date | null,
   }));
 }
 
 /** Every step of one objection, oldest first. */
 export async function objectionSteps(db: Warehouse, objectionId: number): Promise<ObjectionStep[]> {
-  return db('objection_log')
-    .where({ objection_id: objectionId })
-    .orderBy('id')
+  return db('objection_log as l')
+    .leftJoin('record_versions as v', 'v.id', 'l.version_id')
+    .where('l.objection_id', objectionId)
+    .orderBy('l.id')
     .select(
-      'id',
-      'objection_id as objectionId',
-      'performed_at as performedAt',
-      'action',
-      'stage',
-      'result',
-      'procedure_id as procedureId',
-      'basis',
-      'note',
-      'detail',
-      'db_user as dbUser',
-      'operator',
-      'prev_hash as prevHash',
-      'hash',
+      'l.id',
+      'l.objection_id as objectionId',
+      'l.performed_at as performedAt',
+      'l.action',
+      'l.stage',
+      'l.result',
+      'l.procedure_id as procedureId',
+      'l.version_id as versionId',
+      'v.version_no as versionNo',
+      'l.basis',
+      'l.note',
+      'l.detail',
+      'l.db_user as dbUser',
+      'l.operator',
+      'l.prev_hash as prevHash',
+      'l.hash',
     );
 }
 

@@ -1,4 +1,5 @@
 import type { Warehouse } from './connect-warehouse.ts';
+import type { ObjectionStage } from './objections-repository.ts';
 import type { UnitSession } from './unit-session.ts';
 
 /** A data row whose source says an objection (异议) is under way, on the record it was merged into. */
@@ -46,4 +47,36 @@ export async function alreadyRaised(
     [requests.map((request) => request.recordId)],
   );
   return new Set(result.rows.map((row) => Number(row.record_id)));
+}
+
+/** A record a delivery updated while an objection on it is in progress (any stage): the delivery may settle it. */
+export interface ObjectionOnUpdatedRecord {
+  recordId: number;
+  objectionId: number;
+  /** The stage in progress: `open` (the platform's check, decided by `objection close`) or a later one. */
+  stage: ObjectionStage;
+  /** The version the delivery wrote (`v<n>` in `record`): what `objection close --version` cites. */
+  versionNo: number;
+}
+
+/**
+ * Inside the unit's transaction, after its merge: the objections in progress on records this source file gave a
+ * new version. Read from the objections' side (few) through the versions' (record_id, version_no) index, so a
+ * first load of a million rows costs no scan of what it wrote.
+ */
+export async function objectionsOnUpdatedRecords(
+  session: UnitSession,
+  sourceFileId: number,
+  catalogCode: string,
+): Promise<ObjectionOnUpdatedRecord[]> {
+  return session.query<ObjectionOnUpdatedRecord>(
+    `SELECT o.record_id AS "recordId", o.id AS "objectionId", s.stage, v.version_no AS "versionNo"
+     FROM objections o
+     JOIN LATERAL (SELECT l.action, l.stage FROM objection_log l WHERE l.objection_id = o.id AND l.action <> 'note'
+                   ORDER BY l.id DESC LIMIT 1) s ON s.action IN ('open', 'appeal')
+     JOIN record_versions v ON v.record_id = o.record_id AND v.source_file_id = $1
+     WHERE o.catalog_code = $2
+     ORDER BY o.record_id, o.id`,
+    [sourceFileId, catalogCode],
+  );
 }
