@@ -44,8 +44,11 @@ describe('disclosure periods and credit repair through the CLI', () => {
   const expired = penalty(3, '鲁济市监罚〔2026〕4104号', '罚款', monthsAgo(14), company);
   const toWithdraw = penalty(4, '鲁济市监罚〔2026〕4105号', '罚款', monthsAgo(2), company);
   const disputed = penalty(5, '鲁济市监罚〔2026〕4106号', '罚款', monthsAgo(2), company);
-  // Row 7 of the generated rows is a natural person (证件号码 a resident ID): masked in the export.
-  const person = penalty(7, '鲁济市监罚〔2026〕4107号', '警告', monthsAgo(1));
+  // Row 7 of the generated rows is a natural person (证件号码 a resident ID): masked in the export. 轻微, so shown
+  // only because the provider gave a 公示截止期 (within the 3 months).
+  const person = penalty(7, '鲁济市监罚〔2026〕4107号', '警告', monthsAgo(1), {
+    公示截止期: periodEnd(monthsAgo(1), 2),
+  });
   const personId = (rows[7] as PenaltyRow).证件号码 as string;
   const cli = (args: string[]) =>
     runCli(args, { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') });
@@ -210,6 +213,7 @@ describe('disclosure periods and credit repair through the CLI', () => {
       withdrawn: 1,
       superseded: 0,
       notPublic: 0,
+      minor: 0,
       notYet: 0,
     });
     const labelled = report.records.find((r: { fields: Record<string, string> }) =>

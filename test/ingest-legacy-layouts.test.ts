@@ -21,36 +21,39 @@ describe.each(['xzcf', 'xzxk'])('the 2016 双公示 layout of %s', (entry) => {
   });
   afterAll(async () => fx?.close());
 
-  it.each(FORMS)('%s: every row in its expected outcome, read by version 0', async (form, file, encoding) => {
-    const dir = `legacy-2016-${form}`;
-    const expected = JSON.parse(readFileSync(fixturePath(entry, dir, 'expected.json'), 'utf8'));
-    const before = Number(
-      (await fx.warehouse('records').count<{ count: number }[]>({ count: '*' }))[0]?.count,
-    );
-    const summary = await fx.ingest([fixturePath(entry, dir, file)], {
-      catalog: entry,
-      receivedAt: RECEIVED,
-      lookups: expected.lookups,
-    });
-    expect(summary.status).toBe('completed');
-    if (encoding) expect(summary.files[0]?.encoding).toBe(encoding);
-    // The first form inserts; the same decisions in the next forms are re-deliveries of identical content.
-    const { inserted, ...others } = expected.counts;
-    expect(summary.counts).toMatchObject(
-      before === 0 ? expected.counts : { ...others, inserted: 0, unchanged: inserted },
-    );
-    expect(await flatRejections(fx.warehouse, summary.runId)).toEqual(expected.rejections);
-    const sourceFile = await fx.warehouse('source_files').where({ run_id: summary.runId }).first();
-    expect(sourceFile.catalog_version).toBe(expected.version);
-  });
+  it.each(FORMS)(
+    '%s: every row in its expected outcome, read by its 2016-layout version',
+    async (form, file, encoding) => {
+      const dir = `legacy-2016-${form}`;
+      const expected = JSON.parse(readFileSync(fixturePath(entry, dir, 'expected.json'), 'utf8'));
+      const before = Number(
+        (await fx.warehouse('records').count<{ count: number }[]>({ count: '*' }))[0]?.count,
+      );
+      const summary = await fx.ingest([fixturePath(entry, dir, file)], {
+        catalog: entry,
+        receivedAt: RECEIVED,
+        lookups: expected.lookups,
+      });
+      expect(summary.status).toBe('completed');
+      if (encoding) expect(summary.files[0]?.encoding).toBe(encoding);
+      // The first form inserts; the same decisions in the next forms are re-deliveries of identical content.
+      const { inserted, ...others } = expected.counts;
+      expect(summary.counts).toMatchObject(
+        before === 0 ? expected.counts : { ...others, inserted: 0, unchanged: inserted },
+      );
+      expect(await flatRejections(fx.warehouse, summary.runId)).toEqual(expected.rejections);
+      const sourceFile = await fx.warehouse('source_files').where({ run_id: summary.runId }).first();
+      expect(sourceFile.catalog_version).toBe(expected.version);
+    },
+  );
 
-  it('stores the rows in the current model: one record per decision, versions marked catalog version 0', async () => {
+  it('stores the rows in the current model: one record per decision, versions marked with the 2016-layout version', async () => {
     const expected = JSON.parse(
       readFileSync(fixturePath(entry, 'legacy-2016-utf8', 'expected.json'), 'utf8'),
     );
     const versions = await fx.warehouse('record_versions').select('catalog_version', 'data');
     expect(versions.length).toBe(expected.counts.inserted);
-    expect(new Set(versions.map((version) => version.catalog_version))).toEqual(new Set([0]));
+    expect(new Set(versions.map((version) => version.catalog_version))).toEqual(new Set([expected.version]));
     // Source values (当前状态, 地方编码, 数据更新时间戳) are no part of the record.
     for (const { data } of versions)
       expect(Object.keys(data).filter((key) => !/^(CF|XK)_|^BZ$/.test(key))).toEqual([]);
@@ -88,9 +91,10 @@ describe('the same 行政处罚 decisions first in the 2016 layout, then in the 
     const records = await fx.warehouse('records').select('id', 'current_version_id');
     expect(records.length).toBe(4);
     const versions = await fx.warehouse('record_versions').orderBy(['record_id', 'version_no']);
+    // The 2016 file is read by xzcf v2 (the corrected 2016 layout), the 2021 one by v1 (in force on its day).
     expect(versions.map((version) => [version.version_no, version.catalog_version])).toEqual(
       records.flatMap(() => [
-        [1, 0],
+        [1, 2],
         [2, 1],
       ]),
     );
@@ -131,7 +135,7 @@ describe('the same 行政处罚 decisions first in the 2016 layout, then in the 
       .join('record_versions as v', 'v.id', 'r.current_version_id')
       .orderBy('v.catalog_version')
       .pluck('v.catalog_version');
-    expect(current).toEqual([0, 1, 1, 1]);
+    expect(current).toEqual([1, 1, 1, 2]);
   });
 });
 
@@ -163,7 +167,7 @@ describe('the same 行政处罚 decisions first in the 2021 layout, then in the 
         ...(perRecord.get(version.record_id) ?? []),
         version.catalog_version,
       ]);
-    expect([...perRecord.values()].sort((a, b) => a.length - b.length)).toEqual([[1], [1], [1], [1, 0]]);
+    expect([...perRecord.values()].sort((a, b) => a.length - b.length)).toEqual([[1], [1], [1], [1, 2]]);
     // The corrected one: the 2016 row differs in 处罚内容 only (besides what 2016 cannot carry).
     const [old, back] = [...perRecord.entries()]
       .filter(([, list]) => list.length === 2)

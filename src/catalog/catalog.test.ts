@@ -44,6 +44,8 @@ describe('catalog lint', () => {
       'frdj.v1',
       'xzcf.v0',
       'xzcf.v1',
+      'xzcf.v2',
+      'xzcf.v3',
       'xzqz.v1',
       'xzxk.v0',
       'xzxk.v1',
@@ -173,6 +175,44 @@ describe('catalog lint', () => {
         ),
       ]),
     );
+  });
+
+  it('checks fromText: values of the code list, not also in values, read from a free-text field', async () => {
+    const dir = copy('from-text');
+    edit(dir, 'xzcf.v3.json', (json) => {
+      const severity = (json.disclosure as { severity: Record<string, Record<string, unknown>> }).severity;
+      severity.fromText = {
+        ...severity.fromText,
+        暂扣或者吊销: { field: 'CF_NR', terms: { 吊销: '严重' } },
+        吊销许可证件: { field: 'CF_JDRQ', terms: { 吊销: '严重' } },
+      };
+    });
+    const messages = (await lintCatalog(dir)).problems.map(
+      (problem) => `${problem.file}: ${problem.message}`,
+    );
+    expect(messages).toEqual([
+      'xzcf.v3.json: disclosure.severity.fromText names "暂扣或者吊销", not in CF_CFLB\'s code list',
+      'xzcf.v3.json: disclosure.severity: "吊销许可证件" is in both values and fromText',
+      'xzcf.v3.json: disclosure.severity.fromText["吊销许可证件"]: CF_JDRQ must be a free-text field',
+    ]);
+  });
+
+  it('a 2016-layout version may take effect the day the version after it does; two current layouts may not', async () => {
+    const shipped = (await lintCatalog(CATALOG_DIR)).entries.filter((e) => e.code === 'xzcf');
+    expect(shipped.map((e) => [e.version, e.effectiveFrom, e.legacyLayout !== undefined])).toEqual([
+      [0, '2016-01-01', true],
+      [1, '2021-07-15', false],
+      [2, '2026-12-05', true],
+      [3, '2026-12-05', false],
+    ]);
+    const dir = copy('same-day');
+    cpSync(path.join(dir, 'xzcf.v3.json'), path.join(dir, 'xzcf.v4.json'));
+    edit(dir, 'xzcf.v4.json', (json) => {
+      json.version = 4;
+    });
+    expect((await lintCatalog(dir)).problems).toEqual([
+      { file: 'xzcf.v4.json', message: "effectiveFrom 2026-12-05 is not after v3's 2026-12-05" },
+    ]);
   });
 
   it('reports versions out of order and a file named for another version', async () => {

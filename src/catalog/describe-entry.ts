@@ -2,7 +2,7 @@ import type { IdentifierKind } from '../identifiers/index.ts';
 import type { CatalogEntry, CrossFieldRule, FieldSchema } from './catalog-entry.ts';
 import { fieldCodes, subjectCodeFields } from './catalog-entry.ts';
 import { describeLegacyLayout } from './describe-legacy-layout.ts';
-import { SEVERITIES } from './disclosure-rule.ts';
+import { LONGEST_DISCLOSURE_MONTHS, SEVERITIES, type SeverityFromText } from './disclosure-rule.ts';
 
 /** An entry as the published catalog shows it: plain Chinese strings, the same for Markdown and HTML. */
 export interface EntryDescription {
@@ -195,7 +195,7 @@ function describeDisclosure(entry: CatalogEntry): string {
     case 'while-current':
       return `自${title(rule.from)}起，记录有效期间持续公示；${repair}`;
     case 'until-field':
-      return `自${title(rule.from)}起公示至${title(rule.until)}（含当日），未填则长期；${repair}${rule.repairAfterMonths ? `（${months(rule.repairAfterMonths)}后）` : ''}`;
+      return `自${title(rule.from)}起公示至${title(rule.until)}（含当日），未填则${rule.repair ? `公示至失信信息最长公示期${months(LONGEST_DISCLOSURE_MONTHS)}届满` : '长期'}；${repair}${rule.repairAfterMonths ? `（${months(rule.repairAfterMonths)}后）` : ''}`;
     case 'by-severity': {
       const periods = SEVERITIES.map((severity) => {
         const period = rule.periods[severity];
@@ -204,9 +204,24 @@ function describeDisclosure(entry: CatalogEntry): string {
       const how =
         'fixed' in rule.severity
           ? `失信程度为${rule.severity.fixed}`
-          : `失信程度按${title(rule.severity.field)}确定，无法确定的按${rule.severity.default}`;
+          : `失信程度按${title(rule.severity.field)}确定${fromTextText(rule.severity.fromText, title)}，无法确定的按${rule.severity.default}`;
       const until = rule.until ? `；填有${title(rule.until)}的，在最短、最长公示期之间以其为准` : '';
-      return `自${title(rule.from)}起算（${how}）：${periods}${until}；最短公示期届满后${repair}`;
+      const minor = `；轻微的原则上不公示${rule.until ? `，填有${title(rule.until)}的公示至该日` : ''}`;
+      return `自${title(rule.from)}起算（${how}）：${periods}${until}${minor}；最短公示期届满后${repair}`;
     }
   }
+}
+
+/** The values whose severity another field's text decides, in words (empty when there are none). */
+function fromTextText(
+  fromText: Record<string, SeverityFromText> | undefined,
+  title: (field: string) => string,
+): string {
+  const parts = Object.entries(fromText ?? {}).map(
+    ([value, how]) =>
+      `“${value}”按${title(how.field)}所写（${Object.entries(how.terms)
+        .map(([term, severity]) => `${term}：${severity}`)
+        .join('，')}）`,
+  );
+  return parts.length > 0 ? `，其中${parts.join('；')}` : '';
 }

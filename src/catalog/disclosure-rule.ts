@@ -17,13 +17,36 @@ export interface PeriodMonths {
 }
 
 /**
+ * The longest any 失信信息 is shown (严重: 1 to 3 years, 最长公示期届满后自动停止公示): the end of a 失信 entry's
+ * record whose row gives no end of its own (an `until-field` rule with `repair`, e.g. 严重失信主体名单 without 移出日期).
+ */
+export const LONGEST_DISCLOSURE_MONTHS = 36;
+
+/**
+ * A code-list value that states no severity of its own, decided by what another field's text says: the pre-2021
+ * category 暂扣或者吊销许可证、暂扣或者吊销执照 is a suspension *or* a revocation, and 处罚内容 tells which. The most
+ * severe term found wins; a term written as one side of an alternative (`暂扣或者吊销`, `暂扣或吊销`) is no
+ * statement and is not counted. No term found: the value counts as one the map does not name (the default).
+ */
+export interface SeverityFromText {
+  field: string;
+  terms: Record<string, Severity>;
+}
+
+/**
  * How a row's severity is known: a fixed severity, or a field's code-list values mapped to severities (the
- * most severe value of a multiple-value cell wins). A value the map does not name, or an empty field, gives
- * `default`, and the state says so (`severitySource: 'default'`): a guess is never silent.
+ * most severe value of a multiple-value cell wins), some of them (`fromText`) by another field's text. A value
+ * the map does not name, or an empty field, gives `default`, and the state says so (`severitySource:
+ * 'default'`): a guess is never silent.
  */
 export type SeverityRule =
   | { fixed: Severity }
-  | { field: string; values: Record<string, Severity>; default: Severity };
+  | {
+      field: string;
+      values: Record<string, Severity>;
+      fromText?: Record<string, SeverityFromText>;
+      default: Severity;
+    };
 
 interface RuleCommon {
   /** Credit repair (信用修复) may end the disclosure early: the entry holds 失信信息. */
@@ -44,7 +67,10 @@ export interface SeverityPeriodRule extends RuleCommon {
   periods: Record<Severity, PeriodMonths>;
 }
 
-/** Shown from `from` to the row's `until` date inclusive (有效期至, 移出日期); open-ended while it is empty. */
+/**
+ * Shown from `from` to the row's `until` date inclusive (有效期至, 移出日期). While it is empty: open-ended, except
+ * for 失信信息 (`repair`), which ends after LONGEST_DISCLOSURE_MONTHS.
+ */
 export interface UntilFieldRule extends RuleCommon {
   period: 'until-field';
   from: string;
@@ -73,7 +99,9 @@ export function disclosureFields(rule: DisclosureRule): string[] {
       return [
         rule.from,
         ...(rule.until ? [rule.until] : []),
-        ...('field' in rule.severity ? [rule.severity.field] : []),
+        ...('field' in rule.severity
+          ? [rule.severity.field, ...Object.values(rule.severity.fromText ?? {}).map((how) => how.field)]
+          : []),
       ];
     case 'until-field':
       return [rule.from, rule.until];

@@ -7,6 +7,7 @@ import { keysetPages } from '../warehouse/keyset-pages.ts';
 import { type ObjectionMark, objectionMarks } from '../warehouse/objections-repository.ts';
 import type { DisclosureState } from './disclosure-state.ts';
 import { recordDisclosure } from './record-disclosure.ts';
+import { pastDay } from './record-disclosures.ts';
 
 /** Records read per page: memory stays flat whatever the size of the warehouse. */
 export const DISCLOSURE_PAGE_SIZE = 1000;
@@ -19,7 +20,8 @@ export interface DisclosedRecordState {
 
 /**
  * Every record of one catalog entry (every status) with its disclosure state on `asOf`, in id order, read by
- * keyset pages; each page's objection marks are read in one query, its repairs come with the page.
+ * keyset pages; each page's objection marks are read in one query, its repairs come with the page. For a past
+ * day, each record's status, version and objection marks as they stood at its end.
  */
 export async function* entryDisclosures(
   warehouse: Warehouse,
@@ -28,12 +30,14 @@ export async function* entryDisclosures(
   asOf: string,
   pageSize = DISCLOSURE_PAGE_SIZE,
 ): AsyncGenerator<DisclosedRecordState> {
+  const day = pastDay(asOf);
   let marks = new Map<number, ObjectionMark>();
   const records = keysetPages(pageSize, async (after) => {
-    const page = await disclosurePage(warehouse, catalogCode, after, pageSize);
+    const page = await disclosurePage(warehouse, catalogCode, after, pageSize, day);
     marks = await objectionMarks(
       warehouse,
       page.map((record) => record.id),
+      day,
     );
     return page;
   });

@@ -1,7 +1,9 @@
 import {
   type DisclosureRule,
+  LONGEST_DISCLOSURE_MONTHS,
   SEVERITIES,
   type Severity,
+  type SeverityFromText,
   type SeverityPeriodRule,
 } from '../catalog/disclosure-rule.ts';
 import { isIsoDate, later, nextDay, periodEnd } from './civil-dates.ts';
@@ -11,20 +13,31 @@ export type DisclosureRow = Readonly<Record<string, string | number | undefined>
 
 /**
  * Where a record's last day of disclosure comes from:
- * - `max`: the severity's maximum period (the row gives no end of its own);
+ * - `max`: the severity's maximum period, or for a 失信 entry without severities the longest of any (the row
+ *   gives no end of its own);
  * - `row`: the row's own end (公示截止期, 有效期至, 移出日期), within what the rules allow;
  * - `row-cut-to-max`: the row's end lay beyond the maximum period, which ends disclosure by itself;
  * - `row-raised-to-min`: the row's end lay before the minimum period of a severity the row states;
+ * - `minor-unpublished`: 轻微 and the row gives no end: not published at all (原则上不公示; `public` is false);
  * - `open`: no end (shown while valid or current, no end date given).
  */
-export type UntilSource = 'max' | 'row' | 'row-cut-to-max' | 'row-raised-to-min' | 'open';
+export type UntilSource =
+  | 'max'
+  | 'row'
+  | 'row-cut-to-max'
+  | 'row-raised-to-min'
+  | 'minor-unpublished'
+  | 'open';
 
-/** How the severity was known: stated by the row's field, fixed for the entry, or the entry's default. */
-export type SeveritySource = 'field' | 'fixed' | 'default';
+/**
+ * How the severity was known: stated by the row's field, by another field's text for a value that states none
+ * (`fromText`), fixed for the entry, or the entry's default.
+ */
+export type SeveritySource = 'field' | 'text' | 'fixed' | 'default';
 
 /** A record's disclosure period, computed from its catalog entry's rule and its current version. */
 export interface DisclosurePeriod {
-  /** False: the entry is never shown to the public (`not-public`). */
+  /** False: never shown to the public: the entry is `not-public`, or the record is 轻微 (`minor-unpublished`). */
   public: boolean;
   /** First day shown (the decision or formation date); null when the row has none. */
   from: string | null;
@@ -35,6 +48,10 @@ export interface DisclosurePeriod {
   severitySource?: SeveritySource;
   /** The field value that decided the severity, or the values that left it to the default. */
   severityValue?: string;
+  /** `text`: the term of the other field's text that decided the value's severity (`暂扣`, `吊销`). */
+  severityTerm?: string;
+  /** `default`: the terms no text said, for values decided by text (`吊销`, `暂扣`). */
+  severitySought?: string[];
   /** First day credit repair may end the disclosure; null: the entry's records cannot be repaired. */
   repairableFrom: string | null;
 }
@@ -53,21 +70,22 @@ export function disclosurePeriod(
     return { public: true, from, until: null, untilSource: 'open', repairableFrom: null };
   }
   if (rule.period === 'until-field') {
-    const until = dateIn(row, rule.until);
+    const rowUntil = dateIn(row, rule.until);
     const after = rule.repairAfterMonths ?? 0;
-    return {
-      public: true,
-      from,
-      until,
-      untilSource: until ? 'row' : 'open',
-      repairableFrom: rule.repair && from ? afterMonths(from, after) : null,
-    };
+    const repairableFrom = rule.repair && from ? afterMonths(from, after) : null;
+    if (rowUntil) return { public: true, from, until: rowUntil, untilSource: 'row', repairableFrom };
+    // 失信信息 is never shown open-ended: without an end of its own it ends after the longest period of any.
+    if (rule.repair && from) {
+      const until = periodEnd(from, LONGEST_DISCLOSURE_MONTHS);
+      return { public: true, from, until, untilSource: 'max', repairableFrom };
+    }
+    return { public: true, from, until: null, untilSource: 'open', repairableFrom };
   }
   return severityPeriod(rule, row, from);
 }
 
 function severityPeriod(rule: SeverityPeriodRule, row: DisclosureRow, from: string | null): DisclosurePeriod {
-  const { severity, source, value } = severityOf(rule, row);
+  const { severity, source, value, term, sought } = severityOf(rule, row);
   const period = rule.periods[severity];
   const known = source !== 'default';
   const base = {
@@ -76,10 +94,15 @@ function severityPeriod(rule: SeverityPeriodRule, row: DisclosureRow, from: stri
     severity,
     severitySource: source,
     ...(value === undefined ? {} : { severityValue: value }),
+    ...(term === undefined ? {} : { severityTerm: term }),
+    ...(sought === undefined ? {} : { severitySought: sought }),
   };
-  if (!from) return { ...base, until: null, untilSource: 'open', repairableFrom: null };
-  const repairableFrom = rule.repair ? afterMonths(from, period.minMonths) : null;
   const rowUntil = rule.until ? dateIn(row, rule.until) : null;
+  const repairableFrom = from && rule.repair ? afterMonths(from, period.minMonths) : null;
+  // 轻微 is not published in principle; only the provider's own end date (确需公示) publishes it, within 3 months.
+  if (severity === '轻微' && !rowUntil)
+    return { ...base, public: false, until: null, untilSource: 'minor-unpublished', repairableFrom };
+  if (!from) return { ...base, until: null, untilSource: 'open', repairableFrom: null };
   const maxEnd = periodEnd(from, known ? period.maxMonths : widest(rule).maxMonths);
   if (!rowUntil)
     return { ...base, until: periodEnd(from, period.maxMonths), untilSource: 'max', repairableFrom };
@@ -101,14 +124,21 @@ function widest(rule: SeverityPeriodRule): { minMonths: number; maxMonths: numbe
   };
 }
 
+/** A row's severity and how it was known (see DisclosurePeriod's severity fields). */
+export interface RowSeverity {
+  severity: Severity;
+  source: SeveritySource;
+  value?: string;
+  term?: string;
+  sought?: string[];
+}
+
 /**
- * The row's severity: the most severe of its field's values the map names; values the map does not name count
+ * The row's severity: the most severe of its field's values the map names (or, for a `fromText` value, its
+ * text decides); values the map does not name, and `fromText` values whose text says none of the terms, count
  * as the default, and when they decide (or the field is empty) the severity is marked `default`.
  */
-export function severityOf(
-  rule: SeverityPeriodRule,
-  row: DisclosureRow,
-): { severity: Severity; source: SeveritySource; value?: string } {
+export function severityOf(rule: SeverityPeriodRule, row: DisclosureRow): RowSeverity {
   const how = rule.severity;
   if ('fixed' in how) return { severity: how.fixed, source: 'fixed' };
   const cell = row[how.field];
@@ -120,17 +150,54 @@ export function severityOf(
           .filter(Boolean)
       : [];
   const rank = (severity: Severity) => SEVERITIES.indexOf(severity);
-  let best: { severity: Severity; value: string } | undefined;
+  let best: { severity: Severity; value: string; term?: string } | undefined;
   const unnamed: string[] = [];
+  const sought: string[] = [];
   for (const value of values) {
-    const severity = how.values[value];
-    if (!severity) unnamed.push(value);
-    else if (!best || rank(severity) > rank(best.severity)) best = { severity, value };
+    const byText = how.fromText?.[value];
+    const found = byText ? textSeverity(byText, row) : how.values[value] && { severity: how.values[value] };
+    if (!found) {
+      unnamed.push(value);
+      if (byText) sought.push(...Object.keys(byText.terms).filter((term) => !sought.includes(term)));
+    } else if (!best || rank(found.severity) > rank(best.severity)) best = { ...found, value };
   }
   if (best && (unnamed.length === 0 || rank(best.severity) >= rank(how.default))) {
-    return { severity: best.severity, source: 'field', value: best.value };
+    return best.term === undefined
+      ? { severity: best.severity, source: 'field', value: best.value }
+      : { severity: best.severity, source: 'text', value: best.value, term: best.term };
   }
-  return { severity: how.default, source: 'default', value: unnamed.join(';') || undefined };
+  return {
+    severity: how.default,
+    source: 'default',
+    value: unnamed.join(';') || undefined,
+    ...(sought.length > 0 ? { sought } : {}),
+  };
+}
+
+/**
+ * The most severe term the text states, or undefined. `暂扣或者吊销` (or `暂扣或吊销`) names an alternative, as the
+ * category does: it states neither, and is taken out before the terms are looked for.
+ */
+function textSeverity(
+  how: SeverityFromText,
+  row: DisclosureRow,
+): { severity: Severity; term: string } | undefined {
+  const cell = row[how.field];
+  if (typeof cell !== 'string') return undefined;
+  const terms = Object.keys(how.terms);
+  const either = terms.map(escapeRegExp).join('|');
+  const text = cell.replace(new RegExp(`(?:${either})(?:或者|或)(?:${either})`, 'g'), '');
+  let best: { severity: Severity; term: string } | undefined;
+  for (const term of terms) {
+    const severity = how.terms[term] as Severity;
+    if (!text.includes(term)) continue;
+    if (!best || SEVERITIES.indexOf(severity) > SEVERITIES.indexOf(best.severity)) best = { severity, term };
+  }
+  return best;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** The first day after a period of `months` from `from`; with 0 months, `from` itself. */

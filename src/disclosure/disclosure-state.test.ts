@@ -113,9 +113,14 @@ describe('disclosure state of a penalty on a date', () => {
     expect(stateOn(serious, '2031-02-28').state).toBe('disclosed');
     expect(stateOn(serious, '2031-03-01').state).toBe('expired');
   });
-  it('轻微 at a month end: 3 months to the month end, repairable at once', () => {
-    const minor = penalty('2026-11-30', '警告');
-    expect(minor).toMatchObject({ until: '2027-02-28', repairableFrom: '2026-11-30' });
+  it('轻微 at a month end: at most 3 months, to the month end, repairable at once', () => {
+    const minor = penalty('2026-11-30', '警告', '2027-06-30');
+    expect(minor).toMatchObject({
+      until: '2027-02-28',
+      untilSource: 'row-cut-to-max',
+      repairableFrom: '2026-11-30',
+    });
+    expect(stateOn(minor, '2027-02-28').state).toBe('disclosed');
     expect(stateOn(minor, '2027-03-01').state).toBe('expired');
   });
   it("the row's 公示截止期 wins within the periods", () => {
@@ -183,7 +188,144 @@ describe('disclosure state of a penalty on a date', () => {
   });
 });
 
+describe('轻微: not published in principle (原则上不公示), at most 3 months where the provider publishes it', () => {
+  it('without a 公示截止期 it is never shown, and every output says why', () => {
+    const minor = penalty('2026-11-01', '警告');
+    expect(minor).toMatchObject({
+      public: false,
+      until: null,
+      untilSource: 'minor-unpublished',
+      severity: '轻微',
+      severityValue: '警告',
+    });
+    for (const asOf of ['2026-10-31', '2026-11-01', '2026-12-05', '2027-02-01', '2030-01-01']) {
+      expect(stateOn(minor, asOf)).toMatchObject({
+        state: 'not-disclosed',
+        reason: 'minor',
+        label: '不公示：轻微失信信息原则上不公示（未填公示截止期）',
+      });
+    }
+    expect(periodNote(minor)).toBe('失信程度 轻微（按 警告）；未填公示截止期，轻微失信信息原则上不公示');
+  });
+  it('with a 公示截止期 it is shown until that day, within the 3 months', () => {
+    const shown = penalty('2026-11-01', '警告', '2027-01-15');
+    expect(shown).toMatchObject({ public: true, until: '2027-01-15', untilSource: 'row' });
+    expect(stateOn(shown, '2027-01-15').label).toBe('公示中（至 2027-01-15）');
+    expect(stateOn(shown, '2027-01-16').state).toBe('expired');
+  });
+  it('a more severe category beside 警告 decides, and is shown to its maximum as before', () => {
+    expect(penalty('2026-11-01', '警告;没收违法所得')).toMatchObject({
+      public: true,
+      severity: '一般',
+      until: '2027-11-01',
+      untilSource: 'max',
+    });
+  });
+  it('a repair made while it was shown still reads as repaired', () => {
+    const repair = { procedureId: 4, on: '2026-11-20' };
+    expect(stateOn(penalty('2026-11-01', '警告'), '2026-12-01', { repair }).state).toBe('repaired');
+  });
+});
+
+describe('暂扣或者吊销 (the pre-2021 either/or category): the severity 处罚内容 states', () => {
+  const EITHER = '暂扣或者吊销许可证、暂扣或者吊销执照';
+  const rule: SeverityPeriodRule = {
+    ...PENALTY,
+    severity: {
+      field: 'CF_CFLB',
+      values: { 警告: '轻微', 没收违法所得: '一般', 暂扣许可证件: '一般', 吊销许可证件: '严重' },
+      fromText: { [EITHER]: { field: 'CF_NR', terms: { 吊销: '严重', 暂扣: '一般' } } },
+      default: '一般',
+    },
+  };
+  const either = (content: string, until?: string, category = EITHER) =>
+    disclosurePeriod(rule, {
+      CF_JDRQ: '2026-06-01',
+      CF_CFLB: category,
+      CF_NR: content,
+      ...(until ? { CF_GSJZQ: until } : {}),
+    });
+  it("a suspension (暂扣) is 一般: the provider's 6-month end date stands", () => {
+    const period = either('暂扣食品经营许可证一个月', '2026-12-01');
+    expect(period).toMatchObject({
+      severity: '一般',
+      severitySource: 'text',
+      severityValue: EITHER,
+      severityTerm: '暂扣',
+      until: '2026-12-01',
+      untilSource: 'row',
+      repairableFrom: '2026-09-02',
+    });
+    expect(periodNote(period)).toBe(
+      `失信程度 一般（按 ${EITHER}，内容写明“暂扣”）；按数据所填截止日期；可申请信用修复自 2026-09-02`,
+    );
+  });
+  it('a revocation (吊销) is 严重', () => {
+    expect(either('吊销食品经营许可证')).toMatchObject({
+      severity: '严重',
+      severitySource: 'text',
+      severityTerm: '吊销',
+      until: '2029-06-01',
+    });
+  });
+  it('content that repeats the alternative states neither: the default, said so', () => {
+    for (const content of ['暂扣或者吊销许可证', '暂扣或吊销执照', '责令改正', '']) {
+      const period = either(content, '2026-12-01');
+      expect(period).toMatchObject({
+        severity: '一般',
+        severitySource: 'default',
+        severityValue: EITHER,
+        severitySought: ['吊销', '暂扣'],
+        until: '2026-12-01',
+        untilSource: 'row',
+      });
+      expect(periodNote(period)).toContain(`默认：${EITHER} 不能确定失信程度，内容未写明吊销或暂扣`);
+    }
+  });
+  it('beside a stated category the most severe wins, as for several types in one decision', () => {
+    expect(either('警告，暂扣许可证一个月', undefined, `警告;${EITHER}`)).toMatchObject({
+      severity: '一般',
+      severitySource: 'text',
+    });
+    expect(either('暂扣许可证一个月', undefined, `吊销许可证件;${EITHER}`)).toMatchObject({
+      severity: '严重',
+      severitySource: 'field',
+      severityValue: '吊销许可证件',
+    });
+  });
+});
+
 describe('entries without a severity period', () => {
+  const LIST: DisclosureRule = {
+    period: 'until-field',
+    from: 'SX_LRRQ',
+    until: 'SX_YCRQ',
+    repairAfterMonths: 12,
+    repair: true,
+    retention: 'permanent',
+    basis: '严重失信主体名单',
+  };
+  it('a 严重失信主体名单 record without 移出日期 ends after the 严重 maximum of 3 years, and says so', () => {
+    const listed = disclosurePeriod(LIST, { SX_LRRQ: '2026-03-05' });
+    expect(listed).toMatchObject({
+      until: '2029-03-05',
+      untilSource: 'max',
+      repairableFrom: '2027-03-06',
+    });
+    expect(disclosureState({ status: 'current', period: listed }, '2029-03-05').label).toBe(
+      '公示中（至 2029-03-05）',
+    );
+    expect(disclosureState({ status: 'current', period: listed }, '2029-03-06').state).toBe('expired');
+    expect(periodNote(listed)).toBe('未填截止日期，按失信信息最长公示期（3年）；可申请信用修复自 2027-03-06');
+  });
+  it('its own 移出日期 ends it, earlier or later', () => {
+    for (const removed of ['2026-09-30', '2030-01-01']) {
+      expect(disclosurePeriod(LIST, { SX_LRRQ: '2026-03-05', SX_YCRQ: removed })).toMatchObject({
+        until: removed,
+        untilSource: 'row',
+      });
+    }
+  });
   it('a licence is shown until its 有效期至, open-ended without one, and never repairable', () => {
     const valid = disclosurePeriod(LICENCE, { XK_JDRQ: '2026-03-01', XK_YXQZI: '2029-02-28' });
     expect(valid).toMatchObject({ until: '2029-02-28', repairableFrom: null });

@@ -1,3 +1,4 @@
+import { LONGEST_DISCLOSURE_MONTHS } from '../catalog/disclosure-rule.ts';
 import type { ObjectionMark } from '../warehouse/objections-repository.ts';
 import { nextDay } from './civil-dates.ts';
 import type { DisclosurePeriod } from './disclosure-period.ts';
@@ -8,11 +9,12 @@ import type { DisclosurePeriod } from './disclosure-period.ts';
  * - `objection` 异议处理中: would be shown, and an objection about it is in progress (Art. 18: shown with a label);
  * - `expired` 公示期满: the period has run; shown no more, kept;
  * - `repaired` 已信用修复: a credit repair (procedure_log kind `repair`) ended it early; kept;
- * - `not-disclosed`: never shown that day: withdrawn, superseded, an entry not shown to the public, or not begun.
+ * - `not-disclosed`: never shown that day: withdrawn, superseded, an entry not shown to the public, a 轻微 record
+ *   the provider gave no end date (原则上不公示), or not begun.
  */
 export type DisclosureStateKind = 'disclosed' | 'objection' | 'expired' | 'repaired' | 'not-disclosed';
 
-export type NotDisclosedReason = 'withdrawn' | 'superseded' | 'not-public' | 'not-yet';
+export type NotDisclosedReason = 'withdrawn' | 'superseded' | 'not-public' | 'minor' | 'not-yet';
 
 /** The credit repair of a record: its procedure and the day it was done (Asia/Shanghai). */
 export interface RepairMark {
@@ -50,13 +52,15 @@ const REASON_LABELS: Record<NotDisclosedReason, string> = {
   withdrawn: '不公示：已撤销',
   superseded: '不公示：已被取代',
   'not-public': '不公示：本目录信息不向社会公示',
+  minor: '不公示：轻微失信信息原则上不公示（未填公示截止期）',
   'not-yet': '不公示：尚未开始公示',
 };
 
 /**
  * The state of one record on `asOf` (YYYY-MM-DD). Pure: the facts are read beforehand (the period from the
- * catalog and the current version, the repair from the procedure log, the objection mark from 013's objections).
- * A repair or an objection later than `asOf` is not seen: the state is the one of that day.
+ * catalog and the current version, the repair from the procedure log, the objection mark from 013's objections);
+ * for a past day, the status, version and objection mark as they stood at its end (record-disclosures.ts). A
+ * repair or an objection later than `asOf` is not seen either: the state is the one of that day.
  */
 export function disclosureState(facts: DisclosureFacts, asOf: string): DisclosureState {
   const { period } = facts;
@@ -69,8 +73,8 @@ export function disclosureState(facts: DisclosureFacts, asOf: string): Disclosur
     label,
   });
   if (facts.status !== 'current') return notDisclosed(facts.status);
-  if (!period.public) return notDisclosed('not-public');
-  if (period.from && asOf < period.from) return notDisclosed('not-yet', `不公示：自 ${period.from} 起公示`);
+  const minor = period.untilSource === 'minor-unpublished';
+  if (!period.public && !minor) return notDisclosed('not-public');
   if (facts.repair && facts.repair.on <= asOf) {
     return {
       ...base,
@@ -79,6 +83,8 @@ export function disclosureState(facts: DisclosureFacts, asOf: string): Disclosur
       label: `已信用修复（${facts.repair.on}，程序 #${facts.repair.procedureId}），停止公示`,
     };
   }
+  if (minor) return notDisclosed('minor');
+  if (period.from && asOf < period.from) return notDisclosed('not-yet', `不公示：自 ${period.from} 起公示`);
   if (period.until && asOf > period.until) {
     const since = nextDay(period.until);
     return { ...base, state: 'expired', since, label: `公示期满（自 ${since} 起停止公示）` };
@@ -99,22 +105,37 @@ export function disclosureState(facts: DisclosureFacts, asOf: string): Disclosur
 export function periodNote(period: DisclosurePeriod): string {
   const notes: string[] = [];
   if (period.severity) {
-    const how =
-      period.severitySource === 'default'
-        ? `默认：${period.severityValue ? `${period.severityValue} 不能确定失信程度` : '未填处罚类别'}`
-        : period.severitySource === 'fixed'
-          ? '目录规定'
-          : `按 ${period.severityValue}`;
-    notes.push(`失信程度 ${period.severity}（${how}）`);
+    notes.push(`失信程度 ${period.severity}（${severityHow(period)}）`);
   }
   const until: Record<DisclosurePeriod['untilSource'], string> = {
-    max: '按最长公示期',
+    // Without a severity (严重失信主体名单): the longest period any 失信信息 may be shown.
+    max: period.severity
+      ? '按最长公示期'
+      : `未填截止日期，按失信信息最长公示期（${LONGEST_DISCLOSURE_MONTHS / 12}年）`,
     row: '按数据所填截止日期',
     'row-cut-to-max': '所填截止日期超过最长公示期，按最长公示期',
     'row-raised-to-min': '所填截止日期早于最短公示期，按最短公示期',
+    'minor-unpublished': '未填公示截止期，轻微失信信息原则上不公示',
     open: '',
   };
   if (until[period.untilSource]) notes.push(until[period.untilSource]);
-  if (period.repairableFrom) notes.push(`可申请信用修复自 ${period.repairableFrom}`);
+  if (period.repairableFrom && period.public) notes.push(`可申请信用修复自 ${period.repairableFrom}`);
   return notes.join('；');
+}
+
+/** How the severity was known, in words: the value (and the text) that decided it, the catalog, or the default. */
+function severityHow(period: DisclosurePeriod): string {
+  switch (period.severitySource) {
+    case 'fixed':
+      return '目录规定';
+    case 'text':
+      return `按 ${period.severityValue}，内容写明“${period.severityTerm}”`;
+    case 'field':
+      return `按 ${period.severityValue}`;
+    default: {
+      if (!period.severityValue) return '默认：未填处罚类别';
+      const unsaid = period.severitySought?.length ? `，内容未写明${period.severitySought.join('或')}` : '';
+      return `默认：${period.severityValue} 不能确定失信程度${unsaid}`;
+    }
+  }
 }

@@ -1,7 +1,8 @@
+import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { entryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { repairMarks } from '../warehouse/disclosure-repository.ts';
+import { recordsAsOf, repairMarks } from '../warehouse/disclosure-repository.ts';
 import { objectionMarks } from '../warehouse/objections-repository.ts';
 import type { DisclosureRow } from './disclosure-period.ts';
 import type { DisclosureState } from './disclosure-state.ts';
@@ -17,7 +18,19 @@ export interface DisclosedRecord {
   formationDate: string | null;
 }
 
-/** The disclosure state of each record on `asOf`, by record id: two queries (repairs, objection marks) for all. */
+/**
+ * `asOf` when that day has ended (Asia/Shanghai): a past day's state is read from the warehouse as it stood at the
+ * day's end. Null for today or a later day: the present state is that day's, as far as anyone knows.
+ */
+export function pastDay(asOf: string, today: string = todayInShanghai()): string | null {
+  return asOf < today ? asOf : null;
+}
+
+/**
+ * The disclosure state of each record on `asOf`, by record id: two queries (repairs, objection marks) for all. For
+ * a past day, a third reads each record's status and version as they stood at its end (they replace what
+ * `records` gives), and the objection marks are those of then.
+ */
 export async function disclosuresOf(
   warehouse: Warehouse,
   catalog: Catalog,
@@ -25,10 +38,13 @@ export async function disclosuresOf(
   asOf: string,
 ): Promise<Map<number, DisclosureState>> {
   const ids = records.map((record) => record.id);
+  const day = pastDay(asOf);
+  const then = day === null ? undefined : await recordsAsOf(warehouse, ids, day);
   const repairs = await repairMarks(warehouse, ids);
-  const objections = await objectionMarks(warehouse, ids);
+  const objections = await objectionMarks(warehouse, ids, day);
   const states = new Map<number, DisclosureState>();
-  for (const record of records) {
+  for (const now of records) {
+    const record = then?.get(now.id) ?? now;
     const entry = entryVersion(catalog, record.catalogCode, record.catalogVersion);
     states.set(
       record.id,

@@ -31,6 +31,8 @@ export interface DisclosureCounts {
   withdrawn: number;
   superseded: number;
   notPublic: number;
+  /** 轻微 without a 公示截止期: not published in principle (原则上不公示). */
+  minor: number;
   notYet: number;
 }
 
@@ -67,6 +69,7 @@ export async function writeDisclosureReport(
     withdrawn: 0,
     superseded: 0,
     notPublic: 0,
+    minor: 0,
     notYet: 0,
   };
   await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
@@ -149,6 +152,7 @@ function count(counts: DisclosureCounts, state: DisclosureState): boolean {
       if (reason === 'withdrawn') counts.withdrawn++;
       else if (reason === 'superseded') counts.superseded++;
       else if (reason === 'not-yet') counts.notYet++;
+      else if (reason === 'minor') counts.minor++;
       else counts.notPublic++;
       return false;
     }
@@ -279,6 +283,7 @@ export function countLines(counts: DisclosureCounts): Array<[string, number]> {
     ['已撤销（不公示）', counts.withdrawn],
     ['已被取代（不公示）', counts.superseded],
     ['目录不向社会公示', counts.notPublic],
+    ['轻微失信、未填公示截止期（原则上不公示）', counts.minor],
     ['尚未开始公示', counts.notYet],
   ];
 }

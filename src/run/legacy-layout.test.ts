@@ -77,8 +77,8 @@ const company = {
 };
 
 describe('the 2016 行政处罚 layout maps onto the current model', () => {
-  it('the header picks version 0; the 2021 header keeps the version in force', () => {
-    expect(pickVersionByHeader(current, catalog.entries, PENALTY_2016_HEADER).entry.version).toBe(0);
+  it('the header picks the newest 2016-layout version (v2); the 2021 header keeps the version in force', () => {
+    expect(pickVersionByHeader(current, catalog.entries, PENALTY_2016_HEADER).entry.version).toBe(2);
     const header2021 = Object.values(current.schema.properties).map((field) => field.title);
     expect(pickVersionByHeader(current, catalog.entries, header2021).entry.version).toBe(current.version);
   });
@@ -101,6 +101,23 @@ describe('the 2016 行政处罚 layout maps onto the current model', () => {
       CF_CFJG: AUTHORITY,
       CF_CFJGDM: AUTHORITY_CODE,
     });
+  });
+
+  it('暂扣或者吊销 (Art. 8 of the pre-2021 law: one or the other) is kept as it is, never as both', () => {
+    const EITHER = '暂扣或者吊销许可证、暂扣或者吊销执照';
+    for (const category of [EITHER, '暂扣或者吊销执照', '暂扣或者吊销许可证']) {
+      const { row, codes } = read2016({
+        ...company,
+        处罚类别2: category,
+        处罚结果: '罚款人民币二万元，暂扣营业执照一个月',
+      });
+      expect(codes).toEqual([]);
+      expect(row.CF_CFLB).toBe(`罚款;${EITHER}`);
+    }
+    // v0, the 2016 layout as first published, stored a revocation nobody stated; published versions are not
+    // edited, so it still reads what it read (files received while it was in force).
+    const v0 = catalog.entries.find((entry) => entry.code === 'xzcf' && entry.version === 0)!;
+    expect(v0.schema.properties.CF_CFLB?.['x-codeList']?.aliases?.[EITHER]).toBe('暂扣许可证件;吊销许可证件');
   });
 
   it('a 居民身份证号 makes a 自然人 with 证件类型 身份证; a 92 USCC a 个体工商户', () => {

@@ -151,6 +151,20 @@ function lintDisclosure(entry: CatalogEntry, mustExist: (where: string, field: s
         );
       }
     }
+    for (const [value, how] of Object.entries(rule.severity.fromText ?? {})) {
+      if (values && !values.includes(value)) {
+        problems.push(
+          `disclosure.severity.fromText names "${value}", not in ${rule.severity.field}'s code list`,
+        );
+      }
+      if (value in rule.severity.values) {
+        problems.push(`disclosure.severity: "${value}" is in both values and fromText`);
+      }
+      const text = entry.schema.properties[how.field];
+      if (text && (text.type !== 'string' || text.format !== undefined || text['x-codeList'])) {
+        problems.push(`disclosure.severity.fromText["${value}"]: ${how.field} must be a free-text field`);
+      }
+    }
   }
   return problems;
 }
@@ -219,7 +233,11 @@ function lintSubjectTypes(entry: CatalogEntry): string[] {
   return problems;
 }
 
-/** Across files: versions of one code take effect in version order; one title belongs to one code. */
+/**
+ * Across files: versions of one code take effect in version order; one title belongs to one code. A legacy layout
+ * may take effect on the same day as the version after it (the two published together, e.g. a correction of
+ * both layouts): the higher version is the one in force, the legacy one only reads files in its layout.
+ */
 function lintVersions(entries: CatalogEntry[]): LintProblem[] {
   const problems: LintProblem[] = [];
   const byCode = new Map<string, CatalogEntry[]>();
@@ -234,7 +252,11 @@ function lintVersions(entries: CatalogEntry[]): LintProblem[] {
     for (let i = 1; i < versions.length; i++) {
       const previous = versions[i - 1]!;
       const current = versions[i]!;
-      if (current.effectiveFrom <= previous.effectiveFrom) {
+      const together = previous.legacyLayout !== undefined && !current.legacyLayout;
+      if (
+        current.effectiveFrom < previous.effectiveFrom ||
+        (current.effectiveFrom === previous.effectiveFrom && !together)
+      ) {
         problems.push({
           file: `${code}.v${current.version}.json`,
           message: `effectiveFrom ${current.effectiveFrom} is not after v${previous.version}'s ${previous.effectiveFrom}`,

@@ -54,13 +54,97 @@ export async function recordedCatalogCodes(warehouse: Warehouse): Promise<string
   return rows.map((row) => row.catalog_code);
 }
 
-/** One keyset page of a catalog entry's records (every status), ids above `after`, in id order. */
+/**
+ * The end of a past day (YYYY-MM-DD, Asia/Shanghai) as a bound for stamped rows: what the queries of a past day
+ * start with (`as_of.bound`).
+ */
+const AS_OF = `WITH as_of AS (SELECT (?::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai' AS bound)`;
+
+/**
+ * A record's status at the end of the day (the query starts with AS_OF, `r` is the record): a procedure performed
+ * later had not yet withdrawn or superseded it. A status never returns to current (012), so the procedure that
+ * set the present one tells.
+ */
+const STATUS_THEN = `CASE WHEN r.status <> 'current' AND (SELECT sp.performed_at FROM procedure_log sp
+                                                            WHERE sp.id = r.status_procedure_id) >= as_of.bound
+                          THEN 'current' ELSE r.status END`;
+
+/**
+ * The version current at the end of the day (a lateral join, `r` the record): the newest one written by then, by a
+ * delivery or a procedure (a record's current version only ever moves to a newer one: 011, 031). A record
+ * delivered later is judged by its first version, as delivered: its own dates say from when it is shown, the way an
+ * objection registered late counts from its receipt.
+ */
+const VERSION_THEN = `JOIN LATERAL (SELECT v.* FROM record_versions v WHERE v.record_id = r.id
+                                  ORDER BY v.created_at < as_of.bound DESC,
+                                           CASE WHEN v.created_at < as_of.bound THEN -v.version_no ELSE v.version_no END
+                                  LIMIT 1) v ON true`;
+
+/** A record as it stood at the end of a past day: its status and the version current then. */
+export interface RecordThenRow {
+  id: number;
+  status: 'current' | 'withdrawn' | 'superseded';
+  catalogCode: string;
+  catalogVersion: number;
+  data: RowData;
+  formationDate: string | null;
+}
+
+/**
+ * The given records as they stood at the end of `day` (YYYY-MM-DD, Asia/Shanghai), by record id, in one query.
+ */
+export async function recordsAsOf(
+  warehouse: Warehouse,
+  recordIds: readonly number[],
+  day: string,
+): Promise<Map<number, RecordThenRow>> {
+  const records = new Map<number, RecordThenRow>();
+  if (recordIds.length === 0) return records;
+  const rows: RecordThenRow[] = (
+    await warehouse.raw(
+      `${AS_OF}
+       SELECT r.id, ${STATUS_THEN} AS status, r.catalog_code AS "catalogCode", v.data,
+              v.catalog_version AS "catalogVersion", to_char(v.formation_date, 'YYYY-MM-DD') AS "formationDate"
+       FROM records r CROSS JOIN as_of ${VERSION_THEN}
+       WHERE r.id = ANY (?::bigint[])`,
+      [day, [...recordIds]],
+    )
+  ).rows;
+  for (const row of rows) records.set(row.id, row);
+  return records;
+}
+
+/**
+ * One keyset page of a catalog entry's records (every status), ids above `after`, in id order: as they are now,
+ * or, given a past `day` (YYYY-MM-DD, Asia/Shanghai), as they stood at its end: each with its status and current
+ * version of then.
+ */
 export async function disclosurePage(
   warehouse: Warehouse,
   catalogCode: string,
   after: number,
   pageSize: number,
+  day: string | null = null,
 ): Promise<DisclosureRecordRow[]> {
+  if (day !== null) {
+    return (
+      await warehouse.raw(
+        `${AS_OF}
+         SELECT r.id, r.catalog_code AS "catalogCode", ${STATUS_THEN} AS status, COALESCE(v.subject_code, r.subject_code) AS "subjectCode",
+                r.level, v.data, v.catalog_version AS "catalogVersion",
+                to_char(v.formation_date, 'YYYY-MM-DD') AS "formationDate",
+                p.id AS "repairProcedureId",
+                to_char(p.performed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS "repairOn"
+         FROM records r
+         CROSS JOIN as_of
+         ${VERSION_THEN}
+         LEFT JOIN procedure_log p ON p.record_id = r.id AND p.kind = 'repair'
+         WHERE r.catalog_code = ? AND r.id > ?
+         ORDER BY r.id LIMIT ?`,
+        [day, catalogCode, after, pageSize],
+      )
+    ).rows;
+  }
   return (
     await warehouse.raw(
       `SELECT r.id, r.catalog_code AS "catalogCode", r.status, r.subject_code AS "subjectCode", r.level,

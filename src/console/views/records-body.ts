@@ -140,7 +140,7 @@ ${table(
 <dt>状态</dt><dd>${STATUS_TITLES[view.status]} · 第 ${view.current.versionNo} 版，共 ${view.versions.length} 版${view.retiredBy ? html` · 法定程序 #${view.retiredBy.id}（依据 ${model.text(view.retiredBy.basis)}）` : ''}</dd>
 </dl>
 <p class="marks">${marks.map((mark, i) => (i === 0 ? mark : html` ${mark}`))}</p>
-${note && disclosure?.period.public ? html`<p class="hint">${note}</p>` : ''}
+${note ? html`<p class="hint">${note}</p>` : ''}
 ${model.unmaskSwitch}
 <h2>${view.status === 'current' ? '现行版本' : '最后版本'} v${view.current.versionNo}</h2>
 ${table(
