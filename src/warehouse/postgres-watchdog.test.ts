@@ -22,7 +22,7 @@ describe('the watchdog of the embedded server', () => {
     track(
       spawn(process.execPath, [
         '-e',
-        `process.on('SIGINT', () => setTimeout(() => process.exit(0), ${stopMs})); setInterval(() => {}, 1000)`,
+        `process.on('SIGINT', () => { console.log('stopping'); setTimeout(() => process.exit(0), ${stopMs}); }); setInterval(() => {}, 1000)`,
       ]),
     );
   const starterStandIn = () => track(spawn('sleep', ['60']));
@@ -56,7 +56,7 @@ describe('the watchdog of the embedded server', () => {
   });
 
   it('keeps the server while a user remains; the last one to leave returns once the server has stopped', async () => {
-    const server = serverStandIn(400);
+    const server = serverStandIn(2_000);
     const starter = starterStandIn();
     const watchdog = watch(server, starter);
     const first = await joinWatchdog(watchdog.address, 5_000);
@@ -67,12 +67,17 @@ describe('the watchdog of the embedded server', () => {
     await first.membership.leave();
     expect(server.exitCode).toBeNull();
 
+    const stopping = new Promise((resolve) => server.stdout?.once('data', resolve));
     const leaving = second.membership.leave();
-    await sleep(150);
+    await stopping; // the watchdog sent the server its SIGINT: it takes 2 s to stop
+    const signalled = Date.now();
     // While it stops the server, a newcomer is told to wait for it and start another.
     expect((await joinWatchdog(watchdog.address)).status).toBe('stopping');
     await leaving;
-    expect(isAlive(server.pid)).toBe(false);
+    // Returned once the server had stopped, not at its SIGINT (its pid may still answer a moment, a zombie until
+    // this process reaps it: the exit is awaited, not asked of the pid).
+    expect(Date.now() - signalled).toBeGreaterThanOrEqual(1_900);
+    await waitFor(() => server.exitCode !== null);
     await waitFor(() => !isAlive(watchdog.pid));
   });
 
