@@ -57,6 +57,20 @@ export function compileRowStager(
       const message = `第${i + 1}列没有表头，本行在该列填写了"${value}"，无法归入目录字段：请在表头补上该列的目录列名，或删除该值`;
       return [{ field: columnKey(i), code: 'value-without-header', message, value }];
     });
+  // A row that is the header again (exports pasted one under another, a header repeated on every printed page) is
+  // no data: one error says so, where its column names would each fail their field's check.
+  const namedColumns = columns.flatMap((code, i) => (code !== undefined && header[i]?.trim() ? [i] : []));
+  const repeatsHeader = (cells: string[]): boolean =>
+    namedColumns.length >= 2 && namedColumns.every((i) => cells[i]?.trim() === header[i]?.trim());
+  const repeatedHeader = (row: SourceRow): RowError => ({
+    field: '*',
+    code: 'repeated-header',
+    value: namedColumns
+      .slice(0, 3)
+      .map((i) => header[i]?.trim())
+      .join(','),
+    message: `第${row.rowNumber}行与表头相同：表头只能在数据之前出现一次，本行不是数据；文件可能由几次导出拼接而成，请删除该行（或拆分文件）后重新报送`,
+  });
   const rawOf = (row: SourceRow): Record<string, string> => {
     const raw: Record<string, string> = {};
     for (let i = 0; i < row.cells.length; i++) raw[rawKeys[i] ?? columnKey(i)] = row.cells[i] ?? '';
@@ -110,7 +124,7 @@ export function compileRowStager(
       const raw = rawOf(row);
       for (const problem of problems) problem.value = raw[problem.field] ?? problem.value;
       const errors = [...problems.filter((problem) => !isWarning(problem)), ...unplaced];
-      if (errors.length > 0) return rejected(row, errors);
+      if (errors.length > 0) return rejected(row, repeatsHeader(row.cells) ? [repeatedHeader(row)] : errors);
       warnings = problems;
     }
     const formationDate = data[formationField];
