@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log/logger.ts';
 import { verifyWarehouse } from '../src/verify/verify-warehouse.ts';
+import { startRun } from '../src/warehouse/runs-repository.ts';
 import { onceAcrossSchedulers } from '../src/warehouse/scheduled-claims.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
@@ -51,5 +52,38 @@ describe('a scheduler job that records runs happens once per trigger, however ma
       }),
     ).toBe(true);
     expect(checked).toBe(true);
+  });
+
+  it("a try of this scheduler's that threw is tried again; another scheduler's, even failed, still holds the trigger", async () => {
+    await sleep(50);
+    const trigger = new Date();
+    const runsOfTrigger = () =>
+      fx.owner('runs').where({ kind: 'objection-check' }).where('started_at', '>=', trigger).orderBy('id');
+    // Another process's try of this trigger, ended by a fault: its own retry does the work, not this scheduler.
+    await fx.owner('runs').insert({ kind: 'objection-check', status: 'failed', host: 'other-host', pid: 1 });
+    let checked = 0;
+    const check = async () => {
+      checked++;
+    };
+    expect(await onceAcrossSchedulers(fx.warehouse, 'objection-check', trigger, check)).toBe(false);
+    expect(checked).toBe(0);
+
+    const later = new Date(Date.now() + 50);
+    await sleep(100);
+    const restart = Object.assign(new Error('terminating connection due to administrator command'), {
+      code: '57P01',
+    });
+    const startThenFail = async () => {
+      await startRun(fx.warehouse, 'objection-check', {});
+      throw restart;
+    };
+    await expect(onceAcrossSchedulers(fx.warehouse, 'objection-check', later, startThenFail)).rejects.toBe(
+      restart,
+    );
+    // The run it started ends failed with the error, and the retry of the same trigger does the work.
+    const [first] = await runsOfTrigger().where('started_at', '>=', later);
+    expect(first).toMatchObject({ status: 'failed', error: restart.message });
+    expect(await onceAcrossSchedulers(fx.warehouse, 'objection-check', later, check)).toBe(true);
+    expect(checked).toBe(1);
   });
 });

@@ -7,7 +7,7 @@ import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { CHAINED_LOGS, type LogHeads } from '../warehouse/log-heads-repository.ts';
 import { verifyObjectionLog } from '../warehouse/objection-log-chain.ts';
 import { verifyProcedureLog } from '../warehouse/procedure-log-chain.ts';
-import { finishRun, startRun } from '../warehouse/runs-repository.ts';
+import { finishRun, finishRunIfRunning, startRun } from '../warehouse/runs-repository.ts';
 import type { FileFinding, IntegrityCounts, RecordFinding, VerifyScope } from './integrity-finding.ts';
 import { UncheckedEntries } from './stored-entry.ts';
 import { verifyFileDigests } from './verify-file-digests.ts';
@@ -121,12 +121,14 @@ export async function verifyWarehouse(
     }
     for (const finding of heads.findings) report(records, finding);
   } catch (error) {
-    await finishRun(warehouse, runId, {
+    // The fault that stopped verify (a server restart) may have left dead connections in the pool: ending the run
+    // is retried on a fresh one, and what is thrown is the error that stopped verify, never the ending's.
+    await finishRunIfRunning(warehouse, runId, {
       status: 'failed',
       counts,
       errorsByCode: {},
       error: `verify could not finish: ${(error as Error).message}`,
-    });
+    }).catch(() => undefined);
     throw error;
   }
   counts.tamperedRecords = new Set(records.map((finding) => finding.recordId)).size;

@@ -132,7 +132,7 @@ export function registerScheduleCommand(program: Command): void {
  * The whole warehouse verified on `cron` (CREDIT_ETL_VERIFY_CRON), recorded as a run of kind `verify` like any
  * run: altered history is a failed run, visible in `runs list`, and an error in the log naming what was found.
  */
-function nightlyVerify(
+export function nightlyVerify(
   warehouse: Warehouse,
   catalog: Catalog,
   cron: string,
@@ -171,7 +171,7 @@ function nightlyVerify(
  * `objection-check`, failed when any objection is overdue, naming each (overdue-objections.ts). The alert
  * channel, once there is one, is passed as checkOverdueObjections' `onOverdue` (ObjectionsOverdueHook).
  */
-function dailyObjectionCheck(
+export function dailyObjectionCheck(
   warehouse: Warehouse,
   cron: string,
   logger: Logger,
