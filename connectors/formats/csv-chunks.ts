@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Readable, Transform } from 'node:stream';
+import { pipeline as pipe, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FormatOptions, RowStream } from '../contracts.ts';
 import type { Limits } from '../limits.ts';
-import { type CsvLayout, openCsv, openCsvChunk } from './csv-format.ts';
+import { type CsvLayout, type CsvObserver, openCsv, openCsvChunk } from './csv-format.ts';
 
 export type { CsvLayout };
 
@@ -61,7 +61,10 @@ export async function planCsvChunks(
   if (options.encoding === 'utf16le' || options.encoding === 'utf16be') return undefined;
   const hasher = createHash('sha256');
   let sizeBytes = 0;
-  const input = createReadStream(path).pipe(
+  const file = createReadStream(path);
+  // Not `.pipe()`: that leaves the file open (unpiped and paused) when the reader destroys what it reads.
+  const input = pipe(
+    file,
     new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         hasher.update(chunk);
@@ -69,12 +72,13 @@ export async function planCsvChunks(
         callback(null, chunk);
       },
     }),
+    () => undefined,
   );
   const texts = new TextPieces();
   const boundaries: Boundary[] = [];
   const headerRow = options.headerRow ?? 1;
   let lastRow = 0;
-  const { rows, layout } = await openCsv(input, options, {
+  const layout = await readWhole(file, input, options, {
     onText: (text) => texts.add(text),
     onRecord(rowNumber, endChar, nextLine) {
       lastRow = rowNumber;
@@ -95,14 +99,7 @@ export async function planCsvChunks(
       });
     },
   });
-  if (layout.encoding === 'utf16le' || layout.encoding === 'utf16be') {
-    input.destroy();
-    return undefined;
-  }
-  for await (const _batch of rows.batches) {
-    // Read to the end: every record must parse before any chunk is handed out.
-  }
-  if (boundaries.length < 2) return undefined;
+  if (!layout || boundaries.length < 2) return undefined;
   const offsets = await byteOffsetsAfterBreaks(
     path,
     boundaries.map((boundary) => boundary.breaks),
@@ -128,6 +125,29 @@ export async function planCsvChunks(
   };
 }
 
+/**
+ * Parses the whole file for the plan, watched by `observer`: the layout, or undefined for UTF-16 (which is not
+ * split). However it ends (UTF-16, a file the reader refuses, an error), the file is closed.
+ */
+async function readWhole(
+  file: Readable,
+  input: Readable,
+  options: FormatOptions,
+  observer: CsvObserver,
+): Promise<CsvLayout | undefined> {
+  try {
+    const { rows, layout } = await openCsv(input, options, observer);
+    if (layout.encoding === 'utf16le' || layout.encoding === 'utf16be') return undefined;
+    for await (const _batch of rows.batches) {
+      // Read to the end: every record must parse before any chunk is handed out.
+    }
+    return layout;
+  } finally {
+    input.destroy();
+    file.destroy();
+  }
+}
+
 /** A chunk's rows, read as the whole file's would be; `check()` after the last batch compares them with the plan. */
 export function readCsvChunk(
   path: string,
@@ -136,13 +156,16 @@ export function readCsvChunk(
   limits: Partial<Limits> = {},
 ): { rows: RowStream; check(dataRows: number): void } {
   const hasher = createHash('sha256');
-  const bytes = createReadStream(path, { start: chunk.startByte, end: chunk.endByte - 1 }).pipe(
+  // A pipeline: the file is closed when the reader stops early too.
+  const bytes = pipe(
+    createReadStream(path, { start: chunk.startByte, end: chunk.endByte - 1 }),
     new Transform({
       transform(piece: Buffer, _encoding, callback) {
         hasher.update(piece);
         callback(null, piece);
       },
     }),
+    () => undefined,
   );
   const text = Readable.from(decodeFrom(bytes, layout.encoding), { objectMode: false, encoding: 'utf8' });
   const rows = openCsvChunk(text, layout, { rowNumber: chunk.firstRow, line: chunk.firstLine }, limits);
@@ -178,16 +201,25 @@ interface Boundary {
  * line breaks and (UTF-8) bytes come before that point.
  */
 class TextPieces {
-  private pieces: { start: number; text: string; breaksBefore: number; bytesBefore: number }[] = [];
+  private pieces: {
+    start: number;
+    text: string;
+    breaksBefore: number;
+    bytesBefore: number;
+    bytes: number;
+  }[] = [];
   private chars = 0;
   private breaks = 0;
   private bytes = 0;
 
   add(text: string): void {
-    this.pieces.push({ start: this.chars, text, breaksBefore: this.breaks, bytesBefore: this.bytes });
+    // Its byte length measured once: bytesAt runs for every record, and measuring the piece again each time doubled
+    // the plan of a 170 MB file (CPU 14.8 → 6.7 s).
+    const bytes = Buffer.byteLength(text);
+    this.pieces.push({ start: this.chars, text, breaksBefore: this.breaks, bytesBefore: this.bytes, bytes });
     this.chars += text.length;
     this.breaks += countBreaks(text);
-    this.bytes += Buffer.byteLength(text);
+    this.bytes += bytes;
   }
 
   dropBefore(char: number): void {
@@ -213,7 +245,7 @@ class TextPieces {
   bytesAt(char: number): number {
     const piece = this.pieceAt(char);
     const share = piece.text.length === 0 ? 0 : (char - piece.start) / piece.text.length;
-    return piece.bytesBefore + Math.round(share * Buffer.byteLength(piece.text));
+    return piece.bytesBefore + Math.round(share * piece.bytes);
   }
 
   private pieceAt(char: number) {

@@ -25,6 +25,11 @@ describe('csv delimiters', () => {
     expect(detectDelimiter('no separators at all\n')).toBe(',');
   });
 
+  it('takes a quote for an opening one only at the start of a cell, as the reader does', () => {
+    expect(detectDelimiter('编号"甲,名称\t代码\t金额\n1\t2\t3\n')).toBe('\t');
+    expect(detectDelimiter('"编号\t甲",名称,代码\n')).toBe(',');
+  });
+
   it('uses a configured delimiter over the guess', async () => {
     const { header, rows } = await readAll(csvFormat, utf8('a,b;c\n1,2;3\n'), { delimiter: ';' });
     expect(header).toEqual(['a,b', 'c']);
@@ -42,6 +47,13 @@ describe('csv header row', () => {
       [4, ['甲公司', '1;2']],
       [5, ['乙公司', '3']],
     ]);
+  });
+
+  it('passes over a title row holding a lone quote as the reader does, and guesses the delimiter on the header', async () => {
+    const titledTabs = utf8('报送单位："某局\n名称\t代码\t金额\n甲公司\t1\t"2"\n');
+    const { header, rows } = await readAll(csvFormat, titledTabs, { headerRow: 2 });
+    expect(header).toEqual(['名称', '代码', '金额']);
+    expect(rows.map((row) => [row.rowNumber, row.cells])).toEqual([[3, ['甲公司', '1', '2']]]);
   });
 
   it('fails a file shorter than its header row, and a blank header row, as header-not-found', async () => {

@@ -64,7 +64,7 @@ export async function openCsv(
   const delimiter =
     options.delimiter && options.delimiter !== 'auto'
       ? options.delimiter
-      : detectDelimiter(afterLines(firstText, headerAt - 1));
+      : detectDelimiter(firstText, headerAt);
   const limits = { ...readLimits(), ...options.limits };
   const rows = parseRows(
     text,
@@ -77,36 +77,45 @@ export async function openCsv(
     rowNumberOf,
   );
   const iterator = rows[Symbol.asyncIterator]();
-  // Title rows above a declared header row are not data: they are passed over.
-  let headerRow: SourceRow | undefined;
-  let firstRows: SourceRow[] = [];
+  try {
+    const { header, firstRows } = await headerOf(iterator, headerAt, options.headerRow !== undefined);
+    return {
+      rows: dataRows(iterator, firstRows, header, decoded.encoding),
+      layout: { encoding: decoded.encoding, delimiter, header },
+    };
+  } catch (error) {
+    // The rest of the file is never read: the parse stops and lets the input go.
+    await iterator.return?.();
+    throw error;
+  }
+}
+
+/** The header row's cells and the rows read after it; title rows above a declared header row are passed over. */
+async function headerOf(
+  iterator: AsyncIterator<ParsedBatch>,
+  headerAt: number,
+  declared: boolean,
+): Promise<{ header: string[]; firstRows: SourceRow[] }> {
   let records = 0;
-  while (!headerRow) {
+  for (;;) {
     const next = await iterator.next();
     if (next.done) break;
     const at = next.value.rows.findIndex((row) => row.rowNumber === headerAt);
     records += next.value.rows.length;
     if (at < 0) continue;
-    headerRow = next.value.rows[at];
-    firstRows = next.value.rows.slice(at + 1);
-  }
-  if (!headerRow) {
-    if (records === 0) {
-      throw new FileFormatError('empty-file', '文件为空：第1行应为表头（目录规定的列名），其后为数据行');
+    const header = (next.value.rows[at] as SourceRow).cells;
+    if (declared && header.every((cell) => cell.trim() === '')) {
+      throw new FileFormatError('header-not-found', `第${headerAt}行是空行，不能作为表头`);
     }
-    throw new FileFormatError(
-      'header-not-found',
-      `文件只有${records}行，没有第${headerAt}行：按约定第${headerAt}行应为表头，请检查文件是否完整`,
-    );
+    return { header, firstRows: next.value.rows.slice(at + 1) };
   }
-  const header = headerRow.cells;
-  if (options.headerRow !== undefined && header.every((cell) => cell.trim() === '')) {
-    throw new FileFormatError('header-not-found', `第${headerAt}行是空行，不能作为表头`);
+  if (records === 0) {
+    throw new FileFormatError('empty-file', '文件为空：第1行应为表头（目录规定的列名），其后为数据行');
   }
-  return {
-    rows: dataRows(iterator, firstRows, header, decoded.encoding),
-    layout: { encoding: decoded.encoding, delimiter, header },
-  };
+  throw new FileFormatError(
+    'header-not-found',
+    `文件只有${records}行，没有第${headerAt}行：按约定第${headerAt}行应为表头，请检查文件是否完整`,
+  );
 }
 
 /**
@@ -333,36 +342,36 @@ function undecodableProblem(rowNumber: number, cells: string[], cell: string, en
   };
 }
 
-/** The text after its first `count` lines (line breaks inside quotes do not end a line). */
-function afterLines(text: string, count: number): string {
-  let quoted = false;
-  let skipped = 0;
-  for (let i = 0; i < text.length && skipped < count; i++) {
-    const c = text[i];
-    if (c === '"') quoted = !quoted;
-    else if (!quoted && (c === '\n' || (c === '\r' && text[i + 1] !== '\n'))) {
-      skipped++;
-      if (skipped === count) return text.slice(i + 1);
-    }
-  }
-  return skipped === count ? text : '';
-}
-
 const DELIMITER_CANDIDATES = [',', '\t', ';', '|'] as const;
 
-/** The separator the header line uses most (outside quotes); a comma when it has none of them. */
-export function detectDelimiter(text: string): string {
-  const counts = new Map<string, number>(DELIMITER_CANDIDATES.map((candidate) => [candidate, 0]));
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    if (c === '"') quoted = !quoted;
-    else if (!quoted && (c === '\n' || c === '\r')) break;
-    else if (!quoted && counts.has(c)) counts.set(c, (counts.get(c) ?? 0) + 1);
-  }
-  let best = ',';
+/**
+ * The separator the header line (record `headerRow`) is split by most, read by the reader's own rules
+ * (csv-records.ts) with each candidate in turn, so that a quote opens a quoted cell only at a cell's start and a
+ * title line above the header (`报送单位："某局`) is passed over as the reader will pass it over. A comma when
+ * none splits it, or when the text does not reach the header.
+ */
+export function detectDelimiter(text: string, headerRow = 1): string {
+  let best: string = ',';
+  let most = 0;
   for (const candidate of DELIMITER_CANDIDATES) {
-    if ((counts.get(candidate) ?? 0) > (counts.get(best) ?? 0)) best = candidate;
+    const cells = headerCells(text, candidate, headerRow);
+    if (cells > most) {
+      best = candidate;
+      most = cells;
+    }
   }
   return best;
+}
+
+/** The cells of record `headerRow` of the text read with `delimiter` (0 when the text ends first). */
+function headerCells(text: string, delimiter: string, headerRow: number): number {
+  const reader = new CsvRecordReader(delimiter);
+  // Only the file's first piece is at hand: its end is taken for the end of the text.
+  reader.begin(text, true);
+  let at = 0;
+  for (let record = 1; record < headerRow; record++) {
+    at = reader.read(at);
+    if (at < 0) return 0;
+  }
+  return reader.read(at) < 0 ? 0 : reader.cells.length;
 }

@@ -1,6 +1,7 @@
 /**
- * How the text of a CSV file splits into records and cells: the rules Excel opens a file by (the same as Python's
- * `csv` module reads its Excel dialect), so that every line a person sees in Excel is a row here too.
+ * How the text of a CSV file splits into records and cells: the rules Excel opens a file by, so that every line a
+ * person sees in Excel is a row here too. (Python's `csv` module reads its Excel dialect otherwise after a closing
+ * quote: it keeps `"甲"  ,` as `甲  ` and takes `"济南市"市场监督管理局` as 济南市市场监督管理局 without a word.)
  *
  * - Outside quotes, a record ends at CRLF, LF or CR, whichever comes: a file whose lines end in different ways (a
  *   header saved on Windows, rows appended on Unix) is read line by line. The end of the text ends the last record;

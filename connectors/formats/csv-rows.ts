@@ -6,8 +6,8 @@ import { type DecodedText, decodeText } from './decode-text.ts';
 // What both CSV readers share (csv-format.ts ships; csv-parse is the benchmark's, bench/csv-parse-format.ts).
 
 /**
- * The decoded text as a stream, plus its first chunk: read ahead to sniff the newline and the delimiter, and put
- * back in front of the rest.
+ * The decoded text as a stream, plus its first chunk: read ahead to sniff the delimiter, and put back in front of
+ * the rest. Destroying the stream lets the input go too.
  */
 export async function decodedText(
   input: Readable,
@@ -22,8 +22,13 @@ export async function decodedText(
 }
 
 async function* prepend(first: string, rest: AsyncIterator<string>): AsyncGenerator<string> {
-  if (first) yield first;
-  for (let next = await rest.next(); !next.done; next = await rest.next()) if (next.value) yield next.value;
+  try {
+    if (first) yield first;
+    for (let next = await rest.next(); !next.done; next = await rest.next()) if (next.value) yield next.value;
+  } finally {
+    // Stopped early (a file failed, a header refused): decodeText's iterator then closes the input.
+    await rest.return?.();
+  }
 }
 
 /** A row whose cell count differs from the header's is rejected as `field-count`, naming both counts. */

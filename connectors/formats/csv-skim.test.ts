@@ -60,6 +60,10 @@ const FILES: Record<string, Buffer> = {
   'text after a closing quote: its row left to the parser, the lines after it read apart': Buffer.from(
     '名称,处罚机关,金额\r\n甲,"济南市"市场监督管理局,1\r\n乙,"济南"市"局,2\r\n丙,济南"市"局,3\r\n丁,"济南市局"  ,4\r\n戊,"历下区",5\r\n',
   ),
+  'blanks after the closing quote (spaces, a tab, U+3000, NBSP), after a cell spanning lines too':
+    Buffer.from(
+      '名称,说明,金额\n甲,"第一行\n第二行" ,1\n乙,"a"\t\u3000,2\n"丙\r\n丁"\u00a0 ,"x\ny"  ,4\n戊,"z" y,5\n',
+    ),
   'LF, Chinese text': Buffer.from(
     '名称,代码,金额\n甲公司,91370100MA3C4XYZ1K,100\n乙公司,91370100MA3C4XYZ2K,2.5\n',
   ),
@@ -118,6 +122,21 @@ describe('the skim of a UTF-8 CSV file reads every record as the parser does', (
     expect(taken.get(6)).toEqual(['10', 'b"c', '12']);
     expect(taken.get(8)).toEqual(['16', '😀𠀀', '18']);
     expect(taken.get(10)).toEqual(['', 'x', 'y']);
+  });
+});
+
+describe('blanks after a closing quote, which the parser drops', () => {
+  it('keep the record for the skim to take, its quoted cell spanning lines or not', async () => {
+    const bytes =
+      FILES['blanks after the closing quote (spaces, a tab, U+3000, NBSP), after a cell spanning lines too']!;
+    const { taken, rows } = await skim(bytes, () => true, 5);
+    expect([...taken]).toEqual([
+      [2, ['甲', '第一行\n第二行', '1']],
+      [3, ['乙', 'a', '2']],
+      [4, ['丙\r\n丁', 'x\ny', '4']],
+    ]);
+    // Text after a closing quote is still left to the parser, which rejects its row.
+    expect(rows.map((row) => [row.rowNumber, row.problem?.code])).toEqual([[5, 'malformed-quotes']]);
   });
 });
 

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import type { FormatOptions, RowStream } from '../contracts.ts';
 import { type Limits, readLimits } from '../limits.ts';
 import { detectDelimiter, openCsv } from './csv-format.ts';
+import { hasUtf8Bom, SNIFF_BYTES } from './decode-text.ts';
 
 /**
  * One data record of a UTF-8 CSV file as the skim found it, before any text is decoded: cell `i` is the bytes
@@ -23,9 +24,10 @@ export interface RecordSkimmer {
 }
 
 /**
- * The skim met what only the parser reads right (a quote never closed, text after the closing quote of a cell
- * holding a line break, a record over the line limit): the file must be read again without it. Records it took are taken by a unit that has
- * not committed, so nothing of it stands.
+ * The skim met what only the parser reads right: a quote never closed, text other than blanks after the closing
+ * quote of a cell holding a line break, a record over the line limit or of more cells than the limit. The file
+ * must be read again without the skim; records it took are taken by a unit that has not committed, so nothing of
+ * it stands.
  */
 export class SkimDeclined extends Error {}
 
@@ -47,8 +49,6 @@ const DELIMITER = 1;
 const NEWLINE = 2;
 /** The skim's working buffer: a chunk of the input and the record its predecessor cut (grown for longer ones). */
 const WORK_BYTES = 1024 * 1024;
-/** How much of the file's start is read before anything is decided (as decodeText reads it). */
-const SNIFF_BYTES = 64 * 1024;
 
 /**
  * A UTF-8 CSV file read in two lanes (issue #17): a byte-level skim finds every record's cells without decoding
@@ -59,10 +59,10 @@ const SNIFF_BYTES = 64 * 1024;
  *
  * The skim finds record boundaries by the parser's rules (csv-records.ts: CRLF, LF or CR outside quotes; a quoted
  * cell runs to its closing quote; text after a closing quote runs on to the next delimiter or line break) and takes
- * a record only where its reading is the parser's: cells unquoted, or quoted and closed right before a delimiter
- * or a line break. A record with text after a closing quote, or bytes that are not UTF-8, is left to the parser
- * (whose problems it will raise); anything that could put the parser's record boundaries elsewhere, or fail the
- * file, declines the skim (SkimDeclined) before the parser sees it.
+ * a record only where its reading is the parser's: cells unquoted, or quoted and closed before a delimiter or a
+ * line break (blanks between dropped, as the parser drops them). A record with text after a closing quote, or bytes
+ * that are not UTF-8, is left to the parser (whose problems it will raise); anything that could put the parser's
+ * record boundaries elsewhere, or fail the file, declines the skim (SkimDeclined) before the parser sees it.
  */
 export async function openSkimmedCsv(
   input: Readable,
@@ -155,7 +155,8 @@ class CsvSkim {
       chunk.copy(work, carried);
       const bytes = work.subarray(0, filled);
       if (head) {
-        // The layout is decided from the file's start exactly as the parser's reader decides it.
+        // The layout is decided from the same start of the file (SNIFF_BYTES, as decodeText reads it) exactly as the
+        // parser's reader decides it.
         carried = filled;
         if (filled < SNIFF_BYTES) continue;
         this.#decideLayout(bytes, options);
@@ -181,12 +182,13 @@ class CsvSkim {
   }
 
   #decideLayout(head: Buffer, options: FormatOptions): void {
-    const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+    const bom = hasUtf8Bom(head) ? 3 : 0;
     const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(head.subarray(bom), { stream: true });
+    // Every delimiter there is (contracts.ts, DELIMITERS) is one ASCII byte.
     const delimiter =
-      options.delimiter && options.delimiter !== 'auto' ? options.delimiter : detectDelimiter(text);
-    if (delimiter.length !== 1 || delimiter.charCodeAt(0) > 0x7f)
-      this.#decline('a delimiter not one ASCII byte');
+      options.delimiter && options.delimiter !== 'auto'
+        ? options.delimiter
+        : detectDelimiter(text, options.headerRow ?? 1);
     this.#delimiter = delimiter.charCodeAt(0);
     this.#classes[this.#delimiter] = DELIMITER;
     this.#classes[LF] = NEWLINE;
@@ -204,7 +206,7 @@ class CsvSkim {
     let at = 0;
     if (this.#rowNumber === 0) {
       // The header (and a byte order mark before it, which the parser's decoder takes off) goes on as it is.
-      const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+      const bom = hasUtf8Bom(bytes) ? 3 : 0;
       const end = this.#recordEnd(bytes, bom, atEnd);
       if (end < 0) return { passed, rest: 0 };
       this.#rowNumber = 1;
@@ -279,14 +281,19 @@ class CsvSkim {
         end = j;
         i = j + 1;
         if (i < length && classes[bytes[i]!] === ORDINARY) {
-          // Text after the closing quote: the cell runs on to the next delimiter or line break (the parser rejects
-          // its row), unless its quoted part spans lines, which fails the file.
-          const lf = bytes.indexOf(LF, start);
-          const cr = bytes.indexOf(CR, start);
-          if ((lf >= 0 && lf < j) || (cr >= 0 && cr < j))
-            this.#decline('text after the closing quote of a cell holding a line break');
-          this.#leftToParser = true;
+          // Bytes after the closing quote: the cell runs on to the next delimiter or line break. Blanks only are
+          // dropped (the cell is what the quotes hold); anything else and the parser rejects its row, unless the
+          // quoted part spans lines, which fails the file.
+          const after = i;
           while (i < length && classes[bytes[i]!] === ORDINARY) i++;
+          if (i >= length && !atEnd) return -1;
+          if (!isBlank(bytes, after, i)) {
+            const lf = bytes.indexOf(LF, start);
+            const cr = bytes.indexOf(CR, start);
+            if ((lf >= 0 && lf < j) || (cr >= 0 && cr < j))
+              this.#decline('text after the closing quote of a cell holding a line break');
+            this.#leftToParser = true;
+          }
         }
       } else {
         while (i < length && classes[bytes[i]!] === ORDINARY) i++;
@@ -338,4 +345,19 @@ class CsvSkim {
     this.declinedBy ??= new SkimDeclined(`the skim gave way to the parser: ${reason}`);
     throw this.declinedBy;
   }
+}
+
+/**
+ * Whether `bytes[from, to)` are blanks only, as `trim()` takes them off the decoded text after a closing quote
+ * (csv-records.ts): ASCII tab, VT, FF and space, and Unicode's (U+00A0, U+3000, U+FEFF…), the latter decided on
+ * the decoded text itself.
+ */
+function isBlank(bytes: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const byte = bytes[i]!;
+    if (byte === 0x20 || (byte >= 0x09 && byte <= 0x0d)) continue;
+    if (byte < 0x80) return false;
+    return bytes.toString('utf8', i, to).trim() === '';
+  }
+  return true;
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
@@ -24,6 +25,16 @@ describe('detecting the encoding of a text file', () => {
       Buffer.from(row(3)),
     ]);
     expect(detectEncoding(file)).toBe('utf8');
+  });
+
+  it('reads GBK as GB18030 when its header is whole UTF-8 by accident (bytes C2–DF A1–BF): no Chinese in it then', () => {
+    // 住址, 职业, 状态 in GBK are two-byte UTF-8 characters (Hebrew, Cyrillic…); the rows are not UTF-8 at all.
+    const header = iconv.encode('XM,ZJHM,住址,职业,状态\n', 'gbk');
+    expect(isUtf8(header)).toBe(true);
+    const rows = iconv.encode('张三,11010519491231002X,济南市历下区,教师,正常\n'.repeat(5), 'gbk');
+    expect(detectEncoding(Buffer.concat([header, rows]))).toBe('gb18030');
+    // The same header in UTF-8 still decides, whatever the rows pasted from GBK do to the ratio.
+    expect(detectEncoding(Buffer.concat([Buffer.from('XM,ZJHM,住址,职业,状态\n'), rows]))).toBe('utf8');
   });
 
   it('still reads a GBK file as GB18030, with a Chinese header or with a header of codes', () => {

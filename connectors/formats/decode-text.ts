@@ -8,7 +8,13 @@ const DECODER_LABEL: Record<ConcreteEncoding, string> = {
   utf16le: 'utf-16le',
   utf16be: 'utf-16be',
 };
-const SNIFF_BYTES = 64 * 1024;
+/** How much of a file's start is read before its encoding (and a CSV file's delimiter) is decided. */
+export const SNIFF_BYTES = 64 * 1024;
+
+/** Whether the bytes start with the UTF-8 byte order mark EF BB BF. */
+export function hasUtf8Bom(bytes: Uint8Array): boolean {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+}
 
 /** Decoded text of a byte stream, in chunks, with the encoding that was used. */
 export interface DecodedText {
@@ -35,6 +41,8 @@ export async function decodeText(input: Readable, requested: Encoding): Promise<
   }
   const binary = binaryFileKind(head);
   if (binary) {
+    // The rest of the input is never read: let it go (a file's descriptor with it).
+    await iterator.return?.();
     throw new FileFormatError(
       'unsupported-format',
       `文件内容是${binary}，不是 CSV 文本（多为改了扩展名的文件）：请按实际类型命名（如 .xlsx、.zip），或在 Excel / WPS 中另存为 CSV（UTF-8）后报送`,
@@ -60,7 +68,7 @@ export async function decodeText(input: Readable, requested: Encoding): Promise<
 }
 
 export function detectEncoding(head: Buffer): ConcreteEncoding {
-  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return 'utf8';
+  if (hasUtf8Bom(head)) return 'utf8';
   if (head[0] === 0xff && head[1] === 0xfe) return 'utf16le';
   if (head[0] === 0xfe && head[1] === 0xff) return 'utf16be';
   const utf16 = utf16WithoutBom(head);
@@ -82,19 +90,30 @@ export function detectEncoding(head: Buffer): ConcreteEncoding {
   return bad === 0 || nonAscii >= 10 * bad ? 'utf8' : 'gb18030';
 }
 
-/** Non-ASCII characters a header line needs before its being valid UTF-8 decides the encoding. */
-const HEADER_NON_ASCII = 2;
+/**
+ * Chinese characters a header line needs before its being valid UTF-8 decides the encoding. Only CJK ideographs
+ * count: a GBK character whose bytes are C2–DF then A1–BF (住址, 状态, 职业…) is also a valid two-byte UTF-8
+ * character, U+0080–U+07FF (Hebrew, Cyrillic, Arabic…), so a short GBK header can be whole UTF-8 by accident,
+ * but its bytes hardly ever make an ideograph.
+ */
+const HEADER_IDEOGRAPHS = 2;
 
 function isUtf8ChineseHeader(sample: string): boolean {
   const end = sample.search(/[\r\n]/);
   if (end < 0) return false; // the sample may have cut the header short: the ratio decides
-  let nonAscii = 0;
+  let ideographs = 0;
   for (let i = 0; i < end; i++) {
-    const c = sample.charCodeAt(i);
+    const c = sample.codePointAt(i) as number;
     if (c === 0xfffd) return false;
-    if (c > 0x7f) nonAscii++;
+    if (isCjkIdeograph(c)) ideographs++;
+    if (c > 0xffff) i++;
   }
-  return nonAscii >= HEADER_NON_ASCII;
+  return ideographs >= HEADER_IDEOGRAPHS;
+}
+
+/** CJK Unified Ideographs with extension A, the compatibility ideographs, and extensions B–H (planes 2 and 3). */
+function isCjkIdeograph(c: number): boolean {
+  return (c >= 0x3400 && c <= 0x9fff) || (c >= 0xf900 && c <= 0xfaff) || (c >= 0x20000 && c <= 0x323af);
 }
 
 /** How much of the start the UTF-16 test reads, and how many of its code units must hold a zero byte. */
@@ -140,7 +159,7 @@ function binaryFileKind(head: Buffer): string | undefined {
 export const UNDECODABLE = '\uFFFD';
 
 function byteOrderMarkLength(head: Buffer, encoding: ConcreteEncoding): number {
-  if (encoding === 'utf8') return head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  if (encoding === 'utf8') return hasUtf8Bom(head) ? 3 : 0;
   if (encoding === 'utf16le') return head[0] === 0xff && head[1] === 0xfe ? 2 : 0;
   if (encoding === 'utf16be') return head[0] === 0xfe && head[1] === 0xff ? 2 : 0;
   return 0;

@@ -156,8 +156,12 @@ export class XlsxWorkbook {
     if (styles) await this.parseWhole(styles, (part) => this.reader._parseStyles(part));
     const strings = this.parts.get('xl/sharedStrings.xml');
     if (!strings) return;
-    for await (const event of this.reader._parseSharedStrings(await this.text(strings))) {
-      this.sharedStrings.push(event.text);
+    const part = await this.text(strings);
+    try {
+      for await (const event of this.reader._parseSharedStrings(part)) this.sharedStrings.push(event.text);
+    } catch (error) {
+      part.destroy();
+      throw error;
     }
   }
 
@@ -168,7 +172,13 @@ export class XlsxWorkbook {
    */
   private async parseWhole(entry: yauzl.Entry, parse: (part: Readable) => Promise<void>): Promise<void> {
     const part = await this.text(entry);
-    await parse(part);
+    try {
+      await parse(part);
+    } catch (error) {
+      // Never read to its end: the zip's descriptor is held until the part's stream is gone.
+      part.destroy();
+      throw error;
+    }
     // exceljs' listener would keep every chunk read past the root: the rest is only read for the check.
     part.removeAllListeners('data');
     part.resume();

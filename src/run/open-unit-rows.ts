@@ -6,7 +6,12 @@ import {
   type RowStream,
   type SourceUnit,
 } from '../../connectors/contracts.ts';
-import { openSkimmedCsv, type RecordSkimmer, type SkimDeclined } from '../../connectors/formats/csv-skim.ts';
+import {
+  openSkimmedCsv,
+  type RecordSkimmer,
+  type SkimDeclined,
+  type SkimmedCsv,
+} from '../../connectors/formats/csv-skim.ts';
 import { describeUnstorable, unstorableAt, visibleText } from '../load/copy-text.ts';
 import { unitDigest } from './unit-digest.ts';
 import { UnitFailure } from './unit-failure.ts';
@@ -67,9 +72,18 @@ export async function openUnitRows(
     },
   });
   input.on('error', (error) => hashing.destroy(error));
-  const skimmed =
-    skim && (await openSkimmedCsv(input.pipe(hashing), options, skim.headerCells, skim.skimmer));
-  const rows = skimmed ? skimmed.rows : await format.open(input.pipe(hashing), options);
+  let skimmed: SkimmedCsv | undefined;
+  let rows: RowStream;
+  try {
+    skimmed = skim && (await openSkimmedCsv(input.pipe(hashing), options, skim.headerCells, skim.skimmer));
+    rows = skimmed ? skimmed.rows : await format.open(input.pipe(hashing), options);
+  } catch (error) {
+    // The format refused the unit before its rows (not text, no header): `.pipe` leaves the input open and
+    // paused when its destination goes, so it is let go here, or a file's descriptor stays open for good.
+    input.destroy();
+    hashing.destroy();
+    throw error;
+  }
   checkHeader(rows, () => {
     rows.close?.();
     input.destroy();

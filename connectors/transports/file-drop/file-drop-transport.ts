@@ -35,6 +35,7 @@ export interface FileDropSettings {
  */
 export const DELIVERY_GLOB = '*.{csv,txt,tsv,xlsx,zip,gz,xls,xlsm,xlsb,et,ods}';
 
+/** In a directory, stands for the partition day (backfill) or today (scheduled runs), e.g. `/drop/xzcf/{date}`. */
 const DATE_PLACEHOLDER = '{date}';
 
 /** One complete delivery file and the units it gave (several for a zip). */
