@@ -10,6 +10,7 @@ import { FileFormatError } from '../contracts.ts';
 import type { Limits } from '../limits.ts';
 import { type MergeRange, readMergeRanges } from './xlsx-merges.ts';
 import { asWorkbookError, checkedPart, type PartLimits, partText, partTooLarge } from './xlsx-part-text.ts';
+import { RawCells } from './xlsx-raw-cells.ts';
 import { SharedStrings } from './xlsx-shared-strings.ts';
 
 /** One worksheet as exceljs' streaming reader gives it; its rows must be read (or drained) before the next. */
@@ -27,7 +28,10 @@ interface ReaderInternals {
   _parseWorkbook(part: Readable): Promise<void>;
   _parseStyles(part: Readable): Promise<void>;
   _parseSharedStrings(part: Readable): AsyncIterable<{ text?: unknown }>;
-  _parseWorksheet(part: Readable, sheetNo: string): Iterable<{ eventType: string; value: unknown }>;
+  _parseWorksheet(
+    part: AsyncIterable<string>,
+    sheetNo: string,
+  ): Iterable<{ eventType: string; value: unknown }>;
   properties?: { model?: { date1904?: boolean } };
 }
 interface SheetReader extends AsyncIterable<ExcelJS.Row> {
@@ -118,13 +122,15 @@ export class XlsxWorkbook {
       this.current?.destroy();
       const part = await this.text(entry);
       this.current = part;
-      for (const event of this.reader._parseWorksheet(part, sheetNo)) {
+      // exceljs misreads some cells (inline text in runs, text decoded twice, logical formula results).
+      const raw = new RawCells(name, this.limits.maxTextBytes);
+      for (const event of this.reader._parseWorksheet(raw.watch(part), sheetNo)) {
         if (event.eventType !== 'worksheet') continue;
         const sheet = event.value as SheetReader;
         yield {
           name: sheet.name,
           hidden: sheet.state === 'hidden' || sheet.state === 'veryHidden',
-          rows: rowsOf(sheet),
+          rows: rowsOf(sheet, raw),
           merges: () =>
             readMergeRanges(this.zip, entry).catch((error) => Promise.reject(asWorkbookError(error))),
         };
@@ -190,10 +196,10 @@ export class XlsxWorkbook {
   }
 }
 
-/** A sheet's rows; what breaks while parsing them is the workbook's defect, said so. */
-async function* rowsOf(sheet: SheetReader): AsyncGenerator<ExcelJS.Row> {
+/** A sheet's rows, the cells exceljs misread set right; what breaks while parsing them is the workbook's defect. */
+async function* rowsOf(sheet: SheetReader, raw: RawCells): AsyncGenerator<ExcelJS.Row> {
   try {
-    yield* sheet;
+    for await (const row of sheet) yield raw.repair(row);
   } catch (error) {
     throw asWorkbookError(error);
   }

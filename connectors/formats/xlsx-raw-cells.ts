@@ -1,0 +1,326 @@
+import type ExcelJS from 'exceljs';
+import { FileFormatError } from '../contracts.ts';
+import { sizeText } from './csv-rows.ts';
+
+/**
+ * The cells exceljs' streaming sheet parser (4.4) reads wrong, read again from the sheet's XML on its way to it:
+ * - an inline string in runs (`t="inlineStr"`, `<is><r><t>济南市</t></r><r><t>市场监督管理局</t></r></is>`, as WPS,
+ *   some government systems and openpyxl's rich text write it) kept only its last run, and a phonetic guide
+ *   (`<rPh>`) in place of the text;
+ * - inline and plain strings (`t="str"`, a formula's text result too) were XML-decoded twice: the text `&lt;`,
+ *   saved as `&amp;lt;`, loaded as `<`;
+ * - a formula's logical result (`t="b"`) loaded as the number 1 or 0 instead of TRUE or FALSE.
+ * Shared strings (`t="s"`, what Excel writes) and numbers are left to exceljs, which reads them right.
+ *
+ * A regular expression finds the start tags of these cells (and counts the rows) in the text exceljs is about to
+ * parse, so a cell's value is known before exceljs hands over its row; the common case exceljs reads right is told
+ * without allocating, and only the cells it reads wrong are set. A row is matched by its place in the part and
+ * checked by its number: should the two part, the file fails rather than a value land in another row.
+ */
+export class RawCells {
+  /** Corrections in document order, with the row they belong to (the how-many-th `<row>` of the part). */
+  private readonly queue: Repair[] = [];
+  private head = 0;
+  private rowsOpened = 0;
+  private rowsRead = 0;
+  /** Where the last `<row>` start tag is in the text being scanned (-1: in an earlier chunk). */
+  private rowTag = -1;
+  /** The number (`r`) of the row `rowsOpened` counts last, once read; `numbered` says which row that is. */
+  private rowNumber = Number.NaN;
+  private numbered = 0;
+  /** Text not scanned yet: a tag cut by a chunk's end, or one of these cells not yet closed. */
+  private carry = '';
+  private inCell = false;
+  /** Bytes of the cell being held (`inCell`). */
+  private cellBytes = 0;
+
+  constructor(
+    private readonly part: string,
+    /** `CREDIT_ETL_MAX_LINE_BYTES`: one of these cells' XML is held whole while it streams, up to this. */
+    private readonly maxCellBytes: number,
+  ) {}
+
+  /** The part's text, unchanged, scanned as it passes. */
+  async *watch(text: AsyncIterable<string>): AsyncGenerator<string> {
+    for await (const chunk of text) {
+      this.scan(chunk);
+      yield chunk;
+    }
+  }
+
+  /** The row exceljs read (rows come in document order), its misread cells set to what the file holds. */
+  repair(row: ExcelJS.Row): ExcelJS.Row {
+    this.rowsRead++;
+    for (; this.head < this.queue.length; this.head++) {
+      const repair = this.queue[this.head] as Repair;
+      if (repair.row > this.rowsRead) break;
+      if (repair.row !== this.rowsRead) continue;
+      // Counted `<row>` tags and exceljs' rows part ways only over XML exceljs skips (a comment, CDATA).
+      if (!Object.is(repair.rowNumber, row.number)) throw rowsApart(this.part, row.number, repair.rowNumber);
+      apply(row.getCell(repair.column), repair);
+    }
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    }
+    return row;
+  }
+
+  private scan(chunk: string): void {
+    if (this.inCell) {
+      // Still inside a long cell: wait for its end tag (maybe cut by the chunk's start) before scanning again.
+      if (!(this.carry.slice(-3) + chunk).includes('</c>')) {
+        this.carry += chunk;
+        this.hold(Buffer.byteLength(chunk));
+        return;
+      }
+    }
+    const text = this.carry + chunk;
+    const open = text.lastIndexOf('<');
+    // A tag cut by the chunk's end is scanned with the next chunk.
+    const cut = open >= 0 && text.indexOf('>', open) < 0 ? open : text.length;
+    const find = new Finder(text);
+    this.rowTag = -1;
+    TOKEN.lastIndex = 0;
+    for (let match = TOKEN.exec(text); match && match.index < cut; match = TOKEN.exec(text)) {
+      const type = match[1] as CellType | undefined;
+      if (type === undefined) {
+        this.rowsOpened++;
+        this.rowTag = match.index;
+        continue;
+      }
+      // The attribute of a cell's start tag, not of another element nor text that reads like one.
+      const start = text.lastIndexOf('<', match.index);
+      if (text.charCodeAt(start + 1) !== C || text.charCodeAt(start + 2) > SPACE) continue;
+      const body = text.indexOf('>', match.index) + 1;
+      if (text.charCodeAt(body - 2) === SLASH) continue;
+      const end = text.indexOf('</c>', body);
+      if (end < 0) {
+        this.numberRow(text);
+        this.carry = text.slice(start);
+        this.inCell = true;
+        this.cellBytes = 0;
+        this.hold(Buffer.byteLength(this.carry));
+        return;
+      }
+      if (!readRight(type, find, body, end)) {
+        const repair = repairOf(type, text.slice(start, body), text.slice(body, end));
+        if (repair) {
+          this.numberRow(text);
+          this.queue.push({ ...repair, row: this.rowsOpened, rowNumber: this.rowNumber });
+        }
+      }
+      TOKEN.lastIndex = end + 4;
+    }
+    this.numberRow(text);
+    this.carry = text.slice(cut);
+    this.inCell = false;
+  }
+
+  /** Reads the number of the row last opened, while its start tag is in the text scanned. */
+  private numberRow(text: string): void {
+    if (this.numbered === this.rowsOpened || this.rowTag < 0) return;
+    ROW_NUMBER.lastIndex = this.rowTag;
+    // As exceljs reads it: `parseInt` of `r`, NaN without one.
+    this.rowNumber = Number.parseInt(ROW_NUMBER.exec(text)?.[1] ?? '', 10);
+    this.numbered = this.rowsOpened;
+  }
+
+  private hold(bytes: number): void {
+    this.cellBytes += bytes;
+    if (this.cellBytes > this.maxCellBytes) throw cellTooLong(this.part, this.maxCellBytes);
+  }
+}
+
+type CellType = 'inlineStr' | 'str' | 'b';
+
+interface Repair {
+  /** The how-many-th row of the part: exceljs' rows are counted the same way as they are read. */
+  row: number;
+  /** Its number (`r`), to check that the row exceljs hands over is this one. */
+  rowNumber: number;
+  /** 1-based, as exceljs numbers columns. */
+  column: number;
+  /** The cell has a formula: this is its result, and the formula stays as exceljs read it. */
+  formula: boolean;
+  value: string | boolean;
+}
+
+/**
+ * In one pass: a row's start tag (each is one row exceljs hands over), or the type attribute of a cell exceljs
+ * misreads (either quote, spaces around `=`).
+ */
+const TOKEN = /<row[\s>/]|\bt\s*=\s*["'](inlineStr|str|b)["']/g;
+/** `c`, `/`, and the space characters XML allows between a name and an attribute (space, tab, CR, LF). */
+const [C, SLASH, SPACE] = [0x63, 0x2f, 0x20];
+const ROW_NUMBER = /<row[^>]*?\sr\s*=\s*["']\s*(\d*)/y;
+const COLUMN = /\br\s*=\s*["']\$?([A-Za-z]{1,3})\$?\d/;
+const FORMULA = /<f[\s>/]/;
+/** An element's text; not one written empty (`<t/>`). */
+const element = (name: string) => new RegExp(`<${name}(?:\\s[^>]*)?(?<!/)>([\\s\\S]*?)</${name}>`, 'g');
+const INLINE = element('is');
+const RUN_TEXT = element('t');
+const VALUE = element('v');
+/** A phonetic guide (furigana) over the text: not part of what the cell shows. */
+const PHONETIC = /<rPh[\s>][\s\S]*?<\/rPh>/g;
+
+function repairOf(type: CellType, tag: string, body: string): Omit<Repair, 'row' | 'rowNumber'> | undefined {
+  const letters = COLUMN.exec(tag)?.[1];
+  // exceljs cannot place a cell without its reference either.
+  if (!letters) return undefined;
+  let value: string | boolean | undefined;
+  if (type === 'inlineStr' && body.includes('<is')) value = inlineText(body);
+  else {
+    const raw = firstText(VALUE, body);
+    if (raw === undefined) return undefined;
+    value = type === 'b' ? logical(raw) : xmlText(raw);
+  }
+  if (value === undefined) return undefined;
+  return { column: columnNumber(letters), formula: FORMULA.test(body), value };
+}
+
+/**
+ * What exceljs reads right, the common case, told cheaply: text without a reference or a CR in one `<t>` or `<v>`
+ * that ends the cell (exceljs also takes in what stands between that end tag and the cell's), a logical value
+ * without a formula.
+ */
+function readRight(type: CellType, find: Finder, body: number, end: number): boolean {
+  const { text } = find;
+  if (type === 'b') {
+    return (
+      find.formula.in(body, end) < 0 && (text.endsWith('<v>0</v>', end) || text.endsWith('<v>1</v>', end))
+    );
+  }
+  // A reference, a CR (made LF by the parser), CDATA or a comment.
+  if (find.reference.in(body, end) >= 0 || find.cr.in(body, end) >= 0 || find.markup.in(body, end) >= 0)
+    return false;
+  if (type === 'str') return text.endsWith('</v>', end);
+  const run = find.run.in(body, end);
+  return (
+    run >= 0 &&
+    find.run.in(run + 2, end) < 0 &&
+    (text.endsWith('</t></is>', end) || text.endsWith('</t></r></is>', end))
+  );
+}
+
+/**
+ * `indexOf` within a cell, over cells taken in order: each needle's next place is remembered, so a chunk with no
+ * `&` in it is searched for one once, not once per cell.
+ */
+class Finder {
+  readonly formula: Ahead;
+  readonly reference: Ahead;
+  readonly cr: Ahead;
+  readonly markup: Ahead;
+  readonly run: Ahead;
+
+  constructor(readonly text: string) {
+    this.formula = new Ahead(text, '<f');
+    this.reference = new Ahead(text, '&');
+    this.cr = new Ahead(text, '\r');
+    this.markup = new Ahead(text, '<!');
+    this.run = new Ahead(text, '<t');
+  }
+}
+
+class Ahead {
+  private next = -1;
+
+  constructor(
+    private readonly text: string,
+    private readonly needle: string,
+  ) {}
+
+  /** Where the needle is first found from `from` on, if before `end`; else -1. */
+  in(from: number, end: number): number {
+    if (this.next < from) {
+      this.next = this.text.indexOf(this.needle, from);
+      if (this.next < 0) this.next = this.text.length;
+    }
+    return this.next < end ? this.next : -1;
+  }
+}
+
+/** All runs of `<is>`, as Excel shows them, phonetic guides left out. */
+function inlineText(body: string): string {
+  const inline = firstText(INLINE, body);
+  if (inline === undefined) return '';
+  const runs = inline.includes('<rPh') ? inline.replace(PHONETIC, '') : inline;
+  let text = '';
+  RUN_TEXT.lastIndex = 0;
+  for (let match = RUN_TEXT.exec(runs); match; match = RUN_TEXT.exec(runs)) text += xmlText(match[1] ?? '');
+  return text;
+}
+
+function firstText(pattern: RegExp, xml: string): string | undefined {
+  pattern.lastIndex = 0;
+  return pattern.exec(xml)?.[1];
+}
+
+/** `1`/`0` as the file stores a logical value; anything else is left to exceljs. */
+function logical(raw: string): boolean | undefined {
+  const value = raw.trim().toLowerCase();
+  return value === '1' || value === 'true' ? true : value === '0' || value === 'false' ? false : undefined;
+}
+
+const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+const REFERENCE = /&(?:#(\d+)|#x([0-9A-Fa-f]+)|(lt|gt|amp|quot|apos));/g;
+
+/**
+ * Text as an XML parser gives it: line ends normalized (a CR is kept only as `&#13;`), references decoded once,
+ * CDATA as it stands, comments left out.
+ */
+export function xmlText(raw: string): string {
+  const lines = raw.includes('\r') ? raw.replace(/\r\n?/g, '\n') : raw;
+  if (!lines.includes('<')) return decodeReferences(lines);
+  return lines.replace(MARKUP_IN_TEXT, (_all, cdata?: string, plain?: string) =>
+    cdata !== undefined ? cdata : plain !== undefined ? decodeReferences(plain) : '',
+  );
+}
+
+const MARKUP_IN_TEXT = /<!\[CDATA\[([\s\S]*?)\]\]>|<!--[\s\S]*?-->|([^<]+)/g;
+
+function decodeReferences(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(REFERENCE, (reference, decimal?: string, hex?: string, name?: string) => {
+    if (name) return NAMED[name] ?? reference;
+    const code = decimal ? Number(decimal) : Number.parseInt(hex ?? '', 16);
+    return code <= 0x10ffff ? String.fromCodePoint(code) : reference;
+  });
+}
+
+function columnNumber(letters: string): number {
+  let n = 0;
+  for (const char of letters.toUpperCase()) n = n * 26 + (char.charCodeAt(0) - 64);
+  return n;
+}
+
+function apply(cell: ExcelJS.Cell, repair: Repair): void {
+  if (!repair.formula) {
+    cell.value = repair.value;
+    return;
+  }
+  const formula = cell.value;
+  // exceljs saw the same `<f>`: its formula is kept, only the result it read wrong is replaced.
+  if (
+    formula !== null &&
+    typeof formula === 'object' &&
+    ('formula' in formula || 'sharedFormula' in formula)
+  ) {
+    cell.value = { ...formula, result: repair.value } as ExcelJS.CellValue;
+  }
+}
+
+function rowsApart(part: string, read: number, scanned: number): FileFormatError {
+  return new FileFormatError(
+    'not-a-workbook',
+    `工作簿的 ${part} 结构异常：读到第${read}行时，按 XML 应为第${scanned}行（表格数据中夹有注释或 CDATA 等 Excel 不会写入的内容），为免把单元格的值放错行，整个文件未入库：请用 Excel 打开后另存为 .xlsx 重新报送`,
+  );
+}
+
+function cellTooLong(part: string, maxBytes: number): FileFormatError {
+  return new FileFormatError(
+    'cell-too-long',
+    `工作簿的 ${part} 中有一个单元格（内嵌文本或公式文本）超过 ${sizeText(maxBytes)}，整个文件未入库：请找出并精简这个异常的单元格（常见原因是误粘贴了大段内容），或另存为 CSV 后报送（运维人员可用 CREDIT_ETL_MAX_LINE_BYTES 调整上限）`,
+  );
+}
