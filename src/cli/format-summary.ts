@@ -70,7 +70,12 @@ export function summaryJson(summary: RunSummary, reports: RunReports = {}): obje
 export function summaryText(summary: RunSummary, reports: RunReports = {}): string {
   const reportPath = reports.rejections;
   const countCells = (counts: OutcomeCounts) => COUNT_COLUMNS.map((column) => counts[column]);
-  const rows = summary.files.map((file) => [file.name, file.status, ...countCells(file.counts)]);
+  // Masked before the layout: a masked full-width digit (＊ is two columns wide) becomes `*` (one).
+  const rows = summary.files.map((file) => [
+    maskPersonalText(file.name),
+    file.status,
+    ...countCells(file.counts),
+  ]);
   if (summary.files.length > 1) rows.push(['total', '', ...countCells(summary.counts)]);
   const lines = [
     `run ${summary.runId} ${summary.status}`,

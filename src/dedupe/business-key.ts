@@ -22,11 +22,6 @@ export function compileBusinessKey(entry: CatalogEntry): (row: NormalizedRow) =>
   };
 }
 
-/** The key in a form people can read: `|` between parts. */
-export function displayKey(key: string): string {
-  return keyParts(key).join('|');
-}
-
 /** The stored key's parts, in the entry's `businessKey` field order. */
 export function keyParts(key: string): string[] {
   return key.split(KEY_SEPARATOR);

@@ -16,7 +16,6 @@ export {
   convertLegacyResidentId,
   isResidentIdNumber,
   maskResidentId,
-  RESIDENT_ID_PATTERN,
 } from './resident-id.ts';
 export { shownCode } from './shown-code.ts';
 export {

@@ -1,6 +1,16 @@
-import { CHECK_X_CLASS, DIGIT_CLASS, digitValue, foldDigits, isCheckX, mayBeDigit } from './id-digits.ts';
+import {
+  CHECK_X_CLASS,
+  DASH_CLASS,
+  DIGIT_CLASS,
+  digitCount,
+  foldDigits,
+  isCheckX,
+  MULTI_DIGIT_CLASS,
+  mayBeOtherForm,
+} from './id-digits.ts';
+import { INVISIBLE_CHARACTERS } from './invisible-characters.ts';
 import { normalizeCode } from './normalize-code.ts';
-import { checkResidentId, computeResidentIdCheckChar } from './resident-id.ts';
+import { checkResidentId, EARLIEST_BIRTH_YEAR, isResidentIdNumber } from './resident-id.ts';
 import { checkUscc, usccCategory } from './uscc.ts';
 
 /*
@@ -8,9 +18,11 @@ import { checkUscc, usccCategory } from './uscc.ts';
  * (src/log/mask-personal-data.ts, which says what is masked where). Here, in the identifiers' folder, so that the
  * catalog's own messages (a header row quoted) can mask what they quote.
  *
- * Digits are read in every form a reader reads as digits (id-digits.ts): ASCII, full-width, mathematical,
- * superscript, circled, other scripts' (`𝟑𝟕𝟎…`, `³⁷⁰…`, `٣٧٠…`); each is checked by its value and masked where it
- * stands, in its own form.
+ * Digits are read in every form the validator reads as digits, and in other scripts' (id-digits.ts): ASCII,
+ * full-width, mathematical, superscript, circled (`𝟑𝟕𝟎…`, `³⁷⁰…`, `٣٧٠…`), ⑩–㊿ as two digits; the X in its forms
+ * (ˣ, Ⅹ, 𝐗 …); the groups parted by any space, invisible character or dash the validator removes, and a lone X after
+ * them (`…002 X`). Each ID is checked by the values of its characters and masked where it stands, in its own form.
+ * mask-ids.test.ts proves it: an ID the validator accepts is masked, whichever characters of Unicode it holds.
  */
 
 /**
@@ -19,12 +31,9 @@ import { checkUscc, usccCategory } from './uscc.ts';
  * direction marks and isolates, the word joiner and invisible operators, a BOM, the soft hyphen, the combining
  * grapheme joiner): between two groups they hide nothing from a reader, so they part groups as a space does.
  */
-const SPACE =
-  '[\\s\\u00A0\\u3000\\u2000-\\u200F\\u2028\\u2029\\u202A-\\u202F\\u205F-\\u2064\\u2066-\\u2069\\u061C\\u180E\\u034F\\uFEFF\\u00AD]';
-/** Hyphens and dashes, the minus sign among them. */
-const DASH = '[\\-\\uFF0D\\u2010-\\u2015\\u2212\\uFE63]';
+const SPACE = `[\\s\\u00A0\\u3000\\u2000-\\u200F\\u2028\\u2029\\u202F\\u205F${INVISIBLE_CHARACTERS}]`;
 /** Between the groups of a spaced ID: spaces (also NBSP, the ideographic space, invisible ones), dashes, or both. */
-const SEPARATOR = `(?:${SPACE}|${DASH})+`;
+const SEPARATOR = `(?:${SPACE}|${DASH_CLASS})+`;
 
 /** How digit runs are found: a run is groups joined by separators; a group is a whole run of digits. */
 interface RunPatterns {
@@ -33,8 +42,9 @@ interface RunPatterns {
 }
 
 function runPatterns(digit: string, checkX: string, flags: string): RunPatterns {
-  // An X ends a group only when no digit follows (`…404X5` is no ID).
-  const group = `${digit}+(?:${checkX}(?!${digit}))?`;
+  // An X ends a group only when no digit follows (`…404X5` is no ID); it may stand apart, a group of its own
+  // (`…002 X`: the validator joins it).
+  const group = `(?:${digit}+(?:${checkX}(?!${digit}))?|${checkX}(?!${digit}))`;
   return {
     // Not preceded by a digit: a group is always a whole digit run.
     run: new RegExp(`(?<!${digit})${group}(?:${SEPARATOR}${group})*`, flags),
@@ -44,13 +54,16 @@ function runPatterns(digit: string, checkX: string, flags: string): RunPatterns 
 
 /** ASCII and full-width digits, as nearly every text holds them: patterns without `u`, faster. */
 const PLAIN = runPatterns('[0-9\\uFF10-\\uFF19]', '[Xx\\uFF38\\uFF58]', 'g');
-/** Digits of every form (id-digits.ts), for a text that holds one of the others. */
-const ANY_FORM = runPatterns(DIGIT_CLASS, CHECK_X_CLASS, 'gu');
+/**
+ * Digits of every form and ⑩–㊿ (id-digits.ts), for a text that holds one of them; the gate (mayBeOtherForm) sends
+ * every text holding a digit or X the plain patterns do not know here.
+ */
+const ANY_FORM = runPatterns(`(?:${DIGIT_CLASS}|${MULTI_DIGIT_CLASS})`, CHECK_X_CLASS, 'gu');
 
 /**
- * The digits of a text, -1 when it holds a character that may be a digit of another form. ASCII and full-width
- * ones are counted by char code (this runs on every log line and every value shown); Chinese text, Latin letters
- * and punctuation are passed over without a closer look.
+ * The digits of a text, -1 when it holds a character that may be a digit or X of another form, or ⑩–㊿ (the gate,
+ * id-digits.ts). ASCII and full-width ones are counted by char code (this runs on every log line and every value
+ * shown); Chinese text, Latin letters and punctuation are passed over without a closer look.
  */
 function plainDigitCount(text: string): number {
   let digits = 0;
@@ -58,17 +71,17 @@ function plainDigitCount(text: string): number {
     const code = text.charCodeAt(i);
     if (code < 0xb2) {
       if (code >= 48 && code <= 57) digits++;
-    } else if (code >= 0x2e80 && code < 0xa620) {
-      // CJK ideographs, kana and their punctuation, most of what is shown: no digit among them.
+    } else if (code >= 0x3400 && code < 0xa620) {
+      // CJK ideographs, most of what is shown: no digit among them.
     } else if (code >= 0xff10 && code <= 0xff19) digits++;
-    else if (mayBeDigit(code)) return -1;
+    else if (mayBeOtherForm(code)) return -1;
   }
   return digits;
 }
 
 function digitCountOfAnyForm(text: string): number {
   let digits = 0;
-  for (const char of text) if (digitValue(char.codePointAt(0)!) >= 0) digits++;
+  for (const char of text) digits += digitCount(char.codePointAt(0)!);
   return digits;
 }
 
@@ -80,15 +93,6 @@ function isValidUscc(code: string): boolean {
     usccCategory(code) !== undefined &&
     checkUscc(code, { allowPilotCodes: true }) === null
   );
-}
-
-/** True when 15 or 18 half-width characters check as a resident ID: real birth date, right check character. */
-export function isResidentId(code: string): boolean {
-  if (code.length !== 18 && code.length !== 15) return false;
-  // The check character first: ten in eleven long numbers that are no ID stop here, cheaply.
-  if (code.length === 18 && computeResidentIdCheckChar(code.slice(0, 17)) !== code[17]) return false;
-  const problem = checkResidentId(code);
-  return problem === null || problem.code === 'resident-id-legacy-15';
 }
 
 /** True when a code is shaped like a resident ID with a real birth date, whatever its check character. */
@@ -113,40 +117,50 @@ function isExcelCutId(code: string): boolean {
 }
 
 /** Free text's IDs: those that check, and those Excel cut (a valid USCC is kept by idFrom either way). */
-const isIdInText = (code: string): boolean => isResidentId(code) || isExcelCutId(code);
+const isIdInText = (code: string): boolean => isResidentIdNumber(code) || isExcelCutId(code);
 
 /** An ID typed with a digit lost or one too many: 17 or 19 characters, digits but for an X last. */
 const OFF_BY_ONE_SHAPE = /^(?:\d{16}|\d{18})[\dX]$/;
 
 /**
  * True when a code reads as a resident ID typed with one digit missing or one too many: 17 or 19 characters and
- * a real birth date (1900 on) where the slip would have moved it, at the 6th, 7th or 8th character. No code of
+ * a real birth date (1800 on) where the slip would have moved it, at the 6th, 7th or 8th character. No code of
  * a code column is 17 or 19 characters long, so in one such a value is a person's number mistyped.
  */
 function isResidentIdOffByOne(code: string): boolean {
   return OFF_BY_ONE_SHAPE.test(code) && [5, 6, 7].some((at) => isRealBirthDate(code.slice(at, at + 8)));
 }
 
-/** True when 8 digits are a real birth date, 1900 to this year: what the 7th–14th digits of an ID hold. */
+/**
+ * True when 8 digits are a real date from 1800 to next year: what the 7th–14th digits of an ID hold. At least as
+ * wide as the validator's birth dates (resident-id.ts: 1800 to today in Asia/Shanghai, which may be next year in UTC):
+ * masking a number that is no ID costs little, leaving one that is costs a person's number.
+ */
 export function isRealBirthDate(yyyymmdd: string): boolean {
   const year = Number(yyyymmdd.slice(0, 4));
   const month = Number(yyyymmdd.slice(4, 6));
   const day = Number(yyyymmdd.slice(6, 8));
-  if (year < 1900 || year > new Date().getUTCFullYear() || month < 1 || month > 12 || day < 1) return false;
+  if (year < EARLIEST_BIRTH_YEAR || year > new Date().getUTCFullYear() + 1) return false;
+  if (month < 1 || month > 12 || day < 1) return false;
   return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
-/** Masks the ID's characters between its first 4 and last 4, leaving separators where they were. */
+/**
+ * Masks the ID's characters between its first 4 and last 4, leaving separators where they were. A character for
+ * two digits (⑩) with either of them masked becomes two stars.
+ */
 function maskCharacters(text: string, idLength: number): string {
   let out = '';
   let seen = 0;
   for (let i = 0; i < text.length; i++) {
     const codePoint = text.codePointAt(i)!;
     const width = codePoint > 0xffff ? 2 : 1;
-    if (digitValue(codePoint) >= 0 || isCheckX(codePoint)) {
+    const digits = digitCount(codePoint) || (isCheckX(codePoint) ? 1 : 0);
+    if (digits > 0) {
       // A mathematical digit is two UTF-16 units and one character: one star.
-      out += seen >= 4 && seen < idLength - 4 ? '*' : text.slice(i, i + width);
-      seen++;
+      const masked = seen + digits > 4 && seen < idLength - 4;
+      out += masked ? '*'.repeat(digits) : text.slice(i, i + width);
+      seen += digits;
     } else {
       out += text.slice(i, i + width);
     }
@@ -228,11 +242,13 @@ export function maskPersonalText(text: string): string {
 export function maskTypedLookup(text: string): string {
   const masked = maskIds(text, isResidentIdShaped);
   if (masked !== text) return masked;
+  // The whole value as the validator reads it (normalize-code.ts), digits NFKC leaves as they are (Arabic-Indic …)
+  // read by their values, each one or two UTF-16 units: what the runs above may have missed is masked whole.
   const code = normalizeCode(text);
-  if (isResidentIdOffByOne(code)) return maskPersonalField(text);
-  // Digits NFKC leaves as they are (Arabic-Indic …), read by their values; each is one or two UTF-16 units.
-  const other = code.length >= 17 && code.length <= 38 && plainDigitCount(code) < 0;
-  return other && isResidentIdOffByOne(foldDigits(code)) ? maskPersonalField(text) : text;
+  if (code.length < 15 || code.length > 38) return text;
+  const folded = foldDigits(code);
+  const id = isResidentIdOffByOne(folded) || (isResidentIdShaped(folded) && !isValidUscc(folded));
+  return id ? maskPersonalField(text) : text;
 }
 
 /**

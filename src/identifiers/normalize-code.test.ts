@@ -19,6 +19,10 @@ describe('normalizeCode', () => {
     ['zero-width space/joiners and BOM', '\uFEFF\u200B9135\u200C0100\u200DM000100Y43\u2060'],
     ['line breaks from a wrapped cell', '91350100\r\nM000100Y43\n'],
     ['soft hyphen', '91350100\u00ADM000100Y43'],
+    [
+      'invisible operators, the grapheme joiner, the Arabic letter mark',
+      '9135\u20610100\u2064M\u034F000100\u061CY43',
+    ],
   ])('removes whitespace and invisible characters: %s', (_name, raw) => {
     expect(normalizeCode(raw)).toBe('91350100M000100Y43');
   });

@@ -1,14 +1,17 @@
+import { INVISIBLE_CHARACTERS } from './invisible-characters.ts';
+
 // Invisible or space-like characters that survive copy/paste from Word, web pages and Excel. NFKC has
 // already turned NBSP and the ideographic space into U+0020, but zero-width characters and the soft
 // hyphen are untouched by it.
-const INVISIBLE = /[\s\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/gu;
+const INVISIBLE = new RegExp(`[\\s${INVISIBLE_CHARACTERS}]`, 'gu');
 
 // Excel users type an apostrophe so a long number stays text; Chinese IMEs turn it into a curly quote.
 const LEADING_APOSTROPHES = /^['‘’`]+/u;
 
 // ASCII hyphen-minus (and full-width/small variants, which NFKC maps to it), the Unicode hyphens and
 // dashes (U+2010–U+2015: hyphen, non-breaking hyphen, figure dash, en dash, em dash, horizontal bar),
-// and the minus sign.
+// and the minus sign; NFKC also maps the superscript and subscript minus and the small and vertical dashes to
+// these. The masker knows every character this removes (mask-ids.test.ts reads all of Unicode through it).
 const DASHES_INSIDE = /(?<=[0-9A-Za-z])[-\u2010-\u2015\u2212]+(?=[0-9A-Za-z])/gu;
 
 const ASCII_UPPER_ALPHANUMERIC = /^[0-9A-Z]*$/;

@@ -14,15 +14,8 @@ const CHECK_CHARS = '10X98765432';
 const DIGITS_17 = /^[0-9]{17}$/;
 const DIGITS_15 = /^[0-9]{15}$/;
 const RESIDENT_ID_SHAPE = /^[0-9]{17}[0-9X]$/;
-// The oldest sample in GB 11643 is born 1880; anything before 1800 is a typo, not a person.
-const EARLIEST_BIRTH_YEAR = 1800;
-
-/**
- * Matches 18-character resident ID numbers and 15-digit legacy numbers (the latter only when not part of
- * a longer digit run) anywhere in a text, for masking logs: `text.replace(RESIDENT_ID_PATTERN, maskResidentId)`.
- * It is global: use it with replace/matchAll, whose lastIndex handling is safe, not with test().
- */
-export const RESIDENT_ID_PATTERN: RegExp = /\d{17}[\dXx]|(?<!\d)\d{15}(?!\d)/g;
+/** The oldest sample in GB 11643 is born 1880; anything before 1800 is a typo, not a person. */
+export const EARLIEST_BIRTH_YEAR = 1800;
 
 export interface CheckResidentIdOptions {
   /** Returns today's date as `YYYY-MM-DD` in Asia/Shanghai; defaults to the clock. Injected by tests. */
@@ -121,10 +114,13 @@ function lengthOrCharsetProblem(code: string): IdentifierProblem | null {
 /**
  * True when a normalized value is a resident ID number by its own checks: 18 characters passing every
  * check, or a 15-digit legacy number with a real birth date (a person's number all the same, only to be
- * converted). Used to recognise an ID typed where another code belongs.
+ * converted). Used to recognise an ID typed where another code belongs, and to find IDs in free text.
  */
 export function isResidentIdNumber(code: string, options: CheckResidentIdOptions = {}): boolean {
-  if (!RESIDENT_ID_SHAPE.test(code) && !DIGITS_15.test(code)) return false;
+  if (RESIDENT_ID_SHAPE.test(code)) {
+    // The check character first: ten in eleven long numbers that are no ID stop here, cheaply.
+    if (residentIdCheckChar(code) !== code[17]) return false;
+  } else if (!DIGITS_15.test(code)) return false;
   const problem = checkResidentId(code, options);
   return problem === null || problem.code === 'resident-id-legacy-15';
 }

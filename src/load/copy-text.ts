@@ -33,9 +33,20 @@ const UNSTORABLE_GLOBAL = /(?![\t\n\r])[\p{Cc}\p{Cs}]/gu;
 const ESCAPE_OR_CONTROL = /[\\\p{Cc}]/u;
 const UNSTORABLE_IN_JSON = /\\(?:u00|ud|b|f)|\p{Cc}/u;
 
-/** Index of the first character a cell may not hold, or -1 (the common case: one native scan). */
+/**
+ * UTF-16 index of the first character a cell may not hold, or -1 (the common case: one native scan). A message
+ * names it by characterNumber, not by this index.
+ */
 export function unstorableAt(text: string): number {
   return text.search(UNSTORABLE);
+}
+
+/**
+ * Which character (1 for the first) stands at a UTF-16 index, as a reader counts: one outside the BMP (`𝟑`, `𠀀`),
+ * two UTF-16 units, is one character. The index is never inside a pair (unstorableAt finds a lone surrogate).
+ */
+export function characterNumber(text: string, index: number): number {
+  return Array.from(text.slice(0, index)).length + 1;
 }
 
 /**

@@ -3,22 +3,19 @@ import { identifierProblem } from '../identifiers/index.ts';
 import { maskPersonalField, maskPersonalText, maskTypedLookup } from '../identifiers/mask-ids.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
 
-export {
-  isResidentId,
-  maskPersonalField,
-  maskPersonalText,
-  maskTypedLookup,
-} from '../identifiers/mask-ids.ts';
+export { maskPersonalField, maskPersonalText, maskTypedLookup } from '../identifiers/mask-ids.ts';
 
 /*
  * What is masked, and why by meaning rather than by pattern (issue #15):
  * - In free text (messages, file names, free-text columns such as 违法事实, keys, command output) a resident ID is
  *   masked when it checks as one: a real birth date and the right check character (18), or a real birth date
- *   (15-digit legacy numbers, which have no check character). Typed full-width or in other digit forms
- *   (mathematical `𝟑𝟕𝟎…`, superscript `³⁷⁰…`, circled, Arabic-Indic `٣٧٠…`: src/identifiers/id-digits.ts), with
- *   spaces/dashes between groups (`３７１１０２…`, `371102 19790612 4048`), or with invisible characters between
- *   them (a zero-width space), it is found all the same; so is an ID Excel stored as a number, 15 digits and
- *   `000` with a real birth date (`370102198204010000`). A string that is a valid USCC is never masked: 12120000…
+ *   (15-digit legacy numbers, which have no check character). Written in any character the validator reads as a
+ *   digit or X (NFKC: full-width, mathematical `𝟑𝟕𝟎…`, superscript `³⁷⁰…`, circled, ⑩–㊿ as two digits, ˣ, 𝐗 …) or
+ *   in another script's digits (Arabic-Indic `٣٧٠…`: src/identifiers/id-digits.ts), with spaces, dashes (also ⁻, ﹘,
+ *   ︱) or invisible characters between groups (`３７１１０２…`, `371102 19790612 4048`, a zero-width space), with its
+ *   X apart (`…002 X`), it is found all the same: src/identifiers/mask-ids.test.ts proves it for every character of
+ *   Unicode the validator reads so. So is an ID Excel stored as a number, 15 digits and `000` with a real birth date
+ *   (`370102198204010000`). A string that is a valid USCC is never masked: 12120000…
  *   and 91370102000005… codes are 18 digits too. (The text masking itself is src/identifiers/mask-ids.ts.)
  *   Free text is full of long numbers (case numbers, accounts, amounts); masking every 18-digit run would hide
  *   them and the USCCs, which must be shown. A mistyped ID in free text is the price of that choice.

@@ -5,7 +5,7 @@ import { cleanText, valueNormalizer } from './normalize-value.ts';
 /** cleanText without its fast path: what every cell got before. */
 const cleanTextAlways = (raw: string) =>
   raw
-    .replace(/[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g, '')
+    .replace(/[\u00AD\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]|\u034F/g, '')
     .replace(/[\u00A0\u3000]/g, ' ')
     .trim();
 
@@ -23,6 +23,7 @@ describe('cleanText', () => {
     '\u200C\u200D\u2060',
     '方向\u202E控制\u202C与\u2066隔离\u2069',
     '软\u00AD连字符',
+    '组合\u034F连接符与\u061C阿拉伯字母标记',
     'ASCII only, with spaces ',
   ])('gives %j the same result with and without special characters', (raw) => {
     expect(cleanText(raw)).toBe(cleanTextAlways(raw));
@@ -34,6 +35,10 @@ describe('cleanText', () => {
 
   it('removes direction marks and overrides, the soft hyphen and invisible operators', () => {
     expect(cleanText('\u202E鲁市监罚\u00AD〔2026〕\u200E12\u2063号\u2069')).toBe('鲁市监罚〔2026〕12号');
+  });
+
+  it('removes the combining grapheme joiner and the Arabic letter mark, as codes and the masker do', () => {
+    expect(cleanText('鲁市监罚\u034F〔2026〕\u061C12号')).toBe('鲁市监罚〔2026〕12号');
   });
 
   it('gives a decision number holding an invisible character the business key of the one without', () => {

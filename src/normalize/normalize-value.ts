@@ -1,5 +1,6 @@
 import type { CodeList, FieldSchema } from '../catalog/catalog-entry.ts';
 import { IDENTIFIER_KINDS } from '../identifiers/index.ts';
+import { INVISIBLE_CHARACTERS } from '../identifiers/invisible-characters.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
 import { normalizeDocumentNumber } from './document-number.ts';
 import { toIsoDate } from './parse-date.ts';
@@ -8,18 +9,15 @@ import { toIsoDate } from './parse-date.ts';
 export type CellValue = string | number | undefined;
 export type ValueNormalizer = (raw: string) => CellValue;
 
-// Characters that show nothing and mean nothing in credit data, left in cells by Excel, web forms and copying
-// from documents: zero-width characters and BOMs, direction marks and overrides (U+200E/F, U+202A–E, U+2066–9),
-// the soft hyphen and invisible operators. Kept, a decision number holding one would be another business key.
-// NBSP and the ideographic space count as spaces.
-const INVISIBLE = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
+// Characters that show nothing and mean nothing in credit data (invisible-characters.ts). Kept, a decision number
+// holding one would be another business key. NBSP and the ideographic space count as spaces.
+const INVISIBLE = new RegExp(`[${INVISIBLE_CHARACTERS}]`, 'g');
 const ODD_SPACES = /[\u00A0\u3000]/g;
 const CODE_FORMATS = new Set<string>(IDENTIFIER_KINDS);
 const LIST_SEPARATOR = /[;；]/;
 
 // Either kind, tested once: most cells have neither, and then the two replaces would change nothing.
-const INVISIBLE_OR_ODD_SPACE =
-  /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\u00A0\u3000]/;
+const INVISIBLE_OR_ODD_SPACE = new RegExp(`[${INVISIBLE_CHARACTERS}\\u00A0\\u3000]`);
 
 export function cleanText(raw: string): string {
   if (!INVISIBLE_OR_ODD_SPACE.test(raw)) return raw.trim();

@@ -82,6 +82,14 @@ describe('cell checks of a row', () => {
     );
   });
 
+  it('counts characters as a reader does: one outside the BMP (two UTF-16 units) is one character', () => {
+    const [error] = checks.problems({ rowNumber: 5, cells: ['𝟑\u001B', '𠀀甲\0', ''] });
+    expect(error?.message).toContain('第5行第1列「行政相对人名称」第2个字符是不可见的控制字符（\\u001B）');
+    expect(checks.problems({ rowNumber: 5, cells: ['甲', '𠀀甲\0', ''] })[0]?.message).toContain(
+      '第2列「违法事实」第3个字符是数据库无法保存的空字符',
+    );
+  });
+
   it('escapes what an error from elsewhere quotes, and returns a clean error as it is', () => {
     const clean = { field: '*', code: 'field-count', message: '第2行有3列', value: '3' };
     expect(checks.storableError(clean)).toBe(clean);

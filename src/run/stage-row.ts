@@ -81,8 +81,8 @@ export function compileRowStager(
   const cellsToNormalize = serialDateCells(compiled.entry, columns, serialToDate);
   const checks = cellChecks(rawKeys, header, maxCellBytes);
   // A rejection is stored as it is read: first the cells that cannot be stored as they are, then the rest.
-  const rejected = (row: SourceRow, errors: RowError[]) =>
-    rejectedLine(row.rowNumber, checks.storableRaw(rawOf(row)), [
+  const rejected = (row: SourceRow, errors: RowError[], raw = rawOf(row)) =>
+    rejectedLine(row.rowNumber, checks.storableRaw(raw), [
       ...checks.problems(row),
       ...errors.map(checks.storableError),
     ]);
@@ -99,7 +99,12 @@ export function compileRowStager(
     }
     if (checks.anyTooLong(row)) return rejected(row, []);
     const lostDigits = numberStoredCodes(row);
-    if (lostDigits.length > 0) return rejected(row, lostDigits);
+    if (lostDigits.length > 0) {
+      // Each cell as its error stores it: a number taken for an ID Excel destroyed is kept masked in the row too.
+      const raw = rawOf(row);
+      for (const error of lostDigits) if (error.value !== undefined) raw[error.field] = error.value;
+      return rejected(row, lostDigits, raw);
+    }
     const data: NormalizedRow = {};
     const cells = cellsToNormalize(row);
     for (const field of fields) {

@@ -45,8 +45,9 @@ export function numberStoredCodeCheck(
       const destroyedId = isRealBirthDate(digits.slice(6, 14));
       if (!isCode[index] && !destroyedId) continue;
       const title = entry.schema.properties[code]?.title ?? code;
-      // The value as shown: a personal field's whole, else what is shaped like an ID (a USCC is shown).
-      const shown = isPersonal[index] ? maskPersonalField(value) : maskTypedLookup(value);
+      // The value as shown: a personal field's whole, and a number taken for an ID whole (16 to 19 digits: no shape
+      // the masker knows in free text); else what is shaped like an ID (a USCC is shown).
+      const shown = isPersonal[index] || destroyedId ? maskPersonalField(value) : maskTypedLookup(value);
       const where = `第${row.rowNumber}行"${title}"的值"${shown}"`;
       errors.push({
         field: code,
@@ -55,7 +56,9 @@ export function numberStoredCodeCheck(
           isCode[index] || !destroyedId
             ? `${where}在 Excel 中是数字格式，Excel 只保留15位有效数字，超过15位的代码末尾已丢失、无法恢复：请把该列设置为"文本"格式，重新录入完整代码后再报送`
             : `${where}像是居民身份证号码，在 Excel 中是数字格式，Excel 只保留15位有效数字，末尾几位已丢失、无法恢复：请核对该列是否应填写此号码；确需填写的，请把该列设置为"文本"格式，重新录入完整号码后再报送`,
-        value,
+        // Stored as shown when taken for an ID: reports show `value` through the field's masker, which in a free-text
+        // column (备注) would leave 16, 17 or 19 digits clear; Excel has destroyed its tail, so nothing is lost.
+        value: destroyedId ? shown : value,
       });
     }
     return errors;

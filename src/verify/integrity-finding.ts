@@ -74,6 +74,8 @@ export interface RecordFinding {
   recordId: number;
   catalogCode: string | null;
   businessKey: string | null;
+  /** The entry version the record's current version was stored under, where the check read it: its key follows it. */
+  catalogVersion?: number | null;
   versionNo: number | null;
   problem: IntegrityProblem;
   detail: string;

@@ -44,6 +44,7 @@ export async function* verifyKeys(
         recordId: row.recordId,
         catalogCode: row.catalogCode,
         businessKey: row.businessKey,
+        catalogVersion: row.catalogVersion,
         versionNo: row.versionNo,
         problem,
         detail,

@@ -36,6 +36,7 @@ export async function* verifyRepairs(
         recordId: row.recordId,
         catalogCode: row.catalogCode,
         businessKey: row.businessKey,
+        catalogVersion: row.catalogVersion,
         versionNo: row.versionNo,
         problem,
         detail: `${where}: ${detail}`,

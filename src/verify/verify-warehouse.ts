@@ -1,14 +1,13 @@
-import { entryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
-import { KEY_SEPARATOR, keyParts } from '../dedupe/business-key.ts';
 import type { Logger } from '../log/logger.ts';
-import { fieldMaskerOf, maskPersonalText } from '../log/mask-personal-data.ts';
+import { maskPersonalText } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { CHAINED_LOGS, type LogHeads } from '../warehouse/log-heads-repository.ts';
 import { verifyObjectionLog } from '../warehouse/objection-log-chain.ts';
 import { verifyProcedureLog } from '../warehouse/procedure-log-chain.ts';
 import { finishRun, finishRunIfRunning, startRun } from '../warehouse/runs-repository.ts';
 import type { FileFinding, IntegrityCounts, RecordFinding, VerifyScope } from './integrity-finding.ts';
+import { shownKey } from './shown-key.ts';
 import { UncheckedEntries } from './stored-entry.ts';
 import { verifyFileDigests } from './verify-file-digests.ts';
 import { verifyHistory } from './verify-history.ts';
@@ -56,17 +55,12 @@ export async function verifyWarehouse(
   };
   const records: RecordFinding[] = [];
   const files: FileFinding[] = [];
-  // A record's key: each part masked as its field says (a 证件号码 part whole), by the entry it is filed under.
-  const shownKey = (catalogCode: string | null, key: string) =>
-    catalogCode === null
-      ? maskPersonalText(key)
-      : fieldMaskerOf(entryVersion(catalog, catalogCode)).key(keyParts(key)).join(KEY_SEPARATOR);
   const report = <F extends RecordFinding | FileFinding>(found: F[], finding: F) => {
     const masked = {
       ...finding,
       detail: maskPersonalText(finding.detail),
       ...('businessKey' in finding && finding.businessKey
-        ? { businessKey: shownKey(finding.catalogCode, finding.businessKey) }
+        ? { businessKey: shownKey(catalog, finding.catalogCode, finding.catalogVersion, finding.businessKey) }
         : {}),
     };
     found.push(masked);

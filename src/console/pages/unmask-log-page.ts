@@ -18,7 +18,9 @@ export function registerUnmaskLogPage(app: FastifyInstance, deps: ConsoleDeps): 
     async (request, reply) => {
       const before = idParam(request.query.before);
       const rows = await listUnmaskViews(deps.warehouse, { limit: PAGE_SIZE + 1, before });
-      // Entries logged before their subject codes were masked as typed lookups are masked here too.
+      // An entry logged before subject codes were masked on the way in may quote one clear: masked here as a typed
+      // lookup, every ID-shaped run in it (a wrong check character too); one typed a digit short or long is found
+      // only when it is the whole entry, not inside a sentence.
       const shown = rows.slice(0, PAGE_SIZE);
       const next = rows.length > PAGE_SIZE ? shown[shown.length - 1]?.id : undefined;
       const body = html`<p class="muted">审计员每次查看未脱敏的个人信息（身份证号码）都记录在此；记录只增不改，数据库拒绝修改和删除。</p>
