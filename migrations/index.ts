@@ -34,6 +34,7 @@ import * as recomputeLogged from './034-recompute-logged.ts';
 import * as finishedRunsStay from './035-finished-runs-stay.ts';
 import * as levelOnlyRises from './036-level-only-rises.ts';
 import * as objectionRemedies from './037-objection-remedies.ts';
+import * as objectionRemediesSinceRegistration from './038-objection-remedies-since-registration.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -72,4 +73,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['035-finished-runs-stay', finishedRunsStay],
   ['036-level-only-rises', levelOnlyRises],
   ['037-objection-remedies', objectionRemedies],
+  ['038-objection-remedies-since-registration', objectionRemediesSinceRegistration],
 ];

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { todayInShanghai } from '../connectors/shanghai-time.ts';
+import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
 import { periodEnd } from '../src/disclosure/civil-dates.ts';
-import { correctRecord, withdrawRecord } from '../src/procedures/legal-procedures.ts';
+import { correctRecord, reattributeRecord, withdrawRecord } from '../src/procedures/legal-procedures.ts';
 import { findRecords } from '../src/records/record-history.ts';
 import { asOfficer, insertObjection } from '../src/warehouse/objections-repository.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
@@ -13,7 +14,9 @@ import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse
 /**
  * A past day (`--as-of`) is judged as it stood at that day's end (Asia/Shanghai): an objection being handled
  * then is labelled (Art. 18 ¶2), a record withdrawn or corrected by a later procedure shows its status and
- * version of then. Everything below happens today; the past day is the one before.
+ * version of then, a record not yet in the warehouse is not shown. Everything below happens today; the past day is
+ * the one before, and the records were delivered the day before that: a test cannot wait two days, so their first
+ * versions' time (the database's stamp) is set back behind the engine's back.
  */
 const today = todayInShanghai();
 const yesterday = dayBefore(today);
@@ -39,6 +42,7 @@ describe('disclosure on a past day: the state of that day', () => {
   const disputed = penalty(0, '鲁济市监罚〔2026〕5101号');
   const withdrawn = penalty(1, '鲁济市监罚〔2026〕5102号');
   const corrected = penalty(2, '鲁济市监罚〔2026〕5103号');
+  const reattributed = penalty(3, '鲁济市监罚〔2026〕5104号');
   const cli = (args: string[]) =>
     runCli(args, { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') });
   const idOf = async (decision: string) => {
@@ -62,8 +66,14 @@ describe('disclosure on a past day: the state of that day', () => {
 
   beforeAll(async () => {
     fx = await openWarehouseFixture('disclosure_as_of');
-    const summary = await fx.ingest([writeRows(fx.scratch, 'd.csv', [disputed, withdrawn, corrected])]);
-    expect(summary.counts.inserted).toBe(3);
+    const summary = await fx.ingest([
+      writeRows(fx.scratch, 'd.csv', [disputed, withdrawn, corrected, reattributed]),
+    ]);
+    expect(summary.counts.inserted).toBe(4);
+    await fx.owner.transaction(async (trx) => {
+      await trx.raw('SET LOCAL session_replication_role = replica'); // triggers off: delivered two days ago
+      await trx.raw(`UPDATE record_versions SET created_at = created_at - interval '2 days'`);
+    });
     // Received the day before, closed (rejected) today.
     const objectionId = await asOfficer(fx.warehouse, async (trx) =>
       insertObjection(trx, {
@@ -127,6 +137,36 @@ describe('disclosure on a past day: the state of that day', () => {
     const now = await report(today);
     expect(reported(now, '鲁济市监罚〔2026〕5102号')).toBeUndefined();
     expect(now.counts.withdrawn).toBe(1);
+  }, 120_000);
+
+  it('a record reattributed today shows under its old subject the day before, the new record not at all', async () => {
+    const old = await idOf('鲁济市监罚〔2026〕5104号');
+    const done = await reattributeRecord(
+      fx.warehouse,
+      fx.catalog,
+      old,
+      makeUscc('91', '370102', 2_026_104),
+      [],
+      GROUNDS,
+    );
+    const created = done.newRecordId!;
+    const then = await report(yesterday);
+    const shown = (id: number) => then.records.find((r: { recordId: number }) => r.recordId === id);
+    expect(shown(old)).toMatchObject({ state: 'disclosed' });
+    expect(shown(created)).toBeUndefined();
+    expect(then.counts.records).toBe(4);
+    expect(await disclosure(created, yesterday)).toMatchObject({
+      state: 'not-disclosed',
+      reason: 'not-recorded',
+      label: '不公示：当日尚无此记录',
+    });
+    expect(await disclosure(old, yesterday)).toMatchObject({ state: 'disclosed' });
+    // Today: the new record in its place.
+    const now = await report(today);
+    expect(now.records.find((r: { recordId: number }) => r.recordId === created)).toMatchObject({
+      state: 'disclosed',
+    });
+    expect(now.records.find((r: { recordId: number }) => r.recordId === old)).toBeUndefined();
   }, 120_000);
 
   it('a record corrected by a later procedure is judged by the version current that day', async () => {

@@ -88,6 +88,12 @@ describe('disclosure periods: 暂扣或者吊销, 轻微 and 严重失信主体�
       receivedAt: RECEIVED,
     });
     expect(list.counts.inserted).toBe(4);
+    // A past --as-of day shows only what the warehouse held by its end: the records are taken as delivered on
+    // 2026-11-01 (their versions' stamp set back behind the engine's back), so the days below judge the periods.
+    await fx.owner.transaction(async (trx) => {
+      await trx.raw('SET LOCAL session_replication_role = replica');
+      await trx.raw(`UPDATE record_versions SET created_at = '2026-11-01T00:00:00+08:00'`);
+    });
   }, 120_000);
   afterAll(async () => fx?.close());
 

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { todayInShanghai } from '../connectors/shanghai-time.ts';
 import { PENALTY_HEADER, toCsv } from '../fixtures/generate/penalty-rows.ts';
 import packageJson from '../package.json' with { type: 'json' };
 import { checkResidentId, computeResidentIdCheckChar } from '../src/identifiers/resident-id.ts';
@@ -194,7 +195,7 @@ describe('the privacy audit: IDs in other forms and echoes of what was typed, ma
     for (const id of records) await cli(`record ${id} --json`, 'record', String(id), '--json');
     await cli('subject --json', 'subject', ID.person, '--json');
     const disclosure = path.join(fx.scratch, 'disclosure.csv');
-    await cli('report disclosure', 'report', 'disclosure', '--as-of', '2026-12-01', '--out', disclosure);
+    await cli('report disclosure', 'report', 'disclosure', '--as-of', todayInShanghai(), '--out', disclosure);
     outputs.set('disclosure.csv', readFileSync(disclosure, 'utf8'));
 
     // Commander's own errors, and what it prints to stdout.

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
+import { todayInShanghai } from '../connectors/shanghai-time.ts';
 import { PENALTY_HEADER } from '../fixtures/generate/penalty-rows.ts';
 import { checkResidentId } from '../src/identifiers/resident-id.ts';
 import { checkUscc } from '../src/identifiers/uscc.ts';
@@ -283,7 +284,15 @@ describe('personal data is masked by meaning in every output of the CLI', () => 
     }
     for (const extension of ['csv', 'xlsx', 'json']) {
       const out = path.join(fx.scratch, `disclosure.${extension}`);
-      await cli(`disclosure ${extension}`, 'report', 'disclosure', '--as-of', '2026-12-01', '--out', out);
+      await cli(
+        `disclosure ${extension}`,
+        'report',
+        'disclosure',
+        '--as-of',
+        todayInShanghai(),
+        '--out',
+        out,
+      );
       outputs.set(
         `disclosure.${extension}`,
         extension === 'xlsx' ? await xlsxText(out) : readFileSync(out, 'utf8'),

@@ -137,7 +137,7 @@ describe('objection guards (032-objection-guards.ts)', { timeout: 300_000 }, () 
     const before = await correct(c, '异议前的更正');
     const objection = await open(c);
     await expect(step(objection, { procedureId: before })).rejects.toThrow(
-      new RegExp(`程序 #${before} 办理于 .*，早于异议 ${objection} 的核查阶段开始`),
+      new RegExp(`程序 #${before} 办理于 .*，早于异议 ${objection} 的登记（.*）：它不是该异议结果的办理`),
     );
   });
 
@@ -167,24 +167,31 @@ describe('objection guards (032-objection-guards.ts)', { timeout: 300_000 }, () 
     );
   });
 
-  it('a later stage needs a procedure run after that stage opened', async () => {
+  it('a later stage may cite a procedure run after the objection was registered, before that stage opened (038)', async () => {
+    // The check rejected, the record corrected before the appeal: the appeal upheld is carried out by that
+    // correction (the record is right already, so no other could be run), once.
     const [, , c] = records as [number, number, number];
     const objection = await open(c);
     await step(objection, { result: 'rejected' });
     const betweenStages = await correct(c, '核查办结后的更正');
     await step(objection, { action: 'appeal', stage: 'appeal', result: undefined });
-    const outcome = (procedureId: number) =>
-      step(objection, { action: 'outcome', stage: 'appeal', result: 'partly', procedureId });
-    await expect(outcome(betweenStages)).rejects.toThrow(
-      new RegExp(`程序 #${betweenStages} 办理于 .*，早于异议 ${objection} 的申诉阶段开始`),
-    );
-    const remedy = await correct(c, '申诉部分成立');
-    await outcome(remedy);
+    await step(objection, {
+      action: 'outcome',
+      stage: 'appeal',
+      result: 'partly',
+      procedureId: betweenStages,
+    });
     const cited = await fx
       .warehouse('objection_log')
       .where('objection_id', objection)
       .whereNotNull('procedure_id');
-    expect(cited.map((row: { procedure_id: number }) => row.procedure_id)).toEqual([remedy]);
+    expect(cited.map((row: { procedure_id: number }) => row.procedure_id)).toEqual([betweenStages]);
+    await step(objection, { action: 'appeal', stage: 'review', result: undefined });
+    await expect(
+      step(objection, { action: 'outcome', stage: 'review', result: 'upheld', procedureId: betweenStages }),
+    ).rejects.toThrow(
+      `程序 #${betweenStages} 已办理异议 ${objection} 的申诉结果：一个程序只办理该异议的一个结果`,
+    );
   });
 
   it('closing an objection in its appeal names the check result and the stage', async () => {

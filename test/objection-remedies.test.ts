@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PENALTY_HEADER } from '../fixtures/generate/penalty-rows.ts';
 import { closeObjection } from '../src/objections/objection-workflow.ts';
 import { correctRecord, type Grounds } from '../src/procedures/legal-procedures.ts';
 import { verifyObjectionLog } from '../src/warehouse/objection-log-chain.ts';
@@ -127,6 +128,55 @@ describe('objection results on ended and re-delivered records, through the CLI (
     expect(await overdue()).not.toContain(second.id);
     const listed = await cli(['objection', 'list', '--record', String(recordId)]);
     expect(listed.stdout.match(new RegExp(`办结：异议成立（程序 #${procedureId}）`, 'g'))).toHaveLength(2);
+  });
+
+  it("an appeal upheld cites the provider's withdrawal made during the check, which no objection cited (038)", async () => {
+    const i = 7;
+    const recordId = records[i]!;
+    const objection = await open(recordId);
+    const withdrawn = await fx.ingest(
+      [
+        writeRows(
+          fx.scratch,
+          'withdraw.csv',
+          [edit(rows[i]!, { 当前状态: '撤销' })],
+          [...PENALTY_HEADER, '当前状态'],
+        ),
+      ],
+      { provider: PROVINCE, withdrawals: { status: { column: '当前状态', values: ['撤销'] } } },
+    );
+    expect(withdrawn.counts.withdrawn).toBe(1);
+    const { status_procedure_id: procedureId } = await fx
+      .warehouse('records')
+      .where({ id: recordId })
+      .first('status_procedure_id');
+    // The check is rejected (the officer did not take the withdrawal for the answer); the subject appeals.
+    expect((await decide('close', objection.id, ['--result', 'rejected'])).code).toBe(0);
+    const appeal = [
+      'objection',
+      'appeal',
+      String(objection.id),
+      '--basis',
+      '申诉书',
+      '--note',
+      '信息主体申诉',
+    ];
+    expect((await cli(appeal)).code).toBe(0);
+    const upheld = (remedy: string[]) =>
+      decide('outcome', objection.id, ['--stage', 'appeal', '--result', 'upheld', ...remedy]);
+    const again = await upheld(['--withdraw']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`请用 --procedure ${procedureId} 引用它`);
+    // What the CLI says to do is taken: the withdrawal came after the registration, though before the appeal.
+    const cited = await upheld(['--procedure', String(procedureId), '--json']);
+    expect(cited.code, cited.stderr).toBe(0);
+    expect(JSON.parse(cited.stdout).objection).toMatchObject({
+      id: objection.id,
+      stage: 'appeal',
+      inProgress: false,
+      lastResult: 'upheld',
+      lastProcedureId: procedureId,
+    });
   });
 
   it("the provider's corrected re-delivery settles an objection: the run warns, --version cites it", async () => {
@@ -347,7 +397,7 @@ describe('what carries out an upheld objection result (037-objection-remedies.ts
 }, () => {
   let fx: WarehouseFixture;
   let records: number[];
-  const rows = penalties(8, 3702, '38');
+  const rows = penalties(10, 3702, '38');
   const opening = (recordId: number): NewObjection => ({
     recordId,
     applicant: '济南示例有限公司',
@@ -421,7 +471,7 @@ describe('what carries out an upheld objection result (037-objection-remedies.ts
     await step(second, { action: 'appeal', stage: 'appeal', result: undefined });
     await expect(
       step(second, { action: 'outcome', stage: 'appeal', procedureId: withdrawal }),
-    ).rejects.toThrow(new RegExp(`程序 #${withdrawal} 办理于 .*，早于异议 ${second} 的申诉阶段开始`));
+    ).rejects.toThrow(`程序 #${withdrawal} 已办理异议 ${second} 的核查结果：一个程序只办理该异议的一个结果`);
     // A correction cited once stays one result's (032), the record being current.
     const other = records[1]!;
     const a = await open(other);
@@ -535,5 +585,46 @@ describe('what carries out an upheld objection result (037-objection-remedies.ts
     expect(await fx.warehouse('objection_log').where({ objection_id: objection }).pluck('action')).toEqual([
       'open',
     ]);
+  });
+
+  it('an appeal cites a version delivered while the check was open: every remedy is bounded by the registration (038)', async () => {
+    const i = 8;
+    const recordId = records[i]!;
+    const objection = await open(recordId);
+    await redeliver(i, 'g5.csv');
+    await step(objection, { result: 'rejected' });
+    await step(objection, { action: 'appeal', stage: 'appeal', result: undefined });
+    await step(objection, { action: 'outcome', stage: 'appeal', versionId: await versionId(recordId, 2) });
+    expect(
+      await fx.warehouse('objection_log').where({ objection_id: objection }).orderBy('id').pluck('action'),
+    ).toEqual(['open', 'close', 'appeal', 'outcome']);
+  });
+
+  it('a load that began before an objection was registered does not name its version for --version (038)', async () => {
+    // The load's version is stamped with its transaction's start, the objection's registration with the clock: an
+    // objection registered while the load runs is later than the version, and the trigger refuses to cite it.
+    const i = 9;
+    const recordId = records[i]!;
+    let load: Promise<Awaited<ReturnType<typeof redeliver>>> | undefined;
+    const objection = await fx.owner.transaction(async (trx) => {
+      await trx.raw('LOCK TABLE objections IN ACCESS EXCLUSIVE MODE');
+      load = redeliver(i, 'g6.csv');
+      // The load merged (its version written) and waits to read the objections on the records it updated.
+      for (let tries = 0; ; tries++) {
+        const waiting = await fx.owner.raw(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+             AND query LIKE '%v.source_file_id%'`,
+        );
+        if (waiting.rows.length > 0) break;
+        if (tries === 400) throw new Error('the load never waited for the objections');
+        await sleep(50);
+      }
+      return insertObjection(trx, opening(recordId));
+    });
+    const summary = await load!;
+    expect(summary.files[0]?.objectionsUpdated ?? []).toEqual([]);
+    await expect(step(objection, { versionId: await versionId(recordId, 2) })).rejects.toThrow(
+      new RegExp(`记录 ${recordId} 的版本 v2 报送于 .*，早于异议 ${objection} 的登记`),
+    );
   });
 });

@@ -45,8 +45,26 @@ describe('objections in the warehouse (013-objections.ts)', () => {
     const platform = await asOfficer(fx.warehouse, (trx) => insertObjection(trx, opening(b, 'platform')));
     const marks = await objectionMarks(fx.warehouse, recordIds);
     expect([...marks.entries()]).toEqual([
-      [a, { objectionId: provided, stage: 'open', receivedOn: '2026-11-02', dueOn: '2026-11-05' }],
-      [b, { objectionId: platform, stage: 'open', receivedOn: '2026-11-02', dueOn: '2026-11-05' }],
+      [
+        a,
+        {
+          objectionId: provided,
+          stage: 'open',
+          receivedOn: '2026-11-02',
+          dueOn: '2026-11-05',
+          dueProvisional: false,
+        },
+      ],
+      [
+        b,
+        {
+          objectionId: platform,
+          stage: 'open',
+          receivedOn: '2026-11-02',
+          dueOn: '2026-11-05',
+          dueProvisional: false,
+        },
+      ],
     ]);
     await expect(
       appendObjectionStep(fx.warehouse, provided, {

@@ -110,7 +110,13 @@ describe('objections (Art. 18) through the CLI', { timeout: 600_000 }, () => {
   it('marks the record at once in `record` and `subject`, text and --json', async () => {
     const opened = await open(2, '2026-11-02');
     const recordId = await recordOf(2);
-    const mark = { objectionId: opened.id, stage: 'open', receivedOn: '2026-11-02', dueOn: '2026-11-05' };
+    const mark = {
+      objectionId: opened.id,
+      stage: 'open',
+      receivedOn: '2026-11-02',
+      dueOn: '2026-11-05',
+      dueProvisional: false,
+    };
     expect((await json(['record', String(recordId)])).objection).toEqual(mark);
     const shown = await cli(['record', String(recordId)]);
     expect(shown.stdout).toContain(

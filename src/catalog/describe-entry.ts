@@ -204,7 +204,7 @@ function describeDisclosure(entry: CatalogEntry): string {
       const how =
         'fixed' in rule.severity
           ? `失信程度为${rule.severity.fixed}`
-          : `失信程度按${title(rule.severity.field)}确定${fromTextText(rule.severity.fromText, title)}，无法确定的按${rule.severity.default}`;
+          : `失信程度按${title(rule.severity.field)}确定${fromTextClause(rule.severity.fromText, title)}，无法确定的按${rule.severity.default}`;
       const until = rule.until ? `；填有${title(rule.until)}的，在最短、最长公示期之间以其为准` : '';
       const minor = `；轻微的原则上不公示${rule.until ? `，填有${title(rule.until)}的公示至该日` : ''}`;
       return `自${title(rule.from)}起算（${how}）：${periods}${until}${minor}；最短公示期届满后${repair}`;
@@ -213,7 +213,7 @@ function describeDisclosure(entry: CatalogEntry): string {
 }
 
 /** The values whose severity another field's text decides, in words (empty when there are none). */
-function fromTextText(
+function fromTextClause(
   fromText: Record<string, SeverityFromText> | undefined,
   title: (field: string) => string,
 ): string {

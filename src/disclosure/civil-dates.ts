@@ -21,11 +21,6 @@ export function nextDay(date: string): string {
   return month === 12 ? isoDate(year + 1, 1, 1) : isoDate(year, month + 1, 1);
 }
 
-/** The earlier of two dates. */
-export function earlier(a: string, b: string): string {
-  return a <= b ? a : b;
-}
-
 /** The later of two dates. */
 export function later(a: string, b: string): string {
   return a >= b ? a : b;

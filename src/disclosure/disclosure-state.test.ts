@@ -170,6 +170,7 @@ describe('disclosure state of a penalty on a date', () => {
       stage: 'open' as const,
       receivedOn: '2026-02-13',
       dueOn: '2026-02-25',
+      dueProvisional: false,
     };
     expect(stateOn(general, '2026-02-12', { objection }).state).toBe('disclosed');
     const marked = stateOn(general, '2026-02-13', { objection });

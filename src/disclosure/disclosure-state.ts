@@ -10,11 +10,17 @@ import type { DisclosurePeriod } from './disclosure-period.ts';
  * - `expired` 公示期满: the period has run; shown no more, kept;
  * - `repaired` 已信用修复: a credit repair (procedure_log kind `repair`) ended it early; kept;
  * - `not-disclosed`: never shown that day: withdrawn, superseded, an entry not shown to the public, a 轻微 record
- *   the provider gave no end date (原则上不公示), or not begun.
+ *   the provider gave no end date (原则上不公示), not begun, or (a past day) not yet in the warehouse.
  */
 export type DisclosureStateKind = 'disclosed' | 'objection' | 'expired' | 'repaired' | 'not-disclosed';
 
-export type NotDisclosedReason = 'withdrawn' | 'superseded' | 'not-public' | 'minor' | 'not-yet';
+export type NotDisclosedReason =
+  | 'withdrawn'
+  | 'superseded'
+  | 'not-public'
+  | 'minor'
+  | 'not-yet'
+  | 'not-recorded';
 
 /** The credit repair of a record: its procedure and the day it was done (Asia/Shanghai). */
 export interface RepairMark {
@@ -28,6 +34,8 @@ export interface DisclosureFacts {
   period: DisclosurePeriod;
   repair?: RepairMark | undefined;
   objection?: ObjectionMark | undefined;
+  /** False for a past day the record was not yet in the warehouse (delivered or made by a procedure later). */
+  recorded?: boolean | undefined;
 }
 
 export interface DisclosureState {
@@ -54,6 +62,7 @@ const REASON_LABELS: Record<NotDisclosedReason, string> = {
   'not-public': '不公示：本目录信息不向社会公示',
   minor: '不公示：轻微失信信息原则上不公示（未填公示截止期）',
   'not-yet': '不公示：尚未开始公示',
+  'not-recorded': '不公示：当日尚无此记录',
 };
 
 /**
@@ -72,6 +81,7 @@ export function disclosureState(facts: DisclosureFacts, asOf: string): Disclosur
     reason,
     label,
   });
+  if (facts.recorded === false) return notDisclosed('not-recorded');
   if (facts.status !== 'current') return notDisclosed(facts.status);
   const minor = period.untilSource === 'minor-unpublished';
   if (!period.public && !minor) return notDisclosed('not-public');

@@ -10,6 +10,8 @@ export interface RecordFacts {
   formationDate: string | null;
   repair?: RepairMark | undefined;
   objection?: ObjectionMark | undefined;
+  /** False: on the (past) day asked, the record was not yet in the warehouse. */
+  recorded?: boolean | undefined;
 }
 
 /**
@@ -29,7 +31,13 @@ export function recordDisclosure(
   };
   const period = disclosurePeriod(rule, facts.data, facts.formationDate);
   return disclosureState(
-    { status: facts.status, period, repair: facts.repair, objection: facts.objection },
+    {
+      status: facts.status,
+      period,
+      repair: facts.repair,
+      objection: facts.objection,
+      recorded: facts.recorded,
+    },
     asOf,
   );
 }

@@ -29,7 +29,7 @@ export function pastDay(asOf: string, today: string = todayInShanghai()): string
 /**
  * The disclosure state of each record on `asOf`, by record id: two queries (repairs, objection marks) for all. For
  * a past day, a third reads each record's status and version as they stood at its end (they replace what
- * `records` gives), and the objection marks are those of then.
+ * `records` gives; a record not yet in the warehouse then was not shown), and the objection marks are those of then.
  */
 export async function disclosuresOf(
   warehouse: Warehouse,
@@ -45,6 +45,7 @@ export async function disclosuresOf(
   const states = new Map<number, DisclosureState>();
   for (const now of records) {
     const record = then?.get(now.id) ?? now;
+    const recorded = then === undefined || then.has(now.id);
     const entry = entryVersion(catalog, record.catalogCode, record.catalogVersion);
     states.set(
       record.id,
@@ -56,6 +57,7 @@ export async function disclosuresOf(
           formationDate: record.formationDate,
           repair: repairs.get(record.id),
           objection: objections.get(record.id),
+          recorded,
         },
         asOf,
       ),

@@ -31,6 +31,11 @@ export const ACTION_TITLES: Record<ObjectionAction, string> = {
 export function objectionMarkLine(mark: ObjectionMark): string {
   return (
     `异议处理中 · objection #${mark.objectionId}, ${STAGE_TITLES[mark.stage]} (${mark.stage}), ` +
-    `received ${mark.receivedOn}, due ${mark.dueOn}`
+    `received ${mark.receivedOn}, due ${dueText(mark)}`
   );
+}
+
+/** `2026-02-25`, or `2026-10-05（暂定）` for a due date counted Monday–Friday, not yet settled. */
+export function dueText(due: { dueOn: string; dueProvisional: boolean }): string {
+  return `${due.dueOn}${due.dueProvisional ? '（暂定）' : ''}`;
 }

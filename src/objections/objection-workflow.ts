@@ -45,7 +45,8 @@ export class ObjectionRefused extends Error {
  * The day of receipt, checked (a real day, not in the future, Asia/Shanghai), and its due date. A year the
  * calendar lacks does not stop the registration: Art. 18 ¶2 marks the record whatever the calendar knows, so the
  * due date is counted Monday–Friday there and marked provisional, as a provider's objection's is
- * (src/run/provider-objections.ts), with a warning that says so.
+ * (src/run/provider-objections.ts), with a warning that says so. `calendar recompute` settles it once the year is
+ * added (src/calendar/recompute-pending.ts); until then it is not raised as overdue.
  */
 export function objectionReceipt(
   receivedOn: string,
@@ -65,9 +66,10 @@ function provisionalDueWarning(receivedOn: string, due: Deadline, days: WorkingD
   for (let year = Number(receivedOn.slice(0, 4)); year <= Number(due.date.slice(0, 4)); year++)
     if (!days.covers(year)) missing.push(year);
   return (
-    `异议核查期限 ${due.date} 为暂定：工作日日历缺少 ${missing.join('、')} 年数据，暂按周一至周五计算；` +
-    `该年数据录入后此期限不会自动重算，请按新日历核对 (the due date is provisional, counted Monday–Friday: ` +
-    `add ${missing.join(', ')} to ${days.data.file}, src/calendar/README.md)`
+    `异议核查期限 ${due.date} 为暂定：工作日日历缺少 ${missing.join('、')} 年数据，暂按周一至周五计算，` +
+    `暂不计为逾期；该年数据录入后请运行 credit-etl calendar recompute 重算 (the due date is provisional, ` +
+    `counted Monday–Friday, and not raised as overdue: add ${missing.join(', ')} to ${days.data.file} and run ` +
+    '`credit-etl calendar recompute`, src/calendar/README.md)'
   );
 }
 
@@ -230,8 +232,9 @@ async function decide(
 
 /**
  * A record a procedure already ended takes no new procedure: the one that ended it may be what carries this
- * result out too (cited with --procedure; the database checks it was performed after this objection was
- * registered). Said before anything is tried, with the id to cite.
+ * result out too, at any stage (cited with --procedure; the database checks it was performed after this objection
+ * was registered and that no step of this objection cites it yet: 038). Said before anything is tried, with the id
+ * to cite.
  */
 async function checkRemedy(warehouse: Warehouse, recordId: number, remedy: Remedy): Promise<void> {
   if (remedy.kind === 'procedure' || remedy.kind === 'version') return;
@@ -247,7 +250,7 @@ async function checkRemedy(warehouse: Warehouse, recordId: number, remedy: Remed
   );
 }
 
-/** The version `--version <n>` names on the record; the database checks the rest (a delivery, after receipt). */
+/** The version `--version <n>` names on the record; the database checks the rest (a delivery, after registration). */
 async function deliveredVersion(
   warehouse: Warehouse,
   recordId: number,

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Warehouse } from './connect-warehouse.ts';
+import { appendObjectionStep } from './objections-repository.ts';
 
 /** Pending lineage rows (`late` NULL) sharing one formation date and one received day. */
 export interface PendingPair {
@@ -23,6 +24,23 @@ export interface ProvisionalNotice {
   deadline: string;
 }
 
+/** An objection whose due date is provisional and not yet settled (038). */
+export interface ProvisionalObjection {
+  id: number;
+  received_on: string;
+  due_on: string;
+}
+
+/** A provisional due date settled: the objection log's note step that says so (038). */
+export interface DueSettlement {
+  dueOn: string;
+  /** The `calendar_recomputes` row of this transaction: the step must name it. */
+  recomputeId: number;
+  operator: string;
+  basis: string;
+  note: string;
+}
+
 /** A `calendar_recomputes` row: who ran it, with which calendar, and what it settled. */
 export interface RecomputeLog {
   ran_by: string;
@@ -35,6 +53,9 @@ export interface RecomputeLog {
   deadlines_decided: number;
   deadlines_moved: number;
   deadlines_still_provisional: number;
+  objection_dues_decided: number;
+  objection_dues_moved: number;
+  objection_dues_still_provisional: number;
 }
 
 /** What a recompute does in its one transaction. */
@@ -46,7 +67,14 @@ export interface RecomputeTransaction {
   /** Notices with a provisional deadline, locked until the transaction ends. */
   provisionalNotices(): Promise<ProvisionalNotice[]>;
   settleDeadline(noticeId: number, deadline: string): Promise<void>;
-  /** Logs the recompute; returns its id. */
+  /**
+   * Objections with a provisional due date not yet settled. Takes the objection log's lock (its trigger's) until the
+   * transaction ends, so two recomputes do not settle one twice.
+   */
+  provisionalObjections(): Promise<ProvisionalObjection[]>;
+  /** Appends the step that settles an objection's due date (the objection row never changes). */
+  settleObjectionDue(objectionId: number, settlement: DueSettlement): Promise<void>;
+  /** Logs the recompute; returns its id. Written before what it settles: an objection's step names it. */
   logRecompute(log: RecomputeLog): Promise<number>;
 }
 
@@ -93,6 +121,25 @@ function recomputeTransaction(trx: Knex.Transaction): RecomputeTransaction {
     },
     async settleDeadline(noticeId, deadline) {
       await trx('notices').where({ id: noticeId }).update({ deadline, provisional: false });
+    },
+    async provisionalObjections() {
+      await trx.raw(`SELECT pg_advisory_xact_lock(hashtext('credit-etl:objection-log'))`);
+      const { rows } = await trx.raw<{ rows: ProvisionalObjection[] }>(
+        `SELECT o.id, o.received_on, o.due_on FROM objections o
+         WHERE o.due_provisional AND NOT EXISTS (
+           SELECT 1 FROM objection_log l WHERE l.objection_id = o.id AND l.action = 'note' AND l.detail->>'due' = 'settled')
+         ORDER BY o.id`,
+      );
+      return rows;
+    },
+    async settleObjectionDue(objectionId, settlement) {
+      await appendObjectionStep(trx, objectionId, {
+        action: 'note',
+        basis: settlement.basis,
+        note: settlement.note,
+        operator: settlement.operator,
+        detail: { due: 'settled', dueOn: settlement.dueOn, recomputeId: settlement.recomputeId },
+      });
     },
     async logRecompute(log) {
       const [logged] = await trx('calendar_recomputes').insert(log).returning<{ id: number }[]>('id');

@@ -1,4 +1,5 @@
 import type { ChannelLevel } from '../catalog/catalog-entry.ts';
+import { AS_OF } from './as-of-bound.ts';
 import type { Warehouse } from './connect-warehouse.ts';
 import type { RowData } from './records-repository.ts';
 
@@ -55,12 +56,6 @@ export async function recordedCatalogCodes(warehouse: Warehouse): Promise<string
 }
 
 /**
- * The end of a past day (YYYY-MM-DD, Asia/Shanghai) as a bound for stamped rows: what the queries of a past day
- * start with (`as_of.bound`).
- */
-const AS_OF = `WITH as_of AS (SELECT (?::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai' AS bound)`;
-
-/**
  * A record's status at the end of the day (the query starts with AS_OF, `r` is the record): a procedure performed
  * later had not yet withdrawn or superseded it. A status never returns to current (012), so the procedure that
  * set the present one tells.
@@ -71,14 +66,12 @@ const STATUS_THEN = `CASE WHEN r.status <> 'current' AND (SELECT sp.performed_at
 
 /**
  * The version current at the end of the day (a lateral join, `r` the record): the newest one written by then, by a
- * delivery or a procedure (a record's current version only ever moves to a newer one: 011, 031). A record
- * delivered later is judged by its first version, as delivered: its own dates say from when it is shown, the way an
- * objection registered late counts from its receipt.
+ * delivery or a procedure (a record's current version only ever moves to a newer one: 011, 031). A record with no
+ * version by then (delivered later, or made by a later procedure: reattribute's new record) has none: it was not
+ * in the warehouse that day, so nothing of it was shown (its predecessor, still current then, was).
  */
-const VERSION_THEN = `JOIN LATERAL (SELECT v.* FROM record_versions v WHERE v.record_id = r.id
-                                  ORDER BY v.created_at < as_of.bound DESC,
-                                           CASE WHEN v.created_at < as_of.bound THEN -v.version_no ELSE v.version_no END
-                                  LIMIT 1) v ON true`;
+const VERSION_THEN = `LATERAL (SELECT v.* FROM record_versions v WHERE v.record_id = r.id AND v.created_at < as_of.bound
+                             ORDER BY v.version_no DESC LIMIT 1) v`;
 
 /** A record as it stood at the end of a past day: its status and the version current then. */
 export interface RecordThenRow {
@@ -91,7 +84,8 @@ export interface RecordThenRow {
 }
 
 /**
- * The given records as they stood at the end of `day` (YYYY-MM-DD, Asia/Shanghai), by record id, in one query.
+ * The given records as they stood at the end of `day` (YYYY-MM-DD, Asia/Shanghai), by record id, in one query. A
+ * record not yet in the warehouse then is not in the map.
  */
 export async function recordsAsOf(
   warehouse: Warehouse,
@@ -105,7 +99,7 @@ export async function recordsAsOf(
       `${AS_OF}
        SELECT r.id, ${STATUS_THEN} AS status, r.catalog_code AS "catalogCode", v.data,
               v.catalog_version AS "catalogVersion", to_char(v.formation_date, 'YYYY-MM-DD') AS "formationDate"
-       FROM records r CROSS JOIN as_of ${VERSION_THEN}
+       FROM records r CROSS JOIN as_of JOIN ${VERSION_THEN} ON true
        WHERE r.id = ANY (?::bigint[])`,
       [day, [...recordIds]],
     )
@@ -117,7 +111,7 @@ export async function recordsAsOf(
 /**
  * One keyset page of a catalog entry's records (every status), ids above `after`, in id order: as they are now,
  * or, given a past `day` (YYYY-MM-DD, Asia/Shanghai), as they stood at its end: each with its status and current
- * version of then.
+ * version of then, and only the records the warehouse held then.
  */
 export async function disclosurePage(
   warehouse: Warehouse,
@@ -137,7 +131,7 @@ export async function disclosurePage(
                 to_char(p.performed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS "repairOn"
          FROM records r
          CROSS JOIN as_of
-         ${VERSION_THEN}
+         JOIN ${VERSION_THEN} ON true
          LEFT JOIN procedure_log p ON p.record_id = r.id AND p.kind = 'repair'
          WHERE r.catalog_code = ? AND r.id > ?
          ORDER BY r.id LIMIT ?`,

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { AS_OF } from './as-of-bound.ts';
 import type { Warehouse } from './connect-warehouse.ts';
 import { WAREHOUSE_ROLES } from './warehouse-roles.ts';
 
@@ -31,8 +32,10 @@ export interface ObjectionMark {
   stage: ObjectionStage;
   /** YYYY-MM-DD */
   receivedOn: string;
-  /** YYYY-MM-DD: the platform's check is due by this day (Art. 18, 3 working days). */
+  /** YYYY-MM-DD: the platform's check is due by this day (Art. 18, 3 working days), as settled (DUE). */
   dueOn: string;
+  /** Counted Monday–Friday through a year without calendar data, not yet settled by `calendar recompute`. */
+  dueProvisional: boolean;
 }
 
 /** The objection as received; what `objection open` and a provider's 当前状态=异议 row give. */
@@ -85,7 +88,9 @@ export interface ObjectionRow {
   applicant: string;
   reason: string;
   receivedOn: string;
+  /** The due date as settled: `calendar recompute`'s, once it settled a provisional one (DUE). */
   dueOn: string;
+  /** Still counted Monday–Friday through a year without calendar data: not raised as overdue. */
   dueProvisional: boolean;
   createdAt: Date;
   /** The stage of the last step (a note aside). */
@@ -129,6 +134,8 @@ export interface ObjectionCheckCounts {
   checking: number;
   /** Of those, past their due date. */
   overdue: number;
+  /** Of those, past a provisional due date (a year without calendar data): not counted overdue. */
+  provisionalPastDue: number;
 }
 
 export interface ObjectionFilter {
@@ -138,8 +145,13 @@ export interface ObjectionFilter {
   providerCode?: string;
   /** in-progress: marked (any stage open); closed: every stage decided; a stage: that stage in progress. */
   status?: 'in-progress' | 'closed' | ObjectionStage;
-  /** Only objections whose platform check is still open after their due date, as of this day (YYYY-MM-DD). */
+  /**
+   * Only objections whose platform check is still open after their due date, as of this day (YYYY-MM-DD); a
+   * provisional due date is not overdue (it may move once its year is added).
+   */
   overdueOn?: string;
+  /** Only objections whose check is still open after a provisional due date, as of this day (YYYY-MM-DD). */
+  provisionalPastDueOn?: string;
   /**
    * Each objection's state at the end of this day (YYYY-MM-DD, Asia/Shanghai): steps performed later, and
    * objections received later, are left out. Default: now. `overdueOn` implies it.
@@ -148,21 +160,31 @@ export interface ObjectionFilter {
 }
 
 /**
- * The moment a day's state is read at: the end of the day given (Asia/Shanghai), or now when it is null. Steps
- * are stamped with the clock (033), so the state of a past day is the steps performed before its end; but an
- * objection is open from its receipt (`received_on`), however late it was registered: its opening step counts
- * whenever it was performed.
+ * A day's state is read at the end of the day given (AS_OF; now when it is null). Steps are stamped with the
+ * clock (033), so the state of a past day is the steps performed before its end; but an objection is open from
+ * its receipt (`received_on`), however late it was registered: its opening step counts whenever it was performed.
  */
-const AS_OF = `WITH as_of AS (SELECT (?::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai' AS bound)`;
 const BEFORE_BOUND = (step: string) =>
   `(as_of.bound IS NULL OR ${step}.action = 'open' OR ${step}.performed_at < as_of.bound)`;
 
 /**
+ * The due date as settled (038): `calendar recompute`'s note step (`detail.due = 'settled'`) replaces a
+ * provisional `due_on`; the objection row itself never changes. It is the law's date, only known later, so it
+ * counts on any day, whenever the recompute ran. `o` is the objection.
+ */
+const DUE = `LEFT JOIN LATERAL (SELECT (l.detail->>'dueOn')::date AS due_on FROM objection_log l
+                     WHERE l.objection_id = o.id AND l.action = 'note' AND l.detail->>'due' = 'settled'
+                     ORDER BY l.id LIMIT 1) settled ON true`;
+
+/**
  * The last step of each objection that is not a note: its stage, whether it is in progress; the last decided
- * step: its result and what carried it out; as of `as_of` (the query starts with AS_OF).
+ * step: its result and what carried it out; its due date as settled (DUE); as of `as_of` (the query starts with
+ * AS_OF).
  */
 const STATE = `
-  SELECT o.*, s.stage, s.action IN ('open', 'appeal') AS in_progress, d.result AS last_result,
+  SELECT o.id, o.record_id, o.catalog_code, o.channel, o.provider_code, o.applicant, o.reason, o.received_on,
+         coalesce(settled.due_on, o.due_on) AS due_on, o.due_provisional AND settled.due_on IS NULL AS due_provisional,
+         o.created_at, s.stage, s.action IN ('open', 'appeal') AS in_progress, d.result AS last_result,
          d.procedure_id AS last_procedure_id, d.version_id AS last_version_id, d.version_no AS last_version_no,
          (SELECT c.performed_at FROM objection_log c WHERE c.objection_id = o.id AND c.action = 'close'
             AND ${BEFORE_BOUND('c')}) AS checked_at
@@ -173,7 +195,8 @@ const STATE = `
   LEFT JOIN LATERAL (SELECT l.result, l.procedure_id, l.version_id, v.version_no
                      FROM objection_log l LEFT JOIN record_versions v ON v.id = l.version_id
                      WHERE l.objection_id = o.id AND l.result IS NOT NULL AND ${BEFORE_BOUND('l')}
-                     ORDER BY l.id DESC LIMIT 1) d ON true`;
+                     ORDER BY l.id DESC LIMIT 1) d ON true
+  ${DUE}`;
 
 /**
  * The records among `recordIds` marked 异议处理中, with their (oldest open) objection: now, or at the end of the
@@ -193,9 +216,10 @@ export async function objectionMarks(
     stage: ObjectionStage;
     received_on: string;
     due_on: string;
+    due_provisional: boolean;
   }> = (
     await db.raw(
-      `${AS_OF} SELECT DISTINCT ON (record_id) record_id, id, stage, received_on, due_on
+      `${AS_OF} SELECT DISTINCT ON (record_id) record_id, id, stage, received_on, due_on, due_provisional
        FROM (${STATE} WHERE o.record_id = ANY (?::bigint[])
                AND (?::date IS NULL OR o.received_on <= ?::date)) state
        WHERE in_progress ORDER BY record_id, id`,
@@ -208,6 +232,7 @@ export async function objectionMarks(
       stage: row.stage,
       receivedOn: row.received_on,
       dueOn: row.due_on,
+      dueProvisional: row.due_provisional,
     });
   return marks;
 }
@@ -265,14 +290,10 @@ export async function recordFormationDate(
   return row === undefined ? undefined : row.formation_date;
 }
 
-/** One version of a record, by its number (`v2` in `record`), and where it came from. */
+/** One version of a record, by its number (`v2` in `record`). */
 export interface NumberedVersion {
   id: number;
   versionNo: number;
-  /** The delivery that brought it; null for a version a legal procedure wrote. */
-  sourceFileId: number | null;
-  /** The legal procedure that wrote it; null for a delivered version. */
-  procedureId: number | null;
 }
 
 export async function versionOfRecord(
@@ -282,12 +303,7 @@ export async function versionOfRecord(
 ): Promise<NumberedVersion | undefined> {
   return db('record_versions')
     .where({ record_id: recordId, version_no: versionNo })
-    .first<NumberedVersion | undefined>(
-      'id',
-      'version_no as versionNo',
-      'source_file_id as sourceFileId',
-      'procedure_id as procedureId',
-    );
+    .first<NumberedVersion | undefined>('id', 'version_no as versionNo');
 }
 
 /** The record an objection was to be opened on does not exist. */
@@ -338,8 +354,13 @@ export async function objectionRows(db: Warehouse, filter: ObjectionFilter = {})
   else if (filter.status === 'closed') add('NOT in_progress');
   else if (filter.status !== undefined) add('in_progress AND stage = ?', filter.status);
   if (filter.overdueOn !== undefined)
-    add(`in_progress AND stage = 'open' AND due_on < ?::date`, filter.overdueOn);
-  const asOf = filter.asOf ?? filter.overdueOn;
+    add(`in_progress AND stage = 'open' AND due_on < ?::date AND NOT due_provisional`, filter.overdueOn);
+  if (filter.provisionalPastDueOn !== undefined)
+    add(
+      `in_progress AND stage = 'open' AND due_on < ?::date AND due_provisional`,
+      filter.provisionalPastDueOn,
+    );
+  const asOf = filter.asOf ?? filter.overdueOn ?? filter.provisionalPastDueOn;
   if (asOf !== undefined) add('received_on <= ?::date', asOf);
   const rows: Array<Record<string, unknown>> = (
     await db.raw(

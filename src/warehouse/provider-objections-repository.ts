@@ -61,8 +61,11 @@ export interface ObjectionOnUpdatedRecord {
 
 /**
  * Inside the unit's transaction, after its merge: the objections in progress on records this source file gave a
- * new version. Read from the objections' side (few) through the versions' (record_id, version_no) index, so a
- * first load of a million rows costs no scan of what it wrote.
+ * new version that may settle them, by the rule the objection log's trigger applies to a cited version (038): the
+ * version's time (`created_at`, the start of this transaction) after the objection's registration (its open step,
+ * the clock). An objection registered while this load was running came after the version by that rule and is not
+ * named: `--version` would be refused. Read from the objections' side (few) through the versions' (record_id,
+ * version_no) index, so a first load of a million rows costs no scan of what it wrote.
  */
 export async function objectionsOnUpdatedRecords(
   session: UnitSession,
@@ -74,7 +77,9 @@ export async function objectionsOnUpdatedRecords(
      FROM objections o
      JOIN LATERAL (SELECT l.action, l.stage FROM objection_log l WHERE l.objection_id = o.id AND l.action <> 'note'
                    ORDER BY l.id DESC LIMIT 1) s ON s.action IN ('open', 'appeal')
+     JOIN objection_log opened ON opened.objection_id = o.id AND opened.action = 'open'
      JOIN record_versions v ON v.record_id = o.record_id AND v.source_file_id = $1
+                           AND v.created_at > opened.performed_at
      WHERE o.catalog_code = $2
      ORDER BY o.record_id, o.id`,
     [sourceFileId, catalogCode],

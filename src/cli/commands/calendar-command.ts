@@ -81,7 +81,7 @@ export function registerCalendarCommand(program: Command): void {
   calendarCommand
     .command('recompute')
     .description(
-      'after adding a year: settle pending timeliness flags and provisional notice deadlines, logged in calendar_recomputes',
+      'after adding a year: settle pending timeliness flags, provisional notice deadlines and objection due dates, logged in calendar_recomputes',
     )
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
@@ -93,7 +93,7 @@ export function registerCalendarCommand(program: Command): void {
           console.log(JSON.stringify(result));
           return EXIT.ok;
         }
-        const { timeliness, deadlines } = result;
+        const { timeliness, deadlines, objectionDues } = result;
         console.log(
           `calendar ${result.calendar.file} (version ${result.calendar.version}, ${result.calendar.from}–${result.calendar.to}); logged as recompute ${result.id}`,
         );
@@ -105,6 +105,11 @@ export function registerCalendarCommand(program: Command): void {
         );
         for (const change of deadlines.changes)
           console.log(`  notice ${change.noticeId}: ${change.from} → ${change.to}`);
+        console.log(
+          `objection due dates: ${objectionDues.decided} provisional decided (${objectionDues.moved} moved), ${objectionDues.stillProvisional} still provisional`,
+        );
+        for (const change of objectionDues.changes)
+          console.log(`  objection ${change.objectionId}: ${change.from} → ${change.to}`);
         return EXIT.ok;
       });
     });

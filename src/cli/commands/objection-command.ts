@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { type Command, Option } from 'commander';
 import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
@@ -14,7 +13,11 @@ import {
   type Remedy,
   recordOutcome,
 } from '../../objections/objection-workflow.ts';
-import { checkOverdueObjections, overdueLine } from '../../objections/overdue-objections.ts';
+import {
+  checkOverdueObjections,
+  overdueLine,
+  provisionalWarning,
+} from '../../objections/overdue-objections.ts';
 import { verificationStates } from '../../objections/verification.ts';
 import {
   type VerificationState,
@@ -38,6 +41,7 @@ import {
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
+import { osUser } from '../os-user.ts';
 import { resolveRecord } from '../resolve-record.ts';
 import { unrecordedEntry } from '../sync-catalog-entries.ts';
 import { withOfficerWarehouse, withReadingWarehouse, withWarehouse } from '../with-warehouse.ts';
@@ -102,7 +106,10 @@ export function registerObjectionCommand(program: Command): void {
   objection
     .command('list')
     .description('objections with their stage and due date, oldest first')
-    .option('--overdue', 'only objections whose check is still open after their due date')
+    .option(
+      '--overdue',
+      'only objections whose check is still open after their due date (a provisional due date is not overdue)',
+    )
     .option(
       '--as-of <date>',
       'list them as they stood at the end of this day, --overdue judged on it (YYYY-MM-DD; default today, Asia/Shanghai)',
@@ -306,6 +313,8 @@ export function registerObjectionCommand(program: Command): void {
             `objection-check run ${check.runId}: ${check.overdue.length} overdue of ${check.checking} awaiting the platform's check as of ${asOf}`,
           );
           for (const overdue of check.overdue) console.log(maskPersonalText(`  ✗ ${overdueLine(overdue)}`));
+          if (check.provisional.length > 0)
+            console.error(maskPersonalText(`⚠ ${provisionalWarning(check.provisional)}`));
         }
         return check.status === 'failed' ? EXIT.failed : EXIT.ok;
       });
@@ -481,16 +490,26 @@ function print(json: boolean | undefined, value: unknown, text: string): void {
   console.log(maskPersonalText(json ? JSON.stringify(value) : text));
 }
 
-const overdueOn = (row: ObjectionRow, asOf: string) =>
+/** The platform's check still open after the due date: overdue, or only past a provisional date (not overdue). */
+const pastDue = (row: ObjectionRow, asOf: string) =>
   row.inProgress && row.stage === 'open' && row.dueOn < asOf;
+const overdueOn = (row: ObjectionRow, asOf: string) => pastDue(row, asOf) && !row.dueProvisional;
 
-function withOverdue(row: ObjectionRow, asOf: string): ObjectionRow & { overdue: boolean } {
-  return { ...row, overdue: overdueOn(row, asOf) };
+function withOverdue(
+  row: ObjectionRow,
+  asOf: string,
+): ObjectionRow & { overdue: boolean; provisionalPastDue: boolean } {
+  return {
+    ...row,
+    overdue: overdueOn(row, asOf),
+    provisionalPastDue: pastDue(row, asOf) && row.dueProvisional,
+  };
 }
 
-/** `异议处理中 (核查, OVERDUE)`, `办结：异议不成立`, `办结：异议成立（程序 #7）`. */
+/** `异议处理中 · OVERDUE`, `异议处理中 · 暂定期限已过`, `办结：异议不成立`, `办结：异议成立（程序 #7）`. */
 function stateText(row: ObjectionRow, asOf: string): string {
-  if (row.inProgress) return `异议处理中${overdueOn(row, asOf) ? ' · OVERDUE' : ''}`;
+  if (row.inProgress)
+    return `异议处理中${pastDue(row, asOf) ? (row.dueProvisional ? ' · 暂定期限已过' : ' · OVERDUE') : ''}`;
   const remedy = remedyText(row.lastProcedureId, row.lastVersionNo);
   return `办结${row.lastResult ? `：${RESULT_TITLES[row.lastResult]}${remedy ? `（${remedy}）` : ''}` : ''}`;
 }
@@ -551,12 +570,4 @@ function formatObjection(
       ]),
     ),
   ].join('\n');
-}
-
-function osUser(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return process.env.USER ?? process.env.USERNAME ?? '';
-  }
 }

@@ -1,4 +1,3 @@
-import os from 'node:os';
 import type { Command } from 'commander';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
@@ -20,6 +19,7 @@ import { DEFAULT_PROVIDERS_FILE, loadProviders, providerName } from '../../repor
 import { type ObjectionRow, objectionRows } from '../../warehouse/objections-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
+import { osUser } from '../os-user.ts';
 import { withOfficerWarehouse } from '../with-warehouse.ts';
 import { dateOption } from './date-options.ts';
 import { idOption, shownId } from './report-options.ts';
@@ -186,12 +186,4 @@ async function findObjection(
 function refused(message: string): number {
   console.error(maskPersonalText(`credit-etl: nothing done: ${message}`));
   return EXIT.usage;
-}
-
-function osUser(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return process.env.USER ?? process.env.USERNAME ?? '';
-  }
 }

@@ -1,4 +1,3 @@
-import os from 'node:os';
 import type { Command } from 'commander';
 import { entryVersion } from '../../catalog/entry-version.ts';
 import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
@@ -18,6 +17,7 @@ import { type ProcedureEntry, procedureEntries } from '../../warehouse/procedure
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { procedureLine, procedureSummary } from '../format-procedure.ts';
+import { osUser } from '../os-user.ts';
 import { resolveRecord } from '../resolve-record.ts';
 import { unrecordedEntry } from '../sync-catalog-entries.ts';
 import { withOfficerWarehouse, withReadingWarehouse } from '../with-warehouse.ts';
@@ -217,12 +217,4 @@ export async function requireRecordedEntry(
 /** A log entry's field values masked by the field they are in (then free text, as everything printed). */
 function maskedByField(catalog: Catalog, entry: ProcedureEntry): ProcedureEntry {
   return maskProcedure(entry, fieldMaskerOf(entryVersion(catalog, entry.catalogCode)));
-}
-
-function osUser(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return process.env.USER ?? process.env.USERNAME ?? '';
-  }
 }

@@ -3,6 +3,7 @@ import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { normalizeCode } from '../../identifiers/normalize-code.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
+import { dueText } from '../../objections/objection-titles.ts';
 import { type RetiredRecord, type SubjectArchive, subjectArchive } from '../../records/subject-archive.ts';
 import type { Warehouse } from '../../warehouse/connect-warehouse.ts';
 import { type ObjectionMark, objectionMarks } from '../../warehouse/objections-repository.ts';
@@ -64,7 +65,7 @@ const OUTCOME_ORDER = ['inserted', 'updated', 'unchanged', 'merged', 'conflict']
 
 /** `异议处理中 #3 (appeal, due 2026-02-25)` */
 const markFlag = (mark: ObjectionMark) =>
-  `异议处理中 #${mark.objectionId} (${mark.stage}, due ${mark.dueOn})`;
+  `异议处理中 #${mark.objectionId} (${mark.stage}, due ${dueText(mark)})`;
 
 /** The archive as text: one table per catalog entry, newest first, personal data masked. */
 export function formatSubjectArchive(archive: ShownArchive): string {

@@ -1,6 +1,6 @@
 import type { CatalogEntry } from '../../catalog/catalog-entry.ts';
 import { periodNote } from '../../disclosure/disclosure-state.ts';
-import { STAGE_TITLES } from '../../objections/objection-titles.ts';
+import { dueText, STAGE_TITLES } from '../../objections/objection-titles.ts';
 import type { RecordSearch } from '../../records/record-search.ts';
 import type { RecordView } from '../../records/record-view.ts';
 import type { SubjectArchive } from '../../records/subject-archive.ts';
@@ -21,7 +21,7 @@ const OUTCOME_TITLES: Record<string, string> = {
 
 function objectionMark(mark: ObjectionMark | null | undefined): SafeHtml | '' {
   if (!mark) return '';
-  return html`<span class="objection">异议处理中 · 异议 #${mark.objectionId} ${STAGE_TITLES[mark.stage]}，${mark.receivedOn} 受理，${mark.dueOn} 前核查</span>`;
+  return html`<span class="objection">异议处理中 · 异议 #${mark.objectionId} ${STAGE_TITLES[mark.stage]}，${mark.receivedOn} 受理，${dueText(mark)} 前核查</span>`;
 }
 
 /** The search box (POST: an ID number typed in stays out of addresses and access logs) and what it found. */
