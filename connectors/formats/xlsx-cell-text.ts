@@ -6,6 +6,7 @@
  */
 
 const DAY_MS = 86_400_000;
+const DAY_SECONDS = 86_400;
 /** Day 0 of the 1900 date system once Excel's fictitious 1900-02-29 (serial 60) is accounted for. */
 const EPOCH_1900 = Date.UTC(1899, 11, 30);
 /** Serial 0 of the 1904 date system (Mac Excel) is serial 1462 of the 1900 system. */
@@ -124,12 +125,46 @@ export function serialToIsoDate(serial: number, date1904: boolean): string {
     const days = date1904 ? whole + OFFSET_1904 : whole < 60 ? whole + 1 : whole;
     day = new Date(EPOCH_1900 + days * DAY_MS).toISOString().slice(0, 10);
   }
+  return withTime(day, seconds);
+}
+
+/** A day and the seconds into it, the time left out at midnight. */
+function withTime(day: string, seconds: number): string {
   if (seconds === 0) return day;
   const hh = String(Math.floor(seconds / 3600)).padStart(2, '0');
   const mm = String(Math.floor((seconds % 3600) / 60)).padStart(2, '0');
   const ss = String(seconds % 60).padStart(2, '0');
   return `${day} ${hh}:${mm}:${ss}`;
 }
+
+/**
+ * A date stored as ISO 8601 text (a `t="d"` cell) as `serialToIsoDate` writes a date cell: `YYYY-MM-DD`, with
+ * ` HH:MM:SS` (seconds rounded) when the time is not midnight. The wall-clock time is kept as written and a zone
+ * (`Z`, `+08:00`) left out: Excel has no time zones, and a date moved to UTC would be another day for a provider
+ * at +08:00. Undefined for text that is no such date (a time alone, an hour 25).
+ */
+export function isoDateText(text: string): string | undefined {
+  const parts = ISO_DATE_TIME.exec(text);
+  if (!parts) return undefined;
+  const [, year = '', month = '', date = '', hours, minutes = '0', secondsText = '0'] = parts;
+  let day = `${year}-${month}-${date}`;
+  if (hours === undefined) return day;
+  const second = Number(secondsText.replace(',', '.'));
+  const seconds = Number(hours) * 3600 + Number(minutes) * 60 + Math.round(second);
+  if (Number(minutes) > 59 || second >= 61 || seconds > DAY_SECONDS) return undefined;
+  if (seconds === DAY_SECONDS) {
+    // 24:00:00, or 23:59:59.5 rounded: the next day's midnight, as Excel shows it.
+    const next = new Date(0);
+    next.setUTCFullYear(Number(year), Number(month) - 1, Number(date));
+    if (next.getUTCMonth() !== Number(month) - 1 || next.getUTCDate() !== Number(date)) return undefined;
+    next.setUTCDate(next.getUTCDate() + 1);
+    day = next.toISOString().slice(0, 10);
+  }
+  return withTime(day, seconds % DAY_SECONDS);
+}
+
+const ISO_DATE_TIME =
+  /^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}(?:[.,]\d+)?))?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?\s*$/i;
 
 /** exceljs turned a date cell's serial into a Date with a plain formula; take the serial back and convert it. */
 function dateCellText(date: Date, date1904: boolean): string {

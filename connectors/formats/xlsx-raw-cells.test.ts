@@ -133,3 +133,27 @@ describe('a formula with a logical result (t="b")', () => {
     expect(rows.flatMap((row) => row.errorCells ?? [])).toEqual([]);
   });
 });
+
+describe('a date stored as ISO 8601 text (t="d")', () => {
+  it('reads the date as a date cell reads, not the year its text starts with', async () => {
+    const date = (ref: string, text: string, formula = '') =>
+      `<c r="${ref}" t="d">${formula ? `<f>${formula}</f>` : ''}<v>${text}</v></c>`;
+    const bytes = await sheetWith(
+      header +
+        // LibreOffice's "ISO dates", openpyxl's iso_dates, Java exporters: with or without a zone, a time or none.
+        `<row r="2">${date('A2', '2026-03-05T00:00:00Z')}${date('B2', '2026-03-05')}${date('C2', '2026-03-05T00:00:00.000')}</row>` +
+        // A time is kept as a person sees it (seconds rounded); the zone is left out, the wall-clock kept.
+        `<row r="3">${date('A3', '2026-03-05T14:30:15.6')}${date('B3', '2026-12-31T23:59:59.7+08:00')}${date('C3', '2026-03-05T08:00:00+08:00')}</row>` +
+        // A formula's date result; text that is no date stays as it is, for the field's check to quote.
+        `<row r="4">${date('A4', '2026-03-05T00:00:00', 'DATE(2026,3,5)')}${date('B4', '不详')}${date('C4', '2026-02-30')}</row>`,
+    );
+    const { rows } = await readAll(xlsxFormat, bytes);
+    expect(rows.map((row) => row.cells)).toEqual([
+      ['2026-03-05', '2026-03-05', '2026-03-05'],
+      ['2026-03-05 14:30:16', '2027-01-01', '2026-03-05 08:00:00'],
+      ['2026-03-05', '不详', '2026-02-30'],
+    ]);
+    expect(rows.map((row) => row.numberCells ?? [])).toEqual([[], [], []]);
+    expect(rows.flatMap((row) => row.errorCells ?? [])).toEqual([]);
+  });
+});

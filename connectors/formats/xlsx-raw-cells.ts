@@ -1,6 +1,7 @@
 import type ExcelJS from 'exceljs';
 import { FileFormatError } from '../contracts.ts';
 import { sizeText } from './csv-rows.ts';
+import { isoDateText } from './xlsx-cell-text.ts';
 
 /**
  * The cells exceljs' streaming sheet parser (4.4) reads wrong, read again from the sheet's XML on its way to it:
@@ -9,8 +10,10 @@ import { sizeText } from './csv-rows.ts';
  *   (`<rPh>`) in place of the text;
  * - inline and plain strings (`t="str"`, a formula's text result too) were XML-decoded twice: the text `&lt;`,
  *   saved as `&amp;lt;`, loaded as `<`;
- * - a formula's logical result (`t="b"`) loaded as the number 1 or 0 instead of TRUE or FALSE.
- * Shared strings (`t="s"`, what Excel writes) and numbers are left to exceljs, which reads them right.
+ * - a formula's logical result (`t="b"`) loaded as the number 1 or 0 instead of TRUE or FALSE;
+ * - a date stored as ISO 8601 text (`t="d"`, `<v>2026-03-05T00:00:00Z</v>`, as LibreOffice, openpyxl's
+ *   `iso_dates` and some Java exporters write it) loaded as the number 2026 (`parseFloat` of its text).
+ * Shared strings (`t="s"`, what Excel writes; their table is `readSharedStrings`') and numbers are left to exceljs.
  *
  * A regular expression finds the start tags of these cells (and counts the rows) in the text exceljs is about to
  * parse, so a cell's value is known before exceljs hands over its row; the common case exceljs reads right is told
@@ -132,7 +135,7 @@ export class RawCells {
   }
 }
 
-type CellType = 'inlineStr' | 'str' | 'b';
+type CellType = 'inlineStr' | 'str' | 'b' | 'd';
 
 interface Repair {
   /** The how-many-th row of the part: exceljs' rows are counted the same way as they are read. */
@@ -150,7 +153,7 @@ interface Repair {
  * In one pass: a row's start tag (each is one row exceljs hands over), or the type attribute of a cell exceljs
  * misreads (either quote, spaces around `=`).
  */
-const TOKEN = /<row[\s>/]|\bt\s*=\s*["'](inlineStr|str|b)["']/g;
+const TOKEN = /<row[\s>/]|\bt\s*=\s*["'](inlineStr|str|b|d)["']/g;
 /** `c`, `/`, and the space characters XML allows between a name and an attribute (space, tab, CR, LF). */
 const [C, SLASH, SPACE] = [0x63, 0x2f, 0x20];
 const ROW_NUMBER = /<row[^>]*?\sr\s*=\s*["']\s*(\d*)/y;
@@ -173,7 +176,7 @@ function repairOf(type: CellType, tag: string, body: string): Omit<Repair, 'row'
   else {
     const raw = firstText(VALUE, body);
     if (raw === undefined) return undefined;
-    value = type === 'b' ? logical(raw) : xmlText(raw);
+    value = type === 'b' ? logical(raw) : type === 'd' ? dateText(xmlText(raw)) : xmlText(raw);
   }
   if (value === undefined) return undefined;
   return { column: columnNumber(letters), formula: FORMULA.test(body), value };
@@ -182,9 +185,10 @@ function repairOf(type: CellType, tag: string, body: string): Omit<Repair, 'row'
 /**
  * What exceljs reads right, the common case, told cheaply: text without a reference or a CR in one `<t>` or `<v>`
  * that ends the cell (exceljs also takes in what stands between that end tag and the cell's), a logical value
- * without a formula.
+ * without a formula. A date stored as text never is.
  */
 function readRight(type: CellType, find: Finder, body: number, end: number): boolean {
+  if (type === 'd') return false;
   const { text } = find;
   if (type === 'b') {
     return (
@@ -255,6 +259,14 @@ function inlineText(body: string): string {
 function firstText(pattern: RegExp, xml: string): string | undefined {
   pattern.lastIndex = 0;
   return pattern.exec(xml)?.[1];
+}
+
+/**
+ * A date stored as text, as a date cell's text reads (`2026-03-05`, with ` HH:MM:SS` when it has a time); text that
+ * is no ISO 8601 date stays as it is, for the field's check to quote.
+ */
+function dateText(text: string): string {
+  return isoDateText(text) ?? text;
 }
 
 /** `1`/`0` as the file stores a logical value; anything else is left to exceljs. */

@@ -1,6 +1,8 @@
 import v8 from 'node:v8';
 import { resourceLimits } from 'node:worker_threads';
+import { SaxesParser } from 'saxes';
 import { FileFormatError } from '../contracts.ts';
+import { sizeText } from './csv-rows.ts';
 
 /** Strings per joined chunk: large enough that the per-chunk overhead vanishes, small enough to join cheaply. */
 const CHUNK = 4096;
@@ -88,4 +90,66 @@ function plainText(value: unknown): string {
     return runs.map((run) => run.text ?? '').join('');
   }
   return '';
+}
+
+/**
+ * The shared strings part (`xl/sharedStrings.xml`) read into `table`, string by string as it streams. A string's
+ * text is its `<t>`, or the `<t>` of its runs (`<r>`) one after another, as Excel shows the cell: not the text of a
+ * phonetic guide (`<rPh>`, furigana over Japanese text, which exceljs 4.4 took for the string's), not the layout
+ * between tags, and CDATA as text (exceljs dropped it). `_xHHHH_` escapes are left for `cellText` to decode.
+ * Elements may carry a prefix (`x:si`), as the Open XML SDK writes them.
+ */
+export async function readSharedStrings(
+  part: AsyncIterable<string>,
+  table: SharedStrings,
+  /** `CREDIT_ETL_MAX_LINE_BYTES`: one string's text, all its runs together, is held up to this. */
+  maxTextBytes: number,
+  partName = 'xl/sharedStrings.xml',
+): Promise<void> {
+  const parser = new SaxesParser({ position: false });
+  let inString = false;
+  let inText = false;
+  let phonetic = 0;
+  let text = '';
+  const add = (piece: string) => {
+    if (!inText) return;
+    text += piece;
+    // A character is at most 3 bytes of UTF-8 (a surrogate pair, two characters, 4): counted only near the limit.
+    if (text.length * 3 > maxTextBytes && Buffer.byteLength(text) > maxTextBytes)
+      throw stringTooLong(partName, maxTextBytes);
+  };
+  parser.on('opentag', (tag) => {
+    const name = localName(tag.name);
+    if (name === 'si') {
+      inString = true;
+      text = '';
+    } else if (name === 'rPh') phonetic++;
+    else if (name === 't' && inString && phonetic === 0 && !tag.isSelfClosing) inText = true;
+  });
+  parser.on('closetag', (tag) => {
+    const name = localName(tag.name);
+    if (name === 't') inText = false;
+    else if (name === 'rPh') phonetic = Math.max(phonetic - 1, 0);
+    else if (name === 'si' && inString) {
+      table.push(text);
+      inString = false;
+      text = '';
+    }
+  });
+  parser.on('text', add);
+  parser.on('cdata', add);
+  for await (const chunk of part) parser.write(chunk);
+  parser.close();
+}
+
+function localName(name: string): string {
+  const colon = name.indexOf(':');
+  return colon < 0 ? name : name.slice(colon + 1);
+}
+
+function stringTooLong(part: string, maxBytes: number): FileFormatError {
+  return new FileFormatError(
+    'cell-too-long',
+    `工作簿的 ${part} 中有一个字符串（一个单元格的内容）超过 ${sizeText(maxBytes)}，整个文件未入库：请找出并精简这个异常的单元格（常见原因是误粘贴了大段内容），或另存为 CSV 后报送（运维人员可用 CREDIT_ETL_MAX_LINE_BYTES 调整上限）`,
+  );
 }

@@ -11,7 +11,7 @@ import type { Limits } from '../limits.ts';
 import { type MergeRange, readMergeRanges } from './xlsx-merges.ts';
 import { asWorkbookError, checkedPart, type PartLimits, partText, partTooLarge } from './xlsx-part-text.ts';
 import { RawCells } from './xlsx-raw-cells.ts';
-import { SharedStrings } from './xlsx-shared-strings.ts';
+import { readSharedStrings, SharedStrings } from './xlsx-shared-strings.ts';
 
 /** One worksheet as exceljs' streaming reader gives it; its rows must be read (or drained) before the next. */
 export interface WorkbookSheet {
@@ -27,7 +27,6 @@ interface ReaderInternals {
   _parseRels(part: Readable): Promise<void>;
   _parseWorkbook(part: Readable): Promise<void>;
   _parseStyles(part: Readable): Promise<void>;
-  _parseSharedStrings(part: Readable): AsyncIterable<{ text?: unknown }>;
   _parseWorksheet(
     part: AsyncIterable<string>,
     sheetNo: string,
@@ -47,7 +46,8 @@ const SHEET_PART = /^xl\/worksheets\/sheet(\d+)\.xml$/;
  * happens to the load.
  *
  * The zip is read with yauzl, part by part, and each part is handed to exceljs' own parser for it (its
- * WorkbookReader would unzip the file itself, with unzipper). That way every byte exceljs parses has passed
+ * WorkbookReader would unzip the file itself, with unzipper), but for the shared strings, which exceljs misreads
+ * and `readSharedStrings` reads. That way every byte parsed has passed
  * `partText`: the part's size is bounded (`CREDIT_ETL_MAX_SHEET_XML_BYTES`, stated sizes checked before any
  * byte is inflated, real ones while inflating) and so is one cell's text (`CREDIT_ETL_MAX_LINE_BYTES`), its bytes
  * are checked against its CRC-32 (`checkedPart`), a DOCTYPE (entity declarations, "billion laughs") is refused,
@@ -55,7 +55,7 @@ const SHEET_PART = /^xl\/worksheets\/sheet(\d+)\.xml$/;
  * Chinese character cut by a chunk into U+FFFD). Shared strings are read first, so no sheet is copied aside.
  */
 export class XlsxWorkbook {
-  /** Cells hold indexes into this table: `sharedStrings: 'emit'` leaves the keeping to us. */
+  /** Cells hold indexes into this table (`sharedStrings: 'emit'`): `readSharedStrings` fills it. */
   readonly sharedStrings = new SharedStrings();
   private readonly reader: ReaderInternals;
   private current: Readable | undefined;
@@ -164,7 +164,8 @@ export class XlsxWorkbook {
     if (!strings) return;
     const part = await this.text(strings);
     try {
-      for await (const event of this.reader._parseSharedStrings(part)) this.sharedStrings.push(event.text);
+      // exceljs' own parser takes a phonetic guide for the text and drops CDATA.
+      await readSharedStrings(part, this.sharedStrings, this.limits.maxTextBytes, strings.fileName);
     } catch (error) {
       part.destroy();
       throw error;
