@@ -128,7 +128,12 @@ describe('a pipeline file says how its files are read (real PostgreSQL, drop fol
   it('"headerRow": 3 reads a CSV under two title rows, by the row numbers a person sees', async () => {
     const text = `2026年行政处罚信息公示\r\n报送单位：济南市市场监督管理局\r\n${toCsv(PENALTY_HEADER, generated.rows)}`;
     deliver('untitled-csv', '带标题.csv', text);
-    expect(outcome(await run('untitled-csv'))).toEqual([['failed', 'unknown-columns']]);
+    const untitled = await run('untitled-csv');
+    expect(outcome(untitled)).toEqual([['failed', 'unknown-columns']]);
+    // Failed without the option, the file says which row its header is on and how to read it.
+    expect(untitled.files[0]?.error?.message).toContain(
+      '第3行与目录的表头相符：若其上方是标题行，请加 --header-row 3 重新读取（管道配置 headerRow: 3）',
+    );
 
     deliver('titled-csv', '带标题.csv', text);
     const summary = await run('titled-csv');

@@ -52,6 +52,7 @@ import {
   holdBackTruncatedDump,
   listMissingFromDump,
 } from './full-dump-check.ts';
+import { headerRowHint } from './header-row-hint.ts';
 import { type OpenedUnit, openUnitRows } from './open-unit-rows.ts';
 import { type ProviderObjections, raiseProviderObjections } from './provider-objections.ts';
 import { type RawFingerprinter, rawFingerprinter } from './raw-fingerprint.ts';
@@ -526,9 +527,10 @@ async function stageRows(
 }> {
   const { rows } = opened;
   if (match.problems.length > 0) {
+    const hint = await headerRowHint(rows, (cells) => headerFits(request, cells));
     throw new UnitFailure(
       match.problems[0]!.code,
-      match.problems.map((problem) => problem.message).join('；'),
+      [...match.problems.map((problem) => problem.message), ...(hint ? [hint] : [])].join('；'),
     );
   }
   // Before the COPY starts: whatever compiling the stager throws, a connection left in COPY mode
