@@ -10,6 +10,11 @@ import { checkUscc } from '../src/identifiers/uscc.ts';
 import { type CliResult, runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
+// A month before today: the penalty stays within its disclosure period (一般, one year) whenever the test runs.
+const DECIDED = new Date(Date.parse(`${todayInShanghai()}T00:00:00Z`) - 30 * 86_400_000)
+  .toISOString()
+  .slice(0, 10);
+
 /*
  * The privacy audit's findings (beside mask-everywhere.test.ts, which feeds IDs in every column and position):
  * IDs written in other digit forms, IDs Excel stored as numbers, a headerless file, and what the CLI echoes of
@@ -88,7 +93,7 @@ function row(fields: Record<string, string | number>): (string | number)[] {
     处罚类别: '罚款',
     处罚内容: '罚款人民币1万元',
     '罚款金额（万元）': '1',
-    处罚决定日期: '2026-07-15',
+    处罚决定日期: DECIDED,
     处罚有效期: '2099-12-31',
     公示截止期: '2029-12-31',
     处罚机关: '济南市市场监督管理局',
