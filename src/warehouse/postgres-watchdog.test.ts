@@ -85,14 +85,20 @@ describe('the watchdog of the embedded server', () => {
     const server = serverStandIn(0);
     const watchdog = watch(server); // found running without a watchdog: no starter
     const address = JSON.stringify(watchdog.address);
+    // It connects until the watchdog listens: on a loaded machine this node may start before the watchdog does,
+    // and a refused connection would end it before it ever joined.
     const user = track(
       spawn(process.execPath, [
         '-e',
-        `require('node:net').connect(${address}).once('data', () => console.log('joined')); setInterval(() => {}, 1000)`,
+        `const join = () => require('node:net').connect(${address}).once('data', () => console.log('joined')).once('error', () => setTimeout(join, 25));
+        join(); setInterval(() => {}, 1000)`,
       ]),
     );
     // Killed only once the watchdog counted it (a node start takes seconds on a loaded machine).
-    await new Promise((resolve) => user.stdout?.once('data', resolve));
+    await new Promise((resolve, reject) => {
+      user.stdout?.once('data', resolve);
+      user.once('exit', (code) => reject(new Error(`the user ended (${code}) before it joined`)));
+    });
     await sleep(300);
     expect(server.exitCode).toBeNull();
     user.kill('SIGKILL');
