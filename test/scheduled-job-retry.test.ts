@@ -1,11 +1,11 @@
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_ALERTS } from '../src/alerts/alert-event.ts';
 import { dailyObjectionCheck, nightlyVerify } from '../src/cli/commands/schedule-command.ts';
-import { createLogger } from '../src/log/logger.ts';
+import type { Logger } from '../src/log/logger.ts';
 import { type ScheduledJob, startScheduler } from '../src/schedule/scheduler.ts';
 import type { RunKind, RunRow } from '../src/warehouse/runs-repository.ts';
+import { recordingLogger } from './support/recording-logger.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 // The nightly verify and the daily objection check, as `schedule` runs them, on the real scheduler and a real
@@ -17,21 +17,6 @@ describe('a scheduled job stopped after its run started (real scheduler, real Po
     fx = await openWarehouseFixture('scheduled-job-retry');
   });
   afterAll(async () => fx?.close());
-
-  /** A logger writing its console lines into `lines`. */
-  function recordingLogger() {
-    const lines: string[] = [];
-    const logger = createLogger({
-      console: true,
-      consoleStream: new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          lines.push(chunk.toString());
-          callback();
-        },
-      }),
-    });
-    return { lines, logger };
-  }
 
   const runsOf = (kind: RunKind): Promise<Pick<RunRow, 'id' | 'status' | 'error'>[]> =>
     fx.owner('runs').where({ kind }).orderBy('id').select('id', 'status', 'error');
@@ -59,10 +44,7 @@ describe('a scheduled job stopped after its run started (real scheduler, real Po
   }
 
   /** Runs `job` on the scheduler every 5 s until a run of `kind` completes; returns the log lines. */
-  async function scheduleUntilCompleted(
-    job: (logger: ReturnType<typeof createLogger>) => ScheduledJob,
-    kind: RunKind,
-  ) {
+  async function scheduleUntilCompleted(job: (logger: Logger) => ScheduledJob, kind: RunKind) {
     const { lines, logger } = recordingLogger();
     const scheduler = startScheduler({
       pipelines: [],

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
+import { recordingLogger } from '../../test/support/recording-logger.ts';
 import { type HolidayYears, readHolidaysFile } from '../calendar/holidays-file.ts';
 import { createCalendar } from '../calendar/working-days.ts';
-import { createLogger } from '../log/logger.ts';
 import { type MissingCalendarYear, missingCalendarYearAhead, startCalendarWatch } from './calendar-watch.ts';
 
 const configured = JSON.parse(readFileSync('config/holidays.json', 'utf8')) as HolidayYears;
@@ -37,15 +36,7 @@ describe('warning before a year without calendar data', () => {
   });
 
   it('at watch start: a log line and the alert hook', async () => {
-    const lines: string[] = [];
-    const logger = createLogger({
-      consoleStream: new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          lines.push(chunk.toString());
-          callback();
-        },
-      }),
-    });
+    const { lines, logger } = recordingLogger();
     const alerts: MissingCalendarYear[] = [];
     // A calendar ending in 2024 lacks the current year (the check runs on the real clock).
     const through2024 = createCalendar({

@@ -1,6 +1,6 @@
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { recordingLogger } from '../../test/support/recording-logger.ts';
 import { createLogger } from '../log/logger.ts';
 import { DEFAULT_RETRY, type PipelineDefinition } from '../pipelines/pipeline-definition.ts';
 import { DEFAULT_THRESHOLDS } from '../run/reject-threshold.ts';
@@ -55,21 +55,6 @@ describe('schedules in Asia/Shanghai', () => {
     expect(next && shanghai(next).slice(11)).toBe('02:00:00');
   });
 });
-
-/** A logger writing its console lines into `lines`. */
-function recordingLogger() {
-  const lines: string[] = [];
-  const logger = createLogger({
-    console: true,
-    consoleStream: new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        lines.push(chunk.toString());
-        callback();
-      },
-    }),
-  });
-  return { lines, logger };
-}
 
 describe('the scheduler', () => {
   it('skips and logs a trigger that arrives while the same pipeline is still running', async () => {
