@@ -15,6 +15,8 @@ import { runPipeline } from '../src/pipelines/run-pipeline.ts';
 import { checkDelivered, checkUpdateCycles } from '../src/schedule/delivery-watch.ts';
 import { alertDeliveries } from '../src/warehouse/alerts-repository.ts';
 import { connectWarehouse } from '../src/warehouse/connect-warehouse.ts';
+import { tryPipelineLock } from '../src/warehouse/pipeline-lock.ts';
+import { interruptRuns, startRun } from '../src/warehouse/runs-repository.ts';
 import {
   type AlertReceiver,
   type SmtpTestServer,
@@ -313,6 +315,52 @@ describe('alerts to a webhook, 企业微信, 钉钉 and e-mail on loopback (real
     expect(byPath('/hook')[0]?.body).toMatchObject({
       title: expect.stringContaining('管道 jinan-xzcf 截至 07:00 未收到 2026-10-09 的数据'),
     });
+  });
+
+  it('says what holds a pipeline up on the platform side: the session holding its lock, else a run still going', async () => {
+    const alerts = alertDeliverer(config, fx.warehouse, logger);
+    const linesOf = (partition: string) =>
+      (
+        byPath('/hook').find(
+          (post) => (post.body as { key: string }).key === `nothing-delivered:jinan-xzcf:${partition}`,
+        )?.body as { lines: string[] } | undefined
+      )?.lines ?? [];
+    // A process hung while holding the pipeline's lock, before its run began: every new run waits behind it.
+    const lock = await tryPipelineLock(fx.warehouse, pipeline.name);
+    if (!lock) throw new Error('the pipeline lock was not free');
+    try {
+      expect(await checkDelivered(pipeline, '2026-10-10', fx.warehouse, alerts, logger)).toBe(false);
+    } finally {
+      await lock.release();
+    }
+    // A run of another day still going (a long backfill, or its process hung mid-run).
+    const runId = await startRun(fx.warehouse, 'backfill', {}, pipeline.name, {
+      partitionDate: '2026-10-01',
+    });
+    try {
+      expect(await checkDelivered(pipeline, '2026-10-11', fx.warehouse, alerts, logger)).toBe(false);
+    } finally {
+      await interruptRuns(fx.warehouse, [runId], 'test over');
+    }
+    // Nothing of the platform's holds it up: the provider is asked.
+    expect(await checkDelivered(pipeline, '2026-10-12', fx.warehouse, alerts, logger)).toBe(false);
+    await alerts.close();
+
+    const lockLines = linesOf('2026-10-10');
+    expect(lockLines[1]).toMatch(
+      new RegExp(
+        `^本管道的锁(自 [-0-9: ]{19} 起)?由${os.hostname()} 的进程 ${process.pid}（数据库会话 \\d+）持有`,
+      ),
+    );
+    expect(lockLines[1]).toContain('却没有记录中的运行');
+    expect(lockLines.at(-1)).toContain('先处理上述本平台的问题');
+    const runLines = linesOf('2026-10-11');
+    expect(runLines[1]).toContain(`本平台的运行 ${runId}（数据日期 2026-10-01）`);
+    expect(runLines[1]).toContain(`在 ${os.hostname()} 的进程 ${process.pid} 上运行，至今未结束`);
+    expect(runLines.join('\n')).not.toContain('本管道的锁');
+    const plain = linesOf('2026-10-12');
+    expect(plain).toHaveLength(2);
+    expect(plain[1]).toContain('请联系报送单位');
   });
 
   it('alerts a provider past its entry update cycle (实时: 7 working days after its last file)', async () => {

@@ -31,15 +31,26 @@ export function runEndedEvent(run: {
   };
 }
 
-/** Nothing delivered for the partition day by the pipeline's `schedule.expectedBy`. */
-export function nothingDeliveredEvent(pipeline: string, partition: string, expectedBy: string): AlertEvent {
+/**
+ * Nothing delivered for the partition day by the pipeline's `schedule.expectedBy`. `holdup`: what on the
+ * platform's side holds the pipeline up (pipeline-holdup.ts); then that, not the provider, is what to look at.
+ */
+export function nothingDeliveredEvent(
+  pipeline: string,
+  partition: string,
+  expectedBy: string,
+  holdup: readonly string[] = [],
+): AlertEvent {
   return {
     kind: 'nothing-delivered',
     key: `nothing-delivered:${pipeline}:${partition}`,
     title: `管道 ${pipeline} 截至 ${expectedBy} 未收到 ${partition} 的数据`,
     lines: [
       `数据日期 ${partition} 应在北京时间 ${expectedBy} 前报送，至今没有读到任何一行`,
-      `请联系报送单位，或查看 credit-etl runs list --pipeline ${pipeline}`,
+      ...holdup,
+      holdup.length > 0
+        ? `先处理上述本平台的问题，再查看 credit-etl runs list --pipeline ${pipeline}`
+        : `请联系报送单位，或查看 credit-etl runs list --pipeline ${pipeline}`,
     ],
     at: new Date(),
   };

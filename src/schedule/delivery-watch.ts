@@ -8,6 +8,7 @@ import { partitionDay } from '../pipelines/partition-day.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
 import { deliveredForPartition, lastDeliveryDay } from '../warehouse/alerts-repository.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { pipelineHoldup } from './pipeline-holdup.ts';
 import type { ScheduledJob } from './scheduler.ts';
 import { cycleMissed, updateCycleOf } from './update-cycle.ts';
 
@@ -54,15 +55,17 @@ export async function checkDelivered(
 ): Promise<boolean> {
   const expectedBy = pipeline.schedule.expectedBy ?? '';
   if (await deliveredForPartition(warehouse, pipeline.name, partition)) return true;
+  const holdup = await pipelineHoldup(warehouse, pipeline.name);
   logger.warn(
-    `pipeline ${pipeline.name}: nothing delivered for ${partition} by ${expectedBy} (Asia/Shanghai)`,
+    `pipeline ${pipeline.name}: nothing delivered for ${partition} by ${expectedBy} (Asia/Shanghai)` +
+      (holdup.length > 0 ? `; held up on the platform's side: ${holdup.join('; ')}` : ''),
     {
       pipeline: pipeline.name,
       partition,
       code: 'nothing-delivered',
     },
   );
-  await alerts.alert(nothingDeliveredEvent(pipeline.name, partition, expectedBy));
+  await alerts.alert(nothingDeliveredEvent(pipeline.name, partition, expectedBy, holdup));
   return false;
 }
 

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import pg from 'pg';
 import type { Warehouse } from './connect-warehouse.ts';
 
@@ -40,7 +41,9 @@ export async function tryPipelineLock(
   // long before the server does (its default: two hours) and lets the lock go.
   const client = new pg.Client({
     ...(warehouse.client.connectionSettings as pg.ClientConfig),
-    application_name: `credit-etl pipeline lock ${pipeline}`,
+    // Who holds it, readable by any role (pg_stat_activity hides the rest of another role's session): the process
+    // first, as PostgreSQL cuts the name at 63 bytes.
+    application_name: `credit-etl lock ${process.pid}@${os.hostname()} ${pipeline}`,
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
   });
@@ -81,6 +84,49 @@ export async function tryPipelineLock(
       }
       await close();
     },
+  };
+}
+
+/** The database session holding a pipeline's lock: the run going on elsewhere, or a process hung while holding it. */
+export interface PipelineLockHolder {
+  /** The holding session's backend (pg_stat_activity.pid): what `pg_terminate_backend` would end. */
+  backendPid: number;
+  /** The engine's process holding it, from the session's name; undefined for a session of something else. */
+  process?: { pid: number; host: string };
+  /**
+   * When that session began (a lock's session is opened to take it, so about when the lock was taken); null when
+   * the session is another role's and this one may not read all statistics.
+   */
+  since: Date | null;
+}
+
+/**
+ * Who holds the pipeline's lock now, seen from the server's lock table; undefined when no session does. A session
+ * of another role shows only its backend pid unless this one may read all statistics.
+ */
+export async function pipelineLockHolder(
+  warehouse: Warehouse,
+  pipeline: string,
+): Promise<PipelineLockHolder | undefined> {
+  // A one-argument advisory lock is listed with the key's high 32 bits as classid and its low 32 as objid.
+  const { rows } = await warehouse.raw<{
+    rows: { pid: number; backend_start: Date | null; application_name: string | null }[];
+  }>(
+    `SELECT l.pid, a.backend_start, a.application_name
+       FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND l.classid = ((hashtext(?)::bigint >> 32) & 4294967295)::oid
+        AND l.objid = (hashtext(?)::bigint & 4294967295)::oid`,
+    [lockKey(pipeline), lockKey(pipeline)],
+  );
+  const held = rows[0];
+  if (!held) return undefined;
+  const named = /^credit-etl lock (\d+)@(\S+)/.exec(held.application_name ?? '');
+  return {
+    backendPid: held.pid,
+    ...(named ? { process: { pid: Number(named[1]), host: named[2]! } } : {}),
+    since: held.backend_start,
   };
 }
 

@@ -173,6 +173,17 @@ export async function runningRunsOfThisProcess(
   );
 }
 
+/** A pipeline's runs still `running`, on any machine, oldest first (what may be holding the pipeline up). */
+export async function runningRunsOf(
+  warehouse: Warehouse,
+  pipeline: string,
+): Promise<Pick<RunRow, 'id' | 'partition_date' | 'started_at' | 'host' | 'pid'>[]> {
+  return warehouse('runs')
+    .where({ pipeline, status: 'running' })
+    .orderBy('id')
+    .select('id', 'partition_date', 'started_at', 'host', 'pid');
+}
+
 /** How many attempts of a pipeline the run took (1 unless the runner retried it). */
 export async function setRunAttempts(warehouse: Warehouse, runId: number, attempts: number): Promise<void> {
   await warehouse('runs').where({ id: runId }).update({ attempts });
