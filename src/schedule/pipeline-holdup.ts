@@ -26,6 +26,6 @@ export async function pipelineHoldup(warehouse: Warehouse, pipeline: string): Pr
   return [
     `本管道的锁${holder.since ? `自 ${shanghaiTime(holder.since)} 起` : ''}由${holderProcess}数据库会话 ` +
       `${holder.backendPid}${holderProcess ? '）' : ''}持有，却没有记录中的运行，本管道的新运行在等它：` +
-      `若持有它的进程已无响应，请停止该进程（或以管理员身份 SELECT pg_terminate_backend(${holder.backendPid})）`,
+      `若持有它的进程已无响应，请停止该进程（或请数据库管理员结束会话 ${holder.backendPid}，即 pg_terminate_backend）`,
   ];
 }
