@@ -32,7 +32,14 @@ async function loadWith(file: string, workers: number, chunkBytes: number | unde
       for (let i = 1; i < workers; i++) {
         const child = fork(HELPER, [fx.url], { execArgv: ['--import', 'tsx'], stdio: 'ignore' });
         helpers.push(child);
-        await once(child, 'message');
+        // Its 'ready', or its end: a helper that ended first (it could not reach the database) fails the test here,
+        // not after the test's 15 minutes of waiting for a message that cannot come.
+        await Promise.race([
+          once(child, 'message'),
+          once(child, 'exit').then(([code, signal]) => {
+            throw new Error(`chunk helper ${child.pid} ended (${signal ?? code}) before it was ready`);
+          }),
+        ]);
       }
     }
     const previous = process.env.CREDIT_ETL_CHUNK_BYTES;

@@ -28,6 +28,19 @@ vi.mock('../src/report/write-rejection-report.ts', async (importOriginal) => {
   };
 });
 
+/** Password checks begun: each is an attempt the login throttle let in. */
+const checksBegun = vi.hoisted(() => ({ count: 0 }));
+vi.mock('../src/console/password-hash.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../src/console/password-hash.ts')>();
+  return {
+    ...original,
+    async verifyPassword(...args: Parameters<typeof original.verifyPassword>) {
+      checksBegun.count++;
+      return original.verifyPassword(...args);
+    },
+  };
+});
+
 /** 370103199005170121 is a valid resident ID: checked, masked as 3701**********0121. */
 const ID = '370103199005170121';
 const MASKED = '3701**********0121';
@@ -74,9 +87,14 @@ describe('the login throttle against parallel attempts', () => {
 
   it('refuses the right password sent while the wrong ones before it are still being checked', async () => {
     await addUser('raced', 'the-right-password');
+    checksBegun.count = 0;
     const wrong = Promise.all(Array.from({ length: 12 }, () => login('raced', 'wrong-password')));
-    // The wrong ones have reached the server; their scrypt checks (0.1 s and more each) have not all ended.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Sent once five wrong ones are let in and being checked (scrypt, 0.1 s and more each), not after a fixed
+    // pause: on a loaded machine a pause can end before any of them has reached the server.
+    await vi.waitFor(() => expect(checksBegun.count).toBeGreaterThanOrEqual(5), {
+      timeout: 30_000,
+      interval: 5,
+    });
     const right = await login('raced', 'the-right-password');
     expect(right.status).toBe(429);
     expect(right.headers.get('set-cookie')).toBeNull();

@@ -189,17 +189,20 @@ describe('merging while reading beside another unit of the entry', { timeout: 60
       const ingest = withEnv({ CREDIT_ETL_MERGE_WHILE_READING: EVERY }, () =>
         fx.ingest([file], { ...PROVINCE, receivedAt: day(0) }),
       );
-      // The unit reads the whole file and then waits for the lock at its merge: the one wait it may have.
+      // The unit reads the whole file and then waits for the lock at its merge: the one wait it may have. Only
+      // this test's database: test files running beside this one wait for advisory locks of their own.
       const waiting = await waitFor(async () => {
         const { rows: locks } = await other.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
         );
         return locks[0]!.n > 0;
       });
       expect(waiting).toBe(true);
       const staged = await other.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_stat_activity
-         WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND query LIKE '%pg_advisory_xact_lock%'`,
+         WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'
+           AND query LIKE '%pg_advisory_xact_lock%'`,
       );
       // Its merge waits (pg_advisory_xact_lock), not an early merge's try.
       expect(staged.rows[0]!.n).toBe(1);

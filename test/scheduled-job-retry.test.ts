@@ -43,7 +43,7 @@ describe('a scheduled job stopped after its run started (real scheduler, real Po
     });
   }
 
-  /** Runs `job` on the scheduler every 5 s until a run of `kind` completes; returns the log lines. */
+  /** Runs `job` on the scheduler until a run of `kind` completes; returns the log lines. */
   async function scheduleUntilCompleted(job: (logger: Logger) => ScheduledJob, kind: RunKind) {
     const { lines, logger } = recordingLogger();
     const scheduler = startScheduler({
@@ -54,7 +54,7 @@ describe('a scheduled job stopped after its run started (real scheduler, real Po
     });
     try {
       for (let waited = 0; !(await runsOf(kind)).some((run) => run.status === 'completed'); waited += 100) {
-        expect(waited, lines.join('')).toBeLessThan(15_000);
+        expect(waited, lines.join('')).toBeLessThan(30_000);
         await sleep(100);
       }
     } finally {
@@ -65,8 +65,10 @@ describe('a scheduled job stopped after its run started (real scheduler, real Po
 
   it('the objection check cut by a restart is tried again and really runs; its first run ends failed with the error', async () => {
     const cut = cutTheFirstQueryOn('objections');
+    // Every 10 s: the check is tried again only if that comes a second before the next trigger, and a loaded
+    // machine can take seconds to start it, see it wait and cut it.
     const lines = await scheduleUntilCompleted(
-      (logger) => dailyObjectionCheck(fx.warehouse, '*/5 * * * * *', logger, NO_ALERTS),
+      (logger) => dailyObjectionCheck(fx.warehouse, '*/10 * * * * *', logger, NO_ALERTS),
       'objection-check',
     );
     await cut;
