@@ -52,8 +52,9 @@ export async function buildConsole(deps: ConsoleDeps): Promise<FastifyInstance> 
   );
   app.setErrorHandler(async (error, request, reply) => {
     const status = (error as { statusCode?: number }).statusCode ?? 500;
+    // The path without its query: an upload's carries the session's CSRF token (`?_csrf=…`), not for a log.
     if (status >= 500)
-      deps.logger.error(`console: ${request.method} ${request.url}: ${(error as Error).message}`);
+      deps.logger.error(`console: ${request.method} ${pathOf(request.url)}: ${(error as Error).message}`);
     return reply
       .code(status)
       .type('text/html; charset=utf-8')
@@ -66,7 +67,11 @@ export async function buildConsole(deps: ConsoleDeps): Promise<FastifyInstance> 
       );
   });
   for (const register of PAGES) await register(app, deps);
-  // Scrape targets without a session, like any exporter: counts and pipeline names, never a record or a person.
+  // Scrape targets without a session, like any exporter: counts and pipeline names, never a record or a person;
+  // the reverse proxy lets only the monitoring network reach them (docs/console.md).
   await registerMetricsRoutes(app, { warehouse: deps.warehouse, component: 'serve' }, deps.logger);
   return app;
 }
+
+/** A request's path, its query string left off. */
+const pathOf = (url: string): string => url.split('?', 1)[0] ?? url;

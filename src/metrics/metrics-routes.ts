@@ -5,8 +5,9 @@ import { createMetricsRegistry } from './metrics-registry.ts';
 
 /**
  * `/metrics` and `/healthz` on the console's Fastify app (`serve`), the same answers as startMetricsServer's.
- * Both are public like any scrape target: they show counts and names of pipelines, never a record or a person.
- * Behind the reverse proxy, expose them only to the monitoring network (docs/operating.md).
+ * Both answer without a session by design, like any scrape target or health check: they show counts and names
+ * of pipelines, never a record or a person, and no database error (that goes to the log). The reverse proxy must
+ * let only the monitoring network reach them (docs/console.md, "Behind the reverse proxy").
  */
 export async function registerMetricsRoutes(
   app: FastifyInstance,

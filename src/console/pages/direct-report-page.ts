@@ -18,7 +18,12 @@ import { csrfField, csrfToken } from '../csrf.ts';
 import { html, page, type SafeHtml } from '../html.ts';
 import { idParam } from '../request-values.ts';
 import { requireRole } from '../session-auth.ts';
-import { directReportLimit } from './direct-report-limit.ts';
+import {
+  createUploadSlots,
+  directReportLimit,
+  UPLOADS_AT_ONCE,
+  type UploadBusy,
+} from './direct-report-limit.ts';
 import { firstRejections, type ShownRejection, sendRejectionReport } from './direct-report-rejections.ts';
 
 /** The outcomes shown, in the order of DESIGN.md "Outcomes" (they add up to 读取). */
@@ -39,6 +44,12 @@ const FILE_STATUS: Readonly<Record<UnitResult['status'], string>> = {
   skipped: '内容与此前报送的文件相同，未重复入库',
 };
 
+/** Why an upload waits (429): one of the user's own is under way, or as many as the console runs at once. */
+const BUSY: Readonly<Record<UploadBusy, string>> = {
+  user: '请稍后再试：本账户已有一个文件正在上传或校验，请等它的校验结果显示后再上传下一个文件。',
+  console: `请稍后再试：平台同时最多处理 ${UPLOADS_AT_ONCE} 个直报文件，现在都在处理中，请过一两分钟再上传。`,
+};
+
 /** How many rejected rows the result shows on the page; the report download has them all. */
 const SHOWN_REJECTIONS = 200;
 
@@ -51,6 +62,7 @@ const SHOWN_REJECTIONS = 200;
  */
 export async function registerDirectReportPage(app: FastifyInstance, deps: ConsoleDeps): Promise<void> {
   const maxBytes = directReportLimit();
+  const slots = createUploadSlots();
   // Multipart only here: the console's other forms stay urlencoded (formbody), parsed before the CSRF check.
   await app.register(async (scope) => {
     await scope.register(multipart, { limits: { fileSize: maxBytes, files: 1, fields: 4, parts: 6 } });
@@ -59,6 +71,26 @@ export async function registerDirectReportPage(app: FastifyInstance, deps: Conso
       return sendPage(reply, request, uploadForm(request, provider, maxBytes));
     });
     scope.post('/direct-report', { preHandler: requireRole('provider') }, async (request, reply) => {
+      // A slot before a byte is read; given back however the upload ends (a result, a refusal, an error, the
+      // browser gone).
+      const slot = slots.take(userOf(request).id);
+      if ('busy' in slot) {
+        deps.logger.warn(
+          `console: direct report by ${userOf(request).name} refused: ${slot.busy === 'user' ? 'one of its own under way' : `${UPLOADS_AT_ONCE} uploads under way`}`,
+        );
+        return sendPage(
+          reply.code(429).header('Retry-After', '60'),
+          request,
+          html`<p class="error" id="upload-problem">${BUSY[slot.busy]}</p>${uploadForm(request, await providerOf(request), maxBytes)}`,
+        );
+      }
+      try {
+        return await answerUpload(request, reply);
+      } finally {
+        slot.release();
+      }
+    });
+    const answerUpload = async (request: FastifyRequest, reply: FastifyReply) => {
       const provider = await providerOf(request);
       const received = await receiveUpload(request, deps, maxBytes);
       if ('problem' in received) {
@@ -89,7 +121,7 @@ export async function registerDirectReportPage(app: FastifyInstance, deps: Conso
         );
       const rejections = await firstRejections(deps, summary.runId, SHOWN_REJECTIONS);
       return sendPage(reply, request, resultView(summary, rejections, received.name));
-    });
+    };
     scope.get<{ Params: { runId: string; format: string } }>(
       '/direct-report/runs/:runId/rejections.:format',
       { preHandler: requireRole('provider') },
@@ -199,12 +231,41 @@ async function ingestUpload(
   );
 }
 
-/** A file name to store and show: its base name, no control characters, at most 200 characters. */
-function safeFileName(name: string | undefined): string | undefined {
+/**
+ * Bytes of a stored file name: file systems count a name's bytes (ext4, XFS: 255), and a CJK character is 3 of
+ * them in UTF-8, so a cap in characters is none (150 characters = 450 bytes: ENAMETOOLONG, a 500).
+ */
+export const MAX_FILE_NAME_BYTES = 200;
+
+/** What ends a name and says its format (`.csv`, `.xlsx`, `.csv.gz`): kept when a long name is cut. */
+const FORMAT_SUFFIX = /(?:\.[A-Za-z0-9]{1,8}){1,2}$/;
+
+/**
+ * A file name to store and show: its base name, no control characters, at most MAX_FILE_NAME_BYTES bytes of
+ * UTF-8. A longer name keeps its beginning and its format suffix (`.csv`, `.csv.gz`: the format is read from it),
+ * cut between characters, never inside one.
+ */
+export function safeFileName(name: string | undefined): string | undefined {
   const base = path.basename((name ?? '').replace(/\\/g, '/'));
   const clean = base.replace(/\p{Cc}/gu, '').trim();
   if (!clean || clean === '.' || clean === '..') return undefined;
-  return clean.slice(-200);
+  if (Buffer.byteLength(clean) <= MAX_FILE_NAME_BYTES) return clean;
+  const suffix = FORMAT_SUFFIX.exec(clean)?.[0] ?? '';
+  const stem = clean.slice(0, clean.length - suffix.length);
+  // A stem of one huge character (a letter under a hundred combining marks) keeps a name all the same.
+  return `${bytesOf(stem, MAX_FILE_NAME_BYTES - suffix.length).trimEnd() || '文件'}${suffix}`;
+}
+
+/** The longest beginning of `text` of at most `max` UTF-8 bytes, ending between characters (graphemes). */
+function bytesOf(text: string, max: number): string {
+  let kept = '';
+  let bytes = 0;
+  for (const { segment } of new Intl.Segmenter('zh', { granularity: 'grapheme' }).segment(text)) {
+    bytes += Buffer.byteLength(segment);
+    if (bytes > max) break;
+    kept += segment;
+  }
+  return kept;
 }
 
 const megabytes = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;

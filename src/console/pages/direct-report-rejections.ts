@@ -76,7 +76,10 @@ export async function sendRejectionReport(
   await mkdir(directory, { recursive: true });
   const file = path.join(directory, `${randomBytes(8).toString('hex')}.${format}`);
   try {
-    await writeRejectionReport(deps.warehouse, deps.catalog, { kind: 'run', runId }, file, format);
+    // The platform's own name and contact line head the provider's report as they head the staff's.
+    await writeRejectionReport(deps.warehouse, deps.catalog, { kind: 'run', runId }, file, format, {
+      issuer: deps.config.issuer,
+    });
   } catch (error) {
     // Half a report (rows of a person among them) is not left behind in the staging directory.
     await rm(file, { force: true });

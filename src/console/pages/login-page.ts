@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { endConsoleSession } from '../../warehouse/console-sessions-repository.ts';
 import { findConsoleUser } from '../../warehouse/console-users-repository.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
 import { csrfField } from '../csrf.ts';
 import { html, page } from '../html.ts';
+import { foreignLoginOrigin } from '../login-origin.ts';
 import { createLoginThrottle } from '../login-throttle.ts';
 import { homeOf } from '../nav.ts';
 import { decoyHash, verifyPassword } from '../password-hash.ts';
@@ -26,7 +28,10 @@ const LOCAL_PATH = /^\/(?![/\\])[\x21-\x7E]*$/;
 const safeNext = (next: string | undefined) =>
   next !== undefined && LOCAL_PATH.test(next) && !urlHoldsId(next) ? next : undefined;
 
-/** Login (CSRF-exempt: nobody is logged in yet; SameSite=Strict and the throttle guard it) and logout. */
+/**
+ * Login (exempt from the CSRF token: nobody is logged in yet; a post from another site or origin is refused
+ * instead, login-origin.ts) and logout.
+ */
 export function registerLoginPage(app: FastifyInstance, deps: ConsoleDeps): void {
   const throttle = createLoginThrottle();
   const form = (next: string | undefined, name = '', message?: string) =>
@@ -56,6 +61,24 @@ export function registerLoginPage(app: FastifyInstance, deps: ConsoleDeps): void
         .code(code)
         .type('text/html; charset=utf-8')
         .send(form(next, name, message));
+    // Login CSRF: a form on another site would log this browser into the sender's account. Refused before the
+    // throttle counts an attempt and before a password is checked.
+    const foreign = foreignLoginOrigin(request);
+    if (foreign) {
+      deps.logger.warn(
+        `console: login for "${name}" from ${request.ip} refused: not from this console (${foreign})`,
+      );
+      return reply
+        .code(403)
+        .type('text/html; charset=utf-8')
+        .send(
+          form(
+            undefined,
+            '',
+            '登录请求不是从本平台的登录页面发出的（可能来自其他网站），已拒绝。请直接打开本平台的登录页面登录。',
+          ),
+        );
+    }
     // The attempt takes its place in the allowance before the password is checked: parallel attempts cannot
     // all pass the throttle while none has failed yet (login-throttle.ts).
     const turn = await throttle.begin(request.ip, name);
@@ -81,6 +104,8 @@ export function registerLoginPage(app: FastifyInstance, deps: ConsoleDeps): void
       return html401(401, '用户名或密码错误，或该用户已停用。');
     }
     attempt.succeeded();
+    // The session the browser's cookie names (another user's, perhaps) ends here: its new cookie replaces it.
+    if (request.consoleSession) await endConsoleSession(deps.warehouse, request.consoleSession.id);
     await startSession(deps, request, reply, user.id);
     deps.logger.info(`console: ${user.name} logged in from ${request.ip}`);
     return reply.redirect(next ?? homeOf(user.role), 303);
