@@ -201,9 +201,13 @@ export class FileFormatError extends Error {
   constructor(
     /** Stable kebab-case code. */
     readonly code: string,
-    /** Chinese, for the provider: what is wrong, where, and what to do. */
+    /**
+     * Chinese, for the provider: what is wrong, where, and what to do. Never a library's own (English) message:
+     * that goes in `options.cause`, for the operator (connectors/library-error-text.ts).
+     */
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }

@@ -1,6 +1,7 @@
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import type yauzl from 'yauzl';
 import { FileFormatError } from '../contracts.ts';
+import { damageText } from '../library-error-text.ts';
 import { crcCheck } from '../zip-crc.ts';
 import { sizeText } from './csv-rows.ts';
 
@@ -48,7 +49,7 @@ export function partText(inflated: Readable, part: string, limits: PartLimits): 
       callback(null, chunk);
     },
   });
-  inflated.on('error', (error) => guard.destroy(asWorkbookError(error)));
+  inflated.on('error', (error) => guard.destroy(asWorkbookError(error, part)));
   // Stopped early (refused, or the reader closed): the zip's descriptor is held until its stream is gone too.
   guard.on('close', () => inflated.destroy());
   // A sheet's part may fail before its rows are asked for (the merges are read first): the error is kept on the
@@ -104,16 +105,31 @@ function doctypeRefused(part: string): FileFormatError {
 
 /**
  * What stops exceljs or the zip reader while reading a workbook is the workbook's defect (malformed XML, a
- * damaged deflate stream, a size the zip misstates): `not-a-workbook`, naming the cause. System errors (disk,
- * descriptors) are not, and pass as they are.
+ * damaged deflate stream, a size the zip misstates): `not-a-workbook`, naming the part (`part`, and the sheet's
+ * name when known) and the damage in the provider's words. The library's own English message is kept only as the
+ * error's `cause`. System errors (disk, descriptors) are not the workbook's, and pass as they are.
  */
-export function asWorkbookError(error: unknown): Error {
+export function asWorkbookError(error: unknown, part?: string, sheet?: string): Error {
   if (error instanceof FileFormatError) return error;
   const code = (error as { code?: unknown } | null)?.code;
   if (error instanceof Error && typeof code === 'string' && /^E[A-Z]+$/.test(code)) return error;
-  const cause = error instanceof Error ? error.message : String(error);
+  const damage = damageText(error) ?? '内容不是 Excel 生成的标准格式，或已损坏';
+  const where = part ? `${partLabel(part, sheet)}无法读取：` : '';
   return new FileFormatError(
     'not-a-workbook',
-    `工作簿内容已损坏或不是 Excel 生成的标准 .xlsx，无法读取（${cause}），整个文件未入库：请用 Excel 打开后另存为 .xlsx 重新报送`,
+    `文件不是有效的 Excel 工作簿（.xlsx）：${where}${damage}，整个文件未入库：请用 Excel 打开后另存为 .xlsx 重新报送（Excel 也打不开时，请从原系统重新导出）`,
+    { cause: error },
   );
+}
+
+const SHEET_PART = /^xl\/worksheets\/sheet\d+\.xml$/;
+
+/** A part of a workbook in the provider's words, with its name inside the file for whoever looks there. */
+export function partLabel(part: string, sheet?: string): string {
+  if (SHEET_PART.test(part)) return sheet ? `工作表「${sheet}」（${part}）` : `工作表数据 ${part} `;
+  if (part === 'xl/workbook.xml') return `工作簿的结构（${part}，记录各工作表的名称和顺序）`;
+  if (part === 'xl/sharedStrings.xml') return `单元格文字（共享字符串表 ${part}）`;
+  if (part === 'xl/styles.xml') return `单元格格式（${part}）`;
+  if (part === 'xl/_rels/workbook.xml.rels') return `工作表的索引（${part}）`;
+  return `工作簿的 ${part} `;
 }

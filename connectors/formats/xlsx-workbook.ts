@@ -7,6 +7,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import ExcelJS from 'exceljs';
 import yauzl from 'yauzl';
 import { FileFormatError } from '../contracts.ts';
+import { fileHead, isNotZipError, notZipKind, zipDamageText } from '../library-error-text.ts';
 import type { Limits } from '../limits.ts';
 import { type MergeRange, readMergeRanges } from './xlsx-merges.ts';
 import { asWorkbookError, checkedPart, type PartLimits, partText, partTooLarge } from './xlsx-part-text.ts';
@@ -130,9 +131,11 @@ export class XlsxWorkbook {
         yield {
           name: sheet.name,
           hidden: sheet.state === 'hidden' || sheet.state === 'veryHidden',
-          rows: rowsOf(sheet, raw),
+          rows: rowsOf(sheet, raw, name),
           merges: () =>
-            readMergeRanges(this.zip, entry).catch((error) => Promise.reject(asWorkbookError(error))),
+            readMergeRanges(this.zip, entry).catch((error) =>
+              Promise.reject(asWorkbookError(error, name, sheet.name)),
+            ),
         };
       }
     }
@@ -168,7 +171,7 @@ export class XlsxWorkbook {
       await readSharedStrings(part, this.sharedStrings, this.limits.maxTextBytes, strings.fileName);
     } catch (error) {
       part.destroy();
-      throw error;
+      throw asWorkbookError(error, strings.fileName);
     }
   }
 
@@ -184,7 +187,7 @@ export class XlsxWorkbook {
     } catch (error) {
       // Never read to its end: the zip's descriptor is held until the part's stream is gone.
       part.destroy();
-      throw error;
+      throw asWorkbookError(error, entry.fileName);
     }
     // exceljs' listener would keep every chunk read past the root: the rest is only read for the check.
     part.removeAllListeners('data');
@@ -193,16 +196,20 @@ export class XlsxWorkbook {
   }
 
   private async text(entry: yauzl.Entry): Promise<Readable> {
-    return partText(await checkedPart(this.zip, entry), entry.fileName, this.limits);
+    // yauzl may refuse the part before a byte of it is read (a compression method it does not know).
+    const inflated = await checkedPart(this.zip, entry).catch((error: unknown) =>
+      Promise.reject(asWorkbookError(error, entry.fileName)),
+    );
+    return partText(inflated, entry.fileName, this.limits);
   }
 }
 
 /** A sheet's rows, the cells exceljs misread set right; what breaks while parsing them is the workbook's defect. */
-async function* rowsOf(sheet: SheetReader, raw: RawCells): AsyncGenerator<ExcelJS.Row> {
+async function* rowsOf(sheet: SheetReader, raw: RawCells, part: string): AsyncGenerator<ExcelJS.Row> {
   try {
     for await (const row of sheet) yield raw.repair(row);
   } catch (error) {
-    throw asWorkbookError(error);
+    throw asWorkbookError(error, part, sheet.name);
   }
 }
 
@@ -210,9 +217,30 @@ async function openZip(file: string): Promise<yauzl.ZipFile> {
   try {
     return await yauzl.openPromise(file, { lazyEntries: true, autoClose: false });
   } catch (error) {
-    throw new FileFormatError(
-      'not-a-workbook',
-      `文件不是有效的 Excel 工作簿（.xlsx）：${(error as Error).message}。旧版 .xls 或改了扩展名的文件请用 Excel 另存为 .xlsx 后重新报送`,
-    );
+    throw notAWorkbook(error, await fileHead(file));
   }
+}
+
+const SAVE_AS = '旧版 .xls 或改了扩展名的文件请用 Excel 另存为 .xlsx 后重新报送';
+
+/** A file yauzl cannot open as a zip (an .xlsx is one): what it is instead, or what is broken, for the provider. */
+function notAWorkbook(error: unknown, head: Buffer | undefined): FileFormatError {
+  const [what, todo] = ((): [string, string] => {
+    if (!isNotZipError(error))
+      return [`文件的 zip 结构已损坏（${zipDamageText(error) ?? '无法读取'}）`, '请从原文件重新报送'];
+    const found = notZipKind(head);
+    if (found.kind === 'empty') return ['文件是空的（0 字节）', '请检查导出的文件后重新报送'];
+    if (found.kind === 'truncated')
+      return [
+        '文件不完整（.xlsx 实为 zip 格式，文件末尾的目录记录缺失），多为上传、下载或复制中途中断',
+        '请从原文件重新报送（报送前可先用 Excel 打开确认文件完好）',
+      ];
+    if (found.kind === 'other') return [`文件内容是 ${found.what}，不是 .xlsx 工作簿`, SAVE_AS];
+    return ['文件内容不是 .xlsx 工作簿（可能是 CSV、文本、网页等文件改了扩展名）', SAVE_AS];
+  })();
+  return new FileFormatError(
+    'not-a-workbook',
+    `文件不是有效的 Excel 工作簿（.xlsx）：${what}，整个文件未入库。${todo}`,
+    { cause: error },
+  );
 }

@@ -4,6 +4,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip, createInflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
 import { FileFormatError, type SourceUnit, type UnitLocator } from '../contracts.ts';
+import { damageText, inflateDamageText, zipDamageText } from '../library-error-text.ts';
 import { type Limits, readLimits } from '../limits.ts';
 import { crcCheck } from '../zip-crc.ts';
 import { expansionGuard } from './expansion-guard.ts';
@@ -71,7 +72,8 @@ function openGzip(file: string, limits: Limits): Readable {
     fail(
       new FileFormatError(
         'corrupt-archive',
-        `${label}已损坏或不是 gzip 格式（${error.message}），请重新压缩后报送`,
+        `${label}无法解压：${inflateDamageText(error) ?? '压缩数据已损坏'}，整个文件未入库；请重新压缩后报送`,
+        { cause: error },
       ),
     ),
   );
@@ -203,7 +205,8 @@ async function listZip(
     if (error instanceof FileFormatError) throw error;
     throw new FileFormatError(
       'corrupt-archive',
-      `${archive} 的文件目录已损坏（${(error as Error).message}），无法列出其中的文件，请重新压缩后报送`,
+      `压缩包 ${archive} 的文件目录已损坏：${zipDamageText(error) ?? '无法读取'}，无法列出其中的文件，整个压缩包未入库；请重新压缩后报送`,
+      { cause: error },
     );
   } finally {
     zip.close();
@@ -270,11 +273,18 @@ function openZipEntry(wanted: UnitLocator & { kind: 'zip-entry' }, limits: Limit
           if (typeof error.code === 'string') throw error;
           throw new FileFormatError(
             'corrupt-archive',
-            `${label}无法读取（${error.message}），请重新压缩后报送`,
+            `${label}无法读取：${zipDamageText(error) ?? 'zip 结构已损坏'}，整个文件未入库；请重新压缩后报送`,
+            { cause: error },
           );
         });
       const corrupt = (error: Error) =>
-        out.destroy(new FileFormatError('corrupt-archive', `${label}已损坏：${error.message}`));
+        out.destroy(
+          new FileFormatError(
+            'corrupt-archive',
+            `${label}已损坏：${damageText(error) ?? '压缩数据无法解压'}，整个文件未入库；请重新压缩后报送`,
+            { cause: error },
+          ),
+        );
       raw.on('error', corrupt).on('end', () => zip.close());
       out.on('close', () => {
         raw.destroy();

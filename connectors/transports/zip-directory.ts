@@ -1,5 +1,6 @@
 import yauzl from 'yauzl';
 import { FileFormatError } from '../contracts.ts';
+import { fileHead, isNotZipError, notZipKind, zipDamageText } from '../library-error-text.ts';
 
 /**
  * A zip's central directory through yauzl: opened lazily, its records read in order while listing, or one record
@@ -13,11 +14,25 @@ export async function openZip(file: string, archive: string): Promise<yauzl.ZipF
     // tools write GBK names without the UTF-8 flag.
     return await yauzl.openPromise(file, { lazyEntries: true, decodeStrings: false, autoClose: false });
   } catch (error) {
-    throw new FileFormatError(
-      'corrupt-archive',
-      `${archive} 不是有效的 zip 压缩包（${(error as Error).message}），请重新压缩后报送`,
-    );
+    throw notAZip(archive, error, await fileHead(file));
   }
+}
+
+/** A file yauzl cannot open as a zip: what it is instead, or what is broken, in the provider's words. */
+function notAZip(archive: string, error: unknown, head: Buffer | undefined): FileFormatError {
+  const what = ((): string => {
+    if (!isNotZipError(error)) return zipDamageText(error) ?? '无法读取其 zip 结构';
+    const found = notZipKind(head);
+    if (found.kind === 'empty') return '文件是空的（0 字节）';
+    if (found.kind === 'truncated') return '文件不完整（末尾的目录记录缺失），多为上传、下载或复制中途中断';
+    if (found.kind === 'other') return `文件内容是 ${found.what}，平台只接收 zip 格式的压缩包`;
+    return '文件内容不是 zip 格式（可能是其他格式的压缩包，或改了扩展名的文件）';
+  })();
+  return new FileFormatError(
+    'corrupt-archive',
+    `${archive} 不是有效的 zip 压缩包：${what}，整个压缩包未入库；请用 zip 格式重新压缩后报送`,
+    { cause: error },
+  );
 }
 
 /**

@@ -31,8 +31,17 @@ function classify(error: unknown): UnitFailure {
   if (error instanceof CatalogError) return new UnitFailure('catalog', error.message);
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && /^(ENOENT|EACCES|EISDIR|EMFILE)$/.test(code)) {
-    return new UnitFailure('unreadable-file', `cannot read the file: ${message}`);
-  }
+  const unreadable = typeof code === 'string' ? UNREADABLE.get(code) : undefined;
+  // Node's own text (`ENOENT: no such file or directory, open '/srv/drop/…'`) is English and names the server's
+  // paths: the provider is told what happened; the operator finds the file by its source_files row.
+  if (unreadable) return new UnitFailure('unreadable-file', `无法读取文件，未入库任何数据：${unreadable}`);
   return new UnitFailure('internal-error', message);
 }
+
+/** The system errors that leave a file unread, by Node's code, in the provider's words. */
+const UNREADABLE = new Map([
+  ['ENOENT', '文件在读取时已不存在（已被移走或删除）；如仍需报送，请重新报送'],
+  ['EACCES', '平台没有读取该文件的权限（不是文件内容的问题）；请联系平台运维人员'],
+  ['EISDIR', '报送的是一个文件夹，不是文件；请报送其中的数据文件'],
+  ['EMFILE', '平台同时打开的文件过多（不是文件内容的问题）；请稍后重新报送，或联系平台运维人员'],
+]);

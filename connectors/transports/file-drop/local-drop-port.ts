@@ -39,9 +39,13 @@ export class LocalDropPort implements FileDropPort {
     try {
       await access(file, constants.R_OK);
     } catch (error) {
+      // Not Node's text (`EACCES: permission denied, access '/srv/drop/…'`): English, and the server's paths.
       throw isCode(error, 'ENOENT')
         ? new FileDropFileError('file-vanished', `文件 ${entry.name} 在读取前已被移走或删除`)
-        : new FileDropFileError('file-unreadable', `无法读取文件 ${entry.name}：${(error as Error).message}`);
+        : new FileDropFileError(
+            'file-unreadable',
+            `无法读取文件 ${entry.name}，未入库任何数据：${isCode(error, 'EACCES', 'EPERM') ? '平台没有读取该文件的权限' : '平台无法打开该文件'}（不是文件内容的问题），请联系平台运维人员`,
+          );
     }
     return { path: file, release: async () => undefined };
   }

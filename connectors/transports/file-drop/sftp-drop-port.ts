@@ -61,10 +61,14 @@ export class SftpDropPort implements FileDropPort {
     } catch (error) {
       await release();
       if (error instanceof TransportError && FILE_CODES.has(error.code)) {
-        const reason = error.code === 'remote-not-found' ? '文件已不在服务器上' : '没有读取权限';
+        // Not the SFTP server's own (English) words, which the TransportError's message quotes.
+        const reason =
+          error.code === 'remote-not-found'
+            ? '文件已不在服务器上（已被移走或删除），如仍需报送，请重新上传'
+            : '没有读取权限，请检查该文件在服务器上的访问权限后重新上传';
         throw new FileDropFileError(
           error.code,
-          `无法下载 ${this.describe(remote)}：${reason}（${error.message}）`,
+          `无法下载 ${this.describe(remote)}，未入库任何数据：${reason}`,
         );
       }
       throw error;
