@@ -6,14 +6,8 @@ import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { trackActiveUnit } from '../warehouse/active-units.ts';
 import { endSessions, type Warehouse, warehouseUrl } from '../warehouse/connect-warehouse.ts';
 import { readChunkBytes } from './chunk-settings.ts';
-import {
-  failedUnit,
-  loadUnit,
-  sourceFileRow,
-  type UnitPhase,
-  type UnitRequest,
-  type UnitResult,
-} from './load-unit.ts';
+import { failedUnit, sourceFileRow } from './failed-unit.ts';
+import { loadUnit, type UnitPhase, type UnitRequest, type UnitResult } from './load-unit.ts';
 import { type DigestRing, hashRing } from './unit-digest.ts';
 import { UnitFailure } from './unit-failure.ts';
 import { keepWarm, takeWorker } from './unit-workers.ts';

@@ -14,15 +14,11 @@ import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { startSourceFile } from '../warehouse/source-files-repository.ts';
 import type { ChunkHelpers } from './chunk-settings.ts';
 import { type ChunkWork, stageNextChunk } from './chunk-stager.ts';
-import {
-  failedUnit,
-  loadStaged,
-  pickedVersion,
-  sourceFileRow,
-  type UnitRequest,
-  type UnitResult,
-} from './load-unit.ts';
+import { failedUnit, sourceFileRow } from './failed-unit.ts';
+import { loadStaged } from './load-staged.ts';
+import type { UnitRequest, UnitResult } from './load-unit.ts';
 import { UnitFailure } from './unit-failure.ts';
+import { pickedVersion } from './unit-header.ts';
 import { unitSignals } from './withdrawal-signals.ts';
 
 /** How often the coordinator looks whether chunks other workers hold are staged. */

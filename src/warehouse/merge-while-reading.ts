@@ -15,8 +15,9 @@ import type { UnitSession } from './unit-session.ts';
  * `inserted` from `early_inserted`.
  *
  * Only for a unit whose merge decides nothing from the whole file before it writes new records: no withdrawal
- * signals, no full-dump check, no legacy layout, no fast path (load-unit.ts). A unit its thresholds refuse is read
- * again without it (the new records cannot be taken back but by rolling the unit back).
+ * signals, no full-dump check, no legacy layout, no fast path (stage-unit-rows.ts, row-fingerprints.ts). A unit
+ * its thresholds refuse is read again without it (the new records cannot be taken back but by rolling the unit
+ * back).
  */
 
 /** `CREDIT_ETL_MERGE_WHILE_READING`: rows staged between two early merges; `0` merges only at the end. */
