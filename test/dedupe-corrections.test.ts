@@ -7,6 +7,8 @@ import { createCatalog } from '../src/catalog/load-catalog.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { pendingDisagreements } from '../src/records/disagreements.ts';
 import { findRecords, recordHistory } from '../src/records/record-history.ts';
+import { noticeRows } from '../src/report/notice-rows.ts';
+import { createNotice } from '../src/report/notices.ts';
 import { ingestUnits } from '../src/run/ingest-files.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { flatRejections, openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
@@ -39,6 +41,7 @@ describe('corrections, re-deliveries, in-file duplicates and channel precedence'
         contentHash: current.contentHash,
         level: history.record.level,
         corrected: current.procedureId !== null,
+        versionId: current.id,
       },
       ['province', 'city', 'county'],
     );
@@ -188,6 +191,58 @@ describe('corrections, re-deliveries, in-file duplicates and channel precedence'
     // The city re-delivering its content now merges with the province's version.
     const cityAgain = await fx.ingest([refiled([cityVersion])], CITY);
     expect(cityAgain.counts).toMatchObject({ merged: 1 });
+  });
+
+  it("at a record's level only the provider holding it corrects it: another department's content is a conflict", async () => {
+    const QINGDAO = channel('city', '113702000000000000');
+    const qingdaoPenalty = edit(row(0), { 行政处罚决定书文号: '青市监罚〔2026〕1号' });
+    const historyOfQingdao = async () => {
+      const [record] = await findRecords(fx.warehouse, qingdaoPenalty.行政处罚决定书文号!);
+      const history = (await recordHistory(fx.warehouse, record!.id))!;
+      const current = history.versions.find((version) => version.id === history.record.currentVersionId)!;
+      return { history, current };
+    };
+    await fx.ingest([file([qingdaoPenalty])], QINGDAO);
+    // Jinan, also a city channel, delivers other content under Qingdao's decision number (a key typed wrong, or a
+    // provider's direct report naming a record it does not hold): not applied.
+    const jinanContent = edit(qingdaoPenalty, { 处罚内容: '济南市录入的内容' });
+    const jinan = await fx.ingest([file([jinanContent])], CITY);
+    expect(jinan.counts).toMatchObject({ conflict: 1, updated: 0 });
+    let { history, current } = await historyOfQingdao();
+    expect(history.versions).toHaveLength(1);
+    expect(current.data.CF_NR).toBe(qingdaoPenalty.处罚内容);
+    const pending = pendingDisagreements(
+      history.sources,
+      { contentHash: current.contentHash, level: 'city', corrected: false, versionId: current.id },
+      ['province', 'city', 'county'],
+    );
+    expect(pending.map((source) => source.providerCode)).toEqual([CITY.provider]);
+    // Jinan's review notice says whose record it is, before the field that differs.
+    const notice = await createNotice(fx.warehouse, fx.catalog, {
+      providerCode: CITY.provider,
+      scope: { kind: 'run', runId: jinan.runId },
+      issuedOn: '2026-11-21',
+    });
+    const listed = [];
+    for await (const row of noticeRows(fx.warehouse, fx.catalog, notice.id)) listed.push(row);
+    expect(listed.map((row) => row.errors.map((error) => [error.code, error.field]))).toEqual([
+      [
+        ['record-of-another-provider', '*'],
+        ['conflict', 'CF_NR'],
+      ],
+    ]);
+    expect(listed[0]!.errors[1]!.message).toContain('与现行（同级其他报送单位）数据不一致');
+    // Qingdao corrects its own record; the province, above both, may too.
+    const qingdao = await fx.ingest([file([edit(qingdaoPenalty, { 处罚内容: '青岛市更正' })])], QINGDAO);
+    expect(qingdao.counts).toMatchObject({ updated: 1 });
+    const province = await fx.ingest([file([edit(qingdaoPenalty, { 处罚内容: '省级更正' })])], PROVINCE);
+    expect(province.counts).toMatchObject({ updated: 1 });
+    ({ history, current } = await historyOfQingdao());
+    expect([current.data.CF_NR, history.record.level, history.versions.length]).toEqual([
+      '省级更正',
+      'province',
+      3,
+    ]);
   });
 
   it('precedence is configurable per catalog entry: with city first, a province difference is the conflict', async () => {

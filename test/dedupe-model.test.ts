@@ -34,7 +34,10 @@ const PRECEDENCES: Record<string, readonly ChannelLevel[]> = {
   'province first': ['province', 'city', 'county'],
   'city first': ['city', 'province', 'county'],
 };
-/** Two providers at city level: precedence is by level, so either may correct what the other delivered. */
+/**
+ * Two providers at city level: at a record's level only the provider holding it there (the first to deliver its
+ * current version at that level) corrects it; the other's other content is a conflict.
+ */
 const CHANNELS = {
   province: { level: 'province', provider: '113700000000000000' },
   jinan: { level: 'city', provider: '113701000000000000' },
@@ -64,6 +67,8 @@ interface ModelRecord {
   latest: Map<string, { level: ChannelLevel; content: number }>;
   /** Providers that delivered the current version (inserted, updated, merged or unchanged it): they may withdraw it. */
   vouchers: Set<string>;
+  /** The provider holding the record at its level (inserted or updated it, or merged it raising the level). */
+  holder: string | undefined;
 }
 
 /** A data row, a withdrawal request (the soft-delete flag set), or a row the catalog rejects. */
@@ -116,17 +121,30 @@ function judgeFile(
         delivered: new Set(),
         latest: new Map(),
         vouchers: new Set(),
+        holder: provider,
       });
     } else if (record.content === content) {
       outcome =
         record.level === level || record.delivered.has(`${level}|${content}`) ? 'unchanged' : 'merged';
       // Equal content from a higher channel raises the level that vouches for it.
-      if (outcome === 'merged' && rank(level) < rank(record.level)) record.level = level;
-    } else if (record.status !== 'current' || record.corrected || rank(level) > rank(record.level)) {
+      if (outcome === 'merged' && rank(level) < rank(record.level))
+        Object.assign(record, { level, holder: provider });
+    } else if (
+      record.status !== 'current' ||
+      record.corrected ||
+      rank(level) > rank(record.level) ||
+      (rank(level) === rank(record.level) && record.holder !== provider)
+    ) {
       outcome = 'conflict';
     } else {
       outcome = 'updated';
-      Object.assign(record, { content, level, corrected: false, versions: record.versions + 1 });
+      Object.assign(record, {
+        content,
+        level,
+        corrected: false,
+        versions: record.versions + 1,
+        holder: provider,
+      });
       record.vouchers.clear();
     }
     if (outcome !== 'conflict') model.get(i)!.delivered.add(`${level}|${content}`);
@@ -230,8 +248,8 @@ describe.each([
   [2009, 'full lineage, no fast path', 'province first'],
 ])('deliveries drawn from seed %i (%s, %s) against the model of the outcome rules', (seed, path, order) => {
   const precedence = PRECEDENCES[order]!;
-  // A pipeline with withdrawal signals takes neither the fast path nor early merges (load-unit.ts): its draws, with
-  // the soft-delete flag, go through the path that has neither.
+  // A pipeline with withdrawal signals takes neither the fast path nor early merges (stage-unit-rows.ts): its draws,
+  // with the soft-delete flag, go through the path that has neither.
   const signals = path === 'full lineage, no fast path';
   const rank = (level: ChannelLevel) => precedence.indexOf(level);
   let fx: WarehouseFixture;
@@ -272,7 +290,12 @@ describe.each([
             [`${CONTENT}=${text(step.record, step.content)}`],
             GROUNDS,
           );
-          Object.assign(record, { content: step.content, corrected: true, versions: record.versions + 1 });
+          Object.assign(record, {
+            content: step.content,
+            corrected: true,
+            versions: record.versions + 1,
+            holder: undefined,
+          });
           record.vouchers.clear();
         }
         continue;
@@ -368,13 +391,17 @@ describe.each([
           contentHash: current.contentHash,
           level: history.record.level,
           corrected: current.procedureId !== null,
+          versionId: current.id,
         },
         precedence,
       );
       actual.push([i, pending.map((fact) => fact.providerCode).sort()]);
-      const outranked = (level: ChannelLevel) => record.corrected || rank(level) > rank(record.level);
+      const outranked = (level: ChannelLevel, provider: string) =>
+        record.corrected ||
+        rank(level) > rank(record.level) ||
+        (rank(level) === rank(record.level) && provider !== record.holder);
       const disagreeing = [...record.latest].filter(
-        ([, latest]) => latest.content !== record.content && outranked(latest.level),
+        ([provider, latest]) => latest.content !== record.content && outranked(latest.level, provider),
       );
       wanted.push([i, disagreeing.map(([provider]) => provider).sort()]);
     }

@@ -7,13 +7,15 @@ export interface LineageFact {
   providerCode: string;
   level: ChannelLevel;
   contentHash: string;
+  versionId: number | null;
 }
 
 /**
  * The deliveries that still disagree with the current version: for each provider and channel of lower
- * precedence than the record's level, its latest delivery, when that differs from the current content. A
- * version a legal procedure wrote (`corrected`) outranks every channel: any channel whose latest delivery
- * differs from it disagrees, until it delivers the corrected content.
+ * precedence than the record's level, or of that level but not the provider that holds the record there, its
+ * latest delivery, when that differs from the current content. A version a legal procedure wrote (`corrected`)
+ * outranks every channel: any channel whose latest delivery differs from it disagrees, until it delivers the
+ * corrected content.
  *
  * Looking at each channel's latest delivery (not at the `conflict` outcome alone) makes the status independent
  * of arrival order: province-then-city keeps the city's row as a `conflict`, city-then-province keeps it as a
@@ -22,7 +24,7 @@ export interface LineageFact {
  */
 export function pendingDisagreements<Fact extends LineageFact>(
   facts: readonly Fact[],
-  current: { contentHash: string; level: ChannelLevel; corrected: boolean },
+  current: { contentHash: string; level: ChannelLevel; corrected: boolean; versionId: number },
   precedence: readonly ChannelLevel[],
 ): Fact[] {
   const rank = (level: ChannelLevel) => {
@@ -30,10 +32,12 @@ export function pendingDisagreements<Fact extends LineageFact>(
     return index < 0 ? precedence.length : index;
   };
   const currentRank = current.corrected ? -1 : rank(current.level);
+  const holder = recordHolder(facts, current);
   const latest = new Map<string, Fact>();
   for (const fact of facts) {
     // A withdrawal request carries no content to disagree with.
-    if (fact.outcome === 'withdrawn' || rank(fact.level) <= currentRank) continue;
+    if (fact.outcome === 'withdrawn' || rank(fact.level) < currentRank) continue;
+    if (rank(fact.level) === currentRank && fact.providerCode === holder) continue;
     const channel = `${fact.level}|${fact.providerCode}`;
     const seen = latest.get(channel);
     if (!seen || fact.id > seen.id) latest.set(channel, fact);
@@ -41,4 +45,22 @@ export function pendingDisagreements<Fact extends LineageFact>(
   return [...latest.values()]
     .filter((fact) => fact.contentHash !== current.contentHash)
     .sort((a, b) => a.id - b.id);
+}
+
+/**
+ * The provider that holds the record at its level: the first to deliver its current version there (inserted or
+ * updated it, or merged it raising the level). At that level only it may correct the record (merge-staged.ts);
+ * another department of the level delivering other content disagrees.
+ */
+export function recordHolder(
+  facts: readonly LineageFact[],
+  current: { level: ChannelLevel; versionId: number },
+): string | undefined {
+  let first: LineageFact | undefined;
+  for (const fact of facts) {
+    if (fact.versionId !== current.versionId || fact.level !== current.level) continue;
+    if (fact.outcome !== 'inserted' && fact.outcome !== 'updated' && fact.outcome !== 'merged') continue;
+    if (!first || fact.id < first.id) first = fact;
+  }
+  return first?.providerCode;
 }

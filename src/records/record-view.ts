@@ -97,7 +97,12 @@ export function recordView(
   const pending = new Set(
     pendingDisagreements(
       sources,
-      { contentHash: current.contentHash, level: record.level, corrected: current.procedureId !== null },
+      {
+        contentHash: current.contentHash,
+        level: record.level,
+        corrected: current.procedureId !== null,
+        versionId: current.id,
+      },
       entry?.precedence ?? ['province', 'city', 'county'],
     ).map(channelContent),
   );

@@ -186,7 +186,8 @@ function archiveRecord(
     updatedAt: row.updatedAt,
     lineage: counts,
     late: first ? first.late : false,
-    conflictPending: pendingDisagreements(lineage, row, precedence).length,
+    conflictPending: pendingDisagreements(lineage, { ...row, versionId: row.currentVersionId }, precedence)
+      .length,
     data: maskerOf(entry).row(row.data),
     disclosure,
   };

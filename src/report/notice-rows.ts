@@ -43,7 +43,7 @@ export async function* noticeRows(
               row.catalog_code,
               row.conflict_data ?? {},
               row.current_data ?? {},
-              row.corrected_by !== null && row.status === 'current',
+              standingOf(row),
             ),
           ]
         : row.errors,
@@ -63,6 +63,16 @@ function asText(data: Record<string, unknown> | null): Record<string, string> {
  */
 function standingErrors(row: NoticeRowRecord): RowError[] {
   const { status, superseded_by: supersededBy, basis } = row;
+  if (standingOf(row) === 'same-level')
+    return [
+      {
+        field: '*',
+        code: 'record-of-another-provider',
+        message:
+          '该记录的现行数据由同级的其他报送单位报送，本单位报送的不同内容未采用：请核实业务主键是否填错；' +
+          '确属本单位的记录，请与平台联系，由原报送单位更正或按法定程序办理',
+      },
+    ];
   if (status === 'current' && row.corrected_by !== null)
     return [
       {
@@ -79,15 +89,32 @@ function standingErrors(row: NoticeRowRecord): RowError[] {
   return [{ field: '*', code: `record-${status}`, message }];
 }
 
-/** Each field where the delivered content differs from the current version (a higher channel's, or corrected). */
+/**
+ * Why the current version stands against a conflicting delivery: a procedure corrected it, another department of
+ * the same level delivered it (merge-staged.ts: only its author corrects it at that level), or a higher channel.
+ */
+function standingOf(row: NoticeRowRecord): 'corrected' | 'same-level' | 'higher' {
+  if (row.status === 'current' && row.corrected_by !== null) return 'corrected';
+  if (row.status === 'current' && row.delivered_level !== null && row.delivered_level === row.record_level)
+    return 'same-level';
+  return 'higher';
+}
+
+const STANDING_WORDS = {
+  corrected: '依法更正后',
+  'same-level': '同级其他报送单位',
+  higher: '更高层级渠道',
+} as const;
+
+/** Each field where the delivered content differs from the current version (whose standing says whose it is). */
 function conflictErrors(
   catalog: Catalog,
   catalogCode: string,
   delivered: Record<string, unknown>,
   current: Record<string, unknown>,
-  corrected: boolean,
+  standingKind: 'corrected' | 'same-level' | 'higher',
 ): RowError[] {
-  const standing = corrected ? '依法更正后' : '更高层级渠道';
+  const standing = STANDING_WORDS[standingKind];
   const columns = entryColumns(catalog, catalogCode);
   const fields = [...new Set([...Object.keys(delivered), ...Object.keys(current)])];
   return fields

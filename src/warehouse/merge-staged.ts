@@ -158,7 +158,18 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
            -- Nor is a legal procedure's correction (Art. 17, 18: an upheld objection) undone by the provider's next
            -- dump, still carrying what was corrected: other content is a conflict, for the officers to weigh.
            WHEN k.corrected THEN 'conflict'
-           WHEN array_position($2::text[], $1) <= array_position($2::text[], k.level) THEN 'updated'
+           WHEN array_position($2::text[], $1) < array_position($2::text[], k.level) THEN 'updated'
+           -- At the record's own level only the provider holding it there corrects it: the first to deliver its
+           -- current version at that level (inserted or updated it, or merged it raising the level; records/
+           -- disagreements.ts reads it the same way). Other content from another department of the level (two
+           -- cities; a provider's direct report naming a key it does not hold) is a conflict, kept and reported,
+           -- never a silent overwrite of its record. Only corrections reach this lookup: a handful of rows a file.
+           WHEN array_position($2::text[], $1) = array_position($2::text[], k.level) AND $4 = (
+             SELECT s.provider_code FROM record_sources s
+             WHERE s.record_id = k.id AND s.version_id = k.current_version_id AND s.level = k.level
+               AND s.outcome IN ('inserted', 'updated', 'merged')
+             ORDER BY s.id LIMIT 1
+           ) THEN 'updated'
            ELSE 'conflict'
          END AS outcome
        FROM valid v
@@ -172,7 +183,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
        CASE WHEN outcome IN ('inserted', 'updated')
          THEN COALESCE(early_version_id, nextval('record_versions_id_seq')) END AS new_version_id
      FROM judged`,
-    [level, precedence, catalogCode],
+    [level, precedence, catalogCode, providerCode],
   );
   await session.query('ANALYZE classified');
   // An exact repeat is judged as its first row was: the same again after an accepted row (`unchanged`), but after

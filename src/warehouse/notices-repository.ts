@@ -261,6 +261,9 @@ export interface NoticeRowRecord {
   /** The procedure that wrote the record's current version, and its basis: a correction stands (031). */
   corrected_by: number | null;
   correction_basis: string | null;
+  /** The conflicting delivery's channel level, and the record's: equal when another provider of the level holds it. */
+  delivered_level: string | null;
+  record_level: string | null;
 }
 
 const PAGE = 2000;
@@ -304,6 +307,8 @@ export function noticeRowRecords(
         'p.basis',
         'cv.procedure_id as corrected_by',
         'cp.basis as correction_basis',
+        's.level as delivered_level',
+        'r.level as record_level',
       );
     if (catalogCode) query.where('nr.catalog_code', catalogCode);
     return query;

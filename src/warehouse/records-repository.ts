@@ -181,6 +181,7 @@ export interface CurrentRecordRow {
   formationDate: string | null;
   /** The current version was written by a legal procedure (a correction), not delivered. */
   corrected: boolean;
+  currentVersionId: number;
 }
 
 /** One delivered row of a record, as much as timeliness and pending disagreements need. */
@@ -191,6 +192,8 @@ export interface LineageFactRow {
   providerCode: string;
   level: ChannelLevel;
   contentHash: string;
+  /** The version the row delivered or matched (null for a conflict). */
+  versionId: number | null;
   late: boolean | null;
   receivedAt: Date;
 }
@@ -236,6 +239,7 @@ export async function currentRecordsOfSubject(
       'v.catalog_version as catalogVersion',
       'v.formation_date as formationDate',
       warehouse.raw('v.procedure_id IS NOT NULL AS corrected'),
+      'r.current_version_id as currentVersionId',
     );
 }
 
@@ -255,6 +259,7 @@ export async function lineageFactsOf(
       'provider_code as providerCode',
       'level',
       'content_hash as contentHash',
+      'version_id as versionId',
       'late',
       'received_at as receivedAt',
     );
