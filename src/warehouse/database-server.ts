@@ -5,7 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { osUserIds, prepareForOsUser } from './postgres-os-user.ts';
 import { type PostgresProcess, spawnPostgres } from './postgres-process.ts';
-import { spawnWatchdog, watchdogAddress } from './postgres-watchdog.ts';
+import { watchdogAddress, watchStartedServer } from './postgres-watchdog.ts';
 import { reuseRunningServer } from './running-server.ts';
 import { readPassword, SUPERUSER, serverUrl, withClient } from './server-connection.ts';
 import { appendQuietly, LogTail } from './server-log.ts';
@@ -130,18 +130,31 @@ async function startOrReuse(dataDir: string, log: LogTail, seeLog: string, watch
   const spawnAt = (port: number) =>
     spawnPostgres({ dataDir, port, flags: postgresFlags, runAs, onLog: (chunk) => log.write(chunk) });
   const realDataDir = await fs.realpath(dataDir);
-  // This process is a user of the server while it lives (the watchdog watches its pid): nothing to wait for.
+  // This process is a user of the server while it lives (the watchdog watches its pid). The watchdog must listen
+  // before the start lock is let go of, else a process reusing the server starts a second one (watchStartedServer).
   const watch = (pid: number | undefined) => {
-    if (!pid) return;
+    if (!pid) return async () => undefined;
     const address = watchdogAddress(realDataDir, pid);
-    spawnWatchdog({ address, pid, dataDir, logFile: watchdogLog, starter: process.pid });
+    const watchdog = watchStartedServer({
+      address,
+      pid,
+      dataDir,
+      logFile: watchdogLog,
+      starter: process.pid,
+    });
+    return async () => {
+      if (await watchdog.listening()) return;
+      log.write(
+        `the watchdog of the embedded PostgreSQL (pid ${pid}) did not answer: if this process is killed, the server runs on`,
+      );
+    };
   };
   return { password, server: await startWithRetries(spawnAt, watch, dataDir, log, seeLog) };
 }
 
 async function startWithRetries(
   spawnAt: (port: number) => Promise<PostgresProcess>,
-  watch: (pid: number | undefined) => void,
+  watch: (pid: number | undefined) => () => Promise<void>,
   dataDir: string,
   log: LogTail,
   seeLog: string,
@@ -151,7 +164,7 @@ async function startWithRetries(
     const postgres = await spawnAt(port);
     // At once, while the server starts: the sooner it is watched, the shorter a kill -9 of this process can
     // leave it unwatched (then the next command adopts it). It exits by itself if the server does not start.
-    watch(postgres.pid);
+    const watched = watch(postgres.pid);
     const starting = postgres.ready.catch((error: unknown) => {
       log.write(message(error));
       throw error;
@@ -165,6 +178,7 @@ async function startWithRetries(
       let stopping: Promise<void> | undefined;
       const stop = () =>
         (stopping ??= stopPostgres(postgres, dataDir).finally(() => process.off('exit', stopOnExit)));
+      await watched(); // still under the start lock
       return { port, stop };
     }
     if (outcome === 'timeout') await stopPostgres(postgres, dataDir).catch(() => undefined);

@@ -4,7 +4,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { joinWatchdog, spawnWatchdog, watchdogAddress } from './postgres-watchdog.ts';
+import {
+  joinRunningServer,
+  joinWatchdog,
+  spawnWatchdog,
+  watchdogAddress,
+  watchStartedServer,
+} from './postgres-watchdog.ts';
 import { isAlive } from './process-alive.ts';
 
 // The watchdog's rules with stand-ins, no PostgreSQL: a "server" that takes `stopMs` to stop on SIGINT (as a fast
@@ -109,6 +115,35 @@ describe('the watchdog of the embedded server', () => {
     await waitFor(() => server.exitCode !== null);
   });
 
+  it('a server reused while its watchdog was still starting keeps that watchdog, and runs on for its starter', async () => {
+    const server = serverStandIn(0);
+    const starter = starterStandIn();
+    const address = watchdogAddress(path.join(scratch, randomBytes(4).toString('hex')), server.pid!);
+    const options = { address, pid: server.pid!, dataDir: scratch, logFile };
+    const watchdog = watchStartedServer({ ...options, starter: starter.pid! });
+    // A node start that takes seconds, as on a loaded machine: it cannot listen before it is continued.
+    process.kill(watchdog.pid!, 'SIGSTOP');
+    const resume = () => signalQuietly(watchdog.pid!, 'SIGCONT');
+    const resuming = setTimeout(resume, 2_500);
+    try {
+      // The starter, before it lets go of the start lock; then a process reusing the server, under that lock.
+      expect(await watchdog.listening()).toBe(true);
+      const reuser = await joinRunningServer(options, () => undefined);
+      if (reuser.status !== 'joined') throw new Error(`not joined: ${reuser.status}`);
+      await reuser.membership.leave();
+    } finally {
+      clearTimeout(resuming);
+      resume();
+    }
+    await sleep(1_000); // past the watchdog's poll
+    // Its last joined user left, but its starter lives: the server runs on, watched by the starter's watchdog.
+    expect(server.exitCode).toBeNull();
+    expect(isAlive(watchdog.pid)).toBe(true);
+    starter.kill('SIGKILL');
+    await waitFor(() => server.exitCode !== null);
+    await waitFor(() => !isAlive(watchdog.pid));
+  });
+
   it('exits when the server stops otherwise (its starter stopped it)', async () => {
     const server = serverStandIn(0);
     const watchdog = watch(server, starterStandIn());
@@ -128,6 +163,12 @@ async function listening(address: string): Promise<void> {
 
 /** How long a watchdog just spawned may take to listen: a node start, which takes seconds on a loaded machine. */
 const WATCHDOG_LISTENS_MS = 30_000;
+
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {} // gone already
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

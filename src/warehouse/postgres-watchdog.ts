@@ -3,12 +3,13 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { isAlive } from './process-alive.ts';
 
 /**
  * The embedded server must not outlive every process that uses it, also when the one that started it is killed
  * (kill -9, out of memory), where no exit handler runs. Each server therefore gets a watchdog: a small detached
  * node process (`credit-etl postgres watchdog <pid> <data directory>` in ps). Its users are the process that
- * started the server (watched by pid, so that starting costs no wait for the watchdog) and every process that
+ * started the server (watched by pid, from before the watchdog listens) and every process that
  * joined it over a local socket, a connection the kernel closes however that process ends. Once it has no user
  * left, it stops the server (fast shutdown: open transactions roll back) and exits; it also exits once the
  * server has stopped otherwise (its starter stops it when it ends normally).
@@ -94,7 +95,8 @@ const server = net.createServer((socket) => {
 });
 let tries = 0;
 server.on('error', (error) => {
-  // The watchdog of an earlier server with this pid, still exiting: it lets go within a poll.
+  // The watchdog of an earlier server with this pid, still exiting: it lets go within a poll. (Or another one of
+  // this server, if its starter was killed before the first listened, see joinRunningServer: that one keeps it.)
   if (error.code === 'EADDRINUSE' && ++tries < 25) return void setTimeout(() => server.listen(address), 200);
   log('cannot listen (' + error.message + '): if its users are killed, PostgreSQL (pid ' + pid + ') runs on');
   process.exit(1);
@@ -173,13 +175,83 @@ export function spawnWatchdog(options: WatchdogOptions): number | undefined {
   return child.pid;
 }
 
+/**
+ * How long a watchdog just spawned may take to listen: ~60 ms, but a node start takes seconds on a loaded machine
+ * (CI runs hundreds of test files on two cores). Waited for only while its process lives: one that cannot listen
+ * exits within 5 s.
+ */
+const SPAWNED_LISTENS_MS = 30_000;
+
+/**
+ * For the server this process has just started: spawns its watchdog, with this process as its starter. Call
+ * `listening` once the server is ready and before letting go of the start lock (withStartLock): a process reusing
+ * the server does so only under that lock, and takes "nothing listens" for "no watchdog" and starts one of its
+ * own. Were this one still starting then, the two would race for the socket; if the reuser's won, this one would
+ * exit, and the reuser's, which does not know the starter, would stop the server under it once the reuser left.
+ * Awaited under the lock, "nothing listens" can only mean that the starter was killed before its watchdog
+ * listened, or that the watchdog was killed: then no starter is left to protect. It costs a start nothing but on
+ * a loaded machine: the watchdog usually listens long before the server is ready.
+ */
+export function watchStartedServer(options: WatchdogOptions & { starter: number }): {
+  pid: number | undefined;
+  /** False when the watchdog does not listen (it could not start): the server then outlives a killed starter. */
+  listening(): Promise<boolean>;
+} {
+  const pid = spawnWatchdog(options);
+  return {
+    pid,
+    listening: async () => {
+      const joined = await joinSpawnedWatchdog(options.address, pid);
+      if (joined.status !== 'joined') return false;
+      // Its starter is its user while it lives (watched by pid): leaving as a joined user stops nothing.
+      joined.membership.drop();
+      return true;
+    },
+  };
+}
+
+/**
+ * Joins the watchdog just spawned as process `watchdogPid` (spawnWatchdog): waits while nothing listens at
+ * `address` yet and that process lives, up to SPAWNED_LISTENS_MS. If another watchdog holds the socket, this one
+ * is joined (the one spawned exits, the socket being taken).
+ */
+export function joinSpawnedWatchdog(address: string, watchdogPid: number | undefined): Promise<JoinResult> {
+  return joinWatchdog(address, SPAWNED_LISTENS_MS, () => isAlive(watchdogPid));
+}
+
+/**
+ * How long a process reusing a server waits for its watchdog to listen. Its starter saw it listen before letting
+ * go of the start lock (watchStartedServer): only that of a starter killed meanwhile may be starting still.
+ */
+const FOUND_LISTENS_MS = 1_000;
+
+/**
+ * Joins the watchdog of a server another process started, found running under the start lock. When none listens
+ * (its starter was killed before its watchdog listened, or the watchdog was killed), adopts the server with a
+ * watchdog of its own: there is no live starter to protect, and should the first one listen after all, one of
+ * the two gets the socket and the other exits.
+ */
+export async function joinRunningServer(
+  options: Omit<WatchdogOptions, 'starter'>,
+  log: (line: string) => void,
+): Promise<JoinResult> {
+  const joined = await joinWatchdog(options.address, FOUND_LISTENS_MS);
+  if (joined.status !== 'absent') return joined;
+  log(`no watchdog keeps the embedded PostgreSQL (pid ${options.pid}) running: starting one`);
+  return joinSpawnedWatchdog(options.address, spawnWatchdog(options));
+}
+
 const REPLY_TIMEOUT_MS = 5_000;
 
 /**
- * Joins the watchdog at `address`. `waitMs`: how long to retry while nothing listens yet (a watchdog just
- * spawned takes ~60 ms to listen); 0 when looking for the watchdog of a server found running.
+ * Joins the watchdog at `address`. `waitMs`: how long to retry while nothing listens yet, and only while
+ * `retryWhile()` holds; 0 for a watchdog that should be listening already.
  */
-export function joinWatchdog(address: string, waitMs = 0): Promise<JoinResult> {
+export function joinWatchdog(
+  address: string,
+  waitMs = 0,
+  retryWhile: () => boolean = () => true,
+): Promise<JoinResult> {
   const deadline = Date.now() + waitMs;
   return new Promise((resolve) => {
     const attempt = () => {
@@ -200,7 +272,7 @@ export function joinWatchdog(address: string, waitMs = 0): Promise<JoinResult> {
         if (!reply && (error.code === 'ECONNREFUSED' || error.code === 'ENOENT')) {
           clearTimeout(timer);
           settled = true;
-          if (Date.now() < deadline) setTimeout(attempt, 25);
+          if (Date.now() < deadline && retryWhile()) setTimeout(attempt, 25);
           else resolve({ status: 'absent' });
           return;
         }

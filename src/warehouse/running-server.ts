@@ -1,16 +1,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { joinWatchdog, spawnWatchdog, watchdogAddress } from './postgres-watchdog.ts';
+import { joinRunningServer, watchdogAddress } from './postgres-watchdog.ts';
 import { isAlive } from './process-alive.ts';
 import { readPassword, serverUrl, withClient } from './server-connection.ts';
 import type { LogTail } from './server-log.ts';
 import { START_TIMEOUT_MS, STOP_TIMEOUT_MS } from './server-timeouts.ts';
 
 const REUSE_ATTEMPTS = 3;
-/** A watchdog just spawned listens after ~60 ms (a node start); a loaded machine gets more. */
-const WATCHDOG_LISTENS_MS = 1_000;
-const WATCHDOG_START_MS = 5_000;
 
 /**
  * Joins the server another process runs on `dataDir`: its watchdog then keeps it running while this process
@@ -21,15 +18,11 @@ export async function reuseRunningServer(dataDir: string, log: LogTail, watchdog
     const running = await findRunningServer(dataDir, log);
     if (!running) return undefined;
     const address = watchdogAddress(await realpathOr(dataDir), running.pid);
-    // Its starter spawned the watchdog as it started the server, and it listens ~60 ms later: on a busy machine
-    // that can be after the start lock was released.
-    let joined = await joinWatchdog(address, WATCHDOG_LISTENS_MS);
-    if (joined.status === 'absent') {
-      // Its starter was killed before it could start the watchdog (or the watchdog was killed): adopt it.
-      log.write(`no watchdog keeps the embedded PostgreSQL (pid ${running.pid}) running: starting one`);
-      spawnWatchdog({ address, pid: running.pid, dataDir, logFile: watchdogLog });
-      joined = await joinWatchdog(address, WATCHDOG_START_MS);
-    }
+    // Its starter saw its watchdog listen before it let go of the start lock; without one, the server is adopted.
+    const joined = await joinRunningServer(
+      { address, pid: running.pid, dataDir, logFile: watchdogLog },
+      (line) => log.write(line),
+    );
     if (joined.status === 'stopping') {
       if (attempt < REUSE_ATTEMPTS && (await waitUntilStopped(running.pid))) continue;
       throw new Error(
