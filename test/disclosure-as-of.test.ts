@@ -6,7 +6,7 @@ import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
 import { periodEnd } from '../src/disclosure/civil-dates.ts';
 import { correctRecord, reattributeRecord, withdrawRecord } from '../src/procedures/legal-procedures.ts';
 import { findRecords } from '../src/records/record-history.ts';
-import { asOfficer, insertObjection } from '../src/warehouse/objections-repository.ts';
+import { asOfficer, insertObjection } from '../src/warehouse/objection-log-repository.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';

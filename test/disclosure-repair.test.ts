@@ -7,7 +7,7 @@ import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
 import { nextDay, periodEnd } from '../src/disclosure/civil-dates.ts';
 import { withdrawRecord } from '../src/procedures/legal-procedures.ts';
 import { findRecords } from '../src/records/record-history.ts';
-import { asOfficer, insertObjection } from '../src/warehouse/objections-repository.ts';
+import { asOfficer, insertObjection } from '../src/warehouse/objection-log-repository.ts';
 import { procedureEntries } from '../src/warehouse/procedure-log-repository.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { runCli } from './support/run-cli.ts';

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendObjectionStep, asOfficer } from '../src/warehouse/objections-repository.ts';
+import { appendObjectionStep, asOfficer } from '../src/warehouse/objection-log-repository.ts';
 import { basePenalties, edit, writeRows } from './support/penalty-variants.ts';
 import { runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';

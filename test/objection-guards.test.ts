@@ -19,8 +19,8 @@ import {
   insertObjection,
   type NewObjection,
   type NewObjectionStep,
-  objectionRows,
-} from '../src/warehouse/objections-repository.ts';
+} from '../src/warehouse/objection-log-repository.ts';
+import { objectionRows } from '../src/warehouse/objections-repository.ts';
 import { callProcedure } from '../src/warehouse/procedure-log-repository.ts';
 import { basePenalties, writeRows } from './support/penalty-variants.ts';
 import { runCli } from './support/run-cli.ts';

@@ -12,7 +12,7 @@ import {
   insertObjection,
   type NewObjection,
   type NewObjectionStep,
-} from '../src/warehouse/objections-repository.ts';
+} from '../src/warehouse/objection-log-repository.ts';
 import { callProcedure } from '../src/warehouse/procedure-log-repository.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { runCli } from './support/run-cli.ts';

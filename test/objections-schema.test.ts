@@ -4,9 +4,8 @@ import {
   appendObjectionStep,
   asOfficer,
   insertObjection,
-  objectionMarks,
-  objectionRows,
-} from '../src/warehouse/objections-repository.ts';
+} from '../src/warehouse/objection-log-repository.ts';
+import { objectionMarks, objectionRows } from '../src/warehouse/objections-repository.ts';
 import { basePenalties, writeRows } from './support/penalty-variants.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 

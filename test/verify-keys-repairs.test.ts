@@ -11,7 +11,7 @@ import { correctRecord, type Grounds, reattributeRecord } from '../src/procedure
 import { findRecords } from '../src/records/record-history.ts';
 import type { VerifyScope } from '../src/verify/integrity-finding.ts';
 import { verifyWarehouse } from '../src/verify/verify-warehouse.ts';
-import { asOfficer } from '../src/warehouse/objections-repository.ts';
+import { asOfficer } from '../src/warehouse/objection-log-repository.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { runCli } from './support/run-cli.ts';
 import { fixturePath, openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';

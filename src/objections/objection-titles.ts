@@ -1,9 +1,5 @@
-import type {
-  ObjectionAction,
-  ObjectionMark,
-  ObjectionResult,
-  ObjectionStage,
-} from '../warehouse/objections-repository.ts';
+import type { ObjectionAction, ObjectionResult, ObjectionStage } from '../warehouse/objection-vocabulary.ts';
+import type { ObjectionMark } from '../warehouse/objections-repository.ts';
 
 /** Each stage as the Measures name it (Art. 18). */
 export const STAGE_TITLES: Record<ObjectionStage, string> = {

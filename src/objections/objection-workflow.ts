@@ -12,20 +12,19 @@ import {
 } from '../procedures/legal-procedures.ts';
 import { checkOfficer, ProcedureRefused } from '../procedures/run-procedure.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { appendObjectionStep, asOfficer, insertObjection } from '../warehouse/objection-log-repository.ts';
+import type {
+  AppealStage,
+  ObjectionChannel,
+  ObjectionResult,
+  ObjectionStage,
+} from '../warehouse/objection-vocabulary.ts';
+import { type ObjectionRow, objectionRows } from '../warehouse/objections-repository.ts';
 import {
-  type AppealStage,
-  appendObjectionStep,
-  asOfficer,
-  insertObjection,
   type NumberedVersion,
-  type ObjectionChannel,
-  type ObjectionResult,
-  type ObjectionRow,
-  type ObjectionStage,
-  objectionRows,
   recordFormationDate,
   versionOfRecord,
-} from '../warehouse/objections-repository.ts';
+} from '../warehouse/record-version-lookups.ts';
 import { recordById } from '../warehouse/records-repository.ts';
 import { RESULT_TITLES, STAGE_TITLES } from './objection-titles.ts';
 

@@ -1,8 +1,9 @@
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { deadlineAfter } from '../calendar/provisional-deadline.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { appendObjectionStep, asOfficer } from '../warehouse/objection-log-repository.ts';
 import { type VerificationStep, verificationSteps } from '../warehouse/objection-verification-repository.ts';
-import { appendObjectionStep, asOfficer, type ObjectionRow } from '../warehouse/objections-repository.ts';
+import type { ObjectionRow } from '../warehouse/objections-repository.ts';
 import {
   DEFAULT_VERIFICATION_WORKING_DAYS,
   type VerificationAnswer,

@@ -1,7 +1,7 @@
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { objectionDue } from '../calendar/objection-due.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { insertObjection } from '../warehouse/objections-repository.ts';
+import { insertObjection } from '../warehouse/objection-log-repository.ts';
 import {
   alreadyRaised,
   type ObjectionOnUpdatedRecord,

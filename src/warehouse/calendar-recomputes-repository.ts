@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Warehouse } from './connect-warehouse.ts';
-import { appendObjectionStep } from './objections-repository.ts';
+import { appendObjectionStep } from './objection-log-repository.ts';
 
 /** Pending lineage rows (`late` NULL) sharing one formation date and one received day. */
 export interface PendingPair {

@@ -1,5 +1,5 @@
 import type { Warehouse } from './connect-warehouse.ts';
-import type { ObjectionStage } from './objections-repository.ts';
+import type { ObjectionStage } from './objection-vocabulary.ts';
 import type { UnitSession } from './unit-session.ts';
 
 /** A data row whose source says an objection (异议) is under way, on the record it was merged into. */

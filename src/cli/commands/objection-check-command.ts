@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
+import { maskPersonalText } from '../../log/mask-personal-data.ts';
+import {
+  checkOverdueObjections,
+  overdueLine,
+  provisionalWarning,
+} from '../../objections/overdue-objections.ts';
+import { commandContext } from '../command-context.ts';
+import { EXIT } from '../exit-codes.ts';
+import { withWarehouse } from '../with-warehouse.ts';
+import { dateOption } from './date-options.ts';
+
+/** `objection check`: overdue objections raised like a failed run (an objection-check run, as the engine). */
+export function registerObjectionCheck(objection: Command): void {
+  objection
+    .command('check')
+    .description(
+      'raise overdue objections like a failed run: records an objection-check run, exit 1 when any is overdue',
+    )
+    .option('--as-of <date>', 'the day judged on (YYYY-MM-DD; default today, Asia/Shanghai)')
+    .option('--json', 'print JSON')
+    .action(async (options: { asOf?: string; json?: boolean }) => {
+      const asOf = options.asOf === undefined ? todayInShanghai() : dateOption('--as-of', options.asOf);
+      const { config, logger } = commandContext();
+      process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
+        const check = await checkOverdueObjections(warehouse, asOf, logger);
+        if (options.json) console.log(maskPersonalText(JSON.stringify(check)));
+        else {
+          console.log(
+            `objection-check run ${check.runId}: ${check.overdue.length} overdue of ${check.checking} awaiting the platform's check as of ${asOf}`,
+          );
+          for (const overdue of check.overdue) console.log(maskPersonalText(`  ✗ ${overdueLine(overdue)}`));
+          if (check.provisional.length > 0)
+            console.error(maskPersonalText(`⚠ ${provisionalWarning(check.provisional)}`));
+        }
+        return check.status === 'failed' ? EXIT.failed : EXIT.ok;
+      });
+    });
+}

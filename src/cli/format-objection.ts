@@ -1,0 +1,92 @@
+import { shanghaiTime } from '../../connectors/shanghai-time.ts';
+import { ACTION_TITLES, RESULT_TITLES, STAGE_TITLES } from '../objections/objection-titles.ts';
+import type { DecisionDone } from '../objections/objection-workflow.ts';
+import { type VerificationState, verificationLine } from '../objections/verification-status.ts';
+import type { ObjectionStep } from '../warehouse/objection-log-repository.ts';
+import type { ObjectionRow } from '../warehouse/objections-repository.ts';
+import { formatTable } from './format-table.ts';
+
+/** An objection as `objection` prints it: its one-line summary, its state, and the page with its trail. */
+
+/** The platform's check still open after the due date: overdue, or only past a provisional date (not overdue). */
+const pastDue = (row: ObjectionRow, asOf: string) =>
+  row.inProgress && row.stage === 'open' && row.dueOn < asOf;
+const overdueOn = (row: ObjectionRow, asOf: string) => pastDue(row, asOf) && !row.dueProvisional;
+
+/** The row as `objection list|show --json` print it: whether it is overdue, or only past a provisional date. */
+export function withOverdue(
+  row: ObjectionRow,
+  asOf: string,
+): ObjectionRow & { overdue: boolean; provisionalPastDue: boolean } {
+  return {
+    ...row,
+    overdue: overdueOn(row, asOf),
+    provisionalPastDue: pastDue(row, asOf) && row.dueProvisional,
+  };
+}
+
+/** `异议处理中 · OVERDUE`, `异议处理中 · 暂定期限已过`, `办结：异议不成立`, `办结：异议成立（程序 #7）`. */
+export function stateText(row: ObjectionRow, asOf: string): string {
+  if (row.inProgress)
+    return `异议处理中${pastDue(row, asOf) ? (row.dueProvisional ? ' · 暂定期限已过' : ' · OVERDUE') : ''}`;
+  const remedy = remedyText(row.lastProcedureId, row.lastVersionNo);
+  return `办结${row.lastResult ? `：${RESULT_TITLES[row.lastResult]}${remedy ? `（${remedy}）` : ''}` : ''}`;
+}
+
+/** What carried a result out: `程序 #7`, `报送更正 v2`, or nothing. */
+function remedyText(procedureId: number | null, versionNo: number | null): string {
+  if (procedureId !== null) return `程序 #${procedureId}`;
+  if (versionNo !== null) return `报送更正 v${versionNo}`;
+  return '';
+}
+
+export function objectionLine(row: ObjectionRow): string {
+  return (
+    `objection #${row.id} on record ${row.recordId} (${row.catalogCode}) · ${STAGE_TITLES[row.stage]} ` +
+    `${row.inProgress ? '异议处理中 (record marked)' : '办结 (mark lifted)'} · received ${row.receivedOn}, ` +
+    `due ${row.dueOn}${row.dueProvisional ? ' (provisional: a year without calendar data)' : ''}`
+  );
+}
+
+export function decisionLines(done: DecisionDone): string {
+  const row = done.objection;
+  const result = row.lastResult ? RESULT_TITLES[row.lastResult] : '—';
+  const carried = done.procedure
+    ? ` · carried out by legal procedure #${done.procedure.procedureId}`
+    : done.version
+      ? ` · carried out by the provider's corrected delivery v${done.version.versionNo} (报送更正)`
+      : '';
+  return `${objectionLine(row)}\n    result ${result}${carried}`;
+}
+
+/** The objection page: what was received, its state, and every step. */
+export function formatObjection(
+  row: ObjectionRow,
+  steps: ObjectionStep[],
+  asOf: string,
+  verification: VerificationState,
+): string {
+  return [
+    objectionLine(row),
+    `applicant ${row.applicant} · channel ${row.channel} · provider ${row.providerCode ?? '—'}`,
+    `reason ${row.reason}`,
+    `state ${stateText(row, asOf)}`,
+    `provider's verification (核实) ${verificationLine(verification)}`,
+    '',
+    'trail (oldest first):',
+    formatTable(
+      ['step', 'at', 'action', 'stage', 'result', 'carried out by', 'basis', 'note', 'by'],
+      steps.map((step) => [
+        step.id,
+        shanghaiTime(step.performedAt),
+        ACTION_TITLES[step.action],
+        STAGE_TITLES[step.stage],
+        step.result ? RESULT_TITLES[step.result] : '',
+        remedyText(step.procedureId, step.versionNo),
+        step.basis ?? '',
+        step.note ?? '',
+        `${step.operator} (db ${step.dbUser})`,
+      ]),
+    ),
+  ].join('\n');
+}

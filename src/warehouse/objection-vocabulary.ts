@@ -1,0 +1,20 @@
+/**
+ * The fixed value sets of an objection (异议, Art. 18) as the warehouse stores them (013-objections.ts): where it
+ * was filed, its stages, a decided stage's result, and the actions its log records.
+ */
+
+export const OBJECTION_CHANNELS = ['platform', 'provider'] as const;
+export type ObjectionChannel = (typeof OBJECTION_CHANNELS)[number];
+
+/** open: the platform's check (核查); appeal: 申诉; review: 行政复议; lawsuit: 行政诉讼. */
+export const OBJECTION_STAGES = ['open', 'appeal', 'review', 'lawsuit'] as const;
+export type ObjectionStage = (typeof OBJECTION_STAGES)[number];
+
+/** The stages that follow the platform's result (`objection appeal`, `objection outcome`). */
+export const APPEAL_STAGES = ['appeal', 'review', 'lawsuit'] as const;
+export type AppealStage = (typeof APPEAL_STAGES)[number];
+
+export const OBJECTION_RESULTS = ['upheld', 'rejected', 'partly'] as const;
+export type ObjectionResult = (typeof OBJECTION_RESULTS)[number];
+
+export type ObjectionAction = 'open' | 'close' | 'appeal' | 'outcome' | 'note';
