@@ -109,6 +109,7 @@ export async function stageNextChunk(
     await markChunkFailed(warehouse, load.id, claimed, {
       code: failure.code,
       message: failure.message,
+      ...(failure.detail ? { detail: failure.detail } : {}),
       worker,
     });
     return 'failed';

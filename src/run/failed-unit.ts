@@ -37,8 +37,12 @@ export async function failedUnit(
     const side = error instanceof RetryableError ? 'network' : 'database';
     throw new InfrastructureFault(side, file.unit.name, error);
   }
-  const failure = toUnitFailure(error);
-  const sourceFileId = await recordFailedUnit(warehouse, file, failure);
+  const failure = toUnitFailure(error, file.unit);
+  // The provider's words only: the original error (failure.detail) is the operator's (ingest-files.ts logs it).
+  const sourceFileId = await recordFailedUnit(warehouse, file, {
+    code: failure.code,
+    message: failure.message,
+  });
   return {
     sourceFileId,
     name: file.unit.name,
@@ -48,6 +52,7 @@ export async function failedUnit(
     blankLines: 0,
     encoding: undefined,
     error: { code: failure.code, message: failure.message },
+    ...(failure.detail ? { operatorDetail: failure.detail } : {}),
     durationMs: Date.now() - file.startedAt.getTime(),
   };
 }

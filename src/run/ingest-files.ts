@@ -154,9 +154,11 @@ export async function ingestUnits(
             code: 'timeliness-pending',
           });
       } else {
+        // The original error the provider's message leaves out (a defect, a crashed worker) is the operator's.
         log.error(`file ${unit.name} failed: ${result.error?.message}`, {
           sourceFileId: result.sourceFileId,
           code: result.error?.code,
+          ...(result.operatorDetail ? { detail: result.operatorDetail } : {}),
         });
       }
       // Checked before the source is asked for its next unit: that may already download or query.
@@ -179,7 +181,10 @@ export async function ingestUnits(
   const failed = files.filter((file) => file.status === 'failed' || file.status === 'failed-threshold');
   // A file left where it was (not moved aside) needs the operator: the run failed, even if every row loaded.
   const status = broken || settleFailures.length > 0 ? 'failed' : runStatus(files, stoppedEarly);
-  const reasons = [...failed.map((file) => `${file.name}: ${file.error?.message}`), ...settleFailures];
+  // The run's error is read by operators (`runs show --json`, the console's run page, alerts, the job's error): a
+  // failure's original error follows the provider's words, its first line only (the log has the stack); masked
+  // when stored (finishRun).
+  const reasons = [...failed.map(failureReason), ...settleFailures];
   if (status === 'interrupted') reasons.push(stopReason(request.signal?.reason));
   if (broken) {
     const message = broken.error instanceof Error ? broken.error.message : String(broken.error);
@@ -209,6 +214,12 @@ export async function ingestUnits(
       ),
   );
   throw broken.error;
+}
+
+/** A failed file in the run's error: the provider's words, then the original error (operators'), if any. */
+function failureReason(file: UnitResult): string {
+  const detail = file.operatorDetail?.split('\n', 1)[0];
+  return `${file.name}: ${file.error?.message}${detail ? ` (original error: ${detail})` : ''}`;
 }
 
 /** Why a run stopped before its last unit, as its stopper said (a signal, a cancelled job), for `runs show`. */

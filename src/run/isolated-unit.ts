@@ -9,7 +9,7 @@ import { readChunkBytes } from './chunk-settings.ts';
 import { failedUnit, sourceFileRow } from './failed-unit.ts';
 import { loadUnit, type UnitPhase, type UnitRequest, type UnitResult } from './load-unit.ts';
 import { type DigestRing, hashRing } from './unit-digest.ts';
-import { UnitFailure } from './unit-failure.ts';
+import { operatorDetail, UnitFailure } from './unit-failure.ts';
 import { keepWarm, takeWorker } from './unit-workers.ts';
 
 /** What the scheduler's thread sends a unit worker: plain data only (structured clone). */
@@ -180,7 +180,8 @@ function runJob(
     const onExit = (exitCode: number) => {
       const cause =
         terminatedFor ?? (fault?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out-of-memory' : 'crashed');
-      settle({ kind: 'died', cause, detail: fault?.message ?? `exit code ${exitCode}` });
+      // The worker's own words (an uncaught error's stack, V8's): the operator's, never the provider's.
+      settle({ kind: 'died', cause, detail: fault ? operatorDetail(fault) : `exit code ${exitCode}` });
     };
     worker.on('message', onMessage).on('error', onError).on('exit', onExit);
     worker.ref();
@@ -214,9 +215,11 @@ function unitDied(request: UnitRequest, ending: Ending & { kind: 'died' }, limit
       `读取文件 ${name} 时所需内存超过上限（${limits.unitHeapMb} MB，CREDIT_ETL_UNIT_HEAP_MB），未入库任何数据；文件中可能有超长的行或单元格（如缺少换行符、引号不配对），请检查改正，或拆分为多个较小的文件后重新报送`,
     );
   }
+  // The worker's error is English and says nothing the provider can act on: it goes to the log (detail).
   return new UnitFailure(
     'unit-crashed',
-    `读取文件 ${name} 时处理意外中断（${ending.detail}），未入库任何数据；请确认文件完整、格式正确后重新报送，如反复出现请联系平台运维`,
+    `读取文件 ${name} 时处理进程意外退出（平台一侧的错误，原因已记录在平台日志中），未入库任何数据，该文件不会自动重新读取；请确认文件完整、格式正确后重新报送，如反复出现请联系平台运维人员`,
+    ending.detail,
   );
 }
 

@@ -148,7 +148,7 @@ async function stageAll(
     const failed = statuses.find((status) => status.state === 'failed');
     const pending = statuses.some((status) => status.state === 'pending');
     if (failed?.error && !pending)
-      return { failure: new UnitFailure(failed.error.code, failed.error.message) };
+      return { failure: new UnitFailure(failed.error.code, failed.error.message, failed.error.detail) };
     const staged = statuses.filter((status) => status.state === 'staged');
     const rows = staged.reduce((sum, status) => sum + (status.stagedRows ?? 0), 0);
     request.onProgress?.(rows);

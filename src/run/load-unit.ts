@@ -79,7 +79,13 @@ export interface UnitResult {
   errorsByCode: Record<string, number>;
   blankLines: number;
   encoding: string | undefined;
+  /** Why the unit failed, in the provider's words (stored in source_files, shown on the direct-report page). */
   error?: { code: string; message: string };
+  /**
+   * The original error behind `error` when its message does not quote it (internal-error, unit-crashed,
+   * unreadable-file): for the log and the run's error (operators), never for a summary or page a provider reads.
+   */
+  operatorDetail?: string;
   durationMs: number;
   /** Where the time went (benchmark stage split): reading through COPY, and the set-based merge. */
   stageMs?: { read: number; merge: number };

@@ -46,8 +46,13 @@ export async function openUnitRows(
     checkHeader(rows, () => rows.close?.());
     return { rows, sha256: async () => unit.sha256, abort: () => undefined, skimmed: () => NOT_SKIMMED };
   }
+  // Recorded against the unit (source_files) like any failure, so in the provider's words. A file of a type no
+  // format reads is refused before (ingest-files.ts); a unit that gives neither bytes nor rows is a transport's.
   if (!unit.open || !format) {
-    throw new UnitFailure('unsupported-format', `${unit.name}: no format can read this unit`);
+    throw new UnitFailure(
+      'unsupported-format',
+      `无法读取文件 ${unit.name}：平台没有能读取该文件的方式（支持 .csv .txt .tsv .xlsx，及装有这些文件的 .zip .gz），未入库任何数据；请另存为 CSV（UTF-8）或 .xlsx 工作簿后重新报送，如文件已是这些格式请联系平台运维人员`,
+    );
   }
   const digest = unitDigest(unit.sizeBytes);
   const input = unit.open();

@@ -1,3 +1,4 @@
+import { maskPersonalText } from '../log/mask-personal-data.ts';
 import type { Warehouse } from './connect-warehouse.ts';
 import { createStageTable, STAGE_COLUMNS } from './staging-repository.ts';
 import { type UnitSession, withUnitTransaction } from './unit-session.ts';
@@ -26,7 +27,14 @@ export interface ChunkStatus {
   state: ChunkState;
   stagedRows: number | null;
   blankLines: number | null;
-  error: { code: string; message: string } | null;
+  error: ChunkFailure | null;
+}
+
+/** Why a chunk failed: the provider's words, and the original error (the operator's, masked) when they leave it out. */
+export interface ChunkFailure {
+  code: string;
+  message: string;
+  detail?: string;
 }
 
 /**
@@ -173,12 +181,14 @@ export async function markChunkFailed(
   warehouse: Warehouse,
   loadId: number,
   chunkNo: number,
-  failure: { code: string; message: string; worker: string },
+  failure: ChunkFailure & { worker: string },
 ): Promise<void> {
+  const { code, message, detail } = failure;
+  const error = { code, message, ...(detail ? { detail: maskPersonalText(detail) } : {}) };
   await warehouse.raw(
     `UPDATE file_chunks SET state = 'failed', error = ?::jsonb, worker = ?
      WHERE load_id = ? AND chunk_no = ? AND state = 'pending'`,
-    [JSON.stringify({ code: failure.code, message: failure.message }), failure.worker, loadId, chunkNo],
+    [JSON.stringify(error), failure.worker, loadId, chunkNo],
   );
 }
 
@@ -189,7 +199,7 @@ export async function chunkStatuses(warehouse: Warehouse, loadId: number): Promi
       state: ChunkState;
       staged_rows: number | null;
       blank_lines: number | null;
-      error: { code: string; message: string } | null;
+      error: ChunkFailure | null;
     }[];
   }>(
     'SELECT chunk_no, state, staged_rows, blank_lines, error FROM file_chunks WHERE load_id = ? ORDER BY chunk_no',

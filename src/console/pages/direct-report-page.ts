@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { SourceUnit } from '../../../connectors/contracts.ts';
+import { FileFormatError, type SourceUnit } from '../../../connectors/contracts.ts';
 import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { unitsForFile } from '../../../connectors/transports/archive-units.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
@@ -216,9 +216,17 @@ async function ingestUpload(
   try {
     units = await unitsForFile(received.file, new Date());
   } catch (error) {
-    // The reason names the file, whose name may hold an ID number: masked as on every page.
+    // A damaged archive's reason is the provider's, in Chinese (it names the file, whose name may hold an ID
+    // number: masked as on every page); anything else is the platform's own, for the log, not the provider.
+    if (!(error instanceof FileFormatError)) {
+      deps.logger.error(`console: direct report of ${received.name} could not be opened: ${String(error)}`);
+      return {
+        problem: '平台无法打开上传的文件（平台内部错误，不是文件内容的问题）：请稍后重新上传',
+        status: 500,
+      };
+    }
     return {
-      problem: `文件无法打开（${maskPersonalText((error as Error).message)}）：请检查压缩包是否完整后重新上传`,
+      problem: `文件无法打开（${maskPersonalText(error.message)}）：请检查压缩包是否完整后重新上传`,
       status: 400,
     };
   }
