@@ -35,6 +35,7 @@ import * as finishedRunsStay from './035-finished-runs-stay.ts';
 import * as levelOnlyRises from './036-level-only-rises.ts';
 import * as objectionRemedies from './037-objection-remedies.ts';
 import * as objectionRemediesSinceRegistration from './038-objection-remedies-since-registration.ts';
+import * as withdrawnByHolder from './039-withdrawn-by-holder.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -74,4 +75,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['036-level-only-rises', levelOnlyRises],
   ['037-objection-remedies', objectionRemedies],
   ['038-objection-remedies-since-registration', objectionRemediesSinceRegistration],
+  ['039-withdrawn-by-holder', withdrawnByHolder],
 ];

@@ -245,6 +245,32 @@ describe('corrections, re-deliveries, in-file duplicates and channel precedence'
     ]);
   });
 
+  it('at its level only the provider holding a record withdraws it, not another that re-delivered it', async () => {
+    const QINGDAO = channel('city', '113702000000000000');
+    const SOFT_DELETE = { softDelete: { column: 'del_flag', values: ['1'] } };
+    const qingdaoPenalty = edit(row(0), { 行政处罚决定书文号: '青市监罚〔2026〕2号' });
+    const flagged = (flag: string) =>
+      writeRows(
+        fx.scratch,
+        `withdraw-${++n}.csv`,
+        [{ ...qingdaoPenalty, del_flag: flag }],
+        [...PENALTY_HEADER, 'del_flag'],
+      );
+    await fx.ingest([file([qingdaoPenalty])], QINGDAO);
+    // Jinan re-delivers the same content: the level delivered it already, so it is the same again.
+    expect((await fx.ingest([refiled([qingdaoPenalty])], CITY)).counts).toMatchObject({ unchanged: 1 });
+    const byJinan = await fx.ingest([flagged('1')], { ...CITY, withdrawals: SOFT_DELETE });
+    expect(byJinan.counts).toMatchObject({ withdrawn: 0, rejected: 1 });
+    expect(byJinan.errorsByCode).toEqual({ 'withdrawal-not-provider-record': 1 });
+    const [record] = await findRecords(fx.warehouse, qingdaoPenalty.行政处罚决定书文号!);
+    expect(record?.status).toBe('current');
+    const byQingdao = await fx.ingest([flagged('1')], { ...QINGDAO, withdrawals: SOFT_DELETE });
+    expect(byQingdao.counts).toMatchObject({ withdrawn: 1, rejected: 0 });
+    expect((await findRecords(fx.warehouse, qingdaoPenalty.行政处罚决定书文号!))[0]?.status).toBe(
+      'withdrawn',
+    );
+  });
+
   it('precedence is configurable per catalog entry: with city first, a province difference is the conflict', async () => {
     const entry = fx.catalog.resolve('xzcf', '2026-11-20');
     const cityFirst = createCatalog([{ ...entry, precedence: ['city', 'province', 'county'] }]);

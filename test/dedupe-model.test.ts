@@ -65,9 +65,10 @@ interface ModelRecord {
   delivered: Set<string>;
   /** Each provider's latest delivery of the record (conflicts too), for the disagreements still pending. */
   latest: Map<string, { level: ChannelLevel; content: number }>;
-  /** Providers that delivered the current version (inserted, updated, merged or unchanged it): they may withdraw it. */
-  vouchers: Set<string>;
-  /** The provider holding the record at its level (inserted or updated it, or merged it raising the level). */
+  /**
+   * The provider holding the record at its level (inserted or updated it, merged it raising the level, or first
+   * re-delivered a version a procedure wrote): at that level only it corrects or withdraws the record.
+   */
   holder: string | undefined;
 }
 
@@ -120,7 +121,6 @@ function judgeFile(
         versions: 1,
         delivered: new Set(),
         latest: new Map(),
-        vouchers: new Set(),
         holder: provider,
       });
     } else if (record.content === content) {
@@ -129,6 +129,8 @@ function judgeFile(
       // Equal content from a higher channel raises the level that vouches for it.
       if (outcome === 'merged' && rank(level) < rank(record.level))
         Object.assign(record, { level, holder: provider });
+      // A version a procedure wrote is held by the first provider of its level to deliver it.
+      if (record.holder === undefined && level === record.level) record.holder = provider;
     } else if (
       record.status !== 'current' ||
       record.corrected ||
@@ -145,25 +147,23 @@ function judgeFile(
         versions: record.versions + 1,
         holder: provider,
       });
-      record.vouchers.clear();
     }
     if (outcome !== 'conflict') model.get(i)!.delivered.add(`${level}|${content}`);
-    if (outcome !== 'conflict') model.get(i)!.vouchers.add(provider);
     model.get(i)!.latest.set(provider, { level, content });
     first.set(i, { content, outcome });
     counts[outcome]++;
   }
   // Withdrawal requests, after the data (docs/pipelines-and-channels.md, merge-withdrawals.ts), all judged against
   // the warehouse the data left: a key the file also delivers as data, or no record, is rejected; a record no
-  // longer current is withdrawn already; a current one only by a provider that delivered its current version, at
-  // its level (省市互补: the province's word stands).
+  // longer current is withdrawn already; a current one only by the provider holding it at its level (省市互补: the
+  // province's word stands; another department of the level does not retire a record it did not make).
   const withdrawing: ModelRecord[] = [];
   for (const row of rows) {
     if (row === 'bad' || !row.withdraw) continue;
     const record = model.get(row.record);
     if (first.has(row.record) || !record) counts.rejected++;
     else if (record.status !== 'current') counts.withdrawn++;
-    else if (record.level === level && record.vouchers.has(provider)) {
+    else if (record.level === level && record.holder === provider) {
       counts.withdrawn++;
       withdrawing.push(record);
     } else counts.rejected++;
@@ -296,7 +296,6 @@ describe.each([
             versions: record.versions + 1,
             holder: undefined,
           });
-          record.vouchers.clear();
         }
         continue;
       }

@@ -49,9 +49,12 @@ export function pendingDisagreements<Fact extends LineageFact>(
 
 /**
  * The provider that holds the record at its level: the first to deliver its current version there (inserted or
- * updated it, or merged it raising the level). At that level only it may correct the record (merge-staged.ts);
- * another department of the level delivering other content disagrees.
+ * updated it, merged it raising the level, or re-delivered a version a legal procedure wrote: a delivered version's
+ * first row at its level is always the one that made or raised it). At that level only it may correct or withdraw
+ * the record (merge-staged.ts, migration 039); another department of the level delivering other content disagrees.
  */
+const HOLDING_OUTCOMES = new Set(['inserted', 'updated', 'merged', 'unchanged']);
+
 export function recordHolder(
   facts: readonly LineageFact[],
   current: { level: ChannelLevel; versionId: number },
@@ -59,7 +62,7 @@ export function recordHolder(
   let first: LineageFact | undefined;
   for (const fact of facts) {
     if (fact.versionId !== current.versionId || fact.level !== current.level) continue;
-    if (fact.outcome !== 'inserted' && fact.outcome !== 'updated' && fact.outcome !== 'merged') continue;
+    if (!HOLDING_OUTCOMES.has(fact.outcome)) continue;
     if (!first || fact.id < first.id) first = fact;
   }
   return first?.providerCode;

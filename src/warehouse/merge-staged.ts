@@ -160,14 +160,14 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
            WHEN k.corrected THEN 'conflict'
            WHEN array_position($2::text[], $1) < array_position($2::text[], k.level) THEN 'updated'
            -- At the record's own level only the provider holding it there corrects it: the first to deliver its
-           -- current version at that level (inserted or updated it, or merged it raising the level; records/
-           -- disagreements.ts reads it the same way). Other content from another department of the level (two
+           -- current version at that level (inserted or updated it, merged it raising the level, or re-delivered
+           -- a version a procedure wrote; records/disagreements.ts and 039's withdrawal rule read it the same way). Other content from another department of the level (two
            -- cities; a provider's direct report naming a key it does not hold) is a conflict, kept and reported,
            -- never a silent overwrite of its record. Only corrections reach this lookup: a handful of rows a file.
            WHEN array_position($2::text[], $1) = array_position($2::text[], k.level) AND $4 = (
              SELECT s.provider_code FROM record_sources s
              WHERE s.record_id = k.id AND s.version_id = k.current_version_id AND s.level = k.level
-               AND s.outcome IN ('inserted', 'updated', 'merged')
+               AND s.outcome IN ('inserted', 'updated', 'merged', 'unchanged')
              ORDER BY s.id LIMIT 1
            ) THEN 'updated'
            ELSE 'conflict'

@@ -13,13 +13,13 @@ export interface WithdrawalCounts {
 /**
  * The unit's withdrawal requests (rows whose source signal says 撤销; stage.withdrawal), in the caller's
  * transaction, after its data rows are merged. Each row ends in one outcome:
- *  - `withdrawn`: the record exists and this provider delivered its current content (or it is no longer
- *    current already). A lineage row records the request; `provider_withdraw_delivered` (015) then withdraws
+ *  - `withdrawn`: the record exists and this provider holds it at its level, the first to deliver its current
+ *    content there (039), or it is no longer current already. A lineage row records the request; `provider_withdraw_delivered` (015) then withdraws
  *    each current record as a legal procedure whose basis is this file and row.
  *  - rejected `withdrawal-unknown-record`: the warehouse holds no record for the key. Nothing was published, so
  *    nothing is withdrawn; the provider is told in case the key is mistyped. Not kept as a pending withdrawal:
  *    a row for that key delivered later is newer than this request and must load.
- *  - rejected `withdrawal-not-provider-record`: another channel's content is current, or a higher channel
+ *  - rejected `withdrawal-not-provider-record`: another provider's content is current, or a higher channel
  *    delivered the same content (省市互补: the province's word stands); only it, or an officer, may withdraw it.
  *    A record at the provider's level that a legal procedure corrected is the procedure's until the provider
  *    delivers the corrected content: its message names the procedure, not "another channel".
@@ -80,7 +80,7 @@ export async function mergeWithdrawals(
          WHEN 'withdrawal-not-provider-record' THEN CASE WHEN w.corrected_by IS NOT NULL
            THEN '本行标记撤销（' || w.withdrawal || '），但该记录（记录 ' || w.record_id || '）已依法更正（程序 #'
              || w.corrected_by || '），本单位尚未报送更正后的内容，不能由本单位撤销：请由主管部门按法定程序办理'
-           ELSE '本行标记撤销（' || w.withdrawal || '），但该记录（记录 ' || w.record_id || '）的当前内容不是本单位报送的，'
+           ELSE '本行标记撤销（' || w.withdrawal || '），但该记录（记录 ' || w.record_id || '）的当前内容不是本单位首先报送的（由同级其他单位报送），'
            || '或有更高层级渠道报送了相同内容，不能由本单位撤销：请由该渠道撤销，或由主管部门按法定程序办理' END
        END))
      FROM withdrawal_requests w JOIN stage s USING (row_number) WHERE w.outcome <> 'withdrawn'
