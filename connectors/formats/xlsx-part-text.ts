@@ -32,9 +32,12 @@ export function partText(inflated: Readable, part: string, limits: PartLimits): 
   // Bytes since the last `<`, counted per inflated chunk (16 KiB): a run within one chunk is under any limit.
   let textRun = 0;
   let prolog: string | undefined = '';
+  // The part's last bytes, for `rootClosed`: a reference to the last chunk, copied only when chunks are short.
+  let tail: Buffer = Buffer.alloc(0);
   const guard = new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       bytes += chunk.length;
+      tail = chunk.length >= TAIL_BYTES ? chunk : Buffer.concat([tail.subarray(-TAIL_BYTES), chunk]);
       if (bytes > limits.maxPartBytes) return callback(partTooLarge(part, limits.maxPartBytes));
       const lastTag = chunk.lastIndexOf(0x3c);
       textRun = lastTag < 0 ? textRun + chunk.length : chunk.length - 1 - lastTag;
@@ -48,6 +51,10 @@ export function partText(inflated: Readable, part: string, limits: PartLimits): 
       }
       callback(null, chunk);
     },
+    flush(callback: TransformCallback) {
+      tails.set(guard, tail.toString('latin1', Math.max(tail.length - TAIL_BYTES, 0)));
+      callback();
+    },
   });
   inflated.on('error', (error) => guard.destroy(asWorkbookError(error, part)));
   // Stopped early (refused, or the reader closed): the zip's descriptor is held until its stream is gone too.
@@ -57,6 +64,59 @@ export function partText(inflated: Readable, part: string, limits: PartLimits): 
   guard.on('error', () => undefined);
   guard.setEncoding('utf8');
   return inflated.pipe(guard);
+}
+
+/** How much of a part's end `rootClosed` looks at: its root's end tag, and what XML allows after it. */
+const TAIL_BYTES = 4096;
+/** The last bytes (latin1: the markup looked for is ASCII) of each part's text that has reached its end. */
+const tails = new WeakMap<Readable, string>();
+
+/**
+ * Whether a part's text (from `partText`) ended with the end tag of its root element `root` (`</worksheet>`, or
+ * `</x:worksheet>` as the Open XML SDK writes it; or the root written empty, `<sst count="0"/>`), nothing but
+ * white space, comments and processing instructions after it, as XML allows; undefined while the text has not
+ * reached its end (it failed, or is still being read).
+ *
+ * A part cut short (an exporter that stopped half-way, a file cut and zipped again, its CRC-32 then fitting) has
+ * no such end: exceljs' parser is never closed, so never says so, and what was read before the cut would load as
+ * if it were all. The parser checks that the tags it saw nest: the root's end tag at the end means every element
+ * was closed.
+ */
+export function rootClosed(text: Readable, root: string): boolean | undefined {
+  const tail = tails.get(text);
+  if (tail === undefined) return undefined;
+  let end = tail.length;
+  for (;;) {
+    while (end > 0 && XML_SPACE.has(tail.charCodeAt(end - 1))) end--;
+    const misc = tail.endsWith('-->', end) ? '<!--' : tail.endsWith('?>', end) ? '<?' : undefined;
+    if (misc === undefined) break;
+    const start = tail.lastIndexOf(misc, end - 2);
+    if (start < 0) return false;
+    end = start;
+  }
+  const open = tail.lastIndexOf('<', end - 1);
+  if (open < 0) return false;
+  const last = tail.slice(open, end);
+  return (END_TAG.exec(last) ?? EMPTY_ELEMENT.exec(last))?.[1] === root;
+}
+
+/** Space, tab, LF, CR: the white space XML allows between markup. */
+const XML_SPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+/** An end tag; its name (without a prefix) the first group. */
+const END_TAG = /^<\/(?:[^\s<>/:]+:)?([^\s<>/:]+)[ \t\r\n]*>$/;
+/** An element with no content (`<sst count="0"/>`): a root written so is whole. */
+const EMPTY_ELEMENT = /^<(?:[^\s<>/:]+:)?([^\s<>/:]+)(?:[ \t\r\n][^<]*)?\/>$/;
+
+/**
+ * A part that ends before its root element does (`rootClosed`): `not-a-workbook`, naming the part (and the sheet)
+ * and where it stops (`stop`: after which row, after how many strings). Excel's repair of such a file keeps only
+ * what comes before the cut: it is to be exported again from where it came from.
+ */
+export function partCutShort(part: string, stop: string, sheet?: string): FileFormatError {
+  return new FileFormatError(
+    'not-a-workbook',
+    `文件不是有效的 Excel 工作簿（.xlsx）：${partLabel(part, sheet)}不完整，${stop}（后面的内容和结束标记都缺失，多为导出程序中途出错，或文件被截断后又重新压缩），整个文件未入库：请从原系统重新导出完整的文件后报送（Excel 打开时若提示“修复”，修复后的文件同样缺少中断处之后的内容，不能用来报送）`,
+  );
 }
 
 /**

@@ -26,6 +26,8 @@ export class RawCells {
   private head = 0;
   private rowsOpened = 0;
   private rowsRead = 0;
+  /** The number of the last row exceljs handed over (read whole, to its `</row>`): where a part cut short stops. */
+  lastRow: number | undefined;
   /** Where the last `<row>` start tag is in the text being scanned (-1: in an earlier chunk). */
   private rowTag = -1;
   /** The number (`r`) of the row `rowsOpened` counts last, once read; `numbered` says which row that is. */
@@ -54,6 +56,7 @@ export class RawCells {
   /** The row exceljs read (rows come in document order), its misread cells set to what the file holds. */
   repair(row: ExcelJS.Row): ExcelJS.Row {
     this.rowsRead++;
+    this.lastRow = row.number;
     for (; this.head < this.queue.length; this.head++) {
       const repair = this.queue[this.head] as Repair;
       if (repair.row > this.rowsRead) break;

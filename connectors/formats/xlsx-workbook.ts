@@ -10,7 +10,15 @@ import { FileFormatError } from '../contracts.ts';
 import { fileHead, isNotZipError, notZipKind, zipDamageText } from '../library-error-text.ts';
 import type { Limits } from '../limits.ts';
 import { type MergeRange, readMergeRanges } from './xlsx-merges.ts';
-import { asWorkbookError, checkedPart, type PartLimits, partText, partTooLarge } from './xlsx-part-text.ts';
+import {
+  asWorkbookError,
+  checkedPart,
+  type PartLimits,
+  partCutShort,
+  partText,
+  partTooLarge,
+  rootClosed,
+} from './xlsx-part-text.ts';
 import { RawCells } from './xlsx-raw-cells.ts';
 import { readSharedStrings, SharedStrings } from './xlsx-shared-strings.ts';
 
@@ -53,7 +61,9 @@ const SHEET_PART = /^xl\/worksheets\/sheet(\d+)\.xml$/;
  * byte is inflated, real ones while inflating) and so is one cell's text (`CREDIT_ETL_MAX_LINE_BYTES`), its bytes
  * are checked against its CRC-32 (`checkedPart`), a DOCTYPE (entity declarations, "billion laughs") is refused,
  * and the UTF-8 is decoded across chunk boundaries (exceljs 4.4 decodes each chunk on its own and turns a
- * Chinese character cut by a chunk into U+FFFD). Shared strings are read first, so no sheet is copied aside.
+ * Chinese character cut by a chunk into U+FFFD). A part whose XML stops before its root element's end tag fails
+ * too (`rootClosed`: exceljs never closes its parser, and would keep the rows before the cut as if they were all).
+ * Shared strings are read first, so no sheet is copied aside.
  */
 export class XlsxWorkbook {
   /** Cells hold indexes into this table (`sharedStrings: 'emit'`): `readSharedStrings` fills it. */
@@ -131,7 +141,7 @@ export class XlsxWorkbook {
         yield {
           name: sheet.name,
           hidden: sheet.state === 'hidden' || sheet.state === 'veryHidden',
-          rows: rowsOf(sheet, raw, name),
+          rows: rowsOf(sheet, raw, part, name),
           merges: () =>
             readMergeRanges(this.zip, entry).catch((error) =>
               Promise.reject(asWorkbookError(error, name, sheet.name)),
@@ -152,7 +162,7 @@ export class XlsxWorkbook {
   /** Relationships, workbook (sheet names, date system), styles (date formats), then the shared strings. */
   private async readWorkbookParts(): Promise<void> {
     const rels = this.parts.get('xl/_rels/workbook.xml.rels');
-    if (rels) await this.parseWhole(rels, (part) => this.reader._parseRels(part));
+    if (rels) await this.parseWhole(rels, 'Relationships', (part) => this.reader._parseRels(part));
     const workbook = this.parts.get('xl/workbook.xml');
     if (!workbook) {
       throw new FileFormatError(
@@ -160,9 +170,9 @@ export class XlsxWorkbook {
         '文件不是有效的 Excel 工作簿（.xlsx）：缺少 xl/workbook.xml。旧版 .xls、WPS 的 .et 或改了扩展名的文件请用 Excel 另存为 .xlsx 后重新报送',
       );
     }
-    await this.parseWhole(workbook, (part) => this.reader._parseWorkbook(part));
+    await this.parseWhole(workbook, 'workbook', (part) => this.reader._parseWorkbook(part));
     const styles = this.parts.get('xl/styles.xml');
-    if (styles) await this.parseWhole(styles, (part) => this.reader._parseStyles(part));
+    if (styles) await this.parseWhole(styles, 'styleSheet', (part) => this.reader._parseStyles(part));
     const strings = this.parts.get('xl/sharedStrings.xml');
     if (!strings) return;
     const part = await this.text(strings);
@@ -171,6 +181,9 @@ export class XlsxWorkbook {
       await readSharedStrings(part, this.sharedStrings, this.limits.maxTextBytes, strings.fileName);
     } catch (error) {
       part.destroy();
+      // Read to its end, where the parser found elements left open: cut short.
+      if (rootClosed(part, 'sst') === false)
+        throw partCutShort(strings.fileName, `读到第${this.sharedStrings.size}个字符串后中断`);
       throw asWorkbookError(error, strings.fileName);
     }
   }
@@ -180,7 +193,11 @@ export class XlsxWorkbook {
    * checked: the rest (a newline, or nothing, or whatever a hostile file put after the root) is read here, so a
    * damaged part fails before it is relied on.
    */
-  private async parseWhole(entry: yauzl.Entry, parse: (part: Readable) => Promise<void>): Promise<void> {
+  private async parseWhole(
+    entry: yauzl.Entry,
+    root: string,
+    parse: (part: Readable) => Promise<void>,
+  ): Promise<void> {
     const part = await this.text(entry);
     try {
       await parse(part);
@@ -193,6 +210,8 @@ export class XlsxWorkbook {
     part.removeAllListeners('data');
     part.resume();
     await finished(part);
+    // exceljs also stops at the part's end, its root still open, and keeps what it read as if it were all.
+    if (rootClosed(part, root) !== true) throw partCutShort(entry.fileName, '内容在中途中断');
   }
 
   private async text(entry: yauzl.Entry): Promise<Readable> {
@@ -204,12 +223,24 @@ export class XlsxWorkbook {
   }
 }
 
-/** A sheet's rows, the cells exceljs misread set right; what breaks while parsing them is the workbook's defect. */
-async function* rowsOf(sheet: SheetReader, raw: RawCells, part: string): AsyncGenerator<ExcelJS.Row> {
+/**
+ * A sheet's rows, the cells exceljs misread set right; what breaks while parsing them is the workbook's defect, and
+ * so is a sheet whose XML stops before its end (`rootClosed`): its rows end there without a word from exceljs.
+ */
+async function* rowsOf(
+  sheet: SheetReader,
+  raw: RawCells,
+  text: Readable,
+  part: string,
+): AsyncGenerator<ExcelJS.Row> {
   try {
     for await (const row of sheet) yield raw.repair(row);
   } catch (error) {
     throw asWorkbookError(error, part, sheet.name);
+  }
+  if (rootClosed(text, 'worksheet') !== true) {
+    const stop = raw.lastRow === undefined ? '在第一行之前就中断了' : `在第${raw.lastRow}行之后中断`;
+    throw partCutShort(part, stop, sheet.name);
   }
 }
 
