@@ -36,13 +36,30 @@ function shanghaiTime(at: Date): string {
   return new Date(at.getTime() + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
 }
 
+/**
+ * The message as the robots' markdown. Its text quotes what providers sent (a file name, an unknown header cell in
+ * a run's error), so nothing in it may become markup: a line break inside a line would end the quote and start a
+ * heading, brackets a link with text of the sender's choosing. Each line is quoted line by line, and the characters
+ * that open a link, an image, an autolink or HTML, or a heading at a line's start, become their full-width forms:
+ * the operators read the same words, nothing is hidden behind them. (The robots' markdown dialects differ on
+ * backslash escapes; full-width forms mean the same to every one of them.)
+ */
 export function markdownOf(message: AlertMessage): string {
   return [
-    `### ${message.title}`,
-    ...message.lines.map((line) => `> ${line}`),
+    `### ${inert(message.title.replace(/\s*[\r\n]+\s*/g, ' '))}`,
+    ...message.lines.flatMap((line) => line.split(/\r\n|\r|\n/).map((part) => `> ${inert(part)}`)),
     '',
     `时间：${message.at}（北京时间）`,
   ].join('\n');
+}
+
+const FULL_WIDTH: Record<string, string> = { '[': '［', ']': '］', '<': '＜', '>': '＞' };
+
+/** Text that renders as itself in markdown: no link, image, autolink, HTML, nor a heading of its own. */
+function inert(text: string): string {
+  return text
+    .replace(/[[\]<>]/g, (char) => FULL_WIDTH[char] ?? char)
+    .replace(/^(\s*)(#+)/, (_, space: string, marks: string) => space + '＃'.repeat(marks.length));
 }
 
 export function plainTextOf(message: AlertMessage): string {
