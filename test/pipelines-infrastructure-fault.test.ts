@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { infrastructureFault } from '../connectors/infrastructure-fault.ts';
 import { createLogger } from '../src/log/logger.ts';
 import type { PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
@@ -184,6 +184,18 @@ describe('the classifier on real failures', () => {
       const sleeping = victim.query('SELECT pg_sleep(60)').then(
         () => undefined,
         (error: unknown) => error,
+      );
+      // Terminated once the server runs the statement (on a loaded machine the query may not have reached it yet):
+      // what is asserted is a fault that breaks a statement under way.
+      await vi.waitFor(
+        async () => {
+          const running = await killer.query(
+            "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event = 'PgSleep'",
+            [pid],
+          );
+          expect(running.rowCount).toBe(1);
+        },
+        { timeout: 30_000, interval: 20 },
       );
       await killer.query('SELECT pg_terminate_backend($1)', [pid]);
       const terminated = await sleeping;
