@@ -5,9 +5,10 @@ import { DEFAULT_LIMITS } from '../connectors/limits.ts';
 import { localFileUnit } from '../connectors/transports/local-file.ts';
 import { generatePenalties, PENALTY_HEADER } from '../fixtures/generate/penalty-rows.ts';
 import { summaryJson } from '../src/cli/format-summary.ts';
-import { ingestUnits, type RunSummary } from '../src/run/ingest-files.ts';
+import type { RunSummary } from '../src/run/ingest-files.ts';
 import { startUnitWorkerAhead } from '../src/run/unit-workers.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
+import { ingestDelivery } from './support/ingest-delivery.ts';
 import { recordingLogger } from './support/recording-logger.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
@@ -30,20 +31,7 @@ describe('a file failing on the platform’s side: the provider’s words stored
 
   const ingest = (units: SourceUnit[], options: { onProgress?: () => void } = {}) => {
     const { lines, logger } = recordingLogger();
-    const summary = ingestUnits(
-      fx.warehouse,
-      fx.catalog,
-      {
-        units,
-        catalog: 'xzcf',
-        providerCode: '113700000000000000',
-        level: 'province',
-        encoding: 'auto',
-        limits: DEFAULT_LIMITS,
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      },
-      logger,
-    );
+    const summary = ingestDelivery(fx, units, {}, logger, { limits: DEFAULT_LIMITS, ...options });
     return { lines, summary };
   };
   const stored = async (runId: number) => ({
