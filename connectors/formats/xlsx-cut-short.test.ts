@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { penaltyWorkbook } from './penalty-workbook.test-support.ts';
 import { readAll } from './read-all.test-support.ts';
 import { xlsxFormat } from './xlsx-format.ts';
 import { partText, rootClosed } from './xlsx-part-text.ts';
@@ -14,12 +14,7 @@ import { repackWorkbook } from './xlsx-repack.test-support.ts';
 let saved: Buffer;
 
 beforeAll(async () => {
-  const book = new ExcelJS.Workbook();
-  const sheet = book.addWorksheet('处罚');
-  sheet.addRow(['名称', '决定日期', '金额']);
-  for (let i = 0; i < 20; i++) sheet.addRow([`公司${i}`, '2026-08-07', 1.5]);
-  sheet.getCell('B2').numFmt = 'yyyy/m/d';
-  saved = Buffer.from(await book.xlsx.writeBuffer());
+  saved = Buffer.from(await penaltyWorkbook({ rows: 20, dateFormatOn: 'B2' }).xlsx.writeBuffer());
 });
 
 /** The part named keeps its text up to `marker` and `extra` characters more; its CRC-32 is that of what it keeps. */

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { penaltyWorkbook } from './penalty-workbook.test-support.ts';
 import { readAll } from './read-all.test-support.ts';
 import { xlsxFormat } from './xlsx-format.ts';
 import { repackWorkbook } from './xlsx-repack.test-support.ts';
@@ -18,14 +18,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let saved: Buffer;
 
 beforeAll(async () => {
-  const book = new ExcelJS.Workbook();
-  const sheet = book.addWorksheet('处罚');
-  sheet.addRow(['名称', '决定日期', '金额']);
-  for (let i = 0; i < 50; i++) sheet.addRow([`公司${i}`, '2026-08-07', 1.5]);
-  sheet.getCell('C2').numFmt = 'yyyy/m/d';
-  sheet.mergeCells('A2:A3');
   const file = path.join(dir, 'book.xlsx');
-  await book.xlsx.writeFile(file);
+  await penaltyWorkbook({ rows: 50, dateFormatOn: 'C2', merge: 'A2:A3' }).xlsx.writeFile(file);
   saved = readFileSync(file);
 });
 

@@ -2,12 +2,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { deflateRawSync } from 'node:zlib';
-import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { expectNoLibraryText } from '../library-text.test-support.ts';
 import { type DeflatedEntry, zipBytes } from '../transports/zip-fixture.test-support.ts';
 import { crc32 } from '../zip-crc.ts';
+import { penaltyWorkbook } from './penalty-workbook.test-support.ts';
 import { readAll } from './read-all.test-support.ts';
 import { xlsxFormat } from './xlsx-format.ts';
 import { repackWorkbook } from './xlsx-repack.test-support.ts';
@@ -22,12 +22,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let saved: Buffer;
 beforeAll(async () => {
-  const book = new ExcelJS.Workbook();
-  const sheet = book.addWorksheet('处罚');
-  sheet.addRow(['名称', '决定日期', '金额']);
-  for (let i = 0; i < 20; i++) sheet.addRow([`公司${i}`, '2026-08-07', 1.5]);
   const file = path.join(dir, 'book.xlsx');
-  await book.xlsx.writeFile(file);
+  await penaltyWorkbook({ rows: 20 }).xlsx.writeFile(file);
   saved = readFileSync(file);
 });
 
