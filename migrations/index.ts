@@ -36,6 +36,9 @@ import * as levelOnlyRises from './036-level-only-rises.ts';
 import * as objectionRemedies from './037-objection-remedies.ts';
 import * as objectionRemediesSinceRegistration from './038-objection-remedies-since-registration.ts';
 import * as withdrawnByHolder from './039-withdrawn-by-holder.ts';
+import * as proceduresOnTheVersionRead from './040-procedures-on-the-version-read.ts';
+import * as filesStayTimesStamped from './041-files-stay-times-stamped.ts';
+import * as objectionsWaitForWithdrawal from './042-objections-wait-for-withdrawal.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -76,4 +79,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['037-objection-remedies', objectionRemedies],
   ['038-objection-remedies-since-registration', objectionRemediesSinceRegistration],
   ['039-withdrawn-by-holder', withdrawnByHolder],
+  ['040-procedures-on-the-version-read', proceduresOnTheVersionRead],
+  ['041-files-stay-times-stamped', filesStayTimesStamped],
+  ['042-objections-wait-for-withdrawal', objectionsWaitForWithdrawal],
 ];

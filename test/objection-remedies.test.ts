@@ -3,6 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PENALTY_HEADER } from '../fixtures/generate/penalty-rows.ts';
+import * as objectionsWaitForWithdrawal from '../migrations/042-objections-wait-for-withdrawal.ts';
 import { closeObjection } from '../src/objections/objection-workflow.ts';
 import { correctRecord, type Grounds } from '../src/procedures/legal-procedures.ts';
 import { verifyObjectionLog } from '../src/warehouse/objection-log-chain.ts';
@@ -495,11 +496,13 @@ describe('what carries out an upheld objection result (037-objection-remedies.ts
   });
 
   it('refuses the procedure that ended the record before this objection was registered', async () => {
-    // Only a race gets there (a withdrawn record takes no objection): the objection is inserted while the
-    // withdrawal is not yet committed, and its open step waits for the withdrawal's lock on the log.
+    // Only a race got there before 042 (a withdrawn record takes no objection; since 042 neither does one being
+    // withdrawn): with 042's check taken back, the objection is inserted while the withdrawal is not yet committed,
+    // and its open step waits for the withdrawal's lock on the log. Objections registered so before 042 remain.
     const recordId = records[4]!;
     const first = await open(recordId);
     let late: Promise<number> | undefined;
+    await fx.owner.transaction((trx) => objectionsWaitForWithdrawal.down(trx));
     const withdrawal = await asOfficer(fx.warehouse, async (trx) => {
       const id = await callProcedure(trx, 'credit_etl_officer', 'procedure_withdraw', [
         recordId,
@@ -527,6 +530,7 @@ describe('what carries out an upheld objection result (037-objection-remedies.ts
       return id;
     });
     const second = await late!;
+    await fx.owner.transaction((trx) => objectionsWaitForWithdrawal.up(trx));
     expect(await fx.warehouse('records').where({ id: recordId }).first('status')).toEqual({
       status: 'withdrawn',
     });

@@ -19,12 +19,10 @@ describe('provider_withdraw_delivered: least privilege (real PostgreSQL, as cred
   let fileId: number;
   let recordId: number;
   let versionId: number;
-  let runId: number;
 
   beforeAll(async () => {
     fx = await openWarehouseFixture('withdraw_privilege');
     const summary = await fx.ingest([writeRows(fx.scratch, 'city.csv', basePenalties(2))], CITY);
-    runId = summary.runId;
     fileId = summary.files[0]!.sourceFileId;
     const record = await fx.warehouse('records').orderBy('id').first('id', 'current_version_id');
     recordId = record.id;
@@ -32,9 +30,11 @@ describe('provider_withdraw_delivered: least privilege (real PostgreSQL, as cred
   });
   afterAll(async () => fx?.close());
 
-  /** A file "being loaded" by `provider` (no digest yet) whose lineage asks to withdraw the record. */
+  /** A file "being loaded" by `provider` (no digest yet, its run running) whose lineage asks to withdraw the record. */
   const forgeRequest = (provider: string) =>
     fx.warehouse.transaction(async (trx) => {
+      // A run of its own: a file filed under a run that ended is no delivery being loaded (041).
+      const [{ id: runId }] = await trx('runs').insert({ kind: 'ingest' }).returning('id');
       const [file] = await trx('source_files')
         .insert({
           run_id: runId,

@@ -246,7 +246,7 @@ describe('verify: business keys and credit repairs recomputed from the catalog',
     // The database checks the key the caller hands it, not the key of the row it stores.
     await asOfficer(fx.warehouse, (trx) =>
       trx.raw(
-        `SELECT procedure_correct(r.id, jsonb_set(v.data, '{CF_WSH}', '"鲁济市监罚〔2026〕906号"'), md5(v.content_hash),
+        `SELECT procedure_correct(r.id, r.current_version_id, jsonb_set(v.data, '{CF_WSH}', '"鲁济市监罚〔2026〕906号"'), md5(v.content_hash),
                 v.catalog_version, v.formation_date, r.business_key, r.subject_code, '伪', '直接调用', 'x')
          FROM records r JOIN record_versions v ON v.id = r.current_version_id WHERE r.id = ?`,
         [target],
@@ -265,7 +265,7 @@ describe('verify: business keys and credit repairs recomputed from the catalog',
     // hash as "no change", not another): the content a provider sends next is judged against a wrong hash.
     await asOfficer(fx.warehouse, (trx) =>
       trx.raw(
-        `SELECT procedure_correct(r.id, jsonb_set(v.data, '{BZ}', '"改过的备注"'), reverse(v.content_hash),
+        `SELECT procedure_correct(r.id, r.current_version_id, jsonb_set(v.data, '{BZ}', '"改过的备注"'), reverse(v.content_hash),
                 v.catalog_version, v.formation_date, r.business_key, r.subject_code, '伪', '直接调用', 'x')
          FROM records r JOIN record_versions v ON v.id = r.current_version_id WHERE r.id = ?`,
         [target],

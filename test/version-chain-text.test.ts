@@ -5,6 +5,8 @@ interface Appended {
   id: string;
   chain_hash: string;
   defined: string;
+  /** The time written reached the chain (not the clock's stamp). */
+  as_written: boolean;
 }
 
 describe('version chain: the trigger hashes the text version_chain_hash() defines (027)', () => {
@@ -20,17 +22,20 @@ describe('version chain: the trigger hashes the text version_chain_hash() define
   /**
    * Appends versions as the owner in a session of another time zone and date style (the trigger must depend on
    * neither), then recomputes each version's hash with the defining function from its predecessor, as `verify`
-   * does.
+   * does. A version's time is the database's clock since 041 (record_versions_stamp): for the times below to reach
+   * the chain's text, the owner switches that stamp off for this transaction only (ALTER TABLE is transactional).
    */
   const appendAndRecompute = (versions: Record<string, unknown>[]) =>
     fx.owner.transaction(async (trx) => {
       await trx.raw(`SET LOCAL TimeZone = 'Asia/Shanghai'`);
       await trx.raw(`SET LOCAL DateStyle = 'SQL, DMY'`);
+      await trx.raw('ALTER TABLE record_versions DISABLE TRIGGER record_versions_stamp');
       await trx('record_versions').insert(versions);
+      await trx.raw('ALTER TABLE record_versions ENABLE TRIGGER record_versions_stamp');
       const { rows } = await trx.raw<{ rows: Appended[] }>(
         `SELECT v.id, v.chain_hash,
                 version_chain_hash(COALESCE(lag(v.chain_hash) OVER (PARTITION BY v.record_id ORDER BY v.version_no), ''), v)
-                  AS defined
+                  AS defined, v.created_at <> now() AS as_written
          FROM record_versions v WHERE v.record_id = ANY(?::bigint[]) ORDER BY v.id`,
         [[...new Set(versions.map((version) => Number(version.record_id)))]],
       );
@@ -77,7 +82,7 @@ describe('version chain: the trigger hashes the text version_chain_hash() define
       { ...base, record_id: 900003, version_no: 1, procedure_id: 4, created_at: '0500-06-01 00:00:00+00' },
     ]);
     expect(rows).toHaveLength(4);
-    for (const row of rows) expect(row.chain_hash).toBe(row.defined);
+    for (const row of rows) expect(row).toMatchObject({ chain_hash: row.defined, as_written: true });
     // The successor is chained: changing its predecessor's hash would change its own.
     expect(new Set(rows.map((row) => row.chain_hash)).size).toBe(4);
   });
@@ -88,6 +93,6 @@ describe('version chain: the trigger hashes the text version_chain_hash() define
       { ...base, record_id: 900005, version_no: 1, procedure_id: 6, created_at: '0044-03-15 12:00:00+00 BC' },
     ]);
     expect(rows).toHaveLength(2);
-    for (const row of rows) expect(row.chain_hash).toBe(row.defined);
+    for (const row of rows) expect(row).toMatchObject({ chain_hash: row.defined, as_written: true });
   });
 });

@@ -16,7 +16,7 @@ const KIND_TITLES: Record<Procedure['kind'], string> = {
 export function procedureSummary(procedure: Procedure): string {
   const { before, after } = procedure;
   const fields = Object.keys(after.fields ?? before.fields ?? {});
-  const changed = fields.length ? `, fields ${fields.join(', ')}` : '';
+  const changed = (fields.length ? `, fields ${fields.join(', ')}` : '') + versionDatesChanged(procedure);
   switch (procedure.kind) {
     case 'correct':
       return `record ${procedure.recordId}: v${before.version_no} → v${after.version_no}${changed}`;
@@ -29,6 +29,16 @@ export function procedureSummary(procedure: Procedure): string {
     case 'repair':
       return `record ${procedure.recordId}: public disclosure ended (was ${String(before.disclosure?.label ?? '?')}); record and v${before.version_no} kept`;
   }
+}
+
+/** Since 040 a correction's entry carries the version's formation date and catalog version on both sides. */
+function versionDatesChanged({ before, after }: Procedure): string {
+  const said: string[] = [];
+  if ('formation_date' in after && before.formation_date !== after.formation_date)
+    said.push(`formation date ${before.formation_date ?? '—'} → ${after.formation_date ?? '—'}`);
+  if ('catalog_version' in after && before.catalog_version !== after.catalog_version)
+    said.push(`catalog v${before.catalog_version ?? '?'} → v${after.catalog_version ?? '?'}`);
+  return said.map((text) => `, ${text}`).join('');
 }
 
 /** `#3 2026-12-02 10:14:05 撤销 withdraw · basis … · reason … · by operator (db user)` */

@@ -46,7 +46,7 @@ export async function correctRecord(
   const procedureId = await runProcedure(
     warehouse,
     'procedure_correct',
-    newVersionArguments(recordId, row, grounds),
+    newVersionArguments(recordId, current.versionId, row, grounds),
   );
   return { procedureId, warnings };
 }
@@ -117,7 +117,7 @@ export async function reattributeRecord(
   const procedureId = await runProcedure(
     warehouse,
     'procedure_reattribute',
-    newVersionArguments(recordId, row, grounds),
+    newVersionArguments(recordId, current.versionId, row, grounds),
   );
   const newRecordId = await createdRecordId(warehouse, procedureId);
   return { procedureId, warnings, ...(newRecordId === undefined ? {} : { newRecordId }) };
@@ -132,6 +132,8 @@ export function checkGrounds(grounds: Grounds): void {
 }
 
 interface CurrentRow {
+  /** The version the row is built on: the database refuses the procedure if it is no longer current (040). */
+  versionId: number;
   entry: ReturnType<typeof compileEntry>['entry'];
   subjectCode: string | null;
   data: VersionData;
@@ -145,17 +147,23 @@ async function currentRow(warehouse: Warehouse, catalog: Catalog, recordId: numb
     throw new ProcedureRefused(
       `catalog entry ${found.catalogCode} is not in catalog/: cannot validate the record`,
     );
-  return { entry, subjectCode: found.subjectCode, data: found.data };
+  return { versionId: found.versionId, entry, subjectCode: found.subjectCode, data: found.data };
 }
 
-/** The arguments of a procedure function that writes a new version: the record, the validated row, the grounds. */
+/**
+ * The arguments of a procedure function that writes a new version: the record, the version the row was built on
+ * (another procedure or a delivery may have moved the record on since it was read: then the database refuses),
+ * the validated row, the grounds.
+ */
 function newVersionArguments(
   recordId: number,
+  basedOnVersionId: number,
   row: ProcedureRow,
   grounds: Grounds,
 ): Array<string | number | null> {
   return [
     recordId,
+    basedOnVersionId,
     row.json,
     row.contentHash,
     row.catalogVersion,

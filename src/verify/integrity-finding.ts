@@ -32,6 +32,25 @@ export const INTEGRITY_PROBLEMS = {
    * the level, nothing lowers it (verify-keys.ts). Lowered, a lower channel's conflicts would pass as updates.
    */
   'level-below-delivery': "the record's level is below a channel that delivered its current version",
+  /**
+   * The current version's data fails the checks of the catalog entry version it was stored under, which every
+   * delivered row passes (the same validator as a load: a value outside a code list, a negative amount, a day that
+   * is none), or holds a field that entry version lacks (version-data.ts): a procedure function stores what its
+   * caller hands it.
+   */
+  'data-invalid': "the current version's data fails its catalog entry version's checks",
+  /**
+   * The subject the current version was filed under (and the record with it) is not the one its data gives: a
+   * record moved into another subject's archive other than by `reattribute`, which changes the data with it.
+   */
+  'version-subject-differs': "the current version's subject differs from what its data gives",
+  /** The current version's formation date (which disclosure periods count from) is not the one its data gives. */
+  'formation-date-differs': "the current version's formation date differs from what its data gives",
+  /**
+   * The current version was stored under a catalog entry version catalog/ does not hold: nothing about it can be
+   * checked, and unless the warehouse recorded that version (catalog_entries), nothing the engine stores is under it.
+   */
+  'catalog-version-unknown': "the current version's catalog entry version is not in the catalog",
   /** `records.created_at` is not when its version 1 was written (both are set in one transaction). */
   'created-differs': "the record's creation time differs from its first version's",
   /**
@@ -64,6 +83,11 @@ export const INTEGRITY_PROBLEMS = {
   'objection-log-broken-link': 'an objection log step was removed, inserted or reordered',
   /** The newest entry of a legal log an earlier verify run saw is gone: the log was cut back (verify-log-heads.ts). */
   'log-cut-back': 'the newest entry of a legal log that an earlier verify saw is gone',
+  /**
+   * An objection_log step whose objection is gone (deleted with the triggers off): the record is named by what
+   * the objection's open step registered (src/warehouse/objection-log-chain.ts).
+   */
+  'objection-missing': 'an objection log step whose objection was deleted',
   /** An objection (received, due date, applicant…) that differs from what its open step recorded. */
   'objection-differs-from-log': 'an objection was changed after it was registered',
 } as const;
@@ -71,7 +95,8 @@ export type IntegrityProblem = keyof typeof INTEGRITY_PROBLEMS;
 
 /** A record (or one of its versions) whose history was altered behind the engine's back. */
 export interface RecordFinding {
-  recordId: number;
+  /** null only for an objection log step whose objection and opening step are both gone (nothing names the record). */
+  recordId: number | null;
   catalogCode: string | null;
   businessKey: string | null;
   /** The entry version the record's current version was stored under, where the check read it: its key follows it. */

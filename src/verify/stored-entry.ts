@@ -4,7 +4,8 @@ import type { Catalog } from '../catalog/load-catalog.ts';
 /**
  * The catalog entry a version was stored under, exactly: that code at that version. Unlike entryVersion()
  * (which falls back to the newest version for display), verify never judges a record by rules it was not stored
- * under: a version the catalog directory no longer has leaves the record unchecked, and verify says so.
+ * under: a record whose current version is under a version the catalog directory does not have is a finding
+ * (`catalog-version-unknown`), a credit repair of such a version is left unchecked, and verify says so.
  */
 export function storedEntry(
   catalog: Catalog,
@@ -14,20 +15,20 @@ export function storedEntry(
   return catalog.entries.find((entry) => entry.code === code && entry.version === version);
 }
 
-/** What could not be recomputed, by entry version (`xzcf v3`): told in the log, counted in the run. */
+/** Credit repairs that could not be recomputed, by entry version (`xzcf v3`): told in the log, counted in the run. */
 export class UncheckedEntries {
-  readonly byEntry = new Map<string, { records: number; repairs: number }>();
+  readonly byEntry = new Map<string, { repairs: number }>();
 
-  add(code: string, version: number | null, what: 'records' | 'repairs'): void {
+  add(code: string, version: number | null): void {
     const label = `${code} v${version ?? '?'}`;
-    const counts = this.byEntry.get(label) ?? { records: 0, repairs: 0 };
-    counts[what] += 1;
+    const counts = this.byEntry.get(label) ?? { repairs: 0 };
+    counts.repairs += 1;
     this.byEntry.set(label, counts);
   }
 
   get total(): number {
     let total = 0;
-    for (const counts of this.byEntry.values()) total += counts.records + counts.repairs;
+    for (const counts of this.byEntry.values()) total += counts.repairs;
     return total;
   }
 }

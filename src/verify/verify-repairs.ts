@@ -51,7 +51,7 @@ export async function* verifyRepairs(
       }
       const entry = storedEntry(catalog, row.catalogCode, row.catalogVersion);
       if (!entry) {
-        unchecked.add(row.catalogCode, row.catalogVersion, 'repairs');
+        unchecked.add(row.catalogCode, row.catalogVersion);
         continue;
       }
       page.repairs += 1;
@@ -67,7 +67,11 @@ export async function* verifyRepairs(
         problems.push(`before ${repairableFrom}, the first day its minimum disclosure period allows`);
       }
       const logged = typeof row.loggedRepairableFrom === 'string' ? row.loggedRepairableFrom : null;
-      if (logged !== repairableFrom || (row.loggedRepairableFrom ?? null) !== logged)
+      // A logged day later than the recomputed one is no early repair: the rules of severity can only have been
+      // refined since (a negated 吊销 no longer counts), and the repair waited for the later day.
+      const loggedTooEarly =
+        logged === null || repairableFrom === null ? logged !== repairableFrom : logged < repairableFrom;
+      if (loggedTooEarly || (row.loggedRepairableFrom ?? null) !== logged)
         problems.push(
           `its caller gave repairableFrom ${describeLogged(row.loggedRepairableFrom)}, recomputed ${repairableFrom ?? 'none'}`,
         );

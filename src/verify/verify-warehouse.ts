@@ -30,8 +30,9 @@ export interface VerifySummary {
  * a run of kind `verify` with its counts. Findings are reported as each page is checked (`onFinding`), and
  * kept for the summary: on a sound warehouse there are none, so memory stays flat however large it is.
  *
- * With the catalog, each record's business key and catalog are recomputed from its current version, and each
- * credit repair's repairable day from the catalog's rules (verify-keys.ts, verify-repairs.ts).
+ * With the catalog, each record's business key, catalog, subject and formation date are recomputed from its
+ * current version, which is validated as a delivery's row is, and each credit repair's repairable day from the
+ * catalog's rules (verify-keys.ts, version-data.ts, verify-repairs.ts).
  */
 export async function verifyWarehouse(
   warehouse: Warehouse,
@@ -78,7 +79,7 @@ export async function verifyWarehouse(
       for (const finding of page.findings) report(files, finding);
     }
     const unchecked = new UncheckedEntries();
-    for await (const page of verifyKeys(warehouse, catalog, scope, unchecked)) {
+    for await (const page of verifyKeys(warehouse, catalog, scope)) {
       counts.keys += page.keys;
       for (const finding of page.findings) report(records, finding);
     }
@@ -88,10 +89,10 @@ export async function verifyWarehouse(
     }
     if (unchecked.total > 0) {
       counts.unchecked = unchecked.total;
-      for (const [entry, { records: recordCount, repairs }] of unchecked.byEntry)
+      for (const [entry, { repairs }] of unchecked.byEntry)
         logger.warn(
-          `verify: ${recordCount} record(s) and ${repairs} repair(s) stored under ${entry} not recomputed: that entry version is not in the catalog directory`,
-          { runId, entry, records: recordCount, repairs },
+          `verify: ${repairs} repair(s) of versions stored under ${entry} not recomputed: that entry version is not in the catalog directory`,
+          { runId, entry, repairs },
         );
     }
     // The legal procedures and the objections (Art. 18): their logs' hash chains, the records' state against them.
@@ -157,9 +158,10 @@ export function describeFinding(finding: RecordFinding | FileFinding): string {
   if ('sourceFileId' in finding) {
     return `file ${finding.sourceFileId} (${finding.catalogCode}, ${finding.name}): ${finding.problem}: ${finding.detail}`;
   }
+  const record = `record ${finding.recordId ?? '(unknown)'}`;
   const where = finding.catalogCode
-    ? `record ${finding.recordId} (${finding.catalogCode}${finding.businessKey ? ` ${finding.businessKey}` : ''})`
-    : `record ${finding.recordId}`;
+    ? `${record} (${finding.catalogCode}${finding.businessKey ? ` ${finding.businessKey}` : ''})`
+    : record;
   const version = finding.versionNo === null ? '' : ` version ${finding.versionNo}`;
   return `${where}${version}: ${finding.problem}: ${finding.detail}`;
 }

@@ -209,10 +209,11 @@ const DIGEST_PAGE = `
       FROM checked WHERE digest IS DISTINCT FROM recomputed), '[]') AS findings`;
 
 /**
- * A record in scope with what its business key is recomputed from: its current version's data, the catalog
- * entry version the version was stored under and the catalog the version came in under (its file's, or the
- * legal procedure's that wrote it; both outside the record's own row). `data` is null when the record is not
- * in scope (`since`) or its current version is not its own (the history check names that).
+ * A record in scope with what its business key, subject, formation date and validity are recomputed from: its
+ * current version's data, the catalog entry version the version was stored under and the catalog the version came
+ * in under (its file's, or the legal procedure's that wrote it; both outside the record's own row). `checked` is
+ * false when the record is not in scope (`since`) or its current version is not its own (the history check names
+ * that).
  */
 export interface KeyCheckRow {
   recordId: number;
@@ -221,7 +222,16 @@ export interface KeyCheckRow {
   versionNo: number | null;
   catalogVersion: number | null;
   versionCatalogCode: string | null;
+  /** Whether the record is in scope and its current version its own: only then is `data` read. */
+  checked: boolean;
+  /** The stored JSON as it is (a JSON null or array too: whatever a procedure's caller handed in). */
   data: RowData | null;
+  /** The subject the current version was filed under (record_versions.subject_code). */
+  subjectCode: string | null;
+  /** The current version's formation date, YYYY-MM-DD. */
+  formationDate: string | null;
+  /** The legal procedure (procedure_log id) that wrote the current version, if one did. */
+  procedureId: number | null;
   /** The current version's stored content hash (what re-deliveries are compared with). */
   contentHash: string | null;
   /** The record's channel level (records.level). */
@@ -246,7 +256,10 @@ const KEY_PAGE = `
   SELECT p.id AS "recordId", p.catalog_code AS "catalogCode", p.business_key AS "businessKey", p.level,
     v.version_no AS "versionNo", v.catalog_version AS "catalogVersion",
     COALESCE(f.catalog_code, l.catalog_code) AS "versionCatalogCode",
+    scoped.in_scope AND v.id IS NOT NULL AS checked,
     CASE WHEN scoped.in_scope THEN v.data END AS data, v.content_hash AS "contentHash",
+    v.subject_code AS "subjectCode", to_char(v.formation_date, 'YYYY-MM-DD') AS "formationDate",
+    v.procedure_id AS "procedureId",
     CASE WHEN scoped.in_scope AND v.id IS NOT NULL THEN ARRAY(
       SELECT DISTINCT s.level FROM record_sources s
       WHERE s.record_id = p.id AND s.version_id = v.id

@@ -8,9 +8,12 @@ export type ChainedLog = (typeof CHAINED_LOGS)[number];
 export interface LogHead {
   id: number;
   hash: string;
-  /** The record the entry concerns: a finding names it when the entry is gone. */
-  recordId: number;
-  catalogCode: string;
+  /**
+   * The record the entry concerns: a finding names it when the entry is gone. An objection step's is its
+   * objection's, or what the objection's open step registered when the objection is gone (null: that too).
+   */
+  recordId: number | null;
+  catalogCode: string | null;
   entries: number;
 }
 
@@ -20,9 +23,17 @@ const HEAD_SQL: Record<ChainedLog, string> = {
   procedure_log: `SELECT p.id, p.hash, p.record_id AS "recordId", p.catalog_code AS "catalogCode",
       (SELECT count(*) FROM procedure_log)::int AS entries
     FROM procedure_log p ORDER BY p.id DESC LIMIT 1`,
-  objection_log: `SELECT l.id, l.hash, o.record_id AS "recordId", o.catalog_code AS "catalogCode",
+  // The newest step even when its objection is gone (objection-log-chain.ts names that): a later cut is seen.
+  objection_log: `SELECT l.id, l.hash,
+      COALESCE(o.record_id, CASE WHEN opened.detail ->> 'record_id' ~ '^[0-9]{1,18}$'
+                                 THEN (opened.detail ->> 'record_id')::bigint END) AS "recordId",
+      COALESCE(o.catalog_code, opened.detail ->> 'catalog_code') AS "catalogCode",
       (SELECT count(*) FROM objection_log)::int AS entries
-    FROM objection_log l JOIN objections o ON o.id = l.objection_id ORDER BY l.id DESC LIMIT 1`,
+    FROM objection_log l
+    LEFT JOIN objections o ON o.id = l.objection_id
+    LEFT JOIN LATERAL (SELECT s.detail FROM objection_log s
+      WHERE o.id IS NULL AND s.objection_id = l.objection_id AND s.action = 'open' ORDER BY s.id LIMIT 1) opened ON true
+    ORDER BY l.id DESC LIMIT 1`,
 };
 
 /** Each chained log's newest entry now (a log with no entry has none). */
@@ -30,7 +41,13 @@ export async function logHeads(warehouse: Warehouse): Promise<LogHeads> {
   const heads: LogHeads = {};
   for (const log of CHAINED_LOGS) {
     const { rows } = await warehouse.raw<{ rows: LogHead[] }>(HEAD_SQL[log]);
-    if (rows[0]) heads[log] = { ...rows[0], id: Number(rows[0].id), recordId: Number(rows[0].recordId) };
+    const head = rows[0];
+    if (head)
+      heads[log] = {
+        ...head,
+        id: Number(head.id),
+        recordId: head.recordId === null ? null : Number(head.recordId),
+      };
   }
   return heads;
 }

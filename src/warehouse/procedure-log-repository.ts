@@ -17,6 +17,9 @@ export interface ProcedureState {
   version_id?: number;
   version_no?: number;
   content_hash?: string;
+  /** correct, reattribute (since 040): the version's catalog entry version and formation date (YYYY-MM-DD). */
+  catalog_version?: number;
+  formation_date?: string | null;
   superseded_by?: number;
   superseded_by_subject_code?: string | null;
   superseded_by_version_id?: number;
@@ -101,6 +104,8 @@ export type VersionData = Record<string, CellValue>;
 
 /** A record's current version, as a procedure starts from it. */
 export interface CurrentVersionRow {
+  /** The current version's id: a procedure that writes a row built on it hands it back (040). */
+  versionId: number;
   catalogCode: string;
   catalogVersion: number;
   subjectCode: string | null;
@@ -118,6 +123,7 @@ export async function currentVersion(
     .join('record_versions as v', 'v.id', 'r.current_version_id')
     .where('r.id', recordId)
     .first(
+      'r.current_version_id as versionId',
       'r.catalog_code as catalogCode',
       'r.subject_code as subjectCode',
       'v.data',
@@ -128,7 +134,11 @@ export async function currentVersion(
     );
 }
 
-/** The procedure functions 012-legal-procedures.ts defines, each returning its procedure_log id. */
+/**
+ * The procedure functions 012-legal-procedures.ts defines, each returning its procedure_log id. Since 040,
+ * correct and reattribute take the id of the version their row was built on second, and refuse when it is no
+ * longer current.
+ */
 export type ProcedureFunction =
   | 'procedure_correct'
   | 'procedure_withdraw'

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadCatalog } from '../../catalog/load-catalog.ts';
+import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
 import { describeFinding, type VerifySummary, verifyWarehouse } from '../../verify/verify-warehouse.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -18,7 +18,10 @@ export function registerVerifyCommand(program: Command): void {
     .description(
       'recompute every version chain and file digest, check every record against its history; exit 4 names what was altered',
     )
-    .option('--catalog <code>', 'only records and files of this catalog entry')
+    .option(
+      '--catalog <code>',
+      'only records and files of this catalog entry (code or Chinese title, e.g. xzcf or 行政处罚)',
+    )
     .option('--since <date>', 'only what was written on or after this day (YYYY-MM-DD, Asia/Shanghai)')
     .option('--json', 'print JSON')
     .action(async (options: VerifyOptions) => {
@@ -29,11 +32,12 @@ export function registerVerifyCommand(program: Command): void {
       const { config, logger } = commandContext();
       // Keys and credit repairs are recomputed by the catalog's rules: no verify without it.
       const catalog = await loadCatalog(config.catalogDir);
+      const catalogCode = options.catalog === undefined ? undefined : entryCode(catalog, options.catalog);
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
         const summary = await verifyWarehouse(
           warehouse,
           catalog,
-          { catalogCode: options.catalog, since },
+          { catalogCode, since },
           logger,
           (finding) => {
             if (!options.json) console.log(`✗ ${describeFinding(finding)}`);
@@ -43,6 +47,15 @@ export function registerVerifyCommand(program: Command): void {
         return exitCodeOf(summary);
       });
     });
+}
+
+/**
+ * The code `--catalog` names, by code or Chinese title as `ingest --catalog` takes it; any version counts (records
+ * stay filed under versions no longer in force). An unknown entry is a usage error (exit 2), never "nothing to check".
+ */
+function entryCode(catalog: Catalog, codeOrTitle: string): string {
+  const entry = catalog.entries.find((known) => known.code === codeOrTitle || known.title === codeOrTitle);
+  return (entry ?? catalog.resolve(codeOrTitle, new Date().toISOString().slice(0, 10))).code;
 }
 
 /** A verify that found history altered ends with its own code, so a nightly job can alert on it. */
