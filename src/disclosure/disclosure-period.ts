@@ -175,8 +175,18 @@ export function severityOf(rule: SeverityPeriodRule, row: DisclosureRow): RowSev
 }
 
 /**
+ * A negation right before a term: the penalty was not imposed (`不予吊销`, `不吊销`, `未吊销`, `未被吊销`, `免予吊销`,
+ * `暂不吊销`, `不再吊销`, `无需吊销`, `没有吊销`). A negator, then at most one of the words that may stand between it
+ * and the verb.
+ */
+const NEGATION = '(?:不|未|免|毋|无需|无须|没有)(?:予以|给予|予|于|除|被|再|必|作|拟|宜|应)?';
+/** Terms joined to the one negated share its negation (`不予吊销、暂扣`); a comma starts what was decided. */
+const JOINED = '(?:、|和|及|与|以及)';
+
+/**
  * The most severe term the text states, or undefined. `暂扣或者吊销` (or `暂扣或吊销`) names an alternative, as the
- * category does: it states neither, and is taken out before the terms are looked for.
+ * category does: it states neither, and is taken out before the terms are looked for; so is a negated term
+ * (`不予吊销，暂扣1个月` states 暂扣 only).
  */
 function textSeverity(
   how: SeverityFromText,
@@ -185,8 +195,10 @@ function textSeverity(
   const cell = row[how.field];
   if (typeof cell !== 'string') return undefined;
   const terms = Object.keys(how.terms);
-  const either = terms.map(escapeRegExp).join('|');
-  const text = cell.replace(new RegExp(`(?:${either})(?:或者|或)(?:${either})`, 'g'), '');
+  const either = `(?:${terms.map(escapeRegExp).join('|')})`;
+  const text = cell
+    .replace(new RegExp(`${either}(?:或者|或)${either}`, 'g'), '')
+    .replace(new RegExp(`${NEGATION}\\s*${either}(?:\\s*${JOINED}\\s*${either})*`, 'g'), '');
   let best: { severity: Severity; term: string } | undefined;
   for (const term of terms) {
     const severity = how.terms[term] as Severity;

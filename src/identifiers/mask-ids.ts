@@ -180,13 +180,14 @@ function idFrom(
   groups: readonly Group[],
   first: number,
   isId: (code: string) => boolean,
+  isShown: (code: string) => boolean,
 ): number | undefined {
   let code = '';
   let found: number | undefined;
   for (let last = first; last < groups.length; last++) {
     code += groups[last]!.code;
     if (code.length > 18) break;
-    const id = (code.length === 18 || code.length === 15) && isId(code) && !isValidUscc(code);
+    const id = (code.length === 18 || code.length === 15) && isId(code) && !isShown(code);
     if (id) found = last;
     // An X ends an ID: no group may follow it.
     if (code.endsWith('X')) break;
@@ -194,7 +195,12 @@ function idFrom(
   return found;
 }
 
-function maskRun(run: string, isId: (code: string) => boolean, patterns: RunPatterns): string {
+function maskRun(
+  run: string,
+  isId: (code: string) => boolean,
+  patterns: RunPatterns,
+  isShown: (code: string) => boolean,
+): string {
   const groups: Group[] = [];
   for (const match of run.matchAll(patterns.group)) {
     groups.push({ start: match.index, end: match.index + match[0].length, code: foldDigits(match[0]) });
@@ -202,7 +208,7 @@ function maskRun(run: string, isId: (code: string) => boolean, patterns: RunPatt
   let out = '';
   let copied = 0;
   for (let first = 0; first < groups.length; first++) {
-    const last = idFrom(groups, first, isId);
+    const last = idFrom(groups, first, isId, isShown);
     if (last === undefined) continue;
     const start = groups[first]!.start;
     const end = groups[last]!.end;
@@ -214,14 +220,19 @@ function maskRun(run: string, isId: (code: string) => boolean, patterns: RunPatt
   return out + run.slice(copied);
 }
 
-function maskIds(text: string, isId: (code: string) => boolean): string {
+/** `isShown`: an ID-like code shown all the same: a valid USCC, unless the caller knows it is a person's. */
+function maskIds(
+  text: string,
+  isId: (code: string) => boolean,
+  isShown: (code: string) => boolean = isValidUscc,
+): string {
   const plain = plainDigitCount(text);
   // Fewer than 15 digits cannot hold an ID: most values (names, dates, amounts) stop here.
   if (plain >= 0 && plain < 15) return text;
   const patterns = plain < 0 ? ANY_FORM : PLAIN;
   if (plain < 0 && digitCountOfAnyForm(text) < 15) return text;
   const count = plain < 0 ? digitCountOfAnyForm : plainDigitCount;
-  return text.replace(patterns.run, (run) => (count(run) < 15 ? run : maskRun(run, isId, patterns)));
+  return text.replace(patterns.run, (run) => (count(run) < 15 ? run : maskRun(run, isId, patterns, isShown)));
 }
 
 /**
@@ -231,6 +242,20 @@ function maskIds(text: string, isId: (code: string) => boolean): string {
  */
 export function maskPersonalText(text: string): string {
   return maskIds(text, isIdInText);
+}
+
+/**
+ * Masks a person's own numbers in text, nothing else (`own`: 15 or 18 characters as the validator reads them,
+ * normalize-code.ts, digits folded): in any form and spacing maskPersonalText finds IDs in, also where one of them
+ * is a valid USCC as well (a resident ID can pass the USCC check: 11…, 12…, 31… numbers).
+ */
+export function maskOwnIds(text: string, own: ReadonlySet<string>): string {
+  if (own.size === 0) return text;
+  return maskIds(
+    text,
+    (code) => own.has(code),
+    () => false,
+  );
 }
 
 /**

@@ -3,7 +3,13 @@ import { seededRandom } from '../../fixtures/generate/seeded-random.ts';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { computeResidentIdCheckChar } from '../identifiers/resident-id.ts';
 import { checkUscc } from '../identifiers/uscc.ts';
-import { fieldMaskerOf, maskPersonalField, maskPersonalText, maskTypedLookup } from './mask-personal-data.ts';
+import {
+  clearFieldMaskerOf,
+  fieldMaskerOf,
+  maskPersonalField,
+  maskPersonalText,
+  maskTypedLookup,
+} from './mask-personal-data.ts';
 
 /** Real, public all-digit USCCs (domain-notes, fixtures): every one passes uscc.ts. */
 const ALL_DIGIT_USCCS = ['121200004013590816', '913701020000050122', '913701020000090800'];
@@ -388,5 +394,81 @@ describe('fieldMaskerOf', () => {
 
   it('without an entry treats every field as free text', () => {
     expect(fieldMaskerOf(undefined).cell('ZJHM', 'E12345678')).toBe('E12345678');
+  });
+});
+
+describe("a row's own personal values: masked wherever the row shows them, even as valid USCCs", () => {
+  const entry = {
+    businessKey: ['WSH', 'ZJHM'],
+    subjectCodeField: ['SHDM', 'ZJHM'],
+    schema: {
+      type: 'object',
+      required: [],
+      properties: {
+        ZJHM: { title: '证件号码', type: 'string', 'x-personal': true },
+        SHDM: { title: '统一社会信用代码', type: 'string', format: 'uscc' },
+        WSH: { title: '决定书文号', type: 'string' },
+        SY: { title: '违法事实', type: 'string' },
+      },
+    },
+  } as unknown as CatalogEntry;
+  const masker = fieldMaskerOf(entry);
+  const fullWidth = (text: string) =>
+    text.replace(/[0-9X]/g, (char) => String.fromCharCode(char.charCodeAt(0) + 0xfee0));
+  const shown = '1237**********0106';
+  const facts = `当事人（公民身份号码${BOTH}）；${fullWidth(BOTH)}；${BOTH.slice(0, 6)} ${BOTH.slice(6, 14)} ${BOTH.slice(14)}；机关${ALL_DIGIT_USCCS[1]}`;
+  const masked = `当事人（公民身份号码${shown}）；${fullWidth(shown)}；1237** ******** 0106；机关${ALL_DIGIT_USCCS[1]}`;
+
+  it('is valid as both (the premise): free text alone shows it', () => {
+    expect(checkUscc(BOTH)).toBeNull();
+    expect(masker.cell('SY', facts)).toBe(facts);
+  });
+
+  it("masks the person's own ID in the row's free text, as typed, full-width or spaced; other USCCs shown", () => {
+    expect(masker.row({ ZJHM: BOTH, SY: facts })).toEqual({ ZJHM: shown, SY: masked });
+    expect(masker.owning([{ ZJHM: BOTH }]).cell('SY', facts)).toBe(masked);
+    // Another row's number is not this row's: the USCC rule stands.
+    expect(masker.row({ ZJHM: '370102199001011231', SY: facts }).SY).toBe(facts);
+  });
+
+  it("masks it in a code column and as the subject code: the person's number is not a company's code there", () => {
+    const own = masker.owning([{ ZJHM: BOTH }], BOTH);
+    expect(own.cell('SHDM', BOTH)).toBe(shown);
+    expect(own.cell('SHDM', ALL_DIGIT_USCCS[0]!)).toBe(ALL_DIGIT_USCCS[0]);
+    expect(own.subjectCode(BOTH, {})).toBe(shown);
+    expect(masker.subjectCode(BOTH, { ZJHM: BOTH })).toBe(shown);
+  });
+
+  it('takes every version given and the subject code a personal field holds, nothing a field does not declare personal', () => {
+    const own = masker.owning([{ ZJHM: '370102199001011231' }, { ZJHM: BOTH }]);
+    expect(own.cell('SY', facts)).toBe(masked);
+    // The subject is a company (its code in the USCC column): its code is no one's personal value.
+    const company = masker.owning([{ SHDM: BOTH }], BOTH);
+    expect(company.cell('SY', facts)).toBe(facts);
+    expect(company.cell('SHDM', BOTH)).toBe(BOTH);
+  });
+
+  it("leaves a company's USCC typed into a personal field shown elsewhere in the row", () => {
+    const code = ALL_DIGIT_USCCS[0]!;
+    expect(masker.row({ ZJHM: code, SHDM: code, SY: `代码${code}` })).toEqual({
+      ZJHM: '1212**********0816',
+      SHDM: code,
+      SY: `代码${code}`,
+    });
+  });
+
+  it('masks a key part quoting the personal part of the same key, and a message quoting the row in another form', () => {
+    expect(masker.key([`罚${BOTH}号`, BOTH])).toEqual([`罚${shown}号`, shown]);
+    expect(masker.message(`"违法事实"：${fullWidth(BOTH)}`, { ZJHM: BOTH })).toBe(
+      `"违法事实"：${fullWidth(shown)}`,
+    );
+  });
+
+  it('an unmasked view stays unmasked', () => {
+    expect(
+      clearFieldMaskerOf(entry)
+        .owning([{ ZJHM: BOTH }], BOTH)
+        .cell('SY', facts),
+    ).toBe(facts);
   });
 });

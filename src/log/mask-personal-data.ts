@@ -1,7 +1,9 @@
 import { type CatalogEntry, subjectCodeFields } from '../catalog/catalog-entry.ts';
+import { foldDigits } from '../identifiers/id-digits.ts';
 import { identifierProblem } from '../identifiers/index.ts';
-import { maskPersonalField, maskPersonalText, maskTypedLookup } from '../identifiers/mask-ids.ts';
+import { maskOwnIds, maskPersonalField, maskPersonalText, maskTypedLookup } from '../identifiers/mask-ids.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
+import { isResidentIdNumber } from '../identifiers/resident-id.ts';
 
 export { maskPersonalField, maskPersonalText, maskTypedLookup } from '../identifiers/mask-ids.ts';
 
@@ -24,7 +26,11 @@ export { maskPersonalField, maskPersonalText, maskTypedLookup } from '../identif
  *   check character or a digit missing or added (17 or 19 characters), unless it is a valid USCC: an ID typed
  *   into the wrong column, mistyped, is still a person's.
  * - A string valid both as a USCC and as an ID (possible: 11…, 12…, 31… IDs pass the USCC category table) is
- *   shown outside declared personal fields: the issue's rule "never mask a USCC" wins there.
+ *   shown outside declared personal fields: the issue's rule "never mask a USCC" wins there, except where it is
+ *   the row's own personal value. A row's own personal values (its personal fields' values, and its subject code
+ *   when a personal field holds it: a natural person's) are masked wherever they appear in the row's cells, keys and
+ *   messages, in any digit form or spacing (`owning`, and `row` for the row it is given): a person's number quoted
+ *   in 违法事实 is theirs whatever else it would check as. About 1 in 400 IDs passes the USCC check.
  * - In a field the catalog declares personal (`x-personal`, or `format: resident-id`) the whole value is
  *   masked, whatever it is: a wrong-length ID, a passport number, a typo.
  */
@@ -72,7 +78,10 @@ export interface FieldMasker {
   isPersonal(field: string): boolean;
   /** One value of a field as shown: personal fields whole, code columns ID-shaped values, other text IDs. */
   cell(field: string, value: string): string;
-  /** A stored row as shown: every string value masked as its field says; numbers and empties as they are. */
+  /**
+   * A stored row as shown: every string value masked as its field says, and the row's own personal values wherever
+   * its other cells quote them; numbers and empties as they are.
+   */
   row<Row extends Record<string, ShownValue>>(row: Row): Row;
   /**
    * A message about a row, masked: the values of the rows given (the row as received, the current version a
@@ -83,6 +92,31 @@ export interface FieldMasker {
   key(parts: readonly string[]): string[];
   /** A subject code as shown: masked as the subject field of `data` that holds it, else as free text. */
   subjectCode(code: string, data: Record<string, ShownValue>): string;
+  /**
+   * The same masker for one record's values: the personal values of `rows` (its versions, as delivered or
+   * stored) and `subjectCode` when a personal field of them holds it (a natural person's) are the person's own,
+   * masked wherever any cell, message or key shows them, even where one is also a valid USCC. Any other USCC
+   * stays shown.
+   */
+  owning(rows: readonly Readonly<Record<string, unknown>>[], subjectCode?: string | null): FieldMasker;
+}
+
+/** A row's own personal values: as typed (found where they stand alone) and as codes (found in any form). */
+interface OwnValues {
+  /** The values as typed and as the validator reads them, each at least QUOTED_MIN_LENGTH long. */
+  forms: ReadonlySet<string>;
+  /** The 15- and 18-character ones as the validator reads them, digits folded: IDs found in any form or spacing. */
+  codes: ReadonlySet<string>;
+}
+
+const NO_OWN_VALUES: OwnValues = { forms: new Set(), codes: new Set() };
+
+/** What fieldMaskerOf reads from an entry once. */
+interface EntryFields {
+  entry: CatalogEntry | undefined;
+  personal: ReadonlySet<string>;
+  codes: ReadonlyMap<string, CodeKind>;
+  subjectFields: readonly string[];
 }
 
 /** The masker of an entry's fields; without an entry (unknown catalog code) every value is free text. */
@@ -94,24 +128,95 @@ export function fieldMaskerOf(entry: CatalogEntry | undefined): FieldMasker {
     else if (isCodeKind(schema.format)) codes.set(field, schema.format);
   }
   const subjectFields = entry ? subjectCodeFields(entry) : [];
+  return maskerOf({ entry, personal, codes, subjectFields }, NO_OWN_VALUES);
+}
+
+/** A valid USCC that is no resident ID number: a code of an organisation, whichever field holds it. */
+function isCompanyCode(value: string): boolean {
+  const code = normalizeCode(value);
+  return identifierProblem('uscc', code, { allowPilotCodes: true }) === null && !isResidentIdNumber(code);
+}
+
+/** The personal values of `rows`, and `subjectCode` when one of their personal subject fields holds it. */
+function ownValuesOf(
+  fields: EntryFields,
+  rows: readonly Readonly<Record<string, unknown>>[],
+  subjectCode: string | null | undefined,
+  known: OwnValues,
+): OwnValues {
+  const values: string[] = [];
+  for (const row of rows) {
+    for (const [field, value] of Object.entries(row)) {
+      // A company's USCC typed into a personal field is masked there, but it is no person's number elsewhere.
+      if (fields.personal.has(field) && typeof value === 'string' && !isCompanyCode(value))
+        values.push(value);
+    }
+  }
+  if (subjectCode) {
+    const holder = fields.subjectFields.find((field) =>
+      rows.some((row) => {
+        const value = row[field];
+        return typeof value === 'string' && normalizeCode(value) === normalizeCode(subjectCode);
+      }),
+    );
+    if (holder !== undefined && fields.personal.has(holder)) values.push(subjectCode);
+  }
+  if (values.length === 0) return known;
+  const forms = new Set(known.forms);
+  const codes = new Set(known.codes);
+  for (const value of values) {
+    const code = normalizeCode(value);
+    for (const form of [value, code]) if (form.length >= QUOTED_MIN_LENGTH) forms.add(form);
+    const folded = foldDigits(code);
+    if (folded.length === 15 || folded.length === 18) codes.add(folded);
+  }
+  return forms.size === known.forms.size && codes.size === known.codes.size ? known : { forms, codes };
+}
+
+/** The row's own values only: where they stand alone as typed, and as IDs in any form, even valid USCCs. */
+function maskOwnValues(own: OwnValues, value: string): string {
+  let masked = value;
+  for (const form of own.forms) {
+    if (masked.includes(form)) masked = replaceStandalone(masked, form, maskPersonalField(form));
+  }
+  return maskOwnIds(masked, own.codes);
+}
+
+/** Free text: the row's own values, then every ID. */
+function maskText(own: OwnValues, value: string): string {
+  return maskPersonalText(own === NO_OWN_VALUES ? value : maskOwnValues(own, value));
+}
+
+function maskerOf(fields: EntryFields, own: OwnValues): FieldMasker {
+  const { entry, personal, codes } = fields;
+  const text = (value: string) => maskText(own, value);
+  /** A code column's value or a subject code: a person's own number masked, even as a valid code of its kind. */
+  const code = (value: string, kind?: CodeKind): string => {
+    const masked = maskOwnValues(own, value);
+    return masked !== value ? masked : maskCodeField(value, kind);
+  };
   const cell = (field: string, value: string): string => {
     if (personal.has(field)) return maskPersonalField(value);
     const kind = codes.get(field);
-    if (kind !== undefined) return maskCodeField(value, kind);
-    return maskPersonalText(value);
+    return kind === undefined ? text(value) : code(value, kind);
   };
-  return {
+  const owning = (rows: readonly Readonly<Record<string, unknown>>[], subjectCode?: string | null) => {
+    const more = ownValuesOf(fields, rows, subjectCode, own);
+    return more === own ? masker : maskerOf(fields, more);
+  };
+  const masker: FieldMasker = {
     isPersonal: (field) => personal.has(field),
     cell,
     row(row) {
+      const self = owning([row]);
       const shown: Record<string, ShownValue> = {};
       for (const [field, value] of Object.entries(row)) {
-        shown[field] = typeof value === 'string' ? cell(field, value) : value;
+        shown[field] = typeof value === 'string' ? self.cell(field, value) : value;
       }
       return shown as typeof row;
     },
-    message(text, ...quoted) {
-      let masked = text;
+    message(message, ...quoted) {
+      let masked = message;
       for (const [field, value] of quoted.flatMap((row) => Object.entries(row))) {
         // Stored rows hold numbers and nulls too (a JSON row's amounts): only text can quote an ID.
         if (typeof value !== 'string') continue;
@@ -123,17 +228,25 @@ export function fieldMaskerOf(entry: CatalogEntry | undefined): FieldMasker {
           if (shown !== form) masked = replaceStandalone(masked, form, shown);
         }
       }
-      return maskPersonalText(masked);
+      // The quoted rows' personal values are the person's own: found in any form, even as valid USCCs.
+      return maskText(ownValuesOf(fields, quoted, undefined, own), masked);
     },
-    key: (parts) => parts.map((part, i) => cell(entry?.businessKey[i] ?? '', part)),
-    subjectCode(code, data) {
-      const field = subjectFields.find((candidate) => {
+    key(parts) {
+      // A key's personal part is the row's own: a decision number quoting it is masked with it.
+      const fieldOf = (i: number) => entry?.businessKey[i] ?? '';
+      const self = owning([Object.fromEntries(parts.map((part, i) => [fieldOf(i), part]))]);
+      return parts.map((part, i) => self.cell(fieldOf(i), part));
+    },
+    subjectCode(subject, data) {
+      const field = fields.subjectFields.find((candidate) => {
         const value = data[candidate];
-        return typeof value === 'string' && normalizeCode(value) === code;
+        return typeof value === 'string' && normalizeCode(value) === subject;
       });
-      return field === undefined ? maskCodeField(code) : cell(field, code);
+      return field === undefined ? code(subject) : cell(field, subject);
     },
+    owning,
   };
+  return masker;
 }
 
 /**
@@ -142,12 +255,14 @@ export function fieldMaskerOf(entry: CatalogEntry | undefined): FieldMasker {
  */
 export function clearFieldMaskerOf(entry: CatalogEntry | undefined): FieldMasker {
   const masked = fieldMaskerOf(entry);
-  return {
+  const clear: FieldMasker = {
     isPersonal: masked.isPersonal,
     cell: (_field, value) => value,
     row: (row) => ({ ...row }),
     message: (text) => text,
     key: (parts) => [...parts],
     subjectCode: (code) => code,
+    owning: () => clear,
   };
+  return clear;
 }

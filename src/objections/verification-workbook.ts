@@ -1,5 +1,7 @@
+import { entryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
+import { fieldMaskerOf } from '../log/mask-personal-data.ts';
 import { printLayout } from '../report/print-setup.ts';
 import { type Provider, providerName } from '../report/providers.ts';
 import { HEADER_STYLE } from '../report/rejection-sheet.ts';
@@ -60,8 +62,11 @@ export async function writeVerificationXlsx(
   const { notice } = state;
   const masker = reportMasker(catalog, Boolean(options.unmasked));
   const columns = entryColumns(catalog, record.catalogCode);
+  // The record's own personal values (its subject's ID) masked wherever the notice quotes them, even as a USCC.
+  const own = fieldMaskerOf(entryVersion(catalog, record.catalogCode)).owning([record.data]);
   const cell = (field: string, value: string | number | undefined) =>
-    value === undefined ? '' : masker.cell(record.catalogCode, field, String(value));
+    value === undefined ? '' : masker.unmasked ? String(value) : own.cell(field, String(value));
+  const text = (value: string) => (masker.unmasked ? value : own.message(value));
   const workbook = await streamingWorkbook(outFile);
 
   const letter = summarySheet(workbook, '异议核实通知', [18, 90]);
@@ -71,8 +76,8 @@ export async function writeVerificationXlsx(
   letter.line('信息类别', `${columns.title}（${record.catalogCode}）`);
   letter.line('异议记录', `记录 ${record.recordId}，业务主键 ${shownKey(record, cell)}`);
   letter.line('来源', masker.text(`${record.fileName} 第 ${record.rowNumber} 行，${record.receivedAt} 报送`));
-  letter.line('异议申请人', masker.text(objection.applicant));
-  letter.line('异议内容', masker.text(objection.reason));
+  letter.line('异议申请人', text(objection.applicant));
+  letter.line('异议内容', text(objection.reason));
   letter.line('异议受理日期', objection.receivedOn);
   letter.line('平台核查期限', `${objection.dueOn}（收到异议申请之日起 3 个工作日内）`);
   letter.line('发出日期', notice.issuedOn);

@@ -1,7 +1,7 @@
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { entryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
-import { disclosuresOf } from '../disclosure/record-disclosures.ts';
+import { disclosuresOf, pastDay } from '../disclosure/record-disclosures.ts';
 import { clearFieldMaskerOf, fieldMaskerOf } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { objectionMarks } from '../warehouse/objections-repository.ts';
@@ -15,8 +15,9 @@ export interface RecordDetails {
 }
 
 /**
- * Everything about one record: versions, lineage, conflicts side by side, its disclosure state on `asOf` and its
- * objection mark. Personal data masked unless `unmasked` (an entitled person asked; the caller logs it).
+ * Everything about one record: versions, lineage, conflicts side by side, its disclosure state and its objection
+ * mark on `asOf` (a past day's as they stood at its end). Personal data masked unless `unmasked` (an entitled
+ * person asked; the caller logs it).
  */
 export async function recordDetails(
   warehouse: Warehouse,
@@ -49,7 +50,8 @@ export async function recordDetails(
         )
       ).get(record.id)
     : undefined;
-  const marks = await objectionMarks(warehouse, [record.id]);
+  // A past day's mark is that day's (an objection received since is not shown for it).
+  const marks = await objectionMarks(warehouse, [record.id], pastDay(asOf));
   const masker = options.unmasked ? clearFieldMaskerOf(entry) : fieldMaskerOf(entry);
   return {
     view: {

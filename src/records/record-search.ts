@@ -2,7 +2,12 @@ import { entryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
-import { clearFieldMaskerOf, fieldMaskerOf, maskTypedLookup } from '../log/mask-personal-data.ts';
+import {
+  clearFieldMaskerOf,
+  type FieldMasker,
+  fieldMaskerOf,
+  maskTypedLookup,
+} from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { findRecordRows, type RecordRow } from '../warehouse/records-repository.ts';
 import { findRecords } from './record-history.ts';
@@ -47,16 +52,30 @@ export async function searchRecords(
   if (text === '') return { typed: shownTyped, matchedAs: 'none', records: [] };
   const bySubject = await findRecordRows(warehouse, { subjectCode: normalizeCode(text) });
   const found = bySubject.length > 0 ? bySubject : await findRecords(warehouse, text);
+  // A person's own ID typed is theirs even where it checks as a USCC too: the record found says whose it is.
+  const [first] = bySubject;
+  const typedShown = first && !options.unmasked ? ownMasker(catalog, first).message(shownTyped) : shownTyped;
   return {
-    typed: shownTyped,
+    typed: typedShown,
     matchedAs: found.length === 0 ? 'none' : bySubject.length > 0 ? 'subject' : 'record',
     records: found.map((record) => foundRecord(catalog, record, Boolean(options.unmasked))),
   };
 }
 
+/**
+ * The masker of a record's values as its key shows them: its subject code is a person's own number when a
+ * personal part of the key holds it (a natural person's 证件号码), even where that number checks as a USCC too.
+ */
+function ownMasker(catalog: Catalog, record: RecordRow): FieldMasker {
+  const entry = entryVersion(catalog, record.catalogCode);
+  const parts = keyParts(record.businessKey);
+  const keyRow = Object.fromEntries((entry?.businessKey ?? []).map((field, i) => [field, parts[i] ?? '']));
+  return fieldMaskerOf(entry).owning([keyRow], record.subjectCode);
+}
+
 function foundRecord(catalog: Catalog, record: RecordRow, unmasked: boolean): FoundRecord {
   const entry = entryVersion(catalog, record.catalogCode);
-  const masked = fieldMaskerOf(entry);
+  const masked = ownMasker(catalog, record);
   const masker = unmasked ? clearFieldMaskerOf(entry) : masked;
   const code = record.subjectCode;
   const harmless = code !== null && masked.subjectCode(code, {}) === code;

@@ -87,9 +87,18 @@ export function recordView(
   history: RecordHistory,
   entry: CatalogEntry | undefined,
   disclosure: DisclosureState | null = null,
-  masker: FieldMasker = fieldMaskerOf(entry),
+  fieldMasker: FieldMasker = fieldMaskerOf(entry),
 ): RecordView {
   const { record, versions, sources } = history;
+  // The record's own personal values (every version's, every conflicting delivery's, a natural person's subject
+  // code) are masked wherever any of its cells quotes them, even where such a number is a valid USCC too.
+  const masker = fieldMasker.owning(
+    [
+      ...versions.map((version) => version.data),
+      ...sources.flatMap((source) => (source.conflictData ? [source.conflictData] : [])),
+    ],
+    record.subjectCode,
+  );
   const current = versions.find((version) => version.id === record.currentVersionId) ?? versions.at(-1);
   if (!current) throw new Error(`record ${record.id} has no versions`);
   const channelContent = (source: SourceRow) =>

@@ -5,7 +5,7 @@ import { entryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import type { DisclosureState } from '../disclosure/disclosure-state.ts';
-import { disclosuresOf } from '../disclosure/record-disclosures.ts';
+import { disclosuresOf, pastDay } from '../disclosure/record-disclosures.ts';
 import { clearFieldMaskerOf, type FieldMasker, fieldMaskerOf } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { type ObjectionMark, objectionMarks } from '../warehouse/objections-repository.ts';
@@ -13,6 +13,7 @@ import {
   type CurrentRecordRow,
   channelFilesOfRecord,
   currentRecordsOfSubject,
+  currentRecordsOfSubjectAsOf,
   type LineageFactRow,
   lineageFactsOf,
   type RetiredRecordRow,
@@ -40,7 +41,7 @@ export interface ArchiveRecord {
   late: boolean | null;
   /** Lower-channel deliveries whose content still differs from the current version. */
   conflictPending: number;
-  /** The current version, personal data masked. */
+  /** The current version (on a past day, the version current then), personal data masked. */
   data: RowData;
   /** Public disclosure on the archive's day (公示中, 公示期满, 已信用修复, 异议处理中). */
   disclosure: DisclosureState | null;
@@ -72,7 +73,10 @@ export interface SubjectArchive {
 
 /**
  * Art. 9: every current record of one subject, across all catalog entries, grouped by entry (in catalog
- * order), newest formation date first. Four queries whatever the number of records.
+ * order), newest formation date first. Four queries whatever the number of records. A past `asOf` shows the
+ * subject as it stood at that day's end: its records current then, each with its version and objection mark of
+ * then (a record withdrawn or reattributed since is listed, under its subject of then), and only the records a
+ * procedure had retired by then.
  */
 export async function subjectArchive(
   warehouse: Warehouse,
@@ -82,7 +86,11 @@ export async function subjectArchive(
   options: { unmasked?: boolean } = {},
 ): Promise<SubjectArchive> {
   const maskerOf: MaskerOf = options.unmasked ? clearFieldMaskerOf : fieldMaskerOf;
-  const current = await currentRecordsOfSubject(warehouse, subjectCode);
+  const day = pastDay(asOf);
+  const current =
+    day === null
+      ? await currentRecordsOfSubject(warehouse, subjectCode)
+      : await currentRecordsOfSubjectAsOf(warehouse, subjectCode, day);
   const disclosures = await disclosuresOf(
     warehouse,
     catalog,
@@ -110,6 +118,7 @@ export async function subjectArchive(
   const marks = await objectionMarks(
     warehouse,
     current.map((row) => row.recordId),
+    day,
   );
   const groups = new Map<string, ArchiveGroup>();
   for (const row of current) {
@@ -127,7 +136,8 @@ export async function subjectArchive(
         entry,
         disclosures.get(row.recordId) ?? null,
         compacted.get(row.recordId) ?? 0,
-        maskerOf,
+        // The record's own personal values (a natural person's ID) masked wherever its cells quote them.
+        (of) => maskerOf(of).owning([row.data], subjectCode),
       ),
       objection: marks.get(row.recordId) ?? null,
     });
@@ -141,7 +151,7 @@ export async function subjectArchive(
     subjectCode: maskerOf(holder).subjectCode(subjectCode, first?.data ?? {}),
     asOf,
     groups: [...groups.values()].sort((a, b) => rank(a.catalogCode) - rank(b.catalogCode)),
-    retired: await retiredRecords(warehouse, catalog, subjectCode, maskerOf),
+    retired: await retiredRecords(warehouse, catalog, subjectCode, day, maskerOf),
   };
 }
 
@@ -149,9 +159,10 @@ async function retiredRecords(
   warehouse: Warehouse,
   catalog: Catalog,
   subjectCode: string,
+  day: string | null,
   maskerOf: MaskerOf,
 ): Promise<RetiredRecord[]> {
-  const rows = await retiredRecordsOfSubject(warehouse, subjectCode);
+  const rows = await retiredRecordsOfSubject(warehouse, subjectCode, day);
   return rows.map(({ catalogVersion, ...row }) => ({
     ...row,
     businessKey: keyWithoutSubject(

@@ -93,7 +93,10 @@ export async function writeDisclosureReport(
   return counts;
 }
 
-/** A record as the report shows it: its state in words and its fields masked. */
+/**
+ * A record as the report shows it: its state in words and its fields masked, the record's own personal values (a
+ * natural person's ID) wherever its cells quote them, even where such a number is a valid USCC too.
+ */
 interface ShownRecord {
   recordId: number;
   catalogCode: string;
@@ -108,7 +111,7 @@ interface ShownRecord {
 
 function shownRecord(item: DisclosedRecordState, columns: EntryColumns): ShownRecord {
   const { record, state, entry } = item;
-  const masker = fieldMaskerOf(entry);
+  const masker = fieldMaskerOf(entry).owning([record.data], record.subjectCode);
   const fields: Record<string, string | number> = {};
   for (const code of columns.codes) {
     const value = record.data[code];

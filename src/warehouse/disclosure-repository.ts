@@ -1,5 +1,5 @@
 import type { ChannelLevel } from '../catalog/catalog-entry.ts';
-import { AS_OF } from './as-of-bound.ts';
+import { AS_OF, STATUS_THEN, VERSION_THEN } from './as-of-bound.ts';
 import type { Warehouse } from './connect-warehouse.ts';
 import type { RowData } from './records-repository.ts';
 
@@ -54,24 +54,6 @@ export async function recordedCatalogCodes(warehouse: Warehouse): Promise<string
     .orderBy('catalog_code');
   return rows.map((row) => row.catalog_code);
 }
-
-/**
- * A record's status at the end of the day (the query starts with AS_OF, `r` is the record): a procedure performed
- * later had not yet withdrawn or superseded it. A status never returns to current (012), so the procedure that
- * set the present one tells.
- */
-const STATUS_THEN = `CASE WHEN r.status <> 'current' AND (SELECT sp.performed_at FROM procedure_log sp
-                                                            WHERE sp.id = r.status_procedure_id) >= as_of.bound
-                          THEN 'current' ELSE r.status END`;
-
-/**
- * The version current at the end of the day (a lateral join, `r` the record): the newest one written by then, by a
- * delivery or a procedure (a record's current version only ever moves to a newer one: 011, 031). A record with no
- * version by then (delivered later, or made by a later procedure: reattribute's new record) has none: it was not
- * in the warehouse that day, so nothing of it was shown (its predecessor, still current then, was).
- */
-const VERSION_THEN = `LATERAL (SELECT v.* FROM record_versions v WHERE v.record_id = r.id AND v.created_at < as_of.bound
-                             ORDER BY v.version_no DESC LIMIT 1) v`;
 
 /** A record as it stood at the end of a past day: its status and the version current then. */
 export interface RecordThenRow {

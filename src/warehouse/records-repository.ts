@@ -1,4 +1,5 @@
 import type { ChannelLevel } from '../catalog/catalog-entry.ts';
+import { AS_OF, STATUS_THEN, VERSION_THEN } from './as-of-bound.ts';
 import type { Warehouse } from './connect-warehouse.ts';
 
 /**
@@ -243,6 +244,71 @@ export async function currentRecordsOfSubject(
     );
 }
 
+/**
+ * Every record of one subject current at the end of a past `day` (YYYY-MM-DD, Asia/Shanghai), with the version
+ * current then, ordered as currentRecordsOfSubject: the subject's records as that day's disclosure saw them
+ * (STATUS_THEN, VERSION_THEN). A record withdrawn, superseded or reattributed later is here under the subject it had
+ * then; one delivered or made by a procedure later is not. A record's subject is the one its version of then was
+ * filed under; found among the records under the subject now, and those with it as another part of their key
+ * (records_key_parts: a subject moved to another part of the key by a newer version). Its `updatedAt` is as of then.
+ */
+export async function currentRecordsOfSubjectAsOf(
+  warehouse: Warehouse,
+  subjectCode: string,
+  day: string,
+): Promise<CurrentRecordRow[]> {
+  const keyParts = `array_remove(array_remove(string_to_array(r.business_key, E'\\x1f'), r.subject_code), '')`;
+  return (
+    await warehouse.raw(
+      `${AS_OF}
+       SELECT r.id AS "recordId", r.catalog_code AS "catalogCode", r.business_key AS "businessKey", r.level,
+              CASE WHEN r.updated_at < as_of.bound THEN r.updated_at ELSE v.created_at END AS "updatedAt",
+              v.version_no AS "versionNo", v.data, v.content_hash AS "contentHash",
+              v.catalog_version AS "catalogVersion", v.formation_date AS "formationDate",
+              v.procedure_id IS NOT NULL AS corrected, v.id AS "currentVersionId"
+       FROM records r
+       CROSS JOIN as_of
+       JOIN ${VERSION_THEN} ON true
+       WHERE (r.subject_code = ? OR ${keyParts} @> ARRAY[?]::text[])
+         AND COALESCE(v.subject_code, r.subject_code) = ?
+         AND ${STATUS_THEN} = 'current'
+       ORDER BY v.formation_date DESC NULLS LAST, r.id DESC`,
+      [day, subjectCode, subjectCode, subjectCode],
+    )
+  ).rows;
+}
+
+/** One version of a record with the record's subject: what masking a text about the record needs of it. */
+export interface RecordVersionDataRow {
+  recordId: number;
+  catalogCode: string;
+  subjectCode: string | null;
+  catalogVersion: number;
+  data: RowData;
+}
+
+/** Every version of the given records, oldest first, in one query. */
+export async function versionDataOfRecords(
+  warehouse: Warehouse,
+  recordIds: readonly number[],
+): Promise<RecordVersionDataRow[]> {
+  if (recordIds.length === 0) return [];
+  return warehouse('record_versions as v')
+    .join('records as r', 'r.id', 'v.record_id')
+    .whereIn('v.record_id', [...new Set(recordIds)])
+    .orderBy([
+      { column: 'v.record_id', order: 'asc' },
+      { column: 'v.version_no', order: 'asc' },
+    ])
+    .select<RecordVersionDataRow[]>(
+      'v.record_id as recordId',
+      'r.catalog_code as catalogCode',
+      'r.subject_code as subjectCode',
+      'v.catalog_version as catalogVersion',
+      'v.data',
+    );
+}
+
 /** The lineage of the given records in one query, in arrival order. */
 export async function lineageFactsOf(
   warehouse: Warehouse,
@@ -265,17 +331,25 @@ export async function lineageFactsOf(
     );
 }
 
-/** The subject's withdrawn or superseded records, newest procedure first. */
+/**
+ * The subject's withdrawn or superseded records, newest procedure first: now, or those a procedure had retired by
+ * the end of a past `day` (YYYY-MM-DD, Asia/Shanghai).
+ */
 export async function retiredRecordsOfSubject(
   warehouse: Warehouse,
   subjectCode: string,
+  day: string | null = null,
 ): Promise<RetiredRecordRow[]> {
-  return warehouse('records as r')
+  const query = warehouse('records as r')
     .join('procedure_log as p', 'p.id', 'r.status_procedure_id')
     .join('record_versions as v', 'v.id', 'r.current_version_id')
     .leftJoin('records as n', 'n.id', 'r.superseded_by')
     .where('r.subject_code', subjectCode)
-    .whereNot('r.status', 'current')
+    .whereNot('r.status', 'current');
+  if (day !== null) {
+    query.whereRaw(`p.performed_at < (?::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'`, [day]);
+  }
+  return query
     .orderBy('p.id', 'desc')
     .select<RetiredRecordRow[]>(
       'r.id as recordId',

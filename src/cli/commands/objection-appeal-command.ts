@@ -4,7 +4,7 @@ import { APPEAL_STAGES, type AppealStage } from '../../warehouse/objection-vocab
 import { EXIT } from '../exit-codes.ts';
 import { objectionLine } from '../format-objection.ts';
 import { osUser } from '../os-user.ts';
-import { objectionId, officerCommand, print } from './objection-subcommand.ts';
+import { objectionId, officerCommand, printObjection } from './objection-subcommand.ts';
 
 /** `objection appeal`: an appeal, administrative review or lawsuit opens, and the record is marked again. */
 export function registerObjectionAppeal(objection: Command): void {
@@ -28,14 +28,14 @@ export function registerObjectionAppeal(objection: Command): void {
     .option('--json', 'print JSON')
     .action(async (typed: string, options: AppealOptions) => {
       const id = objectionId(typed);
-      await officerCommand(async (warehouse) => {
+      await officerCommand(async (warehouse, catalog) => {
         const appealed = await appealObjection(warehouse, id, {
           stage: options.stage,
           basis: options.basis,
           note: options.note,
           operator: options.operator ?? osUser(),
         });
-        print(options.json, appealed, objectionLine(appealed));
+        await printObjection(warehouse, catalog, options.json, appealed, objectionLine(appealed));
         return EXIT.ok;
       });
     });

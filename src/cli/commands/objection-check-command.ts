@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
+import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
+import { maskedObjections } from '../../objections/objection-masking.ts';
 import {
   checkOverdueObjections,
   overdueLine,
@@ -25,8 +27,16 @@ export function registerObjectionCheck(objection: Command): void {
       const { config, logger } = commandContext();
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
         const check = await checkOverdueObjections(warehouse, asOf, logger);
-        if (options.json) console.log(maskPersonalText(JSON.stringify(check)));
-        else {
+        if (options.json) {
+          // The objections' applicants and claims masked against their records' own personal values.
+          const catalog = await loadCatalog(config.catalogDir);
+          const shown = {
+            ...check,
+            overdue: await maskedObjections(warehouse, catalog, check.overdue),
+            provisional: await maskedObjections(warehouse, catalog, check.provisional),
+          };
+          console.log(maskPersonalText(JSON.stringify(shown)));
+        } else {
           console.log(
             `objection-check run ${check.runId}: ${check.overdue.length} overdue of ${check.checking} awaiting the platform's check as of ${asOf}`,
           );

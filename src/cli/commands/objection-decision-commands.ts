@@ -21,7 +21,7 @@ import { decisionLines } from '../format-objection.ts';
 import { osUser } from '../os-user.ts';
 import { resolveRecord } from '../resolve-record.ts';
 import { unrecordedEntry } from '../sync-catalog-entries.ts';
-import { objectionId, officerCommand, print } from './objection-subcommand.ts';
+import { objectionId, officerCommand, printObjection } from './objection-subcommand.ts';
 
 /**
  * `objection close` (the platform's check) and `objection outcome` (an appeal, review or lawsuit): a stage
@@ -50,7 +50,7 @@ export function registerObjectionClose(objection: Command): void {
         ...decision,
         ...(remedy ? { remedy } : {}),
       });
-      print(options.json, done, decisionLines(done));
+      await printObjection(warehouse, catalog, options.json, done, decisionLines(done));
       return EXIT.ok;
     });
   });
@@ -81,7 +81,7 @@ export function registerObjectionOutcome(objection: Command): void {
         ...decision,
         ...(remedy ? { remedy } : {}),
       });
-      print(options.json, done, decisionLines(done));
+      await printObjection(warehouse, catalog, options.json, done, decisionLines(done));
       return EXIT.ok;
     });
   });

@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
+import { maskedObjections } from '../../objections/objection-masking.ts';
 import { STAGE_TITLES } from '../../objections/objection-titles.ts';
 import { verificationStates } from '../../objections/verification.ts';
 import { verificationCell } from '../../objections/verification-status.ts';
@@ -53,7 +54,8 @@ export function registerObjectionList(objection: Command): void {
           if (!record) return EXIT.usage;
           filter.recordId = record.id;
         }
-        const rows = await objectionRows(warehouse, filter);
+        // Applicant and claim masked against the record's own personal values (its subject's ID, even as a USCC).
+        const rows = await maskedObjections(warehouse, catalog, await objectionRows(warehouse, filter));
         const verification = await verificationStates(
           warehouse,
           rows.map((row) => row.id),

@@ -8,7 +8,7 @@ import { objectionLine } from '../format-objection.ts';
 import { osUser } from '../os-user.ts';
 import { resolveRecord } from '../resolve-record.ts';
 import { dateOption } from './date-options.ts';
-import { officerCommand, print } from './objection-subcommand.ts';
+import { officerCommand, printObjection } from './objection-subcommand.ts';
 
 /** `objection open`: registers an objection on a record, which is marked 异议处理中 at once. */
 export function registerObjectionOpen(objection: Command): void {
@@ -46,7 +46,13 @@ export function registerObjectionOpen(objection: Command): void {
           ...(options.note ? { note: options.note } : {}),
         });
         for (const warning of opened.warnings) console.error(maskPersonalText(`⚠ ${warning}`));
-        print(options.json, opened.objection, objectionLine(opened.objection));
+        await printObjection(
+          warehouse,
+          catalog,
+          options.json,
+          opened.objection,
+          objectionLine(opened.objection),
+        );
         return EXIT.ok;
       });
     });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { maskPersonalText, maskTypedLookup } from '../../log/mask-personal-data.ts';
+import { maskStrings, recordTextMasker } from '../../objections/objection-masking.ts';
 import { verificationStates } from '../../objections/verification.ts';
 import { objectionSteps } from '../../warehouse/objection-log-repository.ts';
 import { objectionRows } from '../../warehouse/objections-repository.ts';
@@ -17,13 +18,27 @@ export function registerObjectionShow(objection: Command): void {
     .option('--json', 'print JSON')
     .action(async (typed: string, options: { json?: boolean }) => {
       const id = objectionId(typed);
-      await readCommand(async (warehouse) => {
-        const [row] = await objectionRows(warehouse, { id });
-        if (!row) {
+      await readCommand(async (warehouse, catalog) => {
+        const [found] = await objectionRows(warehouse, { id });
+        if (!found) {
           console.error(`no objection ${maskTypedLookup(String(id))}: see \`credit-etl objection list\``);
           return EXIT.usage;
         }
-        const steps = await objectionSteps(warehouse, id);
+        // Applicant, claim and notes masked against the record's own personal values (its subject's ID, even as
+        // a USCC).
+        const mask = await recordTextMasker(warehouse, catalog, [found.recordId]);
+        const row = {
+          ...found,
+          applicant: mask(found.recordId, found.applicant),
+          reason: mask(found.recordId, found.reason),
+        };
+        const steps = (await objectionSteps(warehouse, id)).map((step) => ({
+          ...step,
+          basis: step.basis === null ? null : mask(found.recordId, step.basis),
+          note: step.note === null ? null : mask(found.recordId, step.note),
+          // The open step's detail holds the objection as received: its applicant and claim.
+          detail: maskStrings(step.detail, (text) => mask(found.recordId, text)),
+        }));
         const asOf = todayInShanghai();
         const verification = (await verificationStates(warehouse, [id], asOf)).get(id)!;
         if (options.json) {

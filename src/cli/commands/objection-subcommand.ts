@@ -1,5 +1,6 @@
 import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
 import { maskPersonalText, maskTypedLookup } from '../../log/mask-personal-data.ts';
+import { maskStrings, recordTextMasker } from '../../objections/objection-masking.ts';
 import { ObjectionRefused } from '../../objections/objection-workflow.ts';
 import type { Warehouse } from '../../warehouse/connect-warehouse.ts';
 import { commandContext } from '../command-context.ts';
@@ -48,4 +49,25 @@ export async function readCommand(work: Work): Promise<void> {
 
 export function print(json: boolean | undefined, value: unknown, text: string): void {
   console.log(maskPersonalText(json ? JSON.stringify(value) : text));
+}
+
+/**
+ * An answer about one objection: as print, its JSON (which holds the applicant and the claim) masked against the
+ * record's own personal values, the subject's ID even where it is a valid USCC too.
+ */
+export async function printObjection(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  json: boolean | undefined,
+  value: { recordId: number } | { objection: { recordId: number } },
+  text: string,
+): Promise<void> {
+  if (!json) return print(json, value, text);
+  const recordId = 'objection' in value ? value.objection.recordId : value.recordId;
+  const mask = await recordTextMasker(warehouse, catalog, [recordId]);
+  print(
+    json,
+    maskStrings(value, (shown) => mask(recordId, shown)),
+    text,
+  );
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
+import { pastDay } from '../../disclosure/record-disclosures.ts';
 import { normalizeCode } from '../../identifiers/normalize-code.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { dueText } from '../../objections/objection-titles.ts';
@@ -51,9 +52,11 @@ export type ShownArchive = Omit<SubjectArchive, 'retired'> & {
 };
 
 async function withRetiredMarks(warehouse: Warehouse, archive: SubjectArchive): Promise<ShownArchive> {
+  // The marks of the archive's day: a past day's as they stood at its end.
   const marks = await objectionMarks(
     warehouse,
     archive.retired.map((record) => record.recordId),
+    pastDay(archive.asOf),
   );
   return {
     ...archive,
