@@ -82,8 +82,13 @@ export interface TransportContext {
   watermarks?: WatermarkStore;
   /** The pipeline the transport reads for: a table transport's default watermark key names it. */
   pipeline?: string;
-  /** Where a transport tells the run's log what it sees but cannot load (e.g. table rows without a cursor). */
-  warn?(message: string): void;
+  /**
+   * Where a transport tells the run what it sees but cannot load (table rows without a cursor, a file name it
+   * refuses): logged, and kept with the run (`runs show`, the summary), with a stable code when it has one.
+   */
+  warn?(message: string, code?: string): void;
+  /** What only the log needs to hear (a delivery the provider took back before it was read). */
+  notice?(message: string): void;
 }
 
 /** Ports the engine implements for transports: connectors/ never imports src/. */
@@ -183,6 +188,13 @@ export interface FormatOptions {
    * is) is read from the data sheet.
    */
   headerFits?: (header: readonly string[]) => boolean;
+  /**
+   * XLSX without `sheet`: for a header `headerFits` refuses, whether it is still the entry's with a difference
+   * (most of its required columns, or its key columns: an added column, a misspelt name): what differs, in
+   * Chinese; undefined for a header that is no data (a notes sheet, a code table). A sheet under such a header
+   * with rows is a data sheet too: its rows are not to be left out unseen (`multiple-data-sheets`).
+   */
+  headerNear?: (header: readonly string[]) => string | undefined;
   /** XLSX: the header's row number; default the fullest of the first rows (title rows above are skipped). */
   headerRow?: number;
   /** Line, cell, cells-per-row and sheet limits, checked while reading; unset ones come from `readLimits()`. */

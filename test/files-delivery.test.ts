@@ -9,6 +9,7 @@ import { dropFolderTransport } from '../connectors/transports/drop-folder.ts';
 import { writeZip } from '../connectors/transports/zip-fixture.test-support.ts';
 import { generatePenalties, PENALTY_HEADER, toCsv } from '../fixtures/generate/penalty-rows.ts';
 import { writePenaltyWorkbook } from '../fixtures/generate/penalty-workbook.ts';
+import { ledgerReadingOf } from '../src/run/reading-fingerprint.ts';
 import { isAlreadyLoaded } from '../src/warehouse/source-files-repository.ts';
 import { ingestDelivery } from './support/ingest-delivery.ts';
 import {
@@ -97,7 +98,8 @@ describe('a drop folder feeding the warehouse', () => {
   async function pass(): Promise<string[]> {
     const transport = dropFolderTransport.create({ directory: inbox }, { stagingDir: fx.scratch, env: {} });
     const units: SourceUnit[] = [];
-    const alreadyLoaded = (sha256: string) => isAlreadyLoaded(fx.warehouse, sha256, PROVINCE_XZCF);
+    const reading = ledgerReadingOf(fx.catalog, { catalog: 'xzcf', encoding: 'auto' });
+    const alreadyLoaded = (sha256: string) => isAlreadyLoaded(fx.warehouse, sha256, PROVINCE_XZCF, reading);
     for await (const unit of transport.poll({ alreadyLoaded })) units.push(unit);
     if (units.length === 0) return [];
     const summary = await ingestDelivery(fx, units);

@@ -86,14 +86,10 @@ describe("the guards hold against the engine's own login", () => {
         /stays so/,
       );
     }
-    // A skipped file (the same bytes again) cannot pass for one being loaded.
-    await fx.ingest([
-      writeRows(fx.scratch, 'first-again.csv', [
-        rows[0]!,
-        rows[1]!,
-        edit(rows[2]!, { 处罚决定日期: '2026-02-30' }),
-      ]),
-    ]);
+    // A skipped file (the channel's latest load sent again, byte for byte) cannot pass for one being loaded.
+    const again = [rows[0]!, rows[1]!, edit(rows[2]!, { 处罚决定日期: '2026-02-30' })];
+    await fx.ingest([writeRows(fx.scratch, 'latest.csv', again)]);
+    await fx.ingest([writeRows(fx.scratch, 'latest-again.csv', again)]);
     const skipped = await fx.warehouse('source_files').where({ status: 'skipped' }).first();
     expect(skipped).toBeDefined();
     await expect(

@@ -5,6 +5,7 @@ import { tableTransportFactory } from '../connectors/transports/table-transport.
 import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { ingestUnits } from '../src/run/ingest-files.ts';
+import { ledgerReadingOf } from '../src/run/reading-fingerprint.ts';
 import { isAlreadyLoaded } from '../src/warehouse/source-files-repository.ts';
 import { transportContext } from './support/penalty-delivery.ts';
 import { openSourceDatabase, SOURCE_KINDS, type SourceDatabase } from './support/source-database.ts';
@@ -123,7 +124,8 @@ for (const kind of SOURCE_KINDS) {
         transportContext(fx, { QZK_URL: source.url }),
       );
       const units: SourceUnit[] = [];
-      const alreadyLoaded = (sha256: string) => isAlreadyLoaded(fx.warehouse, sha256, PROVINCE_XZCF);
+      const reading = ledgerReadingOf(fx.catalog, { catalog: 'xzcf', encoding: 'auto', ignoreColumns });
+      const alreadyLoaded = (sha256: string) => isAlreadyLoaded(fx.warehouse, sha256, PROVINCE_XZCF, reading);
       for await (const unit of transport.poll({ alreadyLoaded })) units.push(unit);
       const logger = createLogger({ logFile: path.join(fx.scratch, 'integrator.log'), console: false });
       try {

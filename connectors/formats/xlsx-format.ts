@@ -101,13 +101,15 @@ async function openSheet(
   const first = ahead.slice(headerAt + 1);
   blankLines = 0;
   let previous = header.rowNumber;
+  let taken = 0;
   // Rows Excel does not store at all are blank lines too: count the gaps between stored rows.
   const take = (row: ReadRow): SourceRow => {
     blankLines += row.rowNumber - previous - 1;
     previous = row.rowNumber;
+    taken++;
     return toSourceRow(row, width, headerCells, merged);
   };
-  async function* batches(afterRows?: () => Promise<void>): AsyncGenerator<SourceRow[]> {
+  async function* batches(afterRows?: (rows: number) => Promise<void>): AsyncGenerator<SourceRow[]> {
     try {
       let batch: SourceRow[] = first.map(take);
       for (let row = await readRow(); row; row = await readRow()) {
@@ -118,7 +120,7 @@ async function openSheet(
         }
       }
       if (batch.length > 0) yield batch;
-      await afterRows?.();
+      await afterRows?.(taken);
     } finally {
       book.close();
     }

@@ -21,6 +21,7 @@ import type { FullDumpRule } from './full-dump-check.ts';
 import { loadIsolated } from './isolated-unit.ts';
 import type { UnitPhase, UnitResult } from './load-unit.ts';
 import { objectionUpdatedWarning } from './provider-objections.ts';
+import { readingFingerprint } from './reading-fingerprint.ts';
 import type { Thresholds } from './reject-threshold.ts';
 import { UnitFailure } from './unit-failure.ts';
 import type { WithdrawalSignals } from './withdrawal-signals.ts';
@@ -76,6 +77,17 @@ export interface IngestRequest {
   fullDump?: FullDumpRule;
   /** Who helps with big files' chunks (a worker's job queue). */
   chunkHelpers?: ChunkHelpers;
+  /**
+   * What the source saw but could not load (a file name a drop refuses), read when the run ends: kept with the
+   * run (its `error`, each line `⚠ …`) and in the summary. A warning never fails the run.
+   */
+  warnings?: () => readonly RunWarning[];
+}
+
+/** Something the operator must see in a run that is not a failure of it: a stable code and the text. */
+export interface RunWarning {
+  code: string;
+  message: string;
 }
 
 export interface RunSummary {
@@ -84,6 +96,10 @@ export interface RunSummary {
   counts: OutcomeCounts;
   errorsByCode: Record<string, number>;
   files: UnitResult[];
+  /** The source's warnings (IngestRequest.warnings), when there are any. */
+  warnings?: RunWarning[];
+  /** Files that loaded or failed but could not be settled (moved aside), with why: the run failed for them. */
+  unsettled?: string[];
 }
 
 /** One run over a list of units: each unit loads whole or not at all; the run records the totals. */
@@ -93,6 +109,8 @@ export async function ingestUnits(
   request: IngestRequest,
   logger: Logger,
 ): Promise<RunSummary> {
+  // What reads the run's units: the ledger skips only bytes the channel's latest load read the same way.
+  const reading = readingFingerprint(catalog, request);
   const runId = await startRun(
     warehouse,
     request.kind ?? 'ingest',
@@ -102,6 +120,7 @@ export async function ingestUnits(
       level: request.level,
       encoding: request.encoding,
       ...(Array.isArray(request.units) ? { files: request.units.map((unit: SourceUnit) => unit.name) } : {}),
+      reading,
     },
     request.pipeline,
     { partitionDate: request.partitionDate, thresholds: request.thresholds, jobId: request.jobId },
@@ -121,7 +140,7 @@ export async function ingestUnits(
         break;
       }
       request.onUnitStart?.(unit);
-      const result = await loadOne(warehouse, catalog, request, runId, unit);
+      const result = await loadOne(warehouse, catalog, request, runId, reading, unit);
       files.push(result);
       await settle(unit, result);
       if (result.status === 'skipped') {
@@ -192,13 +211,22 @@ export async function ingestUnits(
     const named = broken.error instanceof InfrastructureFault || broken.error === request.stop?.reason;
     reasons.push(named ? message : `transport: ${message}`);
   }
-  const error = reasons.join('\n') || undefined;
+  const warnings = [...(request.warnings?.() ?? [])];
+  const error = [...reasons, ...warnings.map((warning) => `⚠ ${warning.message}`)].join('\n') || undefined;
   const result = { status, counts, errorsByCode, ...(error ? { error } : {}) };
   if (!broken) {
     if (await finishRunIfRunning(warehouse, runId, result)) log.info(`run ${runId} ${status}`, { counts });
     else
       log.warn(`run ${runId} was ended by another process before it could be marked ${status}`, { counts });
-    return { runId, status, counts, errorsByCode, files };
+    return {
+      runId,
+      status,
+      counts,
+      errorsByCode,
+      files,
+      ...(warnings.length > 0 ? { warnings } : {}),
+      ...(settleFailures.length > 0 ? { unsettled: settleFailures } : {}),
+    };
   }
   // The server may be restarting under this run: ending it waits for the server (finishRunIfRunning retries), and
   // what the caller gets is the fault that ended the run, never a failure to record it. A run that could not be
@@ -261,6 +289,7 @@ async function loadOne(
   catalog: Catalog,
   request: IngestRequest,
   runId: number,
+  reading: string,
   unit: SourceUnit,
 ): Promise<UnitResult> {
   const format = formatForFile(unit.name);
@@ -310,6 +339,7 @@ async function loadOne(
       ...(request.ignoreColumns ? { ignoreColumns: request.ignoreColumns } : {}),
       ...(request.lookups ? { lookups: request.lookups } : {}),
       ...(request.force ? { force: true } : {}),
+      reading,
       ...(request.withdrawals ? { withdrawals: request.withdrawals } : {}),
       ...(withdrawalList !== undefined ? { withdrawalList } : {}),
       ...(request.fullDump ? { fullDump: request.fullDump } : {}),

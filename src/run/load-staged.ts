@@ -18,6 +18,7 @@ import {
   type EarlierLoad,
   earlierLoadOf,
   finishSourceFile,
+  type LedgerReading,
   markForcedReload,
   recordSkippedUnit,
   type SourceFileRow,
@@ -75,9 +76,20 @@ export async function loadStaged(
     const result = await withUnitTransaction(warehouse, async (session) => {
       // Content the transport hashed before loading (a file drop hashes each file as it polls) and the ledger
       // has: skipped before a byte is read. A byte-identical nightly dump costs its hash, not a load.
+      // Only when the entry version in force is the one that last read them: a header that picks another version
+      // is read first and checked below.
       const known = request.unit.sha256;
       const loadedBefore =
-        known && !request.force ? await earlierLoadOf(session, known, ledgerChannel(request), 0) : undefined;
+        known && !request.force
+          ? await earlierLoadOf(
+              session,
+              known,
+              ledgerChannel(request),
+              ledgerReading(request, request.entry),
+              request.unit,
+              0,
+            )
+          : undefined;
       if (loadedBefore) throw new AlreadyLoaded(loadedBefore);
       const staged = await stage(session, file);
       const { sourceFileId, entry, read, sha256, encoding, blankLines } = staged;
@@ -90,7 +102,14 @@ export async function loadStaged(
       // one file, a pipeline run whose lock was lost) both read it before either committed; the second now waits
       // for the first and finds it, instead of loading the content again, all `unchanged`.
       await lockEntryForMerge(session, entry.code);
-      const earlier = await earlierLoadOf(session, sha256, ledgerChannel(request), sourceFileId);
+      const earlier = await earlierLoadOf(
+        session,
+        sha256,
+        ledgerChannel(request),
+        ledgerReading(request, entry),
+        request.unit,
+        sourceFileId,
+      );
       if (earlier && !request.force) throw new AlreadyLoaded(earlier);
       if (earlier) await markForcedReload(session, sourceFileId, earlier);
       const mergeStarted = Date.now();
@@ -187,6 +206,11 @@ export async function loadStaged(
 
 export function ledgerChannel(request: UnitRequest): DeliveryChannel {
   return { catalogCode: request.entry.code, providerCode: request.providerCode, level: request.level };
+}
+
+/** How the unit is read, as the ledger compares it: its run's reading fingerprint, the entry version it is read by. */
+function ledgerReading(request: UnitRequest, entry: CatalogEntry): LedgerReading {
+  return { fingerprint: request.reading, catalogVersion: entry.version };
 }
 
 /**

@@ -50,6 +50,12 @@ export interface UnitRequest {
   lookups?: Lookups;
   /** Load even content the sha256 ledger has seen (`ingest --force`); recorded as a forced reload. */
   force?: boolean;
+  /**
+   * What reads the unit besides the entry version its header picks: its run's reading fingerprint
+   * (reading-fingerprint.ts, stored as `runs.options.reading`). The ledger skips only bytes the channel's latest
+   * load read this same way; without one, nothing is skipped.
+   */
+  reading?: string;
   /** A pipeline's withdrawal signals: rows that say 撤销 withdraw their records instead of loading. */
   withdrawals?: WithdrawalSignals;
   /**

@@ -15,7 +15,7 @@ import { type OpenedUnit, openUnitRows } from './open-unit-rows.ts';
 import { rowFingerprints, skimmedAgain } from './row-fingerprints.ts';
 import { compileRowStager } from './stage-row.ts';
 import { UnitFailure } from './unit-failure.ts';
-import { headerFits, pickedVersion, signalsOf } from './unit-header.ts';
+import { headerFits, headerNear, pickedVersion, signalsOf } from './unit-header.ts';
 import type { UnitSignals } from './withdrawal-signals.ts';
 
 /** Opens the unit's bytes (or rows), records its `source_files` row and stages every row. */
@@ -28,6 +28,7 @@ export async function stageUnitRows(
     ...request.formatOptions,
     encoding: request.encoding,
     headerFits: (header) => headerFits(request, header),
+    headerNear: (header) => headerNear(request, header),
   });
   const { rows } = opened;
   const readStarted = Date.now();

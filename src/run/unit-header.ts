@@ -1,5 +1,11 @@
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
-import { type HeaderMatch, withdrawalListColumns, withdrawalListProblem } from '../catalog/match-headers.ts';
+import { requiredColumnsOf } from '../catalog/legacy-layout.ts';
+import {
+  type HeaderMatch,
+  matchHeaders,
+  withdrawalListColumns,
+  withdrawalListProblem,
+} from '../catalog/match-headers.ts';
 import { pickVersionByHeader } from '../catalog/pick-version.ts';
 import type { UnitRequest } from './load-unit.ts';
 import { UnitFailure } from './unit-failure.ts';
@@ -41,6 +47,59 @@ export function headerFits(request: UnitRequest, header: readonly string[]): boo
     if (error instanceof UnitFailure) return false;
     throw error;
   }
+}
+
+/**
+ * For a header that does not fit (headerFits): whether it is still the entry's, with a difference — it names
+ * more than half of a version's required columns, or all of the business key's required columns (the decision
+ * number and the authority's code) and another — and then what differs (an added column, a misspelt or missing
+ * one), in Chinese. Undefined for a header that is no data header: a notes sheet, a code table, a letter.
+ */
+export function headerNear(request: UnitRequest, header: readonly string[]): string | undefined {
+  try {
+    const signals = signalsOf(request, header);
+    const mapped = mappedHeader(request, header);
+    const list = request.withdrawalList !== undefined;
+    const versions = [
+      request.entry,
+      ...(request.otherVersions ?? [])
+        .filter((other) => other.code === request.entry.code && other.version !== request.entry.version)
+        .sort((a, b) => b.version - a.version),
+    ];
+    for (const entry of versions) {
+      const required = list
+        ? withdrawalListColumns(entry)
+        : requiredColumnsOf(entry.schema.required, entry.legacyLayout);
+      const match = matchHeaders(entry, mapped, signals.columns, request.ignoreColumns, required);
+      if (match.problems.length === 0) return undefined;
+      if (resembles(entry, match, required)) return differences(match);
+    }
+    return undefined;
+  } catch (error) {
+    if (error instanceof UnitFailure) return undefined;
+    throw error;
+  }
+}
+
+function resembles(entry: CatalogEntry, match: HeaderMatch, required: readonly string[]): boolean {
+  // A header that is empty or reads as a data row names no column.
+  if (match.problems.some((problem) => problem.code === 'empty-header' || problem.columns.length === 0))
+    return false;
+  const named = new Set(match.columns.filter((code) => code !== undefined));
+  const key = withdrawalListColumns(entry);
+  if (key.length > 0 && key.every((code) => named.has(code)) && named.size > key.length) return true;
+  return required.filter((code) => named.has(code)).length * 2 > required.length;
+}
+
+/** A close header's problems, short: the columns each names. */
+function differences(match: HeaderMatch): string {
+  const what: Record<HeaderMatch['problems'][number]['code'], string> = {
+    'unknown-columns': '多出目录未定义的列',
+    'missing-columns': '缺少必填列',
+    'duplicate-columns': '指向同一字段的列',
+    'empty-header': '表头为空',
+  };
+  return match.problems.map((problem) => `${what[problem.code]}：${problem.columns.join('、')}`).join('；');
 }
 
 /** The header as matched: a pipeline's field mapping (source header → field code or title) applied. */

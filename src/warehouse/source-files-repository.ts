@@ -121,23 +121,98 @@ export interface EarlierLoad {
 }
 
 /**
- * Inside the unit's transaction, once its bytes are read: the earlier loaded file with the same content for
- * this catalog entry, whichever command delivered it (transports check before downloading; `ingest` and
- * `demo` rely on this).
+ * How a unit is read, as the ledger compares it: the reading fingerprint of its run (`runs.options.reading`,
+ * src/run/reading-fingerprint.ts: the entry's versions, lookups, mapping, read options) and the entry version its
+ * header is read by (`source_files.catalog_version`). Without a fingerprint nothing is ever skipped.
+ */
+export interface LedgerReading {
+  fingerprint: string | undefined;
+  catalogVersion: number;
+}
+
+const LATEST_SAME_LOAD_PARAMETERS = [
+  'sha256',
+  'catalogCode',
+  'providerCode',
+  'level',
+  'sourceFileId',
+  'catalogVersion',
+  'fingerprint',
+  'name',
+  'receivedAt',
+] as const;
+type LatestSameLoadParameter = (typeof LATEST_SAME_LOAD_PARAMETERS)[number];
+
+/**
+ * The load a unit repeats, if any: a loaded file of the channel with these bytes, read the same way (the same
+ * reading fingerprint and entry version), that is the channel's latest load, or that is this very delivery seen
+ * again (the same name and received time: a file left in its folder, `processed: null` or a `processed/` it could
+ * not be moved to). Bytes loaded at some earlier time are not enough — a file loaded after them may have changed
+ * their records (a correction the provider now takes back by sending the old file again) — nor are bytes read
+ * another way (a lookup added since, a changed entry): such a delivery is loaded, and the merge judges each row
+ * (`unchanged`, `updated`…). `sourceFileId`: the unit's own file row, loading in the same transaction (0 before it
+ * has one). Its parameters written by `at`: `$n` for a unit's session, `:name` for knex.
+ */
+function latestSameLoad(at: (name: LatestSameLoadParameter) => string): string {
+  return `SELECT f.id, f.run_id, f.name FROM source_files f JOIN runs r ON r.id = f.run_id
+  WHERE f.sha256 = ${at('sha256')} AND f.catalog_code = ${at('catalogCode')}
+    AND f.provider_code = ${at('providerCode')} AND f.level = ${at('level')} AND f.status = 'loaded'
+    AND f.id <> ${at('sourceFileId')} AND f.catalog_version = ${at('catalogVersion')}
+    AND r.options ->> 'reading' = ${at('fingerprint')}
+    AND ((f.name = ${at('name')} AND f.received_at = ${at('receivedAt')}) OR NOT EXISTS (
+      SELECT 1 FROM source_files later
+      WHERE later.id > f.id AND later.id <> ${at('sourceFileId')} AND later.status = 'loaded'
+        AND later.catalog_code = f.catalog_code AND later.provider_code = f.provider_code
+        AND later.level = f.level))
+  ORDER BY f.id DESC LIMIT 1`;
+}
+
+const LATEST_SAME_LOAD = latestSameLoad((name) => `$${LATEST_SAME_LOAD_PARAMETERS.indexOf(name) + 1}`);
+
+function latestSameLoadValues(
+  sha256: string,
+  channel: DeliveryChannel,
+  reading: LedgerReading,
+  sourceFileId: number,
+  delivery: Delivery | undefined,
+): Record<LatestSameLoadParameter, string | number | Date | null> {
+  return {
+    sha256,
+    catalogCode: channel.catalogCode,
+    providerCode: channel.providerCode,
+    level: channel.level,
+    sourceFileId,
+    catalogVersion: reading.catalogVersion,
+    fingerprint: reading.fingerprint ?? '',
+    name: delivery?.name ?? null,
+    receivedAt: delivery?.receivedAt ?? null,
+  };
+}
+
+/** A delivery as the ledger knows it apart from its bytes: its file name and the time it was received. */
+export interface Delivery {
+  name: string;
+  receivedAt: Date;
+}
+
+/**
+ * Inside the unit's transaction, once its bytes are read (or before, by the hash its transport took): the load
+ * this unit repeats (latestSameLoad), whichever command delivered it (pipelines' transports check before
+ * downloading with isAlreadyLoaded; `ingest` and `demo` rely on this).
  */
 export async function earlierLoadOf(
   session: UnitSession,
   sha256: string | undefined,
   channel: DeliveryChannel,
+  reading: LedgerReading,
+  delivery: Delivery,
   sourceFileId: number,
 ): Promise<EarlierLoad | undefined> {
-  if (sha256 === undefined) return undefined;
+  if (sha256 === undefined || reading.fingerprint === undefined) return undefined;
+  const values = latestSameLoadValues(sha256, channel, reading, sourceFileId, delivery);
   const [row] = await session.query<{ id: number; run_id: number; name: string }>(
-    `SELECT id, run_id, name FROM source_files
-     WHERE sha256 = $1 AND catalog_code = $2 AND provider_code = $3 AND level = $4 AND status = 'loaded'
-       AND id <> $5
-     ORDER BY id LIMIT 1`,
-    [sha256, channel.catalogCode, channel.providerCode, channel.level, sourceFileId],
+    LATEST_SAME_LOAD,
+    LATEST_SAME_LOAD_PARAMETERS.map((name) => values[name]),
   );
   return row ? { sourceFileId: row.id, runId: row.run_id, name: row.name } : undefined;
 }
@@ -173,28 +248,26 @@ export async function recordSkippedUnit(
 }
 
 export function alreadyLoadedMessage(earlier: EarlierLoad): string {
-  return `内容与已载入的文件「${earlier.name}」（文件 ${earlier.sourceFileId}，运行 ${earlier.runId}）完全相同，已跳过`;
+  return `内容与本渠道已载入的文件「${earlier.name}」（文件 ${earlier.sourceFileId}，运行 ${earlier.runId}）完全相同，读取方式（目录版本、对照表、字段映射）也未变，已跳过`;
 }
 
 /**
- * The sha256 ledger: content already loaded for this catalog entry by this channel is never loaded again,
- * whatever its file name. A changed file under an old name has another hash, so it is a new delivery.
+ * The sha256 ledger before a unit is fetched (a transport's pre-check, an HTTP page): whether its content is the
+ * channel's latest load, read the same way (latestSameLoad), whatever its file name. A changed file under an old name has
+ * another hash, so it is a new delivery; an old file sent again after another one loaded is one too.
  */
 export async function isAlreadyLoaded(
   warehouse: Warehouse,
   sha256: string,
   channel: DeliveryChannel,
+  reading: LedgerReading,
 ): Promise<boolean> {
-  const row = await warehouse('source_files')
-    .where({
-      sha256,
-      catalog_code: channel.catalogCode,
-      provider_code: channel.providerCode,
-      level: channel.level,
-      status: 'loaded',
-    })
-    .first('id');
-  return row !== undefined;
+  if (reading.fingerprint === undefined) return false;
+  const result = await warehouse.raw<{ rows: unknown[] }>(
+    latestSameLoad((name) => `:${name}`),
+    latestSameLoadValues(sha256, channel, reading, 0, undefined),
+  );
+  return result.rows.length > 0;
 }
 
 /**

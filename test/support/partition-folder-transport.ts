@@ -12,7 +12,8 @@ export interface TransportLog {
 
 /**
  * A small real transport for pipeline tests: CSV files in `<dir>/<YYYY-MM-DD>/`, the partition being the
- * folder. It leaves files where they are (settle only records), so re-runs exercise the sha256 ledger.
+ * folder. It leaves files where they are (settle only records), so re-runs exercise the sha256 ledger; a file's
+ * received time is its mtime.
  * `gate`, when set, is awaited before polling: a test holds a run open to make another contend with it.
  */
 export function partitionFolderTransport(
@@ -53,7 +54,8 @@ export function partitionFolderTransport(
               if (!statSync(file).isFile()) continue;
               const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
               if (await options.alreadyLoaded(sha256)) continue;
-              const unit: SourceUnit = { ...(await localFileUnit(file)), sha256 };
+              // Received when last written, as a drop folder takes it: a file left there is the same delivery.
+              const unit: SourceUnit = { ...(await localFileUnit(file, statSync(file).mtime)), sha256 };
               yield unit;
             }
           }

@@ -5,6 +5,7 @@ import { generatePenalties, PENALTY_HEADER } from '../../fixtures/generate/penal
 import { PROJECT_ROOT } from '../../src/config/config.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { ingestUnits, type RunSummary } from '../../src/run/ingest-files.ts';
+import { ledgerReadingOf } from '../../src/run/reading-fingerprint.ts';
 import { watermarkStore } from '../../src/run/watermark-ledger.ts';
 import { isAlreadyLoaded } from '../../src/warehouse/source-files-repository.ts';
 import { PROVINCE_XZCF, type WarehouseFixture } from './warehouse-fixture.ts';
@@ -49,7 +50,9 @@ export interface PulledRun {
 /** One scheduled run, as the pipeline runner does it: poll, load every unit through ingestUnits, settle each. */
 export async function pollAndIngest(fx: WarehouseFixture, transport: Transport): Promise<PulledRun> {
   const units: SourceUnit[] = [];
-  const alreadyLoaded = (sha256: string) => isAlreadyLoaded(fx.warehouse, sha256, PROVINCE_XZCF);
+  // As the pipeline runner checks: against how ingestAll reads the units.
+  const reading = ledgerReadingOf(fx.catalog, { catalog: 'xzcf', encoding: 'auto' });
+  const alreadyLoaded = (sha256: string) => isAlreadyLoaded(fx.warehouse, sha256, PROVINCE_XZCF, reading);
   for await (const unit of transport.poll({ alreadyLoaded })) units.push(unit);
   if (units.length === 0) return { units, summary: undefined };
   const summary = await ingestAll(fx, units);
