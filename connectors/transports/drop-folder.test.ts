@@ -6,6 +6,7 @@ import {
   mkdtempSync,
   readdirSync,
   rmSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -165,22 +166,78 @@ describe('drop folder partitions (backfill)', () => {
 });
 
 describe('drop folder files that cannot be read', () => {
-  it('a file gone before its turn becomes a unit that fails with the reason, and the others still come', async () => {
+  /** The drop folder's transport, with what it tells the run (`warn`) and the log only (`notice`). */
+  function heard() {
+    const said: string[] = [];
+    const transport = dropFolderTransport.create(
+      { directory: dir },
+      {
+        stagingDir: dir,
+        env: {},
+        warn: (message, code) => void said.push(`warn ${code}: ${message}`),
+        notice: (message) => void said.push(`notice: ${message}`),
+      },
+    );
+    return { transport, said };
+  }
+
+  it('a file gone with its marker before its turn is nothing to load: no unit, a notice, the others still come', async () => {
     for (const name of ['a.csv', 'b.csv', 'c.csv']) {
       writeFileSync(at(name), `x\n${name}\n`);
       writeFileSync(at(`${name}.ok`), '');
     }
-    const transport = dropFolderTransport.create({ directory: dir }, { stagingDir: dir, env: {} });
+    const { transport, said } = heard();
     const units: SourceUnit[] = [];
     for await (const unit of transport.poll({ alreadyLoaded: async () => false })) {
-      // Files are opened one at a time, as the run gets to them: b.csv vanishes while a.csv is loading.
+      // Files are opened one at a time, as the run gets to them: b.csv is taken back while a.csv is loading.
+      if (unit.name === 'a.csv') for (const name of ['b.csv', 'b.csv.ok']) rmSync(at(name));
+      units.push(unit);
+    }
+    expect(units.map((unit) => unit.name)).toEqual(['a.csv', 'c.csv']);
+    expect(said).toEqual([expect.stringMatching(/^notice: b\.csv was removed from .* nothing to load$/)]);
+  });
+
+  it('a file gone while its marker stays is no unit either, but a warning; the marker stays where it is', async () => {
+    for (const name of ['a.csv', 'b.csv']) {
+      writeFileSync(at(name), `x\n${name}\n`);
+      writeFileSync(at(`${name}.ok`), '');
+    }
+    const { transport, said } = heard();
+    const units: SourceUnit[] = [];
+    for await (const unit of transport.poll({ alreadyLoaded: async () => false })) {
       if (unit.name === 'a.csv') rmSync(at('b.csv'));
       units.push(unit);
     }
-    expect(units.map((unit) => unit.name)).toEqual(['a.csv', 'b.csv', 'c.csv']);
-    const failure = await units[1]?.rows?.().catch((error: unknown) => error);
-    expect(failure).toMatchObject({ code: 'file-vanished' });
-    await transport.settle(units[1] as SourceUnit, 'failed');
-    expect(list('failed')).toEqual(['b.csv.ok']);
+    expect(units.map((unit) => unit.name)).toEqual(['a.csv']);
+    expect(said).toEqual([
+      expect.stringMatching(
+        /^warn file-vanished: b\.csv was removed .* its marker b\.csv\.ok is still there/,
+      ),
+    ]);
+    await transport.close();
+    expect(list()).toEqual(['a.csv', 'a.csv.ok', 'b.csv.ok']);
+    expect(list('failed')).toEqual([]);
+  });
+
+  it('a file swapped for a link after the listing fails as unreadable: the link is not followed', async () => {
+    for (const name of ['a.csv', 'b.csv']) {
+      writeFileSync(at(name), `x\n${name}\n`);
+      writeFileSync(at(`${name}.ok`), '');
+    }
+    mkdirSync(at('other'));
+    writeFileSync(at('other', 'theirs.csv'), 'x\nnot this provider\n');
+    const { transport } = heard();
+    const units: SourceUnit[] = [];
+    for await (const unit of transport.poll({ alreadyLoaded: async () => false })) {
+      if (unit.name === 'a.csv') {
+        rmSync(at('b.csv'));
+        symlinkSync(at('other', 'theirs.csv'), at('b.csv'));
+      }
+      units.push(unit);
+    }
+    expect(units.map((unit) => unit.name)).toEqual(['a.csv', 'b.csv']);
+    expect(units[1]?.sha256).toBeUndefined();
+    await expect(units[1]?.rows?.()).rejects.toMatchObject({ code: 'file-unreadable' });
+    await transport.close();
   });
 });

@@ -55,13 +55,18 @@ export const dropFolderTransport: TransportFactory<DropFolderConfig> = {
       failedDir: { type: ['string', 'null'], default: DEFAULTS.failedDir },
     },
   },
-  create: (config) =>
-    new FileDropTransport('drop-folder', new LocalDropPort(), {
-      directory: path.resolve(config.directory),
-      glob: config.glob ?? DEFAULTS.glob,
-      markerSuffixes: config.markerSuffixes ?? DEFAULTS.markerSuffixes,
-      stableMs: config.stableSizeMs ?? DEFAULTS.stableSizeMs,
-      processedDir: config.processedDir === undefined ? DEFAULTS.processedDir : config.processedDir,
-      failedDir: config.failedDir === undefined ? DEFAULTS.failedDir : config.failedDir,
-    }),
+  create: (config, context) =>
+    new FileDropTransport(
+      'drop-folder',
+      new LocalDropPort(),
+      {
+        directory: path.resolve(config.directory),
+        glob: config.glob ?? DEFAULTS.glob,
+        markerSuffixes: config.markerSuffixes ?? DEFAULTS.markerSuffixes,
+        stableMs: config.stableSizeMs ?? DEFAULTS.stableSizeMs,
+        processedDir: config.processedDir === undefined ? DEFAULTS.processedDir : config.processedDir,
+        failedDir: config.failedDir === undefined ? DEFAULTS.failedDir : config.failedDir,
+      },
+      context,
+    ),
 };

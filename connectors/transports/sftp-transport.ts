@@ -12,7 +12,7 @@ export const sftpTransportFactory: TransportFactory<SftpTransportConfig> = {
 
 export class SftpTransport extends FileDropTransport {
   constructor(config: SftpTransportConfig, context: TransportContext) {
-    super('sftp', new SftpDropPort(config, context), sftpSettings(config));
+    super('sftp', new SftpDropPort(config, context), sftpSettings(config), context);
   }
 }
 

@@ -17,6 +17,13 @@ export interface RunReports {
 /** The `--json` summary: a stable shape for scripts. File names and messages may hold IDs: masked. */
 export function summaryJson(summary: RunSummary, reports: RunReports = {}): object {
   const reportPath = reports.rejections;
+  // The source's (a refused file name: `refused-file-name`), then the run's own.
+  const warnings = [
+    ...(summary.warnings ?? []).map(({ code, message }) => ({ code, message: maskPersonalText(message) })),
+    ...(summary.counts.pending > 0
+      ? [{ code: 'timeliness-pending', message: pendingTimelinessWarning(summary.counts.pending) }]
+      : []),
+  ];
   return {
     runId: summary.runId,
     status: summary.status,
@@ -56,13 +63,9 @@ export function summaryJson(summary: RunSummary, reports: RunReports = {}): obje
     })),
     ...(reportPath ? { rejectionReport: reportPath } : {}),
     ...(reports.missing ? { missingReport: reports.missing } : {}),
-    ...(summary.counts.pending > 0
-      ? {
-          warnings: [
-            { code: 'timeliness-pending', message: pendingTimelinessWarning(summary.counts.pending) },
-          ],
-        }
-      : {}),
+    // Files loaded or failed but left where they were (not moved aside): why the run failed for them.
+    ...(summary.unsettled ? { unsettled: summary.unsettled.map((line) => maskPersonalText(line)) } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }
 
@@ -125,6 +128,8 @@ export function summaryText(summary: RunSummary, reports: RunReports = {}): stri
   if (reportPath) lines.push(`rejection report: ${reportPath}`);
   if (reports.missing) lines.push(`missing from the full dump: ${reports.missing}`);
   if (summary.counts.pending > 0) lines.push(`⚠ ${pendingTimelinessWarning(summary.counts.pending)}`);
+  for (const line of summary.unsettled ?? []) lines.push(`✗ ${line}`);
+  for (const warning of summary.warnings ?? []) lines.push(`⚠ ${warning.message}`);
   return maskPersonalText(lines.join('\n'));
 }
 

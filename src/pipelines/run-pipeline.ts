@@ -8,12 +8,14 @@ import { runEndedEvent } from '../alerts/alert-events.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
 import { recordRunFinished } from '../metrics/process-events.ts';
-import { type IngestRequest, ingestUnits, type RunSummary } from '../run/ingest-files.ts';
+import { type IngestRequest, ingestUnits, type RunSummary, type RunWarning } from '../run/ingest-files.ts';
+import { ledgerReadingOf } from '../run/reading-fingerprint.ts';
 import type { Thresholds } from '../run/reject-threshold.ts';
 import { watermarkStore } from '../run/watermark-ledger.ts';
 import { type WithdrawalTable, withdrawalListText } from '../run/withdrawal-signals.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { findRun, lastRunId, setRunAttempts } from '../warehouse/runs-repository.ts';
+import { emptyCounts } from '../warehouse/outcome-counts.ts';
+import { findRun, finishRun, lastRunId, setRunAttempts, startRun } from '../warehouse/runs-repository.ts';
 import { isAlreadyLoaded } from '../warehouse/source-files-repository.ts';
 import { endFaultedRun, endLeftoverRuns, recordFailedRun } from './failed-attempts.ts';
 import { PipelineError, type TransportRegistry } from './load-pipelines.ts';
@@ -147,8 +149,50 @@ async function attemptsUnderLock(
       log.warn(`${error.message}: no further attempt`);
       return undefined;
     }
+    // Stopped (SIGTERM/SIGINT) before the attempt got to a unit, e.g. while the transport waited for a file's size
+    // to settle: the poll's abort is no failure. The run ends `interrupted`, as one stopped between two files (exit
+    // 0, no alert). An attempt that had started its run already ended it (ingest-files.ts, endFaultedRun).
+    if (options.signal?.aborted && (error as { runId?: number }).runId === undefined)
+      return recordInterruptedRun(warehouse, pipeline, options, error, log);
     return recordFailedRun(warehouse, pipeline, options, error, log);
   }
+}
+
+/** A run stopped before its first unit: stored `interrupted`, with why (the stopper's words) and the attempts. */
+async function recordInterruptedRun(
+  warehouse: Warehouse,
+  pipeline: PipelineDefinition,
+  options: PipelineRunOptions & { day: string },
+  error: unknown,
+  log: Logger,
+): Promise<RunSummary> {
+  const reason = options.signal?.reason;
+  const stopped =
+    typeof reason === 'string'
+      ? reason
+      : reason instanceof Error && reason.name !== 'AbortError'
+        ? reason.message
+        : 'stopped before the first file: the files not read are left for the next run';
+  // A fault the attempt was waiting out when the stop came (a retry's pause) is said too: it is what went wrong.
+  const fault = error instanceof Error && error.name !== 'AbortError' ? error.message : undefined;
+  const message = fault ? `${stopped} (before that: ${fault})` : stopped;
+  const { attempts = 1 } = error as { attempts?: number };
+  const runId = await startRun(
+    warehouse,
+    options.kind ?? 'pipeline',
+    { transport: pipeline.transport.type },
+    pipeline.name,
+    {
+      partitionDate: options.day,
+      thresholds: options.thresholds ?? pipeline.thresholds,
+      jobId: options.jobId,
+    },
+  );
+  const counts = emptyCounts();
+  await finishRun(warehouse, runId, { status: 'interrupted', counts, errorsByCode: {}, error: message });
+  await setRunAttempts(warehouse, runId, attempts);
+  log.warn(`run ${runId} interrupted before its first file: ${message}`, { runId });
+  return { runId, status: 'interrupted', counts, errorsByCode: {}, files: [] };
 }
 
 /** The stored reason of a failed run (already masked by finishRun), for its alert. */
@@ -180,25 +224,45 @@ async function attemptRun(
   }
   const entry = catalog.resolve(pipeline.catalog, todayInShanghai(new Date()));
   const { type: _type, ...config } = pipeline.transport;
+  // What the transport saw but could not load (a refused file name): logged, and kept with this attempt's run.
+  const warnings: RunWarning[] = [];
   const context = {
     stagingDir: options.stagingDir,
     env: process.env,
     watermarks: watermarkStore(warehouse),
     pipeline: pipeline.name,
-    warn: (message: string) => log.warn(message),
+    warn: (message: string, code?: string) => {
+      warnings.push({ code: code ?? 'transport-warning', message });
+      log.warn(message, code ? { code } : {});
+    },
+    notice: (message: string) => log.info(message),
   };
   const transport = factory.create(config as never, context);
   const lists = withdrawalLists(pipeline, (listConfig) => factory.create(listConfig as never, context));
+  // How the run reads its units: the transport's pre-check of the ledger compares what the run will store.
+  const reading = {
+    catalog: pipeline.catalog,
+    encoding: pipeline.encoding,
+    formatOptions: readOptions(pipeline),
+    validatorOptions: { allowPilotCodes: pipeline.allowPilotCodes },
+    headerMap: pipeline.fieldMapping,
+    ...(pipeline.withdrawals ? { withdrawals: pipeline.withdrawals } : {}),
+    ...(pipeline.ignoreColumns ? { ignoreColumns: pipeline.ignoreColumns } : {}),
+    ...(pipeline.lookups ? { lookups: pipeline.lookups } : {}),
+    ...(pipeline.catalogVersion !== undefined ? { catalogVersion: pipeline.catalogVersion } : {}),
+  };
+  const ledgerReading = ledgerReadingOf(catalog, reading);
   try {
     const pollOptions = {
       ...(options.partition ? { partition: options.partition } : {}),
       partitionDay: options.day,
       alreadyLoaded: (sha256: string) =>
-        isAlreadyLoaded(warehouse, sha256, {
-          catalogCode: entry.code,
-          providerCode: pipeline.provider,
-          level: pipeline.level,
-        }),
+        isAlreadyLoaded(
+          warehouse,
+          sha256,
+          { catalogCode: entry.code, providerCode: pipeline.provider, level: pipeline.level },
+          ledgerReading,
+        ),
       ...(options.signal ? { signal: options.signal } : {}),
     };
     const polled = transport.poll(pollOptions)[Symbol.asyncIterator]();
@@ -218,29 +282,22 @@ async function attemptRun(
       {
         // A withdrawal table's batches after the data's: a record delivered and withdrawn in one run is withdrawn.
         units: lists.after(resumed(first, polled), pollOptions),
-        catalog: pipeline.catalog,
+        ...reading,
         providerCode: pipeline.provider,
         level: pipeline.level,
-        encoding: pipeline.encoding,
-        formatOptions: readOptions(pipeline),
         kind: options.kind ?? 'pipeline',
-        validatorOptions: { allowPilotCodes: pipeline.allowPilotCodes },
         thresholds: options.thresholds ?? pipeline.thresholds,
         pipeline: pipeline.name,
         partitionDate: options.day,
         ...(options.jobId ? { jobId: options.jobId } : {}),
-        headerMap: pipeline.fieldMapping,
-        ...(pipeline.withdrawals ? { withdrawals: pipeline.withdrawals } : {}),
         withdrawalList: lists.evidence,
         ...(pipeline.fullDump ? { fullDump: pipeline.fullDump } : {}),
-        ...(pipeline.ignoreColumns ? { ignoreColumns: pipeline.ignoreColumns } : {}),
-        ...(pipeline.lookups ? { lookups: pipeline.lookups } : {}),
-        ...(pipeline.catalogVersion !== undefined ? { catalogVersion: pipeline.catalogVersion } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         stop: lockLost,
         ...(options.chunkHelpers ? { chunkHelpers: options.chunkHelpers } : {}),
         ...(options.onUnitStart ? { onUnitStart: options.onUnitStart } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        warnings: () => warnings,
         onUnitDone: (unit, result) =>
           // A skipped unit's content is in the warehouse already: it goes where loaded files go.
           lists

@@ -124,14 +124,15 @@ export async function startSftpServer(): Promise<SftpTestServer> {
       const normalized = path.posix.normalize(`/${remote === '.' ? '' : remote}`);
       sftp.name(id, [{ filename: normalized, longname: normalized, attrs: {} as ssh2.Attributes }]);
     });
-    const stat = (id: number, remote: string) => {
-      fs.stat(local(remote)).then(
+    // As OpenSSH's sftp-server: STAT follows a symbolic link, LSTAT (and a listing) shows the link itself.
+    const stat = (follow: boolean) => (id: number, remote: string) => {
+      (follow ? fs.stat : fs.lstat)(local(remote)).then(
         (info) => sftp.attrs(id, attrsOf(info)),
         (error) => fail(id, error),
       );
     };
-    sftp.on('STAT', stat);
-    sftp.on('LSTAT', stat);
+    sftp.on('STAT', stat(true));
+    sftp.on('LSTAT', stat(false));
     sftp.on('FSTAT', (id, handle) => {
       const file = handleOf(handle)?.file;
       if (!file) return sftp.status(id, STATUS_CODE.FAILURE);
@@ -188,11 +189,11 @@ export async function startSftpServer(): Promise<SftpTestServer> {
       const names = dir.splice(0, dir.length);
       Promise.all(
         names.map(async (name) => {
-          const stat = await fs.stat(path.join(entry.dirPath ?? root, name)).catch(() => undefined);
+          const stat = await fs.lstat(path.join(entry.dirPath ?? root, name)).catch(() => undefined);
           const attrs = stat
             ? attrsOf(stat)
             : { mode: 0o100644, uid: 0, gid: 0, size: 10, atime: 0, mtime: 0 };
-          const type = stat?.isDirectory() ? 'd' : '-';
+          const type = stat?.isDirectory() ? 'd' : stat?.isSymbolicLink() ? 'l' : '-';
           return {
             filename: name,
             longname: `${type}rw-r--r-- 1 0 0 ${attrs.size} Jan 1 00:00 ${name}`,

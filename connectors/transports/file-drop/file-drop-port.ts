@@ -1,11 +1,18 @@
 import type { PlatformPath } from 'node:path';
+import { TransportError } from '../retry-with-backoff.ts';
 
 /** One regular file in a drop directory, as a listing shows it. */
 export interface DropEntry {
+  /** Its name; for a name that is not UTF-8, the name as read for people (GB18030), with `refusal` set. */
   name: string;
   size: number;
   /** Last modification, in ms: the delivery's received time (Art. 10) and half of the stable-size check. */
   mtimeMs: number;
+  /**
+   * Listed, but never taken: why (a symbolic link, a name that is not UTF-8). The transport reports it in the run
+   * (never as the provider's failed delivery) and leaves it where it is.
+   */
+  refusal?: string;
 }
 
 /** A delivery readable on this machine: the file itself (local) or its staged download (SFTP). */
@@ -27,17 +34,58 @@ export interface FileDropPort {
   /** Where a directory is, for people: `/srv/drop/2026-11-30`, `sftp://host:22/out/2026-11-30`. */
   describe(directory: string): string;
   /** Path arithmetic of this file system: `path` (local) or `path.posix` (SFTP). */
-  readonly paths: Pick<PlatformPath, 'join' | 'resolve' | 'dirname' | 'basename' | 'extname'>;
-  /** The regular files directly in `directory`; undefined when there is no such directory. */
+  readonly paths: Pick<
+    PlatformPath,
+    'join' | 'resolve' | 'dirname' | 'basename' | 'extname' | 'relative' | 'isAbsolute' | 'sep'
+  >;
+  /**
+   * The regular files directly in `directory`, and the symbolic links and names that are not UTF-8 there (with a
+   * `refusal`); undefined when there is no such directory.
+   */
   list(directory: string, signal?: AbortSignal): Promise<DropEntry[] | undefined>;
   /** Makes one delivery readable here. Throws a `FileDropFileError` when only this file cannot be had. */
   fetch(directory: string, entry: DropEntry, signal?: AbortSignal): Promise<FetchedFile>;
+  /** Whether anything has this name (a symbolic link, even a broken one, included: it is never overwritten). */
   exists(file: string): Promise<boolean>;
-  /** The file's size and modification time now; undefined when it is gone. */
+  /** The file's size and modification time now (of a link, the link's own); undefined when it is gone. */
   stat(file: string): Promise<Pick<DropEntry, 'size' | 'mtimeMs'> | undefined>;
-  /** Renames `from` to `to` (which does not exist), creating `to`'s directory when needed. */
-  move(from: string, to: string): Promise<void>;
+  /**
+   * Renames `from` to `to` (which does not exist). When `to` is inside `root` (the drop directory), every directory
+   * between them must be a real directory (created when missing): a symbolic link or anything else there throws a
+   * `DropDirectoryError` and nothing is moved. A link planted there would send the file wherever it points
+   * (another provider's folder, where it would load as that provider's delivery).
+   */
+  move(from: string, to: string, root: string): Promise<void>;
+  /**
+   * Undefined when every directory between `root` and `directory` (below `root`, `directory` included) is a real
+   * directory or does not exist; otherwise what the first one that is not is (`2026-11-30 is a symbolic link`).
+   */
+  linkBelow(root: string, directory: string): Promise<string | undefined>;
   close(): Promise<void>;
+}
+
+/**
+ * A directory the transport would read from or move into, below the drop directory, is not a real directory (a
+ * symbolic link, a file): nothing is read or moved through it. Not worth another try: the operator must look.
+ */
+export class DropDirectoryError extends TransportError {
+  constructor(message: string) {
+    super('drop-folder-link', message);
+  }
+}
+
+/** The directories from just below `root` down to `directory`, or undefined when `directory` is not inside `root`. */
+export function directoriesBelow(
+  paths: Pick<PlatformPath, 'relative' | 'join' | 'isAbsolute' | 'sep'>,
+  root: string,
+  directory: string,
+): string[] | undefined {
+  const relative = paths.relative(root, directory);
+  if (relative === '') return [];
+  if (relative === '..' || relative.startsWith(`..${paths.sep}`) || paths.isAbsolute(relative))
+    return undefined;
+  const parts = relative.split(paths.sep);
+  return parts.map((_, index) => paths.join(root, ...parts.slice(0, index + 1)));
 }
 
 /**

@@ -2,12 +2,24 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import picomatch from 'picomatch';
-import { FileFormatError, type PollOptions, type SourceUnit, type Transport } from '../../contracts.ts';
+import {
+  FileFormatError,
+  type PollOptions,
+  type SourceUnit,
+  type Transport,
+  type TransportContext,
+} from '../../contracts.ts';
 import { todayInShanghai } from '../../shanghai-time.ts';
 import { unitsForFile } from '../archive-units.ts';
 import { RetryableError, TransportError } from '../retry-with-backoff.ts';
 import { UnsafeNameError, unsafeNameReason } from '../safe-remote-name.ts';
-import { type DropEntry, type FetchedFile, FileDropFileError, type FileDropPort } from './file-drop-port.ts';
+import {
+  DropDirectoryError,
+  type DropEntry,
+  type FetchedFile,
+  FileDropFileError,
+  type FileDropPort,
+} from './file-drop-port.ts';
 
 /** How a file drop recognises, checks and files deliveries, whatever holds the files. */
 export interface FileDropSettings {
@@ -38,6 +50,12 @@ export const DELIVERY_GLOB = '*.{csv,txt,tsv,xlsx,zip,gz,xls,xlsm,xlsb,et,ods}';
 /** In a directory, stands for the partition day (backfill) or today (scheduled runs), e.g. `/drop/xzcf/{date}`. */
 const DATE_PLACEHOLDER = '{date}';
 
+/** How an adapter says a file it listed is no longer there when it is fetched. */
+const VANISHED_CODES = new Set(['file-vanished', 'remote-not-found']);
+
+/** The warning code of a listed name that is never taken (reported by every run while it is there). */
+export const REFUSED_NAME_CODE = 'refused-file-name';
+
 /** One complete delivery file and the units it gave (several for a zip). */
 interface Delivery {
   file: string;
@@ -49,6 +67,9 @@ interface Delivery {
   failed: boolean;
 }
 
+/** Nothing of a listed delivery was left to read: the provider removed it (with its markers, or not). */
+const VANISHED = Symbol('vanished');
+
 /**
  * A file drop (local folder or SFTP): complete files matching the glob are fetched one at a time, only when the
  * runner asks for the next unit; each becomes units through `unitsForFile` (a zip gives one per entry). Every
@@ -58,7 +79,10 @@ interface Delivery {
  * released, unless the file changed since it was read: then it stays for the next poll.
  */
 export class FileDropTransport implements Transport {
-  /** Names refused as unsafe in the last poll (never fetched). */
+  /**
+   * Names refused in the last poll, never fetched: unsafe (control characters, separators, over 200 bytes…), not
+   * UTF-8, or symbolic links. Each is reported to the run (`context.warn`) on every poll it is still there.
+   */
   readonly refused: UnsafeNameError[] = [];
   private readonly matches: (name: string) => boolean;
   private readonly deliveries = new Map<SourceUnit, Delivery>();
@@ -67,6 +91,8 @@ export class FileDropTransport implements Transport {
     readonly type: string,
     private readonly port: FileDropPort,
     private readonly settings: FileDropSettings,
+    /** Where the run hears what the drop holds but cannot take (`warn`), and what only the log needs (`notice`). */
+    private readonly context: Pick<TransportContext, 'warn' | 'notice'> = {},
   ) {
     this.matches = picomatch(settings.glob, { nocase: true, dot: false });
   }
@@ -82,7 +108,10 @@ export class FileDropTransport implements Transport {
     const directory = this.directoryFor(options.partitionDay ?? options.partition);
     const opened = new Set<Delivery>();
     let finished = false;
+    if (dated) await this.refuseLinkedPartition(directory, options.partitionDay ?? options.partition);
     const complete = await this.completeFiles(directory, options.signal);
+    for (const refusal of this.refused)
+      this.context.warn?.(refusedText(this.port.describe(directory), refusal), REFUSED_NAME_CODE);
     if (!complete) {
       if (dated) return; // nothing delivered that day
       throw new TransportError('drop-directory-missing', `${this.port.describe(directory)} does not exist`);
@@ -98,8 +127,15 @@ export class FileDropTransport implements Transport {
         const seen = { size: entry.size, mtimeMs: entry.mtimeMs };
         const delivery: Delivery = { file, seen, markers, fetched: undefined, pending: 0, failed: false };
         opened.add(delivery);
+        const units = await this.fetchUnits(directory, entry, delivery, options.signal);
+        if (units === VANISHED) {
+          // Taken back by the provider before its turn: nothing to load, nothing to record, nothing to move.
+          opened.delete(delivery);
+          await this.forget(delivery);
+          continue;
+        }
         let fresh: SourceUnit[] = [];
-        for (const unit of await this.fetchUnits(directory, entry, delivery, options.signal)) {
+        for (const unit of units) {
           // A refused zip entry or a file that could not be fetched has no bytes to hash: it fails when loaded.
           // Content loaded before (this poll's twin, a re-delivery) goes on too: the loader's ledger skips it.
           const sha256 = unit.sha256 ?? (await hashStream(unit.open?.()));
@@ -108,12 +144,22 @@ export class FileDropTransport implements Transport {
         // Re-stated after reading (the hash, the download): a file still being written is not loaded now.
         // (A file that could not be fetched at all fails with its own reason instead.)
         const changed = delivery.fetched ? await this.changedSince(delivery) : undefined;
+        if (changed === 'it is gone' && (await this.vanished(delivery))) {
+          opened.delete(delivery);
+          await this.forget(delivery);
+          continue;
+        }
         if (changed) fresh = [changedUnit(entry, changed)];
         delivery.pending = fresh.length;
         if (fresh.length === 0) {
           // An archive with no file in it: nothing to load, nothing to record, only to file it away. A move that
           // fails leaves it where it is (tried again next poll) and must not keep the files after it from loading.
-          await this.finish(delivery, 'processed').catch(() => undefined);
+          await this.finish(delivery, 'processed').catch((error: unknown) =>
+            this.context.warn?.(
+              `${entry.name} (an archive with no file in it) could not be moved aside: ${(error as Error).message}`,
+              error instanceof DropDirectoryError ? error.code : undefined,
+            ),
+          );
           continue;
         }
         for (const unit of fresh) {
@@ -149,13 +195,16 @@ export class FileDropTransport implements Transport {
     return this.settings.directory.replaceAll(DATE_PLACEHOLDER, day);
   }
 
-  /** The file's units, or one unit that fails with the reason when this file alone cannot be fetched or read. */
+  /**
+   * The file's units, or one unit that fails with the reason when this file alone cannot be fetched or read;
+   * VANISHED when the provider removed it since the listing (nothing to load, and no failure of theirs).
+   */
   private async fetchUnits(
     directory: string,
     entry: DropEntry,
     delivery: Delivery,
     signal: AbortSignal | undefined,
-  ): Promise<SourceUnit[]> {
+  ): Promise<SourceUnit[] | typeof VANISHED> {
     const receivedAt = new Date(entry.mtimeMs);
     try {
       delivery.fetched = await this.port.fetch(directory, entry, signal);
@@ -166,6 +215,9 @@ export class FileDropTransport implements Transport {
         return [{ ...only, sha256: delivery.fetched.sha256 }];
       return units;
     } catch (error) {
+      const gone =
+        (error instanceof FileDropFileError && VANISHED_CODES.has(error.code)) || isCode(error, 'ENOENT');
+      if (gone && (await this.vanished(delivery))) return VANISHED;
       const failure = fileFailure(error);
       if (!failure) throw error;
       return [
@@ -179,6 +231,47 @@ export class FileDropTransport implements Transport {
     }
   }
 
+  /**
+   * A delivery that is gone since the listing: true, with a notice for the log, when it is (its markers too: the
+   * provider took it back, nothing to say to anyone); with a warning for the run when its marker is still there
+   * (odd: a re-upload under way, or someone else moving files out of the drop); false when the file is still there.
+   */
+  private async vanished(delivery: Delivery): Promise<boolean> {
+    if (await this.port.exists(delivery.file)) return false;
+    const name = this.port.paths.basename(delivery.file);
+    const where = this.port.describe(this.port.paths.dirname(delivery.file));
+    const left: string[] = [];
+    for (const marker of delivery.markers)
+      if (await this.port.exists(marker)) left.push(this.port.paths.basename(marker));
+    if (left.length === 0) {
+      this.context.notice?.(
+        `${name} was removed from ${where} (with its marker, if any) after it was listed, before it was read: nothing to load`,
+      );
+    } else {
+      this.context.warn?.(
+        `${name} was removed from ${where} after it was listed, before it was read, but its marker ${left.join(', ')} ` +
+          'is still there: nothing loaded, nothing recorded against the provider, the marker left where it is ' +
+          '(a re-delivery of that name needs a new marker); if no one re-uploads it, check what else moves files out of the drop',
+        'file-vanished',
+      );
+    }
+    return true;
+  }
+
+  /**
+   * The day's folder of a dated drop (`…/jinan/{date}`), made by the provider, must be a real directory: a link to
+   * another provider's folder would load that provider's files as this one's, and file them away from it.
+   */
+  private async refuseLinkedPartition(directory: string, partition: string | undefined): Promise<void> {
+    let fixed = this.settings.directory;
+    while (fixed.includes(DATE_PLACEHOLDER)) fixed = this.port.paths.dirname(fixed);
+    const problem = await this.port.linkBelow(fixed, directory);
+    if (problem)
+      throw new DropDirectoryError(
+        `${this.port.describe(directory)} is not read: ${problem} (the day's folder${partition ? ` of ${partition}` : ''} must be a real directory inside ${this.port.describe(fixed)}; a link would load another folder's files as this pipeline's)`,
+      );
+  }
+
   /** Files matching the glob, with safe names, complete by a marker or by a size unchanged across two listings. */
   private async completeFiles(
     directory: string,
@@ -186,18 +279,30 @@ export class FileDropTransport implements Transport {
   ): Promise<{ entry: DropEntry; markers: string[] }[] | undefined> {
     const listing = await this.port.list(directory, signal);
     if (!listing) return undefined;
-    const names = new Set(listing.map((entry) => entry.name));
     const suffixes = this.settings.markerSuffixes;
+    const refused: UnsafeNameError[] = [];
+    const usable = listing.filter((entry) => {
+      const refusal = this.refusal(entry);
+      if (refusal) refused.push(new UnsafeNameError(entry.name, refusal));
+      return refusal === undefined && entry.refusal === undefined && !isHiddenName(entry.name);
+    });
+    // The marker of a refused file goes unsaid: the file's own report covers both.
+    const refusedNames = new Set(refused.map((refusal) => refusal.remoteName));
+    this.refused.push(
+      ...refused.filter(
+        ({ remoteName }) =>
+          !suffixes.some(
+            (suffix) => remoteName.endsWith(suffix) && refusedNames.has(remoteName.slice(0, -suffix.length)),
+          ),
+      ),
+    );
+    // Only files that can be taken count, as deliveries and as markers (a link is neither).
+    const names = new Set(usable.map((entry) => entry.name));
     const isMarker = (name: string) =>
       suffixes.some((suffix) => name.endsWith(suffix) && names.has(name.slice(0, -suffix.length)));
-    const byName = new Map(listing.map((entry) => [entry.name, entry]));
-    const candidates = listing
-      .filter((entry) => {
-        // Checked before the glob: a hostile name is reported even when it would not match.
-        const reason = unsafeNameReason(entry.name);
-        if (reason) this.refused.push(new UnsafeNameError(entry.name, reason));
-        return reason === undefined && this.matches(entry.name) && !isMarker(entry.name);
-      })
+    const byName = new Map(usable.map((entry) => [entry.name, entry]));
+    const candidates = usable
+      .filter((entry) => this.matches(entry.name) && !isMarker(entry.name))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       .flatMap((entry) => {
         if (suffixes.length === 0) return [{ entry, markers: [] as string[] }];
@@ -214,12 +319,34 @@ export class FileDropTransport implements Transport {
     // pauses longer than this window cannot be told from a finished one (docs/pipelines-and-channels.md).
     await sleep(this.settings.stableMs, undefined, signal ? { signal } : {});
     const again = new Map(
-      ((await this.port.list(directory, signal)) ?? []).map((entry) => [entry.name, entry]),
+      ((await this.port.list(directory, signal)) ?? [])
+        .filter((entry) => entry.refusal === undefined)
+        .map((entry) => [entry.name, entry]),
     );
     return candidates.filter(({ entry }) => {
       const later = again.get(entry.name);
       return later !== undefined && later.size === entry.size && later.mtimeMs === entry.mtimeMs;
     });
+  }
+
+  /**
+   * Why a listed entry is never taken, when that is worth a report: a link or a name that is not UTF-8 that would
+   * be a delivery (or its marker), and any unsafe name (checked before the glob: a hostile name is reported even
+   * when it would not match) — but a hidden file (`.DS_Store`, an uploader's `.x.csv.part`), which is no delivery.
+   */
+  private refusal(entry: DropEntry): string | undefined {
+    if (entry.refusal !== undefined) {
+      const suffixes = this.settings.markerSuffixes;
+      const delivery = (name: string) => this.matches(name) && !isHiddenName(name);
+      const looksDelivered =
+        delivery(entry.name) ||
+        suffixes.some(
+          (suffix) => entry.name.endsWith(suffix) && delivery(entry.name.slice(0, -suffix.length)),
+        );
+      // Not reported, and never taken either: `usable` leaves out every entry with a refusal.
+      return looksDelivered ? entry.refusal : undefined;
+    }
+    return isHiddenName(entry.name) ? undefined : unsafeNameReason(entry.name);
   }
 
   /** How the file differs from when it was listed for reading (size, time, gone), or undefined if it does not. */
@@ -245,14 +372,25 @@ export class FileDropTransport implements Transport {
         throw new FileChangedError(
           `${this.port.paths.basename(delivery.file)} changed after it was read (${changed}): not moved to ${dir}/, it is read again on the next poll`,
         );
-      const target = this.port.paths.resolve(this.port.paths.dirname(delivery.file), dir);
+      const drop = this.port.paths.dirname(delivery.file);
+      const target = this.port.paths.resolve(drop, dir);
       for (const file of [delivery.file, ...delivery.markers]) {
         // A file that vanished (the reason it failed, perhaps) has nothing left to move.
         if (!(await this.port.exists(file))) continue;
-        await this.port.move(
-          file,
-          await this.freeName(this.port.paths.join(target, this.port.paths.basename(file))),
-        );
+        try {
+          await this.port.move(
+            file,
+            await this.freeName(this.port.paths.join(target, this.port.paths.basename(file))),
+            drop,
+          );
+        } catch (error) {
+          // Loud: the run fails naming the file, which stays where it is (and is skipped, then tried again, next run).
+          if (error instanceof DropDirectoryError)
+            throw new DropDirectoryError(
+              `${this.port.paths.basename(file)} stays in ${this.port.describe(drop)}, not moved to ${dir}/: ${error.message}`,
+            );
+          throw error;
+        }
       }
     } finally {
       await this.forget(delivery);
@@ -298,6 +436,26 @@ function changedUnit(entry: DropEntry, how: string): SourceUnit {
     receivedAt: new Date(entry.mtimeMs),
     rows: () => Promise.reject(error),
   };
+}
+
+/** The run's warning for a name never taken: where, which, why, and what makes it go away. */
+function refusedText(where: string, refusal: UnsafeNameError): string {
+  const fix = /symbolic link/.test(refusal.reason)
+    ? 'the provider delivers the file itself instead of a link'
+    : 'it is renamed (UTF-8, at most 200 bytes, no control characters or separators, not starting with "-")';
+  return (
+    `${where}: ${JSON.stringify(refusal.remoteName)} is not taken (${refusal.reason}): it stays where it is, ` +
+    `and every run says so until ${fix}`
+  );
+}
+
+/** A dot file (`.DS_Store`, an uploader's `.x.csv.part`): no delivery, not taken, not worth a report. */
+function isHiddenName(name: string): boolean {
+  return name.startsWith('.') && unsafeNameReason(name.slice(1)) === undefined;
+}
+
+function isCode(error: unknown, code: string): boolean {
+  return (error as { code?: unknown } | null)?.code === code;
 }
 
 /** What a file failed with, for the ledger, when the error concerns this file only; undefined otherwise. */

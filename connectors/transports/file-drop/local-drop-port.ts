@@ -1,7 +1,17 @@
-import { constants } from 'node:fs';
-import { access, mkdir, readdir, rename, stat } from 'node:fs/promises';
+import { constants, type Dirent } from 'node:fs';
+import { access, lstat, mkdir, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { type DropEntry, type FetchedFile, FileDropFileError, type FileDropPort } from './file-drop-port.ts';
+import {
+  DropDirectoryError,
+  type DropEntry,
+  directoriesBelow,
+  type FetchedFile,
+  FileDropFileError,
+  type FileDropPort,
+} from './file-drop-port.ts';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const gb18030 = new TextDecoder('gb18030');
 
 /** A drop folder on this machine: files are read where they lie, nothing is copied. */
 export class LocalDropPort implements FileDropPort {
@@ -12,24 +22,43 @@ export class LocalDropPort implements FileDropPort {
   }
 
   async list(directory: string): Promise<DropEntry[] | undefined> {
-    let names: string[];
+    let found: Dirent<Buffer>[];
     try {
-      names = (await readdir(directory, { withFileTypes: true }))
-        .filter((entry) => entry.isFile())
-        .map((entry) => entry.name);
+      // Names as bytes: a name that is not UTF-8 (a GBK name from a Windows tool) would come back garbled as
+      // text, and nothing could be opened by it.
+      found = await readdir(directory, { withFileTypes: true, encoding: 'buffer' });
     } catch (error) {
       if (isCode(error, 'ENOENT', 'ENOTDIR')) return undefined;
       throw error;
     }
+    const base = Buffer.from(path.join(directory, path.sep));
     const entries = await Promise.all(
-      names.map(async (name) => {
-        try {
-          const info = await stat(path.join(directory, name));
-          return { name, size: info.size, mtimeMs: info.mtimeMs };
-        } catch {
-          return undefined; // gone between listing and stat
-        }
-      }),
+      found
+        .filter((entry) => entry.isFile() || entry.isSymbolicLink())
+        .map(async (entry): Promise<DropEntry | undefined> => {
+          const bytes = entry.name;
+          let name: string;
+          const refusals: string[] = [];
+          try {
+            name = utf8.decode(bytes);
+          } catch {
+            name = gb18030.decode(bytes);
+            refusals.push(`its name is not UTF-8 (shown as read in GB18030; bytes ${bytes.toString('hex')})`);
+          }
+          if (entry.isSymbolicLink()) refusals.push('a symbolic link, not a file');
+          try {
+            // The entry itself: a link is not followed (its target may be anywhere).
+            const info = await lstat(Buffer.concat([base, bytes]));
+            return {
+              name,
+              size: info.size,
+              mtimeMs: info.mtimeMs,
+              ...(refusals.length > 0 ? { refusal: refusals.join('; ') } : {}),
+            };
+          } catch {
+            return undefined; // gone between listing and stat
+          }
+        }),
     );
     return entries.filter((entry) => entry !== undefined);
   }
@@ -38,6 +67,8 @@ export class LocalDropPort implements FileDropPort {
     const file = path.join(directory, entry.name);
     try {
       await access(file, constants.R_OK);
+      // Listed as a file, but a link by now (swapped after the listing): its target is never read.
+      if (!(await lstat(file)).isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOTFILE' });
     } catch (error) {
       // Not Node's text (`EACCES: permission denied, access '/srv/drop/…'`): English, and the server's paths.
       throw isCode(error, 'ENOENT')
@@ -52,7 +83,7 @@ export class LocalDropPort implements FileDropPort {
 
   async exists(file: string): Promise<boolean> {
     try {
-      await stat(file);
+      await lstat(file);
       return true;
     } catch {
       return false;
@@ -61,7 +92,7 @@ export class LocalDropPort implements FileDropPort {
 
   async stat(file: string): Promise<Pick<DropEntry, 'size' | 'mtimeMs'> | undefined> {
     try {
-      const info = await stat(file);
+      const info = await lstat(file);
       return { size: info.size, mtimeMs: info.mtimeMs };
     } catch (error) {
       if (isCode(error, 'ENOENT', 'ENOTDIR')) return undefined;
@@ -69,12 +100,58 @@ export class LocalDropPort implements FileDropPort {
     }
   }
 
-  async move(from: string, to: string): Promise<void> {
-    await mkdir(path.dirname(to), { recursive: true });
+  async move(from: string, to: string, root: string): Promise<void> {
+    const target = path.dirname(to);
+    const below = directoriesBelow(path, root, target);
+    if (!below) {
+      // Outside the drop directory: where the operator's configuration says (an absolute processedDir).
+      await mkdir(target, { recursive: true });
+    } else {
+      // One level at a time, never `mkdir -p`, which would follow a link it meets.
+      for (const directory of below) {
+        const problem = await notRealDirectory(directory);
+        if (problem === 'missing') await mkdir(directory).catch((error) => ignoreCode(error, 'EEXIST'));
+        else if (problem) throw refusedMove(root, target, directory, problem);
+        const again = await notRealDirectory(directory);
+        if (again) throw refusedMove(root, target, directory, again);
+      }
+    }
     await rename(from, to);
   }
 
+  async linkBelow(root: string, directory: string): Promise<string | undefined> {
+    for (const each of directoriesBelow(path, root, directory) ?? []) {
+      const problem = await notRealDirectory(each);
+      if (problem === 'missing') return undefined;
+      if (problem) return `${path.relative(root, each)} ${problem}`;
+    }
+    return undefined;
+  }
+
   async close(): Promise<void> {}
+}
+
+/** What `directory` is when it is not a real directory (`missing` when nothing is there), else undefined. */
+async function notRealDirectory(directory: string): Promise<string | undefined> {
+  try {
+    const info = await lstat(directory);
+    if (info.isSymbolicLink()) return 'is a symbolic link';
+    return info.isDirectory() ? undefined : 'is not a directory';
+  } catch (error) {
+    if (isCode(error, 'ENOENT')) return 'missing';
+    throw error;
+  }
+}
+
+function refusedMove(root: string, target: string, directory: string, problem: string): DropDirectoryError {
+  return new DropDirectoryError(
+    `${path.relative(root, target)}/ is not a real directory inside ${root}: ${path.relative(root, directory)} ${problem}; ` +
+      'nothing was moved through it (a link there would file deliveries wherever it points): replace it with a real directory',
+  );
+}
+
+function ignoreCode(error: unknown, code: string): void {
+  if (!isCode(error, code)) throw error;
 }
 
 function isCode(error: unknown, ...codes: string[]): boolean {

@@ -1,11 +1,19 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
+import type SftpClient from 'ssh2-sftp-client';
 import type { TransportContext } from '../../contracts.ts';
 import { retryPolicy, TransportError } from '../retry-with-backoff.ts';
 import type { SftpTransportConfig } from '../sftp-config.ts';
 import { SftpConnection } from '../sftp-connection.ts';
 import { downloadToStaging } from '../sftp-download.ts';
-import { type DropEntry, type FetchedFile, FileDropFileError, type FileDropPort } from './file-drop-port.ts';
+import {
+  DropDirectoryError,
+  type DropEntry,
+  directoriesBelow,
+  type FetchedFile,
+  FileDropFileError,
+  type FileDropPort,
+} from './file-drop-port.ts';
 
 /** Errors about one remote file, not the server: that file fails alone. */
 const FILE_CODES = new Set(['remote-not-found', 'remote-permission-denied']);
@@ -35,8 +43,23 @@ export class SftpDropPort implements FileDropPort {
         `list ${directory}`,
         async (client) =>
           (await client.list(directory))
-            .filter((entry) => entry.type === '-')
-            .map((entry) => ({ name: entry.name, size: entry.size, mtimeMs: entry.modifyTime })),
+            // A server lists a link as a link (`l`, its own attributes), as OpenSSH does: never taken.
+            .filter((entry) => entry.type === '-' || entry.type === 'l')
+            .map((entry) => {
+              const refusals = [
+                // SFTP sends names as UTF-8: one that is not arrives with U+FFFD, and no file has that name.
+                ...(entry.name.includes('\uFFFD')
+                  ? ['its name is not UTF-8 (the server sent it garbled)']
+                  : []),
+                ...(entry.type === 'l' ? ['a symbolic link, not a file'] : []),
+              ];
+              return {
+                name: entry.name,
+                size: entry.size,
+                mtimeMs: entry.modifyTime,
+                ...(refusals.length > 0 ? { refusal: refusals.join('; ') } : {}),
+              };
+            }),
         signal,
       );
     } catch (error) {
@@ -76,13 +99,18 @@ export class SftpDropPort implements FileDropPort {
   }
 
   exists(file: string): Promise<boolean> {
+    // ssh2-sftp-client's `exists` is an lstat: a link (even a broken one) exists, and is never overwritten.
     return this.connection.run(`stat ${file}`, async (client) => (await client.exists(file)) !== false);
   }
 
   async stat(file: string): Promise<Pick<DropEntry, 'size' | 'mtimeMs'> | undefined> {
     try {
       return await this.connection.run(`stat ${file}`, async (client) => {
-        const info = await client.stat(file);
+        // The entry itself: a file swapped for a link after the listing shows as changed. (The client has
+        // `lstat` since v10; its type definitions do not say so.)
+        const info = await (
+          client as unknown as { lstat(file: string): Promise<SftpClient.FileStats> }
+        ).lstat(file);
         return { size: info.size, mtimeMs: info.modifyTime };
       });
     } catch (error) {
@@ -91,11 +119,47 @@ export class SftpDropPort implements FileDropPort {
     }
   }
 
-  move(from: string, to: string): Promise<void> {
+  move(from: string, to: string, root: string): Promise<void> {
     return this.connection.run(`move ${from} to ${to}`, async (client) => {
-      const dir = path.posix.dirname(to);
-      if (!(await client.exists(dir))) await client.mkdir(dir, true);
+      const target = path.posix.dirname(to);
+      const below = directoriesBelow(path.posix, root, target);
+      if (!below) {
+        // Outside the drop directory: where the operator's configuration says (an absolute processedDir).
+        if (!(await client.exists(target))) await client.mkdir(target, true);
+      } else {
+        // The server follows a link in `to` (OpenSSH does): each level is checked, and made one at a time.
+        for (const directory of below) {
+          let kind = await client.exists(directory);
+          if (kind === false) {
+            try {
+              await client.mkdir(directory, false);
+            } catch (error) {
+              if ((await client.exists(directory)) === false) throw error; // else made meanwhile: checked below
+            }
+            kind = await client.exists(directory);
+          }
+          if (kind !== 'd') {
+            throw new DropDirectoryError(
+              `${path.posix.relative(root, target)}/ is not a real directory inside ${this.describe(root)}: ` +
+                `${path.posix.relative(root, directory)} ${kind === 'l' ? 'is a symbolic link' : 'is not a directory'}; ` +
+                'nothing was moved through it (a link there would file deliveries wherever it points): replace it with a real directory',
+            );
+          }
+        }
+      }
       await client.rename(from, to);
+    });
+  }
+
+  linkBelow(root: string, directory: string): Promise<string | undefined> {
+    return this.connection.run(`stat ${directory}`, async (client) => {
+      for (const each of directoriesBelow(path.posix, root, directory) ?? []) {
+        const kind = await client.exists(each);
+        if (kind === false) return undefined;
+        if (kind !== 'd')
+          return `${path.posix.relative(root, each)} ${kind === 'l' ? 'is a symbolic link' : 'is not a directory'}`;
+      }
+      return undefined;
     });
   }
 

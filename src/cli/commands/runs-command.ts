@@ -113,7 +113,11 @@ export function registerRunsCommand(program: Command): void {
         ].filter(Boolean);
         if (about.length > 0) print(about.join(' · '));
         if (run.job_id) print(`job ${run.job_id}: ${jobState} (credit-etl jobs show ${run.job_id})`);
-        if (run.error && files.length === 0) print(`✗ ${run.error}`);
+        // A run's own lines (a transport's failure, a file left unmoved) and the source's warnings (`⚠ …`).
+        const runLines = runLevelLines(run.error, files).map((line) =>
+          line.startsWith('⚠') ? line : `✗ ${line}`,
+        );
+        if (files.length === 0) for (const line of runLines) print(line);
         print(
           formatTable(
             // `file id` is what `report rejections --file` takes.
@@ -164,12 +168,25 @@ export function registerRunsCommand(program: Command): void {
         for (const file of files.filter((candidate) => candidate.error)) {
           print(`✗ ${file.name} [${file.error_code}]: ${file.error}`);
         }
+        if (files.length > 0) for (const line of runLines) print(line);
         const codes = Object.entries(run.errors_by_code);
         if (codes.length > 0)
           print(`rejections by error code: ${codes.map(([c, n]) => `${c} ${n}`).join(', ')}`);
         return EXIT.ok;
       });
     });
+}
+
+/** The lines of a run's error that its files' lines do not already say (a file's failure is printed with the file). */
+function runLevelLines(
+  error: string | null,
+  files: readonly { name: string; error: string | null }[],
+): string[] {
+  if (!error) return [];
+  const failures = files.filter((file) => file.error).map((file) => `${file.name}: ${file.error}`);
+  return error
+    .split('\n')
+    .filter((line) => line !== '' && !failures.some((failure) => line.startsWith(failure)));
 }
 
 /**
