@@ -80,6 +80,23 @@ export async function recordFailedRun(
     log.error(`run ${attemptRunId} failed after ${attempts} attempt(s): ${message}`, { runId: attemptRunId });
     return attemptSummary(warehouse, attemptRunId);
   }
+  const summary = await recordRunBeforeFirstFile(warehouse, pipeline, options, 'failed', message, attempts);
+  log.error(`run ${summary.runId} failed after ${attempts} attempt(s): ${message}`, { runId: summary.runId });
+  return summary;
+}
+
+/**
+ * A run that ended before its first file (failed, or stopped by a signal): stored as a run of its own, with no
+ * counts, the reason and the number of attempts, so that every pipeline run leaves a row in `runs show`.
+ */
+export async function recordRunBeforeFirstFile(
+  warehouse: Warehouse,
+  pipeline: PipelineDefinition,
+  options: PipelineRunOptions & { day: string },
+  status: 'failed' | 'interrupted',
+  reason: string,
+  attempts: number,
+): Promise<RunSummary> {
   const runId = await startRun(
     warehouse,
     options.kind ?? 'pipeline',
@@ -92,10 +109,9 @@ export async function recordFailedRun(
     },
   );
   const counts = emptyCounts();
-  await finishRun(warehouse, runId, { status: 'failed', counts, errorsByCode: {}, error: message });
+  await finishRun(warehouse, runId, { status, counts, errorsByCode: {}, error: reason });
   await setRunAttempts(warehouse, runId, attempts);
-  log.error(`run ${runId} failed after ${attempts} attempt(s): ${message}`, { runId });
-  return { runId, status: 'failed', counts, errorsByCode: {}, files: [] };
+  return { runId, status, counts, errorsByCode: {}, files: [] };
 }
 
 /** A failed attempt's run as stored (its loaded files are in source_files; the summary lists none). */

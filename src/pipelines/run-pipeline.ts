@@ -14,10 +14,14 @@ import type { Thresholds } from '../run/reject-threshold.ts';
 import { watermarkStore } from '../run/watermark-ledger.ts';
 import { type WithdrawalTable, withdrawalListText } from '../run/withdrawal-signals.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { emptyCounts } from '../warehouse/outcome-counts.ts';
-import { findRun, finishRun, lastRunId, setRunAttempts, startRun } from '../warehouse/runs-repository.ts';
+import { findRun, lastRunId, setRunAttempts } from '../warehouse/runs-repository.ts';
 import { isAlreadyLoaded } from '../warehouse/source-files-repository.ts';
-import { endFaultedRun, endLeftoverRuns, recordFailedRun } from './failed-attempts.ts';
+import {
+  endFaultedRun,
+  endLeftoverRuns,
+  recordFailedRun,
+  recordRunBeforeFirstFile,
+} from './failed-attempts.ts';
 import { PipelineError, type TransportRegistry } from './load-pipelines.ts';
 import { partitionDay } from './partition-day.ts';
 import type { PipelineDefinition } from './pipeline-definition.ts';
@@ -177,22 +181,16 @@ async function recordInterruptedRun(
   const fault = error instanceof Error && error.name !== 'AbortError' ? error.message : undefined;
   const message = fault ? `${stopped} (before that: ${fault})` : stopped;
   const { attempts = 1 } = error as { attempts?: number };
-  const runId = await startRun(
+  const summary = await recordRunBeforeFirstFile(
     warehouse,
-    options.kind ?? 'pipeline',
-    { transport: pipeline.transport.type },
-    pipeline.name,
-    {
-      partitionDate: options.day,
-      thresholds: options.thresholds ?? pipeline.thresholds,
-      jobId: options.jobId,
-    },
+    pipeline,
+    options,
+    'interrupted',
+    message,
+    attempts,
   );
-  const counts = emptyCounts();
-  await finishRun(warehouse, runId, { status: 'interrupted', counts, errorsByCode: {}, error: message });
-  await setRunAttempts(warehouse, runId, attempts);
-  log.warn(`run ${runId} interrupted before its first file: ${message}`, { runId });
-  return { runId, status: 'interrupted', counts, errorsByCode: {}, files: [] };
+  log.warn(`run ${summary.runId} interrupted before its first file: ${message}`, { runId: summary.runId });
+  return summary;
 }
 
 /** The stored reason of a failed run (already masked by finishRun), for its alert. */
