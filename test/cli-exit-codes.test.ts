@@ -278,8 +278,13 @@ describe('exit codes on the embedded default (no DATABASE_URL)', { timeout: 180_
       CREDIT_ETL_REPORT_DIR: scratch,
     },
     query: queryEmbedded,
-    // The CLI's server is running: this reuses it (and leaves stopping it to the CLI).
-    liveUrl: async () => (await openDatabaseServer({ embeddedDataDir: dataDir })).url,
+    // The CLI's server is running: this reuses it and lets go at once, leaving stopping it to the CLI (while this
+    // process used it, the CLI would hand it over to the watchdog instead of stopping it).
+    liveUrl: async () => {
+      const server = await openDatabaseServer({ embeddedDataDir: dataDir });
+      await server.stop();
+      return server.url;
+    },
     // PostgreSQL removes postmaster.pid when it has shut down.
     expectNoServerLeft: () => expect(existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false),
   });

@@ -54,7 +54,8 @@ export function isWarehouseOpen(): boolean {
 
 /**
  * Ends the process now (a second signal, a crash): the units being loaded roll back, this process's runs end
- * with `end.status`, the embedded server it started stops, and it exits with `end.exitCode`.
+ * with `end.status`, the embedded server it started stops (unless other processes use it), and it exits with
+ * `end.exitCode`.
  */
 export function stopNow(end: HardStop): Promise<never> {
   return stopOpenWarehouse ? stopOpenWarehouse(end) : process.exit(end.exitCode);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { osUserIds, prepareForOsUser } from './postgres-os-user.ts';
 import { type PostgresProcess, spawnPostgres } from './postgres-process.ts';
-import { watchdogAddress, watchStartedServer } from './postgres-watchdog.ts';
+import { handOverServer, watchdogAddress, watchStartedServer } from './postgres-watchdog.ts';
 import { reuseRunningServer } from './running-server.ts';
 import { readPassword, SUPERUSER, serverUrl, withClient } from './server-connection.ts';
 import { appendQuietly, LogTail } from './server-log.ts';
@@ -18,8 +18,10 @@ export interface DatabaseServer {
   /** true when the URL points at the embedded PostgreSQL (started here or by another live process) */
   readonly embedded: boolean;
   /**
-   * Stops the server this call started; for a reused server, lets go of it (and, as the last process using a
-   * server whose starter was killed, waits while it stops); a no-op for a given URL. Safe to call twice.
+   * Lets go of the server; as the last process using it, stops it and waits while it stops. The process that
+   * started it stops it itself, or, while others use it, hands it over to its watchdog, which stops it once the
+   * last of them has let go (without a listening watchdog, it stops it whoever uses it). A no-op for a given URL.
+   * Safe to call twice.
    */
   stop(): Promise<void>;
 }
@@ -132,8 +134,9 @@ async function startOrReuse(dataDir: string, log: LogTail, seeLog: string, watch
   const realDataDir = await fs.realpath(dataDir);
   // This process is a user of the server while it lives (the watchdog watches its pid). The watchdog must listen
   // before the start lock is let go of, else a process reusing the server starts a second one (watchStartedServer).
-  const watch = (pid: number | undefined) => {
-    if (!pid) return async () => undefined;
+  const watch = (pid: number | undefined): Watch => {
+    if (!pid)
+      return { listening: async () => false, handOver: async () => ({ kept: false, release: () => {} }) };
     const address = watchdogAddress(realDataDir, pid);
     const watchdog = watchStartedServer({
       address,
@@ -142,19 +145,31 @@ async function startOrReuse(dataDir: string, log: LogTail, seeLog: string, watch
       logFile: watchdogLog,
       starter: process.pid,
     });
-    return async () => {
-      if (await watchdog.listening()) return;
-      log.write(
-        `the watchdog of the embedded PostgreSQL (pid ${pid}) did not answer: if this process is killed, the server runs on`,
-      );
+    return {
+      listening: async () => {
+        if (await watchdog.listening()) return true;
+        log.write(
+          `the watchdog of the embedded PostgreSQL (pid ${pid}) did not answer: if this process is killed, the server runs on`,
+        );
+        return false;
+      },
+      handOver: () => handOverServer(address),
     };
   };
   return { password, server: await startWithRetries(spawnAt, watch, dataDir, log, seeLog) };
 }
 
+/** The watchdog of a server this process started (postgres-watchdog.ts). */
+interface Watch {
+  /** Awaited under the start lock: false when it does not listen. */
+  listening(): Promise<boolean>;
+  /** At this process's stop(): `kept` when other processes use the server (the watchdog stops it after them). */
+  handOver(): Promise<{ kept: boolean; release(): void }>;
+}
+
 async function startWithRetries(
   spawnAt: (port: number) => Promise<PostgresProcess>,
-  watch: (pid: number | undefined) => () => Promise<void>,
+  watch: (pid: number | undefined) => Watch,
   dataDir: string,
   log: LogTail,
   seeLog: string,
@@ -171,14 +186,28 @@ async function startWithRetries(
     });
     const outcome = await settleWithin(starting, START_TIMEOUT_MS);
     if (outcome === 'resolved') {
-      // However this process ends, its server goes with it (fast shutdown: open transactions roll back): on
-      // exit by this handler, on kill -9 or out of memory by the watchdog, once no other process uses it.
+      // Its server does not outlive this process, but neither is it taken from the other processes using it
+      // (fast shutdown: their transactions would roll back). At stop(), this process hands it over to the
+      // watchdog if others use it, else stops it; ended otherwise (process.exit, kill -9, out of memory), it
+      // leaves it to the watchdog, which sees it gone within half a second and stops the server once no other
+      // process uses it. Only without a listening watchdog does an exit handler stop it, whoever uses it.
       const stopOnExit = () => postgres.kill('SIGINT');
-      process.on('exit', stopOnExit);
+      process.on('exit', stopOnExit); // until the watchdog listens
+      const listens = await watched.listening(); // still under the start lock
+      if (listens) process.off('exit', stopOnExit);
+      const stopHere = () => stopPostgres(postgres, dataDir).finally(() => process.off('exit', stopOnExit));
       let stopping: Promise<void> | undefined;
       const stop = () =>
-        (stopping ??= stopPostgres(postgres, dataDir).finally(() => process.off('exit', stopOnExit)));
-      await watched(); // still under the start lock
+        (stopping ??= (async () => {
+          if (!listens) return stopHere();
+          const handed = await watched.handOver();
+          if (handed.kept) return postgres.letGo();
+          try {
+            await stopHere();
+          } finally {
+            handed.release();
+          }
+        })());
       return { port, stop };
     }
     if (outcome === 'timeout') await stopPostgres(postgres, dataDir).catch(() => undefined);
@@ -263,8 +292,9 @@ function message(error: unknown): string {
  * a pm2 `message`; each stops every server and then calls `process.exit` with a code of its own: 0 on
  * `beforeExit`, which turned every failure of a command into success for cron and systemd. The CLI owns signals
  * (finish or roll back the current file, mark the run, then stop the server itself) and its exit code, so all
- * those listeners are removed; a started server is stopped on `exit` by startWithRetries instead. Only the
- * library's initialise() (initdb) is used: the server itself is started by postgres-process.ts.
+ * those listeners are removed; a started server is left to its watchdog when this process exits without stop()
+ * (see startWithRetries). Only the library's initialise() (initdb) is used: the server itself is started by
+ * postgres-process.ts.
  */
 async function importWithoutExitHooks() {
   const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'exit', 'message'];

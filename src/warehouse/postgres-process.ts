@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import os from 'node:os';
 
 /** A `postgres` server process started by this process. */
@@ -10,6 +11,8 @@ export interface PostgresProcess {
   readonly exited: Promise<void>;
   /** SIGINT: fast shutdown (open transactions roll back); SIGQUIT: immediate. No-op once it has exited. */
   kill(signal: 'SIGINT' | 'SIGQUIT'): void;
+  /** Lets this process end while the server runs on (handed over to its watchdog): no longer waited for. */
+  letGo(): void;
 }
 
 export interface PostgresProcessOptions {
@@ -64,6 +67,10 @@ export async function spawnPostgres(options: PostgresProcessOptions): Promise<Po
     exited,
     kill(signal) {
       if (!hasExited) child.kill(signal);
+    },
+    letGo() {
+      child.unref();
+      (child.stderr as Socket).unref(); // a pipe: read while this process runs, without keeping it running
     },
   };
 }

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
+  handOverServer,
   joinRunningServer,
   joinWatchdog,
   spawnWatchdog,
@@ -140,6 +141,40 @@ describe('the watchdog of the embedded server', () => {
     expect(server.exitCode).toBeNull();
     expect(isAlive(watchdog.pid)).toBe(true);
     starter.kill('SIGKILL');
+    await waitFor(() => server.exitCode !== null);
+    await waitFor(() => !isAlive(watchdog.pid));
+  });
+
+  it('a starter handing over while another user remains: kept, and the server stops once that user leaves', async () => {
+    const server = serverStandIn(0);
+    const starter = starterStandIn();
+    const watchdog = watch(server, starter);
+    const user = await joinWatchdog(watchdog.address, WATCHDOG_LISTENS_MS);
+    if (user.status !== 'joined') throw new Error(`not joined: ${user.status}`);
+    const handed = await handOverServer(watchdog.address);
+    expect(handed.kept).toBe(true);
+    await sleep(700); // past the watchdog's poll
+    expect(server.exitCode).toBeNull();
+    // The starter still lives, but it left: the last user's leaving stops the server.
+    await user.membership.leave();
+    await waitFor(() => server.exitCode !== null);
+    await waitFor(() => !isAlive(watchdog.pid));
+    expect(starter.exitCode).toBeNull();
+  });
+
+  it('a starter handing over as the last user stops the server itself; newcomers wait; its death leaves it to the watchdog', async () => {
+    const server = serverStandIn(0);
+    const starter = starterStandIn();
+    const watchdog = watch(server, starter);
+    await listening(watchdog.address);
+    const handed = await handOverServer(watchdog.address);
+    expect(handed.kept).toBe(false);
+    // Stopping it is up to the starter: a newcomer is told the server is going away.
+    expect((await joinWatchdog(watchdog.address)).status).toBe('stopping');
+    await sleep(700);
+    expect(server.exitCode).toBeNull();
+    // The starter lets go without having stopped it (it died, or failed): the watchdog stops it.
+    handed.release();
     await waitFor(() => server.exitCode !== null);
     await waitFor(() => !isAlive(watchdog.pid));
   });

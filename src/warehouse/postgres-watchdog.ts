@@ -12,11 +12,17 @@ import { isAlive } from './process-alive.ts';
  * started the server (watched by pid, from before the watchdog listens) and every process that
  * joined it over a local socket, a connection the kernel closes however that process ends. Once it has no user
  * left, it stops the server (fast shutdown: open transactions roll back) and exits; it also exits once the
- * server has stopped otherwise (its starter stops it when it ends normally).
+ * server has stopped otherwise (its starter stops it when it ends normally as its last user).
  *
  * Protocol, one line each way: on connecting the watchdog answers `ok` (a user until the connection closes) or
  * `stopping` (the server is going away: start a new one once it has). A user leaving normally sends `bye`; when
- * it was the last, the watchdog closes that connection only after the server has stopped.
+ * it was the last, the watchdog closes that connection only after the server has stopped. The starter, ending
+ * normally (stop()), connects and sends `handover`: from then on it no longer counts, also while its pid lives.
+ * The watchdog answers `kept` when other users remain (it stops the server once the last has left: the starter
+ * lets it run and may end) or `last` when none does: the starter then stops the server itself and closes the
+ * connection once it has stopped; meanwhile newcomers are answered `stopping`, and should the connection close
+ * first (the starter died, or failed to stop it), the watchdog stops the server. Any other answer, or none: the
+ * starter stops the server itself, as it does when no watchdog listens.
  */
 const WATCHDOG_SOURCE = String.raw`
 const fs = require('node:fs');
@@ -61,6 +67,7 @@ let starterLives = starter > 0 && lives(starter, starterStart);
 let users = 0;
 let everUsed = starterLives;
 let stopping;
+let starterStops = false; // the starter left as the last user and is stopping the server itself
 const stopServer = () => (stopping ??= (async () => {
   if (serverRuns()) {
     log('no process uses the embedded PostgreSQL (pid ' + pid + ') any more: stopping it');
@@ -75,7 +82,7 @@ const stopServer = () => (stopping ??= (async () => {
 const stopIfUnused = () => { if (users === 0 && !starterLives) void stopServer(); };
 const server = net.createServer((socket) => {
   socket.on('error', () => {});
-  if (stopping) return void socket.end('stopping\n');
+  if (stopping || starterStops) return void socket.end('stopping\n');
   users++;
   everUsed = true;
   socket.write('ok\n');
@@ -87,6 +94,19 @@ const server = net.createServer((socket) => {
     stopIfUnused();
   };
   socket.on('data', (chunk) => {
+    if (String(chunk).includes('handover')) {
+      starterLives = false;
+      if (!left) {
+        left = true;
+        users--;
+      }
+      if (users > 0 && !stopping) return void socket.end('kept\n');
+      if (stopping) return void socket.end('stopping\n');
+      starterStops = true;
+      socket.write('last\n');
+      socket.on('close', () => { if (serverRuns()) void stopServer(); });
+      return;
+    }
     if (!String(chunk).includes('bye')) return;
     leave();
     if (!stopping) socket.end(); // not the last: it may go at once (else it learns the server stopped on exit)
@@ -119,6 +139,11 @@ export interface WatchdogMembership {
   leave(): Promise<void>;
   /** Lets go at once, without waiting (the server has been stopped by its starter, or is being given up). */
   drop(): void;
+  /**
+   * For the starter ending normally (see the protocol): true when other users keep the server (the watchdog
+   * stops it once the last has left); false when this process must stop it itself and then drop().
+   */
+  handOver(): Promise<boolean>;
 }
 
 export type JoinResult =
@@ -308,5 +333,41 @@ function membership(socket: net.Socket): WatchdogMembership {
     drop: () => {
       socket.destroy();
     },
+    handOver: () =>
+      new Promise<boolean>((resolve) => {
+        if (socket.destroyed) return resolve(false);
+        let answer = '';
+        let settled = false;
+        const settle = (kept: boolean) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          socket.off('data', onData);
+          if (kept) socket.destroy();
+          resolve(kept);
+        };
+        const onData = (chunk: Buffer) => {
+          answer += chunk.toString('utf8');
+          if (answer.includes('\n')) settle(answer.startsWith('kept'));
+        };
+        // No answer in time: the server is stopped by this process, as without a watchdog.
+        const timer = setTimeout(() => settle(false), REPLY_TIMEOUT_MS);
+        socket.on('data', onData);
+        void closed.then(() => settle(false));
+        socket.write('handover\n');
+      }),
   };
+}
+
+/**
+ * The end of the process that started the server (its stop()), while its watchdog listens at `address`: hands the
+ * server over to the watchdog when other processes use it. `kept`: they do, the watchdog stops it once the last
+ * has left, this process lets it run. Otherwise this process stops it itself, then calls `release()` (until then,
+ * the watchdog turns newcomers away, and stops the server should this process die first).
+ */
+export async function handOverServer(address: string): Promise<{ kept: boolean; release(): void }> {
+  const joined = await joinWatchdog(address);
+  if (joined.status !== 'joined') return { kept: false, release: () => undefined };
+  const kept = await joined.membership.handOver();
+  return { kept, release: joined.membership.drop };
 }
