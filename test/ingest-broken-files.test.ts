@@ -136,7 +136,9 @@ describe('ingest: broken files and the operator’s mistakes (the real CLI)', ()
     const folder = await ingest([good, dir]);
     expect(folder.code).toBe(2);
     expect(folder.stderr).toContain('it is not a file');
-    expect(missing.stdout + folder.stdout).toBe('');
+    // --json: what a script reads is the failure, nothing else (docs/commands.md, the --json summary).
+    for (const { stdout } of [missing, folder])
+      expect(JSON.parse(stdout)).toMatchObject({ status: 'usage-error', exitCode: 2 });
     expect(await runCount()).toBe(before);
   });
 
@@ -160,7 +162,7 @@ describe('ingest: broken files and the operator’s mistakes (the real CLI)', ()
       const result = await ingest([book], '--sheet', sheet);
       expect(result.code, `--sheet "${sheet}": ${result.stderr}`).toBe(2);
       expect(result.stderr).toContain('--sheet');
-      expect(result.stdout).toBe('');
+      expect(JSON.parse(result.stdout)).toMatchObject({ status: 'usage-error', exitCode: 2 });
     }
     expect(await runCount()).toBe(before);
   });

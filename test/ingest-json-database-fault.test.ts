@@ -30,8 +30,10 @@ describe('--json stays JSON when the database fails', () => {
       },
     );
     expect(result.code, result.stderr).toBe(1);
-    // knex said "Acquire connection error: … ECONNREFUSED" with a stack on stdout.
-    expect(result.stdout).toBe('');
+    // knex said "Acquire connection error: … ECONNREFUSED" with a stack on stdout. Now stdout is one JSON object:
+    // the failure (no run summary was printed).
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'failed', exitCode: 1 });
+    expect(result.stdout.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain('ECONNREFUSED');
   });
 });

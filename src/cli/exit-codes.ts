@@ -1,3 +1,5 @@
+import { writeSync } from 'node:fs';
+
 /** Exit codes of every command (README "Exit codes"). */
 export const EXIT = {
   /** The run completed; rejected rows are not a failure. */
@@ -17,4 +19,65 @@ export const EXIT = {
 /** A mistake in how the command was called; the message says what to do. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** The commands whose `--json` result is one JSON object on stdout, a failure's too (docs/commands.md). */
+const JSON_RESULT_COMMANDS = new Set(['ingest', 'run']);
+
+/** What a JSON failure says happened, by exit code. */
+const FAILURE_STATUS: Record<number, string> = {
+  [EXIT.failed]: 'failed',
+  [EXIT.usage]: 'usage-error',
+  [EXIT.threshold]: 'failed-threshold',
+  [EXIT.interrupted]: 'interrupted',
+};
+
+const jsonResult = { wanted: false, printed: false, error: undefined as string | undefined, status: '' };
+
+/**
+ * `ingest` or `run` with `--json`: when the process ends with a failure and the command printed no
+ * JSON of its own (a usage or configuration error, a signal, a pipeline locked by another process, a crash),
+ * its stdout still gets one JSON object saying so (printJsonFailure), so a script never parses empty input.
+ */
+export function watchJsonResult(argv: readonly string[]): void {
+  const [command, ...rest] = argv.slice(2);
+  const end = rest.indexOf('--');
+  const options = end === -1 ? rest : rest.slice(0, end);
+  jsonResult.wanted = JSON_RESULT_COMMANDS.has(command ?? '') && options.includes('--json');
+  if (jsonResult.wanted) process.on('exit', printJsonFailure);
+}
+
+/** The command printed its JSON result (its summary): nothing more goes to stdout on exit. */
+export function jsonResultPrinted(): void {
+  jsonResult.printed = true;
+}
+
+/** Why the command fails (also on stderr), for its JSON failure; `status` when the exit code alone does not say it. */
+export function noteFailure(message: string, status?: string): void {
+  jsonResult.error = message;
+  if (status) jsonResult.status = status;
+}
+
+/**
+ * The one place a JSON failure is printed: `{"status", "exitCode", "error"}` (no `runId`: no run summary was
+ * printed), at the process's exit, synchronously.
+ */
+export function printJsonFailure(code: number): void {
+  if (!jsonResult.wanted || jsonResult.printed || code === EXIT.ok) return;
+  jsonResult.printed = true;
+  const failure = {
+    status: jsonResult.status || FAILURE_STATUS[code] || 'failed',
+    exitCode: code,
+    error: jsonResult.error ?? defaultFailure(code),
+  };
+  try {
+    writeSync(1, `${JSON.stringify(failure)}\n`);
+  } catch {
+    // nobody reads stdout any more (EPIPE): the exit code says it
+  }
+}
+
+function defaultFailure(code: number): string {
+  if (code === EXIT.interrupted) return 'stopped by a signal: the file being loaded was rolled back';
+  return 'failed: see stderr and the log file';
 }

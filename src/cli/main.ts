@@ -3,9 +3,10 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { CatalogError } from '../catalog/load-catalog.ts';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { maskTypedLookup } from '../log/mask-personal-data.ts';
+import { WarehouseNewerError } from '../warehouse/connect-warehouse.ts';
 import { registerCommands } from './command-modules.ts';
-import { EXIT, UsageError } from './exit-codes.ts';
-import { isWarehouseOpen, STOP_SIGNALS, stopNow } from './with-warehouse.ts';
+import { EXIT, noteFailure, UsageError } from './exit-codes.ts';
+import { stopNow } from './with-warehouse.ts';
 
 const program = new Command('credit-etl')
   .description('Ingestion engine of the public credit information platform (公共信用信息平台)')
@@ -28,6 +29,7 @@ await registerCommands(program, process.argv);
 const crash = (error: unknown) => {
   const message = maskTypedLookup(error instanceof Error ? error.message : String(error));
   console.error(`credit-etl: crashed: ${message}`);
+  noteFailure(`crashed: ${message}`);
   if (error instanceof Error) console.error(maskTypedLookup(error.stack ?? ''));
   void stopNow({ status: 'failed', reason: `the process crashed: ${message}`, exitCode: EXIT.failed });
 };
@@ -44,12 +46,8 @@ process.stderr.on('error', (error: NodeJS.ErrnoException) => {
 });
 process.on('uncaughtException', crash);
 process.on('unhandledRejection', crash);
-// Before the warehouse is open (or after it closed) nothing needs rolling back: a signal just ends the command.
-for (const signal of STOP_SIGNALS) {
-  process.on(signal, () => {
-    if (!isWarehouseOpen()) process.exit(EXIT.interrupted);
-  });
-}
+// Before the warehouse is open (or after it closed) nothing needs rolling back: a signal just ends the command,
+// exit 130, by the handlers start.ts installs before any module of the command loads.
 
 try {
   await program.parseAsync(process.argv);
@@ -60,16 +58,25 @@ try {
 function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) {
     // Commander already printed the message; --help and --version are not errors.
-    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (error.exitCode === 0) return EXIT.ok;
+    noteFailure(maskTypedLookup(error.message));
+    return EXIT.usage;
   }
   // An error may echo what was typed (`--received-at 3701…`, a `--set` value): an ID-shaped value is masked
   // whatever its check character, never a valid USCC.
   const message = maskTypedLookup(error instanceof Error ? error.message : String(error));
-  if (error instanceof UsageError || error instanceof ConfigError || error instanceof CatalogError) {
+  if (
+    error instanceof UsageError ||
+    error instanceof ConfigError ||
+    error instanceof CatalogError ||
+    error instanceof WarehouseNewerError
+  ) {
     console.error(`credit-etl: ${message}`);
+    noteFailure(message);
     return EXIT.usage;
   }
   console.error(`credit-etl: failed: ${message}`);
+  noteFailure(`failed: ${message}`);
   if (process.env.CREDIT_ETL_LOG_LEVEL === 'debug' && error instanceof Error)
     console.error(maskTypedLookup(error.stack ?? ''));
   return EXIT.failed;

@@ -1,15 +1,19 @@
 import path from 'node:path';
 import type { Catalog } from '../catalog/load-catalog.ts';
+import { maskPersonalText } from '../log/mask-personal-data.ts';
 import { missingFromRun, writeMissingCsv } from '../report/missing-from-dump.ts';
 import { writeRejectionsCsv } from '../report/rejections-csv.ts';
 import type { RunSummary } from '../run/ingest-files.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { jsonResultPrinted } from './exit-codes.ts';
 import { summaryJson, summaryText } from './format-summary.ts';
 
 /**
  * After a run: when rows were rejected, writes `run-<id>-rejections.csv` into the report directory, and when a
  * full dump lacked records, `run-<id>-missing-from-full-dump.csv` beside it; then prints the summary (readable,
- * or JSON for scripts) naming those reports.
+ * or JSON for scripts) naming those reports. The run is committed by then: a report that cannot be written (the
+ * report directory unwritable, a full disk) does not hide its summary. The summary is printed (the JSON with
+ * `reportError`), the error goes to stderr, and this returns false: the command exits 1.
  */
 export async function printRun(
   warehouse: Warehouse,
@@ -17,15 +21,39 @@ export async function printRun(
   reportDir: string,
   summary: RunSummary,
   json = false,
-): Promise<void> {
-  const report = await writeRunRejections(warehouse, catalog, reportDir, summary);
+): Promise<boolean> {
+  let reportError: string | undefined;
+  const attempt = async <T>(write: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await write();
+    } catch (error) {
+      reportError ??= maskPersonalText(error instanceof Error ? error.message : String(error));
+      return undefined;
+    }
+  };
+  const report = await attempt(() => writeRunRejections(warehouse, catalog, reportDir, summary));
   let missingReport: string | undefined;
   if (summary.files.some((file) => (file.fullDump?.missing ?? 0) > 0)) {
-    missingReport = path.join(reportDir, `run-${summary.runId}-missing-from-full-dump.csv`);
-    await writeMissingCsv(await missingFromRun(warehouse, catalog, summary.runId), missingReport);
+    const file = path.join(reportDir, `run-${summary.runId}-missing-from-full-dump.csv`);
+    missingReport = await attempt(async () => {
+      await writeMissingCsv(await missingFromRun(warehouse, catalog, summary.runId), file);
+      return file;
+    });
   }
   const reports = { rejections: report, missing: missingReport };
-  console.log(json ? JSON.stringify(summaryJson(summary, reports)) : summaryText(summary, reports));
+  if (json) {
+    console.log(
+      JSON.stringify({ ...summaryJson(summary, reports), ...(reportError ? { reportError } : {}) }),
+    );
+    jsonResultPrinted();
+  } else {
+    console.log(summaryText(summary, reports));
+  }
+  if (reportError === undefined) return true;
+  console.error(
+    `credit-etl: failed: run ${summary.runId} ended ${summary.status}, but its report could not be written: ${reportError}`,
+  );
+  return false;
 }
 
 /** `run-<id>-rejections.csv` in the report directory when the run rejected rows; returns its path. */

@@ -197,14 +197,44 @@ export async function migrateWarehouse(url: string): Promise<string[]> {
   }
 }
 
-/** Read only: an up-to-date warehouse is never locked for migration, so a loader-only user may start. */
+/**
+ * A warehouse migrated by a newer release of credit-etl: it holds migrations this release does not know. Nothing
+ * is done (exit 2, as a configuration error): the user is told to upgrade credit-etl.
+ */
+export class WarehouseNewerError extends Error {
+  override readonly name = 'WarehouseNewerError';
+}
+
+/**
+ * Read only: an up-to-date warehouse is never locked for migration, so a loader-only user may start. A warehouse
+ * that has migrations this release lacks (migrated by a newer release) is refused before anything runs: knex's own
+ * check would only say "the migration directory is corrupt".
+ */
 async function pendingMigrations(owner: Warehouse, url: string): Promise<string[]> {
+  let completed: { name: string }[];
+  let pending: string[];
   try {
-    const [, pending] = (await owner.migrate.list({ migrationSource })) as [unknown, string[]];
-    return pending;
+    [completed, pending] = (await owner.migrate.list({
+      migrationSource,
+      disableMigrationsListValidation: true,
+    })) as [{ name: string }[], string[]];
   } catch (error) {
     throw notTheOwner(error, url, ['not yet known']);
   }
+  const known = new Set(MIGRATIONS.map(([name]) => name));
+  const unknown = completed.map(({ name }) => name).filter((name) => !known.has(name));
+  if (unknown.length > 0) throw new WarehouseNewerError(newerWarehouse(unknown));
+  return pending;
+}
+
+/** What a warehouse migrated by a newer release tells the user (English / Chinese). */
+export function newerWarehouse(unknown: readonly string[]): string {
+  const names = unknown.join(', ');
+  return (
+    `the warehouse was migrated by a newer release of credit-etl: it has migrations this release does not know ` +
+    `(${names}); upgrade credit-etl to the release that migrated it (nothing was done) / 数据仓库已由更新版本的 ` +
+    `credit-etl 升级，包含本版本不认识的迁移（${names}）：请将 credit-etl 升级到该版本后再运行（未做任何操作）`
+  );
 }
 
 function notTheOwner(error: unknown, url: string, pending: string[]): unknown {

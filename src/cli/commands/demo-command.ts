@@ -53,8 +53,8 @@ export function registerDemoCommand(program: Command): void {
             console.log(`run ${summary.runId}: nothing new — this content was loaded before (sha256 ledger)`);
             continue;
           }
-          await printRun(warehouse, catalog, config.reportDir, summary);
-          if (summary.status !== 'completed') exitCode = EXIT.failed;
+          const reported = await printRun(warehouse, catalog, config.reportDir, summary);
+          if (!reported || summary.status !== 'completed') exitCode = EXIT.failed;
         }
         const where = config.databaseUrl
           ? 'DATABASE_URL'

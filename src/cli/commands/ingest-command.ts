@@ -16,7 +16,7 @@ import { checkProviderCode } from '../../report/provider-check.ts';
 import { loadProviders, providersFile } from '../../report/providers.ts';
 import { ingestUnits } from '../../run/ingest-files.ts';
 import { commandContext } from '../command-context.ts';
-import { UsageError } from '../exit-codes.ts';
+import { EXIT, UsageError } from '../exit-codes.ts';
 import { readLookupsFile } from '../lookups-file.ts';
 import { printRun } from '../print-run.ts';
 import { createProgressDisplay } from '../progress-display.ts';
@@ -112,8 +112,9 @@ export function registerIngestCommand(program: Command): void {
           },
           logger,
         ).finally(() => progress.stop());
-        await printRun(warehouse, catalog, config.reportDir, summary, Boolean(options.json));
-        return exitCodeForRun(summary.status);
+        const reported = await printRun(warehouse, catalog, config.reportDir, summary, Boolean(options.json));
+        // A report that could not be written fails the command (exit 1), though the run itself is committed.
+        return reported ? exitCodeForRun(summary.status) : EXIT.failed;
       });
       process.exitCode = code;
     });

@@ -4,7 +4,7 @@ import { openAlerts } from '../../alerts/open-alerts.ts';
 import type { TransportRegistry } from '../../pipelines/load-pipelines.ts';
 import { runPipeline } from '../../pipelines/run-pipeline.ts';
 import { enqueueRuns } from '../enqueue-runs.ts';
-import { EXIT } from '../exit-codes.ts';
+import { EXIT, noteFailure } from '../exit-codes.ts';
 import { withPipelineCommand } from '../pipeline-command.ts';
 import { printRun } from '../print-run.ts';
 import { addThresholdOptions, exitCodeForRun, type ThresholdFlags } from '../threshold-options.ts';
@@ -59,14 +59,18 @@ export function runPipelineNow(
       },
       async report({ config, warehouse, catalog, stopped }, result) {
         if (result.status === 'locked') {
-          console.error(`pipeline ${name} is running in another process: nothing done`);
+          const message = `pipeline ${name} is running in another process: nothing done`;
+          console.error(message);
+          noteFailure(message, 'locked');
           return EXIT.failed;
         }
         const { summary } = result;
-        await printRun(warehouse, catalog, config.reportDir, summary, Boolean(options.json));
+        const reported = await printRun(warehouse, catalog, config.reportDir, summary, Boolean(options.json));
         // An empty run is often a wrong folder or day: say where the transport looked.
         if (summary.files.length === 0 && summary.status === 'completed' && source && !options.json)
           console.log(`nothing to load in ${source}`);
+        // A report that could not be written fails the command (exit 1), though the run itself is committed.
+        if (!reported) return EXIT.failed;
         // Stopped by SIGTERM/SIGINT after a whole unit: a clean stop, the rest loads next time.
         if (stopped() && summary.status === 'interrupted') return EXIT.ok;
         return exitCodeForRun(summary.status);

@@ -1,0 +1,178 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../src/config/config.ts';
+import { writePenaltyCsv } from './support/generated-file.ts';
+import { runCli, startCli } from './support/run-cli.ts';
+import { until } from './support/until.ts';
+import { createTestDatabase, type TestDatabase } from './test-database.ts';
+
+// The real CLI: every documented exit code holds, a failure is told on stderr, and `--json` always gives a script
+// one JSON object on stdout (the run's summary, or what went wrong), never empty input.
+describe('failures the CLI tells (exit code, stderr, --json)', { timeout: 180_000 }, () => {
+  let database: TestDatabase;
+  let scratch: string;
+  let rejecty: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('cli_json_failures');
+    scratch = mkdtempSync(path.join(os.tmpdir(), 'credit-etl-json-failures-'));
+    rejecty = writePenaltyCsv(scratch, 'rejecty.csv', 50, { seed: 3, badShare: 0.2 }).file;
+    env = {
+      DATABASE_URL: database.url,
+      CREDIT_ETL_LOG_FILE: path.join(scratch, 'cli.log'),
+      CREDIT_ETL_REPORT_DIR: path.join(scratch, 'reports'),
+    };
+  });
+  afterAll(async () => {
+    await database?.drop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const ingest = (file: string, ...more: string[]) => [
+    'ingest',
+    file,
+    '--catalog',
+    'xzcf',
+    '--provider',
+    '11370000MB2852362M',
+    '--level',
+    'city',
+    ...more,
+  ];
+
+  async function sql<T extends Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
+    const client = new pg.Client({ connectionString: database.url });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      return (await client.query<T>(text, params)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('a rejection report that cannot be written after the run committed: the summary still printed, exit 1', async () => {
+    // A report directory below a regular file: no user, root included, can create it.
+    const notADirectory = path.join(scratch, 'not-a-directory');
+    writeFileSync(notADirectory, '');
+    const reportDir = path.join(notADirectory, 'reports');
+    const cliEnv = { ...env, CREDIT_ETL_REPORT_DIR: reportDir };
+
+    const json = await runCli(ingest(rejecty, '--json'), cliEnv);
+    expect(json.code, json.stderr).toBe(1);
+    const summary = JSON.parse(json.stdout) as Record<string, unknown>;
+    expect(summary).toMatchObject({ status: 'completed', counts: { rejected: 10 } });
+    expect(summary.reportError).toMatch(/not-a-directory/);
+    expect(summary).not.toHaveProperty('rejectionReport');
+    expect(json.stderr).toMatch(
+      /run \d+ ended completed, but its report could not be written: .*not-a-directory/,
+    );
+    const [run] = await sql<{ status: string }>('SELECT status FROM runs WHERE id = $1', [summary.runId]);
+    expect(run?.status).toBe('completed');
+
+    // The readable summary too: printed, and the failure on stderr.
+    const text = await runCli(ingest(rejecty, '--force'), cliEnv);
+    expect(text.code, text.stderr).toBe(1);
+    expect(text.stdout).toMatch(/rejecty\.csv/);
+    expect(text.stderr).toMatch(/its report could not be written/);
+  });
+
+  it('--json on a usage or configuration error (exit 2): a JSON object naming the error', async () => {
+    const usage = await runCli(ingest(rejecty, '--level', 'galaxy', '--json'), env);
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.stdout)).toMatchObject({ status: 'usage-error', exitCode: 2 });
+    expect(JSON.parse(usage.stdout).error).toMatch(/galaxy/);
+
+    const config = await runCli(ingest(rejecty, '--json'), { ...env, CREDIT_ETL_CHUNK_BYTES: '5' });
+    expect(config.code).toBe(2);
+    const failure = JSON.parse(config.stdout);
+    expect(failure).toMatchObject({ status: 'usage-error', exitCode: 2 });
+    expect(failure.error).toMatch(/CREDIT_ETL_CHUNK_BYTES/);
+    expect(config.stderr).toMatch(/CREDIT_ETL_CHUNK_BYTES/);
+
+    // Without --json, stdout stays empty as before.
+    const plain = await runCli(ingest(rejecty, '--level', 'galaxy'), env);
+    expect(plain.code).toBe(2);
+    expect(plain.stdout).toBe('');
+  });
+
+  it('--json when the pipeline is locked by another process: exit 1 and {"status":"locked"}', async () => {
+    const inbox = path.join(scratch, 'locked', 'inbox');
+    const pipelines = path.join(scratch, 'locked', 'pipelines');
+    mkdirSync(inbox, { recursive: true });
+    mkdirSync(pipelines);
+    writeFileSync(
+      path.join(pipelines, 'held.json'),
+      JSON.stringify({
+        catalog: 'xzcf',
+        provider: '11370000MB2852362M',
+        level: 'city',
+        transport: { type: 'drop-folder', directory: inbox, markerSuffixes: [], stableSizeMs: 0 },
+      }),
+    );
+    const holder = new pg.Client({ connectionString: database.url });
+    holder.on('error', () => undefined);
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock(hashtext($1))', ['credit-etl:pipeline:held']);
+      const result = await runCli(['run', 'held', '--json'], { ...env, CREDIT_ETL_PIPELINES_DIR: pipelines });
+      expect(result.code, result.stderr).toBe(1);
+      expect(JSON.parse(result.stdout)).toMatchObject({
+        status: 'locked',
+        exitCode: 1,
+        error: 'pipeline held is running in another process: nothing done',
+      });
+      expect(result.stderr).toMatch(/running in another process/);
+    } finally {
+      await holder.end();
+    }
+  });
+
+  it('a signal in the first moments, before any command module loaded: exit 130, said on stderr, JSON on stdout', async () => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const mark = path.join(scratch, `held-${signal}`);
+      const running = startCli(
+        ingest(rejecty, '--json'),
+        { ...env, HOLD_CLI_MAIN_MARK: mark },
+        { nodeArgs: ['--import', path.join(PROJECT_ROOT, 'test/support/hold-cli-main.mjs')] },
+      );
+      await until(`the CLI asking for its main module\n${running.output()}`, async () =>
+        existsSync(mark) ? true : undefined,
+      );
+      running.child.kill(signal);
+      const result = await running.result;
+      expect(result.code, `${signal}: ${result.stderr}`).toBe(130);
+      expect(result.stderr).toContain(`credit-etl: stopped by ${signal}`);
+      expect(JSON.parse(result.stdout)).toMatchObject({ status: 'interrupted', exitCode: 130 });
+    }
+  });
+
+  it('a warehouse migrated by a newer release: exit 2 naming the migrations it does not know, nothing done', async () => {
+    const first = await runCli(['runs', 'list'], env);
+    expect(first.code, first.stderr).toBe(0);
+    await sql(
+      `INSERT INTO knex_migrations (name, batch, migration_time) VALUES ($1, 99, now()), ($2, 99, now())`,
+      ['998-from-a-newer-release', '999-also-newer'],
+    );
+    try {
+      const result = await runCli(['runs', 'list'], env);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/newer release of credit-etl/);
+      expect(result.stderr).toContain('998-from-a-newer-release, 999-also-newer');
+      expect(result.stderr).toMatch(/upgrade credit-etl/);
+      expect(result.stderr).toContain('请将 credit-etl 升级');
+      expect(result.stderr).not.toMatch(/corrupt/);
+
+      const json = await runCli(ingest(rejecty, '--json'), env);
+      expect(json.code).toBe(2);
+      expect(JSON.parse(json.stdout)).toMatchObject({ status: 'usage-error', exitCode: 2 });
+      expect(JSON.parse(json.stdout).error).toContain('998-from-a-newer-release');
+    } finally {
+      await sql(`DELETE FROM knex_migrations WHERE batch = 99`);
+    }
+  });
+});
