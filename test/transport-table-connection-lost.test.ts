@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SourceRow, SourceUnit } from '../connectors/contracts.ts';
 import { isInfrastructureFault } from '../connectors/infrastructure-fault.ts';
 import type { TableTransportConfig } from '../connectors/transports/table-config.ts';
@@ -124,5 +124,53 @@ describe.each(SOURCE_KINDS)('a lost %s source connection is retried, not blamed 
     );
     await transport.close();
     expect(isInfrastructureFault(failure), String(failure)).toBe(true);
+  });
+
+  /** What `poll` prints while the source refuses connections: onto stdout (console.log, write) and stderr. */
+  async function printedWhileRefused(notice?: (message: string) => void) {
+    const config = await sourceTable(1);
+    proxy.cut(3_000);
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const spies = [
+      vi.spyOn(console, 'log').mockImplementation((...args) => void stdout.push(args.join(' '))),
+      vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => stdout.push(String(chunk)) > 0),
+      vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => stderr.push(String(chunk)) > 0),
+    ];
+    try {
+      const context = transportContext(fx, { QZK_URL: proxy.url });
+      const transport = tableTransportFactory.create(config, notice ? { ...context, notice } : context);
+      const failure = await transport
+        .poll({ alreadyLoaded: async () => false })
+        [Symbol.asyncIterator]()
+        .next()
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      await transport.close();
+      expect(isInfrastructureFault(failure), String(failure)).toBe(true);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    return { stdout, stderr };
+  }
+
+  // `credit-etl run --json` writes its JSON on stdout: knex's default logger (console.log) put its
+  // `Acquire connection error: …` stack there, and the output was no JSON any more.
+  it("knex's messages about a refused source go to the run's log, never to stdout", async () => {
+    const notices: string[] = [];
+    const { stdout, stderr } = await printedWhileRefused((message) => notices.push(message));
+    expect(stdout).toEqual([]);
+    expect(stderr).toEqual([]);
+    expect(notices).toEqual([
+      expect.stringMatching(/^knex warning \(source database\): Acquire connection error/),
+    ]);
+  });
+
+  it("without a log to hear them, knex's messages go to stderr, never to stdout", async () => {
+    const { stdout, stderr } = await printedWhileRefused();
+    expect(stdout).toEqual([]);
+    expect(stderr.join('')).toMatch(/^knex warning \(source database\): Acquire connection error/);
   });
 });

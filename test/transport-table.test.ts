@@ -181,6 +181,59 @@ describe.each(SOURCE_KINDS)('table exchange from %s', (kind: SourceKind) => {
     await transport.close();
   });
 
+  it('warns of rows dated behind the watermark that came after it passed them, until they get a new cursor', async () => {
+    await createPenaltyTable(source.db, 'behind');
+    await insertPenalties(source.db, 'behind', penaltyRows(9, 'behind'), nextTime());
+    const warnings: { message: string; code: string | undefined }[] = [];
+    const transport = tableTransportFactory.create(tableConfig('behind'), {
+      ...transportContext(fx, { QZK_URL: source.url }),
+      warn: (message, code) => warnings.push({ message, code }),
+    });
+    expect((await pollAndIngest(fx, transport)).summary?.counts).toMatchObject({ read: 9, inserted: 9 });
+    // Rows loaded again with a new cursor (lower ids than the highest loaded) are no rows behind the watermark.
+    await source.db('behind').whereIn('id', [2, 3]).update({ updated_at: nextTime() });
+    expect((await pollAndIngest(fx, transport)).summary?.counts).toMatchObject({ read: 2 });
+    expect(warnings).toEqual([]);
+
+    // A provider inserts two rows with an update time the watermark has passed: they are never read, but said.
+    await insertPenalties(source.db, 'behind', penaltyRows(2, 'behind-late'), '2026-11-20 09:00:00.000001');
+    expect((await pollAndIngest(fx, transport)).units).toEqual([]);
+    expect(warnings).toEqual([
+      {
+        code: 'table-rows-behind-watermark',
+        message: expect.stringContaining('2 row(s) are dated before the watermark'),
+      },
+    ]);
+    // A watermark saved before the highest id was kept with it: what is behind it now counts as loaded, and the
+    // next batch saves the highest id with the watermark again.
+    const key = 'table:behind';
+    const [{ position }] = await fx.warehouse('watermarks').where({ source: key }).select('position');
+    expect(position).toMatchObject({ maxTie: expect.anything() });
+    const { maxTie: _maxTie, ...withoutMaxTie } = position as Record<string, unknown>;
+    await fx
+      .warehouse('watermarks')
+      .where({ source: key })
+      .update({ position: JSON.stringify(withoutMaxTie) });
+    await insertPenalties(source.db, 'behind', penaltyRows(1, 'behind-next'), nextTime());
+    expect((await pollAndIngest(fx, transport)).summary?.counts).toMatchObject({ read: 1, inserted: 1 });
+    expect(warnings).toHaveLength(1);
+    await insertPenalties(source.db, 'behind', penaltyRows(1, 'behind-later'), '2026-11-20 09:00:00.000001');
+    await pollAndIngest(fx, transport);
+    expect(warnings.map((warning) => warning.message)).toEqual([
+      expect.stringContaining('2 row(s) are dated before the watermark'),
+      expect.stringContaining('1 row(s) are dated before the watermark'),
+    ]);
+    // Given a new update time, the late rows are read: the warning stops.
+    await source
+      .db('behind')
+      .where('updated_at', '<', '2026-11-20 10:00:00')
+      .update({ updated_at: nextTime() });
+    expect((await pollAndIngest(fx, transport)).summary?.counts).toMatchObject({ read: 3, inserted: 3 });
+    expect((await pollAndIngest(fx, transport)).units).toEqual([]);
+    expect(warnings).toHaveLength(2);
+    await transport.close();
+  });
+
   it('loads values that look like SQL verbatim: data is bound, never interpolated', async () => {
     await createPenaltyTable(source.db, 'hostile');
     const rows = penaltyRows(1, 'sql');

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type SftpClient from 'ssh2-sftp-client';
+import { FileDropFileError } from './file-drop/file-drop-port.ts';
 import { RetryableError, type RetryPolicy, retryWithBackoff, TransportError } from './retry-with-backoff.ts';
 import { readSecret } from './secret-from-env.ts';
 import type { SftpTransportConfig } from './sftp-config.ts';
@@ -86,8 +87,18 @@ export class SftpConnection {
   }
 
   private classify(error: unknown, what: string): Error {
-    if (error instanceof TransportError || error instanceof RetryableError) return error;
+    // Decided already: by the step itself (a stalled transfer, a full staging disk) or about one file (too large).
+    if (
+      error instanceof TransportError ||
+      error instanceof RetryableError ||
+      error instanceof FileDropFileError
+    )
+      return error;
     const message = error instanceof Error ? error.message : String(error);
+    const code = (error as { code?: unknown } | null)?.code;
+    // This machine's disk, not the network: another try (or connection) cannot help, the operator must make room.
+    if (code === 'ENOSPC' || code === 'EDQUOT')
+      return new TransportError('staging-disk-full', `${what}: no room on this machine (${message})`);
     if (this.hostKeyMismatch) {
       return new TransportError(
         'host-key-mismatch',
@@ -100,10 +111,10 @@ export class SftpConnection {
         `${this.config.host}: login refused for ${this.config.username}`,
       );
     }
-    if ((error as { code?: unknown }).code === 2 || /no such file/i.test(message)) {
+    if (code === 2 || /no such file/i.test(message)) {
       return new TransportError('remote-not-found', `${what}: ${message}`);
     }
-    if ((error as { code?: unknown }).code === 3 || /permission denied/i.test(message)) {
+    if (code === 3 || /permission denied/i.test(message)) {
       return new TransportError('remote-permission-denied', `${what}: ${message}`);
     }
     return new RetryableError('sftp-connection', `${what}: ${message}`);

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { TransportError } from './retry-with-backoff.ts';
@@ -22,9 +23,15 @@ const RAW_TEXT_TYPES = new Set([
 /**
  * A knex connection to the source (前置库) database named by a URL; PostgreSQL or MySQL/MariaDB. Typed values
  * arrive as text (source-value.ts): MySQL's DECIMAL as a string, never a float, and its TIMESTAMP columns in the
- * source's zone `offset` (the session's time_zone), as its DATETIME columns are written.
+ * source's zone `offset` (the session's time_zone), as its DATETIME columns are written. knex's own messages
+ * (`Acquire connection error: …` with a stack, `Connection Error: …`) go to `say` (default stderr), never to
+ * stdout, where `run --json` writes its JSON.
  */
-export function connectSource(url: string, offset = '+08:00'): Knex {
+export function connectSource(
+  url: string,
+  offset = '+08:00',
+  say: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Knex {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -32,6 +39,7 @@ export function connectSource(url: string, offset = '+08:00'): Knex {
     throw new TransportError('invalid-source-url', 'the source database URL is not a URL');
   }
   const pool = { min: 0, max: 2 };
+  const log = knexLog(say);
   if (parsed.protocol === 'postgres:' || parsed.protocol === 'postgresql:') {
     return knexFactory({
       client: 'pg',
@@ -45,6 +53,7 @@ export function connectSource(url: string, offset = '+08:00'): Knex {
               : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
         },
       } as Knex.PgConnectionConfig,
+      log,
       pool,
     });
   }
@@ -63,6 +72,7 @@ export function connectSource(url: string, offset = '+08:00'): Knex {
         supportBigNumbers: true,
         bigNumberStrings: true,
       },
+      log,
       pool: {
         ...pool,
         afterCreate(connection: MysqlConnection, done: (error: Error | null, connection: unknown) => void) {
@@ -75,6 +85,23 @@ export function connectSource(url: string, offset = '+08:00'): Knex {
     'invalid-source-url',
     `source database protocol ${parsed.protocol} is not supported (postgres://, mysql:// or mariadb://)`,
   );
+}
+
+/**
+ * knex's logger, whose default writes with console.log onto stdout. A source's fault itself reaches the run as
+ * an error (table-transport.ts: `source-connection`); knex's lines about it are for the log only.
+ */
+function knexLog(say: (line: string) => void): Knex.Config['log'] {
+  const line = (level: string) => (message: unknown) =>
+    say(
+      `knex ${level} (source database): ${typeof message === 'string' ? message : inspect(message, { depth: 5 })}`,
+    );
+  return {
+    warn: line('warning'),
+    error: line('error'),
+    deprecate: line('deprecation'),
+    debug: line('debug'),
+  };
 }
 
 /**

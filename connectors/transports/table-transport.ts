@@ -23,6 +23,26 @@ export interface KeysetPosition {
 }
 
 /**
+ * A watermark as saved: the position, and with a tie-breaker the highest tie-breaker value of the rows loaded
+ * so far, by the source's own order. A row behind the position with a higher one (a provider inserting a row
+ * dated before the watermark) was never loaded and never will be: each poll counts such rows and warns.
+ */
+export interface SavedPosition extends KeysetPosition {
+  maxTie?: string | number;
+}
+
+/**
+ * Where the watermark stands before a batch: filled in once the batch before it was read (the next batch's step
+ * is read when it commits, after the one before). `maxTie` known: the highest tie-breaker value loaded up to
+ * there (undefined with `known`: none); not known, the batch saves no `maxTie` and the next poll finds it.
+ */
+interface Step {
+  value: SavedPosition | undefined;
+  maxTie?: string | number;
+  known: boolean;
+}
+
+/**
  * 库表交换: pulls a 前置库 table or view in keyset order by (cursor, tie-breaker). Each unit is one batch,
  * `(after, upTo]`; its `beforeCommit` moves the watermark from `after` to `upTo` inside the load transaction,
  * so a crash between batches resumes exactly after the last committed one.
@@ -38,7 +58,10 @@ export const tableTransportFactory: TransportFactory<TableTransportConfig> = {
   create(config, context) {
     checkTableConfig(config);
     const url = readSecret({ env: config.urlEnv }, context.env, 'table transport: source database URL');
-    return new TableTransport(config, connectSource(url ?? '', config.timezone), context);
+    // knex's messages about the source (a refused connection's stack) are the log's, never stdout's.
+    const say = context.notice?.bind(context);
+    const db = connectSource(url ?? '', config.timezone, say);
+    return new TableTransport(config, db, context);
   },
 };
 
@@ -47,6 +70,10 @@ class TableTransport implements Transport {
   private readonly key: string;
   /** The source's connection failed while a batch was read: the poll stops there, to be retried as a whole. */
   private sourceFault: RetryableError | undefined;
+  /** The batches this transport's polls yielded, to know a failure settled on one of them. */
+  private readonly batches = new WeakSet<SourceUnit>();
+  /** A batch of the current poll that settled `failed`: the poll stops after it (see `poll`). */
+  private failedBatch: SourceUnit | undefined;
   private readonly batchSize: number;
   private readonly pageSize: number;
   /** The columns read, in order; undefined: every column of the table (its header comes with the first page). */
@@ -78,18 +105,106 @@ class TableTransport implements Transport {
     await this.warnOfRowsWithoutCursor();
     const { saved, start } = await this.startingPoint(this.context.watermarks);
     // `saved` is where this key's watermark stands (undefined: no row yet); `after` is where reading resumes.
-    let from = saved;
+    let previous: Step = { value: saved, ...(await this.loadedMaxTie(start)) };
+    await this.warnOfRowsBehind(start, previous);
     let after = start;
+    this.failedBatch = undefined;
     for (;;) {
       options.signal?.throwIfAborted();
       // A batch whose read lost the source ends the poll: the batches after it would only be refused.
       if (this.sourceFault) throw this.sourceFault;
       const upTo = await this.fromSource(() => this.boundary(after, this.batchSize));
       if (!upTo) return;
-      yield this.unit(from, after, upTo);
-      from = upTo;
+      const { unit, step } = this.unit(previous, after, upTo);
+      this.batches.add(unit);
+      yield unit;
+      // The runner settles a unit before it asks for the next one. A batch that failed (over its threshold, a
+      // row the loader refused) left the watermark where it was: every batch after it would be read only to be
+      // refused (`watermark-moved`). The poll ends; the next run reads on from the unmoved watermark.
+      if (this.failedBatch === unit) {
+        await this.warnOfRowsLeft(unit, previous.value, upTo);
+        return;
+      }
+      previous = step;
       after = upTo;
     }
+  }
+
+  /**
+   * The highest tie-breaker value loaded up to `start`: saved with it, else (a watermark saved before it was kept,
+   * or the old default key's) the highest of the rows behind it now, once; those count as loaded.
+   */
+  private async loadedMaxTie(start: SavedPosition | undefined): Promise<Omit<Step, 'value'>> {
+    const { tieBreaker } = this.config.cursor;
+    if (!tieBreaker) return { known: false };
+    if (!start) return { known: true };
+    if (start.maxTie !== undefined) return { known: true, maxTie: start.maxTie };
+    return { known: true, ...(await this.highestTie(undefined, start, undefined)) };
+  }
+
+  /**
+   * The highest tie-breaker value of the rows in `(after, upTo]` above `above` (the source's order decides), or
+   * `above` itself when there is none.
+   */
+  private async highestTie(
+    after: KeysetPosition | undefined,
+    upTo: KeysetPosition,
+    above: string | number | undefined,
+  ): Promise<{ maxTie?: string | number }> {
+    const { column, tieBreaker } = this.config.cursor;
+    const range = this.notAfter(
+      this.afterPosition(this.db.from(this.config.table).whereNotNull(column), after),
+      upTo,
+    );
+    const query = above === undefined ? range : range.where(tieBreaker!, '>', above);
+    const [row] = await this.fromSource(() => query.max({ highest: tieBreaker! }));
+    const highest = (row as { highest?: unknown } | undefined)?.highest;
+    if (highest === null || highest === undefined) return above === undefined ? {} : { maxTie: above };
+    return { maxTie: typeof highest === 'number' ? highest : cellText(highest) };
+  }
+
+  /**
+   * Rows dated behind the watermark that arrived after it passed them (a provider inserting a row with an older
+   * update time) are never read: each poll counts the rows behind it whose tie-breaker is higher than any loaded
+   * (with an increasing id such as a primary key, every row inserted since), and warns. One query through the
+   * tie-breaker's index over the rows above the highest loaded: cheap with an index on it (a primary key).
+   */
+  private async warnOfRowsBehind(start: KeysetPosition | undefined, loaded: Step): Promise<void> {
+    const { column, tieBreaker } = this.config.cursor;
+    if (!this.context.warn || !tieBreaker || !start || loaded.maxTie === undefined) return;
+    const maxTie = loaded.maxTie;
+    const [row] = await this.fromSource(() =>
+      this.notAfter(this.db.from(this.config.table).whereNotNull(column), start)
+        .where(tieBreaker, '>', maxTie)
+        .count({ rows: '*' }),
+    );
+    const count = Number(row?.rows ?? 0);
+    if (count === 0) return;
+    this.context.warn(
+      `${this.describe()}: ${count} row(s) are dated before the watermark (${positionLabel(start)}) but came ` +
+        `after it had passed them (${tieBreaker} above ${maxTie}, the highest loaded), and are never read; ` +
+        `the 前置库's operator must give them a new ${column} to have them read`,
+      'table-rows-behind-watermark',
+    );
+  }
+
+  /** After a failed batch: whether rows past it were left unread, said once for the run (`table-rows-left`). */
+  private async warnOfRowsLeft(
+    unit: SourceUnit,
+    watermark: KeysetPosition | undefined,
+    upTo: KeysetPosition,
+  ): Promise<void> {
+    // One indexed row; a source that cannot answer now is no reason to fail the run over a warning.
+    const more = await this.boundary(upTo, 1).then(
+      (next) => next !== undefined,
+      () => true,
+    );
+    if (!more) return;
+    this.context.warn?.(
+      `${this.describe()}: batch ${unit.name} failed, so the rows after it are not read in this run; ` +
+        `the next run reads them, from the watermark where it stays (${positionLabel(watermark)})`,
+      'table-rows-left',
+    );
   }
 
   /**
@@ -113,7 +228,7 @@ class TableTransport implements Transport {
   /** This key's saved position; without one, the position saved under the old default key (`table:<table>`). */
   private async startingPoint(
     watermarks: NonNullable<TransportContext['watermarks']>,
-  ): Promise<{ saved: KeysetPosition | undefined; start: KeysetPosition | undefined }> {
+  ): Promise<{ saved: SavedPosition | undefined; start: SavedPosition | undefined }> {
     const saved = checkPosition(await watermarks.read(this.key), this.key);
     const legacy = legacyWatermarkKey(this.config);
     if (saved || legacy === this.key) return { saved, start: saved };
@@ -135,8 +250,13 @@ class TableTransport implements Transport {
     }
   }
 
-  /** Rows of a table are not files: nothing to move aside; the watermark records what was loaded. */
-  async settle(): Promise<void> {}
+  /**
+   * Rows of a table are not files: nothing to move aside; the watermark records what was loaded. A batch that
+   * failed ends the poll that yielded it (see `poll`).
+   */
+  async settle(unit: SourceUnit, outcome: 'loaded' | 'failed'): Promise<void> {
+    if (outcome === 'failed' && this.batches.has(unit)) this.failedBatch = unit;
+  }
 
   async close(): Promise<void> {
     await this.db.destroy();
@@ -190,23 +310,41 @@ class TableTransport implements Transport {
     );
   }
 
-  /** `from`: where the watermark stands (undefined: no row yet); `after`: where the batch's rows begin. */
+  /**
+   * `previous`: where the watermark stands before the batch (read when it commits); `after`: where the batch's
+   * rows begin. `step`: where it stands after the batch, its highest tie-breaker known once the rows were read.
+   */
   private unit(
-    from: KeysetPosition | undefined,
+    previous: Step,
     after: KeysetPosition | undefined,
     upTo: KeysetPosition,
-  ): SourceUnit {
-    const label = (position: KeysetPosition | undefined) =>
-      position ? [position.cursor, position.tie].filter((part) => part !== undefined).join(' #') : 'start';
-    return {
-      name: `${this.config.table} (${label(after)} … ${label(upTo)}]`,
-      receivedAt: new Date(),
-      rows: async () => this.rowStream(after, upTo),
-      beforeCommit: (commit) => commit.advanceWatermark(this.key, from, upTo),
+  ): { unit: SourceUnit; step: Step } {
+    const step: Step = { value: upTo, known: false };
+    // Found after the rows were read: a row inserted into the batch's range behind the pages counts as loaded
+    // (it is not warned of), never a row that was read as not loaded.
+    const read = async () => {
+      if (!this.config.cursor.tieBreaker || !previous.known) return;
+      const { maxTie } = await this.highestTie(after, upTo, previous.maxTie);
+      step.known = true;
+      if (maxTie === undefined) return;
+      step.maxTie = maxTie;
+      step.value = { ...upTo, maxTie };
     };
+    const unit: SourceUnit = {
+      name: `${this.config.table} (${positionLabel(after)} … ${positionLabel(upTo)}]`,
+      receivedAt: new Date(),
+      rows: async () => this.rowStream(after, upTo, read),
+      beforeCommit: (commit) => commit.advanceWatermark(this.key, previous.value, step.value),
+    };
+    return { unit, step };
   }
 
-  private async rowStream(after: KeysetPosition | undefined, upTo: KeysetPosition): Promise<RowStream> {
+  /** `read`: called once every row of the batch was read. */
+  private async rowStream(
+    after: KeysetPosition | undefined,
+    upTo: KeysetPosition,
+    read: () => Promise<void>,
+  ): Promise<RowStream> {
     const pages = this.pages(after, upTo)[Symbol.asyncIterator]();
     // Every column: the header is the table's column names as the first page has them (a batch has rows).
     const first = await pages.next();
@@ -214,9 +352,11 @@ class TableTransport implements Transport {
       ? this.sourceColumns.map((column) => this.config.columns?.[column] ?? column)
       : (first.value?.header ?? []);
     async function* batches(): AsyncIterable<SourceRow[]> {
-      if (first.done) return;
-      yield first.value.rows;
-      for (let next = await pages.next(); !next.done; next = await pages.next()) yield next.value.rows;
+      if (!first.done) {
+        yield first.value.rows;
+        for (let next = await pages.next(); !next.done; next = await pages.next()) yield next.value.rows;
+      }
+      await read();
     }
     return { header, encoding: 'utf8', batches: batches(), stats: () => ({ blankLines: 0 }) };
   }
@@ -274,24 +414,30 @@ class TableTransport implements Transport {
   }
 }
 
+/** A position as people read it in a batch's name: `2026-11-20 10:00:01 #7`; `start` before the first row. */
+function positionLabel(position: KeysetPosition | undefined): string {
+  return position ? [position.cursor, position.tie].filter((part) => part !== undefined).join(' #') : 'start';
+}
+
 function positionOf(row: Record<string, unknown>, withTie: boolean): KeysetPosition {
   const value = (cell: unknown) => (typeof cell === 'number' ? cell : cellText(cell));
   return withTie ? { cursor: value(row.k0), tie: value(row.k1) } : { cursor: value(row.k0) };
 }
 
-function checkPosition(saved: unknown, key: string): KeysetPosition | undefined {
+function checkPosition(saved: unknown, key: string): SavedPosition | undefined {
   if (saved === undefined || saved === null) return undefined;
-  const position = saved as Partial<KeysetPosition>;
+  const position = saved as Partial<SavedPosition>;
   const scalar = (value: unknown) => typeof value === 'string' || typeof value === 'number';
   if (
     typeof saved !== 'object' ||
     !scalar(position.cursor) ||
-    (position.tie !== undefined && !scalar(position.tie))
+    (position.tie !== undefined && !scalar(position.tie)) ||
+    (position.maxTie !== undefined && !scalar(position.maxTie))
   ) {
     throw new TransportError(
       'invalid-watermark',
       `watermark ${key} is not a keyset position: ${JSON.stringify(saved)}`,
     );
   }
-  return position as KeysetPosition;
+  return position as SavedPosition;
 }

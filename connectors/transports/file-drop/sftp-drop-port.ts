@@ -3,7 +3,7 @@ import path from 'node:path';
 import type SftpClient from 'ssh2-sftp-client';
 import type { TransportContext } from '../../contracts.ts';
 import { retryPolicy, TransportError } from '../retry-with-backoff.ts';
-import type { SftpTransportConfig } from '../sftp-config.ts';
+import { DEFAULT_MAX_FILE_BYTES, type SftpTransportConfig } from '../sftp-config.ts';
 import { SftpConnection } from '../sftp-connection.ts';
 import { downloadToStaging } from '../sftp-download.ts';
 import {
@@ -77,7 +77,14 @@ export class SftpDropPort implements FileDropPort {
       const downloaded = await this.connection.run(
         `download ${remote}`,
         (client) =>
-          downloadToStaging(client, remote, entry.name, entry.size, own, this.config.timeoutMs ?? 20_000),
+          downloadToStaging(client, remote, {
+            localName: entry.name,
+            expectedSize: entry.size,
+            targetDir: own,
+            stagingDir: this.context.stagingDir,
+            stallMs: this.config.timeoutMs ?? 20_000,
+            maxBytes: this.config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+          }),
         signal,
       );
       return { path: downloaded.path, sha256: downloaded.sha256, release };
