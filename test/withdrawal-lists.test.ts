@@ -203,4 +203,34 @@ describe.each(SOURCE_KINDS)('a 前置库 withdrawal table in %s (real CLI)', (ki
     expect(await withdrawEntries(fx)).toHaveLength(2);
     expect((await cx.cli(['verify'])).code).toBe(0);
   });
+  // A withdrawal must not come before the record it withdraws: when a data batch fails, the rows after it are
+  // read next run, and so is the withdrawal table (its own watermark stays), else it would name records not loaded.
+  it('in a run where a data batch failed, the withdrawal table is left for the next run, with a warning', {
+    timeout: 400_000,
+  }, async () => {
+    const { fx } = cx;
+    const columns = penaltyColumns();
+    const tag = `QZKF${kind === 'postgres' ? 'P' : 'M'}`;
+    const [broken, later] = penaltyRows(2, tag);
+    const bad = [...broken!];
+    bad[NUMBER] = ''; // no decision number: rejected, and over a threshold of 0 the batch fails
+    const row = (cells: string[], at: string) => ({
+      updated_at: at,
+      ...Object.fromEntries(columns.map((column, c) => [column, cells[c] ?? ''])),
+    });
+    await source.db('xzcf_out').insert([row(bad, '2026-11-23 09:00:00.000000')]);
+    const [cf_cfjgdm, cf_wsh, cf_xdr_shdm, cf_xdr_zjhm] = keyCells(later!);
+    await source.db('xzcf_revoked').insert({
+      updated_at: '2026-11-23 10:00:00.000000',
+      ...{ cf_cfjgdm, cf_wsh, cf_xdr_shdm, cf_xdr_zjhm },
+    });
+    const run = await cx.cli(['run', 'exchange', '--json', '--max-rejected', '0'], { QZK_URL: source.url });
+    const failed = { code: run.code, summary: JSON.parse(run.stdout || '{}') };
+    expect(failed.code, run.stderr).toBe(3);
+    expect(failed.summary.files.map((file: { status: string }) => file.status)).toEqual(['failed-threshold']);
+    expect(failed.summary.warnings).toEqual([
+      expect.objectContaining({ code: 'table-rows-left', message: expect.stringContaining('xzcf_revoked') }),
+    ]);
+    expect(await withdrawEntries(fx)).toHaveLength(2);
+  });
 });

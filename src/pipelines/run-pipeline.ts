@@ -236,7 +236,11 @@ async function attemptRun(
     notice: (message: string) => log.info(message),
   };
   const transport = factory.create(config as never, context);
-  const lists = withdrawalLists(pipeline, (listConfig) => factory.create(listConfig as never, context));
+  const lists = withdrawalLists(
+    pipeline,
+    (listConfig) => factory.create(listConfig as never, context),
+    context.warn,
+  );
   // How the run reads its units: the transport's pre-check of the ledger compares what the run will store.
   const reading = {
     catalog: pipeline.catalog,
@@ -296,11 +300,12 @@ async function attemptRun(
         ...(options.onUnitStart ? { onUnitStart: options.onUnitStart } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         warnings: () => warnings,
-        onUnitDone: (unit, result) =>
+        onUnitDone: (unit, result) => {
           // A skipped unit's content is in the warehouse already: it goes where loaded files go.
-          lists
-            .transportOf(unit, transport)
-            .settle(unit, result.status === 'loaded' || result.status === 'skipped' ? 'loaded' : 'failed'),
+          const outcome = result.status === 'loaded' || result.status === 'skipped' ? 'loaded' : 'failed';
+          lists.settled(unit, outcome);
+          return lists.transportOf(unit, transport).settle(unit, outcome);
+        },
       },
       log,
     ).catch(async (error: unknown) => {
@@ -316,8 +321,13 @@ async function attemptRun(
 
 /** A pipeline's withdrawal lists: files matching its `withdrawals.file` pattern, batches of its withdrawal table. */
 interface WithdrawalLists {
-  /** The data units, then the withdrawal table's batches (none without a table). */
+  /**
+   * The data units, then the withdrawal table's batches (none without a table, and none in a run where a data
+   * unit failed: a withdrawal must not come before the record it withdraws, left unread for the next run).
+   */
   after(units: AsyncIterable<SourceUnit>, poll: PollOptions): AsyncIterable<SourceUnit>;
+  /** A unit's outcome, as the run settles it. */
+  settled(unit: SourceUnit, outcome: 'loaded' | 'failed'): void;
   /** The evidence a withdrawal list's rows carry (`撤销清单`), or undefined for a unit of data. */
   evidence(unit: SourceUnit): string | undefined;
   /** The transport a unit came from, to settle it. */
@@ -328,15 +338,25 @@ interface WithdrawalLists {
 function withdrawalLists(
   pipeline: PipelineDefinition,
   createTransport: (config: Record<string, unknown>) => Transport,
+  warn: (message: string, code: string) => void,
 ): WithdrawalLists {
   const { file, table } = pipeline.withdrawals ?? {};
   const matchesFile = file ? picomatch(file.pattern, { nocase: true, dot: false }) : undefined;
   const tableTransport = table ? createTransport(withdrawalTableConfig(pipeline, table)) : undefined;
   const tableUnits = new WeakSet<SourceUnit>();
+  let dataFailed = false;
   return {
     async *after(units, poll) {
       yield* units;
-      if (!tableTransport) return;
+      if (!tableTransport || !table) return;
+      if (dataFailed) {
+        warn(
+          `前置库撤销表 ${table.table} 本次未读取：数据表有一批未能入库，其后的数据留待下次运行；撤销请求随之在下次运行读取，` +
+            '以免撤销先于被撤销的记录到达 (the withdrawal table is read in the next run, after the data left unread)',
+          'table-rows-left',
+        );
+        return;
+      }
       for await (const unit of tableTransport.poll(poll)) {
         tableUnits.add(unit);
         yield unit;
@@ -346,6 +366,9 @@ function withdrawalLists(
       if (table && tableUnits.has(unit)) return withdrawalListText.table(table.table);
       if (matchesFile?.(path.basename(unit.name))) return withdrawalListText.file;
       return undefined;
+    },
+    settled(unit, outcome) {
+      if (outcome === 'failed' && !tableUnits.has(unit)) dataFailed = true;
     },
     transportOf: (unit, dataTransport) =>
       tableTransport && tableUnits.has(unit) ? tableTransport : dataTransport,
