@@ -39,6 +39,7 @@ import * as withdrawnByHolder from './039-withdrawn-by-holder.ts';
 import * as proceduresOnTheVersionRead from './040-procedures-on-the-version-read.ts';
 import * as filesStayTimesStamped from './041-files-stay-times-stamped.ts';
 import * as objectionsWaitForWithdrawal from './042-objections-wait-for-withdrawal.ts';
+import * as deliveryDigest from './043-delivery-digest.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -82,4 +83,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['040-procedures-on-the-version-read', proceduresOnTheVersionRead],
   ['041-files-stay-times-stamped', filesStayTimesStamped],
   ['042-objections-wait-for-withdrawal', objectionsWaitForWithdrawal],
+  ['043-delivery-digest', deliveryDigest],
 ];

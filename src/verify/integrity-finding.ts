@@ -60,6 +60,13 @@ export const INTEGRITY_PROBLEMS = {
   'version-without-lineage': 'a delivered version has no lineage row of its file: added behind the engine',
   /** A loaded file's digest differs from what its lineage and versions hash to now. */
   'file-digest-differs': 'what the file added no longer matches its digest',
+  /**
+   * A file loaded since migration 043 whose second digest (`digest_v2`) differs from what it hashes to now: the
+   * file's delivery (provider, level, received time, run, name, catalog), its lineage rows with their record and
+   * version ids, channel and conflict data, its compact summary, its rejections (row number, raw row, errors:
+   * field, code, value) or its v1 digest was changed behind the engine.
+   */
+  'file-delivery-differs': "the file's delivery, lineage ids or rejections no longer match its digest",
   /** A procedure_log entry whose content no longer matches its hash (src/warehouse/procedure-log-chain.ts). */
   'procedure-log-altered': 'a legal procedure log entry was changed',
   /** A procedure_log entry that does not point at the entry before it: one was removed or inserted. */

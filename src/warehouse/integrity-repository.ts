@@ -61,7 +61,7 @@ export interface DigestFindingRow {
   sourceFileId: number;
   name: string;
   catalogCode: string;
-  problem: 'file-digest-differs';
+  problem: 'file-digest-differs' | 'file-delivery-differs';
   detail: string;
 }
 
@@ -190,23 +190,39 @@ const ORPHAN_VERSIONS = `
 
 /**
  * One page of loaded files (keyset: id above `after`), each digest recomputed by the same function the loader
- * used (source_file_digest, 011-version-chain); only the page's mismatches come back.
+ * used (source_file_digest, 011-version-chain), and, for a file loaded since 043, its second digest
+ * (source_file_digest_v2, set by the database with the first: the file's delivery, its lineage with ids and
+ * conflict data, its rejections, and its v1 digest as stored); only the page's mismatches come back, one per file:
+ * `file-digest-differs` when the v1 digest no longer fits (what the file added was changed), else
+ * `file-delivery-differs` when the second no longer does (what identifies the delivery, or its rejections).
  */
 const DIGEST_PAGE = `
   WITH page AS (
-    SELECT id, name, catalog_code, digest FROM source_files
+    SELECT id, name, catalog_code, digest, digest_v2 FROM source_files
     WHERE id > ? AND status = 'loaded' AND (?::text IS NULL OR catalog_code = ?)
       AND (?::timestamptz IS NULL OR started_at >= ?)
     ORDER BY id LIMIT ?
   ),
-  checked AS (SELECT page.*, source_file_digest(page.id) AS recomputed FROM page)
+  checked AS (
+    SELECT page.*, source_file_digest(page.id) AS recomputed,
+      CASE WHEN page.digest_v2 IS NOT NULL THEN source_file_digest_v2(f) END AS recomputed_v2
+    FROM page JOIN source_files f ON f.id = page.id
+  ),
+  findings AS (
+    SELECT id, name, catalog_code, 'file-digest-differs' AS problem,
+      'stored ' || COALESCE(left(digest, 16), 'nothing') || ', recomputed ' || left(recomputed, 16) AS detail
+    FROM checked WHERE digest IS DISTINCT FROM recomputed
+    UNION ALL
+    SELECT id, name, catalog_code, 'file-delivery-differs',
+      'digest v2 stored ' || left(digest_v2, 16) || ', recomputed ' || left(recomputed_v2, 16)
+    FROM checked
+    WHERE digest IS NOT DISTINCT FROM recomputed AND digest_v2 IS NOT NULL AND digest_v2 IS DISTINCT FROM recomputed_v2
+  )
   SELECT (SELECT max(id) FROM page) AS last_id, (SELECT count(*) FROM page)::int AS files,
     COALESCE((
       SELECT json_agg(json_build_object('sourceFileId', id, 'name', name, 'catalogCode', catalog_code,
-        'problem', 'file-digest-differs',
-        'detail', 'stored ' || COALESCE(left(digest, 16), 'nothing') || ', recomputed ' || left(recomputed, 16))
-        ORDER BY id)
-      FROM checked WHERE digest IS DISTINCT FROM recomputed), '[]') AS findings`;
+        'problem', problem, 'detail', detail) ORDER BY id, problem)
+      FROM findings), '[]') AS findings`;
 
 /**
  * A record in scope with what its business key, subject, formation date and validity are recomputed from: its
