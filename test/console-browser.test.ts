@@ -136,13 +136,17 @@ describe.skipIf(!hasChromium())(browserTests, () => {
     await shoot(page, 'run');
   });
 
-  it('lets an auditor unmask a run page by a click, and logs it', async () => {
+  it('lets an auditor unmask a run page by a click with a reason, and logs it', async () => {
     const page = await cx.page('auditor');
     await page.goto(`${cx.baseUrl}/runs/${failedRun}`);
+    await page.fill('#unmask-reason', '复核拒收数据');
     await Promise.all([page.waitForNavigation(), page.click('#unmask')]);
     expect(await page.locator('#run-rejections td.value').allTextContents()).toContain(ID);
-    const views = await cx.fx.owner('unmask_views').select('user_name', 'what');
-    expect(views).toEqual([{ user_name: 'auditor', what: `运行 #${failedRun} 的拒收数据行样本` }]);
+    expect(page.url()).toBe(`${cx.baseUrl}/runs/${failedRun}`);
+    const views = await cx.fx.owner('unmask_views').select('user_name', 'what', 'reason');
+    expect(views).toEqual([
+      { user_name: 'auditor', what: `运行 #${failedRun} 的拒收数据行样本`, reason: '复核拒收数据' },
+    ]);
   });
 
   it('shows the pipelines with their next triggers in Beijing time and last status', async () => {

@@ -256,12 +256,18 @@ describe("ID numbers with a wrong check character (a person's number mistyped) a
     const summary = await cx.fx.ingest([file]);
     expect(summary.counts.inserted, JSON.stringify(summary)).toBe(1);
     const auditor = await cx.http('auditor');
-    const page = await auditor.get(`/subjects/${MISTYPED}?unmask=1`);
+    // The ID-shaped code typed into the address is sent on to the subject of one of its records first.
+    const [record] = await cx.fx.owner('records').where({ subject_code: MISTYPED }).pluck('id');
+    const typed = await auditor.get(`/subjects/${MISTYPED}?unmask=1`);
+    expect(typed.status).toBe(303);
+    expect(typed.headers.get('location')).toBe(`/subjects/r${record}`);
+    const page = await auditor.post(`/subjects/r${record}`, { unmask: '1', reason: '核实护照持有人档案' });
     expect(page.status).toBe(200);
+    expect(await page.text()).toContain(MISTYPED);
     const views = await cx.fx.owner('unmask_views').where('what', 'like', '主体档案%').pluck('what');
-    expect(views).toEqual([`主体档案 ${MISTYPED_MASKED}`]);
+    expect(views).toEqual([`主体档案 r${record}`]);
     const log = await (await auditor.get('/unmask-log')).text();
-    expect(log).toContain(`主体档案 ${MISTYPED_MASKED}`);
+    expect(log).toContain(`主体档案 r${record}`);
     expect(log).not.toContain(MISTYPED);
   });
 });

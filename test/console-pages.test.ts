@@ -158,6 +158,7 @@ describe.skipIf(!hasChromium())('the console data pages', () => {
     expect(viewer.url()).not.toContain(PAGE_DATA.personId);
     await viewer.goto(`${cx.baseUrl}/records/${personRecord}?unmask=1`);
     expect(await viewer.locator('#unmask').count()).toBe(0);
+    expect(await viewer.locator('#unmask-form').count()).toBe(0);
     expect(await viewer.content()).not.toContain(PAGE_DATA.personId);
     await viewer.goto(`${cx.baseUrl}/subjects/r${personRecord}`);
     expect(await viewer.locator('h1').textContent()).toContain(PAGE_DATA.personIdMasked);
@@ -168,17 +169,25 @@ describe.skipIf(!hasChromium())('the console data pages', () => {
     const auditor = await cx.page('auditor');
     await auditor.goto(`${cx.baseUrl}/records/${personRecord}`);
     expect(await auditor.locator('#current-version').textContent()).toContain(PAGE_DATA.personIdMasked);
+    // The form posts (reason and CSRF token): the number shown stands in no address.
+    await auditor.fill('#unmask-reason', '复核异议申请');
     await Promise.all([auditor.waitForNavigation(), auditor.click('#unmask')]);
     expect(await auditor.locator('#current-version').textContent()).toContain(PAGE_DATA.personId);
+    expect(auditor.url()).toBe(`${cx.baseUrl}/records/${personRecord}`);
     await shot(auditor, 'record-unmasked');
-    await auditor.goto(`${cx.baseUrl}/rejections?run=${runId}&unmask=1`);
+    await auditor.goto(`${cx.baseUrl}/rejections?run=${runId}`);
+    await auditor.fill('#unmask-reason', '核对拒收原因');
+    await Promise.all([auditor.waitForNavigation(), auditor.click('#unmask')]);
     expect(await auditor.locator('#rejections').textContent()).toContain(PAGE_DATA.idInUsccColumn);
     await auditor.context().close();
-    const logged: { user_name: string; what: string }[] = await cx.fx
+    const logged: { user_name: string; what: string; reason: string }[] = await cx.fx
       .owner('unmask_views')
       .orderBy('id')
-      .select('user_name', 'what');
-    expect(logged.map((view) => view.user_name)).toEqual(['auditor', 'auditor']);
+      .select('user_name', 'what', 'reason');
+    expect(logged.map((view) => [view.user_name, view.reason])).toEqual([
+      ['auditor', '复核异议申请'],
+      ['auditor', '核对拒收原因'],
+    ]);
     expect(logged[0]!.what).toBe(`记录 ${personRecord}`);
     expect(logged[1]!.what).toContain(`run=${runId}`);
   });

@@ -228,23 +228,27 @@ describe('masking', () => {
     // An admin manages users and retries; only an auditor unmasks.
     const admin = await cx.http('admin');
     expect(await (await admin.get(`/runs/${failedRun}?unmask=1`)).text()).not.toContain(ID);
+    const reason = { unmask: '1', reason: '复核拒收数据' };
+    expect(await (await admin.post(`/runs/${failedRun}`, reason)).text()).not.toContain(ID);
     const auditor = await cx.http('auditor');
     const masked = await (await auditor.get(`/runs/${failedRun}`)).text();
     expect(masked).not.toContain(ID);
     expect(masked).toContain('id="unmask"');
     const before = new Date();
-    const page = await (await auditor.get(`/runs/${failedRun}?unmask=1`)).text();
+    const page = await (await auditor.post(`/runs/${failedRun}`, reason)).text();
     expect(page).toContain(ID);
     expect(page).toContain('本次查看已记录');
-    const views = await cx.fx.owner('unmask_views').select('user_name', 'what', 'at', 'ip');
+    const views = await cx.fx.owner('unmask_views').select('user_name', 'what', 'at', 'ip', 'reason');
     expect(views).toHaveLength(1);
     expect(views[0].user_name).toBe('auditor');
     expect(views[0].what).toContain(`#${failedRun}`);
     expect(views[0].ip).toMatch(/127\.0\.0\.1/);
+    expect(views[0].reason).toBe('复核拒收数据');
     expect(views[0].at.getTime()).toBeGreaterThanOrEqual(before.getTime() - 1000);
     // The log itself: for auditors and admins, not viewers.
     const log = await (await auditor.get('/unmask-log')).text();
     expect(log).toContain(`运行 #${failedRun} 的拒收数据行样本`);
+    expect(log).toContain('<td>复核拒收数据</td>');
     expect((await admin.get('/unmask-log')).status).toBe(200);
     expect((await (await cx.http('viewer')).get('/unmask-log')).status).toBe(403);
     await expect(cx.fx.owner('unmask_views').update({ what: 'nothing' })).rejects.toThrow(/append-only/);

@@ -63,6 +63,7 @@ main{padding:1rem 1.5rem 3rem;max-width:1500px}h1{font-size:1.4rem;margin:.4rem 
 table{border-collapse:collapse;margin:.4rem 0;font-size:.9rem;background:#fff}
 th,td{border:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:#f3f4f6;font-weight:600}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.mono{font-family:ui-monospace,Consolas,monospace}
+form.inline{display:inline;margin:0}
 form.filters{display:flex;gap:.8rem;flex-wrap:wrap;align-items:end;background:#fff;border:1px solid #d0d7de;padding:.6rem .8rem;border-radius:4px}
 form.filters label{display:flex;flex-direction:column;font-size:.85rem;color:#57606a}
 input,select,button{font:inherit;padding:.25rem .4rem}button{cursor:pointer}

@@ -1,47 +1,95 @@
 import type { FastifyRequest } from 'fastify';
+import { maskTypedLookup } from '../log/mask-personal-data.ts';
 import { appendUnmaskView } from '../warehouse/unmask-views-repository.ts';
 import type { ConsoleDeps } from './console-deps.ts';
 import './console-request.ts';
 import { type ConsoleUser, canUnmask } from './console-user.ts';
+import { csrfField } from './csrf.ts';
 import { html, type SafeHtml } from './html.ts';
 
 export { canUnmask };
 
-/** Appends who saw what unmasked, and when, to the append-only unmask_views table. */
+/** The reason (查询事由) an auditor must give to unmask: at least this many characters, at most the other. */
+export const UNMASK_REASON_MIN = 4;
+export const UNMASK_REASON_MAX = 200;
+
+/** Appends who saw what unmasked, when, from where and why, to the append-only unmask_views table. */
 export async function logUnmaskedView(
   deps: ConsoleDeps,
   user: ConsoleUser,
   what: string,
+  reason: string,
   ip?: string,
 ): Promise<void> {
-  await appendUnmaskView(deps.warehouse, { userId: user.id, userName: user.name, what, ip });
-  deps.logger.info(`console: ${user.name} viewed unmasked personal data: ${what}`);
+  await appendUnmaskView(deps.warehouse, { userId: user.id, userName: user.name, what, reason, ip });
+  deps.logger.info(`console: ${user.name} viewed unmasked personal data: ${what} (事由：${reason})`);
 }
 
 /**
- * A page's unmask switch: true when an entitled user asked (`?unmask=1`), in which case the view is logged
- * first (`what` names the page and the thing shown, e.g. `run 12: rejected rows`). Anyone else sees masked data
- * whatever the URL says.
+ * What a request asks of the unmask switch: nothing (any GET or HEAD, whatever its query says; any role but the
+ * auditor), or a POST of the unmask form (`unmask=1`, with the CSRF token checked by csrf.ts) with its reason —
+ * an ID number typed into it masked — or why the reason will not do (Chinese).
+ */
+function unmaskAsked(request: FastifyRequest): { reason: string } | { problem: string } | undefined {
+  if (request.method !== 'POST' || !canUnmask(request.user)) return undefined;
+  const body = request.body as Record<string, unknown> | undefined;
+  if (!body || typeof body !== 'object' || body.unmask !== '1') return undefined;
+  const reason = typeof body.reason === 'string' ? body.reason.trim() : '';
+  const length = [...reason].length;
+  if (length < UNMASK_REASON_MIN)
+    return {
+      problem: `未显示完整证件号码：请填写查询事由（至少 ${UNMASK_REASON_MIN} 个字，如“复核异议申请”），每次查看都连同事由记录。`,
+    };
+  if (length > UNMASK_REASON_MAX)
+    return { problem: `未显示完整证件号码：查询事由不超过 ${UNMASK_REASON_MAX} 个字。` };
+  return { reason: maskTypedLookup(reason) };
+}
+
+/**
+ * A page's unmask switch: true when an entitled user posted the unmask form with a reason, in which case the
+ * view is logged first (`what` names the page and the thing shown, e.g. `run 12: rejected rows`). A GET or HEAD
+ * never unmasks (nothing would say why, and HEAD shows nothing); anyone else sees masked data whatever they send.
  */
 export async function unmaskRequested(
   deps: ConsoleDeps,
   request: FastifyRequest,
   what: string,
 ): Promise<boolean> {
-  const asked = (request.query as Record<string, unknown> | undefined)?.unmask === '1';
-  if (!asked || !request.user || !canUnmask(request.user)) return false;
-  await logUnmaskedView(deps, request.user, what, request.ip);
+  const asked = unmaskAsked(request);
+  if (!asked || !('reason' in asked) || !request.user) return false;
+  await logUnmaskedView(deps, request.user, what, asked.reason, request.ip);
   return true;
 }
 
-/** The link an auditor follows to unmask (or mask again); nothing for other roles. */
+/** The page's own address without `unmask` (an old link's): where the form posts and the mask-again link goes. */
+function pageTarget(request: FastifyRequest): string {
+  const url = new URL(request.url, 'http://console');
+  url.searchParams.delete('unmask');
+  return url.pathname + url.search;
+}
+
+/**
+ * The auditor's switch: a form posting the reason (查询事由) with the CSRF token to the page's own address, so the
+ * number shown is in no URL and no history entry; once unmasked, a link back to the masked page. Nothing for
+ * other roles.
+ */
 export function unmaskSwitch(request: FastifyRequest, unmasked: boolean): SafeHtml | '' {
   if (!canUnmask(request.user)) return '';
-  const url = new URL(request.url, 'http://console');
-  if (unmasked) url.searchParams.delete('unmask');
-  else url.searchParams.set('unmask', '1');
-  const target = url.pathname + url.search;
-  return unmasked
-    ? html`<p class="notice">正在显示完整证件号码（本次查看已记录）。<a href="${target}">恢复脱敏显示</a></p>`
-    : html`<p><a href="${target}" id="unmask">显示完整证件号码</a> <span class="muted">（审计员权限；每次查看都会记录查看人和时间）</span></p>`;
+  const target = pageTarget(request);
+  const asked = unmaskAsked(request);
+  if (unmasked && asked && 'reason' in asked)
+    return html`<p class="notice">正在显示完整证件号码（本次查看已记录，事由：${asked.reason}）。<a href="${target}" id="mask-again">恢复脱敏显示</a></p>`;
+  return html`${asked && 'problem' in asked ? html`<p class="error" id="unmask-error">${asked.problem}</p>` : ''}<form method="post" action="${target}" id="unmask-form" class="filters">${csrfField(request)}<input type="hidden" name="unmask" value="1">
+<label>查询事由 <input name="reason" id="unmask-reason" required minlength="${UNMASK_REASON_MIN}" maxlength="${UNMASK_REASON_MAX}" autocomplete="off" placeholder="如：复核异议申请"></label>
+<button type="submit" id="unmask">显示完整证件号码</button> <span class="muted">（审计员权限；每次查看都记录查看人、时间和事由）</span></form>`;
+}
+
+/**
+ * The hidden fields that carry an unmasked view on to a download or the next page (the same reason, logged
+ * again there as its own view); nothing when the page is masked. A form holding them posts, never a link.
+ */
+export function unmaskCarried(request: FastifyRequest, unmasked: boolean): SafeHtml | '' {
+  const asked = unmaskAsked(request);
+  if (!unmasked || !asked || !('reason' in asked)) return '';
+  return html`${csrfField(request)}<input type="hidden" name="unmask" value="1"><input type="hidden" name="reason" value="${asked.reason}">`;
 }

@@ -8,6 +8,7 @@ import { foreignLoginOrigin } from '../login-origin.ts';
 import { createLoginThrottle } from '../login-throttle.ts';
 import { homeOf } from '../nav.ts';
 import { decoyHash, verifyPassword } from '../password-hash.ts';
+import { holdsTypedId } from '../request-values.ts';
 import { endSession, startSession } from '../session-auth.ts';
 import { urlHoldsId } from '../url-shown.ts';
 
@@ -53,14 +54,26 @@ export function registerLoginPage(app: FastifyInstance, deps: ConsoleDeps): void
   });
 
   app.post<{ Body: LoginBody }>('/login', { config: { csrfExempt: true } }, async (request, reply) => {
-    const name = (request.body?.name ?? '').trim();
-    const password = request.body?.password ?? '';
-    const next = safeNext(request.body?.next);
+    // A JSON body may hold anything: a field that is not text is the sender's mistake (400), not a 500.
+    const fields = request.body ?? {};
+    if (
+      (['name', 'password', 'next'] as const).some(
+        (key) => fields[key] !== undefined && typeof fields[key] !== 'string',
+      )
+    )
+      return reply
+        .code(400)
+        .type('text/html; charset=utf-8')
+        .send(form(undefined, '', '登录请求无法识别：用户名、密码须为文本。请在登录页面填写后提交。'));
+    const name = (fields.name ?? '').trim();
+    const password = fields.password ?? '';
+    const next = safeNext(fields.next);
+    // The form shown again keeps the name typed, unless it holds an ID number: the page would carry it clear.
     const html401 = (code: number, message: string) =>
       reply
         .code(code)
         .type('text/html; charset=utf-8')
-        .send(form(next, name, message));
+        .send(form(next, holdsTypedId(name) ? '' : name, message));
     // Login CSRF: a form on another site would log this browser into the sender's account. Refused before the
     // throttle counts an attempt and before a password is checked.
     const foreign = foreignLoginOrigin(request);

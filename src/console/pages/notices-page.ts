@@ -8,7 +8,7 @@ import { csrfField } from '../csrf.ts';
 import { html, page, raw } from '../html.ts';
 import { idParam } from '../request-values.ts';
 import { requireRole } from '../session-auth.ts';
-import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
+import { unmaskCarried, unmaskRequested, unmaskSwitch } from '../unmask.ts';
 import { noticeBoardBody, noticeBody } from '../views/notices-body.ts';
 import { noticeBoard, noticeDetails, reissueNotice } from '../views/notices-view.ts';
 import { PAGE_STYLE } from '../views/page-parts.ts';
@@ -39,10 +39,12 @@ export function registerNoticesPage(app: FastifyInstance, deps: ConsoleDeps): vo
     );
   });
 
-  app.get<{ Params: { id: string }; Querystring: { done?: string } }>(
-    '/notices/:id',
-    { preHandler: requireRole(...STAFF_ROLES) },
-    async (request, reply) => {
+  // GET shows the notice masked; the auditor's unmask form (../unmask.ts) posts here with its reason.
+  app.route<{ Params: { id: string }; Querystring: { done?: string } }>({
+    method: ['GET', 'POST'],
+    url: '/notices/:id',
+    preHandler: requireRole(...STAFF_ROLES),
+    handler: async (request, reply) => {
       const noticeId = idParam(request.params.id);
       if (noticeId === undefined) return reply.callNotFound();
       return sendNoticePage(
@@ -53,7 +55,7 @@ export function registerNoticesPage(app: FastifyInstance, deps: ConsoleDeps): vo
         request.query.done === 'reissued' ? '已重新发送：办理记录中已登记“重新发送”。' : undefined,
       );
     },
-  );
+  });
 
   app.post<{ Params: { id: string } }>(
     '/notices/:id/reissue',
@@ -80,10 +82,12 @@ export function registerNoticesPage(app: FastifyInstance, deps: ConsoleDeps): vo
     },
   );
 
-  app.get<{ Params: { id: string } }>(
-    '/notices/:id/notice.xlsx',
-    { preHandler: requireRole(...STAFF_ROLES) },
-    async (request, reply) => {
+  // Unmasked only by a POST from an unmasked notice page (its form carries the reason on: unmaskCarried).
+  app.route<{ Params: { id: string } }>({
+    method: ['GET', 'POST'],
+    url: '/notices/:id/notice.xlsx',
+    preHandler: requireRole(...STAFF_ROLES),
+    handler: async (request, reply) => {
       const noticeId = idParam(request.params.id);
       if (noticeId === undefined) return reply.callNotFound();
       const unmasked = await unmaskRequested(deps, request, `复核通知 ${noticeId} 下载（XLSX）`);
@@ -97,7 +101,7 @@ export function registerNoticesPage(app: FastifyInstance, deps: ConsoleDeps): vo
         });
       });
     },
-  );
+  });
 }
 
 async function sendNoticePage(
@@ -122,6 +126,7 @@ async function sendNoticePage(
     provider: providerLabel(providers, details.state.providerCode),
     unmasked,
     unmaskSwitch: unmaskSwitch(request, unmasked),
+    unmaskCarried: unmaskCarried(request, unmasked),
     reissueForm,
     flash,
   });

@@ -5,11 +5,12 @@ import { recordDetails } from '../../records/record-details.ts';
 import { searchRecords, subjectOfRef } from '../../records/record-search.ts';
 import { subjectArchive } from '../../records/subject-archive.ts';
 import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
+import { findRecordRows } from '../../warehouse/records-repository.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
 import { html, page, raw, type SafeHtml } from '../html.ts';
-import { idParam } from '../request-values.ts';
+import { holdsTypedId, idParam } from '../request-values.ts';
 import { requireRole } from '../session-auth.ts';
 import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
 import { PAGE_STYLE } from '../views/page-parts.ts';
@@ -55,10 +56,12 @@ export function registerRecordsPage(app: FastifyInstance, deps: ConsoleDeps): vo
     },
   );
 
-  app.get<{ Params: { id: string } }>(
-    '/records/:id',
-    { preHandler: requireRole(...STAFF_ROLES) },
-    async (request, reply) => {
+  // GET shows the record masked; the auditor's unmask form (../unmask.ts) posts here with its reason.
+  app.route<{ Params: { id: string } }>({
+    method: ['GET', 'POST'],
+    url: '/records/:id',
+    preHandler: requireRole(...STAFF_ROLES),
+    handler: async (request, reply) => {
       const recordId = idParam(request.params.id);
       if (recordId === undefined) return reply.callNotFound();
       const unmasked = await unmaskRequested(deps, request, `记录 ${recordId}`);
@@ -78,21 +81,31 @@ export function registerRecordsPage(app: FastifyInstance, deps: ConsoleDeps): vo
         .type('text/html; charset=utf-8')
         .send(send(`记录 ${recordId} · ${details.view.title}`, body, request));
     },
-  );
+  });
 
   // `:code` is a subject's code, or `r<record id>` for the subject of that record: the way pages link to a
-  // person, whose ID number must not stand in a link (record-search.ts).
-  app.get<{ Params: { code: string } }>(
-    '/subjects/:code',
-    { preHandler: requireRole(...STAFF_ROLES) },
-    async (request, reply) => {
+  // person, whose ID number must not stand in a link (record-search.ts). A code typed into the address that
+  // reads as an ID number in any form (spaces, dashes, full-width digits, a wrong check character) is sent on
+  // to `r<id>` of one of its records before anything is shown or logged: the page, its unmask form and the
+  // unmask log then name the subject by `r<id>`, which identifies without exposing.
+  app.route<{ Params: { code: string } }>({
+    method: ['GET', 'POST'],
+    url: '/subjects/:code',
+    preHandler: requireRole(...STAFF_ROLES),
+    handler: async (request, reply) => {
       const subjectCode = await subjectOfRef(deps.warehouse, request.params.code);
       if (!subjectCode) return reply.callNotFound();
+      const byRecord = /^r\d+$/.test(request.params.code);
+      if (!byRecord && (holdsTypedId(request.params.code) || holdsTypedId(subjectCode))) {
+        const [record] = await findRecordRows(deps.warehouse, { subjectCode });
+        if (!record) return reply.callNotFound();
+        return reply.redirect(`/subjects/r${record.id}`, 303);
+      }
       const unmasked = await unmaskRequested(
         deps,
         request,
-        // The log shows what was seen, not whose: an ID-shaped code masked whatever its check character (a
-        // passport holder's 证件号码 may read as an ID that does not check).
+        // The log shows what was seen, not whose: an ID-shaped code cannot get here (sent on to `r<id>` above);
+        // masked all the same, as the log page masks every entry.
         `主体档案 ${maskTypedLookup(request.params.code)}`,
       );
       const archive = await subjectArchive(deps.warehouse, deps.catalog, subjectCode, todayInShanghai(), {
@@ -108,5 +121,5 @@ export function registerRecordsPage(app: FastifyInstance, deps: ConsoleDeps): vo
         .type('text/html; charset=utf-8')
         .send(send(`主体信用档案 ${archive.subjectCode}`, body, request));
     },
-  );
+  });
 }

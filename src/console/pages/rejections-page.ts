@@ -13,7 +13,7 @@ import { csrfField } from '../csrf.ts';
 import { html, page, raw } from '../html.ts';
 import { badRequest, dateProblem, echoed, holdsTypedId, idParam } from '../request-values.ts';
 import { requireRole } from '../session-auth.ts';
-import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
+import { unmaskCarried, unmaskRequested, unmaskSwitch } from '../unmask.ts';
 import { PAGE_STYLE } from '../views/page-parts.ts';
 import { filterParams, rejectionsBody } from '../views/rejections-body.ts';
 import { rejectionLines } from '../views/rejections-view.ts';
@@ -30,10 +30,13 @@ type FilterQuery = Record<string, string | undefined>;
  * download writes the report `credit-etl report rejections` writes, for a run or a provider's days.
  */
 export function registerRejectionsPage(app: FastifyInstance, deps: ConsoleDeps): void {
-  app.get<{ Querystring: FilterQuery }>(
-    '/rejections',
-    { preHandler: requireRole(...STAFF_ROLES) },
-    async (request, reply) => {
+  // GET lists masked; the auditor's unmask form (../unmask.ts) posts here with its reason, the filter staying in
+  // the query string (it holds no person's number: filterOf).
+  app.route<{ Querystring: FilterQuery }>({
+    method: ['GET', 'POST'],
+    url: '/rejections',
+    preHandler: requireRole(...STAFF_ROLES),
+    handler: async (request, reply) => {
       const filter = filterOf(request.query);
       if (typeof filter === 'string') throw badRequest(filter);
       const unmasked = await unmaskRequested(deps, request, `拒收数据列表 ${describeFilter(filter)}`);
@@ -57,6 +60,7 @@ export function registerRejectionsPage(app: FastifyInstance, deps: ConsoleDeps):
           .map((code) => [code.code, `${code.code} ${code.meaning}`] as const),
         unmasked,
         unmaskSwitch: unmaskSwitch(request, unmasked),
+        unmaskCarried: unmaskCarried(request, unmasked),
         downloadProblem: typeof scope === 'string' ? scope : undefined,
       });
       return reply.type('text/html; charset=utf-8').send(
@@ -69,12 +73,14 @@ export function registerRejectionsPage(app: FastifyInstance, deps: ConsoleDeps):
         }),
       );
     },
-  );
+  });
 
-  app.get<{ Querystring: FilterQuery }>(
-    '/rejections/download',
-    { preHandler: requireRole(...STAFF_ROLES) },
-    async (request, reply) => {
+  // Unmasked only by a POST from an unmasked list (its form carries the reason on: unmaskCarried).
+  app.route<{ Querystring: FilterQuery }>({
+    method: ['GET', 'POST'],
+    url: '/rejections/download',
+    preHandler: requireRole(...STAFF_ROLES),
+    handler: async (request, reply) => {
       const filter = filterOf(request.query);
       if (typeof filter === 'string') throw badRequest(filter);
       const scope = scopeOf(filter);
@@ -95,7 +101,7 @@ export function registerRejectionsPage(app: FastifyInstance, deps: ConsoleDeps):
         });
       });
     },
-  );
+  });
 }
 
 /** The names of the filter's query parameters (the form's), each of which a link to another page carries on. */

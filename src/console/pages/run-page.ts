@@ -23,10 +23,12 @@ const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 
 /** One run: facts, counts by outcome, each file with its time and decision, errors, and its first rejected rows. */
 export function registerRunPage(app: FastifyInstance, deps: ConsoleDeps): void {
-  app.get<{ Params: { id: string } }>(
-    '/runs/:id',
-    { preHandler: requireRole(...STAFF_ROLES) },
-    async (request, reply) => {
+  // GET shows the run masked; the auditor's unmask form (../unmask.ts) posts here with its reason.
+  app.route<{ Params: { id: string } }>({
+    method: ['GET', 'POST'],
+    url: '/runs/:id',
+    preHandler: requireRole(...STAFF_ROLES),
+    handler: async (request, reply) => {
       const id = idParam(request.params.id);
       const run = id === undefined ? undefined : await findRun(deps.warehouse, id);
       if (!run) return reply.callNotFound();
@@ -93,7 +95,7 @@ ${rejected.flatMap((row) => {
         }),
       );
     },
-  );
+  });
 
   app.post<{ Params: { id: string } }>(
     '/runs/:id/retry',

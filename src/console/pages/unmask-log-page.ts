@@ -23,12 +23,12 @@ export function registerUnmaskLogPage(app: FastifyInstance, deps: ConsoleDeps): 
       // only when it is the whole entry, not inside a sentence.
       const shown = rows.slice(0, PAGE_SIZE);
       const next = rows.length > PAGE_SIZE ? shown[shown.length - 1]?.id : undefined;
-      const body = html`<p class="muted">审计员每次查看未脱敏的个人信息（身份证号码）都记录在此；记录只增不改，数据库拒绝修改和删除。</p>
+      const body = html`<p class="muted">审计员每次查看未脱敏的个人信息（身份证号码）都连同查询事由记录在此（启用事由之前的记录没有事由，显示为“—”）；记录只增不改，数据库拒绝修改和删除。</p>
 ${
   shown.length === 0
     ? html`<p class="muted">暂无记录。</p>`
-    : html`<table id="unmask-log"><thead><tr><th>时间（北京时间）</th><th>用户</th><th>查看内容</th><th>来源地址</th></tr></thead><tbody>
-${shown.map((row) => html`<tr><td>${shanghaiTime(row.at)}</td><td>${row.user_name}</td><td>${maskTypedLookup(row.what)}</td><td class="mono">${row.ip ?? ''}</td></tr>`)}</tbody></table>`
+    : html`<table id="unmask-log"><thead><tr><th>时间（北京时间）</th><th>用户</th><th>查看内容</th><th>查询事由</th><th>来源地址</th></tr></thead><tbody>
+${shown.map((row) => html`<tr><td>${shanghaiTime(row.at)}</td><td>${row.user_name}</td><td>${maskTypedLookup(row.what)}</td><td>${row.reason === null ? '—' : maskTypedLookup(row.reason)}</td><td class="mono">${row.ip ?? ''}</td></tr>`)}</tbody></table>`
 }
 <p class="pager">${before !== undefined ? html`<a href="/unmask-log">最新</a>` : ''}${next !== undefined ? html`<a href="/unmask-log${query({ before: next })}">更早的记录 →</a>` : ''}</p>`;
       return reply.type('text/html; charset=utf-8').send(

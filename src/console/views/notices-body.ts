@@ -50,8 +50,10 @@ export interface NoticePageModel {
   details: NoticeDetails;
   provider: string;
   unmasked: boolean;
-  /** The auditor's link to unmask (or mask again), from ../unmask.ts; empty for other roles. */
+  /** The auditor's unmask form (or the link to mask again), from ../unmask.ts; empty for other roles. */
   unmaskSwitch: SafeHtml | '';
+  /** Unmasked: the hidden fields that post the reason on to the download (../unmask.ts); else empty. */
+  unmaskCarried: SafeHtml | '';
   /** The re-issue form (with its CSRF field) when the viewer may re-issue, else empty. */
   reissueForm: SafeHtml | '';
   /** A message after an action (re-issued, refused). */
@@ -95,7 +97,11 @@ export function noticeBody(model: NoticePageModel): SafeHtml {
 <dt>状态</dt><dd id="notice-status">${statusText(state)} · 已更正 ${state.corrected}/${state.rows} 行 · 上报协调 ${state.escalated} 行</dd>
 ${state.closedBasis ? html`<dt>办结依据</dt><dd>${state.closedBasis}</dd>` : ''}
 </dl>
-<p><a id="download-notice" href="${base}/notice.xlsx${model.unmasked ? '?unmask=1' : ''}">下载复核通知（XLSX，与命令 report notice --id ${state.id} 相同）</a></p>
+${
+  model.unmaskCarried
+    ? html`<form method="post" action="${base}/notice.xlsx">${model.unmaskCarried}<button type="submit" id="download-notice">下载未脱敏的复核通知（XLSX，与命令 report notice --id ${state.id} 相同；本次下载另行记录）</button></form>`
+    : html`<p><a id="download-notice" href="${base}/notice.xlsx">下载复核通知（XLSX，与命令 report notice --id ${state.id} 相同）</a></p>`
+}
 ${model.reissueForm}
 ${model.unmaskSwitch}
 <h2>问题清单${rows.length >= NOTICE_ROWS_SHOWN ? `（前 ${NOTICE_ROWS_SHOWN} 行，完整清单见下载的通知）` : ''}</h2>

@@ -14,8 +14,13 @@ export interface RejectionsModel {
   catalogEntries: (readonly [code: string, title: string])[];
   errorCodes: (readonly [code: string, meaning: string])[];
   unmasked: boolean;
-  /** The auditor's link to unmask (or mask again), from ../unmask.ts; empty for other roles. */
+  /** The auditor's unmask form (or the link to mask again), from ../unmask.ts; empty for other roles. */
   unmaskSwitch: SafeHtml | '';
+  /**
+   * Unmasked: the hidden fields that post the reason on (../unmask.ts), so the downloads and the other pages
+   * stay unmasked, each logged as a view of its own; else empty (links, masked).
+   */
+  unmaskCarried: SafeHtml | '';
   /** Why the download needs a narrower filter, or undefined when the filter is a report's scope. */
   downloadProblem: string | undefined;
 }
@@ -35,7 +40,12 @@ export function filterParams(filter: RejectionFilter): Record<string, string | n
 export function rejectionsBody(model: RejectionsModel): SafeHtml {
   const { filter } = model;
   const params = filterParams(filter);
-  const clear = model.unmasked ? { unmask: 1 } : {};
+  // Unmasked, a link becomes a form posting the reason on; masked, a plain link.
+  const carried = model.unmaskCarried;
+  const go = (target: string, id: string, label: string) =>
+    carried
+      ? html`<form method="post" action="${target}" class="inline">${carried}<button type="submit" id="${id}">${label}</button></form>`
+      : html`<a id="${id}" href="${target}">${label}</a>`;
   const rows = model.lines.flatMap((line) =>
     line.errors.map((error, i) => [
       i === 0 ? when(line.receivedAt) : '',
@@ -51,7 +61,7 @@ export function rejectionsBody(model: RejectionsModel): SafeHtml {
       error.fix,
     ]),
   );
-  const download = (format: string) => `/rejections/download${query({ ...params, format, ...clear })}`;
+  const download = (format: string) => `/rejections/download${query({ ...params, format })}`;
   return html`<form class="filters" method="get" action="/rejections">
 <label>报送单位 <select name="provider">${options('全部', model.providers, filter.providerCode)}</select></label>
 <label>目录 <select name="catalog">${options('全部', model.catalogEntries, filter.catalogCode)}</select></label>
@@ -59,22 +69,21 @@ export function rejectionsBody(model: RejectionsModel): SafeHtml {
 <label>接收日期 从 <input type="date" name="from" value="${filter.from}"></label>
 <label>至 <input type="date" name="to" value="${filter.to}"></label>
 <label>运行批次 <input type="number" name="run" min="1" value="${filter.runId}" style="width:6em"></label>
-${model.unmasked ? html`<input type="hidden" name="unmask" value="1">` : ''}
 <button type="submit">筛选</button> <a href="/rejections">清除筛选</a>
 </form>
 <p class="downloads">${
     model.downloadProblem
       ? html`下载报告：${model.downloadProblem}`
-      : html`下载报告（与命令 report rejections 相同）：<a id="download-xlsx" href="${download('xlsx')}">Excel（XLSX）</a> · <a id="download-csv" href="${download('csv')}">CSV</a>`
+      : html`下载${carried ? '未脱敏的' : ''}报告（与命令 report rejections 相同）：${go(download('xlsx'), 'download-xlsx', 'Excel（XLSX）')} · ${go(download('csv'), 'download-csv', 'CSV')}`
   }</p>
 ${model.unmaskSwitch}
 ${table(['接收时间', '报送单位', '目录', '文件', '行号', '字段', '值', '错误', '处理建议'], rows, {
   id: 'rejections',
   empty: '没有符合条件的拒收数据',
 })}
-<p class="pager">${model.continued ? html`<a href="/rejections${query({ ...params, ...clear })}">第一页</a>` : ''}${
+<p class="pager">${model.continued ? go(`/rejections${query(params)}`, 'first-page', '第一页') : ''}${
     model.nextBefore === undefined
       ? ''
-      : html`<a id="next-page" href="/rejections${query({ ...params, ...clear, before: model.nextBefore })}">下一页</a>`
+      : go(`/rejections${query({ ...params, before: model.nextBefore })}`, 'next-page', '下一页')
   }</p>`;
 }
