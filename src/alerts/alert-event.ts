@@ -7,6 +7,7 @@ export const ALERT_KINDS = [
   'calendar-year-missing',
   'objection-overdue',
   'verify-failed',
+  'job-dead-lettered',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 

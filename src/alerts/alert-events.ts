@@ -112,3 +112,31 @@ export function verifyFailedEvent(run: {
     at: new Date(),
   };
 }
+
+/**
+ * A queued job failed its last attempt and went to the dead-letter queue: nothing retries it. `pipeline`: the
+ * pipeline it ran (the repeat key), else its kind.
+ */
+export function jobDeadLetteredEvent(job: {
+  id: string;
+  queue: string;
+  /** How the logs name it: kind, pipeline, partition day. */
+  what: string;
+  pipeline?: string | undefined;
+  kind: string;
+  attempts: number;
+  reason: string;
+}): AlertEvent {
+  return {
+    kind: 'job-dead-lettered',
+    key: `job-dead-lettered:${job.pipeline ?? job.kind}`,
+    title: `任务 ${job.what} 尝试 ${job.attempts} 次均失败，已转入死信队列，不再重试`,
+    lines: [
+      `任务 ${job.id}（队列 ${job.queue}）`,
+      `原因：${job.reason}`,
+      `未入库的文件留待处理：排除原因后执行 credit-etl jobs retry ${job.id}`,
+      `详情：credit-etl jobs show ${job.id}`,
+    ],
+    at: new Date(),
+  };
+}

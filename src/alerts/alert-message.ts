@@ -10,6 +10,7 @@ export const ALERT_KIND_TITLES: Record<AlertKind, string> = {
   'calendar-year-missing': '节假日日历缺少下一年数据',
   'objection-overdue': '异议处理超期',
   'verify-failed': '数据完整性校验失败',
+  'job-dead-lettered': '任务重试用尽，转入死信队列',
 };
 
 /** An event as it leaves the process: every resident ID in its text masked (USCCs shown). */

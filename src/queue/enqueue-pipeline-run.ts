@@ -17,7 +17,8 @@ export interface PipelineRunRequest {
 
 /**
  * Queues one run of a pipeline for one partition day. At most one such job is pending or running (its
- * singleton key): a second trigger returns the first job. The pipeline's `retry` becomes the job's (attempts,
+ * singleton key): a second trigger returns the first job; for a scheduled run, so does a completed job of the
+ * same trigger. The pipeline's `retry` becomes the job's (attempts,
  * backoff), and its `queue` the queue the job waits in.
  */
 export async function enqueuePipelineRun(
@@ -41,6 +42,8 @@ export async function enqueuePipelineRun(
     singletonKey: pipelineRunKey(pipeline.name, partition),
     retryLimit: pipeline.retry.attempts - 1,
     retryDelaySeconds: pipeline.retry.backoffSeconds,
+    // A cron tick is the same in every scheduler: once its job completed, a late or retried send of it is no new run.
+    ...(request.origin === 'scheduled' ? { onceForTrigger: triggeredAt.toISOString() } : {}),
   });
   return { ...enqueued, partition };
 }

@@ -28,13 +28,33 @@ export interface JobContext {
 /**
  * Runs one job. Returns what is kept as the job's output (it completes), or throws: a `JobFailure` (or any
  * error) fails the job, which the queue retries after its delay and dead-letters after the last attempt; a
- * `JobDeferred` puts it back to wait, no attempt counted.
+ * `JobDeferred` puts it back to wait, no attempt counted, and so does a `JobStopped` stopped with its worker.
  */
 export type JobHandler = (data: JobData, context: JobContext) => Promise<Record<string, unknown>>;
 
-/** A job that did not do its work; `output` (e.g. the run id) is kept with the error. */
+/**
+ * A job that did not do its work; `output` (e.g. the run id) is kept with the error. `alerted`: the handler has
+ * told the operators already (a run's own `run-failed` on the last attempt), so its dead-letter raises no second
+ * alert.
+ */
 export class JobFailure extends Error {
   override readonly name = 'JobFailure';
+  constructor(
+    message: string,
+    readonly output: Record<string, unknown> = {},
+    readonly alerted = false,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A job stopped before it finished because its signal aborted (the worker stopping, or the job cancelled): no
+ * fault of the job. Stopped with its worker, it is put back to wait without counting an attempt (the rest is done
+ * by whichever worker takes it next); cancelled, it stays cancelled.
+ */
+export class JobStopped extends Error {
+  override readonly name = 'JobStopped';
   constructor(
     message: string,
     readonly output: Record<string, unknown> = {},

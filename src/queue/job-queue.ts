@@ -24,6 +24,12 @@ export interface EnqueueOptions {
    * created, waiting for a retry or active returns the existing one instead (N schedulers are harmless).
    */
   singletonKey?: string;
+  /**
+   * With `singletonKey`: a scheduled run's trigger (ISO). A completed job with the same key and this
+   * `data.triggeredAt` (archived or not) counts as there too: two schedulers' cron tick stays one run even when
+   * one's send is retried after the other's job already completed.
+   */
+  onceForTrigger?: string;
   /** Retries after the first attempt; after the last the job is copied to the dead-letter queue with its error. */
   retryLimit?: number;
   /** Pause before the first retry; each later one doubles (jittered). */

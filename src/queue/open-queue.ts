@@ -75,8 +75,12 @@ export async function openQueue(url: string, options: OpenQueueOptions): Promise
         if (!id) throw new Error(`the queue refused a ${data.kind} job in ${queue}`);
         return { id, created: true };
       }
-      return sendUnlessPending(url, queue, enqueueOptions.singletonKey, (db) =>
-        boss.send(queue, data, { ...sendOptions, db }),
+      return sendUnlessPending(
+        url,
+        queue,
+        enqueueOptions.singletonKey,
+        (db) => boss.send(queue, data, { ...sendOptions, db }),
+        enqueueOptions.onceForTrigger,
       );
     },
     async fetch(queue) {

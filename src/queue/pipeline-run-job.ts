@@ -1,7 +1,8 @@
+import type { AlertSink } from '../alerts/alert-event.ts';
 import { runPipeline } from '../pipelines/run-pipeline.ts';
 import { findRun } from '../warehouse/runs-repository.ts';
 import type { JobContext } from './job-handlers.ts';
-import { JobDeferred, JobFailure } from './job-handlers.ts';
+import { JobDeferred, JobFailure, JobStopped } from './job-handlers.ts';
 import type { PipelineRunJob } from './job-kinds.ts';
 import type { JobData } from './job-queue.ts';
 import { chunkHelpersOf } from './stage-chunks-job.ts';
@@ -10,13 +11,16 @@ import { chunkHelpersOf } from './stage-chunks-job.ts';
  * One queued run of a pipeline, as `run` would do it inline, with the job's id on the run. The queue retries
  * (another worker may take the next attempt), so the run itself is tried once: the pipeline's `retry` became
  * the job's retry limit and delay when it was enqueued. A run that completed, or stopped at a reject
- * threshold (the file's own defect: trying again changes nothing), completes the job; a failed or
- * interrupted run fails it. A pipeline locked by another process (a long backfill day, a run of `run`) has not
- * started: the job waits and tries again, no attempt counted (LOCKED_WAIT_SECONDS).
+ * threshold (the file's own defect: trying again changes nothing), completes the job; a failed run fails it; an
+ * interrupted one (the worker stopping, the job cancelled) stops it (JobStopped: put back, no attempt counted, or
+ * left cancelled). A pipeline locked by another process (a long backfill day, a run of `run`) has not started: the
+ * job waits and tries again, no attempt counted (LOCKED_WAIT_SECONDS). A failed run is alerted (`run-failed`) on
+ * the job's last attempt only: before it the queue retries, and "failed after its retries" is not yet true.
  */
 export async function runPipelineJob(data: JobData, context: JobContext): Promise<Record<string, unknown>> {
   const job = data as PipelineRunJob;
   const pipeline = await context.pipeline(job.pipeline);
+  const lastAttempt = context.job.retryCount >= context.job.retryLimit;
   const result = await runPipeline(
     context.warehouse,
     context.catalog,
@@ -31,7 +35,7 @@ export async function runPipelineJob(data: JobData, context: JobContext): Promis
       stagingDir: context.stagingDir,
       jobId: context.job.id,
       chunkHelpers: chunkHelpersOf(context.queue),
-      ...(context.alerts ? { alerts: context.alerts } : {}),
+      ...(context.alerts ? { alerts: lastAttempt ? context.alerts : withoutRunFailed(context.alerts) } : {}),
     },
     context.logger,
   );
@@ -46,13 +50,22 @@ export async function runPipelineJob(data: JobData, context: JobContext): Promis
   const output = { runId: summary.runId, status: summary.status, counts: summary.counts };
   if (summary.status === 'completed' || summary.status === 'failed-threshold') return output;
   if (summary.status === 'interrupted') {
-    throw new JobFailure(
-      `run ${summary.runId} stopped before it finished (the worker is stopping or the job was cancelled): the files not loaded load on the next attempt`,
+    throw new JobStopped(
+      `run ${summary.runId} stopped before it finished (the worker is stopping or the job was cancelled)`,
       output,
     );
   }
   const run = await findRun(context.warehouse, summary.runId);
-  throw new JobFailure(`run ${summary.runId} failed: ${run?.error ?? 'see credit-etl runs show'}`, output);
+  throw new JobFailure(
+    `run ${summary.runId} failed: ${run?.error ?? 'see credit-etl runs show'}`,
+    output,
+    lastAttempt && context.alerts !== undefined,
+  );
+}
+
+/** The sink minus `run-failed`: an attempt the queue will retry is not a run that failed after its retries. */
+function withoutRunFailed(alerts: AlertSink): AlertSink {
+  return { alert: (event) => (event.kind === 'run-failed' ? Promise.resolve() : alerts.alert(event)) };
 }
 
 /** How long a job whose pipeline is locked waits before it looks again: the pipeline's backoff, 5 s to 60 s. */

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { isInfrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import { backoffDelay, type RetryPolicy } from '../../connectors/transports/retry-with-backoff.ts';
 import type { AlertSink } from '../alerts/alert-event.ts';
+import { jobDeadLetteredEvent } from '../alerts/alert-events.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
@@ -20,7 +21,7 @@ import {
   withSweepLock,
 } from '../warehouse/queue-jobs-repository.ts';
 import { interruptRunsOfJob } from '../warehouse/runs-repository.ts';
-import { JOB_HANDLERS, JobDeferred, JobFailure } from './job-handlers.ts';
+import { JOB_HANDLERS, JobDeferred, JobFailure, JobStopped } from './job-handlers.ts';
 import { isJobKind } from './job-kinds.ts';
 import type { JobQueue, QueuedJob } from './job-queue.ts';
 
@@ -39,7 +40,7 @@ export interface WorkerOptions {
   pipeline(name: string): Promise<PipelineDefinition>;
   /** Aborted by the first SIGTERM/SIGINT: no job starts, running ones stop after their unit. */
   signal: AbortSignal;
-  /** Where failed runs are told (config/alerts.json). */
+  /** Where failed runs and dead-lettered jobs are told (config/alerts.json). */
   alerts?: AlertSink;
   /** How often an idle slot looks for work. Default 1000 ms. */
   pollMs?: number;
@@ -52,7 +53,7 @@ export interface WorkerReport {
   failed: number;
   /** Jobs put back to wait, no attempt counted (their pipeline was locked by another process). */
   deferred: number;
-  /** Jobs of dead workers this worker failed (so the queue retries them). */
+  /** Jobs of dead workers this worker put back to wait (or failed, after MAX_LOST_WORKERS in a row). */
   recovered: number;
 }
 
@@ -60,10 +61,18 @@ export interface WorkerReport {
 const LOST_AFTER_SECONDS = 10;
 
 /**
+ * A job whose worker was lost goes back to wait with no attempt counted (a deploy, a machine lost: not its fault),
+ * this many times in a row; from the next loss on each counts as a failed attempt, so a job that kills its worker
+ * (out of memory on one file) ends dead-lettered and alerted instead of killing workers for ever.
+ */
+export const MAX_LOST_WORKERS = 3;
+
+/**
  * Runs jobs until `signal` aborts: `concurrency` slots, each taking the next job from the worked queues (a
  * limited queue only when one of its cluster-wide slots is free), holding the job's liveness lock while it
  * runs. Beside them a sweep finds active jobs whose worker died (kill -9, a lost machine: their lock is gone),
- * fails them so the queue retries them elsewhere, and ends their runs `interrupted`.
+ * puts them back to wait without counting an attempt (MAX_LOST_WORKERS) so another worker takes them, and ends
+ * their runs `interrupted`. A job that is dead-lettered (its last attempt failed) is alerted (`job-dead-lettered`).
  */
 export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
   const { queue, logger } = options;
@@ -148,12 +157,35 @@ async function workOnSession(
       async (lost) => {
         for (const job of lost ?? []) {
           const reason = `its worker ended (killed, or its machine lost) while it ran job ${job.id}`;
-          await queue.fail(job.queue, job.id, { message: `worker lost: ${reason}` });
+          const what = describe(job.data);
+          const lostWorkers = job.lost_workers + 1;
+          // Put back first (the rest of its files are loaded by the next worker), its runs ended after.
+          const put = lostWorkers <= MAX_LOST_WORKERS;
+          if (put) {
+            const waiting = `worker lost: ${reason}; put back to wait, no attempt counted`;
+            // False: no longer active (completed or cancelled meanwhile): nothing to recover.
+            if (!(await deferActiveJob(session, job.id, 0, { waiting, lostWorkers }))) continue;
+          } else {
+            await queue.fail(job.queue, job.id, {
+              message: `worker lost: ${reason} (${lostWorkers} workers in a row: counted as a failed attempt)`,
+              lostWorkers,
+            });
+          }
           const ended = await interruptRunsOfJob(options.warehouse, job.id, `process ended: ${reason}`);
-          logger.warn(
-            `job ${job.id} (${describe(job.data)}) lost its worker: failed for a retry, ${ended} run(s) marked interrupted`,
+          if (put) {
+            logger.warn(
+              `job ${job.id} (${what}) lost its worker: put back to wait, no attempt counted (${lostWorkers} of ${MAX_LOST_WORKERS} in a row), ${ended} run(s) marked interrupted`,
+              { jobId: job.id },
+            );
+            continue;
+          }
+          const deadLettered = job.retry_count >= job.retry_limit;
+          logger.error(
+            `job ${job.id} (${what}) lost its worker ${lostWorkers} times in a row: failed (${deadLettered ? 'dead-lettered' : 'retried after its delay'}), ${ended} run(s) marked interrupted`,
             { jobId: job.id },
           );
+          if (deadLettered)
+            await alertDeadLettered(options.alerts, job.id, job.queue, job.data, job.retry_count + 1, reason);
         }
         return lost?.length ?? 0;
       },
@@ -233,9 +265,32 @@ async function workOnSession(
       report.completed++;
       log.info(`job ${job.id} completed: ${what}`, output);
     } catch (error) {
+      if (error instanceof JobStopped && signal.aborted) {
+        // The worker is stopping (SIGTERM, or its session lost): no fault of the job. It goes back to wait, no
+        // attempt counted; the next worker loads what this one left. Should the session be gone, a sweep puts it
+        // back instead, as any job of a lost worker.
+        const put = await deferActiveJob(session, job.id, 0, {
+          waiting: `its worker stopped: ${error.message}; put back to wait, no attempt counted`,
+          ...error.output,
+        }).catch((fault: unknown) => {
+          log.warn(`job ${job.id} could not be put back to wait: ${(fault as Error).message}`);
+          return false;
+        });
+        log.warn(
+          put
+            ? `job ${job.id} stopped with the worker: put back to wait, no attempt counted; the files not loaded load when a worker takes it again: ${what}`
+            : `job ${job.id} stopped with the worker: a sweep puts it back to wait: ${what}`,
+        );
+        return;
+      }
+      if (error instanceof JobStopped) {
+        // Cancelled (jobs cancel): it stays cancelled, nothing is retried.
+        log.warn(`job ${job.id} stopped: cancelled: ${what}: ${error.message}`);
+        return;
+      }
       if (error instanceof JobDeferred) {
         // Nothing was done: the job waits for its turn again. Should the session be gone, the sweep of a
-        // worker still alive fails it (one attempt), as any job of a worker that lost its session.
+        // worker still alive puts it back, as any job of a worker that lost its session.
         const put = await deferActiveJob(session, job.id, error.delaySeconds, {
           waiting: error.message,
         }).catch((fault: unknown) => {
@@ -257,8 +312,16 @@ async function workOnSession(
         },
       );
       if (failed) report.failed++;
-      const next = job.retryCount < job.retryLimit ? 'retried after its delay' : 'dead-lettered';
+      const deadLettered = job.retryCount >= job.retryLimit;
+      const next = !failed
+        ? 'left for a sweep to retry'
+        : deadLettered
+          ? `dead-lettered after ${job.retryCount + 1} attempt(s)`
+          : 'retried after its delay';
       log.error(`job ${job.id} failed (${next}): ${what}: ${message}`, output);
+      // The last attempt: nothing retries it. Told once (a run's own run-failed alert on it is enough).
+      if (failed && deadLettered && !(error instanceof JobFailure && error.alerted))
+        await alertDeadLettered(options.alerts, job.id, job.queue, job.data, job.retryCount + 1, message);
     } finally {
       signal.removeEventListener('abort', onAbort);
       running.delete(job.id);
@@ -290,6 +353,29 @@ async function workOnSession(
     await session.end().catch(() => undefined);
   }
   return sessionLost;
+}
+
+/** Tells the operators a job went to the dead-letter queue (never throws: the sink does not). */
+async function alertDeadLettered(
+  alerts: AlertSink | undefined,
+  id: string,
+  queueName: string,
+  data: Record<string, unknown>,
+  attempts: number,
+  reason: string,
+): Promise<void> {
+  if (!alerts) return;
+  await alerts.alert(
+    jobDeadLetteredEvent({
+      id,
+      queue: queueName,
+      what: describe(data),
+      pipeline: typeof data.pipeline === 'string' ? data.pipeline : undefined,
+      kind: String(data.kind),
+      attempts,
+      reason,
+    }),
+  );
 }
 
 /** How the logs name a job: its kind and what it is for. */

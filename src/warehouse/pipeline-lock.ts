@@ -37,8 +37,9 @@ export async function tryPipelineLock(
   pipeline: string,
 ): Promise<PipelineLock | undefined> {
   // A connection of its own, outside the pool: holding pool connections for whole runs could starve the
-  // units of concurrently scheduled pipelines. TCP keepalives let this side notice a dead connection (minutes)
-  // long before the server does (its default: two hours) and lets the lock go.
+  // units of concurrently scheduled pipelines. TCP keepalives on both sides: this one notices a dead connection
+  // within minutes, and the server (tcp_keepalives_* set on the session, as the worker's liveness session does;
+  // its default is two hours) ends the session of a lost machine within about two minutes, letting the lock go.
   const client = new pg.Client({
     ...(warehouse.client.connectionSettings as pg.ClientConfig),
     // Who holds it, readable by any role (pg_stat_activity hides the rest of another role's session): the process
@@ -62,6 +63,11 @@ export async function tryPipelineLock(
     await client.connect();
     // The session idles for the whole run: a server-wide idle_session_timeout (PostgreSQL 14+) would end it.
     await client.query('SET idle_session_timeout = 0').catch(() => undefined);
+    // A machine lost while holding the lock (power, network): the server probes after 30 s idle, every 10 s, and
+    // drops the session after 6 unanswered probes. Without this the lock blocks the pipeline for two hours.
+    await client.query(
+      'SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 6',
+    );
     const { rows } = await client.query<{ locked: boolean }>(
       'SELECT pg_try_advisory_lock(hashtext($1)) AS locked',
       [lockKey(pipeline)],

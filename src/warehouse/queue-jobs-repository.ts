@@ -19,13 +19,16 @@ export interface QueueStatementRunner {
 /**
  * Sends a job unless one with `singletonKey` is created, waiting for a retry or active in `queue`. A
  * transaction-scoped advisory lock on the key makes two schedulers' triggers one job (pg-boss's own policies
- * either allow a queued job beside an active one, or depend on timing).
+ * either allow a queued job beside an active one, or depend on timing). `triggeredAt` (a scheduled run: the cron
+ * tick, the same in every scheduler): a completed job with the key and that `data.triggeredAt`, still in the queue
+ * or archived, counts as there too: one scheduler's send retried after the other's job already ran is no second run.
  */
 export async function sendUnlessPending(
   url: string,
   queue: string,
   singletonKey: string,
   send: (db: QueueStatementRunner) => Promise<string | null>,
+  triggeredAt?: string,
 ): Promise<{ id: string; created: boolean }> {
   const client = new pg.Client({ connectionString: url, application_name: 'credit-etl enqueue' });
   client.on('error', () => undefined);
@@ -37,7 +40,19 @@ export async function sendUnlessPending(
       `SELECT id FROM ${QUEUE_SCHEMA}.job WHERE name = $1 AND singleton_key = $2 AND state < 'completed' LIMIT 1`,
       [queue, singletonKey],
     );
-    const existing = pending.rows[0]?.id;
+    const ran =
+      triggeredAt === undefined || pending.rows[0]
+        ? undefined
+        : await client.query<{ id: string }>(
+            `SELECT id FROM ${QUEUE_SCHEMA}.job
+              WHERE name = $1 AND singleton_key = $2 AND state = 'completed' AND data ->> 'triggeredAt' = $3
+             UNION ALL
+             SELECT id FROM ${QUEUE_SCHEMA}.archive
+              WHERE name = $1 AND singleton_key = $2 AND state = 'completed' AND data ->> 'triggeredAt' = $3
+             LIMIT 1`,
+            [queue, singletonKey, triggeredAt],
+          );
+    const existing = pending.rows[0]?.id ?? ran?.rows[0]?.id;
     if (existing) {
       await client.query('ROLLBACK');
       return { id: existing, created: false };
@@ -199,16 +214,27 @@ export async function releaseQueueSlot(session: pg.Client, queue: string, slot: 
   await session.query('SELECT pg_advisory_unlock($1, hashtext($2))', [QUEUE_SLOT, `${queue}#${slot}`]);
 }
 
+/** An active job whose worker is gone, with its attempts so far and how many workers it lost in a row. */
+export interface LostJob {
+  id: string;
+  queue: string;
+  data: Record<string, unknown>;
+  retry_count: number;
+  retry_limit: number;
+  /** Workers lost while running it since it last ran to an end (its output's `lostWorkers`, set when put back). */
+  lost_workers: number;
+}
+
 /**
  * Active jobs whose worker is gone: started more than `graceSeconds` ago (a worker takes the lock right after
  * fetching) and no session holds their liveness lock.
  */
-export async function lostJobs(
-  client: pg.Client,
-  graceSeconds: number,
-): Promise<{ id: string; queue: string; data: Record<string, unknown> }[]> {
-  const { rows } = await client.query<{ id: string; queue: string; data: Record<string, unknown> }>(
-    `SELECT j.id, j.name AS queue, j.data FROM ${QUEUE_SCHEMA}.job j
+export async function lostJobs(client: pg.Client, graceSeconds: number): Promise<LostJob[]> {
+  const { rows } = await client.query<LostJob>(
+    `SELECT j.id, j.name AS queue, j.data, j.retry_count, j.retry_limit,
+       COALESCE(CASE WHEN jsonb_typeof(j.output -> 'lostWorkers') = 'number'
+                     THEN (j.output ->> 'lostWorkers')::int END, 0) AS lost_workers
+     FROM ${QUEUE_SCHEMA}.job j
      WHERE j.state = 'active' AND j.started_on < now() - make_interval(secs => $2)
        AND NOT EXISTS (
          SELECT 1 FROM pg_locks l
