@@ -145,32 +145,125 @@ export async function findNotice(warehouse: Warehouse, noticeId: number): Promis
   return warehouse('notices').where({ id: noticeId }).first<NoticeRecord | undefined>();
 }
 
+/** Whether record `r` holds the usable key fields of a notice row without a full key. */
+const HOLDS_KEY_PARTS = `nr.key_parts IS NOT NULL AND NOT EXISTS (
+  SELECT 1 FROM jsonb_each_text(nr.key_parts) AS part
+  WHERE split_part(r.business_key, chr(31), part.key::int) <> part.value)`;
+
+/** The non-empty key parts of a notice row without a full key. */
+const KEY_PART_VALUES = `ARRAY(SELECT part.value FROM jsonb_each_text(nr.key_parts) AS part WHERE part.value <> '')`;
+
+/**
+ * A LIKE pattern every business key holding a notice row's key parts matches: the parts at their positions, any
+ * text for the others. Only a narrowing, cheap to test on every record of a catalog entry: HOLDS_KEY_PARTS decides.
+ */
+const KEY_PARTS_PATTERN = `(SELECT string_agg(COALESCE(
+    replace(replace(replace(nr.key_parts ->> g::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_'), '%'),
+    chr(31) ORDER BY g) || '%'
+  FROM generate_series(1, (SELECT max(k::int) FROM jsonb_object_keys(nr.key_parts) AS k)) AS g)`;
+
+/** Whether file `fileId` is a loaded file of file `uf`'s channel before it, as feed_standing reads the feed (017). */
+const EARLIER_IN_CHANNEL_OF_UF = (fileId: string) => `(
+  SELECT f.id < uf.id AND f.status = 'loaded' AND f.catalog_code = uf.catalog_code
+    AND f.provider_code = uf.provider_code AND f.level = uf.level
+  FROM source_files f WHERE f.id = ${fileId})`;
+
+/** The loaded files of file `uf`'s channel (catalog entry, provider, level), as feed_standing reads them (017). */
+const IN_CHANNEL_OF_UF = `f.status = 'loaded' AND f.catalog_code = uf.catalog_code AND f.provider_code = uf.provider_code
+      AND f.level = uf.level`;
+
+/**
+ * Whether a later file of the notice's provider re-delivered record `r` unchanged and counted it in its summary
+ * instead of a lineage row: the record is in delivered_records of that file (017-compact-lineage.ts) and not by
+ * a lineage row of it (that is the branch that reads lineage, where a conflict is no correction). Written out
+ * for the one record instead of calling delivered_records, which builds the channel's whole feed per call: the
+ * file has a summary, does not list the record absent, and the record stands before it (feed_standing), i.e. its
+ * latest lineage row or absence in the channel before the file accepted content and no file of the channel
+ * without a summary (which ends every run) came after that event.
+ */
+const COMPACTED = `EXISTS (
+  SELECT 1 FROM unchanged_deliveries u JOIN source_files uf ON uf.id = u.source_file_id
+  WHERE u.provider_code = n.provider_code AND u.catalog_code = nr.catalog_code AND u.source_file_id > nr.source_file_id
+    AND NOT EXISTS (
+      SELECT 1 FROM unchanged_delivery_absences a WHERE a.source_file_id = u.source_file_id AND a.record_id = r.id)
+    AND NOT EXISTS (SELECT 1 FROM record_sources s WHERE s.source_file_id = u.source_file_id AND s.record_id = r.id)
+    AND EXISTS (
+      SELECT 1 FROM (
+        SELECT ev.file_id, ev.outcome FROM (
+          -- The record's own events (a few, by record), each one's file looked up after: no join that could
+          -- start from the files (every lineage row of a file is a long list).
+          SELECT s.source_file_id AS file_id, s.id AS seq, s.outcome FROM record_sources s
+          WHERE s.record_id = r.id AND ${EARLIER_IN_CHANNEL_OF_UF('s.source_file_id')}
+          UNION ALL
+          SELECT a.source_file_id, NULL, 'absent' FROM unchanged_delivery_absences a
+          WHERE a.record_id = r.id AND ${EARLIER_IN_CHANNEL_OF_UF('a.source_file_id')}
+        ) ev ORDER BY ev.file_id DESC, ev.seq DESC NULLS LAST LIMIT 1) latest
+      WHERE latest.outcome IN ('inserted', 'updated', 'merged', 'unchanged')
+        AND NOT EXISTS (
+          SELECT 1 FROM source_files f
+          WHERE f.id > latest.file_id AND f.id < u.source_file_id AND ${IN_CHANNEL_OF_UF}
+            AND NOT EXISTS (SELECT 1 FROM unchanged_deliveries x WHERE x.source_file_id = f.id))))`;
+
 /**
  * A notice row is corrected when a later accepted delivery (any outcome but `conflict`, in a source file
  * loaded after the row's own) from the notice's provider carries the row's business key in the same catalog
- * entry; a row without a full key matches on its usable key fields (src/report/notice-key.ts). A conflict row
+ * entry; a row without a full key matches on its usable key fields (src/report/notice-key.ts). A delivery is
+ * what the rest of the warehouse counts as one (delivered_records, 017-compact-lineage.ts): a lineage row, or a
+ * re-delivery of the record unchanged that its file counted in its summary instead (the compact and fast paths
+ * write no lineage row for it, e.g. the key sent once again after a file that repeated it). A conflict row
  * resolved in the notice log ("确认以省级数据为准", 016) is done as well.
  */
 const CORRECTED = `(EXISTS (
   SELECT 1 FROM notice_events e WHERE e.notice_row_id = nr.id AND e.kind = 'resolved'
 ) OR EXISTS (
-  SELECT 1 FROM record_sources s JOIN records r ON r.id = s.record_id
-  WHERE s.provider_code = n.provider_code AND s.outcome <> 'conflict' AND s.source_file_id > nr.source_file_id
-    AND r.catalog_code = nr.catalog_code
-    AND CASE
-      WHEN nr.business_key IS NOT NULL THEN r.business_key = nr.business_key
-      WHEN nr.key_parts IS NOT NULL THEN NOT EXISTS (
-        SELECT 1 FROM jsonb_each_text(nr.key_parts) AS part
-        WHERE split_part(r.business_key, chr(31), part.key::int) <> part.value)
-      ELSE false
-    END))`;
+  SELECT 1 FROM records r JOIN record_sources s ON s.record_id = r.id
+  WHERE r.catalog_code = nr.catalog_code AND r.business_key = nr.business_key
+    AND s.provider_code = n.provider_code AND s.outcome <> 'conflict' AND s.source_file_id > nr.source_file_id
+) OR EXISTS (
+  -- OFFSET 0: the later files' lineage rows first, their records after (never every record of the entry).
+  SELECT 1 FROM (
+    SELECT s.record_id FROM record_sources s
+    WHERE nr.business_key IS NULL AND s.source_file_id > nr.source_file_id
+      AND s.provider_code = n.provider_code AND s.outcome <> 'conflict' OFFSET 0) s
+  JOIN records r ON r.id = s.record_id
+  WHERE r.catalog_code = nr.catalog_code AND ${HOLDS_KEY_PARTS}
+) OR EXISTS (
+  SELECT 1 FROM unchanged_deliveries u
+  WHERE u.provider_code = n.provider_code AND u.catalog_code = nr.catalog_code AND u.source_file_id > nr.source_file_id
+) AND (EXISTS (
+  SELECT 1 FROM records r WHERE r.catalog_code = nr.catalog_code AND r.business_key = nr.business_key AND ${COMPACTED}
+) OR EXISTS (
+  -- A row without a full key: the records holding its parts, looked up by index. Each non-empty part of such a
+  -- record is its subject code (records_subject) or in the GIN of its other parts (029-key-parts-beside-subject).
+  SELECT 1 FROM records r
+  WHERE nr.business_key IS NULL AND r.subject_code = ANY (${KEY_PART_VALUES}) AND r.catalog_code = nr.catalog_code
+    AND ${HOLDS_KEY_PARTS} AND ${COMPACTED}
+) OR EXISTS (
+  SELECT 1 FROM records r
+  WHERE nr.business_key IS NULL AND r.business_key LIKE ${KEY_PARTS_PATTERN}
+    AND array_remove(array_remove(string_to_array(r.business_key, E'\\x1f'), r.subject_code), '') @> ${KEY_PART_VALUES}
+    AND r.catalog_code = nr.catalog_code AND ${HOLDS_KEY_PARTS} AND ${COMPACTED})))`;
+
+/**
+ * Runs a query that reads CORRECTED without JIT: its estimate (a subquery per branch per row) passes JIT's
+ * threshold though it runs in milliseconds, and compiling took longer than the query (~0.2–0.3 s a call, as for
+ * merge-staged.ts). SET LOCAL ends with the transaction (a savepoint when `warehouse` is one already).
+ */
+function withoutJit<T>(warehouse: Warehouse, run: (trx: Warehouse) => Promise<T>): Promise<T> {
+  return warehouse.transaction(async (trx) => {
+    await trx.raw('SET LOCAL jit = off');
+    return run(trx);
+  });
+}
 
 /** Every notice row with whether it has been corrected, in row order. */
 export async function noticeRowStates(warehouse: Warehouse, noticeId: number): Promise<Map<number, boolean>> {
-  const { rows } = await warehouse.raw<{ rows: { id: number; corrected: boolean }[] }>(
-    `SELECT nr.id, ${CORRECTED} AS corrected
-     FROM notice_rows nr JOIN notices n ON n.id = nr.notice_id WHERE nr.notice_id = ? ORDER BY nr.id`,
-    [noticeId],
+  const { rows } = await withoutJit(warehouse, (trx) =>
+    trx.raw<{ rows: { id: number; corrected: boolean }[] }>(
+      `SELECT nr.id, ${CORRECTED} AS corrected
+       FROM notice_rows nr JOIN notices n ON n.id = nr.notice_id WHERE nr.notice_id = ? ORDER BY nr.id`,
+      [noticeId],
+    ),
   );
   return new Map(rows.map((row) => [row.id, row.corrected]));
 }
@@ -196,23 +289,25 @@ export async function noticeTallies(
   warehouse: Warehouse,
   filter: { providerCode?: string; noticeId?: number } = {},
 ): Promise<NoticeTally[]> {
-  const { rows } = await warehouse.raw<{ rows: NoticeTally[] }>(
-    `SELECT n.id, n.provider_code, n.issued_on, n.deadline, n.provisional,
+  const { rows } = await withoutJit(warehouse, (trx) =>
+    trx.raw<{ rows: NoticeTally[] }>(
+      `SELECT n.id, n.provider_code, n.issued_on, n.deadline, n.provisional,
        count(nr.id)::int AS rows, count(nr.id) FILTER (WHERE ${CORRECTED})::int AS corrected,
-       count(nr.id) FILTER (WHERE NOT ${CORRECTED} AND EXISTS (
-         SELECT 1 FROM notice_events e WHERE e.notice_row_id = nr.id AND e.kind = 'escalated'))::int AS escalated,
+       count(nr.id) FILTER (WHERE EXISTS (
+         SELECT 1 FROM notice_events e WHERE e.notice_row_id = nr.id AND e.kind = 'escalated') AND NOT ${CORRECTED})::int AS escalated,
        closed.closed_how, closed.basis AS closed_basis
      FROM notices n LEFT JOIN notice_rows nr ON nr.notice_id = n.id
      LEFT JOIN LATERAL (SELECT e.closed_how, e.basis FROM notice_events e
        WHERE e.notice_id = n.id AND e.kind = 'closed' ORDER BY e.id LIMIT 1) closed ON true
      WHERE (?::text IS NULL OR n.provider_code = ?) AND (?::bigint IS NULL OR n.id = ?)
      GROUP BY n.id, closed.closed_how, closed.basis ORDER BY n.id DESC`,
-    [
-      filter.providerCode ?? null,
-      filter.providerCode ?? null,
-      filter.noticeId ?? null,
-      filter.noticeId ?? null,
-    ],
+      [
+        filter.providerCode ?? null,
+        filter.providerCode ?? null,
+        filter.noticeId ?? null,
+        filter.noticeId ?? null,
+      ],
+    ),
   );
   return rows;
 }
