@@ -1,5 +1,7 @@
 import type { AlertSink } from '../alerts/alert-event.ts';
 import { runPipeline } from '../pipelines/run-pipeline.ts';
+import { describeErrorCode } from '../report/error-codes.ts';
+import type { RunSummary } from '../run/ingest-files.ts';
 import { findRun } from '../warehouse/runs-repository.ts';
 import type { JobContext } from './job-handlers.ts';
 import { JobDeferred, JobFailure, JobStopped } from './job-handlers.ts';
@@ -11,16 +13,21 @@ import { chunkHelpersOf } from './stage-chunks-job.ts';
  * One queued run of a pipeline, as `run` would do it inline, with the job's id on the run. The queue retries
  * (another worker may take the next attempt), so the run itself is tried once: the pipeline's `retry` became
  * the job's retry limit and delay when it was enqueued. A run that completed, or stopped at a reject
- * threshold (the file's own defect: trying again changes nothing), completes the job; a failed run fails it; an
+ * threshold or failed for its files' own defects only (a header, an encoding, a limit: error codes of scope
+ * `file`; trying again changes nothing, the files are moved aside already) completes the job, its output naming
+ * the run, its status and error; a run failed otherwise (the platform's fault) fails it, to be retried; an
  * interrupted one (the worker stopping, the job cancelled) stops it (JobStopped: put back, no attempt counted, or
  * left cancelled). A pipeline locked by another process (a long backfill day, a run of `run`) has not started: the
  * job waits and tries again, no attempt counted (LOCKED_WAIT_SECONDS). A failed run is alerted (`run-failed`) on
- * the job's last attempt only: before it the queue retries, and "failed after its retries" is not yet true.
+ * the job's last attempt, or when it completes the job: else the queue retries, and "failed after its retries" is
+ * not yet true.
  */
 export async function runPipelineJob(data: JobData, context: JobContext): Promise<Record<string, unknown>> {
   const job = data as PipelineRunJob;
   const pipeline = await context.pipeline(job.pipeline);
   const lastAttempt = context.job.retryCount >= context.job.retryLimit;
+  // Before its last attempt a failed run's alert waits for what the job does: sent if it completes the job.
+  const held = context.alerts ? holdingRunFailed(context.alerts, lastAttempt) : undefined;
   const result = await runPipeline(
     context.warehouse,
     context.catalog,
@@ -35,7 +42,7 @@ export async function runPipelineJob(data: JobData, context: JobContext): Promis
       stagingDir: context.stagingDir,
       jobId: context.job.id,
       chunkHelpers: chunkHelpersOf(context.queue),
-      ...(context.alerts ? { alerts: lastAttempt ? context.alerts : withoutRunFailed(context.alerts) } : {}),
+      ...(held ? { alerts: held.sink } : {}),
     },
     context.logger,
   );
@@ -49,6 +56,18 @@ export async function runPipelineJob(data: JobData, context: JobContext): Promis
   const { summary } = result;
   const output = { runId: summary.runId, status: summary.status, counts: summary.counts };
   if (summary.status === 'completed' || summary.status === 'failed-threshold') return output;
+  if (summary.status === 'failed' && failedForTheFilesOnly(summary)) {
+    // The provider's files are at fault (a header, an encoding, a limit): another attempt finds them moved aside
+    // to failed/ and would only add an empty run. The job completes; its run stays `failed`, alerted (run-failed).
+    await held?.release();
+    const run = await findRun(context.warehouse, summary.runId);
+    return {
+      ...output,
+      error: `run ${summary.runId} failed: ${run?.error ?? 'see credit-etl runs show'}`,
+      retried: false,
+      why: "every failure of the run is a defect of the provider's file (error codes of scope file): trying again cannot fix it",
+    };
+  }
   if (summary.status === 'interrupted') {
     throw new JobStopped(
       `run ${summary.runId} stopped before it finished (the worker is stopping or the job was cancelled)`,
@@ -63,9 +82,43 @@ export async function runPipelineJob(data: JobData, context: JobContext): Promis
   );
 }
 
-/** The sink minus `run-failed`: an attempt the queue will retry is not a run that failed after its retries. */
-function withoutRunFailed(alerts: AlertSink): AlertSink {
-  return { alert: (event) => (event.kind === 'run-failed' ? Promise.resolve() : alerts.alert(event)) };
+/**
+ * The sink, with `run-failed` held back before the last attempt (an attempt the queue retries is not a run that
+ * failed after its retries): `release` sends what was held, when the job completes on a failed run anyway.
+ */
+function holdingRunFailed(
+  alerts: AlertSink,
+  lastAttempt: boolean,
+): { sink: AlertSink; release(): Promise<void> } {
+  const heldBack: Parameters<AlertSink['alert']>[0][] = [];
+  return {
+    sink: {
+      alert: (event) => {
+        if (lastAttempt || event.kind !== 'run-failed') return alerts.alert(event);
+        heldBack.push(event);
+        return Promise.resolve();
+      },
+    },
+    async release() {
+      for (const event of heldBack.splice(0)) await alerts.alert(event);
+    },
+  };
+}
+
+/**
+ * A failed run whose every failure is its files' own defect: each failed file's error code is of scope `file`
+ * (src/report/error-codes.json: the provider sends the file again), and every file was settled (moved aside). A
+ * run failed by the platform (a fault, a file it could not move, a code of scope `platform`, none) is not.
+ */
+export function failedForTheFilesOnly(summary: RunSummary): boolean {
+  if ((summary.unsettled?.length ?? 0) > 0) return false;
+  const failed = summary.files.filter(
+    (file) => file.status === 'failed' || file.status === 'failed-threshold',
+  );
+  return (
+    failed.length > 0 &&
+    failed.every((file) => file.error !== undefined && describeErrorCode(file.error.code)?.scope === 'file')
+  );
 }
 
 /** How long a job whose pipeline is locked waits before it looks again: the pipeline's backoff, 5 s to 60 s. */

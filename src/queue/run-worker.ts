@@ -9,10 +9,12 @@ import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
 import { markInterruptedRuns } from '../run/run-ledger.ts';
 import { abandonChunkedLoadsOfEndedRuns } from '../warehouse/chunked-loads-repository.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { pipelineLockHolder } from '../warehouse/pipeline-lock.ts';
 import {
   deferActiveJob,
   holdJobLock,
   jobStates,
+  type LostJob,
   lostJobs,
   openLivenessSession,
   releaseJobLock,
@@ -20,7 +22,7 @@ import {
   takeQueueSlot,
   withSweepLock,
 } from '../warehouse/queue-jobs-repository.ts';
-import { interruptRunsOfJob } from '../warehouse/runs-repository.ts';
+import { interruptRunsOfJob, runsOfJob } from '../warehouse/runs-repository.ts';
 import { JOB_HANDLERS, JobDeferred, JobFailure, JobStopped } from './job-handlers.ts';
 import { isJobKind } from './job-kinds.ts';
 import type { JobQueue, QueuedJob } from './job-queue.ts';
@@ -72,7 +74,9 @@ export const MAX_LOST_WORKERS = 3;
  * limited queue only when one of its cluster-wide slots is free), holding the job's liveness lock while it
  * runs. Beside them a sweep finds active jobs whose worker died (kill -9, a lost machine: their lock is gone),
  * puts them back to wait without counting an attempt (MAX_LOST_WORKERS) so another worker takes them, and ends
- * their runs `interrupted`. A job that is dead-lettered (its last attempt failed) is alerted (`job-dead-lettered`).
+ * their runs `interrupted` (not a job whose run still loads in the process holding its pipeline's lock: a live
+ * worker that lost only its session ends that run itself, then the job is recovered). A job that is
+ * dead-lettered (its last attempt failed) is alerted (`job-dead-lettered`).
  */
 export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
   const { queue, logger } = options;
@@ -152,10 +156,28 @@ async function workOnSession(
   const slotsHeld = new Map<string, Set<number>>();
   let turn = 0;
 
+  // Jobs whose worker lost its session but still loads (stillLoading), told once each.
+  const leftToLoader = new Set<string>();
   const sweep = async () => {
     const recovered = await withSweepLock(session, () => lostJobs(session, LOST_AFTER_SECONDS)).then(
       async (lost) => {
+        let recovered = 0;
         for (const job of lost ?? []) {
+          // Without its liveness lock, yet its run still loading in the process that holds the pipeline's lock:
+          // a worker that lost its session but lives (it stops after its current file and ends its run itself).
+          const loading = await stillLoading(options.warehouse, job);
+          if (loading) {
+            if (!leftToLoader.has(job.id)) {
+              leftToLoader.add(job.id);
+              logger.warn(
+                `job ${job.id} (${describe(job.data)}) has lost its worker's liveness lock, but its ${loading}: left to it (it stops after its current file and ends its run); put back to wait once that process lets the lock go`,
+                { jobId: job.id },
+              );
+            }
+            continue;
+          }
+          leftToLoader.delete(job.id);
+          recovered++;
           const reason = `its worker ended (killed, or its machine lost) while it ran job ${job.id}`;
           const what = describe(job.data);
           const lostWorkers = job.lost_workers + 1;
@@ -187,7 +209,7 @@ async function workOnSession(
           if (deadLettered)
             await alertDeadLettered(options.alerts, job.id, job.queue, job.data, job.retry_count + 1, reason);
         }
-        return lost?.length ?? 0;
+        return recovered;
       },
     );
     report.recovered += recovered;
@@ -353,6 +375,31 @@ async function workOnSession(
     await session.end().catch(() => undefined);
   }
   return sessionLost;
+}
+
+/**
+ * How a job without its liveness lock is still being run, or undefined when it is not: a pipeline-run job one of
+ * whose runs is `running` in the very process that holds the pipeline's lock. That process lives (its lock's
+ * session would have ended with it) and loads into the run: the run must not be ended under it, nor the job given
+ * to another worker (which would wait for the lock anyway). A worker whose liveness session ended stops such a job
+ * after its current file, ends the run and lets the lock go; then the job is recovered as any other.
+ */
+async function stillLoading(warehouse: Warehouse, job: LostJob): Promise<string | undefined> {
+  if (job.data.kind !== 'pipeline-run' || typeof job.data.pipeline !== 'string') return undefined;
+  const holder = await pipelineLockHolder(warehouse, job.data.pipeline);
+  const holding = holder?.process;
+  if (!holding) return undefined;
+  const run = (await runsOfJob(warehouse, job.id)).find(
+    (candidate) =>
+      candidate.status === 'running' &&
+      candidate.pid === holding.pid &&
+      // The lock's session name is cut at 63 bytes: a long host name may be cut in it.
+      typeof candidate.host === 'string' &&
+      candidate.host.startsWith(holding.host),
+  );
+  return run
+    ? `run ${run.id} is still loading in process ${holding.pid}@${holding.host}, which holds pipeline ${job.data.pipeline}'s lock`
+    : undefined;
 }
 
 /** Tells the operators a job went to the dead-letter queue (never throws: the sink does not). */
