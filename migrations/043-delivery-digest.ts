@@ -11,16 +11,23 @@ import { pinnedSearchPath } from './pinned-search-path.ts';
  *
  * Extending v1 would change every stored digest (every file has a provider), and v1's text is what the loader,
  * the tests and the operators' logged digests rely on: it stays as it is. Each file loaded from now on gets a
- * second digest, `digest_v2`, over its v1 digest as stored and everything above (the file row's columns fixed at
- * insert, each lineage row but its `late`/`working_days` — the calendar recompute settles those —, the summary's
- * channel, and each rejection: id, run, row number, catalog, provider, the raw row and its errors: field, code,
- * value). Files loaded before keep verifying under v1 alone (`digest_v2` null).
+ * second digest, `digest_v2`, over its v1 digest as stored and everything above (every column of the file row —
+ * those fixed at insert, and its bookkeeping: status, sha256, encoding, columns, counts, blank lines, threshold and
+ * full-dump decisions, `forced`/`same_content_as`, error, finish —, each lineage row but its `late`/`working_days`
+ * — the calendar recompute settles those —, the summary's channel, and each rejection: id, run, row number,
+ * catalog, provider, the raw row and its errors: field, code, value). The sha256 is the ledger that skips a file
+ * sent again and the counts are its "nothing is lost" accounting (read = inserted + … + rejected): rewritten, a
+ * re-sent file would be loaded again or skipped wrongly, or a row would be lost unseen. Files loaded before keep
+ * verifying under v1 alone (`digest_v2` null).
  *
  * `digest_v2` is set by the database, not by the loader: a trigger computes it when the file's digest is set (the
- * loader's `storeFileDigest`, after the merge, when every lineage row and rejection of the file is written), and
- * whatever the loader put there is replaced. The loader has no UPDATE privilege on the column, and 041's
+ * loader's `storeFileDigest`, the unit's last write before its commit: after the merge, when every lineage row and
+ * rejection of the file is written, and after `finishSourceFile` stored its sha256, counts, encoding and columns),
+ * and whatever the loader put there is replaced. The loader has no UPDATE privilege on the column, and 041's
  * `source_files_written_once` keeps it as recorded once the unit's transaction ends. A plain BEFORE INSERT OR
- * UPDATE trigger, not `UPDATE OF digest`: a column list would tie the trigger to 011's column.
+ * UPDATE trigger, not `UPDATE OF digest`: a column list would tie the trigger to 011's column. What anchors it
+ * outside the database is the run log: the loader reads `digest_v2` back as the trigger set it and logs it with v1
+ * (`file … loaded`, `digestV2`), so a superuser who nulls or recomputes it is caught against the kept log.
  *
  * Every value is rendered unambiguously (composite text per row, times in UTC whatever the session's time zone),
  * so a value cannot move from one field to the next with the digest unchanged.
@@ -32,7 +39,7 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     ALTER TABLE source_files ADD COLUMN digest_v2 text;
     COMMENT ON COLUMN source_files.digest_v2 IS
-      'sha256 over the file''s v1 digest, its delivery (provider, channel, received, run…), its lineage with ids and conflict data, and its rejections: source_file_digest_v2()';
+      'sha256 over the file''s v1 digest, its row (provider, channel, received, run, sha256, counts…), its lineage with ids and conflict data, and its rejections: source_file_digest_v2()';
 
     -- Rows as composite text (ROW(...)::text: NULL and '' differ, a value holding a comma is quoted), under
     -- fixed TimeZone and DateStyle, so the text does not depend on the session. What v1 holds already (row number,
@@ -45,7 +52,9 @@ export async function up(knex: Knex): Promise<void> {
     BEGIN
       RETURN encode(sha256(convert_to(
         ROW('file', 2, f.id, f.digest, f.run_id, f.name, f.path, f.size_bytes, f.format, f.catalog_code,
-          f.catalog_version, f.provider_code, f.level, f.received_at, f.started_at)::text
+          f.catalog_version, f.provider_code, f.level, f.received_at, f.started_at, f.status, f.sha256, f.encoding,
+          f.columns, f.counts, f.blank_lines, f.threshold, f.full_dump, f.forced, f.same_content_as, f.error_code,
+          f.error, f.finished_at)::text
         || COALESCE((
           SELECT string_agg(E'\\n' || ROW(s.id, s.record_id, s.version_id, NULLIF(s.run_id, f.run_id),
               NULLIF(s.provider_code, f.provider_code), NULLIF(s.level, f.level), s.conflict_data,

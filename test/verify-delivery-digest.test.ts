@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +79,24 @@ describe('verify: a rewritten delivery, lineage id, conflict or rejection is nam
     ).rejects.toThrow(/permission denied/);
     const { code, files: found, records } = await verify();
     expect([code, found, records]).toEqual([0, [], []]);
+  });
+
+  it('logs the second digest with the first, as the database stored them, to anchor it outside', async () => {
+    const logged = readFileSync(path.join(fx.scratch, 'test.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { message: string; sourceFileId?: number });
+    const loaded = logged
+      .filter((line) => / loaded$/.test(line.message))
+      .map((line) => [Number(line.sourceFileId), line]);
+    const files = await fx.owner('source_files').orderBy('id').select('id', 'digest', 'digest_v2');
+    expect(loaded).toEqual(
+      files.map((file) => [
+        Number(file.id),
+        expect.objectContaining({ digest: file.digest, digestV2: file.digest_v2 }),
+      ]),
+    );
+    expect(files.every((file) => /^[0-9a-f]{64}$/.test(file.digest_v2 ?? ''))).toBe(true);
   });
 
   it("leaves out a lineage row's timeliness, which calendar recompute settles after the load", async () => {
@@ -163,6 +182,27 @@ describe('verify: a rewritten delivery, lineage id, conflict or rejection is nam
       'source_file_id = $1',
     ],
     ["a rejection's errors", () => provinceFile, 'rejections', 'errors', `'[]'`, 'source_file_id = $1'],
+    // Stored by finishSourceFile, before the digest: the accounting (read = inserted + … + rejected) …
+    [
+      "the file's counts",
+      () => provinceFile,
+      'source_files',
+      'counts',
+      `counts || '{"read": 3, "rejected": 0}'`,
+      'id = $1',
+    ],
+    // … the ledger that decides a re-sent file is skipped …
+    ["the file's sha256", () => provinceFile, 'source_files', 'sha256', `repeat('0', 64)`, 'id = $1'],
+    // … and how it was read.
+    [
+      "the file's encoding",
+      () => cityFile,
+      'source_files',
+      'encoding',
+      `CASE WHEN encoding = 'gb18030' THEN 'utf-8' ELSE 'gb18030' END`,
+      'id = $1',
+    ],
+    ["the file's columns", () => cityFile, 'source_files', 'columns', 'columns - 0', 'id = $1'],
   ];
 
   it.each(rewrites)(

@@ -158,6 +158,7 @@ export async function ingestUnits(
           ...(result.fastRows ? { fastRows: result.fastRows } : {}),
           ...(result.mergedWhileReading ? { mergedWhileReading: result.mergedWhileReading } : {}),
           digest: result.digest,
+          digestV2: result.digestV2,
         });
         for (const update of result.objectionsUpdated ?? [])
           log.warn(objectionUpdatedWarning(update), {

@@ -157,8 +157,6 @@ export async function loadStaged(
       if (request.withdrawals?.status?.objection) objections = await objectionRequestsOfUnit(session);
       const objectionsUpdated =
         merged.updated > 0 ? await objectionsOnUpdatedRecords(session, sourceFileId, entry.code) : [];
-      const digest = await storeFileDigest(session, sourceFileId);
-      const stageMs = { read: mergeStarted - staged.readStarted, merge: Date.now() - mergeStarted };
       const counts: OutcomeCounts = { read, ...merged };
       assertCountsAddUp(counts);
       await request.unit.beforeCommit?.(unitCommit(session));
@@ -170,6 +168,10 @@ export async function loadStaged(
         blankLines,
         threshold,
       });
+      // The file's last write: its second digest (set by the database with the first) covers the sha256 and
+      // counts just stored, and nothing of the row changes after it (043-delivery-digest).
+      const { digest, digestV2 } = await storeFileDigest(session, sourceFileId);
+      const stageMs = { read: mergeStarted - staged.readStarted, merge: Date.now() - mergeStarted };
       return {
         sourceFileId,
         name: request.unit.name,
@@ -181,6 +183,7 @@ export async function loadStaged(
         durationMs: Date.now() - started,
         stageMs,
         digest,
+        digestV2,
         fastRows: staged.fast?.rows ?? 0,
         mergedWhileReading: staged.mergedWhileReading ?? 0,
         ...(threshold ? { threshold } : {}),

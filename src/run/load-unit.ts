@@ -100,6 +100,8 @@ export interface UnitResult {
   sameContentAs?: EarlierLoad;
   /** A loaded unit's digest of what it added (source_files.digest), logged so an operator can keep it elsewhere. */
   digest?: string;
+  /** Its second digest (source_files.digest_v2, 043), as the database set it: logged with the first. */
+  digestV2?: string;
   /** A full dump's completeness: the previous dump, what of it is missing, how many records are listed missing. */
   fullDump?: FullDumpDecision;
   /** Rows whose 当前状态 said 异议: the objections they opened. */

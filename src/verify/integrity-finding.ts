@@ -66,7 +66,8 @@ export const INTEGRITY_PROBLEMS = {
    * version ids, channel and conflict data, its compact summary, its rejections (row number, raw row, errors:
    * field, code, value) or its v1 digest was changed behind the engine.
    */
-  'file-delivery-differs': "the file's delivery, lineage ids or rejections no longer match its digest",
+  'file-delivery-differs':
+    "the file's row (provider, run, sha256, counts…), lineage ids or rejections no longer match its digest",
   /** A procedure_log entry whose content no longer matches its hash (src/warehouse/procedure-log-chain.ts). */
   'procedure-log-altered': 'a legal procedure log entry was changed',
   /** A procedure_log entry that does not point at the entry before it: one was removed or inserted. */

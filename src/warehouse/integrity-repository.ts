@@ -191,10 +191,11 @@ const ORPHAN_VERSIONS = `
 /**
  * One page of loaded files (keyset: id above `after`), each digest recomputed by the same function the loader
  * used (source_file_digest, 011-version-chain), and, for a file loaded since 043, its second digest
- * (source_file_digest_v2, set by the database with the first: the file's delivery, its lineage with ids and
- * conflict data, its rejections, and its v1 digest as stored); only the page's mismatches come back, one per file:
- * `file-digest-differs` when the v1 digest no longer fits (what the file added was changed), else
- * `file-delivery-differs` when the second no longer does (what identifies the delivery, or its rejections).
+ * (source_file_digest_v2, set by the database with the first: the file's row — its delivery, sha256, counts,
+ * encoding, columns… —, its lineage with ids and conflict data, its rejections, and its v1 digest as stored); only
+ * the page's mismatches come back, one per file: `file-digest-differs` when the v1 digest no longer fits (what the
+ * file added was changed), else `file-delivery-differs` when the second no longer does (what identifies the
+ * delivery, the file's sha256 or counts, or its rejections).
  */
 const DIGEST_PAGE = `
   WITH page AS (

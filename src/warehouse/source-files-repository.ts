@@ -371,18 +371,29 @@ export async function findSourceFile(
   return warehouse('source_files').where({ id: sourceFileId }).first<{ id: number } | undefined>('id');
 }
 
+/** A loaded file's two digests, as the database stored them. */
+export interface FileDigests {
+  /** What the file added (source_files.digest, v1). */
+  digest: string;
+  /** The file's row, lineage with ids and rejections over v1 (source_files.digest_v2, set by a trigger, 043). */
+  digestV2: string;
+}
+
 /**
  * Fixes what a unit added (its lineage rows and the chain hashes of its versions) as the file's digest, in the
- * unit's transaction, once its merge is done. The hash is the database's own (source_file_digest,
- * 011-version-chain), the one `credit-etl verify` recomputes; the database refuses to change it afterwards.
+ * unit's transaction, as its last write: after the merge and after finishSourceFile, so that the second digest,
+ * which the database computes as the first is set (043-delivery-digest), also covers the file's sha256, counts,
+ * encoding and columns. The hashes are the database's own (source_file_digest, 011-version-chain;
+ * source_file_digest_v2), the ones `credit-etl verify` recomputes; the database refuses to change them afterwards.
+ * Both come back as stored (RETURNING sees the trigger's value), for the run log to keep.
  */
-export async function storeFileDigest(session: UnitSession, sourceFileId: number): Promise<string> {
-  const [row] = await session.query<{ digest: string }>(
-    'UPDATE source_files SET digest = source_file_digest(id) WHERE id = $1 RETURNING digest',
+export async function storeFileDigest(session: UnitSession, sourceFileId: number): Promise<FileDigests> {
+  const [row] = await session.query<{ digest: string; digest_v2: string }>(
+    'UPDATE source_files SET digest = source_file_digest(id) WHERE id = $1 RETURNING digest, digest_v2',
     [sourceFileId],
   );
   if (!row) throw new Error(`file digest: source file ${sourceFileId} not found`);
-  return row.digest;
+  return { digest: row.digest, digestV2: row.digest_v2 };
 }
 
 /** A file a report covers, as its provider knows it: its name and the Shanghai day it was received. */

@@ -35,4 +35,4 @@ export async function warehouseState(
 
 /** Columns that differ between two loads of the same content: ids, times, the process, chain and digest hashes. */
 const DROPPED = `ARRAY['id', 'record_id', 'version_id', 'current_version_id', 'run_id', 'source_file_id', 'same_content_as',
-  'created_at', 'updated_at', 'started_at', 'finished_at', 'job_id', 'host', 'pid', 'chain_hash', 'digest', 'path']`;
+  'created_at', 'updated_at', 'started_at', 'finished_at', 'job_id', 'host', 'pid', 'chain_hash', 'digest', 'digest_v2', 'path']`;
