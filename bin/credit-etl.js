@@ -9,8 +9,38 @@
 // re-delivery's peak RSS 284 → 231 MB with the worker's own smaller nursery, same speed). Both flags are this
 // thread's: each file is loaded in a worker thread with limits of its own (CREDIT_ETL_UNIT_HEAP_MB; see
 // src/run/worker-heap-flags.ts), so a giant workbook is given more there, not here.
-import { currentBuild, fromSourceForced } from '../scripts/cli-build.js';
+import { writeSync } from 'node:fs';
 
+// From the very first statement, before anything is imported (the build's check, tsx's loader, src/cli/start.ts
+// take up to ~0.8 s under load): a signal ends the CLI with the documented code (130) and says so, instead of
+// Node's default (killed by the signal: 143 for SIGTERM, nothing said). start.ts takes over (stopBeforeWork) and
+// removes this handler, found under EARLY_STOP. Plain JavaScript, as nothing is compiled yet: exit-codes.ts cannot
+// be imported here, so its JSON failure for `ingest`/`run --json` (printJsonFailure, watchJsonResult) is repeated
+// below in its minimal shape; keep the two alike.
+const EARLY_STOP = Symbol.for('credit-etl:stop-before-start');
+const stopBeforeStart = (signal) => {
+  const message = `stopped by ${signal}: the warehouse was not open, nothing to roll back`;
+  try {
+    writeSync(2, `credit-etl: ${message}\n`);
+  } catch {
+    // nobody reads stderr any more: the exit code says it
+  }
+  const [command, ...rest] = process.argv.slice(2);
+  const end = rest.indexOf('--');
+  const options = end === -1 ? rest : rest.slice(0, end);
+  if ((command === 'ingest' || command === 'run') && options.includes('--json')) {
+    try {
+      writeSync(1, `${JSON.stringify({ status: 'interrupted', exitCode: 130, error: message })}\n`);
+    } catch {
+      // nobody reads stdout any more (EPIPE): the exit code says it
+    }
+  }
+  process.exit(130);
+};
+globalThis[EARLY_STOP] = stopBeforeStart;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, stopBeforeStart);
+
+const { currentBuild, fromSourceForced } = await import('../scripts/cli-build.js');
 const build = fromSourceForced() ? undefined : currentBuild();
 if (build) {
   await import(build.href);

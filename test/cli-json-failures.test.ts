@@ -1,4 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -133,21 +135,148 @@ describe('failures the CLI tells (exit code, stderr, --json)', { timeout: 180_00
   });
 
   it('a signal in the first moments, before any command module loaded: exit 130, said on stderr, JSON on stdout', async () => {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      const mark = path.join(scratch, `held-${signal}`);
+    // Held at the CLI's main module (start.ts's handler), at start.ts itself and at the first module
+    // bin/credit-etl.js imports (the bin's own handler, installed before anything is imported).
+    const cases = [
+      ['main', 'SIGTERM'],
+      ['main', 'SIGINT'],
+      ['start', 'SIGTERM'],
+      ['cli-build', 'SIGTERM'],
+      ['cli-build', 'SIGINT'],
+    ] as const;
+    for (const [module, signal] of cases) {
+      const mark = path.join(scratch, `held-${module}-${signal}`);
       const running = startCli(
         ingest(rejecty, '--json'),
-        { ...env, HOLD_CLI_MAIN_MARK: mark },
+        { ...env, HOLD_CLI_MAIN_MARK: mark, HOLD_CLI_MODULE: module },
         { nodeArgs: ['--import', path.join(PROJECT_ROOT, 'test/support/hold-cli-main.mjs')] },
       );
-      await until(`the CLI asking for its main module\n${running.output()}`, async () =>
+      await until(`the CLI asking for its module ${module}\n${running.output()}`, async () =>
         existsSync(mark) ? true : undefined,
       );
       running.child.kill(signal);
       const result = await running.result;
-      expect(result.code, `${signal}: ${result.stderr}`).toBe(130);
-      expect(result.stderr).toContain(`credit-etl: stopped by ${signal}`);
-      expect(JSON.parse(result.stdout)).toMatchObject({ status: 'interrupted', exitCode: 130 });
+      const which = `${module}, ${signal}: ${result.stderr}`;
+      expect(result.code, which).toBe(130);
+      expect(result.stderr, which).toContain(
+        `credit-etl: stopped by ${signal}: the warehouse was not open, nothing to roll back`,
+      );
+      expect(JSON.parse(result.stdout), which).toEqual({
+        status: 'interrupted',
+        exitCode: 130,
+        error: `stopped by ${signal}: the warehouse was not open, nothing to roll back`,
+      });
+    }
+    // Without --json, stdout stays empty.
+    const mark = path.join(scratch, 'held-plain');
+    const running = startCli(
+      ingest(rejecty),
+      { ...env, HOLD_CLI_MAIN_MARK: mark, HOLD_CLI_MODULE: 'cli-build' },
+      { nodeArgs: ['--import', path.join(PROJECT_ROOT, 'test/support/hold-cli-main.mjs')] },
+    );
+    await until(`the CLI asking for scripts/cli-build.js\n${running.output()}`, async () =>
+      existsSync(mark) ? true : undefined,
+    );
+    running.child.kill('SIGHUP');
+    const plain = await running.result;
+    expect(plain.code, plain.stderr).toBe(130);
+    expect(plain.stderr).toContain('credit-etl: stopped by SIGHUP');
+    expect(plain.stdout).toBe('');
+  });
+
+  it('a signal while the warehouse is opening: exit 130, "nothing was loaded", not "rolled back"', async () => {
+    // A PostgreSQL that accepts the connection and never answers: the CLI waits in the warehouse's opening.
+    const sockets: net.Socket[] = [];
+    let connected = false;
+    const silent = net.createServer((socket) => {
+      connected = true;
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    try {
+      const running = startCli(ingest(rejecty, '--json'), {
+        ...env,
+        DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/silent`,
+      });
+      await until(`the CLI connecting to the warehouse\n${running.output()}`, async () =>
+        connected ? true : undefined,
+      );
+      running.child.kill('SIGTERM');
+      const result = await running.result;
+      expect(result.code, result.stderr).toBe(130);
+      expect(result.stderr).toMatch(/SIGTERM received while the warehouse was opening/);
+      expect(result.stderr).not.toMatch(/rolling back|rolled back/);
+      expect(JSON.parse(result.stdout)).toEqual({
+        status: 'interrupted',
+        exitCode: 130,
+        error: 'stopped by SIGTERM while the warehouse was opening: nothing was loaded',
+      });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('an embedded data directory that is neither empty nor a data directory: exit 2, nothing done', async () => {
+    const stray = path.join(scratch, 'stray-data-dir');
+    mkdirSync(stray);
+    writeFileSync(path.join(stray, 'notes.txt'), 'not PostgreSQL\n');
+    const embedded = { ...env, DATABASE_URL: undefined, CREDIT_ETL_PG_DIR: stray };
+    const result = await runCli(['runs', 'list'], embedded);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain(`credit-etl: ${stray} is neither empty nor a PostgreSQL data directory`);
+    expect(result.stderr).not.toMatch(/failed:/);
+
+    const json = await runCli(ingest(rejecty, '--json'), embedded);
+    expect(json.code, json.stderr).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'usage-error', exitCode: 2 });
+    expect(JSON.parse(json.stdout).error).toMatch(/neither empty nor a PostgreSQL data directory/);
+  });
+
+  it('an embedded data directory of another OS user (run as nobody, owned by postgres): exit 2, nothing done', async (context) => {
+    if (process.getuid?.() !== 0) return context.skip('needs root, to run the CLI as nobody (runuser)');
+    if (spawnSync('runuser', ['--version']).status !== 0) return context.skip('runuser is not installed');
+    if (spawnSync('id', ['postgres']).status !== 0)
+      return context.skip('no OS user postgres to own the directory');
+    // A folder the OS user nobody may write in (the log, lock and password files beside the data directory).
+    const shared = mkdtempSync(path.join(os.tmpdir(), 'credit-etl-other-user-'));
+    try {
+      chmodSync(shared, 0o1777);
+      const dataDir = path.join(shared, 'postgres');
+      mkdirSync(dataDir, { mode: 0o700 });
+      expect(spawnSync('chown', ['postgres', dataDir]).status).toBe(0);
+      const asNobody = spawnSync(
+        'runuser',
+        [
+          '-u',
+          'nobody',
+          '--',
+          process.execPath,
+          path.join(PROJECT_ROOT, 'bin/credit-etl.js'),
+          'runs',
+          'list',
+        ],
+        {
+          env: {
+            ...process.env,
+            DATABASE_URL: undefined,
+            HOME: shared,
+            CREDIT_ETL_PG_DIR: dataDir,
+            CREDIT_ETL_LOG_FILE: path.join(shared, 'cli.log'),
+            CREDIT_ETL_REPORT_DIR: path.join(shared, 'reports'),
+          },
+          encoding: 'utf8',
+          timeout: 120_000,
+        },
+      );
+      expect(asNobody.status, asNobody.stderr).toBe(2);
+      expect(asNobody.stderr).toContain(`credit-etl: cannot read ${dataDir} (EACCES`);
+      expect(asNobody.stderr).toMatch(/give the directory to this one \(chown -R\)/);
+      expect(asNobody.stderr).not.toMatch(/failed:/);
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
     }
   });
 

@@ -3,7 +3,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { CatalogError } from '../catalog/load-catalog.ts';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { maskTypedLookup } from '../log/mask-personal-data.ts';
-import { WarehouseNewerError } from '../warehouse/connect-warehouse.ts';
+import { WarehouseSetupError } from '../warehouse/connect-warehouse.ts';
 import { registerCommands } from './command-modules.ts';
 import { EXIT, noteFailure, UsageError } from './exit-codes.ts';
 import { stopNow } from './with-warehouse.ts';
@@ -69,7 +69,7 @@ function exitCodeFor(error: unknown): number {
     error instanceof UsageError ||
     error instanceof ConfigError ||
     error instanceof CatalogError ||
-    error instanceof WarehouseNewerError
+    error instanceof WarehouseSetupError
   ) {
     console.error(`credit-etl: ${message}`);
     noteFailure(message);

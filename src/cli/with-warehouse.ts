@@ -13,7 +13,7 @@ import {
 import { openDatabaseServer } from '../warehouse/database-server.ts';
 import { endRunsOfThisProcess, failRunsOfThisProcess } from '../warehouse/runs-repository.ts';
 import { WAREHOUSE_ROLES, type WarehouseRole } from '../warehouse/warehouse-roles.ts';
-import { EXIT } from './exit-codes.ts';
+import { EXIT, noteFailure } from './exit-codes.ts';
 import { syncCatalogDirectory } from './sync-catalog-entries.ts';
 
 const { loader, officer, reader } = WAREHOUSE_ROLES;
@@ -117,12 +117,18 @@ export async function withWarehouse<T>(
       );
       return;
     }
-    logger.warn(`${signal} received: rolling back the current file and stopping`);
-    void stop({
-      status: 'interrupted',
-      reason: `stopped by ${signal}: the file being loaded was rolled back`,
-      exitCode: EXIT.interrupted,
-    });
+    // Not yet connected (the server starting, the migrations checked): no file was being loaded.
+    const opening = warehouse === undefined;
+    logger.warn(
+      opening
+        ? `${signal} received while the warehouse was opening: stopping, nothing was loaded`
+        : `${signal} received: rolling back the current file and stopping`,
+    );
+    const reason = opening
+      ? `stopped by ${signal} while the warehouse was opening: nothing was loaded`
+      : `stopped by ${signal}: the file being loaded was rolled back`;
+    noteFailure(reason); // what a `--json` failure says
+    void stop({ status: 'interrupted', reason, exitCode: EXIT.interrupted });
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   stopOpenWarehouse = stop;

@@ -198,11 +198,13 @@ export async function migrateWarehouse(url: string): Promise<string[]> {
 }
 
 /**
- * A warehouse migrated by a newer release of credit-etl: it holds migrations this release does not know. Nothing
- * is done (exit 2, as a configuration error): the user is told to upgrade credit-etl.
+ * The warehouse cannot be opened as configured, and nothing was done (exit 2, as a configuration error; the message
+ * says what to change): a warehouse migrated by a newer release of credit-etl (it holds migrations this release
+ * does not know: upgrade credit-etl), or an embedded data directory this OS user may not read or that is neither
+ * empty nor a PostgreSQL data directory (database-server.ts).
  */
-export class WarehouseNewerError extends Error {
-  override readonly name = 'WarehouseNewerError';
+export class WarehouseSetupError extends Error {
+  override readonly name = 'WarehouseSetupError';
 }
 
 /**
@@ -223,7 +225,7 @@ async function pendingMigrations(owner: Warehouse, url: string): Promise<string[
   }
   const known = new Set(MIGRATIONS.map(([name]) => name));
   const unknown = completed.map(({ name }) => name).filter((name) => !known.has(name));
-  if (unknown.length > 0) throw new WarehouseNewerError(newerWarehouse(unknown));
+  if (unknown.length > 0) throw new WarehouseSetupError(newerWarehouse(unknown));
   return pending;
 }
 

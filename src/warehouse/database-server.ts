@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { WarehouseSetupError } from './connect-warehouse.ts';
 import { osUserIds, prepareForOsUser } from './postgres-os-user.ts';
 import { type PostgresProcess, spawnPostgres } from './postgres-process.ts';
 import { handOverServer, watchdogAddress, watchStartedServer } from './postgres-watchdog.ts';
@@ -78,7 +79,7 @@ async function startOrReuse(dataDir: string, log: LogTail, seeLog: string, watch
   if (reused) return reused;
   const entries = await fs.readdir(dataDir).catch((error: unknown): string[] => {
     if (errorCode(error) === 'ENOENT') return [];
-    throw new Error(
+    throw new WarehouseSetupError(
       `cannot read ${dataDir} (${message(error)}): if an earlier run as another user (e.g. root) created it, ` +
         'run as that user or give the directory to this one (chown -R).',
       { cause: error },
@@ -86,7 +87,7 @@ async function startOrReuse(dataDir: string, log: LogTail, seeLog: string, watch
   });
   const initialised = entries.includes('PG_VERSION');
   if (!initialised && entries.length > 0) {
-    throw new Error(
+    throw new WarehouseSetupError(
       `${dataDir} is neither empty nor a PostgreSQL data directory: choose another data directory.`,
     );
   }
