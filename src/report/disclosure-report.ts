@@ -1,7 +1,3 @@
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type ExcelJS from 'exceljs';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { type DisclosedRecordState, entryDisclosures } from '../disclosure/disclosed-records.ts';
@@ -12,6 +8,7 @@ import { recordedCatalogCodes } from '../warehouse/disclosure-repository.ts';
 import { printLayout } from './print-setup.ts';
 import { HEADER_STYLE, sheetName } from './rejection-sheet.ts';
 import { type EntryColumns, entryColumns, maskingNote } from './report-columns.ts';
+import { openReportFile } from './report-file.ts';
 import { csvLine, xlsxCell, xlsxText } from './spreadsheet-safe.ts';
 import { summarySheet } from './summary-sheet.ts';
 
@@ -72,24 +69,29 @@ export async function writeDisclosureReport(
     minor: 0,
     notYet: 0,
   };
-  await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
   const writer = await openWriter(
     format,
     outFile,
     asOf,
     codes.map((code) => entryColumns(catalog, code)),
   );
-  for (const code of codes) {
-    const columns = entryColumns(catalog, code);
-    // An entry never shown to the public gets no section; its records are still counted.
-    if (!notPublic(catalog, code)) await writer.startEntry(columns);
-    for await (const item of entryDisclosures(warehouse, catalog, code, asOf)) {
-      counts.records++;
-      if (!count(counts, item.state)) continue;
-      await writer.add(columns, shownRecord(item, columns));
+  try {
+    for (const code of codes) {
+      const columns = entryColumns(catalog, code);
+      // An entry never shown to the public gets no section; its records are still counted.
+      if (!notPublic(catalog, code)) await writer.startEntry(columns);
+      for await (const item of entryDisclosures(warehouse, catalog, code, asOf)) {
+        counts.records++;
+        if (!count(counts, item.state)) continue;
+        await writer.add(columns, shownRecord(item, columns));
+      }
     }
+    await writer.finish(counts);
+  } catch (error) {
+    // No half report: what was written is removed (report-file.ts).
+    await writer.discard();
+    throw error;
   }
-  await writer.finish(counts);
   return counts;
 }
 
@@ -166,6 +168,7 @@ interface ReportWriter {
   startEntry(columns: EntryColumns): Promise<void>;
   add(columns: EntryColumns, record: ShownRecord): Promise<void>;
   finish(counts: DisclosureCounts): Promise<void>;
+  discard(): Promise<void>;
 }
 
 async function openWriter(
@@ -175,14 +178,8 @@ async function openWriter(
   entries: EntryColumns[],
 ): Promise<ReportWriter> {
   if (format === 'xlsx') return xlsxWriter(outFile, asOf);
-  const out = createWriteStream(outFile);
-  const write = async (text: string) => {
-    if (!out.write(text)) await once(out, 'drain');
-  };
-  const close = async () => {
-    out.end();
-    await once(out, 'finish');
-  };
+  const file = await openReportFile(outFile);
+  const { write, close, discard } = file;
   if (format === 'csv') {
     // One table for every entry: the union of their fields, each under its title.
     const codes = [...new Set(entries.flatMap((entry) => entry.codes))];
@@ -200,6 +197,7 @@ async function openWriter(
       add: (_columns, record) =>
         write(csvLine([...leadingCells(record), ...codes.map((code) => String(record.fields[code] ?? ''))])),
       finish: close,
+      discard,
     };
   }
   let first = true;
@@ -221,6 +219,7 @@ async function openWriter(
       await write(`\n],"counts":${JSON.stringify(counts)}}\n`);
       await close();
     },
+    discard,
   };
 }
 
@@ -272,6 +271,7 @@ async function xlsxWriter(outFile: string, asOf: string): Promise<ReportWriter> 
       summary.commit();
       await workbook.commit();
     },
+    discard: workbook.discard,
   };
 }
 

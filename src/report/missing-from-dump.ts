@@ -1,10 +1,11 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import { fieldMaskerOf, maskPersonalText } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { missingFromDumpsOfRun } from '../warehouse/full-dump-repository.ts';
+import { writeReportFile } from './report-file.ts';
 import { csvLine } from './spreadsheet-safe.ts';
 
 /** A record a full dump did not hold, as shown: key and subject masked as their fields say. */
@@ -61,5 +62,6 @@ export async function writeMissingCsv(records: readonly MissingRecord[], outFile
       ]),
     ),
   ];
-  await writeFile(outFile, `\uFEFF${lines.join('')}`);
+  // Under a temporary name, renamed when complete: a full disk leaves no half report.
+  await writeReportFile(outFile, (write) => write(`\uFEFF${lines.join('')}`));
 }

@@ -1,11 +1,8 @@
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { rejectedCatalogCodes, rejectionsIn } from '../warehouse/rejections-repository.ts';
 import { type EntryColumns, entryColumns, fieldTitle, reportMasker } from './report-columns.ts';
+import { writeReportFile } from './report-file.ts';
 import type { ReportScope } from './report-scope.ts';
 import { csvLine } from './spreadsheet-safe.ts';
 
@@ -31,50 +28,47 @@ export async function writeRejectionsCsv(
   const columns = [...new Set(entries.flatMap((entry) => entry.codes))];
   const titles = columns.map((code) => titleIn(entries, code));
   const masker = reportMasker(catalog, Boolean(options.unmasked));
-  await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
-  const out = createWriteStream(outFile);
-  const write = async (line: string) => {
-    if (!out.write(line)) await once(out, 'drain');
-  };
-  await write('\uFEFF');
-  await write(
-    csvLine([
-      '来源文件',
-      '行号',
-      '目录代码',
-      '字段代码',
-      '字段名称',
-      '错误代码',
-      '错误说明',
-      '错误值',
-      ...titles,
-    ]),
-  );
-  let lines = 0;
-  for await (const rejection of rejectionsIn(warehouse, scope)) {
-    const entry = entries.find((e) => e.catalogCode === rejection.catalogCode);
-    const cells = columns.map((code) => masker.cell(rejection.catalogCode, code, rejection.raw[code] ?? ''));
-    for (const error of rejection.errors) {
-      const shown = masker.error(rejection.catalogCode, error, rejection.raw);
-      await write(
-        csvLine([
-          masker.text(rejection.file),
-          String(rejection.rowNumber),
-          rejection.catalogCode,
-          error.field,
-          entry ? fieldTitle(entry, error.field) : error.field,
-          error.code,
-          shown.message,
-          shown.value,
-          ...cells,
-        ]),
+  return writeReportFile(outFile, async (write) => {
+    await write('\uFEFF');
+    await write(
+      csvLine([
+        '来源文件',
+        '行号',
+        '目录代码',
+        '字段代码',
+        '字段名称',
+        '错误代码',
+        '错误说明',
+        '错误值',
+        ...titles,
+      ]),
+    );
+    let lines = 0;
+    for await (const rejection of rejectionsIn(warehouse, scope)) {
+      const entry = entries.find((e) => e.catalogCode === rejection.catalogCode);
+      const cells = columns.map((code) =>
+        masker.cell(rejection.catalogCode, code, rejection.raw[code] ?? ''),
       );
-      lines++;
+      for (const error of rejection.errors) {
+        const shown = masker.error(rejection.catalogCode, error, rejection.raw);
+        await write(
+          csvLine([
+            masker.text(rejection.file),
+            String(rejection.rowNumber),
+            rejection.catalogCode,
+            error.field,
+            entry ? fieldTitle(entry, error.field) : error.field,
+            error.code,
+            shown.message,
+            shown.value,
+            ...cells,
+          ]),
+        );
+        lines++;
+      }
     }
-  }
-  out.end();
-  await once(out, 'finish');
-  return lines;
+    return lines;
+  });
 }
 
 function titleIn(entries: EntryColumns[], code: string): string {

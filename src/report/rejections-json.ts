@@ -1,11 +1,8 @@
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { countErrors, rejectedCatalogCodes, rejectionsIn } from '../warehouse/rejections-repository.ts';
 import { entryColumns, fieldTitle, maskingNote, reportMasker } from './report-columns.ts';
+import { writeReportFile } from './report-file.ts';
 import { type ReportScope, scopeInWords } from './report-scope.ts';
 
 /**
@@ -31,45 +28,41 @@ export async function writeRejectionsJson(
     count: count.count,
     message: masker.error(count.catalogCode, count).message,
   }));
-  await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
-  const out = createWriteStream(outFile);
-  const write = async (text: string) => {
-    if (!out.write(text)) await once(out, 'drain');
-  };
-  const head = {
-    report: 'rejections',
-    scope: { ...scope, description: masker.text(await scopeInWords(warehouse, scope)) },
-    masking: maskingNote(masker.unmasked),
-    unmasked: masker.unmasked,
-    generatedAt: new Date().toISOString(),
-    summary,
-  };
-  await write(`${JSON.stringify(head).slice(0, -1)},"rejections":[`);
-  let rows = 0;
-  for await (const rejection of rejectionsIn(warehouse, scope)) {
-    const entry = columns.get(rejection.catalogCode) ?? entryColumns(catalog, rejection.catalogCode);
-    const cells: Record<string, string> = {};
-    for (const code of entry.codes) {
-      const value = rejection.raw[code];
-      if (value !== undefined) cells[code] = masker.cell(rejection.catalogCode, code, value);
-    }
-    const item = {
-      file: masker.text(rejection.file),
-      rowNumber: rejection.rowNumber,
-      catalogCode: rejection.catalogCode,
-      errors: rejection.errors.map((error) => ({
-        field: error.field,
-        fieldTitle: fieldTitle(entry, error.field),
-        code: error.code,
-        ...masker.error(rejection.catalogCode, error, rejection.raw),
-      })),
-      cells,
+  const description = masker.text(await scopeInWords(warehouse, scope));
+  return writeReportFile(outFile, async (write) => {
+    const head = {
+      report: 'rejections',
+      scope: { ...scope, description },
+      masking: maskingNote(masker.unmasked),
+      unmasked: masker.unmasked,
+      generatedAt: new Date().toISOString(),
+      summary,
     };
-    await write(`${rows > 0 ? ',' : ''}\n${JSON.stringify(item)}`);
-    rows++;
-  }
-  await write('\n]}\n');
-  out.end();
-  await once(out, 'finish');
-  return rows;
+    await write(`${JSON.stringify(head).slice(0, -1)},"rejections":[`);
+    let rows = 0;
+    for await (const rejection of rejectionsIn(warehouse, scope)) {
+      const entry = columns.get(rejection.catalogCode) ?? entryColumns(catalog, rejection.catalogCode);
+      const cells: Record<string, string> = {};
+      for (const code of entry.codes) {
+        const value = rejection.raw[code];
+        if (value !== undefined) cells[code] = masker.cell(rejection.catalogCode, code, value);
+      }
+      const item = {
+        file: masker.text(rejection.file),
+        rowNumber: rejection.rowNumber,
+        catalogCode: rejection.catalogCode,
+        errors: rejection.errors.map((error) => ({
+          field: error.field,
+          fieldTitle: fieldTitle(entry, error.field),
+          code: error.code,
+          ...masker.error(rejection.catalogCode, error, rejection.raw),
+        })),
+        cells,
+      };
+      await write(`${rows > 0 ? ',' : ''}\n${JSON.stringify(item)}`);
+      rows++;
+    }
+    await write('\n]}\n');
+    return rows;
+  });
 }
