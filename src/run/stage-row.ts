@@ -48,6 +48,14 @@ export function compileRowStager(
     if (code !== undefined && normalize) fields.push({ index, code, normalize });
   });
   const rawKeys = columnNames(columns, header);
+  // The validator quotes a field's cell as sent (a date serial as the date it shows): asked only for a problem, it
+  // reads the row being validated, so a valid row costs one assignment.
+  const columnOfField = new Map(fields.map((field) => [field.code, field.index] as const));
+  let validatedCells: readonly string[] = [];
+  const rawCell = (field: string): string | undefined => {
+    const index = columnOfField.get(field);
+    return index === undefined ? undefined : validatedCells[index];
+  };
   // A value under a column without a header has no field to go to: the row is rejected, never the value dropped.
   const unnamed = header.flatMap((name, i) => (columns[i] === undefined && name.trim() === '' ? [i] : []));
   const valuesWithoutHeader = (cells: string[]): RowError[] =>
@@ -107,6 +115,7 @@ export function compileRowStager(
     }
     const data: NormalizedRow = {};
     const cells = cellsToNormalize(row);
+    validatedCells = cells;
     for (const field of fields) {
       const value = field.normalize(cells[field.index] ?? '');
       if (value !== undefined) data[field.code] = value;
@@ -119,9 +128,9 @@ export function compileRowStager(
     const problems = derived
       ? [
           ...derived.errors,
-          ...compiled.validate(data).filter((problem) => !derived.unresolved.has(problem.field)),
+          ...compiled.validate(data, rawCell).filter((problem) => !derived.unresolved.has(problem.field)),
         ]
-      : compiled.validate(data);
+      : compiled.validate(data, rawCell);
     const unplaced = unnamed.length > 0 ? valuesWithoutHeader(row.cells) : [];
     let warnings: RowError[] | undefined;
     if (problems.length > 0 || unplaced.length > 0) {
@@ -167,7 +176,7 @@ export function compileRowStager(
    */
   function withdrawal(row: SourceRow, data: NormalizedRow, signal: RowSignal): string {
     const keyErrors = compiled
-      .validate(data)
+      .validate(data, rawCell)
       .filter((problem) => !isWarning(problem) && keyFields.has(problem.field));
     if (keyErrors.length > 0) {
       const raw = rawOf(row);

@@ -14,13 +14,17 @@ import { compileCrossFieldRules } from './cross-field-rules.ts';
 import { addCatalogKeywords } from './custom-keywords.ts';
 import { describeAjvError } from './describe-ajv-error.ts';
 import { compileFastRowCheck } from './fast-row-check.ts';
+import { quoteValue, type RawCell } from './quote-value.ts';
+
+export type { RawCell } from './quote-value.ts';
 
 export type NormalizedRow = Record<string, CellValue>;
 /**
  * Validates one normalized row; returns every problem found (empty when the row is valid). Problems marked
- * `severity: 'warning'` do not make the row invalid.
+ * `severity: 'warning'` do not make the row invalid. Messages quote a value as `rawCell` gives the provider's cell
+ * (asked only for a problem, never for a valid row), else as normalized; each error's `value` is the normalized one.
  */
-export type RowValidator = (row: NormalizedRow) => RowError[];
+export type RowValidator = (row: NormalizedRow, rawCell?: RawCell) => RowError[];
 
 export interface ValidatorOptions {
   /**
@@ -48,24 +52,24 @@ export function compileValidator(
   const identifierFields = Object.entries(entry.schema.properties)
     .filter(([, field]) => IDENTIFIER_KINDS.includes(field.format as IdentifierKind))
     .map(([code, field]) => [code, field.title] as const);
-  return (row) => {
+  return (row, rawCell) => {
     const errors: RowError[] = [];
     // Map.clear() allocates a fresh table even when empty, and nearly every row has no warning.
     if (warned.size > 0) warned.clear();
     if (!accepts?.(row) && !validate(row)) {
       // ajv overwrites validate.errors on the next call: describe them now.
       for (const error of validate.errors ?? []) {
-        const described = describeAjvError(entry, row, error, options);
+        const described = describeAjvError(entry, row, error, options, rawCell);
         if (described) errors.push(described);
       }
     }
-    for (const rule of crossFieldRules) rule(row, errors);
+    for (const rule of crossFieldRules) rule(row, errors, rawCell);
     if (warned.size > 0) {
       for (const [field, title] of identifierFields) {
         const value = row[field];
         const problem = typeof value === 'string' ? warned.get(value) : undefined;
         if (!problem || typeof value !== 'string') continue;
-        const message = `"${title}"的值"${value}"：${problem.message}`;
+        const message = `"${title}"的值${quoteValue(value, rawCell?.(field))}：${problem.message}`;
         errors.push({ field, code: problem.code, message, value, severity: 'warning' });
       }
     }

@@ -9,9 +9,10 @@ import {
 } from '../identifiers/index.ts';
 import { isRealIsoDate } from '../normalize/parse-date.ts';
 import type { NormalizedRow, ValidatorOptions } from './compile-validator.ts';
+import { quoteValue, type RawCell, rawText, readingOf, withRawCharacter } from './quote-value.ts';
 
-/** A compiled cross-field rule: appends its errors, if any. */
-export type CompiledRule = (row: NormalizedRow, errors: RowError[]) => void;
+/** A compiled cross-field rule: appends its errors, if any; messages quote the cells as sent (`rawCell`). */
+export type CompiledRule = (row: NormalizedRow, errors: RowError[], rawCell?: RawCell) => void;
 
 export function compileCrossFieldRules(entry: CatalogEntry, options: ValidatorOptions): CompiledRule[] {
   const title = (field: string) => entry.schema.properties[field]?.title ?? field;
@@ -25,8 +26,12 @@ export function compileCrossFieldRules(entry: CatalogEntry, options: ValidatorOp
   const subjectFieldsOf = (type: string) =>
     (entry.subjectCodeByType?.fields[type] ?? []).map((field) => `"${title(field)}"`);
   // A personal field (证件号码: a passport number too) is shown masked; a code column only when it holds an ID.
-  const shown = (field: string, value: string) =>
-    entry.schema.properties[field]?.['x-personal'] ? maskResidentId(value) : shownCode(value);
+  // The cell is quoted as sent; whether it is an ID is asked of the normalized value.
+  const shown = (field: string, value: string, raw: string | undefined) => {
+    const text = rawText(value, raw);
+    if (entry.schema.properties[field]?.['x-personal']) return maskResidentId(text);
+    return shownCode(value) === value ? text : maskResidentId(text);
+  };
   return ordered.map((rule) => compileRule(rule, title, hasError, options, subjectFieldsOf, shown));
 }
 
@@ -36,40 +41,44 @@ function compileRule(
   hasError: (errors: RowError[], field: string) => boolean,
   options: ValidatorOptions,
   subjectFieldsOf: (type: string) => string[],
-  shown: (field: string, value: string) => string,
+  shown: (field: string, value: string, raw: string | undefined) => string,
 ): CompiledRule {
   switch (rule.rule) {
     case 'date-not-before':
-      return (row, errors) => {
+      return (row, errors, rawCell) => {
         const value = row[rule.field];
         const reference = row[rule.reference];
         if (typeof value !== 'string' || typeof reference !== 'string') return;
         if (!isRealIsoDate(value) || !isRealIsoDate(reference) || value >= reference) return;
+        const referenceRaw = rawCell?.(rule.reference);
+        const referenceReading = readingOf(reference, referenceRaw);
+        const referenceText = `${rawText(reference, referenceRaw)}${referenceReading === undefined ? '' : `，读作 ${referenceReading}`}`;
         errors.push({
           field: rule.field,
           code: 'date-before-reference',
-          message: `"${title(rule.field)}"的值"${value}"早于"${title(rule.reference)}"（${reference}），请核对日期`,
+          message: `"${title(rule.field)}"的值${quoteValue(value, rawCell?.(rule.field))}早于"${title(rule.reference)}"（${referenceText}），请核对日期`,
           value,
         });
       };
     case 'identifier-by-type':
-      return (row, errors) => {
+      return (row, errors, rawCell) => {
         const value = row[rule.field];
         const kind = rule.types[String(row[rule.typeField])];
         if (typeof value !== 'string' || !kind || hasError(errors, rule.field)) return;
         const problem = identifierProblem(kind as IdentifierKind, value, options);
         if (!problem || problem.severity === 'warning') return;
-        const shown = problem.personal ? maskResidentId(value) : value;
+        const raw = rawCell?.(rule.field);
+        const shown = problem.personal ? quoteValue(value, raw, maskResidentId) : quoteValue(value, raw);
         errors.push({
           field: rule.field,
           code: problem.code,
-          message: `"${title(rule.field)}"的值"${shown}"有误：${problem.message}`,
+          message: `"${title(rule.field)}"的值${shown}有误：${withRawCharacter(problem.message, value, raw)}`,
           value,
         });
       };
     case 'subject-type-matches-uscc': {
       const categories = Object.entries(rule.categories);
-      return (row, errors) => {
+      return (row, errors, rawCell) => {
         const code = row[rule.field];
         const type = row[rule.typeField];
         if (typeof code !== 'string' || typeof type !== 'string' || hasError(errors, rule.field)) return;
@@ -84,13 +93,13 @@ function compileRule(
         errors.push({
           field: rule.field,
           code: 'subject-type-mismatch',
-          message: `"${title(rule.field)}"的值"${code}"与"${title(rule.typeField)}"（${type}）不一致：${type}的代码${expected}，请核对相对人类别或代码`,
+          message: `"${title(rule.field)}"的值${quoteValue(code, rawCell?.(rule.field))}与"${title(rule.typeField)}"（${type}）不一致：${type}的代码${expected}，请核对相对人类别或代码`,
           value: code,
         });
       };
     }
     case 'placeholder-for-type':
-      return (row, errors) => {
+      return (row, errors, rawCell) => {
         if (row[rule.field] !== rule.placeholder) return;
         // The identifier format rejected it as a placeholder; this rule says precisely when it is allowed.
         const generic = errors.findIndex(
@@ -103,7 +112,7 @@ function compileRule(
             field: rule.field,
             code: 'placeholder-not-allowed',
             message:
-              `"${title(rule.field)}"的值"${rule.placeholder}"是${rule.type}专用的占位代码，只有"${title(rule.typeField)}"` +
+              `"${title(rule.field)}"的值${quoteValue(rule.placeholder, rawCell?.(rule.field))}是${rule.type}专用的占位代码，只有"${title(rule.typeField)}"` +
               `为"${rule.type}"时才可使用（本行为"${type ?? ''}"）；请填写真实的${title(rule.field)}`,
             value: rule.placeholder,
           });
@@ -120,7 +129,7 @@ function compileRule(
       };
     case 'empty-for-type': {
       const types = new Set(rule.types);
-      return (row, errors) => {
+      return (row, errors, rawCell) => {
         const type = row[rule.typeField];
         if (typeof type !== 'string' || !types.has(type)) return;
         for (const field of rule.fields) {
@@ -137,7 +146,7 @@ function compileRule(
             code: 'subject-code-not-allowed',
             message:
               `"${title(rule.typeField)}"为"${type}"时，"${title(field)}"应为空：请清空该列` +
-              `（本行填写了"${shown(field, String(value))}"）${where}`,
+              `（本行填写了"${shown(field, String(value), rawCell?.(field))}"）${where}`,
             value: String(value),
           });
         }

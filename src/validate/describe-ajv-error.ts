@@ -3,16 +3,21 @@ import type { RowError } from '../../connectors/row-error.ts';
 import type { CatalogEntry, FieldSchema } from '../catalog/catalog-entry.ts';
 import { checkIdentifier, type IdentifierKind, maskResidentId } from '../identifiers/index.ts';
 import type { NormalizedRow, ValidatorOptions } from './compile-validator.ts';
+import { quoteValue, type RawCell, rawText, withRawCharacter } from './quote-value.ts';
 
 /** A decimal the normalizer left as text because a number would round it (normalize-value.ts). */
 const TOO_PRECISE = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
-/** Turns one ajv error into a RowError with our own code and a Chinese message; `undefined` for noise. */
+/**
+ * Turns one ajv error into a RowError with our own code and a Chinese message; `undefined` for noise. The message
+ * quotes the cell as sent (`rawCell`), the error's `value` is the normalized one.
+ */
 export function describeAjvError(
   entry: CatalogEntry,
   row: NormalizedRow,
   error: ErrorObject,
   options: ValidatorOptions,
+  rawCell?: RawCell,
 ): RowError | undefined {
   if (error.keyword === 'if') return undefined; // its `then` branch reports the real problem
   if (error.keyword === 'required') {
@@ -27,8 +32,9 @@ export function describeAjvError(
   const field = error.instancePath.split('/')[1] ?? '*';
   const schema = entry.schema.properties[field];
   const value = row[field] === undefined ? '' : String(row[field]);
+  const raw = rawCell?.(field);
   const name = `"${title(entry, field)}"`;
-  const at = `${name}的值"${value}"`;
+  const at = `${name}的值${quoteValue(value, raw)}`;
   switch (error.keyword) {
     case 'type':
       if (schema?.type === 'number' && TOO_PRECISE.test(value.replace(/[,\s]/g, '')))
@@ -42,7 +48,7 @@ export function describeAjvError(
         ? { field, code: 'not-a-number', message: `${at}不是数字，请填写阿拉伯数字（单位见列名）`, value }
         : { field, code: 'wrong-type', message: `${at}类型错误，应为文本`, value };
     case 'format':
-      return describeFormat(field, name, value, String(error.params.format), options);
+      return describeFormat(field, name, value, raw, String(error.params.format), options);
     case 'x-codeList':
       return {
         field,
@@ -87,6 +93,7 @@ function describeFormat(
   field: string,
   name: string,
   value: string,
+  raw: string | undefined,
   format: string,
   options: ValidatorOptions,
 ): RowError {
@@ -94,17 +101,20 @@ function describeFormat(
     return {
       field,
       code: 'invalid-date',
-      message: `${name}的值"${value}"不是有效日期，请填写真实存在的日期，格式如 2026-03-05`,
+      message: `${name}的值${quoteValue(value, raw)}不是有效日期，请填写真实存在的日期，格式如 2026-03-05`,
       value,
     };
   }
   const { normalized, problem } = checkIdentifier(format as IdentifierKind, value, options);
   // A resident ID found in a code column is named masked: the message travels where IDs must not.
-  const shown = problem?.personal ? maskResidentId(normalized) : value;
+  const shown = problem?.personal
+    ? `"${maskResidentId(raw === undefined ? normalized : rawText(value, raw))}"`
+    : quoteValue(value, raw);
+  const why = problem ? withRawCharacter(problem.message, normalized, raw) : '格式不正确';
   return {
     field,
     code: problem?.code ?? `invalid-${format}`,
-    message: `${name}的值"${shown}"有误：${problem?.message ?? '格式不正确'}`,
+    message: `${name}的值${shown}有误：${why}`,
     value,
   };
 }
