@@ -21,7 +21,7 @@ const configured = JSON.parse(
 /**
  * Data never stops for a missing holiday year (issue 13, item 7). config/holidays.json ends in 2026; a
  * delivery received on Monday 2027-01-04 loads with its timeliness pending, a notice deadline crossing into 2027
- * is provisional, and once a (made-up) 2027 with 1–3 January off is added, `calendar recompute` settles both.
+ * is provisional, and once a (made-up) 2027 with 1–3 and 5 January off is added, `calendar recompute` settles both.
  */
 describe('a year without calendar data', () => {
   let fx: WarehouseFixture;
@@ -109,8 +109,8 @@ describe('a year without calendar data', () => {
       issuedOn: '2026-12-24',
     });
     noticeId = notice.id;
-    // Mon–Fri: 12-25, 28, 29, 30, 31, 01-01, 01-04.
-    expect(notice).toMatchObject({ rows: 1, deadline: '2027-01-04', provisional: true });
+    // Mon–Fri less the fixed-date holidays: 12-25, 28, 29, 30, 31, [01-01 元旦 off], 01-04, 01-05.
+    expect(notice).toMatchObject({ rows: 1, deadline: '2027-01-05', provisional: true });
     const out = path.join(fx.scratch, 'notice.xlsx');
     await writeNoticeXlsx(fx.warehouse, fx.catalog, await loadProviders(), notice.id, out);
     const workbook = new ExcelJS.Workbook();
@@ -122,7 +122,7 @@ describe('a year without calendar data', () => {
       });
     });
     expect(letter.join('\n')).toContain(
-      '2027-01-04（7 个工作日内，不含发出当日；暂定：所跨年份的节假日安排尚未录入',
+      '2027-01-05（7 个工作日内，不含发出当日；暂定：所跨年份的节假日安排尚未录入',
     );
   });
 
@@ -135,7 +135,8 @@ describe('a year without calendar data', () => {
           ...configured.years,
           '2027': {
             source: 'test fixture, not the official notice',
-            holidays: ['2027-01-01', '2027-01-02', '2027-01-03'],
+            // 01-05 off too (made up), for a deadline the notice's own days move.
+            holidays: ['2027-01-01', '2027-01-02', '2027-01-03', '2027-01-05'],
             workdays: [],
           },
         },
@@ -151,7 +152,7 @@ describe('a year without calendar data', () => {
         decided: 1,
         moved: 1,
         stillProvisional: 0,
-        changes: [{ noticeId, from: '2027-01-04', to: '2027-01-05' }],
+        changes: [{ noticeId, from: '2027-01-05', to: '2027-01-06' }],
       },
     });
     // 12-24 → 25, 28, 29, 30, 31, [01-01…03 off], 01-04 = 6; 12-22 → 23, 24, … = 8.
@@ -160,7 +161,7 @@ describe('a year without calendar data', () => {
       { row_number: 3, late: true, working_days: 8 },
     ]);
     const [state] = await noticeStates(fx.warehouse, { noticeId });
-    expect(state).toMatchObject({ deadline: '2027-01-05', provisional: false });
+    expect(state).toMatchObject({ deadline: '2027-01-06', provisional: false });
     const log = await fx.warehouse('calendar_recomputes').orderBy('id');
     expect(log).toMatchObject([
       {

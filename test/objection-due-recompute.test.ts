@@ -9,10 +9,11 @@ import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse
 const PROVINCE = '11370000MB2852362M';
 
 /**
- * A provisional objection due date (a year without calendar data: counted Monday–Friday) is not raised as overdue,
- * and `calendar recompute` settles it with a step in the objection's log once the year is added (038); every
- * reader then takes the settled date. Received Wednesday 2026-09-30, before National Day: Monday–Friday says
- * Monday 5 October; the 2026 notice gives 1–7 October off and Saturday 10 October as a working day (8, 9, 10).
+ * A provisional objection due date (a year without calendar data: counted Monday–Friday less the fixed-date
+ * holidays) is not raised as overdue, and `calendar recompute` settles it with a step in the objection's log once
+ * the year is added (038); every reader then takes the settled date. Received Wednesday 2026-09-30, before
+ * National Day: Monday–Friday less 1–3 October says Wednesday 7 October (5, 6, 7); the 2026 notice gives 1–7
+ * October off and Saturday 10 October as a working day (8, 9, 10).
  */
 describe('provisional objection due dates: not overdue on a guess, settled by calendar recompute', {
   timeout: 300_000,
@@ -57,34 +58,34 @@ describe('provisional objection due dates: not overdue on a guess, settled by ca
       { CREDIT_ETL_HOLIDAYS_FILE: without2026 },
     );
     expect(opened.code, opened.stderr).toBe(0);
-    expect(opened.value).toMatchObject({ dueOn: '2026-10-05', dueProvisional: true });
+    expect(opened.value).toMatchObject({ dueOn: '2026-10-07', dueProvisional: true });
     expect(opened.stderr).toContain('暂不计为逾期；该年数据录入后请运行 credit-etl calendar recompute 重算');
     objectionId = opened.value.id;
   }, 120_000);
   afterAll(async () => fx?.close());
 
   it('past its provisional due date in the holiday, the objection is not raised as overdue: a warning says 暂定', async () => {
-    const during = await check('2026-10-06');
+    const during = await check('2026-10-08');
     expect(during.code, during.stderr).toBe(0);
     expect(during.value).toMatchObject({ status: 'completed', overdue: [] });
     expect(during.value.provisional.map((row: { id: number }) => row.id)).toEqual([objectionId]);
-    const text = await cli(['objection', 'check', '--as-of', '2026-10-06']);
+    const text = await cli(['objection', 'check', '--as-of', '2026-10-08']);
     expect(text.code).toBe(0);
     expect(text.stderr).toContain('1 件异议已过暂定核查期限');
     expect(text.stderr).toContain(
-      `#${objectionId} record ${recordId} (xzcf), received 2026-09-30, due 2026-10-05 暂定`,
+      `#${objectionId} record ${recordId} (xzcf), received 2026-09-30, due 2026-10-07 暂定`,
     );
     const run = await fx.warehouse('runs').where({ id: during.value.runId }).first('status', 'counts');
     expect(run).toMatchObject({
       status: 'completed',
       counts: { checking: 1, overdue: 0, provisionalPastDue: 1 },
     });
-    expect((await json(['objection', 'list', '--overdue', '--as-of', '2026-10-06'])).value).toEqual([]);
-    const listed = await cli(['objection', 'list', '--as-of', '2026-10-06']);
-    expect(listed.stdout).toContain('2026-10-05 (provisional)');
+    expect((await json(['objection', 'list', '--overdue', '--as-of', '2026-10-08'])).value).toEqual([]);
+    const listed = await cli(['objection', 'list', '--as-of', '2026-10-08']);
+    expect(listed.stdout).toContain('2026-10-07 (provisional)');
     expect(listed.stdout).toContain('异议处理中 · 暂定期限已过');
     expect((await json(['record', String(recordId)])).value.objection).toMatchObject({
-      dueOn: '2026-10-05',
+      dueOn: '2026-10-07',
       dueProvisional: true,
     });
   });
@@ -96,7 +97,7 @@ describe('provisional objection due dates: not overdue on a guess, settled by ca
       decided: 1,
       moved: 1,
       stillProvisional: 0,
-      changes: [{ objectionId, from: '2026-10-05', to: '2026-10-10' }],
+      changes: [{ objectionId, from: '2026-10-07', to: '2026-10-10' }],
     });
     expect(
       await fx.warehouse('calendar_recomputes').where({ id: recomputed.value.id }).first(),
@@ -110,17 +111,17 @@ describe('provisional objection due dates: not overdue on a guess, settled by ca
     expect(shown.value.steps.at(-1)).toMatchObject({
       action: 'note',
       stage: 'open',
-      note: '暂定核查期限 2026-10-05 按工作日日历重算为 2026-10-10',
+      note: '暂定核查期限 2026-10-07 按工作日日历重算为 2026-10-10',
       detail: {
         due: 'settled',
         dueOn: '2026-10-10',
-        provisionalDueOn: '2026-10-05',
+        provisionalDueOn: '2026-10-07',
         recomputeId: recomputed.value.id,
       },
     });
     expect(
       await fx.warehouse('objections').where({ id: objectionId }).first('due_on', 'due_provisional'),
-    ).toEqual({ due_on: '2026-10-05', due_provisional: true });
+    ).toEqual({ due_on: '2026-10-07', due_provisional: true });
     // Every reader takes the settled date: the mark on the record, the list, the check.
     expect((await json(['record', String(recordId)])).value.objection).toMatchObject({
       dueOn: '2026-10-10',

@@ -277,22 +277,22 @@ describe('objection results on ended and re-delivered records, through the CLI (
     writeFileSync(holidays, JSON.stringify(configured));
     const recordId = records[2]!;
     const args = ['objection', 'open', String(recordId), '--applicant', '济南异议示例有限公司'];
-    // Wednesday 2026-09-30, before National Day: Mon–Fri says Thu 1, Fri 2, Mon 5 October (the 2026 notice gives
-    // 1–7 October off and Saturday 10 October as a working day: 8, 9, 10).
+    // Wednesday 2026-09-30, before National Day: Mon–Fri less 1–3 October says Mon 5, Tue 6, Wed 7 October (the
+    // 2026 notice gives 1–7 October off and Saturday 10 October as a working day: 8, 9, 10).
     const opened = await cli([...args, '--reason', '处罚有误', '--received-at', '2026-09-30'], {
       CREDIT_ETL_HOLIDAYS_FILE: holidays,
     });
     expect(opened.code, opened.stderr).toBe(0);
-    expect(opened.stdout).toContain('due 2026-10-05 (provisional: a year without calendar data)');
+    expect(opened.stdout).toContain('due 2026-10-07 (provisional: a year without calendar data)');
     expect(opened.stderr).toContain(
-      '⚠ 异议核查期限 2026-10-05 为暂定：工作日日历缺少 2026 年数据，暂按周一至周五计算',
+      '⚠ 异议核查期限 2026-10-07 为暂定：工作日日历缺少 2026 年数据，暂按周一至周五计算',
     );
     const [row] = await json(['objection', 'list', '--record', String(recordId)]);
-    expect(row).toMatchObject({ receivedOn: '2026-09-30', dueOn: '2026-10-05', dueProvisional: true });
+    expect(row).toMatchObject({ receivedOn: '2026-09-30', dueOn: '2026-10-07', dueProvisional: true });
     // Art. 18 ¶2: marked at once.
     expect((await json(['record', String(recordId)])).objection).toMatchObject({ objectionId: row.id });
     expect((await cli(['objection', 'list', '--record', String(recordId)])).stdout).toContain(
-      '2026-10-05 (provisional)',
+      '2026-10-07 (provisional)',
     );
     // With the year known the due date is the calendar's, not provisional.
     expect(await open(records[3]!, '2026-09-30')).toMatchObject({

@@ -9,16 +9,24 @@ import {
   noticeRowStates,
 } from '../warehouse/notices-repository.ts';
 import { objectionMarks } from '../warehouse/objections-repository.ts';
+import { fileCatalogVersions } from '../warehouse/rejections-repository.ts';
 import { fixHint } from './fix-hint.ts';
 import { chineseDate, DEFAULT_ISSUER, type Issuer, noticeNumber } from './issuer.ts';
-import { noticeRows, shownKey } from './notice-rows.ts';
+import { type NoticeRow, noticeRows, shownKey } from './notice-rows.ts';
 import { noticeStates, STATUS_TITLES } from './notice-status.ts';
 import { PROVISIONAL_NOTE } from './notices.ts';
 import { OBJECTION_MARK, objectionMarkLabel } from './objection-mark-label.ts';
 import { printLayout, WRAP } from './print-setup.ts';
 import { type Provider, providerName } from './providers.ts';
 import { HEADER_STYLE } from './rejection-sheet.ts';
-import { entryColumns, fieldTitle, maskingNote, reportMasker } from './report-columns.ts';
+import {
+  entryColumns,
+  fieldTitle,
+  layoutColumns,
+  legacyLayoutOf,
+  maskingNote,
+  reportMasker,
+} from './report-columns.ts';
 import { scopeInWords } from './report-scope.ts';
 import { writeReuploadTemplate } from './reupload-template.ts';
 import { xlsxCell, xlsxText } from './spreadsheet-safe.ts';
@@ -74,6 +82,22 @@ export async function writeNoticeXlsx(
     const mark = marks.get(rowRecords.get(rowId) ?? 0);
     return mark ? objectionMarkLabel(mark) : '';
   };
+  // A rejected row of a file read by a legacy layout is shown in that layout (its template sheet, its titles).
+  const seen = new Map<string, { catalogCode: string; sourceFileId: number; kind: NoticeRow['kind'] }>();
+  for await (const { catalogCode, sourceFileId, kind } of noticeRows(warehouse, catalog, noticeId))
+    seen.set(`${catalogCode}|${sourceFileId}|${kind}`, { catalogCode, sourceFileId, kind });
+  const versions = await fileCatalogVersions(
+    warehouse,
+    [...seen.values()].map((one) => one.sourceFileId),
+  );
+  const layoutOfRow = (row: Pick<NoticeRow, 'catalogCode' | 'sourceFileId' | 'kind'>) =>
+    row.kind === 'rejected'
+      ? legacyLayoutOf(catalog, row.catalogCode, versions.get(row.sourceFileId))
+      : undefined;
+  const layouts = new Map<string, Set<number | undefined>>();
+  for (const row of seen.values())
+    layouts.set(row.catalogCode, (layouts.get(row.catalogCode) ?? new Set()).add(layoutOfRow(row)));
+  const mixed = [...layouts.values()].some((seen) => seen.size > 1);
   const workbook = await streamingWorkbook(outFile);
 
   const number = noticeNumber(issuer, notice.issued_on, noticeId);
@@ -118,6 +142,12 @@ export async function writeNoticeXlsx(
     '办理要求',
     '依据《公共信用信息归集管理办法》第十四条，请核实“问题清单”所列数据，只更正“重报模板”中标红的单元格（批注中为问题说明），其他内容不要改动，然后将本工作簿原样在期限内重新报送（系统自动读取“重报模板”工作表）。同一业务主键只占一行。更正数据入库后，本通知状态自动更新。',
   );
+  if (mixed)
+    letter.line(
+      '旧版布局',
+      '所列数据中有按旧版布局（如2016年“双公示”标准）报送的文件：其拒收数据在“重报模板-…(旧版布局v…)”工作表中，列名与原文件一致。同一目录有两个重报模板工作表时，请将每个工作表分别另存为一个文件重新报送（一个文件只含一个重报模板工作表）。',
+      { warn: true },
+    );
   if (!masker.unmasked && !ownValues)
     letter.line('注意', '“重报模板”中标黄的单元格已脱敏（带 * 号），重新报送前请填写完整号码。');
   letter.line('发文单位', issuer.name);
@@ -139,7 +169,11 @@ export async function writeNoticeXlsx(
   let serial = 0;
   for await (const row of noticeRows(warehouse, catalog, noticeId)) {
     serial++;
-    const columns = entryColumns(catalog, row.catalogCode);
+    const layout = layoutOfRow(row);
+    const columns =
+      layout === undefined
+        ? entryColumns(catalog, row.catalogCode)
+        : layoutColumns(catalog, row.catalogCode, layout);
     for (const error of row.errors) {
       list
         .addRow(

@@ -107,6 +107,8 @@ interface Counts {
   conflicts: number;
   late: number;
   rejected: number;
+  /** Valid rows of files held back over their reject threshold: read, not applied. */
+  held: number;
   entries: string[];
   level?: string;
 }
@@ -117,6 +119,7 @@ const emptyCounts = (): Counts => ({
   conflicts: 0,
   late: 0,
   rejected: 0,
+  held: 0,
   entries: [],
 });
 
@@ -137,7 +140,8 @@ async function periodFigures(
 }
 
 function figures(provider: Provider | undefined, counts: Counts): PeriodFigures {
-  const delivered = counts.sources + counts.rejected;
+  // Rows read, as the run summary counts them: applied (lineage), rejected, and the valid rows of held-back files.
+  const delivered = counts.sources + counts.rejected + counts.held;
   const expected = provider?.expectedEntries ?? [];
   const coverage =
     expected.length === 0

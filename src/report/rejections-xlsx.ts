@@ -1,18 +1,37 @@
+import type ExcelJS from 'exceljs';
 import { shanghaiTime } from '../../connectors/shanghai-time.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import {
   countErrors,
   countRejectedRows,
+  type RejectionRow,
   rejectedCatalogCodes,
   rejectionsIn,
 } from '../warehouse/rejections-repository.ts';
 import { DEFAULT_ISSUER, type Issuer } from './issuer.ts';
-import { rejectionSheet } from './rejection-sheet.ts';
+import { type RejectionSheet, rejectionLayouts, rejectionSheet, sheetName } from './rejection-sheet.ts';
 import { entryColumns, fieldTitle, maskingNote, reportMasker } from './report-columns.ts';
 import { type ReportScope, scopeInWords } from './report-scope.ts';
 import { streamingWorkbook } from './streaming-workbook.ts';
 import { summarySheet } from './summary-sheet.ts';
+
+/** Excel's rows per sheet, the header included: a sheet with more is repaired (cut short) when opened. */
+export const EXCEL_ROW_LIMIT = 1_048_576;
+/** Rejected rows (over the workbook) whose bad cells carry their messages as cell notes. */
+export const NOTED_ROWS = 10_000;
+
+export interface RejectionsXlsxOptions {
+  unmasked?: boolean;
+  issuer?: Issuer;
+  /** Rows a sheet holds, its header included (Excel's limit); more go on to `<sheet>-2`, `<sheet>-3`… */
+  rowLimit?: number;
+  /**
+   * Rejected rows whose bad cells carry `<code>：<message>` as a note; the rows after them are filled red only.
+   * exceljs holds a sheet's notes in memory until the sheet ends: without a cap memory grows with the report.
+   */
+  notedRows?: number;
+}
 
 /**
  * The rejection workbook: a summary sheet (the masking statement, counts by error code and by field) and one
@@ -24,8 +43,12 @@ export async function writeRejectionsXlsx(
   catalog: Catalog,
   scope: ReportScope,
   outFile: string,
-  options: { unmasked?: boolean; issuer?: Issuer } = {},
+  options: RejectionsXlsxOptions = {},
 ): Promise<number> {
+  const limits = {
+    rowLimit: options.rowLimit ?? EXCEL_ROW_LIMIT,
+    notes: options.notedRows ?? NOTED_ROWS,
+  };
   const issuer = options.issuer ?? DEFAULT_ISSUER;
   const masker = reportMasker(catalog, Boolean(options.unmasked));
   const counts = await countErrors(warehouse, scope);
@@ -68,13 +91,59 @@ export async function writeRejectionsXlsx(
 
   let rows = 0;
   for (const code of codes) {
-    const columns = entryColumns(catalog, code);
-    const sheet = rejectionSheet(workbook, `${columns.title}(${code})`, columns, masker, {
-      document: `拒收数据报告 ${columns.title}`,
-    });
-    for await (const rejection of rejectionsIn(warehouse, scope, code)) sheet.add(rejection);
-    rows += sheet.rows;
+    for (const group of await rejectionLayouts(warehouse, catalog, scope, code)) {
+      const { columns, layout, files } = group;
+      const name = `${columns.title}(${code})${layout === undefined ? '' : `旧版布局v${layout}`}`;
+      const sheet = continuedSheets(workbook, name, limits, (part, notes) =>
+        rejectionSheet(workbook, part, columns, masker, { document: `拒收数据报告 ${columns.title}`, notes }),
+      );
+      for await (const rejection of rejectionsIn(warehouse, scope, code))
+        if (files.has(rejection.sourceFileId)) sheet.add(rejection);
+      rows += sheet.end();
+    }
   }
   await workbook.commit();
   return rows;
+}
+
+/**
+ * The sheet `name`, continued on `name-2`, `name-3`… once it holds `rowLimit` rows (its header included). Each
+ * sheet is committed when full (and by `end()`): exceljs queues a later sheet's zip entry behind an open one, so
+ * an uncommitted sheet would hold the next in memory. `limits.notes` is what is left of the workbook's noted rows.
+ */
+function continuedSheets(
+  workbook: ExcelJS.stream.xlsx.WorkbookWriter,
+  name: string,
+  limits: { rowLimit: number; notes: number },
+  open: (name: string, notes: number) => RejectionSheet,
+): { add(rejection: RejectionRow): void; end(): number } {
+  const perSheet = Math.max(limits.rowLimit - 1, 1);
+  let part = 0;
+  let written = 0;
+  let current = { name: '', sheet: undefined as unknown as RejectionSheet };
+  const start = () => {
+    part++;
+    const suffix = part === 1 ? '' : `-${part}`;
+    const partName = sheetName(name).slice(0, 31 - suffix.length) + suffix;
+    current = { name: partName, sheet: open(partName, limits.notes) };
+  };
+  const finish = () => {
+    written += current.sheet.rows;
+    limits.notes = Math.max(limits.notes - current.sheet.rows, 0);
+    workbook.getWorksheet(current.name)?.commit();
+  };
+  start();
+  return {
+    add(rejection) {
+      if (current.sheet.rows >= perSheet) {
+        finish();
+        start();
+      }
+      current.sheet.add(rejection);
+    },
+    end() {
+      finish();
+      return written;
+    },
+  };
 }

@@ -1,7 +1,8 @@
 import type { RowError } from '../../connectors/row-error.ts';
-import { fieldCodes } from '../catalog/catalog-entry.ts';
+import { type CatalogEntry, type FieldSchema, fieldCodes } from '../catalog/catalog-entry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { type FieldMasker, fieldMaskerOf, maskPersonalText } from '../log/mask-personal-data.ts';
+import { fieldSchemaOf } from './template-columns.ts';
 
 /** The catalog columns of one entry, in catalog order, with their Chinese titles. */
 export interface EntryColumns {
@@ -26,6 +27,70 @@ export function entryColumns(catalog: Catalog, catalogCode: string): EntryColumn
     codes,
     titles: codes.map(titleOf),
   };
+}
+
+/**
+ * The columns of a file read by `version` of an entry, as that file had them: for a legacy layout (the 2016
+ * 双公示 one), its own columns under their old names — the fields it carries, a joined field as the columns it is
+ * joined from (处罚类别1, 处罚类别2), its source columns (当前状态…) — without the fields only derived from them,
+ * unless the file carried one (`carried`: the keys of its rows' `raw`); else the entry's current columns
+ * (entryColumns). A rejection's `raw` is keyed by these codes, and a sheet under these headers is read back by
+ * the same version (pick-version.ts). `layout` is the legacy version, undefined for the current columns.
+ */
+export function layoutColumns(
+  catalog: Catalog,
+  catalogCode: string,
+  version: number | null | undefined,
+  carried: ReadonlySet<string> = new Set(),
+): EntryColumns & { layout?: number; fields: (FieldSchema | undefined)[] } {
+  const entry = legacyEntry(catalog, catalogCode, version);
+  if (!entry?.legacyLayout) {
+    const columns = entryColumns(catalog, catalogCode);
+    return {
+      ...columns,
+      fields: columns.codes.map((code) => fieldSchemaOf(catalog.entries, catalogCode, code)),
+    };
+  }
+  const { legacyLayout: layout } = entry;
+  const joined = new Map<string, string[]>();
+  for (const derivation of layout.derivations)
+    if (derivation.derive === 'join') joined.set(derivation.to, derivation.from);
+  const derived = new Set(layout.derivations.map((derivation) => derivation.to));
+  const codes: string[] = [];
+  for (const code of fieldCodes(entry)) {
+    codes.push(...(joined.get(code) ?? []));
+    if (!derived.has(code) || carried.has(code)) codes.push(code);
+  }
+  for (const code of Object.keys(layout.sourceFields)) if (!codes.includes(code)) codes.push(code);
+  const fields = codes.map((code) => entry.schema.properties[code] ?? layout.sourceFields[code]);
+  return {
+    catalogCode,
+    title: entry.title,
+    codes,
+    titles: codes.map((code, i) => fields[i]?.title ?? code),
+    layout: entry.version,
+    fields,
+  };
+}
+
+/** The version `version` of an entry when it is a legacy layout. */
+function legacyEntry(
+  catalog: Catalog,
+  catalogCode: string,
+  version: number | null | undefined,
+): CatalogEntry | undefined {
+  if (version === null || version === undefined) return undefined;
+  const entry = catalog.entries.find((one) => one.code === catalogCode && one.version === version);
+  return entry?.legacyLayout ? entry : undefined;
+}
+
+/** The legacy version whose layout a file read by `version` is in; undefined for the current columns. */
+export function legacyLayoutOf(
+  catalog: Catalog,
+  catalogCode: string,
+  version: number | null | undefined,
+): number | undefined {
+  return legacyEntry(catalog, catalogCode, version)?.version;
 }
 
 /** A field's title for an error line: `（整行）` for whole-row problems. */

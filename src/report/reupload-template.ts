@@ -1,18 +1,13 @@
 import type ExcelJS from 'exceljs';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { fileCatalogVersions } from '../warehouse/rejections-repository.ts';
 import { type NoticeRow, noticeRows } from './notice-rows.ts';
 import { printLayout } from './print-setup.ts';
 import { BAD_CELL, HEADER_STYLE, sheetName } from './rejection-sheet.ts';
-import { entryColumns, type ReportMasker } from './report-columns.ts';
+import { layoutColumns, legacyLayoutOf, type ReportMasker } from './report-columns.ts';
 import { xlsxText } from './spreadsheet-safe.ts';
-import {
-  fieldNumFmt,
-  fieldSchemaOf,
-  formatFieldColumns,
-  titleWidth,
-  validateFieldColumns,
-} from './template-columns.ts';
+import { fieldNumFmt, formatFieldColumns, titleWidth, validateFieldColumns } from './template-columns.ts';
 
 /** Excel's own "neutral" style (yellow): a value the provider must type again, not an error of theirs. */
 export const MASKED_CELL: Partial<ExcelJS.Style> = {
@@ -32,10 +27,13 @@ export interface ReuploadOptions {
 }
 
 /**
- * The re-upload template (重报模板) of one catalog entry: exactly the catalog headers, one row per business key
+ * The re-upload templates (重报模板) of one catalog entry: exactly the catalog headers, one row per business key
  * (an in-file duplicate and the row it repeats, or a conflict row and its duplicate, become one row), the cells
  * to fix filled red with the problem as a note, masked cells yellow. The provider fixes the marked cells and
- * delivers the workbook again as it is: ingest finds this sheet by its header. Returns the rows written.
+ * delivers the workbook again as it is: ingest finds this sheet by its header. A rejected row of a file read by a
+ * legacy layout (the 2016 双公示 one) goes to a sheet in that layout, under its old column names with its own
+ * cells (report-columns.ts layoutColumns), which the same version reads back; every other row to the sheet in the
+ * current layout. Returns the sheets written, each with its rows.
  */
 export async function writeReuploadTemplate(
   workbook: ExcelJS.stream.xlsx.WorkbookWriter,
@@ -45,61 +43,108 @@ export async function writeReuploadTemplate(
   catalogCode: string,
   masker: ReportMasker,
   options: ReuploadOptions,
-): Promise<number> {
-  const columns = entryColumns(catalog, catalogCode);
-  const fields = columns.codes.map((code) => fieldSchemaOf(catalog.entries, catalogCode, code));
-  const sheet = workbook.addWorksheet(sheetName(`重报模板-${columns.title}`), {
-    views: [{ state: 'frozen', ySplit: 1 }],
-    ...printLayout(options.document ?? `重报模板-${columns.title}`, 1),
-  });
-  sheet.columns = columns.titles.map((title, i) => ({ key: `c${i}`, width: titleWidth(title) }));
-  formatFieldColumns(sheet, fields);
-  sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: columns.titles.length } };
-  const header = sheet.addRow(columns.titles.map(xlsxText));
-  header.eachCell((cell) => {
-    cell.style = HEADER_STYLE;
-  });
-  header.commit();
-
-  // Two passes, so that memory holds the keys and the rows of repeated keys, not the notice.
+): Promise<{ name: string; rows: number }[]> {
+  // First pass: each row's file and the columns its rejected rows carry (a conflict's values are the model's).
+  const fileColumns = new Map<number, Set<string>>();
+  for await (const row of noticeRows(warehouse, catalog, noticeId, catalogCode)) {
+    const seen = fileColumns.get(row.sourceFileId) ?? new Set<string>();
+    if (row.kind === 'rejected') for (const field of Object.keys(row.raw)) seen.add(field);
+    fileColumns.set(row.sourceFileId, seen);
+  }
+  const versions = await fileCatalogVersions(warehouse, [...fileColumns.keys()]);
+  const layoutOf = (row: NoticeRow) =>
+    row.kind === 'rejected'
+      ? legacyLayoutOf(catalog, catalogCode, versions.get(row.sourceFileId))
+      : undefined;
+  // Second pass: the layouts, and how many rows share each key within its layout.
+  const carried = new Map<number | undefined, Set<string>>();
   const sizes = new Map<string, number>();
   for await (const row of noticeRows(warehouse, catalog, noticeId, catalogCode)) {
-    if (row.businessKey !== null) sizes.set(row.businessKey, (sizes.get(row.businessKey) ?? 0) + 1);
+    const layout = layoutOf(row);
+    const columns = carried.get(layout) ?? new Set<string>();
+    if (layout !== undefined) for (const field of fileColumns.get(row.sourceFileId) ?? []) columns.add(field);
+    carried.set(layout, columns);
+    if (row.businessKey !== null) {
+      const key = `${layout}|${row.businessKey}`;
+      sizes.set(key, (sizes.get(key) ?? 0) + 1);
+    }
   }
-  const waiting = new Map<string, NoticeRow[]>();
-  let written = 0;
-  const write = (group: NoticeRow[]) => {
-    const { values, notes, masked } = templateRow(group, columns.codes, masker, options);
-    const row = sheet.addRow(values.map(xlsxText));
-    for (const column of new Set([...notes.keys(), ...masked])) {
-      const cell = row.getCell(column);
-      const numFmt = fieldNumFmt(fields[column - 1]);
-      cell.style = { ...(notes.has(column) ? BAD_CELL : MASKED_CELL), ...(numFmt ? { numFmt } : {}) };
-      const texts = [...(notes.get(column) ?? [])];
-      if (masked.has(column)) texts.push('已脱敏：请填写完整号码后报送');
-      cell.note = texts.join('\n');
-    }
-    row.commit();
-    written++;
-  };
-  for await (const row of noticeRows(warehouse, catalog, noticeId, catalogCode)) {
-    const size = row.businessKey === null ? 1 : (sizes.get(row.businessKey) ?? 1);
-    if (size === 1 || row.businessKey === null) {
-      write([row]);
-      continue;
-    }
-    const group = [...(waiting.get(row.businessKey) ?? []), row];
-    if (group.length < size) {
-      waiting.set(row.businessKey, group);
-      continue;
-    }
-    waiting.delete(row.businessKey);
-    write(group);
+  // The current layout's sheet first (its name unchanged), then each legacy layout's.
+  const legacy = [...carried.keys()].filter((layout) => layout !== undefined).sort((a, b) => a - b);
+  const layouts = carried.has(undefined) || legacy.length === 0 ? [undefined, ...legacy] : legacy;
+  const sheets: { name: string; rows: number }[] = [];
+  for (const layout of layouts) {
+    const columns = layoutColumns(catalog, catalogCode, layout, carried.get(layout));
+    const name = sheetName(
+      layout === undefined ? `重报模板-${columns.title}` : `重报模板-${columns.title}(旧版布局v${layout})`,
+    );
+    const rows = await writeLayoutSheet(
+      name,
+      columns,
+      (row) => layoutOf(row) === layout,
+      (row) => (row.businessKey === null ? 1 : (sizes.get(`${layout}|${row.businessKey}`) ?? 1)),
+    );
+    sheets.push({ name, rows });
   }
-  // The streaming writer writes a sheet's validations when it is committed: they can cover just the rows.
-  validateFieldColumns(sheet, fields, 2, written + 1);
-  sheet.commit();
-  return written;
+  return sheets;
+
+  async function writeLayoutSheet(
+    name: string,
+    columns: ReturnType<typeof layoutColumns>,
+    inLayout: (row: NoticeRow) => boolean,
+    sizeOf: (row: NoticeRow) => number,
+  ): Promise<number> {
+    const { fields } = columns;
+    const sheet = workbook.addWorksheet(name, {
+      views: [{ state: 'frozen', ySplit: 1 }],
+      ...printLayout(options.document ?? name, 1),
+    });
+    sheet.columns = columns.titles.map((title, i) => ({ key: `c${i}`, width: titleWidth(title) }));
+    formatFieldColumns(sheet, fields);
+    sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: columns.titles.length } };
+    const header = sheet.addRow(columns.titles.map(xlsxText));
+    header.eachCell((cell) => {
+      cell.style = HEADER_STYLE;
+    });
+    header.commit();
+
+    // Memory holds the keys and the rows of repeated keys, not the notice.
+    const waiting = new Map<string, NoticeRow[]>();
+    let written = 0;
+    const write = (group: NoticeRow[]) => {
+      const { values, notes, masked } = templateRow(group, columns.codes, masker, options);
+      const row = sheet.addRow(values.map(xlsxText));
+      for (const column of new Set([...notes.keys(), ...masked])) {
+        const cell = row.getCell(column);
+        const numFmt = fieldNumFmt(fields[column - 1]);
+        cell.style = { ...(notes.has(column) ? BAD_CELL : MASKED_CELL), ...(numFmt ? { numFmt } : {}) };
+        const texts = [...(notes.get(column) ?? [])];
+        if (masked.has(column)) texts.push('已脱敏：请填写完整号码后报送');
+        cell.note = texts.join('\n');
+      }
+      row.commit();
+      written++;
+    };
+    for await (const row of noticeRows(warehouse, catalog, noticeId, catalogCode)) {
+      if (!inLayout(row)) continue;
+      const size = sizeOf(row);
+      if (size === 1 || row.businessKey === null) {
+        write([row]);
+        continue;
+      }
+      const group = [...(waiting.get(row.businessKey) ?? []), row];
+      if (group.length < size) {
+        waiting.set(row.businessKey, group);
+        continue;
+      }
+      waiting.delete(row.businessKey);
+      write(group);
+    }
+    // The streaming writer writes a sheet's validations when it is committed: they can cover just the rows.
+    validateFieldColumns(sheet, fields, 2, written + 1);
+    sheet.commit();
+    return written;
+  }
 }
 
 /**

@@ -155,22 +155,46 @@ function onRejectionColumns(query: Knex.QueryBuilder, scope: ReportScope): Knex.
   return query;
 }
 
+/**
+ * A page is read in id order from the scope's index (rejections_run_id, rejections_file_id,
+ * rejections_provider_id: each `(scope column, id)`), never fetched whole and sorted, whatever the statistics say.
+ * Right after a big load, before autovacuum has analyzed the table, the planner guessed a run's 240,000
+ * rejections at 14 rows and took a bitmap scan of every remaining rejection of the run plus a sort for each page
+ * (340 ms a page, each page as slow as the first) against 1 ms reading 1,000 entries in index order. Ordering by
+ * `run_id, id` does not change that plan (the planner drops a column fixed by the WHERE from the order), so the
+ * page runs with sorting disabled in a transaction of its own: the index order is the plan left. Called inside
+ * a caller's transaction (a notice's rows), that is a savepoint, which a SET LOCAL outlives: the setting is put
+ * back before the rows are yielded.
+ */
+async function inIndexOrder<Row>(warehouse: Warehouse, page: (trx: Knex.Transaction) => Promise<Row[]>) {
+  return warehouse.transaction(async (trx) => {
+    const { rows } = await trx.raw<{ rows: { before: string }[] }>(
+      `SELECT current_setting('enable_sort') AS before, set_config('enable_sort', 'off', true)`,
+    );
+    const found = await page(trx);
+    await trx.raw(`SELECT set_config('enable_sort', ?, true)`, [rows[0]!.before]);
+    return found;
+  });
+}
+
 /** The rejections of a scope (optionally of one catalog entry) in id order, page by page (keyset). */
 export async function* rejectionsIn(
   warehouse: Warehouse,
   scope: ReportScope,
   catalogCode?: string,
 ): AsyncGenerator<RejectionRow> {
-  const pages = keysetPages<RejectionRecord>(PAGE, (after) => {
-    const query = warehouse('rejections as r')
-      .join('source_files as f', 'f.id', 'r.source_file_id')
-      .andWhere('r.id', '>', after)
-      .orderBy('r.id')
-      .limit(PAGE)
-      .select(...REJECTION_COLUMNS);
-    if (catalogCode) query.where('r.catalog_code', catalogCode);
-    return inScopeOnce(onRejectionColumns(query, scope), scope);
-  });
+  const pages = keysetPages<RejectionRecord>(PAGE, (after) =>
+    inIndexOrder(warehouse, (trx) => {
+      const query = trx('rejections as r')
+        .join('source_files as f', 'f.id', 'r.source_file_id')
+        .andWhere('r.id', '>', after)
+        .orderBy('r.id')
+        .limit(PAGE)
+        .select(...REJECTION_COLUMNS);
+      if (catalogCode) query.where('r.catalog_code', catalogCode);
+      return inScopeOnce(onRejectionColumns(query, scope), scope);
+    }),
+  );
   for await (const row of pages) {
     yield {
       id: row.id,
@@ -194,4 +218,50 @@ export async function rejectedCatalogCodes(warehouse: Warehouse, scope: ReportSc
     .orderBy('r.catalog_code');
   const rows: { catalog_code: string }[] = await whereInScope(query, scope);
   return rows.map((row) => row.catalog_code);
+}
+
+/**
+ * The catalog version each given file was read by (`source_files.catalog_version`): a rejection's `raw` is keyed
+ * by that version's fields, so a report shows it in that version's layout (report-columns.ts layoutColumns).
+ */
+export async function fileCatalogVersions(
+  warehouse: Warehouse,
+  sourceFileIds: readonly number[],
+): Promise<Map<number, number | null>> {
+  if (sourceFileIds.length === 0) return new Map();
+  const rows: { id: number; catalog_version: number | null }[] = await warehouse('source_files')
+    .whereIn('id', [...new Set(sourceFileIds)])
+    .select('id', 'catalog_version');
+  return new Map(rows.map((row) => [row.id, row.catalog_version]));
+}
+
+/**
+ * The files of a scope's rejections of one entry, each with the catalog version it was read by and the columns
+ * its rejected rows carry (the keys of their `raw`), so that a report can group them by layout before writing.
+ */
+export async function rejectedFileLayouts(
+  warehouse: Warehouse,
+  scope: ReportScope,
+  catalogCode: string,
+): Promise<{ sourceFileId: number; catalogVersion: number | null; columns: string[] }[]> {
+  const query = warehouse('rejections as r')
+    .join('source_files as f', 'f.id', 'r.source_file_id')
+    .joinRaw(`LEFT JOIN LATERAL jsonb_object_keys(coalesce(r.raw, '{}')) AS k(key) ON true`)
+    .where('r.catalog_code', catalogCode)
+    .groupBy('f.id', 'f.catalog_version')
+    .orderBy('f.id')
+    .select(
+      'f.id',
+      'f.catalog_version',
+      warehouse.raw(`coalesce(array_agg(DISTINCT k.key) FILTER (WHERE k.key IS NOT NULL), '{}') AS columns`),
+    );
+  const rows: { id: number; catalog_version: number | null; columns: string[] }[] = await whereInScope(
+    query,
+    scope,
+  );
+  return rows.map((row) => ({
+    sourceFileId: row.id,
+    catalogVersion: row.catalog_version,
+    columns: row.columns,
+  }));
 }
