@@ -285,7 +285,7 @@ describe('objection results on ended and re-delivered records, through the CLI (
     expect(opened.code, opened.stderr).toBe(0);
     expect(opened.stdout).toContain('due 2026-10-07 (provisional: a year without calendar data)');
     expect(opened.stderr).toContain(
-      '⚠ 异议核查期限 2026-10-07 为暂定：工作日日历缺少 2026 年数据，暂按周一至周五计算',
+      '⚠ 异议核查期限 2026-10-07 为暂定：工作日日历缺少 2026 年数据，暂按周一至周五（除元旦、劳动节、国庆节）计算',
     );
     const [row] = await json(['objection', 'list', '--record', String(recordId)]);
     expect(row).toMatchObject({ receivedOn: '2026-09-30', dueOn: '2026-10-07', dueProvisional: true });

@@ -65,7 +65,7 @@ function provisionalDueWarning(receivedOn: string, due: Deadline, days: WorkingD
   for (let year = Number(receivedOn.slice(0, 4)); year <= Number(due.date.slice(0, 4)); year++)
     if (!days.covers(year)) missing.push(year);
   return (
-    `异议核查期限 ${due.date} 为暂定：工作日日历缺少 ${missing.join('、')} 年数据，暂按周一至周五计算，` +
+    `异议核查期限 ${due.date} 为暂定：工作日日历缺少 ${missing.join('、')} 年数据，暂按周一至周五（除元旦、劳动节、国庆节）计算，` +
     `暂不计为逾期；该年数据录入后请运行 credit-etl calendar recompute 重算 (the due date is provisional, ` +
     `counted Monday–Friday, and not raised as overdue: add ${missing.join(', ')} to ${days.data.file} and run ` +
     '`credit-etl calendar recompute`, src/calendar/README.md)'

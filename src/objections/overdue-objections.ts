@@ -87,7 +87,7 @@ export function overdueLine(objection: ObjectionRow): string {
 /** What the check says of objections past a provisional due date: not overdue, and how to settle the date. */
 export function provisionalWarning(objections: readonly ObjectionRow[]): string {
   return (
-    `${objections.length} 件异议已过暂定核查期限（工作日日历缺少该年数据，暂按周一至周五计算），未计为逾期：` +
+    `${objections.length} 件异议已过暂定核查期限（工作日日历缺少该年数据，暂按周一至周五（除元旦、劳动节、国庆节）计算），未计为逾期：` +
     `录入该年日历后运行 credit-etl calendar recompute 重算 (past a provisional due date, not counted overdue: ` +
     `add the year to the holidays file and run \`credit-etl calendar recompute\`): ` +
     objections.map(overdueLine).join('; ')

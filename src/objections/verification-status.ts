@@ -34,7 +34,7 @@ export const DEFAULT_VERIFICATION_WORKING_DAYS = 2;
  */
 export const VERIFICATION_PROVISIONAL_NOTE = {
   en: 'provisional: counted Mon–Fri, the holiday calendar lacks a year it crosses; it stays as issued (`calendar recompute` does not change a verification notice)',
-  zh: '暂定：所跨年份的节假日安排尚未录入，暂按周一至周五计算，以本通知所载期限为准',
+  zh: '暂定：所跨年份的节假日安排尚未录入，暂按周一至周五（除元旦、劳动节、国庆节）计算，以本通知所载期限为准',
 } as const;
 
 /** The notice as its log entry records it (event `verification-sent`). */

@@ -16,7 +16,7 @@ export const DEFAULT_NOTICE_WORKING_DAYS = 7;
 /** How a provisional deadline is labelled wherever it is shown (letter, CLI). */
 export const PROVISIONAL_NOTE = {
   en: 'provisional: counted Mon–Fri, the holiday calendar lacks a year it crosses; `credit-etl calendar recompute` sets it',
-  zh: '暂定：所跨年份的节假日安排尚未录入，暂按周一至周五计算，录入后重新计算并以更新后的期限为准',
+  zh: '暂定：所跨年份的节假日安排尚未录入，暂按周一至周五（除元旦、劳动节、国庆节）计算，录入后重新计算并以更新后的期限为准',
 } as const;
 
 export interface NoticeRequest {
