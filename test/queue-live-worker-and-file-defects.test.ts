@@ -1,20 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TRANSPORTS } from '../connectors/registry.ts';
-import { createLogger } from '../src/log/logger.ts';
-import { loadPipelines } from '../src/pipelines/load-pipelines.ts';
-import type { PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
 import { enqueuePipelineRun } from '../src/queue/enqueue-pipeline-run.ts';
-import type { JobQueue } from '../src/queue/job-queue.ts';
-import { openQueue } from '../src/queue/open-queue.ts';
-import { type AlertReceiver, startAlertReceiver } from './support/alert-receivers.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
-import { type RunningCli, runCli, startCli } from './support/run-cli.ts';
+import { openQueueFixture, type QueueFixture } from './support/queue-fixture.ts';
+import { type RunningCli, runCli } from './support/run-cli.ts';
 import { until } from './support/until.ts';
-import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 // A worker that lost only its liveness session lives on and finishes the file it is loading: no other worker's
 // sweep may end its run under it. A run failed by the provider's file alone (a header) completes its job: a
@@ -22,86 +15,25 @@ import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse
 describe('a live worker without its session is left to finish; a defective file completes its job (real processes, real PostgreSQL)', {
   timeout: 300_000,
 }, () => {
-  let fx: WarehouseFixture;
-  let queue: JobQueue;
-  let receiver: AlertReceiver;
-  const workers: RunningCli[] = [];
-  const rows = async <T>(sql: string, bindings: unknown[] = []) =>
-    (await fx.owner.raw<{ rows: T[] }>(sql, bindings as never)).rows;
-  const job = async (id: string) =>
-    (
-      await rows<{ state: string; retry_count: number; output: Record<string, unknown> | null }>(
-        'SELECT state::text AS state, retry_count, output FROM pgboss.job WHERE id = ?',
-        [id],
-      )
-    )[0];
+  let q: QueueFixture;
+  const rows = <T>(sql: string, bindings?: unknown[]) => q.rows<T>(sql, bindings);
   const runsOf = (jobId: string) =>
     rows<{ id: number; status: string; error: string | null; counts: { read?: number } }>(
       'SELECT id, status, error, counts FROM runs WHERE job_id = ? ORDER BY id',
       [jobId],
     );
-  const untilEnded = (id: string) =>
-    until('the job ended', async () => {
-      const now = await job(id);
-      return now?.state === 'completed' || now?.state === 'failed' ? now : undefined;
-    });
 
   beforeAll(async () => {
-    fx = await openWarehouseFixture('queue_live');
-    queue = await openQueue(fx.url, { logger: createLogger({ console: false }), maintain: false });
-    receiver = await startAlertReceiver();
-    writeFileSync(
-      path.join(fx.scratch, 'alerts.json'),
-      JSON.stringify({ suppressMinutes: 0, channels: [{ type: 'webhook', url: `${receiver.url}/hook` }] }),
-    );
+    q = await openQueueFixture('queue_live');
   });
   afterAll(async () => {
-    for (const worker of workers) worker.child.kill('SIGKILL');
-    await Promise.all(workers.map((worker) => worker.result));
-    await queue?.stop();
-    await receiver?.close();
-    await fx?.close();
+    await q?.close();
   });
 
   /** One pipeline in a folder of its own, its inbox filled by `fill`. */
-  async function pipeline(
-    name: string,
-    attempts: number,
-    fill: (inbox: string) => void,
-  ): Promise<{ env: NodeJS.ProcessEnv; definition: PipelineDefinition }> {
-    const dir = path.join(fx.scratch, name, 'pipelines');
-    const inbox = path.join(fx.scratch, name, 'inbox');
-    mkdirSync(dir, { recursive: true });
-    mkdirSync(inbox, { recursive: true });
-    fill(inbox);
-    writeFileSync(
-      path.join(dir, `${name}.json`),
-      JSON.stringify({
-        catalog: 'xzcf',
-        provider: '11370100MB28174284',
-        level: 'city',
-        transport: { type: 'drop-folder', directory: inbox, markerSuffixes: [], stableSizeMs: 0 },
-        retry: { attempts, backoffSeconds: 0 },
-      }),
-    );
-    const loaded = await loadPipelines(dir, TRANSPORTS);
-    expect(loaded.problems).toEqual([]);
-    return {
-      definition: loaded.pipelines[0]!,
-      env: {
-        DATABASE_URL: fx.url,
-        CREDIT_ETL_PIPELINES_DIR: dir,
-        CREDIT_ETL_STAGING_DIR: path.join(fx.scratch, name, 'staging'),
-        CREDIT_ETL_LOG_FILE: path.join(fx.scratch, name, 'cli.log'),
-        CREDIT_ETL_REPORT_DIR: fx.scratch,
-        CREDIT_ETL_ALERTS_FILE: path.join(fx.scratch, 'alerts.json'),
-      },
-    };
-  }
-  const startWorker = (env: NodeJS.ProcessEnv) => {
-    const worker = startCli(['worker'], env);
-    workers.push(worker);
-    return worker;
+  const pipeline = async (name: string, attempts: number, fill: (inbox: string) => void) => {
+    const { env, byName } = await q.pipelines(name, [{ name, attempts, fill }]);
+    return { env, definition: byName.get(name)! };
   };
 
   it("a worker whose liveness session was terminated, still loading: another worker's sweep leaves its run and job alone until it lets the pipeline go", async () => {
@@ -109,14 +41,14 @@ describe('a live worker without its session is left to finish; a defective file 
       for (let f = 0; f < 2; f++) writePenaltyCsv(inbox, `alive-${f}.csv`, 5_000, { seed: f + 1 });
     });
     // The first file's load waits on this transaction: the worker is loading it, for as long as the test needs.
-    const blocker = new pg.Client({ connectionString: fx.url });
+    const blocker = new pg.Client({ connectionString: q.fx.url });
     await blocker.connect();
     const started: RunningCli[] = [];
     try {
       await blocker.query('BEGIN');
       await blocker.query('LOCK TABLE source_files IN EXCLUSIVE MODE');
-      const queued = await enqueuePipelineRun(queue, definition, { origin: 'manual' });
-      const first = startWorker(env);
+      const queued = await enqueuePipelineRun(q.queue, definition, { origin: 'manual' });
+      const first = q.startWorker(env);
       started.push(first);
       await until('the first file waiting to load', async () => {
         const waiting = await rows(
@@ -138,14 +70,14 @@ describe('a live worker without its session is left to finish; a defective file 
         /lost its database session/.test(first.output()) ? true : undefined,
       );
 
-      const second = startWorker(env);
+      const second = q.startWorker(env);
       started.push(second);
       await until("the other worker's sweep looked at the job", async () =>
         /lost its worker|lost its worker's liveness lock/.test(second.output()) ? true : undefined,
       );
       // Its run not ended under it, its job not given away.
       expect((await runsOf(queued.id))[0], second.output()).toMatchObject({ id: run!.id, status: 'running' });
-      expect(await job(queued.id)).toMatchObject({ state: 'active' });
+      expect(await q.job(queued.id)).toMatchObject({ state: 'active' });
       expect(second.output()).toMatch(
         new RegExp(
           `job ${queued.id} \\(pipeline-run alive \\S+\\) has lost its worker's liveness lock, but its run ${run!.id} is still loading in process ${first.child.pid}@`,
@@ -153,7 +85,7 @@ describe('a live worker without its session is left to finish; a defective file 
       );
 
       await blocker.query('COMMIT');
-      const state = await untilEnded(queued.id);
+      const state = await q.untilEnded(queued.id);
       expect(state, `${first.output()}\n---\n${second.output()}`).toMatchObject({ state: 'completed' });
       // The first worker ended its run itself, with the file it loaded into it; nothing loaded twice.
       const runs = await runsOf(queued.id);
@@ -178,13 +110,13 @@ describe('a live worker without its session is left to finish; a defective file 
   });
 
   it("a run failed by the provider's file alone (its header) completes the job, not retried; its failure is in the job's output and alerted once", async () => {
-    receiver.posts.length = 0;
+    q.receiver.posts.length = 0;
     const { env, definition } = await pipeline('defect', 3, (inbox) =>
       writeFileSync(path.join(inbox, 'bad.csv'), 'foo,bar\n1,2\n'),
     );
-    const queued = await enqueuePipelineRun(queue, definition, { origin: 'manual' });
-    const worker = startWorker(env);
-    const state = await untilEnded(queued.id);
+    const queued = await enqueuePipelineRun(q.queue, definition, { origin: 'manual' });
+    const worker = q.startWorker(env);
+    const state = await q.untilEnded(queued.id);
     worker.child.kill('SIGTERM');
     expect((await worker.result).code).toBe(0);
     const runs = await runsOf(queued.id);
@@ -193,7 +125,7 @@ describe('a live worker without its session is left to finish; a defective file 
     expect(state).toMatchObject({ state: 'completed', retry_count: 0 });
     expect(state.output).toMatchObject({ runId: runs[0]!.id, status: 'failed', retried: false });
     expect(String(state.output?.error)).toMatch(new RegExp(`^run ${runs[0]!.id} failed: bad.csv: `));
-    const alerts = receiver.posts.map((post) => (post.body as { kind: string; key: string }).key);
+    const alerts = q.receiver.posts.map((post) => (post.body as { kind: string; key: string }).key);
     expect(alerts).toEqual(['run-failed:defect']);
 
     const shown = await runCli(['jobs', 'show', queued.id], env);
