@@ -1,10 +1,7 @@
 import type ExcelJS from 'exceljs';
-import type { Catalog } from '../catalog/load-catalog.ts';
-import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { type RejectionRow, rejectedFileLayouts } from '../warehouse/rejections-repository.ts';
-import type { ReportScope } from '../warehouse/scope-filter.ts';
+import type { RejectionRow } from '../warehouse/rejections-repository.ts';
 import { printLayout, WRAP } from './print-setup.ts';
-import { type EntryColumns, layoutColumns, legacyLayoutOf, type ReportMasker } from './report-columns.ts';
+import type { EntryColumns, ReportMasker } from './report-columns.ts';
 import { xlsxCell, xlsxText } from './spreadsheet-safe.ts';
 
 /** Light red fill and dark red text: Excel's own "bad" cell style, which data engineers recognise. */
@@ -23,35 +20,6 @@ export const LEADING_HEADERS = ['来源文件', '行号', '错误代码'] as con
 /** Excel forbids `[]:*?/\` in sheet names and cuts them at 31 characters. */
 export function sheetName(text: string): string {
   return text.replace(/[[\]:*?/\\]/g, '_').slice(0, 31);
-}
-
-/**
- * The layouts a scope's rejections of one entry are in, each with its columns and its files: a rejection's `raw`
- * is keyed by the catalog version its file was read by, so the rows of a file read by a legacy layout (the 2016
- * 双公示 one) get a sheet of that layout's own columns (当前状态, 处罚类别1…), the others one of the current
- * columns. The current layout first, then each legacy layout.
- */
-export async function rejectionLayouts(
-  warehouse: Warehouse,
-  catalog: Catalog,
-  scope: ReportScope,
-  catalogCode: string,
-): Promise<{ layout?: number; columns: EntryColumns; files: Set<number> }[]> {
-  const groups = new Map<number | undefined, { files: Set<number>; carried: Set<string> }>();
-  for (const file of await rejectedFileLayouts(warehouse, scope, catalogCode)) {
-    const layout = legacyLayoutOf(catalog, catalogCode, file.catalogVersion);
-    const group = groups.get(layout) ?? { files: new Set<number>(), carried: new Set<string>() };
-    group.files.add(file.sourceFileId);
-    for (const column of file.columns) group.carried.add(column);
-    groups.set(layout, group);
-  }
-  return [...groups]
-    .sort(([a], [b]) => (a ?? -1) - (b ?? -1))
-    .map(([layout, { files, carried }]) => ({
-      layout,
-      files,
-      columns: layoutColumns(catalog, catalogCode, layout, carried),
-    }));
 }
 
 export interface RejectionSheet {

@@ -1,6 +1,7 @@
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { rejectedCatalogCodes, rejectionsIn } from '../warehouse/rejections-repository.ts';
+import { rowLayouts } from './rejection-layouts.ts';
 import { type EntryColumns, entryColumns, fieldTitle, reportMasker } from './report-columns.ts';
 import { writeReportFile } from './report-file.ts';
 import type { ReportScope } from './report-scope.ts';
@@ -13,7 +14,10 @@ export interface RejectionReportOptions {
 
 /**
  * One line per error — file, row, field, code, Chinese message, value — followed by the row's original cells
- * under the catalog's column names. UTF-8 with BOM and CRLF, so Excel opens it as Chinese text.
+ * under the catalog's column names. A row of a file read by a legacy layout (the 2016 双公示 one) has its cells
+ * under that layout's own column names (处罚类别1, 当前状态…), as on its XLSX sheet: a column is a field code
+ * under one title, so `CF_SY` is 违法事实 for current rows and 处罚事由 for 2016 rows, two columns; the current
+ * columns come first. UTF-8 with BOM and CRLF, so Excel opens it as Chinese text.
  */
 export async function writeRejectionsCsv(
   warehouse: Warehouse,
@@ -24,9 +28,33 @@ export async function writeRejectionsCsv(
 ): Promise<number> {
   const scope: ReportScope =
     typeof scopeOrRunId === 'number' ? { kind: 'run', runId: scopeOrRunId } : scopeOrRunId;
-  const entries = (await rejectedCatalogCodes(warehouse, scope)).map((code) => entryColumns(catalog, code));
-  const columns = [...new Set(entries.flatMap((entry) => entry.codes))];
-  const titles = columns.map((code) => titleIn(entries, code));
+  const codes = await rejectedCatalogCodes(warehouse, scope);
+  const layouts = await rowLayouts(warehouse, catalog, scope, codes);
+  const columns: { code: string; title: string }[] = [];
+  const columnIndex = new Map<string, number>();
+  const keyOf = (code: string, title: string) => `${code}\u0000${title}`;
+  for (const shown of [
+    ...codes.map((code) => entryColumns(catalog, code)),
+    ...layouts.layouts.map((layout) => layout.columns),
+  ]) {
+    shown.codes.forEach((code, i) => {
+      const title = shown.titles[i] ?? code;
+      if (columnIndex.has(keyOf(code, title))) return;
+      columnIndex.set(keyOf(code, title), columns.length);
+      columns.push({ code, title });
+    });
+  }
+  const titles = columns.map((column) => column.title);
+  // Where each of a layout's columns goes in the line, worked out once per layout rather than per row.
+  const places = new Map<EntryColumns, number[]>();
+  const placesOf = (shown: EntryColumns): number[] => {
+    let found = places.get(shown);
+    if (!found) {
+      found = shown.codes.map((code, i) => columnIndex.get(keyOf(code, shown.titles[i] ?? code)) ?? -1);
+      places.set(shown, found);
+    }
+    return found;
+  };
   const masker = reportMasker(catalog, Boolean(options.unmasked));
   return writeReportFile(outFile, async (write) => {
     await write('\uFEFF');
@@ -45,22 +73,24 @@ export async function writeRejectionsCsv(
     );
     let lines = 0;
     for await (const rejection of rejectionsIn(warehouse, scope)) {
-      const entry = entries.find((e) => e.catalogCode === rejection.catalogCode);
-      const cells = columns.map((code) =>
-        masker.cell(rejection.catalogCode, code, rejection.raw[code] ?? ''),
-      );
+      const shown = layouts.of(rejection).columns;
+      const cells: string[] = Array(columns.length).fill('');
+      placesOf(shown).forEach((index, i) => {
+        const code = shown.codes[i]!;
+        if (index >= 0) cells[index] = masker.cell(rejection.catalogCode, code, rejection.raw[code] ?? '');
+      });
       for (const error of rejection.errors) {
-        const shown = masker.error(rejection.catalogCode, error, rejection.raw);
+        const masked = masker.error(rejection.catalogCode, error, rejection.raw);
         await write(
           csvLine([
             masker.text(rejection.file),
             String(rejection.rowNumber),
             rejection.catalogCode,
             error.field,
-            entry ? fieldTitle(entry, error.field) : error.field,
+            fieldTitle(shown, error.field),
             error.code,
-            shown.message,
-            shown.value,
+            masked.message,
+            masked.value,
             ...cells,
           ]),
         );
@@ -69,12 +99,4 @@ export async function writeRejectionsCsv(
     }
     return lines;
   });
-}
-
-function titleIn(entries: EntryColumns[], code: string): string {
-  for (const entry of entries) {
-    const index = entry.codes.indexOf(code);
-    if (index >= 0) return entry.titles[index] ?? code;
-  }
-  return code;
 }

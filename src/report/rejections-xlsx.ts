@@ -10,7 +10,8 @@ import {
   rejectionsIn,
 } from '../warehouse/rejections-repository.ts';
 import { DEFAULT_ISSUER, type Issuer } from './issuer.ts';
-import { type RejectionSheet, rejectionLayouts, rejectionSheet, sheetName } from './rejection-sheet.ts';
+import { rejectionLayouts } from './rejection-layouts.ts';
+import { type RejectionSheet, rejectionSheet, sheetName } from './rejection-sheet.ts';
 import { entryColumns, fieldTitle, maskingNote, reportMasker } from './report-columns.ts';
 import { type ReportScope, scopeInWords } from './report-scope.ts';
 import { streamingWorkbook } from './streaming-workbook.ts';
@@ -82,6 +83,7 @@ export async function writeRejectionsXlsx(
     ['字段', '字段名称', '错误代码', '次数'],
     counts.map((count) => [
       count.field,
+      // A legacy layout's source column (DQZT) is no field of the current columns: named from the catalog.
       fieldTitle(entryColumns(catalog, count.catalogCode), count.field),
       count.code,
       count.count,

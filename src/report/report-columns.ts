@@ -11,6 +11,11 @@ export interface EntryColumns {
   title: string;
   codes: string[];
   titles: string[];
+  /**
+   * The Chinese title of a field the columns do not show (an error on a legacy layout's source column such as
+   * `DQZT` 当前状态, or on a field the layout only derives), from the catalog: see catalogFieldTitle.
+   */
+  titleOf?: (code: string) => string | undefined;
 }
 
 /** Columns of the newest version of an entry (a later version only adds fields); the bare code if unknown. */
@@ -26,7 +31,29 @@ export function entryColumns(catalog: Catalog, catalogCode: string): EntryColumn
     title: versions[0]?.title ?? catalogCode,
     codes,
     titles: codes.map(titleOf),
+    titleOf: (code) => catalogFieldTitle(catalog, catalogCode, code),
   };
+}
+
+/**
+ * A field's Chinese title from any version of an entry, newest first: a field of the model, else a legacy
+ * layout's source column (`DQZT` 当前状态, `CF_CFLB1` 处罚类别1), which only a legacy version declares.
+ * `version` first asks that version (a legacy row's field under the title its layout gives it).
+ */
+export function catalogFieldTitle(
+  catalog: Catalog,
+  catalogCode: string,
+  code: string,
+  version?: number,
+): string | undefined {
+  const versions = catalog.entries
+    .filter((entry) => entry.code === catalogCode)
+    .sort((a, b) => (a.version === version ? -1 : b.version === version ? 1 : b.version - a.version));
+  for (const entry of versions) {
+    const title = entry.schema.properties[code]?.title ?? entry.legacyLayout?.sourceFields[code]?.title;
+    if (title !== undefined) return title;
+  }
+  return undefined;
 }
 
 /**
@@ -68,6 +95,7 @@ export function layoutColumns(
     title: entry.title,
     codes,
     titles: codes.map((code, i) => fields[i]?.title ?? code),
+    titleOf: (code) => catalogFieldTitle(catalog, catalogCode, code, entry.version),
     layout: entry.version,
     fields,
   };
@@ -93,10 +121,10 @@ export function legacyLayoutOf(
   return legacyEntry(catalog, catalogCode, version)?.version;
 }
 
-/** A field's title for an error line: `（整行）` for whole-row problems. */
+/** A field's title for an error line: `（整行）` for whole-row problems; a field off the columns by the catalog. */
 export function fieldTitle(columns: EntryColumns, field: string): string {
   if (field === '*') return '（整行）';
-  return columns.titles[columns.codes.indexOf(field)] ?? field;
+  return columns.titles[columns.codes.indexOf(field)] ?? columns.titleOf?.(field) ?? field;
 }
 
 /**
