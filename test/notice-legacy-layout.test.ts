@@ -3,6 +3,11 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePenalties, PENALTY_HEADER, toCsv } from '../fixtures/generate/penalty-rows.ts';
+import { loadCatalog } from '../src/catalog/load-catalog.ts';
+import { PROJECT_ROOT } from '../src/config/config.ts';
+import { createNotice } from '../src/report/notices.ts';
+import { noticeRowStates, noticeTallies } from '../src/warehouse/notices-repository.ts';
+import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { runCli } from './support/run-cli.ts';
 import { sheetValues } from './support/sheet-values.ts';
 import {
@@ -21,6 +26,25 @@ import {
 // Registered in config/providers.json: the CLI refuses an unregistered provider.
 const PROVINCE = '11370000MB2852362M';
 const INPUT = fixturePath('xzcf', 'legacy-2016-utf8', 'input.csv');
+
+/** The identity cells of a current-layout row carrying a record's key (a resident ID: a natural person). */
+const currentLayoutIdentity = (authorityCode = '', number = '', uscc = '', residentId = ''): PenaltyRow => ({
+  行政处罚决定书文号: number,
+  处罚机关: '济南市市场监督管理局',
+  处罚机关统一社会信用代码: authorityCode,
+  ...(residentId
+    ? {
+        行政相对人名称: '张某',
+        行政相对人类别: '自然人',
+        '行政相对人代码_1(统一社会信用代码)': '',
+        法定代表人: '',
+        法定代表人证件类型: '',
+        法定代表人证件号码: '',
+        证件类型: '身份证',
+        证件号码: residentId,
+      }
+    : { '行政相对人代码_1(统一社会信用代码)': uscc, 证件类型: '', 证件号码: '' }),
+});
 
 const cellText = (value: ExcelJS.CellValue): string =>
   value && typeof value === 'object' && 'richText' in value
@@ -134,6 +158,73 @@ describe('the review notice of a delivery in the 2016 layout', () => {
     await book.xlsx.writeFile(corrected);
     const fixed = await ingest(corrected);
     expect(fixed.counts).toMatchObject({ read: 5, inserted: 5, rejected: 0 });
+    // The correction closes the notice: each row's key was built as the loader builds the record's, through the
+    // 2016 layout's mapping (处罚机关统一社会信用代码 is looked up from 处罚机关, so without the run's lookups the row
+    // is matched on its other key fields), never as an empty 处罚机关统一社会信用代码 no record carries.
+    const noticeId = Number(/notice (\d+)/.exec(issued.stdout)?.[1]);
+    const keys = await fx
+      .warehouse('notice_rows')
+      .where({ notice_id: noticeId })
+      .select('business_key', 'key_parts');
+    expect(keys.every((row) => row.business_key === null && row.key_parts['1'] === undefined)).toBe(true);
+    expect([...(await noticeRowStates(fx.warehouse, noticeId)).values()]).toEqual(Array(5).fill(true));
+    const [tally] = await noticeTallies(fx.warehouse, { noticeId });
+    expect(tally).toMatchObject({ rows: 5, corrected: 5 });
+  }, 300_000);
+
+  it("with the load's lookups, a rejected row's key is the one its record carries, and a correction in the current layout closes it", async () => {
+    // The same rows again (other bytes: the ledger would skip the first file's), rejected with the same errors.
+    const again = path.join(fx.scratch, 'legacy-again.csv');
+    writeFileSync(again, `${readFileSync(INPUT, 'utf8')}\n\n`);
+    const rejected = await ingest(again);
+    expect(rejected.counts).toMatchObject({ read: 9, rejected: 5 });
+    const catalog = await loadCatalog(path.join(PROJECT_ROOT, 'catalog'));
+    const notice = await createNotice(fx.warehouse, catalog, {
+      providerCode: PROVINCE,
+      scope: { kind: 'run', runId: rejected.runId },
+      lookups: JSON.parse(readFileSync(lookups, 'utf8')),
+    });
+    expect(notice.rows).toBe(5);
+    // 7号 (当前状态 5) and 8号 (处罚结果 missing) have every key field right: their full keys are their records'.
+    const stored = await fx
+      .warehouse('notice_rows as nr')
+      .join('rejections as rj', 'rj.id', 'nr.rejection_id')
+      .where('nr.notice_id', notice.id)
+      .orderBy('nr.row_number')
+      .select('nr.row_number', 'nr.business_key', 'nr.key_parts');
+    const recordKey = async (number: number) =>
+      (
+        await fx
+          .warehouse('records')
+          .where('business_key', 'like', `%济市监罚〔2016〕${number}号%`)
+          .first('business_key')
+      )?.business_key;
+    expect(stored.find((row) => row.row_number === 8)?.business_key).toBe(await recordKey(7));
+    expect(stored.find((row) => row.row_number === 9)?.business_key).toBe(await recordKey(8));
+    expect((await recordKey(7))?.split('\u001f')[0]).toBe('1137010000010001XF');
+    // 6号's 处罚机关 has no entry in the lookups: its key leaves out the code that cannot be known.
+    expect(stored.find((row) => row.row_number === 7)?.key_parts).toEqual({
+      '2': '济市监罚〔2016〕6号',
+      '3': '91370102000007069B',
+      '4': '',
+    });
+    expect([...(await noticeRowStates(fx.warehouse, notice.id)).values()]).toEqual(Array(5).fill(false));
+
+    // The provider moves to the current layout and sends the five decisions corrected.
+    const records = await fx
+      .warehouse('records')
+      .where('business_key', 'like', '%济市监罚〔2016〕%')
+      .whereRaw(`business_key ~ '〔2016〕[5-9]号'`)
+      .select('business_key');
+    expect(records).toHaveLength(5);
+    const base = basePenalties(5);
+    const rows = records.map(({ business_key }, i) => {
+      const [authority, number, uscc, residentId] = business_key.split('\u001f');
+      return edit(base[i]!, currentLayoutIdentity(authority, number, uscc, residentId));
+    });
+    const current = await ingest(writeRows(fx.scratch, 'current-corrected.csv', rows));
+    expect(current.counts).toMatchObject({ read: 5, rejected: 0 });
+    expect([...(await noticeRowStates(fx.warehouse, notice.id)).values()]).toEqual(Array(5).fill(true));
   }, 300_000);
 
   it('the rejection report shows the 2016 layout cells, the bad 当前状态 marked', async () => {

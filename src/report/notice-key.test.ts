@@ -51,4 +51,47 @@ describe('rejectedRowKey: the key a correction of a rejected row will carry', ()
       keyParts: null,
     });
   });
+
+  describe('a row of a legacy layout (xzcf v2, 2016 双公示): keyed as the loader maps it onto the model', () => {
+    const LEGACY = {
+      CF_WSH: '济市监罚〔2016〕7号',
+      CF_XDR_SHDM: '913701020000070776',
+      CF_XDR_ZJHM: '',
+      CF_CFJG: '济南市市场监督管理局',
+      CF_CFLB1: '罚款',
+      DQZT: '5',
+    };
+    const lookups = { authorityCodes: { 济南市市场监督管理局: '1137010000010001XF' } };
+
+    it('carries the 处罚机关统一社会信用代码 looked up from 处罚机关, as the record does', () => {
+      const key = rejectedRowKey(catalog, 'xzcf', LEGACY, [error('DQZT', 'not-in-code-list')], {
+        version: 2,
+        lookups,
+      });
+      expect(key).toEqual({
+        businessKey: ['1137010000010001XF', '济市监罚〔2016〕7号', '913701020000070776', ''].join('\u001f'),
+        keyParts: null,
+      });
+    });
+
+    it('leaves out the looked-up code when it cannot be known: no lookups, or a 处罚机关 that is bad or not in them', () => {
+      const others = { keyParts: { '2': '济市监罚〔2016〕7号', '3': '913701020000070776', '4': '' } };
+      expect(rejectedRowKey(catalog, 'xzcf', LEGACY, [error('DQZT')], { version: 2 })).toMatchObject(others);
+      expect(
+        rejectedRowKey(
+          catalog,
+          'xzcf',
+          { ...LEGACY, CF_CFJG: '某某县某某局' },
+          [error('CF_CFJG', 'lookup-missing')],
+          {
+            version: 2,
+            lookups,
+          },
+        ),
+      ).toMatchObject(others);
+      expect(
+        rejectedRowKey(catalog, 'xzcf', LEGACY, [error('CF_CFJG', 'max-length')], { version: 2, lookups }),
+      ).toMatchObject(others);
+    });
+  });
 });

@@ -1,5 +1,8 @@
 import type { RowError } from '../../connectors/row-error.ts';
+import { derivationSources } from '../catalog/legacy-layout.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
+import { KEY_SEPARATOR } from '../dedupe/business-key.ts';
+import type { Lookups } from '../normalize/derive-legacy-row.ts';
 import { compileEntry } from '../run/compiled-entry.ts';
 import type { NormalizedRow } from '../validate/compile-validator.ts';
 
@@ -11,38 +14,56 @@ export interface NoticeRowKey {
   keyParts: Record<string, string> | null;
 }
 
-const KEY_SEPARATOR = '\u001f';
+/** How the rejected row's file was read: its `raw` is keyed by that version's fields. */
+export interface RejectedRowReading {
+  /** The entry version the file was read by (`source_files.catalog_version`); the newest when unknown. */
+  version?: number | null | undefined;
+  /** The tables a legacy layout's `lookup` derivations read (处罚机关 → its USCC), as the load had them. */
+  lookups?: Lookups | undefined;
+}
+
 const NO_KEY: NoticeRowKey = { businessKey: null, keyParts: null };
 
 /**
- * The key a correction will carry. A key field is usable when no error names it; a whole-row problem other
- * than an in-file duplicate (whose key is known) makes no field usable. With every key field usable the row
- * is matched on its full key; with some usable and at least one of those non-empty, on those fields alone
- * (the bad field is the one the provider will change); with none, the row cannot be matched automatically
- * and stays open on its notice (README "Reports").
+ * The key a correction will carry, built as the loader builds a record's: the row's cells normalized by the
+ * version its file was read by and, for a legacy layout (the 2016 双公示 layouts), mapped onto the current model
+ * by that version's own deriver (src/normalize/derive-legacy-row.ts), so that 处罚机关统一社会信用代码 is looked
+ * up from 处罚机关 as it was for the rows that loaded. A key field is usable when no error names it nor a field it
+ * is derived from, and the derivation could fill it (a lookup without an entry, or no lookups given, leaves it
+ * unknown); a whole-row problem other than an in-file duplicate (whose key is known) makes no field usable. With
+ * every key field usable the row is matched on its full key; with some usable and at least one of those
+ * non-empty, on those fields alone (the bad field is the one the provider will change); with none, the row
+ * cannot be matched automatically and stays open on its notice (README "Reports").
  */
 export function rejectedRowKey(
   catalog: Catalog,
   catalogCode: string,
   raw: Record<string, string>,
   errors: RowError[],
+  reading: RejectedRowReading = {},
 ): NoticeRowKey {
-  const entry = catalog.entries
+  const versions = catalog.entries
     .filter((candidate) => candidate.code === catalogCode)
-    .sort((a, b) => b.version - a.version)[0];
+    .sort((a, b) => b.version - a.version);
+  const entry = versions.find((candidate) => candidate.version === reading.version) ?? versions[0];
   if (!entry) return NO_KEY;
   const bad = new Set(errors.map((error) => error.field));
   if (bad.has('*') && !errors.some((error) => error.code === 'duplicate-key-in-batch')) return NO_KEY;
-  const compiled = compileEntry(entry);
+  const compiled = compileEntry(entry, {}, reading.lookups);
   const data: NormalizedRow = {};
-  for (const field of entry.businessKey) {
+  for (const [field, value] of Object.entries(raw)) {
     const normalize = compiled.normalizers.get(field);
-    const value = raw[field];
-    if (normalize && value !== undefined) {
-      const normalized = normalize(String(value));
-      if (normalized !== undefined) data[field] = normalized;
-    }
+    if (!normalize || value === undefined) continue;
+    const normalized = normalize(String(value));
+    if (normalized !== undefined) data[field] = normalized;
   }
+  const sent = new Set(Object.keys(data));
+  const derived = compiled.deriveLegacy?.(data);
+  for (const field of derived?.unresolved ?? []) bad.add(field);
+  // A value derived from a bad cell changes when the provider corrects that cell (another 处罚机关, another code).
+  for (const derivation of entry.legacyLayout?.derivations ?? [])
+    if (!sent.has(derivation.to) && derivationSources(derivation).some((source) => bad.has(source)))
+      bad.add(derivation.to);
   const parts = compiled.businessKey(data).split(KEY_SEPARATOR);
   const usable = entry.businessKey.map((field) => !bad.has(field));
   if (usable.every(Boolean)) return { businessKey: parts.join(KEY_SEPARATOR), keyParts: null };

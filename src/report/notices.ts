@@ -1,9 +1,11 @@
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { deadlineAfter } from '../calendar/provisional-deadline.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
+import type { Lookups } from '../normalize/derive-legacy-row.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { appendNoticeEvent } from '../warehouse/notice-events-repository.ts';
 import { type NoticeRecord, noticeTallies, recordNotice } from '../warehouse/notices-repository.ts';
+import { rejectedCatalogCodes, rejectedFileLayouts } from '../warehouse/rejections-repository.ts';
 import { providersOfRun } from '../warehouse/source-files-repository.ts';
 import { rejectedRowKey } from './notice-key.ts';
 import { defaultOperator } from './notice-operator.ts';
@@ -32,6 +34,12 @@ export interface NoticeRequest {
   operator?: string;
   /** The provider registry, for names in refusals. */
   providers?: readonly Provider[];
+  /**
+   * The tables the scope's legacy-layout files were loaded with (`ingest --lookups`, a pipeline's `lookups`): a
+   * rejected row's looked-up key field (处罚机关统一社会信用代码) is then the one its correction will carry.
+   * Without them that field is left out of the row's key and the row is matched on its other key fields.
+   */
+  lookups?: Lookups;
 }
 
 /** A notice that must not be issued (nothing in it, another provider's run, a copy): the message says why. */
@@ -79,6 +87,7 @@ export async function createNotice(
       );
   }
   const { date: deadline, provisional } = deadlineAfter(issuedOn, workingDays);
+  const versionOfFile = await rejectedFileVersions(warehouse, request.scope);
   const recorded = await recordNotice(
     warehouse,
     {
@@ -89,7 +98,11 @@ export async function createNotice(
       deadline,
       provisional,
     },
-    (rejection) => rejectedRowKey(catalog, rejection.catalogCode, rejection.raw, rejection.errors),
+    (rejection) =>
+      rejectedRowKey(catalog, rejection.catalogCode, rejection.raw, rejection.errors, {
+        version: versionOfFile.get(rejection.sourceFileId),
+        lookups: request.lookups,
+      }),
     operator,
   );
   if (recorded.kind === 'empty')
@@ -119,6 +132,21 @@ export async function createNotice(
     provisional,
     rows,
   };
+}
+
+/**
+ * The entry version each file of the scope's rejections was read by: a rejected row's cells are keyed by that
+ * version's fields, and a legacy layout's row is mapped onto the model by that version (notice-key.ts).
+ */
+async function rejectedFileVersions(
+  warehouse: Warehouse,
+  scope: ReportScope,
+): Promise<Map<number, number | null>> {
+  const versions = new Map<number, number | null>();
+  for (const catalogCode of await rejectedCatalogCodes(warehouse, scope))
+    for (const file of await rejectedFileLayouts(warehouse, scope, catalogCode))
+      versions.set(file.sourceFileId, file.catalogVersion);
+  return versions;
 }
 
 function scopeInWords(scope: ReportScope): string {
