@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { TransportFactory } from '../contracts.ts';
 import { DELIVERY_GLOB, FileDropTransport } from './file-drop/file-drop-transport.ts';
 import { LocalDropPort } from './file-drop/local-drop-port.ts';
+import { DEFAULT_MAX_FILE_BYTES, MAX_FILE_BYTES_SCHEMA } from './file-size-limit.ts';
 
 /** The `transport` section of a pipeline that watches a local drop folder. */
 export interface DropFolderConfig {
@@ -20,6 +21,11 @@ export interface DropFolderConfig {
   processedDir?: string | null;
   /** Where files that failed as a whole go (relative to `directory`), or null to leave them in place. */
   failedDir?: string | null;
+  /**
+   * The largest file read, in bytes: checked on the listed size, then on the bytes as they are read (a file still
+   * growing). A file over it fails alone as `file-too-large` (moved to `failed/`). Default `DEFAULT_MAX_FILE_BYTES`.
+   */
+  maxFileBytes?: number;
 }
 
 const DEFAULTS = {
@@ -53,12 +59,13 @@ export const dropFolderTransport: TransportFactory<DropFolderConfig> = {
       stableSizeMs: { type: 'integer', minimum: 0, default: DEFAULTS.stableSizeMs },
       processedDir: { type: ['string', 'null'], default: DEFAULTS.processedDir },
       failedDir: { type: ['string', 'null'], default: DEFAULTS.failedDir },
+      maxFileBytes: { ...MAX_FILE_BYTES_SCHEMA, default: DEFAULT_MAX_FILE_BYTES },
     },
   },
   create: (config, context) =>
     new FileDropTransport(
       'drop-folder',
-      new LocalDropPort(),
+      new LocalDropPort(config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES),
       {
         directory: path.resolve(config.directory),
         glob: config.glob ?? DEFAULTS.glob,

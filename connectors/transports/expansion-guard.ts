@@ -1,6 +1,7 @@
 import { Transform } from 'node:stream';
 import { FileFormatError } from '../contracts.ts';
 import type { Limits } from '../limits.ts';
+import { bytesText } from './bytes-text.ts';
 
 const CHUNK = 256 * 1024;
 
@@ -27,7 +28,7 @@ export function expansionGuard(label: string, limits: Limits, compressedBytes?: 
         return callback(
           new FileFormatError(
             'decompression-limit',
-            `${label}解压后超过 ${bytesText(limits.maxExpandedBytes)}（单个压缩文件解压后的上限，CREDIT_ETL_MAX_EXPANDED_BYTES），已停止读取，未入库任何数据；请拆分为多个较小的文件后重新报送`,
+            `${label}解压后超过 ${bytesText(limits.maxExpandedBytes, 'short')}（单个压缩文件解压后的上限，CREDIT_ETL_MAX_EXPANDED_BYTES），已停止读取，未入库任何数据；请拆分为多个较小的文件后重新报送`,
           ),
         );
       }
@@ -36,22 +37,11 @@ export function expansionGuard(label: string, limits: Limits, compressedBytes?: 
         return callback(
           new FileFormatError(
             'decompression-limit',
-            `${label}的压缩比超过 ${limits.maxExpansionRatio} 倍（${bytesText(compressed)} 压缩数据解压出 ${bytesText(expanded)}；上限 CREDIT_ETL_MAX_EXPANSION_RATIO），不像正常的数据文件（疑似“压缩炸弹”，或含大量重复内容的超长行），已停止读取，未入库任何数据；请检查文件内容，改正后重新报送`,
+            `${label}的压缩比超过 ${limits.maxExpansionRatio} 倍（${bytesText(compressed, 'short')} 压缩数据解压出 ${bytesText(expanded, 'short')}；上限 CREDIT_ETL_MAX_EXPANSION_RATIO），不像正常的数据文件（疑似“压缩炸弹”，或含大量重复内容的超长行），已停止读取，未入库任何数据；请检查文件内容，改正后重新报送`,
           ),
         );
       }
       callback(null, chunk);
     },
   });
-}
-
-function bytesText(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS } from '../limits.ts';
+import { MAX_FILE_BYTES_SCHEMA } from './file-size-limit.ts';
 import { RETRY_SCHEMA, type RetryPolicy } from './retry-with-backoff.ts';
 import { SECRET_REF_SCHEMA, type SecretRef } from './secret-from-env.ts';
 
@@ -36,16 +36,10 @@ export interface SftpTransportConfig {
   timeoutMs?: number;
   /**
    * The largest file downloaded, in bytes: checked on the listed size, then while streaming. A file over it fails
-   * alone as `file-too-large` (moved to `failed/`). Default `DEFAULT_MAX_FILE_BYTES`.
+   * alone as `file-too-large` (moved to `failed/`). Default `DEFAULT_MAX_FILE_BYTES` (file-size-limit.ts).
    */
   maxFileBytes?: number;
 }
-
-/**
- * 4 GiB: the same bound as `CREDIT_ETL_MAX_EXPANDED_BYTES`' default, the most one archive entry may unpack to, so
- * a file sent as itself may be as large as one sent zipped. The largest real delivery measured is a 1 GB CSV.
- */
-export const DEFAULT_MAX_FILE_BYTES = DEFAULT_LIMITS.maxExpandedBytes;
 
 const REMOTE_DIR = { type: 'string', minLength: 1, pattern: '^[^\\u0000-\\u001f]+$' } as const;
 
@@ -87,7 +81,7 @@ export const SFTP_CONFIG_SCHEMA = {
     failedDir: REMOTE_DIR,
     retry: RETRY_SCHEMA,
     timeoutMs: { type: 'integer', minimum: 100 },
-    maxFileBytes: { type: 'integer', minimum: 1 },
+    maxFileBytes: MAX_FILE_BYTES_SCHEMA,
   },
   anyOf: [{ required: ['password'] }, { required: ['privateKey'] }],
 } as const;

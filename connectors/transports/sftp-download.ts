@@ -5,7 +5,8 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type SftpClient from 'ssh2-sftp-client';
-import { FileDropFileError } from './file-drop/file-drop-port.ts';
+import { bytesText } from './bytes-text.ts';
+import { fileTooLarge, sizeLimitGuard } from './file-size-limit.ts';
 import { RetryableError, TransportError } from './retry-with-backoff.ts';
 import { localPathFor } from './safe-remote-name.ts';
 
@@ -50,7 +51,7 @@ export async function downloadToStaging(
 ): Promise<Downloaded> {
   const { expectedSize, targetDir, stallMs, maxBytes } = options;
   const final = localPathFor(targetDir, options.localName);
-  if (expectedSize > maxBytes) throw tooLarge(remotePath, expectedSize, maxBytes);
+  if (expectedSize > maxBytes) throw fileTooLarge(remotePath, maxBytes, { listed: expectedSize }, 'download');
   const free = await freeBytes(targetDir);
   if (free !== undefined && expectedSize > free)
     throw diskFull(remotePath, expectedSize, options.stagingDir, free, 'not downloaded: it cannot fit');
@@ -67,15 +68,14 @@ export async function downloadToStaging(
       stallMs,
     );
   };
+  // Checked before the bytes are written: a file that grew past the limit since it was listed (or a server that
+  // listed it small) never fills the disk either.
+  const limited = sizeLimitGuard(maxBytes, (received) =>
+    fileTooLarge(remotePath, maxBytes, { listed: expectedSize, received }, 'download'),
+  );
   const counting = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       armStall();
-      // Checked before the bytes are written: a file that grew past the limit since it was listed (or a server
-      // that listed it small) never fills the disk either.
-      if (size + chunk.length > maxBytes) {
-        callback(tooLarge(remotePath, expectedSize, maxBytes, size + chunk.length));
-        return;
-      }
       hash.update(chunk);
       size += chunk.length;
       callback(null, chunk);
@@ -83,7 +83,7 @@ export async function downloadToStaging(
   });
   try {
     armStall();
-    await pipeline(reader, counting, createWriteStream(temporary, { flags: 'wx' }));
+    await pipeline(reader, limited, counting, createWriteStream(temporary, { flags: 'wx' }));
     if (size !== expectedSize) {
       throw new RetryableError(
         'download-truncated',
@@ -123,28 +123,6 @@ async function freeBytes(directory: string): Promise<number | undefined> {
   }
 }
 
-/**
- * The provider's file is over the pipeline's limit: it fails alone, with a message for the provider (Chinese,
- * naming the file, its size and the limit) and the operator's setting in brackets. `received`: the bytes that had
- * arrived when the stream passed the limit (the file grew after it was listed, or the server listed it wrong).
- */
-function tooLarge(
-  remotePath: string,
-  listed: number,
-  maxBytes: number,
-  received?: number,
-): FileDropFileError {
-  const size =
-    received === undefined
-      ? `大小为 ${bytesText(listed)}`
-      : `下载时超过了上限（列出时为 ${bytesText(listed)}，收到 ${bytesText(received)} 时停止下载）`;
-  return new FileDropFileError(
-    'file-too-large',
-    `文件 ${remotePath} ${size}，超过该渠道单个文件的上限 ${bytesText(maxBytes)}，未入库任何数据：` +
-      '请把数据拆分为多个较小的文件（或压缩为 .zip）后分别报送（运维人员可在管道 transport 的 maxFileBytes 调整上限）',
-  );
-}
-
 /** This machine's disk cannot hold the download: the operator's problem, never the provider's or the network's. */
 function diskFull(
   remotePath: string,
@@ -160,19 +138,4 @@ function diskFull(
       `${room} (${what}). Not a fault of the file or the network: the file stays on the server, nothing was ` +
       'recorded against the provider; make room (or point CREDIT_ETL_STAGING_DIR at a larger disk) and run again',
   );
-}
-
-/** `52428800 字节（50 MiB）`, or with `bytes` for the operator's English: exact, and readable. */
-function bytesText(bytes: number, word: '字节' | 'bytes' = '字节'): string {
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = '';
-  for (const next of units) {
-    if (value < 1024) break;
-    value /= 1024;
-    unit = next;
-  }
-  if (unit === '') return `${bytes} ${word}`;
-  const readable = `${Math.round(value * 10) / 10} ${unit}`;
-  return word === '字节' ? `${bytes} 字节（${readable}）` : `${bytes} bytes (${readable})`;
 }

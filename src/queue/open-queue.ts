@@ -12,6 +12,8 @@ export interface OpenQueueOptions {
   applicationName?: string;
   /** Run pg-boss's maintenance (expiry, archiving) in this process: workers and schedulers do. Default true. */
   maintain?: boolean;
+  /** How often that maintenance runs, in seconds (pg-boss's default: 120). Tests of the expiry set 1. */
+  maintenanceIntervalSeconds?: number;
 }
 
 /**
@@ -30,6 +32,9 @@ export async function openQueue(url: string, options: OpenQueueOptions): Promise
     // Cron lives in `schedule` (node-cron, Asia/Shanghai); pg-boss's own scheduler stays off.
     schedule: false,
     supervise: options.maintain ?? true,
+    ...(options.maintenanceIntervalSeconds === undefined
+      ? {}
+      : { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds }),
     migrate: true,
   });
   boss.on('error', (error) => options.logger.warn(`job queue: ${error.message}`));

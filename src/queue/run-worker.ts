@@ -11,6 +11,7 @@ import { abandonChunkedLoadsOfEndedRuns } from '../warehouse/chunked-loads-repos
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { pipelineLockHolder } from '../warehouse/pipeline-lock.ts';
 import {
+  claimExpiredDeadLetters,
   deferActiveJob,
   holdJobLock,
   jobStates,
@@ -76,7 +77,8 @@ export const MAX_LOST_WORKERS = 3;
  * puts them back to wait without counting an attempt (MAX_LOST_WORKERS) so another worker takes them, and ends
  * their runs `interrupted` (not a job whose run still loads in the process holding its pipeline's lock: a live
  * worker that lost only its session ends that run itself, then the job is recovered). A job that is
- * dead-lettered (its last attempt failed) is alerted (`job-dead-lettered`).
+ * dead-lettered (its last attempt failed) is alerted (`job-dead-lettered`), one failed by the queue's own expiry
+ * too (found by the sweep).
  */
 export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
   const { queue, logger } = options;
@@ -213,6 +215,16 @@ async function workOnSession(
       },
     );
     report.recovered += recovered;
+    // Jobs pg-boss's own maintenance failed for staying active too long (expireInSeconds): dead-lettered by it, in
+    // whichever process ran the maintenance, with none of the paths above seeing it. Told here, once.
+    for (const job of (await withSweepLock(session, () => claimExpiredDeadLetters(session))) ?? []) {
+      const reason = `still active after ${job.expire_seconds} s, its expiry (expireInSeconds): failed by the job queue's maintenance`;
+      logger.error(
+        `job ${job.id} (${describe(job.data)}) failed (dead-lettered after ${job.retry_count + 1} attempt(s)): ${reason}`,
+        { jobId: job.id },
+      );
+      await alertDeadLettered(options.alerts, job.id, job.queue, job.data, job.retry_count + 1, reason);
+    }
     // Runs of dead processes of this machine (a worker killed before its run had a job id, an inline run).
     await markInterruptedRuns(options.warehouse);
     // Big files' loads of runs ended above (or elsewhere): helpers stop staging them, their tables go.

@@ -247,6 +247,39 @@ export async function lostJobs(client: pg.Client, graceSeconds: number): Promise
   return rows;
 }
 
+/**
+ * What pg-boss 10 stores as the output of a job its maintenance failed for staying active past its `expire_in`
+ * (plans.js, failJobsByTimeout): its own words, the only mark such a job carries.
+ */
+export const EXPIRED_BY_QUEUE_MESSAGE = 'job failed by timeout in active state';
+
+/** A job pg-boss's expiry failed on its last attempt (and copied to its dead-letter queue), to be told once. */
+export interface ExpiredDeadLetter {
+  id: string;
+  queue: string;
+  data: Record<string, unknown>;
+  retry_count: number;
+  /** The job's `expire_in`, in seconds. */
+  expire_seconds: number;
+}
+
+/**
+ * Jobs pg-boss's own expiry failed with no retry left, dead-lettered by pg-boss without any of our code paths
+ * seeing it, not told yet. Each is marked told (`output.deadLetterAlertedAt`) in the same statement that returns
+ * it, so however many workers sweep, one tells it, once.
+ */
+export async function claimExpiredDeadLetters(client: pg.Client): Promise<ExpiredDeadLetter[]> {
+  const { rows } = await client.query<ExpiredDeadLetter>(
+    `UPDATE ${QUEUE_SCHEMA}.job
+        SET output = output || jsonb_build_object('deadLetterAlertedAt', now())
+      WHERE state = 'failed' AND dead_letter IS NOT NULL
+        AND output -> 'value' ->> 'message' = $1 AND NOT output ? 'deadLetterAlertedAt'
+     RETURNING id, name AS queue, data, retry_count, EXTRACT(epoch FROM expire_in)::int AS expire_seconds`,
+    [EXPIRED_BY_QUEUE_MESSAGE],
+  );
+  return rows;
+}
+
 const SWEEP = 19_003;
 
 /** Runs a sweep only if no other process is sweeping right now (one at a time: a lost job is failed once). */

@@ -1,6 +1,9 @@
-import { constants, type Dirent } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { constants, createReadStream, type Dirent } from 'node:fs';
 import { access, lstat, mkdir, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { DEFAULT_MAX_FILE_BYTES, fileTooLarge, sizeLimitGuard } from '../file-size-limit.ts';
 import {
   DropDirectoryError,
   type DropEntry,
@@ -13,9 +16,14 @@ import {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const gb18030 = new TextDecoder('gb18030');
 
-/** A drop folder on this machine: files are read where they lie, nothing is copied. */
+/**
+ * A drop folder on this machine: files are read where they lie, nothing is copied. A file over `maxFileBytes` (by
+ * its listed size, or by the bytes read while it is hashed: a file still growing) fails alone as `file-too-large`.
+ */
 export class LocalDropPort implements FileDropPort {
   readonly paths = path;
+
+  constructor(private readonly maxFileBytes: number = DEFAULT_MAX_FILE_BYTES) {}
 
   describe(directory: string): string {
     return path.resolve(directory);
@@ -63,8 +71,10 @@ export class LocalDropPort implements FileDropPort {
     return entries.filter((entry) => entry !== undefined);
   }
 
-  async fetch(directory: string, entry: DropEntry): Promise<FetchedFile> {
+  async fetch(directory: string, entry: DropEntry, signal?: AbortSignal): Promise<FetchedFile> {
     const file = path.join(directory, entry.name);
+    const maxBytes = this.maxFileBytes;
+    if (entry.size > maxBytes) throw fileTooLarge(entry.name, maxBytes, { listed: entry.size }, 'read');
     try {
       await access(file, constants.R_OK);
       // Listed as a file, but a link by now (swapped after the listing): its target is never read.
@@ -78,7 +88,20 @@ export class LocalDropPort implements FileDropPort {
             `无法读取文件 ${entry.name}，未入库任何数据：${isCode(error, 'EACCES', 'EPERM') ? '平台没有读取该文件的权限' : '平台无法打开该文件'}（不是文件内容的问题），请联系平台运维人员`,
           );
     }
-    return { path: file, release: async () => undefined };
+    // Hashed here, as a download is while it streams (the transport then reads a plain file no second time), and
+    // within the limit: a file still being written stops at it instead of being read on for as long as it grows.
+    const hash = createHash('sha256');
+    await pipeline(
+      createReadStream(file, { highWaterMark: 256 * 1024 }),
+      sizeLimitGuard(maxBytes, (received) =>
+        fileTooLarge(entry.name, maxBytes, { listed: entry.size, received }, 'read'),
+      ),
+      async (bytes: AsyncIterable<Buffer>) => {
+        for await (const chunk of bytes) hash.update(chunk);
+      },
+      ...(signal ? [{ signal }] : []),
+    );
+    return { path: file, sha256: hash.digest('hex'), release: async () => undefined };
   }
 
   async exists(file: string): Promise<boolean> {

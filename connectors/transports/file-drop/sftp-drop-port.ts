@@ -2,8 +2,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type SftpClient from 'ssh2-sftp-client';
 import type { TransportContext } from '../../contracts.ts';
+import { DEFAULT_MAX_FILE_BYTES } from '../file-size-limit.ts';
 import { retryPolicy, TransportError } from '../retry-with-backoff.ts';
-import { DEFAULT_MAX_FILE_BYTES, type SftpTransportConfig } from '../sftp-config.ts';
+import type { SftpTransportConfig } from '../sftp-config.ts';
 import { SftpConnection } from '../sftp-connection.ts';
 import { downloadToStaging } from '../sftp-download.ts';
 import {

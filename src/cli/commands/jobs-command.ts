@@ -63,7 +63,7 @@ export function registerJobsCommand(program: Command): void {
               job.id,
               job.queue,
               describe(job.data),
-              job.state,
+              stateWithRun(job),
               attemptsOf(job),
               job.priority,
               shanghaiTime(job.created_on),
@@ -163,6 +163,19 @@ async function jobNamed(url: string, id: string): Promise<JobRow | undefined> {
   });
   if (!job) console.error(`job ${id} not found: see \`credit-etl jobs list\``);
   return job;
+}
+
+/**
+ * The job's state, and its run's when they tell different stories: a job completes on purpose when its run
+ * failed only by its files' own defects (no retry could help) or stopped at a reject threshold, and an operator
+ * scanning the list must see that run failed: `completed (run failed)`.
+ */
+export function stateWithRun(job: Pick<JobRow, 'state' | 'output'>): string {
+  const output = job.output as { runId?: unknown; status?: unknown } | null;
+  const runStatus = output && typeof output === 'object' && 'runId' in output ? output.status : undefined;
+  if (job.state !== 'completed' || typeof runStatus !== 'string' || runStatus === 'completed')
+    return job.state;
+  return `${job.state} (run ${runStatus})`;
 }
 
 /** Attempts so far of those allowed, e.g. `2/3`. */
