@@ -41,6 +41,7 @@ import * as filesStayTimesStamped from './041-files-stay-times-stamped.ts';
 import * as objectionsWaitForWithdrawal from './042-objections-wait-for-withdrawal.ts';
 import * as deliveryDigest from './043-delivery-digest.ts';
 import * as unmaskReasons from './044-unmask-reasons.ts';
+import * as recordDeliveredBy from './045-record-delivered-by.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -86,4 +87,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['042-objections-wait-for-withdrawal', objectionsWaitForWithdrawal],
   ['043-delivery-digest', deliveryDigest],
   ['044-unmask-reasons', unmaskReasons],
+  ['045-record-delivered-by', recordDeliveredBy],
 ];

@@ -162,47 +162,17 @@ const KEY_PARTS_PATTERN = `(SELECT string_agg(COALESCE(
     chr(31) ORDER BY g) || '%'
   FROM generate_series(1, (SELECT max(k::int) FROM jsonb_object_keys(nr.key_parts) AS k)) AS g)`;
 
-/** Whether file `fileId` is a loaded file of file `uf`'s channel before it, as feed_standing reads the feed (017). */
-const EARLIER_IN_CHANNEL_OF_UF = (fileId: string) => `(
-  SELECT f.id < uf.id AND f.status = 'loaded' AND f.catalog_code = uf.catalog_code
-    AND f.provider_code = uf.provider_code AND f.level = uf.level
-  FROM source_files f WHERE f.id = ${fileId})`;
-
-/** The loaded files of file `uf`'s channel (catalog entry, provider, level), as feed_standing reads them (017). */
-const IN_CHANNEL_OF_UF = `f.status = 'loaded' AND f.catalog_code = uf.catalog_code AND f.provider_code = uf.provider_code
-      AND f.level = uf.level`;
-
 /**
  * Whether a later file of the notice's provider re-delivered record `r` unchanged and counted it in its summary
- * instead of a lineage row: the record is in delivered_records of that file (017-compact-lineage.ts) and not by
- * a lineage row of it (that is the branch that reads lineage, where a conflict is no correction). Written out
- * for the one record instead of calling delivered_records, which builds the channel's whole feed per call: the
- * file has a summary, does not list the record absent, and the record stands before it (feed_standing), i.e. its
- * latest lineage row or absence in the channel before the file accepted content and no file of the channel
- * without a summary (which ends every run) came after that event.
+ * instead of a lineage row: the file delivered the record as delivered_records counts it (record_delivered_by,
+ * 045-record-delivered-by.ts, the one place that answers it for one record) and has no lineage row of it (that is
+ * the branch that reads lineage, where a conflict is no correction).
  */
 const COMPACTED = `EXISTS (
-  SELECT 1 FROM unchanged_deliveries u JOIN source_files uf ON uf.id = u.source_file_id
+  SELECT 1 FROM unchanged_deliveries u
   WHERE u.provider_code = n.provider_code AND u.catalog_code = nr.catalog_code AND u.source_file_id > nr.source_file_id
-    AND NOT EXISTS (
-      SELECT 1 FROM unchanged_delivery_absences a WHERE a.source_file_id = u.source_file_id AND a.record_id = r.id)
     AND NOT EXISTS (SELECT 1 FROM record_sources s WHERE s.source_file_id = u.source_file_id AND s.record_id = r.id)
-    AND EXISTS (
-      SELECT 1 FROM (
-        SELECT ev.file_id, ev.outcome FROM (
-          -- The record's own events (a few, by record), each one's file looked up after: no join that could
-          -- start from the files (every lineage row of a file is a long list).
-          SELECT s.source_file_id AS file_id, s.id AS seq, s.outcome FROM record_sources s
-          WHERE s.record_id = r.id AND ${EARLIER_IN_CHANNEL_OF_UF('s.source_file_id')}
-          UNION ALL
-          SELECT a.source_file_id, NULL, 'absent' FROM unchanged_delivery_absences a
-          WHERE a.record_id = r.id AND ${EARLIER_IN_CHANNEL_OF_UF('a.source_file_id')}
-        ) ev ORDER BY ev.file_id DESC, ev.seq DESC NULLS LAST LIMIT 1) latest
-      WHERE latest.outcome IN ('inserted', 'updated', 'merged', 'unchanged')
-        AND NOT EXISTS (
-          SELECT 1 FROM source_files f
-          WHERE f.id > latest.file_id AND f.id < u.source_file_id AND ${IN_CHANNEL_OF_UF}
-            AND NOT EXISTS (SELECT 1 FROM unchanged_deliveries x WHERE x.source_file_id = f.id))))`;
+    AND record_delivered_by(u.source_file_id, r.id))`;
 
 /**
  * A notice row is corrected when a later accepted delivery (any outcome but `conflict`, in a source file
