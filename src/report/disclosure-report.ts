@@ -259,6 +259,7 @@ async function xlsxWriter(outFile: string, asOf: string): Promise<ReportWriter> 
           [...leadingCells(record), ...columns.codes.map((code) => record.fields[code] ?? '')].map(xlsxCell),
         )
         .commit();
+      await workbook.drained();
     },
     async finish(counts) {
       sheet?.commit();

@@ -194,6 +194,7 @@ export async function writeNoticeXlsx(
         )
         .commit();
     }
+    await workbook.drained();
   }
   list.commit();
 

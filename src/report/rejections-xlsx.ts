@@ -99,8 +99,11 @@ export async function writeRejectionsXlsx(
       const sheet = continuedSheets(workbook, name, limits, (part, notes) =>
         rejectionSheet(workbook, part, columns, masker, { document: `拒收数据报告 ${columns.title}`, notes }),
       );
-      for await (const rejection of rejectionsIn(warehouse, scope, code))
-        if (files.has(rejection.sourceFileId)) sheet.add(rejection);
+      for await (const rejection of rejectionsIn(warehouse, scope, code)) {
+        if (!files.has(rejection.sourceFileId)) continue;
+        sheet.add(rejection);
+        await workbook.drained();
+      }
       rows += sheet.end();
     }
   }

@@ -7,6 +7,7 @@ import { printLayout } from './print-setup.ts';
 import { BAD_CELL, HEADER_STYLE, sheetName } from './rejection-sheet.ts';
 import { layoutColumns, legacyLayoutOf, type ReportMasker } from './report-columns.ts';
 import { xlsxText } from './spreadsheet-safe.ts';
+import type { StreamingWorkbook } from './streaming-workbook.ts';
 import { fieldNumFmt, formatFieldColumns, titleWidth, validateFieldColumns } from './template-columns.ts';
 
 /** Excel's own "neutral" style (yellow): a value the provider must type again, not an error of theirs. */
@@ -36,7 +37,7 @@ export interface ReuploadOptions {
  * current layout. Returns the sheets written, each with its rows.
  */
 export async function writeReuploadTemplate(
-  workbook: ExcelJS.stream.xlsx.WorkbookWriter,
+  workbook: StreamingWorkbook,
   warehouse: Warehouse,
   catalog: Catalog,
   noticeId: number,
@@ -127,6 +128,7 @@ export async function writeReuploadTemplate(
     };
     for await (const row of noticeRows(warehouse, catalog, noticeId, catalogCode)) {
       if (!inLayout(row)) continue;
+      await workbook.drained();
       const size = sizeOf(row);
       if (size === 1 || row.businessKey === null) {
         write([row]);
