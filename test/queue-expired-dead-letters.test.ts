@@ -70,4 +70,40 @@ describe('a job failed by the queue’s own expiry is alerted as dead-lettered (
       ),
     );
   });
+
+  // A worker whose job the expiry failed under it (its handler hung, then ended) must not tell the dead letter a
+  // second time: it learns from complete()/fail() that nothing changed, and leaves the telling to the sweep.
+  it('complete() and fail() say whether they changed the job: false once the expiry failed it, true while active', async () => {
+    await q.pipelines('expiry-ended', [{ name: 'hung', attempts: 1 }]);
+    const enqueue = () =>
+      q.queue.enqueue(
+        { kind: 'pipeline-run', pipeline: 'hung', runKind: 'pipeline', partition: '2026-11-30' },
+        { retryLimit: 0, expireInSeconds: 1 },
+      );
+    const expiring = await enqueue();
+    expect((await q.queue.fetch(QUEUES.pipelines))?.id).toBe(expiring.id);
+    const maintainer = await openQueue(q.fx.url, {
+      logger: createLogger({ console: false }),
+      maintenanceIntervalSeconds: 1,
+    });
+    try {
+      await until('the job expired', async () =>
+        (await q.job(expiring.id))?.state === 'failed' ? true : undefined,
+      );
+    } finally {
+      await maintainer.stop();
+    }
+    expect(await q.queue.fail(QUEUES.pipelines, expiring.id, { message: 'the handler failed late' })).toBe(
+      false,
+    );
+    expect(await q.queue.complete(QUEUES.pipelines, expiring.id, { late: true })).toBe(false);
+    expect((await q.job(expiring.id))?.output).toEqual({
+      value: { message: 'job failed by timeout in active state' },
+    });
+
+    const active = await enqueue();
+    expect((await q.queue.fetch(QUEUES.pipelines))?.id).toBe(active.id);
+    expect(await q.queue.fail(QUEUES.pipelines, active.id, { message: 'failed while active' })).toBe(true);
+    expect((await q.job(active.id))?.state).toBe('failed');
+  });
 });

@@ -73,9 +73,10 @@ export interface JobQueue {
   /** The next job of a queue (highest priority, oldest first), now `active`; undefined when none is waiting. */
   fetch(queue: string): Promise<QueuedJob | undefined>;
   /** The job succeeded; `output` is kept with it (`jobs show`). */
-  complete(queue: string, id: string, output: Record<string, unknown>): Promise<void>;
+  /** False when the job was no longer active (the queue's own expiry failed it meanwhile): nothing changed. */
+  complete(queue: string, id: string, output: Record<string, unknown>): Promise<boolean>;
   /** The job failed: retried after its delay while attempts remain, else failed and dead-lettered. */
-  fail(queue: string, id: string, output: Record<string, unknown>): Promise<void>;
+  fail(queue: string, id: string, output: Record<string, unknown>): Promise<boolean>;
   /** A pending job will not run (an active one is told to stop by its worker's next sweep). */
   cancel(queue: string, id: string): Promise<void>;
   /** A failed or cancelled job runs again. */

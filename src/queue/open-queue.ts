@@ -110,8 +110,8 @@ export async function openQueue(url: string, options: OpenQueueOptions): Promise
         output: job.output,
       } satisfies QueuedJob;
     },
-    complete: (queue, id, output) => boss.complete(queue, id, output),
-    fail: (queue, id, output) => boss.fail(queue, id, output),
+    complete: async (queue, id, output) => applied(await boss.complete(queue, id, output)),
+    fail: async (queue, id, output) => applied(await boss.fail(queue, id, output)),
     cancel: (queue, id) => boss.cancel(queue, id),
     // pg-boss retries a failed job (one attempt more) and resumes a cancelled one; each leaves the other alone.
     async retry(queue, id) {
@@ -144,4 +144,12 @@ async function whileDeadlocked<T>(work: () => Promise<T>, attempts = 5): Promise
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt + Math.random() * 200));
     }
   }
+}
+
+/**
+ * Whether pg-boss's complete() or fail() changed the job: it changes only an active (or, for fail, retrying) one,
+ * and says so in `affected` (pg-boss 10 manager.js, mapCommandResponse), though its types declare void.
+ */
+function applied(result: unknown): boolean {
+  return ((result as { affected?: number } | undefined)?.affected ?? 0) > 0;
 }

@@ -189,12 +189,14 @@ async function workOnSession(
             const waiting = `worker lost: ${reason}; put back to wait, no attempt counted`;
             // False: no longer active (completed or cancelled meanwhile): nothing to recover.
             if (!(await deferActiveJob(session, job.id, 0, { waiting, lostWorkers }))) continue;
-          } else {
-            await queue.fail(job.queue, job.id, {
+          } else if (
+            // False: no longer active (the queue's expiry failed it meanwhile: its sweep below tells that).
+            !(await queue.fail(job.queue, job.id, {
               message: `worker lost: ${reason} (${lostWorkers} workers in a row: counted as a failed attempt)`,
               lostWorkers,
-            });
-          }
+            }))
+          )
+            continue;
           const ended = await interruptRunsOfJob(options.warehouse, job.id, `process ended: ${reason}`);
           if (put) {
             logger.warn(
@@ -295,7 +297,13 @@ async function workOnSession(
         signal: stop.signal,
       });
       // Completed before the liveness lock is let go: a sweep never sees it active and unlocked.
-      await queue.complete(job.queue, job.id, output);
+      if (!(await queue.complete(job.queue, job.id, output))) {
+        log.error(
+          `job ${job.id} finished its work, but the queue had failed it already (${ENDED_BY_QUEUE}): ${what}`,
+          output,
+        );
+        return;
+      }
       report.completed++;
       log.info(`job ${job.id} completed: ${what}`, output);
     } catch (error) {
@@ -339,12 +347,20 @@ async function workOnSession(
       const output = error instanceof JobFailure ? error.output : {};
       // The database gone too (a restart): the job stays active without its lock, and a sweep retries it.
       const failed = await queue.fail(job.queue, job.id, { message, ...output }).then(
-        () => true,
+        (applied) => applied || ('ended' as const),
         (fault: unknown) => {
           log.warn(`job ${job.id} could not be marked failed: ${(fault as Error).message}`);
           return false;
         },
       );
+      if (failed === 'ended') {
+        // Told by the sweep that finds what the queue's expiry failed (claimExpiredDeadLetters), not twice.
+        log.error(
+          `job ${job.id} failed, but the queue had failed it already (${ENDED_BY_QUEUE}): ${what}: ${message}`,
+          output,
+        );
+        return;
+      }
       if (failed) report.failed++;
       const deadLettered = job.retryCount >= job.retryLimit;
       const next = !failed
@@ -413,6 +429,9 @@ async function stillLoading(warehouse: Warehouse, job: LostJob): Promise<string 
     ? `run ${run.id} is still loading in process ${holding.pid}@${holding.host}, which holds pipeline ${job.data.pipeline}'s lock`
     : undefined;
 }
+
+/** Why a job is no longer active when its worker ends it: the only other path that fails an active job. */
+const ENDED_BY_QUEUE = 'still active past its expiry (expireInSeconds); its dead letter is told by a sweep';
 
 /** Tells the operators a job went to the dead-letter queue (never throws: the sink does not). */
 async function alertDeadLettered(

@@ -91,16 +91,24 @@ export class LocalDropPort implements FileDropPort {
     // Hashed here, as a download is while it streams (the transport then reads a plain file no second time), and
     // within the limit: a file still being written stops at it instead of being read on for as long as it grows.
     const hash = createHash('sha256');
-    await pipeline(
-      createReadStream(file, { highWaterMark: 256 * 1024 }),
-      sizeLimitGuard(maxBytes, (received) =>
-        fileTooLarge(entry.name, maxBytes, { listed: entry.size, received }, 'read'),
-      ),
-      async (bytes: AsyncIterable<Buffer>) => {
-        for await (const chunk of bytes) hash.update(chunk);
-      },
-      ...(signal ? [{ signal }] : []),
-    );
+    try {
+      await pipeline(
+        createReadStream(file, { highWaterMark: 256 * 1024 }),
+        sizeLimitGuard(maxBytes, (received) =>
+          fileTooLarge(entry.name, maxBytes, { listed: entry.size, received }, 'read'),
+        ),
+        async (bytes: AsyncIterable<Buffer>) => {
+          for await (const chunk of bytes) hash.update(chunk);
+        },
+        ...(signal ? [{ signal }] : []),
+      );
+    } catch (error) {
+      // Over the limit: the file's own failure; gone: the transport's vanished check; a stop: the run's.
+      if (error instanceof FileDropFileError || isCode(error, 'ENOENT') || signal?.aborted) throw error;
+      // Another read fault (EIO…): no hash here, so the transport's own read fails this file alone, as it did
+      // before the limit was checked here; never the whole poll.
+      return { path: file, release: async () => undefined };
+    }
     return { path: file, sha256: hash.digest('hex'), release: async () => undefined };
   }
 
