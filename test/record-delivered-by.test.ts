@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
+import { recordHistory } from '../src/records/record-history.ts';
+import { deliverMixedHistory, deliverWithdrawal } from './support/mixed-redelivery-history.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
-
-const PROVINCE = { level: 'province', provider: '113700000000000000' } as const;
-const CITY = { level: 'city', provider: '113701000000000000' } as const;
-const day = (n: number) => new Date(`2026-11-${String(10 + n).padStart(2, '0')}T10:00:00+08:00`);
 
 /*
  * record_delivered_by (045) answers for one file and one record what delivered_records (017) answers for the
@@ -17,30 +14,7 @@ describe('record_delivered_by against delivered_records', () => {
 
   beforeAll(async () => {
     fx = await openWarehouseFixture('record_delivered_by');
-    const rows = basePenalties(30);
-    const corrected = rows.map((row, i) =>
-      i === 3 ? edit(row, { 处罚内容: '罚款人民币2万元（更正）' }) : row,
-    );
-    const cityRows = [rows[0]!, edit(rows[1]!, { 处罚内容: '罚款人民币9万元（市级）' }), rows[2]!];
-    const deliveries: { name: string; channel: typeof PROVINCE | typeof CITY; rows: PenaltyRow[] }[] = [
-      { name: 'p1.csv', channel: PROVINCE, rows },
-      { name: 'p2.csv', channel: PROVINCE, rows: [...rows].reverse() },
-      { name: 'c1.csv', channel: CITY, rows: cityRows },
-      { name: 'c2.csv', channel: CITY, rows: [...cityRows].reverse() },
-      { name: 'p3.csv', channel: PROVINCE, rows: corrected.filter((_, i) => i !== 7) },
-      { name: 'p4.csv', channel: PROVINCE, rows: corrected },
-      { name: 'p5.csv', channel: PROVINCE, rows: corrected.slice(0, 2) },
-      // Without row 9, whose run p5 ended: not standing, so not absent either; back in p7 by a lineage row.
-      { name: 'p6.csv', channel: PROVINCE, rows: corrected.filter((_, i) => i !== 9) },
-      { name: 'p7.csv', channel: PROVINCE, rows: [...corrected].reverse() },
-      { name: 'c3.csv', channel: CITY, rows: [cityRows[1]!, cityRows[0]!, cityRows[2]!] },
-    ];
-    for (const [n, delivery] of deliveries.entries()) {
-      await fx.ingest([writeRows(fx.scratch, delivery.name, delivery.rows)], {
-        ...delivery.channel,
-        receivedAt: day(n),
-      });
-    }
+    await deliverMixedHistory(fx);
   }, 180_000);
   afterAll(async () => fx?.close());
 
@@ -101,4 +75,58 @@ describe('record_delivered_by against delivered_records', () => {
     );
     expect(config[0]!.config).toEqual([expect.stringMatching(/^search_path=\S+, pg_temp$/)]);
   });
+});
+
+/*
+ * A record's history (the `record` command, the console's record page, the subject archive) lists the files
+ * that re-delivered it compactly: the files that delivered it by delivered_records (017) without a lineage row
+ * of it. The same mixed history, then a withdrawal (p8) and a dump re-delivering the withdrawn row (p9).
+ */
+describe('a record history’s compacted re-deliveries against delivered_records', () => {
+  let fx: WarehouseFixture;
+
+  beforeAll(async () => {
+    fx = await openWarehouseFixture('history_compacted');
+    await deliverMixedHistory(fx);
+    await deliverWithdrawal(fx);
+  }, 240_000);
+  afterAll(async () => fx?.close());
+
+  it('lists, per record, exactly the files delivered_records counts beyond its lineage rows', async () => {
+    const { rows: expected } = await fx.warehouse.raw<{ rows: { record: number; files: string[] }[] }>(
+      `SELECT r.id::int AS record,
+         COALESCE(array_agg(f.level || ' ' || f.name ORDER BY (f.level || ' ' || f.name) COLLATE "C")
+           FILTER (WHERE f.id IS NOT NULL), '{}') AS files
+       FROM records r
+       LEFT JOIN source_files f ON f.status = 'loaded' AND r.id IN (SELECT delivered_records(f.id))
+         AND NOT EXISTS (SELECT 1 FROM record_sources s WHERE s.source_file_id = f.id AND s.record_id = r.id)
+       GROUP BY r.id ORDER BY r.id`,
+    );
+    const actual = [];
+    for (const { record } of expected) {
+      const history = (await recordHistory(fx.warehouse, record))!;
+      // The history lists them per channel; compared as a set.
+      const files = history.unchanged.map((delivery) => `${delivery.level} ${delivery.fileName}`).sort();
+      actual.push({ record, files });
+    }
+    expect(actual).toEqual(expected);
+
+    // Every way a run ends is in there, so the agreement says something.
+    const { rows: kinds } = await fx.warehouse.raw<{ rows: { kind: string; n: number }[] }>(
+      `SELECT 'absence' AS kind, count(*)::int AS n FROM unchanged_delivery_absences
+       UNION ALL SELECT s.outcome, count(*)::int FROM record_sources s
+         WHERE s.outcome IN ('conflict', 'withdrawn') GROUP BY s.outcome
+       UNION ALL SELECT 'unsummarized', count(*)::int FROM source_files f WHERE f.status = 'loaded'
+         AND NOT EXISTS (SELECT 1 FROM unchanged_deliveries u WHERE u.source_file_id = f.id)
+       ORDER BY 1`,
+    );
+    expect(Object.fromEntries(kinds.map((kind) => [kind.kind, kind.n]))).toMatchObject({
+      absence: 1,
+      conflict: expect.any(Number),
+      withdrawn: expect.any(Number),
+      unsummarized: expect.any(Number),
+    });
+    const counts = Object.fromEntries(actual.map(({ record, files }) => [record, files.length]));
+    expect(Object.values(counts).some((n) => n === 0)).toBe(false);
+  }, 120_000);
 });
