@@ -42,6 +42,7 @@ import * as objectionsWaitForWithdrawal from './042-objections-wait-for-withdraw
 import * as deliveryDigest from './043-delivery-digest.ts';
 import * as unmaskReasons from './044-unmask-reasons.ts';
 import * as recordDeliveredBy from './045-record-delivered-by.ts';
+import * as recordsStayTimesStamped from './046-records-stay-times-stamped.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -88,4 +89,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['043-delivery-digest', deliveryDigest],
   ['044-unmask-reasons', unmaskReasons],
   ['045-record-delivered-by', recordDeliveredBy],
+  ['046-records-stay-times-stamped', recordsStayTimesStamped],
 ];

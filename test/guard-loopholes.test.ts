@@ -1,4 +1,6 @@
+import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../migrations/index.ts';
 import { syncCatalogEntries } from '../src/cli/sync-catalog-entries.ts';
 import { createNotice } from '../src/report/notices.ts';
 import { emptyCounts } from '../src/warehouse/outcome-counts.ts';
@@ -7,8 +9,8 @@ import { basePenalties, edit, writeRows } from './support/penalty-variants.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 /*
- * 033-guards-without-loopholes, 035-finished-runs-stay and 036-level-only-rises: what the engine's own login could do around the guards,
- * refused by the database.
+ * 033-guards-without-loopholes, 035-finished-runs-stay, 036-level-only-rises and 046-records-stay-times-stamped: what
+ * the engine's own login could do around the guards, refused by the database.
  * `fx.warehouse` is the engine (every connection SET ROLE credit_etl_loader); `fx.owner` the superuser.
  */
 describe("the guards hold against the engine's own login", () => {
@@ -209,4 +211,139 @@ describe("the guards hold against the engine's own login", () => {
     }
     expect((await fx.warehouse('records').where({ id: record.id }).first()).status).toBe('current');
   });
+
+  it("a record's updated_at does not move alone: back-dated, set to now or ahead, by the loader or the owner", async () => {
+    const before = await fx.owner('records').where({ id: record.id }).first();
+    for (const who of [fx.warehouse, fx.owner]) {
+      // The review's statement, then a no-op that only says the time is now, then a time ahead.
+      await who.raw(`UPDATE records SET updated_at = now() - interval '1 year' WHERE id = ?`, [record.id]);
+      await who.raw('UPDATE records SET updated_at = now() WHERE id = ?', [record.id]);
+      await who('records')
+        .where({ id: record.id })
+        .update({ updated_at: new Date('2099-01-01T00:00:00Z') });
+    }
+    expect(await fx.owner('records').where({ id: record.id }).first()).toEqual(before);
+  });
+
+  it("a record that changes gets the database's clock as updated_at, whatever the UPDATE says", async () => {
+    const moved = await rolledBack(fx.warehouse, async (trx) => {
+      const [{ now }] = (await trx.raw('SELECT now() AS now')).rows;
+      const { current_version_id: current } = await trx('records').where({ id: record.id }).first();
+      const file = await trx('source_files')
+        .join('record_versions as v', 'v.source_file_id', 'source_files.id')
+        .where('v.id', current)
+        .first('source_files.*');
+      const [run] = await trx('runs').insert({ kind: 'ingest' }).returning('id');
+      const [ownFile] = await trx('source_files')
+        .insert({
+          catalog_code: file.catalog_code,
+          catalog_version: file.catalog_version,
+          provider_code: file.provider_code,
+          level: file.level,
+          run_id: run.id,
+          name: 'own.csv',
+          status: 'loaded',
+          received_at: new Date(),
+          started_at: new Date(),
+        })
+        .returning('id');
+      // A newer version of the record, delivered by its channel: the pointer may move to it (records_guard).
+      const { rows: versions } = await trx.raw(
+        `INSERT INTO record_versions (record_id, version_no, data, content_hash, catalog_version, formation_date,
+                                      source_file_id, row_number, subject_code)
+         SELECT record_id, version_no + 1, data || '{"CF_NR_FK": 0.01}', content_hash, catalog_version,
+                formation_date, ?, 2, subject_code
+         FROM record_versions WHERE id = ? RETURNING id`,
+        [ownFile.id, current],
+      );
+      const [row] = await trx('records')
+        .where({ id: record.id })
+        .update({ current_version_id: versions[0].id, updated_at: BACK_DATED })
+        .returning('updated_at');
+      return { now, updatedAt: row.updated_at };
+    });
+    expect(moved.updatedAt.getTime()).toBe(moved.now.getTime());
+  });
+
+  it("a new record's created_at and updated_at are the database's clock, whatever the INSERT says", async () => {
+    for (const who of [fx.warehouse, fx.owner]) {
+      const inserted = await rolledBack(who, async (trx) => {
+        const [{ now }] = (await trx.raw('SELECT now() AS now')).rows;
+        const [row] = await trx('records')
+          .insert({
+            catalog_code: 'xzcf',
+            business_key: 'forged',
+            level: 'province',
+            current_version_id: record.current_version_id,
+            created_at: BACK_DATED,
+            updated_at: BACK_DATED,
+          })
+          .returning(['created_at', 'updated_at']);
+        return { now, row };
+      });
+      expect(inserted.row.created_at.getTime()).toBe(inserted.now.getTime());
+      expect(inserted.row.updated_at.getTime()).toBe(inserted.now.getTime());
+    }
+  });
+
+  it("the engine's merge stamps its transaction's time: a correction's updated_at and a new record's times are its new version's", async () => {
+    const corrected = await fx.warehouse('records').orderBy('id').offset(1).first();
+    const fresh = edit(basePenalties(1, 3306)[0]!, { 行政处罚决定书文号: '鲁济市监罚〔2026〕9046号' });
+    const result = await fx.ingest([
+      writeRows(fx.scratch, 'corrected.csv', [edit(rows[1]!, { 备注: '更正' }), fresh]),
+    ]);
+    expect(result.counts).toMatchObject({ inserted: 1, updated: 1 });
+    const versionOf = async (id: number) => {
+      const now = await fx.warehouse('records').where({ id }).first();
+      const version = await fx.warehouse('record_versions').where({ id: now.current_version_id }).first();
+      return { now, version };
+    };
+    const after = await versionOf(corrected.id);
+    expect(after.version.version_no).toBeGreaterThan(1);
+    expect(after.now.updated_at.getTime()).toBe(after.version.created_at.getTime());
+    expect(after.now.updated_at.getTime()).toBeGreaterThan(corrected.updated_at.getTime());
+    const added = await versionOf((await fx.warehouse('records').orderBy('id', 'desc').first()).id);
+    expect(added.version.version_no).toBe(1);
+    expect(added.now.created_at.getTime()).toBe(added.version.created_at.getTime());
+    expect(added.now.updated_at.getTime()).toBe(added.version.created_at.getTime());
+  });
+
+  it("goes down and up again: a record's updated_at is what the writer says without 046, stamped with it", async () => {
+    const name = '046-records-stay-times-stamped';
+    const migrationSource: Knex.MigrationSource<string> = {
+      getMigrations: async () => MIGRATIONS.map(([migration]) => migration),
+      getMigrationName: (migration) => migration,
+      getMigration: async (migration) => MIGRATIONS.find(([candidate]) => candidate === migration)![1],
+    };
+    const backDated = () =>
+      rolledBack(fx.warehouse, async (trx) => {
+        const [row] = await trx('records')
+          .where({ id: record.id })
+          .update({ updated_at: BACK_DATED })
+          .returning('updated_at');
+        return row.updated_at.getTime();
+      });
+    await fx.owner.migrate.down({ migrationSource, name });
+    expect(await backDated()).toBe(new Date(BACK_DATED).getTime());
+    await fx.owner.migrate.up({ migrationSource, name });
+    expect(await backDated()).not.toBe(new Date(BACK_DATED).getTime());
+  });
 });
+
+/** A time the forgeries above claim. */
+const BACK_DATED = '2026-01-10 10:00:00+08';
+
+/** What `work` returned, its transaction rolled back: a forgery tried leaves nothing behind. */
+async function rolledBack<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  const rollback = new Error('rolled back');
+  let result: T | undefined;
+  await db
+    .transaction(async (trx) => {
+      result = await work(trx);
+      throw rollback;
+    })
+    .catch((error) => {
+      if (error !== rollback) throw error;
+    });
+  return result as T;
+}
