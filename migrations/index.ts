@@ -43,6 +43,7 @@ import * as deliveryDigest from './043-delivery-digest.ts';
 import * as unmaskReasons from './044-unmask-reasons.ts';
 import * as recordDeliveredBy from './045-record-delivered-by.ts';
 import * as recordsStayTimesStamped from './046-records-stay-times-stamped.ts';
+import * as runLookups from './047-run-lookups.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -90,4 +91,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['044-unmask-reasons', unmaskReasons],
   ['045-record-delivered-by', recordDeliveredBy],
   ['046-records-stay-times-stamped', recordsStayTimesStamped],
+  ['047-run-lookups', runLookups],
 ];

@@ -3,9 +3,6 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePenalties, PENALTY_HEADER, toCsv } from '../fixtures/generate/penalty-rows.ts';
-import { loadCatalog } from '../src/catalog/load-catalog.ts';
-import { PROJECT_ROOT } from '../src/config/config.ts';
-import { createNotice } from '../src/report/notices.ts';
 import { noticeRowStates, noticeTallies } from '../src/warehouse/notices-repository.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { runCli } from './support/run-cli.ts';
@@ -25,6 +22,9 @@ import {
 
 // Registered in config/providers.json: the CLI refuses an unregistered provider.
 const PROVINCE = '11370000MB2852362M';
+/** 济南市市场监督管理局's code in the fixture's lookups; ANOTHER_AUTHORITY is another authority's (济南市). */
+const AUTHORITY = '1137010000010001XF';
+const ANOTHER_AUTHORITY = '11370100MB28174284';
 const INPUT = fixturePath('xzcf', 'legacy-2016-utf8', 'input.csv');
 
 /** The identity cells of a current-layout row carrying a record's key (a resident ID: a natural person). */
@@ -66,6 +66,58 @@ describe('the review notice of a delivery in the 2016 layout', () => {
       env,
     );
     return JSON.parse(result.stdout) as { runId: number; status: string; counts: Record<string, number> };
+  };
+
+  /** The legacy fixture's rows in other bytes (the ledger would skip a file it loaded): trailing blank lines. */
+  const legacyCopy = (name: string, blankLines: number) => {
+    const file = path.join(fx.scratch, name);
+    writeFileSync(file, `${readFileSync(INPUT, 'utf8')}${'\n'.repeat(blankLines)}`);
+    return file;
+  };
+  /** `report notice` over a run, as an operator issues it (no lookups given). */
+  const issueNotice = async (runId: number) => {
+    const issued = await runCli(
+      ['report', 'notice', '--provider', PROVINCE, '--run', String(runId)].concat([
+        '--out',
+        path.join(fx.scratch, `notice-run-${runId}.xlsx`),
+      ]),
+      env,
+    );
+    expect(issued.code).toBe(0);
+    const id = Number(/notice (\d+)/.exec(issued.stdout)?.[1]);
+    const [tally] = await noticeTallies(fx.warehouse, { noticeId: id });
+    return { id, rows: tally?.rows ?? 0 };
+  };
+  /** The notice's rows by the 文号 they were rejected with, each with its key and whether it is corrected. */
+  const noticeRowsByNumber = async (noticeId: number) => {
+    const corrected = await noticeRowStates(fx.warehouse, noticeId);
+    const rows = await fx
+      .warehouse('notice_rows as nr')
+      .join('rejections as rj', 'rj.id', 'nr.rejection_id')
+      .where('nr.notice_id', noticeId)
+      .select('nr.id', 'nr.business_key', 'nr.key_parts', 'rj.raw');
+    return new Map(
+      rows.map((row) => [
+        /〔2016〕(\d+)号/.exec(row.raw.CF_WSH)?.[1] ?? '',
+        { businessKey: row.business_key, keyParts: row.key_parts, corrected: corrected.get(Number(row.id)) },
+      ]),
+    );
+  };
+  /** The records of the fixture's decisions 5号–9号 in the current layout, each key's authority code replaced if asked. */
+  const currentLayoutRows = async (name: string, authorityCode?: string) => {
+    const records = await fx
+      .warehouse('records')
+      .where('business_key', 'like', `${AUTHORITY}\u001f%济市监罚〔2016〕%`)
+      .whereRaw(`business_key ~ '〔2016〕[5-9]号'`)
+      .orderBy('business_key')
+      .select('business_key');
+    expect(records).toHaveLength(5);
+    const base = basePenalties(5);
+    const rows = records.map(({ business_key }, i) => {
+      const [authority, number, uscc, residentId] = business_key.split('\u001f');
+      return edit(base[i]!, currentLayoutIdentity(authorityCode ?? authority, number, uscc, residentId));
+    });
+    return writeRows(fx.scratch, name, rows);
   };
 
   beforeAll(async () => {
@@ -159,14 +211,24 @@ describe('the review notice of a delivery in the 2016 layout', () => {
     const fixed = await ingest(corrected);
     expect(fixed.counts).toMatchObject({ read: 5, inserted: 5, rejected: 0 });
     // The correction closes the notice: each row's key was built as the loader builds the record's, through the
-    // 2016 layout's mapping (处罚机关统一社会信用代码 is looked up from 处罚机关, so without the run's lookups the row
-    // is matched on its other key fields), never as an empty 处罚机关统一社会信用代码 no record carries.
+    // 2016 layout's mapping with the lookups the run was loaded with (kept with it, migration 047: `report notice`
+    // is given none), never as an empty 处罚机关统一社会信用代码 no record carries.
     const noticeId = Number(/notice (\d+)/.exec(issued.stdout)?.[1]);
     const keys = await fx
       .warehouse('notice_rows')
       .where({ notice_id: noticeId })
-      .select('business_key', 'key_parts');
-    expect(keys.every((row) => row.business_key === null && row.key_parts['1'] === undefined)).toBe(true);
+      .orderBy('row_number')
+      .select('row_number', 'business_key', 'key_parts');
+    // 7号 and 8号 (every key field right): the full key, with the looked-up code; 5号 and 9号 (a bad subject code):
+    // the other key fields, that code among them; 6号 (its 处罚机关 not in the lookups): without it.
+    expect(keys.map((row) => row.business_key?.split('\u001f')[0] ?? row.key_parts['1'] ?? null)).toEqual([
+      AUTHORITY,
+      null,
+      AUTHORITY,
+      AUTHORITY,
+      AUTHORITY,
+    ]);
+    expect(keys.filter((row) => row.business_key !== null)).toHaveLength(2);
     expect([...(await noticeRowStates(fx.warehouse, noticeId)).values()]).toEqual(Array(5).fill(true));
     const [tally] = await noticeTallies(fx.warehouse, { noticeId });
     expect(tally).toMatchObject({ rows: 5, corrected: 5 });
@@ -174,16 +236,10 @@ describe('the review notice of a delivery in the 2016 layout', () => {
 
   it("with the load's lookups, a rejected row's key is the one its record carries, and a correction in the current layout closes it", async () => {
     // The same rows again (other bytes: the ledger would skip the first file's), rejected with the same errors.
-    const again = path.join(fx.scratch, 'legacy-again.csv');
-    writeFileSync(again, `${readFileSync(INPUT, 'utf8')}\n\n`);
-    const rejected = await ingest(again);
+    const rejected = await ingest(legacyCopy('legacy-again.csv', 2));
     expect(rejected.counts).toMatchObject({ read: 9, rejected: 5 });
-    const catalog = await loadCatalog(path.join(PROJECT_ROOT, 'catalog'));
-    const notice = await createNotice(fx.warehouse, catalog, {
-      providerCode: PROVINCE,
-      scope: { kind: 'run', runId: rejected.runId },
-      lookups: JSON.parse(readFileSync(lookups, 'utf8')),
-    });
+    // Through the command, which has no lookups of its own: the run's, kept with it, key the rows.
+    const notice = await issueNotice(rejected.runId);
     expect(notice.rows).toBe(5);
     // 7号 (当前状态 5) and 8号 (处罚结果 missing) have every key field right: their full keys are their records'.
     const stored = await fx
@@ -211,20 +267,57 @@ describe('the review notice of a delivery in the 2016 layout', () => {
     expect([...(await noticeRowStates(fx.warehouse, notice.id)).values()]).toEqual(Array(5).fill(false));
 
     // The provider moves to the current layout and sends the five decisions corrected.
-    const records = await fx
-      .warehouse('records')
-      .where('business_key', 'like', '%济市监罚〔2016〕%')
-      .whereRaw(`business_key ~ '〔2016〕[5-9]号'`)
-      .select('business_key');
-    expect(records).toHaveLength(5);
-    const base = basePenalties(5);
-    const rows = records.map(({ business_key }, i) => {
-      const [authority, number, uscc, residentId] = business_key.split('\u001f');
-      return edit(base[i]!, currentLayoutIdentity(authority, number, uscc, residentId));
-    });
-    const current = await ingest(writeRows(fx.scratch, 'current-corrected.csv', rows));
+    const current = await ingest(await currentLayoutRows('current-corrected.csv'));
     expect(current.counts).toMatchObject({ read: 5, rejected: 0 });
     expect([...(await noticeRowStates(fx.warehouse, notice.id)).values()]).toEqual(Array(5).fill(true));
+  }, 300_000);
+
+  it('a delivery of the same 文号 and subject under another authority does not close the row (the review)', async () => {
+    const rejected = await ingest(legacyCopy('legacy-third.csv', 3));
+    expect(rejected.counts).toMatchObject({ read: 9, rejected: 5 });
+    const notice = await issueNotice(rejected.runId);
+    // The same provider delivers the five decisions under 济南市's code instead of 济南市市场监督管理局's: other
+    // records (another key), loaded; none of them is this notice's correction.
+    const other = await ingest(await currentLayoutRows('another-authority.csv', ANOTHER_AUTHORITY));
+    expect(other.counts).toMatchObject({ read: 5, inserted: 5, rejected: 0 });
+    const rows = await noticeRowsByNumber(notice.id);
+    expect(rows.get('7')).toMatchObject({
+      businessKey: expect.stringContaining(AUTHORITY),
+      corrected: false,
+    });
+    expect(rows.get('8')).toMatchObject({
+      businessKey: expect.stringContaining(AUTHORITY),
+      corrected: false,
+    });
+    expect(rows.get('5')?.corrected).toBe(false);
+    expect(rows.get('9')?.corrected).toBe(false);
+    // 6号 was rejected for its 处罚机关 (not in the lookups): the authority is the field its correction changes, so
+    // it is matched on the others, and this delivery may well be its correction.
+    expect(rows.get('6')?.corrected).toBe(true);
+    // The authority's own correction closes the rest.
+    await ingest(await currentLayoutRows('own-authority.csv'));
+    expect([...(await noticeRowStates(fx.warehouse, notice.id)).values()]).toEqual(Array(5).fill(true));
+  }, 300_000);
+
+  it('a run whose lookups were not kept (loaded before 047): a row whose looked-up code the load found is left open, never matched on the rest', async () => {
+    const rejected = await ingest(legacyCopy('legacy-fourth.csv', 4));
+    // As a run loaded before migration 047 is: its tables only hashed. Tampering on purpose, as the owner.
+    await fx.owner.raw('ALTER TABLE run_lookups DISABLE TRIGGER run_lookups_append_only');
+    await fx.owner('run_lookups').where({ run_id: rejected.runId }).delete();
+    await fx.owner.raw('ALTER TABLE run_lookups ENABLE TRIGGER run_lookups_append_only');
+    const notice = await issueNotice(rejected.runId);
+    const rows = await noticeRowsByNumber(notice.id);
+    // 7号 and 8号: their records carry a code the load looked up; without it, no key.
+    for (const number of ['7', '8'])
+      expect(rows.get(number)).toMatchObject({ businessKey: null, keyParts: null, corrected: false });
+    // 6号: the load could not look its 处罚机关 up either (lookup-missing): matched on its other key fields.
+    expect(rows.get('6')?.keyParts).toEqual({
+      '2': '济市监罚〔2016〕6号',
+      '3': '91370102000007069B',
+      '4': '',
+    });
+    await ingest(await currentLayoutRows('another-authority-again.csv', ANOTHER_AUTHORITY));
+    expect((await noticeRowsByNumber(notice.id)).get('7')?.corrected).toBe(false);
   }, 300_000);
 
   it('the rejection report shows the 2016 layout cells, the bad 当前状态 marked', async () => {

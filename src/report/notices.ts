@@ -6,6 +6,7 @@ import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { appendNoticeEvent } from '../warehouse/notice-events-repository.ts';
 import { type NoticeRecord, noticeTallies, recordNotice } from '../warehouse/notices-repository.ts';
 import { rejectedCatalogCodes, rejectedFileLayouts } from '../warehouse/rejections-repository.ts';
+import { lookupsOfFileRuns } from '../warehouse/run-lookups-repository.ts';
 import { providersOfRun } from '../warehouse/source-files-repository.ts';
 import { rejectedRowKey } from './notice-key.ts';
 import { defaultOperator } from './notice-operator.ts';
@@ -35,9 +36,10 @@ export interface NoticeRequest {
   /** The provider registry, for names in refusals. */
   providers?: readonly Provider[];
   /**
-   * The tables the scope's legacy-layout files were loaded with (`ingest --lookups`, a pipeline's `lookups`): a
-   * rejected row's looked-up key field (处罚机关统一社会信用代码) is then the one its correction will carry.
-   * Without them that field is left out of the row's key and the row is matched on its other key fields.
+   * Lookup tables for the scope's legacy-layout files whose run has none kept (runs loaded before migration 047):
+   * a rejected row's looked-up key field (处罚机关统一社会信用代码) is then the one its correction will carry. A
+   * run's own tables, kept when it was loaded (`ingest --lookups`, a pipeline's `lookups`), always come first:
+   * they are what its files were read with.
    */
   lookups?: Lookups;
 }
@@ -88,6 +90,7 @@ export async function createNotice(
   }
   const { date: deadline, provisional } = deadlineAfter(issuedOn, workingDays);
   const versionOfFile = await rejectedFileVersions(warehouse, request.scope);
+  const lookupsOfFile = await lookupsOfFileRuns(warehouse, [...versionOfFile.keys()]);
   const recorded = await recordNotice(
     warehouse,
     {
@@ -101,7 +104,7 @@ export async function createNotice(
     (rejection) =>
       rejectedRowKey(catalog, rejection.catalogCode, rejection.raw, rejection.errors, {
         version: versionOfFile.get(rejection.sourceFileId),
-        lookups: request.lookups,
+        lookups: lookupsOfFile.get(rejection.sourceFileId) ?? request.lookups ?? 'not-kept',
       }),
     operator,
   );

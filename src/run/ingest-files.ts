@@ -13,6 +13,7 @@ import { fullLineageForced } from '../warehouse/compact-unchanged-runs.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { mergeWhileReadingRows } from '../warehouse/merge-while-reading.ts';
 import { addCounts, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
+import { recordRunLookups } from '../warehouse/run-lookups-repository.ts';
 import { finishRunIfRunning, type RunKind, type RunStatus, startRun } from '../warehouse/runs-repository.ts';
 import type { ChunkHelpers } from './chunk-settings.ts';
 import { failedUnit } from './failed-unit.ts';
@@ -111,20 +112,28 @@ export async function ingestUnits(
 ): Promise<RunSummary> {
   // What reads the run's units: the ledger skips only bytes the channel's latest load read the same way.
   const reading = readingFingerprint(catalog, request);
-  const runId = await startRun(
-    warehouse,
-    request.kind ?? 'ingest',
-    {
-      catalog: request.catalog,
-      provider: request.providerCode,
-      level: request.level,
-      encoding: request.encoding,
-      ...(Array.isArray(request.units) ? { files: request.units.map((unit: SourceUnit) => unit.name) } : {}),
-      reading,
-    },
-    request.pipeline,
-    { partitionDate: request.partitionDate, thresholds: request.thresholds, jobId: request.jobId },
-  );
+  // The run and the lookup tables its files are read with, together: a notice keys its rejected rows with them.
+  const runId = await warehouse.transaction(async (trx) => {
+    const id = await startRun(
+      trx,
+      request.kind ?? 'ingest',
+      {
+        catalog: request.catalog,
+        provider: request.providerCode,
+        level: request.level,
+        encoding: request.encoding,
+        ...(Array.isArray(request.units)
+          ? { files: request.units.map((unit: SourceUnit) => unit.name) }
+          : {}),
+        reading,
+      },
+      request.pipeline,
+      { partitionDate: request.partitionDate, thresholds: request.thresholds, jobId: request.jobId },
+    );
+    if (request.lookups && Object.keys(request.lookups).length > 0)
+      await recordRunLookups(trx, id, request.lookups);
+    return id;
+  });
   const log = logger.child({ runId });
   log.info(`run ${runId} started: catalog ${request.catalog}`);
   const files: UnitResult[] = [];
