@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, unlinkSync, type WriteStream } from 'node:fs';
 import { lstat, mkdir, realpath, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 
 /**
  * A report file written piece by piece, memory flat (each write waits for the stream to drain). A regular file
@@ -122,7 +123,7 @@ async function renameTarget(outFile: string): Promise<string | undefined> {
 }
 
 /** Resolves when the stream drained, or errored or closed (then no 'drain' comes). */
-function drainedOrGone(stream: WriteStream): Promise<void> {
+export function drainedOrGone(stream: Writable): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       stream.off('drain', done);

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { PassThrough, type Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
-import { openReportFile } from './report-file.ts';
+import { drainedOrGone, openReportFile } from './report-file.ts';
 
 /**
  * The workbook being written; `discard()` for a report that stops before its commit (a query failed);
@@ -109,19 +109,4 @@ function feedZipThroughOwnStreams(workbook: ExcelJS.stream.xlsx.WorkbookWriter):
     return buffer;
   };
   return entries;
-}
-
-/** Resolves when the stream drained, or errored or closed (then no 'drain' comes). */
-function drainedOrGone(stream: PassThrough): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off('drain', done);
-      stream.off('error', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('error', done);
-    stream.on('close', done);
-  });
 }
