@@ -14,7 +14,9 @@ import { pinnedSearchPath } from './pinned-search-path.ts';
  * re-key its notices. Told by the database alone, as 041 tells a file's own transaction: the run is `running`, its
  * `started_at` is this transaction's start (041 stamps it) and its row version is this transaction's. `sha256` is
  * the database's hash of the tables as stored (jsonb text, UTF-8), whatever the writer says. Append-only for every
- * role, TRUNCATE included, as the notice log (016). Not personal data: authority names and their USCCs.
+ * role, TRUNCATE included, as the notice log (016). Meant to hold no personal data
+ * (authority names and their USCCs); a value a misconfigured lookups file gives is kept as given, and nothing shows
+ * this table.
  */
 export async function up(knex: Knex): Promise<void> {
   const pinned = await pinnedSearchPath(knex, '047-run-lookups');
@@ -22,7 +24,11 @@ export async function up(knex: Knex): Promise<void> {
     CREATE TABLE run_lookups (
       run_id bigint PRIMARY KEY REFERENCES runs (id),
       sha256 text NOT NULL,
-      tables jsonb NOT NULL CHECK (jsonb_typeof(tables) = 'object'),
+      -- The shape the loader reads (src/normalize/derive-legacy-row.ts): tables of text to text, nothing else.
+      tables jsonb NOT NULL CHECK (
+        jsonb_typeof(tables) = 'object'
+        AND NOT jsonb_path_exists(tables, '$.* \\? (@.type() != "object")')
+        AND NOT jsonb_path_exists(tables, '$.*.* \\? (@.type() != "string")')),
       recorded_at timestamptz NOT NULL DEFAULT now()
     );
     COMMENT ON TABLE run_lookups IS 'the lookup tables a run was loaded with (a legacy layout''s authority codes): written with the run, append-only';

@@ -76,4 +76,21 @@ describe("a run's lookups are kept with it, as loaded", () => {
       }),
     ).rejects.toBe(undo);
   });
+
+  it('refuses tables of another shape than the loader reads (table -> text -> text)', async () => {
+    for (const tables of [
+      { authorityCodes: 5 },
+      { authorityCodes: { 济南市市场监督管理局: { deep: [1] } } },
+      [],
+    ]) {
+      const undo = new Error('rolled back');
+      await expect(
+        fx.warehouse.transaction(async (trx) => {
+          const [run] = await trx('runs').insert({ kind: 'ingest' }).returning('id');
+          await trx('run_lookups').insert({ run_id: run.id, tables: JSON.stringify(tables) });
+          throw undo;
+        }),
+      ).rejects.toThrow(/run_lookups_tables_check/);
+    }
+  });
 });
