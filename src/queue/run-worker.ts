@@ -299,7 +299,7 @@ async function workOnSession(
       // Completed before the liveness lock is let go: a sweep never sees it active and unlocked.
       if (!(await queue.complete(job.queue, job.id, output))) {
         log.error(
-          `job ${job.id} finished its work, but the queue had failed it already (${ENDED_BY_QUEUE}): ${what}`,
+          `job ${job.id} finished its work, but the queue no longer had it active (${ENDED_BY_QUEUE}): ${what}`,
           output,
         );
         return;
@@ -354,9 +354,9 @@ async function workOnSession(
         },
       );
       if (failed === 'ended') {
-        // Told by the sweep that finds what the queue's expiry failed (claimExpiredDeadLetters), not twice.
+        // Not told here: a dead letter of the expiry is told by the sweep (claimExpiredDeadLetters), a retry is not one.
         log.error(
-          `job ${job.id} failed, but the queue had failed it already (${ENDED_BY_QUEUE}): ${what}: ${message}`,
+          `job ${job.id} failed, but the queue no longer had it active (${ENDED_BY_QUEUE}): ${what}: ${message}`,
           output,
         );
         return;
@@ -430,8 +430,13 @@ async function stillLoading(warehouse: Warehouse, job: LostJob): Promise<string 
     : undefined;
 }
 
-/** Why a job is no longer active when its worker ends it: the only other path that fails an active job. */
-const ENDED_BY_QUEUE = 'still active past its expiry (expireInSeconds); its dead letter is told by a sweep';
+/**
+ * Why a job is no longer active when its worker ends it: the queue's expiry failed it (the only other path that ends
+ * an active job), then retried it or, on its last attempt, dead-lettered it. (A retry another worker has taken by
+ * then is active again: pg-boss lets this worker's complete() or fail() end it, which nothing here can tell apart.)
+ */
+const ENDED_BY_QUEUE =
+  'active past its expiry (expireInSeconds): the queue failed it, then retried it or dead-lettered it (a dead letter is told by a sweep)';
 
 /** Tells the operators a job went to the dead-letter queue (never throws: the sink does not). */
 async function alertDeadLettered(
