@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { MODEL_AUTHORITY, modelPenalty } from '../../test/support/model-penalty.ts';
 import { type Catalog, loadCatalog } from '../catalog/load-catalog.ts';
 import { PROJECT_ROOT } from '../config/config.ts';
 import { valueNormalizer } from '../normalize/normalize-value.ts';
@@ -17,7 +18,7 @@ beforeAll(async () => {
 });
 
 const TODAY = '2026-11-20';
-const AUTHORITY = '1137010000010001XF';
+const AUTHORITY = MODEL_AUTHORITY;
 
 const validators = new Map<string, RowValidator>();
 
@@ -37,25 +38,7 @@ function check(code: string, cells: Record<string, string>, options: ValidatorOp
   return validate(row).map((error) => [error.field, error.severity ? `${error.code}:warning` : error.code]);
 }
 
-const penalty = (overrides: Record<string, string> = {}) => ({
-  CF_XDR_MC: '济南示例餐饮有限公司',
-  CF_XDR_LB: '法人及非法人组织',
-  CF_XDR_SHDM: '91350100M000100Y43',
-  CF_FRDB: '王五',
-  CF_WSH: '济市监罚〔2026〕1号',
-  CF_WFXW: '违反食品安全法',
-  CF_SY: '经营过期食品',
-  CF_YJ: '食品安全法第一百二十四条',
-  CF_CFLB: '罚款',
-  CF_NR: '罚款5000元',
-  CF_JDRQ: '2026-10-12',
-  CF_YXQ: '2027-10-12',
-  CF_CFJG: '济南市市场监督管理局',
-  CF_CFJGDM: AUTHORITY,
-  CF_SJLY: '济南市市场监督管理局',
-  CF_SJLYDM: AUTHORITY,
-  ...overrides,
-});
+const penalty = modelPenalty;
 
 it('the authority code used in these tests is itself valid', () => {
   expect(check('xzcf', penalty())).toEqual([]);
