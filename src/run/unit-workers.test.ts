@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startUnitWorkerAhead, takeWorker } from './unit-workers.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { keepWarm, startUnitWorkerAhead, takeWorker } from './unit-workers.ts';
 
 describe('unit workers started ahead', () => {
   const started: Worker[] = [];
@@ -31,5 +31,19 @@ describe('unit workers started ahead', () => {
     const exited = once(ahead, 'exit');
     expect(track(takeWorker(96))).not.toBe(ahead);
     await exited;
+  });
+
+  it('a kept worker whose wait ran out is not handed to a unit while it is still exiting', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const kept = track(takeWorker(64));
+      keepWarm(kept, 64, 10);
+      const exited = once(kept, 'exit');
+      vi.advanceTimersByTime(10); // the wait runs out: terminate() is called, its exit has not come yet
+      expect(track(takeWorker(64))).not.toBe(kept);
+      await exited;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -51,7 +51,11 @@ export function takeWorker(heapMb: number): Worker {
 export function keepWarm(worker: Worker, heapMb: number, ms = WARM_MS): void {
   if (warm) void warm.worker.terminate(); // two units finished at once: keep the newest
   worker.unref();
-  const timer = setTimeout(() => void worker.terminate(), ms).unref();
+  const timer = setTimeout(() => {
+    // Let go of it now: its exit comes later, and a unit taking it meanwhile would see it die (exit code 1).
+    if (warm?.worker === worker) warm = undefined;
+    void worker.terminate();
+  }, ms).unref();
   warm = { worker, heapMb, timer };
 }
 
