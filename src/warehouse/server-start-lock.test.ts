@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -82,6 +82,12 @@ describe('the embedded server start lock (real filesystem)', () => {
       // Each let go of its own lock only; nothing is left behind.
       expect(readdirSync(scratch)).toEqual([]);
     }
+  });
+
+  it('a lock that is there but cannot be read fails the start, naming it, instead of being retried forever', async () => {
+    mkdirSync(lockFile); // taken (the link fails with EEXIST), yet reading it fails (EISDIR)
+    const start = withStartLock(dataDir, async () => 'started');
+    await expect(start).rejects.toThrow(`cannot read the embedded PostgreSQL's start lock ${lockFile}`);
   });
 
   it('a start lets go of its own lock only', async () => {

@@ -32,7 +32,13 @@ export async function withStartLock<T>(dataDir: string, work: () => Promise<T>):
 async function takeLock(lockFile: string, written: string, dataDir: string, deadline: number): Promise<void> {
   for (;;) {
     if (await linkUnlessTaken(written, lockFile)) return;
-    const held = await fs.readFile(lockFile, 'utf8').catch(() => undefined);
+    const held = await fs.readFile(lockFile, 'utf8').catch((error: unknown) => {
+      // Only a lock let go of meanwhile is retried at once: one that cannot be read would be retried forever.
+      if (errorCode(error) === 'ENOENT') return undefined;
+      throw new Error(`cannot read the embedded PostgreSQL's start lock ${lockFile}: ${String(error)}`, {
+        cause: error,
+      });
+    });
     if (held === undefined) continue; // let go of meanwhile: try again at once
     const holder = Number.parseInt(held, 10);
     // A file without a pid (an older version's, its writer died between creating and writing it) is never taken.
