@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import type { UnitLocator } from '../../connectors/contracts.ts';
 import { type FaultSide, InfrastructureFault } from '../../connectors/infrastructure-fault.ts';
@@ -89,7 +90,7 @@ export async function loadIsolated(
   const chunkBytes = readChunkBytes();
   const job: WorkerJob = {
     url: warehouseUrl(warehouse),
-    applicationName: `credit-etl unit ${process.pid}-${++jobs}`,
+    applicationName: unitSessionName(),
     limits,
     unit: {
       name: unit.name,
@@ -225,3 +226,13 @@ function unitDied(request: UnitRequest, ending: Ending & { kind: 'died' }, limit
 
 /** Numbers the jobs of this process, for their sessions' application name. */
 let jobs = 0;
+/** Tells this process's units apart from another machine's: pids and job numbers repeat across hosts and containers. */
+const PROCESS_TOKEN = randomBytes(6).toString('hex');
+
+/**
+ * The name a unit's sessions are opened under, ended by name when its worker dies (endSessions): it must name that
+ * unit only, on a server several machines load into. Well under PostgreSQL's 63 bytes, which would cut it short.
+ */
+export function unitSessionName(): string {
+  return `credit-etl unit ${process.pid}-${++jobs} ${PROCESS_TOKEN}`;
+}
