@@ -46,4 +46,10 @@ describe('unit workers started ahead', () => {
       vi.useRealTimers();
     }
   });
+
+  it("an error of a worker kept between units does not throw in the unit's thread", () => {
+    const kept = track(takeWorker(64));
+    keepWarm(kept, 64);
+    expect(() => kept.emit('error', new Error('failed while idle'))).not.toThrow();
+  });
 });

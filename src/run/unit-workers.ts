@@ -40,6 +40,9 @@ export function takeWorker(heapMb: number): Worker {
     execArgv: [],
     resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
   });
+  // Between units nobody else listens: an error of an idle worker must not throw in this thread. Its exit takes it
+  // off offer; a unit running on it reads the error with a listener of its own (isolated-unit.ts).
+  worker.on('error', () => undefined);
   worker.once('exit', () => {
     if (warm?.worker !== worker) return;
     clearTimeout(warm.timer);
@@ -71,8 +74,7 @@ const AHEAD_MS = 60_000;
 export function startUnitWorkerAhead(heapMb: number): Worker {
   if (warm) return warm.worker;
   const worker = takeWorker(heapMb);
-  // One that dies before a unit takes it leaves `warm` (the exit above): the unit starts another.
-  worker.on('error', () => undefined);
+  // One that dies before a unit takes it leaves `warm` (takeWorker's exit listener): the unit starts another.
   keepWarm(worker, heapMb, AHEAD_MS);
   return worker;
 }
