@@ -26,13 +26,22 @@ describe('the watchdog of the embedded server', () => {
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   // It prints when it got the SIGINT, by its own clock: a loaded machine may let the test read that line late.
-  const serverStandIn = (stopMs: number) =>
-    track(
+  // Used once it says `ready`: before its handler is set, a SIGINT would end it as if it had no shutdown to do.
+  const serverStandIn = async (stopMs: number) => {
+    const server = track(
       spawn(process.execPath, [
         '-e',
-        `process.on('SIGINT', () => { console.log('stopping at', Date.now()); setTimeout(() => process.exit(0), ${stopMs}); }); setInterval(() => {}, 1000)`,
+        `process.on('SIGINT', () => { console.log('stopping at', Date.now()); setTimeout(() => process.exit(0), ${stopMs}); }); console.log('ready'); setInterval(() => {}, 1000)`,
       ]),
     );
+    await new Promise((resolve, reject) => {
+      server.stdout?.once('data', resolve);
+      server.once('exit', (code) =>
+        reject(new Error(`the server stand-in ended (${code}) before it was ready`)),
+      );
+    });
+    return server;
+  };
   const starterStandIn = () => track(spawn('sleep', ['60']));
   const track = (child: ChildProcess) => {
     started.push(child);
@@ -51,7 +60,7 @@ describe('the watchdog of the embedded server', () => {
   };
 
   it('stops the server once its starter is killed and nobody joined it, then exits', async () => {
-    const server = serverStandIn(0);
+    const server = await serverStandIn(0);
     const starter = starterStandIn();
     const watchdog = watch(server, starter);
     await listening(watchdog.address);
@@ -64,7 +73,7 @@ describe('the watchdog of the embedded server', () => {
   });
 
   it('keeps the server while a user remains; the last one to leave returns once the server has stopped', async () => {
-    const server = serverStandIn(2_000);
+    const server = await serverStandIn(2_000);
     const starter = starterStandIn();
     const watchdog = watch(server, starter);
     const first = await joinWatchdog(watchdog.address, WATCHDOG_LISTENS_MS);
@@ -93,7 +102,7 @@ describe('the watchdog of the embedded server', () => {
   });
 
   it('counts a user killed without leaving as gone', async () => {
-    const server = serverStandIn(0);
+    const server = await serverStandIn(0);
     const watchdog = watch(server); // found running without a watchdog: no starter
     const address = JSON.stringify(watchdog.address);
     // It connects until the watchdog listens: on a loaded machine this node may start before the watchdog does,
@@ -117,7 +126,7 @@ describe('the watchdog of the embedded server', () => {
   });
 
   it('a server reused while its watchdog was still starting keeps that watchdog, and runs on for its starter', async () => {
-    const server = serverStandIn(0);
+    const server = await serverStandIn(0);
     const starter = starterStandIn();
     const address = watchdogAddress(path.join(scratch, randomBytes(4).toString('hex')), server.pid!);
     const options = { address, pid: server.pid!, dataDir: scratch, logFile };
@@ -146,7 +155,7 @@ describe('the watchdog of the embedded server', () => {
   });
 
   it('a starter handing over while another user remains: kept, and the server stops once that user leaves', async () => {
-    const server = serverStandIn(0);
+    const server = await serverStandIn(0);
     const starter = starterStandIn();
     const watchdog = watch(server, starter);
     const user = await joinWatchdog(watchdog.address, WATCHDOG_LISTENS_MS);
@@ -162,8 +171,26 @@ describe('the watchdog of the embedded server', () => {
     expect(starter.exitCode).toBeNull();
   });
 
+  it('a watchdog slow to answer a handover (a loaded machine) is waited for: the server another user keeps runs on', async () => {
+    const server = await serverStandIn(0);
+    const watchdog = watch(server, starterStandIn());
+    const user = await joinWatchdog(watchdog.address, WATCHDOG_LISTENS_MS);
+    if (user.status !== 'joined') throw new Error(`not joined: ${user.status}`);
+    // Its answer comes 7 s late: taken for no answer, the starter would stop the server under its user.
+    process.kill(watchdog.pid, 'SIGSTOP');
+    const resuming = setTimeout(() => signalQuietly(watchdog.pid, 'SIGCONT'), 7_000);
+    try {
+      expect((await handOverServer(watchdog.address)).kept).toBe(true);
+    } finally {
+      clearTimeout(resuming);
+      signalQuietly(watchdog.pid, 'SIGCONT');
+    }
+    await user.membership.leave();
+    await waitFor(() => server.exitCode !== null);
+  });
+
   it('a starter handing over as the last user stops the server itself; newcomers wait; its death leaves it to the watchdog', async () => {
-    const server = serverStandIn(0);
+    const server = await serverStandIn(0);
     const starter = starterStandIn();
     const watchdog = watch(server, starter);
     await listening(watchdog.address);
@@ -180,7 +207,7 @@ describe('the watchdog of the embedded server', () => {
   });
 
   it('exits when the server stops otherwise (its starter stopped it)', async () => {
-    const server = serverStandIn(0);
+    const server = await serverStandIn(0);
     const watchdog = watch(server, starterStandIn());
     await listening(watchdog.address);
     server.kill('SIGINT');

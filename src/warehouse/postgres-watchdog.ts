@@ -266,7 +266,12 @@ export async function joinRunningServer(
   return joinSpawnedWatchdog(options.address, spawnWatchdog(options));
 }
 
-const REPLY_TIMEOUT_MS = 5_000;
+/**
+ * How long an answer of the watchdog is waited for. No answer counts as a watchdog going away: a starter then stops
+ * the server itself, under any other user. So it is long: a starved machine can keep a small node process from
+ * answering for seconds, and a wedged watchdog only delays the starter's end.
+ */
+const REPLY_TIMEOUT_MS = 30_000;
 
 /**
  * Joins the watchdog at `address`. `waitMs`: how long to retry while nothing listens yet, and only while
