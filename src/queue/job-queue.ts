@@ -63,6 +63,9 @@ export interface QueuedJob<Data extends JobData = JobData> {
   output: unknown;
 }
 
+/** Which attempt of a job: each fetch starts one, at `startedOn` (also when an attempt was put back uncounted). */
+export type JobAttempt = Pick<QueuedJob, 'startedOn'>;
+
 export interface JobQueue {
   /** The warehouse URL the queue lives in (schema `pgboss`). */
   readonly url: string;
@@ -72,11 +75,23 @@ export interface JobQueue {
   enqueue(data: JobData, options?: EnqueueOptions): Promise<Enqueued>;
   /** The next job of a queue (highest priority, oldest first), now `active`; undefined when none is waiting. */
   fetch(queue: string): Promise<QueuedJob | undefined>;
-  /** The job succeeded; `output` is kept with it (`jobs show`). */
-  /** False when the job was no longer active (the queue's own expiry failed it meanwhile): nothing changed. */
-  complete(queue: string, id: string, output: Record<string, unknown>): Promise<boolean>;
-  /** The job failed: retried after its delay while attempts remain, else failed and dead-lettered. */
-  fail(queue: string, id: string, output: Record<string, unknown>): Promise<boolean>;
+  /**
+   * The job succeeded; `output` is kept with it (`jobs show`). With `attempt` (the fetched job, or a job read with
+   * its `startedOn`) only that attempt is ended: the worker that ran it says which. False, nothing changed, when the
+   * job is no longer active in it (the queue's own expiry failed it meanwhile, and may have retried it: a retry
+   * another worker runs now is left to that worker). Without `attempt`, whichever attempt is active is ended.
+   */
+  complete(
+    queue: string,
+    id: string,
+    output: Record<string, unknown>,
+    attempt?: JobAttempt,
+  ): Promise<boolean>;
+  /**
+   * The job failed: retried after its delay while attempts remain, else failed and dead-lettered. `attempt` and
+   * false as for `complete` (without `attempt` a job waiting for its retry is failed again too).
+   */
+  fail(queue: string, id: string, output: Record<string, unknown>, attempt?: JobAttempt): Promise<boolean>;
   /** A pending job will not run (an active one is told to stop by its worker's next sweep). */
   cancel(queue: string, id: string): Promise<void>;
   /** A failed or cancelled job runs again. */

@@ -1,7 +1,12 @@
 import type { Logger } from '../log/logger.ts';
-import { QUEUE_SCHEMA, sendUnlessPending } from '../warehouse/queue-jobs-repository.ts';
+import {
+  endJobAttempt,
+  QUEUE_SCHEMA,
+  type QueueStatementRunner,
+  sendUnlessPending,
+} from '../warehouse/queue-jobs-repository.ts';
 import { DEFAULT_QUEUE, isJobKind, QUEUES } from './job-kinds.ts';
-import type { EnqueueOptions, JobData, JobQueue, JobState, QueuedJob } from './job-queue.ts';
+import type { EnqueueOptions, JobAttempt, JobData, JobQueue, JobState, QueuedJob } from './job-queue.ts';
 
 /** An active job older than this is failed by the queue's maintenance (a lost machine whose session lingers). */
 export const DEFAULT_EXPIRE_SECONDS = 6 * 3600;
@@ -59,6 +64,16 @@ export async function openQueue(url: string, options: OpenQueueOptions): Promise
     }
   };
   await ensureQueues([QUEUES.deadLetter, QUEUES.pipelines]);
+  const endAttempt = async (
+    queue: string,
+    id: string,
+    attempt: JobAttempt | undefined,
+    end: (db?: QueueStatementRunner) => Promise<unknown>,
+  ): Promise<boolean> => {
+    if (!attempt?.startedOn) return applied(await end());
+    const ended = await endJobAttempt(url, queue, id, attempt.startedOn, end);
+    return ended !== undefined && applied(ended.result);
+  };
   const queueOf = (data: JobData, given: EnqueueOptions) => given.queue ?? defaultQueueOf(data.kind);
   return {
     url,
@@ -110,8 +125,13 @@ export async function openQueue(url: string, options: OpenQueueOptions): Promise
         output: job.output,
       } satisfies QueuedJob;
     },
-    complete: async (queue, id, output) => applied(await boss.complete(queue, id, output)),
-    fail: async (queue, id, output) => applied(await boss.fail(queue, id, output)),
+    // pg-boss ends a job by id and state alone, any attempt of it: with the attempt given, its row is locked and
+    // checked to be still that attempt first, then pg-boss's own complete() or fail() runs over the same
+    // transaction (its `db` option), so its retry, backoff and dead-letter logic stays its own (endJobAttempt).
+    complete: (queue, id, output, attempt) =>
+      endAttempt(queue, id, attempt, (db) => boss.complete(queue, id, output, db ? { db } : {})),
+    fail: (queue, id, output, attempt) =>
+      endAttempt(queue, id, attempt, (db) => boss.fail(queue, id, output, db ? { db } : {})),
     cancel: (queue, id) => boss.cancel(queue, id),
     // pg-boss retries a failed job (one attempt more) and resumes a cancelled one; each leaves the other alone.
     async retry(queue, id) {

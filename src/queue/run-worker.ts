@@ -191,10 +191,15 @@ async function workOnSession(
             if (!(await deferActiveJob(session, job.id, 0, { waiting, lostWorkers }))) continue;
           } else if (
             // False: no longer active (the queue's expiry failed it meanwhile: its sweep below tells that).
-            !(await queue.fail(job.queue, job.id, {
-              message: `worker lost: ${reason} (${lostWorkers} workers in a row: counted as a failed attempt)`,
-              lostWorkers,
-            }))
+            !(await queue.fail(
+              job.queue,
+              job.id,
+              {
+                message: `worker lost: ${reason} (${lostWorkers} workers in a row: counted as a failed attempt)`,
+                lostWorkers,
+              },
+              { startedOn: job.started_on },
+            ))
           )
             continue;
           const ended = await interruptRunsOfJob(options.warehouse, job.id, `process ended: ${reason}`);
@@ -297,9 +302,9 @@ async function workOnSession(
         signal: stop.signal,
       });
       // Completed before the liveness lock is let go: a sweep never sees it active and unlocked.
-      if (!(await queue.complete(job.queue, job.id, output))) {
+      if (!(await queue.complete(job.queue, job.id, output, job))) {
         log.error(
-          `job ${job.id} finished its work, but the queue no longer had it active (${ENDED_BY_QUEUE}): ${what}`,
+          `job ${job.id} finished its work, but the queue no longer had this attempt active (${await endedByQueue(session, job.id)}): ${what}`,
           output,
         );
         return;
@@ -346,7 +351,7 @@ async function workOnSession(
       const message = error instanceof Error ? error.message : String(error);
       const output = error instanceof JobFailure ? error.output : {};
       // The database gone too (a restart): the job stays active without its lock, and a sweep retries it.
-      const failed = await queue.fail(job.queue, job.id, { message, ...output }).then(
+      const failed = await queue.fail(job.queue, job.id, { message, ...output }, job).then(
         (applied) => applied || ('ended' as const),
         (fault: unknown) => {
           log.warn(`job ${job.id} could not be marked failed: ${(fault as Error).message}`);
@@ -356,7 +361,7 @@ async function workOnSession(
       if (failed === 'ended') {
         // Not told here: a dead letter of the expiry is told by the sweep (claimExpiredDeadLetters), a retry is not one.
         log.error(
-          `job ${job.id} failed, but the queue no longer had it active (${ENDED_BY_QUEUE}): ${what}: ${message}`,
+          `job ${job.id} failed, but the queue no longer had this attempt active (${await endedByQueue(session, job.id)}): ${what}: ${message}`,
           output,
         );
         return;
@@ -431,12 +436,24 @@ async function stillLoading(warehouse: Warehouse, job: LostJob): Promise<string 
 }
 
 /**
- * Why a job is no longer active when its worker ends it: the queue's expiry failed it (the only other path that ends
- * an active job), then retried it or, on its last attempt, dead-lettered it. (A retry another worker has taken by
- * then is active again: pg-boss lets this worker's complete() or fail() end it, which nothing here can tell apart.)
+ * Why a worker's attempt is no longer active when it ends it: the queue's expiry failed it (the only other path that
+ * ends an active attempt while its worker keeps its session), then retried it or, on its last attempt,
+ * dead-lettered it. complete() and fail() end only the worker's own attempt, so a retry another worker runs by then
+ * is left to that worker. The job's state now tells which (read for the log only, after the fact: if the session
+ * does not answer, both are named).
  */
-const ENDED_BY_QUEUE =
-  'active past its expiry (expireInSeconds): the queue failed it, then retried it or dead-lettered it (a dead letter is told by a sweep)';
+async function endedByQueue(session: LivenessSession, id: string): Promise<string> {
+  const state = await jobStates(session, [id]).then(
+    (states) => states.get(id),
+    () => undefined,
+  );
+  const expired = 'active past its expiry (expireInSeconds): the queue failed it';
+  if (state === 'active')
+    return `${expired} and retried it: this attempt was superseded by a retry, which another worker runs now and ends itself`;
+  if (state === 'retry') return `${expired}: it waits for its retry`;
+  if (state === 'failed') return `${expired} on its last attempt and dead-lettered it (told by a sweep)`;
+  return `${expired}, then retried it or dead-lettered it (a dead letter is told by a sweep)`;
+}
 
 /** Tells the operators a job went to the dead-letter queue (never throws: the sink does not). */
 async function alertDeadLettered(

@@ -69,6 +69,53 @@ export async function sendUnlessPending(
   }
 }
 
+/**
+ * Ends one attempt of a job, not whatever attempt of it is active now. pg-boss's complete() and fail() match the
+ * job by id and state only: once its expiry has failed an attempt into a retry that another worker has taken, the
+ * first worker's late complete() or fail() would end the second worker's attempt (and a fail() of a job waiting
+ * for its retry would fail it again). So the job's row is locked here first, and `end` (pg-boss's own complete or
+ * fail, run over this transaction's connection: pg-boss keeps its retry, backoff and dead-letter logic) runs only
+ * when the row is still `active` in the attempt that started at `startedOn` (fetch sets `started_on = now()` on
+ * every attempt, a put-back one too, where `retry_count` may repeat). The lock holds pg-boss's expiry off the row
+ * until this commits. `startedOn` is the fetched job's, cut to the millisecond by node-postgres (the column keeps
+ * microseconds): a 1 ms window around it is still one attempt (the next starts only after this one was failed by
+ * the expiry or put back to wait, seconds later). Undefined, nothing run, when the job is no longer in that attempt.
+ */
+export async function endJobAttempt<T>(
+  url: string,
+  queue: string,
+  id: string,
+  startedOn: Date,
+  end: (db: QueueStatementRunner) => Promise<T>,
+): Promise<{ result: T } | undefined> {
+  const client = new pg.Client({ connectionString: url, application_name: 'credit-etl worker end job' });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    const { rowCount } = await client.query(
+      `SELECT 1 FROM ${QUEUE_SCHEMA}.job
+        WHERE name = $1 AND id = $2 AND state = 'active'
+          AND started_on > $3::timestamptz - interval '1 millisecond'
+          AND started_on < $3::timestamptz + interval '1 millisecond'
+        FOR UPDATE`,
+      [queue, id, startedOn],
+    );
+    if (!rowCount) {
+      await client.query('ROLLBACK');
+      return undefined;
+    }
+    const result = await end({ executeSql: (text, values) => client.query(text, values) });
+    await client.query('COMMIT');
+    return { result };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** A job row as `jobs list|show` and the worker read it. */
 export interface JobRow {
   id: string;
@@ -221,6 +268,8 @@ export interface LostJob {
   data: Record<string, unknown>;
   retry_count: number;
   retry_limit: number;
+  /** When its current attempt started (which attempt the sweep fails, should it fail it). */
+  started_on: Date;
   /** Workers lost while running it since it last ran to an end (its output's `lostWorkers`, set when put back). */
   lost_workers: number;
 }
@@ -231,7 +280,7 @@ export interface LostJob {
  */
 export async function lostJobs(client: pg.Client, graceSeconds: number): Promise<LostJob[]> {
   const { rows } = await client.query<LostJob>(
-    `SELECT j.id, j.name AS queue, j.data, j.retry_count, j.retry_limit,
+    `SELECT j.id, j.name AS queue, j.data, j.retry_count, j.retry_limit, j.started_on,
        COALESCE(CASE WHEN jsonb_typeof(j.output -> 'lostWorkers') = 'number'
                      THEN (j.output ->> 'lostWorkers')::int END, 0) AS lost_workers
      FROM ${QUEUE_SCHEMA}.job j
