@@ -1,8 +1,10 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log/logger.ts';
 import { QUEUES } from '../src/queue/job-kinds.ts';
 import type { QueuedJob } from '../src/queue/job-queue.ts';
 import { openQueue } from '../src/queue/open-queue.ts';
+import { deferActiveJob } from '../src/warehouse/queue-jobs-repository.ts';
 import { openQueueFixture, type QueueFixture } from './support/queue-fixture.ts';
 import { until } from './support/until.ts';
 
@@ -57,6 +59,16 @@ describe('a late complete() or fail() ends only its own attempt, not the retry a
 
     expect(await q.queue.complete(QUEUES.pipelines, id, { attempt: 1 }, attempt1)).toBe(false);
     expect(await q.queue.fail(QUEUES.pipelines, id, late, attempt1)).toBe(false);
+    // Nor does putting attempt 1 back to wait (its worker stopping, or a sweep that found it lost) touch attempt 2.
+    const session = new pg.Client({ connectionString: q.fx.url });
+    await session.connect();
+    try {
+      expect(
+        await deferActiveJob(session, id, attempt1.startedOn, 0, { waiting: 'attempt 1 put back' }),
+      ).toBe(false);
+    } finally {
+      await session.end();
+    }
     expect(await q.job(id)).toMatchObject({ state: 'active', retry_count: 1 });
 
     expect(await q.queue.complete(QUEUES.pipelines, id, { attempt: 2 }, second)).toBe(true);

@@ -188,7 +188,8 @@ async function workOnSession(
           if (put) {
             const waiting = `worker lost: ${reason}; put back to wait, no attempt counted`;
             // False: no longer active (completed or cancelled meanwhile): nothing to recover.
-            if (!(await deferActiveJob(session, job.id, 0, { waiting, lostWorkers }))) continue;
+            if (!(await deferActiveJob(session, job.id, job.started_on, 0, { waiting, lostWorkers })))
+              continue;
           } else if (
             // False: no longer active (the queue's expiry failed it meanwhile: its sweep below tells that).
             !(await queue.fail(
@@ -316,7 +317,7 @@ async function workOnSession(
         // The worker is stopping (SIGTERM, or its session lost): no fault of the job. It goes back to wait, no
         // attempt counted; the next worker loads what this one left. Should the session be gone, a sweep puts it
         // back instead, as any job of a lost worker.
-        const put = await deferActiveJob(session, job.id, 0, {
+        const put = await deferActiveJob(session, job.id, job.startedOn, 0, {
           waiting: `its worker stopped: ${error.message}; put back to wait, no attempt counted`,
           ...error.output,
         }).catch((fault: unknown) => {
@@ -338,7 +339,7 @@ async function workOnSession(
       if (error instanceof JobDeferred) {
         // Nothing was done: the job waits for its turn again. Should the session be gone, the sweep of a
         // worker still alive puts it back, as any job of a worker that lost its session.
-        const put = await deferActiveJob(session, job.id, error.delaySeconds, {
+        const put = await deferActiveJob(session, job.id, job.startedOn, error.delaySeconds, {
           waiting: error.message,
         }).catch((fault: unknown) => {
           log.warn(`job ${job.id} could not be put back to wait: ${(fault as Error).message}`);

@@ -70,6 +70,14 @@ export async function sendUnlessPending(
 }
 
 /**
+ * The job's current attempt is the one that started at the timestamp parameter `at`: node-postgres reads
+ * `started_on` cut to the millisecond (the column keeps microseconds), so a 1 ms window around it is still that
+ * attempt (the next starts only after this one was failed by the expiry or put back to wait, seconds later).
+ */
+const inAttempt = (at: string) =>
+  `started_on > ${at}::timestamptz - interval '1 millisecond' AND started_on < ${at}::timestamptz + interval '1 millisecond'`;
+
+/**
  * Ends one attempt of a job, not whatever attempt of it is active now. pg-boss's complete() and fail() match the
  * job by id and state only: once its expiry has failed an attempt into a retry that another worker has taken, the
  * first worker's late complete() or fail() would end the second worker's attempt (and a fail() of a job waiting
@@ -77,9 +85,7 @@ export async function sendUnlessPending(
  * fail, run over this transaction's connection: pg-boss keeps its retry, backoff and dead-letter logic) runs only
  * when the row is still `active` in the attempt that started at `startedOn` (fetch sets `started_on = now()` on
  * every attempt, a put-back one too, where `retry_count` may repeat). The lock holds pg-boss's expiry off the row
- * until this commits. `startedOn` is the fetched job's, cut to the millisecond by node-postgres (the column keeps
- * microseconds): a 1 ms window around it is still one attempt (the next starts only after this one was failed by
- * the expiry or put back to wait, seconds later). Undefined, nothing run, when the job is no longer in that attempt.
+ * until this commits. Undefined, nothing run, when the job is no longer in that attempt.
  */
 export async function endJobAttempt<T>(
   url: string,
@@ -95,9 +101,7 @@ export async function endJobAttempt<T>(
     await client.query('BEGIN');
     const { rowCount } = await client.query(
       `SELECT 1 FROM ${QUEUE_SCHEMA}.job
-        WHERE name = $1 AND id = $2 AND state = 'active'
-          AND started_on > $3::timestamptz - interval '1 millisecond'
-          AND started_on < $3::timestamptz + interval '1 millisecond'
+        WHERE name = $1 AND id = $2 AND state = 'active' AND ${inAttempt('$3')}
         FOR UPDATE`,
       [queue, id, startedOn],
     );
@@ -186,11 +190,14 @@ export async function jobStates(client: pg.Client, ids: readonly string[]): Prom
 /**
  * Puts an active job back to wait `delaySeconds` as if it had not been fetched: no attempt is counted (pg-boss
  * counts one at fetch when `started_on` is set, so the count is set back by one, or `started_on` cleared on a
- * first attempt). `output` says why it waits (`jobs show`). False when the job was no longer active.
+ * first attempt). `output` says why it waits (`jobs show`). False when the job was no longer active in the attempt
+ * that started at `startedOn` (the expiry may have retried it and another worker taken it: that one is left alone;
+ * an active job always has one, and without one nothing is put back: a sweep does it).
  */
 export async function deferActiveJob(
   client: pg.Client,
   jobId: string,
+  startedOn: Date | null,
   delaySeconds: number,
   output: Record<string, unknown>,
 ): Promise<boolean> {
@@ -201,8 +208,8 @@ export async function deferActiveJob(
        started_on = CASE WHEN retry_count = 0 THEN NULL ELSE started_on END,
        start_after = now() + make_interval(secs => $2),
        output = $3::jsonb
-     WHERE id = $1 AND state = 'active'`,
-    [jobId, delaySeconds, JSON.stringify(output)],
+     WHERE id = $1 AND state = 'active' AND ${inAttempt('$4')}`,
+    [jobId, delaySeconds, JSON.stringify(output), startedOn],
   );
   return (rowCount ?? 0) > 0;
 }
