@@ -44,6 +44,7 @@ import * as unmaskReasons from './044-unmask-reasons.ts';
 import * as recordDeliveredBy from './045-record-delivered-by.ts';
 import * as recordsStayTimesStamped from './046-records-stay-times-stamped.ts';
 import * as runLookups from './047-run-lookups.ts';
+import * as recordDeliveredUnchanged from './048-record-delivered-unchanged.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -92,4 +93,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['045-record-delivered-by', recordDeliveredBy],
   ['046-records-stay-times-stamped', recordsStayTimesStamped],
   ['047-run-lookups', runLookups],
+  ['048-record-delivered-unchanged', recordDeliveredUnchanged],
 ];
