@@ -51,8 +51,17 @@ const SQLSTATES = new Set(['57P01', '57P02', '57P03', '40001', '40P01', '55P03']
 const CONNECTION_MESSAGES =
   /(?:^|\s-\s)(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|Knex: Timeout acquiring a connection)/;
 
-/** Which side failed, for messages that tell the operator where to look. */
-export type FaultSide = 'database' | 'network';
+/**
+ * Which side failed, for messages that tell the operator where to look. `worker`: the unit's worker thread ended
+ * before it took the unit (it could not start on this machine): nothing of the file was read.
+ */
+export type FaultSide = 'database' | 'network' | 'worker';
+
+const SIDE_NAMES: Record<FaultSide, string> = {
+  database: 'database connection',
+  network: 'network',
+  worker: "unit's worker thread",
+};
 
 /** The side an infrastructure fault came from, or undefined for any other error (data, configuration, bug). */
 export function infrastructureFault(error: unknown, seen = new Set<unknown>()): FaultSide | undefined {
@@ -102,7 +111,7 @@ export class InfrastructureFault extends Error {
   ) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     super(
-      `the ${side === 'database' ? 'database connection' : 'network'} failed while loading ${unitName} ` +
+      `the ${SIDE_NAMES[side]} failed while loading ${unitName} ` +
         `(not a fault of the file, which stays to be loaded again): ${reason}`,
     );
   }

@@ -9,8 +9,10 @@ import { localFileUnit } from '../connectors/transports/local-file.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { ingestUnits, type RunSummary } from '../src/run/ingest-files.ts';
 import { loadIsolated } from '../src/run/isolated-unit.ts';
+import { startUnitWorkerAhead } from '../src/run/unit-workers.ts';
 import { rollBackActiveUnits } from '../src/warehouse/active-units.ts';
 import { connectWarehouse } from '../src/warehouse/connect-warehouse.ts';
+import { startRun } from '../src/warehouse/runs-repository.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
 import { writeLongLineGzip, writeWideRowsCsv, writeZipBomb } from './support/poison-archives.ts';
 import { startCli } from './support/run-cli.ts';
@@ -199,6 +201,29 @@ describe('a file unit that would take the process down fails alone', () => {
       level: 'province' as const,
     };
   };
+
+  it('a worker that ends before it takes the unit costs the file nothing: the unit loads on a fresh worker', async () => {
+    const runId = await startRun(fx.warehouse, 'ingest', {});
+    const request = { ...(await csvRequest('unstarted.csv', 8)), runId };
+    // The worker kept for the next unit is ending (terminate() called, its exit not come yet) as the unit takes it.
+    void startUnitWorkerAhead(DEFAULT_LIMITS.unitHeapMb).terminate();
+    const result = await loadIsolated(fx.warehouse, request, DEFAULT_LIMITS);
+    expect([result.status, result.error?.code]).toEqual(['loaded', undefined]);
+    expect(await storedFiles(runId)).toEqual([['unstarted.csv', 'loaded', null]]);
+  });
+
+  it('a unit whose workers cannot start is an infrastructure fault of the machine, never recorded against the file', async () => {
+    const runId = await startRun(fx.warehouse, 'ingest', {});
+    const request = { ...(await csvRequest('no-worker.csv', 9)), runId };
+    // A heap cap too small for the worker's own modules: it dies loading them, before it could take the unit.
+    const error = await loadIsolated(fx.warehouse, request, { ...DEFAULT_LIMITS, unitHeapMb: 2 }).catch(
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(InfrastructureFault);
+    expect(error).toMatchObject({ side: 'worker', retryable: true });
+    expect(error.message).toContain("the unit's worker thread failed while loading no-worker.csv");
+    expect(await storedFiles(runId)).toEqual([]);
+  });
 
   it('rethrows an error the worker could not own with its SQLSTATE', async () => {
     const missing = connectWarehouse(`${fx.url}_missing`);

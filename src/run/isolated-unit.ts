@@ -40,6 +40,7 @@ export interface WorkerJob {
 
 /** What a unit worker answers: progress while it reads, then the unit's result or the fault it could not own. */
 export type WorkerMessage =
+  | { type: 'taken' }
   | { type: 'progress'; rows: number; phase?: UnitPhase }
   | { type: 'chunks'; loadId: number; helpers: number }
   | { type: 'digest'; ring: DigestRing }
@@ -105,18 +106,27 @@ export async function loadIsolated(
     helpers: chunkHelpers !== undefined,
     ...(chunkBytes ? { chunkBytes } : {}),
   };
-  const worker = takeWorker(limits.unitHeapMb);
-  const ending = await runJob(worker, job, limits, onProgress, chunkHelpers).catch((error: unknown) => {
-    void worker.terminate();
-    throw error;
-  });
-  if (ending.kind === 'result') {
-    if (ending.reusable) keepWarm(worker, limits.unitHeapMb);
-    return ending.result;
-  }
-  // After any failure the next unit gets a fresh worker, and nothing of this one's sessions is left running.
-  void worker.terminate();
+  const runOnWorker = async (): Promise<Ending> => {
+    const worker = takeWorker(limits.unitHeapMb);
+    const ending = await runJob(worker, job, limits, onProgress, chunkHelpers).catch((error: unknown) => {
+      void worker.terminate();
+      throw error;
+    });
+    if (ending.kind === 'result' && ending.reusable) keepWarm(worker, limits.unitHeapMb);
+    // After any failure the next unit gets a fresh worker, and nothing of this one's sessions is left running.
+    else if (ending.kind !== 'result') void worker.terminate();
+    return ending;
+  };
+  let ending = await runOnWorker();
+  // A worker that ended before it took the unit read nothing of it: the file is not at fault. Once more on a fresh
+  // worker; a second that cannot start either is this machine's fault, retried as the database's and the network's.
+  if (ending.kind === 'died' && ending.cause === 'not-started') ending = await runOnWorker();
+  if (ending.kind === 'result') return ending.result;
   if (ending.kind === 'died') await endSessions(job.url, job.applicationName).catch(() => undefined);
+  if (ending.kind === 'died' && ending.cause === 'not-started') {
+    const cause = new Error(`it ended before it took the unit, twice (${ending.detail})`);
+    throw new InfrastructureFault('worker', unit.name, cause);
+  }
   if (ending.kind === 'error') {
     const cause = new IsolatedUnitError(ending.error.message, ending.error.code);
     // Not the file's fault: retried by the runner, never recorded against the file.
@@ -130,7 +140,11 @@ export async function loadIsolated(
 type Ending =
   | { kind: 'result'; result: UnitResult; reusable: boolean }
   | { kind: 'error'; error: WorkerFault }
-  | { kind: 'died'; cause: 'out-of-memory' | 'timeout' | 'stopped' | 'crashed'; detail: string };
+  | {
+      kind: 'died';
+      cause: 'not-started' | 'out-of-memory' | 'timeout' | 'stopped' | 'crashed';
+      detail: string;
+    };
 
 /** Runs one job on a worker; settles on its answer, or when the worker exits (OOM, crash, terminated). */
 function runJob(
@@ -143,6 +157,7 @@ function runJob(
   return new Promise((resolve, reject) => {
     let terminatedFor: 'timeout' | 'stopped' | undefined;
     let fault: (Error & { code?: string }) | undefined;
+    let taken = false;
     const untrack = trackActiveUnit(async () => {
       terminatedFor ??= 'stopped';
       await worker.terminate();
@@ -164,7 +179,8 @@ function runJob(
       resolve(ending);
     };
     const onMessage = (message: WorkerMessage) => {
-      if (message.type === 'progress') onProgress?.(message.rows, message.phase);
+      if (message.type === 'taken') taken = true;
+      else if (message.type === 'progress') onProgress?.(message.rows, message.phase);
       // The unit's bytes, hashed here while this thread waits (unit-digest.ts).
       else if (message.type === 'digest') rings.push(hashRing(message.ring));
       // Help that cannot be asked for only slows the load: the worker stages every chunk itself then.
@@ -180,7 +196,8 @@ function runJob(
     };
     const onExit = (exitCode: number) => {
       const cause =
-        terminatedFor ?? (fault?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out-of-memory' : 'crashed');
+        terminatedFor ??
+        (!taken ? 'not-started' : fault?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out-of-memory' : 'crashed');
       // The worker's own words (an uncaught error's stack, V8's): the operator's, never the provider's.
       settle({ kind: 'died', cause, detail: fault ? operatorDetail(fault) : `exit code ${exitCode}` });
     };

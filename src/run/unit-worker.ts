@@ -21,6 +21,8 @@ if (!port) throw new Error('unit-worker.ts runs only as a worker thread (see iso
 hashBigUnitsInParent((ring) => port.postMessage({ type: 'digest', ring } satisfies WorkerMessage));
 
 port.on('message', (job: WorkerJob) => {
+  // From here on a death of this thread may be the unit's doing; before, it cannot be (isolated-unit.ts).
+  port.postMessage({ type: 'taken' } satisfies WorkerMessage);
   run(job).then((message) => port.postMessage(message satisfies WorkerMessage));
 });
 
