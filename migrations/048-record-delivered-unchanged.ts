@@ -16,7 +16,7 @@ import { pinnedSearchPath } from './pinned-search-path.ts';
  * absence; a file's lineage rows after its absences) grouped by file, each file's last one starting a run when it
  * accepted content; the run covers the channel's summarized files after it, up to the record's next event in the
  * channel and to the channel's next loaded file without a summary (which ends every run). A record with no event
- * in the provider's channels is a few index lookups. test/record-delivered-unchanged.test.ts holds it to
+ * in the provider's channels is a few index lookups. test/record-delivered-by.test.ts holds it to
  * `record_delivered_by` and `delivered_records` on every pair of a mixed history.
  *
  * LANGUAGE sql, STABLE, its search_path pinned (033); every role that reads notices may call it, as 045.
