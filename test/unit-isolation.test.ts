@@ -222,6 +222,10 @@ describe('a file unit that would take the process down fails alone', () => {
     expect(error).toBeInstanceOf(InfrastructureFault);
     expect(error).toMatchObject({ side: 'worker', retryable: true });
     expect(error.message).toContain("the unit's worker thread failed while loading no-worker.csv");
+    expect(error.message).toContain(
+      'its heap cap (CREDIT_ETL_UNIT_HEAP_MB=2) is too small for its own modules',
+    );
+    expect(error.message).not.toContain('\n'); // one line: the stack is the log's
     expect(await storedFiles(runId)).toEqual([]);
   });
 

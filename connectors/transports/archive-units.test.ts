@@ -308,4 +308,11 @@ describe('the number of files one zip may hold', () => {
       );
     }
   });
+
+  it('refuses a unit heap cap below 64 MB, which would pass the worker start and then fail every file', () => {
+    expect(readLimits({ CREDIT_ETL_UNIT_HEAP_MB: '64' }).unitHeapMb).toBe(64);
+    expect(() => readLimits({ CREDIT_ETL_UNIT_HEAP_MB: '18' })).toThrow(
+      new LimitsError('CREDIT_ETL_UNIT_HEAP_MB=18 is below 64, the least a unit can work with'),
+    );
+  });
 });

@@ -124,7 +124,9 @@ export async function loadIsolated(
   if (ending.kind === 'result') return ending.result;
   if (ending.kind === 'died') await endSessions(job.url, job.applicationName).catch(() => undefined);
   if (ending.kind === 'died' && ending.cause === 'not-started') {
-    const cause = new Error(`it ended before it took the unit, twice (${ending.detail})`);
+    const cause = new Error(
+      `it ended before it took the unit, twice: ${notStartedReason(ending.detail, limits)}`,
+    );
     throw new InfrastructureFault('worker', unit.name, cause);
   }
   if (ending.kind === 'error') {
@@ -210,6 +212,16 @@ function runJob(
       reject(error);
     }
   });
+}
+
+/**
+ * Why a worker ended before it took its unit, in one line for the run's error and `--json` (the stack is the log's):
+ * out of memory while it loaded its own modules names the cap that allowed it.
+ */
+function notStartedReason(detail: string, limits: Limits): string {
+  if (detail.includes('ERR_WORKER_OUT_OF_MEMORY'))
+    return `its heap cap (CREDIT_ETL_UNIT_HEAP_MB=${limits.unitHeapMb}) is too small for its own modules`;
+  return detail.split('\n', 1)[0] ?? detail;
 }
 
 /** The failure recorded for a unit whose worker died, in words the provider can act on. */
