@@ -437,11 +437,11 @@ async function stillLoading(warehouse: Warehouse, job: LostJob): Promise<string 
 }
 
 /**
- * Why a worker's attempt is no longer active when it ends it: the queue's expiry failed it (the only other path that
- * ends an active attempt while its worker keeps its session), then retried it or, on its last attempt,
- * dead-lettered it. complete() and fail() end only the worker's own attempt, so a retry another worker runs by then
- * is left to that worker. The job's state now tells which (read for the log only, after the fact: if the session
- * does not answer, both are named).
+ * Why a worker's attempt is no longer active when it ends it: the queue's expiry failed it, then retried it or, on
+ * its last attempt, dead-lettered it; or `jobs cancel` cancelled it; or a sweep that took this worker for lost
+ * (its liveness session gone) put it back to wait. complete() and fail() end only the worker's own attempt, so a
+ * retry another worker runs by then is left to that worker. The job's state now tells which (read for the log
+ * only, after the fact: if the session does not answer, the causes are named).
  */
 async function endedByQueue(session: LivenessSession, id: string): Promise<string> {
   const state = await jobStates(session, [id]).then(
@@ -450,10 +450,12 @@ async function endedByQueue(session: LivenessSession, id: string): Promise<strin
   );
   const expired = 'active past its expiry (expireInSeconds): the queue failed it';
   if (state === 'active')
-    return `${expired} and retried it: this attempt was superseded by a retry, which another worker runs now and ends itself`;
-  if (state === 'retry') return `${expired}: it waits for its retry`;
+    return `${expired} and retried it, or a sweep put it back and another worker took it: this attempt was superseded, the other worker ends it`;
+  if (state === 'retry' || state === 'created')
+    return `it waits to run again: ${expired}, or a sweep that took this worker for lost put it back`;
   if (state === 'failed') return `${expired} on its last attempt and dead-lettered it (told by a sweep)`;
-  return `${expired}, then retried it or dead-lettered it (a dead letter is told by a sweep)`;
+  if (state === 'cancelled') return 'cancelled meanwhile (jobs cancel)';
+  return `${expired}, or it was cancelled or put back by a sweep`;
 }
 
 /** Tells the operators a job went to the dead-letter queue (never throws: the sink does not). */
