@@ -182,13 +182,17 @@ describe('verify: a delivered version without the lineage row of its file and ro
   it('a lineage row forged for it too, or one of another row, does not hide it', async () => {
     const target = await recordOf(3);
     const { version, undo } = await forgeVersion(target);
+    // A careful forger: its timeliness copied from the record's first lineage row, so only the lineage can tell.
     const lineage = (rowNumber: number) =>
       fx.warehouse.raw(
         `INSERT INTO record_sources (record_id, version_id, outcome, run_id, source_file_id, row_number, provider_code,
                                      level, content_hash, received_at, late, working_days)
          SELECT v.record_id, v.id, 'updated', f.run_id, f.id, ?, f.provider_code, f.level, v.content_hash,
-                f.received_at, false, 0
-         FROM record_versions v, source_files f WHERE v.id = ? AND f.id = ?`,
+                f.received_at, first.late, first.working_days
+         FROM record_versions v, source_files f,
+           LATERAL (SELECT s.late, s.working_days FROM record_sources s WHERE s.record_id = v.record_id
+                    ORDER BY s.id LIMIT 1) first
+         WHERE v.id = ? AND f.id = ?`,
         [rowNumber, version.id, firstFile],
       );
     try {

@@ -96,6 +96,13 @@ export const INTEGRITY_PROBLEMS = {
    * the objection's open step registered (src/warehouse/objection-log-chain.ts).
    */
   'objection-missing': 'an objection log step whose objection was deleted',
+  /**
+   * A settled lineage row whose `late` / `working_days`, a settled review-notice deadline or a settled objection due
+   * date differs from what the working-day calendar (config/holidays.json) gives for its stored inputs, counted by
+   * the engine's own functions (verify-timeliness.ts): it was settled wrongly, or the calendar changed since.
+   */
+  'timeliness-differs':
+    'a settled timeliness flag or working-day date differs from what the holiday calendar gives',
   /** An objection (received, due date, applicant…) that differs from what its open step recorded. */
   'objection-differs-from-log': 'an objection was changed after it was registered',
 } as const;

@@ -14,6 +14,7 @@ import { verifyHistory } from './verify-history.ts';
 import { verifyKeys } from './verify-keys.ts';
 import { verifyLogHeads } from './verify-log-heads.ts';
 import { verifyRepairs } from './verify-repairs.ts';
+import { verifyTimeliness } from './verify-timeliness.ts';
 
 export interface VerifySummary {
   runId: number;
@@ -87,6 +88,23 @@ export async function verifyWarehouse(
       counts.repairs += page.repairs;
       for (const finding of page.findings) report(records, finding);
     }
+    // Art. 10 timeliness of settled lineage, settled notice deadlines and objection due dates, by the calendar.
+    const timeliness = { rows: 0, unchecked: 0, dates: 0 };
+    for await (const page of verifyTimeliness(warehouse, catalog, scope)) {
+      timeliness.rows += page.rows;
+      timeliness.unchecked += page.unchecked;
+      timeliness.dates += page.dates;
+      for (const finding of page.findings) report(records, finding);
+    }
+    logger.info(
+      `verify: timeliness of ${timeliness.rows} settled lineage row(s) and ${timeliness.dates} settled deadline(s) recomputed with the holiday calendar`,
+      { runId, timeliness },
+    );
+    if (timeliness.unchecked > 0)
+      logger.warn(
+        `verify: timeliness of ${timeliness.unchecked} lineage row(s) not recomputed: their file's catalog entry version is not in the catalog directory`,
+        { runId, unchecked: timeliness.unchecked },
+      );
     if (unchecked.total > 0) {
       counts.unchecked = unchecked.total;
       for (const [entry, { repairs }] of unchecked.byEntry)
