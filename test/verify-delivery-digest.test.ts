@@ -99,7 +99,7 @@ describe('verify: a rewritten delivery, lineage id, conflict or rejection is nam
     expect(files.every((file) => /^[0-9a-f]{64}$/.test(file.digest_v2 ?? ''))).toBe(true);
   });
 
-  it("leaves out a lineage row's timeliness, which calendar recompute settles after the load", async () => {
+  it("leaves a lineage row's timeliness out of the file's digest (calendar recompute settles it after the load): the timeliness check names a rewrite", async () => {
     const where = 'id = (SELECT min(id) FROM record_sources WHERE source_file_id = $1)';
     const { rows: saved } = await superuser.query<{ row: unknown }>(
       `SELECT to_jsonb(s) AS row FROM record_sources s WHERE ${where}`,
@@ -109,8 +109,10 @@ describe('verify: a rewritten delivery, lineage id, conflict or rejection is nam
       provinceFile,
     ]);
     try {
-      const { code, files } = await verify();
-      expect([code, files]).toEqual([0, []]);
+      const { code, files, records } = await verify();
+      expect(files).toEqual([]);
+      expect(records.map((finding) => finding.problem)).toEqual(['timeliness-differs']);
+      expect(code).toBe(4);
     } finally {
       await superuser.query(
         `UPDATE record_sources t SET late = s.late, working_days = s.working_days
