@@ -9,7 +9,7 @@ import { localFileUnit } from '../connectors/transports/local-file.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { ingestUnits, type RunSummary } from '../src/run/ingest-files.ts';
 import { loadIsolated } from '../src/run/isolated-unit.ts';
-import { startUnitWorkerAhead } from '../src/run/unit-workers.ts';
+import { startUnitWorkerAhead, takeWorker } from '../src/run/unit-workers.ts';
 import { rollBackActiveUnits } from '../src/warehouse/active-units.ts';
 import { connectWarehouse } from '../src/warehouse/connect-warehouse.ts';
 import { startRun } from '../src/warehouse/runs-repository.ts';
@@ -205,6 +205,8 @@ describe('a file unit that would take the process down fails alone', () => {
   it('a worker that ends before it takes the unit costs the file nothing: the unit loads on a fresh worker', async () => {
     const runId = await startRun(fx.warehouse, 'ingest', {});
     const request = { ...(await csvRequest('unstarted.csv', 8)), runId };
+    // None kept from the cases above (one of another heap cap would be let go, not taken): the one started here is.
+    await takeWorker(DEFAULT_LIMITS.unitHeapMb).terminate();
     // The worker kept for the next unit is ending (terminate() called, its exit not come yet) as the unit takes it.
     void startUnitWorkerAhead(DEFAULT_LIMITS.unitHeapMb).terminate();
     const result = await loadIsolated(fx.warehouse, request, DEFAULT_LIMITS);
