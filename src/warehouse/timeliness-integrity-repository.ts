@@ -75,8 +75,8 @@ export async function* lineageTimelinessPages(
   const catalog = scope.catalogCode ?? null;
   const since = scope.since ?? null;
   const json = JSON.stringify(fields);
-  let page: LineageTimelinessRow[] = [];
-  for await (const row of keysetPages(pageSize, async (after) => {
+  let after = 0;
+  for (;;) {
     const { rows } = await warehouse.raw<{ rows: LineageTimelinessRow[] }>(LINEAGE_PAGE, [
       json,
       after,
@@ -87,15 +87,11 @@ export async function* lineageTimelinessPages(
       since,
       pageSize,
     ]);
-    return rows.map((row) => ({ ...row, id: Number(row.id), recordId: Number(row.recordId) }));
-  })) {
-    page.push(row);
-    if (page.length === pageSize) {
-      yield page;
-      page = [];
-    }
+    const last = rows.at(-1);
+    if (!last) return;
+    yield rows.map((row) => ({ ...row, id: Number(row.id), recordId: Number(row.recordId) }));
+    after = Number(last.id);
   }
-  if (page.length > 0) yield page;
 }
 
 /** A review notice whose deadline is settled (not provisional), with what it was counted from (report/notices.ts). */
