@@ -2,22 +2,18 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type HolidayYears, readHolidaysFile } from '../src/calendar/holidays-file.ts';
+import { readHolidaysFile } from '../src/calendar/holidays-file.ts';
 import { summaryText } from '../src/cli/format-summary.ts';
-import { PROJECT_ROOT } from '../src/config/config.ts';
 import { noticeStates } from '../src/report/notice-status.ts';
 import { writeNoticeXlsx } from '../src/report/notice-workbook.ts';
 import { createNotice } from '../src/report/notices.ts';
 import { loadProviders } from '../src/report/providers.ts';
+import { holidaysWithMadeUp2027, shippedHolidays } from './support/holiday-files.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const PROVINCE = '11370000MB2852362M';
-const configured = JSON.parse(
-  readFileSync(path.join(PROJECT_ROOT, 'config/holidays.json'), 'utf8'),
-) as HolidayYears;
-
 /**
  * Data never stops for a missing holiday year (issue 13, item 7). config/holidays.json ends in 2026; a
  * delivery received on Monday 2027-01-04 loads with its timeliness pending, a notice deadline crossing into 2027
@@ -127,21 +123,8 @@ describe('a year without calendar data', () => {
   });
 
   it('`calendar recompute` with 2027 added (CREDIT_ETL_HOLIDAYS_FILE) settles both, and logs what it changed', async () => {
-    const holidays = path.join(fx.scratch, 'holidays-2027.json');
-    writeFileSync(
-      holidays,
-      JSON.stringify({
-        years: {
-          ...configured.years,
-          '2027': {
-            source: 'test fixture, not the official notice',
-            // 01-05 off too (made up), for a deadline the notice's own days move.
-            holidays: ['2027-01-01', '2027-01-02', '2027-01-03', '2027-01-05'],
-            workdays: [],
-          },
-        },
-      }),
-    );
+    // 5 January off too (made up), for a deadline the notice's own days move.
+    const holidays = holidaysWithMadeUp2027(fx.scratch);
     const result = await cli(['calendar', 'recompute', '--json'], { CREDIT_ETL_HOLIDAYS_FILE: holidays });
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout);
@@ -189,7 +172,10 @@ describe('a year without calendar data', () => {
     writeFileSync(
       bad,
       JSON.stringify({
-        years: { ...configured.years, '2027': { source: 'typo', holidays: ['2027-02-30'], workdays: [] } },
+        years: {
+          ...shippedHolidays().years,
+          '2027': { source: 'typo', holidays: ['2027-02-30'], workdays: [] },
+        },
       }),
     );
     const runsBefore = await fx.warehouse('runs').count({ n: '*' });

@@ -1,7 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendObjectionStep, asOfficer } from '../src/warehouse/objection-log-repository.ts';
+import { holidaysWithout2026 } from './support/holiday-files.ts';
 import { basePenalties, edit, writeRows } from './support/penalty-variants.ts';
 import { runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
@@ -37,10 +37,7 @@ describe('provisional objection due dates: not overdue on a guess, settled by ca
       provider: PROVINCE,
     });
     recordId = (await fx.warehouse('records').first('id')).id;
-    const configured = JSON.parse(readFileSync(path.resolve('config/holidays.json'), 'utf8'));
-    delete configured.years['2026'];
-    const without2026 = path.join(fx.scratch, 'holidays-without-2026.json');
-    writeFileSync(without2026, JSON.stringify(configured));
+    const without2026 = holidaysWithout2026(fx.scratch);
     const opened = await json(
       [
         'objection',

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import {
   type NewObjectionStep,
 } from '../src/warehouse/objection-log-repository.ts';
 import { callProcedure } from '../src/warehouse/procedure-log-repository.ts';
+import { holidaysWithout2026 } from './support/holiday-files.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
@@ -271,10 +272,7 @@ describe('objection results on ended and re-delivered records, through the CLI (
   });
 
   it('registers an objection in a year the calendar lacks, due date provisional (Mon–Fri), with a warning', async () => {
-    const configured = JSON.parse(readFileSync(path.resolve('config/holidays.json'), 'utf8'));
-    delete configured.years['2026'];
-    const holidays = path.join(fx.scratch, 'holidays-without-2026.json');
-    writeFileSync(holidays, JSON.stringify(configured));
+    const holidays = holidaysWithout2026(fx.scratch);
     const recordId = records[2]!;
     const args = ['objection', 'open', String(recordId), '--applicant', '济南异议示例有限公司'];
     // Wednesday 2026-09-30, before National Day: Mon–Fri less 1–3 October says Mon 5, Tue 6, Wed 7 October (the

@@ -1,20 +1,14 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { HolidayYears } from '../src/calendar/holidays-file.ts';
-import { PROJECT_ROOT } from '../src/config/config.ts';
 import { createNotice } from '../src/report/notices.ts';
 import { withRecomputeTransaction } from '../src/warehouse/calendar-recomputes-repository.ts';
 import { lineageTimelinessPages } from '../src/warehouse/timeliness-integrity-repository.ts';
+import { holidaysWithMadeUp2027, holidaysWithout2026 } from './support/holiday-files.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const PROVINCE = '11370000MB2852362M';
-const configured = JSON.parse(
-  readFileSync(path.join(PROJECT_ROOT, 'config/holidays.json'), 'utf8'),
-) as HolidayYears;
-
 interface Finding {
   recordId: number | null;
   problem: string;
@@ -60,10 +54,7 @@ describe('verify: settled timeliness and deadlines recomputed with the holiday c
 
   /** An objection received Friday 2026-11-20, registered while the calendar lacked 2026: its due date provisional. */
   const openProvisionalObjection = async (nth: number) => {
-    const without2026 = structuredClone(configured);
-    delete without2026.years['2026'];
-    const file = path.join(fx.scratch, 'holidays-without-2026.json');
-    writeFileSync(file, JSON.stringify(without2026));
+    const file = holidaysWithout2026(fx.scratch);
     const record = await fx.warehouse('records').orderBy('id').offset(nth).first('id');
     const opened = await cli(
       [
@@ -90,20 +81,7 @@ describe('verify: settled timeliness and deadlines recomputed with the holiday c
 
   beforeAll(async () => {
     fx = await openWarehouseFixture('verify_timeliness');
-    holidays = path.join(fx.scratch, 'holidays-2027.json');
-    writeFileSync(
-      holidays,
-      JSON.stringify({
-        years: {
-          ...configured.years,
-          '2027': {
-            source: 'test fixture, not the official notice',
-            holidays: ['2027-01-01', '2027-01-02', '2027-01-03', '2027-01-05'],
-            workdays: [],
-          },
-        },
-      }),
-    );
+    holidays = holidaysWithMadeUp2027(fx.scratch);
     // Friday 2026-11-20: on time (2 working days), late (a month), formed before the calendar starts (late, no count).
     const november = await fx.ingest(
       [
