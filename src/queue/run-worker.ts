@@ -1,6 +1,10 @@
 import os from 'node:os';
 import { isInfrastructureFault } from '../../connectors/infrastructure-fault.ts';
-import { backoffDelay, type RetryPolicy } from '../../connectors/transports/retry-with-backoff.ts';
+import {
+  backoffDelay,
+  type RetryPolicy,
+  retryWithBackoff,
+} from '../../connectors/transports/retry-with-backoff.ts';
 import type { AlertSink } from '../alerts/alert-event.ts';
 import { jobDeadLetteredEvent } from '../alerts/alert-events.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
@@ -103,6 +107,36 @@ type LivenessSession = Awaited<ReturnType<typeof openLivenessSession>>;
 
 /** Waits between tries to open a new liveness session while the database is down. */
 const RECONNECT: RetryPolicy = { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 1000, maxDelayMs: 30_000 };
+
+/**
+ * How long a job's end (complete or fail) is tried through a database restart or a server out of connections:
+ * five tries over about 8–15 s. The end is keyed to the job's attempt (endJobAttempt), so a try that comes after a
+ * sweep already put the job back ends nothing.
+ */
+export const END_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 8000 };
+
+/**
+ * Records a job's end, retrying faults of the database (END_RETRY); what `end` returned, or undefined when the
+ * database could not take it (told here: the job stays active without its lock, and a sweep retries it).
+ */
+async function recordEnd(
+  log: Logger,
+  job: QueuedJob,
+  end: 'completed' | 'failed',
+  record: () => Promise<boolean>,
+): Promise<boolean | undefined> {
+  return retryWithBackoff(END_RETRY, record, {
+    onRetry: (fault, attempt, delayMs) =>
+      log.warn(
+        `job ${job.id} could not be marked ${end} (${(fault as Error).message}): try ${attempt + 1} of ${END_RETRY.attempts} in ${Math.round(delayMs / 100) / 10} s`,
+      ),
+  }).catch((fault: unknown) => {
+    log.warn(
+      `job ${job.id} could not be marked ${end}: ${(fault as Error).message}; it stays active without its worker, and a sweep retries it${end === 'completed' ? ' (the files it loaded are skipped by the ledger then)' : ''}`,
+    );
+    return undefined;
+  });
+}
 
 /** A new liveness session once the database answers again; undefined when the worker is stopped meanwhile. */
 async function reopenSession(
@@ -290,20 +324,17 @@ async function workOnSession(
     const what = describe(job.data);
     log.info(`job ${job.id} started: ${what} (attempt ${job.retryCount + 1} of ${job.retryLimit + 1})`);
     try {
-      if (!isJobKind(job.data.kind)) throw new JobFailure(`unknown job kind "${job.data.kind}"`);
-      const output = await JOB_HANDLERS[job.data.kind](job.data, {
-        job,
-        warehouse: options.warehouse,
-        catalog: options.catalog,
-        queue,
-        logger: log,
-        stagingDir: options.stagingDir,
-        ...(options.alerts ? { alerts: options.alerts } : {}),
-        pipeline: options.pipeline,
-        signal: stop.signal,
-      });
-      // Completed before the liveness lock is let go: a sweep never sees it active and unlocked.
-      if (!(await queue.complete(job.queue, job.id, output, job))) {
+      const output = await runHandler(job, log, stop.signal);
+      if (output === undefined) return;
+      // Completed before the liveness lock is let go: a sweep never sees it active and unlocked. The work is done
+      // whatever happens to its record: a completion the database cannot take even after the retries is never
+      // turned into the job's failure (it stays active, unlocked, and a sweep retries it: the ledger skips the
+      // files it loaded).
+      const completed = await recordEnd(log, job, 'completed', () =>
+        queue.complete(job.queue, job.id, output, job),
+      );
+      if (completed === undefined) return;
+      if (!completed) {
         log.error(
           `job ${job.id} finished its work, but the queue no longer had this attempt active (${await endedByQueue(session, job.id)}): ${what}`,
           output,
@@ -312,6 +343,34 @@ async function workOnSession(
       }
       report.completed++;
       log.info(`job ${job.id} completed: ${what}`, output);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      running.delete(job.id);
+      await releaseJobLock(session, job.id).catch(() => undefined);
+      if (slot !== undefined) await freeSlot(job.queue, slot).catch(() => undefined);
+    }
+  };
+
+  /** The job's work: its output, or undefined when it ended otherwise (stopped, deferred, failed: told here). */
+  const runHandler = async (
+    job: QueuedJob,
+    log: Logger,
+    stopSignal: AbortSignal,
+  ): Promise<Record<string, unknown> | undefined> => {
+    const what = describe(job.data);
+    try {
+      if (!isJobKind(job.data.kind)) throw new JobFailure(`unknown job kind "${job.data.kind}"`);
+      return await JOB_HANDLERS[job.data.kind](job.data, {
+        job,
+        warehouse: options.warehouse,
+        catalog: options.catalog,
+        queue,
+        logger: log,
+        stagingDir: options.stagingDir,
+        ...(options.alerts ? { alerts: options.alerts } : {}),
+        pipeline: options.pipeline,
+        signal: stopSignal,
+      });
     } catch (error) {
       if (error instanceof JobStopped && signal.aborted) {
         // The worker is stopping (SIGTERM, or its session lost): no fault of the job. It goes back to wait, no
@@ -351,14 +410,11 @@ async function workOnSession(
       }
       const message = error instanceof Error ? error.message : String(error);
       const output = error instanceof JobFailure ? error.output : {};
-      // The database gone too (a restart): the job stays active without its lock, and a sweep retries it.
-      const failed = await queue.fail(job.queue, job.id, { message, ...output }, job).then(
-        (applied) => applied || ('ended' as const),
-        (fault: unknown) => {
-          log.warn(`job ${job.id} could not be marked failed: ${(fault as Error).message}`);
-          return false;
-        },
-      );
+      // The database gone for longer than the retries (a restart): the job stays active without its lock, and a
+      // sweep retries it.
+      const failed = await recordEnd(log, job, 'failed', () =>
+        queue.fail(job.queue, job.id, { message, ...output }, job),
+      ).then((applied) => (applied === undefined ? false : applied || ('ended' as const)));
       if (failed === 'ended') {
         // Not told here: a dead letter of the expiry is told by the sweep (claimExpiredDeadLetters), a retry is not one.
         log.error(
@@ -378,11 +434,7 @@ async function workOnSession(
       // The last attempt: nothing retries it. Told once (a run's own run-failed alert on it is enough).
       if (failed && deadLettered && !(error instanceof JobFailure && error.alerted))
         await alertDeadLettered(options.alerts, job.id, job.queue, job.data, job.retryCount + 1, message);
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      running.delete(job.id);
-      await releaseJobLock(session, job.id).catch(() => undefined);
-      if (slot !== undefined) await freeSlot(job.queue, slot).catch(() => undefined);
+      return undefined;
     }
   };
 
