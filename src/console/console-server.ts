@@ -52,9 +52,13 @@ export async function buildConsole(deps: ConsoleDeps): Promise<FastifyInstance> 
   );
   app.setErrorHandler(async (error, request, reply) => {
     const status = (error as { statusCode?: number }).statusCode ?? 500;
-    // The path without its query: an upload's carries the session's CSRF token (`?_csrf=…`), not for a log.
+    // The path without its query: an upload's carries the session's CSRF token (`?_csrf=…`), not for a log. As a
+    // person reads it (decoded, an ID number in it masked: `%33%37…` is digits too), control characters shown as
+    // U+FFFD (a line break would forge a log line).
     if (status >= 500)
-      deps.logger.error(`console: ${request.method} ${pathOf(request.url)}: ${(error as Error).message}`);
+      deps.logger.error(
+        `console: ${request.method} ${urlAsShown(pathOf(request.url)).replace(/\p{Cc}/gu, '\uFFFD')}: ${(error as Error).message}`,
+      );
     return reply
       .code(status)
       .type('text/html; charset=utf-8')

@@ -23,6 +23,27 @@ export function idParam(text: unknown): number | undefined {
  * an array.
  */
 
+/** A control character (C0, DEL, C1): NUL, which PostgreSQL refuses in text, a line break that forges a log line. */
+const CONTROL = /\p{Cc}/u;
+
+/** True when a text holds a control character: no form of the console sends one (a NUL, a line break). */
+export const holdsControl = (text: string): boolean => CONTROL.test(text);
+
+/**
+ * The one text a query or body value holds (`label` names it in Chinese: 查询内容, 管道), undefined when it is
+ * absent. Anything else — the parameter given twice (an array), a JSON number or object, a control character
+ * such as NUL — is no value a page of the console sends: a 400 saying so (the value not echoed), not a 500 from
+ * `.trim` or from PostgreSQL (`invalid byte sequence for encoding "UTF8": 0x00`).
+ */
+export function textParam(value: unknown, label: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || holdsControl(value))
+    throw badRequest(
+      `${label}无法识别：只能填写一项文本，且不能含控制字符（如 NUL）。请从页面上的链接或表单重新提交。`,
+    );
+  return value;
+}
+
 /** A value someone typed, as a page may echo it: any number shaped like a resident ID masked. */
 export const echoed = (text: unknown): string => maskTypedLookup(String(text ?? ''));
 

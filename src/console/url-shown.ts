@@ -1,12 +1,15 @@
 import { maskTypedLookup } from '../log/mask-personal-data.ts';
 
-/** The request's path and query as a person reads them: percent-escapes decoded where they decode. */
+/** A run of percent-escapes (`%33%37…`): the bytes of one or more characters. */
+const ESCAPES = /(?:%[0-9A-Fa-f]{2})+/g;
+
+/**
+ * The request's path and query as a person reads them: every run of percent-escapes decoded as UTF-8, bytes
+ * that are none shown as U+FFFD. Never the address as sent when some escape does not decode (`%FF`, a character
+ * cut short): the digits of an ID number escaped beside it would stay escaped, past the masking.
+ */
 function decoded(url: string): string {
-  try {
-    return decodeURIComponent(url);
-  } catch {
-    return url;
-  }
+  return url.replace(ESCAPES, (run) => Buffer.from(run.replaceAll('%', ''), 'hex').toString('utf8'));
 }
 
 /** A path segment, a query name or value: what someone typed between the delimiters of an address. */

@@ -2,6 +2,7 @@ import { entryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
+import { checkUscc } from '../identifiers/uscc.ts';
 import {
   clearFieldMaskerOf,
   type FieldMasker,
@@ -90,10 +91,19 @@ function foundRecord(catalog: Catalog, record: RecordRow, unmasked: boolean): Fo
   };
 }
 
-/** The subject code a subject page's address names: the code itself, or `r<record id>` (that record's subject). */
+/**
+ * The subject code a subject page's address names: `r<record id>` (that record's subject), or the code itself
+ * when it is a valid USCC (whose archive may be empty) or the subject of a record (a resident ID number, a
+ * passport number, an older code); undefined for anything else, so `/subjects/<anything>` is no made-up subject.
+ */
 export async function subjectOfRef(warehouse: Warehouse, ref: string): Promise<string | undefined> {
   const byRecord = /^r(\d{1,15})$/.exec(ref);
-  if (!byRecord) return normalizeCode(ref);
+  if (!byRecord) {
+    const code = normalizeCode(ref);
+    if (checkUscc(code)?.severity !== 'error') return code;
+    const [record] = await findRecordRows(warehouse, { subjectCode: code });
+    return record ? code : undefined;
+  }
   const [record] = await findRecordRows(warehouse, { id: Number(byRecord[1]) });
   return record?.subjectCode ?? undefined;
 }

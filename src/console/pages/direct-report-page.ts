@@ -16,7 +16,7 @@ import type { ConsoleDeps } from '../console-deps.ts';
 import { userOf } from '../console-request.ts';
 import { csrfField, csrfToken } from '../csrf.ts';
 import { html, page, type SafeHtml } from '../html.ts';
-import { idParam } from '../request-values.ts';
+import { echoed, idParam } from '../request-values.ts';
 import { requireRole } from '../session-auth.ts';
 import {
   createUploadSlots,
@@ -101,6 +101,7 @@ export async function registerDirectReportPage(app: FastifyInstance, deps: Conso
         );
       }
       const entry = provider?.expectedEntries.find((code) => code === received.catalog);
+      // What was typed is echoed masked: a person's number typed (or posted) as the entry is not shown clear.
       if (!provider || !entry) {
         deps.logger.warn(
           `console: ${userOf(request).name} tried to report ${received.catalog} for provider ${userOf(request).providerCode}: refused`,
@@ -109,7 +110,7 @@ export async function registerDirectReportPage(app: FastifyInstance, deps: Conso
         return sendPage(
           reply.code(403),
           request,
-          html`<p class="error" id="upload-problem">目录“${received.catalog}”不是本单位（${userOf(request).providerCode ?? ''}）负责报送的目录，不能由本单位直报。如有疑问，请联系平台管理员。</p>`,
+          html`<p class="error" id="upload-problem">目录“${echoed(received.catalog)}”不是本单位（${userOf(request).providerCode ?? ''}）负责报送的目录，不能由本单位直报。如有疑问，请联系平台管理员。</p>`,
         );
       }
       const summary = await ingestUpload(deps, provider, entry, received);

@@ -8,7 +8,7 @@ import { foreignLoginOrigin } from '../login-origin.ts';
 import { createLoginThrottle } from '../login-throttle.ts';
 import { homeOf } from '../nav.ts';
 import { decoyHash, verifyPassword } from '../password-hash.ts';
-import { holdsTypedId } from '../request-values.ts';
+import { holdsControl, holdsTypedId } from '../request-values.ts';
 import { endSession, startSession } from '../session-auth.ts';
 import { urlHoldsId } from '../url-shown.ts';
 
@@ -26,8 +26,8 @@ interface LoginBody {
  * Location header throw. The console's own addresses are percent-encoded, so nothing it makes is refused.
  */
 const LOCAL_PATH = /^\/(?![/\\])[\x21-\x7E]*$/;
-const safeNext = (next: string | undefined) =>
-  next !== undefined && LOCAL_PATH.test(next) && !urlHoldsId(next) ? next : undefined;
+const safeNext = (next: unknown) =>
+  typeof next === 'string' && LOCAL_PATH.test(next) && !urlHoldsId(next) ? next : undefined;
 
 /**
  * Login (exempt from the CSRF token: nobody is logged in yet; a post from another site or origin is refused
@@ -68,18 +68,19 @@ export function registerLoginPage(app: FastifyInstance, deps: ConsoleDeps): void
     const name = (fields.name ?? '').trim();
     const password = fields.password ?? '';
     const next = safeNext(fields.next);
-    // The form shown again keeps the name typed, unless it holds an ID number: the page would carry it clear.
+    // The form shown again keeps the name typed, unless it holds an ID number (the page would carry it clear) or
+    // a control character (no user's name has one).
     const html401 = (code: number, message: string) =>
       reply
         .code(code)
         .type('text/html; charset=utf-8')
-        .send(form(next, holdsTypedId(name) ? '' : name, message));
+        .send(form(next, holdsTypedId(name) || holdsControl(name) ? '' : name, message));
     // Login CSRF: a form on another site would log this browser into the sender's account. Refused before the
     // throttle counts an attempt and before a password is checked.
     const foreign = foreignLoginOrigin(request);
     if (foreign) {
       deps.logger.warn(
-        `console: login for "${name}" from ${request.ip} refused: not from this console (${foreign})`,
+        `console: login for ${JSON.stringify(name)} from ${request.ip} refused: not from this console (${foreign})`,
       );
       return reply
         .code(403)
@@ -97,13 +98,17 @@ export function registerLoginPage(app: FastifyInstance, deps: ConsoleDeps): void
     const turn = await throttle.begin(request.ip, name);
     if ('refusedForMs' in turn) {
       const minutes = Math.ceil(turn.refusedForMs / 60_000);
-      deps.logger.warn(`console: login for "${name}" from ${request.ip} refused: too many failed attempts`);
+      deps.logger.warn(
+        `console: login for ${JSON.stringify(name)} from ${request.ip} refused: too many failed attempts`,
+      );
       return html401(429, `登录失败次数过多，请 ${minutes} 分钟后再试。`);
     }
     const { attempt } = turn;
     let user: Awaited<ReturnType<typeof findConsoleUser>>;
     try {
-      user = name ? await findConsoleUser(deps.warehouse, name) : undefined;
+      // A name with a control character (a NUL, which PostgreSQL refuses in text) is no user's: a failed login
+      // like an unknown name, counted by the throttle, not a 500.
+      user = name && !holdsControl(name) ? await findConsoleUser(deps.warehouse, name) : undefined;
       // An unknown name costs a hash too: the answer's timing does not tell which names exist.
       const good = await verifyPassword(password, user?.password_hash ?? (await decoyHash()));
       if (!user || !good || user.disabled_at) user = undefined;
@@ -113,7 +118,7 @@ export function registerLoginPage(app: FastifyInstance, deps: ConsoleDeps): void
     }
     if (!user) {
       attempt.failed();
-      deps.logger.warn(`console: failed login for "${name}" from ${request.ip}`);
+      deps.logger.warn(`console: failed login for ${JSON.stringify(name)} from ${request.ip}`);
       return html401(401, '用户名或密码错误，或该用户已停用。');
     }
     attempt.succeeded();

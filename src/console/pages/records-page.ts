@@ -10,7 +10,7 @@ import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
 import { html, page, raw, type SafeHtml } from '../html.ts';
-import { holdsTypedId, idParam } from '../request-values.ts';
+import { badRequest, holdsTypedId, idParam, textParam } from '../request-values.ts';
 import { requireRole } from '../session-auth.ts';
 import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
 import { PAGE_STYLE } from '../views/page-parts.ts';
@@ -32,12 +32,17 @@ export function registerRecordsPage(app: FastifyInstance, deps: ConsoleDeps): vo
     });
 
   // GET for links (a decision number, a record id); the form posts, so an ID number typed in stays out of the
-  // address bar, the browser's history and the proxy's access log.
+  // address bar, the browser's history and the proxy's access log. An ID number typed into the address all the
+  // same is not searched: the page asks for the form (a search by link would make such addresses work).
   app.get<{ Querystring: { q?: string } }>(
     '/records',
     { preHandler: requireRole(...STAFF_ROLES) },
     async (request, reply) => {
-      const typed = request.query.q;
+      const typed = textParam(request.query.q, '查询内容');
+      if (holdsTypedId(typed))
+        throw badRequest(
+          '网址中不能含身份证号码：请在本页的查询框中输入后点“查询”（表单提交，号码不出现在网址、浏览记录和访问日志中）。',
+        );
       const search = typed ? await searchRecords(deps.warehouse, deps.catalog, typed) : undefined;
       return reply
         .type('text/html; charset=utf-8')
@@ -49,7 +54,8 @@ export function registerRecordsPage(app: FastifyInstance, deps: ConsoleDeps): vo
     '/records',
     { preHandler: requireRole(...STAFF_ROLES) },
     async (request, reply) => {
-      const search = await searchRecords(deps.warehouse, deps.catalog, request.body?.q ?? '');
+      const typed = textParam(request.body?.q, '查询内容') ?? '';
+      const search = await searchRecords(deps.warehouse, deps.catalog, typed);
       return reply
         .type('text/html; charset=utf-8')
         .send(send('记录与主体查询', recordSearchBody(search, csrfField(request)), request));
@@ -93,7 +99,10 @@ export function registerRecordsPage(app: FastifyInstance, deps: ConsoleDeps): vo
     url: '/subjects/:code',
     preHandler: requireRole(...STAFF_ROLES),
     handler: async (request, reply) => {
-      const subjectCode = await subjectOfRef(deps.warehouse, request.params.code);
+      const subjectCode = await subjectOfRef(
+        deps.warehouse,
+        textParam(request.params.code, '主体代码') ?? '',
+      );
       if (!subjectCode) return reply.callNotFound();
       const byRecord = /^r\d+$/.test(request.params.code);
       if (!byRecord && (holdsTypedId(request.params.code) || holdsTypedId(subjectCode))) {

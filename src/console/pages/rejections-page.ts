@@ -11,7 +11,7 @@ import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
 import { html, page, raw } from '../html.ts';
-import { badRequest, dateProblem, echoed, holdsTypedId, idParam } from '../request-values.ts';
+import { badRequest, dateProblem, echoed, holdsTypedId, idParam, textParam } from '../request-values.ts';
 import { requireRole } from '../session-auth.ts';
 import { unmaskCarried, unmaskRequested, unmaskSwitch } from '../unmask.ts';
 import { PAGE_STYLE } from '../views/page-parts.ts';
@@ -112,6 +112,10 @@ const FILTER_NAMES = ['provider', 'catalog', 'code', 'from', 'to', 'run'] as con
  * it). A value holding a person's number is refused: the page's links (download, next page) carry the filter on.
  */
 function filterOf(query: FilterQuery): RejectionFilter | string {
+  // Each compared in SQL as one text: a NUL byte or the parameter given twice is a 400 (textParam), not a 500.
+  const provider = textParam(query.provider, '报送单位');
+  const catalog = textParam(query.catalog, '目录');
+  const code = textParam(query.code, '错误代码');
   if (FILTER_NAMES.some((name) => holdsTypedId(query[name] ?? '')))
     return '筛选条件中不能含身份证号码：请按报送单位、目录、错误代码、接收日期或运行批次筛选';
   for (const [name, label] of [
@@ -123,9 +127,9 @@ function filterOf(query: FilterQuery): RejectionFilter | string {
   }
   if (query.run && idParam(query.run) === undefined) return `运行批次 ${echoed(query.run)} 不是有效编号`;
   return {
-    providerCode: query.provider || undefined,
-    catalogCode: query.catalog || undefined,
-    errorCode: query.code || undefined,
+    providerCode: provider || undefined,
+    catalogCode: catalog || undefined,
+    errorCode: code || undefined,
     from: query.from || undefined,
     to: query.to || undefined,
     runId: idParam(query.run),

@@ -6,7 +6,7 @@ import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
 import { html, page, query } from '../html.ts';
-import { idParam } from '../request-values.ts';
+import { badRequest, holdsTypedId, idParam, textParam } from '../request-values.ts';
 import { dayParam, daysBetween, daysEnding, STATUS_LABELS, seconds, statusBadge } from '../run-labels.ts';
 import { requireRole } from '../session-auth.ts';
 
@@ -36,7 +36,11 @@ export function registerRunsPage(app: FastifyInstance, deps: ConsoleDeps): void 
       const status = (RUN_STATUSES as readonly string[]).includes(q.status ?? '')
         ? (q.status as RunStatus)
         : undefined;
-      const pipeline = q.pipeline?.trim() || undefined;
+      const pipeline = textParam(q.pipeline, '管道')?.trim() || undefined;
+      // The filter is carried on into the page's links (最新, 更早的运行): a person's number typed into it is refused,
+      // as on /rejections, so it never stands in a link.
+      if (holdsTypedId(pipeline))
+        throw badRequest('筛选条件中不能含身份证号码：请按管道、状态或分区日期筛选');
       const before = idParam(q.before);
       const [loaded, cells, runs] = await Promise.all([
         deps.loadPipelines(),
