@@ -128,8 +128,9 @@ describe('a subject and its records on a past day: as they stood at its end', ()
         dueOn: today,
       }),
     );
-    // Received today, upheld and withdrawn, then appealed (申诉): the retired record is marked again today. Its
-    // withdrawal is set back a day: retired yesterday, and not marked then (the objection came today).
+    // Received today, rejected, the record then withdrawn by a procedure of its own, and the rejection appealed
+    // (申诉): the retired record is marked again today. (A result that itself withdrew the record leaves nothing to
+    // appeal.) Its withdrawal is set back a day: retired yesterday, and not marked then (the objection came today).
     const retired = await openObjection(fx.warehouse, {
       ...opening,
       recordId: ids.retiredYesterday,
@@ -137,12 +138,12 @@ describe('a subject and its records on a past day: as they stood at its end', ()
     });
     objections.retired = retired.objection.id;
     await closeObjection(fx.warehouse, fx.catalog, objections.retired, {
-      result: 'upheld',
+      result: 'rejected',
       basis: '鲁信用办函〔2026〕16号',
-      note: '经核查，异议成立',
+      note: '经核查，异议不成立',
       operator: '王科员',
-      remedy: { kind: 'withdraw' },
     });
+    await withdrawRecord(fx.warehouse, ids.retiredYesterday, GROUNDS);
     await appealObjection(fx.warehouse, objections.retired, {
       stage: 'appeal',
       basis: '申诉〔2026〕1号',

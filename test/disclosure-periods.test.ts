@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
 import { findRecords } from '../src/records/record-history.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { runCli } from './support/run-cli.ts';
+import { sheetValues } from './support/sheet-values.ts';
 import { fixturePath, openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 // Received the day xzcf v3 (and its 2016 layout, v2) took effect: the pre-2021 either/or category is kept as it is.
@@ -61,6 +64,16 @@ describe('disclosure periods: 暂扣或者吊销, 轻微 and 严重失信主体�
     '2026-11-01',
     '2027-06-30',
   );
+  // 严重 (1 to 3 years) with a 公示截止期 two weeks after the decision: raised to the 1-year minimum. (Not 吊销许可证件:
+  // the first case shows no row of this file was stored as a revocation.)
+  const severeShort = penalty(
+    6,
+    '鲁济市监罚〔2026〕5107号',
+    '责令停产停业',
+    '责令停产停业三个月',
+    '2026-09-01',
+    '2026-09-15',
+  );
   const cli = (args: string[]) =>
     runCli(args, { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') });
   /** The record's disclosure on a day, as `record --json` gives it, and with `text` as its text output too. */
@@ -79,10 +92,20 @@ describe('disclosure periods: 暂扣或者吊销, 轻微 and 严重失信主体�
   beforeAll(async () => {
     fx = await openWarehouseFixture('disclosure_periods');
     const penalties = await fx.ingest(
-      [writeRows(fx.scratch, 'p.csv', [suspended, revoked, unsaid, minor, minorShown, minorTooLong])],
+      [
+        writeRows(fx.scratch, 'p.csv', [
+          suspended,
+          revoked,
+          unsaid,
+          minor,
+          minorShown,
+          minorTooLong,
+          severeShort,
+        ]),
+      ],
       { receivedAt: RECEIVED },
     );
-    expect(penalties.counts).toMatchObject({ inserted: 6, rejected: 0 });
+    expect(penalties.counts).toMatchObject({ inserted: 7, rejected: 0 });
     const list = await fx.ingest([fixturePath('yzsxmd', 'basic', 'input.csv')], {
       catalog: 'yzsxmd',
       receivedAt: RECEIVED,
@@ -190,8 +213,91 @@ describe('disclosure periods: 暂扣或者吊销, 轻微 and 严重失信主体�
         '鲁济市监罚〔2026〕5106号',
       ]),
     );
-    expect(report.counts).toMatchObject({ records: 10, shown: 7, expired: 2, minor: 1, notPublic: 0 });
+    expect(report.counts).toMatchObject({ records: 11, shown: 8, expired: 2, minor: 1, notPublic: 0 });
     expect(report.records.map((r: { until: string }) => r.until)).not.toContain('长期');
     expect(done.stdout).toContain('轻微失信、未填公示截止期（原则上不公示） 1');
+  }, 120_000);
+
+  it('report disclosure: a 公示截止期 the rules cut or raised shows the effective end, and 公示期限说明 says why, in every format', async () => {
+    const asOf = '2026-12-05';
+    const write = async (extension: string) => {
+      const out = path.join(fx.scratch, `adjusted.${extension}`);
+      const done = await cli(['report', 'disclosure', '--as-of', asOf, '--out', out]);
+      expect(done.code, done.stderr).toBe(0);
+      return out;
+    };
+    const raised = '提供单位填报 2026-09-15，按最短公示期限（严重：1年）调整';
+    const cut = '提供单位填报 2027-06-30，按最长公示期限（轻微：3个月）调整';
+    // What each decision shows: [公示截止日期, 公示截止期, 公示期限说明].
+    const expected = {
+      '鲁济市监罚〔2026〕5107号': ['2027-09-01', '2027-09-01', raised],
+      '鲁济市监罚〔2026〕5106号': ['2027-02-01', '2027-02-01', cut],
+      // Within the rules: the provider's own date, nothing to say.
+      '鲁济市监罚〔2026〕5105号': ['2027-01-15', '2027-01-15', ''],
+    };
+
+    type Shown = { until: string; untilNote: string; fields: Record<string, string> };
+    const json = JSON.parse(readFileSync(await write('json'), 'utf8')) as { records: Shown[] };
+    const byDecision = new Map(json.records.map((r) => [r.fields.CF_WSH, r]));
+    for (const [decision, [until, own, note]] of Object.entries(expected))
+      expect([
+        decision,
+        byDecision.get(decision)?.until,
+        byDecision.get(decision)?.fields.CF_GSJZQ,
+        byDecision.get(decision)?.untilNote,
+      ]).toEqual([decision, until, own, note]);
+    // No record shown carries an end of its own that contradicts the end it is shown to.
+    for (const record of json.records)
+      if (record.fields.CF_GSJZQ)
+        expect([record.fields.CF_WSH, record.fields.CF_GSJZQ]).toEqual([record.fields.CF_WSH, record.until]);
+
+    const [header, ...lines] = parse(
+      readFileSync(await write('csv'), 'utf8').replace(/^\uFEFF/, ''),
+    ) as string[][];
+    const column = (title: string) => header!.indexOf(title);
+    expect(header!.slice(0, 7)).toEqual([
+      '记录编号',
+      '目录',
+      '公示状态',
+      '公示截止日期',
+      '异议标注',
+      '失信程度',
+      '公示期限说明',
+    ]);
+    const csvRows = new Map(lines.map((line) => [line[column('行政处罚决定书文号')], line]));
+    for (const [decision, [until, own, note]] of Object.entries(expected)) {
+      const line = csvRows.get(decision);
+      expect([
+        decision,
+        line?.[column('公示截止日期')],
+        line?.[column('公示截止期')],
+        line?.[column('公示期限说明')],
+      ]).toEqual([decision, until, own, note]);
+    }
+
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(await write('xlsx'));
+    const [sheetHeader, ...sheetRows] = sheetValues(workbook.getWorksheet('行政处罚(xzcf)')!) as unknown[][];
+    const cell = (row: unknown[] | undefined, title: string) => row?.[sheetHeader!.indexOf(title)] ?? '';
+    const xlsxRows = new Map(sheetRows.map((row) => [cell(row, '行政处罚决定书文号'), row]));
+    for (const [decision, [until, own, note]] of Object.entries(expected)) {
+      const row = xlsxRows.get(decision);
+      expect([
+        decision,
+        cell(row, '公示截止日期'),
+        cell(row, '公示截止期'),
+        cell(row, '公示期限说明'),
+      ]).toEqual([decision, until, own, note]);
+    }
+
+    // The warehouse keeps what the provider delivered: a legal record, changed only by a legal procedure.
+    const [stored] = await findRecords(fx.warehouse, '鲁济市监罚〔2026〕5107号');
+    const { json: shownRecord } = await record('鲁济市监罚〔2026〕5107号', asOf);
+    expect(shownRecord.disclosure).toMatchObject({
+      until: '2027-09-01',
+      period: { untilSource: 'row-raised-to-min' },
+    });
+    const data = await fx.warehouse('record_versions').where({ record_id: stored!.id }).pluck('data');
+    expect(data.map((row: Record<string, string>) => row.CF_GSJZQ)).toEqual(['2026-09-15']);
   }, 120_000);
 });

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { todayInShanghai } from '../connectors/shanghai-time.ts';
 import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { verifyWarehouse } from '../src/verify/verify-warehouse.ts';
@@ -211,6 +212,77 @@ describe('objections (Art. 18) through the CLI', { timeout: 600_000 }, () => {
     ]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('不能对其提出异议');
+    // Nor an appeal: the result ended the record, which is no longer current; it is not marked 异议处理中 again.
+    const appeal = await cli([
+      'objection',
+      'appeal',
+      String(opened.id),
+      '--basis',
+      '申诉书',
+      '--note',
+      '申诉',
+    ]);
+    expect(appeal.code, appeal.stderr).toBe(2);
+    expect(appeal.stderr).toContain(
+      `异议 ${opened.id} 的异议成立结果已由程序 #${procedureId} 办理，记录 ${opened.recordId} 已撤销，不再是现行信息`,
+    );
+    expect(appeal.stderr).toContain('不能进入申诉阶段');
+    expect((await json(['record', String(opened.recordId)])).objection).toBeNull();
+    expect((await json(['objection', 'show', String(opened.id)])).steps).toHaveLength(2);
+  });
+
+  it('an appeal of a rejected check on a record a later procedure withdrew stays open (Art. 18 ¶2)', async () => {
+    await fx.ingest([writeRows(fx.scratch, 'p-nine.csv', [penalty(9, SUBJECT)])], { receivedAt: new Date() });
+    const opened = await open(9, todayInShanghai());
+    expect((await decide('close', opened.id, ['--result', 'rejected'])).code).toBe(0);
+    const withdrawn = await cli([
+      'procedure',
+      'withdraw',
+      String(opened.recordId),
+      '--basis',
+      '鲁济市监复〔2026〕3号',
+      '--reason',
+      '原处罚决定被撤销',
+    ]);
+    expect(withdrawn.code, withdrawn.stderr).toBe(0);
+    const appeal = await cli([
+      'objection',
+      'appeal',
+      String(opened.id),
+      '--basis',
+      '申诉书',
+      '--note',
+      '申诉',
+    ]);
+    expect(appeal.code, appeal.stderr).toBe(0);
+  });
+
+  it('an objection received before its record came into the platform (its first load day) is registered with a warning', async () => {
+    // Delivered today (the database's clock), decided long before: a receipt on 2026-09-30 is after the decision
+    // but before the platform had the record (an objection migrated from an earlier system).
+    const today = todayInShanghai();
+    await fx.ingest([writeRows(fx.scratch, 'p-today.csv', [penalty(10, SUBJECT)])], {
+      receivedAt: new Date(),
+    });
+    const early = await cli([
+      'objection',
+      'open',
+      decision(10),
+      '--applicant',
+      '济南异议示例有限公司',
+      '--reason',
+      '处罚有误',
+      '--received-at',
+      '2026-09-30',
+    ]);
+    const recordId = await recordOf(10);
+    expect(early.code, early.stderr).toBe(0);
+    expect(early.stderr).toContain(
+      `异议受理日期 2026-09-30 早于记录 ${recordId} 首次归集入平台的日期 ${today}：请核对受理日期`,
+    );
+    expect(await json(['objection', 'list', '--record', decision(10)])).toMatchObject([
+      { recordId, receivedOn: '2026-09-30' },
+    ]);
   });
 
   it('appeal stages keep the mark; review partly upheld corrects the record through a procedure', async () => {

@@ -22,6 +22,7 @@ import type {
 import { type ObjectionRow, objectionRows } from '../warehouse/objections-repository.ts';
 import {
   type NumberedVersion,
+  recordFirstLoadedOn,
   recordFormationDate,
   versionOfRecord,
 } from '../warehouse/record-version-lookups.ts';
@@ -106,6 +107,16 @@ export async function openObjection(
     throw new ObjectionRefused(
       `异议受理日期 ${opening.receivedOn} 早于记录 ${opening.recordId} 的决定日期 ${decided}：` +
         `异议受理日期不能早于该记录的决定日期，请填写收到异议申请的日期 (--received-at)`,
+    );
+  // Received before the record came into the platform (its first version's load day): allowed, since objections
+  // registered in an earlier system are migrated with their own receipt days, but said: until that day the `--as-of`
+  // views (record, subject, report disclosure) show an objection on a record they do not know yet.
+  const loaded = await recordFirstLoadedOn(warehouse, opening.recordId);
+  if (loaded && opening.receivedOn < loaded)
+    warnings.push(
+      `异议受理日期 ${opening.receivedOn} 早于记录 ${opening.recordId} 首次归集入平台的日期 ${loaded}：` +
+        `请核对受理日期；迁移原系统的异议时属正常，但按 ${loaded} 之前的日期查看 (--as-of) 时该记录尚不存在 ` +
+        `(--received-at ${opening.receivedOn} is before record ${opening.recordId} was first loaded, ${loaded}, Asia/Shanghai)`,
     );
   await officer(warehouse);
   const id = await refusedAsObjection(() =>
@@ -292,6 +303,7 @@ export async function appealObjection(
   required(step.operator, '--operator', '经办人');
   const objection = await existing(warehouse, objectionId);
   await officer(warehouse);
+  await checkAppealable(warehouse, objection, step.stage);
   await refusedAsObjection(() =>
     asOfficer(warehouse, (trx) =>
       appendObjectionStep(trx, objection.id, {
@@ -304,6 +316,37 @@ export async function appealObjection(
     ),
   );
   return shown(warehouse, objection.id);
+}
+
+/**
+ * A result carried out by ending the record (`--withdraw`, `--superseded-by`, or `--procedure` citing the procedure
+ * that ended it) gave the subject all an objection can: the record is no longer current, shown to no one, and takes
+ * no new objection or procedure. There is nothing left to appeal (Art. 18 ¶2: 对异议处理结果有异议的), and marking
+ * it 异议处理中 again would label a record nobody is shown. A superseding record is a record of its own: an objection
+ * to it is opened on it. An appeal of a result the procedure did not carry out (a rejected check on a record a
+ * provider's delivery withdrew meanwhile) stays open to the subject. Said before anything is tried; out-of-order
+ * stages are left to the database's message.
+ */
+async function checkAppealable(
+  warehouse: Warehouse,
+  objection: ObjectionRow,
+  stage: AppealStage,
+): Promise<void> {
+  if (objection.inProgress || objection.lastProcedureId === null) return;
+  const record = await recordById(warehouse, objection.recordId);
+  if (!record || record.status === 'current' || record.statusProcedureId !== objection.lastProcedureId)
+    return;
+  const ended = record.status === 'withdrawn' ? '已撤销' : `已被记录 ${record.supersededBy} 取代`;
+  const newRecord =
+    record.status === 'superseded' && record.supersededBy !== null
+      ? `；对记录 ${record.supersededBy} 有异议的，请对该记录另行提出异议`
+      : '';
+  throw new ObjectionRefused(
+    `异议 ${objection.id} 的${RESULT_TITLES[objection.lastResult ?? 'upheld']}结果已由程序 #${record.statusProcedureId} 办理，` +
+      `记录 ${record.id} ${ended}，不再是现行信息，也不再标注异议：本异议已无需继续处理，不能进入${STAGE_TITLES[stage]}阶段${newRecord} ` +
+      `(objection ${objection.id}: its result ended record ${record.id} by procedure #${record.statusProcedureId}, ` +
+      `nothing is left to ${stage})`,
+  );
 }
 
 async function existing(warehouse: Warehouse, objectionId: number): Promise<ObjectionRow> {

@@ -2,6 +2,7 @@ import type ExcelJS from 'exceljs';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { type DisclosedRecordState, entryDisclosures } from '../disclosure/disclosed-records.ts';
 import type { DisclosureState } from '../disclosure/disclosure-state.ts';
+import { publicUntil } from '../disclosure/public-until.ts';
 import { fieldMaskerOf } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { recordedCatalogCodes } from '../warehouse/disclosure-repository.ts';
@@ -33,8 +34,19 @@ export interface DisclosureCounts {
   notYet: number;
 }
 
-/** The columns before an entry's own fields. */
-export const DISCLOSURE_HEADERS = ['记录编号', '目录', '公示状态', '公示截止日期', '异议标注', '失信程度'];
+/**
+ * The columns before an entry's own fields. 公示期限说明 says why the row's own 公示截止期 shows the effective end
+ * (公示截止日期) rather than the provider's date: the rules cut or raised it (src/disclosure/public-until.ts).
+ */
+export const DISCLOSURE_HEADERS = [
+  '记录编号',
+  '目录',
+  '公示状态',
+  '公示截止日期',
+  '异议标注',
+  '失信程度',
+  '公示期限说明',
+];
 
 export function disclosureFormatOf(file: string): DisclosureFormat | undefined {
   const extension = file.toLowerCase().split('.').pop();
@@ -108,6 +120,8 @@ interface ShownRecord {
   until: string;
   objection: string;
   severity: string;
+  /** Why the row's own end (公示截止期) shows the effective end, not the provider's date; empty when it does not. */
+  untilNote: string;
   fields: Record<string, string | number>;
 }
 
@@ -121,6 +135,10 @@ function shownRecord(item: DisclosedRecordState, columns: EntryColumns): ShownRe
     fields[code] = typeof value === 'number' ? value : masker.cell(code, value);
   }
   const { period, objection } = state;
+  // A record still shown never carries a past (or too distant) end of its own beside the effective one: the
+  // provider's date stays in the warehouse, the public sees the end that applies and why (公示期限说明).
+  const adjusted = publicUntil(entry?.disclosure, record.data, period);
+  if (adjusted) fields[adjusted.field] = adjusted.until;
   return {
     recordId: record.id,
     catalogCode: record.catalogCode,
@@ -132,6 +150,7 @@ function shownRecord(item: DisclosedRecordState, columns: EntryColumns): ShownRe
     severity: period.severity
       ? `${period.severity}${period.severitySource === 'default' ? '（默认）' : ''}`
       : '',
+    untilNote: adjusted?.note ?? '',
     fields,
   };
 }
@@ -231,6 +250,7 @@ function leadingCells(record: ShownRecord): string[] {
     record.until,
     record.objection,
     record.severity,
+    record.untilNote,
   ];
 }
 
