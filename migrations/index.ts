@@ -45,6 +45,7 @@ import * as recordDeliveredBy from './045-record-delivered-by.ts';
 import * as recordsStayTimesStamped from './046-records-stay-times-stamped.ts';
 import * as runLookups from './047-run-lookups.ts';
 import * as recordDeliveredUnchanged from './048-record-delivered-unchanged.ts';
+import * as unmaskViewsFromTheCli from './049-unmask-views-from-the-cli.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -94,4 +95,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['046-records-stay-times-stamped', recordsStayTimesStamped],
   ['047-run-lookups', runLookups],
   ['048-record-delivered-unchanged', recordDeliveredUnchanged],
+  ['049-unmask-views-from-the-cli', unmaskViewsFromTheCli],
 ];

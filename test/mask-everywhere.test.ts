@@ -330,7 +330,17 @@ describe('personal data is masked by meaning in every output of the CLI', () => 
   it("--template-unmasked: only the re-upload template's cells hold IDs in clear, the provider's own", async () => {
     const notice = path.join(fx.scratch, 'notice-own-values.xlsx');
     // Notice 1 covers this scope already (the test above): written again as it, with the template unmasked.
-    const args = ['report', 'notice', '--id', '1', '--template-unmasked', '--out', notice];
+    const args = [
+      'report',
+      'notice',
+      '--id',
+      '1',
+      '--template-unmasked',
+      '--reason',
+      '重报模板回传提供单位',
+      '--out',
+      notice,
+    ];
     const result = await runCli(args, env);
     expect(result.stdout).toContain("re-upload template holds the provider's own values in clear");
     expect(unmaskedIds(result.stdout + result.stderr)).toEqual([]);

@@ -150,6 +150,8 @@ describe('the review notice of a delivery in the 2016 layout', () => {
         '--run',
         String(first.runId),
         '--template-unmasked',
+        '--reason',
+        '重报模板回传提供单位',
       ].concat(['--out', notice]),
       env,
     );
@@ -366,6 +368,8 @@ describe('the review notice of a delivery in the 2016 layout', () => {
     const notice = path.join(fx.scratch, 'mixed.xlsx');
     const issued = await runCli(
       ['report', 'notice', '--provider', PROVINCE, '--run', String(run.runId), '--template-unmasked'].concat([
+        '--reason',
+        '重报模板回传提供单位',
         '--out',
         notice,
       ]),

@@ -169,6 +169,8 @@ describe('the review notice round trip (issue #18)', () => {
         '--run',
         String(delivery.runId),
         '--template-unmasked',
+        '--reason',
+        '重报模板回传提供单位',
         '--out',
         notice,
       ],

@@ -17,6 +17,7 @@ import {
 } from '../../objections/verification-status.ts';
 import { DEFAULT_PROVIDERS_FILE, loadProviders, providerName } from '../../report/providers.ts';
 import { type ObjectionRow, objectionRows } from '../../warehouse/objections-repository.ts';
+import { logCliUnmask, REASON_HELP, type UnmaskOptions, unmaskedWhat, unmaskReason } from '../cli-unmask.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { osUser } from '../os-user.ts';
@@ -24,13 +25,12 @@ import { withOfficerWarehouse } from '../with-warehouse.ts';
 import { dateOption } from './date-options.ts';
 import { idOption, shownId } from './report-options.ts';
 
-interface NotifyOptions {
+interface NotifyOptions extends UnmaskOptions {
   out: string;
   provider?: string;
   workingDays?: string;
   issuedOn?: string;
   operator?: string;
-  unmasked?: boolean;
   providers: string;
 }
 
@@ -64,7 +64,8 @@ export function registerVerificationCommands(program: Command): void {
     )
     .option('--issued-on <date>', 'the day the notice went out, YYYY-MM-DD (default today, Asia/Shanghai)')
     .option('--operator <name>', 'who sends it (default: the OS user)')
-    .option('--unmasked', 'write resident ID numbers in clear (internal use only)')
+    .option('--unmasked', 'write resident ID numbers in clear (internal use only; needs --reason, logged)')
+    .option('--reason <text>', REASON_HELP)
     .option('--providers <file>', 'providers config', DEFAULT_PROVIDERS_FILE)
     .action(notify);
   objection
@@ -87,6 +88,7 @@ async function notify(typed: string, options: NotifyOptions): Promise<void> {
   if (workingDays !== undefined && (!Number.isInteger(workingDays) || workingDays < 1))
     throw new UsageError(`--working-days ${options.workingDays}: use a whole number ≥ 1`);
   const issuedOn = options.issuedOn === undefined ? undefined : dateOption('--issued-on', options.issuedOn);
+  const reason = unmaskReason(options);
   const { config, logger } = commandContext();
   const catalog = await loadCatalog(config.catalogDir);
   const providers = await loadProviders(options.providers);
@@ -122,6 +124,10 @@ async function notify(typed: string, options: NotifyOptions): Promise<void> {
       state = (await verificationStates(warehouse, [objection.id])).get(objection.id)!;
     }
     const notice = state.notice!;
+    if (reason !== undefined) {
+      const what = unmaskedWhat(`objection notify ${objection.id}`, [], options, options.out);
+      await logCliUnmask(warehouse, logger, what, reason);
+    }
     const { writeVerificationXlsx } = await import('../../objections/verification-workbook.ts');
     await writeVerificationXlsx(
       catalog,

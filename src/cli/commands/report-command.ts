@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { rejectionFormatOf, writeRejectionReport } from '../../report/write-rejection-report.ts';
+import { logCliUnmask, REASON_HELP, type UnmaskOptions, unmaskedWhat, unmaskReason } from '../cli-unmask.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { withReadingWarehouse } from '../with-warehouse.ts';
@@ -22,11 +23,13 @@ export function registerReportCommand(program: Command): void {
     .option('--from <date>', 'first received date, YYYY-MM-DD (Asia/Shanghai)')
     .option('--to <date>', 'last received date, YYYY-MM-DD (Asia/Shanghai)')
     .requiredOption('--out <file>', 'output file: .xlsx, .csv (UTF-8 with BOM) or .json')
-    .option('--unmasked', 'write resident ID numbers in clear (internal use only)')
-    .action(async (options: ScopeOptions & { out: string; unmasked?: boolean }) => {
+    .option('--unmasked', 'write resident ID numbers in clear (internal use only; needs --reason, logged)')
+    .option('--reason <text>', REASON_HELP)
+    .action(async (options: ScopeOptions & UnmaskOptions & { out: string }) => {
       const scope = rejectionScope(options);
       const format = rejectionFormatOf(options.out);
       if (!format) throw new UsageError(`--out ${options.out}: use a .xlsx, .csv or .json file name`);
+      const reason = unmaskReason(options);
       const { config, logger } = commandContext();
       const catalog = await loadCatalog(config.catalogDir);
       process.exitCode = await withReadingWarehouse(config, logger, async (warehouse) => {
@@ -34,6 +37,21 @@ export function registerReportCommand(program: Command): void {
         if (missing) {
           console.error(missing);
           return EXIT.usage;
+        }
+        if (reason !== undefined) {
+          const scoped: [string, string | undefined][] = [
+            ['--run', options.run],
+            ['--file', options.file],
+            ['--provider', options.provider],
+            ['--from', options.from],
+            ['--to', options.to],
+          ];
+          await logCliUnmask(
+            warehouse,
+            logger,
+            unmaskedWhat('report rejections', scoped, options, options.out),
+            reason,
+          );
         }
         const count = await writeRejectionReport(warehouse, catalog, scope, options.out, format, {
           unmasked: Boolean(options.unmasked),

@@ -9,13 +9,14 @@ import {
 } from '../../report/notices.ts';
 import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
 import { dateRangeProblem, type ReportScope } from '../../report/report-scope.ts';
+import { logCliUnmask, REASON_HELP, type UnmaskOptions, unmaskedWhat, unmaskReason } from '../cli-unmask.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
 import { withReadingWarehouse, withWarehouse } from '../with-warehouse.ts';
 import { idOption, missingScope, shownId } from './report-options.ts';
 
-interface NoticeOptions {
+interface NoticeOptions extends UnmaskOptions {
   provider?: string;
   id?: string;
   run?: string;
@@ -23,8 +24,6 @@ interface NoticeOptions {
   to?: string;
   workingDays: string;
   out: string;
-  unmasked?: boolean;
-  templateUnmasked?: boolean;
   providers: string;
   reissue?: boolean;
   operator?: string;
@@ -48,11 +47,12 @@ export function registerNoticeCommands(report: Command): void {
       String(DEFAULT_NOTICE_WORKING_DAYS),
     )
     .requiredOption('--out <file.xlsx>', 'output workbook')
-    .option('--unmasked', 'write resident ID numbers in clear (internal use only)')
+    .option('--unmasked', 'write resident ID numbers in clear (internal use only; needs --reason, logged)')
     .option(
       '--template-unmasked',
-      "re-upload template: the provider's own delivered values in clear, so it can be sent back as it is (for that provider only)",
+      "re-upload template: the provider's own delivered values in clear, so it can be sent back as it is (for that provider only; needs --reason, logged)",
     )
+    .option('--reason <text>', REASON_HELP)
     .option(
       '--reissue',
       'the scope has a notice already: record a re-send of it in its log and write it again',
@@ -64,7 +64,8 @@ export function registerNoticeCommands(report: Command): void {
       providersFile(),
     )
     .action(async (options: NoticeOptions) => {
-      if (options.id !== undefined) return rewriteNotice(idOption('--id', options.id), options);
+      const reason = unmaskReason(options);
+      if (options.id !== undefined) return rewriteNotice(idOption('--id', options.id), options, reason);
       const scope = noticeScope(options);
       const workingDays = Number(options.workingDays);
       if (!Number.isInteger(workingDays) || workingDays < 0)
@@ -94,6 +95,16 @@ export function registerNoticeCommands(report: Command): void {
           if (!(error instanceof NoticeRefused)) throw error;
           console.error(`refused: ${error.message}`);
           return EXIT.usage;
+        }
+        if (reason !== undefined) {
+          const scoped: [string, string | undefined][] = [
+            ['--provider', options.provider],
+            ['--run', options.run],
+            ['--from', options.from],
+            ['--to', options.to],
+          ];
+          const what = `${unmaskedWhat('report notice', scoped, options, options.out)} (notice ${notice.id})`;
+          await logCliUnmask(warehouse, logger, what, reason);
         }
         await writeNotice(warehouse, catalog, providers, notice.id, options.out, {
           unmasked: Boolean(options.unmasked),
@@ -142,7 +153,12 @@ export function registerNoticeCommands(report: Command): void {
     });
 }
 
-async function rewriteNotice(noticeId: number, options: NoticeOptions): Promise<void> {
+/** `report notice --id`: an existing notice written again; `reason` when it unmasks (checked by the caller). */
+async function rewriteNotice(
+  noticeId: number,
+  options: NoticeOptions,
+  reason: string | undefined,
+): Promise<void> {
   if (options.provider || options.run || options.from || options.to)
     throw new UsageError('--id writes an existing notice: leave out --provider, --run, --from and --to');
   const { config, logger } = commandContext();
@@ -153,6 +169,10 @@ async function rewriteNotice(noticeId: number, options: NoticeOptions): Promise<
     if (!state) {
       console.error(`notice ${shownId(noticeId)} not found: see \`credit-etl report notices\``);
       return EXIT.usage;
+    }
+    if (reason !== undefined) {
+      const what = unmaskedWhat('report notice', [['--id', String(noticeId)]], options, options.out);
+      await logCliUnmask(warehouse, logger, what, reason);
     }
     await writeNotice(warehouse, catalog, providers, noticeId, options.out, {
       unmasked: Boolean(options.unmasked),
