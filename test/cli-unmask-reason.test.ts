@@ -5,8 +5,6 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { todayInShanghai } from '../connectors/shanghai-time.ts';
 import { objectionDue } from '../src/calendar/objection-due.ts';
-import { UNMASK_REASON_MAX, UNMASK_REASON_MIN } from '../src/console/unmask.ts';
-import * as shared from '../src/log/unmask-reason.ts';
 import { asOfficer, insertObjection } from '../src/warehouse/objection-log-repository.ts';
 import { type ConsoleFixture, openConsoleFixture } from './support/console-fixture.ts';
 import { PAGE_DATA, seedConsolePages } from './support/console-pages-data.ts';
@@ -74,13 +72,6 @@ beforeAll(async () => {
 afterAll(async () => cx?.close());
 
 describe('the CLI writes ID numbers in clear only with a reason, logged before the file', () => {
-  it('holds the console’s rule for the reason', () => {
-    expect([shared.UNMASK_REASON_MIN, shared.UNMASK_REASON_MAX]).toEqual([
-      UNMASK_REASON_MIN,
-      UNMASK_REASON_MAX,
-    ]);
-  });
-
   it('refuses --unmasked and --template-unmasked without a reason, or a short one: exit 2, nothing written or logged', async () => {
     const commands: [string, string[]][] = [
       ['rejections.csv', ['report', 'rejections', '--run', String(runId), '--unmasked']],

@@ -1,18 +1,15 @@
 import type { FastifyRequest } from 'fastify';
 import { maskTypedLookup } from '../log/mask-personal-data.ts';
+import { UNMASK_REASON_MAX, UNMASK_REASON_MIN, unmaskReasonProblem } from '../log/unmask-reason.ts';
 import { appendUnmaskView } from '../warehouse/unmask-views-repository.ts';
 import type { ConsoleDeps } from './console-deps.ts';
 import './console-request.ts';
 import { type ConsoleUser, canUnmask } from './console-user.ts';
 import { csrfField } from './csrf.ts';
 import { html, type SafeHtml } from './html.ts';
-import { holdsControl } from './request-values.ts';
 
-export { canUnmask };
-
-/** The reason (查询事由) an auditor must give to unmask: at least this many characters, at most the other. */
-export const UNMASK_REASON_MIN = 4;
-export const UNMASK_REASON_MAX = 200;
+/** The reason (查询事由) an auditor must give to unmask: the rule the CLI's `--reason` follows too. */
+export { canUnmask, UNMASK_REASON_MAX, UNMASK_REASON_MIN };
 
 /** Appends who saw what unmasked, when, from where and why, to the append-only unmask_views table. */
 export async function logUnmaskedView(
@@ -36,15 +33,15 @@ function unmaskAsked(request: FastifyRequest): { reason: string } | { problem: s
   const body = request.body as Record<string, unknown> | undefined;
   if (!body || typeof body !== 'object' || body.unmask !== '1') return undefined;
   const reason = typeof body.reason === 'string' ? body.reason.trim() : '';
-  const length = [...reason].length;
-  if (length < UNMASK_REASON_MIN)
+  const problem = unmaskReasonProblem(reason);
+  if (problem === 'short')
     return {
       problem: `未显示完整证件号码：请填写查询事由（至少 ${UNMASK_REASON_MIN} 个字，如“复核异议申请”），每次查看都连同事由记录。`,
     };
-  if (length > UNMASK_REASON_MAX)
+  if (problem === 'long')
     return { problem: `未显示完整证件号码：查询事由不超过 ${UNMASK_REASON_MAX} 个字。` };
   // A NUL byte would make the unmask log's INSERT fail (a 500); no form sends a control character.
-  if (holdsControl(reason)) return { problem: '未显示完整证件号码：查询事由不能含控制字符，请重新填写。' };
+  if (problem === 'control') return { problem: '未显示完整证件号码：查询事由不能含控制字符，请重新填写。' };
   return { reason: maskTypedLookup(reason) };
 }
 

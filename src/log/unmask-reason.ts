@@ -2,7 +2,7 @@
  * The reason (查询事由) anyone must give to see resident ID numbers in clear, in the console or from the CLI
  * (`--reason`): trimmed, at least UNMASK_REASON_MIN characters (code points), at most UNMASK_REASON_MAX, no control
  * character (a NUL, which PostgreSQL refuses in text; a line break, which forges a log line). The console's form
- * (src/console/unmask.ts) holds the same numbers; test/cli-unmask-reason.test.ts checks that they stay equal.
+ * (src/console/unmask.ts) and the CLI (src/cli/cli-unmask.ts) both ask this rule.
  */
 export const UNMASK_REASON_MIN = 4;
 export const UNMASK_REASON_MAX = 200;
