@@ -15,8 +15,8 @@ import { writeSync } from 'node:fs';
 // take up to ~0.8 s under load): a signal ends the CLI with the documented code (130) and says so, instead of
 // Node's default (killed by the signal: 143 for SIGTERM, nothing said). start.ts takes over (stopBeforeWork) and
 // removes this handler, found under EARLY_STOP. Plain JavaScript, as nothing is compiled yet: exit-codes.ts cannot
-// be imported here, so its JSON failure for `ingest`/`run --json` (printJsonFailure, watchJsonResult) is repeated
-// below in its minimal shape; keep the two alike.
+// be imported here, so its JSON failure for any command with `--json` (printJsonFailure, watchJsonResult) is
+// repeated below in its minimal shape; keep the two alike.
 const EARLY_STOP = Symbol.for('credit-etl:stop-before-start');
 const stopBeforeStart = (signal) => {
   const message = `stopped by ${signal}: the warehouse was not open, nothing to roll back`;
@@ -25,10 +25,9 @@ const stopBeforeStart = (signal) => {
   } catch {
     // nobody reads stderr any more: the exit code says it
   }
-  const [command, ...rest] = process.argv.slice(2);
-  const end = rest.indexOf('--');
-  const options = end === -1 ? rest : rest.slice(0, end);
-  if ((command === 'ingest' || command === 'run') && options.includes('--json')) {
+  const args = process.argv.slice(2);
+  const end = args.indexOf('--');
+  if ((end === -1 ? args : args.slice(0, end)).includes('--json')) {
     try {
       writeSync(1, `${JSON.stringify({ status: 'interrupted', exitCode: 130, error: message })}\n`);
     } catch {

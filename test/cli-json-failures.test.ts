@@ -167,6 +167,20 @@ describe('failures the CLI tells (exit code, stderr, --json)', { timeout: 180_00
         error: `stopped by ${signal}: the warehouse was not open, nothing to roll back`,
       });
     }
+    // Any command with --json, not only ingest and run.
+    const listing = path.join(scratch, 'held-runs-list');
+    const lister = startCli(
+      ['runs', 'list', '--json'],
+      { ...env, HOLD_CLI_MAIN_MARK: listing, HOLD_CLI_MODULE: 'cli-build' },
+      { nodeArgs: ['--import', path.join(PROJECT_ROOT, 'test/support/hold-cli-main.mjs')] },
+    );
+    await until(`runs list asking for cli-build\n${lister.output()}`, async () =>
+      existsSync(listing) ? true : undefined,
+    );
+    lister.child.kill('SIGTERM');
+    const listed = await lister.result;
+    expect(listed.code, listed.stderr).toBe(130);
+    expect(JSON.parse(listed.stdout)).toMatchObject({ status: 'interrupted', exitCode: 130 });
     // Without --json, stdout stays empty.
     const mark = path.join(scratch, 'held-plain');
     const running = startCli(

@@ -1,4 +1,6 @@
 import { writeSync } from 'node:fs';
+import { format } from 'node:util';
+import { maskPersonalText } from '../identifiers/mask-ids.ts';
 
 /** Exit codes of every command (README "Exit codes"). */
 export const EXIT = {
@@ -21,9 +23,6 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** The commands whose `--json` result is one JSON object on stdout, a failure's too (docs/commands.md). */
-const JSON_RESULT_COMMANDS = new Set(['ingest', 'run']);
-
 /** What a JSON failure says happened, by exit code. */
 const FAILURE_STATUS: Record<number, string> = {
   [EXIT.failed]: 'failed',
@@ -32,19 +31,38 @@ const FAILURE_STATUS: Record<number, string> = {
   [EXIT.interrupted]: 'interrupted',
 };
 
-const jsonResult = { wanted: false, printed: false, error: undefined as string | undefined, status: '' };
+const jsonResult = {
+  wanted: false,
+  printed: false,
+  error: undefined as string | undefined,
+  status: '',
+  /** What the command itself said on stderr (console.error), for a failure it returned rather than threw. */
+  said: [] as string[],
+};
 
 /**
- * `ingest` or `run` with `--json`: when the process ends with a failure and the command printed no
- * JSON of its own (a usage or configuration error, a signal, a pipeline locked by another process, a crash),
- * its stdout still gets one JSON object saying so (printJsonFailure), so a script never parses empty input.
+ * A command called with `--json`: when the process ends with a failure and the command printed nothing on stdout
+ * (a usage or configuration error, an unknown option, a record or run not found, a database failure, a signal, a
+ * pipeline locked by another process, a crash), its stdout still gets one JSON object saying so (printJsonFailure),
+ * so a script never parses empty input. Whatever the command printed itself (its result, or its findings with a
+ * non-zero code, as `verify` and `objection check` do) stays the one document on stdout: nothing is added after it.
  */
 export function watchJsonResult(argv: readonly string[]): void {
-  const [command, ...rest] = argv.slice(2);
-  const end = rest.indexOf('--');
-  const options = end === -1 ? rest : rest.slice(0, end);
-  jsonResult.wanted = JSON_RESULT_COMMANDS.has(command ?? '') && options.includes('--json');
-  if (jsonResult.wanted) process.on('exit', printJsonFailure);
+  const args = argv.slice(2);
+  const end = args.indexOf('--');
+  jsonResult.wanted = (end === -1 ? args : args.slice(0, end)).includes('--json');
+  if (!jsonResult.wanted) return;
+  const write = process.stdout.write;
+  process.stdout.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]) {
+    if (chunk !== undefined && chunk !== null && String(chunk).length > 0) jsonResult.printed = true;
+    return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof process.stdout.write;
+  const error = console.error;
+  console.error = (...args: unknown[]) => {
+    if (jsonResult.said.length < 50) jsonResult.said.push(format(...args));
+    error(...args);
+  };
+  process.on('exit', printJsonFailure);
 }
 
 /** The command printed its JSON result (its summary): nothing more goes to stdout on exit. */
@@ -68,13 +86,26 @@ export function printJsonFailure(code: number): void {
   const failure = {
     status: jsonResult.status || FAILURE_STATUS[code] || 'failed',
     exitCode: code,
-    error: jsonResult.error ?? defaultFailure(code),
+    error: jsonResult.error ?? saidOnStderr() ?? defaultFailure(code),
   };
   try {
     writeSync(1, `${JSON.stringify(failure)}\n`);
   } catch {
     // nobody reads stdout any more (EPIPE): the exit code says it
   }
+}
+
+/**
+ * A command that failed by returning its exit code told why on stderr itself (`no record matches …`, `refused: …`):
+ * those lines, masked as everything printed is, without the `credit-etl: ` prefix.
+ */
+function saidOnStderr(): string | undefined {
+  const lines = jsonResult.said
+    .join('\n')
+    .split('\n')
+    .map((line) => line.replace(/^credit-etl: /, '').trimEnd())
+    .filter((line) => line !== '');
+  return lines.length > 0 ? maskPersonalText(lines.join('\n')) : undefined;
 }
 
 function defaultFailure(code: number): string {
