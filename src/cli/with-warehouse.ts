@@ -67,13 +67,15 @@ export function stopNow(end: HardStop): Promise<never> {
  * naming the GRANT), and, when the login may act as the loader, the engine's start-up (engineStartUp). Closes
  * everything afterwards; when `work` throws, this process's runs still `running` end `failed` with its error
  * first. SIGINT, SIGTERM and SIGHUP stop the command at once (stopNow, exit 130); with `gracefulStop`, the first
- * SIGINT/SIGTERM only aborts it, so the current unit finishes and no other starts, and a second one stops at once.
+ * SIGINT/SIGTERM once the warehouse is open only aborts it, so the current unit finishes and no other starts, and a
+ * second one stops at once. The abort may come before `work` waits on it (during the engine's start-up or the
+ * command's own): a command checks `signal.aborted` (untilStopped), never only listens for the event.
  */
 export async function withWarehouse<T>(
   config: Config,
   logger: Logger,
   work: (warehouse: Warehouse) => Promise<T>,
-  /** Long-running commands (schedule, run, backfill): the first signal aborts this and lets the current unit finish; a second one rolls back. */
+  /** Long-running commands (schedule, run, backfill, worker, serve): once the warehouse is open, the first signal aborts this and lets the current unit finish; a second one rolls back. */
   gracefulStop?: AbortController,
   duty: WarehouseDuty = 'engine',
 ): Promise<T> {
@@ -110,7 +112,9 @@ export async function withWarehouse<T>(
     return stopping;
   };
   const onSignal = (signal: NodeJS.Signals) => {
-    if (gracefulStop && !gracefulStop.signal.aborted && signal !== 'SIGHUP') {
+    // While the warehouse opens (the server starting, the migrations run) no file is being loaded: a graceful
+    // command has nothing to finish, and stops at once like any other (exit 130).
+    if (gracefulStop && warehouse && !gracefulStop.signal.aborted && signal !== 'SIGHUP') {
       logger.warn(`${signal} received: finishing the current file, then stopping (again to roll it back)`);
       gracefulStop.abort(
         `stopped by ${signal} after the current file: the files not read are left for the next run`,
@@ -155,6 +159,15 @@ export async function withWarehouse<T>(
     stopOpenWarehouse = undefined;
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
+}
+
+/**
+ * Resolves once `signal` aborts: at once when it already has (a stop during start-up, before the command waited).
+ * What a long-running command (serve, schedule) waits on, never a bare `addEventListener('abort', …)`.
+ */
+export function untilStopped(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 /**

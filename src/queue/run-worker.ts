@@ -176,6 +176,8 @@ async function workOnSession(
   const stopping = new AbortController();
   const onStop = () => stopping.abort(options.signal.reason);
   options.signal.addEventListener('abort', onStop, { once: true });
+  // Stopped before it got here (during start-up, or while the session reopened): it takes no job.
+  if (options.signal.aborted) onStop();
   let sessionLost = false;
   session.on('end', () => {
     if (stopping.signal.aborted) return;

@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { WarehouseSetupError } from './connect-warehouse.ts';
 import { isAlive } from './process-alive.ts';
 import { START_TIMEOUT_MS } from './server-timeouts.ts';
 
@@ -16,7 +18,9 @@ export async function withStartLock<T>(dataDir: string, work: () => Promise<T>):
   const deadline = Date.now() + START_TIMEOUT_MS;
   // Written whole first, then linked as the lock: a lock file is never seen half-written.
   const written = `${lockFile}.${randomUUID()}`;
-  await fs.writeFile(written, mine, { flag: 'wx' });
+  await fs.writeFile(written, mine, { flag: 'wx' }).catch((error: unknown) => {
+    throw notWritable(error, dataDir);
+  });
   try {
     await takeLock(lockFile, written, dataDir, deadline);
   } finally {
@@ -96,6 +100,22 @@ export async function takeOverStaleLock(lockFile: string, held: string): Promise
 async function releaseLock(lockFile: string, mine: string): Promise<void> {
   const held = await fs.readFile(lockFile, 'utf8').catch(() => undefined);
   if (held === mine) await fs.rm(lockFile, { force: true });
+}
+
+/**
+ * The folder holding the data directory, where its lock, password and log files go, that this OS user may not
+ * write in: a configuration error (exit 2) with the advice for a data directory of another user; else `error`.
+ */
+function notWritable(error: unknown, dataDir: string): unknown {
+  const code = errorCode(error);
+  if (code !== 'EACCES' && code !== 'EPERM') return error;
+  const folder = path.dirname(dataDir);
+  return new WarehouseSetupError(
+    `cannot write in ${folder} (${(error as Error).message}), the folder of the embedded PostgreSQL's ` +
+      `data directory ${dataDir} (its start lock, password and log files go there): if another user (e.g. root) ` +
+      'created it, run as that user or give the folder to this one (chown -R), or choose another CREDIT_ETL_PG_DIR.',
+    { cause: error },
+  );
 }
 
 function errorCode(error: unknown): string | undefined {

@@ -23,7 +23,7 @@ import { onceAcrossSchedulers } from '../../warehouse/scheduled-claims.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { allPipelines } from '../pipeline-context.ts';
-import { withWarehouse } from '../with-warehouse.ts';
+import { untilStopped, withWarehouse } from '../with-warehouse.ts';
 import { keepWorking, workerConcurrency } from '../work-jobs.ts';
 
 interface ScheduleFlags {
@@ -70,50 +70,56 @@ export function registerScheduleCommand(program: Command): void {
               )
             : undefined;
           const queue = await openQueue(warehouseUrl(warehouse), { logger });
-          const scheduler = startScheduler({
-            pipelines: scheduled,
-            logger,
-            onCalendarYearMissing: (missing) => void alerts.alert(calendarYearMissingEvent(missing)),
-            jobs: [
-              ...(config.verifyCron
-                ? [nightlyVerify(warehouse, catalog, config.verifyCron, logger, alerts)]
-                : []),
-              ...(config.objectionCheckCron
-                ? [dailyObjectionCheck(warehouse, config.objectionCheckCron, logger, alerts)]
-                : []),
-              ...deliveryDeadlineJobs(pipelines, warehouse, alerts, logger),
-              dailyUpdateCycleCheck(pipelines, catalog, warehouse, logger, alerts),
-            ],
-            // A trigger queues the run; workers (this process too with --with-worker) run it. Another
-            // scheduler's trigger for the same pipeline and day finds the job pending and adds none.
-            // A trigger while the database is down is queued once it is back (before the next trigger).
-            runPipeline: (pipeline, signal, scheduledAt) =>
-              queueScheduledRun(queue, pipeline, scheduledAt, { logger, alerts, signal }),
-          });
+          // Stopped during start-up (the warehouse's or its own): nothing is started, it stops at once (exit 0).
+          const scheduler = stop.signal.aborted
+            ? undefined
+            : startScheduler({
+                pipelines: scheduled,
+                logger,
+                onCalendarYearMissing: (missing) => void alerts.alert(calendarYearMissingEvent(missing)),
+                jobs: [
+                  ...(config.verifyCron
+                    ? [nightlyVerify(warehouse, catalog, config.verifyCron, logger, alerts)]
+                    : []),
+                  ...(config.objectionCheckCron
+                    ? [dailyObjectionCheck(warehouse, config.objectionCheckCron, logger, alerts)]
+                    : []),
+                  ...deliveryDeadlineJobs(pipelines, warehouse, alerts, logger),
+                  dailyUpdateCycleCheck(pipelines, catalog, warehouse, logger, alerts),
+                ],
+                // A trigger queues the run; workers (this process too with --with-worker) run it. Another
+                // scheduler's trigger for the same pipeline and day finds the job pending and adds none.
+                // A trigger while the database is down is queued once it is back (before the next trigger).
+                runPipeline: (pipeline, signal, scheduledAt) =>
+                  queueScheduledRun(queue, pipeline, scheduledAt, { logger, alerts, signal }),
+              });
           const verifying =
             (config.verifyCron ? `, verify "${config.verifyCron}"` : ', verify off') +
             (config.objectionCheckCron
               ? `, objection check "${config.objectionCheckCron}"`
               : ', objection check off');
-          logger.info(
-            `scheduler started: ${scheduled.length} pipeline(s)${verifying}; SIGTERM or SIGINT stops it`,
-          );
+          if (scheduler)
+            logger.info(
+              `scheduler started: ${scheduled.length} pipeline(s)${verifying}; SIGTERM or SIGINT stops it`,
+            );
           // The scheduler never stops with its worker: a worker that fails is started again (work-jobs.ts).
-          const worker = flags.withWorker
-            ? keepWorking({
-                queue,
-                warehouse,
-                catalog,
-                logger,
-                pipelines,
-                alerts,
-                concurrency,
-                signal: stop.signal,
-              })
-            : undefined;
+          const worker =
+            scheduler && flags.withWorker
+              ? keepWorking({
+                  queue,
+                  warehouse,
+                  catalog,
+                  logger,
+                  pipelines,
+                  alerts,
+                  concurrency,
+                  signal: stop.signal,
+                })
+              : undefined;
           try {
-            await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
-            await scheduler.stop();
+            // A stop that came before this wait (during start-up) ends it at once.
+            await untilStopped(stop.signal);
+            await scheduler?.stop();
             await worker;
           } finally {
             await queue.stop();

@@ -4,7 +4,7 @@ import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { allPipelines, stagingDir } from '../pipeline-context.ts';
-import { withWarehouse } from '../with-warehouse.ts';
+import { untilStopped, withWarehouse } from '../with-warehouse.ts';
 
 export function registerServeCommand(program: Command): void {
   program
@@ -53,13 +53,14 @@ export function registerServeCommand(program: Command): void {
             stagingDir: stagingDir(),
             signal: stop.signal,
           });
-          const address = await app.listen({ host: settings.host, port: settings.port });
-          // The line a supervisor (or a test) waits for; the address is the real one when --port 0.
-          console.log(`console listening on ${address}`);
-          logger.info(`console listening on ${address}`);
-          await new Promise<void>((resolve) =>
-            stop.signal.addEventListener('abort', () => resolve(), { once: true }),
-          );
+          // Stopped during start-up (the warehouse's or the console's own): it never listens.
+          if (!stop.signal.aborted) {
+            const address = await app.listen({ host: settings.host, port: settings.port });
+            // The line a supervisor (or a test) waits for; the address is the real one when --port 0.
+            console.log(`console listening on ${address}`);
+            logger.info(`console listening on ${address}`);
+          }
+          await untilStopped(stop.signal);
           await app.close();
           await settleRetries();
           logger.info('console stopped');
