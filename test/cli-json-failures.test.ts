@@ -294,53 +294,59 @@ describe('failures the CLI tells (exit code, stderr, --json)', { timeout: 180_00
     }
   });
 
-  it('an embedded data directory in a folder this OS user may not write (run as nobody, root-owned 755): exit 2', async (context) => {
-    if (process.getuid?.() !== 0) return context.skip('needs root, to run the CLI as nobody (runuser)');
-    if (spawnSync('runuser', ['--version']).status !== 0) return context.skip('runuser is not installed');
-    // The data directory's folder, where its start lock goes: root's, readable by all, writable by root only.
-    const folder = mkdtempSync(path.join(os.tmpdir(), 'credit-etl-read-only-folder-'));
-    // Where nobody may write its own log and reports.
-    const writable = mkdtempSync(path.join(os.tmpdir(), 'credit-etl-nobody-'));
-    try {
-      chmodSync(folder, 0o755);
-      chmodSync(writable, 0o1777);
-      const dataDir = path.join(folder, 'pg');
-      const file = path.join(writable, 'rejecty.csv');
-      copyFileSync(rejecty, file);
-      const asNobody = spawnSync(
-        'runuser',
-        [
-          '-u',
-          'nobody',
-          '--',
-          process.execPath,
-          path.join(PROJECT_ROOT, 'bin/credit-etl.js'),
-          ...ingest(file, '--json'),
-        ],
-        {
-          env: {
-            ...process.env,
-            DATABASE_URL: undefined,
-            HOME: writable,
-            CREDIT_ETL_PG_DIR: dataDir,
-            CREDIT_ETL_LOG_FILE: path.join(writable, 'cli.log'),
-            CREDIT_ETL_REPORT_DIR: path.join(writable, 'reports'),
+  it.for([
+    ['in', ['pg']],
+    ['below', ['sub', 'pg']],
+  ] as [string, string[]][])(
+    'an embedded data directory %s a folder this OS user may not write (run as nobody, root-owned 755): exit 2',
+    async ([, below], context) => {
+      if (process.getuid?.() !== 0) return context.skip('needs root, to run the CLI as nobody (runuser)');
+      if (spawnSync('runuser', ['--version']).status !== 0) return context.skip('runuser is not installed');
+      // The data directory's folder, where its start lock goes: root's, readable by all, writable by root only.
+      const folder = mkdtempSync(path.join(os.tmpdir(), 'credit-etl-read-only-folder-'));
+      // Where nobody may write its own log and reports.
+      const writable = mkdtempSync(path.join(os.tmpdir(), 'credit-etl-nobody-'));
+      try {
+        chmodSync(folder, 0o755);
+        chmodSync(writable, 0o1777);
+        const dataDir = path.join(folder, ...below);
+        const file = path.join(writable, 'rejecty.csv');
+        copyFileSync(rejecty, file);
+        const asNobody = spawnSync(
+          'runuser',
+          [
+            '-u',
+            'nobody',
+            '--',
+            process.execPath,
+            path.join(PROJECT_ROOT, 'bin/credit-etl.js'),
+            ...ingest(file, '--json'),
+          ],
+          {
+            env: {
+              ...process.env,
+              DATABASE_URL: undefined,
+              HOME: writable,
+              CREDIT_ETL_PG_DIR: dataDir,
+              CREDIT_ETL_LOG_FILE: path.join(writable, 'cli.log'),
+              CREDIT_ETL_REPORT_DIR: path.join(writable, 'reports'),
+            },
+            encoding: 'utf8',
+            timeout: 120_000,
           },
-          encoding: 'utf8',
-          timeout: 120_000,
-        },
-      );
-      expect(asNobody.status, asNobody.stderr).toBe(2);
-      expect(asNobody.stderr).toContain(`credit-etl: cannot write in ${folder} (EACCES`);
-      expect(asNobody.stderr).toMatch(/give the folder to this one \(chown -R\)/);
-      expect(asNobody.stderr).not.toMatch(/failed:/);
-      expect(JSON.parse(asNobody.stdout)).toMatchObject({ status: 'usage-error', exitCode: 2 });
-      expect(existsSync(dataDir)).toBe(false);
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
-      rmSync(writable, { recursive: true, force: true });
-    }
-  });
+        );
+        expect(asNobody.status, asNobody.stderr).toBe(2);
+        expect(asNobody.stderr).toContain(`credit-etl: cannot write in ${path.dirname(dataDir)} (EACCES`);
+        expect(asNobody.stderr).toMatch(/give the folder to this one \(chown -R\)/);
+        expect(asNobody.stderr).not.toMatch(/failed:/);
+        expect(JSON.parse(asNobody.stdout)).toMatchObject({ status: 'usage-error', exitCode: 2 });
+        expect(existsSync(path.join(folder, below[0] as string))).toBe(false);
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+        rmSync(writable, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('a warehouse migrated by a newer release: exit 2 naming the migrations it does not know, nothing done', async () => {
     const first = await runCli(['runs', 'list'], env);

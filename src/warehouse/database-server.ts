@@ -10,7 +10,7 @@ import { handOverServer, watchdogAddress, watchStartedServer } from './postgres-
 import { reuseRunningServer } from './running-server.ts';
 import { readPassword, SUPERUSER, serverUrl, withClient } from './server-connection.ts';
 import { appendQuietly, LogTail } from './server-log.ts';
-import { withStartLock } from './server-start-lock.ts';
+import { dataFolderNotWritable, withStartLock } from './server-start-lock.ts';
 import { START_TIMEOUT_MS, STOP_TIMEOUT_MS } from './server-timeouts.ts';
 
 export interface DatabaseServer {
@@ -48,7 +48,9 @@ export async function openDatabaseServer(options: DatabaseServerOptions): Promis
   const dataDir = path.resolve(options.embeddedDataDir);
   const databaseName = options.databaseName ?? 'credit_etl';
   const logFile = path.join(path.dirname(dataDir), 'embedded-postgres.log');
-  await fs.mkdir(path.dirname(dataDir), { recursive: true });
+  await fs.mkdir(path.dirname(dataDir), { recursive: true }).catch((error: unknown) => {
+    throw dataFolderNotWritable(error, dataDir);
+  });
   const log = new LogTail(options.onLog ?? ((line) => appendQuietly(logFile, line)));
   const seeLog = options.onLog ? 'the server log' : `the server log ${logFile}`;
 

@@ -19,7 +19,7 @@ export async function withStartLock<T>(dataDir: string, work: () => Promise<T>):
   // Written whole first, then linked as the lock: a lock file is never seen half-written.
   const written = `${lockFile}.${randomUUID()}`;
   await fs.writeFile(written, mine, { flag: 'wx' }).catch((error: unknown) => {
-    throw notWritable(error, dataDir);
+    throw dataFolderNotWritable(error, dataDir);
   });
   try {
     await takeLock(lockFile, written, dataDir, deadline);
@@ -104,9 +104,10 @@ async function releaseLock(lockFile: string, mine: string): Promise<void> {
 
 /**
  * The folder holding the data directory, where its lock, password and log files go, that this OS user may not
- * write in: a configuration error (exit 2) with the advice for a data directory of another user; else `error`.
+ * write in (nor create, when a folder above it is another user's): a configuration error (exit 2) with the advice
+ * for a data directory of another user; else `error`.
  */
-function notWritable(error: unknown, dataDir: string): unknown {
+export function dataFolderNotWritable(error: unknown, dataDir: string): unknown {
   const code = errorCode(error);
   if (code !== 'EACCES' && code !== 'EPERM') return error;
   const folder = path.dirname(dataDir);
