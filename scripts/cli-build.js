@@ -12,7 +12,7 @@
 //
 // Plain JavaScript, so that it runs before anything is compiled. esbuild is imported only to build: the check at
 // every start reads one small file and stats the sources (~3–10 ms).
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -25,8 +25,33 @@ const ENTRY = 'src/cli/start.js';
 const MANIFEST = 'sources.json';
 const ENTRY_POINTS = ['src/cli/start.ts', 'src/run/unit-worker.ts'];
 
-/** `CREDIT_ETL_FROM_SOURCE=1` runs the TypeScript sources through tsx even when the build is current. */
-export const fromSourceForced = () => process.env.CREDIT_ETL_FROM_SOURCE === '1';
+/**
+ * `CREDIT_ETL_FROM_SOURCE=1` (or `true`, `yes`, `on`) runs the TypeScript sources through tsx even when the build
+ * is current; `0` (`false`, `no`, `off`) or unset does not. Anything else is a configuration error, refused here
+ * before anything runs (exit 2, the message of connectors/on-off-setting.ts, which cannot be imported before
+ * TypeScript is): with `--json` the command also gets its one JSON failure on stdout (src/cli/exit-codes.ts, as
+ * bin/credit-etl.js does for a signal).
+ */
+export function fromSourceForced(env = process.env, argv = process.argv) {
+  const text = env.CREDIT_ETL_FROM_SOURCE?.trim() ?? '';
+  if (['', '0', 'false', 'no', 'off'].includes(text.toLowerCase())) return false;
+  if (['1', 'true', 'yes', 'on'].includes(text.toLowerCase())) return true;
+  const message = `CREDIT_ETL_FROM_SOURCE=${text} is not on or off: set 1 (or true, yes, on), 0 (or false, no, off) or leave it unset`;
+  writeOut(2, `credit-etl: ${message}\n`);
+  const args = argv.slice(2);
+  const end = args.indexOf('--');
+  if ((end === -1 ? args : args.slice(0, end)).includes('--json'))
+    writeOut(1, `${JSON.stringify({ status: 'usage-error', exitCode: 2, error: message })}\n`);
+  process.exit(2);
+}
+
+function writeOut(fd, text) {
+  try {
+    writeSync(fd, text);
+  } catch {
+    // nobody reads it any more (EPIPE): the exit code says it
+  }
+}
 
 /**
  * Compiles every module the CLI's entry and the unit worker reach (packages stay in node_modules) into `outDir`,

@@ -1,9 +1,11 @@
 import path from 'node:path';
 import cron from 'node-cron';
 import { type Limits, readLimits } from '../../connectors/limits.ts';
+import { onOffSetting } from '../../connectors/on-off-setting.ts';
 import { PROJECT_ROOT } from '../../connectors/project-root.ts';
 import { CalendarDataError } from '../calendar/holidays-file.ts';
 import { loadCalendar, type WorkingDayCalendar } from '../calendar/working-days.ts';
+import { logFileProblem } from '../log/log-file.ts';
 import { readChunkBytes } from '../run/chunk-settings.ts';
 import { mergeWhileReadingRows } from '../warehouse/merge-while-reading.ts';
 
@@ -81,6 +83,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Read where each unit is loaded; checked here so that a bad value stops the command before any unit.
     mergeWhileReadingRows(env);
     readChunkBytes(env);
+    // On/off switches read where a file loads (compact-unchanged-runs.ts, fast-redelivery.ts) and by
+    // bin/credit-etl.js (scripts/cli-build.js, which refuses a bad one itself before this runs).
+    for (const name of ON_OFF_VARIABLES) onOffSetting(name, env);
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
@@ -88,7 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     embeddedDataDir: fromEnv('CREDIT_ETL_PG_DIR', '.data/postgres'),
     catalogDir: fromEnv('CREDIT_ETL_CATALOG_DIR', 'catalog'),
-    logFile: fromEnv('CREDIT_ETL_LOG_FILE', 'logs/credit-etl.log'),
+    logFile: logFileFrom(env, fromEnv('CREDIT_ETL_LOG_FILE', 'logs/credit-etl.log')),
     logLevel,
     reportDir: fromEnv('CREDIT_ETL_REPORT_DIR', 'reports'),
     limits: limitsFrom(env),
@@ -101,6 +106,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       documentPrefix: env.CREDIT_ETL_ISSUER_DOC_PREFIX?.trim() || '信用复核',
     },
   };
+}
+
+/** The documented on/off variables every command checks at start (`1`, `0` or unset; connectors/on-off-setting.ts). */
+const ON_OFF_VARIABLES = ['CREDIT_ETL_FULL_LINEAGE', 'CREDIT_ETL_FAST_REDELIVERY', 'CREDIT_ETL_FROM_SOURCE'];
+
+/**
+ * The log file, when it can be appended to (its missing folders created by the logger): a path through a file, a
+ * folder that is not writable, or one under /proc or /sys stops the command here, naming the variable.
+ */
+function logFileFrom(env: NodeJS.ProcessEnv, file: string): string {
+  const problem = logFileProblem(file);
+  if (!problem) return file;
+  const given = env.CREDIT_ETL_LOG_FILE?.trim();
+  const setting = given ? `CREDIT_ETL_LOG_FILE=${given}` : `CREDIT_ETL_LOG_FILE (unset: ${file})`;
+  throw new ConfigError(`${setting}: ${problem}; set it to a file in a writable folder`);
 }
 
 function verifyCronFrom(env: NodeJS.ProcessEnv): string | undefined {

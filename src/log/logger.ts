@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import { shanghaiTime } from '../../connectors/shanghai-time.ts';
+import { prepareLogFolder } from './log-file.ts';
 import { maskPersonalText } from './mask-personal-data.ts';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -28,7 +28,7 @@ export interface RootLogger extends Logger {
 }
 
 export interface LoggerOptions {
-  /** JSON-lines log file, appended to; its directory is created. No file when omitted. */
+  /** JSON-lines log file, appended to; its missing folders are created (logFileProblem). No file when omitted. */
   logFile?: string;
   /** error | warn | info | debug (default `info`). */
   level?: string;
@@ -71,7 +71,7 @@ export function createLogger(options: LoggerOptions = {}): RootLogger {
   const transports: winston.transport[] = [];
   let file: fs.WriteStream | undefined;
   if (options.logFile) {
-    fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
+    prepareLogFolder(options.logFile);
     // Opened synchronously so a bad path fails here, with its name, not later as an unhandled stream error.
     const fd = fs.openSync(options.logFile, 'a');
     file = fs.createWriteStream(options.logFile, { fd });

@@ -1,3 +1,4 @@
+import { onOffSetting } from '../../connectors/on-off-setting.ts';
 import type { timelinessChecker } from '../calendar/timeliness.ts';
 import {
   FastPathUnusable,
@@ -13,7 +14,8 @@ import type { UnitSession } from '../warehouse/unit-session.ts';
 import { type Fingerprint, fingerprintText } from './raw-fingerprint.ts';
 
 /** `CREDIT_ETL_FAST_REDELIVERY=0`: every row takes the full path (to compare both, or to rule the fast one out). */
-export const fastRedeliveryOff = (): boolean => process.env.CREDIT_ETL_FAST_REDELIVERY === '0';
+export const fastRedeliveryOff = (env: NodeJS.ProcessEnv = process.env): boolean =>
+  onOffSetting('CREDIT_ETL_FAST_REDELIVERY', env) === false;
 
 /**
  * The fast path of a nightly re-delivery (issue #17). A row whose raw cells have the fingerprint of the row a

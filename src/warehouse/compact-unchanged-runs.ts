@@ -1,3 +1,4 @@
+import { onOffSetting } from '../../connectors/on-off-setting.ts';
 import { createStandingFromCache, FastPathUnusable } from './fingerprint-cache-repository.ts';
 import type { MergeContext } from './merge-staged.ts';
 import type { UnitSession } from './unit-session.ts';
@@ -6,7 +7,8 @@ import type { UnitSession } from './unit-session.ts';
  * `CREDIT_ETL_FULL_LINEAGE=1` writes one lineage row for every delivered row, as before 017: for an audit that
  * wants every night's rows listed one by one, and for the tests that compare both paths.
  */
-export const fullLineageForced = (): boolean => process.env.CREDIT_ETL_FULL_LINEAGE === '1';
+export const fullLineageForced = (env: NodeJS.ProcessEnv = process.env): boolean =>
+  onOffSetting('CREDIT_ETL_FULL_LINEAGE', env) === true;
 
 /**
  * The compact path of a re-delivery (017-compact-lineage.ts), inside the merge, after the classification: of
