@@ -146,6 +146,12 @@ describe('serve checks its settings before the warehouse starts', { timeout: 180
     expect(result.stderr).toContain(`${name}=${value}`);
   });
 
+  it('refuses a --host that is no address or host name with exit 2, naming the option', async () => {
+    const result = await runCli(['serve', '--port', '0', '--host', 'not..a..host'], env);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('--host not..a..host is not an IP address or a host name');
+  });
+
   it('serves with the documented values, the cookie Secure with CREDIT_ETL_SECURE_COOKIE=1 only', async () => {
     const added = await withStdin(
       ['users', 'add', 'ops.li', '--role', 'admin', '--password-stdin'],

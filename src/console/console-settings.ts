@@ -42,7 +42,7 @@ export function consoleSettingsFrom(env: NodeJS.ProcessEnv = process.env): Conso
     (value) => value > 0 && value <= 24 * 30,
   );
   const host = env.CREDIT_ETL_CONSOLE_HOST?.trim() || '127.0.0.1';
-  if (!isIP(host) && !isHostName(host))
+  if (!isListenHost(host))
     throw new ConsoleSettingsError(
       `CREDIT_ETL_CONSOLE_HOST=${host} is not an IP address or a host name: use e.g. 127.0.0.1 (the default), ::1 or localhost`,
     );
@@ -72,6 +72,9 @@ export function consoleSettingsFrom(env: NodeJS.ProcessEnv = process.env): Conso
     throw error;
   }
 }
+
+/** What `serve` may listen on (CREDIT_ETL_CONSOLE_HOST, `--host`): an IP address or a host name. */
+export const isListenHost = (text: string): boolean => isIP(text) !== 0 || isHostName(text);
 
 /**
  * A host name `listen` can look up (RFC 1123: dot-separated labels of letters, digits and inner hyphens, up to 63

@@ -17,7 +17,9 @@ export function registerServeCommand(program: Command): void {
     .action(async (options: { host?: string; port?: string }) => {
       const { config, logger } = commandContext();
       // Fastify and the pages load here only: no other command pays for them (npm run chaos, 256 MB).
-      const { consoleSettingsFrom, ConsoleSettingsError } = await import('../../console/console-settings.ts');
+      const { consoleSettingsFrom, ConsoleSettingsError, isListenHost } = await import(
+        '../../console/console-settings.ts'
+      );
       const { directReportLimit } = await import('../../console/pages/direct-report-limit.ts');
       let settings: ReturnType<typeof consoleSettingsFrom>;
       try {
@@ -27,7 +29,13 @@ export function registerServeCommand(program: Command): void {
         if (error instanceof ConsoleSettingsError) throw new UsageError(error.message);
         throw error;
       }
-      if (options.host !== undefined) settings.host = options.host;
+      if (options.host !== undefined) {
+        if (!isListenHost(options.host))
+          throw new UsageError(
+            `--host ${options.host} is not an IP address or a host name: use e.g. 127.0.0.1 (the default), ::1 or localhost`,
+          );
+        settings.host = options.host;
+      }
       if (options.port !== undefined) {
         const port = Number(options.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535)
