@@ -73,6 +73,11 @@ describe('verify --catalog: code or Chinese title, an unknown entry is exit 2', 
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('"nope"');
     expect(unknown.stderr).toContain('catalog list');
-    expect(unknown.summary).toEqual({});
+    // Nothing checked: stdout holds --json's failure object, no summary of findings.
+    expect(unknown.summary).toEqual({
+      status: 'usage-error',
+      exitCode: 2,
+      error: expect.stringContaining('"nope"'),
+    });
   });
 });
