@@ -178,6 +178,26 @@ describe('a resident ID number typed by hand', () => {
     expect(text).not.toContain(ID);
   });
 
+  it('as the direct-report catalog is logged masked, a mistyped number too', async () => {
+    const provider = await cx.http('provider');
+    const warnings = vi.spyOn(cx.deps.logger, 'warn');
+    // The check character is wrong: the logger's own masking (numbers that check) would let it through.
+    const mistyped = `${ID.slice(0, 17)}1`;
+    const body = new FormData();
+    body.set('catalog', mistyped);
+    body.set('file', new Blob(['a,b\r\n1,2\r\n'], { type: 'text/csv' }), 'rows.csv');
+    const response = await fetch(`${cx.baseUrl}/direct-report?_csrf=${await provider.csrfToken()}`, {
+      method: 'POST',
+      headers: { cookie: provider.cookie ?? '' },
+      body,
+    });
+    expect(response.status).toBe(403);
+    const logged = warnings.mock.calls.map((call) => String(call[0])).join('\n');
+    expect(logged).toContain('tried to report');
+    expect(logged).not.toContain(mistyped);
+    expect(logged).toContain('3701**********');
+  });
+
   it('percent-encoded in the address of a failing request is logged masked, decodable or not', async () => {
     const app = await buildConsole(cx.deps);
     app.get('/failing/*', async () => {

@@ -101,10 +101,11 @@ export async function registerDirectReportPage(app: FastifyInstance, deps: Conso
         );
       }
       const entry = provider?.expectedEntries.find((code) => code === received.catalog);
-      // What was typed is echoed masked: a person's number typed (or posted) as the entry is not shown clear.
+      // What was typed is echoed and logged masked: a person's number typed (or posted) as the entry, even mistyped
+      // (the logger masks only numbers that check), is not shown or kept clear.
       if (!provider || !entry) {
         deps.logger.warn(
-          `console: ${userOf(request).name} tried to report ${received.catalog} for provider ${userOf(request).providerCode}: refused`,
+          `console: ${userOf(request).name} tried to report ${echoed(received.catalog)} for provider ${userOf(request).providerCode}: refused`,
         );
         await rm(path.dirname(received.file), { recursive: true, force: true });
         return sendPage(
