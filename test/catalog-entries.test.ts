@@ -90,7 +90,7 @@ describe('pilot-era codes, placeholders and the catalog history', () => {
   it('catalog_entries records each version once by content hash, and a changed version again', async () => {
     const first = await syncCatalogEntries(fx.warehouse, fx.catalog.entries);
     expect(first.added.sort()).toEqual(
-      [...CODES.map((code) => `${code} v1`), 'xzcf v0', 'xzcf v2', 'xzcf v3', 'xzxk v0'].sort(),
+      [...CODES.map((code) => `${code} v1`), 'xzcf v0', 'xzcf v2', 'xzcf v3', 'xzxk v0', 'yzsxmd v2'].sort(),
     );
     expect(await syncCatalogEntries(fx.warehouse, fx.catalog.entries)).toEqual({ added: [], changed: [] });
     const xzcf = fx.catalog.entries.find((entry) => entry.code === 'xzcf' && entry.version === 1)!;

@@ -50,6 +50,7 @@ describe('catalog lint', () => {
       'xzxk.v0',
       'xzxk.v1',
       'yzsxmd.v1',
+      'yzsxmd.v2',
       'zyzg.v1',
     ]);
   });

@@ -274,6 +274,36 @@ describe('subject codes follow the subject type (national 双公示 layout, Art.
       check('yzsxmd', listing({ SX_ZTLB: '自然人', SX_TYSHXYDM: '', SX_ZJLX: '身份证', SX_ZJHM: ID })),
     ).toEqual([]);
   });
+  it("a natural person's 证件号码 that is a valid USCC and no resident ID is refused, in every entry", () => {
+    const refused = (zjlx: string, zjhm: string) =>
+      check('xzcf', person({ CF_XDR_ZJLX: zjlx, CF_XDR_ZJHM: zjhm }));
+    expect(refused('护照号', USCC)).toEqual([['CF_XDR_ZJHM', 'person-id-is-uscc']]);
+    expect(refused('港澳居民来往内地通行证', '９１３７０１１２ＭＡ９Ａ３７３６６ｅ')).toEqual([
+      ['CF_XDR_ZJHM', 'person-id-is-uscc'],
+    ]);
+    // A pilot-era code is a legally issued USCC too.
+    expect(refused('护照号', '91350100M0001TGQXM')).toEqual([['CF_XDR_ZJHM', 'person-id-is-uscc']]);
+    expect(
+      check(
+        'xzxk',
+        license({ XK_XDR_LB: '自然人', XK_XDR_SHDM: '', XK_XDR_ZJLX: '护照号', XK_XDR_ZJHM: USCC }),
+      ),
+    ).toEqual([['XK_XDR_ZJHM', 'person-id-is-uscc']]);
+    expect(
+      check('yzsxmd', listing({ SX_ZTLB: '自然人', SX_TYSHXYDM: '', SX_ZJLX: '护照号', SX_ZJHM: USCC })),
+    ).toEqual([['SX_ZJHM', 'person-id-is-uscc']]);
+    // As 身份证 the ID rule judges it, and says what is wrong with it as an ID.
+    expect(refused('身份证', USCC)).toEqual([['CF_XDR_ZJHM', 'resident-id-charset']]);
+    // A valid resident ID that also checks as a USCC is the person's, whatever the 证件类型 says.
+    expect(refused('身份证', '110105198504120014')).toEqual([]);
+    expect(refused('外国人永久居留身份证', '911840199005170211')).toEqual([]);
+    // Not a valid USCC (a wrong 18th character): a number of the person's own kind, not refused by this rule.
+    expect(refused('护照号', '91370112MA9A37366F')).toEqual([]);
+    // A company's USCC is no personal number: shown as sent, not masked.
+    expect(messageOf('xzcf', person({ CF_XDR_ZJLX: '护照号', CF_XDR_ZJHM: USCC }), 'CF_XDR_ZJHM')).toContain(
+      `"证件号码"的值"${USCC}"是统一社会信用代码，不是个人的证件号码`,
+    );
+  });
 });
 
 describe('resident ID numbers', () => {

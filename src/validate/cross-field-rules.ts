@@ -4,7 +4,9 @@ import {
   type IdentifierKind,
   identifierProblem,
   isPlaceholderCode,
+  isResidentIdNumber,
   maskResidentId,
+  normalizeCode,
   shownCode,
 } from '../identifiers/index.ts';
 import { isRealIsoDate } from '../normalize/parse-date.ts';
@@ -32,7 +34,82 @@ export function compileCrossFieldRules(entry: CatalogEntry, options: ValidatorOp
     if (entry.schema.properties[field]?.['x-personal']) return maskResidentId(text);
     return shownCode(value) === value ? text : maskResidentId(text);
   };
-  return ordered.map((rule) => compileRule(rule, title, hasError, options, subjectFieldsOf, shown));
+  const compiled = ordered.map((rule) => compileRule(rule, title, hasError, options, subjectFieldsOf, shown));
+  // Last: the ID rules (identifier-by-type) have judged the number first, so a resident ID stays theirs.
+  const personCodeNotUscc = compilePersonCodeNotUscc(entry, title, hasError, options);
+  return personCodeNotUscc ? [...compiled, personCodeNotUscc] : compiled;
+}
+
+/**
+ * A person's own number is no company's code (Art. 8), for every entry by its `subjectCodeByType`: where a subject
+ * type is identified by a personal field (a 自然人 by 证件号码: passport, 军官证, 港澳台 permits …), a value there
+ * that is a valid USCC (a pilot-era one too) and no valid resident ID is refused with `person-id-is-uscc`: it
+ * would file the person's record under the company. Only valid USCCs: any other 18-character number may be a
+ * person's own. A valid resident ID is kept even when it also checks as a USCC (about 1 in 400 do; the 2023
+ * foreign permanent resident card shares the layout); where 证件类型 says 身份证, identifier-by-type has already
+ * judged the number. The message quotes the value as sent, unmasked: it is a USCC, public.
+ */
+function compilePersonCodeNotUscc(
+  entry: CatalogEntry,
+  title: (field: string) => string,
+  hasError: (errors: RowError[], field: string) => boolean,
+  options: ValidatorOptions,
+): CompiledRule | undefined {
+  const byType = entry.subjectCodeByType;
+  if (!byType) return undefined;
+  const properties = entry.schema.properties;
+  const personal = new Map(
+    Object.entries(byType.fields)
+      .map(([type, fields]) => [type, fields.filter((field) => properties[field]?.['x-personal'])] as const)
+      .filter(([, fields]) => fields.length > 0),
+  );
+  if (personal.size === 0) return undefined;
+  // Where another type's USCC goes, and the field naming the kind of number (证件类型), for the message.
+  const usccFields = [
+    ...new Set(
+      Object.values(byType.fields)
+        .flat()
+        .filter((field) => properties[field]?.format === 'uscc'),
+    ),
+  ].map((field) => `"${title(field)}"`);
+  // The identifier-by-type rule of a field (证件号码 by 证件类型), if any.
+  const kindRules = new Map(
+    entry.rules.flatMap((rule) => (rule.rule === 'identifier-by-type' ? [[rule.field, rule] as const] : [])),
+  );
+  const usccOptions = { ...options, allowPilotCodes: true };
+  return (row, errors, rawCell) => {
+    const type = row[byType.typeField];
+    const fields = typeof type === 'string' ? personal.get(type) : undefined;
+    if (!fields) return;
+    for (const field of fields) {
+      const value = row[field];
+      if (typeof value !== 'string' || hasError(errors, field)) continue;
+      const kindRule = kindRules.get(field);
+      const kindValue = kindRule ? row[kindRule.typeField] : undefined;
+      // Checked as a resident ID without an error: a valid one, the person's whatever else it checks as.
+      if (kindRule && kindRule.types[String(kindValue)] === 'resident-id') continue;
+      const code = normalizeCode(value);
+      if (identifierProblem('uscc', code, usccOptions) !== null || isResidentIdNumber(code, options))
+        continue;
+      const stated =
+        kindRule && typeof kindValue === 'string'
+          ? `（本行"${title(kindRule.typeField)}"为"${kindValue}"）`
+          : '';
+      const move =
+        usccFields.length > 0
+          ? `；如相对人实为法人、非法人组织或个体工商户，请改正"${title(byType.typeField)}"，代码填入${usccFields.join('或')}`
+          : '';
+      errors.push({
+        field,
+        code: 'person-id-is-uscc',
+        message:
+          `"${title(field)}"的值${quoteValue(value, rawCell?.(field))}是统一社会信用代码，不是个人的证件号码：` +
+          `"${title(byType.typeField)}"为"${type}"时，"${title(field)}"填写本人的证件号码${stated}，` +
+          `不能填写单位或个体工商户的代码，否则该记录会归入该单位名下${move}`,
+        value,
+      });
+    }
+  };
 }
 
 function compileRule(
