@@ -46,6 +46,8 @@ import * as recordsStayTimesStamped from './046-records-stay-times-stamped.ts';
 import * as runLookups from './047-run-lookups.ts';
 import * as recordDeliveredUnchanged from './048-record-delivered-unchanged.ts';
 import * as unmaskViewsFromTheCli from './049-unmask-views-from-the-cli.ts';
+import * as logChainsReadCommitted from './050-log-chains-read-committed.ts';
+import * as groundsVisible from './051-grounds-visible.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -96,4 +98,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['047-run-lookups', runLookups],
   ['048-record-delivered-unchanged', recordDeliveredUnchanged],
   ['049-unmask-views-from-the-cli', unmaskViewsFromTheCli],
+  ['050-log-chains-read-committed', logChainsReadCommitted],
+  ['051-grounds-visible', groundsVisible],
 ];

@@ -2,6 +2,7 @@ import type { RowError } from '../../connectors/row-error.ts';
 import { subjectCodeFields } from '../catalog/catalog-entry.ts';
 import { entryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
+import { visibleLength } from '../identifiers/invisible-characters.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
 import { compileEntry } from '../run/compiled-entry.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
@@ -123,12 +124,18 @@ export async function reattributeRecord(
   return { procedureId, warnings, ...(newRecordId === undefined ? {} : { newRecordId }) };
 }
 
-/** Refused here, before the database is asked, with the same words the database would use. */
+/**
+ * Refused here, before the database is asked, with the same words the database would use (051): each of the
+ * grounds needs a character that shows, not only spaces, control characters or invisible ones (SHOWS_NOTHING).
+ */
 export function checkGrounds(grounds: Grounds): void {
-  if (!grounds.basis?.trim())
-    throw new ProcedureRefused('法定程序必须注明法律依据（文号）：请用 --basis 填写');
-  if (!grounds.reason?.trim()) throw new ProcedureRefused('法定程序必须注明理由：请用 --reason 填写');
-  if (!grounds.operator?.trim()) throw new ProcedureRefused('法定程序必须注明经办人：请用 --operator 填写');
+  const notShown = '（空格、控制字符和不可见字符不算）';
+  if (visibleLength(grounds.basis) === 0)
+    throw new ProcedureRefused(`法定程序必须注明法律依据（文号）：请用 --basis 填写${notShown}`);
+  if (visibleLength(grounds.reason) === 0)
+    throw new ProcedureRefused(`法定程序必须注明理由：请用 --reason 填写${notShown}`);
+  if (visibleLength(grounds.operator) === 0)
+    throw new ProcedureRefused(`法定程序必须注明经办人：请用 --operator 填写${notShown}`);
 }
 
 interface CurrentRow {

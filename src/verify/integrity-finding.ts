@@ -81,16 +81,36 @@ export const INTEGRITY_PROBLEMS = {
    * repair, or logged with another repairable day than the catalog gives (verify-repairs.ts).
    */
   'repair-before-period': 'a credit repair the catalog rules did not allow on the day it was made',
-  /** A correct/reattribute entry whose version is gone. */
-  'procedure-version-missing': 'the version a legal procedure wrote is missing',
-  /** A version that claims a procedure which wrote no version of this record. */
+  /**
+   * A correct/reattribute entry whose version is gone, or the version an entry of any kind names as the record's
+   * current one then (`before.version_id`, a supersede's `after.superseded_by_version_id`) is gone
+   * (verify-procedure-versions.ts).
+   */
+  'procedure-version-missing': 'a version a legal procedure wrote or named is missing',
+  /**
+   * A version that claims a procedure which wrote no version of this record, or a correct/reattribute entry whose
+   * log names another version than this one.
+   */
   'version-without-procedure': 'a version claims a legal procedure that did not write it',
+  /**
+   * A version a correct/reattribute wrote that differs from what its procedure_log entry recorded (`after`: version
+   * id and number, content hash, subject, formation date, catalog entry version, the fields it set, and every other
+   * field as in the version it was based on), or a version an entry names (`before`) that differs from what it
+   * logged of it (verify-procedure-versions.ts): rewritten behind the engine, its chain hash recomputed. No file
+   * digest covers a procedure's version; the hash-chained log does.
+   */
+  'version-differs-from-procedure': "a version differs from what its legal procedure's log entry recorded",
   /** An objection_log step whose content no longer matches its hash (src/warehouse/objection-log-chain.ts). */
   'objection-log-altered': 'an objection log step was changed',
   /** An objection_log step that does not point at the step before it. */
   'objection-log-broken-link': 'an objection log step was removed, inserted or reordered',
   /** The newest entry of a legal log an earlier verify run saw is gone: the log was cut back (verify-log-heads.ts). */
   'log-cut-back': 'the newest entry of a legal log that an earlier verify saw is gone',
+  /**
+   * A legal log holds fewer entries up to the newest one an earlier verify run saw than that run counted: entries
+   * were deleted behind the engine, though what is left may still chain (verify-log-heads.ts).
+   */
+  'log-entries-deleted': 'entries of a legal log that an earlier verify counted are gone',
   /**
    * An objection_log step whose objection is gone (deleted with the triggers off): the record is named by what
    * the objection's open step registered (src/warehouse/objection-log-chain.ts).

@@ -13,6 +13,7 @@ import { verifyFileDigests } from './verify-file-digests.ts';
 import { verifyHistory } from './verify-history.ts';
 import { verifyKeys } from './verify-keys.ts';
 import { verifyLogHeads } from './verify-log-heads.ts';
+import { verifyProcedureVersions } from './verify-procedure-versions.ts';
 import { verifyRepairs } from './verify-repairs.ts';
 import { verifyTimeliness } from './verify-timeliness.ts';
 
@@ -33,7 +34,8 @@ export interface VerifySummary {
  *
  * With the catalog, each record's business key, catalog, subject and formation date are recomputed from its
  * current version, which is validated as a delivery's row is, and each credit repair's repairable day from the
- * catalog's rules (verify-keys.ts, version-data.ts, verify-repairs.ts).
+ * catalog's rules (verify-keys.ts, version-data.ts, verify-repairs.ts). Every version a legal procedure wrote or
+ * named is compared with its hash-chained log entry (verify-procedure-versions.ts).
  */
 export async function verifyWarehouse(
   warehouse: Warehouse,
@@ -132,6 +134,8 @@ export async function verifyWarehouse(
         detail: finding.detail,
       });
     }
+    // What the procedures wrote and named, against their log (no file digest covers a procedure's version).
+    for (const finding of await verifyProcedureVersions(warehouse, scope)) report(records, finding);
     for (const finding of heads.findings) report(records, finding);
   } catch (error) {
     // The fault that stopped verify (a server restart) may have left dead connections in the pool: ending the run

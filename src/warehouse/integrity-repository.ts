@@ -423,3 +423,196 @@ export async function* digestPages(
     after = page.last_id;
   }
 }
+
+/**
+ * A version a legal procedure wrote, or named, that differs from what the procedure's log entry records of it
+ * (the log is hash-chained, the versions only chained among themselves: a superuser who rewrites a procedure's
+ * version and recomputes its chain hash leaves no other trace; no file digest covers it).
+ *
+ * - `wrote`: a version whose `procedure_id` is a `correct` (`after`) or `reattribute` (`after.superseded_by_…`) of
+ *   its record. Its id, version number (correct), content hash, subject, catalog version and formation date (since
+ *   040) must be the logged ones, each field the log sets (`after.fields`) must hold the logged value, and every
+ *   other field the value of the version the procedure was based on (`before.version_id`): the log's `fields` are
+ *   exactly the fields that differ between the two (012's procedure_changed_fields, recomputed here).
+ * - `before` / `superseded_by`: the version an entry of any kind names as the record's current one then
+ *   (`before.version_id`; a supersede's `after.superseded_by_version_id`) must still be there, a version of that
+ *   record, with the logged version number, content hash, catalog version and formation date, and the values
+ *   `before.fields` logged (correct, reattribute).
+ *
+ * Set-based: the versions a procedure wrote are reached through record_versions_procedure (the partial index on
+ * procedure_id), the versions an entry names by primary key; only what differs comes back.
+ */
+export interface ProcedureVersionFindingRow {
+  /** `wrote`: the version names the entry; `before`, `superseded_by`: the entry names the version. */
+  side: 'wrote' | 'before' | 'superseded_by';
+  procedureId: number;
+  kind: string;
+  recordId: number;
+  catalogCode: string;
+  businessKey: string | null;
+  /** The entry version of the record's current version: its key is shown by it. */
+  keyCatalogVersion: number | null;
+  /** The version's number as stored, else as logged. */
+  versionNo: number | null;
+  /** The version id the entry names (JSON text as logged). */
+  loggedVersionId: string | null;
+  /** The version's id as stored; null when no version has the id the entry names. */
+  versionId: number | null;
+  /** `wrote`: the version that claims the entry is not the one it names. */
+  notNamed: boolean;
+  /** What differs, as logged and as stored (JSON text); the subject's values are left out. */
+  differs: Array<{ what: string; logged: string | null; stored: string | null }>;
+  /** Fields whose value differs from the logged one. */
+  fields: string[];
+  /** `wrote`: fields the log does not set whose value differs from the version it was based on. */
+  unlogged: string[];
+  /** `wrote`: the number of the version it was based on, when that is there. */
+  basedOnNo: number | null;
+}
+
+const PROCEDURE_VERSIONS = `
+  WITH entries AS (
+    SELECT p.id, p.kind, p.record_id, p.other_record_id, p.catalog_code, p.before, p.after
+    FROM procedure_log p
+    WHERE (?::text IS NULL OR p.catalog_code = ?) AND (?::timestamptz IS NULL OR p.performed_at >= ?)
+  ),
+  wrote AS (
+    SELECT e.id AS procedure_id, e.kind, e.catalog_code, e.record_id AS entry_record_id, e.before, e.after,
+      v.id AS version_id, v.record_id,
+      v.version_no, v.data, v.content_hash, v.catalog_version, v.formation_date, v.subject_code,
+      CASE e.kind WHEN 'correct' THEN e.after -> 'version_id' ELSE e.after -> 'superseded_by_version_id' END
+        AS logged_id,
+      CASE e.kind WHEN 'correct' THEN e.after -> 'subject_code' ELSE e.after -> 'superseded_by_subject_code' END
+        AS logged_subject
+    FROM record_versions v
+    JOIN entries e ON e.id = v.procedure_id
+    WHERE v.procedure_id IS NOT NULL AND e.kind IN ('correct', 'reattribute')
+      AND v.record_id = CASE e.kind WHEN 'correct' THEN e.record_id ELSE e.other_record_id END
+  ),
+  wrote_checked AS (
+    SELECT 'wrote' AS side, w.procedure_id, w.kind, w.catalog_code, w.record_id, w.version_no,
+      w.logged_id::text AS logged_version_id, w.version_id,
+      w.logged_id IS DISTINCT FROM to_jsonb(w.version_id) AS not_named,
+      d.differs, f.fields, u.unlogged, b.version_no AS based_on_no
+    FROM wrote w
+    LEFT JOIN LATERAL (
+      SELECT b.version_no, b.data FROM record_versions b
+      WHERE b.id = CASE WHEN jsonb_typeof(w.before -> 'version_id') = 'number'
+                         AND w.before ->> 'version_id' ~ '^[0-9]{1,18}$'
+                        THEN (w.before ->> 'version_id')::bigint END
+        AND b.record_id = w.entry_record_id
+      LIMIT 1
+    ) b ON true
+    CROSS JOIN LATERAL (
+      SELECT COALESCE(jsonb_agg(jsonb_build_object('what', m.what,
+          'logged', CASE WHEN m.shown THEN m.logged::text END,
+          'stored', CASE WHEN m.shown THEN m.stored::text END) ORDER BY m.n), '[]'::jsonb) AS differs
+      FROM (VALUES
+        (1, 'content hash', true, true, w.after -> 'content_hash', to_jsonb(w.content_hash)),
+        (2, 'version number', w.kind = 'correct', true, w.after -> 'version_no', to_jsonb(w.version_no)),
+        (3, 'subject', true, false, w.logged_subject, to_jsonb(w.subject_code)),
+        (4, 'formation date', w.after -> 'formation_date' IS NOT NULL, true, w.after -> 'formation_date',
+          to_jsonb(w.formation_date)),
+        (5, 'catalog entry version', w.after -> 'catalog_version' IS NOT NULL, true, w.after -> 'catalog_version',
+          to_jsonb(w.catalog_version))
+      ) AS m (n, what, checked, shown, logged, stored)
+      WHERE m.checked AND COALESCE(m.logged, 'null'::jsonb) IS DISTINCT FROM COALESCE(m.stored, 'null'::jsonb)
+    ) d
+    CROSS JOIN LATERAL (
+      SELECT COALESCE(array_agg(s.k ORDER BY s.k), '{}') AS fields
+      FROM jsonb_each(CASE WHEN jsonb_typeof(w.after -> 'fields') = 'object' THEN w.after -> 'fields' END) AS s (k, value)
+      WHERE COALESCE(w.data -> s.k, 'null'::jsonb) IS DISTINCT FROM s.value
+    ) f
+    CROSS JOIN LATERAL (
+      SELECT COALESCE(array_agg(k.k ORDER BY k.k), '{}') AS unlogged
+      FROM (SELECT jsonb_object_keys(w.data) WHERE jsonb_typeof(w.data) = 'object'
+            UNION SELECT jsonb_object_keys(b.data) WHERE jsonb_typeof(b.data) = 'object') AS k (k)
+      WHERE jsonb_typeof(w.data) = 'object' AND jsonb_typeof(b.data) = 'object'
+        AND w.data -> k.k IS DISTINCT FROM b.data -> k.k AND w.after -> 'fields' -> k.k IS NULL
+    ) u
+  ),
+  named AS (
+    SELECT 'before' AS side, e.id AS procedure_id, e.kind, e.catalog_code, e.record_id AS expected_record,
+      e.before -> 'version_id' AS logged_id, e.before AS logged,
+      CASE WHEN e.kind IN ('correct', 'reattribute') AND jsonb_typeof(e.before -> 'fields') = 'object'
+           THEN e.before -> 'fields' END AS logged_fields
+    FROM entries e WHERE jsonb_typeof(e.before -> 'version_id') <> 'null'
+    UNION ALL
+    SELECT 'superseded_by', e.id, e.kind, e.catalog_code, e.other_record_id, e.after -> 'superseded_by_version_id',
+      '{}'::jsonb, NULL
+    FROM entries e
+    WHERE e.kind = 'supersede' AND jsonb_typeof(e.after -> 'superseded_by_version_id') <> 'null'
+  ),
+  named_checked AS (
+    SELECT n.side, n.procedure_id, n.kind, n.catalog_code, n.expected_record AS record_id,
+      COALESCE(v.version_no, CASE WHEN n.logged ->> 'version_no' ~ '^[0-9]{1,9}$'
+                                  THEN (n.logged ->> 'version_no')::int END) AS version_no,
+      n.logged_id::text AS logged_version_id, v.id AS version_id, false AS not_named,
+      d.differs, f.fields, '{}'::text[] AS unlogged, NULL::int AS based_on_no
+    FROM named n
+    -- One lookup by primary key an entry, never a scan of the versions (a lateral join: no hash of the table).
+    LEFT JOIN LATERAL (
+      SELECT v.id, v.record_id, v.version_no, v.data, v.content_hash, v.catalog_version, v.formation_date
+      FROM record_versions v
+      WHERE v.id = CASE WHEN jsonb_typeof(n.logged_id) = 'number' AND n.logged_id::text ~ '^[0-9]{1,18}$'
+                        THEN n.logged_id::text::bigint END
+      LIMIT 1 -- (at most one by the key; the LIMIT keeps the planner from turning the lookups into a join)
+    ) v ON true
+    CROSS JOIN LATERAL (
+      SELECT COALESCE(jsonb_agg(jsonb_build_object('what', m.what, 'logged', m.logged::text,
+          'stored', m.stored::text) ORDER BY m.n), '[]'::jsonb) AS differs
+      FROM (VALUES
+        (1, 'record', true, to_jsonb(n.expected_record), to_jsonb(v.record_id)),
+        (2, 'content hash', n.logged -> 'content_hash' IS NOT NULL, n.logged -> 'content_hash',
+          to_jsonb(v.content_hash)),
+        (3, 'version number', n.logged -> 'version_no' IS NOT NULL, n.logged -> 'version_no', to_jsonb(v.version_no)),
+        (4, 'formation date', n.logged -> 'formation_date' IS NOT NULL, n.logged -> 'formation_date',
+          to_jsonb(v.formation_date)),
+        (5, 'catalog entry version', n.logged -> 'catalog_version' IS NOT NULL, n.logged -> 'catalog_version',
+          to_jsonb(v.catalog_version))
+      ) AS m (n, what, checked, logged, stored)
+      WHERE v.id IS NOT NULL AND m.checked
+        AND COALESCE(m.logged, 'null'::jsonb) IS DISTINCT FROM COALESCE(m.stored, 'null'::jsonb)
+    ) d
+    CROSS JOIN LATERAL (
+      SELECT COALESCE(array_agg(s.k ORDER BY s.k), '{}') AS fields
+      FROM jsonb_each(CASE WHEN v.id IS NOT NULL THEN n.logged_fields END) AS s (k, value)
+      WHERE COALESCE(v.data -> s.k, 'null'::jsonb) IS DISTINCT FROM s.value
+    ) f
+  ),
+  found AS (
+    SELECT * FROM wrote_checked
+    WHERE not_named OR differs <> '[]'::jsonb OR cardinality(fields) > 0 OR cardinality(unlogged) > 0
+    UNION ALL
+    SELECT * FROM named_checked
+    WHERE version_id IS NULL OR differs <> '[]'::jsonb OR cardinality(fields) > 0
+  )
+  SELECT f.side, f.procedure_id AS "procedureId", f.kind, f.record_id AS "recordId",
+    COALESCE(r.catalog_code, f.catalog_code) AS "catalogCode", r.business_key AS "businessKey",
+    r.catalog_version AS "keyCatalogVersion", f.version_no AS "versionNo",
+    f.logged_version_id AS "loggedVersionId", f.version_id AS "versionId", f.not_named AS "notNamed",
+    f.differs, f.fields, f.unlogged, f.based_on_no AS "basedOnNo"
+  FROM found f
+  LEFT JOIN LATERAL (
+    SELECT r.catalog_code, r.business_key, cv.catalog_version FROM records r
+    LEFT JOIN record_versions cv ON cv.id = r.current_version_id
+    WHERE r.id = f.record_id
+    LIMIT 1
+  ) r ON true
+  ORDER BY f.procedure_id, CASE f.side WHEN 'before' THEN 0 WHEN 'superseded_by' THEN 1 ELSE 2 END, f.version_id`;
+
+/** Every procedure version in scope (its entry's catalog; performed on or after `since`) that differs from its log. */
+export async function procedureVersionFindings(
+  warehouse: Warehouse,
+  scope: IntegrityScope,
+): Promise<ProcedureVersionFindingRow[]> {
+  const catalog = scope.catalogCode ?? null;
+  const since = scope.since ?? null;
+  const { rows } = await warehouse.raw<{ rows: ProcedureVersionFindingRow[] }>(PROCEDURE_VERSIONS, [
+    catalog,
+    catalog,
+    since,
+    since,
+  ]);
+  return rows;
+}

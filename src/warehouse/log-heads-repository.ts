@@ -58,6 +58,19 @@ export async function logHasEntry(warehouse: Warehouse, log: ChainedLog, id: num
   return rows.length > 0;
 }
 
+/**
+ * How many entries the log holds up to and including the entry with this id: what a verify run counted as
+ * `entries` when that entry was the newest. Fewer now and entries before it were deleted (a log is append-only,
+ * and its ids are drawn in the order its entries are chained and committed: 050 keeps every append READ COMMITTED).
+ */
+export async function logEntriesUpTo(warehouse: Warehouse, log: ChainedLog, id: number): Promise<number> {
+  const { rows } = await warehouse.raw<{ rows: { entries: number }[] }>(
+    `SELECT count(*)::int AS entries FROM ${log} WHERE id <= ?`,
+    [id],
+  );
+  return rows[0]?.entries ?? 0;
+}
+
 /** The heads the last verify run before this one recorded, with its id; undefined before the first. */
 export async function previousLogHeads(
   warehouse: Warehouse,
