@@ -43,6 +43,11 @@ describe('reject thresholds on `credit-etl ingest`', () => {
     const summary = JSON.parse(result.stdout);
     expect(summary.status).toBe('failed-threshold');
     expect(summary.files[0].threshold).toMatchObject({ read: 20, rejected: 12, exceeded: true });
+    // Nothing is lost: the 8 valid rows are counted as held back, so the counts still add up to the rows read.
+    for (const counts of [summary.counts, summary.files[0].counts])
+      expect(counts).toMatchObject({ read: 20, inserted: 0, rejected: 12, held: 8 });
+    const shown = await runCli(['runs', 'show', String(summary.runId), '--json'], env);
+    expect(JSON.parse(shown.stdout).counts).toMatchObject({ read: 20, rejected: 12, held: 8 });
     expect(await count(fx, 'records')).toBe(0);
     expect(await count(fx, 'record_versions')).toBe(0);
     expect(await count(fx, 'record_sources')).toBe(0);

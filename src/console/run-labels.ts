@@ -18,6 +18,7 @@ export const OUTCOME_LABELS: Readonly<Record<string, string>> = {
   conflict: '冲突',
   rejected: '拒收',
   withdrawn: '撤回',
+  held: '整体退回未入库',
   late: '逾期',
   pending: '时效待定',
   warned: '有警示',

@@ -157,7 +157,7 @@ export async function loadStaged(
       if (request.withdrawals?.status?.objection) objections = await objectionRequestsOfUnit(session);
       const objectionsUpdated =
         merged.updated > 0 ? await objectionsOnUpdatedRecords(session, sourceFileId, entry.code) : [];
-      const counts: OutcomeCounts = { read, ...merged };
+      const counts: OutcomeCounts = { read, ...merged, held: 0 };
       assertCountsAddUp(counts);
       await request.unit.beforeCommit?.(unitCommit(session));
       const errorsByCode = await finishSourceFile(session, sourceFileId, {

@@ -79,8 +79,13 @@ export async function holdBack(
     catalogCode: request.entry.code,
     providerCode: request.providerCode,
   });
-  // Not an outcome split: the valid rows were read but deliberately not applied (read − rejected of them).
-  const counts: OutcomeCounts = { ...emptyCounts(), read: held.read, rejected: held.rejected };
+  // The valid rows were read but deliberately not applied: `held`, so that the file's counts still add up.
+  const counts: OutcomeCounts = {
+    ...emptyCounts(),
+    read: held.read,
+    rejected: held.rejected,
+    held: held.read - held.rejected,
+  };
   await holdBackSourceFile(session, sourceFileId, {
     sha256,
     encoding: stats.encoding,

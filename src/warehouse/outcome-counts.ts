@@ -1,6 +1,8 @@
 /**
- * The six outcomes of DESIGN.md, and `withdrawn` (a source row that asks to withdraw its record: its soft-delete
- * flag or 当前状态 says 撤销; merge-withdrawals.ts); every row read ends in exactly one. `late` (received after the deadline),
+ * The six outcomes of DESIGN.md, `withdrawn` (a source row that asks to withdraw its record: its soft-delete
+ * flag or 当前状态 says 撤销; merge-withdrawals.ts) and `held` (a valid row of a file held back whole, over its
+ * reject threshold or taken for a truncated dump: read, deliberately not applied; reject-threshold.ts); every row
+ * read ends in exactly one. `late` (received after the deadline),
  * `pending` (timeliness unknown until the calendar has the year: `credit-etl calendar recompute`) and
  * `warned` (loaded with a warning, e.g. a pilot-era USCC, kept in `record_sources.warnings`) are flags on top.
  */
@@ -12,6 +14,7 @@ export const OUTCOMES = [
   'conflict',
   'withdrawn',
   'rejected',
+  'held',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -33,6 +36,7 @@ export function emptyCounts(): OutcomeCounts {
     conflict: 0,
     withdrawn: 0,
     rejected: 0,
+    held: 0,
     late: 0,
     pending: 0,
     warned: 0,
@@ -41,7 +45,7 @@ export function emptyCounts(): OutcomeCounts {
 
 export function addCounts(total: OutcomeCounts, more: OutcomeCounts): OutcomeCounts {
   const sum = emptyCounts();
-  // A run or file stored before `withdrawn` existed has no such count: it had none.
+  // A run or file stored before `withdrawn` or `held` existed has no such count: it had none.
   for (const key of Object.keys(sum) as (keyof OutcomeCounts)[])
     sum[key] = (total[key] ?? 0) + (more[key] ?? 0);
   return sum;
