@@ -213,6 +213,8 @@ export interface RetiredRecordRow {
   performedAt: Date;
   /** The catalog version of its current version: which entry's fields its key has. */
   catalogVersion: number;
+  /** Its current version's data: whose record it is (a person's or an organization's: subject-kind.ts). */
+  data: RowData;
 }
 
 /** Every current record of one subject, newest formation date first (undated last), then newest record. */
@@ -362,6 +364,7 @@ export async function retiredRecordsOfSubject(
       'p.basis',
       'p.performed_at as performedAt',
       'v.catalog_version as catalogVersion',
+      'v.data',
     );
 }
 

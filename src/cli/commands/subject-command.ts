@@ -1,15 +1,22 @@
 import type { Command } from 'commander';
 import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time.ts';
-import { loadCatalog } from '../../catalog/load-catalog.ts';
+import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
 import { pastDay } from '../../disclosure/record-disclosures.ts';
 import { normalizeCode } from '../../identifiers/normalize-code.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { dueText } from '../../objections/objection-titles.ts';
-import { type RetiredRecord, type SubjectArchive, subjectArchive } from '../../records/subject-archive.ts';
+import {
+  type RetiredRecord,
+  type SubjectArchive,
+  SubjectKindNeeded,
+  type SubjectUnderCode,
+  subjectArchive,
+} from '../../records/subject-archive.ts';
+import { SUBJECT_KINDS, type SubjectKind } from '../../records/subject-kind.ts';
 import type { Warehouse } from '../../warehouse/connect-warehouse.ts';
 import { type ObjectionMark, objectionMarks } from '../../warehouse/objections-repository.ts';
 import { commandContext } from '../command-context.ts';
-import { EXIT } from '../exit-codes.ts';
+import { EXIT, UsageError } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
 import { withReadingWarehouse } from '../with-warehouse.ts';
 import { dateOption } from './date-options.ts';
@@ -23,15 +30,20 @@ export function registerSubjectCommand(program: Command): void {
       '--as-of <date>',
       'the day the disclosure states are for, YYYY-MM-DD (default: today, Asia/Shanghai)',
     )
+    .option(
+      '--kind <kind>',
+      'person or organization: whose archive, when the code names both (an ID number that is also a valid USCC)',
+    )
     .option('--json', 'print JSON')
-    .action(async (code: string, options: { asOf?: string; json?: boolean }) => {
+    .action(async (code: string, options: { asOf?: string; kind?: string; json?: boolean }) => {
       const asOf = options.asOf === undefined ? todayInShanghai() : dateOption('--as-of', options.asOf);
+      const kind = kindOption(options.kind);
       const { config, logger } = commandContext();
       const catalog = await loadCatalog(config.catalogDir);
       process.exitCode = await withReadingWarehouse(config, logger, async (warehouse) => {
         const archive = await withRetiredMarks(
           warehouse,
-          await subjectArchive(warehouse, catalog, normalizeCode(code), asOf),
+          await chosenArchive(warehouse, catalog, normalizeCode(code), asOf, kind),
         );
         if (options.json) {
           console.log(maskPersonalText(JSON.stringify(archive)));
@@ -41,6 +53,48 @@ export function registerSubjectCommand(program: Command): void {
         return EXIT.ok;
       });
     });
+}
+
+function kindOption(text: string | undefined): SubjectKind | undefined {
+  if (text === undefined) return undefined;
+  const kind = SUBJECT_KINDS.find((candidate) => candidate === text);
+  if (!kind) throw new UsageError(`--kind must be person or organization, not ${text}`);
+  return kind;
+}
+
+const KIND_NAMES: Record<SubjectKind, string> = { person: 'natural person', organization: 'organization' };
+
+const counted = (count: number, what: string) => `${count} ${what}${count === 1 ? '' : 's'}`;
+
+/** `a natural person (1 current record)`, `an organization (0 current records, 1 no longer current)` */
+function subjectText(subject: SubjectUnderCode): string {
+  const kind = KIND_NAMES[subject.kind];
+  const retired = subject.retired > 0 ? `, ${subject.retired} no longer current` : '';
+  return `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} (${counted(subject.current, 'current record')}${retired})`;
+}
+
+/**
+ * A code that names a natural person and an organization (an ID number that checks as a USCC too) is two subjects:
+ * without `--kind` the command says so and shows neither (exit 2), rather than both one after the other. An
+ * archive is one subject's (Art. 9); two printed together are easily read, copied or sent on as one, which is the
+ * very mixing this prevents; and a script reading `--json` gets one archive or a failure, never a list sometimes.
+ */
+async function chosenArchive(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  code: string,
+  asOf: string,
+  kind: SubjectKind | undefined,
+): Promise<SubjectArchive> {
+  try {
+    return await subjectArchive(warehouse, catalog, code, asOf, { kind });
+  } catch (error) {
+    if (!(error instanceof SubjectKindNeeded)) throw error;
+    throw new UsageError(
+      `the code ${error.subjectCode} names two subjects: ${error.subjects.map(subjectText).join(' and ')}; ` +
+        'add --kind person or --kind organization to see one archive',
+    );
+  }
 }
 
 /**
@@ -73,11 +127,16 @@ const markFlag = (mark: ObjectionMark) =>
 /** The archive as text: one table per catalog entry, newest first, personal data masked. */
 export function formatSubjectArchive(archive: ShownArchive): string {
   const total = archive.groups.reduce((sum, group) => sum + group.records.length, 0);
-  const name = archive.groups.flatMap((group) => group.records).find((record) => record.data.CF_XDR_MC)
-    ?.data.CF_XDR_MC;
+  const other = archive.alsoUnderCode;
+  // Whose archive it is is said when the code names another subject too: otherwise nothing to tell apart.
+  const kind = other && archive.kind ? ` (${KIND_NAMES[archive.kind]})` : '';
   const lines = [
-    `subject ${archive.subjectCode}${name ? ` ${name}` : ''}: ${total} current record(s) in ${archive.groups.length} catalog entr${archive.groups.length === 1 ? 'y' : 'ies'}`,
+    `subject ${archive.subjectCode}${archive.name ? ` ${archive.name}` : ''}${kind}: ${total} current record(s) in ${archive.groups.length} catalog entr${archive.groups.length === 1 ? 'y' : 'ies'}`,
   ];
+  if (other)
+    lines.push(
+      `the code also names ${subjectText(other)}: --kind ${other.kind} shows its archive, not part of this one`,
+    );
   if (total === 0 && archive.retired.length === 0)
     lines.push('no records: check the code, or see `credit-etl runs list` for what was loaded');
   for (const group of archive.groups) {

@@ -3,7 +3,7 @@ import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { maskPersonalText, maskTypedLookup } from '../../log/mask-personal-data.ts';
 import { recordDetails } from '../../records/record-details.ts';
 import { searchRecords, subjectOfRef } from '../../records/record-search.ts';
-import { subjectArchive } from '../../records/subject-archive.ts';
+import { archiveHolding, subjectArchives } from '../../records/subject-archive.ts';
 import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
 import { findRecordRows } from '../../warehouse/records-repository.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
@@ -14,7 +14,7 @@ import { badRequest, holdsTypedId, idParam, textParam } from '../request-values.
 import { requireRole } from '../session-auth.ts';
 import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
 import { PAGE_STYLE } from '../views/page-parts.ts';
-import { recordBody, recordSearchBody, subjectBody } from '../views/records-body.ts';
+import { recordBody, recordSearchBody, subjectBody, subjectChoiceBody } from '../views/records-body.ts';
 
 /**
  * `/records`: search by credit code, ID number (shown masked) or decision number typed any way; `/records/:id`:
@@ -117,9 +117,21 @@ export function registerRecordsPage(app: FastifyInstance, deps: ConsoleDeps): vo
         // masked all the same, as the log page masks every entry.
         `主体档案 ${maskTypedLookup(request.params.code)}`,
       );
-      const archive = await subjectArchive(deps.warehouse, deps.catalog, subjectCode, todayInShanghai(), {
+      // One code can name a natural person and an organization (an ID number that checks as a USCC too): each
+      // has its own archive. `r<id>` shows that record's subject's; a code naming two asks which, showing neither.
+      const archives = await subjectArchives(deps.warehouse, deps.catalog, subjectCode, todayInShanghai(), {
         unmasked,
       });
+      const archive =
+        (byRecord ? archiveHolding(archives, Number(request.params.code.slice(1))) : undefined) ??
+        (archives.length === 1 ? archives[0] : undefined);
+      if (!archive) {
+        const shownCode =
+          archives.find((one) => one.kind === 'person')?.subjectCode ?? maskTypedLookup(subjectCode);
+        return reply
+          .type('text/html; charset=utf-8')
+          .send(send(`主体信用档案 ${shownCode}`, subjectChoiceBody(shownCode, archives), request));
+      }
       const body = subjectBody({
         archive,
         text: unmasked ? (value) => value : maskPersonalText,

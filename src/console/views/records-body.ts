@@ -3,7 +3,12 @@ import { periodNote } from '../../disclosure/disclosure-state.ts';
 import { dueText, STAGE_TITLES } from '../../objections/objection-titles.ts';
 import type { RecordSearch } from '../../records/record-search.ts';
 import type { RecordView } from '../../records/record-view.ts';
-import type { SubjectArchive } from '../../records/subject-archive.ts';
+import {
+  type SubjectArchive,
+  type SubjectUnderCode,
+  subjectUnderCode,
+} from '../../records/subject-archive.ts';
+import type { SubjectKind } from '../../records/subject-kind.ts';
 import type { ObjectionMark } from '../../warehouse/objections-repository.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { shown, table, when } from './page-parts.ts';
@@ -218,9 +223,42 @@ ${table(
     model.text(record.basis),
   ]),
 )}`;
-  return html`<p>现行记录 ${total} 条，分属 ${archive.groups.length} 个目录（第九条）。</p>
+  // Whose archive it is is said when the code names another subject too: otherwise nothing to tell apart.
+  const other = archive.alsoUnderCode;
+  const whose =
+    other && archive.kind
+      ? html`<p class="subject-kind">主体类别：${KIND_TITLES[archive.kind]}${archive.name ? html`；名称：${archive.name}` : ''}</p>
+<p class="also-under-code">此代码还对应另一主体（${KIND_TITLES[other.kind]}，${subjectCounts(other)}），其记录不在本档案中：<a href="/subjects/r${other.recordId}">查看其档案</a></p>
+`
+      : '';
+  return html`${whose}<p>现行记录 ${total} 条，分属 ${archive.groups.length} 个目录（第九条）。</p>
 ${model.unmaskSwitch}
 ${total === 0 && archive.retired.length === 0 ? html`<p class="empty">没有该主体的记录：请核对代码。</p>` : ''}
 ${groups.map((group, i) => (i === 0 ? group : html`\n${group}`))}
 ${retired}`;
+}
+
+const KIND_TITLES: Record<SubjectKind, string> = {
+  person: '自然人',
+  organization: '法人及非法人组织（含个体工商户）',
+};
+
+const subjectCounts = (subject: SubjectUnderCode) =>
+  `现行记录 ${subject.current} 条${subject.retired > 0 ? `，已不再现行 ${subject.retired} 条` : ''}`;
+
+/**
+ * A code that names two subjects (an ID number that checks as a USCC too, a passport number equal to a company's
+ * code): neither archive is shown, as `credit-etl subject` without `--kind` shows neither; each is a link by
+ * `r<record id>`, which names no person's number. `subjectCode` is the code as a person's archive shows it.
+ */
+export function subjectChoiceBody(subjectCode: string, archives: readonly SubjectArchive[]): SafeHtml {
+  const choices = archives.flatMap((archive) => {
+    if (!archive.kind) return [];
+    const subject = subjectUnderCode(archive);
+    return [
+      html`<li><a href="/subjects/r${subject.recordId}">${KIND_TITLES[archive.kind]}${archive.name ? html` ${archive.name}` : ''}</a>：${subjectCounts(subject)}</li>`,
+    ];
+  });
+  return html`<p class="subject-choice">代码 ${subjectCode} 对应两个主体（同一串号码既是居民身份证号码或其他证件号码，又是统一社会信用代码），各有各的信用档案：请选择要查看的一个。</p>
+<ul id="subjects-under-code">${choices.map((choice, i) => (i === 0 ? choice : html`\n${choice}`))}</ul>`;
 }
