@@ -136,11 +136,19 @@ async function openSheet(
       close: () => book.close(),
     }),
     async skip() {
-      // Only the sheet's end and its number of rows matter: its rows are not this unit's, nor are their problems.
+      // Only the sheet's end, its number of rows and how full they are matter: its rows are not this unit's, nor
+      // are their problems. How full: the same pass tells a sheet of rows without a header (sheet choice).
       let count = first.length;
-      for (let next = await rows.next(); !next.done; next = await rows.next())
-        if (next.value.hasValues) count++;
-      return count;
+      const filled = new Map<number, number>();
+      const tally = (cells: number) => filled.set(cells, (filled.get(cells) ?? 0) + 1);
+      for (const row of ahead) tally(row.filled);
+      for (let next = await rows.next(); !next.done; next = await rows.next()) {
+        if (!next.value.hasValues) continue;
+        count++;
+        const cells = filledCells(next.value, book.sharedStrings);
+        if (cells > 0) tally(cells);
+      }
+      return { rows: count, filled };
     },
   };
 }
@@ -162,6 +170,23 @@ function headerOf(header: ReadRow): { cells: string[]; width: number; merged: Me
   let width = cells.length;
   while (width > 0 && cells[width - 1] === '' && !merged.has(width - 1)) width--;
   return { cells: cells.slice(0, width), width, merged };
+}
+
+/**
+ * Cells of a row read past with content: text that is not blank, any other value. Cheaper than toReadRow (no
+ * cell text, no merges): the sparse values of a row with a cell far to the right are not walked one by one.
+ */
+function filledCells(row: ExcelJS.Row, strings: SharedStrings): number {
+  let filled = 0;
+  (row.values as unknown[]).forEach((value) => {
+    if (value === undefined || value === null) return;
+    const text =
+      typeof value === 'object' && 'sharedString' in value
+        ? strings.get((value as { sharedString: number }).sharedString)
+        : value;
+    if (typeof text !== 'string' || text.trim() !== '') filled++;
+  });
+  return filled;
 }
 
 function toReadRow(

@@ -9,8 +9,18 @@ export interface OpenedSheet {
    * number), before that: a failure there fails the unit, whose rows are then loaded none.
    */
   stream(afterRows?: (rows: number) => Promise<void>): RowStream;
-  /** Reads past the rest of the sheet, keeping the workbook open for the next one; returns its rows after the header. */
-  skip(): Promise<number>;
+  /** Reads past the rest of the sheet, keeping the workbook open for the next one. */
+  skip(): Promise<SkippedSheet>;
+}
+
+/** A sheet read past: its rows after the header, and how full all its rows are. */
+export interface SkippedSheet {
+  rows: number;
+  /**
+   * Every row of the sheet with content (title rows and the header row included) by its number of non-empty
+   * cells: how many rows have 1, 2, … Bounded by the cells a row may have, whatever the sheet's length.
+   */
+  filled: ReadonlyMap<number, number>;
 }
 
 /**
@@ -26,6 +36,25 @@ interface DataSheet {
   hidden: boolean;
   /** A header close to the entry's without fitting it: what differs. */
   differs?: string;
+}
+
+/**
+ * A visible sheet with no header of its own: the row taken for its header (the fullest of its first rows) reads as
+ * data — a code, an ID number or a date in it. Whether its rows are the entry's is told once the header of the
+ * sheet read is known (`headerlessRows`).
+ */
+interface HeaderlessSheet {
+  name: string;
+  position: number;
+  /** Non-empty cells of the row taken for its header. */
+  headerCells: number;
+  filled: ReadonlyMap<number, number>;
+}
+
+/** What a sheet besides the one read is to the entry: its data, rows without a header, or nothing. */
+interface OtherSheets {
+  data: DataSheet[];
+  headerless: HeaderlessSheet[];
 }
 
 /** How the entry sees a sheet's header: the unit's own, close to it (what differs), or neither. */
@@ -49,7 +78,12 @@ export type SheetOpener = (sheet: WorkbookSheet) => Promise<OpenedSheet | undefi
  * tell from Excel that they were not sent — and the failure names each sheet with its rows, what differs in a
  * close header, and which are hidden. Sheets under another header (the lists behind a drop-down, code tables, a
  * letter, a notes sheet) or without rows under a close one are no data sheets; hidden sheets are never read for
- * rows unless named.
+ * rows unless named. Nor are rows on a visible sheet without a header (a continuation sheet: an export split at
+ * 65,536 rows, rows pasted into Sheet2) to be left out: when the row taken for its header reads as data and it has
+ * rows about as full as the header of the sheet read is wide (`headerlessRows`), the unit fails once its rows are
+ * read (`data-sheet-without-header`). A notes sheet (one or two columns of text) or a code table (two or three
+ * columns) never has rows that full; a sheet under a header of its own is judged by its header as above; a hidden
+ * sheet only by its header, as ever (the lists behind a drop-down hold rows of codes without a header).
  */
 export async function openChosenSheet(
   book: XlsxWorkbook,
@@ -65,6 +99,8 @@ export async function openChosenSheet(
   let firstNear: number | undefined;
   /** Sheets before the one read with the entry's data: hidden ones whose header fits, any with a close one. */
   const before: DataSheet[] = [];
+  /** Visible sheets before the one read whose rows have no header. */
+  const headerlessBefore: HeaderlessSheet[] = [];
   const { headerFits } = options;
   const judge: HeaderJudge | undefined = headerFits && {
     fits: headerFits,
@@ -76,8 +112,8 @@ export async function openChosenSheet(
     if (!sheet.hidden) visibleIndex++;
     if (!isChosen(options.sheet, name, sheet.hidden, visibleIndex)) {
       const hidden = options.sheet === undefined && judge && sheet.hidden;
-      const found = hidden ? await dataSheet(sheet, seen.length, judge, open) : await drain(sheet);
-      if (found) before.push(found);
+      const found = hidden ? await otherSheet(sheet, seen.length, judge, open) : await drain(sheet);
+      if (found && 'rows' in found) before.push(found);
       continue;
     }
     const opened = await open(sheet);
@@ -85,17 +121,27 @@ export async function openChosenSheet(
     if (opened && judge?.fits(opened.header)) {
       const position = seen.length;
       return opened.stream(async (rows) => {
-        const others = [...before, ...(await otherDataSheets(sheets, position, judge, open))];
+        const after = await otherSheets(sheets, position, judge, open);
+        const others = [...before, ...after.data];
         if (others.length > 0) throw multipleDataSheets([{ name, position, rows, hidden: false }, ...others]);
+        const width = opened.header.length;
+        const lost = [...headerlessBefore, ...after.headerless].flatMap((other) => {
+          const count = headerlessRows(other, width);
+          return count > 0 ? [{ name: other.name, position: other.position, rows: count }] : [];
+        });
+        if (lost.length > 0) throw dataSheetWithoutHeader(name, lost);
       });
     }
     if (opened && judge) {
       firstWithData ??= seen.length;
       const differs = judge.near(opened.header);
-      const rows = await opened.skip();
+      const { rows, filled } = await opened.skip();
       if (differs !== undefined && rows > 0) {
         firstNear ??= seen.length;
         before.push({ name, position: seen.length, rows, hidden: false, differs });
+      } else if (differs === undefined) {
+        const headerless = headerlessSheet(name, seen.length, opened.header, filled);
+        if (headerless) headerlessBefore.push(headerless);
       }
       continue;
     }
@@ -123,49 +169,94 @@ export async function openChosenSheet(
 }
 
 /**
- * The sheets after the one read (`read` sheets were before) with the entry's data, reading the rest of the
- * workbook.
+ * The sheets after the one read (`read` sheets were before) with the entry's data or rows without a header,
+ * reading the rest of the workbook.
  */
-async function otherDataSheets(
+async function otherSheets(
   sheets: AsyncGenerator<WorkbookSheet>,
   read: number,
   judge: HeaderJudge,
   open: SheetOpener,
-): Promise<DataSheet[]> {
-  const found: DataSheet[] = [];
+): Promise<OtherSheets> {
+  const found: OtherSheets = { data: [], headerless: [] };
   let position = read;
   for await (const sheet of iterate(sheets)) {
     position++;
-    const other = await dataSheet(sheet, position, judge, open);
-    if (other) found.push(other);
+    const other = await otherSheet(sheet, position, judge, open);
+    if (other && 'rows' in other) found.data.push(other);
+    else if (other) found.headerless.push(other);
   }
   return found;
 }
 
 /**
- * The sheet, read to its end, if its header fits, or if it has rows under a header close to the entry's. A sheet
- * whose header cannot be found at all (`--header-row` on a blank row of a notes sheet) is no data sheet; nor is a
+ * The sheet, read to its end, as a data sheet if its header fits, or if it has rows under a header close to the
+ * entry's; else, visible, as a sheet without a header if the row taken for its header reads as data. A sheet
+ * whose header cannot be found at all (`--header-row` on a blank row of a notes sheet) is neither; nor is a
  * hidden one too wide to be read (a far-right cell in a lookup list nobody sees): it was never read before hidden
  * sheets were looked at, and is no reason to fail now.
  */
-async function dataSheet(
+async function otherSheet(
   sheet: WorkbookSheet,
   position: number,
   judge: HeaderJudge,
   open: SheetOpener,
-): Promise<DataSheet | undefined> {
+): Promise<DataSheet | HeaderlessSheet | undefined> {
   const passed = sheet.hidden ? ['header-not-found', 'too-many-cells'] : ['header-not-found'];
   const opened = await open(sheet).catch((error: unknown) => {
     if (error instanceof FileFormatError && passed.includes(error.code)) return undefined;
     throw error;
   });
   if (!opened) return drain(sheet);
-  const rows = await opened.skip();
+  const { rows, filled } = await opened.skip();
   const name = sheet.name ?? `Sheet${position}`;
   const found = { name, position, rows, hidden: sheet.hidden };
   if (judge.fits(opened.header)) return found;
   const differs = rows > 0 ? judge.near(opened.header) : undefined;
-  return differs === undefined ? undefined : { ...found, differs };
+  if (differs !== undefined) return { ...found, differs };
+  return sheet.hidden ? undefined : headerlessSheet(name, position, opened.header, filled);
+}
+
+/** A code, an ID number or an amount (6 digits in a row), or a date: no column name holds one. */
+const VALUE_LIKE = /\d{6}|\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}/;
+
+/** Fewest non-empty cells of a row taken for the entry's data without a header: more than a code table has. */
+const MIN_DATA_CELLS = 5;
+
+/** A visible sheet whose row taken for a header reads as data, else undefined (a header of its own, a note). */
+function headerlessSheet(
+  name: string,
+  position: number,
+  header: readonly string[],
+  filled: ReadonlyMap<number, number>,
+): HeaderlessSheet | undefined {
+  const cells = header.filter((text) => text.trim() !== '');
+  if (!cells.some((text) => VALUE_LIKE.test(text.normalize('NFKC')))) return undefined;
+  return { name, position, headerCells: cells.length, filled };
+}
+
+/**
+ * The rows of a sheet without a header that look like rows of the sheet read, whose header has `width` columns:
+ * those with at least a third of its width filled (at least MIN_DATA_CELLS) — every catalog entry requires more
+ * than a third of its columns, so its rows fill that many whatever their optional columns. 0 when even the row
+ * taken for the sheet's header is not that full.
+ */
+function headerlessRows(sheet: Pick<HeaderlessSheet, 'headerCells' | 'filled'>, width: number): number {
+  const least = Math.max(MIN_DATA_CELLS, Math.ceil(width / 3));
+  if (sheet.headerCells < least) return 0;
+  let rows = 0;
+  for (const [cells, count] of sheet.filled) if (cells >= least) rows += count;
+  return rows;
+}
+
+function dataSheetWithoutHeader(read: string, sheets: { name: string; position: number; rows: number }[]) {
+  const inOrder = [...sheets].sort((a, b) => a.position - b.position);
+  const each = inOrder.map(({ name, rows }) => `「${name}」有 ${rows} 行数据`).join('，');
+  const one = inOrder.length === 1;
+  return new FileFormatError(
+    'data-sheet-without-header',
+    `工作表${each}，但${one ? '' : '都'}没有表头（各行的列数与「${read}」表的数据行相当，像是接续的数据行），平台每个文件只读取一个工作表，为免漏读数据，整个文件未入库：请把这些行移到「${read}」表中（接在其数据行之后），不需报送的请删除${one ? '该' : '这些'}工作表，然后重新报送（确需只读「${read}」表时，运维人员可用 --sheet 或管道的 sheet 指定）`,
+  );
 }
 
 function multipleDataSheets(sheets: DataSheet[]): FileFormatError {

@@ -54,6 +54,10 @@ export function headerFits(request: UnitRequest, header: readonly string[]): boo
  * more than half of a version's required columns, or all of the business key's required columns (the decision
  * number and the authority's code) and another — and then what differs (an added column, a misspelt or missing
  * one), in Chinese. Undefined for a header that is no data header: a notes sheet, a code table, a letter.
+ * What differs is told against the version the header is closest to (fewest columns unknown, missing or doubled;
+ * the version in force first, then the newest), not the first that resembles it: a header of the current layout
+ * cut short resembles the 2016 layout by its decision number alone (that layout's business key), and told against
+ * it would have the current columns it does have called unknown.
  */
 export function headerNear(request: UnitRequest, header: readonly string[]): string | undefined {
   try {
@@ -66,25 +70,33 @@ export function headerNear(request: UnitRequest, header: readonly string[]): str
         .filter((other) => other.code === request.entry.code && other.version !== request.entry.version)
         .sort((a, b) => b.version - a.version),
     ];
+    let near = false;
+    let closest: { match: HeaderMatch; apart: number } | undefined;
     for (const entry of versions) {
       const required = list
         ? withdrawalListColumns(entry)
         : requiredColumnsOf(entry.schema.required, entry.legacyLayout);
       const match = matchHeaders(entry, mapped, signals.columns, request.ignoreColumns, required);
       if (match.problems.length === 0) return undefined;
-      if (resembles(entry, match, required)) return differences(match);
+      if (namesNoColumn(match)) continue;
+      near ||= resembles(entry, match, required);
+      const apart = match.problems.reduce((sum, problem) => sum + problem.columns.length, 0);
+      if (!closest || apart < closest.apart) closest = { match, apart };
     }
-    return undefined;
+    return near && closest ? differences(closest.match) : undefined;
   } catch (error) {
     if (error instanceof UnitFailure) return undefined;
     throw error;
   }
 }
 
+/** A header that is empty or reads as a data row names no column. */
+function namesNoColumn(match: HeaderMatch): boolean {
+  return match.problems.some((problem) => problem.code === 'empty-header' || problem.columns.length === 0);
+}
+
 function resembles(entry: CatalogEntry, match: HeaderMatch, required: readonly string[]): boolean {
-  // A header that is empty or reads as a data row names no column.
-  if (match.problems.some((problem) => problem.code === 'empty-header' || problem.columns.length === 0))
-    return false;
+  if (namesNoColumn(match)) return false;
   const named = new Set(match.columns.filter((code) => code !== undefined));
   const key = withdrawalListColumns(entry);
   if (key.length > 0 && key.every((code) => named.has(code)) && named.size > key.length) return true;
