@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { foldDigits } from './id-digits.ts';
 import { checkIdentifier } from './index.ts';
-import { maskPersonalText, maskTypedLookup } from './mask-ids.ts';
+import { maskOwnIds, maskPersonalText, maskQuotedIds, maskTypedLookup } from './mask-ids.ts';
 import { normalizeCode } from './normalize-code.ts';
 import { computeResidentIdCheckChar } from './resident-id.ts';
 
@@ -53,9 +53,17 @@ describe('every ID the validator accepts is masked, whatever characters it is wr
         leaks.push(`${char.codePointAt(0)!.toString(16)}: the validator refuses ${JSON.stringify(typed)}`);
         continue;
       }
+      // Two digits written on (an individual business's 税务登记号: its owner's ID and a sequence number), in the
+      // same form: the character twice, once for ⑩–㊿; plain ones after an X or a removed character.
+      const suffix = reads === '' || reads === 'X' ? '01' : reads.length === 1 ? char + char : char;
+      const own = new Set([shown(typed)]);
       for (const [name, masked] of [
         ['text', maskPersonalText(`号码${typed}。`)],
         ['lookup', maskTypedLookup(typed)],
+        ['text + 2 digits', maskPersonalText(`税务登记号${typed}${suffix}。`)],
+        ['lookup + 2 digits', maskTypedLookup(`${typed}${suffix}`)],
+        ['own + 2 digits', maskOwnIds(`税务登记号${typed}${suffix}。`, own)],
+        ['quoted + 2 digits', maskQuotedIds(`税务登记号${typed}${suffix}。`)],
       ] as const) {
         if (shown(masked).includes(birth))
           leaks.push(`${char.codePointAt(0)!.toString(16)} ${name}: ${JSON.stringify(masked)}`);
@@ -63,6 +71,33 @@ describe('every ID the validator accepts is masked, whatever characters it is wr
     }
     expect(leaks).toEqual([]);
     expect([...kinds].sort()).toEqual(['1 digit(s)', '2 digit(s)', 'X', 'removed']);
+  });
+});
+
+describe("a person's own ID typed one character wrong, short or long, in any digit form", () => {
+  it('masks it for every character the validator reads as one digit', () => {
+    const leaks: string[] = [];
+    let checked = 0;
+    for (const { char, reads } of validatorReadings()) {
+      if (reads.length !== 1 || reads === 'X') continue;
+      // The person's ID holds the digit at its 17th place; the text has it with the check character wrong,
+      // the 16th digit lost, or a digit added.
+      const id = withCheck(`3701021982040100${reads}`);
+      const wrong = String((Number(id.slice(17).replace('X', '0')) + 1) % 10);
+      const own = new Set([id]);
+      for (const typed of [
+        `3701021982040100${char}${wrong}`,
+        `370102198204010${char}${id.slice(17)}`,
+        `3701021982040100${char}5${id.slice(17)}`,
+      ]) {
+        const masked = maskOwnIds(`违法事实：误写${typed}。`, own);
+        if (shown(masked).includes('19820401'))
+          leaks.push(`${char.codePointAt(0)!.toString(16)}: ${JSON.stringify(masked)}`);
+        checked++;
+      }
+    }
+    expect(leaks).toEqual([]);
+    expect(checked).toBeGreaterThan(300);
   });
 });
 
@@ -99,5 +134,59 @@ describe('gaps the privacy review found', () => {
   it('masks a lookup typed a digit short whose birth year is before 1900, as the validator allows (1800 on)', () => {
     expect(maskTypedLookup('44052418800101001')).toBe('4405*********1001');
     expect(maskTypedLookup('440524188001010011')).toBe('4405**********0011');
+  });
+
+  it('masks a 税务登记号 that is a resident ID and two digits (`…3273` + `01`), the two digits kept', () => {
+    for (const masker of [maskPersonalText, maskTypedLookup]) {
+      expect(masker('37010219881120327301')).toBe('3701**********327301');
+      expect(masker('３７０１０２１９８８１１２０３２７３０１')).toBe('３７０１**********３２７３０１');
+      expect(masker('37010219830401091X01')).toBe('3701**********091X01');
+      expect(masker('370102198811203273０１')).toBe('3701**********3273０１');
+      expect(masker('370102 19881120 327301')).toBe('3701** ******** 327301');
+      expect(masker('370102198811203273-01')).toBe('3701**********3273-01');
+    }
+    // Not an ID and two digits: three digits on, a bank account, an X with one digit after it.
+    for (const text of ['370102198811203273012', '62220212345678901234', '37110219790612404X5']) {
+      expect(maskPersonalText(text)).toBe(text);
+    }
+  });
+
+  it("masks a row's own ID typed one character wrong, short or long, never a valid USCC near it", () => {
+    const own = new Set(['370102197906124047']);
+    expect(maskOwnIds('误写370102197906124048', own)).toBe('误写3701**********4048');
+    expect(maskOwnIds('误写３７０１０２１９７９０６１２４０４８', own)).toBe(
+      '误写３７０１**********４０４８',
+    );
+    expect(maskOwnIds('号码370102 19790612 4147', own)).toBe('号码3701** ******** 4147');
+    expect(maskOwnIds('漏录37010219790612404', own)).toBe('漏录3701*********2404');
+    expect(maskOwnIds('多录3701021979061244047', own)).toBe('多录3701***********4047');
+    expect(maskOwnIds('X错为数字11010519491231002 1', new Set(['11010519491231002X']))).toBe(
+      'X错为数字1101**********002 1',
+    );
+    // Two characters off, another number: shown.
+    for (const text of ['370102197906124158', '3701021979061240', '370102197906124047777']) {
+      expect(maskOwnIds(text, own)).toBe(text);
+    }
+    // A valid USCC one character from a person's number stays a company's code.
+    expect(maskOwnIds('913701020000050122', new Set(['913701020000050123']))).toBe('913701020000050122');
+  });
+
+  it("masks another organisation's quoted ID-shaped runs even mistyped; never a USCC or a case number", () => {
+    expect(maskQuotedIds('当事人身份证号370102199207156622')).toBe('当事人身份证号3701**********6622');
+    expect(maskQuotedIds('联系人证件 370102-1988-1120-3274')).toBe('联系人证件 3701**-****-****-3274');
+    expect(maskQuotedIds('漏录37010219920715662，多录3701021992071566222')).toBe(
+      '漏录3701*********5662，多录3701***********6222',
+    );
+    expect(maskQuotedIds('３７０１０２１９９２０７１５６６２２')).toBe('３７０１**********６６２２');
+    for (const text of [
+      '91370102000005012X',
+      '913701020000050122',
+      '案号2023001234567',
+      '990102199207156622', // no province 99
+      '370102199213156622', // month 13
+      '账号6222021234567890123',
+    ]) {
+      expect(maskQuotedIds(text)).toBe(text);
+    }
   });
 });

@@ -42,9 +42,10 @@ interface RunPatterns {
 }
 
 function runPatterns(digit: string, checkX: string, flags: string): RunPatterns {
-  // An X ends a group only when no digit follows (`…404X5` is no ID); it may stand apart, a group of its own
-  // (`…002 X`: the validator joins it).
-  const group = `(?:${digit}+(?:${checkX}(?!${digit}))?|${checkX}(?!${digit}))`;
+  // An X ends a group when no digit follows (`…404X5` is no ID), or when two digits written on end it (`…091X01`:
+  // an ID and a sequence number, ID_WITH_SUFFIX); it may stand apart, a group of its own (`…002 X`: the validator
+  // joins it). ⑩–㊿ after an X are one character for two digits: `{1,2}`, the length is checked by idFrom.
+  const group = `(?:${digit}+(?:${checkX}(?:${digit}{1,2})?(?!${digit}))?|${checkX}(?!${digit}))`;
   return {
     // Not preceded by a digit: a group is always a whole digit run.
     run: new RegExp(`(?<!${digit})${group}(?:${SEPARATOR}${group})*`, flags),
@@ -175,20 +176,53 @@ interface Group {
   code: string;
 }
 
-/** The ID a run of groups starting at `first` forms, 18 characters preferred over 15; undefined if none. */
+/** Where an ID found in a run ends (its last group) and how many characters it has (its suffix not counted). */
+interface Found {
+  last: number;
+  idLength: number;
+}
+
+/** The code lengths an ID is looked for at: 15 and 18, or 17–19 for a mistyped one (`isId` decides which). */
+interface IdLengths {
+  has(length: number): boolean;
+  readonly max: number;
+}
+
+const ID_LENGTHS: IdLengths = { has: (length) => length === 18 || length === 15, max: 18 };
+const NEAR_ID_LENGTHS: IdLengths = {
+  has: (length) => length === 15 || (length >= 17 && length <= 19),
+  max: 19,
+};
+
+/**
+ * An 18-character ID and two digits written on, nothing between (`37010219881120327301`): an individual
+ * business's 税务登记号 is its owner's ID and a 2-digit sequence number. The ID in it is masked; the two digits stay.
+ */
+const ID_WITH_SUFFIX = 20;
+
+/** The ID a run of groups starting at `first` forms, the longest preferred (18 over 15); undefined if none. */
 function idFrom(
   groups: readonly Group[],
   first: number,
   isId: (code: string) => boolean,
   isShown: (code: string) => boolean,
-): number | undefined {
+  lengths: IdLengths,
+): Found | undefined {
   let code = '';
-  let found: number | undefined;
+  let found: Found | undefined;
   for (let last = first; last < groups.length; last++) {
+    const before = code.length;
     code += groups[last]!.code;
-    if (code.length > 18) break;
-    const id = (code.length === 18 || code.length === 15) && isId(code) && !isShown(code);
-    if (id) found = last;
+    if (code.length > lengths.max) {
+      // The ID's 18th character and the two digits after it in one group: written on, not a number beside it.
+      if (code.length === ID_WITH_SUFFIX && before < 18) {
+        const id = code.slice(0, 18);
+        if (isId(id) && !isShown(id)) found = { last, idLength: 18 };
+      }
+      break;
+    }
+    const id = lengths.has(code.length) && isId(code) && !isShown(code);
+    if (id) found = { last, idLength: code.length };
     // An X ends an ID: no group may follow it.
     if (code.endsWith('X')) break;
   }
@@ -200,6 +234,7 @@ function maskRun(
   isId: (code: string) => boolean,
   patterns: RunPatterns,
   isShown: (code: string) => boolean,
+  lengths: IdLengths,
 ): string {
   const groups: Group[] = [];
   for (const match of run.matchAll(patterns.group)) {
@@ -208,14 +243,13 @@ function maskRun(
   let out = '';
   let copied = 0;
   for (let first = 0; first < groups.length; first++) {
-    const last = idFrom(groups, first, isId, isShown);
-    if (last === undefined) continue;
+    const found = idFrom(groups, first, isId, isShown, lengths);
+    if (found === undefined) continue;
     const start = groups[first]!.start;
-    const end = groups[last]!.end;
-    const idLength = groups.slice(first, last + 1).reduce((sum, group) => sum + group.code.length, 0);
-    out += run.slice(copied, start) + maskCharacters(run.slice(start, end), idLength);
+    const end = groups[found.last]!.end;
+    out += run.slice(copied, start) + maskCharacters(run.slice(start, end), found.idLength);
     copied = end;
-    first = last;
+    first = found.last;
   }
   return out + run.slice(copied);
 }
@@ -225,6 +259,7 @@ function maskIds(
   text: string,
   isId: (code: string) => boolean,
   isShown: (code: string) => boolean = isValidUscc,
+  lengths: IdLengths = ID_LENGTHS,
 ): string {
   const plain = plainDigitCount(text);
   // Fewer than 15 digits cannot hold an ID: most values (names, dates, amounts) stop here.
@@ -232,7 +267,9 @@ function maskIds(
   const patterns = plain < 0 ? ANY_FORM : PLAIN;
   if (plain < 0 && digitCountOfAnyForm(text) < 15) return text;
   const count = plain < 0 ? digitCountOfAnyForm : plainDigitCount;
-  return text.replace(patterns.run, (run) => (count(run) < 15 ? run : maskRun(run, isId, patterns, isShown)));
+  return text.replace(patterns.run, (run) =>
+    count(run) < 15 ? run : maskRun(run, isId, patterns, isShown, lengths),
+  );
 }
 
 /**
@@ -247,15 +284,79 @@ export function maskPersonalText(text: string): string {
 /**
  * Masks a person's own numbers in text, nothing else (`own`: 15 or 18 characters as the validator reads them,
  * normalize-code.ts, digits folded): in any form and spacing maskPersonalText finds IDs in, also where one of them
- * is a valid USCC as well (a resident ID can pass the USCC check: 11…, 12…, 31… numbers).
+ * is a valid USCC as well (a resident ID can pass the USCC check: 11…, 12…, 31… numbers). An 18-character one
+ * mistyped is theirs too: one character wrong (`…4047` as `…4048`), one dropped or one added (17 or 19
+ * characters), unless what was typed is a valid USCC; 17 of its 18 digits must not be read where the rest of the
+ * platform masks it.
  */
 export function maskOwnIds(text: string, own: ReadonlySet<string>): string {
   if (own.size === 0) return text;
   return maskIds(
     text,
-    (code) => own.has(code),
+    (code) => own.has(code) || (isNearOwnId(code, own) && !isValidUscc(code)),
     () => false,
+    NEAR_ID_LENGTHS,
   );
+}
+
+/** True when a 17–19-character code is one slip from an 18-character own number: a character changed, lost or added. */
+function isNearOwnId(code: string, own: ReadonlySet<string>): boolean {
+  if (code.length < 17 || code.length > 19) return false;
+  for (const id of own) {
+    if (id.length !== 18) continue;
+    if (code.length === 18 && differsInOne(code, id)) return true;
+    if (code.length === 19 && dropsOne(code, id)) return true;
+    if (code.length === 17 && dropsOne(id, code)) return true;
+  }
+  return false;
+}
+
+/** True when two codes of one length differ in exactly one character. */
+function differsInOne(a: string, b: string): boolean {
+  let differences = 0;
+  for (let i = 0; i < a.length && differences < 2; i++)
+    if (a.charCodeAt(i) !== b.charCodeAt(i)) differences++;
+  return differences === 1;
+}
+
+/** True when `short` is `long` with one character dropped. */
+function dropsOne(long: string, short: string): boolean {
+  if (long.length !== short.length + 1) return false;
+  let at = 0;
+  while (at < short.length && long.charCodeAt(at) === short.charCodeAt(at)) at++;
+  return long.slice(at + 1) === short.slice(at);
+}
+
+/**
+ * The first two digits of a resident ID: a province-level division (GB/T 2260: 11–15, 21–23, 31–37, 41–46, 50–54,
+ * 61–65, 71 Taiwan) or a residence permit of Hong Kong, Macao and Taiwan residents (81, 82, 83).
+ */
+const PROVINCE_PREFIX = /^(?:1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[1-3])/;
+
+/** 17 to 19 characters, digits but for an X last: an 18-character ID as typed, perhaps a digit short or long. */
+const MISTYPED_ID_SHAPE = /^\d{16,18}[\dX]$/;
+
+/**
+ * True when a code reads as a resident ID even mistyped: a province's first two digits, and a real birth date at
+ * the 7th–14th characters (of 18, whatever the check character), or where a digit lost or added would have moved it
+ * (17 or 19 characters: from the 6th, 7th or 8th).
+ */
+function isMistypedId(code: string): boolean {
+  if (!MISTYPED_ID_SHAPE.test(code) || !PROVINCE_PREFIX.test(code)) return false;
+  const starts = code.length === 18 ? [6] : [5, 6, 7];
+  return starts.some((at) => isRealBirthDate(code.slice(at, at + 8)));
+}
+
+/**
+ * Another organisation's free text quoted to a provider (a conflict notice quotes the current version's 备注,
+ * 违法事实 …): every ID masked as maskPersonalText does, and every run that reads as one mistyped (a province's
+ * first two digits, a real birth date at the 7th–14th digits, 17 to 19 characters, any check character, in any
+ * form and spacing maskPersonalText reads), unless it is a valid USCC. Stricter than free text of one's own: the
+ * provider who gets it is not the one who wrote it, so a case number that reads as an ID is masked rather than a
+ * person's number shown.
+ */
+export function maskQuotedIds(text: string): string {
+  return maskIds(text, (code) => isIdInText(code) || isMistypedId(code), isValidUscc, NEAR_ID_LENGTHS);
 }
 
 /**

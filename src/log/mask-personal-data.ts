@@ -17,10 +17,14 @@ export { maskPersonalField, maskPersonalText, maskTypedLookup } from '../identif
  *   ︱) or invisible characters between groups (`３７１１０２…`, `371102 19790612 4048`, a zero-width space), with its
  *   X apart (`…002 X`), it is found all the same: src/identifiers/mask-ids.test.ts proves it for every character of
  *   Unicode the validator reads so. So is an ID Excel stored as a number, 15 digits and `000` with a real birth date
- *   (`370102198204010000`). A string that is a valid USCC is never masked: 12120000…
- *   and 91370102000005… codes are 18 digits too. (The text masking itself is src/identifiers/mask-ids.ts.)
- *   Free text is full of long numbers (case numbers, accounts, amounts); masking every 18-digit run would hide
- *   them and the USCCs, which must be shown. A mistyped ID in free text is the price of that choice.
+ *   (`370102198204010000`). So is an ID with two digits written on (`37010219881120327301`: an individual
+ *   business's 税务登记号 is its owner's ID and a sequence number), the two digits left shown. A string that is a
+ *   valid USCC is never masked: 12120000… and 91370102000005… codes are 18 digits too. (The text masking itself is
+ *   src/identifiers/mask-ids.ts.) Free text is full of long numbers (case numbers, accounts, amounts); masking every
+ *   18-digit run would hide them and the USCCs, which must be shown. A mistyped ID in free text is the price of
+ *   that choice, with two exceptions: a row's own ID mistyped (below), and another organisation's text a
+ *   conflict notice quotes to a provider (src/report/notice-rows.ts: maskQuotedIds masks every run shaped like an
+ *   ID there, a province's first two digits and a real birth date, 17 to 19 characters, any check character).
  * - In a code column that is not personal (统一社会信用代码, 工商注册号, 组织机构代码), a valid code of the column's
  *   kind is shown; otherwise a value shaped like an ID (digits, a real birth date) is masked even with a wrong
  *   check character or a digit missing or added (17 or 19 characters), unless it is a valid USCC: an ID typed
@@ -30,7 +34,9 @@ export { maskPersonalField, maskPersonalText, maskTypedLookup } from '../identif
  *   the row's own personal value. A row's own personal values (its personal fields' values, and its subject code
  *   when a personal field holds it: a natural person's) are masked wherever they appear in the row's cells, keys and
  *   messages, in any digit form or spacing (`owning`, and `row` for the row it is given): a person's number quoted
- *   in 违法事实 is theirs whatever else it would check as. About 1 in 400 IDs passes the USCC check.
+ *   in 违法事实 is theirs whatever else it would check as. About 1 in 400 IDs passes the USCC check. So is an
+ *   18-character one typed one character wrong, one lost or one added (`…4047` quoted as `…4048`), unless what was
+ *   typed is a valid USCC: 17 of its 18 digits shown beside the number masked would give it away.
  * - In a field the catalog declares personal (`x-personal`, or `format: resident-id`) the whole value is
  *   masked, whatever it is: a wrong-length ID, a passport number, a typo.
  */

@@ -1,5 +1,6 @@
 import type { RowError } from '../../connectors/row-error.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
+import { maskQuotedIds } from '../identifiers/mask-ids.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { type NoticeRowRecord, noticeRowRecords } from '../warehouse/notices-repository.ts';
 import type { RejectionRow } from '../warehouse/rejections-repository.ts';
@@ -13,13 +14,24 @@ export interface NoticeRow extends RejectionRow {
   current: Record<string, string>;
 }
 
+export interface NoticeRowsOptions {
+  /**
+   * An unmasked notice (internal use): a conflict's message quotes the current version's values as they are.
+   * Otherwise every ID-shaped run in them is masked, even mistyped (maskQuotedIds): they are another channel's
+   * data (another provider's 备注, 违法事实 …, or a procedure's correction), not the recipient's own.
+   */
+  unmasked?: boolean;
+}
+
 /** The rows of a notice in order (keyset paging), optionally of one catalog entry. */
 export async function* noticeRows(
   warehouse: Warehouse,
   catalog: Catalog,
   noticeId: number,
   catalogCode?: string,
+  options: NoticeRowsOptions = {},
 ): AsyncGenerator<NoticeRow> {
+  const quoteCurrent = options.unmasked ? (value: string) => value : maskQuotedIds;
   for await (const row of noticeRowRecords(warehouse, noticeId, catalogCode)) {
     const conflict = row.kind === 'conflict';
     yield {
@@ -44,6 +56,7 @@ export async function* noticeRows(
               row.conflict_data ?? {},
               row.current_data ?? {},
               standingOf(row),
+              quoteCurrent,
             ),
           ]
         : row.errors,
@@ -106,13 +119,17 @@ const STANDING_WORDS = {
   higher: '更高层级渠道',
 } as const;
 
-/** Each field where the delivered content differs from the current version (whose standing says whose it is). */
+/**
+ * Each field where the delivered content differs from the current version (whose standing says whose it is), the
+ * current value as `quoteCurrent` shows it: the provider's own value is masked later as its field says.
+ */
 function conflictErrors(
   catalog: Catalog,
   catalogCode: string,
   delivered: Record<string, unknown>,
   current: Record<string, unknown>,
   standingKind: 'corrected' | 'same-level' | 'higher',
+  quoteCurrent: (value: string) => string,
 ): RowError[] {
   const standing = STANDING_WORDS[standingKind];
   const columns = entryColumns(catalog, catalogCode);
@@ -122,7 +139,7 @@ function conflictErrors(
     .map((field) => {
       const title = columns.titles[columns.codes.indexOf(field)] ?? field;
       const mine = String(delivered[field] ?? '');
-      const theirs = String(current[field] ?? '');
+      const theirs = quoteCurrent(String(current[field] ?? ''));
       return {
         field,
         code: 'conflict',

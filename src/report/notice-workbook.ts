@@ -84,7 +84,14 @@ export async function writeNoticeXlsx(
   };
   // A rejected row of a file read by a legacy layout is shown in that layout (its template sheet, its titles).
   const seen = new Map<string, { catalogCode: string; sourceFileId: number; kind: NoticeRow['kind'] }>();
-  for await (const { catalogCode, sourceFileId, kind } of noticeRows(warehouse, catalog, noticeId))
+  const rowOptions = { unmasked: masker.unmasked };
+  for await (const { catalogCode, sourceFileId, kind } of noticeRows(
+    warehouse,
+    catalog,
+    noticeId,
+    undefined,
+    rowOptions,
+  ))
     seen.set(`${catalogCode}|${sourceFileId}|${kind}`, { catalogCode, sourceFileId, kind });
   const versions = await fileCatalogVersions(
     warehouse,
@@ -167,7 +174,7 @@ export async function writeNoticeXlsx(
   });
   header.commit();
   let serial = 0;
-  for await (const row of noticeRows(warehouse, catalog, noticeId)) {
+  for await (const row of noticeRows(warehouse, catalog, noticeId, undefined, rowOptions)) {
     serial++;
     const layout = layoutOfRow(row);
     const columns =

@@ -67,9 +67,8 @@ export function rejectionSheet(
     },
     add(rejection) {
       const { catalogCode } = rejection;
-      const cells = columns.codes.map((code) =>
-        xlsxText(masker.cell(catalogCode, code, String(rejection.raw[code] ?? ''))),
-      );
+      const shown = masker.row(catalogCode, rejection.raw);
+      const cells = columns.codes.map((code) => xlsxText(shown[code] ?? ''));
       const codes = [...new Set(rejection.errors.map((error) => error.code))].join(', ');
       const row = sheet.addRow([
         xlsxText(masker.text(rejection.file)),

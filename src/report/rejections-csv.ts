@@ -75,9 +75,10 @@ export async function writeRejectionsCsv(
     for await (const rejection of rejectionsIn(warehouse, scope)) {
       const shown = layouts.of(rejection).columns;
       const cells: string[] = Array(columns.length).fill('');
+      const values = masker.row(rejection.catalogCode, rejection.raw);
       placesOf(shown).forEach((index, i) => {
         const code = shown.codes[i]!;
-        if (index >= 0) cells[index] = masker.cell(rejection.catalogCode, code, rejection.raw[code] ?? '');
+        if (index >= 0) cells[index] = values[code] ?? '';
       });
       for (const error of rejection.errors) {
         const masked = masker.error(rejection.catalogCode, error, rejection.raw);

@@ -49,9 +49,10 @@ export async function writeRejectionsJson(
     for await (const rejection of rejectionsIn(warehouse, scope)) {
       const { columns: entry, layout } = layouts.of(rejection);
       const cells: Record<string, string> = {};
+      const values = masker.row(rejection.catalogCode, rejection.raw);
       for (const code of entry.codes) {
-        const value = rejection.raw[code];
-        if (value !== undefined) cells[code] = masker.cell(rejection.catalogCode, code, value);
+        const value = values[code];
+        if (value !== undefined) cells[code] = value;
       }
       const item = {
         file: masker.text(rejection.file),

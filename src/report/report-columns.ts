@@ -135,6 +135,11 @@ export interface ReportMasker {
   readonly unmasked: boolean;
   cell(catalogCode: string, field: string, value: string): string;
   /**
+   * A row's cells as shown: each masked as its field says, and the row's own personal values (a person's ID, also
+   * mistyped by a character) wherever its other cells quote them — what masking cell by cell cannot know.
+   */
+  row(catalogCode: string, row: Readonly<Record<string, unknown>>): Record<string, string>;
+  /**
    * An error's message and value; `rows` (the row as received, a conflict's current version) let their personal
    * values be masked where the message quotes them.
    */
@@ -152,6 +157,7 @@ export function reportMasker(catalog: Catalog, unmasked: boolean): ReportMasker 
     return {
       unmasked,
       cell: (_catalogCode, _field, value) => value,
+      row: (_catalogCode, row) => textCells(row),
       error: (_catalogCode, error) => ({ message: error.message, value: error.value ?? '' }),
       text: (value) => value,
     };
@@ -172,6 +178,7 @@ export function reportMasker(catalog: Catalog, unmasked: boolean): ReportMasker 
   return {
     unmasked,
     cell: (catalogCode, field, value) => maskerOf(catalogCode).cell(field, value),
+    row: (catalogCode, row) => maskerOf(catalogCode).row(textCells(row)),
     error(catalogCode, error, ...rows) {
       const masker = maskerOf(catalogCode);
       const value = error.value ?? '';
@@ -182,6 +189,11 @@ export function reportMasker(catalog: Catalog, unmasked: boolean): ReportMasker 
     },
     text: maskPersonalText,
   };
+}
+
+/** A stored row's cells as text: a rejected row keeps the numbers it could read as numbers; an empty cell is ''. */
+function textCells(row: Readonly<Record<string, unknown>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(row).map(([field, value]) => [field, String(value ?? '')]));
 }
 
 /** The masking statement every report carries on its first sheet or line. */

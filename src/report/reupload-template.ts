@@ -175,21 +175,23 @@ function templateRow(
       note(index >= 0 ? index + 1 : 1, `${where}${error.code}：${message}`);
     }
     if (row === base) continue;
+    const theirRow = masker.row(catalogCode, row.raw);
+    const keptRow = masker.row(catalogCode, base.raw);
     codes.forEach((field, i) => {
-      const theirs = textOf(row.raw, field);
-      const kept = textOf(base.raw, field);
-      if (theirs === kept) return;
+      if (textOf(row.raw, field) === textOf(base.raw, field)) return;
       note(
         i + 1,
-        `${where}同一主键的另一行此处为"${masker.cell(catalogCode, field, theirs)}"，本模板填的是原第${base.rowNumber}行的"${masker.cell(catalogCode, field, kept)}"：同一主键只报送一行，请保留正确的值`,
+        `${where}同一主键的另一行此处为"${textOf(theirRow, field)}"，本模板填的是原第${base.rowNumber}行的"${textOf(keptRow, field)}"：同一主键只报送一行，请保留正确的值`,
       );
     });
   }
   const masked = new Set<number>();
+  // Masked as a row: the row's own ID quoted mistyped in another cell is the person's too.
+  const shownRow = masker.row(catalogCode, base.raw);
   const values = codes.map((field, i) => {
     const value = textOf(base.raw, field);
     if (options.ownValues) return value;
-    const shown = masker.cell(catalogCode, field, value);
+    const shown = textOf(shownRow, field);
     if (shown !== value) masked.add(i + 1);
     return shown;
   });
