@@ -11,8 +11,8 @@ export async function fillConsoleWarehouse(
 ): Promise<void> {
   const files = 2000;
   await owner.transaction(async (trx) => {
-    await trx.raw(`INSERT INTO runs (kind, status, finished_at)
-      SELECT 'ingest', 'completed', now() FROM generate_series(1, 200)`);
+    // Running while their files take rows (migration 052: a finished run's file takes none), then ended.
+    await trx.raw(`INSERT INTO runs (kind, status) SELECT 'ingest', 'running' FROM generate_series(1, 200)`);
     await trx.raw(
       `INSERT INTO source_files (run_id, name, catalog_code, provider_code, level, received_at, status, started_at)
        SELECT 1 + i % 200, 'file-' || i || '.csv', (ARRAY['xzcf', 'xzxk', 'frdj'])[1 + i % 3], 'P' || (i % 20),
@@ -54,6 +54,7 @@ export async function fillConsoleWarehouse(
        FROM (SELECT i, 1 + i % ? AS f FROM generate_series(1, ?) i) g`,
       [files, rejections],
     );
+    await trx.raw(`UPDATE runs SET status = 'completed', finished_at = now()`);
     await trx.raw(`SELECT setval('records_id_seq', ?), setval('record_versions_id_seq', ?)`, [
       records,
       records,

@@ -48,6 +48,7 @@ import * as recordDeliveredUnchanged from './048-record-delivered-unchanged.ts';
 import * as unmaskViewsFromTheCli from './049-unmask-views-from-the-cli.ts';
 import * as logChainsReadCommitted from './050-log-chains-read-committed.ts';
 import * as groundsVisible from './051-grounds-visible.ts';
+import * as sealedFilesTakeNothing from './052-sealed-files-take-nothing.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -100,4 +101,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['049-unmask-views-from-the-cli', unmaskViewsFromTheCli],
   ['050-log-chains-read-committed', logChainsReadCommitted],
   ['051-grounds-visible', groundsVisible],
+  ['052-sealed-files-take-nothing', sealedFilesTakeNothing],
 ];

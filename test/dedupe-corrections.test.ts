@@ -129,14 +129,19 @@ describe('corrections, re-deliveries, in-file duplicates and channel precedence'
     const differing = edit(row(10), { 处罚内容: '警告（市级录入）' });
     const record = (await historyOf(10)).record;
     const conflict = (await historyOf(10)).sources.find((source) => source.outcome === 'conflict')!;
-    await fx.owner.raw(
-      `INSERT INTO record_sources (record_id, version_id, outcome, run_id, source_file_id, row_number, provider_code,
-                                   level, content_hash, conflict_data, received_at, late, working_days)
-       SELECT record_id, NULL, 'unchanged', run_id, source_file_id, row_number + 100, provider_code, level,
-              content_hash, conflict_data, received_at, late, working_days
-       FROM record_sources WHERE id = ?`,
-      [conflict.id],
-    );
+    // Into its sealed file: the owner switches 052's check off for this transaction (ALTER TABLE is transactional).
+    await fx.owner.transaction(async (trx) => {
+      await trx.raw('ALTER TABLE record_sources DISABLE TRIGGER record_sources_file_being_loaded');
+      await trx.raw(
+        `INSERT INTO record_sources (record_id, version_id, outcome, run_id, source_file_id, row_number, provider_code,
+                                     level, content_hash, conflict_data, received_at, late, working_days)
+         SELECT record_id, NULL, 'unchanged', run_id, source_file_id, row_number + 100, provider_code, level,
+                content_hash, conflict_data, received_at, late, working_days
+         FROM record_sources WHERE id = ?`,
+        [conflict.id],
+      );
+      await trx.raw('ALTER TABLE record_sources ENABLE TRIGGER record_sources_file_being_loaded');
+    });
     expect((await fx.ingest([file([differing])], PROVINCE)).counts).toMatchObject({ updated: 1 });
     expect((await fx.ingest([refiled([differing])], CITY)).counts).toMatchObject({ merged: 1, unchanged: 0 });
     expect((await historyOf(10)).record.id).toBe(record.id);

@@ -103,14 +103,28 @@ describe('verify: chained versions and file digests name what was altered behind
   it('the database chains every version itself: a forged chain hash is replaced, a gap refused', async () => {
     const target = await recordOf(5);
     const rolledBack = new Error('rolled back');
-    const append = (trx: Knex.Transaction, versionNo: number) =>
-      trx.raw(
+    // Filed under a file the transaction loads: a sealed one takes no version (052).
+    const append = async (trx: Knex.Transaction, versionNo: number) => {
+      const [run] = await trx('runs').insert({ kind: 'ingest' }).returning('id');
+      const [file] = await trx('source_files')
+        .insert({
+          run_id: run.id,
+          name: 'appended.csv',
+          catalog_code: 'xzcf',
+          provider_code: '113700000000000000',
+          level: 'province',
+          received_at: new Date(),
+          status: 'loaded',
+        })
+        .returning('id');
+      return trx.raw(
         `INSERT INTO record_versions (record_id, version_no, data, content_hash, catalog_version, source_file_id,
                                       row_number, chain_hash)
-         SELECT record_id, ?, data, content_hash, catalog_version, source_file_id, row_number, 'forged'
+         SELECT record_id, ?, data, content_hash, catalog_version, ?, row_number, 'forged'
          FROM record_versions WHERE id = ? RETURNING id, chain_hash`,
-        [versionNo, target.versions[0]!.id],
+        [versionNo, file.id, target.versions[0]!.id],
       );
+    };
     await expect(
       fx.warehouse.transaction(async (trx) => {
         const { rows } = await append(trx, 2);

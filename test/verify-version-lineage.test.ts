@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, type Logger } from '../src/log/logger.ts';
 import { correctRecord, type Grounds } from '../src/procedures/legal-procedures.ts';
@@ -22,9 +23,10 @@ const GROUNDS: Grounds = {
 const SHANGHAI_DAY = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString().slice(0, 10);
 
 /**
- * The engine's role may append a version and move a record forward to it. Chained by the database, attributed to
- * a file already sealed, such a version is in no file's digest (a digest covers what the file's lineage reaches):
- * only its missing lineage row shows it was not delivered.
+ * A version appended behind the engine and made current. Chained by the database, attributed to a file already
+ * sealed, such a version is in no file's digest (a digest covers what the file's lineage reaches): only its
+ * missing lineage row shows it was not delivered. The engine's role is refused it since 052 (a sealed file takes
+ * no rows: test/sealed-files-take-nothing.test.ts); an owner who switches that check off is not, and verify finds it.
  */
 describe('verify: a delivered version without the lineage row of its file and row', {
   timeout: 120_000,
@@ -49,7 +51,19 @@ describe('verify: a delivered version without the lineage row of its file and ro
       await trx.raw(sql, params as never);
     });
 
-  /** What the auditor did, as the engine's own role: a version 3 of the record, filed under the first file. */
+  /**
+   * As the owner with 052's check of `table` off in its own transaction (ALTER TABLE is transactional): what the
+   * engine's role is refused now.
+   */
+  const pastTheCheck = <T>(table: string, write: (trx: Knex.Transaction) => Promise<T>) =>
+    fx.owner.transaction(async (trx) => {
+      await trx.raw(`ALTER TABLE ${table} DISABLE TRIGGER ${table}_file_being_loaded`);
+      const written = await write(trx);
+      await trx.raw(`ALTER TABLE ${table} ENABLE TRIGGER ${table}_file_being_loaded`);
+      return written;
+    });
+
+  /** What the auditor did: a version 3 of the record, filed under the first file (refused to the engine's role). */
   const forgeVersion = async (recordId: number) => {
     const current = await fx
       .warehouse('records as r')
@@ -59,14 +73,17 @@ describe('verify: a delivered version without the lineage row of its file and ro
     // A careful forger hands in the content hash of the data it writes (verify recomputes it).
     const data = { ...current.data, CF_NR: '警告' };
     const entry = storedEntry(fx.catalog, 'xzcf', current.catalog_version)!;
-    const { rows: forged } = await fx.warehouse.raw<{ rows: { id: string; version_no: number }[] }>(
-      `INSERT INTO record_versions (record_id, version_no, data, content_hash, catalog_version, formation_date,
-                                    source_file_id, row_number, subject_code)
-       SELECT v.record_id, v.version_no + 1, ?::jsonb, ?, v.catalog_version, v.formation_date, ?, 7, v.subject_code
-       FROM records r JOIN record_versions v ON v.id = r.current_version_id WHERE r.id = ?
-       RETURNING id, version_no`,
-      [JSON.stringify(data), compileEntry(entry).contentHash(data), firstFile, recordId],
-    );
+    const append = (db: Knex) =>
+      db.raw<{ rows: { id: string; version_no: number }[] }>(
+        `INSERT INTO record_versions (record_id, version_no, data, content_hash, catalog_version, formation_date,
+                                      source_file_id, row_number, subject_code)
+         SELECT v.record_id, v.version_no + 1, ?::jsonb, ?, v.catalog_version, v.formation_date, ?, 7, v.subject_code
+         FROM records r JOIN record_versions v ON v.id = r.current_version_id WHERE r.id = ?
+         RETURNING id, version_no`,
+        [JSON.stringify(data), compileEntry(entry).contentHash(data), firstFile, recordId],
+      );
+    await expect(append(fx.warehouse)).rejects.toThrow(`file ${firstFile} is not being loaded`);
+    const { rows: forged } = await pastTheCheck('record_versions', append);
     const version = forged[0]!;
     const { rows: previous } = await fx.warehouse.raw<{ rows: { current_version_id: string }[] }>(
       'SELECT current_version_id FROM records WHERE id = ?',
@@ -184,8 +201,9 @@ describe('verify: a delivered version without the lineage row of its file and ro
     const { version, undo } = await forgeVersion(target);
     // A careful forger: its timeliness copied from the record's first lineage row, so only the lineage can tell.
     const lineage = (rowNumber: number) =>
-      fx.warehouse.raw(
-        `INSERT INTO record_sources (record_id, version_id, outcome, run_id, source_file_id, row_number, provider_code,
+      pastTheCheck('record_sources', (trx) =>
+        trx.raw(
+          `INSERT INTO record_sources (record_id, version_id, outcome, run_id, source_file_id, row_number, provider_code,
                                      level, content_hash, received_at, late, working_days)
          SELECT v.record_id, v.id, 'updated', f.run_id, f.id, ?, f.provider_code, f.level, v.content_hash,
                 f.received_at, first.late, first.working_days
@@ -193,7 +211,8 @@ describe('verify: a delivered version without the lineage row of its file and ro
            LATERAL (SELECT s.late, s.working_days FROM record_sources s WHERE s.record_id = v.record_id
                     ORDER BY s.id LIMIT 1) first
          WHERE v.id = ? AND f.id = ?`,
-        [rowNumber, version.id, firstFile],
+          [rowNumber, version.id, firstFile],
+        ),
       );
     try {
       // Of another row than the version names: still no lineage row that created it; the file's digest moved.

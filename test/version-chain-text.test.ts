@@ -23,15 +23,20 @@ describe('version chain: the trigger hashes the text version_chain_hash() define
    * Appends versions as the owner in a session of another time zone and date style (the trigger must depend on
    * neither), then recomputes each version's hash with the defining function from its predecessor, as `verify`
    * does. A version's time is the database's clock since 041 (record_versions_stamp): for the times below to reach
-   * the chain's text, the owner switches that stamp off for this transaction only (ALTER TABLE is transactional).
+   * the chain's text, the owner switches that stamp off for this transaction only (ALTER TABLE is transactional),
+   * and 052's check too: the versions name files that were never loaded.
    */
   const appendAndRecompute = (versions: Record<string, unknown>[]) =>
     fx.owner.transaction(async (trx) => {
       await trx.raw(`SET LOCAL TimeZone = 'Asia/Shanghai'`);
       await trx.raw(`SET LOCAL DateStyle = 'SQL, DMY'`);
-      await trx.raw('ALTER TABLE record_versions DISABLE TRIGGER record_versions_stamp');
+      await trx.raw(
+        'ALTER TABLE record_versions DISABLE TRIGGER record_versions_stamp, DISABLE TRIGGER record_versions_file_being_loaded',
+      );
       await trx('record_versions').insert(versions);
-      await trx.raw('ALTER TABLE record_versions ENABLE TRIGGER record_versions_stamp');
+      await trx.raw(
+        'ALTER TABLE record_versions ENABLE TRIGGER record_versions_stamp, ENABLE TRIGGER record_versions_file_being_loaded',
+      );
       const { rows } = await trx.raw<{ rows: Appended[] }>(
         `SELECT v.id, v.chain_hash,
                 version_chain_hash(COALESCE(lag(v.chain_hash) OVER (PARTITION BY v.record_id ORDER BY v.version_no), ''), v)
