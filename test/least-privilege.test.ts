@@ -219,7 +219,24 @@ describe('least privilege: the engine cannot rewrite the record (010-roles)', ()
     ).rejects.toBe(rolledBack);
   };
   const appendVersion = async (trx: Warehouse, level: string) => {
-    const [file] = await trx('source_files').where({ level }).select('id').limit(1);
+    // Into a file being loaded, as a unit's own: a finished file takes no more rows (052).
+    const [delivered] = await trx('source_files')
+      .where({ level })
+      .select('catalog_code', 'provider_code')
+      .limit(1);
+    const [run] = await trx('runs').insert({ kind: 'ingest', status: 'running' }).returning('id');
+    const [file] = await trx('source_files')
+      .insert({
+        run_id: run.id,
+        name: 'loading.csv',
+        catalog_code: delivered.catalog_code,
+        provider_code: delivered.provider_code,
+        level,
+        received_at: new Date(),
+        status: 'loaded',
+        started_at: new Date(),
+      })
+      .returning('id');
     const [version] = await trx('record_versions')
       .insert({
         record_id: target.record,
