@@ -4,6 +4,7 @@ import { checkIdentifier } from './index.ts';
 import { maskOwnIds, maskPersonalText, maskQuotedIds, maskTypedLookup } from './mask-ids.ts';
 import { normalizeCode } from './normalize-code.ts';
 import { computeResidentIdCheckChar } from './resident-id.ts';
+import { checkUscc } from './uscc.ts';
 
 const withCheck = (first17: string) => first17 + computeResidentIdCheckChar(first17);
 
@@ -169,6 +170,37 @@ describe('gaps the privacy review found', () => {
     }
     // A valid USCC one character from a person's number stays a company's code.
     expect(maskOwnIds('913701020000050122', new Set(['913701020000050123']))).toBe('913701020000050122');
+  });
+
+  it("masks a row's own 15-digit legacy ID one digit off, and its 18-character form mistyped; never a USCC", () => {
+    // 370102880412001 converts to 370102198804120015 (GB 11643: 19 before the year, check character 5).
+    const legacy = new Set(['370102880412001']);
+    expect(maskOwnIds('误写370102880412002', legacy)).toBe('误写3701*******2002');
+    expect(maskOwnIds('误写３７０１０２８８０４１３００１', legacy)).toBe('误写３７０１*******３００１');
+    expect(maskOwnIds('号码370102 880412 011', legacy)).toBe('号码3701** *****2 011');
+    // Its 18-character form: as converted, with a wrong check character, a digit changed, lost or added.
+    expect(maskOwnIds('换算为370102198804120015', legacy)).toBe('换算为3701**********0015');
+    expect(maskOwnIds('换算为370102198804120016', legacy)).toBe('换算为3701**********0016');
+    expect(maskOwnIds('换算为370102198804130015', legacy)).toBe('换算为3701**********0015');
+    expect(maskOwnIds('漏录37010219880412015', legacy)).toBe('漏录3701*********2015');
+    expect(maskOwnIds('多录3701021988041200015', legacy)).toBe('多录3701***********0015');
+    // A row's 18-character own ID quoted in its 15-digit form one digit off.
+    expect(maskOwnIds('旧号370102880412002', new Set(['370102198804120015']))).toBe('旧号3701*******2002');
+    // Two digits off, another number: shown.
+    for (const text of ['370102880412099', '370102198804120099', '370102880512101']) {
+      expect(maskOwnIds(text, legacy)).toBe(text);
+    }
+    // A valid USCC one character from a 15-digit number's 18-character form (110101198503120199) stays shown.
+    expect(checkUscc('11010119850312019N', { allowPilotCodes: true })).toBeNull();
+    for (const own of ['110101850312019', '110101198503120199']) {
+      expect(maskOwnIds('11010119850312019N', new Set([own]))).toBe('11010119850312019N');
+      expect(maskOwnIds('代码：１１０１０１１９８５０３１２０１９Ｎ。', new Set([own]))).toBe(
+        '代码：１１０１０１１９８５０３１２０１９Ｎ。',
+      );
+    }
+    // Its 17 digits with no USCC beside them: the 18-character form with a digit lost.
+    expect(maskOwnIds('11010119850312019N5', new Set(['110101850312019']))).toBe('1101*********2019N5');
+    expect(maskQuotedIds('备注11010119850312019N。')).toBe('备注11010119850312019N。');
   });
 
   it("masks another organisation's quoted ID-shaped runs even mistyped; never a USCC or a case number", () => {

@@ -10,7 +10,12 @@ import {
 } from './id-digits.ts';
 import { INVISIBLE_CHARACTERS } from './invisible-characters.ts';
 import { normalizeCode } from './normalize-code.ts';
-import { checkResidentId, EARLIEST_BIRTH_YEAR, isResidentIdNumber } from './resident-id.ts';
+import {
+  checkResidentId,
+  convertLegacyResidentId,
+  EARLIEST_BIRTH_YEAR,
+  isResidentIdNumber,
+} from './resident-id.ts';
 import { checkUscc, usccCategory } from './uscc.ts';
 
 /*
@@ -267,8 +272,31 @@ function maskIds(
   const patterns = plain < 0 ? ANY_FORM : PLAIN;
   if (plain < 0 && digitCountOfAnyForm(text) < 15) return text;
   const count = plain < 0 ? digitCountOfAnyForm : plainDigitCount;
-  return text.replace(patterns.run, (run) =>
-    count(run) < 15 ? run : maskRun(run, isId, patterns, isShown, lengths),
+  return text.replace(patterns.run, (run: string, at: number) =>
+    count(run) < 15 || isUsccBeside(text, run, at) ? run : maskRun(run, isId, patterns, isShown, lengths),
+  );
+}
+
+/** A letter (ASCII or full-width) that may stand first or last in a USCC. */
+const LETTER = /^[A-Za-z\uFF21-\uFF3A\uFF41-\uFF5A]$/;
+/** A letter or a digit (ASCII or full-width): a code's character. */
+const CODE_CHARACTER = /^[0-9A-Za-z\uFF10-\uFF19\uFF21-\uFF3A\uFF41-\uFF5A]$/;
+
+/**
+ * True when a run of 17 digits (at `at` in `text`) and a letter beside it are a valid USCC as a whole: its check
+ * character a letter (`11010119850312019N`), or its registration authority (`Y1…`). The run alone reads as an ID a
+ * digit short, which a USCC is not: never masked.
+ */
+function isUsccBeside(text: string, run: string, at: number): boolean {
+  const digits = foldDigits(normalizeCode(run));
+  if (digits.length !== 17) return false;
+  const end = at + run.length;
+  const after = text[end] ?? '';
+  const before = text[at - 1] ?? '';
+  const isCode = (code: string) => isValidUscc(normalizeCode(code));
+  return (
+    (LETTER.test(after) && !CODE_CHARACTER.test(text[end + 1] ?? '') && isCode(digits + after)) ||
+    (LETTER.test(before) && !CODE_CHARACTER.test(text[at - 2] ?? '') && isCode(before + digits))
   );
 }
 
@@ -284,29 +312,63 @@ export function maskPersonalText(text: string): string {
 /**
  * Masks a person's own numbers in text, nothing else (`own`: 15 or 18 characters as the validator reads them,
  * normalize-code.ts, digits folded): in any form and spacing maskPersonalText finds IDs in, also where one of them
- * is a valid USCC as well (a resident ID can pass the USCC check: 11…, 12…, 31… numbers). An 18-character one
- * mistyped is theirs too: one character wrong (`…4047` as `…4048`), one dropped or one added (17 or 19
- * characters), unless what was typed is a valid USCC; 17 of its 18 digits must not be read where the rest of the
- * platform masks it.
+ * is a valid USCC as well (a resident ID can pass the USCC check: 11…, 12…, 31… numbers), and in its other length
+ * (a 15-digit legacy number's 18-character form, an 18-character one's 15-digit form). One mistyped is theirs too,
+ * unless what was typed is a valid USCC: an 18-character form with one character wrong (`…4047` as `…4048`), one
+ * dropped or one added (17 or 19 characters); a 15-digit form with one digit wrong. 17 of its 18 digits (14 of 15)
+ * must not be read where the rest of the platform masks it.
  */
 export function maskOwnIds(text: string, own: ReadonlySet<string>): string {
   if (own.size === 0) return text;
   return maskIds(
     text,
-    (code) => own.has(code) || (isNearOwnId(code, own) && !isValidUscc(code)),
+    (code) => own.has(code) || isOwnIdForm(code, own) || (isNearOwnId(code, own) && !isValidUscc(code)),
     () => false,
     NEAR_ID_LENGTHS,
   );
 }
 
-/** True when a 17–19-character code is one slip from an 18-character own number: a character changed, lost or added. */
-function isNearOwnId(code: string, own: ReadonlySet<string>): boolean {
-  if (code.length < 17 || code.length > 19) return false;
+const DIGITS_15 = /^\d{15}$/;
+/** An 18-character ID of the 20th century: the one a 15-digit legacy number converts to. */
+const LEGACY_CENTURY_18 = /^\d{6}19\d{9}[\dX]$/;
+
+/**
+ * An own number in both lengths (each only when it has one): `{ long }` its 18-character form (a 15-digit legacy
+ * number converted, GB 11643), `{ short }` its 15-digit form (an 18-character one born 19xx, century and check
+ * character dropped).
+ */
+function idForms(id: string): { long?: string; short?: string } {
+  if (DIGITS_15.test(id)) return { long: convertLegacyResidentId(id), short: id };
+  if (LEGACY_CENTURY_18.test(id)) return { long: id, short: id.slice(0, 6) + id.slice(8, 17) };
+  return id.length === 18 ? { long: id } : {};
+}
+
+/** True when a code is an own number in its other length (a 15-digit one's 18-character form, or back). */
+function isOwnIdForm(code: string, own: ReadonlySet<string>): boolean {
+  if (code.length !== 15 && code.length !== 18) return false;
   for (const id of own) {
-    if (id.length !== 18) continue;
-    if (code.length === 18 && differsInOne(code, id)) return true;
-    if (code.length === 19 && dropsOne(code, id)) return true;
-    if (code.length === 17 && dropsOne(id, code)) return true;
+    const { long, short } = idForms(id);
+    if (code === long || code === short) return true;
+  }
+  return false;
+}
+
+/**
+ * True when a code is one slip from an own number: 17–19 characters from its 18-character form (a character
+ * changed, lost or added), or 15 digits from its 15-digit form (a digit changed).
+ */
+function isNearOwnId(code: string, own: ReadonlySet<string>): boolean {
+  if (code.length !== 15 && (code.length < 17 || code.length > 19)) return false;
+  for (const id of own) {
+    const { long, short } = idForms(id);
+    if (code.length === 15) {
+      if (short !== undefined && differsInOne(code, short)) return true;
+      continue;
+    }
+    if (long === undefined) continue;
+    if (code.length === 18 && differsInOne(code, long)) return true;
+    if (code.length === 19 && dropsOne(code, long)) return true;
+    if (code.length === 17 && dropsOne(long, code)) return true;
   }
   return false;
 }

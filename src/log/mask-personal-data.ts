@@ -35,8 +35,9 @@ export { maskPersonalField, maskPersonalText, maskTypedLookup } from '../identif
  *   when a personal field holds it: a natural person's) are masked wherever they appear in the row's cells, keys and
  *   messages, in any digit form or spacing (`owning`, and `row` for the row it is given): a person's number quoted
  *   in 违法事实 is theirs whatever else it would check as. About 1 in 400 IDs passes the USCC check. So is an
- *   18-character one typed one character wrong, one lost or one added (`…4047` quoted as `…4048`), unless what was
- *   typed is a valid USCC: 17 of its 18 digits shown beside the number masked would give it away.
+ *   18-character one typed one character wrong, one lost or one added (`…4047` quoted as `…4048`), a 15-digit one
+ *   with one digit wrong, and either in its other length, unless what was typed is a valid USCC: 17 of its 18 digits
+ *   shown beside the number masked would give it away.
  * - In a field the catalog declares personal (`x-personal`, or `format: resident-id`) the whole value is
  *   masked, whatever it is: a wrong-length ID, a passport number, a typo.
  */

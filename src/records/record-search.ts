@@ -2,6 +2,7 @@ import { entryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
+import { isResidentIdNumber } from '../identifiers/resident-id.ts';
 import { checkUscc } from '../identifiers/uscc.ts';
 import {
   clearFieldMaskerOf,
@@ -22,8 +23,10 @@ export interface FoundRecord {
   key: string;
   subjectCode: string | null;
   /**
-   * How the subject's page is addressed: the code itself when showing it is harmless (a USCC), else `r<record
-   * id>` (the subject of that record), so a person's ID number never stands in a link or an address bar.
+   * How the subject's page is addressed: the code itself when showing it is harmless (a USCC) and it is no
+   * resident ID number as well, else `r<record id>` (the subject of that record): a person's ID number never
+   * stands in a link or an address bar, and a code that is both (it may name a person and an organization,
+   * subject-kind.ts) leads to this record's subject, not to the page asking which.
    */
   subjectRef: string | null;
   status: RecordRow['status'];
@@ -79,14 +82,16 @@ function foundRecord(catalog: Catalog, record: RecordRow, unmasked: boolean): Fo
   const masked = ownMasker(catalog, record);
   const masker = unmasked ? clearFieldMaskerOf(entry) : masked;
   const code = record.subjectCode;
-  const harmless = code !== null && masked.subjectCode(code, {}) === code;
+  // A USCC that is a resident ID number too may name two subjects: `/subjects/<code>` would ask which.
+  const byCode =
+    code !== null && masked.subjectCode(code, {}) === code && !isResidentIdNumber(normalizeCode(code));
   return {
     id: record.id,
     catalogCode: record.catalogCode,
     title: entry?.title ?? record.catalogCode,
     key: masker.key(keyParts(record.businessKey)).join('|'),
     subjectCode: code === null ? null : masker.subjectCode(code, {}),
-    subjectRef: code === null ? null : harmless ? code : `r${record.id}`,
+    subjectRef: code === null ? null : byCode ? code : `r${record.id}`,
     status: record.status,
   };
 }

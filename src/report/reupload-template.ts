@@ -126,7 +126,10 @@ export async function writeReuploadTemplate(
       row.commit();
       written++;
     };
-    for await (const row of noticeRows(warehouse, catalog, noticeId, catalogCode)) {
+    // An unmasked template quotes another channel's current values unmasked too (notice-rows.ts).
+    for await (const row of noticeRows(warehouse, catalog, noticeId, catalogCode, {
+      unmasked: masker.unmasked,
+    })) {
       if (!inLayout(row)) continue;
       await workbook.drained();
       const size = sizeOf(row);

@@ -58,7 +58,7 @@ export async function noticeDetails(
   const masker = reportMasker(catalog, unmasked);
   const corrected = await noticeRowStates(warehouse, noticeId);
   const rows: NoticeRowLine[] = [];
-  for await (const row of noticeRows(warehouse, catalog, noticeId)) {
+  for await (const row of noticeRows(warehouse, catalog, noticeId, undefined, { unmasked })) {
     const columns = entryColumns(catalog, row.catalogCode);
     rows.push({
       serial: rows.length + 1,
