@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SourceUnit } from '../connectors/contracts.ts';
 import { PENALTY_HEADER } from '../fixtures/generate/penalty-rows.ts';
 import { createLogger } from '../src/log/logger.ts';
@@ -69,16 +69,23 @@ describe('timeliness flag and working days stored per delivered row', () => {
   });
 
   it('a unit received in 2027 (no calendar data yet) loads with its timeliness pending, never guessed', async () => {
-    const summary = await fx.ingest([writeRows(fx.scratch, 'next-year.csv', [decided(5, '2026-11-20')])], {
-      receivedAt: at('2027-01-05'),
-    });
+    // 12-28: its 8th working day falls in 2027, unknown. 11-20: its 8th is 12-02, so late whatever 2027 holds.
+    const rows = [decided(4, '2026-12-28'), decided(5, '2026-11-20')];
+    // Today is the day of receipt: a decision date may not lie in the future (x-notFuture).
+    vi.useFakeTimers({ toFake: ['Date'], now: at('2027-01-05') });
+    const summary = await fx
+      .ingest([writeRows(fx.scratch, 'next-year.csv', rows)], { receivedAt: at('2027-01-05') })
+      .finally(() => vi.useRealTimers());
     expect(summary.status).toBe('completed');
-    expect(summary.counts).toMatchObject({ read: 1, inserted: 1, late: 0, pending: 1 });
-    expect(await lineage(summary.runId)).toMatchObject([{ late: null, working_days: null }]);
+    expect(summary.counts).toMatchObject({ read: 2, rejected: 0, late: 1, pending: 1 });
+    expect(await lineage(summary.runId)).toMatchObject([
+      { late: null, working_days: null },
+      { late: true, working_days: null },
+    ]);
   });
 
   it('a table row stamped in 2027 is pending the same way, even when the unit itself is dated 2026', async () => {
-    const cells = PENALTY_HEADER.map((header) => decided(5, '2026-11-02')[header] ?? '');
+    const cells = PENALTY_HEADER.map((header) => decided(3, '2026-12-29')[header] ?? '');
     const unit: SourceUnit = {
       name: 'xzcf_exchange@batch-1',
       receivedAt: at('2026-12-31'),
@@ -92,6 +99,7 @@ describe('timeliness flag and working days stored per delivered row', () => {
       }),
     };
     const logger = createLogger({ logFile: path.join(fx.scratch, 'rows.log'), console: false });
+    vi.useFakeTimers({ toFake: ['Date'], now: at('2027-01-04') });
     const summary = await ingestUnits(
       fx.warehouse,
       fx.catalog,
@@ -103,7 +111,7 @@ describe('timeliness flag and working days stored per delivered row', () => {
         encoding: 'auto',
       },
       logger,
-    );
+    ).finally(() => vi.useRealTimers());
     expect(summary.counts).toMatchObject({ read: 1, pending: 1 });
     expect(await lineage(summary.runId)).toMatchObject([{ late: null, working_days: null }]);
   });

@@ -23,7 +23,7 @@ describe('a year without calendar data', () => {
   let fx: WarehouseFixture;
   let runId: number;
   let noticeId: number;
-  const rows = basePenalties(3, 27);
+  const rows = basePenalties(4, 27);
   const formed = (i: number, date: string) => edit(rows[i] as PenaltyRow, { 处罚决定日期: date });
   const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
     runCli(args, { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log'), ...env });
@@ -44,6 +44,8 @@ describe('a year without calendar data', () => {
       formed(0, '2026-12-24'),
       formed(1, '2026-12-22'),
       formed(2, '2026-02-30'),
+      // Its 8th working day is 2026-12-22: late, whatever January 2027 holds; only its count waits.
+      formed(3, '2026-12-10'),
     ]);
     // Today is the day of receipt: the decision dates must not lie in the future (x-notFuture).
     const receivedAt = new Date('2027-01-04T10:00:00+08:00');
@@ -53,10 +55,11 @@ describe('a year without calendar data', () => {
       .finally(() => vi.useRealTimers());
     runId = summary.runId;
     expect(summary.status).toBe('completed');
-    expect(summary.counts).toMatchObject({ read: 3, inserted: 2, rejected: 1, late: 0, pending: 2 });
+    expect(summary.counts).toMatchObject({ read: 4, inserted: 3, rejected: 1, late: 1, pending: 2 });
     expect(await lineage()).toEqual([
       { row_number: 2, late: null, working_days: null, pending_formation_date: '2026-12-24' },
       { row_number: 3, late: null, working_days: null, pending_formation_date: '2026-12-22' },
+      { row_number: 5, late: true, working_days: null, pending_formation_date: null },
     ]);
     const warning = 'timeliness pending for 2 row(s): the holiday calendar';
     expect(summaryText(summary)).toContain(`⚠ ${warning}`);
@@ -91,11 +94,14 @@ describe('a year without calendar data', () => {
       await expect(
         session.transaction(async (trx) => {
           await trx.raw(`SET LOCAL credit_etl.timeliness_recompute = 'on'`);
-          await trx('record_sources').where({ run_id: runId }).update({ late: false, working_days: 1 });
+          await trx('record_sources')
+            .where({ run_id: runId })
+            .whereNull('late')
+            .update({ late: false, working_days: 1 });
         }),
       ).rejects.toThrow(/outside a logged calendar recompute/);
     }
-    expect((await lineage()).map((row) => row.late)).toEqual([null, null]);
+    expect((await lineage()).map((row) => row.late)).toEqual([null, null, true]);
   });
 
   it('a notice deadline crossing into 2027 is provisional, and labelled so', async () => {
@@ -142,6 +148,8 @@ describe('a year without calendar data', () => {
     expect(await lineage()).toMatchObject([
       { row_number: 2, late: false, working_days: 6 },
       { row_number: 3, late: true, working_days: 8 },
+      // Settled late at the load: the recompute leaves it, and verify does not call it altered.
+      { row_number: 5, late: true, working_days: null },
     ]);
     const [state] = await noticeStates(fx.warehouse, { noticeId });
     expect(state).toMatchObject({ deadline: '2027-01-06', provisional: false });
@@ -159,6 +167,9 @@ describe('a year without calendar data', () => {
       },
     ]);
     expect(log[0].ran_by).toMatch(/.@./);
+
+    const verify = await cli(['verify', '--json'], { CREDIT_ETL_HOLIDAYS_FILE: holidays });
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
 
     const again = await cli(['calendar', 'recompute', '--json'], { CREDIT_ETL_HOLIDAYS_FILE: holidays });
     expect(JSON.parse(again.stdout)).toMatchObject({

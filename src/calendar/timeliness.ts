@@ -6,10 +6,14 @@ export const DEADLINE_WORKING_DAYS = 7;
 export interface Timeliness {
   /**
    * Received more than DEADLINE_WORKING_DAYS working days after formation. `undefined`: pending — a year
-   * between formation and receipt has no calendar data yet; `credit-etl calendar recompute` decides it later.
+   * between formation and receipt has no calendar data yet and the deadline is not behind the receipt without
+   * it; `credit-etl calendar recompute` decides it later.
    */
   late: boolean | undefined;
-  /** Working days from formation to receipt; undefined when pending or when the formation date predates the calendar. */
+  /**
+   * Working days from formation to receipt; undefined when pending, or late but not countable (formed before the
+   * calendar starts, or received in a year it lacks).
+   */
   workingDays: number | undefined;
 }
 
@@ -25,16 +29,29 @@ export function timelinessOf(
   days: WorkingDayCalendar = calendar(),
 ): Timeliness {
   if (formationDate >= receivedDate) return { late: false, workingDays: 0 };
+  // Formed before the calendar starts: certainly years late, count unknown.
+  if (Number(formationDate.slice(0, 4)) < days.calendarYears().from) return CERTAINLY_LATE;
   try {
-    if (Number(formationDate.slice(0, 4)) < days.calendarYears().from) {
-      // Formed before the calendar starts and received within it: certainly years late, count unknown.
-      days.isWorkingDay(receivedDate);
-      return { late: true, workingDays: undefined };
-    }
     const workingDays = days.workingDaysBetween(formationDate, receivedDate);
     return { late: workingDays > DEADLINE_WORKING_DAYS, workingDays };
   } catch (error) {
-    if (error instanceof CalendarMissingError) return PENDING;
+    if (!(error instanceof CalendarMissingError)) throw error;
+    return lateBeforeTheGap(formationDate, receivedDate, days) ? CERTAINLY_LATE : PENDING;
+  }
+}
+
+const CERTAINLY_LATE: Timeliness = { late: true, workingDays: undefined };
+
+/**
+ * Received in a year without data, but after the first day that is late (the 8th working day after formation)
+ * where the calendar still knows it: late whatever the missing year holds, only the count waits. A row formed in
+ * October 2026 and sent in January 2027 is not pending.
+ */
+function lateBeforeTheGap(formationDate: string, receivedDate: string, days: WorkingDayCalendar): boolean {
+  try {
+    return days.addWorkingDays(formationDate, DEADLINE_WORKING_DAYS + 1) <= receivedDate;
+  } catch (error) {
+    if (error instanceof CalendarMissingError) return false;
     throw error;
   }
 }
