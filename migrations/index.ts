@@ -49,6 +49,7 @@ import * as unmaskViewsFromTheCli from './049-unmask-views-from-the-cli.ts';
 import * as logChainsReadCommitted from './050-log-chains-read-committed.ts';
 import * as groundsVisible from './051-grounds-visible.ts';
 import * as sealedFilesTakeNothing from './052-sealed-files-take-nothing.ts';
+import * as objectionTextVisible from './053-objection-text-visible.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -102,4 +103,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['050-log-chains-read-committed', logChainsReadCommitted],
   ['051-grounds-visible', groundsVisible],
   ['052-sealed-files-take-nothing', sealedFilesTakeNothing],
+  ['053-objection-text-visible', objectionTextVisible],
 ];

@@ -3,6 +3,7 @@ import { objectionDue } from '../calendar/objection-due.ts';
 import type { Deadline } from '../calendar/provisional-deadline.ts';
 import { calendar, type WorkingDayCalendar } from '../calendar/working-days.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
+import { requireShown, shownIfGiven } from '../identifiers/shown-text.ts';
 import {
   correctRecord,
   type Grounds,
@@ -99,6 +100,8 @@ export async function openObjection(
   required(opening.applicant, '--applicant', '异议申请人');
   required(opening.reason, '--reason', '异议理由');
   required(opening.operator, '--operator', '经办人');
+  shownIfGiven(opening.basis, '--basis', '依据', ObjectionRefused);
+  shownIfGiven(opening.note, '--note', '说明', ObjectionRefused);
   const { due, warnings } = objectionReceipt(opening.receivedOn, today);
   // An objection to a decision is not received before the decision was made: a year typed wrong would make it
   // overdue from the start.
@@ -300,6 +303,7 @@ export async function appealObjection(
   step: { stage: AppealStage; basis: string; note: string; operator: string },
 ): Promise<ObjectionRow> {
   required(step.basis, '--basis', '依据');
+  required(step.note, '--note', '说明');
   required(step.operator, '--operator', '经办人');
   const objection = await existing(warehouse, objectionId);
   await officer(warehouse);
@@ -361,11 +365,12 @@ async function shown(warehouse: Warehouse, objectionId: number): Promise<Objecti
   return objection;
 }
 
+/**
+ * A text the step needs must show something (053): spaces, control and invisible characters do not count. Refused
+ * before anything is read or written, whoever calls (the CLI, the console).
+ */
 function required(value: string | undefined, flag: string, title: string): void {
-  if (!value?.trim())
-    throw new ObjectionRefused(
-      `${title}不能为空：请用 ${flag} 填写 (${flag} is required and may not be blank)`,
-    );
+  requireShown(value, flag, title, ObjectionRefused);
 }
 
 async function officer(warehouse: Warehouse): Promise<void> {

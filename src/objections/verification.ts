@@ -1,5 +1,6 @@
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { deadlineAfter } from '../calendar/provisional-deadline.ts';
+import { requireShown, shownIfGiven } from '../identifiers/shown-text.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { appendObjectionStep, asOfficer } from '../warehouse/objection-log-repository.ts';
 import { type VerificationStep, verificationSteps } from '../warehouse/objection-verification-repository.ts';
@@ -77,6 +78,7 @@ export async function sendVerificationNotice(
   request: NoticeRequest,
   today: string = todayInShanghai(),
 ): Promise<VerificationNotice> {
+  requireShown(request.operator, '--operator', '经办人', VerificationRefused);
   if (!objection.inProgress || objection.stage !== 'open')
     throw new VerificationRefused(
       `异议 ${objection.id} 的核查已办结：核实通知只在核查阶段发出 (objection ${objection.id} is past its check)`,
@@ -134,13 +136,14 @@ export async function recordVerificationAnswer(
   request: AnswerRequest,
   today: string = todayInShanghai(),
 ): Promise<VerificationReply> {
+  requireShown(request.basis, '--basis', '报送单位的答复文号或依据', VerificationRefused);
+  shownIfGiven(request.note, '--note', '说明', VerificationRefused);
+  requireShown(request.operator, '--operator', '经办人', VerificationRefused);
   const notice = noticeOf(await verificationSteps(warehouse, [objection.id]));
   if (!notice)
     throw new VerificationRefused(
       `异议 ${objection.id} 尚未发出核实通知 (no verification notice yet: \`objection notify ${objection.id} --out …\`)`,
     );
-  if (!request.basis.trim())
-    throw new VerificationRefused('请用 --basis 注明报送单位的答复文号或依据 (give --basis)');
   const reply: VerificationReply = {
     answer: request.answer,
     answeredOn: request.answeredOn ?? today,
@@ -157,7 +160,7 @@ export async function recordVerificationAnswer(
     appendObjectionStep(trx, objection.id, {
       action: 'note',
       basis: request.basis,
-      note: request.note?.trim() || ANSWER_NOTES[request.answer],
+      note: request.note?.trim() ?? ANSWER_NOTES[request.answer],
       operator: request.operator,
       detail: { verification: 'answered', ...reply },
     }),

@@ -1,3 +1,4 @@
+import { requireShown, shownIfGiven } from '../identifiers/shown-text.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import {
   appendNoticeEvent,
@@ -40,9 +41,9 @@ export async function recordSent(
   noticeId: number,
   sent: EventAuthor & { channel: NoticeChannel; recipient: string },
 ): Promise<number> {
+  requireShown(sent.recipient, '--to', '接收人', NoticeRefused);
+  checkAuthor(sent);
   await noticeNamed(warehouse, noticeId);
-  if (sent.recipient.trim() === '')
-    throw new NoticeRefused('--to: name who it was sent to (a person, an address)');
   return appendNoticeEvent(warehouse, {
     notice_id: noticeId,
     kind: 'sent',
@@ -59,6 +60,7 @@ export async function recordAcknowledged(
   noticeId: number,
   author: EventAuthor,
 ): Promise<number> {
+  checkAuthor(author);
   await noticeNamed(warehouse, noticeId);
   return appendNoticeEvent(warehouse, {
     notice_id: noticeId,
@@ -77,8 +79,10 @@ export async function closeNotice(
   noticeId: number,
   close: EventAuthor & { basis?: string | undefined },
 ): Promise<ClosedHow> {
+  shownIfGiven(close.basis, '--basis', '办结依据', NoticeRefused);
+  checkAuthor(close);
   const state = await noticeNamed(warehouse, noticeId);
-  const basis = close.basis?.trim() || undefined;
+  const basis = close.basis?.trim();
   let how: ClosedHow;
   if (state.corrected >= state.rows) {
     const resolved = (await noticeRowsAt(warehouse, noticeId, { conflictsOnly: true })).some(
@@ -117,6 +121,7 @@ export async function acceptHigherChannel(
   serial: number,
   author: EventAuthor,
 ): Promise<{ closed: boolean }> {
+  checkAuthor(author);
   const row = await openConflictRow(warehouse, noticeId, serial);
   const result = await resolveNoticeRow(
     warehouse,
@@ -142,7 +147,8 @@ export async function escalateRow(
   serial: number,
   author: EventAuthor & { note: string },
 ): Promise<number> {
-  if (author.note.trim() === '') throw new NoticeRefused('--reason: say why the conflict is escalated');
+  requireShown(author.note, '--reason', '上报理由', NoticeRefused);
+  requireShown(author.operator, '--operator', '经办人', NoticeRefused);
   const row = await openConflictRow(warehouse, noticeId, serial);
   if (row.escalated) throw new NoticeRefused(`notice ${noticeId} row ${serial} is escalated already`);
   return appendNoticeEvent(warehouse, {
@@ -152,6 +158,15 @@ export async function escalateRow(
     note: author.note.trim(),
     operator: author.operator,
   });
+}
+
+/**
+ * What an event records must show something (053): its operator, and its note if given; spaces, control and
+ * invisible characters do not count. Refused before anything is read or written, whoever calls.
+ */
+function checkAuthor(author: EventAuthor): void {
+  shownIfGiven(author.note, '--note', '说明', NoticeRefused);
+  requireShown(author.operator, '--operator', '经办人', NoticeRefused);
 }
 
 async function noticeNamed(warehouse: Warehouse, noticeId: number): Promise<NoticeState> {

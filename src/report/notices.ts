@@ -1,6 +1,7 @@
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { deadlineAfter } from '../calendar/provisional-deadline.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
+import { requireShown } from '../identifiers/shown-text.ts';
 import type { Lookups } from '../normalize/derive-legacy-row.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { appendNoticeEvent } from '../warehouse/notice-events-repository.ts';
@@ -77,6 +78,8 @@ export async function createNotice(
   const workingDays = request.workingDays ?? DEFAULT_NOTICE_WORKING_DAYS;
   const issuedOn = request.issuedOn ?? todayInShanghai();
   const operator = request.operator ?? defaultOperator();
+  // Who issues it goes into the notice log: it must show something (053), refused before anything is written.
+  requireShown(operator, '--operator', '经办人', NoticeRefused);
   const label = (code: string) => providerLabel(request.providers ?? [], code);
   if (request.scope.kind === 'run') {
     const delivered = await providersOfRun(warehouse, request.scope.runId);

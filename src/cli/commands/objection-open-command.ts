@@ -42,8 +42,8 @@ export function registerObjectionOpen(objection: Command): void {
           receivedOn,
           channel: options.channel,
           operator: options.operator ?? osUser(),
-          ...(options.basis ? { basis: options.basis } : {}),
-          ...(options.note ? { note: options.note } : {}),
+          ...(options.basis !== undefined ? { basis: options.basis } : {}),
+          ...(options.note !== undefined ? { note: options.note } : {}),
         });
         for (const warning of opened.warnings) console.error(maskPersonalText(`⚠ ${warning}`));
         await printObjection(

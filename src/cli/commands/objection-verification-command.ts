@@ -165,7 +165,7 @@ async function answer(typed: string, options: AnswerOptions): Promise<void> {
       await recordVerificationAnswer(warehouse, objection, {
         answer: options.result as VerificationAnswer,
         basis: options.basis,
-        ...(options.note ? { note: options.note } : {}),
+        ...(options.note !== undefined ? { note: options.note } : {}),
         ...(answeredOn ? { answeredOn } : {}),
         operator: options.operator ?? osUser(),
       });

@@ -89,7 +89,7 @@ export function registerNoticeCommands(report: Command): void {
             workingDays,
             reissue: Boolean(options.reissue),
             providers,
-            ...(options.operator ? { operator: options.operator } : {}),
+            ...(options.operator !== undefined ? { operator: options.operator } : {}),
           });
         } catch (error) {
           if (!(error instanceof NoticeRefused)) throw error;
