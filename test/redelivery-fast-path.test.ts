@@ -6,9 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSkimmedCsv } from '../connectors/formats/csv-skim.ts';
 import { PENALTY_HEADER } from '../fixtures/generate/penalty-rows.ts';
 import { seededRandom } from '../fixtures/generate/seeded-random.ts';
+import { calendar, createCalendar, useCalendar } from '../src/calendar/working-days.ts';
 import { correctRecord, type Grounds, withdrawRecord } from '../src/procedures/legal-procedures.ts';
 import type { RunSummary } from '../src/run/ingest-files.ts';
 import type { Warehouse } from '../src/warehouse/connect-warehouse.ts';
+import { shippedHolidays } from './support/holiday-files.ts';
 import { basePenalties, currentState, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { flatRejections, openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 import { warehouseState as canonicalState } from './support/warehouse-state.ts';
@@ -1045,9 +1047,10 @@ describe('the set of columns: a reordered header is recognised, another set of c
 });
 
 describe('timeliness pending (a year without calendar data): those rows take the full path', () => {
-  // Received in 2027, which config/holidays.json does not cover: the working days from the decision are unknown.
-  // The decision date lies before today on any clock this suite runs on (x-notFuture), without faked timers: the
-  // compiled validator keeps the clock it was compiled with across the files of this suite.
+  // Received in 2027 with a calendar that lacks 2026 too: the working days from the decision are unknown (with
+  // 2026 known, a decision of 2026-10-30 would be late already). The decision date lies before today on any clock
+  // this suite runs on (x-notFuture), without faked timers: the compiled validator keeps the clock it was compiled
+  // with across the files of this suite.
   const rows = basePenalties(6, 29).map((row) => edit(row, { 处罚决定日期: '2026-10-30' }));
   const january = (n: number) => new Date(`2027-01-0${4 + n}T10:00:00+08:00`);
   const steps = (): Step[] =>
@@ -1063,7 +1066,15 @@ describe('timeliness pending (a year without calendar data): those rows take the
   let fullRuns: RunSummary[];
 
   beforeAll(async () => {
-    ({ fast, full, fastRuns, fullRuns } = await deliverBoth('fast_pending', steps));
+    const shipped = calendar();
+    const years = shippedHolidays();
+    delete years.years['2026'];
+    useCalendar(createCalendar(years));
+    try {
+      ({ fast, full, fastRuns, fullRuns } = await deliverBoth('fast_pending', steps));
+    } finally {
+      useCalendar(shipped);
+    }
   }, 120_000);
   afterAll(async () => Promise.all([fast?.close(), full?.close()]));
 

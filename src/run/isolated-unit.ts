@@ -4,6 +4,8 @@ import type { UnitLocator } from '../../connectors/contracts.ts';
 import { type FaultSide, InfrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import type { Limits } from '../../connectors/limits.ts';
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
+import type { HolidaysData } from '../calendar/holidays-file.ts';
+import { calendar } from '../calendar/working-days.ts';
 import { trackActiveUnit } from '../warehouse/active-units.ts';
 import { endSessions, type Warehouse, warehouseUrl } from '../warehouse/connect-warehouse.ts';
 import { readChunkBytes } from './chunk-settings.ts';
@@ -32,6 +34,11 @@ export interface WorkerJob {
   };
   /** The day rows are checked against (dates not in the future), as this thread sees it (Asia/Shanghai). */
   today: string;
+  /**
+   * The holiday calendar this thread counts with (the one the command validated and installed): timeliness is
+   * counted in the worker with the same data, not with whatever file the worker's environment would name.
+   */
+  holidays: HolidaysData;
   /** A chunked load may ask this thread for helpers (a `chunks` message): the request had chunkHelpers. */
   helpers: boolean;
   /** CREDIT_ETL_CHUNK_BYTES as this thread read it: a bigger CSV file is loaded in chunks (load-in-chunks.ts). */
@@ -103,6 +110,7 @@ export async function loadIsolated(
     },
     request: { ...rest, validatorOptions: plainOptions },
     today: today(),
+    holidays: calendar().data,
     helpers: chunkHelpers !== undefined,
     ...(chunkBytes ? { chunkBytes } : {}),
   };

@@ -3,6 +3,7 @@ import type { SourceUnit } from '../../connectors/contracts.ts';
 import { formatForFile } from '../../connectors/formats/format-for-file.ts';
 import { InfrastructureFault, infrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import { openLocated } from '../../connectors/transports/archive-units.ts';
+import { createCalendar, useCalendar } from '../calendar/working-days.ts';
 import { connectWarehouse } from '../warehouse/connect-warehouse.ts';
 import type { WorkerJob, WorkerMessage } from './isolated-unit.ts';
 import { loadInChunks } from './load-in-chunks.ts';
@@ -26,7 +27,14 @@ port.on('message', (job: WorkerJob) => {
   run(job).then((message) => port.postMessage(message satisfies WorkerMessage));
 });
 
+/** The version of the holiday calendar installed in this thread: the scheduler's, sent with each job. */
+let installedHolidays: string | undefined;
+
 async function run(job: WorkerJob): Promise<WorkerMessage> {
+  if (installedHolidays !== job.holidays.version) {
+    useCalendar(createCalendar(job.holidays));
+    installedHolidays = job.holidays.version;
+  }
   const { locator, ...plain } = job.unit;
   const unit: SourceUnit = { ...plain, locator, open: () => openLocated(locator, job.limits) };
   // One connection, closed before the answer: an idle worker holds none.
