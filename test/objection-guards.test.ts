@@ -286,10 +286,17 @@ describe('objection guards (032-objection-guards.ts)', { timeout: 300_000 }, () 
     const retired = JSON.parse(json.stdout).retired as Array<{ recordId: number; objection: unknown }>;
     expect(retired.find((record) => record.recordId === recordId)).toMatchObject({
       status: 'withdrawn',
-      objection: { objectionId: objection, stage: 'appeal' },
+      objection: {
+        objectionId: objection,
+        stage: 'appeal',
+        dueOn: '2026-11-05',
+        stageSince: todayInShanghai(),
+      },
     });
     const text = await runCli(['subject', subject as string], env);
-    expect(text.stdout).toContain(`异议处理中 #${objection} (appeal, due 2026-11-05)`);
+    // The check, due 2026-11-05, is finished: the appeal shows since when it runs, not that day as a deadline.
+    expect(text.stdout).toContain(`异议处理中 #${objection} (appeal since ${todayInShanghai()})`);
+    expect(text.stdout).not.toContain('due 2026-11-05');
   });
 
   it('objection notify with a provisional deadline says it stays as issued, not that a recompute sets it', async () => {

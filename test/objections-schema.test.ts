@@ -52,6 +52,7 @@ describe('objections in the warehouse (013-objections.ts)', () => {
           receivedOn: '2026-11-02',
           dueOn: '2026-11-05',
           dueProvisional: false,
+          stageSince: '2026-11-02',
         },
       ],
       [
@@ -62,6 +63,7 @@ describe('objections in the warehouse (013-objections.ts)', () => {
           receivedOn: '2026-11-02',
           dueOn: '2026-11-05',
           dueProvisional: false,
+          stageSince: '2026-11-02',
         },
       ],
     ]);

@@ -117,6 +117,7 @@ describe('objections (Art. 18) through the CLI', { timeout: 600_000 }, () => {
       receivedOn: '2026-11-02',
       dueOn: '2026-11-05',
       dueProvisional: false,
+      stageSince: '2026-11-02',
     };
     expect((await json(['record', String(recordId)])).objection).toEqual(mark);
     const shown = await cli(['record', String(recordId)]);
@@ -308,6 +309,25 @@ describe('objections (Art. 18) through the CLI', { timeout: 600_000 }, () => {
     const appeal = ['--basis', '申诉书 2026-11-06', '--note', '信息主体向省发展改革委申诉'];
     expect((await cli(['objection', 'appeal', String(opened.id), ...appeal])).code).toBe(0);
     expect(await mark()).toBe('appeal');
+    // The check it appeals was due 2026-11-05 and is finished: the mark says since when the appeal runs, not that
+    // date as a deadline (dueOn stays in --json, the check's, with the day the stage began).
+    const today = todayInShanghai();
+    expect((await json(['record', String(recordId)])).objection).toEqual({
+      objectionId: opened.id,
+      stage: 'appeal',
+      receivedOn: '2026-11-02',
+      dueOn: '2026-11-05',
+      dueProvisional: false,
+      stageSince: today,
+    });
+    const appealed = (await cli(['record', String(recordId)])).stdout;
+    expect(appealed).toContain(
+      `异议处理中 · objection #${opened.id}, 申诉 (appeal) since ${today}, received 2026-11-02`,
+    );
+    expect(appealed).not.toContain('due 2026-11-05');
+    expect((await cli(['subject', SUBJECT])).stdout).toContain(
+      `异议处理中 #${opened.id} (appeal since ${today})`,
+    );
     expect((await decide('outcome', opened.id, ['--stage', 'appeal', '--result', 'rejected'])).code).toBe(0);
     expect(await mark()).toBeNull();
     const review = ['--stage', 'review', '--basis', '鲁政复〔2026〕9号', '--note', '申请行政复议'];

@@ -23,12 +23,31 @@ export const ACTION_TITLES: Record<ObjectionAction, string> = {
   note: '备注 note',
 };
 
-/** `异议处理中 · objection #3, 异议核查 (open), received 2026-02-13, due 2026-02-25`: the mark on a record. */
+/**
+ * The mark on a record: `异议处理中 · objection #3, 异议核查 (open), received 2026-02-13, due 2026-02-25` while the
+ * platform checks it; in a later stage the day it began, not the finished check's due date, which is no deadline any
+ * more: `异议处理中 · objection #4, 申诉 (appeal) since 2026-12-06, received 2026-09-30`.
+ */
 export function objectionMarkLine(mark: ObjectionMark): string {
-  return (
-    `异议处理中 · objection #${mark.objectionId}, ${STAGE_TITLES[mark.stage]} (${mark.stage}), ` +
-    `received ${mark.receivedOn}, due ${dueText(mark)}`
-  );
+  const stage = `${STAGE_TITLES[mark.stage]} (${mark.stage})`;
+  return mark.stage === 'open'
+    ? `异议处理中 · objection #${mark.objectionId}, ${stage}, received ${mark.receivedOn}, due ${dueText(mark)}`
+    : `异议处理中 · objection #${mark.objectionId}, ${stage} since ${mark.stageSince}, received ${mark.receivedOn}`;
+}
+
+/** `open, due 2026-02-25` while the platform checks it; `appeal since 2026-12-06` in a later stage. */
+export function markStageText(mark: ObjectionMark): string {
+  return mark.stage === 'open' ? `open, due ${dueText(mark)}` : `${mark.stage} since ${mark.stageSince}`;
+}
+
+/**
+ * The mark in Chinese (the console): `异议核查，2026-02-13 受理，2026-02-25 前核查` while the platform checks it;
+ * `申诉中，2026-12-06 起（2026-09-30 受理）` in a later stage.
+ */
+export function markStageTitle(mark: ObjectionMark): string {
+  return mark.stage === 'open'
+    ? `${STAGE_TITLES.open}，${mark.receivedOn} 受理，${dueText(mark)} 前核查`
+    : `${STAGE_TITLES[mark.stage]}中，${mark.stageSince} 起（${mark.receivedOn} 受理）`;
 }
 
 /** `2026-02-25`, or `2026-10-05（暂定）` for a due date counted Monday–Friday, not yet settled. */

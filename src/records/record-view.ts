@@ -123,7 +123,11 @@ export function recordView(
   }
   const title = (field: string) => entry?.schema.properties[field]?.title ?? field;
   const procedures = history.procedures.map(({ prevHash: _, hash: __, ...procedure }) =>
-    maskProcedure(procedure, masker),
+    maskProcedure(
+      procedure,
+      masker,
+      versions.map((version) => version.data),
+    ),
   );
   const retiredBy = procedures.find((procedure) => procedure.id === record.statusProcedureId) ?? null;
   const correctedBy = procedures.find((procedure) => procedure.id === current.procedureId) ?? null;

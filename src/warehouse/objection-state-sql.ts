@@ -21,20 +21,24 @@ const DUE = `LEFT JOIN LATERAL (SELECT (l.detail->>'dueOn')::date AS due_on FROM
                      ORDER BY l.id LIMIT 1) settled ON true`;
 
 /**
- * The last step of each objection that is not a note: its stage, whether it is in progress; the last decided
- * step: its result and what carried it out; its due date as settled (DUE); as of `as_of` (the query starts with
- * AS_OF).
+ * The last step of each objection that is not a note: its stage, whether it is in progress and, while it is, the
+ * day that stage began (`stage_since`: the receipt for the platform's check; for an appeal, review or lawsuit, the
+ * day, Asia/Shanghai, its step was recorded); the last decided step: its result and what carried it out; its due
+ * date as settled (DUE); as of `as_of` (the query starts with AS_OF).
  */
 export const STATE = `
   SELECT o.id, o.record_id, o.catalog_code, o.channel, o.provider_code, o.applicant, o.reason, o.received_on,
          coalesce(settled.due_on, o.due_on) AS due_on, o.due_provisional AND settled.due_on IS NULL AS due_provisional,
-         o.created_at, s.stage, s.action IN ('open', 'appeal') AS in_progress, d.result AS last_result,
+         o.created_at, s.stage, s.action IN ('open', 'appeal') AS in_progress,
+         CASE WHEN s.action = 'open' THEN o.received_on
+              ELSE (s.performed_at AT TIME ZONE 'Asia/Shanghai')::date END AS stage_since,
+         d.result AS last_result,
          d.procedure_id AS last_procedure_id, d.version_id AS last_version_id, d.version_no AS last_version_no,
          (SELECT c.performed_at FROM objection_log c WHERE c.objection_id = o.id AND c.action = 'close'
             AND ${BEFORE_BOUND('c')}) AS checked_at
   FROM objections o
   CROSS JOIN as_of
-  JOIN LATERAL (SELECT l.action, l.stage FROM objection_log l WHERE l.objection_id = o.id AND l.action <> 'note'
+  JOIN LATERAL (SELECT l.action, l.stage, l.performed_at FROM objection_log l WHERE l.objection_id = o.id AND l.action <> 'note'
                   AND ${BEFORE_BOUND('l')} ORDER BY l.id DESC LIMIT 1) s ON true
   LEFT JOIN LATERAL (SELECT l.result, l.procedure_id, l.version_id, v.version_no
                      FROM objection_log l LEFT JOIN record_versions v ON v.id = l.version_id

@@ -24,6 +24,11 @@ export interface ObjectionMark {
   dueOn: string;
   /** Counted Monday–Friday through a year without calendar data, not yet settled by `calendar recompute`. */
   dueProvisional: boolean;
+  /**
+   * YYYY-MM-DD: the day the stage in progress began: `receivedOn` for the platform's check; for an appeal, review
+   * or lawsuit the day (Asia/Shanghai) its step was recorded, when `dueOn`, the finished check's, is no deadline.
+   */
+  stageSince: string;
 }
 
 export interface ObjectionRow {
@@ -108,9 +113,10 @@ export async function objectionMarks(
     received_on: string;
     due_on: string;
     due_provisional: boolean;
+    stage_since: string;
   }> = (
     await db.raw(
-      `${AS_OF} SELECT DISTINCT ON (record_id) record_id, id, stage, received_on, due_on, due_provisional
+      `${AS_OF} SELECT DISTINCT ON (record_id) record_id, id, stage, received_on, due_on, due_provisional, stage_since
        FROM (${STATE} WHERE o.record_id = ANY (?::bigint[])
                AND (?::date IS NULL OR o.received_on <= ?::date)) state
        WHERE in_progress ORDER BY record_id, id`,
@@ -124,6 +130,7 @@ export async function objectionMarks(
       receivedOn: row.received_on,
       dueOn: row.due_on,
       dueProvisional: row.due_provisional,
+      stageSince: row.stage_since,
     });
   return marks;
 }

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { entryVersion } from '../../catalog/entry-version.ts';
 import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
-import { fieldMaskerOf, maskPersonalText } from '../../log/mask-personal-data.ts';
+import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import {
   correctRecord,
   type Grounds,
@@ -11,9 +10,9 @@ import {
   withdrawRecord,
 } from '../../procedures/legal-procedures.ts';
 import { ProcedureRefused } from '../../procedures/run-procedure.ts';
-import { maskProcedure } from '../../records/mask-procedure.ts';
+import { maskedProcedureEntries } from '../../records/mask-procedure.ts';
 import type { Warehouse } from '../../warehouse/connect-warehouse.ts';
-import { type ProcedureEntry, procedureEntries } from '../../warehouse/procedure-log-repository.ts';
+import { procedureEntries } from '../../warehouse/procedure-log-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { procedureLine, procedureSummary } from '../format-procedure.ts';
@@ -132,7 +131,7 @@ export function registerProcedureCommand(program: Command): void {
           ...(options.catalog ? { catalogCode: options.catalog } : {}),
           ...(since ? { since } : {}),
         });
-        const entries = logged.map((entry) => maskedByField(catalog, entry));
+        const entries = await maskedProcedureEntries(warehouse, catalog, logged);
         if (options.json) {
           console.log(maskPersonalText(JSON.stringify(entries)));
           return EXIT.ok;
@@ -185,10 +184,13 @@ export async function perform(typed: string, options: GroundsOptions, work: Work
       console.error(maskPersonalText(`credit-etl: procedure refused, nothing changed: ${error.message}`));
       return EXIT.usage;
     }
-    const [logged] = await procedureEntries(warehouse, { recordId: record.id }).then((entries) =>
-      entries.filter((candidate) => candidate.id === done.procedureId),
+    const [entry] = await procedureEntries(warehouse, { recordId: record.id }).then((entries) =>
+      maskedProcedureEntries(
+        warehouse,
+        catalog,
+        entries.filter((candidate) => candidate.id === done.procedureId),
+      ),
     );
-    const entry = logged && maskedByField(catalog, logged);
     if (!entry) throw new Error(`procedure #${done.procedureId} is not in the procedure log`);
     logger.info(
       `legal procedure #${entry.id} ${entry.kind} on record ${entry.recordId} by ${entry.operator}`,
@@ -212,9 +214,4 @@ export async function requireRecordedEntry(
 ): Promise<void> {
   const unrecorded = await unrecordedEntry(warehouse, catalog, recordId);
   if (unrecorded) throw new ProcedureRefused(unrecorded);
-}
-
-/** A log entry's field values masked by the field they are in (then free text, as everything printed). */
-function maskedByField(catalog: Catalog, entry: ProcedureEntry): ProcedureEntry {
-  return maskProcedure(entry, fieldMaskerOf(entryVersion(catalog, entry.catalogCode)));
 }

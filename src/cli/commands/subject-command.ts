@@ -4,7 +4,7 @@ import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
 import { pastDay } from '../../disclosure/record-disclosures.ts';
 import { normalizeCode } from '../../identifiers/normalize-code.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
-import { dueText } from '../../objections/objection-titles.ts';
+import { markStageText } from '../../objections/objection-titles.ts';
 import {
   type RetiredRecord,
   type SubjectArchive,
@@ -120,9 +120,8 @@ async function withRetiredMarks(warehouse: Warehouse, archive: SubjectArchive): 
 
 const OUTCOME_ORDER = ['inserted', 'updated', 'unchanged', 'merged', 'conflict'];
 
-/** `异议处理中 #3 (appeal, due 2026-02-25)` */
-const markFlag = (mark: ObjectionMark) =>
-  `异议处理中 #${mark.objectionId} (${mark.stage}, due ${dueText(mark)})`;
+/** `异议处理中 #3 (open, due 2026-02-25)`, `异议处理中 #3 (appeal since 2026-12-06)` */
+const markFlag = (mark: ObjectionMark) => `异议处理中 #${mark.objectionId} (${markStageText(mark)})`;
 
 /** The archive as text: one table per catalog entry, newest first, personal data masked. */
 export function formatSubjectArchive(archive: ShownArchive): string {

@@ -1,6 +1,6 @@
 import type { CatalogEntry } from '../../catalog/catalog-entry.ts';
 import { periodNote } from '../../disclosure/disclosure-state.ts';
-import { dueText, STAGE_TITLES } from '../../objections/objection-titles.ts';
+import { markStageTitle } from '../../objections/objection-titles.ts';
 import type { RecordSearch } from '../../records/record-search.ts';
 import type { RecordView } from '../../records/record-view.ts';
 import {
@@ -24,9 +24,13 @@ const OUTCOME_TITLES: Record<string, string> = {
   withdrawn: '撤回',
 };
 
-function objectionMark(mark: ObjectionMark | null | undefined): SafeHtml | '' {
+/**
+ * `异议处理中 · 异议 #3 异议核查，2026-02-13 受理，2026-02-25 前核查`; in an appeal, review or lawsuit the day it
+ * began (`申诉中，2026-12-06 起`), not the finished check's due date as if it were still pending.
+ */
+export function objectionMark(mark: ObjectionMark | null | undefined): SafeHtml | '' {
   if (!mark) return '';
-  return html`<span class="objection">异议处理中 · 异议 #${mark.objectionId} ${STAGE_TITLES[mark.stage]}，${mark.receivedOn} 受理，${dueText(mark)} 前核查</span>`;
+  return html`<span class="objection">异议处理中 · 异议 #${mark.objectionId} ${markStageTitle(mark)}</span>`;
 }
 
 /** The search box (POST: an ID number typed in stays out of addresses and access logs) and what it found. */
