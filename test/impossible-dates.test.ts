@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { todayInShanghai } from '../connectors/shanghai-time.ts';
 import { unitsForFile } from '../connectors/transports/archive-units.ts';
 import { writePenaltyWorkbook } from '../fixtures/generate/penalty-workbook.ts';
 import { ingestDelivery } from './support/ingest-delivery.ts';
@@ -142,5 +143,45 @@ describe('impossible dates', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(message);
     expect(await fx.warehouse('runs').count({ n: '*' })).toEqual(runsBefore);
+  });
+
+  it('in options: --received-at on a day not yet come is refused (exit 2) naming it, and nothing is loaded', async () => {
+    // Timeliness (Art. 10) is judged from the receipt: a day that has not come is no receipt, as for objections.
+    const today = todayInShanghai();
+    const tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    const file = writeRows(fx.scratch, 'received-later.csv', basePenalties(2, 34));
+    const ingest = (receivedAt: string) =>
+      cli(
+        ...['ingest', file, '--catalog', 'xzcf', '--provider', '11370000MB2852362M', '--level', 'city'],
+        ...['--received-at', receivedAt],
+      );
+    const loaded = async () =>
+      Promise.all(
+        ['runs', 'source_files', 'record_sources'].map(async (table) =>
+          fx.warehouse(table).count({ n: '*' }),
+        ),
+      );
+    const before = await loaded();
+    // 20:00 UTC today is 04:00 tomorrow in Asia/Shanghai.
+    for (const [receivedAt, day] of [
+      [tomorrow, tomorrow],
+      [`${tomorrow}T09:30`, tomorrow],
+      [`${today}T20:00Z`, tomorrow],
+    ] as const) {
+      const result = await ingest(receivedAt);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(
+        `--received-at ${receivedAt}：文件接收日期 ${day} 晚于今天 ${today}（Asia/Shanghai）`,
+      );
+      expect(await loaded()).toEqual(before);
+    }
+    // Today is a day already come.
+    const accepted = await ingest(today);
+    expect(accepted.code, accepted.stderr).toBe(0);
+    const [source] = await fx
+      .warehouse('source_files')
+      .where({ name: 'received-later.csv' })
+      .select('received_at');
+    expect(source?.received_at).toEqual(new Date(`${today}T00:00:00+08:00`));
   });
 });

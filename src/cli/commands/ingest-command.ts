@@ -9,6 +9,7 @@ import {
   FileFormatError,
   type SourceUnit,
 } from '../../../connectors/contracts.ts';
+import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { unitsForFile } from '../../../connectors/transports/archive-units.ts';
 import { CHANNEL_LEVELS, type ChannelLevel } from '../../catalog/catalog-entry.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
@@ -208,6 +209,18 @@ function checkSheetOption(sheet: string): void {
   }
 }
 
+/**
+ * `--received-at`: a real date or time, on a day already come (Asia/Shanghai, as `objection open --received-at`):
+ * it is stored as the lineage's receipt, and timeliness (Art. 10) is judged from it.
+ */
 function parseReceivedAt(text: string | undefined): Date | undefined {
-  return text === undefined ? undefined : instantOption('--received-at', text);
+  if (text === undefined) return undefined;
+  const receivedAt = instantOption('--received-at', text);
+  const day = shanghaiTime(receivedAt).slice(0, 10);
+  const today = todayInShanghai();
+  if (day > today)
+    throw new UsageError(
+      `--received-at ${text}：文件接收日期 ${day} 晚于今天 ${today}（Asia/Shanghai）：请填写平台实际收到文件的日期或时间 (--received-at is in the future)`,
+    );
+  return receivedAt;
 }
