@@ -221,4 +221,20 @@ describe('gaps the privacy review found', () => {
       expect(maskQuotedIds(text)).toBe(text);
     }
   });
+
+  it('masks an ID right after a JSON escape, as output masked after JSON.stringify holds it', () => {
+    const id = '370102197503090030';
+    for (const value of [`ab\u0001${id}.csv`, `ab\ud800${id}`, `济南\u001f${id}示例`]) {
+      const json = JSON.stringify({ name: value });
+      expect(json).toMatch(/\\u[0-9a-f]{4}370102/);
+      const masked = maskPersonalText(json);
+      expect(masked).not.toContain(id);
+      expect(masked).toContain('3701**********0030');
+      expect(maskOwnIds(json, new Set([id]))).not.toContain(id);
+    }
+    // The escape is kept as it is, and a USCC after one is shown.
+    expect(maskPersonalText(JSON.stringify('a\u000191350100M000100Y43'))).toBe(
+      '"a\\u000191350100M000100Y43"',
+    );
+  });
 });

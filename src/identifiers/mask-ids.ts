@@ -259,6 +259,13 @@ function maskRun(
   return out + run.slice(copied);
 }
 
+/**
+ * A JSON escape (`\u0001`, a lone surrogate `\ud800`): output is often masked after JSON.stringify (`--json`, a
+ * quoted file name), and the escape's hex digits would join the digits of an ID right after it into one longer
+ * number that reads as no ID (`\u0001370102…`: 22 digits).
+ */
+const JSON_ESCAPE = /(\\u[0-9A-Fa-f]{4})/;
+
 /** `isShown`: an ID-like code shown all the same: a valid USCC, unless the caller knows it is a person's. */
 function maskIds(
   text: string,
@@ -266,6 +273,14 @@ function maskIds(
   isShown: (code: string) => boolean = isValidUscc,
   lengths: IdLengths = ID_LENGTHS,
 ): string {
+  if (text.includes('\\u')) {
+    // The text between escapes is masked piece by piece; the escapes themselves (odd indexes) are kept.
+    const pieces = text.split(JSON_ESCAPE);
+    if (pieces.length > 1)
+      return pieces
+        .map((piece, i) => (i % 2 === 1 ? piece : maskIds(piece, isId, isShown, lengths)))
+        .join('');
+  }
   const plain = plainDigitCount(text);
   // Fewer than 15 digits cannot hold an ID: most values (names, dates, amounts) stop here.
   if (plain >= 0 && plain < 15) return text;
