@@ -51,7 +51,7 @@ export class LocalDropPort implements FileDropPort {
             name = utf8.decode(bytes);
           } catch {
             name = gb18030.decode(bytes);
-            refusals.push(`its name is not UTF-8 (shown as read in GB18030; bytes ${bytes.toString('hex')})`);
+            refusals.push(`its name is not UTF-8 (shown as read in GB18030; bytes ${maskedHex(bytes)})`);
           }
           if (entry.isSymbolicLink()) refusals.push('a symbolic link, not a file');
           try {
@@ -160,6 +160,66 @@ export class LocalDropPort implements FileDropPort {
   }
 
   async close(): Promise<void> {}
+}
+
+/** The two bytes at `i` as one number (`0xa3b0`), or -1 at the last byte. */
+const pairAt = (bytes: Buffer, i: number): number => (i + 1 < bytes.length ? bytes.readUInt16BE(i) : -1);
+
+/** Digits as a name's bytes hold them: ASCII 0–9, X and x; GB18030's full-width ０–９, Ｘ and ｘ (A3B0–A3B9, A3D8, A3F8). */
+function digitWidthAt(bytes: Buffer, i: number): number {
+  const byte = bytes[i]!;
+  if ((byte >= 0x30 && byte <= 0x39) || byte === 0x58 || byte === 0x78) return 1;
+  const pair = pairAt(bytes, i);
+  return (pair >= 0xa3b0 && pair <= 0xa3b9) || pair === 0xa3d8 || pair === 0xa3f8 ? 2 : 0;
+}
+
+/** What parts the groups of a spaced ID: ASCII spaces and hyphens; GB18030's ideographic space and － (A1A1, A3AD). */
+function separatorWidthAt(bytes: Buffer, i: number): number {
+  const byte = bytes[i]!;
+  if (byte === 0x20 || byte === 0x2d || (byte >= 0x09 && byte <= 0x0d)) return 1;
+  const pair = pairAt(bytes, i);
+  return pair === 0xa1a1 || pair === 0xa3ad ? 2 : 0;
+}
+
+/**
+ * A name's bytes in hex, to find the file on disk by (`ls | od -c`, a shell's `$'\xb4\xa6…'`), without spelling an
+ * ID in hex (an ASCII digit d is `3d`, a full-width one `a3bd`) where the name as read beside them shows it masked.
+ * The rule: a run of 15 or more digits (digitWidthAt), its groups parted or not by separators (separatorWidthAt), keeps
+ * the hex of its first 4 and last 4 digits and of its separators; each byte of its other digits is `**`, as the
+ * masker masks an ID (`3701**********0030` → `33373031********************30303330`). Stricter than the masker:
+ * any such run, an ID or not (an all-digit USCC too, which the name as read shows in full). Bytes are read one by
+ * one, not as GB18030 characters: a byte inside a character that looks like a digit is masked too, never one too
+ * few. Other forms of digits (circled ①…) are left as they are: the name as read is masked in every form.
+ */
+export function maskedHex(bytes: Buffer): string {
+  const shown = [...bytes].map((byte) => byte.toString(16).padStart(2, '0'));
+  let i = 0;
+  while (i < bytes.length) {
+    if (digitWidthAt(bytes, i) === 0) {
+      i++;
+      continue;
+    }
+    // A run: digits, with separators between them (none after its last digit).
+    const digits: [number, number][] = [];
+    let at = i;
+    for (;;) {
+      const width = digitWidthAt(bytes, at);
+      if (width > 0) {
+        digits.push([at, width]);
+        at += width;
+        continue;
+      }
+      let gap = at;
+      while (gap < bytes.length && separatorWidthAt(bytes, gap) > 0) gap += separatorWidthAt(bytes, gap);
+      if (gap === at || gap >= bytes.length || digitWidthAt(bytes, gap) === 0) break;
+      at = gap;
+    }
+    if (digits.length >= 15)
+      for (const [start, width] of digits.slice(4, -4))
+        for (let b = start; b < start + width; b++) shown[b] = '**';
+    i = at;
+  }
+  return shown.join('');
 }
 
 /** What `directory` is when it is not a real directory (`missing` when nothing is there), else undefined. */

@@ -87,8 +87,11 @@ export function registerRunsCommand(program: Command): void {
         const missing = files.some((file) => (file.full_dump?.missing ?? 0) > 0)
           ? await missingFromRun(warehouse, await loadCatalog(config.catalogDir), runId)
           : [];
-        // File names and stored errors may quote a row (a headerless file's first line): IDs in them are masked.
-        const print = (line: string) => console.log(maskPersonalText(line));
+        // File names, stored errors and the run's lines may quote a row (a headerless file's first line): IDs in them
+        // are masked, each where it is printed. Never a whole line with the table in it: its counts, aligned by spaces,
+        // read to the masker as the spaced groups of an ID (`20  0  0  0  1  6  0  13`), and it masked them.
+        const shown = maskPersonalText;
+        const print = (line: string) => console.log(line);
         // A worker's run names its job; the job's state says whether the queue will try it again.
         const jobState = run.job_id
           ? await withQueueClient(warehouseUrl(warehouse), (client) => findJob(client, run.job_id!))
@@ -96,10 +99,14 @@ export function registerRunsCommand(program: Command): void {
               .catch(() => 'unknown')
           : undefined;
         if (options.json) {
-          print(JSON.stringify({ ...run, jobState: jobState ?? null, files, missingFromFullDump: missing }));
+          print(
+            shown(
+              JSON.stringify({ ...run, jobState: jobState ?? null, files, missingFromFullDump: missing }),
+            ),
+          );
           return EXIT.ok;
         }
-        print(`run ${run.id} (${run.pipeline ?? run.kind}) ${run.status}`);
+        print(`run ${run.id} (${shown(run.pipeline ?? run.kind)}) ${run.status}`);
         const seconds = run.finished_at ? `, ${secondsBetween(run.started_at, run.finished_at)} s` : '';
         print(
           `started ${shanghaiTime(run.started_at)}, finished ${run.finished_at ? shanghaiTime(run.finished_at) : '-'}${seconds}`,
@@ -117,7 +124,7 @@ export function registerRunsCommand(program: Command): void {
         const runLines = runLevelLines(run.error, files).map((line) =>
           line.startsWith('⚠') ? line : `✗ ${line}`,
         );
-        if (files.length === 0) for (const line of runLines) print(line);
+        if (files.length === 0) for (const line of runLines) print(shown(line));
         print(
           formatTable(
             // `file id` is what `report rejections --file` takes.
@@ -134,10 +141,10 @@ export function registerRunsCommand(program: Command): void {
             ],
             files.map((file) => [
               file.id,
-              file.name,
+              shown(file.name),
               file.encoding ?? '-',
               `${file.catalog_code}${file.catalog_version ? ` v${file.catalog_version}` : ''}`,
-              providerLabel(registry, file.provider_code),
+              shown(providerLabel(registry, file.provider_code)),
               file.level,
               file.status,
               secondsBetween(file.started_at, file.finished_at),
@@ -148,27 +155,32 @@ export function registerRunsCommand(program: Command): void {
         for (const file of files.filter((candidate) => candidate.threshold)) {
           const t = file.threshold!;
           print(
-            `threshold ${file.name}: ${t.rejected}/${t.read} rejected (${(t.rejectRate * 100).toFixed(1)}%) ` +
+            `threshold ${shown(file.name)}: ${t.rejected}/${t.read} rejected (${(t.rejectRate * 100).toFixed(1)}%) ` +
               `vs max ${(t.maxRejectRate * 100).toFixed(1)}%${t.maxRejected === null ? '' : ` / ${t.maxRejected} rows`}` +
               ` → ${t.exceeded ? 'exceeded: no row applied' : 'within: applied'}`,
           );
         }
         for (const file of files.filter((candidate) => candidate.full_dump)) {
-          print(`full dump ${file.name}: ${fullDumpLine(file.full_dump!)}`);
+          print(`full dump ${shown(file.name)}: ${fullDumpLine(file.full_dump!)}`);
         }
         if (missing.length > 0) {
           print(`missing from the full dump (${missing.length}; listed, never deleted):`);
           print(
             formatTable(
               ['file', 'record', 'key', 'subject'],
-              missing.map((record) => [record.file, record.recordId, record.key, record.subjectCode ?? '']),
+              missing.map((record) => [
+                shown(record.file),
+                record.recordId,
+                shown(record.key),
+                shown(record.subjectCode ?? ''),
+              ]),
             ),
           );
         }
         for (const file of files.filter((candidate) => candidate.error)) {
-          print(`✗ ${file.name} [${file.error_code}]: ${file.error}`);
+          print(`✗ ${shown(file.name)} [${file.error_code}]: ${shown(file.error ?? '')}`);
         }
-        if (files.length > 0) for (const line of runLines) print(line);
+        if (files.length > 0) for (const line of runLines) print(shown(line));
         const codes = Object.entries(run.errors_by_code);
         if (codes.length > 0)
           print(`rejections by error code: ${codes.map(([c, n]) => `${c} ${n}`).join(', ')}`);
