@@ -58,6 +58,12 @@ export interface PollOptions {
   partitionDay?: string;
   /** The sha256 ledger: was this content already loaded for this catalog entry? */
   alreadyLoaded(sha256: string): Promise<boolean>;
+  /**
+   * The run's stop (SIGTERM). A transport that stops itself (no new download after it) reads `signal.aborted`
+   * before each unit it has not fetched yet and ends its poll when it is set: the runner takes a poll that read it
+   * after the stop and ended as one that left units for the next run (the run ends `interrupted`), and one that
+   * ended without reading it as one that had none left (src/pipelines/run-pipeline.ts watchedStop).
+   */
   signal?: AbortSignal;
 }
 

@@ -87,14 +87,20 @@ describe('job queue: scheduler and workers as real processes on real PostgreSQL'
         }),
       );
     }
-    // A feed whose folder is missing fails every attempt: dead-lettered after its second.
+    // A feed whose file can never be moved aside (`processed` is a file, not a folder) fails every attempt, by
+    // the platform's fault: retried, dead-lettered after its second. (A missing folder is a configuration error:
+    // its job completes on one failed run, not retried.)
+    mkdirSync(inbox('broken'), { recursive: true });
+    writePenaltyCsv(inbox('broken'), 'broken-0.csv', 5, { seed: 9999 });
+    writeFileSync(path.join(inbox('broken'), 'broken-0.csv.ok'), '');
+    writeFileSync(path.join(inbox('broken'), 'processed'), '');
     writeFileSync(
       path.join(pipelinesDir, 'broken.json'),
       JSON.stringify({
         catalog: 'xzcf',
         provider: '11370100MB28174284',
         level: 'city',
-        transport: { type: 'drop-folder', directory: inbox('nowhere') },
+        transport: { type: 'drop-folder', directory: inbox('broken') },
         retry: { attempts: 2, backoffSeconds: 0 },
       }),
     );
@@ -227,7 +233,7 @@ describe('job queue: scheduler and workers as real processes on real PostgreSQL'
       output: { message: string };
     }>(`name = 'pipelines' AND data->>'pipeline' = 'broken'`);
     expect(original).toMatchObject({ state: 'failed', retry_count: 1 });
-    expect(original!.output.message).toMatch(/does not exist/);
+    expect(original!.output.message).toMatch(/could not settle it/);
     const dead = await runCli(['jobs', 'list', '--queue', 'dead-letter', '--json'], env);
     expect(dead.code).toBe(0);
     expect(JSON.parse(dead.stdout)).toEqual([
@@ -239,7 +245,7 @@ describe('job queue: scheduler and workers as real processes on real PostgreSQL'
     const shown = await runCli(['jobs', 'show', original!.id], env);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/failed/);
-    expect(shown.stdout).toMatch(/does not exist/);
+    expect(shown.stdout).toMatch(/could not settle it/);
     // A run of a worker names its job, and `runs show` gives the job's state.
     const [run] = await rows<{ id: number }>(`SELECT id FROM runs WHERE job_id = ? ORDER BY id LIMIT 1`, [
       original!.id,

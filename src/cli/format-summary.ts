@@ -63,8 +63,12 @@ export function summaryJson(summary: RunSummary, reports: RunReports = {}): obje
     })),
     ...(reportPath ? { rejectionReport: reportPath } : {}),
     ...(reports.missing ? { missingReport: reports.missing } : {}),
-    // Files loaded or failed but left where they were (not moved aside): why the run failed for them.
+    // Files left where they were (not read, or not moved aside): why the run failed for them.
     ...(summary.unsettled ? { unsettled: summary.unsettled.map((line) => maskPersonalText(line)) } : {}),
+    // Why a run failed as a whole (no file to blame): a drop directory that does not exist, a refused entry.
+    ...(summary.error
+      ? { error: { code: summary.error.code, message: maskPersonalText(summary.error.message) } }
+      : {}),
     ...(warnings.length > 0 ? { warnings } : {}),
   };
 }
@@ -82,6 +86,8 @@ export function summaryText(summary: RunSummary, reports: RunReports = {}): stri
   if (summary.files.length > 1) rows.push(['total', '', ...countCells(summary.counts)]);
   const lines = [
     `run ${summary.runId} ${summary.status}`,
+    // A run that failed as a whole: its own reason, before the (often empty) table of files.
+    ...(summary.error ? [`✗ run [${summary.error.code}]: ${summary.error.message}`] : []),
     formatTable(['file', 'status', ...COUNT_COLUMNS], rows),
   ];
   for (const file of summary.files) {

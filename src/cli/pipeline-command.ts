@@ -43,8 +43,8 @@ export async function withPipelineCommand<Loaded>(
   transports: TransportRegistry = TRANSPORTS,
 ): Promise<number> {
   const { config, logger } = commandContext();
-  const pipeline = await pipelineNamed(name, transports);
   const catalog = await loadCatalog(config.catalogDir);
+  const pipeline = await pipelineNamed(name, transports, catalog);
   const stop = new AbortController();
   return withWarehouse(
     config,

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { TRANSPORTS } from '../../connectors/registry.ts';
+import { type Catalog, loadCatalog } from '../catalog/load-catalog.ts';
 import { PROJECT_ROOT } from '../config/config.ts';
 import {
+  catalogProblems,
   formatProblem,
   type LoadedPipelines,
   loadPipeline,
@@ -13,6 +15,7 @@ import {
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
 import { checkProviderCode } from '../report/provider-check.ts';
 import { loadProviders, type Provider, providersFile } from '../report/providers.ts';
+import { commandContext } from './command-context.ts';
 import { UsageError } from './exit-codes.ts';
 
 /** `CREDIT_ETL_PIPELINES_DIR`, default `pipelines/` of the project. */
@@ -28,18 +31,24 @@ export function stagingDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * One pipeline by name; a bad or unknown one is a usage error (exit 2) naming the file and fields. What its file
- * should change although it loads (an out-of-date field) is printed to stderr.
+ * One pipeline by name; a bad or unknown one is a usage error (exit 2) naming the file and fields, as is one whose
+ * provider is not registered or whose catalog entry does not exist in `catalog` (default: the configured catalog
+ * directory's). What its file should change although it loads (an out-of-date field) is printed to stderr.
  */
 export async function pipelineNamed(
   name: string,
   transports: TransportRegistry = TRANSPORTS,
+  catalog?: Catalog,
 ): Promise<PipelineDefinition> {
   try {
     const { pipeline, warnings } = await loadPipeline(pipelinesDir(), name, transports);
     printPipelineWarnings(warnings);
-    const problem = await providerProblem(pipeline);
-    if (problem) throw new PipelineError([problem]);
+    const provider = await providerProblem(pipeline);
+    const problems = [
+      ...(provider ? [provider] : []),
+      ...catalogProblems(pipeline, catalog ?? (await configuredCatalog())),
+    ];
+    if (problems.length > 0) throw new PipelineError(problems);
     return pipeline;
   } catch (error) {
     if (error instanceof PipelineError) throw new UsageError(error.message);
@@ -47,19 +56,29 @@ export async function pipelineNamed(
   }
 }
 
-/** Every pipeline file; the out-of-date fields of those that load are printed to stderr. */
+/**
+ * Every pipeline file; the out-of-date fields of those that load are printed to stderr. A pipeline whose provider
+ * is not registered or whose catalog entry does not exist is a problem, not a pipeline.
+ */
 export async function allPipelines(): Promise<LoadedPipelines> {
   const loaded = await loadPipelines(pipelinesDir(), TRANSPORTS);
   printPipelineWarnings(loaded.warnings);
   const registry = await loadProviders(providersFile());
+  const catalog = await configuredCatalog();
   const pipelines: PipelineDefinition[] = [];
   const problems = [...loaded.problems];
   for (const pipeline of loaded.pipelines) {
-    const problem = await providerProblem(pipeline, registry);
-    if (problem) problems.push(problem);
+    const provider = await providerProblem(pipeline, registry);
+    const refused = [...(provider ? [provider] : []), ...catalogProblems(pipeline, catalog)];
+    if (refused.length > 0) problems.push(...refused);
     else pipelines.push(pipeline);
   }
   return { ...loaded, pipelines, problems };
+}
+
+/** The catalog of `CREDIT_ETL_CATALOG_DIR` (a catalog that cannot be read is a usage error of its own). */
+function configuredCatalog(): Promise<Catalog> {
+  return loadCatalog(commandContext().config.catalogDir);
 }
 
 /**

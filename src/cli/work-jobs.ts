@@ -82,7 +82,8 @@ export async function workJobs(options: WorkJobsOptions): Promise<WorkerReport> 
     queues,
     concurrency: options.concurrency,
     limits,
-    pipeline: (name) => pipelineNamed(name),
+    // Checked against the catalog the worker runs with: an entry it lacks is refused before any run.
+    pipeline: (name) => pipelineNamed(name, undefined, options.catalog),
     signal: options.signal,
     ...(options.alerts ? { alerts: options.alerts } : {}),
   });

@@ -1,6 +1,8 @@
+import { isInfrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import { retryWithBackoff } from '../../connectors/transports/retry-with-backoff.ts';
+import { CatalogError } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
-import type { RunSummary } from '../run/ingest-files.ts';
+import type { RunError, RunSummary } from '../run/ingest-files.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { emptyCounts } from '../warehouse/outcome-counts.ts';
 import {
@@ -78,11 +80,32 @@ export async function recordFailedRun(
   if (attemptRunId !== undefined) {
     await setRunAttempts(warehouse, attemptRunId, attempts);
     log.error(`run ${attemptRunId} failed after ${attempts} attempt(s): ${message}`, { runId: attemptRunId });
-    return attemptSummary(warehouse, attemptRunId);
+    return { ...(await attemptSummary(warehouse, attemptRunId)), error: runErrorOf(error) };
   }
   const summary = await recordRunBeforeFirstFile(warehouse, pipeline, options, 'failed', message, attempts);
   log.error(`run ${summary.runId} failed after ${attempts} attempt(s): ${message}`, { runId: summary.runId });
-  return summary;
+  return { ...summary, error: runErrorOf(error) };
+}
+
+/** A run's own error, as its summary gives it (`run --json`'s `error`) and a worker judges it (retried or not). */
+export function runErrorOf(error: unknown): RunError {
+  return {
+    code: errorCode(error),
+    message: error instanceof Error ? error.message : String(error),
+    infrastructure: isInfrastructureFault(error),
+  };
+}
+
+/** The error's stable code (a transport's, Node's, PostgreSQL's), or its cause's; a catalog's; else internal-error. */
+function errorCode(error: unknown, depth = 0): string {
+  if (error instanceof CatalogError) return 'catalog';
+  const { code, cause } = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown;
+    cause?: unknown;
+  };
+  if (typeof code === 'string' && code !== '') return code;
+  if (cause !== undefined && depth < 4) return errorCode(cause, depth + 1);
+  return 'internal-error';
 }
 
 /**

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import cron from 'node-cron';
 import type { TransportFactory } from '../../connectors/contracts.ts';
+import type { Catalog } from '../catalog/load-catalog.ts';
 import { DEFAULT_THRESHOLDS } from '../run/reject-threshold.ts';
 import { DEFAULT_FULL_DUMP, type FullDumpRule } from '../warehouse/full-dump-decision.ts';
 import {
@@ -179,6 +180,37 @@ export async function readPipeline(
         : { fullDump: { ...DEFAULT_FULL_DUMP, ...(fullDump === true ? {} : fullDump) } }),
     },
   };
+}
+
+/**
+ * What of a loaded pipeline the catalog refuses, found before any run: its `catalog` must name an entry (by code or
+ * Chinese title, in any version) and its `catalogVersion`, if given, a version of that entry. Otherwise every run
+ * would fail as a whole (`catalog`) however often it is tried: a configuration error, refused here (exit 2).
+ */
+export function catalogProblems(pipeline: PipelineDefinition, catalog: Catalog): PipelineProblem[] {
+  const versions = catalog.entries.filter(
+    (entry) => entry.code === pipeline.catalog || entry.title === pipeline.catalog,
+  );
+  if (versions.length === 0) {
+    const known = [...new Set(catalog.entries.map((entry) => `${entry.code} (${entry.title})`))].join(', ');
+    return [
+      {
+        file: pipeline.file,
+        path: '/catalog',
+        message: `catalog entry "${pipeline.catalog}" not found (known: ${known || 'none'}): run \`credit-etl catalog list\``,
+      },
+    ];
+  }
+  const version = pipeline.catalogVersion;
+  if (version === undefined || versions.some((entry) => entry.version === version)) return [];
+  const known = versions.map((entry) => `v${entry.version}`).sort();
+  return [
+    {
+      file: pipeline.file,
+      path: '/catalogVersion',
+      message: `catalog entry ${versions[0]?.code} has no version ${version} (known: ${known.join(', ')})`,
+    },
+  ];
 }
 
 /** The transport section against its type's own schema; an unknown type says which types exist. */

@@ -254,6 +254,8 @@ async function attemptRun(
     ...(pipeline.catalogVersion !== undefined ? { catalogVersion: pipeline.catalogVersion } : {}),
   };
   const ledgerReading = ledgerReadingOf(catalog, reading);
+  // The stop as the transport sees it: whether the poll ended for it with units left (interrupted) or ran out.
+  const stop = options.signal ? watchedStop(options.signal) : undefined;
   try {
     const pollOptions = {
       ...(options.partition ? { partition: options.partition } : {}),
@@ -265,7 +267,7 @@ async function attemptRun(
           { catalogCode: entry.code, providerCode: pipeline.provider, level: pipeline.level },
           ledgerReading,
         ),
-      ...(options.signal ? { signal: options.signal } : {}),
+      ...(stop ? { signal: stop.signal } : {}),
     };
     const polled = transport.poll(pollOptions)[Symbol.asyncIterator]();
     // The first unit is asked for before the run starts: a source that cannot be reached at all fails the
@@ -295,6 +297,7 @@ async function attemptRun(
         withdrawalList: lists.evidence,
         ...(pipeline.fullDump ? { fullDump: pipeline.fullDump } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(stop ? { unitsLeft: stop.lookedAfterStop } : {}),
         stop: lockLost,
         ...(options.chunkHelpers ? { chunkHelpers: options.chunkHelpers } : {}),
         ...(options.onUnitStart ? { onUnitStart: options.onUnitStart } : {}),
@@ -306,6 +309,9 @@ async function attemptRun(
           lists.settled(unit, outcome);
           return lists.transportOf(unit, transport).settle(unit, outcome);
         },
+        // Not read by the platform (its permission): not settled, so it stays where it is for the next run; and
+        // no withdrawal is read after a unit of data left unread.
+        onUnitNotRead: (unit) => lists.settled(unit, 'failed'),
       },
       log,
     ).catch(async (error: unknown) => {
@@ -317,6 +323,25 @@ async function attemptRun(
     await transport.close();
     await lists.close();
   }
+}
+
+/**
+ * The run's stop signal as a transport's poll gets it, noting whether the transport looked at it (read `aborted`)
+ * once the run was stopped. A transport that stops itself checks the signal before each unit it has not fetched
+ * yet, and ends (connectors/contracts.ts PollOptions.signal; the file drops do): a poll that looked after the stop
+ * and then ended left units for the next run, and the run ends `interrupted`; one that ended without looking ran
+ * out of units (the stop came during its last one), and the run ends as its units did.
+ */
+function watchedStop(runSignal: AbortSignal): { signal: AbortSignal; lookedAfterStop: () => boolean } {
+  const signal = AbortSignal.any([runSignal]);
+  let looked = false;
+  Object.defineProperty(signal, 'aborted', {
+    get: () => {
+      if (runSignal.aborted) looked = true;
+      return runSignal.aborted;
+    },
+  });
+  return { signal, lookedAfterStop: () => looked };
 }
 
 /** A pipeline's withdrawal lists: files matching its `withdrawals.file` pattern, batches of its withdrawal table. */

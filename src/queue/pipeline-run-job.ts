@@ -14,7 +14,8 @@ import { chunkHelpersOf } from './stage-chunks-job.ts';
  * (another worker may take the next attempt), so the run itself is tried once: the pipeline's `retry` became
  * the job's retry limit and delay when it was enqueued. A run that completed, or stopped at a reject
  * threshold or failed for its files' own defects only (a header, an encoding, a limit: error codes of scope
- * `file`; trying again changes nothing, the files are moved aside already) completes the job, its output naming
+ * `file`; trying again changes nothing, the files are moved aside already) or as a whole for its configuration
+ * (a drop directory that does not exist: not retried, as inline) completes the job, its output naming
  * the run, its status and error; a run failed otherwise (the platform's fault) fails it, to be retried; an
  * interrupted one (the worker stopping, the job cancelled) stops it (JobStopped: put back, no attempt counted, or
  * left cancelled). A pipeline locked by another process (a long backfill day, a run of `run`) has not started: the
@@ -56,16 +57,26 @@ export async function runPipelineJob(data: JobData, context: JobContext): Promis
   const { summary } = result;
   const output = { runId: summary.runId, status: summary.status, counts: summary.counts };
   if (summary.status === 'completed' || summary.status === 'failed-threshold') return output;
-  if (summary.status === 'failed' && failedForTheFilesOnly(summary)) {
+  const notRetried =
+    summary.status === 'failed'
+      ? failedForTheFilesOnly(summary)
+        ? "every failure of the run is a defect of the provider's file (error codes of scope file): trying again cannot fix it"
+        : failedForItsConfiguration(summary)
+          ? `the run failed as a whole for its configuration or a defect (${summary.error?.code}), not a fault of the database, the network or a server: trying again cannot fix it until it is corrected`
+          : undefined
+      : undefined;
+  if (notRetried) {
     // The provider's files are at fault (a header, an encoding, a limit): another attempt finds them moved aside
-    // to failed/ and would only add an empty run. The job completes; its run stays `failed`, alerted (run-failed).
+    // to failed/ and would only add an empty run. Or the configuration is (a drop directory that does not exist, an
+    // entry the catalog lacks): another attempt fails alike. The job completes; its run stays `failed`, alerted
+    // (run-failed).
     await held?.release();
     const run = await findRun(context.warehouse, summary.runId);
     return {
       ...output,
       error: `run ${summary.runId} failed: ${run?.error ?? 'see credit-etl runs show'}`,
       retried: false,
-      why: "every failure of the run is a defect of the provider's file (error codes of scope file): trying again cannot fix it",
+      why: notRetried,
     };
   }
   if (summary.status === 'interrupted') {
@@ -119,6 +130,17 @@ export function failedForTheFilesOnly(summary: RunSummary): boolean {
     failed.length > 0 &&
     failed.every((file) => file.error !== undefined && describeErrorCode(file.error.code)?.scope === 'file')
   );
+}
+
+/**
+ * A run that failed as a whole for no fault of the infrastructure: its own error (RunSummary.error) is a
+ * configuration error (`drop-directory-missing`, `catalog`, a permission: `EACCES`) or a defect, which the docs
+ * never retry (docs/operating.md: "Other errors (bad configuration, a bug) are not retried"), and it left no file
+ * unsettled. Infrastructure faults (database, network, a remote server) are retried.
+ */
+export function failedForItsConfiguration(summary: RunSummary): boolean {
+  if ((summary.unsettled?.length ?? 0) > 0) return false;
+  return summary.error !== undefined && !summary.error.infrastructure;
 }
 
 /** How long a job whose pipeline is locked waits before it looks again: the pipeline's backoff, 5 s to 60 s. */

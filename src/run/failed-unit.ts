@@ -21,9 +21,37 @@ export function sourceFileRow(request: UnitRequest, startedAt: Date): SourceFile
 }
 
 /**
+ * Codes of a delivery the platform could not read at all: a file in the drop folder its own user may not open
+ * (EACCES, EPERM) or that became a link after the listing (`file-unreadable`, connectors/transports/file-drop).
+ * Not a defect of the file nor the provider's doing (scope `platform` in error-codes.json): see UnitNotRead.
+ */
+const NOT_READ_BY_THE_PLATFORM = new Set(['file-unreadable']);
+
+/**
+ * A unit the platform could not read (NOT_READ_BY_THE_PLATFORM): nothing is recorded against it or its provider,
+ * and it is not settled (never moved to failed/): it stays where it is, and the next run reads it once the
+ * operator made it readable. The run goes on with the next unit and ends `failed`, naming it (ingest-files.ts).
+ */
+export class UnitNotRead extends Error {
+  override readonly name = 'UnitNotRead';
+  constructor(
+    readonly unitName: string,
+    readonly code: string,
+    /** Why, in the words the file's failure would have had. */
+    readonly reason: string,
+  ) {
+    super(
+      `${unitName}: not read [${code}]: ${reason}; left where it is, nothing recorded against it or its provider: ` +
+        'the next run reads it once the platform can',
+    );
+  }
+}
+
+/**
  * Records why a unit could not be loaded (after its transaction rolled back) and reports it as failed. An
  * infrastructure fault (database, network) is not the file's: it is thrown on, naming the file, and nothing
- * is recorded against the file, so the run's attempt ends and the file loads on the next one.
+ * is recorded against the file, so the run's attempt ends and the file loads on the next one. Nor is a file the
+ * platform could not read: thrown on as UnitNotRead, and the run goes on without it.
  */
 export async function failedUnit(
   warehouse: Warehouse,
@@ -38,6 +66,8 @@ export async function failedUnit(
     throw new InfrastructureFault(side, file.unit.name, error);
   }
   const failure = toUnitFailure(error, file.unit);
+  if (NOT_READ_BY_THE_PLATFORM.has(failure.code))
+    throw new UnitNotRead(file.unit.name, failure.code, failure.message);
   // The provider's words only: the original error (failure.detail) is the operator's (ingest-files.ts logs it).
   const sourceFileId = await recordFailedUnit(warehouse, file, {
     code: failure.code,

@@ -16,7 +16,7 @@ import { addCounts, emptyCounts, type OutcomeCounts } from '../warehouse/outcome
 import { recordRunLookups } from '../warehouse/run-lookups-repository.ts';
 import { finishRunIfRunning, type RunKind, type RunStatus, startRun } from '../warehouse/runs-repository.ts';
 import type { ChunkHelpers } from './chunk-settings.ts';
-import { failedUnit } from './failed-unit.ts';
+import { failedUnit, UnitNotRead } from './failed-unit.ts';
 import { fastRedeliveryOff } from './fast-redelivery.ts';
 import type { FullDumpRule } from './full-dump-check.ts';
 import { loadIsolated } from './isolated-unit.ts';
@@ -45,6 +45,11 @@ export interface IngestRequest {
   onProgress?: (unit: SourceUnit, rowsRead: number, phase?: UnitPhase) => void;
   /** After each unit (e.g. the transport moves it aside); awaited before the next unit starts. */
   onUnitDone?: (unit: SourceUnit, result: UnitResult) => Promise<void>;
+  /**
+   * A unit the platform could not read (failed-unit.ts UnitNotRead): not settled, nothing recorded; it stays where
+   * it is for the next run. Told instead of `onUnitDone`.
+   */
+  onUnitNotRead?: (unit: SourceUnit) => void;
   /** Over these a file's rows are not applied and the run ends `failed-threshold`; none = no limit. */
   thresholds?: Thresholds;
   /** Pipeline runs: its name, partition day (backfill) and field mapping. */
@@ -63,6 +68,12 @@ export interface IngestRequest {
   limits?: Limits;
   /** Aborted (SIGTERM): the unit being loaded finishes, the others wait for the next run. */
   signal?: AbortSignal;
+  /**
+   * For a source that stops itself on `signal` (a transport's poll: no new download after SIGTERM): whether it
+   * ended with units left unread. The run then ends `interrupted`; without it (or false), a source that ended after
+   * the stop had yielded every unit it had, and the run ends as its units did.
+   */
+  unitsLeft?: () => boolean;
   /**
    * Aborted when the run may no longer go on (its pipeline's lock was lost): no unit starts after it, and the run
    * ends `failed` with the abort's reason, which is thrown on (a retryable fault: the caller decides).
@@ -99,8 +110,28 @@ export interface RunSummary {
   files: UnitResult[];
   /** The source's warnings (IngestRequest.warnings), when there are any. */
   warnings?: RunWarning[];
-  /** Files that loaded or failed but could not be settled (moved aside), with why: the run failed for them. */
+  /**
+   * Files left where they were, with why: the run failed for them. Not read (the platform could not read one:
+   * nothing recorded against it, read again by the next run), or loaded or failed but not settled (moved aside).
+   */
   unsettled?: string[];
+  /**
+   * A run that failed as a whole rather than by its files (a drop directory that does not exist, an unknown
+   * catalog entry, a server out of reach after the retries): its own error (pipelines/failed-attempts.ts).
+   */
+  error?: RunError;
+}
+
+/**
+ * The error of a run that failed as a whole. `code`: an error code of src/report/error-codes.json
+ * (`drop-directory-missing`, `catalog`) or the system's (`EACCES`, a SQLSTATE), else `internal-error`.
+ * `infrastructure`: a fault of the database, the network or a remote server (connectors/infrastructure-fault.ts),
+ * worth another try; otherwise a configuration error or a defect, which trying again cannot fix.
+ */
+export interface RunError {
+  code: string;
+  message: string;
+  infrastructure: boolean;
 }
 
 /** One run over a list of units: each unit loads whole or not at all; the run records the totals. */
@@ -140,6 +171,8 @@ export async function ingestUnits(
   let stoppedEarly = false;
   let broken: { error: unknown } | undefined;
   const settleFailures: string[] = [];
+  // Units the platform could not read (UnitNotRead), left where they are: the run fails for them.
+  const notRead: string[] = [];
   const settle = recordingSettleFailures(request.onUnitDone, settleFailures, log);
   try {
     for await (const unit of request.units) {
@@ -149,7 +182,19 @@ export async function ingestUnits(
         break;
       }
       request.onUnitStart?.(unit);
-      const result = await loadOne(warehouse, catalog, request, runId, reading, unit);
+      const result = await loadOne(warehouse, catalog, request, runId, reading, unit).catch(
+        (error: unknown) => {
+          if (!(error instanceof UnitNotRead)) throw error;
+          notRead.push(error.message);
+          log.error(`file ${unit.name} not read: ${error.reason}`, { code: error.code });
+          request.onUnitNotRead?.(unit);
+          return undefined;
+        },
+      );
+      if (!result) {
+        if (request.stop?.aborted) break;
+        continue;
+      }
       files.push(result);
       await settle(unit, result);
       if (result.status === 'skipped') {
@@ -194,8 +239,9 @@ export async function ingestUnits(
       if (request.stop?.aborted) break;
     }
     if (request.stop?.aborted) broken = { error: request.stop.reason };
-    // A source may itself stop early when told to (no new download after SIGTERM).
-    if (request.signal?.aborted) stoppedEarly = true;
+    // A source may itself stop early when told to (no new download after SIGTERM): interrupted if it left units
+    // unread. One that ran out (the stop came during its last unit) left nothing: the run is complete.
+    if (request.signal?.aborted && request.unitsLeft?.()) stoppedEarly = true;
   } catch (error) {
     // The source broke off mid-run (a server gone), or the database failed under a unit (an InfrastructureFault
     // the loader threw on): what loaded stays, the run ends failed, the caller retries.
@@ -208,12 +254,14 @@ export async function ingestUnits(
       errorsByCode[code] = (errorsByCode[code] ?? 0) + count;
   }
   const failed = files.filter((file) => file.status === 'failed' || file.status === 'failed-threshold');
-  // A file left where it was (not moved aside) needs the operator: the run failed, even if every row loaded.
-  const status = broken || settleFailures.length > 0 ? 'failed' : runStatus(files, stoppedEarly);
+  // A file left where it was (not read, or not moved aside) needs the operator: the run failed, even if every row
+  // loaded.
+  const unsettled = [...notRead, ...settleFailures];
+  const status = broken || unsettled.length > 0 ? 'failed' : runStatus(files, stoppedEarly);
   // The run's error is read by operators (`runs show --json`, the console's run page, alerts, the job's error): a
   // failure's original error follows the provider's words, its first line only (the log has the stack); masked
   // when stored (finishRun).
-  const reasons = [...failed.map(failureReason), ...settleFailures];
+  const reasons = [...failed.map(failureReason), ...unsettled];
   if (status === 'interrupted') reasons.push(stopReason(request.signal?.reason));
   if (broken) {
     const message = broken.error instanceof Error ? broken.error.message : String(broken.error);
@@ -235,7 +283,7 @@ export async function ingestUnits(
       errorsByCode,
       files,
       ...(warnings.length > 0 ? { warnings } : {}),
-      ...(settleFailures.length > 0 ? { unsettled: settleFailures } : {}),
+      ...(unsettled.length > 0 ? { unsettled } : {}),
     };
   }
   // The server may be restarting under this run: ending it waits for the server (finishRunIfRunning retries), and
