@@ -142,7 +142,9 @@ describe('objections (Art. 18) through the CLI', { timeout: 600_000 }, () => {
     expect(await overdueOn('2026-02-26')).toContain(opened.id);
     expect(await json(['objection', 'list', '--provider', '113700000000000001'])).toEqual([]);
     const listed = await cli(['objection', 'list', '--overdue', '--as-of', '2026-02-26']);
-    expect(listed.stdout).toMatch(new RegExp(`${opened.id}\\s.*2026-02-25.*OVERDUE`));
+    // The state in Chinese, as the other states read (异议处理中 · 暂定期限已过, 办结：…), no English word in it.
+    expect(listed.stdout).toMatch(new RegExp(`${opened.id}\\s.*2026-02-25.*异议处理中 · 已逾期`));
+    expect(listed.stdout).not.toContain('OVERDUE');
 
     const check = await cli(['objection', 'check', '--as-of', '2026-02-26']);
     expect(check.code).toBe(1);
@@ -158,6 +160,28 @@ describe('objections (Art. 18) through the CLI', { timeout: 600_000 }, () => {
     const early = await cli(['objection', 'check', '--as-of', '2026-02-13', '--json']);
     expect(early.code).toBe(0);
     expect(JSON.parse(early.stdout)).toMatchObject({ status: 'completed', overdue: [] });
+  });
+
+  it('objection check --as-of a day not yet come is refused (exit 2) naming it, and no run is recorded', async () => {
+    // A day that has not come cannot be judged: a failed objection-check run of it would stand for good.
+    const today = todayInShanghai();
+    const tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    const runs = async () =>
+      (await fx.warehouse('runs').where({ kind: 'objection-check' }).select('id')).length;
+    const before = await runs();
+    for (const json of [[], ['--json']]) {
+      const refused = await cli(['objection', 'check', '--as-of', tomorrow, ...json]);
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(refused.stdout + refused.stderr).toContain(
+        `--as-of ${tomorrow}：核查日期 ${tomorrow} 晚于今天 ${today}（Asia/Shanghai）`,
+      );
+      expect(refused.stdout).not.toContain('objection-check run');
+    }
+    expect(await runs()).toBe(before);
+    // Today is a day already come: judged and recorded (failed or not, as other tests' objections stand).
+    const now = await cli(['objection', 'check', '--as-of', today]);
+    expect([0, 1], now.stderr).toContain(now.code);
+    expect(await runs()).toBe(before + 1);
   });
 
   it('judges a past day as it stood then: a check closed since was overdue that day', async () => {
@@ -327,6 +351,20 @@ describe('objections (Art. 18) through the CLI', { timeout: 600_000 }, () => {
     expect(appealed).not.toContain('due 2026-11-05');
     expect((await cli(['subject', SUBJECT])).stdout).toContain(
       `异议处理中 #${opened.id} (appeal since ${today})`,
+    );
+    // objection list and show too: the due column says since when the appeal runs; --json keeps dueOn, the
+    // check's, with stageSince.
+    const appeals = ['objection', 'list', '--status', 'appeal', '--record', String(recordId)];
+    expect(await json(appeals)).toMatchObject([
+      { id: opened.id, stage: 'appeal', dueOn: '2026-11-05', stageSince: today },
+    ]);
+    const listed = (await cli(appeals)).stdout.split('\n');
+    expect(listed[0]).toMatch(/^objection\s.*\sdue\s/);
+    expect(listed[1]).toMatch(new RegExp(`^${opened.id}\\s.*\\ssince ${today}\\s+申诉\\s+异议处理中\\s`));
+    expect(listed[1]).not.toContain('2026-11-05');
+    const shownAppeal = (await cli(['objection', 'show', String(opened.id)])).stdout;
+    expect(shownAppeal).toContain(
+      `· 申诉 异议处理中 (record marked) · received 2026-11-02, check due 2026-11-05, appeal since ${today}`,
     );
     expect((await decide('outcome', opened.id, ['--stage', 'appeal', '--result', 'rejected'])).code).toBe(0);
     expect(await mark()).toBeNull();

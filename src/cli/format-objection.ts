@@ -1,5 +1,5 @@
 import { shanghaiTime } from '../../connectors/shanghai-time.ts';
-import { ACTION_TITLES, RESULT_TITLES, STAGE_TITLES } from '../objections/objection-titles.ts';
+import { ACTION_TITLES, markStageText, RESULT_TITLES, STAGE_TITLES } from '../objections/objection-titles.ts';
 import type { DecisionDone } from '../objections/objection-workflow.ts';
 import { type VerificationState, verificationLine } from '../objections/verification-status.ts';
 import type { ObjectionStep } from '../warehouse/objection-log-repository.ts';
@@ -25,10 +25,10 @@ export function withOverdue(
   };
 }
 
-/** `异议处理中 · OVERDUE`, `异议处理中 · 暂定期限已过`, `办结：异议不成立`, `办结：异议成立（程序 #7）`. */
+/** `异议处理中 · 已逾期`, `异议处理中 · 暂定期限已过`, `办结：异议不成立`, `办结：异议成立（程序 #7）`. */
 export function stateText(row: ObjectionRow, asOf: string): string {
   if (row.inProgress)
-    return `异议处理中${pastDue(row, asOf) ? (row.dueProvisional ? ' · 暂定期限已过' : ' · OVERDUE') : ''}`;
+    return `异议处理中${pastDue(row, asOf) ? (row.dueProvisional ? ' · 暂定期限已过' : ' · 已逾期') : ''}`;
   const remedy = remedyText(row.lastProcedureId, row.lastVersionNo);
   return `办结${row.lastResult ? `：${RESULT_TITLES[row.lastResult]}${remedy ? `（${remedy}）` : ''}` : ''}`;
 }
@@ -40,11 +40,28 @@ function remedyText(procedureId: number | null, versionNo: number | null): strin
   return '';
 }
 
+/**
+ * `objection list`'s due column: the platform's check's due date (`2026-02-25`, `2026-10-05 (provisional)`); in an
+ * appeal, review or lawsuit the day that stage began (`since 2026-12-06`), not the finished check's due date as if
+ * it were the stage's (as markStageText).
+ */
+export function dueCell(row: ObjectionRow): string {
+  return row.stage === 'open'
+    ? `${row.dueOn}${row.dueProvisional ? ' (provisional)' : ''}`
+    : `since ${row.stageSince}`;
+}
+
+/**
+ * `objection #3 on record 12 (xzcf) · 异议核查 异议处理中 (record marked) · received 2026-02-13, due 2026-02-25`;
+ * in a later stage the check's due date is named as the check's, and the stage's start follows:
+ * `… · received 2026-11-02, check due 2026-11-05, appeal since 2026-12-06`.
+ */
 export function objectionLine(row: ObjectionRow): string {
+  const due = `due ${row.dueOn}${row.dueProvisional ? ' (provisional: a year without calendar data)' : ''}`;
   return (
     `objection #${row.id} on record ${row.recordId} (${row.catalogCode}) · ${STAGE_TITLES[row.stage]} ` +
     `${row.inProgress ? '异议处理中 (record marked)' : '办结 (mark lifted)'} · received ${row.receivedOn}, ` +
-    `due ${row.dueOn}${row.dueProvisional ? ' (provisional: a year without calendar data)' : ''}`
+    (row.stage === 'open' ? due : `check ${due}, ${markStageText(row)}`)
   );
 }
 

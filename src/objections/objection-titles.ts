@@ -35,8 +35,14 @@ export function objectionMarkLine(mark: ObjectionMark): string {
     : `异议处理中 · objection #${mark.objectionId}, ${stage} since ${mark.stageSince}, received ${mark.receivedOn}`;
 }
 
+/** What a stage is shown by: a record's mark, or an objection's row (`objection list`). */
+export type StageShown = Pick<
+  ObjectionMark,
+  'stage' | 'receivedOn' | 'dueOn' | 'dueProvisional' | 'stageSince'
+>;
+
 /** `open, due 2026-02-25` while the platform checks it; `appeal since 2026-12-06` in a later stage. */
-export function markStageText(mark: ObjectionMark): string {
+export function markStageText(mark: StageShown): string {
   return mark.stage === 'open' ? `open, due ${dueText(mark)}` : `${mark.stage} since ${mark.stageSince}`;
 }
 
@@ -44,7 +50,7 @@ export function markStageText(mark: ObjectionMark): string {
  * The mark in Chinese (the console): `异议核查，2026-02-13 受理，2026-02-25 前核查` while the platform checks it;
  * `申诉中，2026-12-06 起（2026-09-30 受理）` in a later stage.
  */
-export function markStageTitle(mark: ObjectionMark): string {
+export function markStageTitle(mark: StageShown): string {
   return mark.stage === 'open'
     ? `${STAGE_TITLES.open}，${mark.receivedOn} 受理，${dueText(mark)} 前核查`
     : `${STAGE_TITLES[mark.stage]}中，${mark.stageSince} 起（${mark.receivedOn} 受理）`;

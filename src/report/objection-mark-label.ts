@@ -1,15 +1,39 @@
-/** What a mark needs to be shown: the objection and the platform's deadline to check it (Art. 18). */
+import type { AppealStage, ObjectionStage } from '../warehouse/objection-vocabulary.ts';
+
+/** What a mark needs to be shown: the objection, its stage, and the platform's deadline to check it (Art. 18). */
 export interface MarkShown {
   objectionId: number;
+  /** The stage in progress: 'open' (the platform's check), 'appeal', 'review' or 'lawsuit'. */
+  stage: ObjectionStage;
   dueOn: string;
   /** Counted Monday–Friday through a year without calendar data, not yet settled by `calendar recompute`. */
   dueProvisional?: boolean;
+  /** The day the stage in progress began (YYYY-MM-DD): shown instead of the finished check's due date. */
+  stageSince: string;
 }
 
-/** The word every output uses for a record under objection (Art. 18: 异议申请处理期间…予以标注). */
+/** The word every output uses for a record under objection (Art. 18: 异议处理中…予以标注). */
 export const OBJECTION_MARK = '异议处理中';
 
-/** `异议处理中（异议 3，核查期限 2026-02-13）` (`核查期限 2026-10-05 暂定`): the label in workbooks and CSV cells. */
+/**
+ * The later stages as the Measures name them: objection-titles.ts's STAGE_TITLES (src/objections imports
+ * src/report, so this folder cannot import it; a test keeps the two the same).
+ */
+export const APPEAL_STAGE_TITLES: Record<AppealStage, string> = {
+  appeal: '申诉',
+  review: '行政复议',
+  lawsuit: '行政诉讼',
+};
+
+/**
+ * The label in workbooks and CSV cells: `异议处理中（异议 3，核查期限 2026-02-13）` (`核查期限 2026-10-05 暂定`) while
+ * the platform checks it; in an appeal, review or lawsuit the day it began, not the finished check's due date as if
+ * it were still pending: `异议处理中（异议 3，申诉中，2026-12-06 起）`.
+ */
 export function objectionMarkLabel(mark: MarkShown): string {
-  return `${OBJECTION_MARK}（异议 ${mark.objectionId}，核查期限 ${mark.dueOn}${mark.dueProvisional ? ' 暂定' : ''}）`;
+  const stage =
+    mark.stage === 'open'
+      ? `核查期限 ${mark.dueOn}${mark.dueProvisional ? ' 暂定' : ''}`
+      : `${APPEAL_STAGE_TITLES[mark.stage]}中，${mark.stageSince} 起`;
+  return `${OBJECTION_MARK}（异议 ${mark.objectionId}，${stage}）`;
 }

@@ -21,17 +21,20 @@ const DUE = `LEFT JOIN LATERAL (SELECT (l.detail->>'dueOn')::date AS due_on FROM
                      ORDER BY l.id LIMIT 1) settled ON true`;
 
 /**
- * The last step of each objection that is not a note: its stage, whether it is in progress and, while it is, the
- * day that stage began (`stage_since`: the receipt for the platform's check; for an appeal, review or lawsuit, the
- * day, Asia/Shanghai, its step was recorded); the last decided step: its result and what carried it out; its due
- * date as settled (DUE); as of `as_of` (the query starts with AS_OF).
+ * The last step of each objection that is not a note: its stage, whether it is in progress, and the day that stage
+ * began (`stage_since`: the receipt for the platform's check; for an appeal, review or lawsuit the day, Asia/Shanghai,
+ * its `appeal` step was recorded, in progress or decided since: each stage happens at most once); the last decided
+ * step: its result and what carried it out; its due date as settled (DUE); as of `as_of` (the query starts with
+ * AS_OF).
  */
 export const STATE = `
   SELECT o.id, o.record_id, o.catalog_code, o.channel, o.provider_code, o.applicant, o.reason, o.received_on,
          coalesce(settled.due_on, o.due_on) AS due_on, o.due_provisional AND settled.due_on IS NULL AS due_provisional,
          o.created_at, s.stage, s.action IN ('open', 'appeal') AS in_progress,
-         CASE WHEN s.action = 'open' THEN o.received_on
-              ELSE (s.performed_at AT TIME ZONE 'Asia/Shanghai')::date END AS stage_since,
+         CASE WHEN s.stage = 'open' THEN o.received_on
+              ELSE (SELECT (a.performed_at AT TIME ZONE 'Asia/Shanghai')::date FROM objection_log a
+                    WHERE a.objection_id = o.id AND a.action = 'appeal' AND a.stage = s.stage
+                    ORDER BY a.id LIMIT 1) END AS stage_since,
          d.result AS last_result,
          d.procedure_id AS last_procedure_id, d.version_id AS last_version_id, d.version_no AS last_version_no,
          (SELECT c.performed_at FROM objection_log c WHERE c.objection_id = o.id AND c.action = 'close'

@@ -52,6 +52,11 @@ export interface ObjectionRow {
   stage: ObjectionStage;
   /** Whether that stage is still in progress: the record is marked. */
   inProgress: boolean;
+  /**
+   * YYYY-MM-DD: the day that stage began: `receivedOn` for the platform's check; for an appeal, review or lawsuit
+   * the day (Asia/Shanghai) it was entered, for which `dueOn`, the check's, is no deadline (as ObjectionMark).
+   */
+  stageSince: string;
   /** The result of the last decided stage, if any. */
   lastResult: ObjectionResult | null;
   /** What carried that result out: the legal procedure (procedure_log id)… */
@@ -178,6 +183,7 @@ export async function objectionRows(db: Warehouse, filter: ObjectionFilter = {})
     createdAt: row.created_at as Date,
     stage: row.stage as ObjectionStage,
     inProgress: row.in_progress as boolean,
+    stageSince: row.stage_since as string,
     lastResult: row.last_result as ObjectionResult | null,
     lastProcedureId: row.last_procedure_id as number | null,
     lastVersionId: row.last_version_id as number | null,

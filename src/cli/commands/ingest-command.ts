@@ -9,7 +9,6 @@ import {
   FileFormatError,
   type SourceUnit,
 } from '../../../connectors/contracts.ts';
-import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { unitsForFile } from '../../../connectors/transports/archive-units.ts';
 import { CHANNEL_LEVELS, type ChannelLevel } from '../../catalog/catalog-entry.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
@@ -23,7 +22,7 @@ import { printRun } from '../print-run.ts';
 import { createProgressDisplay } from '../progress-display.ts';
 import { exitCodeForRun, thresholdOptions, thresholdsFrom } from '../threshold-options.ts';
 import { withWarehouse } from '../with-warehouse.ts';
-import { instantOption } from './date-options.ts';
+import { pastOrTodayInstantOption } from './date-options.ts';
 
 interface IngestOptions {
   catalog: string;
@@ -214,13 +213,10 @@ function checkSheetOption(sheet: string): void {
  * it is stored as the lineage's receipt, and timeliness (Art. 10) is judged from it.
  */
 function parseReceivedAt(text: string | undefined): Date | undefined {
-  if (text === undefined) return undefined;
-  const receivedAt = instantOption('--received-at', text);
-  const day = shanghaiTime(receivedAt).slice(0, 10);
-  const today = todayInShanghai();
-  if (day > today)
-    throw new UsageError(
-      `--received-at ${text}：文件接收日期 ${day} 晚于今天 ${today}（Asia/Shanghai）：请填写平台实际收到文件的日期或时间 (--received-at is in the future)`,
-    );
-  return receivedAt;
+  return text === undefined
+    ? undefined
+    : pastOrTodayInstantOption('--received-at', text, {
+        what: '文件接收日期',
+        fix: '请填写平台实际收到文件的日期或时间',
+      });
 }

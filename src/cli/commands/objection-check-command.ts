@@ -11,7 +11,7 @@ import {
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { withWarehouse } from '../with-warehouse.ts';
-import { dateOption } from './date-options.ts';
+import { pastOrTodayOption } from './date-options.ts';
 
 /** `objection check`: overdue objections raised like a failed run (an objection-check run, as the engine). */
 export function registerObjectionCheck(objection: Command): void {
@@ -20,10 +20,17 @@ export function registerObjectionCheck(objection: Command): void {
     .description(
       'raise overdue objections like a failed run: records an objection-check run, exit 1 when any is overdue',
     )
-    .option('--as-of <date>', 'the day judged on (YYYY-MM-DD; default today, Asia/Shanghai)')
+    .option('--as-of <date>', 'the day judged on, today or before (YYYY-MM-DD; default today, Asia/Shanghai)')
     .option('--json', 'print JSON')
     .action(async (options: { asOf?: string; json?: boolean }) => {
-      const asOf = options.asOf === undefined ? todayInShanghai() : dateOption('--as-of', options.asOf);
+      // A day not yet come is not judged: refused (exit 2) before a run is recorded, not a run failed for good.
+      const asOf =
+        options.asOf === undefined
+          ? todayInShanghai()
+          : pastOrTodayOption('--as-of', options.asOf, {
+              what: '核查日期',
+              fix: '尚未到来的日子无从判断异议是否逾期，请填写今天或之前的日期',
+            });
       const { config, logger } = commandContext();
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
         const check = await checkOverdueObjections(warehouse, asOf, logger);

@@ -8,7 +8,7 @@ import { verificationCell } from '../../objections/verification-status.ts';
 import { APPEAL_STAGES } from '../../warehouse/objection-vocabulary.ts';
 import { type ObjectionFilter, objectionRows } from '../../warehouse/objections-repository.ts';
 import { EXIT } from '../exit-codes.ts';
-import { stateText, withOverdue } from '../format-objection.ts';
+import { dueCell, stateText, withOverdue } from '../format-objection.ts';
 import { formatTable } from '../format-table.ts';
 import { resolveRecord } from '../resolve-record.ts';
 import { dateOption } from './date-options.ts';
@@ -17,7 +17,10 @@ import { readCommand } from './objection-subcommand.ts';
 /** `--status` as typed: `checking` is the platform's check (stage `open`). */
 const STATUSES = ['in-progress', 'closed', 'checking', ...APPEAL_STAGES] as const;
 
-/** `objection list`: objections with their stage, due date and state, as of a day. */
+/**
+ * `objection list`: objections with their stage, due date and state, as of a day. In an appeal, review or lawsuit
+ * the due column shows the day that stage began (dueCell); --json keeps `dueOn`, the check's, with `stageSince`.
+ */
 export function registerObjectionList(objection: Command): void {
   objection
     .command('list')
@@ -96,7 +99,7 @@ export function registerObjectionList(objection: Command): void {
                 row.channel,
                 row.providerCode ?? '—',
                 row.receivedOn,
-                `${row.dueOn}${row.dueProvisional ? ' (provisional)' : ''}`,
+                dueCell(row),
                 STAGE_TITLES[row.stage],
                 stateText(row, asOf),
                 verificationCell(verification.get(row.id)),
