@@ -73,21 +73,26 @@ export function summaryJson(summary: RunSummary, reports: RunReports = {}): obje
   };
 }
 
-/** The readable summary: one line per file, totals, what went wrong and where to look; IDs masked. */
+/**
+ * The readable summary: one line per file, totals, what went wrong and where to look; IDs masked.
+ *
+ * Masked where each text that may hold one is put in (file names, messages, report paths, warnings), never the
+ * whole summary: the table's counts, aligned by spaces, read to the masker as the spaced groups of an ID
+ * (`120  0  0  0  1  6  0  113  0  7` holds `120000160113070`, a 15-digit number born 1916-01-13), and it masked
+ * them. `runs show` does the same (runs-command.ts).
+ */
 export function summaryText(summary: RunSummary, reports: RunReports = {}): string {
+  const shown = maskPersonalText;
   const reportPath = reports.rejections;
   const countCells = (counts: OutcomeCounts) => COUNT_COLUMNS.map((column) => counts[column]);
+  const name = (file: { name: string }) => shown(file.name);
   // Masked before the layout: a masked full-width digit (＊ is two columns wide) becomes `*` (one).
-  const rows = summary.files.map((file) => [
-    maskPersonalText(file.name),
-    file.status,
-    ...countCells(file.counts),
-  ]);
+  const rows = summary.files.map((file) => [name(file), file.status, ...countCells(file.counts)]);
   if (summary.files.length > 1) rows.push(['total', '', ...countCells(summary.counts)]);
   const lines = [
     `run ${summary.runId} ${summary.status}`,
     // A run that failed as a whole: its own reason, before the (often empty) table of files.
-    ...(summary.error ? [`✗ run [${summary.error.code}]: ${summary.error.message}`] : []),
+    ...(summary.error ? [`✗ run [${summary.error.code}]: ${shown(summary.error.message)}`] : []),
     formatTable(['file', 'status', ...COUNT_COLUMNS], rows),
   ];
   for (const file of summary.files) {
@@ -96,27 +101,27 @@ export function summaryText(summary: RunSummary, reports: RunReports = {}): stri
     const what =
       file.status === 'skipped' ? 'skipped: same content as' : 'reloaded (--force): same content as';
     lines.push(
-      `= ${file.name} ${what} ${earlier.name} (source file ${earlier.sourceFileId}, run ${earlier.runId})`,
+      `= ${name(file)} ${what} ${name(earlier)} (source file ${earlier.sourceFileId}, run ${earlier.runId})`,
     );
   }
   if (summary.files.some((file) => file.status === 'skipped')) {
     lines.push('  content already in the warehouse is never loaded twice; `ingest --force` loads it again');
   }
   for (const file of summary.files.filter((candidate) => candidate.error)) {
-    lines.push(`✗ ${file.name} [${file.error?.code}]: ${file.error?.message}`);
+    lines.push(`✗ ${name(file)} [${file.error?.code}]: ${shown(file.error?.message ?? '')}`);
   }
   const codes = Object.entries(summary.errorsByCode);
   if (codes.length > 0)
     lines.push(`rejections by error code: ${codes.map(([code, n]) => `${code} ${n}`).join(', ')}`);
   for (const file of summary.files.filter((candidate) => candidate.fullDump)) {
-    lines.push(`full dump ${file.name}: ${fullDumpLine(file.fullDump!)}`);
+    lines.push(`full dump ${name(file)}: ${fullDumpLine(file.fullDump!)}`);
   }
   for (const file of summary.files.filter((candidate) => candidate.providerObjections)) {
     const { opened, known, failure } = file.providerObjections!;
     lines.push(
       failure
-        ? `⚠ ${file.name}: rows say 异议 but no objection could be opened: ${failure} (credit-etl objection open)`
-        : `${file.name}: ${opened} objection(s) opened (异议 in the source), ${known} already known`,
+        ? `⚠ ${name(file)}: rows say 异议 but no objection could be opened: ${shown(failure)} (credit-etl objection open)`
+        : `${name(file)}: ${opened} objection(s) opened (异议 in the source), ${known} already known`,
     );
   }
   for (const file of summary.files.filter((candidate) => candidate.objectionsUpdated)) {
@@ -127,16 +132,18 @@ export function summaryText(summary: RunSummary, reports: RunReports = {}): stri
     if (updates.length > OBJECTION_UPDATES_NAMED)
       named.push(`${updates.length - OBJECTION_UPDATES_NAMED} more in the log`);
     lines.push(
-      `⚠ ${file.name}: ${updates.length} record(s) with an objection in progress updated (有处理中异议的记录被更新): ` +
+      `⚠ ${name(file)}: ${updates.length} record(s) with an objection in progress updated (有处理中异议的记录被更新): ` +
         `${named.join(', ')}; if the corrected delivery settles an objection: objection close <id> --result upheld --version <n>`,
     );
   }
-  if (reportPath) lines.push(`rejection report: ${reportPath}`);
-  if (reports.missing) lines.push(`missing from the full dump: ${reports.missing}`);
-  if (summary.counts.pending > 0) lines.push(`⚠ ${pendingTimelinessWarning(summary.counts.pending)}`);
-  for (const line of summary.unsettled ?? []) lines.push(`✗ ${line}`);
-  for (const warning of summary.warnings ?? []) lines.push(`⚠ ${warning.message}`);
-  return maskPersonalText(lines.join('\n'));
+  // A report directory may be named for a person too.
+  if (reportPath) lines.push(`rejection report: ${shown(reportPath)}`);
+  if (reports.missing) lines.push(`missing from the full dump: ${shown(reports.missing)}`);
+  // It names the holiday calendar's file.
+  if (summary.counts.pending > 0) lines.push(`⚠ ${shown(pendingTimelinessWarning(summary.counts.pending))}`);
+  for (const line of summary.unsettled ?? []) lines.push(`✗ ${shown(line)}`);
+  for (const warning of summary.warnings ?? []) lines.push(`⚠ ${shown(warning.message)}`);
+  return lines.join('\n');
 }
 
 /** One full dump's completeness, as `run`, `ingest` and `runs show` print it. */

@@ -1,3 +1,4 @@
+import { maskPersonalText } from '../log/mask-personal-data.ts';
 /**
  * A plain text table; column widths count CJK characters as two cells, as terminals draw them. Columns after the
  * first are right-aligned (counts) unless `left` (text). A cell holding line breaks (a wrapped long text) spans
@@ -38,4 +39,21 @@ export function displayWidth(text: string): number {
         ? 2
         : 1;
   return width;
+}
+
+/**
+ * formatTable with every text cell masked on its own (file names, keys, values, notes may quote an ID number),
+ * never the laid-out table: its numbers, aligned by spaces, read to the masker as the spaced groups of an ID
+ * (`120  0  0  0  1  6  0  113` holds a 15-digit number that checks; a lineage row's ids beside a file named by its
+ * date; a schedule beside its next run), and it masked them.
+ */
+export function maskedTable(
+  header: string[],
+  rows: (string | number)[][],
+  options: { left?: boolean } = {},
+): string {
+  const masked = rows.map((row) =>
+    row.map((cell) => (typeof cell === 'string' ? maskPersonalText(cell) : cell)),
+  );
+  return formatTable(header, masked, options);
 }

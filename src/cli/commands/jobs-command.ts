@@ -18,6 +18,13 @@ import { EXIT, UsageError } from '../exit-codes.ts';
 import { formatTable } from '../format-table.ts';
 import { withWarehouse } from '../with-warehouse.ts';
 
+/*
+ * JOB_TABLE_MASKING: `jobs list` and `jobs show` mask what may name a person (a pipeline named for a drop folder, a
+ * host), each cell on its own, never a laid-out table or a job's id. The masker reads digit groups parted by spaces,
+ * dashes and line breaks as one spaced ID: a UUID (`abcde123-4567-0101-0010-…` holds `123456701010010`, a 15-digit
+ * number born 1970-10-10), or a line's last time and the next line's UUID, came out with stars.
+ */
+
 interface JobsListFlags {
   limit: string;
   state?: string;
@@ -56,13 +63,14 @@ export function registerJobsCommand(program: Command): void {
           print(JSON.stringify(rows));
           return;
         }
-        print(
+        // Masked cell by cell (JOB_TABLE_MASKING), never the table.
+        console.log(
           formatTable(
             ['job', 'queue', 'what', 'state', 'attempts', 'priority', 'created', 'finished'],
             rows.map((job) => [
               job.id,
-              job.queue,
-              describe(job.data),
+              maskPersonalText(job.queue),
+              maskPersonalText(describe(job.data)),
               stateWithRun(job),
               attemptsOf(job),
               job.priority,
@@ -89,16 +97,17 @@ export function registerJobsCommand(program: Command): void {
           print(JSON.stringify({ ...job, runs }));
           return EXIT.ok;
         }
-        print(`job ${job.id} (${describe(job.data)}) ${job.state}`);
-        print(
-          `queue ${job.queue} · priority ${job.priority} · attempts ${attemptsOf(job)} · created ${shanghaiTime(job.created_on)}` +
+        // The job's id is never masked: a UUID's digit groups can read as a spaced ID (JOB_TABLE_MASKING).
+        console.log(`job ${job.id} (${maskPersonalText(describe(job.data))}) ${job.state}`);
+        console.log(
+          `queue ${maskPersonalText(job.queue)} · priority ${job.priority} · attempts ${attemptsOf(job)} · created ${shanghaiTime(job.created_on)}` +
             (job.started_on ? ` · started ${shanghaiTime(job.started_on)}` : '') +
             (job.completed_on ? ` · finished ${shanghaiTime(job.completed_on)}` : ''),
         );
         print(`data: ${JSON.stringify(job.data)}`);
         if (job.output)
           print(`${job.state === 'failed' ? 'error' : 'output'}: ${JSON.stringify(job.output)}`);
-        print(
+        console.log(
           runs.length === 0
             ? 'runs: none yet'
             : formatTable(
@@ -107,7 +116,7 @@ export function registerJobsCommand(program: Command): void {
                   run.id,
                   run.status,
                   shanghaiTime(run.started_at),
-                  run.host ?? '',
+                  maskPersonalText(run.host ?? ''),
                   run.pid ?? '',
                 ]),
               ),

@@ -25,7 +25,7 @@ import { noticeEvents, noticeRowsAt } from '../../warehouse/notice-events-reposi
 import { findNotice } from '../../warehouse/notices-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
-import { formatTable } from '../format-table.ts';
+import { formatTable, maskedTable } from '../format-table.ts';
 import { withReadingWarehouse, withWarehouse } from '../with-warehouse.ts';
 import { idOption, shownId } from './report-options.ts';
 
@@ -227,7 +227,8 @@ async function showNotice(
     console.error(`notice ${shownId(noticeId)} not found: see \`credit-etl notice list\``);
     return EXIT.usage;
   }
-  // File names, keys, notes and bases may quote an ID number: masked as everywhere else.
+  // File names, keys, notes and bases may quote an ID number: masked as everywhere else, each line or cell on its
+  // own (maskedTable), never a whole table.
   const print = (text: string) => console.log(maskPersonalText(text));
   const conflicts = await noticeRowsAt(warehouse, noticeId, { conflictsOnly: true });
   const events = await noticeEvents(warehouse, noticeId);
@@ -245,8 +246,8 @@ async function showNotice(
   if (state.closedBasis) print(`closed on the basis: ${state.closedBasis}`);
   if (conflicts.length > 0) {
     print('\nconflict rows (resolve: notice accept-higher <id> --row <n>; notice escalate <id> --row <n>):');
-    print(
-      formatTable(
+    console.log(
+      maskedTable(
         ['row', 'catalog', 'file', 'line', 'state'],
         conflicts.map((row) => [
           String(row.serial),
@@ -259,8 +260,8 @@ async function showNotice(
     );
   }
   print('\nlog:');
-  print(
-    formatTable(
+  console.log(
+    maskedTable(
       ['event', 'at (Asia/Shanghai)', 'what', 'row', 'channel', 'to', 'basis / note', 'by'],
       events.map((event) => [
         String(event.id),

@@ -5,7 +5,7 @@ import { formatProblem } from '../../pipelines/load-pipelines.ts';
 import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
 import { nextTriggers, SCHEDULE_TIMEZONE } from '../../schedule/scheduler.ts';
 import { EXIT } from '../exit-codes.ts';
-import { formatTable } from '../format-table.ts';
+import { maskedTable } from '../format-table.ts';
 import { allPipelines, pipelineNamed, pipelinesDir } from '../pipeline-context.ts';
 
 /**
@@ -23,8 +23,8 @@ export function registerPipelinesCommand(program: Command): void {
     .action(async () => {
       const { pipelines: found, problems } = await allPipelines();
       const registry = await loadProviders(providersFile());
-      print(
-        formatTable(
+      console.log(
+        maskedTable(
           ['pipeline', 'transport', 'catalog', 'provider', 'level', 'schedule', 'next run (Asia/Shanghai)'],
           found.map((p) => [
             p.name,

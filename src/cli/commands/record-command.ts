@@ -11,7 +11,7 @@ import { loadProviders, type Provider, providerLabel, providersFile } from '../.
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { procedureLine, procedureSummary, recordStatusLines } from '../format-procedure.ts';
-import { formatTable } from '../format-table.ts';
+import { maskedTable } from '../format-table.ts';
 import { resolveRecord } from '../resolve-record.ts';
 import { withReadingWarehouse } from '../with-warehouse.ts';
 import { dateOption } from './date-options.ts';
@@ -65,24 +65,30 @@ function disclosureLines(view: RecordView): string[] {
   return [`disclosure on ${disclosure.asOf}: ${disclosure.label}`, ...(note ? [`  ${note}`] : [])];
 }
 
-/** The human-readable record page: header, current version, history, lineage, conflicts side by side. */
+/**
+ * The human-readable record page: header, current version, history, lineage, conflicts side by side. Personal
+ * data masked line by line and cell by cell, never the whole page (maskedTable).
+ */
 export function formatRecordView(
   view: RecordView,
   entry: CatalogEntry | undefined,
   providers: readonly Provider[] = [],
 ): string {
+  const shown = maskPersonalText;
   const title = (field: string) => entry?.schema.properties[field]?.title ?? field;
   const fields = entry ? Object.keys(entry.schema.properties) : Object.keys(view.current.data).sort();
   const noted = view.lineage.some((source) => source.note);
   const lines = [
-    `record ${view.id} · ${view.title} (${view.catalogCode}) · key ${view.key}`,
-    `subject ${show(view.subjectCode)} · channel level ${view.level} · version ${view.current.versionNo} of ${view.versions.length}`,
-    ...recordStatusLines(view),
-    ...disclosureLines(view),
-    ...(view.objection ? [objectionMarkLine(view.objection)] : []),
-    '',
-    `${view.status === 'current' ? 'current' : 'last'} version v${view.current.versionNo} (${origin(view.current)}):`,
-    formatTable(
+    ...[
+      `record ${view.id} · ${view.title} (${view.catalogCode}) · key ${view.key}`,
+      `subject ${show(view.subjectCode)} · channel level ${view.level} · version ${view.current.versionNo} of ${view.versions.length}`,
+      ...recordStatusLines(view),
+      ...disclosureLines(view),
+      ...(view.objection ? [objectionMarkLine(view.objection)] : []),
+      '',
+      `${view.status === 'current' ? 'current' : 'last'} version v${view.current.versionNo} (${origin(view.current)}):`,
+    ].map(shown),
+    maskedTable(
       ['field', 'code', 'value'],
       fields
         .filter((field) => view.current.data[field] !== undefined)
@@ -90,7 +96,7 @@ export function formatRecordView(
     ),
     '',
     'history (oldest first, versions and legal procedures):',
-    formatTable(
+    maskedTable(
       ['event', 'run', 'file', 'row', 'at', 'changed fields / procedure'],
       view.history.map((event) => {
         if (event.event === 'procedure') {
@@ -117,7 +123,7 @@ export function formatRecordView(
     ),
     '',
     'lineage (every delivered row that changed something, and first deliveries):',
-    formatTable(
+    maskedTable(
       [
         '#',
         'run',
@@ -151,7 +157,7 @@ export function formatRecordView(
     ),
     '',
     'deliveries by channel (unchanged re-deliveries of a run are counted, not listed row by row):',
-    formatTable(
+    maskedTable(
       ['provider', 'level', 'files', 're-deliveries', 'of them compact', 'first', 'last'],
       view.deliveries.map((channel) => [
         providerLabel(providers, channel.providerCode),
@@ -170,9 +176,11 @@ export function formatRecordView(
   for (const disagreement of view.disagreements) {
     lines.push(
       '',
-      `conflict #${disagreement.sourceId} (${disagreement.status}): ${disagreement.level} ${providerLabel(providers, disagreement.providerCode)}, ` +
-        `${disagreement.fileName} row ${disagreement.rowNumber}, ${disagreement.outcome}, received ${shanghaiTime(disagreement.receivedAt)}`,
-      formatTable(
+      shown(
+        `conflict #${disagreement.sourceId} (${disagreement.status}): ${disagreement.level} ${providerLabel(providers, disagreement.providerCode)}, ` +
+          `${disagreement.fileName} row ${disagreement.rowNumber}, ${disagreement.outcome}, received ${shanghaiTime(disagreement.receivedAt)}`,
+      ),
+      maskedTable(
         ['field', `current v${view.current.versionNo}`, 'delivered'],
         disagreement.differences.map((difference) => [
           difference.title,
@@ -182,5 +190,5 @@ export function formatRecordView(
       ),
     );
   }
-  return maskPersonalText(lines.join('\n'));
+  return lines.join('\n');
 }

@@ -17,7 +17,7 @@ import type { Warehouse } from '../../warehouse/connect-warehouse.ts';
 import { type ObjectionMark, objectionMarks } from '../../warehouse/objections-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
-import { formatTable } from '../format-table.ts';
+import { maskedTable } from '../format-table.ts';
 import { withReadingWarehouse } from '../with-warehouse.ts';
 import { dateOption } from './date-options.ts';
 
@@ -123,14 +123,20 @@ const OUTCOME_ORDER = ['inserted', 'updated', 'unchanged', 'merged', 'conflict']
 /** `异议处理中 #3 (open, due 2026-02-25)`, `异议处理中 #3 (appeal since 2026-12-06)` */
 const markFlag = (mark: ObjectionMark) => `异议处理中 #${mark.objectionId} (${markStageText(mark)})`;
 
-/** The archive as text: one table per catalog entry, newest first, personal data masked. */
+/**
+ * The archive as text: one table per catalog entry, newest first, personal data masked line by line and cell by
+ * cell, never the whole text (maskedTable).
+ */
 export function formatSubjectArchive(archive: ShownArchive): string {
+  const shown = maskPersonalText;
   const total = archive.groups.reduce((sum, group) => sum + group.records.length, 0);
   const other = archive.alsoUnderCode;
   // Whose archive it is is said when the code names another subject too: otherwise nothing to tell apart.
   const kind = other && archive.kind ? ` (${KIND_NAMES[archive.kind]})` : '';
   const lines = [
-    `subject ${archive.subjectCode}${archive.name ? ` ${archive.name}` : ''}${kind}: ${total} current record(s) in ${archive.groups.length} catalog entr${archive.groups.length === 1 ? 'y' : 'ies'}`,
+    shown(
+      `subject ${archive.subjectCode}${archive.name ? ` ${archive.name}` : ''}${kind}: ${total} current record(s) in ${archive.groups.length} catalog entr${archive.groups.length === 1 ? 'y' : 'ies'}`,
+    ),
   ];
   if (other)
     lines.push(
@@ -141,8 +147,8 @@ export function formatSubjectArchive(archive: ShownArchive): string {
   for (const group of archive.groups) {
     lines.push(
       '',
-      `${group.title} (${group.catalogCode}) — ${group.records.length}`,
-      formatTable(
+      shown(`${group.title} (${group.catalogCode}) — ${group.records.length}`),
+      maskedTable(
         ['record', 'key', 'formed', 'version', 'level', 'lineage', `disclosure on ${archive.asOf}`, 'flags'],
         group.records.map((record) => [
           record.recordId,
@@ -169,7 +175,7 @@ export function formatSubjectArchive(archive: ShownArchive): string {
     lines.push(
       '',
       `no longer current (legal procedures, kept) — ${archive.retired.length}`,
-      formatTable(
+      maskedTable(
         ['record', 'catalog', 'key', 'status', 'procedure', 'basis', 'flags'],
         archive.retired.map((record) => [
           record.recordId,
@@ -186,5 +192,5 @@ export function formatSubjectArchive(archive: ShownArchive): string {
     );
   }
   lines.push('', 'details of one record: credit-etl record <record>');
-  return maskPersonalText(lines.join('\n'));
+  return lines.join('\n');
 }
