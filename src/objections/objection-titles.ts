@@ -1,13 +1,12 @@
-import type { ObjectionAction, ObjectionResult, ObjectionStage } from '../warehouse/objection-vocabulary.ts';
+import {
+  type ObjectionAction,
+  type ObjectionResult,
+  STAGE_TITLES,
+} from '../warehouse/objection-vocabulary.ts';
 import type { ObjectionMark } from '../warehouse/objections-repository.ts';
 
-/** Each stage as the Measures name it (Art. 18). */
-export const STAGE_TITLES: Record<ObjectionStage, string> = {
-  open: '异议核查',
-  appeal: '申诉',
-  review: '行政复议',
-  lawsuit: '行政诉讼',
-};
+/** Each stage as the Measures name it (Art. 18): the warehouse's vocabulary holds them for every output. */
+export { STAGE_TITLES };
 
 export const RESULT_TITLES: Record<ObjectionResult, string> = {
   upheld: '异议成立',

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { STAGE_TITLES } from '../objections/objection-titles.ts';
 import { APPEAL_STAGES } from '../warehouse/objection-vocabulary.ts';
-import { APPEAL_STAGE_TITLES, type MarkShown, objectionMarkLabel } from './objection-mark-label.ts';
+import { type MarkShown, objectionMarkLabel } from './objection-mark-label.ts';
 
 /** Received 2026-09-30, the platform's check due 2026-10-10. */
 const checking: MarkShown = { objectionId: 4, stage: 'open', dueOn: '2026-10-10', stageSince: '2026-09-30' };
@@ -29,9 +28,5 @@ describe('the 异议标注 cell of workbooks (Art. 18)', () => {
       expect(label).not.toContain('2026-10-10');
       expect(label).not.toContain('核查期限');
     }
-  });
-
-  it('names the stages as the rest of the platform does (STAGE_TITLES)', () => {
-    for (const stage of APPEAL_STAGES) expect(APPEAL_STAGE_TITLES[stage]).toBe(STAGE_TITLES[stage]);
   });
 });

@@ -1,4 +1,4 @@
-import type { AppealStage, ObjectionStage } from '../warehouse/objection-vocabulary.ts';
+import { type ObjectionStage, STAGE_TITLES } from '../warehouse/objection-vocabulary.ts';
 
 /** What a mark needs to be shown: the objection, its stage, and the platform's deadline to check it (Art. 18). */
 export interface MarkShown {
@@ -16,16 +16,6 @@ export interface MarkShown {
 export const OBJECTION_MARK = '异议处理中';
 
 /**
- * The later stages as the Measures name them: objection-titles.ts's STAGE_TITLES (src/objections imports
- * src/report, so this folder cannot import it; a test keeps the two the same).
- */
-export const APPEAL_STAGE_TITLES: Record<AppealStage, string> = {
-  appeal: '申诉',
-  review: '行政复议',
-  lawsuit: '行政诉讼',
-};
-
-/**
  * The label in workbooks and CSV cells: `异议处理中（异议 3，核查期限 2026-02-13）` (`核查期限 2026-10-05 暂定`) while
  * the platform checks it; in an appeal, review or lawsuit the day it began, not the finished check's due date as if
  * it were still pending: `异议处理中（异议 3，申诉中，2026-12-06 起）`.
@@ -34,6 +24,6 @@ export function objectionMarkLabel(mark: MarkShown): string {
   const stage =
     mark.stage === 'open'
       ? `核查期限 ${mark.dueOn}${mark.dueProvisional ? ' 暂定' : ''}`
-      : `${APPEAL_STAGE_TITLES[mark.stage]}中，${mark.stageSince} 起`;
+      : `${STAGE_TITLES[mark.stage]}中，${mark.stageSince} 起`;
   return `${OBJECTION_MARK}（异议 ${mark.objectionId}，${stage}）`;
 }

@@ -10,6 +10,14 @@ export type ObjectionChannel = (typeof OBJECTION_CHANNELS)[number];
 export const OBJECTION_STAGES = ['open', 'appeal', 'review', 'lawsuit'] as const;
 export type ObjectionStage = (typeof OBJECTION_STAGES)[number];
 
+/** The stages as the Measures name them, for every output (objection-titles.ts, the notice workbook's mark). */
+export const STAGE_TITLES: Record<ObjectionStage, string> = {
+  open: '异议核查',
+  appeal: '申诉',
+  review: '行政复议',
+  lawsuit: '行政诉讼',
+};
+
 /** The stages that follow the platform's result (`objection appeal`, `objection outcome`). */
 export const APPEAL_STAGES = ['appeal', 'review', 'lawsuit'] as const;
 export type AppealStage = (typeof APPEAL_STAGES)[number];
