@@ -31,12 +31,12 @@ port.on('message', (job: WorkerJob) => {
 let installedHolidays: string | undefined;
 
 async function run(job: WorkerJob): Promise<WorkerMessage> {
+  const { locator, ...plain } = job.unit;
+  const unit: SourceUnit = { ...plain, locator, open: () => openLocated(locator, job.limits) };
   if (installedHolidays !== job.holidays.version) {
     useCalendar(createCalendar(job.holidays));
     installedHolidays = job.holidays.version;
   }
-  const { locator, ...plain } = job.unit;
-  const unit: SourceUnit = { ...plain, locator, open: () => openLocated(locator, job.limits) };
   // One connection, closed before the answer: an idle worker holds none.
   const warehouse = connectWarehouse(job.url, { poolSize: 1, applicationName: job.applicationName });
   try {
