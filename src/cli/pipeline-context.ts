@@ -32,8 +32,9 @@ export function stagingDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * One pipeline by name; a bad or unknown one is a usage error (exit 2) naming the file and fields, as is one whose
- * provider is not registered or whose catalog entry does not exist in `catalog` (default: the configured catalog
- * directory's). What its file should change although it loads (an out-of-date field) is printed to stderr.
+ * provider is not registered, whose catalog entry does not exist in `catalog` (default: the configured catalog
+ * directory's) or whose `fieldMapping` maps a column to no field of it. What its file should change although it
+ * loads (an out-of-date field) is printed to stderr.
  */
 export async function pipelineNamed(
   name: string,
@@ -51,14 +52,16 @@ export async function pipelineNamed(
     if (problems.length > 0) throw new PipelineError(problems);
     return pipeline;
   } catch (error) {
-    if (error instanceof PipelineError) throw new UsageError(error.message);
+    // The PipelineError stays the cause: a queued job tells a pipeline it cannot load (not retried) from a fault.
+    if (error instanceof PipelineError) throw new UsageError(error.message, { cause: error });
     throw error;
   }
 }
 
 /**
  * Every pipeline file; the out-of-date fields of those that load are printed to stderr. A pipeline whose provider
- * is not registered or whose catalog entry does not exist is a problem, not a pipeline.
+ * is not registered, whose catalog entry does not exist or whose `fieldMapping` names no field of it is a
+ * problem, not a pipeline.
  */
 export async function allPipelines(): Promise<LoadedPipelines> {
   const loaded = await loadPipelines(pipelinesDir(), TRANSPORTS);

@@ -3,7 +3,10 @@ import path from 'node:path';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import cron from 'node-cron';
 import type { TransportFactory } from '../../connectors/contracts.ts';
+import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
+import { headerKey, headerNames } from '../catalog/match-headers.ts';
+import { editDistance } from '../report/provider-check.ts';
 import { DEFAULT_THRESHOLDS } from '../run/reject-threshold.ts';
 import { DEFAULT_FULL_DUMP, type FullDumpRule } from '../warehouse/full-dump-decision.ts';
 import {
@@ -185,7 +188,8 @@ export async function readPipeline(
 /**
  * What of a loaded pipeline the catalog refuses, found before any run: its `catalog` must name an entry (by code or
  * Chinese title, in any version) and its `catalogVersion`, if given, a version of that entry. Otherwise every run
- * would fail as a whole (`catalog`) however often it is tried: a configuration error, refused here (exit 2).
+ * would fail as a whole (`catalog`) however often it is tried: a configuration error, refused here (exit 2). So is
+ * a `fieldMapping` target no column may carry (fieldMappingProblems): every file would fail as `unknown-columns`.
  */
 export function catalogProblems(pipeline: PipelineDefinition, catalog: Catalog): PipelineProblem[] {
   const versions = catalog.entries.filter(
@@ -202,7 +206,12 @@ export function catalogProblems(pipeline: PipelineDefinition, catalog: Catalog):
     ];
   }
   const version = pipeline.catalogVersion;
-  if (version === undefined || versions.some((entry) => entry.version === version)) return [];
+  // As a run reads a file: the version named, else the one in force or any other of the entry's code.
+  const codes = new Set(versions.map((entry) => entry.code));
+  const readBy = catalog.entries.filter(
+    (entry) => codes.has(entry.code) && (version === undefined || entry.version === version),
+  );
+  if (readBy.length > 0) return fieldMappingProblems(pipeline, readBy);
   const known = versions.map((entry) => `v${entry.version}`).sort();
   return [
     {
@@ -211,6 +220,81 @@ export function catalogProblems(pipeline: PipelineDefinition, catalog: Catalog):
       message: `catalog entry ${versions[0]?.code} has no version ${version} (known: ${known.join(', ')})`,
     },
   ];
+}
+
+/**
+ * Each `fieldMapping` target must be a name a column may carry as a run matches the header (unit-header.ts
+ * mappedHeader, then matchHeaders): a field's code, title or alias in a version the pipeline reads files by (its
+ * `catalogVersion`, else any version of the entry; a legacy layout's source fields included), compared as headers
+ * are (case, spaces, full-width forms and a leading 行政 ignored); or a column the pipeline reads or drops itself (a
+ * `withdrawals` signal column, an `ignoreColumns` one). Anything else would make every file of the feed fail as
+ * `unknown-columns`, moved to failed/ and charged to the provider for the platform's mistake.
+ */
+function fieldMappingProblems(
+  pipeline: PipelineDefinition,
+  entries: readonly CatalogEntry[],
+): PipelineProblem[] {
+  const fields = new Map<string, { title: string; keys: Set<string> }>();
+  for (const entry of [...entries].sort((a, b) => b.version - a.version)) {
+    const sourceFields = entry.legacyLayout?.sourceFields ?? {};
+    for (const [code, keys] of headerNames(entry)) {
+      const field = fields.get(code);
+      if (field) for (const key of keys) field.keys.add(key);
+      else {
+        const title = entry.schema.properties[code]?.title ?? sourceFields[code]?.title ?? code;
+        fields.set(code, { title, keys: new Set(keys) });
+      }
+    }
+  }
+  const own = [
+    ...(pipeline.ignoreColumns ?? []),
+    ...[pipeline.withdrawals?.softDelete, pipeline.withdrawals?.status].flatMap((signal) =>
+      signal ? [signal.column] : [],
+    ),
+  ].map(headerKey);
+  const carried = new Set([...[...fields.values()].flatMap((field) => [...field.keys]), ...own]);
+  const entry = entries[0];
+  const named = `catalog entry ${entry?.code} (${entry?.title})`;
+  const where =
+    pipeline.catalogVersion === undefined ? 'in any version' : `in version ${pipeline.catalogVersion}`;
+  const label = (code: string) => `${code} (${fields.get(code)?.title ?? code})`;
+  const problems: PipelineProblem[] = [];
+  for (const [source, target] of Object.entries(pipeline.fieldMapping ?? {})) {
+    if (carried.has(headerKey(target))) continue;
+    const closest = closestField(headerKey(target), fields);
+    const hint = closest
+      ? `the closest is ${label(closest)}`
+      : `its fields: ${[...fields.keys()].map(label).join(', ')}`;
+    problems.push({
+      file: pipeline.file,
+      path: `/fieldMapping/${source.replaceAll('~', '~0').replaceAll('/', '~1')}`,
+      message:
+        `pipeline ${pipeline.name} maps source column "${source}" to "${target}", but ${named} has no field of ` +
+        `that name ${where} (${hint}): map it to a field's code or title (credit-etl catalog show ${entry?.code}); ` +
+        'as it is, every file of the feed would fail as unknown-columns, charged to the provider',
+    });
+  }
+  return problems;
+}
+
+/** Edits that still count as a typo of a field's name: at most 2, and at most one in three of its characters. */
+const FIELD_TYPO_DISTANCE = 2;
+
+/** The field a mistyped mapping target most likely meant: a name a typo away, or one containing it (文号). */
+function closestField(
+  target: string,
+  fields: ReadonlyMap<string, { keys: ReadonlySet<string> }>,
+): string | undefined {
+  let best: { code: string; distance: number } | undefined;
+  for (const [code, { keys }] of fields) {
+    for (const key of keys) {
+      const distance = editDistance(target, key);
+      const typo = distance <= FIELD_TYPO_DISTANCE && distance * 3 <= target.length;
+      const part = target.length >= 2 && key.includes(target);
+      if ((typo || part) && (!best || distance < best.distance)) best = { code, distance };
+    }
+  }
+  return best?.code;
 }
 
 /** The transport section against its type's own schema; an unknown type says which types exist. */
