@@ -1,4 +1,6 @@
-import type { AlertSink } from '../alerts/alert-event.ts';
+import type { AlertEvent, AlertSink } from '../alerts/alert-event.ts';
+import { PipelineError } from '../pipelines/load-pipelines.ts';
+import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
 import { runPipeline } from '../pipelines/run-pipeline.ts';
 import { describeErrorCode } from '../report/error-codes.ts';
 import type { RunSummary } from '../run/ingest-files.ts';
@@ -21,11 +23,20 @@ import { chunkHelpersOf } from './stage-chunks-job.ts';
  * left cancelled). A pipeline locked by another process (a long backfill day, a run of `run`) has not started: the
  * job waits and tries again, no attempt counted (LOCKED_WAIT_SECONDS). A failed run is alerted (`run-failed`) on
  * the job's last attempt, or when it completes the job: else the queue retries, and "failed after its retries" is
- * not yet true.
+ * not yet true. A job whose pipeline file can no longer be loaded (deleted, invalid, naming an entry or a field the
+ * catalog lacks: a PipelineError) runs nothing and completes, alerted `run-failed` once, not retried: another
+ * attempt reads the same file (pipelineNotLoaded). Any other error loading it fails the job, to be retried.
  */
 export async function runPipelineJob(data: JobData, context: JobContext): Promise<Record<string, unknown>> {
   const job = data as PipelineRunJob;
-  const pipeline = await context.pipeline(job.pipeline);
+  let pipeline: PipelineDefinition;
+  try {
+    pipeline = await context.pipeline(job.pipeline);
+  } catch (error) {
+    const refused = pipelineRefusal(error);
+    if (!refused) throw error;
+    return pipelineNotLoaded(job, refused, context);
+  }
   const lastAttempt = context.job.retryCount >= context.job.retryLimit;
   // Before its last attempt a failed run's alert waits for what the job does: sent if it completes the job.
   const held = context.alerts ? holdingRunFailed(context.alerts, lastAttempt) : undefined;
@@ -91,6 +102,68 @@ export async function runPipelineJob(data: JobData, context: JobContext): Promis
     output,
     lastAttempt && context.alerts !== undefined,
   );
+}
+
+/** The PipelineError an error is, or was caused by (pipelineNamed keeps it as its UsageError's cause). */
+function pipelineRefusal(error: unknown): PipelineError | undefined {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++)
+    if (cause instanceof PipelineError) return cause;
+  return undefined;
+}
+
+/**
+ * A job whose pipeline file cannot be loaded: a configuration error, as a run failed for its configuration
+ * (failedForItsConfiguration) is. Nothing ran (no run is recorded); the job completes, its output saying why
+ * (`runId` null, status `failed`, `"retried": false`), and the operators are told once (`run-failed`), instead of
+ * attempts that each read the same file and a dead letter.
+ */
+async function pipelineNotLoaded(
+  job: PipelineRunJob,
+  refused: PipelineError,
+  context: JobContext,
+): Promise<Record<string, unknown>> {
+  const why = `pipeline ${job.pipeline} cannot be loaded (its file deleted, invalid, or refused by the catalog or the provider registry): nothing was run, and trying again cannot fix it until the file is corrected`;
+  context.logger.error(`job ${context.job.id}: ${why}: ${refused.message}`, { pipeline: job.pipeline });
+  await context.alerts?.alert(
+    pipelineNotLoadedEvent({
+      id: context.job.id,
+      queue: context.job.queue,
+      pipeline: job.pipeline,
+      partition: job.partition,
+      problems: refused.message.split('\n'),
+    }),
+  );
+  return {
+    runId: null,
+    status: 'failed',
+    error: `pipeline ${job.pipeline} not loaded: ${refused.message}`,
+    retried: false,
+    why,
+  };
+}
+
+/** To the operators a queued run whose pipeline cannot be loaded is a failed run of the pipeline (its repeat key). */
+export function pipelineNotLoadedEvent(job: {
+  id: string;
+  queue: string;
+  pipeline: string;
+  partition: string;
+  problems: readonly string[];
+}): AlertEvent {
+  const { id, queue, pipeline, partition } = job;
+  return {
+    kind: 'run-failed',
+    key: `run-failed:${pipeline}`,
+    title: `管道 ${pipeline} 的定义文件无法加载，本次未运行`,
+    lines: [
+      `数据日期：${partition}`,
+      ...job.problems.map((problem) => `原因：${problem}`),
+      `任务 ${id}（队列 ${queue}）不再重试：管道文件改正前，重试同样失败`,
+      `改正管道文件（credit-etl pipelines validate）后补跑：credit-etl backfill ${pipeline} --from ${partition} --to ${partition} --enqueue`,
+      `详情：credit-etl jobs show ${id}`,
+    ],
+    at: new Date(),
+  };
 }
 
 /**
