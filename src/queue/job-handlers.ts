@@ -17,7 +17,7 @@ export interface JobContext {
   logger: Logger;
   /** Where transports put downloads in progress. */
   stagingDir: string;
-  /** A pipeline by name, as the worker loads them (a bad or unknown one throws: the job fails with the reason). */
+  /** A pipeline by name, as the worker loads them (a bad or unknown one throws: the job completes unrun, alerted). */
   pipeline(name: string): Promise<PipelineDefinition>;
   /** Aborted when the worker stops (SIGTERM) or the job is cancelled: finish the current unit, then return. */
   signal: AbortSignal;

@@ -31,7 +31,7 @@ export function registerWorkerCommand(program: Command): void {
       const { config, logger } = commandContext();
       const concurrency = workerConcurrency(flags.concurrency);
       const { pipelines, problems } = await allPipelines();
-      // A job of a broken pipeline fails with the reason; the others still run, so a worker starts anyway.
+      // A job of a broken pipeline completes unrun, alerted run-failed (pipeline-run-job.ts); the others still run.
       for (const problem of problems) logger.warn(`pipeline not loaded: ${formatProblem(problem)}`);
       const catalog = await loadCatalog(config.catalogDir);
       const listen = metricsListenFrom();
