@@ -1,4 +1,6 @@
 import { maskPersonalText } from '../log/mask-personal-data.ts';
+import { maskStrings } from '../objections/objection-masking.ts';
+
 /**
  * A plain text table; column widths count CJK characters as two cells, as terminals draw them. Columns after the
  * first are right-aligned (counts) unless `left` (text). A cell holding line breaks (a wrapped long text) spans
@@ -56,4 +58,17 @@ export function maskedTable(
     row.map((cell) => (typeof cell === 'string' ? maskPersonalText(cell) : cell)),
   );
   return formatTable(header, masked, options);
+}
+
+/** A whole value that is a UUID (a job's id, a run's job): its digit groups can read as a spaced ID, never one. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * `--json` output with every string value masked on its own (maskStrings), never the whole document: masked
+ * whole, a UUID's groups (`abcde123-4567-0101-0010-…` holds `123456701010010`, a 15-digit number born 1970-10-10)
+ * came out with stars. A string value that is a UUID and nothing else is shown as it is; one holding a UUID among
+ * other text is masked as any text.
+ */
+export function maskedJson(value: unknown): string {
+  return JSON.stringify(maskStrings(value, (text) => (UUID.test(text) ? text : maskPersonalText(text))));
 }

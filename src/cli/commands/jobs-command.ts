@@ -15,12 +15,13 @@ import {
 import { runsOfJob } from '../../warehouse/runs-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
-import { formatTable } from '../format-table.ts';
+import { formatTable, maskedJson } from '../format-table.ts';
 import { withWarehouse } from '../with-warehouse.ts';
 
 /*
  * JOB_TABLE_MASKING: `jobs list` and `jobs show` mask what may name a person (a pipeline named for a drop folder, a
- * host), each cell on its own, never a laid-out table or a job's id. The masker reads digit groups parted by spaces,
+ * host), each cell on its own, never a laid-out table or a job's id; `--json` and a job's data and output each
+ * string value on its own (maskedJson), a UUID value shown. The masker reads digit groups parted by spaces,
  * dashes and line breaks as one spaced ID: a UUID (`abcde123-4567-0101-0010-…` holds `123456701010010`, a 15-digit
  * number born 1970-10-10), or a line's last time and the next line's UUID, came out with stars.
  */
@@ -58,9 +59,9 @@ export function registerJobsCommand(program: Command): void {
           if (!flags.json) console.error(`no jobs: ${error.message}`);
           return [];
         });
-        const print = (line: string) => console.log(maskPersonalText(line));
+        // Masked value by value (JOB_TABLE_MASKING), never the document.
         if (flags.json) {
-          print(JSON.stringify(rows));
+          console.log(maskedJson(rows));
           return;
         }
         // Masked cell by cell (JOB_TABLE_MASKING), never the table.
@@ -92,9 +93,8 @@ export function registerJobsCommand(program: Command): void {
         const job = await jobNamed(warehouseUrl(warehouse), id);
         if (!job) return EXIT.usage;
         const runs = await runsOfJob(warehouse, job.id);
-        const print = (line: string) => console.log(maskPersonalText(line));
         if (flags.json) {
-          print(JSON.stringify({ ...job, runs }));
+          console.log(maskedJson({ ...job, runs }));
           return EXIT.ok;
         }
         // The job's id is never masked: a UUID's digit groups can read as a spaced ID (JOB_TABLE_MASKING).
@@ -104,9 +104,9 @@ export function registerJobsCommand(program: Command): void {
             (job.started_on ? ` · started ${shanghaiTime(job.started_on)}` : '') +
             (job.completed_on ? ` · finished ${shanghaiTime(job.completed_on)}` : ''),
         );
-        print(`data: ${JSON.stringify(job.data)}`);
+        console.log(`data: ${maskedJson(job.data)}`);
         if (job.output)
-          print(`${job.state === 'failed' ? 'error' : 'output'}: ${JSON.stringify(job.output)}`);
+          console.log(`${job.state === 'failed' ? 'error' : 'output'}: ${maskedJson(job.output)}`);
         console.log(
           runs.length === 0
             ? 'runs: none yet'
@@ -158,7 +158,9 @@ async function changeJob(id: string, action: 'retry' | 'cancel', from: readonly 
       await queue.stop();
     }
     const after = await jobNamed(url, job.id);
-    console.log(`job ${job.id} (${describe(job.data)}): ${job.state} → ${after?.state ?? '?'}`);
+    console.log(
+      `job ${job.id} (${maskPersonalText(describe(job.data))}): ${job.state} → ${after?.state ?? '?'}`,
+    );
     return EXIT.ok;
   });
 }

@@ -25,7 +25,7 @@ import { noticeEvents, noticeRowsAt } from '../../warehouse/notice-events-reposi
 import { findNotice } from '../../warehouse/notices-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
-import { formatTable, maskedTable } from '../format-table.ts';
+import { formatTable, maskedJson, maskedTable } from '../format-table.ts';
 import { withReadingWarehouse, withWarehouse } from '../with-warehouse.ts';
 import { idOption, shownId } from './report-options.ts';
 
@@ -58,7 +58,8 @@ export function registerNoticeCommand(program: Command): void {
         const states = (
           await noticeStates(warehouse, options.provider ? { providerCode: options.provider } : {})
         ).filter((s) => (!options.status || s.status === options.status) && (!options.overdue || s.overdue));
-        if (options.json) console.log(JSON.stringify(states));
+        // A closing basis may quote an ID number: each string masked on its own (maskedJson).
+        if (options.json) console.log(maskedJson(states));
         else
           console.log(
             formatTable(
@@ -67,7 +68,7 @@ export function registerNoticeCommand(program: Command): void {
                 String(s.id),
                 providerLabel(registry, s.providerCode),
                 s.issuedOn,
-                `${s.deadline}${s.provisional ? ' (provisional)' : ''}${s.overdue ? ' OVERDUE' : ''}`,
+                deadlineText(s),
                 String(s.rows),
                 String(s.corrected),
                 String(s.escalated),
@@ -109,8 +110,9 @@ export function registerNoticeCommand(program: Command): void {
         channel: options.channel,
         recipient: options.to,
       }).then(
+        // The recipient as `notice show` shows it: an ID number in it masked, a USCC never.
         (eventId) =>
-          `notice ${noticeId}: sent by ${NOTICE_CHANNELS[options.channel]} to ${options.to} (event ${eventId})`,
+          `notice ${noticeId}: sent by ${NOTICE_CHANNELS[options.channel]} to ${maskPersonalText(options.to)} (event ${eventId})`,
       ),
     );
   });
@@ -210,6 +212,14 @@ async function logEvent(
   });
 }
 
+/** Past the deadline: the word `objection list` (format-objection.ts) and the console's notices page print. */
+const OVERDUE_TITLE = '已逾期';
+
+/** `2026-03-02 (provisional) 已逾期`: past its deadline and not closed, in the words every output uses. */
+function deadlineText(state: NoticeState): string {
+  return `${state.deadline}${state.provisional ? ' (provisional)' : ''}${state.overdue ? ` ${OVERDUE_TITLE}` : ''}`;
+}
+
 function statusText(state: NoticeState): string {
   const closed = state.closedHow ? `, ${CLOSED_HOW_TITLES[state.closedHow]}` : '';
   return `${state.status} ${STATUS_TITLES[state.status]}${closed}`;
@@ -237,9 +247,7 @@ async function showNotice(
     return EXIT.ok;
   }
   print(`notice ${noticeId}: ${providerLabel(registry, state.providerCode)}`);
-  print(
-    `scope ${JSON.stringify(stored.scope)} · issued ${state.issuedOn} · deadline ${state.deadline}${state.provisional ? ' (provisional)' : ''}${state.overdue ? ' OVERDUE' : ''}`,
-  );
+  print(`scope ${JSON.stringify(stored.scope)} · issued ${state.issuedOn} · deadline ${deadlineText(state)}`);
   print(
     `status ${statusText(state)} · ${state.corrected}/${state.rows} row(s) done · ${state.escalated} escalated`,
   );

@@ -12,7 +12,7 @@ import { sourceFilesOfRun } from '../../warehouse/source-files-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { fullDumpLine } from '../format-summary.ts';
-import { formatTable } from '../format-table.ts';
+import { formatTable, maskedJson, maskedTable } from '../format-table.ts';
 import { withReadingWarehouse } from '../with-warehouse.ts';
 import { instantOption } from './date-options.ts';
 import { idOption, shownId } from './report-options.ts';
@@ -48,12 +48,14 @@ export function registerRunsCommand(program: Command): void {
           pipeline: options.pipeline,
           since,
         });
+        // A pipeline's name (a file's, a drop folder's) may hold an ID number: masked string by string, cell by cell,
+        // never the laid-out table (its counts, aligned by spaces, read to the masker as the spaced groups of an ID).
         if (options.json) {
-          console.log(JSON.stringify(rows));
+          console.log(maskedJson(rows));
           return;
         }
         console.log(
-          formatTable(
+          maskedTable(
             ['run', 'kind', 'partition', 'status', 'started', 'seconds', ...COUNT_COLUMNS],
             rows.map((run) => [
               run.id,
