@@ -51,3 +51,41 @@ describe('progress display on a terminal', () => {
     expect(lines.some((line) => line.endsWith(`WARN  ${message}`))).toBe(true);
   });
 });
+
+/** A pipe, not a terminal (cron, systemd, CI): the plain display, whose lines the test reads. */
+function plainStream(): { stream: NodeJS.WriteStream; text: () => string } {
+  const stream = new PassThrough() as unknown as NodeJS.WriteStream & PassThrough;
+  const chunks: string[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+  return { stream, text: () => chunks.join('') };
+}
+
+describe('progress display: a file that is never read claims no start', () => {
+  const unread = { name: 'refused.csv', sizeBytes: 88_000 } as SourceUnit;
+
+  it('plain: `started` is written with the first rows read, never for a file given up before reading', () => {
+    const plain = plainStream();
+    const display = createProgressDisplay(plain.stream);
+    display.onUnitStart(unread);
+    display.onUnitStart(unit);
+    display.onProgress(unit, 60);
+    display.onProgress(unit, 100, 'merge');
+    display.stop();
+    expect(plain.text().split('\n')).toEqual([
+      'penalties.csv: started (~100 rows)',
+      'penalties.csv: 100 rows read, merging into the warehouse',
+      '',
+    ]);
+  });
+
+  it('on a terminal: a bar only for the file whose rows are read', () => {
+    const terminal = fakeTerminal();
+    const display = createProgressDisplay(terminal.stream);
+    display.onUnitStart(unread);
+    display.onUnitStart(unit);
+    display.onProgress(unit, 60);
+    display.stop();
+    expect(terminal.text()).toContain('penalties.csv [');
+    expect(terminal.text()).not.toContain('refused.csv');
+  });
+});

@@ -20,6 +20,13 @@ const READ_FORMAT = '{file} [{bar}] {value}/~{total} rows | {speed} rows/s | ETA
 /** Once every row is read the count is exact; the merge has no row count to estimate from, so no ETA. */
 const MERGE_FORMAT = '{file} [{bar}] {value} rows read | merging into the warehouse… {duration_formatted}';
 
+/*
+ * NOT_READ_YET: the runner calls onUnitStart before it opens a unit (src/run/ingest-files.ts), and a unit may then
+ * not be read at all: skipped as a content loaded before, refused before its first row (its header, its format),
+ * or not readable by the platform (UnitNotRead, src/run/failed-unit.ts). Its bar, or its plain `started` line, is
+ * drawn with its first progress, when rows are being read: a unit never read gets neither, only its log line.
+ */
+
 /**
  * A bar per file with rows, rows/s and ETA on a terminal, then the merge phase; elsewhere (cron, systemd, CI) a
  * plain line every few seconds, so logs stay readable. Progress goes to stderr: stdout is for the command's
@@ -46,16 +53,27 @@ function barDisplay(stream: NodeJS.WriteStream): ProgressDisplay {
     cliProgress.Presets.shades_classic,
   );
   let current: { bar: cliProgress.SingleBar; started: number; total: number } | undefined;
+  // The unit given to onUnitStart, drawn with its first progress (NOT_READ_YET).
+  let pending: { unit: SourceUnit; started: number } | undefined;
   return {
     onUnitStart(unit) {
       current?.bar.stop();
-      // From the first bar on, cli-progress redraws the terminal: log lines go above the bars through it.
-      routeConsoleLines((text) => bars.log(text.endsWith('\n') ? text : `${text}\n`));
-      const total = estimateRows(unit);
-      const file = maskPersonalText(unit.name);
-      current = { bar: bars.create(total, 0, { file, speed: 0, phase: 'read' }), started: Date.now(), total };
+      current = undefined;
+      pending = { unit, started: Date.now() };
     },
     onProgress(_unit, rows, phase = 'read') {
+      if (pending) {
+        // From the first bar on, cli-progress redraws the terminal: log lines go above the bars through it.
+        routeConsoleLines((text) => bars.log(text.endsWith('\n') ? text : `${text}\n`));
+        const total = estimateRows(pending.unit);
+        const file = maskPersonalText(pending.unit.name);
+        current = {
+          bar: bars.create(total, 0, { file, speed: 0, phase: 'read' }),
+          started: pending.started,
+          total,
+        };
+        pending = undefined;
+      }
       if (!current) return;
       if (phase === 'merge') {
         current.total = Math.max(rows, 1);
@@ -81,13 +99,19 @@ function barDisplay(stream: NodeJS.WriteStream): ProgressDisplay {
 function plainDisplay(stream: NodeJS.WritableStream): ProgressDisplay {
   let started = 0;
   let lastLine = 0;
+  // The unit given to onUnitStart, its `started` line written with its first progress (NOT_READ_YET).
+  let pending: SourceUnit | undefined;
   return {
     onUnitStart(unit) {
       started = Date.now();
       lastLine = started;
-      stream.write(`${maskPersonalText(unit.name)}: started (~${estimateRows(unit)} rows)\n`);
+      pending = unit;
     },
     onProgress(unit, rows, phase = 'read') {
+      if (pending) {
+        stream.write(`${maskPersonalText(pending.name)}: started (~${estimateRows(pending)} rows)\n`);
+        pending = undefined;
+      }
       if (phase === 'merge') {
         stream.write(`${maskPersonalText(unit.name)}: ${rows} rows read, merging into the warehouse\n`);
         return;
