@@ -12,8 +12,8 @@ import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse
 /*
  * Five display defects of the CLI (a review):
  * - `notice list|show` said `OVERDUE` where every other output says 已逾期;
- * - `notice sent` echoed its `--to` unmasked, and `notice list --json` a closing basis;
- * - `runs list` printed a pipeline's name unmasked (table and --json);
+ * - `notice sent` echoed its `--to` unmasked, and `notice list --json` and `report notices --json` a closing basis;
+ * - `runs list` printed a pipeline's name unmasked (table and --json); `runs show --json` starred a job's UUID;
  * - `jobs … --json` (and `jobs show`'s data line) was masked as one text, and a UUID reading as an ID came out
  *   starred; `jobs cancel|retry` echoed a pipeline's name unmasked;
  * - `ingest` wrote `<file>: started (~N rows)` for a file it then did not read.
@@ -120,6 +120,11 @@ describe('credit-etl notice, runs, jobs, ingest: what they print', () => {
     expect(state!.closedBasis).toBe(`张三（${MASKED}）书面确认，${PROVINCE} 抄送`);
     expect(state!.providerCode).toBe(JINAN);
     expect(listed.stdout).not.toContain(ID);
+    const report = await runCli(['report', 'notices', '--json'], env);
+    expect(report.code, report.stderr).toBe(0);
+    const [reported] = JSON.parse(report.stdout) as { closedBasis: string }[];
+    expect(reported!.closedBasis).toBe(`张三（${MASKED}）书面确认，${PROVINCE} 抄送`);
+    expect(report.stdout).not.toContain(ID);
   });
 
   it('runs list: an ID in a pipeline’s name masked, in the table and in --json', async () => {
@@ -139,6 +144,15 @@ describe('credit-etl notice, runs, jobs, ingest: what they print', () => {
       kind: 'pipeline',
     });
     expect(json.stdout).not.toContain(ID);
+    // A run a worker took names its job: a UUID that reads as an ID is shown whole, the pipeline's ID masked.
+    await fx.owner.transaction(async (trx) => {
+      await trx.raw('set local session_replication_role = replica');
+      await trx.raw('update runs set job_id = ? where id = ?', [JOB_ID, runId]);
+    });
+    const shown = await runCli(['runs', 'show', String(runId), '--json'], env);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ job_id: JOB_ID, pipeline: `drop-${MASKED}` });
+    expect(shown.stdout).not.toContain(ID);
   });
 
   it('jobs --json: a UUID value shown as it is though its digits read as an ID; an ID in a string masked', {

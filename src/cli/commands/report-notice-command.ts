@@ -12,7 +12,7 @@ import { dateRangeProblem, type ReportScope } from '../../report/report-scope.ts
 import { logCliUnmask, REASON_HELP, type UnmaskOptions, unmaskedWhat, unmaskReason } from '../cli-unmask.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
-import { formatTable } from '../format-table.ts';
+import { formatTable, maskedJson } from '../format-table.ts';
 import { withReadingWarehouse, withWarehouse } from '../with-warehouse.ts';
 import { idOption, missingScope, shownId } from './report-options.ts';
 
@@ -132,7 +132,8 @@ export function registerNoticeCommands(report: Command): void {
           warehouse,
           options.provider ? { providerCode: options.provider } : {},
         );
-        if (options.json) console.log(JSON.stringify(states));
+        // A notice's closing basis and log are free text: an ID in them masked, value by value.
+        if (options.json) console.log(maskedJson(states));
         else
           console.log(
             formatTable(

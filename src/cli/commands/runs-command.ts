@@ -101,11 +101,8 @@ export function registerRunsCommand(program: Command): void {
               .catch(() => 'unknown')
           : undefined;
         if (options.json) {
-          print(
-            shown(
-              JSON.stringify({ ...run, jobState: jobState ?? null, files, missingFromFullDump: missing }),
-            ),
-          );
+          // Value by value: masked whole, the run's job UUID read as a spaced ID (format-table.ts maskedJson).
+          print(maskedJson({ ...run, jobState: jobState ?? null, files, missingFromFullDump: missing }));
           return EXIT.ok;
         }
         print(`run ${run.id} (${shown(run.pipeline ?? run.kind)}) ${run.status}`);
