@@ -1,6 +1,11 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { registerMetricsRoutes } from '../metrics/metrics-routes.ts';
 import type { ConsoleDeps } from './console-deps.ts';
 import { registerCsrfCheck } from './csrf.ts';
@@ -22,20 +27,16 @@ export async function buildConsole(deps: ConsoleDeps): Promise<FastifyInstance> 
     trustProxy: deps.settings.trustProxy.length > 0 ? deps.settings.trustProxy : false,
     logger: false,
     bodyLimit: 1024 * 1024,
+    // An address the router cannot read (`%ff`, a path segment over its length limit) is answered before any hook
+    // runs: by default in English JSON quoting the address, an ID number in it in clear, without the headers.
+    frameworkErrors: (error, request, reply) => sendAddressRefused(deps, error, request, reply),
   });
   await app.register(cookie);
   await app.register(formbody);
   registerSessionAuth(app, deps);
   registerCsrfCheck(app);
   app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('X-Frame-Options', 'DENY');
-    reply.header('X-Content-Type-Options', 'nosniff');
-    reply.header('Referrer-Policy', 'same-origin');
-    reply.header('Cache-Control', 'no-store');
-    reply.header(
-      'Content-Security-Policy',
-      "default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
-    );
+    reply.headers(SECURITY_HEADERS);
     return payload;
   });
   app.setNotFoundHandler(async (request, reply) =>
@@ -54,10 +55,10 @@ export async function buildConsole(deps: ConsoleDeps): Promise<FastifyInstance> 
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     // The path without its query: an upload's carries the session's CSRF token (`?_csrf=…`), not for a log. As a
     // person reads it (decoded, an ID number in it masked: `%33%37…` is digits too), control characters shown as
-    // U+FFFD (a line break would forge a log line).
+    // U+FFFD by urlAsShown (a line break would forge a log line).
     if (status >= 500)
       deps.logger.error(
-        `console: ${request.method} ${urlAsShown(pathOf(request.url)).replace(/\p{Cc}/gu, '\uFFFD')}: ${(error as Error).message}`,
+        `console: ${request.method} ${urlAsShown(pathOf(request.url))}: ${(error as Error).message}`,
       );
     return reply
       .code(status)
@@ -75,6 +76,48 @@ export async function buildConsole(deps: ConsoleDeps): Promise<FastifyInstance> 
   // the reverse proxy lets only the monitoring network reach them (docs/console.md).
   await registerMetricsRoutes(app, { warehouse: deps.warehouse, component: 'serve' }, deps.logger);
   return app;
+}
+
+/** On every answer of the console (docs/console.md, Security model: Headers). */
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'same-origin',
+  'Cache-Control': 'no-store',
+  'Content-Security-Policy':
+    "default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+};
+
+/**
+ * The answer to an address the router refuses before any hook or handler (Fastify's frameworkErrors: a
+ * percent-escape that is no UTF-8, `FST_ERR_BAD_URL`; a path parameter over its length, 414): the console's error
+ * page in Chinese with its headers, the address as a person reads it (urlAsShown: an ID number in it masked).
+ * No hook has run, so no session is read: the page has no navigation.
+ */
+function sendAddressRefused(
+  deps: ConsoleDeps,
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const status = error.statusCode ?? 400;
+  if (status >= 500)
+    deps.logger.error(`console: ${request.method} ${urlAsShown(pathOf(request.url))}: ${error.message}`);
+  const text =
+    error.code === 'FST_ERR_BAD_URL'
+      ? `网址无法识别（含无法解码的百分号编码）：${urlAsShown(request.url)}。请从页面上的链接重新打开。`
+      : requestErrorText(error, status);
+  void reply
+    .code(status)
+    .headers(SECURITY_HEADERS)
+    .type('text/html; charset=utf-8')
+    .send(
+      page({
+        title: status >= 500 ? '服务器错误' : '请求有误',
+        user: undefined,
+        body: html`<p class="error">${text}</p>`,
+      }),
+    );
 }
 
 /** A request's path, its query string left off. */

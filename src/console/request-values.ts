@@ -50,11 +50,51 @@ export const echoed = (text: unknown): string => maskTypedLookup(String(text ?? 
 /** True when a typed value holds a number shaped like a resident ID: it must not be carried on into a link. */
 export const holdsTypedId = (text: unknown): boolean => echoed(text) !== String(text ?? '');
 
-/** Why a typed date (`label`: 起始日期, 截止日期) is not one, in Chinese, the value masked; undefined when it is. */
+/** The first year a day of the console may fall in: the earliest the warehouse's dates are read from (isoDateProblem). */
+const FIRST_YEAR = 1900;
+
+/**
+ * Why a typed date (`label`: 起始日期, 截止日期) is not one the console reads, in Chinese, the value masked;
+ * undefined when it is: `YYYY-MM-DD` naming a day that exists (not 2026-02-30, not month 13), from 1900 on (a
+ * day before that exists, and is told so, not called invalid).
+ */
 export function dateProblem(label: string, text: unknown): string | undefined {
-  return typeof text !== 'string' || isoDateProblem(text)
-    ? `${label} ${echoed(text)} 不是有效日期（请填写实际存在的日期，格式 YYYY-MM-DD）`
-    : undefined;
+  if (typeof text === 'string' && !isoDateProblem(text)) return undefined;
+  if (typeof text === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(text) && Number(text.slice(0, 4)) < FIRST_YEAR)
+    return `${label} ${text} 早于 ${FIRST_YEAR} 年：请填写 ${FIRST_YEAR}-01-01 及以后的日期`;
+  return `${label} ${echoed(text)} 不是有效日期（请填写实际存在的日期，格式 YYYY-MM-DD）`;
+}
+
+/**
+ * A day from a query string (`label` names it: 起始日期), the console's one reading of it: undefined when absent
+ * or empty; a day dateProblem accepts; anything else a 400 saying why (the value masked), never a query that
+ * PostgreSQL refuses (`date/time field value out of range`: a 500) nor a default put in its place unseen.
+ */
+export function dayParam(value: unknown, label: string): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  const problem = dateProblem(label, value);
+  if (problem) throw badRequest(problem);
+  return value as string;
+}
+
+/**
+ * A period from a query string (`from`, `to`, each read as dayParam reads it; `what` names the period: 分区日期):
+ * a 400 when either is no day (`分区日期有误：起始日期 … 不是有效日期…`) or the first is after the last
+ * (`… 起始日期 … 晚于截止日期 …`, as the quality bulletin says); an absent one undefined (the page's default).
+ */
+export function dayRange(
+  query: { from?: unknown; to?: unknown },
+  what: string,
+): { from: string | undefined; to: string | undefined } {
+  const given = (value: unknown) => value !== undefined && value !== '';
+  const problem =
+    (given(query.from) ? dateProblem('起始日期', query.from) : undefined) ??
+    (given(query.to) ? dateProblem('截止日期', query.to) : undefined);
+  if (problem) throw badRequest(`${what}有误：${problem}`);
+  const from = given(query.from) ? (query.from as string) : undefined;
+  const to = given(query.to) ? (query.to as string) : undefined;
+  if (from && to && from > to) throw badRequest(`${what}有误：起始日期 ${from} 晚于截止日期 ${to}`);
+  return { from, to };
 }
 
 /**

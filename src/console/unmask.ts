@@ -7,6 +7,8 @@ import './console-request.ts';
 import { type ConsoleUser, canUnmask } from './console-user.ts';
 import { csrfField } from './csrf.ts';
 import { html, type SafeHtml } from './html.ts';
+import { holdsTypedId } from './request-values.ts';
+import { urlHoldsId } from './url-shown.ts';
 
 /** The reason (查询事由) an auditor must give to unmask: the rule the CLI's `--reason` follows too. */
 export { canUnmask, UNMASK_REASON_MAX, UNMASK_REASON_MIN };
@@ -61,11 +63,40 @@ export async function unmaskRequested(
   return true;
 }
 
-/** The page's own address without `unmask` (an old link's): where the form posts and the mask-again link goes. */
-function pageTarget(request: FastifyRequest): string {
+/**
+ * The unmask switch of a page about one thing that may not exist (a record, a notice): `load(unmasked)` reads
+ * it, unmasked when an entitled user posted the unmask form with a reason; the view is logged once it is found,
+ * before anything is shown. Not found (`load` gives undefined): undefined and nothing logged — the page answers
+ * 404, and the append-only log holds no view of a thing nobody saw.
+ */
+export async function loadUnmaskable<T>(
+  deps: ConsoleDeps,
+  request: FastifyRequest,
+  what: string,
+  load: (unmasked: boolean) => Promise<T | undefined>,
+): Promise<{ found: T; unmasked: boolean } | undefined> {
+  const asked = unmaskAsked(request);
+  const user = request.user;
+  const reason = asked && 'reason' in asked && user ? asked.reason : undefined;
+  const found = await load(reason !== undefined);
+  if (found === undefined) return undefined;
+  if (reason !== undefined && user) await logUnmaskedView(deps, user, what, reason, request.ip);
+  return { found, unmasked: reason !== undefined };
+}
+
+/**
+ * The page's own address without `unmask` (an old link's): where the form posts and the mask-again link goes.
+ * A query parameter holding an ID number (`?x=<ID>`, `?before=<ID>`: typed into the address, no page's link) is
+ * left off, so a person's number never stands in the page; the others (a list's filter) stay. Undefined when
+ * the path itself holds one: no page shows the switch there (an ID-shaped subject code is sent on to `r<id>`).
+ */
+function pageTarget(request: FastifyRequest): string | undefined {
   const url = new URL(request.url, 'http://console');
-  url.searchParams.delete('unmask');
-  return url.pathname + url.search;
+  for (const [name, value] of [...url.searchParams])
+    if (name === 'unmask' || holdsTypedId(name) || holdsTypedId(value)) url.searchParams.delete(name);
+  const target = url.pathname + url.search;
+  if (!urlHoldsId(target)) return target;
+  return urlHoldsId(url.pathname) ? undefined : url.pathname;
 }
 
 /**
@@ -76,6 +107,7 @@ function pageTarget(request: FastifyRequest): string {
 export function unmaskSwitch(request: FastifyRequest, unmasked: boolean): SafeHtml | '' {
   if (!canUnmask(request.user)) return '';
   const target = pageTarget(request);
+  if (target === undefined) return '';
   const asked = unmaskAsked(request);
   if (unmasked && asked && 'reason' in asked)
     return html`<p class="notice">正在显示完整证件号码（本次查看已记录，事由：${asked.reason}）。<a href="${target}" id="mask-again">恢复脱敏显示</a></p>`;

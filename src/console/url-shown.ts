@@ -15,15 +15,20 @@ function decoded(url: string): string {
 /** A path segment, a query name or value: what someone typed between the delimiters of an address. */
 const URL_PART = /[^/?&=#;]+/g;
 
+/** A control character (C0, DEL, C1): `%00` decoded is a NUL byte, `%0A` a line break that forges a log line. */
+const CONTROL = /\p{Cc}/gu;
+
 /**
- * A URL as a page shows it: decoded, each part shaped like an ID number masked, whatever its check character or
- * a digit short or long (someone typed a person's number into the address bar, perhaps mistyped); a USCC shown.
+ * A URL as a page or a log line shows it: decoded, each part shaped like an ID number masked, whatever its check
+ * character or a digit short or long (someone typed a person's number into the address bar, perhaps mistyped); a
+ * USCC shown; a control character shown as U+FFFD.
  */
 export function urlAsShown(url: string): string {
-  return decoded(url).replace(URL_PART, maskTypedLookup);
+  return decoded(url).replace(URL_PART, maskTypedLookup).replace(CONTROL, '\uFFFD');
 }
 
 /** True when a URL holds an ID number: it is not carried on (in `?next=`, a form, a redirect) nor echoed. */
 export function urlHoldsId(url: string): boolean {
-  return urlAsShown(url) !== decoded(url);
+  const text = decoded(url);
+  return text.replace(URL_PART, maskTypedLookup) !== text;
 }

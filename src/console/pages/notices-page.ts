@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { NoticeRefused } from '../../report/notices.ts';
 import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
+import { findNotice } from '../../warehouse/notices-repository.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
 import { userOf } from '../console-request.ts';
 import { STAFF_ROLES } from '../console-user.ts';
@@ -8,7 +9,7 @@ import { csrfField } from '../csrf.ts';
 import { html, page, raw } from '../html.ts';
 import { idParam } from '../request-values.ts';
 import { requireRole } from '../session-auth.ts';
-import { unmaskCarried, unmaskRequested, unmaskSwitch } from '../unmask.ts';
+import { loadUnmaskable, unmaskCarried, unmaskRequested, unmaskSwitch } from '../unmask.ts';
 import { noticeBoardBody, noticeBody } from '../views/notices-body.ts';
 import { noticeBoard, noticeDetails, reissueNotice } from '../views/notices-view.ts';
 import { PAGE_STYLE } from '../views/page-parts.ts';
@@ -89,7 +90,9 @@ export function registerNoticesPage(app: FastifyInstance, deps: ConsoleDeps): vo
     preHandler: requireRole(...STAFF_ROLES),
     handler: async (request, reply) => {
       const noticeId = idParam(request.params.id);
-      if (noticeId === undefined) return reply.callNotFound();
+      // No such notice: 404 before the unmask log names a download nobody got (the writer would throw: a 500).
+      if (noticeId === undefined || !(await findNotice(deps.warehouse, noticeId)))
+        return reply.callNotFound();
       const unmasked = await unmaskRequested(deps, request, `复核通知 ${noticeId} 下载（XLSX）`);
       const providers = await loadProviders(providersFile());
       return sendReportFile(reply, `复核通知-${noticeId}${unmasked ? '-未脱敏' : ''}.xlsx`, async (file) => {
@@ -111,12 +114,14 @@ async function sendNoticePage(
   noticeId: number,
   flash: string | undefined,
 ) {
-  const unmasked = await unmaskRequested(deps, request, `复核通知 ${noticeId} 的问题清单`);
-  const [details, providers] = await Promise.all([
-    noticeDetails(deps.warehouse, deps.catalog, noticeId, unmasked),
+  const [shown, providers] = await Promise.all([
+    loadUnmaskable(deps, request, `复核通知 ${noticeId} 的问题清单`, (unmasked) =>
+      noticeDetails(deps.warehouse, deps.catalog, noticeId, unmasked),
+    ),
     loadProviders(providersFile()),
   ]);
-  if (!details) return reply.callNotFound();
+  if (!shown) return reply.callNotFound();
+  const { found: details, unmasked } = shown;
   const mayReissue = (REISSUE_ROLES as readonly string[]).includes(userOf(request).role);
   const reissueForm = mayReissue
     ? html`<form method="post" action="/notices/${noticeId}/reissue" id="reissue-form">${csrfField(request)}<button type="submit" id="reissue">重新发送本通知</button> <span class="muted">（同一范围不另发新通知：在办理记录中登记“重新发送”，与命令 report notice --reissue 相同）</span></form>`

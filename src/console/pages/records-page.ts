@@ -12,7 +12,7 @@ import { csrfField } from '../csrf.ts';
 import { html, page, raw, type SafeHtml } from '../html.ts';
 import { badRequest, holdsTypedId, idParam, textParam } from '../request-values.ts';
 import { requireRole } from '../session-auth.ts';
-import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
+import { loadUnmaskable, unmaskSwitch } from '../unmask.ts';
 import { PAGE_STYLE } from '../views/page-parts.ts';
 import { recordBody, recordSearchBody, subjectBody, subjectChoiceBody } from '../views/records-body.ts';
 
@@ -70,12 +70,14 @@ export function registerRecordsPage(app: FastifyInstance, deps: ConsoleDeps): vo
     handler: async (request, reply) => {
       const recordId = idParam(request.params.id);
       if (recordId === undefined) return reply.callNotFound();
-      const unmasked = await unmaskRequested(deps, request, `记录 ${recordId}`);
-      const [details, providers] = await Promise.all([
-        recordDetails(deps.warehouse, deps.catalog, recordId, todayInShanghai(), { unmasked }),
+      const [shown, providers] = await Promise.all([
+        loadUnmaskable(deps, request, `记录 ${recordId}`, (unmasked) =>
+          recordDetails(deps.warehouse, deps.catalog, recordId, todayInShanghai(), { unmasked }),
+        ),
         loadProviders(providersFile()),
       ]);
-      if (!details) return reply.callNotFound();
+      if (!shown) return reply.callNotFound();
+      const { found: details, unmasked } = shown;
       const body = recordBody({
         ...details,
         label: (code) => providerLabel(providers, code),
@@ -110,18 +112,22 @@ export function registerRecordsPage(app: FastifyInstance, deps: ConsoleDeps): vo
         if (!record) return reply.callNotFound();
         return reply.redirect(`/subjects/r${record.id}`, 303);
       }
-      const unmasked = await unmaskRequested(
+      // One code can name a natural person and an organization (an ID number that checks as a USCC too): each
+      // has its own archive. `r<id>` shows that record's subject's; a code naming two asks which, showing neither.
+      // A valid code no record has gets one empty archive of no kind: nothing seen, so no unmasked view logged.
+      const archivesOf = (unmasked: boolean) =>
+        subjectArchives(deps.warehouse, deps.catalog, subjectCode, todayInShanghai(), { unmasked });
+      const { found: archives, unmasked } = (await loadUnmaskable(
         deps,
         request,
         // The log shows what was seen, not whose: an ID-shaped code cannot get here (sent on to `r<id>` above);
         // masked all the same, as the log page masks every entry.
         `主体档案 ${maskTypedLookup(request.params.code)}`,
-      );
-      // One code can name a natural person and an organization (an ID number that checks as a USCC too): each
-      // has its own archive. `r<id>` shows that record's subject's; a code naming two asks which, showing neither.
-      const archives = await subjectArchives(deps.warehouse, deps.catalog, subjectCode, todayInShanghai(), {
-        unmasked,
-      });
+        async (unmasked) => {
+          const found = await archivesOf(unmasked);
+          return found.some((archive) => archive.kind !== null) ? found : undefined;
+        },
+      )) ?? { found: await archivesOf(false), unmasked: false };
       const archive =
         (byRecord ? archiveHolding(archives, Number(request.params.code.slice(1))) : undefined) ??
         (archives.length === 1 ? archives[0] : undefined);
