@@ -119,6 +119,8 @@ describe('file-level failures are recorded in the provider’s words, not a libr
     });
     afterAll(async () => server?.close());
 
+    // Not the file's failure any more (the platform's login may not read it: failed-unit.ts), yet its reason is
+    // said in the same words as every file's, in the run's error.
     it('fails as remote-permission-denied without the SFTP library’s words', async () => {
       mkdirSync(path.join(server.root, 'denied'), { recursive: true });
       writeFileSync(path.join(server.root, 'denied', 'b.csv'), csv);
@@ -135,7 +137,7 @@ describe('file-level failures are recorded in the provider’s words, not a libr
         );
         expect(refused).toMatchObject({
           code: 'remote-permission-denied',
-          message: `无法下载 sftp://127.0.0.1:${server.port}/denied/b.csv，未入库任何数据：没有读取权限，请检查该文件在服务器上的访问权限后重新上传`,
+          message: `无法下载 sftp://127.0.0.1:${server.port}/denied/b.csv，未入库任何数据：SFTP 服务器拒绝平台读取该文件（平台的登录账号没有读取权限，不是文件内容的问题），请联系平台运维人员`,
         });
         expectNoLibraryText(refused?.message);
       } finally {

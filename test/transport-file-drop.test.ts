@@ -249,7 +249,7 @@ describe('SFTP polls stream into the run', () => {
     ).toHaveLength(5);
   });
 
-  it('a file whose download is refused fails alone, with its reason, and the others load', async () => {
+  it('a file whose download the server refuses is not read, recorded against no one, and the others load', async () => {
     deliver('denied', 'a.csv', penaltyCsv(2, 'denied-a'));
     deliver('denied', 'b.csv', penaltyCsv(2, 'denied-b'));
     deliver('denied', 'c.csv', penaltyCsv(2, 'denied-c'));
@@ -258,14 +258,16 @@ describe('SFTP polls stream into the run', () => {
       const summary = await run('denied', path.join(fx.scratch, 'staging-denied'));
       expect(summary.files.map((file) => [file.name, file.status, file.error?.code])).toEqual([
         ['a.csv', 'loaded', undefined],
-        ['b.csv', 'failed', 'remote-permission-denied'],
         ['c.csv', 'loaded', undefined],
       ]);
       expect(summary.counts.inserted).toBe(4);
-      const row = await fx.warehouse('source_files').where({ run_id: summary.runId, name: 'b.csv' }).first();
-      expect(row).toMatchObject({ status: 'failed', error_code: 'remote-permission-denied' });
-      expect(row.error).toContain('没有读取权限');
-      expect(listed(path.join(server.root, 'denied', 'failed'))).toEqual(['b.csv', 'b.csv.done']);
+      // The platform's login may not read it: the run fails naming it (pipeline-sftp-permission-denied.test.ts).
+      expect(summary.status).toBe('failed');
+      expect(summary.unsettled).toEqual([
+        expect.stringMatching(/^b\.csv: not read \[remote-permission-denied\]/),
+      ]);
+      expect(await fx.warehouse('source_files').where({ run_id: summary.runId, name: 'b.csv' })).toEqual([]);
+      expect(listed(path.join(server.root, 'denied'))).toEqual(['b.csv', 'b.csv.done', 'processed']);
     } finally {
       server.deniedNames.length = 0;
     }

@@ -22,10 +22,13 @@ export function sourceFileRow(request: UnitRequest, startedAt: Date): SourceFile
 
 /**
  * Codes of a delivery the platform could not read at all: a file in the drop folder its own user may not open
- * (EACCES, EPERM) or that became a link after the listing (`file-unreadable`, connectors/transports/file-drop).
- * Not a defect of the file nor the provider's doing (scope `platform` in error-codes.json): see UnitNotRead.
+ * (EACCES, EPERM) or that became a link after the listing (`file-unreadable`, connectors/transports/file-drop),
+ * a file whose reading met EACCES or EPERM (`file-unreadable`, unit-failure.ts: the local copy of an SFTP
+ * download among them), and an SFTP file the server refuses the platform's login to open or read
+ * (`remote-permission-denied`, connectors/transports/sftp-connection.ts). Not a defect of the file nor the
+ * provider's doing (scope `platform` in error-codes.json): see UnitNotRead.
  */
-const NOT_READ_BY_THE_PLATFORM = new Set(['file-unreadable']);
+const NOT_READ_BY_THE_PLATFORM = new Set(['file-unreadable', 'remote-permission-denied']);
 
 /**
  * A unit the platform could not read (NOT_READ_BY_THE_PLATFORM): nothing is recorded against it or its provider,
@@ -40,12 +43,26 @@ export class UnitNotRead extends Error {
     /** Why, in the words the file's failure would have had. */
     readonly reason: string,
   ) {
-    super(
-      `${unitName}: not read [${code}]: ${reason}; left where it is, nothing recorded against it or its provider: ` +
-        'the next run reads it once the platform can',
+    super(`${notReadPrefix(unitName, code)}${reason}${NOT_READ_SUFFIX}`);
+  }
+
+  /**
+   * One a unit's worker thread threw (isolated-unit.ts), made again from what crossed over: its code and message.
+   */
+  static sent(unitName: string, code: string, message: string): UnitNotRead {
+    const prefix = notReadPrefix(unitName, code);
+    const whole = message.startsWith(prefix) && message.endsWith(NOT_READ_SUFFIX);
+    return new UnitNotRead(
+      unitName,
+      code,
+      whole ? message.slice(prefix.length, message.length - NOT_READ_SUFFIX.length) : message,
     );
   }
 }
+
+const notReadPrefix = (unitName: string, code: string) => `${unitName}: not read [${code}]: `;
+const NOT_READ_SUFFIX =
+  '; left where it is, nothing recorded against it or its provider: the next run reads it once the platform can';
 
 /**
  * Records why a unit could not be loaded (after its transaction rolled back) and reports it as failed. An

@@ -9,7 +9,7 @@ import { calendar } from '../calendar/working-days.ts';
 import { trackActiveUnit } from '../warehouse/active-units.ts';
 import { endSessions, type Warehouse, warehouseUrl } from '../warehouse/connect-warehouse.ts';
 import { readChunkBytes } from './chunk-settings.ts';
-import { failedUnit, sourceFileRow } from './failed-unit.ts';
+import { failedUnit, sourceFileRow, UnitNotRead } from './failed-unit.ts';
 import { loadUnit, type UnitPhase, type UnitRequest, type UnitResult } from './load-unit.ts';
 import { type DigestRing, hashRing } from './unit-digest.ts';
 import { operatorDetail, UnitFailure } from './unit-failure.ts';
@@ -138,6 +138,9 @@ export async function loadIsolated(
     throw new InfrastructureFault('worker', unit.name, cause);
   }
   if (ending.kind === 'error') {
+    // A unit the platform could not read (failed-unit.ts), found in the worker: so it is here, the run goes on.
+    if (ending.error.name === 'UnitNotRead' && ending.error.code)
+      throw UnitNotRead.sent(unit.name, ending.error.code, ending.error.message);
     const cause = new IsolatedUnitError(ending.error.message, ending.error.code);
     // Not the file's fault: retried by the runner, never recorded against the file.
     if (ending.error.side) throw new InfrastructureFault(ending.error.side, unit.name, cause);

@@ -106,11 +106,18 @@ export async function startSftpServer(): Promise<SftpTestServer> {
       handles.set(nextHandle++, entry);
       return buffer;
     };
-    const fail = (id: number, error: unknown) =>
+    // As OpenSSH's sftp-server answers a system error (errno_to_portable).
+    const fail = (id: number, error: unknown) => {
+      const code = (error as { code?: string }).code;
       sftp.status(
         id,
-        (error as { code?: string }).code === 'ENOENT' ? STATUS_CODE.NO_SUCH_FILE : STATUS_CODE.FAILURE,
+        code === 'ENOENT'
+          ? STATUS_CODE.NO_SUCH_FILE
+          : code === 'EACCES' || code === 'EPERM'
+            ? STATUS_CODE.PERMISSION_DENIED
+            : STATUS_CODE.FAILURE,
       );
+    };
     const attrsOf = (stat: import('node:fs').Stats) => ({
       mode: stat.mode,
       uid: 0,
@@ -258,7 +265,7 @@ export async function startSftpServer(): Promise<SftpTestServer> {
 
 /** The `sftp` section of a pipeline over this server: password from `SFTP_PASSWORD`, `.done` markers, fast retries. */
 export function sftpTransportConfig(
-  server: SftpTestServer,
+  server: Pick<SftpTestServer, 'port' | 'username' | 'hostKeySha256'>,
   remoteDir: string,
   overrides: Partial<SftpTransportConfig> = {},
 ): SftpTransportConfig {

@@ -16,7 +16,11 @@ import {
   type FileDropPort,
 } from './file-drop-port.ts';
 
-/** Errors about one remote file, not the server: that file fails alone. */
+/**
+ * Errors about one remote file, not the server: the poll goes on. A file gone fails alone (or vanished); one the
+ * server refuses the platform's login (`remote-permission-denied`) is the platform's, never recorded against the
+ * file or its provider: it stays on the server and the run fails naming it (src/run/failed-unit.ts).
+ */
 const FILE_CODES = new Set(['remote-not-found', 'remote-permission-denied']);
 
 /**
@@ -96,7 +100,7 @@ export class SftpDropPort implements FileDropPort {
         const reason =
           error.code === 'remote-not-found'
             ? '文件已不在服务器上（已被移走或删除），如仍需报送，请重新上传'
-            : '没有读取权限，请检查该文件在服务器上的访问权限后重新上传';
+            : 'SFTP 服务器拒绝平台读取该文件（平台的登录账号没有读取权限，不是文件内容的问题），请联系平台运维人员';
         throw new FileDropFileError(
           error.code,
           `无法下载 ${this.describe(remote)}，未入库任何数据：${reason}`,
