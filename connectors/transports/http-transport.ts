@@ -47,6 +47,10 @@ class HttpTransport implements Transport {
     let offset = 0;
     let cursor: string | undefined;
     for (let n = 1; n <= (this.config.maxPages ?? 10_000); n++) {
+      // Stopping (SIGTERM): no page is fetched after it; the pages left wait for the next run. Not looked at after
+      // the last page (one shorter than the page size, or without a next cursor): a stop during it leaves the run
+      // as its pages ended (connectors/contracts.ts PollOptions.signal).
+      if (options.signal?.aborted) return;
       const url = new URL(this.config.url);
       if (paging.mode === 'page') {
         url.searchParams.set(paging.pageParam ?? 'page', String(page));
@@ -58,7 +62,7 @@ class HttpTransport implements Transport {
         if (cursor !== undefined) url.searchParams.set(paging.cursorParam ?? 'cursor', cursor);
         if (paging.sizeParam) url.searchParams.set(paging.sizeParam, String(size));
       }
-      const { body } = await retryWithBackoff(
+      const fetched = await retryWithBackoff(
         policy,
         () =>
           fetchJson(url, {
@@ -68,7 +72,14 @@ class HttpTransport implements Transport {
             ...(options.signal ? { signal: options.signal } : {}),
           }),
         options.signal ? { signal: options.signal } : {},
-      );
+      ).catch((error: unknown) => {
+        // The stop itself, while the page was being fetched: the request is dropped, the page waits for the next
+        // run. (A fault the stop cut a retry's wait short after is thrown on: that is what went wrong.)
+        if (options.signal?.aborted && error === options.signal.reason) return undefined;
+        throw error;
+      });
+      if (!fetched) return;
+      const { body } = fetched;
       const records = valueAt(body, this.config.recordsPath ?? 'data');
       if (!Array.isArray(records)) {
         throw new TransportError(

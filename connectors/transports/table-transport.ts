@@ -110,11 +110,14 @@ class TableTransport implements Transport {
     let after = start;
     this.failedBatch = undefined;
     for (;;) {
-      options.signal?.throwIfAborted();
       // A batch whose read lost the source ends the poll: the batches after it would only be refused.
       if (this.sourceFault) throw this.sourceFault;
       const upTo = await this.fromSource(() => this.boundary(after, this.batchSize));
       if (!upTo) return;
+      // Stopping (SIGTERM): no batch is read after it; the rows left wait for the next run, from the watermark.
+      // Looked at only once a batch is left, so a stop during the last batch leaves the run as its batches ended
+      // (connectors/contracts.ts PollOptions.signal).
+      if (options.signal?.aborted) return;
       const { unit, step } = this.unit(previous, after, upTo);
       this.batches.add(unit);
       yield unit;
