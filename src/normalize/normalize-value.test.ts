@@ -63,6 +63,14 @@ describe('valueNormalizer', () => {
     },
   };
 
+  it('takes a cell of Hangul fillers, Braille blanks or control characters as empty, keeps one that shows text', () => {
+    const text = valueNormalizer({ title: '当事人名称', type: 'string' });
+    for (const blank of ['\u3164', '\uFFA0 \u2800', '\u115F\u1160', '\u0085', '\u3000\u3164\u200B'])
+      expect(text(blank), JSON.stringify(blank)).toBeUndefined();
+    expect(text('\u3164张三')).toBe('\u3164张三');
+    expect(valueNormalizer({ title: '罚款金额', type: 'number' })('\u3164')).toBeUndefined();
+  });
+
   it('gives a remembered code-list value the same result every time', () => {
     const normalize = valueNormalizer(codeList);
     for (let round = 0; round < 3; round++) {

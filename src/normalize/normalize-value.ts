@@ -1,6 +1,6 @@
 import type { CodeList, FieldSchema } from '../catalog/catalog-entry.ts';
 import { IDENTIFIER_KINDS } from '../identifiers/index.ts';
-import { INVISIBLE_CHARACTERS } from '../identifiers/invisible-characters.ts';
+import { INVISIBLE_CHARACTERS, SHOWS_NOTHING } from '../identifiers/invisible-characters.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
 import { normalizeDocumentNumber } from './document-number.ts';
 import { toIsoDate } from './parse-date.ts';
@@ -37,10 +37,18 @@ export function valueNormalizer(field: FieldSchema): ValueNormalizer {
   return present((text) => text);
 }
 
+/**
+ * A cell that shows nothing although it is not empty once cleaned: Hangul fillers (U+3164, U+FFA0), the Braille
+ * blank (U+2800), control characters and the like, which web forms and copied documents leave where nothing was
+ * typed. Absent, as an empty cell is, so that `required` catches it rather than a 当事人名称 of U+3164 being kept.
+ * Most cells start with a visible character, where the test stops.
+ */
+const SHOWS_NOTHING_ONLY = new RegExp(`^[${SHOWS_NOTHING}]+$`, 'u');
+
 function present(normalize: (text: string) => CellValue): ValueNormalizer {
   return (raw) => {
     const text = cleanText(raw);
-    return text === '' ? undefined : normalize(text);
+    return text === '' || SHOWS_NOTHING_ONLY.test(text) ? undefined : normalize(text);
   };
 }
 

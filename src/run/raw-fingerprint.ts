@@ -8,7 +8,7 @@ import type { ValidatorOptions } from '../validate/compile-validator.ts';
  * Raise when reading a row into its record changes without a release (normalizing, validating, hashing): a
  * fingerprint taken before means nothing after. The package version is part of every shape as well.
  */
-const FINGERPRINT_REVISION = 4;
+const FINGERPRINT_REVISION = 5;
 
 /** A row's raw cells as 64 bits: `lo` and `hi` halves, and the signed value as stored (`fingerprint bigint`). */
 export interface Fingerprint {

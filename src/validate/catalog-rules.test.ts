@@ -253,6 +253,12 @@ describe('subject codes follow the subject type (national 双公示 layout, Art.
       check('xzcf', penalty({ CF_XDR_LB: '个体工商户', CF_XDR_SHDM: '92340602MA2PBMEM24', CF_XDR_ZJHM: ID })),
     ).toEqual([['CF_XDR_ZJHM', 'subject-code-not-allowed']]);
   });
+  it('a required cell that shows nothing (a Hangul filler, a Braille blank) is missing, as an empty one is', () => {
+    expect(check('xzcf', penalty({ CF_XDR_SHDM: '\u3164' }))).toEqual([['CF_XDR_SHDM', 'missing-value']]);
+    expect(check('xzcf', penalty({ CF_XDR_SHDM: '\u2800\uFFA0' }))).toEqual([
+      ['CF_XDR_SHDM', 'missing-value'],
+    ]);
+  });
   it('a legal person with only an ID is rejected: the USCC is required and the ID does not belong', () => {
     expect(check('xzcf', penalty({ CF_XDR_SHDM: '', CF_XDR_ZJLX: '身份证', CF_XDR_ZJHM: ID }))).toEqual([
       ['CF_XDR_SHDM', 'missing-value'],
