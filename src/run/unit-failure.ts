@@ -36,10 +36,16 @@ function classify(error: unknown, unit: Pick<SourceUnit, 'beforeCommit'> | undef
   if (error instanceof CalendarMissingError) return new UnitFailure('calendar-missing', error.message);
   if (error instanceof CatalogError) return new UnitFailure('catalog', error.message);
   const code = (error as { code?: unknown } | null)?.code;
-  // The platform's own permission (its user may not read the file, or the local copy of a download): no defect
-  // of the file, never the provider's (failed-unit.ts NOT_READ_BY_THE_PLATFORM: left where it is, read next run).
-  if (code === 'EACCES' || code === 'EPERM')
-    return new UnitFailure('file-unreadable', NOT_PERMITTED_TEXT, operatorDetail(error));
+  // The platform's own permission (its user may not read the file, or the local copy of a download) or its own
+  // limit of open files: no defect of the file, never the provider's (failed-unit.ts NOT_READ_BY_THE_PLATFORM: left
+  // where it is, read next run).
+  const platforms = typeof code === 'string' ? NOT_READ_BY_THE_PLATFORM.get(code) : undefined;
+  if (platforms)
+    return new UnitFailure(
+      'file-unreadable',
+      `无法读取文件，未入库任何数据：${platforms}`,
+      operatorDetail(error),
+    );
   const unreadable = typeof code === 'string' ? UNREADABLE.get(code) : undefined;
   // Node's own text (`ENOENT: no such file or directory, open '/srv/drop/…'`) is English and names the server's
   // paths: the provider is told what happened; the operator finds the file by its source_files row, and Node's
@@ -90,13 +96,19 @@ function oneLine(error: unknown): string {
   return typeof code === 'string' || typeof code === 'number' ? `${text} [${code}]` : text;
 }
 
-/** A file the platform's user may not read (EACCES, EPERM): code `file-unreadable`, not the provider's. */
-const NOT_PERMITTED_TEXT =
-  '无法读取文件，未入库任何数据：平台没有读取该文件的权限（不是文件内容的问题）；请联系平台运维人员';
+/** The system errors of the platform's own that leave a file unread: code `file-unreadable`, not the provider's. */
+const NOT_PERMITTED = '平台没有读取该文件的权限（不是文件内容的问题）；请联系平台运维人员';
+const TOO_MANY_OPEN =
+  '平台同时打开的文件过多（不是文件内容的问题）；平台下次运行时自动重新读取，无需重新报送';
+const NOT_READ_BY_THE_PLATFORM = new Map([
+  ['EACCES', NOT_PERMITTED],
+  ['EPERM', NOT_PERMITTED],
+  ['EMFILE', TOO_MANY_OPEN],
+  ['ENFILE', TOO_MANY_OPEN],
+]);
 
 /** The other system errors that leave a file unread (`unreadable-file`), by Node's code, in the provider's words. */
 const UNREADABLE = new Map([
   ['ENOENT', '文件在读取时已不存在（已被移走或删除）；如仍需报送，请重新报送'],
   ['EISDIR', '报送的是一个文件夹，不是文件；请报送其中的数据文件'],
-  ['EMFILE', '平台同时打开的文件过多（不是文件内容的问题）；请稍后重新报送，或联系平台运维人员'],
 ]);
