@@ -93,7 +93,7 @@ describe('the quality bulletin (Art. 15)', () => {
     ]);
     expect(table[3]!.getCell(2).fill).toMatchObject({ fgColor: { argb: 'FFFFC7CE' } });
     expect(table[0]!.getCell(2).fill).toBeUndefined();
-    expect(table[1]!.getCell(11).value).toBe('1/2（50.0%）');
+    expect(table[1]!.getCell(12).value).toBe('1/2（50.0%）');
   });
 
   it('writes one self-contained HTML file: inline style and SVG, no script, no external reference', async () => {

@@ -9,6 +9,7 @@ export const QUALITY_HEADERS = [
   '报送行数',
   '入库行数',
   '拒收行数',
+  '整体退回行数',
   '拒收率',
   '迟报率',
   '冲突数',
@@ -32,6 +33,7 @@ export function qualityCells(row: ProviderQuality): (string | number)[] {
     current.delivered,
     current.accepted,
     current.rejected,
+    current.held,
     percent(current.rejectionRate),
     percent(current.lateRate),
     current.conflicts,
@@ -49,23 +51,28 @@ export function qualityCells(row: ProviderQuality): (string | number)[] {
 export function qualityXlsxCells(row: ProviderQuality): (string | number)[] {
   const cells = qualityCells(row);
   const { current } = row;
-  cells[7] = current.rejectionRate ?? '—';
-  cells[8] = current.lateRate ?? '—';
-  cells[13] = row.trend;
+  cells[8] = current.rejectionRate ?? '—';
+  cells[9] = current.lateRate ?? '—';
+  cells[14] = row.trend;
   return cells;
 }
 
 /** Excel number formats of the workbook's numeric columns, by 0-based column. */
 export const QUALITY_NUMBER_FORMATS: Readonly<Record<number, string>> = {
-  7: '0.0%',
   8: '0.0%',
-  13: '+0.0;-0.0;0',
+  9: '0.0%',
+  14: '+0.0;-0.0;0',
 };
 
 /** How the figures are defined, printed with every bulletin. */
 export const QUALITY_DEFINITIONS: [string, string][] = [
-  ['报送行数', '本期接收的全部数据行（入库、冲突、拒收之和），按文件接收日期（北京时间）计'],
-  ['入库行数', '新增、更新、未变化、合并的行（冲突与拒收除外）'],
+  ['报送行数', '本期接收的全部数据行（入库、冲突、拒收、整体退回行数之和），按文件接收日期（北京时间）计'],
+  ['入库行数', '新增、更新、未变化、合并、撤回的行（冲突、拒收与整体退回除外）'],
+  ['拒收行数', '未通过校验的行，含整体退回文件中未通过校验的行'],
+  [
+    '整体退回行数',
+    '拒收超过阈值、整个文件退回报送单位未入库的文件中通过校验的行（这些文件未通过校验的行计入拒收行数）',
+  ],
   ['拒收率', '拒收行数 ÷ 报送行数'],
   ['迟报率', '超过形成之日起7个工作日报送的行 ÷ 通过校验的行（第十条）'],
   ['冲突数', '与更高层级渠道或同级其他报送单位的现行数据不一致、未予采用的行（第十三条省市互补）'],

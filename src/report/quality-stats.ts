@@ -13,11 +13,13 @@ export interface QualityRequest {
 
 /** One provider's figures in one period. */
 export interface PeriodFigures {
-  /** Rows read: accepted + conflict + rejected. */
+  /** Rows read: accepted + conflicts + rejected + held (every row counted in exactly one of them). */
   delivered: number;
-  /** Rows applied or confirmed (every outcome but conflict and rejected). */
+  /** Rows applied or confirmed (every outcome but conflict, rejected and held). */
   accepted: number;
   rejected: number;
+  /** Valid rows of files held back whole over their reject threshold (整体退回): read, not applied. */
+  held: number;
   conflicts: number;
   late: number;
   rejectionRate: number | null;
@@ -159,6 +161,7 @@ function figures(provider: Provider | undefined, counts: Counts): PeriodFigures 
     delivered,
     accepted: counts.accepted,
     rejected: counts.rejected,
+    held: counts.held,
     conflicts: counts.conflicts,
     late: counts.late,
     rejectionRate,

@@ -11,7 +11,7 @@ import {
 import type { QualityBulletin } from './quality-stats.ts';
 import { BAD_CELL, HEADER_STYLE } from './rejection-sheet.ts';
 
-const WIDTHS = [6, 28, 22, 8, 10, 10, 10, 10, 10, 8, 18, 8, 10, 8];
+const WIDTHS = [6, 28, 22, 8, 10, 10, 10, 12, 10, 10, 8, 18, 8, 10, 8];
 
 /** The quality bulletin (Art. 15) as a workbook: the ranking with the bottom N highlighted, then definitions. */
 export async function writeQualityXlsx(bulletin: QualityBulletin, outFile: string): Promise<void> {
