@@ -40,6 +40,8 @@ export interface IngestRequest {
   encoding: Encoding;
   formatOptions?: Omit<FormatOptions, 'encoding'>;
   kind?: RunKind;
+  /** Where an `ingest` run came from, kept in its options (`direct-report`: the console's 数据直报 page). */
+  origin?: string;
   validatorOptions?: ValidatorOptions;
   onUnitStart?: (unit: SourceUnit) => void;
   onProgress?: (unit: SourceUnit, rowsRead: number, phase?: UnitPhase) => void;
@@ -153,6 +155,7 @@ export async function ingestUnits(
         provider: request.providerCode,
         level: request.level,
         encoding: request.encoding,
+        ...(request.origin ? { origin: request.origin } : {}),
         ...(Array.isArray(request.units)
           ? { files: request.units.map((unit: SourceUnit) => unit.name) }
           : {}),

@@ -8,25 +8,70 @@ import { RUN_LIST_COLUMNS, type RunListRow, type RunStatus } from './runs-reposi
  * (004), lists by keyset on the primary key.
  */
 
-/** One cell of the day grid: a pipeline's latest run for one partition day. */
+/**
+ * A completed run that read no file (its source had nothing new for the day: a retry after the file was moved to
+ * failed/, a rerun of a day already loaded). It changed nothing, so it does not stand for its day in the grid.
+ */
+const READ_NOTHING_SQL = `(r.status = 'completed' AND NOT EXISTS (SELECT 1 FROM source_files f WHERE f.run_id = r.id))`;
+
+/**
+ * One cell of the day grid: the pipeline's latest run of the partition day that read a file or did not complete
+ * (else its latest run), and the runs after it that completed without reading any file.
+ */
 export interface GridCell {
   id: number;
   pipeline: string;
   partition_date: string;
   status: RunStatus;
+  /** The run shown completed without reading a file (no run of the day read one). */
+  read_nothing: boolean;
+  /** Later runs of the day that completed without reading a file, oldest first: they changed nothing. */
+  read_nothing_after: number[];
 }
 
 export async function runGrid(
   warehouse: Warehouse,
   filter: { first: string; last: string; pipeline?: string | undefined },
 ): Promise<GridCell[]> {
-  const query = warehouse('runs')
-    .distinctOn('pipeline', 'partition_date')
-    .whereNotNull('pipeline')
-    .whereBetween('partition_date', [filter.first, filter.last])
-    .orderBy([{ column: 'pipeline' }, { column: 'partition_date' }, { column: 'id', order: 'desc' }]);
-  if (filter.pipeline) query.where({ pipeline: filter.pipeline });
-  return query.select<GridCell[]>('id', 'pipeline', 'partition_date', 'status');
+  const { rows } = await warehouse.raw<{ rows: GridCell[] }>(
+    `WITH day_runs AS (
+       SELECT r.id, r.pipeline, r.partition_date, r.status, ${READ_NOTHING_SQL} AS read_nothing
+         FROM runs r
+        WHERE r.pipeline IS NOT NULL AND r.partition_date BETWEEN ?::date AND ?::date
+          AND (?::text IS NULL OR r.pipeline = ?))
+     SELECT DISTINCT ON (d.pipeline, d.partition_date) d.id, d.pipeline, d.partition_date, d.status,
+            d.read_nothing,
+            coalesce((SELECT array_agg(e.id ORDER BY e.id) FROM day_runs e
+                       WHERE e.pipeline = d.pipeline AND e.partition_date = d.partition_date
+                         AND e.id > d.id AND e.read_nothing), '{}') AS read_nothing_after
+       FROM day_runs d
+      ORDER BY d.pipeline, d.partition_date, d.read_nothing, d.id DESC`,
+    [filter.first, filter.last, filter.pipeline ?? null, filter.pipeline ?? null],
+  );
+  return rows;
+}
+
+/** A later run of a pipeline's partition day (a run's page: did a retry change anything?). */
+export interface LaterRun {
+  id: number;
+  status: RunStatus;
+  /** Completed without reading any file. */
+  read_nothing: boolean;
+}
+
+/** The runs of `pipeline`'s `day` after run `afterId`, oldest first (on runs_pipeline_partition). */
+export async function laterRunsOfDay(
+  warehouse: Warehouse,
+  pipeline: string,
+  day: string,
+  afterId: number,
+): Promise<LaterRun[]> {
+  const { rows } = await warehouse.raw<{ rows: LaterRun[] }>(
+    `SELECT r.id, r.status, ${READ_NOTHING_SQL} AS read_nothing
+       FROM runs r WHERE r.pipeline = ? AND r.partition_date = ?::date AND r.id > ? ORDER BY r.id`,
+    [pipeline, day, afterId],
+  );
+  return rows;
 }
 
 export interface RunsPageFilter {
@@ -40,8 +85,11 @@ export interface RunsPageFilter {
   last?: string | undefined;
 }
 
+/** A run in the console's list: where an `ingest` run came from (`direct-report`: the console's 数据直报). */
+export type ConsoleRunRow = RunListRow & { origin: string | null };
+
 /** A page of runs, newest first; one more row than asked tells the caller there is a next page. */
-export async function runsPage(warehouse: Warehouse, filter: RunsPageFilter): Promise<RunListRow[]> {
+export async function runsPage(warehouse: Warehouse, filter: RunsPageFilter): Promise<ConsoleRunRow[]> {
   const query = warehouse('runs')
     .orderBy('id', 'desc')
     .limit(filter.limit + 1);
@@ -51,21 +99,24 @@ export async function runsPage(warehouse: Warehouse, filter: RunsPageFilter): Pr
   const day = warehouse.raw("coalesce(partition_date, (started_at AT TIME ZONE 'Asia/Shanghai')::date)");
   if (filter.first) query.where(day, '>=', filter.first);
   if (filter.last) query.where(day, '<=', filter.last);
-  return query.select<RunListRow[]>(...RUN_LIST_COLUMNS);
+  return query.select<ConsoleRunRow[]>(...RUN_LIST_COLUMNS, warehouse.raw("options ->> 'origin' AS origin"));
 }
+
+/** A pipeline's latest run (the pipelines page's "last status"), and whether it completed without reading a file. */
+export type LastRun = Pick<
+  RunListRow,
+  'id' | 'pipeline' | 'status' | 'started_at' | 'finished_at' | 'partition_date'
+> & { read_nothing: boolean };
 
 /** The latest run of each named pipeline that has run (the pipelines page's "last status"): one index probe each. */
 export async function lastRunOfEachPipeline(
   warehouse: Warehouse,
   pipelines: readonly string[],
-): Promise<
-  Pick<RunListRow, 'id' | 'pipeline' | 'status' | 'started_at' | 'finished_at' | 'partition_date'>[]
-> {
+): Promise<LastRun[]> {
   if (pipelines.length === 0) return [];
-  const result = await warehouse.raw<{
-    rows: Pick<RunListRow, 'id' | 'pipeline' | 'status' | 'started_at' | 'finished_at' | 'partition_date'>[];
-  }>(
-    `SELECT r.id, r.pipeline, r.status, r.started_at, r.finished_at, r.partition_date
+  const result = await warehouse.raw<{ rows: LastRun[] }>(
+    `SELECT r.id, r.pipeline, r.status, r.started_at, r.finished_at, r.partition_date,
+            ${READ_NOTHING_SQL} AS read_nothing
        FROM unnest(?::text[]) AS p (name)
        CROSS JOIN LATERAL (SELECT * FROM runs WHERE pipeline = p.name ORDER BY id DESC LIMIT 1) r`,
     [[...pipelines]],

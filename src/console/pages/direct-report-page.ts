@@ -18,6 +18,7 @@ import { csrfField, csrfToken } from '../csrf.ts';
 import { html, page, type SafeHtml } from '../html.ts';
 import { echoed, idParam } from '../request-values.ts';
 import { requireRole } from '../session-auth.ts';
+import { DIRECT_REPORT_ORIGIN } from '../views/run-kind.ts';
 import {
   createUploadSlots,
   directReportLimit,
@@ -236,7 +237,14 @@ async function ingestUpload(
   return ingestUnits(
     deps.warehouse,
     deps.catalog,
-    { units, catalog, providerCode: provider.code, level: provider.level, encoding: 'auto' },
+    {
+      units,
+      catalog,
+      providerCode: provider.code,
+      level: provider.level,
+      encoding: 'auto',
+      origin: DIRECT_REPORT_ORIGIN,
+    },
     deps.logger,
   );
 }

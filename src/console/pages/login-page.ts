@@ -2,11 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { endConsoleSession } from '../../warehouse/console-sessions-repository.ts';
 import { findConsoleUser } from '../../warehouse/console-users-repository.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
+import { type ConsoleRole, type ConsoleUser, ROLE_LABELS } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
-import { html, page } from '../html.ts';
+import { html, page, type SafeHtml } from '../html.ts';
 import { foreignLoginOrigin } from '../login-origin.ts';
 import { createLoginThrottle } from '../login-throttle.ts';
-import { homeOf } from '../nav.ts';
+import { homeOf, NAV_ITEMS } from '../nav.ts';
 import { decoyHash, verifyPassword } from '../password-hash.ts';
 import { holdsControl, holdsTypedId } from '../request-values.ts';
 import { endSession, startSession } from '../session-auth.ts';
@@ -138,15 +139,36 @@ export function registerLoginPage(app: FastifyInstance, deps: ConsoleDeps): void
     reply.redirect(request.user ? homeOf(request.user.role) : '/login', 303),
   );
 
-  // Only for a page that has nothing to show a role (a provider without direct reporting yet).
+  // Who is logged in, and the pages their role may open (the navigation's, as requireRole lets them in).
   app.get('/account', async (request, reply) =>
     reply.type('text/html; charset=utf-8').send(
       page({
         title: '账户',
         user: request.user,
         csrf: csrfField(request),
-        body: html`<p>${request.user ? '您的角色暂无可用页面。' : '未登录。'}</p>`,
+        body: request.user ? accountBody(request.user) : html`<p>未登录。</p>`,
       }),
     ),
   );
+}
+
+/** What each role may do beyond opening its pages (docs/console.md, Users and roles). */
+const ROLE_MAY: Readonly<Record<ConsoleRole, string>> = {
+  viewer: '查看各页面；身份证号码始终脱敏显示。',
+  auditor: '查看各页面；可填写查询事由后显示完整证件号码，每次查看均记录在案。',
+  admin: '查看各页面；可重试失败、超过拒收阈值或中断的管道运行，可查看证件号码查看记录。',
+  provider: '仅为本单位上传报送文件（数据直报），查看校验结果并下载拒收报告。',
+};
+
+/** The account's name, role (and provider: its code as registered, never masked), and its role's pages. */
+function accountBody(user: ConsoleUser): SafeHtml {
+  const pages = NAV_ITEMS.filter((item) => item.roles.includes(user.role));
+  return html`<dl class="facts" id="account"><dt>用户名</dt><dd>${user.name}</dd><dt>角色</dt><dd>${ROLE_LABELS[user.role]}：${ROLE_MAY[user.role]}</dd>${
+    user.providerCode ? html`<dt>报送单位代码</dt><dd class="mono">${user.providerCode}</dd>` : ''
+  }</dl>
+${
+  pages.length === 0
+    ? html`<p id="account-pages">您的角色暂无可用页面。</p>`
+    : html`<h2>您可以使用的页面</h2><ul id="account-pages">${pages.map((item) => html`<li><a href="${item.href}">${item.label}</a></li>`)}</ul>`
+}`;
 }

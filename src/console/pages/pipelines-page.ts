@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
+import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
 import { lastRunOfEachPipeline } from '../../warehouse/console-runs-repository.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
@@ -8,15 +9,19 @@ import { html, page, query } from '../html.ts';
 import { nextTriggers } from '../next-triggers.ts';
 import { LEVEL_LABELS, statusBadge } from '../run-labels.ts';
 import { requireRole } from '../session-auth.ts';
+import { transportLabel } from '../views/run-kind.ts';
 
 /** Pipelines: each definition (feed, schedule and its next triggers in Beijing time, thresholds), last run. */
 export function registerPipelinesPage(app: FastifyInstance, deps: ConsoleDeps): void {
   app.get('/pipelines', { preHandler: requireRole(...STAFF_ROLES) }, async (request, reply) => {
     const loaded = await deps.loadPipelines();
-    const lastRuns = await lastRunOfEachPipeline(
-      deps.warehouse,
-      loaded.pipelines.map((pipeline) => pipeline.name),
-    );
+    const [lastRuns, providers] = await Promise.all([
+      lastRunOfEachPipeline(
+        deps.warehouse,
+        loaded.pipelines.map((pipeline) => pipeline.name),
+      ),
+      loadProviders(providersFile()),
+    ]);
     const last = new Map(lastRuns.map((run) => [run.pipeline, run]));
     const titles = new Map(deps.catalog.entries.map((entry) => [entry.code, entry.title]));
     const body = html`
@@ -35,12 +40,12 @@ ${loaded.pipelines.map((pipeline) => {
   const upcoming = cronText && pipeline.schedule.enabled ? nextTriggers(cronText, 3) : [];
   return html`<tr id="${pipeline.name}" data-pipeline="${pipeline.name}"><td><a href="/runs${query({ pipeline: pipeline.name })}">${pipeline.name}</a></td>
 <td>${titles.get(pipeline.catalog) ?? pipeline.catalog} <span class="mono muted">${pipeline.catalog}</span></td>
-<td><span class="mono">${pipeline.provider}</span> / ${LEVEL_LABELS[pipeline.level] ?? pipeline.level}</td>
-<td>${pipeline.transport.type}</td>
+<td class="provider">${providerLabel(providers, pipeline.provider)} / ${LEVEL_LABELS[pipeline.level] ?? pipeline.level}</td>
+<td class="transport">${transportLabel(pipeline.transport.type)}</td>
 <td>${cronText ? html`<span class="mono">${cronText}</span>${pipeline.schedule.enabled ? '' : '（已停用）'}` : '仅手动运行'}</td>
 <td class="next">${upcoming.length > 0 ? upcoming.map((at) => html`<div>${shanghaiTime(at).slice(0, 16)}</div>`) : '—'}</td>
 <td>拒收率 ≤ ${(pipeline.thresholds.maxRejectRate * 100).toFixed(1)}%${pipeline.thresholds.maxRejected === null ? '' : `，≤ ${pipeline.thresholds.maxRejected} 行`}</td>
-<td>${run ? html`${statusBadge(run.status)} <a href="/runs/${run.id}">#${run.id}</a> ${run.partition_date ?? ''}<div class="muted">${shanghaiTime(run.started_at)}</div>` : html`<span class="muted">尚未运行</span>`}</td></tr>`;
+<td>${run ? html`${statusBadge(run.status)} <a href="/runs/${run.id}">#${run.id}</a> ${run.partition_date ?? ''}${run.read_nothing ? '（未读取任何文件）' : ''}<div class="muted">${shanghaiTime(run.started_at)}</div>` : html`<span class="muted">尚未运行</span>`}</td></tr>`;
 })}</tbody></table>`
 }`;
     return reply

@@ -7,10 +7,12 @@ import {
   type RejectionFilter,
   rejectionPage,
 } from '../../warehouse/rejection-browse-repository.ts';
+import { findRun } from '../../warehouse/runs-repository.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
 import { html, page, raw } from '../html.ts';
+import { ConsoleRequestError } from '../request-error-text.ts';
 import { badRequest, dateProblem, echoed, holdsTypedId, idParam, textParam } from '../request-values.ts';
 import { requireRole } from '../session-auth.ts';
 import { unmaskCarried, unmaskRequested, unmaskSwitch } from '../unmask.ts';
@@ -83,9 +85,15 @@ export function registerRejectionsPage(app: FastifyInstance, deps: ConsoleDeps):
     handler: async (request, reply) => {
       const filter = filterOf(request.query);
       if (typeof filter === 'string') throw badRequest(filter);
+      const format = formatOf(request.query.format);
       const scope = scopeOf(filter);
       if (typeof scope === 'string') throw badRequest(scope);
-      const format = request.query.format === 'csv' ? 'csv' : 'xlsx';
+      // A run that does not exist has no report: not an empty one.
+      if (scope.kind === 'run' && !(await findRun(deps.warehouse, scope.runId)))
+        throw new ConsoleRequestError(
+          `运行批次 ${scope.runId} 不存在：请从运行记录或拒收数据页面选择运行批次`,
+          404,
+        );
       const unmasked = await unmaskRequested(
         deps,
         request,
@@ -125,6 +133,8 @@ function filterOf(query: FilterQuery): RejectionFilter | string {
     const problem = query[name] ? dateProblem(label, query[name]) : undefined;
     if (problem) return problem;
   }
+  if (query.from && query.to && query.from > query.to)
+    return `接收日期有误：起始日期 ${query.from} 晚于截止日期 ${query.to}`;
   if (query.run && idParam(query.run) === undefined) return `运行批次 ${echoed(query.run)} 不是有效编号`;
   return {
     providerCode: provider || undefined,
@@ -134,6 +144,21 @@ function filterOf(query: FilterQuery): RejectionFilter | string {
     to: query.to || undefined,
     runId: idParam(query.run),
   };
+}
+
+/** The report formats a download may ask for (`format=`); none asked is the workbook. */
+const FORMATS = ['xlsx', 'csv'] as const;
+
+/** The download's format, or a 400 naming the formats there are. */
+function formatOf(value: unknown): (typeof FORMATS)[number] {
+  const format = textParam(value, '下载格式');
+  if (format === undefined || format === '') return 'xlsx';
+  const known = FORMATS.find((candidate) => candidate === format);
+  if (!known)
+    throw badRequest(
+      `下载格式 ${echoed(format)} 不支持：只能下载 xlsx（Excel 工作簿）或 csv（逗号分隔文本）`,
+    );
+  return known;
 }
 
 /**

@@ -9,6 +9,7 @@ import { html, page, query } from '../html.ts';
 import { badRequest, holdsTypedId, idParam, textParam } from '../request-values.ts';
 import { dayParam, daysBetween, daysEnding, STATUS_LABELS, seconds, statusBadge } from '../run-labels.ts';
 import { requireRole } from '../session-auth.ts';
+import { loadsRows, outcomesText, runKindLabel } from '../views/run-kind.ts';
 
 interface RunsQuery {
   pipeline?: string;
@@ -21,8 +22,13 @@ interface RunsQuery {
 const PAGE_SIZE = 50;
 /** The grid spans at most this many days (a column each); a longer range shows its last days. */
 const MAX_GRID_DAYS = 92;
+/** Marks a grid cell whose day was retried without a file being read. */
+const RETRIED_MARK = '↻';
 
-/** Runs: a day grid per pipeline (latest run of each partition day, coloured by status), then the run list. */
+/**
+ * Runs: a day grid per pipeline (latest run of each partition day, coloured by status; a run that completed
+ * without reading any file does not stand for its day, it is noted on the run before it), then the run list.
+ */
 export function registerRunsPage(app: FastifyInstance, deps: ConsoleDeps): void {
   app.get<{ Querystring: RunsQuery }>(
     '/runs',
@@ -73,17 +79,23 @@ export function registerRunsPage(app: FastifyInstance, deps: ConsoleDeps): void 
   <label>到<input type="date" name="to" value="${to}"></label>
   <button type="submit">筛选</button>
 </form>
-<h2>按日运行状态（每格为该分区日最近一次运行）</h2>
+<h2>按日运行状态（每格为该分区日最近一次运行；成功但未读取任何文件的运行不改变该日状态）</h2>
 ${grid(names, gridDays, byKey, status)}
-<p class="muted">${RUN_STATUSES.map((value) => html`${statusBadge(value)} `)}<span class="status s-none">无运行</span></p>
+<p class="muted">${RUN_STATUSES.map((value) => html`${statusBadge(value)} `)}<span class="status s-none">无运行</span>；${RETRIED_MARK} 之后有重试，但未读取任何文件（该日仍为格中状态）</p>
 <h2>运行列表</h2>
 ${
   shown.length === 0
     ? html`<p class="muted">所选范围内没有运行记录。</p>`
-    : html`<table id="runs"><thead><tr><th>运行</th><th>类型/管道</th><th>分区日期</th><th>状态</th><th>开始时间</th><th class="num">耗时（秒）</th><th class="num">读取</th><th class="num">新增</th><th class="num">更新</th><th class="num">拒收</th></tr></thead><tbody>
+    : html`<table id="runs"><thead><tr><th>运行</th><th>类型/管道</th><th>分区日期</th><th>状态</th><th>开始时间</th><th class="num">耗时（秒）</th><th class="num">读取</th><th>各结果行数（合计即读取行数）</th></tr></thead><tbody>
 ${shown.map(
   (run) =>
-    html`<tr data-run="${run.id}"><td><a href="/runs/${run.id}">#${run.id}</a></td><td>${run.pipeline ?? run.kind}</td><td>${run.partition_date ?? ''}</td><td>${statusBadge(run.status)}</td><td>${shanghaiTime(run.started_at)}</td><td class="num">${seconds(run.started_at, run.finished_at)}</td><td class="num">${run.counts.read ?? 0}</td><td class="num">${run.counts.inserted ?? 0}</td><td class="num">${run.counts.updated ?? 0}</td><td class="num">${run.counts.rejected ?? 0}</td></tr>`,
+    html`<tr data-run="${run.id}"><td><a href="/runs/${run.id}">#${run.id}</a></td><td class="kind">${runKindLabel(run)}</td><td>${run.partition_date ?? ''}</td><td>${statusBadge(run.status)}</td><td>${shanghaiTime(run.started_at)}</td><td class="num">${seconds(run.started_at, run.finished_at)}</td>${
+      !loadsRows(run.kind)
+        ? html`<td class="num read">—</td><td class="outcomes muted">不导入数据</td>`
+        : run.status === 'running'
+          ? html`<td class="num read">—</td><td class="outcomes muted">运行中，结束后显示</td>`
+          : html`<td class="num read">${run.counts.read ?? 0}</td><td class="outcomes">${outcomesText(run.counts)}</td>`
+    }</tr>`,
 )}</tbody></table>`
 }
 <p class="pager">${before !== undefined ? html`<a href="/runs${query(filters)}">最新</a>` : ''}${next !== undefined ? html`<a href="/runs${query({ ...filters, before: next })}" id="next-page">更早的运行 →</a>` : ''}</p>`;
@@ -111,7 +123,13 @@ ${names.map(
         (!status || cell.status === status || (status === 'failed' && cell.status === 'failed-threshold'));
       if (!cell || !matches)
         return html`<td class="day s-none" data-day="${day}" title="${name} ${day}：无运行"></td>`;
-      return html`<td class="day s-${cell.status}" data-day="${day}" data-status="${cell.status}" title="${name} ${day}：${STATUS_LABELS[cell.status]}（运行 #${cell.id}）"><a href="/runs/${cell.id}" aria-label="${name} ${day} ${STATUS_LABELS[cell.status]}"></a></td>`;
+      const empty = cell.read_nothing_after;
+      const said = `${name} ${day}：${STATUS_LABELS[cell.status]}（运行 #${cell.id}${cell.read_nothing ? '，未读取任何文件' : ''}）${
+        empty.length > 0
+          ? `；之后的重试未读取任何文件（${empty.map((id) => `运行 #${id}`).join('、')}），未改变该日结果`
+          : ''
+      }`;
+      return html`<td class="day s-${cell.status}" data-day="${day}" data-status="${cell.status}"${empty.length > 0 ? html` data-retried-empty="${empty.join(' ')}"` : ''} title="${said}"><a href="/runs/${cell.id}" aria-label="${said}"${empty.length > 0 ? html` style="color:#fff;text-decoration:none;text-align:center;font-size:.8rem;line-height:1.3rem"` : ''}>${empty.length > 0 ? RETRIED_MARK : ''}</a></td>`;
     })}</tr>`,
 )}</tbody></table>`;
 }
