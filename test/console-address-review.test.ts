@@ -119,13 +119,17 @@ describe('a day on /runs', () => {
       const response = await viewer.get(address);
       expect(response.status, address).toBe(400);
       const text = await response.text();
-      // `分区日期 …` (run-labels dayParam) or, read as a range, `分区日期有误：起始日期 …` (dayRange).
+      // Read as a range (request-values.ts dayRange): `分区日期有误：起始日期 …`.
       expect(text, address).toMatch(
-        new RegExp(`分区日期(有误：(起始|截止)日期)? ${day.replace(/\*/g, '\\*')} 不是有效日期`),
+        new RegExp(`分区日期有误：(起始|截止)日期 ${day.replace(/\*/g, '\\*')} 不是有效日期`),
       );
       expect(text, address).not.toContain(ID);
     }
     expect(errors).not.toHaveBeenCalled();
+    // A reversed period is refused naming both days, not replaced by another.
+    const reversed = await viewer.get('/runs?from=2026-01-01&to=2020-01-01');
+    expect(reversed.status).toBe(400);
+    expect(await reversed.text()).toContain('分区日期有误：起始日期 2026-01-01 晚于截止日期 2020-01-01');
     // A real period still lists.
     expect((await viewer.get('/runs?from=2026-11-01&to=2026-11-30')).status).toBe(200);
     expect((await viewer.get('/runs?from=&to=')).status).toBe(200);

@@ -1,6 +1,5 @@
 import type { RunStatus } from '../warehouse/runs-repository.ts';
 import { html, type SafeHtml } from './html.ts';
-import { dayParam as readDay } from './request-values.ts';
 
 export const STATUS_LABELS: Readonly<Record<RunStatus, string>> = {
   running: '运行中',
@@ -40,13 +39,6 @@ export const LEVEL_LABELS: Readonly<Record<string, string>> = {
 
 export const statusBadge = (status: RunStatus): SafeHtml =>
   html`<span class="status s-${status}">${STATUS_LABELS[status] ?? status}</span>`;
-
-/**
- * A partition day from the runs filter (`?from=`, `?to=`): `YYYY-MM-DD` naming a day that exists, or nothing when
- * absent or empty; anything else a 400 saying why (request-values.ts dayParam: `2026-02-30` is none, where
- * Date.parse took it and PostgreSQL refused it, a 500). A range is read whole with dayRange.
- */
-export const dayParam = (value: unknown): string | undefined => readDay(value, '分区日期');
 
 /** The `count` days ending with `last`, oldest first (`YYYY-MM-DD`). */
 export function daysEnding(last: string, count: number): string[] {

@@ -6,8 +6,8 @@ import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
 import { html, page, query } from '../html.ts';
-import { badRequest, holdsTypedId, idParam, textParam } from '../request-values.ts';
-import { dayParam, daysBetween, daysEnding, STATUS_LABELS, seconds, statusBadge } from '../run-labels.ts';
+import { badRequest, dayRange, holdsTypedId, idParam, textParam } from '../request-values.ts';
+import { daysBetween, daysEnding, STATUS_LABELS, seconds, statusBadge } from '../run-labels.ts';
 import { requireRole } from '../session-auth.ts';
 import { loadsRows, outcomesText, runKindLabel } from '../views/run-kind.ts';
 
@@ -35,9 +35,12 @@ export function registerRunsPage(app: FastifyInstance, deps: ConsoleDeps): void 
     { preHandler: requireRole(...STAFF_ROLES) },
     async (request, reply) => {
       const q = request.query;
-      const to = dayParam(q.to) ?? todayInShanghai();
-      let from = dayParam(q.from) ?? daysEnding(to, 30)[0]!;
-      if (from > to) from = to;
+      // A period that cannot be (reversed, or from a day after today when `to` is left out) is a 400, not silently
+      // another period than the one asked for.
+      const range = dayRange(q, '分区日期');
+      const to = range.to ?? todayInShanghai();
+      const from = range.from ?? daysEnding(to, 30)[0]!;
+      if (from > to) throw badRequest(`分区日期有误：起始日期 ${from} 晚于截止日期 ${to}`);
       const gridDays = daysEnding(to, Math.min(daysBetween(from, to), MAX_GRID_DAYS));
       const status = (RUN_STATUSES as readonly string[]).includes(q.status ?? '')
         ? (q.status as RunStatus)
