@@ -1,12 +1,14 @@
 import { entryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
-import { KEY_SEPARATOR, keyParts } from '../dedupe/business-key.ts';
-import { fieldMaskerOf, maskPersonalText } from '../log/mask-personal-data.ts';
+import { keyParts } from '../dedupe/business-key.ts';
+import { fieldMaskerOf } from '../log/mask-personal-data.ts';
 
 /**
- * A record's stored business key as verify reports it: each part masked as its field says (a 证件号码 part whole), by
- * the entry version its current version was stored under, whose `businessKey` order the stored key follows; the
- * newest version when the finding names none or the catalog no longer has it; IDs in free text without an entry.
+ * A record's stored business key as verify reports it: its parts joined by `|`, as `record` shows a key and takes
+ * one (record-view.ts), never by the stored separator (U+001F, which a terminal does not show), each part masked as
+ * its field says (a 证件号码 part whole), by the entry version its current version was stored under, whose
+ * `businessKey` order the stored key follows; the newest version when the finding names none or the catalog no
+ * longer has it; each part as free text (IDs masked, USCCs shown) without an entry.
  */
 export function shownKey(
   catalog: Catalog,
@@ -14,7 +16,7 @@ export function shownKey(
   catalogVersion: number | null | undefined,
   key: string,
 ): string {
-  if (catalogCode === null) return maskPersonalText(key);
-  const entry = entryVersion(catalog, catalogCode, catalogVersion ?? undefined);
-  return fieldMaskerOf(entry).key(keyParts(key)).join(KEY_SEPARATOR);
+  const entry =
+    catalogCode === null ? undefined : entryVersion(catalog, catalogCode, catalogVersion ?? undefined);
+  return fieldMaskerOf(entry).key(keyParts(key)).join('|');
 }

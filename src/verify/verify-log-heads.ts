@@ -1,60 +1,78 @@
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import {
   CHAINED_LOGS,
+  earlierLogHeads,
   type LogHeads,
-  logEntriesUpTo,
-  logHasEntry,
+  logEntriesAt,
   logHeads,
-  previousLogHeads,
+  type SeenHead,
 } from '../warehouse/log-heads-repository.ts';
 import type { RecordFinding } from './integrity-finding.ts';
 
 /**
  * A hash chain proves what lies between its entries, not where it ends: deleting the newest entries (triggers
  * off, as a superuser can) leaves a chain that checks. So each verify run records every log's newest entry (in
- * the run's counts, and in the log for archiving outside the database), and the next run asks for the entry the
- * last one saw: gone, the log was cut back (`log-cut-back`), naming the record that entry concerned. An entry
- * still there but changed is the chain's own finding (`…-log-altered`). Still there, the entries up to it are
- * counted against the number that run recorded: fewer, some were deleted (`log-entries-deleted`), which the chain
+ * the run's counts, and in the log for archiving outside the database), and every later run asks for each entry
+ * any earlier run saw: gone, the log was cut back (`log-cut-back`), naming the record that entry concerned. An
+ * entry still there but changed is the chain's own finding (`…-log-altered`). Still there, the entries up to it
+ * are counted against the most any run counted: fewer, some were deleted (`log-entries-deleted`), which the chain
  * misses when what is left still links (one of a fork's two entries, as a REPEATABLE READ append made before 050).
+ *
+ * Against every earlier run, not the last one alone: a run that finds an entry gone records the log as it found
+ * it, and a next run comparing with that alone would pass. So a finding repeats on every run until the entries
+ * are put back as they were; a log that only grows (an honest history) keeps every head and count and passes.
  */
 export async function verifyLogHeads(
   warehouse: Warehouse,
   runId: number,
 ): Promise<{ heads: LogHeads; findings: RecordFinding[] }> {
   const heads = await logHeads(warehouse);
-  const previous = await previousLogHeads(warehouse, runId);
+  const earlier = await earlierLogHeads(warehouse, runId);
   const findings: RecordFinding[] = [];
   for (const log of CHAINED_LOGS) {
-    const seen = previous?.heads[log];
-    if (!previous || !seen) continue;
-    if (await logHasEntry(warehouse, log, seen.id)) {
-      const now = await logEntriesUpTo(warehouse, log, seen.id);
-      if (typeof seen.entries === 'number' && now < seen.entries)
+    const seen = earlier[log];
+    const now = await logEntriesAt(
+      warehouse,
+      log,
+      seen.map((head) => head.id),
+    );
+    const ends = heads[log] ? `#${heads[log].id}` : 'no entry';
+    // The head still there with the most entries gone up to it (the lowest such head when several tie).
+    let short: { head: SeenHead; expected: number; entries: number } | undefined;
+    for (const head of seen) {
+      const found = now.get(head.id);
+      if (!found) continue;
+      if (!found.present) {
         findings.push({
-          recordId: null,
-          catalogCode: null,
+          recordId: head.recordId,
+          catalogCode: head.catalogCode,
           businessKey: null,
           versionNo: null,
-          problem: 'log-entries-deleted',
+          problem: 'log-cut-back',
           detail:
-            `${log} holds ${now} entries up to #${seen.id}, the newest verify run ${previous.runId} saw, which ` +
-            `counted ${seen.entries}: ${seen.entries - now} deleted behind the engine (a chain that still links ` +
-            'past a deleted entry does not show it; one of two entries chained to the same predecessor, say)',
+            `${log} entry #${head.id} (hash ${head.hash.slice(0, 16)}…), the newest verify run ${head.runId} saw` +
+            `${head.entries === null ? '' : ` of ${head.entries}`}, is gone: the log was cut back behind the ` +
+            `engine (it now ends at ${ends}; put the deleted entries back as they were)`,
         });
-      continue;
+        continue;
+      }
+      if (head.entries === null || found.entries >= head.entries) continue;
+      if (!short || head.entries - found.entries > short.expected - short.entries)
+        short = { head, expected: head.entries, entries: found.entries };
     }
-    findings.push({
-      recordId: seen.recordId,
-      catalogCode: seen.catalogCode,
-      businessKey: null,
-      versionNo: null,
-      problem: 'log-cut-back',
-      detail:
-        `${log} entry #${seen.id} (hash ${seen.hash.slice(0, 16)}…), the newest verify run ${previous.runId} saw ` +
-        `of ${seen.entries}, is gone: the log was cut back behind the engine (it now ends at ` +
-        `${heads[log] ? `#${heads[log].id}` : 'no entry'})`,
-    });
+    if (short)
+      findings.push({
+        recordId: null,
+        catalogCode: null,
+        businessKey: null,
+        versionNo: null,
+        problem: 'log-entries-deleted',
+        detail:
+          `${log} holds ${short.entries} entries up to #${short.head.id}, the newest verify run ` +
+          `${short.head.countedBy} saw, which counted ${short.expected}: ${short.expected - short.entries} deleted ` +
+          'behind the engine (a chain that still links past a deleted entry does not show it; one of two entries ' +
+          'chained to the same predecessor, say; put them back as they were)',
+      });
   }
   return { heads, findings };
 }

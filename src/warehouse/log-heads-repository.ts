@@ -52,35 +52,79 @@ export async function logHeads(warehouse: Warehouse): Promise<LogHeads> {
   return heads;
 }
 
-/** True when the log still holds the entry with this id. */
-export async function logHasEntry(warehouse: Warehouse, log: ChainedLog, id: number): Promise<boolean> {
-  const { rows } = await warehouse.raw<{ rows: unknown[] }>(`SELECT 1 FROM ${log} WHERE id = ?`, [id]);
-  return rows.length > 0;
+/** A head earlier verify runs saw: as the latest of them recorded it, with the most entries any of them counted. */
+export interface SeenHead extends Omit<LogHead, 'entries'> {
+  /** The latest verify run that saw this entry as the log's newest. */
+  runId: number;
+  /** The most entries up to it any of them counted; null when none counted (runs before `entries` was kept). */
+  entries: number | null;
+  /** The first run that counted `entries`; null with it. */
+  countedBy: number | null;
+}
+
+export type SeenHeads = Record<ChainedLog, SeenHead[]>;
+
+/**
+ * Every head any verify run before this one recorded, per log, by id (ascending): what the log must still hold.
+ * Not the last run's alone: a run that found a head gone records the log as it found it, and the next would
+ * compare with that. A log only grows, so every head an honest history recorded is still there, with at least
+ * as many entries up to it as the most any run counted; `entries` is that most (null before runs counted them).
+ */
+export async function earlierLogHeads(warehouse: Warehouse, beforeRunId: number): Promise<SeenHeads> {
+  const { rows } = await warehouse.raw<{ rows: { id: number; heads: LogHeads }[] }>(
+    `SELECT id, counts -> 'logHeads' AS heads FROM runs
+     WHERE kind = 'verify' AND id < ? AND jsonb_typeof(counts -> 'logHeads') = 'object'
+     ORDER BY id`,
+    [beforeRunId],
+  );
+  const seen = new Map<ChainedLog, Map<number, SeenHead>>(CHAINED_LOGS.map((log) => [log, new Map()]));
+  for (const row of rows) {
+    const runId = Number(row.id);
+    for (const log of CHAINED_LOGS) {
+      const head = row.heads[log];
+      if (head?.id == null) continue;
+      const id = Number(head.id);
+      const entries = typeof head.entries === 'number' ? head.entries : null;
+      const before = seen.get(log)!.get(id);
+      // The most entries any run counted up to this head, and the first run that counted them.
+      const most =
+        before?.entries != null && (entries === null || before.entries >= entries)
+          ? { entries: before.entries, countedBy: before.countedBy }
+          : { entries, countedBy: entries === null ? null : runId };
+      seen.get(log)!.set(id, {
+        id,
+        hash: String(head.hash),
+        recordId: head.recordId == null ? null : Number(head.recordId),
+        catalogCode: head.catalogCode ?? null,
+        runId,
+        ...most,
+      });
+    }
+  }
+  const result = {} as SeenHeads;
+  for (const log of CHAINED_LOGS) result[log] = [...seen.get(log)!.values()].sort((a, b) => a.id - b.id);
+  return result;
 }
 
 /**
- * How many entries the log holds up to and including the entry with this id: what a verify run counted as
- * `entries` when that entry was the newest. Fewer now and entries before it were deleted (a log is append-only,
- * and its ids are drawn in the order its entries are chained and committed: 050 keeps every append READ COMMITTED).
+ * For each of these entry ids, whether the log still holds it and how many entries it holds up to and including
+ * it: what a verify run counted as `entries` when that entry was the newest (fewer now, and entries before it were
+ * deleted; a log is append-only, and 050 keeps every append READ COMMITTED). One pass over the log's ids.
  */
-export async function logEntriesUpTo(warehouse: Warehouse, log: ChainedLog, id: number): Promise<number> {
-  const { rows } = await warehouse.raw<{ rows: { entries: number }[] }>(
-    `SELECT count(*)::int AS entries FROM ${log} WHERE id <= ?`,
-    [id],
-  );
-  return rows[0]?.entries ?? 0;
-}
-
-/** The heads the last verify run before this one recorded, with its id; undefined before the first. */
-export async function previousLogHeads(
+export async function logEntriesAt(
   warehouse: Warehouse,
-  beforeRunId: number,
-): Promise<{ runId: number; heads: LogHeads } | undefined> {
-  const { rows } = await warehouse.raw<{ rows: { id: number; heads: LogHeads }[] }>(
-    `SELECT id, counts -> 'logHeads' AS heads FROM runs
-     WHERE kind = 'verify' AND id < ? AND counts -> 'logHeads' IS NOT NULL
-     ORDER BY id DESC LIMIT 1`,
-    [beforeRunId],
+  log: ChainedLog,
+  ids: readonly number[],
+): Promise<Map<number, { present: boolean; entries: number }>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await warehouse.raw<{ rows: { id: number; entries: number; present: boolean }[] }>(
+    `WITH seen AS (SELECT DISTINCT unnest(?::bigint[]) AS id),
+     marks AS (SELECT id, 1 AS entry FROM ${log} UNION ALL SELECT id, 0 FROM seen),
+     counted AS (
+       SELECT id, entry, sum(entry) OVER (ORDER BY id, entry DESC ROWS UNBOUNDED PRECEDING) AS upto FROM marks)
+     SELECT c.id, c.upto::int AS entries, EXISTS (SELECT 1 FROM ${log} l WHERE l.id = c.id) AS present
+     FROM counted c WHERE c.entry = 0`,
+    [[...ids]],
   );
-  return rows[0] ? { runId: Number(rows[0].id), heads: rows[0].heads } : undefined;
+  return new Map(rows.map((row) => [Number(row.id), { present: row.present, entries: row.entries }]));
 }
