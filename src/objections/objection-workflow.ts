@@ -13,6 +13,7 @@ import {
 } from '../procedures/legal-procedures.ts';
 import { checkOfficer, ProcedureRefused } from '../procedures/run-procedure.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { databaseRefusal } from '../warehouse/database-refusal.ts';
 import { appendObjectionStep, asOfficer, insertObjection } from '../warehouse/objection-log-repository.ts';
 import type {
   AppealStage,
@@ -377,31 +378,18 @@ async function officer(warehouse: Warehouse): Promise<void> {
   await refusedAsObjection(() => checkOfficer(warehouse));
 }
 
-interface PgError {
-  code?: string;
-  message: string;
-}
-
-/**
- * knex puts the statement before the database's message (`insert into … - 异议 8 …`, a procedure's
- * `SELECT procedure_supersede($1, …) AS id - 记录 8 …`): the officer needs the message.
- */
-function withoutStatement(message: string): string {
-  return message.replace(/^(?:insert|select|update|delete|with)\s[\s\S]*? - /i, '');
-}
-
 /**
  * The database's refusals (a step out of order, a record no longer current, a missing privilege) and a
- * procedure's become ObjectionRefused: nothing was written, the message says why.
+ * procedure's become ObjectionRefused: nothing was written, the message says why, without the statement knex
+ * puts before it (databaseRefusal).
  */
 async function refusedAsObjection<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof ProcedureRefused) throw new ObjectionRefused(withoutStatement(error.message));
-    const code = (error as PgError).code;
-    if (code === '42501' || code === 'P0001' || code === 'P0002' || code?.startsWith('23'))
-      throw new ObjectionRefused(withoutStatement((error as PgError).message));
+    if (error instanceof ProcedureRefused) throw new ObjectionRefused(error.message);
+    const refused = databaseRefusal(error);
+    if (refused !== undefined) throw new ObjectionRefused(refused);
     throw error;
   }
 }

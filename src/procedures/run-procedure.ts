@@ -1,4 +1,5 @@
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { databaseRefusal } from '../warehouse/database-refusal.ts';
 import {
   callProcedure,
   type ProcedureFunction,
@@ -15,12 +16,10 @@ export class ProcedureRefused extends Error {
   override readonly name = 'ProcedureRefused';
 }
 
-interface PgError {
-  code?: string;
-  message: string;
-}
-
-/** Calls one procedure function as the officer role; the database's refusals become ProcedureRefused. */
+/**
+ * Calls one procedure function as the officer role; the database's refusals become ProcedureRefused with the
+ * function's own message (`记录 8 已撤销…`), not the statement knex puts before it.
+ */
 export async function runProcedure(
   warehouse: Warehouse,
   fn: ProcedureFunction,
@@ -29,20 +28,10 @@ export async function runProcedure(
   try {
     return await callProcedure(warehouse, OFFICER_ROLE, fn, args);
   } catch (error) {
-    throw refusal(error as PgError);
+    const refused = databaseRefusal(error);
+    if (refused !== undefined) throw new ProcedureRefused(refused);
+    throw error;
   }
-}
-
-function refusal(error: PgError): Error {
-  // 42501 insufficient_privilege; P0001 and 23xxx/P0002: the functions' own RAISE with a Chinese message.
-  if (
-    error.code === '42501' ||
-    error.code === 'P0001' ||
-    error.code?.startsWith('23') ||
-    error.code === 'P0002'
-  )
-    return new ProcedureRefused(error.message);
-  return error instanceof Error ? error : new Error(error.message);
 }
 
 /** Says what to GRANT when the connecting user may not act as an officer (checked before any procedure). */

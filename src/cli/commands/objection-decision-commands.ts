@@ -19,7 +19,7 @@ import { objectionRows } from '../../warehouse/objections-repository.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { decisionLines } from '../format-objection.ts';
 import { osUser } from '../os-user.ts';
-import { resolveRecord } from '../resolve-record.ts';
+import { resolveRecordToChange } from '../resolve-record.ts';
 import { unrecordedEntry } from '../sync-catalog-entries.ts';
 import { objectionId, officerCommand, printObjection } from './objection-subcommand.ts';
 
@@ -168,7 +168,7 @@ async function remedyOf(
     return { kind: 'version', versionNo };
   }
   if (options.supersededBy !== undefined) {
-    const by = await resolveRecord(warehouse, catalog, options.supersededBy, options.catalog);
+    const by = await resolveRecordToChange(warehouse, catalog, options.supersededBy, options.catalog);
     return by ? { kind: 'supersede', byRecordId: by.id } : null;
   }
   return undefined;

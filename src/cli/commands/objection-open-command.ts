@@ -6,7 +6,7 @@ import { OBJECTION_CHANNELS, type ObjectionChannel } from '../../warehouse/objec
 import { EXIT } from '../exit-codes.ts';
 import { objectionLine } from '../format-objection.ts';
 import { osUser } from '../os-user.ts';
-import { resolveRecord } from '../resolve-record.ts';
+import { resolveRecordToChange } from '../resolve-record.ts';
 import { dateOption } from './date-options.ts';
 import { officerCommand, printObjection } from './objection-subcommand.ts';
 
@@ -15,7 +15,10 @@ export function registerObjectionOpen(objection: Command): void {
   objection
     .command('open')
     .description('register an objection: the record is marked 异议处理中 at once, due in 3 working days')
-    .argument('<record>', 'record id, whole business key, or decision number (as `record` accepts)')
+    .argument(
+      '<record>',
+      "record id, whole business key, or decision number (not a subject's code: `subject <code>` lists its records)",
+    )
     .requiredOption('--applicant <name>', 'who objects (the subject or its agent)')
     .requiredOption('--reason <text>', 'what the subject disputes')
     .option('--received-at <date>', 'the day the objection was received (YYYY-MM-DD; default today)')
@@ -33,7 +36,7 @@ export function registerObjectionOpen(objection: Command): void {
           ? todayInShanghai()
           : dateOption('--received-at', options.receivedAt);
       await officerCommand(async (warehouse, catalog) => {
-        const record = await resolveRecord(warehouse, catalog, typed, options.catalog);
+        const record = await resolveRecordToChange(warehouse, catalog, typed, options.catalog);
         if (!record) return EXIT.usage;
         const opened = await openObjection(warehouse, {
           recordId: record.id,

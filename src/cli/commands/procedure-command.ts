@@ -17,7 +17,7 @@ import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { procedureLine, procedureSummary } from '../format-procedure.ts';
 import { osUser } from '../os-user.ts';
-import { resolveRecord } from '../resolve-record.ts';
+import { resolveRecord, resolveRecordToChange } from '../resolve-record.ts';
 import { unrecordedEntry } from '../sync-catalog-entries.ts';
 import { withOfficerWarehouse, withReadingWarehouse } from '../with-warehouse.ts';
 import { instantOption } from './date-options.ts';
@@ -50,7 +50,10 @@ export function registerProcedureCommand(program: Command): void {
       .description(
         "a new version with corrected fields (a provider's confirmed correction outside a delivery)",
       )
-      .argument('<record>', 'record id, whole business key, or decision number (as `record` accepts)')
+      .argument(
+        '<record>',
+        "record id, whole business key, or decision number (not a subject's code: `subject <code>` lists its records)",
+      )
       .requiredOption(
         '--set <字段=值>',
         'field (code or Chinese title) and its corrected value; repeatable',
@@ -96,10 +99,10 @@ export function registerProcedureCommand(program: Command): void {
       .command('supersede')
       .description('a record whose key or subject was wrong is superseded by the right record')
       .argument('<old-record>', 'the wrong record: id, whole business key, or decision number')
-      .requiredOption('--by <new-record>', 'the right record: id or whole business key'),
+      .requiredOption('--by <new-record>', 'the right record: id, whole business key, or decision number'),
   ).action(async (typed: string, options: GroundsOptions & { by: string }) => {
     await perform(typed, options, async (warehouse, catalog, recordId, grounds) => {
-      const by = await resolveRecord(warehouse, catalog, options.by, options.catalog);
+      const by = await resolveRecordToChange(warehouse, catalog, options.by, options.catalog);
       if (!by) throw new ProcedureRefused(`--by ${maskPersonalText(options.by)}: no single record`);
       return supersedeRecord(warehouse, recordId, by.id, grounds);
     });
@@ -174,7 +177,7 @@ export async function perform(typed: string, options: GroundsOptions, work: Work
     operator: options.operator ?? osUser(),
   };
   process.exitCode = await withOfficerWarehouse(config, logger, async (warehouse) => {
-    const record = await resolveRecord(warehouse, catalog, typed, options.catalog);
+    const record = await resolveRecordToChange(warehouse, catalog, typed, options.catalog);
     if (!record) return EXIT.usage;
     let done: ProcedureDone;
     try {
