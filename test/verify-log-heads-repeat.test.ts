@@ -155,9 +155,54 @@ describe('verify names entries deleted before the head on every run, though the 
     for (const run of [1, 2]) {
       const cut = await cliVerify(fx);
       expect(cut.code, `run ${run}: ${cut.stderr}`).toBe(4);
+      // Relinked, the head holds another hash than the run saw: that is named as well.
       expect(cut.found, `run ${run}`).toEqual([
         expect.stringContaining(
+          `log-head-rewritten: procedure_log entry #${head.procedureId}, the newest verify run ${seenRun} saw, had hash`,
+        ),
+        expect.stringContaining(
           `log-entries-deleted: procedure_log holds 2 entries up to #${head.procedureId}, the newest verify run ${seenRun} saw, which counted 3: 1 deleted`,
+        ),
+      ]);
+    }
+  }, 180_000);
+});
+
+describe('verify names the newest entry rewritten with its hash recomputed, on every run', () => {
+  let fx: WarehouseFixture;
+  let records: number[];
+
+  beforeAll(async () => {
+    ({ fx, records } = await setUp('log_heads_rewritten', 2));
+  }, 120_000);
+  afterAll(async () => fx?.close());
+
+  it('log-head-rewritten on two runs in a row, exit 4 both times; the chain alone cannot see it', async () => {
+    const [a] = records as [number];
+    const head = await withdrawRecord(fx.warehouse, a, GROUNDS);
+    const clean = await cliVerify(fx);
+    expect([clean.code, clean.found]).toEqual([0, []]);
+    const seenRun = Number(/verify run (\d+): clean/.exec(clean.stdout)?.[1]);
+
+    // Its reason rewritten and its hash recomputed over the new content: every link of the chain still checks.
+    const { rows } = await fx.owner.raw(
+      `SELECT id, to_char(performed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS performed_at_utc,
+              kind, record_id, other_record_id, catalog_code, basis, reason, db_user, operator, prev_hash,
+              before::text AS before_text, after::text AS after_text
+       FROM procedure_log WHERE id = ?`,
+      [head.procedureId],
+    );
+    const rewritten = { ...rows[0], reason: '另一理由' };
+    const hash = createHash('sha256').update(procedureLogPayload(rewritten), 'utf8').digest('hex');
+    await asSuperuser(fx, [
+      ['UPDATE procedure_log SET reason = ?, hash = ? WHERE id = ?', ['另一理由', hash, head.procedureId]],
+    ]);
+    for (const run of [1, 2]) {
+      const found = await cliVerify(fx);
+      expect(found.code, `run ${run}: ${found.stderr}`).toBe(4);
+      expect(found.found, `run ${run}`).toEqual([
+        expect.stringContaining(
+          `log-head-rewritten: procedure_log entry #${head.procedureId}, the newest verify run ${seenRun} saw, had hash`,
         ),
       ]);
     }

@@ -112,6 +112,11 @@ export const INTEGRITY_PROBLEMS = {
    */
   'log-entries-deleted': 'entries of a legal log that an earlier verify counted are gone',
   /**
+   * A legal log's entry that an earlier verify run saw as the newest holds another hash now: rewritten behind the
+   * engine with its hash recomputed, which its chain cannot show while no entry links to it (verify-log-heads.ts).
+   */
+  'log-head-rewritten': 'the newest entry of a legal log that an earlier verify saw was rewritten',
+  /**
    * An objection_log step whose objection is gone (deleted with the triggers off): the record is named by what
    * the objection's open step registered (src/warehouse/objection-log-chain.ts).
    */

@@ -14,7 +14,8 @@ import type { RecordFinding } from './integrity-finding.ts';
  * off, as a superuser can) leaves a chain that checks. So each verify run records every log's newest entry (in
  * the run's counts, and in the log for archiving outside the database), and every later run asks for each entry
  * any earlier run saw: gone, the log was cut back (`log-cut-back`), naming the record that entry concerned. An
- * entry still there but changed is the chain's own finding (`…-log-altered`). Still there, the entries up to it
+ * entry still there but changed is the chain's own finding (`…-log-altered`), unless its hash was recomputed: then
+ * only the hash the first run recorded shows it (`log-head-rewritten`). Still there, the entries up to it
  * are counted against the most any run counted: fewer, some were deleted (`log-entries-deleted`), which the chain
  * misses when what is left still links (one of a fork's two entries, as a REPEATABLE READ append made before 050).
  *
@@ -56,6 +57,18 @@ export async function verifyLogHeads(
         });
         continue;
       }
+      if (found.hash !== head.hash)
+        findings.push({
+          recordId: head.recordId,
+          catalogCode: head.catalogCode,
+          businessKey: null,
+          versionNo: null,
+          problem: 'log-head-rewritten',
+          detail:
+            `${log} entry #${head.id}, the newest verify run ${head.hashedBy} saw, had hash ` +
+            `${head.hash.slice(0, 16)}… and has ${String(found.hash).slice(0, 16)}… now: rewritten behind the engine, ` +
+            'its hash recomputed (no later entry links to it to show it; put it back as it was)',
+        });
       if (head.entries === null || found.entries >= head.entries) continue;
       if (!short || head.entries - found.entries > short.expected - short.entries)
         short = { head, expected: head.entries, entries: found.entries };

@@ -52,10 +52,16 @@ export async function logHeads(warehouse: Warehouse): Promise<LogHeads> {
   return heads;
 }
 
-/** A head earlier verify runs saw: as the latest of them recorded it, with the most entries any of them counted. */
+/**
+ * A head earlier verify runs saw: as the latest of them recorded it, but its hash as the first recorded it (an
+ * entry's hash never changes: one a later run recorded differently was rewritten in between), with the most
+ * entries any of them counted.
+ */
 export interface SeenHead extends Omit<LogHead, 'entries'> {
   /** The latest verify run that saw this entry as the log's newest. */
   runId: number;
+  /** The first verify run that saw it, whose `hash` it is. */
+  hashedBy: number;
   /** The most entries up to it any of them counted; null when none counted (runs before `entries` was kept). */
   entries: number | null;
   /** The first run that counted `entries`; null with it. */
@@ -93,7 +99,8 @@ export async function earlierLogHeads(warehouse: Warehouse, beforeRunId: number)
           : { entries, countedBy: entries === null ? null : runId };
       seen.get(log)!.set(id, {
         id,
-        hash: String(head.hash),
+        hash: before?.hash ?? String(head.hash),
+        hashedBy: before?.hashedBy ?? runId,
         recordId: head.recordId == null ? null : Number(head.recordId),
         catalogCode: head.catalogCode ?? null,
         runId,
@@ -107,24 +114,28 @@ export async function earlierLogHeads(warehouse: Warehouse, beforeRunId: number)
 }
 
 /**
- * For each of these entry ids, whether the log still holds it and how many entries it holds up to and including
- * it: what a verify run counted as `entries` when that entry was the newest (fewer now, and entries before it were
+ * For each of these entry ids, whether the log still holds it (and its hash now) and how many entries it holds up
+ * to and including it: what a verify run counted as `entries` when that entry was the newest (fewer now, and entries before it were
  * deleted; a log is append-only, and 050 keeps every append READ COMMITTED). One pass over the log's ids.
  */
 export async function logEntriesAt(
   warehouse: Warehouse,
   log: ChainedLog,
   ids: readonly number[],
-): Promise<Map<number, { present: boolean; entries: number }>> {
+): Promise<Map<number, { present: boolean; entries: number; hash: string | null }>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await warehouse.raw<{ rows: { id: number; entries: number; present: boolean }[] }>(
+  const { rows } = await warehouse.raw<{
+    rows: { id: number; entries: number; present: boolean; hash: string | null }[];
+  }>(
     `WITH seen AS (SELECT DISTINCT unnest(?::bigint[]) AS id),
      marks AS (SELECT id, 1 AS entry FROM ${log} UNION ALL SELECT id, 0 FROM seen),
      counted AS (
        SELECT id, entry, sum(entry) OVER (ORDER BY id, entry DESC ROWS UNBOUNDED PRECEDING) AS upto FROM marks)
-     SELECT c.id, c.upto::int AS entries, EXISTS (SELECT 1 FROM ${log} l WHERE l.id = c.id) AS present
-     FROM counted c WHERE c.entry = 0`,
+     SELECT c.id, c.upto::int AS entries, l.id IS NOT NULL AS present, l.hash
+     FROM counted c LEFT JOIN ${log} l ON l.id = c.id WHERE c.entry = 0`,
     [[...ids]],
   );
-  return new Map(rows.map((row) => [Number(row.id), { present: row.present, entries: row.entries }]));
+  return new Map(
+    rows.map((row) => [Number(row.id), { present: row.present, entries: row.entries, hash: row.hash }]),
+  );
 }
