@@ -50,6 +50,7 @@ import * as logChainsReadCommitted from './050-log-chains-read-committed.ts';
 import * as groundsVisible from './051-grounds-visible.ts';
 import * as sealedFilesTakeNothing from './052-sealed-files-take-nothing.ts';
 import * as objectionTextVisible from './053-objection-text-visible.ts';
+import * as procedureVersionsLogged from './054-procedure-versions-logged.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -104,4 +105,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['051-grounds-visible', groundsVisible],
   ['052-sealed-files-take-nothing', sealedFilesTakeNothing],
   ['053-objection-text-visible', objectionTextVisible],
+  ['054-procedure-versions-logged', procedureVersionsLogged],
 ];

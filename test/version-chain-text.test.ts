@@ -24,18 +24,20 @@ describe('version chain: the trigger hashes the text version_chain_hash() define
    * neither), then recomputes each version's hash with the defining function from its predecessor, as `verify`
    * does. A version's time is the database's clock since 041 (record_versions_stamp): for the times below to reach
    * the chain's text, the owner switches that stamp off for this transaction only (ALTER TABLE is transactional),
-   * and 052's check too: the versions name files that were never loaded.
+   * and 052's and 054's checks too: the versions name files that were never loaded and procedures never run.
    */
   const appendAndRecompute = (versions: Record<string, unknown>[]) =>
     fx.owner.transaction(async (trx) => {
       await trx.raw(`SET LOCAL TimeZone = 'Asia/Shanghai'`);
       await trx.raw(`SET LOCAL DateStyle = 'SQL, DMY'`);
       await trx.raw(
-        'ALTER TABLE record_versions DISABLE TRIGGER record_versions_stamp, DISABLE TRIGGER record_versions_file_being_loaded',
+        `ALTER TABLE record_versions DISABLE TRIGGER record_versions_stamp,
+           DISABLE TRIGGER record_versions_file_being_loaded, DISABLE TRIGGER record_versions_procedure_logged`,
       );
       await trx('record_versions').insert(versions);
       await trx.raw(
-        'ALTER TABLE record_versions ENABLE TRIGGER record_versions_stamp, ENABLE TRIGGER record_versions_file_being_loaded',
+        `ALTER TABLE record_versions ENABLE TRIGGER record_versions_stamp,
+           ENABLE TRIGGER record_versions_file_being_loaded, ENABLE TRIGGER record_versions_procedure_logged`,
       );
       const { rows } = await trx.raw<{ rows: Appended[] }>(
         `SELECT v.id, v.chain_hash,
