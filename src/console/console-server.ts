@@ -1,6 +1,9 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import Fastify, {
+  type ConnectionError,
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
@@ -30,6 +33,9 @@ export async function buildConsole(deps: ConsoleDeps): Promise<FastifyInstance> 
     // An address the router cannot read (`%ff`, a path segment over its length limit) is answered before any hook
     // runs: by default in English JSON quoting the address, an ID number in it in clear, without the headers.
     frameworkErrors: (error, request, reply) => sendAddressRefused(deps, error, request, reply),
+    // HTTP the parser cannot read (a space or control character in the request line, headers over 16 KiB) is
+    // refused at the connection before any of the above: by default in English JSON, without the headers.
+    clientErrorHandler: answerMalformedRequest,
   });
   await app.register(cookie);
   await app.register(formbody);
@@ -119,6 +125,52 @@ function sendAddressRefused(
       }),
     );
 }
+
+/** What a request the HTTP parser refused is told, by Node's error code; anything else is a 400. */
+const MALFORMED_ANSWERS: Readonly<Record<string, { status: number; text: string }>> = {
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    text: '请求头过大，控制台无法处理。请清除本站点的 Cookie 后重新打开控制台。',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    text: '请求超时：未在规定时间内收到完整的请求。请重新打开页面。',
+  },
+};
+const MALFORMED_REQUEST = {
+  status: 400,
+  text: '请求格式有误，控制台无法识别。请从控制台页面上的链接重新打开。',
+};
+
+/**
+ * The answer to HTTP that Node's parser refuses before Fastify sees a request (its `clientError`): a short
+ * Chinese text with the console's headers, and the connection closed. Nothing of the request is quoted or
+ * logged (it may hold an ID number). Like Node's own handler, nothing is written once an answer on this
+ * connection has begun (it would corrupt that answer), nor on a connection the client already reset.
+ */
+function answerMalformedRequest(error: ConnectionError, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed || refusedSockets.has(socket)) return;
+  refusedSockets.add(socket);
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const { status, text } = MALFORMED_ANSWERS[error.code] ?? MALFORMED_REQUEST;
+    const body = `${text}\n`;
+    const head = [
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+      ...Object.entries(SECURITY_HEADERS).map(([name, value]) => `${name}: ${value}`),
+      'Content-Type: text/plain; charset=utf-8',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      'Connection: close',
+    ];
+    socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+  }
+  // What the client sent past the error is not read: give the answer a moment to leave (closing a socket with
+  // unread input resets it, which can drop the answer in transit), then close for good.
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+/** Connections already answered as malformed: a further parse error on one is not answered again. */
+const refusedSockets = new WeakSet<Socket>();
 
 /** A request's path, its query string left off. */
 const pathOf = (url: string): string => url.split('?', 1)[0] ?? url;
