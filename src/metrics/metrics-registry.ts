@@ -51,7 +51,7 @@ export async function createMetricsRegistry(deps: MetricsDeps, logger?: Logger):
   );
   const lastSuccess = gauge(
     'credit_etl_pipeline_last_success_timestamp_seconds',
-    "when the pipeline's last completed run finished (seconds since the epoch)",
+    "when the pipeline's last successful run finished (seconds since the epoch): completed, not a retry of a failed day that read no file",
     ['pipeline'],
   );
   const queued = gauge('credit_etl_queue_depth', "jobs in pg-boss's queues by queue and state", [

@@ -12,7 +12,23 @@ import { RUN_LIST_COLUMNS, type RunListRow, type RunStatus } from './runs-reposi
  * A completed run that read no file (its source had nothing new for the day: a retry after the file was moved to
  * failed/, a rerun of a day already loaded). It changed nothing, so it does not stand for its day in the grid.
  */
-const READ_NOTHING_SQL = `(r.status = 'completed' AND NOT EXISTS (SELECT 1 FROM source_files f WHERE f.run_id = r.id))`;
+const readNothingSql = (run: string) =>
+  `(${run}.status = 'completed' AND NOT EXISTS (SELECT 1 FROM source_files f WHERE f.run_id = ${run}.id))`;
+const READ_NOTHING_SQL = readNothingSql('r');
+
+/**
+ * Run `r` read no file, and the latest earlier run of its pipeline's partition day that stands for the day (read a
+ * file or did not complete) did not complete: a retry of a failed day that changed nothing. The grid shows that
+ * day as the failed run, `r` among its `read_nothing_after`; the failed run's page says the retry read nothing.
+ * A run that read nothing with no such run before it (a scheduled run of a new day that found no file) or after a
+ * day that completed (a rerun of a day already loaded) is not one. `/metrics` does not count it as the pipeline's
+ * last success (metrics-repository.ts).
+ */
+export const READ_NOTHING_RETRY_OF_FAILED_DAY_SQL = `(${READ_NOTHING_SQL} AND coalesce(
+  (SELECT s.status FROM runs s
+    WHERE s.pipeline = r.pipeline AND s.partition_date = r.partition_date AND s.id < r.id
+      AND NOT ${readNothingSql('s')}
+    ORDER BY s.id DESC LIMIT 1), 'completed') <> 'completed')`;
 
 /**
  * One cell of the day grid: the pipeline's latest run of the partition day that read a file or did not complete

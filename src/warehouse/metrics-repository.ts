@@ -1,4 +1,5 @@
 import type { Warehouse } from './connect-warehouse.ts';
+import { READ_NOTHING_RETRY_OF_FAILED_DAY_SQL } from './console-runs-repository.ts';
 import { OUTCOMES, type Outcome } from './outcome-counts.ts';
 import type { RunKind, RunStatus } from './runs-repository.ts';
 
@@ -27,12 +28,17 @@ export async function runsByStatus(
   return rows.map((row) => ({ ...row, runs: Number(row.runs) }));
 }
 
-/** Per pipeline: its last finished run's duration and status, and when its last completed run finished. */
+/**
+ * Per pipeline: its last finished run's duration and status, and when its last successful run finished: a
+ * completed run, except one that read no file as a retry of a failed day (the day grid's notion: the day is
+ * still failed). A completed run that read no file otherwise (a scheduled run of a new day that found none, a
+ * rerun of a day already loaded) counts.
+ */
 export interface PipelineRunTimes {
   pipeline: string;
   lastStatus: RunStatus;
   lastDurationSeconds: number;
-  /** Seconds since the epoch; undefined when no run of it completed yet. */
+  /** Seconds since the epoch; undefined when no run of it succeeded yet. */
   lastSuccessAt: number | undefined;
 }
 
@@ -42,8 +48,9 @@ export async function pipelineRunTimes(warehouse: Warehouse): Promise<PipelineRu
   }>(`
     SELECT last.pipeline, last.status,
            extract(epoch FROM last.finished_at - last.started_at) AS duration,
-           (SELECT extract(epoch FROM max(ok.finished_at)) FROM runs ok
-             WHERE ok.pipeline = last.pipeline AND ok.status = 'completed') AS success
+           (SELECT extract(epoch FROM max(r.finished_at)) FROM runs r
+             WHERE r.pipeline = last.pipeline AND r.status = 'completed'
+               AND NOT ${READ_NOTHING_RETRY_OF_FAILED_DAY_SQL}) AS success
       FROM (SELECT DISTINCT ON (pipeline) pipeline, status, started_at, finished_at
               FROM runs WHERE pipeline IS NOT NULL AND finished_at IS NOT NULL
              ORDER BY pipeline, id DESC) last
