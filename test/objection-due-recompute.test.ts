@@ -79,7 +79,7 @@ describe('provisional objection due dates: not overdue on a guess, settled by ca
     });
     expect((await json(['objection', 'list', '--overdue', '--as-of', '2026-10-08'])).value).toEqual([]);
     const listed = await cli(['objection', 'list', '--as-of', '2026-10-08']);
-    expect(listed.stdout).toContain('2026-10-07 (provisional)');
+    expect(listed.stdout).toContain('2026-10-07（暂定）');
     expect(listed.stdout).toContain('异议处理中 · 暂定期限已过');
     expect((await json(['record', String(recordId)])).value.objection).toMatchObject({
       dueOn: '2026-10-07',

@@ -290,7 +290,7 @@ describe('objection results on ended and re-delivered records, through the CLI (
     // Art. 18 ¶2: marked at once.
     expect((await json(['record', String(recordId)])).objection).toMatchObject({ objectionId: row.id });
     expect((await cli(['objection', 'list', '--record', String(recordId)])).stdout).toContain(
-      '2026-10-07 (provisional)',
+      '2026-10-07（暂定）',
     );
     // With the year known the due date is the calendar's, not provisional.
     expect(await open(records[3]!, '2026-09-30')).toMatchObject({

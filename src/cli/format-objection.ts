@@ -1,5 +1,11 @@
 import { shanghaiTime } from '../../connectors/shanghai-time.ts';
-import { ACTION_TITLES, markStageText, RESULT_TITLES, STAGE_TITLES } from '../objections/objection-titles.ts';
+import {
+  ACTION_TITLES,
+  dueText,
+  markStageText,
+  RESULT_TITLES,
+  STAGE_TITLES,
+} from '../objections/objection-titles.ts';
 import type { DecisionDone } from '../objections/objection-workflow.ts';
 import { type VerificationState, verificationLine } from '../objections/verification-status.ts';
 import type { ObjectionStep } from '../warehouse/objection-log-repository.ts';
@@ -41,14 +47,12 @@ function remedyText(procedureId: number | null, versionNo: number | null): strin
 }
 
 /**
- * `objection list`'s due column: the platform's check's due date (`2026-02-25`, `2026-10-05 (provisional)`); in an
- * appeal, review or lawsuit the day that stage began (`since 2026-12-06`), not the finished check's due date as if
- * it were the stage's (as markStageText).
+ * `objection list`'s due column: the platform's check's due date (`2026-02-25`, `2026-10-05（暂定）`, in Chinese as
+ * the state beside it and the console say it: dueText); in an appeal, review or lawsuit the day that stage began
+ * (`since 2026-12-06`), not the finished check's due date as if it were the stage's (as markStageText).
  */
 export function dueCell(row: ObjectionRow): string {
-  return row.stage === 'open'
-    ? `${row.dueOn}${row.dueProvisional ? ' (provisional)' : ''}`
-    : `since ${row.stageSince}`;
+  return row.stage === 'open' ? dueText(row) : `since ${row.stageSince}`;
 }
 
 /**

@@ -215,9 +215,15 @@ async function logEvent(
 /** Past the deadline: the word `objection list` (format-objection.ts) and the console's notices page print. */
 const OVERDUE_TITLE = '已逾期';
 
-/** `2026-03-02 (provisional) 已逾期`: past its deadline and not closed, in the words every output uses. */
+/**
+ * A deadline counted through a year without calendar data: the mark the console's notices page and `objection
+ * list`'s due dates (dueText) print, in Chinese as the values beside it.
+ */
+const PROVISIONAL_TITLE = '（暂定）';
+
+/** `2026-03-02（暂定） 已逾期`: past its deadline and not closed, in the words every output uses. */
 function deadlineText(state: NoticeState): string {
-  return `${state.deadline}${state.provisional ? ' (provisional)' : ''}${state.overdue ? ` ${OVERDUE_TITLE}` : ''}`;
+  return `${state.deadline}${state.provisional ? PROVISIONAL_TITLE : ''}${state.overdue ? ` ${OVERDUE_TITLE}` : ''}`;
 }
 
 function statusText(state: NoticeState): string {

@@ -142,7 +142,8 @@ export function registerNoticeCommands(report: Command): void {
                 String(s.id),
                 providerLabel(registry, s.providerCode),
                 s.issuedOn,
-                s.provisional ? `${s.deadline} (provisional)` : s.deadline,
+                // Marked as `notice list` and the console mark it, in Chinese as the status beside it.
+                `${s.deadline}${s.provisional ? '（暂定）' : ''}`,
                 String(s.rows),
                 String(s.corrected),
                 `${s.status} ${STATUS_TITLES[s.status]}`,
