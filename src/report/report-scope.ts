@@ -1,4 +1,4 @@
-import { isoDateProblem } from '../normalize/parse-date.ts';
+import { dateOptionProblem } from '../normalize/parse-date.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import type { ReportScope } from '../warehouse/scope-filter.ts';
 import { filesInScope, type ScopeFile } from '../warehouse/source-files-repository.ts';
@@ -45,8 +45,8 @@ export function dateRangeProblem(from: string | undefined, to: string | undefine
     ['--from', from],
     ['--to', to],
   ]) {
-    const problem = isoDateProblem(date!);
-    if (problem) return `${flag} ${date} is not a real date (${problem}): use YYYY-MM-DD dates`;
+    const problem = dateOptionProblem(flag!, date!, 'use YYYY-MM-DD dates');
+    if (problem) return problem;
   }
   if (from > to) return `--from ${from} is after --to ${to}`;
   return undefined;

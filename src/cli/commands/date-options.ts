@@ -1,16 +1,20 @@
 import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time.ts';
-import { isoDateProblem, isRealTime } from '../../normalize/parse-date.ts';
+import { dateOptionProblem, isRealTime } from '../../normalize/parse-date.ts';
 import { UsageError } from '../exit-codes.ts';
 
 /**
  * A `YYYY-MM-DD` option naming a real day. `new Date` would roll 2026-02-30 over to 2026-03-02 without a word:
- * an impossible date is a usage error (exit 2) that says what is wrong.
+ * an impossible date is a usage error (exit 2) that says what is wrong; a day before 1900 is one too early
+ * (dateOptionProblem).
  */
 export function dateOption(flag: string, text: string): string {
-  const problem = isoDateProblem(text);
-  if (problem) throw new UsageError(`${flag} ${text} is not a real date (${problem}): use e.g. 2026-10-01`);
+  const problem = dateOptionProblem(flag, text, 'use e.g. 2026-10-01');
+  if (problem) throw new UsageError(problem);
   return text;
 }
+
+/** What a date or date-time option takes, when one is refused. */
+const FIX = 'use e.g. 2026-11-20 or 2026-11-20T14:30';
 
 const INSTANT = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|z|[+-]\d{2}:?\d{2})?$/;
 
@@ -21,9 +25,7 @@ const INSTANT = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?
  */
 export function instantOption(flag: string, text: string): Date {
   const usage = (why: string) =>
-    new UsageError(
-      `${flag} ${text} is not a real date or time (${why}): use e.g. 2026-11-20 or 2026-11-20T14:30`,
-    );
+    new UsageError(`${flag} ${text} is not a real date or time (${why}): ${FIX}`);
   const match = INSTANT.exec(text.trim());
   if (!match) throw usage('use YYYY-MM-DD or YYYY-MM-DDTHH:MM');
   const [, day, hour = '00', minute = '00', second = '00', fraction = '', zone] = match as unknown as [
@@ -31,8 +33,8 @@ export function instantOption(flag: string, text: string): Date {
     string,
     ...(string | undefined)[],
   ];
-  const problem = isoDateProblem(day);
-  if (problem) throw usage(problem);
+  const problem = dateOptionProblem(flag, text, FIX, { day, what: 'a real date or time' });
+  if (problem) throw new UsageError(problem);
   if (!isRealTime(Number(hour), Number(minute), Number(second)))
     throw usage(`${hour}:${minute}:${second} is not a time of day`);
   const offset = zone === undefined ? '+08:00' : zone.toUpperCase().replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
