@@ -1,3 +1,4 @@
+import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { entryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
@@ -18,5 +19,13 @@ export function shownKey(
 ): string {
   const entry =
     catalogCode === null ? undefined : entryVersion(catalog, catalogCode, catalogVersion ?? undefined);
+  return keyShownBy(entry, key);
+}
+
+/**
+ * A stored business key as shownKey shows it, by an entry version already in hand (verify-keys.ts: the one the
+ * record's current version was stored under); each part as free text without one.
+ */
+export function keyShownBy(entry: CatalogEntry | undefined, key: string): string {
   return fieldMaskerOf(entry).key(keyParts(key)).join('|');
 }

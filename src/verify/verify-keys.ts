@@ -1,13 +1,12 @@
 import type { ChannelLevel } from '../catalog/catalog-entry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
-import { keyParts } from '../dedupe/business-key.ts';
-import { fieldMaskerOf } from '../log/mask-personal-data.ts';
 import { compileEntry } from '../run/compiled-entry.ts';
 import { recordedCatalogEntries } from '../warehouse/catalog-entries-repository.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { keyPages } from '../warehouse/integrity-repository.ts';
 import type { RowData } from '../warehouse/records-repository.ts';
 import type { IntegrityProblem, RecordFinding, VerifyScope } from './integrity-finding.ts';
+import { keyShownBy } from './shown-key.ts';
 import { storedEntry } from './stored-entry.ts';
 import { versionDataProblems } from './version-data.ts';
 
@@ -107,8 +106,8 @@ export async function* verifyKeys(
       }
       const recomputed = compiled.businessKey(row.data);
       // Each part as its field says: a 证件号码 part masked whole, whatever it holds (free-text masking would
-      // show a mistyped ID or a passport number).
-      const shownKey = (key: string) => fieldMaskerOf(entry).key(keyParts(key)).join('|');
+      // show a mistyped ID or a passport number); joined as every key verify reports (shown-key.ts).
+      const shownKey = (key: string) => keyShownBy(entry, key);
       if (recomputed !== row.businessKey)
         page.findings.push(
           finding(
