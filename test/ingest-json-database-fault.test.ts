@@ -21,19 +21,27 @@ async function closedPort(): Promise<number> {
 describe('--json stays JSON when the database fails', () => {
   it('prints nothing on stdout but JSON: knex’s connection warnings go to stderr', async () => {
     const { file } = writePenaltyCsv(dir, 'clean.csv', 5, { seed: 401 });
+    const databaseUrl = `postgres://postgres:secret@127.0.0.1:${await closedPort()}/nowhere`;
     const result = await runCli(
       ['ingest', file, '--catalog', 'xzcf', '--provider', '11370100MB28174284', '--level', 'city', '--json'],
       {
-        DATABASE_URL: `postgres://postgres@127.0.0.1:${await closedPort()}/nowhere`,
+        DATABASE_URL: databaseUrl,
         CREDIT_ETL_LOG_FILE: path.join(dir, 'cli.log'),
         CREDIT_ETL_REPORT_DIR: path.join(dir, 'reports'),
       },
     );
     expect(result.code, result.stderr).toBe(1);
+    const port = new URL(databaseUrl).port;
     // knex said "Acquire connection error: … ECONNREFUSED" with a stack on stdout. Now stdout is one JSON object:
     // the failure (no run summary was printed).
     expect(JSON.parse(result.stdout)).toMatchObject({ status: 'failed', exitCode: 1 });
     expect(result.stdout.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain('ECONNREFUSED');
+    // The operator is told it was the warehouse's database that could not be reached, and where (not the password).
+    expect(result.stderr).toContain(
+      `credit-etl: failed: the warehouse database at 127.0.0.1:${port}/nowhere could not be reached`,
+    );
+    expect(JSON.parse(result.stdout).error).toContain(`127.0.0.1:${port}/nowhere could not be reached`);
+    expect(result.stderr + result.stdout).not.toContain('secret');
   });
 });

@@ -1,3 +1,4 @@
+import { infrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import { type Config, ConfigError } from '../config/config.ts';
 import type { Logger } from '../log/logger.ts';
 import { markInterruptedRuns } from '../run/run-ledger.ts';
@@ -140,7 +141,9 @@ export async function withWarehouse<T>(
     const server = await opening;
     if (stopping) await stopping; // a signal while the server was starting
     try {
-      const { role, engine } = await roleForDuty(server.url, duty, logger);
+      const { role, engine } = await roleForDuty(server.url, duty, logger).catch((error: unknown) => {
+        throw unreachable(server.url, error);
+      });
       warehouse = connectWarehouse(server.url, { role });
       hasRuns = role === loader;
       if (engine) await engineStartUp(warehouse, role, server.url, config, logger);
@@ -195,6 +198,20 @@ async function roleForDuty(
   if (missing) throw new ConfigError(roleMissing(missing));
   if (!role) throw new ConfigError(lacksRole(duty, login.user));
   return { role, engine: login.roles.includes(loader) };
+}
+
+/**
+ * A first connection the database server or the network refused, told as the database's (exit 1), naming where
+ * it was looked for: `connect ECONNREFUSED 127.0.0.1:1` alone does not say it was the warehouse. The login's
+ * password is never part of what is named. Anything else (a role missing, a migration refused) is thrown as it is.
+ */
+function unreachable(url: string, error: unknown): unknown {
+  if (!infrastructureFault(error)) return error;
+  const { host, pathname } = new URL(url);
+  const reason = error instanceof Error ? error.message : String(error);
+  return new Error(`the warehouse database at ${host}${pathname} could not be reached: ${reason}`, {
+    cause: error,
+  });
 }
 
 /** `withWarehouse` for an officer's command (legal procedures, objection steps): connections act as the officer. */
