@@ -57,7 +57,9 @@ describe('rejection messages quote the cells as sent', () => {
 
     const future = errorOf(4, 'CF_JDRQ');
     expect(future?.code).toBe('date-in-future');
-    expect(future?.message).toContain('的值"2099年1月5日"（读作 2099-01-05）晚于今天');
+    expect(future?.message).toContain(
+      '的值"2099年1月5日"（读作 2099-01-05）晚于平台接收该数据的日期 2026-11-20',
+    );
     expect(future?.value).toBe('2099年1月5日');
 
     const id = errorOf(5, 'CF_FR_ZJHM');

@@ -28,6 +28,9 @@ export function timelinessOf(
   receivedDate: string,
   days: WorkingDayCalendar = calendar(),
 ): Timeliness {
+  // Formed the day it was received: on time. Formed after it: no row the loader accepts (the formation date is
+  // `x-notFuture`, held to the day received: `date-in-future`); answered, not thrown, for a row stored before that
+  // check, which verify names (verify-timeliness.ts).
   if (formationDate >= receivedDate) return { late: false, workingDays: 0 };
   // Formed before the calendar starts: certainly years late, count unknown.
   if (Number(formationDate.slice(0, 4)) < days.calendarYears().from) return CERTAINLY_LATE;

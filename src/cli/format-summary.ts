@@ -2,6 +2,7 @@ import { pendingTimelinessWarning } from '../calendar/timeliness.ts';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
 import type { FullDumpDecision } from '../run/full-dump-check.ts';
 import type { RunSummary } from '../run/ingest-files.ts';
+import { olderVersionText } from '../run/unit-header.ts';
 import { COUNT_COLUMNS, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import { formatTable } from './format-table.ts';
 
@@ -58,6 +59,11 @@ export function summaryJson(summary: RunSummary, reports: RunReports = {}): obje
       ...(file.fastRows ? { fastRows: file.fastRows } : {}),
       // New records written while the file was still being read (counted among `inserted`).
       ...(file.mergedWhileReading ? { mergedWhileReading: file.mergedWhileReading } : {}),
+      // Read by an older entry version than the one in force on its received day (a legacy layout, or a header
+      // lacking what the version in force asks): `message` as the text summary says it.
+      ...(file.olderVersion
+        ? { olderVersion: { ...file.olderVersion, message: olderVersionText(file.olderVersion) } }
+        : {}),
       // What the file added, as the warehouse fixed it: kept elsewhere, it anchors a later `verify`.
       ...(file.digest ? { digest: file.digest } : {}),
     })),
@@ -104,6 +110,11 @@ export function summaryText(summary: RunSummary, reports: RunReports = {}): stri
       `= ${name(file)} ${what} ${name(earlier)} (source file ${earlier.sourceFileId}, run ${earlier.runId})`,
     );
   }
+  // A legacy layout is read by its version as documented (said); any other older version is a warning.
+  for (const file of summary.files.filter((candidate) => candidate.olderVersion)) {
+    const older = file.olderVersion!;
+    lines.push(`${older.legacyLayout ? 'ℹ' : '⚠'} ${name(file)}: ${shown(olderVersionText(older))}`);
+  }
   if (summary.files.some((file) => file.status === 'skipped')) {
     lines.push('  content already in the warehouse is never loaded twice; `ingest --force` loads it again');
   }
@@ -117,12 +128,23 @@ export function summaryText(summary: RunSummary, reports: RunReports = {}): stri
     lines.push(`full dump ${name(file)}: ${fullDumpLine(file.fullDump!)}`);
   }
   for (const file of summary.files.filter((candidate) => candidate.providerObjections)) {
-    const { opened, known, failure } = file.providerObjections!;
+    const { opened, known, failure, beforeDecision } = file.providerObjections!;
     lines.push(
       failure
         ? `⚠ ${name(file)}: rows say 异议 but no objection could be opened: ${shown(failure)} (credit-etl objection open)`
         : `${name(file)}: ${opened} objection(s) opened (异议 in the source), ${known} already known`,
     );
+    if (beforeDecision && beforeDecision.length > 0) {
+      const named = beforeDecision
+        .slice(0, OBJECTION_UPDATES_NAMED)
+        .map((row) => `第 ${row.rowNumber} 行 记录 ${row.recordId}（决定日期 ${row.decidedOn}）`);
+      if (beforeDecision.length > OBJECTION_UPDATES_NAMED)
+        named.push(`另 ${beforeDecision.length - OBJECTION_UPDATES_NAMED} 行见 --json`);
+      lines.push(
+        `⚠ ${name(file)}: ${beforeDecision.length} 行报送异议未登记：接收日期 ${beforeDecision[0]!.receivedOn} 早于记录的决定日期 ` +
+          `(received before the record's decision date; register with credit-etl objection open <record> --received-at …): ${named.join('，')}`,
+      );
+    }
   }
   for (const file of summary.files.filter((candidate) => candidate.objectionsUpdated)) {
     const updates = file.objectionsUpdated!;

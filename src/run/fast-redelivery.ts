@@ -76,10 +76,16 @@ export class FastRedelivery {
     return this.#lateRows;
   }
 
-  /** Takes the row when its fingerprint is a standing record's not yet taken and its timeliness decides. */
+  /**
+   * Takes the row when its fingerprint is a standing record's not yet taken, it was formed on or before this unit's
+   * received day (a back-dated unit, a backfill, may be received before a record's formation date: the full path
+   * rejects that row, `date-in-future`) and its timeliness decides.
+   */
   take(fingerprint: Fingerprint, rowNumber: number): boolean {
     const index = this.#find(fingerprint);
     if (index < 0 || this.#takenBy[index] !== 0) return false;
+    const formation = this.#formationOf(index);
+    if (formation !== undefined && formation > this.#receivedDate) return false;
     const timeliness = this.#timelinessOf(index);
     if (timeliness.late === undefined) return false;
     this.#takenBy[index] = rowNumber;
@@ -132,13 +138,20 @@ export class FastRedelivery {
   }
 
   #timelinessOf(index: number): { late: boolean | undefined; workingDays: number | undefined } {
+    const date = this.#formationOf(index);
+    if (date === undefined) return { late: false, workingDays: undefined };
+    return this.#timeliness(date, this.#receivedDate);
+  }
+
+  /** The cached record's formation date, `YYYY-MM-DD` (one Date per distinct day, not per row); none: undefined. */
+  #formationOf(index: number): string | undefined {
     const days = this.#cache.formationDays[index]!;
-    if (days === NO_FORMATION) return { late: false, workingDays: undefined };
+    if (days === NO_FORMATION) return undefined;
     let date = this.#dates.get(days);
     if (date === undefined) {
       date = new Date(days * 86_400_000).toISOString().slice(0, 10);
       this.#dates.set(days, date);
     }
-    return this.#timeliness(date, this.#receivedDate);
+    return date;
   }
 }

@@ -7,12 +7,20 @@ import {
   type ObjectionOnUpdatedRecord,
   type ObjectionRequest,
 } from '../warehouse/provider-objections-repository.ts';
+import { recordFormationDate } from '../warehouse/record-version-lookups.ts';
 
 export interface ProviderObjections {
   /** Objections opened (channel `provider`): the records are marked 异议处理中. */
   opened: number;
   /** Rows whose record already had one (in progress, or reported for the same version). */
   known: number;
+  /**
+   * Rows whose record's decision (formation) date is after the day the unit was received — a conflict row beside
+   * another channel's later version, a record loaded before such a date was refused: not opened, as `objection
+   * open` refuses an objection received before the decision it is about. An officer registers it with its own
+   * day (`objection open <recordId> --received-at …`). Absent when none.
+   */
+  beforeDecision?: { recordId: number; rowNumber: number; decidedOn: string; receivedOn: string }[];
   /** Why opening failed, if it did: the unit's data stays loaded; the objections can be registered by hand. */
   failure?: string;
 }
@@ -21,7 +29,8 @@ export interface ProviderObjections {
  * A 当前状态 of 异议 in a provider's row: the provider reports that the subject objected (Art. 18) and it is
  * verifying. After the unit committed (an objection is about a record as loaded), each record it names gets an
  * objection of channel `provider`, received the day the unit was, due 3 working days later — unless it has one
- * already. The loader may open such an objection and nothing else (013-objections.ts).
+ * already, or its decision date is after that day (`beforeDecision`). The loader may open such an objection and
+ * nothing else (013-objections.ts).
  */
 export async function raiseProviderObjections(
   warehouse: Warehouse,
@@ -29,11 +38,23 @@ export async function raiseProviderObjections(
   requests: readonly ObjectionRequest[],
 ): Promise<ProviderObjections> {
   try {
-    const known = await alreadyRaised(warehouse, requests);
+    const raised = await alreadyRaised(warehouse, requests);
     const receivedOn = todayInShanghai(delivery.receivedAt);
     const due = objectionDue(receivedOn);
     let opened = 0;
-    for (const request of requests.filter((candidate) => !known.has(candidate.recordId))) {
+    const beforeDecision: NonNullable<ProviderObjections['beforeDecision']> = [];
+    for (const request of requests.filter((candidate) => !raised.has(candidate.recordId))) {
+      // As `objection open` (objection-workflow.ts): no objection is received before the decision it is about.
+      const decidedOn = await recordFormationDate(warehouse, request.recordId);
+      if (decidedOn && receivedOn < decidedOn) {
+        beforeDecision.push({
+          recordId: request.recordId,
+          rowNumber: request.rowNumber,
+          decidedOn,
+          receivedOn,
+        });
+        continue;
+      }
       await insertObjection(warehouse, {
         recordId: request.recordId,
         applicant: `数据提供单位 ${delivery.providerCode}`,
@@ -48,7 +69,8 @@ export async function raiseProviderObjections(
       });
       opened++;
     }
-    return { opened, known: requests.length - opened };
+    const known = requests.length - opened - beforeDecision.length;
+    return beforeDecision.length > 0 ? { opened, known, beforeDecision } : { opened, known };
   } catch (error) {
     return { opened: 0, known: 0, failure: error instanceof Error ? error.message : String(error) };
   }

@@ -20,8 +20,11 @@ export interface RawFingerprinter {
   /**
    * What a fingerprint depends on besides the cells: the entry (its schema and rules), the validator options,
    * the set of column names and the code revision. Fingerprints of two units compare only under one shape.
-   * The validator's `today` is left out on purpose: the only rule reading it (`x-notFuture`) accepts a row
-   * later if it accepted it earlier.
+   * The validator's `today` and the unit's received day are left out on purpose: the only rule reading them
+   * (`x-notFuture`: not after the day received) accepts a row received later if it accepted it earlier; a unit
+   * received before a standing record's formation date (a back-dated backfill) is not served it by the fast path
+   * (FastRedelivery.take). Another `x-notFuture` field is covered where a rule holds it to or before the formation
+   * date (成立日期 ≤ 核准日期, the only one today).
    */
   readonly shape: string;
   /** The row's cells, in column-name order (a reordered header gives the same fingerprint), hashed. */

@@ -123,14 +123,19 @@ export function compileRowStager(
     // A legacy layout's row becomes a row of the current model before anything reads its key; its source values
     // (当前状态, 数据更新时间戳) are no part of the record's content.
     const derived = compiled.deriveLegacy?.(data);
+    // The day the platform received the row (its own time's, else its unit's, computed once): no date the catalog
+    // marks x-notFuture may be after it, and timeliness counts to it.
+    const receivedDate = row.receivedAt ? todayInShanghai(row.receivedAt) : unitReceivedDate;
     const signal = signals?.read(row.cells);
-    if (signal?.kind === 'withdraw') return withdrawal(row, data, signal);
+    if (signal?.kind === 'withdraw') return withdrawal(row, data, signal, receivedDate);
     const problems = derived
       ? [
           ...derived.errors,
-          ...compiled.validate(data, rawCell).filter((problem) => !derived.unresolved.has(problem.field)),
+          ...compiled
+            .validate(data, rawCell, receivedDate)
+            .filter((problem) => !derived.unresolved.has(problem.field)),
         ]
-      : compiled.validate(data, rawCell);
+      : compiled.validate(data, rawCell, receivedDate);
     const unplaced = unnamed.length > 0 ? valuesWithoutHeader(row.cells) : [];
     let warnings: RowError[] | undefined;
     if (problems.length > 0 || unplaced.length > 0) {
@@ -144,7 +149,6 @@ export function compileRowStager(
     const formationDate = data[formationField];
     const formation =
       typeof formationDate === 'string' && isRealIsoDate(formationDate) ? formationDate : undefined;
-    const receivedDate = row.receivedAt ? todayInShanghai(row.receivedAt) : unitReceivedDate;
     const { late, workingDays } = formation
       ? timeliness(formation, receivedDate)
       : { late: false, workingDays: undefined };
@@ -174,9 +178,9 @@ export function compileRowStager(
    * A row that asks to withdraw its record: only what finds the record must be right (the business-key fields);
    * the rest of it is what the provider takes back, not checked and never loaded.
    */
-  function withdrawal(row: SourceRow, data: NormalizedRow, signal: RowSignal): string {
+  function withdrawal(row: SourceRow, data: NormalizedRow, signal: RowSignal, receivedDate: string): string {
     const keyErrors = compiled
-      .validate(data, rawCell)
+      .validate(data, rawCell, receivedDate)
       .filter((problem) => !isWarning(problem) && keyFields.has(problem.field));
     if (keyErrors.length > 0) {
       const raw = rawOf(row);

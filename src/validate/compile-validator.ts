@@ -23,8 +23,17 @@ export type NormalizedRow = Record<string, CellValue>;
  * Validates one normalized row; returns every problem found (empty when the row is valid). Problems marked
  * `severity: 'warning'` do not make the row invalid. Messages quote a value as `rawCell` gives the provider's cell
  * (asked only for a problem, never for a valid row), else as normalized; each error's `value` is the normalized one.
+ * `receivedDay` (`YYYY-MM-DD`, Asia/Shanghai): the day the platform received the row (its unit's, or its own
+ * time's): a date the catalog marks `x-notFuture` may not be after it (`date-in-future`), nor after today; without
+ * it (a correction typed by an officer), not after today.
  */
-export type RowValidator = (row: NormalizedRow, rawCell?: RawCell) => RowError[];
+export type RowValidator = (row: NormalizedRow, rawCell?: RawCell, receivedDay?: string) => RowError[];
+
+/** The last day `x-notFuture` allows for the row being validated, and whether it is the row's received day. */
+export interface NotAfter {
+  day: string;
+  received: boolean;
+}
 
 export interface ValidatorOptions {
   /**
@@ -32,6 +41,7 @@ export interface ValidatorOptions {
    * false (the default) such a row is still loaded, with a `uscc-pilot-check-digit` warning in its lineage.
    */
   allowPilotCodes?: boolean;
+  /** Today (Asia/Shanghai), `YYYY-MM-DD`: a received day after it (a clock ahead) counts as today. */
   today?: () => string;
 }
 
@@ -44,7 +54,10 @@ export function compileValidator(
   options: ValidatorOptions = {},
   { fastPath = true }: { fastPath?: boolean } = {},
 ): RowValidator {
-  const { validate, accepts: fast, warned } = compileSchemaChecks(entry, options);
+  const today = options.today ?? todayInShanghai;
+  // Set per row before the checks read it: a clock read (todayInShanghai keeps the day) and a string compare, no Date.
+  const notAfter: NotAfter = { day: '', received: false };
+  const { validate, accepts: fast, warned } = compileSchemaChecks(entry, options, () => notAfter.day);
   // Most rows are valid: a specialised check clears them without ajv's error bookkeeping; a row it does not
   // clear goes to ajv, whose errors give the codes and messages (fast-row-check.ts).
   const accepts = fastPath ? fast : undefined;
@@ -52,14 +65,17 @@ export function compileValidator(
   const identifierFields = Object.entries(entry.schema.properties)
     .filter(([, field]) => IDENTIFIER_KINDS.includes(field.format as IdentifierKind))
     .map(([code, field]) => [code, field.title] as const);
-  return (row, rawCell) => {
+  return (row, rawCell, receivedDay) => {
+    const now = today();
+    notAfter.received = receivedDay !== undefined && receivedDay <= now;
+    notAfter.day = notAfter.received ? (receivedDay as string) : now;
     const errors: RowError[] = [];
     // Map.clear() allocates a fresh table even when empty, and nearly every row has no warning.
     if (warned.size > 0) warned.clear();
     if (!accepts?.(row) && !validate(row)) {
       // ajv overwrites validate.errors on the next call: describe them now.
       for (const error of validate.errors ?? []) {
-        const described = describeAjvError(entry, row, error, options, rawCell);
+        const described = describeAjvError(entry, row, error, options, notAfter, rawCell);
         if (described) errors.push(described);
       }
     }
@@ -80,12 +96,15 @@ export function compileValidator(
 /**
  * The schema's two checks over the same formats and keywords: ajv (`validate`, with its errors) and the
  * specialised check (`accepts`; undefined for a schema it does not model), and the identifier warnings that
- * the formats note by value while either runs.
+ * the formats note by value while either runs. `notAfter`: the last day `x-notFuture` allows, read per value.
  */
-export function compileSchemaChecks(entry: CatalogEntry, options: ValidatorOptions = {}) {
+export function compileSchemaChecks(
+  entry: CatalogEntry,
+  options: ValidatorOptions = {},
+  notAfter: () => string = options.today ?? todayInShanghai,
+) {
   const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
-  const today = options.today ?? todayInShanghai;
-  addCatalogKeywords(ajv, today);
+  addCatalogKeywords(ajv, notAfter);
   // Formats see only the value: warnings they pass are noted by value and tied to their field afterwards.
   const warned = new Map<string, IdentifierProblem>();
   const formats = new Map<string, (value: string) => boolean>([['cn-date', isRealIsoDate]]);
@@ -99,7 +118,7 @@ export function compileSchemaChecks(entry: CatalogEntry, options: ValidatorOptio
   for (const [name, validate] of formats) ajv.addFormat(name, { type: 'string', validate });
   return {
     validate: ajv.compile(entry.schema),
-    accepts: compileFastRowCheck(entry, formats, today),
+    accepts: compileFastRowCheck(entry, formats, notAfter),
     warned,
   };
 }

@@ -6,15 +6,18 @@ import { isRealIsoDate } from '../normalize/parse-date.ts';
 /** Annotation keywords: data about a field that validation does not check. */
 export const ANNOTATIONS = ['x-aliases', 'x-key', 'x-personal'];
 
-/** Registers the catalog's `x-` keywords on an ajv instance. */
-export function addCatalogKeywords(ajv: Ajv, today: () => string = todayInShanghai): void {
+/**
+ * Registers the catalog's `x-` keywords on an ajv instance. `notAfter`: the last day `x-notFuture` allows, asked
+ * per value (the validator sets it per row: the day the platform received the row, never after today).
+ */
+export function addCatalogKeywords(ajv: Ajv, notAfter: () => string = todayInShanghai): void {
   for (const keyword of ANNOTATIONS) ajv.addKeyword({ keyword });
   ajv.addKeyword({ keyword: 'x-codeList', type: 'string', schemaType: 'object', compile: codeListCheck });
   ajv.addKeyword({
     keyword: 'x-notFuture',
     type: 'string',
     schemaType: 'boolean',
-    compile: (enabled: boolean) => notFutureCheck(enabled, today),
+    compile: (enabled: boolean) => notFutureCheck(enabled, notAfter),
   });
   ajv.addKeyword({
     keyword: 'x-maxDecimals',
@@ -40,9 +43,12 @@ export function codeListCheck(codeList: CodeList): (data: string) => boolean {
   return (data: string) => (data.includes(';') ? data.split(';').every(isAllowed) : isAllowed(data));
 }
 
-/** `x-notFuture`: only real dates are compared; the format reports anything else, once. */
-export function notFutureCheck(enabled: boolean, today: () => string): (data: string) => boolean {
-  return (data: string) => !enabled || !isRealIsoDate(data) || data <= today();
+/**
+ * `x-notFuture`: not after `notAfter()` — the day the platform received the row (Asia/Shanghai), today when that is
+ * not known — compared as `YYYY-MM-DD` strings. Only real dates are compared; the format reports anything else, once.
+ */
+export function notFutureCheck(enabled: boolean, notAfter: () => string): (data: string) => boolean {
+  return (data: string) => !enabled || !isRealIsoDate(data) || data <= notAfter();
 }
 
 /** `x-maxDecimals`: at most that many decimal places. */

@@ -2,7 +2,7 @@ import type { ErrorObject } from 'ajv';
 import type { RowError } from '../../connectors/row-error.ts';
 import type { CatalogEntry, FieldSchema } from '../catalog/catalog-entry.ts';
 import { checkIdentifier, type IdentifierKind, maskResidentId } from '../identifiers/index.ts';
-import type { NormalizedRow, ValidatorOptions } from './compile-validator.ts';
+import type { NormalizedRow, NotAfter, ValidatorOptions } from './compile-validator.ts';
 import { quoteValue, type RawCell, rawText, withRawCharacter } from './quote-value.ts';
 
 /** A decimal the normalizer left as text because a number would round it (normalize-value.ts). */
@@ -17,6 +17,7 @@ export function describeAjvError(
   row: NormalizedRow,
   error: ErrorObject,
   options: ValidatorOptions,
+  notAfter: NotAfter,
   rawCell?: RawCell,
 ): RowError | undefined {
   if (error.keyword === 'if') return undefined; // its `then` branch reports the real problem
@@ -60,7 +61,9 @@ export function describeAjvError(
       return {
         field,
         code: 'date-in-future',
-        message: `${at}晚于今天，决定/形成日期不能是将来的日期`,
+        message: notAfter.received
+          ? `${at}晚于平台接收该数据的日期 ${notAfter.day}：决定/形成日期不能晚于报送日期，请核对日期`
+          : `${at}晚于今天 ${notAfter.day}，决定/形成日期不能是将来的日期`,
         value,
       };
     case 'x-maxDecimals':

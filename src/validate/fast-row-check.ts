@@ -32,7 +32,7 @@ const FIELD_KEYWORDS = new Set([
 export function compileFastRowCheck(
   entry: CatalogEntry,
   formats: ReadonlyMap<string, (value: string) => boolean>,
-  today: () => string,
+  notAfter: () => string,
 ): FastRowCheck | undefined {
   const schema = entry.schema as unknown as Record<string, unknown>;
   if (Object.keys(schema).some((keyword) => !ROOT_KEYWORDS.has(keyword))) return undefined;
@@ -42,7 +42,7 @@ export function compileFastRowCheck(
   const at = (field: string) => `row[${JSON.stringify(field)}]`;
   const lines: string[] = ['let v;'];
   for (const [code, field] of Object.entries(entry.schema.properties)) {
-    const body = fieldCode(field, formats, today, use);
+    const body = fieldCode(field, formats, notAfter, use);
     if (body === undefined) return undefined;
     if (body.length > 0) lines.push(`v = ${at(code)};`, `if (v !== undefined) {`, ...body, '}');
   }
@@ -65,7 +65,7 @@ export function compileFastRowCheck(
 function fieldCode(
   field: FieldSchema,
   formats: ReadonlyMap<string, (value: string) => boolean>,
-  today: () => string,
+  notAfter: () => string,
   use: (check: (value: never) => boolean) => string,
 ): string[] | undefined {
   const keywords = field as unknown as Record<string, unknown>;
@@ -85,7 +85,7 @@ function fieldCode(
     }
     if (field['x-codeList']) body.push(`if (!${use(codeListCheck(field['x-codeList']))}(v)) return false;`);
     if (field['x-notFuture'] !== undefined) {
-      body.push(`if (!${use(notFutureCheck(field['x-notFuture'], today))}(v)) return false;`);
+      body.push(`if (!${use(notFutureCheck(field['x-notFuture'], notAfter))}(v)) return false;`);
     }
     if (keywords.minimum !== undefined || field['x-maxDecimals'] !== undefined) return undefined;
   } else if (field.type === 'number') {

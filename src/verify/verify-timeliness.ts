@@ -33,7 +33,8 @@ const EITHER =
  * Art. 10's timeliness of every settled lineage row in scope (`late` not pending), recomputed as the loader computed
  * it (stage-row.ts, fast-redelivery.ts) and `calendar recompute` settled it: the formation date field of the file's
  * catalog entry version, read from the row's data when it is a real day (none: on time, no count), against the day
- * (Asia/Shanghai) of the row's received time, by timelinessChecker on the process calendar. Then every settled
+ * (Asia/Shanghai) of the row's received time, by timelinessChecker on the process calendar; a row formed after
+ * that day is named whatever it stores (the loader rejects it: no count, never on time). Then every settled
  * review-notice deadline (deadlineAfter from its issue day and working days) and every provisional objection due
  * date `calendar recompute` settled (objectionDue from its receipt). An objection's due date counted at registration
  * is left out: insertObjection stores its caller's, held to the open step by the log check, and registrations made
@@ -76,6 +77,24 @@ export async function* verifyTimeliness(
       }
       const formation =
         typeof row.formation === 'string' && isRealIsoDate(row.formation) ? row.formation : undefined;
+      // Formed after the day it was received: the loader rejects such a row (`date-in-future`), so one stored was
+      // loaded before it did (counted on time, 0 working days) or written behind the engine. Never on time: named.
+      if (formation !== undefined && formation > lastDay) {
+        page.findings.push({
+          recordId: row.recordId,
+          catalogCode: row.catalogCode,
+          businessKey: row.businessKey,
+          catalogVersion: row.keyCatalogVersion,
+          versionNo: null,
+          problem: 'timeliness-differs',
+          detail:
+            `file ${row.sourceFileId} (${row.fileName}) row ${row.rowNumber} (formed ${formation}, received ${lastDay}): ` +
+            `stored ${describe(row.late, row.workingDays)}, but it was formed after the day it was received, which no ` +
+            'loaded row may be (date-in-future): it was loaded before the formation date was held to the day received, ' +
+            'or written behind the engine; its timeliness has no count',
+        });
+        continue;
+      }
       // As the loader: a row without a formation date (or a withdrawal's) is on time and counts no days.
       const computed: Timeliness = formation
         ? timeliness(formation, lastDay)
