@@ -23,4 +23,12 @@ export interface ConsoleDeps {
   stagingDir: string;
   /** Aborted when the console stops: a retry under way finishes its current file and starts no other. */
   signal?: AbortSignal;
+  /** How long a direct-report upload may take to arrive; UPLOAD_TIMEOUTS (direct-report-limit.ts) unless a test says. */
+  uploadTimeouts?: UploadTimeouts;
+}
+
+/** A direct-report upload is given up when no byte of it arrives for `idleMs`, or it is not whole after `totalMs`. */
+export interface UploadTimeouts {
+  idleMs: number;
+  totalMs: number;
 }

@@ -13,6 +13,7 @@ import { registerMetricsRoutes } from '../metrics/metrics-routes.ts';
 import type { ConsoleDeps } from './console-deps.ts';
 import { registerCsrfCheck } from './csrf.ts';
 import { html, page } from './html.ts';
+import { UPLOAD_TIMEOUTS } from './pages/direct-report-limit.ts';
 import { PAGES } from './pages/index.ts';
 import { requestErrorText } from './request-error-text.ts';
 import { registerSessionAuth } from './session-auth.ts';
@@ -30,6 +31,10 @@ export async function buildConsole(deps: ConsoleDeps): Promise<FastifyInstance> 
     trustProxy: deps.settings.trustProxy.length > 0 ? deps.settings.trustProxy : false,
     logger: false,
     bodyLimit: 1024 * 1024,
+    // Every request must arrive whole in time (Fastify's default, 0, waits for ever: a client that announces a body
+    // and sends none held its connection, an upload its slot). A minute past an upload's own limit, so that the
+    // direct-report page gives a stalled upload up first, with its form; this answers any other (408, below).
+    requestTimeout: (deps.uploadTimeouts ?? UPLOAD_TIMEOUTS).totalMs + 60_000,
     // An address the router cannot read (`%ff`, a path segment over its length limit) is answered before any hook
     // runs: by default in English JSON quoting the address, an ID number in it in clear, without the headers.
     frameworkErrors: (error, request, reply) => sendAddressRefused(deps, error, request, reply),

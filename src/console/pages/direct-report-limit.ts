@@ -1,3 +1,4 @@
+import type { UploadTimeouts } from '../console-deps.ts';
 import { ConsoleSettingsError } from '../console-settings.ts';
 
 /** Default upper bound of one direct-report upload: larger deliveries go through the 前置库 or SFTP. */
@@ -27,6 +28,14 @@ export const UPLOADS_PER_USER = 1;
  * on purpose: bigger deliveries go through the 前置库 or SFTP, whose runs the scheduler and workers pace.
  */
 export const UPLOADS_AT_ONCE = 2;
+
+/**
+ * How long an upload may take to arrive, fixed on purpose like the numbers above (docs/console.md, Timeouts). A
+ * county office's link may be slow, but it keeps sending: 100 MiB in an hour is 240 kbit/s. An upload of which no
+ * byte arrives for two minutes has stalled (a network gone, a client that stopped): given up, so that it holds its
+ * slot no longer. Receiving only: the checks and the load after it take what they take.
+ */
+export const UPLOAD_TIMEOUTS: UploadTimeouts = { idleMs: 2 * 60_000, totalMs: 60 * 60_000 };
 
 /** Why an upload cannot start now: one of the user's own is under way, or the console's allowance is used up. */
 export type UploadBusy = 'user' | 'console';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import multipart from '@fastify/multipart';
@@ -12,7 +13,9 @@ import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { loadProviders, type Provider, providersFile } from '../../report/providers.ts';
 import { ingestUnits, type RunSummary } from '../../run/ingest-files.ts';
 import type { UnitResult } from '../../run/load-unit.ts';
-import type { ConsoleDeps } from '../console-deps.ts';
+import type { OutcomeCounts } from '../../warehouse/outcome-counts.ts';
+import { sourceFilesOfRun } from '../../warehouse/source-files-repository.ts';
+import type { ConsoleDeps, UploadTimeouts } from '../console-deps.ts';
 import { userOf } from '../console-request.ts';
 import { csrfField, csrfToken } from '../csrf.ts';
 import { html, page, type SafeHtml } from '../html.ts';
@@ -22,6 +25,7 @@ import { DIRECT_REPORT_ORIGIN } from '../views/run-kind.ts';
 import {
   createUploadSlots,
   directReportLimit,
+  UPLOAD_TIMEOUTS,
   UPLOADS_AT_ONCE,
   type UploadBusy,
 } from './direct-report-limit.ts';
@@ -63,6 +67,7 @@ const SHOWN_REJECTIONS = 200;
  */
 export async function registerDirectReportPage(app: FastifyInstance, deps: ConsoleDeps): Promise<void> {
   const maxBytes = directReportLimit();
+  const timeouts = deps.uploadTimeouts ?? UPLOAD_TIMEOUTS;
   const slots = createUploadSlots();
   // Multipart only here: the console's other forms stay urlencoded (formbody), parsed before the CSRF check.
   await app.register(async (scope) => {
@@ -93,18 +98,33 @@ export async function registerDirectReportPage(app: FastifyInstance, deps: Conso
     });
     const answerUpload = async (request: FastifyRequest, reply: FastifyReply) => {
       const provider = await providerOf(request);
-      const received = await receiveUpload(request, deps, maxBytes);
+      // A provider the registry does not list (removed from it since its user was made) reports nothing: told so,
+      // before a byte of its file is stored.
+      if (!provider) {
+        deps.logger.warn(
+          `console: direct report by ${userOf(request).name} refused: provider ${userOf(request).providerCode} is not in the provider registry`,
+        );
+        return sendPage(reply.code(403), request, uploadForm(request, undefined, maxBytes));
+      }
+      const received = await receiveUpload(request, deps, maxBytes, timeouts);
       if ('problem' in received) {
+        // Given up while it was still arriving: the connection is closed once the answer is sent, and the request
+        // with it (Node forgets a request once it is answered: its body would wait for ever), which ends the
+        // reading of the form and deletes what was stored. A client that sends nothing more holds nothing.
+        if (received.givenUp) {
+          reply.header('Connection', 'close');
+          request.raw.socket.once('close', () => request.raw.destroy());
+        }
         return sendPage(
           reply.code(received.status),
           request,
           html`<p class="error" id="upload-problem">${received.problem}</p>${uploadForm(request, provider, maxBytes)}`,
         );
       }
-      const entry = provider?.expectedEntries.find((code) => code === received.catalog);
+      const entry = provider.expectedEntries.find((code) => code === received.catalog);
       // What was typed is echoed and logged masked: a person's number typed (or posted) as the entry, even mistyped
       // (the logger masks only numbers that check), is not shown or kept clear.
-      if (!provider || !entry) {
+      if (!entry) {
         deps.logger.warn(
           `console: ${userOf(request).name} tried to report ${echoed(received.catalog)} for provider ${userOf(request).providerCode}: refused`,
         );
@@ -122,8 +142,9 @@ export async function registerDirectReportPage(app: FastifyInstance, deps: Conso
           request,
           html`<p class="error" id="upload-problem">${summary.problem}</p>${uploadForm(request, provider, maxBytes)}`,
         );
-      const rejections = await firstRejections(deps, summary.runId, SHOWN_REJECTIONS);
-      return sendPage(reply, request, resultView(summary, rejections, received.name));
+      const rejections = await firstRejections(deps, { kind: 'run', runId: summary.runId }, SHOWN_REJECTIONS);
+      const earlier = await earlierDeliveries(deps, summary, provider);
+      return sendPage(reply, request, resultView(summary, rejections, received.name, earlier));
     };
     scope.get<{ Params: { runId: string; format: string } }>(
       '/direct-report/runs/:runId/rejections.:format',
@@ -154,58 +175,179 @@ interface ReceivedUpload {
   file: string;
 }
 
+/** Why an upload is not taken: the provider's to read (Chinese), with its status. */
+interface UploadProblem {
+  problem: string;
+  status: number;
+  /** Given up while it was still arriving (stalled, or too slow): its connection is closed after the answer. */
+  givenUp?: boolean;
+}
+
 /**
  * Reads the multipart form: the entry (`catalog`), then the file, streamed into a directory of its own under
  * `<staging>/direct-report/<day>/`; its size is checked while it streams, and a file over the limit is deleted.
+ * An upload of which nothing arrives for `timeouts.idleMs`, or that has not arrived whole after `totalMs`, is given
+ * up (408): it holds its slot no longer, and what was stored of it is deleted.
  */
 async function receiveUpload(
   request: FastifyRequest,
   deps: ConsoleDeps,
   maxBytes: number,
-): Promise<ReceivedUpload | { problem: string; status: number }> {
-  let catalog = '';
-  let saved: { name: string; file: string } | undefined;
+  timeouts: UploadTimeouts,
+): Promise<ReceivedUpload | UploadProblem> {
   const directory = path.join(
     deps.stagingDir,
     'direct-report',
     todayInShanghai(),
     randomBytes(8).toString('hex'),
   );
+  const arrival = watchArrival(request.raw.socket, timeouts);
+  const reading = readParts(request, directory);
+  let first: Awaited<typeof reading> | GivenUp;
   try {
-    for await (const part of request.parts()) {
-      if (part.type === 'field') {
-        if (part.fieldname === 'catalog' && typeof part.value === 'string') catalog = part.value.trim();
-        continue;
-      }
-      if (part.fieldname !== 'file' || saved) {
-        part.file.resume();
-        continue;
-      }
-      const name = safeFileName(part.filename);
-      if (!name) {
-        part.file.resume();
-        continue;
-      }
-      await mkdir(directory, { recursive: true });
-      const file = path.join(directory, name);
-      await pipeline(part.file, createWriteStream(file));
-      saved = { name, file };
-    }
+    first = await Promise.race([reading, arrival.givenUp]);
   } catch (error) {
     await rm(directory, { recursive: true, force: true });
-    if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE')
-      return {
-        problem: `文件超过直报上限 ${megabytes(maxBytes)}，未接收：请拆分后分别上传，或经前置库、SFTP 等渠道报送`,
-        status: 413,
-      };
-    throw error;
+    return unreadUpload(error, request, deps, maxBytes);
+  } finally {
+    arrival.stop();
   }
+  if (first === 'idle' || first === 'total') {
+    // The reading ends when the connection does (closed after the answer), or the rest comes after all: either
+    // way, nothing of it is kept.
+    const forget = () => rm(directory, { recursive: true, force: true });
+    void reading.then(forget, forget);
+    deps.logger.warn(
+      `console: direct report by ${userOf(request).name} given up: ${first === 'idle' ? `nothing arrived for ${timeouts.idleMs} ms` : `not arrived whole after ${timeouts.totalMs} ms`}; nothing kept`,
+    );
+    return {
+      problem:
+        first === 'idle'
+          ? `上传中断：已有 ${duration(timeouts.idleMs)}没有收到文件数据，未入库任何数据。请检查网络后重新上传。`
+          : `上传超时：文件未能在 ${duration(timeouts.totalMs)}内传完，未入库任何数据。网络较慢时，请将文件压缩为 ZIP 后重新上传，或经前置库、SFTP 等渠道报送。`,
+      status: 408,
+      givenUp: true,
+    };
+  }
+  const { catalog, saved } = first;
   if (!saved) return { problem: '请选择要上传的文件（CSV、XLSX，或装有它们的 ZIP、GZ）', status: 400 };
   if (!catalog) {
     await rm(directory, { recursive: true, force: true });
     return { problem: '请选择报送的目录', status: 400 };
   }
   return { catalog, ...saved };
+}
+
+/** The parts of the form: the entry typed, and the file as saved in `directory` (none if no file was sent). */
+async function readParts(
+  request: FastifyRequest,
+  directory: string,
+): Promise<{ catalog: string; saved: { name: string; file: string } | undefined }> {
+  let catalog = '';
+  let saved: { name: string; file: string } | undefined;
+  for await (const part of request.parts()) {
+    if (part.type === 'field') {
+      if (part.fieldname === 'catalog' && typeof part.value === 'string') catalog = part.value.trim();
+      continue;
+    }
+    if (part.fieldname !== 'file' || saved) {
+      part.file.resume();
+      continue;
+    }
+    const name = safeFileName(part.filename);
+    if (!name) {
+      part.file.resume();
+      continue;
+    }
+    await mkdir(directory, { recursive: true });
+    const file = path.join(directory, name);
+    await pipeline(part.file, createWriteStream(file));
+    saved = { name, file };
+  }
+  return { catalog, saved };
+}
+
+/**
+ * Why an upload could not be read, for the provider: a file over the limit (413), a form of more than one file or
+ * more fields than the page's (400), a body cut off or not multipart as announced (400), the browser gone. The
+ * platform's own failure to store it (a full disk: an error with a system call) is thrown on, a 500.
+ */
+function unreadUpload(
+  error: unknown,
+  request: FastifyRequest,
+  deps: ConsoleDeps,
+  maxBytes: number,
+): UploadProblem {
+  const code = (error as { code?: string }).code;
+  if (code === 'FST_REQ_FILE_TOO_LARGE')
+    return {
+      problem: `文件超过直报上限 ${sizeText(maxBytes)}，未接收：请拆分后分别上传，或经前置库、SFTP 等渠道报送`,
+      status: 413,
+    };
+  if ((error as NodeJS.ErrnoException).syscall !== undefined) throw error;
+  const who = userOf(request).name;
+  const why = (error as Error).message;
+  if (code === 'FST_FILES_LIMIT') {
+    deps.logger.warn(`console: direct report by ${who} refused: more than one file`);
+    return {
+      problem: '一次只能上传一个文件，未入库任何数据：请只选择一个文件后重新上传（多个文件可装进一个 ZIP）',
+      status: 400,
+    };
+  }
+  if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') {
+    deps.logger.warn(`console: direct report by ${who} refused: more fields than the form has`);
+    return {
+      problem: '提交的表单字段过多（本页的表单只有目录和文件两项），未入库任何数据：请从本页的表单重新上传',
+      status: 400,
+    };
+  }
+  // The browser went away in the middle (a closed tab, a lost network): nobody reads the answer; a fact, no error.
+  if (request.raw.destroyed && !request.raw.complete)
+    deps.logger.info(
+      `console: direct report by ${who}: the browser went away before the file arrived whole (${why}); nothing kept`,
+    );
+  else deps.logger.warn(`console: direct report by ${who} could not be read (${why}); nothing kept`);
+  return { problem: '上传不完整或格式有误，未入库任何数据，请重新上传', status: 400 };
+}
+
+/** Why an upload was given up while it arrived: nothing for too long, or not whole in time. */
+type GivenUp = 'idle' | 'total';
+
+/**
+ * Watches an upload arrive, by the bytes its connection has read: `givenUp` settles when none came for `idleMs`
+ * or `totalMs` have passed since it began. Checked a few times a second at most (a stall is minutes).
+ */
+function watchArrival(
+  socket: Socket,
+  { idleMs, totalMs }: UploadTimeouts,
+): { givenUp: Promise<GivenUp>; stop(): void } {
+  const started = Date.now();
+  let bytes = socket.bytesRead;
+  let lastByte = started;
+  let timer: NodeJS.Timeout | undefined;
+  const givenUp = new Promise<GivenUp>((resolve) => {
+    timer = setInterval(
+      () => {
+        const now = Date.now();
+        if (socket.bytesRead !== bytes) {
+          bytes = socket.bytesRead;
+          lastByte = now;
+        }
+        const why = now - started >= totalMs ? 'total' : now - lastByte >= idleMs ? 'idle' : undefined;
+        if (!why) return;
+        clearInterval(timer);
+        resolve(why);
+      },
+      Math.min(1000, Math.max(10, idleMs / 5)),
+    );
+    timer.unref();
+  });
+  return { givenUp, stop: () => clearInterval(timer) };
+}
+
+/** A duration as the page says it: `2 分钟`, `1.5 秒`. */
+function duration(ms: number): string {
+  return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} 分钟` : `${Math.round(ms / 100) / 10} 秒`;
 }
 
 /** One run, as `credit-etl ingest` makes it: the provider's code and registered level, received now. */
@@ -286,7 +428,13 @@ function bytesOf(text: string, max: number): string {
   return kept;
 }
 
-const megabytes = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
+/** A size as the provider reads it, never more than it is: `100 MB`, `64 KB`, `1.4 KB`, `900 字节`. */
+function sizeText(bytes: number): string {
+  const tenths = (value: number) => Math.floor(value * 10) / 10;
+  if (bytes >= 1024 * 1024) return `${tenths(bytes / 1024 / 1024)} MB`;
+  if (bytes >= 1024) return `${tenths(bytes / 1024)} KB`;
+  return `${bytes} 字节`;
+}
 
 function uploadForm(request: FastifyRequest, provider: Provider | undefined, maxBytes: number): SafeHtml {
   if (!provider)
@@ -297,12 +445,75 @@ function uploadForm(request: FastifyRequest, provider: Provider | undefined, max
   <label>文件<input type="file" name="file" required accept=".csv,.txt,.tsv,.xlsx,.zip,.gz"></label>
   <button type="submit">上传并校验</button>
 </form>
-<p class="muted">支持 CSV（UTF-8 或 GB18030）、XLSX，及装有它们的 ZIP、GZ；单个文件不超过 ${megabytes(maxBytes)}。上传后立即校验入库，结果显示在本页。</p>`;
+<p class="muted">支持 CSV（UTF-8 或 GB18030）、XLSX，及装有它们的 ZIP、GZ；单个文件不超过 ${sizeText(maxBytes)}。上传后立即校验入库，结果显示在本页。</p>`;
 }
 
-function resultView(summary: RunSummary, rejections: ShownRejection[], name: string): SafeHtml {
+/** The earlier delivery a skipped file of this upload repeats (the sha256 ledger's `sameContentAs`). */
+interface EarlierDelivery {
+  /**
+   * Its run, file, time and result, when it was the provider's own (the ledger is kept per provider, so it always
+   * is); otherwise absent, and the page says only that the same content was received before.
+   */
+  own?: {
+    runId: number;
+    sourceFileId: number;
+    name: string;
+    receivedAt: Date;
+    counts: Partial<OutcomeCounts>;
+    rejections: ShownRejection[];
+    /** Whether the run's rejection report is the provider's to download: all the run's files are its own. */
+    report: boolean;
+  };
+}
+
+/** For each skipped file of the upload (by its source file id), the delivery it repeats. */
+async function earlierDeliveries(
+  deps: ConsoleDeps,
+  summary: RunSummary,
+  provider: Provider,
+): Promise<Map<number, EarlierDelivery>> {
+  const found = new Map<number, EarlierDelivery>();
+  for (const file of summary.files) {
+    const same = file.status === 'skipped' ? file.sameContentAs : undefined;
+    if (!same) continue;
+    const files = await sourceFilesOfRun(deps.warehouse, same.runId);
+    const earlier = files.find((candidate) => candidate.id === same.sourceFileId);
+    if (!earlier || earlier.provider_code !== provider.code) {
+      found.set(file.sourceFileId, {});
+      continue;
+    }
+    const rejections =
+      (earlier.counts.rejected ?? 0) > 0
+        ? await firstRejections(deps, { kind: 'file', sourceFileId: earlier.id }, SHOWN_REJECTIONS)
+        : [];
+    found.set(file.sourceFileId, {
+      own: {
+        runId: same.runId,
+        sourceFileId: earlier.id,
+        name: earlier.name,
+        receivedAt: earlier.received_at,
+        counts: earlier.counts,
+        rejections,
+        report: files.every((other) => other.provider_code === provider.code),
+      },
+    });
+  }
+  return found;
+}
+
+function resultView(
+  summary: RunSummary,
+  rejections: ShownRejection[],
+  name: string,
+  earlier: Map<number, EarlierDelivery>,
+): SafeHtml {
   const counts = summary.counts as unknown as Record<string, number>;
   const rejected = counts.rejected ?? 0;
+  // 没有拒收的数据行 only of rows read: a file skipped as sent before, or failing as a whole, was not read.
+  const loaded = summary.files.filter((file) => file.status === 'loaded').length;
+  const shownEarlier = new Map<number, NonNullable<EarlierDelivery['own']>>();
+  for (const delivery of earlier.values())
+    if (delivery.own) shownEarlier.set(delivery.own.sourceFileId, delivery.own);
   // A file name or a file's error (an unknown header cell) may hold an ID number: masked as every page is.
   return html`<h2>校验结果：${maskPersonalText(name)}</h2>
 <dl class="facts" id="result">
@@ -312,19 +523,62 @@ function resultView(summary: RunSummary, rejections: ShownRejection[], name: str
 </dl>
 ${summary.files.map(
   (file) =>
-    html`<p class="${file.status === 'loaded' || file.status === 'skipped' ? 'notice' : 'error'}" data-file-status="${file.status}">${maskPersonalText(file.name)}：${FILE_STATUS[file.status]}${file.error ? html`。${maskPersonalText(file.error.message)}` : ''}</p>`,
+    html`<p class="${file.status === 'loaded' || file.status === 'skipped' ? 'notice' : 'error'}" data-file-status="${file.status}">${maskPersonalText(file.name)}：${FILE_STATUS[file.status]}${file.status === 'skipped' ? repeatedBy(earlier.get(file.sourceFileId)) : ''}${file.error ? html`。${maskPersonalText(file.error.message)}` : ''}</p>`,
 )}
 ${
-  rejected === 0
-    ? html`<p>没有拒收的数据行。</p>`
-    : html`<h2>拒收的数据行（${rejected} 行）</h2>
+  rejected > 0
+    ? html`<h2>拒收的数据行（${rejected} 行）</h2>
 <p><a id="download-csv" href="/direct-report/runs/${summary.runId}/rejections.csv">下载拒收报告（CSV）</a> · <a id="download-xlsx" href="/direct-report/runs/${summary.runId}/rejections.xlsx">下载拒收报告（XLSX）</a>：改正后可重新上传。</p>
-<table id="rejections"><thead><tr><th class="num">行号</th><th>字段</th><th>错误值</th><th>说明</th><th>如何改正</th></tr></thead><tbody>
-${rejections.map(
+${rejectionTable(rejections, rejected, 'rejections')}`
+    : loaded === 0
+      ? ''
+      : loaded === summary.files.length
+        ? html`<p>没有拒收的数据行。</p>`
+        : html`<p>本次入库的文件没有拒收的数据行。</p>`
+}
+${[...shownEarlier.values()].map(earlierView)}`;
+}
+
+/** What a skipped file's line adds: the delivery it repeats, when the provider may know it. */
+function repeatedBy(delivery: EarlierDelivery | undefined): SafeHtml | string {
+  if (!delivery) return '';
+  if (!delivery.own) return '，本次未重新校验。';
+  const { runId, name, receivedAt } = delivery.own;
+  return html`：与本单位 ${shanghaiTime(receivedAt)} 报送的“${maskPersonalText(name)}”（运行 #${runId}）完全相同，本次未重新校验，那次的校验结果见下。`;
+}
+
+/** The result of the earlier delivery a file sent again repeats: its counts, its rejected rows and report. */
+function earlierView(own: NonNullable<EarlierDelivery['own']>): SafeHtml {
+  const rejected = own.counts.rejected ?? 0;
+  const csv = `/direct-report/runs/${own.runId}/rejections.csv`;
+  const xlsx = `/direct-report/runs/${own.runId}/rejections.xlsx`;
+  return html`<section class="earlier" data-earlier-run="${own.runId}">
+<h2>此前报送的校验结果：${maskPersonalText(own.name)}（运行 #${own.runId}，${shanghaiTime(own.receivedAt)} 接收）</h2>
+<dl class="facts">
+  <dt>读取行数</dt><dd data-earlier-count="read">${own.counts.read ?? 0}</dd>
+  ${OUTCOME_LABELS.map(([key, label]) => html`<dt>${label}</dt><dd data-earlier-count="${key}">${own.counts[key] ?? 0}</dd>`)}
+</dl>
+${
+  rejected === 0
+    ? html`<p>那次报送没有拒收的数据行。</p>`
+    : html`<h3>那次报送拒收的数据行（${rejected} 行）</h3>
+${
+  own.report
+    ? html`<p><a class="earlier-download" href="${csv}">下载运行 #${own.runId} 的拒收报告（CSV）</a> · <a class="earlier-download" href="${xlsx}">下载运行 #${own.runId} 的拒收报告（XLSX）</a>：改正后可重新上传。</p>`
+    : html`<p class="muted">运行 #${own.runId} 还载入了其他单位的文件，完整的拒收报告请向平台管理员索取。</p>`
+}
+${rejectionTable(own.rejections, rejected)}`
+}
+</section>`;
+}
+
+/** Rejected rows' errors as a table (at most SHOWN_REJECTIONS), saying when the report has more. */
+function rejectionTable(rows: ShownRejection[], rejected: number, id?: string): SafeHtml {
+  return html`<table${id ? html` id="${id}"` : ''}><thead><tr><th class="num">行号</th><th>字段</th><th>错误值</th><th>说明</th><th>如何改正</th></tr></thead><tbody>
+${rows.map(
   (row) =>
     html`<tr data-row="${row.rowNumber}"><td class="num">${row.rowNumber}</td><td>${row.field}</td><td class="mono">${row.value}</td><td>${row.message}</td><td>${row.fix}</td></tr>`,
-)}</tbody></table>${rejections.length < rejected ? html`<p class="muted">仅显示前 ${rejections.length} 条，全部见报告。</p>` : ''}`
-}`;
+)}</tbody></table>${rows.length < rejected ? html`<p class="muted">仅显示前 ${rows.length} 条，全部见报告。</p>` : ''}`;
 }
 
 function sendPage(reply: FastifyReply, request: FastifyRequest, body: SafeHtml) {

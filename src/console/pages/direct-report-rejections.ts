@@ -7,6 +7,7 @@ import { fixHint } from '../../report/fix-hint.ts';
 import { entryColumns, fieldTitle, reportMasker } from '../../report/report-columns.ts';
 import { writeRejectionReport } from '../../report/write-rejection-report.ts';
 import { rejectionsIn } from '../../warehouse/rejections-repository.ts';
+import type { ReportScope } from '../../warehouse/scope-filter.ts';
 import { providersOfRun } from '../../warehouse/source-files-repository.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
 import { userOf } from '../console-request.ts';
@@ -21,15 +22,18 @@ export interface ShownRejection {
   fix: string;
 }
 
-/** The first `limit` errors of a run's rejected rows, in row order of each file, masked (the provider is no auditor). */
+/**
+ * The first `limit` errors of the rejected rows of a run (or of one file of it: a file sent again shows the one it
+ * repeats), in row order of each file, masked (the provider is no auditor).
+ */
 export async function firstRejections(
   deps: ConsoleDeps,
-  runId: number,
+  scope: Extract<ReportScope, { kind: 'run' | 'file' }>,
   limit: number,
 ): Promise<ShownRejection[]> {
   const masker = reportMasker(deps.catalog, false);
   const shown: ShownRejection[] = [];
-  for await (const rejection of rejectionsIn(deps.warehouse, { kind: 'run', runId })) {
+  for await (const rejection of rejectionsIn(deps.warehouse, scope)) {
     const columns = entryColumns(deps.catalog, rejection.catalogCode);
     for (const error of rejection.errors) {
       const { message, value } = masker.error(rejection.catalogCode, error, rejection.raw);
