@@ -7,7 +7,8 @@ import {
   type WarehouseFixture,
 } from './support/warehouse-fixture.ts';
 
-const RECEIVED = new Date('2026-11-20T10:00:00+08:00');
+// The day xzcf v2 (2016 layout) and v3 take effect: no version reads a file received before its effectiveFrom.
+const RECEIVED = new Date('2026-12-05T10:00:00+08:00');
 const FORMS = [
   ['utf8', 'input.csv', 'utf8'],
   ['gb18030', 'input.csv', 'gb18030'],
@@ -91,11 +92,11 @@ describe('the same 行政处罚 decisions first in the 2016 layout, then in the 
     const records = await fx.warehouse('records').select('id', 'current_version_id');
     expect(records.length).toBe(4);
     const versions = await fx.warehouse('record_versions').orderBy(['record_id', 'version_no']);
-    // The 2016 file is read by xzcf v2 (the corrected 2016 layout), the 2021 one by v1 (in force on its day).
+    // The 2016 file is read by xzcf v2 (the corrected 2016 layout), the 2021 one by v3 (in force on its day).
     expect(versions.map((version) => [version.version_no, version.catalog_version])).toEqual(
       records.flatMap(() => [
         [1, 2],
-        [2, 1],
+        [2, 3],
       ]),
     );
   });
@@ -135,7 +136,7 @@ describe('the same 行政处罚 decisions first in the 2016 layout, then in the 
       .join('record_versions as v', 'v.id', 'r.current_version_id')
       .orderBy('v.catalog_version')
       .pluck('v.catalog_version');
-    expect(current).toEqual([1, 1, 1, 2]);
+    expect(current).toEqual([2, 3, 3, 3]);
   });
 });
 
@@ -167,7 +168,7 @@ describe('the same 行政处罚 decisions first in the 2021 layout, then in the 
         ...(perRecord.get(version.record_id) ?? []),
         version.catalog_version,
       ]);
-    expect([...perRecord.values()].sort((a, b) => a.length - b.length)).toEqual([[1], [1], [1], [1, 2]]);
+    expect([...perRecord.values()].sort((a, b) => a.length - b.length)).toEqual([[3], [3], [3], [3, 2]]);
     // The corrected one: the 2016 row differs in 处罚内容 only (besides what 2016 cannot carry).
     const [old, back] = [...perRecord.entries()]
       .filter(([, list]) => list.length === 2)

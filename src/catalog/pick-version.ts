@@ -2,10 +2,27 @@ import type { CatalogEntry } from './catalog-entry.ts';
 import { type HeaderMatch, matchHeaders } from './match-headers.ts';
 
 /**
+ * The versions of an entry a file received while `inForce` is in force may be in besides it: the older ones
+ * (lower version, taking effect no later than it), newest first — a provider still on an old layout, such as the
+ * 2016 双公示 one. Never a later version: one not yet in force on the received day reads nothing.
+ */
+export function olderVersions(inForce: CatalogEntry, others: readonly CatalogEntry[]): CatalogEntry[] {
+  return others
+    .filter(
+      (other) =>
+        other.code === inForce.code &&
+        other.version < inForce.version &&
+        other.effectiveFrom <= inForce.effectiveFrom,
+    )
+    .sort((a, b) => b.version - a.version);
+}
+
+/**
  * The version of an entry a file's header is in. The version in force on the received date is tried first;
- * when its header does not match, the entry's other versions (newest first, so a legacy layout such as the
- * 2016 双公示 one) are tried, and the first that matches without a problem is taken. When none matches, the
- * version in force and its problems are returned, as they name what the current template expects.
+ * when its header does not match, the entry's older versions (olderVersions: newest first, so a legacy layout
+ * such as the 2016 双公示 one) are tried, and the first that matches without a problem is taken, with
+ * `inForceMatch` (what the version in force found wrong: the run tells it). When none matches, the version in
+ * force and its problems are returned, as they name what the current template expects.
  * `pipelineColumns` (a withdrawal flag) and `ignorable` (bookkeeping columns) are no unknown columns;
  * `requiredOf`: the columns a version needs, when not its required fields (a withdrawal list's key columns).
  */
@@ -16,13 +33,10 @@ export function pickVersionByHeader(
   ignorable: readonly string[] = [],
   pipelineColumns: ReadonlySet<number> = new Set(),
   requiredOf?: (entry: CatalogEntry) => string[],
-): { entry: CatalogEntry; match: HeaderMatch } {
+): { entry: CatalogEntry; match: HeaderMatch; inForceMatch?: HeaderMatch } {
   const match = matchHeaders(inForce, header, pipelineColumns, ignorable, requiredOf?.(inForce));
   if (match.problems.length === 0) return { entry: inForce, match };
-  const candidates = others
-    .filter((other) => other.code === inForce.code && other.version !== inForce.version)
-    .sort((a, b) => b.version - a.version);
-  for (const candidate of candidates) {
+  for (const candidate of olderVersions(inForce, others)) {
     const candidateMatch = matchHeaders(
       candidate,
       header,
@@ -30,7 +44,8 @@ export function pickVersionByHeader(
       ignorable,
       requiredOf?.(candidate),
     );
-    if (candidateMatch.problems.length === 0) return { entry: candidate, match: candidateMatch };
+    if (candidateMatch.problems.length === 0)
+      return { entry: candidate, match: candidateMatch, inForceMatch: match };
   }
   return { entry: inForce, match };
 }

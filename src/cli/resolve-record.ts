@@ -1,5 +1,5 @@
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
-import { entryVersion } from '../catalog/entry-version.ts';
+import { newestEntryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts, parseTypedKey } from '../dedupe/business-key.ts';
 import { fieldMaskerOf, maskTypedLookup } from '../log/mask-personal-data.ts';
@@ -69,7 +69,7 @@ interface PartMatch {
 }
 
 function partMatch(catalog: Catalog, record: RecordRow, part: string): PartMatch {
-  const entry = entryVersion(catalog, record.catalogCode);
+  const entry = newestEntryVersion(catalog, record.catalogCode);
   const stored = keyParts(record.businessKey);
   const at = stored.flatMap((value, i) => (value === part ? [i] : []));
   const fieldAt = (i: number) => entry?.businessKey[i];
@@ -130,5 +130,5 @@ function theOne(catalog: Catalog, found: RecordRow[], what: string): RecordRow |
 
 /** A stored key as shown: each part masked as its field says. */
 function shownKey(catalog: Catalog, code: string, key: string): string {
-  return fieldMaskerOf(entryVersion(catalog, code)).key(keyParts(key)).join('|');
+  return fieldMaskerOf(newestEntryVersion(catalog, code)).key(keyParts(key)).join('|');
 }

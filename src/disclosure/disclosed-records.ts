@@ -57,6 +57,7 @@ export async function* entryDisclosures(
         objection: marks.get(record.id),
       },
       asOf,
+      { code: record.catalogCode, version: record.catalogVersion },
     );
     yield { record, entry, state };
   }

@@ -1,4 +1,5 @@
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
+import { missingEntryText } from '../catalog/entry-version.ts';
 import type { ObjectionMark } from '../warehouse/objections-repository.ts';
 import { type DisclosureRow, disclosurePeriod } from './disclosure-period.ts';
 import { type DisclosureState, disclosureState, type RepairMark } from './disclosure-state.ts';
@@ -15,13 +16,15 @@ export interface RecordFacts {
 }
 
 /**
- * A record's disclosure state on `asOf` under its catalog entry's rule. A record whose entry is not in the
- * catalog directory is never shown: nothing says for how long it may be.
+ * A record's disclosure state on `asOf` under its catalog entry's rule: the entry version it was stored under
+ * (entryVersion), never another. A record whose entry version is not in the catalog directory is never shown:
+ * nothing says for how long it may be; `stored` (its code and version) names the missing file in the label.
  */
 export function recordDisclosure(
   entry: CatalogEntry | undefined,
   facts: RecordFacts,
   asOf: string,
+  stored?: { code: string; version: number },
 ): DisclosureState {
   const rule = entry?.disclosure ?? {
     period: 'not-public' as const,
@@ -30,7 +33,7 @@ export function recordDisclosure(
     basis: 'catalog entry not found',
   };
   const period = disclosurePeriod(rule, facts.data, facts.formationDate);
-  return disclosureState(
+  const state = disclosureState(
     {
       status: facts.status,
       period,
@@ -40,4 +43,8 @@ export function recordDisclosure(
     },
     asOf,
   );
+  if (entry || !stored) return state;
+  // Withdrawn or superseded says more than that; otherwise the disclosure is unknown, and why.
+  if (state.reason !== 'not-public') return state;
+  return { ...state, label: `公示状态未知，不公示：${missingEntryText(stored.code, stored.version)}` };
 }

@@ -60,6 +60,7 @@ export async function disclosuresOf(
           recorded,
         },
         asOf,
+        { code: record.catalogCode, version: record.catalogVersion },
       ),
     );
   }

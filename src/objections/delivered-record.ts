@@ -1,5 +1,5 @@
 import { shanghaiTime } from '../../connectors/shanghai-time.ts';
-import { entryVersion } from '../catalog/entry-version.ts';
+import { entryVersionOrNewest } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { deliveredData, recordHistory, type SourceRow } from '../records/record-history.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
@@ -28,7 +28,7 @@ export async function deliveredRecord(
   const provider = providerCode ?? brought?.providerCode;
   const latest: SourceRow | undefined = sources.filter((source) => source.providerCode === provider).at(-1);
   if (!provider || !latest) return undefined;
-  const entry = entryVersion(catalog, record.catalogCode, current?.catalogVersion ?? 0);
+  const entry = entryVersionOrNewest(catalog, record.catalogCode, current?.catalogVersion);
   return {
     providerCode: provider,
     record: {

@@ -1,4 +1,4 @@
-import { entryVersion } from '../catalog/entry-version.ts';
+import { entryVersionOrNewest } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { type FieldMasker, fieldMaskerOf } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
@@ -27,7 +27,7 @@ export async function recordTextMasker(
   const maskers = new Map<number, FieldMasker>();
   for (const [recordId, rows] of byRecord) {
     const newest = rows.at(-1)!;
-    const entry = entryVersion(catalog, newest.catalogCode, newest.catalogVersion);
+    const entry = entryVersionOrNewest(catalog, newest.catalogCode, newest.catalogVersion);
     maskers.set(
       recordId,
       fieldMaskerOf(entry).owning(

@@ -1,4 +1,4 @@
-import { entryVersion } from '../catalog/entry-version.ts';
+import { newestEntryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import { fieldMaskerOf } from '../log/mask-personal-data.ts';
@@ -63,7 +63,7 @@ export async function writeVerificationXlsx(
   const masker = reportMasker(catalog, Boolean(options.unmasked));
   const columns = entryColumns(catalog, record.catalogCode);
   // The record's own personal values (its subject's ID) masked wherever the notice quotes them, even as a USCC.
-  const own = fieldMaskerOf(entryVersion(catalog, record.catalogCode)).owning([record.data]);
+  const own = fieldMaskerOf(newestEntryVersion(catalog, record.catalogCode)).owning([record.data]);
   const cell = (field: string, value: string | number | undefined) =>
     value === undefined ? '' : masker.unmasked ? String(value) : own.cell(field, String(value));
   const text = (value: string) => (masker.unmasked ? value : own.message(value));

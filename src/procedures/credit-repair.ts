@@ -1,5 +1,5 @@
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
-import { entryVersion } from '../catalog/entry-version.ts';
+import { entryVersion, missingEntryText } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { DisclosureState } from '../disclosure/disclosure-state.ts';
 import { periodNote } from '../disclosure/disclosure-state.ts';
@@ -46,7 +46,10 @@ export async function repairRecord(
     );
   }
   const entry = entryVersion(catalog, found.catalogCode, found.catalogVersion);
-  if (!entry) throw new ProcedureRefused(`catalog entry ${found.catalogCode} is not in catalog/`);
+  if (!entry)
+    throw new ProcedureRefused(
+      `记录 ${recordId} 不能信用修复：${missingEntryText(found.catalogCode, found.catalogVersion)}`,
+    );
   if (!entry.disclosure.repair) {
     throw new ProcedureRefused(
       `${entry.title}（${entry.code}）的信息不是失信信息，不适用信用修复（${entry.disclosure.basis}）`,

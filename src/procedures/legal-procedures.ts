@@ -1,6 +1,6 @@
 import type { RowError } from '../../connectors/row-error.ts';
 import { subjectCodeFields } from '../catalog/catalog-entry.ts';
-import { entryVersion } from '../catalog/entry-version.ts';
+import { entryVersion, missingEntryText } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { visibleLength } from '../identifiers/invisible-characters.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
@@ -152,7 +152,7 @@ async function currentRow(warehouse: Warehouse, catalog: Catalog, recordId: numb
   const entry = entryVersion(catalog, found.catalogCode, found.catalogVersion);
   if (!entry)
     throw new ProcedureRefused(
-      `catalog entry ${found.catalogCode} is not in catalog/: cannot validate the record`,
+      `记录 ${recordId} 不能办理：${missingEntryText(found.catalogCode, found.catalogVersion)}`,
     );
   return { versionId: found.versionId, entry, subjectCode: found.subjectCode, data: found.data };
 }

@@ -1,4 +1,4 @@
-import { entryVersion } from '../catalog/entry-version.ts';
+import { newestEntryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { type FieldMasker, fieldMaskerOf } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
@@ -54,7 +54,7 @@ export async function maskedProcedureEntries(
     rows.set(version.recordId, of);
   }
   return entries.map((entry) =>
-    maskProcedure(entry, fieldMaskerOf(entryVersion(catalog, entry.catalogCode)), [
+    maskProcedure(entry, fieldMaskerOf(newestEntryVersion(catalog, entry.catalogCode)), [
       ...(rows.get(entry.recordId) ?? []),
       ...(entry.otherRecordId === null ? [] : (rows.get(entry.otherRecordId) ?? [])),
     ]),

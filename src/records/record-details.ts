@@ -1,5 +1,5 @@
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
-import { entryVersion } from '../catalog/entry-version.ts';
+import { entryVersion, entryVersionOrNewest } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { disclosuresOf, pastDay } from '../disclosure/record-disclosures.ts';
 import { clearFieldMaskerOf, fieldMaskerOf } from '../log/mask-personal-data.ts';
@@ -29,8 +29,11 @@ export async function recordDetails(
   const history = await recordHistory(warehouse, recordId);
   if (!history) return undefined;
   const { record, versions } = history;
-  const entry = entryVersion(catalog, record.catalogCode, versions.at(-1)?.catalogVersion);
   const current = versions.find((version) => version.id === record.currentVersionId) ?? versions.at(-1);
+  // The version its current version was stored under, exactly (undefined when catalog/ no longer has it: its
+  // disclosure then says so); masked by the newest when it is missing, never less.
+  const entry = current && entryVersion(catalog, record.catalogCode, current.catalogVersion);
+  const maskedBy = entry ?? entryVersionOrNewest(catalog, record.catalogCode, current?.catalogVersion);
   const disclosure = current
     ? (
         await disclosuresOf(
@@ -52,7 +55,7 @@ export async function recordDetails(
     : undefined;
   // A past day's mark is that day's (an objection received since is not shown for it).
   const marks = await objectionMarks(warehouse, [record.id], pastDay(asOf));
-  const masker = options.unmasked ? clearFieldMaskerOf(entry) : fieldMaskerOf(entry);
+  const masker = options.unmasked ? clearFieldMaskerOf(maskedBy) : fieldMaskerOf(maskedBy);
   return {
     view: {
       ...recordView(history, entry, disclosure ?? null, masker),

@@ -1,4 +1,4 @@
-import { entryVersion } from '../catalog/entry-version.ts';
+import { newestEntryVersion } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
@@ -71,14 +71,14 @@ export async function searchRecords(
  * personal part of the key holds it (a natural person's 证件号码), even where that number checks as a USCC too.
  */
 function ownMasker(catalog: Catalog, record: RecordRow): FieldMasker {
-  const entry = entryVersion(catalog, record.catalogCode);
+  const entry = newestEntryVersion(catalog, record.catalogCode);
   const parts = keyParts(record.businessKey);
   const keyRow = Object.fromEntries((entry?.businessKey ?? []).map((field, i) => [field, parts[i] ?? '']));
   return fieldMaskerOf(entry).owning([keyRow], record.subjectCode);
 }
 
 function foundRecord(catalog: Catalog, record: RecordRow, unmasked: boolean): FoundRecord {
-  const entry = entryVersion(catalog, record.catalogCode);
+  const entry = newestEntryVersion(catalog, record.catalogCode);
   const masked = ownMasker(catalog, record);
   const masker = unmasked ? clearFieldMaskerOf(entry) : masked;
   const code = record.subjectCode;

@@ -1,7 +1,7 @@
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import type { CatalogEntry, ChannelLevel } from '../catalog/catalog-entry.ts';
 import { CHANNEL_LEVELS, subjectCodeFields } from '../catalog/catalog-entry.ts';
-import { entryVersion } from '../catalog/entry-version.ts';
+import { entryVersionOrNewest } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import type { DisclosureState } from '../disclosure/disclosure-state.ts';
@@ -222,8 +222,10 @@ export async function subjectArchives(
     shelves.set(kind, found);
     return found;
   };
+  // Shown by its own version, else the newest (title, masking, key order); its disclosure (disclosuresOf) only ever
+  // by its own version.
   for (const row of current) {
-    const entry = entryVersion(catalog, row.catalogCode, row.catalogVersion);
+    const entry = entryVersionOrNewest(catalog, row.catalogCode, row.catalogVersion);
     const kept = shelf(subjectKindOf(entry, row.data, subjectCode));
     let group = kept.groups.get(row.catalogCode);
     if (!group) {
@@ -249,7 +251,7 @@ export async function subjectArchives(
     kept.holders.push({ entry, data: row.data });
   }
   for (const { catalogVersion, data, ...row } of await retiredRecordsOfSubject(warehouse, subjectCode, day)) {
-    const entry = entryVersion(catalog, row.catalogCode, catalogVersion);
+    const entry = entryVersionOrNewest(catalog, row.catalogCode, catalogVersion);
     const kept = shelf(subjectKindOf(entry, data, subjectCode));
     const masker = maskerOf(entry).owning([data], subjectCode);
     kept.retired.push({ ...row, businessKey: keyWithoutSubject(row.businessKey, entry, () => masker) });

@@ -25,6 +25,7 @@ import { objectionUpdatedWarning } from './provider-objections.ts';
 import { readingFingerprint } from './reading-fingerprint.ts';
 import type { Thresholds } from './reject-threshold.ts';
 import { UnitFailure } from './unit-failure.ts';
+import { olderVersionText } from './unit-header.ts';
 import type { WithdrawalSignals } from './withdrawal-signals.ts';
 
 export interface IngestRequest {
@@ -224,6 +225,11 @@ export async function ingestUnits(
             recordId: update.recordId,
             objectionId: update.objectionId,
             versionNo: update.versionNo,
+          });
+        if (result.olderVersion)
+          log.warn(`file ${unit.name} ${olderVersionText(result.olderVersion)}`, {
+            sourceFileId: result.sourceFileId,
+            code: 'older-catalog-version',
           });
         if (result.counts.pending > 0)
           log.warn(pendingTimelinessWarning(result.counts.pending), {

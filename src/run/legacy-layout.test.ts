@@ -39,7 +39,7 @@ let catalog: Catalog;
 let current: CatalogEntry;
 beforeAll(async () => {
   catalog = await loadCatalog(path.join(PROJECT_ROOT, 'catalog'));
-  current = catalog.resolve('xzcf', '2026-11-20');
+  current = catalog.resolve('xzcf', '2026-12-05');
 });
 
 /** One 2016-layout row through the version's normalizers, mapping and validator. */

@@ -31,6 +31,7 @@ import { checkFullDump, holdBackTruncatedDump, listMissingFromDump } from './ful
 import type { UnitRequest, UnitResult } from './load-unit.ts';
 import { raiseProviderObjections } from './provider-objections.ts';
 import { checkThreshold, holdBackUnit } from './reject-threshold.ts';
+import { olderVersionRead } from './unit-header.ts';
 import { unitCommit } from './watermark-ledger.ts';
 
 /**
@@ -172,6 +173,8 @@ export async function loadStaged(
       // counts just stored, and nothing of the row changes after it (043-delivery-digest).
       const { digest, digestV2 } = await storeFileDigest(session, sourceFileId);
       const stageMs = { read: mergeStarted - staged.readStarted, merge: Date.now() - mergeStarted };
+      // A header that did not match the version in force, read by an older one: said, never silent.
+      const olderVersion = olderVersionRead(request, staged.header, entry);
       return {
         sourceFileId,
         name: request.unit.name,
@@ -190,6 +193,7 @@ export async function loadStaged(
         ...(earlier ? { sameContentAs: earlier } : {}),
         ...(fullDump ? { fullDump } : {}),
         ...(objectionsUpdated.length > 0 ? { objectionsUpdated } : {}),
+        ...(olderVersion ? { olderVersion } : {}),
       };
     });
     if (result.status !== 'loaded' || objections.length === 0) return result;

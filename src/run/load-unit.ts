@@ -13,6 +13,7 @@ import { loadStaged, ThresholdAfterEarlyMerge } from './load-staged.ts';
 import type { ProviderObjections } from './provider-objections.ts';
 import type { ThresholdDecision, Thresholds } from './reject-threshold.ts';
 import { stageUnitRows } from './stage-unit-rows.ts';
+import type { OlderVersionRead } from './unit-header.ts';
 import type { WithdrawalSignals } from './withdrawal-signals.ts';
 
 /** What a unit is doing: reading (and checking) rows, or merging them into the warehouse. */
@@ -115,6 +116,8 @@ export interface UnitResult {
   fastRows?: number;
   /** New records written while the unit was read (merge-while-reading.ts); 0 when none were. */
   mergedWhileReading?: number;
+  /** Read by an older version of the entry than the one in force on its received day: what the summary tells. */
+  olderVersion?: OlderVersionRead;
 }
 
 /** Reads, normalizes, validates, stages and merges one unit in one transaction. Never throws for bad data. */

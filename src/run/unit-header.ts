@@ -6,7 +6,7 @@ import {
   withdrawalListColumns,
   withdrawalListProblem,
 } from '../catalog/match-headers.ts';
-import { pickVersionByHeader } from '../catalog/pick-version.ts';
+import { olderVersions, pickVersionByHeader } from '../catalog/pick-version.ts';
 import type { UnitRequest } from './load-unit.ts';
 import { UnitFailure } from './unit-failure.ts';
 import { listSignals, type UnitSignals, unitSignals } from './withdrawal-signals.ts';
@@ -64,12 +64,8 @@ export function headerNear(request: UnitRequest, header: readonly string[]): str
     const signals = signalsOf(request, header);
     const mapped = mappedHeader(request, header);
     const list = request.withdrawalList !== undefined;
-    const versions = [
-      request.entry,
-      ...(request.otherVersions ?? [])
-        .filter((other) => other.code === request.entry.code && other.version !== request.entry.version)
-        .sort((a, b) => b.version - a.version),
-    ];
+    // The versions pickedVersion may choose: never one not yet in force on the received day.
+    const versions = [request.entry, ...olderVersions(request.entry, request.otherVersions ?? [])];
     let near = false;
     let closest: { match: HeaderMatch; apart: number } | undefined;
     for (const entry of versions) {
@@ -88,6 +84,55 @@ export function headerNear(request: UnitRequest, header: readonly string[]): str
     if (error instanceof UnitFailure) return undefined;
     throw error;
   }
+}
+
+/**
+ * A unit read by an older version of its entry than the one in force on its received day (pickedVersion: its
+ * header did not match the version in force): told in the run's summary, log and `--json`, never silent.
+ * `legacyLayout`: the older version is a legacy layout (the 2016 双公示 one), the documented way such files are
+ * read; otherwise the provider's header lacks what the version in force asks (`differences`, in Chinese).
+ */
+export interface OlderVersionRead {
+  catalogCode: string;
+  version: number;
+  legacyLayout: boolean;
+  inForce: { version: number; effectiveFrom: string };
+  differences: string;
+}
+
+/** For a unit `entry` read (the version its header picked): whether that is older than the one in force, and why. */
+export function olderVersionRead(
+  request: UnitRequest,
+  header: readonly string[],
+  entry: CatalogEntry,
+): OlderVersionRead | undefined {
+  const inForce = request.entry;
+  if (entry.code !== inForce.code || entry.version >= inForce.version) return undefined;
+  const signals = signalsOf(request, header);
+  const list = request.withdrawalList !== undefined;
+  const match = matchHeaders(
+    inForce,
+    mappedHeader(request, header),
+    signals.columns,
+    request.ignoreColumns,
+    list ? withdrawalListColumns(inForce) : undefined,
+  );
+  return {
+    catalogCode: entry.code,
+    version: entry.version,
+    legacyLayout: entry.legacyLayout !== undefined,
+    inForce: { version: inForce.version, effectiveFrom: inForce.effectiveFrom },
+    differences: differences(match),
+  };
+}
+
+/** `read by xzcf v3 (the layout of v3); xzcf v4 in force since 2026-12-06: 缺少必填列：CF_LXDH` */
+export function olderVersionText(older: OlderVersionRead): string {
+  const layout = older.legacyLayout ? 'a legacy layout (legacyLayout)' : `the layout of v${older.version}`;
+  return (
+    `read by ${older.catalogCode} v${older.version} (${layout}); ${older.catalogCode} v${older.inForce.version} ` +
+    `in force since ${older.inForce.effectiveFrom}: ${older.differences || 'header does not match'}`
+  );
 }
 
 /** A header that is empty or reads as a data row names no column. */

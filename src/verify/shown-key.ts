@@ -1,5 +1,5 @@
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
-import { entryVersion } from '../catalog/entry-version.ts';
+import { entryVersionOrNewest } from '../catalog/entry-version.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import { fieldMaskerOf } from '../log/mask-personal-data.ts';
@@ -17,8 +17,7 @@ export function shownKey(
   catalogVersion: number | null | undefined,
   key: string,
 ): string {
-  const entry =
-    catalogCode === null ? undefined : entryVersion(catalog, catalogCode, catalogVersion ?? undefined);
+  const entry = catalogCode === null ? undefined : entryVersionOrNewest(catalog, catalogCode, catalogVersion);
   return keyShownBy(entry, key);
 }
 

@@ -2,8 +2,8 @@ import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 
 /**
- * The catalog entry a version was stored under, exactly: that code at that version. Unlike entryVersion()
- * (which falls back to the newest version for display), verify never judges a record by rules it was not stored
+ * The catalog entry a version was stored under, exactly: that code at that version. Like entryVersion()
+ * (catalog/entry-version.ts; entryVersionOrNewest is for display only), verify never judges a record by rules it was not stored
  * under: a record whose current version is under a version the catalog directory does not have is a finding
  * (`catalog-version-unknown`), a credit repair of such a version is left unchecked, and verify says so.
  */
