@@ -87,7 +87,7 @@ describe('pilot-era codes, placeholders and the catalog history', () => {
     expect(summary.counts.merged).toBeGreaterThan(0);
   });
 
-  it('catalog_entries records each version once by content hash, and a changed version again', async () => {
+  it('catalog_entries records each version once by content hash; a changed version is refused, unrecorded', async () => {
     const first = await syncCatalogEntries(fx.warehouse, fx.catalog.entries);
     expect(first.added.sort()).toEqual(
       [...CODES.map((code) => `${code} v1`), 'xzcf v0', 'xzcf v2', 'xzcf v3', 'xzxk v0', 'yzsxmd v2'].sort(),
@@ -95,15 +95,14 @@ describe('pilot-era codes, placeholders and the catalog history', () => {
     expect(await syncCatalogEntries(fx.warehouse, fx.catalog.entries)).toEqual({ added: [], changed: [] });
     const xzcf = fx.catalog.entries.find((entry) => entry.code === 'xzcf' && entry.version === 1)!;
     const edited = { ...xzcf, rules: xzcf.rules.slice(1) };
-    expect(await syncCatalogEntries(fx.warehouse, [edited])).toEqual({
-      added: ['xzcf v1'],
-      changed: ['xzcf v1'],
-    });
+    await expect(syncCatalogEntries(fx.warehouse, [edited])).rejects.toThrow(
+      /xzcf\.v1\.json（目录条目 xzcf v1，.*首次登记）.*A recorded catalog version is immutable/,
+    );
     const rows = await fx
       .warehouse('catalog_entries')
       .where({ code: 'xzcf', version: 1 })
       .select('content_hash', 'entry');
-    expect(rows).toHaveLength(2);
+    expect(rows).toHaveLength(1);
     await expect(fx.warehouse('catalog_entries').where({ code: 'xzcf' }).delete()).rejects.toThrow(
       /permission denied/,
     );

@@ -3,12 +3,18 @@
  * src/warehouse, so the catalog stays a leaf the warehouse and the masker can import.
  */
 
+import path from 'node:path';
+import { shanghaiTime } from '../../connectors/shanghai-time.ts';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import { catalogEntryHash } from '../catalog/catalog-entry-hash.ts';
 import { entryVersion } from '../catalog/entry-version.ts';
 import { type Catalog, loadCatalog } from '../catalog/load-catalog.ts';
+import { ConfigError } from '../config/config.ts';
 import type { Logger } from '../log/logger.ts';
 import {
+  type EditedCopy,
+  editedCopies,
+  firstRecordedCopies,
   isCatalogEntryRecorded,
   recordCatalogEntry,
   recordedCatalogEntries,
@@ -19,15 +25,38 @@ import { currentVersion } from '../warehouse/procedure-log-repository.ts';
 export interface CatalogSyncResult {
   /** `code vN` of each entry version (or new content of one) recorded by this sync. */
   added: string[];
-  /** `code vN` whose content differs from what was recorded before: a published version was edited. */
+  /**
+   * `code vN` recorded beside an earlier copy: only the project's own correction of a copy it shipped before a
+   * recorded version became immutable (CORRECTED_IN_PLACE); any other difference is refused.
+   */
   changed: string[];
 }
 
-/** Records every entry version not yet in `catalog_entries` (by content hash). Existing rows are never changed. */
+/**
+ * A catalog directory holding an entry version whose content differs from the copy the warehouse recorded first:
+ * a ConfigError (exit 2), so no command loads, decides or discloses by rules other than those rows were stored
+ * under.
+ */
+export class CatalogCopyEditedError extends ConfigError {}
+
+/**
+ * Records every entry version not yet in `catalog_entries` (by content hash). Existing rows are never changed. A
+ * version recorded before whose content differs now is refused (CatalogCopyEditedError) before anything is recorded.
+ */
 export async function syncCatalogEntries(
   warehouse: Warehouse,
   entries: readonly CatalogEntry[],
+  directory?: string,
 ): Promise<CatalogSyncResult> {
+  const edited = editedCopies(
+    await firstRecordedCopies(warehouse),
+    entries.map((entry) => ({
+      code: entry.code,
+      version: entry.version,
+      contentHash: catalogEntryHash(entry),
+    })),
+  );
+  if (edited.length > 0) throw new CatalogCopyEditedError(editedCopyRefusal(edited, directory));
   const known = await recordedCatalogEntries(warehouse);
   const hashes = new Set(known.map((row) => `${row.code}\u001f${row.version}\u001f${row.content_hash}`));
   const versions = new Set(known.map((row) => `${row.code}\u001f${row.version}`));
@@ -50,26 +79,56 @@ export async function syncCatalogEntries(
   return result;
 }
 
+/** What an engineer reads: each edited file, its version, when its first copy was recorded, and what to do. */
+export function editedCopyRefusal(edited: readonly EditedCopy[], directory?: string): string {
+  const files = edited.map((copy) => {
+    const name = `${copy.code}.v${copy.version}.json`;
+    return {
+      file: directory ? path.join(directory, name) : name,
+      label: `${copy.code} v${copy.version}`,
+      since: shanghaiTime(copy.first.firstSyncedAt),
+    };
+  });
+  const chinese = files
+    .map(({ file, label, since }) => `${file}（目录条目 ${label}，${since} 首次登记）`)
+    .join('；');
+  const english = files
+    .map(({ file, label, since }) => `${file} (catalog entry ${label}, first recorded ${since})`)
+    .join('; ');
+  return (
+    `目录文件与数据仓库首次登记的该版本内容不同：${chinese}。已登记的目录版本不得原地修改（已入库记录按原内容校验、公示）：` +
+    '请恢复该文件为首次登记的内容（catalog_entries 保存该内容），或另行发布新版本（新文件 <code>.v<n+1>.json，' +
+    `effectiveFrom 晚于现行版本） / catalog file differs from the copy the warehouse first recorded for its version: ${english}. ` +
+    'A recorded catalog version is immutable (rows stored under it were validated and are disclosed by that copy): ' +
+    'restore the file to the first recorded copy (catalog_entries holds it), or publish a new version ' +
+    '(<code>.v<n+1>.json with a later effectiveFrom) instead'
+  );
+}
+
 /**
  * Records the catalog directory into `catalog_entries` when a command opens the warehouse. A broken catalog
- * is logged, not fatal: `runs list` must still work; `ingest` fails on it by itself.
+ * is logged, not fatal: `runs list` must still work; `ingest` fails on it by itself. An entry version edited
+ * since the warehouse recorded it is fatal (CatalogCopyEditedError, exit 2): every command would read other rules
+ * than those its records were stored under.
  */
 export async function syncCatalogDirectory(
   warehouse: Warehouse,
   directory: string,
   logger: Pick<Logger, 'info' | 'warn'>,
 ): Promise<void> {
+  let catalog: Catalog;
   try {
-    const catalog = await loadCatalog(directory);
-    const { added, changed } = await syncCatalogEntries(warehouse, catalog.entries);
-    if (added.length > 0) logger.info(`catalog entries recorded: ${added.join(', ')}`);
-    for (const label of changed) {
-      logger.warn(
-        `catalog entry ${label} differs from the copy recorded earlier: publish a new version instead of editing one`,
-      );
-    }
+    catalog = await loadCatalog(directory);
   } catch (error) {
     logger.warn(`catalog not synced: ${(error as Error).message}`);
+    return;
+  }
+  const { added, changed } = await syncCatalogEntries(warehouse, catalog.entries, directory);
+  if (added.length > 0) logger.info(`catalog entries recorded: ${added.join(', ')}`);
+  for (const label of changed) {
+    logger.info(
+      `catalog entry ${label}: the project's correction of a copy recorded earlier recorded beside it (docs/catalog.md)`,
+    );
   }
 }
 

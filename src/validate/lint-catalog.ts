@@ -1,8 +1,15 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type CatalogEntry, fieldCodes, ruleFields, subjectCodeFields } from '../catalog/catalog-entry.ts';
+import { type CatalogEntry, fieldCodes, subjectCodeFields } from '../catalog/catalog-entry.ts';
 import { disclosureFields } from '../catalog/disclosure-rule.ts';
 import { entryShapeProblems } from '../catalog/entry-shape.ts';
+import {
+  crossFileProblems,
+  ENTRY_FILE,
+  entryFileNameProblem,
+  fieldReferenceProblems,
+  META_SCHEMA_FILE,
+} from '../catalog/load-catalog.ts';
 import { headerNames } from '../catalog/match-headers.ts';
 import { compileValidator } from './compile-validator.ts';
 import { lintLegacyAgainstNewest, lintLegacyLayout } from './lint-legacy-layout.ts';
@@ -19,8 +26,7 @@ export interface LintReport {
   problems: LintProblem[];
 }
 
-export const META_SCHEMA_FILE = 'catalog.schema.json';
-const ENTRY_FILE = /^([a-z0-9_-]+)\.v(\d+)\.json$/;
+export { META_SCHEMA_FILE };
 
 /**
  * Checks every entry file of a catalog directory: the meta-schema, the file name, references between the
@@ -35,9 +41,10 @@ export async function lintCatalog(directory: string): Promise<LintReport> {
   const entries: CatalogEntry[] = [];
   for (const name of names.sort()) {
     const report = (message: string) => problems.push({ file: name, message });
+    const misnamed = entryFileNameProblem(name);
     const match = ENTRY_FILE.exec(name);
-    if (!match) {
-      report('file name must be <code>.v<version>.json, e.g. xzcf.v2.json');
+    if (misnamed || !match) {
+      report(misnamed ?? 'file name must be <code>.v<version>.json, e.g. xzcf.v2.json');
       continue;
     }
     let parsed: unknown;
@@ -65,22 +72,11 @@ export async function lintCatalog(directory: string): Promise<LintReport> {
 
 /** Problems inside one entry that the meta-schema cannot see. */
 export function lintEntry(entry: CatalogEntry): string[] {
-  const problems: string[] = [];
+  const problems: string[] = [...fieldReferenceProblems(entry)];
   const fields = new Set(fieldCodes(entry));
   const mustExist = (where: string, field: string) => {
     if (!fields.has(field)) problems.push(`${where} names field ${field}, which is not in schema.properties`);
   };
-  for (const field of entry.businessKey) mustExist('businessKey', field);
-  for (const field of subjectCodeFields(entry)) mustExist('subjectCodeField', field);
-  mustExist('formationDateField', entry.formationDateField);
-  if (entry.schema.properties[entry.formationDateField]?.format !== 'cn-date') {
-    problems.push(`formationDateField ${entry.formationDateField} must have format cn-date`);
-  }
-  for (const field of entry.schema.required) mustExist('schema.required', field);
-  entry.rules.forEach((rule, i) => {
-    const where = `rules[${i}] (${rule.rule})`;
-    for (const field of ruleFields(rule)) mustExist(where, field);
-  });
   problems.push(...lintSubjectTypes(entry));
   problems.push(...lintDisclosure(entry, mustExist));
   problems.push(...lintLegacyLayout(entry));
@@ -234,46 +230,20 @@ function lintSubjectTypes(entry: CatalogEntry): string[] {
 }
 
 /**
- * Across files: versions of one code take effect in version order; one title belongs to one code. A legacy layout
- * may take effect on the same day as the version after it (the two published together, e.g. a correction of
- * both layouts): the higher version is the one in force, the legacy one only reads files in its layout.
+ * Across files (crossFileProblems, which the catalog load refuses too: date order, one title per code, the same
+ * business key in every version), and a legacy layout against the newest version.
  */
 function lintVersions(entries: CatalogEntry[]): LintProblem[] {
   const problems: LintProblem[] = [];
   const byCode = new Map<string, CatalogEntry[]>();
   for (const entry of entries) byCode.set(entry.code, [...(byCode.get(entry.code) ?? []), entry]);
   for (const [code, versions] of byCode) {
-    versions.sort((a, b) => a.version - b.version);
-    const newest = versions.at(-1)!;
-    for (const version of versions) {
+    const newest = versions.reduce((a, b) => (b.version > a.version ? b : a));
+    for (const version of versions.sort((a, b) => a.version - b.version)) {
       for (const message of lintLegacyAgainstNewest(version, newest))
         problems.push({ file: `${code}.v${version.version}.json`, message });
     }
-    for (let i = 1; i < versions.length; i++) {
-      const previous = versions[i - 1]!;
-      const current = versions[i]!;
-      const together = previous.legacyLayout !== undefined && !current.legacyLayout;
-      if (
-        current.effectiveFrom < previous.effectiveFrom ||
-        (current.effectiveFrom === previous.effectiveFrom && !together)
-      ) {
-        problems.push({
-          file: `${code}.v${current.version}.json`,
-          message: `effectiveFrom ${current.effectiveFrom} is not after v${previous.version}'s ${previous.effectiveFrom}`,
-        });
-      }
-    }
   }
-  const titles = new Map<string, string>();
-  for (const entry of entries) {
-    const owner = titles.get(entry.title);
-    if (owner && owner !== entry.code) {
-      problems.push({
-        file: `${entry.code}.v${entry.version}.json`,
-        message: `title ${entry.title} is already the title of ${owner}: --catalog would be ambiguous`,
-      });
-    }
-    titles.set(entry.title, entry.code);
-  }
+  problems.push(...crossFileProblems(entries));
   return problems;
 }

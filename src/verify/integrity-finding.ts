@@ -51,6 +51,12 @@ export const INTEGRITY_PROBLEMS = {
    * checked, and unless the warehouse recorded that version (catalog_entries), nothing the engine stores is under it.
    */
   'catalog-version-unknown': "the current version's catalog entry version is not in the catalog",
+  /**
+   * An entry version in catalog/ whose content differs from the copy the warehouse recorded first (catalog_entries):
+   * edited in place, so verify recomputes keys and repairs, and the engine discloses, by other rules than the
+   * records were stored under (verify-catalog-copies.ts). Reported first; the record is null, the entry named.
+   */
+  'catalog-copy-edited': 'a catalog entry version differs from the copy the warehouse first recorded',
   /** `records.created_at` is not when its version 1 was written (both are set in one transaction). */
   'created-differs': "the record's creation time differs from its first version's",
   /**
@@ -124,7 +130,8 @@ export const INTEGRITY_PROBLEMS = {
   /**
    * A settled lineage row whose `late` / `working_days`, a settled review-notice deadline or a settled objection due
    * date differs from what the working-day calendar (config/holidays.json) gives for its stored inputs, counted by
-   * the engine's own functions (verify-timeliness.ts): it was settled wrongly, or the calendar changed since.
+   * the engine's own functions (verify-timeliness.ts): it was settled wrongly, or the calendar changed since. Also a
+   * lineage row formed after the day it was received (loaded before the loader rejected such a row): no count.
    */
   'timeliness-differs':
     'a settled timeliness flag or working-day date differs from what the holiday calendar gives',

@@ -9,6 +9,7 @@ import { finishRun, finishRunIfRunning, startRun } from '../warehouse/runs-repos
 import type { FileFinding, IntegrityCounts, RecordFinding, VerifyScope } from './integrity-finding.ts';
 import { shownKey } from './shown-key.ts';
 import { UncheckedEntries } from './stored-entry.ts';
+import { verifyCatalogCopies } from './verify-catalog-copies.ts';
 import { verifyFileDigests } from './verify-file-digests.ts';
 import { verifyHistory } from './verify-history.ts';
 import { verifyKeys } from './verify-keys.ts';
@@ -72,6 +73,8 @@ export async function verifyWarehouse(
     onFinding(masked);
   };
   try {
+    // First: an edited catalog copy is what later key or repair findings of its records may be about.
+    for (const finding of await verifyCatalogCopies(warehouse, catalog, scope)) report(records, finding);
     for await (const page of verifyHistory(warehouse, scope)) {
       counts.records += page.records;
       counts.versions += page.versions;
@@ -148,19 +151,22 @@ export async function verifyWarehouse(
     }).catch(() => undefined);
     throw error;
   }
-  counts.tamperedRecords = new Set(records.map((finding) => finding.recordId)).size;
+  const editedCopies = records.filter((finding) => finding.problem === 'catalog-copy-edited');
+  counts.tamperedRecords = new Set(
+    records.filter((finding) => finding.problem !== 'catalog-copy-edited').map((finding) => finding.recordId),
+  ).size;
   counts.tamperedFiles = new Set(files.map((finding) => finding.sourceFileId)).size;
   const errorsByCode: Record<string, number> = {};
   for (const finding of [...records, ...files])
     errorsByCode[finding.problem] = (errorsByCode[finding.problem] ?? 0) + 1;
-  const altered = counts.tamperedRecords + counts.tamperedFiles > 0;
+  const altered = counts.tamperedRecords + counts.tamperedFiles + editedCopies.length > 0;
   await finishRun(warehouse, runId, {
     status: altered ? 'failed' : 'completed',
     counts,
     errorsByCode,
     ...(altered
       ? {
-          error: `history altered outside the engine: ${counts.tamperedRecords} record(s), ${counts.tamperedFiles} file(s)`,
+          error: `${editedCopies.length > 0 ? `catalog entry version(s) edited in catalog/: ${editedCopies.map((finding) => `${finding.catalogCode} v${finding.catalogVersion}`).join(', ')}; ` : ''}history altered outside the engine: ${counts.tamperedRecords} record(s), ${counts.tamperedFiles} file(s)`,
         }
       : {}),
   });
@@ -180,6 +186,8 @@ export function describeFinding(finding: RecordFinding | FileFinding): string {
   if ('sourceFileId' in finding) {
     return `file ${finding.sourceFileId} (${finding.catalogCode}, ${finding.name}): ${finding.problem}: ${finding.detail}`;
   }
+  if (finding.problem === 'catalog-copy-edited')
+    return `catalog entry ${finding.catalogCode} v${finding.catalogVersion}: ${finding.problem}: ${finding.detail}`;
   const record = `record ${finding.recordId ?? '(unknown)'}`;
   const where = finding.catalogCode
     ? `${record} (${finding.catalogCode}${finding.businessKey ? ` ${finding.businessKey}` : ''})`
