@@ -256,14 +256,14 @@ describe("the project's own corrections in place", () => {
     const catalog = await loadCatalog(path.join(PROJECT_ROOT, 'catalog'));
     for (const correction of CORRECTED_IN_PLACE) {
       const entry = catalog.entries.find(
-        (shipped) => shipped.code === correction.code && shipped.version === correction.version,
+        (shipped) => shipped.code === correction.entry && shipped.version === correction.version,
       );
-      expect(entry && catalogEntryHash(entry), `${correction.code} v${correction.version}`).toBe(
+      expect(entry && catalogEntryHash(entry), `${correction.entry} v${correction.version}`).toBe(
         correction.shipped,
       );
     }
     const [xzcf] = CORRECTED_IN_PLACE.filter(
-      (correction) => correction.code === 'xzcf' && correction.version === 1,
+      (correction) => correction.entry === 'xzcf' && correction.version === 1,
     );
     const first = [
       {

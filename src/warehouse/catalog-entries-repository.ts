@@ -82,25 +82,26 @@ export async function isCatalogEntryRecorded(
  * (it recorded it beside the first, and the warning was logged then). Nothing else may differ from the first copy.
  */
 export const CORRECTED_IN_PLACE: readonly {
-  code: string;
+  /** The entry's code. */
+  entry: string;
   version: number;
   shipped: string;
   earlier: readonly string[];
 }[] = [
   {
-    code: 'frdj',
+    entry: 'frdj',
     version: 1,
     shipped: '40c323a40689956b206872d0dd08407ea2720a42901b6e8a0b30e19abe3ef2d7',
     earlier: ['e29972dba323486ac6226946983939d5b91e70835ebb9e41a4f2a8464fd2b53c'],
   },
   {
-    code: 'xzcf',
+    entry: 'xzcf',
     version: 0,
     shipped: '7006dcbbe5e97ca79f0b7ef8e8ed040200fe53ef7c8e61540a731b12bd105c16',
     earlier: ['d5fae2494899ca4958f5807f232d22930d8388b5a2c92dd385fedc5e7d3e4bfe'],
   },
   {
-    code: 'xzcf',
+    entry: 'xzcf',
     version: 1,
     shipped: 'de9002dc61160aa1fef98d10cf9b6781238443b3d360888f0db96dbaaa9651b4',
     earlier: [
@@ -112,7 +113,7 @@ export const CORRECTED_IN_PLACE: readonly {
     ],
   },
   {
-    code: 'xzqz',
+    entry: 'xzqz',
     version: 1,
     shipped: '77636acdd477e92728f6ae7e3a0748933d3219b613aec7f0ce56343627a8f249',
     earlier: [
@@ -121,13 +122,13 @@ export const CORRECTED_IN_PLACE: readonly {
     ],
   },
   {
-    code: 'xzxk',
+    entry: 'xzxk',
     version: 0,
     shipped: '93a88bf6757a489693239e573d7cdcca5c5373b687ecd05382e4984b0486fc4a',
     earlier: ['2ade143fe43af39bf8dd99905d67a51bd6a3da773d216047347ba4244f478f5e'],
   },
   {
-    code: 'xzxk',
+    entry: 'xzxk',
     version: 1,
     shipped: '951e1457878bbe4e2ca6d04201946ca045c90ff4db3121329fc2108f2934bb73',
     earlier: [
@@ -138,7 +139,7 @@ export const CORRECTED_IN_PLACE: readonly {
     ],
   },
   {
-    code: 'yzsxmd',
+    entry: 'yzsxmd',
     version: 1,
     shipped: 'efc452f364b8e3668eaadc07dcc1d02b9a53bcaa0a433f0e9d91cd1e2a09bf58',
     earlier: [
@@ -147,7 +148,7 @@ export const CORRECTED_IN_PLACE: readonly {
     ],
   },
   {
-    code: 'zyzg',
+    entry: 'zyzg',
     version: 1,
     shipped: '3c712d10584263ae59d4a3cfb8bf56aeef565bac0484e39301b4ea767be55b2a',
     earlier: ['cc8a82804976742d4635f14113b51c06ae1c82379f35599f98ee5ef156c4cc37'],
@@ -180,7 +181,7 @@ export function editedCopies(
     if (!recorded || recorded.contentHash === copy.contentHash) continue;
     const corrected = CORRECTED_IN_PLACE.some(
       (correction) =>
-        correction.code === copy.code &&
+        correction.entry === copy.code &&
         correction.version === copy.version &&
         correction.shipped === copy.contentHash &&
         correction.earlier.includes(recorded.contentHash),
