@@ -54,28 +54,58 @@ export function compileValidator(
   options: ValidatorOptions = {},
   { fastPath = true }: { fastPath?: boolean } = {},
 ): RowValidator {
-  const today = options.today ?? todayInShanghai;
-  // Set per row before the checks read it: a clock read (todayInShanghai keeps the day) and a string compare, no Date.
+  return validatorAsOf(compileDayValidator(entry, options, { fastPath }), options.today);
+}
+
+/**
+ * A row validator judging by the day `today` gives per row (the clock's by default: todayInShanghai keeps the day,
+ * no Date), over a day validator compiled without it: one compiled entry serves every today (compiled-entry.ts).
+ */
+export function validatorAsOf(check: DayValidator, today: () => string = todayInShanghai): RowValidator {
+  return (row, rawCell, receivedDay) => check(row, rawCell, receivedDay, today());
+}
+
+/** A {@link RowValidator} told today (`YYYY-MM-DD`, Asia/Shanghai) with each row, rather than when compiled. */
+export type DayValidator = (
+  row: NormalizedRow,
+  rawCell: RawCell | undefined,
+  receivedDay: string | undefined,
+  today: string,
+) => RowError[];
+
+/**
+ * The compiled checks of an entry, independent of the day: every check that reads today (x-notFuture, a birth
+ * date in an identifier, in ajv, the specialised check, the cross-field rules and the messages) reads the day
+ * the row was given with. `options.today` is not used.
+ */
+export function compileDayValidator(
+  entry: CatalogEntry,
+  options: ValidatorOptions = {},
+  { fastPath = true }: { fastPath?: boolean } = {},
+): DayValidator {
+  // Set per row before the checks read them: no allocation, a string compare (the checks run synchronously).
   const notAfter: NotAfter = { day: '', received: false };
-  const { validate, accepts: fast, warned } = compileSchemaChecks(entry, options, () => notAfter.day);
+  const day = { today: '' };
+  const dayOptions: ValidatorOptions = { ...options, today: () => day.today };
+  const { validate, accepts: fast, warned } = compileSchemaChecks(entry, dayOptions, () => notAfter.day);
   // Most rows are valid: a specialised check clears them without ajv's error bookkeeping; a row it does not
   // clear goes to ajv, whose errors give the codes and messages (fast-row-check.ts).
   const accepts = fastPath ? fast : undefined;
-  const crossFieldRules = compileCrossFieldRules(entry, options);
+  const crossFieldRules = compileCrossFieldRules(entry, dayOptions);
   const identifierFields = Object.entries(entry.schema.properties)
     .filter(([, field]) => IDENTIFIER_KINDS.includes(field.format as IdentifierKind))
     .map(([code, field]) => [code, field.title] as const);
-  return (row, rawCell, receivedDay) => {
-    const now = today();
-    notAfter.received = receivedDay !== undefined && receivedDay <= now;
-    notAfter.day = notAfter.received ? (receivedDay as string) : now;
+  return (row, rawCell, receivedDay, today) => {
+    day.today = today;
+    notAfter.received = receivedDay !== undefined && receivedDay <= today;
+    notAfter.day = notAfter.received ? (receivedDay as string) : today;
     const errors: RowError[] = [];
     // Map.clear() allocates a fresh table even when empty, and nearly every row has no warning.
     if (warned.size > 0) warned.clear();
     if (!accepts?.(row) && !validate(row)) {
       // ajv overwrites validate.errors on the next call: describe them now.
       for (const error of validate.errors ?? []) {
-        const described = describeAjvError(entry, row, error, options, notAfter, rawCell);
+        const described = describeAjvError(entry, row, error, dayOptions, notAfter, rawCell);
         if (described) errors.push(described);
       }
     }

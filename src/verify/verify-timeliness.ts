@@ -8,6 +8,7 @@ import { isRealIsoDate } from '../normalize/parse-date.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import {
   type FormationFields,
+  type LineageTimelinessRow,
   lineageTimelinessPages,
   noticeDeadlines,
   objectionDues,
@@ -80,19 +81,16 @@ export async function* verifyTimeliness(
       // Formed after the day it was received: the loader rejects such a row (`date-in-future`), so one stored was
       // loaded before it did (counted on time, 0 working days) or written behind the engine. Never on time: named.
       if (formation !== undefined && formation > lastDay) {
-        page.findings.push({
-          recordId: row.recordId,
-          catalogCode: row.catalogCode,
-          businessKey: row.businessKey,
-          catalogVersion: row.keyCatalogVersion,
-          versionNo: null,
-          problem: 'timeliness-differs',
-          detail:
-            `file ${row.sourceFileId} (${row.fileName}) row ${row.rowNumber} (formed ${formation}, received ${lastDay}): ` +
+        page.findings.push(
+          rowDiffers(
+            row,
+            `formed ${formation}`,
+            lastDay,
             `stored ${describe(row.late, row.workingDays)}, but it was formed after the day it was received, which no ` +
-            'loaded row may be (date-in-future): it was loaded before the formation date was held to the day received, ' +
-            'or written behind the engine; its timeliness has no count',
-        });
+              'loaded row may be (date-in-future): it was loaded before the formation date was held to the day received, ' +
+              'or written behind the engine; its timeliness has no count',
+          ),
+        );
         continue;
       }
       // As the loader: a row without a formation date (or a withdrawal's) is on time and counts no days.
@@ -108,18 +106,15 @@ export async function* verifyTimeliness(
         : row.outcome === 'withdrawn'
           ? 'a withdrawal, no formation date'
           : 'no formation date in its data';
-      page.findings.push({
-        recordId: row.recordId,
-        catalogCode: row.catalogCode,
-        businessKey: row.businessKey,
-        catalogVersion: row.keyCatalogVersion,
-        versionNo: null,
-        problem: 'timeliness-differs',
-        detail:
-          `file ${row.sourceFileId} (${row.fileName}) row ${row.rowNumber} (${from}, received ${lastDay}): stored ` +
-          `${describe(row.late, row.workingDays)}, ${days.data.file} (version ${days.data.version}) gives ` +
-          `${computed.late === undefined ? 'pending (a year it needs is not in the calendar)' : describe(computed.late, workingDays)}: ${EITHER}`,
-      });
+      page.findings.push(
+        rowDiffers(
+          row,
+          from,
+          lastDay,
+          `stored ${describe(row.late, row.workingDays)}, ${days.data.file} (version ${days.data.version}) gives ` +
+            `${computed.late === undefined ? 'pending (a year it needs is not in the calendar)' : describe(computed.late, workingDays)}: ${EITHER}`,
+        ),
+      );
     }
     yield page;
   }
@@ -160,6 +155,24 @@ export async function* verifyTimeliness(
     });
   }
   yield last;
+}
+
+/** A lineage row's `timeliness-differs`: its file and row, what it was counted from and the day received, then why. */
+function rowDiffers(
+  row: LineageTimelinessRow,
+  from: string,
+  receivedDay: string,
+  why: string,
+): RecordFinding {
+  return {
+    recordId: row.recordId,
+    catalogCode: row.catalogCode,
+    businessKey: row.businessKey,
+    catalogVersion: row.keyCatalogVersion,
+    versionNo: null,
+    problem: 'timeliness-differs',
+    detail: `file ${row.sourceFileId} (${row.fileName}) row ${row.rowNumber} (${from}, received ${receivedDay}): ${why}`,
+  };
 }
 
 function describe(late: boolean, workingDays: number | null): string {
