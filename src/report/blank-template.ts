@@ -1,9 +1,9 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { type CatalogEntry, fieldCodes } from '../catalog/catalog-entry.ts';
 import { describeEntry } from '../catalog/describe-entry.ts';
 import { templateHeader } from '../catalog/match-headers.ts';
+import { makeDirectory } from './make-directory.ts';
 import { HEADER_STYLE, sheetName } from './rejection-sheet.ts';
 import { formatFieldColumns, titleWidth, validateFieldColumns } from './template-columns.ts';
 
@@ -94,6 +94,6 @@ export async function writeBlankTemplate(
   guide.addRow(['目录属性（第七条）']).font = { bold: true };
   for (const [label, value] of described.attributes) guide.addRow([label, value]);
 
-  await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
+  await makeDirectory(path.dirname(path.resolve(outFile)));
   await workbook.xlsx.writeFile(outFile);
 }

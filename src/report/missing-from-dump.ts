@@ -1,10 +1,10 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import { fieldMaskerOf, maskPersonalText } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { missingFromDumpsOfRun } from '../warehouse/full-dump-repository.ts';
+import { makeDirectory } from './make-directory.ts';
 import { writeReportFile } from './report-file.ts';
 import { csvLine } from './spreadsheet-safe.ts';
 
@@ -47,7 +47,7 @@ export async function missingFromRun(
  * hold. UTF-8 with BOM and CRLF, as the rejection report, so Excel opens it as Chinese text.
  */
 export async function writeMissingCsv(records: readonly MissingRecord[], outFile: string): Promise<void> {
-  await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
+  await makeDirectory(path.dirname(path.resolve(outFile)));
   const lines = [
     csvLine(['来源文件编号', '来源文件', '记录编号', '业务主键', '主体代码', '目录代码', '数据提供单位']),
     ...records.map((record) =>

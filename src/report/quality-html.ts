@@ -1,5 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { makeDirectory } from './make-directory.ts';
 import { escapeHtml, rankingChart, trendChart } from './quality-charts.ts';
 import { QUALITY_DEFINITIONS, QUALITY_HEADERS, qualityCells } from './quality-columns.ts';
 import type { QualityBulletin } from './quality-stats.ts';
@@ -35,7 +36,7 @@ ${qualityBulletinHtml(bulletin)}
 </body>
 </html>
 `;
-  await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
+  await makeDirectory(path.dirname(path.resolve(outFile)));
   await writeFile(outFile, html);
 }
 

@@ -1,6 +1,6 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
+import { makeDirectory } from './make-directory.ts';
 import { printLayout, WRAP } from './print-setup.ts';
 import {
   QUALITY_DEFINITIONS,
@@ -51,6 +51,6 @@ export async function writeQualityXlsx(bulletin: QualityBulletin, outFile: strin
   const definitions = workbook.addWorksheet('指标说明', printLayout('公共信用信息归集质量通报 指标说明'));
   definitions.columns = [{ width: 12 }, { width: 90, style: { alignment: WRAP } }];
   for (const line of QUALITY_DEFINITIONS) definitions.addRow(line);
-  await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
+  await makeDirectory(path.dirname(path.resolve(outFile)));
   await workbook.xlsx.writeFile(outFile);
 }

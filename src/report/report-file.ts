@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, unlinkSync, type WriteStream } from 'node:fs';
-import { lstat, mkdir, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, realpath, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
+import { makeDirectory } from './make-directory.ts';
 
 /**
  * A report file written piece by piece, memory flat (each write waits for the stream to drain). A regular file
@@ -28,7 +29,7 @@ export interface ReportFile {
 }
 
 export async function openReportFile(outFile: string): Promise<ReportFile> {
-  await mkdir(path.dirname(path.resolve(outFile)), { recursive: true });
+  await makeDirectory(path.dirname(path.resolve(outFile)));
   const target = await renameTarget(outFile);
   const temp = target
     ? path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`)

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
@@ -10,6 +10,7 @@ import { describeEntry } from '../../catalog/describe-entry.ts';
 import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
 import { loadConfig } from '../../config/config.ts';
 import { errorCodeTable } from '../../report/error-codes.ts';
+import { makeDirectory } from '../../report/make-directory.ts';
 import { lintCatalog } from '../../validate/lint-catalog.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { displayWidth, formatTable } from '../format-table.ts';
@@ -134,7 +135,10 @@ export function registerCatalogCommand(program: Command): void {
     .description('check every catalog file against the meta-schema and its own references (no database)')
     .option('--dir <dir>', 'catalog directory (default: CREDIT_ETL_CATALOG_DIR or catalog/)')
     .action(async (options: { dir?: string }) => {
-      const directory = options.dir ? path.resolve(options.dir) : loadConfig().catalogDir;
+      if (options.dir !== undefined && options.dir.trim() === '')
+        throw new UsageError('--dir is empty: name the catalog directory, e.g. --dir catalog');
+      const directory = options.dir !== undefined ? path.resolve(options.dir) : loadConfig().catalogDir;
+      await checkCatalogDirectory(directory, options.dir !== undefined ? '--dir' : 'CREDIT_ETL_CATALOG_DIR');
       const report = await lintCatalog(directory);
       for (const problem of report.problems) console.error(`${problem.file}: ${problem.message}`);
       if (report.problems.length > 0) {
@@ -152,14 +156,42 @@ export function registerCatalogCommand(program: Command): void {
     .action(async (options: { out: string }) => {
       const catalog = await loadCatalog(loadConfig().catalogDir);
       const out = path.resolve(options.out);
-      await mkdir(out, { recursive: true });
+      // Not Node's recursive mkdir: under /proc it never returns (makeDirectory).
+      await makeDirectory(out);
       const today = todayInShanghai();
       // The error codes a provider meets in its reports, explained in Chinese with how to fix each.
       const errorCodes = errorCodeTable();
-      await writeFile(path.join(out, 'catalog.md'), catalogMarkdown(catalog.entries, today, errorCodes));
-      await writeFile(path.join(out, 'catalog.html'), catalogHtml(catalog.entries, today, errorCodes));
+      await writeOut(path.join(out, 'catalog.md'), catalogMarkdown(catalog.entries, today, errorCodes));
+      await writeOut(path.join(out, 'catalog.html'), catalogHtml(catalog.entries, today, errorCodes));
       console.log(`wrote ${path.join(out, 'catalog.md')} and ${path.join(out, 'catalog.html')}`);
     });
+}
+
+/**
+ * The directory `catalog lint` reads is there and is a directory: else a usage error naming it and where it came
+ * from (exit 2, nothing was checked), not a raw ENOENT or ENOTDIR from reading it.
+ */
+async function checkCatalogDirectory(directory: string, from: string): Promise<void> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(directory);
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new UsageError(`catalog directory ${directory} (${from}) does not exist`);
+    throw new UsageError(`cannot read the catalog directory ${directory} (${from}): ${message}`);
+  }
+  if (!info.isDirectory())
+    throw new UsageError(`catalog directory ${directory} (${from}) is not a directory`);
+}
+
+/** A file of `catalog docs`: a failure names it, as a report's does (`cannot write <file>: …`, exit 1). */
+async function writeOut(file: string, text: string): Promise<void> {
+  try {
+    await writeFile(file, text);
+  } catch (error) {
+    throw new Error(`cannot write ${file}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** An entry by code or title: the version asked for, or the one in force today. */

@@ -1,10 +1,11 @@
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { PROJECT_ROOT } from '../../config/config.ts';
 import { runPipeline } from '../../pipelines/run-pipeline.ts';
+import { makeDirectory } from '../../report/make-directory.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { pipelineNamed, stagingDir } from '../pipeline-context.ts';
@@ -33,7 +34,7 @@ export function registerDemoCommand(program: Command): void {
           const dropDir = path.resolve(String(pipeline.transport.directory));
           // A provider's delivery: the file, then its done-marker (only complete files are taken).
           const name = `${delivery.pipeline}-${todayInShanghai()}.csv`;
-          await mkdir(dropDir, { recursive: true });
+          await makeDirectory(dropDir);
           await copyFile(path.join(PROJECT_ROOT, delivery.fixture), path.join(dropDir, name));
           await writeFile(path.join(dropDir, `${name}.ok`), '');
           const result = await runPipeline(
