@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toCsv } from '../fixtures/generate/penalty-rows.ts';
 import { buildConsole } from '../src/console/console-server.ts';
+import { providerMessage } from '../src/console/pages/direct-report-rejections.ts';
 import { hashPassword } from '../src/console/password-hash.ts';
 import { addConsoleUser } from '../src/warehouse/console-users-repository.ts';
 import { type ConsoleFixture, openConsoleFixture } from './support/console-fixture.ts';
@@ -13,7 +14,9 @@ import { PENALTY_HEADER, penaltyRows } from './support/penalty-delivery.ts';
  * The direct-report review's findings, over real HTTP (and raw sockets) against real PostgreSQL: the same file
  * sent again names the earlier delivery and shows its result (D1); a stalled upload gives its slot back (D2); a
  * cut-off or malformed body is the provider's 400, not a 500 (D3); a provider the registry does not list is told
- * so before a byte is stored (D5); two files or too many fields are said as such, a small limit in KB (D6).
+ * so before a byte is stored (D5); two files or too many fields are said as such, a small limit in KB (D6); an
+ * entry not the provider's own is refused before a byte of its file is stored (D7); the page shows no message meant
+ * for the CLI (D8); `unchanged` is labelled as what is true of it, another provider of the level included (D9).
  */
 
 /** 济南市 (config/providers.json: city, expects xzcf): three users of it. */
@@ -430,5 +433,172 @@ describe('D6: what is wrong with a form, and a small limit', () => {
       else process.env.CREDIT_ETL_DIRECT_REPORT_MAX_BYTES = previous;
       await small.close();
     }
+  });
+});
+
+/** An upload of a form built as given (its parts in that order), with the session's token. */
+function postForm(session: Session, form: FormData): Promise<Response> {
+  return fetch(`${cx.baseUrl}/direct-report?_csrf=${session.csrf}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: session.cookie },
+    body: form,
+  });
+}
+
+/**
+ * Runs `body` with the console's staging directory pointing at a regular file: any attempt to store a byte of an
+ * upload there fails (ENOTDIR, a 500), so an answer other than a 500 is proof that nothing was written.
+ */
+async function withUnwritableStaging<T>(body: () => Promise<T>): Promise<T> {
+  const deps = cx.deps as { stagingDir: string };
+  const real = deps.stagingDir;
+  const blocker = path.join(cx.fx.scratch, 'staging-is-a-file');
+  writeFileSync(blocker, 'not a directory');
+  deps.stagingDir = blocker;
+  try {
+    return await body();
+  } finally {
+    deps.stagingDir = real;
+  }
+}
+
+describe("D7: an upload for an entry that is not the provider's own", () => {
+  it('is refused (403, the entry named in Chinese) before a byte of its file is stored', async () => {
+    const session = await sessionOf('jinan3');
+    const before = await runCount();
+    // 济南市 reports xzcf only (config/providers.json): xzxk is another provider's entry.
+    const refused = await withUnwritableStaging(() =>
+      upload(session, 'not-ours.csv', deliveryWithBadRow('NOTOURS'), 'xzxk'),
+    );
+    expect(refused.status).toBe(403);
+    const text = await refused.text();
+    expect(text).toContain('目录“xzxk”不是本单位（11370100MB28174284）负责报送的目录');
+    expect(text).toContain('上传的文件未接收');
+    expect(await runCount()).toBe(before);
+    // With the staging directory back: nothing of it left on disk either.
+    expect((await upload(session, 'not-ours.csv', deliveryWithBadRow('NOTOURS'), 'xzxk')).status).toBe(403);
+    expect(staged('not-ours.csv')).toEqual([]);
+  });
+
+  it('never has its file on disk while it arrives', async () => {
+    const session = await sessionOf('jinan3');
+    const head =
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="catalog"\r\n\r\nxzxk\r\n` +
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="arriving.csv"\r\n` +
+      `Content-Type: text/csv\r\n\r\n${deliveryWithBadRow('ARRIVING').slice(0, 200)}`;
+    // Sent in part, then nothing: looked for until the upload is given up as stalled.
+    const stalled = rawUpload(session, 999_999, head);
+    let seen = false;
+    let answered = false;
+    void stalled.closed.then(() => {
+      answered = true;
+    });
+    await until(() => {
+      if (staged('arriving.csv').length > 0) seen = true;
+      return answered;
+    }, 'the stalled upload to be given up');
+    expect(seen).toBe(false);
+    expect(await stalled.closed).toMatch(/^HTTP\/1\.1 408 /);
+  }, 30_000);
+
+  it('with its entry after the file, or none, stores nothing and says what is wrong', async () => {
+    const session = await sessionOf('jinan3');
+    const before = await runCount();
+    const fileFirst = (catalog?: string) => {
+      const form = new FormData();
+      form.set('file', new Blob([deliveryWithBadRow('AFTER')], { type: 'text/csv' }), 'after.csv');
+      if (catalog !== undefined) form.set('catalog', catalog);
+      return form;
+    };
+    const [theirs, own, none] = await withUnwritableStaging(async () => [
+      await postForm(session, fileFirst('xzxk')),
+      await postForm(session, fileFirst('xzcf')),
+      await postForm(session, fileFirst()),
+    ]);
+    expect(theirs!.status).toBe(403);
+    expect(await theirs!.text()).toContain('目录“xzxk”不是本单位');
+    expect(own!.status).toBe(400);
+    expect(await own!.text()).toContain('表单中的目录须在文件之前提交，未入库任何数据');
+    expect(none!.status).toBe(400);
+    expect(await none!.text()).toContain('请选择报送的目录');
+    expect(await runCount()).toBe(before);
+    expect(staged('after.csv')).toEqual([]);
+  });
+});
+
+describe('D8: messages meant for the CLI are not shown to a provider on the page', () => {
+  it("a row's undecodable bytes: save the file again as UTF-8 or GB18030, no --encoding (the stored message keeps it for operators)", async () => {
+    const session = await sessionOf('jinan3');
+    const rows = penaltyRows(4, 'ENCODING');
+    rows[1]![0] = 'GBKNAME';
+    // 你好 in GBK in the third line: not UTF-8, which the rest of the file (and so the detection) is.
+    const content = Buffer.from(toCsv(PENALTY_HEADER, rows), 'utf8');
+    const at = content.indexOf('GBKNAME');
+    const bytes = Buffer.concat([
+      content.subarray(0, at),
+      Buffer.from([0xc4, 0xe3, 0xba, 0xc3]),
+      content.subarray(at + 'GBKNAME'.length),
+    ]);
+    const form = new FormData();
+    form.set('catalog', 'xzcf');
+    form.set('file', new Blob([bytes], { type: 'text/csv' }), 'encoding.csv');
+    const response = await postForm(session, form);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).toContain('data-count="rejected">1<');
+    expect(text).toMatch(/<tr data-row="3">.*请将文件另存为 UTF-8 或 GB18030 编码后重新报送<\/td>/);
+    expect(text).not.toContain('--encoding');
+    expect(text).not.toContain('运维人员');
+    const runId = Number(/\/direct-report\/runs\/(\d+)\/rejections\.csv/.exec(text)?.[1]);
+    const [stored] = await cx.fx
+      .warehouse('rejections')
+      .where({ run_id: runId })
+      .select<{ errors: { code: string; message: string }[] }[]>('errors');
+    expect(stored?.errors[0]?.code).toBe('undecodable-bytes');
+    expect(stored?.errors[0]?.message).toContain('运维人员可用 --encoding 或管道的 encoding 指定编码');
+    // As messages stored before said it: shown without it too.
+    expect(
+      providerMessage(
+        '第3行第1列含有无法按 utf8 编码解码的字节（显示为 �），该行未入库：请确认文件编码（UTF-8 或 GB18030/GBK）后重新导出，或用 --encoding 指定编码',
+      ),
+    ).toBe(
+      '第3行第1列含有无法按 utf8 编码解码的字节（显示为 �），该行未入库：请确认文件编码（UTF-8 或 GB18030/GBK）后重新导出',
+    );
+  });
+
+  it('a file without extension: 文件没有扩展名, not .(none)', async () => {
+    const session = await sessionOf('jinan3');
+    const response = await upload(session, 'no-extension', deliveryWithBadRow('NOEXT'));
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).toContain('data-file-status="failed"');
+    expect(text).toContain('文件没有扩展名，无法判断文件类型：no-extension');
+    expect(text).not.toContain('(none)');
+  });
+});
+
+describe('D9: unchanged content is labelled as what is true of it', () => {
+  it('another provider of the same level sending identical content: 未变（与平台已有数据相同）, never 重复报送', async () => {
+    const content = toCsv(PENALTY_HEADER, penaltyRows(3, 'SAMELEVEL'));
+    const jinan = await sessionOf('jinan3');
+    expect((await upload(jinan, 'jinan-same.csv', content)).status).toBe(200);
+    // 青岛市 is a city too: the content its level already holds, which 青岛市 itself never sent.
+    const qingdao = await sessionOf('qingdao');
+    const text = await (await upload(qingdao, 'qingdao-same.csv', content)).text();
+    expect(text).toContain('<dt>未变（与平台已有数据相同）</dt><dd data-count="unchanged">3</dd>');
+    expect(text).not.toContain('重复报送');
+
+    // The operators' record page says it the same way for 青岛市's delivery.
+    const [source] = await cx.fx
+      .warehouse('record_sources')
+      .where({ provider_code: QINGDAO, outcome: 'unchanged' })
+      .orderBy('id', 'desc')
+      .select('record_id');
+    expect(source).toBeTruthy();
+    const viewer = await cx.http('viewer');
+    const record = await (await viewer.get(`/records/${source.record_id}`)).text();
+    expect(record).toContain('未变（与平台已有数据相同）');
+    expect(record).not.toContain('重复报送');
   });
 });

@@ -333,11 +333,20 @@ function undecodableCell(cells: string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * What only the platform's operators can do about bytes the encoding cannot decode (`ingest --encoding`, a
+ * pipeline's `encoding`), at the end of the message, after what the provider does (save the file again in UTF-8 or
+ * GB18030), which every reader needs. Where only a provider reads (the direct-report page, which names no option a
+ * provider could use) it is left off: direct-report-rejections.ts.
+ */
+export const UNDECODABLE_OPERATOR_NOTE =
+  '（平台自动识别的编码有误时，运维人员可用 --encoding 或管道的 encoding 指定编码后重新导入）';
+
 function undecodableProblem(rowNumber: number, cells: string[], cell: string, encoding: string) {
   return {
     field: WHOLE_ROW,
     code: 'undecodable-bytes',
-    message: `第${rowNumber}行第${cells.indexOf(cell) + 1}列含有无法按 ${encoding} 编码解码的字节（显示为 ${UNDECODABLE}），该行未入库：请确认文件编码（UTF-8 或 GB18030/GBK）后重新导出，或用 --encoding 指定编码`,
+    message: `第${rowNumber}行第${cells.indexOf(cell) + 1}列含有无法按 ${encoding} 编码解码的字节（显示为 ${UNDECODABLE}），该行未入库：请将文件另存为 UTF-8 或 GB18030 编码后重新报送${UNDECODABLE_OPERATOR_NOTE}`,
     value: cell,
   };
 }

@@ -308,6 +308,8 @@ export async function ingestUnits(
         { counts },
       ),
   );
+  // The run's id goes with the fault: `ingest --json`'s failure names the run it stored (exit-codes.ts).
+  if (typeof broken.error === 'object' && broken.error !== null) Object.assign(broken.error, { runId });
   throw broken.error;
 }
 
@@ -450,5 +452,9 @@ function unsupportedFormatText(name: string): string {
   if (spreadsheet) {
     return `${name} 是${spreadsheet}（.${extension}），无法直接读取：请在 Excel 或 WPS 中另存为 .xlsx 工作簿或 CSV（UTF-8）后重新报送`;
   }
-  return `不支持的文件类型 .${extension || '(none)'}：${name}（支持 .csv .txt .tsv .xlsx，及装有这些文件的 .zip .gz）`;
+  const supported = '支持 .csv .txt .tsv .xlsx，及装有这些文件的 .zip .gz';
+  // Said the same to whoever reads it (the CLI's summary, the direct-report page, a review notice): no option.
+  if (!extension)
+    return `文件没有扩展名，无法判断文件类型：${name}（${supported}）。请按文件格式加上扩展名（如 .csv、.xlsx）后重新报送`;
+  return `不支持的文件类型 .${extension}：${name}（${supported}）`;
 }

@@ -1,13 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import type { Socket } from 'node:net';
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FileFormatError, type SourceUnit } from '../../../connectors/contracts.ts';
-import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time.ts';
+import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
 import { unitsForFile } from '../../../connectors/transports/archive-units.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { loadProviders, type Provider, providersFile } from '../../report/providers.ts';
@@ -15,7 +9,7 @@ import { ingestUnits, type RunSummary } from '../../run/ingest-files.ts';
 import type { UnitResult } from '../../run/load-unit.ts';
 import type { OutcomeCounts } from '../../warehouse/outcome-counts.ts';
 import { sourceFilesOfRun } from '../../warehouse/source-files-repository.ts';
-import type { ConsoleDeps, UploadTimeouts } from '../console-deps.ts';
+import type { ConsoleDeps } from '../console-deps.ts';
 import { userOf } from '../console-request.ts';
 import { csrfField, csrfToken } from '../csrf.ts';
 import { html, page, type SafeHtml } from '../html.ts';
@@ -30,12 +24,22 @@ import {
   type UploadBusy,
 } from './direct-report-limit.ts';
 import { firstRejections, type ShownRejection, sendRejectionReport } from './direct-report-rejections.ts';
+import { closeAfterAnswer, type ReceivedUpload, receiveUpload, sizeText } from './direct-report-upload.ts';
 
-/** The outcomes shown, in the order of DESIGN.md "Outcomes" (they add up to 读取). */
+/** Named here before the reception had a file of its own (direct-report-upload.ts); its tests import them here. */
+export { MAX_FILE_NAME_BYTES, safeFileName } from './direct-report-upload.ts';
+
+/**
+ * The outcomes shown, in the order of DESIGN.md "Outcomes" (they add up to 读取). `unchanged` is content identical
+ * to the record's current version at the provider's level (src/warehouse/merge-staged.ts): sent before by this
+ * provider, by another provider of the same level, by an earlier row of the same file, or the version a legal
+ * procedure wrote. Not always a repeat of the provider's own, so it is said as what is true of each (the records and
+ * subject pages say it the same way: views/records-body.ts).
+ */
 const OUTCOME_LABELS = [
   ['inserted', '新增'],
   ['updated', '更新（更正）'],
-  ['unchanged', '未变（重复报送）'],
+  ['unchanged', '未变（与平台已有数据相同）'],
   ['merged', '合并（其他渠道已报送相同内容）'],
   ['conflict', '冲突（未采用）'],
   ['withdrawn', '撤销'],
@@ -61,9 +65,9 @@ const SHOWN_REJECTIONS = 200;
 /**
  * 数据直报 (Art. 11): a provider's user uploads a file for one of its own catalog entries (the registry's
  * `expectedEntries` of the provider on its user) and sees the validation result at once. The file goes the way
- * `credit-etl ingest` takes it — saved to the staging directory while its size is checked, then one run of
- * ingestUnits with the provider's code and registered level — so the outcomes, counts and rejection report are
- * the ones every other channel gets. The provider sees only its own runs' results; every other page refuses it.
+ * `credit-etl ingest` takes it — saved to the staging directory while its size is checked (direct-report-upload.ts:
+ * only for one of the provider's own entries), then one run of ingestUnits with the provider's code and registered
+ * level — so the outcomes, counts and rejection report are the ones every other channel gets. The provider sees only its own runs' results; every other page refuses it.
  */
 export async function registerDirectReportPage(app: FastifyInstance, deps: ConsoleDeps): Promise<void> {
   const maxBytes = directReportLimit();
@@ -106,36 +110,33 @@ export async function registerDirectReportPage(app: FastifyInstance, deps: Conso
         );
         return sendPage(reply.code(403), request, uploadForm(request, undefined, maxBytes));
       }
-      const received = await receiveUpload(request, deps, maxBytes, timeouts);
+      const received = await receiveUpload(request, deps, {
+        maxBytes,
+        timeouts,
+        entries: provider.expectedEntries,
+      });
+      // What was typed is echoed and logged masked: a person's number typed (or posted) as the entry, even mistyped
+      // (the logger masks only numbers that check), is not shown or kept clear. Refused before a byte of its file
+      // was stored (the reception stores a file only for one of the provider's own entries).
+      if ('refusedEntry' in received) {
+        deps.logger.warn(
+          `console: ${userOf(request).name} tried to report ${echoed(received.refusedEntry)} for provider ${userOf(request).providerCode}: refused, nothing stored`,
+        );
+        return sendPage(
+          reply.code(403),
+          request,
+          html`<p class="error" id="upload-problem">目录“${echoed(received.refusedEntry)}”不是本单位（${userOf(request).providerCode ?? ''}）负责报送的目录，不能由本单位直报，上传的文件未接收。如有疑问，请联系平台管理员。</p>${uploadForm(request, provider, maxBytes)}`,
+        );
+      }
       if ('problem' in received) {
-        // Given up while it was still arriving: the connection is closed once the answer is sent, and the request
-        // with it (Node forgets a request once it is answered: its body would wait for ever), which ends the
-        // reading of the form and deletes what was stored. A client that sends nothing more holds nothing.
-        if (received.givenUp) {
-          reply.header('Connection', 'close');
-          request.raw.socket.once('close', () => request.raw.destroy());
-        }
+        if (received.givenUp) closeAfterAnswer(request, reply);
         return sendPage(
           reply.code(received.status),
           request,
           html`<p class="error" id="upload-problem">${received.problem}</p>${uploadForm(request, provider, maxBytes)}`,
         );
       }
-      const entry = provider.expectedEntries.find((code) => code === received.catalog);
-      // What was typed is echoed and logged masked: a person's number typed (or posted) as the entry, even mistyped
-      // (the logger masks only numbers that check), is not shown or kept clear.
-      if (!entry) {
-        deps.logger.warn(
-          `console: ${userOf(request).name} tried to report ${echoed(received.catalog)} for provider ${userOf(request).providerCode}: refused`,
-        );
-        await rm(path.dirname(received.file), { recursive: true, force: true });
-        return sendPage(
-          reply.code(403),
-          request,
-          html`<p class="error" id="upload-problem">目录“${echoed(received.catalog)}”不是本单位（${userOf(request).providerCode ?? ''}）负责报送的目录，不能由本单位直报。如有疑问，请联系平台管理员。</p>`,
-        );
-      }
-      const summary = await ingestUpload(deps, provider, entry, received);
+      const summary = await ingestUpload(deps, provider, received.catalog, received);
       if ('problem' in summary)
         return sendPage(
           reply.code(summary.status),
@@ -165,189 +166,6 @@ async function providerOf(request: FastifyRequest): Promise<Provider | undefined
   const code = userOf(request).providerCode;
   const providers = await loadProviders(providersFile());
   return providers.find((provider) => provider.code === code);
-}
-
-interface ReceivedUpload {
-  catalog: string;
-  /** The name the provider's file had (its base name, made safe). */
-  name: string;
-  /** Where it was saved in the staging directory. */
-  file: string;
-}
-
-/** Why an upload is not taken: the provider's to read (Chinese), with its status. */
-interface UploadProblem {
-  problem: string;
-  status: number;
-  /** Given up while it was still arriving (stalled, or too slow): its connection is closed after the answer. */
-  givenUp?: boolean;
-}
-
-/**
- * Reads the multipart form: the entry (`catalog`), then the file, streamed into a directory of its own under
- * `<staging>/direct-report/<day>/`; its size is checked while it streams, and a file over the limit is deleted.
- * An upload of which nothing arrives for `timeouts.idleMs`, or that has not arrived whole after `totalMs`, is given
- * up (408): it holds its slot no longer, and what was stored of it is deleted.
- */
-async function receiveUpload(
-  request: FastifyRequest,
-  deps: ConsoleDeps,
-  maxBytes: number,
-  timeouts: UploadTimeouts,
-): Promise<ReceivedUpload | UploadProblem> {
-  const directory = path.join(
-    deps.stagingDir,
-    'direct-report',
-    todayInShanghai(),
-    randomBytes(8).toString('hex'),
-  );
-  const arrival = watchArrival(request.raw.socket, timeouts);
-  const reading = readParts(request, directory);
-  let first: Awaited<typeof reading> | GivenUp;
-  try {
-    first = await Promise.race([reading, arrival.givenUp]);
-  } catch (error) {
-    await rm(directory, { recursive: true, force: true });
-    return unreadUpload(error, request, deps, maxBytes);
-  } finally {
-    arrival.stop();
-  }
-  if (first === 'idle' || first === 'total') {
-    // The reading ends when the connection does (closed after the answer), or the rest comes after all: either
-    // way, nothing of it is kept.
-    const forget = () => rm(directory, { recursive: true, force: true });
-    void reading.then(forget, forget);
-    deps.logger.warn(
-      `console: direct report by ${userOf(request).name} given up: ${first === 'idle' ? `nothing arrived for ${timeouts.idleMs} ms` : `not arrived whole after ${timeouts.totalMs} ms`}; nothing kept`,
-    );
-    return {
-      problem:
-        first === 'idle'
-          ? `上传中断：已有 ${duration(timeouts.idleMs)}没有收到文件数据，未入库任何数据。请检查网络后重新上传。`
-          : `上传超时：文件未能在 ${duration(timeouts.totalMs)}内传完，未入库任何数据。网络较慢时，请将文件压缩为 ZIP 后重新上传，或经前置库、SFTP 等渠道报送。`,
-      status: 408,
-      givenUp: true,
-    };
-  }
-  const { catalog, saved } = first;
-  if (!saved) return { problem: '请选择要上传的文件（CSV、XLSX，或装有它们的 ZIP、GZ）', status: 400 };
-  if (!catalog) {
-    await rm(directory, { recursive: true, force: true });
-    return { problem: '请选择报送的目录', status: 400 };
-  }
-  return { catalog, ...saved };
-}
-
-/** The parts of the form: the entry typed, and the file as saved in `directory` (none if no file was sent). */
-async function readParts(
-  request: FastifyRequest,
-  directory: string,
-): Promise<{ catalog: string; saved: { name: string; file: string } | undefined }> {
-  let catalog = '';
-  let saved: { name: string; file: string } | undefined;
-  for await (const part of request.parts()) {
-    if (part.type === 'field') {
-      if (part.fieldname === 'catalog' && typeof part.value === 'string') catalog = part.value.trim();
-      continue;
-    }
-    if (part.fieldname !== 'file' || saved) {
-      part.file.resume();
-      continue;
-    }
-    const name = safeFileName(part.filename);
-    if (!name) {
-      part.file.resume();
-      continue;
-    }
-    await mkdir(directory, { recursive: true });
-    const file = path.join(directory, name);
-    await pipeline(part.file, createWriteStream(file));
-    saved = { name, file };
-  }
-  return { catalog, saved };
-}
-
-/**
- * Why an upload could not be read, for the provider: a file over the limit (413), a form of more than one file or
- * more fields than the page's (400), a body cut off or not multipart as announced (400), the browser gone. The
- * platform's own failure to store it (a full disk: an error with a system call) is thrown on, a 500.
- */
-function unreadUpload(
-  error: unknown,
-  request: FastifyRequest,
-  deps: ConsoleDeps,
-  maxBytes: number,
-): UploadProblem {
-  const code = (error as { code?: string }).code;
-  if (code === 'FST_REQ_FILE_TOO_LARGE')
-    return {
-      problem: `文件超过直报上限 ${sizeText(maxBytes)}，未接收：请拆分后分别上传，或经前置库、SFTP 等渠道报送`,
-      status: 413,
-    };
-  if ((error as NodeJS.ErrnoException).syscall !== undefined) throw error;
-  const who = userOf(request).name;
-  const why = (error as Error).message;
-  if (code === 'FST_FILES_LIMIT') {
-    deps.logger.warn(`console: direct report by ${who} refused: more than one file`);
-    return {
-      problem: '一次只能上传一个文件，未入库任何数据：请只选择一个文件后重新上传（多个文件可装进一个 ZIP）',
-      status: 400,
-    };
-  }
-  if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') {
-    deps.logger.warn(`console: direct report by ${who} refused: more fields than the form has`);
-    return {
-      problem: '提交的表单字段过多（本页的表单只有目录和文件两项），未入库任何数据：请从本页的表单重新上传',
-      status: 400,
-    };
-  }
-  // The browser went away in the middle (a closed tab, a lost network): nobody reads the answer; a fact, no error.
-  if (request.raw.destroyed && !request.raw.complete)
-    deps.logger.info(
-      `console: direct report by ${who}: the browser went away before the file arrived whole (${why}); nothing kept`,
-    );
-  else deps.logger.warn(`console: direct report by ${who} could not be read (${why}); nothing kept`);
-  return { problem: '上传不完整或格式有误，未入库任何数据，请重新上传', status: 400 };
-}
-
-/** Why an upload was given up while it arrived: nothing for too long, or not whole in time. */
-type GivenUp = 'idle' | 'total';
-
-/**
- * Watches an upload arrive, by the bytes its connection has read: `givenUp` settles when none came for `idleMs`
- * or `totalMs` have passed since it began. Checked a few times a second at most (a stall is minutes).
- */
-function watchArrival(
-  socket: Socket,
-  { idleMs, totalMs }: UploadTimeouts,
-): { givenUp: Promise<GivenUp>; stop(): void } {
-  const started = Date.now();
-  let bytes = socket.bytesRead;
-  let lastByte = started;
-  let timer: NodeJS.Timeout | undefined;
-  const givenUp = new Promise<GivenUp>((resolve) => {
-    timer = setInterval(
-      () => {
-        const now = Date.now();
-        if (socket.bytesRead !== bytes) {
-          bytes = socket.bytesRead;
-          lastByte = now;
-        }
-        const why = now - started >= totalMs ? 'total' : now - lastByte >= idleMs ? 'idle' : undefined;
-        if (!why) return;
-        clearInterval(timer);
-        resolve(why);
-      },
-      Math.min(1000, Math.max(10, idleMs / 5)),
-    );
-    timer.unref();
-  });
-  return { givenUp, stop: () => clearInterval(timer) };
-}
-
-/** A duration as the page says it: `2 分钟`, `1.5 秒`. */
-function duration(ms: number): string {
-  return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} 分钟` : `${Math.round(ms / 100) / 10} 秒`;
 }
 
 /** One run, as `credit-etl ingest` makes it: the provider's code and registered level, received now. */
@@ -389,51 +207,6 @@ async function ingestUpload(
     },
     deps.logger,
   );
-}
-
-/**
- * Bytes of a stored file name: file systems count a name's bytes (ext4, XFS: 255), and a CJK character is 3 of
- * them in UTF-8, so a cap in characters is none (150 characters = 450 bytes: ENAMETOOLONG, a 500).
- */
-export const MAX_FILE_NAME_BYTES = 200;
-
-/** What ends a name and says its format (`.csv`, `.xlsx`, `.csv.gz`): kept when a long name is cut. */
-const FORMAT_SUFFIX = /(?:\.[A-Za-z0-9]{1,8}){1,2}$/;
-
-/**
- * A file name to store and show: its base name, no control characters, at most MAX_FILE_NAME_BYTES bytes of
- * UTF-8. A longer name keeps its beginning and its format suffix (`.csv`, `.csv.gz`: the format is read from it),
- * cut between characters, never inside one.
- */
-export function safeFileName(name: string | undefined): string | undefined {
-  const base = path.basename((name ?? '').replace(/\\/g, '/'));
-  const clean = base.replace(/\p{Cc}/gu, '').trim();
-  if (!clean || clean === '.' || clean === '..') return undefined;
-  if (Buffer.byteLength(clean) <= MAX_FILE_NAME_BYTES) return clean;
-  const suffix = FORMAT_SUFFIX.exec(clean)?.[0] ?? '';
-  const stem = clean.slice(0, clean.length - suffix.length);
-  // A stem of one huge character (a letter under a hundred combining marks) keeps a name all the same.
-  return `${bytesOf(stem, MAX_FILE_NAME_BYTES - suffix.length).trimEnd() || '文件'}${suffix}`;
-}
-
-/** The longest beginning of `text` of at most `max` UTF-8 bytes, ending between characters (graphemes). */
-function bytesOf(text: string, max: number): string {
-  let kept = '';
-  let bytes = 0;
-  for (const { segment } of new Intl.Segmenter('zh', { granularity: 'grapheme' }).segment(text)) {
-    bytes += Buffer.byteLength(segment);
-    if (bytes > max) break;
-    kept += segment;
-  }
-  return kept;
-}
-
-/** A size as the provider reads it, never more than it is: `100 MB`, `64 KB`, `1.4 KB`, `900 字节`. */
-function sizeText(bytes: number): string {
-  const tenths = (value: number) => Math.floor(value * 10) / 10;
-  if (bytes >= 1024 * 1024) return `${tenths(bytes / 1024 / 1024)} MB`;
-  if (bytes >= 1024) return `${tenths(bytes / 1024)} KB`;
-  return `${bytes} 字节`;
 }
 
 function uploadForm(request: FastifyRequest, provider: Provider | undefined, maxBytes: number): SafeHtml {

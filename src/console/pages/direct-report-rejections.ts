@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { UNDECODABLE_OPERATOR_NOTE } from '../../../connectors/formats/csv-format.ts';
 import { fixHint } from '../../report/fix-hint.ts';
+import { makeDirectory } from '../../report/make-directory.ts';
 import { entryColumns, fieldTitle, reportMasker } from '../../report/report-columns.ts';
 import { writeRejectionReport } from '../../report/write-rejection-report.ts';
 import { rejectionsIn } from '../../warehouse/rejections-repository.ts';
@@ -20,6 +22,19 @@ export interface ShownRejection {
   value: string;
   message: string;
   fix: string;
+}
+
+/**
+ * The operators' remarks a stored message may end with (an option of the CLI or of a pipeline, which a provider on
+ * this page cannot use): left off what the page shows; what the provider does comes before them in the message.
+ * The second is the remark rejections stored before it had a constant ended with, so that an earlier delivery's
+ * rejections, shown again, read the same.
+ */
+const OPERATOR_NOTES = [UNDECODABLE_OPERATOR_NOTE, '，或用 --encoding 指定编码'];
+
+/** A stored message as the provider on the page reads it: without the operators' remarks. */
+export function providerMessage(message: string): string {
+  return OPERATOR_NOTES.reduce((text, note) => text.replace(note, ''), message);
 }
 
 /**
@@ -41,7 +56,7 @@ export async function firstRejections(
         rowNumber: rejection.rowNumber,
         field: fieldTitle(columns, error.field),
         value,
-        message,
+        message: providerMessage(message),
         fix: fixHint(error.code),
       });
       if (shown.length >= limit) return shown;
@@ -77,7 +92,7 @@ export async function sendRejectionReport(
       );
   }
   const directory = path.join(deps.stagingDir, 'direct-report', 'reports');
-  await mkdir(directory, { recursive: true });
+  await makeDirectory(directory);
   const file = path.join(directory, `${randomBytes(8).toString('hex')}.${format}`);
   try {
     // The platform's own name and contact line head the provider's report as they head the staff's.

@@ -15,10 +15,15 @@ import { shown, table, when } from './page-parts.ts';
 
 const STATUS_TITLES = { current: '现行', withdrawn: '已撤回', superseded: '已被替代' } as const;
 const LEVEL_TITLES: Record<string, string> = { province: '省级', city: '市级', county: '县级' };
+/**
+ * `unchanged`: content identical to the record's current version at that level (sent before by the same provider,
+ * by another of the same level, by an earlier row of the file, or written by a legal procedure), not always a
+ * repeat of that provider's own: said as the direct-report page says it (pages/direct-report-page.ts).
+ */
 const OUTCOME_TITLES: Record<string, string> = {
   inserted: '新增',
   updated: '更新',
-  unchanged: '重复报送',
+  unchanged: '未变（与平台已有数据相同）',
   merged: '合并（其他渠道相同内容）',
   conflict: '冲突（未采用）',
   withdrawn: '撤回',
