@@ -336,8 +336,8 @@ function undecodableCell(cells: string[]): string | undefined {
 /**
  * What only the platform's operators can do about bytes the encoding cannot decode (`ingest --encoding`, a
  * pipeline's `encoding`), at the end of the message, after what the provider does (save the file again in UTF-8 or
- * GB18030), which every reader needs. Where only a provider reads (the direct-report page, which names no option a
- * provider could use) it is left off: direct-report-rejections.ts.
+ * GB18030), which every reader needs. Where a provider reads (the direct-report page, the report it downloads
+ * there, a review notice: none names an option a provider could use) it is left off: src/report/provider-message.ts.
  */
 export const UNDECODABLE_OPERATOR_NOTE =
   '（平台自动识别的编码有误时，运维人员可用 --encoding 或管道的 encoding 指定编码后重新导入）';

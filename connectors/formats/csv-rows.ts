@@ -114,11 +114,22 @@ export function sizeText(bytes: number): string {
   return `${bytes} 字节`;
 }
 
+/**
+ * The operators' remarks at the end of a CSV file's failure, after what the provider does (each in parentheses of
+ * its own, naming a setting only the platform's operators can change): what a provider reads (the direct-report
+ * page, the report it downloads, a review notice) is the message without them (src/report/provider-message.ts).
+ */
+export const LINE_BYTES_OPERATOR_NOTE = '（运维人员可用 CREDIT_ETL_MAX_LINE_BYTES 调整上限）';
+export const CELLS_PER_ROW_OPERATOR_NOTE = '（运维人员可用 CREDIT_ETL_MAX_CELLS_PER_ROW 调整上限）';
+/** `ingest --delimiter`, a pipeline's `delimiter`: the separator read when the one found is not the file's. */
+export const DELIMITER_OPERATOR_NOTE =
+  '（平台识别的分隔符有误时，运维人员可用 --delimiter 或管道的 delimiter 指定）';
+
 /** A record that outgrew `CREDIT_ETL_MAX_LINE_BYTES` before it ended: the file fails. */
 export function lineTooLong(line: number, record: number, maxLineBytes: number): FileFormatError {
   return new FileFormatError(
     'line-too-long',
-    `文件第${line}行（第${record}条记录）起的一条记录超过了单条记录的上限 ${sizeText(maxLineBytes)}，整个文件未入库：常见原因是引号没有闭合或换行符丢失，使许多行连成了一条记录。请检查该行附近的双引号和换行后重新导出报送（运维人员可用 CREDIT_ETL_MAX_LINE_BYTES 调整上限）`,
+    `文件第${line}行（第${record}条记录）起的一条记录超过了单条记录的上限 ${sizeText(maxLineBytes)}，整个文件未入库：常见原因是引号没有闭合或换行符丢失，使许多行连成了一条记录。请检查该行附近的双引号和换行后重新导出报送${LINE_BYTES_OPERATOR_NOTE}`,
   );
 }
 
@@ -126,6 +137,6 @@ export function lineTooLong(line: number, record: number, maxLineBytes: number):
 export function tooManyCells(record: number, cells: number, maxCellsPerRow: number): FileFormatError {
   return new FileFormatError(
     'too-many-cells',
-    `第${record}行有 ${cells} 个单元格，超过每行上限 ${maxCellsPerRow} 个，整个文件未入库：请检查分隔符是否正确（可用 --delimiter 指定）、该行引号是否闭合，按目录列名重新导出后报送（运维人员可用 CREDIT_ETL_MAX_CELLS_PER_ROW 调整上限）`,
+    `第${record}行有 ${cells} 个单元格，超过每行上限 ${maxCellsPerRow} 个，整个文件未入库：请检查分隔符是否正确、该行引号是否闭合，按目录列名重新导出后报送${DELIMITER_OPERATOR_NOTE}${CELLS_PER_ROW_OPERATOR_NOTE}`,
   );
 }

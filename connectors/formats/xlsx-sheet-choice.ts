@@ -1,6 +1,15 @@
 import { FileFormatError, type FormatOptions, type RowStream } from '../contracts.ts';
 import type { WorkbookSheet, XlsxWorkbook } from './xlsx-workbook.ts';
 
+/**
+ * The operators' remarks at the end of a workbook's failure, after what the provider does, naming `ingest --sheet`
+ * and a pipeline's `sheet`, which only the platform's operators can give: what a provider reads (the direct-report
+ * page, the report it downloads, a review notice) is the message without them (src/report/provider-message.ts).
+ */
+export const SHEET_OPERATOR_NOTE = '（确需只读其中一个工作表时，运维人员可用 --sheet 或管道的 sheet 指定）';
+export const SHEET_NOT_FOUND_OPERATOR_NOTE =
+  '（运维人员可用 --sheet 或管道的 sheet 改为现有工作表的名称或序号，序号从1开始，不计隐藏工作表）';
+
 /** A sheet whose header was found: its rows to load, or to read past when another sheet is the one. */
 export interface OpenedSheet {
   readonly header: string[];
@@ -152,7 +161,7 @@ export async function openChosenSheet(
   if (options.sheet !== undefined) {
     throw new FileFormatError(
       'sheet-not-found',
-      `工作簿中没有工作表「${options.sheet}」（现有：${seen.join('、') || '无'}），请用 --sheet 指定名称或序号（从1开始，不计隐藏工作表）`,
+      `工作簿中没有平台指定读取的工作表「${options.sheet}」（现有：${seen.join('、') || '无'}），整个文件未入库：请核对工作表后重新报送，如有疑问请联系平台运维人员${SHEET_NOT_FOUND_OPERATOR_NOTE}`,
     );
   }
   const fallback = firstNear ?? firstWithData;
@@ -255,7 +264,7 @@ function dataSheetWithoutHeader(read: string, sheets: { name: string; position: 
   const one = inOrder.length === 1;
   return new FileFormatError(
     'data-sheet-without-header',
-    `工作表${each}，但${one ? '' : '都'}没有表头（各行的列数与「${read}」表的数据行相当，像是接续的数据行），平台每个文件只读取一个工作表，为免漏读数据，整个文件未入库：请把这些行移到「${read}」表中（接在其数据行之后），不需报送的请删除${one ? '该' : '这些'}工作表，然后重新报送（确需只读「${read}」表时，运维人员可用 --sheet 或管道的 sheet 指定）`,
+    `工作表${each}，但${one ? '' : '都'}没有表头（各行的列数与「${read}」表的数据行相当，像是接续的数据行），平台每个文件只读取一个工作表，为免漏读数据，整个文件未入库：请把这些行移到「${read}」表中（接在其数据行之后），不需报送的请删除${one ? '该' : '这些'}工作表，然后重新报送${SHEET_OPERATOR_NOTE}`,
   );
 }
 
@@ -277,7 +286,7 @@ function multipleDataSheets(sheets: DataSheet[]): FileFormatError {
     hidden.length === 0 ? '' : `（其中${hidden.join('；')}：右键任一工作表标签选“取消隐藏”可见）`;
   return new FileFormatError(
     'multiple-data-sheets',
-    `工作簿中有 ${sheets.length} 个工作表${listed}的表头${close ? '与目录相符或相近' : '都与目录相符'}，数据行分别为：${each}${hiddenText}。平台每个文件只读取一个工作表，为免漏读数据，整个文件未入库：请把全部数据行按目录的表头放在同一个工作表中（不再报送的旧数据、备份请删除）后重新报送（确需只读其中一个时，运维人员可用 --sheet 或管道的 sheet 指定）`,
+    `工作簿中有 ${sheets.length} 个工作表${listed}的表头${close ? '与目录相符或相近' : '都与目录相符'}，数据行分别为：${each}${hiddenText}。平台每个文件只读取一个工作表，为免漏读数据，整个文件未入库：请把全部数据行按目录的表头放在同一个工作表中（不再报送的旧数据、备份请删除）后重新报送${SHEET_OPERATOR_NOTE}`,
   );
 }
 

@@ -68,7 +68,8 @@ export async function writeNoticeXlsx(
   } = {},
 ): Promise<void> {
   const issuer = options.issuer ?? DEFAULT_ISSUER;
-  const masker = reportMasker(catalog, Boolean(options.unmasked));
+  // The notice is the provider's to read, unmasked or not: its messages are without the operators' remarks.
+  const masker = reportMasker(catalog, Boolean(options.unmasked), 'provider');
   const notice = await findNotice(warehouse, noticeId);
   if (!notice) throw new Error(`notice ${noticeId} not found`);
   const [state] = await noticeStates(warehouse, { noticeId });

@@ -2,7 +2,13 @@ import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { rejectedCatalogCodes, rejectionsIn } from '../warehouse/rejections-repository.ts';
 import { rowLayouts } from './rejection-layouts.ts';
-import { type EntryColumns, entryColumns, fieldTitle, reportMasker } from './report-columns.ts';
+import {
+  type EntryColumns,
+  entryColumns,
+  fieldTitle,
+  type MessageReader,
+  reportMasker,
+} from './report-columns.ts';
 import { writeReportFile } from './report-file.ts';
 import type { ReportScope } from './report-scope.ts';
 import { csvLine } from './spreadsheet-safe.ts';
@@ -10,6 +16,8 @@ import { csvLine } from './spreadsheet-safe.ts';
 export interface RejectionReportOptions {
   /** Write resident ID numbers in clear (internal use only); masked by default. */
   unmasked?: boolean;
+  /** A provider's report (downloaded from the direct-report page): messages without the operators' remarks. */
+  reader?: MessageReader;
 }
 
 /**
@@ -55,7 +63,7 @@ export async function writeRejectionsCsv(
     }
     return found;
   };
-  const masker = reportMasker(catalog, Boolean(options.unmasked));
+  const masker = reportMasker(catalog, Boolean(options.unmasked), options.reader);
   return writeReportFile(outFile, async (write) => {
     await write('\uFEFF');
     await write(

@@ -2,7 +2,13 @@ import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { countErrors, rejectedCatalogCodes, rejectionsIn } from '../warehouse/rejections-repository.ts';
 import { rowLayouts } from './rejection-layouts.ts';
-import { type EntryColumns, fieldTitle, maskingNote, reportMasker } from './report-columns.ts';
+import {
+  type EntryColumns,
+  fieldTitle,
+  type MessageReader,
+  maskingNote,
+  reportMasker,
+} from './report-columns.ts';
 import { writeReportFile } from './report-file.ts';
 import { type ReportScope, scopeInWords } from './report-scope.ts';
 
@@ -19,9 +25,9 @@ export async function writeRejectionsJson(
   catalog: Catalog,
   scope: ReportScope,
   outFile: string,
-  options: { unmasked?: boolean } = {},
+  options: { unmasked?: boolean; reader?: MessageReader } = {},
 ): Promise<number> {
-  const masker = reportMasker(catalog, Boolean(options.unmasked));
+  const masker = reportMasker(catalog, Boolean(options.unmasked), options.reader);
   const layouts = await rowLayouts(warehouse, catalog, scope, await rejectedCatalogCodes(warehouse, scope));
   const summary = (await countErrors(warehouse, scope)).map((count) => ({
     catalogCode: count.catalogCode,

@@ -12,7 +12,7 @@ import {
 import { DEFAULT_ISSUER, type Issuer } from './issuer.ts';
 import { rejectionLayouts } from './rejection-layouts.ts';
 import { type RejectionSheet, rejectionSheet, sheetName } from './rejection-sheet.ts';
-import { entryColumns, fieldTitle, maskingNote, reportMasker } from './report-columns.ts';
+import { entryColumns, fieldTitle, type MessageReader, maskingNote, reportMasker } from './report-columns.ts';
 import { type ReportScope, scopeInWords } from './report-scope.ts';
 import { streamingWorkbook } from './streaming-workbook.ts';
 import { summarySheet } from './summary-sheet.ts';
@@ -25,6 +25,8 @@ export const NOTED_ROWS = 10_000;
 export interface RejectionsXlsxOptions {
   unmasked?: boolean;
   issuer?: Issuer;
+  /** A provider's report (downloaded from the direct-report page): messages without the operators' remarks. */
+  reader?: MessageReader;
   /** Rows a sheet holds, its header included (Excel's limit); more go on to `<sheet>-2`, `<sheet>-3`… */
   rowLimit?: number;
   /**
@@ -51,7 +53,7 @@ export async function writeRejectionsXlsx(
     notes: options.notedRows ?? NOTED_ROWS,
   };
   const issuer = options.issuer ?? DEFAULT_ISSUER;
-  const masker = reportMasker(catalog, Boolean(options.unmasked));
+  const masker = reportMasker(catalog, Boolean(options.unmasked), options.reader);
   const counts = await countErrors(warehouse, scope);
   const codes = await rejectedCatalogCodes(warehouse, scope);
   const workbook = await streamingWorkbook(outFile);

@@ -2,6 +2,7 @@ import type { RowError } from '../../connectors/row-error.ts';
 import { type CatalogEntry, type FieldSchema, fieldCodes } from '../catalog/catalog-entry.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { type FieldMasker, fieldMaskerOf, maskPersonalText } from '../log/mask-personal-data.ts';
+import { providerMessage } from './provider-message.ts';
 import { fieldSchemaOf } from './template-columns.ts';
 
 /** The catalog columns of one entry, in catalog order, with their Chinese titles. */
@@ -128,11 +129,19 @@ export function fieldTitle(columns: EntryColumns, field: string): string {
 }
 
 /**
+ * Who reads a report's messages: the platform's operators (the CLI, the staff's pages), the message whole; or a
+ * provider (the report downloaded from the direct-report page, a review notice), without the operators' remarks
+ * naming an option or a setting it cannot use (provider-message.ts).
+ */
+export type MessageReader = 'operator' | 'provider';
+
+/**
  * What leaves the platform: personal fields masked whole, IDs masked wherever else they appear (file names,
  * messages, free text), unless the report is explicitly unmasked (internal use). See mask-personal-data.ts.
  */
 export interface ReportMasker {
   readonly unmasked: boolean;
+  readonly reader: MessageReader;
   cell(catalogCode: string, field: string, value: string): string;
   /**
    * A row's cells as shown: each masked as its field says, and the row's own personal values (a person's ID, also
@@ -141,7 +150,7 @@ export interface ReportMasker {
   row(catalogCode: string, row: Readonly<Record<string, unknown>>): Record<string, string>;
   /**
    * An error's message and value; `rows` (the row as received, a conflict's current version) let their personal
-   * values be masked where the message quotes them.
+   * values be masked where the message quotes them. A provider's message is without the operators' remarks.
    */
   error(
     catalogCode: string,
@@ -152,13 +161,19 @@ export interface ReportMasker {
   text(value: string): string;
 }
 
-export function reportMasker(catalog: Catalog, unmasked: boolean): ReportMasker {
+export function reportMasker(
+  catalog: Catalog,
+  unmasked: boolean,
+  reader: MessageReader = 'operator',
+): ReportMasker {
+  const messageOf = reader === 'provider' ? providerMessage : (message: string) => message;
   if (unmasked) {
     return {
       unmasked,
+      reader,
       cell: (_catalogCode, _field, value) => value,
       row: (_catalogCode, row) => textCells(row),
-      error: (_catalogCode, error) => ({ message: error.message, value: error.value ?? '' }),
+      error: (_catalogCode, error) => ({ message: messageOf(error.message), value: error.value ?? '' }),
       text: (value) => value,
     };
   }
@@ -177,13 +192,14 @@ export function reportMasker(catalog: Catalog, unmasked: boolean): ReportMasker 
   };
   return {
     unmasked,
+    reader,
     cell: (catalogCode, field, value) => maskerOf(catalogCode).cell(field, value),
     row: (catalogCode, row) => maskerOf(catalogCode).row(textCells(row)),
     error(catalogCode, error, ...rows) {
       const masker = maskerOf(catalogCode);
       const value = error.value ?? '';
       return {
-        message: masker.message(error.message, ...rows, { [error.field]: value }),
+        message: masker.message(messageOf(error.message), ...rows, { [error.field]: value }),
         value: masker.cell(error.field, value),
       };
     },

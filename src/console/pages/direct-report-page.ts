@@ -4,6 +4,7 @@ import { FileFormatError, type SourceUnit } from '../../../connectors/contracts.
 import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
 import { unitsForFile } from '../../../connectors/transports/archive-units.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
+import { providerMessage } from '../../report/provider-message.ts';
 import { loadProviders, type Provider, providersFile } from '../../report/providers.ts';
 import { ingestUnits, type RunSummary } from '../../run/ingest-files.ts';
 import type { UnitResult } from '../../run/load-unit.ts';
@@ -287,7 +288,8 @@ function resultView(
   const shownEarlier = new Map<number, NonNullable<EarlierDelivery['own']>>();
   for (const delivery of earlier.values())
     if (delivery.own) shownEarlier.set(delivery.own.sourceFileId, delivery.own);
-  // A file name or a file's error (an unknown header cell) may hold an ID number: masked as every page is.
+  // A file name or a file's error (an unknown header cell) may hold an ID number: masked as every page is; a
+  // file's error is shown without the operators' remarks (src/report/provider-message.ts).
   return html`<h2>校验结果：${maskPersonalText(name)}</h2>
 <dl class="facts" id="result">
   <dt>运行</dt><dd>#${summary.runId}（${shanghaiTime(new Date())}）</dd>
@@ -296,7 +298,7 @@ function resultView(
 </dl>
 ${summary.files.map(
   (file) =>
-    html`<p class="${file.status === 'loaded' || file.status === 'skipped' ? 'notice' : 'error'}" data-file-status="${file.status}">${maskPersonalText(file.name)}：${FILE_STATUS[file.status]}${file.status === 'skipped' ? repeatedBy(earlier.get(file.sourceFileId)) : ''}${file.error ? html`。${maskPersonalText(file.error.message)}` : ''}</p>`,
+    html`<p class="${file.status === 'loaded' || file.status === 'skipped' ? 'notice' : 'error'}" data-file-status="${file.status}">${maskPersonalText(file.name)}：${FILE_STATUS[file.status]}${file.status === 'skipped' ? repeatedBy(earlier.get(file.sourceFileId)) : ''}${file.error ? html`。${maskPersonalText(providerMessage(file.error.message))}` : ''}</p>`,
 )}
 ${
   rejected > 0

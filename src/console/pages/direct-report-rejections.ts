@@ -3,7 +3,6 @@ import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { UNDECODABLE_OPERATOR_NOTE } from '../../../connectors/formats/csv-format.ts';
 import { fixHint } from '../../report/fix-hint.ts';
 import { makeDirectory } from '../../report/make-directory.ts';
 import { entryColumns, fieldTitle, reportMasker } from '../../report/report-columns.ts';
@@ -25,28 +24,16 @@ export interface ShownRejection {
 }
 
 /**
- * The operators' remarks a stored message may end with (an option of the CLI or of a pipeline, which a provider on
- * this page cannot use): left off what the page shows; what the provider does comes before them in the message.
- * The second is the remark rejections stored before it had a constant ended with, so that an earlier delivery's
- * rejections, shown again, read the same.
- */
-const OPERATOR_NOTES = [UNDECODABLE_OPERATOR_NOTE, '，或用 --encoding 指定编码'];
-
-/** A stored message as the provider on the page reads it: without the operators' remarks. */
-export function providerMessage(message: string): string {
-  return OPERATOR_NOTES.reduce((text, note) => text.replace(note, ''), message);
-}
-
-/**
  * The first `limit` errors of the rejected rows of a run (or of one file of it: a file sent again shows the one it
- * repeats), in row order of each file, masked (the provider is no auditor).
+ * repeats), in row order of each file, masked (the provider is no auditor), each message without the operators'
+ * remarks (an option of the CLI or of a pipeline, which a provider cannot use: src/report/provider-message.ts).
  */
 export async function firstRejections(
   deps: ConsoleDeps,
   scope: Extract<ReportScope, { kind: 'run' | 'file' }>,
   limit: number,
 ): Promise<ShownRejection[]> {
-  const masker = reportMasker(deps.catalog, false);
+  const masker = reportMasker(deps.catalog, false, 'provider');
   const shown: ShownRejection[] = [];
   for await (const rejection of rejectionsIn(deps.warehouse, scope)) {
     const columns = entryColumns(deps.catalog, rejection.catalogCode);
@@ -56,7 +43,7 @@ export async function firstRejections(
         rowNumber: rejection.rowNumber,
         field: fieldTitle(columns, error.field),
         value,
-        message: providerMessage(message),
+        message,
         fix: fixHint(error.code),
       });
       if (shown.length >= limit) return shown;
@@ -66,8 +53,9 @@ export async function firstRejections(
 }
 
 /**
- * A run's rejection report (the writers `report rejections` uses, masked), for the provider whose files the run
- * loaded and for no one else: a run of another provider's files is refused (403) as if it did not matter whose.
+ * A run's rejection report (the writers `report rejections` uses, masked, its messages without the operators'
+ * remarks), for the provider whose files the run loaded and for no one else: a run of another provider's files is
+ * refused (403) as if it did not matter whose.
  */
 export async function sendRejectionReport(
   deps: ConsoleDeps,
@@ -98,6 +86,7 @@ export async function sendRejectionReport(
     // The platform's own name and contact line head the provider's report as they head the staff's.
     await writeRejectionReport(deps.warehouse, deps.catalog, { kind: 'run', runId }, file, format, {
       issuer: deps.config.issuer,
+      reader: 'provider',
     });
   } catch (error) {
     // Half a report (rows of a person among them) is not left behind in the staging directory.
