@@ -130,9 +130,10 @@ describe('a pipeline file says how its files are read (real PostgreSQL, drop fol
     deliver('untitled-csv', '带标题.csv', text);
     const untitled = await run('untitled-csv');
     expect(outcome(untitled)).toEqual([['failed', 'unknown-columns']]);
-    // Failed without the option, the file says which row its header is on and how to read it.
+    // Failed without the option, the file says which row its header is on, what the provider does and how the
+    // operator reads it.
     expect(untitled.files[0]?.error?.message).toContain(
-      '第3行与目录的表头相符：若其上方是标题行，请加 --header-row 3 重新读取（管道配置 headerRow: 3）',
+      '第3行与目录的表头相符：若其上方是标题行，请删除这些标题行，使列名位于第1行后重新报送（运维人员可加 --header-row 3 重新读取，或在管道配置 headerRow: 3）',
     );
 
     deliver('titled-csv', '带标题.csv', text);

@@ -172,3 +172,20 @@ describe('a file of a row with too many cells (a wrong delimiter)', () => {
     expect(stored?.error).toContain('CREDIT_ETL_MAX_CELLS_PER_ROW');
   }, 120_000);
 });
+
+describe('a file whose header is under title rows', () => {
+  it('the page says to remove the title rows, names no --header-row nor headerRow; the stored message keeps them', async () => {
+    const titled = `2026年行政处罚信息公示\r\n报送单位：济南市市场监督管理局\r\n${toCsv(PENALTY_HEADER, penaltyRows(3, 'TITLED'))}`;
+    const page = await upload('notes-titled.csv', Buffer.from(titled, 'utf8'));
+    expect(page).toContain('data-file-status="failed"');
+    expect(page).toContain(
+      '第3行与目录的表头相符：若其上方是标题行，请删除这些标题行，使列名位于第1行后重新报送',
+    );
+    for (const remark of ['--header-row', 'headerRow', '运维人员']) expect(page).not.toContain(remark);
+    const [stored] = await cx.fx
+      .warehouse('source_files')
+      .where({ name: 'notes-titled.csv' })
+      .select<{ error_code: string; error: string }[]>('error_code', 'error');
+    expect(stored?.error).toContain('（运维人员可加 --header-row 3 重新读取，或在管道配置 headerRow: 3）');
+  }, 120_000);
+});

@@ -9,6 +9,7 @@ import {
 } from '../contracts.ts';
 import { readLimits } from '../limits.ts';
 import { WHOLE_ROW } from '../row-error.ts';
+import { CELLS_PER_ROW_OPERATOR_NOTE } from './csv-rows.ts';
 import { cellText, serialToIsoDate, withStoredResult } from './xlsx-cell-text.ts';
 import { type CoveredCell, MergeFill } from './xlsx-merges.ts';
 import type { SharedStrings } from './xlsx-shared-strings.ts';
@@ -276,7 +277,7 @@ function toSourceRow(row: ReadRow, width: number, header: string[], merged: Merg
 function tooManyColumns(rowNumber: number, width: number, maxCellsPerRow: number): FileFormatError {
   return new FileFormatError(
     'too-many-cells',
-    `第${rowNumber}行一直到第${columnLetter(width - 1)}列（第${width}列）都有单元格，超过每行上限 ${maxCellsPerRow} 列，整个文件未入库：请删除表格右侧多余的内容或格式（选中这些列后“删除”），按目录列名重新报送（运维人员可用 CREDIT_ETL_MAX_CELLS_PER_ROW 调整上限）`,
+    `第${rowNumber}行一直到第${columnLetter(width - 1)}列（第${width}列）都有单元格，超过每行上限 ${maxCellsPerRow} 列，整个文件未入库：请删除表格右侧多余的内容或格式（选中这些列后“删除”），按目录列名重新报送${CELLS_PER_ROW_OPERATOR_NOTE}`,
   );
 }
 

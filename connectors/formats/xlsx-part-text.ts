@@ -3,7 +3,7 @@ import type yauzl from 'yauzl';
 import { FileFormatError } from '../contracts.ts';
 import { damageText } from '../library-error-text.ts';
 import { crcCheck } from '../zip-crc.ts';
-import { sizeText } from './csv-rows.ts';
+import { LINE_BYTES_OPERATOR_NOTE, sizeText } from './csv-rows.ts';
 
 /** How far into a part its prolog (XML declaration, comments, DOCTYPE) is looked for the root element. */
 const PROLOG_BYTES = 64 * 1024;
@@ -140,19 +140,26 @@ function partCorrupt(part: string, found: string, recorded: string): FileFormatE
   );
 }
 
+/**
+ * The operators' remark after a part over the limit: `CREDIT_ETL_MAX_SHEET_XML_BYTES`, which only they can set.
+ * What a provider reads (the direct-report page, the report it downloads, a review notice) is the message without
+ * it (src/report/provider-message.ts).
+ */
+export const SHEET_XML_BYTES_OPERATOR_NOTE = '（运维人员可用 CREDIT_ETL_MAX_SHEET_XML_BYTES 调整上限）';
+
 /** A part over `CREDIT_ETL_MAX_SHEET_XML_BYTES`, by the zip's statement (`stated`) or while inflating it. */
 export function partTooLarge(part: string, maxBytes: number, stated?: number): FileFormatError {
   const size = stated === undefined ? `解压后超过 ${sizeText(maxBytes)}` : `解压后有 ${sizeText(stated)}`;
   return new FileFormatError(
     'workbook-too-large',
-    `工作簿的 ${part} ${size}，超过单个工作表（及共享字符串表）的上限 ${sizeText(maxBytes)}，整个文件未入库：请把数据拆分为多个文件，或另存为 CSV 后报送；若表格本不该这么大，请检查是否有大量空白格式行或异常内容（运维人员可用 CREDIT_ETL_MAX_SHEET_XML_BYTES 调整上限）`,
+    `工作簿的 ${part} ${size}，超过单个工作表（及共享字符串表）的上限 ${sizeText(maxBytes)}，整个文件未入库：请把数据拆分为多个文件，或另存为 CSV 后报送；若表格本不该这么大，请检查是否有大量空白格式行或异常内容${SHEET_XML_BYTES_OPERATOR_NOTE}`,
   );
 }
 
 function textTooLong(part: string, maxBytes: number): FileFormatError {
   return new FileFormatError(
     'cell-too-long',
-    `工作簿的 ${part} 中有一段连续文本（一个单元格的内容）超过 ${sizeText(maxBytes)}，整个文件未入库：请找出并精简这个异常的单元格（常见原因是误粘贴了大段内容），或另存为 CSV 后报送（运维人员可用 CREDIT_ETL_MAX_LINE_BYTES 调整上限）`,
+    `工作簿的 ${part} 中有一段连续文本（一个单元格的内容）超过 ${sizeText(maxBytes)}，整个文件未入库：请找出并精简这个异常的单元格（常见原因是误粘贴了大段内容），或另存为 CSV 后报送${LINE_BYTES_OPERATOR_NOTE}`,
   );
 }
 

@@ -1,6 +1,6 @@
 import type ExcelJS from 'exceljs';
 import { FileFormatError } from '../contracts.ts';
-import { sizeText } from './csv-rows.ts';
+import { LINE_BYTES_OPERATOR_NOTE, sizeText } from './csv-rows.ts';
 import { isoDateText } from './xlsx-cell-text.ts';
 
 /**
@@ -336,6 +336,6 @@ function rowsApart(part: string, read: number, scanned: number): FileFormatError
 function cellTooLong(part: string, maxBytes: number): FileFormatError {
   return new FileFormatError(
     'cell-too-long',
-    `工作簿的 ${part} 中有一个单元格（内嵌文本或公式文本）超过 ${sizeText(maxBytes)}，整个文件未入库：请找出并精简这个异常的单元格（常见原因是误粘贴了大段内容），或另存为 CSV 后报送（运维人员可用 CREDIT_ETL_MAX_LINE_BYTES 调整上限）`,
+    `工作簿的 ${part} 中有一个单元格（内嵌文本或公式文本）超过 ${sizeText(maxBytes)}，整个文件未入库：请找出并精简这个异常的单元格（常见原因是误粘贴了大段内容），或另存为 CSV 后报送${LINE_BYTES_OPERATOR_NOTE}`,
   );
 }

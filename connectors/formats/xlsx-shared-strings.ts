@@ -2,7 +2,7 @@ import v8 from 'node:v8';
 import { resourceLimits } from 'node:worker_threads';
 import { SaxesParser } from 'saxes';
 import { FileFormatError } from '../contracts.ts';
-import { sizeText } from './csv-rows.ts';
+import { LINE_BYTES_OPERATOR_NOTE, sizeText } from './csv-rows.ts';
 
 /** Strings per joined chunk: large enough that the per-chunk overhead vanishes, small enough to join cheaply. */
 const CHUNK = 4096;
@@ -29,6 +29,13 @@ export function defaultStringBudget(): number {
   return Math.max(oldSpace / 2 - PROGRAM_HEAP, 0);
 }
 
+/**
+ * The operators' remark after a table too large for the heap: `CREDIT_ETL_UNIT_HEAP_MB`, which only they can set.
+ * What a provider reads (the direct-report page, the report it downloads, a review notice) is the message without
+ * it (src/report/provider-message.ts).
+ */
+export const UNIT_HEAP_OPERATOR_NOTE = '（运维人员也可设置 CREDIT_ETL_UNIT_HEAP_MB=<MB> 提高上限后重新加载）';
+
 /** Bytes a string costs in the table: two per character (Chinese makes a chunk two-byte), four for its offset. */
 const bytesOf = (text: string) => text.length * 2 + 4;
 
@@ -54,8 +61,7 @@ export class SharedStrings {
       throw new FileFormatError(
         'workbook-too-large',
         `工作簿的共享字符串表（第${this.size + 1}个字符串时已超过 ${Math.round(this.budgetBytes / MB)} MB）过大，` +
-          `无法在本进程的内存上限（${limit} MB）内读取：请把数据拆分为多个文件，或另存为 CSV 后报送` +
-          `（运维人员也可设置 CREDIT_ETL_UNIT_HEAP_MB=<MB> 提高上限后重新加载）`,
+          `无法在本进程的内存上限（${limit} MB）内读取：请把数据拆分为多个文件，或另存为 CSV 后报送${UNIT_HEAP_OPERATOR_NOTE}`,
       );
     }
     this.pending.push(text);
@@ -150,6 +156,6 @@ function localName(name: string): string {
 function stringTooLong(part: string, maxBytes: number): FileFormatError {
   return new FileFormatError(
     'cell-too-long',
-    `工作簿的 ${part} 中有一个字符串（一个单元格的内容）超过 ${sizeText(maxBytes)}，整个文件未入库：请找出并精简这个异常的单元格（常见原因是误粘贴了大段内容），或另存为 CSV 后报送（运维人员可用 CREDIT_ETL_MAX_LINE_BYTES 调整上限）`,
+    `工作簿的 ${part} 中有一个字符串（一个单元格的内容）超过 ${sizeText(maxBytes)}，整个文件未入库：请找出并精简这个异常的单元格（常见原因是误粘贴了大段内容），或另存为 CSV 后报送${LINE_BYTES_OPERATOR_NOTE}`,
   );
 }

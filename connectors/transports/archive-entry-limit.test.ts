@@ -54,7 +54,7 @@ describe('a zip of more files than CREDIT_ETL_MAX_ARCHIVE_ENTRIES', () => {
       ['2026-11-多.zip', 'failed', 'decompression-limit'],
     ]);
     expect(summary.files[0]?.error?.message).toContain(
-      '压缩包 2026-11-多.zip 中的文件超过 3 个（压缩包目录共列出 5 项；单个压缩包最多 3 个文件，文件夹不计，上限 CREDIT_ETL_MAX_ARCHIVE_ENTRIES），整个压缩包已拒收，其中的文件均未读取，未入库任何数据',
+      '压缩包 2026-11-多.zip 中的文件超过 3 个（压缩包目录共列出 5 项；单个压缩包最多 3 个文件，文件夹不计），整个压缩包已拒收，其中的文件均未读取，未入库任何数据',
     );
     expect(await storedFiles(summary.runId)).toEqual([['2026-11-多.zip', 'failed', 'decompression-limit']]);
     expect(await committedRows(summary.runId)).toBe(0);

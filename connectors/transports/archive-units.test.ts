@@ -249,7 +249,7 @@ describe('the number of files one zip may hold', () => {
     await expect(unit.rows?.()).rejects.toMatchObject({
       code: 'decompression-limit',
       message: expect.stringContaining(
-        '压缩包 many.zip 中的文件超过 3 个（压缩包目录共列出 6 项；单个压缩包最多 3 个文件，文件夹不计，上限 CREDIT_ETL_MAX_ARCHIVE_ENTRIES），整个压缩包已拒收',
+        '压缩包 many.zip 中的文件超过 3 个（压缩包目录共列出 6 项；单个压缩包最多 3 个文件，文件夹不计），整个压缩包已拒收',
       ),
     });
   });
@@ -290,7 +290,7 @@ describe('the number of files one zip may hold', () => {
     await expect(units[0]?.rows?.()).rejects.toMatchObject({
       code: 'decompression-limit',
       message: expect.stringContaining(
-        '压缩包 folders-9.zip 的目录共列出 9 项（文件和文件夹），超过 8 项（单个压缩包最多 2 个文件，连同文件夹不超过 8 项，上限 CREDIT_ETL_MAX_ARCHIVE_ENTRIES），整个压缩包已拒收',
+        '压缩包 folders-9.zip 的目录共列出 9 项（文件和文件夹），超过 8 项（单个压缩包最多 2 个文件，连同文件夹不超过 8 项），整个压缩包已拒收',
       ),
     });
   });

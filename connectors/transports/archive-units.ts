@@ -215,6 +215,13 @@ async function listZip(
 }
 
 /**
+ * The operators' remark after a zip of too many files: `CREDIT_ETL_MAX_ARCHIVE_ENTRIES`, which only they can set.
+ * What a provider reads (the direct-report page, the report it downloads, a review notice) is the message without
+ * it (src/report/provider-message.ts).
+ */
+export const ARCHIVE_ENTRIES_OPERATOR_NOTE = '（运维人员可用 CREDIT_ETL_MAX_ARCHIVE_ENTRIES 调整上限）';
+
+/**
  * A zip over `CREDIT_ETL_MAX_ARCHIVE_ENTRIES`: the code of the other archive limits, the number of records its
  * central directory states (folders included: the listing stopped at the limit), the limit and what to do.
  */
@@ -227,11 +234,11 @@ function tooManyEntries(
   const maxRecords = RECORDS_PER_ENTRY * maxEntries;
   const found =
     over === 'files'
-      ? `中的文件超过 ${maxEntries} 个（压缩包目录共列出 ${stated} 项；单个压缩包最多 ${maxEntries} 个文件，文件夹不计，上限 CREDIT_ETL_MAX_ARCHIVE_ENTRIES）`
-      : `的目录共列出 ${stated} 项（文件和文件夹），超过 ${maxRecords} 项（单个压缩包最多 ${maxEntries} 个文件，连同文件夹不超过 ${maxRecords} 项，上限 CREDIT_ETL_MAX_ARCHIVE_ENTRIES）`;
+      ? `中的文件超过 ${maxEntries} 个（压缩包目录共列出 ${stated} 项；单个压缩包最多 ${maxEntries} 个文件，文件夹不计）`
+      : `的目录共列出 ${stated} 项（文件和文件夹），超过 ${maxRecords} 项（单个压缩包最多 ${maxEntries} 个文件，连同文件夹不超过 ${maxRecords} 项）`;
   return new FileFormatError(
     'decompression-limit',
-    `压缩包 ${archive} ${found}，整个压缩包已拒收，其中的文件均未读取，未入库任何数据；请把同一目录的数据合并为较少的文件（一个 CSV 或 XLSX 可装许多行），或分为每个不超过 ${maxEntries} 个文件的多个压缩包后重新报送`,
+    `压缩包 ${archive} ${found}，整个压缩包已拒收，其中的文件均未读取，未入库任何数据；请把同一目录的数据合并为较少的文件（一个 CSV 或 XLSX 可装许多行），或分为每个不超过 ${maxEntries} 个文件的多个压缩包后重新报送${ARCHIVE_ENTRIES_OPERATOR_NOTE}`,
   );
 }
 

@@ -12,6 +12,13 @@ export const DEFAULT_MAX_FILE_BYTES = DEFAULT_LIMITS.maxExpandedBytes;
 /** The `maxFileBytes` of a file drop's transport section (`sftp`, `drop-folder`). */
 export const MAX_FILE_BYTES_SCHEMA = { type: 'integer', minimum: 1 } as const;
 
+/**
+ * The operators' remark after a file over the limit: the pipeline's `maxFileBytes`, which only they can change.
+ * What a provider reads (the direct-report page, the report it downloads, a review notice) is the message without
+ * it (src/report/provider-message.ts).
+ */
+export const FILE_BYTES_OPERATOR_NOTE = '（运维人员可在管道 transport 的 maxFileBytes 调整上限）';
+
 /** How the file's bytes were being taken when they passed the limit: downloaded (SFTP) or read where they lie. */
 export type TakenBy = 'download' | 'read';
 
@@ -39,7 +46,7 @@ export function fileTooLarge(
   return new FileDropFileError(
     'file-too-large',
     `文件 ${file} ${size}，超过该渠道单个文件的上限 ${bytesText(maxBytes)}，未入库任何数据：` +
-      '请把数据拆分为多个较小的文件（或压缩为 .zip）后分别报送（运维人员可在管道 transport 的 maxFileBytes 调整上限）',
+      `请把数据拆分为多个较小的文件（或压缩为 .zip）后分别报送${FILE_BYTES_OPERATOR_NOTE}`,
   );
 }
 
