@@ -36,6 +36,8 @@ const jsonResult = {
   printed: false,
   error: undefined as string | undefined,
   status: '',
+  /** The run the command created before it failed (a database fault under `ingest`): a script links the two. */
+  runId: undefined as number | undefined,
   /** What the command itself said on stderr (console.error), for a failure it returned rather than threw. */
   said: [] as string[],
 };
@@ -76,9 +78,14 @@ export function noteFailure(message: string, status?: string): void {
   if (status) jsonResult.status = status;
 }
 
+/** The run the failing command had created and stored (`ingest` stopped by a database fault): its JSON failure says it. */
+export function noteFailedRun(runId: number): void {
+  jsonResult.runId = runId;
+}
+
 /**
- * The one place a JSON failure is printed: `{"status", "exitCode", "error"}` (no `runId`: no run summary was
- * printed), at the process's exit, synchronously.
+ * The one place a JSON failure is printed: `{"status", "exitCode", "error"}`, and `runId` when the command had
+ * created a run before it failed (noteFailedRun; no run summary was printed), at the process's exit, synchronously.
  */
 export function printJsonFailure(code: number): void {
   if (!jsonResult.wanted || jsonResult.printed || code === EXIT.ok) return;
@@ -86,6 +93,7 @@ export function printJsonFailure(code: number): void {
   const failure = {
     status: jsonResult.status || FAILURE_STATUS[code] || 'failed',
     exitCode: code,
+    ...(jsonResult.runId === undefined ? {} : { runId: jsonResult.runId }),
     error: jsonResult.error ?? saidOnStderr() ?? defaultFailure(code),
   };
   try {

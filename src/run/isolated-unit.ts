@@ -8,6 +8,7 @@ import type { HolidaysData } from '../calendar/holidays-file.ts';
 import { calendar } from '../calendar/working-days.ts';
 import { trackActiveUnit } from '../warehouse/active-units.ts';
 import { endSessions, type Warehouse, warehouseUrl } from '../warehouse/connect-warehouse.ts';
+import { type LockHolder, type LockWait, lockWaitsOf } from '../warehouse/lock-waits.ts';
 import { readChunkBytes } from './chunk-settings.ts';
 import { failedUnit, sourceFileRow, UnitNotRead } from './failed-unit.ts';
 import { loadUnit, type UnitPhase, type UnitRequest, type UnitResult } from './load-unit.ts';
@@ -131,6 +132,12 @@ export async function loadIsolated(
   if (ending.kind === 'died' && ending.cause === 'not-started') ending = await runOnWorker();
   if (ending.kind === 'result') return ending.result;
   if (ending.kind === 'died') await endSessions(job.url, job.applicationName).catch(() => undefined);
+  // Out of time while waiting for a lock another session holds: the database's fault, never the file's.
+  if (ending.kind === 'died' && ending.cause === 'lock-wait') {
+    const side: FaultSide = 'database';
+    const cause = Object.assign(new Error(ending.detail), { code: 'unit-lock-wait' });
+    throw new InfrastructureFault(side, unit.name, cause);
+  }
   if (ending.kind === 'died' && ending.cause === 'not-started') {
     const cause = new Error(
       `it ended before it took the unit, twice: ${notStartedReason(ending.detail, limits)}`,
@@ -155,8 +162,12 @@ type Ending =
   | { kind: 'error'; error: WorkerFault }
   | {
       kind: 'died';
-      cause: 'not-started' | 'out-of-memory' | 'timeout' | 'stopped' | 'crashed';
+      /** `lock-wait`: out of time while one of its sessions waited for a lock another session holds. */
+      cause: 'not-started' | 'out-of-memory' | 'timeout' | 'lock-wait' | 'stopped' | 'crashed';
+      /** The worker's own words; for `lock-wait`, the lock and who holds it. */
       detail: string;
+      /** `timeout`: why the server could not be asked whether the unit was waiting for a lock (the log's). */
+      lockCheckFailed?: string;
     };
 
 /** Runs one job on a worker; settles on its answer, or when the worker exits (OOM, crash, terminated). */
@@ -168,17 +179,39 @@ function runJob(
   chunkHelpers?: UnitRequest['chunkHelpers'],
 ): Promise<Ending> {
   return new Promise((resolve, reject) => {
-    let terminatedFor: 'timeout' | 'stopped' | undefined;
+    let terminatedFor: 'timeout' | 'lock-wait' | 'stopped' | undefined;
     let fault: (Error & { code?: string }) | undefined;
+    /** The time budget ran out: the worker is ended once the server said whether the unit waits for a lock. */
+    let outOfTime = false;
+    /** What the server said then: the lock the unit waited for, or why it could not be asked. */
+    let lockWait: string | undefined;
+    let lockCheckFailed: string | undefined;
     let taken = false;
     const untrack = trackActiveUnit(async () => {
       terminatedFor ??= 'stopped';
       await worker.terminate();
       await endSessions(job.url, job.applicationName).catch(() => undefined);
     });
+    // Before the worker is ended, the server is asked whether the unit is waiting for another session's lock: time
+    // spent so is the database's (another load merging the same entry, a table an operator locked), not the file's.
     const budget = setTimeout(() => {
-      terminatedFor ??= 'timeout';
-      void worker.terminate();
+      if (terminatedFor) return;
+      outOfTime = true;
+      void lockWaitsOf(job.url, job.applicationName)
+        .then(
+          (waits) => {
+            if (waits.length > 0) lockWait = lockWaitText(waits, limits);
+          },
+          (error: unknown) => {
+            const reason = error instanceof Error ? error.message : String(error);
+            lockCheckFailed = `could not ask the database whether the unit was waiting for a lock: ${reason}`;
+          },
+        )
+        .finally(() => {
+          // A hard stop meanwhile ended the worker already: it stays a stop.
+          terminatedFor ??= lockWait ? 'lock-wait' : 'timeout';
+          void worker.terminate();
+        });
     }, limits.unitTimeoutSeconds * 1000);
     const rings: ReturnType<typeof hashRing>[] = [];
     const detach = () => {
@@ -201,7 +234,7 @@ function runJob(
         void chunkHelpers?.request(message.loadId, message.helpers).catch(() => undefined);
       // A result is sent after COMMIT: it stands even if a stop or the time budget came just after.
       else if (message.type === 'result')
-        settle({ kind: 'result', result: message.result, reusable: !terminatedFor });
+        settle({ kind: 'result', result: message.result, reusable: !terminatedFor && !outOfTime });
       else settle({ kind: 'error', error: message.error });
     };
     const onError = (error: Error) => {
@@ -212,7 +245,8 @@ function runJob(
         terminatedFor ??
         (!taken ? 'not-started' : fault?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out-of-memory' : 'crashed');
       // The worker's own words (an uncaught error's stack, V8's): the operator's, never the provider's.
-      settle({ kind: 'died', cause, detail: fault ? operatorDetail(fault) : `exit code ${exitCode}` });
+      const detail = lockWait ?? (fault ? operatorDetail(fault) : `exit code ${exitCode}`);
+      settle({ kind: 'died', cause, detail, ...(lockCheckFailed ? { lockCheckFailed } : {}) });
     };
     worker.on('message', onMessage).on('error', onError).on('exit', onExit);
     worker.ref();
@@ -235,13 +269,38 @@ function notStartedReason(detail: string, limits: Limits): string {
   return detail.split('\n', 1)[0] ?? detail;
 }
 
+/**
+ * Why a unit that ran out of time is the database's fault, in one line for the run's error and `--json`: the lock
+ * each waiting session asked for and the sessions holding it (pid, application name, state, how long at most).
+ */
+function lockWaitText(waits: readonly LockWait[], limits: Limits): string {
+  const waited = waits
+    .map((wait) => `a lock (${wait.lock}) held by ${wait.holders.map(holderText).join(' and ')}`)
+    .join('; ');
+  return (
+    `its time budget (CREDIT_ETL_UNIT_TIMEOUT_S=${limits.unitTimeoutSeconds}) ran out while its database ` +
+    `session waited for ${waited}; nothing of it was loaded`
+  );
+}
+
+function holderText(holder: LockHolder): string {
+  const name = holder.applicationName ? `"${holder.applicationName}"` : 'no application name';
+  if (holder.heldSeconds === null) return `session pid ${holder.pid} (${name})`;
+  const held = holder.inTransaction
+    ? `its transaction open ${holder.heldSeconds} s`
+    : `connected ${holder.heldSeconds} s`;
+  return `session pid ${holder.pid} (${name}, ${holder.state ?? 'state unknown'}, ${held})`;
+}
+
 /** The failure recorded for a unit whose worker died, in words the provider can act on. */
 function unitDied(request: UnitRequest, ending: Ending & { kind: 'died' }, limits: Limits): UnitFailure {
   const name = request.unit.name;
   if (ending.cause === 'timeout') {
+    // A lock check that failed is the operator's to read (the log), beside the provider's words.
     return new UnitFailure(
       'unit-timeout',
       `文件 ${name} 在 ${limits.unitTimeoutSeconds} 秒内未能读完入库（单个文件的处理时限，CREDIT_ETL_UNIT_TIMEOUT_S），已中止，未入库任何数据；请将其拆分为多个较小的文件后重新报送`,
+      ending.lockCheckFailed,
     );
   }
   if (ending.cause === 'out-of-memory' && request.format?.name === 'xlsx') {

@@ -16,7 +16,7 @@ import { checkProviderCode } from '../../report/provider-check.ts';
 import { loadProviders, providersFile } from '../../report/providers.ts';
 import { ingestUnits } from '../../run/ingest-files.ts';
 import { commandContext } from '../command-context.ts';
-import { EXIT, UsageError } from '../exit-codes.ts';
+import { EXIT, noteFailedRun, UsageError } from '../exit-codes.ts';
 import { readLookupsFile } from '../lookups-file.ts';
 import { printRun } from '../print-run.ts';
 import { createProgressDisplay } from '../progress-display.ts';
@@ -111,7 +111,14 @@ export function registerIngestCommand(program: Command): void {
             onProgress: (unit, rows, phase) => progress.onProgress(unit, rows, phase),
           },
           logger,
-        ).finally(() => progress.stop());
+        )
+          .catch((error: unknown) => {
+            // A fault that ended the run (the database's): the run was created and stored failed, `--json` names it.
+            const { runId } = (error ?? {}) as { runId?: unknown };
+            if (typeof runId === 'number') noteFailedRun(runId);
+            throw error;
+          })
+          .finally(() => progress.stop());
         const reported = await printRun(warehouse, catalog, config.reportDir, summary, Boolean(options.json));
         // A report that could not be written fails the command (exit 1), though the run itself is committed.
         return reported ? exitCodeForRun(summary.status) : EXIT.failed;
