@@ -4,6 +4,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { todayInShanghai } from '../connectors/shanghai-time.ts';
 import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
+import { objectionDue } from '../src/calendar/objection-due.ts';
 import { nextDay, periodEnd } from '../src/disclosure/civil-dates.ts';
 import { withdrawRecord } from '../src/procedures/legal-procedures.ts';
 import { findRecords } from '../src/records/record-history.ts';
@@ -75,7 +76,9 @@ describe('disclosure periods and credit repair through the CLI', () => {
         applicant: '济南披露示例有限公司',
         reason: '罚款已缴纳，决定书文号有误',
         receivedOn: today,
-        dueOn: today,
+        // As the engine counts it: verify recomputes an open objection's due date.
+        dueOn: objectionDue(today).date,
+        dueProvisional: objectionDue(today).provisional,
         channel: 'platform',
         operator: '王科员',
       }),
@@ -213,6 +216,7 @@ describe('disclosure periods and credit repair through the CLI', () => {
       withdrawn: 1,
       superseded: 0,
       notPublic: 0,
+      versionMissing: 0,
       minor: 0,
       notYet: 0,
     });

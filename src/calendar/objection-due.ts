@@ -1,4 +1,9 @@
-import { type Deadline, deadlineAfter } from './provisional-deadline.ts';
+import {
+  type Deadline,
+  deadlineAfter,
+  type LatestDeadline,
+  latestDeadlineAfter,
+} from './provisional-deadline.ts';
 import { calendar, type WorkingDayCalendar } from './working-days.ts';
 
 /** Art. 18: the platform checks an objection and tells the subject "within 3 working days of receipt". */
@@ -14,4 +19,17 @@ export const OBJECTION_CHECK_WORKING_DAYS = 3;
  */
 export function objectionDue(receivedOn: string, days: WorkingDayCalendar = calendar()): Deadline {
   return deadlineAfter(receivedOn, OBJECTION_CHECK_WORKING_DAYS, days);
+}
+
+/**
+ * The latest day the due date of an objection received on `receivedOn` can be (latestDeadlineAfter): the due date
+ * itself when the calendar now has every year it needs, else its provisional count plus the longest delay the
+ * official calendar has ever put on a 3-working-day count. Still open after that day, an objection with a
+ * provisional due date is overdue whatever the missing year's notice says.
+ */
+export function latestObjectionDue(
+  receivedOn: string,
+  days: WorkingDayCalendar = calendar(),
+): LatestDeadline {
+  return latestDeadlineAfter(receivedOn, OBJECTION_CHECK_WORKING_DAYS, days);
 }

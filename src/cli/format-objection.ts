@@ -1,4 +1,5 @@
 import { shanghaiTime } from '../../connectors/shanghai-time.ts';
+import { type DueStanding, dueStanding, latestDueText } from '../objections/objection-due-standing.ts';
 import {
   ACTION_TITLES,
   dueText,
@@ -14,27 +15,26 @@ import { formatTable } from './format-table.ts';
 
 /** An objection as `objection` prints it: its one-line summary, its state, and the page with its trail. */
 
-/** The platform's check still open after the due date: overdue, or only past a provisional date (not overdue). */
-const pastDue = (row: ObjectionRow, asOf: string) =>
-  row.inProgress && row.stage === 'open' && row.dueOn < asOf;
-const overdueOn = (row: ObjectionRow, asOf: string) => pastDue(row, asOf) && !row.dueProvisional;
-
-/** The row as `objection list|show --json` print it: whether it is overdue, or only past a provisional date. */
-export function withOverdue(
-  row: ObjectionRow,
-  asOf: string,
-): ObjectionRow & { overdue: boolean; provisionalPastDue: boolean } {
-  return {
-    ...row,
-    overdue: overdueOn(row, asOf),
-    provisionalPastDue: pastDue(row, asOf) && row.dueProvisional,
-  };
+/**
+ * The row as `objection list|show --json` print it: whether it is overdue (a provisional due date: once even the
+ * latest day it can be is past), or only past a provisional date; a provisional one's latest day (`dueLatest`:
+ * `{ date, exact }`).
+ */
+export function withOverdue(row: ObjectionRow, asOf: string): ObjectionRow & DueStanding {
+  return { ...row, ...dueStanding(row, asOf) };
 }
 
-/** `异议处理中 · 已逾期`, `异议处理中 · 暂定期限已过`, `办结：异议不成立`, `办结：异议成立（程序 #7）`. */
+/**
+ * `异议处理中 · 已逾期`, `异议处理中 · 已逾期（期限暂定，最迟 2026-10-17 已过）`, `异议处理中 · 暂定期限已过`,
+ * `办结：异议不成立`, `办结：异议成立（程序 #7）`.
+ */
 export function stateText(row: ObjectionRow, asOf: string): string {
-  if (row.inProgress)
-    return `异议处理中${pastDue(row, asOf) ? (row.dueProvisional ? ' · 暂定期限已过' : ' · 已逾期') : ''}`;
+  if (row.inProgress) {
+    const { overdue, provisionalPastDue, dueLatest } = dueStanding(row, asOf);
+    if (overdue)
+      return `异议处理中 · 已逾期${dueLatest ? `（期限暂定，${latestDueText(dueLatest)}，已过）` : ''}`;
+    return `异议处理中${provisionalPastDue ? ' · 暂定期限已过' : ''}`;
+  }
   const remedy = remedyText(row.lastProcedureId, row.lastVersionNo);
   return `办结${row.lastResult ? `：${RESULT_TITLES[row.lastResult]}${remedy ? `（${remedy}）` : ''}` : ''}`;
 }

@@ -10,7 +10,8 @@ import type { DisclosurePeriod } from './disclosure-period.ts';
  * - `expired` 公示期满: the period has run; shown no more, kept;
  * - `repaired` 已信用修复: a credit repair (procedure_log kind `repair`) ended it early; kept;
  * - `not-disclosed`: never shown that day: withdrawn, superseded, an entry not shown to the public, a 轻微 record
- *   the provider gave no end date (原则上不公示), not begun, or (a past day) not yet in the warehouse.
+ *   the provider gave no end date (原则上不公示), not begun, (a past day) not yet in the warehouse, or stored under a
+ *   catalog entry version whose file catalog/ lacks (`version-missing`: its disclosure is unknown, so not shown).
  */
 export type DisclosureStateKind = 'disclosed' | 'objection' | 'expired' | 'repaired' | 'not-disclosed';
 
@@ -18,6 +19,7 @@ export type NotDisclosedReason =
   | 'withdrawn'
   | 'superseded'
   | 'not-public'
+  | 'version-missing'
   | 'minor'
   | 'not-yet'
   | 'not-recorded';
@@ -60,6 +62,8 @@ const REASON_LABELS: Record<NotDisclosedReason, string> = {
   withdrawn: '不公示：已撤销',
   superseded: '不公示：已被取代',
   'not-public': '不公示：本目录信息不向社会公示',
+  // Set by recordDisclosure, which names the missing file in the label.
+  'version-missing': '不公示：目录版本文件缺失，公示状态未知',
   minor: '不公示：轻微失信信息原则上不公示（未填公示截止期）',
   'not-yet': '不公示：尚未开始公示',
   'not-recorded': '不公示：当日尚无此记录',

@@ -18,7 +18,9 @@ export interface RecordFacts {
 /**
  * A record's disclosure state on `asOf` under its catalog entry's rule: the entry version it was stored under
  * (entryVersion), never another. A record whose entry version is not in the catalog directory is never shown:
- * nothing says for how long it may be; `stored` (its code and version) names the missing file in the label.
+ * nothing says for how long it may be. Its reason is `version-missing` (目录版本文件缺失，公示状态未知), not the
+ * `not-public` of an entry that is never shown, and `stored` (its code and version) names the missing file in the
+ * label.
  */
 export function recordDisclosure(
   entry: CatalogEntry | undefined,
@@ -46,5 +48,9 @@ export function recordDisclosure(
   if (entry || !stored) return state;
   // Withdrawn or superseded says more than that; otherwise the disclosure is unknown, and why.
   if (state.reason !== 'not-public') return state;
-  return { ...state, label: `公示状态未知，不公示：${missingEntryText(stored.code, stored.version)}` };
+  return {
+    ...state,
+    reason: 'version-missing',
+    label: `公示状态未知，不公示：${missingEntryText(stored.code, stored.version)}`,
+  };
 }

@@ -1,5 +1,5 @@
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
-import { objectionDue } from '../calendar/objection-due.ts';
+import { latestObjectionDue, objectionDue } from '../calendar/objection-due.ts';
 import type { Deadline } from '../calendar/provisional-deadline.ts';
 import { calendar, type WorkingDayCalendar } from '../calendar/working-days.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
@@ -48,7 +48,8 @@ export class ObjectionRefused extends Error {
  * calendar lacks does not stop the registration: Art. 18 ¶2 marks the record whatever the calendar knows, so the
  * due date is counted Monday–Friday there and marked provisional, as a provider's objection's is
  * (src/run/provider-objections.ts), with a warning that says so. `calendar recompute` settles it once the year is
- * added (src/calendar/recompute-pending.ts); until then it is not raised as overdue.
+ * added (src/calendar/recompute-pending.ts); until then it is raised as overdue only once even the latest day it can
+ * be is past (src/objections/objection-due-standing.ts).
  */
 export function objectionReceipt(
   receivedOn: string,
@@ -67,11 +68,13 @@ function provisionalDueWarning(receivedOn: string, due: Deadline, days: WorkingD
   const missing: number[] = [];
   for (let year = Number(receivedOn.slice(0, 4)); year <= Number(due.date.slice(0, 4)); year++)
     if (!days.covers(year)) missing.push(year);
+  // The latest day it can turn out to be: only after it is the objection raised as overdue (objection-due-standing.ts).
+  const latest = latestObjectionDue(receivedOn, days).date;
   return (
     `异议核查期限 ${due.date} 为暂定：工作日日历缺少 ${missing.join('、')} 年数据，暂按周一至周五（除元旦、劳动节、国庆节）计算，` +
-    `暂不计为逾期；该年数据录入后请运行 credit-etl calendar recompute 重算 (the due date is provisional, ` +
-    `counted Monday–Friday, and not raised as overdue: add ${missing.join(', ')} to ${days.data.file} and run ` +
-    '`credit-etl calendar recompute`, src/calendar/README.md)'
+    `最迟可能为 ${latest}，此前暂不计为逾期；该年数据录入后请运行 credit-etl calendar recompute 重算 (the due date is provisional, ` +
+    `counted Monday–Friday, and raised as overdue only after ${latest}, the latest it can be: add ${missing.join(', ')} ` +
+    `to ${days.data.file} and run \`credit-etl calendar recompute\`, src/calendar/README.md)`
   );
 }
 

@@ -62,6 +62,8 @@ export interface RecordView {
   replaces: number[];
   current: {
     versionNo: number;
+    /** The catalog entry version it was stored under: its disclosure, repair and correction follow that one. */
+    catalogVersion: number;
     fileName: string | null;
     rowNumber: number | null;
     runId: number | null;
@@ -163,6 +165,7 @@ export function recordView(
       .map((procedure) => procedure.recordId),
     current: {
       versionNo: current.versionNo,
+      catalogVersion: current.catalogVersion,
       fileName: current.fileName,
       rowNumber: current.rowNumber,
       runId: current.runId,

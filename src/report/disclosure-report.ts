@@ -29,6 +29,11 @@ export interface DisclosureCounts {
   withdrawn: number;
   superseded: number;
   notPublic: number;
+  /**
+   * Stored under a catalog entry version whose file catalog/ lacks: its disclosure is unknown, so it is not shown
+   * (reason `version-missing`; put the file back to judge it).
+   */
+  versionMissing: number;
   /** 轻微 without a 公示截止期: not published in principle (原则上不公示). */
   minor: number;
   notYet: number;
@@ -78,6 +83,7 @@ export async function writeDisclosureReport(
     withdrawn: 0,
     superseded: 0,
     notPublic: 0,
+    versionMissing: 0,
     minor: 0,
     notYet: 0,
   };
@@ -177,6 +183,7 @@ function count(counts: DisclosureCounts, state: DisclosureState): boolean {
       else if (reason === 'superseded') counts.superseded++;
       else if (reason === 'not-yet') counts.notYet++;
       else if (reason === 'minor') counts.minor++;
+      else if (reason === 'version-missing') counts.versionMissing++;
       else counts.notPublic++;
       return false;
     }
@@ -307,6 +314,7 @@ export function countLines(counts: DisclosureCounts): Array<[string, number]> {
     ['已撤销（不公示）', counts.withdrawn],
     ['已被取代（不公示）', counts.superseded],
     ['目录不向社会公示', counts.notPublic],
+    ['目录版本文件缺失，公示状态未知（不公示）', counts.versionMissing],
     ['轻微失信、未填公示截止期（原则上不公示）', counts.minor],
     ['尚未开始公示', counts.notYet],
   ];

@@ -135,6 +135,14 @@ export const INTEGRITY_PROBLEMS = {
    */
   'timeliness-differs':
     'a settled timeliness flag or working-day date differs from what the holiday calendar gives',
+  /**
+   * An objection whose platform check is still open with a due date (Art. 18: 3 working days from receipt) that is not
+   * what the working-day calendar gives from its receipt, or a verification notice whose answer deadline is not what
+   * it gives from the notice's issue day and working days; a provisional one, not what the provisional rule gives
+   * (verify-objection-dues.ts). The database stores its caller's date: written wrongly, or the holiday file changed.
+   */
+  'objection-due-differs':
+    "an open objection's due date or notice deadline differs from what the holiday calendar gives",
   /** An objection (received, due date, applicant…) that differs from what its open step recorded. */
   'objection-differs-from-log': 'an objection was changed after it was registered',
 } as const;

@@ -14,6 +14,7 @@ import { verifyFileDigests } from './verify-file-digests.ts';
 import { verifyHistory } from './verify-history.ts';
 import { verifyKeys } from './verify-keys.ts';
 import { verifyLogHeads } from './verify-log-heads.ts';
+import { type UnsettledDue, verifyObjectionDues } from './verify-objection-dues.ts';
 import { verifyProcedureVersions } from './verify-procedure-versions.ts';
 import { verifyRepairs } from './verify-repairs.ts';
 import { verifyTimeliness } from './verify-timeliness.ts';
@@ -110,6 +111,20 @@ export async function verifyWarehouse(
         `verify: timeliness of ${timeliness.unchecked} lineage row(s) not recomputed: their file's catalog entry version is not in the catalog directory`,
         { runId, unchecked: timeliness.unchecked },
       );
+    // Art. 18's deadlines of the objections still awaiting the platform's check, by the calendar.
+    const dues = await verifyObjectionDues(warehouse, scope);
+    for (const finding of dues.findings) report(records, finding);
+    counts.objectionDues = { dues: dues.dues, notices: dues.notices, unsettled: dues.unsettled.length };
+    logger.info(
+      `verify: due dates of ${dues.dues} open objection(s) and ${dues.notices} verification notice deadline(s) recomputed with the holiday calendar`,
+      { runId, objectionDues: counts.objectionDues },
+    );
+    if (dues.unsettled.length > 0)
+      logger.warn(`verify: ${unsettledWarning(dues.unsettled)}`, {
+        runId,
+        code: 'objection-due-unsettled',
+        objections: dues.unsettled.map((due) => due.objectionId),
+      });
     if (unchecked.total > 0) {
       counts.unchecked = unchecked.total;
       for (const [entry, { repairs }] of unchecked.byEntry)
@@ -171,6 +186,24 @@ export async function verifyWarehouse(
       : {}),
   });
   return { runId, status: altered ? 'failed' : 'completed', scope, counts, records, files };
+}
+
+/**
+ * Provisional due dates the calendar now counts exactly: nothing was altered, the date is only not settled yet, so
+ * a warning (not a finding that fails the run) with what each one will be and the command that settles them. Until
+ * it runs, `objection check` already judges them by the date the calendar gives (objection-due-standing.ts).
+ */
+function unsettledWarning(unsettled: readonly UnsettledDue[]): string {
+  return (
+    `${unsettled.length} 件异议的暂定核查期限按现有工作日日历已可确定，尚未重算：请运行 credit-etl calendar recompute ` +
+    `(provisional due date(s) the holiday calendar now counts exactly, not settled yet: run \`credit-etl calendar recompute\`): ` +
+    unsettled
+      .map(
+        (due) =>
+          `objection ${due.objectionId} on record ${due.recordId}, received ${due.receivedOn}, due ${due.dueOn} 暂定 → ${due.exactDueOn}`,
+      )
+      .join('; ')
+  );
 }
 
 /** `procedure_log #12 3f5a…(12 entries), objection_log none`: the line an archive keeps. */

@@ -23,6 +23,11 @@ export type IntegrityCounts = {
   repairs: number;
   /** Records and repairs that could not be recomputed: their catalog entry version is not in catalog/. */
   unchecked?: number;
+  /**
+   * Open objections' due dates and verification notice deadlines recomputed with the holiday calendar, and the
+   * provisional due dates it now counts exactly though `calendar recompute` has not settled them (not a finding).
+   */
+  objectionDues?: { dues: number; notices: number; unsettled: number };
 };
 
 /** The scope of a check: one catalog entry, and/or what was written on or after a time. */

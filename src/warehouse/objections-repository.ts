@@ -45,7 +45,10 @@ export interface ObjectionRow {
    * objection-state-sql.ts).
    */
   dueOn: string;
-  /** Still counted Monday–Friday through a year without calendar data: not raised as overdue. */
+  /**
+   * Still counted Monday–Friday through a year without calendar data: raised as overdue only once even the latest
+   * day it can be is past (src/objections/objection-due-standing.ts).
+   */
   dueProvisional: boolean;
   createdAt: Date;
   /** The stage of the last step (a note aside). */
@@ -72,9 +75,14 @@ export interface ObjectionRow {
 export interface ObjectionCheckCounts {
   /** Objections whose platform check is still open. */
   checking: number;
-  /** Of those, past their due date. */
+  /**
+   * Of those, past their due date: the date as settled, or for a provisional one the latest it can be
+   * (src/objections/objection-due-standing.ts).
+   */
   overdue: number;
-  /** Of those, past a provisional due date (a year without calendar data): not counted overdue. */
+  /** Of the overdue, those whose due date is still provisional (surely past, the exact date not known yet). */
+  overdueProvisional?: number;
+  /** Of those, past a provisional due date but not surely overdue: not counted overdue. */
   provisionalPastDue: number;
 }
 
@@ -87,11 +95,17 @@ export interface ObjectionFilter {
   status?: 'in-progress' | 'closed' | ObjectionStage;
   /**
    * Only objections whose platform check is still open after their due date, as of this day (YYYY-MM-DD); a
-   * provisional due date is not overdue (it may move once its year is added).
+   * provisional due date is left out (it may move once its year is added): whether one is surely past is the
+   * calendar's to say (checkingProvisionalOn, src/objections/overdue-objections.ts).
    */
   overdueOn?: string;
   /** Only objections whose check is still open after a provisional due date, as of this day (YYYY-MM-DD). */
   provisionalPastDueOn?: string;
+  /**
+   * Only objections whose check is still open with a provisional due date, past or not, as of this day (YYYY-MM-DD):
+   * whether one is overdue is the calendar's to say (src/objections/objection-due-standing.ts), not SQL's.
+   */
+  checkingProvisionalOn?: string;
   /**
    * Each objection's state at the end of this day (YYYY-MM-DD, Asia/Shanghai): steps performed later, and
    * objections received later, are left out. Default: now. `overdueOn` implies it.
@@ -161,7 +175,8 @@ export async function objectionRows(db: Warehouse, filter: ObjectionFilter = {})
       `in_progress AND stage = 'open' AND due_on < ?::date AND due_provisional`,
       filter.provisionalPastDueOn,
     );
-  const asOf = filter.asOf ?? filter.overdueOn ?? filter.provisionalPastDueOn;
+  if (filter.checkingProvisionalOn !== undefined) add(`in_progress AND stage = 'open' AND due_provisional`);
+  const asOf = filter.asOf ?? filter.overdueOn ?? filter.provisionalPastDueOn ?? filter.checkingProvisionalOn;
   if (asOf !== undefined) add('received_on <= ?::date', asOf);
   const rows: Array<Record<string, unknown>> = (
     await db.raw(

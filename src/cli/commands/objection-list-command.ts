@@ -3,6 +3,7 @@ import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { maskedObjections } from '../../objections/objection-masking.ts';
 import { STAGE_TITLES } from '../../objections/objection-titles.ts';
+import { overdueObjections } from '../../objections/overdue-objections.ts';
 import { verificationStates } from '../../objections/verification.ts';
 import { verificationCell } from '../../objections/verification-status.ts';
 import { APPEAL_STAGES } from '../../warehouse/objection-vocabulary.ts';
@@ -27,7 +28,7 @@ export function registerObjectionList(objection: Command): void {
     .description('objections with their stage and due date, oldest first')
     .option(
       '--overdue',
-      'only objections whose check is still open after their due date (a provisional due date is not overdue)',
+      'only objections whose check is still open after their due date (a provisional one: after the latest day it can be)',
     )
     .option(
       '--as-of <date>',
@@ -47,7 +48,6 @@ export function registerObjectionList(objection: Command): void {
       const asOf = options.asOf === undefined ? todayInShanghai() : dateOption('--as-of', options.asOf);
       await readCommand(async (warehouse, catalog) => {
         const filter: ObjectionFilter = {
-          ...(options.overdue ? { overdueOn: asOf } : {}),
           ...(options.asOf === undefined ? {} : { asOf }),
           ...(options.provider ? { providerCode: options.provider } : {}),
           ...(options.status ? { status: options.status === 'checking' ? 'open' : options.status } : {}),
@@ -58,7 +58,11 @@ export function registerObjectionList(objection: Command): void {
           filter.recordId = record.id;
         }
         // Applicant and claim masked against the record's own personal values (its subject's ID, even as a USCC).
-        const rows = await maskedObjections(warehouse, catalog, await objectionRows(warehouse, filter));
+        // Overdue: past the settled date, or a provisional one past even the latest day it can be.
+        const found = options.overdue
+          ? (await overdueObjections(warehouse, asOf, filter)).overdue
+          : await objectionRows(warehouse, filter);
+        const rows = await maskedObjections(warehouse, catalog, found);
         const verification = await verificationStates(
           warehouse,
           rows.map((row) => row.id),

@@ -55,6 +55,14 @@ function origin(version: RecordView['current']): string {
   return `run ${version.runId}, ${version.fileName} row ${version.rowNumber}`;
 }
 
+/**
+ * The catalog entry version a version was stored under (`catalog xzcf v3`): the one its disclosure, repair and
+ * correction are judged by, never another (an auditor reads each version's rules from it).
+ */
+function storedUnder(view: RecordView, version: { catalogVersion: number }): string {
+  return `${view.catalogCode} v${version.catalogVersion}`;
+}
+
 const show = (value: unknown) => (value === undefined || value === null ? '—' : String(value));
 
 /** The record's public disclosure on the day asked, with how its period was found. */
@@ -86,7 +94,7 @@ export function formatRecordView(
       ...disclosureLines(view),
       ...(view.objection ? [objectionMarkLine(view.objection)] : []),
       '',
-      `${view.status === 'current' ? 'current' : 'last'} version v${view.current.versionNo} (${origin(view.current)}):`,
+      `${view.status === 'current' ? 'current' : 'last'} version v${view.current.versionNo} (${origin(view.current)}; catalog ${storedUnder(view, view.current)}):`,
     ].map(shown),
     maskedTable(
       ['field', 'code', 'value'],
@@ -97,12 +105,13 @@ export function formatRecordView(
     '',
     'history (oldest first, versions and legal procedures):',
     maskedTable(
-      ['event', 'run', 'file', 'row', 'at', 'changed fields / procedure'],
+      ['event', 'catalog', 'run', 'file', 'row', 'at', 'changed fields / procedure'],
       view.history.map((event) => {
         if (event.event === 'procedure') {
           const procedure = view.procedures.find((p) => p.id === event.procedureId);
           return [
             `procedure #${event.procedureId}`,
+            '—',
             '—',
             '—',
             '—',
@@ -113,6 +122,7 @@ export function formatRecordView(
         const version = view.versions.find((v) => v.versionNo === event.versionNo);
         return [
           `v${event.versionNo}`,
+          version ? storedUnder(view, version) : '—',
           show(version?.runId),
           version?.procedureId ? `(procedure #${version.procedureId})` : show(version?.fileName),
           show(version?.rowNumber),
