@@ -95,6 +95,8 @@ describe('verify: chained versions and file digests name what was altered behind
       repairs: 0,
       // No legal procedure or objection yet: no log has a head to ask for next time.
       logHeads: {},
+      // No objection awaiting the platform's check: no due date or notice deadline to recompute.
+      objectionDues: { dues: 0, notices: 0, unsettled: 0 },
     });
     const run = await fx.warehouse('runs').where({ id: summary.runId }).first();
     expect(run).toMatchObject({ kind: 'verify', status: 'completed', counts: summary.counts });

@@ -37,9 +37,8 @@ const EITHER =
  * (Asia/Shanghai) of the row's received time, by timelinessChecker on the process calendar; a row formed after
  * that day is named whatever it stores (the loader rejects it: no count, never on time). Then every settled
  * review-notice deadline (deadlineAfter from its issue day and working days) and every provisional objection due
- * date `calendar recompute` settled (objectionDue from its receipt). An objection's due date counted at registration
- * is left out: insertObjection stores its caller's, held to the open step by the log check, and registrations made
- * other than through objectionDue (test fixtures among them) would be findings without anything being settled. The database guards (034, 038) only see
+ * date `calendar recompute` settled (objectionDue from its receipt). An open objection's due date as counted at
+ * registration is verify-objection-dues.ts's (`objection-due-differs`). The database guards (034, 038) only see
  * that a settlement was logged, not what it wrote, nor that the holiday file still gives what was counted with it.
  *
  * A row a compact unchanged run only counts (`unchanged_deliveries`) has no lineage row and no value of its own.
