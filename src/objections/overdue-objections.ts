@@ -43,7 +43,7 @@ export type ObjectionsOverdueHook = (check: OverdueCheck) => void;
 export async function overdueObjections(
   warehouse: Warehouse,
   asOf: string,
-  filter: Omit<ObjectionFilter, 'overdueOn' | 'provisionalPastDueOn' | 'checkingProvisionalOn'> = {},
+  filter: Omit<ObjectionFilter, 'overdueOn' | 'checkingProvisionalOn'> = {},
   days: WorkingDayCalendar = calendar(),
 ): Promise<{ overdue: ObjectionRow[]; provisional: ObjectionRow[] }> {
   const settled = await objectionRows(warehouse, { ...filter, overdueOn: asOf });

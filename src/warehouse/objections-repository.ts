@@ -99,8 +99,6 @@ export interface ObjectionFilter {
    * calendar's to say (checkingProvisionalOn, src/objections/overdue-objections.ts).
    */
   overdueOn?: string;
-  /** Only objections whose check is still open after a provisional due date, as of this day (YYYY-MM-DD). */
-  provisionalPastDueOn?: string;
   /**
    * Only objections whose check is still open with a provisional due date, past or not, as of this day (YYYY-MM-DD):
    * whether one is overdue is the calendar's to say (src/objections/objection-due-standing.ts), not SQL's.
@@ -170,13 +168,8 @@ export async function objectionRows(db: Warehouse, filter: ObjectionFilter = {})
   else if (filter.status !== undefined) add('in_progress AND stage = ?', filter.status);
   if (filter.overdueOn !== undefined)
     add(`in_progress AND stage = 'open' AND due_on < ?::date AND NOT due_provisional`, filter.overdueOn);
-  if (filter.provisionalPastDueOn !== undefined)
-    add(
-      `in_progress AND stage = 'open' AND due_on < ?::date AND due_provisional`,
-      filter.provisionalPastDueOn,
-    );
   if (filter.checkingProvisionalOn !== undefined) add(`in_progress AND stage = 'open' AND due_provisional`);
-  const asOf = filter.asOf ?? filter.overdueOn ?? filter.provisionalPastDueOn ?? filter.checkingProvisionalOn;
+  const asOf = filter.asOf ?? filter.overdueOn ?? filter.checkingProvisionalOn;
   if (asOf !== undefined) add('received_on <= ?::date', asOf);
   const rows: Array<Record<string, unknown>> = (
     await db.raw(
