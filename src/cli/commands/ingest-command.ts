@@ -9,6 +9,7 @@ import {
   FileFormatError,
   type SourceUnit,
 } from '../../../connectors/contracts.ts';
+import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { unitsForFile } from '../../../connectors/transports/archive-units.ts';
 import { CHANNEL_LEVELS, type ChannelLevel } from '../../catalog/catalog-entry.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
@@ -90,7 +91,11 @@ export function registerIngestCommand(program: Command): void {
       for (const file of files) await checkReadableFile(file);
       for (const file of files) units.push(...(await unitsOrFailedFile(file, receivedAt)));
       const catalog = await loadCatalog(config.catalogDir);
-      catalog.resolve(options.catalog, new Date().toISOString().slice(0, 10));
+      // Each file is looked up on the Beijing day it was received (ingest-files.ts): an entry in force on none of
+      // those days is a usage error before anything is read.
+      const days = new Set(units.map((unit) => todayInShanghai(unit.receivedAt)));
+      for (const day of days.size > 0 ? days : [todayInShanghai(receivedAt)])
+        catalog.resolve(options.catalog, day);
       const code = await withWarehouse(config, logger, async (warehouse) => {
         const progress = createProgressDisplay();
         const summary = await ingestUnits(

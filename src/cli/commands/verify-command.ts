@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
 import { describeFinding, type VerifySummary, verifyWarehouse } from '../../verify/verify-warehouse.ts';
 import { commandContext } from '../command-context.ts';
@@ -55,7 +56,7 @@ export function registerVerifyCommand(program: Command): void {
  */
 function entryCode(catalog: Catalog, codeOrTitle: string): string {
   const entry = catalog.entries.find((known) => known.code === codeOrTitle || known.title === codeOrTitle);
-  return (entry ?? catalog.resolve(codeOrTitle, new Date().toISOString().slice(0, 10))).code;
+  return (entry ?? catalog.resolve(codeOrTitle, todayInShanghai())).code;
 }
 
 /** A verify that found history altered ends with its own code, so a nightly job can alert on it. */
