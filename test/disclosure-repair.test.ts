@@ -193,7 +193,7 @@ describe('disclosure periods and credit repair through the CLI', () => {
     ).rejects.toThrow(/permission denied/);
   }, 60_000);
 
-  it('report disclosure: shown records only, objections labelled, masked, every record counted', async () => {
+  it('report disclosure: shown records only, objections labelled, masked, every record counted, its time Beijing time', async () => {
     const json = path.join(fx.scratch, 'disclosure.json');
     const done = await cli(['report', 'disclosure', '--as-of', today, '--out', json]);
     expect(done.stderr).toBe('');
@@ -248,6 +248,13 @@ describe('disclosure periods and credit repair through the CLI', () => {
     await workbook.xlsx.readFile(xlsx);
     expect(workbook.worksheets.map((sheet) => sheet.name)).toEqual(['行政处罚(xzcf)', '汇总']);
     expect(workbook.getWorksheet('行政处罚(xzcf)')?.actualRowCount).toBe(5);
+    // Its time is Beijing time, as every report's: a UTC instant read as the report being older than its day.
+    const summary = new Map<string, string>();
+    workbook.getWorksheet('汇总')?.eachRow((row) => {
+      summary.set(row.getCell(1).text, row.getCell(2).text);
+    });
+    const beijingToday = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+    expect(summary.get('生成时间')).toMatch(new RegExp(`^${beijingToday} \\d\\d:\\d\\d:\\d\\d（北京时间）$`));
 
     // Three years on, only the 严重 penalty (to 2029-01-15) is still shown.
     const later = JSON.parse(

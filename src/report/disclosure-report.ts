@@ -1,4 +1,5 @@
 import type ExcelJS from 'exceljs';
+import { shanghaiTime } from '../../connectors/shanghai-time.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { type DisclosedRecordState, entryDisclosures } from '../disclosure/disclosed-records.ts';
 import type { DisclosureState } from '../disclosure/disclosure-state.ts';
@@ -294,7 +295,7 @@ async function xlsxWriter(outFile: string, asOf: string): Promise<ReportWriter> 
       summary.title(`公示信息（${asOf}）`);
       summary.line('脱敏说明', maskingNote(false));
       summary.line('异议标注', '异议处理中的信息照常公示并予以标注（Art. 18）');
-      summary.line('生成时间', new Date().toISOString());
+      summary.line('生成时间', `${shanghaiTime(new Date())}（北京时间）`);
       for (const [label, value] of countLines(counts)) summary.line(label, value);
       summary.commit();
       await workbook.commit();

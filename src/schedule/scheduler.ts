@@ -1,4 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron';
+import { shanghaiTime } from '../../connectors/shanghai-time.ts';
 import type { Logger } from '../log/logger.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
 import { type MissingCalendarYear, startCalendarWatch } from './calendar-watch.ts';
@@ -97,7 +98,10 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     });
     tasks.set(name, task);
     void task.start();
-    log.info(`scheduled "${expression}" (${SCHEDULE_TIMEZONE}); next ${task.getNextRun()?.toISOString()}`);
+    const nextRun = task.getNextRun();
+    log.info(
+      `scheduled "${expression}" (${SCHEDULE_TIMEZONE}); next ${nextRun ? `${shanghaiTime(nextRun)} (Asia/Shanghai)` : 'none'}`,
+    );
   };
   for (const pipeline of options.pipelines) {
     const expression = pipeline.schedule.cron;

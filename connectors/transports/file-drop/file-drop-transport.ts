@@ -47,7 +47,7 @@ export interface FileDropSettings {
  */
 export const DELIVERY_GLOB = '*.{csv,txt,tsv,xlsx,zip,gz,xls,xlsm,xlsb,et,ods}';
 
-/** In a directory, stands for the partition day (backfill) or today (scheduled runs), e.g. `/drop/xzcf/{date}`. */
+/** In a directory, stands for the run's partition day (by default yesterday in Asia/Shanghai; a backfill's own day), e.g. `/drop/xzcf/{date}`. */
 const DATE_PLACEHOLDER = '{date}';
 
 /** How an adapter says a file it listed is no longer there when it is fetched. */
