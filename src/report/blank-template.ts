@@ -1,9 +1,9 @@
 import path from 'node:path';
 import ExcelJS from 'exceljs';
+import { makeDirectory } from '../../connectors/make-directory.ts';
 import { type CatalogEntry, fieldCodes } from '../catalog/catalog-entry.ts';
 import { describeEntry } from '../catalog/describe-entry.ts';
 import { templateHeader } from '../catalog/match-headers.ts';
-import { makeDirectory } from './make-directory.ts';
 import { HEADER_STYLE, sheetName } from './rejection-sheet.ts';
 import { formatFieldColumns, titleWidth, validateFieldColumns } from './template-columns.ts';
 

@@ -1,10 +1,10 @@
 import path from 'node:path';
+import { makeDirectory } from '../../connectors/make-directory.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { keyParts } from '../dedupe/business-key.ts';
 import { fieldMaskerOf, maskPersonalText } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { missingFromDumpsOfRun } from '../warehouse/full-dump-repository.ts';
-import { makeDirectory } from './make-directory.ts';
 import { writeReportFile } from './report-file.ts';
 import { csvLine } from './spreadsheet-safe.ts';
 

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { makeDirectory } from './make-directory.ts';
+import { makeDirectory } from '../../connectors/make-directory.ts';
 import { escapeHtml, rankingChart, trendChart } from './quality-charts.ts';
 import { QUALITY_DEFINITIONS, QUALITY_HEADERS, qualityCells } from './quality-columns.ts';
 import type { QualityBulletin } from './quality-stats.ts';

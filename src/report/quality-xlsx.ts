@@ -1,6 +1,6 @@
 import path from 'node:path';
 import ExcelJS from 'exceljs';
-import { makeDirectory } from './make-directory.ts';
+import { makeDirectory } from '../../connectors/make-directory.ts';
 import { printLayout, WRAP } from './print-setup.ts';
 import {
   QUALITY_DEFINITIONS,

@@ -3,7 +3,7 @@ import { createWriteStream, unlinkSync, type WriteStream } from 'node:fs';
 import { lstat, realpath, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { makeDirectory } from './make-directory.ts';
+import { makeDirectory } from '../../connectors/make-directory.ts';
 
 /**
  * A report file written piece by piece, memory flat (each write waits for the stream to drain). A regular file

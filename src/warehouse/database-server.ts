@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { makeDirectory } from '../../connectors/make-directory.ts';
 import { WarehouseSetupError } from './connect-warehouse.ts';
 import { osUserIds, prepareForOsUser } from './postgres-os-user.ts';
 import { type PostgresProcess, spawnPostgres } from './postgres-process.ts';
@@ -48,8 +49,9 @@ export async function openDatabaseServer(options: DatabaseServerOptions): Promis
   const dataDir = path.resolve(options.embeddedDataDir);
   const databaseName = options.databaseName ?? 'credit_etl';
   const logFile = path.join(path.dirname(dataDir), 'embedded-postgres.log');
-  await fs.mkdir(path.dirname(dataDir), { recursive: true }).catch((error: unknown) => {
-    throw dataFolderNotWritable(error, dataDir);
+  // One level at a time: Node's recursive mkdir never returns under /proc (connectors/make-directory.ts).
+  await makeDirectory(path.dirname(dataDir)).catch((error: unknown) => {
+    throw dataFolderNotMade(error, dataDir);
   });
   const log = new LogTail(options.onLog ?? ((line) => appendQuietly(logFile, line)));
   const seeLog = options.onLog ? 'the server log' : `the server log ${logFile}`;
@@ -280,6 +282,22 @@ async function settleWithin(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The folder of the data directory could not be made: one this OS user may not write in is named with the chown
+ * advice (dataFolderNotWritable, from the refused mkdir's own error); any other refusal (a file on the way, a
+ * path under /proc, a read-only filesystem) is the setting's too: exit 2 naming the path, never a raw errno.
+ */
+function dataFolderNotMade(error: unknown, dataDir: string): unknown {
+  const cause = error instanceof Error ? error.cause : undefined;
+  const notWritable = dataFolderNotWritable(cause, dataDir);
+  if (notWritable !== cause) return notWritable;
+  return new WarehouseSetupError(
+    `the folder of the embedded PostgreSQL's data directory ${dataDir} cannot be made (${message(error)}): ` +
+      'choose another CREDIT_ETL_PG_DIR.',
+    { cause: error },
+  );
 }
 
 function errorCode(error: unknown): string | undefined {

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { makeDirectory } from '../../connectors/make-directory.ts';
 import { SUPERUSER } from './server-connection.ts';
 
 const execFileAsync = promisify(execFile);
@@ -20,7 +21,8 @@ export async function osUserIds(name: string): Promise<OsUserIds | undefined> {
 
 /** As root, postgres runs as OS user `postgres`: it must own the data directory and reach it. */
 export async function prepareForOsUser(dataDir: string, owner: OsUserIds): Promise<void> {
-  await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // One level at a time (Node's recursive mkdir never returns under /proc); 0700 for the data directory only.
+  await makeDirectory(dataDir, { mode: 0o700 });
   if ((await fs.stat(dataDir)).uid !== owner.uid) {
     // e.g. created by an earlier root run: every file must change hands, or postgres refuses to start.
     await fs.lchown(dataDir, owner.uid, owner.gid);

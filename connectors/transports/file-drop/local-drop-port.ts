@@ -3,6 +3,7 @@ import { constants, createReadStream, type Dirent } from 'node:fs';
 import { access, lstat, mkdir, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { makeDirectory } from '../../make-directory.ts';
 import { DEFAULT_MAX_FILE_BYTES, fileTooLarge, sizeLimitGuard } from '../file-size-limit.ts';
 import {
   DropDirectoryError,
@@ -135,8 +136,9 @@ export class LocalDropPort implements FileDropPort {
     const target = path.dirname(to);
     const below = directoriesBelow(path, root, target);
     if (!below) {
-      // Outside the drop directory: where the operator's configuration says (an absolute processedDir).
-      await mkdir(target, { recursive: true });
+      // Outside the drop directory: where the operator's configuration says (an absolute processedDir). Made
+      // one level at a time: Node's recursive mkdir never returns under /proc.
+      await makeDirectory(target);
     } else {
       // One level at a time, never `mkdir -p`, which would follow a link it meets.
       for (const directory of below) {

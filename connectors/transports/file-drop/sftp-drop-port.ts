@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type SftpClient from 'ssh2-sftp-client';
 import type { TransportContext } from '../../contracts.ts';
+import { makeDirectory } from '../../make-directory.ts';
 import { DEFAULT_MAX_FILE_BYTES } from '../file-size-limit.ts';
 import { retryPolicy, TransportError } from '../retry-with-backoff.ts';
 import type { SftpTransportConfig } from '../sftp-config.ts';
@@ -75,7 +76,8 @@ export class SftpDropPort implements FileDropPort {
 
   async fetch(directory: string, entry: DropEntry, signal?: AbortSignal): Promise<FetchedFile> {
     const remote = path.posix.join(directory, entry.name);
-    await mkdir(this.context.stagingDir, { recursive: true });
+    // One level at a time: Node's recursive mkdir never returns under /proc.
+    await makeDirectory(this.context.stagingDir);
     const own = await mkdtemp(path.join(this.context.stagingDir, 'download-'));
     const release = () => rm(own, { recursive: true, force: true });
     try {

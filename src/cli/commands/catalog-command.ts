@@ -1,6 +1,7 @@
 import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { makeDirectory } from '../../../connectors/make-directory.ts';
 import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { catalogMarkdown } from '../../catalog/catalog-docs.ts';
 import { type CatalogEntry, fieldCodes } from '../../catalog/catalog-entry.ts';
@@ -10,7 +11,6 @@ import { describeEntry } from '../../catalog/describe-entry.ts';
 import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
 import { loadConfig } from '../../config/config.ts';
 import { errorCodeTable } from '../../report/error-codes.ts';
-import { makeDirectory } from '../../report/make-directory.ts';
 import { lintCatalog } from '../../validate/lint-catalog.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { displayWidth, formatTable } from '../format-table.ts';

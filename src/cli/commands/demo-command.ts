@@ -1,11 +1,11 @@
 import { copyFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { makeDirectory } from '../../../connectors/make-directory.ts';
 import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { PROJECT_ROOT } from '../../config/config.ts';
 import { runPipeline } from '../../pipelines/run-pipeline.ts';
-import { makeDirectory } from '../../report/make-directory.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { pipelineNamed, stagingDir } from '../pipeline-context.ts';

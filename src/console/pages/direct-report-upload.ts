@@ -5,8 +5,8 @@ import type { Socket } from 'node:net';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { makeDirectory } from '../../../connectors/make-directory.ts';
 import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
-import { makeDirectory } from '../../report/make-directory.ts';
 import type { ConsoleDeps, UploadTimeouts } from '../console-deps.ts';
 import { userOf } from '../console-request.ts';
 

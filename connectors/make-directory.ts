@@ -7,9 +7,15 @@ import path from 'node:path';
  * exists is found with stat, then each missing one is made by a plain (not recursive) mkdir. Node's recursive
  * mkdir never returns under /proc, where mkdir says ENOENT although the parent is there (`/proc/x`): it loops at
  * full CPU, deaf to SIGTERM, and holds one of libuv's four threads for good. Here a path on the way that is not a
- * directory, a stat or mkdir refused, or a parent that takes no new directory throws at once, naming the path.
+ * directory, a stat or mkdir refused, or a parent that takes no new directory throws at once, naming the path
+ * (the refused stat's or mkdir's own error is its `cause`, with its code). It lives at the bottom of the imports
+ * (connectors/, which imports nothing of src/), so that the engine, the warehouse's embedded server and the
+ * transports make their directories alike.
+ *
+ * `mode` is given to the last level only, when this call makes it (as mkdir's, less the umask); the levels
+ * above it get mkdir's default. A directory already there keeps its mode.
  */
-export async function makeDirectory(directory: string): Promise<void> {
+export async function makeDirectory(directory: string, options: { mode?: number } = {}): Promise<void> {
   const target = path.resolve(directory);
   const missing: string[] = [];
   for (let folder = target; ; folder = path.dirname(folder)) {
@@ -25,7 +31,7 @@ export async function makeDirectory(directory: string): Promise<void> {
   }
   for (const folder of missing) {
     try {
-      await mkdir(folder);
+      await mkdir(folder, folder === target ? options.mode : undefined);
     } catch (error) {
       const { code } = error as NodeJS.ErrnoException;
       // Made meanwhile by another process: fine.
