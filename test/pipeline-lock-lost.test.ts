@@ -1,10 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CuttableProxy, openCuttableProxy } from './support/cuttable-proxy.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
-import { type RunningCli, startCli } from './support/run-cli.ts';
+import { type RunningCli, runCli, startCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 // Two `credit-etl run` of one pipeline, the first losing its database session mid-load: whichever way the lock's
@@ -133,12 +133,67 @@ describe('a pipeline whose lock session is lost mid-run is never loaded twice at
     const { runs, loaded, overlapping } = await outcome('terminated');
     expect(overlapping).toEqual([]);
     expect(loaded).toHaveLength(1);
-    // The attempt that lost its lock let the file it was loading finish and stopped; the next found it loaded.
+    // The attempt that lost its lock let the file it was loading finish, took the lock back and found nothing
+    // left: its run is the night's load, the loss a warning of it.
+    expect(runs.map((run) => [run.status, run.attempts])).toEqual([['completed', 1]]);
+    expect(runs[0].error).toMatch(/^⚠ the database session holding pipeline terminated's lock ended/);
+    expect(runs[0].counts).toMatchObject({ read: 100_000 });
+  });
+
+  /** `run <name> --json`, its lock's backend terminated while the first file is being copied. */
+  async function runTerminatedWhileCopying(name: string, env: NodeJS.ProcessEnv) {
+    const running = startCli(['run', name, '--json'], env);
+    await untilCopying(running);
+    const holder = await lockHolder(name);
+    expect(holder, running.output()).toBeDefined();
+    await fx.owner.raw('SELECT pg_terminate_backend(?)', [holder!]);
+    return running.result;
+  }
+
+  it("the lock's session ended while the last file loaded: the run is stored as its file loaded, the loss a warning, no failure", async () => {
+    const env = pipelineWithDelivery('lost_at_end', 13);
+    const result = await runTerminatedWhileCopying('lost_at_end', env);
+
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    // What the run loaded, not an empty retry's nothing.
+    expect(summary).toMatchObject({
+      status: 'completed',
+      counts: { read: 100_000 },
+      files: [{ name: 'big.csv', status: 'loaded' }],
+      warnings: [{ code: 'pipeline-lock-lost' }],
+    });
+    expect(summary.warnings[0].message).toMatch(
+      /session holding pipeline lost_at_end's lock ended .*\(terminating connection due to administrator command\).*nothing was left to load/,
+    );
+    const runs = await fx.warehouse('runs').where({ pipeline: 'lost_at_end' }).orderBy('id');
+    expect(runs.map((run) => [run.id, run.status, run.attempts])).toEqual([[summary.runId, 'completed', 1]]);
+    expect(runs[0].error).toMatch(/^⚠ the database session holding pipeline lost_at_end's lock ended/);
+    // The night is no failure: `runs list --status failed` has nothing to show.
+    const failed = await runCli(
+      ['runs', 'list', '--status', 'failed', '--pipeline', 'lost_at_end', '--json'],
+      env,
+    );
+    expect(failed.code, failed.stderr).toBe(0);
+    expect(JSON.parse(failed.stdout)).toEqual([]);
+    expect(readFileSync(env.CREDIT_ETL_LOG_FILE!, 'utf8')).toMatch(/"code":"pipeline-lock-lost"/);
+  });
+
+  it("the lock's session ended with a file left: that attempt stops and the next, under the lock taken again, loads it", async () => {
+    const env = pipelineWithDelivery('lost_file_left', 14);
+    // After big.csv, in name order: still in the inbox when the lock is lost.
+    writePenaltyCsv(path.join(fx.scratch, 'lost_file_left', 'inbox'), 'later.csv', 500, { seed: 15 });
+    const result = await runTerminatedWhileCopying('lost_file_left', env);
+
+    expect(result.code, result.stderr).toBe(0);
+    const runs = await fx.warehouse('runs').where({ pipeline: 'lost_file_left' }).orderBy('id');
     expect(runs.map((run) => [run.status, run.attempts])).toEqual([
       ['failed', 1],
       ['completed', 2],
     ]);
-    expect(runs[0].error).toMatch(/session holding pipeline terminated's lock ended/);
+    expect(runs[0].error).toMatch(/session holding pipeline lost_file_left's lock ended/);
     expect(runs[0].counts).toMatchObject({ read: 100_000 });
+    expect(runs[1].counts).toMatchObject({ read: 500 });
+    expect(JSON.parse(result.stdout)).toMatchObject({ runId: runs[1].id, status: 'completed' });
   });
 });

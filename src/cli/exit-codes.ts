@@ -36,8 +36,13 @@ const jsonResult = {
   printed: false,
   error: undefined as string | undefined,
   status: '',
-  /** The run the command created before it failed (a database fault under `ingest`): a script links the two. */
+  /**
+   * The run the command created before it failed (a database fault under `ingest`; `run` when the run's end could
+   * not be stored): a script links the two.
+   */
   runId: undefined as number | undefined,
+  /** That run's end could not be stored: what `runs show` says of it may be stale (still `running`, say). */
+  runStatusMayBeStale: false,
   /** What the command itself said on stderr (console.error), for a failure it returned rather than threw. */
   said: [] as string[],
 };
@@ -78,14 +83,19 @@ export function noteFailure(message: string, status?: string): void {
   if (status) jsonResult.status = status;
 }
 
-/** The run the failing command had created and stored (`ingest` stopped by a database fault): its JSON failure says it. */
-export function noteFailedRun(runId: number): void {
+/**
+ * The run the failing command had created (`ingest` stopped by a database fault; `run` whose run's end could not be
+ * stored, `statusMayBeStale`): its JSON failure says it.
+ */
+export function noteFailedRun(runId: number, { statusMayBeStale = false } = {}): void {
   jsonResult.runId = runId;
+  jsonResult.runStatusMayBeStale = statusMayBeStale;
 }
 
 /**
  * The one place a JSON failure is printed: `{"status", "exitCode", "error"}`, and `runId` when the command had
- * created a run before it failed (noteFailedRun; no run summary was printed), at the process's exit, synchronously.
+ * created a run before it failed (noteFailedRun; no run summary was printed), with `"runStatusMayBeStale": true`
+ * when that run's end could not be stored, at the process's exit, synchronously.
  */
 export function printJsonFailure(code: number): void {
   if (!jsonResult.wanted || jsonResult.printed || code === EXIT.ok) return;
@@ -94,6 +104,9 @@ export function printJsonFailure(code: number): void {
     status: jsonResult.status || FAILURE_STATUS[code] || 'failed',
     exitCode: code,
     ...(jsonResult.runId === undefined ? {} : { runId: jsonResult.runId }),
+    ...(jsonResult.runId !== undefined && jsonResult.runStatusMayBeStale
+      ? { runStatusMayBeStale: true }
+      : {}),
     error: jsonResult.error ?? saidOnStderr() ?? defaultFailure(code),
   };
   try {

@@ -78,9 +78,13 @@ export async function recordFailedRun(
   const message = error instanceof Error ? error.message : String(error);
   const { attempts = 1, runId: attemptRunId } = error as { attempts?: number; runId?: number };
   if (attemptRunId !== undefined) {
-    await setRunAttempts(warehouse, attemptRunId, attempts);
     log.error(`run ${attemptRunId} failed after ${attempts} attempt(s): ${message}`, { runId: attemptRunId });
-    return { ...(await attemptSummary(warehouse, attemptRunId)), error: runErrorOf(error) };
+    try {
+      await setRunAttempts(warehouse, attemptRunId, attempts);
+      return { ...(await attemptSummary(warehouse, attemptRunId)), error: runErrorOf(error) };
+    } catch (recordError) {
+      throw runNotRecorded(recordError, attemptRunId);
+    }
   }
   const summary = await recordRunBeforeFirstFile(warehouse, pipeline, options, 'failed', message, attempts);
   log.error(`run ${summary.runId} failed after ${attempts} attempt(s): ${message}`, { runId: summary.runId });
@@ -132,9 +136,23 @@ export async function recordRunBeforeFirstFile(
     },
   );
   const counts = emptyCounts();
-  await finishRun(warehouse, runId, { status, counts, errorsByCode: {}, error: reason });
-  await setRunAttempts(warehouse, runId, attempts);
+  try {
+    await finishRun(warehouse, runId, { status, counts, errorsByCode: {}, error: reason });
+    await setRunAttempts(warehouse, runId, attempts);
+  } catch (recordError) {
+    throw runNotRecorded(recordError, runId);
+  }
   return { runId, status, counts, errorsByCode: {}, files: [] };
+}
+
+/**
+ * A run whose end could not be stored (the server out of reach at that moment): the error names it, `runId`, and
+ * says that what is stored of it may be stale (`runStatusMayBeStale`: still `running` until this process's exit or
+ * the next command ends it, or its attempts not counted), for `run --json`'s failure (src/cli/exit-codes.ts).
+ */
+export function runNotRecorded(error: unknown, runId: number): Error {
+  const named = error instanceof Error ? error : new Error(String(error));
+  return Object.assign(named, { runId, runStatusMayBeStale: true });
 }
 
 /** A failed attempt's run as stored (its loaded files are in source_files; the summary lists none). */

@@ -13,9 +13,14 @@ export class LockTakenMeanwhile extends Error {
 
 /**
  * A pipeline's lock across the attempts of one run: each attempt works only while it is held, and one attempt's
- * lock is never trusted for the next. A database restart ends the lock's session and the lock with it; the
- * attempt then stops (`lost`, an infrastructure fault the runner retries) and the next attempt takes the lock
- * again first, or, when another process holds it by then, the run ends `locked` as a second process's does.
+ * lock is never trusted for the next. A database restart (or the lock's backend terminated) ends the lock's
+ * session and the lock with it; the attempt then starts no unit and asks the source it polled under the lost lock
+ * for nothing more. Units load whole in sessions of their own, so each that committed is the run's work (a unit
+ * whose own session a restart ended fails the attempt as the fault it is); whether units are left is asked afresh
+ * under the lock taken again (run-pipeline.ts whenLockLost). None left: the run ends as its units did, the loss a
+ * warning of it (a night that loaded everything is not a failure). Units left, or no answer: the attempt stops
+ * (`lost`, an infrastructure fault the runner retries) and the next attempt takes the lock again first, or, when
+ * another process holds it by then (LockTakenMeanwhile), the run ends `locked` as a second process's does.
  *
  * The window between the lock's session ending and this process knowing it: a restart, a crashed server or a
  * cut network ends every session of this process at once, the loading unit's among them, so nothing of that unit
@@ -25,6 +30,7 @@ export class LockTakenMeanwhile extends Error {
  * (units are rolled back per process, active-units.ts, and other pipelines may be loading here): it may still
  * commit, and only a process that took the lock in that instant and read the ledger before that commit could
  * load the same content again; the entry's merge lock keeps that to a ledger row whose rows are all `unchanged`.
+ * The look for units left opens no other window: it is made once the lock is held again, by a poll of its own.
  */
 export class RunLock {
   /** The lock taken again right after `held` was lost: a lock, undefined (held by another), null (unreachable). */
@@ -46,9 +52,9 @@ export class RunLock {
   }
 
   /**
-   * Before an attempt: the lock, held now, taken again if it was lost. Resolves to the signal that aborts when
-   * it is lost during the attempt; throws LockTakenMeanwhile when another process holds it, or the fault that
-   * keeps the server out of reach (retried as any).
+   * Before an attempt, or before an attempt that lost it looks for units left: the lock, held now, taken again if
+   * it was lost. Resolves to the signal that aborts when it is lost after that; throws LockTakenMeanwhile when
+   * another process holds it, or the fault that keeps the server out of reach (retried as any).
    */
   async forAttempt(): Promise<AbortSignal> {
     while (this.held.lost.aborted) {

@@ -3,6 +3,7 @@ import picomatch from 'picomatch';
 import type { PollOptions, SourceUnit, Transport } from '../../connectors/contracts.ts';
 import { TRANSPORTS } from '../../connectors/registry.ts';
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
+import { retryWithBackoff } from '../../connectors/transports/retry-with-backoff.ts';
 import type { AlertSink } from '../alerts/alert-event.ts';
 import { runEndedEvent } from '../alerts/alert-events.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
@@ -14,7 +15,7 @@ import type { Thresholds } from '../run/reject-threshold.ts';
 import { watermarkStore } from '../run/watermark-ledger.ts';
 import { type WithdrawalTable, withdrawalListText } from '../run/withdrawal-signals.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { findRun, lastRunId, setRunAttempts } from '../warehouse/runs-repository.ts';
+import { findRun, lastRunId, RUN_ENDING_RETRY, setRunAttempts } from '../warehouse/runs-repository.ts';
 import { isAlreadyLoaded } from '../warehouse/source-files-repository.ts';
 import {
   endFaultedRun,
@@ -55,7 +56,7 @@ export interface PipelineRunOptions {
 
 /**
  * `locked`: another process (maybe on another machine) is running this pipeline: nothing was done, or, when it
- * took the lock between two attempts, the earlier attempts' runs are stored `failed` and no more is done.
+ * took the lock after this run's session lost it, the attempts' runs are stored `failed` and no more is done.
  */
 export type PipelineRunResult = { status: 'locked' } | { status: 'ran'; summary: RunSummary };
 
@@ -66,8 +67,9 @@ export type PipelineRunResult = { status: 'locked' } | { status: 'ran'; summary:
  * An infrastructure fault (database, network, remote server; connectors/infrastructure-fault.ts) ends the
  * attempt without blaming the file being loaded, and the attempt is made again after a pause, per the
  * pipeline's `retry`: the ledger skips what already loaded. Each attempt works under the lock, taken again when
- * a restart lost it (run-lock.ts). Any other error, or the fault of the last attempt, is stored as a failed run
- * with its reason; the files not loaded stay for the next run.
+ * a restart lost it (run-lock.ts): a run that lost it with nothing left to load ends as its files did, with a
+ * warning. Any other error, or the fault of the last attempt, is stored as a failed run with its reason; the files
+ * not loaded stay for the next run.
  */
 export async function runPipeline(
   warehouse: Warehouse,
@@ -130,7 +132,7 @@ async function attemptsUnderLock(
         if (fault !== undefined) await endLeftoverRuns(warehouse, pipeline.name, runsBefore, fault);
         fault = undefined;
         const lockLost = await lock.forAttempt();
-        return await attemptRun(warehouse, catalog, pipeline, options, log, attempt, lockLost).catch(
+        return await attemptRun(warehouse, catalog, pipeline, options, log, attempt, lockLost, lock).catch(
           (error: unknown) => {
             fault = error;
             throw error;
@@ -206,8 +208,9 @@ async function attemptRun(
   options: PipelineRunOptions & { day: string },
   log: Logger,
   attempt: number,
-  /** Aborted when the pipeline's lock is lost: the attempt stops (run-lock.ts). */
+  /** Aborted when the pipeline's lock is lost: no unit starts after it (run-lock.ts, unitsUnderLock). */
   lockLost: AbortSignal,
+  lock: RunLock,
 ): Promise<RunSummary> {
   const transports = options.transports ?? TRANSPORTS;
   const factory = transports[pipeline.transport.type];
@@ -230,7 +233,10 @@ async function attemptRun(
     watermarks: watermarkStore(warehouse),
     pipeline: pipeline.name,
     warn: (message: string, code?: string) => {
-      warnings.push({ code: code ?? 'transport-warning', message });
+      const warning = { code: code ?? 'transport-warning', message };
+      // Said once for the run: a source polled again (whenLockLost, once the lock was lost) repeats what it saw.
+      if (warnings.some((said) => said.code === warning.code && said.message === message)) return;
+      warnings.push(warning);
       log.warn(message, code ? { code } : {});
     },
     notice: (message: string) => log.info(message),
@@ -280,12 +286,31 @@ async function attemptRun(
     );
     const lastRunBefore = await lastRunId(warehouse);
     lockLost.throwIfAborted(); // no run is started without the lock
+    // The run's stop: aborted (with the lock's loss, or who holds the lock now) when the lock was lost and units may
+    // be left. Nothing else stops the run: a lock lost after the last unit leaves it its files' outcome.
+    const stopRun = new AbortController();
+    const afterLockLost = async (): Promise<void> => {
+      const stopped = await whenLockLost(lockLost, lock, options, log, async () => {
+        // A poll of its own, under the lock taken again; the run's stop as it is (not watchedStop's): a stop
+        // during this look is no sign of units left unread.
+        const { signal: _watched, ...unwatched } = pollOptions;
+        const lookOptions = { ...unwatched, ...(options.signal ? { signal: options.signal } : {}) };
+        const again = lists.after(transport.poll(lookOptions), lookOptions)[Symbol.asyncIterator]();
+        try {
+          return !(await again.next()).done;
+        } finally {
+          await again.return?.();
+        }
+      });
+      if (stopped) stopRun.abort(stopped);
+      else context.warn(lockLostWarning(pipeline.name, lockLost.reason), 'pipeline-lock-lost');
+    };
     const summary = await ingestUnits(
       warehouse,
       catalog,
       {
         // A withdrawal table's batches after the data's: a record delivered and withdrawn in one run is withdrawn.
-        units: lists.after(resumed(first, polled), pollOptions),
+        units: unitsUnderLock(lists.after(resumed(first, polled), pollOptions), lockLost, afterLockLost),
         ...reading,
         providerCode: pipeline.provider,
         level: pipeline.level,
@@ -298,7 +323,7 @@ async function attemptRun(
         ...(pipeline.fullDump ? { fullDump: pipeline.fullDump } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(stop ? { unitsLeft: stop.lookedAfterStop } : {}),
-        stop: lockLost,
+        stop: stopRun.signal,
         ...(options.chunkHelpers ? { chunkHelpers: options.chunkHelpers } : {}),
         ...(options.onUnitStart ? { onUnitStart: options.onUnitStart } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -323,6 +348,81 @@ async function attemptRun(
     await transport.close();
     await lists.close();
   }
+}
+
+/**
+ * The run's units, each asked of the source only while the pipeline's lock is held. Once it is lost (looked at
+ * before the source is asked for its next unit: that may already download or query), the poll made under the
+ * lost lock is closed and asked nothing more, and `afterLoss` (whenLockLost) settles whether the run stops or ends
+ * here with the units it loaded.
+ */
+async function* unitsUnderLock(
+  units: AsyncIterable<SourceUnit>,
+  lockLost: AbortSignal,
+  afterLoss: () => Promise<void>,
+): AsyncGenerator<SourceUnit> {
+  const source = units[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      if (lockLost.aborted) {
+        await source.return?.();
+        await afterLoss();
+        return;
+      }
+      const next = await source.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await source.return?.();
+  }
+}
+
+/**
+ * The pipeline's lock was lost while the run loaded (every unit it took has ended: committed, or rolled back as
+ * failed). Units are loaded whole by sessions of their own, so what committed stays and is this run's work; what
+ * the run does not know is whether units are left. The lock is taken again (run-lock.ts; at once, or waiting out a
+ * restarting server as ending a run does) and the source polled afresh under it. Nothing left: undefined, and the
+ * run ends as its units did, the loss a warning. Units left, a stop (SIGTERM), or no answer: the loss, for which the
+ * run stops as before (the next attempt loads them); another process holding the lock by then: LockTakenMeanwhile.
+ */
+async function whenLockLost(
+  lockLost: AbortSignal,
+  lock: RunLock,
+  options: PipelineRunOptions,
+  log: Logger,
+  unitsLeft: () => Promise<boolean>,
+): Promise<unknown> {
+  const loss: unknown = lockLost.reason;
+  if (options.signal?.aborted) return loss;
+  try {
+    const left = await retryWithBackoff(
+      RUN_ENDING_RETRY,
+      async () => {
+        await lock.forAttempt();
+        return unitsLeft();
+      },
+      options.signal ? { signal: options.signal } : {},
+    );
+    // A stop during the look may have ended the poll early: units may be left.
+    if (options.signal?.aborted) return loss;
+    if (left)
+      log.warn('the lock was taken again and units are left: this attempt stops, the next loads them');
+    return left ? loss : undefined;
+  } catch (error) {
+    if (error instanceof LockTakenMeanwhile) return error;
+    log.warn(`the lock was lost and units left could not be looked for: ${(error as Error).message}`);
+    return loss;
+  }
+}
+
+/** The warning of a run whose lock was lost after its last unit started, once nothing is found left to load. */
+function lockLostWarning(pipeline: string, loss: unknown): string {
+  const cause = loss instanceof Error && loss.cause instanceof Error ? loss.cause.message : String(loss);
+  return (
+    `the database session holding pipeline ${pipeline}'s lock ended while the run's last file loaded or just ` +
+    `after (${cause}); the lock was taken again and nothing was left to load: the run ends as its files did`
+  );
 }
 
 /**

@@ -4,7 +4,7 @@ import { openAlerts } from '../../alerts/open-alerts.ts';
 import type { TransportRegistry } from '../../pipelines/load-pipelines.ts';
 import { runPipeline } from '../../pipelines/run-pipeline.ts';
 import { enqueueRuns } from '../enqueue-runs.ts';
-import { EXIT, noteFailure } from '../exit-codes.ts';
+import { EXIT, noteFailedRun, noteFailure } from '../exit-codes.ts';
 import { withPipelineCommand } from '../pipeline-command.ts';
 import { printRun } from '../print-run.ts';
 import { addThresholdOptions, exitCodeForRun, type ThresholdFlags } from '../threshold-options.ts';
@@ -52,7 +52,23 @@ export function runPipelineNow(
               },
             },
             logger,
-          );
+          ).catch((error: unknown) => {
+            // A run was created but its end could not be stored (the database out of reach then): `--json` names
+            // it, and says what is stored of it may be stale.
+            const { runId, runStatusMayBeStale } = (error ?? {}) as {
+              runId?: unknown;
+              runStatusMayBeStale?: unknown;
+            };
+            if (typeof runId === 'number') {
+              const stale = runStatusMayBeStale === true;
+              noteFailedRun(runId, { statusMayBeStale: stale });
+              if (stale)
+                console.error(
+                  `credit-etl: run ${runId} was started, but its end could not be stored: what \`runs show ${runId}\` says of it may be stale`,
+                );
+            }
+            throw error;
+          });
         } finally {
           await alerts.close();
         }

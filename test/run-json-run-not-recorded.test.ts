@@ -1,0 +1,120 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writePenaltyCsv } from './support/generated-file.ts';
+import { runCli } from './support/run-cli.ts';
+import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
+
+// `run --json` when the run's end cannot be stored: the database session writing it ends at that moment (its
+// backend terminated by a trigger the test puts on `runs`, once, as a restart or an administrator would). The run
+// row was created: the JSON failure names it and says that what is stored of it may be stale. No run stays
+// `running` once the command ended.
+describe('`run --json` names the run whose end could not be stored (real PostgreSQL)', {
+  timeout: 180_000,
+}, () => {
+  let fx: WarehouseFixture;
+
+  beforeAll(async () => {
+    fx = await openWarehouseFixture('run_not_recorded');
+  });
+  afterAll(async () => fx?.close());
+
+  /**
+   * The session that makes the `which`-th update of `pipeline`'s runs matching `when` (OLD/NEW in SQL) is ended
+   * (pg_terminate_backend of itself): the update and its transaction are lost with it. As the owner, with no
+   * right given to the engine's roles.
+   */
+  async function cutRunUpdate(pipeline: string, when: string, which: number): Promise<void> {
+    const tag = pipeline.replace(/\W/g, '_');
+    await fx.owner.raw(`CREATE SEQUENCE cut_${tag}`);
+    await fx.owner.raw(`
+      CREATE FUNCTION cut_${tag}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+      BEGIN
+        IF NEW.pipeline = '${pipeline}' AND ${when} AND nextval('cut_${tag}') = ${which} THEN
+          PERFORM pg_terminate_backend(pg_backend_pid());
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER cut_${tag} BEFORE UPDATE ON runs FOR EACH ROW EXECUTE FUNCTION cut_${tag}();
+    `);
+  }
+
+  function pipelineFile(name: string, directory: string, retry = { attempts: 1, backoffSeconds: 1 }) {
+    const pipelines = path.join(fx.scratch, name, 'pipelines');
+    mkdirSync(pipelines, { recursive: true });
+    writeFileSync(
+      path.join(pipelines, `${name}.json`),
+      JSON.stringify({
+        catalog: 'xzcf',
+        provider: '11370000MB2852362M',
+        level: 'city',
+        transport: { type: 'drop-folder', directory, markerSuffixes: [], stableSizeMs: 0 },
+        retry,
+      }),
+    );
+    return {
+      DATABASE_URL: fx.url,
+      CREDIT_ETL_PIPELINES_DIR: pipelines,
+      CREDIT_ETL_LOG_FILE: path.join(fx.scratch, `${name}.log`),
+      CREDIT_ETL_REPORT_DIR: fx.scratch,
+    };
+  }
+
+  const runsOf = (pipeline: string) => fx.warehouse('runs').where({ pipeline }).orderBy('id');
+
+  it('a run that failed before its first file (no drop directory), its failure not stored: the JSON names it', async () => {
+    const env = pipelineFile('nowhere', path.join(fx.scratch, 'no-such-inbox'));
+    await cutRunUpdate('nowhere', `OLD.status = 'running' AND NEW.status = 'failed'`, 1);
+    const result = await runCli(['run', 'nowhere', '--json'], env);
+
+    expect(result.code, result.stderr).toBe(1);
+    const runs = await runsOf('nowhere');
+    expect(runs).toHaveLength(1);
+    const failure = JSON.parse(result.stdout);
+    expect(failure).toMatchObject({
+      status: 'failed',
+      exitCode: 1,
+      runId: runs[0].id,
+      runStatusMayBeStale: true,
+    });
+    expect(failure.error).toMatch(/terminating connection due to administrator command/);
+    expect(result.stdout.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(new RegExp(`run ${runs[0].id} .*its end could not be stored`));
+    // Ended by the command's exit all the same.
+    expect(runs[0].status).toBe('failed');
+  });
+
+  it("a run whose file's load lost the database and whose attempt count could not be stored: the JSON names it", async () => {
+    const inbox = path.join(fx.scratch, 'cut', 'inbox');
+    mkdirSync(inbox, { recursive: true });
+    writePenaltyCsv(inbox, 'small.csv', 40, { seed: 5 });
+    const env = pipelineFile('cut', inbox);
+    // The file's load loses its session (its source_files row is never written): an infrastructure fault, the run
+    // ended `failed` by the loader. Then its attempt count is stored twice (the attempt's, the run's last): the
+    // second write is cut.
+    await fx.owner.raw(`
+      CREATE SEQUENCE cut_unit;
+      CREATE FUNCTION cut_unit() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+      BEGIN
+        IF NEW.name = 'small.csv' AND nextval('cut_unit') = 1 THEN
+          PERFORM pg_terminate_backend(pg_backend_pid());
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER cut_unit BEFORE INSERT ON source_files FOR EACH ROW EXECUTE FUNCTION cut_unit();
+    `);
+    await cutRunUpdate('cut', `OLD.status = 'failed'`, 2);
+    const result = await runCli(['run', 'cut', '--json'], env);
+
+    expect(result.code, result.stderr).toBe(1);
+    const runs = await runsOf('cut');
+    expect(runs.map((run) => run.status)).toEqual(['failed']);
+    expect(runs[0].error).toMatch(/database connection failed while loading small\.csv/);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      status: 'failed',
+      exitCode: 1,
+      runId: runs[0].id,
+      runStatusMayBeStale: true,
+    });
+  });
+});
