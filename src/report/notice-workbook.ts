@@ -3,8 +3,11 @@ import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { noticeRowRecordIds } from '../warehouse/notice-records-repository.ts';
 import {
+  correctedBeforeIssue,
   findNotice,
+  type NoticeHeldFile,
   noticeCatalogCodes,
+  noticeHeldFiles,
   noticeRowKinds,
   noticeRowStates,
 } from '../warehouse/notices-repository.ts';
@@ -76,6 +79,10 @@ export async function writeNoticeXlsx(
   const corrected = await noticeRowStates(warehouse, noticeId);
   const kinds = await noticeRowKinds(warehouse, noticeId);
   const codes = await noticeCatalogCodes(warehouse, noticeId);
+  // Files refused whole (over the reject threshold): none of their rows was loaded, the valid ones included.
+  const heldFiles = (await noticeHeldFiles(warehouse, noticeId)).filter((file) => file.held > 0);
+  const held = heldFiles.reduce((sum, file) => sum + file.held, 0);
+  const correctedBefore = await correctedBeforeIssue(warehouse, noticeId);
   // Art. 18: a record under objection carries its mark into every output, here each row about it.
   const rowRecords = await noticeRowRecordIds(warehouse, noticeId);
   const marks = await objectionMarks(warehouse, [...new Set(rowRecords.values())]);
@@ -136,10 +143,22 @@ export async function writeNoticeXlsx(
   );
   letter.line('拒收数据', kinds.find((k) => k.kind === 'rejected')?.count ?? 0);
   letter.line('冲突数据', kinds.find((k) => k.kind === 'conflict')?.count ?? 0);
+  if (heldFiles.length > 0) {
+    letter.line('整份拒收', heldFiles.map((file) => heldFileWords(file, masker.text(file.name))).join('\n'), {
+      warn: true,
+    });
+    letter.line('未入库数据', held);
+  }
+  const heldNote = held > 0 ? `，含整份拒收文件中校验通过但未入库的 ${held} 行` : '';
   letter.line(
     '当前状态',
-    state ? `${STATUS_TITLES[state.status]}（已更正 ${state.corrected} / ${state.rows} 行）` : '',
+    state ? `${STATUS_TITLES[state.status]}（已更正 ${state.corrected} / ${state.rows} 行${heldNote}）` : '',
   );
+  if (correctedBefore > 0)
+    letter.line(
+      '发出前已更正',
+      `本范围内另有 ${correctedBefore} 行在本通知发出前已由贵单位后续报送更正，不再列入本通知，无需重新报送`,
+    );
   if (marks.size > 0)
     letter.line(
       OBJECTION_MARK,
@@ -148,8 +167,14 @@ export async function writeNoticeXlsx(
     );
   letter.line(
     '办理要求',
-    '依据《公共信用信息归集管理办法》第十四条，请核实“问题清单”所列数据，只更正“重报模板”中标红的单元格（批注中为问题说明），其他内容不要改动，然后将本工作簿原样在期限内重新报送（系统自动读取“重报模板”工作表）。同一业务主键只占一行。更正数据入库后，本通知状态自动更新。',
+    `依据《公共信用信息归集管理办法》第十四条，请核实“问题清单”所列数据，只更正“重报模板”中标红的单元格（批注中为问题说明），其他内容不要改动，然后将本工作簿原样在期限内重新报送（系统自动读取“重报模板”工作表）。同一业务主键只占一行。更正数据入库后，本通知状态自动更新。${heldFiles.length > 0 ? '“整份拒收”所列文件须整份重新报送，见“整份重新报送”。' : ''}`,
   );
+  if (heldFiles.length > 0)
+    letter.line(
+      '整份重新报送',
+      `“整份拒收”所列文件的全部数据均未入库，“重报模板”中只有其中未通过校验的行：请按“问题清单”更正原文件后，将整个文件（全部行，包括未列入“问题清单”的 ${held} 行校验通过的数据）在期限内重新报送；也可在“重报模板”中补入原文件的其余各行后一并报送。只重新报送有问题的行，其余各行仍不会入库，本通知也不会办结。`,
+      { warn: true },
+    );
   if (mixed)
     letter.line(
       '旧版布局',
@@ -204,6 +229,26 @@ export async function writeNoticeXlsx(
     }
     await workbook.drained();
   }
+  // A file refused whole: its valid rows have no row of their own (never loaded, never kept), the file one.
+  for (const file of heldFiles)
+    list
+      .addRow(
+        [
+          '—',
+          '整份拒收',
+          entryColumns(catalog, file.catalog_code).title,
+          masker.text(file.name),
+          '',
+          '',
+          '（整个文件）',
+          file.error_code ?? '',
+          heldFileWords(file, masker.text(file.name)),
+          `更正原文件中列出的问题行后，将整个文件（共 ${file.read} 行）重新报送`,
+          file.redelivered ? '已重新报送' : '待重新报送',
+          '',
+        ].map(xlsxCell),
+      )
+      .commit();
   list.commit();
 
   for (const code of codes) {
@@ -213,4 +258,17 @@ export async function writeNoticeXlsx(
     });
   }
   await workbook.commit();
+}
+
+/**
+ * A file refused whole, in the provider's words: how many rows it had, why it was refused, that none of them was
+ * loaded (the valid ones neither), and whether the whole file has been sent again since.
+ */
+function heldFileWords(file: NoticeHeldFile, name: string): string {
+  const why =
+    file.error_code === 'truncated-dump'
+      ? '全量报送疑似不完整（与上次全量报送相比缺少的记录过多）'
+      : `其中 ${file.rejected} 行未通过校验，超过拒收阈值`;
+  const again = file.redelivered ? '已收到重新报送的完整文件。' : '';
+  return `文件“${name}”共 ${file.read} 行，${why}：整个文件被拒收，全部 ${file.read} 行均未入库，其中校验通过的 ${file.held} 行也未入库。${again}`;
 }

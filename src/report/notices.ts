@@ -5,7 +5,13 @@ import { requireShown } from '../identifiers/shown-text.ts';
 import type { Lookups } from '../normalize/derive-legacy-row.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { appendNoticeEvent } from '../warehouse/notice-events-repository.ts';
-import { type NoticeRecord, noticeTallies, recordNotice } from '../warehouse/notices-repository.ts';
+import {
+  correctedBeforeIssue,
+  type NoticeRecord,
+  noticeHeldFiles,
+  noticeTallies,
+  recordNotice,
+} from '../warehouse/notices-repository.ts';
 import { rejectedCatalogCodes, rejectedFileLayouts } from '../warehouse/rejections-repository.ts';
 import { lookupsOfFileRuns } from '../warehouse/run-lookups-repository.ts';
 import { providersOfRun } from '../warehouse/source-files-repository.ts';
@@ -59,16 +65,25 @@ export interface Notice {
   deadline: string;
   /** The deadline crosses a year without calendar data: counted Mon–Fri until `calendar recompute`. */
   provisional: boolean;
+  /** The rows it asks for: its listed rows, and the valid rows of its files refused whole (`held`). */
   rows: number;
+  /**
+   * Valid rows of the scope's files held back whole (over the reject threshold, `failed-threshold`): none was
+   * loaded, and the notice asks for each such file again whole.
+   */
+  held: number;
+  /** Rows of the scope a later delivery had corrected before it was issued: left out of it. */
+  alreadyCorrected: number;
   /** The scope already had this notice: a re-send was recorded in its log instead of issuing a copy. */
   reissued?: boolean;
 }
 
 /**
  * Records a review notice: the provider's rejected rows and conflicting rows in the scope, each with the key
- * its correction will carry. Returns the notice with its deadline (start day not counted). Refuses
- * (NoticeRefused) a run that holds no file of the provider, a scope with nothing to notify, and a second notice
- * of the same scope, unless `reissue` asks to record a re-send of the one there is.
+ * its correction will carry, less those a later delivery corrected already (unless their file was refused whole:
+ * that file is asked for whole). Returns the notice with its deadline (start day not counted). Refuses
+ * (NoticeRefused) a run that holds no file of the provider, a scope with nothing to notify or nothing left to
+ * correct, and a second notice of the same scope, unless `reissue` asks to record a re-send of the one there is.
  */
 export async function createNotice(
   warehouse: Warehouse,
@@ -116,6 +131,12 @@ export async function createNotice(
       `nothing to notify: no rejected or conflicting row of ${label(request.providerCode)} in ` +
         `${scopeInWords(request.scope)}; no notice was issued`,
     );
+  if (recorded.kind === 'all-corrected')
+    throw new NoticeRefused(
+      `nothing left to correct: all ${recorded.corrected} rejected or conflicting row(s) of ` +
+        `${label(request.providerCode)} in ${scopeInWords(request.scope)} were corrected by later deliveries; ` +
+        'no notice was issued',
+    );
   if (recorded.kind === 'duplicate') {
     const { existing } = recorded;
     if (!request.reissue)
@@ -127,7 +148,7 @@ export async function createNotice(
     await appendNoticeEvent(warehouse, { notice_id: existing.id, kind: 'resent', operator });
     return { ...(await existingNotice(warehouse, existing)), reissued: true };
   }
-  const { id, rows } = recorded;
+  const { id, rows, held, alreadyCorrected } = recorded;
   return {
     id,
     providerCode: request.providerCode,
@@ -137,6 +158,8 @@ export async function createNotice(
     deadline,
     provisional,
     rows,
+    held,
+    alreadyCorrected,
   };
 }
 
@@ -172,5 +195,7 @@ async function existingNotice(warehouse: Warehouse, notice: NoticeRecord): Promi
     deadline: notice.deadline,
     provisional: notice.provisional,
     rows: tally?.rows ?? 0,
+    held: (await noticeHeldFiles(warehouse, notice.id)).reduce((sum, file) => sum + file.held, 0),
+    alreadyCorrected: await correctedBeforeIssue(warehouse, notice.id),
   };
 }

@@ -1,4 +1,5 @@
 import type { Warehouse } from './connect-warehouse.ts';
+import { noticeHeldFiles } from './notices-repository.ts';
 
 /** What can happen with a notice (migrations/016-notice-events.ts); the log is append-only. */
 export const NOTICE_EVENT_KINDS = [
@@ -84,7 +85,9 @@ export async function noticeRowsAt(
 }
 
 /**
- * Records the resolution of one conflict row and, when that leaves nothing open, the notice's `closed` event,
+ * Records the resolution of one conflict row and, when that leaves nothing open (`isDone`, and no file of the
+ * notice held back whole still waits to be sent again whole: notices-repository.ts HELD_ROWS), the notice's
+ * `closed` event,
  * in one transaction; the notice's entries are written one at a time (advisory lock), so two officers resolving
  * the last two rows at once close it once.
  */
@@ -105,7 +108,10 @@ export async function resolveNoticeRow(
     const alreadyClosed = await trx('notice_events')
       .where({ notice_id: event.notice_id, kind: 'closed' })
       .first();
-    if (alreadyClosed || !(await isDone(trx))) return { eventId, closedEventId: undefined };
+    const heldOpen = (await noticeHeldFiles(trx, event.notice_id)).some(
+      (file) => file.held > 0 && !file.redelivered,
+    );
+    if (alreadyClosed || heldOpen || !(await isDone(trx))) return { eventId, closedEventId: undefined };
     const closedEventId = await appendNoticeEvent(trx, {
       notice_id: event.notice_id,
       kind: 'closed',

@@ -27,18 +27,48 @@ export interface NoticeRowKey {
 
 const BATCH = 1000;
 
-/** What recording a notice came to: recorded, or refused because the scope already has one or holds nothing. */
+/**
+ * What recording a notice came to: recorded (its rows, the rows of its scope left out as corrected already, and
+ * the valid rows of its files refused whole), or refused because the scope already has one, holds nothing, or
+ * holds only rows corrected since.
+ */
 export type RecordedNotice =
-  | { kind: 'recorded'; id: number; rows: number }
+  /** `rows`: its rows, and the `held` valid rows of its files held back whole (counted as noticeTallies counts). */
+  | { kind: 'recorded'; id: number; rows: number; alreadyCorrected: number; held: number }
   | { kind: 'duplicate'; existing: NoticeRecord }
-  | { kind: 'empty' };
+  | { kind: 'empty' }
+  | { kind: 'all-corrected'; corrected: number };
+
+/** The note of a notice's `issued` event when rows of its scope were corrected before it was issued. */
+const ALREADY_CORRECTED_NOTE = (rows: number) => `发出前已更正 ${rows} 行，未列入本通知`;
+const ALREADY_CORRECTED_PATTERN = /^发出前已更正 (\d+) 行/;
+
+/**
+ * The valid rows of a file held back whole (`failed-threshold`: over its reject threshold, or a full dump taken
+ * for truncated): read, not rejected, never applied (reject-threshold.ts). Their keys are not kept: they are
+ * counted as the file's summary counts them, and answered by the whole file sent again (HELD_REDELIVERED).
+ */
+const HELD_ROWS = (f: string) =>
+  `greatest(coalesce((${f}.counts->>'read')::bigint, 0) - coalesce((${f}.counts->>'rejected')::bigint, 0), 0)`;
+
+/**
+ * Whether a file held back whole was sent again whole: a later file of its provider in its catalog entry was
+ * loaded, and it read at least as many rows as the held-back one. Only the whole file answers for the rows held
+ * back with it (their keys were never kept): the rejected rows alone, sent again, leave them open.
+ */
+const HELD_REDELIVERED = (f: string) => `EXISTS (
+  SELECT 1 FROM source_files g
+  WHERE g.provider_code = ${f}.provider_code AND g.catalog_code = ${f}.catalog_code AND g.status = 'loaded'
+    AND g.id > ${f}.id AND coalesce((g.counts->>'read')::bigint, 0) >= coalesce((${f}.counts->>'read')::bigint, 0))`;
 
 /**
  * Records a notice in one transaction: the provider's rejected rows in the scope (each with the key `keyOf`
- * derives), its conflicting rows, and the `issued` event. Refused, with nothing written, when a notice of the
- * same provider and scope exists (one notice per scope: a re-send is an event of that notice, not a copy) or
- * when the scope holds none of the provider's rows. Issuers of one provider take turns (advisory lock), so two
- * at once cannot both pass the duplicate check.
+ * derives), its conflicting rows, and the `issued` event. A row a later delivery corrected already (CORRECTED) is
+ * left out, unless its file was held back whole and not sent again whole since: the letter asks for that whole
+ * file, its corrected rows included. Refused, with nothing written, when a notice of the same provider and scope
+ * exists (one notice per scope: a re-send is an event of that notice, not a copy), when the scope holds none of the
+ * provider's rows, or when every one of them is corrected already. Issuers of one provider take turns (advisory
+ * lock), so two at once cannot both pass the duplicate check.
  */
 export async function recordNotice(
   warehouse: Warehouse,
@@ -56,9 +86,22 @@ export async function recordNotice(
     if (existing) return { kind: 'duplicate', existing };
     // Checked before the insert, so a refused notice does not use up a notice number.
     if (!(await hasNoticeRows(trx, notice))) return { kind: 'empty' };
-    const recorded = await insertNotice(trx, notice, keyOf);
-    await trx('notice_events').insert({ notice_id: recorded.id, kind: 'issued', operator });
-    return { kind: 'recorded', ...recorded };
+    // CORRECTED's estimate passes JIT's threshold though it runs in milliseconds (withoutJit).
+    await trx.raw('SET LOCAL jit = off');
+    const rejected = await openRejectedRows(trx, notice, keyOf);
+    const conflicts = await conflictCounts(trx, notice);
+    const rows = rejected.rows.length + conflicts.open;
+    const alreadyCorrected = rejected.corrected + conflicts.corrected;
+    if (rows === 0) return { kind: 'all-corrected', corrected: alreadyCorrected };
+    const id = await insertNotice(trx, notice, rejected.rows);
+    await trx('notice_events').insert({
+      notice_id: id,
+      kind: 'issued',
+      operator,
+      note: alreadyCorrected > 0 ? ALREADY_CORRECTED_NOTE(alreadyCorrected) : null,
+    });
+    const held = (await noticeHeldFiles(trx, id)).reduce((sum, file) => sum + file.held, 0);
+    return { kind: 'recorded', id, rows: rows + held, alreadyCorrected, held };
   });
 }
 
@@ -83,22 +126,54 @@ async function hasNoticeRows(trx: Warehouse, notice: NewNotice): Promise<boolean
   return Boolean(conflict);
 }
 
-async function insertNotice(
+/** A rejected row of the scope as a notice row, without its notice. */
+interface OpenRejectedRow {
+  kind: 'rejected';
+  catalog_code: string;
+  source_file_id: number;
+  row_number: number;
+  rejection_id: number;
+  business_key: string | null;
+  key_parts: string | null;
+}
+
+/**
+ * The provider's rejected rows in the scope that still ask for a correction, each with its key, and how many
+ * were corrected already. A row of a file held back whole with valid rows, not sent again whole, stays, corrected
+ * or not: the notice asks for that file.
+ */
+async function openRejectedRows(
   trx: Warehouse,
   notice: NewNotice,
   keyOf: (rejection: RejectionRow) => NoticeRowKey,
-): Promise<{ id: number; rows: number }> {
-  const [inserted] = await trx('notices')
-    .insert({ ...notice, scope: JSON.stringify(notice.scope) })
-    .returning<{ id: number }[]>('id');
-  const noticeId = Number(inserted!.id);
-  let batch: Record<string, unknown>[] = [];
-  let rows = 0;
+): Promise<{ rows: OpenRejectedRow[]; corrected: number }> {
+  const heldFiles: { id: number }[] = await whereInScope(
+    trx('source_files as f')
+      .where('f.provider_code', notice.provider_code)
+      .where('f.status', 'failed-threshold')
+      .whereRaw(`${HELD_ROWS('f')} > 0 AND NOT ${HELD_REDELIVERED('f')}`)
+      .select('f.id'),
+    notice.scope,
+  );
+  const heldOpen = new Set(heldFiles.map((file) => Number(file.id)));
+  const rows: OpenRejectedRow[] = [];
+  let corrected = 0;
+  let batch: OpenRejectedRow[] = [];
+  const settle = async () => {
+    const open = await uncorrected(
+      trx,
+      notice.provider_code,
+      batch.filter((row) => !heldOpen.has(Number(row.source_file_id))),
+    );
+    for (const row of batch)
+      if (heldOpen.has(Number(row.source_file_id)) || open.has(row)) rows.push(row);
+      else corrected++;
+    batch = [];
+  };
   for await (const rejection of rejectionsIn(trx, notice.scope)) {
     if (rejection.providerCode !== notice.provider_code) continue;
     const key = keyOf(rejection);
     batch.push({
-      notice_id: noticeId,
       kind: 'rejected',
       catalog_code: rejection.catalogCode,
       source_file_id: rejection.sourceFileId,
@@ -107,14 +182,39 @@ async function insertNotice(
       business_key: key.businessKey,
       key_parts: key.keyParts ? JSON.stringify(key.keyParts) : null,
     });
-    if (batch.length >= BATCH) {
-      rows += batch.length;
-      await trx('notice_rows').insert(batch);
-      batch = [];
-    }
+    if (batch.length >= BATCH) await settle();
   }
-  if (batch.length > 0) await trx('notice_rows').insert(batch);
-  rows += batch.length;
+  if (batch.length > 0) await settle();
+  return { rows, corrected };
+}
+
+/** Which of the rows are not corrected (CORRECTED, for rows not recorded yet: no log event can resolve them). */
+async function uncorrected(
+  trx: Warehouse,
+  providerCode: string,
+  rows: OpenRejectedRow[],
+): Promise<Set<OpenRejectedRow>> {
+  if (rows.length === 0) return new Set();
+  const candidates = rows.map((row, i) => ({
+    i,
+    catalog_code: row.catalog_code,
+    source_file_id: row.source_file_id,
+    business_key: row.business_key,
+    key_parts: row.key_parts === null ? null : JSON.parse(row.key_parts),
+  }));
+  const { rows: done } = await trx.raw<{ rows: { i: number }[] }>(
+    `SELECT nr.i FROM jsonb_to_recordset(?::jsonb) AS nr(i int, id bigint, catalog_code text,
+       source_file_id bigint, business_key text, key_parts jsonb)
+     CROSS JOIN (SELECT ?::text AS provider_code) n
+     WHERE ${CORRECTED}`,
+    [JSON.stringify(candidates), providerCode],
+  );
+  const corrected = new Set(done.map((row) => row.i));
+  return new Set(rows.filter((_, i) => !corrected.has(i)));
+}
+
+/** The provider's conflicting rows in the scope, as notice rows would hold them (CORRECTED reads `nr`, `n`). */
+function scopeConflicts(trx: Warehouse, notice: NewNotice, noticeId: number | null): string {
   const conflicts = whereInScope(
     trx('record_sources as s')
       .join('source_files as f', 'f.id', 's.source_file_id')
@@ -122,22 +222,90 @@ async function insertNotice(
       .where('s.outcome', 'conflict')
       .where('s.provider_code', notice.provider_code)
       .select(
-        trx.raw('? AS notice_id', [noticeId]),
+        trx.raw('?::bigint AS notice_id', [noticeId]),
         trx.raw(`'conflict' AS kind`),
         'r.catalog_code',
         's.source_file_id',
         's.row_number',
         's.id AS record_source_id',
         'r.business_key',
+        trx.raw('NULL::bigint AS id'),
+        trx.raw('NULL::jsonb AS key_parts'),
+        's.provider_code',
       ),
     notice.scope,
   );
-  const insertedConflicts = await trx.raw(
-    `INSERT INTO notice_rows (notice_id, kind, catalog_code, source_file_id, row_number, record_source_id,
-       business_key) ${conflicts.toQuery()}`,
+  return `(${conflicts.toQuery()}) nr CROSS JOIN LATERAL (SELECT nr.provider_code) n`;
+}
+
+/** How many of the provider's conflicting rows in the scope are still open, and how many corrected already. */
+async function conflictCounts(
+  trx: Warehouse,
+  notice: NewNotice,
+): Promise<{ open: number; corrected: number }> {
+  const { rows } = await trx.raw<{ rows: { open: number; corrected: number }[] }>(
+    `SELECT count(*) FILTER (WHERE NOT ${CORRECTED})::int AS open, count(*) FILTER (WHERE ${CORRECTED})::int AS corrected
+     FROM ${scopeConflicts(trx, notice, null)}`,
   );
-  rows += insertedConflicts.rowCount ?? 0;
-  return { id: noticeId, rows };
+  return rows[0] ?? { open: 0, corrected: 0 };
+}
+
+async function insertNotice(trx: Warehouse, notice: NewNotice, rejected: OpenRejectedRow[]): Promise<number> {
+  const [inserted] = await trx('notices')
+    .insert({ ...notice, scope: JSON.stringify(notice.scope) })
+    .returning<{ id: number }[]>('id');
+  const noticeId = Number(inserted!.id);
+  for (let at = 0; at < rejected.length; at += BATCH)
+    await trx('notice_rows').insert(
+      rejected.slice(at, at + BATCH).map((row) => ({ ...row, notice_id: noticeId })),
+    );
+  await trx.raw(
+    `INSERT INTO notice_rows (notice_id, kind, catalog_code, source_file_id, row_number, record_source_id,
+       business_key)
+     SELECT nr.notice_id, nr.kind, nr.catalog_code, nr.source_file_id, nr.row_number, nr.record_source_id,
+       nr.business_key
+     FROM ${scopeConflicts(trx, notice, noticeId)} WHERE NOT ${CORRECTED} ORDER BY nr.record_source_id`,
+  );
+  return noticeId;
+}
+
+/** A file of a notice held back whole: its valid rows were never loaded, and the notice asks for them. */
+export interface NoticeHeldFile {
+  source_file_id: number;
+  name: string;
+  catalog_code: string;
+  /** `reject-threshold-exceeded`, or `truncated-dump` (a full dump taken for truncated). */
+  error_code: string | null;
+  read: number;
+  rejected: number;
+  held: number;
+  /** The whole file was sent again and loaded since (HELD_REDELIVERED). */
+  redelivered: boolean;
+}
+
+/** The files of a notice's rows held back whole (`failed-threshold`), in file order. */
+export async function noticeHeldFiles(warehouse: Warehouse, noticeId: number): Promise<NoticeHeldFile[]> {
+  const { rows } = await warehouse.raw<{ rows: NoticeHeldFile[] }>(
+    `SELECT f.id AS source_file_id, f.name, f.catalog_code, f.error_code,
+       coalesce((f.counts->>'read')::int, 0) AS read, coalesce((f.counts->>'rejected')::int, 0) AS rejected,
+       ${HELD_ROWS('f')}::int AS held, ${HELD_REDELIVERED('f')} AS redelivered
+     FROM (SELECT DISTINCT nr.source_file_id FROM notice_rows nr WHERE nr.notice_id = ?) nr
+     JOIN source_files f ON f.id = nr.source_file_id
+     WHERE f.status = 'failed-threshold'
+     ORDER BY f.id`,
+    [noticeId],
+  );
+  return rows;
+}
+
+/** How many rows of a notice's scope were corrected before it was issued and left out of it (its `issued` note). */
+export async function correctedBeforeIssue(warehouse: Warehouse, noticeId: number): Promise<number> {
+  const issued = await warehouse('notice_events')
+    .where({ notice_id: noticeId, kind: 'issued' })
+    .orderBy('id')
+    .first<{ note: string | null } | undefined>('note');
+  const match = ALREADY_CORRECTED_PATTERN.exec(issued?.note ?? '');
+  return match ? Number(match[1]) : 0;
 }
 
 /** One notice as stored, or undefined when there is no such notice. */
@@ -236,7 +404,11 @@ export async function noticeRowStates(warehouse: Warehouse, noticeId: number): P
   return new Map(rows.map((row) => [row.id, row.corrected]));
 }
 
-/** A notice with how many rows it covers and how many of them were corrected. */
+/**
+ * A notice with how many rows it covers and how many of them were corrected. Both count the valid rows of its
+ * files held back whole (HELD_ROWS), corrected when the whole file was sent again (HELD_REDELIVERED): a notice
+ * answered by its rejected rows alone stays open, the rows held back with them still missing.
+ */
 export interface NoticeTally {
   id: number;
   provider_code: string;
@@ -260,15 +432,20 @@ export async function noticeTallies(
   const { rows } = await withoutJit(warehouse, (trx) =>
     trx.raw<{ rows: NoticeTally[] }>(
       `SELECT n.id, n.provider_code, n.issued_on, n.deadline, n.provisional,
-       count(nr.id)::int AS rows, count(nr.id) FILTER (WHERE ${CORRECTED})::int AS corrected,
+       (count(nr.id) + held.rows)::int AS rows,
+       (count(nr.id) FILTER (WHERE ${CORRECTED}) + held.redelivered)::int AS corrected,
        count(nr.id) FILTER (WHERE EXISTS (
          SELECT 1 FROM notice_events e WHERE e.notice_row_id = nr.id AND e.kind = 'escalated') AND NOT ${CORRECTED})::int AS escalated,
        closed.closed_how, closed.basis AS closed_basis
      FROM notices n LEFT JOIN notice_rows nr ON nr.notice_id = n.id
      LEFT JOIN LATERAL (SELECT e.closed_how, e.basis FROM notice_events e
        WHERE e.notice_id = n.id AND e.kind = 'closed' ORDER BY e.id LIMIT 1) closed ON true
+     CROSS JOIN LATERAL (SELECT coalesce(sum(${HELD_ROWS('f')}), 0) AS rows,
+         coalesce(sum(${HELD_ROWS('f')}) FILTER (WHERE ${HELD_REDELIVERED('f')}), 0) AS redelivered
+       FROM (SELECT DISTINCT x.source_file_id FROM notice_rows x WHERE x.notice_id = n.id) x
+       JOIN source_files f ON f.id = x.source_file_id WHERE f.status = 'failed-threshold') held
      WHERE (?::text IS NULL OR n.provider_code = ?) AND (?::bigint IS NULL OR n.id = ?)
-     GROUP BY n.id, closed.closed_how, closed.basis ORDER BY n.id DESC`,
+     GROUP BY n.id, closed.closed_how, closed.basis, held.rows, held.redelivered ORDER BY n.id DESC`,
       [
         filter.providerCode ?? null,
         filter.providerCode ?? null,

@@ -112,7 +112,7 @@ export function registerNoticeCommands(report: Command): void {
           templateUnmasked: Boolean(options.templateUnmasked),
         });
         console.log(
-          `notice ${notice.id}${notice.reissued ? ' re-sent (recorded in its log)' : ''}: ${notice.rows} row(s), resubmit by ${notice.deadline} (${workingDays} working days${notice.provisional ? `; ${PROVISIONAL_NOTE.en}` : ''}) → ${options.out}${maskingSuffix(options)}`,
+          `notice ${notice.id}${notice.reissued ? ' re-sent (recorded in its log)' : ''}: ${notice.rows} row(s)${rowNotes(notice)}, resubmit by ${notice.deadline} (${workingDays} working days${notice.provisional ? `; ${PROVISIONAL_NOTE.en}` : ''}) → ${options.out}${maskingSuffix(options)}`,
         );
         return EXIT.ok;
       });
@@ -213,4 +213,15 @@ async function writeNotice(
 ): Promise<void> {
   const { writeNoticeXlsx } = await import('../../report/notice-workbook.ts');
   await writeNoticeXlsx(...args);
+}
+
+/** What the row count leaves unsaid: valid rows held back with a file refused whole, rows corrected before issue. */
+function rowNotes(notice: { held: number; alreadyCorrected: number }): string {
+  const notes = [
+    notice.held > 0
+      ? `${notice.held} of them valid rows held back with a file refused whole: the file is asked for again`
+      : '',
+    notice.alreadyCorrected > 0 ? `${notice.alreadyCorrected} corrected before issue, left out` : '',
+  ].filter(Boolean);
+  return notes.length > 0 ? ` (${notes.join('; ')})` : '';
 }
