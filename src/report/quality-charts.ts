@@ -33,7 +33,7 @@ function labelColumn(labels: readonly string[]): number {
 /** Horizontal bars of the score in rank order (rank 1 on top), the bottom N in red. Inline SVG, no script. */
 export function rankingChart(providers: readonly ProviderQuality[]): string {
   const height = TOP + providers.length * ROW + 8;
-  const label = (p: ProviderQuality) => `${p.rank}. ${p.name}`;
+  const label = (p: ProviderQuality) => `${p.rank}. ${p.name}${p.registered ? '' : '（未登记）'}`;
   const left = labelColumn(providers.map(label));
   const bars = providers.map((p, i) => {
     const y = TOP + i * ROW;
@@ -53,8 +53,8 @@ ${bars.join('\n')}
 /** The previous and the current score of each provider side by side (grey: previous, blue: current). */
 export function trendChart(providers: readonly ProviderQuality[]): string {
   const group = ROW * 1.6;
-  const sign = (p: ProviderQuality) => (p.trend > 0 ? '▲' : p.trend < 0 ? '▼' : '＝');
-  const label = (p: ProviderQuality) => `${p.name} ${sign(p)}${Math.abs(p.trend)}`;
+  const label = ({ name, trend }: ProviderQuality) =>
+    trend === null ? `${name} —` : `${name} ${trend > 0 ? '▲' : trend < 0 ? '▼' : '＝'}${Math.abs(trend)}`;
   const left = labelColumn(providers.map(label));
   const height = TOP + providers.length * group + 8;
   const bar = (x: number, y: number, score: number, colour: string, kind: string) => {
@@ -66,7 +66,7 @@ export function trendChart(providers: readonly ProviderQuality[]): string {
     const y = TOP + i * group;
     return `<g class="trend" data-provider="${escapeHtml(p.code)}">
   <text x="${left - 8}" y="${y + ROW / 2 + 4}" text-anchor="end">${escapeHtml(label(p))}</text>
-  ${bar(left, y, p.previous.score, '#a6a6a6', 'previous')}
+  ${p.previous ? bar(left, y, p.previous.score, '#a6a6a6', 'previous') : `<text x="${left + 6}" y="${y + ROW / 2 - 4}" class="small">上期 —</text>`}
   ${bar(left, y + ROW / 2, p.current.score, '#2f6fb3', 'current')}
 </g>`;
   });

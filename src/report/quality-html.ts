@@ -57,7 +57,7 @@ export function qualityBulletinHtml(
         .map((cell) => `<td>${escapeHtml(String(cell))}</td>`)
         .join('')}</tr>`,
   );
-  return `${heading ? '<h1>公共信用信息归集质量通报</h1>\n' : ''}<p class="meta">统计期间 ${escapeHtml(request.from)} 至 ${escapeHtml(request.to)}（上期 ${escapeHtml(previousPeriod.from)} 至 ${escapeHtml(previousPeriod.to)}）· 层级 ${escapeHtml(request.level ?? '全部')} · 排名最后 ${request.bottom} 位以红色标出（末位约谈，第十五条）</p>
+  return `${heading ? '<h1>公共信用信息归集质量通报</h1>\n' : ''}<p class="meta">统计期间 ${escapeHtml(request.from)} 至 ${escapeHtml(request.to)}（上期 ${escapeHtml(previousPeriod.from)} 至 ${escapeHtml(previousPeriod.to)}）· 层级 ${escapeHtml(request.level ?? '全部')} · 排名最后 ${request.bottom} 位以红色标出，与其并列者一并标出（末位约谈，第十五条）</p>
 <div class="charts">
 <section><h2>得分排名</h2>${rankingChart(providers)}</section>
 <section><h2>与上期比较</h2>${trendChart(providers)}</section>

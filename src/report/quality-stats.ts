@@ -13,16 +13,28 @@ export interface QualityRequest {
 
 /** One provider's figures in one period. */
 export interface PeriodFigures {
-  /** Rows read: accepted + conflicts + rejected + held (every row counted in exactly one of them). */
+  /**
+   * Rows delivered, the bulletin's volume: accepted + conflicts + rejected + held (every row counted in exactly one
+   * of them). Re-deliveries are not in it: rows read = delivered + redelivered.
+   */
   delivered: number;
-  /** Rows applied or confirmed (every outcome but conflict, rejected and held). */
+  /** New rows applied: inserted, updated, merged, withdrawn (not conflicts, rejected, held, re-deliveries). */
   accepted: number;
+  /**
+   * Re-deliveries (重复报送): rows that brought nothing new — unchanged, or a conflict or withdrawal request the
+   * provider had sent just so before (quality-repository.ts). Not volume, not late; shown apart.
+   */
+  redelivered: number;
   rejected: number;
   /** Valid rows of files held back whole over their reject threshold (整体退回): read, not applied. */
   held: number;
+  /** New conflicts (a conflict sent again unchanged is a re-delivery). */
   conflicts: number;
+  /** Of the new rows that passed validation (accepted + conflicts), those late (Art. 10). */
   late: number;
+  /** rejected ÷ rows read (delivered + redelivered). */
   rejectionRate: number | null;
+  /** late ÷ (accepted + conflicts): new information only, a record is late when its first delivery was. */
   lateRate: number | null;
   deliveredEntries: string[];
   /** Expected entries delivered ÷ expected; null when the provider has no expectations in the config. */
@@ -35,12 +47,17 @@ export interface ProviderQuality {
   name: string;
   level: string;
   expectedEntries: string[];
+  /** False for a code not in config/providers.json (delivered with `--allow-unregistered-provider`): 未登记. */
+  registered: boolean;
+  /** Competition rank (1, 1, 3…): providers equal on score and rows delivered share one. */
   rank: number;
+  /** 末位: in the last `bottom` places, or tied with a provider that is (so more than `bottom` may be). */
   bottom: boolean;
   current: PeriodFigures;
-  previous: PeriodFigures;
-  /** current.score − previous.score */
-  trend: number;
+  /** null when the provider delivered no file in the previous period: no earlier score (shown `—`). */
+  previous: PeriodFigures | null;
+  /** current.score − previous.score; null without a previous score. */
+  trend: number | null;
 }
 
 export interface QualityBulletin {
@@ -51,8 +68,8 @@ export interface QualityBulletin {
 
 /**
  * The score providers are ranked on (0–100): 40 × (1 − rejection rate) + 30 × (1 − late rate) + 30 × catalog
- * coverage. A provider that delivered nothing scores 0: what should be collected was not (应归尽归). Ties go
- * to the larger volume, then the code.
+ * coverage. A provider that delivered nothing scores 0: what should be collected was not (应归尽归). Equal scores
+ * go to the larger volume; equal score and volume is a tie (`rankProviders`).
  */
 export const SCORE_WEIGHTS = { acceptance: 40, timeliness: 30, coverage: 30 } as const;
 
@@ -77,30 +94,49 @@ export async function qualityBulletin(
   const rows = [...codes].map((code) => {
     const configured = providers.find((p) => p.code === code);
     const now: PeriodFigures & { level?: string } = current.get(code) ?? figures(configured, emptyCounts());
-    const before = previous.get(code) ?? figures(configured, emptyCounts());
+    const before = previous.get(code) ?? null;
     return {
       code,
       name: configured?.name ?? code,
       level: configured?.level ?? now.level ?? '',
       expectedEntries: configured?.expectedEntries ?? [],
+      registered: configured !== undefined,
       rank: 0,
       bottom: false,
       current: now,
       previous: before,
-      trend: round(now.score - before.score),
+      trend: before === null ? null : round(now.score - before.score),
     };
   });
-  rows.sort(
-    (a, b) =>
-      b.current.score - a.current.score ||
-      b.current.delivered - a.current.delivered ||
-      a.code.localeCompare(b.code),
-  );
+  return { request, previousPeriod, providers: rankProviders(rows, request.bottom) };
+}
+
+/** What ranking reads of a provider. */
+export interface Rankable {
+  code: string;
+  rank: number;
+  bottom: boolean;
+  current: Pick<PeriodFigures, 'score' | 'delivered'>;
+}
+
+/**
+ * Sorts `rows` in place and ranks them: by score, then rows delivered (the larger volume first); equal on both is a
+ * tie, ranked as competitions are (1, 1, 3…) and listed by code within it (the order only, never the rank). The last
+ * `bottom` places are flagged 末位, and so is every provider tied with one of them: a tie across the cut-off is
+ * flagged whole, so more than `bottom` may be.
+ */
+export function rankProviders<T extends Rankable>(rows: T[], bottom: number): T[] {
+  const ahead = (a: T, b: T) =>
+    b.current.score - a.current.score || b.current.delivered - a.current.delivered;
+  rows.sort((a, b) => ahead(a, b) || a.code.localeCompare(b.code));
   rows.forEach((row, i) => {
-    row.rank = i + 1;
-    row.bottom = i >= rows.length - request.bottom;
+    const before = rows[i - 1];
+    row.rank = before && ahead(before, row) === 0 ? before.rank : i + 1;
   });
-  return { request, previousPeriod, providers: rows };
+  // The rank at the first flagged place; everyone ranked there or below is flagged.
+  const cut = rows[Math.max(rows.length - bottom, 0)]?.rank ?? Number.POSITIVE_INFINITY;
+  for (const row of rows) row.bottom = bottom > 0 && row.rank >= cut;
+  return rows;
 }
 
 interface Counts {
@@ -108,6 +144,8 @@ interface Counts {
   accepted: number;
   conflicts: number;
   late: number;
+  /** Re-deliveries: nothing new, no volume, no lateness. */
+  redelivered: number;
   rejected: number;
   /** Valid rows of files held back over their reject threshold: read, not applied. */
   held: number;
@@ -120,6 +158,7 @@ const emptyCounts = (): Counts => ({
   accepted: 0,
   conflicts: 0,
   late: 0,
+  redelivered: 0,
   rejected: 0,
   held: 0,
   entries: [],
@@ -142,17 +181,21 @@ async function periodFigures(
 }
 
 function figures(provider: Provider | undefined, counts: Counts): PeriodFigures {
-  // Rows read, as the run summary counts them: applied (lineage), rejected, and the valid rows of held-back files.
+  // The volume: new rows (lineage), rejected, and the valid rows of held-back files; re-deliveries apart. What
+  // the run summaries read is both.
   const delivered = counts.sources + counts.rejected + counts.held;
+  const read = delivered + counts.redelivered;
   const expected = provider?.expectedEntries ?? [];
   const coverage =
     expected.length === 0
       ? null
       : expected.filter((code) => counts.entries.includes(code)).length / expected.length;
-  const rejectionRate = delivered > 0 ? counts.rejected / delivered : null;
+  const rejectionRate = read > 0 ? counts.rejected / read : null;
   const lateRate = counts.sources > 0 ? counts.late / counts.sources : null;
+  // Nothing delivered: no row read and no entry's data sent again (a file skipped as identical to a loaded one
+  // covers its entry, as the same rows read again unchanged would). Re-sending an unchanged dump is not nothing.
   const score =
-    delivered === 0
+    read === 0 && counts.entries.length === 0
       ? 0
       : SCORE_WEIGHTS.acceptance * (1 - (rejectionRate ?? 0)) +
         SCORE_WEIGHTS.timeliness * (1 - (lateRate ?? 0)) +
@@ -160,6 +203,7 @@ function figures(provider: Provider | undefined, counts: Counts): PeriodFigures 
   return {
     delivered,
     accepted: counts.accepted,
+    redelivered: counts.redelivered,
     rejected: counts.rejected,
     held: counts.held,
     conflicts: counts.conflicts,

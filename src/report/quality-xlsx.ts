@@ -11,7 +11,7 @@ import {
 import type { QualityBulletin } from './quality-stats.ts';
 import { BAD_CELL, HEADER_STYLE } from './rejection-sheet.ts';
 
-const WIDTHS = [6, 28, 22, 8, 10, 10, 10, 12, 10, 10, 8, 18, 8, 10, 8];
+const WIDTHS = [6, 28, 22, 8, 10, 10, 10, 12, 10, 10, 8, 18, 8, 10, 8, 12];
 
 /** The quality bulletin (Art. 15) as a workbook: the ranking with the bottom N highlighted, then definitions. */
 export async function writeQualityXlsx(bulletin: QualityBulletin, outFile: string): Promise<void> {
@@ -26,7 +26,7 @@ export async function writeQualityXlsx(bulletin: QualityBulletin, outFile: strin
     `${request.from} 至 ${request.to}（上期 ${previousPeriod.from} 至 ${previousPeriod.to}）`,
   ]);
   sheet.addRow(['层级', request.level ?? '全部']);
-  sheet.addRow(['末位', `排名最后 ${request.bottom} 位以红色标出（末位约谈，第十五条）`]);
+  sheet.addRow(['末位', `排名最后 ${request.bottom} 位以红色标出，与其并列者一并标出（末位约谈，第十五条）`]);
   sheet.addRow([]);
   const header = sheet.addRow([...QUALITY_HEADERS]);
   header.eachCell((cell) => {
