@@ -98,11 +98,10 @@ describe('the bulletin with ties, a provider new this period and an unregistered
       writeFileSync(file, toCsv(PENALTY_HEADER, data));
       await cx.fx.ingest([file], { provider, level, receivedAt: new Date(`${day}T10:00:00+08:00`) });
     };
-    // 济南 and the unregistered provider: the same 20 clean rows this period (equal score and volume). Only the
-    // unregistered one delivered before (half of its rows bad); 山东省 and 青岛 sent nothing at all.
+    // 济南 and the unregistered provider: the same 20 clean rows this period (equal score and volume); nobody
+    // delivered in the period before (the platform was not collecting yet); 山东省 and 青岛 sent nothing at all.
     await deliver(JINAN, 'city', penalties('济南罚', 20, 0), '2026-12-02');
     await deliver(UNREGISTERED, 'province', penalties('省级罚', 20, 0), '2026-12-02');
-    await deliver(UNREGISTERED, 'province', penalties('省前罚罚', 20, 0.5), '2026-11-27');
     bulletin = await qualityBulletin(cx.fx.warehouse, await loadProviders(providersFile()), {
       from: '2026-12-01',
       to: '2026-12-06',
@@ -122,14 +121,26 @@ describe('the bulletin with ties, a provider new this period and an unregistered
     expect(jinan!.current.score).toBe(unregistered!.current.score);
   });
 
-  it('has no previous score (null) for a provider that delivered nothing in the previous period', () => {
+  it('has no previous score (null) when nobody delivered in the previous period', () => {
     const byCode = new Map(bulletin.providers.map((p) => [p.code, p]));
     expect(byCode.get(JINAN)).toMatchObject({ previous: null, trend: null, registered: true });
-    const unregistered = byCode.get(UNREGISTERED)!;
-    expect(unregistered.registered).toBe(false);
-    expect(unregistered.previous?.delivered).toBe(20);
-    expect(unregistered.trend).toBeGreaterThan(0);
+    expect(byCode.get(UNREGISTERED)).toMatchObject({ previous: null, trend: null, registered: false });
     expect(byCode.get(QINGDAO)).toMatchObject({ previous: null, trend: null });
+  });
+
+  it('scores 0 then a registered provider that sent nothing while others delivered (应归尽归)', async () => {
+    // Dec 7–12: the period before is Dec 1–6, when 济南 and the unregistered provider delivered.
+    const next = await qualityBulletin(cx.fx.warehouse, await loadProviders(providersFile()), {
+      from: '2026-12-07',
+      to: '2026-12-12',
+      bottom: 1,
+    });
+    const byCode = new Map(next.providers.map((p) => [p.code, p]));
+    expect(byCode.get(QINGDAO)?.previous).toMatchObject({ delivered: 0, score: 0 });
+    expect(byCode.get(QINGDAO)?.trend).toBe(0);
+    expect(byCode.get(JINAN)?.previous).toMatchObject({ delivered: 20 });
+    // An unregistered provider is listed only in a period it delivered in.
+    expect(byCode.has(UNREGISTERED)).toBe(false);
   });
 
   it('writes 上期得分 and 变化 as — and marks the unregistered provider 未登记 in the workbook', async () => {

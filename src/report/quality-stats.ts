@@ -54,7 +54,10 @@ export interface ProviderQuality {
   /** 末位: in the last `bottom` places, or tied with a provider that is (so more than `bottom` may be). */
   bottom: boolean;
   current: PeriodFigures;
-  /** null when the provider delivered no file in the previous period: no earlier score (shown `—`). */
+  /**
+   * null when the previous period has no delivery of any provider (of the level asked), or the provider is
+   * unregistered and delivered no file then: no earlier score (shown `—`).
+   */
   previous: PeriodFigures | null;
   /** current.score − previous.score; null without a previous score. */
   trend: number | null;
@@ -94,7 +97,10 @@ export async function qualityBulletin(
   const rows = [...codes].map((code) => {
     const configured = providers.find((p) => p.code === code);
     const now: PeriodFigures & { level?: string } = current.get(code) ?? figures(configured, emptyCounts());
-    const before = previous.get(code) ?? null;
+    // A registered provider that sent nothing while others did scored 0 then (应归尽归); a period in which no
+    // provider sent anything (before the platform collected) gives no earlier score, nor does it an unregistered one.
+    const before =
+      previous.get(code) ?? (previous.size > 0 && configured ? figures(configured, emptyCounts()) : null);
     return {
       code,
       name: configured?.name ?? code,
