@@ -1,64 +1,19 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../src/config/config.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
-import { type CliResult, runCli, startCli } from './support/run-cli.ts';
+import { cliWithin, nodeWithin, type TimedResult } from './support/killed-after.ts';
+import { runCli } from './support/run-cli.ts';
 import { createTestDatabase, type TestDatabase } from './test-database.ts';
 
 // Node's recursive mkdir never returns under /proc (mkdir says ENOENT there although /proc exists, and Node takes
 // that for a missing parent, forever, at full CPU): `catalog docs --out /proc/x`, a report's `--out /proc/x/…`, a
 // report directory under /proc hung the CLI. Each run here is killed after 20 s, so a regression fails instead of
 // hanging the suite; the CLI must end at once with exit 1 and one line naming the directory.
-const WITHIN_MS = 20_000;
 const PROC_DIR = `/proc/credit-etl-${process.pid}`;
 const onLinux = existsSync('/proc/self');
-
-interface TimedResult extends CliResult {
-  timedOut: boolean;
-}
-
-async function settled(child: ReturnType<typeof spawn>, result: Promise<CliResult>): Promise<TimedResult> {
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    // SIGKILL: the spinning mkdir is deaf to SIGTERM.
-    child.kill('SIGKILL');
-  }, WITHIN_MS);
-  try {
-    return { ...(await result), timedOut };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function cliWithin(args: string[], env: NodeJS.ProcessEnv): Promise<TimedResult> {
-  const running = startCli(args, env);
-  return settled(running.child, running.result);
-}
-
-/** `node <args>` in a child process from `cwd`, killed after 20 s as the CLI is. */
-function nodeWithin(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<TimedResult> {
-  const child = spawn(process.execPath, args, {
-    cwd,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return settled(
-    child,
-    new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))),
-  );
-}
 
 /** A module of ours run in a child process (tsx). */
 const scriptWithin = (code: string) =>

@@ -2,34 +2,14 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliResult, startCli } from './support/run-cli.ts';
+import { cliWithin } from './support/killed-after.ts';
 
 // The embedded PostgreSQL's data directory (CREDIT_ETL_PG_DIR, no DATABASE_URL) has its folder made before the
 // server starts. Node's recursive mkdir never returns under /proc (ENOENT there although /proc exists, retried
 // forever at full CPU, deaf to SIGTERM): `runs list` hung. Each run here is killed after 20 s, so a regression fails
 // instead of hanging the suite; the CLI must end at once with exit 2 (a setting to change) and one line naming it.
-const WITHIN_MS = 20_000;
 const PROC_DIR = `/proc/credit-etl-${process.pid}`;
 const onLinux = existsSync('/proc/self');
-
-interface TimedResult extends CliResult {
-  timedOut: boolean;
-}
-
-async function cliWithin(args: string[], env: NodeJS.ProcessEnv): Promise<TimedResult> {
-  const { child, result } = startCli(args, env);
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    // SIGKILL: the spinning mkdir is deaf to SIGTERM.
-    child.kill('SIGKILL');
-  }, WITHIN_MS);
-  try {
-    return { ...(await result), timedOut };
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const cannotBeMade = (dataDir: string, why: string) =>
   `the folder of the embedded PostgreSQL's data directory ${dataDir} cannot be made (${why}): ` +
