@@ -228,11 +228,28 @@ function round(value: number): number {
 
 const DAY = 86_400_000;
 
-/** The period of the same length that ends the day before `from`. */
+/**
+ * The period compared with: whole calendar months (a month, a quarter, a year) are compared with as many whole months
+ * just before (November with all of October, not October 2–31); any other period with the same number of days
+ * ending the day before `from`.
+ */
 export function periodBefore(from: string, to: string): { from: string; to: string } {
   const start = Date.parse(`${from}T00:00:00Z`);
-  const days = Math.round((Date.parse(`${to}T00:00:00Z`) - start) / DAY) + 1;
+  const end = Date.parse(`${to}T00:00:00Z`);
   const iso = (time: number) => new Date(time).toISOString().slice(0, 10);
+  const first = new Date(start);
+  const dayAfter = new Date(end + DAY);
+  if (first.getUTCDate() === 1 && dayAfter.getUTCDate() === 1) {
+    const months =
+      (dayAfter.getUTCFullYear() - first.getUTCFullYear()) * 12 +
+      dayAfter.getUTCMonth() -
+      first.getUTCMonth();
+    return {
+      from: iso(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() - months, 1)),
+      to: iso(start - DAY),
+    };
+  }
+  const days = Math.round((end - start) / DAY) + 1;
   return { from: iso(start - days * DAY), to: iso(start - DAY) };
 }
 

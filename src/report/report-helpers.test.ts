@@ -25,9 +25,13 @@ describe('report helpers', () => {
     ]);
   });
 
-  it('takes the previous period as the same number of days just before', () => {
-    expect(periodBefore('2026-11-01', '2026-11-30')).toEqual({ from: '2026-10-02', to: '2026-10-31' });
+  it('takes whole calendar months before a period of whole months, else the same number of days', () => {
+    expect(periodBefore('2026-11-01', '2026-11-30')).toEqual({ from: '2026-10-01', to: '2026-10-31' });
+    expect(periodBefore('2026-03-01', '2026-03-31')).toEqual({ from: '2026-02-01', to: '2026-02-28' });
+    expect(periodBefore('2026-10-01', '2026-12-31')).toEqual({ from: '2026-07-01', to: '2026-09-30' });
+    expect(periodBefore('2026-01-01', '2026-12-31')).toEqual({ from: '2025-01-01', to: '2025-12-31' });
     expect(periodBefore('2026-03-01', '2026-03-01')).toEqual({ from: '2026-02-28', to: '2026-02-28' });
+    expect(periodBefore('2026-12-01', '2026-12-07')).toEqual({ from: '2026-11-24', to: '2026-11-30' });
     expect(percent(0.125)).toBe('12.5%');
     expect(percent(null)).toBe('—');
   });
