@@ -1,6 +1,6 @@
 import type { ChannelLevel } from '../catalog/catalog-entry.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { providerPeriodCounts } from '../warehouse/quality-repository.ts';
+import { type ProviderPeriodCounts, providerPeriodCounts } from '../warehouse/quality-repository.ts';
 import type { Provider } from './providers.ts';
 
 export interface QualityRequest {
@@ -145,19 +145,8 @@ export function rankProviders<T extends Rankable>(rows: T[], bottom: number): T[
   return rows;
 }
 
-interface Counts {
-  sources: number;
-  accepted: number;
-  conflicts: number;
-  late: number;
-  /** Re-deliveries: nothing new, no volume, no lateness. */
-  redelivered: number;
-  rejected: number;
-  /** Valid rows of files held back over their reject threshold: read, not applied. */
-  held: number;
-  entries: string[];
-  level?: string;
-}
+/** A provider's counts of a period, its level optional (a configured provider that sent nothing has none). */
+type Counts = Omit<ProviderPeriodCounts, 'provider_code' | 'level'> & { level?: string };
 
 const emptyCounts = (): Counts => ({
   sources: 0,
