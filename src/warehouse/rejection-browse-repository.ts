@@ -1,5 +1,10 @@
 import type { Warehouse } from './connect-warehouse.ts';
-import { REJECTION_COLUMNS, type RejectionRow } from './rejections-repository.ts';
+import {
+  REJECTION_COLUMNS,
+  type RejectionRecord,
+  type RejectionRow,
+  rejectionRow,
+} from './rejections-repository.ts';
 
 /** What the console's rejection list is narrowed to; every part optional, all parts together. */
 export interface RejectionFilter {
@@ -19,18 +24,7 @@ export interface RejectionPage {
   nextBefore: number | undefined;
 }
 
-interface BrowsedRecord {
-  id: number;
-  file: string;
-  source_file_id: number;
-  run_id: number;
-  row_number: number;
-  catalog_code: string;
-  provider_code: string;
-  raw: Record<string, string>;
-  errors: RejectionRow['errors'];
-  received_at: Date;
-}
+type BrowsedRecord = RejectionRecord & { received_at: Date };
 
 /**
  * One page of the rejections matching the filter, newest first (keyset: `id < before`), so page 2,000 costs
@@ -64,18 +58,9 @@ export async function rejectionPage(
   if (filter.to)
     query.whereRaw(`f.received_at < (?::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'`, [filter.to]);
   const found = await query;
-  const rows = found.slice(0, options.limit).map((row) => ({
-    id: row.id,
-    file: row.file,
-    sourceFileId: row.source_file_id,
-    runId: row.run_id,
-    rowNumber: row.row_number,
-    catalogCode: row.catalog_code,
-    providerCode: row.provider_code,
-    raw: row.raw,
-    errors: row.errors,
-    receivedAt: row.received_at,
-  }));
+  const rows = found
+    .slice(0, options.limit)
+    .map((row) => ({ ...rejectionRow(row), receivedAt: row.received_at }));
   return { rows, nextBefore: found.length > options.limit ? rows.at(-1)?.id : undefined };
 }
 

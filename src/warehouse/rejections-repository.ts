@@ -128,8 +128,8 @@ export interface RejectionRow {
 // the CLI's 192 MB heap while the run summary's report was written. 1,000 bounds it at a fifth of that.
 const PAGE = 1000;
 
-/** A rejection as the page query selects it (snake_case columns). */
-interface RejectionRecord {
+/** A rejection as `REJECTION_COLUMNS` select it (snake_case columns). */
+export interface RejectionRecord {
   id: number;
   file: string;
   source_file_id: number;
@@ -195,19 +195,22 @@ export async function* rejectionsIn(
       return inScopeOnce(onRejectionColumns(query, scope), scope);
     }),
   );
-  for await (const row of pages) {
-    yield {
-      id: row.id,
-      file: row.file,
-      sourceFileId: row.source_file_id,
-      runId: row.run_id,
-      rowNumber: row.row_number,
-      catalogCode: row.catalog_code,
-      providerCode: row.provider_code,
-      raw: row.raw,
-      errors: row.errors,
-    };
-  }
+  for await (const row of pages) yield rejectionRow(row);
+}
+
+/** A rejection as the readers take it. */
+export function rejectionRow(row: RejectionRecord): RejectionRow {
+  return {
+    id: row.id,
+    file: row.file,
+    sourceFileId: row.source_file_id,
+    runId: row.run_id,
+    rowNumber: row.row_number,
+    catalogCode: row.catalog_code,
+    providerCode: row.provider_code,
+    raw: row.raw,
+    errors: row.errors,
+  };
 }
 
 /** The catalog entries that have rejections in the scope, in code order. */
