@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { CHANNEL_LEVELS, type ChannelLevel } from '../../catalog/catalog-entry.ts';
 import { loadProviders, providersFile } from '../../report/providers.ts';
@@ -6,6 +7,7 @@ import { qualityBulletin } from '../../report/quality-stats.ts';
 import { dateRangeProblem } from '../../report/report-scope.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
+import { type QualityFile, qualityJson, qualityText } from '../format-quality.ts';
 import { withReadingWarehouse } from '../with-warehouse.ts';
 
 interface QualityOptions {
@@ -16,9 +18,13 @@ interface QualityOptions {
   out: string;
   bottom: string;
   providers: string;
+  json?: boolean;
 }
 
-/** `report quality`: the Art. 15 bulletin ranking providers on volume and quality. */
+/**
+ * `report quality`: the Art. 15 bulletin ranking providers on volume and quality. Once the file is written, the
+ * ranking on the console (or, with `--json`, the bulletin's figures and the file as one JSON document).
+ */
 export function registerQualityCommand(report: Command): void {
   report
     .command('quality')
@@ -38,6 +44,7 @@ export function registerQualityCommand(report: Command): void {
       'provider registry (default: CREDIT_ETL_PROVIDERS_FILE or config/providers.json)',
       providersFile(),
     )
+    .option('--json', 'print the figures and the file written as JSON')
     .action(async (options: QualityOptions) => {
       const problem = dateRangeProblem(options.from, options.to);
       if (problem) throw new UsageError(problem);
@@ -59,8 +66,9 @@ export function registerQualityCommand(report: Command): void {
         });
         if (format === 'html') await writeQualityHtml(bulletin, options.out);
         else await (await import('../../report/quality-xlsx.ts')).writeQualityXlsx(bulletin, options.out);
+        const files: QualityFile[] = [{ format, path: path.resolve(options.out) }];
         console.log(
-          `quality bulletin for ${bulletin.providers.length} provider(s) written to ${options.out}`,
+          options.json ? JSON.stringify(qualityJson(bulletin, files)) : qualityText(bulletin, files),
         );
         return EXIT.ok;
       });
