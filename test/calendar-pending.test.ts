@@ -216,5 +216,8 @@ describe('a year without calendar data', () => {
     const missing = await cli(['calendar', 'show', '--year', '2027']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('the calendar covers 2004–2026');
+    const typo = await cli(['calendar', 'show', '--year', '20x6']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('--year 20x6: a year is four digits (2026)');
   });
 });

@@ -49,6 +49,22 @@ describe('an embedded data directory whose folder cannot be made', { timeout: 12
     },
   );
 
+  it.runIf(onLinux)(
+    '/proc itself as its folder: exit 2 naming /proc (was exit 1, a raw ENOENT of the lock)',
+    async () => {
+      const dataDir = `${PROC_DIR}-pg`;
+      const result = await cliWithin(['runs', 'list'], env(dataDir));
+      expect(result.timedOut, 'the CLI hung and was killed').toBe(false);
+      expect(result.code, result.stdout + result.stderr).toBe(2);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^credit-etl: cannot write in /proc \\(ENOENT: .*\\), the folder of the embedded PostgreSQL's data directory ` +
+            `${dataDir} \\(its start lock, password and log files go there\\): choose another CREDIT_ETL_PG_DIR\\.\n$`,
+        ),
+      );
+    },
+  );
+
   it('below a file: exit 2 naming the file (was exit 1, a raw EEXIST)', async () => {
     const file = path.join(scratch, 'a-file');
     writeFileSync(file, '');

@@ -19,7 +19,7 @@ export async function withStartLock<T>(dataDir: string, work: () => Promise<T>):
   // Written whole first, then linked as the lock: a lock file is never seen half-written.
   const written = `${lockFile}.${randomUUID()}`;
   await fs.writeFile(written, mine, { flag: 'wx' }).catch((error: unknown) => {
-    throw dataFolderNotWritable(error, dataDir);
+    throw lockNotWritable(error, dataDir);
   });
   try {
     await takeLock(lockFile, written, dataDir, deadline);
@@ -115,6 +115,25 @@ export function dataFolderNotWritable(error: unknown, dataDir: string): unknown 
     `cannot write in ${folder} (${(error as Error).message}), the folder of the embedded PostgreSQL's ` +
       `data directory ${dataDir} (its start lock, password and log files go there): if another user (e.g. root) ` +
       'created it, run as that user or give the folder to this one (chown -R), or choose another CREDIT_ETL_PG_DIR.',
+    { cause: error },
+  );
+}
+
+/** Refusals of a file in an existing folder that only another folder cures: /proc (ENOENT), a read-only mount. */
+const FOLDER_REFUSES_FILES = new Set(['ENOENT', 'EROFS', 'ENOTDIR']);
+
+/**
+ * The start lock could not be written beside the data directory: a folder this user may not write in is named with
+ * the chown advice; one that takes no files (`/proc`, a read-only filesystem) is the setting's too, exit 2 naming
+ * the folder, never a raw errno as a failure of the run.
+ */
+function lockNotWritable(error: unknown, dataDir: string): unknown {
+  const notWritable = dataFolderNotWritable(error, dataDir);
+  if (notWritable !== error || !FOLDER_REFUSES_FILES.has(errorCode(error) ?? '')) return notWritable;
+  return new WarehouseSetupError(
+    `cannot write in ${path.dirname(dataDir)} (${(error as Error).message}), the folder of the embedded ` +
+      `PostgreSQL's data directory ${dataDir} (its start lock, password and log files go there): ` +
+      'choose another CREDIT_ETL_PG_DIR.',
     { cause: error },
   );
 }

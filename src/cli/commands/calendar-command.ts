@@ -41,7 +41,9 @@ export function registerCalendarCommand(program: Command): void {
       const { calendar } = commandContext().config;
       const { years } = calendar.data;
       if (options.year !== undefined) {
-        const entry = /^\d{4}$/.test(options.year) ? years.get(Number(options.year)) : undefined;
+        if (!/^\d{4}$/.test(options.year))
+          throw new UsageError(`--year ${options.year}: a year is four digits (2026)`);
+        const entry = years.get(Number(options.year));
         if (!entry) {
           const { from, to } = calendar.calendarYears();
           throw new UsageError(
