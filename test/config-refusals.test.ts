@@ -50,9 +50,39 @@ const ingest = (...more: string[]) => [
   '--provider',
   '11370000MB2852362M',
   '--level',
-  'city',
+  'province',
   ...more,
 ];
+
+describe('DATABASE_URL naming what the server does not have', { timeout: 180_000 }, () => {
+  const elsewhere = (change: (url: URL) => void) => {
+    const url = new URL(database.url);
+    change(url);
+    return url.toString();
+  };
+
+  it.each([
+    [
+      'a database',
+      (url: URL) => (url.pathname = '/no_such_database_here'),
+      'database "no_such_database_here" does not exist',
+    ],
+    ['a role', (url: URL) => (url.username = 'no_such_role_here'), 'role "no_such_role_here" does not exist'],
+  ])(
+    '%s it lacks: exit 2 saying to check DATABASE_URL (was exit 1, failed), --json too',
+    async (_, change, said) => {
+      const badEnv = { ...env, DATABASE_URL: elsewhere(change) };
+      const runs = await runCli(['runs', 'list'], badEnv);
+      expect(runs.code, runs.stderr).toBe(2);
+      expect(runs.stderr).toBe(
+        `credit-etl: ${said}: check DATABASE_URL (the server, database, user and password it names)\n`,
+      );
+      const loaded = await runCli(ingest('--json'), badEnv);
+      expect(loaded.code, loaded.stderr).toBe(2);
+      expect(JSON.parse(loaded.stdout)).toMatchObject({ status: 'usage-error', exitCode: 2 });
+    },
+  );
+});
 
 describe('on/off variables: 1, 0 or unset', { timeout: 180_000 }, () => {
   it.each([

@@ -4,6 +4,7 @@ import { CatalogError } from '../catalog/load-catalog.ts';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { maskTypedLookup } from '../log/mask-personal-data.ts';
 import { WarehouseSetupError } from '../warehouse/connect-warehouse.ts';
+import { databaseSettingError } from '../warehouse/database-setting-error.ts';
 import { registerCommands } from './command-modules.ts';
 import { EXIT, noteFailure, UsageError } from './exit-codes.ts';
 import { stopNow } from './with-warehouse.ts';
@@ -73,6 +74,12 @@ function exitCodeFor(error: unknown): number {
   ) {
     console.error(`credit-etl: ${message}`);
     noteFailure(message);
+    return EXIT.usage;
+  }
+  const setting = databaseSettingError(error);
+  if (setting !== undefined) {
+    console.error(`credit-etl: ${maskTypedLookup(setting)}`);
+    noteFailure(maskTypedLookup(setting));
     return EXIT.usage;
   }
   console.error(`credit-etl: failed: ${message}`);
