@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type PipelineLock, tryPipelineLock } from '../src/warehouse/pipeline-lock.ts';
 import { type CuttableProxy, openCuttableProxy } from './support/cuttable-proxy.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
 import { type RunningCli, runCli, startCli } from './support/run-cli.ts';
@@ -37,7 +38,7 @@ describe('a pipeline whose lock session is lost mid-run is never loaded twice at
       JSON.stringify({
         catalog: 'xzcf',
         provider: '11370000MB2852362M',
-        level: 'city',
+        level: 'province',
         transport: { type: 'drop-folder', directory: inbox, markerSuffixes: [], stableSizeMs: 0 },
         retry: { attempts: 4, backoffSeconds: 3 },
       }),
@@ -195,5 +196,48 @@ describe('a pipeline whose lock session is lost mid-run is never loaded twice at
     expect(runs[0].counts).toMatchObject({ read: 100_000 });
     expect(runs[1].counts).toMatchObject({ read: 500 });
     expect(JSON.parse(result.stdout)).toMatchObject({ runId: runs[1].id, status: 'completed' });
+  });
+
+  it('a restart after a file committed, another process taking the lock meanwhile: `run` says what its attempt loaded, not "nothing done"', async () => {
+    const env = pipelineWithDelivery('taken_meanwhile', 16);
+    // Before big.csv, in name order: committed when the cut comes during big.csv's COPY.
+    writePenaltyCsv(path.join(fx.scratch, 'taken_meanwhile', 'inbox'), 'a-small.csv', 500, { seed: 17 });
+    const first = startCli(['run', 'taken_meanwhile', '--json'], { ...env, DATABASE_URL: proxy.url });
+    // The small file committed and the big one being copied (as the owner: see untilCopying).
+    const ready = async () =>
+      (await fx.warehouse('source_files').where({ name: 'a-small.csv', status: 'loaded' })).length > 0 &&
+      (
+        await fx.owner.raw(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY stage%'`,
+        )
+      ).rows.length > 0;
+    for (let tries = 0; !(await ready()); tries++) {
+      expect(tries, `the big file's COPY never started:\n${first.output()}`).toBeLessThan(1200);
+      await sleep(50);
+    }
+    proxy.cut(5_000);
+    // Another process takes the lock while the first cannot reach the server (its lock's session is gone).
+    let held: PipelineLock | undefined;
+    for (let tries = 0; !held; tries++) {
+      expect(tries, `the lock was never free:\n${first.output()}`).toBeLessThan(80);
+      held = await tryPipelineLock(fx.warehouse, 'taken_meanwhile');
+      if (!held) await sleep(50);
+    }
+    const result = await first.result.finally(() => held.release());
+
+    expect(result.code, result.stderr).toBe(1);
+    const runs = await fx.warehouse('runs').where({ pipeline: 'taken_meanwhile' }).orderBy('id');
+    expect(runs.map((run) => [run.status, run.attempts])).toEqual([['failed', 1]]);
+    expect(runs[0].counts).toMatchObject({ read: 500 });
+    const said = new RegExp(
+      `pipeline taken_meanwhile is running in another process, which took its lock after this run's database ` +
+        `session was lost: this run had loaded 1 file by then \\(run ${runs[0].id}, stored failed\\); attempt \\d+ ` +
+        'found the pipeline locked and did no more',
+    );
+    expect(result.stderr).toMatch(said);
+    expect(result.stderr).not.toMatch(/nothing done/);
+    const failure = JSON.parse(result.stdout);
+    expect(failure).toMatchObject({ status: 'locked', exitCode: 1, runId: runs[0].id });
+    expect(failure.error).toMatch(said);
   });
 });

@@ -1,15 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUN_ENDING_RETRY } from '../src/warehouse/runs-repository.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
 import { runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
-// `run --json` when the run's end cannot be stored: the database session writing it ends at that moment (its
-// backend terminated by a trigger the test puts on `runs`, once, as a restart or an administrator would). The run
-// row was created: the JSON failure names it and says that what is stored of it may be stale. No run stays
-// `running` once the command ended.
-describe('`run --json` names the run whose end could not be stored (real PostgreSQL)', {
+// `run --json` and `backfill --json` when a run's end cannot be stored: the database session writing it ends at
+// that moment (its backend terminated by a trigger the test puts on `runs`, as a restart or an administrator
+// would; each try, when the end is tried again). The run row was created: the JSON names it and says that what is
+// stored of it may be stale. No run stays `running` once the command ended.
+describe('`run --json` and `backfill --json` name the run whose end could not be stored (real PostgreSQL)', {
   timeout: 180_000,
 }, () => {
   let fx: WarehouseFixture;
@@ -20,18 +21,28 @@ describe('`run --json` names the run whose end could not be stored (real Postgre
   afterAll(async () => fx?.close());
 
   /**
-   * The session that makes the `which`-th update of `pipeline`'s runs matching `when` (OLD/NEW in SQL) is ended
-   * (pg_terminate_backend of itself): the update and its transaction are lost with it. As the owner, with no
-   * right given to the engine's roles.
+   * The session that makes the `which`-th update of `pipeline`'s runs matching `when` (OLD/NEW in SQL), or each
+   * of the `[first, last]` of them, is ended (pg_terminate_backend of itself): the update and its transaction are lost with it.
+   * As the owner, with no right given to the engine's roles. `name` tells two cuts of one pipeline apart.
    */
-  async function cutRunUpdate(pipeline: string, when: string, which: number): Promise<void> {
-    const tag = pipeline.replace(/\W/g, '_');
+  async function cutRunUpdate(
+    pipeline: string,
+    when: string,
+    which: number | [first: number, last: number],
+    name = pipeline,
+  ): Promise<void> {
+    const tag = name.replace(/\W/g, '_');
+    const nth = typeof which === 'number' ? `= ${which}` : `BETWEEN ${which[0]} AND ${which[1]}`;
     await fx.owner.raw(`CREATE SEQUENCE cut_${tag}`);
     await fx.owner.raw(`
       CREATE FUNCTION cut_${tag}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+      DECLARE n bigint;
       BEGIN
-        IF NEW.pipeline = '${pipeline}' AND ${when} AND nextval('cut_${tag}') = ${which} THEN
-          PERFORM pg_terminate_backend(pg_backend_pid());
+        IF NEW.pipeline = '${pipeline}' AND ${when} THEN
+          n := nextval('cut_${tag}'); -- once: BETWEEN would read it twice
+          IF n ${nth} THEN
+            PERFORM pg_terminate_backend(pg_backend_pid());
+          END IF;
         END IF;
         RETURN NEW;
       END $$;
@@ -47,7 +58,7 @@ describe('`run --json` names the run whose end could not be stored (real Postgre
       JSON.stringify({
         catalog: 'xzcf',
         provider: '11370000MB2852362M',
-        level: 'city',
+        level: 'province',
         transport: { type: 'drop-folder', directory, markerSuffixes: [], stableSizeMs: 0 },
         retry,
       }),
@@ -62,9 +73,35 @@ describe('`run --json` names the run whose end could not be stored (real Postgre
 
   const runsOf = (pipeline: string) => fx.warehouse('runs').where({ pipeline }).orderBy('id');
 
-  it('a run that failed before its first file (no drop directory), its failure not stored: the JSON names it', async () => {
+  it('a run that failed before its first file (no drop directory), its end cut once and its attempts once: both written again', async () => {
+    const env = pipelineFile('cut_once', path.join(fx.scratch, 'no-such-inbox'));
+    // As a restart would: the run's end is lost with its session, then its attempt count; each is tried again.
+    await cutRunUpdate('cut_once', `OLD.status = 'running' AND NEW.status = 'failed'`, 1, 'cut_once_end');
+    await cutRunUpdate('cut_once', `OLD.status = 'failed'`, 1, 'cut_once_attempts');
+    const result = await runCli(['run', 'cut_once', '--json'], env);
+
+    expect(result.code, result.stderr).toBe(1);
+    const runs = await runsOf('cut_once');
+    expect(runs.map((run) => [run.status, run.attempts])).toEqual([['failed', 1]]);
+    // The run's own reason, not the exit's sweep.
+    expect(runs[0].error).toMatch(/no-such-inbox/);
+    const summary = JSON.parse(result.stdout);
+    expect(summary).toMatchObject({
+      runId: runs[0].id,
+      status: 'failed',
+      error: { code: 'drop-directory-missing' },
+    });
+    expect(summary).not.toHaveProperty('runStatusMayBeStale');
+    expect(result.stderr).not.toMatch(/could not be stored/);
+  });
+
+  it('a run that failed before its first file (no drop directory), its failure not stored after the waits: the JSON names it', async () => {
     const env = pipelineFile('nowhere', path.join(fx.scratch, 'no-such-inbox'));
-    await cutRunUpdate('nowhere', `OLD.status = 'running' AND NEW.status = 'failed'`, 1);
+    // Every try of the run's end is cut (about 30–45 s of waits); the exit's sweep, after them, ends it.
+    await cutRunUpdate('nowhere', `OLD.status = 'running' AND NEW.status = 'failed'`, [
+      1,
+      RUN_ENDING_RETRY.attempts,
+    ]);
     const result = await runCli(['run', 'nowhere', '--json'], env);
 
     expect(result.code, result.stderr).toBe(1);
@@ -116,5 +153,46 @@ describe('`run --json` names the run whose end could not be stored (real Postgre
       runId: runs[0].id,
       runStatusMayBeStale: true,
     });
+  });
+
+  it('a backfill day whose run ended before its first file and whose end could not be stored: the JSON names it and the days before', async () => {
+    const env = pipelineFile('backfilled', path.join(fx.scratch, 'no-such-inbox'));
+    // Each day fails before its first file (no drop directory). The first day's end is stored; every try of the
+    // second's is cut (about 30–45 s of waits), then the exit's sweep ends it.
+    await cutRunUpdate('backfilled', `OLD.status = 'running' AND NEW.status = 'failed'`, [
+      2,
+      RUN_ENDING_RETRY.attempts + 1,
+    ]);
+    const result = await runCli(
+      ['backfill', 'backfilled', '--from', '2026-10-01', '--to', '2026-10-03', '--json'],
+      env,
+    );
+
+    expect(result.code, result.stderr).toBe(1);
+    const runs = await runsOf('backfilled');
+    expect(runs.map((run) => [run.partition_date, run.status])).toEqual([
+      ['2026-10-01', 'failed'],
+      ['2026-10-02', 'failed'],
+    ]);
+    expect(result.stdout.trim().split('\n')).toHaveLength(1);
+    const backfill = JSON.parse(result.stdout);
+    // The days that ran keep their runs; the backfill stops at the day whose run could not be recorded.
+    expect(backfill.days).toHaveLength(2);
+    expect(backfill).toMatchObject({
+      dryRun: false,
+      days: [
+        {
+          date: '2026-10-01',
+          action: 'run',
+          run: { runId: runs[0].id, status: 'failed', error: { code: 'drop-directory-missing' } },
+        },
+        { date: '2026-10-02', action: 'run', run: { runId: runs[1].id, runStatusMayBeStale: true } },
+      ],
+    });
+    expect(backfill.days[0].run).not.toHaveProperty('runStatusMayBeStale');
+    expect(backfill.days[1].run.error).toMatch(/terminating connection due to administrator command/);
+    expect(result.stderr).toMatch(
+      new RegExp(`run ${runs[1].id} \\(2026-10-02\\) .*its end could not be stored`),
+    );
   });
 });

@@ -6,9 +6,10 @@ import type { RunError, RunSummary } from '../run/ingest-files.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { emptyCounts } from '../warehouse/outcome-counts.ts';
 import {
+  attemptRunsOfThisProcess,
   failRunningRun,
   findRun,
-  finishRun,
+  finishRunIfRunning,
   latestRunOfThisProcess,
   RUN_ENDING_RETRY,
   runningRunsOfThisProcess,
@@ -16,7 +17,7 @@ import {
   startRun,
 } from '../warehouse/runs-repository.ts';
 import type { PipelineDefinition } from './pipeline-definition.ts';
-import type { PipelineRunOptions } from './run-pipeline.ts';
+import type { LockedMeanwhile, PipelineRunOptions } from './run-pipeline.ts';
 
 // How a pipeline's failed attempts are stored: each attempt's run ends `failed` with its fault and what it loaded,
 // even when the server was down as the attempt ended; the last failure is the run's outcome.
@@ -63,6 +64,52 @@ export async function endFaultedRun(
     return error;
   }
 }
+
+/**
+ * Another process took the pipeline's lock after this run's session lost it (`locked`): the runs this run's
+ * attempts made, as stored (ended `failed` by then, endLeftoverRuns), with the files each loaded, so that the
+ * command says what was done rather than nothing. Unreadable (the server out of reach again): `runs` undefined.
+ */
+export async function lockedMeanwhile(
+  warehouse: Warehouse,
+  pipeline: string,
+  runsBefore: number,
+  error: unknown,
+  log: Logger,
+): Promise<LockedMeanwhile> {
+  const { attempts: attempt = 1 } = error as { attempts?: number };
+  try {
+    return { attempt, runs: await attemptRunsOfThisProcess(warehouse, pipeline, runsBefore) };
+  } catch (readError) {
+    log.error(`what this run's attempts loaded could not be read: ${(readError as Error).message}`);
+    return { attempt, runs: undefined };
+  }
+}
+
+/**
+ * What a `locked` run says: nothing done when another process held the pipeline's lock from the start; when it
+ * took the lock after this run's session lost it, what the attempts had loaded by then and in which runs.
+ */
+export function lockedMessage(pipeline: string, meanwhile: LockedMeanwhile | undefined): string {
+  const locked = `pipeline ${pipeline} is running in another process`;
+  if (!meanwhile) return `${locked}: nothing done`;
+  const { attempt, runs } = meanwhile;
+  const took = `${locked}, which took its lock after this run's database session was lost`;
+  const found = `attempt ${attempt} found the pipeline locked`;
+  if (!runs)
+    return `${took}: ${found}; what the attempts before loaded could not be read (runs list --pipeline ${pipeline})`;
+  if (runs.length === 0) return `${took}: ${found}; no attempt before had started a run: nothing done`;
+  const total = runs.reduce((sum, run) => sum + run.loadedFiles, 0);
+  const each = runs
+    .map(
+      (run) =>
+        `run ${run.id}, stored ${run.status}${runs.length > 1 ? `: ${filesText(run.loadedFiles)}` : ''}`,
+    )
+    .join('; ');
+  return `${took}: this run had loaded ${filesText(total)} by then (${each}); ${found} and did no more`;
+}
+
+const filesText = (count: number) => (count === 1 ? '1 file' : `${count} files`);
 
 /**
  * The last attempt's failure: stored on that attempt's run, or as a run of its own when the attempt never got
@@ -114,7 +161,9 @@ function errorCode(error: unknown, depth = 0): string {
 
 /**
  * A run that ended before its first file (failed, or stopped by a signal): stored as a run of its own, with no
- * counts, the reason and the number of attempts, so that every pipeline run leaves a row in `runs show`.
+ * counts, the reason and the number of attempts, so that every pipeline run leaves a row in `runs show`. Its end
+ * waits out a restarting server as every run's end does (RUN_ENDING_RETRY); still out of reach after that, the
+ * error names the run (runNotRecorded).
  */
 export async function recordRunBeforeFirstFile(
   warehouse: Warehouse,
@@ -137,8 +186,9 @@ export async function recordRunBeforeFirstFile(
   );
   const counts = emptyCounts();
   try {
-    await finishRun(warehouse, runId, { status, counts, errorsByCode: {}, error: reason });
-    await setRunAttempts(warehouse, runId, attempts);
+    // Only a `running` run is ended: a retry after an answer lost with its connection does not end it twice.
+    await finishRunIfRunning(warehouse, runId, { status, counts, errorsByCode: {}, error: reason });
+    await retryWithBackoff(RUN_ENDING_RETRY, () => setRunAttempts(warehouse, runId, attempts));
   } catch (recordError) {
     throw runNotRecorded(recordError, runId);
   }
@@ -153,6 +203,15 @@ export async function recordRunBeforeFirstFile(
 export function runNotRecorded(error: unknown, runId: number): Error {
   const named = error instanceof Error ? error : new Error(String(error));
   return Object.assign(named, { runId, runStatusMayBeStale: true });
+}
+
+/** The run a runNotRecorded error names (`backfill` stops at that day, `run` fails naming it); else undefined. */
+export function notRecordedRun(error: unknown): number | undefined {
+  const { runId, runStatusMayBeStale } = (typeof error === 'object' && error !== null ? error : {}) as {
+    runId?: unknown;
+    runStatusMayBeStale?: unknown;
+  };
+  return typeof runId === 'number' && runStatusMayBeStale === true ? runId : undefined;
 }
 
 /** A failed attempt's run as stored (its loaded files are in source_files; the summary lists none). */

@@ -15,11 +15,18 @@ import type { Thresholds } from '../run/reject-threshold.ts';
 import { watermarkStore } from '../run/watermark-ledger.ts';
 import { type WithdrawalTable, withdrawalListText } from '../run/withdrawal-signals.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { findRun, lastRunId, RUN_ENDING_RETRY, setRunAttempts } from '../warehouse/runs-repository.ts';
+import {
+  type AttemptRunRow,
+  findRun,
+  lastRunId,
+  RUN_ENDING_RETRY,
+  setRunAttempts,
+} from '../warehouse/runs-repository.ts';
 import { isAlreadyLoaded } from '../warehouse/source-files-repository.ts';
 import {
   endFaultedRun,
   endLeftoverRuns,
+  lockedMeanwhile,
   recordFailedRun,
   recordRunBeforeFirstFile,
 } from './failed-attempts.ts';
@@ -56,9 +63,20 @@ export interface PipelineRunOptions {
 
 /**
  * `locked`: another process (maybe on another machine) is running this pipeline: nothing was done, or, when it
- * took the lock after this run's session lost it, the attempts' runs are stored `failed` and no more is done.
+ * took the lock after this run's session lost it (`meanwhile`), the attempts' runs are stored `failed` with what
+ * they loaded and no more is done.
  */
-export type PipelineRunResult = { status: 'locked' } | { status: 'ran'; summary: RunSummary };
+export type PipelineRunResult =
+  | { status: 'locked'; meanwhile?: LockedMeanwhile }
+  | { status: 'ran'; summary: RunSummary };
+
+/** A run whose lock another process took after this run's session lost it: what its attempts had done by then. */
+export interface LockedMeanwhile {
+  /** The attempt that found the lock taken. */
+  attempt: number;
+  /** The runs this run's attempts made, oldest first, each with the files it loaded; undefined: not readable. */
+  runs: AttemptRunRow[] | undefined;
+}
 
 /**
  * One run of a pipeline: take its lock, poll the transport for complete unloaded units, load them in one run,
@@ -86,13 +104,14 @@ export async function runPipeline(
     log.warn(`pipeline ${pipeline.name} is already running in another process: skipped`);
     return { status: 'locked' };
   }
-  let summary: RunSummary | undefined;
+  let ended: RunSummary | LockedMeanwhile;
   try {
-    summary = await attemptsUnderLock(warehouse, catalog, pipeline, { ...options, day }, log, lock);
+    ended = await attemptsUnderLock(warehouse, catalog, pipeline, { ...options, day }, log, lock);
   } finally {
     await lock.release();
   }
-  if (!summary) return { status: 'locked' };
+  if (!('runId' in ended)) return { status: 'locked', meanwhile: ended };
+  const summary = ended;
   recordRunFinished(options.kind ?? 'pipeline', summary.status, (Date.now() - started) / 1000);
   if (options.alerts && (summary.status === 'failed' || summary.status === 'failed-threshold')) {
     const event = runEndedEvent({
@@ -109,9 +128,10 @@ export async function runPipeline(
 }
 
 /**
- * The attempts of a run, each under the pipeline's lock (run-lock.ts); undefined when another process took the
- * lock between two attempts. Before each retry and at the end, a run an attempt left `running` (the server was
- * still down when the attempt tried to end it) ends `failed` with that attempt's fault and what it loaded.
+ * The attempts of a run, each under the pipeline's lock (run-lock.ts); when another process took the lock after
+ * this run's session lost it, what the attempts had done by then. Before each retry and at the end, a run an
+ * attempt left `running` (the server was still down when the attempt tried to end it) ends `failed` with that
+ * attempt's fault and what it loaded.
  */
 async function attemptsUnderLock(
   warehouse: Warehouse,
@@ -120,7 +140,7 @@ async function attemptsUnderLock(
   options: PipelineRunOptions & { day: string },
   log: Logger,
   lock: RunLock,
-): Promise<RunSummary | undefined> {
+): Promise<RunSummary | LockedMeanwhile> {
   // The lock is held: this pipeline's runs by this process after this one are this run's attempts.
   const runsBefore = await lastRunId(warehouse);
   // The fault of the last attempt that worked, for a run it may have left `running`.
@@ -153,7 +173,7 @@ async function attemptsUnderLock(
     );
     if (error instanceof LockTakenMeanwhile) {
       log.warn(`${error.message}: no further attempt`);
-      return undefined;
+      return lockedMeanwhile(warehouse, pipeline.name, runsBefore, error, log);
     }
     // Stopped (SIGTERM/SIGINT) before the attempt got to a unit, e.g. while the transport waited for a file's size
     // to settle: the poll's abort is no failure. The run ends `interrupted`, as one stopped between two files (exit

@@ -269,6 +269,38 @@ export async function latestRunOfThisProcess(
     .first<Pick<RunRow, 'id' | 'status'> | undefined>('id', 'status');
 }
 
+/** A run an attempt of a pipeline run made, as stored, with how many files it loaded (source_files `loaded`). */
+export interface AttemptRunRow {
+  id: number;
+  status: RunStatus;
+  loadedFiles: number;
+}
+
+/**
+ * This process's runs of a pipeline since run `afterRunId`, oldest first, each with the files it loaded: under the
+ * pipeline's lock, the runs its attempts made. Retried as ending a run is.
+ */
+export async function attemptRunsOfThisProcess(
+  warehouse: Warehouse,
+  pipeline: string,
+  afterRunId: number,
+): Promise<AttemptRunRow[]> {
+  const rows = await retryWithBackoff(RUN_ENDING_RETRY, () =>
+    warehouse('runs')
+      .where({ pipeline, host: os.hostname(), pid: process.pid })
+      .where('id', '>', afterRunId)
+      .orderBy('id')
+      .select<{ id: number; status: RunStatus; loaded_files: string | number }[]>(
+        'id',
+        'status',
+        warehouse.raw(
+          "(SELECT count(*) FROM source_files f WHERE f.run_id = runs.id AND f.status = 'loaded') AS loaded_files",
+        ),
+      ),
+  );
+  return rows.map((row) => ({ id: row.id, status: row.status, loadedFiles: Number(row.loaded_files) }));
+}
+
 /** One run as stored, or undefined when there is no such run. */
 export async function findRun(warehouse: Warehouse, runId: number): Promise<RunRow | undefined> {
   return warehouse('runs').where({ id: runId }).first<RunRow | undefined>();

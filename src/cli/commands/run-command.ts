@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { TRANSPORTS } from '../../../connectors/registry.ts';
 import { openAlerts } from '../../alerts/open-alerts.ts';
+import { lockedMessage } from '../../pipelines/failed-attempts.ts';
 import type { TransportRegistry } from '../../pipelines/load-pipelines.ts';
 import { runPipeline } from '../../pipelines/run-pipeline.ts';
 import { enqueueRuns } from '../enqueue-runs.ts';
@@ -75,9 +76,12 @@ export function runPipelineNow(
       },
       async report({ config, warehouse, catalog, stopped }, result) {
         if (result.status === 'locked') {
-          const message = `pipeline ${name} is running in another process: nothing done`;
+          // Nothing done, or, when the lock was taken after this run's session lost it, what its attempts loaded.
+          const message = lockedMessage(name, result.meanwhile);
           console.error(message);
           noteFailure(message, 'locked');
+          const runs = result.meanwhile?.runs ?? [];
+          if (runs.length > 0) noteFailedRun(runs[runs.length - 1]!.id);
           return EXIT.failed;
         }
         const { summary } = result;
