@@ -30,7 +30,7 @@ describe('a pipeline run that is stopped or cannot settle', { timeout: 240_000 }
       JSON.stringify({
         catalog: 'xzcf',
         provider: '11370000MB2852362M',
-        level: 'city',
+        level: 'province',
         transport: { type: 'drop-folder', directory: inbox, markerSuffixes: [], stableSizeMs: 0 },
       }),
     );
@@ -75,6 +75,26 @@ describe('a pipeline run that is stopped or cannot settle', { timeout: 240_000 }
     expect(run.status).toBe('interrupted');
     expect(await fx.warehouse('source_files').where({ run_id: run.id, status: 'loaded' })).toEqual([]);
     expect(readdirSync(inbox)).toEqual(['big.csv']);
+    // The stop ends the run interrupted: nothing says it failed, may be stale, or prints the closed pool's error.
+    expect(result.stderr).not.toMatch(/failed|stale|Unable to acquire/i);
+    expect(result.stderr).toContain('marked interrupted');
+  });
+
+  it('SIGINT while `ingest` loads a big file: exit 130, run interrupted, and stderr says nothing failed', async () => {
+    const { file } = writePenaltyCsv(fx.scratch, 'sigint.csv', 200_000, { seed: 5 });
+    const running = startCli(
+      ['ingest', file, '--catalog', 'xzcf', '--provider', '11370000MB2852362M', '--level', 'province'],
+      { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') },
+    );
+    await untilCopying(running);
+    running.child.kill('SIGINT');
+    const result = await running.result;
+    expect(result.code, result.stderr).toBe(130);
+
+    const [run] = await fx.warehouse('runs').orderBy('id', 'desc').limit(1).select('id', 'status');
+    expect(run.status).toBe('interrupted');
+    expect(result.stderr).not.toMatch(/failed|stale|Unable to acquire/i);
+    expect(result.stderr).toContain('marked interrupted');
   });
 
   it('a file that cannot be moved aside: the run goes on to the next, ends failed, and says why', async () => {
@@ -105,7 +125,7 @@ describe('a pipeline run that is stopped or cannot settle', { timeout: 240_000 }
   it('an uncaught exception while a file loads: the file rolls back, the run ends failed with it, exit 1', async () => {
     const { file } = writePenaltyCsv(fx.scratch, 'crash.csv', 100_000, { seed: 8 });
     const running = startCli(
-      ['ingest', file, '--catalog', 'xzcf', '--provider', '11370000MB2852362M', '--level', 'city'],
+      ['ingest', file, '--catalog', 'xzcf', '--provider', '11370000MB2852362M', '--level', 'province'],
       { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') },
       {
         nodeArgs: [

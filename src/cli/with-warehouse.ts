@@ -12,6 +12,7 @@ import {
   type Warehouse,
 } from '../warehouse/connect-warehouse.ts';
 import { openDatabaseServer } from '../warehouse/database-server.ts';
+import { markInterruptedByStop } from '../warehouse/interrupted-by-stop.ts';
 import { endRunsOfThisProcess, failRunsOfThisProcess } from '../warehouse/runs-repository.ts';
 import { WAREHOUSE_ROLES, type WarehouseRole } from '../warehouse/warehouse-roles.ts';
 import { EXIT, noteFailure } from './exit-codes.ts';
@@ -93,6 +94,8 @@ export async function withWarehouse<T>(
   const stop = (end: HardStop) => {
     stopping ??= (async () => {
       if (warehouse) {
+        // The runs are this stop's to end: what fails on the closed pool from here is no fault (interrupted-by-stop.ts).
+        if (end.status === 'interrupted') markInterruptedByStop(warehouse);
         // No new statement starts on the pool from here: nothing the command does next reaches the database.
         // Those refused fail with "aborted", which knex would print with a stack trace: expected, so silenced.
         warehouse.client.logger.warn = () => undefined;

@@ -4,6 +4,7 @@ import { CatalogError } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
 import type { RunError, RunSummary } from '../run/ingest-files.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { interruptedByStop } from '../warehouse/interrupted-by-stop.ts';
 import { emptyCounts } from '../warehouse/outcome-counts.ts';
 import {
   attemptRunsOfThisProcess,
@@ -49,6 +50,8 @@ export async function endFaultedRun(
   log: Logger,
 ): Promise<unknown> {
   if (typeof error !== 'object' || error === null) return error;
+  // A signal's stop closed the pool and ends the run `interrupted` itself (interrupted-by-stop.ts): not a failure.
+  if (interruptedByStop(warehouse)) return error;
   try {
     // The pipeline lock is held: a run of this pipeline by this process since the attempt began is the attempt's.
     const run = await retryWithBackoff(RUN_ENDING_RETRY, () =>

@@ -15,6 +15,7 @@ import type { Thresholds } from '../run/reject-threshold.ts';
 import { watermarkStore } from '../run/watermark-ledger.ts';
 import { type WithdrawalTable, withdrawalListText } from '../run/withdrawal-signals.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { interruptedByStop } from '../warehouse/interrupted-by-stop.ts';
 import {
   type AttemptRunRow,
   findRun,
@@ -168,6 +169,9 @@ async function attemptsUnderLock(
       },
     );
   } catch (error) {
+    // A signal's stop closed the pool and ends this run's runs `interrupted` itself (interrupted-by-stop.ts): none
+    // is failed, recorded or said stale here, where every statement would fail on the closed pool.
+    if (interruptedByStop(warehouse)) throw error;
     await endLeftoverRuns(warehouse, pipeline.name, runsBefore, fault ?? error).catch((endError: unknown) =>
       log.error(`runs of this run left running could not be marked failed: ${(endError as Error).message}`),
     );

@@ -11,6 +11,7 @@ import type { Lookups } from '../normalize/derive-legacy-row.ts';
 import type { ValidatorOptions } from '../validate/compile-validator.ts';
 import { fullLineageForced } from '../warehouse/compact-unchanged-runs.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { interruptedByStop } from '../warehouse/interrupted-by-stop.ts';
 import { mergeWhileReadingRows } from '../warehouse/merge-while-reading.ts';
 import { addCounts, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import { recordRunLookups } from '../warehouse/run-lookups-repository.ts';
@@ -281,6 +282,13 @@ export async function ingestUnits(
   const warnings = [...(request.warnings?.() ?? [])];
   const error = [...reasons, ...warnings.map((warning) => `⚠ ${warning.message}`)].join('\n') || undefined;
   const result = { status, counts, errorsByCode, ...(error ? { error } : {}) };
+  // Stopped by a signal that closed the pool: the stop ends this run `interrupted` (with-warehouse.ts); ending it
+  // here would fail on the closed pool, and say so with counts the rollback undid.
+  if (interruptedByStop(warehouse)) {
+    if (broken && typeof broken.error === 'object' && broken.error !== null)
+      Object.assign(broken.error, { runId });
+    throw broken?.error ?? new Error(`run ${runId} stopped: it is ended interrupted by the stop`);
+  }
   if (!broken) {
     if (await finishRunIfRunning(warehouse, runId, result)) log.info(`run ${runId} ${status}`, { counts });
     else

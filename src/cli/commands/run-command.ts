@@ -4,6 +4,7 @@ import { openAlerts } from '../../alerts/open-alerts.ts';
 import { lockedMessage } from '../../pipelines/failed-attempts.ts';
 import type { TransportRegistry } from '../../pipelines/load-pipelines.ts';
 import { runPipeline } from '../../pipelines/run-pipeline.ts';
+import { interruptedByStop } from '../../warehouse/interrupted-by-stop.ts';
 import { enqueueRuns } from '../enqueue-runs.ts';
 import { EXIT, noteFailedRun, noteFailure } from '../exit-codes.ts';
 import { withPipelineCommand } from '../pipeline-command.ts';
@@ -60,7 +61,8 @@ export function runPipelineNow(
               runId?: unknown;
               runStatusMayBeStale?: unknown;
             };
-            if (typeof runId === 'number') {
+            // A signal's stop ends the run `interrupted` as the process exits: nothing of it is stale.
+            if (typeof runId === 'number' && !interruptedByStop(warehouse)) {
               const stale = runStatusMayBeStale === true;
               noteFailedRun(runId, { statusMayBeStale: stale });
               if (stale)
