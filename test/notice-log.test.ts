@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePenalties, PENALTY_HEADER, toCsv } from '../fixtures/generate/penalty-rows.ts';
 import { PROJECT_ROOT } from '../src/config/config.ts';
+import { sheetValues } from './support/sheet-values.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const run = promisify(execFile);
@@ -59,6 +61,10 @@ describe('review notices: refusals, the notice log and conflict resolution', () 
   }
   const notices = async () =>
     Number((await fx.owner('notices').count<{ count: string }[]>('* as count'))[0]!.count);
+  const events = async () =>
+    Number((await fx.owner('notice_events').count<{ count: string }[]>('* as count'))[0]!.count);
+  const unmaskViews = async () =>
+    Number((await fx.owner('unmask_views').count<{ count: string }[]>('* as count'))[0]!.count);
   const eventKinds = async (noticeId: number) =>
     (await fx.owner('notice_events').where({ notice_id: noticeId }).orderBy('id').select('kind')).map(
       (event: { kind: string }) => event.kind,
@@ -76,14 +82,71 @@ describe('review notices: refusals, the notice log and conflict resolution', () 
     expect(existsSync(out)).toBe(false);
     expect(await notices()).toBe(0);
 
+    // A workbook that cannot be written (its folder is a plain file) issues nothing: no notice, no event, and its
+    // number is not used up: the next notice is notice 1.
+    const blocker = path.join(fx.scratch, 'afile');
+    writeFileSync(blocker, '');
+    const unwritable = path.join(blocker, 'n.xlsx');
+    const cannotWrite = `cannot write ${unwritable}: cannot create directory ${blocker}: ${blocker} is not a directory`;
+    const unwritten = await cli('report', 'notice', '--provider', JINAN, '--run', '2', '--out', unwritable);
+    expect(unwritten.code).toBe(1);
+    expect(await notices()).toBe(0);
+    expect(await events()).toBe(0);
+    expect(unwritten.stderr).toBe(
+      `credit-etl: failed: no notice was issued, nothing was recorded (no notice number used): ${cannotWrite}\n`,
+    );
+    expect(readdirSync(fx.scratch).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+
     const first = path.join(fx.scratch, 'notice-1.xlsx');
     const issued = await cli('report', 'notice', '--provider', JINAN, '--run', '2', '--out', first);
     expect(issued.code).toBe(0);
     expect(issued.stdout).toContain('notice 1: 2 row(s)');
+    // The number is on the workbook: 文号 信用复核〔<year>〕1号.
+    const letter = new ExcelJS.Workbook();
+    await letter.xlsx.readFile(first);
+    expect(sheetValues(letter.worksheets[0]!)).toContainEqual([
+      '文号',
+      expect.stringMatching(/^信用复核〔\d{4}〕1号$/),
+    ]);
     const copy = await cli('report', 'notice', '--provider', JINAN, '--run', '2', '--out', out);
     expect(copy.code).toBe(2);
     expect(copy.stderr).toContain('notice 1 (issued');
     expect(copy.stderr).toContain('--reissue');
+    // A re-send or a rewrite whose workbook cannot be written records nothing either: no `resent`, no unmask view.
+    const notResent = await cli(
+      'report',
+      'notice',
+      '--provider',
+      JINAN,
+      '--run',
+      '2',
+      '--out',
+      unwritable,
+      '--reissue',
+    );
+    expect(notResent.code).toBe(1);
+    expect(await eventKinds(1)).toEqual(['issued']);
+    expect(notResent.stderr).toBe(
+      `credit-etl: failed: notice 1 was not re-sent, nothing was recorded in its log: ${cannotWrite}\n`,
+    );
+    const notRewritten = await cli(
+      'report',
+      'notice',
+      '--id',
+      '1',
+      '--out',
+      unwritable,
+      '--unmasked',
+      '--reason',
+      '核对原始数据',
+    );
+    expect(notRewritten.code).toBe(1);
+    expect(await eventKinds(1)).toEqual(['issued']);
+    expect(await unmaskViews()).toBe(0);
+    expect(notRewritten.stderr).toBe(
+      `credit-etl: failed: notice 1 was not written, nothing was recorded: ${cannotWrite}\n`,
+    );
+    expect(existsSync(out)).toBe(false);
     const again = await cli('report', 'notice', '--provider', JINAN, '--run', '2', '--out', out, '--reissue');
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('notice 1 re-sent');

@@ -164,6 +164,28 @@ export async function createNotice(
 }
 
 /**
+ * Issues a notice (createNotice: a new one, or with `reissue` a re-send of the scope's) and writes it, in one
+ * transaction: `write` gets the transaction, in which the notice, its number (its id) and its log are already
+ * there, and writes the workbook. When `write` throws, or the commit fails, nothing is recorded: no notice, no
+ * `issued` or `resent` event, no notice number used (insertNotice). Its writer puts the file under a temporary
+ * name and in place only once this has returned (report-file.ts stageReportFile): a notice that was not recorded
+ * never has a file. Meanwhile its provider's other notices wait (its lock is held to the commit), and, for a new
+ * notice, every other new notice (the number's).
+ */
+export async function issueNotice(
+  warehouse: Warehouse,
+  catalog: Catalog,
+  request: NoticeRequest,
+  write: (trx: Warehouse, notice: Notice) => Promise<void>,
+): Promise<Notice> {
+  return warehouse.transaction(async (trx) => {
+    const notice = await createNotice(trx, catalog, request);
+    await write(trx, notice);
+    return notice;
+  });
+}
+
+/**
  * The entry version each file of the scope's rejections was read by: a rejected row's cells are keyed by that
  * version's fields, and a legacy layout's row is mapped onto the model by that version (notice-key.ts).
  */

@@ -109,6 +109,69 @@ export async function writeReportFile<T>(
   }
 }
 
+/**
+ * A report that may exist only once what it records is committed (a review notice: its number, its log). The
+ * caller writes it whole to `temp`, a hidden name in the target's folder (with openReportFile or streamingWorkbook,
+ * say), commits, and then `place()` renames it into place; on any failure `discard()` removes it. Its folder is
+ * created, and anything at `outFile` other than a regular file (or a link to one) refused, here, before anything is
+ * written (`cannot write <outFile>: …`). `failure(error)` is a write error told with `outFile`, never the
+ * temporary name.
+ */
+export interface StagedReportFile {
+  readonly temp: string;
+  /** Renames `temp` into place; throws (`temp` then removed) naming `outFile`. */
+  place(): Promise<void>;
+  /** Removes `temp` if it is there; never throws. */
+  discard(): Promise<void>;
+  /** `cannot write <outFile>: <why>`, for an error of the writer or of `place()`. */
+  failure(error: unknown): string;
+}
+
+export async function stageReportFile(outFile: string): Promise<StagedReportFile> {
+  const target = await stagedTarget(outFile).catch((error: unknown) => {
+    throw new Error(`cannot write ${outFile}: ${(error as Error).message}`, { cause: error });
+  });
+  const temp = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`,
+  );
+  pending(temp);
+  const discard = async () => {
+    settled(temp);
+    await unlink(temp).catch(() => undefined);
+  };
+  const failure = (error: unknown) => {
+    const why = (error instanceof Error ? error.message : String(error)).replaceAll(temp, outFile);
+    return why.startsWith(`cannot write ${outFile}`) ? why : `cannot write ${outFile}: ${why}`;
+  };
+  return {
+    temp,
+    async place() {
+      try {
+        await rename(temp, target);
+        settled(temp);
+      } catch (error) {
+        await discard();
+        throw new Error(failure(error), { cause: error });
+      }
+    },
+    discard,
+    failure,
+  };
+}
+
+/** Where a staged report goes (its folder made): a regular file or none yet, else why not. */
+async function stagedTarget(outFile: string): Promise<string> {
+  await makeDirectory(path.dirname(path.resolve(outFile)));
+  const target = await renameTarget(outFile);
+  if (target) return target;
+  const folder = await stat(outFile).then(
+    (found) => found.isDirectory(),
+    () => false,
+  );
+  throw new Error(folder ? 'it is a directory' : 'it is not a regular file');
+}
+
 /** Where a temporary file is renamed to: the path of a regular file or of none yet; undefined for anything else. */
 async function renameTarget(outFile: string): Promise<string | undefined> {
   const link = await lstat(outFile).catch((error: NodeJS.ErrnoException) => {

@@ -250,9 +250,22 @@ async function conflictCounts(
   return rows[0] ?? { open: 0, corrected: 0 };
 }
 
+/**
+ * Inserts the notice with its rows. Its id is its number (`信用复核〔2026〕5号`, issuer.ts), so it is the next after
+ * the last notice recorded, not the column's sequence: a sequence value is used up by a transaction that rolls
+ * back (a notice whose workbook could not be written, issueNotice), and the numbers of the letters sent would
+ * skip it. Issuers take turns for the number (advisory lock, held until their transaction ends: after the
+ * provider's lock, so two issuers never wait for each other); notices are never deleted (010), so no number
+ * comes back.
+ */
 async function insertNotice(trx: Warehouse, notice: NewNotice, rejected: OpenRejectedRow[]): Promise<number> {
+  await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', ['credit-etl:notice-number']);
   const [inserted] = await trx('notices')
-    .insert({ ...notice, scope: JSON.stringify(notice.scope) })
+    .insert({
+      id: trx.raw('(SELECT coalesce(max(id), 0) + 1 FROM notices)'),
+      ...notice,
+      scope: JSON.stringify(notice.scope),
+    })
     .returning<{ id: number }[]>('id');
   const noticeId = Number(inserted!.id);
   for (let at = 0; at < rejected.length; at += BATCH)

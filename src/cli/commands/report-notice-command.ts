@@ -1,14 +1,18 @@
 import type { Command } from 'commander';
-import { loadCatalog } from '../../catalog/load-catalog.ts';
+import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
+import type { Issuer } from '../../report/issuer.ts';
 import { noticeStates, STATUS_TITLES } from '../../report/notice-status.ts';
 import {
-  createNotice,
   DEFAULT_NOTICE_WORKING_DAYS,
+  issueNotice,
+  type Notice,
   NoticeRefused,
   PROVISIONAL_NOTE,
 } from '../../report/notices.ts';
-import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
+import { loadProviders, type Provider, providerLabel, providersFile } from '../../report/providers.ts';
+import { type StagedReportFile, stageReportFile } from '../../report/report-file.ts';
 import { dateRangeProblem, type ReportScope } from '../../report/report-scope.ts';
+import type { Warehouse } from '../../warehouse/connect-warehouse.ts';
 import { logCliUnmask, REASON_HELP, type UnmaskOptions, unmaskedWhat, unmaskReason } from '../cli-unmask.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
@@ -81,36 +85,62 @@ export function registerNoticeCommands(report: Command): void {
           console.error(missing);
           return EXIT.usage;
         }
-        let notice: Awaited<ReturnType<typeof createNotice>>;
+        // The workbook is written in the notice's own transaction, under a temporary name put in place once that
+        // is committed: a workbook that cannot be written records nothing (no notice, no event, no number used).
+        const written: { file?: StagedReportFile } = {};
+        let notice: Notice;
         try {
-          notice = await createNotice(warehouse, catalog, {
-            providerCode: options.provider!,
-            scope,
-            workingDays,
-            reissue: Boolean(options.reissue),
-            providers,
-            ...(options.operator !== undefined ? { operator: options.operator } : {}),
-          });
+          notice = await issueNotice(
+            warehouse,
+            catalog,
+            {
+              providerCode: options.provider!,
+              scope,
+              workingDays,
+              reissue: Boolean(options.reissue),
+              providers,
+              ...(options.operator !== undefined ? { operator: options.operator } : {}),
+            },
+            async (trx, issued) => {
+              written.file = await writeStaged(
+                trx,
+                {
+                  catalog,
+                  providers,
+                  noticeId: issued.id,
+                  out: options.out,
+                  unmasked: Boolean(options.unmasked),
+                  issuer: config.issuer,
+                  templateUnmasked: Boolean(options.templateUnmasked),
+                },
+                issued.reissued
+                  ? `notice ${issued.id} was not re-sent, nothing was recorded in its log`
+                  : 'no notice was issued, nothing was recorded (no notice number used)',
+              );
+              if (reason === undefined) return;
+              const scoped: [string, string | undefined][] = [
+                ['--provider', options.provider],
+                ['--run', options.run],
+                ['--from', options.from],
+                ['--to', options.to],
+              ];
+              const what = `${unmaskedWhat('report notice', scoped, options, options.out)} (notice ${issued.id})`;
+              await logCliUnmask(trx, logger, what, reason);
+            },
+          );
         } catch (error) {
+          await written.file?.discard();
           if (!(error instanceof NoticeRefused)) throw error;
           console.error(`refused: ${error.message}`);
           return EXIT.usage;
         }
-        if (reason !== undefined) {
-          const scoped: [string, string | undefined][] = [
-            ['--provider', options.provider],
-            ['--run', options.run],
-            ['--from', options.from],
-            ['--to', options.to],
-          ];
-          const what = `${unmaskedWhat('report notice', scoped, options, options.out)} (notice ${notice.id})`;
-          await logCliUnmask(warehouse, logger, what, reason);
-        }
-        await writeNotice(warehouse, catalog, providers, notice.id, options.out, {
-          unmasked: Boolean(options.unmasked),
-          issuer: config.issuer,
-          templateUnmasked: Boolean(options.templateUnmasked),
-        });
+        await placeStaged(
+          written.file!,
+          notice.id,
+          notice.reissued
+            ? `the re-send of notice ${notice.id} was recorded, but its workbook could not be put in place`
+            : `notice ${notice.id} was issued, but its workbook could not be put in place`,
+        );
         console.log(
           `notice ${notice.id}${notice.reissued ? ' re-sent (recorded in its log)' : ''}: ${notice.rows} row(s)${rowNotes(notice)}, resubmit by ${notice.deadline} (${workingDays} working days${notice.provisional ? `; ${PROVISIONAL_NOTE.en}` : ''}) → ${options.out}${maskingSuffix(options)}`,
         );
@@ -172,15 +202,32 @@ async function rewriteNotice(
       console.error(`notice ${shownId(noticeId)} not found: see \`credit-etl report notices\``);
       return EXIT.usage;
     }
-    if (reason !== undefined) {
-      const what = unmaskedWhat('report notice', [['--id', String(noticeId)]], options, options.out);
-      await logCliUnmask(warehouse, logger, what, reason);
+    const written: { file?: StagedReportFile } = {};
+    try {
+      // In a transaction for its unmask log: kept only when the workbook was written.
+      await warehouse.transaction(async (trx) => {
+        written.file = await writeStaged(
+          trx,
+          {
+            catalog,
+            providers,
+            noticeId,
+            out: options.out,
+            unmasked: Boolean(options.unmasked),
+            issuer: config.issuer,
+            templateUnmasked: Boolean(options.templateUnmasked),
+          },
+          `notice ${noticeId} was not written, nothing was recorded`,
+        );
+        if (reason === undefined) return;
+        const what = unmaskedWhat('report notice', [['--id', String(noticeId)]], options, options.out);
+        await logCliUnmask(trx, logger, what, reason);
+      });
+    } catch (error) {
+      await written.file?.discard();
+      throw error;
     }
-    await writeNotice(warehouse, catalog, providers, noticeId, options.out, {
-      unmasked: Boolean(options.unmasked),
-      issuer: config.issuer,
-      templateUnmasked: Boolean(options.templateUnmasked),
-    });
+    await placeStaged(written.file!, noticeId, `notice ${noticeId}: its workbook could not be put in place`);
     console.log(
       `notice ${noticeId}: ${state.status}, ${state.corrected}/${state.rows} corrected → ${options.out}${maskingSuffix(options)}`,
     );
@@ -207,12 +254,48 @@ function noticeScope(options: NoticeOptions): ReportScope {
   return { kind: 'provider', providerCode: options.provider, from: options.from!, to: options.to! };
 }
 
-/** exceljs is loaded only when a notice is written (CLI start-up time and memory). */
-async function writeNotice(
-  ...args: Parameters<typeof import('../../report/notice-workbook.ts').writeNoticeXlsx>
-): Promise<void> {
-  const { writeNoticeXlsx } = await import('../../report/notice-workbook.ts');
-  await writeNoticeXlsx(...args);
+/**
+ * Writes a notice's workbook under a temporary name beside `out` (stageReportFile), reading through `trx`, the
+ * notice's own transaction: the caller commits, then puts it in place (placeStaged). When it cannot be written,
+ * nothing is left and the error says `unrecorded`, the file and why. exceljs is loaded only when a notice is
+ * written (CLI start-up time and memory).
+ */
+async function writeStaged(
+  trx: Warehouse,
+  notice: {
+    catalog: Catalog;
+    providers: readonly Provider[];
+    noticeId: number;
+    out: string;
+    unmasked: boolean;
+    issuer: Issuer;
+    templateUnmasked: boolean;
+  },
+  unrecorded: string,
+): Promise<StagedReportFile> {
+  const { catalog, providers, noticeId, out, ...options } = notice;
+  let staged: StagedReportFile | undefined;
+  try {
+    staged = await stageReportFile(out);
+    const { writeNoticeXlsx } = await import('../../report/notice-workbook.ts');
+    await writeNoticeXlsx(trx, catalog, providers, noticeId, staged.temp, options);
+    return staged;
+  } catch (error) {
+    await staged?.discard();
+    const why = staged ? staged.failure(error) : (error as Error).message;
+    throw new Error(`${unrecorded}: ${why}`, { cause: error });
+  }
+}
+
+/** Puts a committed notice's workbook in place; when that fails, says `failed` (what was recorded) and what to do. */
+async function placeStaged(staged: StagedReportFile, noticeId: number, failed: string): Promise<void> {
+  await staged.place().catch((error: unknown) => {
+    throw new Error(
+      `${failed}: ${(error as Error).message}; ` +
+        `write it with \`credit-etl report notice --id ${noticeId} --out <file.xlsx>\``,
+      { cause: error },
+    );
+  });
 }
 
 /** What the row count leaves unsaid: valid rows held back with a file refused whole, rows corrected before issue. */
