@@ -48,7 +48,7 @@ const ingest = (file: string, ...more: string[]) => [
   '--provider',
   '11370000MB2852362M',
   '--level',
-  'city',
+  'province',
   ...more,
 ];
 

@@ -42,7 +42,7 @@ describe('failures the CLI tells (exit code, stderr, --json)', { timeout: 180_00
     '--provider',
     '11370000MB2852362M',
     '--level',
-    'city',
+    'province',
     ...more,
   ];
 
@@ -112,7 +112,7 @@ describe('failures the CLI tells (exit code, stderr, --json)', { timeout: 180_00
       JSON.stringify({
         catalog: 'xzcf',
         provider: '11370000MB2852362M',
-        level: 'city',
+        level: 'province',
         transport: { type: 'drop-folder', directory: inbox, markerSuffixes: [], stableSizeMs: 0 },
       }),
     );

@@ -109,7 +109,7 @@ describe.runIf(onLinux)(
           '--provider',
           '11370000MB2852362M',
           '--level',
-          'city',
+          'province',
         ];
         // A run with rejections to report on, its report written where it may be (the warehouse migrated).
         const first = await runCli([...ingest, '--json'], dbEnv);

@@ -50,7 +50,7 @@ describe('ingest --json when its rejection report cannot be written', { timeout:
     '--provider',
     '11370000MB2852362M',
     '--level',
-    'city',
+    'province',
     '--json',
     '--force',
     ...more,

@@ -105,7 +105,7 @@ const ingest = (file: string) => [
   '--provider',
   '11370000MB2852362M',
   '--level',
-  'city',
+  'province',
 ];
 
 /** Once the CLI has the server and its run has begun reading `file`. */

@@ -29,7 +29,7 @@ describe('SIGTERM while a pipeline is loading a file', () => {
       JSON.stringify({
         catalog: 'xzcf',
         provider: '11370000MB2852362M',
-        level: 'city',
+        level: 'province',
         transport: { type: 'partition-folder', dir: path.join(fx.scratch, 'inbox') },
       }),
     );

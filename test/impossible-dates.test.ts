@@ -77,7 +77,7 @@ describe('impossible dates', () => {
         '--provider',
         '11370000MB2852362M',
         '--level',
-        'city',
+        'province',
         '--received-at',
         '2026-02-30',
       ],
@@ -92,7 +92,7 @@ describe('impossible dates', () => {
         '--provider',
         '11370000MB2852362M',
         '--level',
-        'city',
+        'province',
         '--received-at',
         '2026-11-20T24:61',
       ],
@@ -152,7 +152,7 @@ describe('impossible dates', () => {
     const file = writeRows(fx.scratch, 'received-later.csv', basePenalties(2, 34));
     const ingest = (receivedAt: string) =>
       cli(
-        ...['ingest', file, '--catalog', 'xzcf', '--provider', '11370000MB2852362M', '--level', 'city'],
+        ...['ingest', file, '--catalog', 'xzcf', '--provider', '11370000MB2852362M', '--level', 'province'],
         ...['--received-at', receivedAt],
       );
     const loaded = async () =>

@@ -191,7 +191,8 @@ describe('the sha256 ledger, whichever command delivers the content', () => {
   it('the same file given to two `ingest`s at once is loaded once: the second finds the first in the ledger', async () => {
     const { file: big } = writePenaltyCsv(fx.scratch, 'at-once.csv', 20_000, { seed: 17 });
     const env = { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') };
-    const args = ['ingest', big, '--catalog', 'xzcf', '--provider', '11370000MB2852362M', '--level', 'city'];
+    // No --level: the provider's registered one (province).
+    const args = ['ingest', big, '--catalog', 'xzcf', '--provider', '11370000MB2852362M'];
     const both = await Promise.all([runCli(args, env), runCli(args, env)]);
     for (const result of both) expect(result.code, result.stderr).toBe(0);
     const rows = await fx.warehouse('source_files').where({ name: 'at-once.csv' }).orderBy('id');

@@ -31,7 +31,7 @@ describe('a run killed with SIGKILL in the middle of a file', () => {
         '--provider',
         '11370000MB2852362M',
         '--level',
-        'city',
+        'province',
       ],
       {
         env: { ...process.env, DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') },

@@ -388,7 +388,7 @@ describe('a LOGIN user per duty (README: database roles)', () => {
       '--provider',
       '11370000MB2852362M',
       '--level',
-      'city',
+      'province',
     ]);
     expect(ingest.code, ingest.stderr).toBe(0);
     const [loaded] = (await fx.owner.raw('SELECT count(*)::int AS records FROM records')).rows;

@@ -118,7 +118,7 @@ describe('a LOGIN user per duty runs the commands of its duty, and only those', 
       '--provider',
       '11370000MB2852362M',
       '--level',
-      'city',
+      'province',
     ]);
     expectRefused(result, `GRANT credit_etl_loader TO "${LOGINS.officer}";`);
     expect(await count('runs')).toBe(runs);

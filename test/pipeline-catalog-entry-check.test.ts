@@ -23,7 +23,7 @@ describe('a pipeline whose catalog entry does not exist', () => {
         JSON.stringify({
           catalog: 'xzcf',
           provider: '11370000MB2852362M',
-          level: 'city',
+          level: 'province',
           transport: { type: 'drop-folder', directory: path.join(folder, 'inbox') },
           schedule: { cron: '0 30 1 * * *' },
           ...fields,

@@ -14,7 +14,7 @@ describe('`credit-etl pipelines validate`', () => {
       JSON.stringify({
         catalog: 'xzcf',
         provider: '11370000MB2852362M',
-        level: 'city',
+        level: 'province',
         transport: { type: 'carrier-pigeon' },
         schedule: { cron: 'every night' },
         thresholds: { maxRejectRate: 2 },

@@ -25,7 +25,7 @@ describe('the summary of a run that failed as a whole', { timeout: 120_000 }, ()
       JSON.stringify({
         catalog: 'xzcf',
         provider: '11370000MB2852362M',
-        level: 'city',
+        level: 'province',
         transport: { type: 'drop-folder', directory: missing, markerSuffixes: [], stableSizeMs: 0 },
         retry: { attempts: 1, backoffSeconds: 0 },
       }),

@@ -26,7 +26,7 @@ describe('a stop signal during start-up', { timeout: 300_000 }, () => {
       JSON.stringify({
         catalog: 'xzcf',
         provider: '11370000MB2852362M',
-        level: 'city',
+        level: 'province',
         transport: { type: 'drop-folder', directory: path.join(fx.scratch, 'inbox'), markerSuffixes: [] },
         schedule: { cron: '0 0 1 1 *' },
       }),

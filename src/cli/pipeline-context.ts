@@ -13,7 +13,7 @@ import {
   type TransportRegistry,
 } from '../pipelines/load-pipelines.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
-import { checkProviderCode } from '../report/provider-check.ts';
+import { checkProviderCode, checkProviderLevel } from '../report/provider-check.ts';
 import { loadProviders, type Provider, providersFile } from '../report/providers.ts';
 import { commandContext } from './command-context.ts';
 import { UsageError } from './exit-codes.ts';
@@ -32,9 +32,9 @@ export function stagingDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * One pipeline by name; a bad or unknown one is a usage error (exit 2) naming the file and fields, as is one whose
- * provider is not registered, whose catalog entry does not exist in `catalog` (default: the configured catalog
- * directory's) or whose `fieldMapping` maps a column to no field of it. What its file should change although it
- * loads (an out-of-date field) is printed to stderr.
+ * provider is not registered or is registered at another level, whose catalog entry does not exist in `catalog`
+ * (default: the configured catalog directory's) or whose `fieldMapping` maps a column to no field of it. What its
+ * file should change although it loads (an out-of-date field) is printed to stderr.
  */
 export async function pipelineNamed(
   name: string,
@@ -44,9 +44,8 @@ export async function pipelineNamed(
   try {
     const { pipeline, warnings } = await loadPipeline(pipelinesDir(), name, transports);
     printPipelineWarnings(warnings);
-    const provider = await providerProblem(pipeline);
     const problems = [
-      ...(provider ? [provider] : []),
+      ...(await providerProblems(pipeline)),
       ...catalogProblems(pipeline, catalog ?? (await configuredCatalog())),
     ];
     if (problems.length > 0) throw new PipelineError(problems);
@@ -60,8 +59,8 @@ export async function pipelineNamed(
 
 /**
  * Every pipeline file; the out-of-date fields of those that load are printed to stderr. A pipeline whose provider
- * is not registered, whose catalog entry does not exist or whose `fieldMapping` names no field of it is a
- * problem, not a pipeline.
+ * is not registered or is registered at another level, whose catalog entry does not exist or whose `fieldMapping`
+ * names no field of it is a problem, not a pipeline.
  */
 export async function allPipelines(): Promise<LoadedPipelines> {
   const loaded = await loadPipelines(pipelinesDir(), TRANSPORTS);
@@ -71,8 +70,7 @@ export async function allPipelines(): Promise<LoadedPipelines> {
   const pipelines: PipelineDefinition[] = [];
   const problems = [...loaded.problems];
   for (const pipeline of loaded.pipelines) {
-    const provider = await providerProblem(pipeline, registry);
-    const refused = [...(provider ? [provider] : []), ...catalogProblems(pipeline, catalog)];
+    const refused = [...(await providerProblems(pipeline, registry)), ...catalogProblems(pipeline, catalog)];
     if (refused.length > 0) problems.push(...refused);
     else pipelines.push(pipeline);
   }
@@ -86,19 +84,30 @@ function configuredCatalog(): Promise<Catalog> {
 
 /**
  * A pipeline is a standing feed from a registered provider: its code must be in the provider registry, so the
- * bulletin and notices name the department (no per-pipeline exception, unlike `ingest --allow-unregistered-provider`).
+ * bulletin and notices name the department (no per-pipeline exception, unlike `ingest --allow-unregistered-provider`),
+ * and its `level` must be the provider's registered level (the level decides precedence in 省市互补 dedupe).
  */
-async function providerProblem(
+async function providerProblems(
   pipeline: PipelineDefinition,
   registry?: Provider[],
-): Promise<PipelineProblem | undefined> {
+): Promise<PipelineProblem[]> {
   const registryFile = providersFile();
-  const check = checkProviderCode(registry ?? (await loadProviders(registryFile)), pipeline.provider, {
-    registryFile,
-  });
-  if (check.ok && check.code === pipeline.provider) return undefined;
-  const message = check.ok ? `write the code as registered: "${check.code}"` : check.message;
-  return { file: pipeline.file, path: '/provider', message };
+  const providers = registry ?? (await loadProviders(registryFile));
+  const check = checkProviderCode(providers, pipeline.provider, { registryFile });
+  if (!check.ok) return [{ file: pipeline.file, path: '/provider', message: check.message }];
+  if (check.code !== pipeline.provider)
+    return [
+      { file: pipeline.file, path: '/provider', message: `write the code as registered: "${check.code}"` },
+    ];
+  const mismatch = checkProviderLevel(providers, check.code, pipeline.level, registryFile);
+  if (!mismatch) return [];
+  return [
+    {
+      file: pipeline.file,
+      path: '/level',
+      message: `${mismatch.message}; write "level": "${mismatch.registered}", or correct the provider's level in the registry`,
+    },
+  ];
 }
 
 function printPipelineWarnings(warnings: readonly PipelineProblem[]): void {

@@ -1,3 +1,4 @@
+import type { ChannelLevel } from '../catalog/catalog-entry.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
 import { checkUscc } from '../identifiers/uscc.ts';
 import { type Provider, providerLabel } from './providers.ts';
@@ -43,6 +44,37 @@ export function checkProviderCode(
       `provider ${code} is not in the provider registry ${options.registryFile} ` +
       `(register the department there: code, name, level, expected entries); ${suggestion}`,
     unregistered: true,
+  };
+}
+
+/** A registered provider given another channel level than its registered one. */
+export interface ProviderLevelMismatch {
+  /** Its registered level, the one its deliveries are loaded at. */
+  registered: ChannelLevel;
+  /** What is wrong, naming the provider, both levels and the registry (the caller adds how to fix it). */
+  message: string;
+}
+
+/**
+ * A delivery's channel level against the provider registry: a registered provider delivers at its registered
+ * level only. The level decides precedence in 省市互补 dedupe (docs/warehouse.md), so a city loaded as `province`
+ * would overwrite what the province delivered — a forged precedence. Undefined when the level is the registered
+ * one, or the code is not registered (an unregistered code allowed for a one-off delivery keeps its given level).
+ */
+export function checkProviderLevel(
+  providers: readonly Provider[],
+  code: string,
+  level: ChannelLevel,
+  registryFile: string,
+): ProviderLevelMismatch | undefined {
+  const registered = providers.find((provider) => provider.code === code);
+  if (!registered || registered.level === level) return undefined;
+  return {
+    registered: registered.level,
+    message:
+      `provider ${providerLabel(providers, code)} is registered at level ${registered.level} in the provider ` +
+      `registry ${registryFile}, not ${level}: a provider's deliveries are loaded at its registered level (the ` +
+      'level decides precedence in 省市互补 dedupe)',
   };
 }
 

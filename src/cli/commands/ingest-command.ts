@@ -13,7 +13,7 @@ import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { unitsForFile } from '../../../connectors/transports/archive-units.ts';
 import { CHANNEL_LEVELS, type ChannelLevel } from '../../catalog/catalog-entry.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
-import { checkProviderCode } from '../../report/provider-check.ts';
+import { checkProviderCode, checkProviderLevel } from '../../report/provider-check.ts';
 import { loadProviders, providersFile } from '../../report/providers.ts';
 import { ingestUnits } from '../../run/ingest-files.ts';
 import { commandContext } from '../command-context.ts';
@@ -28,7 +28,7 @@ import { pastOrTodayInstantOption } from './date-options.ts';
 interface IngestOptions {
   catalog: string;
   provider: string;
-  level: ChannelLevel;
+  level?: ChannelLevel;
   encoding: Encoding;
   delimiter: Delimiter | 'tab';
   sheet?: string;
@@ -51,9 +51,10 @@ export function registerIngestCommand(program: Command): void {
     .requiredOption('--catalog <code>', 'catalog entry code or Chinese title, e.g. xzcf or 行政处罚')
     .requiredOption('--provider <code>', "the providing department's code (its unified social credit code)")
     .addOption(
-      new Option('--level <level>', 'channel level of this delivery')
-        .choices(CHANNEL_LEVELS)
-        .makeOptionMandatory(),
+      new Option(
+        '--level <level>',
+        "channel level of this delivery: the provider's registered level (the default); required for an unregistered provider",
+      ).choices(CHANNEL_LEVELS),
     )
     .addOption(new Option('--encoding <encoding>', 'file encoding').choices(ENCODINGS).default('auto'))
     .addOption(
@@ -82,7 +83,7 @@ export function registerIngestCommand(program: Command): void {
     .addOption(thresholdOptions()[1])
     .action(async (files: string[], options: IngestOptions) => {
       const { config, logger } = commandContext();
-      const providerCode = await registeredProvider(options);
+      const { code: providerCode, level } = await registeredProvider(options);
       const thresholds = thresholdsFrom(options);
       const receivedAt = parseReceivedAt(options.receivedAt);
       const readOptions = formatOptions(options);
@@ -105,7 +106,7 @@ export function registerIngestCommand(program: Command): void {
             units,
             catalog: options.catalog,
             providerCode,
-            level: options.level,
+            level,
             encoding: options.encoding,
             formatOptions: readOptions,
             validatorOptions: { allowPilotCodes: Boolean(options.allowPilotCodes) },
@@ -132,10 +133,16 @@ export function registerIngestCommand(program: Command): void {
     });
 }
 
-/** `--provider` checked against the registry: a typo or an injected string never becomes a provider. */
-async function registeredProvider(options: IngestOptions): Promise<string> {
+/**
+ * `--provider` and `--level` checked against the registry: a typo or an injected string never becomes a provider,
+ * and a registered provider delivers at its registered level only (a city loaded as `province` would take the
+ * province's precedence in 省市互补 dedupe). An unregistered code (`--allow-unregistered-provider`) has no
+ * registered level: its `--level` is required and taken as given.
+ */
+async function registeredProvider(options: IngestOptions): Promise<{ code: string; level: ChannelLevel }> {
   const registryFile = providersFile();
-  const check = checkProviderCode(await loadProviders(registryFile), options.provider, {
+  const providers = await loadProviders(registryFile);
+  const check = checkProviderCode(providers, options.provider, {
     allowUnregistered: Boolean(options.allowUnregisteredProvider),
     registryFile,
   });
@@ -143,7 +150,21 @@ async function registeredProvider(options: IngestOptions): Promise<string> {
     const allow = check.unregistered ? ' (a one-off delivery: --allow-unregistered-provider)' : '';
     throw new UsageError(`--provider: ${check.message}${allow}`);
   }
-  return check.code;
+  const registered = providers.find((provider) => provider.code === check.code);
+  if (options.level === undefined) {
+    if (registered) return { code: check.code, level: registered.level };
+    throw new UsageError(
+      `--level: provider ${check.code} is not in the provider registry ${registryFile}, so it has no registered ` +
+        'level: give the channel level of this delivery (--level province, city or county)',
+    );
+  }
+  const mismatch = checkProviderLevel(providers, check.code, options.level, registryFile);
+  if (mismatch)
+    throw new UsageError(
+      `--level: ${mismatch.message}; omit --level or give --level ${mismatch.registered}, ` +
+        "or correct the provider's level in the registry if the department's level has changed",
+    );
+  return { code: check.code, level: options.level };
 }
 
 /**
