@@ -63,8 +63,11 @@ interface ModelRecord {
   versions: number;
   /** `level|content` of every delivery that was not a conflict. */
   delivered: Set<string>;
-  /** Each provider's latest delivery of the record (conflicts too), for the disagreements still pending. */
-  latest: Map<string, { level: ChannelLevel; content: number }>;
+  /**
+   * Each provider's latest delivery of the record (conflicts too, marked: a delivery not applied disagrees whoever
+   * sent it), for the disagreements still pending.
+   */
+  latest: Map<string, { level: ChannelLevel; content: number; conflict: boolean }>;
   /**
    * The provider holding the record at its level (inserted or updated it, merged it raising the level, or first
    * re-delivered a version a procedure wrote): at that level only it corrects or withdraws the record.
@@ -106,7 +109,8 @@ function judgeFile(
       // conflict again (other content than the current version, from a channel that may not change it).
       if (seen.content !== content) counts.rejected++;
       else counts[seen.outcome === 'conflict' ? 'conflict' : 'unchanged']++;
-      if (seen.content === content) model.get(i)!.latest.set(provider, { level, content });
+      if (seen.content === content)
+        model.get(i)!.latest.set(provider, { level, content, conflict: seen.outcome === 'conflict' });
       continue;
     }
     const record = model.get(i);
@@ -123,6 +127,10 @@ function judgeFile(
         latest: new Map(),
         holder: provider,
       });
+    } else if (record.status !== 'current') {
+      // A record no longer current is never brought back, nor is its content re-delivered silently: whatever a row
+      // carries for it, even the content it was withdrawn with, is a conflict.
+      outcome = 'conflict';
     } else if (record.content === content) {
       outcome =
         record.level === level || record.delivered.has(`${level}|${content}`) ? 'unchanged' : 'merged';
@@ -132,7 +140,6 @@ function judgeFile(
       // A version a procedure wrote is held by the first provider of its level to deliver it.
       if (record.holder === undefined && level === record.level) record.holder = provider;
     } else if (
-      record.status !== 'current' ||
       record.corrected ||
       rank(level) > rank(record.level) ||
       (rank(level) === rank(record.level) && record.holder !== provider)
@@ -149,7 +156,7 @@ function judgeFile(
       });
     }
     if (outcome !== 'conflict') model.get(i)!.delivered.add(`${level}|${content}`);
-    model.get(i)!.latest.set(provider, { level, content });
+    model.get(i)!.latest.set(provider, { level, content, conflict: outcome === 'conflict' });
     first.set(i, { content, outcome });
     counts[outcome]++;
   }
@@ -401,7 +408,8 @@ describe.each([
         rank(level) > rank(record.level) ||
         (rank(level) === rank(record.level) && provider !== record.holder);
       const disagreeing = [...record.latest].filter(
-        ([provider, latest]) => latest.content !== record.content && outranked(latest.level, provider),
+        ([provider, latest]) =>
+          latest.content !== record.content && (latest.conflict || outranked(latest.level, provider)),
       );
       wanted.push([i, disagreeing.map(([provider]) => provider).sort()]);
     }

@@ -319,11 +319,12 @@ describe('legal procedures (Art. 17)', () => {
       'withdrawn',
       GROUNDS.basis,
     ]);
-    // The same row again (a nightly full dump), then changed content: neither resurrects the record.
+    // The same row again (a nightly full dump), then changed content: neither resurrects the record, and neither
+    // passes for a plain re-delivery: both are conflicts, kept and reported.
     const same = await fx.ingest([writeRows(fx.scratch, 'd3.csv', [toWithdraw])], {
       receivedAt: at('2026-11-16'),
     });
-    expect(same.files[0]?.counts).toMatchObject({ unchanged: 1 });
+    expect(same.files[0]?.counts).toMatchObject({ conflict: 1, unchanged: 0, merged: 0 });
     const changed = await fx.ingest(
       [writeRows(fx.scratch, 'd4.csv', [edit(toWithdraw, { 备注: '再次报送' })])],
       {

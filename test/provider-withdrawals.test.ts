@@ -106,10 +106,11 @@ describe('当前状态 撤销 in a CSV withdraws the records it names (real CLI,
     const third = await cx.runJson('penalties');
     expect(third.summary.counts).toMatchObject({ read: 2, withdrawn: 2 });
     expect(await withdrawEntries(fx)).toHaveLength(2);
-    // A data row for a withdrawn key is not applied: the record stays withdrawn.
+    // A data row for a withdrawn key is not applied: the record stays withdrawn. Nor is it a silent re-delivery of
+    // the content it was withdrawn with: a conflict, kept and reported.
     drop.deliver('fourth.csv', header, [[...rows[1]!, '0']]);
     const fourth = await cx.runJson('penalties');
-    expect(fourth.summary.counts).toMatchObject({ read: 1, unchanged: 1 });
+    expect(fourth.summary.counts).toMatchObject({ read: 1, conflict: 1, unchanged: 0 });
     expect(await fx.warehouse('records').where({ status: 'withdrawn' })).toHaveLength(2);
   });
 

@@ -388,10 +388,11 @@ describe('nightly re-deliveries: the fast path against the full path', () => {
       // Row 6's old content again (updated back), three new bad rows, row 8 spoiled.
       { updated: 1, unchanged: 41, rejected: 4 },
       { unchanged: 42 },
-      // Row 10's old content against the procedure's correction (which stands); the withdrawn row 11 is unchanged.
-      { conflict: 1, unchanged: 41 },
-      // The province still sends it: a conflict each night until it corrects its own data.
-      { conflict: 1, unchanged: 41 },
+      // Row 10's old content against the procedure's correction (which stands); the withdrawn row 11, as it was
+      // withdrawn, is a conflict too: a delivery never passes for a re-delivery of a record no longer current.
+      { conflict: 2, unchanged: 40 },
+      // The province still sends both: conflicts each night (row 11 never taken by its old fingerprint).
+      { conflict: 2, unchanged: 40 },
     ]);
   });
 
@@ -439,22 +440,32 @@ describe('nightly re-deliveries: the fast path against the full path', () => {
     expect(file(fastRuns, 'p12-after-procedures.csv').counts).toEqual(
       file(fullRuns, 'p12-after-procedures.csv').counts,
     );
-    // Both ways the same rows: the corrected record 10 keeps its correction, the withdrawn 11 stays withdrawn.
+    // Both ways the same rows: the corrected record 10 keeps its correction, the withdrawn 11 stays withdrawn, and
+    // the province's rows of both are conflicts, the night after the procedures and the night after that (when the
+    // cache is used again, row 11's fingerprint of before the withdrawal takes nothing).
     for (const fx of [fast, full]) {
       const [corrected, withdrawn] = [
         await recordOfFirstLoad(fx.warehouse, 10),
         await recordOfFirstLoad(fx.warehouse, 11),
       ];
-      expect(
-        await lines(
-          fx.warehouse,
-          `SELECT s.record_id::int AS record, s.outcome FROM record_sources s JOIN source_files f ON f.id = s.source_file_id
-           WHERE f.name = 'p12-after-procedures.csv' AND s.outcome <> 'unchanged'`,
-        ),
-      ).toEqual([{ record: corrected, outcome: 'conflict' }]);
+      for (const name of ['p12-after-procedures.csv', 'p13-settled.csv'])
+        expect(
+          await lines(
+            fx.warehouse,
+            `SELECT s.record_id::int AS record, s.outcome FROM record_sources s JOIN source_files f ON f.id = s.source_file_id
+             WHERE f.name = '${name}' AND s.outcome <> 'unchanged' ORDER BY s.record_id`,
+          ),
+          name,
+        ).toEqual(
+          [
+            { record: corrected, outcome: 'conflict' },
+            { record: withdrawn, outcome: 'conflict' },
+          ].sort((a, b) => a.record - b.record),
+        );
       expect((await fx.warehouse('records').where('id', withdrawn).first('status')).status).toBe('withdrawn');
     }
     expect(fastRowsOf(fastRuns, 'p12-after-procedures.csv')).toBe(0);
+    expect(fastRowsOf(fastRuns, 'p13-settled.csv')).toBeGreaterThan(0);
   });
 
   it('counts late rows per night as the full path does, on time at first and late later', () => {

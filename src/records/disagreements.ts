@@ -15,7 +15,9 @@ export interface LineageFact {
  * precedence than the record's level, or of that level but not the provider that holds the record there, its
  * latest delivery, when that differs from the current content. A version a legal procedure wrote (`corrected`)
  * outranks every channel: any channel whose latest delivery differs from it disagrees, until it delivers the
- * corrected content.
+ * corrected content. So does a channel of any rank whose latest delivery was not applied (`conflict`): one naming
+ * another subject than the record's, or other content for a record no longer current (merge-staged.ts: neither
+ * is ever applied, whoever sends it), until it delivers the current content again.
  *
  * Looking at each channel's latest delivery (not at the `conflict` outcome alone) makes the status independent
  * of arrival order: province-then-city keeps the city's row as a `conflict`, city-then-province keeps it as a
@@ -33,17 +35,20 @@ export function pendingDisagreements<Fact extends LineageFact>(
   };
   const currentRank = current.corrected ? -1 : rank(current.level);
   const holder = recordHolder(facts, current);
+  const outranked = (fact: Fact) =>
+    rank(fact.level) > currentRank || (rank(fact.level) === currentRank && fact.providerCode !== holder);
   const latest = new Map<string, Fact>();
   for (const fact of facts) {
     // A withdrawal request carries no content to disagree with.
-    if (fact.outcome === 'withdrawn' || rank(fact.level) < currentRank) continue;
-    if (rank(fact.level) === currentRank && fact.providerCode === holder) continue;
+    if (fact.outcome === 'withdrawn') continue;
     const channel = `${fact.level}|${fact.providerCode}`;
     const seen = latest.get(channel);
     if (!seen || fact.id > seen.id) latest.set(channel, fact);
   }
   return [...latest.values()]
-    .filter((fact) => fact.contentHash !== current.contentHash)
+    .filter(
+      (fact) => fact.contentHash !== current.contentHash && (fact.outcome === 'conflict' || outranked(fact)),
+    )
     .sort((a, b) => a.id - b.id);
 }
 

@@ -14,6 +14,7 @@ import {
   type SourceRow,
   type VersionRow,
 } from './record-history.ts';
+import { subjectDiffers, subjectDiffersNote } from './subject-differs.ts';
 import { type ChannelDeliveries, channelDeliveries } from './unchanged-runs.ts';
 
 export interface FieldDifference {
@@ -34,6 +35,8 @@ export interface Disagreement {
   receivedAt: Date;
   /** `pending` while this content is its channel's latest word and still differs; else `resolved`. */
   status: 'pending' | 'resolved';
+  /** Why it was not applied when it names another subject than the record's (Chinese, both codes, masked). */
+  reason?: string;
   differences: FieldDifference[];
 }
 
@@ -74,7 +77,10 @@ export interface RecordView {
   procedures: ProcedureView[];
   /** Versions and procedures interleaved, oldest first. */
   history: HistoryEvent[];
-  /** `note`: why a delivery was not applied (the record had been withdrawn or superseded). */
+  /**
+   * `note`: why a delivery was not applied (the record had been withdrawn, superseded or corrected; the row names
+   * another subject than the record's: in Chinese, both subject codes).
+   */
   lineage: Array<Omit<SourceRow, 'conflictData'> & { note?: string }>;
   /** Per channel: files that delivered the record, re-deliveries (compacted ones included), first and last. */
   deliveries: ChannelDeliveries[];
@@ -133,13 +139,29 @@ export function recordView(
   );
   const retiredBy = procedures.find((procedure) => procedure.id === record.statusProcedureId) ?? null;
   const correctedBy = procedures.find((procedure) => procedure.id === current.procedureId) ?? null;
+  // A delivery never moves a record to another subject (merge-staged.ts): the row's subject and the record's, each
+  // masked as the field holding it says (a person's ID number is theirs).
+  const otherSubject = (source: SourceRow) => {
+    if (source.outcome !== 'conflict') return undefined;
+    const differs = subjectDiffers(entry, source.conflictData, record.subjectCode);
+    if (!differs) return undefined;
+    const shown = (code: string | null, data: RowData) =>
+      code === null ? null : masker.subjectCode(code, data);
+    return subjectDiffersNote(
+      shown(differs.delivered, source.conflictData ?? {}),
+      shown(differs.current, current.data),
+    );
+  };
   const notApplied = (source: SourceRow) => {
     if (source.outcome !== 'conflict') return undefined;
+    const notes: string[] = [];
     if (retiredBy && source.createdAt >= retiredBy.performedAt)
-      return `not applied: the record was ${record.status} by procedure #${retiredBy.id}`;
-    if (correctedBy && source.createdAt >= correctedBy.performedAt)
-      return `not applied: the record was corrected by procedure #${correctedBy.id}`;
-    return undefined;
+      notes.push(`not applied: the record was ${record.status} by procedure #${retiredBy.id}`);
+    else if (correctedBy && source.createdAt >= correctedBy.performedAt)
+      notes.push(`not applied: the record was corrected by procedure #${correctedBy.id}`);
+    const subject = otherSubject(source);
+    if (subject) notes.push(subject);
+    return notes.length > 0 ? notes.join('; ') : undefined;
   };
   return {
     id: record.id,
@@ -179,14 +201,16 @@ export function recordView(
     })),
     procedures,
     history: historyEvents(versions, procedures),
-    lineage: sources.map(({ conflictData: _, ...source }) => {
-      const note = notApplied(source as SourceRow);
+    lineage: sources.map((delivered) => {
+      const { conflictData: _, ...source } = delivered;
+      const note = notApplied(delivered);
       return note ? { ...source, note } : source;
     }),
     deliveries: channelDeliveries(sources, history.unchanged),
     disagreements: [...disputed.values()].map((source) => {
       const delivered = masker.row(deliveredData(history, source) ?? {});
       const now = masker.row(current.data);
+      const reason = otherSubject(source);
       return {
         sourceId: source.id,
         outcome: source.outcome,
@@ -196,6 +220,7 @@ export function recordView(
         rowNumber: source.rowNumber,
         receivedAt: source.receivedAt,
         status: pending.has(channelContent(source)) ? 'pending' : 'resolved',
+        ...(reason ? { reason } : {}),
         differences: changedFields(now, delivered).map((field) => ({
           field,
           title: title(field),

@@ -30,6 +30,15 @@ export interface RejectedRowReading {
 const NO_KEY: NoticeRowKey = { businessKey: null, keyParts: null };
 
 /**
+ * Whole-row problems of a row whose key is sound: the same key again in its file, with other content
+ * (`duplicate-key-in-batch`) or naming another subject (`subject-differs-in-batch`, merge-staged.ts).
+ */
+export const IN_BATCH_REPEATS: ReadonlySet<string> = new Set([
+  'duplicate-key-in-batch',
+  'subject-differs-in-batch',
+]);
+
+/**
  * The key a correction will carry, built as the loader builds a record's: the row's cells normalized by the
  * version its file was read by and, for a legacy layout (the 2016 双公示 layouts), mapped onto the current model
  * by that version's own deriver (src/normalize/derive-legacy-row.ts), so that 处罚机关统一社会信用代码 is looked
@@ -54,7 +63,7 @@ export function rejectedRowKey(
   const entry = versions.find((candidate) => candidate.version === reading.version) ?? versions[0];
   if (!entry) return NO_KEY;
   const bad = new Set(errors.map((error) => error.field));
-  if (bad.has('*') && !errors.some((error) => error.code === 'duplicate-key-in-batch')) return NO_KEY;
+  if (bad.has('*') && !errors.some((error) => IN_BATCH_REPEATS.has(error.code))) return NO_KEY;
   const notKept = reading.lookups === 'not-kept';
   const compiled = compileEntry(entry, {}, reading.lookups === 'not-kept' ? undefined : reading.lookups);
   const data: NormalizedRow = {};

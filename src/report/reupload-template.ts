@@ -2,6 +2,7 @@ import type ExcelJS from 'exceljs';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { fileCatalogVersions } from '../warehouse/rejections-repository.ts';
+import { IN_BATCH_REPEATS } from './notice-key.ts';
 import { type NoticeRow, noticeRows } from './notice-rows.ts';
 import { printLayout } from './print-setup.ts';
 import { BAD_CELL, HEADER_STYLE, sheetName } from './rejection-sheet.ts';
@@ -164,7 +165,7 @@ function templateRow(
   options: ReuploadOptions,
 ): { values: string[]; notes: Map<number, string[]>; masked: Set<number> } {
   const ordered = [...group].sort((a, b) => a.sourceFileId - b.sourceFileId || a.rowNumber - b.rowNumber);
-  const taken = ordered.filter((row) => !row.errors.some((error) => error.code === 'duplicate-key-in-batch'));
+  const taken = ordered.filter((row) => !row.errors.some((error) => IN_BATCH_REPEATS.has(error.code)));
   const base = (taken.length > 0 ? taken : ordered).at(-1)!;
   const { catalogCode } = base;
   const notes = new Map<number, string[]>();

@@ -249,7 +249,8 @@ export async function keepFingerprintCache(
       await session.query(
         `INSERT INTO fingerprint_standing (channel_id, record_id, fingerprint, formation_date, at_current)
          SELECT $1, st.record_id,
-           CASE WHEN st.content_hash = cv.content_hash AND s.data = cv.data THEN s.fingerprint END, s.formation_date,
+           CASE WHEN st.content_hash = cv.content_hash AND s.data = cv.data AND r.status = 'current' THEN s.fingerprint END,
+           s.formation_date,
            st.content_hash IS NOT DISTINCT FROM cv.content_hash
          FROM standing st JOIN records r ON r.id = st.record_id JOIN record_versions cv ON cv.id = r.current_version_id
          LEFT JOIN (unchanged_run u JOIN classified c USING (row_number) JOIN stage s USING (row_number))
@@ -290,7 +291,9 @@ export async function keepFingerprintCache(
     [channelId],
   );
   // A row that made the current version (inserted, updated) stands with it and stored exactly its content: no
-  // need to look the version up (a first load: every row).
+  // need to look the version up (a first load: every row). A record no longer current is never fingerprinted (no
+  // delivery of it is a re-delivery: merge-staged.ts judges every one a conflict); where the record is joined anyway
+  // its status is checked, besides the entry's generation that a withdrawal moves like any change of a record.
   const fingerprintWhen = `s.warnings IS NULL AND s.received_at IS NULL AND k.business_key IS NULL`;
   await session.query(
     `INSERT INTO fingerprint_standing (channel_id, record_id, fingerprint, formation_date, at_current)
@@ -304,7 +307,8 @@ export async function keepFingerprintCache(
   await session.query(
     `INSERT INTO fingerprint_standing (channel_id, record_id, fingerprint, formation_date, at_current)
      SELECT $1, l.record_id,
-       CASE WHEN l.content_hash = cv.content_hash AND s.data = cv.data AND ${fingerprintWhen} THEN s.fingerprint END,
+       CASE WHEN l.content_hash = cv.content_hash AND s.data = cv.data AND r.status = 'current' AND ${fingerprintWhen}
+         THEN s.fingerprint END,
        s.formation_date, l.content_hash = cv.content_hash
      FROM file_latest l
      JOIN records r ON r.id = l.record_id JOIN record_versions cv ON cv.id = r.current_version_id

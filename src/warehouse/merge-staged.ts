@@ -119,6 +119,7 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
        SELECT s.row_number, s.business_key, s.subject_code, s.content_hash, s.formation_date, s.late, s.working_days,
               s.received_at, s.warnings,
               first_value(s.row_number) OVER keyed AS first_row, first_value(s.content_hash) OVER keyed AS first_hash,
+              first_value(s.subject_code) OVER keyed AS first_subject,
               first_value(e.record_id) OVER keyed AS early_record_id,
               first_value(e.version_id) OVER keyed AS early_version_id
        -- A withdrawal request is never data: merge-withdrawals.ts takes it after the data rows.
@@ -127,20 +128,26 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
        WINDOW keyed AS (PARTITION BY s.business_key ORDER BY s.row_number)
      ),
      known AS (
-       SELECT r.business_key, r.id, r.level, r.status, r.current_version_id, cv.version_no, cv.content_hash,
+       SELECT r.business_key, r.id, r.level, r.status, r.subject_code, r.current_version_id, cv.version_no,
+              cv.content_hash,
               cv.procedure_id IS NOT NULL AS corrected
        FROM records r LEFT JOIN record_versions cv ON cv.id = r.current_version_id
        WHERE r.catalog_code = $3 ${mergedEarly ? EXCEPT_MERGED_EARLY : ''}
      ),
      judged AS (
        SELECT v.row_number, v.business_key, v.subject_code, v.content_hash, v.formation_date, v.late, v.working_days,
-         v.received_at, v.warnings, v.first_row, COALESCE(k.id, v.early_record_id) AS known_record_id,
+         v.received_at, v.warnings, v.first_row, v.first_subject, COALESCE(k.id, v.early_record_id) AS known_record_id,
          k.current_version_id, k.version_no AS current_version_no,
          CASE WHEN v.row_number = v.first_row THEN v.early_version_id END AS early_version_id,
          CASE
            WHEN v.row_number <> v.first_row AND v.content_hash <> v.first_hash THEN 'duplicate'
            WHEN v.row_number <> v.first_row THEN 'repeat'
            WHEN v.early_record_id IS NOT NULL OR k.id IS NULL THEN 'inserted'
+           -- A record a legal procedure (or its provider's withdrawal request) withdrew or superseded is never brought
+           -- back by a delivery, and a delivery of it is never a silent re-delivery either: whatever it carries, even
+           -- the very content it was withdrawn with, it is a conflict (lineage, review notices and the quality
+           -- bulletin show it), not applied. Before the equal-content branches, which would count it 'unchanged'.
+           WHEN k.status <> 'current' THEN 'conflict'
            -- The record's level is always a channel that delivered its current content (inserted, updated or
            -- merged it): when it is this channel, no lineage lookup is needed (a nightly full dump: most rows).
            WHEN k.content_hash = v.content_hash AND (k.level = $1 OR EXISTS (
@@ -152,9 +159,11 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
                AND s.outcome IN ('inserted', 'updated', 'unchanged', 'merged') AND s.version_id IS NOT NULL
            )) THEN 'unchanged'
            WHEN k.content_hash = v.content_hash THEN 'merged'
-           -- A record a legal procedure withdrew or superseded is never brought back by a delivery: new content
-           -- for its key is kept as a conflict (lineage and review notices show it), not applied.
-           WHEN k.status <> 'current' THEN 'conflict'
+           -- Nor does a delivery move a record to another subject (a key without the code that tells two subjects
+           -- apart: a 个体工商户 behind the placeholder USCC is told by its 工商注册号, which is not in xzcf's key): from
+           -- any channel, a row filing the key under another subject is a conflict, kept and reported, for the officers
+           -- to weigh (a real correction of the subject is a legal procedure: correct, reattribute).
+           WHEN k.subject_code IS DISTINCT FROM v.subject_code THEN 'conflict'
            -- Nor is a legal procedure's correction (Art. 17, 18: an upheld objection) undone by the provider's next
            -- dump, still carrying what was corrected: other content is a conflict, for the officers to weigh.
            WHEN k.corrected THEN 'conflict'
@@ -211,14 +220,24 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
     const got = await session.execute(sql, params);
     if (got !== want) throw new Error(`merge: ${what} wrote ${got} rows, expected ${want}`);
   };
-  // A repeated key with other content: rejected, naming the row that came first.
+  // A repeated key with other content: rejected, naming the row that came first. When the two rows name different
+  // subjects, deleting one would be no fix: the provider must find out whose decision it is (a key without the code
+  // that tells them apart, as a 个体工商户's 工商注册号 behind the placeholder USCC), so the message says so.
   await wrote(
     'in-file duplicate rejections',
     expected.duplicate,
     `INSERT INTO rejections (run_id, source_file_id, row_number, catalog_code, provider_code, raw, errors)
-     SELECT $1, $2, c.row_number, $3, $4, s.data, jsonb_build_array(jsonb_build_object(
-       'field', '*', 'code', 'duplicate-key-in-batch', 'value', c.first_row::text,
-       'message', '与第' || c.first_row || '行的业务主键相同但内容不同：同一文件中同一条记录只能出现一次，请合并或删除重复行'))
+     SELECT $1, $2, c.row_number, $3, $4, s.data, jsonb_build_array(CASE
+       WHEN c.subject_code IS DISTINCT FROM c.first_subject THEN jsonb_build_object(
+         'field', '*', 'code', 'subject-differs-in-batch', 'value', c.first_row::text,
+         'message', '与第' || c.first_row || '行的业务主键相同，但行政相对人不同：本行的主体代码为"'
+           || COALESCE(c.subject_code, '（无）') || '"，第' || c.first_row || '行的主体代码为"'
+           || COALESCE(c.first_subject, '（无）') || '"。同一决定文书号在该业务主键下不能同时归属两个主体，'
+           || '本行未入库（第' || c.first_row || '行按正常规则处理）：请勿直接删除，请与平台联系，核实该文书号应归属的主体')
+       ELSE jsonb_build_object(
+         'field', '*', 'code', 'duplicate-key-in-batch', 'value', c.first_row::text,
+         'message', '与第' || c.first_row || '行的业务主键相同但内容不同：同一文件中同一条记录只能出现一次，请合并或删除重复行')
+     END)
      FROM classified c JOIN stage s USING (row_number) WHERE c.outcome = 'duplicate'`,
     [runId, sourceFileId, catalogCode, providerCode],
   );
@@ -244,8 +263,9 @@ export async function mergeStaged(session: UnitSession, context: MergeContext): 
   await wrote(
     'corrected records',
     expected.updated,
-    `UPDATE records r SET current_version_id = c.new_version_id, level = $1, subject_code = c.subject_code,
-                          updated_at = now()
+    // The subject stays: an `updated` row files the record under the subject it has (a row naming another subject
+    // is a conflict, above).
+    `UPDATE records r SET current_version_id = c.new_version_id, level = $1, updated_at = now()
      FROM classified c WHERE c.outcome = 'updated' AND r.id = c.record_id`,
     [level],
   );

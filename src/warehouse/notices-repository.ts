@@ -517,6 +517,10 @@ export interface NoticeRowRecord {
   /** The conflicting delivery's channel level, and the record's: equal when another provider of the level holds it. */
   delivered_level: string | null;
   record_level: string | null;
+  /** The record's subject: a delivery naming another one is a conflict (merge-staged.ts). */
+  record_subject_code: string | null;
+  /** The catalog entry version the row's file was read by. */
+  catalog_version: number | null;
 }
 
 const PAGE = 2000;
@@ -562,6 +566,8 @@ export function noticeRowRecords(
         'cp.basis as correction_basis',
         's.level as delivered_level',
         'r.level as record_level',
+        'r.subject_code as record_subject_code',
+        'f.catalog_version',
       );
     if (catalogCode) query.where('nr.catalog_code', catalogCode);
     return query;

@@ -190,6 +190,7 @@ export function formatRecordView(
         `conflict #${disagreement.sourceId} (${disagreement.status}): ${disagreement.level} ${providerLabel(providers, disagreement.providerCode)}, ` +
           `${disagreement.fileName} row ${disagreement.rowNumber}, ${disagreement.outcome}, received ${shanghaiTime(disagreement.receivedAt)}`,
       ),
+      ...(disagreement.reason ? [shown(disagreement.reason)] : []),
       maskedTable(
         ['field', `current v${view.current.versionNo}`, 'delivered'],
         disagreement.differences.map((difference) => [

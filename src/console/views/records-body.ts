@@ -136,7 +136,7 @@ export function recordBody(model: RecordPageModel): SafeHtml {
   const conflicts = view.disagreements.map(
     (d) => html`<section class="side-by-side" id="conflict-${d.sourceId}">
 <h3>冲突 #${d.sourceId}（${d.status === 'pending' ? '待定' : '已解决'}）：${LEVEL_TITLES[d.level] ?? d.level} ${model.label(d.providerCode)}，${model.text(d.fileName)} 第 ${d.rowNumber} 行，${when(d.receivedAt)} 接收</h3>
-${table(
+${d.reason ? html`<p class="conflict-reason">${d.reason}</p>\n` : ''}${table(
   ['字段', `现行版本 v${view.current.versionNo}`, '该渠道报送内容'],
   d.differences.map((difference) => [
     difference.title,
