@@ -57,7 +57,7 @@ describe('the quality bulletin (Art. 15)', () => {
   afterAll(async () => fx?.close());
 
   it('ranks providers on rejection rate, timeliness and coverage, with the trend against the previous period', () => {
-    expect(bulletin.previousPeriod).toEqual({ from: '2026-10-02', to: '2026-10-31' });
+    expect(bulletin.previousPeriod).toEqual({ from: '2026-10-01', to: '2026-10-31' });
     expect(bulletin.providers.map((p) => [p.rank, p.code, p.bottom])).toEqual([
       [1, 'P-JINAN', false],
       [2, 'P-WEIFANG', false],
