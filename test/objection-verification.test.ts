@@ -1,3 +1,4 @@
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,6 +119,56 @@ describe('the objection verification notice (异议核实通知) and the mark in
     expect(byCode.get('CF_XDR_MC')?.[3]).toBe('张某');
     expect(JSON.stringify(fields)).not.toContain(PERSON_ID);
     expect(lines(workbook.worksheets[2]!).get('答复单位（盖章）')).toBe('山东省（省级统一推送）');
+  }, 300_000);
+
+  it('records nothing when the workbook cannot be written: no step, no unmask log, no file; a retry then issues it once', async () => {
+    const id = await open(3, todayInShanghai(), '处罚决定书文号有误');
+    const blocker = path.join(fx.scratch, 'afile');
+    writeFileSync(blocker, 'a plain file, not a folder');
+    const unmaskViews = async () =>
+      Number((await fx.owner('unmask_views').count<{ count: string }[]>('* as count'))[0]!.count);
+    const viewsBefore = await unmaskViews();
+    const notify = (out: string) =>
+      cli('objection', 'notify', String(id), '--unmasked', '--reason', '核实异议记录', '--out', out);
+
+    const blocked = await notify(path.join(blocker, 'n.xlsx'));
+    expect(blocked.code, blocked.stderr).toBe(1);
+    expect((await objectionSteps(fx.warehouse, id)).map((step) => step.action)).toEqual(['open']);
+    expect(await statusOf(id)).toBe('not-sent');
+    expect(await unmaskViews()).toBe(viewsBefore);
+    expect(blocked.stderr).toContain(
+      `objection ${id}: no verification notice was issued, nothing was recorded`,
+    );
+    expect(blocked.stderr).toContain(`cannot write ${path.join(blocker, 'n.xlsx')}`);
+    // A folder where the workbook should be: refused before anything is written, nothing left beside it.
+    const folder = path.join(fx.scratch, 'folder.xlsx');
+    mkdirSync(folder);
+    const onFolder = await notify(folder);
+    expect(onFolder.code, onFolder.stderr).toBe(1);
+    expect(onFolder.stderr).toContain('nothing was recorded');
+    expect((await objectionSteps(fx.warehouse, id)).map((step) => step.action)).toEqual(['open']);
+    expect(await unmaskViews()).toBe(viewsBefore);
+    expect(readdirSync(fx.scratch).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+
+    const out = path.join(fx.scratch, 'retried.xlsx');
+    const retried = await notify(out);
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(existsSync(out)).toBe(true);
+    const steps = await objectionSteps(fx.warehouse, id);
+    expect(steps.map((step) => [step.action, step.detail.verification ?? null])).toEqual([
+      ['open', null],
+      ['note', 'sent'],
+    ]);
+    expect(await unmaskViews()).toBe(viewsBefore + 1);
+
+    // Written again (its notice already recorded) to where it cannot be: no unmask log for a file not written.
+    const again = await notify(path.join(blocker, 'again.xlsx'));
+    expect(again.code, again.stderr).toBe(1);
+    expect(again.stderr).toContain(
+      `objection ${id}: the verification notice was not written, nothing was recorded`,
+    );
+    expect(await unmaskViews()).toBe(viewsBefore + 1);
+    expect((await objectionSteps(fx.warehouse, id)).length).toBe(2);
   }, 300_000);
 
   it('counts the answer deadline on the official calendar: from the Friday before the Spring Festival', async () => {

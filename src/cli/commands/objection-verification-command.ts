@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadCatalog } from '../../catalog/load-catalog.ts';
+import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { deliveredRecord } from '../../objections/delivered-record.ts';
 import {
@@ -13,9 +13,16 @@ import {
   VERIFICATION_ANSWERS,
   VERIFICATION_PROVISIONAL_NOTE,
   type VerificationAnswer,
+  type VerificationState,
   verificationLine,
 } from '../../objections/verification-status.ts';
-import { DEFAULT_PROVIDERS_FILE, loadProviders, providerName } from '../../report/providers.ts';
+import {
+  DEFAULT_PROVIDERS_FILE,
+  loadProviders,
+  type Provider,
+  providerName,
+} from '../../report/providers.ts';
+import { type StagedReportFile, stageReportFile } from '../../report/report-file.ts';
 import { type ObjectionRow, objectionRows } from '../../warehouse/objections-repository.ts';
 import { logCliUnmask, REASON_HELP, type UnmaskOptions, unmaskedWhat, unmaskReason } from '../cli-unmask.ts';
 import { commandContext } from '../command-context.ts';
@@ -109,33 +116,44 @@ async function notify(typed: string, options: NotifyOptions): Promise<void> {
       return refused(
         `record ${objection.recordId} has no delivery${asked ? ` from provider ${asked}` : ''}: give the provider that delivered it (--provider)`,
       );
-    if (issuing) {
-      try {
-        await sendVerificationNotice(warehouse, objection, {
-          providerCode: delivered.providerCode,
-          ...(workingDays !== undefined ? { workingDays } : {}),
-          ...(issuedOn ? { issuedOn } : {}),
-          operator: options.operator ?? osUser(),
-        });
-      } catch (error) {
-        if (error instanceof VerificationRefused) return refused(error.message);
-        throw error;
-      }
-      state = (await verificationStates(warehouse, [objection.id])).get(objection.id)!;
+    // The step, its event and any unmask log are recorded in one transaction with the workbook written under a
+    // temporary name, put in place once that is committed: a workbook that cannot be written records nothing.
+    const written: { file?: StagedReportFile } = {};
+    try {
+      await warehouse.transaction(async (trx) => {
+        if (issuing) {
+          await sendVerificationNotice(trx, objection, {
+            providerCode: delivered.providerCode,
+            ...(workingDays !== undefined ? { workingDays } : {}),
+            ...(issuedOn ? { issuedOn } : {}),
+            operator: options.operator ?? osUser(),
+          });
+          state = (await verificationStates(trx, [objection.id])).get(objection.id)!;
+        }
+        written.file = await writeStaged(
+          { catalog, providers, objection, record: delivered.record, state, out: options.out },
+          Boolean(options.unmasked),
+          issuing
+            ? `objection ${objection.id}: no verification notice was issued, nothing was recorded`
+            : `objection ${objection.id}: the verification notice was not written, nothing was recorded`,
+        );
+        if (reason === undefined) return;
+        const what = unmaskedWhat(`objection notify ${objection.id}`, [], options, options.out);
+        await logCliUnmask(trx, logger, what, reason);
+      });
+    } catch (error) {
+      await written.file?.discard();
+      if (error instanceof VerificationRefused) return refused(error.message);
+      throw error;
     }
+    await written.file!.place().catch((error: unknown) => {
+      throw new Error(
+        `objection ${objection.id}: the verification notice was ${issuing ? 'issued (recorded)' : 'written'}, but its workbook could not be put in place: ${(error as Error).message}; ` +
+          `write it again with \`credit-etl objection notify ${objection.id} --out <file.xlsx>\``,
+        { cause: error },
+      );
+    });
     const notice = state.notice!;
-    if (reason !== undefined) {
-      const what = unmaskedWhat(`objection notify ${objection.id}`, [], options, options.out);
-      await logCliUnmask(warehouse, logger, what, reason);
-    }
-    const { writeVerificationXlsx } = await import('../../objections/verification-workbook.ts');
-    await writeVerificationXlsx(
-      catalog,
-      providers,
-      { objection, record: delivered.record, state: { ...state, notice } },
-      options.out,
-      { unmasked: Boolean(options.unmasked) },
-    );
     logger.info(
       `objection ${objection.id}: verification notice ${issuing ? 'issued to' : 'written again for'} ${notice.providerCode}`,
     );
@@ -178,6 +196,43 @@ async function answer(typed: string, options: AnswerOptions): Promise<void> {
     console.log(`objection ${objection.id}: verification ${verificationLine(state)}`);
     return EXIT.ok;
   });
+}
+
+/**
+ * Writes the verification notice under a temporary name beside `out` (stageReportFile): the caller commits what
+ * it records, then puts it in place. When it cannot be written, nothing is left and the error says `unrecorded`,
+ * the file and why. exceljs is loaded only when a notice is written (CLI start-up time and memory).
+ */
+async function writeStaged(
+  notice: {
+    catalog: Catalog;
+    providers: readonly Provider[];
+    objection: ObjectionRow;
+    record: NonNullable<Awaited<ReturnType<typeof deliveredRecord>>>['record'];
+    state: VerificationState;
+    out: string;
+  },
+  unmasked: boolean,
+  unrecorded: string,
+): Promise<StagedReportFile> {
+  const { catalog, providers, objection, record, state, out } = notice;
+  let staged: StagedReportFile | undefined;
+  try {
+    staged = await stageReportFile(out);
+    const { writeVerificationXlsx } = await import('../../objections/verification-workbook.ts');
+    await writeVerificationXlsx(
+      catalog,
+      providers,
+      { objection, record, state: { ...state, notice: state.notice! } },
+      staged.temp,
+      { unmasked },
+    );
+    return staged;
+  } catch (error) {
+    await staged?.discard();
+    const why = staged ? staged.failure(error) : (error as Error).message;
+    throw new Error(`${unrecorded}: ${why}`, { cause: error });
+  }
 }
 
 async function findObjection(
