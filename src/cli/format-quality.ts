@@ -42,7 +42,9 @@ export function qualityText(bulletin: QualityBulletin, files: readonly QualityFi
   const lines = [
     `quality bulletin ${request.from} to ${request.to} (previous period ${previousPeriod.from} to ${previousPeriod.to}), level ${request.level ?? 'all'}: ${providers.length} provider(s), the last ${request.bottom} place(s) flagged ${BOTTOM_COLUMN} (ties at the cut-off whole)`,
   ];
-  if (providers.length > 0) lines.push(formatTable([...CONSOLE_COLUMNS, BOTTOM_COLUMN], rows));
+  // 排名, 报送单位 and 代码 read left to right; the figures after them right-aligned.
+  if (providers.length > 0)
+    lines.push(formatTable([...CONSOLE_COLUMNS, BOTTOM_COLUMN], rows, { leftColumns: 3 }));
   for (const file of files) lines.push(`written: ${maskPersonalText(file.path)} (${file.format})`);
   return lines.join('\n');
 }

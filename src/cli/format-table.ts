@@ -3,14 +3,15 @@ import { maskStrings } from '../objections/objection-masking.ts';
 
 /**
  * A plain text table; column widths count CJK characters as two cells, as terminals draw them. Columns after the
- * first are right-aligned (counts) unless `left` (text). A cell holding line breaks (a wrapped long text) spans
- * several lines of its row.
+ * first are right-aligned (counts) unless `left` (all text) or among the first `leftColumns` (a name and a code
+ * before the figures). A cell holding line breaks (a wrapped long text) spans several lines of its row.
  */
 export function formatTable(
   header: string[],
   rows: (string | number)[][],
-  options: { left?: boolean } = {},
+  options: { left?: boolean; leftColumns?: number } = {},
 ): string {
+  const leftColumns = Math.max(options.leftColumns ?? 1, 1);
   const cells = [header, ...rows.map((row) => row.map(String))];
   const widths = header.map((_, i) =>
     Math.max(...cells.flatMap((row) => (row[i] ?? '').split('\n').map(displayWidth))),
@@ -19,7 +20,7 @@ export function formatTable(
     row
       .map((cell, i) => {
         const pad = ' '.repeat((widths[i] ?? 0) - displayWidth(cell));
-        return i === 0 || options.left ? cell + pad : pad + cell;
+        return i < leftColumns || options.left ? cell + pad : pad + cell;
       })
       .join('  ')
       .trimEnd();
