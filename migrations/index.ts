@@ -51,6 +51,7 @@ import * as groundsVisible from './051-grounds-visible.ts';
 import * as sealedFilesTakeNothing from './052-sealed-files-take-nothing.ts';
 import * as objectionTextVisible from './053-objection-text-visible.ts';
 import * as procedureVersionsLogged from './054-procedure-versions-logged.ts';
+import * as subjectStays from './055-subject-stays.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -106,4 +107,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['052-sealed-files-take-nothing', sealedFilesTakeNothing],
   ['053-objection-text-visible', objectionTextVisible],
   ['054-procedure-versions-logged', procedureVersionsLogged],
+  ['055-subject-stays', subjectStays],
 ];

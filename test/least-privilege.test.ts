@@ -52,8 +52,8 @@ const TAMPERING: Tampering[] = [
   {
     what: "move a penalty into another subject's archive",
     sql: (t) => `UPDATE records SET subject_code = '${t.otherSubject}' WHERE id = ${t.record}`,
-    asLoader: /the subject of record \d+ changes only with a newer version/,
-    asOwner: /the subject of record \d+ changes only with a newer version/,
+    asLoader: /record \d+ stays filed under its subject: only a legal procedure/,
+    asOwner: /record \d+ stays filed under its subject: only a legal procedure/,
   },
   {
     what: 'give a record another business key',
@@ -256,12 +256,22 @@ describe('least privilege: the engine cannot rewrite the record (010-roles)', ()
       const newer = await appendVersion(trx, 'province');
       await trx('records')
         .where({ id: target.record })
-        .update({ current_version_id: newer, subject_code: target.otherSubject, level: 'province' });
+        .update({ current_version_id: newer, level: 'province' });
       expect(await trx('records').where({ id: target.record }).first()).toMatchObject({
         current_version_id: newer,
-        subject_code: target.otherSubject,
       });
     });
+  });
+
+  it('the loader may not take another subject along with a newer version: a subject changes by a legal procedure (055)', async () => {
+    await expect(
+      fx.warehouse.transaction(async (trx) => {
+        const newer = await appendVersion(trx, 'province');
+        await trx('records')
+          .where({ id: target.record })
+          .update({ current_version_id: newer, subject_code: target.otherSubject, level: 'province' });
+      }),
+    ).rejects.toThrow(/record \d+ stays filed under its subject: only a legal procedure/);
   });
 
   it('a statement that moves one record forward and another back fails whole: neither moves', async () => {
