@@ -19,9 +19,17 @@ const { procedure } = WAREHOUSE_ROLES;
  * under the right subject and supersedes the old one, whose subject stays: no UPDATE of the column. Withdraw,
  * supersede, repair and a provider's withdrawal leave it as it is.
  *
- * The trigger sorts before records_move_along_history (PostgreSQL fires a table's BEFORE triggers in name order):
- * every refused change of the subject gets this message, with or without a version move. It names the column, so
- * the merge's UPDATEs (version, level, time) never call it, nor test its condition.
+ * records_keep_their_subject sorts before records_move_along_history (PostgreSQL fires a table's BEFORE triggers in
+ * name order): every refused change of the subject gets its message, with or without a version move.
+ *
+ * The other way round, records_show_their_subject: the subject stays while the record is pointed at a version filed
+ * under another one (record_versions.subject_code, 011, written by the merge), which would show another subject's
+ * penalty in this subject's archive. It sorts after the guard, which refuses a version of another record or an
+ * older one first, with its own message; it runs only when the current version moves (one lookup by primary key,
+ * as the guard's), never for the merge's level-only or time-only UPDATEs.
+ *
+ * Neither message names a code: a natural person's is a resident ID number, and this text reaches the server's log
+ * and the client's error unmasked.
  */
 export async function up(knex: Knex): Promise<void> {
   const pinned = await pinnedSearchPath(knex, '055-subject-stays');
@@ -31,8 +39,6 @@ export async function up(knex: Knex): Promise<void> {
       IF current_user = '${procedure}' THEN
         RETURN NEW;
       END IF;
-      -- Neither code is in the message: a natural person's is a resident ID number, and this text reaches the
-      -- server's log and the client's error unmasked.
       RAISE EXCEPTION 'records: record % stays filed under its subject: only a legal procedure, running as %, changes a record''s subject, not %',
         OLD.id, '${procedure}', current_user
         USING ERRCODE = 'insufficient_privilege',
@@ -41,11 +47,33 @@ export async function up(knex: Knex): Promise<void> {
     CREATE TRIGGER records_keep_their_subject BEFORE UPDATE OF subject_code ON records FOR EACH ROW
       WHEN (NEW.subject_code IS DISTINCT FROM OLD.subject_code)
       EXECUTE FUNCTION records_subject_stays();
+
+    CREATE FUNCTION records_show_their_subject() RETURNS trigger LANGUAGE plpgsql ${pinned} AS $$
+    DECLARE
+      filed_under text;
+    BEGIN
+      IF current_user = '${procedure}' THEN
+        RETURN NEW;
+      END IF;
+      SELECT subject_code INTO filed_under FROM record_versions WHERE id = NEW.current_version_id;
+      IF filed_under IS DISTINCT FROM NEW.subject_code THEN
+        RAISE EXCEPTION 'records: record % may not show version %, filed under another subject: only a legal procedure, running as %, changes a record''s subject, not %',
+          OLD.id, NEW.current_version_id, '${procedure}', current_user
+          USING ERRCODE = 'insufficient_privilege',
+          HINT = 'a delivery naming another subject is kept as a conflict, never made current';
+      END IF;
+      RETURN NEW;
+    END $$;
+    CREATE TRIGGER records_show_their_subject BEFORE UPDATE OF current_version_id ON records FOR EACH ROW
+      WHEN (NEW.current_version_id IS DISTINCT FROM OLD.current_version_id)
+      EXECUTE FUNCTION records_show_their_subject();
   `);
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.raw(`
+    DROP TRIGGER records_show_their_subject ON records;
+    DROP FUNCTION records_show_their_subject();
     DROP TRIGGER records_keep_their_subject ON records;
     DROP FUNCTION records_subject_stays();
   `);

@@ -246,6 +246,8 @@ describe('least privilege: the engine cannot rewrite the record (010-roles)', ()
         catalog_version: 1,
         source_file_id: file.id,
         row_number: 1,
+        // Filed under the record's subject, as the merge files every version (055).
+        subject_code: (await trx('records').where({ id: target.record }).first('subject_code')).subject_code,
       })
       .returning('id');
     return Number(version.id);

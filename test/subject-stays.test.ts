@@ -140,6 +140,23 @@ describe("a record's subject stays unless a legal procedure changes it (real Pos
     expect(await recordOf(record)).toEqual(before);
   });
 
+  it("refuses the engine's login a move to a version filed under another subject, the record's subject left as it is", async () => {
+    const record = records[4]!;
+    const before = await recordOf(record);
+    const pointed = fx.warehouse.transaction(async (trx) => {
+      const { version, level } = await appendVersion(trx, record);
+      await trx('records').where({ id: record }).update({ current_version_id: version, level });
+    });
+    const refused = await refusal(pointed);
+    expect(refused).toEqual({
+      message: expect.stringContaining(`records: record ${record} may not show version`),
+      code: '42501',
+    });
+    expect(refused.message).toContain('filed under another subject: only a legal procedure');
+    expect(refused.message).not.toContain(OTHER_BUSINESS);
+    expect(await recordOf(record)).toEqual(before);
+  });
+
   it('lets the engine load as before: an update moves the record to its new version, the subject stays', async () => {
     const record = records[1]!;
     const before = await recordOf(record);
