@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
 import { keyParts } from '../src/dedupe/business-key.ts';
 import { normalizeDocumentNumber } from '../src/normalize/document-number.ts';
 import {
@@ -112,6 +113,83 @@ describe('当前状态 撤销 in a CSV withdraws the records it names (real CLI,
     const fourth = await cx.runJson('penalties');
     expect(fourth.summary.counts).toMatchObject({ read: 1, conflict: 1, unchanged: 0 });
     expect(await fx.warehouse('records').where({ status: 'withdrawn' })).toHaveLength(2);
+  });
+
+  it('withdrawal and data for one key: loaded when current; for a withdrawn record a conflict, and the message says so', {
+    timeout: 400_000,
+  }, async () => {
+    const { fx } = cx;
+    const withdrawnKey = rows[1]![NUMBER]!;
+    drop.deliver('both-for-one-key.csv', header, [
+      [...rows[1]!, '1'],
+      [...rows[1]!, '0'],
+      [...rows[2]!, '撤销'],
+      [...rows[2]!, '0'],
+    ]);
+    const run = await cx.runJson('penalties');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.summary.counts).toMatchObject({
+      read: 4,
+      rejected: 2,
+      conflict: 1,
+      unchanged: 1,
+      withdrawn: 0,
+    });
+    expect(outcomeSum(run.summary.counts)).toBe(run.summary.counts.read);
+    expect(run.summary.errorsByCode).toEqual({ 'withdrawal-with-data': 2 });
+    const rejections = await fx
+      .warehouse('rejections')
+      .where({ run_id: run.summary.runId })
+      .orderBy('row_number');
+    const [again, current] = rejections.map((rejection) => rejection.errors[0]);
+    // The withdrawn record's data row is not loaded: a conflict, kept for the platform; nothing withdrawn again.
+    const [record] = await fx
+      .warehouse('records')
+      .where('business_key', 'like', `%${normalizeDocumentNumber(withdrawnKey)}%`);
+    expect(record!.status).toBe('withdrawn');
+    const [lineage] = await fx
+      .warehouse('record_sources')
+      .where({ run_id: run.summary.runId, record_id: record!.id, row_number: 3 });
+    expect(lineage!.outcome).toBe('conflict');
+    expect(again).toMatchObject({
+      code: 'withdrawal-with-data',
+      value: normalizeDocumentNumber(withdrawnKey),
+    });
+    expect(again.message).toContain('同一批数据第3行');
+    expect(again.message).toContain(`该记录（记录 ${record!.id}）此前已撤销`);
+    expect(again.message).toContain('已作为冲突数据保留，由平台核查');
+    expect(again.message).toContain('撤销未再次办理');
+    expect(again.message).not.toContain('已按正常数据入库');
+    // A current record: the data row is loaded (here unchanged), the withdrawal is not applied.
+    expect(current.message).toContain('同一批数据第5行');
+    expect(current.message).toContain('已按正常数据入库，撤销未办理');
+    expect(await withdrawEntries(fx)).toHaveLength(2);
+
+    // A record a procedure superseded (filed against the wrong subject): the same, and the message names it.
+    const [wrong] = await fx
+      .warehouse('records')
+      .where('business_key', 'like', `%${normalizeDocumentNumber(rows[4]![NUMBER]!)}%`);
+    const moved = await cx.cli([
+      ...['procedure', 'reattribute', String(wrong!.id), '--subject', makeUscc('91', '370102', 4_040_001)],
+      ...['--basis', '鲁信复〔2026〕2号', '--reason', '主体误录，依法更正', '--json'],
+    ]);
+    expect(moved.code, moved.stderr).toBe(0);
+    drop.deliver('both-for-superseded.csv', header, [
+      [...rows[4]!, '0'],
+      [...rows[4]!, '1'],
+    ]);
+    const next = await cx.runJson('penalties');
+    expect(next.summary.counts).toMatchObject({ read: 2, rejected: 1, conflict: 1, withdrawn: 0 });
+    const [refused] = await fx.warehouse('rejections').where({ run_id: next.summary.runId });
+    expect(refused!.row_number).toBe(3);
+    const message = refused!.errors[0].message as string;
+    expect(message).toContain(`同一批数据第2行`);
+    expect(message).toContain(`该记录（记录 ${wrong!.id}）此前已依法定程序被另一记录取代`);
+    expect(message).toContain('已作为冲突数据保留，由平台核查');
+    expect(message).not.toContain('已按正常数据入库');
+    expect(await fx.warehouse('records').where({ id: wrong!.id }).first()).toMatchObject({
+      status: 'superseded',
+    });
   });
 
   it('a record a legal procedure corrected is withdrawn by the provider only once it delivered the correction', {

@@ -24,7 +24,8 @@ export interface WithdrawalCounts {
  *    A record at the provider's level that a legal procedure corrected is the procedure's until the provider
  *    delivers the corrected content: its message names the procedure, not "another channel".
  *  - rejected `withdrawal-with-data`: the same unit also delivers the key as data (an integrator re-inserted
- *    the row it soft-deleted): the data row is applied, the contradicting withdrawal is not.
+ *    the row it soft-deleted): the data row is applied, the contradicting withdrawal is not. A record already
+ *    withdrawn or superseded is not brought back: the data row is a conflict, and the message says so.
  */
 export async function mergeWithdrawals(
   session: UnitSession,
@@ -44,7 +45,7 @@ export async function mergeWithdrawals(
        SELECT business_key, min(row_number) AS data_row
        FROM stage WHERE errors IS NULL AND withdrawal IS NULL GROUP BY business_key
      )
-     SELECT a.*, d.data_row, r.id AS record_id, r.current_version_id,
+     SELECT a.*, d.data_row, r.id AS record_id, r.current_version_id, r.status AS record_status,
        CASE WHEN r.level = $3 THEN cv.procedure_id END AS corrected_by,
        CASE
          WHEN d.data_row IS NOT NULL THEN 'withdrawal-with-data'
@@ -72,8 +73,19 @@ export async function mergeWithdrawals(
        'field', COALESCE($5, '*'), 'code', w.outcome,
        'value', COALESCE(s.data ->> $5, w.withdrawal),
        'message', CASE w.outcome
-         WHEN 'withdrawal-with-data' THEN '本行标记撤销（' || w.withdrawal || '），但同一批数据第' || w.data_row
-           || '行以同一业务主键报送了正常数据：已按正常数据入库，撤销未办理；如确需撤销，请单独报送撤销'
+         -- A record no longer current takes the data row as a conflict (merge-staged.ts: never brought back), so the
+         -- provider is not told it was loaded: it is kept for the platform to review, and nothing is withdrawn again.
+         WHEN 'withdrawal-with-data' THEN CASE w.record_status
+           WHEN 'withdrawn' THEN '本行标记撤销（' || w.withdrawal || '），同一批数据第' || w.data_row
+             || '行又以同一业务主键报送了正常数据；该记录（记录 ' || w.record_id || '）此前已撤销，第' || w.data_row
+             || '行未按正常数据入库，已作为冲突数据保留，由平台核查；本行的撤销未再次办理，记录仍为已撤销。'
+             || '请从报送数据中删除第' || w.data_row || '行，确有异议请与平台联系'
+           WHEN 'superseded' THEN '本行标记撤销（' || w.withdrawal || '），同一批数据第' || w.data_row
+             || '行又以同一业务主键报送了正常数据；该记录（记录 ' || w.record_id || '）此前已依法定程序被另一记录取代，第'
+             || w.data_row || '行未按正常数据入库，已作为冲突数据保留，由平台核查；本行的撤销未办理。'
+             || '请停止报送该业务主键，确有异议请与平台联系'
+           ELSE '本行标记撤销（' || w.withdrawal || '），但同一批数据第' || w.data_row
+             || '行以同一业务主键报送了正常数据：已按正常数据入库，撤销未办理；如确需撤销，请单独报送撤销' END
          WHEN 'withdrawal-unknown-record' THEN '本行要求撤销（' || w.withdrawal || '）业务主键为「'
            || replace(w.business_key, chr(31), '|') || '」的记录，但本单位从未报送过该记录，库中没有：'
            || '未入库的信息无需撤销；如文号或行政相对人代码填写有误，请改正后重新报送'
