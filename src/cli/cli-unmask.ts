@@ -90,7 +90,9 @@ function cliUser(): string {
 
 /**
  * Logs a command's view of unmasked personal data in unmask_views (the OS user; the database adds its login and
- * the time) and in the command's log, before the file is written.
+ * the time) and in the command's log, before the file is written. In a transaction (a notice, a verification
+ * notice: the row kept only with the workbook written), the log line is written once that transaction has
+ * committed, never when it rolls back: the log names no view the warehouse does not hold.
  */
 export async function logCliUnmask(
   warehouse: Warehouse,
@@ -101,5 +103,14 @@ export async function logCliUnmask(
   const user = cliUser();
   const shown = maskTypedLookup(what);
   await appendCliUnmaskView(warehouse, { cliUser: user, what: shown, reason });
-  logger.info(`cli: ${user} wrote unmasked personal data: ${shown} (事由：${reason})`);
+  const line = `cli: ${user} wrote unmasked personal data: ${shown} (事由：${reason})`;
+  if (!warehouse.isTransaction) {
+    logger.info(line);
+    return;
+  }
+  // Settled by the commit (resolved) or the rollback (rejected, with the error the caller gets and reports).
+  (warehouse as Warehouse & { executionPromise: Promise<unknown> }).executionPromise.then(
+    () => logger.info(line),
+    () => undefined,
+  );
 }
