@@ -127,8 +127,8 @@ describe('`run --json` and `backfill --json` name the run whose end could not be
     writePenaltyCsv(inbox, 'small.csv', 40, { seed: 5 });
     const env = pipelineFile('cut', inbox);
     // The file's load loses its session (its source_files row is never written): an infrastructure fault, the run
-    // ended `failed` by the loader. Then its attempt count is stored twice (the attempt's, the run's last): the
-    // second write is cut.
+    // ended `failed` by the loader. Then its attempt count is stored twice (the attempt's, the run's last): every
+    // try of the second write is cut (about 30–45 s of waits).
     await fx.owner.raw(`
       CREATE SEQUENCE cut_unit;
       CREATE FUNCTION cut_unit() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
@@ -140,7 +140,7 @@ describe('`run --json` and `backfill --json` name the run whose end could not be
       END $$;
       CREATE TRIGGER cut_unit BEFORE INSERT ON source_files FOR EACH ROW EXECUTE FUNCTION cut_unit();
     `);
-    await cutRunUpdate('cut', `OLD.status = 'failed'`, 2);
+    await cutRunUpdate('cut', `OLD.status = 'failed'`, [2, RUN_ENDING_RETRY.attempts + 1]);
     const result = await runCli(['run', 'cut', '--json'], env);
 
     expect(result.code, result.stderr).toBe(1);

@@ -130,7 +130,10 @@ export async function recordFailedRun(
   if (attemptRunId !== undefined) {
     log.error(`run ${attemptRunId} failed after ${attempts} attempt(s): ${message}`, { runId: attemptRunId });
     try {
-      await setRunAttempts(warehouse, attemptRunId, attempts);
+      // Ended by its attempt, or by endLeftoverRuns, unless the server was out of reach then: ended here, so that the
+      // run is never left `running` with its attempts counted. Both wait out a restart as the run's end does.
+      await failRunningRun(warehouse, attemptRunId, message);
+      await retryWithBackoff(RUN_ENDING_RETRY, () => setRunAttempts(warehouse, attemptRunId, attempts));
       return { ...(await attemptSummary(warehouse, attemptRunId)), error: runErrorOf(error) };
     } catch (recordError) {
       throw runNotRecorded(recordError, attemptRunId);

@@ -30,6 +30,7 @@ import {
   lockedMeanwhile,
   recordFailedRun,
   recordRunBeforeFirstFile,
+  runNotRecorded,
 } from './failed-attempts.ts';
 import { PipelineError, type TransportRegistry } from './load-pipelines.ts';
 import { partitionDay } from './partition-day.ts';
@@ -146,10 +147,13 @@ async function attemptsUnderLock(
   const runsBefore = await lastRunId(warehouse);
   // The fault of the last attempt that worked, for a run it may have left `running`.
   let fault: unknown;
+  let attempts = 1;
+  let summary: RunSummary;
   try {
-    return await withRetry(
+    summary = await withRetry(
       pipeline.retry,
       async (attempt) => {
+        attempts = attempt;
         if (fault !== undefined) await endLeftoverRuns(warehouse, pipeline.name, runsBefore, fault);
         fault = undefined;
         const lockLost = await lock.forAttempt();
@@ -185,6 +189,34 @@ async function attemptsUnderLock(
     if (options.signal?.aborted && (error as { runId?: number }).runId === undefined)
       return recordInterruptedRun(warehouse, pipeline, options, error, log);
     return recordFailedRun(warehouse, pipeline, options, error, log);
+  }
+  // Counted after the attempts, not in one: its write failing is no fault of the run's files, to be tried again.
+  if (attempts > 1) await countAttempts(warehouse, summary, attempts, log);
+  return summary;
+}
+
+/**
+ * A run that ended in a later attempt, its attempts counted: the server restarting then is waited out as the run's
+ * end is (RUN_ENDING_RETRY). Out of reach after that, the run keeps the end it has stored (completed, its files
+ * loaded) and the error names it (runNotRecorded: `run --json` says what `runs show` says of it may be stale),
+ * rather than another attempt, or a failed run of its own, for a run that loaded.
+ */
+async function countAttempts(
+  warehouse: Warehouse,
+  summary: RunSummary,
+  attempts: number,
+  log: Logger,
+): Promise<void> {
+  try {
+    await retryWithBackoff(RUN_ENDING_RETRY, () => setRunAttempts(warehouse, summary.runId, attempts));
+  } catch (error) {
+    // A signal's stop closed the pool: the run's end is the stop's (interrupted-by-stop.ts), nothing is stale here.
+    if (interruptedByStop(warehouse)) throw error;
+    log.error(
+      `run ${summary.runId} ended ${summary.status} after ${attempts} attempts, but its attempt count could not be stored: ${(error as Error).message}`,
+      { runId: summary.runId },
+    );
+    throw runNotRecorded(error, summary.runId);
   }
 }
 
@@ -366,7 +398,6 @@ async function attemptRun(
     ).catch(async (error: unknown) => {
       throw await endFaultedRun(warehouse, pipeline.name, lastRunBefore, attempt, error, log);
     });
-    if (attempt > 1) await setRunAttempts(warehouse, summary.runId, attempt);
     return summary;
   } finally {
     await transport.close();
