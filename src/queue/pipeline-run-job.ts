@@ -1,7 +1,7 @@
 import type { AlertEvent, AlertSink } from '../alerts/alert-event.ts';
 import { PipelineError } from '../pipelines/load-pipelines.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
-import { runPipeline } from '../pipelines/run-pipeline.ts';
+import { type LockedMeanwhile, runPipeline } from '../pipelines/run-pipeline.ts';
 import { describeErrorCode } from '../report/error-codes.ts';
 import type { RunSummary } from '../run/ingest-files.ts';
 import { findRun } from '../warehouse/runs-repository.ts';
@@ -21,9 +21,10 @@ import { chunkHelpersOf } from './stage-chunks-job.ts';
  * the run, its status and error; a run failed otherwise (the platform's fault) fails it, to be retried; an
  * interrupted one (the worker stopping, the job cancelled) stops it (JobStopped: put back, no attempt counted, or
  * left cancelled). A pipeline locked by another process (a long backfill day, a run of `run`) has not started: the
- * job waits and tries again, no attempt counted (LOCKED_WAIT_SECONDS). A failed run is alerted (`run-failed`) on
- * the job's last attempt, or when it completes the job: else the queue retries, and "failed after its retries" is
- * not yet true. A job whose pipeline file can no longer be loaded (deleted, invalid, naming an entry or a field the
+ * job waits and tries again, no attempt counted (LOCKED_WAIT_SECONDS); locked after its run lost its session, its
+ * runs stay `failed` with what they loaded, and the job waits alike (lockedJobWaits). A failed run is alerted
+ * (`run-failed`) on the job's last attempt, or when it completes the job: else the queue retries, and "failed after
+ * its retries" is not yet true. A job whose pipeline file can no longer be loaded (deleted, invalid, naming an entry or a field the
  * catalog lacks: a PipelineError) runs nothing and completes, alerted `run-failed` once, not retried: another
  * attempt reads the same file (pipelineNotLoaded). Any other error loading it fails the job, to be retried.
  */
@@ -60,10 +61,7 @@ export async function runPipelineJob(data: JobData, context: JobContext): Promis
   );
   if (result.status === 'locked') {
     const wait = lockedWaitSeconds(pipeline.retry.backoffSeconds);
-    throw new JobDeferred(
-      `waits for pipeline ${job.pipeline}'s lock (a run of it is going on in another process): tried again in ${wait} s, no attempt counted`,
-      wait,
-    );
+    throw new JobDeferred(lockedJobWaits(job.pipeline, wait, result.meanwhile), wait);
   }
   const { summary } = result;
   const output = { runId: summary.runId, status: summary.status, counts: summary.counts };
@@ -218,6 +216,35 @@ export function failedForItsConfiguration(summary: RunSummary): boolean {
 
 /** How long a job whose pipeline is locked waits before it looks again: the pipeline's backoff, 5 s to 60 s. */
 export const LOCKED_WAIT_SECONDS = { min: 5, max: 60 } as const;
+
+/**
+ * Why a job of a locked pipeline waits. The queue counts no attempt for it: pg-boss counts one when the job is
+ * fetched again, and putting it back sets that count back (deferActiveJob). Locked from the start, no run was
+ * started. Locked after the job's run lost its database session and another process took the lock meanwhile, the
+ * runs it made stay stored `failed` with the job's id and what they loaded (the ledger skips those files next time):
+ * said, so that `jobs show` does not contradict `runs show`.
+ */
+export function lockedJobWaits(pipeline: string, waitSeconds: number, meanwhile?: LockedMeanwhile): string {
+  const again = `tried again in ${waitSeconds} s, no attempt counted`;
+  if (!meanwhile)
+    return `waits for pipeline ${pipeline}'s lock (a run of it is going on in another process): ${again}`;
+  const { runs } = meanwhile;
+  const done =
+    runs === undefined
+      ? `what its runs had loaded could not be read (runs list --pipeline ${pipeline})`
+      : runs.length === 0
+        ? 'it had started no run'
+        : runs
+            .map(
+              (run) =>
+                `run ${run.id}, stored ${run.status}, loaded ${run.loadedFiles === 1 ? '1 file' : `${run.loadedFiles} files`}`,
+            )
+            .join('; ');
+  return (
+    `waits for pipeline ${pipeline}'s lock, which another process took after this job's database session was lost ` +
+    `(${done}): ${again} (its runs stay as stored; the next attempt loads what they left)`
+  );
+}
 
 export function lockedWaitSeconds(backoffSeconds: number): number {
   return Math.min(LOCKED_WAIT_SECONDS.max, Math.max(LOCKED_WAIT_SECONDS.min, Math.round(backoffSeconds)));
