@@ -18,7 +18,7 @@ import { formatTable } from './format-table.ts';
 /**
  * The row as `objection list|show --json` print it: whether it is overdue (a provisional due date: once even the
  * latest day it can be is past), or only past a provisional date; a provisional one's latest day (`dueLatest`:
- * `{ date, exact }`).
+ * `{ date, exact }`); whether its check was closed after its due date (`closedLate`, `closedOn`).
  */
 export function withOverdue(row: ObjectionRow, asOf: string): ObjectionRow & DueStanding {
   return { ...row, ...dueStanding(row, asOf) };
@@ -26,17 +26,19 @@ export function withOverdue(row: ObjectionRow, asOf: string): ObjectionRow & Due
 
 /**
  * `异议处理中 · 已逾期`, `异议处理中 · 已逾期（期限暂定，最迟 2026-10-17 已过）`, `异议处理中 · 暂定期限已过`,
- * `办结：异议不成立`, `办结：异议成立（程序 #7）`.
+ * `办结：异议不成立`, `办结：异议成立（程序 #7）`, `办结：异议不成立 · 逾期办结（2026-12-07 办结）`.
  */
 export function stateText(row: ObjectionRow, asOf: string): string {
+  const { overdue, provisionalPastDue, dueLatest, closedLate, closedOn } = dueStanding(row, asOf);
+  // The check closed after its due date: said for good, through a later stage too.
+  const late = closedLate ? ` · ${row.stage === 'open' ? '' : '核查'}逾期办结（${closedOn} 办结）` : '';
   if (row.inProgress) {
-    const { overdue, provisionalPastDue, dueLatest } = dueStanding(row, asOf);
     if (overdue)
       return `异议处理中 · 已逾期${dueLatest ? `（期限暂定，${latestDueText(dueLatest)}，已过）` : ''}`;
-    return `异议处理中${provisionalPastDue ? ' · 暂定期限已过' : ''}`;
+    return `异议处理中${provisionalPastDue ? ' · 暂定期限已过' : ''}${late}`;
   }
   const remedy = remedyText(row.lastProcedureId, row.lastVersionNo);
-  return `办结${row.lastResult ? `：${RESULT_TITLES[row.lastResult]}${remedy ? `（${remedy}）` : ''}` : ''}`;
+  return `办结${row.lastResult ? `：${RESULT_TITLES[row.lastResult]}${remedy ? `（${remedy}）` : ''}` : ''}${late}`;
 }
 
 /** What carried a result out: `程序 #7`, `报送更正 v2`, or nothing. */

@@ -226,6 +226,37 @@ describe('轻微: not published in principle (原则上不公示), at most 3 mon
     const repair = { procedureId: 4, on: '2026-11-20' };
     expect(stateOn(penalty('2026-11-01', '警告'), '2026-12-01', { repair }).state).toBe('repaired');
   });
+  it('a repair made before the severity now in force allows one stops nothing: shown, and said why', () => {
+    // Repaired as 警告 (轻微, repairable at once), then re-delivered as 吊销许可证件 (严重: 12 months first).
+    const repair = { procedureId: 4, on: '2026-11-20' };
+    const raised = penalty('2026-11-01', '吊销许可证件');
+    expect(raised.repairableFrom).toBe('2027-11-02');
+    const state = stateOn(raised, '2026-12-07', { repair });
+    expect(state).toMatchObject({
+      state: 'disclosed',
+      until: '2029-11-01',
+      earlyRepair: { procedureId: 4, on: '2026-11-20', repairableFrom: '2027-11-02' },
+    });
+    expect(state.repair).toBeUndefined();
+    expect(state.label).toBe(
+      '公示中（至 2029-11-01）；信用修复（2026-11-20，程序 #4）早于现行失信程度，可申请信用修复自 2027-11-02，不停止公示',
+    );
+    // Its objection still labels it, and its period still ends.
+    const objection = {
+      objectionId: 2,
+      stage: 'open' as const,
+      receivedOn: '2026-12-01',
+      dueOn: '2026-12-04',
+      dueProvisional: false,
+      stageSince: '2026-12-01',
+    };
+    expect(stateOn(raised, '2026-12-07', { repair, objection }).state).toBe('objection');
+    expect(stateOn(raised, '2029-11-02', { repair }).state).toBe('expired');
+    // A repair on or after the day the severity now in force allows is one.
+    expect(stateOn(raised, '2027-12-01', { repair: { procedureId: 4, on: '2027-11-02' } }).state).toBe(
+      'repaired',
+    );
+  });
 });
 
 describe('暂扣或者吊销 (the pre-2021 either/or category): the severity 处罚内容 states', () => {

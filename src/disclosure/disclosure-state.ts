@@ -8,7 +8,9 @@ import type { DisclosurePeriod } from './disclosure-period.ts';
  * - `disclosed` 公示中 (until a day, or open-ended);
  * - `objection` 异议处理中: would be shown, and an objection about it is in progress (Art. 18: shown with a label);
  * - `expired` 公示期满: the period has run; shown no more, kept;
- * - `repaired` 已信用修复: a credit repair (procedure_log kind `repair`) ended it early; kept;
+ * - `repaired` 已信用修复: a credit repair (procedure_log kind `repair`) ended it early; kept. A repair made before
+ *   the first day the version now in force may be repaired (a later delivery or correction raised the severity)
+ *   ends nothing: the state is the one without it, `earlyRepair` and the label say so;
  * - `not-disclosed`: never shown that day: withdrawn, superseded, an entry not shown to the public, a 轻微 record
  *   the provider gave no end date (原则上不公示), not begun, (a past day) not yet in the warehouse, or stored under a
  *   catalog entry version whose file catalog/ lacks (`version-missing`: its disclosure is unknown, so not shown).
@@ -28,6 +30,31 @@ export type NotDisclosedReason =
 export interface RepairMark {
   procedureId: number;
   on: string;
+}
+
+/** A repair that predates the severity now in force: its mark and the current version's first repairable day. */
+export interface EarlyRepair extends RepairMark {
+  repairableFrom: string;
+}
+
+/**
+ * The repair, when it was made before the first day the version now in force allows (`period.repairableFrom`):
+ * a repair of a 轻微 version does not end the disclosure of the 严重 one a later delivery or correction made of it.
+ */
+export function repairPredatesPeriod(
+  repair: RepairMark | undefined,
+  period: DisclosurePeriod,
+): EarlyRepair | undefined {
+  if (!repair || period.repairableFrom === null || repair.on >= period.repairableFrom) return undefined;
+  return { ...repair, repairableFrom: period.repairableFrom };
+}
+
+/** `信用修复（2026-12-07，程序 #3）早于现行失信程度，可申请信用修复自 2027-10-13，不停止公示`. */
+export function earlyRepairText(early: EarlyRepair): string {
+  return (
+    `信用修复（${early.on}，程序 #${early.procedureId}）早于现行失信程度，` +
+    `可申请信用修复自 ${early.repairableFrom}，不停止公示`
+  );
 }
 
 export interface DisclosureFacts {
@@ -52,6 +79,11 @@ export interface DisclosureState {
   since?: string;
   /** repaired: the day of the repair and its procedure. */
   repair?: RepairMark;
+  /**
+   * A repair made before the first day the version now in force may be repaired (a later delivery or correction
+   * raised the severity): it does not stop the disclosure. The state is the one without it; the label says why.
+   */
+  earlyRepair?: EarlyRepair;
   /** An objection in progress (also on an expired or repaired record: it is the record's, not the disclosure's). */
   objection?: ObjectionMark;
   reason?: NotDisclosedReason;
@@ -89,6 +121,13 @@ export function disclosureState(facts: DisclosureFacts, asOf: string): Disclosur
   if (facts.status !== 'current') return notDisclosed(facts.status);
   const minor = period.untilSource === 'minor-unpublished';
   if (!period.public && !minor) return notDisclosed('not-public');
+  const repair = facts.repair && facts.repair.on <= asOf ? facts.repair : undefined;
+  const early = repairPredatesPeriod(repair, period);
+  if (early) {
+    // The state without the repair, said: the repair was made under a version of lower severity.
+    const state = disclosureState({ ...facts, repair: undefined }, asOf);
+    return { ...state, earlyRepair: early, label: `${state.label}；${earlyRepairText(early)}` };
+  }
   if (facts.repair && facts.repair.on <= asOf) {
     return {
       ...base,

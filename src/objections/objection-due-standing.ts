@@ -1,9 +1,13 @@
+import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { latestObjectionDue } from '../calendar/objection-due.ts';
 import type { LatestDeadline } from '../calendar/provisional-deadline.ts';
 import { calendar, type WorkingDayCalendar } from '../calendar/working-days.ts';
 import type { ObjectionRow } from '../warehouse/objections-repository.ts';
 
-/** What an objection's due date says on a day: what `objection check`, `objection list` and the alerts raise. */
+/**
+ * What an objection's due date says on a day: what `objection check`, `objection list` and the alerts raise, and
+ * whether a closed check was closed late (逾期办结).
+ */
 export interface DueStanding {
   /**
    * The platform's check is still open after its due date: the date as settled, or for a provisional one the latest
@@ -14,9 +18,21 @@ export interface DueStanding {
   provisionalPastDue: boolean;
   /** A provisional due date's latest possible day (exact: the calendar counts it now, `calendar recompute` not run). */
   dueLatest?: LatestDeadline;
+  /**
+   * The platform's check was closed (its step's day, Asia/Shanghai, on or before `asOf`) after its due date: the
+   * date as settled, or for a provisional one the latest it can be. Computed from the stored receipt, due date and
+   * close time with the calendar, never stored; it stays true through a later appeal, review or lawsuit.
+   */
+  closedLate: boolean;
+  /** closedLate: the day the check was closed. */
+  closedOn?: string;
 }
 
-export type DueFacts = Pick<ObjectionRow, 'inProgress' | 'stage' | 'receivedOn' | 'dueOn' | 'dueProvisional'>;
+export type DueFacts = Pick<
+  ObjectionRow,
+  'inProgress' | 'stage' | 'receivedOn' | 'dueOn' | 'dueProvisional'
+> &
+  Partial<Pick<ObjectionRow, 'checkedAt'>>;
 
 /**
  * The standing of an objection's due date on `asOf` (YYYY-MM-DD). Only the platform's check has a due date (a later
@@ -27,10 +43,21 @@ export type DueFacts = Pick<ObjectionRow, 'inProgress' | 'stage' | 'receivedOn' 
  */
 export function dueStanding(row: DueFacts, asOf: string, days: WorkingDayCalendar = calendar()): DueStanding {
   const checking = row.inProgress && row.stage === 'open';
-  if (!row.dueProvisional) return { overdue: checking && row.dueOn < asOf, provisionalPastDue: false };
+  const closedOn = row.checkedAt ? todayInShanghai(row.checkedAt) : null;
+  const late = (due: string) =>
+    closedOn !== null && closedOn <= asOf && closedOn > due
+      ? { closedLate: true, closedOn }
+      : { closedLate: false };
+  if (!row.dueProvisional)
+    return { overdue: checking && row.dueOn < asOf, provisionalPastDue: false, ...late(row.dueOn) };
   const dueLatest = latestObjectionDue(row.receivedOn, days);
   const overdue = checking && dueLatest.date < asOf;
-  return { overdue, provisionalPastDue: checking && !overdue && row.dueOn < asOf, dueLatest };
+  return {
+    overdue,
+    provisionalPastDue: checking && !overdue && row.dueOn < asOf,
+    dueLatest,
+    ...late(dueLatest.date),
+  };
 }
 
 /**

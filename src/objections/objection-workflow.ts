@@ -29,6 +29,7 @@ import {
   versionOfRecord,
 } from '../warehouse/record-version-lookups.ts';
 import { recordById } from '../warehouse/records-repository.ts';
+import { dueStanding, latestDueText } from './objection-due-standing.ts';
 import { RESULT_TITLES, STAGE_TITLES } from './objection-titles.ts';
 
 /**
@@ -183,6 +184,8 @@ export interface DecisionDone {
   procedure?: ProcedureDone;
   /** …or the delivered version that did (the provider's corrected re-delivery). */
   version?: { versionId: number; versionNo: number };
+  /** What the officer should know: the check closed after its due date (逾期办结). */
+  warnings: string[];
 }
 
 async function decide(
@@ -211,6 +214,7 @@ async function decide(
   const objection = await existing(warehouse, objectionId);
   await officer(warehouse);
   if (remedy) await checkRemedy(warehouse, objection.recordId, remedy);
+  const warnings = stage === 'open' ? lateCheckWarnings(objection, todayInShanghai()) : [];
   const version =
     remedy?.kind === 'version'
       ? await deliveredVersion(warehouse, objection.recordId, remedy.versionNo)
@@ -244,7 +248,25 @@ async function decide(
     objection: await shown(warehouse, objection.id),
     ...(procedure ? { procedure } : {}),
     ...(version ? { version: { versionId: version.id, versionNo: version.versionNo } } : {}),
+    warnings,
   };
+}
+
+/**
+ * The check closed after its due date (Art. 18: 3 working days from receipt): allowed, since a late answer is still
+ * owed, but said, and `objection list` shows it as 逾期办结 from then on (objection-due-standing.ts). A provisional
+ * date counts as passed once even the latest day it can be is past, as `objection check` counts it.
+ */
+function lateCheckWarnings(objection: ObjectionRow, today: string): string[] {
+  const { overdue, dueLatest } = dueStanding(objection, today);
+  if (!overdue) return [];
+  const due = dueLatest ? `${objection.dueOn}（暂定，${latestDueText(dueLatest)}）` : objection.dueOn;
+  const dueEn = dueLatest ? `${dueLatest.date} (the latest its provisional date can be)` : objection.dueOn;
+  return [
+    `异议 #${objection.id}（记录 ${objection.recordId}）${objection.receivedOn} 受理，核查期限 ${due}，` +
+      `今天 ${today} 办结已逾期：记为逾期办结 (objection ${objection.id} closed on ${today}, after its due date ` +
+      `${dueEn}: listed as closed late)`,
+  ];
 }
 
 /**

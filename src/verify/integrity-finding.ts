@@ -88,6 +88,13 @@ export const INTEGRITY_PROBLEMS = {
    */
   'repair-before-period': 'a credit repair the catalog rules did not allow on the day it was made',
   /**
+   * A credit repair made before the first day the record's version now in force may be repaired: a later delivery
+   * or correction raised the severity (轻微 → 严重), so the repair no longer stops its disclosure (disclosure-state.ts,
+   * verify-repairs.ts). Nothing was altered: reported, not counted as tampering, the run does not fail; the record
+   * is shown again, and may be repaired anew only by a procedure the engine does not offer yet.
+   */
+  'repair-predates-severity': 'a credit repair made before the severity now in force allows one',
+  /**
    * A correct/reattribute entry whose version is gone, or the version an entry of any kind names as the record's
    * current one then (`before.version_id`, a supersede's `after.superseded_by_version_id`) is gone
    * (verify-procedure-versions.ts).

@@ -1,7 +1,8 @@
 import type { Catalog } from '../catalog/load-catalog.ts';
 import { disclosurePeriod } from '../disclosure/disclosure-period.ts';
+import { repairPredatesPeriod } from '../disclosure/disclosure-state.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { repairPages } from '../warehouse/integrity-repository.ts';
+import { type RepairCheckRow, repairPages } from '../warehouse/integrity-repository.ts';
 import type { IntegrityProblem, RecordFinding, VerifyScope } from './integrity-finding.ts';
 import { storedEntry, type UncheckedEntries } from './stored-entry.ts';
 
@@ -19,6 +20,10 @@ export interface RepairPage {
  * from the version the log names as current then and the entry version that version was stored under. A
  * repair is named when it was performed (its day in Asia/Shanghai) before that day, when the entry allows no
  * repair, or when the disclosure logged with it gives another repairable day.
+ *
+ * A current record whose version now in force (a later delivery or correction) gives a first repairable day after
+ * the repair's is named too (`repair-predates-severity`): the repair does not stop its disclosure any more
+ * (disclosure-state.ts). Nothing was altered, so it does not fail the run (verify-warehouse.ts).
  */
 export async function* verifyRepairs(
   warehouse: Warehouse,
@@ -76,9 +81,37 @@ export async function* verifyRepairs(
           `its caller gave repairableFrom ${describeLogged(row.loggedRepairableFrom)}, recomputed ${repairableFrom ?? 'none'}`,
         );
       if (problems.length > 0) page.findings.push(finding(problems.join('; ')));
+      const predates = predatesSeverity(catalog, row);
+      if (predates)
+        page.findings.push({
+          ...finding(predates),
+          catalogVersion: row.currentCatalogVersion,
+          versionNo: row.currentVersionNo,
+          problem: 'repair-predates-severity',
+        });
     }
     yield page;
   }
+}
+
+/**
+ * What is wrong when the current version (another than the one repaired) gives a first repairable day after the
+ * repair's: the repair no longer stops the disclosure. Undefined when it is fine, not current, or not checkable.
+ */
+function predatesSeverity(catalog: Catalog, row: RepairCheckRow): string | undefined {
+  if (row.status !== 'current' || row.currentData === null || row.currentCatalogVersion === null) return;
+  if (row.currentVersionId === row.loggedVersionId) return;
+  // An entry version catalog/ lacks is verify-keys' finding (catalog-version-unknown) for the current version.
+  const entry = storedEntry(catalog, row.catalogCode, row.currentCatalogVersion);
+  if (!entry) return;
+  const period = disclosurePeriod(entry.disclosure, row.currentData, row.currentFormationDate);
+  const early = repairPredatesPeriod({ procedureId: row.procedureId, on: row.repairedOn }, period);
+  if (!early) return;
+  return (
+    `version ${row.currentVersionNo} now in force${period.severity ? ` (severity ${period.severity})` : ''} ` +
+    `may be repaired from ${early.repairableFrom}: the repair predates it and no longer stops its disclosure ` +
+    `(信用修复早于现行失信程度，可申请信用修复自 ${early.repairableFrom}，不停止公示)`
+  );
 }
 
 function describeLogged(value: unknown): string {

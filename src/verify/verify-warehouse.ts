@@ -37,7 +37,9 @@ export interface VerifySummary {
  * With the catalog, each record's business key, catalog, subject and formation date are recomputed from its
  * current version, which is validated as a delivery's row is, and each credit repair's repairable day from the
  * catalog's rules (verify-keys.ts, version-data.ts, verify-repairs.ts). Every version a legal procedure wrote or
- * named is compared with its hash-chained log entry (verify-procedure-versions.ts).
+ * named is compared with its hash-chained log entry (verify-procedure-versions.ts). A repair the severity now in
+ * force outdates (`repair-predates-severity`) is reported and counted, but does not fail the run: nothing was
+ * altered.
  */
 export async function verifyWarehouse(
   warehouse: Warehouse,
@@ -167,8 +169,11 @@ export async function verifyWarehouse(
     throw error;
   }
   const editedCopies = records.filter((finding) => finding.problem === 'catalog-copy-edited');
+  // A repair the severity now in force outdates was made by the rules of its day: said, not tampering.
+  const predating = records.filter((finding) => finding.problem === 'repair-predates-severity').length;
+  if (predating > 0) counts.repairsPredatingSeverity = predating;
   counts.tamperedRecords = new Set(
-    records.filter((finding) => finding.problem !== 'catalog-copy-edited').map((finding) => finding.recordId),
+    records.filter((finding) => !NOT_ALTERED.has(finding.problem)).map((finding) => finding.recordId),
   ).size;
   counts.tamperedFiles = new Set(files.map((finding) => finding.sourceFileId)).size;
   const errorsByCode: Record<string, number> = {};
@@ -187,6 +192,9 @@ export async function verifyWarehouse(
   });
   return { runId, status: altered ? 'failed' : 'completed', scope, counts, records, files };
 }
+
+/** Findings that are not history altered behind the engine (the edited catalog copy is counted on its own). */
+const NOT_ALTERED: ReadonlySet<string> = new Set(['catalog-copy-edited', 'repair-predates-severity']);
 
 /**
  * Provisional due dates the calendar now counts exactly: nothing was altered, the date is only not settled yet, so

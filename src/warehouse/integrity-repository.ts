@@ -28,6 +28,11 @@ export type IntegrityCounts = {
    * provisional due dates it now counts exactly though `calendar recompute` has not settled them (not a finding).
    */
   objectionDues?: { dues: number; notices: number; unsettled: number };
+  /**
+   * Current records whose credit repair predates the severity now in force (`repair-predates-severity`): reported,
+   * shown again, not tampering.
+   */
+  repairsPredatingSeverity?: number;
 };
 
 /** The scope of a check: one catalog entry, and/or what was written on or after a time. */
@@ -338,6 +343,13 @@ export interface RepairCheckRow {
   catalogVersion: number | null;
   formationDate: string | null;
   data: RowData | null;
+  /** The record's status now, and its current version (null when the record is gone). */
+  status: 'current' | 'withdrawn' | 'superseded' | null;
+  currentVersionId: string | null;
+  currentVersionNo: number | null;
+  currentCatalogVersion: number | null;
+  currentFormationDate: string | null;
+  currentData: RowData | null;
 }
 
 const REPAIR_PAGE = `
@@ -347,9 +359,13 @@ const REPAIR_PAGE = `
     l.before -> 'disclosure' -> 'repairableFrom' AS "loggedRepairableFrom",
     l.before ->> 'version_id' AS "loggedVersionId",
     v.version_no AS "versionNo", v.catalog_version AS "catalogVersion",
-    to_char(v.formation_date, 'YYYY-MM-DD') AS "formationDate", v.data
+    to_char(v.formation_date, 'YYYY-MM-DD') AS "formationDate", v.data,
+    r.status, c.id::text AS "currentVersionId", c.version_no AS "currentVersionNo",
+    c.catalog_version AS "currentCatalogVersion",
+    to_char(c.formation_date, 'YYYY-MM-DD') AS "currentFormationDate", c.data AS "currentData"
   FROM procedure_log l
   LEFT JOIN records r ON r.id = l.record_id
+  LEFT JOIN record_versions c ON c.id = r.current_version_id
   LEFT JOIN record_versions v ON v.record_id = l.record_id
     AND v.id = CASE WHEN l.before ->> 'version_id' ~ '^[0-9]{1,18}$' THEN (l.before ->> 'version_id')::bigint END
   WHERE l.kind = 'repair' AND l.id > ? AND (?::text IS NULL OR l.catalog_code = ?)

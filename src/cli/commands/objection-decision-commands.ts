@@ -50,6 +50,7 @@ export function registerObjectionClose(objection: Command): void {
         ...decision,
         ...(remedy ? { remedy } : {}),
       });
+      for (const warning of done.warnings) console.error(maskPersonalText(`⚠ ${warning}`));
       await printObjection(warehouse, catalog, options.json, done, decisionLines(done));
       return EXIT.ok;
     });

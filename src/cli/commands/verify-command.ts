@@ -70,6 +70,10 @@ function summaryLine(summary: VerifySummary): string {
     ? `; ${counts.unchecked} not recomputed: catalog entry version missing`
     : '';
   const checked = `${counts.records} records, ${counts.versions} versions, ${counts.files} files, ${counts.keys ?? 0} keys, ${counts.repairs ?? 0} repairs checked${unchecked}`;
-  if (summary.status === 'completed') return `verify run ${summary.runId}: clean (${checked})`;
-  return `verify run ${summary.runId}: history altered outside the engine: ${counts.tamperedRecords} record(s), ${counts.tamperedFiles} file(s) (${checked})`;
+  const predating = counts.repairsPredatingSeverity
+    ? `; ${counts.repairsPredatingSeverity} 件信用修复早于现行失信程度，已恢复公示 (credit repair(s) predate the severity now in force: shown again, see repair-predates-severity above)`
+    : '';
+  if (summary.status === 'completed')
+    return `verify run ${summary.runId}: ${predating ? 'no history altered' : 'clean'} (${checked})${predating}`;
+  return `verify run ${summary.runId}: history altered outside the engine: ${counts.tamperedRecords} record(s), ${counts.tamperedFiles} file(s) (${checked})${predating}`;
 }
