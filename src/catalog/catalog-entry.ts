@@ -37,6 +37,12 @@ export interface CodeList {
 }
 
 /** One property of an entry's row schema, with the catalog's own `x-` annotations. */
+/** `x-statusSignal`: the values of a status field that withdraw the record, and those that object to it. */
+export interface StatusSignal {
+  withdraw: string[];
+  objection?: string[];
+}
+
 export interface FieldSchema {
   title: string;
   type: 'string' | 'number';
@@ -49,6 +55,12 @@ export interface FieldSchema {
   'x-maxDecimals'?: number;
   /** Personal data (a natural person's ID number): masked in everything that leaves the platform. */
   'x-personal'?: boolean;
+  /**
+   * The field is the source's status of the record (当前状态 of the 2016 layouts): which of its values (code-list
+   * codes; their aliases match too) say the provider withdrew the record (撤销) or an objection (异议) is under way.
+   * A unit with no `withdrawals.status` of its own reads it as its status signal (withdrawal-signals.ts).
+   */
+  'x-statusSignal'?: StatusSignal;
   /** Explanation shown in the published catalog (填报说明). */
   description?: string;
   [keyword: string]: unknown;

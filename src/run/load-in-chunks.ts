@@ -19,7 +19,7 @@ import { loadStaged } from './load-staged.ts';
 import type { UnitRequest, UnitResult } from './load-unit.ts';
 import { UnitFailure } from './unit-failure.ts';
 import { pickedVersion } from './unit-header.ts';
-import { unitSignals } from './withdrawal-signals.ts';
+import { unitSignals, unitWithdrawals } from './withdrawal-signals.ts';
 
 /** How often the coordinator looks whether chunks other workers hold are staged. */
 const POLL_MS = 100;
@@ -54,6 +54,12 @@ export async function loadInChunks(
   if (!plan) return undefined;
   const picked = headerMatch(request, plan);
   if (!picked) return undefined;
+  const withdrawals = unitWithdrawals(
+    request.withdrawals,
+    picked.entry,
+    plan.layout.header,
+    picked.match.columns,
+  );
   await abandonStaleChunkedLoads(warehouse, 2 * limits.unitTimeoutSeconds);
   const work: ChunkWork = {
     unitName: unit.name,
@@ -63,7 +69,7 @@ export async function loadInChunks(
     entry: picked.entry,
     columns: picked.match.columns.map((column) => column ?? null),
     ...(request.headerMap ? { headerMap: request.headerMap } : {}),
-    ...(request.withdrawals ? { withdrawals: request.withdrawals } : {}),
+    ...(withdrawals ? { withdrawals } : {}),
     ...(request.lookups ? { lookups: request.lookups } : {}),
     ...(request.validatorOptions?.allowPilotCodes !== undefined
       ? { allowPilotCodes: request.validatorOptions.allowPilotCodes }

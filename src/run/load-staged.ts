@@ -33,6 +33,7 @@ import { raiseProviderObjections } from './provider-objections.ts';
 import { checkThreshold, holdBackUnit } from './reject-threshold.ts';
 import { olderVersionRead } from './unit-header.ts';
 import { unitCommit } from './watermark-ledger.ts';
+import { unitWithdrawals } from './withdrawal-signals.ts';
 
 /**
  * A unit staged into the transaction's `stage` table, whoever read it: this thread from the unit's bytes
@@ -94,6 +95,8 @@ export async function loadStaged(
       if (loadedBefore) throw new AlreadyLoaded(loadedBefore);
       const staged = await stage(session, file);
       const { sourceFileId, entry, read, sha256, encoding, blankLines } = staged;
+      // The pipeline's signals, or the entry's declared status field (x-statusSignal) the header has.
+      const withdrawals = unitWithdrawals(request.withdrawals, entry, staged.header, staged.columns);
       // Bytes other than those the transport found complete and hashed: the file was written again in between
       // (a writer that paused longer than the drop's stability window). A cut last row would be the provider's
       // rejection and the rest of the file would wait for the next poll: not loaded, not blamed, read again.
@@ -145,7 +148,7 @@ export async function loadStaged(
         level: request.level,
         precedence: entry.precedence,
         receivedAt: request.unit.receivedAt,
-        withdrawals: request.withdrawals !== undefined || request.withdrawalList !== undefined,
+        withdrawals: withdrawals !== undefined || request.withdrawalList !== undefined,
         numberField: entry.businessKey.find(
           (code) => entry.schema.properties[code]?.['x-key'] === 'document-number',
         ),
@@ -155,7 +158,7 @@ export async function loadStaged(
         ...(staged.mergedWhileReading ? { mergedWhileReading: staged.mergedWhileReading } : {}),
       });
       if (fullDump) await listMissingFromDump(session, channel, sourceFileId, fullDump);
-      if (request.withdrawals?.status?.objection) objections = await objectionRequestsOfUnit(session);
+      if (withdrawals?.status?.objection) objections = await objectionRequestsOfUnit(session);
       const objectionsUpdated =
         merged.updated > 0 ? await objectionsOnUpdatedRecords(session, sourceFileId, entry.code) : [];
       const counts: OutcomeCounts = { read, ...merged, held: 0 };

@@ -16,7 +16,7 @@ import { rowFingerprints, skimmedAgain } from './row-fingerprints.ts';
 import { compileRowStager } from './stage-row.ts';
 import { UnitFailure } from './unit-failure.ts';
 import { headerFits, headerNear, pickedVersion, signalsOf } from './unit-header.ts';
-import type { UnitSignals } from './withdrawal-signals.ts';
+import { type UnitSignals, unitWithdrawals } from './withdrawal-signals.ts';
 
 /** Opens the unit's bytes (or rows), records its `source_files` row and stages every row. */
 export async function stageUnitRows(
@@ -36,14 +36,22 @@ export async function stageUnitRows(
   const { sourceFileId, picked, columns, read, fingerprintShape, fast, reading, mergedWhileReading } =
     await (async () => {
       // Signal columns first: a soft-delete flag no catalog field takes is the pipeline's, not an unknown column.
-      const signals = signalsOf(request, rows.header);
       // The header says which version of the entry the file is in (a legacy layout): recorded from the start.
-      const picked = pickedVersion(request, rows.header, signals);
+      const picked = pickedVersion(request, rows.header, signalsOf(request, rows.header));
+      // Then the status field that version declares (x-statusSignal), where the pipeline declares no status.
+      const withdrawals = unitWithdrawals(
+        request.withdrawals,
+        picked.entry,
+        rows.header,
+        picked.match.columns,
+      );
+      const unitRequest = withdrawals === request.withdrawals ? request : { ...request, withdrawals };
+      const signals = signalsOf(request, rows.header, picked);
       const id = await startSourceFile(session, { ...file, catalogVersion: picked.entry.version });
       return {
         sourceFileId: id,
         picked,
-        ...(await stageRows(session, request, opened, picked, signals, id)),
+        ...(await stageRows(session, unitRequest, opened, picked, signals, id)),
       };
     })().catch((error: unknown) => {
       opened.abort();

@@ -9,7 +9,7 @@ import {
 import { olderVersions, pickVersionByHeader } from '../catalog/pick-version.ts';
 import type { UnitRequest } from './load-unit.ts';
 import { UnitFailure } from './unit-failure.ts';
-import { listSignals, type UnitSignals, unitSignals } from './withdrawal-signals.ts';
+import { listSignals, type UnitSignals, unitSignals, unitWithdrawals } from './withdrawal-signals.ts';
 
 /** The entry version the header is in, matched through the pipeline's field mapping and ignorable columns. */
 export function pickedVersion(
@@ -31,11 +31,20 @@ export function pickedVersion(
   return { ...picked, match: { ...picked.match, problems: [...picked.match.problems, listProblem] } };
 }
 
-/** A withdrawal list's rows all withdraw; a data unit's say so by the pipeline's signal columns. */
-export function signalsOf(request: UnitRequest, header: readonly string[]): UnitSignals {
-  return request.withdrawalList !== undefined
-    ? listSignals(request.withdrawalList)
-    : unitSignals(request.withdrawals, header, request.headerMap);
+/**
+ * A withdrawal list's rows all withdraw; a data unit's say so by the pipeline's signal columns, and once the
+ * version is `picked`, by the status field it declares (x-statusSignal) where the pipeline declares no status.
+ */
+export function signalsOf(
+  request: UnitRequest,
+  header: readonly string[],
+  picked?: { entry: CatalogEntry; match: HeaderMatch },
+): UnitSignals {
+  if (request.withdrawalList !== undefined) return listSignals(request.withdrawalList);
+  const withdrawals = picked
+    ? unitWithdrawals(request.withdrawals, picked.entry, header, picked.match.columns)
+    : request.withdrawals;
+  return unitSignals(withdrawals, header, request.headerMap);
 }
 
 /** Whether a sheet's header is this unit's: it matches a version of the entry, withdrawal signal columns included. */

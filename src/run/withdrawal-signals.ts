@@ -1,3 +1,4 @@
+import type { CatalogEntry, CodeList, FieldSchema } from '../catalog/catalog-entry.ts';
 import { headerKey } from '../catalog/match-headers.ts';
 import { UnitFailure } from './unit-failure.ts';
 
@@ -115,6 +116,57 @@ export function unitSignals(
       return undefined;
     },
   };
+}
+
+/**
+ * The withdrawal signals of a unit read by `entry` (`columns`: the field of each of its header's columns): the
+ * request's own and, where those name no `status` column, the field the entry declares `x-statusSignal` (the 2016
+ * layouts' 当前状态) when the header has it. So `ingest`, the console's reporting and a pipeline that declares
+ * nothing read 撤销 as a withdrawal request and 异议 as an objection, as a pipeline declaring `withdrawals.status`
+ * does; a pipeline's own `status` wins. Without such a column the request's signals are returned as they are.
+ */
+export function unitWithdrawals(
+  signals: WithdrawalSignals | undefined,
+  entry: CatalogEntry,
+  header: readonly string[],
+  columns: readonly (string | undefined)[],
+): WithdrawalSignals | undefined {
+  if (signals?.status) return signals;
+  const status = declaredStatus(entry, header, columns);
+  return status ? { ...signals, status } : signals;
+}
+
+/** The entry's `x-statusSignal` field as a status signal on the header's column of it, its values with their aliases. */
+function declaredStatus(
+  entry: CatalogEntry,
+  header: readonly string[],
+  columns: readonly (string | undefined)[],
+): WithdrawalSignals['status'] {
+  const fields: Record<string, FieldSchema> = {
+    ...entry.legacyLayout?.sourceFields,
+    ...entry.schema.properties,
+  };
+  for (const [code, field] of Object.entries(fields)) {
+    const declared = field['x-statusSignal'];
+    const index = columns.indexOf(code);
+    if (!declared || index < 0 || header[index] === undefined) continue;
+    const codeList = field['x-codeList'];
+    return {
+      column: header[index],
+      values: withAliases(declared.withdraw, codeList),
+      ...(declared.objection ? { objection: withAliases(declared.objection, codeList) } : {}),
+    };
+  }
+  return undefined;
+}
+
+/** Code-list codes and every old name (alias) the normalizer turns into one of them (1 → 1, 撤销). */
+function withAliases(codes: readonly string[], codeList: CodeList | undefined): string[] {
+  const wanted = new Set(codes);
+  const aliases = Object.entries(codeList?.aliases ?? {})
+    .filter(([, target]) => wanted.has(target))
+    .map(([alias]) => alias);
+  return [...codes, ...aliases];
 }
 
 function reader(

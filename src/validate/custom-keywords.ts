@@ -4,7 +4,7 @@ import type { CodeList } from '../catalog/catalog-entry.ts';
 import { isRealIsoDate } from '../normalize/parse-date.ts';
 
 /** Annotation keywords: data about a field that validation does not check. */
-export const ANNOTATIONS = ['x-aliases', 'x-key', 'x-personal'];
+export const ANNOTATIONS = ['x-aliases', 'x-key', 'x-personal', 'x-statusSignal'];
 
 /**
  * Registers the catalog's `x-` keywords on an ajv instance. `notAfter`: the last day `x-notFuture` allows, asked

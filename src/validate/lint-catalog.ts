@@ -80,6 +80,7 @@ export function lintEntry(entry: CatalogEntry): string[] {
   problems.push(...lintSubjectTypes(entry));
   problems.push(...lintDisclosure(entry, mustExist));
   problems.push(...lintLegacyLayout(entry));
+  problems.push(...lintStatusSignal(entry));
   for (const [code, field] of Object.entries(entry.schema.properties)) {
     const codeList = field['x-codeList'];
     if (!codeList) continue;
@@ -108,6 +109,32 @@ export function lintEntry(entry: CatalogEntry): string[] {
     compileValidator(entry);
   } catch (error) {
     problems.push(`schema does not compile: ${(error as Error).message}`);
+  }
+  return problems;
+}
+
+/**
+ * `x-statusSignal`: one field of a version at most (a unit reads one status column), its withdraw and objection
+ * values apart, each a code of the field's code list (aliases are matched through it, not listed).
+ */
+function lintStatusSignal(entry: CatalogEntry): string[] {
+  const problems: string[] = [];
+  const fields = { ...entry.legacyLayout?.sourceFields, ...entry.schema.properties };
+  const declaring = Object.entries(fields).filter(([, field]) => field['x-statusSignal'] !== undefined);
+  if (declaring.length > 1)
+    problems.push(
+      `x-statusSignal is declared by ${declaring.map(([code]) => code).join(', ')}: one field at most`,
+    );
+  for (const [code, field] of declaring) {
+    const { withdraw, objection = [] } = field['x-statusSignal']!;
+    const both = withdraw.filter((value) => objection.includes(value));
+    if (both.length > 0)
+      problems.push(`${code}: x-statusSignal value ${both.join(', ')} both withdraws and objects`);
+    const codeList = field['x-codeList'];
+    if (!codeList) continue;
+    const unknown = [...withdraw, ...objection].filter((value) => !codeList.values.includes(value));
+    if (unknown.length > 0)
+      problems.push(`${code}: x-statusSignal value ${unknown.join(', ')} is not in its code list's values`);
   }
   return problems;
 }

@@ -97,8 +97,11 @@ export const CORRECTED_IN_PLACE: readonly {
   {
     entry: 'xzcf',
     version: 0,
-    shipped: '7006dcbbe5e97ca79f0b7ef8e8ed040200fe53ef7c8e61540a731b12bd105c16',
-    earlier: ['d5fae2494899ca4958f5807f232d22930d8388b5a2c92dd385fedc5e7d3e4bfe'],
+    shipped: '4744433f2ccc7f031fcb971320a7e004f1df495e7010e46e9a02d2d3eaf62ffa',
+    earlier: [
+      'd5fae2494899ca4958f5807f232d22930d8388b5a2c92dd385fedc5e7d3e4bfe',
+      '7006dcbbe5e97ca79f0b7ef8e8ed040200fe53ef7c8e61540a731b12bd105c16',
+    ],
   },
   {
     entry: 'xzcf',
@@ -113,6 +116,12 @@ export const CORRECTED_IN_PLACE: readonly {
     ],
   },
   {
+    entry: 'xzcf',
+    version: 2,
+    shipped: '47832fc69208aafc4386c7dd4d52abed379bb2ddca10c8a8b8668f1cc326e1f4',
+    earlier: ['12076420cb884c0ee3cdb443b6485f9c51dbc588ff2cacfff7ba5fe1ac7d12b1'],
+  },
+  {
     entry: 'xzqz',
     version: 1,
     shipped: '77636acdd477e92728f6ae7e3a0748933d3219b613aec7f0ce56343627a8f249',
@@ -124,8 +133,11 @@ export const CORRECTED_IN_PLACE: readonly {
   {
     entry: 'xzxk',
     version: 0,
-    shipped: '93a88bf6757a489693239e573d7cdcca5c5373b687ecd05382e4984b0486fc4a',
-    earlier: ['2ade143fe43af39bf8dd99905d67a51bd6a3da773d216047347ba4244f478f5e'],
+    shipped: '6cbc4b78ecd4f416e5d83ae25a760c8b76900db9992decb107ff126bc7d07ada',
+    earlier: [
+      '2ade143fe43af39bf8dd99905d67a51bd6a3da773d216047347ba4244f478f5e',
+      '93a88bf6757a489693239e573d7cdcca5c5373b687ecd05382e4984b0486fc4a',
+    ],
   },
   {
     entry: 'xzxk',
