@@ -30,8 +30,23 @@ export const ACTION_TITLES: Record<ObjectionAction, string> = {
 export function objectionMarkLine(mark: ObjectionMark): string {
   const stage = `${STAGE_TITLES[mark.stage]} (${mark.stage})`;
   return mark.stage === 'open'
-    ? `异议处理中 · objection #${mark.objectionId}, ${stage}, received ${mark.receivedOn}, due ${dueText(mark)}`
-    : `异议处理中 · objection #${mark.objectionId}, ${stage} since ${mark.stageSince}, received ${mark.receivedOn}`;
+    ? `异议处理中 · objection #${mark.objectionId}, ${stage}, received ${mark.receivedOn}, due ${dueText(mark)}${markOriginText(mark)}`
+    : `异议处理中 · objection #${mark.objectionId}, ${stage} since ${mark.stageSince}, received ${mark.receivedOn}${markOriginText(mark)}`;
+}
+
+/**
+ * Where a mark came from when the objection is on a record this one replaced (`fromRecordId`): `, on record 4,
+ * replaced by this one (异议针对记录 4，该记录已由本记录取代)`; nothing for the record's own objection.
+ */
+export function markOriginText(mark: Pick<ObjectionMark, 'fromRecordId'>): string {
+  return mark.fromRecordId === undefined
+    ? ''
+    : `, on record ${mark.fromRecordId}, replaced by this one (${markOriginTitle(mark)})`;
+}
+
+/** The same in Chinese alone (the console, workbooks): `异议针对记录 4，该记录已由本记录取代`; '' for its own. */
+export function markOriginTitle(mark: Pick<ObjectionMark, 'fromRecordId'>): string {
+  return mark.fromRecordId === undefined ? '' : `异议针对记录 ${mark.fromRecordId}，该记录已由本记录取代`;
 }
 
 /** What a stage is shown by: a record's mark, or an objection's row (`objection list`). */

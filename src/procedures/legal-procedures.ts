@@ -6,6 +6,8 @@ import { visibleLength } from '../identifiers/invisible-characters.ts';
 import { normalizeCode } from '../identifiers/normalize-code.ts';
 import { compileEntry } from '../run/compiled-entry.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
+import { STAGE_TITLES } from '../warehouse/objection-vocabulary.ts';
+import { objectionMarks, objectionRows } from '../warehouse/objections-repository.ts';
 import { createdRecordId, currentVersion, type VersionData } from '../warehouse/procedure-log-repository.ts';
 import {
   correctedRow,
@@ -29,6 +31,11 @@ export interface ProcedureDone {
   warnings: RowError[];
   /** reattribute: the record created for the right subject. */
   newRecordId?: number;
+  /**
+   * supersede, reattribute: the objections in progress on the record retired (its own, or one it carries from a
+   * record it replaced), in Chinese and English: the successor carries the mark, the objection is still to be decided.
+   */
+  objectionWarnings?: string[];
 }
 
 /** correct: a new version of the record with the fields set, validated as a delivered row. */
@@ -85,7 +92,13 @@ export async function supersedeRecord(
     grounds.reason,
     grounds.operator,
   ]);
-  return { procedureId, warnings: [], newRecordId };
+  const objectionWarnings = await openObjectionWarnings(warehouse, oldRecordId, newRecordId);
+  return {
+    procedureId,
+    warnings: [],
+    newRecordId,
+    ...(objectionWarnings.length ? { objectionWarnings } : {}),
+  };
 }
 
 /**
@@ -121,7 +134,38 @@ export async function reattributeRecord(
     newVersionArguments(recordId, current.versionId, row, grounds),
   );
   const newRecordId = await createdRecordId(warehouse, procedureId);
-  return { procedureId, warnings, ...(newRecordId === undefined ? {} : { newRecordId }) };
+  const objectionWarnings =
+    newRecordId === undefined ? [] : await openObjectionWarnings(warehouse, recordId, newRecordId);
+  return {
+    procedureId,
+    warnings,
+    ...(newRecordId === undefined ? {} : { newRecordId }),
+    ...(objectionWarnings.length ? { objectionWarnings } : {}),
+  };
+}
+
+/**
+ * What an officer must be told when a procedure retires a record under objection (Art. 18 ¶2): the objection stays
+ * open on the retired record, and its mark now shows on the record that replaced it (objectionMarks follows the
+ * supersede chain), until the objection is decided.
+ */
+async function openObjectionWarnings(
+  warehouse: Warehouse,
+  oldRecordId: number,
+  newRecordId: number,
+): Promise<string[]> {
+  const own = await objectionRows(warehouse, { recordId: oldRecordId, status: 'in-progress' });
+  const carried = (await objectionMarks(warehouse, [oldRecordId])).get(oldRecordId);
+  const objections = own.map((row) => ({ id: row.id, stage: row.stage, on: oldRecordId }));
+  if (carried?.fromRecordId !== undefined)
+    objections.push({ id: carried.objectionId, stage: carried.stage, on: carried.fromRecordId });
+  return objections.map(
+    ({ id, stage, on }) =>
+      `记录 ${oldRecordId} 已被记录 ${newRecordId} 取代，但异议 #${id}（记录 ${on}，${STAGE_TITLES[stage]}）仍在处理中：` +
+      `记录 ${newRecordId} 随之标注“异议处理中”，该异议仍须办结 ` +
+      `(record ${oldRecordId}, replaced by record ${newRecordId}, is under objection #${id} (${stage}) on record ${on}: ` +
+      `record ${newRecordId} now carries its mark until the objection is decided)`,
+  );
 }
 
 /**

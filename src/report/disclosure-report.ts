@@ -153,7 +153,13 @@ function shownRecord(item: DisclosedRecordState, columns: EntryColumns): ShownRe
     state: state.state,
     label: state.label,
     until: state.until ?? '长期',
-    objection: objection ? `异议处理中（异议 #${objection.objectionId}，${objection.receivedOn} 受理）` : '',
+    objection: objection
+      ? `异议处理中（异议 #${objection.objectionId}，${objection.receivedOn} 受理${
+          objection.fromRecordId === undefined
+            ? ''
+            : `，异议针对记录 ${objection.fromRecordId}，该记录已由本记录取代`
+        }）`
+      : '',
     severity: period.severity
       ? `${period.severity}${period.severitySource === 'default' ? '（默认）' : ''}`
       : '',

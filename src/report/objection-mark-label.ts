@@ -10,6 +10,8 @@ export interface MarkShown {
   dueProvisional?: boolean;
   /** The day the stage in progress began (YYYY-MM-DD): shown instead of the finished check's due date. */
   stageSince: string;
+  /** The record the objection is on, when this record replaced it (supersede or reattribute). */
+  fromRecordId?: number | undefined;
 }
 
 /** The word every output uses for a record under objection (Art. 18: 异议处理中…予以标注). */
@@ -18,12 +20,15 @@ export const OBJECTION_MARK = '异议处理中';
 /**
  * The label in workbooks and CSV cells: `异议处理中（异议 3，核查期限 2026-02-13）` (`核查期限 2026-10-05 暂定`) while
  * the platform checks it; in an appeal, review or lawsuit the day it began, not the finished check's due date as if
- * it were still pending: `异议处理中（异议 3，申诉中，2026-12-06 起）`.
+ * it were still pending: `异议处理中（异议 3，申诉中，2026-12-06 起）`; an objection on a record this one replaced
+ * says so: `异议处理中（异议 3，核查期限 2026-02-13，异议针对记录 4（已由本记录取代））`.
  */
 export function objectionMarkLabel(mark: MarkShown): string {
   const stage =
     mark.stage === 'open'
       ? `核查期限 ${mark.dueOn}${mark.dueProvisional ? ' 暂定' : ''}`
       : `${STAGE_TITLES[mark.stage]}中，${mark.stageSince} 起`;
-  return `${OBJECTION_MARK}（异议 ${mark.objectionId}，${stage}）`;
+  const origin =
+    mark.fromRecordId === undefined ? '' : `，异议针对记录 ${mark.fromRecordId}（已由本记录取代）`;
+  return `${OBJECTION_MARK}（异议 ${mark.objectionId}，${stage}${origin}）`;
 }

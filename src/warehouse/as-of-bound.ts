@@ -4,6 +4,9 @@
  */
 export const AS_OF = `WITH as_of AS (SELECT (?::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai' AS bound)`;
 
+/** AS_OF for a query that goes on with a recursive WITH query of its own (`${AS_OF_RECURSIVE}, chain AS (…)`). */
+export const AS_OF_RECURSIVE = AS_OF.replace(/^WITH /, 'WITH RECURSIVE ');
+
 /**
  * A record's status at the end of the day (the query starts with AS_OF, `r` is the record): a procedure performed
  * later had not yet withdrawn or superseded it. A status never returns to current (012), so the procedure that

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { AS_OF } from './as-of-bound.ts';
+import { AS_OF, AS_OF_RECURSIVE } from './as-of-bound.ts';
 import type { Warehouse } from './connect-warehouse.ts';
 import { STATE } from './objection-state-sql.ts';
 import type { ObjectionChannel, ObjectionResult, ObjectionStage } from './objection-vocabulary.ts';
@@ -29,6 +29,12 @@ export interface ObjectionMark {
    * or lawsuit the day (Asia/Shanghai) its step was recorded, when `dueOn`, the finished check's, is no deadline.
    */
   stageSince: string;
+  /**
+   * Set when the objection is not on this record but on one it replaced: the record the objection is on, which a
+   * `supersede` or `reattribute` (procedure_log, directly or through a chain of them) retired in favour of this
+   * one. The same decision shown under the successor stays labelled while the objection is handled (Art. 18 ¶2).
+   */
+  fromRecordId?: number;
 }
 
 export interface ObjectionRow {
@@ -115,6 +121,12 @@ export interface ObjectionFilter {
  * The records among `recordIds` marked 异议处理中, with their (oldest open) objection: now, or at the end of the
  * day `asOf` (YYYY-MM-DD, Asia/Shanghai) when it is given: objections received by then whose steps up to then
  * leave them in progress (Art. 18 ¶2: labelled for as long as the objection was being handled).
+ *
+ * The mark follows the record's predecessors: a record that replaced another by `supersede` or `reattribute`
+ * (procedure_log's `other_record_id`, performed by then), directly or through a chain of them, carries the mark of an
+ * objection still in progress on any of them, with `fromRecordId` naming the record the objection is on. The
+ * record's own objection comes first. Every reader of marks (record, subject, disclosure, notices, the console)
+ * takes them from here.
  */
 export async function objectionMarks(
   db: Warehouse,
@@ -125,6 +137,7 @@ export async function objectionMarks(
   if (recordIds.length === 0) return marks;
   const rows: Array<{
     record_id: number;
+    source_id: number;
     id: number;
     stage: ObjectionStage;
     received_on: string;
@@ -133,10 +146,19 @@ export async function objectionMarks(
     stage_since: string;
   }> = (
     await db.raw(
-      `${AS_OF} SELECT DISTINCT ON (record_id) record_id, id, stage, received_on, due_on, due_provisional, stage_since
-       FROM (${STATE} WHERE o.record_id = ANY (?::bigint[])
-               AND (?::date IS NULL OR o.received_on <= ?::date)) state
-       WHERE in_progress ORDER BY record_id, id`,
+      `${AS_OF_RECURSIVE}, chain (record_id, source_id) AS (
+         SELECT id, id FROM unnest(?::bigint[]) AS asked (id)
+         UNION
+         SELECT chain.record_id, p.record_id FROM chain
+         JOIN procedure_log p ON p.other_record_id = chain.source_id AND p.kind IN ('supersede', 'reattribute')
+         CROSS JOIN as_of WHERE as_of.bound IS NULL OR p.performed_at < as_of.bound)
+       SELECT DISTINCT ON (chain.record_id) chain.record_id, chain.source_id, state.id, state.stage,
+              state.received_on, state.due_on, state.due_provisional, state.stage_since
+       FROM chain
+       JOIN (${STATE} WHERE o.record_id IN (SELECT source_id FROM chain)
+               AND (?::date IS NULL OR o.received_on <= ?::date)) state ON state.record_id = chain.source_id
+       WHERE state.in_progress
+       ORDER BY chain.record_id, chain.source_id <> chain.record_id, state.id`,
       [asOf, [...recordIds], asOf, asOf],
     )
   ).rows;
@@ -148,6 +170,7 @@ export async function objectionMarks(
       dueOn: row.due_on,
       dueProvisional: row.due_provisional,
       stageSince: row.stage_since,
+      ...(row.source_id === row.record_id ? {} : { fromRecordId: Number(row.source_id) }),
     });
   return marks;
 }

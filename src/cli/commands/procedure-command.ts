@@ -198,8 +198,18 @@ export async function perform(typed: string, options: GroundsOptions, work: Work
     logger.info(
       `legal procedure #${entry.id} ${entry.kind} on record ${entry.recordId} by ${entry.operator}`,
     );
+    // Art. 18 ¶2: the record retired is under objection; its successor carries the mark (stderr, as objection open's).
+    for (const warning of done.objectionWarnings ?? []) console.error(maskPersonalText(`⚠ ${warning}`));
     if (options.json) {
-      console.log(maskPersonalText(JSON.stringify({ ...entry, warnings: done.warnings })));
+      console.log(
+        maskPersonalText(
+          JSON.stringify({
+            ...entry,
+            warnings: done.warnings,
+            ...(done.objectionWarnings ? { objectionWarnings: done.objectionWarnings } : {}),
+          }),
+        ),
+      );
       return EXIT.ok;
     }
     console.log(maskPersonalText(`${procedureLine(entry)}\n    ${procedureSummary(entry)}`));

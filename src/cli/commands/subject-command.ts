@@ -120,8 +120,12 @@ async function withRetiredMarks(warehouse: Warehouse, archive: SubjectArchive): 
 
 const OUTCOME_ORDER = ['inserted', 'updated', 'unchanged', 'merged', 'conflict'];
 
-/** `异议处理中 #3 (open, due 2026-02-25)`, `异议处理中 #3 (appeal since 2026-12-06)` */
-const markFlag = (mark: ObjectionMark) => `异议处理中 #${mark.objectionId} (${markStageText(mark)})`;
+/**
+ * `异议处理中 #3 (open, due 2026-02-25)`, `异议处理中 #3 (appeal since 2026-12-06)`; `… on record 4` when the
+ * objection is on a record this one replaced (fromRecordId).
+ */
+const markFlag = (mark: ObjectionMark) =>
+  `异议处理中 #${mark.objectionId} (${markStageText(mark)})${mark.fromRecordId === undefined ? '' : ` on record ${mark.fromRecordId}`}`;
 
 /**
  * The archive as text: one table per catalog entry, newest first, personal data masked line by line and cell by

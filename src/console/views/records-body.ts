@@ -1,6 +1,6 @@
 import type { CatalogEntry } from '../../catalog/catalog-entry.ts';
 import { periodNote } from '../../disclosure/disclosure-state.ts';
-import { markStageTitle } from '../../objections/objection-titles.ts';
+import { markOriginTitle, markStageTitle } from '../../objections/objection-titles.ts';
 import type { RecordSearch } from '../../records/record-search.ts';
 import type { RecordView } from '../../records/record-view.ts';
 import {
@@ -31,11 +31,13 @@ const OUTCOME_TITLES: Record<string, string> = {
 
 /**
  * `异议处理中 · 异议 #3 异议核查，2026-02-13 受理，2026-02-25 前核查`; in an appeal, review or lawsuit the day it
- * began (`申诉中，2026-12-06 起`), not the finished check's due date as if it were still pending.
+ * began (`申诉中，2026-12-06 起`), not the finished check's due date as if it were still pending; `（异议针对记录 4，
+ * 该记录已由本记录取代）` when the objection is on a record this one replaced.
  */
 export function objectionMark(mark: ObjectionMark | null | undefined): SafeHtml | '' {
   if (!mark) return '';
-  return html`<span class="objection">异议处理中 · 异议 #${mark.objectionId} ${markStageTitle(mark)}</span>`;
+  const origin = markOriginTitle(mark);
+  return html`<span class="objection">异议处理中 · 异议 #${mark.objectionId} ${markStageTitle(mark)}${origin ? `（${origin}）` : ''}</span>`;
 }
 
 /** The search box (POST: an ID number typed in stays out of addresses and access logs) and what it found. */
