@@ -9,7 +9,6 @@ import {
 import { type FastRows, lockEntryForMerge, mergeStaged } from '../warehouse/merge-staged.ts';
 import { assertCountsAddUp, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import {
-  type ObjectionRequest,
   objectionRequestsOfUnit,
   objectionsOnUpdatedRecords,
 } from '../warehouse/provider-objections-repository.ts';
@@ -73,7 +72,6 @@ export async function loadStaged(
 ): Promise<UnitResult> {
   const started = Date.now();
   const file = sourceFileRow(request, new Date(started));
-  let objections: ObjectionRequest[] = [];
   try {
     const result = await withUnitTransaction(warehouse, async (session) => {
       // Content the transport hashed before loading (a file drop hashes each file as it polls) and the ledger
@@ -158,9 +156,25 @@ export async function loadStaged(
         ...(staged.mergedWhileReading ? { mergedWhileReading: staged.mergedWhileReading } : {}),
       });
       if (fullDump) await listMissingFromDump(session, channel, sourceFileId, fullDump);
-      if (withdrawals?.status?.objection) objections = await objectionRequestsOfUnit(session);
+      const objections = withdrawals?.status?.objection ? await objectionRequestsOfUnit(session) : [];
       const objectionsUpdated =
         merged.updated > 0 ? await objectionsOnUpdatedRecords(session, sourceFileId, entry.code) : [];
+      // A row saying 异议 marks its record in this transaction (Art. 18): the rows and the marks commit together,
+      // and an objection that cannot be opened fails the unit as any fault in this transaction does (a database
+      // fault is retried, never blamed on the file).
+      const providerObjections =
+        objections.length > 0
+          ? await raiseProviderObjections(
+              session,
+              {
+                providerCode: request.providerCode,
+                fileName: request.unit.name,
+                sourceFileId,
+                receivedAt: request.unit.receivedAt,
+              },
+              objections,
+            )
+          : undefined;
       const counts: OutcomeCounts = { read, ...merged, held: 0 };
       assertCountsAddUp(counts);
       await request.unit.beforeCommit?.(unitCommit(session));
@@ -196,17 +210,11 @@ export async function loadStaged(
         ...(earlier ? { sameContentAs: earlier } : {}),
         ...(fullDump ? { fullDump } : {}),
         ...(objectionsUpdated.length > 0 ? { objectionsUpdated } : {}),
+        ...(providerObjections ? { providerObjections } : {}),
         ...(olderVersion ? { olderVersion } : {}),
       };
     });
-    if (result.status !== 'loaded' || objections.length === 0) return result;
-    const delivery = {
-      providerCode: request.providerCode,
-      fileName: request.unit.name,
-      sourceFileId: result.sourceFileId,
-      receivedAt: request.unit.receivedAt,
-    };
-    return { ...result, providerObjections: await raiseProviderObjections(warehouse, delivery, objections) };
+    return result;
   } catch (error) {
     if (error instanceof AlreadyLoaded) return skippedUnit(warehouse, file, error.earlier);
     if (error instanceof FastPathUnusable || error instanceof ThresholdAfterEarlyMerge) throw error;

@@ -1,13 +1,13 @@
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { objectionDue } from '../calendar/objection-due.ts';
-import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { insertObjection } from '../warehouse/objection-log-repository.ts';
 import {
   alreadyRaised,
+  lockObjectionRecords,
   type ObjectionOnUpdatedRecord,
   type ObjectionRequest,
+  openProviderObjection,
 } from '../warehouse/provider-objections-repository.ts';
-import { recordFormationDate } from '../warehouse/record-version-lookups.ts';
+import type { UnitSession } from '../warehouse/unit-session.ts';
 
 export interface ProviderObjections {
   /** Objections opened (channel `provider`): the records are marked 异议处理中. */
@@ -21,59 +21,68 @@ export interface ProviderObjections {
    * day (`objection open <recordId> --received-at …`). Absent when none.
    */
   beforeDecision?: { recordId: number; rowNumber: number; decidedOn: string; receivedOn: string }[];
-  /** Why opening failed, if it did: the unit's data stays loaded; the objections can be registered by hand. */
+  /**
+   * Why opening failed, in a summary written before the objections were opened in the unit's transaction (the data
+   * stayed loaded, unmarked). Never set now: a failure fails the unit and nothing of it is loaded.
+   */
   failure?: string;
 }
 
 /**
  * A 当前状态 of 异议 in a provider's row: the provider reports that the subject objected (Art. 18) and it is
- * verifying. After the unit committed (an objection is about a record as loaded), each record it names gets an
- * objection of channel `provider`, received the day the unit was, due 3 working days later — unless it has one
- * already, or its decision date is after that day (`beforeDecision`). The loader may open such an objection and
- * nothing else (013-objections.ts).
+ * verifying. In the unit's transaction, after its merge (an objection is about a record as loaded), each record it
+ * names gets an objection of channel `provider`, received the day the unit was, due 3 working days later — unless
+ * it has one already, or its decision date is after that day (`beforeDecision`). The rows and their marks commit
+ * together or not at all: an objection that cannot be opened fails the unit, as any fault in its transaction does,
+ * and nothing of it is loaded (a record shown unmarked, or a mark lost to a stop between two commits, is the
+ * defect Art. 18 forbids). The loader may open such an objection and nothing else (013-objections.ts).
  */
 export async function raiseProviderObjections(
-  warehouse: Warehouse,
+  session: UnitSession,
   delivery: { providerCode: string; fileName: string; sourceFileId: number; receivedAt: Date },
   requests: readonly ObjectionRequest[],
 ): Promise<ProviderObjections> {
-  try {
-    const raised = await alreadyRaised(warehouse, requests);
-    const receivedOn = todayInShanghai(delivery.receivedAt);
-    const due = objectionDue(receivedOn);
-    let opened = 0;
-    const beforeDecision: NonNullable<ProviderObjections['beforeDecision']> = [];
-    for (const request of requests.filter((candidate) => !raised.has(candidate.recordId))) {
-      // As `objection open` (objection-workflow.ts): no objection is received before the decision it is about.
-      const decidedOn = await recordFormationDate(warehouse, request.recordId);
-      if (decidedOn && receivedOn < decidedOn) {
-        beforeDecision.push({
-          recordId: request.recordId,
-          rowNumber: request.rowNumber,
-          decidedOn,
-          receivedOn,
-        });
-        continue;
-      }
-      await insertObjection(warehouse, {
+  // Every record first (id order), then the objection log's lock with the first objection: one lock order.
+  const locked = await lockObjectionRecords(
+    session,
+    requests.map((request) => request.recordId),
+  );
+  const raised = await alreadyRaised(session, requests);
+  const receivedOn = todayInShanghai(delivery.receivedAt);
+  const due = objectionDue(receivedOn);
+  let opened = 0;
+  const beforeDecision: NonNullable<ProviderObjections['beforeDecision']> = [];
+  for (const request of [...requests].sort((a, b) => a.recordId - b.recordId)) {
+    if (raised.has(request.recordId)) continue;
+    const record = locked.get(request.recordId);
+    // Ended by a procedure that committed while this unit merged (the lock waited for it): nothing to mark.
+    if (record?.status !== 'current') continue;
+    // As `objection open` (objection-workflow.ts): no objection is received before the decision it is about.
+    if (record.decidedOn && receivedOn < record.decidedOn) {
+      beforeDecision.push({
         recordId: request.recordId,
-        applicant: `数据提供单位 ${delivery.providerCode}`,
-        reason: `数据提供单位报送该信息处于异议状态（${request.signal}）`,
+        rowNumber: request.rowNumber,
+        decidedOn: record.decidedOn,
         receivedOn,
-        dueOn: due.date,
-        dueProvisional: due.provisional,
-        channel: 'provider',
-        operator: `数据提供单位 ${delivery.providerCode}`,
-        providerCode: delivery.providerCode,
-        basis: `文件「${delivery.fileName}」（文件 ${delivery.sourceFileId}）第 ${request.rowNumber} 行，${request.signal}`,
       });
-      opened++;
+      continue;
     }
-    const known = requests.length - opened - beforeDecision.length;
-    return beforeDecision.length > 0 ? { opened, known, beforeDecision } : { opened, known };
-  } catch (error) {
-    return { opened: 0, known: 0, failure: error instanceof Error ? error.message : String(error) };
+    await openProviderObjection(session, {
+      recordId: request.recordId,
+      applicant: `数据提供单位 ${delivery.providerCode}`,
+      reason: `数据提供单位报送该信息处于异议状态（${request.signal}）`,
+      receivedOn,
+      dueOn: due.date,
+      dueProvisional: due.provisional,
+      channel: 'provider',
+      operator: `数据提供单位 ${delivery.providerCode}`,
+      providerCode: delivery.providerCode,
+      basis: `文件「${delivery.fileName}」（文件 ${delivery.sourceFileId}）第 ${request.rowNumber} 行，${request.signal}`,
+    });
+    opened++;
   }
+  const known = requests.length - opened - beforeDecision.length;
+  return beforeDecision.length > 0 ? { opened, known, beforeDecision } : { opened, known };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Warehouse } from './connect-warehouse.ts';
+import { type NewObjection, ObjectionRecordMissing } from './objection-log-repository.ts';
 import type { ObjectionStage } from './objection-vocabulary.ts';
 import type { UnitSession } from './unit-session.ts';
 
@@ -30,23 +30,87 @@ export async function objectionRequestsOfUnit(session: UnitSession): Promise<Obj
 /**
  * Of these, the ones with no objection to raise again: the record has an objection in progress, or the provider
  * already reported one about the same version (its 当前状态 keeps saying 异议 in every nightly dump after
- * the platform closed the check; a new version with the flag is a new report).
+ * the platform closed the check; a new version with the flag is a new report). Read in the unit's transaction,
+ * after `lockObjectionRecords`.
  */
 export async function alreadyRaised(
-  warehouse: Warehouse,
+  session: UnitSession,
   requests: readonly ObjectionRequest[],
 ): Promise<Set<number>> {
   if (requests.length === 0) return new Set();
-  const result = await warehouse.raw<{ rows: { record_id: number }[] }>(
+  const rows = await session.query<{ record_id: string | number }>(
     `SELECT DISTINCT o.record_id FROM objections o
      JOIN records r ON r.id = o.record_id
      JOIN record_versions cv ON cv.id = r.current_version_id
-     WHERE o.record_id = ANY(?::bigint[]) AND (
+     WHERE o.record_id = ANY($1::bigint[]) AND (
        (o.channel = 'provider' AND o.created_at >= cv.created_at)
        OR NOT EXISTS (SELECT 1 FROM objection_log d WHERE d.objection_id = o.id AND d.action IN ('close', 'outcome')))`,
     [requests.map((request) => request.recordId)],
   );
-  return new Set(result.rows.map((row) => Number(row.record_id)));
+  return new Set(rows.map((row) => Number(row.record_id)));
+}
+
+/**
+ * Locks the records the unit is to open objections on (FOR KEY SHARE, by 042's objection_record_status, in id
+ * order) before the first objection takes the objection log's lock, and returns each one's status and decision
+ * (formation) date as read under the lock. The objections trigger takes this lock anyway, record by record; taken
+ * one at a time while the log's lock is held, a procedure that locked one of them FOR UPDATE and then appends an
+ * objection step would wait for this unit as it waits for the procedure. All first, then the log: one order.
+ */
+export async function lockObjectionRecords(
+  session: UnitSession,
+  recordIds: readonly number[],
+): Promise<Map<number, { status: string | null; decidedOn: string | null }>> {
+  const locked = new Map<number, { status: string | null; decidedOn: string | null }>();
+  for (const recordId of [...new Set(recordIds)].sort((a, b) => a - b)) {
+    const [row] = await session.query<{ status: string | null; decided_on: string | null }>(
+      `SELECT objection_record_status($1::bigint) AS status,
+              (SELECT to_char(v.formation_date, 'YYYY-MM-DD') FROM records r
+               JOIN record_versions v ON v.id = r.current_version_id WHERE r.id = $1::bigint) AS decided_on`,
+      [recordId],
+    );
+    locked.set(recordId, { status: row?.status ?? null, decidedOn: row?.decided_on ?? null });
+  }
+  return locked;
+}
+
+/**
+ * A provider's objection and its opening step, in the unit's transaction (insertObjection's, on the unit's
+ * connection): the rows the unit loaded and the mark commit together or not at all. The log's trigger takes the
+ * objection log's lock, held until the unit commits.
+ */
+export async function openProviderObjection(session: UnitSession, objection: NewObjection): Promise<number> {
+  const [inserted] = await session.query<{ id: string | number }>(
+    `INSERT INTO objections (record_id, catalog_code, channel, provider_code, applicant, reason, received_on,
+                             due_on, due_provisional)
+     SELECT r.id, r.catalog_code, $1, $2, $3, $4, $5, $6, $7 FROM records r WHERE r.id = $8
+     RETURNING id`,
+    [
+      objection.channel,
+      objection.providerCode ?? null,
+      objection.applicant.trim(),
+      objection.reason.trim(),
+      objection.receivedOn,
+      objection.dueOn,
+      objection.dueProvisional ?? false,
+      objection.recordId,
+    ],
+  );
+  if (inserted === undefined) throw new ObjectionRecordMissing(objection.recordId);
+  const id = Number(inserted.id);
+  // stage, db_user, hash: set by the log's trigger
+  await session.execute(
+    `INSERT INTO objection_log (objection_id, action, basis, note, detail, operator, stage, db_user, hash)
+     VALUES ($1, 'open', $2, $3, $4::jsonb, $5, 'open', '', '')`,
+    [
+      id,
+      objection.basis?.trim() || null,
+      objection.note?.trim() || null,
+      JSON.stringify(objection.detail ?? {}),
+      objection.operator.trim(),
+    ],
+  );
+  return id;
 }
 
 /** A record a delivery updated while an objection on it is in progress (any stage): the delivery may settle it. */
