@@ -14,9 +14,9 @@ const GROUNDS = ['--basis', '鲁信用办函〔2026〕56号', '--operator', '张
 /**
  * Art. 18 ¶2: a record under objection is labelled wherever it is shown. A `reattribute` or `supersede` of such a
  * record shows the same penalty under its successor: the successor carries the mark (saying which record the
- * objection is on) in `record`, `subject`, `report disclosure` and the console, and the procedure warns. And
- * `supersede` takes only the same information (056): not another subject's penalty with another decision number,
- * by `procedure supersede` or by `objection close --superseded-by`.
+ * objection is on) in `record`, `subject`, `report disclosure` and the console, its disclosure label says so too,
+ * and the procedure warns. And `supersede` takes only the same information (056): not another subject's penalty
+ * with another decision number, by `procedure supersede` or by `objection close --superseded-by`.
  */
 describe('an objection follows the record that replaced its record', { timeout: 300_000 }, () => {
   let cx: ConsoleFixture;
@@ -99,8 +99,12 @@ describe('an objection follows the record that replaced its record', { timeout: 
     expect(shown.stdout).toContain(
       `on record ${old}, replaced by this one (异议针对记录 ${old}，该记录已由本记录取代)`,
     );
+    // The disclosure line names the record the objection is on, in the mark line's words.
+    const carried = `异议处理中（异议 #${objection}，${today} 受理，异议针对记录 ${old}，该记录已由本记录取代）· 公示中`;
+    expect(shown.stdout).toContain(`disclosure on ${today}: ${carried}`);
     const json = JSON.parse((await cli(['record', String(successor), '--json'])).stdout);
     expect(json.objection).toMatchObject({ objectionId: objection, stage: 'open', fromRecordId: old });
+    expect(json.disclosure.label).toContain(carried);
     // The retired record keeps its own mark (the objection is on it), with no origin.
     const retired = JSON.parse((await cli(['record', String(old), '--json'])).stdout);
     expect(retired.objection).toMatchObject({ objectionId: objection });
@@ -112,6 +116,7 @@ describe('an objection follows the record that replaced its record', { timeout: 
     const line = subject.stdout.split('\n').find((text) => text.startsWith(`${successor} `));
     expect(line).toContain(`异议处理中 #${objection} (open, due `);
     expect(line).toContain(`on record ${old}`);
+    expect(line).toContain(carried);
 
     // report disclosure: counted and labelled
     const out = path.join(cx.fx.scratch, 'disclosure.json');
@@ -120,6 +125,7 @@ describe('an objection follows the record that replaced its record', { timeout: 
     const disclosed = JSON.parse(readFileSync(out, 'utf8'));
     expect(disclosed.counts.objection).toBe(1);
     const row = disclosed.records.find((r: { recordId: number }) => r.recordId === successor);
+    expect(row.label).toContain(carried);
     expect(row.objection).toBe(
       `异议处理中（异议 #${objection}，${today} 受理，异议针对记录 ${old}，该记录已由本记录取代）`,
     );
@@ -129,6 +135,7 @@ describe('an objection follows the record that replaced its record', { timeout: 
     const page = await (await viewer.get(`/records/${successor}`)).text();
     expect(page).toContain(`异议处理中 · 异议 #${objection}`);
     expect(page).toContain(`异议针对记录 ${old}，该记录已由本记录取代`);
+    expect(page).toContain(`公示状态（${today}）：${carried}`);
   });
 
   it('the mark follows a chain: the successor superseded in turn passes it on, and that procedure warns', async () => {

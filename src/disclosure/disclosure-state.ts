@@ -1,4 +1,5 @@
 import { LONGEST_DISCLOSURE_MONTHS } from '../catalog/disclosure-rule.ts';
+import { markOriginTitle } from '../warehouse/objection-vocabulary.ts';
 import type { ObjectionMark } from '../warehouse/objections-repository.ts';
 import { nextDay } from './civil-dates.ts';
 import type { DisclosurePeriod } from './disclosure-period.ts';
@@ -144,11 +145,13 @@ export function disclosureState(facts: DisclosureFacts, asOf: string): Disclosur
   }
   const shown = period.until ? `公示中（至 ${period.until}）` : '公示中（长期）';
   if (objection) {
+    // A mark carried from a record this one replaced says which, in the words of the record's mark line.
+    const origin = markOriginTitle(objection);
     return {
       ...base,
       state: 'objection',
       until: period.until,
-      label: `异议处理中（异议 #${objection.objectionId}，${objection.receivedOn} 受理）· ${shown}`,
+      label: `异议处理中（异议 #${objection.objectionId}，${objection.receivedOn} 受理${origin ? `，${origin}` : ''}）· ${shown}`,
     };
   }
   return { ...base, state: 'disclosed', until: period.until, label: shown };

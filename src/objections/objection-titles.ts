@@ -1,12 +1,17 @@
 import {
+  markOriginTitle,
   type ObjectionAction,
   type ObjectionResult,
   STAGE_TITLES,
 } from '../warehouse/objection-vocabulary.ts';
 import type { ObjectionMark } from '../warehouse/objections-repository.ts';
 
-/** Each stage as the Measures name it (Art. 18): the warehouse's vocabulary holds them for every output. */
-export { STAGE_TITLES };
+/**
+ * Each stage as the Measures name it (Art. 18), and where a carried mark came from in Chinese alone (the console,
+ * the disclosure label: `异议针对记录 4，该记录已由本记录取代`; '' for the record's own): the warehouse's vocabulary
+ * holds them for every output.
+ */
+export { markOriginTitle, STAGE_TITLES };
 
 export const RESULT_TITLES: Record<ObjectionResult, string> = {
   upheld: '异议成立',
@@ -42,11 +47,6 @@ export function markOriginText(mark: Pick<ObjectionMark, 'fromRecordId'>): strin
   return mark.fromRecordId === undefined
     ? ''
     : `, on record ${mark.fromRecordId}, replaced by this one (${markOriginTitle(mark)})`;
-}
-
-/** The same in Chinese alone (the console, workbooks): `异议针对记录 4，该记录已由本记录取代`; '' for its own. */
-export function markOriginTitle(mark: Pick<ObjectionMark, 'fromRecordId'>): string {
-  return mark.fromRecordId === undefined ? '' : `异议针对记录 ${mark.fromRecordId}，该记录已由本记录取代`;
 }
 
 /** What a stage is shown by: a record's mark, or an objection's row (`objection list`). */

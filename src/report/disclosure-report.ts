@@ -7,6 +7,7 @@ import { publicUntil } from '../disclosure/public-until.ts';
 import { fieldMaskerOf } from '../log/mask-personal-data.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { recordedCatalogCodes } from '../warehouse/disclosure-repository.ts';
+import { markOriginTitle } from '../warehouse/objection-vocabulary.ts';
 import { printLayout } from './print-setup.ts';
 import { HEADER_STYLE, sheetName } from './rejection-sheet.ts';
 import { type EntryColumns, entryColumns, maskingNote } from './report-columns.ts';
@@ -155,9 +156,7 @@ function shownRecord(item: DisclosedRecordState, columns: EntryColumns): ShownRe
     until: state.until ?? '长期',
     objection: objection
       ? `异议处理中（异议 #${objection.objectionId}，${objection.receivedOn} 受理${
-          objection.fromRecordId === undefined
-            ? ''
-            : `，异议针对记录 ${objection.fromRecordId}，该记录已由本记录取代`
+          objection.fromRecordId === undefined ? '' : `，${markOriginTitle(objection)}`
         }）`
       : '',
     severity: period.severity

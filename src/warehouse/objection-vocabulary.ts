@@ -18,6 +18,15 @@ export const STAGE_TITLES: Record<ObjectionStage, string> = {
   lawsuit: '行政诉讼',
 };
 
+/**
+ * Where a mark came from when the objection is on a record this one replaced (supersede or reattribute), in the
+ * words every output uses for it (the record's mark, its disclosure label, the console, report disclosure):
+ * `异议针对记录 4，该记录已由本记录取代`; '' for the record's own objection.
+ */
+export function markOriginTitle(mark: { fromRecordId?: number | undefined }): string {
+  return mark.fromRecordId === undefined ? '' : `异议针对记录 ${mark.fromRecordId}，该记录已由本记录取代`;
+}
+
 /** The stages that follow the platform's result (`objection appeal`, `objection outcome`). */
 export const APPEAL_STAGES = ['appeal', 'review', 'lawsuit'] as const;
 export type AppealStage = (typeof APPEAL_STAGES)[number];
