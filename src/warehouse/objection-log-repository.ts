@@ -6,6 +6,7 @@ import type {
   ObjectionResult,
   ObjectionStage,
 } from './objection-vocabulary.ts';
+import { type StatementSession, transactionSession } from './unit-session.ts';
 import { WAREHOUSE_ROLES } from './warehouse-roles.ts';
 
 /**
@@ -82,38 +83,52 @@ export interface ObjectionStep {
 export async function insertObjection(db: Warehouse, objection: NewObjection): Promise<number> {
   return db.transaction(async (trx) => {
     const providerCode = objection.providerCode ?? (await currentProvider(trx, objection.recordId)) ?? null;
-    const inserted: { rows: { id: number }[] } = await trx.raw(
-      `INSERT INTO objections (record_id, catalog_code, channel, provider_code, applicant, reason, received_on,
-                               due_on, due_provisional)
-       SELECT r.id, r.catalog_code, ?, ?, ?, ?, ?, ?, ? FROM records r WHERE r.id = ?
-       RETURNING id`,
-      [
-        objection.channel,
-        providerCode,
-        objection.applicant.trim(),
-        objection.reason.trim(),
-        objection.receivedOn,
-        objection.dueOn,
-        objection.dueProvisional ?? false,
-        objection.recordId,
-      ],
-    );
-    const id = inserted.rows[0]?.id;
-    if (id === undefined) throw new ObjectionRecordMissing(objection.recordId);
-    await trx('objection_log').insert({
-      objection_id: id,
-      action: 'open',
-      basis: objection.basis?.trim() || null,
-      note: objection.note?.trim() || null,
-      detail: objection.detail ? { ...objection.detail } : {},
-      operator: objection.operator.trim(),
-      // set by the log's trigger
-      stage: 'open',
-      db_user: '',
-      hash: '',
-    });
-    return id;
+    return openObjectionOn(await transactionSession(trx), objection, providerCode);
   });
+}
+
+/**
+ * The objection's row and its open step, in the caller's transaction (insertObjection's; a load unit's for a
+ * provider's objection, openProviderObjection): the one place the SQL of opening an objection is written. The
+ * log's trigger takes the objection log's lock, held until that transaction ends. `providerCode`: the provider
+ * asked to verify, as the caller settled it.
+ */
+export async function openObjectionOn(
+  session: StatementSession,
+  objection: NewObjection,
+  providerCode: string | null,
+): Promise<number> {
+  const [inserted] = await session.query<{ id: string | number }>(
+    `INSERT INTO objections (record_id, catalog_code, channel, provider_code, applicant, reason, received_on,
+                             due_on, due_provisional)
+     SELECT r.id, r.catalog_code, $1, $2, $3, $4, $5, $6, $7 FROM records r WHERE r.id = $8
+     RETURNING id`,
+    [
+      objection.channel,
+      providerCode,
+      objection.applicant.trim(),
+      objection.reason.trim(),
+      objection.receivedOn,
+      objection.dueOn,
+      objection.dueProvisional ?? false,
+      objection.recordId,
+    ],
+  );
+  if (inserted === undefined) throw new ObjectionRecordMissing(objection.recordId);
+  const id = Number(inserted.id);
+  // stage, db_user, hash: set by the log's trigger
+  await session.execute(
+    `INSERT INTO objection_log (objection_id, action, basis, note, detail, operator, stage, db_user, hash)
+     VALUES ($1, 'open', $2, $3, $4::jsonb, $5, 'open', '', '')`,
+    [
+      id,
+      objection.basis?.trim() || null,
+      objection.note?.trim() || null,
+      JSON.stringify(objection.detail ?? {}),
+      objection.operator.trim(),
+    ],
+  );
+  return id;
 }
 
 /** The record an objection was to be opened on does not exist. */

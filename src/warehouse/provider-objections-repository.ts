@@ -1,4 +1,4 @@
-import { type NewObjection, ObjectionRecordMissing } from './objection-log-repository.ts';
+import { type NewObjection, openObjectionOn } from './objection-log-repository.ts';
 import type { ObjectionStage } from './objection-vocabulary.ts';
 import type { UnitSession } from './unit-session.ts';
 
@@ -75,42 +75,12 @@ export async function lockObjectionRecords(
 }
 
 /**
- * A provider's objection and its opening step, in the unit's transaction (insertObjection's, on the unit's
- * connection): the rows the unit loaded and the mark commit together or not at all. The log's trigger takes the
- * objection log's lock, held until the unit commits.
+ * A provider's objection and its opening step, in the unit's transaction (openObjectionOn, insertObjection's SQL,
+ * on the unit's connection): the rows the unit loaded and the mark commit together or not at all. The log's
+ * trigger takes the objection log's lock, held until the unit commits.
  */
 export async function openProviderObjection(session: UnitSession, objection: NewObjection): Promise<number> {
-  const [inserted] = await session.query<{ id: string | number }>(
-    `INSERT INTO objections (record_id, catalog_code, channel, provider_code, applicant, reason, received_on,
-                             due_on, due_provisional)
-     SELECT r.id, r.catalog_code, $1, $2, $3, $4, $5, $6, $7 FROM records r WHERE r.id = $8
-     RETURNING id`,
-    [
-      objection.channel,
-      objection.providerCode ?? null,
-      objection.applicant.trim(),
-      objection.reason.trim(),
-      objection.receivedOn,
-      objection.dueOn,
-      objection.dueProvisional ?? false,
-      objection.recordId,
-    ],
-  );
-  if (inserted === undefined) throw new ObjectionRecordMissing(objection.recordId);
-  const id = Number(inserted.id);
-  // stage, db_user, hash: set by the log's trigger
-  await session.execute(
-    `INSERT INTO objection_log (objection_id, action, basis, note, detail, operator, stage, db_user, hash)
-     VALUES ($1, 'open', $2, $3, $4::jsonb, $5, 'open', '', '')`,
-    [
-      id,
-      objection.basis?.trim() || null,
-      objection.note?.trim() || null,
-      JSON.stringify(objection.detail ?? {}),
-      objection.operator.trim(),
-    ],
-  );
-  return id;
+  return openObjectionOn(session, objection, objection.providerCode ?? null);
 }
 
 /** A record a delivery updated while an objection on it is in progress (any stage): the delivery may settle it. */

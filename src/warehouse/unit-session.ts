@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { Knex } from 'knex';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { trackActiveUnit } from './active-units.ts';
@@ -15,6 +16,32 @@ export interface UnitSession {
   copyTo(sql: string): Readable;
 }
 
+/**
+ * The statements of a session, without COPY: what a repository function shared by a load unit and a command's
+ * knex transaction runs (`$n` parameters), e.g. openObjectionOn.
+ */
+export type StatementSession = Pick<UnitSession, 'query' | 'execute'>;
+
+function statementsOn(client: pg.Client): StatementSession {
+  return {
+    async query<Row extends object>(sql: string, params: unknown[] = []) {
+      return (await client.query(sql, params)).rows as Row[];
+    },
+    async execute(sql: string, params: unknown[] = []) {
+      return (await client.query(sql, params)).rowCount ?? 0;
+    },
+  };
+}
+
+/**
+ * The same statements on a knex transaction's connection (a transaction's client hands out that one connection,
+ * and releasing it is a no-op): they run in the transaction, as its role, like its other statements. Only a
+ * transaction: on the warehouse itself a connection would be taken from the pool and never given back.
+ */
+export async function transactionSession(trx: Knex.Transaction): Promise<StatementSession> {
+  return statementsOn((await trx.client.acquireConnection()) as pg.Client);
+}
+
 const TERMINATE_WAIT_MS = 5_000;
 
 /**
@@ -28,12 +55,7 @@ export async function withUnitTransaction<T>(
 ): Promise<T> {
   const client = (await warehouse.client.acquireConnection()) as pg.Client;
   const session: UnitSession = {
-    async query<Row extends object>(sql: string, params: unknown[] = []) {
-      return (await client.query(sql, params)).rows as Row[];
-    },
-    async execute(sql: string, params: unknown[] = []) {
-      return (await client.query(sql, params)).rowCount ?? 0;
-    },
+    ...statementsOn(client),
     copyFrom: (sql) => client.query(copyStreams.from(sql)),
     copyTo: (sql) => client.query(copyStreams.to(sql)),
   };
