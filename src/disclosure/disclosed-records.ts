@@ -43,17 +43,13 @@ export async function* entryDisclosures(
   });
   for await (const record of records) {
     const entry = entryVersion(catalog, record.catalogCode, record.catalogVersion);
-    const repair =
-      record.repairProcedureId === null || record.repairOn === null
-        ? undefined
-        : { procedureId: record.repairProcedureId, on: record.repairOn };
     const state = recordDisclosure(
       entry,
       {
         status: record.status,
         data: record.data,
         formationDate: record.formationDate,
-        repair,
+        repairs: record.repairs,
         objection: marks.get(record.id),
       },
       asOf,

@@ -157,12 +157,12 @@ describe('disclosure state of a penalty on a date', () => {
   });
   it('repaired from the day of the repair, shown before it', () => {
     const repair = { procedureId: 7, on: '2026-05-02' };
-    expect(stateOn(general, '2026-05-01', { repair }).state).toBe('disclosed');
-    expect(stateOn(general, '2026-05-02', { repair })).toMatchObject({
+    expect(stateOn(general, '2026-05-01', { repairs: [repair] }).state).toBe('disclosed');
+    expect(stateOn(general, '2026-05-02', { repairs: [repair] })).toMatchObject({
       state: 'repaired',
       label: '已信用修复（2026-05-02，程序 #7），停止公示',
     });
-    expect(stateOn(general, '2027-06-01', { repair }).state).toBe('repaired');
+    expect(stateOn(general, '2027-06-01', { repairs: [repair] }).state).toBe('repaired');
   });
   it('an objection in progress labels a shown record, from the day it was received', () => {
     const objection = {
@@ -224,14 +224,16 @@ describe('轻微: not published in principle (原则上不公示), at most 3 mon
   });
   it('a repair made while it was shown still reads as repaired', () => {
     const repair = { procedureId: 4, on: '2026-11-20' };
-    expect(stateOn(penalty('2026-11-01', '警告'), '2026-12-01', { repair }).state).toBe('repaired');
+    expect(stateOn(penalty('2026-11-01', '警告'), '2026-12-01', { repairs: [repair] }).state).toBe(
+      'repaired',
+    );
   });
   it('a repair made before the severity now in force allows one stops nothing: shown, and said why', () => {
     // Repaired as 警告 (轻微, repairable at once), then re-delivered as 吊销许可证件 (严重: 12 months first).
     const repair = { procedureId: 4, on: '2026-11-20' };
     const raised = penalty('2026-11-01', '吊销许可证件');
     expect(raised.repairableFrom).toBe('2027-11-02');
-    const state = stateOn(raised, '2026-12-07', { repair });
+    const state = stateOn(raised, '2026-12-07', { repairs: [repair] });
     expect(state).toMatchObject({
       state: 'disclosed',
       until: '2029-11-01',
@@ -250,12 +252,32 @@ describe('轻微: not published in principle (原则上不公示), at most 3 mon
       dueProvisional: false,
       stageSince: '2026-12-01',
     };
-    expect(stateOn(raised, '2026-12-07', { repair, objection }).state).toBe('objection');
-    expect(stateOn(raised, '2029-11-02', { repair }).state).toBe('expired');
+    expect(stateOn(raised, '2026-12-07', { repairs: [repair], objection }).state).toBe('objection');
+    expect(stateOn(raised, '2029-11-02', { repairs: [repair] }).state).toBe('expired');
     // A repair on or after the day the severity now in force allows is one.
-    expect(stateOn(raised, '2027-12-01', { repair: { procedureId: 4, on: '2027-11-02' } }).state).toBe(
+    expect(stateOn(raised, '2027-12-01', { repairs: [{ procedureId: 4, on: '2027-11-02' }] }).state).toBe(
       'repaired',
     );
+  });
+  it('repaired again once the severity now in force allows it: the repair in force counts, from its day (057)', () => {
+    const raised = penalty('2026-11-01', '吊销许可证件');
+    const early = { procedureId: 4, on: '2026-11-20' };
+    const second = { procedureId: 9, on: '2027-11-02' };
+    const repairs = [early, second];
+    // Before the second repair, the early one is said; from its day, the second stops the disclosure.
+    expect(stateOn(raised, '2027-11-01', { repairs })).toMatchObject({
+      state: 'disclosed',
+      earlyRepair: { procedureId: 4 },
+    });
+    const state = stateOn(raised, '2027-11-02', { repairs });
+    expect(state).toMatchObject({ state: 'repaired', repair: second });
+    expect(state.earlyRepair).toBeUndefined();
+    expect(state.label).toBe('已信用修复（2027-11-02，程序 #9），停止公示');
+    // Under the 警告 it was (a later correction back to 轻微), the first one was in force from its own day.
+    expect(stateOn(penalty('2026-11-01', '警告'), '2027-12-01', { repairs })).toMatchObject({
+      state: 'repaired',
+      repair: early,
+    });
   });
 });
 

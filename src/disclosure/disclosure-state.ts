@@ -11,7 +11,8 @@ import type { DisclosurePeriod } from './disclosure-period.ts';
  * - `expired` 公示期满: the period has run; shown no more, kept;
  * - `repaired` 已信用修复: a credit repair (procedure_log kind `repair`) ended it early; kept. A repair made before
  *   the first day the version now in force may be repaired (a later delivery or correction raised the severity)
- *   ends nothing: the state is the one without it, `earlyRepair` and the label say so;
+ *   ends nothing: the state is the one without it, `earlyRepair` and the label say so. The record may then be
+ *   repaired again (057): the first repair in force is the one that counts, the early ones stay in the log;
  * - `not-disclosed`: never shown that day: withdrawn, superseded, an entry not shown to the public, a 轻微 record
  *   the provider gave no end date (原则上不公示), not begun, (a past day) not yet in the warehouse, or stored under a
  *   catalog entry version whose file catalog/ lacks (`version-missing`: its disclosure is unknown, so not shown).
@@ -62,7 +63,8 @@ export interface DisclosureFacts {
   /** The record's status (012-legal-procedures.ts). */
   status: 'current' | 'withdrawn' | 'superseded';
   period: DisclosurePeriod;
-  repair?: RepairMark | undefined;
+  /** The record's credit repairs, oldest first (more than one when an earlier one predates the severity, 057). */
+  repairs?: readonly RepairMark[] | undefined;
   objection?: ObjectionMark | undefined;
   /** False for a past day the record was not yet in the warehouse (delivered or made by a procedure later). */
   recorded?: boolean | undefined;
@@ -122,19 +124,21 @@ export function disclosureState(facts: DisclosureFacts, asOf: string): Disclosur
   if (facts.status !== 'current') return notDisclosed(facts.status);
   const minor = period.untilSource === 'minor-unpublished';
   if (!period.public && !minor) return notDisclosed('not-public');
-  const repair = facts.repair && facts.repair.on <= asOf ? facts.repair : undefined;
-  const early = repairPredatesPeriod(repair, period);
+  const made = (facts.repairs ?? []).filter((repair) => repair.on <= asOf);
+  // The first repair in force ended the disclosure, on its day; one made before is void under this version.
+  const repair = made.find((one) => !repairPredatesPeriod(one, period));
+  const early = repair ? undefined : repairPredatesPeriod(made.at(-1), period);
   if (early) {
-    // The state without the repair, said: the repair was made under a version of lower severity.
-    const state = disclosureState({ ...facts, repair: undefined }, asOf);
+    // The state without the repairs, said: the newest was made under a version of lower severity.
+    const state = disclosureState({ ...facts, repairs: undefined }, asOf);
     return { ...state, earlyRepair: early, label: `${state.label}；${earlyRepairText(early)}` };
   }
-  if (facts.repair && facts.repair.on <= asOf) {
+  if (repair) {
     return {
       ...base,
       state: 'repaired',
-      repair: facts.repair,
-      label: `已信用修复（${facts.repair.on}，程序 #${facts.repair.procedureId}），停止公示`,
+      repair,
+      label: `已信用修复（${repair.on}，程序 #${repair.procedureId}），停止公示`,
     };
   }
   if (minor) return notDisclosed('minor');

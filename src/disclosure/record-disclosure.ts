@@ -9,7 +9,8 @@ export interface RecordFacts {
   status: 'current' | 'withdrawn' | 'superseded';
   data: DisclosureRow;
   formationDate: string | null;
-  repair?: RepairMark | undefined;
+  /** Its credit repairs, oldest first. */
+  repairs?: readonly RepairMark[] | undefined;
   objection?: ObjectionMark | undefined;
   /** False: on the (past) day asked, the record was not yet in the warehouse. */
   recorded?: boolean | undefined;
@@ -39,7 +40,7 @@ export function recordDisclosure(
     {
       status: facts.status,
       period,
-      repair: facts.repair,
+      repairs: facts.repairs,
       objection: facts.objection,
       recorded: facts.recorded,
     },

@@ -55,7 +55,7 @@ export async function disclosuresOf(
           status: record.status,
           data: record.data,
           formationDate: record.formationDate,
-          repair: repairs.get(record.id),
+          repairs: repairs.get(record.id),
           objection: objections.get(record.id),
           recorded,
         },

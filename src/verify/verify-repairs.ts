@@ -23,7 +23,9 @@ export interface RepairPage {
  *
  * A current record whose version now in force (a later delivery or correction) gives a first repairable day after
  * the repair's is named too (`repair-predates-severity`): the repair does not stop its disclosure any more
- * (disclosure-state.ts). Nothing was altered, so it does not fail the run (verify-warehouse.ts).
+ * (disclosure-state.ts). Nothing was altered, so it does not fail the run (verify-warehouse.ts). Once a later
+ * repair of the record is in force (made on or after that day: 057-repair-after-severity-raise.ts), the
+ * disclosure is stopped again and the early one is history: not named.
  */
 export async function* verifyRepairs(
   warehouse: Warehouse,
@@ -106,7 +108,8 @@ function predatesSeverity(catalog: Catalog, row: RepairCheckRow): string | undef
   if (!entry) return;
   const period = disclosurePeriod(entry.disclosure, row.currentData, row.currentFormationDate);
   const early = repairPredatesPeriod({ procedureId: row.procedureId, on: row.repairedOn }, period);
-  if (!early) return;
+  // A later repair in force (the newest repair is the one, if any is) stops the disclosure: nothing to say.
+  if (!early || row.newestRepairOn >= early.repairableFrom) return;
   return (
     `version ${row.currentVersionNo} now in force${period.severity ? ` (severity ${period.severity})` : ''} ` +
     `may be repaired from ${early.repairableFrom}: the repair predates it and no longer stops its disclosure ` +

@@ -5,8 +5,9 @@ import type { RowData } from './records-repository.ts';
 
 /**
  * What public disclosure reads (014-credit-repair.ts): which records a credit repair ended, and every record of
- * a catalog entry with its current version, page by page, for the disclosure report. A record is repaired
- * exactly when a `repair` entry of the procedure log names it.
+ * a catalog entry with its current version, page by page, for the disclosure report. A record's repairs are the
+ * `repair` entries of the procedure log that name it: more than one when an earlier one predates the severity now
+ * in force (057-repair-after-severity-raise.ts); which one is in force is the disclosure's to say.
  */
 
 /** A record's credit repair: its procedure_log entry and the day it was performed (Asia/Shanghai). */
@@ -15,23 +16,34 @@ export interface RepairRow {
   on: string;
 }
 
-/** The repairs of the given records, by record id. */
+/** The repairs of the given records, by record id, oldest first. */
 export async function repairMarks(
   warehouse: Warehouse,
   recordIds: readonly number[],
-): Promise<Map<number, RepairRow>> {
-  const marks = new Map<number, RepairRow>();
+): Promise<Map<number, RepairRow[]>> {
+  const marks = new Map<number, RepairRow[]>();
   if (recordIds.length === 0) return marks;
   const rows: Array<{ record_id: number; id: number; on: string }> = (
     await warehouse.raw(
       `SELECT record_id, id, to_char(performed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS on
-       FROM procedure_log WHERE kind = 'repair' AND record_id = ANY (?::bigint[])`,
+       FROM procedure_log WHERE kind = 'repair' AND record_id = ANY (?::bigint[])
+       ORDER BY performed_at, id`,
       [[...recordIds]],
     )
   ).rows;
-  for (const row of rows) marks.set(row.record_id, { procedureId: row.id, on: row.on });
+  for (const row of rows) {
+    const mark = { procedureId: row.id, on: row.on };
+    const marked = marks.get(row.record_id);
+    if (marked) marked.push(mark);
+    else marks.set(row.record_id, [mark]);
+  }
   return marks;
 }
+
+/** A record's repairs, oldest first, as one JSON array column (`r` is the record). */
+const REPAIRS_OF_RECORD = `COALESCE((SELECT jsonb_agg(jsonb_build_object('procedureId', p.id,
+    'on', to_char(p.performed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')) ORDER BY p.performed_at, p.id)
+  FROM procedure_log p WHERE p.record_id = r.id AND p.kind = 'repair'), '[]'::jsonb) AS repairs`;
 
 /** One record as the disclosure report reads it: its state, its current version, its repair. */
 export interface DisclosureRecordRow {
@@ -43,8 +55,8 @@ export interface DisclosureRecordRow {
   data: RowData;
   catalogVersion: number;
   formationDate: string | null;
-  repairProcedureId: number | null;
-  repairOn: string | null;
+  /** Its credit repairs, oldest first. */
+  repairs: RepairRow[];
 }
 
 /** The catalog codes that have records, alphabetically. */
@@ -109,12 +121,10 @@ export async function disclosurePage(
          SELECT r.id, r.catalog_code AS "catalogCode", ${STATUS_THEN} AS status, COALESCE(v.subject_code, r.subject_code) AS "subjectCode",
                 r.level, v.data, v.catalog_version AS "catalogVersion",
                 to_char(v.formation_date, 'YYYY-MM-DD') AS "formationDate",
-                p.id AS "repairProcedureId",
-                to_char(p.performed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS "repairOn"
+                ${REPAIRS_OF_RECORD}
          FROM records r
          CROSS JOIN as_of
          JOIN ${VERSION_THEN} ON true
-         LEFT JOIN procedure_log p ON p.record_id = r.id AND p.kind = 'repair'
          WHERE r.catalog_code = ? AND r.id > ?
          ORDER BY r.id LIMIT ?`,
         [day, catalogCode, after, pageSize],
@@ -125,11 +135,9 @@ export async function disclosurePage(
     await warehouse.raw(
       `SELECT r.id, r.catalog_code AS "catalogCode", r.status, r.subject_code AS "subjectCode", r.level,
               v.data, v.catalog_version AS "catalogVersion", to_char(v.formation_date, 'YYYY-MM-DD') AS "formationDate",
-              p.id AS "repairProcedureId",
-              to_char(p.performed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS "repairOn"
+              ${REPAIRS_OF_RECORD}
        FROM records r
        JOIN record_versions v ON v.id = r.current_version_id
-       LEFT JOIN procedure_log p ON p.record_id = r.id AND p.kind = 'repair'
        WHERE r.catalog_code = ? AND r.id > ?
        ORDER BY r.id LIMIT ?`,
       [catalogCode, after, pageSize],

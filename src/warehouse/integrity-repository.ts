@@ -350,6 +350,8 @@ export interface RepairCheckRow {
   currentCatalogVersion: number | null;
   currentFormationDate: string | null;
   currentData: RowData | null;
+  /** The day (Asia/Shanghai) of the record's newest repair: this one, or one made after it (057). */
+  newestRepairOn: string;
 }
 
 const REPAIR_PAGE = `
@@ -362,7 +364,9 @@ const REPAIR_PAGE = `
     to_char(v.formation_date, 'YYYY-MM-DD') AS "formationDate", v.data,
     r.status, c.id::text AS "currentVersionId", c.version_no AS "currentVersionNo",
     c.catalog_version AS "currentCatalogVersion",
-    to_char(c.formation_date, 'YYYY-MM-DD') AS "currentFormationDate", c.data AS "currentData"
+    to_char(c.formation_date, 'YYYY-MM-DD') AS "currentFormationDate", c.data AS "currentData",
+    (SELECT to_char(max(n.performed_at) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') FROM procedure_log n
+     WHERE n.record_id = l.record_id AND n.kind = 'repair') AS "newestRepairOn"
   FROM procedure_log l
   LEFT JOIN records r ON r.id = l.record_id
   LEFT JOIN record_versions c ON c.id = r.current_version_id

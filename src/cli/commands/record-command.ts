@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import type { CatalogEntry } from '../../catalog/catalog-entry.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
-import { periodNote } from '../../disclosure/disclosure-state.ts';
+import { earlyRepairText, periodNote, repairPredatesPeriod } from '../../disclosure/disclosure-state.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { objectionMarkLine } from '../../objections/objection-titles.ts';
 import { recordDetails } from '../../records/record-details.ts';
@@ -65,6 +65,18 @@ function storedUnder(view: RecordView, version: { catalogVersion: number }): str
 
 const show = (value: unknown) => (value === undefined || value === null ? '—' : String(value));
 
+/**
+ * A credit repair made before the first day the version in force on the day asked may be repaired: it stays in
+ * the history, and says it stops nothing (the disclosure line says which repair, if any, is in force).
+ */
+function voidRepairNote(view: RecordView, procedure: RecordView['procedures'][number]): string {
+  if (procedure.kind !== 'repair' || !view.disclosure) return '';
+  const on = todayInShanghai(procedure.performedAt);
+  if (on > view.disclosure.asOf) return '';
+  const early = repairPredatesPeriod({ procedureId: procedure.id, on }, view.disclosure.period);
+  return early ? ` · ${earlyRepairText(early)}` : '';
+}
+
 /** The record's public disclosure on the day asked, with how its period was found. */
 function disclosureLines(view: RecordView): string[] {
   const disclosure = view.disclosure;
@@ -116,7 +128,9 @@ export function formatRecordView(
             '—',
             '—',
             shanghaiTime(event.at),
-            procedure ? `${procedureSummary(procedure)} · ${procedureLine(procedure)}` : event.kind,
+            procedure
+              ? `${procedureSummary(procedure)}${voidRepairNote(view, procedure)} · ${procedureLine(procedure)}`
+              : event.kind,
           ];
         }
         const version = view.versions.find((v) => v.versionNo === event.versionNo);

@@ -5,7 +5,8 @@ import { type GroundsOptions, perform, requireRecordedEntry, withGrounds } from 
 /**
  * `repair <record>` (信用修复): ends the record's public disclosure early through the procedure log; the record
  * stays current and nothing is deleted. Refused (exit 2, nothing done) before the minimum disclosure period has
- * run, naming the day it becomes possible, and for a withdrawn, superseded, expired or already repaired record.
+ * run, naming the day it becomes possible, and for a withdrawn, superseded, expired or already repaired record (a
+ * repair in force: one made before the severity now in force was raised is not, and the record may be repaired again).
  */
 export function registerRepairCommand(program: Command): void {
   withGrounds(
