@@ -52,6 +52,7 @@ import * as sealedFilesTakeNothing from './052-sealed-files-take-nothing.ts';
 import * as objectionTextVisible from './053-objection-text-visible.ts';
 import * as procedureVersionsLogged from './054-procedure-versions-logged.ts';
 import * as subjectStays from './055-subject-stays.ts';
+import * as supersedeSameInformation from './056-supersede-same-information.ts';
 import * as repairAfterSeverityRaise from './057-repair-after-severity-raise.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
@@ -109,5 +110,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['053-objection-text-visible', objectionTextVisible],
   ['054-procedure-versions-logged', procedureVersionsLogged],
   ['055-subject-stays', subjectStays],
+  ['056-supersede-same-information', supersedeSameInformation],
   ['057-repair-after-severity-raise', repairAfterSeverityRaise],
 ];

@@ -15,8 +15,9 @@ const GROUNDS = ['--basis', '鲁信用办函〔2026〕56号', '--operator', '张
  * Art. 18 ¶2: a record under objection is labelled wherever it is shown. A `reattribute` or `supersede` of such a
  * record shows the same penalty under its successor: the successor carries the mark (saying which record the
  * objection is on) in `record`, `subject`, `report disclosure` and the console, its disclosure label says so too,
- * and the procedure warns. And `supersede` takes only the same information (056): not another subject's penalty
- * with another decision number, by `procedure supersede` or by `objection close --superseded-by`.
+ * and the procedure warns. And `supersede` takes only the same information (056, test/supersede-same-information.test.ts):
+ * not another subject's penalty with another decision number, by `procedure supersede` or by `objection close
+ * --superseded-by`.
  */
 describe('an objection follows the record that replaced its record', { timeout: 300_000 }, () => {
   let cx: ConsoleFixture;

@@ -63,6 +63,14 @@ describe('an objection registered while its record is being withdrawn (042-objec
         处罚决定日期: '2026-01-02',
       }),
     );
+  // Row 4 is row 3's company under another decision number: a legitimate supersede (056 takes only the same
+  // information: the same subject, or the same decision number).
+  rows[4] = edit(rows[4]!, {
+    行政相对人名称: rows[3]!.行政相对人名称!,
+    '行政相对人代码_1(统一社会信用代码)': rows[3]!['行政相对人代码_1(统一社会信用代码)']!,
+    法定代表人: rows[3]!.法定代表人!,
+    法定代表人证件号码: rows[3]!.法定代表人证件号码!,
+  });
   const opening = (recordId: number): NewObjection => ({
     recordId,
     applicant: '济南示例有限公司',
@@ -213,6 +221,7 @@ describe('an objection registered while its record is being withdrawn (042-objec
   });
 
   it('is refused once a supersede commits; the record that supersedes it takes one', async () => {
+    // The same company's penalty under a corrected decision number (rows[4]).
     const [oldId, newId] = [records[3]!, records[4]!];
     const supersede = heldAsOfficer((trx) => supersedeRecord(trx, oldId, newId, GROUNDS));
     const { registering: registered } = await registerAcross(supersede, oldId);

@@ -37,9 +37,14 @@ describe('verify: a version a legal procedure wrote or named, against its log en
   let logger: RootLogger;
   const rows = basePenalties(12, 5252).filter((row) => row.行政相对人类别 !== '自然人');
   const decision = (i: number) => `鲁济市监罚〔2026〕52${String(i).padStart(2, '0')}号`;
+  /** Penalty 5 is penalty 4's company under another decision number: what `supersede` takes (056). */
+  const subjectOf = (i: number) => (i === 5 ? 4 : i);
   const penalty = (i: number) =>
     edit(rows[i] as PenaltyRow, {
-      [USCC]: makeUscc('91', '370102', 5_252_001 + i),
+      行政相对人名称: rows[subjectOf(i)]!.行政相对人名称!,
+      法定代表人: rows[subjectOf(i)]!.法定代表人!,
+      法定代表人证件号码: rows[subjectOf(i)]!.法定代表人证件号码!,
+      [USCC]: makeUscc('91', '370102', 5_252_001 + subjectOf(i)),
       行政处罚决定书文号: decision(i),
     });
   const idOf = async (i: number, subject?: string) => {
