@@ -18,6 +18,12 @@ export interface SourceUnit {
    */
   readonly locator?: UnitLocator;
   readonly sizeBytes?: number;
+  /**
+   * The file at `path` (an archive for its entries) as it was listed, before a byte of it was read: checked again
+   * once the unit's bytes are read, before its rows commit (load-staged.ts). A file written meanwhile (still being
+   * copied in, appended to) fails the attempt as changed while it was loading, nothing of it committed.
+   */
+  readonly listed?: FileListed;
   /** sha256 of the bytes, when the transport knows it before loading (to consult the ledger). */
   readonly sha256?: string;
   /** When the platform received it (Art. 10): the channel's time, else ingestion time. */
@@ -28,6 +34,12 @@ export interface SourceUnit {
   rows?(): Promise<RowStream>;
   /** Runs inside the unit's transaction just before commit: e.g. saving a table watermark with its batch. */
   beforeCommit?(commit: UnitCommit): Promise<void>;
+}
+
+/** A local file's size and modification time, as `stat` gave them. Plain data (it crosses to a unit's worker). */
+export interface FileListed {
+  readonly size: number;
+  readonly mtimeMs: number;
 }
 
 /**
@@ -159,6 +171,11 @@ export interface ErrorCell {
 /** A unit opened by a format: its header, then its rows in batches (one await per batch, not per row). */
 export interface RowStream {
   readonly header: string[];
+  /**
+   * The header's row number as a person sees it (a declared `headerRow`, or below a workbook's title rows), for
+   * messages about the header; 1 when unset (rows from a table or an interface have no rows above theirs).
+   */
+  readonly headerRow?: number;
   /** The encoding the bytes were decoded with (detected when `auto`). */
   readonly encoding: string;
   readonly batches: AsyncIterable<SourceRow[]>;

@@ -80,7 +80,7 @@ export async function openCsv(
   try {
     const { header, firstRows } = await headerOf(iterator, headerAt, options.headerRow !== undefined);
     return {
-      rows: dataRows(iterator, firstRows, header, decoded.encoding),
+      rows: { ...dataRows(iterator, firstRows, header, decoded.encoding), headerRow: headerAt },
       layout: { encoding: decoded.encoding, delimiter, header },
     };
   } catch (error) {

@@ -130,6 +130,7 @@ async function openSheet(
     header: headerCells,
     stream: (afterRows) => ({
       header: headerCells,
+      headerRow: header.rowNumber,
       encoding: 'xlsx',
       batches: batches(afterRows),
       stats: () => ({ blankLines }),

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip, createInflateRaw } from 'node:zlib';
@@ -59,6 +60,7 @@ async function gzipUnit(file: string, receivedAt: Date | undefined, limits: Limi
     name: `${unit.name}${ENTRY_SEPARATOR}${inner}`,
     path: locator.path,
     locator,
+    ...(unit.listed ? { listed: unit.listed } : {}),
     receivedAt: unit.receivedAt,
     open: () => openLocated(locator, limits),
   };
@@ -96,6 +98,9 @@ interface ZipEntryInfo {
 async function zipUnits(file: string, receivedAt: Date, limits: Limits): Promise<SourceUnit[]> {
   const absolute = path.resolve(file);
   const archive = path.basename(absolute);
+  // Before the directory is read: an archive still being written is found changed once its entry is read.
+  const info = await stat(absolute);
+  const listed = { size: info.size, mtimeMs: info.mtimeMs };
   const listing = await listZip(absolute, archive, limits.maxArchiveEntries);
   if ('refused' in listing) {
     // Refused whole, as one file: one failed row in the ledger (not one per entry), and the feed goes on.
@@ -115,6 +120,7 @@ async function zipUnits(file: string, receivedAt: Date, limits: Limits): Promise
       name: `${archive}${ENTRY_SEPARATOR}${entry.name}`,
       path: absolute,
       sizeBytes: entry.size,
+      listed,
       receivedAt,
     };
     const { problem } = entry;

@@ -64,7 +64,8 @@ function headerIndex(entry: CatalogEntry): Map<string, string> {
  * unknown even with no field; columns named in `ignorable` (a pipeline's integrator bookkeeping columns such as
  * `id`, `create_time`, `del_flag`; compared as header keys) map to no field and are no unknown column either.
  * `requiredColumns`: the columns a file must have, by default the version's required fields (a withdrawal list
- * needs only the business key's, withdrawalListColumns).
+ * needs only the business key's, withdrawalListColumns). `headerRow`: the row the header was read from (the file's
+ * row number a person sees: `--header-row`, a workbook's title rows passed over), which the messages name.
  */
 export function matchHeaders(
   entry: CatalogEntry,
@@ -72,6 +73,7 @@ export function matchHeaders(
   pipelineColumns: ReadonlySet<number> = new Set(),
   ignorable: readonly string[] = [],
   requiredColumns: readonly string[] = requiredColumnsOf(entry.schema.required, entry.legacyLayout),
+  headerRow = 1,
 ): HeaderMatch {
   const index = headerIndex(entry);
   const ignored = new Set(ignorable.map(headerKey));
@@ -80,7 +82,7 @@ export function matchHeaders(
   if (header.every((name) => name.trim() === '')) {
     problems.push({
       code: 'empty-header',
-      message: '文件第1行（表头）为空，请在第1行填写目录规定的列名',
+      message: `文件第${headerRow}行（表头）为空，请在第${headerRow}行填写目录规定的列名`,
       columns: [],
     });
     return { columns, problems };
@@ -96,7 +98,7 @@ export function matchHeaders(
     // Quoting the cells would put a row's values (a person's ID number among them) into every log and alert.
     problems.push({
       code: 'unknown-columns',
-      message: `第一行像是数据而不是表头：文件第1行应是目录"${entry.title}"的列名，数据从其下一行开始；请在数据前补上表头行（可按目录模板的列名填写）后重新报送`,
+      message: `${headerRow === 1 ? '第一行' : `第${headerRow}行（表头行）`}像是数据而不是表头：文件第${headerRow}行应是目录"${entry.title}"的列名，数据从其下一行开始；请在数据前补上表头行（可按目录模板的列名填写）后重新报送`,
       columns: [],
     });
     return { columns, problems };

@@ -24,7 +24,8 @@ export function olderVersions(inForce: CatalogEntry, others: readonly CatalogEnt
  * `inForceMatch` (what the version in force found wrong: the run tells it). When none matches, the version in
  * force and its problems are returned, as they name what the current template expects.
  * `pipelineColumns` (a withdrawal flag) and `ignorable` (bookkeeping columns) are no unknown columns;
- * `requiredOf`: the columns a version needs, when not its required fields (a withdrawal list's key columns).
+ * `requiredOf`: the columns a version needs, when not its required fields (a withdrawal list's key columns);
+ * `headerRow`: the file row the header was read from, which the problems name.
  */
 export function pickVersionByHeader(
   inForce: CatalogEntry,
@@ -33,8 +34,9 @@ export function pickVersionByHeader(
   ignorable: readonly string[] = [],
   pipelineColumns: ReadonlySet<number> = new Set(),
   requiredOf?: (entry: CatalogEntry) => string[],
+  headerRow = 1,
 ): { entry: CatalogEntry; match: HeaderMatch; inForceMatch?: HeaderMatch } {
-  const match = matchHeaders(inForce, header, pipelineColumns, ignorable, requiredOf?.(inForce));
+  const match = matchHeaders(inForce, header, pipelineColumns, ignorable, requiredOf?.(inForce), headerRow);
   if (match.problems.length === 0) return { entry: inForce, match };
   for (const candidate of olderVersions(inForce, others)) {
     const candidateMatch = matchHeaders(
@@ -43,6 +45,7 @@ export function pickVersionByHeader(
       pipelineColumns,
       ignorable,
       requiredOf?.(candidate),
+      headerRow,
     );
     if (candidateMatch.problems.length === 0)
       return { entry: candidate, match: candidateMatch, inForceMatch: match };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
-import type { UnitLocator } from '../../connectors/contracts.ts';
+import type { FileListed, UnitLocator } from '../../connectors/contracts.ts';
 import { type FaultSide, InfrastructureFault } from '../../connectors/infrastructure-fault.ts';
 import type { Limits } from '../../connectors/limits.ts';
 import { todayInShanghai } from '../../connectors/shanghai-time.ts';
@@ -26,6 +26,7 @@ export interface WorkerJob {
     name: string;
     path?: string;
     sizeBytes?: number;
+    listed?: FileListed;
     sha256?: string;
     receivedAt: Date;
     locator: UnitLocator;
@@ -105,6 +106,7 @@ export async function loadIsolated(
       name: unit.name,
       ...(unit.path ? { path: unit.path } : {}),
       ...(unit.sizeBytes !== undefined ? { sizeBytes: unit.sizeBytes } : {}),
+      ...(unit.listed ? { listed: unit.listed } : {}),
       ...(unit.sha256 ? { sha256: unit.sha256 } : {}),
       receivedAt: unit.receivedAt,
       locator: unit.locator,

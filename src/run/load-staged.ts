@@ -1,3 +1,4 @@
+import { changedSinceListed, changedWhileLoading } from '../../connectors/transports/local-file.ts';
 import { RetryableError } from '../../connectors/transports/retry-with-backoff.ts';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
@@ -99,6 +100,10 @@ export async function loadStaged(
       // (a writer that paused longer than the drop's stability window). A cut last row would be the provider's
       // rejection and the rest of the file would wait for the next poll: not loaded, not blamed, read again.
       if (known && sha256 !== known) throw changedSinceFound(request.unit.name);
+      // A file handed over directly (`ingest`) is not hashed before: it is stated again now that every byte of it
+      // is read, against how it was listed. Grown meanwhile, what was read is neither the file before nor after.
+      const changed = await changedSinceListed(request.unit);
+      if (changed) throw changedWhileLoading(request.unit.name, changed);
       request.onProgress?.(read, 'merge');
       // The ledger is read under the entry's merge lock: two loads of the same content at once (two `ingest`s of
       // one file, a pipeline run whose lock was lost) both read it before either committed; the second now waits

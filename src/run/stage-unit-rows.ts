@@ -37,7 +37,7 @@ export async function stageUnitRows(
     await (async () => {
       // Signal columns first: a soft-delete flag no catalog field takes is the pipeline's, not an unknown column.
       // The header says which version of the entry the file is in (a legacy layout): recorded from the start.
-      const picked = pickedVersion(request, rows.header, signalsOf(request, rows.header));
+      const picked = pickedVersion(request, rows.header, signalsOf(request, rows.header), rows.headerRow);
       // Then the status field that version declares (x-statusSignal), where the pipeline declares no status.
       const withdrawals = unitWithdrawals(
         request.withdrawals,

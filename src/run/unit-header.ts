@@ -11,11 +11,15 @@ import type { UnitRequest } from './load-unit.ts';
 import { UnitFailure } from './unit-failure.ts';
 import { listSignals, type UnitSignals, unitSignals, unitWithdrawals } from './withdrawal-signals.ts';
 
-/** The entry version the header is in, matched through the pipeline's field mapping and ignorable columns. */
+/**
+ * The entry version the header is in, matched through the pipeline's field mapping and ignorable columns.
+ * `headerRow`: the file row the header was read from (RowStream.headerRow), which the problems name.
+ */
 export function pickedVersion(
   request: UnitRequest,
   header: readonly string[],
   signals: UnitSignals,
+  headerRow = 1,
 ): { entry: CatalogEntry; match: HeaderMatch } {
   const list = request.withdrawalList !== undefined;
   const picked = pickVersionByHeader(
@@ -25,6 +29,7 @@ export function pickedVersion(
     request.ignoreColumns,
     signals.columns,
     list ? withdrawalListColumns : undefined,
+    headerRow,
   );
   const listProblem = list ? withdrawalListProblem(picked.entry, picked.match) : undefined;
   if (!listProblem) return picked;

@@ -205,10 +205,15 @@ async function unitsOrFailedFile(file: string, receivedAt: Date | undefined): Pr
   }
 }
 
+/** A row number as people write it: decimal digits only (`1e1`, `2.0`, `0x2`, ` 2` are no row numbers). */
+const ROW_NUMBER = /^[1-9][0-9]{0,8}$/;
+
 function formatOptions(options: IngestOptions) {
   const headerRow = options.headerRow === undefined ? undefined : Number(options.headerRow);
-  if (headerRow !== undefined && !(Number.isInteger(headerRow) && headerRow > 0)) {
-    throw new UsageError(`--header-row ${options.headerRow} is not a row number: use e.g. 3`);
+  if (options.headerRow !== undefined && !ROW_NUMBER.test(options.headerRow)) {
+    throw new UsageError(
+      `--header-row ${JSON.stringify(options.headerRow)} is not a row number: use a whole number ≥ 1 in digits, e.g. 3`,
+    );
   }
   if (options.sheet !== undefined) checkSheetOption(options.sheet);
   return {
