@@ -55,12 +55,14 @@ const CONNECTION_MESSAGES =
  * Which side failed, for messages that tell the operator where to look. `worker`: the unit's worker thread ended
  * before it took the unit (it could not start on this machine): nothing of the file was read.
  */
-export type FaultSide = 'database' | 'network' | 'worker';
+/** `delivery`: the file itself was still being written while it loaded (its provider's copy, not its content). */
+export type FaultSide = 'database' | 'network' | 'worker' | 'delivery';
 
-const SIDE_NAMES: Record<FaultSide, string> = {
-  database: 'database connection',
-  network: 'network',
-  worker: "unit's worker thread",
+const SIDE_FAULTS: Record<FaultSide, (unitName: string) => string> = {
+  database: (unitName) => `the database connection failed while loading ${unitName}`,
+  network: (unitName) => `the network failed while loading ${unitName}`,
+  worker: (unitName) => `the unit's worker thread failed while loading ${unitName}`,
+  delivery: (unitName) => `${unitName} was still being written while it loaded`,
 };
 
 /** The side an infrastructure fault came from, or undefined for any other error (data, configuration, bug). */
@@ -111,8 +113,7 @@ export class InfrastructureFault extends Error {
   ) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     super(
-      `the ${SIDE_NAMES[side]} failed while loading ${unitName} ` +
-        `(not a fault of the file, which stays to be loaded again): ${reason}`,
+      `${SIDE_FAULTS[side](unitName)} (not a fault of the file, which stays to be loaded again): ${reason}`,
     );
   }
 }

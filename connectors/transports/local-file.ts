@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SourceUnit } from '../contracts.ts';
-import { RetryableError } from './retry-with-backoff.ts';
+import { DeliveryChangedError } from './retry-with-backoff.ts';
 
 /** A file on this machine handed over directly (数据直报, `credit-etl ingest`). */
 export async function localFileUnit(file: string, receivedAt?: Date): Promise<SourceUnit> {
@@ -43,9 +43,8 @@ export async function changedSinceListed(unit: SourceUnit): Promise<string | und
  * a drop folder's delivery that changed does (`file-changed`: an infrastructure fault, nothing recorded against the
  * file or the provider, nothing of it committed).
  */
-export function changedWhileLoading(name: string, how: string): RetryableError {
-  return new RetryableError(
-    'file-changed',
+export function changedWhileLoading(name: string, how: string): DeliveryChangedError {
+  return new DeliveryChangedError(
     `${name} changed while it was loading (${how}): still being written; nothing of it was loaded, load it again once it is complete`,
   );
 }

@@ -41,6 +41,17 @@ export class RetryableError extends Error {
   }
 }
 
+/**
+ * A file that changed while it was loading (`file-changed`): retried like a transport's fault and never recorded
+ * against the file, but said as what it is, a delivery still being written, not a network that failed.
+ */
+export class DeliveryChangedError extends RetryableError {
+  readonly side = 'delivery' as const;
+  constructor(message: string) {
+    super('file-changed', message);
+  }
+}
+
 /** A failure that another try cannot fix (bad credentials, host key mismatch, 4xx, oversized response). */
 export class TransportError extends Error {
   override readonly name = 'TransportError';

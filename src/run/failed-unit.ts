@@ -78,8 +78,9 @@ export async function failedUnit(
   if (error instanceof InfrastructureFault) throw error;
   if (infrastructureFault(error)) {
     // The loader's connection is the warehouse's: a socket error here (EPIPE, ECONNRESET) is the database's.
-    // Only a transport's own error (a unit streamed from a remote server) names the network.
-    const side = error instanceof RetryableError ? 'network' : 'database';
+    // Only a transport's own error (a unit streamed from a remote server) names the network, or the delivery
+    // (a file still being written: DeliveryChangedError).
+    const side = error instanceof RetryableError ? (infrastructureFault(error) ?? 'network') : 'database';
     throw new InfrastructureFault(side, file.unit.name, error);
   }
   const failure = toUnitFailure(error, file.unit);

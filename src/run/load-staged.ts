@@ -1,5 +1,5 @@
 import { changedSinceListed, changedWhileLoading } from '../../connectors/transports/local-file.ts';
-import { RetryableError } from '../../connectors/transports/retry-with-backoff.ts';
+import { DeliveryChangedError } from '../../connectors/transports/retry-with-backoff.ts';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import {
@@ -274,9 +274,8 @@ async function skippedUnit(
 }
 
 /** Thrown on like a lost connection (failedUnit): nothing is recorded, the file stays for the next poll. */
-function changedSinceFound(name: string): RetryableError {
-  return new RetryableError(
-    'file-changed',
+function changedSinceFound(name: string): DeliveryChangedError {
+  return new DeliveryChangedError(
     `${name} changed while it was loading (its bytes differ from those found complete): still being written, ` +
       'it is read again on the next poll',
   );
