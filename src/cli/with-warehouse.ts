@@ -1,4 +1,5 @@
 import { infrastructureFault } from '../../connectors/infrastructure-fault.ts';
+import { retryWithBackoff } from '../../connectors/transports/retry-with-backoff.ts';
 import { type Config, ConfigError } from '../config/config.ts';
 import type { Logger } from '../log/logger.ts';
 import { markInterruptedRuns } from '../run/run-ledger.ts';
@@ -10,10 +11,19 @@ import {
   migrateWarehouse,
   roleMissing,
   type Warehouse,
+  WarehouseSetupError,
 } from '../warehouse/connect-warehouse.ts';
-import { openDatabaseServer } from '../warehouse/database-server.ts';
+import {
+  type DatabaseServer,
+  type DatabaseServerOptions,
+  openDatabaseServer,
+} from '../warehouse/database-server.ts';
 import { markInterruptedByStop } from '../warehouse/interrupted-by-stop.ts';
-import { endRunsOfThisProcess, failRunsOfThisProcess } from '../warehouse/runs-repository.ts';
+import {
+  endRunsOfThisProcess,
+  failRunsOfThisProcess,
+  RUN_ENDING_RETRY,
+} from '../warehouse/runs-repository.ts';
 import { WAREHOUSE_ROLES, type WarehouseRole } from '../warehouse/warehouse-roles.ts';
 import { EXIT, noteFailure } from './exit-codes.ts';
 import { syncCatalogDirectory } from './sync-catalog-entries.ts';
@@ -82,10 +92,11 @@ export async function withWarehouse<T>(
   duty: WarehouseDuty = 'engine',
 ): Promise<T> {
   if (!config.databaseUrl) logger.debug(`starting the embedded PostgreSQL in ${config.embeddedDataDir}`);
-  const opening = openDatabaseServer({
+  const serverOptions: DatabaseServerOptions = {
     databaseUrl: config.databaseUrl,
     embeddedDataDir: config.embeddedDataDir,
-  });
+  };
+  const opening = openDatabaseServer(serverOptions);
   let warehouse: Warehouse | undefined;
   // Only the loader starts runs: a command acting as another role has none of its own to end.
   let hasRuns = false;
@@ -151,7 +162,9 @@ export async function withWarehouse<T>(
       hasRuns = role === loader;
       if (engine) await engineStartUp(warehouse, role, server.url, config, logger);
       return await work(warehouse).catch(async (error: unknown) => {
-        if (!stopping && warehouse && hasRuns) await failRunsLeftRunning(warehouse, error, logger);
+        if (!stopping && warehouse && hasRuns) {
+          await failRunsLeftRunning(warehouse, { server, serverOptions }, error, logger);
+        }
         throw error;
       });
     } finally {
@@ -280,16 +293,70 @@ async function engineStartUp(
 
 /**
  * The command failed (a database fault after its retries, a bug): its runs still `running` end `failed` with the
- * error and what they loaded, waiting out a restarting server for a while (failRunsOfThisProcess). A process
- * that exits leaves no run `running`; the command's own error is what it reports, whatever happens here.
+ * error and what they loaded, waiting out a restarting server for a while (failRunsOfThisProcess). On the embedded
+ * default, a server that ended under the command (its postmaster killed or crashed) never comes back by itself:
+ * it is started again for that (failRunsOnRestartedServer). A process that exits leaves no run `running`; the
+ * command's own error is what it reports, whatever happens here.
  */
-async function failRunsLeftRunning(warehouse: Warehouse, error: unknown, logger: Logger): Promise<void> {
+async function failRunsLeftRunning(
+  warehouse: Warehouse,
+  opened: OpenedServer,
+  error: unknown,
+  logger: Logger,
+): Promise<void> {
   const reason = error instanceof Error ? error.message : String(error);
   try {
-    const ended = await failRunsOfThisProcess(warehouse, reason);
+    const ended = (await opened.server.gone())
+      ? await failRunsOnRestartedServer(opened, reason, logger)
+      : await failRunsOfThisProcess(warehouse, reason).catch(async (endError: unknown) => {
+          // It may have ended while this waited (it had not been seen to exit yet).
+          if (!(await opened.server.gone())) throw endError;
+          return failRunsOnRestartedServer(opened, reason, logger);
+        });
     if (ended > 0) logger.warn(`${ended} run(s) of this process marked failed: ${reason}`);
   } catch (endError) {
     logger.error(`could not mark this process's runs failed: ${(endError as Error).message}`);
+  }
+}
+
+/** The server a command opened, and how it opened it (to open it again). */
+interface OpenedServer {
+  server: DatabaseServer;
+  serverOptions: DatabaseServerOptions;
+}
+
+/**
+ * The embedded server the command used ended under it: it is opened again exactly as at the command's start
+ * (openDatabaseServer: under the start lock, joining the server another command sharing the dead one may have
+ * started meanwhile, else starting one on a free port with its watchdog), tried again for as long as ending a run
+ * waits out a database (RUN_ENDING_RETRY); the runs are stored `failed` there, then it is let go of as at the end
+ * of a command (stopped, unless other commands use it by then). A server that cannot be started again is said:
+ * the next command marks the runs `interrupted`.
+ */
+async function failRunsOnRestartedServer(
+  { serverOptions }: OpenedServer,
+  reason: string,
+  logger: Logger,
+): Promise<number> {
+  const dataDir = serverOptions.embeddedDataDir;
+  logger.warn(
+    `the embedded PostgreSQL in ${dataDir} ended under this command: starting it again to store its runs`,
+  );
+  const restarted = await retryWithBackoff(RUN_ENDING_RETRY, () => openDatabaseServer(serverOptions), {
+    isRetryable: (startError) => !(startError instanceof WarehouseSetupError),
+  }).catch((startError: unknown) => {
+    throw new Error(
+      `the embedded PostgreSQL in ${dataDir} ended under this command and could not be started again ` +
+        `(${(startError as Error).message}): the next command marks them interrupted`,
+      { cause: startError },
+    );
+  });
+  const fresh = connectWarehouse(restarted.url, { poolSize: 1 });
+  try {
+    return await failRunsOfThisProcess(fresh, reason);
+  } finally {
+    await fresh.destroy().catch(() => undefined);
+    await restarted.stop().catch((stopError: unknown) => logger.error((stopError as Error).message));
   }
 }
 

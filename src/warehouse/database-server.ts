@@ -26,6 +26,12 @@ export interface DatabaseServer {
    * Safe to call twice.
    */
   stop(): Promise<void>;
+  /**
+   * True once the embedded server ended otherwise than by stop() (its postmaster killed or crashed): no connection
+   * reaches it again, however long one waits; open it again instead (openDatabaseServer). Always false for a given
+   * URL: that server may be restarted by whoever runs it.
+   */
+  gone(): Promise<boolean>;
 }
 
 export interface DatabaseServerOptions {
@@ -45,7 +51,14 @@ const START_ATTEMPTS = 5;
 const RETRIABLE_START = /could not bind|Address already in use|pre-existing shared memory block/;
 
 export async function openDatabaseServer(options: DatabaseServerOptions): Promise<DatabaseServer> {
-  if (options.databaseUrl) return { url: options.databaseUrl, embedded: false, stop: async () => undefined };
+  if (options.databaseUrl) {
+    return {
+      url: options.databaseUrl,
+      embedded: false,
+      stop: async () => undefined,
+      gone: async () => false,
+    };
+  }
   const dataDir = path.resolve(options.embeddedDataDir);
   const databaseName = options.databaseName ?? 'credit_etl';
   const logFile = path.join(path.dirname(dataDir), 'embedded-postgres.log');
@@ -69,12 +82,19 @@ export async function openDatabaseServer(options: DatabaseServerOptions): Promis
       { cause: error },
     );
   }
-  return { url: serverUrl(password, server.port, databaseName), embedded: true, stop: server.stop };
+  return {
+    url: serverUrl(password, server.port, databaseName),
+    embedded: true,
+    stop: server.stop,
+    gone: server.gone,
+  };
 }
 
 interface RunningServer {
   port: number;
   stop(): Promise<void>;
+  /** Its postmaster has exited (or, started by another process, no longer runs) without this process's stop(). */
+  gone(): Promise<boolean>;
 }
 
 async function startOrReuse(dataDir: string, log: LogTail, seeLog: string, watchdogLog: string | undefined) {
@@ -191,6 +211,10 @@ async function startWithRetries(
     });
     const outcome = await settleWithin(starting, START_TIMEOUT_MS);
     if (outcome === 'resolved') {
+      let exited = false;
+      void postgres.exited.then(() => {
+        exited = true;
+      });
       // Its server does not outlive this process, but neither is it taken from the other processes using it
       // (fast shutdown: their transactions would roll back). At stop(), this process hands it over to the
       // watchdog if others use it, else stops it; ended otherwise (process.exit, kill -9, out of memory), it
@@ -213,7 +237,8 @@ async function startWithRetries(
             handed.release();
           }
         })());
-      return { port, stop };
+      // Ended by this process's stop() is not gone: the command closing down has no use for the server any more.
+      return { port, stop, gone: async () => exited && stopping === undefined };
     }
     if (outcome === 'timeout') await stopPostgres(postgres, dataDir).catch(() => undefined);
     if (outcome === 'rejected' && attempt < START_ATTEMPTS && RETRIABLE_START.test(log.lines.join('\n'))) {

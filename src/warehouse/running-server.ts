@@ -41,7 +41,10 @@ export async function reuseRunningServer(dataDir: string, log: LogTail, watchdog
         leaving ??= membership?.leave();
         await leaving;
       };
-      return { password, server: { port: running.port, stop } };
+      // Killed or crashed under its users (this process only lets go of it): a new one is started on the next open.
+      const gone = async () =>
+        leaving === undefined && !(isAlive(running.pid) && (await isPostgresProcess(running.pid)));
+      return { password, server: { port: running.port, stop, gone } };
     } catch (error) {
       membership?.drop();
       throw error;

@@ -1,0 +1,100 @@
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAlive } from '../src/warehouse/process-alive.ts';
+import { writePenaltyCsv } from './support/generated-file.ts';
+import { type RunningCli, runCli, startCli } from './support/run-cli.ts';
+
+// On the embedded default (no DATABASE_URL) the command owns its server: when that server dies under it (kill -9
+// of the postmaster), waiting for it to come back is waiting for nothing. The command starts it again to store its
+// run `failed` with the database's reason, instead of leaving it `running` for the next command to call
+// `interrupted`. Real server, real CLI.
+describe('the embedded server dies under an ingest', { timeout: 240_000 }, () => {
+  let scratch: string;
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+  let big: string;
+
+  beforeAll(() => {
+    scratch = mkdtempSync(path.join(os.tmpdir(), 'credit-etl-embedded-dies-'));
+    // Run as root, postgres runs as OS user `postgres`, which must be able to enter the temp directory.
+    chmodSync(scratch, 0o755);
+    dataDir = path.join(scratch, 'postgres');
+    env = {
+      DATABASE_URL: '',
+      CREDIT_ETL_PG_DIR: dataDir,
+      CREDIT_ETL_LOG_FILE: path.join(scratch, 'cli.log'),
+      CREDIT_ETL_REPORT_DIR: scratch,
+    };
+    // Big enough to be still loading when its server is killed.
+    big = writePenaltyCsv(scratch, 'big.csv', 200_000, { seed: 1 }).file;
+  });
+  afterAll(() => {
+    // A failed case may leave its server: stop it, so that no test run leaves a PostgreSQL behind.
+    const pid = postmasterPid();
+    if (pid && runs(pid)) process.kill(pid, 'SIGINT');
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const postmasterPid = () =>
+    existsSync(path.join(dataDir, 'postmaster.pid'))
+      ? Number.parseInt(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8'), 10)
+      : undefined;
+
+  it('kill -9 of the postmaster mid-ingest: exit 1, and the run named in --json is stored failed with the database reason', async () => {
+    const cli = startCli(
+      [
+        'ingest',
+        big,
+        '--catalog',
+        'xzcf',
+        '--provider',
+        '11370000MB2852362M',
+        '--level',
+        'province',
+        '--json',
+      ],
+      env,
+    );
+    await startedLoading(cli, 'big.csv');
+    const pid = postmasterPid()!;
+    expect(runs(pid)).toBe(true);
+    process.kill(pid, 'SIGKILL');
+
+    const ingest = await cli.result;
+    expect(ingest.code, ingest.stderr).toBe(1);
+    const failure = JSON.parse(ingest.stdout) as { status: string; runId: number; error: string };
+    expect(failure).toMatchObject({ status: 'failed', runId: expect.any(Number) });
+    expect(failure.error).toMatch(/database/);
+    // No PostgreSQL left running: the server started again to store the run was stopped as the command ended.
+    const left = postmasterPid();
+    expect(left !== undefined && runs(left), `postmaster ${left} still runs`).toBe(false);
+
+    // Stored before the process ended: the next command finds it `failed`, not `running` for it to call interrupted.
+    const shown = await runCli(['runs', 'show', String(failure.runId), '--json'], env);
+    expect(shown.code, shown.stderr).toBe(0);
+    const run = JSON.parse(shown.stdout) as { status: string; error: string | null };
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/database connection failed/);
+    expect(shown.stderr).not.toMatch(/marked interrupted/);
+    expect(ingest.stderr).not.toMatch(/could not mark this process's runs/);
+    expect(ingest.stderr).toMatch(/embedded PostgreSQL .* ended under this command: starting it again/);
+  });
+});
+
+/** Once the CLI has the server and its run has begun reading `file`. */
+async function startedLoading(cli: RunningCli, file: string): Promise<void> {
+  for (let tries = 0; !cli.output().includes(`${file}: started`); tries++) {
+    expect(tries, `the ingest of ${file} never started:\n${cli.output()}`).toBeLessThan(1200);
+    await sleep(50);
+  }
+}
+
+/** Running, not a zombie. */
+function runs(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+  return !/\) [ZX] /.test(stat);
+}
