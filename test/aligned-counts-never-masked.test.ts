@@ -87,7 +87,7 @@ describe('summaryText: the counts table is never masked, what may hold an ID is'
             message: `表头第1行为“${ID}”，不是表头（统一社会信用代码 ${PROVINCE}）`,
           },
           sameContentAs: { sourceFileId: 1, name: `旧${ID}.csv`, runId: 3 } as never,
-          providerObjections: { opened: 0, known: 0, failure: `记录 ${ID} 无法登记` } as never,
+          providerObjections: { opened: 0, known: 0 },
         },
       ],
       warnings: [{ code: 'refused-file-name', message: `文件名 ${ID}.csv 已拒收` }],
@@ -97,8 +97,12 @@ describe('summaryText: the counts table is never masked, what may hold an ID is'
     const text = summaryText(summary, { rejections: `/reports/${ID}/run-13-rejections.csv` });
     expect(text).not.toContain(ID);
     expect(text).not.toContain('19750309');
-    // Each place an ID was put in: ✗ run, the table, `=` (2), ✗ file (2), ⚠ objections (2), report, ✗ left, ⚠ warning.
-    expect(text.split(MASKED).length - 1).toBe(11);
+    // Each place an ID was put in: ✗ run, the table, `=` (2), ✗ file (2), the objections line, report, ✗ left,
+    // ⚠ warning.
+    expect(text.split(MASKED).length - 1).toBe(10);
+    expect(text).toContain(
+      `处罚${MASKED}-${PROVINCE}.csv: 0 objection(s) opened (异议 in the source), 0 already known`,
+    );
     expect(text).toContain(`✗ run [internal-error]: 行 ${MASKED} 无法读取`);
     expect(text).toContain(
       `= 处罚${MASKED}-${PROVINCE}.csv reloaded (--force): same content as 旧${MASKED}.csv`,

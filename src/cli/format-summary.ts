@@ -40,16 +40,8 @@ export function summaryJson(summary: RunSummary, reports: RunReports = {}): obje
       ...(file.error ? { error: { ...file.error, message: maskPersonalText(file.error.message) } } : {}),
       ...(file.threshold ? { threshold: file.threshold } : {}),
       ...(file.fullDump ? { fullDump: file.fullDump } : {}),
-      ...(file.providerObjections
-        ? {
-            providerObjections: {
-              ...file.providerObjections,
-              ...(file.providerObjections.failure
-                ? { failure: maskPersonalText(file.providerObjections.failure) }
-                : {}),
-            },
-          }
-        : {}),
+      // Ids, counts and dates only: nothing to mask.
+      ...(file.providerObjections ? { providerObjections: file.providerObjections } : {}),
       // Records updated while an objection on them is in progress (ids only): the delivery may settle it.
       ...(file.objectionsUpdated ? { objectionsUpdated: file.objectionsUpdated } : {}),
       ...(file.sameContentAs
@@ -128,12 +120,8 @@ export function summaryText(summary: RunSummary, reports: RunReports = {}): stri
     lines.push(`full dump ${name(file)}: ${fullDumpLine(file.fullDump!)}`);
   }
   for (const file of summary.files.filter((candidate) => candidate.providerObjections)) {
-    const { opened, known, failure, beforeDecision } = file.providerObjections!;
-    lines.push(
-      failure
-        ? `⚠ ${name(file)}: rows say 异议 but no objection could be opened: ${shown(failure)} (credit-etl objection open)`
-        : `${name(file)}: ${opened} objection(s) opened (异议 in the source), ${known} already known`,
-    );
+    const { opened, known, beforeDecision } = file.providerObjections!;
+    lines.push(`${name(file)}: ${opened} objection(s) opened (异议 in the source), ${known} already known`);
     if (beforeDecision && beforeDecision.length > 0) {
       const named = beforeDecision
         .slice(0, OBJECTION_UPDATES_NAMED)

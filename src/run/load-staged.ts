@@ -10,6 +10,7 @@ import {
 import { type FastRows, lockEntryForMerge, mergeStaged } from '../warehouse/merge-staged.ts';
 import { assertCountsAddUp, emptyCounts, type OutcomeCounts } from '../warehouse/outcome-counts.ts';
 import {
+  lockObjectedRecordsBeforeMerge,
   objectionRequestsOfUnit,
   objectionsOnUpdatedRecords,
 } from '../warehouse/provider-objections-repository.ts';
@@ -132,6 +133,10 @@ export async function loadStaged(
           : undefined;
       if (fullDump?.exceeded)
         return holdBackTruncatedDump(session, request, sourceFileId, sha256, stats, read, fullDump);
+      // Rows saying 异议: their records are read under a lock from here, so a procedure ending one while the unit
+      // merges makes the row a conflict, never a silently dropped objection. Before the generation is held: a
+      // procedure locks its record, then moves the generation; taken the other way round, the two would deadlock.
+      if (withdrawals?.status?.objection) await lockObjectedRecordsBeforeMerge(session, entry.code);
       // A legal procedure may have changed the entry while the rows were read (it takes no merge lock); from
       // here it waits for this unit.
       if (staged.fingerprintShape !== undefined) await holdEntryGeneration(session, entry.code);

@@ -21,11 +21,6 @@ export interface ProviderObjections {
    * day (`objection open <recordId> --received-at …`). Absent when none.
    */
   beforeDecision?: { recordId: number; rowNumber: number; decidedOn: string; receivedOn: string }[];
-  /**
-   * Why opening failed, in a summary written before the objections were opened in the unit's transaction (the data
-   * stayed loaded, unmarked). Never set now: a failure fails the unit and nothing of it is loaded.
-   */
-  failure?: string;
 }
 
 /**
@@ -55,8 +50,13 @@ export async function raiseProviderObjections(
   for (const request of [...requests].sort((a, b) => a.recordId - b.recordId)) {
     if (raised.has(request.recordId)) continue;
     const record = locked.get(request.recordId);
-    // Ended by a procedure that committed while this unit merged (the lock waited for it): nothing to mark.
-    if (record?.status !== 'current') continue;
+    // The merge read these records under a lock (lockObjectedRecordsBeforeMerge): a procedure that ended one
+    // before then made its row a conflict, which asks for nothing here; none can end one since. Never skipped
+    // silently: a record no longer current here is a fault that fails the unit, as any objection not opened does.
+    if (record?.status !== 'current')
+      throw new Error(
+        `record ${request.recordId} (row ${request.rowNumber}) is ${record?.status ?? 'missing'} after the merge read it current: its provider objection cannot be opened`,
+      );
     // As `objection open` (objection-workflow.ts): no objection is received before the decision it is about.
     if (record.decidedOn && receivedOn < record.decidedOn) {
       beforeDecision.push({

@@ -51,6 +51,30 @@ export async function alreadyRaised(
 }
 
 /**
+ * Before the merge classifies the unit's rows: locks (FOR KEY SHARE, by 042's objection_record_status, in id order)
+ * the current records that the unit's rows saying 异议 name by key. A legal procedure that ends one of them
+ * (withdraw, supersede, reattribute: each locks the row FOR UPDATE first) and is under way is waited for, and the
+ * classification, a later statement, sees the record as it committed it: the row is a conflict on a retired record,
+ * kept and reported (the review notice says the record was withdrawn or superseded), exactly as when the procedure
+ * ended it before the run. One that starts later waits for this unit, and ends a record whose objection is marked.
+ * Unlocked, a procedure that committed between the merge and `lockObjectionRecords` left the row loaded as
+ * `unchanged` on a record that can take no objection: its 异议 silently dropped.
+ */
+export async function lockObjectedRecordsBeforeMerge(
+  session: UnitSession,
+  catalogCode: string,
+): Promise<void> {
+  await session.query(
+    `SELECT objection_record_status(l.id)
+     FROM (SELECT r.id FROM records r
+           WHERE r.catalog_code = $1 AND r.status = 'current' AND r.business_key IN (
+             SELECT business_key FROM stage WHERE objection IS NOT NULL AND errors IS NULL AND withdrawal IS NULL)
+           ORDER BY r.id OFFSET 0) l`,
+    [catalogCode],
+  );
+}
+
+/**
  * Locks the records the unit is to open objections on (FOR KEY SHARE, by 042's objection_record_status, in id
  * order) before the first objection takes the objection log's lock, and returns each one's status and decision
  * (formation) date as read under the lock. The objections trigger takes this lock anyway, record by record; taken
