@@ -1,4 +1,4 @@
-import { type ObjectionStage, STAGE_TITLES } from '../warehouse/objection-vocabulary.ts';
+import { markOriginTitle, type ObjectionStage, STAGE_TITLES } from '../warehouse/objection-vocabulary.ts';
 
 /** What a mark needs to be shown: the objection, its stage, and the platform's deadline to check it (Art. 18). */
 export interface MarkShown {
@@ -21,14 +21,14 @@ export const OBJECTION_MARK = '异议处理中';
  * The label in workbooks and CSV cells: `异议处理中（异议 3，核查期限 2026-02-13）` (`核查期限 2026-10-05 暂定`) while
  * the platform checks it; in an appeal, review or lawsuit the day it began, not the finished check's due date as if
  * it were still pending: `异议处理中（异议 3，申诉中，2026-12-06 起）`; an objection on a record this one replaced
- * says so: `异议处理中（异议 3，核查期限 2026-02-13，异议针对记录 4（已由本记录取代））`.
+ * says so in the words every output uses (markOriginTitle): `异议处理中（异议 3，核查期限 2026-02-13，异议针对记录 4，
+ * 该记录已由本记录取代）`.
  */
 export function objectionMarkLabel(mark: MarkShown): string {
   const stage =
     mark.stage === 'open'
       ? `核查期限 ${mark.dueOn}${mark.dueProvisional ? ' 暂定' : ''}`
       : `${STAGE_TITLES[mark.stage]}中，${mark.stageSince} 起`;
-  const origin =
-    mark.fromRecordId === undefined ? '' : `，异议针对记录 ${mark.fromRecordId}（已由本记录取代）`;
+  const origin = mark.fromRecordId === undefined ? '' : `，${markOriginTitle(mark)}`;
   return `${OBJECTION_MARK}（异议 ${mark.objectionId}，${stage}${origin}）`;
 }
