@@ -5,6 +5,7 @@ import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import {
   FastPathUnusable,
   holdEntryGeneration,
+  sameCache,
   usableCacheChannel,
 } from '../warehouse/fingerprint-cache-repository.ts';
 import { type FastRows, lockEntryForMerge, mergeStaged } from '../warehouse/merge-staged.ts';
@@ -137,12 +138,16 @@ export async function loadStaged(
       // merges makes the row a conflict, never a silently dropped objection. Before the generation is held: a
       // procedure locks its record, then moves the generation; taken the other way round, the two would deadlock.
       if (withdrawals?.status?.objection) await lockObjectedRecordsBeforeMerge(session, entry.code);
-      // A legal procedure may have changed the entry while the rows were read (it takes no merge lock); from
-      // here it waits for this unit.
+      // Another load of the entry, or a legal procedure (it takes no merge lock), may have changed the entry while
+      // the rows were read; from here a procedure waits for this unit.
       if (staged.fingerprintShape !== undefined) await holdEntryGeneration(session, entry.code);
+      // Read without the lock: the fast rows stand only on the cache they were recognised by, still current.
       if (
         staged.fast &&
-        (await usableCacheChannel(session, channel, staged.fingerprintShape!, sourceFileId)) === undefined
+        !sameCache(
+          staged.fast.stamp,
+          await usableCacheChannel(session, channel, staged.fingerprintShape!, sourceFileId),
+        )
       )
         throw new FastPathUnusable('the entry changed while the unit was read');
       // A legacy-layout row equal to the current version on the fields its layout carries re-delivers it.

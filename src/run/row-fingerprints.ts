@@ -3,12 +3,13 @@ import { todayInShanghai } from '../../connectors/shanghai-time.ts';
 import { timelinessChecker } from '../calendar/timeliness.ts';
 import type { CatalogEntry } from '../catalog/catalog-entry.ts';
 import {
+  type CacheStamp,
   FastPathUnusable,
   hasCacheOfShape,
   loadFingerprintCache,
+  sameCache,
   usableCacheChannel,
 } from '../warehouse/fingerprint-cache-repository.ts';
-import { lockEntryForMerge } from '../warehouse/merge-staged.ts';
 import type { UnitSession } from '../warehouse/unit-session.ts';
 import { FastRedelivery } from './fast-redelivery.ts';
 import { ledgerChannel } from './load-staged.ts';
@@ -59,8 +60,10 @@ export async function skimmedAgain(
  * The fingerprints of the unit's rows, and the fast path when the channel's cache can serve this unit: rows read
  * as text (CSV, tables; a workbook's cells depend on its date system), the current layout, no withdrawal signals
  * (a row's signal is no part of its content), no forced reload, full dump check or full lineage (each needs every
- * row staged). The entry's merge lock is taken before the cache is read and held to the merge: no other unit can
- * change the entry's records under the fast rows.
+ * row staged). The entry's merge lock is not held while the rows are read: a big file would keep every other load of
+ * the entry waiting for its read. The cache is stamped instead (usableCacheChannel), and the merge, under the lock,
+ * checks it is still the same (load-staged.ts): another unit's merge or a legal procedure meanwhile sends this
+ * unit back to the full path.
  */
 export async function rowFingerprints(
   session: UnitSession,
@@ -69,7 +72,7 @@ export async function rowFingerprints(
   columns: (string | undefined)[],
   rows: OpenedUnit['rows'],
   sourceFileId: number,
-): Promise<(RowFingerprints & { channelId?: number }) | undefined> {
+): Promise<(RowFingerprints & { stamp?: CacheStamp }) | undefined> {
   const taken =
     entry.legacyLayout === undefined &&
     request.withdrawals === undefined &&
@@ -84,10 +87,12 @@ export async function rowFingerprints(
     request.fullLineage !== true;
   const channel = ledgerChannel(request);
   if (!fast || !(await hasCacheOfShape(session, channel, fingerprinter.shape))) return { fingerprinter };
-  await lockEntryForMerge(session, entry.code);
-  const channelId = await usableCacheChannel(session, channel, fingerprinter.shape, sourceFileId);
-  if (channelId === undefined) return { fingerprinter };
-  const cache = await loadFingerprintCache(session, channelId);
+  const stamp = await usableCacheChannel(session, channel, fingerprinter.shape, sourceFileId);
+  if (stamp === undefined) return { fingerprinter };
+  const cache = await loadFingerprintCache(session, stamp.channelId);
+  // Another file of the channel committed while the cache was read: not the cache that was stamped.
+  if (!sameCache(stamp, await usableCacheChannel(session, channel, fingerprinter.shape, sourceFileId)))
+    return { fingerprinter };
   const received = todayInShanghai(request.unit.receivedAt);
-  return { fingerprinter, redelivery: new FastRedelivery(cache, received, timelinessChecker()), channelId };
+  return { fingerprinter, redelivery: new FastRedelivery(cache, received, timelinessChecker()), stamp };
 }

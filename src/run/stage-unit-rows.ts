@@ -163,7 +163,8 @@ async function stageRows(
   const fast = {
     rows: redelivery.rows,
     late: redelivery.lateRows,
-    channelId: fingerprints.channelId!,
+    channelId: fingerprints.stamp!.channelId,
+    stamp: fingerprints.stamp!,
     notTaken,
   };
   return { columns: match.columns, read, ...shape, fast, reading };

@@ -41,16 +41,38 @@ interface ChannelRow {
 }
 
 /**
+ * The channel's cache as the unit found it usable: which one (its channel, and the file and entry generation it
+ * was built at: a cache is rebuilt by each loaded file of the channel, so another file id is another cache).
+ */
+export interface CacheStamp {
+  channelId: number;
+  sourceFileId: string;
+  generation: string;
+}
+
+/** The same cache, still usable: nothing loaded in the channel nor changed in the entry between the two reads. */
+export function sameCache(a: CacheStamp | undefined, b: CacheStamp | undefined): boolean {
+  return (
+    a !== undefined &&
+    b !== undefined &&
+    a.channelId === b.channelId &&
+    a.sourceFileId === b.sourceFileId &&
+    a.generation === b.generation
+  );
+}
+
+/**
  * Whether the channel's cache can be used by the unit being loaded: taken in this shape, after the channel's last
- * loaded file, at the entry's current generation (nothing changed its records since). Call under the entry's
- * merge lock, so that nothing but a legal procedure can change that before the merge (checked again there).
+ * loaded file, at the entry's current generation (nothing changed its records since). Read without the entry's
+ * merge lock before the unit's rows (another load of the entry may merge meanwhile) and again under it before the
+ * merge: the unit's fast rows stand only if it is the same cache both times (sameCache).
  */
 export async function usableCacheChannel(
   session: UnitSession,
   channel: DeliveryChannel,
   shape: string,
   sourceFileId: number,
-): Promise<number | undefined> {
+): Promise<CacheStamp | undefined> {
   const [row] = await session.query<ChannelRow & { last_file: string | null; current: string | null }>(
     `SELECT c.id, c.shape, c.source_file_id, c.generation,
        (SELECT max(f.id) FROM source_files f
@@ -62,7 +84,7 @@ export async function usableCacheChannel(
   );
   if (!row || row.shape !== shape) return undefined;
   if (row.last_file !== row.source_file_id || (row.current ?? '0') !== row.generation) return undefined;
-  return row.id;
+  return { channelId: row.id, sourceFileId: row.source_file_id, generation: row.generation };
 }
 
 /**
@@ -126,8 +148,8 @@ export async function loadFingerprintCache(
            FROM fingerprint_standing WHERE channel_id = ${channelId} AND fingerprint IS NOT NULL)
      TO STDOUT (FORMAT binary)`,
   );
-  // Other than counted: the cache changed while it was read (it cannot, under the entry's lock; were it to,
-  // the unit takes the full path rather than trust it).
+  // Other than counted: the cache changed while it was read (another file of the channel committed between the
+  // two statements): the unit takes the full path rather than trust it.
   const changed = () =>
     new FastPathUnusable(`fingerprint cache of channel ${channelId} changed while it was read`);
   let i = 0;

@@ -1,7 +1,7 @@
 import type { ChannelLevel } from '../catalog/catalog-entry.ts';
 import type { UnitSession } from '../warehouse/unit-session.ts';
 import { compactUnchangedRuns } from './compact-unchanged-runs.ts';
-import { keepFingerprintCache } from './fingerprint-cache-repository.ts';
+import { type CacheStamp, keepFingerprintCache } from './fingerprint-cache-repository.ts';
 import { mergeWithdrawals } from './merge-withdrawals.ts';
 
 export interface MergeContext {
@@ -34,6 +34,8 @@ export interface FastRows {
   rows: number;
   late: number;
   channelId: number;
+  /** The cache as it was read: the merge takes the fast rows only if the channel still has that one. */
+  stamp: CacheStamp;
   /** The cache's fingerprinted records no fast row took: still standing for compaction. */
   notTaken: readonly number[];
 }
