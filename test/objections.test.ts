@@ -8,6 +8,7 @@ import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { verifyWarehouse } from '../src/verify/verify-warehouse.ts';
 import { verifyObjectionLog } from '../src/warehouse/objection-log-chain.ts';
+import { fixtureCli } from './support/fixture-cli.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { runCli, startCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
@@ -37,13 +38,7 @@ describe('objections (Art. 18) through the CLI', { timeout: 600_000 }, () => {
       处罚决定日期: '2026-01-02',
     });
   const decision = (i: number) => `鲁济市监罚〔2026〕16${String(i).padStart(2, '0')}号`;
-  const cli = (args: string[]) =>
-    runCli(args, { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') });
-  const json = async (args: string[]) => {
-    const result = await cli([...args, '--json']);
-    expect(result.code, result.stderr).toBe(0);
-    return JSON.parse(result.stdout);
-  };
+  const { cli, json } = fixtureCli(() => fx);
   const recordOf = async (i: number): Promise<number> => (await json(['record', decision(i)])).id as number;
   const open = async (i: number, receivedAt: string, more: string[] = []) =>
     json([
@@ -471,8 +466,7 @@ describe('objections (Art. 18) through the CLI', { timeout: 600_000 }, () => {
 
 describe('the objection log is append-only and verified', { timeout: 300_000 }, () => {
   let fx: WarehouseFixture;
-  const cli = (args: string[]) =>
-    runCli(args, { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') });
+  const { cli } = fixtureCli(() => fx);
 
   beforeAll(async () => {
     fx = await openWarehouseFixture('objection_log');

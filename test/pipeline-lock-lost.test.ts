@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type PipelineLock, tryPipelineLock } from '../src/warehouse/pipeline-lock.ts';
 import { type CuttableProxy, openCuttableProxy } from './support/cuttable-proxy.ts';
+import { inboxOf, writeDropFolderPipeline } from './support/drop-folder-pipeline.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
 import { type RunningCli, runCli, startCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
@@ -29,27 +30,10 @@ describe('a pipeline whose lock session is lost mid-run is never loaded twice at
 
   /** A drop-folder pipeline retrying after 3 s, with a 100,000-row delivery of its own content in its inbox. */
   function pipelineWithDelivery(name: string, seed: number) {
-    const inbox = path.join(fx.scratch, name, 'inbox');
-    const pipelines = path.join(fx.scratch, name, 'pipelines');
-    mkdirSync(inbox, { recursive: true });
-    mkdirSync(pipelines);
-    writeFileSync(
-      path.join(pipelines, `${name}.json`),
-      JSON.stringify({
-        catalog: 'xzcf',
-        provider: '11370000MB2852362M',
-        level: 'province',
-        transport: { type: 'drop-folder', directory: inbox, markerSuffixes: [], stableSizeMs: 0 },
-        retry: { attempts: 4, backoffSeconds: 3 },
-      }),
-    );
+    const inbox = inboxOf(fx, name);
+    const env = writeDropFolderPipeline(fx, name, inbox, { retry: { attempts: 4, backoffSeconds: 3 } });
     writePenaltyCsv(inbox, 'big.csv', 100_000, { seed });
-    return {
-      DATABASE_URL: fx.url,
-      CREDIT_ETL_PIPELINES_DIR: pipelines,
-      CREDIT_ETL_LOG_FILE: path.join(fx.scratch, `${name}.log`),
-      CREDIT_ETL_REPORT_DIR: fx.scratch,
-    };
+    return env;
   }
 
   async function untilCopying(running: RunningCli): Promise<void> {

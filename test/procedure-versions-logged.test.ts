@@ -1,18 +1,16 @@
-import path from 'node:path';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
-import { MIGRATIONS } from '../migrations/index.ts';
-import { createLogger } from '../src/log/logger.ts';
 import {
   correctRecord,
   type Grounds,
   reattributeRecord,
   withdrawRecord,
 } from '../src/procedures/legal-procedures.ts';
-import { verifyWarehouse } from '../src/verify/verify-warehouse.ts';
 import { WAREHOUSE_ROLES } from '../src/warehouse/warehouse-roles.ts';
+import { whileMigrationDown } from './support/migration-source.ts';
 import { basePenalties, writeRows } from './support/penalty-variants.ts';
+import { expectVerifiedClean } from './support/verified-clean.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const GROUNDS: Grounds = {
@@ -36,11 +34,6 @@ describe('a version naming a procedure is that procedure’s own (real PostgreSQ
   /** A real correction of records[1], and a withdrawal of records[5]. */
   let correction: number;
   let withdrawal: number;
-  const migrationSource: Knex.MigrationSource<string> = {
-    getMigrations: async () => MIGRATIONS.map(([name]) => name),
-    getMigrationName: (name) => name,
-    getMigration: async (name) => MIGRATIONS.find(([candidate]) => candidate === name)![1],
-  };
 
   beforeAll(async () => {
     fx = await openWarehouseFixture('procedure_versions_logged');
@@ -156,9 +149,7 @@ describe('a version naming a procedure is that procedure’s own (real PostgreSQ
       GROUNDS,
     );
     expect(await versionsOf(moved.newRecordId!)).toEqual([1]);
-    const logger = createLogger({ logFile: path.join(fx.scratch, 'verify.log'), console: false });
-    const verified = await verifyWarehouse(fx.warehouse, fx.catalog, {}, logger);
-    expect([verified.status, verified.records, verified.files]).toEqual(['completed', [], []]);
+    await expectVerifiedClean(fx);
   });
 
   it('goes down and up again: without it the forged version is taken', async () => {
@@ -174,12 +165,7 @@ describe('a version naming a procedure is that procedure’s own (real PostgreSQ
           throw Object.assign(new Error('roll back'), { written });
         })
         .catch((error: { written?: number }) => error.written !== undefined);
-    await fx.owner.migrate.down({ migrationSource, name: MIGRATION });
-    try {
-      expect(await taken()).toBe(true);
-    } finally {
-      await fx.owner.migrate.up({ migrationSource, name: MIGRATION });
-    }
+    expect(await whileMigrationDown(fx.owner, MIGRATION, taken)).toBe(true);
     expect(await taken()).toBe(false);
     expect(await versionsOf(record)).toEqual([1]);
   });

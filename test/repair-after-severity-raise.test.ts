@@ -6,15 +6,14 @@ import { todayInShanghai } from '../connectors/shanghai-time.ts';
 import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
 import { nextDay, periodEnd } from '../src/disclosure/civil-dates.ts';
 import { runProcedure } from '../src/procedures/run-procedure.ts';
-import { findRecords } from '../src/records/record-history.ts';
 import { asOfficer } from '../src/warehouse/objection-log-repository.ts';
 import { procedureLogPayload } from '../src/warehouse/procedure-log-chain.ts';
-import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
-import { runCli } from './support/run-cli.ts';
+import { fixtureCli, recordIdOf } from './support/fixture-cli.ts';
+import { edit, writeRows } from './support/penalty-variants.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
+import { warningPenalties } from './support/warning-penalties.ts';
 
 const COMPANY = makeUscc('91', '370102', 4_040_957);
-const USCC = '行政相对人代码_1(统一社会信用代码)';
 const GROUNDS = ['--basis', '鲁信修〔2026〕57号', '--reason', '已履行处罚义务', '--operator', '王科员'];
 const today = todayInShanghai();
 const yesterday = dayBefore(today);
@@ -45,33 +44,12 @@ describe('a second credit repair after the severity was raised; never two in for
   timeout: 600_000,
 }, () => {
   let fx: WarehouseFixture;
-  const rows = basePenalties(12, 957).filter((row) => row.行政相对人类别 !== '自然人');
-  const penalty = (i: number, decision: string, changes: Partial<PenaltyRow> = {}) =>
-    edit(rows[i] as PenaltyRow, {
-      [USCC]: COMPANY,
-      行政相对人名称: '济南再修复示例有限公司',
-      行政处罚决定书文号: decision,
-      处罚类别: '警告',
-      处罚决定日期: decided,
-      // 轻微 is shown only with the provider's own end date (within 3 months).
-      公示截止期: periodEnd(decided, 2),
-      ...changes,
-    });
+  const penalty = warningPenalties({ seed: 957, company: COMPANY, name: '济南再修复示例有限公司', decided });
   const raised = penalty(0, '鲁济市监罚〔2026〕957号');
   const inForce = penalty(1, '鲁济市监罚〔2026〕958号');
   const raced = penalty(2, '鲁济市监罚〔2026〕959号');
-  const cli = (args: string[]) =>
-    runCli(args, { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') });
-  const json = async (args: string[]) => {
-    const result = await cli([...args, '--json']);
-    expect(result.code, result.stderr).toBe(0);
-    return JSON.parse(result.stdout);
-  };
-  const idOf = async (decision: string) => {
-    const found = await findRecords(fx.warehouse, decision);
-    expect(found).toHaveLength(1);
-    return found[0]!.id;
-  };
+  const { cli, json } = fixtureCli(() => fx);
+  const idOf = (decision: string) => recordIdOf(fx, decision);
   const repairsOf = async (recordId: number) =>
     (
       await fx.owner.raw(`SELECT id FROM procedure_log WHERE kind = 'repair' AND record_id = ? ORDER BY id`, [

@@ -1,9 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_ENDING_RETRY } from '../src/warehouse/runs-repository.ts';
+import { inboxOf, writeDropFolderPipeline } from './support/drop-folder-pipeline.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
 import { runCli } from './support/run-cli.ts';
+import { cutFirstLoadOf, cutRunUpdate } from './support/session-cuts.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 // `run --json` and `backfill --json` when a run's end cannot be stored: the database session writing it ends at
@@ -20,55 +21,8 @@ describe('`run --json` and `backfill --json` name the run whose end could not be
   });
   afterAll(async () => fx?.close());
 
-  /**
-   * The session that makes the `which`-th update of `pipeline`'s runs matching `when` (OLD/NEW in SQL), or each
-   * of the `[first, last]` of them, is ended (pg_terminate_backend of itself): the update and its transaction are lost with it.
-   * As the owner, with no right given to the engine's roles. `name` tells two cuts of one pipeline apart.
-   */
-  async function cutRunUpdate(
-    pipeline: string,
-    when: string,
-    which: number | [first: number, last: number],
-    name = pipeline,
-  ): Promise<void> {
-    const tag = name.replace(/\W/g, '_');
-    const nth = typeof which === 'number' ? `= ${which}` : `BETWEEN ${which[0]} AND ${which[1]}`;
-    await fx.owner.raw(`CREATE SEQUENCE cut_${tag}`);
-    await fx.owner.raw(`
-      CREATE FUNCTION cut_${tag}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
-      DECLARE n bigint;
-      BEGIN
-        IF NEW.pipeline = '${pipeline}' AND ${when} THEN
-          n := nextval('cut_${tag}'); -- once: BETWEEN would read it twice
-          IF n ${nth} THEN
-            PERFORM pg_terminate_backend(pg_backend_pid());
-          END IF;
-        END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER cut_${tag} BEFORE UPDATE ON runs FOR EACH ROW EXECUTE FUNCTION cut_${tag}();
-    `);
-  }
-
   function pipelineFile(name: string, directory: string, retry = { attempts: 1, backoffSeconds: 1 }) {
-    const pipelines = path.join(fx.scratch, name, 'pipelines');
-    mkdirSync(pipelines, { recursive: true });
-    writeFileSync(
-      path.join(pipelines, `${name}.json`),
-      JSON.stringify({
-        catalog: 'xzcf',
-        provider: '11370000MB2852362M',
-        level: 'province',
-        transport: { type: 'drop-folder', directory, markerSuffixes: [], stableSizeMs: 0 },
-        retry,
-      }),
-    );
-    return {
-      DATABASE_URL: fx.url,
-      CREDIT_ETL_PIPELINES_DIR: pipelines,
-      CREDIT_ETL_LOG_FILE: path.join(fx.scratch, `${name}.log`),
-      CREDIT_ETL_REPORT_DIR: fx.scratch,
-    };
+    return writeDropFolderPipeline(fx, name, directory, { retry });
   }
 
   const runsOf = (pipeline: string) => fx.warehouse('runs').where({ pipeline }).orderBy('id');
@@ -76,8 +30,14 @@ describe('`run --json` and `backfill --json` name the run whose end could not be
   it('a run that failed before its first file (no drop directory), its end cut once and its attempts once: both written again', async () => {
     const env = pipelineFile('cut_once', path.join(fx.scratch, 'no-such-inbox'));
     // As a restart would: the run's end is lost with its session, then its attempt count; each is tried again.
-    await cutRunUpdate('cut_once', `OLD.status = 'running' AND NEW.status = 'failed'`, 1, 'cut_once_end');
-    await cutRunUpdate('cut_once', `OLD.status = 'failed'`, 1, 'cut_once_attempts');
+    await cutRunUpdate(
+      fx.owner,
+      'cut_once',
+      `OLD.status = 'running' AND NEW.status = 'failed'`,
+      1,
+      'cut_once_end',
+    );
+    await cutRunUpdate(fx.owner, 'cut_once', `OLD.status = 'failed'`, 1, 'cut_once_attempts');
     const result = await runCli(['run', 'cut_once', '--json'], env);
 
     expect(result.code, result.stderr).toBe(1);
@@ -98,7 +58,7 @@ describe('`run --json` and `backfill --json` name the run whose end could not be
   it('a run that failed before its first file (no drop directory), its failure not stored after the waits: the JSON names it', async () => {
     const env = pipelineFile('nowhere', path.join(fx.scratch, 'no-such-inbox'));
     // Every try of the run's end is cut (about 30–45 s of waits); the exit's sweep, after them, ends it.
-    await cutRunUpdate('nowhere', `OLD.status = 'running' AND NEW.status = 'failed'`, [
+    await cutRunUpdate(fx.owner, 'nowhere', `OLD.status = 'running' AND NEW.status = 'failed'`, [
       1,
       RUN_ENDING_RETRY.attempts,
     ]);
@@ -122,25 +82,14 @@ describe('`run --json` and `backfill --json` name the run whose end could not be
   });
 
   it("a run whose file's load lost the database and whose attempt count could not be stored: the JSON names it", async () => {
-    const inbox = path.join(fx.scratch, 'cut', 'inbox');
-    mkdirSync(inbox, { recursive: true });
+    const inbox = inboxOf(fx, 'cut');
     writePenaltyCsv(inbox, 'small.csv', 40, { seed: 5 });
     const env = pipelineFile('cut', inbox);
     // The file's load loses its session (its source_files row is never written): an infrastructure fault, the run
     // ended `failed` by the loader. Then its attempt count is stored twice (the attempt's, the run's last): every
     // try of the second write is cut (about 30–45 s of waits).
-    await fx.owner.raw(`
-      CREATE SEQUENCE cut_unit;
-      CREATE FUNCTION cut_unit() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
-      BEGIN
-        IF NEW.name = 'small.csv' AND nextval('cut_unit') = 1 THEN
-          PERFORM pg_terminate_backend(pg_backend_pid());
-        END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER cut_unit BEFORE INSERT ON source_files FOR EACH ROW EXECUTE FUNCTION cut_unit();
-    `);
-    await cutRunUpdate('cut', `OLD.status = 'failed'`, [2, RUN_ENDING_RETRY.attempts + 1]);
+    await cutFirstLoadOf(fx.owner, 'small.csv');
+    await cutRunUpdate(fx.owner, 'cut', `OLD.status = 'failed'`, [2, RUN_ENDING_RETRY.attempts + 1]);
     const result = await runCli(['run', 'cut', '--json'], env);
 
     expect(result.code, result.stderr).toBe(1);
@@ -159,7 +108,7 @@ describe('`run --json` and `backfill --json` name the run whose end could not be
     const env = pipelineFile('backfilled', path.join(fx.scratch, 'no-such-inbox'));
     // Each day fails before its first file (no drop directory). The first day's end is stored; every try of the
     // second's is cut (about 30–45 s of waits), then the exit's sweep ends it.
-    await cutRunUpdate('backfilled', `OLD.status = 'running' AND NEW.status = 'failed'`, [
+    await cutRunUpdate(fx.owner, 'backfilled', `OLD.status = 'running' AND NEW.status = 'failed'`, [
       2,
       RUN_ENDING_RETRY.attempts + 1,
     ]);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { localFileUnit } from '../connectors/transports/local-file.ts';
 import { PROJECT_ROOT } from '../src/config/config.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { ingestUnits } from '../src/run/ingest-files.ts';
+import { inboxOf, writeDropFolderPipeline } from './support/drop-folder-pipeline.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
 import { type RunningCli, runCli, startCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
@@ -21,26 +22,8 @@ describe('a pipeline run that is stopped or cannot settle', { timeout: 240_000 }
 
   /** A drop-folder pipeline over `<scratch>/<name>/inbox`; returns the inbox and the CLI's environment. */
   function dropFolderPipeline(name: string) {
-    const inbox = path.join(fx.scratch, name, 'inbox');
-    const pipelines = path.join(fx.scratch, name, 'pipelines');
-    mkdirSync(inbox, { recursive: true });
-    mkdirSync(pipelines);
-    writeFileSync(
-      path.join(pipelines, `${name}.json`),
-      JSON.stringify({
-        catalog: 'xzcf',
-        provider: '11370000MB2852362M',
-        level: 'province',
-        transport: { type: 'drop-folder', directory: inbox, markerSuffixes: [], stableSizeMs: 0 },
-      }),
-    );
-    const env = {
-      DATABASE_URL: fx.url,
-      CREDIT_ETL_PIPELINES_DIR: pipelines,
-      CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log'),
-      CREDIT_ETL_REPORT_DIR: fx.scratch,
-    };
-    return { inbox, env };
+    const inbox = inboxOf(fx, name);
+    return { inbox, env: writeDropFolderPipeline(fx, name, inbox, {}, 'cli.log') };
   }
 
   async function untilCopying(running: RunningCli): Promise<void> {

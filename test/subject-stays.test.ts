@@ -1,12 +1,10 @@
-import path from 'node:path';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
-import { MIGRATIONS } from '../migrations/index.ts';
-import { createLogger } from '../src/log/logger.ts';
 import { correctRecord, type Grounds, reattributeRecord } from '../src/procedures/legal-procedures.ts';
-import { verifyWarehouse } from '../src/verify/verify-warehouse.ts';
+import { whileMigrationDown } from './support/migration-source.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
+import { expectVerifiedClean } from './support/verified-clean.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const GROUNDS: Grounds = {
@@ -42,11 +40,6 @@ describe("a record's subject stays unless a legal procedure changes it (real Pos
   rows[0] = soleTrader(rows[0]!, FIRST_BUSINESS);
   /** The records of the first delivery, in id order: records[0] is the 个体工商户's. */
   let records: number[];
-  const migrationSource: Knex.MigrationSource<string> = {
-    getMigrations: async () => MIGRATIONS.map(([name]) => name),
-    getMigrationName: (name) => name,
-    getMigration: async (name) => MIGRATIONS.find(([candidate]) => candidate === name)![1],
-  };
 
   beforeAll(async () => {
     fx = await openWarehouseFixture('subject_stays');
@@ -210,9 +203,7 @@ describe("a record's subject stays unless a legal procedure changes it (real Pos
     });
     expect(await recordOf(moved.newRecordId!)).toMatchObject({ subject_code: right, status: 'current' });
 
-    const logger = createLogger({ logFile: path.join(fx.scratch, 'verify.log'), console: false });
-    const verified = await verifyWarehouse(fx.warehouse, fx.catalog, {}, logger);
-    expect([verified.status, verified.records, verified.files]).toEqual(['completed', [], []]);
+    await expectVerifiedClean(fx);
   });
 
   it("goes down and up again: without it the engine's move to a newer version takes another subject along", async () => {
@@ -221,12 +212,7 @@ describe("a record's subject stays unless a legal procedure changes it (real Pos
       moveWithVersion(fx.warehouse, record).catch(
         (error: { moved?: string }) => error.moved === OTHER_BUSINESS,
       );
-    await fx.owner.migrate.down({ migrationSource, name: MIGRATION });
-    try {
-      expect(await taken()).toBe(true);
-    } finally {
-      await fx.owner.migrate.up({ migrationSource, name: MIGRATION });
-    }
+    expect(await whileMigrationDown(fx.owner, MIGRATION, taken)).toBe(true);
     expect(await taken()).toBe(false);
   });
 });

@@ -1,11 +1,10 @@
 import path from 'node:path';
-import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS } from '../migrations/index.ts';
 import { maskPersonalField } from '../src/log/mask-personal-data.ts';
 import { type Grounds, supersedeRecord } from '../src/procedures/legal-procedures.ts';
 import { findRecords } from '../src/records/record-history.ts';
 import { asOfficer } from '../src/warehouse/objection-log-repository.ts';
+import { whileMigrationDown } from './support/migration-source.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
 import { runCli } from './support/run-cli.ts';
 import { flatRejections, openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
@@ -60,11 +59,6 @@ describe('supersede takes only a record of the same information (real PostgreSQL
   const PERSON_ID = rows[PERSON]![ID_COLUMN]!;
   /** The records by row: each row's decision number and subject make one record. */
   let ids: number[];
-  const migrationSource: Knex.MigrationSource<string> = {
-    getMigrations: async () => MIGRATIONS.map(([name]) => name),
-    getMigrationName: (name) => name,
-    getMigration: async (name) => MIGRATIONS.find(([candidate]) => candidate === name)![1],
-  };
 
   const cli = (args: string[]) =>
     runCli(args, {
@@ -249,8 +243,7 @@ describe('supersede takes only a record of the same information (real PostgreSQL
     expect(checked.def).toContain('SECURITY DEFINER');
     expect(checked.def).toMatch(/SET search_path TO '?[a-z_0-9]+'?, 'pg_temp'/);
     const [oldId, newId] = [ids[5]!, ids[6]!];
-    await fx.owner.migrate.down({ migrationSource, name: MIGRATION });
-    try {
+    await whileMigrationDown(fx.owner, MIGRATION, async () => {
       const unchecked = await definition();
       expect(unchecked).toMatchObject({ owner: 'credit_etl_procedure', officer: true, loader: false });
       expect(unchecked.def).not.toContain('不是同一信息');
@@ -269,9 +262,7 @@ describe('supersede takes only a record of the same information (real PostgreSQL
           throw new Error('rolled back');
         }),
       ).rejects.toThrow('rolled back');
-    } finally {
-      await fx.owner.migrate.up({ migrationSource, name: MIGRATION });
-    }
+    });
     expect(await definition()).toEqual(checked);
     await expect(supersedeInDatabase(oldId, newId)).rejects.toThrow(refusal(oldId, newId));
     expect(await statusOf(oldId)).toMatchObject({ status: 'current' });
