@@ -179,6 +179,26 @@ describe('ID numbers typed or uploaded are not echoed', () => {
     expect(reversed).toContain('统计期间有误：起始日期 2026-11-30 晚于截止日期 2026-11-01');
   });
 
+  it('refuses a quality period longer than 100 years with 400, never a 500 from a period compared with before year 1', async () => {
+    const errors = vi.spyOn(cx.deps.logger, 'error');
+    const viewer = await cx.http('viewer');
+    for (const to of ['4000-12-31', '4500-12-31', '9999-12-31', '2126-01-01']) {
+      for (const address of [
+        `/quality?from=2026-01-01&to=${to}`,
+        `/quality/download?from=2026-01-01&to=${to}`,
+      ]) {
+        const response = await viewer.get(address);
+        expect(response.status, address).toBe(400);
+        expect(await response.text(), address).toContain(
+          `统计期间有误：2026-01-01 至 ${to} 超过 100 年：请选择 100 年以内的期间`,
+        );
+      }
+    }
+    // A hundred years to the day before is the longest: its period compared with is 1926-01-01 to 2025-12-31.
+    expect((await viewer.get('/quality?from=2026-01-01&to=2125-12-31')).status).toBe(200);
+    expect(errors).not.toHaveBeenCalled();
+  });
+
   it('refuses a rejection filter holding an ID: it never stands in a download or page link', async () => {
     const viewer = await cx.http('viewer');
     for (const address of [

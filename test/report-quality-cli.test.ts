@@ -215,6 +215,20 @@ describe('credit-etl report quality: the ranking on the console and --json', { t
     }
   });
 
+  it('refuses a period longer than 100 years: exit 2 naming it, no SQL on stderr, no file written', async () => {
+    const out = path.join(fx.scratch, 'out', 'too-long.xlsx');
+    const result = await runCli(
+      ['report', 'quality', '--from', '2026-01-01', '--to', '9999-12-31', '--out', out],
+      env,
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      '--from 2026-01-01 to --to 9999-12-31 is longer than 100 years: choose a shorter period',
+    );
+    expect(result.stderr).not.toMatch(/SELECT|WITH|time zone displacement/);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('--json with a usage error: exit 2 and the failure object, no file written', async () => {
     const out = path.join(fx.scratch, 'out', 'never.html');
     const result = await runCli(

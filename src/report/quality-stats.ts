@@ -218,11 +218,26 @@ function round(value: number): number {
 const DAY = 86_400_000;
 
 /**
+ * The longest period a bulletin covers. A month, a quarter, a year, or years since the platform began; not one
+ * of thousands of years (2026-01-01 to 9999-12-31), whose period compared with would start before year 1, a date
+ * PostgreSQL misreads (`time zone displacement out of range: "-005948-01"`: a 500 on the console). With a first
+ * day from 1900 on (isoDateProblem), the period compared with starts from 1800 on.
+ */
+export const MAX_PERIOD_YEARS = 100;
+
+/** True when `from`…`to` (real `YYYY-MM-DD` days) is longer than MAX_PERIOD_YEARS years: `to` on or after `from` + 100 years. */
+export function periodTooLong(from: string, to: string): boolean {
+  return to >= `${String(Number(from.slice(0, 4)) + MAX_PERIOD_YEARS).padStart(4, '0')}${from.slice(4)}`;
+}
+
+/**
  * The period compared with: whole calendar months (a month, a quarter, a year) are compared with as many whole months
  * just before (November with all of October, not October 2–31); any other period with the same number of days
  * ending the day before `from`.
  */
 export function periodBefore(from: string, to: string): { from: string; to: string } {
+  if (periodTooLong(from, to))
+    throw new RangeError(`period ${from} to ${to} is longer than ${MAX_PERIOD_YEARS} years (periodTooLong)`);
   const start = Date.parse(`${from}T00:00:00Z`);
   const end = Date.parse(`${to}T00:00:00Z`);
   const iso = (time: number) => new Date(time).toISOString().slice(0, 10);

@@ -32,6 +32,8 @@ describe('report helpers', () => {
     expect(periodBefore('2026-01-01', '2026-12-31')).toEqual({ from: '2025-01-01', to: '2025-12-31' });
     expect(periodBefore('2026-03-01', '2026-03-01')).toEqual({ from: '2026-02-28', to: '2026-02-28' });
     expect(periodBefore('2026-12-01', '2026-12-07')).toEqual({ from: '2026-11-24', to: '2026-11-30' });
+    expect(periodBefore('2026-01-01', '2125-12-31')).toEqual({ from: '1926-01-01', to: '2025-12-31' });
+    expect(() => periodBefore('2026-01-01', '9999-12-31')).toThrow(RangeError);
     expect(percent(0.125)).toBe('12.5%');
     expect(percent(null)).toBe('—');
   });

@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { CHANNEL_LEVELS, type ChannelLevel } from '../../catalog/catalog-entry.ts';
 import { loadProviders, providersFile } from '../../report/providers.ts';
 import { writeQualityHtml } from '../../report/quality-html.ts';
-import { qualityBulletin } from '../../report/quality-stats.ts';
+import { MAX_PERIOD_YEARS, periodTooLong, qualityBulletin } from '../../report/quality-stats.ts';
 import { dateRangeProblem } from '../../report/report-scope.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
@@ -48,6 +48,10 @@ export function registerQualityCommand(report: Command): void {
     .action(async (options: QualityOptions) => {
       const problem = dateRangeProblem(options.from, options.to);
       if (problem) throw new UsageError(problem);
+      if (periodTooLong(options.from, options.to))
+        throw new UsageError(
+          `--from ${options.from} to --to ${options.to} is longer than ${MAX_PERIOD_YEARS} years: choose a shorter period`,
+        );
       const bottom = Number(options.bottom);
       if (!Number.isInteger(bottom) || bottom < 0)
         throw new UsageError(`--bottom ${options.bottom}: use a whole number ≥ 0`);

@@ -2,7 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { CHANNEL_LEVELS, type ChannelLevel } from '../../catalog/catalog-entry.ts';
 import { loadProviders, providersFile } from '../../report/providers.ts';
-import { type QualityRequest, qualityBulletin } from '../../report/quality-stats.ts';
+import {
+  MAX_PERIOD_YEARS,
+  periodTooLong,
+  type QualityRequest,
+  qualityBulletin,
+} from '../../report/quality-stats.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
@@ -67,7 +72,8 @@ export function registerQualityPage(app: FastifyInstance, deps: ConsoleDeps): vo
 }
 
 /**
- * The period asked for (this month so far when none), with a message when it is not a real period. A date that
+ * The period asked for (this month so far when none), with a message when it is not a real period or is longer
+ * than MAX_PERIOD_YEARS years (a 400, not a 500 from a period compared with before year 1). A date that
  * is not one goes back to the form empty: it may be anything typed into the address bar, a person's number too
  * (the message shows it masked).
  */
@@ -79,7 +85,14 @@ function requestOf(query: QualityQuery): { request: QualityRequest; problem: str
   const level = CHANNEL_LEVELS.find((candidate) => candidate === query.level) as ChannelLevel | undefined;
   const fromProblem = dateProblem('起始日期', from);
   const toProblem = dateProblem('截止日期', to);
-  const problem = fromProblem ?? toProblem ?? (from > to ? `起始日期 ${from} 晚于截止日期 ${to}` : undefined);
+  const problem =
+    fromProblem ??
+    toProblem ??
+    (from > to
+      ? `起始日期 ${from} 晚于截止日期 ${to}`
+      : periodTooLong(from, to)
+        ? `${from} 至 ${to} 超过 ${MAX_PERIOD_YEARS} 年：请选择 ${MAX_PERIOD_YEARS} 年以内的期间`
+        : undefined);
   return {
     request: { from: fromProblem ? '' : from, to: toProblem ? '' : to, bottom, ...(level ? { level } : {}) },
     problem: problem ? `统计期间有误：${problem}` : undefined,
