@@ -53,6 +53,21 @@ describe('poison inside a delivery fails its row or its file with a clear code, 
     expect(stored).toMatchObject({ status: 'failed', error_code: 'invalid-header-character' });
   });
 
+  it('fails a file of only NUL bytes quoting its header cell shortened, still naming column and character', async () => {
+    const file = path.join(dir, 'all-nul.csv');
+    writeFileSync(file, Buffer.alloc(100_000));
+    const summary = await ingestDelivery(fx, await units([file]));
+    const error = summary.files[0]?.error;
+    expect([summary.files[0]?.status, error?.code]).toEqual(['failed', 'invalid-header-character']);
+    // 100,000 NULs quoted whole were 600 KB of \u0000 in the message, the run's error and the log line.
+    expect(error?.message.length).toBeLessThan(400);
+    expect(error?.message).toBe(
+      `表头第1列「${'\\u0000'.repeat(33)}…」的第1个字符是数据库无法保存的空字符 NUL（\\u0000），整个文件未入库：请在表头中删除该字符（多由导出程序或文件损坏带入），按目录列名重新导出后报送`,
+    );
+    const run = await fx.warehouse('runs').where({ id: summary.runId }).first();
+    expect(JSON.stringify(run).length).toBeLessThan(5_000);
+  });
+
   it('rejects only the row with a NUL in a cell as invalid-character, the value stored visibly escaped', async () => {
     const summary = await ingestDelivery(fx, await units([writeNulInCellCsv(dir)]));
     expect(summary.status).toBe('completed');

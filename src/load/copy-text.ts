@@ -62,6 +62,23 @@ export function visibleText(text: string): string {
   return UNSTORABLE.test(text) ? text.replace(UNSTORABLE_GLOBAL, escapeCharacter) : text;
 }
 
+/** How much of a value a message quotes (visibleText's form): enough to find it in the file. */
+export const QUOTED_CHARS = 200;
+
+/**
+ * A value as a message quotes it: visibleText, cut after QUOTED_CHARS (at a whole escape) with `…`. A cell or header of 100,000 NULs
+ * is quoted as 200 characters, not 600 KB of `\u0000` in the message, the run's error and the log line.
+ */
+export function quotedText(text: string): string {
+  // The head cut, not the whole text escaped: never a pair cut in two, shown as a lone surrogate.
+  const shown = visibleText(
+    text.length > QUOTED_CHARS ? text.slice(0, QUOTED_CHARS).replace(/[\uD800-\uDBFF]$/, '') : text,
+  );
+  if (shown.length <= QUOTED_CHARS && text.length <= QUOTED_CHARS) return shown;
+  // Cut at a whole `\uXXXX`, not inside one.
+  return `${shown.slice(0, QUOTED_CHARS).replace(/\\u[0-9A-F]{0,3}$/, '')}…`;
+}
+
 /**
  * Names a character a cell may not hold, for a provider: `数据库无法保存的空字符 NUL（\u0000）`, a lone surrogate's
  * code, or `不可见的控制字符（\u001B）`.

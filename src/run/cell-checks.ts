@@ -1,6 +1,12 @@
 import type { SourceRow } from '../../connectors/contracts.ts';
 import type { RowError } from '../../connectors/row-error.ts';
-import { characterNumber, describeUnstorable, unstorableAt, visibleText } from '../load/copy-text.ts';
+import {
+  characterNumber,
+  describeUnstorable,
+  quotedText,
+  unstorableAt,
+  visibleText,
+} from '../load/copy-text.ts';
 
 /** How much of an overlong cell a rejection keeps: enough to find it in the file. */
 const PREVIEW_CHARS = 100;
@@ -46,7 +52,7 @@ export function cellChecks(keys: string[], header: string[], maxCellBytes: numbe
         const at = unstorableAt(cell);
         if (at < 0) return;
         const value = visibleText(cell);
-        const message = `第${row.rowNumber}行${column(i)}第${characterNumber(cell, at)}个字符是${describeUnstorable(cell.charAt(at))}，该行未入库：值为「${value.length > 200 ? `${value.slice(0, 200)}…` : value}」。请删除该字符（多由导出程序或复制粘贴带入）后重新报送`;
+        const message = `第${row.rowNumber}行${column(i)}第${characterNumber(cell, at)}个字符是${describeUnstorable(cell.charAt(at))}，该行未入库：值为「${quotedText(cell)}」。请删除该字符（多由导出程序或复制粘贴带入）后重新报送`;
         errors.push({ field, code: 'invalid-character', message, value });
       });
       return errors;

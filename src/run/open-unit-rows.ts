@@ -12,7 +12,7 @@ import {
   type SkimDeclined,
   type SkimmedCsv,
 } from '../../connectors/formats/csv-skim.ts';
-import { characterNumber, describeUnstorable, unstorableAt, visibleText } from '../load/copy-text.ts';
+import { characterNumber, describeUnstorable, quotedText, unstorableAt } from '../load/copy-text.ts';
 import { unitDigest } from './unit-digest.ts';
 import { UnitFailure } from './unit-failure.ts';
 
@@ -117,7 +117,7 @@ function checkHeader(rows: RowStream, release: () => void): void {
     release();
     throw new FileFormatError(
       'invalid-header-character',
-      `表头第${i + 1}列「${visibleText(name)}」的第${characterNumber(name, at)}个字符是${describeUnstorable(name.charAt(at))}，整个文件未入库：请在表头中删除该字符（多由导出程序或文件损坏带入），按目录列名重新导出后报送`,
+      `表头第${i + 1}列「${quotedText(name)}」的第${characterNumber(name, at)}个字符是${describeUnstorable(name.charAt(at))}，整个文件未入库：请在表头中删除该字符（多由导出程序或文件损坏带入），按目录列名重新导出后报送`,
     );
   });
 }
