@@ -10,6 +10,7 @@ import {
   dropFolder,
   openCliPipelineFixture,
 } from './support/cli-pipeline-fixture.ts';
+import { LEGACY_HEADER, STATUS, statusRow, writeAuthorityLookups } from './support/legacy-status-rows.ts';
 
 /**
  * The 2016 layouts' 当前状态 declares itself the status signal in the catalog (`x-statusSignal` on DQZT): 撤销 is
@@ -17,35 +18,13 @@ import {
  * `withdrawals.status` (real CLI, real PostgreSQL).
  */
 const PROVINCE = '11370000MB2852362M';
-const FIXTURE = path.join(PROJECT_ROOT, 'fixtures/xzcf/legacy-2016-utf8/input.csv');
-const [HEADER, ...ROWS] = readFileSync(FIXTURE, 'utf8')
-  .trim()
-  .split('\n')
-  .map((line) => line.split(','));
-const header = HEADER!;
-const STATUS = header.indexOf('当前状态');
-const NUMBER = header.indexOf('行政处罚决定书文号');
-const DATE = header.indexOf('处罚决定日期');
-
-/** Row 3 or 4 of the fixture as decision 〔2026〕<number>号 of 2026-11-03, its 当前状态 `status`. */
-function row(index: 3 | 4, number: number, status: string): string[] {
-  const cells = [...ROWS[index - 1]!];
-  cells[NUMBER] = `济市监罚〔2026〕${number}号`;
-  cells[DATE] = '2026-11-03';
-  cells[STATUS] = status;
-  return cells;
-}
 
 describe('当前状态 撤销/异议 in a 2016-layout file, no pipeline declaring it (x-statusSignal)', () => {
   let cx: CliPipelineFixture;
   let lookups: string;
   beforeAll(async () => {
     cx = await openCliPipelineFixture('catalog_status_signal');
-    lookups = path.join(cx.fx.scratch, 'lookups.json');
-    writeFileSync(
-      lookups,
-      JSON.stringify({ authorityCodes: { 济南市市场监督管理局: '1137010000010001XF' } }),
-    );
+    lookups = writeAuthorityLookups(cx.fx.scratch);
   });
   afterAll(async () => cx?.fx.close());
 
@@ -72,7 +51,10 @@ describe('当前状态 撤销/异议 in a 2016-layout file, no pipeline declarin
   it('ingest: 异议 loads the record and opens a provider objection; 撤销 is a withdrawal request', {
     timeout: 300_000,
   }, async () => {
-    const first = await ingest('leg3.csv', header, [row(3, 902, '异议'), row(4, 903, '撤销')]);
+    const first = await ingest('leg3.csv', LEGACY_HEADER, [
+      statusRow(3, 902, '异议'),
+      statusRow(4, 903, '撤销'),
+    ]);
     // 903 was never delivered: its withdrawal request is rejected as such, never loaded as a current record.
     expect(first.counts).toMatchObject({ read: 2, inserted: 1, rejected: 1, withdrawn: 0 });
     expect(first.errorsByCode).toEqual({ 'withdrawal-unknown-record': 1 });
@@ -86,10 +68,12 @@ describe('当前状态 撤销/异议 in a 2016-layout file, no pipeline declarin
     expect(listed.stdout).toContain('异议处理中');
 
     // Delivered, then withdrawn by its code 1: a withdrawal through the procedure log.
-    expect((await ingest('leg3-again.csv', header, [row(4, 903, '正常')])).counts).toMatchObject({
-      inserted: 1,
-    });
-    const third = await ingest('leg3-withdraw.csv', header, [row(4, 903, '1')]);
+    expect((await ingest('leg3-again.csv', LEGACY_HEADER, [statusRow(4, 903, '正常')])).counts).toMatchObject(
+      {
+        inserted: 1,
+      },
+    );
+    const third = await ingest('leg3-withdraw.csv', LEGACY_HEADER, [statusRow(4, 903, '1')]);
     expect(third.counts).toMatchObject({ read: 1, withdrawn: 1, inserted: 0 });
     const entries = await withdrawals();
     expect(entries).toHaveLength(1);
@@ -100,9 +84,13 @@ describe('当前状态 撤销/异议 in a 2016-layout file, no pipeline declarin
   it('a 2016-layout file without 当前状态 loads as before: every row data', {
     timeout: 300_000,
   }, async () => {
-    const keep = header.map((_, i) => i).filter((i) => i !== STATUS);
+    const keep = LEGACY_HEADER.map((_, i) => i).filter((i) => i !== STATUS);
     const pick = (cells: string[]) => keep.map((i) => cells[i]!);
-    const result = await ingest('no-status.csv', pick(header), [row(3, 904, ''), row(4, 905, '')].map(pick));
+    const result = await ingest(
+      'no-status.csv',
+      pick(LEGACY_HEADER),
+      [statusRow(3, 904, ''), statusRow(4, 905, '')].map(pick),
+    );
     expect(result.counts).toMatchObject({ read: 2, inserted: 2, withdrawn: 0, rejected: 0 });
     expect(result.files[0].providerObjections).toBeUndefined();
     expect(await objections()).toHaveLength(1);
@@ -118,7 +106,7 @@ describe('当前状态 撤销/异议 in a 2016-layout file, no pipeline declarin
       lookups: { authorityCodes: { 济南市市场监督管理局: '1137010000010001XF' } },
       withdrawals: { status: { column: '当前状态', values: ['撤销'] } },
     });
-    drop.deliver('own.csv', header, [row(3, 906, '异议'), row(4, 907, '撤销')]);
+    drop.deliver('own.csv', LEGACY_HEADER, [statusRow(3, 906, '异议'), statusRow(4, 907, '撤销')]);
     const run = await cx.runJson('legacy');
     expect(run.code, run.stderr).toBe(0);
     // 异议 is no signal of this pipeline's: the row is data, no objection opened.

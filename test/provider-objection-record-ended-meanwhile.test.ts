@@ -1,11 +1,11 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toCsv } from '../fixtures/generate/penalty-rows.ts';
-import { PROJECT_ROOT } from '../src/config/config.ts';
 import { type CliPipelineFixture, openCliPipelineFixture } from './support/cli-pipeline-fixture.ts';
+import { LEGACY_HEADER, statusRow, writeAuthorityLookups } from './support/legacy-status-rows.ts';
 import { sheetValues } from './support/sheet-values.ts';
 import { until } from './support/until.ts';
 
@@ -19,41 +19,20 @@ import { until } from './support/until.ts';
  * transaction of the test's, left open until the unit waits for it.
  */
 const PROVINCE = '11370000MB2852362M';
-const FIXTURE = path.join(PROJECT_ROOT, 'fixtures/xzcf/legacy-2016-utf8/input.csv');
-const [HEADER, ...ROWS] = readFileSync(FIXTURE, 'utf8')
-  .trim()
-  .split('\n')
-  .map((line) => line.split(','));
-const header = HEADER!;
-const STATUS = header.indexOf('当前状态');
-const NUMBER = header.indexOf('行政处罚决定书文号');
-const DATE = header.indexOf('处罚决定日期');
 const BASIS = '鲁信复〔2026〕9号';
-
-function row(index: 3 | 4, number: number, status: string): string[] {
-  const cells = [...ROWS[index - 1]!];
-  cells[NUMBER] = `济市监罚〔2026〕${number}号`;
-  cells[DATE] = '2026-11-03';
-  cells[STATUS] = status;
-  return cells;
-}
 
 describe('a 异议 row for a record a procedure ends while the unit loads', () => {
   let cx: CliPipelineFixture;
   let lookups: string;
   beforeAll(async () => {
     cx = await openCliPipelineFixture('provider_objection_record_ended');
-    lookups = path.join(cx.fx.scratch, 'lookups.json');
-    writeFileSync(
-      lookups,
-      JSON.stringify({ authorityCodes: { 济南市市场监督管理局: '1137010000010001XF' } }),
-    );
+    lookups = writeAuthorityLookups(cx.fx.scratch);
   });
   afterAll(async () => cx?.fx.close());
 
   const ingest = async (name: string, rows: string[][]) => {
     const file = path.join(cx.fx.scratch, name);
-    writeFileSync(file, toCsv(header, rows));
+    writeFileSync(file, toCsv(LEGACY_HEADER, rows));
     const result = await cx.cli(
       ['ingest', file, '--catalog', 'xzcf', '--provider', PROVINCE, '--lookups', lookups, '--json'],
       { CREDIT_ETL_FROM_SOURCE: '1' },
@@ -106,13 +85,13 @@ describe('a 异议 row for a record a procedure ends while the unit loads', () =
     timeout: 400_000,
   }, async () => {
     const w = cx.fx.warehouse;
-    await ingest('first.csv', [row(3, 920, '正常'), row(4, 921, '正常')]);
+    await ingest('first.csv', [statusRow(3, 920, '正常'), statusRow(4, 921, '正常')]);
     const before = (await recordOf(920))!;
     const meanwhile = (await recordOf(921))!;
 
     // Withdrawn before the run.
     await cx.fx.owner.transaction((trx) => withdrawIn(trx, before.id));
-    const earlier = await outcomeOf(await ingest('before.csv', [row(3, 920, '异议')]));
+    const earlier = await outcomeOf(await ingest('before.csv', [statusRow(3, 920, '异议')]));
     expect(earlier.counts).toMatchObject({ read: 1, conflict: 1, unchanged: 0 });
     expect(earlier.providerObjections).toBeUndefined();
     expect(earlier.lineage).toEqual(['conflict']);
@@ -125,7 +104,7 @@ describe('a 异议 row for a record a procedure ends while the unit loads', () =
     let loading: ReturnType<typeof ingest> | undefined;
     try {
       await withdrawIn(trx, meanwhile.id);
-      loading = ingest('meanwhile.csv', [row(4, 921, '异议')]);
+      loading = ingest('meanwhile.csv', [statusRow(4, 921, '异议')]);
       await until('the unit waiting for the withdrawal', async () => {
         const { rows } = await cx.fx.owner.raw<{ rows: { query: string }[] }>(
           `SELECT query FROM pg_stat_activity

@@ -1,9 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toCsv } from '../fixtures/generate/penalty-rows.ts';
-import { PROJECT_ROOT } from '../src/config/config.ts';
 import { type CliPipelineFixture, openCliPipelineFixture } from './support/cli-pipeline-fixture.ts';
+import { LEGACY_HEADER, statusRow, writeAuthorityLookups } from './support/legacy-status-rows.ts';
 
 /**
  * A provider's objection (当前状态 异议, Art. 18) is opened in the unit's transaction: the rows and the mark commit
@@ -12,40 +12,19 @@ import { type CliPipelineFixture, openCliPipelineFixture } from './support/cli-p
  * run with the record shown unmarked (real CLI, real PostgreSQL).
  */
 const PROVINCE = '11370000MB2852362M';
-const FIXTURE = path.join(PROJECT_ROOT, 'fixtures/xzcf/legacy-2016-utf8/input.csv');
-const [HEADER, ...ROWS] = readFileSync(FIXTURE, 'utf8')
-  .trim()
-  .split('\n')
-  .map((line) => line.split(','));
-const header = HEADER!;
-const STATUS = header.indexOf('当前状态');
-const NUMBER = header.indexOf('行政处罚决定书文号');
-const DATE = header.indexOf('处罚决定日期');
-
-function row(index: 3 | 4, number: number, status: string): string[] {
-  const cells = [...ROWS[index - 1]!];
-  cells[NUMBER] = `济市监罚〔2026〕${number}号`;
-  cells[DATE] = '2026-11-03';
-  cells[STATUS] = status;
-  return cells;
-}
 
 describe('provider objections open in the unit transaction', () => {
   let cx: CliPipelineFixture;
   let lookups: string;
   beforeAll(async () => {
     cx = await openCliPipelineFixture('provider_objection_same_commit');
-    lookups = path.join(cx.fx.scratch, 'lookups.json');
-    writeFileSync(
-      lookups,
-      JSON.stringify({ authorityCodes: { 济南市市场监督管理局: '1137010000010001XF' } }),
-    );
+    lookups = writeAuthorityLookups(cx.fx.scratch);
   });
   afterAll(async () => cx?.fx.close());
 
   const ingest = async (name: string, rows: string[][]) => {
     const file = path.join(cx.fx.scratch, name);
-    writeFileSync(file, toCsv(header, rows));
+    writeFileSync(file, toCsv(LEGACY_HEADER, rows));
     return cx.cli(
       ['ingest', file, '--catalog', 'xzcf', '--provider', PROVINCE, '--lookups', lookups, '--json'],
       { CREDIT_ETL_FROM_SOURCE: '1' },
@@ -64,7 +43,7 @@ describe('provider objections open in the unit transaction', () => {
       CREATE TRIGGER test_objections_refused BEFORE INSERT ON objections
         FOR EACH ROW EXECUTE FUNCTION test_objections_refused();
     `);
-    const rows = [row(3, 912, '异议'), row(4, 913, '正常')];
+    const rows = [statusRow(3, 912, '异议'), statusRow(4, 913, '正常')];
     const refused = await ingest('objected.csv', rows);
     expect(refused.code, refused.stdout).not.toBe(0);
     // Nothing of the unit committed: no record, no version, no objection, no loaded source file.
