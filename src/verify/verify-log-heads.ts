@@ -4,15 +4,17 @@ import {
   earlierLogHeads,
   type LogHeads,
   logEntriesAt,
-  logHeads,
+  recordLogHeads,
   type SeenHead,
 } from '../warehouse/log-heads-repository.ts';
 import type { RecordFinding } from './integrity-finding.ts';
 
 /**
  * A hash chain proves what lies between its entries, not where it ends: deleting the newest entries (triggers
- * off, as a superuser can) leaves a chain that checks. So each verify run records every log's newest entry (in
- * the run's counts, and in the log for archiving outside the database), and every later run asks for each entry
+ * off, as a superuser can) leaves a chain that checks. So each verify run has the database record every log's
+ * newest entry (`verified_log_heads`, migration 059: computed from the log, never written by the caller, so a
+ * `runs` row the engine's login makes up names nothing), writes it to the log for archiving outside the
+ * database and shows it in the run's counts (never read back), and every later run asks for each entry
  * any earlier run saw: gone, the log was cut back (`log-cut-back`), naming the record that entry concerned. An
  * entry still there but changed is the chain's own finding (`…-log-altered`), unless its hash was recomputed: then
  * only the hash the first run recorded shows it (`log-head-rewritten`). Still there, the entries up to it
@@ -27,7 +29,7 @@ export async function verifyLogHeads(
   warehouse: Warehouse,
   runId: number,
 ): Promise<{ heads: LogHeads; findings: RecordFinding[] }> {
-  const heads = await logHeads(warehouse);
+  const heads = await recordLogHeads(warehouse, runId);
   const earlier = await earlierLogHeads(warehouse, runId);
   const findings: RecordFinding[] = [];
   for (const log of CHAINED_LOGS) {

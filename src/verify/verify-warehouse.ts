@@ -141,6 +141,7 @@ export async function verifyWarehouse(
       ...(await verifyObjectionLog(warehouse, scope)),
     ];
     const heads = await verifyLogHeads(warehouse, runId);
+    // Shown (--json, runs show), never read back: later runs read what the database recorded (verified_log_heads).
     counts.logHeads = heads.heads;
     // Written to the log too: archived outside the database, it is the anchor a superuser cannot reach.
     logger.info(`verify: log heads ${describeHeads(heads.heads)}`, { runId, logHeads: heads.heads });

@@ -15,7 +15,10 @@ export type IntegrityCounts = {
   files: number;
   tamperedRecords: number;
   tamperedFiles: number;
-  /** Each chained log's newest entry as this run saw it: the next run asks for it (verify-log-heads.ts). */
+  /**
+   * Each chained log's newest entry as this run saw it, shown only: what the next run asks for is what the database
+   * recorded (`verified_log_heads`, migration 059), never these counts, which the caller writes (verify-log-heads.ts).
+   */
   logHeads?: LogHeads;
   /** Records whose business key was recomputed from their current version. */
   keys: number;

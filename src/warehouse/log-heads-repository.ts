@@ -19,36 +19,36 @@ export interface LogHead {
 
 export type LogHeads = Partial<Record<ChainedLog, LogHead>>;
 
-const HEAD_SQL: Record<ChainedLog, string> = {
-  procedure_log: `SELECT p.id, p.hash, p.record_id AS "recordId", p.catalog_code AS "catalogCode",
-      (SELECT count(*) FROM procedure_log)::int AS entries
-    FROM procedure_log p ORDER BY p.id DESC LIMIT 1`,
-  // The newest step even when its objection is gone (objection-log-chain.ts names that): a later cut is seen.
-  objection_log: `SELECT l.id, l.hash,
-      COALESCE(o.record_id, CASE WHEN opened.detail ->> 'record_id' ~ '^[0-9]{1,18}$'
-                                 THEN (opened.detail ->> 'record_id')::bigint END) AS "recordId",
-      COALESCE(o.catalog_code, opened.detail ->> 'catalog_code') AS "catalogCode",
-      (SELECT count(*) FROM objection_log)::int AS entries
-    FROM objection_log l
-    LEFT JOIN objections o ON o.id = l.objection_id
-    LEFT JOIN LATERAL (SELECT s.detail FROM objection_log s
-      WHERE o.id IS NULL AND s.objection_id = l.objection_id AND s.action = 'open' ORDER BY s.id LIMIT 1) opened ON true
-    ORDER BY l.id DESC LIMIT 1`,
-};
+/** A row of `verified_log_heads` (migration 059) as it is read here. */
+interface RecordedHead {
+  run_id: number | string;
+  log: ChainedLog;
+  head_id: number | string;
+  hash: string;
+  record_id: number | string | null;
+  catalog_code: string | null;
+  entries: number | null;
+}
 
-/** Each chained log's newest entry now (a log with no entry has none). */
-export async function logHeads(warehouse: Warehouse): Promise<LogHeads> {
+/**
+ * Each chained log's newest entry now (a log with no entry has none), recorded for this verify run by the
+ * database itself (`record_verified_log_heads`, migration 059): it reads the logs and writes `verified_log_heads`,
+ * which nothing else writes. The run must be a `verify` run still running, its heads not recorded yet.
+ */
+export async function recordLogHeads(warehouse: Warehouse, runId: number): Promise<LogHeads> {
+  const { rows } = await warehouse.raw<{ rows: RecordedHead[] }>(
+    'SELECT * FROM record_verified_log_heads(?::bigint)',
+    [runId],
+  );
   const heads: LogHeads = {};
-  for (const log of CHAINED_LOGS) {
-    const { rows } = await warehouse.raw<{ rows: LogHead[] }>(HEAD_SQL[log]);
-    const head = rows[0];
-    if (head)
-      heads[log] = {
-        ...head,
-        id: Number(head.id),
-        recordId: head.recordId === null ? null : Number(head.recordId),
-      };
-  }
+  for (const row of rows)
+    heads[row.log] = {
+      id: Number(row.head_id),
+      hash: row.hash,
+      recordId: row.record_id === null ? null : Number(row.record_id),
+      catalogCode: row.catalog_code,
+      entries: Number(row.entries),
+    };
   return heads;
 }
 
@@ -77,36 +77,34 @@ export type SeenHeads = Record<ChainedLog, SeenHead[]>;
  * as many entries up to it as the most any run counted; `entries` is that most (null before runs counted them).
  */
 export async function earlierLogHeads(warehouse: Warehouse, beforeRunId: number): Promise<SeenHeads> {
-  const { rows } = await warehouse.raw<{ rows: { id: number; heads: LogHeads }[] }>(
-    `SELECT id, counts -> 'logHeads' AS heads FROM runs
-     WHERE kind = 'verify' AND id < ? AND jsonb_typeof(counts -> 'logHeads') = 'object'
-     ORDER BY id`,
+  // The heads the database recorded (059), never a run's counts.logHeads: the caller writes those.
+  const { rows } = await warehouse.raw<{ rows: RecordedHead[] }>(
+    `SELECT run_id, log, head_id, hash, record_id, catalog_code, entries FROM verified_log_heads
+     WHERE run_id < ? ORDER BY run_id, log`,
     [beforeRunId],
   );
   const seen = new Map<ChainedLog, Map<number, SeenHead>>(CHAINED_LOGS.map((log) => [log, new Map()]));
   for (const row of rows) {
-    const runId = Number(row.id);
-    for (const log of CHAINED_LOGS) {
-      const head = row.heads[log];
-      if (head?.id == null) continue;
-      const id = Number(head.id);
-      const entries = typeof head.entries === 'number' ? head.entries : null;
-      const before = seen.get(log)!.get(id);
-      // The most entries any run counted up to this head, and the first run that counted them.
-      const most =
-        before?.entries != null && (entries === null || before.entries >= entries)
-          ? { entries: before.entries, countedBy: before.countedBy }
-          : { entries, countedBy: entries === null ? null : runId };
-      seen.get(log)!.set(id, {
-        id,
-        hash: before?.hash ?? String(head.hash),
-        hashedBy: before?.hashedBy ?? runId,
-        recordId: head.recordId == null ? null : Number(head.recordId),
-        catalogCode: head.catalogCode ?? null,
-        runId,
-        ...most,
-      });
-    }
+    const runId = Number(row.run_id);
+    const byId = seen.get(row.log);
+    if (!byId) continue;
+    const id = Number(row.head_id);
+    const entries = row.entries === null ? null : Number(row.entries);
+    const before = byId.get(id);
+    // The most entries any run counted up to this head, and the first run that counted them.
+    const most =
+      before?.entries != null && (entries === null || before.entries >= entries)
+        ? { entries: before.entries, countedBy: before.countedBy }
+        : { entries, countedBy: entries === null ? null : runId };
+    byId.set(id, {
+      id,
+      hash: before?.hash ?? row.hash,
+      hashedBy: before?.hashedBy ?? runId,
+      recordId: row.record_id === null ? null : Number(row.record_id),
+      catalogCode: row.catalog_code,
+      runId,
+      ...most,
+    });
   }
   const result = {} as SeenHeads;
   for (const log of CHAINED_LOGS) result[log] = [...seen.get(log)!.values()].sort((a, b) => a.id - b.id);
