@@ -54,6 +54,7 @@ import * as procedureVersionsLogged from './054-procedure-versions-logged.ts';
 import * as subjectStays from './055-subject-stays.ts';
 import * as supersedeSameInformation from './056-supersede-same-information.ts';
 import * as repairAfterSeverityRaise from './057-repair-after-severity-raise.ts';
+import * as objectionOpenedWithItsStep from './058-objection-opened-with-its-step.ts';
 import * as logHeadsRecordedByDatabase from './059-log-heads-recorded-by-database.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
@@ -113,5 +114,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['055-subject-stays', subjectStays],
   ['056-supersede-same-information', supersedeSameInformation],
   ['057-repair-after-severity-raise', repairAfterSeverityRaise],
+  ['058-objection-opened-with-its-step', objectionOpenedWithItsStep],
   ['059-log-heads-recorded-by-database', logHeadsRecordedByDatabase],
 ];
