@@ -12,6 +12,7 @@ import { WHOLE_ROW } from '../row-error.ts';
 import { CELLS_PER_ROW_OPERATOR_NOTE } from './csv-rows.ts';
 import { cellText, serialToIsoDate, withStoredResult } from './xlsx-cell-text.ts';
 import { type CoveredCell, MergeFill } from './xlsx-merges.ts';
+import { sheetDefect } from './xlsx-part-text.ts';
 import type { SharedStrings } from './xlsx-shared-strings.ts';
 import { type OpenedSheet, openChosenSheet } from './xlsx-sheet-choice.ts';
 import { type WorkbookSheet, XlsxWorkbook } from './xlsx-workbook.ts';
@@ -77,7 +78,7 @@ async function openSheet(
     for (;;) {
       const next = await rows.next();
       if (next.done) return undefined;
-      const row = toReadRow(next.value, book.date1904(), book.sharedStrings, merges, maxCellsPerRow);
+      const row = toReadRow(next.value, book.date1904(), book.sharedStrings, merges, maxCellsPerRow, sheet);
       // A stored row with nothing visible in it is counted by the gap it leaves.
       if (row.filled > 0) return row;
     }
@@ -197,6 +198,7 @@ function toReadRow(
   strings: SharedStrings,
   merges: MergeFill,
   maxCellsPerRow: number,
+  sheet: Pick<WorkbookSheet, 'name' | 'part'>,
 ): ReadRow {
   const values = row.values as unknown[];
   // A cell far to the right (XFD is column 16,384) makes every column before it a cell of the row.
@@ -212,7 +214,11 @@ function toReadRow(
       continue;
     }
     if (typeof value === 'object' && 'sharedString' in value) {
-      value = strings.get((value as { sharedString: number }).sharedString);
+      const index = (value as { sharedString: number }).sharedString;
+      value = strings.get(index);
+      // Read as blank, an optional field would lose its text without a word, a required one be called empty.
+      if (value === undefined)
+        throw missingString(sheet, `${columnLetter(column - 1)}${row.number}`, index, strings);
     }
     const cell = row.getCell(column);
     const { text, isNumber, fault } = cellText(withStoredResult(value, cell), cell.numFmt, date1904);
@@ -273,6 +279,20 @@ function toSourceRow(row: ReadRow, width: number, header: string[], merged: Merg
       value: row.cells[outside],
     },
   };
+}
+
+function missingString(
+  sheet: Pick<WorkbookSheet, 'name' | 'part'>,
+  ref: string,
+  index: number,
+  strings: SharedStrings,
+): FileFormatError {
+  const table = strings.size === 0 ? '工作簿没有共享字符串表' : `共享字符串表只有 ${strings.size} 个字符串`;
+  return sheetDefect(
+    sheet.part,
+    sheet.name,
+    `单元格 ${ref} 引用的共享字符串 ${index} 不存在（${table}），该单元格的内容无法读取`,
+  );
 }
 
 function tooManyColumns(rowNumber: number, width: number, maxCellsPerRow: number): FileFormatError {

@@ -189,6 +189,17 @@ export function asWorkbookError(error: unknown, part?: string, sheet?: string): 
   );
 }
 
+/**
+ * A sheet whose XML parses but could not have been written by Excel (two rows of one number, a cell twice in a row,
+ * a shared string that is not in the table): what it holds cannot be read without guessing, so the file fails.
+ */
+export function sheetDefect(part: string, sheet: string | undefined, what: string): FileFormatError {
+  return new FileFormatError(
+    'not-a-workbook',
+    `文件不是有效的 Excel 工作簿（.xlsx）：${partLabel(part, sheet)}中${what}，Excel 不会生成这样的文件（多为导出程序出错），为免读错或漏读数据，整个文件未入库：请从原系统重新导出，或用 Excel 打开确认内容无误后另存为 .xlsx 重新报送`,
+  );
+}
+
 const SHEET_PART = /^xl\/worksheets\/sheet\d+\.xml$/;
 
 /** A part of a workbook in the provider's words, with its name inside the file for whoever looks there. */

@@ -2,6 +2,7 @@ import type ExcelJS from 'exceljs';
 import { FileFormatError } from '../contracts.ts';
 import { LINE_BYTES_OPERATOR_NOTE, sizeText } from './csv-rows.ts';
 import { isoDateText } from './xlsx-cell-text.ts';
+import { sheetDefect } from './xlsx-part-text.ts';
 
 /**
  * The cells exceljs' streaming sheet parser (4.4) reads wrong, read again from the sheet's XML on its way to it:
@@ -19,6 +20,9 @@ import { isoDateText } from './xlsx-cell-text.ts';
  * parse, so a cell's value is known before exceljs hands over its row; the common case exceljs reads right is told
  * without allocating, and only the cells it reads wrong are set. A row is matched by its place in the part and
  * checked by its number: should the two part, the file fails rather than a value land in another row.
+ *
+ * The same pass finds a cell written twice in a row (`<c r="D2">` twice): exceljs keeps the last value without a
+ * word, so the file fails, naming the cell.
  */
 export class RawCells {
   /** Corrections in document order, with the row they belong to (the how-many-th `<row>` of the part). */
@@ -38,6 +42,12 @@ export class RawCells {
   private inCell = false;
   /** Bytes of the cell being held (`inCell`). */
   private cellBytes = 0;
+  /** Columns of the cells of the row being scanned, in the order written (Excel writes them left to right). */
+  private columns: number[] = [];
+  /** The carried text starts with a cell's start tag already counted in `columns`. */
+  private cellCounted = false;
+  /** The sheet's name, once exceljs has read it from the workbook: for messages. */
+  sheet: string | undefined;
 
   constructor(
     private readonly part: string,
@@ -91,8 +101,14 @@ export class RawCells {
     for (let match = TOKEN.exec(text); match && match.index < cut; match = TOKEN.exec(text)) {
       const type = match[1] as CellType | undefined;
       if (type === undefined) {
+        if (match[0].charCodeAt(1) === C) {
+          if (this.cellCounted && match.index === 0) this.cellCounted = false;
+          else this.cellAt(text, match.index);
+          continue;
+        }
         this.rowsOpened++;
         this.rowTag = match.index;
+        this.columns.length = 0;
         continue;
       }
       // The attribute of a cell's start tag, not of another element nor text that reads like one.
@@ -104,6 +120,8 @@ export class RawCells {
       if (end < 0) {
         this.numberRow(text);
         this.carry = text.slice(start);
+        // Its start tag, scanned again with the next chunk, was counted: `start` is the tag's `<`.
+        this.cellCounted = text.charCodeAt(start + 1) === C;
         this.inCell = true;
         this.cellBytes = 0;
         this.hold(Buffer.byteLength(this.carry));
@@ -132,6 +150,39 @@ export class RawCells {
     this.numbered = this.rowsOpened;
   }
 
+  /** A cell's start tag at `at`: the file fails if its column already has a cell in this row. */
+  private cellAt(text: string, at: number): void {
+    // As Excel writes it (`<c r="D2"`), read without a regular expression: this runs for every cell.
+    let column = 0;
+    let i = at + 6;
+    if (text.startsWith(' r="', at + 2)) {
+      for (let code = text.charCodeAt(i); code >= 65 && code <= 90; code = text.charCodeAt(++i)) {
+        column = column * 26 + code - 64;
+      }
+    }
+    if (column === 0 || i - at > 9) {
+      CELL_REF.lastIndex = at;
+      const letters = CELL_REF.exec(text)?.[1];
+      // Without a reference exceljs cannot place the cell and fails the sheet itself.
+      if (!letters) return;
+      column = columnNumber(letters);
+    }
+    const columns = this.columns;
+    const last = columns[columns.length - 1];
+    if (last !== undefined && column <= last && columns.includes(column)) throw this.cellTwice(text, at);
+    columns.push(column);
+  }
+
+  private cellTwice(text: string, at: number): FileFormatError {
+    CELL_REF.lastIndex = at;
+    const [, letters = '', digits = ''] = CELL_REF.exec(text) ?? [];
+    return sheetDefect(
+      this.part,
+      this.sheet,
+      `单元格 ${letters.toUpperCase()}${digits} 出现了两次（同一行中写了两个该列的单元格，无法确定以哪个值为准）`,
+    );
+  }
+
   private hold(bytes: number): void {
     this.cellBytes += bytes;
     if (this.cellBytes > this.maxCellBytes) throw cellTooLong(this.part, this.maxCellBytes);
@@ -153,10 +204,12 @@ interface Repair {
 }
 
 /**
- * In one pass: a row's start tag (each is one row exceljs hands over), or the type attribute of a cell exceljs
- * misreads (either quote, spaces around `=`).
+ * In one pass: a row's start tag (each is one row exceljs hands over), a cell's start tag (its column, to find one
+ * written twice), or the type attribute of a cell exceljs misreads (either quote, spaces around `=`).
  */
-const TOKEN = /<row[\s>/]|\bt\s*=\s*["'](inlineStr|str|b|d)["']/g;
+const TOKEN = /<row[\s>/]|<c[\s>/]|\bt\s*=\s*["'](inlineStr|str|b|d)["']/g;
+/** A cell's reference (`r`) from its start tag on: column letters and row digits. */
+const CELL_REF = /<c[^>]*?\sr\s*=\s*["']\s*\$?([A-Za-z]{1,3})\$?(\d*)/y;
 /** `c`, `/`, and the space characters XML allows between a name and an attribute (space, tab, CR, LF). */
 const [C, SLASH, SPACE] = [0x63, 0x2f, 0x20];
 const ROW_NUMBER = /<row[^>]*?\sr\s*=\s*["']\s*(\d*)/y;

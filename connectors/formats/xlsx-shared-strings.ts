@@ -78,8 +78,10 @@ export class SharedStrings {
     this.pending = [];
   }
 
-  /** The string at `index`; undefined past the end of the table. */
+  /** The string at `index`; undefined for an index not in the table (past its end, negative, not a number). */
   get(index: number): string | undefined {
+    // Past the last full chunk, an index would otherwise read the pending strings at its place in a chunk.
+    if (!Number.isInteger(index) || index < 0 || index >= this.size) return undefined;
     const chunk = Math.floor(index / CHUNK);
     const text = this.chunks[chunk];
     if (text === undefined) return this.pending[index - chunk * CHUNK];

@@ -18,6 +18,7 @@ import {
   partText,
   partTooLarge,
   rootClosed,
+  sheetDefect,
 } from './xlsx-part-text.ts';
 import { RawCells } from './xlsx-raw-cells.ts';
 import { readSharedStrings, SharedStrings } from './xlsx-shared-strings.ts';
@@ -25,6 +26,8 @@ import { readSharedStrings, SharedStrings } from './xlsx-shared-strings.ts';
 /** One worksheet as exceljs' streaming reader gives it; its rows must be read (or drained) before the next. */
 export interface WorkbookSheet {
   name: string | undefined;
+  /** Its part in the zip (`xl/worksheets/sheet1.xml`), for messages. */
+  part: string;
   hidden: boolean;
   rows: AsyncIterable<ExcelJS.Row>;
   /** The sheet's merged areas, from a pass of their own over the sheet's part of the file. */
@@ -138,8 +141,10 @@ export class XlsxWorkbook {
       for (const event of this.reader._parseWorksheet(raw.watch(part), sheetNo)) {
         if (event.eventType !== 'worksheet') continue;
         const sheet = event.value as SheetReader;
+        raw.sheet = sheet.name;
         yield {
           name: sheet.name,
+          part: name,
           hidden: sheet.state === 'hidden' || sheet.state === 'veryHidden',
           rows: rowsOf(sheet, raw, part, name),
           merges: () =>
@@ -226,6 +231,8 @@ export class XlsxWorkbook {
 /**
  * A sheet's rows, the cells exceljs misread set right; what breaks while parsing them is the workbook's defect, and
  * so is a sheet whose XML stops before its end (`rootClosed`): its rows end there without a word from exceljs.
+ * Row numbers strictly increase, as Excel writes them: a row stored twice (two `<row r="2">`, of which exceljs
+ * would hand over both) or out of order (a row before the header read as data, gaps counted backwards) fails.
  */
 async function* rowsOf(
   sheet: SheetReader,
@@ -233,8 +240,16 @@ async function* rowsOf(
   text: Readable,
   part: string,
 ): AsyncGenerator<ExcelJS.Row> {
+  let previous = 0;
   try {
-    for await (const row of sheet) yield raw.repair(row);
+    for await (const row of sheet) {
+      // A row without `r` (NaN) has no cell: exceljs cannot place one in it and fails the sheet itself.
+      if (!Number.isNaN(row.number)) {
+        if (row.number <= previous) throw rowOutOfOrder(part, sheet.name, row.number, previous);
+        previous = row.number;
+      }
+      yield raw.repair(row);
+    }
   } catch (error) {
     throw asWorkbookError(error, part, sheet.name);
   }
@@ -242,6 +257,12 @@ async function* rowsOf(
     const stop = raw.lastRow === undefined ? '在第一行之前就中断了' : `在第${raw.lastRow}行之后中断`;
     throw partCutShort(part, stop, sheet.name);
   }
+}
+
+function rowOutOfOrder(part: string, sheet: string | undefined, row: number, previous: number): Error {
+  if (row < 1) return sheetDefect(part, sheet, `第${previous}行之后的一行行号为 ${row}（行号从 1 开始）`);
+  if (row === previous) return sheetDefect(part, sheet, `第${row}行的行号重复：有两行都标为第${row}行`);
+  return sheetDefect(part, sheet, `第${row}行的行号倒序：排在第${previous}行之后`);
 }
 
 async function openZip(file: string): Promise<yauzl.ZipFile> {

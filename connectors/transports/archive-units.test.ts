@@ -67,6 +67,55 @@ describe('archives as units', () => {
     expect(await content(units[1] as SourceUnit)).toBe('a\n');
   });
 
+  it('fails a zip with no file to read as one unit named after it, saying what it held instead', async () => {
+    const empty = path.join(dir, 'empty.zip');
+    await writeZip(empty, {});
+    expect(statSync(empty).size).toBe(22); // the end record alone
+    const folders = path.join(dir, 'folders-only.zip');
+    await writeZip(folders, { 'sub/': '', 'sub/deeper/': '', '__MACOSX/._x.csv': 'x', '.DS_Store': 'x' });
+    const [none] = await unitsForFile(empty);
+    expect(none?.name).toBe('empty.zip');
+    await expect(none?.rows?.()).rejects.toMatchObject({
+      code: 'empty-archive',
+      message:
+        '压缩包 empty.zip 中没有可读取的数据文件：压缩包是空的，未入库任何数据；请把数据文件（CSV、XLSX）放入压缩包后重新报送',
+    });
+    const units = await unitsForFile(folders);
+    expect(units.map((unit) => unit.name)).toEqual(['folders-only.zip']);
+    await expect(units[0]?.rows?.()).rejects.toMatchObject({
+      code: 'empty-archive',
+      message: expect.stringContaining(
+        '压缩包 folders-only.zip 中没有可读取的数据文件：其中只有 2 个文件夹、1 个隐藏文件（名称以“.”开头，如 .DS_Store）、1 个 macOS 附加文件（__MACOSX/），这些不作为数据读取，未入库任何数据',
+      ),
+    });
+  });
+
+  it('passes over hidden entries as a drop folder passes over hidden files', async () => {
+    const file = path.join(dir, 'hidden.zip');
+    await writeZip(file, { '.hidden.csv': 'a\n1\n', 'sub/.x.csv': 'a\n', 'ok.csv': 'a\n2\n' });
+    expect((await unitsForFile(file)).map((unit) => unit.name)).toEqual(['hidden.zip!ok.csv']);
+  });
+
+  it('refuses an archive inside a zip by name, and keeps the other entries', async () => {
+    const file = path.join(dir, 'nested.zip');
+    await writeZip(file, { 'inner.zip': 'PK', 'x.csv.gz': 'x', 'ok.csv': 'a\n' });
+    const units = await unitsForFile(file);
+    expect(units.map((unit) => unit.name)).toEqual([
+      'nested.zip!inner.zip',
+      'nested.zip!x.csv.gz',
+      'nested.zip!ok.csv',
+    ]);
+    await expect(content(units[0] as SourceUnit)).rejects.toMatchObject({
+      code: 'nested-archive',
+      message: expect.stringContaining(
+        '压缩包 nested.zip 中的「inner.zip」本身又是压缩包：压缩包内不接受再嵌套压缩包',
+      ),
+    });
+    await expect(content(units[1] as SourceUnit)).rejects.toMatchObject({ code: 'nested-archive' });
+    expect(units[0]?.locator).toBeUndefined();
+    expect(await content(units[2] as SourceUnit)).toBe('a\n');
+  });
+
   it('unpacks a .gz into one unit named after its content', async () => {
     const file = path.join(dir, '处罚.csv.gz');
     writeFileSync(file, gzipSync('a\n1\n'));

@@ -26,8 +26,10 @@ const DEFLATED = 8;
  * entry whose name climbs out of the archive (`../x.csv`, `/etc/x`, `C:\x`) becomes a unit that fails with
  * `unsafe-archive-entry`: the provider sees it refused, and the other entries still load. A zip of more files
  * than `CREDIT_ETL_MAX_ARCHIVE_ENTRIES` becomes one unit, named after the archive, that fails with
- * `decompression-limit`: nothing of it is read. Every other unit has a locator, so an isolated worker can reopen
- * (and decompress) it itself.
+ * `decompression-limit`: nothing of it is read. A zip with no file to read (empty, or only folders, hidden files and
+ * `__MACOSX/` forks, all passed over) becomes one unit named after the archive that fails with `empty-archive`: never
+ * no unit at all, which would load nothing and say nothing. An archive inside a zip fails alone as `nested-archive`.
+ * Every other unit has a locator, so an isolated worker can reopen (and decompress) it itself.
  */
 export async function unitsForFile(
   file: string,
@@ -115,6 +117,14 @@ async function zipUnits(file: string, receivedAt: Date, limits: Limits): Promise
       },
     ];
   }
+  if (listing.entries.length === 0) {
+    // Nothing to read (an empty zip, or only folders, hidden files, macOS forks): a failed delivery, said as
+    // such, never a run that completes with nothing recorded.
+    const empty = emptyArchive(archive, listing.skipped);
+    return [
+      { name: archive, path: absolute, sizeBytes: info.size, receivedAt, rows: () => Promise.reject(empty) },
+    ];
+  }
   return listing.entries.map((entry): SourceUnit => {
     const unit = {
       name: `${archive}${ENTRY_SEPARATOR}${entry.name}`,
@@ -124,7 +134,9 @@ async function zipUnits(file: string, receivedAt: Date, limits: Limits): Promise
       receivedAt,
     };
     const { problem } = entry;
-    if (problem) return { ...unit, open: () => failedStream(problem) };
+    // Refused by its name or its record: it fails with that reason, whatever its extension (a nested `.zip` is
+    // no format the loader reads, and would otherwise fail as an unsupported type).
+    if (problem) return { ...unit, open: () => failedStream(problem), rows: () => Promise.reject(problem) };
     const locator: UnitLocator = {
       kind: 'zip-entry',
       path: absolute,
@@ -154,13 +166,14 @@ async function listZip(
   file: string,
   archive: string,
   maxEntries: number,
-): Promise<{ entries: ZipEntryInfo[] } | { refused: FileFormatError; bytes: number }> {
+): Promise<{ entries: ZipEntryInfo[]; skipped: Skipped } | { refused: FileFormatError; bytes: number }> {
   const zip = await openZip(file, archive);
   if (zip.entryCount > RECORDS_PER_ENTRY * maxEntries) {
     zip.close();
     return { refused: tooManyEntries(archive, maxEntries, zip.entryCount, 'records'), bytes: zip.fileSize };
   }
   const entries: ZipEntryInfo[] = [];
+  const skipped: Skipped = { folders: 0, hidden: 0, forks: 0 };
   try {
     let index = 0;
     let next = nextRecordOffset(zip);
@@ -171,8 +184,19 @@ async function listZip(
       // A control character (a NUL above all) could not even be recorded: the name is shown escaped.
       const name = raw.replace(CONTROL_CHARACTERS, escapeControl);
       const current = index++;
-      // Folders and macOS resource forks are not deliveries.
-      if (name.endsWith('/') || name.startsWith('__MACOSX/')) continue;
+      // Folders, macOS resource forks and hidden files (`.DS_Store`, as in a drop folder) are not deliveries.
+      if (name.startsWith('__MACOSX/')) {
+        skipped.forks++;
+        continue;
+      }
+      if (name.endsWith('/')) {
+        skipped.folders++;
+        continue;
+      }
+      if (isHiddenEntry(name)) {
+        skipped.hidden++;
+        continue;
+      }
       // Refused and encrypted entries count too: each would still be a unit, a row in the ledger.
       if (entries.length >= maxEntries) {
         return { refused: tooManyEntries(archive, maxEntries, zip.entryCount, 'files'), bytes: zip.fileSize };
@@ -187,17 +211,22 @@ async function listZip(
               'unsafe-archive-entry',
               `压缩包 ${archive} 中的文件名「${name}」含有控制字符（如空字符 NUL，已以 \\u 形式显示），出于安全考虑拒收该文件；请改用普通文件名后重新打包报送`,
             )
-          : entry.isEncrypted()
+          : isArchiveName(name)
             ? new FileFormatError(
-                'encrypted-archive-entry',
-                `压缩包 ${archive} 中的「${name}」设有密码，无法读取；请不加密重新打包`,
+                'nested-archive',
+                `压缩包 ${archive} 中的「${name}」本身又是压缩包：压缩包内不接受再嵌套压缩包，该文件未读取；请把其中的数据文件（CSV、XLSX）直接放入 ${archive}，或把它作为单独的压缩包报送`,
               )
-            : entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATED
+            : entry.isEncrypted()
               ? new FileFormatError(
-                  'unsupported-format',
-                  `压缩包 ${archive} 中的「${name}」使用了不支持的压缩方式（编号 ${entry.compressionMethod}，如 bzip2、LZMA），无法读取；请用常见的 zip 压缩（Deflate）重新打包`,
+                  'encrypted-archive-entry',
+                  `压缩包 ${archive} 中的「${name}」设有密码，无法读取；请不加密重新打包`,
                 )
-              : undefined;
+              : entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATED
+                ? new FileFormatError(
+                    'unsupported-format',
+                    `压缩包 ${archive} 中的「${name}」使用了不支持的压缩方式（编号 ${entry.compressionMethod}，如 bzip2、LZMA），无法读取；请用常见的 zip 压缩（Deflate）重新打包`,
+                  )
+                : undefined;
       entries.push({
         index: current,
         record,
@@ -217,7 +246,41 @@ async function listZip(
   } finally {
     zip.close();
   }
-  return { entries };
+  return { entries, skipped };
+}
+
+/** What a zip's listing passed over: folder records, hidden files, macOS resource forks (`__MACOSX/…`). */
+interface Skipped {
+  folders: number;
+  hidden: number;
+  forks: number;
+}
+
+/** A zip with no file to read: what it held instead, and what to do. */
+function emptyArchive(archive: string, skipped: Skipped): FileFormatError {
+  const held = [
+    skipped.folders > 0 ? `${skipped.folders} 个文件夹` : '',
+    skipped.hidden > 0 ? `${skipped.hidden} 个隐藏文件（名称以“.”开头，如 .DS_Store）` : '',
+    skipped.forks > 0 ? `${skipped.forks} 个 macOS 附加文件（__MACOSX/）` : '',
+  ].filter((part) => part !== '');
+  const found = held.length === 0 ? '压缩包是空的' : `其中只有 ${held.join('、')}，这些不作为数据读取`;
+  return new FileFormatError(
+    'empty-archive',
+    `压缩包 ${archive} 中没有可读取的数据文件：${found}，未入库任何数据；请把数据文件（CSV、XLSX）放入压缩包后重新报送`,
+  );
+}
+
+/** A hidden file (`.DS_Store`, `sub/.x.csv`), by the last part of its name: skipped, as a drop folder skips one. */
+function isHiddenEntry(name: string): boolean {
+  const base = name.slice(name.lastIndexOf('/') + 1);
+  return base.startsWith('.') && base !== '.' && base !== '..';
+}
+
+/** Archives are unpacked one level only: an archive inside a zip is refused by name, not read as an unknown type. */
+const ARCHIVE_EXTENSIONS = /\.(zip|gz|tgz|tar|rar|7z|bz2|xz)$/i;
+
+function isArchiveName(name: string): boolean {
+  return ARCHIVE_EXTENSIONS.test(name);
 }
 
 /**

@@ -69,20 +69,30 @@ export function writeHugeSheetXlsx(
 ): string {
   const head = Buffer.from(`${XML_DECLARATION}<worksheet xmlns="${MAIN_NS}"><sheetData>${row(1, ['名称'])}`);
   const tail = Buffer.from('</sheetData></worksheet>');
-  const body = Buffer.from(
-    `<row r="2"><c r="A2" t="inlineStr"><is><t>${'A'.repeat(MiB - 50)}</t></is></c></row>`,
-  );
-  const repeats = Math.max(1, Math.ceil((xmlBytes - head.length - tail.length) / body.length));
-  // A deflate block after a full flush refers to nothing before it: the body's compressed bytes repeat as they are.
+  // Rows 2, 3, … (a row number twice fails the workbook), each a cell of a 1 MiB text.
+  const text = Buffer.from('A'.repeat(MiB - 64));
+  const rowHead = (r: number) => Buffer.from(`<row r="${r}"><c r="A${r}" t="inlineStr"><is><t>`);
+  const rowTail = Buffer.from('</t></is></c></row>');
+  const rowBytes = (r: number) => rowHead(r).length + text.length + rowTail.length;
+  let repeats = 0;
+  let size = head.length + tail.length;
+  while (repeats === 0 || size < xmlBytes) size += rowBytes(2 + repeats++);
+  // A deflate block after a full flush refers to nothing before it: the text's compressed bytes repeat as they are.
   const flushed = (data: Buffer) => deflateRawSync(data, { finishFlush: constants.Z_FULL_FLUSH });
-  const packedBody = flushed(body);
+  const packedText = flushed(text);
+  const packedTail = flushed(rowTail);
+  const packed: Buffer[] = [flushed(head)];
   let crc = crc32(head);
-  for (let i = 0; i < repeats; i++) crc = crc32(body, crc);
+  for (let r = 2; r < 2 + repeats; r++) {
+    packed.push(flushed(rowHead(r)), packedText, packedTail);
+    crc = crc32(rowTail, crc32(text, crc32(rowHead(r), crc)));
+  }
   crc = crc32(tail, crc);
+  packed.push(deflateRawSync(tail));
   const sheet: ZipEntry = {
     name: 'xl/worksheets/sheet1.xml',
-    packed: Buffer.concat([flushed(head), ...Array(repeats).fill(packedBody), deflateRawSync(tail)]),
-    size: statedBytes ?? head.length + repeats * body.length + tail.length,
+    packed: Buffer.concat(packed),
+    size: statedBytes ?? size,
     crc,
   };
   const file = path.join(dir, name);

@@ -56,6 +56,9 @@ const VANISHED_CODES = new Set(['file-vanished', 'remote-not-found']);
 /** The warning code of a listed name that is never taken (reported by every run while it is there). */
 export const REFUSED_NAME_CODE = 'refused-file-name';
 
+/** The warning code of a delivery that was read but is gone when it is to be moved aside (renamed while it loaded). */
+const GONE_AFTER_READ_CODE = 'file-gone-after-read';
+
 /** One complete delivery file and the units it gave (several for a zip). */
 interface Delivery {
   file: string;
@@ -152,11 +155,12 @@ export class FileDropTransport implements Transport {
         if (changed) fresh = [changedUnit(entry, changed)];
         delivery.pending = fresh.length;
         if (fresh.length === 0) {
-          // An archive with no file in it: nothing to load, nothing to record, only to file it away. A move that
-          // fails leaves it where it is (tried again next poll) and must not keep the files after it from loading.
+          // No unit at all (never from unitsForFile: an archive with no file in it is one unit failing with
+          // `empty-archive`): nothing to load, only to file it away. A move that fails leaves it where it is (tried
+          // again next poll) and must not keep the files after it from loading.
           await this.finish(delivery, 'processed').catch((error: unknown) =>
             this.context.warn?.(
-              `${entry.name} (an archive with no file in it) could not be moved aside: ${(error as Error).message}`,
+              `${entry.name} (no unit in it) could not be moved aside: ${(error as Error).message}`,
               error instanceof DropDirectoryError ? error.code : undefined,
             ),
           );
@@ -281,7 +285,14 @@ export class FileDropTransport implements Transport {
     if (!listing) return undefined;
     const suffixes = this.settings.markerSuffixes;
     const refused: UnsafeNameError[] = [];
+    // The transport's own folders (processed/, failed/) are there by design, whatever the glob: never reported.
+    const own = new Set(
+      [this.settings.processedDir, this.settings.failedDir]
+        .filter((dir) => dir !== null)
+        .map((dir) => this.port.paths.relative(directory, this.port.paths.resolve(directory, dir))),
+    );
     const usable = listing.filter((entry) => {
+      if (own.has(entry.name)) return false;
       const refusal = this.refusal(entry);
       if (refusal) refused.push(new UnsafeNameError(entry.name, refusal));
       return refusal === undefined && entry.refusal === undefined && !isHiddenName(entry.name);
@@ -368,11 +379,21 @@ export class FileDropTransport implements Transport {
       // Written again after it was read (a writer that paused longer than the stable-size window): what was
       // loaded is not this file, which stays to be read again on the next poll.
       const changed = await this.changedSince(delivery);
-      if (changed && changed !== 'it is gone')
+      const drop = this.port.paths.dirname(delivery.file);
+      if (changed === 'it is gone') {
+        // Renamed or removed while (or after) it was read: what was read stands, but nothing is left to file away,
+        // and a copy under another name would be read again next run. Said, never passed over.
+        this.context.warn?.(
+          `${this.port.paths.basename(delivery.file)} is no longer in ${this.port.describe(drop)}: it was renamed, moved or ` +
+            `removed while or after it was read; what was read is recorded (${outcome === 'processed' ? 'loaded' : 'failed'}) ` +
+            `but the file could not be moved to ${dir}/ (under a new name in the drop it is read again by the next run` +
+            `${outcome === 'processed' ? ', its content already loaded then skipped' : ''})`,
+          GONE_AFTER_READ_CODE,
+        );
+      } else if (changed)
         throw new FileChangedError(
           `${this.port.paths.basename(delivery.file)} changed after it was read (${changed}): not moved to ${dir}/, it is read again on the next poll`,
         );
-      const drop = this.port.paths.dirname(delivery.file);
       const target = this.port.paths.resolve(drop, dir);
       for (const file of [delivery.file, ...delivery.markers]) {
         // A file that vanished (the reason it failed, perhaps) has nothing left to move.
@@ -442,7 +463,9 @@ function changedUnit(entry: DropEntry, how: string): SourceUnit {
 function refusedText(where: string, refusal: UnsafeNameError): string {
   const fix = /symbolic link/.test(refusal.reason)
     ? 'the provider delivers the file itself instead of a link'
-    : 'it is renamed (UTF-8, at most 200 bytes, no control characters or separators, not starting with "-")';
+    : /, not a file/.test(refusal.reason)
+      ? 'it is removed or replaced by a regular file (a folder, a named pipe or a device is never read)'
+      : 'it is renamed (UTF-8, at most 200 bytes, no control characters or separators, not starting with "-")';
   return (
     `${where}: ${JSON.stringify(refusal.remoteName)} is not taken (${refusal.reason}): it stays where it is, ` +
     `and every run says so until ${fix}`

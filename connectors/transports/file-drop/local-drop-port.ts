@@ -42,32 +42,31 @@ export class LocalDropPort implements FileDropPort {
     }
     const base = Buffer.from(path.join(directory, path.sep));
     const entries = await Promise.all(
-      found
-        .filter((entry) => entry.isFile() || entry.isSymbolicLink())
-        .map(async (entry): Promise<DropEntry | undefined> => {
-          const bytes = entry.name;
-          let name: string;
-          const refusals: string[] = [];
-          try {
-            name = utf8.decode(bytes);
-          } catch {
-            name = gb18030.decode(bytes);
-            refusals.push(`its name is not UTF-8 (shown as read in GB18030; bytes ${maskedHex(bytes)})`);
-          }
-          if (entry.isSymbolicLink()) refusals.push('a symbolic link, not a file');
-          try {
-            // The entry itself: a link is not followed (its target may be anywhere).
-            const info = await lstat(Buffer.concat([base, bytes]));
-            return {
-              name,
-              size: info.size,
-              mtimeMs: info.mtimeMs,
-              ...(refusals.length > 0 ? { refusal: refusals.join('; ') } : {}),
-            };
-          } catch {
-            return undefined; // gone between listing and stat
-          }
-        }),
+      found.map(async (entry): Promise<DropEntry | undefined> => {
+        const bytes = entry.name;
+        let name: string;
+        const refusals: string[] = [];
+        try {
+          name = utf8.decode(bytes);
+        } catch {
+          name = gb18030.decode(bytes);
+          refusals.push(`its name is not UTF-8 (shown as read in GB18030; bytes ${maskedHex(bytes)})`);
+        }
+        const kind = notRegularFile(entry);
+        if (kind) refusals.push(`${kind}, not a file`);
+        try {
+          // The entry itself: a link is not followed (its target may be anywhere).
+          const info = await lstat(Buffer.concat([base, bytes]));
+          return {
+            name,
+            size: info.size,
+            mtimeMs: info.mtimeMs,
+            ...(refusals.length > 0 ? { refusal: refusals.join('; ') } : {}),
+          };
+        } catch {
+          return undefined; // gone between listing and stat
+        }
+      }),
     );
     return entries.filter((entry) => entry !== undefined);
   }
@@ -162,6 +161,21 @@ export class LocalDropPort implements FileDropPort {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * What a listed entry is when it is not a regular file: a link (its target may be anywhere), a directory, a named
+ * pipe (reading it would wait for a writer), a socket or a device. Each is listed with a refusal, so that one named
+ * like a delivery (`dir.csv`, `fifo.csv`) is reported every run rather than passed over unseen; never read.
+ */
+function notRegularFile(entry: Dirent<Buffer>): string | undefined {
+  if (entry.isFile()) return undefined;
+  if (entry.isSymbolicLink()) return 'a symbolic link';
+  if (entry.isDirectory()) return 'a directory';
+  if (entry.isFIFO()) return 'a named pipe (FIFO)';
+  if (entry.isSocket()) return 'a socket';
+  if (entry.isCharacterDevice() || entry.isBlockDevice()) return 'a device';
+  return 'of an unknown kind';
 }
 
 /** The two bytes at `i` as one number (`0xa3b0`), or -1 at the last byte. */
