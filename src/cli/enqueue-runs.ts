@@ -1,3 +1,4 @@
+import { maskPersonalText } from '../log/mask-personal-data.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
 import { enqueuePipelineRun, type PipelineRunRequest } from '../queue/enqueue-pipeline-run.ts';
 import { openQueue } from '../queue/open-queue.ts';
@@ -40,7 +41,7 @@ export async function enqueueRuns(
         jobs.push({ jobId: job.id, partition: job.partition, created: job.created });
       }
       if (flags.json) console.log(JSON.stringify(jobs));
-      else if (jobs.length === 0) console.log(`nothing to queue for pipeline ${name}`);
+      else if (jobs.length === 0) console.log(`nothing to queue for pipeline ${maskPersonalText(name)}`);
       else
         console.log(
           formatTable(

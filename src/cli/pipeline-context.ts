@@ -2,6 +2,7 @@ import path from 'node:path';
 import { TRANSPORTS } from '../../connectors/registry.ts';
 import { type Catalog, loadCatalog } from '../catalog/load-catalog.ts';
 import { PROJECT_ROOT } from '../config/config.ts';
+import { maskPersonalText } from '../log/mask-personal-data.ts';
 import {
   catalogProblems,
   formatProblem,
@@ -111,5 +112,6 @@ async function providerProblems(
 }
 
 function printPipelineWarnings(warnings: readonly PipelineProblem[]): void {
-  for (const warning of warnings) console.error(`⚠ ${formatProblem(warning)}`);
+  // A file named for a person (a drop folder's `p-<ID>.json`): masked as `pipelines list` prints its name.
+  for (const warning of warnings) console.error(maskPersonalText(`⚠ ${formatProblem(warning)}`));
 }

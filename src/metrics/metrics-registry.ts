@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.ts';
+import { maskPersonalText } from '../log/mask-personal-data.ts';
 import {
   pingWarehouse,
   pipelineRunTimes,
@@ -102,8 +103,11 @@ export async function createMetricsRegistry(deps: MetricsDeps, logger?: Logger):
     for (const [outcome, count] of Object.entries(outcomes)) rows.set({ outcome }, count);
     for (const row of statuses) runs.set({ kind: row.kind, status: row.status }, row.runs);
     for (const time of times) {
-      lastDuration.set({ pipeline: time.pipeline, status: time.lastStatus }, time.lastDurationSeconds);
-      if (time.lastSuccessAt !== undefined) lastSuccess.set({ pipeline: time.pipeline }, time.lastSuccessAt);
+      // A pipeline named for a drop folder may hold an ID number: masked as `pipelines list` and `jobs` print it
+      // (/metrics needs no session), a name without one as it is.
+      const pipeline = maskPersonalText(time.pipeline);
+      lastDuration.set({ pipeline, status: time.lastStatus }, time.lastDurationSeconds);
+      if (time.lastSuccessAt !== undefined) lastSuccess.set({ pipeline }, time.lastSuccessAt);
     }
     for (const row of depth) queued.set({ queue: row.queue, state: row.state }, row.jobs);
   };

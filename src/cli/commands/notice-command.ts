@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
+import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import {
   acceptHigherChannel,
@@ -20,6 +21,7 @@ import {
 } from '../../report/notice-status.ts';
 import { NoticeRefused } from '../../report/notices.ts';
 import { loadProviders, type Provider, providerLabel, providersFile } from '../../report/providers.ts';
+import { shownKey } from '../../verify/shown-key.ts';
 import type { Warehouse } from '../../warehouse/connect-warehouse.ts';
 import { noticeEvents, noticeRowsAt } from '../../warehouse/notice-events-repository.ts';
 import { findNotice } from '../../warehouse/notices-repository.ts';
@@ -88,8 +90,9 @@ export function registerNoticeCommand(program: Command): void {
       const noticeId = idOption('notice id', id);
       const { config, logger } = commandContext();
       const registry = await loadProviders(providersFile());
+      const catalog = await loadCatalog(config.catalogDir);
       process.exitCode = await withReadingWarehouse(config, logger, (warehouse) =>
-        showNotice(warehouse, registry, noticeId, Boolean(options.json)),
+        showNotice(warehouse, { registry, catalog }, noticeId, Boolean(options.json)),
       );
     });
   withAuthor(
@@ -233,7 +236,7 @@ function statusText(state: NoticeState): string {
 
 async function showNotice(
   warehouse: Warehouse,
-  registry: readonly Provider[],
+  { registry, catalog }: { registry: readonly Provider[]; catalog: Catalog },
   noticeId: number,
   json: boolean,
 ): Promise<number> {
@@ -249,7 +252,15 @@ async function showNotice(
   const conflicts = await noticeRowsAt(warehouse, noticeId, { conflictsOnly: true });
   const events = await noticeEvents(warehouse, noticeId);
   if (json) {
-    print(JSON.stringify({ ...state, scope: stored.scope, conflicts, events }));
+    // A conflict row's business key as `record` and the notice workbook show one: its parts joined by `|`, each
+    // masked as its field says (a passport's 证件号码 too, which no text masker recognises), a USCC never; then
+    // every other string masked on its own (maskedJson).
+    const rows = conflicts.map((row) => ({
+      ...row,
+      business_key:
+        row.business_key === null ? null : shownKey(catalog, row.catalog_code, null, row.business_key),
+    }));
+    console.log(maskedJson({ ...state, scope: stored.scope, conflicts: rows, events }));
     return EXIT.ok;
   }
   print(`notice ${noticeId}: ${providerLabel(registry, state.providerCode)}`);

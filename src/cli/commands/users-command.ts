@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../../console/password-hash.ts';
+import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { checkProviderCode } from '../../report/provider-check.ts';
 import { loadProviders, providersFile } from '../../report/providers.ts';
 import {
@@ -14,11 +15,17 @@ import {
 } from '../../warehouse/console-users-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
-import { formatTable } from '../format-table.ts';
+import { maskedJson, maskedTable } from '../format-table.ts';
 import { readPassword } from '../read-password.ts';
 import { withWarehouse } from '../with-warehouse.ts';
 
 const NAME = /^[A-Za-z0-9._@-]{1,64}$/;
+
+/**
+ * A login name as printed: an ID number in it (`u370102…`) masked as any CLI text (maskPersonalText); the name
+ * is stored and matched as typed.
+ */
+const shown = (name: string): string => maskPersonalText(name);
 
 export function registerUsersCommand(program: Command): void {
   const users = program.command('users').description('users of the web console (credit-etl serve)');
@@ -31,7 +38,7 @@ export function registerUsersCommand(program: Command): void {
     .option('--password-stdin', 'read the password from standard input (never give it as an argument)')
     .action(async (name: string, options: { role: string; provider?: string; passwordStdin?: boolean }) => {
       if (!NAME.test(name))
-        throw new UsageError(`user name "${name}" may hold only letters, digits and . _ @ -`);
+        throw new UsageError(`user name "${shown(name)}" may hold only letters, digits and . _ @ -`);
       if (!(CONSOLE_ROLES as readonly string[]).includes(options.role))
         throw new UsageError(`--role ${options.role} is not one of ${CONSOLE_ROLES.join(', ')}`);
       const role = options.role as ConsoleRoleName;
@@ -41,11 +48,11 @@ export function registerUsersCommand(program: Command): void {
       const { config, logger } = commandContext();
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
         if (await findConsoleUser(warehouse, name)) {
-          console.error(`user ${name} exists already (users list; a disabled name is not reused)`);
+          console.error(`user ${shown(name)} exists already (users list; a disabled name is not reused)`);
           return EXIT.usage;
         }
         await addConsoleUser(warehouse, { name, role, providerCode, passwordHash });
-        console.log(`user ${name} added (${role}${providerCode ? `, provider ${providerCode}` : ''})`);
+        console.log(`user ${shown(name)} added (${role}${providerCode ? `, provider ${providerCode}` : ''})`);
         return EXIT.ok;
       });
     });
@@ -59,10 +66,10 @@ export function registerUsersCommand(program: Command): void {
       const { config, logger } = commandContext();
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
         if (!(await setConsolePassword(warehouse, name, passwordHash))) {
-          console.error(`no user ${name}: see credit-etl users list`);
+          console.error(`no user ${shown(name)}: see credit-etl users list`);
           return EXIT.usage;
         }
-        console.log(`password of ${name} changed; their open sessions ended`);
+        console.log(`password of ${shown(name)} changed; their open sessions ended`);
         return EXIT.ok;
       });
     });
@@ -74,10 +81,10 @@ export function registerUsersCommand(program: Command): void {
       const { config, logger } = commandContext();
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
         if (!(await disableConsoleUser(warehouse, name))) {
-          console.error(`no enabled user ${name}: see credit-etl users list`);
+          console.error(`no enabled user ${shown(name)}: see credit-etl users list`);
           return EXIT.usage;
         }
-        console.log(`user ${name} disabled`);
+        console.log(`user ${shown(name)} disabled`);
         return EXIT.ok;
       });
     });
@@ -90,11 +97,12 @@ export function registerUsersCommand(program: Command): void {
       await withWarehouse(config, logger, async (warehouse) => {
         const rows = await listConsoleUsers(warehouse);
         if (options.json) {
-          console.log(JSON.stringify(rows));
+          // Each string masked on its own (a name holding an ID number), a provider's USCC never.
+          console.log(maskedJson(rows));
           return;
         }
         console.log(
-          formatTable(
+          maskedTable(
             ['name', 'role', 'provider', 'created', 'password changed', 'disabled'],
             rows.map((user) => [
               user.name,

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
+import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
 import { lastRunOfEachPipeline } from '../../warehouse/console-runs-repository.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
@@ -9,9 +10,13 @@ import { html, page, query } from '../html.ts';
 import { nextTriggers } from '../next-triggers.ts';
 import { LEVEL_LABELS, statusBadge } from '../run-labels.ts';
 import { requireRole } from '../session-auth.ts';
-import { transportLabel } from '../views/run-kind.ts';
+import { pipelineFilterable, pipelineShown, transportLabel } from '../views/run-kind.ts';
 
-/** Pipelines: each definition (feed, schedule and its next triggers in Beijing time, thresholds), last run. */
+/**
+ * Pipelines: each definition (feed, schedule and its next triggers in Beijing time, thresholds), last run. A
+ * name holding an ID number is shown masked, the row anchored on it as /runs links to it (`/pipelines#<shown>`),
+ * and links to no runs filter (one the console would refuse, or that finds nothing).
+ */
 export function registerPipelinesPage(app: FastifyInstance, deps: ConsoleDeps): void {
   app.get('/pipelines', { preHandler: requireRole(...STAFF_ROLES) }, async (request, reply) => {
     const loaded = await deps.loadPipelines();
@@ -27,7 +32,7 @@ export function registerPipelinesPage(app: FastifyInstance, deps: ConsoleDeps): 
     const body = html`
 ${
   loaded.problems.length > 0
-    ? html`<div class="error" id="pipeline-problems"><p>以下管道定义有错误，未加载：</p><ul>${loaded.problems.map((problem) => html`<li><span class="mono">${problem.file}</span> ${problem.path}：${problem.message}</li>`)}</ul></div>`
+    ? html`<div class="error" id="pipeline-problems"><p>以下管道定义有错误，未加载：</p><ul>${loaded.problems.map((problem) => html`<li><span class="mono">${maskPersonalText(problem.file)}</span> ${maskPersonalText(problem.path)}：${maskPersonalText(problem.message)}</li>`)}</ul></div>`
     : ''
 }
 ${
@@ -38,7 +43,8 @@ ${loaded.pipelines.map((pipeline) => {
   const run = last.get(pipeline.name);
   const cronText = pipeline.schedule.cron;
   const upcoming = cronText && pipeline.schedule.enabled ? nextTriggers(cronText, 3) : [];
-  return html`<tr id="${pipeline.name}" data-pipeline="${pipeline.name}"><td><a href="/runs${query({ pipeline: pipeline.name })}">${pipeline.name}</a></td>
+  const shown = pipelineShown(pipeline.name);
+  return html`<tr id="${shown}" data-pipeline="${shown}"><td>${pipelineFilterable(pipeline.name) ? html`<a href="/runs${query({ pipeline: pipeline.name })}">${shown}</a>` : shown}</td>
 <td>${titles.get(pipeline.catalog) ?? pipeline.catalog} <span class="mono muted">${pipeline.catalog}</span></td>
 <td class="provider">${providerLabel(providers, pipeline.provider)} / ${LEVEL_LABELS[pipeline.level] ?? pipeline.level}</td>
 <td class="transport">${transportLabel(pipeline.transport.type)}</td>

@@ -28,7 +28,7 @@ import {
 } from '../run-labels.ts';
 import { requireRole } from '../session-auth.ts';
 import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
-import { DIRECT_REPORT_ORIGIN, runKindLabel } from '../views/run-kind.ts';
+import { DIRECT_REPORT_ORIGIN, pipelineShown, runKindLabel } from '../views/run-kind.ts';
 
 /** How many rejected rows the run's page shows; the rest are on the rejections page. */
 const SAMPLE = 20;
@@ -190,7 +190,7 @@ function retryBlock(
   const stateLine = !state
     ? ''
     : state.state === 'running'
-      ? html`<p class="notice" id="retry-state">${state.by} 发起的重试正在进行（管道 ${run.pipeline}，分区日期 ${run.partition_date}）。刷新页面查看结果。</p>`
+      ? html`<p class="notice" id="retry-state">${state.by} 发起的重试正在进行（管道 ${run.pipeline && pipelineShown(run.pipeline)}，分区日期 ${run.partition_date}）。刷新页面查看结果。</p>`
       : state.state === 'done'
         ? retried?.read_nothing
           ? html`<p class="error" id="retry-state">${state.by} 发起的重试已结束，但未读取任何文件：<a href="/runs/${state.newRunId}">运行 #${state.newRunId}</a> 读取 0 行，重试未改变本分区日的结果，没有数据因重试入库。${readNothingReason(returned)}</p>`
@@ -210,7 +210,7 @@ function retryBlock(
         )}。${unchanged && !retried?.read_nothing ? readNothingReason(returned) : ''}</p>`;
   const lines = html`${stateLine}${afterLine}`;
   if (request.user?.role !== 'admin' || retryRefusal(run) || state?.state === 'running') return lines;
-  return html`${lines}<form method="post" action="/runs/${run.id}/retry">${csrfField(request)}<button type="submit" id="retry">重试此运行（重新执行管道 ${run.pipeline} 的 ${run.partition_date} 分区）</button></form>`;
+  return html`${lines}<form method="post" action="/runs/${run.id}/retry">${csrfField(request)}<button type="submit" id="retry">重试此运行（重新执行管道 ${run.pipeline && pipelineShown(run.pipeline)} 的 ${run.partition_date} 分区）</button></form>`;
 }
 
 /** Why a retry read no file: this run's files that were moved aside, or the source had nothing new. */

@@ -9,7 +9,13 @@ import { html, page, query } from '../html.ts';
 import { badRequest, dayRange, holdsTypedId, idParam, textParam } from '../request-values.ts';
 import { daysBetween, daysEnding, STATUS_LABELS, seconds, statusBadge } from '../run-labels.ts';
 import { requireRole } from '../session-auth.ts';
-import { loadsRows, outcomesText, runKindLabel } from '../views/run-kind.ts';
+import {
+  loadsRows,
+  outcomesText,
+  pipelineFilterable,
+  pipelineShown,
+  runKindLabel,
+} from '../views/run-kind.ts';
 
 interface RunsQuery {
   pipeline?: string;
@@ -73,7 +79,7 @@ export function registerRunsPage(app: FastifyInstance, deps: ConsoleDeps): void 
       const filters = { pipeline, status, from, to };
       const body = html`
 <form class="filters" method="get" action="/runs">
-  <label>管道<select name="pipeline"><option value="">全部</option>${allNames.map((name) => html`<option value="${name}" ${name === pipeline ? 'selected' : ''}>${name}</option>`)}</select></label>
+  <label>管道<select name="pipeline"><option value="">全部</option>${allNames.filter(pipelineFilterable).map((name) => html`<option value="${name}" ${name === pipeline ? 'selected' : ''}>${name}</option>`)}</select></label>
   <label>状态<select name="status"><option value="">全部</option>${RUN_STATUSES.map(
     (value) =>
       html`<option value="${value}" ${value === status ? 'selected' : ''}>${STATUS_LABELS[value]}</option>`,
@@ -119,15 +125,15 @@ function grid(
   return html`<table class="grid" id="run-grid"><thead><tr><th>管道</th>${days.map((day) => html`<th class="day">${day.slice(5)}</th>`)}</tr></thead><tbody>
 ${names.map(
   (name) =>
-    html`<tr><th>${name}</th>${days.map((day) => {
+    html`<tr><th>${pipelineShown(name)}</th>${days.map((day) => {
       const cell = byKey.get(`${name} ${day}`);
       const matches =
         cell &&
         (!status || cell.status === status || (status === 'failed' && cell.status === 'failed-threshold'));
       if (!cell || !matches)
-        return html`<td class="day s-none" data-day="${day}" title="${name} ${day}：无运行"></td>`;
+        return html`<td class="day s-none" data-day="${day}" title="${pipelineShown(name)} ${day}：无运行"></td>`;
       const empty = cell.read_nothing_after;
-      const said = `${name} ${day}：${STATUS_LABELS[cell.status]}（运行 #${cell.id}${cell.read_nothing ? '，未读取任何文件' : ''}）${
+      const said = `${pipelineShown(name)} ${day}：${STATUS_LABELS[cell.status]}（运行 #${cell.id}${cell.read_nothing ? '，未读取任何文件' : ''}）${
         empty.length > 0
           ? `；之后的重试未读取任何文件（${empty.map((id) => `运行 #${id}`).join('、')}），未改变该日结果`
           : ''

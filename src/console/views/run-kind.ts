@@ -1,7 +1,9 @@
+import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import type { OutcomeCounts } from '../../warehouse/outcome-counts.ts';
 import { OUTCOMES } from '../../warehouse/outcome-counts.ts';
 import type { RunKind } from '../../warehouse/runs-repository.ts';
 import { html, type SafeHtml } from '../html.ts';
+import { holdsTypedId } from '../request-values.ts';
 import { OUTCOME_LABELS } from '../run-labels.ts';
 
 /*
@@ -21,7 +23,21 @@ export const RUN_KIND_LABELS: Readonly<Record<RunKind, string>> = {
 /** `origin` of an `ingest` run a provider uploaded on the console's 数据直报 page (run options). */
 export const DIRECT_REPORT_ORIGIN = 'direct-report';
 
-/** The kind of a run in Chinese, and its pipeline (a link to it on the pipelines page) when it has one. */
+/**
+ * A pipeline's name as every page shows it: an ID number in it (a drop folder named for a person) masked, as
+ * `pipelines list` and `jobs` print it. The pipelines page anchors each row on this name (`/pipelines#<shown>`).
+ */
+export const pipelineShown = (name: string): string => maskPersonalText(name);
+
+/**
+ * Whether a pipeline may stand in a runs filter (`/runs?pipeline=<name>`, the filter's options): only one whose
+ * name is shown as it is. A masked name finds no pipeline, and the name in clear would be refused with 400 as any
+ * typed ID number.
+ */
+export const pipelineFilterable = (name: string): boolean =>
+  pipelineShown(name) === name && !holdsTypedId(name);
+
+/** The kind of a run in Chinese, and its pipeline (a link to its row on the pipelines page) when it has one. */
 export function runKindLabel(run: {
   kind: RunKind;
   pipeline: string | null;
@@ -31,9 +47,9 @@ export function runKindLabel(run: {
     run.kind === 'ingest' && run.origin === DIRECT_REPORT_ORIGIN
       ? '数据直报'
       : (RUN_KIND_LABELS[run.kind] ?? run.kind);
-  return run.pipeline
-    ? html`${kind} <a href="/pipelines#${run.pipeline}">${run.pipeline}</a>`
-    : html`${kind}`;
+  if (!run.pipeline) return html`${kind}`;
+  const shown = pipelineShown(run.pipeline);
+  return html`${kind} <a href="/pipelines#${shown}">${shown}</a>`;
 }
 
 /** Runs that load rows: their counts are outcomes (`read` = the outcomes' sum); a check run counts other things. */
