@@ -146,10 +146,12 @@ describe('gaps the privacy review found', () => {
       expect(masker('370102 19881120 327301')).toBe('3701** ******** 327301');
       expect(masker('370102198811203273-01')).toBe('3701**********3273-01');
     }
-    // Not an ID and two digits: three digits on, a bank account, an X with one digit after it.
-    for (const text of ['370102198811203273012', '62220212345678901234', '37110219790612404X5']) {
+    // Not an ID and two digits: a bank account, an X with one digit after it (no valid ID inside either).
+    for (const text of ['62220212345678901234', '37110219790612404X5']) {
       expect(maskPersonalText(text)).toBe(text);
     }
+    // Three digits on: no 税务登记号, but an ID touching other digits all the same (maskInside), masked.
+    expect(maskPersonalText('370102198811203273012')).toBe('3701**********3273012');
   });
 
   it("masks a row's own ID typed one character wrong, short or long, never a valid USCC near it", () => {
@@ -165,9 +167,11 @@ describe('gaps the privacy review found', () => {
       'X错为数字1101**********002 1',
     );
     // Two characters off, another number: shown.
-    for (const text of ['370102197906124158', '3701021979061240', '370102197906124047777']) {
+    for (const text of ['370102197906124158', '3701021979061240']) {
       expect(maskOwnIds(text, own)).toBe(text);
     }
+    // The own ID itself with digits written on: found inside the longer run.
+    expect(maskOwnIds('370102197906124047777', own)).toBe('3701**********4047777');
     // A valid USCC one character from a person's number stays a company's code.
     expect(maskOwnIds('913701020000050122', new Set(['913701020000050123']))).toBe('913701020000050122');
   });
@@ -236,5 +240,93 @@ describe('gaps the privacy review found', () => {
     expect(maskPersonalText(JSON.stringify('a\u000191350100M000100Y43'))).toBe(
       '"a\\u000191350100M000100Y43"',
     );
+  });
+});
+
+describe('IDs touching other digits, split by JSON line-break escapes, USCC letters set apart (review of Dec 2026)', () => {
+  const id = '370102197503090014';
+  const other = '370102197503090022';
+
+  it('masks an ID inside a longer digit run: after a phone number, two back to back, after an ID ending in X', () => {
+    for (const masker of [maskPersonalText, maskTypedLookup, maskQuotedIds]) {
+      expect(masker(`当事人13800138000${id}`)).toBe('当事人138001380003701**********0014');
+      expect(masker(`${id}${other}`)).toBe('3701**********00143701**********0022');
+      expect(masker(`11010519491231002X${id}`)).toMatch(/^1101\*{9,10}\d{0,1}002X3701\*{10}0014$/);
+      expect(masker(`３７０１０２１９７５０３０９００１４１２３`)).toBe('３７０１**********００１４１２３');
+    }
+    expect(maskPersonalText(`11010519491231002X${id}`)).toBe('1101**********002X3701**********0014');
+    // In JSON output as well, and a row's own ID anywhere in a run (maskOwnIds: the other one is not its own).
+    expect(maskPersonalText(JSON.stringify({ facts: `电话13800138000${id}` }))).toBe(
+      '{"facts":"电话138001380003701**********0014"}',
+    );
+    expect(maskOwnIds(`电话13800138000${id}${other}`, new Set([id]))).toBe(
+      `电话138001380003701**********0014${other}`,
+    );
+  });
+
+  it("masks a row's own ID inside a longer run even where it is a valid USCC, and its 15-digit form", () => {
+    const both = '123701198001010106'; // a valid USCC and a valid ID
+    expect(checkUscc(both)).toBeNull();
+    expect(maskPersonalText(`电话13800138000${both}`)).toBe(`电话13800138000${both}`);
+    expect(maskOwnIds(`电话13800138000${both}`, new Set([both]))).toBe('电话138001380001237**********0106');
+    // A 15-digit legacy number inside a longer run: only a row's own (a real YYMMDD sits in most long numbers).
+    expect(maskPersonalText('电话13800138000370102750309001')).toBe('电话13800138000370102750309001');
+    expect(maskOwnIds('电话13800138000370102750309001', new Set([id]))).toBe(
+      '电话138001380003701*******9001',
+    );
+    expect(maskOwnIds('号13800138000370102750309001', new Set(['370102750309001']))).toBe(
+      '号138001380003701*******9001',
+    );
+  });
+
+  it('never masks a character of a valid USCC in the run, nor long numbers holding no ID', () => {
+    expect(maskPersonalText(`913701020000050122${id}`)).toBe('9137010200000501223701**********0014');
+    // A USCC holding the ID's first 5 characters: its masked ones would be the USCC's; both left shown.
+    expect(checkUscc('928842024404237010', { allowPilotCodes: true })).toBeNull();
+    expect(maskPersonalText(`9288420244042${id}`)).toBe(`9288420244042${id}`);
+    // A USCC holding only the ID's first character: the ID masked, the USCC whole.
+    expect(checkUscc('920000060488604803', { allowPilotCodes: true })).toBeNull();
+    expect(maskPersonalText(`92000006048860480${id}`)).toBe('920000060488604803701**********0014');
+    for (const text of [
+      '账号622202123456789012345678901234',
+      '流水号20261207112025123456789012',
+      '0'.repeat(60),
+    ]) {
+      expect(maskPersonalText(text)).toBe(text);
+    }
+  });
+
+  it('masks an ID split by a line break, carriage return, tab or form feed as JSON.stringify escapes them', () => {
+    for (const space of ['\n', '\r', '\t', '\f', '\r\n']) {
+      const json = JSON.stringify({ v: `文号370102${space}197503090014` });
+      expect(json).toContain('370102\\');
+      const escaped = JSON.stringify(space).slice(1, -1);
+      expect(maskPersonalText(json), escaped).toBe(`{"v":"文号3701**${escaped}********0014"}`);
+      expect(maskOwnIds(json, new Set([id])), escaped).toBe(`{"v":"文号3701**${escaped}********0014"}`);
+      // As the human output has it, unstringified.
+      expect(maskPersonalText(`文号370102${space}197503090014`)).toBe(`文号3701**${space}********0014`);
+    }
+    // A USCC split so stays shown; `\b` and `\"` stand for no space.
+    expect(maskPersonalText(JSON.stringify('913701020000\n050122'))).toBe('"913701020000\\n050122"');
+    expect(maskPersonalText(JSON.stringify('370102\b197503090014'))).toBe('"370102\\b197503090014"');
+  });
+
+  it('leaves a USCC whose check letter is set apart by a space, dash or line break; masks one that is no USCC', () => {
+    expect(checkUscc('11010119850312019N', { allowPilotCodes: true })).toBeNull();
+    for (const text of [
+      '代码11010119850312019 N',
+      '代码11010119850312019-N。',
+      '代码11010119850312019\nN',
+      '代码11010119850312019\r\nN',
+      '代码１１０１０１１９８５０３１２０１９　Ｎ',
+      JSON.stringify('代码11010119850312019\nN'),
+    ]) {
+      expect(maskQuotedIds(text), text).toBe(text);
+      expect(maskPersonalText(text), text).toBe(text);
+      expect(maskTypedLookup(text), text).toBe(text);
+    }
+    // Not a USCC together (another letter, or more code characters after it): masked as an ID typed a digit short.
+    expect(maskQuotedIds('代码11010119850312019 M')).toBe('代码1101*********2019 M');
+    expect(maskQuotedIds('代码11010119850312019 NA')).toBe('代码1101*********2019 NA');
   });
 });

@@ -10,6 +10,7 @@ import {
 } from './id-digits.ts';
 import { INVISIBLE_CHARACTERS } from './invisible-characters.ts';
 import { normalizeCode } from './normalize-code.ts';
+import { orgCodeCheckCharAt } from './org-code.ts';
 import {
   checkResidentId,
   convertLegacyResidentId,
@@ -37,8 +38,19 @@ import { checkUscc, usccCategory } from './uscc.ts';
  * grapheme joiner): between two groups they hide nothing from a reader, so they part groups as a space does.
  */
 const SPACE = `[\\s\\u00A0\\u3000\\u2000-\\u200F\\u2028\\u2029\\u202F\\u205F${INVISIBLE_CHARACTERS}]`;
-/** Between the groups of a spaced ID: spaces (also NBSP, the ideographic space, invisible ones), dashes, or both. */
-const SEPARATOR = `(?:${SPACE}|${DASH_CLASS})+`;
+/**
+ * The JSON escapes of the spaces a line break, tab or form feed leaves (`\n`, `\r`, `\t`, `\f`): output is often
+ * masked after JSON.stringify (`--json`), which writes an ID wrapped in a cell (`370102`, a line break,
+ * `197503090014`) as `370102\n197503090014`, a backslash and an n between the groups. They part groups as the
+ * characters they stand for do. `\b`, `\"`, `\\` and `\/` stand for no space, so they part nothing, as their
+ * characters do not. (A backslash and an n typed as such read as a line break too: a few more digits masked.)
+ */
+const JSON_SPACE_ESCAPE = '\\\\[nrtf]';
+/**
+ * Between the groups of a spaced ID: spaces (also NBSP, the ideographic space, invisible ones, their JSON escapes),
+ * dashes, or both.
+ */
+const SEPARATOR = `(?:${SPACE}|${DASH_CLASS}|${JSON_SPACE_ESCAPE})+`;
 
 /** How digit runs are found: a run is groups joined by separators; a group is a whole run of digits. */
 interface RunPatterns {
@@ -266,19 +278,23 @@ function maskRun(
  */
 const JSON_ESCAPE = /(\\u[0-9A-Fa-f]{4})/;
 
-/** `isShown`: an ID-like code shown all the same: a valid USCC, unless the caller knows it is a person's. */
+/**
+ * `isShown`: an ID-like code shown all the same: a valid USCC, unless the caller knows it is a person's. `inside`:
+ * the IDs looked for inside longer digit runs (maskInside).
+ */
 function maskIds(
   text: string,
   isId: (code: string) => boolean,
   isShown: (code: string) => boolean = isValidUscc,
   lengths: IdLengths = ID_LENGTHS,
+  inside: Inside = CHECKED_IDS_INSIDE,
 ): string {
   if (text.includes('\\u')) {
     // The text between escapes is masked piece by piece; the escapes themselves (odd indexes) are kept.
     const pieces = text.split(JSON_ESCAPE);
     if (pieces.length > 1)
       return pieces
-        .map((piece, i) => (i % 2 === 1 ? piece : maskIds(piece, isId, isShown, lengths)))
+        .map((piece, i) => (i % 2 === 1 ? piece : maskIds(piece, isId, isShown, lengths, inside)))
         .join('');
   }
   const plain = plainDigitCount(text);
@@ -287,32 +303,207 @@ function maskIds(
   const patterns = plain < 0 ? ANY_FORM : PLAIN;
   if (plain < 0 && digitCountOfAnyForm(text) < 15) return text;
   const count = plain < 0 ? digitCountOfAnyForm : plainDigitCount;
-  return text.replace(patterns.run, (run: string, at: number) =>
+  const masked = text.replace(patterns.run, (run: string, at: number) =>
     count(run) < 15 || isUsccBeside(text, run, at) ? run : maskRun(run, isId, patterns, isShown, lengths),
+  );
+  return maskInside(masked, plain >= 0, inside, isShown);
+}
+
+/**
+ * The IDs looked for inside a longer run of digits (an ID touching a phone number, two IDs back to back): `phases`,
+ * the lengths tried, a later phase only where an earlier found nothing; `isId`, what counts as one there.
+ */
+interface Inside {
+  phases: readonly (readonly number[])[];
+  isId: (code: string) => boolean;
+  /** A cheap no before `isId`, for the window of `code` at `start`, not cut out yet. */
+  mayBe?: (code: string, start: number) => boolean;
+}
+
+/**
+ * True when 18 characters may hold a birth date from 1800 on at the 7th–14th: the century 18, 19 or 20, a month's
+ * first digit 0 or 1, a day's 0–3. A cheap no for nearly every window of a long number, before the check digit.
+ */
+function mayHoldBirthDate(code: string, start: number): boolean {
+  const century = code.charCodeAt(start + 6);
+  const month = code.charCodeAt(start + 10);
+  const day = code.charCodeAt(start + 12);
+  return (century === 49 || century === 50) && (month === 48 || month === 49) && day >= 48 && day <= 51;
+}
+
+/**
+ * In free text, inside a longer run: 18 characters that check as an ID (the check character right, a real birth
+ * date). Not a 15-digit legacy number: it has no check character, and a real date (YYMMDD) stands somewhere in
+ * most long numbers (accounts, case numbers, amounts), which would be masked with it; one inside a longer run is
+ * masked only where it is a row's own (maskOwnIds). Nor an ID Excel cut to `…000`, a number that stands alone.
+ */
+const CHECKED_IDS_INSIDE: Inside = {
+  phases: [[18]],
+  isId: (code) => isResidentIdNumber(code),
+  mayBe: mayHoldBirthDate,
+};
+
+/** Nothing looked for inside longer runs. */
+const NOTHING_INSIDE: Inside = { phases: [], isId: () => false };
+
+/** A run of digits (ASCII, full-width) and X with nothing between, long enough to hold an ID and more. */
+const PLAIN_STRETCH = /[0-9\uFF10-\uFF19Xx\uFF38\uFF58]{16,}/g;
+/** The same in every digit form (id-digits.ts). */
+const ANY_STRETCH = new RegExp(`(?:${DIGIT_CLASS}|${MULTI_DIGIT_CLASS}|${CHECK_X_CLASS}){16,}`, 'gu');
+
+/**
+ * Masks the IDs inside runs of digits longer than an ID, which maskRun, reading whole runs, leaves: a phone number
+ * and an ID (`当事人13800138000370102197503090014`), two IDs back to back, an ID and a case number's digits after
+ * it. Every window of the lengths `inside` gives is tried, anywhere in the run; each one found is masked to its
+ * first and last 4 characters, overlapping ones together. No character of a valid USCC is masked (any 18 code
+ * characters around, letters beside the run included): an ID whose masked characters one holds is left, and so is
+ * one that is a USCC itself, unless `isShown` says it is a person's. What the first pass masked is parted by its
+ * stars, not looked at again. An ID parted by a space or dash and touching other digits
+ * (`13800138000370102 19750309 0014`) is not found: a run is read from its groups' starts (maskRun).
+ */
+function maskInside(
+  text: string,
+  plain: boolean,
+  inside: Inside,
+  isShown: (code: string) => boolean,
+): string {
+  let shortest = Number.POSITIVE_INFINITY;
+  for (const phase of inside.phases) for (const length of phase) shortest = Math.min(shortest, length);
+  return text.replace(plain ? PLAIN_STRETCH : ANY_STRETCH, (stretch: string, at: number) =>
+    maskStretch(text, stretch, at, inside, isShown, shortest),
   );
 }
 
-/** A letter (ASCII or full-width) that may stand first or last in a USCC. */
-const LETTER = /^[A-Za-z\uFF21-\uFF3A\uFF41-\uFF5A]$/;
+/** Up to 17 code characters (letters, digits) of `text` beside a run, read as a USCC reads them. */
+function codeBeside(text: string, from: number, step: 1 | -1): string {
+  let out = '';
+  for (let i = from; out.length < 17 && i >= 0 && i < text.length && CODE_CHARACTER.test(text[i]!); i += step)
+    out = step === 1 ? out + text[i] : text[i] + out;
+  return normalizeCode(out);
+}
+
+function maskStretch(
+  text: string,
+  stretch: string,
+  at: number,
+  inside: Inside,
+  isShown: (code: string) => boolean,
+  shortest: number,
+): string {
+  // Each character's code (`⑩` two digits, `𝟑` one), and whether a code position starts a character: ASCII digits
+  // and X, nearly every run, are their own code, each position a character's.
+  const plain = PLAIN_CODE_RUN.test(stretch);
+  const chars = plain ? undefined : Array.from(stretch);
+  const codes = chars?.map(foldDigits);
+  const code = codes === undefined ? stretch : codes.join('');
+  if (code.length <= shortest) return stretch;
+  let startsCharacter: boolean[] | undefined;
+  if (codes !== undefined) {
+    startsCharacter = new Array<boolean>(code.length + 1).fill(false);
+    for (let i = 0, offset = 0; i <= codes.length; offset += codes[i]?.length ?? 0, i++)
+      startsCharacter[offset] = true;
+  }
+  let around: string | undefined;
+  let before = 0;
+  let masked: boolean[] | undefined;
+  const found: [number, number][] = [];
+  for (const phase of inside.phases) {
+    const earlier = found.length;
+    for (const length of phase) {
+      for (let start = 0; start + length <= code.length; start++) {
+        const end = start + length;
+        if (startsCharacter !== undefined && !(startsCharacter[start] && startsCharacter[end])) continue;
+        if (inside.mayBe !== undefined && !inside.mayBe(code, start)) continue;
+        let overlaps = false;
+        for (let f = 0; f < earlier && !overlaps; f++) overlaps = start < found[f]![1] && found[f]![0] < end;
+        if (overlaps) continue;
+        const id = code.slice(start, end);
+        if (!inside.isId(id)) continue;
+        if (around === undefined) {
+          // The code characters beside the run, read only once an ID is found: a USCC may hold some of them.
+          const left = codeBeside(text, at - 1, -1);
+          before = left.length;
+          around = left + code + codeBeside(text, at + stretch.length, 1);
+        }
+        if (isInUscc(around, before + start, length, isShown(id))) continue;
+        found.push([start, end]);
+        masked ??= new Array<boolean>(code.length).fill(false);
+        masked.fill(true, start + 4, end - 4);
+      }
+    }
+  }
+  if (masked === undefined) return stretch;
+  if (chars === undefined || codes === undefined) {
+    let out = '';
+    for (let i = 0; i < stretch.length; i++) out += masked[i] ? '*' : stretch[i];
+    return out;
+  }
+  let out = '';
+  for (let i = 0, offset = 0; i < chars.length; offset += codes[i]!.length, i++) {
+    const width = codes[i]!.length;
+    const hidden = masked.slice(offset, offset + width).includes(true);
+    out += hidden ? '*'.repeat(width) : chars[i];
+  }
+  return out;
+}
+
+/** ASCII digits and X only: each character its own code. */
+const PLAIN_CODE_RUN = /^[0-9X]*$/;
+
+/**
+ * True when the characters an ID at `start` of `around`, `length` long, would mask (all but its first and last 4)
+ * are part of a valid USCC: an 18-character window of `around` overlapping them checks as one (the window that is
+ * the ID itself only when `selfShown`). A USCC touching only the ID's first or last 4 keeps its characters all the
+ * same: both are shown whole.
+ */
+function isInUscc(around: string, start: number, length: number, selfShown: boolean): boolean {
+  const last = Math.min(start + length - 5, around.length - 18);
+  for (let from = Math.max(0, start + 4 - 17); from <= last; from++) {
+    if (from === start && length === 18) {
+      if (selfShown) return true;
+      continue;
+    }
+    const window = around.slice(from, from + 18);
+    // The organisation code's check character first (a valid USCC, pilot codes too, has it right): a cheap no for
+    // ten in eleven windows, before the full check, which looks for a resident ID in what fails.
+    if (window[16] === orgCodeCheckCharAt(window, 8) && isValidUscc(window)) return true;
+  }
+  return false;
+}
+
 /** A letter or a digit (ASCII or full-width): a code's character. */
 const CODE_CHARACTER = /^[0-9A-Za-z\uFF10-\uFF19\uFF21-\uFF3A\uFF41-\uFF5A]$/;
 
+/** What may stand between a USCC's 17 digits and its letter: a space, a line break (or its JSON escape), a dash. */
+const LETTER_APART = `(?:${SPACE}|${DASH_CLASS}|${JSON_SPACE_ESCAPE}){0,3}`;
+/** A letter after a run, directly or set apart (`…019N`, `…019 N`, `…019-N`, `…019\nN`): the letter in group 1. */
+const LETTER_AFTER = new RegExp(`^${LETTER_APART}([A-Za-z\\uFF21-\\uFF3A\\uFF41-\\uFF5A])`);
+/** A letter before a run, directly or set apart (`Y1…`, `Y 1…`): the letter in group 1, at the match's start. */
+const LETTER_BEFORE = new RegExp(`([A-Za-z\\uFF21-\\uFF3A\\uFF41-\\uFF5A])${LETTER_APART}$`);
+
 /**
  * True when a run of 17 digits (at `at` in `text`) and a letter beside it are a valid USCC as a whole: its check
- * character a letter (`11010119850312019N`), or its registration authority (`Y1…`). The run alone reads as an ID a
- * digit short, which a USCC is not: never masked.
+ * character a letter (`11010119850312019N`), or its registration authority (`Y1…`), also set apart from the digits
+ * by a space, a dash or a line break (`11010119850312019 N`, `…019-N`: the validator joins them so). The run alone
+ * reads as an ID a digit short, which a USCC is not: never masked. The letter must end (or start) the code: no code
+ * character beyond it.
  */
 function isUsccBeside(text: string, run: string, at: number): boolean {
   const digits = foldDigits(normalizeCode(run));
   if (digits.length !== 17) return false;
   const end = at + run.length;
-  const after = text[end] ?? '';
-  const before = text[at - 1] ?? '';
   const isCode = (code: string) => isValidUscc(normalizeCode(code));
-  return (
-    (LETTER.test(after) && !CODE_CHARACTER.test(text[end + 1] ?? '') && isCode(digits + after)) ||
-    (LETTER.test(before) && !CODE_CHARACTER.test(text[at - 2] ?? '') && isCode(before + digits))
-  );
+  const after = LETTER_AFTER.exec(text.slice(end, end + 8));
+  if (after) {
+    const letterEnd = end + after[0].length;
+    if (!CODE_CHARACTER.test(text[letterEnd] ?? '') && isCode(digits + after[1])) return true;
+  }
+  const before = LETTER_BEFORE.exec(text.slice(Math.max(0, at - 8), at));
+  if (before) {
+    const letterAt = at - before[0].length;
+    if (!CODE_CHARACTER.test(text[letterAt - 1] ?? '') && isCode(before[1] + digits)) return true;
+  }
+  return false;
 }
 
 /**
@@ -335,12 +526,17 @@ export function maskPersonalText(text: string): string {
  */
 export function maskOwnIds(text: string, own: ReadonlySet<string>): string {
   if (own.size === 0) return text;
-  return maskIds(
-    text,
-    (code) => own.has(code) || isOwnIdForm(code, own) || (isNearOwnId(code, own) && !isValidUscc(code)),
-    () => false,
-    NEAR_ID_LENGTHS,
-  );
+  const forms = Array.from(own, idForms);
+  const isOwn = (code: string) => isOwnId(code, forms);
+  // Inside a longer run too, anywhere (a phone number before it, another ID after it): as it is or in its other
+  // length first, then one character lost or added where neither stands.
+  return maskIds(text, isOwn, () => false, NEAR_ID_LENGTHS, {
+    phases: [
+      [18, 15],
+      [19, 17],
+    ],
+    isId: isOwn,
+  });
 }
 
 const DIGITS_15 = /^\d{15}$/;
@@ -358,42 +554,32 @@ function idForms(id: string): { long?: string; short?: string } {
   return id.length === 18 ? { long: id } : {};
 }
 
-/** True when a code is an own number in its other length (a 15-digit one's 18-character form, or back). */
-function isOwnIdForm(code: string, own: ReadonlySet<string>): boolean {
-  if (code.length !== 15 && code.length !== 18) return false;
-  for (const id of own) {
-    const { long, short } = idForms(id);
-    if (code === long || code === short) return true;
-  }
-  return false;
-}
-
 /**
- * True when a code is one slip from an own number: 17–19 characters from its 18-character form (a character
- * changed, lost or added), or 15 digits from its 15-digit form (a digit changed).
+ * True when a code is an own number (`forms`: each one's idForms), in either length, or one slip from it: 17–19
+ * characters from its 18-character form (a character changed, lost or added), or 15 digits from its 15-digit form
+ * (a digit changed), unless what was typed is a valid USCC.
  */
-function isNearOwnId(code: string, own: ReadonlySet<string>): boolean {
-  if (code.length !== 15 && (code.length < 17 || code.length > 19)) return false;
-  for (const id of own) {
-    const { long, short } = idForms(id);
-    if (code.length === 15) {
-      if (short !== undefined && differsInOne(code, short)) return true;
-      continue;
+function isOwnId(code: string, forms: readonly { long?: string; short?: string }[]): boolean {
+  const length = code.length;
+  for (const { long, short } of forms) {
+    if (length === 18 || length === 15) {
+      const form = length === 18 ? long : short;
+      if (form === undefined) continue;
+      const differences = differencesUpToTwo(code, form);
+      if (differences === 0 || (differences === 1 && !isValidUscc(code))) return true;
+    } else if (long !== undefined) {
+      if ((length === 19 && dropsOne(code, long)) || (length === 17 && dropsOne(long, code))) return true;
     }
-    if (long === undefined) continue;
-    if (code.length === 18 && differsInOne(code, long)) return true;
-    if (code.length === 19 && dropsOne(code, long)) return true;
-    if (code.length === 17 && dropsOne(long, code)) return true;
   }
   return false;
 }
 
-/** True when two codes of one length differ in exactly one character. */
-function differsInOne(a: string, b: string): boolean {
+/** How many characters two codes of one length differ in: 0, 1, or 2 for two or more. */
+function differencesUpToTwo(a: string, b: string): number {
   let differences = 0;
   for (let i = 0; i < a.length && differences < 2; i++)
     if (a.charCodeAt(i) !== b.charCodeAt(i)) differences++;
-  return differences === 1;
+  return differences;
 }
 
 /** True when `short` is `long` with one character dropped. */
@@ -401,7 +587,8 @@ function dropsOne(long: string, short: string): boolean {
   if (long.length !== short.length + 1) return false;
   let at = 0;
   while (at < short.length && long.charCodeAt(at) === short.charCodeAt(at)) at++;
-  return long.slice(at + 1) === short.slice(at);
+  for (let i = at; i < short.length; i++) if (long.charCodeAt(i + 1) !== short.charCodeAt(i)) return false;
+  return true;
 }
 
 /**
@@ -443,15 +630,19 @@ export function maskQuotedIds(text: string): string {
  * USCC never is.
  */
 export function maskTypedLookup(text: string): string {
-  const masked = maskIds(text, isResidentIdShaped);
-  if (masked !== text) return masked;
+  // The runs as they stand first: a value a digit long (19) holds an ID of 18 inside, but is masked whole below.
+  if (maskIds(text, isResidentIdShaped, isValidUscc, ID_LENGTHS, NOTHING_INSIDE) !== text)
+    return maskIds(text, isResidentIdShaped);
   // The whole value as the validator reads it (normalize-code.ts), digits NFKC leaves as they are (Arabic-Indic …)
   // read by their values, each one or two UTF-16 units: what the runs above may have missed is masked whole.
   const code = normalizeCode(text);
-  if (code.length < 15 || code.length > 38) return text;
+  if (code.length < 15) return text;
   const folded = foldDigits(code);
-  const id = isResidentIdOffByOne(folded) || (isResidentIdShaped(folded) && !isValidUscc(folded));
-  return id ? maskPersonalField(text) : text;
+  const id =
+    code.length <= 38 &&
+    (isResidentIdOffByOne(folded) || (isResidentIdShaped(folded) && !isValidUscc(folded)));
+  // Else the IDs inside longer runs (a phone number and an ID typed together).
+  return id ? maskPersonalField(text) : maskIds(text, isResidentIdShaped);
 }
 
 /**

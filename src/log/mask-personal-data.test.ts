@@ -464,6 +464,23 @@ describe("a row's own personal values: masked wherever the row shows them, even 
     );
   });
 
+  it('masks the own ID where it touches other digits: after a phone number, back to back with another ID', () => {
+    const id = '370102199001011231';
+    const facts = `当事人13800138000${BOTH}，另${BOTH}${id}`;
+    expect(masker.row({ ZJHM: BOTH, SY: facts })).toEqual({
+      ZJHM: shown,
+      SY: `当事人13800138000${shown}，另${shown}3701**********1231`,
+    });
+    expect(masker.message(`"违法事实"：电话13800138000${BOTH}`, { ZJHM: BOTH })).toBe(
+      `"违法事实"：电话13800138000${shown}`,
+    );
+    expect(masker.key([`罚13800138000${BOTH}号`, BOTH])).toEqual([`罚13800138000${shown}号`, shown]);
+    // Another row's: the USCC rule stands, the ID touching the phone number is masked as any ID is.
+    expect(masker.row({ ZJHM: id, SY: facts }).SY).toBe(
+      `当事人13800138000${BOTH}，另${BOTH}3701**********1231`,
+    );
+  });
+
   it('an unmasked view stays unmasked', () => {
     expect(
       clearFieldMaskerOf(entry)

@@ -18,9 +18,11 @@ export { maskPersonalField, maskPersonalText, maskTypedLookup } from '../identif
  *   X apart (`…002 X`), it is found all the same: src/identifiers/mask-ids.test.ts proves it for every character of
  *   Unicode the validator reads so. So is an ID Excel stored as a number, 15 digits and `000` with a real birth date
  *   (`370102198204010000`). So is an ID with two digits written on (`37010219881120327301`: an individual
- *   business's 税务登记号 is its owner's ID and a sequence number), the two digits left shown. A string that is a
- *   valid USCC is never masked: 12120000… and 91370102000005… codes are 18 digits too. (The text masking itself is
- *   src/identifiers/mask-ids.ts.) Free text is full of long numbers (case numbers, accounts, amounts); masking every
+ *   business's 税务登记号 is its owner's ID and a sequence number), the two digits left shown. So is an ID inside a
+ *   longer run of digits (after a phone number, two back to back): 18 contiguous characters of the run that check
+ *   as one, never a character of a valid USCC around them (maskInside in mask-ids.ts); a 15-digit legacy number
+ *   there only when it is the row's own. A string that is a valid USCC is never masked: 12120000… and
+ *   91370102000005… codes are 18 digits too. (The text masking itself is src/identifiers/mask-ids.ts.) Free text is full of long numbers (case numbers, accounts, amounts); masking every
  *   18-digit run would hide them and the USCCs, which must be shown. A mistyped ID in free text is the price of
  *   that choice, with two exceptions: a row's own ID mistyped (below), and another organisation's text a
  *   conflict notice quotes to a provider (src/report/notice-rows.ts: maskQuotedIds masks every run shaped like an
@@ -62,7 +64,10 @@ const QUOTED_MIN_LENGTH = 6;
 
 const CODE_CHAR = /[0-9A-Za-z\uFF10-\uFF19\uFF21-\uFF3A\uFF41-\uFF5A]/;
 
-/** Replaces `value` where it stands alone, not where it is part of a longer code (`…123` inside `…1231`). */
+/**
+ * Replaces `value` where it stands alone, not where it is part of a longer code (`…123` inside `…1231`). An own ID
+ * touching other digits (`13800138000370102…`) is not left for that: maskOwnIds finds it inside the longer run.
+ */
 function replaceStandalone(text: string, value: string, shown: string): string {
   let out = '';
   let from = 0;

@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { todayInShanghai } from '../connectors/shanghai-time.ts';
+import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
+import { checkResidentId } from '../src/identifiers/resident-id.ts';
+import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
+import { type CliResult, runCli } from './support/run-cli.ts';
+import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
+
+/*
+ * The privacy review of December 2026, through the real CLI: an ID touching other digits (a phone number before it,
+ * another ID right after it) came out in clear, even the row's own; and one split by a line break in a cell came out
+ * in clear in `--json`, where JSON writes the break as `\n`. A USCC beside them stays shown.
+ */
+
+const OWN = '370102197503090014';
+const OTHER = '370102197503090022';
+const COMPANY = makeUscc('91', '370102', 4_402);
+
+const DECIDED = new Date(Date.parse(`${todayInShanghai()}T00:00:00Z`) - 30 * 86_400_000)
+  .toISOString()
+  .slice(0, 10);
+
+describe('an ID touching other digits, or wrapped in its cell, is masked in every output', () => {
+  let fx: WarehouseFixture;
+  const outputs = new Map<string, string>();
+  const person = edit(basePenalties(1, 2027)[0] as PenaltyRow, {
+    行政相对人名称: '孙八',
+    行政相对人类别: '自然人',
+    '行政相对人代码_1(统一社会信用代码)': '',
+    法定代表人: '',
+    证件类型: '身份证',
+    证件号码: OWN,
+    行政处罚决定书文号: '济市监罚〔2026〕14号',
+    违法事实: `当事人13800138000${OWN}销售过期食品，同伙${OWN}${OTHER}；经营场所登记于${COMPANY}名下`,
+    备注: `文号370102\n197503090022`,
+    处罚类别: '罚款',
+    处罚决定日期: DECIDED,
+    公示截止期: '',
+  });
+
+  const cli = async (label: string, ...args: string[]): Promise<CliResult> => {
+    const result = await runCli(args, {
+      DATABASE_URL: fx.url,
+      CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log'),
+    });
+    expect(result.code, `${label}: ${result.stderr}`).toBe(0);
+    outputs.set(label, result.stdout + result.stderr);
+    return result;
+  };
+
+  beforeAll(async () => {
+    fx = await openWarehouseFixture('mask_touching_digits');
+    const summary = await fx.ingest([writeRows(fx.scratch, 'p.csv', [person])]);
+    expect(summary.counts.inserted).toBe(1);
+    const [recordId] = (await fx.warehouse('records').pluck('id')) as number[];
+    for (const extension of ['json', 'csv']) {
+      const out = path.join(fx.scratch, `disclosure.${extension}`);
+      await cli(
+        `report disclosure ${extension}`,
+        'report',
+        'disclosure',
+        '--as-of',
+        todayInShanghai(),
+        '--out',
+        out,
+      );
+      outputs.set(`disclosure.${extension}`, readFileSync(out, 'utf8'));
+    }
+    await cli('record', 'record', String(recordId));
+    await cli('record --json', 'record', String(recordId), '--json');
+    // An objection's reason holding an ID wrapped onto a second line: `--json` masks it after JSON.stringify.
+    await cli(
+      'objection open',
+      'objection',
+      'open',
+      String(recordId),
+      '--applicant',
+      '孙八',
+      '--reason',
+      '同伙证件号370102\n197503090022不属实',
+      '--operator',
+      '王科员',
+    );
+    await cli('objection show --json', 'objection', 'show', '1', '--json');
+    outputs.set('log file', readFileSync(path.join(fx.scratch, 'cli.log'), 'utf8'));
+  }, 600_000);
+  afterAll(async () => fx?.close());
+
+  it('holds valid IDs (the premise)', () => {
+    expect(checkResidentId(OWN)).toBeNull();
+    expect(checkResidentId(OTHER)).toBeNull();
+  });
+
+  it('shows neither ID in clear, nor the middle of the wrapped one', () => {
+    expect(outputs.size).toBe(9);
+    const leaks = [...outputs].flatMap(([label, text]) =>
+      [OWN, OTHER, OWN.slice(4, 14), OTHER.slice(4, 14), '197503090022']
+        .filter((form) => text.includes(form))
+        .map((form) => `${label}: ${form}`),
+    );
+    expect(leaks).toEqual([]);
+  });
+
+  it('masks them where they stand, the phone number and the USCC shown', () => {
+    for (const label of ['record', 'record --json', 'disclosure.json', 'disclosure.csv']) {
+      const text = outputs.get(label) ?? '';
+      expect(text, label).toContain('当事人138001380003701**********0014');
+      expect(text, label).toContain('3701**********00143701**********0022');
+      expect(text, label).toContain(COMPANY);
+    }
+    expect(outputs.get('record --json')).toContain('3701**\\n********0022');
+    expect(outputs.get('objection show --json')).toContain('同伙证件号3701**\\n********0022不属实');
+  });
+});
