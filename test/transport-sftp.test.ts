@@ -5,6 +5,10 @@ import type { SourceUnit } from '../connectors/contracts.ts';
 import { RetryableError, TransportError } from '../connectors/transports/retry-with-backoff.ts';
 import { SftpTransport, sftpTransportFactory } from '../connectors/transports/sftp-transport.ts';
 import { toCsv } from '../fixtures/generate/penalty-rows.ts';
+import { createLogger } from '../src/log/logger.ts';
+import { DEFAULT_PARTITION, type PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
+import { runPipeline } from '../src/pipelines/run-pipeline.ts';
+import type { RunSummary } from '../src/run/ingest-files.ts';
 import {
   ingestAll,
   PENALTY_HEADER,
@@ -203,5 +207,80 @@ describe('SFTP drops: failures', () => {
     );
     expect((await pollAndIngest(fx, transport)).summary?.counts.inserted).toBe(2);
     await transport.close();
+  });
+});
+
+describe('an SFTP drop holding a directory named like a delivery', () => {
+  let fx: WarehouseFixture;
+  let server: SftpTestServer;
+  beforeAll(async () => {
+    fx = await openWarehouseFixture('sftp_odd_entries');
+    server = await startSftpServer();
+    process.env.SFTP_PASSWORD = ENV.SFTP_PASSWORD;
+  });
+  afterAll(async () => {
+    delete process.env.SFTP_PASSWORD;
+    await server?.close();
+    await fx?.close();
+  });
+
+  function pipeline(glob?: string): PipelineDefinition {
+    return {
+      name: 'sftp-odd',
+      file: 'pipelines/sftp-odd.json',
+      catalog: 'xzcf',
+      provider: '11370000MB2852362M',
+      level: 'province',
+      partition: DEFAULT_PARTITION,
+      encoding: 'auto',
+      transport: {
+        ...sftpTransportConfig(server, '/odd', {
+          completeness: { stableForMs: 20 },
+          ...(glob ? { glob } : {}),
+        }),
+      },
+      fieldMapping: {},
+      schedule: { enabled: false },
+      thresholds: { maxRejectRate: 0.5, maxRejected: null },
+      retry: { attempts: 1, backoffSeconds: 0 },
+      allowPilotCodes: false,
+    };
+  }
+
+  async function run(glob?: string): Promise<RunSummary> {
+    const result = await runPipeline(
+      fx.warehouse,
+      fx.catalog,
+      pipeline(glob),
+      { stagingDir: path.join(fx.scratch, 'staging') },
+      createLogger({ console: false }),
+    );
+    if (result.status !== 'ran') throw new Error('the pipeline was locked');
+    return result.summary;
+  }
+
+  const refused = (summary: RunSummary) =>
+    (summary.warnings ?? []).filter((w) => w.code === 'refused-file-name').map((w) => w.message);
+
+  it('reports it every run as a local drop folder does, loads the other file, and leaves it where it is', async () => {
+    const remote = path.join(server.root, 'odd');
+    drop(server, 'odd', 'a.csv', penaltyRows(2, 'sftp-odd'), false);
+    mkdirSync(path.join(remote, 'dir.csv'));
+    mkdirSync(path.join(remote, 'notes')); // not named like a delivery: nothing to say
+    const first = await run();
+    expect(first.files.map((file) => [file.name, file.status])).toEqual([['a.csv', 'loaded']]);
+    expect(first.status).toBe('completed'); // a warning, not a failure
+    for (const summary of [first, await run()]) {
+      const messages = refused(summary);
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toMatch(
+        /: "dir\.csv" is not taken \(a directory, not a file\): it stays where it is, and every run says so until it is removed or replaced by a regular file/,
+      );
+    }
+    expect(readdirSync(remote).sort()).toEqual(['dir.csv', 'notes', 'processed']);
+    expect(readdirSync(path.join(remote, 'processed'))).toEqual(['a.csv']);
+    // A glob that takes every name: the drop's own processed/ is still never reported.
+    const every = refused(await run('*'));
+    expect(every.map((m) => m.match(/: (".*?") is not taken/)?.[1]).sort()).toEqual(['"dir.csv"', '"notes"']);
   });
 });

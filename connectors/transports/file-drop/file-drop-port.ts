@@ -1,7 +1,7 @@
 import type { PlatformPath } from 'node:path';
 import { TransportError } from '../retry-with-backoff.ts';
 
-/** One regular file in a drop directory, as a listing shows it. */
+/** One entry of a drop directory, as a listing shows it: a regular file, or (with `refusal`) anything else. */
 export interface DropEntry {
   /** Its name; for a name that is not UTF-8, the name as read for people (GB18030), with `refusal` set. */
   name: string;
@@ -9,7 +9,8 @@ export interface DropEntry {
   /** Last modification, in ms: the delivery's received time (Art. 10) and half of the stable-size check. */
   mtimeMs: number;
   /**
-   * Listed, but never taken: why (a symbolic link, a name that is not UTF-8). The transport reports it in the run
+   * Listed, but never taken: why (a symbolic link, a directory, a named pipe or another entry that is not a regular
+   * file, a name that is not UTF-8). The transport reports it in the run
    * (never as the provider's failed delivery) and leaves it where it is.
    */
   refusal?: string;
@@ -39,8 +40,8 @@ export interface FileDropPort {
     'join' | 'resolve' | 'dirname' | 'basename' | 'extname' | 'relative' | 'isAbsolute' | 'sep'
   >;
   /**
-   * The regular files directly in `directory`, and the symbolic links and names that are not UTF-8 there (with a
-   * `refusal`); undefined when there is no such directory.
+   * The regular files directly in `directory`, and every other entry there (links, directories, pipes, names that
+   * are not UTF-8: with a `refusal`); undefined when there is no such directory.
    */
   list(directory: string, signal?: AbortSignal): Promise<DropEntry[] | undefined>;
   /** Makes one delivery readable here. Throws a `FileDropFileError` when only this file cannot be had. */

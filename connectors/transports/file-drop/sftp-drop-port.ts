@@ -48,24 +48,23 @@ export class SftpDropPort implements FileDropPort {
       return await this.connection.run(
         `list ${directory}`,
         async (client) =>
-          (await client.list(directory))
-            // A server lists a link as a link (`l`, its own attributes), as OpenSSH does: never taken.
-            .filter((entry) => entry.type === '-' || entry.type === 'l')
-            .map((entry) => {
-              const refusals = [
-                // SFTP sends names as UTF-8: one that is not arrives with U+FFFD, and no file has that name.
-                ...(entry.name.includes('\uFFFD')
-                  ? ['its name is not UTF-8 (the server sent it garbled)']
-                  : []),
-                ...(entry.type === 'l' ? ['a symbolic link, not a file'] : []),
-              ];
-              return {
-                name: entry.name,
-                size: entry.size,
-                mtimeMs: entry.modifyTime,
-                ...(refusals.length > 0 ? { refusal: refusals.join('; ') } : {}),
-              };
-            }),
+          // Every entry, as a local drop folder lists it: what is not a regular file is listed with a refusal.
+          (await client.list(directory)).map((entry) => {
+            const kind = notRegularFile(entry.type);
+            const refusals = [
+              // SFTP sends names as UTF-8: one that is not arrives with U+FFFD, and no file has that name.
+              ...(entry.name.includes('\uFFFD')
+                ? ['its name is not UTF-8 (the server sent it garbled)']
+                : []),
+              ...(kind ? [`${kind}, not a file`] : []),
+            ];
+            return {
+              name: entry.name,
+              size: entry.size,
+              mtimeMs: entry.modifyTime,
+              ...(refusals.length > 0 ? { refusal: refusals.join('; ') } : {}),
+            };
+          }),
         signal,
       );
     } catch (error) {
@@ -179,5 +178,32 @@ export class SftpDropPort implements FileDropPort {
 
   close(): Promise<void> {
     return this.connection.close();
+  }
+}
+
+/**
+ * What a listed entry is when it is not a regular file, by the type the server's listing shows (the first letter of
+ * its `ls -l` line, as OpenSSH writes it): a link (listed as a link with its own attributes, as OpenSSH does: its
+ * target may be anywhere), a directory, a named pipe, a socket or a device. Each is listed with a refusal, as a local
+ * drop folder lists them (local-drop-port.ts), so that one named like a delivery (`dir.csv`) is reported every run
+ * rather than passed over unseen; never downloaded.
+ */
+function notRegularFile(type: string): string | undefined {
+  switch (type) {
+    case '-':
+      return undefined;
+    case 'l':
+      return 'a symbolic link';
+    case 'd':
+      return 'a directory';
+    case 'p':
+      return 'a named pipe (FIFO)';
+    case 's':
+      return 'a socket';
+    case 'c':
+    case 'b':
+      return 'a device';
+    default:
+      return 'of an unknown kind';
   }
 }
