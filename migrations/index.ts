@@ -56,6 +56,7 @@ import * as supersedeSameInformation from './056-supersede-same-information.ts';
 import * as repairAfterSeverityRaise from './057-repair-after-severity-raise.ts';
 import * as objectionOpenedWithItsStep from './058-objection-opened-with-its-step.ts';
 import * as logHeadsRecordedByDatabase from './059-log-heads-recorded-by-database.ts';
+import * as procedureInputsHold from './060-procedure-inputs-hold.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -116,4 +117,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['057-repair-after-severity-raise', repairAfterSeverityRaise],
   ['058-objection-opened-with-its-step', objectionOpenedWithItsStep],
   ['059-log-heads-recorded-by-database', logHeadsRecordedByDatabase],
+  ['060-procedure-inputs-hold', procedureInputsHold],
 ];
