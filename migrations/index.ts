@@ -57,6 +57,7 @@ import * as repairAfterSeverityRaise from './057-repair-after-severity-raise.ts'
 import * as objectionOpenedWithItsStep from './058-objection-opened-with-its-step.ts';
 import * as logHeadsRecordedByDatabase from './059-log-heads-recorded-by-database.ts';
 import * as procedureInputsHold from './060-procedure-inputs-hold.ts';
+import * as watermarksAndPasswordsInTheOpen from './061-watermarks-and-passwords-in-the-open.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -118,4 +119,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['058-objection-opened-with-its-step', objectionOpenedWithItsStep],
   ['059-log-heads-recorded-by-database', logHeadsRecordedByDatabase],
   ['060-procedure-inputs-hold', procedureInputsHold],
+  ['061-watermarks-and-passwords-in-the-open', watermarksAndPasswordsInTheOpen],
 ];

@@ -210,10 +210,14 @@ describe.each(SOURCE_KINDS)('table exchange from %s', (kind: SourceKind) => {
     const [{ position }] = await fx.warehouse('watermarks').where({ source: key }).select('position');
     expect(position).toMatchObject({ maxTie: expect.anything() });
     const { maxTie: _maxTie, ...withoutMaxTie } = position as Record<string, unknown>;
-    await fx
-      .warehouse('watermarks')
-      .where({ source: key })
-      .update({ position: JSON.stringify(withoutMaxTie) });
+    // As saved before: only a batch moves a watermark since 061, so the owner puts the old one back, guard off.
+    await fx.owner.transaction(async (trx) => {
+      await trx.raw('ALTER TABLE watermarks DISABLE TRIGGER watermarks_move_with_their_batch');
+      await trx('watermarks')
+        .where({ source: key })
+        .update({ position: JSON.stringify(withoutMaxTie) });
+      await trx.raw('ALTER TABLE watermarks ENABLE TRIGGER watermarks_move_with_their_batch');
+    });
     await insertPenalties(source.db, 'behind', penaltyRows(1, 'behind-next'), nextTime());
     expect((await pollAndIngest(fx, transport)).summary?.counts).toMatchObject({ read: 1, inserted: 1 });
     expect(warnings).toHaveLength(1);
