@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../src/config/config.ts';
-import { startCli } from './support/run-cli.ts';
+import { runCli, startCli } from './support/run-cli.ts';
 import { createTestDatabase, type TestDatabase } from './test-database.ts';
 
 /**
@@ -12,24 +10,8 @@ import { createTestDatabase, type TestDatabase } from './test-database.ts';
  * in argv), the console on 127.0.0.1 answering a login, a clean stop on SIGTERM — on a server (DATABASE_URL) and
  * on the embedded default.
  */
-function cli(args: string[], env: NodeJS.ProcessEnv, stdin?: string) {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/credit-etl.js'), ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  child.stdin.end(stdin ?? '');
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, stdout, stderr })),
-  );
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv, stdin?: string) =>
+  runCli(args, env, { stdin: stdin ?? '' });
 
 async function login(baseUrl: string, name: string, password: string): Promise<Response> {
   return fetch(`${baseUrl}/login`, {

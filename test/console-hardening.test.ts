@@ -6,6 +6,7 @@ import { homeOf } from '../src/console/nav.ts';
 import { hashPassword } from '../src/console/password-hash.ts';
 import { addConsoleUser } from '../src/warehouse/console-users-repository.ts';
 import { CONSOLE_USERS, type ConsoleFixture, openConsoleFixture } from './support/console-fixture.ts';
+import { passportHolderPenalty } from './support/passport-holder-penalty.ts';
 import { PENALTY_HEADER, penaltyRows } from './support/penalty-delivery.ts';
 
 /**
@@ -251,28 +252,15 @@ describe("ID numbers with a wrong check character (a person's number mistyped) a
 
   it("logs an auditor's unmasked view of a passport holder's archive without the ID-shaped number", async () => {
     // 自然人 with 证件类型 护照: the 证件号码 is not checked as an ID, so one that reads as an ID is loaded as typed.
-    const row: Record<string, string> = {
-      行政相对人名称: '赵某',
-      行政相对人类别: '自然人',
-      证件类型: '护照',
+    const row = passportHolderPenalty({
       证件号码: MISTYPED,
       行政处罚决定书文号: '济市监罚〔2026〕811号',
-      违法行为类型: '违反《中华人民共和国食品安全法》第三十四条',
       违法事实: '经营超过保质期的食品。',
-      处罚依据: '《中华人民共和国食品安全法》第一百二十四条第一款',
-      处罚类别: '罚款',
-      处罚内容: '罚款人民币5000元',
-      '罚款金额（万元）': '0.5',
       处罚决定日期: '2026-10-12',
-      处罚有效期: '2099-12-31',
       公示截止期: '2027-10-12',
-      处罚机关: '济南市市场监督管理局',
-      处罚机关统一社会信用代码: '11370100MB28174284',
-      数据来源单位: '济南市市场监督管理局',
-      数据来源单位统一社会信用代码: '11370100MB28174284',
-    };
+    });
     const file = path.join(cx.fx.scratch, 'passport.csv');
-    writeFileSync(file, toCsv(PENALTY_HEADER, [PENALTY_HEADER.map((title) => row[title] ?? '')]));
+    writeFileSync(file, toCsv(PENALTY_HEADER, [row]));
     const summary = await cx.fx.ingest([file]);
     expect(summary.counts.inserted, JSON.stringify(summary)).toBe(1);
     const auditor = await cx.http('auditor');

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repackWorkbook } from '../connectors/formats/xlsx-repack.test-support.ts';
 import { localFileUnit } from '../connectors/transports/local-file.ts';
 import { writePenaltyWorkbook } from '../fixtures/generate/penalty-workbook.ts';
+import { expectWorkbookFailedWhole } from './support/failed-workbook.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
 import { ingestDelivery } from './support/ingest-delivery.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
@@ -51,13 +52,7 @@ describe('ingest: a workbook whose sheet is cut short loads nothing', () => {
       '文件不是有效的 Excel 工作簿（.xlsx）：工作表「行政处罚」（xl/worksheets/sheet1.xml）不完整，在第2801行之后中断';
     expect(summary.files[0]?.error?.message).toContain(reason);
 
-    const stored = await fx.warehouse('source_files').where({ name: '处罚-截断.xlsx' }).first();
-    expect(stored).toMatchObject({ status: 'failed', error_code: 'not-a-workbook' });
-    expect(JSON.stringify(stored.error)).toContain(reason);
-    const count = async (table: string) =>
-      Number((await fx.warehouse(table).where({ source_file_id: stored.id }).count({ n: '*' }))[0]?.n);
-    expect(await count('record_sources')).toBe(0);
-    expect(await count('rejections')).toBe(0);
+    await expectWorkbookFailedWhole(fx, '处罚-截断.xlsx', reason);
     // Only the CSV's ten rows reached the warehouse.
     expect(Number((await fx.warehouse('records').count({ n: '*' }))[0]?.n)).toBe(10);
     expect((await fx.warehouse('runs').where({ id: summary.runId }).first()).status).toBe('failed');

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repackWorkbook } from '../connectors/formats/xlsx-repack.test-support.ts';
 import { localFileUnit } from '../connectors/transports/local-file.ts';
 import { writePenaltyWorkbook } from '../fixtures/generate/penalty-workbook.ts';
+import { expectWorkbookFailedWhole } from './support/failed-workbook.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
 import { ingestDelivery } from './support/ingest-delivery.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
@@ -67,16 +68,7 @@ describe('ingest: a workbook whose sheet Excel could not have written loads noth
       expect(summary.files[i]?.error?.message).toContain(reason);
     });
     for (const [i, reason] of reasons.entries()) {
-      const stored = await fx
-        .warehouse('source_files')
-        .where({ name: path.basename(files[i] as string) })
-        .first();
-      expect(stored).toMatchObject({ status: 'failed', error_code: 'not-a-workbook' });
-      expect(JSON.stringify(stored.error)).toContain(reason);
-      const count = async (table: string) =>
-        Number((await fx.warehouse(table).where({ source_file_id: stored.id }).count({ n: '*' }))[0]?.n);
-      expect(await count('record_sources')).toBe(0);
-      expect(await count('rejections')).toBe(0);
+      await expectWorkbookFailedWhole(fx, path.basename(files[i] as string), reason);
     }
     // Only the CSV's ten rows reached the warehouse.
     expect(Number((await fx.warehouse('records').count({ n: '*' }))[0]?.n)).toBe(10);

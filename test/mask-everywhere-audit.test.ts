@@ -2,18 +2,15 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { todayInShanghai } from '../connectors/shanghai-time.ts';
 import { PENALTY_HEADER, toCsv } from '../fixtures/generate/penalty-rows.ts';
 import packageJson from '../package.json' with { type: 'json' };
 import { checkResidentId, computeResidentIdCheckChar } from '../src/identifiers/resident-id.ts';
 import { checkUscc } from '../src/identifiers/uscc.ts';
+import { decidedAMonthAgo, disclosureReportArgs } from './support/disclosed-today.ts';
 import { type CliResult, runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
-// A month before today: the penalty stays within its disclosure period (一般, one year) whenever the test runs.
-const DECIDED = new Date(Date.parse(`${todayInShanghai()}T00:00:00Z`) - 30 * 86_400_000)
-  .toISOString()
-  .slice(0, 10);
+const DECIDED = decidedAMonthAgo();
 
 /*
  * The privacy audit's findings (beside mask-everywhere.test.ts, which feeds IDs in every column and position):
@@ -200,7 +197,7 @@ describe('the privacy audit: IDs in other forms and echoes of what was typed, ma
     for (const id of records) await cli(`record ${id} --json`, 'record', String(id), '--json');
     await cli('subject --json', 'subject', ID.person, '--json');
     const disclosure = path.join(fx.scratch, 'disclosure.csv');
-    await cli('report disclosure', 'report', 'disclosure', '--as-of', todayInShanghai(), '--out', disclosure);
+    await cli('report disclosure', ...disclosureReportArgs(disclosure));
     outputs.set('disclosure.csv', readFileSync(disclosure, 'utf8'));
 
     // Commander's own errors, and what it prints to stdout.

@@ -2,14 +2,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
-import { todayInShanghai } from '../connectors/shanghai-time.ts';
 import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
 import { checkResidentId } from '../src/identifiers/resident-id.ts';
 import { checkUscc } from '../src/identifiers/uscc.ts';
 import { searchRecords } from '../src/records/record-search.ts';
-import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
-import { type CliResult, runCli } from './support/run-cli.ts';
-import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
+import { decidedAMonthAgo, disclosureReportArgs } from './support/disclosed-today.ts';
+import { outputsCli } from './support/fixture-cli.ts';
+import { naturalPersonCells } from './support/natural-person.ts';
+import { basePenalties, edit, type PenaltyRow } from './support/penalty-variants.ts';
+import type { WarehouseFixture } from './support/warehouse-fixture.ts';
+import { openWarehouseWithRecord } from './support/warehouse-with-record.ts';
 
 /*
  * A natural person's own resident ID that is also a valid USCC (about 1 in 400 IDs passes the USCC check digit):
@@ -24,10 +26,7 @@ const SHOWN = '1101**********1729';
 const AUTHORITY = makeUscc('11', '370100', 10_001);
 const COMPANY = makeUscc('91', '370102', 4_401);
 
-// A month before today: the penalty stays within its disclosure period (一般, one year) whenever the test runs.
-const DECIDED = new Date(Date.parse(`${todayInShanghai()}T00:00:00Z`) - 30 * 86_400_000)
-  .toISOString()
-  .slice(0, 10);
+const DECIDED = decidedAMonthAgo();
 
 const toFullWidth = (text: string) =>
   text.replace(/[0-9X]/g, (char) => String.fromCharCode(char.charCodeAt(0) + 0xfee0));
@@ -53,15 +52,10 @@ async function xlsxText(file: string): Promise<string> {
 
 describe("a natural person's own ID that is also a valid USCC is masked in every output", () => {
   let fx: WarehouseFixture;
-  const outputs = new Map<string, string>();
+  const { outputs, cli } = outputsCli(() => fx);
   const rows = basePenalties(2, 2026);
   const person = edit(rows[0] as PenaltyRow, {
-    行政相对人名称: '钱七',
-    行政相对人类别: '自然人',
-    '行政相对人代码_1(统一社会信用代码)': '',
-    法定代表人: '',
-    证件类型: '身份证',
-    证件号码: DUAL,
+    ...naturalPersonCells('钱七', DUAL),
     行政处罚决定书文号: '济市监罚〔2026〕1729号',
     违法事实: `当事人钱七（公民身份号码${DUAL}）销售过期食品；经营场所登记于${COMPANY}名下`,
     备注: `身份证 ${spaced(DUAL)}；全角${toFullWidth(DUAL)}；处罚机关代码${AUTHORITY}`,
@@ -70,33 +64,13 @@ describe("a natural person's own ID that is also a valid USCC is masked in every
     公示截止期: '',
   });
 
-  const cli = async (label: string, ...args: string[]): Promise<CliResult> => {
-    const result = await runCli(args, {
-      DATABASE_URL: fx.url,
-      CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log'),
-    });
-    expect(result.code, `${label}: ${result.stderr}`).toBe(0);
-    outputs.set(label, result.stdout + result.stderr);
-    return result;
-  };
-
   beforeAll(async () => {
-    fx = await openWarehouseFixture('mask_own_id');
-    const summary = await fx.ingest([writeRows(fx.scratch, 'p.csv', [person])]);
-    expect(summary.counts.inserted).toBe(1);
-    const [recordId] = (await fx.warehouse('records').pluck('id')) as number[];
+    let recordId: number;
+    ({ fx, recordId } = await openWarehouseWithRecord('mask_own_id', person));
     const id = String(recordId);
     for (const extension of ['json', 'csv', 'xlsx']) {
       const out = path.join(fx.scratch, `disclosure.${extension}`);
-      await cli(
-        `report disclosure ${extension}`,
-        'report',
-        'disclosure',
-        '--as-of',
-        todayInShanghai(),
-        '--out',
-        out,
-      );
+      await cli(`report disclosure ${extension}`, ...disclosureReportArgs(out));
       outputs.set(
         `disclosure.${extension}`,
         extension === 'xlsx' ? await xlsxText(out) : readFileSync(out, 'utf8'),

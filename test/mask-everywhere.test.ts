@@ -2,17 +2,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
-import { todayInShanghai } from '../connectors/shanghai-time.ts';
 import { PENALTY_HEADER } from '../fixtures/generate/penalty-rows.ts';
 import { checkResidentId } from '../src/identifiers/resident-id.ts';
 import { checkUscc } from '../src/identifiers/uscc.ts';
+import { decidedAMonthAgo, disclosureReportArgs } from './support/disclosed-today.ts';
 import { type CliResult, runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
-// A month before today: the penalty stays within its disclosure period (一般, one year) whenever the test runs.
-const DECIDED = new Date(Date.parse(`${todayInShanghai()}T00:00:00Z`) - 30 * 86_400_000)
-  .toISOString()
-  .slice(0, 10);
+const DECIDED = decidedAMonthAgo();
 
 /*
  * Issue #15 (3): IDs fed in every column and position come out masked in every output of the real CLI, and
@@ -289,15 +286,7 @@ describe('personal data is masked by meaning in every output of the CLI', () => 
     }
     for (const extension of ['csv', 'xlsx', 'json']) {
       const out = path.join(fx.scratch, `disclosure.${extension}`);
-      await cli(
-        `disclosure ${extension}`,
-        'report',
-        'disclosure',
-        '--as-of',
-        todayInShanghai(),
-        '--out',
-        out,
-      );
+      await cli(`disclosure ${extension}`, ...disclosureReportArgs(out));
       outputs.set(
         `disclosure.${extension}`,
         extension === 'xlsx' ? await xlsxText(out) : readFileSync(out, 'utf8'),

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { todayInShanghai } from '../connectors/shanghai-time.ts';
 import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
 import { checkResidentId } from '../src/identifiers/resident-id.ts';
-import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
-import { type CliResult, runCli } from './support/run-cli.ts';
-import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
+import { decidedAMonthAgo, disclosureReportArgs } from './support/disclosed-today.ts';
+import { outputsCli } from './support/fixture-cli.ts';
+import { naturalPersonCells } from './support/natural-person.ts';
+import { basePenalties, edit, type PenaltyRow } from './support/penalty-variants.ts';
+import type { WarehouseFixture } from './support/warehouse-fixture.ts';
+import { openWarehouseWithRecord } from './support/warehouse-with-record.ts';
 
 /*
  * The privacy review of December 2026, through the real CLI: an ID touching other digits (a phone number before it,
@@ -18,20 +20,13 @@ const OWN = '370102197503090014';
 const OTHER = '370102197503090022';
 const COMPANY = makeUscc('91', '370102', 4_402);
 
-const DECIDED = new Date(Date.parse(`${todayInShanghai()}T00:00:00Z`) - 30 * 86_400_000)
-  .toISOString()
-  .slice(0, 10);
+const DECIDED = decidedAMonthAgo();
 
 describe('an ID touching other digits, or wrapped in its cell, is masked in every output', () => {
   let fx: WarehouseFixture;
-  const outputs = new Map<string, string>();
+  const { outputs, cli } = outputsCli(() => fx);
   const person = edit(basePenalties(1, 2027)[0] as PenaltyRow, {
-    行政相对人名称: '孙八',
-    行政相对人类别: '自然人',
-    '行政相对人代码_1(统一社会信用代码)': '',
-    法定代表人: '',
-    证件类型: '身份证',
-    证件号码: OWN,
+    ...naturalPersonCells('孙八', OWN),
     行政处罚决定书文号: '济市监罚〔2026〕14号',
     违法事实: `当事人13800138000${OWN}销售过期食品，同伙${OWN}${OTHER}；经营场所登记于${COMPANY}名下`,
     备注: `文号370102\n197503090022`,
@@ -40,32 +35,12 @@ describe('an ID touching other digits, or wrapped in its cell, is masked in ever
     公示截止期: '',
   });
 
-  const cli = async (label: string, ...args: string[]): Promise<CliResult> => {
-    const result = await runCli(args, {
-      DATABASE_URL: fx.url,
-      CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log'),
-    });
-    expect(result.code, `${label}: ${result.stderr}`).toBe(0);
-    outputs.set(label, result.stdout + result.stderr);
-    return result;
-  };
-
   beforeAll(async () => {
-    fx = await openWarehouseFixture('mask_touching_digits');
-    const summary = await fx.ingest([writeRows(fx.scratch, 'p.csv', [person])]);
-    expect(summary.counts.inserted).toBe(1);
-    const [recordId] = (await fx.warehouse('records').pluck('id')) as number[];
+    let recordId: number;
+    ({ fx, recordId } = await openWarehouseWithRecord('mask_touching_digits', person));
     for (const extension of ['json', 'csv']) {
       const out = path.join(fx.scratch, `disclosure.${extension}`);
-      await cli(
-        `report disclosure ${extension}`,
-        'report',
-        'disclosure',
-        '--as-of',
-        todayInShanghai(),
-        '--out',
-        out,
-      );
+      await cli(`report disclosure ${extension}`, ...disclosureReportArgs(out));
       outputs.set(`disclosure.${extension}`, readFileSync(out, 'utf8'));
     }
     await cli('record', 'record', String(recordId));

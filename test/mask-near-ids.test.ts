@@ -6,8 +6,9 @@ import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
 import { noticeDetails } from '../src/console/views/notices-view.ts';
 import { checkResidentId } from '../src/identifiers/resident-id.ts';
 import { type ConsoleFixture, openConsoleFixture } from './support/console-fixture.ts';
+import { outputsCli } from './support/fixture-cli.ts';
+import { naturalPersonCells } from './support/natural-person.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
-import { type CliResult, runCli } from './support/run-cli.ts';
 import { sheetValues } from './support/sheet-values.ts';
 
 /*
@@ -57,7 +58,10 @@ async function workbookTexts(label: string, file: string): Promise<[string, stri
 
 describe('near and embedded IDs are masked in every output', () => {
   let cx: ConsoleFixture;
-  const outputs = new Map<string, string>();
+  const { outputs, cli } = outputsCli(
+    () => cx.fx,
+    (fx) => ({ CREDIT_ETL_REPORT_DIR: fx.scratch }),
+  );
   const rows = basePenalties(3, 2026);
   const business = edit(rows[0] as PenaltyRow, {
     行政相对人类别: '个体工商户',
@@ -65,12 +69,7 @@ describe('near and embedded IDs are masked in every output', () => {
     '行政相对人代码_4(税务登记号)': TAX_NUMBER,
   });
   const person = edit(rows[1] as PenaltyRow, {
-    行政相对人名称: '张三',
-    行政相对人类别: '自然人',
-    '行政相对人代码_1(统一社会信用代码)': '',
-    法定代表人: '',
-    证件类型: '身份证',
-    证件号码: PERSON_ID,
+    ...naturalPersonCells('张三', PERSON_ID),
     违法事实: `当事人张三（身份证号误写为${PERSON_MISTYPED}）销售过期食品`,
   });
   const company = edit(rows[2] as PenaltyRow, {
@@ -78,16 +77,6 @@ describe('near and embedded IDs are masked in every output', () => {
   });
   let ids: { business: number; person: number; company: number };
 
-  const cli = async (label: string, ...args: string[]): Promise<CliResult> => {
-    const result = await runCli(args, {
-      DATABASE_URL: cx.fx.url,
-      CREDIT_ETL_LOG_FILE: path.join(cx.fx.scratch, 'cli.log'),
-      CREDIT_ETL_REPORT_DIR: cx.fx.scratch,
-    });
-    expect(result.code, `${label}: ${result.stderr}`).toBe(0);
-    outputs.set(label, result.stdout + result.stderr);
-    return result;
-  };
   const page = async (label: string, url: string) => {
     const response = await (await cx.http('viewer')).get(url);
     expect(response.status, label).toBe(200);

@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { todayInShanghai } from '../connectors/shanghai-time.ts';
 import { PENALTY_HEADER, toCsv } from '../fixtures/generate/penalty-rows.ts';
+import { decidedAMonthAgo } from './support/disclosed-today.ts';
+import { passportHolderPenalty } from './support/passport-holder-penalty.ts';
 import { runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
@@ -15,34 +16,19 @@ const PASSPORT_MASKED = 'E1*****78';
 /** The 处罚机关's USCC, a part of the key: never masked. */
 const AUTHORITY = '11370100MB28174284';
 
-// A month before today: the penalty stays within its disclosure period whenever the test runs.
-const DECIDED = new Date(Date.parse(`${todayInShanghai()}T00:00:00Z`) - 30 * 86_400_000)
-  .toISOString()
-  .slice(0, 10);
+const DECIDED = decidedAMonthAgo();
 
-const passportRow = (facts: string): string[] => {
-  const row: Record<string, string> = {
-    行政相对人名称: '赵某',
-    行政相对人类别: '自然人',
-    证件类型: '护照',
-    证件号码: PASSPORT,
-    行政处罚决定书文号: '济市监罚〔2026〕777号',
-    违法行为类型: '违反《中华人民共和国食品安全法》第三十四条',
-    违法事实: facts,
-    处罚依据: '《中华人民共和国食品安全法》第一百二十四条第一款',
-    处罚类别: '罚款',
-    处罚内容: '罚款人民币5000元',
-    '罚款金额（万元）': '0.5',
-    处罚决定日期: DECIDED,
-    处罚有效期: '2099-12-31',
-    公示截止期: '2099-12-31',
-    处罚机关: '济南市市场监督管理局',
-    处罚机关统一社会信用代码: AUTHORITY,
-    数据来源单位: '济南市市场监督管理局',
-    数据来源单位统一社会信用代码: AUTHORITY,
-  };
-  return PENALTY_HEADER.map((title) => row[title] ?? '');
-};
+const passportRow = (facts: string): string[] =>
+  passportHolderPenalty(
+    {
+      证件号码: PASSPORT,
+      行政处罚决定书文号: '济市监罚〔2026〕777号',
+      违法事实: facts,
+      处罚决定日期: DECIDED,
+      公示截止期: '2099-12-31',
+    },
+    { 处罚机关统一社会信用代码: AUTHORITY, 数据来源单位统一社会信用代码: AUTHORITY },
+  );
 
 describe('notice show: a conflict row’s business key', () => {
   let fx: WarehouseFixture;

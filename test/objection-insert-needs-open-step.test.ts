@@ -4,9 +4,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toCsv } from '../fixtures/generate/penalty-rows.ts';
 import { verifyObjectionLog } from '../src/warehouse/objection-log-chain.ts';
+import { fromSourceCli } from './support/fixture-cli.ts';
 import { LEGACY_HEADER, statusRow } from './support/legacy-status-rows.ts';
 import { whileMigrationDown } from './support/migration-source.ts';
-import { runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 /**
@@ -51,13 +51,7 @@ describe('an objection is registered with its open step, at the database’s tim
   };
   const objectionsOn = (recordId: number) =>
     fx.owner('objections').where({ record_id: recordId }).select('*');
-  const cli = (args: string[]) =>
-    runCli(args, {
-      DATABASE_URL: fx.url,
-      CREDIT_ETL_FROM_SOURCE: '1',
-      CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log'),
-      CREDIT_ETL_REPORT_DIR: path.join(fx.scratch, 'reports'),
-    });
+  const cli = fromSourceCli(() => fx);
 
   beforeAll(async () => {
     fx = await openWarehouseFixture('objection_insert_needs_open_step');

@@ -13,6 +13,7 @@ import {
   insertObjection,
   objectionSteps,
 } from '../src/warehouse/objection-log-repository.ts';
+import { naturalPersonCells } from './support/natural-person.ts';
 import { basePenalties, edit, writeRows } from './support/penalty-variants.ts';
 import { type CliResult, runCli } from './support/run-cli.ts';
 import { sheetValues } from './support/sheet-values.ts';
@@ -32,14 +33,7 @@ describe('the objection verification notice (异议核实通知) and the mark in
   let env: NodeJS.ProcessEnv;
   const cli = (...args: string[]): Promise<CliResult> => runCli(args, env);
   const [legal, person, third] = basePenalties(3);
-  const personRow = edit(person!, {
-    行政相对人名称: '张某',
-    行政相对人类别: '自然人',
-    '行政相对人代码_1(统一社会信用代码)': '',
-    法定代表人: '',
-    证件类型: '身份证',
-    证件号码: PERSON_ID,
-  });
+  const personRow = edit(person!, naturalPersonCells('张某', PERSON_ID));
 
   /** Opens an objection as an officer would (`objection open` is the objections' own command). */
   const open = (recordId: number, receivedOn: string, reason: string) =>

@@ -2,11 +2,11 @@ import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log/logger.ts';
-import { DEFAULT_PARTITION, type PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
-import { runPipeline } from '../src/pipelines/run-pipeline.ts';
+import type { PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
 import { failedForItsConfiguration, failedForTheFilesOnly } from '../src/queue/pipeline-run-job.ts';
 import type { RunSummary } from '../src/run/ingest-files.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
+import { runPipelineOnce, testPipeline } from './support/test-pipeline.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const PROVIDER = '11370000MB2852362M';
@@ -26,34 +26,15 @@ describe('a drop-folder file the platform cannot read', { timeout: 120_000 }, ()
   afterAll(async () => fx?.close());
 
   function pipeline(inbox: string): PipelineDefinition {
-    return {
-      name: 'unreadable',
-      file: 'pipelines/unreadable.json',
-      catalog: 'xzcf',
-      provider: PROVIDER,
-      level: 'city',
-      partition: DEFAULT_PARTITION,
-      encoding: 'auto',
-      transport: { type: 'drop-folder', directory: inbox, markerSuffixes: [], stableSizeMs: 0 },
-      fieldMapping: {},
-      schedule: { enabled: false },
-      thresholds: { maxRejectRate: 0.9, maxRejected: null },
-      retry: { attempts: 1, backoffSeconds: 0 },
-      allowPilotCodes: false,
-    };
+    return testPipeline(
+      'unreadable',
+      { type: 'drop-folder', directory: inbox, markerSuffixes: [], stableSizeMs: 0 },
+      { provider: PROVIDER, level: 'city', thresholds: { maxRejectRate: 0.9, maxRejected: null } },
+    );
   }
 
-  async function run(inbox: string, onUnitStart?: (name: string) => void): Promise<RunSummary> {
-    const result = await runPipeline(
-      fx.warehouse,
-      fx.catalog,
-      pipeline(inbox),
-      { stagingDir: path.join(fx.scratch, 'staging'), onUnitStart: (unit) => onUnitStart?.(unit.name) },
-      logger,
-    );
-    if (result.status !== 'ran') throw new Error('the pipeline was locked');
-    return result.summary;
-  }
+  const run = (inbox: string, onUnitStart?: (name: string) => void): Promise<RunSummary> =>
+    runPipelineOnce(fx, pipeline(inbox), logger, { onUnitStart: (unit) => onUnitStart?.(unit.name) });
 
   it('stays where it is, is recorded against no one, fails the run, and loads on the next run once readable', async () => {
     const inbox = path.join(fx.scratch, 'inbox');

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../src/config/config.ts';
 import { emptyCounts } from '../src/warehouse/outcome-counts.ts';
 import { finishRun, startRun } from '../src/warehouse/runs-repository.ts';
+import { runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 /**
@@ -19,28 +18,12 @@ describe('credit-etl: a pipeline whose name holds an ID number', () => {
   let fx: WarehouseFixture;
   let pipelinesDir: string;
 
-  function cli(args: string[]) {
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/credit-etl.js'), ...args], {
-      env: {
-        ...process.env,
-        DATABASE_URL: fx.url,
-        CREDIT_ETL_PIPELINES_DIR: pipelinesDir,
-        CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const cli = (args: string[]) =>
+    runCli(args, {
+      DATABASE_URL: fx.url,
+      CREDIT_ETL_PIPELINES_DIR: pipelinesDir,
+      CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log'),
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-      child.on('close', (code) => resolve({ code, stdout, stderr })),
-    );
-  }
 
   beforeAll(async () => {
     fx = await openWarehouseFixture('pipeline_name_masked_cli');

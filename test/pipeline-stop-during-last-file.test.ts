@@ -3,10 +3,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localFileUnit } from '../connectors/transports/local-file.ts';
 import { createLogger } from '../src/log/logger.ts';
-import { DEFAULT_PARTITION, type PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
-import { runPipeline } from '../src/pipelines/run-pipeline.ts';
+import type { PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
 import { ingestUnits, type RunSummary } from '../src/run/ingest-files.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
+import { runPipelineOnce, testPipeline } from './support/test-pipeline.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const listed = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : []);
@@ -23,21 +23,11 @@ describe('a stop while a pipeline loads its last file', { timeout: 120_000 }, ()
   afterAll(async () => fx?.close());
 
   function pipeline(name: string, inbox: string): PipelineDefinition {
-    return {
+    return testPipeline(
       name,
-      file: `pipelines/${name}.json`,
-      catalog: 'xzcf',
-      provider: '11370000MB2852362M',
-      level: 'city',
-      partition: DEFAULT_PARTITION,
-      encoding: 'auto',
-      transport: { type: 'drop-folder', directory: inbox, markerSuffixes: [], stableSizeMs: 0 },
-      fieldMapping: {},
-      schedule: { enabled: false },
-      thresholds: { maxRejectRate: 0.9, maxRejected: null },
-      retry: { attempts: 1, backoffSeconds: 0 },
-      allowPilotCodes: false,
-    };
+      { type: 'drop-folder', directory: inbox, markerSuffixes: [], stableSizeMs: 0 },
+      { level: 'city', thresholds: { maxRejectRate: 0.9, maxRejected: null } },
+    );
   }
 
   /** A drop-folder run stopped (as by SIGTERM) when the unit named `stopAt` starts loading. */
@@ -46,22 +36,14 @@ describe('a stop while a pipeline loads its last file', { timeout: 120_000 }, ()
     mkdirSync(inbox);
     for (const [i, file] of files.entries()) writePenaltyCsv(inbox, file, 5, { seed: 10 * files.length + i });
     const stop = new AbortController();
-    const result = await runPipeline(
-      fx.warehouse,
-      fx.catalog,
-      pipeline(name, inbox),
-      {
-        stagingDir: path.join(fx.scratch, 'staging'),
-        signal: stop.signal,
-        onUnitStart: (unit) => {
-          if (unit.name === stopAt) stop.abort('stopped by SIGTERM after the current file');
-        },
+    const summary = await runPipelineOnce(fx, pipeline(name, inbox), logger, {
+      signal: stop.signal,
+      onUnitStart: (unit) => {
+        if (unit.name === stopAt) stop.abort('stopped by SIGTERM after the current file');
       },
-      logger,
-    );
-    if (result.status !== 'ran') throw new Error('the pipeline was locked');
-    const stored = await fx.warehouse('runs').where({ id: result.summary.runId }).first();
-    return { inbox, summary: result.summary, stored };
+    });
+    const stored = await fx.warehouse('runs').where({ id: summary.runId }).first();
+    return { inbox, summary, stored };
   }
 
   it('during the only file: the file loads and is moved aside, the run is completed, not interrupted', async () => {

@@ -1,9 +1,11 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkResidentId } from '../src/identifiers/resident-id.ts';
-import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
-import { type CliResult, runCli } from './support/run-cli.ts';
-import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
+import { labelledCli } from './support/fixture-cli.ts';
+import { naturalPersonCells } from './support/natural-person.ts';
+import { basePenalties, edit, type PenaltyRow } from './support/penalty-variants.ts';
+import type { CliResult } from './support/run-cli.ts';
+import type { WarehouseFixture } from './support/warehouse-fixture.ts';
+import { openWarehouseWithRecord } from './support/warehouse-with-record.ts';
 
 /*
  * A natural person's 处罚内容 quoted their own ID with its last character mistyped: no valid ID, so free-text
@@ -22,33 +24,20 @@ describe("the procedure log masks a changed field quoting the person's own ID, o
   let recordId: number;
   const outputs = new Map<string, CliResult>();
   const person = edit(basePenalties(1, 5301)[0] as PenaltyRow, {
-    行政相对人名称: '张某',
-    行政相对人类别: '自然人',
-    '行政相对人代码_1(统一社会信用代码)': '',
-    法定代表人: '',
-    证件类型: '身份证',
-    证件号码: OWN_ID,
+    ...naturalPersonCells('张某', OWN_ID),
     行政处罚决定书文号: '济市监罚〔2026〕5301号',
     处罚内容: `罚款人民币5000元 身份证 ${MISTYPED}`,
     处罚类别: '罚款',
     处罚决定日期: '2026-11-02',
     公示截止期: '',
   });
-  const cli = async (label: string, ...args: string[]): Promise<CliResult> => {
-    const result = await runCli(args, {
-      DATABASE_URL: fx.url,
-      CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log'),
-    });
-    expect(result.code, `${label}: ${result.stderr}`).toBe(0);
-    outputs.set(label, result);
-    return result;
-  };
+  const cli = labelledCli(
+    () => fx,
+    (label, result) => outputs.set(label, result),
+  );
 
   beforeAll(async () => {
-    fx = await openWarehouseFixture('procedure_log_own_id');
-    const summary = await fx.ingest([writeRows(fx.scratch, 'p.csv', [person])]);
-    expect(summary.counts.inserted).toBe(1);
-    recordId = ((await fx.warehouse('records').pluck('id')) as number[])[0]!;
+    ({ fx, recordId } = await openWarehouseWithRecord('procedure_log_own_id', person));
     const id = String(recordId);
     await cli(
       'objection open',

@@ -1,12 +1,11 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskPersonalField } from '../src/log/mask-personal-data.ts';
 import { type Grounds, supersedeRecord } from '../src/procedures/legal-procedures.ts';
 import { findRecords } from '../src/records/record-history.ts';
 import { asOfficer } from '../src/warehouse/objection-log-repository.ts';
+import { fromSourceCli } from './support/fixture-cli.ts';
 import { whileMigrationDown } from './support/migration-source.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
-import { runCli } from './support/run-cli.ts';
 import { flatRejections, openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const MIGRATION = '056-supersede-same-information';
@@ -60,13 +59,7 @@ describe('supersede takes only a record of the same information (real PostgreSQL
   /** The records by row: each row's decision number and subject make one record. */
   let ids: number[];
 
-  const cli = (args: string[]) =>
-    runCli(args, {
-      DATABASE_URL: fx.url,
-      CREDIT_ETL_FROM_SOURCE: '1',
-      CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log'),
-      CREDIT_ETL_REPORT_DIR: path.join(fx.scratch, 'reports'),
-    });
+  const cli = fromSourceCli(() => fx);
   /** What a refused supersede must leave as it was: every record, the procedure log, the objections. */
   const state = async () => ({
     records: await fx.owner('records').orderBy('id').select('id', 'status', 'superseded_by', 'subject_code'),

@@ -8,11 +8,12 @@ import { type DropFolderConfig, dropFolderTransport } from '../connectors/transp
 import { writeZip } from '../connectors/transports/zip-fixture.test-support.ts';
 import { toCsv } from '../fixtures/generate/penalty-rows.ts';
 import { createLogger } from '../src/log/logger.ts';
-import { DEFAULT_PARTITION, type PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
-import { type PipelineRunOptions, runPipeline } from '../src/pipelines/run-pipeline.ts';
+import type { PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
+import type { PipelineRunOptions } from '../src/pipelines/run-pipeline.ts';
 import type { RunSummary } from '../src/run/ingest-files.ts';
 import { PENALTY_HEADER, penaltyRows } from './support/penalty-delivery.ts';
 import { runCli } from './support/run-cli.ts';
+import { runPipelineOnce, testPipeline } from './support/test-pipeline.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const PROVIDER = '11370000MB2852362M';
@@ -41,39 +42,17 @@ describe('a drop folder holding what is no data file', () => {
   }
 
   function pipeline(dir: string, glob?: string): PipelineDefinition {
-    return {
-      name: `odd-${dirs}`,
-      file: `pipelines/odd-${dirs}.json`,
-      catalog: 'xzcf',
-      provider: PROVIDER,
-      level: 'province',
-      partition: DEFAULT_PARTITION,
-      encoding: 'auto',
-      transport: {
-        type: 'drop-folder',
-        directory: dir,
-        stableSizeMs: 20,
-        markerSuffixes: [],
-        ...(glob ? { glob } : {}),
-      },
-      fieldMapping: {},
-      schedule: { enabled: false },
-      thresholds: { maxRejectRate: 0.5, maxRejected: null },
-      retry: { attempts: 1, backoffSeconds: 0 },
-      allowPilotCodes: false,
-    };
+    return testPipeline(`odd-${dirs}`, {
+      type: 'drop-folder',
+      directory: dir,
+      stableSizeMs: 20,
+      markerSuffixes: [],
+      ...(glob ? { glob } : {}),
+    });
   }
 
-  async function run(
-    dir: string,
-    extra: Partial<PipelineRunOptions> = {},
-    glob?: string,
-  ): Promise<RunSummary> {
-    const options = { stagingDir: path.join(fx.scratch, 'staging'), ...extra };
-    const result = await runPipeline(fx.warehouse, fx.catalog, pipeline(dir, glob), options, logger);
-    if (result.status !== 'ran') throw new Error('the pipeline was locked');
-    return result.summary;
-  }
+  const run = (dir: string, extra: Partial<PipelineRunOptions> = {}, glob?: string): Promise<RunSummary> =>
+    runPipelineOnce(fx, pipeline(dir, glob), logger, extra);
 
   it('fails a zip with no data file in it, records it and files it in failed/, with a message saying so', async () => {
     const dir = freshDir('empty-zip');

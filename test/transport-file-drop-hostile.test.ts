@@ -19,12 +19,13 @@ import { LocalDropPort } from '../connectors/transports/file-drop/local-drop-por
 import { SftpDropPort } from '../connectors/transports/file-drop/sftp-drop-port.ts';
 import { toCsv } from '../fixtures/generate/penalty-rows.ts';
 import { createLogger } from '../src/log/logger.ts';
-import { DEFAULT_PARTITION, type PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
-import { runPipeline } from '../src/pipelines/run-pipeline.ts';
+import type { PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
 import type { RunSummary } from '../src/run/ingest-files.ts';
 import { ingestAll, PENALTY_HEADER, penaltyRows, transportContext } from './support/penalty-delivery.ts';
 import { runCli } from './support/run-cli.ts';
 import { type SftpTestServer, sftpTransportConfig, startSftpServer } from './support/sftp-server.ts';
+import { closeSftpWarehouse, openSftpWarehouse } from './support/sftp-warehouse.ts';
+import { runPipelineOnce, testPipeline } from './support/test-pipeline.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const ENV = { SFTP_PASSWORD: 'pw-for-tests' };
@@ -64,16 +65,10 @@ describe.each(['drop-folder', 'sftp'] as const)('the %s adapter against a hostil
   let context: TransportContext;
   let dirs = 0;
   beforeAll(async () => {
-    fx = await openWarehouseFixture(`drop_hostile_${adapter.replace('-', '_')}`);
-    server = await startSftpServer();
+    ({ fx, server } = await openSftpWarehouse(`drop_hostile_${adapter.replace('-', '_')}`));
     context = transportContext(fx, ENV);
-    process.env.SFTP_PASSWORD = ENV.SFTP_PASSWORD;
   });
-  afterAll(async () => {
-    delete process.env.SFTP_PASSWORD;
-    await server?.close();
-    await fx?.close();
-  });
+  afterAll(() => closeSftpWarehouse({ fx, server }));
 
   /** A fresh drop directory on this machine (local, or the SFTP server's root) and its remote name. */
   function freshDir(name: string): { dir: string; remote: string } {
@@ -108,34 +103,11 @@ describe.each(['drop-folder', 'sftp'] as const)('the %s adapter against a hostil
         : sftpTransportConfig(server, `/${remote}`, {
             completeness: { marker: '.done', stableForMs: STABLE_MS },
           });
-    return {
-      name: `hostile-${remote}`,
-      file: `pipelines/hostile-${remote}.json`,
-      catalog: 'xzcf',
-      provider: '11370000MB2852362M',
-      level: 'province',
-      partition: DEFAULT_PARTITION,
-      encoding: 'auto',
-      transport: { ...transport },
-      fieldMapping: {},
-      schedule: { enabled: false },
-      thresholds: { maxRejectRate: 0.5, maxRejected: null },
-      retry: { attempts: 1, backoffSeconds: 0 },
-      allowPilotCodes: false,
-    };
+    return testPipeline(`hostile-${remote}`, { ...transport });
   }
 
-  async function run(dir: string, remote: string): Promise<RunSummary> {
-    const result = await runPipeline(
-      fx.warehouse,
-      fx.catalog,
-      pipeline(dir, remote),
-      { stagingDir: path.join(fx.scratch, 'staging') },
-      logger,
-    );
-    if (result.status !== 'ran') throw new Error('the pipeline was locked');
-    return result.summary;
-  }
+  const run = (dir: string, remote: string): Promise<RunSummary> =>
+    runPipelineOnce(fx, pipeline(dir, remote), logger);
 
   const deliver = (dir: string, name: string, content: string) => {
     writeFileSync(path.join(dir, name), content);

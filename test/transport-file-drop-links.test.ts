@@ -11,13 +11,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toCsv } from '../fixtures/generate/penalty-rows.ts';
 import type { ChannelLevel } from '../src/catalog/catalog-entry.ts';
-import { DEFAULT_PARTITION, type PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
-import { type PipelineRunOptions, runPipeline } from '../src/pipelines/run-pipeline.ts';
+import type { PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
+import type { PipelineRunOptions } from '../src/pipelines/run-pipeline.ts';
 import type { RunSummary } from '../src/run/ingest-files.ts';
 import { PENALTY_HEADER, penaltyRows } from './support/penalty-delivery.ts';
 import { recordingLogger } from './support/recording-logger.ts';
 import { runCli } from './support/run-cli.ts';
-import { type SftpTestServer, sftpTransportConfig, startSftpServer } from './support/sftp-server.ts';
+import { type SftpTestServer, sftpTransportConfig } from './support/sftp-server.ts';
+import { closeSftpWarehouse, openSftpWarehouse } from './support/sftp-warehouse.ts';
+import { runPipelineOnce, testPipeline } from './support/test-pipeline.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 /**
@@ -25,7 +27,6 @@ import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse
  * another provider's folder, a day's folder that is a link, a file that is a link), names the platform cannot use
  * (not UTF-8, too long), and deliveries the provider takes back between the listing and their turn.
  */
-const ENV = { SFTP_PASSWORD: 'pw-for-tests' };
 const STABLE_MS = 50;
 const PROVINCE = { provider: '11370000MB2852362M', level: 'province' as ChannelLevel };
 const CITY = { provider: '11370100MB28174284', level: 'city' as ChannelLevel };
@@ -43,15 +44,9 @@ describe.each(['drop-folder', 'sftp'] as const)(
     let server: SftpTestServer;
     let dirs = 0;
     beforeAll(async () => {
-      fx = await openWarehouseFixture(`drop_links_${adapter.replace('-', '_')}`);
-      server = await startSftpServer();
-      process.env.SFTP_PASSWORD = ENV.SFTP_PASSWORD;
+      ({ fx, server } = await openSftpWarehouse(`drop_links_${adapter.replace('-', '_')}`));
     });
-    afterAll(async () => {
-      delete process.env.SFTP_PASSWORD;
-      await server?.close();
-      await fx?.close();
-    });
+    afterAll(() => closeSftpWarehouse({ fx, server }));
 
     /** Where a drop's folders are made: the scratch directory, or what the SFTP server serves as `/`. */
     const base = () => (adapter === 'drop-folder' ? fx.scratch : server.root);
@@ -69,38 +64,14 @@ describe.each(['drop-folder', 'sftp'] as const)(
         adapter === 'drop-folder'
           ? { type: 'drop-folder', directory: named, stableSizeMs: STABLE_MS, markerSuffixes: ['.done'] }
           : sftpTransportConfig(server, named, { completeness: { marker: '.done', stableForMs: STABLE_MS } });
-      return {
-        name: `links-${name}`,
-        file: `pipelines/links-${name}.json`,
-        catalog: 'xzcf',
-        provider: channel.provider,
-        level: channel.level,
-        partition: DEFAULT_PARTITION,
-        encoding: 'auto',
-        transport: { ...transport },
-        fieldMapping: {},
-        schedule: { enabled: false },
-        thresholds: { maxRejectRate: 0.5, maxRejected: null },
-        retry: { attempts: 1, backoffSeconds: 0 },
-        allowPilotCodes: false,
-      };
+      return testPipeline(`links-${name}`, { ...transport }, channel);
     }
 
-    async function run(
+    const run = (
       definition: PipelineDefinition,
       options: Partial<PipelineRunOptions> = {},
       logger = recordingLogger().logger,
-    ): Promise<RunSummary> {
-      const result = await runPipeline(
-        fx.warehouse,
-        fx.catalog,
-        definition,
-        { stagingDir: path.join(fx.scratch, 'staging'), ...options },
-        logger,
-      );
-      if (result.status !== 'ran') throw new Error('the pipeline was locked');
-      return result.summary;
-    }
+    ): Promise<RunSummary> => runPipelineOnce(fx, definition, logger, options);
 
     const deliver = (dir: string, name: string, rows: string[][]) => {
       writeFileSync(path.join(dir, name), toCsv(PENALTY_HEADER, rows));

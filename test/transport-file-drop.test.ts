@@ -10,11 +10,12 @@ import { toCsv } from '../fixtures/generate/penalty-rows.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { partitionDay } from '../src/pipelines/partition-day.ts';
 import { DEFAULT_PARTITION, type PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
-import { runPipeline } from '../src/pipelines/run-pipeline.ts';
 import { ingestUnits, type RunSummary } from '../src/run/ingest-files.ts';
 import { PENALTY_HEADER, penaltyRows, pollAndIngest, transportContext } from './support/penalty-delivery.ts';
 import { runCli } from './support/run-cli.ts';
 import { type SftpTestServer, sftpTransportConfig, startSftpServer } from './support/sftp-server.ts';
+import { closeSftpWarehouse, openSftpWarehouse } from './support/sftp-warehouse.ts';
+import { runPipelineOnce, testPipeline } from './support/test-pipeline.ts';
 import { describeTransportContract } from './support/transport-contract.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
@@ -174,33 +175,19 @@ describe('SFTP polls stream into the run', () => {
   let server: SftpTestServer;
   const logger = createLogger({ console: false });
   beforeAll(async () => {
-    fx = await openWarehouseFixture('file_drop_streaming');
-    server = await startSftpServer();
-    process.env.SFTP_PASSWORD = ENV.SFTP_PASSWORD;
+    ({ fx, server } = await openSftpWarehouse('file_drop_streaming'));
   });
-  afterAll(async () => {
-    delete process.env.SFTP_PASSWORD;
-    await server?.close();
-    await fx?.close();
-  });
+  afterAll(() => closeSftpWarehouse({ fx, server }));
 
   /** A pipeline over `/<dir>` on the test server, as a pipeline file would declare it. */
   function sftpPipeline(dir: string): PipelineDefinition {
-    return {
-      name: `sftp-${dir}`,
-      file: `pipelines/sftp-${dir}.json`,
-      catalog: 'xzcf',
-      provider: '11370000MB2852362M',
-      level: 'province',
-      partition: DEFAULT_PARTITION,
-      encoding: 'auto',
-      transport: { ...sftpTransportConfig(server, `/${dir}`) },
-      fieldMapping: {},
-      schedule: { enabled: false },
-      thresholds: { maxRejectRate: 0.9, maxRejected: null },
-      retry: { attempts: 1, backoffSeconds: 0 },
-      allowPilotCodes: false,
-    };
+    return testPipeline(
+      `sftp-${dir}`,
+      { ...sftpTransportConfig(server, `/${dir}`) },
+      {
+        thresholds: { maxRejectRate: 0.9, maxRejected: null },
+      },
+    );
   }
 
   function deliver(dir: string, name: string, csv: string): void {
@@ -218,21 +205,11 @@ describe('SFTP polls stream into the run', () => {
           .sort()
       : [];
 
-  async function run(
-    dir: string,
-    staging: string,
-    onUnitStart?: (name: string) => void,
-  ): Promise<RunSummary> {
-    const result = await runPipeline(
-      fx.warehouse,
-      fx.catalog,
-      sftpPipeline(dir),
-      { stagingDir: staging, onUnitStart: (unit) => onUnitStart?.(unit.name) },
-      logger,
-    );
-    if (result.status !== 'ran') throw new Error('the pipeline was locked');
-    return result.summary;
-  }
+  const run = (dir: string, staging: string, onUnitStart?: (name: string) => void): Promise<RunSummary> =>
+    runPipelineOnce(fx, sftpPipeline(dir), logger, {
+      stagingDir: staging,
+      onUnitStart: (unit) => onUnitStart?.(unit.name),
+    });
 
   it('with five files waiting, downloads each only when the run gets to it and deletes it once settled', async () => {
     for (let i = 1; i <= 5; i++) deliver('backlog', `f${i}.csv`, penaltyCsv(3, `backlog-${i}`));

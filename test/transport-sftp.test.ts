@@ -6,8 +6,7 @@ import { RetryableError, TransportError } from '../connectors/transports/retry-w
 import { SftpTransport, sftpTransportFactory } from '../connectors/transports/sftp-transport.ts';
 import { toCsv } from '../fixtures/generate/penalty-rows.ts';
 import { createLogger } from '../src/log/logger.ts';
-import { DEFAULT_PARTITION, type PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
-import { runPipeline } from '../src/pipelines/run-pipeline.ts';
+import type { PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
 import type { RunSummary } from '../src/run/ingest-files.ts';
 import {
   ingestAll,
@@ -17,6 +16,8 @@ import {
   transportContext,
 } from './support/penalty-delivery.ts';
 import { type SftpTestServer, sftpTransportConfig, startSftpServer } from './support/sftp-server.ts';
+import { closeSftpWarehouse, openSftpWarehouse } from './support/sftp-warehouse.ts';
+import { runPipelineOnce, testPipeline } from './support/test-pipeline.ts';
 import { describeTransportContract } from './support/transport-contract.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
@@ -214,50 +215,21 @@ describe('an SFTP drop holding a directory named like a delivery', () => {
   let fx: WarehouseFixture;
   let server: SftpTestServer;
   beforeAll(async () => {
-    fx = await openWarehouseFixture('sftp_odd_entries');
-    server = await startSftpServer();
-    process.env.SFTP_PASSWORD = ENV.SFTP_PASSWORD;
+    ({ fx, server } = await openSftpWarehouse('sftp_odd_entries'));
   });
-  afterAll(async () => {
-    delete process.env.SFTP_PASSWORD;
-    await server?.close();
-    await fx?.close();
-  });
+  afterAll(() => closeSftpWarehouse({ fx, server }));
 
   function pipeline(glob?: string): PipelineDefinition {
-    return {
-      name: 'sftp-odd',
-      file: 'pipelines/sftp-odd.json',
-      catalog: 'xzcf',
-      provider: '11370000MB2852362M',
-      level: 'province',
-      partition: DEFAULT_PARTITION,
-      encoding: 'auto',
-      transport: {
-        ...sftpTransportConfig(server, '/odd', {
-          completeness: { stableForMs: 20 },
-          ...(glob ? { glob } : {}),
-        }),
-      },
-      fieldMapping: {},
-      schedule: { enabled: false },
-      thresholds: { maxRejectRate: 0.5, maxRejected: null },
-      retry: { attempts: 1, backoffSeconds: 0 },
-      allowPilotCodes: false,
-    };
+    return testPipeline('sftp-odd', {
+      ...sftpTransportConfig(server, '/odd', {
+        completeness: { stableForMs: 20 },
+        ...(glob ? { glob } : {}),
+      }),
+    });
   }
 
-  async function run(glob?: string): Promise<RunSummary> {
-    const result = await runPipeline(
-      fx.warehouse,
-      fx.catalog,
-      pipeline(glob),
-      { stagingDir: path.join(fx.scratch, 'staging') },
-      createLogger({ console: false }),
-    );
-    if (result.status !== 'ran') throw new Error('the pipeline was locked');
-    return result.summary;
-  }
+  const run = (glob?: string): Promise<RunSummary> =>
+    runPipelineOnce(fx, pipeline(glob), createLogger({ console: false }));
 
   const refused = (summary: RunSummary) =>
     (summary.warnings ?? []).filter((w) => w.code === 'refused-file-name').map((w) => w.message);

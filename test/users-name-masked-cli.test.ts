@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../src/config/config.ts';
+import { runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 /** A login name holding a resident ID number: stored as typed, printed masked by every `users` command. */
@@ -13,24 +12,8 @@ const PASSWORD = 'a-long-password-1';
 describe('credit-etl users: a login name holding an ID number', () => {
   let fx: WarehouseFixture;
 
-  function cli(args: string[], stdin = '') {
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/credit-etl.js'), ...args], {
-      env: { ...process.env, DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.stdin.end(stdin);
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-      child.on('close', (code) => resolve({ code, stdout, stderr })),
-    );
-  }
+  const cli = (args: string[], stdin = '') =>
+    runCli(args, { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') }, { stdin });
 
   beforeAll(async () => {
     fx = await openWarehouseFixture('users_name_masked');

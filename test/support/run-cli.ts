@@ -16,8 +16,12 @@ export interface RunningCli {
 }
 
 /** Runs `credit-etl …` as a child process against the test database, as an operator would. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
-  return startCli(args, env).result;
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  options: StartOptions = {},
+): Promise<CliResult> {
+  return startCli(args, env, options).result;
 }
 
 export interface StartOptions {
@@ -27,6 +31,8 @@ export interface StartOptions {
   processGroup?: boolean;
   /** Run through its `#!` line with the node flags it ships, as `npx credit-etl` does (not `node <script>`). */
   asExecutable?: boolean;
+  /** Written to its stdin, which is then closed, as a password given on stdin (none: it has no stdin). */
+  stdin?: string;
 }
 
 /** Starts `credit-etl …` as a child process, for tests that signal it while it works. */
@@ -37,15 +43,16 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv, options: StartO
     : [process.execPath, [...(options.nodeArgs ?? []), script, ...args]];
   const child = spawn(command, commandArgs, {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     detached: options.processGroup ?? false,
   });
+  if (options.stdin !== undefined) child.stdin?.end(options.stdin);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
+  child.stdout!.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
   });
-  child.stderr.on('data', (chunk: Buffer) => {
+  child.stderr!.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
   return {
