@@ -330,3 +330,82 @@ describe('IDs touching other digits, split by JSON line-break escapes, USCC lett
     expect(maskQuotedIds('代码11010119850312019 NA')).toBe('代码1101*********2019 NA');
   });
 });
+
+describe('IDs parted by punctuation (review of Dec 2026)', () => {
+  const id = '370102197503090014';
+  const separators = ['.', '/', '_', '|', '·', '、', '．', '／', '＿', '｜', '・'];
+
+  it('masks an ID whose groups are parted by a full stop, slash, low line, vertical line, middle dot or 、', () => {
+    for (const sep of separators) {
+      const masked = `3701**${sep}********${sep}0014`;
+      expect(maskPersonalText(`号码370102${sep}19750309${sep}0014。`), sep).toBe(`号码${masked}。`);
+      expect(maskPersonalText(`370102${sep}197503090014`), sep).toBe(`3701**${sep}********0014`);
+      expect(maskQuotedIds(`号码370102${sep}19750309${sep}0014`), sep).toBe(`号码${masked}`);
+      expect(maskTypedLookup(`370102${sep}19750309${sep}0014`), sep).toBe(masked);
+      expect(maskOwnIds(`号码370102${sep}19750309${sep}0014`, new Set([id])), sep).toBe(`号码${masked}`);
+    }
+  });
+
+  it('masks one parted by punctuation and spaces together, ending in X, full-width, in JSON, beside other text', () => {
+    expect(maskPersonalText('370102 / 19750309 / 0014')).toBe('3701** / ******** / 0014');
+    expect(maskPersonalText('370102 - 19750309.0014')).toBe('3701** - ********.0014');
+    expect(maskPersonalText('110105.19491231.002X')).toBe('1101**.********.002X');
+    expect(maskPersonalText('１１０１０５／１９４９１２３１００２Ｘ')).toBe('１１０１**／********００２Ｘ');
+    expect(maskPersonalText(JSON.stringify({ v: '370102_197503090014' }))).toBe(
+      '{"v":"3701**_********0014"}',
+    );
+    expect(maskPersonalText('文件/data/in/370102_197503090014.csv，行12')).toBe(
+      '文件/data/in/3701**_********0014.csv，行12',
+    );
+    // Two IDs in a list: each masked, the date after them shown.
+    expect(maskPersonalText('370102/197503090014、370102/197503090022、2024.01.01')).toBe(
+      '3701**/********0014、3701**/********0022、2024.01.01',
+    );
+    // An individual business's 税务登记号 (the owner's ID and two digits written on), parted so.
+    expect(maskPersonalText('370102.19750309001401')).toBe('3701**.********001401');
+  });
+
+  it('leaves dates, decimals, amounts, paths, lists and USCCs parted by punctuation as they are', () => {
+    for (const text of [
+      '2024.01.01',
+      '2024/01/01、2024/01/02、2024/01/03、2024/01/04',
+      '日期2024.01.01至2026.12.31，金额12345678901234.5678元',
+      '金额 1,234,567,890.12 / 987654321.09',
+      '/data/in/2024/01/01/370102/20240101_123456.csv',
+      'D:\\in\\2024\\12\\07\\penalty_20261207_001.xlsx',
+      '1.2.840.113549.1.1.11',
+      '192.168.100.200/24|10.0.0.1',
+      '91370102MA3C0ABC1X/91370102MA3C0ABC1X',
+      // 15 digits with a real YYMMDD: no check character to tell an ID from a number parted so.
+      '文号370102.800101.123',
+      '电话0531-88888888/13800138000',
+      // 18 digits with a real birth date, its check character wrong: no ID in free text.
+      '370102.19750309.0015',
+      // 18 digits with a decimal point, the first with its check character right: no real birth date, no ID.
+      '98765432101234567.5',
+      '1234567890123456.78',
+    ]) {
+      expect(maskPersonalText(text), text).toBe(text);
+      expect(maskQuotedIds(text), text).toBe(text);
+      // Another person's own number: theirs is masked wherever it stands, one character off too.
+      expect(maskOwnIds(text, new Set(['440306199001011236'])), text).toBe(text);
+    }
+    // A valid USCC that is also a valid ID, parted so: a company's code, unless the row says it is a person's.
+    const both = '123701198001010106';
+    expect(maskPersonalText('123701/198001010106')).toBe('123701/198001010106');
+    expect(maskOwnIds('123701/198001010106', new Set([both]))).toBe('1237**/********0106');
+    // A USCC whose 17 digits are parted by a full stop, its letter after them: never a person's mistyped number.
+    const near = new Set(['110101198503120199']);
+    expect(maskOwnIds('代码11010119850312019N', near)).toBe('代码11010119850312019N');
+    expect(maskOwnIds('代码1101011985.0312019N', near)).toBe('代码1101011985.0312019N');
+  });
+
+  it('reads the typed and the own number a little wider: any check character, the 15-digit form', () => {
+    // What a person typed to look up: shaped like an ID, perhaps mistyped; free text stays strict.
+    expect(maskTypedLookup('370102_197503090015')).toBe('3701**_********0015');
+    expect(maskPersonalText('370102_197503090015')).toBe('370102_197503090015');
+    // A row's own number in its 15-digit form; another 15-digit number parted so is no one's.
+    expect(maskOwnIds('文号370102.750309.001', new Set([id]))).toBe('文号3701**.*****9.001');
+    expect(maskPersonalText('文号370102.750309.001')).toBe('文号370102.750309.001');
+  });
+});

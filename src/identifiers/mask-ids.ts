@@ -27,7 +27,9 @@ import { checkUscc, usccCategory } from './uscc.ts';
  * Digits are read in every form the validator reads as digits, and in other scripts' (id-digits.ts): ASCII,
  * full-width, mathematical, superscript, circled (`𝟑𝟕𝟎…`, `³⁷⁰…`, `٣٧٠…`), ⑩–㊿ as two digits; the X in its forms
  * (ˣ, Ⅹ, 𝐗 …); the groups parted by any space, invisible character or dash the validator removes, and a lone X after
- * them (`…002 X`). Each ID is checked by the values of its characters and masked where it stands, in its own form.
+ * them (`…002 X`); also parted by punctuation (`370102.19750309.0014`, `370102/197503090014`, `370102_197503090014`),
+ * but then only when together they make an ID beyond doubt (PUNCTUATION). Each ID is checked by the values of its
+ * characters and masked where it stands, in its own form.
  * mask-ids.test.ts proves it: an ID the validator accepts is masked, whichever characters of Unicode it holds.
  */
 
@@ -52,9 +54,32 @@ const JSON_SPACE_ESCAPE = '\\\\[nrtf]';
  */
 const SEPARATOR = `(?:${SPACE}|${DASH_CLASS}|${JSON_SPACE_ESCAPE})+`;
 
-/** How digit runs are found: a run is groups joined by separators; a group is a whole run of digits. */
+/**
+ * Punctuation exports and typists put between an ID's groups (`370102.19750309.0014`, `370102/197503090014`,
+ * `370102_197503090014`, `370102|197503090014`, `370102·197503090014`, `370102、197503090014`), and the full-width
+ * forms: the full stop, slash, low line, vertical line, middle dots and the ideographic comma. Unlike a space or dash
+ * they stand between numbers that are no ID far more often (dates `2024.01.01`, decimals, paths, amounts, lists
+ * `1、2、3`), and the validator does not remove them: groups parted by one are read as an ID only in a pass of their
+ * own, after the one for spaces and dashes, and only when together they make one beyond doubt (`apart` in maskIds:
+ * in free text an 18-character ID whose check character and birth date are right, not a 15-digit one, which has no
+ * check character, nor one Excel cut).
+ */
+const PUNCTUATION = '[./_|\\u00B7\\u3001\\u30FB\\uFF0E\\uFF0F\\uFF3F\\uFF5C]';
+const PUNCTUATION_ANYWHERE = new RegExp(PUNCTUATION);
+const PUNCTUATION_EVERYWHERE = new RegExp(PUNCTUATION, 'g');
+/**
+ * Between groups that may be an ID parted by punctuation: punctuation, and the separators of a spaced ID. The
+ * characters in one class, not three alternatives: this pattern runs over every text with punctuation and 15 digits.
+ */
+const SEPARATOR_OR_PUNCTUATION = `(?:[${SPACE.slice(1, -1)}${DASH_CLASS.slice(1, -1)}${PUNCTUATION.slice(1, -1)}]|${JSON_SPACE_ESCAPE})+`;
+
+/**
+ * How digit runs are found: a run is groups joined by separators; a group is a whole run of digits. `punctuated`:
+ * a run whose groups may also be joined by punctuation.
+ */
 interface RunPatterns {
   run: RegExp;
+  punctuated: RegExp;
   group: RegExp;
 }
 
@@ -66,6 +91,7 @@ function runPatterns(digit: string, checkX: string, flags: string): RunPatterns 
   return {
     // Not preceded by a digit: a group is always a whole digit run.
     run: new RegExp(`(?<!${digit})${group}(?:${SEPARATOR}${group})*`, flags),
+    punctuated: new RegExp(`(?<!${digit})${group}(?:${SEPARATOR_OR_PUNCTUATION}${group})*`, flags),
     group: new RegExp(group, flags),
   };
 }
@@ -191,6 +217,8 @@ interface Group {
   start: number;
   end: number;
   code: string;
+  /** Parted from the group before it by punctuation. */
+  apart: boolean;
 }
 
 /** Where an ID found in a run ends (its last group) and how many characters it has (its suffix not counted). */
@@ -217,28 +245,34 @@ const NEAR_ID_LENGTHS: IdLengths = {
  */
 const ID_WITH_SUFFIX = 20;
 
-/** The ID a run of groups starting at `first` forms, the longest preferred (18 over 15); undefined if none. */
+/**
+ * The ID a run of groups starting at `first` forms, the longest preferred (18 over 15); undefined if none. Groups
+ * joined across punctuation are read by `apart` instead of `isId`.
+ */
 function idFrom(
   groups: readonly Group[],
   first: number,
   isId: (code: string) => boolean,
   isShown: (code: string) => boolean,
   lengths: IdLengths,
+  apart: (code: string) => boolean,
 ): Found | undefined {
   let code = '';
   let found: Found | undefined;
+  let isIdHere = isId;
   for (let last = first; last < groups.length; last++) {
     const before = code.length;
     code += groups[last]!.code;
+    if (last > first && groups[last]!.apart) isIdHere = apart;
     if (code.length > lengths.max) {
       // The ID's 18th character and the two digits after it in one group: written on, not a number beside it.
       if (code.length === ID_WITH_SUFFIX && before < 18) {
         const id = code.slice(0, 18);
-        if (isId(id) && !isShown(id)) found = { last, idLength: 18 };
+        if (isIdHere(id) && !isShown(id)) found = { last, idLength: 18 };
       }
       break;
     }
-    const id = lengths.has(code.length) && isId(code) && !isShown(code);
+    const id = lengths.has(code.length) && isIdHere(code) && !isShown(code);
     if (id) found = { last, idLength: code.length };
     // An X ends an ID: no group may follow it.
     if (code.endsWith('X')) break;
@@ -252,15 +286,21 @@ function maskRun(
   patterns: RunPatterns,
   isShown: (code: string) => boolean,
   lengths: IdLengths,
+  apart: (code: string) => boolean = isId,
 ): string {
   const groups: Group[] = [];
+  let end = 0;
   for (const match of run.matchAll(patterns.group)) {
-    groups.push({ start: match.index, end: match.index + match[0].length, code: foldDigits(match[0]) });
+    // Only a punctuated run (maskIds' second pass) has punctuation between its groups.
+    const between = run.slice(end, match.index);
+    end = match.index + match[0].length;
+    const parted = between !== '' && PUNCTUATION_ANYWHERE.test(between);
+    groups.push({ start: match.index, end, code: foldDigits(match[0]), apart: parted });
   }
   let out = '';
   let copied = 0;
   for (let first = 0; first < groups.length; first++) {
-    const found = idFrom(groups, first, isId, isShown, lengths);
+    const found = idFrom(groups, first, isId, isShown, lengths, apart);
     if (found === undefined) continue;
     const start = groups[first]!.start;
     const end = groups[found.last]!.end;
@@ -280,7 +320,8 @@ const JSON_ESCAPE = /(\\u[0-9A-Fa-f]{4})/;
 
 /**
  * `isShown`: an ID-like code shown all the same: a valid USCC, unless the caller knows it is a person's. `inside`:
- * the IDs looked for inside longer digit runs (maskInside).
+ * the IDs looked for inside longer digit runs (maskInside). `apart`: what counts as an ID whose groups are parted by
+ * punctuation (PUNCTUATION), stricter than `isId` where numbers that are no ID stand so.
  */
 function maskIds(
   text: string,
@@ -288,13 +329,14 @@ function maskIds(
   isShown: (code: string) => boolean = isValidUscc,
   lengths: IdLengths = ID_LENGTHS,
   inside: Inside = CHECKED_IDS_INSIDE,
+  apart: (code: string) => boolean = isCheckedId18,
 ): string {
   if (text.includes('\\u')) {
     // The text between escapes is masked piece by piece; the escapes themselves (odd indexes) are kept.
     const pieces = text.split(JSON_ESCAPE);
     if (pieces.length > 1)
       return pieces
-        .map((piece, i) => (i % 2 === 1 ? piece : maskIds(piece, isId, isShown, lengths, inside)))
+        .map((piece, i) => (i % 2 === 1 ? piece : maskIds(piece, isId, isShown, lengths, inside, apart)))
         .join('');
   }
   const plain = plainDigitCount(text);
@@ -306,8 +348,22 @@ function maskIds(
   const masked = text.replace(patterns.run, (run: string, at: number) =>
     count(run) < 15 || isUsccBeside(text, run, at) ? run : maskRun(run, isId, patterns, isShown, lengths),
   );
-  return maskInside(masked, plain >= 0, inside, isShown);
+  // Then the IDs parted by punctuation, the groups the first pass read apart; what it masked is parted by its stars.
+  const punctuated = !PUNCTUATION_ANYWHERE.test(masked)
+    ? masked
+    : masked.replace(patterns.punctuated, (run: string, at: number) =>
+        count(run) < 15 || !PUNCTUATION_ANYWHERE.test(run) || isUsccBeside(masked, run, at)
+          ? run
+          : maskRun(run, NO_ID, patterns, isShown, lengths, apart),
+      );
+  return maskInside(punctuated, plain >= 0, inside, isShown);
 }
+
+/** In the punctuated pass, groups not parted by punctuation: read in the first pass already. */
+const NO_ID = (): boolean => false;
+
+/** An 18-character ID whose check character and birth date are right: what groups parted by punctuation must be. */
+const isCheckedId18 = (code: string): boolean => code.length === 18 && isResidentIdNumber(code);
 
 /**
  * The IDs looked for inside a longer run of digits (an ID touching a phone number, two IDs back to back): `phases`,
@@ -358,7 +414,7 @@ const ANY_STRETCH = new RegExp(`(?:${DIGIT_CLASS}|${MULTI_DIGIT_CLASS}|${CHECK_X
  * first and last 4 characters, overlapping ones together. No character of a valid USCC is masked (any 18 code
  * characters around, letters beside the run included): an ID whose masked characters one holds is left, and so is
  * one that is a USCC itself, unless `isShown` says it is a person's. What the first pass masked is parted by its
- * stars, not looked at again. An ID parted by a space or dash and touching other digits
+ * stars, not looked at again. An ID parted by a space, dash or punctuation and touching other digits
  * (`13800138000370102 19750309 0014`) is not found: a run is read from its groups' starts (maskRun).
  */
 function maskInside(
@@ -489,7 +545,8 @@ const LETTER_BEFORE = new RegExp(`([A-Za-z\\uFF21-\\uFF3A\\uFF41-\\uFF5A])${LETT
  * character beyond it.
  */
 function isUsccBeside(text: string, run: string, at: number): boolean {
-  const digits = foldDigits(normalizeCode(run));
+  // Punctuation between its groups too (the punctuated pass): it parts a USCC's digits as a space would.
+  const digits = foldDigits(normalizeCode(run.replace(PUNCTUATION_EVERYWHERE, '')));
   if (digits.length !== 17) return false;
   const end = at + run.length;
   const isCode = (code: string) => isValidUscc(normalizeCode(code));
@@ -509,7 +566,8 @@ function isUsccBeside(text: string, run: string, at: number): boolean {
 /**
  * Masks every resident ID in free text to its first 4 and last 4 characters (`3701**********1231`), also when
  * typed full-width, in other digit forms (`𝟑𝟕𝟎…`, `³⁷⁰…`, `٣٧٠…`) or in spaced groups, and an ID Excel cut to 15
- * digits and `000`; leaves valid USCCs, longer digit runs and mistyped IDs as they are.
+ * digits and `000`; in groups parted by punctuation (`370102.19750309.0014`) only an 18-character one that checks;
+ * leaves valid USCCs, longer digit runs and mistyped IDs as they are.
  */
 export function maskPersonalText(text: string): string {
   return maskIds(text, isIdInText);
@@ -530,13 +588,21 @@ export function maskOwnIds(text: string, own: ReadonlySet<string>): string {
   const isOwn = (code: string) => isOwnId(code, forms);
   // Inside a longer run too, anywhere (a phone number before it, another ID after it): as it is or in its other
   // length first, then one character lost or added where neither stands.
-  return maskIds(text, isOwn, () => false, NEAR_ID_LENGTHS, {
-    phases: [
-      [18, 15],
-      [19, 17],
-    ],
-    isId: isOwn,
-  });
+  // Parted by punctuation too, in every form it is looked for in: a known number, not a guess.
+  return maskIds(
+    text,
+    isOwn,
+    () => false,
+    NEAR_ID_LENGTHS,
+    {
+      phases: [
+        [18, 15],
+        [19, 17],
+      ],
+      isId: isOwn,
+    },
+    isOwn,
+  );
 }
 
 const DIGITS_15 = /^\d{15}$/;
@@ -627,12 +693,13 @@ export function maskQuotedIds(text: string): string {
  * What a person typed to look a record or subject up, as echoed back, and a code column's value that is no code
  * of its kind: a value shaped like an ID (a real birth date) is masked whatever its check character (they typed a
  * person's number, perhaps mistyped), and so is one typed a digit short or long (17 or 19 characters); a valid
- * USCC never is.
+ * USCC never is. Parted by punctuation (`370102_197503090014`, which the validator refuses as 19 characters): 18
+ * characters shaped like an ID, whatever the check character.
  */
 export function maskTypedLookup(text: string): string {
   // The runs as they stand first: a value a digit long (19) holds an ID of 18 inside, but is masked whole below.
-  if (maskIds(text, isResidentIdShaped, isValidUscc, ID_LENGTHS, NOTHING_INSIDE) !== text)
-    return maskIds(text, isResidentIdShaped);
+  if (maskIds(text, isResidentIdShaped, isValidUscc, ID_LENGTHS, NOTHING_INSIDE, isShapedId18) !== text)
+    return maskIds(text, isResidentIdShaped, isValidUscc, ID_LENGTHS, CHECKED_IDS_INSIDE, isShapedId18);
   // The whole value as the validator reads it (normalize-code.ts), digits NFKC leaves as they are (Arabic-Indic …)
   // read by their values, each one or two UTF-16 units: what the runs above may have missed is masked whole.
   const code = normalizeCode(text);
@@ -642,8 +709,16 @@ export function maskTypedLookup(text: string): string {
     code.length <= 38 &&
     (isResidentIdOffByOne(folded) || (isResidentIdShaped(folded) && !isValidUscc(folded)));
   // Else the IDs inside longer runs (a phone number and an ID typed together).
-  return id ? maskPersonalField(text) : maskIds(text, isResidentIdShaped);
+  return id
+    ? maskPersonalField(text)
+    : maskIds(text, isResidentIdShaped, isValidUscc, ID_LENGTHS, CHECKED_IDS_INSIDE, isShapedId18);
 }
+
+/**
+ * Groups parted by punctuation in what a person typed to look up: 18 characters shaped like an ID (a real birth
+ * date, any check character: typed, perhaps mistyped), not 15 digits, which a date and a number parted so may be.
+ */
+const isShapedId18 = (code: string): boolean => code.length === 18 && isResidentIdShaped(code);
 
 /**
  * Masks a value of a field declared personal, whatever it holds: first and last 4 characters kept from 12
