@@ -61,7 +61,9 @@ describe('a zip delivery holding CSV, XLSX and an unsafe entry', () => {
     ]);
     expect(summary.files[0]?.counts).toMatchObject({ read: 20, rejected: 1, inserted: 19 });
     expect(summary.files[2]?.counts).toMatchObject({ read: 10, rejected: 0 });
-    expect(await flatRejections(fx.warehouse, summary.runId)).toEqual([[4, '*', 'undecodable-bytes']]);
+    expect(await flatRejections(fx.warehouse, summary.runId)).toEqual([
+      [4, 'CF_XDR_MC', 'undecodable-bytes'],
+    ]);
     const stored = await fx.warehouse('source_files').where({ run_id: summary.runId }).orderBy('name');
     expect(
       stored.map((file: { name: string; encoding: string | null }) => [file.name, file.encoding]),

@@ -256,7 +256,7 @@ describe('csv encodings', () => {
     const { encoding, rows } = await readAll(csvFormat, bytes);
     expect(encoding).toBe('utf8');
     expect(problems(rows)).toEqual([[3, 'undecodable-bytes']]);
-    expect(rows[1]?.problem?.message).toContain('第3行第1列');
+    expect(rows[1]?.problem?.message).toContain('第3行“名称”列（第1列）');
     expect(rows.map((row) => row.cells[1])).toEqual(['1', '2', '3']);
   });
 

@@ -8,7 +8,6 @@ import {
   type SourceRow,
 } from '../contracts.ts';
 import { type Limits, readLimits } from '../limits.ts';
-import { WHOLE_ROW } from '../row-error.ts';
 import { CsvRecordReader } from './csv-records.ts';
 import {
   countLineBreaks,
@@ -19,7 +18,9 @@ import {
   tooManyCells,
   withCellCount,
 } from './csv-rows.ts';
-import { UNDECODABLE } from './decode-text.ts';
+import { undecodableCell, undecodableHeader, undecodableProblem } from './undecodable-text.ts';
+
+export { UNDECODABLE_OPERATOR_NOTE } from './undecodable-text.ts';
 
 const BATCH_ROWS = 2000;
 const MAX_QUEUED_BATCHES = 4;
@@ -79,6 +80,9 @@ export async function openCsv(
   const iterator = rows[Symbol.asyncIterator]();
   try {
     const { header, firstRows } = await headerOf(iterator, headerAt, options.headerRow !== undefined);
+    // Column names with bytes the encoding cannot decode would fail as unknown columns, `�` in their names.
+    const undecodable = undecodableHeader(headerAt, header, decoded.encoding);
+    if (undecodable) throw undecodable;
     return {
       rows: { ...dataRows(iterator, firstRows, header, decoded.encoding), headerRow: headerAt },
       layout: { encoding: decoded.encoding, delimiter, header },
@@ -254,12 +258,18 @@ function parseRows(
       return;
     }
     if (rowNumber === header) columns = cells;
-    const undecodable = reader.strayQuote < 0 ? undecodableCell(cells) : undefined;
+    const undecodable = reader.strayQuote < 0 ? undecodableCell(cells) : -1;
     current.push(
       reader.strayQuote >= 0
         ? { rowNumber, cells, problem: strayQuoteProblem(rowNumber, cells, reader.strayQuote, columns) }
-        : undecodable !== undefined
-          ? { rowNumber, cells, problem: undecodableProblem(rowNumber, cells, undecodable, encoding) }
+        : undecodable >= 0
+          ? {
+              rowNumber,
+              cells,
+              problem: undecodableProblem(rowNumber, cells, undecodable, columns, encoding),
+              // Past the header's last column the cell is no field's: the row as a whole is rejected.
+              ...(columns && undecodable < columns.length ? { problemCell: undecodable } : {}),
+            }
           : { rowNumber, cells },
     );
     line += 1 + countLineBreaks(cells);
@@ -325,30 +335,6 @@ function recordBytes(cells: string[], chars: number): number {
   let bytes = chars;
   for (const cell of cells) bytes += Buffer.byteLength(cell) - cell.length;
   return bytes;
-}
-
-/** The first cell holding the replacement character, if any. */
-function undecodableCell(cells: string[]): string | undefined {
-  for (const cell of cells) if (cell.includes(UNDECODABLE)) return cell;
-  return undefined;
-}
-
-/**
- * What only the platform's operators can do about bytes the encoding cannot decode (`ingest --encoding`, a
- * pipeline's `encoding`), at the end of the message, after what the provider does (save the file again in UTF-8 or
- * GB18030), which every reader needs. Where a provider reads (the direct-report page, the report it downloads
- * there, a review notice: none names an option a provider could use) it is left off: src/report/provider-message.ts.
- */
-export const UNDECODABLE_OPERATOR_NOTE =
-  '（平台自动识别的编码有误时，运维人员可用 --encoding 或管道的 encoding 指定编码后重新导入）';
-
-function undecodableProblem(rowNumber: number, cells: string[], cell: string, encoding: string) {
-  return {
-    field: WHOLE_ROW,
-    code: 'undecodable-bytes',
-    message: `第${rowNumber}行第${cells.indexOf(cell) + 1}列含有无法按 ${encoding} 编码解码的字节（显示为 ${UNDECODABLE}），该行未入库：请将文件另存为 UTF-8 或 GB18030 编码后重新报送${UNDECODABLE_OPERATOR_NOTE}`,
-    value: cell,
-  };
 }
 
 const DELIMITER_CANDIDATES = [',', '\t', ';', '|'] as const;

@@ -9,6 +9,7 @@ import yauzl from 'yauzl';
 import { FileFormatError } from '../contracts.ts';
 import { fileHead, isNotZipError, notZipKind, zipDamageText } from '../library-error-text.ts';
 import type { Limits } from '../limits.ts';
+import { withImpliedRefs } from './xlsx-implied-refs.ts';
 import { type MergeRange, readMergeRanges } from './xlsx-merges.ts';
 import {
   asWorkbookError,
@@ -136,9 +137,11 @@ export class XlsxWorkbook {
       this.current?.destroy();
       const part = await this.text(entry);
       this.current = part;
-      // exceljs misreads some cells (inline text in runs, text decoded twice, logical formula results).
+      // exceljs misreads some cells (inline text in runs, text decoded twice, logical formula results), and
+      // cannot place one without a reference: each is given the one its place implies first.
       const raw = new RawCells(name, this.limits.maxTextBytes);
-      for (const event of this.reader._parseWorksheet(raw.watch(part), sheetNo)) {
+      const placed = withImpliedRefs(part, name, () => raw.sheet, this.limits.maxTextBytes);
+      for (const event of this.reader._parseWorksheet(raw.watch(placed), sheetNo)) {
         if (event.eventType !== 'worksheet') continue;
         const sheet = event.value as SheetReader;
         raw.sheet = sheet.name;
@@ -243,7 +246,7 @@ async function* rowsOf(
   let previous = 0;
   try {
     for await (const row of sheet) {
-      // A row without `r` (NaN) has no cell: exceljs cannot place one in it and fails the sheet itself.
+      // A row still without `r` (NaN) has no cell: one with a cell was given its number (withImpliedRefs).
       if (!Number.isNaN(row.number)) {
         if (row.number <= previous) throw rowOutOfOrder(part, sheet.name, row.number, previous);
         previous = row.number;

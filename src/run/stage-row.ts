@@ -79,6 +79,11 @@ export function compileRowStager(
       .join(','),
     message: `第${row.rowNumber}行与表头相同：表头只能在数据之前出现一次，本行不是数据；文件可能由几次导出拼接而成，请删除该行（或拆分文件）后重新报送`,
   });
+  // A problem the format placed in a cell is its column's field's: named so in reports, masked as that field is.
+  const problemOf = (row: SourceRow, problem: RowError): RowError =>
+    row.problemCell === undefined
+      ? problem
+      : { ...problem, field: rawKeys[row.problemCell] ?? columnKey(row.problemCell) };
   const rawOf = (row: SourceRow): Record<string, string> => {
     const raw: Record<string, string> = {};
     for (let i = 0; i < row.cells.length; i++) raw[rawKeys[i] ?? columnKey(i)] = row.cells[i] ?? '';
@@ -95,7 +100,7 @@ export function compileRowStager(
       ...errors.map(checks.storableError),
     ]);
   return (row) => {
-    if (row.problem) return rejected(row, [row.problem]);
+    if (row.problem) return rejected(row, [problemOf(row, row.problem)]);
     // An Excel error or a formula's missing result: no value, whatever a fingerprint of its text would say.
     const errorValues = excelErrors(row);
     if (errorValues.length > 0) return rejected(row, errorValues);
