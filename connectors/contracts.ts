@@ -140,8 +140,9 @@ export interface SourceRow {
   /** Set when the row could not be read properly (wrong cell count, bad quotes); the row is rejected. */
   readonly problem?: RowError;
   /**
-   * The cell `problem` is in, when the format can tell (a byte the encoding cannot decode): the runner files the
-   * problem under that column's field, as it does a field's own errors, instead of the whole row (`*`).
+   * The cell `problem` is in, when the format can tell (a byte the encoding cannot decode, a CSV cell with text after
+   * its closing quote): the runner files the problem under that column's field, as it does a field's own errors,
+   * instead of the whole row (`*`).
    */
   readonly problemCell?: number;
   /** When this row reached the platform, if the channel knows it per row (a table's exchange timestamp). */

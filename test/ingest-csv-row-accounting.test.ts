@@ -51,10 +51,10 @@ describe('a CSV file with a stray quote or mixed line endings: every row account
     expect([summary.status, unit.status]).toEqual(['completed', 'loaded']);
     expect(unit.counts).toMatchObject({ read: 2000, inserted: 1999, rejected: 1 });
     expect(outcomes(unit.counts)).toBe(unit.counts.read);
-    expect(await flatRejections(fx.warehouse, summary.runId)).toEqual([[10, '*', 'malformed-quotes']]);
+    expect(await flatRejections(fx.warehouse, summary.runId)).toEqual([[10, 'CF_CFJG', 'malformed-quotes']]);
     const [rejection] = await fx.warehouse('rejections').where({ run_id: summary.runId });
     expect(rejection.errors[0].message).toMatch(
-      /^第10行“处罚机关”列（第26列）的引号位置错误："济南市"市场监督管理局/,
+      /^第10行“处罚机关”列（第26列）的引号位置错误：「"济南市"市场监督管理局」以引号开头/,
     );
     expect(rejection.errors[0].value).toBe('"济南市"市场监督管理局');
     const violation = await fx
@@ -78,7 +78,7 @@ describe('a CSV file with a stray quote or mixed line endings: every row account
     expect(unit.counts).toMatchObject({ read: 10, rejected: 2 });
     expect(outcomes(unit.counts)).toBe(10);
     expect(await flatRejections(fx.warehouse, summary.runId)).toEqual([
-      [3, '*', 'malformed-quotes'],
+      [3, 'CF_CFJG', 'malformed-quotes'],
       [10, 'CF_JDRQ', 'invalid-date'],
     ]);
   });

@@ -827,7 +827,9 @@ describe('a stray quote, and line endings that change midway: the skim and the p
       [fastRuns, fast],
       [fullRuns, full],
     ] as const)
-      expect(await flatRejections(fx.warehouse, runs[1]!.runId)).toEqual([[5, '*', 'malformed-quotes']]);
+      expect(await flatRejections(fx.warehouse, runs[1]!.runId)).toEqual([
+        [5, 'CF_CFJG', 'malformed-quotes'],
+      ]);
     // q3: the corrected row takes the full path, and so does the row q2 rejected (its record left the cache).
     expect(fastRows(fastRuns)).toEqual([0, 11, 10]);
   });

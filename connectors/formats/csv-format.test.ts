@@ -199,7 +199,7 @@ describe('csv line endings and quoting', () => {
       field: '*',
       value: '"济南市"市场监督管理局',
       message: expect.stringMatching(
-        /^第2行“处罚机关”列（第2列）的引号位置错误："济南市"市场监督管理局 以引号开头/,
+        /^第2行“处罚机关”列（第2列）的引号位置错误：「"济南市"市场监督管理局」以引号开头/,
       ),
     });
   });

@@ -261,7 +261,13 @@ function parseRows(
     const undecodable = reader.strayQuote < 0 ? undecodableCell(cells) : -1;
     current.push(
       reader.strayQuote >= 0
-        ? { rowNumber, cells, problem: strayQuoteProblem(rowNumber, cells, reader.strayQuote, columns) }
+        ? {
+            rowNumber,
+            cells,
+            problem: strayQuoteProblem(rowNumber, cells, reader.strayQuote, columns),
+            // Past the header's last column (or before the header is read) the cell is no field's: the whole row.
+            ...(columns && reader.strayQuote < columns.length ? { problemCell: reader.strayQuote } : {}),
+          }
         : undecodable >= 0
           ? {
               rowNumber,

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { type Encoding, FileFormatError, type SourceRow } from '../contracts.ts';
 import { type RowError, WHOLE_ROW } from '../row-error.ts';
+import { columnText, quotedCell } from './cell-text.ts';
 import { type DecodedText, decodeText } from './decode-text.ts';
 
 // What both CSV readers share (csv-format.ts ships; csv-parse is the benchmark's, bench/csv-parse-format.ts).
@@ -49,7 +50,8 @@ export function withCellCount(row: SourceRow, expected: number): SourceRow {
 /**
  * A cell that starts with a quote whose closing quote is followed by text (`"济南市"市场监督管理局`): its row alone
  * is rejected, naming the column and the cell as written (csv-records.ts reads it, as Excel does, to the next
- * delimiter or line break, so it takes in no other line).
+ * delimiter or line break, so it takes in no other line). The runner files it under that column's field
+ * (`SourceRow.problemCell`, set by the caller when the column is the header's), as it does undecodable bytes.
  */
 export function strayQuoteProblem(
   rowNumber: number,
@@ -57,13 +59,11 @@ export function strayQuoteProblem(
   cell: number,
   columns: readonly string[] | undefined,
 ): RowError {
-  const name = columns?.[cell]?.trim();
-  const column = name ? `“${name}”列（第${cell + 1}列）` : `第${cell + 1}列`;
   const value = cells[cell] ?? '';
   return {
     field: WHOLE_ROW,
     code: 'malformed-quotes',
-    message: `第${rowNumber}行${column}的引号位置错误：${value} 以引号开头，闭合的引号后面还有文字，无法确定原意，该行未入库。引号是内容的一部分时，请把整个单元格放在一对引号内并把其中每个引号写成两个（如 """济南市""市场监督管理局"）；不是时请删去引号，然后重新报送`,
+    message: `第${rowNumber}行${columnText(columns, cell)}的引号位置错误：「${quotedCell(value)}」以引号开头，闭合的引号后面还有文字，无法确定原意，该行未入库。引号是内容的一部分时，请把整个单元格放在一对引号内并把其中每个引号写成两个（如 """济南市""市场监督管理局"）；不是时请删去引号，然后重新报送`,
     value,
   };
 }

@@ -1,5 +1,6 @@
 import { FileFormatError } from '../contracts.ts';
 import { WHOLE_ROW } from '../row-error.ts';
+import { columnText, quotedCell } from './cell-text.ts';
 import { UNDECODABLE } from './decode-text.ts';
 
 /**
@@ -53,25 +54,5 @@ export function undecodableHeader(
   return new FileFormatError(
     'undecodable-bytes',
     `表头（第${headerRow}行）第${cell + 1}列「${quotedCell(header[cell] ?? '')}」含有无法按 ${encoding} 编码解码的字节（显示为 ${UNDECODABLE}），列名无法与目录对照，整个文件未入库：${SAVE_AGAIN}${UNDECODABLE_OPERATOR_NOTE}`,
-  );
-}
-
-function columnText(columns: readonly string[] | undefined, cell: number): string {
-  const name = columns?.[cell]?.trim();
-  return name ? `“${quotedCell(name)}”列（第${cell + 1}列）` : `第${cell + 1}列`;
-}
-
-/** How much of a value a message quotes: enough to find it in the file. */
-const QUOTED_CHARS = 200;
-/** Characters a message must not carry as they are (the database cannot store NUL; controls hide text). */
-const CONTROL = /(?![\t\n\r])[\p{Cc}\p{Cs}]/gu;
-
-/** A value as a message quotes it: cut after QUOTED_CHARS with `…`, control characters written as `\uXXXX`. */
-function quotedCell(text: string): string {
-  const cut =
-    text.length > QUOTED_CHARS ? `${text.slice(0, QUOTED_CHARS).replace(/[\uD800-\uDBFF]$/, '')}…` : text;
-  return cut.replace(
-    CONTROL,
-    (character) => `\\u${character.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
   );
 }
