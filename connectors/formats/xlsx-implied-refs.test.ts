@@ -1,27 +1,16 @@
 import { Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { readAll } from './read-all.test-support.ts';
+import { workbookWithSheetData } from './sheet-data-workbook.test-support.ts';
 import { xlsxFormat } from './xlsx-format.ts';
 import { withImpliedRefs } from './xlsx-implied-refs.ts';
-import { repackWorkbook } from './xlsx-repack.test-support.ts';
 
 /**
  * Rows and cells without a reference (`r`), as OOXML allows and legacy or Java exporters write them: each is where
  * its order puts it. They used to fail as not-a-workbook (exceljs cannot place a cell without its reference).
  */
-async function sheetWith(sheetData: string): Promise<Buffer> {
-  const book = new ExcelJS.Workbook();
-  // The shared strings the rows below point to (`t="s"`): 0 处罚机关, 1 备注, 2 甲, 3 乙.
-  book.addWorksheet('处罚').addRow(['处罚机关', '备注', '甲', '乙']);
-  const bytes = Buffer.from(await book.xlsx.writeBuffer());
-  return repackWorkbook(bytes, {
-    edit: (part, text) =>
-      part === 'xl/worksheets/sheet1.xml'
-        ? text.replace(/<sheetData>.*<\/sheetData>/s, `<sheetData>${sheetData}</sheetData>`)
-        : undefined,
-  });
-}
+// The shared strings the rows below point to (`t="s"`): 0 处罚机关, 1 备注, 2 甲, 3 乙.
+const sheetWith = (sheetData: string) => workbookWithSheetData(sheetData, ['处罚机关', '备注', '甲', '乙']);
 
 const s = (index: number, ref?: string) => `<c${ref ? ` r="${ref}"` : ''} t="s"><v>${index}</v></c>`;
 const text = (value: string) => `<c t="inlineStr"><is><t>${value}</t></is></c>`;

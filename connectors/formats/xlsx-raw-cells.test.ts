@@ -1,26 +1,16 @@
-import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { readAll } from './read-all.test-support.ts';
+import { workbookWithSheetData } from './sheet-data-workbook.test-support.ts';
 import { xlsxFormat } from './xlsx-format.ts';
 import { xmlText } from './xlsx-raw-cells.ts';
-import { repackWorkbook } from './xlsx-repack.test-support.ts';
 
 /**
  * Cells other writers than Excel save, which exceljs' sheet parser misreads (inline text in runs, text decoded
  * twice, logical formula results), read through the xlsx format as ingestion reads them.
  */
-async function sheetWith(sheetData: string, strings: string[] = []): Promise<Buffer> {
-  const book = new ExcelJS.Workbook();
-  // Shared strings the rows below point to (`t="s"`, index in the order written).
-  book.addWorksheet('处罚').addRow(strings.length > 0 ? strings : ['x']);
-  const bytes = Buffer.from(await book.xlsx.writeBuffer());
-  return repackWorkbook(bytes, {
-    edit: (part, text) =>
-      part === 'xl/worksheets/sheet1.xml'
-        ? text.replace(/<sheetData>.*<\/sheetData>/s, `<sheetData>${sheetData}</sheetData>`)
-        : undefined,
-  });
-}
+// Shared strings the rows below point to (`t="s"`, index in the order written).
+const sheetWith = (sheetData: string, strings: string[] = []) =>
+  workbookWithSheetData(sheetData, strings.length > 0 ? strings : undefined);
 
 const inline = (ref: string, runs: string) => `<c r="${ref}" t="inlineStr"><is>${runs}</is></c>`;
 const run = (text: string, bold = false) =>

@@ -1,26 +1,15 @@
-import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { readAll } from './read-all.test-support.ts';
+import { workbookWithSheetData } from './sheet-data-workbook.test-support.ts';
 import { xlsxFormat } from './xlsx-format.ts';
-import { repackWorkbook } from './xlsx-repack.test-support.ts';
 
 /**
  * Sheets whose XML parses but that Excel never writes, crafted as a hostile or broken exporter would: rows stored
  * twice or out of order, a cell written twice in a row, a shared string that is not in the table. exceljs reads
  * each without a word (both rows, the last value, a blank): the file fails as a broken workbook, naming where.
  */
-async function sheetWith(sheetData: string): Promise<Buffer> {
-  const book = new ExcelJS.Workbook();
-  // The shared strings the rows below point to (`t="s"`): 0 处罚机关, 1 备注, 2 甲, 3 乙.
-  book.addWorksheet('处罚').addRow(['处罚机关', '备注', '甲', '乙']);
-  const bytes = Buffer.from(await book.xlsx.writeBuffer());
-  return repackWorkbook(bytes, {
-    edit: (part, text) =>
-      part === 'xl/worksheets/sheet1.xml'
-        ? text.replace(/<sheetData>.*<\/sheetData>/s, `<sheetData>${sheetData}</sheetData>`)
-        : undefined,
-  });
-}
+// The shared strings the rows below point to (`t="s"`): 0 处罚机关, 1 备注, 2 甲, 3 乙.
+const sheetWith = (sheetData: string) => workbookWithSheetData(sheetData, ['处罚机关', '备注', '甲', '乙']);
 
 const shared = (ref: string, index: number | string) => `<c r="${ref}" t="s"><v>${index}</v></c>`;
 const row = (r: number | undefined, cells: string) =>
