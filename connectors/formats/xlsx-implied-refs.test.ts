@@ -57,6 +57,11 @@ describe('rows and cells placed by their order', () => {
     expect(blankLines).toBe(2);
   });
 
+  it('reads a cell whose r comes after a value holding `>` (XML allows it) where its r puts it', async () => {
+    const { rows } = await read(`${header}<row r="2"><c foo="a>b" r="B2" t="s"><v>2</v></c></row>`);
+    expect(rows).toEqual([[2, '', '甲']]);
+  });
+
   it('keeps the checks: an implied cell a written one repeats, an implied row number a written one repeats', async () => {
     const fails = async (sheetData: string, what: string) =>
       expect(readAll(xlsxFormat, await sheetWith(sheetData))).rejects.toMatchObject({
@@ -87,5 +92,13 @@ describe('the references written in, whatever the chunks', () => {
       expect(await rewrite([xml.slice(0, cut), xml.slice(cut)])).toBe(expected);
     }
     expect(await rewrite([...xml])).toBe(expected);
+  });
+
+  it('reads a tag to its end, not to a `>` in a quoted value, wherever it is cut', async () => {
+    const tags = `<row note='1>0' r="3"><c foo="a>b" r="B3"/><c x='"'/></row>`;
+    const placed = `<row note='1>0' r="3"><c foo="a>b" r="B3"/><c r="C3" x='"'/></row>`;
+    for (let cut = 0; cut < tags.length; cut++) {
+      expect(await rewrite([tags.slice(0, cut), tags.slice(cut)])).toBe(placed);
+    }
   });
 });

@@ -115,7 +115,7 @@ class ImpliedRefs {
         continue;
       }
       // A tag cut by the chunk's end is scanned with the next chunk (a tag's text holds no `<`, and ends at `>`).
-      const close = text.indexOf('>', open);
+      const close = tagEnd(text, open);
       if (close < 0) {
         stop = open;
         break;
@@ -227,6 +227,7 @@ class ImpliedRefs {
 }
 
 const [BANG, QUESTION, C, R] = [0x21, 0x3f, 0x63, 0x72];
+const [GREATER, DOUBLE_QUOTE, SINGLE_QUOTE] = [0x3e, 0x22, 0x27];
 
 /**
  * A cell's or row's start tag, a row's end tag (the name followed by a space, `>` or `/`, not `<cols>` nor
@@ -239,6 +240,22 @@ const LONGEST_SKIPPED = 9;
 /** The `r` attribute, quoted either way, not another attribute's value that reads like one. */
 const ATTRIBUTE = /([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
 const CELL_REF = /^\s*\$?([A-Za-z]{1,3})\$?(\d*)\s*$/;
+
+/**
+ * Where the tag opened at `open` ends: its first `>` outside a quoted value (XML lets a value hold `>`, as in
+ * `foo="a>b"`: the tag read up to it would miss an `r` after it, and get a second one), -1 if not in `text` yet.
+ */
+function tagEnd(text: string, open: number): number {
+  for (let at = open; at < text.length; at++) {
+    const char = text.charCodeAt(at);
+    if (char === GREATER) return at;
+    if (char === DOUBLE_QUOTE || char === SINGLE_QUOTE) {
+      at = text.indexOf(char === DOUBLE_QUOTE ? '"' : "'", at + 1);
+      if (at < 0) return -1;
+    }
+  }
+  return -1;
+}
 
 function referenceOf(tag: string): string | undefined {
   ATTRIBUTE.lastIndex = 0;
