@@ -1,3 +1,4 @@
+import { distinctMaskedNames } from '../log/distinct-masked-names.ts';
 import type { Logger } from '../log/logger.ts';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
 import {
@@ -102,10 +103,12 @@ export async function createMetricsRegistry(deps: MetricsDeps, logger?: Logger):
     for (const metric of [rows, runs, lastDuration, lastSuccess, queued]) metric.reset();
     for (const [outcome, count] of Object.entries(outcomes)) rows.set({ outcome }, count);
     for (const row of statuses) runs.set({ kind: row.kind, status: row.status }, row.runs);
+    // A pipeline named for a drop folder may hold an ID number: masked as `pipelines list` and `jobs` print it
+    // (/metrics needs no session), a name without one as it is. Two names masking alike get `~1`, `~2`: one label
+    // value each, else a gauge's second `set` would overwrite the first pipeline's sample.
+    const labels = distinctMaskedNames(times.map((time) => time.pipeline));
     for (const time of times) {
-      // A pipeline named for a drop folder may hold an ID number: masked as `pipelines list` and `jobs` print it
-      // (/metrics needs no session), a name without one as it is.
-      const pipeline = maskPersonalText(time.pipeline);
+      const pipeline = labels.get(time.pipeline) ?? maskPersonalText(time.pipeline);
       lastDuration.set({ pipeline, status: time.lastStatus }, time.lastDurationSeconds);
       if (time.lastSuccessAt !== undefined) lastSuccess.set({ pipeline }, time.lastSuccessAt);
     }

@@ -10,12 +10,12 @@ import { html, page, query } from '../html.ts';
 import { nextTriggers } from '../next-triggers.ts';
 import { LEVEL_LABELS, statusBadge } from '../run-labels.ts';
 import { requireRole } from '../session-auth.ts';
-import { pipelineFilterable, pipelineShown, transportLabel } from '../views/run-kind.ts';
+import { pipelineFilterable, pipelinesShown, transportLabel } from '../views/run-kind.ts';
 
 /**
  * Pipelines: each definition (feed, schedule and its next triggers in Beijing time, thresholds), last run. A
- * name holding an ID number is shown masked, the row anchored on it as /runs links to it (`/pipelines#<shown>`),
- * and links to no runs filter (one the console would refuse, or that finds nothing).
+ * name holding an ID number is shown masked (two masking alike told apart: pipelinesShown), the row anchored on
+ * it as /runs links to it (`/pipelines#<shown>`), and links to no runs filter (one the console would refuse, or that finds nothing).
  */
 export function registerPipelinesPage(app: FastifyInstance, deps: ConsoleDeps): void {
   app.get('/pipelines', { preHandler: requireRole(...STAFF_ROLES) }, async (request, reply) => {
@@ -28,6 +28,7 @@ export function registerPipelinesPage(app: FastifyInstance, deps: ConsoleDeps): 
       loadProviders(providersFile()),
     ]);
     const last = new Map(lastRuns.map((run) => [run.pipeline, run]));
+    const shownOf = pipelinesShown(loaded.pipelines.map((pipeline) => pipeline.name));
     const titles = new Map(deps.catalog.entries.map((entry) => [entry.code, entry.title]));
     const body = html`
 ${
@@ -43,7 +44,7 @@ ${loaded.pipelines.map((pipeline) => {
   const run = last.get(pipeline.name);
   const cronText = pipeline.schedule.cron;
   const upcoming = cronText && pipeline.schedule.enabled ? nextTriggers(cronText, 3) : [];
-  const shown = pipelineShown(pipeline.name);
+  const shown = shownOf(pipeline.name);
   return html`<tr id="${shown}" data-pipeline="${shown}"><td>${pipelineFilterable(pipeline.name) ? html`<a href="/runs${query({ pipeline: pipeline.name })}">${shown}</a>` : shown}</td>
 <td>${titles.get(pipeline.catalog) ?? pipeline.catalog} <span class="mono muted">${pipeline.catalog}</span></td>
 <td class="provider">${providerLabel(providers, pipeline.provider)} / ${LEVEL_LABELS[pipeline.level] ?? pipeline.level}</td>

@@ -28,7 +28,7 @@ import {
 } from '../run-labels.ts';
 import { requireRole } from '../session-auth.ts';
 import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
-import { DIRECT_REPORT_ORIGIN, pipelineShown, runKindLabel } from '../views/run-kind.ts';
+import { DIRECT_REPORT_ORIGIN, pipelineShown, pipelinesShown, runKindLabel } from '../views/run-kind.ts';
 
 /** How many rejected rows the run's page shows; the rest are on the rejections page. */
 const SAMPLE = 20;
@@ -57,19 +57,27 @@ export function registerRunPage(app: FastifyInstance, deps: ConsoleDeps): void {
       ]);
       // Why a retry read nothing, when the latest did: the files this run returned (only then: it reads the
       // pipelines).
+      const pipelines = run.pipeline ? (await deps.loadPipelines()).pipelines : [];
       const returned =
         later.at(-1)?.read_nothing && run.pipeline
           ? returnedFiles(
               files,
-              (await deps.loadPipelines()).pipelines.find((pipeline) => pipeline.name === run.pipeline),
+              pipelines.find((pipeline) => pipeline.name === run.pipeline),
             )
           : undefined;
+      // Named as /pipelines names its row (a name masking alike another's told apart), so the link finds it.
+      const shownOf = run.pipeline
+        ? pipelinesShown(
+            pipelines.map((pipeline) => pipeline.name),
+            [run.pipeline],
+          )
+        : pipelineShown;
       const text = (value: string) => (unmasked ? value : maskPersonalText(value));
       const entries = new Map(deps.catalog.entries.map((entry) => [entry.code, entry]));
       const body = html`
 <dl class="facts" id="run-facts">
   <dt>状态</dt><dd>${statusBadge(run.status)}</dd>
-  <dt>类型 / 管道</dt><dd>${runKindLabel({ ...run, origin: originOf(run) })}</dd>
+  <dt>类型 / 管道</dt><dd>${runKindLabel({ ...run, origin: originOf(run) }, shownOf)}</dd>
   <dt>分区日期</dt><dd>${run.partition_date ?? '—'}</dd>
   <dt>开始 / 结束（北京时间）</dt><dd>${shanghaiTime(run.started_at)} / ${run.finished_at ? shanghaiTime(run.finished_at) : '—'}（${seconds(run.started_at, run.finished_at) || '—'} 秒）</dd>
   <dt>尝试次数</dt><dd>${run.attempts}</dd>
@@ -77,7 +85,7 @@ export function registerRunPage(app: FastifyInstance, deps: ConsoleDeps): void {
   <dt>主机 / 进程</dt><dd>${run.host ?? '—'} / ${run.pid ?? '—'}</dd>
 </dl>
 ${run.error ? html`<p class="error" id="run-error">${text(run.error)}</p>` : ''}
-${retryBlock(request, run, later, returned)}
+${retryBlock(request, run, later, returned, shownOf)}
 <h2>按结果计数</h2>
 <table id="run-counts"><thead><tr>${COUNT_COLUMNS.map((column) => html`<th class="num">${OUTCOME_LABELS[column] ?? column}</th>`)}</tr></thead>
 <tbody><tr>${COUNT_COLUMNS.map((column) => html`<td class="num" data-outcome="${column}">${run.counts[column] ?? 0}</td>`)}</tr></tbody></table>
@@ -184,13 +192,14 @@ function retryBlock(
   run: RunRow,
   later: readonly LaterRun[],
   returned: string | undefined,
+  shownOf: (name: string) => string,
 ): SafeHtml | '' {
   const state = retryOf(run.id);
   const retried = state?.state === 'done' ? later.find((next) => next.id === state.newRunId) : undefined;
   const stateLine = !state
     ? ''
     : state.state === 'running'
-      ? html`<p class="notice" id="retry-state">${state.by} 发起的重试正在进行（管道 ${run.pipeline && pipelineShown(run.pipeline)}，分区日期 ${run.partition_date}）。刷新页面查看结果。</p>`
+      ? html`<p class="notice" id="retry-state">${state.by} 发起的重试正在进行（管道 ${run.pipeline && shownOf(run.pipeline)}，分区日期 ${run.partition_date}）。刷新页面查看结果。</p>`
       : state.state === 'done'
         ? retried?.read_nothing
           ? html`<p class="error" id="retry-state">${state.by} 发起的重试已结束，但未读取任何文件：<a href="/runs/${state.newRunId}">运行 #${state.newRunId}</a> 读取 0 行，重试未改变本分区日的结果，没有数据因重试入库。${readNothingReason(returned)}</p>`
@@ -210,7 +219,7 @@ function retryBlock(
         )}。${unchanged && !retried?.read_nothing ? readNothingReason(returned) : ''}</p>`;
   const lines = html`${stateLine}${afterLine}`;
   if (request.user?.role !== 'admin' || retryRefusal(run) || state?.state === 'running') return lines;
-  return html`${lines}<form method="post" action="/runs/${run.id}/retry">${csrfField(request)}<button type="submit" id="retry">重试此运行（重新执行管道 ${run.pipeline && pipelineShown(run.pipeline)} 的 ${run.partition_date} 分区）</button></form>`;
+  return html`${lines}<form method="post" action="/runs/${run.id}/retry">${csrfField(request)}<button type="submit" id="retry">重试此运行（重新执行管道 ${run.pipeline && shownOf(run.pipeline)} 的 ${run.partition_date} 分区）</button></form>`;
 }
 
 /** Why a retry read no file: this run's files that were moved aside, or the source had nothing new. */

@@ -13,7 +13,7 @@ import {
   loadsRows,
   outcomesText,
   pipelineFilterable,
-  pipelineShown,
+  pipelinesShown,
   runKindLabel,
 } from '../views/run-kind.ts';
 
@@ -72,6 +72,10 @@ export function registerRunsPage(app: FastifyInstance, deps: ConsoleDeps): void 
       const allNames = [
         ...new Set([...loaded.pipelines.map((p) => p.name), ...cells.map((cell) => cell.pipeline)]),
       ].sort();
+      const shownOf = pipelinesShown(
+        loaded.pipelines.map((p) => p.name),
+        [...allNames, ...runs.flatMap((run) => run.pipeline ?? [])],
+      );
       const names = allNames.filter((name) => !pipeline || name === pipeline);
       const byKey = new Map(cells.map((cell) => [`${cell.pipeline} ${cell.partition_date}`, cell]));
       const shown = runs.slice(0, PAGE_SIZE);
@@ -89,7 +93,7 @@ export function registerRunsPage(app: FastifyInstance, deps: ConsoleDeps): void 
   <button type="submit">筛选</button>
 </form>
 <h2>按日运行状态（每格为该分区日最近一次运行；成功但未读取任何文件的运行不改变该日状态）</h2>
-${grid(names, gridDays, byKey, status)}
+${grid(names, gridDays, byKey, status, shownOf)}
 <p class="muted">${RUN_STATUSES.map((value) => html`${statusBadge(value)} `)}<span class="status s-none">无运行</span>；${RETRIED_MARK} 之后有重试，但未读取任何文件（该日仍为格中状态）</p>
 <h2>运行列表</h2>
 ${
@@ -98,7 +102,7 @@ ${
     : html`<table id="runs"><thead><tr><th>运行</th><th>类型/管道</th><th>分区日期</th><th>状态</th><th>开始时间</th><th class="num">耗时（秒）</th><th class="num">读取</th><th>各结果行数（合计即读取行数）</th></tr></thead><tbody>
 ${shown.map(
   (run) =>
-    html`<tr data-run="${run.id}"><td><a href="/runs/${run.id}">#${run.id}</a></td><td class="kind">${runKindLabel(run)}</td><td>${run.partition_date ?? ''}</td><td>${statusBadge(run.status)}</td><td>${shanghaiTime(run.started_at)}</td><td class="num">${seconds(run.started_at, run.finished_at)}</td>${
+    html`<tr data-run="${run.id}"><td><a href="/runs/${run.id}">#${run.id}</a></td><td class="kind">${runKindLabel(run, shownOf)}</td><td>${run.partition_date ?? ''}</td><td>${statusBadge(run.status)}</td><td>${shanghaiTime(run.started_at)}</td><td class="num">${seconds(run.started_at, run.finished_at)}</td>${
       !loadsRows(run.kind)
         ? html`<td class="num read">—</td><td class="outcomes muted">不导入数据</td>`
         : run.status === 'running'
@@ -120,20 +124,21 @@ function grid(
   days: readonly string[],
   byKey: ReadonlyMap<string, GridCell>,
   status: RunStatus | undefined,
+  shownOf: (name: string) => string,
 ) {
   if (names.length === 0) return html`<p class="muted">还没有管道。</p>`;
   return html`<table class="grid" id="run-grid"><thead><tr><th>管道</th>${days.map((day) => html`<th class="day">${day.slice(5)}</th>`)}</tr></thead><tbody>
 ${names.map(
   (name) =>
-    html`<tr><th>${pipelineShown(name)}</th>${days.map((day) => {
+    html`<tr><th>${shownOf(name)}</th>${days.map((day) => {
       const cell = byKey.get(`${name} ${day}`);
       const matches =
         cell &&
         (!status || cell.status === status || (status === 'failed' && cell.status === 'failed-threshold'));
       if (!cell || !matches)
-        return html`<td class="day s-none" data-day="${day}" title="${pipelineShown(name)} ${day}：无运行"></td>`;
+        return html`<td class="day s-none" data-day="${day}" title="${shownOf(name)} ${day}：无运行"></td>`;
       const empty = cell.read_nothing_after;
-      const said = `${pipelineShown(name)} ${day}：${STATUS_LABELS[cell.status]}（运行 #${cell.id}${cell.read_nothing ? '，未读取任何文件' : ''}）${
+      const said = `${shownOf(name)} ${day}：${STATUS_LABELS[cell.status]}（运行 #${cell.id}${cell.read_nothing ? '，未读取任何文件' : ''}）${
         empty.length > 0
           ? `；之后的重试未读取任何文件（${empty.map((id) => `运行 #${id}`).join('、')}），未改变该日结果`
           : ''

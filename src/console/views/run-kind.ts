@@ -1,3 +1,4 @@
+import { distinctMaskedNames } from '../../log/distinct-masked-names.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import type { OutcomeCounts } from '../../warehouse/outcome-counts.ts';
 import { OUTCOMES } from '../../warehouse/outcome-counts.ts';
@@ -30,6 +31,19 @@ export const DIRECT_REPORT_ORIGIN = 'direct-report';
 export const pipelineShown = (name: string): string => maskPersonalText(name);
 
 /**
+ * How a page shows each of `names` (the pipeline files, the rows of /pipelines) and `others` (pipelines of runs
+ * whose file is gone): masked, and two names masking alike told apart (`…~1`, `…~2`: distinctMaskedNames), so
+ * each row of /pipelines has its own anchor and a link finds the right one.
+ */
+export function pipelinesShown(
+  names: Iterable<string>,
+  others: Iterable<string> = [],
+): (name: string) => string {
+  const shown = distinctMaskedNames(names, others);
+  return (name) => shown.get(name) ?? pipelineShown(name);
+}
+
+/**
  * Whether a pipeline may stand in a runs filter (`/runs?pipeline=<name>`, the filter's options): only one whose
  * name is shown as it is. A masked name finds no pipeline, and the name in clear would be refused with 400 as any
  * typed ID number.
@@ -38,17 +52,20 @@ export const pipelineFilterable = (name: string): boolean =>
   pipelineShown(name) === name && !holdsTypedId(name);
 
 /** The kind of a run in Chinese, and its pipeline (a link to its row on the pipelines page) when it has one. */
-export function runKindLabel(run: {
-  kind: RunKind;
-  pipeline: string | null;
-  origin?: string | null | undefined;
-}): SafeHtml {
+export function runKindLabel(
+  run: {
+    kind: RunKind;
+    pipeline: string | null;
+    origin?: string | null | undefined;
+  },
+  shownOf: (name: string) => string = pipelineShown,
+): SafeHtml {
   const kind =
     run.kind === 'ingest' && run.origin === DIRECT_REPORT_ORIGIN
       ? '数据直报'
       : (RUN_KIND_LABELS[run.kind] ?? run.kind);
   if (!run.pipeline) return html`${kind}`;
-  const shown = pipelineShown(run.pipeline);
+  const shown = shownOf(run.pipeline);
   return html`${kind} <a href="/pipelines#${shown}">${shown}</a>`;
 }
 
