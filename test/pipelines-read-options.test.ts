@@ -146,7 +146,7 @@ describe('a pipeline file says how its files are read (real PostgreSQL, drop fol
   it('"encoding": "gb18030" is used as declared, not detected; the same bytes declared utf8 fail', async () => {
     const bytes = iconv.encode(toCsv(PENALTY_HEADER, generated.rows), 'gb18030');
     deliver('utf8-declared', 'gbk.csv', bytes);
-    expect(outcome(await run('utf8-declared'))).toEqual([['failed', 'unknown-columns']]);
+    expect(outcome(await run('utf8-declared'))).toEqual([['failed', 'undecodable-bytes']]);
 
     deliver('gb18030', 'gbk.csv', bytes);
     const summary = await run('gb18030');
