@@ -212,10 +212,14 @@ export async function interruptRunsOfJob(
     .update({ status: 'interrupted', finished_at: warehouse.fn.now(), error: maskPersonalText(reason) });
 }
 
-/** Ends these runs as `interrupted`; returns how many were still running. */
+/**
+ * Ends these runs as `interrupted`; returns how many were still running. One another process ended meanwhile (a
+ * worker's sweep interrupts a dead worker's runs too) is left as it ended: an ended run stays so (migration 035).
+ */
 export async function interruptRuns(warehouse: Warehouse, runIds: number[], reason: string): Promise<number> {
   return warehouse('runs')
     .whereIn('id', runIds)
+    .where({ status: 'running' })
     .update({ status: 'interrupted', finished_at: warehouse.fn.now(), error: maskPersonalText(reason) });
 }
 
