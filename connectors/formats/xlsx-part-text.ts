@@ -4,6 +4,7 @@ import { FileFormatError } from '../contracts.ts';
 import { damageText } from '../library-error-text.ts';
 import { crcCheck } from '../zip-crc.ts';
 import { LINE_BYTES_OPERATOR_NOTE, sizeText } from './csv-rows.ts';
+import { MainPrefix } from './xlsx-main-prefix.ts';
 
 /** How far into a part its prolog (XML declaration, comments, DOCTYPE) is looked for the root element. */
 const PROLOG_BYTES = 64 * 1024;
@@ -26,6 +27,9 @@ export interface PartLimits {
  * The Office Open XML packaging rules forbid DTDs in a package, and exceljs' parser (saxes) neither loads nor
  * expands entities: a DOCTYPE can only be an attack ("billion laughs", external entities) or damage, and is
  * refused before the parser sees it.
+ *
+ * Elements written with a prefix for the SpreadsheetML main namespace (`<x:row>`, as the Open XML SDK writes them)
+ * reach the parsers without it (`MainPrefix`), as Excel would read them.
  */
 export function partText(inflated: Readable, part: string, limits: PartLimits): Readable {
   let bytes = 0;
@@ -34,6 +38,7 @@ export function partText(inflated: Readable, part: string, limits: PartLimits): 
   let prolog: string | undefined = '';
   // The part's last bytes, for `rootClosed`: a reference to the last chunk, copied only when chunks are short.
   let tail: Buffer = Buffer.alloc(0);
+  const prefix = new MainPrefix(limits.maxTextBytes);
   const guard = new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       bytes += chunk.length;
@@ -49,11 +54,13 @@ export function partText(inflated: Readable, part: string, limits: PartLimits): 
         if (first?.[0].toUpperCase() === '<!DOCTYPE') return callback(doctypeRefused(part));
         if (first || prolog.length >= PROLOG_BYTES) prolog = undefined;
       }
-      callback(null, chunk);
+      const out = prefix.scan(chunk);
+      callback(null, out.length > 0 ? out : undefined);
     },
     flush(callback: TransformCallback) {
       tails.set(guard, tail.toString('latin1', Math.max(tail.length - TAIL_BYTES, 0)));
-      callback();
+      const rest = prefix.end();
+      callback(null, rest.length > 0 ? rest : undefined);
     },
   });
   inflated.on('error', (error) => guard.destroy(asWorkbookError(error, part)));

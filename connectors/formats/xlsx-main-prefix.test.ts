@@ -1,0 +1,139 @@
+import ExcelJS from 'exceljs';
+import { describe, expect, it } from 'vitest';
+import { prefixedWorkbook, withMainPrefix } from './prefixed-workbook.test-support.ts';
+import { readAll } from './read-all.test-support.ts';
+import { workbookWithSheetData } from './sheet-data-workbook.test-support.ts';
+import { xlsxFormat } from './xlsx-format.ts';
+import { MainPrefix } from './xlsx-main-prefix.ts';
+import { repackWorkbook } from './xlsx-repack.test-support.ts';
+
+/**
+ * Workbooks whose parts write the SpreadsheetML main namespace with a prefix (`<x:worksheet xmlns:x="…/main">
+ * <x:sheetData><x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c>`), as the Open XML SDK (.NET) and some Java
+ * exporters do. Excel opens them; the sheet read as empty (`empty-file`), a prefixed workbook.xml or styles.xml failed
+ * the file as `not-a-workbook`. Each must load as its unprefixed twin.
+ */
+const MAIN = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+
+async function penaltyBook(rows: number): Promise<Buffer> {
+  const book = new ExcelJS.Workbook();
+  book.addWorksheet('说明').addRow(['填报说明：每行一条处罚决定']);
+  const sheet = book.addWorksheet('处罚');
+  sheet.addRow(['行政处罚决定书文号', '决定日期', '金额', '备注']);
+  for (let i = 0; i < rows; i++) {
+    sheet.addRow([
+      `鲁市监罚〔2026〕${i}号`,
+      new Date(Date.UTC(2026, 7, 7)),
+      1.5 + i,
+      i % 7 === 0 ? '' : `注${i}`,
+    ]);
+  }
+  sheet.getColumn(2).numFmt = 'yyyy/m/d';
+  sheet.getCell('D3').value = { richText: [{ text: '济南市' }, { text: '市场监督管理局' }] };
+  sheet.getCell('C4').value = { formula: 'C3+1', result: 5.5 };
+  sheet.getCell('D5').value = { error: '#N/A' };
+  sheet.mergeCells('D6:D8');
+  book.addWorksheet('隐藏').state = 'hidden';
+  return Buffer.from(await book.xlsx.writeBuffer());
+}
+
+const options = { headerFits: (header: readonly string[]) => header[0] === '行政处罚决定书文号' };
+
+describe('a workbook whose parts write the main namespace with a prefix', () => {
+  it('reads the same rows, values, dates, merges and errors as its unprefixed twin', async () => {
+    // 3,000 rows: the sheet's text spans many chunks, tags cut between them.
+    const plain = await penaltyBook(3000);
+    const prefixed = await prefixedWorkbook(plain);
+    const twin = await readAll(xlsxFormat, plain, options);
+    expect(twin.rows).toHaveLength(3000);
+    expect(twin.rows[1]?.cells).toEqual(['鲁市监罚〔2026〕1号', '2026-08-07', '2.5', '济南市市场监督管理局']);
+    expect(await readAll(xlsxFormat, prefixed, options)).toEqual(twin);
+  });
+
+  it('reads a prefixed workbook.xml, sheet and shared strings with another prefix, r:id left as it is', async () => {
+    const plain = await penaltyBook(3);
+    let workbookXml = '';
+    const prefixed = await repackWorkbook(plain, {
+      edit: (part, text) => {
+        const edited = withMainPrefix(text, 'ss');
+        if (part === 'xl/workbook.xml') workbookXml = edited;
+        return edited;
+      },
+    });
+    expect(workbookXml).toMatch(
+      /<ss:sheets><ss:sheet sheetId="1" name="说明" state="visible" r:id="rId\d+"\/>/,
+    );
+    expect(await readAll(xlsxFormat, prefixed, options)).toEqual(await readAll(xlsxFormat, plain, options));
+  });
+
+  it('fails a bad sheet with the same error as its twin', async () => {
+    const rows = '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>';
+    const plain = await workbookWithSheetData(`${rows}<row r="2"><c r="A2" t="s"><v>1</v></c></row>`, [
+      '名称',
+      '甲',
+    ]);
+    const failure = (bytes: Buffer) => readAll(xlsxFormat, bytes).catch((error: Error) => error);
+    const twin = await failure(plain);
+    expect(twin).toMatchObject({
+      code: 'not-a-workbook',
+      message: expect.stringContaining('第2行的行号重复'),
+    });
+    expect(await failure(await prefixedWorkbook(plain))).toEqual(twin);
+  });
+});
+
+describe('MainPrefix', () => {
+  const sheet = [
+    '<?xml version="1.0" encoding="UTF-8"?>\n<!-- <x:c> in a comment before the root -->',
+    `<x:worksheet xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:x="${MAIN}">`,
+    '<x:sheetData><x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t><![CDATA[<x:t>甲</x:t>]]></x:t></x:is></x:c>',
+    '<x:c r="B1" t="s"><x:v>0</x:v></x:c></x:row><!-- </x:row> --><?pi <x:row?></x:sheetData>',
+    '<x:hyperlinks><x:hyperlink ref="A1" r:id="rId1"/></x:hyperlinks><xy:c/><x:legacyDrawing r:id="rId2"/></x:worksheet>',
+  ].join('');
+  const unprefixed = sheet
+    .replace(/<x:worksheet/, '<worksheet')
+    .replace(/<(\/?)x:(?!t>甲)/g, (all, slash: string, at: number) =>
+      inMarkup(sheet, at) ? all : `<${slash}`,
+    );
+
+  const through = (chunks: Buffer[]) => {
+    const prefix = new MainPrefix(1024);
+    return Buffer.concat([...chunks.map((chunk) => prefix.scan(chunk)), prefix.end()]).toString('utf8');
+  };
+
+  it('takes the prefix off wherever the chunks cut the text, comments, CDATA and other prefixes left as they are', () => {
+    expect(unprefixed).toContain('<t><![CDATA[<x:t>甲</x:t>]]></t>');
+    expect(unprefixed).toContain('<!-- </x:row> --><?pi <x:row?></sheetData>');
+    expect(unprefixed).toContain('r:id="rId1"/></hyperlinks><xy:c/>');
+    const bytes = Buffer.from(sheet);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      expect(through([bytes.subarray(0, cut), bytes.subarray(cut)])).toBe(unprefixed);
+    }
+    expect(through([...bytes].map((byte) => Buffer.from([byte])))).toBe(unprefixed);
+  });
+
+  it('passes a part without the prefix through as it is, even one whose prefix is bound to another namespace', () => {
+    const other = sheet.replace(MAIN, 'urn:other');
+    expect(through([Buffer.from(other)])).toBe(other);
+    const plain = Buffer.from(`<worksheet xmlns="${MAIN}"><sheetData><row r="1"/></sheetData></worksheet>`);
+    expect(through([plain.subarray(0, 30), plain.subarray(30)])).toBe(plain.toString());
+    const prefix = new MainPrefix(1024);
+    prefix.scan(plain.subarray(0, 90));
+    // Once the root has said there is no prefix, a chunk goes on as it came, not copied.
+    const rest = plain.subarray(90);
+    expect(prefix.scan(rest)).toBe(rest);
+  });
+});
+
+/** Whether `at` is inside a comment, CDATA or processing instruction of `text`. */
+function inMarkup(text: string, at: number): boolean {
+  for (const [start, end] of [
+    ['<!--', '-->'],
+    ['<![CDATA[', ']]>'],
+    ['<?', '?>'],
+  ] as const) {
+    const open = text.lastIndexOf(start, at - 1);
+    if (open >= 0 && text.indexOf(end, open) > at) return true;
+  }
+  return false;
+}
