@@ -45,6 +45,8 @@ class ImpliedRefs {
   private lastRow = 0;
   /** The row being read: its number (undefined when its `r` is not a number), and the next implied column. */
   private row: number | undefined;
+  /** The row being read has an `r` that is no row number (`r=""`, `r="abc"`, `r="-3"`): what a cell in it fails with. */
+  private badNumber: string | undefined;
   private nextColumn = 1;
   /**
    * The reference of the last cell that has one, since the last implied cell: the next implied column follows it.
@@ -93,6 +95,7 @@ class ImpliedRefs {
       const open = token.index;
       const next = text.charCodeAt(open + 1);
       if (next === C && text.startsWith(' r="', open + 2) && !this.held) {
+        if (this.badNumber !== undefined) throw sheetDefect(this.part, this.sheet(), this.badNumber);
         // As Excel writes it (`<c r="D2"`): the reference is there, nothing to write in; read only if needed.
         const quote = text.indexOf('"', open + 6);
         if (quote < 0) {
@@ -153,6 +156,7 @@ class ImpliedRefs {
   }
 
   private cellTag(tag: string): void {
+    if (this.badNumber !== undefined) throw sheetDefect(this.part, this.sheet(), this.badNumber);
     if (this.held) this.numberHeld(rowOfRef(referenceOf(tag)));
     this.emit(this.row === undefined ? tag : this.cellStart(tag));
   }
@@ -160,6 +164,7 @@ class ImpliedRefs {
   private rowEnd(tag: string): void {
     if (this.held) this.releaseEmpty();
     this.row = undefined;
+    this.badNumber = undefined;
     this.emit(tag);
   }
 
@@ -167,10 +172,13 @@ class ImpliedRefs {
     if (this.held) this.numberHeld(undefined);
     this.nextColumn = 1;
     this.lastRef = undefined;
+    this.badNumber = undefined;
     const r = referenceOf(tag);
     if (r !== undefined) {
-      // As exceljs reads it: `parseInt`.
+      // As exceljs reads it: `parseInt`. A row of number 0 is left to the order check, as it reads.
       const number = Number.parseInt(r, 10);
+      // exceljs cannot place a cell in a row without a number (it failed the file without saying where).
+      if (Number.isNaN(number) || number < 0) this.badNumber = this.notARowNumber(r);
       this.row = Number.isNaN(number) ? undefined : number;
       if (this.row !== undefined) this.lastRow = this.row;
       this.emit(tag);
@@ -204,6 +212,13 @@ class ImpliedRefs {
     const ref = ` r="${columnLetters(this.nextColumn)}${this.row}"`;
     this.nextColumn++;
     return `<c${ref}${tag.slice(2)}`;
+  }
+
+  /** What a cell in a row whose `r` is `r` (no row number) fails the sheet with: where the row is. */
+  private notARowNumber(r: string): string {
+    const row = this.lastRow > 0 ? `第${this.lastRow}行之后的一行` : '第一行';
+    const number = r.trim() === '' ? '行号为空' : `行号为「${r}」`;
+    return `${row}${number}（行号应为从 1 开始的整数），其单元格无法定位`;
   }
 
   /** The held row has a cell: it is numbered (by its first cell's reference, else the row after the last). */

@@ -57,6 +57,25 @@ describe('row numbers that do not strictly increase', () => {
     expect(rows.map((read) => read.rowNumber)).toEqual([2, 3]);
   });
 
+  it('fails a row whose number is empty, not a number or negative, naming where it is (exceljs failed it unplaced)', async () => {
+    const cells = shared('A3', 2) + shared('B3', 3);
+    await fails(
+      `${header + data(2)}<row r="">${cells}</row>`,
+      '第2行之后的一行行号为空（行号应为从 1 开始的整数）',
+    );
+    await fails(
+      `${header}<row r="abc">${cells}</row>`,
+      '第1行之后的一行行号为「abc」（行号应为从 1 开始的整数）',
+    );
+    await fails(`<row r="-1"><c t="s"><v>0</v></c></row>${header}`, '第一行行号为「-1」');
+    // Without a cell it holds nothing to place, and is read past as before.
+    const { rows } = await readAll(
+      xlsxFormat,
+      await sheetWith(`${header + data(2)}<row r="abc"/>${data(3)}`),
+    );
+    expect(rows.map((read) => read.rowNumber)).toEqual([2, 3]);
+  });
+
   it('fails it past the first batch of rows too, checked while streaming', async () => {
     const rows = Array.from({ length: 2500 }, (_, i) => data(i + 2)).join('');
     await fails(header + rows + data(1000), '第1000行的行号倒序：排在第2501行之后');
