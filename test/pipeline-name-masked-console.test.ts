@@ -1,13 +1,10 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/log/logger.ts';
-import { loadPipelines } from '../src/pipelines/load-pipelines.ts';
-import { runPipeline } from '../src/pipelines/run-pipeline.ts';
 import { emptyCounts } from '../src/warehouse/outcome-counts.ts';
 import { finishRun, startRun } from '../src/warehouse/runs-repository.ts';
-import { type ConsoleFixture, openConsoleFixture } from './support/console-fixture.ts';
-import { fixturePath } from './support/warehouse-fixture.ts';
+import type { ConsoleFixture } from './support/console-fixture.ts';
+import { type IdNamedPipelines, openIdNamedPipelines } from './support/id-named-pipelines.ts';
 
 /**
  * A drop-folder pipeline named for a person (its file `p-<ID>.json`): the console's pages (/runs, /pipelines,
@@ -21,42 +18,11 @@ const SHOWN = 'p-3701**********0014';
 const PLAIN = 'plain-drop';
 
 let cx: ConsoleFixture;
-let pipelinesDir: string;
+let pipelines: IdNamedPipelines | undefined;
 
 beforeAll(async () => {
-  pipelinesDir = path.join(process.env.TMPDIR ?? '/tmp', `credit-etl-pipeline-name-${process.pid}`);
-  mkdirSync(pipelinesDir, { recursive: true });
-  cx = await openConsoleFixture('pipeline_name_masked', { pipelinesDir, browser: false });
-  const csv = readFileSync(fixturePath('xzcf', 'utf8-bom', 'input.csv'), 'utf8')
-    .split(/\r?\n/)
-    .slice(0, 3)
-    .join('\n');
-  for (const name of [PIPELINE, PLAIN]) {
-    const drop = path.join(cx.fx.scratch, name);
-    mkdirSync(drop, { recursive: true });
-    writeFileSync(path.join(drop, 'day.csv'), csv);
-    writeFileSync(
-      path.join(pipelinesDir, `${name}.json`),
-      JSON.stringify({
-        catalog: 'xzcf',
-        provider: '11370000MB2852362M',
-        level: 'province',
-        transport: { type: 'drop-folder', directory: drop, markerSuffixes: [], stableSizeMs: 0 },
-      }),
-    );
-  }
-  const { pipelines, problems } = await loadPipelines(pipelinesDir, cx.deps.transports);
-  expect(problems).toEqual([]);
-  for (const pipeline of pipelines) {
-    const result = await runPipeline(
-      cx.fx.warehouse,
-      cx.fx.catalog,
-      pipeline,
-      { partition: '2026-11-20', kind: 'pipeline', stagingDir: cx.deps.stagingDir },
-      createLogger({ console: false }),
-    );
-    expect(result.status).toBe('ran');
-  }
+  pipelines = await openIdNamedPipelines('pipeline_name_masked', [PIPELINE, PLAIN]);
+  cx = pipelines.cx;
   // A failed run of its (an admin may retry it: the button names the pipeline).
   const failed = await startRun(cx.fx.warehouse, 'pipeline', {}, PIPELINE, { partitionDate: '2026-11-19' });
   await finishRun(cx.fx.warehouse, failed, {
@@ -66,7 +32,7 @@ beforeAll(async () => {
     error: 'source unreachable',
   });
   // A pipeline file named for a person that cannot be loaded: listed among the problems of /pipelines.
-  writeFileSync(path.join(pipelinesDir, `q-${ID}.json`), '{ "catalog": ');
+  writeFileSync(path.join(pipelines.pipelinesDir, `q-${ID}.json`), '{ "catalog": ');
 }, 180_000);
 
 /** Every link of a page to a runs filter (`/runs?pipeline=…`), as a client follows it. */
@@ -88,10 +54,7 @@ const fetchPage = async (
   return page;
 };
 
-afterAll(async () => {
-  await cx?.close();
-  rmSync(pipelinesDir, { recursive: true, force: true });
-});
+afterAll(async () => pipelines?.close());
 
 describe('a pipeline whose name holds an ID number', () => {
   it('is masked on /runs (grid, run list), left out of its filter, whose every option is accepted', async () => {

@@ -1,11 +1,8 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/log/logger.ts';
-import { loadPipelines } from '../src/pipelines/load-pipelines.ts';
-import { runPipeline } from '../src/pipelines/run-pipeline.ts';
-import { type ConsoleFixture, openConsoleFixture } from './support/console-fixture.ts';
-import { fixturePath } from './support/warehouse-fixture.ts';
+import type { ConsoleFixture } from './support/console-fixture.ts';
+import { type IdNamedPipelines, MASKING_ALIKE, openIdNamedPipelines } from './support/id-named-pipelines.ts';
 
 /**
  * Two pipelines named for two people whose ID numbers mask to the same text (`feed-3701**********0014`): each
@@ -13,63 +10,21 @@ import { fixturePath } from './support/warehouse-fixture.ts';
  * label) and its own row anchor on /pipelines, which the links of /runs and /runs/<id> find, also when the runs of
  * a third, removed pipeline masking alike (sorted before them) are listed. No ID is shown.
  */
-const FIRST_ID = '370102197503090014';
-const SECOND_ID = '370102198001180014';
-/** A third pipeline's, whose file is removed after its run: its runs stay on /runs, it has no row on /pipelines. */
-const GONE_ID = '370102196001080014';
-const GONE = `feed-${GONE_ID}`;
-const FIRST = `feed-${FIRST_ID}`;
-const SECOND = `feed-${SECOND_ID}`;
-const MASKED = 'feed-3701**********0014';
+// GONE: a third pipeline's, whose file is removed after its run: its runs stay on /runs, it has no row on /pipelines.
+const { FIRST_ID, SECOND_ID, GONE_ID, GONE, FIRST, SECOND, MASKED } = MASKING_ALIKE;
 
 let cx: ConsoleFixture;
-let pipelinesDir: string;
 /** Each pipeline's one run. */
-const runOf = new Map<string, number>();
+let runOf: Map<string, number>;
+let pipelines: IdNamedPipelines | undefined;
 
 beforeAll(async () => {
-  pipelinesDir = path.join(process.env.TMPDIR ?? '/tmp', `credit-etl-names-alike-${process.pid}`);
-  mkdirSync(pipelinesDir, { recursive: true });
-  cx = await openConsoleFixture('pipeline_names_alike', { pipelinesDir, browser: false });
-  const csv = readFileSync(fixturePath('xzcf', 'utf8-bom', 'input.csv'), 'utf8')
-    .split(/\r?\n/)
-    .slice(0, 3)
-    .join('\n');
-  for (const name of [GONE, FIRST, SECOND]) {
-    const drop = path.join(cx.fx.scratch, name);
-    mkdirSync(drop, { recursive: true });
-    writeFileSync(path.join(drop, 'day.csv'), csv);
-    writeFileSync(
-      path.join(pipelinesDir, `${name}.json`),
-      JSON.stringify({
-        catalog: 'xzcf',
-        provider: '11370000MB2852362M',
-        level: 'province',
-        transport: { type: 'drop-folder', directory: drop, markerSuffixes: [], stableSizeMs: 0 },
-      }),
-    );
-  }
-  const { pipelines, problems } = await loadPipelines(pipelinesDir, cx.deps.transports);
-  expect(problems).toEqual([]);
-  for (const pipeline of pipelines) {
-    const result = await runPipeline(
-      cx.fx.warehouse,
-      cx.fx.catalog,
-      pipeline,
-      { partition: '2026-11-20', kind: 'pipeline', stagingDir: cx.deps.stagingDir },
-      createLogger({ console: false }),
-    );
-    expect(result.status).toBe('ran');
-    if (result.status === 'ran') runOf.set(pipeline.name, result.summary.runId);
-  }
-  expect(runOf.size).toBe(3);
-  rmSync(path.join(pipelinesDir, `${GONE}.json`));
+  pipelines = await openIdNamedPipelines('pipeline_names_alike', [GONE, FIRST, SECOND]);
+  ({ cx, runOf } = pipelines);
+  rmSync(path.join(pipelines.pipelinesDir, `${GONE}.json`));
 }, 180_000);
 
-afterAll(async () => {
-  await cx?.close();
-  rmSync(pipelinesDir, { recursive: true, force: true });
-});
+afterAll(async () => pipelines?.close());
 
 const noIdIn = (text: string) => {
   for (const id of [GONE_ID, FIRST_ID, SECOND_ID]) expect(text).not.toContain(id);

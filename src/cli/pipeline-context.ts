@@ -59,13 +59,14 @@ export async function pipelineNamed(
 }
 
 /**
- * Every pipeline file; the out-of-date fields of those that load are printed to stderr. A pipeline whose provider
- * is not registered or is registered at another level, whose catalog entry does not exist or whose `fieldMapping`
- * names no field of it is a problem, not a pipeline.
+ * Every pipeline file; the out-of-date fields of those that load are printed to stderr (unless `quiet`: a listing
+ * of runs or jobs that only names the pipelines). A pipeline whose provider is not registered or is registered at
+ * another level, whose catalog entry does not exist or whose `fieldMapping` names no field of it is a problem, not a
+ * pipeline.
  */
-export async function allPipelines(): Promise<LoadedPipelines> {
+export async function allPipelines(options: { quiet?: boolean } = {}): Promise<LoadedPipelines> {
   const loaded = await loadPipelines(pipelinesDir(), TRANSPORTS);
-  printPipelineWarnings(loaded.warnings);
+  if (!options.quiet) printPipelineWarnings(loaded.warnings);
   const registry = await loadProviders(providersFile());
   const catalog = await configuredCatalog();
   const pipelines: PipelineDefinition[] = [];

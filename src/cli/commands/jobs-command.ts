@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
+import { pipelineRunKey } from '../../queue/job-kinds.ts';
 import { JOB_STATES, type JobState } from '../../queue/job-queue.ts';
 import { openQueue } from '../../queue/open-queue.ts';
 import { describe } from '../../queue/run-worker.ts';
@@ -16,6 +17,7 @@ import { runsOfJob } from '../../warehouse/runs-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { formatTable, maskedJson } from '../format-table.ts';
+import { loadedPipelineNamesShown, type PipelineNameShown } from '../pipeline-names-shown.ts';
 import { withWarehouse } from '../with-warehouse.ts';
 
 /*
@@ -23,7 +25,8 @@ import { withWarehouse } from '../with-warehouse.ts';
  * host), each cell on its own, never a laid-out table or a job's id; `--json` and a job's data and output each
  * string value on its own (maskedJson), a UUID value shown. The masker reads digit groups parted by spaces,
  * dashes and line breaks as one spaced ID: a UUID (`abcde123-4567-0101-0010-…` holds `123456701010010`, a 15-digit
- * number born 1970-10-10), or a line's last time and the next line's UUID, came out with stars.
+ * number born 1970-10-10), or a line's last time and the next line's UUID, came out with stars. A job's pipeline is
+ * named as the console names it (jobsShown): two pipelines whose names mask alike are told apart (`…~1`, `…~2`).
  */
 
 interface JobsListFlags {
@@ -52,13 +55,14 @@ export function registerJobsCommand(program: Command): void {
       const { config, logger } = commandContext();
       await withWarehouse(config, logger, async (warehouse) => {
         // A warehouse that never ran a worker has no jobs: an empty list, not a failure.
-        const rows = await withQueueClient(warehouseUrl(warehouse), (client) =>
+        const found = await withQueueClient(warehouseUrl(warehouse), (client) =>
           listJobs(client, { limit, states, queue: flags.queue }),
         ).catch((error: unknown) => {
           if (!(error instanceof QueueNotInstalled)) throw error;
           if (!flags.json) console.error(`no jobs: ${error.message}`);
           return [];
         });
+        const rows = await jobsShown(found);
         // Masked value by value (JOB_TABLE_MASKING), never the document.
         if (flags.json) {
           console.log(maskedJson(rows));
@@ -90,7 +94,9 @@ export function registerJobsCommand(program: Command): void {
     .action(async (id: string, flags: { json?: boolean }) => {
       const { config, logger } = commandContext();
       process.exitCode = await withWarehouse(config, logger, async (warehouse) => {
-        const job = await jobNamed(warehouseUrl(warehouse), id);
+        const found = await jobNamed(warehouseUrl(warehouse), id);
+        if (!found) return EXIT.usage;
+        const [job] = await jobsShown([found]);
         if (!job) return EXIT.usage;
         const runs = await runsOfJob(warehouse, job.id);
         if (flags.json) {
@@ -158,11 +164,35 @@ async function changeJob(id: string, action: 'retry' | 'cancel', from: readonly 
       await queue.stop();
     }
     const after = await jobNamed(url, job.id);
+    const [shown] = await jobsShown([job]);
     console.log(
-      `job ${job.id} (${maskPersonalText(describe(job.data))}): ${job.state} → ${after?.state ?? '?'}`,
+      `job ${job.id} (${maskPersonalText(describe((shown ?? job).data))}): ${job.state} → ${after?.state ?? '?'}`,
     );
     return EXIT.ok;
   });
+}
+
+/**
+ * The jobs with the pipeline each runs named as the console names it (loadedPipelineNamesShown), in its data and in
+ * its singleton key (`pipeline-run:<name>:<day>`): still masked where printed, and two names masking alike told apart.
+ */
+async function jobsShown(jobs: readonly JobRow[]): Promise<JobRow[]> {
+  const pipelines = jobs.flatMap((job) => (typeof job.data.pipeline === 'string' ? [job.data.pipeline] : []));
+  if (pipelines.length === 0) return [...jobs];
+  const shownOf = await loadedPipelineNamesShown(pipelines);
+  return jobs.map((job) => jobShown(job, shownOf));
+}
+
+function jobShown(job: JobRow, shownOf: PipelineNameShown): JobRow {
+  const { pipeline, partition } = job.data;
+  if (typeof pipeline !== 'string') return job;
+  const shown = shownOf(pipeline);
+  const runKey = typeof partition === 'string' && job.singleton_key === pipelineRunKey(pipeline, partition);
+  return {
+    ...job,
+    data: { ...job.data, pipeline: shown },
+    singleton_key: runKey ? pipelineRunKey(shown, partition) : job.singleton_key,
+  };
 }
 
 async function jobNamed(url: string, id: string): Promise<JobRow | undefined> {

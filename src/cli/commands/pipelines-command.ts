@@ -7,6 +7,7 @@ import { nextTriggers, SCHEDULE_TIMEZONE } from '../../schedule/scheduler.ts';
 import { EXIT } from '../exit-codes.ts';
 import { maskedTable } from '../format-table.ts';
 import { allPipelines, pipelineNamed, pipelinesDir } from '../pipeline-context.ts';
+import { pipelineNamesShown } from '../pipeline-names-shown.ts';
 
 /**
  * A pipeline's names, paths and settings as printed: masked as the logs mask them (a drop folder or an SFTP user
@@ -23,11 +24,13 @@ export function registerPipelinesCommand(program: Command): void {
     .action(async () => {
       const { pipelines: found, problems } = await allPipelines();
       const registry = await loadProviders(providersFile());
+      // Two names masking alike told apart (`…~1`, `…~2`), as the console's /pipelines shows them.
+      const shown = pipelineNamesShown(found.map((p) => p.name));
       console.log(
         maskedTable(
           ['pipeline', 'transport', 'catalog', 'provider', 'level', 'schedule', 'next run (Asia/Shanghai)'],
           found.map((p) => [
-            p.name,
+            shown(p.name),
             p.transport.type,
             p.catalog,
             providerLabel(registry, p.provider),

@@ -13,6 +13,7 @@ import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { fullDumpLine } from '../format-summary.ts';
 import { formatTable, maskedJson, maskedTable } from '../format-table.ts';
+import { loadedPipelineNamesShown } from '../pipeline-names-shown.ts';
 import { withReadingWarehouse } from '../with-warehouse.ts';
 import { instantOption } from './date-options.ts';
 import { idOption, shownId } from './report-options.ts';
@@ -42,12 +43,15 @@ export function registerRunsCommand(program: Command): void {
       const statuses = options.status === undefined ? undefined : statusesOf(options.status);
       const { config, logger } = commandContext();
       await withReadingWarehouse(config, logger, async (warehouse) => {
-        const rows = await listRuns(warehouse, {
+        const found = await listRuns(warehouse, {
           limit,
           statuses,
           pipeline: options.pipeline,
           since,
         });
+        // Each pipeline named as the console names it: two whose names mask alike told apart (`…~1`, `…~2`).
+        const shownOf = await loadedPipelineNamesShown(found.flatMap((run) => run.pipeline ?? []));
+        const rows = found.map((run) => ({ ...run, pipeline: run.pipeline && shownOf(run.pipeline) }));
         // A pipeline's name (a file's, a drop folder's) may hold an ID number: masked string by string, cell by cell,
         // never the laid-out table (its counts, aligned by spaces, read to the masker as the spaced groups of an ID).
         if (options.json) {
@@ -79,11 +83,15 @@ export function registerRunsCommand(program: Command): void {
       const runId = idOption('run id', id);
       const { config, logger } = commandContext();
       process.exitCode = await withReadingWarehouse(config, logger, async (warehouse) => {
-        const run = await findRun(warehouse, runId);
-        if (!run) {
+        const found = await findRun(warehouse, runId);
+        if (!found) {
           console.error(`run ${shownId(id)} not found: see \`credit-etl runs list\``);
           return EXIT.usage;
         }
+        // Its pipeline named as `runs list` and the console name it (one masking alike another's told apart).
+        const run = found.pipeline
+          ? { ...found, pipeline: (await loadedPipelineNamesShown([found.pipeline]))(found.pipeline) }
+          : found;
         const files = await sourceFilesOfRun(warehouse, runId);
         const registry = await loadProviders(providersFile());
         const missing = files.some((file) => (file.full_dump?.missing ?? 0) > 0)
