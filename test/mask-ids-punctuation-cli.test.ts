@@ -1,14 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { todayInShanghai } from '../connectors/shanghai-time.ts';
-import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
-import { checkResidentId } from '../src/identifiers/resident-id.ts';
 import { fixtureCli } from './support/fixture-cli.ts';
-import { naturalPersonCells } from './support/natural-person.ts';
-import { basePenalties, edit, type PenaltyRow } from './support/penalty-variants.ts';
+import { COMPANY, itHoldsValidIds, leaksIn, OTHER, OWN, openPersonWithTwoIds } from './support/two-ids.ts';
 import type { WarehouseFixture } from './support/warehouse-fixture.ts';
-import { openWarehouseWithRecord } from './support/warehouse-with-record.ts';
 
 /*
  * The privacy review of December 2026, through the real CLI: an ID whose groups were parted by punctuation
@@ -17,29 +12,16 @@ import { openWarehouseWithRecord } from './support/warehouse-with-record.ts';
  * beside them stay shown.
  */
 
-const OWN = '370102197503090014';
-const OTHER = '370102197503090022';
-const COMPANY = makeUscc('91', '370102', 4_402);
-
-const DECIDED = new Date(Date.parse(`${todayInShanghai()}T00:00:00Z`) - 30 * 86_400_000)
-  .toISOString()
-  .slice(0, 10);
-
 describe('an ID parted by punctuation is masked in every output', () => {
   let fx: WarehouseFixture;
   const outputs = new Map<string, string>();
-  const person = edit(basePenalties(1, 2027)[0] as PenaltyRow, {
-    ...naturalPersonCells('周九', OWN),
-    行政处罚决定书文号: '济市监罚〔2026〕15号',
-    违法事实: `同伙370102/197503090022与370102.19750309.0022于2024.01.01销售过期食品，货值12345.67元，登记于${COMPANY}名下`,
-    处罚类别: '罚款',
-    处罚决定日期: DECIDED,
-    公示截止期: '',
-  });
 
   beforeAll(async () => {
     let recordId: number;
-    ({ fx, recordId } = await openWarehouseWithRecord('mask_ids_punctuation', person));
+    ({ fx, recordId } = await openPersonWithTwoIds('mask_ids_punctuation', '周九', {
+      行政处罚决定书文号: '济市监罚〔2026〕15号',
+      违法事实: `同伙370102/197503090022与370102.19750309.0022于2024.01.01销售过期食品，货值12345.67元，登记于${COMPANY}名下`,
+    }));
     const { cli } = fixtureCli(() => fx);
     const run = async (label: string, args: string[], exitCode: number) => {
       const result = await cli(args);
@@ -56,18 +38,20 @@ describe('an ID parted by punctuation is masked in every output', () => {
   }, 600_000);
   afterAll(async () => fx?.close());
 
-  it('holds valid IDs (the premise)', () => {
-    expect(checkResidentId(OWN)).toBeNull();
-    expect(checkResidentId(OTHER)).toBeNull();
-  });
+  itHoldsValidIds();
 
   it('shows no ID in clear, nor its birth date and sequence', () => {
     expect(outputs.size).toBe(9);
-    const leaks = [...outputs].flatMap(([label, text]) =>
-      [OWN, OTHER, '197503090014', '197503090022', '19750309.00', '370102_1', '370102.1', '370102/1']
-        .filter((form) => text.includes(form))
-        .map((form) => `${label}: ${form}`),
-    );
+    const leaks = leaksIn(outputs, [
+      OWN,
+      OTHER,
+      '197503090014',
+      '197503090022',
+      '19750309.00',
+      '370102_1',
+      '370102.1',
+      '370102/1',
+    ]);
     expect(leaks).toEqual([]);
   });
 

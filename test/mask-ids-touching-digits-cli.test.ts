@@ -1,14 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
-import { checkResidentId } from '../src/identifiers/resident-id.ts';
-import { decidedAMonthAgo, disclosureReportArgs } from './support/disclosed-today.ts';
+import { disclosureReportArgs } from './support/disclosed-today.ts';
 import { outputsCli } from './support/fixture-cli.ts';
-import { naturalPersonCells } from './support/natural-person.ts';
-import { basePenalties, edit, type PenaltyRow } from './support/penalty-variants.ts';
+import { COMPANY, itHoldsValidIds, leaksIn, OTHER, OWN, openPersonWithTwoIds } from './support/two-ids.ts';
 import type { WarehouseFixture } from './support/warehouse-fixture.ts';
-import { openWarehouseWithRecord } from './support/warehouse-with-record.ts';
 
 /*
  * The privacy review of December 2026, through the real CLI: an ID touching other digits (a phone number before it,
@@ -16,28 +12,17 @@ import { openWarehouseWithRecord } from './support/warehouse-with-record.ts';
  * in clear in `--json`, where JSON writes the break as `\n`. A USCC beside them stays shown.
  */
 
-const OWN = '370102197503090014';
-const OTHER = '370102197503090022';
-const COMPANY = makeUscc('91', '370102', 4_402);
-
-const DECIDED = decidedAMonthAgo();
-
 describe('an ID touching other digits, or wrapped in its cell, is masked in every output', () => {
   let fx: WarehouseFixture;
   const { outputs, cli } = outputsCli(() => fx);
-  const person = edit(basePenalties(1, 2027)[0] as PenaltyRow, {
-    ...naturalPersonCells('孙八', OWN),
-    行政处罚决定书文号: '济市监罚〔2026〕14号',
-    违法事实: `当事人13800138000${OWN}销售过期食品，同伙${OWN}${OTHER}；经营场所登记于${COMPANY}名下`,
-    备注: `文号370102\n197503090022`,
-    处罚类别: '罚款',
-    处罚决定日期: DECIDED,
-    公示截止期: '',
-  });
 
   beforeAll(async () => {
     let recordId: number;
-    ({ fx, recordId } = await openWarehouseWithRecord('mask_touching_digits', person));
+    ({ fx, recordId } = await openPersonWithTwoIds('mask_touching_digits', '孙八', {
+      行政处罚决定书文号: '济市监罚〔2026〕14号',
+      违法事实: `当事人13800138000${OWN}销售过期食品，同伙${OWN}${OTHER}；经营场所登记于${COMPANY}名下`,
+      备注: `文号370102\n197503090022`,
+    }));
     for (const extension of ['json', 'csv']) {
       const out = path.join(fx.scratch, `disclosure.${extension}`);
       await cli(`report disclosure ${extension}`, ...disclosureReportArgs(out));
@@ -63,18 +48,11 @@ describe('an ID touching other digits, or wrapped in its cell, is masked in ever
   }, 600_000);
   afterAll(async () => fx?.close());
 
-  it('holds valid IDs (the premise)', () => {
-    expect(checkResidentId(OWN)).toBeNull();
-    expect(checkResidentId(OTHER)).toBeNull();
-  });
+  itHoldsValidIds();
 
   it('shows neither ID in clear, nor the middle of the wrapped one', () => {
     expect(outputs.size).toBe(9);
-    const leaks = [...outputs].flatMap(([label, text]) =>
-      [OWN, OTHER, OWN.slice(4, 14), OTHER.slice(4, 14), '197503090022']
-        .filter((form) => text.includes(form))
-        .map((form) => `${label}: ${form}`),
-    );
+    const leaks = leaksIn(outputs, [OWN, OTHER, OWN.slice(4, 14), OTHER.slice(4, 14), '197503090022']);
     expect(leaks).toEqual([]);
   });
 
