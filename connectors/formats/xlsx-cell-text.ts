@@ -20,6 +20,11 @@ export interface CellText {
   isNumber: boolean;
   /** The cell has no value to load (`ErrorCell.kind`): an error, or a formula without a usable result. */
   fault?: 'error' | 'formula-error' | 'no-result';
+  /**
+   * The file holds no value Excel could show in the cell: a number cell whose `<v>` is no number (exceljs' NaN), a
+   * date cell whose serial is none or beyond any date (exceljs' invalid Date). The sheet's defect, not the data's.
+   */
+  unreadable?: 'not-a-number' | 'not-a-date';
 }
 
 /** The shapes exceljs gives a cell's value. */
@@ -55,12 +60,18 @@ export function cellText(value: unknown, numFmt: string | undefined, date1904: b
   if (v === null || v === undefined) return { text: '', isNumber: false };
   if (typeof v === 'string') return { text: decodeEscapes(v), isNumber: false };
   if (typeof v === 'number') {
-    if (isDateFormat(numFmt)) return { text: serialToIsoDate(v, date1904), isNumber: false };
+    if (!Number.isFinite(v)) return { text: '', isNumber: false, unreadable: 'not-a-number' };
+    // Excel shows ##### for a serial no date stands for (a negative one, one past 9999-12-31): it is the number.
+    if (isDateFormat(numFmt) && isDateSerial(v, date1904))
+      return { text: serialToIsoDate(v, date1904), isNumber: false };
     return { text: numberText(v), isNumber: true };
   }
   // What Excel shows of a logical value (Chinese Excel too): the text a CSV export of it holds.
   if (typeof v === 'boolean') return { text: v ? 'TRUE' : 'FALSE', isNumber: false };
-  if (v instanceof Date) return { text: dateCellText(v, date1904), isNumber: false };
+  if (v instanceof Date) {
+    if (Number.isNaN(v.getTime())) return { text: '', isNumber: false, unreadable: 'not-a-date' };
+    return dateCellText(v, date1904);
+  }
   if ('richText' in v)
     return { text: decodeEscapes(v.richText.map((run) => run.text).join('')), isNumber: false };
   if ('error' in v) return { text: String(v.error), isNumber: false, fault: 'error' };
@@ -167,9 +178,19 @@ const ISO_DATE_TIME =
   /^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}(?:[.,]\d+)?))?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?\s*$/i;
 
 /** exceljs turned a date cell's serial into a Date with a plain formula; take the serial back and convert it. */
-function dateCellText(date: Date, date1904: boolean): string {
+function dateCellText(date: Date, date1904: boolean): CellText {
   const serial = UNIX_EPOCH_SERIAL + date.getTime() / DAY_MS - (date1904 ? OFFSET_1904 : 0);
-  return serialToIsoDate(Math.round(serial * 86_400) / 86_400, date1904);
+  const seconds = Math.round(serial * 86_400) / 86_400;
+  if (!isDateSerial(seconds, date1904)) return { text: numberText(seconds), isNumber: true };
+  return { text: serialToIsoDate(seconds, date1904), isNumber: false };
+}
+
+/** The last day Excel shows, 9999-12-31, as a serial of the 1900 system. */
+const LAST_SERIAL_1900 = 2_958_465;
+
+/** Whether Excel shows the serial as a date: from day 0 to 9999-12-31 (in the workbook's date system). */
+function isDateSerial(serial: number, date1904: boolean): boolean {
+  return serial >= 0 && serial + (date1904 ? OFFSET_1904 : 0) < LAST_SERIAL_1900 + 1;
 }
 
 /**

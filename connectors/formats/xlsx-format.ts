@@ -221,7 +221,12 @@ function toReadRow(
         throw missingString(sheet, `${columnLetter(column - 1)}${row.number}`, index, strings);
     }
     const cell = row.getCell(column);
-    const { text, isNumber, fault } = cellText(withStoredResult(value, cell), cell.numFmt, date1904);
+    const { text, isNumber, fault, unreadable } = cellText(
+      withStoredResult(value, cell),
+      cell.numFmt,
+      date1904,
+    );
+    if (unreadable) throw unreadableCell(sheet, `${columnLetter(column - 1)}${row.number}`, unreadable);
     cells.push(text);
     if (isNumber) numberCells.push(column - 1);
     if (fault) errorCells.push({ index: column - 1, kind: fault, value: text });
@@ -293,6 +298,19 @@ function missingString(
     sheet.name,
     `单元格 ${ref} 引用的共享字符串 ${index} 不存在（${table}），该单元格的内容无法读取`,
   );
+}
+
+/** A cell whose stored value Excel could not show (`CellText.unreadable`): read as blank, its data would be lost. */
+function unreadableCell(
+  sheet: Pick<WorkbookSheet, 'name' | 'part'>,
+  ref: string,
+  kind: 'not-a-number' | 'not-a-date',
+): FileFormatError {
+  const what =
+    kind === 'not-a-number'
+      ? `单元格 ${ref} 标为数值，存的内容却不是数字`
+      : `单元格 ${ref} 设为日期格式，存的内容却不是数字，或是超出日期范围的数值`;
+  return sheetDefect(sheet.part, sheet.name, `${what}，该单元格的内容无法读取`);
 }
 
 function tooManyColumns(rowNumber: number, width: number, maxCellsPerRow: number): FileFormatError {

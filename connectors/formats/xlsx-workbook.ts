@@ -45,6 +45,10 @@ interface ReaderInternals {
     sheetNo: string,
   ): Iterable<{ eventType: string; value: unknown }>;
   properties?: { model?: { date1904?: boolean } };
+  /** The workbook's sheets, once its part was parsed: undefined if its root was not `<workbook>` to exceljs. */
+  model?: unknown;
+  /** The styles, once their part was parsed: `model` undefined if its root was not `<styleSheet>` to exceljs. */
+  styles?: { model?: unknown };
 }
 interface SheetReader extends AsyncIterable<ExcelJS.Row> {
   name?: string;
@@ -179,8 +183,14 @@ export class XlsxWorkbook {
       );
     }
     await this.parseWhole(workbook, 'workbook', (part) => this.reader._parseWorkbook(part));
+    // A root exceljs does not know (`<o:workbook>` of another namespace: `rootClosed` reads past any prefix) leaves
+    // it nothing parsed, to fail each sheet later as a TypeError of its own: the part's defect, said of the part.
+    if (this.reader.model === undefined) throw unknownRoot(workbook.fileName, 'workbook');
     const styles = this.parts.get('xl/styles.xml');
-    if (styles) await this.parseWhole(styles, 'styleSheet', (part) => this.reader._parseStyles(part));
+    if (styles) {
+      await this.parseWhole(styles, 'styleSheet', (part) => this.reader._parseStyles(part));
+      if (this.reader.styles?.model === undefined) throw unknownRoot(styles.fileName, 'styleSheet');
+    }
     const strings = this.parts.get('xl/sharedStrings.xml');
     if (!strings) return;
     const part = await this.text(strings);
@@ -249,6 +259,8 @@ async function* rowsOf(
       // A row still without `r` (NaN) has no cell: one with a cell was given its number (withImpliedRefs).
       if (!Number.isNaN(row.number)) {
         if (row.number <= previous) throw rowOutOfOrder(part, sheet.name, row.number, previous);
+        // Past Excel's last row, and past what the warehouse's row numbers hold (r="3000000000").
+        if (row.number > EXCEL_ROWS) throw rowPastExcel(part, sheet.name, row.number, previous);
         previous = row.number;
       }
       yield raw.repair(row);
@@ -260,6 +272,23 @@ async function* rowsOf(
     const stop = raw.lastRow === undefined ? '在第一行之前就中断了' : `在第${raw.lastRow}行之后中断`;
     throw partCutShort(part, stop, sheet.name);
   }
+}
+
+/** Excel's last row: 1,048,576. */
+const EXCEL_ROWS = 1_048_576;
+
+function rowPastExcel(part: string, sheet: string | undefined, row: number, previous: number): Error {
+  const after = previous > 0 ? `第${previous}行之后的一行` : '第一行';
+  return sheetDefect(part, sheet, `${after}行号为 ${row}，超出 Excel 的最大行号 ${EXCEL_ROWS}`);
+}
+
+/** A part whose root element exceljs did not take for its own (`<workbook>`, `<styleSheet>`). */
+function unknownRoot(part: string, root: string): FileFormatError {
+  return sheetDefect(
+    part,
+    undefined,
+    `根元素不是 Excel 的 <${root}>（可能带有其他命名空间的前缀），其内容无法读取`,
+  );
 }
 
 function rowOutOfOrder(part: string, sheet: string | undefined, row: number, previous: number): Error {
