@@ -1,14 +1,20 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type IdNamedPipelines, MASKING_ALIKE, openIdNamedPipelines } from './support/id-named-pipelines.ts';
+import {
+  ID_NAMED_PARTITION,
+  type IdNamedPipelines,
+  MASKING_ALIKE,
+  openIdNamedPipelines,
+} from './support/id-named-pipelines.ts';
 import { type CliResult, runCli } from './support/run-cli.ts';
 
 /**
  * Two pipelines named for two people whose ID numbers mask to the same text (`feed-3701**********0014`), through the
  * real CLI: `pipelines list`, `runs list|show` and `jobs list|show` (text and `--json`) tell them apart as the
  * console does (`…~1`, `…~2`), a removed third one's runs after them (`…~3`); each run is named as the console names
- * it. A name without an ID is printed as it is, and no ID in clear.
+ * it. A name without an ID is printed as it is, and no ID in clear. Each command that takes a pipeline takes it also by
+ * its name as shown (`runs list --pipeline …~3`, `run …~1`); a masked name standing for two is a usage error.
  */
 const { FIRST_ID, SECOND_ID, GONE_ID, FIRST, SECOND, GONE, MASKED } = MASKING_ALIKE;
 const PLAIN = 'plain-drop';
@@ -20,7 +26,8 @@ describe('credit-etl: two pipelines whose names mask alike', () => {
   /** The job queued for each pipeline (`backfill --enqueue`). */
   const jobOf = new Map<string, string>();
 
-  const cli = async (...args: string[]): Promise<CliResult> => {
+  /** Runs the CLI, expecting exit code `code` (`0` unless told). */
+  const cliExiting = async (code: number, ...args: string[]): Promise<CliResult> => {
     const { cx, pipelinesDir } = pipelines!;
     const result = await runCli(args, {
       DATABASE_URL: cx.fx.url,
@@ -29,10 +36,11 @@ describe('credit-etl: two pipelines whose names mask alike', () => {
       CREDIT_ETL_LOG_FILE: path.join(cx.fx.scratch, 'cli.log'),
       CREDIT_ETL_REPORT_DIR: path.join(cx.fx.scratch, 'reports'),
     });
-    expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+    expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(code);
     outputs.set(args.join(' '), result.stdout + result.stderr);
     return result;
   };
+  const cli = (...args: string[]) => cliExiting(0, ...args);
   const json = async (...args: string[]) => JSON.parse((await cli(...args, '--json')).stdout);
   /** The run of `name`'s pipeline. */
   const runOf = (name: string) => String(pipelines?.runOf.get(name));
@@ -103,6 +111,36 @@ describe('credit-etl: two pipelines whose names mask alike', () => {
       expect((await cli('jobs', 'show', id)).stdout, name).toContain(`(pipeline-run ${named} 2026-11-21)`);
       expect((await json('jobs', 'show', id)).data.pipeline, name).toBe(named);
     }
+  }, 120_000);
+
+  it('lists the runs of the pipeline named as shown, one whose file is gone too (runs list --pipeline)', async () => {
+    const runsOf = async (pipeline: string) =>
+      (await json('runs', 'list', '--pipeline', pipeline)).map((run: { id: number }) => String(run.id));
+    expect(await runsOf(`${MASKED}~1`)).toEqual([runOf(FIRST)]);
+    expect(await runsOf(`${MASKED}~2`)).toEqual([runOf(SECOND)]);
+    // A pipeline whose file is gone, by the name runs list gives it.
+    expect(await runsOf(`${MASKED}~3`)).toEqual([runOf(GONE)]);
+    expect(await runsOf(PLAIN)).toEqual([runOf(PLAIN)]);
+  }, 120_000);
+
+  it('backfills and runs the pipeline named as shown', async () => {
+    const day = ID_NAMED_PARTITION;
+    const planned = await json('backfill', `${MASKED}~2`, '--from', day, '--to', day, '--dry-run');
+    expect(planned.days).toMatchObject([{ date: day, lastRunId: Number(runOf(SECOND)), action: 'skip' }]);
+    const ran = await json('run', `${MASKED}~1`);
+    const stored = await pipelines!.cx.fx.warehouse('runs').where({ id: ran.runId }).first();
+    expect(stored?.pipeline).toBe(FIRST);
+  }, 120_000);
+
+  it('refuses a masked name standing for two pipelines, or shown for none, naming them as shown', async () => {
+    const alike = (await cliExiting(2, 'pipelines', 'show', MASKED)).stderr;
+    expect(alike).toContain(`give one of ${MASKED}~1, ${MASKED}~2 `);
+    const inRuns = (await cliExiting(2, 'runs', 'list', '--pipeline', MASKED)).stderr;
+    expect(inRuns).toContain(`give one of ${MASKED}~1, ${MASKED}~2, ${MASKED}~3 `);
+    const none = (await cliExiting(2, 'run', `${MASKED}~4`)).stderr;
+    expect(none).toContain(
+      `no pipeline is shown as ${MASKED}~4: pipelines shown alike are ${MASKED}~1, ${MASKED}~2`,
+    );
   }, 120_000);
 
   it('prints no ID in clear', () => {

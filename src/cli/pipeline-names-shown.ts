@@ -1,5 +1,6 @@
 import { distinctMaskedNames } from '../log/distinct-masked-names.ts';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
+import { UsageError } from './exit-codes.ts';
 import { allPipelines } from './pipeline-context.ts';
 
 /** A pipeline's name as a listing prints it. */
@@ -25,9 +26,63 @@ export function pipelineNamesShown(
  * masked and told apart.
  */
 export async function loadedPipelineNamesShown(others: Iterable<string> = []): Promise<PipelineNameShown> {
-  const names = await allPipelines({ quiet: true }).then(
+  return pipelineNamesShown(await pipelineFileNames(), others);
+}
+
+/** The names of the pipeline files a listing shows; none when they cannot be read. */
+function pipelineFileNames(): Promise<string[]> {
+  return allPipelines({ quiet: true }).then(
     (loaded) => loaded.pipelines.map((pipeline) => pipeline.name),
     () => [],
   );
-  return pipelineNamesShown(names, others);
+}
+
+/** The pipeline a command was given: its real name, and its name as the listings show it. */
+export interface PipelineGiven {
+  name: string;
+  shown: string;
+}
+
+/**
+ * The pipeline a command was given: its real name, or its name as a listing prints it (pipelineNamesShown over the
+ * same `names` and `others`), so an operator who read `feed-3701**********0014~1` in `pipelines list`, `runs list` or
+ * the console can type it back. A name that names no pipeline and is not shown masked is returned as it is (the
+ * command says it is unknown). A masked name without `~N` that stands for two or more pipelines, or one shown for
+ * none, is a usage error naming the candidates as shown, never an ID in clear.
+ */
+export function pipelineNameGiven(
+  given: string,
+  names: Iterable<string>,
+  others: Iterable<string> = [],
+): PipelineGiven {
+  const shown = distinctMaskedNames(names, others);
+  const found = (name: string) => ({ name, shown: shown.get(name) ?? maskPersonalText(name) });
+  if (shown.has(given)) return found(given);
+  const named = [...shown].filter(([, text]) => text === given).map(([name]) => name);
+  if (named.length === 1) return found(named[0]!);
+  const place = /~\d+$/.exec(given);
+  const base = place ? given.slice(0, place.index) : given;
+  const alike = [...shown.keys()].filter((name) => maskPersonalText(name) === base);
+  if (alike.length === 0 && !given.includes('*')) return found(given);
+  if (!place && alike.length === 1) return found(alike[0]!);
+  const candidates = alike.map((name) => found(name).shown).sort();
+  const list = candidates.join(', ');
+  const typed = maskPersonalText(given);
+  if (!place && alike.length > 1)
+    throw new UsageError(
+      `pipeline ${typed} stands for ${alike.length} pipelines whose names mask alike: give one of ${list} (credit-etl pipelines list)`,
+    );
+  const seeAlso = candidates.length > 0 ? `: pipelines shown alike are ${list}` : '';
+  throw new UsageError(`no pipeline is shown as ${typed}${seeAlso} (credit-etl pipelines list)`);
+}
+
+/**
+ * pipelineNameGiven over the pipeline files the listings name (as loadedPipelineNamesShown), and `others()` (the
+ * pipelines of runs, for a filter that finds the runs of a pipeline whose file is gone), read only when given.
+ */
+export async function loadedPipelineNameGiven(
+  given: string,
+  others?: () => Promise<Iterable<string>>,
+): Promise<PipelineGiven> {
+  return pipelineNameGiven(given, await pipelineFileNames(), others ? await others() : []);
 }

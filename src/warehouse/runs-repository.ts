@@ -327,6 +327,15 @@ export async function listRuns(
   return query.select<RunListRow[]>(...RUN_LIST_COLUMNS);
 }
 
+/**
+ * Every pipeline that has a run, whatever its status: what a listing of runs tells apart by name (`…~1`, `…~2`), a
+ * removed pipeline's included, the same set whichever runs a page or a filter shows.
+ */
+export async function pipelinesOfRuns(warehouse: Warehouse): Promise<string[]> {
+  const rows = await warehouse('runs').distinct('pipeline').whereNotNull('pipeline');
+  return rows.map((row: { pipeline: string }) => row.pipeline);
+}
+
 /** Per partition day in [first, last]: the pipeline's latest run that is no longer running. */
 export async function latestRunsByPartition(
   warehouse: Warehouse,

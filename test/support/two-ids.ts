@@ -29,8 +29,18 @@ export function openPersonWithTwoIds(
   name: string,
   cells: Partial<PenaltyRow>,
 ): Promise<{ fx: WarehouseFixture; recordId: number }> {
+  return openPersonWithId(label, name, OWN, cells);
+}
+
+/** openPersonWithTwoIds for a person whose own resident ID is `id`. */
+export function openPersonWithId(
+  label: string,
+  name: string,
+  id: string,
+  cells: Partial<PenaltyRow>,
+): Promise<{ fx: WarehouseFixture; recordId: number }> {
   const person = edit(basePenalties(1, 2027)[0] as PenaltyRow, {
-    ...naturalPersonCells(name, OWN),
+    ...naturalPersonCells(name, id),
     处罚类别: '罚款',
     处罚决定日期: decidedAMonthAgo(),
     公示截止期: '',

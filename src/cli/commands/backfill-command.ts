@@ -12,6 +12,7 @@ import { EXIT, jsonResultPrinted, UsageError } from '../exit-codes.ts';
 import { summaryJson } from '../format-summary.ts';
 import { formatTable } from '../format-table.ts';
 import { withPipelineCommand } from '../pipeline-command.ts';
+import { loadedPipelineNameGiven } from '../pipeline-names-shown.ts';
 import { writeRunRejections } from '../print-run.ts';
 import { addThresholdOptions, exitCodeForRun, type ThresholdFlags } from '../threshold-options.ts';
 import { dateOption } from './date-options.ts';
@@ -68,7 +69,7 @@ export function registerBackfillCommand(program: Command): void {
   const command = program
     .command('backfill')
     .description('one run per partition day from --from to --to, in order')
-    .argument('<pipeline>', 'pipeline name (credit-etl pipelines list)')
+    .argument('<pipeline>', 'pipeline name, or its name as shown (credit-etl pipelines list)')
     .requiredOption('--from <date>', 'first partition day, YYYY-MM-DD')
     .requiredOption('--to <date>', 'last partition day, YYYY-MM-DD')
     .addOption(
@@ -85,10 +86,11 @@ export function registerBackfillCommand(program: Command): void {
       '--enqueue',
       'queue one job per day to run for workers (credit-etl worker) instead of running here',
     );
-  addThresholdOptions(command).action(async (name: string, options: BackfillFlags) => {
+  addThresholdOptions(command).action(async (given: string, options: BackfillFlags) => {
     dateOption('--from', options.from);
     dateOption('--to', options.to);
     if (options.from > options.to) throw new UsageError(`--from ${options.from} is after --to ${options.to}`);
+    const { name } = await loadedPipelineNameGiven(given);
     if (options.enqueue && !options.dryRun) {
       // The days the plan would run, each a job of its own (lower priority than nightly runs).
       process.exitCode = await enqueueRuns(name, options, async (warehouse, pipeline) => {

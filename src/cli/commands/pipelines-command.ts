@@ -7,7 +7,7 @@ import { nextTriggers, SCHEDULE_TIMEZONE } from '../../schedule/scheduler.ts';
 import { EXIT } from '../exit-codes.ts';
 import { maskedTable } from '../format-table.ts';
 import { allPipelines, pipelineNamed, pipelinesDir } from '../pipeline-context.ts';
-import { pipelineNamesShown } from '../pipeline-names-shown.ts';
+import { loadedPipelineNameGiven, pipelineNamesShown } from '../pipeline-names-shown.ts';
 
 /**
  * A pipeline's names, paths and settings as printed: masked as the logs mask them (a drop folder or an SFTP user
@@ -46,9 +46,12 @@ export function registerPipelinesCommand(program: Command): void {
   pipelines
     .command('show')
     .description('one pipeline as loaded (defaults filled in) and its next trigger times')
-    .argument('<name>', 'pipeline name (its file name without .json)')
-    .action(async (name: string) => {
-      const pipeline = await pipelineNamed(name);
+    .argument(
+      '<name>',
+      'pipeline name (its file name without .json), or its name as `pipelines list` shows it',
+    )
+    .action(async (given: string) => {
+      const pipeline = await pipelineNamed((await loadedPipelineNameGiven(given)).name);
       print(JSON.stringify(pipeline, null, 2));
       if (pipeline.schedule.cron && pipeline.schedule.enabled) {
         const next = nextTriggers(pipeline.schedule.cron, 5).map(shanghaiTime);

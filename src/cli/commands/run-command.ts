@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { TRANSPORTS } from '../../../connectors/registry.ts';
 import { openAlerts } from '../../alerts/open-alerts.ts';
+import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { lockedMessage } from '../../pipelines/failed-attempts.ts';
 import type { TransportRegistry } from '../../pipelines/load-pipelines.ts';
 import { runPipeline } from '../../pipelines/run-pipeline.ts';
@@ -8,6 +9,7 @@ import { interruptedByStop } from '../../warehouse/interrupted-by-stop.ts';
 import { enqueueRuns } from '../enqueue-runs.ts';
 import { EXIT, noteFailedRun, noteFailure } from '../exit-codes.ts';
 import { withPipelineCommand } from '../pipeline-command.ts';
+import { loadedPipelineNameGiven } from '../pipeline-names-shown.ts';
 import { printRun } from '../print-run.ts';
 import { addThresholdOptions, exitCodeForRun, type ThresholdFlags } from '../threshold-options.ts';
 
@@ -15,23 +17,29 @@ export function registerRunCommand(program: Command): void {
   const command = program
     .command('run')
     .description('run one pipeline now: poll its transport, load what is new, move the files aside')
-    .argument('<pipeline>', 'pipeline name (credit-etl pipelines list)')
+    .argument('<pipeline>', 'pipeline name, or its name as shown (credit-etl pipelines list)')
     .option('--json', 'print the run summary as JSON')
     .option('--enqueue', 'queue the run for a worker (credit-etl worker) instead of running it here');
-  addThresholdOptions(command).action(async (name: string, options: RunFlags) => {
+  addThresholdOptions(command).action(async (given: string, options: RunFlags) => {
+    // The name as a listing shows it (`…~1`) stands for the pipeline it names there.
+    const { name, shown } = await loadedPipelineNameGiven(given);
     process.exitCode = options.enqueue
       ? await enqueueRuns(name, options, async () => [{ origin: 'manual' }])
-      : await runPipelineNow(name, options);
+      : await runPipelineNow(name, options, TRANSPORTS, shown);
   });
 }
 
 type RunFlags = ThresholdFlags & { json?: boolean; enqueue?: boolean };
 
-/** `credit-etl run`; returns the exit code. `transports` lets a test process add a transport of its own. */
+/**
+ * `credit-etl run`; returns the exit code. `transports` lets a test process add a transport of its own; `shown` is
+ * the pipeline's name as printed (an ID in it masked).
+ */
 export function runPipelineNow(
   name: string,
   options: RunFlags,
   transports: TransportRegistry = TRANSPORTS,
+  shown = maskPersonalText(name),
 ): Promise<number> {
   let source: string | undefined;
   return withPipelineCommand(
@@ -79,7 +87,7 @@ export function runPipelineNow(
       async report({ config, warehouse, catalog, stopped }, result) {
         if (result.status === 'locked') {
           // Nothing done, or, when the lock was taken after this run's session lost it, what its attempts loaded.
-          const message = lockedMessage(name, result.meanwhile);
+          const message = lockedMessage(shown, result.meanwhile);
           console.error(message);
           noteFailure(message, 'locked');
           const runs = result.meanwhile?.runs ?? [];

@@ -7,13 +7,19 @@ import { loadProviders, providerLabel, providersFile } from '../../report/provid
 import { warehouseUrl } from '../../warehouse/connect-warehouse.ts';
 import { COUNT_COLUMNS, type OutcomeCounts } from '../../warehouse/outcome-counts.ts';
 import { findJob, withQueueClient } from '../../warehouse/queue-jobs-repository.ts';
-import { findRun, listRuns, RUN_STATUSES, type RunStatus } from '../../warehouse/runs-repository.ts';
+import {
+  findRun,
+  listRuns,
+  pipelinesOfRuns,
+  RUN_STATUSES,
+  type RunStatus,
+} from '../../warehouse/runs-repository.ts';
 import { sourceFilesOfRun } from '../../warehouse/source-files-repository.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { fullDumpLine } from '../format-summary.ts';
 import { formatTable, maskedJson, maskedTable } from '../format-table.ts';
-import { loadedPipelineNamesShown } from '../pipeline-names-shown.ts';
+import { loadedPipelineNameGiven, loadedPipelineNamesShown } from '../pipeline-names-shown.ts';
 import { withReadingWarehouse } from '../with-warehouse.ts';
 import { instantOption } from './date-options.ts';
 import { idOption, shownId } from './report-options.ts';
@@ -32,7 +38,7 @@ export function registerRunsCommand(program: Command): void {
       '--status <status>',
       `only runs with this status: ${RUN_STATUSES.join(', ')} (failed includes failed-threshold)`,
     )
-    .option('--pipeline <name>', 'only runs of this pipeline')
+    .option('--pipeline <name>', 'only runs of this pipeline (its name, or its name as shown)')
     .option('--since <date>', 'only runs started on or after this date/time (Asia/Shanghai)')
     .option('--json', 'print JSON')
     .action(async (options: RunsListOptions) => {
@@ -43,14 +49,16 @@ export function registerRunsCommand(program: Command): void {
       const statuses = options.status === undefined ? undefined : statusesOf(options.status);
       const { config, logger } = commandContext();
       await withReadingWarehouse(config, logger, async (warehouse) => {
-        const found = await listRuns(warehouse, {
-          limit,
-          statuses,
-          pipeline: options.pipeline,
-          since,
-        });
+        // Names told apart over the pipeline files and every pipeline that has a run (a removed one's too), so that
+        // the name a listing shows (`…~1`) is the one `--pipeline` takes back, whichever runs the listing holds.
+        const ofRuns = await pipelinesOfRuns(warehouse);
+        const pipeline =
+          options.pipeline === undefined
+            ? undefined
+            : (await loadedPipelineNameGiven(options.pipeline, async () => ofRuns)).name;
+        const found = await listRuns(warehouse, { limit, statuses, pipeline, since });
         // Each pipeline named as the console names it: two whose names mask alike told apart (`…~1`, `…~2`).
-        const shownOf = await loadedPipelineNamesShown(found.flatMap((run) => run.pipeline ?? []));
+        const shownOf = await loadedPipelineNamesShown(ofRuns);
         const rows = found.map((run) => ({ ...run, pipeline: run.pipeline && shownOf(run.pipeline) }));
         // A pipeline's name (a file's, a drop folder's) may hold an ID number: masked string by string, cell by cell,
         // never the laid-out table (its counts, aligned by spaces, read to the masker as the spaced groups of an ID).
@@ -90,7 +98,10 @@ export function registerRunsCommand(program: Command): void {
         }
         // Its pipeline named as `runs list` and the console name it (one masking alike another's told apart).
         const run = found.pipeline
-          ? { ...found, pipeline: (await loadedPipelineNamesShown([found.pipeline]))(found.pipeline) }
+          ? {
+              ...found,
+              pipeline: (await loadedPipelineNamesShown(await pipelinesOfRuns(warehouse)))(found.pipeline),
+            }
           : found;
         const files = await sourceFilesOfRun(warehouse, runId);
         const registry = await loadProviders(providersFile());
