@@ -10,6 +10,9 @@ export interface RowError {
   value?: string | undefined;
   /** `warning`: worth telling the provider, but the row is loaded (e.g. a pilot-era USCC). Absent = error. */
   severity?: 'warning';
+  /** A refused withdrawal request (merge-withdrawals.ts): the record it asked about, and its signal (`del_flag=1`). */
+  record?: number;
+  signal?: string;
 }
 
 export const isWarning = (error: RowError): boolean => error.severity === 'warning';

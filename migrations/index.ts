@@ -58,6 +58,7 @@ import * as objectionOpenedWithItsStep from './058-objection-opened-with-its-ste
 import * as logHeadsRecordedByDatabase from './059-log-heads-recorded-by-database.ts';
 import * as procedureInputsHold from './060-procedure-inputs-hold.ts';
 import * as watermarksAndPasswordsInTheOpen from './061-watermarks-and-passwords-in-the-open.ts';
+import * as refusedWithdrawalsByRecord from './062-refused-withdrawals-by-record.ts';
 
 /** Every migration in order, listed by hand (no folder scanning); names are stored in knex_migrations. */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.Migration]> = [
@@ -120,4 +121,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Knex.M
   ['059-log-heads-recorded-by-database', logHeadsRecordedByDatabase],
   ['060-procedure-inputs-hold', procedureInputsHold],
   ['061-watermarks-and-passwords-in-the-open', watermarksAndPasswordsInTheOpen],
+  ['062-refused-withdrawals-by-record', refusedWithdrawalsByRecord],
 ];

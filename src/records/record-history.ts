@@ -12,11 +12,15 @@ import {
   type VersionRow,
   versionsOfRecord,
 } from '../warehouse/records-repository.ts';
+import {
+  type RefusedWithdrawalRow,
+  refusedWithdrawalsOfRecord,
+} from '../warehouse/refused-withdrawals-repository.ts';
 
 import { type UnchangedDelivery, unchangedDeliveries } from './unchanged-runs.ts';
 
 // The row types are the warehouse's (src/warehouse/records-repository.ts); re-exported for the engine's readers.
-export type { RecordRow, RowData, SourceRow, VersionRow };
+export type { RecordRow, RefusedWithdrawalRow, RowData, SourceRow, VersionRow };
 
 export interface RecordHistory {
   record: RecordRow;
@@ -30,6 +34,11 @@ export interface RecordHistory {
   procedures: ProcedureEntry[];
   /** The record that superseded this one, when one did. */
   supersededBy: RecordRow | undefined;
+  /**
+   * Providers' requests to withdraw it that were refused (a channel that does not hold it), oldest first; absent
+   * in a history not read from the warehouse.
+   */
+  refusedWithdrawals?: RefusedWithdrawalRow[];
 }
 
 /** Records matching what a person typed: an id, a whole key (`a|b|c`), or one key part (a decision number). */
@@ -60,7 +69,8 @@ export async function recordHistory(
   const procedures = await procedureEntries(warehouse, { recordId });
   const supersededBy =
     record.supersededBy === null ? undefined : await recordById(warehouse, record.supersededBy);
-  return { record, versions, sources, unchanged, procedures, supersededBy };
+  const refusedWithdrawals = await refusedWithdrawalsOfRecord(warehouse, recordId);
+  return { record, versions, sources, unchanged, procedures, supersededBy, refusedWithdrawals };
 }
 
 /** The row data a delivery carried: its conflict data, else the version it was recorded against. */

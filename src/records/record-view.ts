@@ -10,6 +10,7 @@ import {
   deliveredData,
   type RecordHistory,
   type RecordRow,
+  type RefusedWithdrawalRow,
   type RowData,
   type SourceRow,
   type VersionRow,
@@ -87,6 +88,12 @@ export interface RecordView {
   disagreements: Disagreement[];
   /** Public disclosure on the day asked (公示中, 公示期满, 已信用修复, 异议处理中, not disclosed); null: not computed. */
   disclosure: DisclosureState | null;
+  /**
+   * Providers' requests to withdraw the record that were refused (`withdrawal-not-provider-record`: a channel that
+   * does not hold it; `withdrawal-with-data`), oldest first, message masked: an officer may have to act on them.
+   * Requests refused before migration 062 are not listed.
+   */
+  refusedWithdrawals: RefusedWithdrawalRow[];
   /** Art. 18: the record is marked 异议处理中 while an objection (or an appeal stage after it) is open. */
   objection?: ObjectionMark | null;
 }
@@ -229,6 +236,10 @@ export function recordView(
         })),
       };
     }),
+    refusedWithdrawals: (history.refusedWithdrawals ?? []).map((refused) => ({
+      ...refused,
+      message: masker.message(refused.message),
+    })),
     disclosure,
   };
 }

@@ -26,6 +26,8 @@ export interface WithdrawalCounts {
  *  - rejected `withdrawal-with-data`: the same unit also delivers the key as data (an integrator re-inserted
  *    the row it soft-deleted): the data row is applied, the contradicting withdrawal is not. A record already
  *    withdrawn or superseded is not brought back: the data row is a conflict, and the message says so.
+ * A rejection whose message names a record (`记录 <id>`) also carries its id (`record`, a number) and the signal
+ * (`signal`) in its error object: the request stays tied to the record it asked about, and `record` shows it.
  */
 export async function mergeWithdrawals(
   session: UnitSession,
@@ -94,7 +96,12 @@ export async function mergeWithdrawals(
              || w.corrected_by || '），本单位尚未报送更正后的内容，不能由本单位撤销：请由主管部门按法定程序办理'
            ELSE '本行标记撤销（' || w.withdrawal || '），但该记录（记录 ' || w.record_id || '）的当前内容不是本单位首先报送的（由同级其他单位报送），'
            || '或有更高层级渠道报送了相同内容，不能由本单位撤销：请由该渠道撤销，或由主管部门按法定程序办理' END
-       END))
+       END)
+       -- A refusal that names a record is tied to it, by id and signal, so \`record\` lists it among the record's
+       -- refused withdrawal requests (062-refused-withdrawals-by-record: indexed by that id).
+       || CASE WHEN w.outcome = 'withdrawal-not-provider-record'
+                 OR (w.outcome = 'withdrawal-with-data' AND w.record_status IN ('withdrawn', 'superseded'))
+          THEN jsonb_build_object('record', w.record_id, 'signal', w.withdrawal) ELSE '{}'::jsonb END)
      FROM withdrawal_requests w JOIN stage s USING (row_number) WHERE w.outcome <> 'withdrawn'
      ORDER BY w.row_number`,
     [runId, sourceFileId, catalogCode, providerCode, numberField ?? null],

@@ -194,6 +194,7 @@ export function formatRecordView(
       ]),
     ),
   ];
+  lines.push('', ...refusedWithdrawalLines(view, providers));
   if (view.disagreements.length === 0) {
     lines.push('', 'conflicts: none');
   }
@@ -216,4 +217,28 @@ export function formatRecordView(
     );
   }
   return lines.join('\n');
+}
+
+/**
+ * Providers' requests to withdraw the record that were refused: the record stays as it is, but the decision may
+ * have been revoked where it was made, so an officer may have to act (a legal procedure).
+ */
+function refusedWithdrawalLines(view: RecordView, providers: readonly Provider[]): string[] {
+  if (view.refusedWithdrawals.length === 0) return ['withdrawal requests refused: none'];
+  return [
+    'withdrawal requests refused (a provider asked to withdraw the record and may not: an officer may have to act):',
+    maskedTable(
+      ['refused', 'provider', 'level', 'run', 'file', 'row', 'signal', 'code'],
+      view.refusedWithdrawals.map((refused) => [
+        shanghaiTime(refused.refusedAt),
+        providerLabel(providers, refused.providerCode),
+        refused.level,
+        refused.runId,
+        refused.fileName,
+        refused.rowNumber,
+        show(refused.signal),
+        refused.code,
+      ]),
+    ),
+  ];
 }

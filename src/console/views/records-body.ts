@@ -135,6 +135,15 @@ export function recordBody(model: RecordPageModel): SafeHtml {
     shown(source.workingDays),
     source.late ? '逾期报送' : source.late === null ? '待定（缺节假日数据）' : '',
   ]);
+  const refused = view.refusedWithdrawals.map((request) => [
+    when(request.refusedAt),
+    model.label(request.providerCode),
+    LEVEL_TITLES[request.level] ?? request.level,
+    html`<a href="/runs/${request.runId}">${request.runId}</a>`,
+    `${model.text(request.fileName)} 第 ${request.rowNumber} 行`,
+    shown(request.signal),
+    html`${request.code}<br><small>${request.message}</small>`,
+  ]);
   const conflicts = view.disagreements.map(
     (d) => html`<section class="side-by-side" id="conflict-${d.sourceId}">
 <h3>冲突 #${d.sourceId}（${d.status === 'pending' ? '待定' : '已解决'}）：${LEVEL_TITLES[d.level] ?? d.level} ${model.label(d.providerCode)}，${model.text(d.fileName)} 第 ${d.rowNumber} 行，${when(d.receivedAt)} 接收</h3>
@@ -174,6 +183,8 @@ ${table(
 ${table(['事件', '时间', '来源', '变更字段 / 程序'], history, { id: 'history' })}
 <h2>来源（每次报送）</h2>
 ${table(['#', '运行', '文件与行号', '报送单位', '层级', '结果', '版本', '接收时间', '工作日', '及时性'], lineage, { id: 'lineage' })}
+<h2>被拒绝的撤销请求（报送单位要求撤销本记录而无权撤销，可能需由主管部门办理）</h2>
+${refused.length > 0 ? table(['拒绝时间', '报送单位', '层级', '运行', '文件与行号', '撤销标记', '原因'], refused, { id: 'refused-withdrawals' }) : html`<p class="empty">无</p>`}
 <h2>冲突对照</h2>
 ${conflicts.length > 0 ? conflicts.map((conflict, i) => (i === 0 ? conflict : html`\n${conflict}`)) : html`<p class="empty">无冲突</p>`}`;
 }
