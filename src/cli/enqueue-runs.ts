@@ -1,4 +1,3 @@
-import { maskPersonalText } from '../log/mask-personal-data.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
 import { enqueuePipelineRun, type PipelineRunRequest } from '../queue/enqueue-pipeline-run.ts';
 import { openQueue } from '../queue/open-queue.ts';
@@ -8,6 +7,7 @@ import { commandContext } from './command-context.ts';
 import { EXIT } from './exit-codes.ts';
 import { formatTable } from './format-table.ts';
 import { pipelineNamed } from './pipeline-context.ts';
+import { loadedPipelineNamesShown } from './pipeline-names-shown.ts';
 import { type ThresholdFlags, thresholdsFrom } from './threshold-options.ts';
 import { withWarehouse } from './with-warehouse.ts';
 
@@ -41,7 +41,9 @@ export async function enqueueRuns(
         jobs.push({ jobId: job.id, partition: job.partition, created: job.created });
       }
       if (flags.json) console.log(JSON.stringify(jobs));
-      else if (jobs.length === 0) console.log(`nothing to queue for pipeline ${maskPersonalText(name)}`);
+      // Named as `pipelines list` names it (`…~1`), to be told from a pipeline whose name masks alike.
+      else if (jobs.length === 0)
+        console.log(`nothing to queue for pipeline ${(await loadedPipelineNamesShown())(pipeline.name)}`);
       else
         console.log(
           formatTable(

@@ -43,7 +43,8 @@ export async function pipelineNamed(
   catalog?: Catalog,
 ): Promise<PipelineDefinition> {
   try {
-    const { pipeline, warnings } = await loadPipeline(pipelinesDir(), name, transports);
+    // An unknown name's message lists the pipelines numbered as `pipelines list` numbers them, to be typed back.
+    const { pipeline, warnings } = await loadPipeline(pipelinesDir(), name, transports, listedPipelineNames);
     printPipelineWarnings(warnings);
     const problems = [
       ...(await providerProblems(pipeline)),
@@ -77,6 +78,18 @@ export async function allPipelines(options: { quiet?: boolean } = {}): Promise<L
     else pipelines.push(pipeline);
   }
   return { ...loaded, pipelines, problems };
+}
+
+/**
+ * The names of the pipelines `pipelines list` lists (allPipelines, quietly), in its order: the set whose alike names
+ * are numbered `~1`, `~2` wherever a pipeline is named or typed (pipeline-names-shown.ts); none when they cannot be
+ * read.
+ */
+export function listedPipelineNames(): Promise<string[]> {
+  return allPipelines({ quiet: true }).then(
+    (loaded) => loaded.pipelines.map((pipeline) => pipeline.name),
+    () => [],
+  );
 }
 
 /** The catalog of `CREDIT_ETL_CATALOG_DIR` (a catalog that cannot be read is a usage error of its own). */

@@ -1,24 +1,11 @@
 import { distinctMaskedNames } from '../log/distinct-masked-names.ts';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
+import { type PipelineNameShown, pipelineNamesShown } from '../pipelines/pipeline-names-shown.ts';
 import { UsageError } from './exit-codes.ts';
-import { allPipelines } from './pipeline-context.ts';
+import { listedPipelineNames } from './pipeline-context.ts';
 
-/** A pipeline's name as a listing prints it. */
-export type PipelineNameShown = (name: string) => string;
-
-/**
- * Pipeline names as every listing of the CLI prints them, and as the console and /metrics show them: an ID number in
- * a name masked, and names masking alike told apart (`feed-3701**********0014~1`, `~2`: distinctMaskedNames), so two
- * pipelines named for two people do not print as one line. `names` are the pipeline files (their names read the
- * same wherever they are shown); `others` (pipelines of runs or jobs whose file is gone) take the next places.
- */
-export function pipelineNamesShown(
-  names: Iterable<string>,
-  others: Iterable<string> = [],
-): PipelineNameShown {
-  const shown = distinctMaskedNames(names, others);
-  return (name) => shown.get(name) ?? maskPersonalText(name);
-}
+// The pure naming lives with the pipelines (their messages use it too); the CLI's listings import it from here.
+export { type PipelineNameShown, pipelineNamesShown };
 
 /**
  * pipelineNamesShown over the pipeline files the console loads (allPipelines, its out-of-date fields not printed).
@@ -26,15 +13,7 @@ export function pipelineNamesShown(
  * masked and told apart.
  */
 export async function loadedPipelineNamesShown(others: Iterable<string> = []): Promise<PipelineNameShown> {
-  return pipelineNamesShown(await pipelineFileNames(), others);
-}
-
-/** The names of the pipeline files a listing shows; none when they cannot be read. */
-function pipelineFileNames(): Promise<string[]> {
-  return allPipelines({ quiet: true }).then(
-    (loaded) => loaded.pipelines.map((pipeline) => pipeline.name),
-    () => [],
-  );
+  return pipelineNamesShown(await listedPipelineNames(), others);
 }
 
 /** The pipeline a command was given: its real name, and its name as the listings show it. */
@@ -84,5 +63,5 @@ export async function loadedPipelineNameGiven(
   given: string,
   others?: () => Promise<Iterable<string>>,
 ): Promise<PipelineGiven> {
-  return pipelineNameGiven(given, await pipelineFileNames(), others ? await others() : []);
+  return pipelineNameGiven(given, await listedPipelineNames(), others ? await others() : []);
 }

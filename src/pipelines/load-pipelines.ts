@@ -16,6 +16,7 @@ import {
   PIPELINE_SCHEMA,
   type PipelineDefinition,
 } from './pipeline-definition.ts';
+import { pipelineNamesShown } from './pipeline-names-shown.ts';
 import { sharedWatermarkProblems } from './watermark-keys.ts';
 
 /** One thing wrong (or, as a warning, out of date) in a pipeline file: the file, the field's JSON path, what to do. */
@@ -91,28 +92,32 @@ export async function loadPipelines(
   };
 }
 
-/** One pipeline by name; throws PipelineError naming the file and fields, or saying which names exist. */
+/**
+ * One pipeline by name; throws PipelineError naming the file and fields, or saying which names exist. Those are
+ * named as the listings name them (pipelineNamesShown: masked, alike ones numbered `~1`, `~2`), so that one can be
+ * typed back; `listed` gives the names a listing shows (the CLI's also drop a pipeline its provider registry or
+ * catalog refuses), by default those of the files that load. The name asked for is masked too.
+ */
 export async function loadPipeline(
   directory: string,
   name: string,
   transports: TransportRegistry,
+  listed: () => Promise<readonly string[]> = async () =>
+    (await loadPipelines(directory, transports)).pipelines.map((pipeline) => pipeline.name),
 ): Promise<LoadedPipeline> {
   const file = path.join(directory, `${name}.json`);
   const result = await readPipeline(file, transports);
   if ('pipeline' in result) return result;
   const missing = result.problems[0]?.message.startsWith('cannot read');
   if (missing) {
-    const files = await readdir(directory).catch(() => [] as string[]);
-    const known =
-      files
-        .filter((candidate) => candidate.endsWith('.json'))
-        .map((candidate) => candidate.slice(0, -'.json'.length))
-        .join(', ') || '(none)';
+    const names = await listed();
+    const shown = pipelineNamesShown(names);
+    const known = names.map(shown).join(', ') || '(none)';
     throw new PipelineError([
       {
         file,
         path: '',
-        message: `no pipeline "${name}" in ${directory}; pipelines: ${known} (credit-etl pipelines list)`,
+        message: `no pipeline "${shown(name)}" in ${directory}; pipelines: ${known} (credit-etl pipelines list)`,
       },
     ]);
   }
