@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { todayInShanghai } from '../connectors/shanghai-time.ts';
 import { PENALTY_HEADER } from '../fixtures/generate/penalty-rows.ts';
+import { AS_OF } from '../src/warehouse/as-of-bound.ts';
 import { type ConsoleFixture, openConsoleFixture } from './support/console-fixture.ts';
 import { fixtureCli, recordIdOf } from './support/fixture-cli.ts';
 import { naturalPersonCells } from './support/natural-person.ts';
@@ -96,18 +98,50 @@ describe('record: withdrawal requests refused (real CLI, real PostgreSQL)', () =
     expect((await json(['record', String(id)])).refusedWithdrawals).toEqual([]);
   });
 
-  it('finds the requests through the partial index, not by scanning rejections', async () => {
+  it('finds the requests through the partial index, not by scanning rejections, for a past day too', async () => {
     // The repository's WHERE (refused-withdrawals-repository.ts); a table this small is scanned unless told not to.
-    const plan = await fx.owner.transaction(async (trx) => {
-      await trx.raw('SET LOCAL enable_seqscan = off');
-      const explained = await trx.raw<{ rows: Array<{ 'QUERY PLAN': string }> }>(
-        `EXPLAIN SELECT id FROM rejections j
-         WHERE j.errors -> 0 ->> 'code' IN ('withdrawal-not-provider-record', 'withdrawal-with-data')
-           AND j.errors -> 0 -> 'record' = to_jsonb(CAST(1 AS bigint))`,
+    for (const day of [null, '2026-11-20']) {
+      const plan = await fx.owner.transaction(async (trx) => {
+        await trx.raw('SET LOCAL enable_seqscan = off');
+        const explained = await trx.raw<{ rows: Array<{ 'QUERY PLAN': string }> }>(
+          `EXPLAIN ${AS_OF}
+           SELECT j.id FROM rejections j CROSS JOIN as_of
+           WHERE j.errors -> 0 ->> 'code' IN ('withdrawal-not-provider-record', 'withdrawal-with-data')
+             AND j.errors -> 0 -> 'record' = to_jsonb(CAST(1 AS bigint))
+             AND (as_of.bound IS NULL OR j.created_at < as_of.bound)`,
+          [day],
+        );
+        return explained.rows;
+      });
+      expect(plan.map((row) => row['QUERY PLAN']).join('\n'), String(day)).toContain(
+        'rejections_withdrawal_record',
       );
-      return explained.rows;
+    }
+  });
+
+  it('--as-of a past day lists only the requests refused by its end (Asia/Shanghai), in text and --json', async () => {
+    const [company, person] = await Promise.all(rows.map((row) => recordIdOf(fx, row.行政处罚决定书文号!)));
+    // The person's request refused in the last second of 20 November in Shanghai; the company's today.
+    await fx.owner.transaction(async (trx) => {
+      await trx.raw('SET LOCAL session_replication_role = replica'); // triggers off: rejections are append-only
+      await trx('rejections')
+        .whereRaw(`errors -> 0 -> 'record' = to_jsonb(CAST(? AS bigint))`, [person!])
+        .update({ created_at: new Date('2026-11-20T23:59:59+08:00') });
     });
-    expect(plan.map((row) => row['QUERY PLAN']).join('\n')).toContain('rejections_withdrawal_record');
+    const listed = async (id: number, ...asOf: string[]) => {
+      const text = await cli(['record', String(id), ...asOf]);
+      expect(text.code, text.stderr).toBe(0);
+      const view = await json(['record', String(id), ...asOf]);
+      const none = text.stdout.includes('withdrawal requests refused: none');
+      expect(none, `${id} ${asOf}: text and --json agree`).toBe(view.refusedWithdrawals.length === 0);
+      return view.refusedWithdrawals.map((refused: { rowNumber: number }) => refused.rowNumber);
+    };
+    expect(await listed(person!, '--as-of', '2026-11-20')).toEqual([3]);
+    expect(await listed(person!, '--as-of', '2026-11-19')).toEqual([]);
+    expect(await listed(person!)).toEqual([3]);
+    expect(await listed(company!, '--as-of', '2026-11-20')).toEqual([]);
+    expect(await listed(company!, '--as-of', todayInShanghai())).toEqual([2]);
+    expect(await listed(company!)).toEqual([2]);
   });
 });
 

@@ -15,9 +15,9 @@ export interface RecordDetails {
 }
 
 /**
- * Everything about one record: versions, lineage, conflicts side by side, its disclosure state and its objection
- * mark on `asOf` (a past day's as they stood at its end). Personal data masked unless `unmasked` (an entitled
- * person asked; the caller logs it).
+ * Everything about one record: versions, lineage, conflicts side by side, its disclosure state, its objection mark
+ * and its refused withdrawal requests on `asOf` (a past day's as they stood at its end). Personal data masked unless
+ * `unmasked` (an entitled person asked; the caller logs it).
  */
 export async function recordDetails(
   warehouse: Warehouse,
@@ -26,7 +26,8 @@ export async function recordDetails(
   asOf: string,
   options: { unmasked?: boolean } = {},
 ): Promise<RecordDetails | undefined> {
-  const history = await recordHistory(warehouse, recordId);
+  // A past day's refused withdrawal requests are those refused by its end, as its objection mark below is then's.
+  const history = await recordHistory(warehouse, recordId, pastDay(asOf));
   if (!history) return undefined;
   const { record, versions } = history;
   const current = versions.find((version) => version.id === record.currentVersionId) ?? versions.at(-1);

@@ -57,9 +57,14 @@ export async function findRecords(
   return findRecordRows(warehouse, { keyPart: parts[0] ?? '' }, catalogCode);
 }
 
+/**
+ * Everything stored of one record. Given a past `day` (YYYY-MM-DD; pastDay), its refused withdrawal requests are
+ * those refused by that day's end, as the objection mark of `record --as-of` is that day's.
+ */
 export async function recordHistory(
   warehouse: Warehouse,
   recordId: number,
+  day: string | null = null,
 ): Promise<RecordHistory | undefined> {
   const record = await recordById(warehouse, recordId);
   if (!record) return undefined;
@@ -69,7 +74,7 @@ export async function recordHistory(
   const procedures = await procedureEntries(warehouse, { recordId });
   const supersededBy =
     record.supersededBy === null ? undefined : await recordById(warehouse, record.supersededBy);
-  const refusedWithdrawals = await refusedWithdrawalsOfRecord(warehouse, recordId);
+  const refusedWithdrawals = await refusedWithdrawalsOfRecord(warehouse, recordId, day);
   return { record, versions, sources, unchanged, procedures, supersededBy, refusedWithdrawals };
 }
 
