@@ -68,8 +68,6 @@ describe('a cell whose stored value Excel could not show', () => {
     ['far past any date', '<v>1000000000</v>'],
     ['far before any date', '<v>-1000000000</v>'],
     ['past any double', '<v>1e400</v>'],
-    ['no number', '<v>abc</v>'],
-    ['empty', '<v></v>'],
   ])(
     'fails a date cell whose serial is %s, naming the cell (a RangeError was internal-error)',
     async (_, xml) => {
@@ -79,6 +77,18 @@ describe('a cell whose stored value Excel could not show', () => {
       );
     },
   );
+
+  it('fails a date cell whose serial is no number as a number cell, naming the cell and the value', async () => {
+    await failsWith(
+      dateCell('<v>abc</v>'),
+      `${SHEET}单元格 B2 标为数值，存的内容却不是数字（存的是「abc」）`,
+    );
+  });
+
+  it('reads a date cell whose serial is empty as a blank cell, as LibreOffice does (the file failed)', async () => {
+    const { rows } = await readAll(xlsxFormat, await dateCell('<v></v>'));
+    expect(rows.map((row) => row.cells)).toEqual([['公司0', '', '1.5']]);
+  });
 
   it('fails a number cell whose value is no number, naming the cell (it loaded as the text NaN)', async () => {
     const row = (cell: string) =>

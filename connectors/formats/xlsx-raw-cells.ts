@@ -14,12 +14,20 @@ import { sheetDefect } from './xlsx-part-text.ts';
  * - a formula's logical result (`t="b"`) loaded as the number 1 or 0 instead of TRUE or FALSE;
  * - a date stored as ISO 8601 text (`t="d"`, `<v>2026-03-05T00:00:00Z</v>`, as LibreOffice, openpyxl's
  *   `iso_dates` and some Java exporters write it) loaded as the number 2026 (`parseFloat` of its text).
- * Shared strings (`t="s"`, what Excel writes; their table is `readSharedStrings`') and numbers are left to exceljs.
+ * Shared strings (`t="s"`, what Excel writes; their table is `readSharedStrings`') and numbers are read by exceljs,
+ * but with `parseInt`/`parseFloat` of their `<v>`, which read what no spreadsheet wrote as a value nobody saw: a
+ * shared string `0.5` as string 0, a number `12abc` as 12, a logical `7` or `yes` as TRUE. The text decides: a
+ * shared string's `<v>` must be an index (digits), a number's a number (xsd:double, finite; white space around it
+ * allowed), a logical one 0, 1, true or false; anything else fails the file, naming the cell and its value. An
+ * empty `<v>` (`<v></v>`, `<v/>`) of a cell without a formula is a blank cell, as LibreOffice reads it (its OOXML
+ * import, sc/source/filter/oox/sheetdatacontext.cxx, sets a blank cell for an empty value of any type) and as Excel
+ * shows it: exceljs made it NaN (the file failed) or TRUE.
  *
- * A regular expression finds the start tags of these cells (and counts the rows) in the text exceljs is about to
- * parse, so a cell's value is known before exceljs hands over its row; the common case exceljs reads right is told
- * without allocating, and only the cells it reads wrong are set. A row is matched by its place in the part and
- * checked by its number: should the two part, the file fails rather than a value land in another row.
+ * A regular expression finds the start tags of the cells (and counts the rows) in the text exceljs is about to
+ * parse, so a cell's value is known before exceljs hands over its row; the common case exceljs reads right (a
+ * number or an index in `<v>`, the whole content of the cell) is told by a loop over its characters, without
+ * allocating, and only the cells it reads wrong are set. A row is matched by its place in the part and checked by
+ * its number: should the two part, the file fails rather than a value land in another row.
  *
  * The same pass finds a cell written twice in a row (`<c r="D2">` twice): exceljs keeps the last value without a
  * word, so the file fails, naming the cell.
@@ -46,6 +54,8 @@ export class RawCells {
   private columns: number[] = [];
   /** The carried text starts with a cell's start tag already counted in `columns`. */
   private cellCounted = false;
+  /** Where the cell start tag last read (`readTag`) ends: its `>`. */
+  private tagEnd = 0;
   /** The sheet's name, once exceljs has read it from the workbook: for messages. */
   sheet: string | undefined;
 
@@ -99,46 +109,160 @@ export class RawCells {
     this.rowTag = -1;
     TOKEN.lastIndex = 0;
     for (let match = TOKEN.exec(text); match && match.index < cut; match = TOKEN.exec(text)) {
-      const type = match[1] as CellType | undefined;
-      if (type === undefined) {
-        if (match[0].charCodeAt(1) === C) {
-          if (this.cellCounted && match.index === 0) this.cellCounted = false;
-          else this.cellAt(text, match.index);
-          continue;
-        }
+      const start = match.index;
+      if (text.charCodeAt(start + 1) !== C) {
         this.rowsOpened++;
-        this.rowTag = match.index;
+        this.rowTag = start;
         this.columns.length = 0;
         continue;
       }
-      // The attribute of a cell's start tag, not of another element nor text that reads like one.
-      const start = text.lastIndexOf('<', match.index);
-      if (text.charCodeAt(start + 1) !== C || text.charCodeAt(start + 2) > SPACE) continue;
-      const body = text.indexOf('>', match.index) + 1;
-      if (text.charCodeAt(body - 2) === SLASH) continue;
+      if (this.cellCounted && start === 0) this.cellCounted = false;
+      else this.cellAt(text, start);
+      const type = this.readTag(text, start + 2);
+      const body = this.tagEnd + 1;
+      if (text.charCodeAt(body - 2) === SLASH || type === ERROR) continue;
+      if (type === NUMBER || type === SHARED) {
+        const after = valueRightTo(text, body, type);
+        if (after > 0) {
+          TOKEN.lastIndex = after;
+          continue;
+        }
+      }
       const end = text.indexOf('</c>', body);
       if (end < 0) {
         this.numberRow(text);
         this.carry = text.slice(start);
-        // Its start tag, scanned again with the next chunk, was counted: `start` is the tag's `<`.
-        this.cellCounted = text.charCodeAt(start + 1) === C;
+        // Its start tag, scanned again with the next chunk, was counted.
+        this.cellCounted = true;
         this.inCell = true;
         this.cellBytes = 0;
         this.hold(Buffer.byteLength(this.carry));
         return;
       }
-      if (!readRight(type, find, body, end)) {
-        const repair = repairOf(type, text.slice(start, body), text.slice(body, end));
-        if (repair) {
-          this.numberRow(text);
-          this.queue.push({ ...repair, row: this.rowsOpened, rowNumber: this.rowNumber });
-        }
-      }
       TOKEN.lastIndex = end + 4;
+      if (type === NUMBER || type === SHARED) {
+        const value = this.storedValue(text, start, body, end, type);
+        if (value !== undefined) this.queueRepair(text, start, body, end, value);
+        continue;
+      }
+      if (readRight(type, find, body, end)) continue;
+      const value =
+        type === LOGICAL
+          ? this.logicalValue(text, start, body, end)
+          : misreadValue(type, text.slice(body, end));
+      if (value !== undefined) this.queueRepair(text, start, body, end, value);
     }
     this.numberRow(text);
     this.carry = text.slice(cut);
     this.inCell = false;
+  }
+
+  /**
+   * Reads a cell's start tag from after its `<c` on, without allocating (this runs for every cell): its type
+   * attribute (`t`, either quote, spaces around `=`), and where it ends (`tagEnd`, its `>`). Before `cut`, a start
+   * tag is whole.
+   */
+  private readTag(text: string, from: number): CellType {
+    let type: CellType = NUMBER;
+    let quote = 0;
+    for (let i = from; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (quote !== 0) {
+        if (code === quote) quote = 0;
+      } else if (code === QUOTE || code === APOSTROPHE) quote = code;
+      else if (code === GREATER) {
+        this.tagEnd = i;
+        return type;
+      } else if (code === T && isSpace(text.charCodeAt(i - 1))) {
+        let at = i + 1;
+        while (isSpace(text.charCodeAt(at))) at++;
+        if (text.charCodeAt(at) !== EQUALS) continue;
+        at++;
+        while (isSpace(text.charCodeAt(at))) at++;
+        quote = text.charCodeAt(at);
+        if (quote !== QUOTE && quote !== APOSTROPHE) quote = 0;
+        else {
+          const close = text.indexOf(quote === QUOTE ? '"' : "'", at + 1);
+          if (close < 0) break;
+          type = typeNamed(text, at + 1, close);
+          quote = 0;
+          i = close;
+        }
+      }
+    }
+    this.tagEnd = text.length;
+    return type;
+  }
+
+  /**
+   * A number or shared string cell's `<v>` not in the form `valueRightTo` tells at once (written with a formula,
+   * white space, a character reference, or wrong): null for an empty one (a blank cell), undefined when exceljs
+   * reads it right; the file fails when it is no number, or no index into the shared strings.
+   */
+  private storedValue(
+    text: string,
+    start: number,
+    body: number,
+    end: number,
+    type: CellType,
+  ): null | undefined {
+    const content = text.slice(body, end);
+    const raw = valueText(content);
+    if (raw === undefined) return undefined;
+    const value = xmlText(raw);
+    // A formula's empty result stays as exceljs reads it (no usable result: its row is rejected, as before).
+    if (value === '') return FORMULA.test(content) ? undefined : null;
+    const right = type === SHARED ? isIndexText(value) : isNumberText(value);
+    if (!right) throw this.notAValue(text, start, type, value);
+    return undefined;
+  }
+
+  /** A logical cell's value as the file stores it: the file fails for one that is not 0, 1, true or false. */
+  private logicalValue(text: string, start: number, body: number, end: number): boolean | null | undefined {
+    const content = text.slice(body, end);
+    const raw = valueText(content);
+    if (raw === undefined) return undefined;
+    const value = xmlText(raw);
+    if (value === '') return FORMULA.test(content) ? undefined : null;
+    const logical = logicalOf(value);
+    if (logical === undefined) throw this.notAValue(text, start, LOGICAL, value);
+    return logical;
+  }
+
+  private queueRepair(text: string, start: number, body: number, end: number, value: Repair['value']): void {
+    const letters = COLUMN.exec(text.slice(start, body))?.[1];
+    // exceljs cannot place a cell without its reference either.
+    if (!letters) return;
+    this.numberRow(text);
+    this.queue.push({
+      column: columnNumber(letters),
+      formula: FORMULA.test(text.slice(body, end)),
+      value,
+      row: this.rowsOpened,
+      rowNumber: this.rowNumber,
+    });
+  }
+
+  private notAValue(text: string, at: number, type: CellType, value: string): FileFormatError {
+    const shown = value.length > SHOWN_CHARS ? `${value.slice(0, SHOWN_CHARS)}…` : value;
+    const what =
+      type === SHARED
+        ? `标为共享字符串，存的却不是字符串的序号（应为 0、1、2 这样的整数）`
+        : type === LOGICAL
+          ? `标为逻辑值，存的却不是 0、1、true 或 false`
+          : `标为数值，存的内容却不是数字`;
+    return sheetDefect(
+      this.part,
+      this.sheet,
+      `单元格 ${this.refAt(text, at)} ${what}（存的是「${shown}」），该单元格的内容无法读取`,
+    );
+  }
+
+  /** The reference of the cell whose start tag is at `at`, as written (`C5`). */
+  private refAt(text: string, at: number): string {
+    CELL_REF.lastIndex = at;
+    const [, letters = '', digits = ''] = CELL_REF.exec(text) ?? [];
+    return `${letters.toUpperCase()}${digits}`;
   }
 
   /** Reads the number of the row last opened, while its start tag is in the text scanned. */
@@ -174,12 +298,10 @@ export class RawCells {
   }
 
   private cellTwice(text: string, at: number): FileFormatError {
-    CELL_REF.lastIndex = at;
-    const [, letters = '', digits = ''] = CELL_REF.exec(text) ?? [];
     return sheetDefect(
       this.part,
       this.sheet,
-      `单元格 ${letters.toUpperCase()}${digits} 出现了两次（同一行中写了两个该列的单元格，无法确定以哪个值为准）`,
+      `单元格 ${this.refAt(text, at)} 出现了两次（同一行中写了两个该列的单元格，无法确定以哪个值为准）`,
     );
   }
 
@@ -189,7 +311,9 @@ export class RawCells {
   }
 }
 
-type CellType = 'inlineStr' | 'str' | 'b' | 'd';
+/** A cell's type (`t`), as exceljs reads it: one it does not know (`t="x"`) it reads as a number. */
+const [NUMBER, SHARED, LOGICAL, ERROR, INLINE_STR, STR, DATE] = [0, 1, 2, 3, 4, 5, 6] as const;
+type CellType = 0 | 1 | 2 | 3 | 4 | 5 | 6;
 
 interface Repair {
   /** The how-many-th row of the part: exceljs' rows are counted the same way as they are read. */
@@ -200,18 +324,18 @@ interface Repair {
   column: number;
   /** The cell has a formula: this is its result, and the formula stays as exceljs read it. */
   formula: boolean;
-  value: string | boolean;
+  /** null: a blank cell (an empty `<v>`). */
+  value: string | boolean | null;
 }
 
-/**
- * In one pass: a row's start tag (each is one row exceljs hands over), a cell's start tag (its column, to find one
- * written twice), or the type attribute of a cell exceljs misreads (either quote, spaces around `=`).
- */
-const TOKEN = /<row[\s>/]|<c[\s>/]|\bt\s*=\s*["'](inlineStr|str|b|d)["']/g;
+/** In one pass: a row's start tag (each is one row exceljs hands over), or a cell's. */
+const TOKEN = /<row[\s>/]|<c[\s>/]/g;
 /** A cell's reference (`r`) from its start tag on: column letters and row digits. */
 const CELL_REF = /<c[^>]*?\sr\s*=\s*["']\s*\$?([A-Za-z]{1,3})\$?(\d*)/y;
-/** `c`, `/`, and the space characters XML allows between a name and an attribute (space, tab, CR, LF). */
-const [C, SLASH, SPACE] = [0x63, 0x2f, 0x20];
+const [C, V, T, SLASH, SPACE, LESS, GREATER, QUOTE, APOSTROPHE, EQUALS] = [
+  0x63, 0x76, 0x74, 0x2f, 0x20, 0x3c, 0x3e, 0x22, 0x27, 0x3d,
+];
+const [DIGIT_0, DIGIT_9, PLUS, MINUS, DOT, UPPER_E, LOWER_E] = [0x30, 0x39, 0x2b, 0x2d, 0x2e, 0x45, 0x65];
 const ROW_NUMBER = /<row[^>]*?\sr\s*=\s*["']\s*(\d*)/y;
 const COLUMN = /\br\s*=\s*["']\$?([A-Za-z]{1,3})\$?\d/;
 const FORMULA = /<f[\s>/]/;
@@ -220,22 +344,113 @@ const element = (name: string) => new RegExp(`<${name}(?:\\s[^>]*)?(?<!/)>([\\s\
 const INLINE = element('is');
 const RUN_TEXT = element('t');
 const VALUE = element('v');
+/** `<v/>`: a value written empty, which exceljs reads as one (`''`). */
+const EMPTY_VALUE = /<v(?:\s[^>]*)?\/>/;
 /** A phonetic guide (furigana) over the text: not part of what the cell shows. */
 const PHONETIC = /<rPh[\s>][\s\S]*?<\/rPh>/g;
+/** Characters of a wrong value quoted in a message. */
+const SHOWN_CHARS = 40;
 
-function repairOf(type: CellType, tag: string, body: string): Omit<Repair, 'row' | 'rowNumber'> | undefined {
-  const letters = COLUMN.exec(tag)?.[1];
-  // exceljs cannot place a cell without its reference either.
-  if (!letters) return undefined;
-  let value: string | boolean | undefined;
-  if (type === 'inlineStr' && body.includes('<is')) value = inlineText(body);
-  else {
-    const raw = firstText(VALUE, body);
-    if (raw === undefined) return undefined;
-    value = type === 'b' ? logical(raw) : type === 'd' ? dateText(xmlText(raw)) : xmlText(raw);
+const isSpace = (code: number) => code === SPACE || code === 0x09 || code === 0x0a || code === 0x0d;
+const isDigit = (code: number) => code >= DIGIT_0 && code <= DIGIT_9;
+
+function typeNamed(text: string, from: number, to: number): CellType {
+  const length = to - from;
+  if (length === 1) {
+    const code = text.charCodeAt(from);
+    return code === 0x73
+      ? SHARED
+      : code === 0x62
+        ? LOGICAL
+        : code === 0x65
+          ? ERROR
+          : code === 0x64
+            ? DATE
+            : NUMBER;
   }
-  if (value === undefined) return undefined;
-  return { column: columnNumber(letters), formula: FORMULA.test(body), value };
+  if (length === 3 && text.startsWith('str', from)) return STR;
+  if (length === 9 && text.startsWith('inlineStr', from)) return INLINE_STR;
+  return NUMBER;
+}
+
+/**
+ * What exceljs reads right of a number or shared string cell, the common case, told by a loop over its characters:
+ * a `<v>` that is the cell's whole content, holding a number (an index for a shared string) and nothing else. The
+ * place after the cell's end tag, or -1 for any other cell (or one cut by the chunk's end): `storedValue` tells.
+ */
+function valueRightTo(text: string, body: number, type: CellType): number {
+  if (
+    text.charCodeAt(body) !== LESS ||
+    text.charCodeAt(body + 1) !== V ||
+    text.charCodeAt(body + 2) !== GREATER
+  )
+    return -1;
+  const close = type === SHARED ? digitsTo(text, body + 3) : numberTo(text, body + 3);
+  // `</v></c>`
+  if (close < 0 || text.charCodeAt(close) !== LESS || text.charCodeAt(close + 1) !== SLASH) return -1;
+  if (text.charCodeAt(close + 2) !== V || text.charCodeAt(close + 3) !== GREATER) return -1;
+  if (text.charCodeAt(close + 4) !== LESS || text.charCodeAt(close + 5) !== SLASH) return -1;
+  if (text.charCodeAt(close + 6) !== C || text.charCodeAt(close + 7) !== GREATER) return -1;
+  return close + 8;
+}
+
+/** Where the digits from `from` on end; -1 without one. */
+function digitsTo(text: string, from: number): number {
+  let i = from;
+  while (isDigit(text.charCodeAt(i))) i++;
+  return i > from ? i : -1;
+}
+
+/**
+ * Where a number as XML Schema writes a double (`-1.5`, `.5`, `5.`, `1E-3`) from `from` on ends; -1 without a
+ * digit, or for an exponent without one.
+ */
+function numberTo(text: string, from: number): number {
+  let i = from;
+  let code = text.charCodeAt(i);
+  if (code === PLUS || code === MINUS) code = text.charCodeAt(++i);
+  let digits = 0;
+  for (; isDigit(code); code = text.charCodeAt(++i)) digits++;
+  if (code === DOT) for (code = text.charCodeAt(++i); isDigit(code); code = text.charCodeAt(++i)) digits++;
+  if (digits === 0) return -1;
+  if (code === UPPER_E || code === LOWER_E) {
+    code = text.charCodeAt(++i);
+    if (code === PLUS || code === MINUS) code = text.charCodeAt(++i);
+    const exponent = i;
+    while (isDigit(code)) code = text.charCodeAt(++i);
+    if (i === exponent) return -1;
+  }
+  return i;
+}
+
+/** A shared string's index, maybe with white space around it: digits, as `parseInt` reads them whole. */
+function isIndexText(text: string): boolean {
+  const value = text.trim();
+  return value !== '' && digitsTo(value, 0) === value.length;
+}
+
+/**
+ * A finite number as XML Schema writes a double, maybe with white space around it (the type collapses it): what
+ * `parseFloat` reads whole. Not `12abc` (read 12), `1,5` (read 1), `0x1F` (read 0), `INF`, `NaN`.
+ */
+function isNumberText(text: string): boolean {
+  const value = text.trim();
+  return value !== '' && numberTo(value, 0) === value.length;
+}
+
+/** The text of a cell's `<v>` as written (`''` for `<v/>`), or undefined without one. */
+function valueText(content: string): string | undefined {
+  const raw = firstText(VALUE, content);
+  if (raw !== undefined) return raw;
+  return EMPTY_VALUE.test(content) ? '' : undefined;
+}
+
+/** The value of a text or date cell exceljs misreads, as the file holds it. */
+function misreadValue(type: CellType, body: string): string | undefined {
+  if (type === INLINE_STR && body.includes('<is')) return inlineText(body);
+  const raw = firstText(VALUE, body);
+  if (raw === undefined) return undefined;
+  return type === DATE ? dateText(xmlText(raw)) : xmlText(raw);
 }
 
 /**
@@ -244,9 +459,9 @@ function repairOf(type: CellType, tag: string, body: string): Omit<Repair, 'row'
  * without a formula. A date stored as text never is.
  */
 function readRight(type: CellType, find: Finder, body: number, end: number): boolean {
-  if (type === 'd') return false;
+  if (type === DATE) return false;
   const { text } = find;
-  if (type === 'b') {
+  if (type === LOGICAL) {
     return (
       find.formula.in(body, end) < 0 && (text.endsWith('<v>0</v>', end) || text.endsWith('<v>1</v>', end))
     );
@@ -254,7 +469,7 @@ function readRight(type: CellType, find: Finder, body: number, end: number): boo
   // A reference, a CR (made LF by the parser), CDATA or a comment.
   if (find.reference.in(body, end) >= 0 || find.cr.in(body, end) >= 0 || find.markup.in(body, end) >= 0)
     return false;
-  if (type === 'str') return text.endsWith('</v>', end);
+  if (type === STR) return text.endsWith('</v>', end);
   const run = find.run.in(body, end);
   return (
     run >= 0 &&
@@ -325,8 +540,8 @@ function dateText(text: string): string {
   return isoDateText(text) ?? text;
 }
 
-/** `1`/`0` as the file stores a logical value; anything else is left to exceljs. */
-function logical(raw: string): boolean | undefined {
+/** `1`/`0` (or `true`/`false`) as the file stores a logical value; undefined for anything else. */
+function logicalOf(raw: string): boolean | undefined {
   const value = raw.trim().toLowerCase();
   return value === '1' || value === 'true' ? true : value === '0' || value === 'false' ? false : undefined;
 }

@@ -50,7 +50,7 @@ interface ReaderInternals {
   /** The styles, once their part was parsed: `model` undefined if its root was not `<styleSheet>` to exceljs. */
   styles?: { model?: unknown };
 }
-interface SheetReader extends AsyncIterable<ExcelJS.Row> {
+export interface SheetReader extends AsyncIterable<ExcelJS.Row> {
   name?: string;
   state?: string;
 }
@@ -246,16 +246,30 @@ export class XlsxWorkbook {
  * so is a sheet whose XML stops before its end (`rootClosed`): its rows end there without a word from exceljs.
  * Row numbers strictly increase, as Excel writes them: a row stored twice (two `<row r="2">`, of which exceljs
  * would hand over both) or out of order (a row before the header read as data, gaps counted backwards) fails.
+ * Only what reading the sheet throws is the file's: a fault of our own in setting cells right (a TypeError of
+ * `repair`) passes as it is, an internal error, not blamed on the provider's file.
  */
-async function* rowsOf(
+export async function* rowsOf(
   sheet: SheetReader,
   raw: RawCells,
   text: Readable,
   part: string,
 ): AsyncGenerator<ExcelJS.Row> {
+  const rows = sheet[Symbol.asyncIterator]();
   let previous = 0;
+  // As `for await`: the reader is told to stop when its rows are left unread, not when it failed or ended.
+  let ended = false;
   try {
-    for await (const row of sheet) {
+    for (;;) {
+      const next = await rows.next().catch((error: unknown) => {
+        ended = true;
+        throw asWorkbookError(error, part, sheet.name);
+      });
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      const row = next.value;
       // A row still without `r` (NaN) has no cell: one with a cell was given its number (withImpliedRefs).
       if (!Number.isNaN(row.number)) {
         if (row.number <= previous) throw rowOutOfOrder(part, sheet.name, row.number, previous);
@@ -265,8 +279,8 @@ async function* rowsOf(
       }
       yield raw.repair(row);
     }
-  } catch (error) {
-    throw asWorkbookError(error, part, sheet.name);
+  } finally {
+    if (!ended) await rows.return?.();
   }
   if (rootClosed(text, 'worksheet') !== true) {
     const stop = raw.lastRow === undefined ? '在第一行之前就中断了' : `在第${raw.lastRow}行之后中断`;
