@@ -386,6 +386,8 @@ function valueRightTo(text: string, body: number, type: CellType): number {
   )
     return -1;
   const close = type === SHARED ? digitsTo(text, body + 3) : numberTo(text, body + 3);
+  // An exponent may take a number past a double's range (`1E400`): `storedValue` tells.
+  if (type === NUMBER && close > 0 && hasExponent(text, body + 3, close)) return -1;
   // `</v></c>`
   if (close < 0 || text.charCodeAt(close) !== LESS || text.charCodeAt(close + 1) !== SLASH) return -1;
   if (text.charCodeAt(close + 2) !== V || text.charCodeAt(close + 3) !== GREATER) return -1;
@@ -431,11 +433,20 @@ function isIndexText(text: string): boolean {
 
 /**
  * A finite number as XML Schema writes a double, maybe with white space around it (the type collapses it): what
- * `parseFloat` reads whole. Not `12abc` (read 12), `1,5` (read 1), `0x1F` (read 0), `INF`, `NaN`.
+ * `parseFloat` reads whole. Not `12abc` (read 12), `1,5` (read 1), `0x1F` (read 0), `INF`, `NaN`, nor `1E400`
+ * (read as Infinity).
  */
 function isNumberText(text: string): boolean {
   const value = text.trim();
-  return value !== '' && numberTo(value, 0) === value.length;
+  return value !== '' && numberTo(value, 0) === value.length && Number.isFinite(Number(value));
+}
+
+function hasExponent(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const code = text.charCodeAt(i);
+    if (code === UPPER_E || code === LOWER_E) return true;
+  }
+  return false;
 }
 
 /** The text of a cell's `<v>` as written (`''` for `<v/>`), or undefined without one. */

@@ -97,6 +97,16 @@ describe('a number cell whose <v> is not a number as a whole', () => {
     );
   });
 
+  it.each([['1E400'], ['-1e309']])(
+    'fails <v>%s</v>, past what a number holds (it loaded as Infinity)',
+    async (value) => {
+      await failsWith(
+        withC5(`<c r="C5"><v>${value}</v></c>`),
+        `${SHEET}单元格 C5 标为数值，存的内容却不是数字（存的是「${value}」）`,
+      );
+    },
+  );
+
   it('quotes a long wrong value shortened', async () => {
     await failsWith(withC5(`<c r="C5"><v>1${'x'.repeat(100)}</v></c>`), `（存的是「1${'x'.repeat(39)}…」）`);
   });
