@@ -1,4 +1,5 @@
 import { sheetDefect } from './xlsx-part-text.ts';
+import { LONGEST_SKIPPED_START, SKIPPED_MARKUP } from './xml-skipped-markup.ts';
 
 /**
  * A sheet's XML with every row and cell given the reference (`r`) its place implies, on its way to exceljs.
@@ -28,13 +29,6 @@ export async function* withImpliedRefs(
   const rest = refs.end();
   if (rest.length > 0) yield rest;
 }
-
-/** Markup whose content is no tag: skipped to its end. */
-const SKIPPED = [
-  ['<!--', '-->'],
-  ['<![CDATA[', ']]>'],
-  ['<?', '?>'],
-] as const;
 
 class ImpliedRefs {
   /** Text not scanned yet: a tag (or the opening of skipped markup) cut by the chunk's end. */
@@ -108,9 +102,9 @@ class ImpliedRefs {
         continue;
       }
       if (next === BANG || next === QUESTION) {
-        const skipped = SKIPPED.find(([start]) => text.startsWith(start, open));
+        const skipped = SKIPPED_MARKUP.find(([start]) => text.startsWith(start, open));
         if (skipped) this.skipTo = skipped[1];
-        else if (text.length - open < LONGEST_SKIPPED) {
+        else if (text.length - open < LONGEST_SKIPPED_START) {
           stop = open;
           break;
         }
@@ -249,9 +243,8 @@ const [GREATER, DOUBLE_QUOTE, SINGLE_QUOTE] = [0x3e, 0x22, 0x27];
  * `<rowBreaks>`), or markup whose content is skipped.
  */
 const TOKEN = /<(?:c[\s>/]|row[\s>/]|\/row[\s>]|!|\?)/g;
-/** The most characters a token needs to be told (`</row>`), and skipped markup's start (`<![CDATA[`). */
+/** The most characters a token needs to be told (`</row>`). */
 const LONGEST_TOKEN = 6;
-const LONGEST_SKIPPED = 9;
 /** The `r` attribute, quoted either way, not another attribute's value that reads like one. */
 const ATTRIBUTE = /([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
 const CELL_REF = /^\s*\$?([A-Za-z]{1,3})\$?(\d*)\s*$/;

@@ -6,6 +6,7 @@ import { workbookWithSheetData } from './sheet-data-workbook.test-support.ts';
 import { xlsxFormat } from './xlsx-format.ts';
 import { MainPrefix } from './xlsx-main-prefix.ts';
 import { repackWorkbook } from './xlsx-repack.test-support.ts';
+import { SKIPPED_MARKUP } from './xml-skipped-markup.ts';
 
 /**
  * Workbooks whose parts write the SpreadsheetML main namespace with a prefix (`<x:worksheet xmlns:x="…/main">
@@ -80,6 +81,38 @@ describe('a workbook whose parts write the main namespace with a prefix', () => 
     });
     expect(await failure(await prefixedWorkbook(plain))).toEqual(twin);
   });
+
+  it('fails a sheet that declares the prefix below its root, where its rows read as none', async () => {
+    const plain = await penaltyBook(3);
+    const below = await repackWorkbook(plain, {
+      edit: (part, text) =>
+        part === 'xl/worksheets/sheet2.xml'
+          ? text.replace(/<sheetData>.*<\/sheetData>/s, (data) =>
+              withMainPrefix(`<sheetData xmlns="${MAIN}">${data.slice(11, -12)}</sheetData>`)
+                .replace(`<x:sheetData xmlns:x="${MAIN}">`, `<sheetData xmlns:x="${MAIN}">`)
+                .replace(/<\/x:sheetData>$/, '</sheetData>'),
+            )
+          : undefined,
+    });
+    const error = await readAll(xlsxFormat, below, options).catch((failure: Error) => failure);
+    expect(error).toMatchObject({
+      code: 'not-a-workbook',
+      message: expect.stringContaining(
+        '工作表数据 xl/worksheets/sheet2.xml 中根元素以下的标记把命名空间前缀「x」绑定到 SpreadsheetML 主命名空间',
+      ),
+    });
+  });
+
+  it('reads shared strings that declare the prefix below their root: their reader takes elements by local name', async () => {
+    const plain = await penaltyBook(3);
+    const below = await repackWorkbook(plain, {
+      edit: (part, text) =>
+        part === 'xl/sharedStrings.xml'
+          ? text.replace(/<si>/, `<si xmlns:x="${MAIN}">`).replace(/<t>([^<]*)<\/t>/, '<x:t>$1</x:t>')
+          : undefined,
+    });
+    expect(await readAll(xlsxFormat, below, options)).toEqual(await readAll(xlsxFormat, plain, options));
+  });
 });
 
 describe('MainPrefix', () => {
@@ -125,13 +158,51 @@ describe('MainPrefix', () => {
   });
 });
 
+describe('MainPrefix, strict and below the root', () => {
+  const STRICT = 'http://purl.oclc.org/ooxml/spreadsheetml/main';
+  const through = (chunks: Buffer[]) => {
+    const prefix = new MainPrefix(1024);
+    const text = Buffer.concat([...chunks.map((chunk) => prefix.scan(chunk)), prefix.end()]).toString('utf8');
+    return { text, misplaced: prefix.misplaced };
+  };
+  const everyCut = (text: string, check: (out: ReturnType<typeof through>) => void) => {
+    const bytes = Buffer.from(text);
+    for (let cut = 0; cut <= bytes.length; cut++)
+      check(through([bytes.subarray(0, cut), bytes.subarray(cut)]));
+    check(through([...bytes].map((byte) => Buffer.from([byte]))));
+  };
+
+  it("takes off the prefix of Excel's strict main namespace wherever the chunks cut it", () => {
+    const sheet = `<x:worksheet xmlns:x="${STRICT}"><x:sheetData><x:row r="1"><x:c r="A1" t="d"><x:v>2026-08-07T00:00:00</x:v></x:c></x:row></x:sheetData></x:worksheet>`;
+    const plain = `<worksheet xmlns:x="${STRICT}"><sheetData><row r="1"><c r="A1" t="d"><v>2026-08-07T00:00:00</v></c></row></sheetData></worksheet>`;
+    everyCut(sheet, (out) => expect(out).toEqual({ text: plain, misplaced: undefined }));
+  });
+
+  it('finds a prefix bound to the main namespace below the root, wherever the chunks cut its declaration', () => {
+    for (const [root, namespace, end] of [
+      [`<worksheet xmlns="${MAIN}">`, MAIN, '</worksheet>'],
+      [`<worksheet xmlns="${STRICT}">`, STRICT, '</worksheet>'],
+      [`<y:worksheet xmlns:y="${MAIN}">`, STRICT, '</y:worksheet>'],
+    ] as const) {
+      const sheet = `${root}<sheetData xmlns:x='${namespace}'><x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row></sheetData>${end}`;
+      everyCut(sheet, (out) => expect(out.misplaced).toBe('x'));
+    }
+  });
+
+  it('finds none in the root, in the root prefix declared again, in text, or for another namespace', () => {
+    const sheet = [
+      `<x:worksheet xmlns:x="${MAIN}" xmlns:r="http://purl.oclc.org/ooxml/officeDocument/relationships">`,
+      `<x:sheetData xmlns:x="${MAIN}"><x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>a xmlns:y="${MAIN}"</x:t></x:is></x:c>`,
+      `</x:row></x:sheetData><x:extLst><x:ext xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"/>`,
+      '</x:extLst></x:worksheet>',
+    ].join('');
+    everyCut(sheet, (out) => expect(out.misplaced).toBeUndefined());
+  });
+});
+
 /** Whether `at` is inside a comment, CDATA or processing instruction of `text`. */
 function inMarkup(text: string, at: number): boolean {
-  for (const [start, end] of [
-    ['<!--', '-->'],
-    ['<![CDATA[', ']]>'],
-    ['<?', '?>'],
-  ] as const) {
+  for (const [start, end] of SKIPPED_MARKUP) {
     const open = text.lastIndexOf(start, at - 1);
     if (open >= 0 && text.indexOf(end, open) > at) return true;
   }

@@ -29,7 +29,8 @@ export interface PartLimits {
  * refused before the parser sees it.
  *
  * Elements written with a prefix for the SpreadsheetML main namespace (`<x:row>`, as the Open XML SDK writes them)
- * reach the parsers without it (`MainPrefix`), as Excel would read them.
+ * reach the parsers without it (`MainPrefix`), as Excel would read them; the main namespace of Excel's "Strict Open
+ * XML" save too. A prefix for it declared below the root (`<sheetData xmlns:x="…/main"><x:row>`) fails the part.
  */
 export function partText(inflated: Readable, part: string, limits: PartLimits): Readable {
   let bytes = 0;
@@ -55,11 +56,15 @@ export function partText(inflated: Readable, part: string, limits: PartLimits): 
         if (first || prolog.length >= PROLOG_BYTES) prolog = undefined;
       }
       const out = prefix.scan(chunk);
+      if (prefix.misplaced !== undefined && !READ_BY_LOCAL_NAME.has(part))
+        return callback(prefixBelowRoot(part, prefix.misplaced));
       callback(null, out.length > 0 ? out : undefined);
     },
     flush(callback: TransformCallback) {
       tails.set(guard, tail.toString('latin1', Math.max(tail.length - TAIL_BYTES, 0)));
       const rest = prefix.end();
+      if (prefix.misplaced !== undefined && !READ_BY_LOCAL_NAME.has(part))
+        return callback(prefixBelowRoot(part, prefix.misplaced));
       callback(null, rest.length > 0 ? rest : undefined);
     },
   });
@@ -72,6 +77,9 @@ export function partText(inflated: Readable, part: string, limits: PartLimits): 
   guard.setEncoding('utf8');
   return inflated.pipe(guard);
 }
+
+/** Parts read by a parser of our own that matches elements by their local name (`x:si` is `si`), whatever declares it. */
+const READ_BY_LOCAL_NAME = new Set(['xl/sharedStrings.xml']);
 
 /** How much of a part's end `rootClosed` looks at: its root's end tag, and what XML allows after it. */
 const TAIL_BYTES = 4096;
@@ -167,6 +175,19 @@ function textTooLong(part: string, maxBytes: number): FileFormatError {
   return new FileFormatError(
     'cell-too-long',
     `工作簿的 ${part} 中有一段连续文本（一个单元格的内容）超过 ${sizeText(maxBytes)}，整个文件未入库：请找出并精简这个异常的单元格（常见原因是误粘贴了大段内容），或另存为 CSV 后报送${LINE_BYTES_OPERATOR_NOTE}`,
+  );
+}
+
+/**
+ * A part that binds a prefix to the SpreadsheetML main namespace below its root element (`<sheetData
+ * xmlns:x="…/main"><x:row>`): `MainPrefix` takes off only the root's prefix, and the elements written with this one
+ * are no elements to exceljs (a sheet read as empty, as if it held no row), so the file fails, naming the prefix.
+ */
+function prefixBelowRoot(part: string, prefix: string): FileFormatError {
+  return sheetDefect(
+    part,
+    undefined,
+    `根元素以下的标记把命名空间前缀「${prefix}」绑定到 SpreadsheetML 主命名空间（xmlns:${prefix}=…），带这个前缀的元素（<${prefix}:…>）都无法读取`,
   );
 }
 
