@@ -82,7 +82,7 @@ describe('a scheduled job stopped after its run started (real scheduler, real Po
   it('the nightly verify cut by a restart is tried again and really verifies', async () => {
     const cut = cutTheFirstQueryOn('records, record_versions');
     const lines = await scheduleUntilCompleted(
-      (logger) => nightlyVerify(fx.warehouse, fx.catalog, '*/5 * * * * *', logger, NO_ALERTS),
+      (logger) => nightlyVerify(fx.warehouse, async () => fx.catalog, '*/5 * * * * *', logger, NO_ALERTS),
       'verify',
     );
     await cut;

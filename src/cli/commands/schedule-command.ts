@@ -54,7 +54,11 @@ export function registerScheduleCommand(program: Command): void {
         throw new UsageError(
           'no pipeline has a schedule and CREDIT_ETL_VERIFY_CRON and CREDIT_ETL_OBJECTION_CHECK_CRON are off: add "schedule": {"cron": …}',
         );
+      // The worker of --with-worker runs with the catalog read at start-up; the daily checks read it again each
+      // time: an entry version published later (workers elsewhere restarted to load with it, docs/operating.md) is
+      // then known to the check of what they load, not reported as unknown on legal records.
       const catalog = await loadCatalog(config.catalogDir);
+      const catalogNow = catalogReadAgain(config.catalogDir, catalog, logger);
       const metricsListen = metricsListenFrom();
       const stop = new AbortController();
       process.exitCode = await withWarehouse(
@@ -79,13 +83,13 @@ export function registerScheduleCommand(program: Command): void {
                 onCalendarYearMissing: (missing) => void alerts.alert(calendarYearMissingEvent(missing)),
                 jobs: [
                   ...(config.verifyCron
-                    ? [nightlyVerify(warehouse, catalog, config.verifyCron, logger, alerts)]
+                    ? [nightlyVerify(warehouse, catalogNow, config.verifyCron, logger, alerts)]
                     : []),
                   ...(config.objectionCheckCron
                     ? [dailyObjectionCheck(warehouse, config.objectionCheckCron, logger, alerts)]
                     : []),
                   ...deliveryDeadlineJobs(pipelines, warehouse, alerts, logger),
-                  dailyUpdateCycleCheck(pipelines, catalog, warehouse, logger, alerts),
+                  dailyUpdateCycleCheck(pipelines, catalogNow, warehouse, logger, alerts),
                 ],
                 // A trigger queues the run; workers (this process too with --with-worker) run it. Another
                 // scheduler's trigger for the same pipeline and day finds the job pending and adds none.
@@ -140,7 +144,7 @@ export function registerScheduleCommand(program: Command): void {
  */
 export function nightlyVerify(
   warehouse: Warehouse,
-  catalog: Catalog,
+  catalogNow: () => Promise<Catalog>,
   cron: string,
   logger: Logger,
   alerts: AlertSink,
@@ -155,7 +159,7 @@ export function nightlyVerify(
   };
 
   async function verify() {
-    const summary = await verifyWarehouse(warehouse, catalog, {}, logger);
+    const summary = await verifyWarehouse(warehouse, await catalogNow(), {}, logger);
     const { counts } = summary;
     if (summary.status === 'completed') {
       logger.info(`verify: run ${summary.runId} completed: history intact`, {
@@ -208,7 +212,7 @@ export const UPDATE_CYCLE_CHECK_CRON = '30 8 * * *';
 
 function dailyUpdateCycleCheck(
   pipelines: PipelineDefinition[],
-  catalog: Catalog,
+  catalogNow: () => Promise<Catalog>,
   warehouse: Warehouse,
   logger: Logger,
   alerts: AlertSink,
@@ -217,7 +221,25 @@ function dailyUpdateCycleCheck(
     name: 'update-cycle-check',
     cron: UPDATE_CYCLE_CHECK_CRON,
     run: async () => {
-      await checkUpdateCycles(pipelines, catalog, warehouse, alerts, logger);
+      await checkUpdateCycles(pipelines, await catalogNow(), warehouse, alerts, logger);
     },
+  };
+}
+
+/**
+ * The catalog as its directory holds it now, for a long-running scheduler's checks. One that cannot be read (an
+ * edit half made) leaves the check with the last catalog read, said in the log: the check still runs.
+ */
+function catalogReadAgain(directory: string, first: Catalog, logger: Logger): () => Promise<Catalog> {
+  let last = first;
+  return async () => {
+    try {
+      last = await loadCatalog(directory);
+    } catch (error) {
+      logger.warn(
+        `catalog ${directory} could not be read again, the last one read is used: ${(error as Error).message}`,
+      );
+    }
+    return last;
   };
 }
