@@ -40,6 +40,13 @@ export interface VerifySummary {
  * named is compared with its hash-chained log entry (verify-procedure-versions.ts). A repair the severity now in
  * force outdates (`repair-predates-severity`) is reported and counted, but does not fail the run: nothing was
  * altered.
+ *
+ * Runs while loads commit (the nightly cron), so each check compares only what one statement read: PostgreSQL reads
+ * a statement with one snapshot, and a load, procedure or objection committing between two statements or pages is
+ * seen whole or not at all. A check that compared what two statements read (a log read in one, the records it
+ * explains in the next) would report a load committed between them as tampering: test/verify-during-load.test.ts
+ * commits one before each statement. No REPEATABLE READ snapshot over the run: held for a whole verify of a large
+ * warehouse, it would keep vacuum from every row the loads update meanwhile, for no check that needs it.
  */
 export async function verifyWarehouse(
   warehouse: Warehouse,
