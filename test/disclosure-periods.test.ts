@@ -187,7 +187,8 @@ describe('disclosure periods: 暂扣或者吊销, 轻微 and 严重失信主体�
     });
     expect(open.text).toContain('公示中（至 2029-03-05）');
     expect(open.text).toContain('未填截止日期，按失信信息最长公示期（3年）');
-    expect(open.text).not.toContain('长期');
+    // Never 公示中（长期）; the 长期保存 of its retention line is how long it is kept, not shown.
+    expect(open.text).not.toContain('公示中（长期）');
     expect((await record('（2026）鲁01执101号', '2029-03-06')).json.disclosure.state).toBe('expired');
     // Its own 移出日期 is the end when the row gives one.
     expect((await record('（2026）鲁01执102号', '2026-12-05')).json.disclosure).toMatchObject({

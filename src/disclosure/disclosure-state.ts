@@ -3,6 +3,7 @@ import { markOriginTitle } from '../warehouse/objection-vocabulary.ts';
 import type { ObjectionMark } from '../warehouse/objections-repository.ts';
 import { nextDay } from './civil-dates.ts';
 import type { DisclosurePeriod } from './disclosure-period.ts';
+import type { RecordRetention } from './record-retention.ts';
 
 /**
  * A record's public-disclosure state on one day:
@@ -91,6 +92,8 @@ export interface DisclosureState {
   objection?: ObjectionMark;
   reason?: NotDisclosedReason;
   period: DisclosurePeriod;
+  /** 保存期限 on that day, for a record's own page (`record`, the console): record-retention.ts. */
+  retention?: RecordRetention;
 }
 
 const REASON_LABELS: Record<NotDisclosedReason, string> = {

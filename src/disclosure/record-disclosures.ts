@@ -7,6 +7,7 @@ import { objectionMarks } from '../warehouse/objections-repository.ts';
 import type { DisclosureRow } from './disclosure-period.ts';
 import type { DisclosureState } from './disclosure-state.ts';
 import { recordDisclosure } from './record-disclosure.ts';
+import { recordRetention } from './record-retention.ts';
 
 /** A record as its disclosure needs it: status, catalog version, current version's data and formation date. */
 export interface DisclosedRecord {
@@ -30,12 +31,14 @@ export function pastDay(asOf: string, today: string = todayInShanghai()): string
  * The disclosure state of each record on `asOf`, by record id: two queries (repairs, objection marks) for all. For
  * a past day, a third reads each record's status and version as they stood at its end (they replace what
  * `records` gives; a record not yet in the warehouse then was not shown), and the objection marks are those of then.
+ * `retention`: each state also says the record's 保存期限 that day (record-retention.ts).
  */
 export async function disclosuresOf(
   warehouse: Warehouse,
   catalog: Catalog,
   records: readonly DisclosedRecord[],
   asOf: string,
+  options: { retention?: boolean } = {},
 ): Promise<Map<number, DisclosureState>> {
   const ids = records.map((record) => record.id);
   const day = pastDay(asOf);
@@ -47,22 +50,21 @@ export async function disclosuresOf(
     const record = then?.get(now.id) ?? now;
     const recorded = then === undefined || then.has(now.id);
     const entry = entryVersion(catalog, record.catalogCode, record.catalogVersion);
-    states.set(
-      record.id,
-      recordDisclosure(
-        entry,
-        {
-          status: record.status,
-          data: record.data,
-          formationDate: record.formationDate,
-          repairs: repairs.get(record.id),
-          objection: objections.get(record.id),
-          recorded,
-        },
-        asOf,
-        { code: record.catalogCode, version: record.catalogVersion },
-      ),
+    const state = recordDisclosure(
+      entry,
+      {
+        status: record.status,
+        data: record.data,
+        formationDate: record.formationDate,
+        repairs: repairs.get(record.id),
+        objection: objections.get(record.id),
+        recorded,
+      },
+      asOf,
+      { code: record.catalogCode, version: record.catalogVersion },
     );
+    // Under the same entry version as the state: a past day's version may be under another than today's.
+    states.set(record.id, options.retention ? { ...state, retention: recordRetention(entry, state) } : state);
   }
   return states;
 }

@@ -15,7 +15,7 @@ export interface RecordDetails {
 }
 
 /**
- * Everything about one record: versions, lineage, conflicts side by side, its disclosure state, its objection mark
+ * Everything about one record: versions, lineage, conflicts side by side, its disclosure state and 保存期限, its objection mark
  * and its refused withdrawal requests on `asOf` (a past day's as they stood at its end). Personal data masked unless
  * `unmasked` (an entitled person asked; the caller logs it).
  */
@@ -51,6 +51,7 @@ export async function recordDetails(
             },
           ],
           asOf,
+          { retention: true },
         )
       ).get(record.id)
     : undefined;

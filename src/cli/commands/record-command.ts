@@ -3,6 +3,7 @@ import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time
 import type { CatalogEntry } from '../../catalog/catalog-entry.ts';
 import { loadCatalog } from '../../catalog/load-catalog.ts';
 import { earlyRepairText, periodNote, repairPredatesPeriod } from '../../disclosure/disclosure-state.ts';
+import { RETENTION_NOTE } from '../../disclosure/record-retention.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { objectionMarkLine } from '../../objections/objection-titles.ts';
 import { recordDetails } from '../../records/record-details.ts';
@@ -77,12 +78,17 @@ function voidRepairNote(view: RecordView, procedure: RecordView['procedures'][nu
   return early ? ` · ${earlyRepairText(early)}` : '';
 }
 
-/** The record's public disclosure on the day asked, with how its period was found. */
+/** The record's public disclosure on the day asked, with how its period was found, and its 保存期限. */
 function disclosureLines(view: RecordView): string[] {
   const disclosure = view.disclosure;
   if (!disclosure) return [];
   const note = periodNote(disclosure.period);
-  return [`disclosure on ${disclosure.asOf}: ${disclosure.label}`, ...(note ? [`  ${note}`] : [])];
+  const retention = disclosure.retention;
+  return [
+    `disclosure on ${disclosure.asOf}: ${disclosure.label}`,
+    ...(note ? [`  ${note}`] : []),
+    ...(retention ? [`retention (保存期限): ${retention.label}`, `  ${RETENTION_NOTE}`] : []),
+  ];
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { CatalogEntry } from '../../catalog/catalog-entry.ts';
 import { periodNote } from '../../disclosure/disclosure-state.ts';
+import { RETENTION_NOTE } from '../../disclosure/record-retention.ts';
 import { markOriginTitle, markStageTitle } from '../../objections/objection-titles.ts';
 import type { RecordSearch } from '../../records/record-search.ts';
 import type { RecordView } from '../../records/record-view.ts';
@@ -80,7 +81,7 @@ export interface RecordPageModel {
   unmaskSwitch: SafeHtml | '';
 }
 
-/** One record: current version, history, lineage, conflicts side by side, disclosure and objection marks. */
+/** One record: current version, history, lineage, conflicts side by side, disclosure (保存期限 too) and objection marks. */
 export function recordBody(model: RecordPageModel): SafeHtml {
   const { view, entry } = model;
   const title = (field: string) => entry?.schema.properties[field]?.title ?? field;
@@ -166,6 +167,7 @@ ${d.reason ? html`<p class="conflict-reason">${d.reason}</p>\n` : ''}${table(
 </dl>
 <p class="marks">${marks.map((mark, i) => (i === 0 ? mark : html` ${mark}`))}</p>
 ${note ? html`<p class="hint">${note}</p>` : ''}
+${disclosure?.retention ? html`<p class="retention">保存期限：${disclosure.retention.label} <small>（${RETENTION_NOTE}）</small></p>` : ''}
 ${model.unmaskSwitch}
 <h2>${view.status === 'current' ? '现行版本' : '最后版本'} v${view.current.versionNo}</h2>
 ${table(
