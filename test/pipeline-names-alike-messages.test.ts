@@ -2,12 +2,13 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  cliOverIdNamed,
   ID_NAMED_PARTITION,
   type IdNamedPipelines,
   MASKING_ALIKE,
   openIdNamedPipelines,
 } from './support/id-named-pipelines.ts';
-import { type CliResult, runCli } from './support/run-cli.ts';
+import type { CliResult } from './support/run-cli.ts';
 
 /**
  * Two pipelines named for two people whose ID numbers mask alike (`feed-3701**********0014`), beside a broken
@@ -28,15 +29,7 @@ describe('credit-etl: messages naming pipelines whose names mask alike', () => {
   const outputs: string[] = [];
 
   const cliExiting = async (code: number, ...args: string[]): Promise<CliResult> => {
-    const { cx, pipelinesDir } = pipelines!;
-    const result = await runCli(args, {
-      DATABASE_URL: cx.fx.url,
-      CREDIT_ETL_PIPELINES_DIR: pipelinesDir,
-      CREDIT_ETL_STAGING_DIR: path.join(cx.fx.scratch, 'staging'),
-      CREDIT_ETL_LOG_FILE: path.join(cx.fx.scratch, 'cli.log'),
-      CREDIT_ETL_REPORT_DIR: path.join(cx.fx.scratch, 'reports'),
-    });
-    expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(code);
+    const result = await cliOverIdNamed(pipelines!, code, args);
     outputs.push(result.stdout + result.stderr);
     return result;
   };

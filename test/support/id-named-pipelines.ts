@@ -5,6 +5,7 @@ import { createLogger } from '../../src/log/logger.ts';
 import { loadPipelines } from '../../src/pipelines/load-pipelines.ts';
 import { runPipeline } from '../../src/pipelines/run-pipeline.ts';
 import { type ConsoleFixture, openConsoleFixture } from './console-fixture.ts';
+import { type CliResult, runCli } from './run-cli.ts';
 import { fixturePath } from './warehouse-fixture.ts';
 
 const FIRST_ID = '370102197503090014';
@@ -104,4 +105,22 @@ async function runEach(
   }
   expect(runOf.size).toBe(names.length);
   return runOf;
+}
+
+/** Runs the CLI over the pipelines' files and warehouse, expecting exit code `code` (its output in the message). */
+export async function cliOverIdNamed(
+  pipelines: IdNamedPipelines,
+  code: number,
+  args: string[],
+): Promise<CliResult> {
+  const { cx, pipelinesDir } = pipelines;
+  const result = await runCli(args, {
+    DATABASE_URL: cx.fx.url,
+    CREDIT_ETL_PIPELINES_DIR: pipelinesDir,
+    CREDIT_ETL_STAGING_DIR: path.join(cx.fx.scratch, 'staging'),
+    CREDIT_ETL_LOG_FILE: path.join(cx.fx.scratch, 'cli.log'),
+    CREDIT_ETL_REPORT_DIR: path.join(cx.fx.scratch, 'reports'),
+  });
+  expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(code);
+  return result;
 }
