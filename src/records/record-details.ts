@@ -15,9 +15,9 @@ export interface RecordDetails {
 }
 
 /**
- * Everything about one record: versions, lineage, conflicts side by side, its disclosure state and 保存期限, its objection mark
- * and its refused withdrawal requests on `asOf` (a past day's as they stood at its end). Personal data masked unless
- * `unmasked` (an entitled person asked; the caller logs it).
+ * Everything about one record: versions, lineage, conflicts side by side, its disclosure state and 保存期限, its
+ * objection mark and its refused withdrawal requests on `asOf` (a past day's as they stood at its end). Personal data
+ * masked unless `unmasked` (an entitled person asked; the caller logs it).
  */
 export async function recordDetails(
   warehouse: Warehouse,
