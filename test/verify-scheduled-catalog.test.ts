@@ -1,10 +1,10 @@
 import { copyFileSync, cpSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../connectors/project-root.ts';
 import { basePenalties, writeRows } from './support/penalty-variants.ts';
 import { startCli } from './support/run-cli.ts';
+import { lastRunId, verifyRunAfter } from './support/scheduled-verify-runs.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 /**
@@ -26,23 +26,6 @@ describe('schedule: the nightly verify checks against the catalog as it is now',
   });
   afterAll(async () => fx?.close());
 
-  async function verifyRunAfter(before: number, cli: ReturnType<typeof startCli>) {
-    for (let tries = 0; ; tries++) {
-      const run = await fx
-        .warehouse('runs')
-        .where({ kind: 'verify' })
-        .andWhere('id', '>', before)
-        .whereNot({ status: 'running' })
-        .orderBy('id')
-        .first();
-      if (run) return run;
-      expect(tries, `no verify run finished: ${cli.output()}`).toBeLessThan(600);
-      await sleep(100);
-    }
-  }
-
-  const lastRun = async (): Promise<number> => (await fx.warehouse('runs').max('id as id').first())?.id ?? 0;
-
   it('a version added to the catalog directory after start-up is known to the next verify', {
     timeout: 180_000,
   }, async () => {
@@ -61,10 +44,10 @@ describe('schedule: the nightly verify checks against the catalog as it is now',
     });
     try {
       // Without the version, the records loaded under it are findings: the check is real.
-      const before = await verifyRunAfter(await lastRun(), cli);
+      const before = await verifyRunAfter(fx.warehouse, await lastRunId(fx.warehouse), cli);
       expect(before.errors_by_code).toMatchObject({ 'catalog-version-unknown': 3 });
       copyFileSync(path.join(PROJECT_ROOT, 'catalog', `xzcf.v${version}.json`), published);
-      const after = await verifyRunAfter(await lastRun(), cli);
+      const after = await verifyRunAfter(fx.warehouse, await lastRunId(fx.warehouse), cli);
       expect(after).toMatchObject({ status: 'completed', counts: { records: 3, tamperedRecords: 0 } });
       expect(after.errors_by_code ?? {}).not.toHaveProperty('catalog-version-unknown');
     } finally {

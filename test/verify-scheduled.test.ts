@@ -1,10 +1,10 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basePenalties, writeRows } from './support/penalty-variants.ts';
 import { startCli } from './support/run-cli.ts';
+import { lastRunId, verifyRunAfter } from './support/scheduled-verify-runs.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 describe('schedule runs verify on its cron and reports it like any run', () => {
@@ -23,7 +23,7 @@ describe('schedule runs verify on its cron and reports it like any run', () => {
     const pipelines = path.join(fx.scratch, `pipelines-${label}`);
     mkdirSync(pipelines, { recursive: true });
     const logFile = path.join(fx.scratch, `${label}.log`);
-    const before = (await fx.warehouse('runs').max('id as id').first())?.id ?? 0;
+    const before = await lastRunId(fx.warehouse);
     const cli = startCli(['schedule'], {
       DATABASE_URL: fx.url,
       CREDIT_ETL_LOG_FILE: logFile,
@@ -31,18 +31,8 @@ describe('schedule runs verify on its cron and reports it like any run', () => {
       CREDIT_ETL_VERIFY_CRON: '* * * * * *',
     });
     try {
-      for (let tries = 0; ; tries++) {
-        const run = await fx
-          .warehouse('runs')
-          .where({ kind: 'verify' })
-          .andWhere('id', '>', before)
-          .whereNot({ status: 'running' })
-          .orderBy('id')
-          .first();
-        if (run) return { run, log: () => readFileSync(logFile, 'utf8'), cli };
-        expect(tries, `no verify run finished: ${cli.output()}`).toBeLessThan(600);
-        await sleep(100);
-      }
+      const run = await verifyRunAfter(fx.warehouse, before, cli);
+      return { run, log: () => readFileSync(logFile, 'utf8'), cli };
     } finally {
       cli.child.kill('SIGTERM');
       const { code } = await cli.result;
