@@ -148,7 +148,7 @@ async function openSheet(
       for (let next = await rows.next(); !next.done; next = await rows.next()) {
         if (!next.value.hasValues) continue;
         count++;
-        const cells = filledCells(next.value, book.sharedStrings);
+        const cells = filledCells(next.value, book.sharedStrings, sheet);
         if (cells > 0) tally(cells);
       }
       return { rows: count, filled };
@@ -177,16 +177,27 @@ function headerOf(header: ReadRow): { cells: string[]; width: number; merged: Me
 
 /**
  * Cells of a row read past with content: text that is not blank, any other value. Cheaper than toReadRow (no
- * cell text, no merges): the sparse values of a row with a cell far to the right are not walked one by one.
+ * cell text, no merges): the sparse values of a row with a cell far to the right are not walked one by one. A shared
+ * string past the end of the table fails the file as it does in a row read (`missingString`): it holds nothing to
+ * count, and read past or read, the workbook is broken the same way (a sheet's rows do not count on it in the
+ * choice of sheets, nor does the cell fail the file in the first rows of a sheet and pass further down).
  */
-function filledCells(row: ExcelJS.Row, strings: SharedStrings): number {
+function filledCells(
+  row: ExcelJS.Row,
+  strings: SharedStrings,
+  sheet: Pick<WorkbookSheet, 'name' | 'part'>,
+): number {
   let filled = 0;
-  (row.values as unknown[]).forEach((value) => {
+  // exceljs' values are 1-based by column; index 0 is always empty.
+  (row.values as unknown[]).forEach((value, column) => {
     if (value === undefined || value === null) return;
-    const text =
-      typeof value === 'object' && 'sharedString' in value
-        ? strings.get((value as { sharedString: number }).sharedString)
-        : value;
+    let text: unknown = value;
+    if (typeof value === 'object' && 'sharedString' in value) {
+      const index = (value as { sharedString: number }).sharedString;
+      text = strings.get(index);
+      if (text === undefined)
+        throw missingString(sheet, `${columnLetter(column - 1)}${row.number}`, index, strings);
+    }
     if (typeof text !== 'string' || text.trim() !== '') filled++;
   });
   return filled;

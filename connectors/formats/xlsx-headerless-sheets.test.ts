@@ -5,6 +5,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readAll } from './read-all.test-support.ts';
 import { xlsxFormat } from './xlsx-format.ts';
+import { repackWorkbook } from './xlsx-repack.test-support.ts';
 
 /**
  * A workbook whose data sheet has the header, and another visible sheet rows of the same table without one (an
@@ -113,6 +114,54 @@ describe('rows on a visible sheet without a header', () => {
     });
     await expect(readAll(xlsxFormat, bytes, { headerFits: fits })).rejects.toMatchObject({
       code: 'multiple-data-sheets',
+    });
+  });
+});
+
+describe('a shared string past the end of the table on a sheet read past', () => {
+  /** `cell`'s shared string made index 999999, past the end of the table, in the sheet's part. */
+  const broken = (bytes: Buffer, part: string, cell: string) =>
+    repackWorkbook(bytes, {
+      edit: (name, text) =>
+        name === part
+          ? text.replace(new RegExp(`(<c r="${cell}"[^>]*t="s"[^>]*><v>)\\d+`), '$1999999')
+          : undefined,
+    });
+
+  it('fails the file below the first rows as in them, naming the sheet and the cell: it does not count as filled', async () => {
+    const bytes = await workbook('past-the-table.xlsx', (book) => {
+      dataSheet(book, '处罚', 1, 3);
+      // Rows of the table without a header, past the first rows a sheet is read for its header (20).
+      book.addWorksheet('Sheet2').addRows(range(4, 30).map(row));
+    });
+    // Read as it is, its rows fail the file for being the entry's without a header.
+    await expect(readAll(xlsxFormat, bytes, { headerFits: fits })).rejects.toMatchObject({
+      code: 'data-sheet-without-header',
+    });
+    for (const cell of ['C5', 'C25']) {
+      const rejected = readAll(xlsxFormat, await broken(bytes, 'xl/worksheets/sheet2.xml', cell), {
+        headerFits: fits,
+      });
+      await expect(rejected).rejects.toMatchObject({
+        code: 'not-a-workbook',
+        message: expect.stringContaining(
+          `工作表「Sheet2」（xl/worksheets/sheet2.xml）中单元格 ${cell} 引用的共享字符串 999999 不存在`,
+        ),
+      });
+    }
+  });
+
+  it('fails it on a notes sheet read past too, where it used to pass unread', async () => {
+    const bytes = await workbook('notes-past-the-table.xlsx', (book) => {
+      dataSheet(book, '处罚', 1, 3);
+      book.addWorksheet('说明').addRows(range(1, 25).map((i) => [`第${i}条说明`]));
+    });
+    expect((await readAll(xlsxFormat, bytes, { headerFits: fits })).rows).toHaveLength(3);
+    await expect(
+      readAll(xlsxFormat, await broken(bytes, 'xl/worksheets/sheet2.xml', 'A24'), { headerFits: fits }),
+    ).rejects.toMatchObject({
+      code: 'not-a-workbook',
+      message: expect.stringContaining('单元格 A24 引用的共享字符串 999999 不存在'),
     });
   });
 });
