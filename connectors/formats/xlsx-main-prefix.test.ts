@@ -103,6 +103,20 @@ describe('a workbook whose parts write the main namespace with a prefix', () => 
     });
   });
 
+  it('reads a sheet whose comments and processing instructions below the root hold such a declaration as text', async () => {
+    const plain = await penaltyBook(3);
+    const noted = await repackWorkbook(plain, {
+      edit: (part, text) =>
+        part === 'xl/worksheets/sheet2.xml'
+          ? text.replace(
+              '</sheetData>',
+              `</sheetData><!-- 旧模板：<sheetData xmlns:x="${MAIN}"> --><?note xmlns:y="${MAIN}"?>`,
+            )
+          : undefined,
+    });
+    expect(await readAll(xlsxFormat, noted, options)).toEqual(await readAll(xlsxFormat, plain, options));
+  });
+
   it('reads shared strings that declare the prefix below their root: their reader takes elements by local name', async () => {
     const plain = await penaltyBook(3);
     const below = await repackWorkbook(plain, {
@@ -186,6 +200,44 @@ describe('MainPrefix, strict and below the root', () => {
     ] as const) {
       const sheet = `${root}<sheetData xmlns:x='${namespace}'><x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row></sheetData>${end}`;
       everyCut(sheet, (out) => expect(out.misplaced).toBe('x'));
+    }
+  });
+
+  it('finds none in comments, CDATA or processing instructions, however long, wherever the chunks cut them', () => {
+    const skipped = [
+      `<worksheet xmlns="${MAIN}"><sheetData><!-- <sheetData xmlns:p="${MAIN}"> -->`,
+      `<row r="1"><c r="A1" t="inlineStr"><is><t><![CDATA[<a xmlns:q='${MAIN}'>]]></t></is></c></row>`,
+      `<?pi <b xmlns:r="${MAIN}"?><!--${'长'.repeat(200)} xmlns:s="${MAIN}" ${'>'.repeat(300)}-->`,
+      `</sheetData><![CDATA[ <c xmlns:t="${MAIN}"]]></worksheet>`,
+    ].join('');
+    everyCut(skipped, (out) => expect(out.misplaced).toBeUndefined());
+    // One in a tag after them is found all the same.
+    const after = skipped.replace('</worksheet>', `<extLst xmlns:u="${MAIN}"/></worksheet>`);
+    everyCut(after, (out) => expect(out.misplaced).toBe('u'));
+  });
+
+  it('finds a declaration longer than a chunk of its text, wherever one or two chunk ends cut it', () => {
+    const prefix = 'p'.repeat(300);
+    for (const declaration of [
+      `xmlns:x${' '.repeat(300)}=\n${' '.repeat(20)}"${MAIN}"`,
+      `xmlns:${prefix}='${MAIN}'`,
+    ]) {
+      const sheet = `<worksheet xmlns="${MAIN}"><sheetData ${declaration}><row r="1"/></sheetData></worksheet>`;
+      const found = declaration.startsWith('xmlns:x ') ? 'x' : prefix;
+      everyCut(sheet, (out) => expect(out.misplaced).toBe(found));
+      // Two chunk ends within the declaration: its middle a chunk of its own.
+      const bytes = Buffer.from(sheet);
+      const start = sheet.indexOf('xmlns:');
+      for (let cut = start; cut <= start + declaration.length; cut++) {
+        for (const middle of [1, 7, 100]) {
+          const chunks = [
+            bytes.subarray(0, cut),
+            bytes.subarray(cut, cut + middle),
+            bytes.subarray(cut + middle),
+          ];
+          expect(through(chunks).misplaced).toBe(found);
+        }
+      }
     }
   });
 
