@@ -1,5 +1,5 @@
-import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
+import { decisionsWorkbook } from './penalty-workbook.test-support.ts';
 import { prefixedWorkbook, withMainPrefix } from './prefixed-workbook.test-support.ts';
 import { readAll } from './read-all.test-support.ts';
 import { workbookWithSheetData } from './sheet-data-workbook.test-support.ts';
@@ -17,20 +17,8 @@ import { SKIPPED_MARKUP } from './xml-skipped-markup.ts';
 const MAIN = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
 
 async function penaltyBook(rows: number): Promise<Buffer> {
-  const book = new ExcelJS.Workbook();
-  book.addWorksheet('说明').addRow(['填报说明：每行一条处罚决定']);
-  const sheet = book.addWorksheet('处罚');
-  sheet.addRow(['行政处罚决定书文号', '决定日期', '金额', '备注']);
-  for (let i = 0; i < rows; i++) {
-    sheet.addRow([
-      `鲁市监罚〔2026〕${i}号`,
-      new Date(Date.UTC(2026, 7, 7)),
-      1.5 + i,
-      i % 7 === 0 ? '' : `注${i}`,
-    ]);
-  }
-  sheet.getColumn(2).numFmt = 'yyyy/m/d';
-  sheet.getCell('D3').value = { richText: [{ text: '济南市' }, { text: '市场监督管理局' }] };
+  const book = decisionsWorkbook(rows);
+  const sheet = book.getWorksheet('处罚')!;
   sheet.getCell('C4').value = { formula: 'C3+1', result: 5.5 };
   sheet.getCell('D5').value = { error: '#N/A' };
   sheet.mergeCells('D6:D8');

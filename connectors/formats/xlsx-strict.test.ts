@@ -1,5 +1,5 @@
-import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
+import { decisionsWorkbook } from './penalty-workbook.test-support.ts';
 import { withMainPrefix } from './prefixed-workbook.test-support.ts';
 import { readAll } from './read-all.test-support.ts';
 import { asStrict, strictWorkbook } from './strict-workbook.test-support.ts';
@@ -15,20 +15,8 @@ import { repackWorkbook } from './xlsx-repack.test-support.ts';
  * main">`, as the Open XML SDK writes it) it failed as `not-a-workbook` (根元素不是 Excel 的 <workbook>).
  */
 async function penaltyBook(rows: number): Promise<Buffer> {
-  const book = new ExcelJS.Workbook();
-  book.addWorksheet('说明').addRow(['填报说明：每行一条处罚决定']);
-  const sheet = book.addWorksheet('处罚');
-  sheet.addRow(['行政处罚决定书文号', '决定日期', '金额', '备注']);
-  for (let i = 0; i < rows; i++) {
-    sheet.addRow([
-      `鲁市监罚〔2026〕${i}号`,
-      new Date(Date.UTC(2026, 7, 7 + (i % 300))),
-      1.5 + i,
-      i % 7 === 0 ? '' : `注${i}`,
-    ]);
-  }
-  sheet.getColumn(2).numFmt = 'yyyy/m/d';
-  sheet.getCell('D3').value = { richText: [{ text: '济南市' }, { text: '市场监督管理局' }] };
+  // Dates spread over 300 days: strict workbooks write them as ISO text, each one read back.
+  const book = decisionsWorkbook(rows, (i) => i % 300);
   const bytes = Buffer.from(await book.xlsx.writeBuffer());
   // exceljs writes every text as a shared string: one cell as WPS and Java exporters write it, inline.
   return repackWorkbook(bytes, {
