@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { todayInShanghai } from '../connectors/shanghai-time.ts';
 import { PENALTY_HEADER } from '../fixtures/generate/penalty-rows.ts';
 import { loadCatalog } from '../src/catalog/load-catalog.ts';
 import { formatRecordView } from '../src/cli/commands/record-command.ts';
@@ -258,7 +259,7 @@ describe('a delivery naming another subject for a key: a conflict on both paths,
     expect(reason).toContain('主体不一致');
     for (const fx of [fast, full]) {
       const { id } = await recordOf(fx, first[DECISION]!);
-      const details = (await recordDetails(fx.warehouse, fx.catalog, id, '2026-12-01'))!;
+      const details = (await recordDetails(fx.warehouse, fx.catalog, id, todayInShanghai()))!;
       const conflicts = details.view.lineage.filter((source) => source.outcome === 'conflict');
       // s5, s6, s7 from the province, c2 from the city.
       expect(conflicts).toHaveLength(4);
@@ -274,7 +275,7 @@ describe('a delivery naming another subject for a key: a conflict on both paths,
 
       // The province's row for the city's record: the higher channel's conflict, pending too.
       const city = await recordOf(fx, cityOwn[DECISION]!);
-      const cityDetails = (await recordDetails(fx.warehouse, fx.catalog, city.id, '2026-12-01'))!;
+      const cityDetails = (await recordDetails(fx.warehouse, fx.catalog, city.id, todayInShanghai()))!;
       expect(cityDetails.view.disagreements.map((d) => [d.level, d.status, d.reason])).toEqual([
         ['province', 'pending', subjectDiffersNote(OTHER_BUSINESS, CITY_BUSINESS)],
       ]);
@@ -389,7 +390,7 @@ describe('a withdrawn record re-delivered as live data: a conflict on both paths
   it('shows the conflicts in `record` and in the review notice, which says the record was withdrawn', async () => {
     for (const fx of [fast, full]) {
       const { id } = await recordOf(fx, a[DECISION]!);
-      const details = (await recordDetails(fx.warehouse, fx.catalog, id, '2026-12-01'))!;
+      const details = (await recordDetails(fx.warehouse, fx.catalog, id, todayInShanghai()))!;
       expect(details.view.status).toBe('withdrawn');
       const conflicts = details.view.lineage.filter((source) => source.outcome === 'conflict');
       expect(conflicts.map((source) => [source.fileName, source.note?.startsWith('not applied')])).toEqual([

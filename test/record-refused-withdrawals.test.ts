@@ -121,9 +121,13 @@ describe('record: withdrawal requests refused (real CLI, real PostgreSQL)', () =
 
   it('--as-of a past day lists only the requests refused by its end (Asia/Shanghai), in text and --json', async () => {
     const [company, person] = await Promise.all(rows.map((row) => recordIdOf(fx, row.行政处罚决定书文号!)));
-    // The person's request refused in the last second of 20 November in Shanghai; the company's today.
+    // The person's request refused in the last second of 20 November in Shanghai; the company's today. Both
+    // records were in the warehouse from 19 November on (a past day shows a record only once it was).
     await fx.owner.transaction(async (trx) => {
       await trx.raw('SET LOCAL session_replication_role = replica'); // triggers off: rejections are append-only
+      await trx('record_versions')
+        .whereIn('record_id', [company!, person!])
+        .update({ created_at: new Date('2026-11-19T12:00:00+08:00') });
       await trx('rejections')
         .whereRaw(`errors -> 0 -> 'record' = to_jsonb(CAST(? AS bigint))`, [person!])
         .update({ created_at: new Date('2026-11-20T23:59:59+08:00') });

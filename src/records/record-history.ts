@@ -5,6 +5,7 @@ import {
   channelFilesOfRecord,
   findRecordRows,
   type RecordRow,
+  type RecordThen,
   type RowData,
   recordById,
   type SourceRow,
@@ -20,7 +21,7 @@ import {
 import { type UnchangedDelivery, unchangedDeliveries } from './unchanged-runs.ts';
 
 // The row types are the warehouse's (src/warehouse/records-repository.ts); re-exported for the engine's readers.
-export type { RecordRow, RefusedWithdrawalRow, RowData, SourceRow, VersionRow };
+export type { RecordRow, RecordThen, RefusedWithdrawalRow, RowData, SourceRow, VersionRow };
 
 export interface RecordHistory {
   record: RecordRow;
@@ -76,6 +77,62 @@ export async function recordHistory(
     record.supersededBy === null ? undefined : await recordById(warehouse, record.supersededBy);
   const refusedWithdrawals = await refusedWithdrawalsOfRecord(warehouse, recordId, day);
   return { record, versions, sources, unchanged, procedures, supersededBy, refusedWithdrawals };
+}
+
+/** What a past day's record page leaves out because it happened after the day's end: how much of each. */
+export interface LaterThanDay {
+  versions: number;
+  /** Lineage rows (delivered rows with a row of their own). */
+  lineage: number;
+  /** Unchanged re-deliveries counted compactly (no lineage row of their own). */
+  redeliveries: number;
+  procedures: number;
+}
+
+/**
+ * The record's history as it stood at the end of a past day (`then`: recordThen, which reads the record's status
+ * and version of then as every as-of query does): the versions written, rows delivered, files loaded and procedures
+ * performed before the day's end, the version current then as current, the status of then (a withdrawal or
+ * supersession performed later was not yet in force), and how much came later. Its refused withdrawal requests are
+ * recordHistory's, already bounded by the day. `then.versionId` must be a version of the record (it existed then).
+ */
+export function historyAsOf(
+  history: RecordHistory,
+  then: RecordThen,
+): { history: RecordHistory; later: LaterThanDay } {
+  const before = (at: Date) => at.getTime() < then.bound.getTime();
+  const versions = history.versions.filter((version) => before(version.createdAt));
+  const sources = history.sources.filter((source) => before(source.createdAt));
+  const unchanged = history.unchanged.filter(
+    (delivery) => delivery.loadedAt !== null && before(delivery.loadedAt),
+  );
+  const procedures = history.procedures.filter((procedure) => before(procedure.performedAt));
+  const retired = then.status !== 'current';
+  const record: RecordRow = {
+    ...history.record,
+    status: then.status,
+    currentVersionId: then.versionId ?? history.record.currentVersionId,
+    subjectCode: then.subjectCode,
+    statusProcedureId: retired ? history.record.statusProcedureId : null,
+    supersededBy: then.status === 'superseded' ? history.record.supersededBy : null,
+  };
+  return {
+    history: {
+      ...history,
+      record,
+      versions,
+      sources,
+      unchanged,
+      procedures,
+      supersededBy: then.status === 'superseded' ? history.supersededBy : undefined,
+    },
+    later: {
+      versions: history.versions.length - versions.length,
+      lineage: history.sources.length - sources.length,
+      redeliveries: history.unchanged.length - unchanged.length,
+      procedures: history.procedures.length - procedures.length,
+    },
+  };
 }
 
 /** The row data a delivery carried: its conflict data, else the version it was recorded against. */

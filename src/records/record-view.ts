@@ -8,6 +8,7 @@ import { pendingDisagreements } from './disagreements.ts';
 import { maskProcedure } from './mask-procedure.ts';
 import {
   deliveredData,
+  type LaterThanDay,
   type RecordHistory,
   type RecordRow,
   type RefusedWithdrawalRow,
@@ -96,6 +97,26 @@ export interface RecordView {
   refusedWithdrawals: RefusedWithdrawalRow[];
   /** Art. 18: the record is marked 异议处理中 while an objection (or an appeal stage after it) is open. */
   objection?: ObjectionMark | null;
+  /**
+   * A past `--as-of` day: everything above is the record as it stood at the day's end (Asia/Shanghai): its version
+   * and status of then, and only the versions, lineage, re-deliveries and procedures by then; `later` counts what
+   * came after (shown by `record` without `--as-of`). Absent for today or a later day.
+   */
+  asOf?: { day: string; recorded: true; later: LaterThanDay };
+}
+
+/**
+ * `record --as-of` a past day before the record was in the warehouse (it had no version by the day's end): nothing
+ * of it was shown that day. Its id and entry, when its first version was written, and that day's disclosure
+ * (不公示：当日尚无此记录); nothing of its data, which is of later.
+ */
+export interface RecordNotYetView {
+  id: number;
+  catalogCode: string;
+  title: string;
+  asOf: { day: string; recorded: false; firstVersionAt: Date };
+  /** That day's state and label only: its period and 保存期限 would be today's version's, not then's. */
+  disclosure: Pick<DisclosureState, 'asOf' | 'state' | 'reason' | 'label'> | null;
 }
 
 export function recordView(

@@ -107,6 +107,39 @@ export async function recordById(warehouse: Warehouse, recordId: number): Promis
   return warehouse('records').select(RECORD_COLUMNS).where({ id: recordId }).first<RecordRow | undefined>();
 }
 
+/**
+ * A record as it stood at the end of a past `day` (YYYY-MM-DD, Asia/Shanghai), as every as-of query reads it (AS_OF,
+ * STATUS_THEN, VERSION_THEN): `bound`, the day's end; its status then and the version current then, under the subject
+ * that version was filed under; `versionId` null when it had no version yet (it was not in the warehouse that day),
+ * `firstVersionAt` when its first version was written. Undefined when there is no such record.
+ */
+export interface RecordThen {
+  bound: Date;
+  status: RecordRow['status'];
+  versionId: number | null;
+  subjectCode: string | null;
+  firstVersionAt: Date;
+}
+
+export async function recordThen(
+  warehouse: Warehouse,
+  recordId: number,
+  day: string,
+): Promise<RecordThen | undefined> {
+  const { rows } = await warehouse.raw<{ rows: RecordThen[] }>(
+    `${AS_OF}
+     SELECT as_of.bound, ${STATUS_THEN} AS status, v.id AS "versionId",
+            COALESCE(v.subject_code, r.subject_code) AS "subjectCode",
+            (SELECT min(f.created_at) FROM record_versions f WHERE f.record_id = r.id) AS "firstVersionAt"
+     FROM records r
+     CROSS JOIN as_of
+     LEFT JOIN ${VERSION_THEN} ON true
+     WHERE r.id = ?`,
+    [day, recordId],
+  );
+  return rows[0];
+}
+
 /** A record's versions, oldest first (the last one is the current version), with the file that brought each. */
 export async function versionsOfRecord(warehouse: Warehouse, recordId: number): Promise<VersionRow[]> {
   return warehouse('record_versions as v')
@@ -376,6 +409,11 @@ export interface ChannelFileRow {
   fileName: string;
   runId: number;
   receivedAt: Date;
+  /**
+   * When the warehouse loaded it (its `finished_at`, the database's stamp): what `record --as-of` bounds; null while
+   * it is still being loaded (or its run was cut off before it ended).
+   */
+  loadedAt: Date | null;
   /** The file counted its unchanged rows in a summary (017-compact-lineage) instead of lineage rows. */
   summarized: boolean;
   /** The file had a summary and did not hold this record: the record's run ends there. */
@@ -395,7 +433,8 @@ export async function channelFilesOfRecord(
        SELECT provider_code, level, min(source_file_id) AS first_file
        FROM record_sources WHERE record_id = :recordId GROUP BY 1, 2)
      SELECT c.provider_code AS "providerCode", c.level, f.id::int AS "sourceFileId", f.name AS "fileName",
-       f.run_id::int AS "runId", f.received_at AS "receivedAt", u.source_file_id IS NOT NULL AS summarized,
+       f.run_id::int AS "runId", f.received_at AS "receivedAt", f.finished_at AS "loadedAt",
+       u.source_file_id IS NOT NULL AS summarized,
        EXISTS (SELECT 1 FROM unchanged_delivery_absences a
                WHERE a.source_file_id = f.id AND a.record_id = :recordId) AS absent
      FROM channels c

@@ -6,8 +6,8 @@ import { earlyRepairText, periodNote, repairPredatesPeriod } from '../../disclos
 import { RETENTION_NOTE } from '../../disclosure/record-retention.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { objectionMarkLine } from '../../objections/objection-titles.ts';
-import { recordDetails } from '../../records/record-details.ts';
-import type { RecordView } from '../../records/record-view.ts';
+import { recordDetailsAsOf } from '../../records/record-details.ts';
+import type { RecordNotYetView, RecordView } from '../../records/record-view.ts';
 import { loadProviders, type Provider, providerLabel, providersFile } from '../../report/providers.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -28,7 +28,7 @@ export function registerRecordCommand(program: Command): void {
     .option('--catalog <code>', 'only records of this catalog entry')
     .option(
       '--as-of <date>',
-      'the day the disclosure state is for, YYYY-MM-DD (default: today, Asia/Shanghai)',
+      'show the record as it stood at the end of this day, YYYY-MM-DD, Asia/Shanghai: its version, status, history and disclosure then (default: today)',
     )
     .option('--json', 'print JSON')
     .action(async (typed: string, options: { catalog?: string; asOf?: string; json?: boolean }) => {
@@ -39,8 +39,17 @@ export function registerRecordCommand(program: Command): void {
       process.exitCode = await withReadingWarehouse(config, logger, async (warehouse) => {
         const found = await resolveRecord(warehouse, catalog, typed, options.catalog);
         if (!found) return EXIT.usage;
-        const details = await recordDetails(warehouse, catalog, found.id, asOf);
+        const details = await recordDetailsAsOf(warehouse, catalog, found.id, asOf);
         if (!details) return EXIT.usage;
+        // Not yet in the warehouse that day: a true answer about an existing record (exit 0), as its disclosure
+        // that day (不公示：当日尚无此记录) is; a record nothing matches is exit 2.
+        if ('notYet' in details) {
+          const { notYet } = details;
+          console.log(
+            options.json ? maskPersonalText(JSON.stringify(notYet)) : maskPersonalText(formatNotYet(notYet)),
+          );
+          return EXIT.ok;
+        }
         const { view, entry } = details;
         console.log(
           options.json ? maskPersonalText(JSON.stringify(view)) : formatRecordView(view, entry, registry),
@@ -48,6 +57,36 @@ export function registerRecordCommand(program: Command): void {
         return EXIT.ok;
       });
     });
+}
+
+/** `record --as-of` a past day before the record was in the warehouse: says so, not today's page. */
+export function formatNotYet(notYet: RecordNotYetView): string {
+  return [
+    `record ${notYet.id} · ${notYet.title} (${notYet.catalogCode}): not in the warehouse at the end of ${notYet.asOf.day} (Asia/Shanghai)`,
+    `  its first version was written ${shanghaiTime(notYet.asOf.firstVersionAt)}: nothing of it was shown that day`,
+    ...(notYet.disclosure ? [`disclosure on ${notYet.disclosure.asOf}: ${notYet.disclosure.label}`] : []),
+    `\`record ${notYet.id}\` without --as-of shows it as it is now`,
+  ].join('\n');
+}
+
+/**
+ * A past day's page: what it is (the record at the day's end) and what it leaves out, counted, since it came later.
+ */
+function asOfLines(view: RecordView): string[] {
+  if (!view.asOf) return [];
+  const { day, later } = view.asOf;
+  const counts = [
+    [later.versions, 'version'],
+    [later.lineage, 'lineage row'],
+    [later.redeliveries, 'unchanged re-delivery'],
+    [later.procedures, 'legal procedure'],
+  ] as const;
+  const left = counts
+    .filter(([count]) => count > 0)
+    .map(([count, what]) => `${count} later ${count === 1 ? what : what.replace(/y$/, 'ie').concat('s')}`);
+  const head = `as it stood at the end of ${day} (Asia/Shanghai)`;
+  if (left.length === 0) return [`${head}: nothing was added to it since`];
+  return [`${head}; not shown: ${left.join(', ')} (\`record ${view.id}\` without --as-of shows them)`];
 }
 
 /** Where a version came from: a delivered row, or a legal procedure. */
@@ -107,6 +146,7 @@ export function formatRecordView(
   const lines = [
     ...[
       `record ${view.id} · ${view.title} (${view.catalogCode}) · key ${view.key}`,
+      ...asOfLines(view),
       `subject ${show(view.subjectCode)} · channel level ${view.level} · version ${view.current.versionNo} of ${view.versions.length}`,
       ...recordStatusLines(view),
       ...disclosureLines(view),
