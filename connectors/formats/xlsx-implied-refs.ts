@@ -1,4 +1,5 @@
 import { sheetDefect } from './xlsx-part-text.ts';
+import { ownScan } from './xlsx-reader-defect.ts';
 import { LONGEST_SKIPPED_START, SKIPPED_MARKUP } from './xml-skipped-markup.ts';
 
 /**
@@ -23,10 +24,10 @@ export async function* withImpliedRefs(
 ): AsyncGenerator<string> {
   const refs = new ImpliedRefs(part, sheet, maxHeld);
   for await (const chunk of text) {
-    const out = refs.scan(chunk);
+    const out = ownScan(() => refs.scan(chunk));
     if (out.length > 0) yield out;
   }
-  const rest = refs.end();
+  const rest = ownScan(() => refs.end());
   if (rest.length > 0) yield rest;
 }
 

@@ -5,6 +5,7 @@ import { damageText } from '../library-error-text.ts';
 import { crcCheck } from '../zip-crc.ts';
 import { LINE_BYTES_OPERATOR_NOTE, sizeText } from './csv-rows.ts';
 import { MainPrefix } from './xlsx-main-prefix.ts';
+import { ownScan, XlsxReaderDefect } from './xlsx-reader-defect.ts';
 
 /** How far into a part its prolog (XML declaration, comments, DOCTYPE) is looked for the root element. */
 const PROLOG_BYTES = 64 * 1024;
@@ -55,14 +56,25 @@ export function partText(inflated: Readable, part: string, limits: PartLimits): 
         if (first?.[0].toUpperCase() === '<!DOCTYPE') return callback(doctypeRefused(part));
         if (first || prolog.length >= PROLOG_BYTES) prolog = undefined;
       }
-      const out = prefix.scan(chunk);
+      // Thrown inside a transform, an error would escape the stream (pipe's write has no catch): handed back.
+      let out: Buffer;
+      try {
+        out = ownScan(() => prefix.scan(chunk));
+      } catch (error) {
+        return callback(error as Error);
+      }
       if (prefix.misplaced !== undefined && !READ_BY_LOCAL_NAME.has(part))
         return callback(prefixBelowRoot(part, prefix.misplaced));
       callback(null, out.length > 0 ? out : undefined);
     },
     flush(callback: TransformCallback) {
       tails.set(guard, tail.toString('latin1', Math.max(tail.length - TAIL_BYTES, 0)));
-      const rest = prefix.end();
+      let rest: Buffer;
+      try {
+        rest = ownScan(() => prefix.end());
+      } catch (error) {
+        return callback(error as Error);
+      }
       if (prefix.misplaced !== undefined && !READ_BY_LOCAL_NAME.has(part))
         return callback(prefixBelowRoot(part, prefix.misplaced));
       callback(null, rest.length > 0 ? rest : undefined);
@@ -202,10 +214,11 @@ function doctypeRefused(part: string): FileFormatError {
  * What stops exceljs or the zip reader while reading a workbook is the workbook's defect (malformed XML, a
  * damaged deflate stream, a size the zip misstates): `not-a-workbook`, naming the part (`part`, and the sheet's
  * name when known) and the damage in the provider's words. The library's own English message is kept only as the
- * error's `cause`. System errors (disk, descriptors) are not the workbook's, and pass as they are.
+ * error's `cause`. System errors (disk, descriptors) and our own scanners' faults (XlsxReaderDefect) are not the
+ * workbook's, and pass as they are.
  */
 export function asWorkbookError(error: unknown, part?: string, sheet?: string): Error {
-  if (error instanceof FileFormatError) return error;
+  if (error instanceof FileFormatError || error instanceof XlsxReaderDefect) return error;
   const code = (error as { code?: unknown } | null)?.code;
   if (error instanceof Error && typeof code === 'string' && /^E[A-Z]+$/.test(code)) return error;
   const damage = damageText(error) ?? '内容不是 Excel 生成的标准格式，或已损坏';

@@ -3,6 +3,7 @@ import { FileFormatError } from '../contracts.ts';
 import { LINE_BYTES_OPERATOR_NOTE, sizeText } from './csv-rows.ts';
 import { isoDateText } from './xlsx-cell-text.ts';
 import { sheetDefect } from './xlsx-part-text.ts';
+import { ownScan } from './xlsx-reader-defect.ts';
 
 /**
  * The cells exceljs' streaming sheet parser (4.4) reads wrong, read again from the sheet's XML on its way to it:
@@ -68,7 +69,7 @@ export class RawCells {
   /** The part's text, unchanged, scanned as it passes. */
   async *watch(text: AsyncIterable<string>): AsyncGenerator<string> {
     for await (const chunk of text) {
-      this.scan(chunk);
+      ownScan(() => this.scan(chunk));
       yield chunk;
     }
   }
