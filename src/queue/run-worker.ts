@@ -17,6 +17,7 @@ import { pipelineLockHolder } from '../warehouse/pipeline-lock.ts';
 import {
   claimExpiredDeadLetters,
   deferActiveJob,
+  deferJobAttempt,
   holdJobLock,
   jobStates,
   type LostJob,
@@ -136,6 +137,51 @@ async function recordEnd(
     );
     return undefined;
   });
+}
+
+/**
+ * How a job kept after END_RETRY is tried on: as the worker reconnects (RECONNECT), but at least every 5 s, a
+ * sweep's interval: when a restart took the worker's liveness session too, the job is unlocked until the put-back,
+ * and the sooner it comes once the server is back, the less likely another worker's sweep takes it for lost first.
+ */
+const PUT_BACK_RETRY: RetryPolicy = { ...RECONNECT, maxDelayMs: 5000 };
+
+/**
+ * Puts a job back to wait (deferJobAttempt, over a connection of its own) while the worker holds the job's liveness
+ * lock, retrying faults of the database as a job's end is (END_RETRY). With `keepTrying` (a job that waits for its
+ * turn: its delay matters, a locked pipeline would be taken again at once) the worker keeps the job after those
+ * tries, active and locked (while its liveness session lasts), and tries on (PUT_BACK_RETRY) until the database
+ * takes it or `keepTrying` aborts (the worker stops). What deferJobAttempt returned (false: the attempt was no
+ * longer active), or undefined when the database could not take it (told here).
+ */
+async function putBack(
+  url: string,
+  log: Logger,
+  job: QueuedJob,
+  delaySeconds: number,
+  output: Record<string, unknown>,
+  keepTrying?: AbortSignal,
+): Promise<boolean | undefined> {
+  const defer = () => deferJobAttempt(url, job.id, job.startedOn, delaySeconds, output);
+  const onRetry = (fault: unknown, attempt: number, delayMs: number) =>
+    log.warn(
+      `job ${job.id} could not be put back to wait (${(fault as Error).message}): try ${attempt + 1} in ${Math.round(delayMs / 100) / 10} s`,
+    );
+  const gaveUp = (fault: unknown) => {
+    log.error(
+      `job ${job.id} could not be put back to wait: ${(fault as Error).message}; it stays active, and once this worker has let it go a sweep puts it back, counted as a job of a lost worker${delaySeconds > 0 ? ` and without its ${delaySeconds} s wait` : ''}`,
+    );
+    return undefined;
+  };
+  try {
+    return await retryWithBackoff(END_RETRY, defer, { onRetry });
+  } catch (fault) {
+    if (!keepTrying || keepTrying.aborted || !isInfrastructureFault(fault)) return gaveUp(fault);
+    log.warn(
+      `job ${job.id} could not be put back to wait after ${END_RETRY.attempts} tries (${(fault as Error).message}): this worker keeps it active (its liveness lock held while its database session lasts) and tries on until the database answers`,
+    );
+  }
+  return retryWithBackoff(PUT_BACK_RETRY, defer, { signal: keepTrying, onRetry }).catch(gaveUp);
 }
 
 /** A new liveness session once the database answers again; undefined when the worker is stopped meanwhile. */
@@ -376,14 +422,12 @@ async function workOnSession(
     } catch (error) {
       if (error instanceof JobStopped && signal.aborted) {
         // The worker is stopping (SIGTERM, or its session lost): no fault of the job. It goes back to wait, no
-        // attempt counted; the next worker loads what this one left. Should the session be gone, a sweep puts it
-        // back instead, as any job of a lost worker.
-        const put = await deferActiveJob(session, job.id, job.startedOn, 0, {
+        // attempt counted; the next worker loads what this one left. Put back over a connection of its own (the
+        // session may be gone), tried through a restart (END_RETRY); should the database stay away, a sweep puts
+        // it back instead, as any job of a lost worker.
+        const put = await putBack(queue.url, log, job, 0, {
           waiting: `its worker stopped: ${error.message}; put back to wait, no attempt counted`,
           ...error.output,
-        }).catch((fault: unknown) => {
-          log.warn(`job ${job.id} could not be put back to wait: ${(fault as Error).message}`);
-          return false;
         });
         log.warn(
           put
@@ -398,16 +442,19 @@ async function workOnSession(
         return;
       }
       if (error instanceof JobDeferred) {
-        // Nothing was done: the job waits for its turn again. Should the session be gone, the sweep of a
-        // worker still alive puts it back, as any job of a worker that lost its session.
-        const put = await deferActiveJob(session, job.id, job.startedOn, error.delaySeconds, {
-          waiting: error.message,
-        }).catch((fault: unknown) => {
-          log.warn(`job ${job.id} could not be put back to wait: ${(fault as Error).message}`);
-          return false;
-        });
+        // Nothing was done: the job waits for its turn again, after its delay. Put back over a connection of its
+        // own while this worker holds the job's liveness lock: a database fault meanwhile is tried again (until
+        // the worker stops), and while the lock lasts no sweep takes the job for a lost worker's, nor skips its delay.
+        const put = await putBack(
+          queue.url,
+          log,
+          job,
+          error.delaySeconds,
+          { waiting: error.message },
+          options.signal,
+        );
         if (put) report.deferred++;
-        log.warn(`job ${job.id} waits: ${what}: ${error.message}`);
+        if (put !== undefined) log.warn(`job ${job.id} waits: ${what}: ${error.message}`);
         return;
       }
       const message = error instanceof Error ? error.message : String(error);

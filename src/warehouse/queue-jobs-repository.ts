@@ -214,6 +214,28 @@ export async function deferActiveJob(
   return (rowCount ?? 0) > 0;
 }
 
+/**
+ * deferActiveJob over a connection of its own (as endJobAttempt), not over the worker's liveness session: a put-back
+ * that fails (the connection cut, a restart, no connection free) leaves the liveness session and its lock alone,
+ * so the worker can try again while the job is still seen as its own, and the sweep never takes it for lost.
+ */
+export async function deferJobAttempt(
+  url: string,
+  jobId: string,
+  startedOn: Date | null,
+  delaySeconds: number,
+  output: Record<string, unknown>,
+): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, application_name: 'credit-etl worker defer job' });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await deferActiveJob(client, jobId, startedOn, delaySeconds, output);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 // Advisory locks in two-key form: the first key says what the lock is for, the second which one.
 const JOB_LIVENESS = 19_001;
 const QUEUE_SLOT = 19_002;
