@@ -24,6 +24,7 @@ import {
   failRunsOfThisProcess,
   RUN_ENDING_RETRY,
 } from '../warehouse/runs-repository.ts';
+import { watchServerGone } from '../warehouse/server-gone.ts';
 import { WAREHOUSE_ROLES, type WarehouseRole } from '../warehouse/warehouse-roles.ts';
 import { EXIT, noteFailure } from './exit-codes.ts';
 import { syncCatalogDirectory } from './sync-catalog-entries.ts';
@@ -159,6 +160,8 @@ export async function withWarehouse<T>(
         throw unreachable(server.url, error);
       });
       warehouse = connectWarehouse(server.url, { role });
+      // An embedded server killed under the command is not waited for (server-gone.ts): it is opened again.
+      watchServerGone(warehouse, server.gone);
       hasRuns = role === loader;
       if (engine) await engineStartUp(warehouse, role, server.url, config, logger);
       return await work(warehouse).catch(async (error: unknown) => {

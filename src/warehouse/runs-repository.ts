@@ -5,6 +5,7 @@ import type { Warehouse } from './connect-warehouse.ts';
 import type { IntegrityCounts } from './integrity-repository.ts';
 import type { ObjectionCheckCounts } from './objections-repository.ts';
 import { addCounts, emptyCounts, type OutcomeCounts } from './outcome-counts.ts';
+import { whileServerLives } from './server-gone.ts';
 import { sourceFileCountsOfRun } from './source-files-repository.ts';
 import type { Thresholds } from './threshold-decision.ts';
 
@@ -110,8 +111,10 @@ export const RUN_ENDING_RETRY: RetryPolicy = { attempts: 7, baseDelayMs: 1_000, 
 
 /**
  * Finishes a run if it is still `running`; false when it had ended already. An infrastructure fault (the server
- * restarting, a dead pooled connection) is tried again with backoff. Only a `running` run is touched, so a retry
- * after an update whose answer was lost never finishes the run twice (a finished run stays, migration 035).
+ * restarting, a dead pooled connection) is tried again with backoff, but not once the command's embedded server is
+ * gone (server-gone.ts: EmbeddedServerGone at once, the command stores the run on the server opened again). Only a
+ * `running` run is touched, so a retry after an update whose answer was lost never finishes the run twice (a
+ * finished run stays, migration 035).
  */
 export async function finishRunIfRunning(
   warehouse: Warehouse,
@@ -119,8 +122,11 @@ export async function finishRunIfRunning(
   result: RunResult,
   retry: RetryPolicy = RUN_ENDING_RETRY,
 ): Promise<boolean> {
-  const updated = await retryWithBackoff(retry, () =>
-    warehouse('runs').where({ id: runId, status: 'running' }).update(finishedColumns(warehouse, result)),
+  const updated = await retryWithBackoff(
+    retry,
+    whileServerLives(warehouse, () =>
+      warehouse('runs').where({ id: runId, status: 'running' }).update(finishedColumns(warehouse, result)),
+    ),
   );
   return updated > 0;
 }
@@ -135,7 +141,10 @@ export async function failRunningRun(
   reason: string,
   retry: RetryPolicy = RUN_ENDING_RETRY,
 ): Promise<boolean> {
-  const files = await retryWithBackoff(retry, () => sourceFileCountsOfRun(warehouse, runId));
+  const files = await retryWithBackoff(
+    retry,
+    whileServerLives(warehouse, () => sourceFileCountsOfRun(warehouse, runId)),
+  );
   const counts = files.reduce((total, fileCounts) => addCounts(total, fileCounts), emptyCounts());
   return finishRunIfRunning(
     warehouse,
