@@ -5,9 +5,15 @@ import type { AlertEvent } from './alert-event.ts';
  * AlertSink. Keys decide what counts as a repeat: per pipeline, per provider and entry, per year.
  */
 
+// A pipeline's name in an event: `shown` is how the text names it, as `pipelines list` does (masked, alike ones
+// numbered `…~1`: src/pipelines/pipeline-names-shown.ts), so a hint's name can be typed back and two pipelines whose
+// names mask alike read apart; the key keeps its own name (masked when it leaves). Without `shown`, the name.
+
 /** A pipeline run ended `failed` or `failed-threshold`; undefined for any other status. */
 export function runEndedEvent(run: {
   pipeline: string;
+  /** The pipeline's name as the listings show it. */
+  shown?: string | undefined;
   runId: number;
   status: string;
   partition: string;
@@ -20,7 +26,7 @@ export function runEndedEvent(run: {
   return {
     kind: threshold ? 'threshold-exceeded' : 'run-failed',
     key: `${threshold ? 'threshold-exceeded' : 'run-failed'}:${run.pipeline}`,
-    title: `管道 ${run.pipeline} 运行 ${run.runId} ${threshold ? '拒收行数超过阈值，本次数据未入库' : '失败'}`,
+    title: `管道 ${run.shown ?? run.pipeline} 运行 ${run.runId} ${threshold ? '拒收行数超过阈值，本次数据未入库' : '失败'}`,
     lines: [
       `数据日期：${run.partition}`,
       `读取 ${run.counts.read} 行，拒收 ${run.counts.rejected} 行`,
@@ -34,23 +40,25 @@ export function runEndedEvent(run: {
 /**
  * Nothing delivered for the partition day by the pipeline's `schedule.expectedBy`. `holdup`: what on the
  * platform's side holds the pipeline up (pipeline-holdup.ts); then that, not the provider, is what to look at.
+ * `shown`: the pipeline's name as the listings show it.
  */
 export function nothingDeliveredEvent(
   pipeline: string,
   partition: string,
   expectedBy: string,
   holdup: readonly string[] = [],
+  shown = pipeline,
 ): AlertEvent {
   return {
     kind: 'nothing-delivered',
     key: `nothing-delivered:${pipeline}:${partition}`,
-    title: `管道 ${pipeline} 截至 ${expectedBy} 未收到 ${partition} 的数据`,
+    title: `管道 ${shown} 截至 ${expectedBy} 未收到 ${partition} 的数据`,
     lines: [
       `数据日期 ${partition} 应在北京时间 ${expectedBy} 前报送，至今没有读到任何一行`,
       ...holdup,
       holdup.length > 0
-        ? `先处理上述本平台的问题，再查看 credit-etl runs list --pipeline ${pipeline}`
-        : `请联系报送单位，或查看 credit-etl runs list --pipeline ${pipeline}`,
+        ? `先处理上述本平台的问题，再查看 credit-etl runs list --pipeline ${shown}`
+        : `请联系报送单位，或查看 credit-etl runs list --pipeline ${shown}`,
     ],
     at: new Date(),
   };

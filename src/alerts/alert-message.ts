@@ -25,7 +25,8 @@ export interface AlertMessage {
 export function alertMessage(event: AlertEvent): AlertMessage {
   return {
     kind: event.kind,
-    key: event.key,
+    // A key names its pipeline (`run-failed:<name>`), which may hold an ID: masked as the text is.
+    key: maskPersonalText(event.key),
     title: maskPersonalText(`【信用数据归集】${ALERT_KIND_TITLES[event.kind]}：${event.title}`),
     lines: event.lines.map((line) => maskPersonalText(line)),
     at: shanghaiTime(event.at),

@@ -9,6 +9,7 @@ import { runWorker, type WorkerReport } from '../queue/run-worker.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { UsageError } from './exit-codes.ts';
 import { pipelineNamed, stagingDir } from './pipeline-context.ts';
+import { warehousePipelineNames } from './pipeline-names-shown.ts';
 
 /** `--concurrency`, else CREDIT_ETL_WORKER_CONCURRENCY, else 1 (one machine's cores are shared with PostgreSQL). */
 export function workerConcurrency(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): number {
@@ -86,6 +87,8 @@ export async function workJobs(options: WorkJobsOptions): Promise<WorkerReport> 
     pipeline: (name) => pipelineNamed(name, undefined, options.catalog),
     signal: options.signal,
     ...(options.alerts ? { alerts: options.alerts } : {}),
+    // Its alerts and messages name pipelines as `pipelines list` does (`…~1`), to be typed back.
+    pipelineNames: warehousePipelineNames(options.warehouse),
   });
   options.logger.info(
     `worker stopped: ${report.completed} job(s) completed, ${report.failed} failed, ${report.deferred} put back to wait for a locked pipeline, ${report.recovered} recovered from dead workers`,

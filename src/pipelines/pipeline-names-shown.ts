@@ -18,3 +18,15 @@ export function pipelineNamesShown(
   const shown = distinctMaskedNames(names, others);
   return (name) => shown.get(name) ?? maskPersonalText(name);
 }
+
+/**
+ * The pipeline names as the listings show them now, for one message of a process that runs pipelines (a worker's,
+ * the scheduler's, a run's alert): read when the message is made, once for all the names in it, so that the name a
+ * hint gives (`runs list --pipeline …`, `backfill …`) is the one the CLI takes back and two pipelines whose names
+ * mask alike read apart. The CLI's reads the pipeline files and the pipelines with runs, as `runs list` numbers them
+ * (src/cli/pipeline-names-shown.ts).
+ */
+export type PipelineNamesNow = () => Promise<PipelineNameShown>;
+
+/** No listing to number by (a test, a process given none): each name masked, not numbered. */
+export const maskedPipelineNames: PipelineNamesNow = async () => maskPersonalText;

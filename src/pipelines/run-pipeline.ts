@@ -8,6 +8,7 @@ import type { AlertSink } from '../alerts/alert-event.ts';
 import { runEndedEvent } from '../alerts/alert-events.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
+import { maskPersonalText } from '../log/mask-personal-data.ts';
 import { recordRunFinished } from '../metrics/process-events.ts';
 import { type IngestRequest, ingestUnits, type RunSummary, type RunWarning } from '../run/ingest-files.ts';
 import { ledgerReadingOf } from '../run/reading-fingerprint.ts';
@@ -35,6 +36,7 @@ import {
 import { PipelineError, type TransportRegistry } from './load-pipelines.ts';
 import { partitionDay } from './partition-day.ts';
 import type { PipelineDefinition } from './pipeline-definition.ts';
+import { maskedPipelineNames, type PipelineNamesNow } from './pipeline-names-shown.ts';
 import { withRetry } from './retry-run.ts';
 import { LockTakenMeanwhile, RunLock } from './run-lock.ts';
 
@@ -61,6 +63,8 @@ export interface PipelineRunOptions {
   onPolled?: (source: string) => void;
   /** Told when the run ends `failed` or `failed-threshold` (alerts.json); never fails the run. */
   alerts?: AlertSink;
+  /** How its alert names the pipeline (as `pipelines list` does: `…~1`); default masked only. */
+  pipelineNames?: PipelineNamesNow;
 }
 
 /**
@@ -118,6 +122,10 @@ export async function runPipeline(
   if (options.alerts && (summary.status === 'failed' || summary.status === 'failed-threshold')) {
     const event = runEndedEvent({
       pipeline: pipeline.name,
+      // A listing that cannot be read: masked only.
+      shown: (await (options.pipelineNames ?? maskedPipelineNames)().catch(() => maskPersonalText))(
+        pipeline.name,
+      ),
       runId: summary.runId,
       status: summary.status,
       partition: day,

@@ -2,6 +2,7 @@ import type { AlertSink } from '../alerts/alert-event.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
+import type { PipelineNamesNow } from '../pipelines/pipeline-names-shown.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import type { JobKind } from './job-kinds.ts';
 import type { JobData, JobQueue, QueuedJob } from './job-queue.ts';
@@ -23,6 +24,8 @@ export interface JobContext {
   signal: AbortSignal;
   /** Where a run that fails or stops at a threshold is told (config/alerts.json); none: no alerts. */
   alerts?: AlertSink;
+  /** How messages and alerts name pipelines, as `pipelines list` does (`…~1`); default masked only. */
+  pipelineNames?: PipelineNamesNow;
 }
 
 /**

@@ -1,6 +1,8 @@
 import type { AlertEvent, AlertSink } from '../alerts/alert-event.ts';
+import { maskPersonalText } from '../log/mask-personal-data.ts';
 import { PipelineError } from '../pipelines/load-pipelines.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
+import { maskedPipelineNames, type PipelineNameShown } from '../pipelines/pipeline-names-shown.ts';
 import { type LockedMeanwhile, runPipeline } from '../pipelines/run-pipeline.ts';
 import { describeErrorCode } from '../report/error-codes.ts';
 import type { RunSummary } from '../run/ingest-files.ts';
@@ -56,12 +58,15 @@ export async function runPipelineJob(data: JobData, context: JobContext): Promis
       jobId: context.job.id,
       chunkHelpers: chunkHelpersOf(context.queue),
       ...(held ? { alerts: held.sink } : {}),
+      ...(context.pipelineNames ? { pipelineNames: context.pipelineNames } : {}),
     },
     context.logger,
   );
   if (result.status === 'locked') {
     const wait = lockedWaitSeconds(pipeline.retry.backoffSeconds);
-    throw new JobDeferred(lockedJobWaits(job.pipeline, wait, result.meanwhile), wait);
+    // Named as `pipelines list` names it (`…~1`), so that its `runs list --pipeline` hint can be typed back.
+    const shown = (await namesNow(context))(job.pipeline);
+    throw new JobDeferred(lockedJobWaits(shown, wait, result.meanwhile), wait);
   }
   const { summary } = result;
   const output = { runId: summary.runId, status: summary.status, counts: summary.counts };
@@ -102,6 +107,11 @@ export async function runPipelineJob(data: JobData, context: JobContext): Promis
   );
 }
 
+/** The pipeline names as the listings show them now; a listing that cannot be read: masked only. */
+function namesNow(context: JobContext): Promise<PipelineNameShown> {
+  return (context.pipelineNames ?? maskedPipelineNames)().catch(() => maskPersonalText);
+}
+
 /** The PipelineError an error is, or was caused by (pipelineNamed keeps it as its UsageError's cause). */
 function pipelineRefusal(error: unknown): PipelineError | undefined {
   for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++)
@@ -120,13 +130,16 @@ async function pipelineNotLoaded(
   refused: PipelineError,
   context: JobContext,
 ): Promise<Record<string, unknown>> {
-  const why = `pipeline ${job.pipeline} cannot be loaded (its file deleted, invalid, or refused by the catalog or the provider registry): nothing was run, and trying again cannot fix it until the file is corrected`;
-  context.logger.error(`job ${context.job.id}: ${why}: ${refused.message}`, { pipeline: job.pipeline });
+  // Named as `pipelines list` names it (`…~1`): its backfill hint can be typed back once the file is corrected.
+  const shown = (await namesNow(context))(job.pipeline);
+  const why = `pipeline ${shown} cannot be loaded (its file deleted, invalid, or refused by the catalog or the provider registry): nothing was run, and trying again cannot fix it until the file is corrected`;
+  context.logger.error(`job ${context.job.id}: ${why}: ${refused.message}`, { pipeline: shown });
   await context.alerts?.alert(
     pipelineNotLoadedEvent({
       id: context.job.id,
       queue: context.job.queue,
       pipeline: job.pipeline,
+      shown,
       partition: job.partition,
       problems: refused.message.split('\n'),
     }),
@@ -134,30 +147,35 @@ async function pipelineNotLoaded(
   return {
     runId: null,
     status: 'failed',
-    error: `pipeline ${job.pipeline} not loaded: ${refused.message}`,
+    error: `pipeline ${shown} not loaded: ${refused.message}`,
     retried: false,
     why,
   };
 }
 
-/** To the operators a queued run whose pipeline cannot be loaded is a failed run of the pipeline (its repeat key). */
+/**
+ * To the operators a queued run whose pipeline cannot be loaded is a failed run of the pipeline (its repeat key);
+ * its text names the pipeline as `shown` (as `pipelines list` does).
+ */
 export function pipelineNotLoadedEvent(job: {
   id: string;
   queue: string;
   pipeline: string;
+  shown?: string | undefined;
   partition: string;
   problems: readonly string[];
 }): AlertEvent {
   const { id, queue, pipeline, partition } = job;
+  const shown = job.shown ?? pipeline;
   return {
     kind: 'run-failed',
     key: `run-failed:${pipeline}`,
-    title: `管道 ${pipeline} 的定义文件无法加载，本次未运行`,
+    title: `管道 ${shown} 的定义文件无法加载，本次未运行`,
     lines: [
       `数据日期：${partition}`,
       ...job.problems.map((problem) => `原因：${problem}`),
       `任务 ${id}（队列 ${queue}）不再重试：管道文件改正前，重试同样失败`,
-      `改正管道文件（credit-etl pipelines validate）后补跑：credit-etl backfill ${pipeline} --from ${partition} --to ${partition} --enqueue`,
+      `改正管道文件（credit-etl pipelines validate）后补跑：credit-etl backfill ${shown} --from ${partition} --to ${partition} --enqueue`,
       `详情：credit-etl jobs show ${id}`,
     ],
     at: new Date(),

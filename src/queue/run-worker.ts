@@ -9,7 +9,9 @@ import type { AlertSink } from '../alerts/alert-event.ts';
 import { jobDeadLetteredEvent } from '../alerts/alert-events.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
+import { maskPersonalText } from '../log/mask-personal-data.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
+import { maskedPipelineNames, type PipelineNamesNow } from '../pipelines/pipeline-names-shown.ts';
 import { markInterruptedRuns } from '../run/run-ledger.ts';
 import { abandonChunkedLoadsOfEndedRuns } from '../warehouse/chunked-loads-repository.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
@@ -50,6 +52,11 @@ export interface WorkerOptions {
   signal: AbortSignal;
   /** Where failed runs and dead-lettered jobs are told (config/alerts.json). */
   alerts?: AlertSink;
+  /**
+   * How alerts and the messages of jobs name pipelines, as `pipelines list` does (`…~1`), read once per message;
+   * default masked only.
+   */
+  pipelineNames?: PipelineNamesNow;
   /** How often an idle slot looks for work. Default 1000 ms. */
   pollMs?: number;
   /** How often the worker looks for jobs of dead workers and for cancelled jobs of its own. Default 5000 ms. */
@@ -254,7 +261,7 @@ async function workOnSession(
             if (!leftToLoader.has(job.id)) {
               leftToLoader.add(job.id);
               logger.warn(
-                `job ${job.id} (${describe(job.data)}) has lost its worker's liveness lock, but its ${loading}: left to it (it stops after its current file and ends its run); put back to wait once that process lets the lock go`,
+                `job ${job.id} (${await whatOf(options, job.data)}) has lost its worker's liveness lock, but its ${loading}: left to it (it stops after its current file and ends its run); put back to wait once that process lets the lock go`,
                 { jobId: job.id },
               );
             }
@@ -263,7 +270,7 @@ async function workOnSession(
           leftToLoader.delete(job.id);
           recovered++;
           const reason = `its worker ended (killed, or its machine lost) while it ran job ${job.id}`;
-          const what = describe(job.data);
+          const what = await whatOf(options, job.data);
           const lostWorkers = job.lost_workers + 1;
           // Put back first (the rest of its files are loaded by the next worker), its runs ended after.
           const put = lostWorkers <= MAX_LOST_WORKERS;
@@ -299,7 +306,7 @@ async function workOnSession(
             { jobId: job.id },
           );
           if (deadLettered)
-            await alertDeadLettered(options.alerts, job.id, job.queue, job.data, job.retry_count + 1, reason);
+            await alertDeadLettered(options, job.id, job.queue, job.data, job.retry_count + 1, reason);
         }
         return recovered;
       },
@@ -310,10 +317,10 @@ async function workOnSession(
     for (const job of (await withSweepLock(session, () => claimExpiredDeadLetters(session))) ?? []) {
       const reason = `still active after ${job.expire_seconds} s, its expiry (expireInSeconds): failed by the job queue's maintenance`;
       logger.error(
-        `job ${job.id} (${describe(job.data)}) failed (dead-lettered after ${job.retry_count + 1} attempt(s)): ${reason}`,
+        `job ${job.id} (${await whatOf(options, job.data)}) failed (dead-lettered after ${job.retry_count + 1} attempt(s)): ${reason}`,
         { jobId: job.id },
       );
-      await alertDeadLettered(options.alerts, job.id, job.queue, job.data, job.retry_count + 1, reason);
+      await alertDeadLettered(options, job.id, job.queue, job.data, job.retry_count + 1, reason);
     }
     // Runs of dead processes of this machine (a worker killed before its run had a job id, an inline run).
     await markInterruptedRuns(options.warehouse);
@@ -369,10 +376,11 @@ async function workOnSession(
     signal.addEventListener('abort', onAbort, { once: true });
     running.set(job.id, stop);
     const log = logger.child({ jobId: job.id });
-    const what = describe(job.data);
+    // Its pipeline named as `pipelines list` names it (`…~1`), read once for the job's lines.
+    const what = await whatOf(options, job.data);
     log.info(`job ${job.id} started: ${what} (attempt ${job.retryCount + 1} of ${job.retryLimit + 1})`);
     try {
-      const output = await runHandler(job, log, stop.signal);
+      const output = await runHandler(job, what, log, stop.signal);
       if (output === undefined) return;
       // Completed before the liveness lock is let go: a sweep never sees it active and unlocked. The work is done
       // whatever happens to its record: a completion the database cannot take even after the retries is never
@@ -402,10 +410,10 @@ async function workOnSession(
   /** The job's work: its output, or undefined when it ended otherwise (stopped, deferred, failed: told here). */
   const runHandler = async (
     job: QueuedJob,
+    what: string,
     log: Logger,
     stopSignal: AbortSignal,
   ): Promise<Record<string, unknown> | undefined> => {
-    const what = describe(job.data);
     try {
       if (!isJobKind(job.data.kind)) throw new JobFailure(`unknown job kind "${job.data.kind}"`);
       return await JOB_HANDLERS[job.data.kind](job.data, {
@@ -416,6 +424,7 @@ async function workOnSession(
         logger: log,
         stagingDir: options.stagingDir,
         ...(options.alerts ? { alerts: options.alerts } : {}),
+        ...(options.pipelineNames ? { pipelineNames: options.pipelineNames } : {}),
         pipeline: options.pipeline,
         signal: stopSignal,
       });
@@ -482,7 +491,7 @@ async function workOnSession(
       log.error(`job ${job.id} failed (${next}): ${what}: ${message}`, output);
       // The last attempt: nothing retries it. Told once (a run's own run-failed alert on it is enough).
       if (failed && deadLettered && !(error instanceof JobFailure && error.alerted))
-        await alertDeadLettered(options.alerts, job.id, job.queue, job.data, job.retryCount + 1, message);
+        await alertDeadLettered(options, job.id, job.queue, job.data, job.retryCount + 1, message);
       return undefined;
     }
   };
@@ -561,7 +570,7 @@ async function endedByQueue(session: LivenessSession, id: string): Promise<strin
 
 /** Tells the operators a job went to the dead-letter queue (never throws: the sink does not). */
 async function alertDeadLettered(
-  alerts: AlertSink | undefined,
+  { alerts, pipelineNames = maskedPipelineNames }: Pick<WorkerOptions, 'alerts' | 'pipelineNames'>,
   id: string,
   queueName: string,
   data: Record<string, unknown>,
@@ -573,7 +582,8 @@ async function alertDeadLettered(
     jobDeadLetteredEvent({
       id,
       queue: queueName,
-      what: describe(data),
+      // Its title names the pipeline as `pipelines list` does (`…~1`).
+      what: await whatOf({ pipelineNames }, data),
       pipeline: typeof data.pipeline === 'string' ? data.pipeline : undefined,
       kind: String(data.kind),
       attempts,
@@ -582,9 +592,25 @@ async function alertDeadLettered(
   );
 }
 
-/** How the logs name a job: its kind and what it is for. */
-export function describe(data: Record<string, unknown>): string {
-  const parts = [data.kind, data.pipeline, data.partition].filter((part) => typeof part === 'string');
+/**
+ * How the logs and alerts name a job, its pipeline as `pipelines list` names it (`…~1`: the names read once, only
+ * for a job that runs a pipeline; a listing that cannot be read: masked only).
+ */
+async function whatOf(
+  { pipelineNames = maskedPipelineNames }: Pick<WorkerOptions, 'pipelineNames'>,
+  data: Record<string, unknown>,
+): Promise<string> {
+  if (typeof data.pipeline !== 'string') return describe(data);
+  return describe(data, await pipelineNames().catch(() => maskPersonalText));
+}
+
+/** How the logs name a job: its kind and what it is for (its pipeline named by `shown`: default as it is). */
+export function describe(
+  data: Record<string, unknown>,
+  shown: (name: string) => string = (name) => name,
+): string {
+  const pipeline = typeof data.pipeline === 'string' ? shown(data.pipeline) : undefined;
+  const parts = [data.kind, pipeline, data.partition].filter((part) => typeof part === 'string');
   return parts.join(' ');
 }
 

@@ -4,8 +4,10 @@ import { nothingDeliveredEvent, updateCycleMissedEvent } from '../alerts/alert-e
 import { CalendarMissingError, calendar } from '../calendar/working-days.ts';
 import type { Catalog } from '../catalog/load-catalog.ts';
 import type { Logger } from '../log/logger.ts';
+import { maskPersonalText } from '../log/mask-personal-data.ts';
 import { partitionDay } from '../pipelines/partition-day.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
+import { maskedPipelineNames, type PipelineNamesNow } from '../pipelines/pipeline-names-shown.ts';
 import { deliveredForPartition, lastDeliveryDay } from '../warehouse/alerts-repository.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
 import { pipelineHoldup } from './pipeline-holdup.ts';
@@ -15,13 +17,15 @@ import { cycleMissed, updateCycleOf } from './update-cycle.ts';
 /**
  * One job per pipeline with `schedule.expectedBy`: at that time (Beijing), the partition day a run started now
  * would be for must have had a run that read at least one row; otherwise `nothing-delivered` is logged and
- * alerted. A pipeline with no cron is checked too: its files may be run by hand or by the queue.
+ * alerted. A pipeline with no cron is checked too: its files may be run by hand or by the queue. `pipelineNames`:
+ * how the log line and the alert name the pipeline (as `pipelines list` does, `…~1`).
  */
 export function deliveryDeadlineJobs(
   pipelines: readonly PipelineDefinition[],
   warehouse: Warehouse,
   alerts: AlertSink,
   logger: Logger,
+  pipelineNames: PipelineNamesNow = maskedPipelineNames,
 ): ScheduledJob[] {
   return pipelines.flatMap((pipeline) => {
     const expectedBy = pipeline.schedule.expectedBy;
@@ -38,6 +42,7 @@ export function deliveryDeadlineJobs(
             warehouse,
             alerts,
             logger,
+            pipelineNames,
           );
         },
       },
@@ -45,27 +50,32 @@ export function deliveryDeadlineJobs(
   });
 }
 
-/** Whether the pipeline delivered for `partition`; alerts when not. */
+/**
+ * Whether the pipeline delivered for `partition`; alerts when not, naming the pipeline as `pipelines list` does
+ * (`pipelineNames`), so that the alert's `runs list --pipeline` hint can be typed back.
+ */
 export async function checkDelivered(
   pipeline: PipelineDefinition,
   partition: string,
   warehouse: Warehouse,
   alerts: AlertSink,
   logger: Logger,
+  pipelineNames: PipelineNamesNow = maskedPipelineNames,
 ): Promise<boolean> {
   const expectedBy = pipeline.schedule.expectedBy ?? '';
   if (await deliveredForPartition(warehouse, pipeline.name, partition)) return true;
   const holdup = await pipelineHoldup(warehouse, pipeline.name);
+  const shown = (await pipelineNames().catch(() => maskPersonalText))(pipeline.name);
   logger.warn(
-    `pipeline ${pipeline.name}: nothing delivered for ${partition} by ${expectedBy} (Asia/Shanghai)` +
+    `pipeline ${shown}: nothing delivered for ${partition} by ${expectedBy} (Asia/Shanghai)` +
       (holdup.length > 0 ? `; held up on the platform's side: ${holdup.join('; ')}` : ''),
     {
-      pipeline: pipeline.name,
+      pipeline: shown,
       partition,
       code: 'nothing-delivered',
     },
   );
-  await alerts.alert(nothingDeliveredEvent(pipeline.name, partition, expectedBy, holdup));
+  await alerts.alert(nothingDeliveredEvent(pipeline.name, partition, expectedBy, holdup, shown));
   return false;
 }
 

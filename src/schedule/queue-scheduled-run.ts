@@ -2,8 +2,10 @@ import { isInfrastructureFault } from '../../connectors/infrastructure-fault.ts'
 import { shanghaiTime } from '../../connectors/shanghai-time.ts';
 import type { AlertEvent, AlertSink } from '../alerts/alert-event.ts';
 import type { Logger } from '../log/logger.ts';
+import { maskPersonalText } from '../log/mask-personal-data.ts';
 import { partitionDay } from '../pipelines/partition-day.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
+import { maskedPipelineNames, type PipelineNamesNow } from '../pipelines/pipeline-names-shown.ts';
 import { enqueuePipelineRun } from '../queue/enqueue-pipeline-run.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import { retryingInfrastructureFaults } from './retry-trigger.ts';
@@ -15,6 +17,8 @@ export interface QueueScheduledRunOptions {
   alerts?: AlertSink;
   /** The scheduler stops: no more tries. */
   signal: AbortSignal;
+  /** How its log lines and alert name the pipeline (as `pipelines list` does, `…~1`); default masked only. */
+  pipelineNames?: PipelineNamesNow;
 }
 
 /**
@@ -30,21 +34,24 @@ export async function queueScheduledRun(
   options: QueueScheduledRunOptions,
 ): Promise<void> {
   const { logger, signal } = options;
+  // Read once for this trigger's lines (a listing that cannot be read: masked only).
+  const names = await (options.pipelineNames ?? maskedPipelineNames)().catch(() => maskPersonalText);
+  const shown = names(pipeline.name);
   const cronExpression = pipeline.schedule.cron;
   const deadline = cronExpression ? nextTriggerAfter(cronExpression, scheduledAt) : undefined;
   const enqueue = async () => {
     const job = await enqueuePipelineRun(queue, pipeline, { origin: 'scheduled', triggeredAt: scheduledAt });
     logger.info(
       job.created
-        ? `pipeline ${pipeline.name}: queued job ${job.id} for ${job.partition}`
-        : `pipeline ${pipeline.name}: job ${job.id} for ${job.partition} is already queued or running`,
-      { jobId: job.id, pipeline: pipeline.name, partition: job.partition },
+        ? `pipeline ${shown}: queued job ${job.id} for ${job.partition}`
+        : `pipeline ${shown}: job ${job.id} for ${job.partition} is already queued or running`,
+      { jobId: job.id, pipeline: shown, partition: job.partition },
     );
   };
   try {
     // Stops a second before the next trigger: it must find this one finished, or it is skipped as an overlap.
     await retryingInfrastructureFaults(enqueue, {
-      label: `pipeline ${pipeline.name}: could not queue the run triggered at ${shanghaiTime(scheduledAt)}`,
+      label: `pipeline ${shown}: could not queue the run triggered at ${shanghaiTime(scheduledAt)}`,
       nextTrigger: deadline,
       signal,
       log: logger,
@@ -54,37 +61,45 @@ export async function queueScheduledRun(
     const reason = (error as Error).message;
     const why = signal.aborted ? 'the scheduler is stopping' : 'its next trigger is due';
     logger.error(
-      `pipeline ${pipeline.name}: the run triggered at ${shanghaiTime(scheduledAt)} was not queued (${why}): ${reason}`,
-      { pipeline: pipeline.name, notQueued: scheduledAt.toISOString() },
+      `pipeline ${shown}: the run triggered at ${shanghaiTime(scheduledAt)} was not queued (${why}): ${reason}`,
+      { pipeline: shown, notQueued: scheduledAt.toISOString() },
     );
     if (signal.aborted) return;
     await options.alerts?.alert(
-      triggerNotQueuedEvent(pipeline.name, {
-        scheduledAt,
-        partition: partitionDay(pipeline.partition, scheduledAt),
-        reason,
-        nextTrigger: deadline,
-      }),
+      triggerNotQueuedEvent(
+        pipeline.name,
+        {
+          scheduledAt,
+          partition: partitionDay(pipeline.partition, scheduledAt),
+          reason,
+          nextTrigger: deadline,
+        },
+        shown,
+      ),
     );
   }
 }
 
-/** A trigger whose run was never queued: to the operators it is a failed run of the pipeline. */
+/**
+ * A trigger whose run was never queued: to the operators it is a failed run of the pipeline (its repeat key), named
+ * in the text as `shown` (as `pipelines list` does), so that its backfill hint can be typed back.
+ */
 export function triggerNotQueuedEvent(
   pipeline: string,
   trigger: { scheduledAt: Date; partition: string; reason: string; nextTrigger: Date | undefined },
+  shown = pipeline,
 ): AlertEvent {
   const { scheduledAt, partition, reason, nextTrigger } = trigger;
   return {
     kind: 'run-failed',
     key: `run-failed:${pipeline}`,
-    title: `管道 ${pipeline} 定时运行未能排队，本次未运行`,
+    title: `管道 ${shown} 定时运行未能排队，本次未运行`,
     lines: [
       `数据日期：${partition}`,
       `触发时间：${shanghaiTime(scheduledAt)}`,
       `原因：数据库不可用：${reason}`,
       ...(nextTrigger ? [`下次触发：${shanghaiTime(nextTrigger)}`] : []),
-      `补跑：credit-etl backfill ${pipeline} --from ${partition} --to ${partition} --enqueue`,
+      `补跑：credit-etl backfill ${shown} --from ${partition} --to ${partition} --enqueue`,
     ],
     at: new Date(),
   };

@@ -2,6 +2,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { shanghaiTime } from '../../connectors/shanghai-time.ts';
 import type { Logger } from '../log/logger.ts';
 import type { PipelineDefinition } from '../pipelines/pipeline-definition.ts';
+import type { PipelineNameShown } from '../pipelines/pipeline-names-shown.ts';
 import { type MissingCalendarYear, startCalendarWatch } from './calendar-watch.ts';
 import { retryingInfrastructureFaults } from './retry-trigger.ts';
 
@@ -21,6 +22,11 @@ export interface SchedulerOptions {
   onCalendarYearMissing?: (missing: MissingCalendarYear) => void;
   /** Warehouse jobs beside the pipelines (the nightly `verify`), each on its own cron in Asia/Shanghai. */
   jobs?: ScheduledJob[];
+  /**
+   * How its log lines name a pipeline, as `pipelines list` did when it started (`…~1`); default: as it is (masked
+   * by the logger).
+   */
+  pipelineShown?: PipelineNameShown;
 }
 
 /** A job the scheduler runs on a cron of its own, as it runs a pipeline (no overlap, stop waits for it). */
@@ -103,15 +109,16 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       `scheduled "${expression}" (${SCHEDULE_TIMEZONE}); next ${nextRun ? `${shanghaiTime(nextRun)} (Asia/Shanghai)` : 'none'}`,
     );
   };
+  const shown = options.pipelineShown ?? ((name: string) => name);
   for (const pipeline of options.pipelines) {
     const expression = pipeline.schedule.cron;
     if (!expression || !pipeline.schedule.enabled) continue;
     schedule(
       pipeline.name,
-      `pipeline ${pipeline.name}`,
+      `pipeline ${shown(pipeline.name)}`,
       expression,
       (signal, scheduledAt) => options.runPipeline(pipeline, signal, scheduledAt),
-      logger.child({ pipeline: pipeline.name }),
+      logger.child({ pipeline: shown(pipeline.name) }),
     );
   }
   for (const job of options.jobs ?? []) {

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import pg from 'pg';
+import { maskPersonalText } from '../log/mask-personal-data.ts';
 import type { Warehouse } from './connect-warehouse.ts';
 
 /**
@@ -43,8 +44,9 @@ export async function tryPipelineLock(
   const client = new pg.Client({
     ...(warehouse.client.connectionSettings as pg.ClientConfig),
     // Who holds it, readable by any role (pg_stat_activity hides the rest of another role's session): the process
-    // first, as PostgreSQL cuts the name at 63 bytes.
-    application_name: `credit-etl lock ${process.pid}@${os.hostname()} ${pipeline}`,
+    // first, as PostgreSQL cuts the name at 63 bytes. The pipeline's name may hold an ID number (pg_stat_activity and
+    // the server's log show it to whoever reads them): masked.
+    application_name: `credit-etl lock ${process.pid}@${os.hostname()} ${maskPersonalText(pipeline)}`,
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
   });

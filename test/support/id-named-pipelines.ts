@@ -107,20 +107,30 @@ async function runEach(
   return runOf;
 }
 
-/** Runs the CLI over the pipelines' files and warehouse, expecting exit code `code` (its output in the message). */
-export async function cliOverIdNamed(
-  pipelines: IdNamedPipelines,
-  code: number,
-  args: string[],
-): Promise<CliResult> {
+/** The CLI's environment over the pipelines' files and warehouse, with `extra` (an alerts file). */
+export function idNamedEnv(pipelines: IdNamedPipelines, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const { cx, pipelinesDir } = pipelines;
-  const result = await runCli(args, {
+  return {
     DATABASE_URL: cx.fx.url,
     CREDIT_ETL_PIPELINES_DIR: pipelinesDir,
     CREDIT_ETL_STAGING_DIR: path.join(cx.fx.scratch, 'staging'),
     CREDIT_ETL_LOG_FILE: path.join(cx.fx.scratch, 'cli.log'),
     CREDIT_ETL_REPORT_DIR: path.join(cx.fx.scratch, 'reports'),
-  });
+    ...extra,
+  };
+}
+
+/**
+ * Runs the CLI over the pipelines' files and warehouse (idNamedEnv, with `extra`), expecting exit code `code` (its
+ * output in the message).
+ */
+export async function cliOverIdNamed(
+  pipelines: IdNamedPipelines,
+  code: number,
+  args: string[],
+  extra: NodeJS.ProcessEnv = {},
+): Promise<CliResult> {
+  const result = await runCli(args, idNamedEnv(pipelines, extra));
   expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(code);
   return result;
 }

@@ -9,7 +9,7 @@ import { interruptedByStop } from '../../warehouse/interrupted-by-stop.ts';
 import { enqueueRuns } from '../enqueue-runs.ts';
 import { EXIT, noteFailedRun, noteFailure } from '../exit-codes.ts';
 import { withPipelineCommand } from '../pipeline-command.ts';
-import { loadedPipelineNameGiven } from '../pipeline-names-shown.ts';
+import { loadedPipelineNameGiven, warehousePipelineNames } from '../pipeline-names-shown.ts';
 import { printRun } from '../print-run.ts';
 import { addThresholdOptions, exitCodeForRun, type ThresholdFlags } from '../threshold-options.ts';
 
@@ -57,6 +57,8 @@ export function runPipelineNow(
             {
               ...runOptions,
               alerts,
+              // Its alert names the pipeline as `pipelines list` does (`…~1`).
+              pipelineNames: warehousePipelineNames(warehouse),
               onPolled: (where) => {
                 source = where;
               },

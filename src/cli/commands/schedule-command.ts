@@ -23,6 +23,7 @@ import { onceAcrossSchedulers } from '../../warehouse/scheduled-claims.ts';
 import { commandContext } from '../command-context.ts';
 import { EXIT, UsageError } from '../exit-codes.ts';
 import { allPipelines } from '../pipeline-context.ts';
+import { warehousePipelineNames } from '../pipeline-names-shown.ts';
 import { untilStopped, withWarehouse } from '../with-warehouse.ts';
 import { keepWorking, workerConcurrency } from '../work-jobs.ts';
 
@@ -66,6 +67,8 @@ export function registerScheduleCommand(program: Command): void {
         logger,
         async (warehouse) => {
           const alerts = await openAlerts(warehouse, logger);
+          // Its alerts and log lines name pipelines as `pipelines list` does (`…~1`), to be typed back.
+          const pipelineNames = warehousePipelineNames(warehouse);
           const metrics = metricsListen
             ? await (await import('../../metrics/metrics-server.ts')).startMetricsServer(
                 metricsListen,
@@ -80,6 +83,7 @@ export function registerScheduleCommand(program: Command): void {
             : startScheduler({
                 pipelines: scheduled,
                 logger,
+                pipelineShown: await pipelineNames(),
                 onCalendarYearMissing: (missing) => void alerts.alert(calendarYearMissingEvent(missing)),
                 jobs: [
                   ...(config.verifyCron
@@ -88,14 +92,14 @@ export function registerScheduleCommand(program: Command): void {
                   ...(config.objectionCheckCron
                     ? [dailyObjectionCheck(warehouse, config.objectionCheckCron, logger, alerts)]
                     : []),
-                  ...deliveryDeadlineJobs(pipelines, warehouse, alerts, logger),
+                  ...deliveryDeadlineJobs(pipelines, warehouse, alerts, logger, pipelineNames),
                   dailyUpdateCycleCheck(pipelines, catalogNow, warehouse, logger, alerts),
                 ],
                 // A trigger queues the run; workers (this process too with --with-worker) run it. Another
                 // scheduler's trigger for the same pipeline and day finds the job pending and adds none.
                 // A trigger while the database is down is queued once it is back (before the next trigger).
                 runPipeline: (pipeline, signal, scheduledAt) =>
-                  queueScheduledRun(queue, pipeline, scheduledAt, { logger, alerts, signal }),
+                  queueScheduledRun(queue, pipeline, scheduledAt, { logger, alerts, signal, pipelineNames }),
               });
           const verifying =
             (config.verifyCron ? `, verify "${config.verifyCron}"` : ', verify off') +
