@@ -84,8 +84,8 @@ export async function recordDetailsAsOf(
 }
 
 /**
- * recordDetailsAsOf for a caller that shows a record page only (the console, today's): undefined for a record
- * not found, or not yet in the warehouse on a past `asOf`.
+ * recordDetailsAsOf for a caller that wants a record's page only (tests read its view): undefined for a record not
+ * found, or not yet in the warehouse on a past `asOf`.
  */
 export async function recordDetails(
   warehouse: Warehouse,

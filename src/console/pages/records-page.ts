@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { maskPersonalText, maskTypedLookup } from '../../log/mask-personal-data.ts';
-import { recordDetails } from '../../records/record-details.ts';
+import { recordDetailsAsOf } from '../../records/record-details.ts';
 import { searchRecords, subjectOfRef } from '../../records/record-search.ts';
 import { archiveHolding, subjectArchives } from '../../records/subject-archive.ts';
 import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
@@ -10,11 +10,17 @@ import type { ConsoleDeps } from '../console-deps.ts';
 import { STAFF_ROLES } from '../console-user.ts';
 import { csrfField } from '../csrf.ts';
 import { html, page, raw, type SafeHtml } from '../html.ts';
-import { badRequest, holdsTypedId, idParam, textParam } from '../request-values.ts';
+import { badRequest, dayParam, holdsTypedId, idParam, textParam } from '../request-values.ts';
 import { requireRole } from '../session-auth.ts';
 import { loadUnmaskable, unmaskSwitch } from '../unmask.ts';
 import { PAGE_STYLE } from '../views/page-parts.ts';
-import { recordBody, recordSearchBody, subjectBody, subjectChoiceBody } from '../views/records-body.ts';
+import {
+  recordBody,
+  recordNotYetBody,
+  recordSearchBody,
+  subjectBody,
+  subjectChoiceBody,
+} from '../views/records-body.ts';
 
 /**
  * `/records`: search by credit code, ID number (shown masked) or decision number typed any way; `/records/:id`:
@@ -63,31 +69,51 @@ export function registerRecordsPage(app: FastifyInstance, deps: ConsoleDeps): vo
   );
 
   // GET shows the record masked; the auditor's unmask form (../unmask.ts) posts here with its reason.
-  app.route<{ Params: { id: string } }>({
+  // `?asOf=YYYY-MM-DD` a past day: the record as it stood at that day's end (Asia/Shanghai), or that it was not yet
+  // in the warehouse then; today or a later day is today's page; no day is a 400 naming the value. The unmask form
+  // posts to the page's own address, so an unmasked view of a past day stays that day's.
+  app.route<{ Params: { id: string }; Querystring: { asOf?: string } }>({
     method: ['GET', 'POST'],
     url: '/records/:id',
     preHandler: requireRole(...STAFF_ROLES),
     handler: async (request, reply) => {
       const recordId = idParam(request.params.id);
       if (recordId === undefined) return reply.callNotFound();
+      const today = todayInShanghai();
+      const asked = dayParam(request.query.asOf, '查看日期');
+      const day = asked !== undefined && asked < today ? asked : undefined;
       const [shown, providers] = await Promise.all([
-        loadUnmaskable(deps, request, `记录 ${recordId}`, (unmasked) =>
-          recordDetails(deps.warehouse, deps.catalog, recordId, todayInShanghai(), { unmasked }),
+        loadUnmaskable(
+          deps,
+          request,
+          day ? `记录 ${recordId}（${day} 日终状态）` : `记录 ${recordId}`,
+          (unmasked) => recordDetailsAsOf(deps.warehouse, deps.catalog, recordId, day ?? today, { unmasked }),
         ),
         loadProviders(providersFile()),
       ]);
       if (!shown) return reply.callNotFound();
-      const { found: details, unmasked } = shown;
+      const { found, unmasked } = shown;
+      if ('notYet' in found) {
+        const { notYet } = found;
+        return reply
+          .type('text/html; charset=utf-8')
+          .send(
+            send(
+              `记录 ${recordId} · ${notYet.title}（${notYet.asOf.day} 日终）`,
+              recordNotYetBody(notYet),
+              request,
+            ),
+          );
+      }
       const body = recordBody({
-        ...details,
+        ...found,
         label: (code) => providerLabel(providers, code),
         text: unmasked ? (value) => value : maskPersonalText,
         unmasked,
         unmaskSwitch: unmaskSwitch(request, unmasked),
       });
-      return reply
-        .type('text/html; charset=utf-8')
-        .send(send(`记录 ${recordId} · ${details.view.title}`, body, request));
+      const title = `记录 ${recordId} · ${found.view.title}${day ? `（${day} 日终）` : ''}`;
+      return reply.type('text/html; charset=utf-8').send(send(title, body, request));
     },
   });
 

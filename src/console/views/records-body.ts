@@ -3,7 +3,7 @@ import { periodNote } from '../../disclosure/disclosure-state.ts';
 import { RETENTION_NOTE } from '../../disclosure/record-retention.ts';
 import { markOriginTitle, markStageTitle } from '../../objections/objection-titles.ts';
 import type { RecordSearch } from '../../records/record-search.ts';
-import type { RecordView } from '../../records/record-view.ts';
+import type { RecordNotYetView, RecordView } from '../../records/record-view.ts';
 import {
   type SubjectArchive,
   type SubjectUnderCode,
@@ -158,7 +158,8 @@ ${d.reason ? html`<p class="conflict-reason">${d.reason}</p>\n` : ''}${table(
 )}
 </section>`,
   );
-  return html`<dl class="facts">
+  return html`${asOfBanner(view)}${asOfForm(view.id, view.asOf?.day)}
+<dl class="facts">
 <dt>目录</dt><dd>${view.title}（${view.catalogCode}）</dd>
 <dt>业务主键</dt><dd id="record-key">${view.key}</dd>
 <dt>主体</dt><dd id="record-subject">${view.subjectCode === null ? '—' : html`<a href="/subjects/r${view.id}">${view.subjectCode}</a>`}</dd>
@@ -189,6 +190,49 @@ ${table(['#', '运行', '文件与行号', '报送单位', '层级', '结果', '
 ${refused.length > 0 ? table(['拒绝时间', '报送单位', '层级', '运行', '文件与行号', '撤销标记', '原因'], refused, { id: 'refused-withdrawals' }) : html`<p class="empty">无</p>`}
 <h2>冲突对照</h2>
 ${conflicts.length > 0 ? conflicts.map((conflict, i) => (i === 0 ? conflict : html`\n${conflict}`)) : html`<p class="empty">无冲突</p>`}`;
+}
+
+/**
+ * `?asOf=` a past day: which day's end the page shows, what came later and is not shown (counted), and the way back
+ * to today's page. Nothing on today's page.
+ */
+function asOfBanner(view: RecordView): SafeHtml | '' {
+  if (!view.asOf) return '';
+  const { day, later } = view.asOf;
+  const left = [
+    [later.versions, '个版本'],
+    [later.lineage, '条来源记录'],
+    [later.redeliveries, '次内容未变的重复报送'],
+    [later.procedures, '项法定程序'],
+  ]
+    .filter(([count]) => Number(count) > 0)
+    .map(([count, what]) => `${count} ${what}`);
+  const after =
+    left.length === 0 ? '此后本记录没有新增内容。' : `此后新增的 ${left.join('、')}未在本页显示。`;
+  return html`<p class="notice" id="as-of-banner">本页为记录 ${view.id} 在 ${day} 日终（北京时间）的状态：当日的版本、状态、历史、来源和公示状态；${after}<a href="/records/${view.id}" id="as-of-today">查看当前状态</a></p>
+`;
+}
+
+/** The GET form asking for a past day's page (`?asOf=`): a day only, so nothing of a person in the address. */
+function asOfForm(recordId: number, day: string | undefined): SafeHtml {
+  return html`<form class="filters" method="get" action="/records/${recordId}" id="as-of-form">
+<label>查看某日状态 <input type="date" name="asOf" value="${day}"></label>
+<button type="submit">查看</button> <span class="muted">（该日日终，北京时间；不填或填今天及以后的日期即为当前状态）</span>
+</form>`;
+}
+
+/**
+ * `?asOf=` a past day before the record was in the warehouse: says so, with when its first version was written and
+ * that day's disclosure (不公示：当日尚无此记录); nothing of its data, which is of later.
+ */
+export function recordNotYetBody(notYet: RecordNotYetView): SafeHtml {
+  return html`<p class="notice" id="not-yet">记录 ${notYet.id}（${notYet.title}，${notYet.catalogCode}）在 ${notYet.asOf.day} 日终（北京时间）尚未入库：其首个版本写入于 ${when(notYet.asOf.firstVersionAt)}，当日平台上没有这条记录的任何内容。<a href="/records/${notYet.id}" id="as-of-today">查看当前状态</a></p>
+${
+  notYet.disclosure
+    ? html`<p class="marks"><span class="disclosure">公示状态（${notYet.disclosure.asOf}）：${notYet.disclosure.label}</span></p>
+`
+    : ''
+}${asOfForm(notYet.id, notYet.asOf.day)}`;
 }
 
 export interface SubjectPageModel {
