@@ -6,6 +6,7 @@ import { type ConsoleFixture, openConsoleFixture } from './support/console-fixtu
 import { recordIdOf } from './support/fixture-cli.ts';
 import { naturalPersonCells } from './support/natural-person.ts';
 import { basePenalties, edit, writeRows } from './support/penalty-variants.ts';
+import { setBackRecentDeliveries } from './support/set-back-stamps.ts';
 
 const PERSON_ID = '371102197906124048';
 const DECISION = '鲁济市监罚〔2026〕6201号';
@@ -47,19 +48,7 @@ describe('console record page ?asOf= a past day (real console, real PostgreSQL)'
       公示截止期: '',
     });
     expect((await fx.ingest([writeRows(fx.scratch, 'first.csv', [row])])).counts.inserted).toBe(1);
-    await fx.owner.transaction(async (trx) => {
-      await trx.raw('SET LOCAL session_replication_role = replica'); // triggers off: the stamps are the database's
-      const back = "interval '3 days'";
-      const recent = "> now() - interval '1 hour'";
-      await trx.raw(
-        `UPDATE record_versions SET created_at = created_at - ${back} WHERE created_at ${recent}`,
-      );
-      await trx.raw(`UPDATE record_sources SET created_at = created_at - ${back} WHERE created_at ${recent}`);
-      await trx.raw(
-        `UPDATE source_files SET finished_at = finished_at - ${back} WHERE finished_at ${recent}`,
-      );
-      await trx.raw(`UPDATE records SET created_at = created_at - ${back} WHERE created_at ${recent}`);
-    });
+    await setBackRecentDeliveries(fx.owner, 3);
     id = await recordIdOf(fx, DECISION);
     await correctRecord(fx.warehouse, fx.catalog, id, ['罚款金额（万元）=3'], GROUNDS);
     await withdrawRecord(fx.warehouse, id, GROUNDS);

@@ -1,11 +1,9 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertEvent, AlertSink } from '../src/alerts/alert-event.ts';
 import { retryOf, settleRetries, startRetry } from '../src/console/background-retries.ts';
-import { createLogger, type Logger } from '../src/log/logger.ts';
+import { createLogger } from '../src/log/logger.ts';
 import { loadPipelines } from '../src/pipelines/load-pipelines.ts';
 import { pipelineNamesShown } from '../src/pipelines/pipeline-names-shown.ts';
 import type { JobQueue } from '../src/queue/job-queue.ts';
@@ -21,6 +19,8 @@ import {
   MASKING_ALIKE,
   openIdNamedPipelines,
 } from './support/id-named-pipelines.ts';
+import { linesLogger } from './support/recording-logger.ts';
+import { refusedConnection } from './support/refused-connection.ts';
 import { startCli } from './support/run-cli.ts';
 import { until } from './support/until.ts';
 
@@ -34,18 +34,6 @@ const { FIRST_ID, SECOND_ID, GONE_ID, FIRST, SECOND, MASKED } = MASKING_ALIKE;
 const PLAIN = 'plain-drop';
 
 const escaped = (text: string) => text.replace(/[*]/g, '\\*');
-
-/** The error node-postgres gives when nothing listens where the database was. */
-async function refusedConnection(): Promise<Error> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return new pg.Client({ host: '127.0.0.1', port, user: 'postgres' }).connect().then(
-    () => new Error(`port ${port} answered`),
-    (error: Error) => error,
-  );
-}
 
 interface AlertBody {
   kind: string;
@@ -264,13 +252,7 @@ describe('credit-etl: alerts and worker lines naming pipelines whose names mask 
     } as unknown as JobQueue;
     const events: AlertEvent[] = [];
     const lines: string[] = [];
-    const logger: Logger = {
-      error: (message) => void lines.push(`error ${message}`),
-      warn: (message) => void lines.push(`warn ${message}`),
-      info: (message) => void lines.push(`info ${message}`),
-      debug: () => undefined,
-      child: () => logger,
-    };
+    const logger = linesLogger(lines);
     for (const name of [FIRST, SECOND]) {
       const pipeline = loaded.find((candidate) => candidate.name === name)!;
       const everyTwoSeconds = { ...pipeline, schedule: { ...pipeline.schedule, cron: '*/2 * * * * *' } };

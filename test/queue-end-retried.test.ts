@@ -1,5 +1,3 @@
-import { createServer } from 'node:net';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log/logger.ts';
 import { QUEUES } from '../src/queue/job-kinds.ts';
@@ -7,19 +5,8 @@ import type { JobQueue } from '../src/queue/job-queue.ts';
 import { END_RETRY, runWorker } from '../src/queue/run-worker.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
 import { openQueueFixture, type QueueFixture } from './support/queue-fixture.ts';
+import { refusedConnection } from './support/refused-connection.ts';
 import { until } from './support/until.ts';
-
-/** The error node-postgres gives when nothing listens where the database was (a restart, a lost server). */
-async function refusedConnection(): Promise<Error> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return new pg.Client({ host: '127.0.0.1', port, user: 'postgres' }).connect().then(
-    () => new Error(`port ${port} answered`),
-    (error: Error) => error,
-  );
-}
 
 /** The fixture's queue, but its first `refusals` complete() calls meet a database that is not there. */
 function withCompletionsRefused(queue: JobQueue, refusals: number, refused: Error) {

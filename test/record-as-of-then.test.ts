@@ -5,6 +5,7 @@ import { correctRecord, withdrawRecord } from '../src/procedures/legal-procedure
 import { fixtureCli, recordIdOf } from './support/fixture-cli.ts';
 import { naturalPersonCells } from './support/natural-person.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
+import { setBackRecentDeliveries } from './support/set-back-stamps.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const PERSON_ID = '371102197906124048';
@@ -37,20 +38,7 @@ describe('record --as-of a past day: the record as it stood then (real CLI, real
       处罚决定日期: periodEnd(today, -3),
       公示截止期: '',
     });
-  const setBack = async (days: number) =>
-    fx.owner.transaction(async (trx) => {
-      await trx.raw('SET LOCAL session_replication_role = replica'); // triggers off: the stamps are the database's
-      const back = `interval '${days} days'`;
-      const recent = `> now() - interval '1 hour'`;
-      await trx.raw(
-        `UPDATE record_versions SET created_at = created_at - ${back} WHERE created_at ${recent}`,
-      );
-      await trx.raw(`UPDATE record_sources SET created_at = created_at - ${back} WHERE created_at ${recent}`);
-      await trx.raw(
-        `UPDATE source_files SET finished_at = finished_at - ${back} WHERE finished_at ${recent}`,
-      );
-      await trx.raw(`UPDATE records SET created_at = created_at - ${back} WHERE created_at ${recent}`);
-    });
+  const setBack = (days: number) => setBackRecentDeliveries(fx.owner, days);
   const page = async (...args: string[]) => {
     const text = await cli(['record', String(id), ...args]);
     expect(text.code, text.stderr).toBe(0);

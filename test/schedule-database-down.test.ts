@@ -3,26 +3,14 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TRANSPORTS } from '../connectors/registry.ts';
 import type { AlertEvent } from '../src/alerts/alert-event.ts';
-import type { Logger } from '../src/log/logger.ts';
 import { loadPipelines } from '../src/pipelines/load-pipelines.ts';
 import type { PipelineDefinition } from '../src/pipelines/pipeline-definition.ts';
 import type { JobQueue } from '../src/queue/job-queue.ts';
 import { openQueue } from '../src/queue/open-queue.ts';
 import { queueScheduledRun } from '../src/schedule/queue-scheduled-run.ts';
 import { type CuttableProxy, openCuttableProxy } from './support/cuttable-proxy.ts';
+import { linesLogger } from './support/recording-logger.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
-
-/** A logger keeping its lines, `level message`. */
-function recordingLogger(lines: string[]): Logger {
-  const logger: Logger = {
-    error: (message) => void lines.push(`error ${message}`),
-    warn: (message) => void lines.push(`warn ${message}`),
-    info: (message) => void lines.push(`info ${message}`),
-    debug: () => undefined,
-    child: () => logger,
-  };
-  return logger;
-}
 
 // A trigger that fires while the database is down (restarting, unreachable) is queued once it is back; only
 // when it cannot be queued before the pipeline's next trigger is it given up, said as an error and alerted.
@@ -62,7 +50,7 @@ describe('a scheduled trigger while the database is down (real PostgreSQL behind
   beforeAll(async () => {
     fx = await openWarehouseFixture('schedule_db_down');
     proxy = await openCuttableProxy(fx.url);
-    queue = await openQueue(proxy.url, { logger: recordingLogger(lines), maintain: false });
+    queue = await openQueue(proxy.url, { logger: linesLogger(lines), maintain: false });
   });
   afterEach(async () => proxy?.reopened());
   afterAll(async () => {
@@ -76,7 +64,7 @@ describe('a scheduled trigger while the database is down (real PostgreSQL behind
     proxy.cut(6000);
     const alerts: AlertEvent[] = [];
     await queueScheduledRun(queue, nightly, new Date(), {
-      logger: recordingLogger(lines),
+      logger: linesLogger(lines),
       alerts: { alert: async (event) => void alerts.push(event) },
       signal: new AbortController().signal,
     });
@@ -93,7 +81,7 @@ describe('a scheduled trigger while the database is down (real PostgreSQL behind
     const alerts: AlertEvent[] = [];
     const started = Date.now();
     await queueScheduledRun(queue, often, scheduledAt, {
-      logger: recordingLogger(lines),
+      logger: linesLogger(lines),
       alerts: { alert: async (event) => void alerts.push(event) },
       signal: new AbortController().signal,
     });
