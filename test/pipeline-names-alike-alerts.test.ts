@@ -210,6 +210,10 @@ describe('credit-etl: alerts and worker lines naming pipelines whose names mask 
     const waits = `waits for pipeline ${MASKED}~2's lock`;
     expect(readFileSync(logFile, 'utf8')).toContain(`pipeline-run ${MASKED}~2 `);
     expect(readFileSync(logFile, 'utf8')).toContain(waits);
+    // The run's own line says so under the same name, not the masked one two pipelines share.
+    expect(readFileSync(logFile, 'utf8')).toContain(
+      `pipeline ${MASKED}~2 is already running in another process: skipped`,
+    );
     const shown = await cliOverIdNamed(pipelines!, 0, ['jobs', 'show', jobId!]);
     outputs.push(shown.stdout + shown.stderr);
     expect(shown.stdout).toContain(waits);

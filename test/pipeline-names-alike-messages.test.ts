@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -64,6 +64,34 @@ describe('credit-etl: messages naming pipelines whose names mask alike', () => {
     ] as const) {
       const queued = await cliExiting(0, 'backfill', name, '--from', day, '--to', day, '--enqueue');
       expect(queued.stdout, name).toContain(`nothing to queue for pipeline ${MASKED}~${place}\n`);
+    }
+  }, 120_000);
+
+  it("names a pipeline whose file is gone as the CLI does, on the console's run page and /runs", async () => {
+    // Both files gone: the console numbered a run's pipeline among the files and that run's alone (unnumbered
+    // then), the CLI among the files and every pipeline with runs (FIRST ~1, SECOND ~2).
+    const files = [FIRST, SECOND].map((name) => path.join(pipelines!.pipelinesDir, `${name}.json`));
+    const kept = files.map((file) => readFileSync(file, 'utf8'));
+    for (const file of files) rmSync(file);
+    try {
+      const listed = JSON.parse((await cliExiting(0, 'runs', 'list', '--json')).stdout);
+      const viewer = await pipelines!.cx.http('viewer');
+      const runsPage = await (await viewer.get('/runs')).text();
+      outputs.push(runsPage);
+      for (const [place, name] of [
+        [1, FIRST],
+        [2, SECOND],
+      ] as const) {
+        const id = pipelines!.runOf.get(name)!;
+        const cliName = listed.find((run: { id: number }) => run.id === id)?.pipeline;
+        expect(cliName, `run of ~${place}`).toBe(`${MASKED}~${place}`);
+        const runPage = await (await viewer.get(`/runs/${id}`)).text();
+        outputs.push(runPage);
+        expect(/<a href="\/pipelines#([^"]*)">/.exec(runPage)?.[1], `run of ~${place}`).toBe(cliName);
+        expect(runsPage, `run of ~${place}`).toContain(`<a href="/pipelines#${cliName}">`);
+      }
+    } finally {
+      for (const [index, file] of files.entries()) writeFileSync(file, kept[index]!);
     }
   }, 120_000);
 

@@ -1,12 +1,12 @@
 import { distinctMaskedNames } from '../log/distinct-masked-names.ts';
 import { maskPersonalText } from '../log/mask-personal-data.ts';
 import {
+  listingPipelineNames,
   type PipelineNameShown,
   type PipelineNamesNow,
   pipelineNamesShown,
 } from '../pipelines/pipeline-names-shown.ts';
 import type { Warehouse } from '../warehouse/connect-warehouse.ts';
-import { pipelinesOfRuns } from '../warehouse/runs-repository.ts';
 import { UsageError } from './exit-codes.ts';
 import { listedPipelineNames } from './pipeline-context.ts';
 
@@ -24,30 +24,12 @@ export async function loadedPipelineNamesShown(others: Iterable<string> = []): P
 
 /**
  * How a process that runs pipelines (a worker, the scheduler, `run`) names them in its hints, alerts and log lines:
- * as `runs list` does (loadedPipelineNamesShown over the pipeline files, the pipelines with runs after them), read
- * once per message, so that `runs list --pipeline <name>` and `backfill <name>` take the name back. Runs that
- * cannot be read within RUNS_READ_MS: the pipeline files' names alone.
+ * as `runs list` and the console do (listingPipelineNames over the pipeline files, the pipelines with runs after
+ * them), read once per message, so that `runs list --pipeline <name>` and `backfill <name>` take the name back. Runs
+ * that cannot be read soon: the pipeline files' names alone.
  */
 export function warehousePipelineNames(warehouse: Warehouse): PipelineNamesNow {
-  return async () => loadedPipelineNamesShown(await runsPipelinesSoon(warehouse));
-}
-
-/**
- * How long a message waits for the pipelines with runs: a message is often about the database being away (a run
- * failed on it), and the pool would wait a minute for a connection before giving up.
- */
-const RUNS_READ_MS = 2_000;
-
-async function runsPipelinesSoon(warehouse: Warehouse): Promise<string[]> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<string[]>((resolve) => {
-    timer = setTimeout(() => resolve([]), RUNS_READ_MS);
-  });
-  try {
-    return await Promise.race([pipelinesOfRuns(warehouse).catch(() => []), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return async () => listingPipelineNames(await listedPipelineNames(), warehouse, { soon: true });
 }
 
 /** The pipeline a command was given: its real name, and its name as the listings show it. */

@@ -1,6 +1,6 @@
+import { listingPipelineNames } from '../pipelines/pipeline-names-shown.ts';
 import { runPipeline } from '../pipelines/run-pipeline.ts';
 import type { ConsoleDeps } from './console-deps.ts';
-import { pipelinesShown } from './views/run-kind.ts';
 
 /**
  * Retrying a run from the console. There is no job queue in this process yet, so a retry runs here, in the
@@ -31,10 +31,13 @@ export function startRetry(
   const work = (async () => {
     const loaded = await deps.loadPipelines();
     const pipeline = loaded.pipelines.find((candidate) => candidate.name === run.pipeline);
-    // Named as the run's page and /pipelines name it (two names masking alike told apart: `…~1`).
-    const shown = pipelinesShown(
-      loaded.pipelines.map((candidate) => candidate.name),
-      [run.pipeline],
+    // Named as the run's page, /pipelines and the CLI name it (two names masking alike told apart: `…~1`).
+    const shown = (
+      await listingPipelineNames(
+        loaded.pipelines.map((candidate) => candidate.name),
+        deps.warehouse,
+        { soon: true },
+      )
     )(run.pipeline);
     if (!pipeline) throw new Error(`管道 ${shown} 的定义文件已不存在或无法加载`);
     deps.logger.info(`console: ${by} retries run ${run.id} (${shown} ${run.partitionDate})`);

@@ -63,7 +63,7 @@ export interface PipelineRunOptions {
   onPolled?: (source: string) => void;
   /** Told when the run ends `failed` or `failed-threshold` (alerts.json); never fails the run. */
   alerts?: AlertSink;
-  /** How its alert names the pipeline (as `pipelines list` does: `…~1`); default masked only. */
+  /** How its alert and its line of a locked pipeline name it (as `pipelines list` does: `…~1`); default masked only. */
   pipelineNames?: PipelineNamesNow;
 }
 
@@ -107,7 +107,10 @@ export async function runPipeline(
   const started = Date.now();
   const lock = await RunLock.take(warehouse, pipeline.name);
   if (!lock) {
-    log.warn(`pipeline ${pipeline.name} is already running in another process: skipped`);
+    // Named as the listings name it (`…~2`: two pipelines masking alike not told apart in the log otherwise).
+    log.warn(
+      `pipeline ${await shownName(options, pipeline.name)} is already running in another process: skipped`,
+    );
     return { status: 'locked' };
   }
   let ended: RunSummary | LockedMeanwhile;
@@ -122,10 +125,7 @@ export async function runPipeline(
   if (options.alerts && (summary.status === 'failed' || summary.status === 'failed-threshold')) {
     const event = runEndedEvent({
       pipeline: pipeline.name,
-      // A listing that cannot be read: masked only.
-      shown: (await (options.pipelineNames ?? maskedPipelineNames)().catch(() => maskPersonalText))(
-        pipeline.name,
-      ),
+      shown: await shownName(options, pipeline.name),
       runId: summary.runId,
       status: summary.status,
       partition: day,
@@ -135,6 +135,11 @@ export async function runPipeline(
     if (event) await options.alerts.alert(event);
   }
   return { status: 'ran', summary };
+}
+
+/** The pipeline's name as the listings show it (options.pipelineNames); a listing that cannot be read: masked only. */
+async function shownName(options: PipelineRunOptions, name: string): Promise<string> {
+  return (await (options.pipelineNames ?? maskedPipelineNames)().catch(() => maskPersonalText))(name);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
+import { listingPipelineNames } from '../../pipelines/pipeline-names-shown.ts';
 import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
 import { lastRunOfEachPipeline } from '../../warehouse/console-runs-repository.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
@@ -10,25 +11,23 @@ import { html, page, query } from '../html.ts';
 import { nextTriggers } from '../next-triggers.ts';
 import { LEVEL_LABELS, statusBadge } from '../run-labels.ts';
 import { requireRole } from '../session-auth.ts';
-import { pipelineFilterable, pipelinesShown, transportLabel } from '../views/run-kind.ts';
+import { pipelineFilterable, transportLabel } from '../views/run-kind.ts';
 
 /**
  * Pipelines: each definition (feed, schedule and its next triggers in Beijing time, thresholds), last run. A
- * name holding an ID number is shown masked (two masking alike told apart: pipelinesShown), the row anchored on
+ * name holding an ID number is shown masked (two masking alike told apart as the CLI does: listingPipelineNames), the row anchored on
  * it as /runs links to it (`/pipelines#<shown>`), and links to no runs filter (one the console would refuse, or that finds nothing).
  */
 export function registerPipelinesPage(app: FastifyInstance, deps: ConsoleDeps): void {
   app.get('/pipelines', { preHandler: requireRole(...STAFF_ROLES) }, async (request, reply) => {
     const loaded = await deps.loadPipelines();
-    const [lastRuns, providers] = await Promise.all([
-      lastRunOfEachPipeline(
-        deps.warehouse,
-        loaded.pipelines.map((pipeline) => pipeline.name),
-      ),
+    const names = loaded.pipelines.map((pipeline) => pipeline.name);
+    const [lastRuns, providers, shownOf] = await Promise.all([
+      lastRunOfEachPipeline(deps.warehouse, names),
       loadProviders(providersFile()),
+      listingPipelineNames(names, deps.warehouse),
     ]);
     const last = new Map(lastRuns.map((run) => [run.pipeline, run]));
-    const shownOf = pipelinesShown(loaded.pipelines.map((pipeline) => pipeline.name));
     const titles = new Map(deps.catalog.entries.map((entry) => [entry.code, entry.title]));
     const body = html`
 ${

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { shanghaiTime } from '../../../connectors/shanghai-time.ts';
 import { fieldMaskerOf, maskPersonalText } from '../../log/mask-personal-data.ts';
 import type { PipelineDefinition } from '../../pipelines/pipeline-definition.ts';
+import { listingPipelineNames } from '../../pipelines/pipeline-names-shown.ts';
 import { describeErrorCode } from '../../report/error-codes.ts';
 import { loadProviders, providerLabel, providersFile } from '../../report/providers.ts';
 import {
@@ -28,7 +29,7 @@ import {
 } from '../run-labels.ts';
 import { requireRole } from '../session-auth.ts';
 import { unmaskRequested, unmaskSwitch } from '../unmask.ts';
-import { DIRECT_REPORT_ORIGIN, pipelineShown, pipelinesShown, runKindLabel } from '../views/run-kind.ts';
+import { DIRECT_REPORT_ORIGIN, pipelineShown, runKindLabel } from '../views/run-kind.ts';
 
 /** How many rejected rows the run's page shows; the rest are on the rejections page. */
 const SAMPLE = 20;
@@ -65,11 +66,12 @@ export function registerRunPage(app: FastifyInstance, deps: ConsoleDeps): void {
               pipelines.find((pipeline) => pipeline.name === run.pipeline),
             )
           : undefined;
-      // Named as /pipelines names its row (a name masking alike another's told apart), so the link finds it.
+      // Named as /pipelines names its row and the CLI names it (a name masking alike another's told apart, among
+      // the pipeline files and the pipelines with runs), so the link finds it and the name can be typed back.
       const shownOf = run.pipeline
-        ? pipelinesShown(
+        ? await listingPipelineNames(
             pipelines.map((pipeline) => pipeline.name),
-            [run.pipeline],
+            deps.warehouse,
           )
         : pipelineShown;
       const text = (value: string) => (unmasked ? value : maskPersonalText(value));

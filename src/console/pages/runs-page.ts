@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time.ts';
+import { listingPipelineNames } from '../../pipelines/pipeline-names-shown.ts';
 import { type GridCell, runGrid, runsPage } from '../../warehouse/console-runs-repository.ts';
 import { RUN_STATUSES, type RunStatus } from '../../warehouse/runs-repository.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
@@ -9,13 +10,7 @@ import { html, page, query } from '../html.ts';
 import { badRequest, dayRange, holdsTypedId, idParam, textParam } from '../request-values.ts';
 import { daysBetween, daysEnding, STATUS_LABELS, seconds, statusBadge } from '../run-labels.ts';
 import { requireRole } from '../session-auth.ts';
-import {
-  loadsRows,
-  outcomesText,
-  pipelineFilterable,
-  pipelinesShown,
-  runKindLabel,
-} from '../views/run-kind.ts';
+import { loadsRows, outcomesText, pipelineFilterable, runKindLabel } from '../views/run-kind.ts';
 
 interface RunsQuery {
   pipeline?: string;
@@ -72,9 +67,10 @@ export function registerRunsPage(app: FastifyInstance, deps: ConsoleDeps): void 
       const allNames = [
         ...new Set([...loaded.pipelines.map((p) => p.name), ...cells.map((cell) => cell.pipeline)]),
       ].sort();
-      const shownOf = pipelinesShown(
+      // Numbered as the CLI and the other pages number them: among the pipeline files and all pipelines with runs.
+      const shownOf = await listingPipelineNames(
         loaded.pipelines.map((p) => p.name),
-        [...allNames, ...runs.flatMap((run) => run.pipeline ?? [])],
+        deps.warehouse,
       );
       const names = allNames.filter((name) => !pipeline || name === pipeline);
       const byKey = new Map(cells.map((cell) => [`${cell.pipeline} ${cell.partition_date}`, cell]));

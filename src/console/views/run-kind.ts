@@ -1,4 +1,3 @@
-import { distinctMaskedNames } from '../../log/distinct-masked-names.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import type { OutcomeCounts } from '../../warehouse/outcome-counts.ts';
 import { OUTCOMES } from '../../warehouse/outcome-counts.ts';
@@ -29,19 +28,6 @@ export const DIRECT_REPORT_ORIGIN = 'direct-report';
  * `pipelines list` and `jobs` print it. The pipelines page anchors each row on this name (`/pipelines#<shown>`).
  */
 export const pipelineShown = (name: string): string => maskPersonalText(name);
-
-/**
- * How a page shows each of `names` (the pipeline files, the rows of /pipelines) and `others` (pipelines of runs
- * whose file is gone): masked, and two names masking alike told apart (`…~1`, `…~2`: distinctMaskedNames), so
- * each row of /pipelines has its own anchor and a link finds the right one.
- */
-export function pipelinesShown(
-  names: Iterable<string>,
-  others: Iterable<string> = [],
-): (name: string) => string {
-  const shown = distinctMaskedNames(names, others);
-  return (name) => shown.get(name) ?? pipelineShown(name);
-}
 
 /**
  * Whether a pipeline may stand in a runs filter (`/runs?pipeline=<name>`, the filter's options): only one whose
