@@ -7,23 +7,14 @@ import { makeUscc } from '../fixtures/generate/penalty-rows.ts';
 import { objectionDue } from '../src/calendar/objection-due.ts';
 import { nextDay, periodEnd } from '../src/disclosure/civil-dates.ts';
 import { withdrawRecord } from '../src/procedures/legal-procedures.ts';
-import { findRecords } from '../src/records/record-history.ts';
 import { asOfficer, insertObjection } from '../src/warehouse/objection-log-repository.ts';
 import { procedureEntries } from '../src/warehouse/procedure-log-repository.ts';
+import { fixtureCli, REPAIR_GROUNDS, recordIdOf } from './support/fixture-cli.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
-import { runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const COMPANY = makeUscc('91', '370102', 4_040_001);
 const USCC = '行政相对人代码_1(统一社会信用代码)';
-const GROUNDS = [
-  '--basis',
-  '鲁信修〔2026〕8号',
-  '--reason',
-  '已履行处罚义务并作出信用承诺',
-  '--operator',
-  '王科员',
-];
 const today = todayInShanghai();
 const monthsAgo = (months: number) => periodEnd(today, -months);
 
@@ -51,13 +42,8 @@ describe('disclosure periods and credit repair through the CLI', () => {
     公示截止期: periodEnd(monthsAgo(1), 2),
   });
   const personId = (rows[7] as PenaltyRow).证件号码 as string;
-  const cli = (args: string[]) =>
-    runCli(args, { DATABASE_URL: fx.url, CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log') });
-  const idOf = async (decision: string) => {
-    const found = await findRecords(fx.warehouse, decision);
-    expect(found).toHaveLength(1);
-    return found[0]!.id;
-  };
+  const { cli } = fixtureCli(() => fx);
+  const idOf = (decision: string) => recordIdOf(fx, decision);
 
   beforeAll(async () => {
     fx = await openWarehouseFixture('disclosure_repair');
@@ -123,7 +109,7 @@ describe('disclosure periods and credit repair through the CLI', () => {
 
   it('repair is refused before the minimum period, naming the day it becomes possible; nothing is logged', async () => {
     const id = await idOf('鲁济市监罚〔2026〕4102号');
-    const refused = await cli(['repair', String(id), ...GROUNDS]);
+    const refused = await cli(['repair', String(id), ...REPAIR_GROUNDS]);
     expect(refused.code).toBe(2);
     const from = nextDay(periodEnd(monthsAgo(1), 3));
     expect(refused.stderr).toContain(`最短公示期未满，自 ${from} 起方可信用修复`);
@@ -137,7 +123,7 @@ describe('disclosure periods and credit repair through the CLI', () => {
       .warehouse('record_versions')
       .where({ record_id: id })
       .count<{ count: number }[]>();
-    const done = await cli(['repair', String(id), ...GROUNDS, '--json']);
+    const done = await cli(['repair', String(id), ...REPAIR_GROUNDS, '--json']);
     expect(done.stderr).not.toContain('refused');
     expect(done.code).toBe(0);
     const entry = JSON.parse(done.stdout);
@@ -163,17 +149,17 @@ describe('disclosure periods and credit repair through the CLI', () => {
     const verify = await cli(['verify']);
     expect(verify.stdout + verify.stderr).not.toContain('procedure-log');
     expect(verify.code).toBe(0);
-    const again = await cli(['repair', String(id), ...GROUNDS]);
+    const again = await cli(['repair', String(id), ...REPAIR_GROUNDS]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`已于 ${today} 信用修复（程序 #${entry.id}），不能重复修复`);
   }, 120_000);
 
   it('repair is refused for an expired and a withdrawn record, and the database refuses a direct call too', async () => {
     const expiredId = await idOf('鲁济市监罚〔2026〕4104号');
-    const late = await cli(['repair', String(expiredId), ...GROUNDS]);
+    const late = await cli(['repair', String(expiredId), ...REPAIR_GROUNDS]);
     expect(late.code).toBe(2);
     expect(late.stderr).toMatch(/公示期满（自 \d{4}-\d{2}-\d{2} 起停止公示）：无需信用修复/);
-    const withdrawn = await cli(['repair', '鲁济市监罚〔2026〕4105号', ...GROUNDS]);
+    const withdrawn = await cli(['repair', '鲁济市监罚〔2026〕4105号', ...REPAIR_GROUNDS]);
     expect(withdrawn.code).toBe(2);
     expect(withdrawn.stderr).toContain('已撤销');
     const early = await idOf('鲁济市监罚〔2026〕4102号');

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { todayInShanghai } from '../connectors/shanghai-time.ts';
 import { PROJECT_ROOT } from '../src/config/config.ts';
 import { recordDisclosure } from '../src/disclosure/record-disclosure.ts';
-import { runCli } from './support/run-cli.ts';
+import { catalogCli } from './support/fixture-cli.ts';
 import { fixturePath, openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 const FACTS = {
@@ -40,13 +40,10 @@ describe('report disclosure and record: version-missing in the text, --json, CSV
   let catalogDir: string;
   let records: number;
   const today = todayInShanghai();
-  const cli = (args: string[]) =>
-    runCli(args, {
-      DATABASE_URL: fx.url,
-      CREDIT_ETL_CATALOG_DIR: catalogDir,
-      CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log'),
-      CREDIT_ETL_REPORT_DIR: path.join(fx.scratch, 'reports'),
-    });
+  const cli = catalogCli(
+    () => fx,
+    () => catalogDir,
+  );
 
   beforeAll(async () => {
     fx = await openWarehouseFixture('disclosure_version_missing');

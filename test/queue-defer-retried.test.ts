@@ -1,10 +1,9 @@
 import os from 'node:os';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUEUES } from '../src/queue/job-kinds.ts';
 import { END_RETRY, runWorker } from '../src/queue/run-worker.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
-import { openQueueFixture, type QueueFixture } from './support/queue-fixture.ts';
+import { openQueueFixture, type QueueFixture, workerOptions } from './support/queue-fixture.ts';
 import { recordingLogger } from './support/recording-logger.ts';
 import { until } from './support/until.ts';
 
@@ -86,26 +85,17 @@ describe('a job put back to wait through a dropped connection keeps its delay an
     );
     const { lines, logger } = recordingLogger();
     const stop = new AbortController();
-    const worker = runWorker({
-      queue: q.queue,
-      warehouse: q.fx.warehouse,
-      catalog: q.fx.catalog,
-      logger,
-      stagingDir: q.fx.scratch,
-      queues: [QUEUES.pipelines],
-      concurrency: 1,
-      limits: new Map(),
-      // A minute's wait for the lock: long enough that a put-back without it is seen.
-      pipeline: async (name) => {
-        const pipeline = byName.get(name);
-        if (!pipeline) throw new Error(`no pipeline ${name}`);
-        return { ...pipeline, retry: { ...pipeline.retry, backoffSeconds: 60 } };
-      },
-      signal: stop.signal,
-      pollMs: 200,
-      // The worker's own sweep looks for lost jobs every second: it would find this one, were it taken for lost.
-      sweepMs: 1000,
-    });
+    const worker = runWorker(
+      workerOptions(q, byName, {
+        logger,
+        // A minute's wait for the lock: long enough that a put-back without it is seen.
+        backoffSeconds: 60,
+        signal: stop.signal,
+        pollMs: 200,
+        // The worker's own sweep looks for lost jobs every second: it would find this one, were it taken for lost.
+        sweepMs: 1000,
+      }),
+    );
     running.push({ stop, worker });
     return { id, lines, stop, worker };
   }

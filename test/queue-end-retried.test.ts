@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/log/logger.ts';
-import { QUEUES } from '../src/queue/job-kinds.ts';
 import type { JobQueue } from '../src/queue/job-queue.ts';
 import { END_RETRY, runWorker } from '../src/queue/run-worker.ts';
 import { writePenaltyCsv } from './support/generated-file.ts';
-import { openQueueFixture, type QueueFixture } from './support/queue-fixture.ts';
+import { openQueueFixture, type QueueFixture, workerOptions } from './support/queue-fixture.ts';
 import { refusedConnection } from './support/refused-connection.ts';
 import { until } from './support/until.ts';
 
@@ -43,23 +41,9 @@ describe('a job is completed through a short database outage, never failed for i
     );
     const { flaky, calls } = withCompletionsRefused(q.queue, refusals, await refusedConnection());
     const stop = new AbortController();
-    const worker = runWorker({
-      queue: flaky,
-      warehouse: q.fx.warehouse,
-      catalog: q.fx.catalog,
-      logger: createLogger({ console: false }),
-      stagingDir: q.fx.scratch,
-      queues: [QUEUES.pipelines],
-      concurrency: 1,
-      limits: new Map(),
-      pipeline: async (name) => {
-        const pipeline = byName.get(name);
-        if (!pipeline) throw new Error(`no pipeline ${name}`);
-        return pipeline;
-      },
-      signal: stop.signal,
-      sweepMs: 60_000,
-    });
+    const worker = runWorker(
+      workerOptions(q, byName, { queue: flaky, signal: stop.signal, sweepMs: 60_000 }),
+    );
     const tries = Math.min(refusals + 1, END_RETRY.attempts);
     await until(`the worker tried to complete the job ${tries} time(s)`, async () =>
       calls.complete >= tries ? true : undefined,

@@ -8,9 +8,8 @@ import { recordBody } from '../src/console/views/records-body.ts';
 import { periodEnd } from '../src/disclosure/civil-dates.ts';
 import { RETENTION_NOTE } from '../src/disclosure/record-retention.ts';
 import { recordDetails } from '../src/records/record-details.ts';
-import { findRecords } from '../src/records/record-history.ts';
+import { catalogCli, REPAIR_GROUNDS, recordIdOf } from './support/fixture-cli.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
-import { runCli } from './support/run-cli.ts';
 import { openWarehouseFixture, type WarehouseFixture } from './support/warehouse-fixture.ts';
 
 /**
@@ -22,14 +21,6 @@ const today = todayInShanghai();
 const yesterday = dayBefore(today);
 const decided = periodEnd(today, -5);
 const shownUntil = periodEnd(decided, 12);
-const GROUNDS = [
-  '--basis',
-  '鲁信修〔2026〕8号',
-  '--reason',
-  '已履行处罚义务并作出信用承诺',
-  '--operator',
-  '王科员',
-];
 
 function dayBefore(day: string): string {
   const date = new Date(`${day}T00:00:00Z`);
@@ -49,18 +40,11 @@ describe('record: 保存期限 (retention) beside the disclosure state', { timeo
       处罚决定日期: decidedOn,
       公示截止期: until,
     });
-  const cli = (args: string[]) =>
-    runCli(args, {
-      DATABASE_URL: fx.url,
-      CREDIT_ETL_CATALOG_DIR: catalogDir,
-      CREDIT_ETL_LOG_FILE: path.join(fx.scratch, 'cli.log'),
-      CREDIT_ETL_REPORT_DIR: path.join(fx.scratch, 'reports'),
-    });
-  const idOf = async (decision: string) => {
-    const found = await findRecords(fx.warehouse, decision);
-    expect(found).toHaveLength(1);
-    return found[0]!.id;
-  };
+  const cli = catalogCli(
+    () => fx,
+    () => catalogDir,
+  );
+  const idOf = (decision: string) => recordIdOf(fx, decision);
   const shown = async (id: number, asOf?: string) => {
     const done = await cli(['record', String(id), ...(asOf ? ['--as-of', asOf] : []), '--json']);
     expect(done.code, done.stderr).toBe(0);
@@ -99,7 +83,7 @@ describe('record: 保存期限 (retention) beside the disclosure state', { timeo
       await trx.raw('SET LOCAL session_replication_role = replica'); // triggers off: delivered two days ago
       await trx.raw(`UPDATE record_versions SET created_at = created_at - interval '2 days'`);
     });
-    const repaired = await cli(['repair', String(await idOf('鲁济市监罚〔2026〕7102号')), ...GROUNDS]);
+    const repaired = await cli(['repair', String(await idOf('鲁济市监罚〔2026〕7102号')), ...REPAIR_GROUNDS]);
     expect(repaired.code, repaired.stderr).toBe(0);
   }, 120_000);
   afterAll(async () => fx?.close());

@@ -71,6 +71,32 @@ export function fromSourceCli(fixture: () => WarehouseFixture) {
   };
 }
 
+/**
+ * The CLI against the fixture with a catalog folder of the test's own (`catalogDir()` read at each call, as
+ * `CREDIT_ETL_CATALOG_DIR`: a copy made in beforeAll), its log `<scratch>/cli.log`, its reports in
+ * `<scratch>/reports`.
+ */
+export function catalogCli(fixture: () => WarehouseFixture, catalogDir: () => string) {
+  return (args: string[]): Promise<CliResult> => {
+    const fx = fixture();
+    return runCli(args, {
+      ...cliEnv(fx),
+      CREDIT_ETL_CATALOG_DIR: catalogDir(),
+      CREDIT_ETL_REPORT_DIR: path.join(fx.scratch, 'reports'),
+    });
+  };
+}
+
+/** The grounds `repair` requires (`--basis`, `--reason`, `--operator`), as an officer gives them. */
+export const REPAIR_GROUNDS: readonly string[] = [
+  '--basis',
+  '鲁信修〔2026〕8号',
+  '--reason',
+  '已履行处罚义务并作出信用承诺',
+  '--operator',
+  '王科员',
+];
+
 /** The id of the one record whose decision number is `decision` (expects exactly one). */
 export async function recordIdOf(fx: WarehouseFixture, decision: string): Promise<number> {
   const found = await findRecords(fx.warehouse, decision);

@@ -5,8 +5,10 @@ import { TRANSPORTS } from '../../connectors/registry.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { loadPipelines } from '../../src/pipelines/load-pipelines.ts';
 import type { PipelineDefinition } from '../../src/pipelines/pipeline-definition.ts';
+import { QUEUES } from '../../src/queue/job-kinds.ts';
 import type { JobQueue } from '../../src/queue/job-queue.ts';
 import { openQueue } from '../../src/queue/open-queue.ts';
+import type { WorkerOptions } from '../../src/queue/run-worker.ts';
 import { type AlertReceiver, startAlertReceiver } from './alert-receivers.ts';
 import { type RunningCli, startCli } from './run-cli.ts';
 import { until } from './until.ts';
@@ -49,6 +51,41 @@ export interface QueueFixture {
   pipelines(label: string, specs: QueuePipelineSpec[]): Promise<QueuePipelines>;
   startWorker(env: NodeJS.ProcessEnv): RunningCli;
   close(): Promise<void>;
+}
+
+/** What a test sets of an in-process worker: `backoffSeconds` replaces its pipelines' retry delay. */
+export type InProcessWorkerOptions = Partial<Omit<WorkerOptions, 'pipeline'>> & {
+  signal: AbortSignal;
+  backoffSeconds?: number;
+};
+
+/**
+ * The options of a worker run in the test's own process (runWorker) against the fixture: one slot on the pipelines
+ * queue, no limits, the pipelines of `byName` (an unknown name throws), a silent logger; `options` for the rest.
+ */
+export function workerOptions(
+  q: QueueFixture,
+  byName: ReadonlyMap<string, PipelineDefinition>,
+  { backoffSeconds, ...options }: InProcessWorkerOptions,
+): WorkerOptions {
+  return {
+    queue: q.queue,
+    warehouse: q.fx.warehouse,
+    catalog: q.fx.catalog,
+    logger: createLogger({ console: false }),
+    stagingDir: q.fx.scratch,
+    queues: [QUEUES.pipelines],
+    concurrency: 1,
+    limits: new Map(),
+    pipeline: async (name) => {
+      const pipeline = byName.get(name);
+      if (!pipeline) throw new Error(`no pipeline ${name}`);
+      return backoffSeconds === undefined
+        ? pipeline
+        : { ...pipeline, retry: { ...pipeline.retry, backoffSeconds } };
+    },
+    ...options,
+  };
 }
 
 export async function openQueueFixture(name: string): Promise<QueueFixture> {

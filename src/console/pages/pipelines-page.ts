@@ -15,8 +15,9 @@ import { pipelineFilterable, transportLabel } from '../views/run-kind.ts';
 
 /**
  * Pipelines: each definition (feed, schedule and its next triggers in Beijing time, thresholds), last run. A
- * name holding an ID number is shown masked (two masking alike told apart as the CLI does: listingPipelineNames), the row anchored on
- * it as /runs links to it (`/pipelines#<shown>`), and links to no runs filter (one the console would refuse, or that finds nothing).
+ * name holding an ID number is shown masked (two masking alike told apart as the CLI does: listingPipelineNames),
+ * the row anchored on it as /runs links to it (`/pipelines#<shown>`), and links to no runs filter (one the console
+ * would refuse, or that finds nothing).
  */
 export function registerPipelinesPage(app: FastifyInstance, deps: ConsoleDeps): void {
   app.get('/pipelines', { preHandler: requireRole(...STAFF_ROLES) }, async (request, reply) => {
