@@ -117,4 +117,21 @@ describe('console record page ?asOf= a past day (real console, real PostgreSQL)'
     const [view] = await cx.fx.owner('unmask_views').orderBy('id', 'desc').limit(1).select('what');
     expect(view.what).toBe(`记录 ${id}（${daysFrom(-3)} 日终状态）`);
   });
+
+  it('an unmask posted for a day before the delivery: the not-yet page, nothing personal, no unmasked view logged', async () => {
+    const auditor = await cx.http('auditor');
+    const target = `/records/${id}?asOf=${daysFrom(-4)}`;
+    const views = async () => Number((await cx.fx.owner('unmask_views').count({ n: '*' }))[0]!.n);
+    const before = await views();
+    const response = await auditor.post(target, { unmask: '1', reason: '复核异议申请' });
+    const page = await response.text();
+    expect(response.status).toBe(200);
+    expect(page).toContain(`在 ${daysFrom(-4)} 日终（北京时间）尚未入库`);
+    expect(page).not.toContain(PERSON_ID);
+    expect(page).not.toMatch(/张某|data-field=|正在显示完整证件号码|本次查看已记录/);
+    expect(await views()).toBe(before);
+    // The same form on a day the record was there is logged, as before.
+    await auditor.post(`/records/${id}?asOf=${daysFrom(-3)}`, { unmask: '1', reason: '复核异议申请' });
+    expect(await views()).toBe(before + 1);
+  });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { todayInShanghai } from '../connectors/shanghai-time.ts';
 import { periodEnd } from '../src/disclosure/civil-dates.ts';
 import { correctRecord, withdrawRecord } from '../src/procedures/legal-procedures.ts';
+import { laterThanDayCounts } from '../src/records/later-than-day.ts';
 import { fixtureCli, recordIdOf } from './support/fixture-cli.ts';
 import { naturalPersonCells } from './support/natural-person.ts';
 import { basePenalties, edit, type PenaltyRow, writeRows } from './support/penalty-variants.ts';
@@ -137,5 +138,16 @@ describe('record --as-of a past day: the record as it stood then (real CLI, real
     expect(text).toContain(`not in the warehouse at the end of ${daysBefore(4)} (Asia/Shanghai)`);
     expect(text).toContain(`\`record ${id}\` without --as-of shows it as it is now`);
     expect(text).not.toMatch(/张某|current version|lineage|history/);
+  });
+});
+
+describe('what came later, the one list `record --as-of` and the console banner render', () => {
+  it('[count, kind] in order, kinds of which nothing came left out', () => {
+    expect(laterThanDayCounts({ versions: 1, lineage: 0, redeliveries: 2, procedures: 1 })).toEqual([
+      [1, 'versions'],
+      [2, 'redeliveries'],
+      [1, 'procedures'],
+    ]);
+    expect(laterThanDayCounts({ versions: 0, lineage: 0, redeliveries: 0, procedures: 0 })).toEqual([]);
   });
 });

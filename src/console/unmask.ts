@@ -67,21 +67,24 @@ export async function unmaskRequested(
  * The unmask switch of a page about one thing that may not exist (a record, a notice): `load(unmasked)` reads
  * it, unmasked when an entitled user posted the unmask form with a reason; the view is logged once it is found,
  * before anything is shown. Not found (`load` gives undefined): undefined and nothing logged — the page answers
- * 404, and the append-only log holds no view of a thing nobody saw.
+ * 404, and the append-only log holds no view of a thing nobody saw. Found but showing nothing personal
+ * (`personal` false: a record asked for a day before it was in the warehouse): shown masked, nothing logged.
  */
 export async function loadUnmaskable<T>(
   deps: ConsoleDeps,
   request: FastifyRequest,
   what: string,
   load: (unmasked: boolean) => Promise<T | undefined>,
+  personal: (found: T) => boolean = () => true,
 ): Promise<{ found: T; unmasked: boolean } | undefined> {
   const asked = unmaskAsked(request);
   const user = request.user;
   const reason = asked && 'reason' in asked && user ? asked.reason : undefined;
   const found = await load(reason !== undefined);
   if (found === undefined) return undefined;
-  if (reason !== undefined && user) await logUnmaskedView(deps, user, what, reason, request.ip);
-  return { found, unmasked: reason !== undefined };
+  const unmasked = reason !== undefined && personal(found);
+  if (unmasked && user) await logUnmaskedView(deps, user, what, reason, request.ip);
+  return { found, unmasked };
 }
 
 /**

@@ -6,6 +6,7 @@ import { earlyRepairText, periodNote, repairPredatesPeriod } from '../../disclos
 import { RETENTION_NOTE } from '../../disclosure/record-retention.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { objectionMarkLine } from '../../objections/objection-titles.ts';
+import { type LaterKind, laterThanDayCounts } from '../../records/later-than-day.ts';
 import { recordDetailsAsOf } from '../../records/record-details.ts';
 import type { RecordNotYetView, RecordView } from '../../records/record-view.ts';
 import { loadProviders, type Provider, providerLabel, providersFile } from '../../report/providers.ts';
@@ -69,21 +70,24 @@ export function formatNotYet(notYet: RecordNotYetView): string {
   ].join('\n');
 }
 
+/** How `record --as-of` names each kind of what came later: [one, more than one]. */
+const LATER_WORDS: Record<LaterKind, readonly [string, string]> = {
+  versions: ['version', 'versions'],
+  lineage: ['lineage row', 'lineage rows'],
+  redeliveries: ['unchanged re-delivery', 'unchanged re-deliveries'],
+  procedures: ['legal procedure', 'legal procedures'],
+};
+
 /**
- * A past day's page: what it is (the record at the day's end) and what it leaves out, counted, since it came later.
+ * A past day's page: what it is (the record at the day's end) and what it leaves out, counted, since it came later
+ * (the list the console's banner renders too: laterThanDayCounts).
  */
 function asOfLines(view: RecordView): string[] {
   if (!view.asOf) return [];
   const { day, later } = view.asOf;
-  const counts = [
-    [later.versions, 'version'],
-    [later.lineage, 'lineage row'],
-    [later.redeliveries, 'unchanged re-delivery'],
-    [later.procedures, 'legal procedure'],
-  ] as const;
-  const left = counts
-    .filter(([count]) => count > 0)
-    .map(([count, what]) => `${count} later ${count === 1 ? what : what.replace(/y$/, 'ie').concat('s')}`);
+  const left = laterThanDayCounts(later).map(
+    ([count, kind]) => `${count} later ${LATER_WORDS[kind][count === 1 ? 0 : 1]}`,
+  );
   const head = `as it stood at the end of ${day} (Asia/Shanghai)`;
   if (left.length === 0) return [`${head}: nothing was added to it since`];
   return [`${head}; not shown: ${left.join(', ')} (\`record ${view.id}\` without --as-of shows them)`];

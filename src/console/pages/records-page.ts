@@ -88,6 +88,8 @@ export function registerRecordsPage(app: FastifyInstance, deps: ConsoleDeps): vo
           request,
           day ? `记录 ${recordId}（${day} 日终状态）` : `记录 ${recordId}`,
           (unmasked) => recordDetailsAsOf(deps.warehouse, deps.catalog, recordId, day ?? today, { unmasked }),
+          // Not yet in the warehouse on the day asked: nothing of it is shown, so no unmasked view is logged.
+          (found) => !('notYet' in found),
         ),
         loadProviders(providersFile()),
       ]);

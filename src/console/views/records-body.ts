@@ -2,6 +2,7 @@ import type { CatalogEntry } from '../../catalog/catalog-entry.ts';
 import { periodNote } from '../../disclosure/disclosure-state.ts';
 import { RETENTION_NOTE } from '../../disclosure/record-retention.ts';
 import { markOriginTitle, markStageTitle } from '../../objections/objection-titles.ts';
+import { type LaterKind, laterThanDayCounts } from '../../records/later-than-day.ts';
 import type { RecordSearch } from '../../records/record-search.ts';
 import type { RecordNotYetView, RecordView } from '../../records/record-view.ts';
 import {
@@ -192,21 +193,22 @@ ${refused.length > 0 ? table(['拒绝时间', '报送单位', '层级', '运行'
 ${conflicts.length > 0 ? conflicts.map((conflict, i) => (i === 0 ? conflict : html`\n${conflict}`)) : html`<p class="empty">无冲突</p>`}`;
 }
 
+/** How the console's `?asOf=` banner counts each kind of what came later (`1 个版本`). */
+const LATER_TITLES: Record<LaterKind, string> = {
+  versions: '个版本',
+  lineage: '条来源记录',
+  redeliveries: '次内容未变的重复报送',
+  procedures: '项法定程序',
+};
+
 /**
- * `?asOf=` a past day: which day's end the page shows, what came later and is not shown (counted), and the way back
- * to today's page. Nothing on today's page.
+ * `?asOf=` a past day: which day's end the page shows, what came later and is not shown (counted: the list
+ * `record --as-of` renders too, laterThanDayCounts), and the way back to today's page. Nothing on today's page.
  */
 function asOfBanner(view: RecordView): SafeHtml | '' {
   if (!view.asOf) return '';
   const { day, later } = view.asOf;
-  const left = [
-    [later.versions, '个版本'],
-    [later.lineage, '条来源记录'],
-    [later.redeliveries, '次内容未变的重复报送'],
-    [later.procedures, '项法定程序'],
-  ]
-    .filter(([count]) => Number(count) > 0)
-    .map(([count, what]) => `${count} ${what}`);
+  const left = laterThanDayCounts(later).map(([count, kind]) => `${count} ${LATER_TITLES[kind]}`);
   const after =
     left.length === 0 ? '此后本记录没有新增内容。' : `此后新增的 ${left.join('、')}未在本页显示。`;
   return html`<p class="notice" id="as-of-banner">本页为记录 ${view.id} 在 ${day} 日终（北京时间）的状态：当日的版本、状态、历史、来源和公示状态；${after}<a href="/records/${view.id}" id="as-of-today">查看当前状态</a></p>
