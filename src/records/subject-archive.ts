@@ -49,7 +49,10 @@ export interface ArchiveRecord {
   conflictPending: number;
   /** The current version (on a past day, the version current then), personal data masked. */
   data: RowData;
-  /** Public disclosure on the archive's day (公示中, 公示期满, 已信用修复, 异议处理中). */
+  /**
+   * Public disclosure on the archive's day (公示中, 公示期满, 已信用修复, 异议处理中), with the record's 保存期限 that
+   * day (`retention`, record-retention.ts: as `record` gives it), under the entry version the state is judged by.
+   */
   disclosure: DisclosureState | null;
   /** Art. 18: marked 异议处理中 while an objection (or an appeal stage after it) is open. */
   objection: ObjectionMark | null;
@@ -185,6 +188,7 @@ export async function subjectArchives(
     catalog,
     current.map((row) => ({ ...row, id: row.recordId, status: 'current' as const })),
     asOf,
+    { retention: true },
   );
   const facts = await lineageFactsOf(
     warehouse,

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { shanghaiTime, todayInShanghai } from '../../../connectors/shanghai-time.ts';
 import { type Catalog, loadCatalog } from '../../catalog/load-catalog.ts';
 import { pastDay } from '../../disclosure/record-disclosures.ts';
+import { RETENTION_NOTE } from '../../disclosure/record-retention.ts';
 import { normalizeCode } from '../../identifiers/normalize-code.ts';
 import { maskPersonalText } from '../../log/mask-personal-data.ts';
 import { markStageText } from '../../objections/objection-titles.ts';
@@ -128,7 +129,8 @@ const markFlag = (mark: ObjectionMark) =>
   `异议处理中 #${mark.objectionId} (${markStageText(mark)})${mark.fromRecordId === undefined ? '' : ` on record ${mark.fromRecordId}`}`;
 
 /**
- * The archive as text: one table per catalog entry, newest first, personal data masked line by line and cell by
+ * The archive as text: one table per catalog entry, newest first, each record's disclosure state and 保存期限 on
+ * the archive's day (RETENTION_NOTE said once, below the tables), personal data masked line by line and cell by
  * cell, never the whole text (maskedTable).
  */
 export function formatSubjectArchive(archive: ShownArchive): string {
@@ -153,7 +155,17 @@ export function formatSubjectArchive(archive: ShownArchive): string {
       '',
       shown(`${group.title} (${group.catalogCode}) — ${group.records.length}`),
       maskedTable(
-        ['record', 'key', 'formed', 'version', 'level', 'lineage', `disclosure on ${archive.asOf}`, 'flags'],
+        [
+          'record',
+          'key',
+          'formed',
+          'version',
+          'level',
+          'lineage',
+          `disclosure on ${archive.asOf}`,
+          'retention (保存期限)',
+          'flags',
+        ],
         group.records.map((record) => [
           record.recordId,
           record.businessKey,
@@ -164,6 +176,7 @@ export function formatSubjectArchive(archive: ShownArchive): string {
             .map((outcome) => `${outcome} ${record.lineage[outcome]}`)
             .join(', '),
           record.disclosure?.label ?? '—',
+          record.disclosure?.retention?.label ?? '—',
           [
             record.late ? 'late' : record.late === null ? 'timeliness pending' : '',
             record.conflictPending > 0 ? `conflict pending (${record.conflictPending})` : '',
@@ -175,6 +188,8 @@ export function formatSubjectArchive(archive: ShownArchive): string {
       ),
     );
   }
+  // Once for the whole archive, not on every line: a 保存期限 that has run deletes nothing.
+  if (total > 0) lines.push('', `retention (保存期限) on ${archive.asOf}: ${RETENTION_NOTE}`);
   if (archive.retired.length > 0) {
     lines.push(
       '',

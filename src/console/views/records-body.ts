@@ -248,14 +248,27 @@ export interface SubjectPageModel {
 
 const ARCHIVE_OUTCOMES = ['inserted', 'updated', 'unchanged', 'merged', 'conflict'];
 
-/** Art. 9: one subject's current records grouped by catalog entry, with marks; retired records apart. */
+/**
+ * Art. 9: one subject's current records grouped by catalog entry, with marks and each one's 保存期限 on the archive's
+ * day (RETENTION_NOTE said once, below the tables); retired records apart.
+ */
 export function subjectBody(model: SubjectPageModel): SafeHtml {
   const { archive } = model;
   const total = archive.groups.reduce((sum, group) => sum + group.records.length, 0);
   const groups = archive.groups.map(
     (group) => html`<h2>${group.title}（${group.catalogCode}）· ${group.records.length} 条</h2>
 ${table(
-  ['记录号', '业务主键', '形成日期', '版本', '层级', '来源', `公示状态（${archive.asOf}）`, '标记'],
+  [
+    '记录号',
+    '业务主键',
+    '形成日期',
+    '版本',
+    '层级',
+    '来源',
+    `公示状态（${archive.asOf}）`,
+    `保存期限（${archive.asOf}）`,
+    '标记',
+  ],
   group.records.map((record) => [
     html`<a href="/records/${record.recordId}">${record.recordId}</a>`,
     record.businessKey,
@@ -266,6 +279,7 @@ ${table(
       .map((outcome) => `${OUTCOME_TITLES[outcome]} ${record.lineage[outcome]}`)
       .join('，'),
     shown(record.disclosure?.label),
+    shown(record.disclosure?.retention?.label),
     [
       record.late ? '逾期报送' : record.late === null ? '及时性待定' : '',
       record.conflictPending > 0 ? `冲突待定 ${record.conflictPending}` : '',
@@ -305,6 +319,7 @@ ${table(
 ${model.unmaskSwitch}
 ${total === 0 && archive.retired.length === 0 ? html`<p class="empty">没有该主体的记录：请核对代码。</p>` : ''}
 ${groups.map((group, i) => (i === 0 ? group : html`\n${group}`))}
+${total > 0 ? html`<p class="retention-note">保存期限：${RETENTION_NOTE}</p>` : ''}
 ${retired}`;
 }
 
