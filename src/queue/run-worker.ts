@@ -149,9 +149,20 @@ async function recordEnd(
 /**
  * How a job kept after END_RETRY is tried on: as the worker reconnects (RECONNECT), but at least every 5 s, a
  * sweep's interval: when a restart took the worker's liveness session too, the job is unlocked until the put-back,
- * and the sooner it comes once the server is back, the less likely another worker's sweep takes it for lost first.
+ * which comes within that pause once the server is back: before a sweep takes the job for lost (LOST_GRACE_MS).
  */
 const PUT_BACK_RETRY: RetryPolicy = { ...RECONNECT, maxDelayMs: 5000 };
+
+/**
+ * How long a sweep must itself have seen a job without any sign of its worker (its liveness lock unheld, no run of
+ * it loading in the process holding its pipeline's lock) before it takes the job for a lost worker's: twice the
+ * longest pause between a put-back's tries (END_RETRY, PUT_BACK_RETRY). A restart that ended a worker's liveness
+ * session while it put a job back leaves the job unlocked, yet the worker tries on; once the database answers, its
+ * next try comes within that pause, so its put-back (with the job's wait, no lost worker counted) lands before any
+ * sweep, which sees the job only once the database answers, may take it. Counted from the sweep's own first look
+ * (a sweep that reconnected starts afresh): a job of a worker really gone is recovered that much later.
+ */
+export const LOST_GRACE_MS = 2 * Math.max(END_RETRY.maxDelayMs, PUT_BACK_RETRY.maxDelayMs);
 
 /**
  * Puts a job back to wait (deferJobAttempt, over a connection of its own) while the worker holds the job's liveness
@@ -249,14 +260,27 @@ async function workOnSession(
 
   // Jobs whose worker lost its session but still loads (stillLoading), told once each.
   const leftToLoader = new Set<string>();
+  // Jobs seen without their worker's liveness lock, by attempt: when this sweep last saw a sign of their worker
+  // (its first look counts as one). Taken for lost only LOST_GRACE_MS after that.
+  const lastSignOfWorker = new Map<string, number>();
   const sweep = async () => {
     const recovered = await withSweepLock(session, () => lostJobs(session, LOST_AFTER_SECONDS)).then(
       async (lost) => {
         let recovered = 0;
+        const attemptOf = (job: LostJob) => `${job.id}@${job.started_on.toISOString()}`;
+        if (lost) {
+          // Locked again, ended or taken meanwhile: forgotten (should it lose its lock again, the grace starts anew).
+          const unlocked = new Set(lost.map(attemptOf));
+          for (const attempt of lastSignOfWorker.keys())
+            if (!unlocked.has(attempt)) lastSignOfWorker.delete(attempt);
+        }
         for (const job of lost ?? []) {
+          const attempt = attemptOf(job);
           // Without its liveness lock, yet its run still loading in the process that holds the pipeline's lock:
           // a worker that lost its session but lives (it stops after its current file and ends its run itself).
           const loading = await stillLoading(options.warehouse, job);
+          const seen = lastSignOfWorker.get(attempt);
+          if (loading || seen === undefined) lastSignOfWorker.set(attempt, Date.now());
           if (loading) {
             if (!leftToLoader.has(job.id)) {
               leftToLoader.add(job.id);
@@ -267,6 +291,9 @@ async function workOnSession(
             }
             continue;
           }
+          // Its worker may live and be putting it back through a restart (putBack): left to it for a grace.
+          if (seen === undefined || Date.now() - seen < LOST_GRACE_MS) continue;
+          lastSignOfWorker.delete(attempt);
           leftToLoader.delete(job.id);
           recovered++;
           const reason = `its worker ended (killed, or its machine lost) while it ran job ${job.id}`;
