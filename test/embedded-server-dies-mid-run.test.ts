@@ -1,4 +1,13 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,7 +20,7 @@ import { type RunningCli, runCli, startCli } from './support/run-cli.ts';
 // of the postmaster), waiting for it to come back is waiting for nothing. The command starts it again to store its
 // run `failed` with the database's reason, instead of leaving it `running` for the next command to call
 // `interrupted`; and at once, not after waiting for it as for a server that restarts. Real server, real CLI.
-describe('the embedded server dies under an ingest', { timeout: 240_000 }, () => {
+describe('the embedded server dies under an ingest or a pipeline run', { timeout: 240_000 }, () => {
   let scratch: string;
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
@@ -86,6 +95,62 @@ describe('the embedded server dies under an ingest', { timeout: 240_000 }, () =>
     expect(ingest.stderr).not.toMatch(/could not mark this process's runs/);
     expect(ingest.stderr).toMatch(/embedded PostgreSQL .* ended under this command: starting it again/);
   });
+
+  it('kill -9 of the postmaster mid-run of a pipeline: exit 1 within seconds, no attempt waits for it, no run left running', async () => {
+    // A drop-folder pipeline over the big file, with the default retry (3 attempts, 30 s apart): as an operator has it.
+    const inbox = path.join(scratch, 'inbox');
+    const pipelines = path.join(scratch, 'pipelines');
+    mkdirSync(inbox);
+    mkdirSync(pipelines);
+    copyFileSync(big, path.join(inbox, 'big-drop.csv'));
+    writeFileSync(
+      path.join(pipelines, 'province-xzcf.json'),
+      JSON.stringify({
+        catalog: 'xzcf',
+        provider: '11370000MB2852362M',
+        level: 'province',
+        transport: { type: 'drop-folder', directory: inbox, markerSuffixes: [], stableSizeMs: 0 },
+      }),
+    );
+    const runEnv = {
+      ...env,
+      CREDIT_ETL_PIPELINES_DIR: pipelines,
+      CREDIT_ETL_STAGING_DIR: path.join(scratch, 'staging'),
+    };
+    const cli = startCli(['run', 'province-xzcf', '--json'], runEnv);
+    await startedLoading(cli, 'big-drop.csv');
+    const pid = postmasterPid()!;
+    expect(runs(pid)).toBe(true);
+    process.kill(pid, 'SIGKILL');
+    const killedAt = Date.now();
+
+    const run = await cli.result;
+    const seconds = (Date.now() - killedAt) / 1000;
+    console.log(`run exited ${seconds.toFixed(1)} s after the postmaster was killed`);
+    expect(run.code, run.stderr).toBe(1);
+    // Neither the attempt's end, nor its count, nor another attempt waits for the dead server (RUN_ENDING_RETRY: 22 s
+    // at the least; the pipeline's retry: 30 s before its second attempt).
+    expect(seconds, run.stderr).toBeLessThan(20);
+    const failure = JSON.parse(run.stdout) as { status: string; runId: number; error: string };
+    expect(failure).toMatchObject({ status: 'failed', runId: expect.any(Number) });
+    expect(failure.error).toMatch(/database/);
+    const left = postmasterPid();
+    expect(left !== undefined && runs(left), `postmaster ${left} still runs`).toBe(false);
+
+    // Stored before the process ended: failed with the database's reason, and no run of the pipeline left running.
+    const shown = await runCli(['runs', 'show', String(failure.runId), '--json'], runEnv);
+    expect(shown.code, shown.stderr).toBe(0);
+    const stored = JSON.parse(shown.stdout) as { status: string; error: string | null; pipeline: string };
+    expect(stored).toMatchObject({ status: 'failed', pipeline: 'province-xzcf' });
+    expect(stored.error).toMatch(/database connection failed/);
+    expect(shown.stderr).not.toMatch(/marked interrupted/);
+    const listed = await runCli(['runs', 'list', '--pipeline', 'province-xzcf', '--json'], runEnv);
+    expect(listed.code, listed.stderr).toBe(0);
+    const pipelineRuns = JSON.parse(listed.stdout) as { id: number; status: string }[];
+    expect(pipelineRuns.filter((row) => row.status === 'running')).toEqual([]);
+    expect(run.stderr).not.toMatch(/could not mark this process's runs/);
+    expect(run.stderr).toMatch(/embedded PostgreSQL .* ended under this command: starting it again/);
+  }, 420_000);
 });
 
 /** Once the CLI has the server and its run has begun reading `file`. */

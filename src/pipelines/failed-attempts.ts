@@ -17,6 +17,7 @@ import {
   setRunAttempts,
   startRun,
 } from '../warehouse/runs-repository.ts';
+import { EmbeddedServerGone, whileServerLives } from '../warehouse/server-gone.ts';
 import type { PipelineDefinition } from './pipeline-definition.ts';
 import type { LockedMeanwhile, PipelineRunOptions } from './run-pipeline.ts';
 
@@ -54,15 +55,25 @@ export async function endFaultedRun(
   if (interruptedByStop(warehouse)) return error;
   try {
     // The pipeline lock is held: a run of this pipeline by this process since the attempt began is the attempt's.
-    const run = await retryWithBackoff(RUN_ENDING_RETRY, () =>
-      latestRunOfThisProcess(warehouse, pipeline, lastRunBefore),
+    // Neither waits for an embedded server that ended under the command (EmbeddedServerGone, server-gone.ts).
+    const run = await retryWithBackoff(
+      RUN_ENDING_RETRY,
+      whileServerLives(warehouse, () => latestRunOfThisProcess(warehouse, pipeline, lastRunBefore)),
     );
     if (!run) return error;
     if (run.status === 'running')
       await failRunningRun(warehouse, run.id, error instanceof Error ? error.message : String(error));
-    await retryWithBackoff(RUN_ENDING_RETRY, () => setRunAttempts(warehouse, run.id, attempt));
+    await retryWithBackoff(
+      RUN_ENDING_RETRY,
+      whileServerLives(warehouse, () => setRunAttempts(warehouse, run.id, attempt)),
+    );
     return Object.assign(error, { runId: run.id });
   } catch (endError) {
+    // The command stores it `failed` on the server it starts again as it exits (src/cli/with-warehouse.ts).
+    if (endError instanceof EmbeddedServerGone) {
+      log.warn(`attempt ${attempt}: its run is stored failed as the command exits: ${endError.message}`);
+      return error;
+    }
     log.error(`attempt ${attempt}: its run could not be marked failed yet: ${(endError as Error).message}`);
     return error;
   }
@@ -131,9 +142,13 @@ export async function recordFailedRun(
     log.error(`run ${attemptRunId} failed after ${attempts} attempt(s): ${message}`, { runId: attemptRunId });
     try {
       // Ended by its attempt, or by endLeftoverRuns, unless the server was out of reach then: ended here, so that the
-      // run is never left `running` with its attempts counted. Both wait out a restart as the run's end does.
+      // run is never left `running` with its attempts counted. Both wait out a restart as the run's end does, but
+      // not an embedded server that ended under the command (EmbeddedServerGone).
       await failRunningRun(warehouse, attemptRunId, message);
-      await retryWithBackoff(RUN_ENDING_RETRY, () => setRunAttempts(warehouse, attemptRunId, attempts));
+      await retryWithBackoff(
+        RUN_ENDING_RETRY,
+        whileServerLives(warehouse, () => setRunAttempts(warehouse, attemptRunId, attempts)),
+      );
       return { ...(await attemptSummary(warehouse, attemptRunId)), error: runErrorOf(error) };
     } catch (recordError) {
       throw runNotRecorded(recordError, attemptRunId);
@@ -168,8 +183,8 @@ function errorCode(error: unknown, depth = 0): string {
 /**
  * A run that ended before its first file (failed, or stopped by a signal): stored as a run of its own, with no
  * counts, the reason and the number of attempts, so that every pipeline run leaves a row in `runs show`. Its end
- * waits out a restarting server as every run's end does (RUN_ENDING_RETRY); still out of reach after that, the
- * error names the run (runNotRecorded).
+ * waits out a restarting server as every run's end does (RUN_ENDING_RETRY), not an embedded server that ended under
+ * the command (EmbeddedServerGone at once); still out of reach after that, the error names the run (runNotRecorded).
  */
 export async function recordRunBeforeFirstFile(
   warehouse: Warehouse,
@@ -194,7 +209,10 @@ export async function recordRunBeforeFirstFile(
   try {
     // Only a `running` run is ended: a retry after an answer lost with its connection does not end it twice.
     await finishRunIfRunning(warehouse, runId, { status, counts, errorsByCode: {}, error: reason });
-    await retryWithBackoff(RUN_ENDING_RETRY, () => setRunAttempts(warehouse, runId, attempts));
+    await retryWithBackoff(
+      RUN_ENDING_RETRY,
+      whileServerLives(warehouse, () => setRunAttempts(warehouse, runId, attempts)),
+    );
   } catch (recordError) {
     throw runNotRecorded(recordError, runId);
   }

@@ -24,6 +24,7 @@ import {
   RUN_ENDING_RETRY,
   setRunAttempts,
 } from '../warehouse/runs-repository.ts';
+import { serverGone, whileServerLives } from '../warehouse/server-gone.ts';
 import { isAlreadyLoaded } from '../warehouse/source-files-repository.ts';
 import {
   endFaultedRun,
@@ -162,23 +163,31 @@ async function attemptsUnderLock(
   let fault: unknown;
   let attempts = 1;
   let summary: RunSummary;
+  // An embedded server that ended under the command (its postmaster killed) never comes back by itself: an attempt
+  // failing then is the last, with no pause (server-gone.ts).
+  const serverEnded = new AbortController();
   try {
     summary = await withRetry(
       pipeline.retry,
       async (attempt) => {
         attempts = attempt;
-        if (fault !== undefined) await endLeftoverRuns(warehouse, pipeline.name, runsBefore, fault);
-        fault = undefined;
-        const lockLost = await lock.forAttempt();
-        return await attemptRun(warehouse, catalog, pipeline, options, log, attempt, lockLost, lock).catch(
-          (error: unknown) => {
-            fault = error;
-            throw error;
-          },
-        );
+        try {
+          if (fault !== undefined) await endLeftoverRuns(warehouse, pipeline.name, runsBefore, fault);
+          fault = undefined;
+          const lockLost = await lock.forAttempt();
+          return await attemptRun(warehouse, catalog, pipeline, options, log, attempt, lockLost, lock).catch(
+            (error: unknown) => {
+              fault = error;
+              throw error;
+            },
+          );
+        } catch (error) {
+          if (await serverGone(warehouse)) serverEnded.abort();
+          throw error;
+        }
       },
       {
-        ...(options.signal ? { signal: options.signal } : {}),
+        signal: options.signal ? AbortSignal.any([options.signal, serverEnded.signal]) : serverEnded.signal,
         onRetry: (attempt, error, delayMs) =>
           log.warn(
             `attempt ${attempt} failed, retrying in ${Math.round(delayMs / 1000)} s: ${(error as Error).message}`,
@@ -189,6 +198,16 @@ async function attemptsUnderLock(
     // A signal's stop closed the pool and ends this run's runs `interrupted` itself (interrupted-by-stop.ts): none
     // is failed, recorded or said stale here, where every statement would fail on the closed pool.
     if (interruptedByStop(warehouse)) throw error;
+    // Nothing is stored on an embedded server that ended under the command: the command starts it again as it exits
+    // and stores this process's runs `failed` there with this error (src/cli/with-warehouse.ts), which names the
+    // attempt's run when it had one (`runId`, set by the loader).
+    if (serverEnded.signal.aborted || (await serverGone(warehouse))) {
+      log.error(
+        `attempt ${attempts} failed and the embedded PostgreSQL ended under this command: no further attempt, ` +
+          `the run is stored failed as the command exits: ${(error as Error).message}`,
+      );
+      throw error;
+    }
     await endLeftoverRuns(warehouse, pipeline.name, runsBefore, fault ?? error).catch((endError: unknown) =>
       log.error(`runs of this run left running could not be marked failed: ${(endError as Error).message}`),
     );
@@ -210,9 +229,10 @@ async function attemptsUnderLock(
 
 /**
  * A run that ended in a later attempt, its attempts counted: the server restarting then is waited out as the run's
- * end is (RUN_ENDING_RETRY). Out of reach after that, the run keeps the end it has stored (completed, its files
- * loaded) and the error names it (runNotRecorded: `run --json` says what `runs show` says of it may be stale),
- * rather than another attempt, or a failed run of its own, for a run that loaded.
+ * end is (RUN_ENDING_RETRY), an embedded server that ended under the command not at all. Out of reach after that,
+ * the run keeps the end it has stored (completed, its files loaded) and the error names it (runNotRecorded: `run
+ * --json` says what `runs show` says of it may be stale), rather than another attempt, or a failed run of its own,
+ * for a run that loaded.
  */
 async function countAttempts(
   warehouse: Warehouse,
@@ -221,7 +241,10 @@ async function countAttempts(
   log: Logger,
 ): Promise<void> {
   try {
-    await retryWithBackoff(RUN_ENDING_RETRY, () => setRunAttempts(warehouse, summary.runId, attempts));
+    await retryWithBackoff(
+      RUN_ENDING_RETRY,
+      whileServerLives(warehouse, () => setRunAttempts(warehouse, summary.runId, attempts)),
+    );
   } catch (error) {
     // A signal's stop closed the pool: the run's end is the stop's (interrupted-by-stop.ts), nothing is stale here.
     if (interruptedByStop(warehouse)) throw error;
@@ -359,7 +382,7 @@ async function attemptRun(
     // be left. Nothing else stops the run: a lock lost after the last unit leaves it its files' outcome.
     const stopRun = new AbortController();
     const afterLockLost = async (): Promise<void> => {
-      const stopped = await whenLockLost(lockLost, lock, options, log, async () => {
+      const stopped = await whenLockLost(warehouse, lockLost, lock, options, log, async () => {
         // A poll of its own, under the lock taken again; the run's stop as it is (not watchedStop's): a stop
         // during this look is no sign of units left unread.
         const { signal: _watched, ...unwatched } = pollOptions;
@@ -450,11 +473,13 @@ async function* unitsUnderLock(
  * The pipeline's lock was lost while the run loaded (every unit it took has ended: committed, or rolled back as
  * failed). Units are loaded whole by sessions of their own, so what committed stays and is this run's work; what
  * the run does not know is whether units are left. The lock is taken again (run-lock.ts; at once, or waiting out a
- * restarting server as ending a run does) and the source polled afresh under it. Nothing left: undefined, and the
- * run ends as its units did, the loss a warning. Units left, a stop (SIGTERM), or no answer: the loss, for which the
- * run stops as before (the next attempt loads them); another process holding the lock by then: LockTakenMeanwhile.
+ * restarting server as ending a run does, not an embedded server that ended under the command) and the source
+ * polled afresh under it. Nothing left: undefined, and the run ends as its units did, the loss a warning. Units
+ * left, a stop (SIGTERM), or no answer: the loss, for which the run stops as before (the next attempt loads them);
+ * another process holding the lock by then: LockTakenMeanwhile.
  */
 async function whenLockLost(
+  warehouse: Warehouse,
   lockLost: AbortSignal,
   lock: RunLock,
   options: PipelineRunOptions,
@@ -466,10 +491,10 @@ async function whenLockLost(
   try {
     const left = await retryWithBackoff(
       RUN_ENDING_RETRY,
-      async () => {
+      whileServerLives(warehouse, async () => {
         await lock.forAttempt();
         return unitsLeft();
-      },
+      }),
       options.signal ? { signal: options.signal } : {},
     );
     // A stop during the look may have ended the poll early: units may be left.

@@ -167,18 +167,24 @@ export async function failRunsOfThisProcess(warehouse: Warehouse, reason: string
   return ended;
 }
 
-/** This process's runs of a pipeline since run `afterRunId` that are still `running`, oldest first. */
+/**
+ * This process's runs of a pipeline since run `afterRunId` that are still `running`, oldest first. Retried as
+ * ending a run is, but not once the command's embedded server is gone (EmbeddedServerGone, server-gone.ts).
+ */
 export async function runningRunsOfThisProcess(
   warehouse: Warehouse,
   pipeline: string,
   afterRunId: number,
 ): Promise<number[]> {
-  return retryWithBackoff(RUN_ENDING_RETRY, () =>
-    warehouse('runs')
-      .where({ pipeline, status: 'running', host: os.hostname(), pid: process.pid })
-      .where('id', '>', afterRunId)
-      .orderBy('id')
-      .pluck<number[]>('id'),
+  return retryWithBackoff(
+    RUN_ENDING_RETRY,
+    whileServerLives(warehouse, () =>
+      warehouse('runs')
+        .where({ pipeline, status: 'running', host: os.hostname(), pid: process.pid })
+        .where('id', '>', afterRunId)
+        .orderBy('id')
+        .pluck<number[]>('id'),
+    ),
   );
 }
 
@@ -291,25 +297,28 @@ export interface AttemptRunRow {
 
 /**
  * This process's runs of a pipeline since run `afterRunId`, oldest first, each with the files it loaded: under the
- * pipeline's lock, the runs its attempts made. Retried as ending a run is.
+ * pipeline's lock, the runs its attempts made. Retried as ending a run is, not once the embedded server is gone.
  */
 export async function attemptRunsOfThisProcess(
   warehouse: Warehouse,
   pipeline: string,
   afterRunId: number,
 ): Promise<AttemptRunRow[]> {
-  const rows = await retryWithBackoff(RUN_ENDING_RETRY, () =>
-    warehouse('runs')
-      .where({ pipeline, host: os.hostname(), pid: process.pid })
-      .where('id', '>', afterRunId)
-      .orderBy('id')
-      .select<{ id: number; status: RunStatus; loaded_files: string | number }[]>(
-        'id',
-        'status',
-        warehouse.raw(
-          "(SELECT count(*) FROM source_files f WHERE f.run_id = runs.id AND f.status = 'loaded') AS loaded_files",
+  const rows = await retryWithBackoff(
+    RUN_ENDING_RETRY,
+    whileServerLives(warehouse, () =>
+      warehouse('runs')
+        .where({ pipeline, host: os.hostname(), pid: process.pid })
+        .where('id', '>', afterRunId)
+        .orderBy('id')
+        .select<{ id: number; status: RunStatus; loaded_files: string | number }[]>(
+          'id',
+          'status',
+          warehouse.raw(
+            "(SELECT count(*) FROM source_files f WHERE f.run_id = runs.id AND f.status = 'loaded') AS loaded_files",
+          ),
         ),
-      ),
+    ),
   );
   return rows.map((row) => ({ id: row.id, status: row.status, loadedFiles: Number(row.loaded_files) }));
 }
