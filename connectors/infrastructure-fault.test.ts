@@ -12,6 +12,9 @@ describe('one retry policy', () => {
     expect(infrastructureFault(sqlError('40P01'))).toBe('database');
     expect(infrastructureFault(sqlError('55P03'))).toBe('database');
     expect(infrastructureFault(new Error('Connection terminated unexpectedly'))).toBe('database');
+    // node-postgres's own timeouts (connectionTimeoutMillis, query_timeout): the server did not answer in time.
+    expect(infrastructureFault(new Error('timeout expired'))).toBe('database');
+    expect(infrastructureFault(new Error('Query read timeout'))).toBe('database');
     expect(infrastructureFault(networkError())).toBe('network');
     expect(infrastructureFault(new RetryableError('sftp-connection', 'connect: timed out'))).toBe('network');
     // fetch() wraps the socket's error; a refused dual-stack connect is an AggregateError of two.

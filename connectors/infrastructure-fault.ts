@@ -44,12 +44,14 @@ const SQLSTATES = new Set(['57P01', '57P02', '57P03', '40001', '40P01', '55P03']
 
 /**
  * node-postgres reports a connection that died under it without a SQLSTATE ("Connection terminated
- * unexpectedly", "Client has encountered a connection error and is not queryable"); knex's pool says it timed
- * out acquiring a connection when the server does not answer. knex puts a failed query's SQL in front of the
- * driver's message (`select … - Connection terminated unexpectedly`), so the message may also follow ` - `.
+ * unexpectedly", "Client has encountered a connection error and is not queryable"), and a server that did not
+ * answer within a client's own `connectionTimeoutMillis` or `query_timeout` as "timeout expired" or "Query read
+ * timeout"; knex's pool says it timed out acquiring a connection when the server does not answer. knex puts a
+ * failed query's SQL in front of the driver's message (`select … - Connection terminated unexpectedly`), so the
+ * message may also follow ` - `.
  */
 const CONNECTION_MESSAGES =
-  /(?:^|\s-\s)(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|Knex: Timeout acquiring a connection)/;
+  /(?:^|\s-\s)(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout expired|Query read timeout|Knex: Timeout acquiring a connection)/;
 
 /**
  * Which side failed, for messages that tell the operator where to look. `worker`: the unit's worker thread ended

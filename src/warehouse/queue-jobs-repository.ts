@@ -78,6 +78,14 @@ const inAttempt = (at: string) =>
   `started_on > ${at}::timestamptz - interval '1 millisecond' AND started_on < ${at}::timestamptz + interval '1 millisecond'`;
 
 /**
+ * How long one try to end or put back a job may wait for the server, to connect and then for each answer: a
+ * network cut (no answer at all, unlike a restart's refusal) would otherwise hang the try for the operating
+ * system's minutes, past a sweep's grace (run-worker.ts LOST_GRACE_MS) and a stopping worker's patience. Out of
+ * time, the try fails as a database fault and is tried again.
+ */
+const JOB_END_TIMEOUT_MS = 10_000;
+
+/**
  * Ends one attempt of a job, not whatever attempt of it is active now. pg-boss's complete() and fail() match the
  * job by id and state only: once its expiry has failed an attempt into a retry that another worker has taken, the
  * first worker's late complete() or fail() would end the second worker's attempt (and a fail() of a job waiting
@@ -94,10 +102,15 @@ export async function endJobAttempt<T>(
   startedOn: Date,
   end: (db: QueueStatementRunner) => Promise<T>,
 ): Promise<{ result: T } | undefined> {
-  const client = new pg.Client({ connectionString: url, application_name: 'credit-etl worker end job' });
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: 'credit-etl worker end job',
+    connectionTimeoutMillis: JOB_END_TIMEOUT_MS,
+    query_timeout: JOB_END_TIMEOUT_MS,
+  });
   client.on('error', () => undefined);
-  await client.connect();
   try {
+    await client.connect();
     await client.query('BEGIN');
     const { rowCount } = await client.query(
       `SELECT 1 FROM ${QUEUE_SCHEMA}.job
@@ -226,10 +239,15 @@ export async function deferJobAttempt(
   delaySeconds: number,
   output: Record<string, unknown>,
 ): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, application_name: 'credit-etl worker defer job' });
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: 'credit-etl worker defer job',
+    connectionTimeoutMillis: JOB_END_TIMEOUT_MS,
+    query_timeout: JOB_END_TIMEOUT_MS,
+  });
   client.on('error', () => undefined);
-  await client.connect();
   try {
+    await client.connect();
     return await deferActiveJob(client, jobId, startedOn, delaySeconds, output);
   } finally {
     await client.end().catch(() => undefined);

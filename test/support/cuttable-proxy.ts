@@ -12,6 +12,11 @@ export interface CuttableProxy {
   url: string;
   /** Ends every connection through the proxy now (both sides) and refuses new ones for `refuseMs`. */
   cut(refuseMs: number): void;
+  /**
+   * From now on nothing passes either way, yet no connection ends and new ones are accepted: a network cut (a
+   * dead switch, a dropped route), where a client hears nothing at all rather than a refusal.
+   */
+  stall(): void;
   /** Resolves once the proxy takes connections again (at once if it does). */
   reopened(): Promise<void>;
   close(): Promise<void>;
@@ -21,6 +26,8 @@ export async function openCuttableProxy(databaseUrl: string): Promise<CuttablePr
   const target = new URL(databaseUrl);
   const sockets = new Set<net.Socket>();
   let refusingUntil = 0;
+  let stalled = false;
+  const pairs = new Set<[net.Socket, net.Socket]>();
   const track = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -33,11 +40,17 @@ export async function openCuttableProxy(databaseUrl: string): Promise<CuttablePr
       client.destroy();
       return;
     }
+    if (stalled) return;
     const upstream = net.connect(Number(target.port || 5432), target.hostname);
     track(upstream);
     client.pipe(upstream);
     upstream.pipe(client);
-    client.on('close', () => upstream.destroy());
+    const pair: [net.Socket, net.Socket] = [client, upstream];
+    pairs.add(pair);
+    client.on('close', () => {
+      pairs.delete(pair);
+      upstream.destroy();
+    });
     upstream.on('close', () => client.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -50,6 +63,14 @@ export async function openCuttableProxy(databaseUrl: string): Promise<CuttablePr
     cut(refuseMs) {
       refusingUntil = Date.now() + refuseMs;
       for (const socket of sockets) socket.destroy();
+    },
+    stall() {
+      stalled = true;
+      // Unpiped, each side's data stays unread in its socket: nothing passes, nothing ends.
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+      }
     },
     async reopened() {
       await sleep(Math.max(0, refusingUntil - Date.now()));
