@@ -151,7 +151,103 @@ describe('the embedded server dies under an ingest or a pipeline run', { timeout
     expect(run.stderr).not.toMatch(/could not mark this process's runs/);
     expect(run.stderr).toMatch(/embedded PostgreSQL .* ended under this command: starting it again/);
   }, 420_000);
+
+  // A long-lived command on the embedded default: the server killed under it never comes back by itself. Retrying
+  // against it forever (as against a server that restarts) would look alive while doing nothing: it says so, stores
+  // the run it was working `failed` on the server opened again, and exits 1 for systemd or the operator.
+  it('kill -9 of the postmaster under a worker running a queued run: exit 1 within seconds, the run stored failed', async () => {
+    const inbox = path.join(scratch, 'worker-inbox');
+    const pipelines = path.join(scratch, 'worker-pipelines');
+    mkdirSync(inbox);
+    mkdirSync(pipelines);
+    copyFileSync(big, path.join(inbox, 'big-worker.csv'));
+    writeFileSync(
+      path.join(pipelines, 'worker-xzcf.json'),
+      JSON.stringify({
+        catalog: 'xzcf',
+        provider: '11370000MB2852362M',
+        level: 'province',
+        transport: { type: 'drop-folder', directory: inbox, markerSuffixes: [], stableSizeMs: 0 },
+      }),
+    );
+    const workerEnv = {
+      ...env,
+      CREDIT_ETL_PIPELINES_DIR: pipelines,
+      CREDIT_ETL_STAGING_DIR: path.join(scratch, 'worker-staging'),
+    };
+    const queued = await runCli(['run', 'worker-xzcf', '--enqueue'], workerEnv);
+    expect(queued.code, queued.stderr).toBe(0);
+    const cli = startCli(['worker'], workerEnv);
+    // A worker logs its run's start (`run N started: catalog xzcf`), then reads the file for seconds.
+    for (let tries = 0; !/run \d+ started: catalog xzcf/.test(cli.output()); tries++) {
+      expect(tries, `the queued run never started:\n${cli.output()}`).toBeLessThan(1200);
+      await sleep(50);
+    }
+    await sleep(500);
+    const pid = postmasterPid()!;
+    expect(runs(pid)).toBe(true);
+    process.kill(pid, 'SIGKILL');
+    const killedAt = Date.now();
+
+    const worker = await endedWithin(cli, 30_000);
+    const seconds = (Date.now() - killedAt) / 1000;
+    console.log(`worker exited ${seconds.toFixed(1)} s after the postmaster was killed`);
+    expect(worker.code, worker.stderr).toBe(1);
+    expect(seconds, worker.stderr).toBeLessThan(20);
+    expect(worker.stderr).toMatch(/ended under this command .* nothing starts it again: stopping \(exit 1\)/);
+    expect(worker.stderr).not.toMatch(/could not mark this process's runs/);
+    const left = postmasterPid();
+    expect(left !== undefined && runs(left), `postmaster ${left} still runs`).toBe(false);
+
+    const listed = await runCli(['runs', 'list', '--pipeline', 'worker-xzcf', '--json'], workerEnv);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stderr).not.toMatch(/marked interrupted/);
+    const stored = JSON.parse(listed.stdout) as { id: number; status: string }[];
+    expect(stored.map((row) => row.status)).toEqual(['failed']);
+  }, 300_000);
+
+  it('kill -9 of the postmaster under schedule: exit 1 within seconds, not retrying forever', async () => {
+    const pipelines = path.join(scratch, 'schedule-pipelines');
+    mkdirSync(pipelines);
+    writeFileSync(
+      path.join(pipelines, 'nightly-xzcf.json'),
+      JSON.stringify({
+        catalog: 'xzcf',
+        provider: '11370000MB2852362M',
+        level: 'province',
+        transport: { type: 'drop-folder', directory: pipelines, markerSuffixes: [], stableSizeMs: 0 },
+        schedule: { cron: '0 2 * * *' },
+      }),
+    );
+    const cli = startCli(['schedule', '--with-worker'], { ...env, CREDIT_ETL_PIPELINES_DIR: pipelines });
+    for (let tries = 0; !cli.output().includes('worker started'); tries++) {
+      expect(tries, `the scheduler never started:\n${cli.output()}`).toBeLessThan(1200);
+      await sleep(50);
+    }
+    const pid = postmasterPid()!;
+    process.kill(pid, 'SIGKILL');
+    const killedAt = Date.now();
+
+    const schedule = await endedWithin(cli, 30_000);
+    expect(schedule.code, schedule.stderr).toBe(1);
+    expect(Date.now() - killedAt, schedule.stderr).toBeLessThan(20_000);
+    expect(schedule.stderr).toMatch(
+      /ended under this command .* nothing starts it again: stopping \(exit 1\)/,
+    );
+    const left = postmasterPid();
+    expect(left !== undefined && runs(left), `postmaster ${left} still runs`).toBe(false);
+  }, 120_000);
 });
+
+/** The command's end, or, when it still runs after `ms`, a SIGKILL and an end said so (code null). */
+async function endedWithin(cli: RunningCli, ms: number) {
+  const timer = setTimeout(() => cli.child.kill('SIGKILL'), ms);
+  try {
+    return await cli.result;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Once the CLI has the server and its run has begun reading `file`. */
 async function startedLoading(cli: RunningCli, file: string): Promise<void> {

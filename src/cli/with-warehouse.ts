@@ -91,6 +91,13 @@ export async function withWarehouse<T>(
   /** Long-running commands (schedule, run, backfill, worker, serve): once the warehouse is open, the first signal aborts this and lets the current unit finish; a second one rolls back. */
   gracefulStop?: AbortController,
   duty: WarehouseDuty = 'engine',
+  /**
+   * Long-lived commands (schedule, worker): an embedded server that ends under them (its postmaster killed or
+   * crashed) never comes back, and waiting for it is waiting for nothing. Once seen gone (within a second or two),
+   * the command says so, its runs still `running` are stored `failed` on the server opened again, and it exits 1
+   * (EXIT.failed) for systemd or the operator to start it again. Without DATABASE_URL only.
+   */
+  { exitWhenServerGone = false }: { exitWhenServerGone?: boolean } = {},
 ): Promise<T> {
   if (!config.databaseUrl) logger.debug(`starting the embedded PostgreSQL in ${config.embeddedDataDir}`);
   const serverOptions: DatabaseServerOptions = {
@@ -102,8 +109,9 @@ export async function withWarehouse<T>(
   // Only the loader starts runs: a command acting as another role has none of its own to end.
   let hasRuns = false;
   let stopping: Promise<never> | undefined;
+  let goneWatch: NodeJS.Timeout | undefined;
   // Closing the pool would wait for the unit's transaction, and the unit would commit: it is rolled back first.
-  const stop = (end: HardStop) => {
+  const stop = (end: HardStop, serverGone = false) => {
     stopping ??= (async () => {
       if (warehouse) {
         // The runs are this stop's to end: what fails on the closed pool from here is no fault (interrupted-by-stop.ts).
@@ -115,7 +123,16 @@ export async function withWarehouse<T>(
       }
       await rollBackActiveUnits();
       const server = await opening.catch(() => undefined);
-      if (server && warehouse && hasRuns) {
+      if (server && warehouse && hasRuns && serverGone) {
+        // Nothing reaches the dead server: the runs are stored on the server opened again.
+        const ended = await failRunsOnRestartedServer({ server, serverOptions }, end.reason, logger).catch(
+          (error: unknown) => {
+            logger.error(`could not mark this process's runs failed: ${(error as Error).message}`);
+            return 0;
+          },
+        );
+        if (ended > 0) logger.warn(`${ended} run(s) of this process marked failed: ${end.reason}`);
+      } else if (server && warehouse && hasRuns) {
         const ended = await endRuns(server.url, end).catch((error: unknown) => {
           logger.error(`could not mark this process's runs ${end.status}: ${(error as Error).message}`);
           return 0;
@@ -162,6 +179,8 @@ export async function withWarehouse<T>(
       warehouse = connectWarehouse(server.url, { role });
       // An embedded server killed under the command is not waited for (server-gone.ts): it is opened again.
       watchServerGone(warehouse, server.gone);
+      if (exitWhenServerGone && !config.databaseUrl)
+        goneWatch = stopWhenServerGone(server, config.embeddedDataDir, stop, logger);
       hasRuns = role === loader;
       if (engine) await engineStartUp(warehouse, role, server.url, config, logger);
       return await work(warehouse).catch(async (error: unknown) => {
@@ -171,6 +190,7 @@ export async function withWarehouse<T>(
         throw error;
       });
     } finally {
+      clearInterval(goneWatch);
       // A stop under way owns the end (it exits); closing here would take the server from under it.
       if (stopping) await stopping;
       await warehouse?.destroy().catch(() => undefined);
@@ -181,6 +201,43 @@ export async function withWarehouse<T>(
     stopOpenWarehouse = undefined;
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
+}
+
+/** How often a long-lived command looks whether its embedded server is gone (exitWhenServerGone). */
+const SERVER_GONE_POLL_MS = 1000;
+
+/**
+ * Looks every second whether the embedded server ended under a long-lived command; once it has, stops the command:
+ * said in the log, its runs stored `failed` on the server opened again, exit 1. Not done by retrying: nothing starts
+ * that server again, and a scheduler or worker retrying against it would look alive while doing nothing.
+ */
+function stopWhenServerGone(
+  server: DatabaseServer,
+  dataDir: string,
+  stop: (end: HardStop, serverGone: boolean) => Promise<never>,
+  logger: Logger,
+): NodeJS.Timeout {
+  let looking = false;
+  const watch = setInterval(() => {
+    if (looking) return;
+    looking = true;
+    void server
+      .gone()
+      .catch(() => false)
+      .then((gone) => {
+        looking = false;
+        if (!gone) return;
+        clearInterval(watch);
+        const reason =
+          `the embedded PostgreSQL in ${dataDir} ended under this command (its postmaster killed or crashed) ` +
+          'and nothing starts it again: stopping (exit 1) to be started again';
+        logger.error(reason);
+        noteFailure(reason);
+        void stop({ status: 'failed', reason, exitCode: EXIT.failed }, true);
+      });
+  }, SERVER_GONE_POLL_MS);
+  watch.unref();
+  return watch;
 }
 
 /**

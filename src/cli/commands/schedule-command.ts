@@ -138,6 +138,9 @@ export function registerScheduleCommand(program: Command): void {
           return EXIT.ok;
         },
         stop,
+        'engine',
+        // The embedded server killed under it never comes back: exit 1 to be started again, not retry forever.
+        { exitWhenServerGone: true },
       );
     });
 }
